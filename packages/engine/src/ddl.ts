@@ -1,0 +1,218 @@
+/**
+ * Executes the statements that are not planned: namespace and table DDL,
+ * SHOW, DESCRIBE and USE. DDL computes its storage writes, commits them in
+ * one transaction, then applies them to the catalog and hot tier.
+ */
+import type { AccessLevel, ColumnDef, TableDef } from './catalog/catalog';
+import type { Engine, SessionState } from './database';
+import { storeOf } from './database';
+import { KalamError } from './errors';
+import { seqSlot } from './plan/write';
+import type { CreateTableStmt, Statement } from './sql/ast';
+import { RESERVED_NAMESPACES, validateColumnName, validateName } from './sql/names';
+import { rowKey } from './storage/hot-tier';
+import type { KvWrite } from './storage/kv';
+import type { ColumnInfo, Role, Row, StatementResult, Value } from './types';
+import { coerce } from './values';
+
+export type DdlStatement = Exclude<Statement, { kind: 'select' | 'insert' | 'update' | 'delete' }>;
+
+const isAdmin = (r: Role) => r === 'dba' || r === 'system';
+
+const ok = (message: string, rowCount = 0): StatementResult => ({ kind: 'ok', columns: [], rows: [], rowCount, message });
+
+function rowsResult(columns: ColumnInfo[], rows: Value[][]): StatementResult {
+  const out: Row[] = rows.map((r) => Object.freeze(Object.fromEntries(columns.map((c, i) => [c.name, r[i]]))));
+  return { kind: 'rows', columns, rows: out, rowCount: out.length, message: `${out.length} row(s)` };
+}
+
+export async function executeDdl(engine: Engine, state: SessionState, stmt: DdlStatement): Promise<StatementResult> {
+  const { catalog } = engine;
+  switch (stmt.kind) {
+    case 'createNamespace': {
+      requireAdmin(state.role);
+      const name = validateName(stmt.name, 'namespace');
+      if (catalog.hasNamespace(name)) {
+        if (stmt.ifNotExists) return ok(`Namespace '${name}' already exists`);
+        throw new KalamError('NAMESPACE_EXISTS', `Namespace '${name}' already exists`);
+      }
+      if (RESERVED_NAMESPACES.has(name)) throw new KalamError('INVALID_NAME', `Namespace name '${name}' is reserved; choose another name`);
+      const { writes, apply } = catalog.createNamespaceWrites({ name, createdAt: Date.now() });
+      await engine.kv.commit(writes);
+      apply();
+      return ok(`Namespace '${name}' created`);
+    }
+    case 'dropNamespace': {
+      requireAdmin(state.role);
+      const name = stmt.name.toLowerCase();
+      if (!catalog.hasNamespace(name)) {
+        if (stmt.ifExists) return ok(`Namespace '${name}' does not exist`);
+        catalog.requireNamespace(name);
+      }
+      if (RESERVED_NAMESPACES.has(name)) throw new KalamError('PERMISSION_DENIED', `Namespace '${name}' is reserved and cannot be dropped`);
+      const { writes, tables, apply } = catalog.dropNamespaceWrites(name);
+      for (const t of tables) writes.push(...rowDeletes(engine, t));
+      await engine.kv.commit(writes);
+      apply();
+      forgetTables(engine, tables);
+      return ok(`Namespace '${name}' dropped`);
+    }
+    case 'createTable':
+      return createTable(engine, state, stmt);
+    case 'dropTable': {
+      if (!isAdmin(state.role)) throw new KalamError('PERMISSION_DENIED', 'Insufficient privileges to drop this table');
+      const ns = stmt.table.namespace ?? state.namespace;
+      const t = catalog.findTable(ns, stmt.table.name);
+      if (!t) {
+        if (stmt.ifExists) return ok(`Table '${ns}.${stmt.table.name}' does not exist`);
+        catalog.requireTable(ns, stmt.table.name);
+        throw new KalamError('TABLE_NOT_FOUND', `Table '${ns}.${stmt.table.name}' does not exist`);
+      }
+      const { writes, apply } = catalog.dropTableWrites(t);
+      writes.push(...rowDeletes(engine, t));
+      await engine.kv.commit(writes);
+      apply();
+      forgetTables(engine, [t]);
+      return ok(`Table '${ns}.${t.name}' dropped`);
+    }
+    case 'showNamespaces':
+      return rowsResult(
+        [{ name: 'namespace_id', type: 'TEXT' }, { name: 'table_count', type: 'INT' }],
+        catalog.listNamespaces().map((n) => [n.name, catalog.listTables(n.name).length]),
+      );
+    case 'showTables': {
+      const ns = stmt.namespace?.toLowerCase();
+      if (ns !== undefined) catalog.requireNamespace(ns);
+      return rowsResult(
+        [{ name: 'namespace_id', type: 'TEXT' }, { name: 'table_name', type: 'TEXT' }, { name: 'table_type', type: 'TEXT' }],
+        catalog.listTables(ns).map((t) => [t.namespace, t.name, t.type]),
+      );
+    }
+    case 'describeTable': {
+      const t = catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
+      const cols: Value[][] = t.columns.map((c, i) => [
+        c.name, i + 1, c.type, !c.notNull, c.primaryKey,
+        c.default ? (c.default.kind === 'literal' ? String(c.default.value) : `${c.default.name}()`) : null,
+      ]);
+      cols.push(['_seq', cols.length + 1, 'BIGINT', false, false, null]);
+      cols.push(['_deleted', cols.length + 1, 'BOOLEAN', false, false, 'false']);
+      return rowsResult(
+        [
+          { name: 'column_name', type: 'TEXT' }, { name: 'ordinal_position', type: 'INT' }, { name: 'data_type', type: 'TEXT' },
+          { name: 'is_nullable', type: 'BOOLEAN' }, { name: 'is_primary_key', type: 'BOOLEAN' }, { name: 'column_default', type: 'TEXT' },
+        ],
+        cols,
+      );
+    }
+    case 'use': {
+      const ns = stmt.namespace.toLowerCase();
+      catalog.requireNamespace(ns);
+      state.namespace = ns;
+      return ok(`Using namespace '${ns}'`);
+    }
+  }
+}
+
+function requireAdmin(role: Role): void {
+  if (!isAdmin(role)) {
+    throw new KalamError('PERMISSION_DENIED', 'Admin privileges (DBA or System role) required for namespace operations');
+  }
+}
+
+/** Storage deletes for every row of a table (all partitions are in the hot tier). */
+function rowDeletes(engine: Engine, t: TableDef): KvWrite[] {
+  const writes: KvWrite[] = [];
+  const rows = engine.hot.table(t.id);
+  for (const [user, partition] of rows.partitions) {
+    for (const row of partition.values()) {
+      writes.push({ store: storeOf(t), key: rowKey(t.id, user, t.pk >= 0 ? row[t.pk] : row[seqSlot(t)]) });
+    }
+  }
+  return writes;
+}
+
+function forgetTables(engine: Engine, tables: TableDef[]): void {
+  const ids = tables.map((t) => t.id);
+  for (const id of ids) engine.hot.dropTable(id);
+  engine.plans.invalidateTables(ids);
+  engine.live.dropTables(ids);
+}
+
+const KNOWN_OPTIONS = new Set(['TYPE', 'STORAGE_ID', 'USE_USER_STORAGE', 'FLUSH_POLICY', 'DELETED_RETENTION_HOURS', 'TTL_SECONDS', 'ACCESS_LEVEL']);
+const TYPE_LABEL = { USER: 'User', SHARED: 'Shared', STREAM: 'Stream' } as const;
+
+async function createTable(engine: Engine, state: SessionState, stmt: CreateTableStmt): Promise<StatementResult> {
+  const { catalog } = engine;
+  const ns = (stmt.table.namespace ?? state.namespace).toLowerCase();
+  if (ns === 'system') throw new KalamError('PERMISSION_DENIED', "Cannot create tables in the reserved namespace 'system'");
+  catalog.requireNamespace(ns);
+  const name = validateName(stmt.table.name, 'table');
+  const o = stmt.options;
+  for (const key of Object.keys(o)) if (!KNOWN_OPTIONS.has(key)) throw new KalamError('INVALID_OPTION', `Unknown table option '${key}'`);
+  let type = stmt.prefixType;
+  if (o.TYPE !== undefined) {
+    const optType = o.TYPE.toUpperCase();
+    if (optType !== 'USER' && optType !== 'SHARED' && optType !== 'STREAM') {
+      throw new KalamError('INVALID_OPTION', `Invalid TYPE '${o.TYPE}': use USER, SHARED or STREAM`);
+    }
+    if (type && type !== optType) {
+      throw new KalamError('INVALID_OPTION', `Conflicting table type definitions: CREATE ${TYPE_LABEL[type]} TABLE vs TYPE option ${TYPE_LABEL[optType]}`);
+    }
+    type = optType;
+  }
+  type ??= 'SHARED';
+  if (type === 'SHARED' && state.role === 'user') throw new KalamError('PERMISSION_DENIED', 'Insufficient privileges to create Shared tables');
+  if (type === 'STREAM' && o.TTL_SECONDS === undefined) throw new KalamError('INVALID_OPTION', "STREAM tables must specify 'TTL_SECONDS'");
+  if (type !== 'STREAM' && o.TTL_SECONDS !== undefined) throw new KalamError('INVALID_OPTION', 'TTL_SECONDS is only supported for STREAM tables');
+  if (type !== 'SHARED' && o.ACCESS_LEVEL !== undefined) throw new KalamError('INVALID_OPTION', 'ACCESS_LEVEL is only supported for SHARED tables');
+  if (type !== 'USER' && o.USE_USER_STORAGE !== undefined) throw new KalamError('INVALID_OPTION', 'USE_USER_STORAGE is only supported for USER tables');
+  let ttlSeconds: number | undefined;
+  if (o.TTL_SECONDS !== undefined) {
+    ttlSeconds = Number(o.TTL_SECONDS);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new KalamError('INVALID_OPTION', `TTL_SECONDS must be a positive integer, got '${o.TTL_SECONDS}'`);
+  }
+  let accessLevel: AccessLevel | undefined;
+  if (type === 'SHARED') {
+    const level = (o.ACCESS_LEVEL ?? 'private').toLowerCase();
+    if (level !== 'public' && level !== 'private' && level !== 'restricted' && level !== 'dba') {
+      throw new KalamError('INVALID_OPTION', `Invalid ACCESS_LEVEL '${o.ACCESS_LEVEL}': use PUBLIC, PRIVATE, RESTRICTED or DBA`);
+    }
+    accessLevel = level;
+  }
+  const seen = new Set<string>();
+  const columns: ColumnDef[] = stmt.columns.map((c, i) => {
+    const colName = validateColumnName(c.name);
+    if (seen.has(colName)) throw new KalamError('DUPLICATE_COLUMN', `Duplicate column name '${c.name}'. Column names are case-insensitive.`);
+    seen.add(colName);
+    const def: ColumnDef = { id: i + 1, name: colName, type: c.type, notNull: c.notNull || c.primaryKey, primaryKey: c.primaryKey };
+    if (c.default) {
+      def.default = c.default.kind === 'literal' ? { kind: 'literal', value: coerce(c.default.value, c.type, colName) } : c.default;
+    }
+    if (c.precision !== undefined) { def.precision = c.precision; def.scale = c.scale; }
+    return def;
+  });
+  if (columns.length === 0) throw new KalamError('INVALID_SQL', 'A table needs at least one column');
+  const pk = columns.findIndex((c) => c.primaryKey);
+  if (pk < 0 && type !== 'STREAM') throw new KalamError('INVALID_SQL', `${TYPE_LABEL[type]} tables require a PRIMARY KEY column`);
+  if (catalog.findTable(ns, name)) {
+    if (stmt.ifNotExists) return ok(`Table ${ns}.${name} already exists`);
+    throw new KalamError('TABLE_EXISTS', `Table ${ns}.${name} already exists`);
+  }
+  const def: TableDef = {
+    id: catalog.allocateTableId(),
+    namespace: ns,
+    name,
+    type,
+    columns,
+    pk,
+    options: { ...o },
+    version: 1,
+    createdAt: Date.now(),
+  };
+  if (accessLevel) def.accessLevel = accessLevel;
+  if (ttlSeconds !== undefined) def.ttlSeconds = ttlSeconds;
+  const { writes, apply } = catalog.createTableWrites(def);
+  await engine.kv.commit(writes);
+  apply();
+  return ok(`Table ${ns}.${name} created`);
+}

@@ -1,0 +1,67 @@
+/**
+ * The one error type every failure reaches a user as. `code` is stable and
+ * machine-readable; `message` says what happened and what to do.
+ */
+export type ErrorCode =
+  | 'PARSE_ERROR'
+  | 'INVALID_SQL'
+  | 'UNSUPPORTED'
+  | 'INVALID_PARAMETER'
+  | 'INVALID_OPTION'
+  | 'INVALID_NAME'
+  | 'NAMESPACE_NOT_FOUND'
+  | 'NAMESPACE_EXISTS'
+  | 'TABLE_NOT_FOUND'
+  | 'TABLE_EXISTS'
+  | 'COLUMN_NOT_FOUND'
+  | 'AMBIGUOUS_COLUMN'
+  | 'DUPLICATE_COLUMN'
+  | 'PRIMARY_KEY_VIOLATION'
+  | 'NOT_NULL_VIOLATION'
+  | 'TYPE_MISMATCH'
+  | 'DIVISION_BY_ZERO'
+  | 'PERMISSION_DENIED'
+  | 'RESULT_TOO_LARGE'
+  | 'CLOSED'
+  | 'STORAGE_ERROR'
+  | 'INTERNAL';
+
+export interface KalamErrorShape {
+  code: ErrorCode;
+  message: string;
+  position?: number;
+}
+
+export class KalamError extends Error {
+  readonly code: ErrorCode;
+  /** Character offset in the SQL text where the problem is, when known. */
+  readonly position?: number;
+
+  constructor(code: ErrorCode, message: string, position?: number) {
+    super(message);
+    this.name = 'KalamError';
+    this.code = code;
+    if (position !== undefined) this.position = position;
+  }
+
+  toJSON(): KalamErrorShape {
+    return this.position === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, position: this.position };
+  }
+
+  static from(shape: KalamErrorShape): KalamError {
+    return new KalamError(shape.code, shape.message, shape.position);
+  }
+}
+
+export function isKalamError(e: unknown): e is KalamError {
+  return e instanceof KalamError;
+}
+
+/** Wraps anything thrown into a KalamError; unknown failures become INTERNAL. */
+export function toKalamError(e: unknown): KalamError {
+  if (e instanceof KalamError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new KalamError('INTERNAL', `Internal error: ${message}. This is a bug in kalamlite; please report it with the statement that caused it.`);
+}

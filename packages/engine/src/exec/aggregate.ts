@@ -1,0 +1,93 @@
+/**
+ * Hash aggregation: groups input rows by key values and folds COUNT, SUM,
+ * AVG, MIN, MAX. Output tuples are [group values…, aggregate values…].
+ */
+import { KalamError } from '../errors';
+import type { Evaluator, ExecContext, Tuple } from '../plan/context';
+import type { Value } from '../types';
+import { compareValues, hashKey, tupleKey } from '../values';
+
+export type AggregateName = 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
+
+export interface AggregateSpec {
+  name: AggregateName;
+  /** undefined for COUNT(*) */
+  arg?: Evaluator;
+  distinct: boolean;
+}
+
+interface State {
+  count: number;
+  sum: number | bigint | null;
+  best: Value;
+  seen?: Set<string>;
+}
+
+const newState = (spec: AggregateSpec): State => ({ count: 0, sum: null, best: null, seen: spec.distinct ? new Set() : undefined });
+
+function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext): void {
+  if (!spec.arg) { s.count++; return; }
+  const v = spec.arg(row, ctx);
+  if (v === null) return;
+  if (s.seen) {
+    const k = hashKey(v);
+    if (s.seen.has(k)) return;
+    s.seen.add(k);
+  }
+  s.count++;
+  switch (spec.name) {
+    case 'SUM':
+    case 'AVG': {
+      let x: number | bigint;
+      if (typeof v === 'number' || typeof v === 'bigint') x = v;
+      else if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) x = Number(v);
+      else throw new KalamError('TYPE_MISMATCH', `${spec.name}() needs numbers, got ${typeof v}`);
+      if (s.sum === null) s.sum = x;
+      else if (typeof s.sum === 'bigint' && typeof x === 'bigint') s.sum += x;
+      else s.sum = Number(s.sum) + Number(x);
+      break;
+    }
+    case 'MIN':
+      if (s.best === null || compareValues(v, s.best) < 0) s.best = v;
+      break;
+    case 'MAX':
+      if (s.best === null || compareValues(v, s.best) > 0) s.best = v;
+      break;
+    default:
+      break;
+  }
+}
+
+function finish(spec: AggregateSpec, s: State): Value {
+  switch (spec.name) {
+    case 'COUNT': return s.count;
+    case 'SUM': return s.sum;
+    case 'AVG': return s.sum === null ? null : Number(s.sum) / s.count;
+    case 'MIN': case 'MAX': return s.best;
+  }
+}
+
+export function aggregate(
+  input: Iterable<Tuple>,
+  groupBy: readonly Evaluator[],
+  aggs: readonly AggregateSpec[],
+  ctx: ExecContext,
+): Tuple[] {
+  // Lives for one execution: one entry per group.
+  const groups = new Map<string, { keys: Value[]; states: State[] }>();
+  for (const row of input) {
+    const keys = groupBy.map((g) => g(row, ctx));
+    const k = tupleKey(keys);
+    let g = groups.get(k);
+    if (!g) {
+      g = { keys, states: aggs.map(newState) };
+      groups.set(k, g);
+    }
+    for (let i = 0; i < aggs.length; i++) step(aggs[i], g.states[i], row, ctx);
+  }
+  // An aggregate without GROUP BY over no rows still yields one row.
+  if (groups.size === 0 && groupBy.length === 0) groups.set('', { keys: [], states: aggs.map(newState) });
+  const out: Tuple[] = [];
+  for (const g of groups.values()) out.push([...g.keys, ...aggs.map((a, i) => finish(a, g.states[i]))]);
+  return out;
+}

@@ -1,0 +1,324 @@
+/**
+ * The expression compiler: turns an AST expression into a closure, once per
+ * plan. Column references become slot reads; NULL follows SQL's
+ * three-valued logic (a comparison with NULL is NULL; AND is false if
+ * either side is false; OR is true if either side is true).
+ */
+import { KalamError } from '../errors';
+import { uuidV7, ulid } from '../ids';
+import type { Expr } from '../sql/ast';
+import type { Value } from '../types';
+import { coerce, compareValues, stableJson, valuesEqual } from '../values';
+import type { Evaluator, ExecContext, Tuple } from './context';
+import { AGGREGATES, lookupFunction } from './functions';
+import type { Scope } from './scope';
+
+/** Lets a caller replace sub-expressions (group keys, aggregates) with slot reads. */
+export type CompileHook = (e: Expr) => Evaluator | undefined;
+
+export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluator {
+  const c = (x: Expr) => compileExpr(x, scope, hook);
+  const hooked = hook?.(e);
+  if (hooked) return hooked;
+  switch (e.kind) {
+    case 'literal': {
+      const v = e.value;
+      return () => v;
+    }
+    case 'param': {
+      const i = e.index;
+      return (_r, ctx) => {
+        const v = ctx.params[i];
+        if (v === undefined) {
+          throw new KalamError('INVALID_PARAMETER', `Parameter $${i + 1} has no value: pass a value for each $n in the statement`);
+        }
+        return v;
+      };
+    }
+    case 'column': {
+      const slot = scope.resolve(e.table, e.name);
+      return (r) => r[slot];
+    }
+    case 'star':
+      throw new KalamError('INVALID_SQL', '* can only be used in the select list or COUNT(*)');
+    case 'unary': {
+      const a = c(e.arg);
+      if (e.op === 'NOT') return (r, ctx) => { const v = a(r, ctx); return v === null ? null : !truthy(v); };
+      if (e.op === '+') return a;
+      return (r, ctx) => {
+        const v = a(r, ctx);
+        if (v === null) return null;
+        if (typeof v === 'bigint') return -v;
+        if (typeof v === 'number') return -v;
+        throw new KalamError('TYPE_MISMATCH', `Cannot negate a ${typeof v}`);
+      };
+    }
+    case 'binary':
+      return compileBinary(e.op, c(e.left), c(e.right));
+    case 'like': {
+      const a = c(e.arg);
+      const p = c(e.pattern);
+      const ci = e.caseInsensitive;
+      const neg = e.negated;
+      // Patterns are almost always constant per execution: keep the last compiled one.
+      let lastPattern: string | undefined;
+      let lastRe: RegExp | undefined;
+      return (r, ctx) => {
+        const v = a(r, ctx);
+        const pat = p(r, ctx);
+        if (v === null || pat === null) return null;
+        const ps = String(pat);
+        if (ps !== lastPattern) { lastPattern = ps; lastRe = likeRegex(ps, ci); }
+        const m = lastRe!.test(typeof v === 'string' ? v : String(v));
+        return neg ? !m : m;
+      };
+    }
+    case 'in': {
+      const a = c(e.arg);
+      const list = e.list.map(c);
+      const neg = e.negated;
+      return (r, ctx) => {
+        const v = a(r, ctx);
+        if (v === null) return null;
+        let sawNull = false;
+        for (const item of list) {
+          const x = item(r, ctx);
+          if (x === null) { sawNull = true; continue; }
+          if (valuesEqual(v, x)) return !neg;
+        }
+        return sawNull ? null : neg;
+      };
+    }
+    case 'between': {
+      const a = c(e.arg);
+      const lo = c(e.low);
+      const hi = c(e.high);
+      const neg = e.negated;
+      return (r, ctx) => {
+        const v = a(r, ctx);
+        const l = lo(r, ctx);
+        const h = hi(r, ctx);
+        const ge = v === null || l === null ? null : compareValues(v, l) >= 0;
+        const le = v === null || h === null ? null : compareValues(v, h) <= 0;
+        const res = and3(ge, le);
+        return res === null ? null : neg ? !res : res;
+      };
+    }
+    case 'isNull': {
+      const a = c(e.arg);
+      return e.negated ? (r, ctx) => a(r, ctx) !== null : (r, ctx) => a(r, ctx) === null;
+    }
+    case 'case': {
+      const operand = e.operand ? c(e.operand) : undefined;
+      const whens = e.whens.map((w) => ({ when: c(w.when), then: c(w.then) }));
+      const otherwise = e.else ? c(e.else) : () => null;
+      return (r, ctx) => {
+        const o = operand ? operand(r, ctx) : undefined;
+        for (const w of whens) {
+          const cond = w.when(r, ctx);
+          if (operand ? o !== null && cond !== null && valuesEqual(o as Value, cond) : cond !== null && truthy(cond)) {
+            return w.then(r, ctx);
+          }
+        }
+        return otherwise(r, ctx);
+      };
+    }
+    case 'cast': {
+      const a = c(e.arg);
+      const type = e.type;
+      return (r, ctx) => {
+        const v = a(r, ctx);
+        if (type === 'TEXT' && v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return stableJson(v);
+        if (type === 'JSON' && typeof v !== 'string') return v;
+        return coerce(v, type, 'CAST');
+      };
+    }
+    case 'call':
+      return compileCall(e, c);
+  }
+}
+
+function compileCall(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Evaluator): Evaluator {
+  if (AGGREGATES.has(e.name)) {
+    throw new KalamError('INVALID_SQL', `Aggregate ${e.name}() is not allowed here (only in the select list, HAVING or ORDER BY of a query)`);
+  }
+  switch (e.name) {
+    case 'NOW': case 'CURRENT_TIMESTAMP': return (_r, ctx) => ctx.now;
+    case 'CURRENT_USER': case 'CURRENT_USER_ID': case 'KDB_CURRENT_USER': return (_r, ctx) => ctx.user;
+    case 'CURRENT_ROLE': return (_r, ctx) => ctx.role;
+    case 'SNOWFLAKE_ID': return (_r, ctx) => ctx.snowflakeId();
+    case 'UUID_V7': return (_r, ctx) => uuidV7(ctx.now);
+    case 'ULID': return () => ulid();
+    case 'NULLIF': {
+      const [a, b] = e.args.map(c);
+      return (r, ctx) => { const x = a(r, ctx); const y = b(r, ctx); return x !== null && y !== null && valuesEqual(x, y) ? null : x; };
+    }
+    case 'GREATEST': case 'LEAST': {
+      const args = e.args.map(c);
+      const sign = e.name === 'GREATEST' ? 1 : -1;
+      return (r, ctx) => {
+        let best: Value = null;
+        for (const a of args) {
+          const v = a(r, ctx);
+          if (v !== null && (best === null || sign * compareValues(v, best) > 0)) best = v;
+        }
+        return best;
+      };
+    }
+  }
+  const f = lookupFunction(e.name);
+  if (!f) throw new KalamError('UNSUPPORTED', `Function ${e.name.toLowerCase()}() does not exist or is not supported`);
+  const args = e.args.map(c);
+  const { fn, isStrict } = f;
+  return (r, ctx) => {
+    const vals = new Array<Value>(args.length);
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i](r, ctx);
+      if (v === null && isStrict) return null;
+      vals[i] = v;
+    }
+    return fn(vals);
+  };
+}
+
+export function truthy(v: Value): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'bigint') return v !== 0n;
+  if (typeof v === 'string') {
+    const s = v.toLowerCase();
+    if (s === 'true' || s === 't') return true;
+    if (s === 'false' || s === 'f') return false;
+  }
+  throw new KalamError('TYPE_MISMATCH', `Expected a boolean condition, got ${typeof v}`);
+}
+
+function and3(a: boolean | null, b: boolean | null): boolean | null {
+  if (a === false || b === false) return false;
+  if (a === null || b === null) return null;
+  return true;
+}
+
+function compileBinary(op: string, l: Evaluator, r: Evaluator): Evaluator {
+  switch (op) {
+    case 'AND':
+      return (row, ctx) => {
+        const a = l(row, ctx);
+        if (a !== null && !truthy(a)) return false;
+        const b = r(row, ctx);
+        if (b !== null && !truthy(b)) return false;
+        return a === null || b === null ? null : true;
+      };
+    case 'OR':
+      return (row, ctx) => {
+        const a = l(row, ctx);
+        if (a !== null && truthy(a)) return true;
+        const b = r(row, ctx);
+        if (b !== null && truthy(b)) return true;
+        return a === null || b === null ? null : false;
+      };
+    case '=': return cmp(l, r, (x) => x === 0, true);
+    case '<>': return cmp(l, r, (x) => x !== 0, true);
+    case '<': return cmp(l, r, (x) => x < 0, false);
+    case '<=': return cmp(l, r, (x) => x <= 0, false);
+    case '>': return cmp(l, r, (x) => x > 0, false);
+    case '>=': return cmp(l, r, (x) => x >= 0, false);
+    case '||':
+      return (row, ctx) => {
+        const a = l(row, ctx);
+        const b = r(row, ctx);
+        if (a === null || b === null) return null;
+        return text(a) + text(b);
+      };
+    default:
+      return arithmetic(op, l, r);
+  }
+}
+
+const text = (v: Value) => (typeof v === 'string' ? v : typeof v === 'object' && !(v instanceof Uint8Array) ? stableJson(v) : String(v));
+
+function cmp(l: Evaluator, r: Evaluator, test: (c: number) => boolean, isEquality: boolean): Evaluator {
+  return (row, ctx) => {
+    const a = l(row, ctx);
+    const b = r(row, ctx);
+    if (a === null || b === null) return null;
+    if (isEquality && typeof a === typeof b && typeof a !== 'object') return test(a === b ? 0 : 1);
+    return test(compareValues(coerceForCompare(a, b), coerceForCompare(b, a)));
+  };
+}
+
+/** A string compared with a number is read as a number (and booleans alike), as Postgres does for literals. */
+function coerceForCompare(v: Value, other: Value): Value {
+  if (typeof v === 'string') {
+    if ((typeof other === 'number' || typeof other === 'bigint') && v.trim() !== '' && !Number.isNaN(Number(v))) {
+      return typeof other === 'bigint' && /^\s*-?\d+\s*$/.test(v) ? BigInt(v.trim()) : Number(v);
+    }
+    if (typeof other === 'boolean') {
+      const s = v.toLowerCase();
+      if (s === 'true' || s === 't') return true;
+      if (s === 'false' || s === 'f') return false;
+    }
+  }
+  return v;
+}
+
+function arithmetic(op: string, l: Evaluator, r: Evaluator): Evaluator {
+  return (row, ctx) => {
+    let a = l(row, ctx);
+    let b = r(row, ctx);
+    if (a === null || b === null) return null;
+    if (typeof a === 'string' && !Number.isNaN(Number(a)) && a.trim() !== '') a = Number(a);
+    if (typeof b === 'string' && !Number.isNaN(Number(b)) && b.trim() !== '') b = Number(b);
+    if (typeof a === 'bigint' || typeof b === 'bigint') {
+      const bothIntegral = (typeof a === 'bigint' || Number.isInteger(a)) && (typeof b === 'bigint' || Number.isInteger(b));
+      if (bothIntegral) {
+        const x = BigInt(a as number | bigint);
+        const y = BigInt(b as number | bigint);
+        switch (op) {
+          case '+': return x + y;
+          case '-': return x - y;
+          case '*': return x * y;
+          case '/': if (y === 0n) throw divZero(); return x / y;
+          case '%': if (y === 0n) throw divZero(); return x % y;
+        }
+      }
+      a = Number(a);
+      b = Number(b);
+    }
+    if (typeof a !== 'number' || typeof b !== 'number') {
+      throw new KalamError('TYPE_MISMATCH', `Operator ${op} needs numbers, got ${typeof a} and ${typeof b}`);
+    }
+    switch (op) {
+      case '+': return a + b;
+      case '-': return a - b;
+      case '*': return a * b;
+      case '/': if (b === 0) throw divZero(); return a / b;
+      case '%': if (b === 0) throw divZero(); return a % b;
+    }
+    throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
+  };
+}
+
+const divZero = () => new KalamError('DIVISION_BY_ZERO', 'Division by zero');
+
+/** LIKE pattern → anchored RegExp; `%` any run, `_` one character, `\` escapes. */
+export function likeRegex(pattern: string, caseInsensitive: boolean): RegExp {
+  let src = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\' && i + 1 < pattern.length) { src += escapeRe(pattern[++i]); continue; }
+    if (ch === '%') src += '[\\s\\S]*';
+    else if (ch === '_') src += '[\\s\\S]';
+    else src += escapeRe(ch);
+  }
+  return new RegExp(src + '$', caseInsensitive ? 'iu' : 'u');
+}
+
+const escapeRe = (ch: string) => ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Evaluates a predicate: NULL counts as false (WHERE, ON, HAVING). */
+export function isTrue(v: Value): boolean {
+  return v !== null && truthy(v);
+}
+
+export type { Tuple, ExecContext };

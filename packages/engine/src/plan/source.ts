@@ -1,0 +1,39 @@
+/**
+ * What the planner reads from: a relation with columns and a way to produce
+ * rows for one execution. Table sources confine USER and STREAM scans to
+ * the executing session's partition here, by key prefix — no SQL shape can
+ * reach another user's rows because no other partition is ever opened.
+ */
+import type { DataType, Value } from '../types';
+import type { ExecContext, Tuple } from './context';
+import type { TableDef } from '../catalog/catalog';
+
+export interface SourceColumn {
+  name: string;
+  type: DataType | 'UNKNOWN';
+  /** `_seq`/`_deleted`: readable by name, not expanded by `*`. */
+  hidden: boolean;
+}
+
+export interface ScanOptions {
+  /** Keep soft-deleted rows (the WHERE clause names `_deleted`). */
+  includeDeleted: boolean;
+}
+
+export interface RelationSource {
+  /** Qualified name, for messages. */
+  name: string;
+  columns: readonly SourceColumn[];
+  /** Set for user tables (plan invalidation, live queries); undefined for system tables. */
+  table?: TableDef;
+  rows(ctx: ExecContext, opts: ScanOptions): Iterable<Tuple>;
+  /** Point lookup by primary key within the session's partition. */
+  lookup?(ctx: ExecContext, pk: Value, opts: ScanOptions): Tuple | undefined;
+  /** Slot of the primary key in the tuple, when there is one. */
+  pkSlot?: number;
+}
+
+export interface SourceResolver {
+  /** Resolves a (possibly unqualified) table name to a source, or throws TABLE_NOT_FOUND. */
+  resolve(namespace: string | undefined, name: string, defaultNamespace: string): RelationSource;
+}

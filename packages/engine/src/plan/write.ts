@@ -1,0 +1,206 @@
+/**
+ * INSERT, UPDATE and DELETE planning. A write plan computes its row changes
+ * against the current state without touching it; the database commits them
+ * in one storage transaction and only then applies them, so a failing
+ * statement changes nothing.
+ */
+import type { TableDef } from '../catalog/catalog';
+import { KalamError } from '../errors';
+import { ulid, uuidV7 } from '../ids';
+import type { DeleteStmt, InsertStmt, UpdateStmt } from '../sql/ast';
+import type { StoredRow } from '../storage/hot-tier';
+import type { Value } from '../types';
+import { coerce, describeValue, hashKey } from '../values';
+import { compileExpr } from './compile';
+import type { Evaluator, ExecContext, Tuple } from './context';
+import { Scope } from './scope';
+import { mentionsColumn, planSourceScan } from './select';
+import type { RelationSource, SourceResolver } from './source';
+
+/** One row version to write: `row === null` removes it (STREAM hard delete). */
+export interface RowChange {
+  table: TableDef;
+  /** Partition: the user id for USER/STREAM tables, '' for SHARED. */
+  user: string;
+  pkHash: string;
+  pk: Value;
+  row: StoredRow | null;
+  /** The version this replaces, if any. */
+  before?: StoredRow;
+}
+
+export interface WriteOutcome {
+  changes: RowChange[];
+  count: number;
+  message: string;
+}
+
+export interface WritePlan {
+  kind: 'write';
+  tableIds: number[];
+  run(ctx: ExecContext): WriteOutcome;
+}
+
+/** The partition a session writes to in this table. */
+export const partitionOf = (table: TableDef, user: string) => (table.type === 'SHARED' ? '' : user);
+
+/** Slots of the system columns in a stored row. */
+export const seqSlot = (t: TableDef) => t.columns.length;
+export const deletedSlot = (t: TableDef) => t.columns.length + 1;
+
+function tableSource(resolver: SourceResolver, ns: string | undefined, name: string, defaultNamespace: string, verb: string): RelationSource & { table: TableDef } {
+  const src = resolver.resolve(ns, name, defaultNamespace);
+  if (!src.table) throw new KalamError('PERMISSION_DENIED', `Cannot ${verb} system table '${src.name}'`);
+  return src as RelationSource & { table: TableDef };
+}
+
+const q = (t: TableDef) => `${t.namespace}.${t.name}`;
+
+function checkNotNull(t: TableDef, row: Value[]): void {
+  for (let i = 0; i < t.columns.length; i++) {
+    const c = t.columns[i];
+    if (c.notNull && row[i] === null) {
+      throw new KalamError('NOT_NULL_VIOLATION', `NOT NULL violation: column '${c.name}' of table '${q(t)}' cannot be NULL`);
+    }
+  }
+}
+
+function defaultValue(t: TableDef, i: number, ctx: ExecContext): Value {
+  const d = t.columns[i].default;
+  if (!d) return null;
+  if (d.kind === 'literal') return d.value;
+  switch (d.name) {
+    case 'NOW': return ctx.now;
+    case 'SNOWFLAKE_ID': return ctx.snowflakeId();
+    case 'UUID_V7': return uuidV7(ctx.now);
+    case 'ULID': return ulid(ctx.now);
+    case 'CURRENT_USER': return ctx.user;
+  }
+}
+
+export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNamespace: string): WritePlan {
+  const src = tableSource(resolver, stmt.table.namespace, stmt.table.name, defaultNamespace, 'insert into');
+  const t = src.table;
+  const colIndex = (stmt.columns ?? t.columns.map((c) => c.name)).map((name) => {
+    const i = t.columns.findIndex((c) => c.name === name);
+    if (i < 0) {
+      if (name === '_seq' || name === '_deleted') throw new KalamError('INVALID_SQL', `System column '${name}' is set by the database and cannot be written`);
+      throw new KalamError('COLUMN_NOT_FOUND', `Column '${name}' does not exist in table '${q(t)}'`);
+    }
+    return i;
+  });
+  if (new Set(colIndex).size !== colIndex.length) throw new KalamError('DUPLICATE_COLUMN', 'A column is listed more than once in INSERT');
+  const empty = new Scope([]);
+  const rows: Evaluator[][] = stmt.rows.map((r, n) => {
+    if (r.length !== colIndex.length) {
+      throw new KalamError('INVALID_SQL', `INSERT row ${n + 1} has ${r.length} value(s) for ${colIndex.length} column(s)`);
+    }
+    return r.map((e) => compileExpr(e, empty));
+  });
+  const width = t.columns.length + 2;
+  return {
+    kind: 'write',
+    tableIds: [t.id],
+    run(ctx) {
+      const user = partitionOf(t, ctx.user);
+      const changes: RowChange[] = [];
+      const seen = new Set<string>();
+      for (const evals of rows) {
+        const row = new Array<Value>(width);
+        const given = new Array<boolean>(t.columns.length).fill(false);
+        for (let k = 0; k < evals.length; k++) {
+          const i = colIndex[k];
+          row[i] = coerce(evals[k]([], ctx), t.columns[i].type, t.columns[i].name);
+          given[i] = true;
+        }
+        for (let i = 0; i < t.columns.length; i++) {
+          if (!given[i]) row[i] = coerce(defaultValue(t, i, ctx), t.columns[i].type, t.columns[i].name);
+        }
+        checkNotNull(t, row);
+        const seq = ctx.nextSeq();
+        row[width - 2] = seq;
+        row[width - 1] = false;
+        const pk = t.pk >= 0 ? row[t.pk] : seq;
+        const pkHash = hashKey(pk);
+        const existing = src.lookup?.(ctx, pk, { includeDeleted: false });
+        if (t.pk >= 0 && (seen.has(pkHash) || existing)) {
+          throw new KalamError(
+            'PRIMARY_KEY_VIOLATION',
+            `Primary key violation: a row with ${t.columns[t.pk].name} = ${describeValue(pk)} already exists in table '${q(t)}'`,
+          );
+        }
+        seen.add(pkHash);
+        changes.push({ table: t, user, pkHash, pk, row: Object.freeze(row) });
+      }
+      return { changes, count: changes.length, message: `Inserted ${changes.length} row(s)` };
+    },
+  };
+}
+
+function sourceScope(src: RelationSource, relation: string): Scope {
+  return new Scope(src.columns.map((c) => ({ relation, name: c.name, type: c.type, hidden: c.hidden })));
+}
+
+export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNamespace: string): WritePlan {
+  const src = tableSource(resolver, stmt.table.namespace, stmt.table.name, defaultNamespace, 'update');
+  const t = src.table;
+  if (t.type === 'STREAM') throw new KalamError('UNSUPPORTED', 'UPDATE not supported for STREAM tables');
+  if (!stmt.where) throw new KalamError('INVALID_SQL', 'UPDATE requires a WHERE clause');
+  const scope = sourceScope(src, t.name);
+  const sets = stmt.set.map((s) => {
+    const i = t.columns.findIndex((c) => c.name === s.column);
+    if (i < 0) {
+      if (s.column === '_seq' || s.column === '_deleted') throw new KalamError('INVALID_SQL', `System column '${s.column}' is set by the database and cannot be written`);
+      throw new KalamError('COLUMN_NOT_FOUND', `Column '${s.column}' does not exist in table '${q(t)}'`);
+    }
+    if (i === t.pk) throw new KalamError('INVALID_SQL', `UPDATE cannot modify primary key column '${t.columns[i].name}'`);
+    return { i, eval: compileExpr(s.value, scope) };
+  });
+  const scan = planSourceScan(src, scope, stmt.where, { includeDeleted: false });
+  return {
+    kind: 'write',
+    tableIds: [t.id],
+    run(ctx) {
+      const user = partitionOf(t, ctx.user);
+      const changes: RowChange[] = [];
+      for (const before of [...scan(ctx)]) {
+        const row = (before as Value[]).slice();
+        for (const s of sets) row[s.i] = coerce(s.eval(before, ctx), t.columns[s.i].type, t.columns[s.i].name);
+        checkNotNull(t, row);
+        row[seqSlot(t)] = ctx.nextSeq();
+        const pk = row[t.pk];
+        changes.push({ table: t, user, pkHash: hashKey(pk), pk, row: Object.freeze(row), before: before as StoredRow });
+      }
+      return { changes, count: changes.length, message: `Updated ${changes.length} row(s)` };
+    },
+  };
+}
+
+export function planDelete(stmt: DeleteStmt, resolver: SourceResolver, defaultNamespace: string): WritePlan {
+  const src = tableSource(resolver, stmt.table.namespace, stmt.table.name, defaultNamespace, 'delete from');
+  const t = src.table;
+  if (!stmt.where) throw new KalamError('INVALID_SQL', 'DELETE requires a WHERE clause');
+  const scope = sourceScope(src, t.name);
+  const scan = planSourceScan(src, scope, stmt.where, { includeDeleted: mentionsColumn(stmt.where, '_deleted') });
+  return {
+    kind: 'write',
+    tableIds: [t.id],
+    run(ctx) {
+      const user = partitionOf(t, ctx.user);
+      const changes: RowChange[] = [];
+      for (const before of [...scan(ctx)] as Tuple[]) {
+        if (before[deletedSlot(t)] === true) continue; // already a tombstone
+        const pk = t.pk >= 0 ? before[t.pk] : before[seqSlot(t)];
+        if (t.type === 'STREAM') {
+          changes.push({ table: t, user, pkHash: hashKey(pk), pk, row: null, before: before as StoredRow });
+          continue;
+        }
+        const row = (before as Value[]).slice();
+        row[seqSlot(t)] = ctx.nextSeq();
+        row[deletedSlot(t)] = true;
+        changes.push({ table: t, user, pkHash: hashKey(pk), pk, row: Object.freeze(row), before: before as StoredRow });
+      }
+      return { changes, count: changes.length, message: `Deleted ${changes.length} row(s)` };
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * kalamlite's own typed AST. node-sql-parser's output and our DDL parser
+ * both convert into these shapes; nothing below the sql layer sees a
+ * node-sql-parser object.
+ */
+import type { DataType, TableType, Value } from '../types';
+
+export type BinaryOp =
+  | '=' | '<>' | '<' | '<=' | '>' | '>='
+  | 'AND' | 'OR'
+  | '+' | '-' | '*' | '/' | '%'
+  | '||';
+
+export type Expr =
+  | { kind: 'literal'; value: Value }
+  /** 0-based index into the statement's parameter vector (user params, then lifted literals). */
+  | { kind: 'param'; index: number }
+  | { kind: 'column'; table?: string; name: string }
+  | { kind: 'star'; table?: string }
+  | { kind: 'unary'; op: 'NOT' | '-' | '+'; arg: Expr }
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr }
+  | { kind: 'like'; arg: Expr; pattern: Expr; negated: boolean; caseInsensitive: boolean }
+  | { kind: 'in'; arg: Expr; list: Expr[]; negated: boolean }
+  | { kind: 'between'; arg: Expr; low: Expr; high: Expr; negated: boolean }
+  | { kind: 'isNull'; arg: Expr; negated: boolean }
+  | { kind: 'case'; operand?: Expr; whens: { when: Expr; then: Expr }[]; else?: Expr }
+  /** Scalar or aggregate call; `name` is upper-case. COUNT(*) has `star`. */
+  | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean }
+  | { kind: 'cast'; arg: Expr; type: DataType };
+
+export interface TableName {
+  namespace?: string;
+  name: string;
+}
+
+export interface SelectItem {
+  expr: Expr;
+  alias?: string;
+}
+
+export interface FromTable {
+  table: TableName;
+  alias?: string;
+  /** How this item joins the ones before it; the first item has 'first'. */
+  join: 'first' | 'inner' | 'left' | 'cross';
+  on?: Expr;
+}
+
+export interface OrderItem {
+  expr: Expr;
+  descending: boolean;
+  /** Postgres default: NULLS LAST for ASC, NULLS FIRST for DESC. */
+  nullsFirst: boolean;
+}
+
+export interface SelectStmt {
+  kind: 'select';
+  distinct: boolean;
+  items: SelectItem[];
+  from: FromTable[];
+  where?: Expr;
+  groupBy: Expr[];
+  having?: Expr;
+  orderBy: OrderItem[];
+  limit?: Expr;
+  offset?: Expr;
+}
+
+export interface InsertStmt {
+  kind: 'insert';
+  table: TableName;
+  columns?: string[];
+  rows: Expr[][];
+}
+
+export interface UpdateStmt {
+  kind: 'update';
+  table: TableName;
+  set: { column: string; value: Expr }[];
+  where?: Expr;
+}
+
+export interface DeleteStmt {
+  kind: 'delete';
+  table: TableName;
+  where?: Expr;
+}
+
+export type DefaultSpec =
+  | { kind: 'literal'; value: Value }
+  | { kind: 'function'; name: 'NOW' | 'SNOWFLAKE_ID' | 'UUID_V7' | 'ULID' | 'CURRENT_USER' };
+
+export interface ColumnSpec {
+  name: string;
+  type: DataType;
+  /** DECIMAL(p,s) */
+  precision?: number;
+  scale?: number;
+  notNull: boolean;
+  primaryKey: boolean;
+  default?: DefaultSpec;
+}
+
+export interface CreateTableStmt {
+  kind: 'createTable';
+  table: TableName;
+  ifNotExists: boolean;
+  /** The type named by the prefix (CREATE USER TABLE), if any. */
+  prefixType?: Exclude<TableType, 'SYSTEM'>;
+  columns: ColumnSpec[];
+  /** WITH (...) options, keys upper-cased, values as written (unquoted). */
+  options: Record<string, string>;
+}
+
+export type Statement =
+  | SelectStmt
+  | InsertStmt
+  | UpdateStmt
+  | DeleteStmt
+  | { kind: 'createNamespace'; name: string; ifNotExists: boolean }
+  | { kind: 'dropNamespace'; name: string; ifExists: boolean }
+  | CreateTableStmt
+  | { kind: 'dropTable'; table: TableName; ifExists: boolean }
+  | { kind: 'showNamespaces' }
+  | { kind: 'showTables'; namespace?: string }
+  | { kind: 'describeTable'; table: TableName }
+  | { kind: 'use'; namespace: string };
+
+/** Statements whose plan is cached by SQL text with literals lifted out. */
+export type DmlStatement = SelectStmt | InsertStmt | UpdateStmt | DeleteStmt;
+
+export function isDml(s: Statement): s is DmlStatement {
+  return s.kind === 'select' || s.kind === 'insert' || s.kind === 'update' || s.kind === 'delete';
+}

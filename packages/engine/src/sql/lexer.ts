@@ -1,0 +1,177 @@
+/**
+ * A small SQL tokenizer: enough to split a batch into statements, lift
+ * literals out of DML text for the plan cache, and drive the DDL parser.
+ * It never allocates per character; tokens are slices of the input.
+ */
+import { KalamError } from '../errors';
+
+export type TokenType = 'word' | 'quoted' | 'string' | 'number' | 'param' | 'punct';
+
+export interface Token {
+  type: TokenType;
+  /** Source text (for 'string' and 'quoted', the unescaped contents). */
+  text: string;
+  start: number;
+  end: number;
+}
+
+const isWordStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127;
+const isWordPart = (c: number) => isWordStart(c) || (c >= 48 && c <= 57) || c === 36;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+export function tokenize(sql: string): Token[] {
+  const out: Token[] = [];
+  const n = sql.length;
+  let i = 0;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) { i++; continue; }
+    if (c === 45 && sql.charCodeAt(i + 1) === 45) { // -- comment
+      while (i < n && sql.charCodeAt(i) !== 10) i++;
+      continue;
+    }
+    if (c === 47 && sql.charCodeAt(i + 1) === 42) { // /* comment */
+      const close = sql.indexOf('*/', i + 2);
+      if (close < 0) throw new KalamError('PARSE_ERROR', 'Unterminated /* comment: close it with */', i);
+      i = close + 2;
+      continue;
+    }
+    const start = i;
+    if (c === 39) { // 'string' with '' escapes
+      let text = '';
+      i++;
+      for (;;) {
+        const q = sql.indexOf("'", i);
+        if (q < 0) throw new KalamError('PARSE_ERROR', "Unterminated string literal: close it with a single quote (')", start);
+        text += sql.slice(i, q);
+        if (sql.charCodeAt(q + 1) === 39) { text += "'"; i = q + 2; continue; }
+        i = q + 1;
+        break;
+      }
+      out.push({ type: 'string', text, start, end: i });
+      continue;
+    }
+    if (c === 34 || c === 96) { // "ident" or `ident`
+      const q = sql.indexOf(String.fromCharCode(c), i + 1);
+      if (q < 0) throw new KalamError('PARSE_ERROR', 'Unterminated quoted identifier', start);
+      out.push({ type: 'quoted', text: sql.slice(i + 1, q), start, end: q + 1 });
+      i = q + 1;
+      continue;
+    }
+    if (isDigit(c) || (c === 46 && isDigit(sql.charCodeAt(i + 1)))) {
+      while (i < n && isDigit(sql.charCodeAt(i))) i++;
+      if (sql.charCodeAt(i) === 46) { i++; while (i < n && isDigit(sql.charCodeAt(i))) i++; }
+      const e = sql.charCodeAt(i);
+      if (e === 101 || e === 69) {
+        let j = i + 1;
+        const s = sql.charCodeAt(j);
+        if (s === 43 || s === 45) j++;
+        if (isDigit(sql.charCodeAt(j))) { i = j; while (i < n && isDigit(sql.charCodeAt(i))) i++; }
+      }
+      if (i < n && isWordStart(sql.charCodeAt(i))) { // like 1abc: part of a word
+        while (i < n && isWordPart(sql.charCodeAt(i))) i++;
+        out.push({ type: 'word', text: sql.slice(start, i), start, end: i });
+        continue;
+      }
+      out.push({ type: 'number', text: sql.slice(start, i), start, end: i });
+      continue;
+    }
+    if (c === 36 && isDigit(sql.charCodeAt(i + 1))) { // $1
+      i++;
+      while (i < n && isDigit(sql.charCodeAt(i))) i++;
+      out.push({ type: 'param', text: sql.slice(start, i), start, end: i });
+      continue;
+    }
+    if (isWordStart(c)) {
+      while (i < n && isWordPart(sql.charCodeAt(i))) i++;
+      out.push({ type: 'word', text: sql.slice(start, i), start, end: i });
+      continue;
+    }
+    // two-character operators
+    const two = sql.slice(i, i + 2);
+    if (two === '<=' || two === '>=' || two === '<>' || two === '!=' || two === '||' || two === '::' || two === '->') {
+      i += 2;
+      if (two === '->' && sql.charCodeAt(i) === 62) i++;
+      out.push({ type: 'punct', text: sql.slice(start, i), start, end: i });
+      continue;
+    }
+    i++;
+    out.push({ type: 'punct', text: sql[start], start, end: i });
+  }
+  return out;
+}
+
+/** One statement of a batch: its text and where it starts in the batch. */
+export interface StatementText {
+  text: string;
+  start: number;
+}
+
+/** Splits a batch on top-level semicolons; empty statements are dropped. */
+export function splitStatements(sql: string): StatementText[] {
+  const tokens = tokenize(sql);
+  const out: StatementText[] = [];
+  let from = -1;
+  let depth = 0;
+  let last = -1;
+  for (const t of tokens) {
+    if (t.type === 'punct' && t.text === '(') depth++;
+    if (t.type === 'punct' && t.text === ')') depth--;
+    if (t.type === 'punct' && t.text === ';' && depth <= 0) {
+      if (from >= 0) out.push({ text: sql.slice(from, last), start: from });
+      from = -1;
+      depth = 0;
+      continue;
+    }
+    if (from < 0) from = t.start;
+    last = t.end;
+  }
+  if (from >= 0) out.push({ text: sql.slice(from, last), start: from });
+  return out;
+}
+
+/** Words after which a string literal is a typed literal, not a value to lift. */
+const TYPED_LITERAL_WORDS = new Set(['DATE', 'TIME', 'TIMESTAMP', 'INTERVAL', 'DATETIME']);
+
+export interface LiftedSql {
+  /** The SQL with each lifted literal replaced by `$k`. */
+  text: string;
+  /** Values of the lifted literals; `$k` refers to literals[k - 1 - paramCount]. */
+  literals: (string | number | bigint)[];
+  /** Highest `$n` the caller wrote. */
+  paramCount: number;
+}
+
+/**
+ * Lifts string and number literals out of DML text so `WHERE id = 5` and
+ * `WHERE id = 6` share one plan. Lifted literals become parameters numbered
+ * after the caller's own.
+ */
+export function liftLiterals(sql: string, tokens: Token[] = tokenize(sql)): LiftedSql {
+  let paramCount = 0;
+  for (const t of tokens) if (t.type === 'param') paramCount = Math.max(paramCount, Number(t.text.slice(1)));
+  const literals: (string | number | bigint)[] = [];
+  let text = '';
+  let at = 0;
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k];
+    if (t.type !== 'string' && t.type !== 'number') continue;
+    const prev = tokens[k - 1];
+    if (t.type === 'string' && prev && prev.type === 'word' && TYPED_LITERAL_WORDS.has(prev.text.toUpperCase())) continue;
+    literals.push(t.type === 'string' ? t.text : numberLiteral(t.text));
+    text += sql.slice(at, t.start) + '$' + (paramCount + literals.length);
+    at = t.end;
+  }
+  text += sql.slice(at);
+  return { text, literals, paramCount };
+}
+
+/** Integer literals beyond 2^53 stay exact as bigint. */
+export function numberLiteral(text: string): number | bigint {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (!Number.isSafeInteger(n)) return BigInt(text);
+    return n;
+  }
+  return Number(text);
+}

@@ -1,0 +1,35 @@
+/**
+ * The storage contract every backend (memory, IndexedDB) implements.
+ * Keys are order-preserving binary tuples (see keys.ts); values are
+ * structured-clone-able records.
+ */
+export type StoreName = 'system' | 'user' | 'shared' | 'stream' | 'segments';
+
+export const STORE_NAMES: readonly StoreName[] = ['system', 'user', 'shared', 'stream', 'segments'];
+
+/** One write of a batch: `value === undefined` deletes the key. */
+export interface KvWrite {
+  store: StoreName;
+  key: Uint8Array;
+  value?: unknown;
+}
+
+export interface KvRange {
+  /** inclusive */
+  lower: Uint8Array;
+  /** exclusive */
+  upper: Uint8Array;
+}
+
+export interface KvStore {
+  readonly kind: 'memory' | 'idb';
+  get(store: StoreName, key: Uint8Array): Promise<unknown | undefined>;
+  /**
+   * Visits every entry with lower <= key < upper in ascending byte order.
+   * Reads in bounded batches, so a large range never sits in memory twice.
+   */
+  scan(store: StoreName, range: KvRange, visit: (key: Uint8Array, value: unknown) => void): Promise<void>;
+  /** Applies all writes atomically; resolves only once they are durable. */
+  commit(writes: readonly KvWrite[]): Promise<void>;
+  close(): Promise<void>;
+}

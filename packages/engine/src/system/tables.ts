@@ -1,0 +1,75 @@
+/**
+ * `system.*` virtual tables: rows computed from the catalog and metrics at
+ * read time. Readable by the dba and system roles only, as in KalamDB.
+ */
+import type { Catalog } from '../catalog/catalog';
+import { KalamError } from '../errors';
+import type { ExecContext, Tuple } from '../plan/context';
+import type { RelationSource, SourceColumn } from '../plan/source';
+import type { DataType, Value } from '../types';
+import { stableJson } from '../values';
+
+export interface SystemEnv {
+  catalog: Catalog;
+  /** name → value pairs for system.stats, computed on read. */
+  metrics(): [string, Value][];
+}
+
+interface SystemTable {
+  columns: [string, DataType][];
+  rows(env: SystemEnv): Tuple[];
+}
+
+const TABLES: Record<string, SystemTable> = {
+  namespaces: {
+    columns: [['namespace_id', 'TEXT'], ['name', 'TEXT'], ['created_at', 'TIMESTAMP'], ['table_count', 'INT']],
+    rows: ({ catalog }) => catalog.listNamespaces().map((n) => [n.name, n.name, n.createdAt, catalog.listTables(n.name).length]),
+  },
+  tables: {
+    columns: [
+      ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['table_type', 'TEXT'], ['table_id', 'INT'], ['version', 'INT'],
+      ['access_level', 'TEXT'], ['ttl_seconds', 'INT'], ['options', 'JSON'], ['created_at', 'TIMESTAMP'],
+    ],
+    rows: ({ catalog }) => catalog.listTables().map((t) => [
+      t.namespace, t.name, t.type, t.id, t.version, t.accessLevel ?? null, t.ttlSeconds ?? null, t.options, t.createdAt,
+    ]),
+  },
+  columns: {
+    columns: [
+      ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['column_id', 'INT'], ['column_name', 'TEXT'], ['ordinal', 'INT'],
+      ['data_type', 'TEXT'], ['nullable', 'BOOLEAN'], ['primary_key', 'BOOLEAN'], ['default_value', 'TEXT'],
+    ],
+    rows: ({ catalog }) => catalog.listTables().flatMap((t) => t.columns.map((c, i): Value[] => [
+      t.namespace, t.name, c.id, c.name, i + 1, c.type, !c.notNull, c.primaryKey,
+      c.default ? (c.default.kind === 'literal' ? stableJson(c.default.value) : `${c.default.name}()`) : null,
+    ])),
+  },
+  stats: {
+    columns: [['metric_name', 'TEXT'], ['metric_value', 'TEXT']],
+    rows: (env) => env.metrics().map(([k, v]) => [k, v === null ? null : typeof v === 'string' ? v : stableJson(v).replace(/n$/, '')]),
+  },
+};
+
+export const SYSTEM_TABLE_NAMES = Object.keys(TABLES);
+
+export function canReadSystemTables(role: ExecContext['role']): boolean {
+  return role === 'dba' || role === 'system';
+}
+
+export function systemSource(name: string, env: SystemEnv): RelationSource {
+  const def = TABLES[name];
+  if (!def) {
+    throw new KalamError('TABLE_NOT_FOUND', `Table 'system.${name}' does not exist. System tables: ${SYSTEM_TABLE_NAMES.map((n) => `system.${n}`).join(', ')}`);
+  }
+  const columns: SourceColumn[] = def.columns.map(([n, type]) => ({ name: n, type, hidden: false }));
+  return {
+    name: `system.${name}`,
+    columns,
+    rows(ctx) {
+      if (!canReadSystemTables(ctx.role)) {
+        throw new KalamError('PERMISSION_DENIED', `Access denied: system.${name} is readable by the dba and system roles only`);
+      }
+      return def.rows(env);
+    },
+  };
+}

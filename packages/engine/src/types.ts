@@ -1,0 +1,62 @@
+/**
+ * Values, rows and results as the engine hands them out. The wire mapping
+ * (DIALECT.md): BIGINT ↔ bigint, TIMESTAMP ↔ ms since epoch (number),
+ * DATE ↔ 'YYYY-MM-DD', JSON ↔ parsed value, BYTES ↔ Uint8Array.
+ */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export type Value = null | boolean | number | bigint | string | Uint8Array | JsonValue;
+
+/** A result row: frozen, keyed by output column name. */
+export type Row = Readonly<Record<string, Value>>;
+
+export type Role = 'user' | 'service' | 'dba' | 'system';
+
+export const ROLES: readonly Role[] = ['user', 'service', 'dba', 'system'];
+
+export type TableType = 'USER' | 'SHARED' | 'STREAM' | 'SYSTEM';
+
+export type DataType =
+  | 'BOOLEAN'
+  | 'SMALLINT'
+  | 'INT'
+  | 'BIGINT'
+  | 'FLOAT'
+  | 'DOUBLE'
+  | 'DECIMAL'
+  | 'TEXT'
+  | 'BYTES'
+  | 'JSON'
+  | 'TIMESTAMP'
+  | 'DATETIME'
+  | 'DATE'
+  | 'TIME'
+  | 'UUID';
+
+export interface ColumnInfo {
+  name: string;
+  /** Declared type where known; 'UNKNOWN' for computed expressions of unknown type. */
+  type: DataType | 'UNKNOWN';
+}
+
+/** The result of one statement. */
+export interface StatementResult {
+  /** 'rows' for SELECT/SHOW/DESCRIBE, 'ok' for everything else. */
+  kind: 'rows' | 'ok';
+  columns: ColumnInfo[];
+  rows: Row[];
+  /** Rows returned, or rows affected by DML. */
+  rowCount: number;
+  /** KalamDB-style summary: 'Inserted 2 row(s)', 'Table app.notes created', … */
+  message: string;
+}
+
+export interface SessionOptions {
+  user: string;
+  role?: Role;
+  /** Namespace for unqualified table names; 'default' unless set. */
+  namespace?: string;
+}
+
+export type LiveCallback = (rows: readonly Row[]) => void;
+export type LiveErrorCallback = (error: import('./errors').KalamError) => void;
