@@ -131,6 +131,8 @@ export function splitStatements(sql: string): StatementText[] {
 }
 
 /** Words after which a string literal is a typed literal, not a value to lift. */
+const BY_LIST_END = new Set(['LIMIT', 'OFFSET', 'HAVING', 'WINDOW', 'UNION', 'INTERSECT', 'EXCEPT', 'FROM', 'WHERE', 'SELECT', 'FETCH']);
+
 const TYPED_LITERAL_WORDS = new Set(['DATE', 'TIME', 'TIMESTAMP', 'INTERVAL', 'DATETIME']);
 
 export interface LiftedSql {
@@ -153,10 +155,29 @@ export function liftLiterals(sql: string, tokens: Token[] = tokenize(sql)): Lift
   const literals: (string | number | bigint)[] = [];
   let text = '';
   let at = 0;
+  // Inside ORDER BY / GROUP BY lists a bare integer is a position, part of the plan's shape.
+  let inByList = false;
+  let depth = 0;
+  let byDepth = 0;
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k];
-    if (t.type !== 'string' && t.type !== 'number') continue;
     const prev = tokens[k - 1];
+    if (t.type === 'punct') {
+      if (t.text === '(') depth++;
+      else if (t.text === ')') { depth--; if (depth < byDepth) inByList = false; }
+      continue;
+    }
+    if (t.type === 'word') {
+      const w = t.text.toUpperCase();
+      if (w === 'BY' && prev && prev.type === 'word' && /^(ORDER|GROUP)$/i.test(prev.text)) { inByList = true; byDepth = depth; }
+      else if (BY_LIST_END.has(w) && depth === byDepth) inByList = false;
+      continue;
+    }
+    if (t.type !== 'string' && t.type !== 'number') continue;
+    if (t.type === 'number' && inByList && depth === byDepth && prev && (prev.text === ',' || prev.text.toUpperCase() === 'BY')) {
+      const next = tokens[k + 1];
+      if (!next || next.text === ',' || next.type === 'word' || next.text === ')') continue;
+    }
     if (t.type === 'string' && prev && prev.type === 'word' && TYPED_LITERAL_WORDS.has(prev.text.toUpperCase())) continue;
     literals.push(t.type === 'string' ? t.text : numberLiteral(t.text));
     text += sql.slice(at, t.start) + '$' + (paramCount + literals.length);

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { liftLiterals, splitStatements, tokenize } from './lexer';
+
+describe('lexer', () => {
+  it('splits a batch on top-level semicolons, ignoring those in strings and comments', () => {
+    const parts = splitStatements(`SELECT 'a;b' FROM t; -- one; two\nINSERT INTO t VALUES (1);;  `);
+    expect(parts.map((p) => p.text)).toEqual([`SELECT 'a;b' FROM t`, 'INSERT INTO t VALUES (1)']);
+    expect(parts[1].start).toBeGreaterThan(parts[0].start);
+  });
+
+  it('lifts literals so statements differing only in constants share one text', () => {
+    const a = liftLiterals(`SELECT * FROM t WHERE id = 5 AND name = 'x'`);
+    const b = liftLiterals(`SELECT * FROM t WHERE id = 6 AND name = 'it''s'`);
+    expect(a.text).toBe(b.text);
+    expect(a.text).toBe('SELECT * FROM t WHERE id = $1 AND name = $2');
+    expect(b.literals).toEqual([6, "it's"]);
+  });
+
+  it('numbers lifted literals after the parameters the caller wrote', () => {
+    const l = liftLiterals(`SELECT * FROM t WHERE a = $2 AND b = 7 LIMIT 10`);
+    expect(l.paramCount).toBe(2);
+    expect(l.text).toBe('SELECT * FROM t WHERE a = $2 AND b = $3 LIMIT $4');
+    expect(l.literals).toEqual([7, 10]);
+  });
+
+  it('keeps integers beyond 2^53 exact as bigint', () => {
+    expect(liftLiterals('SELECT 9007199254740993').literals).toEqual([9007199254740993n]);
+  });
+
+  it('leaves ORDER BY positions and typed literals in the text', () => {
+    expect(liftLiterals('SELECT a, b FROM t ORDER BY 2, 1 LIMIT 3').text).toBe('SELECT a, b FROM t ORDER BY 2, 1 LIMIT $1');
+    expect(liftLiterals(`SELECT DATE '2020-01-01'`).text).toBe(`SELECT DATE '2020-01-01'`);
+  });
+
+  it('reports an unterminated string with its position', () => {
+    expect(() => tokenize(`SELECT 'abc`)).toThrowError(/Unterminated string/);
+  });
+});
