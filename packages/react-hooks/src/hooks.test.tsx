@@ -1,0 +1,301 @@
+// @vitest-environment happy-dom
+import { act, useEffect, type ReactNode } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createLocalClient,
+  isKalamError,
+  type ClientSession,
+  type KalamClient,
+  type Row,
+  type SessionOptions,
+} from '@kalamlite/worker';
+import { openDatabase } from '@kalamlite/engine';
+import { KalamProvider, useLiveQuery, useQuery, useSession } from './index';
+import type { QuerySnapshot } from './store';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+const INSERT = 'INSERT INTO app.todos (id, title) VALUES ($1, $2)';
+const UPDATE = 'UPDATE app.todos SET title = $2 WHERE id = $1';
+const SELECT = 'SELECT id, title FROM app.todos ORDER BY id';
+
+/** A client over a real engine memory database with a USER table `app.todos (id, title)`. */
+async function openClient(): Promise<KalamClient> {
+  const db = await openDatabase({ storage: 'memory' });
+  await db
+    .session({ user: 'admin', role: 'dba' })
+    .execute('CREATE NAMESPACE IF NOT EXISTS app; CREATE USER TABLE app.todos (id TEXT PRIMARY KEY, title TEXT NOT NULL)');
+  return createLocalClient(db);
+}
+
+/** A session that counts open live queries and results delivered, to observe the hooks from outside. */
+function observed(session: ClientSession) {
+  const stats = { liveCalls: 0, open: 0, delivered: 0 };
+  const wrapped: ClientSession = {
+    ...session,
+    execute: session.execute,
+    query: session.query,
+    async live(sql, params, onRows, onError) {
+      stats.liveCalls++;
+      const stop = await session.live(
+        sql,
+        params,
+        (rows) => {
+          stats.delivered++;
+          onRows(rows);
+        },
+        onError,
+      );
+      stats.open++;
+      return () => {
+        stats.open--;
+        stop();
+      };
+    },
+  };
+  return { session: wrapped, stats };
+}
+
+let root: Root | undefined;
+afterEach(() => {
+  if (root) act(() => root!.unmount());
+  root = undefined;
+});
+
+function render(node: ReactNode): void {
+  root ??= createRoot(document.createElement('div'));
+  act(() => root!.render(node));
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+  }
+  throw new Error('condition not reached');
+}
+
+/** Lets pending commits and deliveries run, so "nothing happened" can be asserted. */
+async function settle(): Promise<void> {
+  await act(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  });
+}
+
+function LiveList({ sql, params, renders }: { sql: string; params?: readonly string[]; renders: QuerySnapshot[] }) {
+  const result = useLiveQuery(sql, params);
+  renders.push(result);
+  return null;
+}
+
+function last<T>(items: T[]): T {
+  return items[items.length - 1];
+}
+
+describe('useLiveQuery', () => {
+  it('renders the live result and re-renders when a row is inserted', async () => {
+    const client = await openClient();
+    const alice = client.session({ user: 'alice' });
+    await alice.execute(INSERT, ['a', 'milk']);
+    const renders: QuerySnapshot[] = [];
+    render(
+      <KalamProvider client={client} session={alice}>
+        <LiveList sql={SELECT} renders={renders} />
+      </KalamProvider>,
+    );
+    expect(renders[0].status).toBe('loading');
+    await until(() => last(renders).status === 'ready');
+    expect(last(renders).rows).toEqual([{ id: 'a', title: 'milk' }]);
+
+    await act(() => alice.execute(INSERT, ['b', 'eggs']));
+    await until(() => last(renders).rows.length === 2);
+    expect(last(renders).rows.map((row) => row.id)).toEqual(['a', 'b']);
+    await client.close();
+  });
+
+  it('keeps the identity of rows an update did not touch, and of the array when nothing changed', async () => {
+    const client = await openClient();
+    const alice = client.session({ user: 'alice' });
+    await alice.execute(INSERT, ['a', 'milk']);
+    await alice.execute(INSERT, ['b', 'eggs']);
+    const renders: QuerySnapshot[] = [];
+    render(
+      <KalamProvider client={client} session={{ user: 'alice' }}>
+        <LiveList sql={SELECT} renders={renders} />
+      </KalamProvider>,
+    );
+    await until(() => last(renders).rows.length === 2);
+    const before = last(renders).rows;
+
+    await act(() => alice.execute(UPDATE, ['b', 'bread']));
+    await until(() => last(renders).rows[1].title === 'bread');
+    const after = last(renders).rows;
+    expect(Object.is(after[0], before[0])).toBe(true);
+    expect(after[1]).not.toBe(before[1]);
+
+    const rendersBefore = renders.length;
+    await act(() => alice.execute(UPDATE, ['b', 'bread']));
+    await settle();
+    expect(renders.length).toBe(rendersBefore);
+    expect(last(renders).rows).toBe(after);
+    await client.close();
+  });
+
+  it('reports an SQL error as status error with a KalamError code, and the next query still runs', async () => {
+    const client = await openClient();
+    const renders: QuerySnapshot[] = [];
+    const tree = (sql: string) => (
+      <KalamProvider client={client} session={{ user: 'alice' }}>
+        <LiveList sql={sql} renders={renders} />
+      </KalamProvider>
+    );
+    render(tree('SELECT * FROM app.missing'));
+    await until(() => last(renders).status === 'error');
+    const { error } = last(renders);
+    expect(isKalamError(error)).toBe(true);
+    expect(error?.code).toBe('TABLE_NOT_FOUND');
+
+    render(tree(SELECT));
+    await until(() => last(renders).status === 'ready');
+    expect(last(renders).error).toBeUndefined();
+    expect(last(renders).rows).toEqual([]);
+    await client.close();
+  });
+
+  it('stops its live query on unmount, so no further results are delivered', async () => {
+    const client = await openClient();
+    const alice = client.session({ user: 'alice' });
+    const { session, stats } = observed(alice);
+    const renders: QuerySnapshot[] = [];
+    render(
+      <KalamProvider client={client} session={session}>
+        <LiveList sql={SELECT} renders={renders} />
+      </KalamProvider>,
+    );
+    await until(() => last(renders).status === 'ready' && stats.open === 1);
+    act(() => root!.unmount());
+    root = undefined;
+    expect(stats.open).toBe(0);
+    const delivered = stats.delivered;
+    await alice.execute(INSERT, ['a', 'milk']);
+    await settle();
+    expect(stats.delivered).toBe(delivered);
+    await client.close();
+  });
+
+  it('compares parameters by value, so an inline array does not resubscribe on every render', async () => {
+    const client = await openClient();
+    const { session, stats } = observed(client.session({ user: 'alice' }));
+    const renders: QuerySnapshot[] = [];
+    const tree = (n: number) => (
+      <KalamProvider client={client} session={session}>
+        <LiveList sql={SELECT} params={[]} renders={renders} key="list" />
+        <span>{n}</span>
+      </KalamProvider>
+    );
+    render(tree(1));
+    await until(() => last(renders).status === 'ready');
+    render(tree(2));
+    render(tree(3));
+    await settle();
+    expect(stats.liveCalls).toBe(1);
+    expect(stats.open).toBe(1);
+    await client.close();
+  });
+
+  it('resubscribes as the new user when the session changes', async () => {
+    const client = await openClient();
+    await client.session({ user: 'alice' }).execute(INSERT, ['a', 'alice todo']);
+    await client.session({ user: 'bob' }).execute(INSERT, ['b', 'bob todo']);
+    const renders: QuerySnapshot[] = [];
+    const seen: string[] = [];
+    function WhoAmI() {
+      const session = useSession();
+      useEffect(() => void seen.push(session.user), [session]);
+      return null;
+    }
+    const tree = (session: SessionOptions) => (
+      <KalamProvider client={client} session={session}>
+        <WhoAmI />
+        <LiveList sql={SELECT} renders={renders} />
+      </KalamProvider>
+    );
+    render(tree({ user: 'alice' }));
+    await until(() => last(renders).rows[0]?.title === 'alice todo');
+    render(tree({ user: 'alice' }));
+    render(tree({ user: 'bob' }));
+    await until(() => last(renders).rows[0]?.title === 'bob todo');
+    expect(seen).toEqual(['alice', 'bob']);
+    await client.close();
+  });
+
+  it('throws a KalamError when used outside a KalamProvider', () => {
+    const errors: unknown[] = [];
+    function Bare() {
+      try {
+        useLiveQuery(SELECT);
+      } catch (e) {
+        errors.push(e);
+      }
+      return null;
+    }
+    render(<Bare />);
+    expect(isKalamError(errors[0])).toBe(true);
+  });
+});
+
+describe('useQuery', () => {
+  it('loads once, and refetch keeps unchanged rows and picks up new ones', async () => {
+    const client = await openClient();
+    const alice = client.session({ user: 'alice' });
+    await alice.execute(INSERT, ['a', 'milk']);
+    const results: (QuerySnapshot & { refetch(): Promise<void> })[] = [];
+    function Once() {
+      results.push(useQuery(SELECT, []));
+      return null;
+    }
+    render(
+      <KalamProvider client={client} session={alice}>
+        <Once />
+      </KalamProvider>,
+    );
+    expect(results[0].status).toBe('loading');
+    await until(() => last(results).status === 'ready');
+    const first: readonly Row[] = last(results).rows;
+    expect(first).toEqual([{ id: 'a', title: 'milk' }]);
+
+    await act(() => last(results).refetch());
+    expect(last(results).rows).toBe(first);
+
+    await alice.execute(INSERT, ['b', 'eggs']);
+    await settle();
+    expect(last(results).rows).toBe(first);
+    await act(() => last(results).refetch());
+    expect(last(results).rows).toHaveLength(2);
+    expect(last(results).rows[0]).toBe(first[0]);
+    await client.close();
+  });
+
+  it('reports a failing query as status error and recovers on the next statement', async () => {
+    const client = await openClient();
+    const results: QuerySnapshot[] = [];
+    function Once({ sql }: { sql: string }) {
+      results.push(useQuery(sql));
+      return null;
+    }
+    const tree = (sql: string) => (
+      <KalamProvider client={client} session={{ user: 'alice' }}>
+        <Once sql={sql} />
+      </KalamProvider>
+    );
+    render(tree('SELECT id FROM app.todos WHERE'));
+    await until(() => last(results).status === 'error');
+    expect(last(results).error?.code).toBe('PARSE_ERROR');
+    render(tree(SELECT));
+    await until(() => last(results).status === 'ready');
+    await client.close();
+  });
+});

@@ -1,0 +1,4 @@
+export { KalamProvider, useKalamClient, useSession, type KalamProviderProps } from './provider';
+export { useLiveQuery, type LiveQueryResult } from './use-live-query';
+export { useQuery, type QueryResult } from './use-query';
+export type { QuerySnapshot, QueryStatus } from './store';

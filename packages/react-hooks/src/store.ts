@@ -1,0 +1,138 @@
+import { KalamError, shareRows, type ClientSession, type Row, type Value } from '@kalamlite/worker';
+
+export type QueryStatus = 'loading' | 'ready' | 'error';
+
+/** What a hook returns. The same object until something changes. */
+export interface QuerySnapshot {
+  readonly rows: readonly Row[];
+  readonly error: KalamError | undefined;
+  readonly status: QueryStatus;
+}
+
+/**
+ * The external store behind one hook for its lifetime (one session, SQL and
+ * parameter value). `subscribe`/`getSnapshot` are what useSyncExternalStore
+ * wants; the subscription to the client starts with the first listener and
+ * stops with the last.
+ */
+export interface QueryStore {
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): QuerySnapshot;
+  /** Runs the query again (one-shot stores); a live store is always current. */
+  refetch(): Promise<void>;
+}
+
+const EMPTY_ROWS: readonly Row[] = Object.freeze([]);
+const LOADING: QuerySnapshot = Object.freeze({ rows: EMPTY_ROWS, error: undefined, status: 'loading' });
+
+/** The listener set, snapshot and change notification both stores share. */
+function createSnapshotCell() {
+  let snapshot: QuerySnapshot = LOADING;
+  // Owner: the store; one entry per mounted hook using it (normally one).
+  const listeners = new Set<() => void>();
+  return {
+    listeners,
+    get: () => snapshot,
+    set(next: QuerySnapshot) {
+      if (next.rows === snapshot.rows && next.error === snapshot.error && next.status === snapshot.status) return;
+      snapshot = Object.freeze(next);
+      for (const listener of [...listeners]) listener();
+    },
+    /** Rows shared with the current ones, so a re-run that changed nothing keeps identity. */
+    ready(rows: readonly Row[]): QuerySnapshot {
+      return { rows: shareRows(snapshot.rows, rows), error: undefined, status: 'ready' };
+    },
+    failed(e: unknown): QuerySnapshot {
+      return { rows: snapshot.rows, error: asError(e), status: 'error' };
+    },
+  };
+}
+
+/** A live query kept current by the client. */
+export function createLiveStore(session: ClientSession, sql: string, params: readonly Value[] | undefined): QueryStore {
+  const cell = createSnapshotCell();
+  // Each start gets a generation; callbacks of a stopped start are ignored.
+  let generation = 0;
+  let stop: (() => void) | undefined;
+
+  function start(): void {
+    const current = ++generation;
+    session
+      .live(
+        sql,
+        params,
+        (rows) => {
+          if (current === generation) cell.set(cell.ready(rows));
+        },
+        (error) => {
+          if (current === generation) cell.set(cell.failed(error));
+        },
+      )
+      .then(
+        (stopLive) => {
+          if (current === generation) stop = stopLive;
+          else stopLive();
+        },
+        (error: unknown) => {
+          if (current === generation) cell.set(cell.failed(error));
+        },
+      );
+  }
+
+  function halt(): void {
+    generation++;
+    stop?.();
+    stop = undefined;
+  }
+
+  return {
+    subscribe(listener) {
+      cell.listeners.add(listener);
+      if (cell.listeners.size === 1) start();
+      return () => {
+        if (cell.listeners.delete(listener) && cell.listeners.size === 0) halt();
+      };
+    },
+    getSnapshot: cell.get,
+    async refetch() {
+      if (cell.listeners.size === 0) return;
+      halt();
+      start();
+    },
+  };
+}
+
+/** A one-shot query, run when first watched and again on refetch(). */
+export function createQueryStore(session: ClientSession, sql: string, params: readonly Value[] | undefined): QueryStore {
+  const cell = createSnapshotCell();
+  let generation = 0;
+  let hasRun = false;
+
+  async function run(): Promise<void> {
+    hasRun = true;
+    const current = ++generation;
+    try {
+      const result = await session.query(sql, params);
+      if (current === generation) cell.set(cell.ready(result.rows));
+    } catch (e) {
+      if (current === generation) cell.set(cell.failed(e));
+    }
+  }
+
+  return {
+    subscribe(listener) {
+      cell.listeners.add(listener);
+      if (!hasRun) void run();
+      return () => {
+        cell.listeners.delete(listener);
+      };
+    },
+    getSnapshot: cell.get,
+    refetch: run,
+  };
+}
+
+function asError(e: unknown): KalamError {
+  if (e instanceof KalamError) return e;
+  return new KalamError('INTERNAL', `Internal error: ${e instanceof Error ? e.message : String(e)}.`);
+}

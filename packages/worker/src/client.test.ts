@@ -1,0 +1,272 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expose } from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter';
+import { KalamError, isKalamError, openDatabase, type Database, type Row } from '@kalamlite/engine';
+import { createClient, createLocalClient } from './client';
+import { MAX_SUBSCRIPTIONS } from './host';
+import { SessionCache } from './session-cache';
+import { installKalamErrorTransfer } from './transfer';
+import type { KalamClient } from './types';
+import { createWorkerApi } from './worker-api';
+
+const INSERT = 'INSERT INTO app.todos (id, title) VALUES ($1, $2)';
+const UPDATE = 'UPDATE app.todos SET title = $2 WHERE id = $1';
+const SELECT = 'SELECT id, title FROM app.todos ORDER BY id';
+
+/** A memory database with a USER table `app.todos (id, title)`. */
+async function openTestDatabase(): Promise<Database> {
+  const db = await openDatabase({ storage: 'memory' });
+  await db
+    .session({ user: 'admin', role: 'dba' })
+    .execute('CREATE NAMESPACE IF NOT EXISTS app; CREATE USER TABLE app.todos (id TEXT PRIMARY KEY, title TEXT NOT NULL)');
+  return db;
+}
+
+const ports: MessagePort[] = [];
+afterEach(() => {
+  for (const port of ports.splice(0)) port.close();
+});
+
+/** createClient over a real Comlink pair: the worker side runs in this thread behind a MessageChannel. */
+async function createChannelClient(): Promise<KalamClient> {
+  installKalamErrorTransfer();
+  const { port1, port2 } = new MessageChannel();
+  ports.push(port1, port2);
+  expose(createWorkerApi(() => openTestDatabase()), nodeEndpoint(port1));
+  return createClient({ name: 'test', storage: 'memory', worker: nodeEndpoint(port2) });
+}
+
+async function caught(promise: Promise<unknown>): Promise<KalamError> {
+  try {
+    await promise;
+  } catch (e) {
+    expect(isKalamError(e)).toBe(true);
+    return e as KalamError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Collects every result a live query delivers and lets a test wait for the next one. */
+function recorder() {
+  const results: (readonly Row[])[] = [];
+  let waiting: (() => void) | undefined;
+  return {
+    results,
+    onRows(rows: readonly Row[]) {
+      results.push(rows);
+      waiting?.();
+    },
+    async next(count: number): Promise<readonly Row[]> {
+      while (results.length < count) await new Promise<void>((resolve) => (waiting = resolve));
+      return results[count - 1];
+    },
+  };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+for (const [transport, connect] of [
+  ['in-process', async () => createLocalClient(await openTestDatabase())],
+  ['over Comlink', createChannelClient],
+] as const) {
+  describe(`a client ${transport}`, () => {
+    it('runs statements and returns frozen rows', async () => {
+      const client = await connect();
+      const alice = client.session({ user: 'alice' });
+      expect(alice.role).toBe('user');
+      const [inserted] = await alice.execute(INSERT, ['a', 'milk']);
+      expect(inserted.rowCount).toBe(1);
+      const { rows } = await alice.query(SELECT);
+      expect(rows).toEqual([{ id: 'a', title: 'milk' }]);
+      expect(Object.isFrozen(rows)).toBe(true);
+      expect(Object.isFrozen(rows[0])).toBe(true);
+      await client.close();
+    });
+
+    it('delivers a live result now and after each commit that changes it, sharing unchanged rows', async () => {
+      const client = await connect();
+      const alice = client.session({ user: 'alice' });
+      await alice.execute(INSERT, ['a', 'milk']);
+      const live = recorder();
+      const stop = await alice.live(SELECT, undefined, live.onRows);
+      const first = await live.next(1);
+      expect(first).toEqual([{ id: 'a', title: 'milk' }]);
+
+      await alice.execute(INSERT, ['b', 'eggs']);
+      const second = await live.next(2);
+      expect(second).toEqual([{ id: 'a', title: 'milk' }, { id: 'b', title: 'eggs' }]);
+      expect(second[0]).toBe(first[0]);
+
+      await alice.execute(UPDATE, ['b', 'bread']);
+      const third = await live.next(3);
+      expect(third[0]).toBe(first[0]);
+      expect(third[1]).toEqual({ id: 'b', title: 'bread' });
+      stop();
+      await client.close();
+    });
+
+    it('does not deliver a result again when a commit leaves it unchanged', async () => {
+      const client = await connect();
+      const alice = client.session({ user: 'alice' });
+      await alice.execute(INSERT, ['a', 'milk']);
+      const live = recorder();
+      const stop = await alice.live(SELECT, undefined, live.onRows);
+      await live.next(1);
+      await alice.execute(UPDATE, ['a', 'milk']);
+      await alice.execute(UPDATE, ['zzz', 'nothing']);
+      await settle();
+      expect(live.results).toHaveLength(1);
+      stop();
+      await client.close();
+    });
+
+    it('stops delivering once a live query is stopped', async () => {
+      const client = await connect();
+      const alice = client.session({ user: 'alice' });
+      const live = recorder();
+      const stop = await alice.live(SELECT, [], live.onRows);
+      await live.next(1);
+      stop();
+      stop();
+      await alice.execute(INSERT, ['a', 'milk']);
+      await settle();
+      expect(live.results).toHaveLength(1);
+      await client.close();
+    });
+
+    it('keeps each user to their own rows', async () => {
+      const client = await connect();
+      await client.session({ user: 'alice' }).execute(INSERT, ['a', 'milk']);
+      const { rows } = await client.session({ user: 'bob' }).query(SELECT);
+      expect(rows).toEqual([]);
+      await client.close();
+    });
+
+    it('fails with KalamErrors carrying code and position, and keeps working afterwards', async () => {
+      const client = await connect();
+      const alice = client.session({ user: 'alice' });
+      expect((await caught(alice.query('SELECT * FROM app.missing'))).code).toBe('TABLE_NOT_FOUND');
+      const syntax = await caught(alice.query('SELECT * FROM app.todos WHERE id = = 1'));
+      expect(syntax.code).toBe('PARSE_ERROR');
+      expect(syntax.position).toBe(35);
+      expect(syntax.message).toContain("Syntax error near '='");
+      await alice.execute(INSERT, ['a', 'milk']);
+      expect((await caught(alice.execute(INSERT, ['a', 'again']))).code).toBe('PRIMARY_KEY_VIOLATION');
+      expect((await caught(alice.live('SELECT id FROM app.todos WHERE', undefined, () => {}))).code).toBe('PARSE_ERROR');
+      expect((await alice.query(SELECT)).rows).toHaveLength(1);
+      await client.close();
+    });
+
+    it('rejects malformed input with KalamErrors instead of failing inside', async () => {
+      const client = await connect();
+      expect(() => client.session({ user: '' })).toThrow(KalamError);
+      expect((await caught(client.session({ user: 'no spaces allowed' }).query(SELECT))).code).toBe('INVALID_PARAMETER');
+      expect(() => client.session({ user: 'x', role: 'root' as never })).toThrow(/Unknown role/);
+      const alice = client.session({ user: 'alice' });
+      expect((await caught(alice.query(42 as never))).code).toBe('INVALID_SQL');
+      expect((await caught(alice.query(SELECT, 'a' as never))).code).toBe('INVALID_PARAMETER');
+      expect((await caught(alice.live(SELECT, undefined, null as never))).code).toBe('INVALID_OPTION');
+      expect((await caught(alice.query(SELECT, [Symbol('x') as never]))).code).toBe('INVALID_PARAMETER');
+      expect((await alice.query(SELECT)).rows).toEqual([]);
+      await client.close();
+    });
+
+    it('runs later statements of a session in the namespace a USE switched to, and only that session', async () => {
+      const client = await connect();
+      const alice = client.session({ user: 'alice' });
+      const other = client.session({ user: 'alice' });
+      await alice.execute('USE app');
+      expect(alice.namespace).toBe('app');
+      await alice.execute('INSERT INTO todos (id, title) VALUES ($1, $2)', ['a', 'milk']);
+      expect((await alice.query('SELECT id FROM todos')).rows).toEqual([{ id: 'a' }]);
+      expect(other.namespace).toBeUndefined();
+      expect((await caught(other.query('SELECT id FROM todos'))).code).toBe('TABLE_NOT_FOUND');
+      await client.close();
+    });
+
+    it('refuses statements after close', async () => {
+      const client = await connect();
+      const alice = client.session({ user: 'alice' });
+      await client.close();
+      expect((await caught(alice.query(SELECT))).code).toBe('CLOSED');
+      await client.close();
+    });
+  });
+}
+
+describe('the worker host', () => {
+  it('refuses parameters that cannot cross the worker boundary as INVALID_PARAMETER', async () => {
+    const client = await createChannelClient();
+    const error = await caught(client.session({ user: 'alice' }).query(SELECT, [(() => 1) as never]));
+    expect(error.code).toBe('INVALID_PARAMETER');
+    await client.close();
+  });
+
+  it('refuses statements before the database is open', async () => {
+    const api = createWorkerApi(() => openTestDatabase());
+    expect((await caught(api.query({ user: 'a', role: 'user' }, SELECT))).code).toBe('CLOSED');
+  });
+
+  it('reports a failure to open the database as a KalamError', async () => {
+    const api = createWorkerApi(async () => {
+      throw new Error('IndexedDB is unavailable');
+    });
+    const error = await caught(api.open({ name: 'x', storage: 'idb' }, () => {}));
+    expect(error.code).toBe('INTERNAL');
+    expect(error.message).toContain('IndexedDB is unavailable');
+    expect((await caught(api.open({ name: 'x', storage: 'disk' as never }, () => {}))).code).toBe('INVALID_OPTION');
+  });
+
+  it(`refuses more than ${MAX_SUBSCRIPTIONS} live queries on one client`, async () => {
+    const client = createLocalClient(await openTestDatabase());
+    const alice = client.session({ user: 'alice' });
+    const stops = await Promise.all(Array.from({ length: MAX_SUBSCRIPTIONS }, () => alice.live(SELECT, [], () => {})));
+    const error = await caught(alice.live(SELECT, [], () => {}));
+    expect(error.code).toBe('RESULT_TOO_LARGE');
+    expect(error.message).toContain(`limit is ${MAX_SUBSCRIPTIONS}`);
+    stops[0]();
+    const again = await alice.live(SELECT, [], () => {});
+    again();
+    await client.close();
+  });
+
+  it('batches the results of one commit into a single message per client', async () => {
+    const batches: number[] = [];
+    const { createHost } = await import('./host');
+    const host = createHost(await openTestDatabase(), (events) => batches.push(events.length));
+    const alice = { user: 'alice', role: 'user' as const };
+    await host.live(alice, SELECT, [], 1);
+    await host.live(alice, SELECT, [], 2);
+    await host.live(alice, SELECT, [], 3);
+    await settle();
+    batches.length = 0;
+    await host.execute(alice, INSERT, ['a', 'milk']);
+    await settle();
+    expect(batches).toEqual([3]);
+    await host.close();
+  });
+});
+
+describe('the session cache', () => {
+  it('drops the least recently used session when full', async () => {
+    const db = await openTestDatabase();
+    const cache = new SessionCache(db, 2);
+    const a = cache.get({ user: 'a', role: 'user' });
+    cache.get({ user: 'b', role: 'user' });
+    expect(cache.get({ user: 'a', role: 'user' })).toBe(a);
+    cache.get({ user: 'c', role: 'user' });
+    expect(cache.count).toBe(2);
+    expect(cache.get({ user: 'a', role: 'user' })).toBe(a);
+    expect(cache.get({ user: 'b', role: 'user' })).not.toBe(undefined);
+    expect(cache.count).toBe(2);
+  });
+
+  it('keeps sessions of different roles and namespaces apart', async () => {
+    const cache = new SessionCache(await openTestDatabase());
+    const user = cache.get({ user: 'a', role: 'user' });
+    expect(cache.get({ user: 'a', role: 'dba' })).not.toBe(user);
+    expect(cache.get({ user: 'a', role: 'user', namespace: 'app' })).not.toBe(user);
+    expect(cache.get({ user: 'a', role: 'user' })).toBe(user);
+  });
+});

@@ -1,0 +1,52 @@
+import { proxy, releaseProxy, wrap } from 'comlink';
+import type { Database } from '@kalamlite/engine';
+import { connectClient, type Connection } from './connect';
+import { createHost } from './host';
+import type { LiveEvent, WorkerApi } from './protocol';
+import { asKalamError, installKalamErrorTransfer } from './transfer';
+import type { ClientOptions, KalamClient } from './types';
+
+/**
+ * Starts the engine in a module Web Worker and opens the database there.
+ * Resolves once the database is open; fails with a KalamError otherwise.
+ */
+export async function createClient(options: ClientOptions): Promise<KalamClient> {
+  installKalamErrorTransfer();
+  // Vite recognises this exact form and bundles the worker entry.
+  const worker = options.worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  const remote = wrap<WorkerApi>(worker);
+  const terminate = () => {
+    remote[releaseProxy]();
+    if ('terminate' in worker && typeof worker.terminate === 'function') worker.terminate();
+  };
+  const connection: Connection = connectClient(remote, async () => {
+    try {
+      await remote.close();
+    } finally {
+      terminate();
+    }
+  });
+  // One proxied listener (one MessagePort) carries every subscription's events.
+  const listener = proxy((events: readonly LiveEvent[]) => connection.deliver(events));
+  try {
+    await remote.open({ name: options.name, storage: options.storage ?? 'idb' }, listener);
+  } catch (e) {
+    terminate();
+    throw asKalamError(e);
+  }
+  return connection.client;
+}
+
+/**
+ * The same client, in-process over an engine database: no worker, same
+ * sessions, live queries and structural sharing. `close()` stops this
+ * client's live queries; the database stays open for whoever opened it.
+ */
+export function createLocalClient(db: Database): KalamClient {
+  let deliver: (events: readonly LiveEvent[]) => void = () => {};
+  const host = createHost(db, (events) => deliver(events));
+  const connection = connectClient(host, () => host.close());
+  deliver = connection.deliver;
+  return connection.client;
+}
+

@@ -1,0 +1,178 @@
+import { KalamError, ROLES, type Role, type Row, type SessionOptions, type StatementResult } from '@kalamlite/engine';
+import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
+import { shareRows } from './share';
+import { asKalamError } from './transfer';
+import type { ClientSession, KalamClient } from './types';
+
+interface Subscription {
+  onRows: (rows: readonly Row[]) => void;
+  onError: ((error: KalamError) => void) | undefined;
+  /** The last result delivered; the base for structural sharing. */
+  rows: readonly Row[] | undefined;
+}
+
+export interface Connection {
+  client: KalamClient;
+  /** Fans a batch of live events out to the subscriptions they belong to. */
+  deliver(events: readonly LiveEvent[]): void;
+}
+
+/**
+ * The client side, written once for both transports: a host in a worker
+ * (through Comlink) or in-process. Owns the client-side live registry and
+ * applies structural sharing per subscription.
+ */
+export function connectClient(host: KalamHost, release: () => Promise<void>): Connection {
+  // Owner: this client; one entry per live subscription, removed when it is
+  // stopped or the client closes. The host bounds how many may be open.
+  const registry = new Map<number, Subscription>();
+  let nextId = 1;
+  let isClosed = false;
+
+  function ensureOpen(): void {
+    if (isClosed) throw new KalamError('CLOSED', 'This client is closed; create a new client to run statements.');
+  }
+
+  function session(options: SessionOptions): ClientSession {
+    // Replaced (never mutated) when a `USE` switches the namespace.
+    let key = sessionKey(options);
+    function follow<T>(executed: Executed<T>): T {
+      if (executed.namespace !== undefined) key = { ...key, namespace: executed.namespace };
+      return executed.value;
+    }
+    return {
+      user: key.user,
+      role: key.role,
+      get namespace() {
+        return key.namespace;
+      },
+
+      async execute(sql, params) {
+        try {
+          ensureOpen();
+          return follow(await host.execute(key, sql, params)).map(withFrozenRows);
+        } catch (e) {
+          throw clientError(e);
+        }
+      },
+
+      async query(sql, params) {
+        try {
+          ensureOpen();
+          return withFrozenRows(follow(await host.query(key, sql, params)));
+        } catch (e) {
+          throw clientError(e);
+        }
+      },
+
+      async live(sql, params, onRows, onError) {
+        try {
+          ensureOpen();
+          if (typeof onRows !== 'function') throw new KalamError('INVALID_OPTION', 'live() needs an onRows callback.');
+          // The id is chosen here and registered before the host starts, so
+          // the first result can never arrive for an unknown id.
+          const id = nextId++;
+          registry.set(id, { onRows, onError, rows: undefined });
+          try {
+            await host.live(key, sql, params, id);
+          } catch (e) {
+            registry.delete(id);
+            throw e;
+          }
+          return () => {
+            if (!registry.delete(id) || isClosed) return;
+            host.unsubscribe(id).catch(reportLater);
+          };
+        } catch (e) {
+          throw clientError(e);
+        }
+      },
+    };
+  }
+
+  function deliver(events: readonly LiveEvent[]): void {
+    for (const event of events) {
+      const subscription = registry.get(event.id);
+      if (subscription === undefined) continue; // stopped meanwhile
+      switch (event.kind) {
+        case 'rows': {
+          const rows = shareRows(subscription.rows, event.rows);
+          if (rows === subscription.rows) break; // nothing changed
+          subscription.rows = rows;
+          call(subscription.onRows, rows);
+          break;
+        }
+        case 'error': {
+          const error = KalamError.from(event.error);
+          if (subscription.onError) call(subscription.onError, error);
+          else reportLater(error);
+          break;
+        }
+        default: {
+          const never: never = event;
+          reportLater(new KalamError('INTERNAL', `Unknown live event ${JSON.stringify(never)}.`));
+        }
+      }
+    }
+  }
+
+  const client: KalamClient = {
+    session,
+    async close() {
+      if (isClosed) return;
+      isClosed = true;
+      registry.clear();
+      try {
+        await release();
+      } catch (e) {
+        throw clientError(e);
+      }
+    },
+  };
+
+  return { client, deliver };
+}
+
+function sessionKey(options: SessionOptions): SessionKey {
+  if (typeof options !== 'object' || options === null || typeof options.user !== 'string' || options.user === '') {
+    throw new KalamError('INVALID_PARAMETER', 'A session needs a non-empty string `user`.');
+  }
+  const role: Role = options.role ?? 'user';
+  if (!(ROLES as readonly string[]).includes(role)) {
+    throw new KalamError('INVALID_PARAMETER', `Unknown role '${String(role)}'; use one of user, service, dba, system.`);
+  }
+  return options.namespace === undefined
+    ? { user: options.user, role }
+    : { user: options.user, role, namespace: options.namespace };
+}
+
+function withFrozenRows(result: StatementResult): StatementResult {
+  const rows = shareRows(undefined, result.rows);
+  return rows === result.rows ? result : { ...result, rows: rows as Row[] };
+}
+
+/** Errors as the page sees them: always KalamError, unclonable parameters named as such. */
+function clientError(e: unknown): KalamError {
+  if (e instanceof Error && e.name === 'DataCloneError') {
+    return new KalamError(
+      'INVALID_PARAMETER',
+      `A parameter cannot be sent to the database: ${e.message}. Use null, booleans, numbers, bigints, strings, Uint8Arrays or JSON values.`,
+    );
+  }
+  return asKalamError(e);
+}
+
+/** Calls an application callback; if it throws, the error surfaces without stopping the fan-out. */
+function call<T>(callback: (value: T) => void, value: T): void {
+  try {
+    callback(value);
+  } catch (e) {
+    reportLater(e);
+  }
+}
+
+function reportLater(e: unknown): void {
+  queueMicrotask(() => {
+    throw e;
+  });
+}

@@ -1,0 +1,101 @@
+import { KalamError, openDatabase, type Database } from '@kalamlite/engine';
+import { createHost } from './host';
+import type { KalamHost, OpenOptions, WorkerApi } from './protocol';
+import { asKalamError } from './transfer';
+
+type Open = (options: { name?: string; storage: 'memory' | 'idb' }) => Promise<Database>;
+
+/**
+ * The object a worker exposes: one engine database and the host serving
+ * its one client. Kept apart from the worker entry so tests can expose it
+ * over a MessageChannel in Node.
+ */
+export function createWorkerApi(open: Open = openDatabase): WorkerApi {
+  let db: Database | undefined;
+  let host: KalamHost | undefined;
+  let opening: Promise<void> | undefined;
+
+  function opened(): KalamHost {
+    if (host === undefined) {
+      throw new KalamError('CLOSED', 'The database is not open; call createClient() and wait for it before running statements.');
+    }
+    return host;
+  }
+
+  return {
+    async open(options: OpenOptions, listener) {
+      try {
+        if (opening !== undefined) throw new KalamError('INVALID_OPTION', 'This worker has already opened a database.');
+        if (typeof options !== 'object' || options === null || typeof options.name !== 'string' || options.name === '') {
+          throw new KalamError('INVALID_OPTION', 'open() needs a non-empty database `name`.');
+        }
+        if (options.storage !== 'idb' && options.storage !== 'memory') {
+          throw new KalamError('INVALID_OPTION', `Unknown storage '${String(options.storage)}'; use 'idb' or 'memory'.`);
+        }
+        if (typeof listener !== 'function') throw new KalamError('INVALID_OPTION', 'open() needs a live-event listener.');
+        opening = (async () => {
+          db = await open({ name: options.name, storage: options.storage });
+          host = createHost(db, listener);
+        })();
+        try {
+          await opening;
+        } catch (e) {
+          opening = undefined;
+          throw e;
+        }
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+
+    // Each method goes through opened() inside its own try, so even a call
+    // before open() fails as a KalamError rather than a TypeError.
+    async execute(session, sql, params) {
+      try {
+        return await opened().execute(session, sql, params);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+    async query(session, sql, params) {
+      try {
+        return await opened().query(session, sql, params);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+    async live(session, sql, params, id) {
+      try {
+        await opened().live(session, sql, params, id);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+    async unsubscribe(id) {
+      try {
+        await opened().unsubscribe(id);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+
+    async close() {
+      try {
+        const closing = host;
+        const database = db;
+        host = undefined;
+        db = undefined;
+        let failure: unknown;
+        try {
+          await closing?.close();
+        } catch (e) {
+          failure = e;
+        }
+        await database?.close();
+        if (failure !== undefined) throw failure;
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+  };
+}
