@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// Builds the bench page, serves it, runs it in headless Chromium, prints the
+// table and writes bench/results.json.
+//   node bench/run.mjs            full run
+//   node bench/run.mjs --quick    small sizes, for checking that it works
+//   node bench/run.mjs --profile  no figures: runs the engine phases in-process
+//                                 in the page under the CPU profiler, prints the
+//                                 functions with the most self time and writes
+//                                 bench/profile.cpuprofile (open it in DevTools)
+// Exits 1 when the page throws or a correctness check fails (figures from a
+// wrong answer mean nothing).
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { build, preview, runnerImport } from 'vite';
+import { summarizeProfile } from './profile-summary.mjs';
+import { formatTable } from './table.mjs';
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
+const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));
+const profileFile = fileURLToPath(new URL('./profile.cpuprofile', import.meta.url));
+const browserModule = fileURLToPath(new URL('../e2e/browser.ts', import.meta.url));
+
+const QUICK = { bulkRows: 2_000, singleInserts: 50, lookups: 100, queryRows: 10_000, queryIterations: 5, scanIterations: 2, warmup: 3, queryWarmup: 1 };
+const RUN_TIMEOUT_MS = 10 * 60_000;
+
+const overrides = process.argv.includes('--quick') ? QUICK : {};
+const isProfile = process.argv.includes('--profile');
+
+function log(message) {
+  console.log(`[run] ${message}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function main() {
+  log('building bench page');
+  await build({ configFile, root: benchDir, logLevel: 'warn' });
+  const port = await freePort();
+  const server = await preview({ configFile, root: benchDir, logLevel: 'warn', preview: { host: '127.0.0.1', port, strictPort: true } });
+  const url = `http://127.0.0.1:${port}/`;
+  // One launcher for e2e and bench; it is TypeScript, so Vite's module runner loads it.
+  const { module: browserLauncher } = await runnerImport(browserModule);
+  const browser = await browserLauncher.launchChromium();
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      const text = message.text();
+      if (text.startsWith('[bench]') || message.type() === 'error' || message.type() === 'warning') console.log(`[page] ${text}`);
+    });
+    page.on('pageerror', (error) => console.error(`[page] uncaught: ${error.stack ?? error.message}`));
+    log(`running ${url} in ${browser.version()}`);
+    await page.goto(url);
+    await page.waitForFunction(() => typeof window.runBench === 'function');
+    if (isProfile) return await profile(context, page);
+    const results = await withTimeout(
+      page.evaluate((config) => window.runBench(config), overrides),
+      RUN_TIMEOUT_MS,
+      'the bench',
+    );
+    await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\n${formatTable(results)}\n`);
+    log(`wrote ${resultsFile}`);
+    return results.checks.every((check) => check.ok) ? 0 : 1;
+  } finally {
+    await browser.close();
+    await new Promise((resolve) => server.httpServer.close(resolve));
+  }
+}
+
+/** Runs the in-process engine workload under the page's CPU profiler. */
+async function profile(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+  await cdp.send('Profiler.start');
+  const checks = await withTimeout(page.evaluate((config) => window.profileEngine(config), overrides), RUN_TIMEOUT_MS, 'the profile');
+  const { profile: cpuProfile } = await cdp.send('Profiler.stop');
+  await writeFile(profileFile, JSON.stringify(cpuProfile));
+  console.log(`\n${summarizeProfile(cpuProfile)}\n`);
+  log(`wrote ${profileFile}`);
+  const failed = checks.filter((check) => !check.ok);
+  for (const check of failed) console.log(`FAILED ${check.name}: ${check.detail}`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`[run] bench failed: ${error.stack ?? error}`);
+    process.exit(1);
+  },
+);
