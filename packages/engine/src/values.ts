@@ -3,6 +3,7 @@
  * group keys, and coercion into a column's declared type (the wire mapping
  * of DIALECT.md).
  */
+import { dateOf, isTimeText, parseDate, parseTimestamp } from './datetime';
 import { KalamError } from './errors';
 import type { DataType, Value } from './types';
 
@@ -98,10 +99,11 @@ const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
 };
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-const TIME_RE = /^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NUMERIC_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/** Rounds to the nearest integer, halves away from zero (2.5 → 3, -2.5 → -3), as SQL casts do. */
+export const roundHalfAway = (n: number) => Math.sign(n) * Math.round(Math.abs(n)) + 0; // + 0 turns -0 into 0
 
 /**
  * Converts a value into the representation of a column type, or throws
@@ -132,7 +134,8 @@ export function coerce(value: unknown, type: DataType, column: string): Value {
       else if (typeof value === 'bigint') n = Number(value);
       else if (typeof value === 'string' && NUMERIC_RE.test(value)) n = Number(value);
       else return fail();
-      if (!Number.isInteger(n)) n = Math.round(n);
+      if (!Number.isFinite(n)) return fail();
+      if (!Number.isInteger(n)) n = roundHalfAway(n);
       const [lo, hi] = INT_RANGE[type]!;
       if (n < lo || n > hi) {
         throw new KalamError('TYPE_MISMATCH', `Value ${n} is out of range for column '${column}' of type ${type}`);
@@ -144,7 +147,7 @@ export function coerce(value: unknown, type: DataType, column: string): Value {
       if (typeof value === 'bigint') b = value;
       else if (typeof value === 'number') {
         if (!Number.isFinite(value)) return fail();
-        b = BigInt(Math.round(value));
+        b = BigInt(roundHalfAway(value));
       } else if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value)) b = BigInt(value.trim());
       else return fail();
       if (b < INT64_MIN || b > INT64_MAX) {
@@ -181,21 +184,21 @@ export function coerce(value: unknown, type: DataType, column: string): Value {
     case 'DATETIME': {
       if (typeof value === 'number' && Number.isFinite(value)) return value;
       if (typeof value === 'bigint') return Number(value);
-      if (value instanceof Date) return value.getTime();
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? fail() : value.getTime();
       if (typeof value === 'string') {
-        const t = Date.parse(value);
-        if (!Number.isNaN(t)) return t;
+        const t = parseTimestamp(value);
+        if (t !== undefined) return t;
       }
       return fail();
     }
-    case 'DATE':
-      if (typeof value === 'string' && DATE_RE.test(value)) return value;
-      if (value instanceof Date) return value.toISOString().slice(0, 10);
-      if (typeof value === 'number' && Number.isFinite(value)) return new Date(value).toISOString().slice(0, 10);
-      if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(Date.parse(value)).toISOString().slice(0, 10);
-      return fail();
+    case 'DATE': {
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? fail() : dateOf(value.getTime());
+      if (typeof value === 'number' && Number.isFinite(value)) return dateOf(value);
+      const d = typeof value === 'string' ? parseDate(value) : undefined;
+      return d ?? fail();
+    }
     case 'TIME':
-      if (typeof value === 'string' && TIME_RE.test(value)) return value;
+      if (typeof value === 'string' && isTimeText(value)) return value;
       return fail();
     case 'UUID':
       if (typeof value === 'string' && UUID_RE.test(value.toLowerCase())) return value.toLowerCase();

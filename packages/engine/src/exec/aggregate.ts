@@ -3,6 +3,7 @@
  * AVG, MIN, MAX. Output tuples are [group values…, aggregate values…].
  */
 import { KalamError } from '../errors';
+import { isTrue } from '../plan/compile';
 import type { Evaluator, ExecContext, Tuple } from '../plan/context';
 import type { Value } from '../types';
 import { compareValues, hashKey, tupleKey } from '../values';
@@ -14,6 +15,8 @@ export interface AggregateSpec {
   /** undefined for COUNT(*) */
   arg?: Evaluator;
   distinct: boolean;
+  /** FILTER (WHERE …): only rows it holds true for are folded. */
+  filter?: Evaluator;
 }
 
 interface State {
@@ -26,6 +29,7 @@ interface State {
 const newState = (spec: AggregateSpec): State => ({ count: 0, sum: null, best: null, seen: spec.distinct ? new Set() : undefined });
 
 function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext): void {
+  if (spec.filter && !isTrue(spec.filter(row, ctx))) return;
   if (!spec.arg) { s.count++; return; }
   const v = spec.arg(row, ctx);
   if (v === null) return;

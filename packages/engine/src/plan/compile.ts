@@ -4,11 +4,12 @@
  * three-valued logic (a comparison with NULL is NULL; AND is false if
  * either side is false; OR is true if either side is true).
  */
+import { parseTimestamp } from '../datetime';
 import { KalamError } from '../errors';
 import { uuidV7, ulid } from '../ids';
 import type { Expr } from '../sql/ast';
-import type { Value } from '../types';
-import { coerce, compareValues, stableJson, valuesEqual } from '../values';
+import type { DataType, Value } from '../types';
+import { coerce, compareValues, stableJson } from '../values';
 import type { Evaluator, ExecContext, Tuple } from './context';
 import { AGGREGATES, lookupFunction } from './functions';
 import type { Scope } from './scope';
@@ -32,7 +33,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
         if (v === undefined) {
           throw new KalamError('INVALID_PARAMETER', `Parameter $${i + 1} has no value: pass a value for each $n in the statement`);
         }
-        return v;
+        return v instanceof Date ? v.getTime() : v; // the TIMESTAMP wire mapping: ms since the epoch
       };
     }
     case 'column': {
@@ -53,29 +54,44 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
         throw new KalamError('TYPE_MISMATCH', `Cannot negate a ${typeof v}`);
       };
     }
-    case 'binary':
-      return compileBinary(e.op, c(e.left), c(e.right));
+    case 'binary': {
+      if (!COMPARISONS.has(e.op)) return compileBinary(e.op, c(e.left), c(e.right));
+      // An untyped side is read as the declared type of the other (WHERE created_at > '2024-01-01').
+      const l = asTypeOf(declaredType(e.right, scope), c(e.left));
+      const r = asTypeOf(declaredType(e.left, scope), c(e.right));
+      return compileBinary(e.op, l, r);
+    }
     case 'like': {
       const a = c(e.arg);
       const p = c(e.pattern);
+      const esc = e.escape ? c(e.escape) : () => '\\';
       const ci = e.caseInsensitive;
       const neg = e.negated;
       // Patterns are almost always constant per execution: keep the last compiled one.
       let lastPattern: string | undefined;
+      let lastEscape: string | undefined;
       let lastRe: RegExp | undefined;
       return (r, ctx) => {
         const v = a(r, ctx);
         const pat = p(r, ctx);
-        if (v === null || pat === null) return null;
+        const escape = esc(r, ctx);
+        if (v === null || pat === null || escape === null) return null;
         const ps = String(pat);
-        if (ps !== lastPattern) { lastPattern = ps; lastRe = likeRegex(ps, ci); }
+        const es = String(escape);
+        if (ps !== lastPattern || es !== lastEscape) {
+          if (es.length > 1) throw new KalamError('INVALID_SQL', `ESCAPE must be a single character or empty, got '${es}'`);
+          lastRe = likeRegex(ps, ci, es);
+          lastPattern = ps;
+          lastEscape = es;
+        }
         const m = lastRe!.test(typeof v === 'string' ? v : String(v));
         return neg ? !m : m;
       };
     }
     case 'in': {
       const a = c(e.arg);
-      const list = e.list.map(c);
+      const type = declaredType(e.arg, scope);
+      const list = e.list.map((x) => asTypeOf(type, c(x)));
       const neg = e.negated;
       return (r, ctx) => {
         const v = a(r, ctx);
@@ -84,22 +100,23 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
         for (const item of list) {
           const x = item(r, ctx);
           if (x === null) { sawNull = true; continue; }
-          if (valuesEqual(v, x)) return !neg;
+          if (sqlEquals(v, x)) return !neg;
         }
         return sawNull ? null : neg;
       };
     }
     case 'between': {
       const a = c(e.arg);
-      const lo = c(e.low);
-      const hi = c(e.high);
+      const type = declaredType(e.arg, scope);
+      const lo = asTypeOf(type, c(e.low));
+      const hi = asTypeOf(type, c(e.high));
       const neg = e.negated;
       return (r, ctx) => {
         const v = a(r, ctx);
         const l = lo(r, ctx);
         const h = hi(r, ctx);
-        const ge = v === null || l === null ? null : compareValues(v, l) >= 0;
-        const le = v === null || h === null ? null : compareValues(v, h) <= 0;
+        const ge = v === null || l === null ? null : sqlCompare(v, l) >= 0;
+        const le = v === null || h === null ? null : sqlCompare(v, h) <= 0;
         const res = and3(ge, le);
         return res === null ? null : neg ? !res : res;
       };
@@ -116,7 +133,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
         const o = operand ? operand(r, ctx) : undefined;
         for (const w of whens) {
           const cond = w.when(r, ctx);
-          if (operand ? o !== null && cond !== null && valuesEqual(o as Value, cond) : cond !== null && truthy(cond)) {
+          if (operand ? o !== null && cond !== null && sqlEquals(o as Value, cond) : cond !== null && truthy(cond)) {
             return w.then(r, ctx);
           }
         }
@@ -135,6 +152,8 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     }
     case 'call':
       return compileCall(e, c);
+    case 'default':
+      throw new KalamError('INVALID_SQL', 'DEFAULT can only be used as a value in INSERT … VALUES or UPDATE … SET');
   }
 }
 
@@ -151,7 +170,7 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Evaluat
     case 'ULID': return () => ulid();
     case 'NULLIF': {
       const [a, b] = e.args.map(c);
-      return (r, ctx) => { const x = a(r, ctx); const y = b(r, ctx); return x !== null && y !== null && valuesEqual(x, y) ? null : x; };
+      return (r, ctx) => { const x = a(r, ctx); const y = b(r, ctx); return x !== null && y !== null && sqlEquals(x, y) ? null : x; };
     }
     case 'GREATEST': case 'LEAST': {
       const args = e.args.map(c);
@@ -243,8 +262,60 @@ function cmp(l: Evaluator, r: Evaluator, test: (c: number) => boolean, isEqualit
     const b = r(row, ctx);
     if (a === null || b === null) return null;
     if (isEquality && typeof a === typeof b && typeof a !== 'object') return test(a === b ? 0 : 1);
-    return test(compareValues(coerceForCompare(a, b), coerceForCompare(b, a)));
+    return test(sqlCompare(a, b));
   };
+}
+
+/** Orders two non-null values as a comparison operator does (text read as a number against a number). */
+function sqlCompare(a: Value, b: Value): number {
+  return compareValues(coerceForCompare(a, b), coerceForCompare(b, a));
+}
+
+/** Equality as `=` sees it; IN, simple CASE and NULLIF use the same. */
+function sqlEquals(a: Value, b: Value): boolean {
+  if (typeof a === typeof b && typeof a !== 'object') return a === b;
+  return sqlCompare(a, b) === 0;
+}
+
+const COMPARISONS = new Set(['=', '<>', '<', '<=', '>', '>=']);
+
+/** The declared type of a column reference or CAST, when known. */
+function declaredType(e: Expr, scope: Scope): DataType | undefined {
+  if (e.kind === 'cast') return e.type;
+  if (e.kind !== 'column') return undefined;
+  try {
+    const t = scope.columns[scope.resolve(e.table, e.name)].type;
+    return t === 'UNKNOWN' ? undefined : t;
+  } catch {
+    return undefined; // bound later (aggregate hooks) or reported by the operand's own compile
+  }
+}
+
+/**
+ * Reads a text operand as a value of `type` where the engine's representation
+ * differs from text (TIMESTAMP as ms, JSON parsed), as Postgres reads an
+ * untyped literal compared with a typed column. Other values pass through.
+ */
+function asTypeOf(type: DataType | undefined, ev: Evaluator): Evaluator {
+  if (type === 'TIMESTAMP' || type === 'DATETIME') {
+    return (r, ctx) => {
+      const v = ev(r, ctx);
+      if (typeof v !== 'string') return v;
+      return parseTimestamp(v) ?? v;
+    };
+  }
+  if (type === 'JSON') {
+    return (r, ctx) => {
+      const v = ev(r, ctx);
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v) as Value;
+      } catch {
+        return v; // not JSON text: compare as the string it is
+      }
+    };
+  }
+  return ev;
 }
 
 /** A string compared with a number is read as a number (and booleans alike), as Postgres does for literals. */
@@ -275,10 +346,10 @@ function arithmetic(op: string, l: Evaluator, r: Evaluator): Evaluator {
         const x = BigInt(a as number | bigint);
         const y = BigInt(b as number | bigint);
         switch (op) {
-          case '+': return x + y;
-          case '-': return x - y;
-          case '*': return x * y;
-          case '/': if (y === 0n) throw divZero(); return x / y;
+          case '+': return int64(x + y);
+          case '-': return int64(x - y);
+          case '*': return int64(x * y);
+          case '/': if (y === 0n) throw divZero(); return int64(x / y);
           case '%': if (y === 0n) throw divZero(); return x % y;
         }
       }
@@ -301,12 +372,21 @@ function arithmetic(op: string, l: Evaluator, r: Evaluator): Evaluator {
 
 const divZero = () => new KalamError('DIVISION_BY_ZERO', 'Division by zero');
 
-/** LIKE pattern → anchored RegExp; `%` any run, `_` one character, `\` escapes. */
-export function likeRegex(pattern: string, caseInsensitive: boolean): RegExp {
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** BIGINT arithmetic stays within 64 bits, as the column type does. */
+function int64(v: bigint): bigint {
+  if (v < INT64_MIN || v > INT64_MAX) throw new KalamError('TYPE_MISMATCH', `BIGINT out of range: ${v} does not fit in 64 bits`);
+  return v;
+}
+
+/** LIKE pattern → anchored RegExp; `%` any run, `_` one character, `escape` (backslash unless given; '' for none) escapes. */
+export function likeRegex(pattern: string, caseInsensitive: boolean, escape = '\\'): RegExp {
   let src = '^';
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i];
-    if (ch === '\\' && i + 1 < pattern.length) { src += escapeRe(pattern[++i]); continue; }
+    if (escape !== '' && ch === escape && i + 1 < pattern.length) { src += escapeRe(pattern[++i]); continue; }
     if (ch === '%') src += '[\\s\\S]*';
     else if (ch === '_') src += '[\\s\\S]';
     else src += escapeRe(ch);

@@ -1,6 +1,6 @@
 /** Scalar SQL functions: name → implementation over already-evaluated args. */
 import { KalamError } from '../errors';
-import { stableJson } from '../values';
+import { coerce, roundHalfAway, stableJson } from '../values';
 import type { Value } from '../types';
 
 export type ScalarFn = (args: Value[]) => Value;
@@ -49,7 +49,7 @@ const strict: Record<string, ScalarFn> = {
     if (typeof x === 'bigint') return x;
     const p = 10 ** (d === undefined ? 0 : num(d, 'ROUND'));
     const v = num(x, 'ROUND') * p;
-    return (Math.sign(v) * Math.round(Math.abs(v))) / p;
+    return roundHalfAway(v) / p;
   },
   TRUNC: ([x]) => (typeof x === 'bigint' ? x : Math.trunc(num(x, 'TRUNC'))),
   SIGN: ([x]) => Math.sign(num(x, 'SIGN')),
@@ -69,7 +69,7 @@ const strict: Record<string, ScalarFn> = {
     return num(x, 'MOD') % d;
   },
   TO_TIMESTAMP: ([x]) => num(x, 'TO_TIMESTAMP') * 1000,
-  DATE: ([x]) => new Date(typeof x === 'string' ? Date.parse(x) : num(x, 'DATE')).toISOString().slice(0, 10),
+  DATE: ([x]) => coerce(x, 'DATE', 'DATE()'),
 };
 
 /** Functions with their own NULL handling. */

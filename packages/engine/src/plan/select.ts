@@ -40,7 +40,7 @@ export function walk(e: Expr, visit: (x: Expr) => void): void {
   switch (e.kind) {
     case 'unary': walk(e.arg, visit); break;
     case 'binary': walk(e.left, visit); walk(e.right, visit); break;
-    case 'like': walk(e.arg, visit); walk(e.pattern, visit); break;
+    case 'like': walk(e.arg, visit); walk(e.pattern, visit); if (e.escape) walk(e.escape, visit); break;
     case 'in': walk(e.arg, visit); e.list.forEach((x) => walk(x, visit)); break;
     case 'between': walk(e.arg, visit); walk(e.low, visit); walk(e.high, visit); break;
     case 'isNull': walk(e.arg, visit); break;
@@ -49,7 +49,7 @@ export function walk(e: Expr, visit: (x: Expr) => void): void {
       e.whens.forEach((w) => { walk(w.when, visit); walk(w.then, visit); });
       if (e.else) walk(e.else, visit);
       break;
-    case 'call': e.args.forEach((x) => walk(x, visit)); break;
+    case 'call': e.args.forEach((x) => walk(x, visit)); if (e.filter) walk(e.filter, visit); break;
     case 'cast': walk(e.arg, visit); break;
     default: break;
   }
@@ -253,10 +253,12 @@ export function planSelect(stmt: SelectStmt, resolver: SourceResolver, defaultNa
         if (!isAggregateCall(x)) return;
         const key = exprKey(x, scope);
         if (aggs.some((a) => a.key === key)) return;
-        if (x.args.some(containsAggregate)) throw new KalamError('INVALID_SQL', 'Aggregate function calls cannot be nested');
+        if (x.args.some(containsAggregate) || containsAggregate(x.filter)) throw new KalamError('INVALID_SQL', 'Aggregate function calls cannot be nested');
         if (!x.star && x.args.length !== 1) throw new KalamError('INVALID_SQL', `${x.name}() takes exactly one argument`);
         if (x.star && x.name !== 'COUNT') throw new KalamError('INVALID_SQL', `${x.name}(*) is not valid: only COUNT(*)`);
-        aggs.push({ key, spec: { name: x.name as AggregateName, arg: x.star ? undefined : compileExpr(x.args[0], scope), distinct: x.distinct } });
+        const spec: AggregateSpec = { name: x.name as AggregateName, arg: x.star ? undefined : compileExpr(x.args[0], scope), distinct: x.distinct };
+        if (x.filter) spec.filter = compileExpr(x.filter, scope);
+        aggs.push({ key, spec });
       });
     };
     items.forEach((i) => collect(i.expr));

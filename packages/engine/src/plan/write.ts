@@ -91,11 +91,12 @@ export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNa
   });
   if (new Set(colIndex).size !== colIndex.length) throw new KalamError('DUPLICATE_COLUMN', 'A column is listed more than once in INSERT');
   const empty = new Scope([]);
-  const rows: Evaluator[][] = stmt.rows.map((r, n) => {
+  // undefined stands for DEFAULT: the column's default, as if the column were not listed
+  const rows: (Evaluator | undefined)[][] = stmt.rows.map((r, n) => {
     if (r.length !== colIndex.length) {
       throw new KalamError('INVALID_SQL', `INSERT row ${n + 1} has ${r.length} value(s) for ${colIndex.length} column(s)`);
     }
-    return r.map((e) => compileExpr(e, empty));
+    return r.map((e) => (e.kind === 'default' ? undefined : compileExpr(e, empty)));
   });
   const width = t.columns.length + 2;
   return {
@@ -110,7 +111,9 @@ export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNa
         const given = new Array<boolean>(t.columns.length).fill(false);
         for (let k = 0; k < evals.length; k++) {
           const i = colIndex[k];
-          row[i] = coerce(evals[k]([], ctx), t.columns[i].type, t.columns[i].name);
+          const ev = evals[k];
+          if (!ev) continue;
+          row[i] = coerce(ev([], ctx), t.columns[i].type, t.columns[i].name);
           given[i] = true;
         }
         for (let i = 0; i < t.columns.length; i++) {
@@ -146,7 +149,7 @@ export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNa
   const t = src.table;
   if (t.type === 'STREAM') throw new KalamError('UNSUPPORTED', 'UPDATE not supported for STREAM tables');
   if (!stmt.where) throw new KalamError('INVALID_SQL', 'UPDATE requires a WHERE clause');
-  const scope = sourceScope(src, t.name);
+  const scope = sourceScope(src, stmt.alias ?? t.name);
   const sets = stmt.set.map((s) => {
     const i = t.columns.findIndex((c) => c.name === s.column);
     if (i < 0) {
@@ -154,8 +157,14 @@ export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNa
       throw new KalamError('COLUMN_NOT_FOUND', `Column '${s.column}' does not exist in table '${q(t)}'`);
     }
     if (i === t.pk) throw new KalamError('INVALID_SQL', `UPDATE cannot modify primary key column '${t.columns[i].name}'`);
-    return { i, eval: compileExpr(s.value, scope) };
+    const ev: Evaluator = s.value.kind === 'default' ? (_row, ctx) => defaultValue(t, i, ctx) : compileExpr(s.value, scope);
+    return { i, eval: ev };
   });
+  const assigned = new Set<number>();
+  for (const s of sets) {
+    if (assigned.has(s.i)) throw new KalamError('DUPLICATE_COLUMN', `Multiple assignments to the same column '${t.columns[s.i].name}'`);
+    assigned.add(s.i);
+  }
   const scan = planSourceScan(src, scope, stmt.where, { includeDeleted: false });
   return {
     kind: 'write',
@@ -180,7 +189,7 @@ export function planDelete(stmt: DeleteStmt, resolver: SourceResolver, defaultNa
   const src = tableSource(resolver, stmt.table.namespace, stmt.table.name, defaultNamespace, 'delete from');
   const t = src.table;
   if (!stmt.where) throw new KalamError('INVALID_SQL', 'DELETE requires a WHERE clause');
-  const scope = sourceScope(src, t.name);
+  const scope = sourceScope(src, stmt.alias ?? t.name);
   const scan = planSourceScan(src, scope, stmt.where, { includeDeleted: mentionsColumn(stmt.where, '_deleted') });
   return {
     kind: 'write',

@@ -19,14 +19,17 @@ export type Expr =
   | { kind: 'star'; table?: string }
   | { kind: 'unary'; op: 'NOT' | '-' | '+'; arg: Expr }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr }
-  | { kind: 'like'; arg: Expr; pattern: Expr; negated: boolean; caseInsensitive: boolean }
+  /** `escape` is the ESCAPE character when given (backslash otherwise; '' turns escaping off). */
+  | { kind: 'like'; arg: Expr; pattern: Expr; negated: boolean; caseInsensitive: boolean; escape?: Expr }
   | { kind: 'in'; arg: Expr; list: Expr[]; negated: boolean }
   | { kind: 'between'; arg: Expr; low: Expr; high: Expr; negated: boolean }
   | { kind: 'isNull'; arg: Expr; negated: boolean }
   | { kind: 'case'; operand?: Expr; whens: { when: Expr; then: Expr }[]; else?: Expr }
-  /** Scalar or aggregate call; `name` is upper-case. COUNT(*) has `star`. */
-  | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean }
-  | { kind: 'cast'; arg: Expr; type: DataType };
+  /** Scalar or aggregate call; `name` is upper-case. COUNT(*) has `star`; an aggregate may have FILTER (WHERE `filter`). */
+  | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean; filter?: Expr }
+  | { kind: 'cast'; arg: Expr; type: DataType }
+  /** The DEFAULT keyword as a value: only in INSERT … VALUES and UPDATE … SET. */
+  | { kind: 'default' };
 
 export interface TableName {
   namespace?: string;
@@ -76,6 +79,7 @@ export interface InsertStmt {
 export interface UpdateStmt {
   kind: 'update';
   table: TableName;
+  alias?: string;
   set: { column: string; value: Expr }[];
   where?: Expr;
 }
@@ -83,6 +87,7 @@ export interface UpdateStmt {
 export interface DeleteStmt {
   kind: 'delete';
   table: TableName;
+  alias?: string;
   where?: Expr;
 }
 

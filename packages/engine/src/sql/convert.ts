@@ -7,6 +7,7 @@ import { KalamError } from '../errors';
 import type { BinaryOp, DeleteStmt, Expr, FromTable, InsertStmt, OrderItem, SelectItem, SelectStmt, TableName, UpdateStmt } from './ast';
 import { dataTypeOf } from './ddl';
 import { numberLiteral } from './lexer';
+import { DISTINCT_AGGREGATE_PREFIX } from './rewrite';
 
 /* node-sql-parser's AST is untyped JSON; we read it structurally. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -71,6 +72,7 @@ export function expr(x: Node): Expr {
       if (x.column === '*') return x.table ? { kind: 'star', table: ident(x.table) } : { kind: 'star' };
       const name = ident(x.column);
       const table = x.table ? ident(x.table) : undefined;
+      if (!table && name === 'default' && x.column?.expr?.type === 'default') return { kind: 'default' };
       if (!table && (name === 'current_user' || name === 'current_timestamp')) {
         return { kind: 'call', name: name.toUpperCase(), args: [], distinct: false, star: false };
       }
@@ -96,6 +98,12 @@ export function expr(x: Node): Expr {
       const args = x.args ? exprList(x.args) : [];
       if (name === 'NOT' && args.length === 1) return { kind: 'unary', op: 'NOT', arg: args[0] };
       if (x.over) unsupported('Window functions');
+      if (name.startsWith(DISTINCT_AGGREGATE_PREFIX)) {
+        const call: Expr = { kind: 'call', name: name.slice(DISTINCT_AGGREGATE_PREFIX.length), args, distinct: true, star: false };
+        if (x.filter) call.filter = expr(x.filter.where);
+        return call;
+      }
+      if (x.filter) unsupported(`FILTER on ${name.toLowerCase()}()`);
       return { kind: 'call', name, args, distinct: false, star: false };
     }
     case 'aggr_func': {
@@ -104,7 +112,9 @@ export function expr(x: Node): Expr {
       const a = x.args?.expr;
       const star = !!a && a.type === 'star';
       const distinct = String(x.args?.distinct ?? '').toUpperCase() === 'DISTINCT';
-      return { kind: 'call', name, args: star || !a ? [] : [expr(a)], distinct, star };
+      const call: Expr = { kind: 'call', name, args: star || !a ? [] : [expr(a)], distinct, star };
+      if (x.filter) call.filter = expr(x.filter.where);
+      return call;
     }
     case 'case': {
       const whens: { when: Expr; then: Expr }[] = [];
@@ -119,9 +129,12 @@ export function expr(x: Node): Expr {
       return node;
     }
     case 'cast': {
+      if (x.tail) unsupported('An operator after a ::cast here (write CAST(x AS type) instead)');
       const target = (x.target as Node[])[0];
       return { kind: 'cast', arg: expr(x.expr), type: dataTypeOf(String(target.dataType).split(/\s/)[0]) };
     }
+    case 'date': case 'time': case 'timestamp': case 'datetime': // DATE '2024-01-01'
+      return { kind: 'cast', arg: { kind: 'literal', value: String(x.value) }, type: dataTypeOf(String(x.type)) };
     case 'interval':
       return unsupported('INTERVAL');
     default:
@@ -133,8 +146,11 @@ function binary(x: Node): Expr {
   const op = String(x.operator).toUpperCase();
   const left = expr(x.left);
   switch (op) {
-    case 'LIKE': case 'NOT LIKE': case 'ILIKE': case 'NOT ILIKE':
-      return { kind: 'like', arg: left, pattern: expr(x.right), negated: op.startsWith('NOT'), caseInsensitive: op.endsWith('ILIKE') };
+    case 'LIKE': case 'NOT LIKE': case 'ILIKE': case 'NOT ILIKE': {
+      const like: Expr = { kind: 'like', arg: left, pattern: expr(x.right), negated: op.startsWith('NOT'), caseInsensitive: op.endsWith('ILIKE') };
+      if (x.right?.escape) like.escape = expr(x.right.escape.value);
+      return like;
+    }
     case 'IN': case 'NOT IN':
       if (x.right?.ast || x.right?.type !== 'expr_list') unsupported('IN with a subquery');
       return { kind: 'in', arg: left, list: exprList(x.right), negated: op === 'NOT IN' };
@@ -198,6 +214,12 @@ function orderBy(list: Node[] | null): OrderItem[] {
   });
 }
 
+function distinctKind(d: Node): string {
+  const kind = String(d?.type ?? '').toUpperCase();
+  if (kind !== '' && kind !== 'DISTINCT' && kind !== 'ALL') unsupported(`SELECT ${kind}`);
+  return kind;
+}
+
 export function selectStmt(x: Node): SelectStmt {
   if (x.with) unsupported('WITH (common table expressions)');
   if (x._next || x.set_op) unsupported('UNION / INTERSECT / EXCEPT');
@@ -205,7 +227,7 @@ export function selectStmt(x: Node): SelectStmt {
   if (x.window) unsupported('WINDOW');
   const stmt: SelectStmt = {
     kind: 'select',
-    distinct: String(x.distinct?.type ?? '').toUpperCase() === 'DISTINCT',
+    distinct: distinctKind(x.distinct) === 'DISTINCT',
     items: selectItems(x.columns),
     from: fromItems(x.from),
     groupBy: x.groupby ? (Array.isArray(x.groupby) ? x.groupby : x.groupby.columns ?? []).map(expr) : [],
@@ -215,9 +237,10 @@ export function selectStmt(x: Node): SelectStmt {
   if (x.having) stmt.having = expr(x.having);
   const lim = x.limit;
   if (lim && Array.isArray(lim.value) && lim.value.length > 0) {
+    const isAll = (v: Node) => v?.type === 'origin' && String(v.value).toUpperCase() === 'ALL'; // LIMIT ALL: no limit
     if (lim.seperator === 'offset' && lim.value.length === 1) stmt.offset = expr(lim.value[0]);
     else {
-      stmt.limit = expr(lim.value[0]);
+      if (!isAll(lim.value[0])) stmt.limit = expr(lim.value[0]);
       if (lim.value.length > 1) stmt.offset = expr(lim.value[1]);
     }
   }
@@ -242,11 +265,13 @@ export function insertStmt(x: Node): InsertStmt {
 export function updateStmt(x: Node): UpdateStmt {
   if ((x.table as Node[]).length > 1 || x.from) unsupported('UPDATE … FROM');
   if (x.returning) unsupported('RETURNING');
+  const target = (x.table as Node[])[0];
   const stmt: UpdateStmt = {
     kind: 'update',
-    table: tableName((x.table as Node[])[0]),
+    table: tableName(target),
     set: (x.set as Node[]).map((s) => ({ column: ident(s.column), value: expr(s.value) })),
   };
+  if (target.as) stmt.alias = identText(target.as).toLowerCase();
   if (x.where) stmt.where = expr(x.where);
   return stmt;
 }
@@ -256,6 +281,7 @@ export function deleteStmt(x: Node): DeleteStmt {
   if (from.length > 1 || x.using) unsupported('DELETE … USING');
   if (x.returning) unsupported('RETURNING');
   const stmt: DeleteStmt = { kind: 'delete', table: tableName(from[0]) };
+  if (from[0].as) stmt.alias = identText(from[0].as).toLowerCase();
   if (x.where) stmt.where = expr(x.where);
   return stmt;
 }

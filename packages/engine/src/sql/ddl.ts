@@ -149,7 +149,6 @@ function parseDefault(c: Cursor): DefaultSpec {
 }
 
 function parseColumn(c: Cursor, pkColumns: string[]): ColumnSpec {
-  const nameTok = c.peek();
   const name = c.identifier('a column name');
   const typeTok = c.next();
   if (typeTok.type !== 'word') c.fail('expected a column type');
@@ -196,7 +195,6 @@ function parseColumn(c: Cursor, pkColumns: string[]): ColumnSpec {
     break;
   }
   if (col.primaryKey) pkColumns.push(name);
-  void nameTok;
   return col;
 }
 
@@ -208,9 +206,10 @@ function parseOptions(c: Cursor): Record<string, string> {
     const key = c.next();
     if (key.type !== 'word' && key.type !== 'quoted') c.fail('expected an option name');
     c.expectPunct('=');
+    const sign = c.acceptPunct('-') ? '-' : '';
     const v = c.next();
-    if (v.type === 'punct') c.fail('expected an option value');
-    options[key.text.toUpperCase()] = v.text;
+    if (v.type === 'punct' || (sign && v.type !== 'number')) c.fail('expected an option value');
+    options[key.text.toUpperCase()] = sign + v.text;
   } while (c.acceptPunct(','));
   c.expectPunct(')');
   return options;
@@ -232,7 +231,12 @@ function parseCreateTable(c: Cursor, prefixType: CreateTableStmt['prefixType']):
       c.expectPunct(')');
       continue;
     }
-    columns.push(parseColumn(c, pkColumns));
+    const nameTok = c.peek();
+    const col = parseColumn(c, pkColumns);
+    if (columns.some((other) => other.name === col.name)) {
+      throw new KalamError('DUPLICATE_COLUMN', `Duplicate column name '${nameTok!.text}'. Column names are case-insensitive.`, nameTok!.start);
+    }
+    columns.push(col);
   } while (c.acceptPunct(','));
   c.expectPunct(')');
   if (c.acceptWord('USING')) c.identifier('an access method');

@@ -23,6 +23,16 @@ describe('lexer', () => {
     expect(l.literals).toEqual([7, 10]);
   });
 
+  it('lifts equal literals into one parameter, keeping text and numbers apart', () => {
+    const l = liftLiterals(`SELECT a % 10, 'x' FROM t WHERE b = '10' GROUP BY a % 10, 'x'`);
+    expect(l.text).toBe('SELECT a % $1, $2 FROM t WHERE b = $3 GROUP BY a % $1, $2');
+    expect(l.literals).toEqual([10, 'x', '10']);
+  });
+
+  it('leaves the ESCAPE character of a LIKE in the text', () => {
+    expect(liftLiterals(`SELECT 1 FROM t WHERE a LIKE 'x!%' ESCAPE '!'`).text).toBe(`SELECT $1 FROM t WHERE a LIKE $2 ESCAPE '!'`);
+  });
+
   it('keeps integers beyond 2^53 exact as bigint', () => {
     expect(liftLiterals('SELECT 9007199254740993').literals).toEqual([9007199254740993n]);
   });

@@ -133,7 +133,8 @@ export function splitStatements(sql: string): StatementText[] {
 /** Words after which a string literal is a typed literal, not a value to lift. */
 const BY_LIST_END = new Set(['LIMIT', 'OFFSET', 'HAVING', 'WINDOW', 'UNION', 'INTERSECT', 'EXCEPT', 'FROM', 'WHERE', 'SELECT', 'FETCH']);
 
-const TYPED_LITERAL_WORDS = new Set(['DATE', 'TIME', 'TIMESTAMP', 'INTERVAL', 'DATETIME']);
+// ESCAPE '<c>' is part of the LIKE's shape too (and the SQL parser cannot read `ESCAPE $n`).
+const TYPED_LITERAL_WORDS = new Set(['DATE', 'TIME', 'TIMESTAMP', 'INTERVAL', 'DATETIME', 'ESCAPE']);
 
 export interface LiftedSql {
   /** The SQL with each lifted literal replaced by `$k`. */
@@ -153,6 +154,8 @@ export function liftLiterals(sql: string, tokens: Token[] = tokenize(sql)): Lift
   let paramCount = 0;
   for (const t of tokens) if (t.type === 'param') paramCount = Math.max(paramCount, Number(t.text.slice(1)));
   const literals: (string | number | bigint)[] = [];
+  // Lives for one call: literal (type and value) → its parameter number.
+  const seen = new Map<string, number>();
   let text = '';
   let at = 0;
   // Inside ORDER BY / GROUP BY lists a bare integer is a position, part of the plan's shape.
@@ -179,8 +182,16 @@ export function liftLiterals(sql: string, tokens: Token[] = tokenize(sql)): Lift
       if (!next || next.text === ',' || next.type === 'word' || next.text === ')') continue;
     }
     if (t.type === 'string' && prev && prev.type === 'word' && TYPED_LITERAL_WORDS.has(prev.text.toUpperCase())) continue;
-    literals.push(t.type === 'string' ? t.text : numberLiteral(t.text));
-    text += sql.slice(at, t.start) + '$' + (paramCount + literals.length);
+    const value = t.type === 'string' ? t.text : numberLiteral(t.text);
+    // Equal literals share one parameter, so `GROUP BY x % 10` still matches `SELECT x % 10`.
+    const key = `${typeof value}:${String(value)}`;
+    let index = seen.get(key);
+    if (index === undefined) {
+      literals.push(value);
+      index = paramCount + literals.length;
+      seen.set(key, index);
+    }
+    text += sql.slice(at, t.start) + '$' + index;
     at = t.end;
   }
   text += sql.slice(at);

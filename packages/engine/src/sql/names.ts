@@ -17,6 +17,9 @@ const KEYWORDS = new Set([
   'as', 'distinct', 'union', 'all', 'case', 'when', 'then', 'else', 'end', 'in', 'is', 'like', 'between',
   'primary', 'key', 'default', 'with', 'namespace', 'true', 'false', 'inner', 'left', 'right', 'outer',
   'cross', 'full', 'exists', 'index', 'view', 'user', 'grant', 'revoke',
+  // Words the standard-SQL parser cannot read as a name: a table or column so named could be created but never queried.
+  'at', 'session', 'window', 'partition', 'constraint', 'using', 'recursive', 'except', 'intersect', 'explain',
+  'show', 'desc', 'asc', 'nulls', 'ilike', 'json',
 ]);
 
 export type NameKind = 'namespace' | 'table' | 'column';

@@ -9,6 +9,7 @@ import type { Statement } from './ast';
 import { deleteStmt, insertStmt, selectStmt, updateStmt } from './convert';
 import { parseKalamStatement } from './ddl';
 import { tokenize, type Token } from './lexer';
+import { rewriteForParser } from './rewrite';
 
 // The build is UMD/CommonJS: bundlers and Node expose it as a default export.
 const { Parser } = ((pgModule as unknown as { default?: typeof pgModule }).default ?? pgModule) as typeof pgModule;
@@ -19,20 +20,27 @@ export function parseStatement(sql: string, tokens: Token[] = tokenize(sql)): St
   if (tokens.length === 0) throw new KalamError('PARSE_ERROR', 'Empty statement: write a SQL statement to run');
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
-  return parseStandard(sql, tokens[0]);
+  return parseStandard(sql, tokens);
 }
 
-function parseStandard(sql: string, first: Token): Statement {
+function parseStandard(sql: string, tokens: Token[]): Statement {
+  const first = tokens[0];
   const head = first.text.toUpperCase();
   if (!['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH', '('].includes(head)) {
     throw new KalamError('UNSUPPORTED', `Statement '${first.text}' is not supported`, first.start);
   }
+  const rewritten = rewriteForParser(sql, tokens);
   let ast;
   try {
-    ast = parser.astify(sql, { database: 'postgresql' });
+    ast = parser.astify(rewritten.text, { database: 'postgresql' });
   } catch (e) {
     const err = e as { message?: string; location?: { start?: { offset?: number } } };
-    const pos = err.location?.start?.offset;
+    const count = /column count doesn't match value count at row (\d+)/.exec(err.message ?? '');
+    if (count) {
+      throw new KalamError('INVALID_SQL', `INSERT row ${count[1]} has a different number of values than the column list names`);
+    }
+    const at = err.location?.start?.offset;
+    const pos = at === undefined ? undefined : rewritten.originalOffset(at);
     const near = pos !== undefined ? ` near '${sql.slice(pos, pos + 20).split(/\s/)[0] || 'end of statement'}'` : '';
     throw new KalamError('PARSE_ERROR', `Syntax error${near}: check the statement against the SQL reference`, pos);
   }
