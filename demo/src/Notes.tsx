@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import { useLiveQuery, useSession } from '@kalamlite/react';
+import { useMemo, useState, type FormEvent } from 'react';
+import { useKalamClient, useLiveQuery, useSession } from '@kalamlite/react';
 import { ErrorMessage } from './ErrorMessage';
 import { useAction } from './use-action';
 import { formatTime } from './format';
@@ -9,6 +9,11 @@ const NOTES_SQL = 'SELECT id, author, body, created_at FROM demo.notes ORDER BY 
 /** Notes everyone sees: a SHARED table with ACCESS_LEVEL 'public'. */
 export function Notes() {
   const session = useSession();
+  const client = useKalamClient();
+  // In KalamDB's role matrix a `user` may read a public SHARED table but only
+  // `service` and above may write it: the app posts notes through a service
+  // session that signs them with the signed-in user's name.
+  const poster = useMemo(() => client.session({ user: session.user, role: 'service' }), [client, session.user]);
   const { rows: notes, error, status } = useLiveQuery(NOTES_SQL);
   const action = useAction();
   const [body, setBody] = useState('');
@@ -18,7 +23,7 @@ export function Notes() {
     const trimmed = body.trim();
     if (trimmed === '') return;
     const isAdded = await action.run(() =>
-      session.execute('INSERT INTO demo.notes (author, body) VALUES ($1, $2)', [session.user, trimmed]),
+      poster.execute('INSERT INTO demo.notes (author, body) VALUES ($1, $2)', [session.user, trimmed]),
     );
     if (isAdded) setBody('');
   };

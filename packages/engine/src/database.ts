@@ -3,6 +3,9 @@
  * one catalog, one hot tier, one plan cache and one live registry, shared by
  * every session; a session is only a user id, a role and a namespace.
  */
+import { canImpersonate, checkRead, checkWrite, impersonationDenied } from './auth/permissions';
+import { UserRegistry } from './auth/users';
+import { AuditLog } from './system/audit';
 import { Catalog, DEFAULT_NAMESPACE, type ColumnDef, type TableDef } from './catalog/catalog';
 import { executeDdl, type DdlStatement } from './ddl';
 import { KalamError, toKalamError } from './errors';
@@ -35,9 +38,11 @@ export interface OpenOptions {
   planCacheSize?: number;
   /** Live queries open at once across all sessions. Default 1000. */
   maxLiveQueries?: number;
+  /** Entries kept in system.audit_log (oldest dropped). Default 10,000. */
+  maxAuditEntries?: number;
 }
 
-export const DEFAULTS = { planCacheSize: 256, maxLiveQueries: 1000 } as const;
+export const DEFAULTS = { planCacheSize: 256, maxLiveQueries: 1000, maxAuditEntries: 10_000 } as const;
 
 type Plan = SelectPlan | WritePlan;
 
@@ -67,16 +72,25 @@ export class Engine implements SourceResolver {
   private closed = false;
   private commits = 0;
   readonly systemEnv: SystemEnv;
+  options: OpenOptions = { storage: 'memory' };
 
   private constructor(
     readonly kv: KvStore,
     readonly catalog: Catalog,
     readonly hot: HotTier,
+    readonly users: UserRegistry,
+    readonly audit: AuditLog,
     options: OpenOptions,
   ) {
     this.plans = new PlanCache<Plan>(options.planCacheSize ?? DEFAULTS.planCacheSize);
     this.live = new LiveRegistry(options.maxLiveQueries ?? DEFAULTS.maxLiveQueries);
-    this.systemEnv = { catalog, metrics: () => this.metrics() };
+    this.systemEnv = {
+      catalog,
+      metrics: () => this.metrics(),
+      users: () => users.list(),
+      audit: () => audit.list(),
+      settings: () => this.settings(),
+    };
   }
 
   static async open(options: OpenOptions): Promise<Engine> {
@@ -86,7 +100,10 @@ export class Engine implements SourceResolver {
       : options.storage;
     const catalog = await Catalog.load(kv);
     const hot = new HotTier();
-    const engine = new Engine(kv, catalog, hot, options);
+    const users = await UserRegistry.load(kv);
+    const audit = await AuditLog.load(kv, options.maxAuditEntries ?? DEFAULTS.maxAuditEntries);
+    const engine = new Engine(kv, catalog, hot, users, audit, options);
+    engine.options = options;
     for (const t of catalog.listTables()) {
       const pk = t.pk;
       const seqAt = seqSlot(t);
@@ -123,12 +140,14 @@ export class Engine implements SourceResolver {
       table: t,
       pkSlot: t.pk >= 0 ? t.pk : undefined,
       *rows(ctx, opts) {
+        checkRead(ctx.role, t);
         // Only this session's partition is ever opened (USER/STREAM: its user id).
         const p = hot.partition(t.id, partitionUser(ctx));
         if (!p) return;
         for (const row of p.values()) if (visible(row, ctx, opts.includeDeleted)) yield row;
       },
       lookup(ctx, pk, opts) {
+        checkRead(ctx.role, t);
         const row = hot.partition(t.id, partitionUser(ctx))?.get(hashKey(pk));
         return row && visible(row, ctx, opts.includeDeleted) ? row : undefined;
       },
@@ -219,12 +238,17 @@ export class Engine implements SourceResolver {
 
   private async runStatement(state: SessionState, text: string, params: readonly Value[]): Promise<StatementResult> {
     const planned = this.plan(state, text, params);
-    if ('stmt' in planned) return this.withWriteLock(() => executeDdl(this, state, planned.stmt as DdlStatement));
+    if ('stmt' in planned) {
+      const stmt = planned.stmt;
+      if (stmt.kind === 'executeAs') return this.executeAs(state, stmt, params);
+      return this.withWriteLock(() => executeDdl(this, state, stmt as DdlStatement));
+    }
     const { plan } = planned;
     if (plan.kind === 'select') {
       const rows = toRows(plan.columns, plan.run(this.context(state, planned.params)));
       return { kind: 'rows', columns: plan.columns, rows, rowCount: rows.length, message: `${rows.length} row(s)` };
     }
+    checkWrite(state.role, plan.target);
     return this.withWriteLock(async () => {
       this.assertOpen();
       const outcome = plan.run(this.context(state, planned.params));
@@ -290,6 +314,85 @@ export class Engine implements SourceResolver {
     return () => this.live.remove(sub.id);
   }
 
+  /**
+   * EXECUTE AS USER: runs one DML statement as another user's subject under
+   * the role hierarchy; refused on SHARED tables; every attempt audited.
+   */
+  private async executeAs(
+    state: SessionState,
+    stmt: Extract<Statement, { kind: 'executeAs' }>,
+    params: readonly Value[],
+  ): Promise<StatementResult> {
+    const actor = { user: state.user, role: state.role };
+    const target = { user: stmt.user, role: this.users.roleOf(stmt.user) };
+    const record = (outcome: 'allowed' | 'denied', table: string | null, details: string | null) =>
+      this.recordAudit(actor, 'EXECUTE_AS_USER', table, stmt.user, outcome, details);
+    if (!canImpersonate(actor, target)) {
+      await record('denied', null, 'role_not_allowed');
+      throw impersonationDenied(actor, target);
+    }
+    const as: SessionState = { user: target.user, role: target.role, namespace: state.namespace };
+    let planned;
+    try {
+      planned = this.plan(as, stmt.sql, params);
+    } catch (e) {
+      await record('denied', null, `invalid_statement: ${toKalamError(e).message}`);
+      throw e;
+    }
+    if ('stmt' in planned) {
+      await record('denied', null, 'not_dml');
+      throw new KalamError('INVALID_SQL', 'EXECUTE AS USER wraps one SELECT, INSERT, UPDATE or DELETE statement');
+    }
+    for (const id of planned.plan.tableIds) {
+      const t = this.catalog.tableById(id);
+      if (t && t.type === 'SHARED') {
+        const name = `${t.namespace}.${t.name}`;
+        await record('denied', name, 'shared_table');
+        throw new KalamError(
+          'PERMISSION_DENIED',
+          `EXECUTE AS USER is not allowed on SHARED tables (table '${name}'). AS USER impersonation is only supported for USER and STREAM tables.`,
+        );
+      }
+    }
+    const first = planned.plan.tableIds.map((id) => this.catalog.tableById(id)).find((t) => t);
+    await record('allowed', first ? `${first.namespace}.${first.name}` : null, null);
+    return this.runStatement(as, stmt.sql, params);
+  }
+
+  /** Appends to system.audit_log (durably, bounded). */
+  async recordAudit(
+    actor: { user: string; role: Role },
+    action: string,
+    target: string | null,
+    subject: string | null,
+    outcome: 'allowed' | 'denied',
+    details: string | null,
+  ): Promise<void> {
+    const { writes, apply } = this.audit.append({
+      audit_id: this.seq.next(),
+      timestamp: Date.now(),
+      actor_user_id: actor.user,
+      actor_role: actor.role,
+      action,
+      target,
+      subject_user_id: subject,
+      outcome,
+      details,
+    });
+    await this.kv.commit(writes);
+    apply();
+  }
+
+  settings(): [string, Value, string][] {
+    const o = this.options;
+    return [
+      ['plan_cache_size', o.planCacheSize ?? DEFAULTS.planCacheSize, 'Compiled plans kept (LRU)'],
+      ['max_live_queries', o.maxLiveQueries ?? DEFAULTS.maxLiveQueries, 'Live queries open at once'],
+      ['max_audit_entries', o.maxAuditEntries ?? DEFAULTS.maxAuditEntries, 'Entries kept in system.audit_log'],
+      ['storage', this.kv.kind, 'Storage backend'],
+    ];
+  }
+
   metrics(): [string, Value][] {
     const p = this.plans.stats();
     const out: [string, Value][] = [
@@ -303,6 +406,9 @@ export class Engine implements SourceResolver {
       ['live_queries_max', this.live.maxSubscriptions],
       ['live_deliveries', this.live.deliveries],
       ['commits', this.commits],
+      ['audit_log_entries', this.audit.size],
+      ['audit_log_max', this.audit.max],
+      ['users', this.users.list().length],
       ['namespaces', this.catalog.listNamespaces().length],
       ['tables', this.catalog.listTables().length],
       ['storage', this.kv.kind],

@@ -6,6 +6,8 @@
 import type { AccessLevel, ColumnDef, TableDef } from './catalog/catalog';
 import type { Engine, SessionState } from './database';
 import { storeOf } from './database';
+import { checkUserAdmin, parseRole } from './auth/permissions';
+import { validateUserId, type UserRecord } from './auth/users';
 import { KalamError } from './errors';
 import { seqSlot } from './plan/write';
 import type { CreateTableStmt, Statement } from './sql/ast';
@@ -15,7 +17,7 @@ import type { KvWrite } from './storage/kv';
 import type { ColumnInfo, Role, Row, StatementResult, Value } from './types';
 import { coerce } from './values';
 
-export type DdlStatement = Exclude<Statement, { kind: 'select' | 'insert' | 'update' | 'delete' }>;
+export type DdlStatement = Exclude<Statement, { kind: 'select' | 'insert' | 'update' | 'delete' | 'executeAs' }>;
 
 const isAdmin = (r: Role) => r === 'dba' || r === 'system';
 
@@ -104,6 +106,59 @@ export async function executeDdl(engine: Engine, state: SessionState, stmt: DdlS
         cols,
       );
     }
+    case 'createUser': {
+      checkUserAdmin(state.role);
+      const id = validateUserId(stmt.user);
+      const role = parseRole(stmt.role);
+      if (engine.users.get(id)) {
+        if (stmt.ifNotExists) return ok(`User '${id}' already exists`);
+        throw new KalamError('USER_EXISTS', `User '${id}' already exists`);
+      }
+      const now = Date.now();
+      await putUser(engine, state, 'CREATE_USER', { user_id: id, role, email: stmt.email ?? null, auth_type: 'internal', created_at: now, updated_at: now, deleted_at: null });
+      return ok(`User '${id}' created`);
+    }
+    case 'alterUser': {
+      checkUserAdmin(state.role);
+      const u = engine.users.get(stmt.user);
+      if (!u) throw new KalamError('USER_NOT_FOUND', `User '${stmt.user}' does not exist`);
+      const next = { ...u, updated_at: Date.now() };
+      if (stmt.role !== undefined) next.role = parseRole(stmt.role);
+      if (stmt.email !== undefined) next.email = stmt.email;
+      await putUser(engine, state, 'ALTER_USER', next);
+      return ok(`User '${u.user_id}' updated`);
+    }
+    case 'dropUser': {
+      checkUserAdmin(state.role);
+      const u = engine.users.get(stmt.user);
+      if (!u) {
+        if (stmt.ifExists) return ok(`User '${stmt.user}' does not exist`);
+        throw new KalamError('USER_NOT_FOUND', `User '${stmt.user}' does not exist`);
+      }
+      const now = Date.now();
+      await putUser(engine, state, 'DROP_USER', { ...u, updated_at: now, deleted_at: now });
+      return ok(`User '${u.user_id}' dropped`);
+    }
+    case 'showStats': {
+      const t = catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
+      const source = engine.tableSource(t);
+      // Counts what this session may see: its own partition of USER/STREAM tables.
+      const ctx = { params: [], user: state.user, role: state.role, now: Date.now(), snowflakeId: () => 0n, nextSeq: () => 0n };
+      let rows = 0;
+      let bytes = 0;
+      for (const row of source.rows(ctx, { includeDeleted: false })) {
+        rows++;
+        bytes += estimateBytes(row);
+      }
+      return rowsResult(
+        [
+          { name: 'table_name', type: 'TEXT' }, { name: 'namespace', type: 'TEXT' }, { name: 'schema_version', type: 'INT' },
+          { name: 'logical_rows', type: 'INT' }, { name: 'flushed_segments', type: 'INT' }, { name: 'active_streams', type: 'INT' },
+          { name: 'memory_bytes', type: 'INT' },
+        ],
+        [[t.name, t.namespace, t.version, rows, 0, engine.live.countFor(t.id, t.type === 'SHARED' ? undefined : state.user), bytes]],
+      );
+    }
     case 'use': {
       const ns = stmt.namespace.toLowerCase();
       catalog.requireNamespace(ns);
@@ -111,6 +166,20 @@ export async function executeDdl(engine: Engine, state: SessionState, stmt: DdlS
       return ok(`Using namespace '${ns}'`);
     }
   }
+}
+
+async function putUser(engine: Engine, state: SessionState, action: string, record: UserRecord): Promise<void> {
+  const { writes, apply } = engine.users.put(record);
+  await engine.kv.commit(writes);
+  apply();
+  await engine.recordAudit({ user: state.user, role: state.role }, action, null, record.user_id, 'allowed', `role=${record.role}`);
+}
+
+/** A rough size of a stored row in memory: 8 bytes a value plus string and byte lengths. */
+function estimateBytes(row: readonly Value[]): number {
+  let n = 16;
+  for (const v of row) n += typeof v === 'string' ? 16 + v.length * 2 : v instanceof Uint8Array ? 16 + v.length : 8;
+  return n;
 }
 
 function requireAdmin(role: Role): void {

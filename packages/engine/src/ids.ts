@@ -5,6 +5,11 @@
  */
 const SEQ_EPOCH = 1704067200000n;
 
+/** The wall-clock time (ms since the Unix epoch) a `_seq` was taken at. */
+export function seqMillis(seq: bigint): number {
+  return Number((seq >> 22n) + SEQ_EPOCH);
+}
+
 export class SeqGenerator {
   private last = 0n;
   constructor(private readonly worker: number = Math.floor(Math.random() * 1024), private readonly epoch = SEQ_EPOCH) {}

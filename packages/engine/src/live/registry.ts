@@ -80,6 +80,13 @@ export class LiveRegistry {
     }
   }
 
+  /** Live queries reading a table (of one user, when given). */
+  countFor(tableId: number, user?: string): number {
+    let n = 0;
+    for (const sub of this.byTable.get(tableId) ?? []) if (user === undefined || sub.user === user) n++;
+    return n;
+  }
+
   /** Drops subscriptions of dropped tables. */
   dropTables(tableIds: Iterable<number>): Subscription[] {
     const dropped: Subscription[] = [];

@@ -37,6 +37,8 @@ export interface WriteOutcome {
 
 export interface WritePlan {
   kind: 'write';
+  /** The table written (access checks); `tableIds` also lists tables read. */
+  target: TableDef;
   tableIds: number[];
   run(ctx: ExecContext): WriteOutcome;
 }
@@ -101,6 +103,7 @@ export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNa
   const width = t.columns.length + 2;
   return {
     kind: 'write',
+    target: t,
     tableIds: [t.id],
     run(ctx) {
       const user = partitionOf(t, ctx.user);
@@ -168,6 +171,7 @@ export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNa
   const scan = planSourceScan(src, scope, stmt.where, { includeDeleted: false });
   return {
     kind: 'write',
+    target: t,
     tableIds: [t.id],
     run(ctx) {
       const user = partitionOf(t, ctx.user);
@@ -193,6 +197,7 @@ export function planDelete(stmt: DeleteStmt, resolver: SourceResolver, defaultNa
   const scan = planSourceScan(src, scope, stmt.where, { includeDeleted: mentionsColumn(stmt.where, '_deleted') });
   return {
     kind: 'write',
+    target: t,
     tableIds: [t.id],
     run(ctx) {
       const user = partitionOf(t, ctx.user);

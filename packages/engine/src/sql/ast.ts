@@ -117,6 +117,24 @@ export interface CreateTableStmt {
   options: Record<string, string>;
 }
 
+/** One ALTER TABLE operation (KalamDB allows one per statement). Column names are lower-cased. */
+export type AlterOp =
+  | { kind: 'addColumn'; column: ColumnSpec; ifNotExists: boolean }
+  | { kind: 'dropColumn'; column: string; ifExists: boolean }
+  | { kind: 'renameColumn'; from: string; to: string }
+  /** MODIFY COLUMN / ALTER COLUMN … TYPE: `notNull` undefined keeps the column's nullability. */
+  | { kind: 'modifyColumn'; column: string; type: ColumnSpec['type']; precision?: number; scale?: number; notNull?: boolean }
+  | { kind: 'setNotNull'; column: string; notNull: boolean }
+  | { kind: 'setDefault'; column: string; default: DefaultSpec | null }
+  /** SET ACCESS LEVEL x / SET TBLPROPERTIES (ACCESS_LEVEL = 'x'): the level as written. */
+  | { kind: 'setAccessLevel'; level: string };
+
+export interface AlterTableStmt {
+  kind: 'alterTable';
+  table: TableName;
+  op: AlterOp;
+}
+
 export type Statement =
   | SelectStmt
   | InsertStmt
@@ -129,7 +147,14 @@ export type Statement =
   | { kind: 'showNamespaces' }
   | { kind: 'showTables'; namespace?: string }
   | { kind: 'describeTable'; table: TableName }
-  | { kind: 'use'; namespace: string };
+  | { kind: 'use'; namespace: string }
+  | { kind: 'showStats'; table: TableName }
+  | { kind: 'createUser'; user: string; role: string; email?: string; ifNotExists: boolean }
+  | { kind: 'alterUser'; user: string; role?: string; email?: string }
+  | { kind: 'dropUser'; user: string; ifExists: boolean }
+  /** EXECUTE AS USER '<id>' (<one statement>): `sql` is the inner text, `offset` where it starts. */
+  | { kind: 'executeAs'; user: string; sql: string; offset: number }
+  | AlterTableStmt;
 
 /** Statements whose plan is cached by SQL text with literals lifted out. */
 export type DmlStatement = SelectStmt | InsertStmt | UpdateStmt | DeleteStmt;

@@ -7,8 +7,9 @@ import { KalamError } from '../errors';
 import type { DataType } from '../types';
 import type { ColumnSpec, CreateTableStmt, DefaultSpec, Statement, TableName } from './ast';
 import { numberLiteral, type Token } from './lexer';
+import { parseUserStatement } from './users';
 
-class Cursor {
+export class Cursor {
   private i = 0;
   constructor(private readonly tokens: Token[], private readonly sqlLength: number) {}
 
@@ -112,7 +113,7 @@ const DEFAULT_FUNCTIONS: Record<string, DefaultSpec> = {
   CURRENT_USER_ID: { kind: 'function', name: 'CURRENT_USER' },
 };
 
-function parseDefault(c: Cursor): DefaultSpec {
+export function parseDefault(c: Cursor): DefaultSpec {
   const t = c.next();
   if (t.type === 'string') return { kind: 'literal', value: t.text };
   if (t.type === 'number') return { kind: 'literal', value: numberLiteral(t.text) };
@@ -148,7 +149,7 @@ function parseDefault(c: Cursor): DefaultSpec {
   c.fail('expected a default value');
 }
 
-function parseColumn(c: Cursor, pkColumns: string[]): ColumnSpec {
+export function parseColumn(c: Cursor, pkColumns: string[]): ColumnSpec {
   const name = c.identifier('a column name');
   const typeTok = c.next();
   if (typeTok.type !== 'word') c.fail('expected a column type');
@@ -259,6 +260,8 @@ const TABLE_PREFIXES = { USER: 'USER', SHARED: 'SHARED', STREAM: 'STREAM' } as c
  */
 export function parseKalamStatement(tokens: Token[], sqlLength: number): Statement | undefined {
   const c = new Cursor(tokens, sqlLength);
+  const users = parseUserStatement(c);
+  if (users) return users;
   if (c.acceptWord('CREATE')) {
     if (c.acceptWord('NAMESPACE') || c.acceptWord('SCHEMA')) {
       const ifNotExists = c.acceptWords('IF', 'NOT', 'EXISTS');
@@ -305,7 +308,13 @@ export function parseKalamStatement(tokens: Token[], sqlLength: number): Stateme
       c.end();
       return { kind: 'showTables', namespace };
     }
-    c.fail('expected NAMESPACES or TABLES');
+    if (c.acceptWords('STATS', 'FOR')) {
+      c.acceptWord('TABLE');
+      const table = c.tableName();
+      c.end();
+      return { kind: 'showStats', table };
+    }
+    c.fail('expected NAMESPACES, TABLES or STATS FOR TABLE');
   }
   if (c.acceptWord('DESCRIBE') || c.acceptWord('DESC')) {
     c.acceptWord('TABLE');

@@ -15,19 +15,58 @@ import { rewriteForParser } from './rewrite';
 const { Parser } = ((pgModule as unknown as { default?: typeof pgModule }).default ?? pgModule) as typeof pgModule;
 const parser = new Parser();
 
+/** Statement words of SQL we know but do not run. */
+const KNOWN_UNSUPPORTED = new Set([
+  'CREATE', 'DROP', 'ALTER', 'EXPLAIN', 'SET', 'GRANT', 'REVOKE', 'TRUNCATE', 'MERGE', 'COPY', 'VACUUM', 'ANALYZE',
+  'CALL', 'SHOW', 'DESCRIBE', 'KILL', 'STORAGE', 'FLUSH', 'SUBSCRIBE', 'CLUSTER', 'BACKUP', 'RESTORE', 'EXPORT',
+  'CONSUME', 'ACK', 'PREPARE', 'DECLARE', 'LOCK', 'EXECUTE', 'REPLACE', 'UPSERT', 'VALUES',
+]);
+
 /** Parses one statement's text (no trailing semicolon needed). */
 export function parseStatement(sql: string, tokens: Token[] = tokenize(sql)): Statement {
   if (tokens.length === 0) throw new KalamError('PARSE_ERROR', 'Empty statement: write a SQL statement to run');
+  const executeAs = parseExecuteAs(sql, tokens);
+  if (executeAs) return executeAs;
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
   return parseStandard(sql, tokens);
+}
+
+/** `EXECUTE AS USER '<id>' ( <one statement> )`: the inner text is parsed and run by the caller. */
+function parseExecuteAs(sql: string, tokens: Token[]): Statement | undefined {
+  const word = (i: number, w: string) => tokens[i]?.type === 'word' && tokens[i].text.toUpperCase() === w;
+  if (!word(0, 'EXECUTE')) return undefined;
+  if (!word(1, 'AS') || !word(2, 'USER')) {
+    throw new KalamError('PARSE_ERROR', "Expected EXECUTE AS USER '<user_id>' (<statement>)", tokens[0].start);
+  }
+  const id = tokens[3];
+  if (!id || (id.type !== 'string' && id.type !== 'quoted')) {
+    throw new KalamError('PARSE_ERROR', "EXECUTE AS USER needs the user id in single quotes: EXECUTE AS USER 'alice' (SELECT …)", id?.start);
+  }
+  const open = tokens[4];
+  const close = tokens[tokens.length - 1];
+  if (!open || open.text !== '(' || close === open || close.text !== ')') {
+    throw new KalamError('PARSE_ERROR', "EXECUTE AS USER wraps exactly one statement in parentheses: EXECUTE AS USER 'alice' (SELECT …)", open?.start ?? sql.length);
+  }
+  const inner = sql.slice(open.end, close.start);
+  const innerTokens = tokens.slice(5, -1);
+  if (innerTokens.some((t) => t.type === 'punct' && t.text === ';' )) {
+    throw new KalamError('INVALID_SQL', 'EXECUTE AS USER wraps exactly one statement');
+  }
+  if (innerTokens.length === 0) throw new KalamError('PARSE_ERROR', 'EXECUTE AS USER needs a statement inside the parentheses', open.end);
+  return { kind: 'executeAs', user: id.text, sql: inner, offset: open.end };
 }
 
 function parseStandard(sql: string, tokens: Token[]): Statement {
   const first = tokens[0];
   const head = first.text.toUpperCase();
   if (!['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH', '('].includes(head)) {
-    throw new KalamError('UNSUPPORTED', `Statement '${first.text}' is not supported`, first.start);
+    if (KNOWN_UNSUPPORTED.has(head)) throw new KalamError('UNSUPPORTED', `Statement '${first.text}' is not supported`, first.start);
+    throw new KalamError(
+      'PARSE_ERROR',
+      `Syntax error at '${first.text}': expected a statement such as SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, SHOW or BEGIN`,
+      first.start,
+    );
   }
   const rewritten = rewriteForParser(sql, tokens);
   let ast;

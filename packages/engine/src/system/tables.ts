@@ -2,7 +2,10 @@
  * `system.*` virtual tables: rows computed from the catalog and metrics at
  * read time. Readable by the dba and system roles only, as in KalamDB.
  */
+import { checkSystemRead } from '../auth/permissions';
+import type { UserRecord } from '../auth/users';
 import type { Catalog } from '../catalog/catalog';
+import type { AuditEntry } from './audit';
 import { KalamError } from '../errors';
 import type { ExecContext, Tuple } from '../plan/context';
 import type { RelationSource, SourceColumn } from '../plan/source';
@@ -13,6 +16,10 @@ export interface SystemEnv {
   catalog: Catalog;
   /** name → value pairs for system.stats, computed on read. */
   metrics(): [string, Value][];
+  users(): readonly UserRecord[];
+  audit(): readonly AuditEntry[];
+  /** name, value, description */
+  settings(): [string, Value, string][];
 }
 
 interface SystemTable {
@@ -44,6 +51,26 @@ const TABLES: Record<string, SystemTable> = {
       c.default ? (c.default.kind === 'literal' ? stableJson(c.default.value) : `${c.default.name}()`) : null,
     ])),
   },
+  users: {
+    columns: [
+      ['user_id', 'TEXT'], ['role', 'TEXT'], ['email', 'TEXT'], ['auth_type', 'TEXT'],
+      ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP'], ['deleted_at', 'TIMESTAMP'],
+    ],
+    rows: (env) => env.users().map((u) => [u.user_id, u.role, u.email, u.auth_type, u.created_at, u.updated_at, u.deleted_at]),
+  },
+  audit_log: {
+    columns: [
+      ['audit_id', 'BIGINT'], ['timestamp', 'TIMESTAMP'], ['actor_user_id', 'TEXT'], ['actor_role', 'TEXT'], ['action', 'TEXT'],
+      ['target', 'TEXT'], ['subject_user_id', 'TEXT'], ['outcome', 'TEXT'], ['details', 'TEXT'],
+    ],
+    rows: (env) => env.audit().map((a) => [
+      a.audit_id, a.timestamp, a.actor_user_id, a.actor_role, a.action, a.target, a.subject_user_id, a.outcome, a.details,
+    ]),
+  },
+  settings: {
+    columns: [['name', 'TEXT'], ['value', 'TEXT'], ['description', 'TEXT']],
+    rows: (env) => env.settings().map(([n, v, d]) => [n, v === null ? null : String(v), d]),
+  },
   stats: {
     columns: [['metric_name', 'TEXT'], ['metric_value', 'TEXT']],
     rows: (env) => env.metrics().map(([k, v]) => [k, v === null ? null : typeof v === 'string' ? v : stableJson(v).replace(/n$/, '')]),
@@ -52,9 +79,6 @@ const TABLES: Record<string, SystemTable> = {
 
 export const SYSTEM_TABLE_NAMES = Object.keys(TABLES);
 
-export function canReadSystemTables(role: ExecContext['role']): boolean {
-  return role === 'dba' || role === 'system';
-}
 
 export function systemSource(name: string, env: SystemEnv): RelationSource {
   const def = TABLES[name];
@@ -66,9 +90,7 @@ export function systemSource(name: string, env: SystemEnv): RelationSource {
     name: `system.${name}`,
     columns,
     rows(ctx) {
-      if (!canReadSystemTables(ctx.role)) {
-        throw new KalamError('PERMISSION_DENIED', `Access denied: system.${name} is readable by the dba and system roles only`);
-      }
+      checkSystemRead(ctx.role, name);
       return def.rows(env);
     },
   };
