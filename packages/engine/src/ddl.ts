@@ -229,7 +229,9 @@ async function createTable(engine: Engine, state: SessionState, stmt: CreateTabl
     }
     type = optType;
   }
-  type ??= 'SHARED';
+  // KalamDB: no type means SHARED, except that a user or service creating it in
+  // the namespace named after itself gets a USER table.
+  type ??= (state.role === 'user' || state.role === 'service') && ns === state.user.toLowerCase() ? 'USER' : 'SHARED';
   if (type === 'SHARED' && state.role === 'user') throw new KalamError('PERMISSION_DENIED', 'Insufficient privileges to create Shared tables');
   if (type === 'STREAM' && o.TTL_SECONDS === undefined) throw new KalamError('INVALID_OPTION', "STREAM tables must specify 'TTL_SECONDS'");
   if (type !== 'STREAM' && o.TTL_SECONDS !== undefined) throw new KalamError('INVALID_OPTION', 'TTL_SECONDS is only supported for STREAM tables');

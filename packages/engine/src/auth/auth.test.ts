@@ -169,3 +169,20 @@ describe('system tables', () => {
     await root.query(`SELECT * FROM system.${name}`);
   });
 });
+
+describe('default table type', () => {
+  it('makes a plain CREATE TABLE a SHARED table', async () => {
+    const { root } = await setup();
+    await root.execute('CREATE TABLE app.plain (id INT PRIMARY KEY)');
+    expect((await root.query(`SELECT table_type FROM system.tables WHERE table_name = 'plain'`)).rows).toEqual([{ table_type: 'SHARED' }]);
+  });
+
+  it('makes it a USER table when a user creates it in the namespace named after itself', async () => {
+    const { db, root } = await setup();
+    await root.execute('CREATE NAMESPACE carol');
+    await db.session({ user: 'carol', role: 'user' }).execute('CREATE TABLE carol.mine (id INT PRIMARY KEY)');
+    expect((await root.query(`SELECT table_type FROM system.tables WHERE table_name = 'mine'`)).rows).toEqual([{ table_type: 'USER' }]);
+    const e = await failure(db.session({ user: 'carol', role: 'user' }).execute('CREATE TABLE app.other (id INT PRIMARY KEY)'));
+    expect(e.message).toBe('Insufficient privileges to create Shared tables');
+  });
+});
