@@ -3,13 +3,14 @@
  * one catalog, one hot tier, one plan cache and one live registry, shared by
  * every session; a session is only a user id, a role and a namespace.
  */
-import { canImpersonate, checkRead, checkWrite, impersonationDenied } from './auth/permissions';
+import { canImpersonate, checkRead, checkSystemRead, checkWrite, impersonationDenied, isAdmin } from './auth/permissions';
 import { UserRegistry } from './auth/users';
 import { AuditLog } from './system/audit';
 import { Catalog, DEFAULT_NAMESPACE, type ColumnDef, type TableDef } from './catalog/catalog';
 import { executeDdl, type DdlStatement } from './ddl';
 import { KalamError, toKalamError } from './errors';
 import { SeqGenerator } from './ids';
+import { JobScheduler, resolveJobSettings } from './jobs/scheduler';
 import { LiveRegistry, type CommitFootprint } from './live/registry';
 import { PlanCache } from './plan/cache';
 import type { ExecContext, Tuple } from './plan/context';
@@ -17,13 +18,14 @@ import { planSelect, type SelectPlan } from './plan/select';
 import type { RelationSource, SourceResolver } from './plan/source';
 import { deletedSlot, planDelete, planInsert, planUpdate, seqSlot, type RowChange, type WritePlan } from './plan/write';
 import { isDml, type DmlStatement, type Statement } from './sql/ast';
-import { liftLiterals, splitStatements, tokenize } from './sql/lexer';
+import { liftLiterals, splitStatements, tokenize, type Token } from './sql/lexer';
 import { parseStatement } from './sql/parse';
 import { HotTier, rowKey, type StoredRow } from './storage/hot-tier';
 import { openIdbStore } from './storage/idb';
 import type { KvStore, KvWrite, StoreName } from './storage/kv';
 import { openMemoryStore } from './storage/memory';
 import { systemSource, type SystemEnv } from './system/tables';
+import { STREAM_REFUSED, TRANSACTION_DEFAULTS, TransactionRegistry, type CommittedLookup, type Transaction } from './transaction';
 import type { ColumnInfo, Role, Row, SessionOptions, StatementResult, Value } from './types';
 import { ROLES } from './types';
 import { hashKey } from './values';
@@ -40,6 +42,20 @@ export interface OpenOptions {
   maxLiveQueries?: number;
   /** Entries kept in system.audit_log (oldest dropped). Default 10,000. */
   maxAuditEntries?: number;
+  /** Schema versions kept per table in system.schemas (oldest dropped). Default 64. */
+  maxSchemaVersions?: number;
+  /** Rows one explicit transaction may stage before it fails. Default 100,000. */
+  maxTransactionRows?: number;
+  /** Explicit transactions open at once across all sessions. Default 1000. */
+  maxOpenTransactions?: number;
+  /** Expired STREAM rows are deleted every this many ms (0: never on a timer). Default 60,000. */
+  streamEvictionIntervalMs?: number;
+  /** Tombstones past DELETED_RETENTION_HOURS are purged every this many ms (0: never on a timer). Default 3,600,000. */
+  retentionIntervalMs?: number;
+  /** Rows a background job removes per storage commit. Default 1000. */
+  jobBatchSize?: number;
+  /** Records kept in system.jobs (oldest dropped). Default 500. */
+  maxJobHistory?: number;
 }
 
 export const DEFAULTS = { planCacheSize: 256, maxLiveQueries: 1000, maxAuditEntries: 10_000 } as const;
@@ -72,7 +88,11 @@ export class Engine implements SourceResolver {
   private closed = false;
   private commits = 0;
   readonly systemEnv: SystemEnv;
+  /** Background jobs (stream eviction, tombstone retention); started by open, stopped by close. */
+  readonly jobs: JobScheduler;
   options: OpenOptions = { storage: 'memory' };
+  /** Open explicit transactions (system.transactions). */
+  readonly transactions: TransactionRegistry;
 
   private constructor(
     readonly kv: KvStore,
@@ -84,21 +104,33 @@ export class Engine implements SourceResolver {
   ) {
     this.plans = new PlanCache<Plan>(options.planCacheSize ?? DEFAULTS.planCacheSize);
     this.live = new LiveRegistry(options.maxLiveQueries ?? DEFAULTS.maxLiveQueries);
+    this.transactions = new TransactionRegistry({
+      maxRows: options.maxTransactionRows ?? TRANSACTION_DEFAULTS.maxRows,
+      maxOpen: options.maxOpenTransactions ?? TRANSACTION_DEFAULTS.maxOpen,
+    });
+    this.jobs = new JobScheduler(
+      { catalog, hot, commit: (changes) => this.commitChanges(changes), withWriteLock: (fn) => this.withWriteLock(fn) },
+      resolveJobSettings(options),
+    );
     this.systemEnv = {
       catalog,
       metrics: () => this.metrics(),
       users: () => users.list(),
+      live: () => this.live.list(),
       audit: () => audit.list(),
+      jobs: () => this.jobs.history.list(),
       settings: () => this.settings(),
+      transactions: () => this.transactions.list(),
     };
   }
 
   static async open(options: OpenOptions): Promise<Engine> {
+    resolveJobSettings(options); // refuse bad job settings before opening storage
     const kv =
       options.storage === 'memory' ? openMemoryStore()
       : options.storage === 'idb' ? await openIdbStore(options.name ?? 'kalamlite', options.indexedDB)
       : options.storage;
-    const catalog = await Catalog.load(kv);
+    const catalog = await Catalog.load(kv, { maxSchemaVersions: options.maxSchemaVersions });
     const hot = new HotTier();
     const users = await UserRegistry.load(kv);
     const audit = await AuditLog.load(kv, options.maxAuditEntries ?? DEFAULTS.maxAuditEntries);
@@ -112,6 +144,7 @@ export class Engine implements SourceResolver {
         return hashKey(pk >= 0 ? row[pk] : row[seqAt]);
       }, deletedSlot(t));
     }
+    engine.jobs.start();
     return engine;
   }
 
@@ -134,6 +167,11 @@ export class Engine implements SourceResolver {
     const partitionUser = (ctx: ExecContext) => (t.type === 'SHARED' ? '' : ctx.user);
     const visible = (row: StoredRow, ctx: ExecContext, includeDeleted: boolean) =>
       (includeDeleted || row[del] !== true) && !isExpired(t, row, ctx.now);
+    const stagedPartition = (ctx: ExecContext) => {
+      if (!ctx.staged) return undefined;
+      if (t.type === 'STREAM') throw new KalamError('TRANSACTION_ERROR', STREAM_REFUSED);
+      return ctx.staged.partition(t.id, partitionUser(ctx));
+    };
     return {
       name: `${t.namespace}.${t.name}`,
       columns,
@@ -143,12 +181,18 @@ export class Engine implements SourceResolver {
         checkRead(ctx.role, t);
         // Only this session's partition is ever opened (USER/STREAM: its user id).
         const p = hot.partition(t.id, partitionUser(ctx));
-        if (!p) return;
-        for (const row of p.values()) if (visible(row, ctx, opts.includeDeleted)) yield row;
+        // An open transaction's staged versions of the same partition replace the committed ones.
+        const staged = stagedPartition(ctx);
+        if (p && !staged) for (const row of p.values()) if (visible(row, ctx, opts.includeDeleted)) yield row;
+        if (!staged) return;
+        if (p) for (const [k, row] of p) if (!staged.has(k) && visible(row, ctx, opts.includeDeleted)) yield row;
+        for (const row of staged.values()) if (row && visible(row, ctx, opts.includeDeleted)) yield row;
       },
       lookup(ctx, pk, opts) {
         checkRead(ctx.role, t);
-        const row = hot.partition(t.id, partitionUser(ctx))?.get(hashKey(pk));
+        const k = hashKey(pk);
+        const staged = stagedPartition(ctx);
+        const row = staged?.has(k) ? staged.get(k) : hot.partition(t.id, partitionUser(ctx))?.get(k);
         return row && visible(row, ctx, opts.includeDeleted) ? row : undefined;
       },
     };
@@ -156,7 +200,7 @@ export class Engine implements SourceResolver {
 
   // -- execution --
 
-  private context(state: SessionState, params: readonly Value[]): ExecContext {
+  private context(state: SessionState, params: readonly Value[], tx?: Transaction): ExecContext {
     const seq = this.seq;
     const snowflake = this.snowflake;
     return {
@@ -166,6 +210,7 @@ export class Engine implements SourceResolver {
       now: Date.now(),
       snowflakeId: () => snowflake.next(),
       nextSeq: () => seq.next(),
+      staged: tx,
     };
   }
 
@@ -173,7 +218,26 @@ export class Engine implements SourceResolver {
     if (this.closed) throw new KalamError('CLOSED', 'The database is closed: open it again with openDatabase()');
   }
 
-  async execute(state: SessionState, sql: string, params: readonly Value[] = []): Promise<StatementResult[]> {
+  /**
+   * Runs a batch. `tx` is an API transaction (session.begin/transaction) the
+   * batch runs in; BEGIN … COMMIT inside the batch opens one that must end
+   * in the same batch. Any failure inside a transaction rolls it back.
+   */
+  async execute(state: SessionState, sql: string, params: readonly Value[] = [], tx?: Transaction): Promise<StatementResult[]> {
+    if (!tx) return this.executeBatch(state, sql, params, undefined);
+    tx.assertOpen();
+    tx.touch();
+    try {
+      return await this.executeBatch(state, sql, params, tx);
+    } catch (e) {
+      this.rollbackTransaction(tx, toKalamError(e).message);
+      throw e;
+    } finally {
+      tx.touch();
+    }
+  }
+
+  private async executeBatch(state: SessionState, sql: string, params: readonly Value[], tx: Transaction | undefined): Promise<StatementResult[]> {
     this.assertOpen();
     if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
     validateParams(params);
@@ -183,20 +247,120 @@ export class Engine implements SourceResolver {
       throw new KalamError('INVALID_PARAMETER', 'Parameters ($1, $2, …) can only be used with a single statement');
     }
     const results: StatementResult[] = [];
+    let own: Transaction | undefined; // opened by BEGIN in this batch
     for (const s of statements) {
       try {
-        results.push(await this.runStatement(state, s.text, params));
+        const control = TX_CONTROL.test(s.text) ? parseStatement(s.text) : undefined;
+        if (control?.kind === 'begin' || control?.kind === 'commit' || control?.kind === 'rollback') {
+          if (tx) throw txError(`${control.kind.toUpperCase()} cannot run inside session.transaction(): the transaction commits when the callback returns and rolls back when it throws`);
+          if (control.kind === 'begin') {
+            if (own) throw txError('A transaction is already open: nested transactions are not supported. COMMIT or ROLLBACK it first');
+            own = this.beginTransaction(state.user, 'sql');
+            results.push(okResult(`Transaction ${own.id} started`));
+            continue;
+          }
+          if (!own) throw txError(`${control.kind.toUpperCase()} without an open transaction: start one with BEGIN`);
+          const ending = own;
+          own = undefined;
+          if (control.kind === 'commit') await this.commitTransaction(ending);
+          else this.rollbackTransaction(ending);
+          results.push(okResult(`Transaction ${ending.id} ${control.kind === 'commit' ? 'committed' : 'rolled back'}`));
+          continue;
+        }
+        results.push(await this.runStatement(state, s.text, params, tx ?? own));
       } catch (e) {
         const err = toKalamError(e);
+        if (own) this.rollbackTransaction(own, err.message);
         throw err.position !== undefined && s.start > 0 ? new KalamError(err.code, err.message, err.position + s.start) : err;
       }
     }
+    if (own) {
+      this.rollbackTransaction(own, 'the batch ended without COMMIT');
+      throw txError(`Transaction ${own.id} was rolled back: the batch ended while it was still open. End it with COMMIT (or ROLLBACK) in the same execute() call`);
+    }
     return results;
+  }
+
+  // -- explicit transactions --
+
+  /** The committed (hot-tier) version of a key, for commit-time conflict checks. */
+  private readonly committedRow: CommittedLookup = (tableId, user, pkHash) => this.hot.partition(tableId, user)?.get(pkHash);
+
+  beginTransaction(owner: string, origin: 'sql' | 'api'): Transaction {
+    this.assertOpen();
+    return this.transactions.begin(owner, origin);
+  }
+
+  /** Writes everything `tx` staged in one storage commit, under the write lock; any conflict rolls it back. */
+  async commitTransaction(tx: Transaction): Promise<void> {
+    tx.assertOpen();
+    tx.state = 'committing';
+    try {
+      await this.withWriteLock(async () => {
+        this.assertOpen();
+        const changes = tx.changesForCommit(this.committedRow, (id) => this.catalog.tableById(id), () => this.seq.next());
+        await this.commitChanges(changes);
+      });
+    } catch (e) {
+      this.transactions.finish(tx, 'rolled_back', toKalamError(e).message);
+      throw e;
+    }
+    this.transactions.finish(tx, 'committed');
+  }
+
+  rollbackTransaction(tx: Transaction, reason?: string): void {
+    this.transactions.finish(tx, 'rolled_back', reason);
+  }
+
+  /** A statement inside an open transaction: reads see its staged rows, writes are staged. */
+  private runInTransaction(tx: Transaction, state: SessionState, plan: Plan, params: Value[]): StatementResult {
+    tx.assertOpen();
+    for (const id of plan.tableIds) {
+      if (this.catalog.tableById(id)?.type === 'STREAM') throw txError(STREAM_REFUSED);
+    }
+    const ctx = this.context(state, params, tx);
+    if (plan.kind === 'select') {
+      const rows = toRows(plan.columns, plan.run(ctx));
+      return { kind: 'rows', columns: plan.columns, rows, rowCount: rows.length, message: `${rows.length} row(s)` };
+    }
+    checkWrite(state.role, plan.target);
+    this.assertOpen();
+    const outcome = plan.run(ctx);
+    tx.stage(outcome.changes, this.committedRow);
+    return okResult(outcome.message, outcome.count);
   }
 
   /** Plans a DML statement through the plan cache. */
   plan(state: SessionState, text: string, params: readonly Value[]): { plan: Plan; params: Value[] } | { stmt: Statement } {
     const tokens = tokenize(text);
+    // system.* is for dba/system: refuse before anything else, even a name that does not exist.
+    if (!isAdmin(state.role)) {
+      for (let i = 0; i + 1 < tokens.length; i++) {
+        const t = tokens[i];
+        if ((t.type === 'word' || t.type === 'quoted') && t.text.toLowerCase() === 'system' && tokens[i + 1].text === '.') {
+          const name = tokens[i + 2]?.text.toLowerCase() ?? '';
+          checkSystemRead(state.role, name);
+        }
+      }
+    }
+    const planned = this.planUnchecked(state, text, params, tokens);
+    if ('plan' in planned) {
+      // Every table the statement names is checked up front, whether or not execution reaches it.
+      for (const id of planned.plan.tableIds) {
+        const t = this.catalog.tableById(id);
+        if (t) checkRead(state.role, t);
+      }
+      if (planned.plan.kind === 'write') checkWrite(state.role, planned.plan.target);
+    }
+    return planned;
+  }
+
+  private planUnchecked(
+    state: SessionState,
+    text: string,
+    params: readonly Value[],
+    tokens: Token[],
+  ): { plan: Plan; params: Value[] } | { stmt: Statement } {
     const head = tokens[0]?.text.toUpperCase();
     if (head !== 'SELECT' && head !== 'INSERT' && head !== 'UPDATE' && head !== 'DELETE' && head !== 'WITH') {
       return { stmt: parseStatement(text, tokens) };
@@ -236,25 +400,37 @@ export class Engine implements SourceResolver {
     }
   }
 
-  private async runStatement(state: SessionState, text: string, params: readonly Value[]): Promise<StatementResult> {
+  private async runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction): Promise<StatementResult> {
     const planned = this.plan(state, text, params);
     if ('stmt' in planned) {
       const stmt = planned.stmt;
+      if (tx) refuseInTransaction(stmt);
       if (stmt.kind === 'executeAs') return this.executeAs(state, stmt, params);
       return this.withWriteLock(() => executeDdl(this, state, stmt as DdlStatement));
     }
     const { plan } = planned;
+    if (tx) return this.runInTransaction(tx, state, plan, planned.params);
     if (plan.kind === 'select') {
       const rows = toRows(plan.columns, plan.run(this.context(state, planned.params)));
       return { kind: 'rows', columns: plan.columns, rows, rowCount: rows.length, message: `${rows.length} row(s)` };
     }
     checkWrite(state.role, plan.target);
+    const stamp = this.schemaStamp(plan.tableIds);
     return this.withWriteLock(async () => {
       this.assertOpen();
-      const outcome = plan.run(this.context(state, planned.params));
+      // An ALTER TABLE that ran while this write waited for the lock changed the row layout: plan it again.
+      const current = this.schemaStamp(plan.tableIds) === stamp ? planned : this.plan(state, text, params);
+      if ('stmt' in current || current.plan.kind !== 'write') throw new KalamError('INTERNAL', 'Internal error: a write statement re-planned as something else. This is a bug in kalamlite; please report it.');
+      if (current !== planned) checkWrite(state.role, current.plan.target);
+      const outcome = current.plan.run(this.context(state, current.params));
       await this.commitChanges(outcome.changes);
       return { kind: 'ok', columns: [], rows: [], rowCount: outcome.count, message: outcome.message };
     });
+  }
+
+  /** The schema versions of the tables a plan read when it was compiled (a dropped table reads as -1). */
+  schemaStamp(tableIds: readonly number[]): string {
+    return tableIds.map((id) => this.catalog.tableById(id)?.version ?? -1).join(',');
   }
 
   /** Runs `fn` after every earlier write finished: writes are serialized. */
@@ -300,8 +476,19 @@ export class Engine implements SourceResolver {
     if ('stmt' in planned || planned.plan.kind !== 'select') {
       throw new KalamError('INVALID_SQL', 'A live query must be a SELECT statement');
     }
+    let current = { plan: planned.plan, params: planned.params, stamp: this.schemaStamp(planned.plan.tableIds) };
+    const text = statements[0].text;
+    const run = () => {
+      // After an ALTER TABLE the query is planned again against the new definition (a dropped column it names fails here).
+      if (this.schemaStamp(current.plan.tableIds) !== current.stamp) {
+        const again = this.plan(snapshot, text, params);
+        if ('stmt' in again || again.plan.kind !== 'select') throw new KalamError('INTERNAL', 'Internal error: a live query re-planned as something else. This is a bug in kalamlite; please report it.');
+        current = { plan: again.plan, params: again.params, stamp: this.schemaStamp(again.plan.tableIds) };
+      }
+      const { plan: p } = current;
+      return toRows(p.columns, p.run(this.context(snapshot, current.params)));
+    };
     const plan = planned.plan;
-    const run = () => toRows(plan.columns, plan.run(this.context(snapshot, planned.params)));
     const first = run();
     const sub = this.live.add(snapshot.user, plan.tableIds, () => {
       try {
@@ -309,7 +496,7 @@ export class Engine implements SourceResolver {
       } catch (e) {
         onError(toKalamError(e));
       }
-    });
+    }, statements[0].text);
     onRows(first);
     return () => this.live.remove(sub.id);
   }
@@ -389,6 +576,13 @@ export class Engine implements SourceResolver {
       ['plan_cache_size', o.planCacheSize ?? DEFAULTS.planCacheSize, 'Compiled plans kept (LRU)'],
       ['max_live_queries', o.maxLiveQueries ?? DEFAULTS.maxLiveQueries, 'Live queries open at once'],
       ['max_audit_entries', o.maxAuditEntries ?? DEFAULTS.maxAuditEntries, 'Entries kept in system.audit_log'],
+      ['max_schema_versions', this.catalog.maxSchemaVersions, 'Schema versions kept per table in system.schemas'],
+      ['max_transaction_rows', this.transactions.limits.maxRows, 'Rows one explicit transaction may stage'],
+      ['max_open_transactions', this.transactions.limits.maxOpen, 'Explicit transactions open at once'],
+      ['stream_eviction_interval_ms', this.jobs.settings.streamEvictionIntervalMs, 'How often expired STREAM rows are deleted (0: never)'],
+      ['retention_interval_ms', this.jobs.settings.retentionIntervalMs, 'How often tombstones past DELETED_RETENTION_HOURS are purged (0: never)'],
+      ['job_batch_size', this.jobs.settings.jobBatchSize, 'Rows a background job removes per storage commit'],
+      ['max_job_history', this.jobs.settings.maxJobHistory, 'Records kept in system.jobs'],
       ['storage', this.kv.kind, 'Storage backend'],
     ];
   }
@@ -406,8 +600,15 @@ export class Engine implements SourceResolver {
       ['live_queries_max', this.live.maxSubscriptions],
       ['live_deliveries', this.live.deliveries],
       ['commits', this.commits],
+      ['transactions_open', this.transactions.size],
+      ['transactions_max', this.transactions.limits.maxOpen],
+      ['transactions_committed', this.transactions.committed],
+      ['transactions_rolled_back', this.transactions.rolledBack],
       ['audit_log_entries', this.audit.size],
       ['audit_log_max', this.audit.max],
+      ['schema_versions', this.catalog.schemaVersionCount],
+      ['schema_versions_max_per_table', this.catalog.maxSchemaVersions],
+      ...this.jobs.metrics(),
       ['users', this.users.list().length],
       ['namespaces', this.catalog.listNamespaces().length],
       ['tables', this.catalog.listTables().length],
@@ -423,9 +624,34 @@ export class Engine implements SourceResolver {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.jobs.stop();
     await this.writeChain;
     this.closed = true;
+    this.transactions.rollbackAll('the database was closed');
     await this.kv.close();
+  }
+}
+
+/** BEGIN / START / COMMIT / ROLLBACK at the start of a statement (after whitespace and comments). */
+const TX_CONTROL = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:BEGIN|START|COMMIT|ROLLBACK)\b/i;
+
+const txError = (message: string) => new KalamError('TRANSACTION_ERROR', message);
+
+function okResult(message: string, rowCount = 0): StatementResult {
+  return { kind: 'ok', columns: [], rows: [], rowCount, message };
+}
+
+/** Inside an explicit transaction only DML and read-only introspection run. */
+function refuseInTransaction(stmt: Statement): void {
+  switch (stmt.kind) {
+    case 'showNamespaces': case 'showTables': case 'describeTable': case 'showStats': case 'use':
+      return;
+    case 'executeAs':
+      throw txError('EXECUTE AS USER is not supported inside explicit transactions: run it outside BEGIN … COMMIT');
+    case 'begin': case 'commit': case 'rollback':
+      throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own inside an explicit transaction`);
+    default:
+      throw txError('DDL and user management statements are not supported inside explicit transactions: run them before BEGIN or after COMMIT');
   }
 }
 
@@ -473,6 +699,25 @@ export interface Session {
     onRows: (rows: readonly Row[]) => void,
     onError?: (e: KalamError) => void,
   ): Promise<() => void>;
+  /** Opens an explicit transaction; end it with `commit()` or `rollback()` (prefer `transaction()`). */
+  begin(): Promise<SessionTransaction>;
+  /**
+   * Runs `fn` in a transaction: commits when it resolves, rolls back and
+   * rethrows when it throws. A statement that fails rolls the transaction back.
+   */
+  transaction<T>(fn: (tx: SessionTransaction) => Promise<T> | T): Promise<T>;
+}
+
+/** An open explicit transaction: `session.begin()`, or the `tx` of `session.transaction()`. */
+export interface SessionTransaction {
+  readonly id: string;
+  /** Runs statements inside the transaction: they see its staged writes; nobody else does until commit. */
+  execute(sql: string, params?: readonly Value[]): Promise<StatementResult[]>;
+  query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
+  /** Writes everything staged in one storage commit (fails, writing nothing, on a conflict). */
+  commit(): Promise<void>;
+  /** Drops everything staged. A no-op when the transaction already rolled back. */
+  rollback(): Promise<void>;
 }
 
 export interface Database {
@@ -481,6 +726,31 @@ export interface Database {
 }
 
 const USER_ID = /^[A-Za-z0-9_.@-]{1,128}$/;
+
+function oneStatement(sql: string): void {
+  if (typeof sql === 'string' && splitStatements(sql).length > 1) {
+    throw new KalamError('INVALID_SQL', 'query() runs exactly one statement: use execute() for a batch');
+  }
+}
+
+function openTransaction(engine: Engine, state: SessionState): { handle: SessionTransaction; tx: Transaction } {
+  const tx = engine.beginTransaction(state.user, 'api');
+  const handle: SessionTransaction = {
+    id: tx.id,
+    execute: (sql, params) => engine.execute(state, sql, params ?? [], tx),
+    async query(sql, params) {
+      oneStatement(sql);
+      const [result] = await engine.execute(state, sql, params ?? [], tx);
+      return result;
+    },
+    commit: () => engine.commitTransaction(tx),
+    async rollback() {
+      if (tx.state === 'committed' || tx.state === 'committing') tx.assertOpen();
+      engine.rollbackTransaction(tx);
+    },
+  };
+  return { handle, tx };
+}
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const engine = await Engine.open(options);
@@ -506,6 +776,21 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         },
         async live(sql, params, onRows, onError) {
           return engine.liveQuery(state, sql, params ?? [], onRows, onError ?? (() => undefined));
+        },
+        begin: async () => openTransaction(engine, state).handle,
+        async transaction(fn) {
+          if (typeof fn !== 'function') throw new KalamError('INVALID_PARAMETER', 'transaction() needs a callback: session.transaction(async (tx) => { … })');
+          const { handle, tx } = openTransaction(engine, state);
+          let result;
+          try {
+            result = await fn(handle);
+          } catch (e) {
+            engine.rollbackTransaction(tx, toKalamError(e).message);
+            throw e;
+          }
+          if (tx.state === 'open') await engine.commitTransaction(tx);
+          else if (tx.state === 'rolled_back' && tx.abortReason !== undefined) tx.assertOpen(); // a failed statement was swallowed
+          return result;
         },
       };
     },

@@ -4,11 +4,13 @@
  * one transaction, then applies them to the catalog and hot tier.
  */
 import type { AccessLevel, ColumnDef, TableDef } from './catalog/catalog';
+import { executeAlterTable } from './alter';
 import type { Engine, SessionState } from './database';
 import { storeOf } from './database';
 import { checkUserAdmin, parseRole } from './auth/permissions';
 import { validateUserId, type UserRecord } from './auth/users';
 import { KalamError } from './errors';
+import { parseRetentionHours } from './jobs/retention';
 import { seqSlot } from './plan/write';
 import type { CreateTableStmt, Statement } from './sql/ast';
 import { RESERVED_NAMESPACES, validateColumnName, validateName } from './sql/names';
@@ -17,7 +19,7 @@ import type { KvWrite } from './storage/kv';
 import type { ColumnInfo, Role, Row, StatementResult, Value } from './types';
 import { coerce } from './values';
 
-export type DdlStatement = Exclude<Statement, { kind: 'select' | 'insert' | 'update' | 'delete' | 'executeAs' }>;
+export type DdlStatement = Exclude<Statement, { kind: 'select' | 'insert' | 'update' | 'delete' | 'executeAs' | 'begin' | 'commit' | 'rollback' }>;
 
 const isAdmin = (r: Role) => r === 'dba' || r === 'system';
 
@@ -159,6 +161,8 @@ export async function executeDdl(engine: Engine, state: SessionState, stmt: DdlS
         [[t.name, t.namespace, t.version, rows, 0, engine.live.countFor(t.id, t.type === 'SHARED' ? undefined : state.user), bytes]],
       );
     }
+    case 'alterTable':
+      return executeAlterTable(engine, state, stmt);
     case 'use': {
       const ns = stmt.namespace.toLowerCase();
       catalog.requireNamespace(ns);
@@ -237,6 +241,7 @@ async function createTable(engine: Engine, state: SessionState, stmt: CreateTabl
   if (type !== 'STREAM' && o.TTL_SECONDS !== undefined) throw new KalamError('INVALID_OPTION', 'TTL_SECONDS is only supported for STREAM tables');
   if (type !== 'SHARED' && o.ACCESS_LEVEL !== undefined) throw new KalamError('INVALID_OPTION', 'ACCESS_LEVEL is only supported for SHARED tables');
   if (type !== 'USER' && o.USE_USER_STORAGE !== undefined) throw new KalamError('INVALID_OPTION', 'USE_USER_STORAGE is only supported for USER tables');
+  if (o.DELETED_RETENTION_HOURS !== undefined) parseRetentionHours(o.DELETED_RETENTION_HOURS);
   let ttlSeconds: number | undefined;
   if (o.TTL_SECONDS !== undefined) {
     ttlSeconds = Number(o.TTL_SECONDS);

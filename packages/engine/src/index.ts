@@ -1,5 +1,5 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
-export { openDatabase, DEFAULTS, type Database, type Session, type OpenOptions } from './database';
+export { openDatabase, DEFAULTS, type Database, type Session, type SessionTransaction, type OpenOptions } from './database';
 export { KalamError, isKalamError, toKalamError, type ErrorCode, type KalamErrorShape } from './errors';
 export type {
   ColumnInfo,

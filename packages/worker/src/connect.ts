@@ -2,7 +2,7 @@ import { KalamError, ROLES, type Role, type Row, type SessionOptions, type State
 import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
 import { shareRows } from './share';
 import { asKalamError } from './transfer';
-import type { ClientSession, KalamClient } from './types';
+import type { ClientSession, ClientTransaction, KalamClient } from './types';
 
 interface Subscription {
   onRows: (rows: readonly Row[]) => void;
@@ -40,6 +40,59 @@ export function connectClient(host: KalamHost, release: () => Promise<void>): Co
       if (executed.namespace !== undefined) key = { ...key, namespace: executed.namespace };
       return executed.value;
     }
+
+    async function begin(): Promise<{ tx: ClientTransaction; isOpen: () => boolean }> {
+      ensureOpen();
+      const id = await host.begin(key);
+      // 'open' until this client commits or rolls it back; the host ends it on close.
+      let state: 'open' | 'committed' | 'rolled_back' = 'open';
+      const ended = () =>
+        new KalamError('TRANSACTION_ERROR', `Transaction ${id} is already ${state === 'committed' ? 'committed' : 'rolled back'}: start a new transaction`);
+      const tx: ClientTransaction = {
+        id,
+        async execute(sql, params) {
+          try {
+            ensureOpen();
+            if (state !== 'open') throw ended();
+            return follow(await host.txExecute(id, sql, params)).map(withFrozenRows);
+          } catch (e) {
+            throw clientError(e);
+          }
+        },
+        async query(sql, params) {
+          try {
+            ensureOpen();
+            if (state !== 'open') throw ended();
+            return withFrozenRows(follow(await host.txQuery(id, sql, params)));
+          } catch (e) {
+            throw clientError(e);
+          }
+        },
+        async commit() {
+          try {
+            ensureOpen();
+            if (state !== 'open') throw ended();
+            state = 'rolled_back'; // unless the commit succeeds
+            await host.commit(id);
+            state = 'committed';
+          } catch (e) {
+            throw clientError(e);
+          }
+        },
+        async rollback() {
+          try {
+            if (state === 'rolled_back') return;
+            if (state === 'committed') throw ended();
+            state = 'rolled_back';
+            if (!isClosed) await host.rollback(id);
+          } catch (e) {
+            throw clientError(e);
+          }
+        },
+      };
+      return { tx, isOpen: () => state === 'open' };
+    }
+
     return {
       user: key.user,
       role: key.role,
@@ -86,6 +139,37 @@ export function connectClient(host: KalamHost, release: () => Promise<void>): Co
         } catch (e) {
           throw clientError(e);
         }
+      },
+
+      async begin() {
+        try {
+          return (await begin()).tx;
+        } catch (e) {
+          throw clientError(e);
+        }
+      },
+
+      async transaction(fn) {
+        if (typeof fn !== 'function') {
+          throw new KalamError('INVALID_PARAMETER', 'transaction() needs a callback: session.transaction(async (tx) => { … })');
+        }
+        let opened;
+        try {
+          opened = await begin();
+        } catch (e) {
+          throw clientError(e);
+        }
+        let result;
+        try {
+          result = await fn(opened.tx);
+        } catch (e) {
+          await opened.tx.rollback().catch(() => undefined);
+          throw e; // the callback's own error, unchanged
+        }
+        // Commits unless the callback ended it; if a statement failed inside,
+        // the host has rolled it back and the commit reports that.
+        if (opened.isOpen()) await opened.tx.commit();
+        return result;
       },
     };
   }

@@ -1,10 +1,19 @@
-import { DEFAULTS, KalamError, ROLES, type Database, type Row, type Session, type Value } from '@kalamlite/engine';
+import { DEFAULTS, KalamError, ROLES, type Database, type Row, type Session, type SessionTransaction, type Value } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveEvent, LiveListener, SessionKey } from './protocol';
 import { SessionCache } from './session-cache';
 import { asKalamError } from './transfer';
 
 /** Live subscriptions one client may hold open at once (the engine's own default limit). */
 export const MAX_SUBSCRIPTIONS: number = DEFAULTS.maxLiveQueries;
+
+/** Explicit transactions one client may hold open at once. */
+export const MAX_CLIENT_TRANSACTIONS = 16;
+
+interface OpenTransaction {
+  tx: SessionTransaction;
+  session: Session;
+  key: SessionKey;
+}
 
 /**
  * Serves one client over an open engine database: runs its statements under
@@ -19,6 +28,9 @@ export function createHost(db: Database, listener: LiveListener): KalamHost {
   const subscriptions = new Map<number, (() => void) | null>();
   // Owner: `flush`; at most one event per open subscription.
   const pending = new Map<number, LiveEvent>();
+  // Owner: this host; at most MAX_CLIENT_TRANSACTIONS entries, removed on
+  // commit, rollback and close (close rolls them back).
+  const transactions = new Map<string, OpenTransaction>();
   let isFlushScheduled = false;
   let isClosed = false;
 
@@ -50,6 +62,26 @@ export function createHost(db: Database, listener: LiveListener): KalamHost {
     // The cached session no longer matches its key.
     sessions.drop(key, session);
     return { value, namespace: session.namespace };
+  }
+
+  function transactionFor(id: string): OpenTransaction {
+    if (isClosed) throw new KalamError('CLOSED', 'This client is closed; create a new client to run statements.');
+    const open = typeof id === 'string' ? transactions.get(id) : undefined;
+    if (open === undefined) {
+      throw new KalamError('TRANSACTION_ERROR', `Unknown transaction '${String(id)}': it was already committed or rolled back; start a new one.`);
+    }
+    return open;
+  }
+
+  /** Runs a statement inside a transaction, reporting a namespace switch like `run`. */
+  async function runIn<T>(id: string, statement: (tx: SessionTransaction) => Promise<T>): Promise<Executed<T>> {
+    const open = transactionFor(id);
+    const before = open.session.namespace;
+    const value = await statement(open.tx);
+    if (open.session.namespace === before) return { value };
+    sessions.drop(open.key, open.session);
+    open.key = { ...open.key, namespace: open.session.namespace };
+    return { value, namespace: open.session.namespace };
   }
 
   function sessionFor(key: SessionKey): Session {
@@ -114,6 +146,61 @@ export function createHost(db: Database, listener: LiveListener): KalamHost {
       }
     },
 
+    async begin(key) {
+      try {
+        const session = sessionFor(key);
+        if (transactions.size >= MAX_CLIENT_TRANSACTIONS) {
+          throw new KalamError(
+            'TRANSACTION_ERROR',
+            `Too many open transactions on this client: the limit is ${MAX_CLIENT_TRANSACTIONS}. Commit or roll back open transactions first.`,
+          );
+        }
+        const tx = await session.begin();
+        transactions.set(tx.id, { tx, session, key });
+        return tx.id;
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+
+    async txExecute(id, sql, params) {
+      try {
+        checkStatement(sql, params);
+        return await runIn(id, (tx) => tx.execute(sql, params));
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+
+    async txQuery(id, sql, params) {
+      try {
+        checkStatement(sql, params);
+        return await runIn(id, (tx) => tx.query(sql, params));
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+
+    async commit(id) {
+      try {
+        const open = transactionFor(id);
+        transactions.delete(id);
+        await open.tx.commit();
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+
+    async rollback(id) {
+      try {
+        const open = transactionFor(id);
+        transactions.delete(id);
+        await open.tx.rollback();
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+
     async unsubscribe(id) {
       const stop = subscriptions.get(id);
       subscriptions.delete(id);
@@ -130,10 +217,19 @@ export function createHost(db: Database, listener: LiveListener): KalamHost {
     async close() {
       isClosed = true;
       const stops = [...subscriptions.values()];
+      const open = [...transactions.values()];
       subscriptions.clear();
+      transactions.clear();
       pending.clear();
       sessions.clear();
       const failures: unknown[] = [];
+      for (const { tx } of open) {
+        try {
+          await tx.rollback();
+        } catch (e) {
+          failures.push(e);
+        }
+      }
       for (const stop of stops) {
         try {
           stop?.();

@@ -1,5 +1,5 @@
 export { createClient, createLocalClient } from './client';
-export type { ClientOptions, ClientSession, KalamClient } from './types';
+export type { ClientOptions, ClientSession, ClientTransaction, KalamClient } from './types';
 export type { ClientStorage } from './protocol';
 export { shareRows } from './share';
 export { contentKey } from './content-key';

@@ -47,7 +47,20 @@ export interface KalamHost {
   /** Starts subscription `id`; its first result is delivered as an event. */
   live(session: SessionKey, sql: string, params: readonly Value[] | undefined, id: number): Promise<void>;
   unsubscribe(id: number): Promise<void>;
-  /** Stops every subscription. */
+  /**
+   * Opens an explicit transaction for `session` and returns its id. The host
+   * keeps it until `commit` or `rollback` (or `close`, which rolls back
+   * every transaction still open); a client may hold a bounded number.
+   */
+  begin(session: SessionKey): Promise<string>;
+  /** Runs statements inside transaction `tx`; a failing statement rolls it back. */
+  txExecute(tx: string, sql: string, params?: readonly Value[]): Promise<Executed<StatementResult[]>>;
+  txQuery(tx: string, sql: string, params?: readonly Value[]): Promise<Executed<StatementResult>>;
+  /** Commits transaction `tx` (one storage commit) and forgets it, whether it succeeded or not. */
+  commit(tx: string): Promise<void>;
+  /** Rolls back transaction `tx` and forgets it. */
+  rollback(tx: string): Promise<void>;
+  /** Stops every subscription and rolls back every open transaction. */
   close(): Promise<void>;
 }
 

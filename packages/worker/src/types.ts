@@ -23,6 +23,26 @@ export interface ClientSession {
     onRows: (rows: readonly Row[]) => void,
     onError?: (error: KalamError) => void,
   ): Promise<() => void>;
+  /** Opens an explicit transaction; end it with `commit()` or `rollback()` (prefer `transaction()`). */
+  begin(): Promise<ClientTransaction>;
+  /**
+   * Runs `fn` in a transaction, as the engine's `session.transaction()`:
+   * commits when it resolves, rolls back and rethrows when it throws. Its
+   * writes are invisible to everyone else, live queries included, until commit.
+   */
+  transaction<T>(fn: (tx: ClientTransaction) => Promise<T> | T): Promise<T>;
+}
+
+/** An open explicit transaction: the page-side twin of the engine's SessionTransaction. */
+export interface ClientTransaction {
+  readonly id: string;
+  /** Statements inside the transaction; they see its staged writes. A failing one rolls it back. */
+  execute(sql: string, params?: readonly Value[]): Promise<StatementResult[]>;
+  query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
+  /** Writes everything staged in one storage commit (fails, writing nothing, on a conflict). */
+  commit(): Promise<void>;
+  /** Drops everything staged. A no-op when the transaction already rolled back. */
+  rollback(): Promise<void>;
 }
 
 export interface KalamClient {

@@ -78,6 +78,41 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
         throw asKalamError(e);
       }
     },
+    async begin(session) {
+      try {
+        return await opened().begin(session);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+    async txExecute(tx, sql, params) {
+      try {
+        return await opened().txExecute(tx, sql, params);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+    async txQuery(tx, sql, params) {
+      try {
+        return await opened().txQuery(tx, sql, params);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+    async commit(tx) {
+      try {
+        await opened().commit(tx);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+    async rollback(tx) {
+      try {
+        await opened().rollback(tx);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
 
     async close() {
       try {

@@ -38,7 +38,25 @@ export interface TableDef {
   ttlSeconds?: number;
   version: number;
   createdAt: number;
+  /** When this version was made (CREATE or the last ALTER); createdAt when absent. */
+  updatedAt?: number;
+  /** Id the next added column gets; ids are never reused, so data keyed by column id stays unambiguous. */
+  nextColumnId?: number;
 }
+
+/** One recorded definition of a table: every CREATE and ALTER adds one (system.schemas). */
+export interface SchemaVersion {
+  tableId: number;
+  version: number;
+  def: TableDef;
+}
+
+export interface CatalogOptions {
+  /** Schema versions kept per table; the oldest are dropped past it. Default 64. */
+  maxSchemaVersions?: number;
+}
+
+export const DEFAULT_MAX_SCHEMA_VERSIONS = 64;
 
 export interface NamespaceDef {
   name: string;
@@ -51,6 +69,7 @@ export const qualified = (ns: string, name: string) => `${ns}.${name}`;
 
 const nsKey = (name: string) => encodeKey(['namespace', name]);
 const tableKey = (id: number) => encodeKey(['table', id]);
+const schemaKey = (id: number, version: number) => encodeKey(['schema', id, version]);
 const prefixRange = (kind: string) => {
   const lower = encodeKey([kind]);
   return { lower, upper: prefixUpperBound(lower) };
@@ -63,20 +82,40 @@ export class Catalog {
   private readonly tables = new Map<string, TableDef>();
   private readonly byId = new Map<number, TableDef>();
   private nextId = 1;
+  /** table id → its recorded versions, oldest first; at most maxSchemaVersions each, removed with the table. */
+  private readonly history = new Map<number, SchemaVersion[]>();
+  private versionCount = 0;
+  /** Versions trimmed at load (the bound was lowered) still in storage: deleted by the table's next ALTER or DROP. */
+  private readonly staleVersions = new Map<number, number[]>();
+  readonly maxSchemaVersions: number;
 
-  constructor() {
+  constructor(options: CatalogOptions = {}) {
+    const max = options.maxSchemaVersions ?? DEFAULT_MAX_SCHEMA_VERSIONS;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new KalamError('INVALID_PARAMETER', `maxSchemaVersions must be a positive integer, got ${String(max)}`);
+    }
+    this.maxSchemaVersions = max;
     // `default` always exists: unqualified names resolve there.
     this.namespaces.set(DEFAULT_NAMESPACE, { name: DEFAULT_NAMESPACE, createdAt: 0 });
   }
 
-  static async load(kv: KvStore): Promise<Catalog> {
-    const c = new Catalog();
+  static async load(kv: KvStore, options: CatalogOptions = {}): Promise<Catalog> {
+    const c = new Catalog(options);
     await kv.scan('system', prefixRange('namespace'), (_k, v) => {
       const ns = v as NamespaceDef;
       c.namespaces.set(ns.name, ns);
     });
     await kv.scan('system', prefixRange('table'), (_k, v) => {
       c.addTable(v as TableDef);
+    });
+    await kv.scan('system', prefixRange('schema'), (_k, v) => {
+      const sv = v as SchemaVersion;
+      if (!c.byId.has(sv.tableId)) return; // left by a crash between writes: never read
+      for (const dropped of c.recordVersion(sv)) {
+        const stale = c.staleVersions.get(sv.tableId) ?? [];
+        stale.push(dropped.version);
+        c.staleVersions.set(sv.tableId, stale);
+      }
     });
     return c;
   }
@@ -136,7 +175,7 @@ export class Catalog {
   dropNamespaceWrites(name: string): { writes: KvWrite[]; tables: TableDef[]; apply: () => void } {
     const tables = this.listTables(name);
     const writes: KvWrite[] = [{ store: 'system', key: nsKey(name) }];
-    for (const t of tables) writes.push({ store: 'system', key: tableKey(t.id) });
+    for (const t of tables) writes.push({ store: 'system', key: tableKey(t.id) }, ...this.historyDeletes(t.id));
     return {
       writes,
       tables,
@@ -148,15 +187,94 @@ export class Catalog {
   }
 
   createTableWrites(t: TableDef): { writes: KvWrite[]; apply: () => void } {
-    return { writes: [{ store: 'system', key: tableKey(t.id), value: t }], apply: () => this.addTable(t) };
+    const sv: SchemaVersion = { tableId: t.id, version: t.version, def: t };
+    return {
+      writes: [{ store: 'system', key: tableKey(t.id), value: t }, { store: 'system', key: schemaKey(t.id, t.version), value: sv }],
+      apply: () => {
+        this.addTable(t);
+        this.recordVersion(sv);
+      },
+    };
+  }
+
+  /**
+   * Replaces a table's definition with `next` (same id, a higher version) and
+   * records it as a schema version, dropping the oldest past the bound.
+   */
+  alterTableWrites(next: TableDef): { writes: KvWrite[]; apply: () => void } {
+    const current = this.byId.get(next.id);
+    if (!current || next.version <= current.version) {
+      throw new KalamError('INTERNAL', `Internal error: table ${next.id} cannot move to version ${next.version}. This is a bug in kalamlite; please report it.`);
+    }
+    const sv: SchemaVersion = { tableId: next.id, version: next.version, def: next };
+    const writes: KvWrite[] = [{ store: 'system', key: tableKey(next.id), value: next }, { store: 'system', key: schemaKey(next.id, next.version), value: sv }];
+    const kept = this.history.get(next.id) ?? [];
+    for (const old of kept.slice(0, Math.max(0, kept.length + 1 - this.maxSchemaVersions))) {
+      writes.push({ store: 'system', key: schemaKey(old.tableId, old.version) });
+    }
+    for (const v of this.staleVersions.get(next.id) ?? []) writes.push({ store: 'system', key: schemaKey(next.id, v) });
+    return {
+      writes,
+      apply: () => {
+        this.tables.delete(qualified(current.namespace, current.name));
+        this.addTable(next);
+        this.recordVersion(sv);
+        this.staleVersions.delete(next.id);
+      },
+    };
   }
 
   dropTableWrites(t: TableDef): { writes: KvWrite[]; apply: () => void } {
-    return { writes: [{ store: 'system', key: tableKey(t.id) }], apply: () => this.removeTable(t) };
+    return { writes: [{ store: 'system', key: tableKey(t.id) }, ...this.historyDeletes(t.id)], apply: () => this.removeTable(t) };
+  }
+
+  /** Every recorded schema version, by table then version (system.schemas). */
+  listSchemaVersions(): SchemaVersion[] {
+    const out: SchemaVersion[] = [];
+    for (const t of this.listTables()) {
+      const versions = this.history.get(t.id) ?? [];
+      out.push(...versions);
+      // Tables created before versions were recorded still show their current definition.
+      if (versions[versions.length - 1]?.version !== t.version) out.push({ tableId: t.id, version: t.version, def: t });
+    }
+    return out;
+  }
+
+  /** Schema versions held across all tables (system.stats). */
+  get schemaVersionCount(): number {
+    return this.versionCount;
+  }
+
+  /**
+   * Adds a version to the in-memory history, keeping versions sorted and at
+   * most maxSchemaVersions; returns the versions it dropped.
+   */
+  private recordVersion(sv: SchemaVersion): SchemaVersion[] {
+    let list = this.history.get(sv.tableId);
+    if (!list) this.history.set(sv.tableId, (list = []));
+    if (list.some((v) => v.version === sv.version)) return [];
+    let at = list.length;
+    while (at > 0 && list[at - 1].version > sv.version) at--;
+    list.splice(at, 0, sv);
+    this.versionCount++;
+    const dropped: SchemaVersion[] = [];
+    while (list.length > this.maxSchemaVersions) {
+      dropped.push(list.shift()!);
+      this.versionCount--;
+    }
+    return dropped;
+  }
+
+  private historyDeletes(tableId: number): KvWrite[] {
+    const versions = [...(this.history.get(tableId) ?? []).map((v) => v.version), ...(this.staleVersions.get(tableId) ?? [])];
+    return versions.map((v) => ({ store: 'system' as const, key: schemaKey(tableId, v) }));
   }
 
   private removeTable(t: TableDef): void {
     this.tables.delete(qualified(t.namespace, t.name));
     this.byId.delete(t.id);
+    this.versionCount -= this.history.get(t.id)?.length ?? 0;
+    this.history.delete(t.id);
+    this.staleVersions.delete(t.id);
   }
 }

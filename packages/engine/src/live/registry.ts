@@ -12,6 +12,11 @@ export interface Subscription {
   /** The subscribing session's user: USER/STREAM changes of other users never reach it. */
   user: string;
   tableIds: readonly number[];
+  /** The query text, for system.live. */
+  sql: string;
+  createdAt: number;
+  lastUpdate: number;
+  changes: number;
   /** Re-runs the query and delivers the result. Never throws. */
   refresh(): void;
 }
@@ -37,14 +42,15 @@ export class LiveRegistry {
     return this.delivered;
   }
 
-  add(user: string, tableIds: readonly number[], refresh: () => void): Subscription {
+  add(user: string, tableIds: readonly number[], refresh: () => void, sql = ''): Subscription {
     if (this.subs.size >= this.maxSubscriptions) {
       throw new KalamError(
         'RESULT_TOO_LARGE',
         `Too many live queries: the limit is ${this.maxSubscriptions}. Unsubscribe unused live queries or raise maxLiveQueries`,
       );
     }
-    const sub: Subscription = { id: this.nextId++, user, tableIds, refresh };
+    const now = Date.now();
+    const sub: Subscription = { id: this.nextId++, user, tableIds, sql, createdAt: now, lastUpdate: now, changes: 0, refresh };
     this.subs.set(sub.id, sub);
     for (const t of tableIds) {
       let set = this.byTable.get(t);
@@ -76,8 +82,14 @@ export class LiveRegistry {
     for (const sub of due) {
       if (!this.subs.has(sub.id)) continue;
       this.delivered++;
+      sub.changes++;
+      sub.lastUpdate = Date.now();
       sub.refresh();
     }
+  }
+
+  list(): Subscription[] {
+    return [...this.subs.values()];
   }
 
   /** Live queries reading a table (of one user, when given). */

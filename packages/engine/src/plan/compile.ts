@@ -13,6 +13,7 @@ import { coerce, compareValues, stableJson } from '../values';
 import type { Evaluator, ExecContext, Tuple } from './context';
 import { AGGREGATES, lookupFunction } from './functions';
 import type { Scope } from './scope';
+import { existsSubquery, inSubquery, scalarSubquery } from './subquery';
 
 /** Lets a caller replace sub-expressions (group keys, aggregates) with slot reads. */
 export type CompileHook = (e: Expr) => Evaluator | undefined;
@@ -37,8 +38,14 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       };
     }
     case 'column': {
-      const slot = scope.resolve(e.table, e.name);
-      return (r) => r[slot];
+      const { depth, slot, scope: at } = scope.resolveOuter(e.table, e.name);
+      if (depth === 0) return (r) => r[slot];
+      // A correlated reference: every query from here out to the one owning the column re-runs per outer row.
+      for (let q = scope.env; q && q !== at.env; q = q.enclosing) q.correlated = true;
+      return (_r, ctx) => {
+        const rows = ctx.outer!;
+        return rows[rows.length - depth][slot];
+      };
     }
     case 'star':
       throw new KalamError('INVALID_SQL', '* can only be used in the select list or COUNT(*)');
@@ -154,6 +161,13 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       return compileCall(e, c);
     case 'default':
       throw new KalamError('INVALID_SQL', 'DEFAULT can only be used as a value in INSERT … VALUES or UPDATE … SET');
+    case 'subquery': case 'exists': case 'inSubquery': {
+      if (!scope.env) throw new KalamError('UNSUPPORTED', 'A subquery is not supported here yet: use it in a SELECT (or INSERT … SELECT)');
+      const q = scope.env.planNested(e.query, scope);
+      if (e.kind === 'subquery') return scalarSubquery(q);
+      if (e.kind === 'exists') return existsSubquery(q);
+      return inSubquery(c(e.arg), q, e.negated, sqlEquals);
+    }
   }
 }
 
@@ -284,7 +298,8 @@ function declaredType(e: Expr, scope: Scope): DataType | undefined {
   if (e.kind === 'cast') return e.type;
   if (e.kind !== 'column') return undefined;
   try {
-    const t = scope.columns[scope.resolve(e.table, e.name)].type;
+    const { slot, scope: at } = scope.resolveOuter(e.table, e.name);
+    const t = at.columns[slot].type;
     return t === 'UNKNOWN' ? undefined : t;
   } catch {
     return undefined; // bound later (aggregate hooks) or reported by the operand's own compile

@@ -11,6 +11,15 @@ export interface ExecContext {
   snowflakeId(): bigint;
   /** The next `_seq` (writes only). */
   nextSeq(): bigint;
+  /** Rows the session's open transaction staged: table scans overlay them (read-your-writes). */
+  readonly staged?: StagedRows;
+  /** While a subquery runs: the rows of the queries enclosing it, outermost first. */
+  readonly outer?: readonly Tuple[];
+}
+
+/** Staged row versions by table and partition; `null` marks a hard-deleted row. */
+export interface StagedRows {
+  partition(tableId: number, user: string): ReadonlyMap<string, Tuple | null> | undefined;
 }
 
 /** One row of a relation as operators pass it around: values by slot. */

@@ -1,453 +1,216 @@
 /**
- * SELECT planning: binds names, picks a primary-key lookup or a partition
- * scan, chooses hash or nested-loop joins, and compiles every expression
- * into a closure once. The result runs many times (the plan cache holds it).
+ * SELECT planning at the query level: WITH, set operations (UNION,
+ * INTERSECT, EXCEPT), derived tables and subqueries in expressions, around
+ * the block planner (block.ts).
+ *
+ * Every table any part of a statement reads is resolved through the
+ * `SourceResolver` (so every scan stays confined to the session's
+ * partition, and access checks apply inside subqueries too) and listed in
+ * the plan's `tableIds` (plan invalidation, live queries, EXECUTE AS USER).
+ *
+ * Each query level has a `PlanEnv`: its CTEs, its outer scope (what a
+ * correlated reference resolves in) and its depth, the length of
+ * `ctx.outer` while it runs. A subquery in an expression is one level
+ * deeper; a derived table, a CTE body or a set-operation member runs at the
+ * level of the query that reads it.
  */
 import { KalamError } from '../errors';
-import { aggregate, type AggregateName, type AggregateSpec } from '../exec/aggregate';
-import { distinct, filter, hashJoin, limit, nestedLoopJoin, project, sortRows, type SortKey } from '../exec/operators';
-import type { Expr, OrderItem, SelectStmt } from '../sql/ast';
-import type { ColumnInfo, Value } from '../types';
-import { coerce, stableJson } from '../values';
-import { compileExpr, type CompileHook } from './compile';
-import type { Evaluator, ExecContext, Tuple } from './context';
-import { AGGREGATES } from './functions';
-import { Scope, type ScopeColumn } from './scope';
-import type { RelationSource, ScanOptions, SourceResolver } from './source';
+import { distinct, sortRows, type SortKey } from '../exec/operators';
+import { concatRows, exceptRows, intersectRows } from '../exec/setops';
+import type { CommonTableExpr, FromTable, SelectStmt } from '../sql/ast';
+import type { ColumnInfo } from '../types';
+import { constantInt, keepCount, planBlock, window, type BlockEnv, type BlockOptions, type QueryPlan } from './block';
+import { compileExpr } from './compile';
+import type { ExecContext, Tuple } from './context';
+import { Scope, type NestedQuery, type QueryEnv, type ScopeColumn } from './scope';
+import type { RelationSource, SourceColumn, SourceResolver } from './source';
 
 export interface SelectPlan {
   kind: 'select';
   columns: ColumnInfo[];
-  /** Tables read (for plan invalidation and live queries). */
+  /** Tables read by any part of the statement (plan invalidation, live queries, access checks). */
   tableIds: number[];
   run(ctx: ExecContext): Tuple[];
 }
 
-export type RowSource = (ctx: ExecContext) => Iterable<Tuple>;
-
-const EMPTY_SCOPE = new Scope([]);
-
-/** Does the expression mention column `name` anywhere? */
-export function mentionsColumn(e: Expr | undefined, name: string): boolean {
-  if (!e) return false;
-  let found = false;
-  walk(e, (x) => { if (x.kind === 'column' && x.name === name) found = true; });
-  return found;
+/** What every level of one statement shares. */
+interface PlanRoot {
+  resolver: SourceResolver;
+  defaultNamespace: string;
+  /** Grows while planning only; bounded by the tables the statement names. */
+  tableIds: Set<number>;
+  /** Every resolved relation by name, to authorize before a run; bounded likewise. */
+  sources: Map<string, RelationSource>;
 }
 
-export function walk(e: Expr, visit: (x: Expr) => void): void {
-  visit(e);
-  switch (e.kind) {
-    case 'unary': walk(e.arg, visit); break;
-    case 'binary': walk(e.left, visit); walk(e.right, visit); break;
-    case 'like': walk(e.arg, visit); walk(e.pattern, visit); if (e.escape) walk(e.escape, visit); break;
-    case 'in': walk(e.arg, visit); e.list.forEach((x) => walk(x, visit)); break;
-    case 'between': walk(e.arg, visit); walk(e.low, visit); walk(e.high, visit); break;
-    case 'isNull': walk(e.arg, visit); break;
-    case 'case':
-      if (e.operand) walk(e.operand, visit);
-      e.whens.forEach((w) => { walk(w.when, visit); walk(w.then, visit); });
-      if (e.else) walk(e.else, visit);
-      break;
-    case 'call': e.args.forEach((x) => walk(x, visit)); if (e.filter) walk(e.filter, visit); break;
-    case 'cast': walk(e.arg, visit); break;
-    default: break;
+const newRoot = (resolver: SourceResolver, defaultNamespace: string): PlanRoot =>
+  ({ resolver, defaultNamespace, tableIds: new Set(), sources: new Map() });
+
+function authorizeAll(root: PlanRoot, ctx: ExecContext): void {
+  for (const src of root.sources.values()) src.authorize?.(ctx);
+}
+
+interface CteBinding {
+  plan: QueryPlan;
+  /** Depth of the query that holds the WITH: the CTE runs with `ctx.outer` cut to it. */
+  depth: number;
+}
+
+class PlanEnv implements QueryEnv, BlockEnv {
+  correlated = false;
+  readonly base: Scope;
+  /** This WITH clause's CTEs; bounded by its length. */
+  private readonly ctes = new Map<string, CteBinding>();
+
+  constructor(
+    private readonly root: PlanRoot,
+    readonly enclosing: PlanEnv | undefined,
+    outer: Scope | undefined,
+    private readonly depth: number,
+  ) {
+    this.base = new Scope([], outer, this);
   }
-}
 
-export function conjuncts(e: Expr | undefined): Expr[] {
-  if (!e) return [];
-  if (e.kind === 'binary' && e.op === 'AND') return [...conjuncts(e.left), ...conjuncts(e.right)];
-  return [e];
-}
+  /** A query at this same level (a WITH body, a derived table): same outer scope and depth. */
+  sameLevel(): PlanEnv {
+    return new PlanEnv(this.root, this, this.base.outer, this.depth);
+  }
 
-const andAll = (list: Expr[]): Expr | undefined =>
-  list.length === 0 ? undefined : list.reduce((a, b) => ({ kind: 'binary', op: 'AND', left: a, right: b }));
+  planNested(stmt: SelectStmt, scope: Scope): NestedQuery {
+    const env = new PlanEnv(this.root, this, scope, this.depth + 1);
+    const plan = planQuery(stmt, env, { defaultOrder: false });
+    // Planning is done, so every correlated reference inside has been seen.
+    return { columns: plan.columns, correlated: env.correlated, rows: plan.rows };
+  }
 
-const hasColumns = (e: Expr) => {
-  let found = false;
-  walk(e, (x) => { if (x.kind === 'column' || x.kind === 'star') found = true; });
-  return found;
-};
-
-const isAggregateCall = (e: Expr): e is Extract<Expr, { kind: 'call' }> => e.kind === 'call' && AGGREGATES.has(e.name);
-
-function containsAggregate(e: Expr | undefined): boolean {
-  if (!e) return false;
-  let found = false;
-  walk(e, (x) => { if (isAggregateCall(x)) found = true; });
-  return found;
-}
-
-function sourceScope(src: RelationSource, relation: string): Scope {
-  return new Scope(src.columns.map((c): ScopeColumn => ({ relation, name: c.name, type: c.type, hidden: c.hidden })));
-}
-
-/**
- * Rows of one source filtered by `where`, using a primary-key lookup when
- * the WHERE has `pk = <constant>` at its top level.
- */
-export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | undefined, opts: ScanOptions): RowSource {
-  const pred = where ? compileExpr(where, scope) : undefined;
-  if (src.lookup && src.pkSlot !== undefined && src.table) {
-    const pkCol = src.table.columns[src.pkSlot];
-    for (const c of conjuncts(where)) {
-      if (c.kind !== 'binary' || c.op !== '=') continue;
-      let constant: Expr | undefined;
-      for (const [a, b] of [[c.left, c.right], [c.right, c.left]] as const) {
-        if (a.kind === 'column' && !hasColumns(b) && safeResolve(scope, a) === src.pkSlot) constant = b;
+  source(f: FromTable): RelationSource {
+    if (f.subquery) {
+      const plan = planQuery(f.subquery, this.sameLevel(), { defaultOrder: true });
+      return derivedSource(f.table.name, plan, f.columnAliases, (ctx) => ctx);
+    }
+    if (f.table.namespace === undefined) {
+      const cte = this.cte(f.table.name);
+      if (cte) {
+        const depth = cte.depth;
+        const atDefinition = (ctx: ExecContext): ExecContext =>
+          ctx.outer && ctx.outer.length > depth ? { ...ctx, outer: ctx.outer.slice(0, depth) } : ctx;
+        return derivedSource(f.table.name, cte.plan, f.columnAliases, atDefinition);
       }
-      if (!constant) continue;
-      const keyEval = compileExpr(constant, EMPTY_SCOPE);
-      const lookup = src.lookup.bind(src);
-      return (ctx) => {
-        const raw = keyEval([], ctx);
-        if (raw === null) return [];
-        let key: Value;
-        try {
-          key = coerce(raw, pkCol.type, pkCol.name);
-        } catch {
-          return scanAll(src, pred, opts, ctx); // not comparable as the key type: fall back to a filtered scan
-        }
-        const row = lookup(ctx, key, opts);
-        return row && (!pred || filterOne(pred, row, ctx)) ? [row] : [];
-      };
+    }
+    const src = this.root.resolver.resolve(f.table.namespace, f.table.name, this.root.defaultNamespace);
+    if (src.table) this.root.tableIds.add(src.table.id);
+    if (!this.root.sources.has(src.name)) this.root.sources.set(src.name, src);
+    return src;
+  }
+
+  /** Binds a WITH clause in this env: each CTE sees the ones before it, not itself (non-recursive). */
+  bind(list: readonly CommonTableExpr[]): void {
+    for (const c of list) {
+      if (this.ctes.has(c.name)) throw new KalamError('INVALID_SQL', `WITH query name '${c.name}' is specified more than once: give each a different name`);
+      const plan = planQuery(c.query, this.sameLevel(), { defaultOrder: true });
+      this.ctes.set(c.name, { plan: c.columns ? renamed(c.name, plan, c.columns) : plan, depth: this.depth });
     }
   }
-  return (ctx) => scanAll(src, pred, opts, ctx);
-}
 
-function scanAll(src: RelationSource, pred: Evaluator | undefined, opts: ScanOptions, ctx: ExecContext): Iterable<Tuple> {
-  const rows = src.rows(ctx, opts);
-  return pred ? filter(rows, pred, ctx) : rows;
-}
-
-function filterOne(pred: Evaluator, row: Tuple, ctx: ExecContext): boolean {
-  for (const _ of filter([row], pred, ctx)) return true;
-  return false;
-}
-
-function safeResolve(scope: Scope, e: Extract<Expr, { kind: 'column' }>): number {
-  try {
-    return scope.resolve(e.table, e.name);
-  } catch {
-    return -1;
+  private cte(name: string): CteBinding | undefined {
+    for (let e: PlanEnv | undefined = this; e; e = e.enclosing) {
+      const hit = e.ctes.get(name);
+      if (hit) return hit;
+    }
+    return undefined;
   }
 }
 
-/** Structural identity of an expression with columns bound to slots. */
-function exprKey(e: Expr, scope: Scope): string {
-  return stableJson(bindForKey(e, scope));
-}
-
-function bindForKey(e: Expr, scope: Scope): unknown {
-  if (e.kind === 'column') return { slot: scope.resolve(e.table, e.name) };
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) {
-    if (v && typeof v === 'object' && 'kind' in (v as object)) out[k] = bindForKey(v as Expr, scope);
-    else if (Array.isArray(v)) out[k] = v.map((x) => (x && typeof x === 'object' && 'kind' in x ? bindForKey(x as Expr, scope) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([kk, vv]) => [kk, bindForKey(vv as Expr, scope)])) : x));
-    else out[k] = v;
+/** `name (a, b)`: the first columns take the given names. */
+function renamed(name: string, plan: QueryPlan, aliases: readonly string[]): QueryPlan {
+  if (aliases.length > plan.columns.length) {
+    throw new KalamError('INVALID_SQL', `'${name}' has ${plan.columns.length} column(s) available but ${aliases.length} column name(s) are given`);
   }
-  return out;
+  if (new Set(aliases).size !== aliases.length) throw new KalamError('DUPLICATE_COLUMN', `A column name is given more than once for '${name}'`);
+  return { columns: plan.columns.map((c, i) => ({ name: aliases[i] ?? c.name, type: c.type })), rows: plan.rows };
 }
 
-function outputName(item: { expr: Expr; alias?: string }): string {
-  if (item.alias) return item.alias;
-  const e = item.expr;
-  if (e.kind === 'column') return e.name;
-  if (e.kind === 'call') return e.name.toLowerCase();
-  if (e.kind === 'cast' && e.arg.kind === 'column') return e.arg.name;
-  return '?column?';
+function derivedSource(name: string, plan: QueryPlan, aliases: readonly string[] | undefined, contextOf: (ctx: ExecContext) => ExecContext): RelationSource {
+  const p = aliases ? renamed(name, plan, aliases) : plan;
+  const columns: SourceColumn[] = p.columns.map((c) => ({ name: c.name, type: c.type, hidden: false }));
+  return { name, columns, rows: (ctx) => p.rows(contextOf(ctx)) };
 }
 
-function uniqueNames(names: string[]): string[] {
-  const seen = new Map<string, number>();
-  return names.map((n) => {
-    const k = seen.get(n) ?? 0;
-    seen.set(n, k + 1);
-    return k === 0 ? n : `${n}_${k + 1}`;
+function planQuery(stmt: SelectStmt, env: PlanEnv, options: BlockOptions): QueryPlan {
+  if (stmt.with && stmt.with.length > 0) {
+    env = env.sameLevel();
+    env.bind(stmt.with);
+  }
+  return stmt.setOp ? planSetOperation(stmt, env, options) : planBlock(stmt, env, options);
+}
+
+function planSetOperation(stmt: SelectStmt, env: PlanEnv, options: BlockOptions): QueryPlan {
+  const { op, all, left, right } = stmt.setOp!;
+  const l = planQuery(left, env, options);
+  const r = planQuery(right, env, options);
+  if (l.columns.length !== r.columns.length) {
+    throw new KalamError('INVALID_SQL', `Each ${op} query must have the same number of columns: the left has ${l.columns.length}, the right ${r.columns.length}`);
+  }
+  const columns: ColumnInfo[] = l.columns.map((c, i) => ({ name: c.name, type: c.type !== 'UNKNOWN' ? c.type : r.columns[i].type }));
+  const combined = (ctx: ExecContext): Iterable<Tuple> => {
+    switch (op) {
+      case 'UNION': {
+        const both = concatRows(l.rows(ctx), r.rows(ctx));
+        return all ? both : distinct(both);
+      }
+      case 'INTERSECT': return intersectRows(l.rows(ctx), r.rows(ctx), all);
+      case 'EXCEPT': return exceptRows(l.rows(ctx), r.rows(ctx), all);
+    }
+  };
+  // ORDER BY names output columns (or positions); LIMIT/OFFSET apply to the combined rows.
+  const outScope = env.base.withColumns(columns.map((c) => ({ relation: '', name: c.name, type: c.type, hidden: false })));
+  const keys: SortKey[] = stmt.orderBy.map((o) => {
+    const e = o.expr;
+    if (e.kind === 'literal' && typeof e.value === 'number' && Number.isInteger(e.value)) {
+      const idx = e.value - 1;
+      if (idx < 0 || idx >= columns.length) throw new KalamError('INVALID_SQL', `ORDER BY position ${e.value} is not in the select list`);
+      return { eval: (row) => row[idx], descending: o.descending, nullsFirst: o.nullsFirst };
+    }
+    return { eval: compileExpr(e, outScope), descending: o.descending, nullsFirst: o.nullsFirst };
   });
-}
-
-function constantInt(e: Expr | undefined, what: string): Evaluator | undefined {
-  if (!e) return undefined;
-  if (hasColumns(e)) throw new KalamError('INVALID_SQL', `${what} must be a constant`);
-  const ev = compileExpr(e, EMPTY_SCOPE);
-  return (row, ctx) => {
-    const v = ev(row, ctx);
-    const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-      throw new KalamError('INVALID_PARAMETER', `${what} must be a non-negative integer`);
-    }
-    return n;
+  const limitEval = constantInt(stmt.limit, 'LIMIT');
+  const offsetEval = constantInt(stmt.offset, 'OFFSET');
+  if (keys.length === 0 && !limitEval && !offsetEval) return { columns, rows: combined };
+  return {
+    columns,
+    rows(ctx) {
+      const rows = combined(ctx);
+      const sorted = keys.length ? sortRows(rows, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : rows;
+      return window(sorted, limitEval, offsetEval, ctx);
+    },
   };
 }
 
 export function planSelect(stmt: SelectStmt, resolver: SourceResolver, defaultNamespace: string): SelectPlan {
-  // 1. sources and scope
-  const sources = stmt.from.map((f) => {
-    const src = resolver.resolve(f.table.namespace, f.table.name, defaultNamespace);
-    const relation = f.alias ?? f.table.name;
-    return { src, relation, from: f, scope: sourceScope(src, relation) };
-  });
-  const relations = new Set<string>();
-  for (const s of sources) {
-    if (relations.has(s.relation)) throw new KalamError('INVALID_SQL', `Table name '${s.relation}' is specified more than once: give each an alias`);
-    relations.add(s.relation);
-  }
-  const scope = sources.reduce((acc, s) => acc.concat(s.scope), EMPTY_SCOPE);
-  const tableIds = sources.flatMap((s) => (s.src.table ? [s.src.table.id] : []));
-  const includeDeleted = mentionsColumn(stmt.where, '_deleted');
-  const opts: ScanOptions = { includeDeleted };
-
-  // 2. FROM + WHERE
-  let input: RowSource;
-  if (sources.length === 0) {
-    const pred = stmt.where ? compileExpr(stmt.where, EMPTY_SCOPE) : undefined;
-    input = (ctx) => (pred ? filter([[]], pred, ctx) : [[]]);
-  } else if (sources.length === 1) {
-    input = planSourceScan(sources[0].src, scope, stmt.where, opts);
-  } else {
-    input = planJoins(sources, opts);
-    if (stmt.where) {
-      const pred = compileExpr(stmt.where, scope);
-      const joined = input;
-      input = (ctx) => filter(joined(ctx), pred, ctx);
-    }
-  }
-
-  // 3. select list
-  const items = stmt.items.flatMap((item) => {
-    if (item.expr.kind !== 'star') return [item];
-    const rel = item.expr.table;
-    if (rel !== undefined && !scope.columns.some((c) => c.relation === rel)) {
-      throw new KalamError('TABLE_NOT_FOUND', `Table or alias '${rel}' is not in the FROM clause`);
-    }
-    if (sources.length === 0) throw new KalamError('INVALID_SQL', 'SELECT * needs a FROM clause');
-    return scope.columns
-      .filter((c) => !c.hidden && (rel === undefined || c.relation === rel))
-      .map((c) => ({ expr: { kind: 'column', table: c.relation, name: c.name } as Expr, alias: c.name }));
-  });
-  const names = uniqueNames(items.map(outputName));
-  const columns: ColumnInfo[] = items.map((it, i) => ({ name: names[i], type: typeOf(it.expr, scope) }));
-
-  const isAggregate = stmt.groupBy.length > 0 || items.some((i) => containsAggregate(i.expr)) || containsAggregate(stmt.having)
-    || stmt.orderBy.some((o) => containsAggregate(o.expr));
-  if (containsAggregate(stmt.where)) throw new KalamError('INVALID_SQL', 'Aggregate functions are not allowed in WHERE: use HAVING');
-
-  const limitEval = constantInt(stmt.limit, 'LIMIT');
-  const offsetEval = constantInt(stmt.offset, 'OFFSET');
-
-  // 4. evaluators over the rows that reach projection
-  let rowsScope = scope;
-  let prepare: RowSource = input;
-  let hook: CompileHook | undefined;
-  if (isAggregate) {
-    const groupKeys = stmt.groupBy.map((g) => resolveGroupRef(g, items));
-    const groupEvals = groupKeys.map((g) => compileExpr(g, scope));
-    const groupKeyStrings = groupKeys.map((g) => exprKey(g, scope));
-    const aggs: { key: string; spec: AggregateSpec }[] = [];
-    const collect = (e: Expr | undefined) => {
-      if (!e) return;
-      walk(e, (x) => {
-        if (!isAggregateCall(x)) return;
-        const key = exprKey(x, scope);
-        if (aggs.some((a) => a.key === key)) return;
-        if (x.args.some(containsAggregate) || containsAggregate(x.filter)) throw new KalamError('INVALID_SQL', 'Aggregate function calls cannot be nested');
-        if (!x.star && x.args.length !== 1) throw new KalamError('INVALID_SQL', `${x.name}() takes exactly one argument`);
-        if (x.star && x.name !== 'COUNT') throw new KalamError('INVALID_SQL', `${x.name}(*) is not valid: only COUNT(*)`);
-        const spec: AggregateSpec = { name: x.name as AggregateName, arg: x.star ? undefined : compileExpr(x.args[0], scope), distinct: x.distinct };
-        if (x.filter) spec.filter = compileExpr(x.filter, scope);
-        aggs.push({ key, spec });
-      });
-    };
-    items.forEach((i) => collect(i.expr));
-    collect(stmt.having);
-    stmt.orderBy.forEach((o) => collect(o.expr));
-    const g = groupKeys.length;
-    hook = (e) => {
-      if (e.kind === 'literal' || e.kind === 'param') return undefined;
-      let key: string;
-      try {
-        key = exprKey(e, scope);
-      } catch (err) {
-        if (e.kind === 'column') throw err;
-        return undefined;
-      }
-      const gi = groupKeyStrings.indexOf(key);
-      if (gi >= 0) return (r) => r[gi];
-      if (isAggregateCall(e)) {
-        const ai = aggs.findIndex((a) => a.key === key);
-        return (r) => r[g + ai];
-      }
-      if (e.kind === 'column') {
-        throw new KalamError('INVALID_SQL', `Column '${e.name}' must appear in the GROUP BY clause or be used in an aggregate function`);
-      }
-      return undefined;
-    };
-    rowsScope = EMPTY_SCOPE;
-    const specs = aggs.map((a) => a.spec);
-    const having = stmt.having ? compileExpr(stmt.having, rowsScope, hook) : undefined;
-    prepare = (ctx) => {
-      const grouped = aggregate(input(ctx), groupEvals, specs, ctx);
-      return having ? filter(grouped, having, ctx) : grouped;
-    };
-  } else if (stmt.having) {
-    throw new KalamError('INVALID_SQL', 'HAVING needs GROUP BY or an aggregate function');
-  }
-  const outputEvals = items.map((i) => compileExpr(i.expr, rowsScope, hook));
-
-  // 5. ORDER BY (KalamDB orders single-table reads by primary key by default)
-  let order: OrderItem[] = stmt.orderBy;
-  if (order.length === 0 && !isAggregate && !stmt.distinct && sources.length === 1 && sources[0].src.pkSlot !== undefined) {
-    const src = sources[0];
-    order = [{ expr: { kind: 'column', table: src.relation, name: src.src.columns[src.src.pkSlot!].name }, descending: false, nullsFirst: false }];
-  }
-
-  let run: (ctx: ExecContext) => Tuple[];
-  if (stmt.distinct) {
-    // project → distinct → sort: ORDER BY must name output columns
-    const outScope = new Scope(names.map((n) => ({ relation: '', name: n, type: 'UNKNOWN', hidden: false })));
-    const keys: SortKey[] = order.map((o) => {
-      const idx = orderTarget(o.expr, items, names, scope);
-      if (idx < 0) throw new KalamError('INVALID_SQL', 'For SELECT DISTINCT, ORDER BY expressions must appear in the select list');
-      return { eval: (r) => r[idx], descending: o.descending, nullsFirst: o.nullsFirst };
-    });
-    void outScope;
-    run = (ctx) => {
-      const projected = distinct(project(prepare(ctx), outputEvals, ctx));
-      const sorted = keys.length ? sortRows(projected, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : projected;
-      return [...window(sorted, limitEval, offsetEval, ctx)];
-    };
-  } else {
-    const keys: SortKey[] = order.map((o) => {
-      const idx = orderTarget(o.expr, items, names, scope, true);
-      const ev = idx >= 0 ? outputEvals[idx] : compileExpr(o.expr, rowsScope, hook);
-      return { eval: ev, descending: o.descending, nullsFirst: o.nullsFirst };
-    });
-    run = (ctx) => {
-      const rows = prepare(ctx);
-      const sorted = keys.length ? sortRows(rows, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : rows;
-      return [...project(window(sorted, limitEval, offsetEval, ctx), outputEvals, ctx)];
-    };
-  }
-  return { kind: 'select', columns, tableIds, run };
+  const root = newRoot(resolver, defaultNamespace);
+  const plan = planQuery(stmt, new PlanEnv(root, undefined, undefined, 0), { defaultOrder: true });
+  return {
+    kind: 'select',
+    columns: plan.columns,
+    tableIds: [...root.tableIds],
+    run(ctx) {
+      authorizeAll(root, ctx);
+      return Array.from(plan.rows(ctx));
+    },
+  };
 }
 
-function keepCount(limitEval: Evaluator | undefined, offsetEval: Evaluator | undefined, ctx: ExecContext): number | undefined {
-  if (!limitEval) return undefined;
-  return (limitEval([], ctx) as number) + (offsetEval ? (offsetEval([], ctx) as number) : 0);
-}
-
-function window(rows: Iterable<Tuple>, limitEval: Evaluator | undefined, offsetEval: Evaluator | undefined, ctx: ExecContext): Iterable<Tuple> {
-  if (!limitEval && !offsetEval) return rows;
-  const off = offsetEval ? (offsetEval([], ctx) as number) : 0;
-  const lim = limitEval ? (limitEval([], ctx) as number) : Number.POSITIVE_INFINITY;
-  return limit(rows, off, lim);
-}
-
-/** GROUP BY may name an output alias or an ordinal. */
-function resolveGroupRef(g: Expr, items: { expr: Expr; alias?: string }[]): Expr {
-  if (g.kind === 'literal' && typeof g.value === 'number' && Number.isInteger(g.value)) {
-    const item = items[g.value - 1];
-    if (!item) throw new KalamError('INVALID_SQL', `GROUP BY position ${g.value} is not in the select list`);
-    return item.expr;
-  }
-  if (g.kind === 'column' && !g.table) {
-    const aliased = items.find((i) => i.alias === g.name && !(i.expr.kind === 'column' && i.expr.name === g.name));
-    if (aliased && !containsAggregate(aliased.expr)) return aliased.expr;
-  }
-  return g;
-}
-
-/** Index of the select item an ORDER BY expression names (alias, ordinal, or same expression), or -1. */
-function orderTarget(e: Expr, items: { expr: Expr; alias?: string }[], names: string[], scope: Scope, aliasOnly = false): number {
-  if (e.kind === 'literal' && typeof e.value === 'number' && Number.isInteger(e.value)) {
-    if (e.value < 1 || e.value > items.length) throw new KalamError('INVALID_SQL', `ORDER BY position ${e.value} is not in the select list`);
-    return e.value - 1;
-  }
-  if (e.kind === 'column' && !e.table) {
-    const i = items.findIndex((it) => it.alias === e.name);
-    if (i >= 0) return i;
-    if (aliasOnly) return -1;
-    const j = names.indexOf(e.name);
-    if (j >= 0) return j;
-  }
-  if (aliasOnly) return -1;
-  try {
-    const k = exprKey(e, scope);
-    return items.findIndex((it) => { try { return exprKey(it.expr, scope) === k; } catch { return false; } });
-  } catch {
-    return -1;
-  }
-}
-
-function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {
-  switch (e.kind) {
-    case 'column':
-      try { return scope.columns[scope.resolve(e.table, e.name)].type; } catch { return 'UNKNOWN'; }
-    case 'cast': return e.type;
-    case 'call':
-      if (e.name === 'COUNT') return 'INT';
-      if (e.name === 'MIN' || e.name === 'MAX' || e.name === 'SUM') return e.args[0] ? typeOf(e.args[0], scope) : 'UNKNOWN';
-      if (e.name === 'AVG') return 'DOUBLE';
-      return 'UNKNOWN';
-    case 'binary': case 'like': case 'in': case 'between': case 'isNull':
-      return ['=', '<>', '<', '<=', '>', '>=', 'AND', 'OR'].includes((e as { op?: string }).op ?? '=') ? 'BOOLEAN' : (e as { op?: string }).op === '||' ? 'TEXT' : 'UNKNOWN';
-    default: return 'UNKNOWN';
-  }
-}
-
-interface PlannedSource {
-  src: RelationSource;
-  relation: string;
-  from: { join: string; on?: Expr };
+/** The top-level scope of a write statement: subqueries in its expressions plan as in a SELECT. */
+export interface StatementScope {
   scope: Scope;
+  /** Tables the statement's subqueries read (complete once its expressions are compiled). */
+  readonly tableIds: ReadonlySet<number>;
+  /** Authorizes every relation the subqueries name (call at the start of each run). */
+  authorize(ctx: ExecContext): void;
 }
 
-function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSource {
-  let leftScope = sources[0].scope;
-  let left: RowSource = (ctx) => sources[0].src.rows(ctx, opts);
-  for (let i = 1; i < sources.length; i++) {
-    const s = sources[i];
-    const rightScope = s.scope;
-    const joinedScope = leftScope.concat(rightScope);
-    const kind = s.from.join === 'left' ? 'left' : s.from.join === 'cross' ? 'cross' : 'inner';
-    if (kind !== 'cross' && !s.from.on) throw new KalamError('INVALID_SQL', 'JOIN needs an ON condition');
-    const prevLeft = left;
-    const width = rightScope.width;
-    const rightRows = (ctx: ExecContext) => s.src.rows(ctx, opts);
-    // find an equality between one left column expression and one right column expression
-    const parts = conjuncts(s.from.on);
-    let equi: { l: Evaluator; r: Evaluator; rest: Expr[] } | undefined;
-    for (let k = 0; k < parts.length && !equi; k++) {
-      const p = parts[k];
-      if (p.kind !== 'binary' || p.op !== '=') continue;
-      for (const [a, b] of [[p.left, p.right], [p.right, p.left]] as const) {
-        if (equi) break;
-        try {
-          const l = compileExpr(a, leftScope);
-          const r = compileExpr(b, rightScope);
-          if (!hasColumns(a) || !hasColumns(b)) continue;
-          equi = { l, r, rest: parts.filter((_, j) => j !== k) };
-        } catch {
-          /* not an equi-join on this orientation */
-        }
-      }
-    }
-    if (equi) {
-      const { l, r } = equi;
-      const residualExpr = andAll(equi.rest);
-      const residual = residualExpr ? compileExpr(residualExpr, joinedScope) : undefined;
-      const jk = kind === 'left' ? 'left' : 'inner';
-      left = (ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, ctx);
-    } else {
-      const on = s.from.on ? compileExpr(s.from.on, joinedScope) : undefined;
-      left = (ctx) => nestedLoopJoin(prevLeft(ctx), [...rightRows(ctx)], on, kind, width, ctx);
-    }
-    leftScope = joinedScope;
-  }
-  return left;
+export function statementScope(resolver: SourceResolver, defaultNamespace: string, columns: readonly ScopeColumn[]): StatementScope {
+  const root = newRoot(resolver, defaultNamespace);
+  const env = new PlanEnv(root, undefined, undefined, 0);
+  return { scope: env.base.withColumns(columns), tableIds: root.tableIds, authorize: (ctx) => authorizeAll(root, ctx) };
 }
-
-export type { Value };

@@ -31,6 +31,13 @@ export interface RelationSource {
   lookup?(ctx: ExecContext, pk: Value, opts: ScanOptions): Tuple | undefined;
   /** Slot of the primary key in the tuple, when there is one. */
   pkSlot?: number;
+  /**
+   * Throws when the session may not read this relation. Statements call it
+   * once per execution for every relation they name, before reading any
+   * row, so a read that is never pulled (LIMIT 0, `false AND EXISTS (…)`)
+   * is refused as well as one that is.
+   */
+  authorize?(ctx: ExecContext): void;
 }
 
 export interface SourceResolver {

@@ -14,7 +14,8 @@ import { coerce, describeValue, hashKey } from '../values';
 import { compileExpr } from './compile';
 import type { Evaluator, ExecContext, Tuple } from './context';
 import { Scope } from './scope';
-import { mentionsColumn, planSourceScan } from './select';
+import { mentionsColumn, planSourceScan } from './block';
+import { planSelect, statementScope, type StatementScope } from './select';
 import type { RelationSource, SourceResolver } from './source';
 
 /** One row version to write: `row === null` removes it (STREAM hard delete). */
@@ -92,7 +93,14 @@ export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNa
     return i;
   });
   if (new Set(colIndex).size !== colIndex.length) throw new KalamError('DUPLICATE_COLUMN', 'A column is listed more than once in INSERT');
-  const empty = new Scope([]);
+  const values = statementScope(resolver, defaultNamespace, []); // subqueries in VALUES
+  const empty = values.scope;
+  // INSERT … SELECT: the query reads the state before this statement (nothing is applied until commit).
+  const select = stmt.select ? planSelect(stmt.select, resolver, defaultNamespace) : undefined;
+  if (select && select.columns.length !== colIndex.length) {
+    const more = select.columns.length > colIndex.length ? 'more expressions than target columns' : 'more target columns than expressions';
+    throw new KalamError('INVALID_SQL', `INSERT has ${more}: the SELECT returns ${select.columns.length} column(s) for ${colIndex.length}`);
+  }
   // undefined stands for DEFAULT: the column's default, as if the column were not listed
   const rows: (Evaluator | undefined)[][] = stmt.rows.map((r, n) => {
     if (r.length !== colIndex.length) {
@@ -104,19 +112,24 @@ export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNa
   return {
     kind: 'write',
     target: t,
-    tableIds: [t.id],
+    tableIds: [...new Set([t.id, ...(select?.tableIds ?? []), ...values.tableIds])],
     run(ctx) {
+      values.authorize(ctx);
       const user = partitionOf(t, ctx.user);
       const changes: RowChange[] = [];
       const seen = new Set<string>();
-      for (const evals of rows) {
+      // Each input row: a value per listed column, or undefined for DEFAULT.
+      const inputs: Iterable<readonly (Value | undefined)[]> = select
+        ? select.run(ctx)
+        : (function* () { for (const evals of rows) yield evals.map((ev) => (ev ? ev([], ctx) : undefined)); })();
+      for (const values of inputs) {
         const row = new Array<Value>(width);
         const given = new Array<boolean>(t.columns.length).fill(false);
-        for (let k = 0; k < evals.length; k++) {
+        for (let k = 0; k < values.length; k++) {
           const i = colIndex[k];
-          const ev = evals[k];
-          if (!ev) continue;
-          row[i] = coerce(ev([], ctx), t.columns[i].type, t.columns[i].name);
+          const v = values[k];
+          if (v === undefined) continue;
+          row[i] = coerce(v, t.columns[i].type, t.columns[i].name);
           given[i] = true;
         }
         for (let i = 0; i < t.columns.length; i++) {
@@ -143,8 +156,9 @@ export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNa
   };
 }
 
-function sourceScope(src: RelationSource, relation: string): Scope {
-  return new Scope(src.columns.map((c) => ({ relation, name: c.name, type: c.type, hidden: c.hidden })));
+/** The target's scope; subqueries in SET and WHERE plan as in a SELECT. */
+function targetScope(src: RelationSource, relation: string, resolver: SourceResolver, defaultNamespace: string): StatementScope {
+  return statementScope(resolver, defaultNamespace, src.columns.map((c) => ({ relation, name: c.name, type: c.type, hidden: c.hidden })));
 }
 
 export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNamespace: string): WritePlan {
@@ -152,7 +166,8 @@ export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNa
   const t = src.table;
   if (t.type === 'STREAM') throw new KalamError('UNSUPPORTED', 'UPDATE not supported for STREAM tables');
   if (!stmt.where) throw new KalamError('INVALID_SQL', 'UPDATE requires a WHERE clause');
-  const scope = sourceScope(src, stmt.alias ?? t.name);
+  const statement = targetScope(src, stmt.alias ?? t.name, resolver, defaultNamespace);
+  const scope = statement.scope;
   const sets = stmt.set.map((s) => {
     const i = t.columns.findIndex((c) => c.name === s.column);
     if (i < 0) {
@@ -172,8 +187,9 @@ export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNa
   return {
     kind: 'write',
     target: t,
-    tableIds: [t.id],
+    tableIds: [...new Set([t.id, ...statement.tableIds])],
     run(ctx) {
+      statement.authorize(ctx);
       const user = partitionOf(t, ctx.user);
       const changes: RowChange[] = [];
       for (const before of [...scan(ctx)]) {
@@ -193,13 +209,15 @@ export function planDelete(stmt: DeleteStmt, resolver: SourceResolver, defaultNa
   const src = tableSource(resolver, stmt.table.namespace, stmt.table.name, defaultNamespace, 'delete from');
   const t = src.table;
   if (!stmt.where) throw new KalamError('INVALID_SQL', 'DELETE requires a WHERE clause');
-  const scope = sourceScope(src, stmt.alias ?? t.name);
+  const statement = targetScope(src, stmt.alias ?? t.name, resolver, defaultNamespace);
+  const scope = statement.scope;
   const scan = planSourceScan(src, scope, stmt.where, { includeDeleted: mentionsColumn(stmt.where, '_deleted') });
   return {
     kind: 'write',
     target: t,
-    tableIds: [t.id],
+    tableIds: [...new Set([t.id, ...statement.tableIds])],
     run(ctx) {
+      statement.authorize(ctx);
       const user = partitionOf(t, ctx.user);
       const changes: RowChange[] = [];
       for (const before of [...scan(ctx)] as Tuple[]) {

@@ -29,7 +29,13 @@ export type Expr =
   | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean; filter?: Expr }
   | { kind: 'cast'; arg: Expr; type: DataType }
   /** The DEFAULT keyword as a value: only in INSERT … VALUES and UPDATE … SET. */
-  | { kind: 'default' };
+  | { kind: 'default' }
+  /** `(SELECT …)` as a value: one column; no row is NULL, more than one is an error. */
+  | { kind: 'subquery'; query: SelectStmt }
+  /** `EXISTS (SELECT …)`; NOT EXISTS is NOT over it (never NULL either way). */
+  | { kind: 'exists'; query: SelectStmt }
+  /** `arg [NOT] IN (SELECT …)`, with IN's NULL semantics. */
+  | { kind: 'inSubquery'; arg: Expr; query: SelectStmt; negated: boolean };
 
 export interface TableName {
   namespace?: string;
@@ -42,7 +48,12 @@ export interface SelectItem {
 }
 
 export interface FromTable {
+  /** For a derived table, `{ name: alias }`. */
   table: TableName;
+  /** Set for a derived table `(SELECT …) AS alias [(columns)]`. */
+  subquery?: SelectStmt;
+  /** `AS alias (a, b)`: renames the relation's columns in order. */
+  columnAliases?: string[];
   alias?: string;
   /** How this item joins the ones before it; the first item has 'first'. */
   join: 'first' | 'inner' | 'left' | 'cross';
@@ -56,8 +67,24 @@ export interface OrderItem {
   nullsFirst: boolean;
 }
 
+/** One `name [(columns)] AS (query)` of a WITH clause. */
+export interface CommonTableExpr {
+  name: string;
+  columns?: string[];
+  query: SelectStmt;
+}
+
+export type SetOperator = 'UNION' | 'INTERSECT' | 'EXCEPT';
+
+/**
+ * A query. With `setOp` set it is `left op right` and only `with`, `orderBy`,
+ * `limit` and `offset` are read besides it (they apply to the combined rows);
+ * the select-list, FROM, WHERE, GROUP BY, HAVING and DISTINCT fields are empty.
+ */
 export interface SelectStmt {
   kind: 'select';
+  with?: CommonTableExpr[];
+  setOp?: { op: SetOperator; all: boolean; left: SelectStmt; right: SelectStmt };
   distinct: boolean;
   items: SelectItem[];
   from: FromTable[];
@@ -73,7 +100,10 @@ export interface InsertStmt {
   kind: 'insert';
   table: TableName;
   columns?: string[];
+  /** VALUES rows; empty when `select` is set. */
   rows: Expr[][];
+  /** INSERT … SELECT. */
+  select?: SelectStmt;
 }
 
 export interface UpdateStmt {
@@ -119,7 +149,8 @@ export interface CreateTableStmt {
 
 /** One ALTER TABLE operation (KalamDB allows one per statement). Column names are lower-cased. */
 export type AlterOp =
-  | { kind: 'addColumn'; column: ColumnSpec; ifNotExists: boolean }
+  /** `written`: the column name as the statement spells it (error messages quote it). */
+  | { kind: 'addColumn'; column: ColumnSpec; ifNotExists: boolean; written: string }
   | { kind: 'dropColumn'; column: string; ifExists: boolean }
   | { kind: 'renameColumn'; from: string; to: string }
   /** MODIFY COLUMN / ALTER COLUMN … TYPE: `notNull` undefined keeps the column's nullability. */
@@ -154,7 +185,13 @@ export type Statement =
   | { kind: 'dropUser'; user: string; ifExists: boolean }
   /** EXECUTE AS USER '<id>' (<one statement>): `sql` is the inner text, `offset` where it starts. */
   | { kind: 'executeAs'; user: string; sql: string; offset: number }
+  /** BEGIN [TRANSACTION|WORK] / START TRANSACTION, COMMIT [WORK], ROLLBACK [WORK] (reference §1.6). */
+  | TransactionControlStmt
   | AlterTableStmt;
+
+export interface TransactionControlStmt {
+  kind: 'begin' | 'commit' | 'rollback';
+}
 
 /** Statements whose plan is cached by SQL text with literals lifted out. */
 export type DmlStatement = SelectStmt | InsertStmt | UpdateStmt | DeleteStmt;

@@ -4,7 +4,7 @@
  * UNSUPPORTED error rather than misread later.
  */
 import { KalamError } from '../errors';
-import type { BinaryOp, DeleteStmt, Expr, FromTable, InsertStmt, OrderItem, SelectItem, SelectStmt, TableName, UpdateStmt } from './ast';
+import type { BinaryOp, CommonTableExpr, DeleteStmt, Expr, FromTable, InsertStmt, OrderItem, SelectItem, SelectStmt, SetOperator, TableName, UpdateStmt } from './ast';
 import { dataTypeOf } from './ddl';
 import { numberLiteral } from './lexer';
 import { DISTINCT_AGGREGATE_PREFIX } from './rewrite';
@@ -47,7 +47,7 @@ function exprList(x: Node): Expr[] {
 
 export function expr(x: Node): Expr {
   if (x === null || x === undefined) throw new KalamError('PARSE_ERROR', 'Missing expression');
-  if (x.ast) unsupported('A subquery');
+  if (x.ast) return { kind: 'subquery', query: selectStmt(x.ast) };
   switch (x.type) {
     case 'number':
       return { kind: 'literal', value: typeof x.value === 'number' ? x.value : numberLiteral(String(x.value)) };
@@ -83,6 +83,7 @@ export function expr(x: Node): Expr {
     case 'unary_expr': {
       const op = String(x.operator).toUpperCase();
       if (op === 'NOT' || op === '!') return { kind: 'unary', op: 'NOT', arg: expr(x.expr) };
+      if (op === 'NOT EXISTS') return { kind: 'unary', op: 'NOT', arg: { kind: 'exists', query: subqueryOf(x.expr) } };
       if (op === '-' || op === '+') return { kind: 'unary', op, arg: expr(x.expr) };
       return unsupported(`Operator ${op}`);
     }
@@ -95,6 +96,8 @@ export function expr(x: Node): Expr {
     }
     case 'function': {
       const name = (x.name?.name as Node[] | undefined)?.map((p) => identText(p)).join('.').toUpperCase() ?? '';
+      if (name === 'EXISTS') return { kind: 'exists', query: subqueryOf(x.args) };
+      if (name === 'ANY' || name === 'SOME' || name === 'ALL') unsupported(`${name} (subquery): write x IN (SELECT …) or use EXISTS`);
       const args = x.args ? exprList(x.args) : [];
       if (name === 'NOT' && args.length === 1) return { kind: 'unary', op: 'NOT', arg: args[0] };
       if (x.over) unsupported('Window functions');
@@ -151,9 +154,13 @@ function binary(x: Node): Expr {
       if (x.right?.escape) like.escape = expr(x.right.escape.value);
       return like;
     }
-    case 'IN': case 'NOT IN':
-      if (x.right?.ast || x.right?.type !== 'expr_list') unsupported('IN with a subquery');
+    case 'IN': case 'NOT IN': {
+      const list = x.right?.type === 'expr_list' ? (x.right.value as Node[]) : undefined;
+      if (list && list.length === 1 && list[0]?.ast) return { kind: 'inSubquery', arg: left, query: selectStmt(list[0].ast), negated: op === 'NOT IN' };
+      if (x.right?.ast) return { kind: 'inSubquery', arg: left, query: selectStmt(x.right.ast), negated: op === 'NOT IN' };
+      if (!list) unsupported('IN without a parenthesized list');
       return { kind: 'in', arg: left, list: exprList(x.right), negated: op === 'NOT IN' };
+    }
     case 'BETWEEN': case 'NOT BETWEEN': {
       const [low, high] = exprList(x.right);
       return { kind: 'between', arg: left, low, high, negated: op === 'NOT BETWEEN' };
@@ -185,6 +192,14 @@ function selectItems(columns: Node): SelectItem[] {
   });
 }
 
+/** `AS s(a, b)` reaches us as the string 's(a, b)'. */
+function aliasOf(as: Node): { alias: string; columns?: string[] } {
+  const text = identText(as);
+  const m = /^\s*([^\s(]+)\s*\(([^)]*)\)\s*$/.exec(text);
+  if (!m) return { alias: text.toLowerCase() };
+  return { alias: m[1].replace(/^"|"$/g, '').toLowerCase(), columns: m[2].split(',').map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase()) };
+}
+
 function fromItems(from: Node[] | null): FromTable[] {
   if (!from) return [];
   return from.map((f, i) => {
@@ -197,8 +212,17 @@ function fromItems(from: Node[] | null): FromTable[] {
       else unsupported(j);
       if (f.using) unsupported('JOIN … USING');
     }
-    const item: FromTable = { table: tableName(f), join };
-    if (f.as) item.alias = identText(f.as).toLowerCase();
+    let item: FromTable;
+    if (f.expr) {
+      if (!f.expr.ast) unsupported('VALUES in FROM');
+      if (!f.as) throw new KalamError('INVALID_SQL', 'A subquery in FROM needs an alias: (SELECT …) AS name');
+      const { alias, columns } = aliasOf(f.as);
+      item = { table: { name: alias }, subquery: selectStmt(f.expr.ast), alias, join };
+      if (columns) item.columnAliases = columns;
+    } else {
+      item = { table: tableName(f), join };
+      if (f.as) item.alias = identText(f.as).toLowerCase();
+    }
     if (f.on) item.on = expr(f.on);
     return item;
   });
@@ -220,9 +244,114 @@ function distinctKind(d: Node): string {
   return kind;
 }
 
+function applyLimit(stmt: SelectStmt, lim: Node): void {
+  if (!lim || !Array.isArray(lim.value) || lim.value.length === 0) return;
+  const isAll = (v: Node) => v?.type === 'origin' && String(v.value).toUpperCase() === 'ALL'; // LIMIT ALL: no limit
+  if (lim.seperator === 'offset' && lim.value.length === 1) stmt.offset = expr(lim.value[0]);
+  else {
+    if (!isAll(lim.value[0])) stmt.limit = expr(lim.value[0]);
+    if (lim.value.length > 1) stmt.offset = expr(lim.value[1]);
+  }
+}
+
+/** A subquery operand (EXISTS's argument): `{ ast }` or a one-item list of it. */
+function subqueryOf(x: Node): SelectStmt {
+  const node = x?.type === 'expr_list' && Array.isArray(x.value) && x.value.length === 1 ? x.value[0] : x;
+  if (!node?.ast) throw new KalamError('INVALID_SQL', 'EXISTS needs a subquery: EXISTS (SELECT …)');
+  return selectStmt(node.ast);
+}
+
+function commonTableExprs(list: Node[]): CommonTableExpr[] {
+  return list.map((w) => {
+    if (w.recursive) {
+      throw new KalamError('UNSUPPORTED', 'WITH RECURSIVE is not supported: write the query without recursion (non-recursive WITH works)');
+    }
+    const cte: CommonTableExpr = { name: ident(w.name), query: selectStmt(w.stmt?.ast ?? w.stmt) };
+    if (w.columns) cte.columns = (w.columns as Node[]).map((c) => ident(c.column ?? c));
+    return cte;
+  });
+}
+
+const SET_OP = /^(UNION|INTERSECT|EXCEPT)(?: (ALL|DISTINCT))?$/;
+
+function setOperator(text: Node): { op: SetOperator; all: boolean } {
+  const m = SET_OP.exec(String(text ?? '').toUpperCase().trim().replace(/\s+/g, ' '));
+  if (!m) return unsupported(`Set operation '${text}'`);
+  return { op: m[1] as SetOperator, all: m[2] === 'ALL' };
+}
+
+const isSetOpJoin = (f: Node) => typeof f?.join === 'string' && SET_OP.test(f.join.toUpperCase().trim().replace(/\s+/g, ' '));
+
+/**
+ * The members of `a op b op c …` in order. node-sql-parser chains members
+ * through `_next`/`set_op`, and reads `… FROM t UNION (SELECT …)` as a join
+ * of the parenthesized query (join 'union'); both shapes come out the same.
+ * The trailing ORDER BY/LIMIT (on the last member unless it is
+ * parenthesized, or on the misread node) belong to the whole.
+ */
+function setOpMembers(x: Node): { members: Node[]; ops: string[]; orderby: Node; limit: Node } {
+  const members: Node[] = [];
+  const ops: string[] = [];
+  let orderby: Node = x._orderby ?? null;
+  let limit: Node = x._limit ?? null;
+  const bare = (n: Node): Node => ({ ...n, _next: null, set_op: null, with: null, _orderby: null, _limit: null });
+  for (let n: Node = x; n; n = n._next) {
+    const from = (n.from ?? []) as Node[];
+    const k = from.findIndex(isSetOpJoin);
+    if (k > 0) {
+      members.push({ ...bare(n), from: from.slice(0, k), orderby: null, limit: null });
+      if (n.orderby) orderby = n.orderby;
+      if (n.limit?.value?.length) limit = n.limit;
+      for (const f of from.slice(k)) {
+        if (!isSetOpJoin(f) || !f.expr?.ast) unsupported(`A join after ${String(from[k].join).toUpperCase()}`);
+        ops.push(f.join);
+        members.push({ ...f.expr.ast, parentheses_symbol: true });
+      }
+    } else {
+      members.push(bare(n));
+    }
+    if (n._next) ops.push(n.set_op);
+  }
+  const last = members[members.length - 1];
+  if (members.length > 1 && !last.parentheses_symbol) {
+    if (last.orderby) orderby = last.orderby;
+    if (last.limit?.value?.length) limit = last.limit;
+    members[members.length - 1] = { ...last, orderby: null, limit: null };
+  }
+  return { members, ops, orderby, limit };
+}
+
+const emptySelect = (): SelectStmt => ({ kind: 'select', distinct: false, items: [], from: [], groupBy: [], orderBy: [] });
+
+/** Builds `a op b op c` with INTERSECT binding tighter than UNION and EXCEPT, left to right otherwise (as Postgres). */
+function setOpTree(members: SelectStmt[], ops: { op: SetOperator; all: boolean }[]): SelectStmt {
+  const prec = (o: SetOperator) => (o === 'INTERSECT' ? 2 : 1);
+  const operands: SelectStmt[] = [members[0]];
+  const pending: { op: SetOperator; all: boolean }[] = [];
+  const reduce = () => {
+    const right = operands.pop()!;
+    const left = operands.pop()!;
+    operands.push({ ...emptySelect(), setOp: { ...pending.pop()!, left, right } });
+  };
+  for (let i = 0; i < ops.length; i++) {
+    while (pending.length > 0 && prec(pending[pending.length - 1].op) >= prec(ops[i].op)) reduce();
+    pending.push(ops[i]);
+    operands.push(members[i + 1]);
+  }
+  while (pending.length > 0) reduce();
+  return operands[0];
+}
+
 export function selectStmt(x: Node): SelectStmt {
-  if (x.with) unsupported('WITH (common table expressions)');
-  if (x._next || x.set_op) unsupported('UNION / INTERSECT / EXCEPT');
+  const withs = x.with ? commonTableExprs(x.with as Node[]) : undefined;
+  if (x._next || (x.from ?? []).some(isSetOpJoin)) {
+    const { members, ops, orderby, limit } = setOpMembers(x);
+    const stmt = setOpTree(members.map(selectStmt), ops.map(setOperator));
+    stmt.orderBy = orderBy(orderby);
+    applyLimit(stmt, limit);
+    if (withs) stmt.with = withs;
+    return stmt;
+  }
   if (x.into && x.into.position) unsupported('SELECT … INTO');
   if (x.window) unsupported('WINDOW');
   const stmt: SelectStmt = {
@@ -233,17 +362,10 @@ export function selectStmt(x: Node): SelectStmt {
     groupBy: x.groupby ? (Array.isArray(x.groupby) ? x.groupby : x.groupby.columns ?? []).map(expr) : [],
     orderBy: orderBy(x.orderby),
   };
+  if (withs) stmt.with = withs;
   if (x.where) stmt.where = expr(x.where);
   if (x.having) stmt.having = expr(x.having);
-  const lim = x.limit;
-  if (lim && Array.isArray(lim.value) && lim.value.length > 0) {
-    const isAll = (v: Node) => v?.type === 'origin' && String(v.value).toUpperCase() === 'ALL'; // LIMIT ALL: no limit
-    if (lim.seperator === 'offset' && lim.value.length === 1) stmt.offset = expr(lim.value[0]);
-    else {
-      if (!isAll(lim.value[0])) stmt.limit = expr(lim.value[0]);
-      if (lim.value.length > 1) stmt.offset = expr(lim.value[1]);
-    }
-  }
+  applyLimit(stmt, x.limit);
   return stmt;
 }
 
@@ -252,7 +374,12 @@ export function insertStmt(x: Node): InsertStmt {
   if (x.conflict || x.on_duplicate_update) unsupported('ON CONFLICT');
   if (x.returning) unsupported('RETURNING');
   const values = x.values;
-  if (!values || values.type !== 'values') unsupported('INSERT … SELECT');
+  if (values?.type === 'select') {
+    const stmt: InsertStmt = { kind: 'insert', table, rows: [], select: selectStmt(values) };
+    if (x.columns) stmt.columns = (x.columns as Node[]).map(ident);
+    return stmt;
+  }
+  if (!values || values.type !== 'values') unsupported('This INSERT form');
   const stmt: InsertStmt = {
     kind: 'insert',
     table,

@@ -8,6 +8,7 @@ import type { DataType } from '../types';
 import type { ColumnSpec, CreateTableStmt, DefaultSpec, Statement, TableName } from './ast';
 import { numberLiteral, type Token } from './lexer';
 import { parseUserStatement } from './users';
+import { parseAlterTable } from './alter';
 
 export class Cursor {
   private i = 0;
@@ -262,6 +263,15 @@ export function parseKalamStatement(tokens: Token[], sqlLength: number): Stateme
   const c = new Cursor(tokens, sqlLength);
   const users = parseUserStatement(c);
   if (users) return users;
+  const alter = parseAlterTable(c);
+  if (alter) return alter;
+  if (c.isWord('BEGIN') || c.isWord('START') || c.isWord('COMMIT') || c.isWord('ROLLBACK')) {
+    const head = c.next().text.toUpperCase();
+    if (head === 'START') c.expectWord('TRANSACTION');
+    else if (!c.acceptWord('TRANSACTION')) c.acceptWord('WORK');
+    c.end();
+    return { kind: head === 'COMMIT' ? 'commit' : head === 'ROLLBACK' ? 'rollback' : 'begin' };
+  }
   if (c.acceptWord('CREATE')) {
     if (c.acceptWord('NAMESPACE') || c.acceptWord('SCHEMA')) {
       const ifNotExists = c.acceptWords('IF', 'NOT', 'EXISTS');

@@ -333,11 +333,11 @@ describe('errors', () => {
   it('refuses unknown statements and unsupported shapes with UNSUPPORTED instead of crashing', () => {
     for (const sql of [
       'GRANT ALL ON t TO bob',
-      'SELECT a FROM t UNION SELECT a FROM u',
-      'SELECT a FROM (SELECT a FROM t) s',
-      'SELECT a FROM t WHERE a IN (SELECT b FROM u)',
-      'WITH x AS (SELECT 1) SELECT * FROM x',
-      'INSERT INTO t (a) SELECT a FROM u',
+      'WITH RECURSIVE x AS (SELECT 1) SELECT * FROM x',
+      'SELECT a FROM t INTERSECT ALL SELECT a FROM u',
+      'SELECT a FROM t EXCEPT ALL SELECT a FROM u',
+      'SELECT a FROM t WHERE a = ANY (SELECT b FROM u)',
+      'SELECT a FROM (VALUES (1)) AS v (a)',
       "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO NOTHING",
       'UPDATE t SET a = 1 WHERE a = 2 RETURNING a',
       'SELECT a FROM t FULL JOIN u ON t.a = u.a',

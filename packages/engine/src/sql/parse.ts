@@ -57,6 +57,19 @@ function parseExecuteAs(sql: string, tokens: Token[]): Statement | undefined {
   return { kind: 'executeAs', user: id.text, sql: inner, offset: open.end };
 }
 
+/** node-sql-parser reads only UNION ALL; say so for INTERSECT ALL / EXCEPT ALL rather than report a syntax error. */
+function refuseSetOperationAll(tokens: Token[]): void {
+  for (let k = 0; k + 1 < tokens.length; k++) {
+    const t = tokens[k];
+    const next = tokens[k + 1];
+    if (t.type !== 'word' || next.type !== 'word' || next.text.toUpperCase() !== 'ALL') continue;
+    const op = t.text.toUpperCase();
+    if (op === 'INTERSECT' || op === 'EXCEPT') {
+      throw new KalamError('UNSUPPORTED', `${op} ALL is not supported yet: use ${op} (which removes duplicate rows)`, t.start);
+    }
+  }
+}
+
 function parseStandard(sql: string, tokens: Token[]): Statement {
   const first = tokens[0];
   const head = first.text.toUpperCase();
@@ -68,6 +81,7 @@ function parseStandard(sql: string, tokens: Token[]): Statement {
       first.start,
     );
   }
+  refuseSetOperationAll(tokens);
   const rewritten = rewriteForParser(sql, tokens);
   let ast;
   try {

@@ -6,9 +6,12 @@ import { checkSystemRead } from '../auth/permissions';
 import type { UserRecord } from '../auth/users';
 import type { Catalog } from '../catalog/catalog';
 import type { AuditEntry } from './audit';
+import type { Subscription } from '../live/registry';
+import type { JobRecord } from '../jobs/job';
 import { KalamError } from '../errors';
 import type { ExecContext, Tuple } from '../plan/context';
 import type { RelationSource, SourceColumn } from '../plan/source';
+import type { TransactionInfo } from '../transaction';
 import type { DataType, Value } from '../types';
 import { stableJson } from '../values';
 
@@ -17,9 +20,14 @@ export interface SystemEnv {
   /** name → value pairs for system.stats, computed on read. */
   metrics(): [string, Value][];
   users(): readonly UserRecord[];
+  live(): readonly Subscription[];
   audit(): readonly AuditEntry[];
+  /** The bounded job history, oldest first. */
+  jobs(): readonly JobRecord[];
   /** name, value, description */
   settings(): [string, Value, string][];
+  /** Open explicit transactions. */
+  transactions(): readonly TransactionInfo[];
 }
 
 interface SystemTable {
@@ -51,6 +59,23 @@ const TABLES: Record<string, SystemTable> = {
       c.default ? (c.default.kind === 'literal' ? stableJson(c.default.value) : `${c.default.name}()`) : null,
     ])),
   },
+  schemas: {
+    columns: [
+      ['table_id', 'TEXT'], ['table_name', 'TEXT'], ['namespace_id', 'TEXT'], ['table_type', 'TEXT'], ['schema_version', 'INT'],
+      ['columns', 'JSON'], ['options', 'JSON'], ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP'], ['access_level', 'TEXT'],
+      ['is_latest', 'BOOLEAN'],
+    ],
+    rows: ({ catalog }) => catalog.listSchemaVersions().map(({ def: t }) => [
+      `${t.namespace}:${t.name}`, t.name, t.namespace, t.type, t.version,
+      t.columns.map((c, i) => ({
+        column_id: c.id, column_name: c.name, ordinal_position: i + 1, data_type: c.type, is_nullable: !c.notNull,
+        is_primary_key: c.primaryKey,
+        default_value: c.default ? (c.default.kind === 'literal' ? stableJson(c.default.value) : `${c.default.name}()`) : null,
+      })),
+      t.options, t.createdAt, t.updatedAt ?? t.createdAt, t.accessLevel ?? null,
+      catalog.tableById(t.id)?.version === t.version,
+    ]),
+  },
   users: {
     columns: [
       ['user_id', 'TEXT'], ['role', 'TEXT'], ['email', 'TEXT'], ['auth_type', 'TEXT'],
@@ -67,9 +92,37 @@ const TABLES: Record<string, SystemTable> = {
       a.audit_id, a.timestamp, a.actor_user_id, a.actor_role, a.action, a.target, a.subject_user_id, a.outcome, a.details,
     ]),
   },
+  jobs: {
+    columns: [
+      ['job_id', 'TEXT'], ['job_type', 'TEXT'], ['status', 'TEXT'], ['parameters', 'JSON'], ['message', 'TEXT'],
+      ['created_at', 'TIMESTAMP'], ['started_at', 'TIMESTAMP'], ['finished_at', 'TIMESTAMP'], ['rows_affected', 'INT'],
+    ],
+    rows: (env) => env.jobs().map((j) => [
+      j.job_id, j.job_type, j.status, j.parameters, j.message, j.created_at, j.started_at, j.finished_at, j.rows_affected,
+    ]),
+  },
   settings: {
     columns: [['name', 'TEXT'], ['value', 'TEXT'], ['description', 'TEXT']],
     rows: (env) => env.settings().map(([n, v, d]) => [n, v === null ? null : String(v), d]),
+  },
+  transactions: {
+    columns: [
+      ['transaction_id', 'TEXT'], ['owner_id', 'TEXT'], ['origin', 'TEXT'], ['state', 'TEXT'], ['age_ms', 'BIGINT'],
+      ['idle_ms', 'BIGINT'], ['write_count', 'INT'], ['staged_rows', 'INT'], ['touched_tables_count', 'INT'],
+    ],
+    rows: (env) => env.transactions().map((t) => [
+      t.transaction_id, t.owner_id, t.origin, t.state, BigInt(t.age_ms), BigInt(t.idle_ms), t.write_count, t.staged_rows, t.touched_tables_count,
+    ]),
+  },
+  live: {
+    columns: [
+      ['live_id', 'BIGINT'], ['user_id', 'TEXT'], ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['query', 'TEXT'],
+      ['created_at', 'TIMESTAMP'], ['last_update', 'TIMESTAMP'], ['changes', 'INT'],
+    ],
+    rows: (env) => env.live().map((sub) => {
+      const t = sub.tableIds.map((id) => env.catalog.tableById(id)).find((x) => x);
+      return [BigInt(sub.id), sub.user, t?.namespace ?? null, t?.name ?? null, sub.sql, sub.createdAt, sub.lastUpdate, sub.changes];
+    }),
   },
   stats: {
     columns: [['metric_name', 'TEXT'], ['metric_value', 'TEXT']],
@@ -81,7 +134,7 @@ export const SYSTEM_TABLE_NAMES = Object.keys(TABLES);
 
 
 export function systemSource(name: string, env: SystemEnv): RelationSource {
-  const def = TABLES[name];
+  const def = TABLES[name === 'live_queries' ? 'live' : name];
   if (!def) {
     throw new KalamError('TABLE_NOT_FOUND', `Table 'system.${name}' does not exist. System tables: ${SYSTEM_TABLE_NAMES.map((n) => `system.${n}`).join(', ')}`);
   }

@@ -1,0 +1,62 @@
+/**
+ * The jobs layer's contract: what a background job is, what it records in
+ * `system.jobs`, and the narrow view of the engine a job works through.
+ *
+ * A job removes rows for one table. It never writes on its own: it hands
+ * batches of removals to `JobEnv.commit`, which commits them in one storage
+ * transaction and only then updates the hot tier and live queries — the
+ * same path a user's DELETE takes.
+ */
+import type { Catalog, TableDef } from '../catalog/catalog';
+import type { RowChange } from '../plan/write';
+import type { HotTier } from '../storage/hot-tier';
+import type { JsonValue } from '../types';
+
+/** The job types kalamlite runs (a subset of KalamDB's). */
+export type JobType = 'stream_eviction' | 'retention' | 'job_cleanup';
+
+/** KalamDB's job statuses; `retrying` and `cancelled` do not occur here. */
+export type JobStatus = 'new' | 'queued' | 'running' | 'completed' | 'failed' | 'skipped';
+
+/** The 2-letter job id prefix KalamDB gives each job type. */
+export const JOB_ID_PREFIX: Record<JobType, string> = {
+  stream_eviction: 'SE',
+  retention: 'RT',
+  job_cleanup: 'JC',
+};
+
+/** One row of `system.jobs`. Mutable while the job runs; final once `finished_at` is set. */
+export interface JobRecord {
+  job_id: string;
+  job_type: JobType;
+  status: JobStatus;
+  parameters: { [key: string]: JsonValue };
+  message: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  rows_affected: number;
+}
+
+/** What a job may touch: the shared catalog and hot tier, and the engine's commit path. */
+export interface JobEnv {
+  readonly catalog: Catalog;
+  readonly hot: HotTier;
+  /** Commits removals (`row === null`) in one storage transaction, then applies them. */
+  commit(changes: readonly RowChange[]): Promise<void>;
+  /** Runs `fn` while no statement writes (the engine's write lock). */
+  withWriteLock<T>(fn: () => Promise<T> | T): Promise<T>;
+}
+
+/**
+ * The work one job does on one table: `removals()` yields, lazily and from
+ * the current hot tier, each row to remove. The runner pulls a bounded batch
+ * at a time while holding the write lock, so every yielded row is the
+ * current version when it is committed.
+ */
+export interface TableJob {
+  type: Exclude<JobType, 'job_cleanup'>;
+  table: TableDef;
+  parameters: { [key: string]: JsonValue };
+  removals(): Iterator<RowChange>;
+}

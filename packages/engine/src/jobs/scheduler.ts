@@ -1,0 +1,240 @@
+/**
+ * The in-engine job scheduler. One timer (never more) waits for the next
+ * job type that is due; it is `unref`'d where the runtime allows, so it
+ * never keeps a Node process alive, and `stop()` (called by close) clears
+ * it and waits for a running job to reach a batch boundary.
+ *
+ * Runs never overlap: each run is chained after the previous one. A job
+ * works one table at a time, in batches of at most `jobBatchSize` rows, each
+ * batch one storage commit taken under the engine's write lock, so user
+ * statements interleave between batches. A table with nothing to remove
+ * leaves no record in `system.jobs`; a failing job records status `failed`
+ * with the error's message and never throws into the engine.
+ *
+ * Tests drive it deterministically with `runDue(now)` / `run(type, now)`:
+ * `now` is the logical time rows are judged against (TTL, retention).
+ */
+import { KalamError, toKalamError } from '../errors';
+import type { RowChange } from '../plan/write';
+import type { Value } from '../types';
+import { JobHistory } from './history';
+import type { JobEnv, JobRecord, JobType, TableJob } from './job';
+import { planRetention } from './retention';
+import { planStreamEviction } from './stream-eviction';
+
+export interface JobSettings {
+  /** How often expired STREAM rows are deleted (ms; 0 = never on a timer). KalamDB: 60 s. */
+  streamEvictionIntervalMs: number;
+  /** How often tombstones past DELETED_RETENTION_HOURS are purged (ms; 0 = never on a timer). */
+  retentionIntervalMs: number;
+  /** Rows removed per storage commit. */
+  jobBatchSize: number;
+  /** Records kept in system.jobs; the oldest is dropped past it. */
+  maxJobHistory: number;
+}
+
+export const JOB_DEFAULTS: Readonly<JobSettings> = {
+  streamEvictionIntervalMs: 60_000,
+  retentionIntervalMs: 3_600_000,
+  jobBatchSize: 1000,
+  maxJobHistory: 500,
+};
+
+/** Fills defaults and refuses values that are not whole numbers in range. */
+export function resolveJobSettings(options: Partial<JobSettings>): JobSettings {
+  const out = { ...JOB_DEFAULTS };
+  for (const key of Object.keys(JOB_DEFAULTS) as (keyof JobSettings)[]) {
+    const v = options[key];
+    if (v === undefined) continue;
+    const min = key === 'jobBatchSize' || key === 'maxJobHistory' ? 1 : 0;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw new KalamError('INVALID_PARAMETER', `Option ${key} must be a whole number >= ${min}, got ${String(v)}`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
+type ScheduledType = Exclude<JobType, 'job_cleanup'>;
+
+interface Schedule {
+  type: ScheduledType;
+  intervalMs: number;
+  /** Logical time the type is next due; Infinity when it has no interval. */
+  nextDue: number;
+}
+
+export class JobScheduler {
+  readonly history: JobHistory;
+  readonly settings: JobSettings;
+  private readonly schedules: Schedule[];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private isStopped = false;
+  /** The current run; every run is chained after it. */
+  private running: Promise<unknown> = Promise.resolve();
+  private completed = 0;
+  private failed = 0;
+  private readonly removed: Record<ScheduledType, number> = { stream_eviction: 0, retention: 0 };
+
+  constructor(
+    private readonly env: JobEnv,
+    settings: JobSettings,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.settings = settings;
+    this.history = new JobHistory(settings.maxJobHistory);
+    this.schedules = [
+      { type: 'stream_eviction', intervalMs: settings.streamEvictionIntervalMs, nextDue: Infinity },
+      { type: 'retention', intervalMs: settings.retentionIntervalMs, nextDue: Infinity },
+    ];
+  }
+
+  /** Schedules every job type one interval from `now` and arms the timer. */
+  start(now: number = this.clock()): void {
+    if (this.isStopped) return;
+    for (const s of this.schedules) s.nextDue = s.intervalMs > 0 ? now + s.intervalMs : Infinity;
+    this.arm();
+  }
+
+  /** True while a timer is pending (false after stop). */
+  get hasTimer(): boolean {
+    return this.timer !== undefined;
+  }
+
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
+  /** Runs every job type due by `now`, then schedules each one interval later. Resolves with the records created. */
+  runDue(now: number = this.clock()): Promise<JobRecord[]> {
+    return this.chain(async () => {
+      const out: JobRecord[] = [];
+      for (const s of this.schedules) {
+        if (s.nextDue > now) continue;
+        s.nextDue = s.intervalMs > 0 ? now + s.intervalMs : Infinity;
+        out.push(...(await this.runType(s.type, now)));
+      }
+      return out;
+    });
+  }
+
+  /** Runs one job type now, whatever its schedule. Resolves with the records created. */
+  run(type: ScheduledType, now: number = this.clock()): Promise<JobRecord[]> {
+    return this.chain(() => this.runType(type, now));
+  }
+
+  /** Clears the timer and waits for a running job to stop at its next batch boundary. */
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  metrics(): [string, Value][] {
+    return [
+      ['job_history_size', this.history.size],
+      ['job_history_max', this.history.max],
+      ['job_history_dropped', this.history.dropped],
+      ['jobs_completed', this.completed],
+      ['jobs_failed', this.failed],
+      ['stream_rows_evicted', this.removed.stream_eviction],
+      ['tombstones_purged', this.removed.retention],
+    ];
+  }
+
+  // -- internals --
+
+  private chain<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.running.then(fn);
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private arm(): void {
+    if (this.isStopped || this.timer !== undefined) return;
+    const due = Math.min(...this.schedules.map((s) => s.nextDue));
+    if (due === Infinity) return;
+    const timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.runDue(this.clock()).catch(() => undefined).finally(() => this.arm());
+    }, Math.max(0, due - this.clock()));
+    // Node: a pending job must not keep the process alive. Browsers return a number.
+    (timer as { unref?: () => void }).unref?.();
+    this.timer = timer;
+  }
+
+  private async runType(type: ScheduledType, now: number): Promise<JobRecord[]> {
+    if (this.isStopped) return [];
+    let jobs: TableJob[];
+    try {
+      const tables = this.env.catalog.listTables();
+      jobs = type === 'stream_eviction' ? planStreamEviction(tables, this.env.hot, now) : planRetention(tables, this.env.hot, now);
+    } catch (e) {
+      const record = this.history.start(type, {}, this.clock());
+      this.fail(record, e);
+      return [record];
+    }
+    const out: JobRecord[] = [];
+    for (const job of jobs) {
+      if (this.isStopped) break;
+      const record = await this.runTableJob(job);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  /** Removes the job's rows batch by batch; returns its record, or undefined when there was nothing to remove. */
+  private async runTableJob(job: TableJob): Promise<JobRecord | undefined> {
+    const { env } = this;
+    const batchSize = this.settings.jobBatchSize;
+    const removals = job.removals();
+    let record: JobRecord | undefined;
+    try {
+      for (;;) {
+        if (this.isStopped) {
+          if (record) record.message = `Stopped early: the database is closing (${record.rows_affected} row(s) removed)`;
+          break;
+        }
+        const taken = await env.withWriteLock(async () => {
+          // A table dropped or redefined since planning: its rows and layout are not ours to touch.
+          if (env.catalog.tableById(job.table.id) !== job.table) return -1;
+          const batch: RowChange[] = [];
+          while (batch.length < batchSize) {
+            const next = removals.next();
+            if (next.done) break;
+            batch.push(next.value);
+          }
+          if (batch.length === 0) return 0;
+          record ??= this.history.start(job.type, job.parameters, this.clock());
+          await env.commit(batch);
+          record.rows_affected += batch.length;
+          this.removed[job.type] += batch.length;
+          return batch.length;
+        });
+        if (taken === -1 && record) record.message = `Stopped early: table ${job.table.namespace}.${job.table.name} was dropped or altered`;
+        if (taken < batchSize) break;
+      }
+    } catch (e) {
+      record ??= this.history.start(job.type, job.parameters, this.clock());
+      this.fail(record, e);
+      return record;
+    }
+    if (!record) return undefined;
+    record.status = 'completed';
+    record.message ??= job.type === 'stream_eviction'
+      ? `Evicted ${record.rows_affected} expired row(s) from ${job.table.namespace}.${job.table.name}`
+      : `Purged ${record.rows_affected} deleted row(s) from ${job.table.namespace}.${job.table.name}`;
+    record.finished_at = this.clock();
+    this.completed++;
+    return record;
+  }
+
+  private fail(record: JobRecord, e: unknown): void {
+    const err = toKalamError(e);
+    record.status = 'failed';
+    record.message = `${err.code}: ${err.message}`;
+    record.finished_at = this.clock();
+    this.failed++;
+  }
+}

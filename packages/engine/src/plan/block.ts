@@ -1,0 +1,504 @@
+/**
+ * Planning of one SELECT block (no WITH, no set operation): binds names,
+ * picks a primary-key lookup or a partition scan, chooses hash or
+ * nested-loop joins, and compiles every expression into a closure once.
+ * The result runs many times (the plan cache holds it). Where its FROM
+ * items come from (tables, CTEs, derived tables) is the caller's `BlockEnv`.
+ */
+import { KalamError } from '../errors';
+import { aggregate, type AggregateName, type AggregateSpec } from '../exec/aggregate';
+import { distinct, filter, hashJoin, limit, nestedLoopJoin, project, sortRows, type SortKey } from '../exec/operators';
+import type { Expr, FromTable, OrderItem, SelectStmt } from '../sql/ast';
+import type { ColumnInfo, Value } from '../types';
+import { coerce, stableJson } from '../values';
+import { compileExpr, type CompileHook } from './compile';
+import type { Evaluator, ExecContext, Tuple } from './context';
+import { AGGREGATES } from './functions';
+import { Scope, type ScopeColumn } from './scope';
+import type { RelationSource, ScanOptions } from './source';
+
+/** A planned query: its output columns and its rows for one execution (lazy where it can be). */
+export interface QueryPlan {
+  columns: ColumnInfo[];
+  rows(ctx: ExecContext): Iterable<Tuple>;
+}
+
+/** What a block needs from the query around it. */
+export interface BlockEnv {
+  /** An empty scope of this query: its outer scope and env carry over to every scope built from it. */
+  base: Scope;
+  /** The relation a FROM item reads (table, CTE or derived table); records the tables read. */
+  source(from: FromTable): RelationSource;
+}
+
+export interface BlockOptions {
+  /** Order a single-table read by primary key when there is no ORDER BY (not worth it under EXISTS or IN). */
+  defaultOrder: boolean;
+}
+
+export type RowSource = (ctx: ExecContext) => Iterable<Tuple>;
+
+export const EMPTY_SCOPE = new Scope([]);
+
+/** Does the expression mention column `name` anywhere? */
+export function mentionsColumn(e: Expr | undefined, name: string): boolean {
+  if (!e) return false;
+  let found = false;
+  walk(e, (x) => { if (x.kind === 'column' && x.name === name) found = true; });
+  return found;
+}
+
+export function walk(e: Expr, visit: (x: Expr) => void): void {
+  visit(e);
+  switch (e.kind) {
+    case 'unary': walk(e.arg, visit); break;
+    case 'binary': walk(e.left, visit); walk(e.right, visit); break;
+    case 'like': walk(e.arg, visit); walk(e.pattern, visit); if (e.escape) walk(e.escape, visit); break;
+    case 'in': walk(e.arg, visit); e.list.forEach((x) => walk(x, visit)); break;
+    case 'between': walk(e.arg, visit); walk(e.low, visit); walk(e.high, visit); break;
+    case 'isNull': walk(e.arg, visit); break;
+    case 'case':
+      if (e.operand) walk(e.operand, visit);
+      e.whens.forEach((w) => { walk(w.when, visit); walk(w.then, visit); });
+      if (e.else) walk(e.else, visit);
+      break;
+    case 'call': e.args.forEach((x) => walk(x, visit)); if (e.filter) walk(e.filter, visit); break;
+    case 'cast': walk(e.arg, visit); break;
+    // A subquery's own expressions belong to its scope: only IN's left side is ours.
+    case 'inSubquery': walk(e.arg, visit); break;
+    default: break;
+  }
+}
+
+export function conjuncts(e: Expr | undefined): Expr[] {
+  if (!e) return [];
+  if (e.kind === 'binary' && e.op === 'AND') return [...conjuncts(e.left), ...conjuncts(e.right)];
+  return [e];
+}
+
+const andAll = (list: Expr[]): Expr | undefined =>
+  list.length === 0 ? undefined : list.reduce((a, b) => ({ kind: 'binary', op: 'AND', left: a, right: b }));
+
+/** Subqueries count as columns here: they are never constants. */
+const hasColumns = (e: Expr) => {
+  let found = false;
+  walk(e, (x) => { if (x.kind === 'column' || x.kind === 'star' || isSubquery(x)) found = true; });
+  return found;
+};
+
+const isSubquery = (e: Expr) => e.kind === 'subquery' || e.kind === 'exists' || e.kind === 'inSubquery';
+
+/** Constant for one run of this query: no subquery, and every column belongs to an enclosing query. */
+function isRowConstant(e: Expr, scope: Scope): boolean {
+  let constant = true;
+  walk(e, (x) => {
+    if (x.kind === 'star' || isSubquery(x)) constant = false;
+    else if (x.kind === 'column') {
+      try {
+        if (scope.resolveOuter(x.table, x.name).depth === 0) constant = false;
+      } catch {
+        constant = false;
+      }
+    }
+  });
+  return constant;
+}
+
+const isAggregateCall = (e: Expr): e is Extract<Expr, { kind: 'call' }> => e.kind === 'call' && AGGREGATES.has(e.name);
+
+function containsAggregate(e: Expr | undefined): boolean {
+  if (!e) return false;
+  let found = false;
+  walk(e, (x) => { if (isAggregateCall(x)) found = true; });
+  return found;
+}
+
+function sourceScope(src: RelationSource, relation: string, base: Scope): Scope {
+  return base.withColumns(src.columns.map((c): ScopeColumn => ({ relation, name: c.name, type: c.type, hidden: c.hidden })));
+}
+
+/**
+ * Rows of one source filtered by `where`, using a primary-key lookup when
+ * the WHERE has `pk = <constant>` at its top level.
+ */
+export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | undefined, opts: ScanOptions): RowSource {
+  const pred = where ? compileExpr(where, scope) : undefined;
+  if (src.lookup && src.pkSlot !== undefined && src.table) {
+    const pkCol = src.table.columns[src.pkSlot];
+    for (const c of conjuncts(where)) {
+      if (c.kind !== 'binary' || c.op !== '=') continue;
+      let constant: Expr | undefined;
+      for (const [a, b] of [[c.left, c.right], [c.right, c.left]] as const) {
+        if (a.kind === 'column' && isRowConstant(b, scope) && safeResolve(scope, a) === src.pkSlot) constant = b;
+      }
+      if (!constant) continue;
+      // Literals, parameters, or an enclosing query's columns (a correlated lookup): read with no row of ours.
+      const keyEval = compileExpr(constant, scope);
+      const lookup = src.lookup.bind(src);
+      return (ctx) => {
+        const raw = keyEval([], ctx);
+        if (raw === null) return [];
+        let key: Value;
+        try {
+          key = coerce(raw, pkCol.type, pkCol.name);
+        } catch {
+          return scanAll(src, pred, opts, ctx); // not comparable as the key type: fall back to a filtered scan
+        }
+        const row = lookup(ctx, key, opts);
+        return row && (!pred || filterOne(pred, row, ctx)) ? [row] : [];
+      };
+    }
+  }
+  return (ctx) => scanAll(src, pred, opts, ctx);
+}
+
+function scanAll(src: RelationSource, pred: Evaluator | undefined, opts: ScanOptions, ctx: ExecContext): Iterable<Tuple> {
+  const rows = src.rows(ctx, opts);
+  return pred ? filter(rows, pred, ctx) : rows;
+}
+
+function filterOne(pred: Evaluator, row: Tuple, ctx: ExecContext): boolean {
+  for (const _ of filter([row], pred, ctx)) return true;
+  return false;
+}
+
+function isOuterColumn(scope: Scope, e: Extract<Expr, { kind: 'column' }>): boolean {
+  try {
+    return scope.resolveOuter(e.table, e.name).depth > 0;
+  } catch {
+    return false;
+  }
+}
+
+function safeResolve(scope: Scope, e: Extract<Expr, { kind: 'column' }>): number {
+  try {
+    return scope.resolve(e.table, e.name);
+  } catch {
+    return -1;
+  }
+}
+
+/** Structural identity of an expression with columns bound to slots. */
+function exprKey(e: Expr, scope: Scope): string {
+  return stableJson(bindForKey(e, scope));
+}
+
+function bindForKey(e: Expr, scope: Scope): unknown {
+  if (e.kind === 'column') return { slot: scope.resolve(e.table, e.name) };
+  if (e.kind === 'subquery' || e.kind === 'exists') return { kind: e.kind, query: e.query };
+  if (e.kind === 'inSubquery') return { kind: e.kind, arg: bindForKey(e.arg, scope), query: e.query, negated: e.negated };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (v && typeof v === 'object' && 'kind' in (v as object)) out[k] = bindForKey(v as Expr, scope);
+    else if (Array.isArray(v)) out[k] = v.map((x) => (x && typeof x === 'object' && 'kind' in x ? bindForKey(x as Expr, scope) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([kk, vv]) => [kk, bindForKey(vv as Expr, scope)])) : x));
+    else out[k] = v;
+  }
+  return out;
+}
+
+function outputName(item: { expr: Expr; alias?: string }): string {
+  if (item.alias) return item.alias;
+  const e = item.expr;
+  if (e.kind === 'column') return e.name;
+  if (e.kind === 'call') return e.name.toLowerCase();
+  if (e.kind === 'cast' && e.arg.kind === 'column') return e.arg.name;
+  return '?column?';
+}
+
+function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((n) => {
+    const k = seen.get(n) ?? 0;
+    seen.set(n, k + 1);
+    return k === 0 ? n : `${n}_${k + 1}`;
+  });
+}
+
+export function constantInt(e: Expr | undefined, what: string): Evaluator | undefined {
+  if (!e) return undefined;
+  if (hasColumns(e)) throw new KalamError('INVALID_SQL', `${what} must be a constant`);
+  const ev = compileExpr(e, EMPTY_SCOPE);
+  return (row, ctx) => {
+    const v = ev(row, ctx);
+    const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+      throw new KalamError('INVALID_PARAMETER', `${what} must be a non-negative integer`);
+    }
+    return n;
+  };
+}
+
+export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions): QueryPlan {
+  const base = env.base;
+  // 1. sources and scope
+  const sources = stmt.from.map((f) => {
+    const src = env.source(f);
+    const relation = f.alias ?? f.table.name;
+    return { src, relation, from: f, scope: sourceScope(src, relation, base) };
+  });
+  const relations = new Set<string>();
+  for (const s of sources) {
+    if (relations.has(s.relation)) throw new KalamError('INVALID_SQL', `Table name '${s.relation}' is specified more than once: give each an alias`);
+    relations.add(s.relation);
+  }
+  const scope = sources.reduce((acc, s) => acc.concat(s.scope), base);
+  const includeDeleted = mentionsColumn(stmt.where, '_deleted');
+  const opts: ScanOptions = { includeDeleted };
+
+  // 2. FROM + WHERE
+  let input: RowSource;
+  if (sources.length === 0) {
+    const pred = stmt.where ? compileExpr(stmt.where, base) : undefined;
+    input = (ctx) => (pred ? filter([[]], pred, ctx) : [[]]);
+  } else if (sources.length === 1) {
+    input = planSourceScan(sources[0].src, scope, stmt.where, opts);
+  } else {
+    input = planJoins(sources, opts);
+    if (stmt.where) {
+      const pred = compileExpr(stmt.where, scope);
+      const joined = input;
+      input = (ctx) => filter(joined(ctx), pred, ctx);
+    }
+  }
+
+  // 3. select list
+  const items = stmt.items.flatMap((item) => {
+    if (item.expr.kind !== 'star') return [item];
+    const rel = item.expr.table;
+    if (rel !== undefined && !scope.columns.some((c) => c.relation === rel)) {
+      throw new KalamError('TABLE_NOT_FOUND', `Table or alias '${rel}' is not in the FROM clause`);
+    }
+    if (sources.length === 0) throw new KalamError('INVALID_SQL', 'SELECT * needs a FROM clause');
+    return scope.columns
+      .filter((c) => !c.hidden && (rel === undefined || c.relation === rel))
+      .map((c) => ({ expr: { kind: 'column', table: c.relation, name: c.name } as Expr, alias: c.name }));
+  });
+  const names = uniqueNames(items.map(outputName));
+  const columns: ColumnInfo[] = items.map((it, i) => ({ name: names[i], type: typeOf(it.expr, scope) }));
+
+  const isAggregate = stmt.groupBy.length > 0 || items.some((i) => containsAggregate(i.expr)) || containsAggregate(stmt.having)
+    || stmt.orderBy.some((o) => containsAggregate(o.expr));
+  if (containsAggregate(stmt.where)) throw new KalamError('INVALID_SQL', 'Aggregate functions are not allowed in WHERE: use HAVING');
+
+  const limitEval = constantInt(stmt.limit, 'LIMIT');
+  const offsetEval = constantInt(stmt.offset, 'OFFSET');
+
+  // 4. evaluators over the rows that reach projection
+  let rowsScope = scope;
+  let prepare: RowSource = input;
+  let hook: CompileHook | undefined;
+  if (isAggregate) {
+    const groupKeys = stmt.groupBy.map((g) => resolveGroupRef(g, items));
+    const groupEvals = groupKeys.map((g) => compileExpr(g, scope));
+    const groupKeyStrings = groupKeys.map((g) => exprKey(g, scope));
+    const aggs: { key: string; spec: AggregateSpec }[] = [];
+    const collect = (e: Expr | undefined) => {
+      if (!e) return;
+      walk(e, (x) => {
+        if (!isAggregateCall(x)) return;
+        const key = exprKey(x, scope);
+        if (aggs.some((a) => a.key === key)) return;
+        if (x.args.some(containsAggregate) || containsAggregate(x.filter)) throw new KalamError('INVALID_SQL', 'Aggregate function calls cannot be nested');
+        if (!x.star && x.args.length !== 1) throw new KalamError('INVALID_SQL', `${x.name}() takes exactly one argument`);
+        if (x.star && x.name !== 'COUNT') throw new KalamError('INVALID_SQL', `${x.name}(*) is not valid: only COUNT(*)`);
+        const spec: AggregateSpec = { name: x.name as AggregateName, arg: x.star ? undefined : compileExpr(x.args[0], scope), distinct: x.distinct };
+        if (x.filter) spec.filter = compileExpr(x.filter, scope);
+        aggs.push({ key, spec });
+      });
+    };
+    items.forEach((i) => collect(i.expr));
+    collect(stmt.having);
+    stmt.orderBy.forEach((o) => collect(o.expr));
+    const g = groupKeys.length;
+    hook = (e) => {
+      if (e.kind === 'literal' || e.kind === 'param') return undefined;
+      let key: string;
+      try {
+        key = exprKey(e, scope);
+      } catch (err) {
+        if (e.kind === 'column' && !isOuterColumn(scope, e)) throw err;
+        return undefined; // an enclosing query's column is a constant here
+      }
+      const gi = groupKeyStrings.indexOf(key);
+      if (gi >= 0) return (r) => r[gi];
+      if (isAggregateCall(e)) {
+        const ai = aggs.findIndex((a) => a.key === key);
+        return (r) => r[g + ai];
+      }
+      if (e.kind === 'column') {
+        throw new KalamError('INVALID_SQL', `Column '${e.name}' must appear in the GROUP BY clause or be used in an aggregate function`);
+      }
+      return undefined;
+    };
+    // Group rows are [group keys…, aggregates…]: a subquery here may read the grouped columns.
+    rowsScope = base.withColumns([
+      ...groupKeys.map((k): ScopeColumn => {
+        const slot = k.kind === 'column' ? safeResolve(scope, k) : -1;
+        return slot >= 0 ? { ...scope.columns[slot] } : { relation: '', name: '', type: 'UNKNOWN', hidden: true };
+      }),
+      ...aggs.map((): ScopeColumn => ({ relation: '', name: '', type: 'UNKNOWN', hidden: true })),
+    ]);
+    const specs = aggs.map((a) => a.spec);
+    const having = stmt.having ? compileExpr(stmt.having, rowsScope, hook) : undefined;
+    prepare = (ctx) => {
+      const grouped = aggregate(input(ctx), groupEvals, specs, ctx);
+      return having ? filter(grouped, having, ctx) : grouped;
+    };
+  } else if (stmt.having) {
+    throw new KalamError('INVALID_SQL', 'HAVING needs GROUP BY or an aggregate function');
+  }
+  const outputEvals = items.map((i) => compileExpr(i.expr, rowsScope, hook));
+
+  // 5. ORDER BY (KalamDB orders single-table reads by primary key by default)
+  let order: OrderItem[] = stmt.orderBy;
+  if (order.length === 0 && options.defaultOrder && !isAggregate && !stmt.distinct && sources.length === 1 && sources[0].src.pkSlot !== undefined) {
+    const src = sources[0];
+    order = [{ expr: { kind: 'column', table: src.relation, name: src.src.columns[src.src.pkSlot!].name }, descending: false, nullsFirst: false }];
+  }
+
+  let rows: (ctx: ExecContext) => Iterable<Tuple>;
+  if (stmt.distinct) {
+    // project → distinct → sort: ORDER BY must name output columns
+    const keys: SortKey[] = order.map((o) => {
+      const idx = orderTarget(o.expr, items, names, scope);
+      if (idx < 0) throw new KalamError('INVALID_SQL', 'For SELECT DISTINCT, ORDER BY expressions must appear in the select list');
+      return { eval: (r) => r[idx], descending: o.descending, nullsFirst: o.nullsFirst };
+    });
+    rows = (ctx) => {
+      const projected = distinct(project(prepare(ctx), outputEvals, ctx));
+      const sorted = keys.length ? sortRows(projected, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : projected;
+      return window(sorted, limitEval, offsetEval, ctx);
+    };
+  } else {
+    const keys: SortKey[] = order.map((o) => {
+      const idx = orderTarget(o.expr, items, names, scope, true);
+      const ev = idx >= 0 ? outputEvals[idx] : compileExpr(o.expr, rowsScope, hook);
+      return { eval: ev, descending: o.descending, nullsFirst: o.nullsFirst };
+    });
+    rows = (ctx) => {
+      const input = prepare(ctx);
+      const sorted = keys.length ? sortRows(input, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : input;
+      return project(window(sorted, limitEval, offsetEval, ctx), outputEvals, ctx);
+    };
+  }
+  return { columns, rows };
+}
+
+export function keepCount(limitEval: Evaluator | undefined, offsetEval: Evaluator | undefined, ctx: ExecContext): number | undefined {
+  if (!limitEval) return undefined;
+  return (limitEval([], ctx) as number) + (offsetEval ? (offsetEval([], ctx) as number) : 0);
+}
+
+export function window(rows: Iterable<Tuple>, limitEval: Evaluator | undefined, offsetEval: Evaluator | undefined, ctx: ExecContext): Iterable<Tuple> {
+  if (!limitEval && !offsetEval) return rows;
+  const off = offsetEval ? (offsetEval([], ctx) as number) : 0;
+  const lim = limitEval ? (limitEval([], ctx) as number) : Number.POSITIVE_INFINITY;
+  return limit(rows, off, lim);
+}
+
+/** GROUP BY may name an output alias or an ordinal. */
+function resolveGroupRef(g: Expr, items: { expr: Expr; alias?: string }[]): Expr {
+  if (g.kind === 'literal' && typeof g.value === 'number' && Number.isInteger(g.value)) {
+    const item = items[g.value - 1];
+    if (!item) throw new KalamError('INVALID_SQL', `GROUP BY position ${g.value} is not in the select list`);
+    return item.expr;
+  }
+  if (g.kind === 'column' && !g.table) {
+    const aliased = items.find((i) => i.alias === g.name && !(i.expr.kind === 'column' && i.expr.name === g.name));
+    if (aliased && !containsAggregate(aliased.expr)) return aliased.expr;
+  }
+  return g;
+}
+
+/** Index of the select item an ORDER BY expression names (alias, ordinal, or same expression), or -1. */
+function orderTarget(e: Expr, items: { expr: Expr; alias?: string }[], names: string[], scope: Scope, aliasOnly = false): number {
+  if (e.kind === 'literal' && typeof e.value === 'number' && Number.isInteger(e.value)) {
+    if (e.value < 1 || e.value > items.length) throw new KalamError('INVALID_SQL', `ORDER BY position ${e.value} is not in the select list`);
+    return e.value - 1;
+  }
+  if (e.kind === 'column' && !e.table) {
+    const i = items.findIndex((it) => it.alias === e.name);
+    if (i >= 0) return i;
+    if (aliasOnly) return -1;
+    const j = names.indexOf(e.name);
+    if (j >= 0) return j;
+  }
+  if (aliasOnly) return -1;
+  try {
+    const k = exprKey(e, scope);
+    return items.findIndex((it) => { try { return exprKey(it.expr, scope) === k; } catch { return false; } });
+  } catch {
+    return -1;
+  }
+}
+
+function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {
+  switch (e.kind) {
+    case 'column':
+      try { return scope.columns[scope.resolve(e.table, e.name)].type; } catch { return 'UNKNOWN'; }
+    case 'cast': return e.type;
+    case 'call':
+      if (e.name === 'COUNT') return 'INT';
+      if (e.name === 'MIN' || e.name === 'MAX' || e.name === 'SUM') return e.args[0] ? typeOf(e.args[0], scope) : 'UNKNOWN';
+      if (e.name === 'AVG') return 'DOUBLE';
+      return 'UNKNOWN';
+    case 'binary': case 'like': case 'in': case 'between': case 'isNull':
+      return ['=', '<>', '<', '<=', '>', '>=', 'AND', 'OR'].includes((e as { op?: string }).op ?? '=') ? 'BOOLEAN' : (e as { op?: string }).op === '||' ? 'TEXT' : 'UNKNOWN';
+    default: return 'UNKNOWN';
+  }
+}
+
+interface PlannedSource {
+  src: RelationSource;
+  relation: string;
+  from: { join: string; on?: Expr };
+  scope: Scope;
+}
+
+function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSource {
+  let leftScope = sources[0].scope;
+  let left: RowSource = (ctx) => sources[0].src.rows(ctx, opts);
+  for (let i = 1; i < sources.length; i++) {
+    const s = sources[i];
+    const rightScope = s.scope;
+    const joinedScope = leftScope.concat(rightScope);
+    const kind = s.from.join === 'left' ? 'left' : s.from.join === 'cross' ? 'cross' : 'inner';
+    if (kind !== 'cross' && !s.from.on) throw new KalamError('INVALID_SQL', 'JOIN needs an ON condition');
+    const prevLeft = left;
+    const width = rightScope.width;
+    const rightRows = (ctx: ExecContext) => s.src.rows(ctx, opts);
+    // find an equality between one left column expression and one right column expression
+    const parts = conjuncts(s.from.on);
+    let equi: { l: Evaluator; r: Evaluator; rest: Expr[] } | undefined;
+    for (let k = 0; k < parts.length && !equi; k++) {
+      const p = parts[k];
+      if (p.kind !== 'binary' || p.op !== '=') continue;
+      for (const [a, b] of [[p.left, p.right], [p.right, p.left]] as const) {
+        if (equi) break;
+        try {
+          // Own columns only: a name that is not on this side must not bind to an enclosing query.
+          const l = compileExpr(a, new Scope(leftScope.columns));
+          const r = compileExpr(b, new Scope(rightScope.columns));
+          if (!hasColumns(a) || !hasColumns(b)) continue;
+          equi = { l, r, rest: parts.filter((_, j) => j !== k) };
+        } catch {
+          /* not an equi-join on this orientation */
+        }
+      }
+    }
+    if (equi) {
+      const { l, r } = equi;
+      const residualExpr = andAll(equi.rest);
+      const residual = residualExpr ? compileExpr(residualExpr, joinedScope) : undefined;
+      const jk = kind === 'left' ? 'left' : 'inner';
+      left = (ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, ctx);
+    } else {
+      const on = s.from.on ? compileExpr(s.from.on, joinedScope) : undefined;
+      left = (ctx) => nestedLoopJoin(prevLeft(ctx), [...rightRows(ctx)], on, kind, width, ctx);
+    }
+    leftScope = joinedScope;
+  }
+  return left;
+}
+
+export type { Value };
