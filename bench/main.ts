@@ -6,10 +6,13 @@
  */
 import { wrap } from 'comlink';
 import type { BaselineApi } from './baseline.worker';
+import { Dexie } from 'dexie';
 import { engineLarge, engineSmall, workerClient } from './engine-suite';
+import { dexieLive, engineLive } from './live-suite';
 import { DEFAULT_CONFIG, type BenchConfig, type BenchResults, type Check } from './results';
 import { summarize } from './stats';
 import { profileWorkload } from './profile';
+import './tiers-page'; // window.runTiers
 
 declare global {
   interface Window {
@@ -88,6 +91,19 @@ async function runBench(overrides: Partial<BenchConfig> = {}): Promise<BenchResu
     const bl = await baseline.large(`bench-baseline-large-${runId}`, config);
     await deleteAllDatabases();
 
+    const subscribers = config.liveUsers * config.liveQueriesPerUser;
+    progress(`engine live: ${subscribers} subscribers on ${config.liveRows} rows, ${config.liveWrites} single-row writes`);
+    const elive = await engineLive(workerClient, `bench-engine-live-${runId}`, config, checks);
+    await deleteAllDatabases();
+    progress('dexie live: the same');
+    const dlive = await dexieLive(`bench-dexie-live-${runId}`, config, checks);
+    await deleteAllDatabases();
+    checks.push({
+      name: 'engine live: no subscriber of another user is called',
+      ok: elive.unaffected === 0,
+      detail: `${elive.unaffected} unaffected callbacks`,
+    });
+
     checks.push({
       name: 'engine and baseline answer the filtered sorted query with the same ids in the same order',
       ok: el.firstQueryIds.length > 0 && sameIds(el.firstQueryIds, bl.firstQueryIds),
@@ -117,6 +133,17 @@ async function runBench(overrides: Partial<BenchConfig> = {}): Promise<BenchResu
       },
       baselineScanQuery: summarize(bl.scanQueryMs),
       roundTrip: summarize(roundTripMs),
+      live: {
+        subscribers,
+        engine: summarize(elive.writeMs),
+        dexie: summarize(dlive.writeMs),
+        engineUnaffected: elive.unaffected,
+        dexieUnaffected: dlive.unaffected,
+        engineBatches: elive.batches,
+        enginePatches: elive.patches,
+        engineSnapshots: elive.snapshots,
+        dexieVersion: Dexie.semVer,
+      },
       checks,
       environment: {
         userAgent: navigator.userAgent,

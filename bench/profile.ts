@@ -14,6 +14,7 @@ const inPageClient: Connect = async (name) => {
   const client = createLocalClient(db);
   return {
     session: (options) => client.session(options),
+    stats: () => client.stats(),
     async close() {
       await client.close();
       await db.close();

@@ -18,6 +18,12 @@ export interface BenchConfig {
   warmup: number;
   queryWarmup: number;
   seed: number;
+  /** Live phase: rows of bench.feed, users, live queries per user, timed single-row writes (after `liveWarmup` untimed ones). */
+  liveRows: number;
+  liveUsers: number;
+  liveQueriesPerUser: number;
+  liveWrites: number;
+  liveWarmup: number;
 }
 
 export const DEFAULT_CONFIG: BenchConfig = {
@@ -31,7 +37,36 @@ export const DEFAULT_CONFIG: BenchConfig = {
   warmup: 10,
   queryWarmup: 2,
   seed: 20240611,
+  liveRows: 10_000,
+  liveUsers: 10,
+  liveQueriesPerUser: 10,
+  liveWrites: 300,
+  liveWarmup: 20,
 };
+
+/** One side of the live phase. */
+export interface LiveSamples {
+  /** Per timed write: ms from the write call to the callback of the last affected subscriber. */
+  writeMs: number[];
+  /** Callbacks of subscribers whose user the write did not touch, over all writes (target 0). */
+  unaffected: number;
+  /** Engine only: messages (batches) the client received, and subscription events sent as patches / whole results. */
+  batches?: number;
+  patches?: number;
+  snapshots?: number;
+}
+
+export interface LiveFigures {
+  subscribers: number;
+  engine: Summary;
+  dexie: Summary;
+  engineUnaffected: number;
+  dexieUnaffected: number;
+  engineBatches: number | undefined;
+  enginePatches: number | undefined;
+  engineSnapshots: number | undefined;
+  dexieVersion: string;
+}
 
 /** Summary of a list of samples in milliseconds. */
 export interface Summary {
@@ -69,6 +104,8 @@ export interface BenchResults {
   baselineScanQuery: Summary;
   /** A Comlink call that does nothing, page → worker → page: the floor of any engine call. */
   roundTrip: Summary;
+  /** Live queries: engine beside Dexie's liveQuery, measured in the same run. */
+  live: LiveFigures;
   checks: Check[];
   environment: {
     userAgent: string;

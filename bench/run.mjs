@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { build, preview, runnerImport } from 'vite';
 import { summarizeProfile } from './profile-summary.mjs';
 import { formatTable } from './table.mjs';
+import { runTiersPhase } from './tiers-run.mjs';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
@@ -22,11 +23,15 @@ const resultsFile = fileURLToPath(new URL('./results.json', import.meta.url));
 const profileFile = fileURLToPath(new URL('./profile.cpuprofile', import.meta.url));
 const browserModule = fileURLToPath(new URL('../e2e/browser.ts', import.meta.url));
 
-const QUICK = { bulkRows: 2_000, singleInserts: 50, lookups: 100, queryRows: 10_000, queryIterations: 5, scanIterations: 2, warmup: 3, queryWarmup: 1 };
+const QUICK = { bulkRows: 2_000, singleInserts: 50, lookups: 100, queryRows: 10_000, queryIterations: 5, scanIterations: 2, warmup: 3, queryWarmup: 1, liveWrites: 40, liveWarmup: 5 };
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
 const overrides = process.argv.includes('--quick') ? QUICK : {};
 const isProfile = process.argv.includes('--profile');
+// The tiers phase (engine beside raw IndexedDB and Dexie, bench/tiers*.ts) runs after the others;
+// --tiers runs it alone, --no-tiers skips it.
+const tiersOnly = process.argv.includes('--tiers');
+const withTiers = !process.argv.includes('--no-tiers');
 
 function log(message) {
   console.log(`[run] ${message}`);
@@ -73,6 +78,7 @@ async function main() {
     await page.goto(url);
     await page.waitForFunction(() => typeof window.runBench === 'function');
     if (isProfile) return await profile(context, page);
+    if (tiersOnly) return (await runTiersPhase(page, { quick: overrides === QUICK, timeoutMs: RUN_TIMEOUT_MS })) ? 0 : 1;
     const results = await withTimeout(
       page.evaluate((config) => window.runBench(config), overrides),
       RUN_TIMEOUT_MS,
@@ -81,7 +87,8 @@ async function main() {
     await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\n${formatTable(results)}\n`);
     log(`wrote ${resultsFile}`);
-    return results.checks.every((check) => check.ok) ? 0 : 1;
+    const tiersOk = withTiers ? await runTiersPhase(page, { quick: overrides === QUICK, timeoutMs: RUN_TIMEOUT_MS }) : true;
+    return results.checks.every((check) => check.ok) && tiersOk ? 0 : 1;
   } finally {
     await browser.close();
     await new Promise((resolve) => server.httpServer.close(resolve));

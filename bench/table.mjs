@@ -61,6 +61,25 @@ export function formatTable(results) {
       `(engine/scan ${ratio(e.query.p50, scan.p50)})`,
     'ratios > 1 mean the engine is slower than raw IndexedDB; compare ratios from one run, not absolute ms across runs.',
   ];
+  if (results.live) {
+    const l = results.live;
+    lines.push(
+      '',
+      `live queries: ${l.subscribers} subscribers (${c.liveUsers} users × ${c.liveQueriesPerUser} queries, WHERE user_id = $1 ORDER BY ts DESC LIMIT 20) ` +
+        `on ${count(c.liveRows)} rows, ${c.liveWrites} single-row writes; write call → last affected callback in the page`,
+    );
+    const liveHeader = ['figure', 'engine ms', `dexie ${l.dexieVersion} ms`, 'engine/dexie'];
+    const liveRows = [
+      ['write → affected subscribers, p50', l.engine.p50, l.dexie.p50],
+      ['write → affected subscribers, p95', l.engine.p95, l.dexie.p95],
+    ].map(([label, e, d]) => [label, ms(e), ms(d), ratio(e, d)]);
+    const liveWidths = liveHeader.map((h, i) => Math.max(h.length, ...liveRows.map((r) => r[i].length)));
+    lines.push(pad(liveHeader, liveWidths), liveWidths.map((w) => '-'.repeat(w)).join('  '), ...liveRows.map((r) => pad(r, liveWidths)));
+    lines.push(
+      `unaffected subscribers invoked (target 0): engine ${l.engineUnaffected}, dexie ${l.dexieUnaffected}`,
+      `engine messages to the page: ${l.engineBatches ?? 'n/a'} batches, ${l.enginePatches ?? 'n/a'} patch events, ${l.engineSnapshots ?? 'n/a'} whole results`,
+    );
+  }
   const failed = results.checks.filter((check) => !check.ok);
   lines.push('', failed.length === 0 ? `checks: all ${results.checks.length} passed` : `checks: ${failed.length} FAILED`);
   for (const check of failed) lines.push(`  FAILED ${check.name}: ${check.detail}`);

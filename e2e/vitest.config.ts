@@ -8,7 +8,7 @@ export default defineConfig({
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['e2e/**/*.e2e.test.ts'],
     environment: 'node',
-    globalSetup: ['e2e/global-setup.ts'],
+    globalSetup: ['e2e/global-setup.ts', 'e2e/crash-page/setup.ts'],
     testTimeout: 45_000,
     hookTimeout: 60_000,
     // Each file launches its own Chromium; a few at once is plenty.

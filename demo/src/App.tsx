@@ -7,6 +7,7 @@ import { ErrorMessage } from './ErrorMessage';
 import { Notes } from './Notes';
 import type { DemoUser } from './schema';
 import { SqlConsole } from './SqlConsole';
+import { TabsBadge } from './TabsBadge';
 import { Todos } from './Todos';
 import { UserSwitcher } from './UserSwitcher';
 
@@ -68,6 +69,7 @@ function Workspace({ client }: { client: KalamClient }) {
           </div>
           <UserSwitcher current={user} onChange={switchUser} />
         </header>
+        <TabsBadge client={client} />
         <div className="columns">
           {/* Keyed by user: switching users also clears a half-typed to-do and its error. */}
           <Todos key={user} />

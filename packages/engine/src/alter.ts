@@ -118,7 +118,7 @@ export async function executeAlterTable(engine: Engine, state: SessionState, stm
   }
   engine.plans.invalidateTables([t.id]);
   // Every live query on the table re-runs (and re-plans) against the new definition.
-  engine.live.notify(new Map([[t.id, new Set([''])]]));
+  engine.live.tableAltered(t.id);
   return ok(`Table ${q(t)} altered successfully: ${plan.description} (version ${next.version})`);
 }
 

@@ -3,43 +3,63 @@
  * one catalog, one hot tier, one plan cache and one live registry, shared by
  * every session; a session is only a user id, a role and a namespace.
  */
+import { checkReturnsRows, resultToArrow, type ArrowTable } from './arrow';
 import { canImpersonate, checkRead, checkSystemRead, checkWrite, impersonationDenied, isAdmin } from './auth/permissions';
 import { UserRegistry } from './auth/users';
 import { AuditLog } from './system/audit';
 import { Catalog, DEFAULT_NAMESPACE, type ColumnDef, type TableDef } from './catalog/catalog';
 import { executeDdl, type DdlStatement } from './ddl';
 import { KalamError, toKalamError } from './errors';
-import { SeqGenerator } from './ids';
+import { SeqGenerator, uuidV7 } from './ids';
 import { JobScheduler, resolveJobSettings } from './jobs/scheduler';
-import { LiveRegistry, type CommitFootprint } from './live/registry';
+import { analyzeLive, type Analysis } from './live/analyze';
+import { LIVE_DEFAULTS, LiveRegistry, type CommitGroups } from './live/registry';
+import { Subscription, type LiveDeps } from './live/subscription';
+import type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
+import { retentionHours } from './jobs/retention';
 import { PlanCache } from './plan/cache';
-import type { ExecContext, Tuple } from './plan/context';
+import type { ExecContext, StagedRows, Tuple } from './plan/context';
 import { planSelect, type SelectPlan } from './plan/select';
 import type { RelationSource, SourceResolver } from './plan/source';
-import { deletedSlot, planDelete, planInsert, planUpdate, seqSlot, type RowChange, type WritePlan } from './plan/write';
-import { isDml, type DmlStatement, type Statement } from './sql/ast';
+import { deletedSlot, planDelete, planInsert, planUpdate, seqSlot, type RowChange, type WriteOutcome, type WritePlan } from './plan/write';
+import { isDml, type DmlStatement, type Statement, type SubscribeStmt } from './sql/ast';
 import { liftLiterals, splitStatements, tokenize, type Token } from './sql/lexer';
 import { parseStatement } from './sql/parse';
 import { HotTier, rowKey, type StoredRow } from './storage/hot-tier';
 import { openIdbStore } from './storage/idb';
+import { openOpfsStore } from './storage/opfs';
+import { runGroup, WriteGroup, WriteOverlay } from './group-commit';
 import type { KvStore, KvWrite, StoreName } from './storage/kv';
 import { openMemoryStore } from './storage/memory';
 import { systemSource, type SystemEnv } from './system/tables';
 import { STREAM_REFUSED, TRANSACTION_DEFAULTS, TransactionRegistry, type CommittedLookup, type Transaction } from './transaction';
-import type { ColumnInfo, Role, Row, SessionOptions, StatementResult, Value } from './types';
+import type { ColumnInfo, JsonValue, Role, Row, SessionOptions, StatementResult, Value } from './types';
 import { ROLES } from './types';
 import { hashKey } from './values';
+import { executeStorageStatement, flushDueTables, hasFlushPolicies, recoverFlushes } from './flush';
+import { isStorageStatement } from './sql/storage';
+import { scanTemplates, resolveBounds, type ScanTemplate } from './plan/scan-bounds';
+import { ColdTier, COLD_DEFAULTS, NOTHING } from './storage/cold/cold-tier';
+import { SegmentCache } from './storage/cold/cache';
+import { Manifest } from './storage/cold/manifest';
+import { kvSegmentStore } from './storage/cold/kv-segment-store';
+import { mergedRows, newestVersion } from './storage/cold/merge';
+import type { ScanBounds } from './storage/cold/prune';
+import type { ColdReads, DecodedSegment, PreparedPartition, SegmentStore } from './storage/cold/types';
 
 export interface OpenOptions {
-  /** IndexedDB database name (default 'kalamlite'). */
+  /** IndexedDB database name, or OPFS directory name (default 'kalamlite'). */
   name?: string;
-  storage: 'memory' | 'idb' | KvStore;
+  /** 'opfs' needs a dedicated worker with OPFS sync access handles; elsewhere it fails with UNSUPPORTED (use 'idb'). */
+  storage: 'memory' | 'idb' | 'opfs' | KvStore;
   /** IndexedDB factory (tests pass fake-indexeddb's); defaults to globalThis.indexedDB. */
   indexedDB?: IDBFactory;
   /** Compiled plans kept (LRU). Default 256. */
   planCacheSize?: number;
   /** Live queries open at once across all sessions. Default 1000. */
   maxLiveQueries?: number;
+  /** Live queries one session may hold open at once (KalamDB: 10 per user). Default 100. */
+  maxSubscriptionsPerSession?: number;
   /** Entries kept in system.audit_log (oldest dropped). Default 10,000. */
   maxAuditEntries?: number;
   /** Schema versions kept per table in system.schemas (oldest dropped). Default 64. */
@@ -56,9 +76,19 @@ export interface OpenOptions {
   jobBatchSize?: number;
   /** Records kept in system.jobs (oldest dropped). Default 500. */
   maxJobHistory?: number;
+  /** Tables with a FLUSH_POLICY are checked every this many ms (0: never on a timer). Default 60,000. */
+  flushCheckIntervalMs?: number;
+  /** Decoded cold segments kept in memory (LRU), by their rough size in bytes. Default 64 MiB. */
+  segmentCacheBytes?: number;
+  /** Where cold segment bytes live; default: the KV store's `segments` store. */
+  segmentStore?: SegmentStore;
+  /** More name → value pairs for system.stats from whoever hosts the engine (the worker reports its connected clients). */
+  hostMetrics?: () => readonly [string, Value][];
+  /** Write statements committed together in one storage commit at most (group commit). Default 1000. */
+  maxGroupCommitStatements?: number;
 }
 
-export const DEFAULTS = { planCacheSize: 256, maxLiveQueries: 1000, maxAuditEntries: 10_000 } as const;
+export const DEFAULTS = { planCacheSize: 256, maxLiveQueries: LIVE_DEFAULTS.maxLiveQueries, maxSubscriptionsPerSession: LIVE_DEFAULTS.maxSubscriptionsPerSession, maxAuditEntries: 10_000, maxGroupCommitStatements: 1000 } as const;
 
 type Plan = SelectPlan | WritePlan;
 
@@ -70,6 +100,9 @@ export interface SessionState {
 }
 
 const SEQ_EPOCH_MS = 1704067200000;
+
+/** The smallest `_seq` taken at or after `ms` (any worker). */
+export const seqAtMillis = (ms: number): bigint => BigInt(Math.max(0, Math.floor(ms) - SEQ_EPOCH_MS)) << 22n;
 
 export const storeOf = (t: TableDef): StoreName => (t.type === 'USER' ? 'user' : t.type === 'SHARED' ? 'shared' : 'stream');
 
@@ -87,12 +120,22 @@ export class Engine implements SourceResolver {
   private writeChain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private commits = 0;
+  /** When this engine opened: removals before it are not known to live replay (`from`). */
+  readonly openedAt = Date.now();
+  /** The group write statements join until it takes the write lock (group-commit.ts); its members are bounded by maxGroupCommitStatements. */
+  private forming: WriteGroup | undefined;
+  private groupCommits = 0;
+  private groupedStatements = 0;
   readonly systemEnv: SystemEnv;
   /** Background jobs (stream eviction, tombstone retention); started by open, stopped by close. */
   readonly jobs: JobScheduler;
   options: OpenOptions = { storage: 'memory' };
   /** Open explicit transactions (system.transactions). */
   readonly transactions: TransactionRegistry;
+  /** The cold tier (manifest, segment store, segment cache); set by open. */
+  cold!: ColdTier;
+  /** Cold scan templates per plan (the plan cache owns plans; this follows them). */
+  private readonly coldScans = new WeakMap<object, ScanTemplate[]>();
 
   private constructor(
     readonly kv: KvStore,
@@ -103,13 +146,24 @@ export class Engine implements SourceResolver {
     options: OpenOptions,
   ) {
     this.plans = new PlanCache<Plan>(options.planCacheSize ?? DEFAULTS.planCacheSize);
-    this.live = new LiveRegistry(options.maxLiveQueries ?? DEFAULTS.maxLiveQueries);
+    this.live = new LiveRegistry({
+      maxLiveQueries: options.maxLiveQueries ?? DEFAULTS.maxLiveQueries,
+      maxSubscriptionsPerSession: options.maxSubscriptionsPerSession ?? DEFAULTS.maxSubscriptionsPerSession,
+    });
     this.transactions = new TransactionRegistry({
       maxRows: options.maxTransactionRows ?? TRANSACTION_DEFAULTS.maxRows,
       maxOpen: options.maxOpenTransactions ?? TRANSACTION_DEFAULTS.maxOpen,
     });
     this.jobs = new JobScheduler(
-      { catalog, hot, commit: (changes) => this.commitChanges(changes), withWriteLock: (fn) => this.withWriteLock(fn) },
+      {
+        catalog,
+        hot,
+        commit: (changes) => this.commitChanges(changes),
+        withWriteLock: (fn) => this.withWriteLock(fn),
+        flushDue: (now, run) => flushDueTables(this, now, run),
+        hasFlushPolicies: () => hasFlushPolicies(this),
+        coldMayHold: (t, user, pk) => this.cold.mayHold(t, user, pk as Value),
+      },
       resolveJobSettings(options),
     );
     this.systemEnv = {
@@ -121,14 +175,20 @@ export class Engine implements SourceResolver {
       jobs: () => this.jobs.history.list(),
       settings: () => this.settings(),
       transactions: () => this.transactions.list(),
+      segments: () => this.cold.manifest.all(),
     };
   }
 
   static async open(options: OpenOptions): Promise<Engine> {
     resolveJobSettings(options); // refuse bad job settings before opening storage
+    const group = options.maxGroupCommitStatements;
+    if (group !== undefined && !(Number.isInteger(group) && group >= 1)) {
+      throw new KalamError('INVALID_OPTION', `maxGroupCommitStatements must be a whole number of at least 1 (got ${String(group)})`);
+    }
     const kv =
       options.storage === 'memory' ? openMemoryStore()
       : options.storage === 'idb' ? await openIdbStore(options.name ?? 'kalamlite', options.indexedDB)
+      : options.storage === 'opfs' ? await openOpfsStore(options.name ?? 'kalamlite')
       : options.storage;
     const catalog = await Catalog.load(kv, { maxSchemaVersions: options.maxSchemaVersions });
     const hot = new HotTier();
@@ -136,6 +196,13 @@ export class Engine implements SourceResolver {
     const audit = await AuditLog.load(kv, options.maxAuditEntries ?? DEFAULTS.maxAuditEntries);
     const engine = new Engine(kv, catalog, hot, users, audit, options);
     engine.options = options;
+    const cacheBytes = options.segmentCacheBytes ?? COLD_DEFAULTS.segmentCacheBytes;
+    if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) {
+      throw new KalamError('INVALID_OPTION', `segmentCacheBytes must be a whole number of bytes >= 0 (got ${String(cacheBytes)})`);
+    }
+    const manifest = await Manifest.load(kv);
+    for (const m of manifest.all()) engine.seq.observe(m.max_seq);
+    engine.cold = new ColdTier(manifest, options.segmentStore ?? kvSegmentStore(kv), new SegmentCache(cacheBytes));
     for (const t of catalog.listTables()) {
       const pk = t.pk;
       const seqAt = seqSlot(t);
@@ -144,6 +211,7 @@ export class Engine implements SourceResolver {
         return hashKey(pk >= 0 ? row[pk] : row[seqAt]);
       }, deletedSlot(t));
     }
+    await recoverFlushes(engine);
     engine.jobs.start();
     return engine;
   }
@@ -169,8 +237,21 @@ export class Engine implements SourceResolver {
       (includeDeleted || row[del] !== true) && !isExpired(t, row, ctx.now);
     const stagedPartition = (ctx: ExecContext) => {
       if (!ctx.staged) return undefined;
-      if (t.type === 'STREAM') throw new KalamError('TRANSACTION_ERROR', STREAM_REFUSED);
+      // A group commit's overlay (earlier statements of the group) may hold STREAM rows; a transaction may not.
+      if (t.type === 'STREAM' && !(ctx.staged instanceof WriteOverlay)) throw new KalamError('TRANSACTION_ERROR', STREAM_REFUSED);
       return ctx.staged.partition(t.id, partitionUser(ctx));
+    };
+    const cold = this.cold;
+    const name = `${t.namespace}.${t.name}`;
+    // The cold segments this execution reads, newest first (prepareCold loaded them; see there).
+    const coldSegments = (ctx: ExecContext): readonly DecodedSegment[] => {
+      if (t.type === 'STREAM') return NOTHING.segments;
+      const user = partitionUser(ctx);
+      const prepared = ctx.cold?.partition(t.id, user);
+      if (prepared && prepared.segments.every((s) => s.tableVersion === t.version)) return prepared.segments;
+      const resident = cold.resident(t, user);
+      if (resident) return resident.segments;
+      throw new KalamError('INTERNAL', `Internal error: a read of '${name}' was not prepared for its cold segments (Engine.prepareCold). This is a bug in kalamlite; please report it.`);
     };
     return {
       name: `${t.namespace}.${t.name}`,
@@ -183,16 +264,27 @@ export class Engine implements SourceResolver {
         const p = hot.partition(t.id, partitionUser(ctx));
         // An open transaction's staged versions of the same partition replace the committed ones.
         const staged = stagedPartition(ctx);
+        const segments = coldSegments(ctx);
+        if (segments.length > 0) {
+          yield* mergedRows(p, staged, segments, (row) => visible(row, ctx, opts.includeDeleted));
+          return;
+        }
         if (p && !staged) for (const row of p.values()) if (visible(row, ctx, opts.includeDeleted)) yield row;
         if (!staged) return;
         if (p) for (const [k, row] of p) if (!staged.has(k) && visible(row, ctx, opts.includeDeleted)) yield row;
         for (const row of staged.values()) if (row && visible(row, ctx, opts.includeDeleted)) yield row;
       },
+      authorize(ctx) {
+        checkRead(ctx.role, t);
+      },
       lookup(ctx, pk, opts) {
         checkRead(ctx.role, t);
         const k = hashKey(pk);
         const staged = stagedPartition(ctx);
-        const row = staged?.has(k) ? staged.get(k) : hot.partition(t.id, partitionUser(ctx))?.get(k);
+        const segments = coldSegments(ctx);
+        const row = segments.length > 0
+          ? newestVersion(hot.partition(t.id, partitionUser(ctx)), staged, segments, k)
+          : staged?.has(k) ? staged.get(k) : hot.partition(t.id, partitionUser(ctx))?.get(k);
         return row && visible(row, ctx, opts.includeDeleted) ? row : undefined;
       },
     };
@@ -284,7 +376,12 @@ export class Engine implements SourceResolver {
   // -- explicit transactions --
 
   /** The committed (hot-tier) version of a key, for commit-time conflict checks. */
-  private readonly committedRow: CommittedLookup = (tableId, user, pkHash) => this.hot.partition(tableId, user)?.get(pkHash);
+  private readonly committedRow: CommittedLookup = (tableId, user, pkHash) => {
+    const row = this.hot.partition(tableId, user)?.get(pkHash);
+    if (row) return row;
+    const t = this.catalog.tableById(tableId);
+    return t && this.cold.manifest.hasSegments(tableId, user) ? this.cold.cachedRow(t, user, pkHash) : undefined;
+  };
 
   beginTransaction(owner: string, origin: 'sql' | 'api'): Transaction {
     this.assertOpen();
@@ -313,12 +410,12 @@ export class Engine implements SourceResolver {
   }
 
   /** A statement inside an open transaction: reads see its staged rows, writes are staged. */
-  private runInTransaction(tx: Transaction, state: SessionState, plan: Plan, params: Value[]): StatementResult {
+  private runInTransaction(tx: Transaction, state: SessionState, plan: Plan, params: Value[], cold?: ColdReads): StatementResult {
     tx.assertOpen();
     for (const id of plan.tableIds) {
       if (this.catalog.tableById(id)?.type === 'STREAM') throw txError(STREAM_REFUSED);
     }
-    const ctx = this.context(state, params, tx);
+    const ctx: ExecContext = { ...this.context(state, params, tx), cold };
     if (plan.kind === 'select') {
       const rows = toRows(plan.columns, plan.run(ctx));
       return { kind: 'rows', columns: plan.columns, rows, rowCount: rows.length, message: `${rows.length} row(s)` };
@@ -362,7 +459,7 @@ export class Engine implements SourceResolver {
     tokens: Token[],
   ): { plan: Plan; params: Value[] } | { stmt: Statement } {
     const head = tokens[0]?.text.toUpperCase();
-    if (head !== 'SELECT' && head !== 'INSERT' && head !== 'UPDATE' && head !== 'DELETE' && head !== 'WITH') {
+    if (head !== 'SELECT' && head !== 'INSERT' && head !== 'UPDATE' && head !== 'DELETE' && head !== 'WITH' && head !== '(') {
       return { stmt: parseStatement(text, tokens) };
     }
     const lifted = liftLiterals(text, tokens);
@@ -387,6 +484,8 @@ export class Engine implements SourceResolver {
     }
     if (!isDml(stmt)) return { stmt };
     plan = this.planDml(stmt, state.namespace);
+    const ns = state.namespace;
+    this.coldScans.set(plan, scanTemplates(stmt, (n, name) => (n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name)));
     this.plans.set(usedKey, plan);
     return { plan, params: allParams };
   }
@@ -406,26 +505,153 @@ export class Engine implements SourceResolver {
       const stmt = planned.stmt;
       if (tx) refuseInTransaction(stmt);
       if (stmt.kind === 'executeAs') return this.executeAs(state, stmt, params);
+      if (isStorageStatement(stmt)) return executeStorageStatement(this, state, stmt);
+      if (stmt.kind === 'subscribe') return this.subscribeStatement(state, stmt, params);
+      if (stmt.kind === 'killLiveQuery') {
+        this.live.kill(stmt.liveId, state);
+        return okResult(`Live query '${stmt.liveId}' killed`);
+      }
       return this.withWriteLock(() => executeDdl(this, state, stmt as DdlStatement));
     }
     const { plan } = planned;
-    if (tx) return this.runInTransaction(tx, state, plan, planned.params);
+    if (tx) {
+      const prepared = await this.prepareCold(plan, state.user, planned.params);
+      try {
+        return this.runInTransaction(tx, state, plan, planned.params, prepared.reads);
+      } finally {
+        prepared.release();
+      }
+    }
     if (plan.kind === 'select') {
-      const rows = toRows(plan.columns, plan.run(this.context(state, planned.params)));
-      return { kind: 'rows', columns: plan.columns, rows, rowCount: rows.length, message: `${rows.length} row(s)` };
+      const prepared = await this.prepareCold(plan, state.user, planned.params);
+      try {
+        const rows = toRows(plan.columns, plan.run({ ...this.context(state, planned.params), cold: prepared.reads }));
+        return { kind: 'rows', columns: plan.columns, rows, rowCount: rows.length, message: `${rows.length} row(s)` };
+      } finally {
+        prepared.release();
+      }
     }
     checkWrite(state.role, plan.target);
     const stamp = this.schemaStamp(plan.tableIds);
-    return this.withWriteLock(async () => {
+    const prepared = await this.prepareCold(plan, state.user, planned.params);
+    const outcome = await this.groupWrite((staged) => {
       this.assertOpen();
       // An ALTER TABLE that ran while this write waited for the lock changed the row layout: plan it again.
       const current = this.schemaStamp(plan.tableIds) === stamp ? planned : this.plan(state, text, params);
       if ('stmt' in current || current.plan.kind !== 'write') throw new KalamError('INTERNAL', 'Internal error: a write statement re-planned as something else. This is a bug in kalamlite; please report it.');
       if (current !== planned) checkWrite(state.role, current.plan.target);
-      const outcome = current.plan.run(this.context(state, current.params));
-      await this.commitChanges(outcome.changes);
-      return { kind: 'ok', columns: [], rows: [], rowCount: outcome.count, message: outcome.message };
-    });
+      return current.plan.run({ ...this.context(state, current.params), staged, cold: prepared.reads });
+    }).finally(() => prepared.release());
+    return { kind: 'ok', columns: [], rows: [], rowCount: outcome.count, message: outcome.message };
+  }
+
+  /**
+   * A partition's newest version per key across tiers, for code that reads
+   * partitions directly (live maintenance). The hot partition itself when
+   * the partition has no cold segments; otherwise a merged copy built from
+   * the cached segments (warmCold loads them).
+   */
+  readablePartition(tableId: number, user: string): Map<string, StoredRow> | undefined {
+    const hot = this.hot.partition(tableId, user);
+    const t = this.catalog.tableById(tableId);
+    if (!t || t.type === 'STREAM' || !this.cold.manifest.hasSegments(tableId, user)) return hot;
+    const resident = this.cold.resident(t, user);
+    if (!resident) {
+      throw new KalamError('INTERNAL', `Internal error: the cold segments of '${t.namespace}.${t.name}' are not in the segment cache for this live query (raise segmentCacheBytes). This is a bug in kalamlite; please report it.`);
+    }
+    const merged = new Map<string, StoredRow>();
+    for (let s = resident.segments.length - 1; s >= 0; s--) for (const [k, row] of resident.segments[s].index) merged.set(k, row);
+    if (hot) for (const [k, row] of hot) merged.set(k, row);
+    return merged;
+  }
+
+  /**
+   * Loads every cold segment of the partitions a live query reads into the
+   * segment cache, so its synchronous runs can be served from memory (live
+   * runs are not prepared per run yet; a segment evicted later makes such a
+   * run fail with INTERNAL). Errors are left for liveQuery to report.
+   */
+  async warmCold(state: SessionState, sql: string, params: readonly Value[]): Promise<void> {
+    try {
+      const statements = splitStatements(sql);
+      if (statements.length !== 1) return;
+      let text = statements[0].text;
+      if (/^\s*SUBSCRIBE\b/i.test(text)) {
+        const stmt = parseStatement(text);
+        if (stmt.kind !== 'subscribe') return;
+        text = stmt.query;
+      }
+      const planned = this.plan(state, text, params);
+      if ('stmt' in planned) return;
+      for (const id of planned.plan.tableIds) {
+        const t = this.catalog.tableById(id);
+        if (t && t.type !== 'STREAM') await this.cold.prepare(t, t.type === 'SHARED' ? '' : state.user, [null]);
+      }
+    } catch {
+      // planning and storage errors surface from liveQuery itself
+    }
+  }
+
+  /**
+   * The async step before a plan runs: for each table it reads, in the
+   * session's partition (USER/STREAM: `user`; SHARED: ''), loads the cold
+   * segments its scans cannot rule out (manifest stats against the WHERE's
+   * simple conjuncts). `reads` goes into the ExecContext; call `release`
+   * when the run is over (a flush waits for it before removing hot rows).
+   */
+  async prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<{ reads: ColdReads; release: () => void }> {
+    const templates = this.coldScans.get(plan) ?? [];
+    const scans = new Map<number, ScanBounds[]>();
+    for (const tpl of templates) {
+      let list = scans.get(tpl.tableId);
+      if (!list) scans.set(tpl.tableId, (list = []));
+      const b = resolveBounds(tpl.bounds, params);
+      if (b !== 'none') list.push(b);
+    }
+    for (const id of plan.tableIds) if (!scans.has(id)) scans.set(id, [null]);
+    const token = this.cold.pin();
+    const prepared = new Map<string, PreparedPartition>();
+    try {
+      for (const [id, list] of scans) {
+        const t = this.catalog.tableById(id);
+        if (!t || t.type === 'STREAM') continue;
+        const partition = t.type === 'SHARED' ? '' : user;
+        prepared.set(`${id}\u0001${partition}`, list.length === 0 ? NOTHING : await this.cold.prepare(t, partition, list));
+      }
+    } catch (e) {
+      this.cold.unpin(token);
+      throw e;
+    }
+    let released = false;
+    return {
+      reads: { partition: (tableId, u) => prepared.get(`${tableId}\u0001${u}`) },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.cold.unpin(token);
+      },
+    };
+  }
+
+  /**
+   * Joins the forming write group (group-commit.ts): `run` is called under
+   * the write lock with the changes of the group's earlier statements, and
+   * the promise settles after the group's one storage commit.
+   */
+  private groupWrite(run: (staged: StagedRows | undefined) => WriteOutcome): Promise<WriteOutcome> {
+    let group = this.forming;
+    if (!group || group.members.length >= (this.options.maxGroupCommitStatements ?? DEFAULTS.maxGroupCommitStatements)) {
+      const fresh = (group = new WriteGroup());
+      this.forming = fresh;
+      void this.withWriteLock(() => {
+        if (this.forming === fresh) this.forming = undefined; // later arrivals form the next group
+        this.groupCommits++;
+        this.groupedStatements += fresh.members.length;
+        return runGroup(fresh, (changes) => this.commitChanges(changes));
+      });
+    }
+    const joining = group;
+    return new Promise((resolve, reject) => joining.members.push({ run, resolve, reject }));
   }
 
   /** The schema versions of the tables a plan read when it was compiled (a dropped table reads as -1). */
@@ -450,55 +676,138 @@ export class Engine implements SourceResolver {
     }
     await this.kv.commit(writes);
     this.commits++;
-    const footprint: CommitFootprint = new Map();
+    const groups: CommitGroups = new Map();
     for (const c of changes) {
       this.hot.put(c.table.id, c.user, c.pkHash, c.row, deletedSlot(c.table));
-      let users = footprint.get(c.table.id);
-      if (!users) footprint.set(c.table.id, (users = new Set()));
-      users.add(c.user);
+      let byUser = groups.get(c.table.id);
+      if (!byUser) groups.set(c.table.id, (byUser = new Map()));
+      let list = byUser.get(c.user);
+      if (!list) byUser.set(c.user, (list = []));
+      list.push(c);
     }
-    this.live.notify(footprint);
+    const now = Date.now();
+    this.live.publish(groups, now, seqAtMillis(now + 1));
   }
 
+  /** Live queries: the first result is delivered before this returns (see `subscribe`). */
   liveQuery(
     state: SessionState,
     sql: string,
     params: readonly Value[],
-    onRows: (rows: readonly Row[]) => void,
+    onChange: LiveChangeCallback,
     onError: (e: KalamError) => void,
-  ): () => void {
+    options: LiveOptions = {},
+    owner: { session: number; client?: string } = { session: 0 },
+  ): LiveStop {
+    const { stop, liveId } = this.subscribe(state, sql, params, onChange, onError, options, owner);
+    return Object.assign(stop, { liveId });
+  }
+
+  /**
+   * Opens a live query (a SELECT, or `SUBSCRIBE TO …`) for a session and
+   * delivers its first result synchronously — with `batchSize`, the first
+   * batch; `loaded` settles when the last batch was delivered.
+   */
+  subscribe(
+    state: SessionState,
+    sql: string,
+    params: readonly Value[],
+    onChange: LiveChangeCallback,
+    onError: (e: KalamError) => void,
+    options: LiveOptions,
+    owner: { session: number; client?: string },
+  ): { liveId: string; stop: () => void; loaded: Promise<void> } {
     this.assertOpen();
     validateParams(params);
+    if (typeof onChange !== 'function') throw new KalamError('INVALID_PARAMETER', 'live() needs a callback: session.live(sql, params, (rows, change) => …)');
     const statements = splitStatements(sql);
     if (statements.length !== 1) throw new KalamError('INVALID_SQL', 'A live query is exactly one SELECT statement');
-    const snapshot: SessionState = { ...state };
-    const planned = this.plan(snapshot, statements[0].text, params);
-    if ('stmt' in planned || planned.plan.kind !== 'select') {
-      throw new KalamError('INVALID_SQL', 'A live query must be a SELECT statement');
+    let text = statements[0].text;
+    let opts = validateLiveOptions(options);
+    if (/^\s*SUBSCRIBE\b/i.test(text)) {
+      const stmt = parseStatement(text);
+      if (stmt.kind !== 'subscribe') throw new KalamError('INVALID_SQL', 'A live query must be a SELECT statement or SUBSCRIBE TO …');
+      text = stmt.query;
+      opts = { ...stmt.options, ...opts };
     }
-    let current = { plan: planned.plan, params: planned.params, stamp: this.schemaStamp(planned.plan.tableIds) };
-    const text = statements[0].text;
-    const run = () => {
-      // After an ALTER TABLE the query is planned again against the new definition (a dropped column it names fails here).
-      if (this.schemaStamp(current.plan.tableIds) !== current.stamp) {
-        const again = this.plan(snapshot, text, params);
-        if ('stmt' in again || again.plan.kind !== 'select') throw new KalamError('INTERNAL', 'Internal error: a live query re-planned as something else. This is a bug in kalamlite; please report it.');
-        current = { plan: again.plan, params: again.params, stamp: this.schemaStamp(again.plan.tableIds) };
-      }
-      const { plan: p } = current;
-      return toRows(p.columns, p.run(this.context(snapshot, current.params)));
+    const snapshot: SessionState = { ...state };
+    this.live.checkLimits(owner.session);
+    const id = this.live.allocateId();
+    const liveId = `${snapshot.user}-${owner.client ?? `s${owner.session}`}-${id}`;
+    const deps: LiveDeps = {
+      plan: () => {
+        const planned = this.plan(snapshot, text, params);
+        if ('stmt' in planned || planned.plan.kind !== 'select') throw new KalamError('INVALID_SQL', 'A live query must be a SELECT statement');
+        return { plan: planned.plan, params: planned.params };
+      },
+      analyze: (plan) => this.analyzeLive(plan, snapshot.namespace),
+      context: (ps) => this.context(snapshot, ps),
+      run: (plan, ctx) => toRows(plan.columns, plan.run(ctx)),
+      partition: (tableId, user) => this.readablePartition(tableId, user),
+      isExpired,
+      schemaStamp: (ids) => this.schemaStamp(ids),
+      watermark: (t) => {
+        // Before this open, removals are unknown: tombstones are kept DELETED_RETENTION_HOURS; STREAM removals leave none.
+        const before = t.type === 'STREAM' ? seqAtMillis(this.openedAt) : seqAtMillis(this.openedAt - retentionHours(t) * 3_600_000);
+        const removed = this.live.removedSeq(t.id);
+        return removed > before ? removed : before;
+      },
+      pause: () => new Promise((resolve) => setTimeout(resolve, 0)),
     };
-    const plan = planned.plan;
-    const first = run();
-    const sub = this.live.add(snapshot.user, plan.tableIds, () => {
+    const sub = new Subscription(id, liveId, { user: snapshot.user, session: owner.session, client: owner.client }, text, opts, deps, onChange, onError);
+    sub.prepare();
+    this.live.add(sub, (tid) => this.catalog.tableById(tid));
+    let loaded: Promise<void> | undefined;
+    try {
+      loaded = sub.start(new Map());
+    } catch (e) {
+      this.live.remove(liveId);
+      throw e;
+    }
+    return { liveId, stop: () => this.live.remove(liveId), loaded: loaded ?? Promise.resolve() };
+  }
+
+  /**
+   * `SUBSCRIBE TO …` run as a statement (KalamDB's HTTP path): checks the
+   * query and answers with a subscription id; the subscription itself is
+   * opened with `session.live` (which also accepts the SUBSCRIBE text).
+   */
+  private subscribeStatement(state: SessionState, stmt: SubscribeStmt, params: readonly Value[]): StatementResult {
+    const planned = this.plan(state, stmt.query, params);
+    if ('stmt' in planned || planned.plan.kind !== 'select') throw new KalamError('INVALID_SQL', 'SUBSCRIBE TO needs a table or a SELECT statement');
+    validateLiveOptions(stmt.options);
+    const t = planned.plan.tableIds.map((id) => this.catalog.tableById(id)).find((x) => x);
+    const columns: ColumnInfo[] = [
+      { name: 'subscription_id', type: 'TEXT' }, { name: 'channel', type: 'TEXT' }, { name: 'select_query', type: 'TEXT' }, { name: 'options', type: 'JSON' },
+    ];
+    const o = stmt.options;
+    const options: { [key: string]: JsonValue } = {};
+    if (o.lastRows !== undefined) options.last_rows = o.lastRows;
+    if (o.batchSize !== undefined) options.batch_size = o.batchSize;
+    if (o.from !== undefined) options.from = o.from.toString();
+    const row = Object.freeze({
+      subscription_id: `sub-${t ? `${t.namespace}-${t.name}` : 'query'}-${uuidV7()}`,
+      channel: 'session.live',
+      select_query: stmt.query,
+      options,
+    });
+    return { kind: 'rows', columns, rows: [row], rowCount: 1, message: 'Use session.live() with this query to receive changes' };
+  }
+
+  /** Live-query analysis per plan (the plan cache keeps plans; this follows them). */
+  private readonly liveAnalyses = new WeakMap<SelectPlan, Analysis>();
+
+  private analyzeLive(plan: SelectPlan, namespace: string): Analysis {
+    let a = this.liveAnalyses.get(plan);
+    if (!a) {
       try {
-        onRows(run());
+        a = analyzeLive(plan.stmt, this, namespace, plan.columns.map((c) => c.name));
       } catch (e) {
-        onError(toKalamError(e));
+        a = { kind: 'rerun', reason: toKalamError(e).message };
       }
-    }, statements[0].text);
-    onRows(first);
-    return () => this.live.remove(sub.id);
+      this.liveAnalyses.set(plan, a);
+    }
+    return a;
   }
 
   /**
@@ -575,6 +884,7 @@ export class Engine implements SourceResolver {
     return [
       ['plan_cache_size', o.planCacheSize ?? DEFAULTS.planCacheSize, 'Compiled plans kept (LRU)'],
       ['max_live_queries', o.maxLiveQueries ?? DEFAULTS.maxLiveQueries, 'Live queries open at once'],
+      ['max_subscriptions_per_session', this.live.limits.maxSubscriptionsPerSession, 'Live queries one session may hold open at once'],
       ['max_audit_entries', o.maxAuditEntries ?? DEFAULTS.maxAuditEntries, 'Entries kept in system.audit_log'],
       ['max_schema_versions', this.catalog.maxSchemaVersions, 'Schema versions kept per table in system.schemas'],
       ['max_transaction_rows', this.transactions.limits.maxRows, 'Rows one explicit transaction may stage'],
@@ -583,6 +893,9 @@ export class Engine implements SourceResolver {
       ['retention_interval_ms', this.jobs.settings.retentionIntervalMs, 'How often tombstones past DELETED_RETENTION_HOURS are purged (0: never)'],
       ['job_batch_size', this.jobs.settings.jobBatchSize, 'Rows a background job removes per storage commit'],
       ['max_job_history', this.jobs.settings.maxJobHistory, 'Records kept in system.jobs'],
+      ['flush_check_interval_ms', this.jobs.settings.flushCheckIntervalMs, 'How often tables with a FLUSH_POLICY are checked (0: never)'],
+      ['segment_cache_bytes', this.cold.cache.capacityBytes, 'Decoded cold segments kept in memory (LRU, rough bytes)'],
+      ['max_group_commit_statements', o.maxGroupCommitStatements ?? DEFAULTS.maxGroupCommitStatements, 'Write statements committed together in one storage commit at most'],
       ['storage', this.kv.kind, 'Storage backend'],
     ];
   }
@@ -598,8 +911,15 @@ export class Engine implements SourceResolver {
       ['plan_cache_invalidations', p.invalidations],
       ['live_queries', this.live.size],
       ['live_queries_max', this.live.maxSubscriptions],
+      ['live_queries_max_per_session', this.live.limits.maxSubscriptionsPerSession],
+      ['live_queries_maintained', this.live.list().filter((s) => s.isMaintained).length],
+      ['live_index_entries', this.live.indexSize],
+      ['live_sessions', this.live.sessionsWithSubscriptions],
+      ['live_subscriptions_examined', this.live.subscriptionsExamined],
       ['live_deliveries', this.live.deliveries],
       ['commits', this.commits],
+      ['group_commits', this.groupCommits],
+      ['group_commit_statements', this.groupedStatements],
       ['transactions_open', this.transactions.size],
       ['transactions_max', this.transactions.limits.maxOpen],
       ['transactions_committed', this.transactions.committed],
@@ -609,11 +929,13 @@ export class Engine implements SourceResolver {
       ['schema_versions', this.catalog.schemaVersionCount],
       ['schema_versions_max_per_table', this.catalog.maxSchemaVersions],
       ...this.jobs.metrics(),
+      ...this.cold.metrics(),
       ['users', this.users.list().length],
       ['namespaces', this.catalog.listNamespaces().length],
       ['tables', this.catalog.listTables().length],
       ['storage', this.kv.kind],
     ];
+    if (this.options.hostMetrics) out.push(...this.options.hostMetrics());
     for (const t of this.catalog.listTables()) {
       const rows = this.hot.table(t.id);
       out.push([`table_rows.${t.namespace}.${t.name}`, rows.liveRows]);
@@ -668,6 +990,30 @@ function toRows(columns: readonly ColumnInfo[], tuples: readonly Tuple[]): Row[]
   return out;
 }
 
+function validateLiveOptions(options: LiveOptions | undefined): LiveOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object') throw new KalamError('INVALID_OPTION', 'Live query options must be an object: { lastRows?, batchSize?, from? }');
+  const count = (name: string, v: unknown, min: number) => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw new KalamError('INVALID_OPTION', `Live query option ${name} must be a whole number of at least ${min}, got ${String(v)}`);
+    }
+    return v;
+  };
+  const out: LiveOptions = {};
+  const lastRows = count('lastRows', options.lastRows, 0);
+  const batchSize = count('batchSize', options.batchSize, 1);
+  if (lastRows !== undefined) out.lastRows = lastRows;
+  if (batchSize !== undefined) out.batchSize = batchSize;
+  const from = options.from as unknown;
+  if (from !== undefined) {
+    if (typeof from === 'bigint' && from >= 0n) out.from = from;
+    else if ((typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) || (typeof from === 'string' && /^\d+$/.test(from))) out.from = BigInt(from);
+    else throw new KalamError('INVALID_OPTION', `Live query option from must be a _seq (a non-negative bigint), got ${String(from)}`);
+  }
+  return out;
+}
+
 function validateParams(params: readonly unknown[]): void {
   if (!Array.isArray(params)) throw new KalamError('INVALID_PARAMETER', 'Parameters must be an array of values');
   for (let i = 0; i < params.length; i++) {
@@ -686,6 +1032,9 @@ function validateParams(params: readonly unknown[]): void {
 
 // ---------------------------------------------------------------- public API
 
+/** Stops a live query; `liveId` is its id in system.live and for KILL LIVE QUERY. */
+export type LiveStop = (() => void) & { readonly liveId: string };
+
 export interface Session {
   readonly user: string;
   readonly role: Role;
@@ -693,12 +1042,21 @@ export interface Session {
   readonly namespace: string;
   execute(sql: string, params?: readonly Value[]): Promise<StatementResult[]>;
   query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
+  /** Exactly one statement returning rows; its result as an Arrow table (types mapped as in arrow.ts). */
+  queryArrow(sql: string, params?: readonly Value[]): Promise<ArrowTable>;
+  /**
+   * A live query (a SELECT, or `SUBSCRIBE TO …`): `onChange` receives the
+   * whole current result (immutable, rows shared) and what changed — first
+   * now, then after each commit that changed it. Resolves (after the first
+   * delivery) with the function that stops it. See live/types.ts.
+   */
   live(
     sql: string,
     params: readonly Value[] | undefined,
-    onRows: (rows: readonly Row[]) => void,
+    onChange: (rows: readonly Row[], change: LiveChange) => void,
     onError?: (e: KalamError) => void,
-  ): Promise<() => void>;
+    options?: LiveOptions,
+  ): Promise<LiveStop>;
   /** Opens an explicit transaction; end it with `commit()` or `rollback()` (prefer `transaction()`). */
   begin(): Promise<SessionTransaction>;
   /**
@@ -754,6 +1112,7 @@ function openTransaction(engine: Engine, state: SessionState): { handle: Session
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const engine = await Engine.open(options);
+  let sessionCount = 0;
   return {
     session(opts) {
       const role = opts.role ?? 'user';
@@ -762,6 +1121,10 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         throw new KalamError('INVALID_PARAMETER', `Invalid user id '${String(opts.user)}': use 1 to 128 letters, digits, '_', '.', '@' or '-'`);
       }
       const state: SessionState = { user: opts.user, role, namespace: (opts.namespace ?? DEFAULT_NAMESPACE).toLowerCase() };
+      if (opts.client !== undefined && (typeof opts.client !== 'string' || !USER_ID.test(opts.client))) {
+        throw new KalamError('INVALID_PARAMETER', `Invalid client id '${String(opts.client)}': use 1 to 128 letters, digits, '_', '.', '@' or '-'`);
+      }
+      const owner = { session: ++sessionCount, client: opts.client };
       return {
         get user() { return state.user; },
         get role() { return state.role; },
@@ -774,8 +1137,15 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
           const [result] = await engine.execute(state, sql, params ?? []);
           return result;
         },
-        async live(sql, params, onRows, onError) {
-          return engine.liveQuery(state, sql, params ?? [], onRows, onError ?? (() => undefined));
+        async queryArrow(sql, params) {
+          oneStatement(sql);
+          checkReturnsRows(sql);
+          const [result] = await engine.execute(state, sql, params ?? []);
+          return resultToArrow(result);
+        },
+        async live(sql, params, onChange, onError, liveOptions) {
+          await engine.warmCold(state, sql, params ?? []);
+          return engine.liveQuery(state, sql, params ?? [], onChange, onError ?? (() => undefined), liveOptions, owner);
         },
         begin: async () => openTransaction(engine, state).handle,
         async transaction(fn) {

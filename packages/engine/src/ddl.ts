@@ -11,6 +11,8 @@ import { checkUserAdmin, parseRole } from './auth/permissions';
 import { validateUserId, type UserRecord } from './auth/users';
 import { KalamError } from './errors';
 import { parseRetentionHours } from './jobs/retention';
+import { parseFlushPolicy } from './jobs/flush';
+import { coldDropWrites, dropColdSegments } from './flush';
 import { seqSlot } from './plan/write';
 import type { CreateTableStmt, Statement } from './sql/ast';
 import { RESERVED_NAMESPACES, validateColumnName, validateName } from './sql/names';
@@ -19,7 +21,7 @@ import type { KvWrite } from './storage/kv';
 import type { ColumnInfo, Role, Row, StatementResult, Value } from './types';
 import { coerce } from './values';
 
-export type DdlStatement = Exclude<Statement, { kind: 'select' | 'insert' | 'update' | 'delete' | 'executeAs' | 'begin' | 'commit' | 'rollback' }>;
+export type DdlStatement = Exclude<Statement, { kind: 'select' | 'insert' | 'update' | 'delete' | 'executeAs' | 'begin' | 'commit' | 'rollback' | 'flushTable' | 'flushAll' | 'killJob' | 'subscribe' | 'killLiveQuery' }>;
 
 const isAdmin = (r: Role) => r === 'dba' || r === 'system';
 
@@ -56,9 +58,11 @@ export async function executeDdl(engine: Engine, state: SessionState, stmt: DdlS
       if (RESERVED_NAMESPACES.has(name)) throw new KalamError('PERMISSION_DENIED', `Namespace '${name}' is reserved and cannot be dropped`);
       const { writes, tables, apply } = catalog.dropNamespaceWrites(name);
       for (const t of tables) writes.push(...rowDeletes(engine, t));
+      writes.push(...coldDropWrites(engine, tables));
       await engine.kv.commit(writes);
       apply();
       forgetTables(engine, tables);
+      await dropColdSegments(engine, tables);
       return ok(`Namespace '${name}' dropped`);
     }
     case 'createTable':
@@ -73,10 +77,11 @@ export async function executeDdl(engine: Engine, state: SessionState, stmt: DdlS
         throw new KalamError('TABLE_NOT_FOUND', `Table '${ns}.${stmt.table.name}' does not exist`);
       }
       const { writes, apply } = catalog.dropTableWrites(t);
-      writes.push(...rowDeletes(engine, t));
+      writes.push(...rowDeletes(engine, t), ...coldDropWrites(engine, [t]));
       await engine.kv.commit(writes);
       apply();
       forgetTables(engine, [t]);
+      await dropColdSegments(engine, [t]);
       return ok(`Table '${ns}.${t.name}' dropped`);
     }
     case 'showNamespaces':
@@ -145,20 +150,26 @@ export async function executeDdl(engine: Engine, state: SessionState, stmt: DdlS
       const t = catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
       const source = engine.tableSource(t);
       // Counts what this session may see: its own partition of USER/STREAM tables.
-      const ctx = { params: [], user: state.user, role: state.role, now: Date.now(), snowflakeId: () => 0n, nextSeq: () => 0n };
+      const prepared = await engine.prepareCold({ tableIds: [t.id] }, state.user, []);
+      const ctx = { params: [], user: state.user, role: state.role, now: Date.now(), snowflakeId: () => 0n, nextSeq: () => 0n, cold: prepared.reads };
       let rows = 0;
       let bytes = 0;
-      for (const row of source.rows(ctx, { includeDeleted: false })) {
-        rows++;
-        bytes += estimateBytes(row);
+      try {
+        for (const row of source.rows(ctx, { includeDeleted: false })) {
+          rows++;
+          bytes += estimateBytes(row);
+        }
+      } finally {
+        prepared.release();
       }
+      const segments = t.type === 'STREAM' ? 0 : engine.cold.manifest.segments(t.id, t.type === 'SHARED' ? '' : state.user).length;
       return rowsResult(
         [
           { name: 'table_name', type: 'TEXT' }, { name: 'namespace', type: 'TEXT' }, { name: 'schema_version', type: 'INT' },
           { name: 'logical_rows', type: 'INT' }, { name: 'flushed_segments', type: 'INT' }, { name: 'active_streams', type: 'INT' },
           { name: 'memory_bytes', type: 'INT' },
         ],
-        [[t.name, t.namespace, t.version, rows, 0, engine.live.countFor(t.id, t.type === 'SHARED' ? undefined : state.user), bytes]],
+        [[t.name, t.namespace, t.version, rows, segments, engine.live.countFor(t.id, t.type === 'SHARED' ? undefined : state.user), bytes]],
       );
     }
     case 'alterTable':
@@ -242,6 +253,10 @@ async function createTable(engine: Engine, state: SessionState, stmt: CreateTabl
   if (type !== 'SHARED' && o.ACCESS_LEVEL !== undefined) throw new KalamError('INVALID_OPTION', 'ACCESS_LEVEL is only supported for SHARED tables');
   if (type !== 'USER' && o.USE_USER_STORAGE !== undefined) throw new KalamError('INVALID_OPTION', 'USE_USER_STORAGE is only supported for USER tables');
   if (o.DELETED_RETENTION_HOURS !== undefined) parseRetentionHours(o.DELETED_RETENTION_HOURS);
+  if (o.FLUSH_POLICY !== undefined) {
+    if (type === 'STREAM') throw new KalamError('INVALID_OPTION', 'FLUSH_POLICY is not supported for STREAM tables: their rows expire after TTL_SECONDS');
+    parseFlushPolicy(o.FLUSH_POLICY);
+  }
   let ttlSeconds: number | undefined;
   if (o.TTL_SECONDS !== undefined) {
     ttlSeconds = Number(o.TTL_SECONDS);
@@ -290,5 +305,6 @@ async function createTable(engine: Engine, state: SessionState, stmt: CreateTabl
   const { writes, apply } = catalog.createTableWrites(def);
   await engine.kv.commit(writes);
   apply();
+  if (def.options.FLUSH_POLICY !== undefined) engine.jobs.policiesChanged();
   return ok(`Table ${ns}.${name} created`);
 }

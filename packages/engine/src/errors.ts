@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'TABLE_NOT_FOUND'
   | 'USER_EXISTS'
   | 'USER_NOT_FOUND'
+  | 'JOB_NOT_FOUND'
   | 'TABLE_EXISTS'
   | 'COLUMN_NOT_FOUND'
   | 'AMBIGUOUS_COLUMN'
@@ -24,9 +25,17 @@ export type ErrorCode =
   | 'DIVISION_BY_ZERO'
   | 'PERMISSION_DENIED'
   | 'RESULT_TOO_LARGE'
+  | 'SUBSCRIPTION_LIMIT_EXCEEDED'
   | 'TRANSACTION_ERROR'
+  | 'LIVE_QUERY_KILLED'
+  | 'LIVE_QUERY_NOT_FOUND'
   | 'CLOSED'
   | 'STORAGE_ERROR'
+  | 'QUOTA_EXCEEDED'
+  /** The tab or worker hosting the engine went away mid-call; retry (the call may or may not have committed). */
+  | 'LEADER_CHANGED'
+  /** This build and the stored data (or another tab's build) disagree on the storage format. */
+  | 'VERSION_MISMATCH'
   | 'INTERNAL';
 
 export interface KalamErrorShape {

@@ -1,5 +1,7 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
-export { openDatabase, DEFAULTS, type Database, type Session, type SessionTransaction, type OpenOptions } from './database';
+export { openDatabase, DEFAULTS, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions } from './database';
+export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
+export { resultToArrow, encodeArrow, decodeArrow, SQL_TYPE_KEY, type ArrowTable } from './arrow';
 export { KalamError, isKalamError, toKalamError, type ErrorCode, type KalamErrorShape } from './errors';
 export type {
   ColumnInfo,

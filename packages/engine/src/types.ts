@@ -56,6 +56,8 @@ export interface SessionOptions {
   role?: Role;
   /** Namespace for unqualified table names; 'default' unless set. */
   namespace?: string;
+  /** The client (tab, worker connection) this session serves: system.live's `owner` and live ids name it. */
+  client?: string;
 }
 
 export type LiveCallback = (rows: readonly Row[]) => void;

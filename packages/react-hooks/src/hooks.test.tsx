@@ -36,16 +36,17 @@ function observed(session: ClientSession) {
     ...session,
     execute: session.execute,
     query: session.query,
-    async live(sql, params, onRows, onError) {
+    async live(sql, params, onChange, onError, options) {
       stats.liveCalls++;
       const stop = await session.live(
         sql,
         params,
-        (rows) => {
+        (rows, change) => {
           stats.delivered++;
-          onRows(rows);
+          return onChange(rows, change);
         },
         onError,
+        options,
       );
       stats.open++;
       return () => {

@@ -1,10 +1,16 @@
-import { KalamError, shareRows, type ClientSession, type Row, type Value } from '@kalamlite/worker';
+import { KalamError, shareRows, type ClientSession, type LiveChange, type LiveOptions, type Row, type Value } from '@kalamlite/worker';
 
 export type QueryStatus = 'loading' | 'ready' | 'error';
 
 /** What a hook returns. The same object until something changes. */
 export interface QuerySnapshot {
   readonly rows: readonly Row[];
+  /**
+   * What the latest delivery changed (live queries): `snapshot` for a whole
+   * result, or the rows inserted, updated (with old values) and deleted
+   * (primary keys). Undefined until the first result, and for one-shot queries.
+   */
+  readonly changes: LiveChange | undefined;
   readonly error: KalamError | undefined;
   readonly status: QueryStatus;
 }
@@ -20,36 +26,58 @@ export interface QueryStore {
   getSnapshot(): QuerySnapshot;
   /** Runs the query again (one-shot stores); a live store is always current. */
   refetch(): Promise<void>;
+  /** Settles once the store has a first result or error (for Suspense). */
+  whenSettled(): Promise<void>;
 }
 
 const EMPTY_ROWS: readonly Row[] = Object.freeze([]);
-const LOADING: QuerySnapshot = Object.freeze({ rows: EMPTY_ROWS, error: undefined, status: 'loading' });
+const LOADING: QuerySnapshot = Object.freeze({ rows: EMPTY_ROWS, changes: undefined, error: undefined, status: 'loading' });
 
 /** The listener set, snapshot and change notification both stores share. */
 function createSnapshotCell() {
   let snapshot: QuerySnapshot = LOADING;
   // Owner: the store; one entry per mounted hook using it (normally one).
   const listeners = new Set<() => void>();
+  let settled: { promise: Promise<void>; resolve: () => void } | undefined;
   return {
     listeners,
     get: () => snapshot,
     set(next: QuerySnapshot) {
-      if (next.rows === snapshot.rows && next.error === snapshot.error && next.status === snapshot.status) return;
+      if (next.rows === snapshot.rows && next.changes === snapshot.changes && next.error === snapshot.error && next.status === snapshot.status) return;
       snapshot = Object.freeze(next);
+      if (snapshot.status !== 'loading') settled?.resolve();
       for (const listener of [...listeners]) listener();
+    },
+    whenSettled(): Promise<void> {
+      if (snapshot.status !== 'loading') return Promise.resolve();
+      if (settled === undefined) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        settled = { promise, resolve };
+      }
+      return settled.promise;
     },
     /** Rows shared with the current ones, so a re-run that changed nothing keeps identity. */
     ready(rows: readonly Row[]): QuerySnapshot {
-      return { rows: shareRows(snapshot.rows, rows), error: undefined, status: 'ready' };
+      return { rows: shareRows(snapshot.rows, rows), changes: undefined, error: undefined, status: 'ready' };
+    },
+    /** A live delivery: the client already shares unchanged rows with the previous result. */
+    live(rows: readonly Row[], changes: LiveChange): QuerySnapshot {
+      return { rows, changes, error: undefined, status: 'ready' };
     },
     failed(e: unknown): QuerySnapshot {
-      return { rows: snapshot.rows, error: asError(e), status: 'error' };
+      return { rows: snapshot.rows, changes: snapshot.changes, error: asError(e), status: 'error' };
     },
   };
 }
 
 /** A live query kept current by the client. */
-export function createLiveStore(session: ClientSession, sql: string, params: readonly Value[] | undefined): QueryStore {
+export function createLiveStore(
+  session: ClientSession,
+  sql: string,
+  params: readonly Value[] | undefined,
+  options?: LiveOptions,
+): QueryStore {
   const cell = createSnapshotCell();
   // Each start gets a generation; callbacks of a stopped start are ignored.
   let generation = 0;
@@ -61,12 +89,13 @@ export function createLiveStore(session: ClientSession, sql: string, params: rea
       .live(
         sql,
         params,
-        (rows) => {
-          if (current === generation) cell.set(cell.ready(rows));
+        (rows, change) => {
+          if (current === generation) cell.set(cell.live(rows, change));
         },
         (error) => {
           if (current === generation) cell.set(cell.failed(error));
         },
+        options,
       )
       .then(
         (stopLive) => {
@@ -99,6 +128,7 @@ export function createLiveStore(session: ClientSession, sql: string, params: rea
       halt();
       start();
     },
+    whenSettled: cell.whenSettled,
   };
 }
 
@@ -129,6 +159,7 @@ export function createQueryStore(session: ClientSession, sql: string, params: re
     },
     getSnapshot: cell.get,
     refetch: run,
+    whenSettled: cell.whenSettled,
   };
 }
 

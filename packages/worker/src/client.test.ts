@@ -223,8 +223,9 @@ describe('the worker host', () => {
     const alice = client.session({ user: 'alice' });
     const stops = await Promise.all(Array.from({ length: MAX_SUBSCRIPTIONS }, () => alice.live(SELECT, [], () => {})));
     const error = await caught(alice.live(SELECT, [], () => {}));
-    expect(error.code).toBe('RESULT_TOO_LARGE');
-    expect(error.message).toContain(`limit is ${MAX_SUBSCRIPTIONS}`);
+    expect(error.code).toBe('SUBSCRIPTION_LIMIT_EXCEEDED');
+    expect(error.message).toContain(`may hold ${MAX_SUBSCRIPTIONS} live queries`);
+    expect((await client.stats()).subscriptions).toBe(MAX_SUBSCRIPTIONS);
     stops[0]();
     const again = await alice.live(SELECT, [], () => {});
     again();

@@ -1,20 +1,18 @@
-import { KalamError, ROLES, type Role, type Row, type SessionOptions, type StatementResult } from '@kalamlite/engine';
+import { KalamError, ROLES, decodeArrow, type Role, type Row, type SessionOptions, type StatementResult } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
+import { ClientLiveRegistry } from './live-registry';
 import { shareRows } from './share';
 import { asKalamError } from './transfer';
 import type { ClientSession, ClientTransaction, KalamClient } from './types';
 
-interface Subscription {
-  onRows: (rows: readonly Row[]) => void;
-  onError: ((error: KalamError) => void) | undefined;
-  /** The last result delivered; the base for structural sharing. */
-  rows: readonly Row[] | undefined;
-}
-
 export interface Connection {
   client: KalamClient;
-  /** Fans a batch of live events out to the subscriptions they belong to. */
-  deliver(events: readonly LiveEvent[]): void;
+  /**
+   * Fans a batch of live events out to the subscriptions they belong to.
+   * A returned promise is the page's acknowledgement: the host sends the
+   * next batch once it settles.
+   */
+  deliver(events: readonly LiveEvent[]): Promise<void> | undefined;
 }
 
 /**
@@ -23,9 +21,7 @@ export interface Connection {
  * applies structural sharing per subscription.
  */
 export function connectClient(host: KalamHost, release: () => Promise<void>): Connection {
-  // Owner: this client; one entry per live subscription, removed when it is
-  // stopped or the client closes. The host bounds how many may be open.
-  const registry = new Map<number, Subscription>();
+  const registry = new ClientLiveRegistry();
   let nextId = 1;
   let isClosed = false;
 
@@ -118,22 +114,31 @@ export function connectClient(host: KalamHost, release: () => Promise<void>): Co
         }
       },
 
-      async live(sql, params, onRows, onError) {
+      async queryArrow(sql, params) {
         try {
           ensureOpen();
-          if (typeof onRows !== 'function') throw new KalamError('INVALID_OPTION', 'live() needs an onRows callback.');
+          return decodeArrow(follow(await host.queryArrow(key, sql, params)));
+        } catch (e) {
+          throw clientError(e);
+        }
+      },
+
+      async live(sql, params, onChange, onError, options) {
+        try {
+          ensureOpen();
+          if (typeof onChange !== 'function') throw new KalamError('INVALID_OPTION', 'live() needs an onChange callback.');
           // The id is chosen here and registered before the host starts, so
           // the first result can never arrive for an unknown id.
           const id = nextId++;
-          registry.set(id, { onRows, onError, rows: undefined });
+          registry.add(id, onChange, onError);
           try {
-            await host.live(key, sql, params, id);
+            await host.live(key, sql, params, id, options);
           } catch (e) {
-            registry.delete(id);
+            registry.remove(id);
             throw e;
           }
           return () => {
-            if (!registry.delete(id) || isClosed) return;
+            if (!registry.remove(id) || isClosed) return;
             host.unsubscribe(id).catch(reportLater);
           };
         } catch (e) {
@@ -174,34 +179,20 @@ export function connectClient(host: KalamHost, release: () => Promise<void>): Co
     };
   }
 
-  function deliver(events: readonly LiveEvent[]): void {
-    for (const event of events) {
-      const subscription = registry.get(event.id);
-      if (subscription === undefined) continue; // stopped meanwhile
-      switch (event.kind) {
-        case 'rows': {
-          const rows = shareRows(subscription.rows, event.rows);
-          if (rows === subscription.rows) break; // nothing changed
-          subscription.rows = rows;
-          call(subscription.onRows, rows);
-          break;
-        }
-        case 'error': {
-          const error = KalamError.from(event.error);
-          if (subscription.onError) call(subscription.onError, error);
-          else reportLater(error);
-          break;
-        }
-        default: {
-          const never: never = event;
-          reportLater(new KalamError('INTERNAL', `Unknown live event ${JSON.stringify(never)}.`));
-        }
-      }
-    }
+  function deliver(events: readonly LiveEvent[]): Promise<void> | undefined {
+    return registry.deliver(events);
   }
 
   const client: KalamClient = {
     session,
+    async stats() {
+      try {
+        ensureOpen();
+        return await host.stats();
+      } catch (e) {
+        throw clientError(e);
+      }
+    },
     async close() {
       if (isClosed) return;
       isClosed = true;

@@ -1,10 +1,25 @@
-import { DEFAULTS, KalamError, ROLES, type Database, type Row, type Session, type SessionTransaction, type Value } from '@kalamlite/engine';
-import type { Executed, KalamHost, LiveEvent, LiveListener, SessionKey } from './protocol';
+import { KalamError, encodeArrow, ROLES, type Database, type Row, type Session, type SessionTransaction, type Value } from '@kalamlite/engine';
+import { LiveOutbox } from './outbox';
+import type { Executed, HostLimits, KalamHost, LiveChange, LiveListener, LiveOptions, SessionKey } from './protocol';
 import { SessionCache } from './session-cache';
 import { asKalamError } from './transfer';
 
-/** Live subscriptions one client may hold open at once (the engine's own default limit). */
-export const MAX_SUBSCRIPTIONS: number = DEFAULTS.maxLiveQueries;
+/** Live subscriptions one client may hold open at once by default: KalamDB's hard cap per connection. */
+export const MAX_SUBSCRIPTIONS = 100;
+
+/** Changes queued for a client that has not acknowledged its previous batch, by default. */
+export const MAX_PENDING_CHANGES = 1024;
+
+export const DEFAULT_LIMITS: HostLimits = Object.freeze({ maxSubscriptions: MAX_SUBSCRIPTIONS, maxPendingChanges: MAX_PENDING_CHANGES });
+
+/** The engine's `session.live` with change sets and options (older engines call back with rows only). */
+type LiveWithChanges = (
+  sql: string,
+  params: readonly Value[] | undefined,
+  onChange: (rows: readonly Row[], change?: LiveChange) => void,
+  onError?: (error: KalamError) => void,
+  options?: LiveOptions,
+) => Promise<() => void>;
 
 /** Explicit transactions one client may hold open at once. */
 export const MAX_CLIENT_TRANSACTIONS = 16;
@@ -17,41 +32,22 @@ interface OpenTransaction {
 
 /**
  * Serves one client over an open engine database: runs its statements under
- * cached sessions, keeps its live subscriptions and sends their results to
- * `listener`, batched per tick. Every method validates its input and fails
- * only with a KalamError, so bad input never takes the host down.
+ * cached sessions, keeps its live subscriptions and sends their changes to
+ * `listener` through a bounded outbox, one batch per commit. Every method
+ * validates its input and fails only with a KalamError, so bad input never
+ * takes the host down.
  */
-export function createHost(db: Database, listener: LiveListener): KalamHost {
+export function createHost(db: Database, listener: LiveListener, limits: Partial<HostLimits> = {}): KalamHost {
+  const bounds = checkLimits(limits);
   const sessions = new SessionCache(db);
-  // Owner: this host; at most MAX_SUBSCRIPTIONS entries, removed on
+  // Owner: this host; at most bounds.maxSubscriptions entries, removed on
   // unsubscribe and close. `null` marks a subscription still starting.
   const subscriptions = new Map<number, (() => void) | null>();
-  // Owner: `flush`; at most one event per open subscription.
-  const pending = new Map<number, LiveEvent>();
+  const outbox = new LiveOutbox(listener, bounds);
   // Owner: this host; at most MAX_CLIENT_TRANSACTIONS entries, removed on
   // commit, rollback and close (close rolls them back).
   const transactions = new Map<string, OpenTransaction>();
-  let isFlushScheduled = false;
   let isClosed = false;
-
-  function flush(): void {
-    isFlushScheduled = false;
-    if (pending.size === 0) return;
-    const events = [...pending.values()];
-    pending.clear();
-    void listener(events);
-  }
-
-  function emit(event: LiveEvent): void {
-    if (!subscriptions.has(event.id)) return;
-    // A newer result supersedes an undelivered one: results are whole.
-    pending.delete(event.id);
-    pending.set(event.id, event);
-    if (!isFlushScheduled) {
-      isFlushScheduled = true;
-      queueMicrotask(flush);
-    }
-  }
 
   /** Runs a statement and reports a namespace switch (`USE`) back to the client. */
   async function run<T>(key: SessionKey, statement: (session: Session) => Promise<T>): Promise<Executed<T>> {
@@ -109,9 +105,19 @@ export function createHost(db: Database, listener: LiveListener): KalamHost {
       }
     },
 
-    async live(key, sql, params, id) {
+    async queryArrow(key, sql, params) {
       try {
         checkStatement(sql, params);
+        return await run(key, async (session) => encodeArrow(await session.queryArrow(sql, params)));
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+
+    async live(key, sql, params, id, options) {
+      try {
+        checkStatement(sql, params);
+        checkLiveOptions(options);
         const session = sessionFor(key);
         if (!Number.isSafeInteger(id)) {
           throw new KalamError('INVALID_PARAMETER', `Subscription id must be an integer, got ${String(id)}.`);
@@ -119,24 +125,27 @@ export function createHost(db: Database, listener: LiveListener): KalamHost {
         if (subscriptions.has(id)) {
           throw new KalamError('INVALID_PARAMETER', `Subscription id ${id} is already in use.`);
         }
-        if (subscriptions.size >= MAX_SUBSCRIPTIONS) {
+        if (subscriptions.size >= bounds.maxSubscriptions) {
           throw new KalamError(
-            'RESULT_TOO_LARGE',
-            `Too many live queries on this client: the limit is ${MAX_SUBSCRIPTIONS}. Stop unused live queries before starting more.`,
+            'SUBSCRIPTION_LIMIT_EXCEEDED',
+            `Maximum subscriptions reached: this client may hold ${bounds.maxSubscriptions} live queries at once. Stop unused live queries before starting more, or raise maxSubscriptions.`,
           );
         }
         subscriptions.set(id, null);
+        outbox.add(id);
         let stop: () => void;
         try {
-          stop = await session.live(
+          const live = session.live as LiveWithChanges;
+          stop = await live(
             sql,
             params,
-            (rows: readonly Row[]) => emit({ kind: 'rows', id, rows }),
-            (error: KalamError) => emit({ kind: 'error', id, error: shapeOf(asKalamError(error)) }),
+            (rows, change) => outbox.push(id, rows, change),
+            (error) => outbox.error(id, shapeOf(asKalamError(error))),
+            options,
           );
         } catch (e) {
           subscriptions.delete(id);
-          pending.delete(id);
+          outbox.remove(id);
           throw e;
         }
         if (subscriptions.get(id) === null) subscriptions.set(id, stop);
@@ -204,7 +213,7 @@ export function createHost(db: Database, listener: LiveListener): KalamHost {
     async unsubscribe(id) {
       const stop = subscriptions.get(id);
       subscriptions.delete(id);
-      pending.delete(id);
+      outbox.remove(id);
       if (stop) {
         try {
           stop();
@@ -214,13 +223,17 @@ export function createHost(db: Database, listener: LiveListener): KalamHost {
       }
     },
 
+    async stats() {
+      return outbox.stats();
+    },
+
     async close() {
       isClosed = true;
       const stops = [...subscriptions.values()];
       const open = [...transactions.values()];
       subscriptions.clear();
       transactions.clear();
-      pending.clear();
+      outbox.clear();
       sessions.clear();
       const failures: unknown[] = [];
       for (const { tx } of open) {
@@ -266,5 +279,26 @@ function checkStatement(sql: string, params: readonly Value[] | undefined): void
   }
   if (params !== undefined && !Array.isArray(params)) {
     throw new KalamError('INVALID_PARAMETER', 'Parameters must be an array of values when given.');
+  }
+}
+
+function checkLimits(limits: Partial<HostLimits>): HostLimits {
+  if (typeof limits !== 'object' || limits === null) throw new KalamError('INVALID_OPTION', 'Client limits must be an object.');
+  const bounds = { ...DEFAULT_LIMITS };
+  for (const name of ['maxSubscriptions', 'maxPendingChanges'] as const) {
+    const value = limits[name];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new KalamError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}.`);
+    }
+    bounds[name] = value;
+  }
+  return bounds;
+}
+
+function checkLiveOptions(options: LiveOptions | undefined): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) {
+    throw new KalamError('INVALID_OPTION', 'Live query options must be an object: { lastRows?, batchSize?, from? }.');
   }
 }

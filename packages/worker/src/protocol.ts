@@ -13,23 +13,110 @@ export interface SessionKey {
   namespace?: string;
 }
 
-/** Storage a worker-hosted engine can open. */
-export type ClientStorage = 'idb' | 'memory';
+/** Storage a worker-hosted engine can open ('opfs': OPFS sync access handles, available in the worker; see the engine's storage/opfs.ts). */
+export type ClientStorage = 'idb' | 'memory' | 'opfs';
+
+/** Options of a live query, as the engine's `session.live()` takes them (KalamDB's `last_rows`, `batch_size`, `from`). */
+export interface LiveOptions {
+  /** The first result holds only the N newest rows (by `_seq`); 0: no history. */
+  lastRows?: number;
+  /** The first result arrives in deliveries of N more rows each. */
+  batchSize?: number;
+  /** Resume: replay what changed after this `_seq` instead of a first snapshot. */
+  from?: bigint;
+}
+
+/** What changed in a subscription's result, as the engine reports it. `deleted` holds primary keys. */
+export interface ChangeSet {
+  inserted: readonly Row[];
+  updated: readonly { row: Row; old: Row }[];
+  deleted: readonly Value[];
+}
+
+/**
+ * What a live callback is told besides the rows: a whole result
+ * (`snapshot`: the first one, a batch of the initial load with `hasMore`, a
+ * re-run, a re-plan, `resumed: false` when a `from` lay beyond retention,
+ * `collapsed` when the client fell behind and its pending changes were
+ * replaced by this fresh result) or the changes since the previous delivery.
+ */
+export type LiveChange =
+  | { kind: 'snapshot'; resumed?: boolean; hasMore?: boolean; collapsed?: boolean }
+  | ({ kind: 'changes' } & ChangeSet);
 
 /**
  * One live-query event. Subscription ids are chosen by the client, so an
- * event can never arrive for an id the client does not know yet.
+ * event can never arrive for an id the client does not know yet. Events of
+ * one subscription apply in order to the rows the client holds for it.
+ *
+ * - `snapshot`: the whole result. `changes` is set when the engine reported
+ *   what changed but the whole result was cheaper to send; absent for a
+ *   first result, a re-run, or a collapse (`collapsed`).
+ * - `patch`: the new result as an edit of the previous one: drop the rows
+ *   at `removed` (ascending indices into the previous result), then place
+ *   `rows[k]` at index `added[k]` (ascending indices into the new result,
+ *   `length` long); every other row keeps its object and relative order.
+ *   `changes` is what the engine reported (several commits concatenated).
  */
 export type LiveEvent =
-  | { kind: 'rows'; id: number; rows: readonly Row[] }
+  | {
+      kind: 'snapshot';
+      id: number;
+      rows: readonly Row[];
+      changes?: ChangeSet;
+      resumed?: boolean;
+      hasMore?: boolean;
+      collapsed?: boolean;
+    }
+  | {
+      kind: 'patch';
+      id: number;
+      length: number;
+      removed: readonly number[];
+      added: readonly number[];
+      rows: readonly Row[];
+      changes: ChangeSet;
+    }
   | { kind: 'error'; id: number; error: KalamErrorShape };
 
 /**
- * Receives the events of all of a client's subscriptions. Events produced
- * in the same tick (one commit) arrive as one batch, at most one per
- * subscription: a later result replaces an earlier undelivered one.
+ * Receives the events of all of a client's subscriptions: one call (one
+ * message) carries every change of a commit, for every subscription. The
+ * host sends the next batch only once the returned promise settles (the
+ * page's acknowledgement); meanwhile changes queue up within the client's
+ * `maxPendingChanges`.
  */
 export type LiveListener = (events: readonly LiveEvent[]) => unknown;
+
+/** Per-client bounds, each a named setting with a default (see host.ts). */
+export interface HostLimits {
+  /** Live queries one client may hold open at once (SUBSCRIPTION_LIMIT_EXCEEDED beyond). */
+  maxSubscriptions: number;
+  /** Changes queued for a client that has not acknowledged its previous batch; beyond it a subscription's pending changes collapse into one fresh result. */
+  maxPendingChanges: number;
+}
+
+/** One client's live-delivery figures, from the host that serves it. */
+export interface ClientStats {
+  subscriptions: number;
+  maxSubscriptions: number;
+  /** Changes waiting for the client (not counting subscriptions marked for a fresh result). */
+  pendingChanges: number;
+  maxPendingChanges: number;
+  /** Subscriptions with something waiting to be sent. */
+  pendingSubscriptions: number;
+  /** Whether a batch is out and not yet acknowledged. */
+  isAwaitingAck: boolean;
+  /** Batches (messages) sent so far. */
+  batches: number;
+  /** Subscription events sent as patches, and as whole results. */
+  patches: number;
+  snapshots: number;
+  /** Times pending changes of a subscription were collapsed into a fresh result. */
+  collapses: number;
+  /** The most changes ever pending at once (never above maxPendingChanges). */
+  pendingChangesPeak: number;
+}
 
 /**
  * What a statement returns across the boundary. `namespace` is set when the
@@ -44,9 +131,13 @@ export interface Executed<T> {
 export interface KalamHost {
   execute(session: SessionKey, sql: string, params?: readonly Value[]): Promise<Executed<StatementResult[]>>;
   query(session: SessionKey, sql: string, params?: readonly Value[]): Promise<Executed<StatementResult>>;
+  /** One statement returning rows, as Arrow IPC stream bytes; the worker transfers (never copies) their buffer. */
+  queryArrow(session: SessionKey, sql: string, params?: readonly Value[]): Promise<Executed<Uint8Array>>;
   /** Starts subscription `id`; its first result is delivered as an event. */
-  live(session: SessionKey, sql: string, params: readonly Value[] | undefined, id: number): Promise<void>;
+  live(session: SessionKey, sql: string, params: readonly Value[] | undefined, id: number, options?: LiveOptions): Promise<void>;
   unsubscribe(id: number): Promise<void>;
+  /** This client's live-delivery figures. */
+  stats(): Promise<ClientStats>;
   /**
    * Opens an explicit transaction for `session` and returns its id. The host
    * keeps it until `commit` or `rollback` (or `close`, which rolls back
@@ -67,6 +158,8 @@ export interface KalamHost {
 export interface OpenOptions {
   name: string;
   storage: ClientStorage;
+  /** Per-client bounds; defaults where left out. */
+  limits?: Partial<HostLimits>;
 }
 
 /** What the worker exposes: a host plus the engine's lifetime. */

@@ -1,6 +1,7 @@
-import type { KalamError, Role, Row, SessionOptions, StatementResult, Value } from '@kalamlite/engine';
+import type { ArrowTable, KalamError, Role, Row, SessionOptions, StatementResult, Value } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
-import type { ClientStorage } from './protocol';
+import type { Transport } from './tabs/protocol';
+import type { ClientStats, ClientStorage, HostLimits, LiveChange, LiveOptions } from './protocol';
 
 /** A user's view of the database: the page-side twin of the engine's Session. */
 export interface ClientSession {
@@ -12,16 +13,30 @@ export interface ClientSession {
   /** Exactly one statement; its result, with frozen rows. */
   query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
   /**
-   * Calls `onRows` with the full current result now and after every commit
-   * that changes it. Rows are frozen and structurally shared with the
-   * previous result: an unchanged row is the same object, and an unchanged
-   * result is not delivered again. Resolves to a function that stops it.
+   * Exactly one statement returning rows; its result as an Apache Arrow
+   * table, typed as DIALECT.md maps SQL types (BIGINT → Int64, TIMESTAMP →
+   * Timestamp(ms), JSON → Utf8 text, BYTES → Binary; see the engine's
+   * arrow.ts). Built in the worker and transferred, not copied.
+   */
+  queryArrow(sql: string, params?: readonly Value[]): Promise<ArrowTable>;
+  /**
+   * Calls `onChange` with the full current result now and after every
+   * commit that changes it, with what changed (`change`). Rows are frozen
+   * and shared: an unchanged row is the same object as before, a row of one
+   * commit is one object for every live query of this client, and an
+   * unchanged result is not delivered again. All of a commit's changes
+   * reach the page as one message. If `onChange` returns a promise, the
+   * client acknowledges the batch only once it settles; until then changes
+   * queue in the worker within `maxPendingChanges`, past which a live
+   * query's pending changes collapse into one fresh result
+   * (`change.collapsed`). Resolves to a function that stops it.
    */
   live(
     sql: string,
     params: readonly Value[] | undefined,
-    onRows: (rows: readonly Row[]) => void,
+    onChange: (rows: readonly Row[], change: LiveChange) => unknown,
     onError?: (error: KalamError) => void,
+    options?: LiveOptions,
   ): Promise<() => void>;
   /** Opens an explicit transaction; end it with `commit()` or `rollback()` (prefer `transaction()`). */
   begin(): Promise<ClientTransaction>;
@@ -48,6 +63,8 @@ export interface ClientTransaction {
 export interface KalamClient {
   /** A session bound to a user and role (role defaults to 'user'). */
   session(options: SessionOptions): ClientSession;
+  /** This client's live-delivery figures (its queue in the worker, batches, collapses). */
+  stats(): Promise<ClientStats>;
   /** Stops every live query and releases the engine (terminates the worker). */
   close(): Promise<void>;
 }
@@ -55,7 +72,12 @@ export interface KalamClient {
 export interface ClientOptions {
   /** Database name (the IndexedDB database for 'idb'). */
   name: string;
-  /** Where the engine keeps data; 'idb' unless set. */
+  /**
+   * Where the engine keeps data; 'idb' unless set. 'opfs' keeps it in the
+   * Origin Private File System through sync access handles, which exist only
+   * in dedicated workers: where they are missing, opening fails with
+   * UNSUPPORTED (use 'idb').
+   */
   storage?: ClientStorage;
   /**
    * The worker to host the engine, for custom bundling or tests (any Comlink
@@ -63,4 +85,15 @@ export interface ClientOptions {
    * running this package's worker entry.
    */
   worker?: Worker | Endpoint;
+  /** Per-client bounds: `maxSubscriptions` (default 100), `maxPendingChanges` (default 1024). */
+  limits?: Partial<HostLimits>;
+  /**
+   * How this tab reaches the origin's one engine for this database:
+   * 'auto' (default) a SharedWorker where the browser has one, else a
+   * leader tab elected with Web Locks whose worker hosts the engine;
+   * 'shared-worker' or 'leader' to force one; 'worker' for a dedicated
+   * engine of this client's own (only safe when no other tab opens the
+   * same database).
+   */
+  transport?: Transport;
 }

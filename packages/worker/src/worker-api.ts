@@ -1,9 +1,10 @@
+import { transfer } from 'comlink';
 import { KalamError, openDatabase, type Database } from '@kalamlite/engine';
 import { createHost } from './host';
 import type { KalamHost, OpenOptions, WorkerApi } from './protocol';
 import { asKalamError } from './transfer';
 
-type Open = (options: { name?: string; storage: 'memory' | 'idb' }) => Promise<Database>;
+type Open = (options: { name?: string; storage: 'memory' | 'idb' | 'opfs' }) => Promise<Database>;
 
 /**
  * The object a worker exposes: one engine database and the host serving
@@ -29,13 +30,13 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
         if (typeof options !== 'object' || options === null || typeof options.name !== 'string' || options.name === '') {
           throw new KalamError('INVALID_OPTION', 'open() needs a non-empty database `name`.');
         }
-        if (options.storage !== 'idb' && options.storage !== 'memory') {
-          throw new KalamError('INVALID_OPTION', `Unknown storage '${String(options.storage)}'; use 'idb' or 'memory'.`);
+        if (options.storage !== 'idb' && options.storage !== 'memory' && options.storage !== 'opfs') {
+          throw new KalamError('INVALID_OPTION', `Unknown storage '${String(options.storage)}'; use 'idb', 'opfs' or 'memory'.`);
         }
         if (typeof listener !== 'function') throw new KalamError('INVALID_OPTION', 'open() needs a live-event listener.');
         opening = (async () => {
           db = await open({ name: options.name, storage: options.storage });
-          host = createHost(db, listener);
+          host = createHost(db, listener, options.limits ?? {});
         })();
         try {
           await opening;
@@ -64,9 +65,25 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
         throw asKalamError(e);
       }
     },
-    async live(session, sql, params, id) {
+    async queryArrow(session, sql, params) {
       try {
-        await opened().live(session, sql, params, id);
+        const executed = await opened().queryArrow(session, sql, params);
+        // The bytes' buffer moves to the page: no copy, and it is detached here.
+        return transfer(executed, [executed.value.buffer as ArrayBuffer]);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+    async live(session, sql, params, id, options) {
+      try {
+        await opened().live(session, sql, params, id, options);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    },
+    async stats() {
+      try {
+        return await opened().stats();
       } catch (e) {
         throw asKalamError(e);
       }

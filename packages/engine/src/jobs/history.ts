@@ -28,16 +28,20 @@ export class JobHistory {
     return this.records;
   }
 
-  /** Creates and keeps a record in status `running` (jobs start as soon as they are created). */
-  start(type: JobType, parameters: JobRecord['parameters'], now: number): JobRecord {
+  find(jobId: string): JobRecord | undefined {
+    return this.records.find((r) => r.job_id === jobId);
+  }
+
+  /** Creates and keeps a record in status `running` (or `queued` when asked: it starts later). */
+  start(type: JobType, parameters: JobRecord['parameters'], now: number, status: 'running' | 'queued' = 'running'): JobRecord {
     const record: JobRecord = {
       job_id: `${JOB_ID_PREFIX[type]}${String(this.nextId++).padStart(8, '0')}`,
       job_type: type,
-      status: 'running',
+      status,
       parameters,
       message: null,
       created_at: now,
-      started_at: now,
+      started_at: status === 'running' ? now : null,
       finished_at: null,
       rows_affected: 0,
     };

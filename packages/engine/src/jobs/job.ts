@@ -13,13 +13,14 @@ import type { HotTier } from '../storage/hot-tier';
 import type { JsonValue } from '../types';
 
 /** The job types kalamlite runs (a subset of KalamDB's). */
-export type JobType = 'stream_eviction' | 'retention' | 'job_cleanup';
+export type JobType = 'flush' | 'stream_eviction' | 'retention' | 'job_cleanup';
 
-/** KalamDB's job statuses; `retrying` and `cancelled` do not occur here. */
-export type JobStatus = 'new' | 'queued' | 'running' | 'completed' | 'failed' | 'skipped';
+/** KalamDB's job statuses; `retrying` does not occur here. */
+export type JobStatus = 'new' | 'queued' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
 /** The 2-letter job id prefix KalamDB gives each job type. */
 export const JOB_ID_PREFIX: Record<JobType, string> = {
+  flush: 'FL',
   stream_eviction: 'SE',
   retention: 'RT',
   job_cleanup: 'JC',
@@ -46,7 +47,24 @@ export interface JobEnv {
   commit(changes: readonly RowChange[]): Promise<void>;
   /** Runs `fn` while no statement writes (the engine's write lock). */
   withWriteLock<T>(fn: () => Promise<T> | T): Promise<T>;
+  /** The flush policy check (src/jobs/flush.ts): flushes the tables due by `now`, one record each. Absent: no flush jobs. */
+  flushDue?(now: number, run: RecordedRunner): Promise<JobRecord[]>;
+  /** True when some table has a FLUSH_POLICY (only then is the flush check scheduled). */
+  hasFlushPolicies?(): boolean;
+  /** Whether a tombstone may still shadow an older cold version (retention keeps it then). */
+  coldMayHold?(table: TableDef, user: string, pk: unknown): boolean;
 }
+
+/**
+ * Runs `work` as one job recorded in system.jobs: queued, then running,
+ * then completed (or failed, or cancelled by KILL JOB). `work` may set the
+ * record's message and rows_affected; `isCancelled()` turns true after KILL JOB.
+ */
+export type RecordedRunner = (
+  type: JobType,
+  parameters: JobRecord['parameters'],
+  work: (record: JobRecord, isCancelled: () => boolean) => Promise<void>,
+) => Promise<JobRecord>;
 
 /**
  * The work one job does on one table: `removals()` yields, lazily and from
@@ -55,7 +73,7 @@ export interface JobEnv {
  * current version when it is committed.
  */
 export interface TableJob {
-  type: Exclude<JobType, 'job_cleanup'>;
+  type: 'stream_eviction' | 'retention';
   table: TableDef;
   parameters: { [key: string]: JsonValue };
   removals(): Iterator<RowChange>;

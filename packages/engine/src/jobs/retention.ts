@@ -40,7 +40,12 @@ export function retentionHours(t: TableDef): number {
 }
 
 /** One job per USER/SHARED table holding tombstones; the caller skips jobs that remove nothing. */
-export function planRetention(tables: readonly TableDef[], hot: HotTier, now: number): TableJob[] {
+export function planRetention(
+  tables: readonly TableDef[],
+  hot: HotTier,
+  now: number,
+  coldMayHold?: (t: TableDef, user: string, pk: unknown) => boolean,
+): TableJob[] {
   const jobs: TableJob[] = [];
   for (const t of tables) {
     if (t.type !== 'USER' && t.type !== 'SHARED') continue;
@@ -51,13 +56,18 @@ export function planRetention(tables: readonly TableDef[], hot: HotTier, now: nu
       type: 'retention',
       table: t,
       parameters: { namespace_id: t.namespace, table_name: t.name, deleted_retention_hours: hours, cutoff },
-      removals: () => oldTombstones(hot, t, cutoff),
+      removals: () => oldTombstones(hot, t, cutoff, coldMayHold),
     });
   }
   return jobs;
 }
 
-function* oldTombstones(hot: HotTier, t: TableDef, cutoff: number): Generator<RowChange> {
+/**
+ * A hot tombstone whose key may still have an older version in a cold
+ * segment is kept: purging it would bring that version back. (Cold
+ * tombstones stay until segments are compacted, which kalamlite does not do yet.)
+ */
+function* oldTombstones(hot: HotTier, t: TableDef, cutoff: number, coldMayHold?: (t: TableDef, user: string, pk: unknown) => boolean): Generator<RowChange> {
   const seqAt = seqSlot(t);
   const del = deletedSlot(t);
   for (const [user, partition] of hot.table(t.id).partitions) {
@@ -65,6 +75,7 @@ function* oldTombstones(hot: HotTier, t: TableDef, cutoff: number): Generator<Ro
       if (row[del] !== true) continue;
       // A tombstone's `_seq` is the time of the DELETE that wrote it.
       if (seqMillis(row[seqAt] as bigint) >= cutoff) continue;
+      if (coldMayHold?.(t, user, row[t.pk])) continue;
       yield { table: t, user, pkHash, pk: row[t.pk], row: null, before: row };
     }
   }

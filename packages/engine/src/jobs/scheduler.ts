@@ -18,7 +18,7 @@ import { KalamError, toKalamError } from '../errors';
 import type { RowChange } from '../plan/write';
 import type { Value } from '../types';
 import { JobHistory } from './history';
-import type { JobEnv, JobRecord, JobType, TableJob } from './job';
+import type { JobEnv, JobRecord, JobType, RecordedRunner, TableJob } from './job';
 import { planRetention } from './retention';
 import { planStreamEviction } from './stream-eviction';
 
@@ -31,6 +31,8 @@ export interface JobSettings {
   jobBatchSize: number;
   /** Records kept in system.jobs; the oldest is dropped past it. */
   maxJobHistory: number;
+  /** How often tables with a FLUSH_POLICY are checked (ms; 0 = never on a timer). KalamDB: 60 s. */
+  flushCheckIntervalMs: number;
 }
 
 export const JOB_DEFAULTS: Readonly<JobSettings> = {
@@ -38,6 +40,7 @@ export const JOB_DEFAULTS: Readonly<JobSettings> = {
   retentionIntervalMs: 3_600_000,
   jobBatchSize: 1000,
   maxJobHistory: 500,
+  flushCheckIntervalMs: 60_000,
 };
 
 /** Fills defaults and refuses values that are not whole numbers in range. */
@@ -57,6 +60,9 @@ export function resolveJobSettings(options: Partial<JobSettings>): JobSettings {
 
 type ScheduledType = Exclude<JobType, 'job_cleanup'>;
 
+/** KILL JOB refused: the job is unknown or already finished. */
+export type KillOutcome = { killed: JobRecord } | { finished: JobRecord } | undefined;
+
 interface Schedule {
   type: ScheduledType;
   intervalMs: number;
@@ -74,7 +80,10 @@ export class JobScheduler {
   private running: Promise<unknown> = Promise.resolve();
   private completed = 0;
   private failed = 0;
-  private readonly removed: Record<ScheduledType, number> = { stream_eviction: 0, retention: 0 };
+  private readonly removed: Record<ScheduledType, number> = { stream_eviction: 0, retention: 0, flush: 0 };
+  /** Ids of queued or running jobs KILL JOB asked to stop; an id leaves when its job ends. */
+  private readonly cancelled = new Set<string>();
+  private cancelledCount = 0;
 
   constructor(
     private readonly env: JobEnv,
@@ -86,13 +95,14 @@ export class JobScheduler {
     this.schedules = [
       { type: 'stream_eviction', intervalMs: settings.streamEvictionIntervalMs, nextDue: Infinity },
       { type: 'retention', intervalMs: settings.retentionIntervalMs, nextDue: Infinity },
+      { type: 'flush', intervalMs: settings.flushCheckIntervalMs, nextDue: Infinity },
     ];
   }
 
   /** Schedules every job type one interval from `now` and arms the timer. */
   start(now: number = this.clock()): void {
     if (this.isStopped) return;
-    for (const s of this.schedules) s.nextDue = s.intervalMs > 0 ? now + s.intervalMs : Infinity;
+    for (const s of this.schedules) s.nextDue = s.intervalMs > 0 && this.isWanted(s.type) ? now + s.intervalMs : Infinity;
     this.arm();
   }
 
@@ -111,7 +121,7 @@ export class JobScheduler {
       const out: JobRecord[] = [];
       for (const s of this.schedules) {
         if (s.nextDue > now) continue;
-        s.nextDue = s.intervalMs > 0 ? now + s.intervalMs : Infinity;
+        s.nextDue = s.intervalMs > 0 && this.isWanted(s.type) ? now + s.intervalMs : Infinity;
         out.push(...(await this.runType(s.type, now)));
       }
       return out;
@@ -121,6 +131,51 @@ export class JobScheduler {
   /** Runs one job type now, whatever its schedule. Resolves with the records created. */
   run(type: ScheduledType, now: number = this.clock()): Promise<JobRecord[]> {
     return this.chain(() => this.runType(type, now));
+  }
+
+  /**
+   * Queues one recorded job (a FLUSH statement): its record is in
+   * system.jobs as `queued` at once; it runs after the jobs before it.
+   * Resolves with the record when the job is queued (not when it ends:
+   * `idle()` waits for that).
+   */
+  enqueue(type: JobType, parameters: JobRecord['parameters'], work: Parameters<RecordedRunner>[2]): JobRecord {
+    const record = this.history.start(type, parameters, this.clock(), 'queued');
+    void this.chain(() => this.runRecorded(record, work)).catch(() => undefined);
+    return record;
+  }
+
+  /** Resolves when every job queued so far has ended. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  /** The queued or running jobs of a type (a second FLUSH of the same table is refused while one is). */
+  active(type: JobType): JobRecord[] {
+    return this.history.list().filter((r) => r.job_type === type && (r.status === 'queued' || r.status === 'running'));
+  }
+
+  /** KILL JOB: a queued job never starts; a running one stops at its next safe point. */
+  kill(jobId: string): KillOutcome {
+    const record = this.history.find(jobId);
+    if (!record) return undefined;
+    if (record.status !== 'queued' && record.status !== 'running') return { finished: record };
+    this.cancelled.add(record.job_id);
+    if (record.status === 'queued') this.finishCancelled(record);
+    return { killed: record };
+  }
+
+  /** Called when a table gains or loses a FLUSH_POLICY: arms the flush check when one is needed. */
+  policiesChanged(now: number = this.clock()): void {
+    const s = this.schedules.find((x) => x.type === 'flush')!;
+    const wanted = s.intervalMs > 0 && this.env.hasFlushPolicies?.() === true;
+    if (wanted && s.nextDue === Infinity) s.nextDue = now + s.intervalMs;
+    if (!wanted) s.nextDue = Infinity;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.arm();
   }
 
   /** Clears the timer and waits for a running job to stop at its next batch boundary. */
@@ -140,6 +195,8 @@ export class JobScheduler {
       ['jobs_failed', this.failed],
       ['stream_rows_evicted', this.removed.stream_eviction],
       ['tombstones_purged', this.removed.retention],
+      ['rows_flushed', this.removed.flush],
+      ['jobs_cancelled', this.cancelledCount],
     ];
   }
 
@@ -164,12 +221,64 @@ export class JobScheduler {
     this.timer = timer;
   }
 
+  /** The flush check exists only while some table has a FLUSH_POLICY (nothing runs for what nothing uses). */
+  private isWanted(type: ScheduledType): boolean {
+    return type !== 'flush' || this.env.hasFlushPolicies?.() === true;
+  }
+
+  private finishCancelled(record: JobRecord): void {
+    record.status = 'cancelled';
+    record.message = record.message ?? 'Cancelled by KILL JOB';
+    record.finished_at = this.clock();
+    this.cancelled.delete(record.job_id);
+    this.cancelledCount++;
+  }
+
+  /** Runs one recorded job to its final status; never throws. */
+  private async runRecorded(record: JobRecord, work: Parameters<RecordedRunner>[2]): Promise<JobRecord> {
+    if (record.status === 'cancelled') return record;
+    if (this.isStopped) {
+      record.status = 'cancelled';
+      record.message = 'Cancelled: the database closed before the job started';
+      record.finished_at = this.clock();
+      return record;
+    }
+    record.status = 'running';
+    record.started_at = this.clock();
+    const isCancelled = () => this.cancelled.has(record.job_id);
+    try {
+      await work(record, isCancelled);
+      if (isCancelled() && record.status === 'running') this.finishCancelled(record);
+      if (record.status !== 'running') return record; // the work chose skipped / cancelled itself
+      record.status = 'completed';
+      record.finished_at = this.clock();
+      this.completed++;
+      if (record.job_type === 'flush') this.removed.flush += record.rows_affected;
+    } catch (e) {
+      this.fail(record, e);
+    } finally {
+      this.cancelled.delete(record.job_id);
+    }
+    return record;
+  }
+
   private async runType(type: ScheduledType, now: number): Promise<JobRecord[]> {
     if (this.isStopped) return [];
+    if (type === 'flush') {
+      if (!this.env.flushDue) return [];
+      const runner: RecordedRunner = (t, parameters, work) => this.runRecorded(this.history.start(t, parameters, this.clock()), work);
+      try {
+        return await this.env.flushDue(now, runner);
+      } catch (e) {
+        const record = this.history.start(type, {}, this.clock());
+        this.fail(record, e);
+        return [record];
+      }
+    }
     let jobs: TableJob[];
     try {
       const tables = this.env.catalog.listTables();
-      jobs = type === 'stream_eviction' ? planStreamEviction(tables, this.env.hot, now) : planRetention(tables, this.env.hot, now);
+      jobs = type === 'stream_eviction' ? planStreamEviction(tables, this.env.hot, now) : planRetention(tables, this.env.hot, now, this.env.coldMayHold);
     } catch (e) {
       const record = this.history.start(type, {}, this.clock());
       this.fail(record, e);

@@ -1,38 +1,51 @@
 /**
- * Live query registry. For now a subscription re-runs its query after each
- * commit that touched one of its tables in its user's partition (or a
- * SHARED table), coalesced to one re-run per commit. An index from table id
- * to subscriptions means a commit only looks at subscriptions of the tables
- * it changed.
+ * The live subscription registry: every open subscription, a routing index
+ * from (table id, partition) to the subscriptions listening to it, the
+ * per-session counts behind the limits, and the replay watermark per table.
+ *
+ * A commit's changes are grouped by (table, partition) and each group
+ * reaches only the subscriptions routed there: a change to alice's USER rows
+ * looks at none of bob's subscriptions; a SHARED change ('' partition)
+ * reaches every reader of the table.
  */
+import type { TableDef } from '../catalog/catalog';
 import { KalamError } from '../errors';
+import type { RowChange } from '../plan/write';
+import type { Role } from '../types';
+import type { Subscription } from './subscription';
+import type { RowCache } from './window';
 
-export interface Subscription {
-  id: number;
-  /** The subscribing session's user: USER/STREAM changes of other users never reach it. */
-  user: string;
-  tableIds: readonly number[];
-  /** The query text, for system.live. */
-  sql: string;
-  createdAt: number;
-  lastUpdate: number;
-  changes: number;
-  /** Re-runs the query and delivers the result. Never throws. */
-  refresh(): void;
+/** table id → partition ('' for SHARED) → that partition's changes in one commit, in commit order. */
+export type CommitGroups = Map<number, Map<string, RowChange[]>>;
+
+export interface LiveLimits {
+  /** Subscriptions open at once across all sessions. */
+  maxLiveQueries: number;
+  /** Subscriptions one session may hold open at once. */
+  maxSubscriptionsPerSession: number;
 }
 
-/** table id → partition ('' for SHARED) that changed in one commit. */
-export type CommitFootprint = Map<number, Set<string>>;
+export const LIVE_DEFAULTS: LiveLimits = { maxLiveQueries: 1000, maxSubscriptionsPerSession: 100 };
 
 export class LiveRegistry {
-  /** Bounded by `maxSubscriptions`; shrunk by unsubscribe. */
-  private readonly subs = new Map<number, Subscription>();
-  /** table id → subscriptions reading it; entries removed with their last subscription. */
-  private readonly byTable = new Map<number, Set<Subscription>>();
+  /** live id → subscription; bounded by `maxLiveQueries`, shrunk by remove. */
+  private readonly subs = new Map<string, Subscription>();
+  /** table id → partition → subscriptions; empty sets and maps are deleted with their last subscription. */
+  private readonly index = new Map<number, Map<string, Set<Subscription>>>();
+  /** session number → open subscriptions; entries deleted at 0. */
+  private readonly perSession = new Map<number, number>();
+  /** table id → the newest `_seq` whose removal left no tombstone; one entry per table that had one, dropped with it. */
+  private readonly removedUpTo = new Map<number, bigint>();
   private nextId = 1;
+  private epoch = 0;
   private delivered = 0;
+  private examined = 0;
 
-  constructor(readonly maxSubscriptions: number) {}
+  constructor(readonly limits: LiveLimits) {}
+
+  get maxSubscriptions(): number {
+    return this.limits.maxLiveQueries;
+  }
 
   get size(): number {
     return this.subs.size;
@@ -42,49 +55,133 @@ export class LiveRegistry {
     return this.delivered;
   }
 
-  add(user: string, tableIds: readonly number[], refresh: () => void, sql = ''): Subscription {
-    if (this.subs.size >= this.maxSubscriptions) {
+  /** Subscriptions looked at by commit fan-outs since open. */
+  get subscriptionsExamined(): number {
+    return this.examined;
+  }
+
+  /** Routing-index entries (subscription handles across all (table, partition) keys). */
+  get indexSize(): number {
+    let n = 0;
+    for (const byUser of this.index.values()) for (const set of byUser.values()) n += set.size;
+    return n;
+  }
+
+  get sessionsWithSubscriptions(): number {
+    return this.perSession.size;
+  }
+
+  /** A new subscription's numeric id. */
+  allocateId(): number {
+    return this.nextId++;
+  }
+
+  /** Throws SUBSCRIPTION_LIMIT_EXCEEDED when another subscription for `session` would pass a limit. */
+  checkLimits(session: number): void {
+    const { maxLiveQueries, maxSubscriptionsPerSession } = this.limits;
+    if ((this.perSession.get(session) ?? 0) >= maxSubscriptionsPerSession) {
       throw new KalamError(
-        'RESULT_TOO_LARGE',
-        `Too many live queries: the limit is ${this.maxSubscriptions}. Unsubscribe unused live queries or raise maxLiveQueries`,
+        'SUBSCRIPTION_LIMIT_EXCEEDED',
+        `Maximum subscriptions reached: this session already has ${maxSubscriptionsPerSession} live queries open (maxSubscriptionsPerSession). Stop unused live queries or raise the limit`,
       );
     }
-    const now = Date.now();
-    const sub: Subscription = { id: this.nextId++, user, tableIds, sql, createdAt: now, lastUpdate: now, changes: 0, refresh };
-    this.subs.set(sub.id, sub);
-    for (const t of tableIds) {
-      let set = this.byTable.get(t);
-      if (!set) this.byTable.set(t, (set = new Set()));
+    if (this.subs.size >= maxLiveQueries) {
+      throw new KalamError(
+        'SUBSCRIPTION_LIMIT_EXCEEDED',
+        `Maximum subscriptions reached: ${maxLiveQueries} live queries are open (maxLiveQueries). Stop unused live queries or raise the limit`,
+      );
+    }
+  }
+
+  add(sub: Subscription, tableById: (id: number) => TableDef | undefined): void {
+    this.checkLimits(sub.owner.session);
+    this.subs.set(sub.liveId, sub);
+    this.perSession.set(sub.owner.session, (this.perSession.get(sub.owner.session) ?? 0) + 1);
+    sub.routes = sub.computeRoutes(tableById);
+    for (const [table, user] of sub.routes) {
+      let byUser = this.index.get(table);
+      if (!byUser) this.index.set(table, (byUser = new Map()));
+      let set = byUser.get(user);
+      if (!set) byUser.set(user, (set = new Set()));
       set.add(sub);
     }
+  }
+
+  remove(liveId: string, reason?: KalamError): void {
+    const sub = this.subs.get(liveId);
+    if (!sub) return;
+    this.subs.delete(liveId);
+    const n = (this.perSession.get(sub.owner.session) ?? 1) - 1;
+    if (n > 0) this.perSession.set(sub.owner.session, n);
+    else this.perSession.delete(sub.owner.session);
+    for (const [table, user] of sub.routes) {
+      const byUser = this.index.get(table);
+      const set = byUser?.get(user);
+      if (!byUser || !set) continue;
+      set.delete(sub);
+      if (set.size === 0) byUser.delete(user);
+      if (byUser.size === 0) this.index.delete(table);
+    }
+    sub.end(reason);
+  }
+
+  get(liveId: string): Subscription | undefined {
+    return this.subs.get(liveId);
+  }
+
+  /**
+   * KILL LIVE QUERY: ends `liveId` and tells its owner. Anyone may end their
+   * own; dba and system anyone's. Another user's id reads as unknown.
+   */
+  kill(liveId: string, by: { user: string; role: Role }): Subscription {
+    const sub = this.subs.get(liveId);
+    if (!sub || (sub.owner.user !== by.user && by.role !== 'dba' && by.role !== 'system')) {
+      throw new KalamError('LIVE_QUERY_NOT_FOUND', `Live query '${liveId}' not found: list yours in system.live (dba) or with the id session.live returned`);
+    }
+    this.remove(liveId, new KalamError('LIVE_QUERY_KILLED', `Live query '${liveId}' was killed by '${by.user}' (KILL LIVE QUERY). Subscribe again to resume`));
     return sub;
   }
 
-  remove(id: number): void {
-    const sub = this.subs.get(id);
-    if (!sub) return;
-    this.subs.delete(id);
-    for (const t of sub.tableIds) {
-      const set = this.byTable.get(t);
-      set?.delete(sub);
-      if (set && set.size === 0) this.byTable.delete(t);
+  /** Applies one commit's changes to exactly the subscriptions routed to the changed partitions, then delivers. */
+  publish(groups: CommitGroups, now: number, latestSeq: bigint): void {
+    this.noteRemovals(groups, latestSeq);
+    if (this.subs.size === 0) return;
+    const epoch = ++this.epoch;
+    // Lives for this fan-out: each stored row's output objects, shared by subscriptions of equal projection.
+    const cache: RowCache = new Map();
+    const touched: Subscription[] = [];
+    for (const [table, byUser] of groups) {
+      const routed = this.index.get(table);
+      if (!routed) continue;
+      for (const [user, changes] of byUser) {
+        const set = routed.get(user);
+        if (!set) continue;
+        for (const sub of set) {
+          this.examined++;
+          sub.receive(changes, cache, now);
+          if (sub.epoch !== epoch) {
+            sub.epoch = epoch;
+            touched.push(sub);
+          }
+        }
+      }
+    }
+    for (const sub of touched) {
+      const before = sub.changes;
+      sub.flush(cache);
+      if (sub.changes !== before) this.delivered++;
     }
   }
 
-  /** Refreshes each affected subscription once for this commit. */
-  notify(footprint: CommitFootprint): void {
-    const due = new Set<Subscription>();
-    for (const [tableId, users] of footprint) {
-      const set = this.byTable.get(tableId);
-      if (!set) continue;
-      for (const sub of set) if (users.has('') || users.has(sub.user)) due.add(sub);
-    }
-    for (const sub of due) {
-      if (!this.subs.has(sub.id)) continue;
-      this.delivered++;
-      sub.changes++;
-      sub.lastUpdate = Date.now();
-      sub.refresh();
+  /** After ALTER TABLE: every subscription reading the table plans again and delivers a snapshot. */
+  tableAltered(tableId: number): void {
+    const byUser = this.index.get(tableId);
+    if (!byUser) return;
+    const cache: RowCache = new Map();
+    const subs = [...byUser.values()].flatMap((s) => [...s]);
+    for (const sub of subs) {
+      this.examined++;
+      sub.resnapshot(cache);
     }
   }
 
@@ -92,18 +189,47 @@ export class LiveRegistry {
     return [...this.subs.values()];
   }
 
-  /** Live queries reading a table (of one user, when given). */
+  /** Live queries reading a table (of one partition user, when given). */
   countFor(tableId: number, user?: string): number {
+    const byUser = this.index.get(tableId);
+    if (!byUser) return 0;
+    if (user !== undefined) return (byUser.get(user)?.size ?? 0) + (user === '' ? 0 : byUser.get('')?.size ?? 0);
     let n = 0;
-    for (const sub of this.byTable.get(tableId) ?? []) if (user === undefined || sub.user === user) n++;
+    for (const set of byUser.values()) n += set.size;
     return n;
   }
 
-  /** Drops subscriptions of dropped tables. */
+  /** Drops subscriptions of dropped tables (and their watermarks). */
   dropTables(tableIds: Iterable<number>): Subscription[] {
-    const dropped: Subscription[] = [];
-    for (const t of tableIds) for (const sub of this.byTable.get(t) ?? []) dropped.push(sub);
-    for (const s of dropped) this.remove(s.id);
-    return dropped;
+    const dropped = new Set<Subscription>();
+    for (const t of tableIds) {
+      this.removedUpTo.delete(t);
+      for (const set of this.index.get(t)?.values() ?? []) for (const sub of set) dropped.add(sub);
+    }
+    for (const s of dropped) this.remove(s.liveId);
+    return [...dropped];
+  }
+
+  /** The newest `_seq` of the table whose removal cannot be replayed (0 when none). */
+  removedSeq(tableId: number): bigint {
+    return this.removedUpTo.get(tableId) ?? 0n;
+  }
+
+  /**
+   * A physical removal leaves nothing a `from` replay could find: a purged
+   * tombstone up to its own `_seq` (the delete's), a hard-deleted live row
+   * (STREAM) up to now.
+   */
+  private noteRemovals(groups: CommitGroups, latestSeq: bigint): void {
+    for (const [table, byUser] of groups) {
+      for (const changes of byUser.values()) {
+        for (const c of changes) {
+          if (c.row !== null || !c.before) continue;
+          const del = c.table.columns.length + 1;
+          const seq = c.before[del] === true ? (c.before[del - 1] as bigint) : latestSeq;
+          if (seq > (this.removedUpTo.get(table) ?? 0n)) this.removedUpTo.set(table, seq);
+        }
+      }
+    }
   }
 }

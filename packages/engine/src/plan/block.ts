@@ -184,7 +184,10 @@ function exprKey(e: Expr, scope: Scope): string {
 }
 
 function bindForKey(e: Expr, scope: Scope): unknown {
-  if (e.kind === 'column') return { slot: scope.resolve(e.table, e.name) };
+  if (e.kind === 'column') {
+    const { depth, slot } = scope.resolveOuter(e.table, e.name);
+    return depth === 0 ? { slot } : { depth, slot };
+  }
   if (e.kind === 'subquery' || e.kind === 'exists') return { kind: e.kind, query: e.query };
   if (e.kind === 'inSubquery') return { kind: e.kind, arg: bindForKey(e.arg, scope), query: e.query, negated: e.negated };
   const out: Record<string, unknown> = {};
@@ -312,12 +315,13 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     const g = groupKeys.length;
     hook = (e) => {
       if (e.kind === 'literal' || e.kind === 'param') return undefined;
+      if (e.kind === 'column' && isOuterColumn(scope, e)) return undefined; // an enclosing query's column is a constant here
       let key: string;
       try {
         key = exprKey(e, scope);
       } catch (err) {
-        if (e.kind === 'column' && !isOuterColumn(scope, e)) throw err;
-        return undefined; // an enclosing query's column is a constant here
+        if (e.kind === 'column') throw err;
+        return undefined;
       }
       const gi = groupKeyStrings.indexOf(key);
       if (gi >= 0) return (r) => r[gi];
@@ -375,6 +379,13 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
       const ev = idx >= 0 ? outputEvals[idx] : compileExpr(o.expr, rowsScope, hook);
       return { eval: ev, descending: o.descending, nullsFirst: o.nullsFirst };
     });
+    // Ties of a single-table ORDER BY are broken by the primary key (`_seq` without one), so the
+    // order is deterministic and a maintained live query (live/analyze.ts) orders them alike.
+    const only = sources.length === 1 ? sources[0].src : undefined;
+    if (only?.table && !isAggregate && stmt.orderBy.length > 0) {
+      const tie = only.pkSlot ?? only.columns.findIndex((c) => c.name === '_seq' && c.hidden);
+      if (tie >= 0) keys.push({ eval: (r) => r[tie], descending: false, nullsFirst: false });
+    }
     rows = (ctx) => {
       const input = prepare(ctx);
       const sorted = keys.length ? sortRows(input, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : input;

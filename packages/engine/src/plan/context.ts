@@ -1,4 +1,5 @@
 /** What an executing statement can see besides its input rows. */
+import type { ColdReads } from '../storage/cold/types';
 import type { Role, Value } from '../types';
 
 export interface ExecContext {
@@ -15,6 +16,8 @@ export interface ExecContext {
   readonly staged?: StagedRows;
   /** While a subquery runs: the rows of the queries enclosing it, outermost first. */
   readonly outer?: readonly Tuple[];
+  /** The cold segments prepared for this execution (Engine.prepareCold); table scans merge them under hot rows. */
+  readonly cold?: ColdReads;
 }
 
 /** Staged row versions by table and partition; `null` marks a hard-deleted row. */

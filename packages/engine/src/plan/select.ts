@@ -30,6 +30,8 @@ export interface SelectPlan {
   columns: ColumnInfo[];
   /** Tables read by any part of the statement (plan invalidation, live queries, access checks). */
   tableIds: number[];
+  /** The statement planned (live queries analyze it for incremental maintenance). */
+  stmt: SelectStmt;
   run(ctx: ExecContext): Tuple[];
 }
 
@@ -193,6 +195,7 @@ export function planSelect(stmt: SelectStmt, resolver: SourceResolver, defaultNa
     kind: 'select',
     columns: plan.columns,
     tableIds: [...root.tableIds],
+    stmt,
     run(ctx) {
       authorizeAll(root, ctx);
       return Array.from(plan.rows(ctx));

@@ -54,11 +54,13 @@ describe('scalar subqueries', () => {
     const e = await errorOf(s.query('SELECT (SELECT id FROM app.people) AS x'));
     expect(e.code).toBe('INVALID_SQL');
     expect(e.message).toContain('more than one row returned by a subquery used as an expression');
-    expect((await errorOf(s.query('SELECT id FROM app.depts WHERE head = (SELECT id FROM app.people WHERE age = 30)'))).code).toBe('INVALID_SQL');
+    expect((await errorOf(s.query('SELECT code FROM app.depts WHERE head = (SELECT id FROM app.people WHERE age = 30)'))).code).toBe('INVALID_SQL');
+    // one row is fine: the same shape with a key
+    expect(await col('SELECT code FROM app.depts WHERE head = (SELECT id FROM app.people WHERE age = 30 AND dept = $1)', 'code', ['ops'])).toEqual(['ops']);
   });
 
   it('must return exactly one column', async () => {
-    expect((await errorOf(s.query('SELECT (SELECT id, name FROM app.people WHERE id = 1) AS x'))).code).toBe('INVALID_SQL');
+    expect((await errorOf(s.query('SELECT id FROM app.people WHERE id = (SELECT id, name FROM app.people WHERE id = 1)'))).code).toBe('INVALID_SQL');
   });
 
   it('may be correlated with the outer row', async () => {
@@ -74,10 +76,24 @@ describe('scalar subqueries', () => {
     ]);
   });
 
+  it('may use the outer row inside an aggregate, HAVING and ORDER BY of the subquery', async () => {
+    expect(await rows(`SELECT code, (SELECT SUM(age + LENGTH(d.code)) FROM app.people p WHERE p.dept = d.code) AS s FROM app.depts d ORDER BY code`)).toEqual([
+      { code: 'eng', s: 61 },
+      { code: 'hr', s: null },
+      { code: 'ops', s: 33 },
+    ]);
+    expect(await col(`SELECT code FROM app.depts d WHERE EXISTS (
+        SELECT dept FROM app.people GROUP BY dept HAVING dept = d.code AND COUNT(*) > 1 ORDER BY d.code) ORDER BY code`, 'code')).toEqual(['eng', 'ops']);
+  });
+
   it('binds an unqualified name to the innermost query that has it', async () => {
     // both tables have `id`: inside the subquery, `id` is app.nums.id
     expect(await col('SELECT id, (SELECT MAX(id) FROM app.nums) AS m FROM app.people WHERE id = 1', 'm')).toEqual([3]);
     expect(await col('SELECT p.id FROM app.people p WHERE (SELECT v FROM app.nums WHERE id = p.id) = 2', 'id')).toEqual([2]);
+  });
+
+  it('is not accepted as a LIMIT', async () => {
+    expect((await errorOf(s.query('SELECT id FROM app.people LIMIT (SELECT 1)'))).code).toBe('INVALID_SQL');
   });
 
   it('reports an unknown column in a subquery as COLUMN_NOT_FOUND', async () => {

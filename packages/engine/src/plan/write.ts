@@ -13,7 +13,6 @@ import type { Value } from '../types';
 import { coerce, describeValue, hashKey } from '../values';
 import { compileExpr } from './compile';
 import type { Evaluator, ExecContext, Tuple } from './context';
-import { Scope } from './scope';
 import { mentionsColumn, planSourceScan } from './block';
 import { planSelect, statementScope, type StatementScope } from './select';
 import type { RelationSource, SourceResolver } from './source';

@@ -187,7 +187,21 @@ export type Statement =
   | { kind: 'executeAs'; user: string; sql: string; offset: number }
   /** BEGIN [TRANSACTION|WORK] / START TRANSACTION, COMMIT [WORK], ROLLBACK [WORK] (reference §1.6). */
   | TransactionControlStmt
-  | AlterTableStmt;
+  | AlterTableStmt
+  /** SUBSCRIBE TO …: `query` is the SELECT it subscribes to (sql/live.ts). */
+  | SubscribeStmt
+  /** KILL LIVE QUERY '<live_id>'. */
+  | { kind: 'killLiveQuery'; liveId: string }
+  /** FLUSH TABLE, STORAGE FLUSH TABLE/ALL, KILL JOB (sql/storage.ts). */
+  | StorageStatement;
+
+export interface SubscribeStmt {
+  kind: 'subscribe';
+  query: string;
+  options: { lastRows?: number; batchSize?: number; from?: bigint };
+}
+
+import type { StorageStatement } from './storage';
 
 export interface TransactionControlStmt {
   kind: 'begin' | 'commit' | 'rollback';

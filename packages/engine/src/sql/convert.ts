@@ -48,6 +48,7 @@ function exprList(x: Node): Expr[] {
 export function expr(x: Node): Expr {
   if (x === null || x === undefined) throw new KalamError('PARSE_ERROR', 'Missing expression');
   if (x.ast) return { kind: 'subquery', query: selectStmt(x.ast) };
+  if (x.type === 'select') return { kind: 'subquery', query: selectStmt(x) }; // (SELECT …) where the parser leaves no `ast` wrapper
   switch (x.type) {
     case 'number':
       return { kind: 'literal', value: typeof x.value === 'number' ? x.value : numberLiteral(String(x.value)) };
@@ -97,7 +98,9 @@ export function expr(x: Node): Expr {
     case 'function': {
       const name = (x.name?.name as Node[] | undefined)?.map((p) => identText(p)).join('.').toUpperCase() ?? '';
       if (name === 'EXISTS') return { kind: 'exists', query: subqueryOf(x.args) };
-      if (name === 'ANY' || name === 'SOME' || name === 'ALL') unsupported(`${name} (subquery): write x IN (SELECT …) or use EXISTS`);
+      if (name === 'ANY' || name === 'SOME' || name === 'ALL') {
+        throw new KalamError('UNSUPPORTED', `${name} (SELECT …) is not supported yet: write x IN (SELECT …), or use EXISTS`);
+      }
       const args = x.args ? exprList(x.args) : [];
       if (name === 'NOT' && args.length === 1) return { kind: 'unary', op: 'NOT', arg: args[0] };
       if (x.over) unsupported('Window functions');
@@ -215,6 +218,7 @@ function fromItems(from: Node[] | null): FromTable[] {
     let item: FromTable;
     if (f.expr) {
       if (!f.expr.ast) unsupported('VALUES in FROM');
+      if (String(f.prefix ?? '').toUpperCase() === 'LATERAL') unsupported('LATERAL');
       if (!f.as) throw new KalamError('INVALID_SQL', 'A subquery in FROM needs an alias: (SELECT …) AS name');
       const { alias, columns } = aliasOf(f.as);
       item = { table: { name: alias }, subquery: selectStmt(f.expr.ast), alias, join };

@@ -9,6 +9,7 @@ import type { ColumnSpec, CreateTableStmt, DefaultSpec, Statement, TableName } f
 import { numberLiteral, type Token } from './lexer';
 import { parseUserStatement } from './users';
 import { parseAlterTable } from './alter';
+import { parseStorageStatement } from './storage';
 
 export class Cursor {
   private i = 0;
@@ -263,6 +264,8 @@ export function parseKalamStatement(tokens: Token[], sqlLength: number): Stateme
   const c = new Cursor(tokens, sqlLength);
   const users = parseUserStatement(c);
   if (users) return users;
+  const storage = parseStorageStatement(c);
+  if (storage) return storage;
   const alter = parseAlterTable(c);
   if (alter) return alter;
   if (c.isWord('BEGIN') || c.isWord('START') || c.isWord('COMMIT') || c.isWord('ROLLBACK')) {

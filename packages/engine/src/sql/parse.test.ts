@@ -338,6 +338,7 @@ describe('errors', () => {
       'SELECT a FROM t EXCEPT ALL SELECT a FROM u',
       'SELECT a FROM t WHERE a = ANY (SELECT b FROM u)',
       'SELECT a FROM (VALUES (1)) AS v (a)',
+      'SELECT a FROM t, LATERAL (SELECT 1) x',
       "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO NOTHING",
       'UPDATE t SET a = 1 WHERE a = 2 RETURNING a',
       'SELECT a FROM t FULL JOIN u ON t.a = u.a',
@@ -351,5 +352,49 @@ describe('errors', () => {
 
   it('refuses a CREATE statement it does not know without crashing', () => {
     expect(errorOf('CREATE INDEX i ON t (a)')).toMatchObject({ code: 'UNSUPPORTED', position: 0 });
+  });
+});
+
+describe('subqueries, WITH and set operations', () => {
+  const shape = (s: SelectStmt): unknown =>
+    s.setOp ? [shape(s.setOp.left), `${s.setOp.op}${s.setOp.all ? ' ALL' : ''}`, shape(s.setOp.right)] : s.from.map((f) => f.table.name).join(',');
+
+  it('reads scalar, EXISTS, NOT EXISTS and IN subqueries into their own nodes', () => {
+    const s = select('SELECT (SELECT 1) AS x FROM t WHERE EXISTS (SELECT 1 FROM u) AND NOT EXISTS (SELECT 1 FROM v) AND a NOT IN (SELECT b FROM w)');
+    expect(s.items[0].expr.kind).toBe('subquery');
+    const conjuncts = (e: Expr): Expr[] => (e.kind === 'binary' && e.op === 'AND' ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e]);
+    const [exists, notExists, inSub] = conjuncts(s.where!);
+    expect(exists).toMatchObject({ kind: 'exists', query: { from: [{ table: { name: 'u' } }] } });
+    expect(notExists).toMatchObject({ kind: 'unary', op: 'NOT', arg: { kind: 'exists', query: { from: [{ table: { name: 'v' } }] } } });
+    expect(inSub).toMatchObject({ kind: 'inSubquery', negated: true, arg: { kind: 'column', name: 'a' }, query: { from: [{ table: { name: 'w' } }] } });
+  });
+
+  it('reads a derived table with its alias and column names', () => {
+    expect(select('SELECT * FROM (SELECT 1 AS x) AS s (y)').from[0]).toMatchObject({ table: { name: 's' }, alias: 's', columnAliases: ['y'], subquery: { kind: 'select' } });
+  });
+
+  it('reads WITH items in order, with column lists', () => {
+    const s = select('WITH a AS (SELECT 1 AS x), b (y) AS (SELECT x FROM a) SELECT * FROM b');
+    expect(s.with?.map((c) => [c.name, c.columns, shape(c.query)])).toEqual([['a', undefined, ''], ['b', ['y'], 'a']]);
+  });
+
+  it('builds set operations with INTERSECT binding tighter and the trailing ORDER BY/LIMIT on the whole', () => {
+    const s = select('SELECT a FROM t UNION SELECT a FROM u INTERSECT SELECT a FROM v EXCEPT SELECT a FROM w ORDER BY 1 LIMIT 2');
+    expect(shape(s)).toEqual([['t', 'UNION', ['u', 'INTERSECT', 'v']], 'EXCEPT', 'w']);
+    expect(s.orderBy).toHaveLength(1);
+    expect(s.limit).toEqual({ kind: 'literal', value: 2 });
+    expect(s.setOp!.right.orderBy).toEqual([]);
+  });
+
+  it('reads `FROM t UNION (SELECT …)` as a set operation, not a join', () => {
+    const s = select('SELECT a FROM t UNION ALL (SELECT a FROM u ORDER BY a LIMIT 1) ORDER BY 1');
+    expect(shape(s)).toEqual(['t', 'UNION ALL', 'u']);
+    expect(s.orderBy).toHaveLength(1);
+    expect(s.setOp!.right.limit).toEqual({ kind: 'literal', value: 1 });
+  });
+
+  it('reads INSERT … SELECT', () => {
+    const s = parse('INSERT INTO t (a) SELECT b FROM u');
+    expect(s).toMatchObject({ kind: 'insert', columns: ['a'], rows: [], select: { from: [{ table: { name: 'u' } }] } });
   });
 });

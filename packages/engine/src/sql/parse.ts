@@ -8,6 +8,7 @@ import { KalamError } from '../errors';
 import type { Statement } from './ast';
 import { deleteStmt, insertStmt, selectStmt, updateStmt } from './convert';
 import { parseKalamStatement } from './ddl';
+import { parseLiveStatement } from './live';
 import { tokenize, type Token } from './lexer';
 import { rewriteForParser } from './rewrite';
 
@@ -27,6 +28,8 @@ export function parseStatement(sql: string, tokens: Token[] = tokenize(sql)): St
   if (tokens.length === 0) throw new KalamError('PARSE_ERROR', 'Empty statement: write a SQL statement to run');
   const executeAs = parseExecuteAs(sql, tokens);
   if (executeAs) return executeAs;
+  const live = parseLiveStatement(sql, tokens);
+  if (live) return live;
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
   return parseStandard(sql, tokens);

@@ -23,6 +23,7 @@ import { KalamError } from '../errors';
 import type { KvRange, KvStore, KvWrite, StoreName } from './kv';
 import { STORE_NAMES } from './kv';
 import { compareBytes } from './keys';
+import { quotaExceeded } from './quota';
 import { assertKey, assertStoreName, closedError, touchedStores, validateWrites } from './writes';
 
 /** The schema version; bump only with an upgrade step for existing databases. */
@@ -238,10 +239,7 @@ export function storageError(action: string, e: unknown): KalamError {
   const detail = e instanceof Error ? e.message : String(e);
   switch (name) {
     case 'QuotaExceededError':
-      return new KalamError(
-        'STORAGE_ERROR',
-        `The browser refused to store more data while ${action}: this site's storage quota is used up, and nothing of this write was saved. Free space by deleting rows or dropping tables, or ask for persistent storage (navigator.storage.persist()).`,
-      );
+      return quotaExceeded(action);
     case 'AbortError':
       return new KalamError(
         'STORAGE_ERROR',

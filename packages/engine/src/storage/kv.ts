@@ -1,5 +1,5 @@
 /**
- * The storage contract every backend (memory, IndexedDB) implements.
+ * The storage contract every backend (memory, IndexedDB, OPFS) implements.
  * Keys are order-preserving binary tuples (see keys.ts); values are
  * structured-clone-able records.
  */
@@ -22,7 +22,7 @@ export interface KvRange {
 }
 
 export interface KvStore {
-  readonly kind: 'memory' | 'idb';
+  readonly kind: 'memory' | 'idb' | 'opfs';
   get(store: StoreName, key: Uint8Array): Promise<unknown | undefined>;
   /**
    * Visits every entry with lower <= key < upper in ascending byte order.

@@ -6,13 +6,14 @@ import { checkSystemRead } from '../auth/permissions';
 import type { UserRecord } from '../auth/users';
 import type { Catalog } from '../catalog/catalog';
 import type { AuditEntry } from './audit';
-import type { Subscription } from '../live/registry';
+import type { Subscription } from '../live/subscription';
 import type { JobRecord } from '../jobs/job';
+import type { SegmentMeta } from '../storage/cold/types';
 import { KalamError } from '../errors';
 import type { ExecContext, Tuple } from '../plan/context';
 import type { RelationSource, SourceColumn } from '../plan/source';
 import type { TransactionInfo } from '../transaction';
-import type { DataType, Value } from '../types';
+import type { DataType, JsonValue, Value } from '../types';
 import { stableJson } from '../values';
 
 export interface SystemEnv {
@@ -28,6 +29,8 @@ export interface SystemEnv {
   settings(): [string, Value, string][];
   /** Open explicit transactions. */
   transactions(): readonly TransactionInfo[];
+  /** Committed cold segments (system.manifest). */
+  segments?(): readonly SegmentMeta[];
 }
 
 interface SystemTable {
@@ -116,12 +119,38 @@ const TABLES: Record<string, SystemTable> = {
   },
   live: {
     columns: [
-      ['live_id', 'BIGINT'], ['user_id', 'TEXT'], ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['query', 'TEXT'],
-      ['created_at', 'TIMESTAMP'], ['last_update', 'TIMESTAMP'], ['changes', 'INT'],
+      ['live_id', 'TEXT'], ['user_id', 'TEXT'], ['owner', 'TEXT'], ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['query', 'TEXT'],
+      ['options', 'JSON'], ['status', 'TEXT'], ['maintained', 'BOOLEAN'], ['created_at', 'TIMESTAMP'], ['last_update', 'TIMESTAMP'], ['changes', 'INT'],
     ],
     rows: (env) => env.live().map((sub) => {
       const t = sub.tableIds.map((id) => env.catalog.tableById(id)).find((x) => x);
-      return [BigInt(sub.id), sub.user, t?.namespace ?? null, t?.name ?? null, sub.sql, sub.createdAt, sub.lastUpdate, sub.changes];
+      const o = sub.options;
+      const options: { [key: string]: JsonValue } = {};
+      if (o.lastRows !== undefined) options.last_rows = o.lastRows;
+      if (o.batchSize !== undefined) options.batch_size = o.batchSize;
+      if (o.from !== undefined) options.from = o.from.toString();
+      return [
+        sub.liveId, sub.owner.user, sub.owner.client ?? null, t?.namespace ?? null, t?.name ?? null, sub.sql,
+        options, sub.isLoading ? 'loading' : 'active', sub.isMaintained, sub.createdAt, sub.lastUpdate, sub.changes,
+      ];
+    }),
+  },
+  manifest: {
+    columns: [
+      ['cache_key', 'TEXT'], ['segment_id', 'TEXT'], ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['scope', 'TEXT'],
+      ['row_count', 'INT'], ['min_seq', 'BIGINT'], ['max_seq', 'BIGINT'], ['size_bytes', 'INT'], ['schema_version', 'INT'],
+      ['status', 'TEXT'], ['column_stats', 'JSON'], ['created_at', 'TIMESTAMP'],
+    ],
+    rows: (env) => (env.segments?.() ?? []).map((m) => {
+      const t = env.catalog.tableById(m.table_id);
+      const scope = t?.type === 'SHARED' ? 'shared' : m.user_id;
+      // JSON: min/max as the wire mapping gives them, bigints as text.
+      const stats: { [k: string]: JsonValue } = {};
+      for (const [id, st] of Object.entries(m.column_stats)) stats[id] = { min: segmentJson(st.min), max: segmentJson(st.max), null_count: st.null_count };
+      return [
+        `${t?.namespace ?? '?'}:${t?.name ?? m.table_id}:${scope}:${m.id}`, m.id, t?.namespace ?? null, t?.name ?? null, scope,
+        m.row_count, m.min_seq, m.max_seq, m.size_bytes, m.schema_version, m.status, stats, m.created_at,
+      ];
     }),
   },
   stats: {
@@ -131,6 +160,12 @@ const TABLES: Record<string, SystemTable> = {
 };
 
 export const SYSTEM_TABLE_NAMES = Object.keys(TABLES);
+
+function segmentJson(v: Value): JsonValue {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return null;
+  return v;
+}
 
 
 export function systemSource(name: string, env: SystemEnv): RelationSource {

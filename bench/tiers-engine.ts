@@ -1,0 +1,181 @@
+/**
+ * The engine side of the tiers bench, timed in the page around calls on the
+ * `@kalamlite/worker` client (so every figure includes the Comlink round trip
+ * and the structured clone, as in engine-suite.ts). The large load runs
+ * `FLUSH TABLE` halfway, so the query figures read half the rows from the
+ * cold tier and half from the hot tier; where the engine has no FLUSH TABLE
+ * the outcome says so and the figures are hot-only.
+ */
+import { createClient, isKalamError, type ClientSession, type KalamClient, type Row } from '@kalamlite/worker';
+import type { Check } from './results';
+import { queryParams, rowFor, rowsFrom, seededRandom } from './rows';
+import { CREATE_NAMESPACE, CREATE_TABLE, FILTERED_QUERY, LOOKUP, insertParams, insertStatement } from './sql';
+import { COUNT_QUERY, FLUSH, GROUP_QUERY, type FlushOutcome, type GroupRow, type TiersConfig, type TiersResults, type TiersSamples } from './tiers';
+
+export type EngineTiersSamples = Omit<TiersSamples, 'coldOpenMs'>;
+
+export interface EngineTiersOutcome {
+  samples: EngineTiersSamples;
+  flush: FlushOutcome;
+  arrow: TiersResults['arrow'];
+}
+
+async function openBench(name: string): Promise<{ client: KalamClient; session: ClientSession }> {
+  const client = await createClient({ name, storage: 'idb' });
+  const session = client.session({ user: 'bench', role: 'dba' });
+  await session.execute(CREATE_NAMESPACE);
+  await session.execute(CREATE_TABLE);
+  return { client, session };
+}
+
+async function timed<T>(samples: number[] | null, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await run();
+  samples?.push(performance.now() - started);
+  return result;
+}
+
+/** Writes rows [first, first + count) as multi-row INSERTs of `batchSize`; statements are built before the clock starts. */
+async function load(session: ClientSession, config: TiersConfig, first: number, count: number): Promise<{ ms: number; affected: number }> {
+  const batches: { sql: string; params: ReturnType<typeof insertParams> }[] = [];
+  for (let offset = 0; offset < count; offset += config.batchSize) {
+    const rows = rowsFrom(config.seed, first + offset, Math.min(config.batchSize, count - offset));
+    batches.push({ sql: insertStatement(rows.length), params: insertParams(rows) });
+  }
+  let affected = 0;
+  const started = performance.now();
+  for (const { sql, params } of batches) affected += (await session.execute(sql, params))[0].rowCount;
+  return { ms: performance.now() - started, affected };
+}
+
+function lookupIds(config: TiersConfig, present: number, salt: number): number[] {
+  const random = seededRandom(config.seed ^ salt);
+  const ids: number[] = [];
+  for (let i = 0; i < config.warmup + config.lookups; i++) ids.push(1 + Math.floor(random() * present));
+  return ids;
+}
+
+/** Whether a result row is the bench row `id` as written. */
+export function isRowFor(config: TiersConfig, id: number, row: Row | undefined): boolean {
+  const want = rowFor(config.seed, id);
+  return row !== undefined && row.id === BigInt(id) && row.category === want.category && row.score === want.score && row.title === want.title;
+}
+
+async function lookups(session: ClientSession, config: TiersConfig, ids: number[], checks: Check[], label: string): Promise<number[]> {
+  const samples: number[] = [];
+  let wrong = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const { rows } = await timed(i < config.warmup ? null : samples, () => session.query(LOOKUP, [BigInt(ids[i])]));
+    if (rows.length !== 1 || !isRowFor(config, ids[i], rows[0])) wrong++;
+  }
+  checks.push({ name: `engine ${label} lookups return the row written`, ok: wrong === 0, detail: `${wrong} wrong of ${ids.length}` });
+  return samples;
+}
+
+async function flushTable(session: ClientSession): Promise<FlushOutcome> {
+  const started = performance.now();
+  try {
+    const [result] = await session.execute(FLUSH);
+    return { available: true, ms: performance.now() - started, detail: result.message };
+  } catch (e) {
+    if (isKalamError(e) && (e.code === 'PARSE_ERROR' || e.code === 'UNSUPPORTED' || e.code === 'INVALID_SQL')) {
+      return { available: false, ms: Number.NaN, detail: `${e.code}: ${e.message}` };
+    }
+    throw e;
+  }
+}
+
+export async function engineTiers(smallName: string, largeName: string, config: TiersConfig, checks: Check[]): Promise<EngineTiersOutcome> {
+  // Small database: bulk insert, single-row inserts, lookups.
+  let { client, session } = await openBench(smallName);
+  let bulkMs: number;
+  let singleMs: number[];
+  let lookupMs: number[];
+  try {
+    const bulk = await load(session, config, 1, config.bulkRows);
+    bulkMs = bulk.ms;
+    checks.push({ name: `engine bulk insert of ${config.bulkRows} rows inserted every row`, ok: bulk.affected === config.bulkRows, detail: `${bulk.affected}` });
+    singleMs = [];
+    const single = insertStatement(1);
+    for (let i = 0; i < config.warmup + config.singleInserts; i++) {
+      const params = insertParams(rowsFrom(config.seed, config.bulkRows + 1 + i, 1));
+      await timed(i < config.warmup ? null : singleMs, () => session.execute(single, params));
+    }
+    lookupMs = await lookups(session, config, lookupIds(config, config.bulkRows + config.warmup + config.singleInserts, 0x10), checks, 'small-database');
+  } finally {
+    await client.close();
+  }
+
+  // Large database: half loaded, flushed to the cold tier, the other half loaded (stays hot).
+  ({ client, session } = await openBench(largeName));
+  try {
+    const half = Math.floor(config.largeRows / 2);
+    const first = await load(session, config, 1, half);
+    const flush = await flushTable(session);
+    const second = await load(session, config, half + 1, config.largeRows - half);
+    const largeBulkMs = first.ms + second.ms;
+    const { rows: counted } = await session.query(COUNT_QUERY);
+    checks.push({
+      name: `engine holds all ${config.largeRows} rows of the large load${flush.available ? ' across both tiers' : ''}`,
+      ok: first.affected + second.affected === config.largeRows && Number(counted[0]?.n) === config.largeRows,
+      detail: `inserted ${first.affected + second.affected}, COUNT(*) ${String(counted[0]?.n)}`,
+    });
+
+    const largeLookupMs = await lookups(session, config, lookupIds(config, config.largeRows, 0x20), checks, 'large-database');
+
+    const queryMs: number[] = [];
+    let firstQueryIds: number[] = [];
+    for (let i = 0; i < config.queryWarmup + config.queryIterations; i++) {
+      const k = i - config.queryWarmup;
+      const { category, minScore } = queryParams(Math.max(0, k));
+      const result = await timed(k < 0 ? null : queryMs, () => session.query(FILTERED_QUERY, [category, minScore]));
+      if (k === 0) firstQueryIds = result.rows.map((r) => Number(r.id));
+    }
+
+    const groupMs: number[] = [];
+    let groups: GroupRow[] = [];
+    for (let i = 0; i < 1 + config.groupIterations; i++) {
+      const result = await timed(i < 1 ? null : groupMs, () => session.query(GROUP_QUERY));
+      groups = result.rows.map((r) => ({ category: String(r.category), n: Number(r.n), total: Number(r.total) }));
+    }
+
+    // Context: the whole table as rows and as an Arrow table (built in the worker, transferred).
+    const all = 'SELECT id, category, score, title, created_at FROM bench.items';
+    let started = performance.now();
+    const asRows = (await session.query(all)).rows.length;
+    const allRowsMs = performance.now() - started;
+    started = performance.now();
+    const asArrow = (await session.queryArrow(all)).numRows;
+    const queryArrowMs = performance.now() - started;
+    checks.push({ name: 'engine queryArrow returns as many rows as query', ok: asRows === asArrow && asRows === config.largeRows, detail: `${asRows} and ${asArrow}` });
+
+    return {
+      samples: { bulkMs, singleMs, lookupMs, largeBulkMs, largeLookupMs, queryMs, groupMs, firstQueryIds, groups },
+      flush,
+      arrow: { rows: asRows, queryMs: allRowsMs, queryArrowMs },
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Close-and-reopen of the large database: a new client (a new worker), timed to the first lookup's answer. */
+export async function engineColdOpens(name: string, config: TiersConfig, checks: Check[]): Promise<number[]> {
+  const samples: number[] = [];
+  const ids = lookupIds(config, config.largeRows, 0x30);
+  let wrong = 0;
+  for (let i = 0; i < config.coldOpens; i++) {
+    const id = ids[i];
+    const started = performance.now();
+    const client = await createClient({ name, storage: 'idb' });
+    try {
+      const { rows } = await client.session({ user: 'bench', role: 'dba' }).query(LOOKUP, [BigInt(id)]);
+      samples.push(performance.now() - started);
+      if (!isRowFor(config, id, rows[0])) wrong++;
+    } finally {
+      await client.close();
+    }
+  }
+  checks.push({ name: 'engine answers the first lookup after a cold open', ok: wrong === 0, detail: `${wrong} wrong of ${config.coldOpens}` });
+  return samples;
+}

@@ -1,0 +1,262 @@
+/**
+ * Flush: moving a table's hot rows into immutable cold segments, and
+ * recovering an interrupted flush on open.
+ *
+ * One partition is flushed in three steps, each one storage commit (plus
+ * the segment bytes, written before the entry is committed):
+ *   1. the manifest entry in status `in_progress`, then the segment bytes;
+ *   2. the entry becomes `committed` (readers now merge the segment);
+ *   3. the flushed hot rows are deleted — only those whose version did not
+ *      change since the snapshot — in the same commit that marks the entry
+ *      `hot_purged`.
+ * A crash after 1 leaves an in_progress entry: open deletes it and its
+ * bytes (the rows are still hot). A crash after 2 leaves a committed entry
+ * not purged: open deletes the hot rows the segment holds with the same
+ * `_seq` (until then hot shadows the identical cold copy). No row is lost
+ * or duplicated at any point.
+ *
+ * `FLUSH TABLE` / `STORAGE FLUSH TABLE` queue a `flush` job and return at
+ * once with its id; the job runs right after (await `engine.jobs.idle()`).
+ */
+import type { TableDef } from './catalog/catalog';
+import type { Engine, SessionState } from './database';
+import { storeOf } from './database';
+import { KalamError } from './errors';
+import { flushPolicyOf, isFlushDue, pendingRows } from './jobs/flush';
+import type { JobRecord, RecordedRunner } from './jobs/job';
+import { deletedSlot, seqSlot } from './plan/write';
+import type { StorageStatement } from './sql/storage';
+import { rowKey, type StoredRow } from './storage/hot-tier';
+import type { KvWrite } from './storage/kv';
+import { SegmentCache } from './storage/cold/cache';
+import { decodeSegment, encodeSegment, residentSegment } from './storage/cold/segment';
+import type { SegmentKey, SegmentMeta } from './storage/cold/types';
+import type { Role, StatementResult, Value } from './types';
+import { hashKey } from './values';
+
+const ok = (message: string, rowCount = 0): StatementResult => ({ kind: 'ok', columns: [], rows: [], rowCount, message });
+const q = (t: TableDef) => `${t.namespace}.${t.name}`;
+const keyOf = (m: SegmentMeta): SegmentKey => ({ tableId: m.table_id, user: m.user_id, segmentId: m.id });
+
+function requireFlushRole(role: Role): void {
+  if (role === 'user') {
+    throw new KalamError('PERMISSION_DENIED', 'Insufficient privileges: STORAGE FLUSH needs the service, dba or system role');
+  }
+}
+
+export async function executeStorageStatement(engine: Engine, state: SessionState, stmt: StorageStatement): Promise<StatementResult> {
+  switch (stmt.kind) {
+    case 'flushTable': {
+      requireFlushRole(state.role);
+      const t = engine.catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
+      const started = requestFlush(engine, t, 'manual');
+      return ok(typeof started === 'string' ? started : `Storage flush started for table '${q(t)}'. Job ID: ${started.job_id}`);
+    }
+    case 'flushAll': {
+      requireFlushRole(state.role);
+      const ns = stmt.namespace ?? undefined;
+      if (ns !== undefined) engine.catalog.requireNamespace(ns);
+      const ids: string[] = [];
+      for (const t of engine.catalog.listTables(ns)) {
+        if (t.type === 'STREAM') continue;
+        const started = requestFlush(engine, t, 'manual');
+        if (typeof started !== 'string') ids.push(started.job_id);
+      }
+      const where = ns === undefined ? '' : ` in namespace '${ns}'`;
+      if (ids.length === 0) return ok(`Storage flush skipped: no pending writes${where}`);
+      return ok(`Storage flush started for ${ids.length} table(s)${where}. Job IDs: ${ids.join(', ')}`, ids.length);
+    }
+    case 'killJob': {
+      if (state.role !== 'dba' && state.role !== 'system') {
+        throw new KalamError('PERMISSION_DENIED', 'Admin privileges (DBA or System role) required to kill jobs');
+      }
+      const outcome = engine.jobs.kill(stmt.jobId);
+      if (!outcome) throw new KalamError('JOB_NOT_FOUND', `Job '${stmt.jobId}' not found: see system.jobs for job ids`);
+      if ('finished' in outcome) return ok(`Job '${stmt.jobId}' already ${outcome.finished.status}: nothing to kill`);
+      return ok(`Job '${stmt.jobId}' cancelled`);
+    }
+  }
+}
+
+/** Queues a flush of `t`, or says why not (the KalamDB messages). */
+export function requestFlush(engine: Engine, t: TableDef, trigger: 'manual' | 'policy'): JobRecord | string {
+  if (t.type === 'STREAM') throw new KalamError('UNSUPPORTED', 'STORAGE FLUSH TABLE is not supported for STREAM tables');
+  const active = activeFlush(engine, t);
+  if (active) return `Storage flush skipped: a flush is already queued or running for table '${q(t)}' (job ${active.job_id})`;
+  if (pendingRows(engine.hot, t) === 0) return `Storage flush skipped: no pending writes for table '${q(t)}'`;
+  return engine.jobs.enqueue('flush', flushParameters(t, trigger), (record, isCancelled) => flushTableJob(engine, t.id, record, isCancelled));
+}
+
+const flushParameters = (t: TableDef, trigger: 'manual' | 'policy') => ({ namespace_id: t.namespace, table_name: t.name, table_id: t.id, trigger });
+
+function activeFlush(engine: Engine, t: TableDef): JobRecord | undefined {
+  return engine.jobs.active('flush').find((r) => r.parameters.table_id === t.id);
+}
+
+/** The policy check the scheduler runs (JobEnv.flushDue). */
+export async function flushDueTables(engine: Engine, now: number, run: RecordedRunner): Promise<JobRecord[]> {
+  const out: JobRecord[] = [];
+  for (const t of engine.catalog.listTables()) {
+    const policy = flushPolicyOf(t);
+    if (!policy || activeFlush(engine, t) || !isFlushDue(engine.hot, t, policy, now)) continue;
+    out.push(await run('flush', flushParameters(t, 'policy'), (record, isCancelled) => flushTableJob(engine, t.id, record, isCancelled)));
+  }
+  return out;
+}
+
+/** True when some table has a FLUSH_POLICY. */
+export function hasFlushPolicies(engine: Engine): boolean {
+  return engine.catalog.listTables().some((t) => flushPolicyOf(t) !== undefined);
+}
+
+/** The work of one flush job: every partition with hot rows, one segment each. */
+async function flushTableJob(engine: Engine, tableId: number, record: JobRecord, isCancelled: () => boolean): Promise<void> {
+  const t = engine.catalog.tableById(tableId);
+  if (!t) {
+    record.status = 'skipped';
+    record.message = 'Skipped: the table was dropped before the flush started';
+    record.finished_at = Date.now();
+    return;
+  }
+  let segments = 0;
+  for (const user of [...engine.hot.table(t.id).partitions.keys()]) {
+    if (isCancelled()) break;
+    const n = await flushPartition(engine, t, user, { isCancelled });
+    if (n === 'aborted') break;
+    if (n > 0) {
+      segments++;
+      record.rows_affected += n;
+    }
+  }
+  const what = `${record.rows_affected} row(s) of ${q(t)} into ${segments} segment(s)`;
+  record.message = isCancelled() ? `Cancelled by KILL JOB after flushing ${what}` : `Flushed ${what}`;
+}
+
+export interface FlushPartitionOptions {
+  isCancelled?: () => boolean;
+  /** Tests: stop after step 1 or 2, as a crash there would. */
+  stopAfter?: 1 | 2;
+}
+
+/** Flushes one partition; resolves with the rows written, or 'aborted' (cancelled, or the table changed meanwhile). */
+export async function flushPartition(engine: Engine, t: TableDef, user: string, options: FlushPartitionOptions = {}): Promise<number | 'aborted'> {
+  const { cold, kv, hot } = engine;
+  const partition = hot.partition(t.id, user);
+  if (!partition || partition.size === 0) return 0;
+  // The snapshot: the newest version per key, tombstones included (they shadow older cold versions).
+  const rows: StoredRow[] = [...partition.values()];
+  const encoded = encodeSegment(t, rows);
+  const meta: SegmentMeta = {
+    id: `S${engine.seq.next()}`,
+    table_id: t.id,
+    user_id: user,
+    min_seq: encoded.minSeq,
+    max_seq: encoded.maxSeq,
+    row_count: rows.length,
+    size_bytes: encoded.bytes.byteLength,
+    created_at: Date.now(),
+    column_stats: encoded.stats,
+    schema_version: t.version,
+    status: 'in_progress',
+    hot_purged: false,
+  };
+  // 1. entry in_progress, then the bytes
+  await kv.commit([cold.manifest.entryWrite(meta)]);
+  await cold.store.put(keyOf(meta), encoded.bytes);
+  if (options.stopAfter === 1) return rows.length;
+  const abandon = async () => {
+    await cold.store.delete([keyOf(meta)]);
+    await kv.commit([cold.manifest.deleteWrite(meta)]);
+    return 'aborted' as const;
+  };
+  if (options.isCancelled?.()) return abandon();
+  const gen = await engine.withWriteLock(async () => {
+    // ALTER and DROP take the write lock too: a table changed since the snapshot is not flushed.
+    if (engine.catalog.tableById(t.id) !== t || options.isCancelled?.()) return abandon();
+    // 2. committed: readers merge it from now on (hot still shadows the same rows)
+    const committed: SegmentMeta = { ...meta, status: 'committed' };
+    await kv.commit([cold.manifest.entryWrite(committed)]);
+    cold.manifest.add(committed);
+    cold.cache.set(SegmentCache.key(committed.id, t.version), residentSegment(committed, rows, t, encoded.bytes.byteLength));
+    return { generation: cold.manifest.generation, committed };
+  });
+  if (gen === 'aborted') return gen;
+  if (options.stopAfter === 2) return rows.length;
+  // Executions prepared before the segment existed read these rows from hot: let them finish first.
+  await cold.drain(gen.generation);
+  const seqAt = seqSlot(t);
+  const flushed = rows.map((row) => ({ pk: t.pk >= 0 ? row[t.pk] : row[seqAt], seq: row[seqAt] }));
+  // 3. delete the flushed hot rows that did not change meanwhile
+  await engine.withWriteLock(async () => {
+    const current = engine.catalog.tableById(t.id);
+    if (current) await purgeHot(engine, current, user, flushed, gen.committed);
+  });
+  return rows.length;
+}
+
+/** Step 3: deletes hot rows still at the flushed version (same `_seq`), and marks the entry purged, in one commit. */
+async function purgeHot(engine: Engine, t: TableDef, user: string, flushed: readonly { pk: Value; seq: Value }[], meta: SegmentMeta): Promise<number> {
+  const seqAt = seqSlot(t);
+  const partition = engine.hot.partition(t.id, user);
+  const removed: string[] = [];
+  const writes: KvWrite[] = [];
+  for (const { pk, seq } of flushed) {
+    const hash = hashKey(pk);
+    const current = partition?.get(hash);
+    if (!current || current[seqAt] !== seq) continue;
+    removed.push(hash);
+    writes.push({ store: storeOf(t), key: rowKey(t.id, user, pk) });
+  }
+  const purged: SegmentMeta = { ...meta, hot_purged: true };
+  writes.push(engine.cold.manifest.entryWrite(purged));
+  await engine.kv.commit(writes);
+  for (const hash of removed) engine.hot.put(t.id, user, hash, null, deletedSlot(t));
+  engine.cold.manifest.add(purged, false);
+  return removed.length;
+}
+
+/** Open: finishes or undoes every flush a crash interrupted. */
+export async function recoverFlushes(engine: Engine): Promise<void> {
+  const { cold, kv, catalog } = engine;
+  for (const meta of cold.manifest.pending.splice(0)) {
+    await cold.store.delete([keyOf(meta)]);
+    await kv.commit([cold.manifest.deleteWrite(meta)]);
+  }
+  for (const meta of cold.manifest.all()) {
+    const t = catalog.tableById(meta.table_id);
+    if (!t) {
+      // The table was dropped and the crash came before its segments were deleted.
+      cold.manifest.dropTable(meta.table_id);
+      await kv.commit([cold.manifest.deleteWrite(meta)]);
+      await cold.store.delete([keyOf(meta)]);
+      continue;
+    }
+    if (meta.hot_purged) continue;
+    const bytes = await cold.store.get(keyOf(meta));
+    if (!bytes) {
+      throw new KalamError('STORAGE_ERROR', `Segment ${meta.id} of table '${q(t)}' is committed in the manifest but its data is missing: the storage was changed outside kalamlite`);
+    }
+    const seqAt = seqSlot(t);
+    const flushed = decodeSegment(meta, bytes, t).rows.map((row) => ({ pk: t.pk >= 0 ? row[t.pk] : row[seqAt], seq: row[seqAt] }));
+    await purgeHot(engine, t, meta.user_id, flushed, meta);
+  }
+}
+
+/** DROP TABLE / DROP NAMESPACE: manifest deletes to commit with the catalog change. */
+export function coldDropWrites(engine: Engine, tables: readonly TableDef[]): KvWrite[] {
+  const writes: KvWrite[] = [];
+  for (const t of tables) {
+    for (const list of engine.cold.manifest.partitions(t.id).values()) for (const m of list) writes.push(engine.cold.manifest.deleteWrite(m));
+  }
+  return writes;
+}
+
+/** After the drop committed: forgets the segments and deletes their bytes. */
+export async function dropColdSegments(engine: Engine, tables: readonly TableDef[]): Promise<void> {
+  for (const t of tables) {
+    const gone = engine.cold.manifest.dropTable(t.id);
+    if (gone.length === 0) continue;
+    engine.cold.cache.forget(new Set(gone.map((m) => m.id)));
+    await engine.cold.store.delete(gone.map(keyOf));
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * One live subscription. A maintained one (single-table SELECT, see
+ * analyze.ts) keeps a `LiveWindow` and applies each committed row change to
+ * it; any other query is re-run once per commit that touched a table it
+ * reads. Either way a delivery carries the whole current result and what
+ * changed, and nothing is delivered when the result did not change.
+ */
+import type { TableDef } from '../catalog/catalog';
+import { KalamError, toKalamError } from '../errors';
+import type { ExecContext } from '../plan/context';
+import type { SelectPlan } from '../plan/select';
+import type { RowChange } from '../plan/write';
+import type { Partition, StoredRow } from '../storage/hot-tier';
+import type { Row, Value } from '../types';
+import type { Analysis, MaintainedQuery } from './analyze';
+import { EMPTY_OUTPUT, diffOutputs, outputOf, type LiveOutput } from './output';
+import type { LiveChange, LiveChangeCallback, LiveErrorCallback, LiveOptions, LiveOwner } from './types';
+import { LiveWindow, shallowEqual, type RowCache, type WindowEnv } from './window';
+
+/** What a subscription needs from the engine. */
+export interface LiveDeps {
+  /** Plans the subscription's SELECT as its session (access checks included); throws a KalamError. */
+  plan(): { plan: SelectPlan; params: Value[] };
+  analyze(plan: SelectPlan): Analysis;
+  /** An execution context for the subscription's session; `now` is set per commit. */
+  context(params: readonly Value[]): ExecContext;
+  /** Runs a (re-run) plan: frozen result rows. */
+  run(plan: SelectPlan, ctx: ExecContext): Row[];
+  partition(tableId: number, user: string): Partition | undefined;
+  isExpired(table: TableDef, row: StoredRow, now: number): boolean;
+  schemaStamp(tableIds: readonly number[]): string;
+  /** Changes after this `_seq` of the table can be replayed (tombstones older may be purged). */
+  watermark(table: TableDef): bigint;
+  /** Resolves after a pause that lets other work (commits) run: between batches of a first load. */
+  pause(): Promise<void>;
+}
+
+type Mode =
+  | { kind: 'maintained'; query: MaintainedQuery; window: LiveWindow; env: WindowEnv; partitionUser: string; offset: number; limit: number }
+  | { kind: 'rerun'; plan: SelectPlan; params: Value[] };
+
+type Ctx = ExecContext & { now: number };
+
+export class Subscription {
+  readonly createdAt = Date.now();
+  lastUpdate = this.createdAt;
+  /** Deliveries after the first result. */
+  changes = 0;
+  /** Fan-out bookkeeping of the registry: the commit this subscription was last touched in. */
+  epoch = 0;
+  /** (table id, partition) pairs whose changes reach this subscription; set by the registry. */
+  routes: [number, string][] = [];
+  isActive = true;
+  /** True while a batched first load is being delivered. */
+  isLoading = false;
+  private mode!: Mode;
+  private stamp = '';
+  private ctx!: Ctx;
+  private delivered: LiveOutput = EMPTY_OUTPUT;
+  /** Something changed that was not delivered yet (during a load, or a re-run is due). */
+  private isDirty = false;
+  /** Maintenance failed: the next commit re-reads the result. */
+  private isStale = false;
+
+  constructor(
+    readonly id: number,
+    readonly liveId: string,
+    readonly owner: LiveOwner,
+    /** The query text, stored once for system.live. */
+    readonly sql: string,
+    readonly options: LiveOptions,
+    private readonly deps: LiveDeps,
+    private readonly onChange: LiveChangeCallback,
+    private readonly onError: LiveErrorCallback,
+  ) {}
+
+  get isMaintained(): boolean {
+    return this.mode?.kind === 'maintained';
+  }
+
+  get tableIds(): readonly number[] {
+    return this.mode.kind === 'maintained' ? [this.mode.query.table.id] : this.mode.plan.tableIds;
+  }
+
+  /** Plans and reads the first result (throws on bad SQL, denied access, bad options). */
+  prepare(): void {
+    const { plan, params } = this.deps.plan();
+    this.stamp = this.deps.schemaStamp(plan.tableIds);
+    this.ctx = this.deps.context(params) as Ctx;
+    const analysis = this.deps.analyze(plan);
+    const o = this.options;
+    if (analysis.kind === 'rerun') {
+      if (o.lastRows !== undefined) {
+        throw new KalamError('UNSUPPORTED', `lastRows needs a single-table live query; this one is re-run on each change (${analysis.reason}). Drop lastRows or query one table`);
+      }
+      this.mode = { kind: 'rerun', plan, params };
+      return;
+    }
+    const query = analysis.query;
+    const t = query.table;
+    const partitionUser = t.type === 'SHARED' ? '' : this.owner.user;
+    const offset = query.offset ? (query.offset([], this.ctx) as number) : 0;
+    const limit = query.limit ? (query.limit([], this.ctx) as number) : Number.POSITIVE_INFINITY;
+    const env: WindowEnv = {
+      query,
+      ctx: this.ctx,
+      shape: query.shape(params, this.owner.user),
+      isHidden: (row) => this.deps.isExpired(t, row, this.ctx.now),
+    };
+    this.mode = { kind: 'maintained', query, window: new LiveWindow(limit === 0 ? 0 : offset + limit), env, partitionUser, offset, limit };
+  }
+
+  /** The partitions this subscription listens to. */
+  computeRoutes(tableById: (id: number) => TableDef | undefined): [number, string][] {
+    const out: [number, string][] = [];
+    for (const id of this.tableIds) {
+      const t = tableById(id);
+      if (t) out.push([id, t.type === 'SHARED' ? '' : this.owner.user]);
+    }
+    return out;
+  }
+
+  /**
+   * Delivers the first result: a snapshot (in batches with `batchSize`), or
+   * with `from` the changes after that `_seq`. Resolves when a batched load
+   * has been delivered completely.
+   */
+  async start(cache: RowCache): Promise<void> {
+    this.ctx.now = Date.now();
+    const o = this.options;
+    const m = this.mode;
+    if (m.kind === 'rerun') {
+      const out = this.rerunOutput();
+      if (o.from !== undefined) return this.send(out, { kind: 'snapshot', resumed: false });
+      return this.load(out);
+    }
+    m.env.cache = cache;
+    if (o.lastRows !== undefined) m.env.minSeq = this.lastRowsFloor(m, o.lastRows);
+    m.window.load(m.env, this.partition(m) ?? []);
+    const out = this.windowOutput(m);
+    if (o.from === undefined) return this.load(out);
+    if (o.from < this.deps.watermark(m.query.table)) return this.send(out, { kind: 'snapshot', resumed: false });
+    this.send(out, this.replay(m, out, o.from));
+  }
+
+  /** Applies one commit's changes to one of this subscription's partitions. */
+  receive(changes: readonly RowChange[], cache: RowCache, now: number): void {
+    this.ctx.now = now;
+    const m = this.mode;
+    if (m.kind === 'rerun' || this.isStale) {
+      this.isDirty = true;
+      return;
+    }
+    m.env.cache = cache;
+    try {
+      for (const c of changes) {
+        if (c.table.id !== m.query.table.id) continue;
+        if (m.window.apply(m.env, c.pkHash, c.row)) this.isDirty = true;
+      }
+    } catch (e) {
+      this.isStale = true;
+      this.isDirty = true;
+      this.fail(e);
+    }
+  }
+
+  /** After a commit's changes were received: refills and delivers what changed. */
+  flush(cache: RowCache): void {
+    if (!this.isDirty || this.isLoading || !this.isActive) return;
+    this.isDirty = false;
+    try {
+      if (this.deps.schemaStamp(this.tableIds) !== this.stamp) return this.resnapshot(cache);
+      const m = this.mode;
+      if (m.kind === 'rerun') {
+        const out = this.rerunOutput();
+        if (sameRows(this.delivered.rows, out.rows)) return;
+        return this.send(out, { kind: 'snapshot' });
+      }
+      m.env.cache = cache;
+      if (this.isStale) {
+        this.isStale = false;
+        m.window.load(m.env, this.partition(m) ?? []);
+      } else {
+        m.window.settle(m.env, this.partition(m));
+      }
+      const out = this.windowOutput(m);
+      const change = diffOutputs(this.delivered, out);
+      if (change) this.send(out, change);
+    } catch (e) {
+      if (this.mode.kind === 'maintained') this.isStale = true;
+      this.fail(e);
+    }
+  }
+
+  /** Plans again (after ALTER TABLE) and delivers the whole result as a snapshot. */
+  resnapshot(cache: RowCache): void {
+    if (!this.isActive) return;
+    try {
+      this.isStale = false;
+      const lastRows = this.mode.kind === 'maintained' ? this.mode.env.minSeq : undefined;
+      this.prepare();
+      this.ctx.now = Date.now();
+      const m = this.mode;
+      if (m.kind === 'rerun') return this.send(this.rerunOutput(), { kind: 'snapshot' });
+      m.env.cache = cache;
+      m.env.minSeq = lastRows;
+      m.window.load(m.env, this.partition(m) ?? []);
+      this.send(this.windowOutput(m), { kind: 'snapshot' });
+    } catch (e) {
+      this.isStale = this.mode?.kind === 'maintained';
+      this.stamp = ''; // try planning again at the next change
+      this.fail(e);
+    }
+  }
+
+  /** Ends the subscription; with a reason, its owner is told (KILL LIVE QUERY). */
+  end(reason?: KalamError): void {
+    if (!this.isActive) return;
+    this.isActive = false;
+    if (reason) this.fail(reason);
+  }
+
+  // -- internals --
+
+  private partition(m: Extract<Mode, { kind: 'maintained' }>): Partition | undefined {
+    return this.deps.partition(m.query.table.id, m.partitionUser);
+  }
+
+  private windowOutput(m: Extract<Mode, { kind: 'maintained' }>): LiveOutput {
+    return outputOf(m.window.entries, m.offset, m.limit);
+  }
+
+  private rerunOutput(): LiveOutput {
+    const m = this.mode as Extract<Mode, { kind: 'rerun' }>;
+    const rows = this.deps.run(m.plan, this.ctx);
+    // Rows equal to the previous result at the same position keep their object.
+    const prev = this.delivered.rows;
+    for (let i = 0; i < rows.length && i < prev.length; i++) if (shallowEqual(prev[i], rows[i]) && shallowEqual(rows[i], prev[i])) rows[i] = prev[i];
+    return { rows: Object.freeze(rows), keys: [], ids: [] };
+  }
+
+  /** The `_seq` from which rows count for `lastRows`: the N-th newest matching row's. */
+  private lastRowsFloor(m: Extract<Mode, { kind: 'maintained' }>, n: number): bigint | undefined {
+    const p = this.partition(m);
+    const seqAt = m.query.seqSlot;
+    if (n === 0) {
+      let max = 0n;
+      for (const row of p?.values() ?? []) if ((row[seqAt] as bigint) > max) max = row[seqAt] as bigint;
+      return max + 1n;
+    }
+    // Bounded: the n largest `_seq` of matching rows, ascending.
+    const top: bigint[] = [];
+    for (const row of p?.values() ?? []) {
+      if (!LiveWindow.matches(m.env, row)) continue;
+      const s = row[seqAt] as bigint;
+      if (top.length === n && s <= top[0]) continue;
+      let i = 0;
+      while (i < top.length && top[i] < s) i++;
+      top.splice(i, 0, s);
+      if (top.length > n) top.shift();
+    }
+    return top.length === n ? top[0] : undefined;
+  }
+
+  /** The changes after `from`: rows of the result written since (as upserts), identities written since that left it. */
+  private replay(m: Extract<Mode, { kind: 'maintained' }>, out: LiveOutput, from: bigint): LiveChange {
+    const seqAt = m.query.seqSlot;
+    const inResult = new Set(out.keys);
+    const inserted: Row[] = [];
+    for (const e of m.window.entries.slice(m.offset, m.offset + m.limit)) if ((e.row[seqAt] as bigint) > from) inserted.push(e.out);
+    const deleted: Value[] = [];
+    for (const [key, row] of this.partition(m) ?? []) {
+      if ((row[seqAt] as bigint) > from && !inResult.has(key)) deleted.push(row[m.query.keySlot]);
+    }
+    return { kind: 'changes', inserted, updated: [], deleted };
+  }
+
+  /** Delivers `out` whole, in batches of `batchSize` rows when asked; changes that arrive meanwhile follow. */
+  private async load(out: LiveOutput): Promise<void> {
+    const size = this.options.batchSize;
+    if (size === undefined || out.rows.length <= size) return this.send(out, { kind: 'snapshot' });
+    this.isLoading = true;
+    try {
+      for (let n = size; this.isActive; n += size) {
+        const last = n >= out.rows.length;
+        this.send(last ? out : { ...out, rows: Object.freeze(out.rows.slice(0, n)) }, last ? { kind: 'snapshot' } : { kind: 'snapshot', hasMore: true });
+        if (last) break;
+        await this.deps.pause();
+      }
+    } finally {
+      this.isLoading = false;
+    }
+    this.delivered = out;
+    if (this.isDirty && this.isActive) this.flush(new Map());
+  }
+
+  private send(out: LiveOutput, change: LiveChange): void {
+    if (!this.isActive) return;
+    if (this.delivered !== EMPTY_OUTPUT || change.kind === 'changes') this.changes++;
+    this.delivered = out;
+    this.lastUpdate = Date.now();
+    try {
+      this.onChange(out.rows, change);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    try {
+      this.onError(toKalamError(e));
+    } catch {
+      /* an owner's error handler that throws has nobody left to tell */
+    }
+  }
+}
+
+function sameRows(a: readonly Row[], b: readonly Row[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

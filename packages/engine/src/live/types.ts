@@ -1,0 +1,44 @@
+/**
+ * The live-query contract: what a subscriber receives and the options it
+ * may pass. Every delivery carries the whole current result (an immutable
+ * array of frozen rows, shared with other subscribers) and what changed.
+ */
+import type { KalamError } from '../errors';
+import type { Row, Value } from '../types';
+
+export type LiveChange =
+  /**
+   * The whole result, with nothing to compare against: the first delivery,
+   * each batch of a batched initial load (`hasMore` on all but the last), a
+   * re-run of a query that is not maintained, a re-plan after ALTER TABLE.
+   * `resumed: false` answers a `from` that lies beyond tombstone retention.
+   */
+  | { kind: 'snapshot'; resumed?: boolean; hasMore?: boolean }
+  /**
+   * What changed since the previous delivery. `deleted` holds primary keys
+   * (`_seq` for a table without one). After a `from` resume, `inserted`
+   * holds every row written after that `_seq` (apply as upserts).
+   */
+  | { kind: 'changes'; inserted: Row[]; updated: { row: Row; old: Row }[]; deleted: Value[] };
+
+export type LiveChangeCallback = (rows: readonly Row[], change: LiveChange) => void;
+
+export interface LiveOptions {
+  /** The first result holds only the N newest rows (by `_seq`) of the query's result; 0: no history. */
+  lastRows?: number;
+  /** The first result arrives in deliveries of N more rows each; the last is complete. */
+  batchSize?: number;
+  /** Resume: replay what changed after this `_seq` instead of a first snapshot. */
+  from?: bigint;
+}
+
+/** Who subscribed: a session's identity and, for system.live, the client (tab) it belongs to. */
+export interface LiveOwner {
+  user: string;
+  /** A number per session, for the per-session limit. */
+  session: number;
+  /** SessionOptions.client, if given. */
+  client?: string;
+}
+
+export type LiveErrorCallback = (e: KalamError) => void;

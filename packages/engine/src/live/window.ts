@@ -1,0 +1,243 @@
+/**
+ * The result window of one maintained subscription: the first
+ * `offset + limit` matching rows of its partition in query order (all of
+ * them without LIMIT). Row changes are applied to it one by one; when rows
+ * leave a full window it is refilled from the partition with a bounded
+ * top-K scan for the best rows it does not hold — never by re-running the
+ * query.
+ *
+ * Invariants: `entries` is sorted by `compare` (a total order: the last
+ * key is the row identity); `entries.length <= cap`; every matching row of
+ * the partition that is not in `entries` sorts after the last entry;
+ * `hasMore` is false only when no such row exists.
+ */
+import type { ExecContext } from '../plan/context';
+import { isTrue } from '../plan/compile';
+import type { StoredRow } from '../storage/hot-tier';
+import type { Row, Value } from '../types';
+import { compareValues, hashKey } from '../values';
+import type { MaintainedQuery, SortSpec } from './analyze';
+
+export interface WindowEntry {
+  /** Hash of the row identity (the hot tier's key). */
+  key: string;
+  /** The row identity: primary key, or `_seq` without one. */
+  id: Value;
+  row: StoredRow;
+  /** Sort-key values, the identity last. */
+  sort: Value[];
+  /** The projected, frozen output row (shared through `RowCache`). */
+  out: Row;
+}
+
+/** Output rows built during one commit's fan-out: stored row → projection shape → row. */
+export type RowCache = Map<StoredRow, Map<string, Row>>;
+
+export interface WindowEnv {
+  query: MaintainedQuery;
+  ctx: ExecContext;
+  /** This subscription's projection shape (see MaintainedQuery.shape). */
+  shape: string;
+  /** Rows must have `_seq >= minSeq` (lastRows); undefined: no floor. */
+  minSeq?: bigint;
+  /** Hides a row regardless of the query (expired STREAM rows). */
+  isHidden(row: StoredRow): boolean;
+  cache?: RowCache;
+}
+
+export function compareSort(keys: readonly SortSpec[], a: readonly Value[], b: readonly Value[]): number {
+  for (let i = 0; i < keys.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    const k = keys[i];
+    if (x === null) return k.nullsFirst ? -1 : 1;
+    if (y === null) return k.nullsFirst ? 1 : -1;
+    const c = compareValues(x, y);
+    if (c !== 0) return k.descending ? -c : c;
+  }
+  return 0;
+}
+
+export class LiveWindow {
+  entries: WindowEntry[] = [];
+  /** key → entry of `entries`; same size. */
+  readonly byKey = new Map<string, WindowEntry>();
+  hasMore = false;
+  /** Set when entries left a window that has more rows beyond it. */
+  private needsRefill = false;
+
+  constructor(readonly cap: number) {}
+
+  /** Does the stored row belong to the result (ignoring the window)? */
+  static matches(env: WindowEnv, row: StoredRow): boolean {
+    const q = env.query;
+    if (!q.includeDeleted && row[q.deletedSlot] === true) return false;
+    if (env.minSeq !== undefined && (row[q.seqSlot] as bigint) < env.minSeq) return false;
+    if (env.isHidden(row)) return false;
+    return !q.where || isTrue(q.where(row, env.ctx));
+  }
+
+  private entry(env: WindowEnv, key: string, row: StoredRow): WindowEntry {
+    const q = env.query;
+    const sort = new Array<Value>(q.keys.length);
+    for (let i = 0; i < sort.length; i++) sort[i] = q.keys[i].eval(row, env.ctx);
+    return { key, id: row[q.keySlot], row, sort, out: project(env, row) };
+  }
+
+  private compare(env: WindowEnv, a: WindowEntry, b: WindowEntry): number {
+    return compareSort(env.query.keys, a.sort, b.sort);
+  }
+
+  /** Index where `e` belongs (or is) in `entries`. */
+  private position(env: WindowEnv, e: WindowEntry): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.compare(env, this.entries[mid], e) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Fills the window from the partition's rows (the first snapshot, or after ALTER). */
+  load(env: WindowEnv, rows: Iterable<[string, StoredRow]>): void {
+    this.entries = [];
+    this.byKey.clear();
+    this.hasMore = false;
+    this.fill(env, rows);
+  }
+
+  /** Adds the best matching rows not held yet, up to the cap; all sort after the current last entry. */
+  private fill(env: WindowEnv, rows: Iterable<[string, StoredRow]>): void {
+    const need = this.cap - this.entries.length;
+    const q = env.query;
+    if (need === Number.POSITIVE_INFINITY) {
+      // No LIMIT: every matching row, sorted once.
+      const all: WindowEntry[] = [];
+      for (const [key, row] of rows) {
+        if (this.byKey.has(key) || !LiveWindow.matches(env, row)) continue;
+        const sort = new Array<Value>(q.keys.length);
+        for (let i = 0; i < sort.length; i++) sort[i] = q.keys[i].eval(row, env.ctx);
+        all.push({ key, id: row[q.keySlot], row, sort, out: EMPTY_ROW });
+      }
+      all.sort((a, b) => compareSort(q.keys, a.sort, b.sort));
+      for (const e of all) {
+        e.out = project(env, e.row);
+        this.entries.push(e);
+        this.byKey.set(e.key, e);
+      }
+      this.hasMore = false;
+      this.needsRefill = false;
+      return;
+    }
+    // Bounded sorted buffer of candidates: buf.length <= need.
+    const buf: WindowEntry[] = [];
+    let candidates = 0;
+    for (const [key, row] of rows) {
+      if (this.byKey.has(key) || !LiveWindow.matches(env, row)) continue;
+      candidates++;
+      if (need <= 0) break;
+      const sort = new Array<Value>(q.keys.length);
+      for (let i = 0; i < sort.length; i++) sort[i] = q.keys[i].eval(row, env.ctx);
+      if (buf.length === need && compareSort(q.keys, sort, buf[need - 1].sort) >= 0) continue;
+      let lo = 0;
+      let hi = buf.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareSort(q.keys, buf[mid].sort, sort) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      buf.splice(lo, 0, { key, id: row[q.keySlot], row, sort, out: EMPTY_ROW });
+      if (buf.length > need) buf.pop();
+    }
+    for (const e of buf) {
+      e.out = project(env, e.row);
+      this.entries.push(e);
+      this.byKey.set(e.key, e);
+    }
+    this.hasMore = candidates > buf.length;
+    this.needsRefill = false;
+  }
+
+  /**
+   * Applies one committed version (`row === null`: physically removed).
+   * Returns whether the window changed.
+   */
+  apply(env: WindowEnv, key: string, row: StoredRow | null): boolean {
+    const old = this.byKey.get(key);
+    let changed = false;
+    if (old) {
+      if (old.row === row) return false;
+      this.entries.splice(this.position(env, old), 1);
+      this.byKey.delete(key);
+      changed = true;
+    }
+    if (row && LiveWindow.matches(env, row)) {
+      const e = this.entry(env, key, row);
+      // An unchanged projection keeps its row object: identity means "unchanged".
+      if (old && shallowEqual(old.out, e.out)) e.out = old.out;
+      const n = this.entries.length;
+      if (n > 0 && this.compare(env, e, this.entries[n - 1]) < 0) {
+        this.entries.splice(this.position(env, e), 0, e);
+        this.byKey.set(key, e);
+        changed = true;
+        if (this.entries.length > this.cap) {
+          const dropped = this.entries.pop()!;
+          this.byKey.delete(dropped.key);
+          this.hasMore = true;
+        }
+      } else if (!this.hasMore && n < this.cap) {
+        this.entries.push(e);
+        this.byKey.set(key, e);
+        changed = true;
+      } else {
+        this.hasMore = true; // beyond the window (a refill considers it)
+      }
+    }
+    if (this.entries.length < this.cap && this.hasMore) this.needsRefill = true;
+    return changed;
+  }
+
+  /** After a commit's changes: refills from the partition when rows left a window with more beyond it. */
+  settle(env: WindowEnv, partition: Iterable<[string, StoredRow]> | undefined): boolean {
+    if (!this.needsRefill) return false;
+    const before = this.entries.length;
+    this.fill(env, partition ?? []);
+    return this.entries.length !== before;
+  }
+}
+
+const EMPTY_ROW: Row = Object.freeze({});
+
+function project(env: WindowEnv, row: StoredRow): Row {
+  const cache = env.cache;
+  let shapes = cache?.get(row);
+  const hit = shapes?.get(env.shape);
+  if (hit) return hit;
+  const q = env.query;
+  const o: Record<string, Value> = {};
+  for (let i = 0; i < q.project.length; i++) o[q.names[i]] = q.project[i](row, env.ctx);
+  const out = Object.freeze(o);
+  if (cache) {
+    if (!shapes) cache.set(row, (shapes = new Map()));
+    shapes.set(env.shape, out);
+  }
+  return out;
+}
+
+export function shallowEqual(a: Row, b: Row): boolean {
+  if (a === b) return true;
+  for (const k in a) {
+    const x = a[k];
+    const y = b[k];
+    if (x === y) continue;
+    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return false;
+    if (compareValues(x, y) !== 0) return false;
+  }
+  return true;
+}
+
+/** The identity hash the hot tier keys a row by. */
+export const identityKey = (id: Value): string => hashKey(id);

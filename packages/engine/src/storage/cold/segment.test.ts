@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { TableDef } from '../../catalog/catalog';
+import type { Value } from '../../types';
+import { hashKey } from '../../values';
+import { SegmentCache } from './cache';
+import { selectSegments, boundMayMatch, type ScanBound } from './prune';
+import { decodeSegment, encodeSegment } from './segment';
+import type { SegmentMeta } from './types';
+
+const table: TableDef = {
+  id: 7, namespace: 'app', name: 'all_types', type: 'SHARED', pk: 0, options: {}, version: 1, createdAt: 0,
+  columns: [
+    { id: 1, name: 'id', type: 'BIGINT', notNull: true, primaryKey: true },
+    { id: 2, name: 'b', type: 'BOOLEAN', notNull: false, primaryKey: false },
+    { id: 3, name: 's', type: 'SMALLINT', notNull: false, primaryKey: false },
+    { id: 4, name: 'i', type: 'INT', notNull: false, primaryKey: false },
+    { id: 5, name: 'f', type: 'FLOAT', notNull: false, primaryKey: false },
+    { id: 6, name: 'd', type: 'DOUBLE', notNull: false, primaryKey: false },
+    { id: 7, name: 'dec', type: 'DECIMAL', notNull: false, primaryKey: false },
+    { id: 8, name: 't', type: 'TEXT', notNull: false, primaryKey: false },
+    { id: 9, name: 'by', type: 'BYTES', notNull: false, primaryKey: false },
+    { id: 10, name: 'j', type: 'JSON', notNull: false, primaryKey: false },
+    { id: 11, name: 'ts', type: 'TIMESTAMP', notNull: false, primaryKey: false },
+    { id: 12, name: 'dt', type: 'DATE', notNull: false, primaryKey: false },
+    { id: 13, name: 'tm', type: 'TIME', notNull: false, primaryKey: false },
+    { id: 14, name: 'u', type: 'UUID', notNull: false, primaryKey: false },
+  ],
+};
+
+const row = (...v: Value[]) => Object.freeze(v);
+const rows = [
+  row(2n ** 62n, true, 3, 70000, 1.5, 2.25, 10.5, 'héllo', new Uint8Array([1, 2]), { a: [1, 'x'] }, 1700000000000, '2024-02-29', '12:30:00', '018f0000-0000-7000-8000-000000000000', 5n, false),
+  row(-1n, null, null, null, null, null, null, null, null, null, null, null, null, null, 9n, true),
+];
+
+function metaOf(stats: SegmentMeta['column_stats'], id = 'S1', minSeq = 1n, maxSeq = 2n): SegmentMeta {
+  return { id, table_id: 7, user_id: '', min_seq: minSeq, max_seq: maxSeq, row_count: 1, size_bytes: 1, created_at: 0, column_stats: stats, schema_version: 1, status: 'committed', hot_purged: true };
+}
+
+describe('Arrow IPC segments', () => {
+  it('round-trip every data type, nulls, _seq and _deleted', () => {
+    const enc = encodeSegment(table, rows);
+    expect(enc.minSeq).toBe(5n);
+    expect(enc.maxSeq).toBe(9n);
+    const dec = decodeSegment(metaOf(enc.stats), enc.bytes, table);
+    expect(dec.rows).toEqual(rows);
+    expect(Object.isFrozen(dec.rows[0])).toBe(true);
+    expect(dec.index.get(hashKey(-1n))).toBe(dec.rows[1]);
+  });
+
+  it('record min, max and null count per column id, and none for unordered types', () => {
+    const { stats } = encodeSegment(table, rows);
+    expect(stats['1']).toEqual({ min: -1n, max: 2n ** 62n, null_count: 0 });
+    expect(stats['8']).toEqual({ min: 'héllo', max: 'héllo', null_count: 1 });
+    expect(stats['10']).toEqual({ min: null, max: null, null_count: 1 });
+    expect(stats._seq).toEqual({ min: 5n, max: 9n, null_count: 0 });
+  });
+
+  it('read by column id under a newer definition: added columns take their literal default, dropped ones vanish, renamed keep values', () => {
+    const small: TableDef = { ...table, columns: table.columns.slice(0, 2) };
+    const enc = encodeSegment(small, [row(1n, true, 3n, false)]);
+    const next: TableDef = {
+      ...small,
+      version: 3,
+      columns: [
+        { ...small.columns[0], name: 'key' },
+        { id: 20, name: 'added', type: 'TEXT', notNull: false, primaryKey: false, default: { kind: 'literal', value: 'dflt' } },
+      ],
+    };
+    const dec = decodeSegment(metaOf(enc.stats), enc.bytes, next);
+    expect(dec.rows).toEqual([[1n, 'dflt', 3n, false]]);
+    expect(dec.tableVersion).toBe(3);
+  });
+});
+
+describe('segment pruning', () => {
+  const bound = (op: ScanBound['op'], ...values: Value[]): ScanBound => ({ key: '1', isPk: true, op, values });
+
+  it('rules a segment out only when no value in [min, max] can satisfy the bound', () => {
+    const stats = { min: 10, max: 20, null_count: 0 };
+    expect(boundMayMatch(stats, bound('=', 15))).toBe(true);
+    expect(boundMayMatch(stats, bound('=', 21))).toBe(false);
+    expect(boundMayMatch(stats, bound('<', 10))).toBe(false);
+    expect(boundMayMatch(stats, bound('<=', 10))).toBe(true);
+    expect(boundMayMatch(stats, bound('>', 20))).toBe(false);
+    expect(boundMayMatch(stats, bound('>=', 20))).toBe(true);
+    expect(boundMayMatch(stats, bound('in', 1, 2, 30))).toBe(false);
+    expect(boundMayMatch(stats, bound('in', 1, 12))).toBe(true);
+    expect(boundMayMatch({ min: null, max: null, null_count: 3 }, bound('=', 1))).toBe(false);
+    expect(boundMayMatch(undefined, bound('=', 1))).toBe(true);
+    expect(boundMayMatch(stats, bound('=', 'text'))).toBe(true); // a type the stats cannot judge
+  });
+
+  it('also reads a newer segment skipped for a non-key bound when it may shadow a read older one', () => {
+    const older = metaOf({ 1: { min: 1, max: 5, null_count: 0 }, 2: { min: 'a', max: 'a', null_count: 0 } }, 'old', 1n, 2n);
+    const newer = metaOf({ 1: { min: 3, max: 3, null_count: 0 }, 2: { min: 'b', max: 'b', null_count: 0 } }, 'new', 3n, 4n);
+    const apart = metaOf({ 1: { min: 100, max: 200, null_count: 0 }, 2: { min: 'b', max: 'b', null_count: 0 } }, 'apart', 5n, 6n);
+    const byName: ScanBound = { key: '2', isPk: false, op: '=', values: ['a'] };
+    expect(selectSegments([older, newer, apart], [[byName]], '1').map((s) => s.id)).toEqual(['old', 'new']);
+    expect(selectSegments([older, newer, apart], [[bound('=', 150)]], '1').map((s) => s.id)).toEqual(['apart']);
+    expect(selectSegments([older, newer, apart], [null], '1').map((s) => s.id)).toEqual(['old', 'new', 'apart']);
+    expect(selectSegments([older, newer, apart], [[bound('=', 150)], [bound('=', 4)]], '1').map((s) => s.id)).toEqual(['old', 'apart']);
+  });
+});
+
+describe('the segment cache', () => {
+  it('evicts the least recently used segment past its byte bound and never keeps one larger than the bound', () => {
+    const cache = new SegmentCache(100);
+    const seg = (id: string, bytes: number) => ({ meta: metaOf({}, id), tableVersion: 1, rows: [], index: new Map(), bytes });
+    cache.set('a', seg('a', 40));
+    cache.set('b', seg('b', 40));
+    expect(cache.get('a')?.meta.id).toBe('a');
+    cache.set('c', seg('c', 40));
+    expect(cache.peek('b')).toBeUndefined();
+    expect(cache.peek('a')).toBeDefined();
+    cache.set('huge', seg('huge', 101));
+    expect(cache.peek('huge')).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ size: 2, bytes: 80, evictions: 1, hits: 1 });
+    cache.forget(new Set(['a']));
+    expect(cache.stats().size).toBe(1);
+  });
+});

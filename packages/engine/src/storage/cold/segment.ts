@@ -1,0 +1,157 @@
+/**
+ * Encoding a partition's rows as one Arrow IPC segment (with the stats the
+ * manifest keeps) and decoding a segment for the current table definition.
+ *
+ * Fields are named `c<column id>` and carry the column's type in their
+ * metadata (`kalam_data_type`), then `_seq` (Int64) and `_deleted` (Bool).
+ * Decoding maps fields to the current columns by id: an added column reads
+ * as its literal DEFAULT or NULL, a dropped one is skipped, a column whose
+ * type changed is converted (NULL where a value does not convert).
+ */
+import {
+  Binary, Bool, Field, Float32, Float64, Int16, Int32, Int64, Schema, Table, TimestampMillisecond, Utf8,
+  tableFromIPC, tableToIPC, vectorFromArray, type DataType as ArrowType, type Vector,
+} from 'apache-arrow';
+import type { ColumnDef, TableDef } from '../../catalog/catalog';
+import type { DataType, Value } from '../../types';
+import { coerce, compareValues, hashKey } from '../../values';
+import type { StoredRow } from '../hot-tier';
+import type { ColumnStats, DecodedSegment, SegmentMeta } from './types';
+
+const TYPE_KEY = 'kalam_data_type';
+
+function arrowType(t: DataType): ArrowType {
+  switch (t) {
+    case 'BOOLEAN': return new Bool();
+    case 'SMALLINT': return new Int16();
+    case 'INT': return new Int32();
+    case 'BIGINT': return new Int64();
+    case 'FLOAT': return new Float32();
+    case 'DOUBLE': case 'DECIMAL': return new Float64();
+    case 'TIMESTAMP': case 'DATETIME': return new TimestampMillisecond();
+    case 'BYTES': return new Binary();
+    case 'TEXT': case 'JSON': case 'DATE': case 'TIME': case 'UUID': return new Utf8();
+  }
+}
+
+/** JSON and BYTES have no useful order: no min/max for them. */
+const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'BYTES';
+
+const colKey = (c: ColumnDef) => String(c.id);
+export const SEQ_STATS_KEY = '_seq';
+
+export interface EncodedSegment {
+  bytes: Uint8Array;
+  minSeq: bigint;
+  maxSeq: bigint;
+  stats: Record<string, ColumnStats>;
+}
+
+/** Encodes rows in the hot tier's layout for `t` (current columns, `_seq`, `_deleted`). */
+export function encodeSegment(t: TableDef, rows: readonly StoredRow[]): EncodedSegment {
+  const n = t.columns.length;
+  const fields: Field[] = [];
+  const vectors: Record<string, Vector> = {};
+  const stats: Record<string, ColumnStats> = {};
+  for (let i = 0; i < n; i++) {
+    const c = t.columns[i];
+    const values = new Array<Value>(rows.length);
+    let nulls = 0;
+    let min: Value = null;
+    let max: Value = null;
+    const ordered = isOrdered(c.type);
+    for (let r = 0; r < rows.length; r++) {
+      const v = rows[r][i];
+      if (v === null || v === undefined) {
+        nulls++;
+        values[r] = null;
+        continue;
+      }
+      values[r] = c.type === 'JSON' ? JSON.stringify(v) : v;
+      if (ordered) {
+        if (min === null || compareValues(v, min) < 0) min = v;
+        if (max === null || compareValues(v, max) > 0) max = v;
+      }
+    }
+    const type = arrowType(c.type);
+    const name = `c${c.id}`;
+    fields.push(new Field(name, type, true, new Map([[TYPE_KEY, c.type]])));
+    vectors[name] = vectorFromArray(values as never[], type);
+    stats[colKey(c)] = { min, max, null_count: nulls };
+  }
+  const seqs = new Array<bigint>(rows.length);
+  const deleted = new Array<boolean>(rows.length);
+  let minSeq = 0n;
+  let maxSeq = 0n;
+  for (let r = 0; r < rows.length; r++) {
+    const s = rows[r][n] as bigint;
+    seqs[r] = s;
+    deleted[r] = rows[r][n + 1] === true;
+    if (r === 0 || s < minSeq) minSeq = s;
+    if (r === 0 || s > maxSeq) maxSeq = s;
+  }
+  fields.push(new Field('_seq', new Int64(), false), new Field('_deleted', new Bool(), false));
+  vectors._seq = vectorFromArray(seqs, new Int64());
+  vectors._deleted = vectorFromArray(deleted, new Bool());
+  stats[SEQ_STATS_KEY] = { min: minSeq, max: maxSeq, null_count: 0 };
+  const table = new Table(new Schema(fields), vectors);
+  return { bytes: tableToIPC(table, 'file'), minSeq, maxSeq, stats };
+}
+
+/** Decodes a segment's bytes into rows laid out for the current definition `t`. */
+export function decodeSegment(meta: SegmentMeta, bytes: Uint8Array, t: TableDef): DecodedSegment {
+  const table = tableFromIPC(bytes);
+  const count = table.numRows;
+  const n = t.columns.length;
+  const readers: ((r: number) => Value)[] = t.columns.map((c) => columnReader(table, c));
+  const seqs = table.getChild('_seq');
+  const deleted = table.getChild('_deleted');
+  const rows = new Array<StoredRow>(count);
+  const index = new Map<string, StoredRow>();
+  let size = 64;
+  for (let r = 0; r < count; r++) {
+    const row = new Array<Value>(n + 2);
+    for (let i = 0; i < n; i++) row[i] = readers[i](r);
+    row[n] = seqs?.get(r) as bigint;
+    row[n + 1] = deleted?.get(r) === true;
+    Object.freeze(row);
+    rows[r] = row;
+    index.set(hashKey(t.pk >= 0 ? row[t.pk] : row[n]), row);
+  }
+  size += bytes.byteLength * 2 + count * (48 + 8 * (n + 2));
+  return { meta, tableVersion: t.version, rows, index, bytes: size };
+}
+
+/** Wraps rows that are already in the current layout (a segment just flushed) without decoding. */
+export function residentSegment(meta: SegmentMeta, rows: readonly StoredRow[], t: TableDef, encodedBytes: number): DecodedSegment {
+  const index = new Map<string, StoredRow>();
+  for (const row of rows) index.set(hashKey(t.pk >= 0 ? row[t.pk] : row[t.columns.length]), row);
+  return { meta, tableVersion: t.version, rows, index, bytes: 64 + encodedBytes * 2 + rows.length * (48 + 8 * (t.columns.length + 2)) };
+}
+
+function columnReader(table: Table, c: ColumnDef): (r: number) => Value {
+  const name = `c${c.id}`;
+  const vector = table.getChild(name);
+  if (!vector) {
+    // Added after this segment was written.
+    const value = c.default?.kind === 'literal' ? c.default.value : null;
+    return () => value;
+  }
+  const stored = (table.schema.fields.find((f) => f.name === name)?.metadata.get(TYPE_KEY) ?? c.type) as DataType;
+  const raw = (r: number): Value => {
+    const v = vector.get(r) as Value | undefined;
+    if (v === null || v === undefined) return null;
+    return stored === 'JSON' ? (JSON.parse(v as string) as Value) : v;
+  };
+  if (stored === c.type) return raw;
+  return (r) => {
+    const v = raw(r);
+    if (v === null) return null;
+    try {
+      if (c.type === 'TEXT' && stored === 'JSON') return JSON.stringify(v);
+      return coerce(v, c.type, c.name);
+    } catch {
+      return null;
+    }
+  };
+}

@@ -1,0 +1,169 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expose } from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter';
+import { isKalamError, openDatabase, type Database, type Row } from '@kalamlite/engine';
+import { createClient, createLocalClient } from './client';
+import type { HostLimits, LiveChange } from './protocol';
+import { installKalamErrorTransfer } from './transfer';
+import type { KalamClient } from './types';
+import { createWorkerApi } from './worker-api';
+
+/** A memory database with a SHARED table `app.items (id BIGINT, n BIGINT)` anyone may write. */
+async function openTestDatabase(): Promise<Database> {
+  const db = await openDatabase({ storage: 'memory' });
+  await db
+    .session({ user: 'admin', role: 'dba' })
+    .execute(
+      "CREATE NAMESPACE IF NOT EXISTS app; CREATE SHARED TABLE app.items (id BIGINT PRIMARY KEY, n BIGINT NOT NULL) WITH (ACCESS_LEVEL = 'public')",
+    );
+  return db;
+}
+
+const ports: MessagePort[] = [];
+afterEach(() => {
+  for (const port of ports.splice(0)) port.close();
+});
+
+async function channelClient(limits: Partial<HostLimits> = {}): Promise<KalamClient> {
+  installKalamErrorTransfer();
+  const { port1, port2 } = new MessageChannel();
+  ports.push(port1, port2);
+  expose(createWorkerApi(() => openTestDatabase()), nodeEndpoint(port1));
+  return createClient({ name: 'test', storage: 'memory', worker: nodeEndpoint(port2), limits });
+}
+
+async function localClient(limits: Partial<HostLimits> = {}): Promise<KalamClient> {
+  return createLocalClient(await openTestDatabase(), limits);
+}
+
+/** Records deliveries and lets a test wait until one satisfies a condition. */
+function recorder() {
+  const deliveries: { rows: readonly Row[]; change: LiveChange }[] = [];
+  let waiting: (() => void) | undefined;
+  return {
+    deliveries,
+    onChange(rows: readonly Row[], change: LiveChange) {
+      deliveries.push({ rows, change });
+      waiting?.();
+    },
+    async until(check: (rows: readonly Row[]) => boolean): Promise<{ rows: readonly Row[]; change: LiveChange }> {
+      for (;;) {
+        const last = deliveries[deliveries.length - 1];
+        if (last !== undefined && check(last.rows)) return last;
+        await new Promise<void>((resolve) => (waiting = resolve));
+      }
+    },
+  };
+}
+
+const WINDOW = 'SELECT id, n FROM app.items ORDER BY id DESC LIMIT 20';
+const insertMany = (from: number, count: number) => {
+  const values = Array.from({ length: count }, (_, i) => `(${from + i}, ${from + i})`).join(', ');
+  return `INSERT INTO app.items (id, n) VALUES ${values}`;
+};
+
+for (const [transport, connect] of [
+  ['in-process', localClient],
+  ['over a MessageChannel', channelClient],
+] as const) {
+  describe(`live queries on a client ${transport}`, () => {
+    it('delivers a one-row change as a change set and keeps every other row object', async () => {
+      const client = await connect();
+      const session = client.session({ user: 'alice', role: 'dba' });
+      await session.execute(insertMany(1, 30));
+      const live = recorder();
+      const stop = await session.live(WINDOW, [], live.onChange);
+      const first = await live.until((rows) => rows.length === 20);
+      expect(first.change.kind).toBe('snapshot');
+      await session.execute('INSERT INTO app.items (id, n) VALUES (100, 100)');
+      const next = await live.until((rows) => rows[0]?.id === 100n);
+      expect(next.change).toMatchObject({ kind: 'changes', inserted: [{ id: 100n, n: 100n }] });
+      expect(next.rows).toHaveLength(20);
+      // Rows 30…12 are the very objects of the first result.
+      for (let i = 1; i < 20; i++) expect(next.rows[i]).toBe(first.rows[i - 1]);
+      expect(Object.isFrozen(next.rows) && Object.isFrozen(next.rows[0])).toBe(true);
+      const stats = await client.stats();
+      expect(stats.patches).toBeGreaterThan(0);
+      stop();
+      await client.close();
+    });
+
+    it('hands every live query of the client the same row object for a row of one commit', async () => {
+      const client = await connect();
+      const session = client.session({ user: 'alice', role: 'dba' });
+      const a = recorder();
+      const b = recorder();
+      await session.live(WINDOW, [], a.onChange);
+      await session.live('SELECT id, n FROM app.items WHERE n > $1 ORDER BY id', [0], b.onChange);
+      await session.execute('INSERT INTO app.items (id, n) VALUES (7, 7)');
+      const fromA = await a.until((rows) => rows.length === 1);
+      const fromB = await b.until((rows) => rows.length === 1);
+      expect(fromA.rows[0]).toBe(fromB.rows[0]);
+      await client.close();
+    });
+
+    it('refuses live queries past maxSubscriptions with SUBSCRIPTION_LIMIT_EXCEEDED, and accepts one once another stops', async () => {
+      const client = await connect({ maxSubscriptions: 3 });
+      const session = client.session({ user: 'alice', role: 'dba' });
+      const stops = [];
+      for (let i = 0; i < 3; i++) stops.push(await session.live(WINDOW, [], () => {}));
+      const error = await session.live(WINDOW, [], () => {}).catch((e: unknown) => e);
+      expect(isKalamError(error) && error.code).toBe('SUBSCRIPTION_LIMIT_EXCEEDED');
+      stops[0]();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const again = await session.live(WINDOW, [], () => {});
+      expect((await client.stats()).subscriptions).toBe(3);
+      again();
+      await client.close();
+    });
+
+    it('keeps the queue of a listener that does not drain within maxPendingChanges while 100,000 changes are written, and ends with the right result', async () => {
+      const maxPendingChanges = 1024;
+      const client = await connect({ maxPendingChanges });
+      const session = client.session({ user: 'alice', role: 'dba' });
+      const writer = client.session({ user: 'bob', role: 'dba' });
+      const rowCount = 1000;
+      await writer.execute(insertMany(1, rowCount));
+      let release: (() => void) | undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const all: { rows: readonly Row[]; change: LiveChange }[] = [];
+      // Takes the first result, then holds every later batch until released.
+      await session.live('SELECT id, n FROM app.items ORDER BY id', [], (rows, change) => {
+        all.push({ rows, change });
+        return all.length === 1 ? undefined : held;
+      });
+      const window = recorder();
+      await session.live(WINDOW, [], window.onChange);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      // 100 statements updating every row: 100,000 changes.
+      for (let i = 0; i < 100; i++) {
+        await writer.execute('UPDATE app.items SET n = n + 1 WHERE id > 0');
+        expect((await client.stats()).pendingChanges).toBeLessThanOrEqual(maxPendingChanges);
+      }
+      await writer.execute('UPDATE app.items SET n = 0 WHERE id = 1');
+      await writer.execute('DELETE FROM app.items WHERE id = 2');
+      const stalled = await client.stats();
+      expect(stalled.isAwaitingAck).toBe(true);
+      expect(stalled.pendingChangesPeak).toBeLessThanOrEqual(maxPendingChanges);
+      expect(stalled.collapses).toBeGreaterThan(0);
+      expect(all.length).toBeLessThanOrEqual(2);
+
+      release!();
+      for (let i = 0; i < 100 && (all[all.length - 1]?.rows.length ?? 0) !== rowCount - 1; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const expected = (await session.query('SELECT id, n FROM app.items ORDER BY id')).rows;
+      expect(expected[0]).toEqual({ id: 1n, n: 0n });
+      expect(expected[1]).toEqual({ id: 3n, n: 103n });
+      const last = all[all.length - 1];
+      expect(last.rows).toHaveLength(rowCount - 1);
+      expect(last.rows).toEqual(expected);
+      expect(last.change).toMatchObject({ kind: 'snapshot', collapsed: true });
+      const lastWindow = await window.until((rows) => rows[0]?.n === BigInt(rowCount + 100));
+      expect(lastWindow.rows).toEqual((await session.query(WINDOW)).rows);
+      expect((await client.stats()).pendingChanges).toBe(0);
+      await client.close();
+    }, 60_000);
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * The leader path's wiring. BroadcastChannel cannot transfer MessagePorts,
+ * so each client gets a BroadcastChannel of its own with the host (named for
+ * both of them, so only those two objects exist), found through the
+ * origin's announce channel:
+ *
+ *   client → announce: who            host → announce: host <hostId> (also on becoming ready)
+ *   client opens connection channel, then → announce: connect <hostId> <clientId>
+ *   host opens the same channel, serves the client on it, → ready
+ *
+ * From then on the connection channel carries Comlink calls and live events
+ * exactly as a MessagePort would.
+ */
+import { KalamError } from '@kalamlite/engine';
+import type { ClientStorage } from '../protocol';
+import { deserializeThrown, serializeThrown } from '../transfer';
+import type { Hub } from './hub';
+import { lockNames, whenLockFree, type Locks } from './locks';
+import type { AnnounceMessage } from './protocol';
+
+/** Connection channels one host keeps open (one per attached or attaching client). */
+const MAX_CHANNELS = 512;
+
+/** Answers clients on the announce channel and serves each over its own channel. Returns a stop function. */
+export function serveOverBroadcast(hub: Hub, storage: ClientStorage, name: string): () => void {
+  const names = lockNames(storage, name);
+  const announce = new BroadcastChannel(names.channel);
+  // Owner: this function; one entry per connection channel, removed when
+  // the hub closes it; at most MAX_CHANNELS.
+  const channels = new Map<string, BroadcastChannel>();
+  let state: AnnounceMessage | undefined;
+  hub.ready.then(
+    () => {
+      state = { type: 'host', hostId: hub.hostId };
+      announce.postMessage(state);
+    },
+    (e: unknown) => {
+      state = { type: 'failed', hostId: hub.hostId, error: serializeThrown(e) };
+      announce.postMessage(state);
+    },
+  );
+  announce.onmessage = (event: MessageEvent<AnnounceMessage>) => {
+    const message = event.data;
+    if (message?.type === 'who' && state !== undefined) {
+      announce.postMessage(state);
+    } else if (message?.type === 'connect' && message.hostId === hub.hostId && typeof message.clientId === 'string') {
+      if (channels.has(message.clientId) || channels.size >= MAX_CHANNELS) return;
+      const channel = new BroadcastChannel(names.connection(hub.hostId, message.clientId));
+      channels.set(message.clientId, channel);
+      const close = channel.close.bind(channel);
+      hub.serve(Object.assign(channel, {
+        close() {
+          channels.delete(message.clientId);
+          close();
+        },
+      }));
+      channel.postMessage({ kalamlite: 'ready' });
+    }
+  };
+  return () => {
+    announce.close();
+    for (const channel of channels.values()) channel.close();
+    channels.clear();
+  };
+}
+
+/**
+ * Finds the origin's host and opens a connection channel to it; resolves
+ * once the host listens on it. Waits (for as long as it takes) while no tab
+ * hosts the database yet; fails when the host reports it could not open it.
+ */
+export async function connectOverBroadcast(storage: ClientStorage, name: string, clientId: string, locks: Locks): Promise<BroadcastChannel> {
+  const names = lockNames(storage, name);
+  for (;;) {
+    const hostId = await discoverHost(names.channel);
+    const channel = new BroadcastChannel(names.connection(hostId, clientId));
+    const hostGone = new AbortController();
+    const isReady = await new Promise<boolean>((resolve) => {
+      channel.onmessage = (event: MessageEvent) => {
+        if ((event.data as { kalamlite?: unknown } | null)?.kalamlite === 'ready') resolve(true);
+      };
+      whenLockFree(locks, names.host(hostId), hostGone.signal).then(() => resolve(false), () => undefined);
+      const announce = new BroadcastChannel(names.channel);
+      const connect: AnnounceMessage = { type: 'connect', hostId, clientId };
+      announce.postMessage(connect);
+      announce.close();
+    });
+    hostGone.abort();
+    channel.onmessage = null;
+    if (isReady) return channel;
+    channel.close(); // that host went away meanwhile: find the next one
+  }
+}
+
+function discoverHost(channelName: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const announce = new BroadcastChannel(channelName);
+    announce.onmessage = (event: MessageEvent<AnnounceMessage>) => {
+      const message = event.data;
+      if (message?.type === 'host') {
+        announce.close();
+        resolve(message.hostId);
+      } else if (message?.type === 'failed') {
+        announce.close();
+        const error = deserializeThrown(message.error);
+        reject(error instanceof KalamError ? error : new KalamError('INTERNAL', String(error)));
+      }
+    };
+    const who: AnnounceMessage = { type: 'who' };
+    announce.postMessage(who);
+  });
+}

@@ -1,0 +1,230 @@
+/**
+ * The engine host of an origin: the one context (a SharedWorker, or the
+ * leader tab's dedicated worker) that owns the storage of one database and
+ * serves every tab's clients. Each connection gets its own KalamHost (its
+ * sessions, subscriptions and transactions) over the one shared engine.
+ */
+import { expose, transfer, type Endpoint } from 'comlink';
+import { KalamError, openDatabase, type Database, type OpenOptions, type SessionOptions } from '@kalamlite/engine';
+import { createHost } from '../host';
+import type { ClientStorage, KalamHost, LiveEvent } from '../protocol';
+import { asKalamError } from '../transfer';
+import { holdLock, lockNames, randomId, whenLockFree, type Locks } from './locks';
+import { isAckMessage, type AttachOptions, type HubConnection, type LiveMessage } from './protocol';
+import { checkClientFormat, checkStorageFormat, STORAGE_FORMAT } from './storage-format';
+
+/** Clients one host serves at once (tabs × clients per tab). */
+export const MAX_CLIENTS = 256;
+
+export interface HubOptions {
+  name: string;
+  storage: ClientStorage;
+  locks: Locks;
+  /** The storage format of this build (tests pass others). */
+  format?: number;
+  /** Opens the engine; `openDatabase` unless set (tests pass an IndexedDB factory through it). */
+  open?: (options: OpenOptions) => Promise<Database>;
+  /** Checks and records the storage format; skipped for memory storage. */
+  checkFormat?: (name: string, format: number) => Promise<void>;
+  maxClients?: number;
+}
+
+export interface Hub {
+  readonly hostId: string;
+  /** Settles once the storage is open (or failed to open, with a KalamError). */
+  readonly ready: Promise<void>;
+  /** Serves one client connection over `endpoint`; `close` is called when it ends. */
+  serve(endpoint: Endpoint & { close?(): void }): void;
+  /** Clients attached right now. */
+  readonly clientCount: number;
+  close(): Promise<void>;
+}
+
+interface Connection {
+  clientId: string;
+  host: KalamHost;
+  endpoint: Endpoint & { close?(): void };
+  stopWatching: AbortController;
+  /** Acknowledges the live batch in flight (the outbox sends one at a time). */
+  acknowledge: (() => void) | undefined;
+}
+
+export function createHub(options: HubOptions): Hub {
+  const format = options.format ?? STORAGE_FORMAT;
+  const names = lockNames(options.storage, options.name);
+  const hostId = randomId();
+  const maxClients = options.maxClients ?? MAX_CLIENTS;
+  // Owner: this hub; at most `maxClients` entries, removed when a client
+  // closes, its tab goes away (its lock frees) or the hub closes.
+  const connections = new Map<string, Connection>();
+  let db: Database | undefined;
+  let releaseLocks: (() => void)[] = [];
+  let isClosed = false;
+
+  const ready = (async () => {
+    let releaseEngine: (() => void) | undefined;
+    try {
+      // Held while this context lives, even if opening fails (clients then
+      // get the failure rather than waiting for a replacement).
+      releaseLocks.push(await holdLock(options.locks, names.host(hostId)));
+      // Exactly one context opens the storage: a host still closing (or a
+      // crashed one, until the browser frees its lock) is waited for.
+      releaseEngine = await holdLock(options.locks, names.engine);
+      releaseLocks.push(releaseEngine);
+      if (options.storage === 'idb') await (options.checkFormat ?? checkStorageFormat)(options.name, format);
+      const open = options.open ?? openDatabase;
+      db = await open({
+        name: options.name,
+        storage: options.storage,
+        hostMetrics: () => [
+          ['clients_connected', connections.size],
+          ['clients_max', maxClients],
+        ],
+      });
+    } catch (e) {
+      // The storage is free for a build that can open it; this host stays to report why.
+      if (releaseEngine !== undefined) {
+        releaseEngine();
+        releaseLocks = releaseLocks.filter((release) => release !== releaseEngine);
+      }
+      throw asKalamError(e);
+    }
+  })();
+  ready.catch(() => undefined); // reported to each client that attaches
+
+  async function detach(connection: Connection): Promise<void> {
+    if (connections.get(connection.clientId) !== connection) return;
+    connections.delete(connection.clientId);
+    connection.stopWatching.abort();
+    connection.acknowledge?.();
+    try {
+      await connection.host.close();
+    } finally {
+      connection.endpoint.close?.();
+    }
+  }
+
+  function serve(endpoint: Endpoint & { close?(): void }): void {
+    let connection: Connection | undefined;
+    function attached(): KalamHost {
+      if (connection === undefined) throw new KalamError('CLOSED', 'This client is not attached to the database; call createClient() again.');
+      return connection.host;
+    }
+    const api: HubConnection = {
+      async attach(attach: AttachOptions) {
+        try {
+          await ready;
+          if (isClosed || db === undefined) throw new KalamError('CLOSED', 'The database host is closing; create the client again.');
+          checkAttach(attach, options.name, options.storage);
+          checkClientFormat(attach.format, format);
+          if (connection !== undefined) throw new KalamError('INVALID_OPTION', 'This connection is already attached.');
+          if (connections.has(attach.clientId)) throw new KalamError('INVALID_OPTION', `Client id ${attach.clientId} is already attached.`);
+          if (connections.size >= maxClients) {
+            throw new KalamError('RESULT_TOO_LARGE', `Too many clients on this database: the limit is ${maxClients}. Close unused tabs or clients.`);
+          }
+          // One message per batch; the next waits for the page's acknowledgement.
+          const post = (events: readonly LiveEvent[]) =>
+            new Promise<void>((resolve) => {
+              current.acknowledge = resolve;
+              const message: LiveMessage = { kalamlite: 'live', events };
+              endpoint.postMessage(message);
+            });
+          const current: Connection = {
+            clientId: attach.clientId,
+            host: createHost(forClient(db, attach.clientId), post, attach.limits ?? {}),
+            endpoint,
+            stopWatching: new AbortController(),
+            acknowledge: undefined,
+          };
+          endpoint.addEventListener('message', (event) => {
+            if (!isAckMessage((event as MessageEvent).data)) return;
+            const acknowledge = current.acknowledge;
+            current.acknowledge = undefined;
+            acknowledge?.();
+          });
+          connection = current;
+          connections.set(attach.clientId, current);
+          // The client holds its lock for its lifetime: when it frees, the tab is gone.
+          whenLockFree(options.locks, names.client(attach.clientId), current.stopWatching.signal).then(
+            () => detach(current),
+            () => undefined, // aborted: detached already
+          );
+          return { hostId };
+        } catch (e) {
+          throw asKalamError(e);
+        }
+      },
+      execute: (session, sql, params) => call(() => attached().execute(session, sql, params)),
+      query: (session, sql, params) => call(() => attached().query(session, sql, params)),
+      queryArrow: (session, sql, params) =>
+        call(async () => {
+          const executed = await attached().queryArrow(session, sql, params);
+          // Moved, not copied, over a MessagePort (a BroadcastChannel clones it).
+          return transfer(executed, [executed.value.buffer as ArrayBuffer]);
+        }),
+      live: (session, sql, params, id, liveOptions) => call(() => attached().live(session, sql, params, id, liveOptions)),
+      unsubscribe: (id) => call(() => attached().unsubscribe(id)),
+      stats: () => call(() => attached().stats()),
+      begin: (session) => call(() => attached().begin(session)),
+      txExecute: (tx, sql, params) => call(() => attached().txExecute(tx, sql, params)),
+      txQuery: (tx, sql, params) => call(() => attached().txQuery(tx, sql, params)),
+      commit: (tx) => call(() => attached().commit(tx)),
+      rollback: (tx) => call(() => attached().rollback(tx)),
+      async close() {
+        if (connection !== undefined) await call(() => detach(connection!));
+      },
+    };
+    expose(api, endpoint);
+  }
+
+  return {
+    hostId,
+    ready,
+    serve,
+    get clientCount() {
+      return connections.size;
+    },
+    async close() {
+      if (isClosed) return;
+      isClosed = true;
+      const open = [...connections.values()];
+      for (const connection of open) await detach(connection).catch(() => undefined);
+      await db?.close();
+      db = undefined;
+      for (const release of releaseLocks) release();
+      releaseLocks = [];
+    },
+  };
+}
+
+/**
+ * The database as one client sees it: its sessions carry the client's id,
+ * so `system.live` can say which tab owns each subscription.
+ */
+function forClient(db: Database, clientId: string): Database {
+  return {
+    session(options: SessionOptions) {
+      const owned = { ...options, client: clientId };
+      return db.session(owned);
+    },
+    close: () => db.close(),
+  };
+}
+
+function checkAttach(attach: AttachOptions, name: string, storage: ClientStorage): void {
+  if (typeof attach !== 'object' || attach === null || typeof attach.clientId !== 'string' || attach.clientId === '') {
+    throw new KalamError('INVALID_OPTION', 'attach() needs a client id.');
+  }
+  if (attach.name !== name || attach.storage !== storage) {
+    throw new KalamError('INVALID_OPTION', `This host serves ${storage} database "${name}", not ${String(attach.storage)} database "${String(attach.name)}".`);
+  }
+  if (typeof attach.format !== 'number') throw new KalamError('INVALID_OPTION', 'attach() needs the client build\'s storage format.');
+}
+
+async function call<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw asKalamError(e);
+  }
+}

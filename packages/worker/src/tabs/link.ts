@@ -1,0 +1,78 @@
+/**
+ * A client's attachment to one host over one endpoint: the Comlink remote,
+ * the live events arriving beside it, and a promise that settles when that
+ * host is gone (its lock freed: tab closed, worker terminated or crashed).
+ */
+import { releaseProxy, wrap, type Endpoint } from 'comlink';
+import type { KalamHost, LiveEvent } from '../protocol';
+import { whenLockFree, type LockNames, type Locks } from './locks';
+import { isLiveMessage, type AckMessage, type AttachOptions, type HubConnection } from './protocol';
+
+export interface Link {
+  readonly host: KalamHost;
+  readonly hostId: string;
+  /** Resolves when the host is gone; never rejects. */
+  readonly gone: Promise<void>;
+  /** Detaches from the host (ending this client's subscriptions and transactions there) and frees the endpoint. */
+  close(): Promise<void>;
+}
+
+const ACK: AckMessage = { kalamlite: 'ack' };
+
+export type LinkEndpoint = Endpoint & { close?(): void; start?(): void };
+
+export async function linkTo(
+  endpoint: LinkEndpoint,
+  attach: AttachOptions,
+  locks: Locks,
+  names: LockNames,
+  deliver: (events: readonly LiveEvent[]) => Promise<void> | undefined,
+): Promise<Link> {
+  const onMessage = (event: Event) => {
+    const data: unknown = (event as MessageEvent).data;
+    if (!isLiveMessage(data)) return;
+    const acknowledge = () => {
+      try {
+        endpoint.postMessage(ACK);
+      } catch {
+        // The link closed meanwhile: nobody waits for this acknowledgement.
+      }
+    };
+    const consumed = deliver(data.events);
+    if (consumed === undefined) acknowledge();
+    else consumed.then(acknowledge, acknowledge);
+  };
+  endpoint.addEventListener('message', onMessage);
+  endpoint.start?.();
+  const remote = wrap<HubConnection>(endpoint);
+  const free = () => {
+    endpoint.removeEventListener('message', onMessage);
+    remote[releaseProxy]();
+    endpoint.close?.();
+  };
+  let hostId: string;
+  try {
+    ({ hostId } = await remote.attach(attach));
+  } catch (e) {
+    free();
+    throw e;
+  }
+  const stopWatching = new AbortController();
+  const gone = whenLockFree(locks, names.host(hostId), stopWatching.signal).catch(() => undefined);
+  let isGone = false;
+  void gone.then(() => (isGone = true));
+  return {
+    host: remote,
+    hostId,
+    gone,
+    async close() {
+      try {
+        // A host that is gone has nothing left to detach from.
+        if (!isGone) await Promise.race([remote.close(), gone]);
+      } finally {
+        stopWatching.abort();
+        free();
+      }
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The contract between a tab's client and the one engine host of its
+ * origin (a SharedWorker, or the leader tab's dedicated worker). Every
+ * connection is a Comlink endpoint (a MessagePort, or a BroadcastChannel
+ * private to that client and host) serving a `HubConnection`; live events
+ * travel on the same endpoint as plain `LiveMessage`s, which Comlink ignores.
+ */
+import type { ThrownShape } from '../transfer';
+import type { ClientStorage, HostLimits, KalamHost, LiveEvent } from '../protocol';
+
+/** How a tab reaches the engine; 'auto' picks a SharedWorker where there is one, else a leader tab. */
+export type Transport = 'auto' | 'shared-worker' | 'leader' | 'worker';
+
+export interface AttachOptions {
+  name: string;
+  storage: ClientStorage;
+  /** The client's id; the host watches the client's lock under this id. */
+  clientId: string;
+  /** The storage format this client's build reads and writes. */
+  format: number;
+  /** Per-client bounds; defaults where left out. */
+  limits?: Partial<HostLimits>;
+}
+
+export interface Attached {
+  hostId: string;
+}
+
+/** One client's view of the host: a KalamHost after `attach`. `close` detaches. */
+export interface HubConnection extends KalamHost {
+  attach(options: AttachOptions): Promise<Attached>;
+}
+
+/** Live events for this connection's subscriptions: one message per commit. */
+export interface LiveMessage {
+  kalamlite: 'live';
+  events: readonly LiveEvent[];
+}
+
+/** The page's acknowledgement of the last LiveMessage: the host may send the next. */
+export interface AckMessage {
+  kalamlite: 'ack';
+}
+
+/** Messages on an origin's announce channel (dedicated-worker path). */
+export type AnnounceMessage =
+  | { type: 'who' }
+  | { type: 'host'; hostId: string }
+  | { type: 'failed'; hostId: string; error: ThrownShape }
+  | { type: 'connect'; hostId: string; clientId: string };
+
+/** The first message on a new connection channel: the host is listening. */
+export interface ConnectionReady {
+  kalamlite: 'ready';
+}
+
+/** What the leader's dedicated worker tells its own page. */
+export type LeaderWorkerMessage = { type: 'ready'; hostId: string } | { type: 'failed'; hostId: string; error: ThrownShape };
+
+export function isAckMessage(data: unknown): data is AckMessage {
+  return typeof data === 'object' && data !== null && (data as { kalamlite?: unknown }).kalamlite === 'ack';
+}
+
+export function isLiveMessage(data: unknown): data is LiveMessage {
+  return typeof data === 'object' && data !== null && (data as { kalamlite?: unknown }).kalamlite === 'live';
+}
+
+/** Worker names carry what the worker serves: `kalamlite:<storage>:<name>`. */
+export function workerName(storage: ClientStorage, name: string): string {
+  return `kalamlite:${storage}:${name}`;
+}
+
+export function parseWorkerName(workerName: string): { storage: ClientStorage; name: string } | undefined {
+  const match = /^kalamlite:(idb|memory|opfs):(.+)$/s.exec(workerName);
+  return match === null ? undefined : { storage: match[1] as ClientStorage, name: match[2] };
+}

@@ -1,0 +1,73 @@
+/**
+ * Picks how a tab reaches its origin's engine and makes links to it:
+ * a SharedWorker where the browser has one, else a leader tab elected with
+ * Web Locks whose dedicated worker hosts the engine.
+ */
+import { KalamError } from '@kalamlite/engine';
+import type { ClientStorage } from '../protocol';
+import { connectOverBroadcast } from './broadcast';
+import { standForElection, type StartLeaderWorker } from './election';
+import { browserLocks, type Locks } from './locks';
+import type { Transport } from './protocol';
+import { workerName } from './protocol';
+import type { LinkEndpoint } from './link';
+
+export type ResolvedTransport = 'shared-worker' | 'leader' | 'worker';
+
+export function resolveTransport(requested: Transport = 'auto'): ResolvedTransport {
+  const hasLocks = browserLocks() !== undefined;
+  const hasSharedWorker = typeof globalThis.SharedWorker === 'function';
+  switch (requested) {
+    case 'auto':
+      if (hasSharedWorker && hasLocks) return 'shared-worker';
+      if (hasLocks && typeof globalThis.BroadcastChannel === 'function') return 'leader';
+      return 'worker';
+    case 'shared-worker':
+      if (!hasSharedWorker || !hasLocks) {
+        throw new KalamError('INVALID_OPTION', "This browser has no SharedWorker (or no Web Locks): use transport: 'auto' or 'leader'.");
+      }
+      return 'shared-worker';
+    case 'leader':
+      if (!hasLocks || typeof globalThis.BroadcastChannel !== 'function') {
+        throw new KalamError('INVALID_OPTION', "This browser has no Web Locks or BroadcastChannel: use transport: 'auto'.");
+      }
+      return 'leader';
+    case 'worker':
+      return 'worker';
+    default:
+      throw new KalamError('INVALID_OPTION', `Unknown transport '${String(requested)}'; use 'auto', 'shared-worker', 'leader' or 'worker'.`);
+  }
+}
+
+/** A way to (re)connect to the current host, and what to stop when the client closes. */
+export interface TabTransport {
+  locks: Locks;
+  connect(): Promise<LinkEndpoint>;
+  stop(): void;
+}
+
+export function sharedWorkerTransport(storage: ClientStorage, name: string, locks: Locks): TabTransport {
+  return {
+    locks,
+    async connect() {
+      // Vite recognises this exact form and bundles the SharedWorker entry.
+      // One instance per (script, name) in the origin: every tab joins it,
+      // and a new one starts if it ever dies.
+      const worker = new SharedWorker(new URL('./shared-worker.ts', import.meta.url), { type: 'module', name: workerName(storage, name) });
+      return worker.port;
+    },
+    stop() {},
+  };
+}
+
+export function leaderTransport(storage: ClientStorage, name: string, clientId: string, locks: Locks): TabTransport {
+  const start: StartLeaderWorker = (workerName) =>
+    // Vite recognises this exact form and bundles the leader worker entry.
+    new Worker(new URL('./leader-worker.ts', import.meta.url), { type: 'module', name: workerName });
+  const stop = standForElection(storage, name, locks, start);
+  return {
+    locks,
+    connect: () => connectOverBroadcast(storage, name, clientId, locks),
+    stop,
+  };
+}
