@@ -25,7 +25,7 @@ export interface EngineLargeSamples {
 export type Connect = (name: string) => Promise<KalamClient>;
 
 /** The client a user gets: the engine in a module worker. */
-export const workerClient: Connect = (name) => createClient({ name, storage: 'idb' });
+export const workerClient: Connect = (name) => createClient({ name, storage: 'idb', transport: 'worker' });
 
 async function openBench(connect: Connect, name: string): Promise<{ client: KalamClient; session: ClientSession }> {
   const client = await connect(name);

@@ -64,6 +64,9 @@ describe('a hub serving several clients over one engine', () => {
     const stats = await admin.query("SELECT metric_value FROM system.stats WHERE metric_name = 'clients_connected'");
     expect(stats.rows[0].metric_value).toBe('2');
     expect(hub.clientCount).toBe(2);
+    // system.live names the client (tab) that owns each subscription.
+    const live = await admin.query('SELECT owner, query FROM system.live');
+    expect(live.rows.map((r) => r.owner)).toEqual(['b']);
 
     // A tab that goes away frees its lock: the hub drops its connection.
     b.release();

@@ -24,7 +24,7 @@ export interface HubOptions {
   format?: number;
   /** Opens the engine; `openDatabase` unless set (tests pass an IndexedDB factory through it). */
   open?: (options: OpenOptions) => Promise<Database>;
-  /** Checks and records the storage format; skipped for memory storage. */
+  /** Checks and records the storage format (under '<storage>:<name>'); skipped for memory storage. */
   checkFormat?: (name: string, format: number) => Promise<void>;
   maxClients?: number;
 }
@@ -71,7 +71,7 @@ export function createHub(options: HubOptions): Hub {
       // crashed one, until the browser frees its lock) is waited for.
       releaseEngine = await holdLock(options.locks, names.engine);
       releaseLocks.push(releaseEngine);
-      if (options.storage === 'idb') await (options.checkFormat ?? checkStorageFormat)(options.name, format);
+      if (options.storage !== 'memory') await (options.checkFormat ?? checkStorageFormat)(`${options.storage}:${options.name}`, format);
       const open = options.open ?? openDatabase;
       db = await open({
         name: options.name,
@@ -204,8 +204,7 @@ export function createHub(options: HubOptions): Hub {
 function forClient(db: Database, clientId: string): Database {
   return {
     session(options: SessionOptions) {
-      const owned = { ...options, client: clientId };
-      return db.session(owned);
+      return db.session({ ...options, client: clientId });
     },
     close: () => db.close(),
   };
