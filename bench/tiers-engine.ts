@@ -21,10 +21,14 @@ export interface EngineTiersOutcome {
 }
 
 async function openBench(name: string): Promise<{ client: KalamClient; session: ClientSession }> {
+  log(`DBG create ${name}`);
   const client = await createClient({ name, storage: 'idb' });
+  log('DBG created');
   const session = client.session({ user: 'bench', role: 'dba' });
   await session.execute(CREATE_NAMESPACE);
+  log('DBG ns');
   await session.execute(CREATE_TABLE);
+  log('DBG table');
   return { client, session };
 }
 
@@ -118,6 +122,7 @@ export async function engineTiers(smallName: string, largeName: string, config: 
   let lookupMs: number[];
   try {
     const bulk = await load(session, config, 1, config.bulkRows);
+    log('DBG bulk');
     bulkMs = bulk.ms;
     checks.push({ name: `engine bulk insert of ${config.bulkRows} rows inserted every row`, ok: bulk.affected === config.bulkRows, detail: `${bulk.affected}` });
     singleMs = [];
@@ -126,6 +131,7 @@ export async function engineTiers(smallName: string, largeName: string, config: 
       const params = insertParams(rowsFrom(config.seed, config.bulkRows + 1 + i, 1));
       await timed(i < config.warmup ? null : singleMs, () => session.execute(single, params));
     }
+    log('DBG singles');
     lookupMs = await lookups(session, config, lookupIds(config, config.bulkRows + config.warmup + config.singleInserts, 0x10), checks, 'small-database');
   } finally {
     await client.close();

@@ -21,4 +21,4 @@ it(`keeps every batch whole and every acknowledged write across ${ITERATIONS} wo
   expect(figures.cutOff).toBeGreaterThan(ITERATIONS);
   expect(figures.kills).toBeGreaterThan(0);
   expect(figures.reloads).toBeGreaterThan(0);
-}, 150_000);
+}, 240_000);

@@ -8,6 +8,7 @@ import { Notes } from './Notes';
 import type { DemoUser } from './schema';
 import { SqlConsole } from './SqlConsole';
 import { TabsBadge } from './TabsBadge';
+import { TodoBadge } from './TodoBadge';
 import { Todos } from './Todos';
 import { UserSwitcher } from './UserSwitcher';
 
@@ -66,6 +67,7 @@ function Workspace({ client }: { client: KalamClient }) {
           <div>
             <h1>kalamlite demo</h1>
             <p>A SQL database in a Web Worker over IndexedDB. Everything stays in this browser.</p>
+            <TodoBadge />
           </div>
           <UserSwitcher current={user} onChange={switchUser} />
         </header>

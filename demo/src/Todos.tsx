@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { memo, useCallback, useRef, useState, type FormEvent } from 'react';
 import { useLiveQuery, useSession } from '@kalamlite/react';
 import type { Row } from '@kalamlite/worker';
 import { ErrorMessage } from './ErrorMessage';
@@ -20,9 +20,13 @@ export function Todos() {
     const isAdded = await action.run(() => session.execute('INSERT INTO demo.todos (title) VALUES ($1)', [trimmed]));
     if (isAdded) setTitle('');
   };
-  const toggle = (id: string) =>
-    action.run(() => session.execute('UPDATE demo.todos SET done = NOT done WHERE id = $1', [id]));
-  const remove = (id: string) => action.run(() => session.execute('DELETE FROM demo.todos WHERE id = $1', [id]));
+  // Stable callbacks, so the memoized rows below re-render only when their row object changes.
+  const run = action.run;
+  const toggle = useCallback(
+    (id: string) => void run(() => session.execute('UPDATE demo.todos SET done = NOT done WHERE id = $1', [id])),
+    [run, session],
+  );
+  const remove = useCallback((id: string) => void run(() => session.execute('DELETE FROM demo.todos WHERE id = $1', [id])), [run, session]);
 
   const openCount = todos.filter((todo) => !todo.done).length;
 
@@ -77,11 +81,18 @@ interface TodoItemProps {
   onRemove: (id: string) => void;
 }
 
-function TodoItem({ todo, onToggle, onRemove }: TodoItemProps) {
+/**
+ * One to-do. Memoized: the live rows keep their object identity when a
+ * commit does not change them, so only changed rows render again.
+ * `data-renders` counts renders, for the e2e test; it is not shown.
+ */
+const TodoItem = memo(function TodoItem({ todo, onToggle, onRemove }: TodoItemProps) {
+  const renders = useRef(0);
+  renders.current++;
   const id = String(todo.id);
   const isDone = todo.done === true;
   return (
-    <li className={isDone ? 'item done' : 'item'} data-testid="todo-item" data-done={isDone}>
+    <li className={isDone ? 'item done' : 'item'} data-testid="todo-item" data-done={isDone} data-renders={renders.current}>
       <label className="item-main">
         <input type="checkbox" checked={isDone} onChange={() => onToggle(id)} data-testid="todo-toggle" />
         <span className="item-title" data-testid="todo-title">
@@ -93,4 +104,4 @@ function TodoItem({ todo, onToggle, onRemove }: TodoItemProps) {
       </button>
     </li>
   );
-}
+});

@@ -32,16 +32,18 @@ export interface CrashFigures {
   acknowledged: number;
   cutOff: number;
   present: number;
+  /** Cold segments listed in system.manifest at the end (flush runs only). */
+  segments: number;
 }
 
-export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 'opfs', seed: number): Promise<CrashFigures> {
+export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 'opfs', seed: number, withFlush = false): Promise<CrashFigures> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
   await ready(page);
-  const name = `crash-${storage}`;
+  const name = `crash-${storage}${withFlush ? '-flush' : ''}`;
   const next = random(seed);
   const acknowledged = new Set<number>();
   let nextBatch = 1;
@@ -60,14 +62,15 @@ export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 
     const present = new Set(counts.map((c) => c.batch));
     expect([...acknowledged].filter((b) => !present.has(b)), `iteration ${i}: acknowledged batches lost`).toEqual([]);
     if (i === ITERATIONS) {
+      const segments = await page.evaluate(() => (window as unknown as WithHarness).crash.segments());
       await context.close();
       expect(errors).toEqual([]);
-      return { kills, reloads, started: nextBatch - 1, acknowledged: acknowledged.size, cutOff, present: present.size };
+      return { kills, reloads, started: nextBatch - 1, acknowledged: acknowledged.size, cutOff, present: present.size, segments };
     }
     const first = nextBatch;
     const count = 10 + Math.floor(next() * 30);
     nextBatch += count;
-    await page.evaluate(([f, n, s]) => (window as unknown as WithHarness).crash.start(f, n, s), [first, count, Math.floor(next() * 1e9)] as const);
+    await page.evaluate(([f, n, s, flush]) => (window as unknown as WithHarness).crash.start(f, n, s, flush), [first, count, Math.floor(next() * 1e9), withFlush] as const);
     await page.waitForTimeout(Math.floor(next() * 150));
     let done: number[];
     if (next() < 0.25) {

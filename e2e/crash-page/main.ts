@@ -19,7 +19,10 @@ interface BatchCount {
 
 export interface CrashHarness {
   open(storage: ClientStorage, name: string): Promise<BatchCount[]>;
-  start(firstBatch: number, count: number, seed: number): void;
+  /** Fires `count` batches; with `withFlush`, a FLUSH TABLE is started among them (a flush in progress at the kill). */
+  start(firstBatch: number, count: number, seed: number, withFlush?: boolean): void;
+  /** Segments in system.manifest for crash.rows (how many flushes completed). */
+  segments(): Promise<number>;
   acked(): number[];
   kill(): number[];
   flush(): Promise<string>;
@@ -44,6 +47,7 @@ async function openClient(storage: ClientStorage, name: string): Promise<KalamCl
       worker.terminate();
       const message = e instanceof Error ? e.message : String(e);
       if (attempt < 40 && /another tab|locked/i.test(message)) {
+        console.debug(`reopen attempt ${attempt + 1}: ${message}`);
         await sleep(50);
         continue;
       }
@@ -83,12 +87,15 @@ const harness: CrashHarness = {
     return result.rows.map((r) => ({ batch: Number(r.batch), size: Number(r.size), rows: Number(r.n), touched: Number(r.t) }));
   },
 
-  start(firstBatch, count, seed) {
+  start(firstBatch, count, seed, withFlush = false) {
     const s = session;
-    if (!s) throw new Error('open() first');
+    if (!s || !client) throw new Error('open() first');
+    const admin = client.session({ user: 'root', role: 'dba' });
     const next = random(seed);
+    const flushAt = withFlush ? firstBatch + Math.floor(next() * count) : -1;
     void (async () => {
       for (let b = firstBatch; b < firstBatch + count; b++) {
+        if (b === flushAt) admin.execute('FLUSH TABLE crash.rows').catch(() => undefined);
         const payload = 'p'.repeat(Math.floor(next() * 2000));
         // Three fixed shapes, so each new worker plans each shape once (rows differ only in literals).
         const shape = next();
@@ -108,6 +115,12 @@ const harness: CrashHarness = {
   },
 
   acked: () => acked.slice(),
+
+  async segments() {
+    const admin = client!.session({ user: 'root', role: 'dba' });
+    const r = await admin.query(`SELECT COUNT(*) AS n FROM system.manifest WHERE namespace_id = 'crash' AND table_name = 'rows'`);
+    return Number(r.rows[0].n);
+  },
 
   async time(sql) {
     const t = performance.now();

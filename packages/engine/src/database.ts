@@ -15,6 +15,7 @@ import { JobScheduler, resolveJobSettings } from './jobs/scheduler';
 import { analyzeLive, type Analysis } from './live/analyze';
 import { LIVE_DEFAULTS, LiveRegistry, type CommitGroups } from './live/registry';
 import { Subscription, type LiveDeps } from './live/subscription';
+import { isCurrent, loadCold, residentCold, type LiveCold, type LoadedCold } from './live/cold';
 import type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
 import { retentionHours } from './jobs/retention';
 import { PlanCache } from './plan/cache';
@@ -549,29 +550,31 @@ export class Engine implements SourceResolver {
    * A partition's newest version per key across tiers, for code that reads
    * partitions directly (live maintenance). The hot partition itself when
    * the partition has no cold segments; otherwise a merged copy built from
-   * the cached segments (warmCold loads them).
+   * `cold` (loaded for the current table version; see live/cold.ts) or,
+   * without it, the cached segments.
    */
-  readablePartition(tableId: number, user: string): Map<string, StoredRow> | undefined {
+  readablePartition(tableId: number, user: string, cold?: ColdReads): Map<string, StoredRow> | undefined {
     const hot = this.hot.partition(tableId, user);
     const t = this.catalog.tableById(tableId);
     if (!t || t.type === 'STREAM' || !this.cold.manifest.hasSegments(tableId, user)) return hot;
-    const resident = this.cold.resident(t, user);
-    if (!resident) {
-      throw new KalamError('INTERNAL', `Internal error: the cold segments of '${t.namespace}.${t.name}' are not in the segment cache for this live query (raise segmentCacheBytes). This is a bug in kalamlite; please report it.`);
+    const given = cold?.partition(tableId, user);
+    const segments = given && given.segments.every((s) => s.tableVersion === t.version) ? given.segments : this.cold.resident(t, user)?.segments;
+    if (!segments) {
+      throw new KalamError('INTERNAL', `Internal error: the cold segments of '${t.namespace}.${t.name}' were read without being loaded (live/cold.ts). This is a bug in kalamlite; please report it.`);
     }
     const merged = new Map<string, StoredRow>();
-    for (let s = resident.segments.length - 1; s >= 0; s--) for (const [k, row] of resident.segments[s].index) merged.set(k, row);
+    for (let s = segments.length - 1; s >= 0; s--) for (const [k, row] of segments[s].index) merged.set(k, row);
     if (hot) for (const [k, row] of hot) merged.set(k, row);
     return merged;
   }
 
   /**
-   * Loads every cold segment of the partitions a live query reads into the
-   * segment cache, so its synchronous runs can be served from memory (live
-   * runs are not prepared per run yet; a segment evicted later makes such a
-   * run fail with INTERNAL). Errors are left for liveQuery to report.
+   * Loads every cold segment of the partitions a live query reads, pinned
+   * until released, so its first result can be read synchronously (later
+   * refreshes load what they need themselves: live/cold.ts). Undefined when
+   * the query does not plan: errors are left for liveQuery to report.
    */
-  async warmCold(state: SessionState, sql: string, params: readonly Value[]): Promise<void> {
+  async warmCold(state: SessionState, sql: string, params: readonly Value[]): Promise<LoadedCold | undefined> {
     try {
       const statements = splitStatements(sql);
       if (statements.length !== 1) return;
@@ -583,12 +586,29 @@ export class Engine implements SourceResolver {
       }
       const planned = this.plan(state, text, params);
       if ('stmt' in planned) return;
-      for (const id of planned.plan.tableIds) {
-        const t = this.catalog.tableById(id);
-        if (t && t.type !== 'STREAM') await this.cold.prepare(t, t.type === 'SHARED' ? '' : state.user, [null]);
-      }
+      return await loadCold(this, planned.plan.tableIds, state.user);
     } catch {
       // planning and storage errors surface from liveQuery itself
+      return undefined;
+    }
+  }
+
+  /** session.live: loads the query's cold segments, then opens it (the first result is delivered when this resolves). */
+  async openLive(
+    state: SessionState,
+    sql: string,
+    params: readonly Value[],
+    onChange: LiveChangeCallback,
+    onError: (e: KalamError) => void,
+    options: LiveOptions = {},
+    owner: { session: number; client?: string } = { session: 0 },
+  ): Promise<LiveStop> {
+    const cold = await this.warmCold(state, sql, params);
+    try {
+      const { stop, liveId } = this.subscribe(state, sql, params, onChange, onError, options, owner, cold);
+      return Object.assign(stop, { liveId });
+    } finally {
+      cold?.release();
     }
   }
 
@@ -716,6 +736,8 @@ export class Engine implements SourceResolver {
     onError: (e: KalamError) => void,
     options: LiveOptions,
     owner: { session: number; client?: string },
+    /** The query's cold segments, loaded by the caller (openLive); without them they come from the cache or load first. */
+    cold?: LiveCold,
   ): { liveId: string; stop: () => void; loaded: Promise<void> } {
     this.assertOpen();
     validateParams(params);
@@ -743,7 +765,13 @@ export class Engine implements SourceResolver {
       analyze: (plan) => this.analyzeLive(plan, snapshot.namespace),
       context: (ps) => this.context(snapshot, ps),
       run: (plan, ctx) => toRows(plan.columns, plan.run(ctx)),
-      partition: (tableId, user) => this.readablePartition(tableId, user),
+      partition: (tableId, user, cold) => this.readablePartition(tableId, user, cold),
+      residentCold: (ids) => residentCold(this, ids, snapshot.user),
+      loadCold: (ids) => {
+        this.live.coldLoads++;
+        return loadCold(this, ids, snapshot.user);
+      },
+      isCurrent: (cold, ids) => isCurrent(this.catalog, cold, ids),
       isExpired,
       schemaStamp: (ids) => this.schemaStamp(ids),
       watermark: (t) => {
@@ -759,7 +787,7 @@ export class Engine implements SourceResolver {
     this.live.add(sub, (tid) => this.catalog.tableById(tid));
     let loaded: Promise<void> | undefined;
     try {
-      loaded = sub.start(new Map());
+      loaded = sub.start(new Map(), cold);
     } catch (e) {
       this.live.remove(liveId);
       throw e;
@@ -915,6 +943,7 @@ export class Engine implements SourceResolver {
       ['live_queries_maintained', this.live.list().filter((s) => s.isMaintained).length],
       ['live_index_entries', this.live.indexSize],
       ['live_sessions', this.live.sessionsWithSubscriptions],
+      ['live_cold_loads', this.live.coldLoads],
       ['live_subscriptions_examined', this.live.subscriptionsExamined],
       ['live_deliveries', this.live.deliveries],
       ['commits', this.commits],
@@ -1143,10 +1172,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
           const [result] = await engine.execute(state, sql, params ?? []);
           return resultToArrow(result);
         },
-        async live(sql, params, onChange, onError, liveOptions) {
-          await engine.warmCold(state, sql, params ?? []);
-          return engine.liveQuery(state, sql, params ?? [], onChange, onError ?? (() => undefined), liveOptions, owner);
-        },
+        live: (sql, params, onChange, onError, liveOptions) => engine.openLive(state, sql, params ?? [], onChange, onError ?? (() => undefined), liveOptions, owner),
         begin: async () => openTransaction(engine, state).handle,
         async transaction(fn) {
           if (typeof fn !== 'function') throw new KalamError('INVALID_PARAMETER', 'transaction() needs a callback: session.transaction(async (tx) => { … })');

@@ -219,7 +219,7 @@ function forgetTables(engine: Engine, tables: TableDef[]): void {
   const ids = tables.map((t) => t.id);
   for (const id of ids) engine.hot.dropTable(id);
   engine.plans.invalidateTables(ids);
-  engine.live.dropTables(ids);
+  engine.live.dropTables(tables);
 }
 
 const KNOWN_OPTIONS = new Set(['TYPE', 'STORAGE_ID', 'USE_USER_STORAGE', 'FLUSH_POLICY', 'DELETED_RETENTION_HOURS', 'TTL_SECONDS', 'ACCESS_LEVEL']);

@@ -40,6 +40,8 @@ export class LiveRegistry {
   private epoch = 0;
   private delivered = 0;
   private examined = 0;
+  /** Refreshes that had to load cold segments the cache no longer held (live/cold.ts). */
+  coldLoads = 0;
 
   constructor(readonly limits: LiveLimits) {}
 
@@ -199,15 +201,26 @@ export class LiveRegistry {
     return n;
   }
 
-  /** Drops subscriptions of dropped tables (and their watermarks). */
-  dropTables(tableIds: Iterable<number>): Subscription[] {
-    const dropped = new Set<Subscription>();
-    for (const t of tableIds) {
-      this.removedUpTo.delete(t);
-      for (const set of this.index.get(t)?.values() ?? []) for (const sub of set) dropped.add(sub);
+  /** Ends the subscriptions of dropped tables (their owners get TABLE_NOT_FOUND) and forgets the tables' watermarks. */
+  dropTables(tables: readonly TableDef[]): Subscription[] {
+    const dropped = new Map<Subscription, TableDef>();
+    for (const t of tables) {
+      this.removedUpTo.delete(t.id);
+      for (const set of this.index.get(t.id)?.values() ?? []) for (const sub of set) if (!dropped.has(sub)) dropped.set(sub, t);
     }
-    for (const s of dropped) this.remove(s.liveId);
-    return [...dropped];
+    for (const [s, t] of dropped) {
+      this.remove(s.liveId, new KalamError('TABLE_NOT_FOUND', `Table '${t.namespace}.${t.name}' was dropped: live query '${s.liveId}' ended. Subscribe again once the table exists`));
+    }
+    return [...dropped.keys()];
+  }
+
+  /** Resolves once no subscription is waiting for cold segments (tests, shutdown). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const waiting = this.list().map((s) => s.settled);
+      await Promise.all(waiting);
+      if (this.list().every((s) => !s.isWaiting)) return;
+    }
   }
 
   /** The newest `_seq` of the table whose removal cannot be replayed (0 when none). */

@@ -12,7 +12,9 @@ import type { SelectPlan } from '../plan/select';
 import type { RowChange } from '../plan/write';
 import type { Partition, StoredRow } from '../storage/hot-tier';
 import type { Row, Value } from '../types';
+import type { ColdReads } from '../storage/cold/types';
 import type { Analysis, MaintainedQuery } from './analyze';
+import type { LiveCold, LoadedCold } from './cold';
 import { EMPTY_OUTPUT, diffOutputs, outputOf, type LiveOutput } from './output';
 import type { LiveChange, LiveChangeCallback, LiveErrorCallback, LiveOptions, LiveOwner } from './types';
 import { LiveWindow, shallowEqual, type RowCache, type WindowEnv } from './window';
@@ -24,9 +26,16 @@ export interface LiveDeps {
   analyze(plan: SelectPlan): Analysis;
   /** An execution context for the subscription's session; `now` is set per commit. */
   context(params: readonly Value[]): ExecContext;
-  /** Runs a (re-run) plan: frozen result rows. */
+  /** Runs a (re-run) plan: frozen result rows (`ctx.cold` holds its cold segments). */
   run(plan: SelectPlan, ctx: ExecContext): Row[];
-  partition(tableId: number, user: string): Partition | undefined;
+  /** A partition's newest version per key across hot and the given cold segments. */
+  partition(tableId: number, user: string, cold: ColdReads): Partition | undefined;
+  /** The cold segments of this subscription's partitions if all are in memory now (see cold.ts). */
+  residentCold(tableIds: readonly number[]): LiveCold | undefined;
+  /** Loads them, pinned until released. */
+  loadCold(tableIds: readonly number[]): Promise<LoadedCold>;
+  /** Whether a set of cold segments is current for these tables (decoded for their versions). */
+  isCurrent(cold: LiveCold, tableIds: readonly number[]): boolean;
   isExpired(table: TableDef, row: StoredRow, now: number): boolean;
   schemaStamp(tableIds: readonly number[]): string;
   /** Changes after this `_seq` of the table can be replayed (tombstones older may be purged). */
@@ -61,6 +70,17 @@ export class Subscription {
   private isDirty = false;
   /** Maintenance failed: the next commit re-reads the result. */
   private isStale = false;
+  /** The schema changed (ALTER): plan again before the next read. */
+  private isReplanDue = false;
+  /** Re-planned: the next delivery is the whole result, as a snapshot. */
+  private isSnapshotDue = false;
+  /**
+   * A refresh waiting for cold segments to load (or the first result, when
+   * they were not loaded before). One at a time: later commits only mark
+   * the subscription dirty, and the refresh reads the partition as it is
+   * once loaded, so deliveries stay in commit order.
+   */
+  private waiting: Promise<void> | undefined;
 
   constructor(
     readonly id: number,
@@ -122,32 +142,72 @@ export class Subscription {
 
   /**
    * Delivers the first result: a snapshot (in batches with `batchSize`), or
-   * with `from` the changes after that `_seq`. Resolves when a batched load
-   * has been delivered completely.
+   * with `from` the changes after that `_seq`. With its cold segments given
+   * (loaded by the caller) or in the cache, the first delivery happens
+   * before this returns; otherwise it follows their load. Resolves when the
+   * first result has been delivered completely.
    */
-  async start(cache: RowCache): Promise<void> {
+  start(cache: RowCache, given?: LiveCold): Promise<void> {
+    const cold = given && this.deps.isCurrent(given, this.tableIds) ? given : this.deps.residentCold(this.tableIds);
+    if (!cold) return (this.waiting = this.startWhenLoaded().finally(() => this.afterWaiting()));
+    return this.first(cache, cold.reads) ?? Promise.resolve();
+  }
+
+  /** The first result, read with these cold segments. */
+  private first(cache: RowCache, cold: ColdReads): Promise<void> | undefined {
     this.ctx.now = Date.now();
+    this.isDirty = false;
     const o = this.options;
     const m = this.mode;
     if (m.kind === 'rerun') {
-      const out = this.rerunOutput();
-      if (o.from !== undefined) return this.send(out, { kind: 'snapshot', resumed: false });
+      const out = this.rerunOutput(cold);
+      if (o.from !== undefined) return void this.send(out, { kind: 'snapshot', resumed: false });
       return this.load(out);
     }
     m.env.cache = cache;
-    if (o.lastRows !== undefined) m.env.minSeq = this.lastRowsFloor(m, o.lastRows);
-    m.window.load(m.env, this.partition(m) ?? []);
+    const p = this.partition(m, cold);
+    if (o.lastRows !== undefined) m.env.minSeq = this.lastRowsFloor(m, p, o.lastRows);
+    m.window.load(m.env, p ?? []);
     const out = this.windowOutput(m);
     if (o.from === undefined) return this.load(out);
-    if (o.from < this.deps.watermark(m.query.table)) return this.send(out, { kind: 'snapshot', resumed: false });
-    this.send(out, this.replay(m, out, o.from));
+    if (o.from < this.deps.watermark(m.query.table)) return void this.send(out, { kind: 'snapshot', resumed: false });
+    this.send(out, this.replay(m, p, out, o.from));
+  }
+
+  private async startWhenLoaded(): Promise<void> {
+    this.isLoading = true; // commits meanwhile wait for the first result (it reads them)
+    let loaded: LoadedCold | undefined;
+    try {
+      for (;;) {
+        loaded = await this.deps.loadCold(this.tableIds);
+        if (!this.isActive) return;
+        if (this.isReplanDue || this.deps.schemaStamp(this.tableIds) !== this.stamp) {
+          this.isReplanDue = false;
+          this.prepare();
+        }
+        if (this.deps.isCurrent(loaded, this.tableIds)) break;
+        loaded.release(); // the schema changed while loading: load for the new versions
+        loaded = undefined;
+      }
+      this.isLoading = false;
+      const delivering = this.first(new Map(), loaded.reads);
+      loaded.release(); // read: a flush need not wait for a batched delivery
+      loaded = undefined;
+      await delivering;
+    } catch (e) {
+      if (this.mode.kind === 'maintained') this.isStale = true;
+      this.fail(e);
+    } finally {
+      this.isLoading = false;
+      loaded?.release();
+    }
   }
 
   /** Applies one commit's changes to one of this subscription's partitions. */
   receive(changes: readonly RowChange[], cache: RowCache, now: number): void {
     this.ctx.now = now;
     const m = this.mode;
-    if (m.kind === 'rerun' || this.isStale) {
+    if (m.kind === 'rerun' || this.isStale || this.isReplanDue || this.isSnapshotDue) {
       this.isDirty = true;
       return;
     }
@@ -164,53 +224,119 @@ export class Subscription {
     }
   }
 
-  /** After a commit's changes were received: refills and delivers what changed. */
+  /**
+   * After a commit's changes were received: refills and delivers what
+   * changed — at once, or after loading cold segments the cache no longer
+   * holds (see cold.ts).
+   */
   flush(cache: RowCache): void {
-    if (!this.isDirty || this.isLoading || !this.isActive) return;
-    this.isDirty = false;
+    if (!(this.isDirty || this.isReplanDue) || this.isLoading || !this.isActive || this.waiting) return;
     try {
-      if (this.deps.schemaStamp(this.tableIds) !== this.stamp) return this.resnapshot(cache);
-      const m = this.mode;
-      if (m.kind === 'rerun') {
-        const out = this.rerunOutput();
-        if (sameRows(this.delivered.rows, out.rows)) return;
-        return this.send(out, { kind: 'snapshot' });
+      if (!this.refresh(cache, () => this.deps.residentCold(this.tableIds))) {
+        this.waiting = this.refreshWhenLoaded().finally(() => this.afterWaiting());
       }
-      m.env.cache = cache;
-      if (this.isStale) {
-        this.isStale = false;
-        m.window.load(m.env, this.partition(m) ?? []);
-      } else {
-        m.window.settle(m.env, this.partition(m));
-      }
-      const out = this.windowOutput(m);
-      const change = diffOutputs(this.delivered, out);
-      if (change) this.send(out, change);
     } catch (e) {
-      if (this.mode.kind === 'maintained') this.isStale = true;
-      this.fail(e);
+      this.failRefresh(e);
     }
   }
 
   /** Plans again (after ALTER TABLE) and delivers the whole result as a snapshot. */
   resnapshot(cache: RowCache): void {
     if (!this.isActive) return;
-    try {
-      this.isStale = false;
+    this.isReplanDue = true;
+    this.flush(cache);
+  }
+
+  get isWaiting(): boolean {
+    return this.waiting !== undefined;
+  }
+
+  /** Resolves when no refresh of this subscription is waiting for cold segments. */
+  get settled(): Promise<void> {
+    return this.waiting ?? Promise.resolve();
+  }
+
+  /**
+   * Brings the result up to date and delivers what changed. Returns false,
+   * having read and delivered nothing, when it needs cold segments `cold`
+   * does not provide (for the tables' current versions).
+   */
+  private refresh(cache: RowCache, cold: () => LiveCold | undefined): boolean {
+    if (this.isReplanDue || this.deps.schemaStamp(this.tableIds) !== this.stamp) {
       const lastRows = this.mode.kind === 'maintained' ? this.mode.env.minSeq : undefined;
-      this.prepare();
+      this.isReplanDue = false;
+      this.isStale = false;
+      try {
+        this.prepare();
+      } catch (e) {
+        this.isReplanDue = true; // try planning again at the next change
+        throw e;
+      }
       this.ctx.now = Date.now();
-      const m = this.mode;
-      if (m.kind === 'rerun') return this.send(this.rerunOutput(), { kind: 'snapshot' });
-      m.env.cache = cache;
-      m.env.minSeq = lastRows;
-      m.window.load(m.env, this.partition(m) ?? []);
-      this.send(this.windowOutput(m), { kind: 'snapshot' });
-    } catch (e) {
-      this.isStale = this.mode?.kind === 'maintained';
-      this.stamp = ''; // try planning again at the next change
-      this.fail(e);
+      if (this.mode.kind === 'maintained') this.mode.env.minSeq = lastRows;
+      this.isSnapshotDue = true;
     }
+    const m = this.mode;
+    const isWholeRead = this.isSnapshotDue || this.isStale;
+    let reads: ColdReads | undefined;
+    if (m.kind === 'rerun' || isWholeRead || m.window.isRefillDue) {
+      const c = cold();
+      if (!c || !this.deps.isCurrent(c, this.tableIds)) return false;
+      reads = c.reads;
+    }
+    this.isDirty = false;
+    const isSnapshot = this.isSnapshotDue;
+    this.isSnapshotDue = false;
+    if (m.kind === 'rerun') {
+      const out = this.rerunOutput(reads!);
+      if (isSnapshot) this.send(out, { kind: 'snapshot' });
+      else if (!sameRows(this.delivered.rows, out.rows)) this.send(out, { kind: 'snapshot' });
+      return true;
+    }
+    m.env.cache = cache;
+    if (isWholeRead) {
+      this.isStale = false;
+      m.window.load(m.env, this.partition(m, reads!) ?? []);
+    } else if (reads) {
+      m.window.settle(m.env, this.partition(m, reads));
+    }
+    const out = this.windowOutput(m);
+    if (isSnapshot) {
+      this.send(out, { kind: 'snapshot' });
+      return true;
+    }
+    const change = diffOutputs(this.delivered, out);
+    if (change) this.send(out, change);
+    return true;
+  }
+
+  /** Loads the cold segments, then refreshes; again when the schema changed meanwhile. */
+  private async refreshWhenLoaded(): Promise<void> {
+    try {
+      while (this.isActive && !this.isLoading && (this.isDirty || this.isReplanDue)) {
+        const loaded = await this.deps.loadCold(this.tableIds);
+        try {
+          if (this.isActive && this.refresh(new Map(), () => loaded)) return;
+        } finally {
+          loaded.release();
+        }
+      }
+    } catch (e) {
+      this.failRefresh(e);
+    }
+  }
+
+  private afterWaiting(): void {
+    this.waiting = undefined;
+    // A batched first load that ended meanwhile left its changes to us.
+    if (this.isDirty && this.isActive) this.flush(new Map());
+  }
+
+  /** A refresh failed: the owner is told; a maintained result is re-read at the next change. */
+  private failRefresh(e: unknown): void {
+    this.isDirty = false;
+    if (this.mode.kind === 'maintained') this.isStale = true;
+    this.fail(e);
   }
 
   /** Ends the subscription; with a reason, its owner is told (KILL LIVE QUERY). */
@@ -222,17 +348,17 @@ export class Subscription {
 
   // -- internals --
 
-  private partition(m: Extract<Mode, { kind: 'maintained' }>): Partition | undefined {
-    return this.deps.partition(m.query.table.id, m.partitionUser);
+  private partition(m: Extract<Mode, { kind: 'maintained' }>, cold: ColdReads): Partition | undefined {
+    return this.deps.partition(m.query.table.id, m.partitionUser, cold);
   }
 
   private windowOutput(m: Extract<Mode, { kind: 'maintained' }>): LiveOutput {
     return outputOf(m.window.entries, m.offset, m.limit);
   }
 
-  private rerunOutput(): LiveOutput {
+  private rerunOutput(cold: ColdReads): LiveOutput {
     const m = this.mode as Extract<Mode, { kind: 'rerun' }>;
-    const rows = this.deps.run(m.plan, this.ctx);
+    const rows = this.deps.run(m.plan, { ...this.ctx, cold });
     // Rows equal to the previous result at the same position keep their object.
     const prev = this.delivered.rows;
     for (let i = 0; i < rows.length && i < prev.length; i++) if (shallowEqual(prev[i], rows[i]) && shallowEqual(rows[i], prev[i])) rows[i] = prev[i];
@@ -240,8 +366,7 @@ export class Subscription {
   }
 
   /** The `_seq` from which rows count for `lastRows`: the N-th newest matching row's. */
-  private lastRowsFloor(m: Extract<Mode, { kind: 'maintained' }>, n: number): bigint | undefined {
-    const p = this.partition(m);
+  private lastRowsFloor(m: Extract<Mode, { kind: 'maintained' }>, p: Partition | undefined, n: number): bigint | undefined {
     const seqAt = m.query.seqSlot;
     if (n === 0) {
       let max = 0n;
@@ -263,13 +388,13 @@ export class Subscription {
   }
 
   /** The changes after `from`: rows of the result written since (as upserts), identities written since that left it. */
-  private replay(m: Extract<Mode, { kind: 'maintained' }>, out: LiveOutput, from: bigint): LiveChange {
+  private replay(m: Extract<Mode, { kind: 'maintained' }>, p: Partition | undefined, out: LiveOutput, from: bigint): LiveChange {
     const seqAt = m.query.seqSlot;
     const inResult = new Set(out.keys);
     const inserted: Row[] = [];
     for (const e of m.window.entries.slice(m.offset, m.offset + m.limit)) if ((e.row[seqAt] as bigint) > from) inserted.push(e.out);
     const deleted: Value[] = [];
-    for (const [key, row] of this.partition(m) ?? []) {
+    for (const [key, row] of p ?? []) {
       if ((row[seqAt] as bigint) > from && !inResult.has(key)) deleted.push(row[m.query.keySlot]);
     }
     return { kind: 'changes', inserted, updated: [], deleted };
@@ -291,7 +416,7 @@ export class Subscription {
       this.isLoading = false;
     }
     this.delivered = out;
-    if (this.isDirty && this.isActive) this.flush(new Map());
+    this.flush(new Map());
   }
 
   private send(out: LiveOutput, change: LiveChange): void {

@@ -69,6 +69,11 @@ export class LiveWindow {
 
   constructor(readonly cap: number) {}
 
+  /** Rows left a full window with more beyond it: the next `settle` reads the partition. */
+  get isRefillDue(): boolean {
+    return this.needsRefill;
+  }
+
   /** Does the stored row belong to the result (ignoring the window)? */
   static matches(env: WindowEnv, row: StoredRow): boolean {
     const q = env.query;

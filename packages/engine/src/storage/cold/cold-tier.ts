@@ -65,6 +65,13 @@ export class ColdTier {
     this.waiters = still;
   }
 
+  /** Executions between prepare and release (live refreshes included). */
+  get pinCount(): number {
+    let n = 0;
+    for (const c of this.pins.values()) n += c;
+    return n;
+  }
+
   /** Resolves once no execution prepared at a generation below `before` is in flight. */
   drain(before: number): Promise<void> {
     if (!this.isPinnedBefore(before)) return Promise.resolve();
@@ -167,6 +174,7 @@ export class ColdTier {
       ['segment_cache_hits', c.hits],
       ['segment_cache_misses', c.misses],
       ['segment_cache_evictions', c.evictions],
+      ['segment_pins', this.pinCount],
     ];
   }
 }
