@@ -69,6 +69,7 @@ async function lookups(session: ClientSession, config: TiersConfig, ids: number[
   const samples: number[] = [];
   let wrong = 0;
   for (let i = 0; i < ids.length; i++) {
+    if (i < 5 || i % 20 === 0) log(`DBG lookup ${i} id ${ids[i]}`);
     const { rows } = await timed(i < config.warmup ? null : samples, () => session.query(LOOKUP, [BigInt(ids[i])]));
     if (rows.length !== 1 || !isRowFor(config, ids[i], rows[0])) wrong++;
   }
@@ -133,8 +134,10 @@ export async function engineTiers(smallName: string, largeName: string, config: 
     }
     log('DBG singles');
     lookupMs = await lookups(session, config, lookupIds(config, config.bulkRows + config.warmup + config.singleInserts, 0x10), checks, 'small-database');
+    log('DBG lookups done');
   } finally {
     await client.close();
+    log('DBG closed');
   }
 
   // Large database: half loaded, flushed to the cold tier, the other half loaded (stays hot).

@@ -41,6 +41,9 @@ export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   await page.goto(url);
   await ready(page);
   const name = `crash-${storage}${withFlush ? '-flush' : ''}`;
@@ -58,6 +61,7 @@ export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 
       expect(c.rows, `iteration ${i}: batch ${c.batch} has ${c.rows} of ${c.size} rows`).toBe(c.size);
       if (c.touched !== 0) expect(c.touched, `iteration ${i}: batch ${c.batch} is half updated`).toBe(c.size);
     }
+    expect(errors, `iteration ${i}: errors in the page`).toEqual([]);
     // Durable: nothing acknowledged is missing.
     const present = new Set(counts.map((c) => c.batch));
     expect([...acknowledged].filter((b) => !present.has(b)), `iteration ${i}: acknowledged batches lost`).toEqual([]);
@@ -71,7 +75,12 @@ export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 
     const count = 10 + Math.floor(next() * 30);
     nextBatch += count;
     await page.evaluate(([f, n, s, flush]) => (window as unknown as WithHarness).crash.start(f, n, s, flush), [first, count, Math.floor(next() * 1e9), withFlush] as const);
-    await page.waitForTimeout(Math.floor(next() * 150));
+    // The kill lands at a random moment: mostly after this burst's first acknowledgement (so every
+    // iteration has acknowledged writes to lose), sometimes before anything was acknowledged.
+    if (next() < 0.8) {
+      await page.waitForFunction((n) => (window as unknown as WithHarness).crash.acked().length > n, 0, { polling: 5 });
+    }
+    await page.waitForTimeout(Math.floor(next() * 60));
     let done: number[];
     if (next() < 0.25) {
       done = await page.evaluate(() => (window as unknown as WithHarness).crash.acked());

@@ -106,7 +106,8 @@ const harness: CrashHarness = {
         const batch = b;
         s.execute(sql).then(
           () => void acked.push(batch),
-          () => undefined, // a write cut off by the kill: not acknowledged
+          // A write cut off by a kill never settles (its worker is gone); a rejection is a real failure.
+          (e: unknown) => console.error(`batch ${batch} failed: ${e instanceof Error ? e.message : String(e)}`),
         );
         // Mostly several batches per tick (group commit), sometimes a pause.
         if (next() < 0.3) await sleep(Math.floor(next() * 4));

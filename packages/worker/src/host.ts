@@ -1,6 +1,6 @@
 import { KalamError, encodeArrow, ROLES, type Database, type Row, type Session, type SessionTransaction, type Value } from '@kalamlite/engine';
 import { LiveOutbox } from './outbox';
-import type { Executed, HostLimits, KalamHost, LiveChange, LiveListener, LiveOptions, SessionKey } from './protocol';
+import type { ClientStats, Executed, HostLimits, KalamHost, LiveChange, LiveListener, LiveOptions, SessionKey } from './protocol';
 import { SessionCache } from './session-cache';
 import { asKalamError } from './transfer';
 
@@ -37,7 +37,7 @@ interface OpenTransaction {
  * validates its input and fails only with a KalamError, so bad input never
  * takes the host down.
  */
-export function createHost(db: Database, listener: LiveListener, limits: Partial<HostLimits> = {}): KalamHost {
+export function createHost(db: Database, listener: LiveListener, limits: Partial<HostLimits> = {}): KalamHost & LiveStatsSource {
   const bounds = checkLimits(limits);
   const sessions = new SessionCache(db);
   // Owner: this host; at most bounds.maxSubscriptions entries, removed on
@@ -87,6 +87,8 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
   }
 
   return {
+    liveStats: () => outbox.stats(),
+
     async execute(key, sql, params) {
       try {
         checkStatement(sql, params);
@@ -280,6 +282,24 @@ function checkStatement(sql: string, params: readonly Value[] | undefined): void
   if (params !== undefined && !Array.isArray(params)) {
     throw new KalamError('INVALID_PARAMETER', 'Parameters must be an array of values when given.');
   }
+}
+
+/** Synchronous access to a host's live figures, for `system.stats` (the engine's hostMetrics). */
+export interface LiveStatsSource {
+  liveStats(): ClientStats;
+}
+
+/** A client's live figures as `system.stats` rows. */
+export function liveMetrics(stats: ClientStats): [string, number][] {
+  return [
+    ['client_live_queries', stats.subscriptions],
+    ['client_live_queries_max', stats.maxSubscriptions],
+    ['client_pending_changes', stats.pendingChanges],
+    ['client_pending_changes_max', stats.maxPendingChanges],
+    ['client_pending_changes_peak', stats.pendingChangesPeak],
+    ['client_live_collapses', stats.collapses],
+    ['client_live_batches', stats.batches],
+  ];
 }
 
 function checkLimits(limits: Partial<HostLimits>): HostLimits {

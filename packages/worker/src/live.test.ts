@@ -2,7 +2,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expose } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter';
-import { isKalamError, openDatabase, type Database, type Row } from '@kalamlite/engine';
+import { isKalamError, openDatabase, type Database, type Row, type Value } from '@kalamlite/engine';
 import { createClient, createLocalClient } from './client';
 import type { HostLimits, LiveChange } from './protocol';
 import { installKalamErrorTransfer } from './transfer';
@@ -10,8 +10,8 @@ import type { KalamClient } from './types';
 import { createWorkerApi } from './worker-api';
 
 /** A memory database with a SHARED table `app.items (id BIGINT, n BIGINT)` anyone may write. */
-async function openTestDatabase(): Promise<Database> {
-  const db = await openDatabase({ storage: 'memory' });
+async function openTestDatabase(hostMetrics?: () => readonly [string, Value][]): Promise<Database> {
+  const db = await openDatabase({ storage: 'memory', hostMetrics });
   await db
     .session({ user: 'admin', role: 'dba' })
     .execute(
@@ -29,7 +29,7 @@ async function channelClient(limits: Partial<HostLimits> = {}): Promise<KalamCli
   installKalamErrorTransfer();
   const { port1, port2 } = new MessageChannel();
   ports.push(port1, port2);
-  expose(createWorkerApi(() => openTestDatabase()), nodeEndpoint(port1));
+  expose(createWorkerApi((options) => openTestDatabase(options.hostMetrics)), nodeEndpoint(port1));
   return createClient({ name: 'test', storage: 'memory', worker: nodeEndpoint(port2), limits });
 }
 
@@ -167,3 +167,20 @@ for (const [transport, connect] of [
     }, 60_000);
   });
 }
+
+describe('a worker serving one client', () => {
+  it("shows the client's live queue and its bounds in system.stats", async () => {
+    const client = await channelClient({ maxPendingChanges: 64 });
+    const session = client.session({ user: 'admin', role: 'dba' });
+    const stop = await session.live(WINDOW, [], () => {});
+    const metrics = Object.fromEntries(
+      (await session.query("SELECT metric_name, metric_value FROM system.stats WHERE metric_name LIKE 'client_%'")).rows.map((r) => [
+        r.metric_name,
+        Number(r.metric_value),
+      ]),
+    );
+    expect(metrics).toMatchObject({ client_live_queries: 1, client_pending_changes_max: 64, client_pending_changes: 0 });
+    stop();
+    await client.close();
+  });
+});

@@ -1,10 +1,10 @@
 import { transfer } from 'comlink';
-import { KalamError, openDatabase, type Database } from '@kalamlite/engine';
-import { createHost } from './host';
+import { KalamError, openDatabase, type Database, type Value } from '@kalamlite/engine';
+import { createHost, liveMetrics, type LiveStatsSource } from './host';
 import type { KalamHost, OpenOptions, WorkerApi } from './protocol';
 import { asKalamError } from './transfer';
 
-type Open = (options: { name?: string; storage: 'memory' | 'idb' | 'opfs' }) => Promise<Database>;
+type Open = (options: { name?: string; storage: 'memory' | 'idb' | 'opfs'; hostMetrics?: () => readonly [string, Value][] }) => Promise<Database>;
 
 /**
  * The object a worker exposes: one engine database and the host serving
@@ -14,6 +14,7 @@ type Open = (options: { name?: string; storage: 'memory' | 'idb' | 'opfs' }) => 
 export function createWorkerApi(open: Open = openDatabase): WorkerApi {
   let db: Database | undefined;
   let host: KalamHost | undefined;
+  let served: LiveStatsSource | undefined;
   let opening: Promise<void> | undefined;
 
   function opened(): KalamHost {
@@ -35,8 +36,9 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
         }
         if (typeof listener !== 'function') throw new KalamError('INVALID_OPTION', 'open() needs a live-event listener.');
         opening = (async () => {
-          db = await open({ name: options.name, storage: options.storage });
-          host = createHost(db, listener, options.limits ?? {});
+          // This worker serves one client: its live queue shows in system.stats.
+          db = await open({ name: options.name, storage: options.storage, hostMetrics: () => (served ? liveMetrics(served.liveStats()) : []) });
+          host = served = createHost(db, listener, options.limits ?? {});
         })();
         try {
           await opening;
@@ -136,6 +138,7 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
         const closing = host;
         const database = db;
         host = undefined;
+        served = undefined;
         db = undefined;
         let failure: unknown;
         try {

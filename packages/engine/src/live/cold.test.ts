@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 /** A cache that holds about one segment of 40 rows: reading another table's segment evicts the first. */
-async function engineWith(segmentCacheBytes = 6000): Promise<Engine> {
+async function engineWith(segmentCacheBytes = 10_000): Promise<Engine> {
   const engine = await Engine.open({ storage: 'memory', segmentCacheBytes, flushCheckIntervalMs: 0 });
   open.push(engine);
   await engine.execute(root, 'CREATE NAMESPACE app');
@@ -69,21 +69,25 @@ describe('live queries over cold segments the cache evicted', () => {
     await insert(engine, 'app.items', 1, 40);
     await flush(engine, 'app.items');
     await insert(engine, 'app.items', 41, 42); // hot
-    const p = await probe(engine, root, 'SELECT id, name FROM app.items WHERE n > 1 ORDER BY id LIMIT 3');
-    expect(ids(p.last)).toEqual([2, 3, 4]);
+    const p = await probe(engine, root, 'SELECT id, name FROM app.items WHERE n > 1 ORDER BY n DESC LIMIT 3');
+    expect(ids(p.last)).toEqual([42, 41, 40]);
     await evictItems(engine);
-    await engine.execute(root, 'DELETE FROM app.items WHERE id = 2');
+    // A hot row leaves (its key is outside the segment's range: the DELETE itself loads nothing); the refill needs row 39, cold.
+    await engine.execute(root, 'DELETE FROM app.items WHERE id = 42');
     await engine.live.idle();
     expect(p.errors).toEqual([]);
-    expect(ids(p.last)).toEqual([3, 4, 5]);
-    expect(p.deliveries[1].change).toEqual({ kind: 'changes', inserted: [{ id: 5, name: 'r5' }], updated: [], deleted: [2] });
-    // Deleting down to the hot rows: the refill reaches past the cold ones it shadows.
+    expect(ids(p.last)).toEqual([41, 40, 39]);
+    expect(p.deliveries[1].change).toEqual({ kind: 'changes', inserted: [{ id: 39, name: 'r39' }], updated: [], deleted: [42] });
+    expect(stat(engine, 'live_cold_loads')).toBe(1);
+    // A hot version of a cold row shadows it in the refill: row 1 shows once, with its new rank.
+    await engine.execute(root, 'UPDATE app.items SET n = 1000 WHERE id = 1');
     await evictItems(engine);
-    await engine.execute(root, 'DELETE FROM app.items WHERE id <= 40');
+    await engine.execute(root, 'DELETE FROM app.items WHERE id = 41');
     await engine.live.idle();
-    expect(ids(p.last)).toEqual([41, 42]);
+    expect(ids(p.last)).toEqual([1, 40, 39]);
     expect(p.errors).toEqual([]);
-    expect(stat(engine, 'live_cold_loads') as number).toBeGreaterThan(0);
+    expect(stat(engine, 'live_cold_loads')).toBe(2);
+    expect(stat(engine, 'segment_pins')).toBe(0);
     p.stop();
   });
 
@@ -100,6 +104,7 @@ describe('live queries over cold segments the cache evicted', () => {
     await engine.live.idle();
     expect(p.errors).toEqual([]);
     expect(p.last).toEqual([{ c: 41, s: 861 }]);
+    expect(stat(engine, 'live_cold_loads')).toBe(1);
     await evictItems(engine);
     await engine.execute(root, 'UPDATE app.items SET n = 0 WHERE id = 1');
     await engine.live.idle();
@@ -131,7 +136,7 @@ describe('live queries over cold segments the cache evicted', () => {
 describe('live queries across a flush', () => {
   it('FLUSH TABLE while a maintained and a re-run live query are open, then writes: both stay correct', async () => {
     // Room for one segment of app.items only: the second flush's segment evicts the first.
-    const engine = await engineWith(6000);
+    const engine = await engineWith();
     await insert(engine, 'app.items', 1, 40);
     await flush(engine, 'app.items');
     const window = await probe(engine, root, 'SELECT id FROM app.items ORDER BY n DESC LIMIT 2');
@@ -157,7 +162,7 @@ describe('live queries across a flush', () => {
     const engine = await engineWith();
     await insert(engine, 'app.other', 1, 40);
     await flush(engine, 'app.other');
-    for (let i = 1; i <= 5; i++) await engine.execute(alice, `INSERT INTO app.notes (id, body) VALUES (${i}, 'b${i}')`);
+    for (let i = 1; i <= 30; i++) await engine.execute(alice, `INSERT INTO app.notes (id, body) VALUES (${i}, 'b${i}')`);
     const p = await probe(engine, alice, 'SELECT id FROM app.notes ORDER BY id LIMIT 2');
     await flush(engine, 'app.notes');
     await evictItems(engine);
@@ -202,7 +207,7 @@ describe('live queries across a flush', () => {
 
 describe('live query lifetimes over cold segments', () => {
   it('10,000 live queries opened and stopped leave no segment pinned and the cache within its bound', async () => {
-    const engine = await engineWith();
+    const engine = await engineWith(20_000); // both segments fit: the loop measures lifetimes, not loads
     await insert(engine, 'app.other', 1, 40);
     await flush(engine, 'app.other');
     await insert(engine, 'app.items', 1, 40);
@@ -214,7 +219,31 @@ describe('live query lifetimes over cold segments', () => {
     }
     expect(engine.live.size).toBe(0);
     expect(stat(engine, 'segment_pins')).toBe(0);
-    expect(stat(engine, 'segment_cache_bytes') as number).toBeLessThanOrEqual(6000);
+    expect(stat(engine, 'segment_cache_bytes') as number).toBeLessThanOrEqual(20_000);
+  });
+
+  it('live queries opened and stopped while each one evicts the other\'s segment leave nothing pinned', async () => {
+    const engine = await engineWith();
+    await insert(engine, 'app.other', 1, 40);
+    await flush(engine, 'app.other');
+    await insert(engine, 'app.items', 1, 40);
+    await flush(engine, 'app.items');
+    const open: Probe[] = [];
+    for (let i = 0; i < 40; i++) {
+      open.push(await probe(engine, root, i % 2 === 0 ? 'SELECT id FROM app.items ORDER BY id LIMIT 1' : 'SELECT count(*) AS c FROM app.other'));
+    }
+    await insert(engine, 'app.items', 41, 41);
+    await insert(engine, 'app.other', 41, 41);
+    await engine.live.idle();
+    for (const p of open) {
+      expect(p.errors).toEqual([]);
+      p.stop();
+    }
+    expect(open[1].last).toEqual([{ c: 41 }]);
+    expect(stat(engine, 'segment_cache_evictions') as number).toBeGreaterThanOrEqual(40);
+    expect(open[0].last).toEqual([{ id: 1 }]);
+    expect(stat(engine, 'segment_pins')).toBe(0);
+    expect(stat(engine, 'segment_cache_bytes') as number).toBeLessThanOrEqual(10_000);
   });
 
   it('dropping a table ends its live queries with TABLE_NOT_FOUND', async () => {

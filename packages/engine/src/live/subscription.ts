@@ -230,7 +230,7 @@ export class Subscription {
    * holds (see cold.ts).
    */
   flush(cache: RowCache): void {
-    if (!(this.isDirty || this.isReplanDue) || this.isLoading || !this.isActive || this.waiting) return;
+    if (!this.isDue || this.isLoading || !this.isActive || this.waiting) return;
     try {
       if (!this.refresh(cache, () => this.deps.residentCold(this.tableIds))) {
         this.waiting = this.refreshWhenLoaded().finally(() => this.afterWaiting());
@@ -245,6 +245,11 @@ export class Subscription {
     if (!this.isActive) return;
     this.isReplanDue = true;
     this.flush(cache);
+  }
+
+  /** Something is left to read and deliver. */
+  private get isDue(): boolean {
+    return this.isDirty || this.isReplanDue || this.isSnapshotDue;
   }
 
   get isWaiting(): boolean {
@@ -313,7 +318,7 @@ export class Subscription {
   /** Loads the cold segments, then refreshes; again when the schema changed meanwhile. */
   private async refreshWhenLoaded(): Promise<void> {
     try {
-      while (this.isActive && !this.isLoading && (this.isDirty || this.isReplanDue)) {
+      while (this.isActive && !this.isLoading && this.isDue) {
         const loaded = await this.deps.loadCold(this.tableIds);
         try {
           if (this.isActive && this.refresh(new Map(), () => loaded)) return;
@@ -329,12 +334,15 @@ export class Subscription {
   private afterWaiting(): void {
     this.waiting = undefined;
     // A batched first load that ended meanwhile left its changes to us.
-    if (this.isDirty && this.isActive) this.flush(new Map());
+    if (this.isDue && this.isActive) this.flush(new Map());
   }
 
   /** A refresh failed: the owner is told; a maintained result is re-read at the next change. */
   private failRefresh(e: unknown): void {
+    // Nothing is retried until the next change (a re-plan too: the schema stamp still differs then).
     this.isDirty = false;
+    this.isReplanDue = false;
+    this.isSnapshotDue = false;
     if (this.mode.kind === 'maintained') this.isStale = true;
     this.fail(e);
   }
