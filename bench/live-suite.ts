@@ -21,6 +21,7 @@ interface FeedRow {
 }
 
 const WINDOW = 20;
+const WRITE_TIMEOUT_MS = 5_000;
 const FEED_QUERY = `SELECT * FROM bench.feed WHERE user_id = $1 ORDER BY ts DESC LIMIT ${WINDOW}`;
 
 const userName = (u: number) => `user${u}`;
@@ -52,10 +53,20 @@ function createTracker(subscriberUser: readonly number[]) {
       lastAt = at;
       if (--remaining === 0) done?.(lastAt);
     },
+    /** Resolves with the time of the last affected callback, or NaN if they did not all come within WRITE_TIMEOUT_MS. */
     expect(user: number, count: number): Promise<number> {
       expectedUser = user;
       remaining = count;
-      return new Promise<number>((resolve) => (done = resolve));
+      return new Promise<number>((resolve) => {
+        const timer = setTimeout(() => {
+          console.warn(`[bench] live: ${remaining} of ${count} affected subscribers of user ${user} not called within ${WRITE_TIMEOUT_MS} ms`);
+          resolve(Number.NaN);
+        }, WRITE_TIMEOUT_MS);
+        done = (at) => {
+          clearTimeout(timer);
+          resolve(at);
+        };
+      });
     },
     get unaffected() {
       return unaffected;
@@ -115,6 +126,7 @@ export async function engineLive(connect: Connect, name: string, config: BenchCo
     await allReady;
 
     const writeMs: number[] = [];
+    let missed = 0;
     const perUser = config.liveQueriesPerUser;
     const rows = writes(config);
     for (let i = 0; i < rows.length; i++) {
@@ -130,7 +142,8 @@ export async function engineLive(connect: Connect, name: string, config: BenchCo
       ]);
       const at = await affected;
       await written;
-      if (i >= config.liveWarmup) writeMs.push(at - started);
+      if (Number.isNaN(at)) missed++;
+      else if (i >= config.liveWarmup) writeMs.push(at - started);
       if (i === config.liveWarmup - 1) tracker.stop();
     }
     tracker.stop();
@@ -146,6 +159,7 @@ export async function engineLive(connect: Connect, name: string, config: BenchCo
         firstWrong ||= `subscriber ${s}: got [${got.slice(0, 3).join(', ')}, …] want [${want.slice(0, 3).join(', ')}, …]`;
       }
     }
+    checks.push({ name: 'engine live: every write reached its affected subscribers', ok: missed === 0, detail: `${missed} writes missed` });
     checks.push({
       name: 'engine live: every subscriber ends with its query result',
       ok: wrong === 0,
@@ -198,6 +212,7 @@ export async function dexieLive(name: string, config: BenchConfig, checks: Check
     await allReady;
 
     const writeMs: number[] = [];
+    let missed = 0;
     const rows = writes(config);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
@@ -206,7 +221,8 @@ export async function dexieLive(name: string, config: BenchConfig, checks: Check
       const written = db.feed.add(row);
       const at = await affected;
       await written;
-      if (i >= config.liveWarmup) writeMs.push(at - started);
+      if (Number.isNaN(at)) missed++;
+      else if (i >= config.liveWarmup) writeMs.push(at - started);
       if (i === config.liveWarmup - 1) tracker.stop();
     }
     tracker.stop();
@@ -216,6 +232,7 @@ export async function dexieLive(name: string, config: BenchConfig, checks: Check
       const want = (await query(userName(users[s]))).map((r) => r.id).join();
       if (want !== latest[s].map((r) => r.id).join()) wrong++;
     }
+    checks.push({ name: 'dexie live: every write reached its affected subscribers', ok: missed === 0, detail: `${missed} writes missed` });
     checks.push({
       name: 'dexie live: every subscriber ends with its query result',
       ok: wrong === 0,

@@ -24,9 +24,11 @@ const profileFile = fileURLToPath(new URL('./profile.cpuprofile', import.meta.ur
 const browserModule = fileURLToPath(new URL('../e2e/browser.ts', import.meta.url));
 
 const QUICK = { bulkRows: 2_000, singleInserts: 50, lookups: 100, queryRows: 10_000, queryIterations: 5, scanIterations: 2, warmup: 3, queryWarmup: 1, liveWrites: 40, liveWarmup: 5 };
+// --live-writes=N overrides the number of timed live-query writes (to check the live phase alone at full length).
+const liveWritesArg = process.argv.find((a) => a.startsWith('--live-writes='));
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
-const overrides = process.argv.includes('--quick') ? QUICK : {};
+const overrides = { ...(process.argv.includes('--quick') ? QUICK : {}), ...(liveWritesArg ? { liveWrites: Number(liveWritesArg.split('=')[1]) } : {}) };
 const isProfile = process.argv.includes('--profile');
 // The tiers phase (engine beside raw IndexedDB and Dexie, bench/tiers*.ts) runs after the others;
 // --tiers runs it alone, --no-tiers skips it.

@@ -117,6 +117,7 @@ async function flushTable(session: ClientSession): Promise<FlushOutcome> {
 export async function engineTiers(smallName: string, largeName: string, config: TiersConfig, checks: Check[]): Promise<EngineTiersOutcome> {
   // Small database: bulk insert, single-row inserts, lookups.
   log('small database');
+  (globalThis as any).DBG_STOP = 'bulk';
   let { client, session } = await openBench(smallName);
   let bulkMs: number;
   let singleMs: number[];
@@ -124,6 +125,7 @@ export async function engineTiers(smallName: string, largeName: string, config: 
   try {
     const bulk = await load(session, config, 1, config.bulkRows);
     log('DBG bulk');
+    if ((globalThis as any).DBG_STOP === 'bulk') throw new Error('stop after bulk');
     bulkMs = bulk.ms;
     checks.push({ name: `engine bulk insert of ${config.bulkRows} rows inserted every row`, ok: bulk.affected === config.bulkRows, detail: `${bulk.affected}` });
     singleMs = [];

@@ -7,6 +7,8 @@
  * from the page, as an app would, and read one row.
  */
 import { wrap } from 'comlink';
+import { engineSmall, workerClient } from './engine-suite';
+import { DEFAULT_CONFIG } from './results';
 import type { Check } from './results';
 import { summarize } from './stats';
 import { sameGroups, TIERS_DEFAULT, type TiersConfig, type TiersFigures, type TiersResults, type TiersSamples } from './tiers';
@@ -106,6 +108,9 @@ async function runTiers(overrides: Partial<TiersConfig> = {}): Promise<TiersResu
     await emptyOrigin();
     progress(`engine: ${config.bulkRows} + ${config.largeRows} rows, FLUSH TABLE halfway through the large load`);
     const [es, el] = names('engine');
+    progress('DBG main engineSmall');
+    await engineSmall(workerClient, 'dbg-small', { ...DEFAULT_CONFIG, bulkRows: 2000, singleInserts: 50, lookups: 100, warmup: 3 }, []);
+    progress('DBG main engineSmall done');
     const engine = await engineTiers(es, el, config, checks);
     progress('engine: cold opens');
     const engineCold = await engineColdOpens(el, config, checks);

@@ -72,7 +72,7 @@ export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 
       return { kills, reloads, started: nextBatch - 1, acknowledged: acknowledged.size, cutOff, present: present.size, segments };
     }
     const first = nextBatch;
-    const count = 10 + Math.floor(next() * 30);
+    const count = 8 + Math.floor(next() * 16);
     nextBatch += count;
     await page.evaluate(([f, n, s, flush]) => (window as unknown as WithHarness).crash.start(f, n, s, flush), [first, count, Math.floor(next() * 1e9), withFlush] as const);
     // The kill lands at a random moment: mostly after this burst's first acknowledgement (so every

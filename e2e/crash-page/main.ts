@@ -96,7 +96,7 @@ const harness: CrashHarness = {
     void (async () => {
       for (let b = firstBatch; b < firstBatch + count; b++) {
         if (b === flushAt) admin.execute('FLUSH TABLE crash.rows').catch(() => undefined);
-        const payload = 'p'.repeat(Math.floor(next() * 2000));
+        const payload = 'p'.repeat(Math.floor(next() * 600));
         // Three fixed shapes, so each new worker plans each shape once (rows differ only in literals).
         const shape = next();
         let sql: string;

@@ -18,7 +18,7 @@ import type { ClientOptions, KalamClient } from './types';
 export async function createClient(options: ClientOptions): Promise<KalamClient> {
   installKalamErrorTransfer();
   if (options.worker === undefined) {
-    const transport = resolveTransport(options.transport);
+    const transport = resolveTransport(options.transport, options.storage);
     if (transport !== 'worker') return createTabClient(options, transport);
   }
   // Vite recognises this exact form and bundles the worker entry.

@@ -14,9 +14,10 @@ import type { LinkEndpoint } from './link';
 
 export type ResolvedTransport = 'shared-worker' | 'leader' | 'worker';
 
-export function resolveTransport(requested: Transport = 'auto'): ResolvedTransport {
+export function resolveTransport(requested: Transport = 'auto', storage?: string): ResolvedTransport {
   const hasLocks = browserLocks() !== undefined;
-  const hasSharedWorker = typeof globalThis.SharedWorker === 'function';
+  // OPFS sync access handles exist only in dedicated workers: an OPFS database is hosted by a leader tab's worker.
+  const hasSharedWorker = typeof globalThis.SharedWorker === 'function' && storage !== 'opfs';
   switch (requested) {
     case 'auto':
       if (hasSharedWorker && hasLocks) return 'shared-worker';
@@ -24,7 +25,12 @@ export function resolveTransport(requested: Transport = 'auto'): ResolvedTranspo
       return 'worker';
     case 'shared-worker':
       if (!hasSharedWorker || !hasLocks) {
-        throw new KalamError('INVALID_OPTION', "This browser has no SharedWorker (or no Web Locks): use transport: 'auto' or 'leader'.");
+        throw new KalamError(
+          'INVALID_OPTION',
+          storage === 'opfs'
+            ? "storage: 'opfs' needs a dedicated worker (OPFS sync access handles are not available in a SharedWorker): use transport: 'auto' or 'leader'."
+            : "This browser has no SharedWorker (or no Web Locks): use transport: 'auto' or 'leader'.",
+        );
       }
       return 'shared-worker';
     case 'leader':
