@@ -107,6 +107,7 @@ export async function engineLive(connect: Connect, name: string, config: BenchCo
       await session.execute(`INSERT INTO bench.feed (id, user_id, ts, body) VALUES ${tuples.join(', ')}`, params);
     }
 
+    console.log(`[bench] engine live: ${config.liveRows} rows loaded, subscribing`);
     const users = subscriberUsers(config);
     const tracker = createTracker(users);
     const latest: (readonly Row[])[] = new Array(users.length);
@@ -124,6 +125,7 @@ export async function engineLive(connect: Connect, name: string, config: BenchCo
       );
     }
     await allReady;
+    console.log('[bench] engine live: subscribed, writing');
 
     const writeMs: number[] = [];
     let missed = 0;

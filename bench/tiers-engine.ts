@@ -21,14 +21,10 @@ export interface EngineTiersOutcome {
 }
 
 async function openBench(name: string): Promise<{ client: KalamClient; session: ClientSession }> {
-  log(`DBG create ${name}`);
   const client = await createClient({ name, storage: 'idb' });
-  log('DBG created');
   const session = client.session({ user: 'bench', role: 'dba' });
   await session.execute(CREATE_NAMESPACE);
-  log('DBG ns');
   await session.execute(CREATE_TABLE);
-  log('DBG table');
   return { client, session };
 }
 
@@ -52,6 +48,21 @@ async function load(session: ClientSession, config: TiersConfig, first: number, 
   return { ms: performance.now() - started, affected };
 }
 
+const CLOSE_TIMEOUT_MS = 20_000;
+
+/**
+ * Closes a client, but gives up after CLOSE_TIMEOUT_MS and records a failed
+ * check instead of hanging the whole bench (the worker is then left behind).
+ */
+async function closeClient(client: KalamClient, checks: Check[], label: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const closed = await Promise.race([
+    client.close().then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS))),
+  ]).finally(() => clearTimeout(timer));
+  if (!closed) checks.push({ name: `engine client.close() of the ${label} finishes`, ok: false, detail: `still pending after ${CLOSE_TIMEOUT_MS / 1000} s` });
+}
+
 function lookupIds(config: TiersConfig, present: number, salt: number): number[] {
   const random = seededRandom(config.seed ^ salt);
   const ids: number[] = [];
@@ -69,7 +80,6 @@ async function lookups(session: ClientSession, config: TiersConfig, ids: number[
   const samples: number[] = [];
   let wrong = 0;
   for (let i = 0; i < ids.length; i++) {
-    if (i < 5 || i % 20 === 0) log(`DBG lookup ${i} id ${ids[i]}`);
     const { rows } = await timed(i < config.warmup ? null : samples, () => session.query(LOOKUP, [BigInt(ids[i])]));
     if (rows.length !== 1 || !isRowFor(config, ids[i], rows[0])) wrong++;
   }
@@ -117,15 +127,12 @@ async function flushTable(session: ClientSession): Promise<FlushOutcome> {
 export async function engineTiers(smallName: string, largeName: string, config: TiersConfig, checks: Check[]): Promise<EngineTiersOutcome> {
   // Small database: bulk insert, single-row inserts, lookups.
   log('small database');
-  (globalThis as any).DBG_STOP = 'bulk';
   let { client, session } = await openBench(smallName);
   let bulkMs: number;
   let singleMs: number[];
   let lookupMs: number[];
   try {
     const bulk = await load(session, config, 1, config.bulkRows);
-    log('DBG bulk');
-    if ((globalThis as any).DBG_STOP === 'bulk') throw new Error('stop after bulk');
     bulkMs = bulk.ms;
     checks.push({ name: `engine bulk insert of ${config.bulkRows} rows inserted every row`, ok: bulk.affected === config.bulkRows, detail: `${bulk.affected}` });
     singleMs = [];
@@ -134,12 +141,9 @@ export async function engineTiers(smallName: string, largeName: string, config: 
       const params = insertParams(rowsFrom(config.seed, config.bulkRows + 1 + i, 1));
       await timed(i < config.warmup ? null : singleMs, () => session.execute(single, params));
     }
-    log('DBG singles');
     lookupMs = await lookups(session, config, lookupIds(config, config.bulkRows + config.warmup + config.singleInserts, 0x10), checks, 'small-database');
-    log('DBG lookups done');
   } finally {
-    await client.close();
-    log('DBG closed');
+    await closeClient(client, checks, 'small database');
   }
 
   // Large database: half loaded, flushed to the cold tier, the other half loaded (stays hot).
@@ -195,7 +199,7 @@ export async function engineTiers(smallName: string, largeName: string, config: 
       arrow: { rows: asRows, queryMs: allRowsMs, queryArrowMs },
     };
   } finally {
-    await client.close();
+    await closeClient(client, checks, 'large database');
   }
 }
 
@@ -213,7 +217,7 @@ export async function engineColdOpens(name: string, config: TiersConfig, checks:
       samples.push(performance.now() - started);
       if (!isRowFor(config, id, rows[0])) wrong++;
     } finally {
-      await client.close();
+      await closeClient(client, checks, `cold open ${i + 1}`);
     }
   }
   checks.push({ name: 'engine answers the first lookup after a cold open', ok: wrong === 0, detail: `${wrong} wrong of ${config.coldOpens}` });

@@ -7,8 +7,6 @@
  * from the page, as an app would, and read one row.
  */
 import { wrap } from 'comlink';
-import { engineSmall, workerClient } from './engine-suite';
-import { DEFAULT_CONFIG } from './results';
 import type { Check } from './results';
 import { summarize } from './stats';
 import { sameGroups, TIERS_DEFAULT, type TiersConfig, type TiersFigures, type TiersResults, type TiersSamples } from './tiers';
@@ -101,16 +99,13 @@ async function runTiers(overrides: Partial<TiersConfig> = {}): Promise<TiersResu
   const started = performance.now();
   const runId = Date.now().toString(36);
   const checks: Check[] = [];
-  const names = (side: string) => [`tiers-${side}-small-${runId}`, `tiers-${side}-large-${runId}`] as const;
+  const names = (side: string) => [`bench-tiers-${side}-small-${runId}`, `bench-tiers-${side}-large-${runId}`] as const;
   const worker = new Worker(new URL('./tiers.worker.ts', import.meta.url), { type: 'module' });
   const sides = wrap<TiersWorkerApi>(worker);
   try {
     await emptyOrigin();
     progress(`engine: ${config.bulkRows} + ${config.largeRows} rows, FLUSH TABLE halfway through the large load`);
     const [es, el] = names('engine');
-    progress('DBG main engineSmall');
-    await engineSmall(workerClient, 'dbg-small', { ...DEFAULT_CONFIG, bulkRows: 2000, singleInserts: 50, lookups: 100, warmup: 3 }, []);
-    progress('DBG main engineSmall done');
     const engine = await engineTiers(es, el, config, checks);
     progress('engine: cold opens');
     const engineCold = await engineColdOpens(el, config, checks);
