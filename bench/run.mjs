@@ -80,7 +80,7 @@ async function main() {
     await page.goto(url);
     await page.waitForFunction(() => typeof window.runBench === 'function');
     if (isProfile) return await profile(context, page);
-    if (tiersOnly) return (await runTiersPhase(page, { quick: overrides === QUICK, timeoutMs: RUN_TIMEOUT_MS })) ? 0 : 1;
+    if (tiersOnly) return (await runTiersPhase(page, { quick: process.argv.includes('--quick'), timeoutMs: RUN_TIMEOUT_MS })) ? 0 : 1;
     const results = await withTimeout(
       page.evaluate((config) => window.runBench(config), overrides),
       RUN_TIMEOUT_MS,
@@ -89,7 +89,7 @@ async function main() {
     await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\n${formatTable(results)}\n`);
     log(`wrote ${resultsFile}`);
-    const tiersOk = withTiers ? await runTiersPhase(page, { quick: overrides === QUICK, timeoutMs: RUN_TIMEOUT_MS }) : true;
+    const tiersOk = withTiers ? await runTiersPhase(page, { quick: process.argv.includes('--quick'), timeoutMs: RUN_TIMEOUT_MS }) : true;
     return results.checks.every((check) => check.ok) && tiersOk ? 0 : 1;
   } finally {
     await browser.close();

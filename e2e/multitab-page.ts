@@ -12,6 +12,8 @@ export interface TabRecord {
   /** Ids in the tab's live result, after the last delivery. */
   ids: number;
   deliveries: number;
+  /** Whole results after the first: the live query started over (a failover that did not resume from its last `_seq` as changes). */
+  restarts: number;
   /** Problems seen by the live listener: a duplicate id in a result, or an id that vanished. */
   violations: string[];
   errors: string[];
@@ -43,13 +45,14 @@ export async function watchEvents(page: Page): Promise<void> {
   await page.evaluate(async () => {
     type W = Window & { kalamliteDemo: { client: import('@kalamlite/worker').KalamClient }; mt: unknown };
     const w = window as unknown as W;
-    const record = { ids: new Set<string>(), deliveries: 0, violations: [] as string[], errors: [] as string[] };
+    const record = { ids: new Set<string>(), deliveries: 0, restarts: 0, violations: [] as string[], errors: [] as string[] };
     w.mt = record;
     const session = w.kalamliteDemo.client.session({ user: 'watcher', role: 'user' });
     await session.live(
       'SELECT id, tab FROM demo.tab_events',
       [],
-      (rows) => {
+      (rows, change) => {
+        if (change.kind === 'snapshot' && record.deliveries > 0) record.restarts++;
         record.deliveries++;
         const next = new Set<string>();
         for (const row of rows) {
@@ -67,8 +70,8 @@ export async function watchEvents(page: Page): Promise<void> {
 
 export function readRecord(page: Page): Promise<TabRecord> {
   return page.evaluate(() => {
-    const record = (window as unknown as { mt: { ids: Set<string>; deliveries: number; violations: string[]; errors: string[] } }).mt;
-    return { ids: record.ids.size, deliveries: record.deliveries, violations: record.violations.slice(0, 10), errors: record.errors.slice(0, 10) };
+    const record = (window as unknown as { mt: { ids: Set<string>; deliveries: number; restarts: number; violations: string[]; errors: string[] } }).mt;
+    return { ids: record.ids.size, deliveries: record.deliveries, restarts: record.restarts, violations: record.violations.slice(0, 10), errors: record.errors.slice(0, 10) };
   });
 }
 

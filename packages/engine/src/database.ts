@@ -123,6 +123,12 @@ export class Engine implements SourceResolver {
   private commits = 0;
   /** When this engine opened: removals before it are not known to live replay (`from`). */
   readonly openedAt = Date.now();
+  /**
+   * The newest `_seq` committed (at open: the newest stored). A live
+   * delivery reflects every commit up to it, so a client that reconnects
+   * (to a new host tab after failover) passes it back as `from` to resume.
+   */
+  committedSeq = 0n;
   /** The group write statements join until it takes the write lock (group-commit.ts); its members are bounded by maxGroupCommitStatements. */
   private forming: WriteGroup | undefined;
   private groupCommits = 0;
@@ -202,13 +208,17 @@ export class Engine implements SourceResolver {
       throw new KalamError('INVALID_OPTION', `segmentCacheBytes must be a whole number of bytes >= 0 (got ${String(cacheBytes)})`);
     }
     const manifest = await Manifest.load(kv);
-    for (const m of manifest.all()) engine.seq.observe(m.max_seq);
+    for (const m of manifest.all()) {
+      engine.seq.observe(m.max_seq);
+      if (m.max_seq > engine.committedSeq) engine.committedSeq = m.max_seq;
+    }
     engine.cold = new ColdTier(manifest, options.segmentStore ?? kvSegmentStore(kv), new SegmentCache(cacheBytes));
     for (const t of catalog.listTables()) {
       const pk = t.pk;
       const seqAt = seqSlot(t);
       await hot.load(kv, storeOf(t), t.id, (_user, row) => {
         engine.seq.observe(row[seqAt] as bigint);
+        if ((row[seqAt] as bigint) > engine.committedSeq) engine.committedSeq = row[seqAt] as bigint;
         return hashKey(pk >= 0 ? row[pk] : row[seqAt]);
       }, deletedSlot(t));
     }
@@ -699,6 +709,7 @@ export class Engine implements SourceResolver {
     const groups: CommitGroups = new Map();
     for (const c of changes) {
       this.hot.put(c.table.id, c.user, c.pkHash, c.row, deletedSlot(c.table));
+      if (c.row !== null && (c.row[seqSlot(c.table)] as bigint) > this.committedSeq) this.committedSeq = c.row[seqSlot(c.table)] as bigint;
       let byUser = groups.get(c.table.id);
       if (!byUser) groups.set(c.table.id, (byUser = new Map()));
       let list = byUser.get(c.user);
@@ -774,8 +785,12 @@ export class Engine implements SourceResolver {
       isCurrent: (cold, ids) => isCurrent(this.catalog, cold, ids),
       isExpired,
       schemaStamp: (ids) => this.schemaStamp(ids),
+      committedSeq: () => this.committedSeq,
       watermark: (t) => {
-        // Before this open, removals are unknown: tombstones are kept DELETED_RETENTION_HOURS; STREAM removals leave none.
+        // Tombstones are durable (hot and cold) and carry their delete's
+        // `_seq`, so a `from` older than this open (a client resuming on a
+        // new host after failover) still replays: only what retention may
+        // have purged is unknown. Before this open, removals are unknown: tombstones are kept DELETED_RETENTION_HOURS; STREAM removals leave none.
         const before = t.type === 'STREAM' ? seqAtMillis(this.openedAt) : seqAtMillis(this.openedAt - retentionHours(t) * 3_600_000);
         const removed = this.live.removedSeq(t.id);
         return removed > before ? removed : before;
@@ -1082,7 +1097,7 @@ export interface Session {
   live(
     sql: string,
     params: readonly Value[] | undefined,
-    onChange: (rows: readonly Row[], change: LiveChange) => void,
+    onChange: (rows: readonly Row[], change: LiveChange, seq: bigint) => void,
     onError?: (e: KalamError) => void,
     options?: LiveOptions,
   ): Promise<LiveStop>;

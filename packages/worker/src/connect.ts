@@ -13,6 +13,12 @@ export interface Connection {
    * next batch once it settles.
    */
   deliver(events: readonly LiveEvent[]): Promise<void> | undefined;
+  /**
+   * Where live query `id` resumes when it is started again on a new host
+   * (failover): the `_seq` of the last complete result delivered, or
+   * undefined to start over. Its next result is taken as the resumed one.
+   */
+  resumeFrom(id: number): bigint | undefined;
 }
 
 /**
@@ -205,7 +211,7 @@ export function connectClient(host: KalamHost, release: () => Promise<void>): Co
     },
   };
 
-  return { client, deliver };
+  return { client, deliver, resumeFrom: (id) => registry.resumeFrom(id) };
 }
 
 function sessionKey(options: SessionOptions): SessionKey {

@@ -16,7 +16,7 @@ export const DEFAULT_LIMITS: HostLimits = Object.freeze({ maxSubscriptions: MAX_
 type LiveWithChanges = (
   sql: string,
   params: readonly Value[] | undefined,
-  onChange: (rows: readonly Row[], change?: LiveChange) => void,
+  onChange: (rows: readonly Row[], change?: LiveChange, seq?: bigint) => void,
   onError?: (error: KalamError) => void,
   options?: LiveOptions,
 ) => Promise<() => void>;
@@ -141,7 +141,7 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
           stop = await live(
             sql,
             params,
-            (rows, change) => outbox.push(id, rows, change),
+            (rows, change, seq) => outbox.push(id, rows, change, seq),
             (error) => outbox.error(id, shapeOf(asKalamError(error))),
             options,
           );

@@ -12,6 +12,10 @@ interface Subscription {
   onError: LiveErrorCallback | undefined;
   /** The client's copy of the result: the base the next patch applies to. */
   rows: readonly Row[] | undefined;
+  /** The `_seq` `rows` reflects every commit up to (see LiveEvent.seq); undefined until a complete result. */
+  seq: bigint | undefined;
+  /** Started again on a new host: its next result is the resumed one (or a fresh snapshot, flagged resumed: false). */
+  isResuming: boolean;
 }
 
 const EMPTY: readonly Row[] = Object.freeze([]);
@@ -29,7 +33,19 @@ export class ClientLiveRegistry {
   private readonly subscriptions = new Map<number, Subscription>();
 
   add(id: number, onChange: LiveCallback, onError: LiveErrorCallback | undefined): void {
-    this.subscriptions.set(id, { onChange, onError, rows: undefined });
+    this.subscriptions.set(id, { onChange, onError, rows: undefined, seq: undefined, isResuming: false });
+  }
+
+  /**
+   * Where subscription `id` resumes on a new host: the `_seq` of the last
+   * complete result it holds, or undefined (nothing complete yet: start
+   * over). Its next result is then taken as the resumed one.
+   */
+  resumeFrom(id: number): bigint | undefined {
+    const subscription = this.subscriptions.get(id);
+    if (subscription === undefined) return undefined;
+    subscription.isResuming = true;
+    return subscription.rows === undefined ? undefined : subscription.seq;
   }
 
   /** Forgets `id`; false if it was not open. */
@@ -58,10 +74,24 @@ export class ClientLiveRegistry {
       let returned: unknown;
       switch (event.kind) {
         case 'snapshot': {
-          const rows = shareRows(subscription.rows, event.rows);
-          if (rows === subscription.rows) break; // nothing changed
+          // A partial result (more batches follow) cannot be resumed from.
+          subscription.seq = event.hasMore ? undefined : event.seq;
+          const isResuming = subscription.isResuming;
+          subscription.isResuming = false;
+          const prev = subscription.rows;
+          const rows = shareRows(prev, event.rows);
+          if (rows === prev) break; // nothing changed
           subscription.rows = rows;
-          returned = call(subscription.onChange, rows, snapshotChange(event));
+          let change: LiveChange;
+          if (isResuming && event.resumed === true && event.changes !== undefined && prev !== undefined) {
+            change = resumedChanges(prev, event.rows, rows, event.changes);
+          } else if (isResuming && event.changes === undefined && event.resumed === undefined) {
+            // Started over without `from` (nothing complete was held, or lastRows): a fresh result.
+            change = snapshotChange({ ...event, resumed: false });
+          } else {
+            change = snapshotChange(event);
+          }
+          returned = call(subscription.onChange, rows, change);
           break;
         }
         case 'patch': {
@@ -73,6 +103,7 @@ export class ClientLiveRegistry {
             break;
           }
           subscription.rows = Object.freeze(rows);
+          if (event.seq !== undefined) subscription.seq = event.seq;
           returned = call(subscription.onChange, subscription.rows, changesOf(event.changes, added.substitutes));
           break;
         }
@@ -89,6 +120,35 @@ export class ClientLiveRegistry {
     if (waits === undefined) return undefined;
     return Promise.allSettled(waits).then(() => undefined);
   }
+}
+
+/**
+ * The changes a resumed subscription replayed (every row written after its
+ * `from`, as upserts, and the keys that left the result), as listeners see
+ * them: rows are the objects the result holds, and rows the client already
+ * held unchanged (written again without a visible change) are left out, so
+ * nothing the client saw before arrives twice.
+ */
+function resumedChanges(prev: readonly Row[], received: readonly Row[], shared: readonly Row[], changes: ChangeSet): LiveChange {
+  const held = new Set<Row>(prev);
+  const substitutes = new Map<Row, Row>();
+  for (let i = 0; i < received.length; i++) substitutes.set(received[i], shared[i]);
+  let heldContent: Set<string> | undefined;
+  const isNew = (row: Row) => {
+    const own = substitutes.get(row);
+    if (own !== undefined) return !held.has(own);
+    // Not one of the received objects (an in-process engine may build change rows apart): compare content.
+    heldContent ??= new Set(prev.map(rowKey));
+    return !heldContent.has(rowKey(row));
+  };
+  return changesOf(
+    {
+      inserted: changes.inserted.filter(isNew),
+      updated: changes.updated.filter((u) => isNew(u.row)),
+      deleted: changes.deleted,
+    },
+    substitutes,
+  );
 }
 
 function snapshotChange(event: Extract<LiveEvent, { kind: 'snapshot' }>): LiveChange {

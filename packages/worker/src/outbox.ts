@@ -17,6 +17,8 @@ interface Outgoing {
   hasMore: boolean | undefined;
   isCollapsed: boolean;
   error: KalamErrorShape | undefined;
+  /** The engine's committed `_seq` as of `latest` (see LiveEvent.seq). */
+  seq: bigint | undefined;
 }
 
 /**
@@ -57,6 +59,7 @@ export class LiveOutbox {
       hasMore: undefined,
       isCollapsed: false,
       error: undefined,
+      seq: undefined,
     });
   }
 
@@ -74,14 +77,20 @@ export class LiveOutbox {
     this.pending = 0;
   }
 
-  /** Records an engine delivery. `change` is undefined from an engine that does not report changes. */
-  push(id: number, rows: readonly Row[], change: LiveChange | undefined): void {
+  /** Records an engine delivery. `change` (and `seq`) are undefined from an engine that does not report them. */
+  push(id: number, rows: readonly Row[], change: LiveChange | undefined, seq?: bigint): void {
     const out = this.subscriptions.get(id);
     if (out === undefined) return;
+    // A first delivery that is a change set resumed a `from`: the client
+    // holds its own copy of the result (from an earlier host), so the
+    // changes go with the whole result, marked resumed.
+    const isResume = change?.kind === 'changes' && out.sent === undefined && out.latest === undefined;
+    if (isResume) out.resumed = true;
     // Changes can be queued only on top of a result the client holds:
     // either changes are already queued (sent → latest) or nothing is.
-    const canRecord = change?.kind === 'changes' && out.sent !== undefined && (out.changes !== null || out.latest === out.sent);
+    const canRecord = change?.kind === 'changes' && (isResume || (out.sent !== undefined && (out.changes !== null || out.latest === out.sent)));
     out.latest = rows;
+    out.seq = seq;
     if (canRecord) {
       this.record(out, change);
     } else {
@@ -195,7 +204,9 @@ export class LiveOutbox {
       const patch = out.sent !== undefined && changes !== undefined ? diffRows(out.sent, latest) : undefined;
       // A patch pays only if it is smaller than the result itself.
       if (patch !== undefined && changes !== undefined && patch.added.length + patch.removed.length < latest.length) {
-        events.push({ kind: 'patch', id: out.id, length: patch.length, removed: patch.removed, added: patch.added, rows: patch.rows, changes });
+        const event: Extract<LiveEvent, { kind: 'patch' }> = { kind: 'patch', id: out.id, length: patch.length, removed: patch.removed, added: patch.added, rows: patch.rows, changes };
+        if (out.seq !== undefined) event.seq = out.seq;
+        events.push(event);
         this.counters.patches++;
       } else {
         const event: Extract<LiveEvent, { kind: 'snapshot' }> = { kind: 'snapshot', id: out.id, rows: latest };
@@ -203,6 +214,7 @@ export class LiveOutbox {
         if (out.resumed !== undefined) event.resumed = out.resumed;
         if (out.hasMore) event.hasMore = true;
         if (out.isCollapsed) event.collapsed = true;
+        if (out.seq !== undefined) event.seq = out.seq;
         events.push(event);
         this.counters.snapshots++;
       }

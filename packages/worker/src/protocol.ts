@@ -50,8 +50,10 @@ export type LiveChange =
  * one subscription apply in order to the rows the client holds for it.
  *
  * - `snapshot`: the whole result. `changes` is set when the engine reported
- *   what changed but the whole result was cheaper to send; absent for a
- *   first result, a re-run, or a collapse (`collapsed`).
+ *   what changed but the whole result was cheaper to send, or (with
+ *   `resumed: true`) for a first result that resumed from a `from` (the
+ *   changes replayed since it); absent for a first result, a re-run, or a
+ *   collapse (`collapsed`).
  * - `patch`: the new result as an edit of the previous one: drop the rows
  *   at `removed` (ascending indices into the previous result), then place
  *   `rows[k]` at index `added[k]` (ascending indices into the new result,
@@ -67,6 +69,8 @@ export type LiveEvent =
       resumed?: boolean;
       hasMore?: boolean;
       collapsed?: boolean;
+      /** Every commit up to this `_seq` is reflected in `rows`: the `from` to resume with (after failover). */
+      seq?: bigint;
     }
   | {
       kind: 'patch';
@@ -76,6 +80,8 @@ export type LiveEvent =
       added: readonly number[];
       rows: readonly Row[];
       changes: ChangeSet;
+      /** As for `snapshot`. */
+      seq?: bigint;
     }
   | { kind: 'error'; id: number; error: KalamErrorShape };
 

@@ -40,6 +40,8 @@ export interface LiveDeps {
   schemaStamp(tableIds: readonly number[]): string;
   /** Changes after this `_seq` of the table can be replayed (tombstones older may be purged). */
   watermark(table: TableDef): bigint;
+  /** The newest `_seq` committed: a delivery reflects every commit up to it (see LiveChangeCallback). */
+  committedSeq(): bigint;
   /** Resolves after a pause that lets other work (commits) run: between batches of a first load. */
   pause(): Promise<void>;
 }
@@ -433,7 +435,7 @@ export class Subscription {
     this.delivered = out;
     this.lastUpdate = Date.now();
     try {
-      this.onChange(out.rows, change);
+      this.onChange(out.rows, change, this.deps.committedSeq());
     } catch (e) {
       this.fail(e);
     }

@@ -21,7 +21,11 @@ export type LiveChange =
    */
   | { kind: 'changes'; inserted: Row[]; updated: { row: Row; old: Row }[]; deleted: Value[] };
 
-export type LiveChangeCallback = (rows: readonly Row[], change: LiveChange) => void;
+/**
+ * `seq`: every commit up to this `_seq` is reflected in `rows`; pass it as
+ * `from` to resume after reconnecting (nothing missed, nothing twice).
+ */
+export type LiveChangeCallback = (rows: readonly Row[], change: LiveChange, seq: bigint) => void;
 
 export interface LiveOptions {
   /** The first result holds only the N newest rows (by `_seq`) of the query's result; 0: no history. */

@@ -4,10 +4,12 @@
  * SharedWorker), starts every open subscription again under its id there,
  * and lets the calls that were in flight fail with LEADER_CHANGED.
  *
- * Results are whole (each event is a subscription's full current result),
- * so a resumed subscription's first result is exactly the rows committed
- * before it — nothing missed — and the client's structural sharing makes an
- * unchanged result a non-event — nothing seen twice.
+ * A subscription resumes from the last `_seq` its client saw (`resumeFrom`,
+ * passed as the live option `from`): the new host replays what was written
+ * after it as one change set, beside the whole current result — nothing
+ * missed, and the client leaves out what it already held — nothing seen
+ * twice. Where that cannot be (no complete result yet, `lastRows`, or the
+ * engine answers `resumed: false`) the client gets a fresh result, flagged.
  */
 import { KalamError, type KalamErrorShape } from '@kalamlite/engine';
 import type { KalamHost, LiveEvent } from '../protocol';
@@ -34,9 +36,14 @@ export function leaderChanged(): KalamError {
 /**
  * `connect` makes a new link (it waits while no host is available);
  * `deliver` receives an error event for a subscription that cannot be
- * started again on the new host.
+ * started again on the new host; `resumeFrom` says from which `_seq` a
+ * subscription resumes there (see Connection.resumeFrom).
  */
-export function createFailoverHost(connect: () => Promise<Link>, deliver: (events: readonly LiveEvent[]) => unknown): FailoverHost {
+export function createFailoverHost(
+  connect: () => Promise<Link>,
+  deliver: (events: readonly LiveEvent[]) => unknown,
+  resumeFrom: (id: number) => bigint | undefined = () => undefined,
+): FailoverHost {
   // Owner: this host; one entry per started subscription, removed on
   // unsubscribe, when it cannot be resumed, and on close. The host it runs
   // on bounds how many may be open.
@@ -82,7 +89,8 @@ export function createFailoverHost(connect: () => Promise<Link>, deliver: (event
     const errors: KalamError[] = [];
     for (const [id, args] of subscriptions) {
       try {
-        await guard(attachment, (h) => h.live(...args));
+        const resumed = resumeArgs(args, resumeFrom(id));
+        await guard(attachment, (h) => h.live(...resumed));
       } catch (e) {
         failed.push(id);
         errors.push(asKalamError(e));
@@ -195,6 +203,17 @@ interface Attachment {
   isGone: boolean;
   /** Rejecters of calls in flight on this link; failed with LEADER_CHANGED when it goes. */
   pending: Set<(error: KalamError) => void>;
+}
+
+/**
+ * The arguments that start a subscription again from `from`. Not with
+ * `lastRows`: its window starts at the N-th newest row as of the start, so
+ * it starts over (a fresh result).
+ */
+function resumeArgs(args: LiveArgs, from: bigint | undefined): LiveArgs {
+  const options = args[4];
+  if (from === undefined || options?.lastRows !== undefined) return args;
+  return [args[0], args[1], args[2], args[3], { ...options, from }];
 }
 
 function ignoreLeaderChange(e: unknown): void {

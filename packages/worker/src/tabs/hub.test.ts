@@ -1,6 +1,8 @@
+import 'fake-indexeddb/auto';
 import { MessageChannel } from 'node:worker_threads';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter';
 import { describe, expect, it } from 'vitest';
+import { IDBFactory } from 'fake-indexeddb';
 import { openDatabase, type Row } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
 import { installKalamErrorTransfer } from '../transfer';
@@ -10,7 +12,7 @@ import { fakeLocks } from './fake-locks';
 import { createHub, type Hub } from './hub';
 import { holdLock, lockNames, type Locks } from './locks';
 import { linkTo, type Link } from './link';
-import type { LiveEvent } from '../protocol';
+import type { LiveChange, LiveEvent } from '../protocol';
 
 installKalamErrorTransfer();
 const names = lockNames('memory', 'db');
@@ -20,22 +22,25 @@ function memoryHub(locks: Locks, format = 1): Hub {
 }
 
 /** A client of `hubs()` — whichever hub is current — over MessageChannels, as a tab's client is. */
-async function tabClient(locks: Locks, hubs: () => Hub, clientId: string, format = 1) {
+async function tabClient(locks: Locks, hubs: () => Hub, clientId: string, format = 1, gate: () => Promise<void> = async () => undefined) {
   const release = await holdLock(locks, names.client(clientId));
   let deliver: (events: readonly LiveEvent[]) => Promise<void> | undefined = () => undefined;
+  let resumeFrom: (id: number) => bigint | undefined = () => undefined;
   const connect = async (): Promise<Link> => {
+    await gate();
     const { port1, port2 } = new MessageChannel();
     hubs().serve(nodeEndpoint(port1) as Endpoint);
     const endpoint = nodeEndpoint(port2) as Endpoint & { close?(): void };
     endpoint.close = () => port2.close();
     return linkTo(endpoint, { name: 'db', storage: 'memory', clientId, format }, locks, names, (events) => deliver(events));
   };
-  const failover = createFailoverHost(connect, (events) => deliver(events));
+  const failover = createFailoverHost(connect, (events) => deliver(events), (id) => resumeFrom(id));
   const connection = connectClient(failover.host, async () => {
     await failover.host.close();
     release();
   });
   deliver = connection.deliver;
+  resumeFrom = connection.resumeFrom;
   await failover.ready;
   return { client: connection.client, failover, release };
 }
@@ -127,5 +132,122 @@ describe('failover to the next host', () => {
     expect(results.map((rows) => rows.length)).toEqual([0, 1, 2]);
     await client.close();
     await hub.close();
+  });
+});
+
+describe('resuming live queries from their last _seq after failover', () => {
+  /**
+   * Two hubs in turn over one IndexedDB (as two leader tabs): the second
+   * opens its own engine over the storage the first wrote. `gated` does not
+   * reconnect until `reconnect()` is called, so writes happen while it is away.
+   */
+  async function setup() {
+    const locks = fakeLocks();
+    const indexedDB = new IDBFactory();
+    const open = (o: Parameters<typeof openDatabase>[0]) => openDatabase({ ...o, storage: 'idb', indexedDB });
+    let hub = createHub({ name: 'db', storage: 'memory', locks, format: 1, open });
+    let letIn: () => void = () => undefined;
+    let gate: Promise<void> | undefined;
+    const gated = await tabClient(locks, () => hub, 'gated', 1, () => gate ?? Promise.resolve());
+    const writer = await tabClient(locks, () => hub, 'writer');
+    const admin = writer.client.session({ user: 'admin', role: 'dba' });
+    await admin.execute("CREATE SHARED TABLE t (id BIGINT PRIMARY KEY, v TEXT, w INT) WITH (ACCESS_LEVEL = 'public')");
+    await admin.execute("INSERT INTO t (id, v, w) VALUES (1, 'a', 0), (2, 'b', 0), (3, 'c', 0)");
+    return {
+      gated,
+      writer,
+      admin,
+      /** The host goes away; a new one opens the storage; the writer follows at once, `gated` waits. */
+      async failover() {
+        gate = new Promise((resolve) => (letIn = resolve));
+        const old = hub;
+        hub = createHub({ name: 'db', storage: 'memory', locks, format: 1, open });
+        await old.close();
+        await until(() => writer.failover.failovers === 1 && gated.failover.failovers === 1);
+      },
+      reconnect: () => letIn(),
+      async close() {
+        await gated.client.close();
+        await writer.client.close();
+        await hub.close();
+      },
+    };
+  }
+
+  it('delivers writes and deletes made while the client was away exactly once, as changes, keeping unchanged rows', async () => {
+    const t = await setup();
+    const seen: { rows: readonly Row[]; change: LiveChange }[] = [];
+    await t.gated.client.session({ user: 'bob' }).live('SELECT id, v FROM t ORDER BY id', [], (rows, change) => {
+      seen.push({ rows, change });
+    });
+    await until(() => seen.length === 1);
+    // Seen before the host went away: must not come again.
+    await t.admin.execute("INSERT INTO t (id, v, w) VALUES (4, 'd', 0)");
+    await until(() => seen.length === 2);
+    const before = seen[1].rows;
+
+    await t.failover();
+    await t.admin.execute("INSERT INTO t (id, v, w) VALUES (5, 'e', 0)");
+    await t.admin.execute("UPDATE t SET v = 'B' WHERE id = 2");
+    await t.admin.execute('DELETE FROM t WHERE id = 3');
+    await t.admin.execute('UPDATE t SET w = 1 WHERE id = 1'); // not visible to this query
+    t.reconnect();
+    await until(() => seen.length === 3);
+    const resumed = seen[2];
+    expect(resumed.change).toEqual({ kind: 'changes', inserted: [{ id: 2n, v: 'B' }, { id: 5n, v: 'e' }], updated: [], deleted: [3n] });
+    expect(resumed.rows).toEqual([{ id: 1n, v: 'a' }, { id: 2n, v: 'B' }, { id: 4n, v: 'd' }, { id: 5n, v: 'e' }]);
+    // Unchanged rows keep their objects; the changes name the rows the result holds.
+    expect(resumed.rows[0]).toBe(before[0]);
+    expect(resumed.rows[2]).toBe(before[3]);
+    expect((resumed.change as Extract<LiveChange, { kind: 'changes' }>).inserted[1]).toBe(resumed.rows[3]);
+
+    // Later commits follow as usual, each once.
+    await t.admin.execute("INSERT INTO t (id, v, w) VALUES (6, 'f', 0)");
+    await until(() => seen.length === 4);
+    expect(seen[3].change).toEqual({ kind: 'changes', inserted: [{ id: 6n, v: 'f' }], updated: [], deleted: [] });
+    const stats = await t.gated.client.stats();
+    expect(stats.subscriptions).toBe(1);
+    expect(seen.length).toBe(4);
+    await t.close();
+  });
+
+  it('resumes a subscription that saw no change on the old host from its first result, and delivers nothing when nothing changed while away', async () => {
+    const t = await setup();
+    const quiet: LiveChange[] = [];
+    const busy: { rows: readonly Row[]; change: LiveChange }[] = [];
+    const bob = t.gated.client.session({ user: 'bob' });
+    await bob.live('SELECT id FROM t WHERE id > 100', [], (_rows, change) => {
+      quiet.push(change);
+    });
+    await bob.live('SELECT id, v FROM t WHERE id < 100 ORDER BY id', [], (rows, change) => {
+      busy.push({ rows, change });
+    });
+    await until(() => quiet.length === 1 && busy.length === 1);
+    await t.failover();
+    await t.admin.execute('DELETE FROM t WHERE id = 1');
+    t.reconnect();
+    await until(() => busy.length === 2);
+    expect(busy[1].change).toEqual({ kind: 'changes', inserted: [], updated: [], deleted: [1n] });
+    expect(busy[1].rows.map((r) => r.id)).toEqual([2n, 3n]);
+    // The other subscription's result did not change: no event (its replay named key 1, which it never held).
+    await t.admin.execute('INSERT INTO t (id, v, w) VALUES (101, \'x\', 0)');
+    await until(() => quiet.length === 2);
+    expect(quiet).toEqual([{ kind: 'snapshot' }, { kind: 'changes', inserted: [{ id: 101n }], updated: [], deleted: [] }]);
+    await t.close();
+  });
+
+  it('starts a lastRows subscription over on the new host and flags its fresh result resumed: false', async () => {
+    const t = await setup();
+    const seen: { rows: readonly Row[]; change: LiveChange }[] = [];
+    await t.gated.client.session({ user: 'bob' }).live('SELECT id FROM t', [], (rows, change) => {
+      seen.push({ rows, change });
+    }, undefined, { lastRows: 2 });
+    await until(() => seen.length === 1);
+    await t.failover();
+    await t.admin.execute('INSERT INTO t (id, v, w) VALUES (7, \'g\', 0)');
+    t.reconnect();
+    await until(() => seen.length === 2);
+    expect(seen[1].change).toEqual({ kind: 'snapshot', resumed: false });
+    await t.close();
   });
 });

@@ -30,10 +30,12 @@ export async function createTabClient(options: { name: string; storage?: ClientS
   const releaseClient = await holdLock(locks, names.client(clientId));
   const transport = kind === 'shared-worker' ? sharedWorkerTransport(storage, name, locks) : leaderTransport(storage, name, clientId, locks);
   let deliver: (events: readonly LiveEvent[]) => Promise<void> | undefined = () => undefined;
+  let resumeFrom: (id: number) => bigint | undefined = () => undefined;
   const attach = options.limits === undefined ? { name, storage, clientId, format: STORAGE_FORMAT } : { name, storage, clientId, format: STORAGE_FORMAT, limits: options.limits };
   const failover = createFailoverHost(
     async () => linkTo(await transport.connect(), attach, locks, names, (events) => deliver(events)),
     (events) => deliver(events),
+    (id) => resumeFrom(id),
   );
   const connection = connectClient(failover.host, async () => {
     try {
@@ -44,6 +46,7 @@ export async function createTabClient(options: { name: string; storage?: ClientS
     }
   });
   deliver = connection.deliver;
+  resumeFrom = connection.resumeFrom;
   try {
     await failover.ready;
   } catch (e) {
