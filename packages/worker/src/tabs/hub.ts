@@ -69,6 +69,10 @@ export function createHub(options: HubOptions): Hub {
       releaseLocks.push(await holdLock(options.locks, names.host(hostId)));
       // Exactly one context opens the storage: a host still closing (or a
       // crashed one, until the browser frees its lock) is waited for.
+      // An older build refuses before waiting for the storage: a newer build may hold it for as long as its tabs live.
+      if (options.storage !== 'memory' && options.checkFormat === undefined) {
+        await checkStorageFormat(`${options.storage}:${options.name}`, format, undefined, false);
+      }
       releaseEngine = await holdLock(options.locks, names.engine);
       releaseLocks.push(releaseEngine);
       if (options.storage !== 'memory') await (options.checkFormat ?? checkStorageFormat)(`${options.storage}:${options.name}`, format);

@@ -19,6 +19,15 @@ describe('checkStorageFormat', () => {
     await checkStorageFormat('db', 2, factory);
   });
 
+  it('checks without recording when asked, so a waiting build does not change the stored format', async () => {
+    const factory = new IDBFactory();
+    await checkStorageFormat('db', 1, factory);
+    await checkStorageFormat('db', 2, factory, false);
+    await checkStorageFormat('db', 1, factory); // still format 1: the peek wrote nothing
+    await checkStorageFormat('db', 3, factory);
+    await expect(checkStorageFormat('db', 2, factory, false)).rejects.toMatchObject({ code: 'VERSION_MISMATCH' });
+  });
+
   it('keeps formats per database name', async () => {
     const factory = new IDBFactory();
     await checkStorageFormat('new', 3, factory);

@@ -19,7 +19,12 @@ const FORMATS_STORE = 'formats';
  * when the stored one is older or missing. Fails with VERSION_MISMATCH when
  * the storage was written by a newer build.
  */
-export async function checkStorageFormat(name: string, build: number = STORAGE_FORMAT, factory: IDBFactory | undefined = globalThis.indexedDB): Promise<void> {
+export async function checkStorageFormat(
+  name: string,
+  build: number = STORAGE_FORMAT,
+  factory: IDBFactory | undefined = globalThis.indexedDB,
+  record = true,
+): Promise<void> {
   if (factory === undefined) {
     throw new KalamError('STORAGE_ERROR', "IndexedDB is not available here. Use storage: 'memory'.");
   }
@@ -34,7 +39,7 @@ export async function checkStorageFormat(name: string, build: number = STORAGE_F
       tx.abort();
       throw versionMismatch(`The database "${name}" was written by a newer version of this app (storage format ${stored}; this tab reads format ${build}). Reload this tab to get the new version; close tabs still running the old one.`);
     }
-    if (stored !== build) store.put(build, name);
+    if (record && stored !== build) store.put(build, name);
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
       tx.onabort = tx.onerror = () => reject(new KalamError('STORAGE_ERROR', `Recording the storage format of "${name}" failed: ${String(tx.error)}. Reload the page and try again.`));
