@@ -48,7 +48,7 @@ async function load(session: ClientSession, config: TiersConfig, first: number, 
   return { ms: performance.now() - started, affected };
 }
 
-const CLOSE_TIMEOUT_MS = 20_000;
+const CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * Closes a client, but gives up after CLOSE_TIMEOUT_MS and records a failed

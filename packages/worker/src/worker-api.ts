@@ -141,15 +141,12 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
         served = undefined;
         db = undefined;
         let failure: unknown;
-        console.log('[bench] DBGX host closing');
         try {
           await closing?.close();
         } catch (e) {
           failure = e;
         }
-        console.log('[bench] DBGX host closed, db closing');
         await database?.close();
-        console.log('[bench] DBGX db closed');
         if (failure !== undefined) throw failure;
       } catch (e) {
         throw asKalamError(e);
