@@ -1,6 +1,5 @@
 // @vitest-environment happy-dom
 import { act, useEffect, type ReactNode } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createLocalClient,
@@ -13,6 +12,7 @@ import {
 import { openDatabase } from '@kalamlite/engine';
 import { KalamProvider, useLiveQuery, useQuery, useSession } from './index';
 import type { QuerySnapshot } from './store';
+import { render, settle, unmountRoot, until } from './test-dom';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -58,33 +58,7 @@ function observed(session: ClientSession) {
   return { session: wrapped, stats };
 }
 
-let root: Root | undefined;
-afterEach(() => {
-  if (root) act(() => root!.unmount());
-  root = undefined;
-});
-
-function render(node: ReactNode): void {
-  root ??= createRoot(document.createElement('div'));
-  act(() => root!.render(node));
-}
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    });
-  }
-  throw new Error('condition not reached');
-}
-
-/** Lets pending commits and deliveries run, so "nothing happened" can be asserted. */
-async function settle(): Promise<void> {
-  await act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 30));
-  });
-}
+afterEach(unmountRoot);
 
 function LiveList({ sql, params, renders }: { sql: string; params?: readonly string[]; renders: QuerySnapshot[] }) {
   const result = useLiveQuery(sql, params);
@@ -177,8 +151,7 @@ describe('useLiveQuery', () => {
       </KalamProvider>,
     );
     await until(() => last(renders).status === 'ready' && stats.open === 1);
-    act(() => root!.unmount());
-    root = undefined;
+    unmountRoot();
     expect(stats.open).toBe(0);
     const delivered = stats.delivered;
     await alice.execute(INSERT, ['a', 'milk']);

@@ -1,11 +1,11 @@
 // @vitest-environment happy-dom
 import { act, Component, memo, StrictMode, Suspense, type ReactNode } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalClient, type ClientSession, type KalamClient, type Row } from '@kalamlite/worker';
 import { openDatabase } from '@kalamlite/engine';
 import { KalamProvider, useLiveQuery, useSuspenseLiveQuery } from './index';
 import type { QuerySnapshot } from './store';
+import { render, unmountRoot, until } from './test-dom';
 import { pendingSuspenseStores } from './suspense-cache';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -40,26 +40,7 @@ function counted(session: ClientSession) {
   return { session: wrapped, stats };
 }
 
-let root: Root | undefined;
-afterEach(() => {
-  if (root) act(() => root!.unmount());
-  root = undefined;
-});
-
-function render(node: ReactNode): void {
-  root ??= createRoot(document.createElement('div'));
-  act(() => root!.render(node));
-}
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    });
-  }
-  throw new Error('condition not reached');
-}
+afterEach(unmountRoot);
 
 const last = <T,>(items: T[]): T => items[items.length - 1];
 
@@ -84,8 +65,7 @@ describe('useLiveQuery, live', () => {
     await until(() => stats.open === 1 && stats.started >= 1);
     await act(async () => new Promise((resolve) => setTimeout(resolve, 20)));
     expect(stats.open).toBe(1);
-    act(() => root!.unmount());
-    root = undefined;
+    unmountRoot();
     await act(async () => new Promise((resolve) => setTimeout(resolve, 20)));
     expect(stats.open).toBe(0);
     await client.close();
@@ -168,18 +148,14 @@ describe('useSuspenseLiveQuery', () => {
     await alice.execute(INSERT, ['a', 'milk']);
     const { session, stats } = counted(alice);
     const renders: QuerySnapshot[] = [];
-    const container = document.createElement('div');
-    root = createRoot(container);
-    act(() =>
-      root!.render(
-        <StrictMode>
-          <KalamProvider client={client} session={session}>
-            <Suspense fallback={<p data-testid="fallback">loading</p>}>
-              <SuspenseList renders={renders} />
-            </Suspense>
-          </KalamProvider>
-        </StrictMode>,
-      ),
+    const container = render(
+      <StrictMode>
+        <KalamProvider client={client} session={session}>
+          <Suspense fallback={<p data-testid="fallback">loading</p>}>
+            <SuspenseList renders={renders} />
+          </Suspense>
+        </KalamProvider>
+      </StrictMode>,
     );
     expect(container.querySelector('[data-testid="fallback"]')).not.toBeNull();
     expect(renders).toHaveLength(0);
@@ -193,8 +169,7 @@ describe('useSuspenseLiveQuery', () => {
     expect(stats.open).toBe(1);
     expect(pendingSuspenseStores(session)).toBe(0);
 
-    act(() => root!.unmount());
-    root = undefined;
+    unmountRoot();
     await act(async () => new Promise((resolve) => setTimeout(resolve, 20)));
     expect(stats.open).toBe(0);
     await client.close();

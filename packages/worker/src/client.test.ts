@@ -1,51 +1,16 @@
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expose } from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter';
-import { KalamError, isKalamError, openDatabase, type Database, type Row } from '@kalamlite/engine';
+import { KalamError, type Row } from '@kalamlite/engine';
 import { createClient, createLocalClient } from './client';
 import { MAX_SUBSCRIPTIONS } from './host';
 import { SessionCache } from './session-cache';
-import { installKalamErrorTransfer } from './transfer';
-import type { KalamClient } from './types';
+import { caught, closePorts, createChannelClient, openTestDatabase } from './testing/channel';
 import { createWorkerApi } from './worker-api';
 
 const INSERT = 'INSERT INTO app.todos (id, title) VALUES ($1, $2)';
 const UPDATE = 'UPDATE app.todos SET title = $2 WHERE id = $1';
 const SELECT = 'SELECT id, title FROM app.todos ORDER BY id';
 
-/** A memory database with a USER table `app.todos (id, title)`. */
-async function openTestDatabase(): Promise<Database> {
-  const db = await openDatabase({ storage: 'memory' });
-  await db
-    .session({ user: 'admin', role: 'dba' })
-    .execute('CREATE NAMESPACE IF NOT EXISTS app; CREATE USER TABLE app.todos (id TEXT PRIMARY KEY, title TEXT NOT NULL)');
-  return db;
-}
-
-const ports: MessagePort[] = [];
-afterEach(() => {
-  for (const port of ports.splice(0)) port.close();
-});
-
-/** createClient over a real Comlink pair: the worker side runs in this thread behind a MessageChannel. */
-async function createChannelClient(): Promise<KalamClient> {
-  installKalamErrorTransfer();
-  const { port1, port2 } = new MessageChannel();
-  ports.push(port1, port2);
-  expose(createWorkerApi(() => openTestDatabase()), nodeEndpoint(port1));
-  return createClient({ name: 'test', storage: 'memory', worker: nodeEndpoint(port2) });
-}
-
-async function caught(promise: Promise<unknown>): Promise<KalamError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(isKalamError(e)).toBe(true);
-    return e as KalamError;
-  }
-  throw new Error('expected a rejection');
-}
+afterEach(closePorts);
 
 /** Collects every result a live query delivers and lets a test wait for the next one. */
 function recorder() {
