@@ -30,8 +30,7 @@ import { ulid, uuidV7 } from './ids';
 import { deletedSlot, seqSlot } from './plan/write';
 import type { AlterOp, AlterTableStmt, DefaultSpec } from './sql/ast';
 import { RESERVED_COLUMNS, validateName } from './sql/names';
-import { rowKey, type StoredRow } from './storage/hot-tier';
-import type { KvWrite } from './storage/kv';
+import type { HotChange, StoredRow } from './storage/hot-tier';
 import type { DataType, Role, StatementResult, Value } from './types';
 import { coerce, describeValue, stableJson } from './values';
 
@@ -80,7 +79,8 @@ export async function executeAlterTable(engine: Engine, state: SessionState, stm
   const next = plan.next;
 
   // Compute every rewritten row first: a value that cannot convert fails here, before anything is written.
-  const writes: KvWrite[] = [];
+  // Every page of the table is rewritten with its rows in the new layout (the `_deleted` slot keeps its place from the end).
+  const rewritten: HotChange[] = [];
   const moves: { user: string; pkHash: string; before: StoredRow; after: StoredRow }[] = [];
   if (plan.sources) {
     const sources = plan.sources;
@@ -100,14 +100,14 @@ export async function executeAlterTable(engine: Engine, state: SessionState, stm
         after[sources.length] = before[oldSeq];
         after[sources.length + 1] = before[oldDeleted];
         const row = Object.freeze(after);
-        const pk = t.pk >= 0 ? before[t.pk] : before[oldSeq];
-        writes.push({ store, key: rowKey(t.id, user, pk), value: row });
+        rewritten.push({ tableId: t.id, user, pkHash, row, store, deletedSlot: sources.length + 1 });
         moves.push({ user, pkHash, before, after: row });
       }
     }
   }
   const catalogChange = engine.catalog.alterTableWrites(next);
-  await engine.kv.commit([...catalogChange.writes, ...writes]);
+  const staged = engine.hot.stage(rewritten);
+  await engine.kv.commit([...catalogChange.writes, ...staged.writes]);
 
   // Committed: apply the definition and the rows together (no await between), then drop stale plans.
   catalogChange.apply();

@@ -26,7 +26,7 @@ import { deletedSlot, planDelete, planInsert, planUpdate, seqSlot, type RowChang
 import { isDml, type DmlStatement, type Statement, type SubscribeStmt } from './sql/ast';
 import { liftLiterals, splitStatements, tokenize, type Token } from './sql/lexer';
 import { parseStatement } from './sql/parse';
-import { HotTier, rowKey, type StoredRow } from './storage/hot-tier';
+import { HotTier, PAGE_ROWS, type HotChange, type StoredRow } from './storage/hot-tier';
 import { openIdbStore } from './storage/idb';
 import { openOpfsStore } from './storage/opfs';
 import { runGroup, WriteGroup, WriteOverlay } from './group-commit';
@@ -106,6 +106,11 @@ const SEQ_EPOCH_MS = 1704067200000;
 export const seqAtMillis = (ms: number): bigint => BigInt(Math.max(0, Math.floor(ms) - SEQ_EPOCH_MS)) << 22n;
 
 export const storeOf = (t: TableDef): StoreName => (t.type === 'USER' ? 'user' : t.type === 'SHARED' ? 'shared' : 'stream');
+
+/** Row changes as the hot tier stages them (storage/hot-tier.ts). */
+export function* hotChanges(changes: Iterable<{ table: TableDef; user: string; pkHash: string; row: StoredRow | null }>): Generator<HotChange> {
+  for (const c of changes) yield { tableId: c.table.id, user: c.user, pkHash: c.pkHash, row: c.row, store: storeOf(c.table), deletedSlot: deletedSlot(c.table) };
+}
 
 export function isExpired(t: TableDef, row: StoredRow, now: number): boolean {
   if (t.type !== 'STREAM' || !t.ttlSeconds) return false;
@@ -699,16 +704,12 @@ export class Engine implements SourceResolver {
   /** Commits row changes in one storage transaction, then applies them and notifies live queries. */
   async commitChanges(changes: readonly RowChange[], extra: KvWrite[] = []): Promise<void> {
     if (changes.length === 0 && extra.length === 0) return;
-    const writes: KvWrite[] = extra.slice();
-    for (const c of changes) {
-      const key = rowKey(c.table.id, c.user, c.pk);
-      writes.push(c.row === null ? { store: storeOf(c.table), key } : { store: storeOf(c.table), key, value: c.row });
-    }
-    await this.kv.commit(writes);
+    const staged = this.hot.stage(hotChanges(changes));
+    await this.kv.commit(extra.length === 0 ? staged.writes : [...extra, ...staged.writes]);
     this.commits++;
+    staged.apply();
     const groups: CommitGroups = new Map();
     for (const c of changes) {
-      this.hot.put(c.table.id, c.user, c.pkHash, c.row, deletedSlot(c.table));
       if (c.row !== null && (c.row[seqSlot(c.table)] as bigint) > this.committedSeq) this.committedSeq = c.row[seqSlot(c.table)] as bigint;
       let byUser = groups.get(c.table.id);
       if (!byUser) groups.set(c.table.id, (byUser = new Map()));
@@ -978,6 +979,8 @@ export class Engine implements SourceResolver {
       ['namespaces', this.catalog.listNamespaces().length],
       ['tables', this.catalog.listTables().length],
       ['storage', this.kv.kind],
+      ['hot_pages', this.hot.pageCount()],
+      ['hot_page_rows_max', PAGE_ROWS],
     ];
     if (this.options.hostMetrics) out.push(...this.options.hostMetrics());
     for (const t of this.catalog.listTables()) {

@@ -16,7 +16,6 @@ import { coldDropWrites, dropColdSegments } from './flush';
 import { seqSlot } from './plan/write';
 import type { CreateTableStmt, Statement } from './sql/ast';
 import { RESERVED_NAMESPACES, validateColumnName, validateName } from './sql/names';
-import { rowKey } from './storage/hot-tier';
 import type { KvWrite } from './storage/kv';
 import type { ColumnInfo, Role, Row, StatementResult, Value } from './types';
 import { coerce } from './values';
@@ -203,16 +202,9 @@ function requireAdmin(role: Role): void {
   }
 }
 
-/** Storage deletes for every row of a table (all partitions are in the hot tier). */
+/** Storage deletes for every hot page of a table (all partitions are in the hot tier). */
 function rowDeletes(engine: Engine, t: TableDef): KvWrite[] {
-  const writes: KvWrite[] = [];
-  const rows = engine.hot.table(t.id);
-  for (const [user, partition] of rows.partitions) {
-    for (const row of partition.values()) {
-      writes.push({ store: storeOf(t), key: rowKey(t.id, user, t.pk >= 0 ? row[t.pk] : row[seqSlot(t)]) });
-    }
-  }
-  return writes;
+  return engine.hot.deleteWrites(t.id, storeOf(t));
 }
 
 function forgetTables(engine: Engine, tables: TableDef[]): void {

@@ -26,7 +26,7 @@ import { flushPolicyOf, isFlushDue, pendingRows } from './jobs/flush';
 import type { JobRecord, RecordedRunner } from './jobs/job';
 import { deletedSlot, seqSlot } from './plan/write';
 import type { StorageStatement } from './sql/storage';
-import { rowKey, type StoredRow } from './storage/hot-tier';
+import type { HotChange, StoredRow } from './storage/hot-tier';
 import type { KvWrite } from './storage/kv';
 import { SegmentCache } from './storage/cold/cache';
 import { decodeSegment, encodeSegment, residentSegment } from './storage/cold/segment';
@@ -198,19 +198,17 @@ export async function flushPartition(engine: Engine, t: TableDef, user: string, 
 async function purgeHot(engine: Engine, t: TableDef, user: string, flushed: readonly { pk: Value; seq: Value }[], meta: SegmentMeta): Promise<number> {
   const seqAt = seqSlot(t);
   const partition = engine.hot.partition(t.id, user);
-  const removed: string[] = [];
-  const writes: KvWrite[] = [];
+  const removed: HotChange[] = [];
   for (const { pk, seq } of flushed) {
     const hash = hashKey(pk);
     const current = partition?.get(hash);
     if (!current || current[seqAt] !== seq) continue;
-    removed.push(hash);
-    writes.push({ store: storeOf(t), key: rowKey(t.id, user, pk) });
+    removed.push({ tableId: t.id, user, pkHash: hash, row: null, store: storeOf(t), deletedSlot: deletedSlot(t) });
   }
   const purged: SegmentMeta = { ...meta, hot_purged: true };
-  writes.push(engine.cold.manifest.entryWrite(purged));
-  await engine.kv.commit(writes);
-  for (const hash of removed) engine.hot.put(t.id, user, hash, null, deletedSlot(t));
+  const staged = engine.hot.stage(removed);
+  await engine.kv.commit([...staged.writes, engine.cold.manifest.entryWrite(purged)]);
+  staged.apply();
   engine.cold.manifest.add(purged, false);
   return removed.length;
 }

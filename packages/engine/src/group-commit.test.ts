@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from './database';
 import { KalamError } from './errors';
-import { recordingStore } from './storage/kv.fixture';
+import { newRowsPerCommit, recordingStore } from './storage/kv.fixture';
 import { openMemoryStore } from './storage/memory';
 
 async function setup(options: { maxGroupCommitStatements?: number } = {}) {
@@ -95,7 +95,7 @@ describe('group commit', () => {
     await Promise.resolve();
     const later = [1, 2, 3].map((i) => alice.execute(`INSERT INTO app.todos (id, title) VALUES (${i}, 'later')`));
     await Promise.all([first, ...later]);
-    expect(kv.committed.map((batch) => batch.length)).toEqual([1, 3]);
+    expect(newRowsPerCommit(kv.committed)).toEqual([1, 3]);
     expect(await stat(admin, 'group_commits')).toBeGreaterThanOrEqual(2);
   });
 
@@ -103,7 +103,7 @@ describe('group commit', () => {
     const { db, kv, admin } = await setup({ maxGroupCommitStatements: 3 });
     const alice = db.session({ user: 'alice' });
     await Promise.all([1, 2, 3, 4, 5, 6, 7].map((i) => alice.execute(`INSERT INTO app.todos (id, title) VALUES (${i}, 't')`)));
-    expect(kv.committed.map((batch) => batch.length)).toEqual([3, 3, 1]);
+    expect(newRowsPerCommit(kv.committed)).toEqual([3, 3, 1]);
     expect((await admin.query(`SELECT value FROM system.settings WHERE name = 'max_group_commit_statements'`)).rows[0]?.value).toBe('3');
     expect(await stat(admin, 'group_commit_statements')).toBe(7);
   });

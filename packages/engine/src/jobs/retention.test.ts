@@ -3,7 +3,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine, type OpenOptions, type SessionState } from '../database';
 import { KalamError } from '../errors';
-import { encodeKey, prefixUpperBound } from '../storage/keys';
+import { storedRowCount } from '../storage/kv.fixture';
 import type { StoreName } from '../storage/kv';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -28,10 +28,7 @@ async function setup(withClause: string, options: Partial<OpenOptions> = {}): Pr
 }
 
 async function storedRows(engine: Engine, store: StoreName, tableId: number): Promise<number> {
-  let n = 0;
-  const lower = encodeKey([tableId]);
-  await engine.kv.scan(store, { lower, upper: prefixUpperBound(lower) }, () => n++);
-  return n;
+  return storedRowCount(engine.kv, store, tableId);
 }
 
 const ids = async (engine: Engine, user: string, where: string) =>

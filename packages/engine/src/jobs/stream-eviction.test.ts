@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine, type OpenOptions, type SessionState } from '../database';
-import { encodeKey, prefixUpperBound } from '../storage/keys';
+import { storedRowCount } from '../storage/kv.fixture';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
 
@@ -28,10 +28,7 @@ async function setup(options: Partial<OpenOptions> = {}): Promise<Engine> {
 }
 
 async function storedRows(engine: Engine, tableId: number): Promise<number> {
-  let n = 0;
-  const lower = encodeKey([tableId]);
-  await engine.kv.scan('stream', { lower, upper: prefixUpperBound(lower) }, () => n++);
-  return n;
+  return storedRowCount(engine.kv, 'stream', tableId);
 }
 
 const tableId = (engine: Engine) => engine.catalog.findTable('app', 'events')!.id;

@@ -10,7 +10,7 @@ import { KalamError, toKalamError } from '../errors';
 import type { ExecContext } from '../plan/context';
 import type { SelectPlan } from '../plan/select';
 import type { RowChange } from '../plan/write';
-import type { Partition, StoredRow } from '../storage/hot-tier';
+import type { StoredRow } from '../storage/hot-tier';
 import type { Row, Value } from '../types';
 import type { ColdReads } from '../storage/cold/types';
 import type { Analysis, MaintainedQuery } from './analyze';
@@ -18,6 +18,9 @@ import type { LiveCold, LoadedCold } from './cold';
 import { EMPTY_OUTPUT, diffOutputs, outputOf, type LiveOutput } from './output';
 import type { LiveChange, LiveChangeCallback, LiveErrorCallback, LiveOptions, LiveOwner } from './types';
 import { LiveWindow, shallowEqual, type RowCache, type WindowEnv } from './window';
+
+/** A partition as live maintenance reads it: pk hash → newest row. */
+type Partition = ReadonlyMap<string, StoredRow>;
 
 /** What a subscription needs from the engine. */
 export interface LiveDeps {

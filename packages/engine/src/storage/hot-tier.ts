@@ -7,15 +7,48 @@
  * A stored row is a frozen array: the table's columns in declaration order,
  * then `_seq` (bigint), then `_deleted` (boolean). Tombstones stay (soft
  * delete) so a WHERE that names `_deleted` can see them.
+ *
+ * Durable layout: pages. A partition's rows are stored in pages of up to
+ * PAGE_ROWS rows, one KV record per page under the key (table id, user id,
+ * page number); the value is `{ rows }`. A new key goes into the partition's
+ * open page (the newest one with room), an existing key stays in its page,
+ * and a commit rewrites each page it touches — from memory, since the hot
+ * tier holds every row — or deletes it when it emptied. Measured in
+ * Chromium against one record per row (bench/hot-layout.mjs): pages of 64
+ * made a 10,000-row bulk insert 30–45× and loading every row 5–7× faster,
+ * with single-row inserts no slower, because IndexedDB's cost is per record.
+ *
+ * Databases written with one record per row (storage format 1) are
+ * rewritten into pages, in one commit, the first time they are opened.
  */
 import type { Value } from '../types';
 import { decodeKey, encodeKey, prefixUpperBound } from './keys';
-import type { KvStore, StoreName } from './kv';
+import type { KvStore, KvWrite, StoreName } from './kv';
 
 export type StoredRow = readonly Value[];
 
-/** pk hash → newest row version. Insertion order is the scan order. */
-export type Partition = Map<string, StoredRow>;
+/** Rows per durable page. */
+export const PAGE_ROWS = 64;
+
+/** The stored value of one page. */
+export interface PageRecord {
+  rows: StoredRow[];
+}
+
+/**
+ * pk hash → newest row version; insertion order is the scan order. It also
+ * knows which durable page holds each key.
+ */
+export class Partition extends Map<string, StoredRow> {
+  /** pk hash → page number. */
+  readonly pageOf = new Map<string, number>();
+  /** page number → the keys it holds (at most PAGE_ROWS). */
+  readonly pages = new Map<number, Set<string>>();
+  /** The page new keys go to, or -1 when a new page is needed. */
+  open = -1;
+  /** The next page number to allocate. */
+  nextPage = 0;
+}
 
 export interface TableRows {
   /** user id ('' for SHARED tables) → partition; shrunk when a partition empties. */
@@ -23,6 +56,23 @@ export interface TableRows {
   /** Live rows (not tombstones) across partitions. */
   liveRows: number;
   tombstones: number;
+}
+
+/** One row change to stage: `row === null` removes the key from the hot tier. */
+export interface HotChange {
+  tableId: number;
+  user: string;
+  pkHash: string;
+  row: StoredRow | null;
+  store: StoreName;
+  /** Index of `_deleted` in the row. */
+  deletedSlot: number;
+}
+
+/** Changes turned into page writes; `apply` puts them into memory once the writes are committed. */
+export interface StagedChanges {
+  writes: KvWrite[];
+  apply(): void;
 }
 
 export class HotTier {
@@ -47,10 +97,101 @@ export class HotTier {
   }
 
   /**
-   * Replaces (or with `row === null` removes) the version stored under
-   * `pkHash`. `deletedSlot` is the index of `_deleted` in the row.
+   * The page writes of a batch of changes, computed without changing
+   * anything: commit `writes`, then call `apply`. Writes are serialized by
+   * the engine, so nothing changes the hot tier between the two.
    */
-  put(tableId: number, user: string, pkHash: string, row: StoredRow | null, deletedSlot: number): void {
+  stage(changes: Iterable<HotChange>): StagedChanges {
+    // Per partition, the last change per key wins (a batch may change a key twice).
+    const groups = new Map<TableRows, Map<string, { first: HotChange; overlay: Map<string, StoredRow | null> }>>();
+    for (const c of changes) {
+      const t = this.table(c.tableId);
+      let byUser = groups.get(t);
+      if (!byUser) groups.set(t, (byUser = new Map()));
+      let g = byUser.get(c.user);
+      if (!g) byUser.set(c.user, (g = { first: c, overlay: new Map() }));
+      g.overlay.set(c.pkHash, c.row);
+    }
+    const writes: KvWrite[] = [];
+    const applies: (() => void)[] = [];
+    for (const [t, byUser] of groups) {
+      for (const [user, { first, overlay }] of byUser) {
+        const p = t.partitions.get(user);
+        let open = p ? p.open : -1;
+        let openSize = p && open >= 0 ? (p.pages.get(open)?.size ?? 0) : 0;
+        let nextPage = p ? p.nextPage : 0;
+        const touched = new Set<number>();
+        const added = new Map<number, string[]>();
+        const placed: { hash: string; page: number }[] = [];
+        for (const [hash, row] of overlay) {
+          const page = p?.pageOf.get(hash);
+          if (page !== undefined) {
+            touched.add(page);
+          } else if (row !== null) {
+            if (open < 0 || openSize >= PAGE_ROWS) {
+              open = nextPage++;
+              openSize = 0;
+            }
+            openSize++;
+            touched.add(open);
+            let list = added.get(open);
+            if (!list) added.set(open, (list = []));
+            list.push(hash);
+            placed.push({ hash, page: open });
+          }
+        }
+        for (const page of touched) {
+          const rows: StoredRow[] = [];
+          const members = p?.pages.get(page);
+          if (members) {
+            for (const hash of members) {
+              const row = overlay.has(hash) ? overlay.get(hash)! : p!.get(hash);
+              if (row) rows.push(row);
+            }
+          }
+          for (const hash of added.get(page) ?? []) rows.push(overlay.get(hash)!);
+          const key = pageKey(first.tableId, user, page);
+          writes.push(rows.length > 0 ? { store: first.store, key, value: { rows } satisfies PageRecord } : { store: first.store, key });
+        }
+        const finalOpen = open;
+        const finalNext = nextPage;
+        applies.push(() => {
+          for (const [hash, row] of overlay) this.put(first.tableId, user, hash, row, first.deletedSlot);
+          const q = t.partitions.get(user);
+          if (!q) return; // every row of the partition was removed
+          for (const { hash, page } of placed) if (q.has(hash)) place(q, hash, page);
+          for (const [hash, row] of overlay) if (row === null) unplace(q, hash);
+          q.open = finalOpen;
+          q.nextPage = finalNext;
+        });
+      }
+    }
+    return {
+      writes,
+      apply: () => {
+        for (const a of applies) a();
+      },
+    };
+  }
+
+  /** Deletes of every stored page of a table (DROP TABLE). */
+  deleteWrites(tableId: number, store: StoreName): KvWrite[] {
+    const writes: KvWrite[] = [];
+    for (const [user, p] of this.tables.get(tableId)?.partitions ?? []) {
+      for (const page of p.pages.keys()) writes.push({ store, key: pageKey(tableId, user, page) });
+    }
+    return writes;
+  }
+
+  /** Number of stored pages across every table (system.stats). */
+  pageCount(): number {
+    let n = 0;
+    for (const t of this.tables.values()) for (const p of t.partitions.values()) n += p.pages.size;
+    return n;
+  }
+
+  /** Sets (or with `row === null` removes) the version in memory; pages are the caller's (see stage). */
+  private put(tableId: number, user: string, pkHash: string, row: StoredRow | null, deletedSlot: number): void {
     const t = this.table(tableId);
     let p = t.partitions.get(user);
     const before = p?.get(pkHash);
@@ -66,7 +207,7 @@ export class HotTier {
       return;
     }
     if (!p) {
-      p = new Map();
+      p = new Partition();
       t.partitions.set(user, p);
     }
     p.set(pkHash, row);
@@ -76,7 +217,9 @@ export class HotTier {
 
   /**
    * Loads one table's rows from storage. Calls `onRow` with each so the
-   * caller can compute the pk hash and observe `_seq`.
+   * caller can compute the pk hash and observe `_seq`. Rows stored one per
+   * record (storage format 1) are moved into pages in one commit.
+   * Resolves with the number of rows so moved.
    */
   async load(
     kv: KvStore,
@@ -84,18 +227,71 @@ export class HotTier {
     tableId: number,
     onRow: (user: string, row: StoredRow) => string,
     deletedSlot: number,
-  ): Promise<void> {
+  ): Promise<number> {
     const lower = encodeKey([tableId]);
+    const legacy: { key: Uint8Array; user: string; hash: string }[] = [];
     await kv.scan(store, { lower, upper: prefixUpperBound(lower) }, (key, value) => {
       const parts = decodeKey(key);
       const user = String(parts[1]);
-      const row = Object.freeze(value as Value[]);
-      this.put(tableId, user, onRow(user, row), row, deletedSlot);
+      if (Array.isArray(value)) {
+        // one record per row: the key's third part is the primary key
+        const row = Object.freeze(value as Value[]);
+        const hash = onRow(user, row);
+        this.put(tableId, user, hash, row, deletedSlot);
+        legacy.push({ key: key.slice(), user, hash });
+        return;
+      }
+      const page = Number(parts[2]);
+      for (const stored of (value as PageRecord).rows) {
+        const row = Object.freeze(stored as Value[]);
+        const hash = onRow(user, row);
+        this.put(tableId, user, hash, row, deletedSlot);
+        place(this.partition(tableId, user)!, hash, page);
+      }
     });
+    for (const p of this.table(tableId).partitions.values()) {
+      let last = -1;
+      for (const page of p.pages.keys()) if (page > last) last = page;
+      p.nextPage = last + 1;
+      p.open = last >= 0 && p.pages.get(last)!.size < PAGE_ROWS ? last : -1;
+    }
+    if (legacy.length === 0) return 0;
+    // Deletes first: a page key may equal an old row key (a numeric primary key), and the put must win.
+    const staged = this.stage(
+      legacy.map(({ user, hash }) => ({ tableId, user, pkHash: hash, row: this.partition(tableId, user)!.get(hash)!, store, deletedSlot })),
+    );
+    // The rows are in memory but in no page yet, so stage() placed each in a new page.
+    await kv.commit([...legacy.map(({ key }) => ({ store, key })), ...staged.writes]);
+    staged.apply();
+    return legacy.length;
   }
 }
 
-/** The storage key of a row: (table id, user id, primary key). */
-export function rowKey(tableId: number, user: string, pk: Value): Uint8Array {
+function place(p: Partition, hash: string, page: number): void {
+  p.pageOf.set(hash, page);
+  let members = p.pages.get(page);
+  if (!members) p.pages.set(page, (members = new Set()));
+  members.add(hash);
+}
+
+function unplace(p: Partition, hash: string): void {
+  const page = p.pageOf.get(hash);
+  if (page === undefined) return;
+  p.pageOf.delete(hash);
+  const members = p.pages.get(page)!;
+  members.delete(hash);
+  if (members.size === 0) {
+    p.pages.delete(page);
+    if (p.open === page) p.open = -1;
+  }
+}
+
+/** The storage key of a page: (table id, user id, page number). */
+export function pageKey(tableId: number, user: string, page: number): Uint8Array {
+  return encodeKey([tableId, user, page]);
+}
+
+/** The storage key of a row in storage format 1 (one record per row): (table id, user id, primary key). Tests only. */
+export function legacyRowKey(tableId: number, user: string, pk: Value): Uint8Array {
   return encodeKey([tableId, user, pk as string | number | bigint | boolean | Uint8Array | null]);
 }

@@ -8,8 +8,12 @@
  */
 import { KalamError } from '@kalamlite/engine';
 
-/** The storage format this build reads and writes. Bump it with every incompatible storage change. */
-export const STORAGE_FORMAT = 1;
+/**
+ * The storage format this build reads and writes. Bump it with every
+ * incompatible storage change. 2: hot rows in pages (engine storage/hot-tier.ts);
+ * a format-1 database is rewritten into pages when this build opens it.
+ */
+export const STORAGE_FORMAT = 2;
 
 const FORMATS_DB = 'kalamlite-formats';
 const FORMATS_STORE = 'formats';
