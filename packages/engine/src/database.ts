@@ -29,6 +29,7 @@ import { parseStatement } from './sql/parse';
 import { HotTier, PAGE_ROWS, type HotChange, type StoredRow } from './storage/hot-tier';
 import { openIdbStore } from './storage/idb';
 import { openOpfsStore } from './storage/opfs';
+import type { Durability } from './storage/opfs-log';
 import { runGroup, WriteGroup, WriteOverlay } from './group-commit';
 import type { KvStore, KvWrite, StoreName } from './storage/kv';
 import { openMemoryStore } from './storage/memory';
@@ -87,6 +88,14 @@ export interface OpenOptions {
   hostMetrics?: () => readonly [string, Value][];
   /** Write statements committed together in one storage commit at most (group commit). Default 1000. */
   maxGroupCommitStatements?: number;
+  /**
+   * When a write is acknowledged ('idb' and 'opfs'). 'relaxed' (default):
+   * once the browser has it — it survives the worker, the tab or the
+   * browser crashing, and the page reloading (IndexedDB's own default in
+   * Chromium). 'strict': once it is flushed to the disk, so it also survives
+   * a power loss; each commit pays for the flush.
+   */
+  durability?: Durability;
 }
 
 export const DEFAULTS = { planCacheSize: 256, maxLiveQueries: LIVE_DEFAULTS.maxLiveQueries, maxSubscriptionsPerSession: LIVE_DEFAULTS.maxSubscriptionsPerSession, maxAuditEntries: 10_000, maxGroupCommitStatements: 1000 } as const;
@@ -197,10 +206,14 @@ export class Engine implements SourceResolver {
     if (group !== undefined && !(Number.isInteger(group) && group >= 1)) {
       throw new KalamError('INVALID_OPTION', `maxGroupCommitStatements must be a whole number of at least 1 (got ${String(group)})`);
     }
+    const durability = options.durability ?? 'relaxed';
+    if (durability !== 'relaxed' && durability !== 'strict') {
+      throw new KalamError('INVALID_OPTION', `durability must be 'relaxed' or 'strict' (got ${JSON.stringify(durability)})`);
+    }
     const kv =
       options.storage === 'memory' ? openMemoryStore()
-      : options.storage === 'idb' ? await openIdbStore(options.name ?? 'kalamlite', options.indexedDB)
-      : options.storage === 'opfs' ? await openOpfsStore(options.name ?? 'kalamlite')
+      : options.storage === 'idb' ? await openIdbStore(options.name ?? 'kalamlite', options.indexedDB, durability)
+      : options.storage === 'opfs' ? await openOpfsStore(options.name ?? 'kalamlite', { durability })
       : options.storage;
     const catalog = await Catalog.load(kv, { maxSchemaVersions: options.maxSchemaVersions });
     const hot = new HotTier();
@@ -940,6 +953,7 @@ export class Engine implements SourceResolver {
       ['flush_check_interval_ms', this.jobs.settings.flushCheckIntervalMs, 'How often tables with a FLUSH_POLICY are checked (0: never)'],
       ['segment_cache_bytes', this.cold.cache.capacityBytes, 'Decoded cold segments kept in memory (LRU, rough bytes)'],
       ['max_group_commit_statements', o.maxGroupCommitStatements ?? DEFAULTS.maxGroupCommitStatements, 'Write statements committed together in one storage commit at most'],
+      ['durability', o.durability ?? 'relaxed', "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)"],
       ['storage', this.kv.kind, 'Storage backend'],
     ];
   }

@@ -108,6 +108,14 @@ describe('group commit', () => {
     expect(await stat(admin, 'group_commit_statements')).toBe(7);
   });
 
+  it("takes durability 'relaxed' (default) or 'strict', shows it in system.settings, and refuses anything else", async () => {
+    const read = async (db: Awaited<ReturnType<typeof openDatabase>>) =>
+      (await db.session({ user: 'root', role: 'dba' }).query(`SELECT value FROM system.settings WHERE name = 'durability'`)).rows[0]?.value;
+    expect(await read(await openDatabase({ storage: 'memory' }))).toBe('relaxed');
+    expect(await read(await openDatabase({ storage: 'memory', durability: 'strict' }))).toBe('strict');
+    expect(await codeOf(openDatabase({ storage: 'memory', durability: 'always' as never }))).toBe('INVALID_OPTION');
+  });
+
   it('refuses a maxGroupCommitStatements that is not a whole number of at least 1', async () => {
     expect(await codeOf(openDatabase({ storage: 'memory', maxGroupCommitStatements: 0 }))).toBe('INVALID_OPTION');
   });

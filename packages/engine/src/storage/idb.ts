@@ -6,7 +6,8 @@
  *
  * - Keys are written as the Uint8Array given (IndexedDB copies the bytes of
  *   the view) and come back as ArrayBuffers, which scans wrap in Uint8Arrays.
- * - A commit is one readwrite transaction over the stores it touches and
+ * - A commit is one readwrite transaction over the stores it touches, with
+ *   the durability hint asked for (strict: flushed to disk), and
  *   resolves after the transaction's `complete` event; if any write fails, the
  *   transaction is aborted and nothing is applied.
  * - A scan is one readonly transaction (a consistent snapshot) read in
@@ -31,7 +32,7 @@ const DB_VERSION = 1;
 /** Entries read per request while scanning. */
 export const SCAN_BATCH = 1000;
 
-export async function openIdbStore(name: string, factory: IDBFactory | undefined = globalThis.indexedDB): Promise<KvStore> {
+export async function openIdbStore(name: string, factory: IDBFactory | undefined = globalThis.indexedDB, durability: 'relaxed' | 'strict' = 'relaxed'): Promise<KvStore> {
   if (factory === undefined) {
     throw new KalamError(
       'STORAGE_ERROR',
@@ -47,7 +48,7 @@ export async function openIdbStore(name: string, factory: IDBFactory | undefined
       `The IndexedDB database "${name}" exists but was not made by kalamlite (it lacks the object stores ${missing.join(', ')}). Choose another database name.`,
     );
   }
-  return new IdbStore(wrap(raw) as IDBPDatabase, name);
+  return new IdbStore(wrap(raw) as IDBPDatabase, name, durability);
 }
 
 function openConnection(name: string, factory: IDBFactory): Promise<IDBDatabase> {
@@ -111,9 +112,13 @@ class IdbStore implements KvStore {
   /** Set once the connection is gone; every later call throws it. */
   private closedBy: KalamError | undefined;
 
-  constructor(db: IDBPDatabase, name: string) {
+  /** The durability hint of every commit's transaction. */
+  private readonly durability: 'relaxed' | 'strict';
+
+  constructor(db: IDBPDatabase, name: string, durability: 'relaxed' | 'strict') {
     this.db = db;
     this.name = name;
+    this.durability = durability;
     const raw = unwrap(db) as IDBDatabase;
     raw.onversionchange = () => {
       this.closedBy ??= new KalamError(
@@ -183,7 +188,7 @@ class IdbStore implements KvStore {
     if (writes.length === 0) return;
     let tx;
     try {
-      tx = this.db.transaction(touchedStores(writes), 'readwrite');
+      tx = this.db.transaction(touchedStores(writes), 'readwrite', { durability: this.durability });
     } catch (e) {
       throw this.closedBy ?? storageError(`writing to "${this.name}"`, e);
     }

@@ -12,8 +12,9 @@
  *           and for a put [value length varint][value (value-codec.ts)]
  *
  * Invariants:
- * - One commit = one record, written with one write() and then flush()ed;
- *   the commit resolves after the flush, and the index (what get/scan see)
+ * - One commit = one record, written with one write(); with strict
+ *   durability flush()ed before the commit resolves, with relaxed (the
+ *   default) flushed within RELAXED_FLUSH_MS and at close. The index (what get/scan see)
  *   changes only after it. A batch is all there or not there: replay stops
  *   at the first record whose length or checksum is wrong (a torn tail of a
  *   crash) and truncates the file there.
@@ -57,7 +58,20 @@ export interface LogStoreOptions {
   compactMinBytes?: number;
   /** …and at least this many times the bytes of live entries. Default 2. */
   compactRatio?: number;
+  /**
+   * 'relaxed' (default): a commit is written to the file (the operating
+   * system has it, so it survives the worker, tab or browser crashing) and
+   * flushed to the disk within RELAXED_FLUSH_MS — IndexedDB's default
+   * durability in Chromium. 'strict': flushed before the commit resolves,
+   * so it also survives a power loss, at a cost per commit.
+   */
+  durability?: Durability;
 }
+
+export type Durability = 'relaxed' | 'strict';
+
+/** In relaxed durability, how long after a commit the file is flushed at the latest. */
+export const RELAXED_FLUSH_MS = 1000;
 
 const MAGIC = 0x474f4c4b; // "KLOG" read as little-endian u32
 const FORMAT_VERSION = 1;
@@ -190,6 +204,9 @@ export class LogStore implements KvStore {
   private closedBy: KalamError | undefined;
   private readonly compactMinBytes: number;
   private readonly compactRatio: number;
+  private readonly durability: Durability;
+  /** The pending relaxed flush, if any. */
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(
     private readonly dir: LogDirectory,
@@ -204,6 +221,20 @@ export class LogStore implements KvStore {
     this.compactMinBytes = options.compactMinBytes ?? 4 * 1024 * 1024;
     this.compactRatio = options.compactRatio ?? 2;
     this.nextCompactAt = this.compactMinBytes;
+    this.durability = options.durability ?? 'relaxed';
+  }
+
+  /** Flushes the file now if a relaxed commit is waiting for it. */
+  private flushPending(): void {
+    if (this.flushTimer === undefined) return;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.closedBy !== undefined) return;
+    try {
+      this.file.flush();
+    } catch {
+      // The data is with the operating system already; the next commit or close flushes again.
+    }
   }
 
   /** Opens (or creates) the log in `dir`, replaying it and dropping any torn tail. */
@@ -417,7 +448,8 @@ export class LogStore implements KvStore {
     try {
       const written = this.file.write(record, { at });
       if (written !== record.length) throw Object.assign(new Error(`short write (${written} of ${record.length} bytes)`), { name: 'ShortWrite' });
-      this.file.flush();
+      if (this.durability === 'strict') this.file.flush();
+      else this.flushTimer ??= setTimeout(() => this.flushPending(), RELAXED_FLUSH_MS);
     } catch (e) {
       this.rollBackTail(at);
       throw isQuotaError(e) ? quotaExceeded('writing to the OPFS database') : fileError('writing to the OPFS database', e);
@@ -555,6 +587,7 @@ export class LogStore implements KvStore {
 
   async close(): Promise<void> {
     if (this.compacting) await this.compacting.catch(() => undefined);
+    this.flushPending();
     if (this.closedBy?.code === 'CLOSED') return;
     this.closedBy = closedError();
     this.file.close();

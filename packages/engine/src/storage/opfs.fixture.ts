@@ -96,6 +96,18 @@ export class FakeDirectory implements LogDirectory {
     };
   }
 
+  /** A copy of the files as they are now (written and flushed parts), with no handle open: to crash one copy and keep using the other. */
+  clone(): FakeDirectory {
+    const copy = new FakeDirectory();
+    for (const [name, f] of this.files) {
+      const g = new FakeFile();
+      g.data = f.data.slice();
+      g.durable = f.durable.slice();
+      copy.files.set(name, g);
+    }
+    return copy;
+  }
+
   /**
    * Simulates a crash: every handle is gone and each file keeps its flushed
    * content plus, when `tear` says so, a prefix of what was written after.
