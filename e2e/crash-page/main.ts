@@ -146,4 +146,6 @@ const harness: CrashHarness = {
 };
 
 (window as unknown as { crash: CrashHarness }).crash = harness;
+// For tests of clients on the origin's shared engine (SharedWorker or leader tab): close, then open again.
+(window as unknown as { kalamlite: { createClient: typeof createClient } }).kalamlite = { createClient };
 document.getElementById('status')!.textContent = 'ready';

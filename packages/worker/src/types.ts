@@ -65,7 +65,12 @@ export interface KalamClient {
   session(options: SessionOptions): ClientSession;
   /** This client's live-delivery figures (its queue in the worker, batches, collapses). */
   stats(): Promise<ClientStats>;
-  /** Stops every live query and releases the engine (terminates the worker). */
+  /**
+   * Stops every live query and releases the engine. A dedicated worker is
+   * terminated. The origin's shared engine keeps serving the other clients
+   * (of this tab or others); closing its last client closes the engine and
+   * resolves once it is closed, so the next client opens the storage anew.
+   */
   close(): Promise<void>;
 }
 

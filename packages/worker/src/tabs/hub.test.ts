@@ -29,7 +29,10 @@ async function tabClient(locks: Locks, hubs: () => Hub, clientId: string, format
   const connect = async (): Promise<Link> => {
     await gate();
     const { port1, port2 } = new MessageChannel();
-    hubs().serve(nodeEndpoint(port1) as Endpoint);
+    // Both ends close, as a browser's MessagePorts do.
+    const served = nodeEndpoint(port1) as Endpoint & { close?(): void };
+    served.close = () => port1.close();
+    hubs().serve(served);
     const endpoint = nodeEndpoint(port2) as Endpoint & { close?(): void };
     endpoint.close = () => port2.close();
     return linkTo(endpoint, { name: 'db', storage: 'memory', clientId, format }, locks, names, (events) => deliver(events));
@@ -73,12 +76,15 @@ describe('a hub serving several clients over one engine', () => {
     const live = await admin.query('SELECT owner, query FROM system.live');
     expect(live.rows.map((r) => r.owner)).toEqual(['b']);
 
-    // A tab that goes away frees its lock: the hub drops its connection.
+    // A tab that goes away frees its lock: the hub drops its connection
+    // and closes its end of it (a browser tab that went away has none left).
     b.release();
     await until(() => hub.clientCount === 1);
-    await b.client.close();
+    // What remains of b here finds no host to answer it: its close ends with the host.
+    const bClosed = b.client.close();
     await a.client.close();
     await hub.close();
+    await bClosed;
   });
 
   it('refuses a client whose build has another storage format with VERSION_MISMATCH', async () => {
@@ -96,6 +102,101 @@ describe('a hub serving several clients over one engine', () => {
     await expect(tabClient(locks, () => hub, 'b')).rejects.toMatchObject({ code: 'RESULT_TOO_LARGE' });
     await a.client.close();
     await hub.close();
+  });
+});
+
+describe('a hub that closes the engine while no client is attached (SharedWorker, leader worker)', () => {
+  /**
+   * One hub over an IndexedDB, as a SharedWorker's: it outlives its clients.
+   * Counts engine opens and closes; while `holdCloses()` is in force, an
+   * engine's close waits for `letClose()`.
+   */
+  function sharedWorker() {
+    const locks = fakeLocks();
+    const indexedDB = new IDBFactory();
+    const state = { opened: 0, closesStarted: 0, closed: 0 };
+    let closeGate = Promise.resolve();
+    let letClose: () => void = () => undefined;
+    const open = async (o: Parameters<typeof openDatabase>[0]) => {
+      const db = await openDatabase({ ...o, storage: 'idb', indexedDB });
+      state.opened++;
+      return {
+        session: db.session.bind(db),
+        async close() {
+          state.closesStarted++;
+          await closeGate;
+          await db.close();
+          state.closed++;
+        },
+      };
+    };
+    const hub = createHub({ name: 'db', storage: 'memory', locks, format: 1, open, closeWhenIdle: true });
+    return {
+      locks,
+      state,
+      hub,
+      holdCloses() {
+        closeGate = new Promise((resolve) => (letClose = resolve));
+      },
+      letClose: () => letClose(),
+    };
+  }
+
+  async function count(client: Awaited<ReturnType<typeof tabClient>>['client']): Promise<number> {
+    const result = await client.session({ user: 'admin', role: 'dba' }).query('SELECT COUNT(*) AS n FROM t');
+    return Number(result.rows[0].n);
+  }
+
+  it("keeps the engine open while one of two clients closes; the last client's close() resolves once the engine is closed, and the next client's engine opens anew from storage", async () => {
+    const worker = sharedWorker();
+    const a = await tabClient(worker.locks, () => worker.hub, 'a');
+    const b = await tabClient(worker.locks, () => worker.hub, 'b');
+    const admin = a.client.session({ user: 'admin', role: 'dba' });
+    await admin.execute("CREATE SHARED TABLE t (id BIGINT PRIMARY KEY) WITH (ACCESS_LEVEL = 'public')");
+    await admin.execute('INSERT INTO t (id) VALUES (1), (2), (3)');
+    await a.client.close();
+    expect(worker.state).toEqual({ opened: 1, closesStarted: 0, closed: 0 });
+    expect(worker.hub.clientCount).toBe(1);
+    expect(await count(b.client)).toBe(3);
+
+    await b.client.close();
+    expect(worker.state).toEqual({ opened: 1, closesStarted: 1, closed: 1 });
+
+    const c = await tabClient(worker.locks, () => worker.hub, 'c');
+    expect(worker.state.opened).toBe(2);
+    expect(await count(c.client)).toBe(3);
+    // A fresh engine: it has counted none of the first one's commits.
+    const stats = await c.client.session({ user: 'admin', role: 'dba' }).query("SELECT metric_value FROM system.stats WHERE metric_name = 'commits'");
+    expect(stats.rows[0].metric_value).toBe('0');
+    await c.client.close();
+    expect(worker.state.closed).toBe(2);
+    await worker.hub.close();
+  });
+
+  it('closes the engine when the last client’s tab goes away', async () => {
+    const worker = sharedWorker();
+    const a = await tabClient(worker.locks, () => worker.hub, 'a');
+    a.release();
+    await until(() => worker.state.closed === 1);
+    expect(worker.hub.clientCount).toBe(0);
+    await worker.hub.close();
+  });
+
+  it('opens the engine anew for a client that attaches while it closes, once it is closed', async () => {
+    const worker = sharedWorker();
+    const a = await tabClient(worker.locks, () => worker.hub, 'a');
+    await a.client.session({ user: 'admin', role: 'dba' }).execute("CREATE SHARED TABLE t (id BIGINT PRIMARY KEY) WITH (ACCESS_LEVEL = 'public'); INSERT INTO t (id) VALUES (1)");
+    worker.holdCloses();
+    const closing = a.client.close();
+    await until(() => worker.state.closesStarted === 1);
+    const late = tabClient(worker.locks, () => worker.hub, 'late');
+    worker.letClose();
+    await closing;
+    const b = await late;
+    expect(worker.state).toEqual({ opened: 2, closesStarted: 1, closed: 1 });
+    expect(await count(b.client)).toBe(1);
+    await b.client.close();
+    await worker.hub.close();
   });
 });
 

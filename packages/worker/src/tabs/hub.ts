@@ -3,8 +3,13 @@
  * leader tab's dedicated worker) that owns the storage of one database and
  * serves every tab's clients. Each connection gets its own KalamHost (its
  * sessions, subscriptions and transactions) over the one shared engine.
+ *
+ * The context outlives its clients (a SharedWorker lives as long as any
+ * page that once connected to it), so with `closeWhenIdle` the hub closes
+ * the engine when its last client leaves — that client's close() resolves
+ * once it is closed — and opens it anew from storage for the next client.
  */
-import { expose, transfer, type Endpoint } from 'comlink';
+import { expose, finalizer, transfer, type Endpoint } from 'comlink';
 import { KalamError, openDatabase, type Database, type OpenOptions, type SessionOptions } from '@kalamlite/engine';
 import { createHost } from '../host';
 import type { ClientStorage, KalamHost, LiveEvent } from '../protocol';
@@ -27,11 +32,17 @@ export interface HubOptions {
   /** Checks and records the storage format (under '<storage>:<name>'); skipped for memory storage. */
   checkFormat?: (name: string, format: number) => Promise<void>;
   maxClients?: number;
+  /**
+   * Closes the engine (freeing the storage) when the last client leaves,
+   * and opens it again for the next one. Without it the engine stays open
+   * until `close()`.
+   */
+  closeWhenIdle?: boolean;
 }
 
 export interface Hub {
   readonly hostId: string;
-  /** Settles once the storage is open (or failed to open, with a KalamError). */
+  /** Settles once the storage is first open (or failed to open, with a KalamError). */
   readonly ready: Promise<void>;
   /** Serves one client connection over `endpoint`; `close` is called when it ends. */
   serve(endpoint: Endpoint & { close?(): void }): void;
@@ -57,16 +68,18 @@ export function createHub(options: HubOptions): Hub {
   // Owner: this hub; at most `maxClients` entries, removed when a client
   // closes, its tab goes away (its lock frees) or the hub closes.
   const connections = new Map<string, Connection>();
-  let db: Database | undefined;
-  let releaseLocks: (() => void)[] = [];
+  /** The engine, opening or open; undefined while closed for want of clients. */
+  let engine: Promise<Database> | undefined;
+  /** The engine's last close for want of clients: the next open waits for it. Never rejects. */
+  let idle: Promise<void> = Promise.resolve();
+  /** Attaches waiting for the engine: they count as clients, so it is not closed under them. */
+  let attaching = 0;
+  let releaseHost: (() => void) | undefined;
+  let releaseEngine: (() => void) | undefined;
   let isClosed = false;
 
-  const ready = (async () => {
-    let releaseEngine: (() => void) | undefined;
+  async function openEngine(): Promise<Database> {
     try {
-      // Held while this context lives, even if opening fails (clients then
-      // get the failure rather than waiting for a replacement).
-      releaseLocks.push(await holdLock(options.locks, names.host(hostId)));
       // Exactly one context opens the storage: a host still closing (or a
       // crashed one, until the browser frees its lock) is waited for.
       // An older build refuses before waiting for the storage: a newer build may hold it for as long as its tabs live.
@@ -74,10 +87,9 @@ export function createHub(options: HubOptions): Hub {
         await checkStorageFormat(`${options.storage}:${options.name}`, format, undefined, false);
       }
       releaseEngine = await holdLock(options.locks, names.engine);
-      releaseLocks.push(releaseEngine);
       if (options.storage !== 'memory') await (options.checkFormat ?? checkStorageFormat)(`${options.storage}:${options.name}`, format);
       const open = options.open ?? openDatabase;
-      db = await open({
+      return await open({
         name: options.name,
         storage: options.storage,
         hostMetrics: () => [
@@ -87,16 +99,53 @@ export function createHub(options: HubOptions): Hub {
       });
     } catch (e) {
       // The storage is free for a build that can open it; this host stays to report why.
-      if (releaseEngine !== undefined) {
-        releaseEngine();
-        releaseLocks = releaseLocks.filter((release) => release !== releaseEngine);
-      }
+      releaseEngine?.();
+      releaseEngine = undefined;
       throw asKalamError(e);
     }
+  }
+
+  /** The open engine, opening it anew (after the last close has finished) when it was closed for want of clients. */
+  function openedEngine(): Promise<Database> {
+    engine ??= idle.then(openEngine);
+    return engine;
+  }
+
+  const ready = (async () => {
+    // Held while this context lives, even if opening fails (clients then
+    // get the failure rather than waiting for a replacement).
+    releaseHost = await holdLock(options.locks, names.host(hostId));
+    await openedEngine();
   })();
   ready.catch(() => undefined); // reported to each client that attaches
 
-  async function detach(connection: Connection): Promise<void> {
+  /**
+   * With `closeWhenIdle`, closes the engine once no client is attached or
+   * attaching, and frees the storage; resolves once it is closed.
+   */
+  function closeIfIdle(): Promise<void> {
+    if (!options.closeWhenIdle || isClosed || connections.size > 0 || attaching > 0 || engine === undefined) return idle;
+    const closing = engine;
+    engine = undefined;
+    const closed = (async () => {
+      try {
+        const db = await closing.catch(() => undefined);
+        await db?.close();
+      } finally {
+        releaseEngine?.();
+        releaseEngine = undefined;
+      }
+    })();
+    idle = closed.catch(() => undefined);
+    return closed;
+  }
+
+  /**
+   * Ends one client's attachment (its subscriptions and transactions).
+   * `closeEndpoint: false` when the client asked: it waits for the answer on
+   * that endpoint, and releases it afterwards (see `finalizer` below).
+   */
+  async function detach(connection: Connection, closeEndpoint = true): Promise<void> {
     if (connections.get(connection.clientId) !== connection) return;
     connections.delete(connection.clientId);
     connection.stopWatching.abort();
@@ -104,7 +153,16 @@ export function createHub(options: HubOptions): Hub {
     try {
       await connection.host.close();
     } finally {
-      connection.endpoint.close?.();
+      if (closeEndpoint) connection.endpoint.close?.();
+    }
+  }
+
+  /** A client leaves (it closed, or its tab went away); the last one closes the engine (see closeIfIdle). */
+  async function leave(connection: Connection, closeEndpoint: boolean): Promise<void> {
+    try {
+      await detach(connection, closeEndpoint);
+    } finally {
+      await closeIfIdle();
     }
   }
 
@@ -114,13 +172,21 @@ export function createHub(options: HubOptions): Hub {
       if (connection === undefined) throw new KalamError('CLOSED', 'This client is not attached to the database; call createClient() again.');
       return connection.host;
     }
-    const api: HubConnection = {
+    const api: HubConnection & { [finalizer](): void } = {
       async attach(attach: AttachOptions) {
         try {
           await ready;
-          if (isClosed || db === undefined) throw new KalamError('CLOSED', 'The database host is closing; create the client again.');
           checkAttach(attach, options.name, options.storage);
           checkClientFormat(attach.format, format);
+          if (isClosed) throw new KalamError('CLOSED', 'The database host is closing; create the client again.');
+          let db: Database;
+          attaching++;
+          try {
+            db = await openedEngine();
+          } finally {
+            attaching--;
+          }
+          if (isClosed) throw new KalamError('CLOSED', 'The database host is closing; create the client again.');
           if (connection !== undefined) throw new KalamError('INVALID_OPTION', 'This connection is already attached.');
           if (connections.has(attach.clientId)) throw new KalamError('INVALID_OPTION', `Client id ${attach.clientId} is already attached.`);
           if (connections.size >= maxClients) {
@@ -150,11 +216,13 @@ export function createHub(options: HubOptions): Hub {
           connections.set(attach.clientId, current);
           // The client holds its lock for its lifetime: when it frees, the tab is gone.
           whenLockFree(options.locks, names.client(attach.clientId), current.stopWatching.signal).then(
-            () => detach(current),
+            () => leave(current, true).catch(() => undefined),
             () => undefined, // aborted: detached already
           );
           return { hostId };
         } catch (e) {
+          // Clients that left while this one waited for the engine may have left it unused.
+          void closeIfIdle().catch(() => undefined);
           throw asKalamError(e);
         }
       },
@@ -174,8 +242,14 @@ export function createHub(options: HubOptions): Hub {
       txQuery: (tx, sql, params) => call(() => attached().txQuery(tx, sql, params)),
       commit: (tx) => call(() => attached().commit(tx)),
       rollback: (tx) => call(() => attached().rollback(tx)),
+      // Answers once this client is detached (and, if it was the last, the engine closed).
       async close() {
-        if (connection !== undefined) await call(() => detach(connection!));
+        if (connection !== undefined) await call(() => leave(connection!, false));
+      },
+      // The client released the endpoint: Comlink has sent its last answer on it.
+      [finalizer]() {
+        if (connection !== undefined) void leave(connection, false).catch(() => undefined);
+        endpoint.close?.();
       },
     };
     expose(api, endpoint);
@@ -193,10 +267,17 @@ export function createHub(options: HubOptions): Hub {
       isClosed = true;
       const open = [...connections.values()];
       for (const connection of open) await detach(connection).catch(() => undefined);
-      await db?.close();
-      db = undefined;
-      for (const release of releaseLocks) release();
-      releaseLocks = [];
+      try {
+        const db = await engine?.catch(() => undefined);
+        engine = undefined;
+        await db?.close();
+        await idle;
+      } finally {
+        releaseEngine?.();
+        releaseEngine = undefined;
+        releaseHost?.();
+        releaseHost = undefined;
+      }
     },
   };
 }

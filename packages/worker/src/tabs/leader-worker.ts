@@ -20,7 +20,8 @@ if (target === undefined) throw new Error(`kalamlite: unexpected worker name '${
 const { name, storage } = target;
 
 void self.navigator.locks.request(lockNames(storage, name).leader, { mode: 'exclusive' }, async () => {
-  const hub = createHub({ name, storage, locks: self.navigator.locks });
+  // A leading worker outlives its own tab's clients (it serves the other tabs): the engine closes while no client is attached.
+  const hub = createHub({ name, storage, locks: self.navigator.locks, closeWhenIdle: true });
   serveOverBroadcast(hub, storage, name);
   try {
     await hub.ready;
