@@ -6,6 +6,7 @@
  * the callback of the last affected subscriber in the page, and how many
  * subscribers of other users were called. Dexie's `liveQuery` runs the same
  * workload in the same page, over the same IndexedDB, in the same run.
+ * With `liveOpfs`, the engine side runs a second time over OPFS.
  */
 import { Dexie, liveQuery, type Table } from 'dexie';
 import type { ClientSession, KalamClient, Row } from '@kalamlite/worker';
@@ -89,7 +90,8 @@ function writes(config: BenchConfig): FeedRow[] {
   });
 }
 
-export async function engineLive(connect: Connect, name: string, config: BenchConfig, checks: Check[]): Promise<LiveSamples> {
+/** `label` names the side in checks and progress lines ('engine', 'engine/opfs'). */
+export async function engineLive(connect: Connect, name: string, config: BenchConfig, checks: Check[], label = 'engine'): Promise<LiveSamples> {
   const client = await connect(name);
   const session: ClientSession = client.session({ user: 'bench', role: 'dba' });
   try {
@@ -107,7 +109,7 @@ export async function engineLive(connect: Connect, name: string, config: BenchCo
       await session.execute(`INSERT INTO bench.feed (id, user_id, ts, body) VALUES ${tuples.join(', ')}`, params);
     }
 
-    console.log(`[bench] engine live: ${config.liveRows} rows loaded, subscribing`);
+    console.log(`[bench] ${label} live: ${config.liveRows} rows loaded, subscribing`);
     const users = subscriberUsers(config);
     const tracker = createTracker(users);
     const latest: (readonly Row[])[] = new Array(users.length);
@@ -125,7 +127,7 @@ export async function engineLive(connect: Connect, name: string, config: BenchCo
       );
     }
     await allReady;
-    console.log('[bench] engine live: subscribed, writing');
+    console.log(`[bench] ${label} live: subscribed, writing`);
 
     const writeMs: number[] = [];
     let missed = 0;
@@ -161,9 +163,9 @@ export async function engineLive(connect: Connect, name: string, config: BenchCo
         firstWrong ||= `subscriber ${s}: got [${got.slice(0, 3).join(', ')}, …] want [${want.slice(0, 3).join(', ')}, …]`;
       }
     }
-    checks.push({ name: 'engine live: every write reached its affected subscribers', ok: missed === 0, detail: `${missed} writes missed` });
+    checks.push({ name: `${label} live: every write reached its affected subscribers`, ok: missed === 0, detail: `${missed} writes missed` });
     checks.push({
-      name: 'engine live: every subscriber ends with its query result',
+      name: `${label} live: every subscriber ends with its query result`,
       ok: wrong === 0,
       detail: wrong === 0 ? `${users.length} subscribers checked` : `${wrong} wrong; ${firstWrong}`,
     });

@@ -7,8 +7,9 @@
 import { wrap } from 'comlink';
 import type { BaselineApi } from './baseline.worker';
 import { Dexie } from 'dexie';
+import { createClient } from '@kalamlite/worker';
 import { engineLarge, engineSmall, workerClient } from './engine-suite';
-import { dexieLive, engineLive } from './live-suite';
+import { dexieLive, engineLive, type Connect } from './live-suite';
 import { DEFAULT_CONFIG, type BenchConfig, type BenchResults, type Check } from './results';
 import { summarize } from './stats';
 import { profileWorkload } from './profile';
@@ -51,6 +52,17 @@ async function deleteAllDatabases(): Promise<void> {
   const databases = await indexedDB.databases();
   for (const { name } of databases) if (name) await deleteDatabase(name);
 }
+
+/** Every entry of the origin's OPFS root (the engine keeps an OPFS database under 'kalamlite/'). */
+async function deleteOpfs(): Promise<void> {
+  const root = await navigator.storage.getDirectory();
+  const names: string[] = [];
+  for await (const name of (root as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) names.push(name);
+  for (const name of names) await root.removeEntry(name, { recursive: true });
+}
+
+/** The engine over OPFS in a dedicated worker, the same transport as `workerClient` (OPFS never runs in a SharedWorker). */
+const opfsWorkerClient: Connect = (name) => createClient({ name, storage: 'opfs', transport: 'worker' });
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
@@ -95,6 +107,19 @@ async function runBench(overrides: Partial<BenchConfig> = {}): Promise<BenchResu
     progress(`engine live: ${subscribers} subscribers on ${config.liveRows} rows, ${config.liveWrites} single-row writes`);
     const elive = await engineLive(workerClient, `bench-engine-live-${runId}`, config, checks);
     await deleteAllDatabases();
+    let olive: Awaited<ReturnType<typeof engineLive>> | undefined;
+    if (config.liveOpfs) {
+      progress('engine/opfs live: the same, storage opfs');
+      await deleteOpfs();
+      olive = await engineLive(opfsWorkerClient, `bench-engine-opfs-live-${runId}`, config, checks, 'engine/opfs');
+      await deleteOpfs();
+      await deleteAllDatabases();
+      checks.push({
+        name: 'engine/opfs live: no subscriber of another user is called',
+        ok: olive.unaffected === 0,
+        detail: `${olive.unaffected} unaffected callbacks`,
+      });
+    }
     progress('dexie live: the same');
     const dlive = await dexieLive(`bench-dexie-live-${runId}`, config, checks);
     await deleteAllDatabases();
@@ -142,6 +167,9 @@ async function runBench(overrides: Partial<BenchConfig> = {}): Promise<BenchResu
         engineBatches: elive.batches,
         enginePatches: elive.patches,
         engineSnapshots: elive.snapshots,
+        ...(olive
+          ? { opfs: { engine: summarize(olive.writeMs), unaffected: olive.unaffected, batches: olive.batches, patches: olive.patches, snapshots: olive.snapshots } }
+          : {}),
         dexieVersion: Dexie.semVer,
       },
       checks,

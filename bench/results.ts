@@ -24,6 +24,8 @@ export interface BenchConfig {
   liveQueriesPerUser: number;
   liveWrites: number;
   liveWarmup: number;
+  /** Live phase: also run the engine side over OPFS (a dedicated worker, like the IndexedDB side), printed as engine/opfs. */
+  liveOpfs: boolean;
 }
 
 export const DEFAULT_CONFIG: BenchConfig = {
@@ -42,6 +44,7 @@ export const DEFAULT_CONFIG: BenchConfig = {
   liveQueriesPerUser: 10,
   liveWrites: 300,
   liveWarmup: 20,
+  liveOpfs: false,
 };
 
 /** One side of the live phase. */
@@ -65,6 +68,14 @@ export interface LiveFigures {
   engineBatches: number | undefined;
   enginePatches: number | undefined;
   engineSnapshots: number | undefined;
+  /** The engine side again with storage 'opfs', when `config.liveOpfs` is set. */
+  opfs?: {
+    engine: Summary;
+    unaffected: number;
+    batches: number | undefined;
+    patches: number | undefined;
+    snapshots: number | undefined;
+  };
   dexieVersion: string;
 }
 

@@ -3,13 +3,17 @@
 // table and writes bench/results.json.
 //   node bench/run.mjs            full run
 //   node bench/run.mjs --quick    small sizes, for checking that it works
+//   node bench/run.mjs --live-opfs   also runs the live phase's engine side over OPFS (engine/opfs row)
+//   node bench/run.mjs --disk-profile  a persistent profile on disk instead of an off-the-record context
 //   node bench/run.mjs --profile  no figures: runs the engine phases in-process
 //                                 in the page under the CPU profiler, prints the
 //                                 functions with the most self time and writes
 //                                 bench/profile.cpuprofile (open it in DevTools)
 // Exits 1 when the page throws or a correctness check fails (figures from a
 // wrong answer mean nothing).
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build, preview, runnerImport } from 'vite';
@@ -26,9 +30,21 @@ const browserModule = fileURLToPath(new URL('../e2e/browser.ts', import.meta.url
 const QUICK = { bulkRows: 2_000, singleInserts: 50, lookups: 100, queryRows: 10_000, queryIterations: 5, scanIterations: 2, warmup: 3, queryWarmup: 1, liveWrites: 40, liveWarmup: 5 };
 // --live-writes=N overrides the number of timed live-query writes (to check the live phase alone at full length).
 const liveWritesArg = process.argv.find((a) => a.startsWith('--live-writes='));
+// --live-opfs also runs the engine side of the live phase with storage 'opfs' (printed as engine/opfs).
+const liveOpfs = process.argv.includes('--live-opfs');
+// --disk-profile runs the page in a persistent Chromium profile in a temporary directory. By default the page runs in
+// browser.newContext(), an off-the-record context, where IndexedDB and OPFS are kept in memory (no disk writes, no fsync;
+// each OPFS sync-access-handle write is an IPC to the in-memory file system).
+const diskProfile = process.argv.includes('--disk-profile');
+// The flags of e2e/browser.ts launchChromium(), for the persistent profile (launchPersistentContext takes no Browser).
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
-const overrides = { ...(process.argv.includes('--quick') ? QUICK : {}), ...(liveWritesArg ? { liveWrites: Number(liveWritesArg.split('=')[1]) } : {}) };
+const overrides = {
+  ...(process.argv.includes('--quick') ? QUICK : {}),
+  ...(liveWritesArg ? { liveWrites: Number(liveWritesArg.split('=')[1]) } : {}),
+  ...(liveOpfs ? { liveOpfs: true } : {}),
+};
 const isProfile = process.argv.includes('--profile');
 // The tiers phase (engine beside raw IndexedDB and Dexie, bench/tiers*.ts) runs after the others;
 // --tiers runs it alone, --no-tiers skips it.
@@ -67,16 +83,15 @@ async function main() {
   const url = `http://127.0.0.1:${port}/`;
   // One launcher for e2e and bench; it is TypeScript, so Vite's module runner loads it.
   const { module: browserLauncher } = await runnerImport(browserModule);
-  const browser = await browserLauncher.launchChromium();
+  const { context, version, close } = await openContext(browserLauncher);
   try {
-    const context = await browser.newContext();
     const page = await context.newPage();
     page.on('console', (message) => {
       const text = message.text();
       if (text.startsWith('[bench]') || message.type() === 'error' || message.type() === 'warning') console.log(`[page] ${text}`);
     });
     page.on('pageerror', (error) => console.error(`[page] uncaught: ${error.stack ?? error.message}`));
-    log(`running ${url} in ${browser.version()}`);
+    log(`running ${url} in ${version}${diskProfile ? ', persistent profile on disk' : ', off-the-record context (storage in memory)'}`);
     await page.goto(url);
     await page.waitForFunction(() => typeof window.runBench === 'function');
     if (isProfile) return await profile(context, page);
@@ -92,9 +107,28 @@ async function main() {
     const tiersOk = withTiers ? await runTiersPhase(page, { quick: process.argv.includes('--quick'), timeoutMs: RUN_TIMEOUT_MS }) : true;
     return results.checks.every((check) => check.ok) && tiersOk ? 0 : 1;
   } finally {
-    await browser.close();
+    await close();
     await new Promise((resolve) => server.httpServer.close(resolve));
   }
+}
+
+/** A fresh off-the-record context of the shared launcher, or with --disk-profile a persistent profile in a temporary directory. */
+async function openContext(browserLauncher) {
+  if (!diskProfile) {
+    const browser = await browserLauncher.launchChromium();
+    return { context: await browser.newContext(), version: browser.version(), close: () => browser.close() };
+  }
+  const { chromium } = await import('playwright-core');
+  const userDataDir = await mkdtemp(join(tmpdir(), 'kalamlite-bench-profile-'));
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: browserLauncher.chromiumPath, headless: true, args: CHROMIUM_ARGS });
+  return {
+    context,
+    version: context.browser()?.version() ?? 'chromium',
+    close: async () => {
+      await context.close();
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Runs the in-process engine workload under the page's CPU profiler. */

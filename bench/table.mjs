@@ -68,16 +68,21 @@ export function formatTable(results) {
       `live queries: ${l.subscribers} subscribers (${c.liveUsers} users × ${c.liveQueriesPerUser} queries, WHERE user_id = $1 ORDER BY ts DESC LIMIT 20) ` +
         `on ${count(c.liveRows)} rows, ${c.liveWrites} single-row writes; write call → last affected callback in the page`,
     );
-    const liveHeader = ['figure', 'engine ms', `dexie ${l.dexieVersion} ms`, 'engine/dexie'];
-    const liveRows = [
-      ['write → affected subscribers, p50', l.engine.p50, l.dexie.p50],
-      ['write → affected subscribers, p95', l.engine.p95, l.dexie.p95],
-    ].map(([label, e, d]) => [label, ms(e), ms(d), ratio(e, d)]);
+    // One row per side: engine over IndexedDB, engine over OPFS (with --live-opfs), Dexie; ratios against Dexie.
+    const liveHeader = ['write → affected subscribers', 'p50 ms', 'p95 ms', 'p50/dexie', 'p95/dexie'];
+    const sides = [
+      ['engine/idb', l.engine],
+      ...(l.opfs ? [['engine/opfs', l.opfs.engine]] : []),
+      [`dexie ${l.dexieVersion}`, l.dexie],
+    ];
+    const liveRows = sides.map(([label, s]) => [label, ms(s.p50), ms(s.p95), ratio(s.p50, l.dexie.p50), ratio(s.p95, l.dexie.p95)]);
     const liveWidths = liveHeader.map((h, i) => Math.max(h.length, ...liveRows.map((r) => r[i].length)));
     lines.push(pad(liveHeader, liveWidths), liveWidths.map((w) => '-'.repeat(w)).join('  '), ...liveRows.map((r) => pad(r, liveWidths)));
+    const opfsUnaffected = l.opfs ? `, engine/opfs ${l.opfs.unaffected}` : '';
     lines.push(
-      `unaffected subscribers invoked (target 0): engine ${l.engineUnaffected}, dexie ${l.dexieUnaffected}`,
-      `engine messages to the page: ${l.engineBatches ?? 'n/a'} batches, ${l.enginePatches ?? 'n/a'} patch events, ${l.engineSnapshots ?? 'n/a'} whole results`,
+      `unaffected subscribers invoked (target 0): engine/idb ${l.engineUnaffected}${opfsUnaffected}, dexie ${l.dexieUnaffected}`,
+      `engine messages to the page: ${l.engineBatches ?? 'n/a'} batches, ${l.enginePatches ?? 'n/a'} patch events, ${l.engineSnapshots ?? 'n/a'} whole results` +
+        (l.opfs ? ` (engine/opfs: ${l.opfs.batches ?? 'n/a'}, ${l.opfs.patches ?? 'n/a'}, ${l.opfs.snapshots ?? 'n/a'})` : ''),
     );
   }
   const failed = results.checks.filter((check) => !check.ok);
