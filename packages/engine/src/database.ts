@@ -206,10 +206,7 @@ export class Engine implements SourceResolver {
     if (group !== undefined && !(Number.isInteger(group) && group >= 1)) {
       throw new KalamError('INVALID_OPTION', `maxGroupCommitStatements must be a whole number of at least 1 (got ${String(group)})`);
     }
-    const durability = options.durability ?? 'relaxed';
-    if (durability !== 'relaxed' && durability !== 'strict') {
-      throw new KalamError('INVALID_OPTION', `durability must be 'relaxed' or 'strict' (got ${JSON.stringify(durability)})`);
-    }
+    const durability = checkDurability(options.durability ?? 'relaxed');
     const kv =
       options.storage === 'memory' ? openMemoryStore()
       : options.storage === 'idb' ? await openIdbStore(options.name ?? 'kalamlite', options.indexedDB, durability)
@@ -1005,6 +1002,14 @@ export class Engine implements SourceResolver {
     return out;
   }
 
+  /** Changes when later writes are acknowledged (OpenOptions.durability). */
+  setDurability(durability: Durability): void {
+    this.assertOpen();
+    checkDurability(durability);
+    this.kv.setDurability?.(durability);
+    this.options = { ...this.options, durability };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.jobs.stop();
@@ -1141,7 +1146,16 @@ export interface SessionTransaction {
 
 export interface Database {
   session(options: SessionOptions): Session;
+  /** Changes when later writes are acknowledged (see OpenOptions.durability); INVALID_OPTION for anything but 'relaxed' or 'strict'. */
+  setDurability(durability: Durability): void;
   close(): Promise<void>;
+}
+
+function checkDurability(durability: unknown): Durability {
+  if (durability !== 'relaxed' && durability !== 'strict') {
+    throw new KalamError('INVALID_OPTION', `durability must be 'relaxed' or 'strict' (got ${JSON.stringify(durability)})`);
+  }
+  return durability;
 }
 
 const USER_ID = /^[A-Za-z0-9_.@-]{1,128}$/;
@@ -1222,6 +1236,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         },
       };
     },
+    setDurability: (durability) => engine.setDurability(durability),
     close: () => engine.close(),
   };
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { KalamError, type Row } from '@kalamlite/engine';
+import { KalamError, openDatabase, type Row } from '@kalamlite/engine';
 import { createClient, createLocalClient } from './client';
 import { MAX_SUBSCRIPTIONS } from './host';
 import { SessionCache } from './session-cache';
@@ -181,6 +181,16 @@ describe('the worker host', () => {
     expect(error.code).toBe('INTERNAL');
     expect(error.message).toContain('IndexedDB is unavailable');
     expect((await caught(api.open({ name: 'x', storage: 'disk' as never }, () => {}))).code).toBe('INVALID_OPTION');
+  });
+
+  it("opens the engine with the durability the client asks for, and refuses an unknown one with INVALID_OPTION", async () => {
+    const strict = createWorkerApi((o) => openDatabase({ ...o, storage: 'memory' }));
+    await strict.open({ name: 'x', storage: 'memory', durability: 'strict' }, () => {});
+    const setting = await strict.query({ user: 'root', role: 'dba' }, "SELECT value FROM system.settings WHERE name = 'durability'");
+    expect(setting.value.rows[0]?.value).toBe('strict');
+    await strict.close();
+    const bad = createWorkerApi((o) => openDatabase({ ...o, storage: 'memory' }));
+    expect((await caught(bad.open({ name: 'x', storage: 'memory', durability: 'always' as never }, () => {}))).code).toBe('INVALID_OPTION');
   });
 
   it(`refuses more than ${MAX_SUBSCRIPTIONS} live queries on one client`, async () => {

@@ -38,7 +38,7 @@ export async function createClient(options: ClientOptions): Promise<KalamClient>
   // One proxied listener (one MessagePort) carries every subscription's events.
   const listener = proxy((events: readonly LiveEvent[]) => connection.deliver(events));
   try {
-    await remote.open({ name: options.name, storage: options.storage ?? 'idb', limits: options.limits }, listener);
+    await remote.open({ name: options.name, storage: options.storage ?? 'idb', limits: options.limits, durability: options.durability }, listener);
   } catch (e) {
     terminate();
     throw asKalamError(e);

@@ -166,6 +166,8 @@ export interface OpenOptions {
   storage: ClientStorage;
   /** Per-client bounds; defaults where left out. */
   limits?: Partial<HostLimits>;
+  /** When writes are acknowledged; 'relaxed' where left out. */
+  durability?: 'relaxed' | 'strict';
 }
 
 /** What the worker exposes: a host plus the engine's lifetime. */

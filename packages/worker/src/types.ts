@@ -101,4 +101,12 @@ export interface ClientOptions {
    * same database).
    */
   transport?: Transport;
+  /**
+   * When a write is acknowledged: 'relaxed' (default) once the browser has
+   * it — it survives the worker, the tab or the browser crashing and a
+   * reload; 'strict' once it is flushed to disk, so it also survives a power
+   * loss, at a cost per commit. On the origin's shared engine the strictest
+   * any client asked for applies until the engine closes.
+   */
+  durability?: 'relaxed' | 'strict';
 }

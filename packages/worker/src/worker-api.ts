@@ -4,7 +4,7 @@ import { createHost, liveMetrics, type LiveStatsSource } from './host';
 import type { KalamHost, OpenOptions, WorkerApi } from './protocol';
 import { asKalamError } from './transfer';
 
-type Open = (options: { name?: string; storage: 'memory' | 'idb' | 'opfs'; hostMetrics?: () => readonly [string, Value][] }) => Promise<Database>;
+type Open = (options: { name?: string; storage: 'memory' | 'idb' | 'opfs'; durability?: 'relaxed' | 'strict'; hostMetrics?: () => readonly [string, Value][] }) => Promise<Database>;
 
 /**
  * The object a worker exposes: one engine database and the host serving
@@ -37,7 +37,7 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
         if (typeof listener !== 'function') throw new KalamError('INVALID_OPTION', 'open() needs a live-event listener.');
         opening = (async () => {
           // This worker serves one client: its live queue shows in system.stats.
-          db = await open({ name: options.name, storage: options.storage, hostMetrics: () => (served ? liveMetrics(served.liveStats()) : []) });
+          db = await open({ name: options.name, storage: options.storage, durability: options.durability, hostMetrics: () => (served ? liveMetrics(served.liveStats()) : []) });
           host = served = createHost(db, listener, options.limits ?? {});
         })();
         try {

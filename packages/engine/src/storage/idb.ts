@@ -113,7 +113,11 @@ class IdbStore implements KvStore {
   private closedBy: KalamError | undefined;
 
   /** The durability hint of every commit's transaction. */
-  private readonly durability: 'relaxed' | 'strict';
+  private durability: 'relaxed' | 'strict';
+
+  setDurability(durability: 'relaxed' | 'strict'): void {
+    this.durability = durability;
+  }
 
   constructor(db: IDBPDatabase, name: string, durability: 'relaxed' | 'strict') {
     this.db = db;

@@ -32,4 +32,6 @@ export interface KvStore {
   /** Applies all writes atomically; resolves only once they are durable. */
   commit(writes: readonly KvWrite[]): Promise<void>;
   close(): Promise<void>;
+  /** When later commits resolve: 'relaxed' once the browser has them, 'strict' once flushed to disk (see OpenOptions.durability). */
+  setDurability?(durability: 'relaxed' | 'strict'): void;
 }

@@ -204,7 +204,7 @@ export class LogStore implements KvStore {
   private closedBy: KalamError | undefined;
   private readonly compactMinBytes: number;
   private readonly compactRatio: number;
-  private readonly durability: Durability;
+  private durability: Durability;
   /** The pending relaxed flush, if any. */
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -222,6 +222,11 @@ export class LogStore implements KvStore {
     this.compactRatio = options.compactRatio ?? 2;
     this.nextCompactAt = this.compactMinBytes;
     this.durability = options.durability ?? 'relaxed';
+  }
+
+  setDurability(durability: Durability): void {
+    this.durability = durability;
+    if (durability === 'strict') this.flushPending();
   }
 
   /** Flushes the file now if a relaxed commit is waiting for it. */

@@ -22,7 +22,7 @@ function memoryHub(locks: Locks, format = 1): Hub {
 }
 
 /** A client of `hubs()` — whichever hub is current — over MessageChannels, as a tab's client is. */
-async function tabClient(locks: Locks, hubs: () => Hub, clientId: string, format = 1, gate: () => Promise<void> = async () => undefined) {
+async function tabClient(locks: Locks, hubs: () => Hub, clientId: string, format = 1, gate: () => Promise<void> = async () => undefined, durability?: 'strict') {
   const release = await holdLock(locks, names.client(clientId));
   let deliver: (events: readonly LiveEvent[]) => Promise<void> | undefined = () => undefined;
   let resumeFrom: (id: number) => bigint | undefined = () => undefined;
@@ -35,7 +35,7 @@ async function tabClient(locks: Locks, hubs: () => Hub, clientId: string, format
     hubs().serve(served);
     const endpoint = nodeEndpoint(port2) as Endpoint & { close?(): void };
     endpoint.close = () => port2.close();
-    return linkTo(endpoint, { name: 'db', storage: 'memory', clientId, format }, locks, names, (events) => deliver(events));
+    return linkTo(endpoint, { name: 'db', storage: 'memory', clientId, format, ...(durability ? { durability } : {}) }, locks, names, (events) => deliver(events));
   };
   const failover = createFailoverHost(connect, (events) => deliver(events), (id) => resumeFrom(id));
   const connection = connectClient(failover.host, async () => {
@@ -95,6 +95,20 @@ describe('a hub serving several clients over one engine', () => {
     await hub.close();
   });
 
+  it("makes the shared engine strict once a client asks for durability 'strict'", async () => {
+    const locks = fakeLocks();
+    const hub = memoryHub(locks);
+    const setting = async (client: { session(o: { user: string; role: 'dba' }): { query(sql: string): Promise<{ rows: readonly Row[] }> } }) =>
+      (await client.session({ user: 'root', role: 'dba' }).query("SELECT value FROM system.settings WHERE name = 'durability'")).rows[0]?.value;
+    const a = await tabClient(locks, () => hub, 'a');
+    expect(await setting(a.client)).toBe('relaxed');
+    const b = await tabClient(locks, () => hub, 'b', 1, undefined, 'strict');
+    expect(await setting(a.client)).toBe('strict');
+    await a.client.close();
+    await b.client.close();
+    await hub.close();
+  });
+
   it('refuses clients past its bound', async () => {
     const locks = fakeLocks();
     const hub = createHub({ name: 'db', storage: 'memory', locks, format: 1, maxClients: 1, open: (o) => openDatabase({ ...o, storage: 'memory' }) });
@@ -122,6 +136,7 @@ describe('a hub that closes the engine while no client is attached (SharedWorker
       state.opened++;
       return {
         session: db.session.bind(db),
+        setDurability: db.setDurability.bind(db),
         async close() {
           state.closesStarted++;
           await closeGate;

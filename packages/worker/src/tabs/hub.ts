@@ -188,6 +188,8 @@ export function createHub(options: HubOptions): Hub {
           }
           if (isClosed) throw new KalamError('CLOSED', 'The database host is closing; create the client again.');
           if (connection !== undefined) throw new KalamError('INVALID_OPTION', 'This connection is already attached.');
+          // The strictest durability any client asked for applies to the shared engine.
+          if (attach.durability === 'strict') db.setDurability('strict');
           if (connections.has(attach.clientId)) throw new KalamError('INVALID_OPTION', `Client id ${attach.clientId} is already attached.`);
           if (connections.size >= maxClients) {
             throw new KalamError('RESULT_TOO_LARGE', `Too many clients on this database: the limit is ${maxClients}. Close unused tabs or clients.`);
@@ -291,6 +293,7 @@ function forClient(db: Database, clientId: string): Database {
     session(options: SessionOptions) {
       return db.session({ ...options, client: clientId });
     },
+    setDurability: (durability) => db.setDurability(durability),
     close: () => db.close(),
   };
 }
@@ -303,6 +306,9 @@ function checkAttach(attach: AttachOptions, name: string, storage: ClientStorage
     throw new KalamError('INVALID_OPTION', `This host serves ${storage} database "${name}", not ${String(attach.storage)} database "${String(attach.name)}".`);
   }
   if (typeof attach.format !== 'number') throw new KalamError('INVALID_OPTION', 'attach() needs the client build\'s storage format.');
+  if (attach.durability !== undefined && attach.durability !== 'relaxed' && attach.durability !== 'strict') {
+    throw new KalamError('INVALID_OPTION', `durability must be 'relaxed' or 'strict' (got ${JSON.stringify(attach.durability)})`);
+  }
 }
 
 async function call<T>(run: () => Promise<T>): Promise<T> {

@@ -20,6 +20,8 @@ export interface AttachOptions {
   format: number;
   /** Per-client bounds; defaults where left out. */
   limits?: Partial<HostLimits>;
+  /** 'strict' makes the shared engine flush every later commit to disk before acknowledging it (until it closes). */
+  durability?: 'relaxed' | 'strict';
 }
 
 export interface Attached {

@@ -13,11 +13,12 @@ import { isLeading } from './election';
 import { createFailoverHost } from './failover-host';
 import { linkTo } from './link';
 import { browserLocks, holdLock, lockNames, randomId } from './locks';
+import type { AttachOptions } from './protocol';
 import { STORAGE_FORMAT } from './storage-format';
 import type { ClientTransportInfo } from './transport-info';
 import { leaderTransport, sharedWorkerTransport, type ResolvedTransport } from './transport';
 
-export async function createTabClient(options: { name: string; storage?: ClientStorage; limits?: Partial<HostLimits> }, kind: 'shared-worker' | 'leader'): Promise<KalamClient & { transport: ClientTransportInfo }> {
+export async function createTabClient(options: { name: string; storage?: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict' }, kind: 'shared-worker' | 'leader'): Promise<KalamClient & { transport: ClientTransportInfo }> {
   const { name } = options;
   const storage = options.storage ?? 'idb';
   if (typeof name !== 'string' || name === '') throw new KalamError('INVALID_OPTION', 'createClient() needs a non-empty database `name`.');
@@ -31,7 +32,9 @@ export async function createTabClient(options: { name: string; storage?: ClientS
   const transport = kind === 'shared-worker' ? sharedWorkerTransport(storage, name, locks) : leaderTransport(storage, name, clientId, locks);
   let deliver: (events: readonly LiveEvent[]) => Promise<void> | undefined = () => undefined;
   let resumeFrom: (id: number) => bigint | undefined = () => undefined;
-  const attach = options.limits === undefined ? { name, storage, clientId, format: STORAGE_FORMAT } : { name, storage, clientId, format: STORAGE_FORMAT, limits: options.limits };
+  const attach: AttachOptions = { name, storage, clientId, format: STORAGE_FORMAT };
+  if (options.limits !== undefined) attach.limits = options.limits;
+  if (options.durability !== undefined) attach.durability = options.durability;
   const failover = createFailoverHost(
     async () => linkTo(await transport.connect(), attach, locks, names, (events) => deliver(events)),
     (events) => deliver(events),
