@@ -217,6 +217,12 @@ class IdbStore implements KvStore {
       }
       throw storageError(`writing to "${this.name}"`, e);
     }
+    // Every request is queued: commit now instead of when this task ends (auto-commit).
+    try {
+      raw.commit?.();
+    } catch {
+      // Already committing or aborted: `done` reports which.
+    }
     try {
       await done;
     } catch (e) {
