@@ -6,7 +6,7 @@
  * the callback of the last affected subscriber in the page, and how many
  * subscribers of other users were called. Dexie's `liveQuery` runs the same
  * workload in the same page, over the same IndexedDB, in the same run.
- * With `liveOpfs`, the engine side runs a second time over OPFS.
+ * With `liveOpfs` (the default), the engine side runs a second time over OPFS.
  */
 import { Dexie, liveQuery, type Table } from 'dexie';
 import type { ClientSession, KalamClient, Row } from '@kalamlite/worker';

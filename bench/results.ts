@@ -24,7 +24,7 @@ export interface BenchConfig {
   liveQueriesPerUser: number;
   liveWrites: number;
   liveWarmup: number;
-  /** Live phase: also run the engine side over OPFS (a dedicated worker, like the IndexedDB side), printed as engine/opfs. */
+  /** Live phase: also run the engine side over OPFS (a dedicated worker, like the IndexedDB side), printed as engine/opfs. On by default. */
   liveOpfs: boolean;
 }
 
@@ -44,7 +44,7 @@ export const DEFAULT_CONFIG: BenchConfig = {
   liveQueriesPerUser: 10,
   liveWrites: 300,
   liveWarmup: 20,
-  liveOpfs: false,
+  liveOpfs: true,
 };
 
 /** One side of the live phase. */

@@ -47,7 +47,7 @@ export function formatTable(results) {
 
   const lines = [
     `kalamlite bench — ${env.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? env.userAgent}, ` +
-      `${env.hardwareConcurrency} cores, crossOriginIsolated=${env.crossOriginIsolated}, ${(env.totalMs / 1000).toFixed(1)} s`,
+      `${env.hardwareConcurrency} cores, crossOriginIsolated=${env.crossOriginIsolated}${env.profile ? `, ${env.profile}` : ''}, ${(env.totalMs / 1000).toFixed(1)} s`,
     'engine: @kalamlite/worker client → engine in a module worker → IndexedDB, timed in the page (includes the Comlink round trip)',
     'baseline: idb in a dedicated worker, timed inside that worker (no round trip); query baseline = [category, score] index cursor',
     '',
@@ -68,7 +68,7 @@ export function formatTable(results) {
       `live queries: ${l.subscribers} subscribers (${c.liveUsers} users × ${c.liveQueriesPerUser} queries, WHERE user_id = $1 ORDER BY ts DESC LIMIT 20) ` +
         `on ${count(c.liveRows)} rows, ${c.liveWrites} single-row writes; write call → last affected callback in the page`,
     );
-    // One row per side: engine over IndexedDB, engine over OPFS (with --live-opfs), Dexie; ratios against Dexie.
+    // One row per side: engine over IndexedDB, engine over OPFS (unless config.liveOpfs is off), Dexie; ratios against Dexie.
     const liveHeader = ['write → affected subscribers', 'p50 ms', 'p95 ms', 'p50/dexie', 'p95/dexie'];
     const sides = [
       ['engine/idb', l.engine],

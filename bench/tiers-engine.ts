@@ -1,7 +1,9 @@
 /**
- * The engine side of the tiers bench, timed in the page around calls on the
- * `@kalamlite/worker` client (so every figure includes the Comlink round trip
- * and the structured clone, as in engine-suite.ts). The large load runs
+ * An engine side of the tiers bench (storage 'idb' or 'opfs', the client's
+ * default transport: a SharedWorker for IndexedDB, a leader tab's worker for
+ * OPFS), timed in the page around calls on the `@kalamlite/worker` client
+ * (so every figure includes the Comlink round trip and the structured clone,
+ * as in engine-suite.ts). The large load runs
  * `FLUSH TABLE` halfway, so the query figures read half the rows from the
  * cold tier and half from the hot tier; where the engine has no FLUSH TABLE
  * the outcome says so and the figures are hot-only.
@@ -10,18 +12,34 @@ import { createClient, isKalamError, type ClientSession, type KalamClient, type 
 import type { Check } from './results';
 import { queryParams, rowFor, rowsFrom, seededRandom } from './rows';
 import { CREATE_NAMESPACE, CREATE_TABLE, FILTERED_QUERY, LOOKUP, insertParams, insertStatement } from './sql';
-import { COUNT_QUERY, FLUSH, GROUP_QUERY, type FlushOutcome, type GroupRow, type TiersConfig, type TiersResults, type TiersSamples } from './tiers';
+import {
+  COUNT_QUERY,
+  FLUSH,
+  GROUP_QUERY,
+  type EngineStorage,
+  type EngineTiersResults,
+  type FlushOutcome,
+  type GroupRow,
+  type TiersConfig,
+  type TiersSamples,
+} from './tiers';
 
 export type EngineTiersSamples = Omit<TiersSamples, 'coldOpenMs'>;
 
 export interface EngineTiersOutcome {
   samples: EngineTiersSamples;
   flush: FlushOutcome;
-  arrow: TiersResults['arrow'];
+  arrow: EngineTiersResults['arrow'];
 }
 
-async function openBench(name: string): Promise<{ client: KalamClient; session: ClientSession }> {
-  const client = await createClient({ name, storage: 'idb' });
+/** Which engine a side runs, and its name in checks and progress lines ('engine/idb', 'engine/opfs'). */
+export interface EngineSide {
+  storage: EngineStorage;
+  label: string;
+}
+
+async function openBench(side: EngineSide, name: string): Promise<{ client: KalamClient; session: ClientSession }> {
+  const client = await createClient({ name, storage: side.storage });
   const session = client.session({ user: 'bench', role: 'dba' });
   await session.execute(CREATE_NAMESPACE);
   await session.execute(CREATE_TABLE);
@@ -54,13 +72,13 @@ const CLOSE_TIMEOUT_MS = 5_000;
  * Closes a client, but gives up after CLOSE_TIMEOUT_MS and records a failed
  * check instead of hanging the whole bench (the worker is then left behind).
  */
-async function closeClient(client: KalamClient, checks: Check[], label: string): Promise<void> {
+async function closeClient(side: EngineSide, client: KalamClient, checks: Check[], label: string): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const closed = await Promise.race([
     client.close().then(() => true),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS))),
   ]).finally(() => clearTimeout(timer));
-  if (!closed) checks.push({ name: `engine client.close() of the ${label} finishes`, ok: false, detail: `still pending after ${CLOSE_TIMEOUT_MS / 1000} s` });
+  if (!closed) checks.push({ name: `${side.label} client.close() of the ${label} finishes`, ok: false, detail: `still pending after ${CLOSE_TIMEOUT_MS / 1000} s` });
 }
 
 function lookupIds(config: TiersConfig, present: number, salt: number): number[] {
@@ -76,21 +94,21 @@ export function isRowFor(config: TiersConfig, id: number, row: Row | undefined):
   return row !== undefined && row.id === BigInt(id) && row.category === want.category && row.score === want.score && row.title === want.title;
 }
 
-async function lookups(session: ClientSession, config: TiersConfig, ids: number[], checks: Check[], label: string): Promise<number[]> {
+async function lookups(side: EngineSide, session: ClientSession, config: TiersConfig, ids: number[], checks: Check[], label: string): Promise<number[]> {
   const samples: number[] = [];
   let wrong = 0;
   for (let i = 0; i < ids.length; i++) {
     const { rows } = await timed(i < config.warmup ? null : samples, () => session.query(LOOKUP, [BigInt(ids[i])]));
     if (rows.length !== 1 || !isRowFor(config, ids[i], rows[0])) wrong++;
   }
-  checks.push({ name: `engine ${label} lookups return the row written`, ok: wrong === 0, detail: `${wrong} wrong of ${ids.length}` });
+  checks.push({ name: `${side.label} ${label} lookups return the row written`, ok: wrong === 0, detail: `${wrong} wrong of ${ids.length}` });
   return samples;
 }
 
 const FLUSH_TIMEOUT_MS = 120_000;
 
-function log(message: string): void {
-  console.log(`[bench] tiers: engine ${message}`);
+function log(side: EngineSide, message: string): void {
+  console.log(`[bench] tiers: ${side.label} ${message}`);
 }
 
 /**
@@ -124,48 +142,48 @@ async function flushTable(session: ClientSession): Promise<FlushOutcome> {
   }
 }
 
-export async function engineTiers(smallName: string, largeName: string, config: TiersConfig, checks: Check[]): Promise<EngineTiersOutcome> {
+export async function engineTiers(side: EngineSide, smallName: string, largeName: string, config: TiersConfig, checks: Check[]): Promise<EngineTiersOutcome> {
   // Small database: bulk insert, single-row inserts, lookups.
-  log('small database');
-  let { client, session } = await openBench(smallName);
+  log(side, 'small database');
+  let { client, session } = await openBench(side, smallName);
   let bulkMs: number;
   let singleMs: number[];
   let lookupMs: number[];
   try {
     const bulk = await load(session, config, 1, config.bulkRows);
     bulkMs = bulk.ms;
-    checks.push({ name: `engine bulk insert of ${config.bulkRows} rows inserted every row`, ok: bulk.affected === config.bulkRows, detail: `${bulk.affected}` });
+    checks.push({ name: `${side.label} bulk insert of ${config.bulkRows} rows inserted every row`, ok: bulk.affected === config.bulkRows, detail: `${bulk.affected}` });
     singleMs = [];
     const single = insertStatement(1);
     for (let i = 0; i < config.warmup + config.singleInserts; i++) {
       const params = insertParams(rowsFrom(config.seed, config.bulkRows + 1 + i, 1));
       await timed(i < config.warmup ? null : singleMs, () => session.execute(single, params));
     }
-    lookupMs = await lookups(session, config, lookupIds(config, config.bulkRows + config.warmup + config.singleInserts, 0x10), checks, 'small-database');
+    lookupMs = await lookups(side, session, config, lookupIds(config, config.bulkRows + config.warmup + config.singleInserts, 0x10), checks, 'small-database');
   } finally {
-    await closeClient(client, checks, 'small database');
+    await closeClient(side, client, checks, 'small database');
   }
 
   // Large database: half loaded, flushed to the cold tier, the other half loaded (stays hot).
-  ({ client, session } = await openBench(largeName));
+  ({ client, session } = await openBench(side, largeName));
   try {
     const half = Math.floor(config.largeRows / 2);
-    log(`loading ${half} rows`);
+    log(side, `loading ${half} rows`);
     const first = await load(session, config, 1, half);
-    log('flushing');
+    log(side, 'flushing');
     const flush = await flushTable(session);
-    log(`flush: ${flush.detail}; loading ${config.largeRows - half} more rows`);
+    log(side, `flush: ${flush.detail}; loading ${config.largeRows - half} more rows`);
     const second = await load(session, config, half + 1, config.largeRows - half);
-    log('queries');
+    log(side, 'queries');
     const largeBulkMs = first.ms + second.ms;
     const { rows: counted } = await session.query(COUNT_QUERY);
     checks.push({
-      name: `engine holds all ${config.largeRows} rows of the large load${flush.available ? ' across both tiers' : ''}`,
+      name: `${side.label} holds all ${config.largeRows} rows of the large load${flush.available ? ' across both tiers' : ''}`,
       ok: first.affected + second.affected === config.largeRows && Number(counted[0]?.n) === config.largeRows,
       detail: `inserted ${first.affected + second.affected}, COUNT(*) ${String(counted[0]?.n)}`,
     });
 
-    const largeLookupMs = await lookups(session, config, lookupIds(config, config.largeRows, 0x20), checks, 'large-database');
+    const largeLookupMs = await lookups(side, session, config, lookupIds(config, config.largeRows, 0x20), checks, 'large-database');
 
     const queryMs: number[] = [];
     let firstQueryIds: number[] = [];
@@ -191,7 +209,7 @@ export async function engineTiers(smallName: string, largeName: string, config: 
     started = performance.now();
     const asArrow = (await session.queryArrow(all)).numRows;
     const queryArrowMs = performance.now() - started;
-    checks.push({ name: 'engine queryArrow returns as many rows as query', ok: asRows === asArrow && asRows === config.largeRows, detail: `${asRows} and ${asArrow}` });
+    checks.push({ name: `${side.label} queryArrow returns as many rows as query`, ok: asRows === asArrow && asRows === config.largeRows, detail: `${asRows} and ${asArrow}` });
 
     return {
       samples: { bulkMs, singleMs, lookupMs, largeBulkMs, largeLookupMs, queryMs, groupMs, firstQueryIds, groups },
@@ -199,27 +217,67 @@ export async function engineTiers(smallName: string, largeName: string, config: 
       arrow: { rows: asRows, queryMs: allRowsMs, queryArrowMs },
     };
   } finally {
-    await closeClient(client, checks, 'large database');
+    await closeClient(side, client, checks, 'large database');
   }
 }
 
-/** Close-and-reopen of the large database: a new client (a new worker), timed to the first lookup's answer. */
-export async function engineColdOpens(name: string, config: TiersConfig, checks: Check[]): Promise<number[]> {
-  const samples: number[] = [];
+/** The origin's Web Locks held right now whose name starts with `prefix`. */
+async function heldLocks(prefix: string): Promise<string[]> {
+  const { held = [] } = await navigator.locks.query();
+  return held.map((lock) => lock.name ?? '').filter((name) => name.startsWith(prefix));
+}
+
+/**
+ * Close-and-reopen of the large database, two ways, alternating, each timed
+ * from createClient to the first lookup's answer:
+ *
+ * - reopen: createClient with the default transport while the origin's
+ *   engine worker (the SharedWorker, or the leader tab's worker for OPFS)
+ *   is still running after the previous client closed — the engine was
+ *   closed with its last client, so it opens again from storage (catalog,
+ *   hot tier, manifest) in that worker;
+ * - cold start: createClient with transport 'worker', a brand-new dedicated
+ *   worker — worker start, bundle compile, engine open.
+ *
+ * The reopen's premise is checked through the locks the engine's host holds
+ * (kalamlite:<storage>:<name>:engine while the storage is open,
+ * …:host:<id> while its worker serves): before each reopen the storage is
+ * closed and one host is running, and that same host answers.
+ */
+export async function engineColdOpens(side: EngineSide, name: string, config: TiersConfig, checks: Check[]): Promise<{ reopenMs: number[]; coldStartMs: number[] }> {
+  const reopenMs: number[] = [];
+  const coldStartMs: number[] = [];
   const ids = lookupIds(config, config.largeRows, 0x30);
+  const base = `kalamlite:${side.storage}:${name}:`;
   let wrong = 0;
-  for (let i = 0; i < config.coldOpens; i++) {
-    const id = ids[i];
+  const premise: string[] = [];
+  const openAndLookup = async (id: number, transport: 'auto' | 'worker', samples: number[], label: string): Promise<void> => {
     const started = performance.now();
-    const client = await createClient({ name, storage: 'idb' });
+    const client = await createClient({ name, storage: side.storage, transport });
     try {
       const { rows } = await client.session({ user: 'bench', role: 'dba' }).query(LOOKUP, [BigInt(id)]);
       samples.push(performance.now() - started);
       if (!isRowFor(config, id, rows[0])) wrong++;
     } finally {
-      await closeClient(client, checks, `cold open ${i + 1}`);
+      await closeClient(side, client, checks, label);
     }
+  };
+  for (let i = 0; i < config.coldOpens; i++) {
+    const hostsBefore = await heldLocks(`${base}host:`);
+    const engineBefore = await heldLocks(`${base}engine`);
+    if (hostsBefore.length !== 1 || engineBefore.length !== 0) {
+      premise.push(`before reopen ${i + 1}: ${hostsBefore.length} hosts running, storage ${engineBefore.length === 0 ? 'closed' : 'still open'}`);
+    }
+    await openAndLookup(ids[i], 'auto', reopenMs, `reopen ${i + 1}`);
+    const hostsAfter = await heldLocks(`${base}host:`);
+    if (hostsAfter.length !== 1 || hostsAfter[0] !== hostsBefore[0]) premise.push(`after reopen ${i + 1}: host [${hostsAfter.join(', ')}], was [${hostsBefore.join(', ')}]`);
+    await openAndLookup(ids[config.coldOpens + i], 'worker', coldStartMs, `cold start ${i + 1}`);
   }
-  checks.push({ name: 'engine answers the first lookup after a cold open', ok: wrong === 0, detail: `${wrong} wrong of ${config.coldOpens}` });
-  return samples;
+  checks.push({ name: `${side.label} answers the first lookup after a reopen and after a cold start`, ok: wrong === 0, detail: `${wrong} wrong of ${2 * config.coldOpens}` });
+  checks.push({
+    name: `${side.label} reopens ran in the worker already running, with the storage closed by the previous client's close()`,
+    ok: premise.length === 0,
+    detail: premise.length === 0 ? `${config.coldOpens} reopens` : premise.join('; '),
+  });
+  return { reopenMs, coldStartMs };
 }

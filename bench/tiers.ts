@@ -1,6 +1,7 @@
 /**
- * The storage-tiers bench (issue 4): the engine beside raw IndexedDB and
- * Dexie, all three measured in one run on the same deterministic rows.
+ * The storage-tiers bench (issue 4): the engine over IndexedDB and over OPFS
+ * beside raw IndexedDB and Dexie, all four measured in one run on the same
+ * deterministic rows.
  * Config, result shapes and the SQL only the tiers phases run.
  */
 import type { Check, Summary } from './results';
@@ -17,7 +18,10 @@ export interface TiersConfig {
   lookups: number;
   queryIterations: number;
   groupIterations: number;
-  /** Close-and-reopen cycles of the large database, each timed to its first query result. */
+  /**
+   * Close-and-reopen cycles of the large database, each timed to its first lookup's result
+   * (the engine sides do this many reopens and as many cold starts).
+   */
   coldOpens: number;
   warmup: number;
   queryWarmup: number;
@@ -97,13 +101,15 @@ export interface TiersSamples {
   largeLookupMs: number[];
   queryMs: number[];
   groupMs: number[];
+  /** Raw IndexedDB and Dexie: open the database from the page + get one row. */
   coldOpenMs: number[];
   /** Ids answered by FILTERED_QUERY for queryParams(0), for the cross-check. */
   firstQueryIds: number[];
   groups: GroupRow[];
 }
 
-export interface TiersFigures {
+/** The figures every side has. */
+export interface CommonFigures {
   bulkMs: number;
   single: Summary;
   lookup: Summary;
@@ -111,7 +117,23 @@ export interface TiersFigures {
   largeLookup: Summary;
   query: Summary;
   group: Summary;
+}
+
+/** Raw IndexedDB and Dexie. */
+export interface TiersFigures extends CommonFigures {
+  /** Open the database from the page + get one row. */
   coldOpen: Summary;
+}
+
+/** An engine side: its cold open in two figures. */
+export interface EngineTiersFigures extends CommonFigures {
+  /**
+   * createClient (default transport) + first lookup while the origin's engine worker is already running:
+   * the previous client closed, so the engine reopens from storage in that worker.
+   */
+  reopen: Summary;
+  /** createClient with transport 'worker' + first lookup: a brand-new worker (start, bundle compile, open). */
+  coldStart: Summary;
 }
 
 /** What FLUSH TABLE did halfway through the engine's large load. */
@@ -122,14 +144,24 @@ export interface FlushOutcome {
   detail: string;
 }
 
+export type EngineStorage = 'idb' | 'opfs';
+
+/** One engine side's results. */
+export interface EngineTiersResults {
+  /** 'engine/idb' or 'engine/opfs'. */
+  label: string;
+  storage: EngineStorage;
+  figures: EngineTiersFigures;
+  flush: FlushOutcome;
+  /** SELECT * of the large table through query() and queryArrow(). */
+  arrow: { rows: number; queryMs: number; queryArrowMs: number } | undefined;
+}
+
 export interface TiersResults {
   config: TiersConfig;
-  engine: TiersFigures;
+  engines: Record<EngineStorage, EngineTiersResults>;
   idb: TiersFigures;
   dexie: TiersFigures;
-  flush: FlushOutcome;
-  /** SELECT * of the large table through query() and queryArrow(), engine only. */
-  arrow: { rows: number; queryMs: number; queryArrowMs: number } | undefined;
   checks: Check[];
   totalMs: number;
 }
