@@ -8,6 +8,7 @@ import { KalamError } from '../errors';
 import type { Statement } from './ast';
 import { deleteStmt, insertStmt, selectStmt, updateStmt } from './convert';
 import { parseKalamStatement } from './ddl';
+import { parseSimpleInsert } from './insert-fast';
 import { parseLiveStatement } from './live';
 import { tokenize, type Token } from './lexer';
 import { rewriteForParser } from './rewrite';
@@ -84,6 +85,15 @@ function parseStandard(sql: string, tokens: Token[]): Statement {
       first.start,
     );
   }
+  if (head === 'INSERT') {
+    const simple = parseSimpleInsert(tokens);
+    if (simple) return simple;
+  }
+  return parseWithParser(sql, tokens);
+}
+
+/** The full route: node-sql-parser's PostgreSQL grammar, converted to our AST. Exported for tests of the fast paths. */
+export function parseWithParser(sql: string, tokens: Token[] = tokenize(sql)): Statement {
   refuseSetOperationAll(tokens);
   const rewritten = rewriteForParser(sql, tokens);
   let ast;
