@@ -3,7 +3,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type SessionState } from '../database';
-import { legacyRowKey, PAGE_ROWS, type PageRecord } from './hot-tier';
+import { legacyRowKey, PAGE_ROWS, SMALL_PAGE_ROWS, type PageRecord } from './hot-tier';
 import { encodeKey, prefixUpperBound } from './keys';
 import { recordingStore, storedRowCount } from './kv.fixture';
 import type { KvStore, KvWrite } from './kv';
@@ -92,7 +92,7 @@ describe('hot tier pages', () => {
     expect(await ids(engine)).toHaveLength(PAGE_ROWS * 2);
   });
 
-  it('keeps users in separate pages and fills the open page before starting another', async () => {
+  it(`keeps users in separate pages, and puts keys inserted a few at a time into pages of ${SMALL_PAGE_ROWS}`, async () => {
     const kv = recordingStore(openMemoryStore());
     const engine = await Engine.open({ storage: kv });
     open.push(engine);
@@ -102,11 +102,18 @@ describe('hot tier pages', () => {
       await engine.execute(as('bob'), `INSERT INTO app.todos (id, title) VALUES (${i}, 'b')`);
     }
     const stored = await pages(kv, 'user', tableId(engine, 'todos'));
-    expect(stored.map((p) => p.rows.length).sort((a, b) => a - b)).toEqual([1, 1, PAGE_ROWS, PAGE_ROWS]);
+    const perUser = Math.ceil((PAGE_ROWS + 1) / SMALL_PAGE_ROWS);
+    expect(stored).toHaveLength(2 * perUser);
+    expect(stored.filter((p) => p.rows.length === SMALL_PAGE_ROWS)).toHaveLength(2 * (perUser - 1));
     for (const p of stored) expect(new Set(p.rows.map((r) => r[1])).size).toBe(1);
+    // A single-row insert rewrites only its small page.
+    kv.committed.length = 0;
+    await engine.execute(as('alice'), `INSERT INTO app.todos (id, title) VALUES (1000, 'a')`);
+    expect(kv.committed[0]).toHaveLength(1);
+    expect((kv.committed[0][0].value as PageRecord).rows.length).toBeLessThanOrEqual(SMALL_PAGE_ROWS);
   });
 
-  it('reopens every row, tombstone and ALTER-rewritten row from pages, and keeps appending to the open page', async () => {
+  it('reopens every row, tombstone and ALTER-rewritten row from pages; new keys after a reopen start a new page', async () => {
     const indexedDB = new IDBFactory();
     let engine = await openIdb('pages', indexedDB);
     await engine.execute(root, 'CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id INT PRIMARY KEY, name TEXT)');
@@ -119,7 +126,7 @@ describe('hot tier pages', () => {
     expect((await engine.execute(root, 'SELECT n FROM app.items WHERE id = 50'))[0].rows).toEqual([{ n: 7 }]);
     await insertItems(engine, 101, 110);
     const stored = await pages(engine.kv, 'shared', tableId(engine));
-    expect(stored).toHaveLength(Math.ceil(110 / PAGE_ROWS));
+    expect(stored.map((p) => p.rows.length).sort((a, b) => a - b)).toEqual([10, 100 - PAGE_ROWS, PAGE_ROWS]);
     engine = await reopen(engine, 'pages', indexedDB);
     expect(await ids(engine)).toHaveLength(100);
   });
