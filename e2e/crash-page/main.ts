@@ -80,6 +80,10 @@ const harness: CrashHarness = {
     await admin.execute(`CREATE NAMESPACE IF NOT EXISTS crash;
       CREATE USER TABLE IF NOT EXISTS crash.rows (id BIGINT PRIMARY KEY, batch INT NOT NULL, size INT NOT NULL, payload TEXT, touched BOOLEAN)`);
     session = client.session({ user: 'writer' });
+    // Arrow (the cold tier's segment format) loads on first use: load it now, so the first FLUSH of this worker
+    // writes as soon as it starts instead of after fetching and compiling it, and kills land during flushes.
+    const probe = await admin.queryArrow('SELECT 1 AS x');
+    if (probe.numRows !== 1) throw new Error(`queryArrow returned ${probe.numRows} rows`);
     const result = await session.query(
       'SELECT batch, size, COUNT(*) AS n, SUM(CASE WHEN touched THEN 1 ELSE 0 END) AS t FROM crash.rows GROUP BY batch, size ORDER BY batch',
     );

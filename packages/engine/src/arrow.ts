@@ -25,6 +25,8 @@
  * integral numbers) → Int64, all numbers → Float64, all strings → Utf8, all
  * byte arrays → Binary, anything else (objects, mixed kinds) → Utf8 holding
  * JSON text; a column of nulls only → Null.
+ *
+ * Loaded on first use (arrow-loader.ts): import this module only as types.
  */
 import {
   Binary,
@@ -51,15 +53,15 @@ import {
   type DataType as ArrowType,
   type Vector,
 } from 'apache-arrow';
+import { SQL_TYPE_KEY } from './arrow-loader';
 import { KalamError } from './errors';
-import { tokenize } from './sql/lexer';
 import type { ColumnInfo, Row, StatementResult, Value } from './types';
 
 /** An Arrow table of query results; `apache-arrow`'s `Table`. */
 export type ArrowTable = Table;
 
-/** The field metadata key holding a column's SQL type ('UNKNOWN' for computed columns). */
-export const SQL_TYPE_KEY = 'kalamlite.type';
+/** Declared in arrow-loader.ts, so it is there without loading Arrow. */
+export { SQL_TYPE_KEY };
 
 type Kind = 'null' | 'boolean' | 'number' | 'integer' | 'bigint' | 'string' | 'bytes' | 'other';
 
@@ -175,29 +177,6 @@ function columnVector(type: ArrowType, values: Value[], sqlType: ColumnInfo['typ
     for (let i = 0; i < n; i++) if (values[i] !== null) values[i] = dayMs(values[i] as string);
   }
   return vectorFromArray(values as unknown[], type);
-}
-
-const READS = new Set(['SELECT', 'WITH', '(', 'SHOW', 'DESCRIBE', 'DESC']);
-
-/**
- * Refuses, before anything runs, a statement that would not return rows
- * (queryArrow must never write and then fail). `EXECUTE AS USER '…' (stmt)`
- * is judged by its inner statement.
- */
-export function checkReturnsRows(sql: string): void {
-  if (typeof sql !== 'string') return; // the engine reports the bad argument itself
-  const tokens = tokenize(sql);
-  let head: string | undefined = tokens[0]?.text.toUpperCase();
-  if (head === 'EXECUTE') {
-    const open = tokens.findIndex((t) => t.text === '(');
-    head = open >= 0 ? tokens[open + 1]?.text.toUpperCase() : undefined;
-  }
-  if (head === undefined || !READS.has(head)) {
-    throw new KalamError(
-      'INVALID_SQL',
-      `queryArrow() runs one statement that returns rows (SELECT, WITH, SHOW, DESCRIBE), not ${head ?? 'an empty statement'}: use execute() for it`,
-    );
-  }
 }
 
 /** The values of one column, in row order (absent keys read as NULL). */

@@ -3,7 +3,9 @@
  * one catalog, one hot tier, one plan cache and one live registry, shared by
  * every session; a session is only a user id, a role and a namespace.
  */
-import { checkReturnsRows, resultToArrow, type ArrowTable } from './arrow';
+import type { ArrowTable } from './arrow';
+import { loadArrow } from './arrow-loader';
+import { checkReturnsRows } from './returns-rows';
 import { canImpersonate, checkRead, checkSystemRead, checkWrite, impersonationDenied, isAdmin } from './auth/permissions';
 import { UserRegistry } from './auth/users';
 import { AuditLog } from './system/audit';
@@ -1215,7 +1217,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         async queryArrow(sql, params) {
           oneStatement(sql);
           checkReturnsRows(sql);
-          const [result] = await engine.execute(state, sql, params ?? []);
+          // Arrow loads (once, on the first call) while the statement runs.
+          const [[result], { resultToArrow }] = await Promise.all([engine.execute(state, sql, params ?? []), loadArrow()]);
           return resultToArrow(result);
         },
         live: (sql, params, onChange, onError, liveOptions) => engine.openLive(state, sql, params ?? [], onChange, onError ?? (() => undefined), liveOptions, owner),

@@ -29,7 +29,7 @@ import type { StorageStatement } from './sql/storage';
 import type { HotChange, StoredRow } from './storage/hot-tier';
 import type { KvWrite } from './storage/kv';
 import { SegmentCache } from './storage/cold/cache';
-import { decodeSegment, encodeSegment, residentSegment } from './storage/cold/segment';
+import { loadSegmentCodec } from './storage/cold/segment-loader';
 import type { SegmentKey, SegmentMeta } from './storage/cold/types';
 import type { Role, StatementResult, Value } from './types';
 import { hashKey } from './values';
@@ -141,6 +141,9 @@ export interface FlushPartitionOptions {
 /** Flushes one partition; resolves with the rows written, or 'aborted' (cancelled, or the table changed meanwhile). */
 export async function flushPartition(engine: Engine, t: TableDef, user: string, options: FlushPartitionOptions = {}): Promise<number | 'aborted'> {
   const { cold, kv, hot } = engine;
+  if (!hot.partition(t.id, user)?.size) return 0;
+  const { encodeSegment, residentSegment } = await loadSegmentCodec();
+  // Looked up again: the load yields, and the partition may have changed meanwhile.
   const partition = hot.partition(t.id, user);
   if (!partition || partition.size === 0) return 0;
   // The snapshot: the newest version per key, tombstones included (they shadow older cold versions).
@@ -234,6 +237,7 @@ export async function recoverFlushes(engine: Engine): Promise<void> {
     if (!bytes) {
       throw new KalamError('STORAGE_ERROR', `Segment ${meta.id} of table '${q(t)}' is committed in the manifest but its data is missing: the storage was changed outside kalamlite`);
     }
+    const { decodeSegment } = await loadSegmentCodec();
     const seqAt = seqSlot(t);
     const flushed = decodeSegment(meta, bytes, t).rows.map((row) => ({ pk: t.pk >= 0 ? row[t.pk] : row[seqAt], seq: row[seqAt] }));
     await purgeHot(engine, t, meta.user_id, flushed, meta);

@@ -1,7 +1,9 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
 export { openDatabase, DEFAULTS, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions } from './database';
 export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
-export { resultToArrow, encodeArrow, decodeArrow, SQL_TYPE_KEY, type ArrowTable } from './arrow';
+// Arrow loads on first use: loadArrow() resolves to resultToArrow, encodeArrow and decodeArrow.
+export { loadArrow, SQL_TYPE_KEY, type ArrowCodecs } from './arrow-loader';
+export type { ArrowTable } from './arrow';
 export { KalamError, isKalamError, toKalamError, type ErrorCode, type KalamErrorShape } from './errors';
 export type {
   ColumnInfo,

@@ -1,4 +1,4 @@
-import { KalamError, ROLES, decodeArrow, type Role, type Row, type SessionOptions, type StatementResult } from '@kalamlite/engine';
+import { KalamError, ROLES, loadArrow, type Role, type Row, type SessionOptions, type StatementResult } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
 import { ClientLiveRegistry } from './live-registry';
 import { shareRows } from './share';
@@ -123,7 +123,12 @@ export function connectClient(host: KalamHost, release: () => Promise<void>): Co
       async queryArrow(sql, params) {
         try {
           ensureOpen();
-          return decodeArrow(follow(await host.queryArrow(key, sql, params)));
+          // Arrow loads on first use (see the engine's lazy-module.ts), here while the query runs;
+          // a failed load is reported once the query's own outcome is known.
+          const arrow = loadArrow();
+          arrow.catch(() => undefined);
+          const bytes = follow(await host.queryArrow(key, sql, params));
+          return (await arrow).decodeArrow(bytes);
         } catch (e) {
           throw clientError(e);
         }

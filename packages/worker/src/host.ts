@@ -1,4 +1,4 @@
-import { KalamError, encodeArrow, ROLES, type Database, type Row, type Session, type SessionTransaction, type Value } from '@kalamlite/engine';
+import { KalamError, loadArrow, ROLES, type Database, type Row, type Session, type SessionTransaction, type Value } from '@kalamlite/engine';
 import { LiveOutbox } from './outbox';
 import type { ClientStats, Executed, HostLimits, KalamHost, LiveChange, LiveListener, LiveOptions, SessionKey } from './protocol';
 import { SessionCache } from './session-cache';
@@ -110,7 +110,11 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
     async queryArrow(key, sql, params) {
       try {
         checkStatement(sql, params);
-        return await run(key, async (session) => encodeArrow(await session.queryArrow(sql, params)));
+        return await run(key, async (session) => {
+          const table = await session.queryArrow(sql, params);
+          // Loaded on first use (by queryArrow itself, so this resolves at once): see the engine's lazy-module.ts.
+          return (await loadArrow()).encodeArrow(table);
+        });
       } catch (e) {
         throw asKalamError(e);
       }

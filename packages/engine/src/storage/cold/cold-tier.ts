@@ -11,7 +11,7 @@ import type { StoredRow } from '../hot-tier';
 import { SegmentCache } from './cache';
 import { Manifest } from './manifest';
 import { selectSegments, type ScanBounds } from './prune';
-import { decodeSegment } from './segment';
+import { loadSegmentCodec } from './segment-loader';
 import type { DecodedSegment, PreparedPartition, SegmentMeta, SegmentStore } from './types';
 
 export const COLD_DEFAULTS = { segmentCacheBytes: 64 * 1024 * 1024 } as const;
@@ -145,7 +145,11 @@ export class ColdTier {
     let pending = this.inflight.get(key);
     if (!pending) {
       pending = (async () => {
-        const bytes = await this.store.get({ tableId: meta.table_id, user: meta.user_id, segmentId: meta.id });
+        // The codec loads (once, on the first segment read) while the bytes are fetched.
+        const [bytes, { decodeSegment }] = await Promise.all([
+          this.store.get({ tableId: meta.table_id, user: meta.user_id, segmentId: meta.id }),
+          loadSegmentCodec(),
+        ]);
         if (!bytes) {
           throw new KalamError(
             'STORAGE_ERROR',

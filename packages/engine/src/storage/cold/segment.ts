@@ -7,6 +7,8 @@
  * Decoding maps fields to the current columns by id: an added column reads
  * as its literal DEFAULT or NULL, a dropped one is skipped, a column whose
  * type changed is converted (NULL where a value does not convert).
+ *
+ * Loaded on first use (segment-loader.ts): import this module only as types.
  */
 import {
   Binary, Bool, Field, Float32, Float64, Int16, Int32, Int64, Schema, Table, TimestampMillisecond, Utf8,

@@ -1,0 +1,14 @@
+/**
+ * The Arrow codecs for query results (`queryArrow`, and the IPC bytes it
+ * travels in), loaded on first use: see lazy-module.ts. Nothing else may
+ * import './arrow' except as types.
+ */
+import { lazyModule } from './lazy-module';
+
+export type ArrowCodecs = typeof import('./arrow');
+
+/** The field metadata key holding a column's SQL type ('UNKNOWN' for computed columns). */
+export const SQL_TYPE_KEY = 'kalamlite.type';
+
+/** resultToArrow, encodeArrow, decodeArrow. */
+export const loadArrow: () => Promise<ArrowCodecs> = lazyModule('the Arrow codecs', () => import('./arrow'));
