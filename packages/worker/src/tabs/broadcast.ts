@@ -9,7 +9,8 @@
  *   host opens the same channel, serves the client on it, → ready
  *
  * From then on the connection channel carries Comlink calls and live events
- * exactly as a MessagePort would.
+ * exactly as a MessagePort would. The host's own page skips the channel:
+ * its clients reach its worker over MessagePorts (see election.ts).
  */
 import { KalamError } from '@kalamlite/engine';
 import type { ClientStorage } from '../protocol';
@@ -29,14 +30,15 @@ export function serveOverBroadcast(hub: Hub, storage: ClientStorage, name: strin
   // the hub closes it; at most MAX_CHANNELS.
   const channels = new Map<string, BroadcastChannel>();
   let state: AnnounceMessage | undefined;
+  let isStopped = false;
   hub.ready.then(
     () => {
       state = { type: 'host', hostId: hub.hostId };
-      announce.postMessage(state);
+      if (!isStopped) announce.postMessage(state);
     },
     (e: unknown) => {
       state = { type: 'failed', hostId: hub.hostId, error: serializeThrown(e) };
-      announce.postMessage(state);
+      if (!isStopped) announce.postMessage(state);
     },
   );
   announce.onmessage = (event: MessageEvent<AnnounceMessage>) => {
@@ -58,6 +60,7 @@ export function serveOverBroadcast(hub: Hub, storage: ClientStorage, name: strin
     }
   };
   return () => {
+    isStopped = true;
     announce.close();
     for (const channel of channels.values()) channel.close();
     channels.clear();
@@ -65,31 +68,64 @@ export function serveOverBroadcast(hub: Hub, storage: ClientStorage, name: strin
 }
 
 /**
- * Finds the origin's host and opens a connection channel to it; resolves
- * once the host listens on it. Waits (for as long as it takes) while no tab
- * hosts the database yet; fails when the host reports it could not open it.
+ * Finds the origin's host and opens a connection to it; resolves once the
+ * host listens on it. Waits (for as long as it takes) while no tab hosts the
+ * database yet; fails when the host reports it could not open it. When the
+ * host is this page's own worker, `own` gives a MessagePort to it, used in
+ * place of a BroadcastChannel (see election.ts).
  */
-export async function connectOverBroadcast(storage: ClientStorage, name: string, clientId: string, locks: Locks): Promise<BroadcastChannel> {
+export async function connectToHost(
+  storage: ClientStorage,
+  name: string,
+  clientId: string,
+  locks: Locks,
+  own: (hostId: string) => MessagePort | undefined = () => undefined,
+): Promise<BroadcastChannel | MessagePort> {
   const names = lockNames(storage, name);
   for (;;) {
     const hostId = await discoverHost(names.channel);
+    const port = own(hostId);
+    if (port !== undefined) {
+      const answer = await whenListening(port, locks, names.host(hostId), () => undefined);
+      if (answer === 'ready') return port;
+      port.close();
+      if (answer === 'gone') continue; // that host went away meanwhile: find the next one
+    }
     const channel = new BroadcastChannel(names.connection(hostId, clientId));
-    const hostGone = new AbortController();
-    const isReady = await new Promise<boolean>((resolve) => {
-      channel.onmessage = (event: MessageEvent) => {
-        if ((event.data as { kalamlite?: unknown } | null)?.kalamlite === 'ready') resolve(true);
-      };
-      whenLockFree(locks, names.host(hostId), hostGone.signal).then(() => resolve(false), () => undefined);
+    const answer = await whenListening(channel, locks, names.host(hostId), () => {
       const announce = new BroadcastChannel(names.channel);
       const connect: AnnounceMessage = { type: 'connect', hostId, clientId };
       announce.postMessage(connect);
       announce.close();
     });
-    hostGone.abort();
-    channel.onmessage = null;
-    if (isReady) return channel;
+    if (answer === 'ready') return channel;
     channel.close(); // that host went away meanwhile: find the next one
   }
+}
+
+/**
+ * Waits for the host's first message on a new connection: `ready` (it
+ * serves the connection), `elsewhere` (a worker that is not that host), or
+ * `gone` when the host's lock frees first. `ask` asks the host to listen.
+ */
+async function whenListening(
+  endpoint: BroadcastChannel | MessagePort,
+  locks: Locks,
+  hostLock: string,
+  ask: () => void,
+): Promise<'ready' | 'elsewhere' | 'gone'> {
+  const hostGone = new AbortController();
+  const answer = await new Promise<'ready' | 'elsewhere' | 'gone'>((resolve) => {
+    endpoint.onmessage = (event: MessageEvent) => {
+      const kind = (event.data as { kalamlite?: unknown } | null)?.kalamlite;
+      if (kind === 'ready' || kind === 'elsewhere') resolve(kind);
+    };
+    whenLockFree(locks, hostLock, hostGone.signal).then(() => resolve('gone'), () => undefined);
+    ask();
+  });
+  hostGone.abort();
+  endpoint.onmessage = null;
+  return answer;
 }
 
 function discoverHost(channelName: string): Promise<string> {

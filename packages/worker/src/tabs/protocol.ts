@@ -56,8 +56,30 @@ export interface ConnectionReady {
   kalamlite: 'ready';
 }
 
-/** What the leader's dedicated worker tells its own page. */
-export type LeaderWorkerMessage = { type: 'ready'; hostId: string } | { type: 'failed'; hostId: string; error: ThrownShape };
+/**
+ * What the leader's dedicated worker tells its own page: `leading` as soon
+ * as it holds the leader lock (before it announces itself to any tab), then
+ * whether the storage opened.
+ */
+export type LeaderWorkerMessage =
+  | { type: 'leading'; hostId: string }
+  | { type: 'ready'; hostId: string }
+  | { type: 'failed'; hostId: string; error: ThrownShape };
+
+/**
+ * A page asks its own leader worker to serve one client over the
+ * MessagePort sent with this message, if the worker is host `hostId`. The
+ * worker answers on that port: ConnectionReady, or ConnectionElsewhere.
+ */
+export interface ConnectRequest {
+  type: 'connect';
+  hostId: string;
+}
+
+/** The answer on a connection's port from a worker that is not the host asked for. */
+export interface ConnectionElsewhere {
+  kalamlite: 'elsewhere';
+}
 
 export function isAckMessage(data: unknown): data is AckMessage {
   return typeof data === 'object' && data !== null && (data as { kalamlite?: unknown }).kalamlite === 'ack';

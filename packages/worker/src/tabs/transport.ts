@@ -5,8 +5,8 @@
  */
 import { KalamError } from '@kalamlite/engine';
 import type { ClientStorage } from '../protocol';
-import { connectOverBroadcast } from './broadcast';
-import { standForElection, type StartLeaderWorker } from './election';
+import { connectToHost } from './broadcast';
+import { connectToOwnWorker, standForElection, type StartLeaderWorker } from './election';
 import { browserLocks, type Locks } from './locks';
 import type { Transport } from './protocol';
 import { workerName } from './protocol';
@@ -73,7 +73,7 @@ export function leaderTransport(storage: ClientStorage, name: string, clientId: 
   const stop = standForElection(storage, name, locks, start);
   return {
     locks,
-    connect: () => connectOverBroadcast(storage, name, clientId, locks),
+    connect: () => connectToHost(storage, name, clientId, locks, (hostId) => connectToOwnWorker(storage, name, hostId)),
     stop,
   };
 }
