@@ -105,23 +105,33 @@ export function decodeSegment(meta: SegmentMeta, bytes: Uint8Array, t: TableDef)
   const table = tableFromIPC(bytes);
   const count = table.numRows;
   const n = t.columns.length;
-  const readers: ((r: number) => Value)[] = t.columns.map((c) => columnReader(table, c));
-  const seqs = table.getChild('_seq');
-  const deleted = table.getChild('_deleted');
+  // Column by column, each vector walked once by its iterator (get(r) looks up the record batch on every call).
+  const columns: Value[][] = t.columns.map((c) => columnValues(table, c, count));
+  const seqs = valuesOf(table.getChild('_seq'), count);
+  const deleted = valuesOf(table.getChild('_deleted'), count);
   const rows = new Array<StoredRow>(count);
   const index = new Map<string, StoredRow>();
   let size = 64;
   for (let r = 0; r < count; r++) {
     const row = new Array<Value>(n + 2);
-    for (let i = 0; i < n; i++) row[i] = readers[i](r);
-    row[n] = seqs?.get(r) as bigint;
-    row[n + 1] = deleted?.get(r) === true;
+    for (let i = 0; i < n; i++) row[i] = columns[i][r];
+    row[n] = seqs[r] as bigint;
+    row[n + 1] = deleted[r] === true;
     Object.freeze(row);
     rows[r] = row;
     index.set(hashKey(t.pk >= 0 ? row[t.pk] : row[n]), row);
   }
   size += bytes.byteLength * 2 + count * (48 + 8 * (n + 2));
   return { meta, tableVersion: t.version, rows, index, bytes: size };
+}
+
+/** Every value of a vector in row order (null for a null slot); `count` nulls when there is no vector. */
+function valuesOf(vector: Vector | null | undefined, count: number): Value[] {
+  const out = new Array<Value>(count);
+  if (!vector) return out.fill(null);
+  let r = 0;
+  for (const v of vector) out[r++] = v === undefined ? null : (v as Value);
+  return out;
 }
 
 /** Wraps rows that are already in the current layout (a segment just flushed) without decoding. */
@@ -131,29 +141,25 @@ export function residentSegment(meta: SegmentMeta, rows: readonly StoredRow[], t
   return { meta, tableVersion: t.version, rows, index, bytes: 64 + encodedBytes * 2 + rows.length * (48 + 8 * (t.columns.length + 2)) };
 }
 
-function columnReader(table: Table, c: ColumnDef): (r: number) => Value {
+function columnValues(table: Table, c: ColumnDef, count: number): Value[] {
   const name = `c${c.id}`;
   const vector = table.getChild(name);
   if (!vector) {
     // Added after this segment was written.
-    const value = c.default?.kind === 'literal' ? c.default.value : null;
-    return () => value;
+    return new Array<Value>(count).fill(c.default?.kind === 'literal' ? c.default.value : null);
   }
   const stored = (table.schema.fields.find((f) => f.name === name)?.metadata.get(TYPE_KEY) ?? c.type) as DataType;
-  const raw = (r: number): Value => {
-    const v = vector.get(r) as Value | undefined;
-    if (v === null || v === undefined) return null;
-    return stored === 'JSON' ? (JSON.parse(v as string) as Value) : v;
-  };
-  if (stored === c.type) return raw;
-  return (r) => {
-    const v = raw(r);
-    if (v === null) return null;
+  const values = valuesOf(vector, count);
+  if (stored === 'JSON') for (let r = 0; r < count; r++) if (values[r] !== null) values[r] = JSON.parse(values[r] as string) as Value;
+  if (stored === c.type) return values;
+  for (let r = 0; r < count; r++) {
+    const v = values[r];
+    if (v === null) continue;
     try {
-      if (c.type === 'TEXT' && stored === 'JSON') return JSON.stringify(v);
-      return coerce(v, c.type, c.name);
+      values[r] = c.type === 'TEXT' && stored === 'JSON' ? JSON.stringify(v) : coerce(v, c.type, c.name);
     } catch {
-      return null;
+      values[r] = null;
     }
-  };
+  }
+  return values;
 }
