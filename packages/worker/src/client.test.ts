@@ -196,13 +196,15 @@ describe('the worker host', () => {
   it(`refuses more than ${MAX_SUBSCRIPTIONS} live queries on one client`, async () => {
     const client = createLocalClient(await openTestDatabase());
     const alice = client.session({ user: 'alice' });
-    const stops = await Promise.all(Array.from({ length: MAX_SUBSCRIPTIONS }, () => alice.live(SELECT, [], () => {})));
-    const error = await caught(alice.live(SELECT, [], () => {}));
+    // Distinct parameters, so each is a subscription of its own (identical ones share one).
+    const distinct = `${SELECT.replace(/\s+ORDER BY.*$/i, '')} WHERE 1 <> $1`;
+    const stops = await Promise.all(Array.from({ length: MAX_SUBSCRIPTIONS }, (_, i) => alice.live(distinct, [-1 - i], () => {})));
+    const error = await caught(alice.live(distinct, [0], () => {}));
     expect(error.code).toBe('SUBSCRIPTION_LIMIT_EXCEEDED');
     expect(error.message).toContain(`may hold ${MAX_SUBSCRIPTIONS} live queries`);
     expect((await client.stats()).subscriptions).toBe(MAX_SUBSCRIPTIONS);
     stops[0]();
-    const again = await alice.live(SELECT, [], () => {});
+    const again = await alice.live(distinct, [0], () => {});
     again();
     await client.close();
   });

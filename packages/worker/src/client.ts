@@ -28,13 +28,17 @@ export async function createClient(options: ClientOptions): Promise<KalamClient>
     remote[releaseProxy]();
     if ('terminate' in worker && typeof worker.terminate === 'function') worker.terminate();
   };
-  const connection: Connection = connectClient(remote, async () => {
-    try {
-      await remote.close();
-    } finally {
-      terminate();
-    }
-  });
+  const connection: Connection = connectClient(
+    remote,
+    async () => {
+      try {
+        await remote.close();
+      } finally {
+        terminate();
+      }
+    },
+    options.limits,
+  );
   // One proxied listener (one MessagePort) carries every subscription's events.
   const listener = proxy((events: readonly LiveEvent[]) => connection.deliver(events));
   try {
@@ -54,7 +58,7 @@ export async function createClient(options: ClientOptions): Promise<KalamClient>
 export function createLocalClient(db: Database, limits: Partial<HostLimits> = {}): KalamClient {
   let deliver: (events: readonly LiveEvent[]) => unknown = () => undefined;
   const host = createHost(db, (events) => deliver(events), limits);
-  const connection = connectClient(host, () => host.close());
+  const connection = connectClient(host, () => host.close(), limits);
   deliver = connection.deliver;
   return connection.client;
 }

@@ -1,5 +1,6 @@
 import { KalamError, ROLES, loadArrow, type Role, type Row, type SessionOptions, type StatementResult } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
+import { MAX_SUBSCRIPTIONS } from './host';
 import { ClientLiveRegistry } from './live-registry';
 import { shareRows } from './share';
 import { asKalamError } from './transfer';
@@ -26,8 +27,15 @@ export interface Connection {
  * (through Comlink) or in-process. Owns the client-side live registry and
  * applies structural sharing per subscription.
  */
-export function connectClient(host: KalamHost, release: () => Promise<void>): Connection {
+export function connectClient(host: KalamHost, release: () => Promise<void>, limits: { maxSubscriptions?: number } = {}): Connection {
   const registry = new ClientLiveRegistry();
+  const maxListeners = limits.maxSubscriptions ?? MAX_SUBSCRIPTIONS;
+  // Identical live queries of one session (same SQL, parameters and no
+  // options) share one subscription: the host maintains and sends it once,
+  // the registry hands every listener the same rows. Owner: this client; an
+  // entry goes when its subscription's last listener stops, when it fails,
+  // or when the client closes. Bounded by the open subscriptions.
+  const shared = new Map<string, { id: number; ready: Promise<void> }>();
   let nextId = 1;
   let isClosed = false;
 
@@ -138,20 +146,37 @@ export function connectClient(host: KalamHost, release: () => Promise<void>): Co
         try {
           ensureOpen();
           if (typeof onChange !== 'function') throw new KalamError('INVALID_OPTION', 'live() needs an onChange callback.');
+          if (registry.listenerCount >= maxListeners) {
+            throw new KalamError(
+              'SUBSCRIPTION_LIMIT_EXCEEDED',
+              `Maximum subscriptions reached: this client may hold ${maxListeners} live queries at once. Stop unused live queries before starting more, or raise maxSubscriptions.`,
+            );
+          }
+          const shareKey = sharingKey(key, sql, params, options);
+          const open = shareKey === undefined ? undefined : shared.get(shareKey);
+          if (open !== undefined) {
+            await open.ready;
+            ensureOpen();
+            const leave = registry.join(open.id, onChange, onError);
+            if (leave !== undefined) return stopper(open.id, shareKey, leave);
+            // It failed or stopped meanwhile: start a subscription of its own.
+          }
           // The id is chosen here and registered before the host starts, so
           // the first result can never arrive for an unknown id.
           const id = nextId++;
-          registry.add(id, onChange, onError);
+          const leave = registry.add(id, onChange, onError);
+          const started = host.live(key, sql, params, id, options);
+          const entry = { id, ready: started };
+          entry.ready.catch(() => undefined);
+          if (shareKey !== undefined) shared.set(shareKey, entry);
           try {
-            await host.live(key, sql, params, id, options);
+            await started;
           } catch (e) {
             registry.remove(id);
+            if (shareKey !== undefined && shared.get(shareKey) === entry) shared.delete(shareKey);
             throw e;
           }
-          return () => {
-            if (!registry.remove(id) || isClosed) return;
-            host.unsubscribe(id).catch(reportLater);
-          };
+          return stopper(id, shareKey, leave);
         } catch (e) {
           throw clientError(e);
         }
@@ -190,6 +215,19 @@ export function connectClient(host: KalamHost, release: () => Promise<void>): Co
     };
   }
 
+  /** The stop function of one live() call: the subscription ends with its last listener. */
+  function stopper(id: number, shareKey: string | undefined, leave: () => boolean): () => void {
+    let isStopped = false;
+    return () => {
+      if (isStopped) return;
+      isStopped = true;
+      if (leave()) return;
+      if (shareKey !== undefined && shared.get(shareKey)?.id === id) shared.delete(shareKey);
+      if (!registry.remove(id) || isClosed) return;
+      host.unsubscribe(id).catch(reportLater);
+    };
+  }
+
   function deliver(events: readonly LiveEvent[]): Promise<void> | undefined {
     return registry.deliver(events);
   }
@@ -208,6 +246,7 @@ export function connectClient(host: KalamHost, release: () => Promise<void>): Co
       if (isClosed) return;
       isClosed = true;
       registry.clear();
+      shared.clear();
       try {
         await release();
       } catch (e) {
@@ -230,6 +269,26 @@ function sessionKey(options: SessionOptions): SessionKey {
   return options.namespace === undefined
     ? { user: options.user, role }
     : { user: options.user, role, namespace: options.namespace };
+}
+
+/**
+ * When live() calls may share one subscription: the same session (user,
+ * role, namespace), SQL text and parameters, and no options (lastRows,
+ * batchSize and from shape what each caller receives). Undefined: not shared.
+ */
+function sharingKey(key: SessionKey, sql: unknown, params: readonly unknown[] | undefined, options: object | undefined): string | undefined {
+  if (typeof sql !== 'string') return undefined;
+  if (options !== undefined && options !== null && Object.values(options).some((v) => v !== undefined)) return undefined;
+  const parts = [key.user, key.role, key.namespace ?? '', sql];
+  for (const p of params ?? []) {
+    if (p === null) parts.push('n');
+    else if (typeof p === 'boolean') parts.push(p ? 't' : 'f');
+    else if (typeof p === 'number') parts.push(`d${Object.is(p, -0) ? '-0' : String(p)}`);
+    else if (typeof p === 'bigint') parts.push(`i${p}`);
+    else if (typeof p === 'string') parts.push(`s${p}`);
+    else return undefined; // bytes, JSON values: not worth comparing
+  }
+  return JSON.stringify(parts);
 }
 
 function withFrozenRows(result: StatementResult): StatementResult {

@@ -7,18 +7,27 @@ import { shareRows } from './share';
 export type LiveCallback = (rows: readonly Row[], change: LiveChange) => unknown;
 export type LiveErrorCallback = (error: KalamError) => void;
 
-interface Subscription {
+interface Listener {
   onChange: LiveCallback;
   onError: LiveErrorCallback | undefined;
+}
+
+interface Subscription {
+  /** Every live() call sharing this subscription (identical query, parameters and session); at least one. */
+  listeners: Listener[];
   /** The client's copy of the result: the base the next patch applies to. */
   rows: readonly Row[] | undefined;
   /** The `_seq` `rows` reflects every commit up to (see LiveEvent.seq); undefined until a complete result. */
   seq: bigint | undefined;
   /** Started again on a new host: its next result is the resumed one (or a fresh snapshot, flagged resumed: false). */
   isResuming: boolean;
+  /** It reported an error (the host ended it): no new listener joins it. */
+  isFailed: boolean;
 }
 
 const EMPTY: readonly Row[] = Object.freeze([]);
+/** What a listener joining an open subscription is told with the current result. */
+const JOINED: LiveChange = Object.freeze({ kind: 'snapshot' as const });
 
 /**
  * The client-side live registry: applies each batch of events (one message
@@ -32,8 +41,36 @@ export class ClientLiveRegistry {
   // stopped or the client closes (the host bounds how many may be open).
   private readonly subscriptions = new Map<number, Subscription>();
 
-  add(id: number, onChange: LiveCallback, onError: LiveErrorCallback | undefined): void {
-    this.subscriptions.set(id, { onChange, onError, rows: undefined, seq: undefined, isResuming: false });
+  /** Opens subscription `id` with its first listener; returns the listener's leave function (see join). */
+  add(id: number, onChange: LiveCallback, onError: LiveErrorCallback | undefined): () => boolean {
+    this.subscriptions.set(id, { listeners: [], rows: undefined, seq: undefined, isResuming: false, isFailed: false });
+    return this.join(id, onChange, onError)!;
+  }
+
+  /**
+   * Adds a listener to open subscription `id` (an identical live query of
+   * the same session). It is handed the current result at once, if there is
+   * one, then every later change. Returns a function that removes it and
+   * says whether listeners remain; undefined if `id` is not open.
+   */
+  join(id: number, onChange: LiveCallback, onError: LiveErrorCallback | undefined): (() => boolean) | undefined {
+    const subscription = this.subscriptions.get(id);
+    if (subscription === undefined || subscription.isFailed) return undefined;
+    const listener: Listener = { onChange, onError };
+    subscription.listeners.push(listener);
+    if (subscription.rows !== undefined) call(onChange, subscription.rows, JOINED);
+    return () => {
+      const i = subscription.listeners.indexOf(listener);
+      if (i >= 0) subscription.listeners.splice(i, 1);
+      return subscription.listeners.length > 0;
+    };
+  }
+
+  /** Listeners across open subscriptions (each live() call counts once). */
+  get listenerCount(): number {
+    let n = 0;
+    for (const s of this.subscriptions.values()) n += s.listeners.length;
+    return n;
   }
 
   /**
@@ -91,7 +128,7 @@ export class ClientLiveRegistry {
           } else {
             change = snapshotChange(event);
           }
-          returned = call(subscription.onChange, rows, change);
+          returned = callAll(subscription, rows, change);
           break;
         }
         case 'patch': {
@@ -104,7 +141,7 @@ export class ClientLiveRegistry {
           }
           subscription.rows = Object.freeze(rows);
           if (event.seq !== undefined) subscription.seq = event.seq;
-          returned = call(subscription.onChange, subscription.rows, changesOf(event.changes, added.substitutes));
+          returned = callAll(subscription, subscription.rows, changesOf(event.changes, added.substitutes));
           break;
         }
         case 'error':
@@ -207,15 +244,30 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function report(subscription: Subscription, error: KalamError): void {
-  if (subscription.onError) {
-    try {
-      subscription.onError(error);
-    } catch (e) {
-      reportLater(e);
+  subscription.isFailed = true;
+  for (const { onError } of subscription.listeners.slice()) {
+    if (onError) {
+      try {
+        onError(error);
+      } catch (e) {
+        reportLater(e);
+      }
+    } else {
+      reportLater(error);
     }
-  } else {
-    reportLater(error);
   }
+}
+
+/** Calls every listener with the same rows and change objects; the promises some return, if any, as one. */
+function callAll(subscription: Subscription, rows: readonly Row[], change: LiveChange): unknown {
+  const { listeners } = subscription;
+  if (listeners.length === 1) return call(listeners[0].onChange, rows, change);
+  let waits: unknown[] | undefined;
+  for (const { onChange } of listeners.slice()) {
+    const returned = call(onChange, rows, change);
+    if (isThenable(returned)) (waits ??= []).push(returned);
+  }
+  return waits === undefined ? undefined : Promise.allSettled(waits);
 }
 
 /** Calls an application callback; if it throws, the error surfaces without stopping the fan-out. */

@@ -58,6 +58,7 @@ function recorder() {
 }
 
 const WINDOW = 'SELECT id, n FROM app.items ORDER BY id DESC LIMIT 20';
+const ABOVE = 'SELECT id, n FROM app.items WHERE id > $1 ORDER BY id DESC LIMIT 20';
 const insertMany = (from: number, count: number) => {
   const values = Array.from({ length: count }, (_, i) => `(${from + i}, ${from + i})`).join(', ');
   return `INSERT INTO app.items (id, n) VALUES ${values}`;
@@ -107,14 +108,64 @@ for (const [transport, connect] of [
       const client = await connect({ maxSubscriptions: 3 });
       const session = client.session({ user: 'alice', role: 'dba' });
       const stops = [];
-      for (let i = 0; i < 3; i++) stops.push(await session.live(WINDOW, [], () => {}));
-      const error = await session.live(WINDOW, [], () => {}).catch((e: unknown) => e);
+      // Different parameters: each is a subscription of its own.
+      for (let i = 0; i < 3; i++) stops.push(await session.live(ABOVE, [i], () => {}));
+      const error = await session.live(ABOVE, [3], () => {}).catch((e: unknown) => e);
       expect(isKalamError(error) && error.code).toBe('SUBSCRIPTION_LIMIT_EXCEEDED');
+      // Joining an open identical one counts too: every live() call is a listener to bound.
+      const joined = await session.live(ABOVE, [0], () => {}).catch((e: unknown) => e);
+      expect(isKalamError(joined) && joined.code).toBe('SUBSCRIPTION_LIMIT_EXCEEDED');
       stops[0]();
       await new Promise((resolve) => setTimeout(resolve, 10));
-      const again = await session.live(WINDOW, [], () => {});
+      const again = await session.live(ABOVE, [4], () => {});
       expect((await client.stats()).subscriptions).toBe(3);
       again();
+      await client.close();
+    });
+
+    it('shares one subscription among identical live queries of a session, hands a joiner the current result, and ends it with its last listener', async () => {
+      const client = await connect();
+      const session = client.session({ user: 'alice', role: 'dba' });
+      await session.execute(insertMany(1, 5));
+      const a = recorder();
+      const b = recorder();
+      const stopA = await session.live(WINDOW, [], a.onChange);
+      const stopB = await session.live(WINDOW, [], b.onChange);
+      expect((await client.stats()).subscriptions).toBe(1);
+      // Over a channel the first result may land just after live() resolves; a joiner gets it either way, once.
+      const [firstA, firstB] = await Promise.all([a.until((rows) => rows.length === 5), b.until((rows) => rows.length === 5)]);
+      expect(b.deliveries).toHaveLength(1);
+      expect(firstB.change.kind).toBe('snapshot');
+      expect(firstB.rows).toBe(firstA.rows); // the same frozen array
+      // Other parameters, options or another session: a subscription of its own.
+      const other = await session.live(ABOVE, [2], () => {});
+      const paged = await session.live(WINDOW, [], () => {}, undefined, { lastRows: 2 });
+      const bob = await client.session({ user: 'bob', role: 'dba' }).live(WINDOW, [], () => {});
+      expect((await client.stats()).subscriptions).toBe(4);
+      other();
+      paged();
+      bob();
+
+      await session.execute(insertMany(6, 1));
+      const [gotA, gotB] = await Promise.all([a.until((rows) => rows.length === 6), b.until((rows) => rows.length === 6)]);
+      expect(gotA.rows).toBe(gotB.rows);
+      expect(gotA.change).toBe(gotB.change);
+      expect(gotB.change.kind === 'changes' && gotB.change.inserted.map((r) => Number(r.id))).toEqual([6]);
+
+      stopA();
+      await session.execute(insertMany(7, 1));
+      await b.until((rows) => rows.length === 7);
+      expect(a.deliveries.some((d) => d.rows.length === 7)).toBe(false);
+      expect((await client.stats()).subscriptions).toBe(1);
+      stopB();
+      stopB(); // twice is harmless
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect((await client.stats()).subscriptions).toBe(0);
+      // A new one starts afresh.
+      const c = recorder();
+      const stopC = await session.live(WINDOW, [], c.onChange);
+      expect((await c.until((rows) => rows.length === 7)).rows.map((r) => Number(r.id))).toEqual([7, 6, 5, 4, 3, 2, 1]);
+      stopC();
       await client.close();
     });
 

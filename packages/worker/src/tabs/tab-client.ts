@@ -40,14 +40,18 @@ export async function createTabClient(options: { name: string; storage?: ClientS
     (events) => deliver(events),
     (id) => resumeFrom(id),
   );
-  const connection = connectClient(failover.host, async () => {
-    try {
-      await failover.host.close();
-    } finally {
-      transport.stop();
-      releaseClient();
-    }
-  });
+  const connection = connectClient(
+    failover.host,
+    async () => {
+      try {
+        await failover.host.close();
+      } finally {
+        transport.stop();
+        releaseClient();
+      }
+    },
+    options.limits,
+  );
   deliver = connection.deliver;
   resumeFrom = connection.resumeFrom;
   try {
