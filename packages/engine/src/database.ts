@@ -1153,7 +1153,8 @@ export interface Database {
   close(): Promise<void>;
 }
 
-function checkDurability(durability: unknown): Durability {
+/** The durability asked for, or INVALID_OPTION. */
+export function checkDurability(durability: unknown): Durability {
   if (durability !== 'relaxed' && durability !== 'strict') {
     throw new KalamError('INVALID_OPTION', `durability must be 'relaxed' or 'strict' (got ${JSON.stringify(durability)})`);
   }

@@ -1,5 +1,5 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
-export { openDatabase, DEFAULTS, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions } from './database';
+export { openDatabase, checkDurability, DEFAULTS, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions } from './database';
 export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
 // Arrow loads on first use: loadArrow() resolves to resultToArrow, encodeArrow and decodeArrow.
 export { loadArrow, SQL_TYPE_KEY, type ArrowCodecs } from './arrow-loader';

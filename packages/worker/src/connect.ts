@@ -1,6 +1,7 @@
-import { KalamError, ROLES, loadArrow, type Role, type Row, type SessionOptions, type StatementResult } from '@kalamlite/engine';
+import { KalamError, ROLES, loadArrow, type Role, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
 import { MAX_SUBSCRIPTIONS } from './host';
+import { contentKey } from './content-key';
 import { ClientLiveRegistry } from './live-registry';
 import { shareRows } from './share';
 import { asKalamError } from './transfer';
@@ -274,21 +275,13 @@ function sessionKey(options: SessionOptions): SessionKey {
 /**
  * When live() calls may share one subscription: the same session (user,
  * role, namespace), SQL text and parameters, and no options (lastRows,
- * batchSize and from shape what each caller receives). Undefined: not shared.
+ * batchSize and from shape what each caller receives); parameters compare
+ * by content (content-key.ts). Undefined: not shared.
  */
-function sharingKey(key: SessionKey, sql: unknown, params: readonly unknown[] | undefined, options: object | undefined): string | undefined {
+function sharingKey(key: SessionKey, sql: unknown, params: readonly Value[] | undefined, options: object | undefined): string | undefined {
   if (typeof sql !== 'string') return undefined;
   if (options !== undefined && options !== null && Object.values(options).some((v) => v !== undefined)) return undefined;
-  const parts = [key.user, key.role, key.namespace ?? '', sql];
-  for (const p of params ?? []) {
-    if (p === null) parts.push('n');
-    else if (typeof p === 'boolean') parts.push(p ? 't' : 'f');
-    else if (typeof p === 'number') parts.push(`d${Object.is(p, -0) ? '-0' : String(p)}`);
-    else if (typeof p === 'bigint') parts.push(`i${p}`);
-    else if (typeof p === 'string') parts.push(`s${p}`);
-    else return undefined; // bytes, JSON values: not worth comparing
-  }
-  return JSON.stringify(parts);
+  return JSON.stringify([key.user, key.role, key.namespace ?? '', sql]) + contentKey((params ?? []) as Value);
 }
 
 function withFrozenRows(result: StatementResult): StatementResult {

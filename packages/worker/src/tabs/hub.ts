@@ -10,7 +10,7 @@
  * once it is closed — and opens it anew from storage for the next client.
  */
 import { expose, finalizer, transfer, type Endpoint } from 'comlink';
-import { KalamError, openDatabase, type Database, type OpenOptions, type SessionOptions } from '@kalamlite/engine';
+import { checkDurability, KalamError, openDatabase, type Database, type OpenOptions, type SessionOptions } from '@kalamlite/engine';
 import { createHost } from '../host';
 import type { ClientStorage, KalamHost, LiveEvent } from '../protocol';
 import { asKalamError } from '../transfer';
@@ -306,9 +306,7 @@ function checkAttach(attach: AttachOptions, name: string, storage: ClientStorage
     throw new KalamError('INVALID_OPTION', `This host serves ${storage} database "${name}", not ${String(attach.storage)} database "${String(attach.name)}".`);
   }
   if (typeof attach.format !== 'number') throw new KalamError('INVALID_OPTION', 'attach() needs the client build\'s storage format.');
-  if (attach.durability !== undefined && attach.durability !== 'relaxed' && attach.durability !== 'strict') {
-    throw new KalamError('INVALID_OPTION', `durability must be 'relaxed' or 'strict' (got ${JSON.stringify(attach.durability)})`);
-  }
+  if (attach.durability !== undefined) checkDurability(attach.durability);
 }
 
 async function call<T>(run: () => Promise<T>): Promise<T> {
