@@ -1,10 +1,10 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
-export { openDatabase, checkDurability, DEFAULTS, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions } from './database';
+export { openDatabase, checkDurability, DEFAULTS, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions } from './execute/engine';
 export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
 // Arrow loads on first use: loadArrow() resolves to resultToArrow, encodeArrow and decodeArrow.
-export { loadArrow, SQL_TYPE_KEY, type ArrowCodecs } from './arrow-loader';
-export type { ArrowTable } from './arrow';
-export { KalamError, isKalamError, toKalamError, type ErrorCode, type KalamErrorShape } from './errors';
+export { loadArrow, SQL_TYPE_KEY, type ArrowCodecs } from './api/arrow-loader';
+export type { ArrowTable } from './api/arrow';
+export { KalamError, isKalamError, toKalamError, type ErrorCode, type KalamErrorShape } from './core/errors';
 export type {
   ColumnInfo,
   DataType,
@@ -17,6 +17,6 @@ export type {
   StatementResult,
   TableType,
   Value,
-} from './types';
-export { ROLES } from './types';
+} from './core/types';
+export { ROLES } from './core/types';
 export type { KvStore, KvWrite, KvRange, StoreName } from './storage/kv';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../database';
-import { KalamError } from '../errors';
-import type { Role } from '../types';
+import { openDatabase } from '../execute/engine';
+import { KalamError } from '../core/errors';
+import type { Role } from '../core/types';
 
 async function setup(options: { maxAuditEntries?: number } = {}) {
   const db = await openDatabase({ storage: 'memory', ...options });

@@ -5,8 +5,8 @@
  * so no SQL shape can route around a check.
  */
 import type { AccessLevel, TableDef } from '../catalog/catalog';
-import { KalamError } from '../errors';
-import type { Role } from '../types';
+import { KalamError } from '../core/errors';
+import type { Role } from '../core/types';
 
 export const ROLE_LABEL: Record<Role, string> = { user: 'User', service: 'Service', dba: 'Dba', system: 'System' };
 

@@ -4,10 +4,10 @@
  * when it opens a session — but EXECUTE AS USER reads a target's role from
  * here (an unknown id counts as role `user`, as KalamDB does).
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import { encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
-import type { Role } from '../types';
+import type { Role } from '../core/types';
 
 export interface UserRecord {
   user_id: string;

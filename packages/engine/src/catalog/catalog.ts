@@ -4,11 +4,11 @@
  * first, commits them, then applies them here, so a failed commit leaves
  * the in-memory catalog untouched.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { DefaultSpec } from '../sql/ast';
 import { encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
-import type { DataType, TableType } from '../types';
+import type { DataType, TableType } from '../core/types';
 
 export interface ColumnDef {
   /** Stable id: survives renames (schema evolution keys data by it later). */

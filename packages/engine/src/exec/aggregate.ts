@@ -2,11 +2,11 @@
  * Hash aggregation: groups input rows by key values and folds COUNT, SUM,
  * AVG, MIN, MAX. Output tuples are [group values…, aggregate values…].
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import { isTrue } from '../plan/compile';
-import type { Evaluator, ExecContext, Tuple } from '../plan/context';
-import type { Value } from '../types';
-import { compareValues, hashKey, tupleKey } from '../values';
+import type { Evaluator, ExecContext, Tuple } from './context';
+import type { Value } from '../core/types';
+import { compareValues, hashKey, tupleKey } from '../core/values';
 
 export type AggregateName = 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
 

@@ -4,9 +4,9 @@
  * aggregate and the build side of a hash join hold rows.
  */
 import { isTrue } from '../plan/compile';
-import type { Evaluator, ExecContext, Tuple } from '../plan/context';
-import type { Value } from '../types';
-import { compareValues, hashKey, tupleKey } from '../values';
+import type { Evaluator, ExecContext, Tuple } from './context';
+import type { Value } from '../core/types';
+import { compareValues, hashKey, tupleKey } from '../core/values';
 
 export function* filter(input: Iterable<Tuple>, pred: Evaluator, ctx: ExecContext): Generator<Tuple> {
   for (const row of input) if (isTrue(pred(row, ctx))) yield row;

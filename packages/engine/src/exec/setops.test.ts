@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Tuple } from '../plan/context';
+import type { Tuple } from './context';
 import { concatRows, exceptRows, intersectRows } from './setops';
 
 const L: Tuple[] = [[1], [1], [1], [2], [null], [null], [3]];

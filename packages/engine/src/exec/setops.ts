@@ -3,8 +3,8 @@
  * (NULL equals NULL), by `tupleKey`. The right side is read whole first for
  * INTERSECT and EXCEPT; the left streams.
  */
-import type { Tuple } from '../plan/context';
-import { tupleKey } from '../values';
+import type { Tuple } from './context';
+import { tupleKey } from '../core/values';
 
 export function* concatRows(first: Iterable<Tuple>, second: Iterable<Tuple>): Generator<Tuple> {
   yield* first;

@@ -10,7 +10,7 @@
 import type { Catalog, TableDef } from '../catalog/catalog';
 import type { RowChange } from '../plan/write';
 import type { HotTier } from '../storage/hot-tier';
-import type { JsonValue } from '../types';
+import type { JsonValue } from '../core/types';
 
 /** The job types kalamlite runs (a subset of KalamDB's). */
 export type JobType = 'flush' | 'stream_eviction' | 'retention' | 'job_cleanup';

@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Engine, type OpenOptions, type SessionState } from '../database';
-import { KalamError } from '../errors';
+import { Engine, type OpenOptions, type SessionState } from '../execute/engine';
+import { KalamError } from '../core/errors';
 import { storedRowCount } from '../storage/kv.fixture';
 import type { StoreName } from '../storage/kv';
 

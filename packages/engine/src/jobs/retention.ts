@@ -5,8 +5,8 @@
  * that names `_deleted` still sees them; afterwards nothing does.
  */
 import type { TableDef } from '../catalog/catalog';
-import { KalamError } from '../errors';
-import { seqMillis } from '../ids';
+import { KalamError } from '../core/errors';
+import { seqMillis } from '../core/ids';
 import { deletedSlot, seqSlot, type RowChange } from '../plan/write';
 import type { HotTier } from '../storage/hot-tier';
 import type { TableJob } from './job';

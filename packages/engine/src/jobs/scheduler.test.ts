@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Engine, type OpenOptions, type SessionState } from '../database';
-import { KalamError } from '../errors';
+import { Engine, type OpenOptions, type SessionState } from '../execute/engine';
+import { KalamError } from '../core/errors';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
 

@@ -14,9 +14,9 @@
  * Tests drive it deterministically with `runDue(now)` / `run(type, now)`:
  * `now` is the logical time rows are judged against (TTL, retention).
  */
-import { KalamError, toKalamError } from '../errors';
+import { KalamError, toKalamError } from '../core/errors';
 import type { RowChange } from '../plan/write';
-import type { Value } from '../types';
+import type { Value } from '../core/types';
 import { JobHistory } from './history';
 import type { JobEnv, JobRecord, JobType, RecordedRunner, TableJob } from './job';
 import { planRetention } from './retention';

@@ -4,7 +4,7 @@
  * their memory and storage. KalamDB runs it every 60 s.
  */
 import type { TableDef } from '../catalog/catalog';
-import { seqMillis } from '../ids';
+import { seqMillis } from '../core/ids';
 import { seqSlot, type RowChange } from '../plan/write';
 import type { HotTier } from '../storage/hot-tier';
 import type { TableJob } from './job';

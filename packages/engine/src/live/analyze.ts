@@ -10,16 +10,16 @@
  * WITH or subquery. Everything else is re-run per commit.
  */
 import type { TableDef } from '../catalog/catalog';
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import { constantInt, mentionsColumn, walk } from '../plan/block';
 import { compileExpr } from '../plan/compile';
-import type { Evaluator } from '../plan/context';
+import type { Evaluator } from '../exec/context';
 import { AGGREGATES } from '../plan/functions';
 import { Scope, type ScopeColumn } from '../plan/scope';
 import type { SourceResolver } from '../plan/source';
 import type { Expr, SelectItem, SelectStmt } from '../sql/ast';
-import type { Value } from '../types';
-import { stableJson } from '../values';
+import type { Value } from '../core/types';
+import { stableJson } from '../core/values';
 
 export interface SortSpec {
   eval: Evaluator;

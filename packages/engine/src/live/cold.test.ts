@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine, type SessionState } from '../database';
-import type { KalamError } from '../errors';
-import type { Row, Value } from '../types';
+import { Engine, type SessionState } from '../execute/engine';
+import type { KalamError } from '../core/errors';
+import type { Row, Value } from '../core/types';
 import type { LiveChange, LiveOptions } from './types';
 
 const root: SessionState = { user: 'root', role: 'dba', namespace: 'default' };

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Engine, openDatabase, type Database, type LiveStop, type Session, type SessionState } from '../database';
-import { KalamError } from '../errors';
-import type { Row, Value } from '../types';
+import { Engine, openDatabase, type Database, type LiveStop, type Session, type SessionState } from '../execute/engine';
+import { KalamError } from '../core/errors';
+import type { Row, Value } from '../core/types';
 import type { LiveChange, LiveOptions } from './types';
 
 interface Probe {

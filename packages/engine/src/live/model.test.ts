@@ -10,8 +10,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Session } from '../database';
-import type { Row, Value } from '../types';
+import { openDatabase, type Session } from '../execute/engine';
+import type { Row, Value } from '../core/types';
 import type { LiveChange } from './types';
 
 interface Schema {

@@ -3,7 +3,7 @@
  * them. Rows are compared by identity: the window keeps a row's object
  * while its projection is unchanged, so `!==` means "updated".
  */
-import type { Row, Value } from '../types';
+import type { Row, Value } from '../core/types';
 import type { LiveChange } from './types';
 import type { WindowEntry } from './window';
 

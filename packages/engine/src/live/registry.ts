@@ -9,9 +9,9 @@
  * reaches every reader of the table.
  */
 import type { TableDef } from '../catalog/catalog';
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { RowChange } from '../plan/write';
-import type { Role } from '../types';
+import type { Role } from '../core/types';
 import type { Subscription } from './subscription';
 import type { RowCache } from './window';
 

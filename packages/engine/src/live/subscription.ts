@@ -6,12 +6,12 @@
  * changed, and nothing is delivered when the result did not change.
  */
 import type { TableDef } from '../catalog/catalog';
-import { KalamError, toKalamError } from '../errors';
-import type { ExecContext } from '../plan/context';
+import { KalamError, toKalamError } from '../core/errors';
+import type { ExecContext } from '../exec/context';
 import type { SelectPlan } from '../plan/select';
 import type { RowChange } from '../plan/write';
 import type { StoredRow } from '../storage/hot-tier';
-import type { Row, Value } from '../types';
+import type { Row, Value } from '../core/types';
 import type { ColdReads } from '../storage/cold/types';
 import type { Analysis, MaintainedQuery } from './analyze';
 import type { LiveCold, LoadedCold } from './cold';

@@ -3,8 +3,8 @@
  * may pass. Every delivery carries the whole current result (an immutable
  * array of frozen rows, shared with other subscribers) and what changed.
  */
-import type { KalamError } from '../errors';
-import type { Row, Value } from '../types';
+import type { KalamError } from '../core/errors';
+import type { Row, Value } from '../core/types';
 
 export type LiveChange =
   /**

@@ -11,11 +11,11 @@
  * the partition that is not in `entries` sorts after the last entry;
  * `hasMore` is false only when no such row exists.
  */
-import type { ExecContext } from '../plan/context';
+import type { ExecContext } from '../exec/context';
 import { isTrue } from '../plan/compile';
 import type { StoredRow } from '../storage/hot-tier';
-import type { Row, Value } from '../types';
-import { compareValues, hashKey } from '../values';
+import type { Row, Value } from '../core/types';
+import { compareValues, hashKey } from '../core/values';
 import type { MaintainedQuery, SortSpec } from './analyze';
 
 export interface WindowEntry {

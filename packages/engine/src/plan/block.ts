@@ -5,14 +5,14 @@
  * The result runs many times (the plan cache holds it). Where its FROM
  * items come from (tables, CTEs, derived tables) is the caller's `BlockEnv`.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import { aggregate, type AggregateName, type AggregateSpec } from '../exec/aggregate';
 import { distinct, filter, hashJoin, limit, nestedLoopJoin, project, sortRows, type SortKey } from '../exec/operators';
 import type { Expr, FromTable, OrderItem, SelectStmt } from '../sql/ast';
-import type { ColumnInfo, Value } from '../types';
-import { coerce, stableJson } from '../values';
+import type { ColumnInfo, Value } from '../core/types';
+import { coerce, stableJson } from '../core/values';
 import { compileExpr, type CompileHook } from './compile';
-import type { Evaluator, ExecContext, Tuple } from './context';
+import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { AGGREGATES } from './functions';
 import { Scope, type ScopeColumn } from './scope';
 import type { RelationSource, ScanOptions } from './source';

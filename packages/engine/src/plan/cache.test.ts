@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../database';
-import type { Session } from '../database';
+import { openDatabase } from '../execute/engine';
+import type { Session } from '../execute/engine';
 import { PlanCache } from './cache';
 
 interface FakePlan {

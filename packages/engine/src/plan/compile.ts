@@ -4,13 +4,13 @@
  * three-valued logic (a comparison with NULL is NULL; AND is false if
  * either side is false; OR is true if either side is true).
  */
-import { parseTimestamp } from '../datetime';
-import { KalamError } from '../errors';
-import { uuidV7, ulid } from '../ids';
+import { parseTimestamp } from '../core/datetime';
+import { KalamError } from '../core/errors';
+import { uuidV7, ulid } from '../core/ids';
 import type { Expr } from '../sql/ast';
-import type { DataType, Value } from '../types';
-import { coerce, compareValues, stableJson } from '../values';
-import type { Evaluator, ExecContext, Tuple } from './context';
+import type { DataType, Value } from '../core/types';
+import { coerce, compareValues, stableJson } from '../core/values';
+import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { AGGREGATES, lookupFunction } from './functions';
 import type { Scope } from './scope';
 import { existsSubquery, inSubquery, scalarSubquery } from './subquery';

@@ -1,7 +1,7 @@
 /** Scalar SQL functions: name → implementation over already-evaluated args. */
-import { KalamError } from '../errors';
-import { coerce, roundHalfAway, stableJson } from '../values';
-import type { Value } from '../types';
+import { KalamError } from '../core/errors';
+import { coerce, roundHalfAway, stableJson } from '../core/values';
+import type { Value } from '../core/types';
 
 export type ScalarFn = (args: Value[]) => Value;
 

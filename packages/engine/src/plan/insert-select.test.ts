@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database, type Session } from '../database';
-import { KalamError } from '../errors';
+import { openDatabase, type Database, type Session } from '../execute/engine';
+import { KalamError } from '../core/errors';
 
 let db: Database;
 let admin: Session;

@@ -8,8 +8,8 @@
 import type { TableDef } from '../catalog/catalog';
 import type { DmlStatement, Expr, FromTable, SelectStmt } from '../sql/ast';
 import type { BoundOp, ScanBound, ScanBounds } from '../storage/cold/prune';
-import type { DataType, Value } from '../types';
-import { coerce } from '../values';
+import type { DataType, Value } from '../core/types';
+import { coerce } from '../core/values';
 import { conjuncts } from './block';
 
 type Operand = { param: number } | { literal: Value };

@@ -5,10 +5,10 @@
  * correlated: its evaluators then read the enclosing rows from
  * `ExecContext.outer`.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { SelectStmt } from '../sql/ast';
-import type { ColumnInfo, DataType } from '../types';
-import type { ExecContext, Tuple } from './context';
+import type { ColumnInfo, DataType } from '../core/types';
+import type { ExecContext, Tuple } from '../exec/context';
 
 export interface ScopeColumn {
   /** The relation's alias (or table name) this column belongs to. */

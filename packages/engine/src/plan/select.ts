@@ -14,14 +14,14 @@
  * deeper; a derived table, a CTE body or a set-operation member runs at the
  * level of the query that reads it.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import { distinct, sortRows, type SortKey } from '../exec/operators';
 import { concatRows, exceptRows, intersectRows } from '../exec/setops';
 import type { CommonTableExpr, FromTable, SelectStmt } from '../sql/ast';
-import type { ColumnInfo } from '../types';
+import type { ColumnInfo } from '../core/types';
 import { constantInt, keepCount, planBlock, window, type BlockEnv, type BlockOptions, type QueryPlan } from './block';
 import { compileExpr } from './compile';
-import type { ExecContext, Tuple } from './context';
+import type { ExecContext, Tuple } from '../exec/context';
 import { Scope, type NestedQuery, type QueryEnv, type ScopeColumn } from './scope';
 import type { RelationSource, SourceColumn, SourceResolver } from './source';
 

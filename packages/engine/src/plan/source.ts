@@ -4,8 +4,8 @@
  * the executing session's partition here, by key prefix — no SQL shape can
  * reach another user's rows because no other partition is ever opened.
  */
-import type { DataType, Value } from '../types';
-import type { ExecContext, Tuple } from './context';
+import type { DataType, Value } from '../core/types';
+import type { ExecContext, Tuple } from '../exec/context';
 import type { TableDef } from '../catalog/catalog';
 
 export interface SourceColumn {

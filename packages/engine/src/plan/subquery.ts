@@ -7,10 +7,10 @@
  * context: its result is kept in a WeakMap keyed by the context, so the
  * entry goes away with the execution and nothing grows per row.
  */
-import { KalamError } from '../errors';
-import type { Value } from '../types';
-import { hashKey } from '../values';
-import type { Evaluator, ExecContext, Tuple } from './context';
+import { KalamError } from '../core/errors';
+import type { Value } from '../core/types';
+import { hashKey } from '../core/values';
+import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import type { NestedQuery } from './scope';
 
 /** The context a subquery runs in for one outer row. */

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database, type Session } from '../database';
-import { KalamError } from '../errors';
-import type { Value } from '../types';
+import { openDatabase, type Database, type Session } from '../execute/engine';
+import { KalamError } from '../core/errors';
+import type { Value } from '../core/types';
 
 let db: Database;
 let admin: Session;

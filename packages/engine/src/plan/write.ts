@@ -5,14 +5,14 @@
  * statement changes nothing.
  */
 import type { TableDef } from '../catalog/catalog';
-import { KalamError } from '../errors';
-import { ulid, uuidV7 } from '../ids';
+import { KalamError } from '../core/errors';
+import { ulid, uuidV7 } from '../core/ids';
 import type { DeleteStmt, InsertStmt, UpdateStmt } from '../sql/ast';
 import type { StoredRow } from '../storage/hot-tier';
-import type { Value } from '../types';
-import { coerce, describeValue, hashKey } from '../values';
+import type { Value } from '../core/types';
+import { coerce, describeValue, hashKey } from '../core/values';
 import { compileExpr } from './compile';
-import type { Evaluator, ExecContext, Tuple } from './context';
+import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { mentionsColumn, planSourceScan } from './block';
 import { planSelect, statementScope, type StatementScope } from './select';
 import type { RelationSource, SourceResolver } from './source';

@@ -3,7 +3,7 @@
  * both convert into these shapes; nothing below the sql layer sees a
  * node-sql-parser object.
  */
-import type { DataType, TableType, Value } from '../types';
+import type { DataType, TableType, Value } from '../core/types';
 
 export type BinaryOp =
   | '=' | '<>' | '<' | '<=' | '>' | '>='
@@ -201,7 +201,7 @@ export interface SubscribeStmt {
   options: { lastRows?: number; batchSize?: number; from?: bigint };
 }
 
-import type { StorageStatement } from './storage';
+import type { StorageStatement } from './parse-storage';
 
 export interface TransactionControlStmt {
   kind: 'begin' | 'commit' | 'rollback';

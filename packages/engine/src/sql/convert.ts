@@ -3,9 +3,9 @@
  * Anything we do not support yet is refused here with a clear
  * UNSUPPORTED error rather than misread later.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { BinaryOp, CommonTableExpr, DeleteStmt, Expr, FromTable, InsertStmt, OrderItem, SelectItem, SelectStmt, SetOperator, TableName, UpdateStmt } from './ast';
-import { dataTypeOf } from './ddl';
+import { dataTypeOf } from './parse-ddl';
 import { numberLiteral } from './lexer';
 import { DISTINCT_AGGREGATE_PREFIX } from './rewrite';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import { parseSimpleInsert } from './insert-fast';
 import { tokenize } from './lexer';
 import { parseStatement, parseWithParser } from './parse';

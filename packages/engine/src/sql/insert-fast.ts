@@ -7,7 +7,7 @@
  * other shape returns undefined and takes the full parser (which also
  * reports the errors).
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { Expr, InsertStmt, TableName } from './ast';
 import type { Token } from './lexer';
 

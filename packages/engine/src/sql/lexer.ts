@@ -3,7 +3,7 @@
  * literals out of DML text for the plan cache, and drive the DDL parser.
  * It never allocates per character; tokens are slices of the input.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 
 export type TokenType = 'word' | 'quoted' | 'string' | 'number' | 'param' | 'punct';
 

@@ -1,5 +1,5 @@
 /** Identifier rules of KalamDB: case-insensitive, lower-cased, validated. */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 
 export const RESERVED_NAMESPACES = new Set([
   'system', 'sys', 'root', 'kalamdb', 'kalam', 'main', 'default', 'sql', 'admin', 'internal',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { CreateTableStmt, Expr, SelectStmt, Statement } from './ast';
 import { parseStatement } from './parse';
 

@@ -4,12 +4,12 @@
  * typed AST.
  */
 import * as pgModule from 'node-sql-parser/build/postgresql';
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { Statement } from './ast';
 import { deleteStmt, insertStmt, selectStmt, updateStmt } from './convert';
-import { parseKalamStatement } from './ddl';
+import { parseKalamStatement } from './parse-ddl';
 import { parseSimpleInsert } from './insert-fast';
-import { parseLiveStatement } from './live';
+import { parseLiveStatement } from './parse-live';
 import { tokenize, type Token } from './lexer';
 import { rewriteForParser } from './rewrite';
 

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine, type SessionState } from '../database';
+import { Engine, type SessionState } from '../execute/engine';
 import { legacyRowKey, PAGE_ROWS, SMALL_PAGE_ROWS, type PageRecord } from './hot-tier';
 import { encodeKey, prefixUpperBound } from './keys';
 import { recordingStore, storedRowCount } from './kv.fixture';

@@ -22,7 +22,7 @@
  * Databases written with one record per row (storage format 1) are
  * rewritten into pages, in one commit, the first time they are opened.
  */
-import type { Value } from '../types';
+import type { Value } from '../core/types';
 import { decodeKey, encodeKey, prefixUpperBound } from './keys';
 import type { KvStore, KvWrite, StoreName } from './kv';
 

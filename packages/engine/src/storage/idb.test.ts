@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { isKalamError } from '../errors';
+import { isKalamError } from '../core/errors';
 import { openIdbStore, SCAN_BATCH } from './idb';
 import { STORE_NAMES } from './kv';
 import { encodeKey, prefixUpperBound } from './keys';

@@ -20,7 +20,7 @@
  *   as in browsers and workers; in Node, import 'fake-indexeddb/auto' first.
  */
 import { unwrap, wrap, type IDBPDatabase } from 'idb';
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { KvRange, KvStore, KvWrite, StoreName } from './kv';
 import { STORE_NAMES } from './kv';
 import { compareBytes } from './keys';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isKalamError } from '../errors';
+import { isKalamError } from '../core/errors';
 import { compareBytes, decodeKey, encodeKey, KeyEncoder, prefixUpperBound, type KeyPart } from './keys';
 
 // ------------------------------------------------ an independent reference order

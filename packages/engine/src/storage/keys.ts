@@ -38,7 +38,7 @@
  * every key that extends the tuple `prefix` and less than or equal to every key
  * after them.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 
 export type KeyPart = null | boolean | number | bigint | string | Uint8Array;
 

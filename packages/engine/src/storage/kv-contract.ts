@@ -3,7 +3,7 @@
  * backend's test file runs against itself. Not a test file on its own.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { isKalamError } from '../errors';
+import { isKalamError } from '../core/errors';
 import type { KvStore, KvWrite } from './kv';
 import { encodeKey, prefixUpperBound, type KeyPart } from './keys';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { isKalamError } from '../errors';
+import { isKalamError } from '../core/errors';
 import { encodeKey, prefixUpperBound } from './keys';
 import { describeKvContract } from './kv-contract';
 import type { KvStore, KvWrite } from './kv';

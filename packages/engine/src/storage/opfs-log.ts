@@ -27,7 +27,7 @@
  * - Sync access handles are exclusive: a second open of the same database
  *   (another tab's worker) fails with STORAGE_ERROR.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { KvRange, KvStore, KvWrite, StoreName } from './kv';
 import { STORE_NAMES } from './kv';
 import { crc32 } from './crc32';

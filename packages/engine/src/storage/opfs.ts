@@ -12,7 +12,7 @@
  *
  * Layout: <OPFS root>/kalamlite/<encoded database name>/log-<generation>.klog
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { KvStore } from './kv';
 import { LogStore, type LogDirectory, type LogStoreOptions, type SyncFile } from './opfs-log';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../database';
-import { KalamError } from '../errors';
+import { openDatabase } from '../execute/engine';
+import { KalamError } from '../core/errors';
 import { storageError } from './idb';
 import { recordingStore } from './kv.fixture';
 import { openMemoryStore } from './memory';

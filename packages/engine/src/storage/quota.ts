@@ -3,7 +3,7 @@
  * Backends call it after making sure nothing of the refused batch was
  * applied, so the message can promise that.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 
 /** True for the browser's quota failure (a DOMException, or an Error of that name from a polyfill). */
 export function isQuotaError(e: unknown): boolean {

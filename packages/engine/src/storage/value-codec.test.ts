@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isKalamError } from '../errors';
+import { isKalamError } from '../core/errors';
 import { decodeFromBytes, encodeToBytes } from './value-codec';
 
 const roundTrip = (v: unknown) => decodeFromBytes(encodeToBytes(v));

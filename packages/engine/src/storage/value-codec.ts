@@ -8,7 +8,7 @@
  * Anything else (functions, symbols, Maps, cycles) is refused with
  * STORAGE_ERROR before a byte of the batch is written.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 
 const enum Tag {
   Null = 0,

@@ -2,7 +2,7 @@
  * Checks a batch before any of it is applied, so every backend can apply a
  * commit all-or-nothing: a batch with one bad write is refused whole.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import { STORE_NAMES, type KvWrite, type StoreName } from './kv';
 
 export function assertStoreName(store: unknown): asserts store is StoreName {

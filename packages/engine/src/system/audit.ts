@@ -6,7 +6,7 @@
  */
 import { encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
-import type { Role } from '../types';
+import type { Role } from '../core/types';
 
 export interface AuditEntry {
   audit_id: bigint;

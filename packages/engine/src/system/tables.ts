@@ -9,12 +9,12 @@ import type { AuditEntry } from './audit';
 import type { Subscription } from '../live/subscription';
 import type { JobRecord } from '../jobs/job';
 import type { SegmentMeta } from '../storage/cold/types';
-import { KalamError } from '../errors';
-import type { ExecContext, Tuple } from '../plan/context';
+import { KalamError } from '../core/errors';
+import type { ExecContext, Tuple } from '../exec/context';
 import type { RelationSource, SourceColumn } from '../plan/source';
-import type { TransactionInfo } from '../transaction';
-import type { DataType, JsonValue, Value } from '../types';
-import { stableJson } from '../values';
+import type { TransactionInfo } from '../execute/transaction';
+import type { DataType, JsonValue, Value } from '../core/types';
+import { stableJson } from '../core/values';
 
 export interface SystemEnv {
   catalog: Catalog;

@@ -4,9 +4,9 @@
  * one execution needs before it runs synchronously.
  */
 import type { TableDef } from '../../catalog/catalog';
-import { KalamError } from '../../errors';
-import type { Value } from '../../types';
-import { compareValues } from '../../values';
+import { KalamError } from '../../core/errors';
+import type { Value } from '../../core/types';
+import { compareValues } from '../../core/values';
 import type { StoredRow } from '../hot-tier';
 import { SegmentCache } from './cache';
 import { Manifest } from './manifest';

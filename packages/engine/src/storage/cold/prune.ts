@@ -11,8 +11,8 @@
  * So skipped segments that may overlap a read older segment (by pk range and
  * `_seq`) are read as well, until nothing changes.
  */
-import type { Value } from '../../types';
-import { compareValues } from '../../values';
+import type { Value } from '../../core/types';
+import { compareValues } from '../../core/values';
 import type { ColumnStats, SegmentMeta } from './types';
 
 export type BoundOp = '=' | '<' | '<=' | '>' | '>=' | 'in';

@@ -3,7 +3,7 @@
  * of a partition that has segments: see lazy-module.ts. Nothing else may
  * import './segment' except as types.
  */
-import { lazyModule } from '../../lazy-module';
+import { lazyModule } from '../../core/lazy-module';
 
 export type SegmentCodec = typeof import('./segment');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TableDef } from '../../catalog/catalog';
-import type { Value } from '../../types';
-import { hashKey } from '../../values';
+import type { Value } from '../../core/types';
+import { hashKey } from '../../core/values';
 import { SegmentCache } from './cache';
 import { selectSegments, boundMayMatch, type ScanBound } from './prune';
 import { decodeSegment, encodeSegment } from './segment';

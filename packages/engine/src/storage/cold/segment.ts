@@ -15,8 +15,8 @@ import {
   tableFromIPC, tableToIPC, vectorFromArray, type DataType as ArrowType, type Vector,
 } from 'apache-arrow';
 import type { ColumnDef, TableDef } from '../../catalog/catalog';
-import type { DataType, Value } from '../../types';
-import { coerce, compareValues, hashKey } from '../../values';
+import type { DataType, Value } from '../../core/types';
+import { coerce, compareValues, hashKey } from '../../core/values';
 import type { StoredRow } from '../hot-tier';
 import type { ColumnStats, DecodedSegment, SegmentMeta } from './types';
 

@@ -9,7 +9,7 @@
  * schema version reads under the current one: an added column reads as
  * NULL, a dropped one is gone, a renamed one keeps its values.
  */
-import type { Value } from '../../types';
+import type { Value } from '../../core/types';
 import type { StoredRow } from '../hot-tier';
 
 /** KalamDB's segment statuses; `tombstone` is not used (segments are deleted with their table). */

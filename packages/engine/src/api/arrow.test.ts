@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeArrow, encodeArrow, resultToArrow, SQL_TYPE_KEY } from './arrow';
-import { openDatabase, type Session } from './database';
-import { KalamError } from './errors';
-import type { StatementResult } from './types';
+import { openDatabase, type Session } from '../execute/engine';
+import { KalamError } from '../core/errors';
+import type { StatementResult } from '../core/types';
 
 const CREATE = `CREATE SHARED TABLE app.everything (
   id BIGINT PRIMARY KEY, flag BOOLEAN, small SMALLINT, n INT, f FLOAT, d DOUBLE, dec DECIMAL,

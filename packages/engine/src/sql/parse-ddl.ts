@@ -3,13 +3,13 @@
  * CREATE [USER|SHARED|STREAM] TABLE … WITH (…), DROP TABLE, SHOW, DESCRIBE,
  * USE. Works on tokens from lexer.ts.
  */
-import { KalamError } from '../errors';
-import type { DataType } from '../types';
+import { KalamError } from '../core/errors';
+import type { DataType } from '../core/types';
 import type { ColumnSpec, CreateTableStmt, DefaultSpec, Statement, TableName } from './ast';
 import { numberLiteral, type Token } from './lexer';
-import { parseUserStatement } from './users';
-import { parseAlterTable } from './alter';
-import { parseStorageStatement } from './storage';
+import { parseUserStatement } from './parse-users';
+import { parseAlterTable } from './parse-alter';
+import { parseStorageStatement } from './parse-storage';
 
 export class Cursor {
   private i = 0;

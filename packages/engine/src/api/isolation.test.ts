@@ -7,7 +7,7 @@
  * Fixture and judges: isolation.fixture.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KalamError } from './errors';
+import { KalamError } from '../core/errors';
 import {
   attempt,
   bobSecrets,
@@ -23,8 +23,8 @@ import {
   snapshot,
   type Fixture,
 } from './isolation.fixture';
-import type { Session } from './database';
-import type { Row, StatementResult, Value } from './types';
+import type { Session } from '../execute/engine';
+import type { Row, StatementResult, Value } from '../core/types';
 
 let f: Fixture;
 

@@ -18,21 +18,21 @@
  * `FLUSH TABLE` / `STORAGE FLUSH TABLE` queue a `flush` job and return at
  * once with its id; the job runs right after (await `engine.jobs.idle()`).
  */
-import type { TableDef } from './catalog/catalog';
-import type { Engine, SessionState } from './database';
-import { storeOf } from './database';
-import { KalamError } from './errors';
-import { flushPolicyOf, isFlushDue, pendingRows } from './jobs/flush';
-import type { JobRecord, RecordedRunner } from './jobs/job';
-import { deletedSlot, seqSlot } from './plan/write';
-import type { StorageStatement } from './sql/storage';
-import type { HotChange, StoredRow } from './storage/hot-tier';
-import type { KvWrite } from './storage/kv';
-import { SegmentCache } from './storage/cold/cache';
-import { loadSegmentCodec } from './storage/cold/segment-loader';
-import type { SegmentKey, SegmentMeta } from './storage/cold/types';
-import type { Role, StatementResult, Value } from './types';
-import { hashKey } from './values';
+import type { TableDef } from '../catalog/catalog';
+import type { Engine, SessionState } from './engine';
+import { storeOf } from './engine';
+import { KalamError } from '../core/errors';
+import { flushPolicyOf, isFlushDue, pendingRows } from '../jobs/flush-policy';
+import type { JobRecord, RecordedRunner } from '../jobs/job';
+import { deletedSlot, seqSlot } from '../plan/write';
+import type { StorageStatement } from '../sql/parse-storage';
+import type { HotChange, StoredRow } from '../storage/hot-tier';
+import type { KvWrite } from '../storage/kv';
+import { SegmentCache } from '../storage/cold/cache';
+import { loadSegmentCodec } from '../storage/cold/segment-loader';
+import type { SegmentKey, SegmentMeta } from '../storage/cold/types';
+import type { Role, StatementResult, Value } from '../core/types';
+import { hashKey } from '../core/values';
 
 const ok = (message: string, rowCount = 0): StatementResult => ({ kind: 'ok', columns: [], rows: [], rowCount, message });
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;

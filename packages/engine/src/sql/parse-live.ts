@@ -5,7 +5,7 @@
  *   KILL LIVE QUERY '<live_id>'
  * SUBSCRIBE is parsed into the SELECT text it stands for plus options.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { Statement, SubscribeStmt } from './ast';
 import type { Token } from './lexer';
 

@@ -6,8 +6,8 @@
  * interval part is honoured (DIALECT.md).
  */
 import type { TableDef } from '../catalog/catalog';
-import { KalamError } from '../errors';
-import { seqMillis } from '../ids';
+import { KalamError } from '../core/errors';
+import { seqMillis } from '../core/ids';
 import type { HotTier } from '../storage/hot-tier';
 
 export interface FlushPolicy {

@@ -2,8 +2,8 @@
  * queryArrow's up-front check. Apart from arrow.ts so that it costs no
  * Arrow load: see lazy-module.ts.
  */
-import { KalamError } from './errors';
-import { tokenize } from './sql/lexer';
+import { KalamError } from '../core/errors';
+import { tokenize } from '../sql/lexer';
 
 const READS = new Set(['SELECT', 'WITH', '(', 'SHOW', 'DESCRIBE', 'DESC']);
 

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Engine, SessionState } from './database';
+import type { Engine, SessionState } from '../execute/engine';
 
 // Whether apache-arrow has been imported since the module registry was last reset.
 const arrow = { loaded: false };
@@ -22,13 +22,13 @@ const root = { user: 'root', role: 'dba' } as const;
 const rootState: SessionState = { user: 'root', role: 'dba', namespace: 'default' };
 
 async function openEngine(name: string, indexedDB: IDBFactory): Promise<Engine> {
-  const { Engine } = await import('./database');
+  const { Engine } = await import('../execute/engine');
   return Engine.open({ storage: 'idb', name, indexedDB });
 }
 
 describe('apache-arrow is loaded only when first needed', () => {
   it('not by opening a database (through the public index), hot-only reads, writes, live queries and a reopen', async () => {
-    const { openDatabase } = await import('./index');
+    const { openDatabase } = await import('../index');
     const indexedDB = new IDBFactory();
     let db = await openDatabase({ storage: 'idb', name: 'hot', indexedDB });
     let s = db.session(root);
@@ -88,7 +88,7 @@ describe('apache-arrow is loaded only when first needed', () => {
   });
 
   it('by queryArrow, and not by a queryArrow refused before it runs', async () => {
-    const { openDatabase } = await import('./index');
+    const { openDatabase } = await import('../index');
     const db = await openDatabase({ storage: 'memory' });
     try {
       const s = db.session(root);

@@ -10,13 +10,13 @@
  * nothing — a PRIMARY_KEY_VIOLATION when both inserted the same key, a
  * TRANSACTION_ERROR otherwise.
  */
-import type { TableDef } from './catalog/catalog';
-import { KalamError } from './errors';
-import type { StagedRows } from './plan/context';
-import { deletedSlot, seqSlot, type RowChange } from './plan/write';
-import type { StoredRow } from './storage/hot-tier';
-import type { Value } from './types';
-import { describeValue } from './values';
+import type { TableDef } from '../catalog/catalog';
+import { KalamError } from '../core/errors';
+import type { StagedRows } from '../exec/context';
+import { deletedSlot, seqSlot, type RowChange } from '../plan/write';
+import type { StoredRow } from '../storage/hot-tier';
+import type { Value } from '../core/types';
+import { describeValue } from '../core/values';
 
 export type TransactionOrigin = 'sql' | 'api';
 

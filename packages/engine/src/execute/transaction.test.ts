@@ -1,9 +1,9 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Database, type OpenOptions } from './database';
-import { KalamError } from './errors';
-import type { Row } from './types';
+import { openDatabase, type Database, type OpenOptions } from './engine';
+import { KalamError } from '../core/errors';
+import type { Row } from '../core/types';
 
 async function setup(options: Partial<OpenOptions> = {}, db?: Database) {
   db ??= await openDatabase({ storage: 'memory', ...options } as OpenOptions);

@@ -2,9 +2,9 @@
  * CREATE USER / ALTER USER / DROP USER (reference §1.1), without passwords
  * (DIALECT.md: the app names the user when it opens a session).
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { Statement } from './ast';
-import type { Cursor } from './ddl';
+import type { Cursor } from './parse-ddl';
 
 function userId(c: Cursor): string {
   const t = c.next();

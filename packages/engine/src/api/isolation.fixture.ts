@@ -18,9 +18,9 @@
  * must be exactly as before (same rows, same `_seq`).
  */
 import { expect } from 'vitest';
-import { openDatabase, type Database, type Session } from './database';
-import { KalamError } from './errors';
-import type { Row, StatementResult, Value } from './types';
+import { openDatabase, type Database, type Session } from '../execute/engine';
+import { KalamError } from '../core/errors';
+import type { Row, StatementResult, Value } from '../core/types';
 
 export const BOB_SECRETS = [
   { id: 'bob-k1', secret: 'bob-1', amount: 1 },

@@ -54,8 +54,8 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { SQL_TYPE_KEY } from './arrow-loader';
-import { KalamError } from './errors';
-import type { ColumnInfo, Row, StatementResult, Value } from './types';
+import { KalamError } from '../core/errors';
+import type { ColumnInfo, Row, StatementResult, Value } from '../core/types';
 
 /** An Arrow table of query results; `apache-arrow`'s `Table`. */
 export type ArrowTable = Table;

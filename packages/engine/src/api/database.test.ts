@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from './database';
-import { KalamError } from './errors';
+import { openDatabase, type Database } from '../execute/engine';
+import { KalamError } from '../core/errors';
 
 async function setup(db?: Database) {
   db ??= await openDatabase({ storage: 'memory' });

@@ -1,12 +1,12 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database, type OpenOptions, type Session } from './database';
-import { KalamError } from './errors';
-import { parseStatement } from './sql/parse';
-import { openMemoryStore } from './storage/memory';
-import type { KvStore } from './storage/kv';
-import type { Row } from './types';
+import { openDatabase, type Database, type OpenOptions, type Session } from './engine';
+import { KalamError } from '../core/errors';
+import { parseStatement } from '../sql/parse';
+import { openMemoryStore } from '../storage/memory';
+import type { KvStore } from '../storage/kv';
+import type { Row } from '../core/types';
 
 let db: Database;
 let admin: Session;

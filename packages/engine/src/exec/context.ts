@@ -1,6 +1,6 @@
 /** What an executing statement can see besides its input rows. */
 import type { ColdReads } from '../storage/cold/types';
-import type { Role, Value } from '../types';
+import type { Role, Value } from '../core/types';
 
 export interface ExecContext {
   /** User parameters, then literals lifted out of the SQL text. */

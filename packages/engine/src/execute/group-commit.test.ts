@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from './database';
-import { KalamError } from './errors';
-import { newRowsPerCommit, recordingStore } from './storage/kv.fixture';
-import { openMemoryStore } from './storage/memory';
+import { openDatabase } from './engine';
+import { KalamError } from '../core/errors';
+import { newRowsPerCommit, recordingStore } from '../storage/kv.fixture';
+import { openMemoryStore } from '../storage/memory';
 
 async function setup(options: { maxGroupCommitStatements?: number } = {}) {
   const kv = recordingStore(openMemoryStore());

@@ -3,22 +3,22 @@
  * SHOW, DESCRIBE and USE. DDL computes its storage writes, commits them in
  * one transaction, then applies them to the catalog and hot tier.
  */
-import type { AccessLevel, ColumnDef, TableDef } from './catalog/catalog';
+import type { AccessLevel, ColumnDef, TableDef } from '../catalog/catalog';
 import { executeAlterTable } from './alter';
-import type { Engine, SessionState } from './database';
-import { storeOf } from './database';
-import { checkUserAdmin, parseRole } from './auth/permissions';
-import { validateUserId, type UserRecord } from './auth/users';
-import { KalamError } from './errors';
-import { parseRetentionHours } from './jobs/retention';
-import { parseFlushPolicy } from './jobs/flush';
+import type { Engine, SessionState } from './engine';
+import { storeOf } from './engine';
+import { checkUserAdmin, parseRole } from '../auth/permissions';
+import { validateUserId, type UserRecord } from '../auth/users';
+import { KalamError } from '../core/errors';
+import { parseRetentionHours } from '../jobs/retention';
+import { parseFlushPolicy } from '../jobs/flush-policy';
 import { coldDropWrites, dropColdSegments } from './flush';
-import { seqSlot } from './plan/write';
-import type { CreateTableStmt, Statement } from './sql/ast';
-import { RESERVED_NAMESPACES, validateColumnName, validateName } from './sql/names';
-import type { KvWrite } from './storage/kv';
-import type { ColumnInfo, Role, Row, StatementResult, Value } from './types';
-import { coerce } from './values';
+import { seqSlot } from '../plan/write';
+import type { CreateTableStmt, Statement } from '../sql/ast';
+import { RESERVED_NAMESPACES, validateColumnName, validateName } from '../sql/names';
+import type { KvWrite } from '../storage/kv';
+import type { ColumnInfo, Role, Row, StatementResult, Value } from '../core/types';
+import { coerce } from '../core/values';
 
 export type DdlStatement = Exclude<Statement, { kind: 'select' | 'insert' | 'update' | 'delete' | 'executeAs' | 'begin' | 'commit' | 'rollback' | 'flushTable' | 'flushAll' | 'killJob' | 'subscribe' | 'killLiveQuery' }>;
 

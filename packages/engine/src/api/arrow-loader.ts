@@ -3,7 +3,7 @@
  * travels in), loaded on first use: see lazy-module.ts. Nothing else may
  * import './arrow' except as types.
  */
-import { lazyModule } from './lazy-module';
+import { lazyModule } from '../core/lazy-module';
 
 export type ArrowCodecs = typeof import('./arrow');
 

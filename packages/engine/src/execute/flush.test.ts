@@ -1,11 +1,11 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine, type OpenOptions, type SessionState } from './database';
-import { KalamError } from './errors';
+import { Engine, type OpenOptions, type SessionState } from './engine';
+import { KalamError } from '../core/errors';
 import { flushPartition } from './flush';
-import type { ExecContext } from './plan/context';
-import type { Value } from './types';
+import type { ExecContext } from '../exec/context';
+import type { Value } from '../core/types';
 
 const root: SessionState = { user: 'root', role: 'dba', namespace: 'default' };
 const svc: SessionState = { user: 'svc', role: 'service', namespace: 'default' };
@@ -455,7 +455,7 @@ describe('executions in flight during a flush', () => {
   });
 
   it('a live query over flushed rows works after a reopen', async () => {
-    const { openDatabase } = await import('./database');
+    const { openDatabase } = await import('./engine');
     const indexedDB = new IDBFactory();
     const first = await engineWith({ storage: 'idb', name: 'live-cold', indexedDB });
     await insertItems(first, 1, 2);

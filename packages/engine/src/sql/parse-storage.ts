@@ -3,7 +3,7 @@
  * `STORAGE FLUSH ALL [IN [NAMESPACE] ns]` and `KILL JOB '<id>'`.
  */
 import type { TableName } from './ast';
-import type { Cursor } from './ddl';
+import type { Cursor } from './parse-ddl';
 
 export type StorageStatement =
   | { kind: 'flushTable'; table: TableName }

@@ -17,8 +17,8 @@
  *   if the commit fails (quota, storage error), every statement of the group
  *   fails with that error and nothing of it is applied.
  */
-import type { StagedRows, Tuple } from './plan/context';
-import type { RowChange, WriteOutcome } from './plan/write';
+import type { StagedRows, Tuple } from '../exec/context';
+import type { RowChange, WriteOutcome } from '../plan/write';
 
 export interface GroupMember {
   /** Computes the statement's changes; `staged` holds the earlier members' changes (undefined: none). */

@@ -21,18 +21,18 @@
  * keeps the version, as KalamDB does; every real change bumps it and records
  * the new definition in system.schemas.
  */
-import { checkAlterTable } from './auth/permissions';
-import type { AccessLevel, ColumnDef, TableDef } from './catalog/catalog';
-import type { Engine, SessionState } from './database';
-import { storeOf } from './database';
-import { KalamError } from './errors';
-import { ulid, uuidV7 } from './ids';
-import { deletedSlot, seqSlot } from './plan/write';
-import type { AlterOp, AlterTableStmt, DefaultSpec } from './sql/ast';
-import { RESERVED_COLUMNS, validateName } from './sql/names';
-import type { HotChange, StoredRow } from './storage/hot-tier';
-import type { DataType, Role, StatementResult, Value } from './types';
-import { coerce, describeValue, stableJson } from './values';
+import { checkAlterTable } from '../auth/permissions';
+import type { AccessLevel, ColumnDef, TableDef } from '../catalog/catalog';
+import type { Engine, SessionState } from './engine';
+import { storeOf } from './engine';
+import { KalamError } from '../core/errors';
+import { ulid, uuidV7 } from '../core/ids';
+import { deletedSlot, seqSlot } from '../plan/write';
+import type { AlterOp, AlterTableStmt, DefaultSpec } from '../sql/ast';
+import { RESERVED_COLUMNS, validateName } from '../sql/names';
+import type { HotChange, StoredRow } from '../storage/hot-tier';
+import type { DataType, Role, StatementResult, Value } from '../core/types';
+import { coerce, describeValue, stableJson } from '../core/values';
 
 /** Where each column of the new layout takes its value from, for one stored row. */
 type ColumnSource =

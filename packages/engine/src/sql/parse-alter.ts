@@ -4,9 +4,9 @@
  * NULL, SET/DROP DEFAULT, TYPE, and SET ACCESS LEVEL / SET TBLPROPERTIES.
  * Works on the token cursor of ddl.ts.
  */
-import { KalamError } from '../errors';
+import { KalamError } from '../core/errors';
 import type { AlterOp, AlterTableStmt, ColumnSpec } from './ast';
-import { Cursor, parseColumn, parseDefault } from './ddl';
+import { Cursor, parseColumn, parseDefault } from './parse-ddl';
 import type { Token } from './lexer';
 
 /** Parses `ALTER TABLE …` when the cursor is at ALTER TABLE; undefined otherwise. */
