@@ -5,10 +5,9 @@
  */
 import { lazyModule } from '../core/lazy-module';
 
-export type ArrowCodecs = typeof import('./arrow');
+export { SQL_TYPE_KEY } from './arrow-types';
 
-/** The field metadata key holding a column's SQL type ('UNKNOWN' for computed columns). */
-export const SQL_TYPE_KEY = 'kalamlite.type';
+export type ArrowCodecs = typeof import('./arrow');
 
 /** resultToArrow, encodeArrow, decodeArrow. */
 export const loadArrow: () => Promise<ArrowCodecs> = lazyModule('the Arrow codecs', () => import('./arrow'));

@@ -53,7 +53,7 @@ import {
   type DataType as ArrowType,
   type Vector,
 } from 'apache-arrow';
-import { SQL_TYPE_KEY } from './arrow-loader';
+import { SQL_TYPE_KEY } from './arrow-types';
 import { KalamError } from '../core/errors';
 import type { ColumnInfo, Row, StatementResult, Value } from '../core/types';
 

@@ -4,7 +4,7 @@
  * at the point where the access happens (a scan, a write, a DDL statement),
  * so no SQL shape can route around a check.
  */
-import type { AccessLevel, TableDef } from '../catalog/catalog';
+import type { AccessLevel, TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import type { Role } from '../core/types';
 

@@ -5,44 +5,9 @@
  * the in-memory catalog untouched.
  */
 import { KalamError } from '../core/errors';
-import type { DefaultSpec } from '../sql/ast';
+import type { TableDef } from '../core/schema';
 import { encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
-import type { DataType, TableType } from '../core/types';
-
-export interface ColumnDef {
-  /** Stable id: survives renames (schema evolution keys data by it later). */
-  id: number;
-  name: string;
-  type: DataType;
-  notNull: boolean;
-  primaryKey: boolean;
-  default?: DefaultSpec;
-  precision?: number;
-  scale?: number;
-}
-
-export type AccessLevel = 'public' | 'private' | 'restricted' | 'dba';
-
-export interface TableDef {
-  id: number;
-  namespace: string;
-  name: string;
-  type: Exclude<TableType, 'SYSTEM'>;
-  /** User columns in declaration order; rows store values in this order, then _seq, _deleted. */
-  columns: ColumnDef[];
-  /** Index of the primary-key column in `columns`, or -1 (STREAM tables may have none). */
-  pk: number;
-  options: Record<string, string>;
-  accessLevel?: AccessLevel;
-  ttlSeconds?: number;
-  version: number;
-  createdAt: number;
-  /** When this version was made (CREATE or the last ALTER); createdAt when absent. */
-  updatedAt?: number;
-  /** Id the next added column gets; ids are never reused, so data keyed by column id stays unambiguous. */
-  nextColumnId?: number;
-}
 
 /** One recorded definition of a table: every CREATE and ALTER adds one (system.schemas). */
 export interface SchemaVersion {
@@ -55,6 +20,7 @@ export interface CatalogOptions {
   /** Schema versions kept per table; the oldest are dropped past it. Default 64. */
   maxSchemaVersions?: number;
 }
+
 
 export const DEFAULT_MAX_SCHEMA_VERSIONS = 64;
 

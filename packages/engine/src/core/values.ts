@@ -205,3 +205,21 @@ export function coerce(value: unknown, type: DataType, column: string): Value {
       return fail();
   }
 }
+
+/** SQL truthiness of a non-null value (booleans, numbers, 't'/'true'/'f'/'false'). */
+export function truthy(v: Value): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'bigint') return v !== 0n;
+  if (typeof v === 'string') {
+    const s = v.toLowerCase();
+    if (s === 'true' || s === 't') return true;
+    if (s === 'false' || s === 'f') return false;
+  }
+  throw new KalamError('TYPE_MISMATCH', `Expected a boolean condition, got ${typeof v}`);
+}
+
+/** Evaluates a predicate: NULL counts as false (WHERE, ON, HAVING). */
+export function isTrue(v: Value): boolean {
+  return v !== null && truthy(v);
+}

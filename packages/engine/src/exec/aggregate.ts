@@ -3,7 +3,7 @@
  * AVG, MIN, MAX. Output tuples are [group values…, aggregate values…].
  */
 import { KalamError } from '../core/errors';
-import { isTrue } from '../plan/compile';
+import { isTrue } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
 import type { Value } from '../core/types';
 import { compareValues, hashKey, tupleKey } from '../core/values';

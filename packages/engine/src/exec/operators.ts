@@ -3,7 +3,7 @@
  * the consumer pulls, so LIMIT stops a scan early. Only sort, top-K,
  * aggregate and the build side of a hash join hold rows.
  */
-import { isTrue } from '../plan/compile';
+import { isTrue } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
 import type { Value } from '../core/types';
 import { compareValues, hashKey, tupleKey } from '../core/values';

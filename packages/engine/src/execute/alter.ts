@@ -22,15 +22,16 @@
  * the new definition in system.schemas.
  */
 import { checkAlterTable } from '../auth/permissions';
-import type { AccessLevel, ColumnDef, TableDef } from '../catalog/catalog';
+import type { AccessLevel, ColumnDef, TableDef } from '../core/schema';
 import type { Engine, SessionState } from './engine';
 import { storeOf } from './engine';
 import { KalamError } from '../core/errors';
 import { ulid, uuidV7 } from '../core/ids';
-import { deletedSlot, seqSlot } from '../plan/write';
+import { deletedSlot, seqSlot } from '../core/schema';
 import type { AlterOp, AlterTableStmt, DefaultSpec } from '../sql/ast';
 import { RESERVED_COLUMNS, validateName } from '../sql/names';
-import type { HotChange, StoredRow } from '../storage/hot-tier';
+import type { HotChange } from '../storage/hot-tier';
+import type { StoredRow } from '../core/schema';
 import type { DataType, Role, StatementResult, Value } from '../core/types';
 import { coerce, describeValue, stableJson } from '../core/values';
 

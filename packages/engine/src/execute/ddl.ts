@@ -3,7 +3,7 @@
  * SHOW, DESCRIBE and USE. DDL computes its storage writes, commits them in
  * one transaction, then applies them to the catalog and hot tier.
  */
-import type { AccessLevel, ColumnDef, TableDef } from '../catalog/catalog';
+import type { AccessLevel, ColumnDef, TableDef } from '../core/schema';
 import { executeAlterTable } from './alter';
 import type { Engine, SessionState } from './engine';
 import { storeOf } from './engine';
@@ -13,7 +13,7 @@ import { KalamError } from '../core/errors';
 import { parseRetentionHours } from '../jobs/retention';
 import { parseFlushPolicy } from '../jobs/flush-policy';
 import { coldDropWrites, dropColdSegments } from './flush';
-import { seqSlot } from '../plan/write';
+import { seqSlot } from '../core/schema';
 import type { CreateTableStmt, Statement } from '../sql/ast';
 import { RESERVED_NAMESPACES, validateColumnName, validateName } from '../sql/names';
 import type { KvWrite } from '../storage/kv';

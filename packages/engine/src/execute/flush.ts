@@ -18,15 +18,16 @@
  * `FLUSH TABLE` / `STORAGE FLUSH TABLE` queue a `flush` job and return at
  * once with its id; the job runs right after (await `engine.jobs.idle()`).
  */
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import type { Engine, SessionState } from './engine';
 import { storeOf } from './engine';
 import { KalamError } from '../core/errors';
 import { flushPolicyOf, isFlushDue, pendingRows } from '../jobs/flush-policy';
 import type { JobRecord, RecordedRunner } from '../jobs/job';
-import { deletedSlot, seqSlot } from '../plan/write';
-import type { StorageStatement } from '../sql/parse-storage';
-import type { HotChange, StoredRow } from '../storage/hot-tier';
+import { deletedSlot, seqSlot } from '../core/schema';
+import type { StorageStatement } from '../sql/ast';
+import type { HotChange } from '../storage/hot-tier';
+import type { StoredRow } from '../core/schema';
 import type { KvWrite } from '../storage/kv';
 import { SegmentCache } from '../storage/cold/cache';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';

@@ -10,11 +10,12 @@
  * nothing — a PRIMARY_KEY_VIOLATION when both inserted the same key, a
  * TRANSACTION_ERROR otherwise.
  */
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import type { StagedRows } from '../exec/context';
-import { deletedSlot, seqSlot, type RowChange } from '../plan/write';
-import type { StoredRow } from '../storage/hot-tier';
+import { type RowChange } from '../plan/write';
+import { deletedSlot, seqSlot } from '../core/schema';
+import type { StoredRow } from '../core/schema';
 import type { Value } from '../core/types';
 import { describeValue } from '../core/values';
 

@@ -5,7 +5,7 @@
  * policy are never flushed automatically (as KalamDB); unlike KalamDB the
  * interval part is honoured (DIALECT.md).
  */
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import { seqMillis } from '../core/ids';
 import type { HotTier } from '../storage/hot-tier';

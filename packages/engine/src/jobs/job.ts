@@ -7,7 +7,8 @@
  * transaction and only then updates the hot tier and live queries — the
  * same path a user's DELETE takes.
  */
-import type { Catalog, TableDef } from '../catalog/catalog';
+import type { Catalog } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import type { RowChange } from '../plan/write';
 import type { HotTier } from '../storage/hot-tier';
 import type { JsonValue } from '../core/types';

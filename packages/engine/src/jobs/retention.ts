@@ -4,10 +4,11 @@
  * `DELETED_RETENTION_HOURS` (default 168, as KalamDB). Until then a WHERE
  * that names `_deleted` still sees them; afterwards nothing does.
  */
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import { seqMillis } from '../core/ids';
-import { deletedSlot, seqSlot, type RowChange } from '../plan/write';
+import { type RowChange } from '../plan/write';
+import { deletedSlot, seqSlot } from '../core/schema';
 import type { HotTier } from '../storage/hot-tier';
 import type { TableJob } from './job';
 

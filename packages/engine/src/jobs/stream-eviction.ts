@@ -3,9 +3,10 @@
  * `TTL_SECONDS`. Reads already hide them (`isExpired`); this job frees
  * their memory and storage. KalamDB runs it every 60 s.
  */
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import { seqMillis } from '../core/ids';
-import { seqSlot, type RowChange } from '../plan/write';
+import { type RowChange } from '../plan/write';
+import { seqSlot } from '../core/schema';
 import type { HotTier } from '../storage/hot-tier';
 import type { TableJob } from './job';
 

@@ -9,7 +9,7 @@
  * table), no join, aggregate, GROUP BY, HAVING, DISTINCT, set operation,
  * WITH or subquery. Everything else is re-run per commit.
  */
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import { constantInt, mentionsColumn, walk } from '../plan/block';
 import { compileExpr } from '../plan/compile';

@@ -8,7 +8,7 @@
  * looks at none of bob's subscriptions; a SHARED change ('' partition)
  * reaches every reader of the table.
  */
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import type { RowChange } from '../plan/write';
 import type { Role } from '../core/types';

@@ -5,12 +5,12 @@
  * reads. Either way a delivery carries the whole current result and what
  * changed, and nothing is delivered when the result did not change.
  */
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import { KalamError, toKalamError } from '../core/errors';
 import type { ExecContext } from '../exec/context';
 import type { SelectPlan } from '../plan/select';
 import type { RowChange } from '../plan/write';
-import type { StoredRow } from '../storage/hot-tier';
+import type { StoredRow } from '../core/schema';
 import type { Row, Value } from '../core/types';
 import type { ColdReads } from '../storage/cold/types';
 import type { Analysis, MaintainedQuery } from './analyze';

@@ -12,8 +12,8 @@
  * `hasMore` is false only when no such row exists.
  */
 import type { ExecContext } from '../exec/context';
-import { isTrue } from '../plan/compile';
-import type { StoredRow } from '../storage/hot-tier';
+import { isTrue } from '../core/values';
+import type { StoredRow } from '../core/schema';
 import type { Row, Value } from '../core/types';
 import { compareValues, hashKey } from '../core/values';
 import type { MaintainedQuery, SortSpec } from './analyze';

@@ -9,7 +9,7 @@ import { KalamError } from '../core/errors';
 import { uuidV7, ulid } from '../core/ids';
 import type { Expr } from '../sql/ast';
 import type { DataType, Value } from '../core/types';
-import { coerce, compareValues, stableJson } from '../core/values';
+import { coerce, compareValues, isTrue, stableJson, truthy } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { AGGREGATES, lookupFunction } from './functions';
 import type { Scope } from './scope';
@@ -214,17 +214,6 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Evaluat
   };
 }
 
-export function truthy(v: Value): boolean {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0;
-  if (typeof v === 'bigint') return v !== 0n;
-  if (typeof v === 'string') {
-    const s = v.toLowerCase();
-    if (s === 'true' || s === 't') return true;
-    if (s === 'false' || s === 'f') return false;
-  }
-  throw new KalamError('TYPE_MISMATCH', `Expected a boolean condition, got ${typeof v}`);
-}
 
 function and3(a: boolean | null, b: boolean | null): boolean | null {
   if (a === false || b === false) return false;
@@ -411,9 +400,5 @@ export function likeRegex(pattern: string, caseInsensitive: boolean, escape = '\
 
 const escapeRe = (ch: string) => ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Evaluates a predicate: NULL counts as false (WHERE, ON, HAVING). */
-export function isTrue(v: Value): boolean {
-  return v !== null && truthy(v);
-}
 
 export type { Tuple, ExecContext };

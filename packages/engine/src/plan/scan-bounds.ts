@@ -5,7 +5,7 @@
  * yields bounds for each execution's values. Derived once per plan from the
  * AST; anything not understood reads every segment (never fewer than needed).
  */
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 import type { DmlStatement, Expr, FromTable, SelectStmt } from '../sql/ast';
 import type { BoundOp, ScanBound, ScanBounds } from '../storage/cold/prune';
 import type { DataType, Value } from '../core/types';

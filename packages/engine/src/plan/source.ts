@@ -6,7 +6,7 @@
  */
 import type { DataType, Value } from '../core/types';
 import type { ExecContext, Tuple } from '../exec/context';
-import type { TableDef } from '../catalog/catalog';
+import type { TableDef } from '../core/schema';
 
 export interface SourceColumn {
   name: string;

@@ -4,11 +4,11 @@
  * in one storage transaction and only then applies them, so a failing
  * statement changes nothing.
  */
-import type { TableDef } from '../catalog/catalog';
+import { deletedSlot, partitionOf, seqSlot, type TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import { ulid, uuidV7 } from '../core/ids';
 import type { DeleteStmt, InsertStmt, UpdateStmt } from '../sql/ast';
-import type { StoredRow } from '../storage/hot-tier';
+import type { StoredRow } from '../core/schema';
 import type { Value } from '../core/types';
 import { coerce, describeValue, hashKey } from '../core/values';
 import { compileExpr } from './compile';
@@ -43,12 +43,6 @@ export interface WritePlan {
   run(ctx: ExecContext): WriteOutcome;
 }
 
-/** The partition a session writes to in this table. */
-export const partitionOf = (table: TableDef, user: string) => (table.type === 'SHARED' ? '' : user);
-
-/** Slots of the system columns in a stored row. */
-export const seqSlot = (t: TableDef) => t.columns.length;
-export const deletedSlot = (t: TableDef) => t.columns.length + 1;
 
 function tableSource(resolver: SourceResolver, ns: string | undefined, name: string, defaultNamespace: string, verb: string): RelationSource & { table: TableDef } {
   const src = resolver.resolve(ns, name, defaultNamespace);

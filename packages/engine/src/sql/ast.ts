@@ -121,9 +121,8 @@ export interface DeleteStmt {
   where?: Expr;
 }
 
-export type DefaultSpec =
-  | { kind: 'literal'; value: Value }
-  | { kind: 'function'; name: 'NOW' | 'SNOWFLAKE_ID' | 'UUID_V7' | 'ULID' | 'CURRENT_USER' };
+export type { DefaultSpec } from '../core/schema';
+import type { DefaultSpec } from '../core/schema';
 
 export interface ColumnSpec {
   name: string;
@@ -201,13 +200,18 @@ export interface SubscribeStmt {
   options: { lastRows?: number; batchSize?: number; from?: bigint };
 }
 
-import type { StorageStatement } from './parse-storage';
 
 export interface TransactionControlStmt {
   kind: 'begin' | 'commit' | 'rollback';
 }
 
 /** Statements whose plan is cached by SQL text with literals lifted out. */
+/** Storage and job statements (parse-storage.ts). */
+export type StorageStatement =
+  | { kind: 'flushTable'; table: TableName }
+  | { kind: 'flushAll'; namespace?: string }
+  | { kind: 'killJob'; jobId: string };
+
 export type DmlStatement = SelectStmt | InsertStmt | UpdateStmt | DeleteStmt;
 
 export function isDml(s: Statement): s is DmlStatement {

@@ -5,7 +5,7 @@
  */
 import { KalamError } from '../core/errors';
 import type { BinaryOp, CommonTableExpr, DeleteStmt, Expr, FromTable, InsertStmt, OrderItem, SelectItem, SelectStmt, SetOperator, TableName, UpdateStmt } from './ast';
-import { dataTypeOf } from './parse-ddl';
+import { dataTypeOf } from './parse-column';
 import { numberLiteral } from './lexer';
 import { DISTINCT_AGGREGATE_PREFIX } from './rewrite';
 

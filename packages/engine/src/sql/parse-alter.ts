@@ -6,7 +6,8 @@
  */
 import { KalamError } from '../core/errors';
 import type { AlterOp, AlterTableStmt, ColumnSpec } from './ast';
-import { Cursor, parseColumn, parseDefault } from './parse-ddl';
+import { Cursor } from './cursor';
+import { parseColumn, parseDefault } from './parse-column';
 import type { Token } from './lexer';
 
 /** Parses `ALTER TABLE …` when the cursor is at ALTER TABLE; undefined otherwise. */

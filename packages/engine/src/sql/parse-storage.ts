@@ -2,13 +2,8 @@
  * Storage and job statements: `FLUSH TABLE t`, `STORAGE FLUSH TABLE t`,
  * `STORAGE FLUSH ALL [IN [NAMESPACE] ns]` and `KILL JOB '<id>'`.
  */
-import type { TableName } from './ast';
-import type { Cursor } from './parse-ddl';
-
-export type StorageStatement =
-  | { kind: 'flushTable'; table: TableName }
-  | { kind: 'flushAll'; namespace?: string }
-  | { kind: 'killJob'; jobId: string };
+import type { StorageStatement } from './ast';
+import type { Cursor } from './cursor';
 
 export function parseStorageStatement(c: Cursor): StorageStatement | undefined {
   if (c.isWord('FLUSH') && c.isWord('TABLE', 1)) {

@@ -4,7 +4,7 @@
  */
 import { KalamError } from '../core/errors';
 import type { Statement } from './ast';
-import type { Cursor } from './parse-ddl';
+import type { Cursor } from './cursor';
 
 function userId(c: Cursor): string {
   const t = c.next();

@@ -22,11 +22,11 @@
  * Databases written with one record per row (storage format 1) are
  * rewritten into pages, in one commit, the first time they are opened.
  */
+import type { StoredRow } from '../core/schema';
 import type { Value } from '../core/types';
 import { decodeKey, encodeKey, prefixUpperBound } from './keys';
 import type { KvStore, KvWrite, StoreName } from './kv';
 
-export type StoredRow = readonly Value[];
 
 /** Rows per durable page, at most. */
 export const PAGE_ROWS = 64;

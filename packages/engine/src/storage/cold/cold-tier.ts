@@ -3,11 +3,11 @@
  * the segment cache, and `prepare`, the async step that loads the segments
  * one execution needs before it runs synchronously.
  */
-import type { TableDef } from '../../catalog/catalog';
+import type { TableDef } from '../../core/schema';
 import { KalamError } from '../../core/errors';
 import type { Value } from '../../core/types';
 import { compareValues } from '../../core/values';
-import type { StoredRow } from '../hot-tier';
+import type { StoredRow } from '../../core/schema';
 import { SegmentCache } from './cache';
 import { Manifest } from './manifest';
 import { selectSegments, type ScanBounds } from './prune';

@@ -4,7 +4,7 @@
  * one. Every key yields at most its newest version; whether that version is
  * shown (tombstones, expiry) is the caller's `visible`.
  */
-import type { StoredRow } from '../hot-tier';
+import type { StoredRow } from '../../core/schema';
 import type { DecodedSegment } from './types';
 
 type Layer = ReadonlyMap<string, StoredRow | null>;

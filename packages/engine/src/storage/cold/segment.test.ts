@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TableDef } from '../../catalog/catalog';
+import type { TableDef } from '../../core/schema';
 import type { Value } from '../../core/types';
 import { hashKey } from '../../core/values';
 import { SegmentCache } from './cache';

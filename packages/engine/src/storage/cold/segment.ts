@@ -14,10 +14,10 @@ import {
   Binary, Bool, Field, Float32, Float64, Int16, Int32, Int64, Schema, Table, TimestampMillisecond, Utf8,
   tableFromIPC, tableToIPC, vectorFromArray, type DataType as ArrowType, type Vector,
 } from 'apache-arrow';
-import type { ColumnDef, TableDef } from '../../catalog/catalog';
+import type { ColumnDef, TableDef } from '../../core/schema';
 import type { DataType, Value } from '../../core/types';
 import { coerce, compareValues, hashKey } from '../../core/values';
-import type { StoredRow } from '../hot-tier';
+import type { StoredRow } from '../../core/schema';
 import type { ColumnStats, DecodedSegment, SegmentMeta } from './types';
 
 const TYPE_KEY = 'kalam_data_type';

@@ -10,7 +10,7 @@
  * NULL, a dropped one is gone, a renamed one keeps its values.
  */
 import type { Value } from '../../core/types';
-import type { StoredRow } from '../hot-tier';
+import type { StoredRow } from '../../core/schema';
 
 /** KalamDB's segment statuses; `tombstone` is not used (segments are deleted with their table). */
 export type SegmentStatus = 'in_progress' | 'committed';

@@ -1,0 +1,57 @@
+/**
+ * Table definitions and the layout of a stored row: the schema types every
+ * layer shares (storage encodes rows by them, the catalog persists them,
+ * the planner binds names against them).
+ *
+ * A stored row is a frozen array: the table's columns in declaration order,
+ * then `_seq` (bigint), then `_deleted` (boolean).
+ */
+import type { DataType, TableType, Value } from './types';
+
+export type DefaultSpec =
+  | { kind: 'literal'; value: Value }
+  | { kind: 'function'; name: 'NOW' | 'SNOWFLAKE_ID' | 'UUID_V7' | 'ULID' | 'CURRENT_USER' };
+
+export interface ColumnDef {
+  /** Stable id: survives renames (schema evolution keys data by it later). */
+  id: number;
+  name: string;
+  type: DataType;
+  notNull: boolean;
+  primaryKey: boolean;
+  default?: DefaultSpec;
+  precision?: number;
+  scale?: number;
+}
+
+export type AccessLevel = 'public' | 'private' | 'restricted' | 'dba';
+
+export interface TableDef {
+  id: number;
+  namespace: string;
+  name: string;
+  type: Exclude<TableType, 'SYSTEM'>;
+  /** User columns in declaration order; rows store values in this order, then _seq, _deleted. */
+  columns: ColumnDef[];
+  /** Index of the primary-key column in `columns`, or -1 (STREAM tables may have none). */
+  pk: number;
+  options: Record<string, string>;
+  accessLevel?: AccessLevel;
+  ttlSeconds?: number;
+  version: number;
+  createdAt: number;
+  /** When this version was made (CREATE or the last ALTER); createdAt when absent. */
+  updatedAt?: number;
+  /** Id the next added column gets; ids are never reused, so data keyed by column id stays unambiguous. */
+  nextColumnId?: number;
+}
+
+/** One stored row version: the table's columns, then `_seq`, then `_deleted`. Frozen. */
+export type StoredRow = readonly Value[];
+
+/** Slots of the system columns in a stored row. */
+export const seqSlot = (t: TableDef) => t.columns.length;
+export const deletedSlot = (t: TableDef) => t.columns.length + 1;
+
+/** The partition a session reads and writes in this table: its user id, '' for SHARED tables. */
+export const partitionOf = (table: TableDef, user: string) => (table.type === 'SHARED' ? '' : user);
