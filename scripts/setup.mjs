@@ -13,7 +13,7 @@ const wantsBrowser = process.argv.includes('--browser');
 const require = createRequire(join(root, 'package.json'));
 
 /** Packages the scripts need; if one does not resolve, the install is broken. */
-const KEY_PACKAGES = ['vite', 'vitest', 'typescript', 'playwright-core', 'react', 'react-dom', 'comlink', 'idb', 'node-sql-parser', 'apache-arrow'];
+const KEY_PACKAGES = ['vite', 'vitest', 'typescript', 'playwright-core', 'react', 'react-dom', 'comlink', 'idb', 'node-sql-parser', 'apache-arrow', 'dependency-cruiser', '@swc/core'];
 
 const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeArrow, encodeArrow, resultToArrow, SQL_TYPE_KEY } from './arrow';
-import { openDatabase, type Session } from '../execute/engine';
+import { openDatabase, type Session } from './database';
 import { KalamError } from '../core/errors';
 import type { StatementResult } from '../core/types';
 

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../execute/engine';
+import { openDatabase, type Database } from './database';
 import { KalamError } from '../core/errors';
 
 async function setup(db?: Database) {

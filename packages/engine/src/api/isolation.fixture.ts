@@ -18,7 +18,7 @@
  * must be exactly as before (same rows, same `_seq`).
  */
 import { expect } from 'vitest';
-import { openDatabase, type Database, type Session } from '../execute/engine';
+import { openDatabase, type Database, type Session } from './database';
 import { KalamError } from '../core/errors';
 import type { Row, StatementResult, Value } from '../core/types';
 

@@ -23,7 +23,7 @@ import {
   snapshot,
   type Fixture,
 } from './isolation.fixture';
-import type { Session } from '../execute/engine';
+import type { Session } from './database';
 import type { Row, StatementResult, Value } from '../core/types';
 
 let f: Fixture;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../execute/engine';
+import { openDatabase } from '../api/database';
 import { KalamError } from '../core/errors';
 import type { Role } from '../core/types';
 

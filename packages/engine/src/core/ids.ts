@@ -10,6 +10,9 @@ export function seqMillis(seq: bigint): number {
   return Number((seq >> 22n) + SEQ_EPOCH);
 }
 
+/** The smallest `_seq` taken at or after `ms` (any worker). */
+export const seqAtMillis = (ms: number): bigint => BigInt(Math.max(0, Math.floor(ms) - Number(SEQ_EPOCH))) << 22n;
+
 export class SeqGenerator {
   private last = 0n;
   constructor(private readonly worker: number = Math.floor(Math.random() * 1024), private readonly epoch = SEQ_EPOCH) {}

@@ -6,6 +6,7 @@
  * A stored row is a frozen array: the table's columns in declaration order,
  * then `_seq` (bigint), then `_deleted` (boolean).
  */
+import { seqMillis } from './ids';
 import type { DataType, TableType, Value } from './types';
 
 export type DefaultSpec =
@@ -55,3 +56,21 @@ export const deletedSlot = (t: TableDef) => t.columns.length + 1;
 
 /** The partition a session reads and writes in this table: its user id, '' for SHARED tables. */
 export const partitionOf = (table: TableDef, user: string) => (table.type === 'SHARED' ? '' : user);
+
+/** Whether a STREAM row has outlived its table's TTL at `now` (never for other tables). */
+export function isExpired(t: TableDef, row: StoredRow, now: number): boolean {
+  if (t.type !== 'STREAM' || !t.ttlSeconds) return false;
+  return seqMillis(row[seqSlot(t)] as bigint) < now - t.ttlSeconds * 1000;
+}
+
+/** One row version a write produces: `row === null` removes the key (STREAM hard delete, purges). */
+export interface RowChange {
+  table: TableDef;
+  /** Partition: the user id for USER/STREAM tables, '' for SHARED. */
+  user: string;
+  pkHash: string;
+  pk: Value;
+  row: StoredRow | null;
+  /** The version this replaces, if any. */
+  before?: StoredRow;
+}

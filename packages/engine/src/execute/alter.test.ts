@@ -1,7 +1,8 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database, type OpenOptions, type Session } from './engine';
+import { type OpenOptions } from './options';
+import { openDatabase, type Database, type Session } from '../api/database';
 import { KalamError } from '../core/errors';
 import { parseStatement } from '../sql/parse';
 import { openMemoryStore } from '../storage/memory';

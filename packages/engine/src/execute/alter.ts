@@ -22,16 +22,15 @@
  * the new definition in system.schemas.
  */
 import { checkAlterTable } from '../auth/permissions';
-import type { AccessLevel, ColumnDef, TableDef } from '../core/schema';
-import type { Engine, SessionState } from './engine';
-import { storeOf } from './engine';
+import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
-import { ulid, uuidV7 } from '../core/ids';
-import { deletedSlot, seqSlot } from '../core/schema';
+import { ulid, uuidV7, type SeqGenerator } from '../core/ids';
+import { deletedSlot, seqSlot, type AccessLevel, type ColumnDef, type TableDef } from '../core/schema';
 import type { AlterOp, AlterTableStmt, DefaultSpec } from '../sql/ast';
 import { RESERVED_COLUMNS, validateName } from '../sql/names';
-import type { HotChange } from '../storage/hot-tier';
-import type { StoredRow } from '../core/schema';
+import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
+import type { UnitOfWork } from '../storage/unit-of-work';
+import type { SessionState } from './session-state';
 import type { DataType, Role, StatementResult, Value } from '../core/types';
 import { coerce, describeValue, stableJson } from '../core/values';
 
@@ -56,7 +55,16 @@ const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 const ok = (message: string): StatementResult => ({ kind: 'ok', columns: [], rows: [], rowCount: 0, message });
 const atLeastService = (r: Role) => r !== 'user';
 
-export async function executeAlterTable(engine: Engine, state: SessionState, stmt: AlterTableStmt): Promise<StatementResult> {
+/** What ALTER TABLE needs: the catalog, the hot rows it rewrites, SNOWFLAKE_ID() for defaults, and the commit path. */
+export interface AlterContext {
+  readonly catalog: Catalog;
+  readonly hot: HotTier;
+  readonly snowflake: SeqGenerator;
+  commit(unit: UnitOfWork): Promise<void>;
+}
+
+/** Run under the write lock. */
+export async function executeAlterTable(engine: AlterContext, state: SessionState, stmt: AlterTableStmt): Promise<StatementResult> {
   const ns = (stmt.table.namespace ?? state.namespace).toLowerCase();
   if (ns === 'system') throw new KalamError('PERMISSION_DENIED', `Cannot alter system table 'system.${stmt.table.name}'`);
   const t = engine.catalog.requireTable(ns, stmt.table.name.toLowerCase());
@@ -82,7 +90,6 @@ export async function executeAlterTable(engine: Engine, state: SessionState, stm
   // Compute every rewritten row first: a value that cannot convert fails here, before anything is written.
   // Every page of the table is rewritten with its rows in the new layout (the `_deleted` slot keeps its place from the end).
   const rewritten: HotChange[] = [];
-  const moves: { user: string; pkHash: string; before: StoredRow; after: StoredRow }[] = [];
   if (plan.sources) {
     const sources = plan.sources;
     const oldSeq = seqSlot(t);
@@ -100,30 +107,16 @@ export async function executeAlterTable(engine: Engine, state: SessionState, stm
         }
         after[sources.length] = before[oldSeq];
         after[sources.length + 1] = before[oldDeleted];
-        const row = Object.freeze(after);
-        rewritten.push({ tableId: t.id, user, pkHash, row, store, deletedSlot: sources.length + 1 });
-        moves.push({ user, pkHash, before, after: row });
+        rewritten.push({ tableId: t.id, user, pkHash, row: Object.freeze(after), store, deletedSlot: sources.length + 1, beforeDeletedSlot: oldDeleted });
       }
     }
   }
-  const catalogChange = engine.catalog.alterTableWrites(next);
-  const staged = engine.hot.stage(rewritten);
-  await engine.kv.commit([...catalogChange.writes, ...staged.writes]);
-
-  // Committed: apply the definition and the rows together (no await between), then drop stale plans.
-  catalogChange.apply();
-  for (const m of moves) {
-    const partition = engine.hot.partition(t.id, m.user);
-    // The write lock is held, so nothing else changed these rows; the identity check is a guard, not a merge.
-    if (partition?.get(m.pkHash) === m.before) partition.set(m.pkHash, m.after);
-  }
-  engine.plans.invalidateTables([t.id]);
-  // Every live query on the table re-runs (and re-plans) against the new definition.
-  engine.live.tableAltered(t.id);
+  // The definition and the rows change in one commit; plans of the table are dropped and its live queries re-run.
+  await engine.commit({ state: [engine.catalog.alterTableWrites(next)], hot: rewritten, altered: [t.id] });
   return ok(`Table ${q(t)} altered successfully: ${plan.description} (version ${next.version})`);
 }
 
-function planAlter(engine: Engine, state: SessionState, t: TableDef, op: AlterOp): AlterPlan {
+function planAlter(engine: AlterContext, state: SessionState, t: TableDef, op: AlterOp): AlterPlan {
   const bump = (changes: Partial<TableDef>): TableDef => ({ ...t, ...changes, version: t.version + 1, updatedAt: Date.now() });
   const identity = (): ColumnSource[] => t.columns.map((_, i) => ({ kind: 'copy', from: i }));
   switch (op.kind) {
@@ -306,11 +299,11 @@ function requireColumn(t: TableDef, name: string, verb: 'modify'): number {
   return i;
 }
 
-function liveRowCount(engine: Engine, t: TableDef): number {
+function liveRowCount(engine: AlterContext, t: TableDef): number {
   return engine.hot.table(t.id).liveRows;
 }
 
-function requireNoNulls(engine: Engine, t: TableDef, i: number): void {
+function requireNoNulls(engine: AlterContext, t: TableDef, i: number): void {
   const del = deletedSlot(t);
   let nulls = 0;
   for (const partition of engine.hot.table(t.id).partitions.values()) {
@@ -340,7 +333,7 @@ function defaultText(d: DefaultSpec): string {
  * for that row (as Postgres does; SNOWFLAKE_ID/UUID_V7/ULID differ per row,
  * CURRENT_USER is the row's owner), or NULL.
  */
-function defaultFiller(engine: Engine, state: SessionState, column: ColumnDef): (user: string) => Value {
+function defaultFiller(engine: AlterContext, state: SessionState, column: ColumnDef): (user: string) => Value {
   const d = column.default;
   if (!d) return () => null;
   if (d.kind === 'literal') return () => d.value;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from './engine';
+import { openDatabase } from '../api/database';
 import { KalamError } from '../core/errors';
 import { newRowsPerCommit, recordingStore } from '../storage/kv.fixture';
 import { openMemoryStore } from '../storage/memory';

@@ -18,7 +18,8 @@
  *   fails with that error and nothing of it is applied.
  */
 import type { StagedRows, Tuple } from '../exec/context';
-import type { RowChange, WriteOutcome } from '../plan/write';
+import type { WriteOutcome } from '../plan/write';
+import type { RowChange } from '../core/schema';
 
 export interface GroupMember {
   /** Computes the statement's changes; `staged` holds the earlier members' changes (undefined: none). */
@@ -92,4 +93,44 @@ export async function runGroup(group: WriteGroup, commit: (changes: readonly Row
     return;
   }
   for (const d of done) d.member.resolve(d.outcome);
+}
+
+/** What forming groups needs: the write lock and the one commit path. */
+export interface GroupCommitTarget {
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
+  commit(unit: { rows: readonly RowChange[] }): Promise<void>;
+}
+
+/** Forms write groups: statements join the group forming until it takes the write lock. */
+export class GroupCommitter {
+  /** The group write statements join until it takes the write lock; its members are bounded by maxStatements. */
+  private forming: WriteGroup | undefined;
+  groupCommits = 0;
+  groupedStatements = 0;
+
+  constructor(
+    private readonly target: GroupCommitTarget,
+    readonly maxStatements: number,
+  ) {}
+
+  /**
+   * Joins the forming group: `run` is called under the write lock with the
+   * changes of the group's earlier statements, and the promise settles
+   * after the group's one storage commit.
+   */
+  join(run: (staged: StagedRows | undefined) => WriteOutcome): Promise<WriteOutcome> {
+    let group = this.forming;
+    if (!group || group.members.length >= this.maxStatements) {
+      const fresh = (group = new WriteGroup());
+      this.forming = fresh;
+      void this.target.exclusive(() => {
+        if (this.forming === fresh) this.forming = undefined; // later arrivals form the next group
+        this.groupCommits++;
+        this.groupedStatements += fresh.members.length;
+        return runGroup(fresh, (changes) => this.target.commit({ rows: changes }));
+      });
+    }
+    const joining = group;
+    return new Promise((resolve, reject) => joining.members.push({ run, resolve, reject }));
+  }
 }

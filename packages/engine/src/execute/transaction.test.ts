@@ -1,7 +1,8 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Database, type OpenOptions } from './engine';
+import { type OpenOptions } from './options';
+import { openDatabase, type Database } from '../api/database';
 import { KalamError } from '../core/errors';
 import type { Row } from '../core/types';
 

@@ -13,28 +13,16 @@
 import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import type { StagedRows } from '../exec/context';
-import { type RowChange } from '../plan/write';
+import { type RowChange } from '../core/schema';
 import { deletedSlot, seqSlot } from '../core/schema';
 import type { StoredRow } from '../core/schema';
+import type { TransactionInfo } from '../system/tables';
 import type { Value } from '../core/types';
 import { describeValue } from '../core/values';
 
 export type TransactionOrigin = 'sql' | 'api';
 
 export type TransactionState = 'open' | 'committing' | 'committed' | 'rolled_back';
-
-/** One row of system.transactions. */
-export interface TransactionInfo {
-  transaction_id: string;
-  owner_id: string;
-  origin: TransactionOrigin;
-  state: TransactionState;
-  age_ms: number;
-  idle_ms: number;
-  write_count: number;
-  staged_rows: number;
-  touched_tables_count: number;
-}
 
 export interface TransactionLimits {
   /** Distinct rows one transaction may stage. */

@@ -9,7 +9,7 @@
  */
 import type { Catalog } from '../catalog/catalog';
 import type { TableDef } from '../core/schema';
-import type { RowChange } from '../plan/write';
+import type { RowChange } from '../core/schema';
 import type { HotTier } from '../storage/hot-tier';
 import type { JsonValue } from '../core/types';
 

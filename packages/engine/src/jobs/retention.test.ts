@@ -1,7 +1,8 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Engine, type OpenOptions, type SessionState } from '../execute/engine';
+import { Engine, type SessionState } from '../execute/engine';
+import { type OpenOptions } from '../execute/options';
 import { KalamError } from '../core/errors';
 import { storedRowCount } from '../storage/kv.fixture';
 import type { StoreName } from '../storage/kv';

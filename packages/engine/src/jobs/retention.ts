@@ -7,7 +7,7 @@
 import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import { seqMillis } from '../core/ids';
-import { type RowChange } from '../plan/write';
+import { type RowChange } from '../core/schema';
 import { deletedSlot, seqSlot } from '../core/schema';
 import type { HotTier } from '../storage/hot-tier';
 import type { TableJob } from './job';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Engine, type OpenOptions, type SessionState } from '../execute/engine';
+import { Engine, type SessionState } from '../execute/engine';
+import { type OpenOptions } from '../execute/options';
 import { KalamError } from '../core/errors';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
@@ -180,7 +181,7 @@ describe('the job scheduler', () => {
   it('refuses job settings that are not whole numbers in range', async () => {
     for (const bad of [{ jobBatchSize: 0 }, { maxJobHistory: 1.5 }, { retentionIntervalMs: -1 }]) {
       const err = await Engine.open({ storage: 'memory', ...bad }).then(() => undefined, (e: unknown) => e);
-      expect((err as KalamError).code).toBe('INVALID_PARAMETER');
+      expect((err as KalamError).code).toBe('INVALID_OPTION');
     }
   });
 

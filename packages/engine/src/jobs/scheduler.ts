@@ -15,7 +15,7 @@
  * `now` is the logical time rows are judged against (TTL, retention).
  */
 import { KalamError, toKalamError } from '../core/errors';
-import type { RowChange } from '../plan/write';
+import type { RowChange } from '../core/schema';
 import type { Value } from '../core/types';
 import { JobHistory } from './history';
 import type { JobEnv, JobRecord, JobType, RecordedRunner, TableJob } from './job';
@@ -42,21 +42,6 @@ export const JOB_DEFAULTS: Readonly<JobSettings> = {
   maxJobHistory: 500,
   flushCheckIntervalMs: 60_000,
 };
-
-/** Fills defaults and refuses values that are not whole numbers in range. */
-export function resolveJobSettings(options: Partial<JobSettings>): JobSettings {
-  const out = { ...JOB_DEFAULTS };
-  for (const key of Object.keys(JOB_DEFAULTS) as (keyof JobSettings)[]) {
-    const v = options[key];
-    if (v === undefined) continue;
-    const min = key === 'jobBatchSize' || key === 'maxJobHistory' ? 1 : 0;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new KalamError('INVALID_PARAMETER', `Option ${key} must be a whole number >= ${min}, got ${String(v)}`);
-    }
-    out[key] = v;
-  }
-  return out;
-}
 
 type ScheduledType = Exclude<JobType, 'job_cleanup'>;
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Engine, openDatabase, type Database, type LiveStop, type Session, type SessionState } from '../execute/engine';
+import { Engine, type SessionState } from '../execute/engine';
+import { openDatabase, type Database, type LiveStop, type Session } from '../api/database';
 import { KalamError } from '../core/errors';
 import type { Row, Value } from '../core/types';
 import type { LiveChange, LiveOptions } from './types';

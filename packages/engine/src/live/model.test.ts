@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, type Session } from '../execute/engine';
+import { openDatabase, type Session } from '../api/database';
 import type { Row, Value } from '../core/types';
 import type { LiveChange } from './types';
 

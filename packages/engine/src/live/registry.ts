@@ -10,7 +10,7 @@
  */
 import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
-import type { RowChange } from '../plan/write';
+import type { RowChange } from '../core/schema';
 import type { Role } from '../core/types';
 import type { Subscription } from './subscription';
 import type { RowCache } from './window';

@@ -9,7 +9,7 @@ import type { TableDef } from '../core/schema';
 import { KalamError, toKalamError } from '../core/errors';
 import type { ExecContext } from '../exec/context';
 import type { SelectPlan } from '../plan/select';
-import type { RowChange } from '../plan/write';
+import type { RowChange } from '../core/schema';
 import type { StoredRow } from '../core/schema';
 import type { Row, Value } from '../core/types';
 import type { ColdReads } from '../storage/cold/types';

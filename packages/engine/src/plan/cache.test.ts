@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../execute/engine';
-import type { Session } from '../execute/engine';
+import { openDatabase } from '../api/database';
+import type { Session } from '../api/database';
 import { PlanCache } from './cache';
 
 interface FakePlan {

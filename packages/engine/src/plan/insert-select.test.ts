@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database, type Session } from '../execute/engine';
+import { openDatabase, type Database, type Session } from '../api/database';
 import { KalamError } from '../core/errors';
 
 let db: Database;

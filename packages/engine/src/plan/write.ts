@@ -4,7 +4,8 @@
  * in one storage transaction and only then applies them, so a failing
  * statement changes nothing.
  */
-import { deletedSlot, partitionOf, seqSlot, type TableDef } from '../core/schema';
+import { deletedSlot, partitionOf, seqSlot, type RowChange, type TableDef } from '../core/schema';
+
 import { KalamError } from '../core/errors';
 import { ulid, uuidV7 } from '../core/ids';
 import type { DeleteStmt, InsertStmt, UpdateStmt } from '../sql/ast';
@@ -16,18 +17,6 @@ import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { mentionsColumn, planSourceScan } from './block';
 import { planSelect, statementScope, type StatementScope } from './select';
 import type { RelationSource, SourceResolver } from './source';
-
-/** One row version to write: `row === null` removes it (STREAM hard delete). */
-export interface RowChange {
-  table: TableDef;
-  /** Partition: the user id for USER/STREAM tables, '' for SHARED. */
-  user: string;
-  pkHash: string;
-  pk: Value;
-  row: StoredRow | null;
-  /** The version this replaces, if any. */
-  before?: StoredRow;
-}
 
 export interface WriteOutcome {
   changes: RowChange[];

@@ -22,7 +22,7 @@
  * Databases written with one record per row (storage format 1) are
  * rewritten into pages, in one commit, the first time they are opened.
  */
-import type { StoredRow } from '../core/schema';
+import type { StoredRow, TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { decodeKey, encodeKey, prefixUpperBound } from './keys';
 import type { KvStore, KvWrite, StoreName } from './kv';
@@ -78,6 +78,8 @@ export interface HotChange {
   store: StoreName;
   /** Index of `_deleted` in the row. */
   deletedSlot: number;
+  /** Index of `_deleted` in the version it replaces, when that has another layout (ALTER TABLE rewriting rows). */
+  beforeDeletedSlot?: number;
 }
 
 /** Changes turned into page writes; `apply` puts them into memory once the writes are committed. */
@@ -171,7 +173,7 @@ export class HotTier {
         const finalOpen = open;
         const finalNext = nextPage;
         applies.push(() => {
-          for (const [hash, row] of overlay) this.put(first.tableId, user, hash, row, first.deletedSlot);
+          for (const [hash, row] of overlay) this.put(first.tableId, user, hash, row, first.deletedSlot, first.beforeDeletedSlot ?? first.deletedSlot);
           const q = t.partitions.get(user);
           if (!q) return; // every row of the partition was removed
           for (const { hash, page } of placed) if (q.has(hash)) place(q, hash, page);
@@ -207,12 +209,12 @@ export class HotTier {
   }
 
   /** Sets (or with `row === null` removes) the version in memory; pages are the caller's (see stage). */
-  private put(tableId: number, user: string, pkHash: string, row: StoredRow | null, deletedSlot: number): void {
+  private put(tableId: number, user: string, pkHash: string, row: StoredRow | null, deletedSlot: number, beforeDeletedSlot = deletedSlot): void {
     const t = this.table(tableId);
     let p = t.partitions.get(user);
     const before = p?.get(pkHash);
     if (before) {
-      if (before[deletedSlot] === true) t.tombstones--;
+      if (before[beforeDeletedSlot] === true) t.tombstones--;
       else t.liveRows--;
     }
     if (row === null) {
@@ -234,8 +236,9 @@ export class HotTier {
   /**
    * Loads one table's rows from storage. Calls `onRow` with each so the
    * caller can compute the pk hash and observe `_seq`. Rows stored one per
-   * record (storage format 1) are moved into pages in one commit.
-   * Resolves with the number of rows so moved.
+   * record (storage format 1) must move into pages: resolves with that
+   * move (the old records' deletes and the page writes, as one change for
+   * the caller to commit), or undefined when there is none.
    */
   async load(
     kv: KvStore,
@@ -243,7 +246,7 @@ export class HotTier {
     tableId: number,
     onRow: (user: string, row: StoredRow) => string,
     deletedSlot: number,
-  ): Promise<number> {
+  ): Promise<(StagedChanges & { rows: number }) | undefined> {
     const lower = encodeKey([tableId]);
     const legacy: { key: Uint8Array; user: string; hash: string }[] = [];
     await kv.scan(store, { lower, upper: prefixUpperBound(lower) }, (key, value) => {
@@ -273,15 +276,13 @@ export class HotTier {
       p.open = -1;
       p.openSmall = -1;
     }
-    if (legacy.length === 0) return 0;
+    if (legacy.length === 0) return undefined;
     // Deletes first: a page key may equal an old row key (a numeric primary key), and the put must win.
     const staged = this.stage(
       legacy.map(({ user, hash }) => ({ tableId, user, pkHash: hash, row: this.partition(tableId, user)!.get(hash)!, store, deletedSlot })),
     );
     // The rows are in memory but in no page yet, so stage() placed each in a new page.
-    await kv.commit([...legacy.map(({ key }) => ({ store, key })), ...staged.writes]);
-    staged.apply();
-    return legacy.length;
+    return { writes: [...legacy.map(({ key }) => ({ store, key })), ...staged.writes], apply: staged.apply, rows: legacy.length };
   }
 }
 
@@ -304,6 +305,9 @@ function unplace(p: Partition, hash: string): void {
     if (p.openSmall === page) p.openSmall = -1;
   }
 }
+
+/** The store a table's hot pages live in. */
+export const storeOf = (t: Pick<TableDef, 'type'>): StoreName => (t.type === 'USER' ? 'user' : t.type === 'SHARED' ? 'shared' : 'stream');
 
 /** The storage key of a page: (table id, user id, page number). */
 export function pageKey(tableId: number, user: string, page: number): Uint8Array {

@@ -5,7 +5,7 @@ import { isKalamError } from '../core/errors';
 import { openIdbStore, SCAN_BATCH } from './idb';
 import { STORE_NAMES } from './kv';
 import { encodeKey, prefixUpperBound } from './keys';
-import { describeKvContract } from './kv-contract';
+import { describeKvContract } from './kv-contract.fixture';
 
 describeKvContract('idb', () => openIdbStore('contract', new IDBFactory()));
 

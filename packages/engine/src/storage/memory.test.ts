@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeKey } from './keys';
-import { describeKvContract } from './kv-contract';
+import { describeKvContract } from './kv-contract.fixture';
 import { openMemoryStore } from './memory';
 
 describeKvContract('memory', async () => openMemoryStore());

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isKalamError } from '../core/errors';
 import { encodeKey, prefixUpperBound } from './keys';
-import { describeKvContract } from './kv-contract';
+import { describeKvContract } from './kv-contract.fixture';
 import type { KvStore, KvWrite } from './kv';
 import { LogStore, logFileName, RELAXED_FLUSH_MS } from './opfs-log';
 import { FakeDirectory } from './opfs.fixture';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../execute/engine';
+import { openDatabase } from '../api/database';
 import { KalamError } from '../core/errors';
 import { storageError } from './idb';
 import { recordingStore } from './kv.fixture';

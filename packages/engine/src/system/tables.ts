@@ -12,9 +12,21 @@ import type { SegmentMeta } from '../storage/cold/types';
 import { KalamError } from '../core/errors';
 import type { ExecContext, Tuple } from '../exec/context';
 import type { RelationSource, SourceColumn } from '../plan/source';
-import type { TransactionInfo } from '../execute/transaction';
 import type { DataType, JsonValue, Value } from '../core/types';
 import { stableJson } from '../core/values';
+
+/** One row of system.transactions. */
+export interface TransactionInfo {
+  transaction_id: string;
+  owner_id: string;
+  origin: 'sql' | 'api';
+  state: 'open' | 'committing' | 'committed' | 'rolled_back';
+  age_ms: number;
+  idle_ms: number;
+  write_count: number;
+  staged_rows: number;
+  touched_tables_count: number;
+}
 
 export interface SystemEnv {
   catalog: Catalog;

@@ -1,6 +1,7 @@
 /**
  * Segment bytes in the KV `segments` store (IndexedDB or memory), keyed
- * (table id, user id, segment id). Each call is one KV commit.
+ * (table id, user id, segment id). Its writes join the commit of the unit
+ * of work that adds or removes the segment (storage/unit-of-work.ts).
  */
 import { encodeKey } from '../keys';
 import type { KvStore } from '../kv';
@@ -10,13 +11,10 @@ const keyOf = (k: SegmentKey) => encodeKey([k.tableId, k.user, k.segmentId]);
 
 export function kvSegmentStore(kv: KvStore): SegmentStore {
   return {
-    put: (key, bytes) => kv.commit([{ store: 'segments', key: keyOf(key), value: bytes }]),
+    write: (key, bytes) => (bytes === undefined ? { store: 'segments', key: keyOf(key) } : { store: 'segments', key: keyOf(key), value: bytes }),
     async get(key) {
       const v = await kv.get('segments', keyOf(key));
       return v === undefined ? undefined : (v as Uint8Array);
-    },
-    async delete(keys) {
-      if (keys.length > 0) await kv.commit(keys.map((k) => ({ store: 'segments' as const, key: keyOf(k) })));
     },
   };
 }

@@ -11,6 +11,7 @@
  */
 import type { Value } from '../../core/types';
 import type { StoredRow } from '../../core/schema';
+import type { KvWrite } from '../kv';
 
 /** KalamDB's segment statuses; `tombstone` is not used (segments are deleted with their table). */
 export type SegmentStatus = 'in_progress' | 'committed';
@@ -50,15 +51,20 @@ export interface SegmentKey {
 }
 
 /**
- * Segment byte storage. The IndexedDB/memory backend keeps them in the KV
- * `segments` store; an OPFS backend can keep them in files. Each call is
- * durable when it resolves.
+ * Segment byte storage. A store inside the KV store (IndexedDB, memory)
+ * gives `write`: the KV write that stores or deletes a segment's bytes,
+ * committed in the same storage commit as the manifest entry that refers to
+ * them. A store outside it (files) gives `put` and `delete`, each durable
+ * when it resolves: bytes are put before the commit that refers to them and
+ * deleted after the commit that stops referring to them.
  */
 export interface SegmentStore {
-  put(key: SegmentKey, bytes: Uint8Array): Promise<void>;
   get(key: SegmentKey): Promise<Uint8Array | undefined>;
+  /** The KV write storing `bytes` under `key`, or deleting `key` when `bytes` is undefined. */
+  write?(key: SegmentKey, bytes?: Uint8Array): KvWrite;
+  put?(key: SegmentKey, bytes: Uint8Array): Promise<void>;
   /** Deleting a missing key is not an error. */
-  delete(keys: readonly SegmentKey[]): Promise<void>;
+  delete?(keys: readonly SegmentKey[]): Promise<void>;
 }
 
 /** A segment decoded for the current table definition: rows in the hot tier's layout. */

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine, type OpenOptions, type SessionState } from './engine';
+import { Engine, type OpenOptions, type SessionState } from '../execute/engine';
 import { KalamError } from '../core/errors';
 import { flushPartition } from './flush';
 import type { ExecContext } from '../exec/context';
@@ -301,7 +301,7 @@ describe('KILL JOB', () => {
     // Hold the write lock so the first flush waits at its commit step, still running.
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const held = engine.withWriteLock(() => gate);
+    const held = engine.exclusive(() => gate);
     const first = (await run(engine, 'FLUSH TABLE app.items')).split('Job ID: ')[1];
     const second = (await run(engine, 'FLUSH TABLE app.notes')).split('Job ID: ')[1];
     await new Promise((r) => setTimeout(r, 10));
@@ -455,7 +455,7 @@ describe('executions in flight during a flush', () => {
   });
 
   it('a live query over flushed rows works after a reopen', async () => {
-    const { openDatabase } = await import('./engine');
+    const { openDatabase } = await import('../api/database');
     const indexedDB = new IDBFactory();
     const first = await engineWith({ storage: 'idb', name: 'live-cold', indexedDB });
     await insertItems(first, 1, 2);

@@ -1,4 +1,4 @@
-import { createContext, useContext, useMemo, type ReactNode } from 'react';
+import { createContext, createElement, useContext, useMemo, type ReactNode } from 'react';
 import { KalamError, type ClientSession, type KalamClient, type SessionOptions } from '@kalamlite/worker';
 
 interface KalamContextValue {
@@ -34,7 +34,7 @@ export function KalamProvider({ client, session, children }: KalamProviderProps)
     }),
     [client, given, user, role, namespace],
   );
-  return <KalamContext.Provider value={value}>{children}</KalamContext.Provider>;
+  return createElement(KalamContext.Provider, { value }, children);
 }
 
 function useKalamContext(hook: string): KalamContextValue {

@@ -18,69 +18,38 @@
  * `FLUSH TABLE` / `STORAGE FLUSH TABLE` queue a `flush` job and return at
  * once with its id; the job runs right after (await `engine.jobs.idle()`).
  */
-import type { TableDef } from '../core/schema';
-import type { Engine, SessionState } from './engine';
-import { storeOf } from './engine';
+import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
-import { flushPolicyOf, isFlushDue, pendingRows } from '../jobs/flush-policy';
-import type { JobRecord, RecordedRunner } from '../jobs/job';
-import { deletedSlot, seqSlot } from '../core/schema';
-import type { StorageStatement } from '../sql/ast';
-import type { HotChange } from '../storage/hot-tier';
-import type { StoredRow } from '../core/schema';
-import type { KvWrite } from '../storage/kv';
+import type { SeqGenerator } from '../core/ids';
+import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/schema';
+import type { Value } from '../core/types';
+import { hashKey } from '../core/values';
 import { SegmentCache } from '../storage/cold/cache';
+import type { ColdTier } from '../storage/cold/cold-tier';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import type { SegmentKey, SegmentMeta } from '../storage/cold/types';
-import type { Role, StatementResult, Value } from '../core/types';
-import { hashKey } from '../core/values';
+import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
+import type { UnitOfWork } from '../storage/unit-of-work';
+import { flushPolicyOf, isFlushDue, pendingRows } from './flush-policy';
+import type { JobRecord, RecordedRunner } from './job';
+import type { JobScheduler } from './scheduler';
 
-const ok = (message: string, rowCount = 0): StatementResult => ({ kind: 'ok', columns: [], rows: [], rowCount, message });
+/** What flushing needs: the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
+export interface FlushContext {
+  readonly catalog: Catalog;
+  readonly hot: HotTier;
+  readonly cold: ColdTier;
+  readonly seq: SeqGenerator;
+  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active'>;
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
+  commit(unit: UnitOfWork): Promise<void>;
+}
+
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 const keyOf = (m: SegmentMeta): SegmentKey => ({ tableId: m.table_id, user: m.user_id, segmentId: m.id });
 
-function requireFlushRole(role: Role): void {
-  if (role === 'user') {
-    throw new KalamError('PERMISSION_DENIED', 'Insufficient privileges: STORAGE FLUSH needs the service, dba or system role');
-  }
-}
-
-export async function executeStorageStatement(engine: Engine, state: SessionState, stmt: StorageStatement): Promise<StatementResult> {
-  switch (stmt.kind) {
-    case 'flushTable': {
-      requireFlushRole(state.role);
-      const t = engine.catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
-      const started = requestFlush(engine, t, 'manual');
-      return ok(typeof started === 'string' ? started : `Storage flush started for table '${q(t)}'. Job ID: ${started.job_id}`);
-    }
-    case 'flushAll': {
-      requireFlushRole(state.role);
-      const ns = stmt.namespace ?? undefined;
-      if (ns !== undefined) engine.catalog.requireNamespace(ns);
-      const ids: string[] = [];
-      for (const t of engine.catalog.listTables(ns)) {
-        if (t.type === 'STREAM') continue;
-        const started = requestFlush(engine, t, 'manual');
-        if (typeof started !== 'string') ids.push(started.job_id);
-      }
-      const where = ns === undefined ? '' : ` in namespace '${ns}'`;
-      if (ids.length === 0) return ok(`Storage flush skipped: no pending writes${where}`);
-      return ok(`Storage flush started for ${ids.length} table(s)${where}. Job IDs: ${ids.join(', ')}`, ids.length);
-    }
-    case 'killJob': {
-      if (state.role !== 'dba' && state.role !== 'system') {
-        throw new KalamError('PERMISSION_DENIED', 'Admin privileges (DBA or System role) required to kill jobs');
-      }
-      const outcome = engine.jobs.kill(stmt.jobId);
-      if (!outcome) throw new KalamError('JOB_NOT_FOUND', `Job '${stmt.jobId}' not found: see system.jobs for job ids`);
-      if ('finished' in outcome) return ok(`Job '${stmt.jobId}' already ${outcome.finished.status}: nothing to kill`);
-      return ok(`Job '${stmt.jobId}' cancelled`);
-    }
-  }
-}
-
 /** Queues a flush of `t`, or says why not (the KalamDB messages). */
-export function requestFlush(engine: Engine, t: TableDef, trigger: 'manual' | 'policy'): JobRecord | string {
+export function requestFlush(engine: FlushContext, t: TableDef, trigger: 'manual' | 'policy'): JobRecord | string {
   if (t.type === 'STREAM') throw new KalamError('UNSUPPORTED', 'STORAGE FLUSH TABLE is not supported for STREAM tables');
   const active = activeFlush(engine, t);
   if (active) return `Storage flush skipped: a flush is already queued or running for table '${q(t)}' (job ${active.job_id})`;
@@ -90,12 +59,12 @@ export function requestFlush(engine: Engine, t: TableDef, trigger: 'manual' | 'p
 
 const flushParameters = (t: TableDef, trigger: 'manual' | 'policy') => ({ namespace_id: t.namespace, table_name: t.name, table_id: t.id, trigger });
 
-function activeFlush(engine: Engine, t: TableDef): JobRecord | undefined {
+function activeFlush(engine: FlushContext, t: TableDef): JobRecord | undefined {
   return engine.jobs.active('flush').find((r) => r.parameters.table_id === t.id);
 }
 
 /** The policy check the scheduler runs (JobEnv.flushDue). */
-export async function flushDueTables(engine: Engine, now: number, run: RecordedRunner): Promise<JobRecord[]> {
+export async function flushDueTables(engine: FlushContext, now: number, run: RecordedRunner): Promise<JobRecord[]> {
   const out: JobRecord[] = [];
   for (const t of engine.catalog.listTables()) {
     const policy = flushPolicyOf(t);
@@ -106,12 +75,12 @@ export async function flushDueTables(engine: Engine, now: number, run: RecordedR
 }
 
 /** True when some table has a FLUSH_POLICY. */
-export function hasFlushPolicies(engine: Engine): boolean {
+export function hasFlushPolicies(engine: FlushContext): boolean {
   return engine.catalog.listTables().some((t) => flushPolicyOf(t) !== undefined);
 }
 
 /** The work of one flush job: every partition with hot rows, one segment each. */
-async function flushTableJob(engine: Engine, tableId: number, record: JobRecord, isCancelled: () => boolean): Promise<void> {
+async function flushTableJob(engine: FlushContext, tableId: number, record: JobRecord, isCancelled: () => boolean): Promise<void> {
   const t = engine.catalog.tableById(tableId);
   if (!t) {
     record.status = 'skipped';
@@ -140,8 +109,8 @@ export interface FlushPartitionOptions {
 }
 
 /** Flushes one partition; resolves with the rows written, or 'aborted' (cancelled, or the table changed meanwhile). */
-export async function flushPartition(engine: Engine, t: TableDef, user: string, options: FlushPartitionOptions = {}): Promise<number | 'aborted'> {
-  const { cold, kv, hot } = engine;
+export async function flushPartition(engine: FlushContext, t: TableDef, user: string, options: FlushPartitionOptions = {}): Promise<number | 'aborted'> {
+  const { cold, hot } = engine;
   if (!hot.partition(t.id, user)?.size) return 0;
   const { encodeSegment, residentSegment } = await loadSegmentCodec();
   // Looked up again: the load yields, and the partition may have changed meanwhile.
@@ -164,24 +133,26 @@ export async function flushPartition(engine: Engine, t: TableDef, user: string, 
     status: 'in_progress',
     hot_purged: false,
   };
-  // 1. entry in_progress, then the bytes
-  await kv.commit([cold.manifest.entryWrite(meta)]);
-  await cold.store.put(keyOf(meta), encoded.bytes);
+  // 1. entry in_progress, then the bytes (a crash in between leaves an entry recovery removes, never stray bytes)
+  await engine.commit({ state: [entryChange(cold, meta)] });
+  await engine.commit({ segments: { put: [{ key: keyOf(meta), bytes: encoded.bytes }] } });
   if (options.stopAfter === 1) return rows.length;
   const abandon = async () => {
-    await cold.store.delete([keyOf(meta)]);
-    await kv.commit([cold.manifest.deleteWrite(meta)]);
+    await removeEntry(engine, meta);
     return 'aborted' as const;
   };
   if (options.isCancelled?.()) return abandon();
-  const gen = await engine.withWriteLock(async () => {
+  const gen = await engine.exclusive(async () => {
     // ALTER and DROP take the write lock too: a table changed since the snapshot is not flushed.
     if (engine.catalog.tableById(t.id) !== t || options.isCancelled?.()) return abandon();
     // 2. committed: readers merge it from now on (hot still shadows the same rows)
     const committed: SegmentMeta = { ...meta, status: 'committed' };
-    await kv.commit([cold.manifest.entryWrite(committed)]);
-    cold.manifest.add(committed);
-    cold.cache.set(SegmentCache.key(committed.id, t.version), residentSegment(committed, rows, t, encoded.bytes.byteLength));
+    await engine.commit({
+      state: [entryChange(cold, committed, () => {
+        cold.manifest.add(committed);
+        cold.cache.set(SegmentCache.key(committed.id, t.version), residentSegment(committed, rows, t, encoded.bytes.byteLength));
+      })],
+    });
     return { generation: cold.manifest.generation, committed };
   });
   if (gen === 'aborted') return gen;
@@ -191,7 +162,7 @@ export async function flushPartition(engine: Engine, t: TableDef, user: string, 
   const seqAt = seqSlot(t);
   const flushed = rows.map((row) => ({ pk: t.pk >= 0 ? row[t.pk] : row[seqAt], seq: row[seqAt] }));
   // 3. delete the flushed hot rows that did not change meanwhile
-  await engine.withWriteLock(async () => {
+  await engine.exclusive(async () => {
     const current = engine.catalog.tableById(t.id);
     if (current) await purgeHot(engine, current, user, flushed, gen.committed);
   });
@@ -199,7 +170,7 @@ export async function flushPartition(engine: Engine, t: TableDef, user: string, 
 }
 
 /** Step 3: deletes hot rows still at the flushed version (same `_seq`), and marks the entry purged, in one commit. */
-async function purgeHot(engine: Engine, t: TableDef, user: string, flushed: readonly { pk: Value; seq: Value }[], meta: SegmentMeta): Promise<number> {
+async function purgeHot(engine: FlushContext, t: TableDef, user: string, flushed: readonly { pk: Value; seq: Value }[], meta: SegmentMeta): Promise<number> {
   const seqAt = seqSlot(t);
   const partition = engine.hot.partition(t.id, user);
   const removed: HotChange[] = [];
@@ -210,27 +181,22 @@ async function purgeHot(engine: Engine, t: TableDef, user: string, flushed: read
     removed.push({ tableId: t.id, user, pkHash: hash, row: null, store: storeOf(t), deletedSlot: deletedSlot(t) });
   }
   const purged: SegmentMeta = { ...meta, hot_purged: true };
-  const staged = engine.hot.stage(removed);
-  await engine.kv.commit([...staged.writes, engine.cold.manifest.entryWrite(purged)]);
-  staged.apply();
-  engine.cold.manifest.add(purged, false);
+  await engine.commit({ hot: removed, state: [entryChange(engine.cold, purged, () => engine.cold.manifest.add(purged, false))] });
   return removed.length;
 }
 
 /** Open: finishes or undoes every flush a crash interrupted. */
-export async function recoverFlushes(engine: Engine): Promise<void> {
-  const { cold, kv, catalog } = engine;
-  for (const meta of cold.manifest.pending.splice(0)) {
-    await cold.store.delete([keyOf(meta)]);
-    await kv.commit([cold.manifest.deleteWrite(meta)]);
-  }
+export async function recoverFlushes(engine: FlushContext): Promise<void> {
+  const { cold, catalog } = engine;
+  for (const meta of cold.manifest.pending.splice(0)) await removeEntry(engine, meta);
   for (const meta of cold.manifest.all()) {
     const t = catalog.tableById(meta.table_id);
     if (!t) {
       // The table was dropped and the crash came before its segments were deleted.
-      cold.manifest.dropTable(meta.table_id);
-      await kv.commit([cold.manifest.deleteWrite(meta)]);
-      await cold.store.delete([keyOf(meta)]);
+      await engine.commit({
+        state: [{ writes: [cold.manifest.deleteWrite(meta)], apply: () => cold.manifest.dropTable(meta.table_id) }],
+        segments: { delete: [keyOf(meta)] },
+      });
       continue;
     }
     if (meta.hot_purged) continue;
@@ -245,21 +211,13 @@ export async function recoverFlushes(engine: Engine): Promise<void> {
   }
 }
 
-/** DROP TABLE / DROP NAMESPACE: manifest deletes to commit with the catalog change. */
-export function coldDropWrites(engine: Engine, tables: readonly TableDef[]): KvWrite[] {
-  const writes: KvWrite[] = [];
-  for (const t of tables) {
-    for (const list of engine.cold.manifest.partitions(t.id).values()) for (const m of list) writes.push(engine.cold.manifest.deleteWrite(m));
-  }
-  return writes;
+/** A manifest entry written (and, once committed, `apply` run). */
+function entryChange(cold: ColdTier, meta: SegmentMeta, apply: () => void = () => undefined) {
+  return { writes: [cold.manifest.entryWrite(meta)], apply };
 }
 
-/** After the drop committed: forgets the segments and deletes their bytes. */
-export async function dropColdSegments(engine: Engine, tables: readonly TableDef[]): Promise<void> {
-  for (const t of tables) {
-    const gone = engine.cold.manifest.dropTable(t.id);
-    if (gone.length === 0) continue;
-    engine.cold.cache.forget(new Set(gone.map((m) => m.id)));
-    await engine.cold.store.delete(gone.map(keyOf));
-  }
+/** Removes an entry that never became readable (in_progress): its bytes first, then the entry, so a crash in between leaves only the entry. */
+async function removeEntry(engine: FlushContext, meta: SegmentMeta): Promise<void> {
+  await engine.commit({ segments: { delete: [keyOf(meta)] } });
+  await engine.commit({ state: [{ writes: [engine.cold.manifest.deleteWrite(meta)], apply: () => undefined }] });
 }

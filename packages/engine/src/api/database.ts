@@ -1,0 +1,156 @@
+/**
+ * The api layer: `openDatabase()`, `Database`, `Session`. A session is only
+ * a user id, a role and a namespace over the one engine every session
+ * shares; everything it does is the engine's (execute/engine.ts).
+ */
+import { DEFAULT_NAMESPACE } from '../catalog/catalog';
+import { KalamError, toKalamError } from '../core/errors';
+import { ROLES, type Role, type Row, type SessionOptions, type StatementResult, type Value } from '../core/types';
+import { Engine } from '../execute/engine';
+import type { LiveStop } from '../execute/live';
+import type { OpenOptions } from '../execute/options';
+import type { SessionState } from '../execute/session-state';
+import type { Transaction } from '../execute/transaction';
+import type { LiveChange, LiveOptions } from '../live/types';
+import { splitStatements } from '../sql/lexer';
+import type { Durability } from '../storage/opfs-log';
+import type { ArrowTable } from './arrow';
+import { loadArrow } from './arrow-loader';
+import { checkReturnsRows } from './returns-rows';
+
+export type { LiveStop, OpenOptions };
+
+
+export interface Session {
+  readonly user: string;
+  readonly role: Role;
+  /** The namespace unqualified names resolve in; `USE ns` changes it. */
+  readonly namespace: string;
+  execute(sql: string, params?: readonly Value[]): Promise<StatementResult[]>;
+  query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
+  /** Exactly one statement returning rows; its result as an Arrow table (types mapped as in arrow.ts). */
+  queryArrow(sql: string, params?: readonly Value[]): Promise<ArrowTable>;
+  /**
+   * A live query (a SELECT, or `SUBSCRIBE TO …`): `onChange` receives the
+   * whole current result (immutable, rows shared) and what changed — first
+   * now, then after each commit that changed it. Resolves (after the first
+   * delivery) with the function that stops it. See live/types.ts.
+   */
+  live(
+    sql: string,
+    params: readonly Value[] | undefined,
+    onChange: (rows: readonly Row[], change: LiveChange, seq: bigint) => void,
+    onError?: (e: KalamError) => void,
+    options?: LiveOptions,
+  ): Promise<LiveStop>;
+  /** Opens an explicit transaction; end it with `commit()` or `rollback()` (prefer `transaction()`). */
+  begin(): Promise<SessionTransaction>;
+  /**
+   * Runs `fn` in a transaction: commits when it resolves, rolls back and
+   * rethrows when it throws. A statement that fails rolls the transaction back.
+   */
+  transaction<T>(fn: (tx: SessionTransaction) => Promise<T> | T): Promise<T>;
+}
+
+/** An open explicit transaction: `session.begin()`, or the `tx` of `session.transaction()`. */
+export interface SessionTransaction {
+  readonly id: string;
+  /** Runs statements inside the transaction: they see its staged writes; nobody else does until commit. */
+  execute(sql: string, params?: readonly Value[]): Promise<StatementResult[]>;
+  query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
+  /** Writes everything staged in one storage commit (fails, writing nothing, on a conflict). */
+  commit(): Promise<void>;
+  /** Drops everything staged. A no-op when the transaction already rolled back. */
+  rollback(): Promise<void>;
+}
+
+export interface Database {
+  session(options: SessionOptions): Session;
+  /** Changes when later writes are acknowledged (see OpenOptions.durability); INVALID_OPTION for anything but 'relaxed' or 'strict'. */
+  setDurability(durability: Durability): void;
+  close(): Promise<void>;
+}
+
+const USER_ID = /^[A-Za-z0-9_.@-]{1,128}$/;
+
+function oneStatement(sql: string): void {
+  if (typeof sql === 'string' && splitStatements(sql).length > 1) {
+    throw new KalamError('INVALID_SQL', 'query() runs exactly one statement: use execute() for a batch');
+  }
+}
+
+function openTransaction(engine: Engine, state: SessionState): { handle: SessionTransaction; tx: Transaction } {
+  const tx = engine.beginTransaction(state.user, 'api');
+  const handle: SessionTransaction = {
+    id: tx.id,
+    execute: (sql, params) => engine.execute(state, sql, params ?? [], tx),
+    async query(sql, params) {
+      oneStatement(sql);
+      const [result] = await engine.execute(state, sql, params ?? [], tx);
+      return result;
+    },
+    commit: () => engine.commitTransaction(tx),
+    async rollback() {
+      if (tx.state === 'committed' || tx.state === 'committing') tx.assertOpen();
+      engine.rollbackTransaction(tx);
+    },
+  };
+  return { handle, tx };
+}
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  const engine = await Engine.open(options);
+  let sessionCount = 0;
+  return {
+    session(opts) {
+      const role = opts.role ?? 'user';
+      if (!ROLES.includes(role)) throw new KalamError('INVALID_PARAMETER', `Unknown role '${String(role)}': use one of ${ROLES.join(', ')}`);
+      if (typeof opts.user !== 'string' || !USER_ID.test(opts.user)) {
+        throw new KalamError('INVALID_PARAMETER', `Invalid user id '${String(opts.user)}': use 1 to 128 letters, digits, '_', '.', '@' or '-'`);
+      }
+      const state: SessionState = { user: opts.user, role, namespace: (opts.namespace ?? DEFAULT_NAMESPACE).toLowerCase() };
+      if (opts.client !== undefined && (typeof opts.client !== 'string' || !USER_ID.test(opts.client))) {
+        throw new KalamError('INVALID_PARAMETER', `Invalid client id '${String(opts.client)}': use 1 to 128 letters, digits, '_', '.', '@' or '-'`);
+      }
+      const owner = { session: ++sessionCount, client: opts.client };
+      return {
+        get user() { return state.user; },
+        get role() { return state.role; },
+        get namespace() { return state.namespace; },
+        execute: (sql, params) => engine.execute(state, sql, params ?? []),
+        async query(sql, params) {
+          if (typeof sql === 'string' && splitStatements(sql).length > 1) {
+            throw new KalamError('INVALID_SQL', 'query() runs exactly one statement: use execute() for a batch');
+          }
+          const [result] = await engine.execute(state, sql, params ?? []);
+          return result;
+        },
+        async queryArrow(sql, params) {
+          oneStatement(sql);
+          checkReturnsRows(sql);
+          // Arrow loads (once, on the first call) while the statement runs.
+          const [[result], { resultToArrow }] = await Promise.all([engine.execute(state, sql, params ?? []), loadArrow()]);
+          return resultToArrow(result);
+        },
+        live: (sql, params, onChange, onError, liveOptions) => engine.openLive(state, sql, params ?? [], onChange, onError ?? (() => undefined), liveOptions, owner),
+        begin: async () => openTransaction(engine, state).handle,
+        async transaction(fn) {
+          if (typeof fn !== 'function') throw new KalamError('INVALID_PARAMETER', 'transaction() needs a callback: session.transaction(async (tx) => { … })');
+          const { handle, tx } = openTransaction(engine, state);
+          let result;
+          try {
+            result = await fn(handle);
+          } catch (e) {
+            engine.rollbackTransaction(tx, toKalamError(e).message);
+            throw e;
+          }
+          if (tx.state === 'open') await engine.commitTransaction(tx);
+          else if (tx.state === 'rolled_back' && tx.abortReason !== undefined) tx.assertOpen(); // a failed statement was swallowed
+          return result;
+        },
+      };
+    },
+    setDurability: (durability) => engine.setDurability(durability),
+    close: () => engine.close(),
+  };
+}

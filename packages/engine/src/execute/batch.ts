@@ -1,0 +1,121 @@
+/**
+ * A batch of statements (one `execute()` call) and explicit transactions.
+ *
+ * BEGIN … COMMIT inside a batch opens a transaction that must end in the
+ * same batch; `session.transaction()`/`begin()` open one that batches run
+ * in. Any failure inside a transaction rolls it back. A transaction's writes
+ * are staged (execute/transaction.ts) and committed by one unit of work
+ * under the write lock.
+ */
+import { KalamError, toKalamError } from '../core/errors';
+import type { RowChange } from '../core/schema';
+import type { StatementResult, Value } from '../core/types';
+import type { Catalog } from '../catalog/catalog';
+import type { SeqGenerator } from '../core/ids';
+import { splitStatements } from '../sql/lexer';
+import { parseStatement } from '../sql/parse';
+import { okResult } from './results';
+import type { SessionState } from './session-state';
+import type { CommittedLookup, Transaction, TransactionRegistry } from './transaction';
+import { validateParams } from './validate';
+
+export interface BatchContext {
+  readonly catalog: Catalog;
+  readonly seq: SeqGenerator;
+  readonly transactions: TransactionRegistry;
+  readonly committedRow: CommittedLookup;
+  assertOpen(): void;
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
+  commit(unit: { rows: readonly RowChange[] }): Promise<void>;
+  runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction): Promise<StatementResult>;
+}
+
+/** BEGIN / START / COMMIT / ROLLBACK at the start of a statement (after whitespace and comments). */
+const TX_CONTROL = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:BEGIN|START|COMMIT|ROLLBACK)\b/i;
+
+const txError = (message: string) => new KalamError('TRANSACTION_ERROR', message);
+
+/** Runs a batch, inside `tx` (an API transaction) when given. */
+export async function executeBatch(engine: BatchContext, state: SessionState, sql: string, params: readonly Value[] = [], tx?: Transaction): Promise<StatementResult[]> {
+  if (!tx) return runBatch(engine, state, sql, params, undefined);
+  tx.assertOpen();
+  tx.touch();
+  try {
+    return await runBatch(engine, state, sql, params, tx);
+  } catch (e) {
+    rollbackTransaction(engine, tx, toKalamError(e).message);
+    throw e;
+  } finally {
+    tx.touch();
+  }
+}
+
+async function runBatch(engine: BatchContext, state: SessionState, sql: string, params: readonly Value[], tx: Transaction | undefined): Promise<StatementResult[]> {
+  engine.assertOpen();
+  if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
+  validateParams(params);
+  const statements = splitStatements(sql);
+  if (statements.length === 0) throw new KalamError('PARSE_ERROR', 'Empty statement: write a SQL statement to run');
+  if (params.length > 0 && statements.length > 1) {
+    throw new KalamError('INVALID_PARAMETER', 'Parameters ($1, $2, …) can only be used with a single statement');
+  }
+  const results: StatementResult[] = [];
+  let own: Transaction | undefined; // opened by BEGIN in this batch
+  for (const s of statements) {
+    try {
+      const control = TX_CONTROL.test(s.text) ? parseStatement(s.text) : undefined;
+      if (control?.kind === 'begin' || control?.kind === 'commit' || control?.kind === 'rollback') {
+        if (tx) throw txError(`${control.kind.toUpperCase()} cannot run inside session.transaction(): the transaction commits when the callback returns and rolls back when it throws`);
+        if (control.kind === 'begin') {
+          if (own) throw txError('A transaction is already open: nested transactions are not supported. COMMIT or ROLLBACK it first');
+          own = beginTransaction(engine, state.user, 'sql');
+          results.push(okResult(`Transaction ${own.id} started`));
+          continue;
+        }
+        if (!own) throw txError(`${control.kind.toUpperCase()} without an open transaction: start one with BEGIN`);
+        const ending = own;
+        own = undefined;
+        if (control.kind === 'commit') await commitTransaction(engine, ending);
+        else rollbackTransaction(engine, ending);
+        results.push(okResult(`Transaction ${ending.id} ${control.kind === 'commit' ? 'committed' : 'rolled back'}`));
+        continue;
+      }
+      results.push(await engine.runStatement(state, s.text, params, tx ?? own));
+    } catch (e) {
+      const err = toKalamError(e);
+      if (own) rollbackTransaction(engine, own, err.message);
+      throw err.position !== undefined && s.start > 0 ? new KalamError(err.code, err.message, err.position + s.start) : err;
+    }
+  }
+  if (own) {
+    rollbackTransaction(engine, own, 'the batch ended without COMMIT');
+    throw txError(`Transaction ${own.id} was rolled back: the batch ended while it was still open. End it with COMMIT (or ROLLBACK) in the same execute() call`);
+  }
+  return results;
+}
+
+export function beginTransaction(engine: BatchContext, owner: string, origin: 'sql' | 'api'): Transaction {
+  engine.assertOpen();
+  return engine.transactions.begin(owner, origin);
+}
+
+/** Writes everything `tx` staged in one storage commit, under the write lock; any conflict rolls it back. */
+export async function commitTransaction(engine: BatchContext, tx: Transaction): Promise<void> {
+  tx.assertOpen();
+  tx.state = 'committing';
+  try {
+    await engine.exclusive(async () => {
+      engine.assertOpen();
+      const rows = tx.changesForCommit(engine.committedRow, (id) => engine.catalog.tableById(id), () => engine.seq.next());
+      if (rows.length > 0) await engine.commit({ rows });
+    });
+  } catch (e) {
+    engine.transactions.finish(tx, 'rolled_back', toKalamError(e).message);
+    throw e;
+  }
+  engine.transactions.finish(tx, 'committed');
+}
+
+export function rollbackTransaction(engine: BatchContext, tx: Transaction, reason?: string): void {
+  engine.transactions.finish(tx, 'rolled_back', reason);
+}

@@ -1,0 +1,81 @@
+/**
+ * One statement: planned through the plan cache if it is DML, otherwise
+ * dispatched by kind to its executor — an exhaustive switch, so a new
+ * statement kind does not compile until it is routed. Statements that
+ * change the catalog run under the write lock.
+ */
+import { KalamError } from '../core/errors';
+import type { StatementResult, Value } from '../core/types';
+import type { Statement } from '../sql/ast';
+import type { AlterContext } from './alter';
+import { executeAlterTable } from './alter';
+import { executeDdl, type DdlContext } from './ddl';
+import { runPlanned, type DmlContext } from './dml';
+import { executeAs, type ExecuteAsContext } from './execute-as';
+import { executeIntrospection, type IntrospectionContext } from './introspection';
+import type { LiveQueries } from './live';
+import { okResult } from './results';
+import type { SessionState } from './session-state';
+import { executeStorageStatement, type StorageStatementContext } from './storage-statements';
+import type { Transaction } from './transaction';
+import { executeUserStatement, type UserContext } from './users';
+
+/** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
+export type DispatchContext = DmlContext & DdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
+  readonly liveQueries: LiveQueries;
+  readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
+};
+
+const txError = (message: string) => new KalamError('TRANSACTION_ERROR', message);
+
+export async function runStatement(engine: DispatchContext, state: SessionState, text: string, params: readonly Value[], tx?: Transaction): Promise<StatementResult> {
+  const planned = engine.planner.plan(state, text, params);
+  if ('plan' in planned) return runPlanned(engine, state, planned, text, params, tx);
+  const stmt = planned.stmt;
+  if (tx) refuseInTransaction(stmt);
+  switch (stmt.kind) {
+    case 'select': case 'insert': case 'update': case 'delete':
+      throw new KalamError('INTERNAL', 'Internal error: a DML statement was not planned. This is a bug in kalamlite; please report it.');
+    case 'executeAs':
+      return executeAs(engine, state, stmt, params, (as, sql, ps) => runStatement(engine, as, sql, ps));
+    case 'flushTable': case 'flushAll': case 'killJob':
+      return executeStorageStatement(engine, state, stmt);
+    case 'subscribe':
+      return engine.liveQueries.subscribeStatement(state, stmt, params);
+    case 'killLiveQuery':
+      engine.live.kill(stmt.liveId, state);
+      return okResult(`Live query '${stmt.liveId}' killed`);
+    case 'createNamespace': case 'dropNamespace': case 'createTable': case 'dropTable':
+      return engine.exclusive(() => executeDdl(engine, state, stmt));
+    case 'alterTable':
+      return engine.exclusive(() => executeAlterTable(engine, state, stmt));
+    case 'createUser': case 'alterUser': case 'dropUser':
+      return engine.exclusive(() => executeUserStatement(engine, state, stmt));
+    case 'showNamespaces': case 'showTables': case 'describeTable': case 'showStats': case 'use':
+      return engine.exclusive(() => executeIntrospection(engine, state, stmt));
+    case 'begin': case 'commit': case 'rollback':
+      // The batch handles transaction control (batch.ts); one that reaches here is inside another statement.
+      throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own`);
+    default:
+      return unreachable(stmt);
+  }
+}
+
+function unreachable(stmt: never): never {
+  throw new KalamError('INTERNAL', `Internal error: no executor for statement kind '${(stmt as { kind: string }).kind}'. This is a bug in kalamlite; please report it.`);
+}
+
+/** Inside an explicit transaction only DML and read-only introspection run. */
+function refuseInTransaction(stmt: Statement): void {
+  switch (stmt.kind) {
+    case 'showNamespaces': case 'showTables': case 'describeTable': case 'showStats': case 'use':
+      return;
+    case 'executeAs':
+      throw txError('EXECUTE AS USER is not supported inside explicit transactions: run it outside BEGIN … COMMIT');
+    case 'begin': case 'commit': case 'rollback':
+      throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own inside an explicit transaction`);
+    default:
+      throw txError('DDL and user management statements are not supported inside explicit transactions: run them before BEGIN or after COMMIT');
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Statements that read the catalog rather than rows: SHOW NAMESPACES,
+ * SHOW TABLES, DESCRIBE TABLE, SHOW STATS FOR TABLE, and USE (which only
+ * changes the session's namespace). Open to every role; SHOW STATS counts
+ * only what the caller may see.
+ */
+import type { Catalog } from '../catalog/catalog';
+import { partitionOf, type TableDef } from '../core/schema';
+import type { StatementResult, Value } from '../core/types';
+import type { RelationSource } from '../plan/source';
+import type { Statement } from '../sql/ast';
+import type { Manifest } from '../storage/cold/manifest';
+import type { PreparedCold } from './cold-reads';
+import { okResult, rowsResult } from './results';
+import type { SessionState } from './session-state';
+
+export interface IntrospectionContext {
+  readonly catalog: Catalog;
+  readonly cold: { readonly manifest: Manifest };
+  readonly live: { countFor(tableId: number, user: string | undefined): number };
+  tableSource(t: TableDef): RelationSource;
+  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold>;
+}
+
+export type IntrospectionStatement = Extract<Statement, { kind: 'showNamespaces' | 'showTables' | 'describeTable' | 'showStats' | 'use' }>;
+
+export async function executeIntrospection(engine: IntrospectionContext, state: SessionState, stmt: IntrospectionStatement): Promise<StatementResult> {
+  const { catalog } = engine;
+  switch (stmt.kind) {
+    case 'showNamespaces':
+      return rowsResult(
+        [{ name: 'namespace_id', type: 'TEXT' }, { name: 'table_count', type: 'INT' }],
+        catalog.listNamespaces().map((n) => [n.name, catalog.listTables(n.name).length]),
+      );
+    case 'showTables': {
+      const ns = stmt.namespace?.toLowerCase();
+      if (ns !== undefined) catalog.requireNamespace(ns);
+      return rowsResult(
+        [{ name: 'namespace_id', type: 'TEXT' }, { name: 'table_name', type: 'TEXT' }, { name: 'table_type', type: 'TEXT' }],
+        catalog.listTables(ns).map((t) => [t.namespace, t.name, t.type]),
+      );
+    }
+    case 'describeTable': {
+      const t = catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
+      const cols: Value[][] = t.columns.map((c, i) => [
+        c.name, i + 1, c.type, !c.notNull, c.primaryKey,
+        c.default ? (c.default.kind === 'literal' ? String(c.default.value) : `${c.default.name}()`) : null,
+      ]);
+      cols.push(['_seq', cols.length + 1, 'BIGINT', false, false, null]);
+      cols.push(['_deleted', cols.length + 1, 'BOOLEAN', false, false, 'false']);
+      return rowsResult(
+        [
+          { name: 'column_name', type: 'TEXT' }, { name: 'ordinal_position', type: 'INT' }, { name: 'data_type', type: 'TEXT' },
+          { name: 'is_nullable', type: 'BOOLEAN' }, { name: 'is_primary_key', type: 'BOOLEAN' }, { name: 'column_default', type: 'TEXT' },
+        ],
+        cols,
+      );
+    }
+    case 'showStats':
+      return showStats(engine, state, catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name));
+    case 'use': {
+      const ns = stmt.namespace.toLowerCase();
+      catalog.requireNamespace(ns);
+      state.namespace = ns;
+      return okResult(`Using namespace '${ns}'`);
+    }
+  }
+}
+
+async function showStats(engine: IntrospectionContext, state: SessionState, t: TableDef): Promise<StatementResult> {
+  const source = engine.tableSource(t);
+  // Counts what this session may see: its own partition of USER/STREAM tables.
+  const prepared = await engine.prepareCold({ tableIds: [t.id] }, state.user, []);
+  const ctx = { params: [], user: state.user, role: state.role, now: Date.now(), snowflakeId: () => 0n, nextSeq: () => 0n, cold: prepared.reads };
+  let rows = 0;
+  let bytes = 0;
+  try {
+    for (const row of source.rows(ctx, { includeDeleted: false })) {
+      rows++;
+      bytes += estimateBytes(row);
+    }
+  } finally {
+    prepared.release();
+  }
+  const segments = t.type === 'STREAM' ? 0 : engine.cold.manifest.segments(t.id, partitionOf(t, state.user)).length;
+  return rowsResult(
+    [
+      { name: 'table_name', type: 'TEXT' }, { name: 'namespace', type: 'TEXT' }, { name: 'schema_version', type: 'INT' },
+      { name: 'logical_rows', type: 'INT' }, { name: 'flushed_segments', type: 'INT' }, { name: 'active_streams', type: 'INT' },
+      { name: 'memory_bytes', type: 'INT' },
+    ],
+    [[t.name, t.namespace, t.version, rows, segments, engine.live.countFor(t.id, t.type === 'SHARED' ? undefined : state.user), bytes]],
+  );
+}
+
+/** A rough size of a stored row in memory: 8 bytes a value plus string and byte lengths. */
+function estimateBytes(row: readonly Value[]): number {
+  let n = 16;
+  for (const v of row) n += typeof v === 'string' ? 16 + v.length * 2 : v instanceof Uint8Array ? 16 + v.length : 8;
+  return n;
+}

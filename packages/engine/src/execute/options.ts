@@ -1,0 +1,197 @@
+/**
+ * The engine's options: their types, defaults, and the one place they are
+ * validated. `openDatabase` (and through it every host: the worker, the
+ * tabs hub) checks options here, so a bad value is an INVALID_OPTION that
+ * names what is allowed wherever it was given.
+ */
+import { KalamError } from '../core/errors';
+import type { Value } from '../core/types';
+import type { Durability } from '../storage/opfs-log';
+import type { KvStore } from '../storage/kv';
+import type { SegmentStore } from '../storage/cold/types';
+import { COLD_DEFAULTS } from '../storage/cold/cold-tier';
+import { DEFAULT_MAX_SCHEMA_VERSIONS } from '../catalog/catalog';
+import { JOB_DEFAULTS, type JobSettings } from '../jobs/scheduler';
+import { LIVE_DEFAULTS } from '../live/registry';
+import { TRANSACTION_DEFAULTS } from './transaction';
+
+export interface OpenOptions {
+  /** IndexedDB database name, or OPFS directory name (default 'kalamlite'). */
+  name?: string;
+  /** 'opfs' needs a dedicated worker with OPFS sync access handles; elsewhere it fails with UNSUPPORTED (use 'idb'). */
+  storage: 'memory' | 'idb' | 'opfs' | KvStore;
+  /** IndexedDB factory (tests pass fake-indexeddb's); defaults to globalThis.indexedDB. */
+  indexedDB?: IDBFactory;
+  /** Compiled plans kept (LRU). Default 256. */
+  planCacheSize?: number;
+  /** Live queries open at once across all sessions. Default 1000. */
+  maxLiveQueries?: number;
+  /** Live queries one session may hold open at once (KalamDB: 10 per user). Default 100. */
+  maxSubscriptionsPerSession?: number;
+  /** Entries kept in system.audit_log (oldest dropped). Default 10,000. */
+  maxAuditEntries?: number;
+  /** Schema versions kept per table in system.schemas (oldest dropped). Default 64. */
+  maxSchemaVersions?: number;
+  /** Rows one explicit transaction may stage before it fails. Default 100,000. */
+  maxTransactionRows?: number;
+  /** Explicit transactions open at once across all sessions. Default 1000. */
+  maxOpenTransactions?: number;
+  /** Expired STREAM rows are deleted every this many ms (0: never on a timer). Default 60,000. */
+  streamEvictionIntervalMs?: number;
+  /** Tombstones past DELETED_RETENTION_HOURS are purged every this many ms (0: never on a timer). Default 3,600,000. */
+  retentionIntervalMs?: number;
+  /** Rows a background job removes per storage commit. Default 1000. */
+  jobBatchSize?: number;
+  /** Records kept in system.jobs (oldest dropped). Default 500. */
+  maxJobHistory?: number;
+  /** Tables with a FLUSH_POLICY are checked every this many ms (0: never on a timer). Default 60,000. */
+  flushCheckIntervalMs?: number;
+  /** Decoded cold segments kept in memory (LRU), by their rough size in bytes. Default 64 MiB. */
+  segmentCacheBytes?: number;
+  /** Where cold segment bytes live; default: the KV store's `segments` store. */
+  segmentStore?: SegmentStore;
+  /** More name → value pairs for system.stats from whoever hosts the engine (the worker reports its connected clients). */
+  hostMetrics?: () => readonly [string, Value][];
+  /** Write statements committed together in one storage commit at most (group commit). Default 1000. */
+  maxGroupCommitStatements?: number;
+  /**
+   * When a write is acknowledged ('idb' and 'opfs'). 'relaxed' (default):
+   * once the browser has it — it survives the worker, the tab or the
+   * browser crashing, and the page reloading (IndexedDB's own default in
+   * Chromium). 'strict': once it is flushed to the disk, so it also survives
+   * a power loss; each commit pays for the flush.
+   */
+  durability?: Durability;
+}
+
+export const DEFAULTS = {
+  planCacheSize: 256,
+  maxLiveQueries: LIVE_DEFAULTS.maxLiveQueries,
+  maxSubscriptionsPerSession: LIVE_DEFAULTS.maxSubscriptionsPerSession,
+  maxAuditEntries: 10_000,
+  maxGroupCommitStatements: 1000,
+} as const;
+
+/** Every option with its defaults filled in, as the engine's parts are built from. */
+export interface ResolvedOptions extends JobSettings {
+  name: string;
+  storage: OpenOptions['storage'];
+  indexedDB?: IDBFactory;
+  planCacheSize: number;
+  maxLiveQueries: number;
+  maxSubscriptionsPerSession: number;
+  maxAuditEntries: number;
+  maxSchemaVersions: number;
+  maxTransactionRows: number;
+  maxOpenTransactions: number;
+  segmentCacheBytes: number;
+  segmentStore?: SegmentStore;
+  hostMetrics?: () => readonly [string, Value][];
+  maxGroupCommitStatements: number;
+  durability: Durability;
+}
+
+const STORAGES = ['memory', 'idb', 'opfs'] as const;
+const KV_METHODS = ['get', 'scan', 'commit', 'close'] as const;
+
+/** Whole-number options: default, and the smallest value allowed. */
+const COUNTS: Record<string, { fallback: number; min: number }> = {
+  planCacheSize: { fallback: DEFAULTS.planCacheSize, min: 1 },
+  maxLiveQueries: { fallback: DEFAULTS.maxLiveQueries, min: 1 },
+  maxSubscriptionsPerSession: { fallback: DEFAULTS.maxSubscriptionsPerSession, min: 1 },
+  maxAuditEntries: { fallback: DEFAULTS.maxAuditEntries, min: 1 },
+  maxSchemaVersions: { fallback: DEFAULT_MAX_SCHEMA_VERSIONS, min: 1 },
+  maxTransactionRows: { fallback: TRANSACTION_DEFAULTS.maxRows, min: 1 },
+  maxOpenTransactions: { fallback: TRANSACTION_DEFAULTS.maxOpen, min: 1 },
+  streamEvictionIntervalMs: { fallback: JOB_DEFAULTS.streamEvictionIntervalMs, min: 0 },
+  retentionIntervalMs: { fallback: JOB_DEFAULTS.retentionIntervalMs, min: 0 },
+  jobBatchSize: { fallback: JOB_DEFAULTS.jobBatchSize, min: 1 },
+  maxJobHistory: { fallback: JOB_DEFAULTS.maxJobHistory, min: 1 },
+  flushCheckIntervalMs: { fallback: JOB_DEFAULTS.flushCheckIntervalMs, min: 0 },
+  segmentCacheBytes: { fallback: COLD_DEFAULTS.segmentCacheBytes, min: 0 },
+  maxGroupCommitStatements: { fallback: DEFAULTS.maxGroupCommitStatements, min: 1 },
+};
+
+const OTHER_KEYS = ['name', 'storage', 'indexedDB', 'segmentStore', 'hostMetrics', 'durability'];
+
+/** Every option name openDatabase() knows. */
+export const OPTION_NAMES: readonly string[] = [...OTHER_KEYS, ...Object.keys(COUNTS)];
+
+const invalid = (message: string) => new KalamError('INVALID_OPTION', message);
+
+/** The durability asked for, or INVALID_OPTION. */
+export function checkDurability(durability: unknown): Durability {
+  if (durability !== 'relaxed' && durability !== 'strict') {
+    throw invalid(`durability must be 'relaxed' or 'strict' (got ${describe(durability)})`);
+  }
+  return durability;
+}
+
+/**
+ * Checks every option and fills in the defaults. Throws INVALID_OPTION,
+ * naming the option and what it accepts, for an unknown option name, a
+ * storage that is not 'memory', 'idb', 'opfs' or a KvStore, or a number
+ * that is not a whole number in range.
+ */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalid(`openDatabase() needs an options object, for example { storage: 'idb', name: 'app' } (got ${describe(options)})`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (o[key] !== undefined && !OPTION_NAMES.includes(key)) {
+      throw invalid(`Unknown option '${key}'. Valid options: ${OPTION_NAMES.join(', ')}`);
+    }
+  }
+  const storage = o.storage;
+  if (!(STORAGES as readonly unknown[]).includes(storage) && !isKvStore(storage)) {
+    throw invalid(`Unknown storage ${describe(storage)}: use 'idb' (IndexedDB), 'opfs' (Origin Private File System), 'memory', or a KvStore object`);
+  }
+  const name = o.name ?? 'kalamlite';
+  if (typeof name !== 'string' || name.length === 0) throw invalid(`name must be a non-empty string (got ${describe(o.name)})`);
+  if (o.indexedDB !== undefined && (typeof o.indexedDB !== 'object' || o.indexedDB === null || typeof (o.indexedDB as IDBFactory).open !== 'function')) {
+    throw invalid('indexedDB must be an IDBFactory (an object with open(), like globalThis.indexedDB)');
+  }
+  if (o.hostMetrics !== undefined && typeof o.hostMetrics !== 'function') throw invalid('hostMetrics must be a function returning [name, value] pairs');
+  if (o.segmentStore !== undefined && !isSegmentStore(o.segmentStore)) {
+    throw invalid('segmentStore must be an object with get() and either write() (a store inside the KV store) or put() and delete()');
+  }
+  const counts: Record<string, number> = {};
+  for (const [key, { fallback, min }] of Object.entries(COUNTS)) {
+    const v = o[key];
+    if (v === undefined) {
+      counts[key] = fallback;
+      continue;
+    }
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw invalid(`${key} must be ${min === 1 ? 'a positive integer' : 'a whole number of at least 0'} (got ${describe(v)})`);
+    }
+    counts[key] = v;
+  }
+  return {
+    ...(counts as unknown as Omit<ResolvedOptions, 'name' | 'storage' | 'indexedDB' | 'segmentStore' | 'hostMetrics' | 'durability'>),
+    name,
+    storage: storage as OpenOptions['storage'],
+    indexedDB: o.indexedDB as IDBFactory | undefined,
+    segmentStore: o.segmentStore as SegmentStore | undefined,
+    hostMetrics: o.hostMetrics as ResolvedOptions['hostMetrics'],
+    durability: checkDurability(o.durability ?? 'relaxed'),
+  };
+}
+
+function isKvStore(v: unknown): v is KvStore {
+  return typeof v === 'object' && v !== null && KV_METHODS.every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
+}
+
+function isSegmentStore(v: unknown): v is SegmentStore {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return typeof s.get === 'function' && (typeof s.write === 'function' || (typeof s.put === 'function' && typeof s.delete === 'function'));
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v === null || typeof v !== 'object') return String(v);
+  return Array.isArray(v) ? 'an array' : 'an object';
+}

@@ -1,0 +1,114 @@
+/**
+ * Statement text → plan, through the plan cache (ARCHITECTURE decision 2):
+ * literals are lifted out of the text so statements that differ only in
+ * their constants share one compiled plan. Statements that are not DML come
+ * back parsed, for dispatch. Access to every table a plan names is checked
+ * here, up front, whether or not execution reaches it.
+ */
+import { checkRead, checkSystemRead, checkWrite, isAdmin } from '../auth/permissions';
+import type { Catalog } from '../catalog/catalog';
+import type { Value } from '../core/types';
+import { PlanCache } from '../plan/cache';
+import { scanTemplates, type ScanTemplate } from '../plan/scan-bounds';
+import { planSelect, type SelectPlan } from '../plan/select';
+import type { SourceResolver } from '../plan/source';
+import { planDelete, planInsert, planUpdate, type WritePlan } from '../plan/write';
+import { isDml, type DmlStatement, type Statement } from '../sql/ast';
+import { liftLiterals, tokenize, type Token } from '../sql/lexer';
+import { parseStatement } from '../sql/parse';
+import type { SessionState } from './session-state';
+
+export type Plan = SelectPlan | WritePlan;
+
+/** A planned statement with its parameter values (user parameters, then lifted literals), or a statement that is not DML. */
+export type Planned = { plan: Plan; params: Value[] } | { stmt: Statement };
+
+export class StatementPlanner {
+  readonly plans: PlanCache<Plan>;
+  /** Cold scan templates per plan (the plan cache owns plans; this follows them). */
+  private readonly coldScans = new WeakMap<object, ScanTemplate[]>();
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly sources: SourceResolver,
+    planCacheSize: number,
+  ) {
+    this.plans = new PlanCache<Plan>(planCacheSize);
+  }
+
+  /** Plans a statement through the plan cache, checking access to every table it names. */
+  plan(state: SessionState, text: string, params: readonly Value[]): Planned {
+    const tokens = tokenize(text);
+    // system.* is for dba/system: refuse before anything else, even a name that does not exist.
+    if (!isAdmin(state.role)) {
+      for (let i = 0; i + 1 < tokens.length; i++) {
+        const t = tokens[i];
+        if ((t.type === 'word' || t.type === 'quoted') && t.text.toLowerCase() === 'system' && tokens[i + 1].text === '.') {
+          const name = tokens[i + 2]?.text.toLowerCase() ?? '';
+          checkSystemRead(state.role, name);
+        }
+      }
+    }
+    const planned = this.planUnchecked(state, text, params, tokens);
+    if ('plan' in planned) {
+      for (const id of planned.plan.tableIds) {
+        const t = this.catalog.tableById(id);
+        if (t) checkRead(state.role, t);
+      }
+      if (planned.plan.kind === 'write') checkWrite(state.role, planned.plan.target);
+    }
+    return planned;
+  }
+
+  /** The cold scans of a plan (which segments its WHERE can rule out); [] when unknown. */
+  scansOf(plan: object): readonly ScanTemplate[] {
+    return this.coldScans.get(plan) ?? [];
+  }
+
+  /** The schema versions of the tables a plan read when it was compiled (a dropped table reads as -1). */
+  schemaStamp(tableIds: readonly number[]): string {
+    return tableIds.map((id) => this.catalog.tableById(id)?.version ?? -1).join(',');
+  }
+
+  private planUnchecked(state: SessionState, text: string, params: readonly Value[], tokens: Token[]): Planned {
+    const head = tokens[0]?.text.toUpperCase();
+    if (head !== 'SELECT' && head !== 'INSERT' && head !== 'UPDATE' && head !== 'DELETE' && head !== 'WITH' && head !== '(') {
+      return { stmt: parseStatement(text, tokens) };
+    }
+    const lifted = liftLiterals(text, tokens);
+    const userParams: Value[] = [];
+    for (let i = 0; i < lifted.paramCount; i++) userParams.push(params[i] as Value);
+    const key = `${state.namespace}\u0001${lifted.text}`;
+    let plan = this.plans.get(key);
+    if (plan) return { plan, params: [...userParams, ...lifted.literals] };
+    let stmt: Statement;
+    let usedKey = key;
+    let allParams: Value[];
+    try {
+      stmt = parseStatement(lifted.text);
+      allParams = [...userParams, ...lifted.literals];
+    } catch {
+      // Some literals cannot become parameters (typed literals, type arguments): plan the text as written.
+      stmt = parseStatement(text, tokens);
+      usedKey = `${state.namespace}\u0002${text}`;
+      allParams = params.slice() as Value[];
+      const hit = this.plans.get(usedKey);
+      if (hit) return { plan: hit, params: allParams };
+    }
+    if (!isDml(stmt)) return { stmt };
+    plan = this.planDml(stmt, state.namespace);
+    const ns = state.namespace;
+    this.coldScans.set(plan, scanTemplates(stmt, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name))));
+    this.plans.set(usedKey, plan);
+    return { plan, params: allParams };
+  }
+
+  private planDml(stmt: DmlStatement, namespace: string): Plan {
+    switch (stmt.kind) {
+      case 'select': return planSelect(stmt, this.sources, namespace);
+      case 'insert': return planInsert(stmt, this.sources, namespace);
+      case 'update': return planUpdate(stmt, this.sources, namespace);
+      case 'delete': return planDelete(stmt, this.sources, namespace);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/** system.settings and system.stats: every bound the engine keeps, and the numbers that show how close it is. */
+import type { UserRegistry } from '../auth/users';
+import type { Catalog } from '../catalog/catalog';
+import type { Value } from '../core/types';
+import type { JobScheduler } from '../jobs/scheduler';
+import type { LiveRegistry } from '../live/registry';
+import type { PlanCache } from '../plan/cache';
+import type { ColdTier } from '../storage/cold/cold-tier';
+import { PAGE_ROWS, type HotTier } from '../storage/hot-tier';
+import type { KvStore } from '../storage/kv';
+import type { AuditLog } from '../system/audit';
+import type { GroupCommitter } from './group-commit';
+import type { Plan } from './planner';
+import type { ResolvedOptions } from './options';
+import type { TransactionRegistry } from './transaction';
+
+export interface StatsSource {
+  readonly options: ResolvedOptions;
+  readonly kv: KvStore;
+  readonly catalog: Catalog;
+  readonly hot: HotTier;
+  readonly cold: ColdTier;
+  readonly users: UserRegistry;
+  readonly audit: AuditLog;
+  readonly live: LiveRegistry;
+  readonly jobs: JobScheduler;
+  readonly transactions: TransactionRegistry;
+  readonly groups: GroupCommitter;
+  readonly plans: PlanCache<Plan>;
+  readonly commits: number;
+}
+
+export function settingsOf(e: StatsSource): [string, Value, string][] {
+  const o = e.options;
+  return [
+    ['plan_cache_size', o.planCacheSize, 'Compiled plans kept (LRU)'],
+    ['max_live_queries', o.maxLiveQueries, 'Live queries open at once'],
+    ['max_subscriptions_per_session', e.live.limits.maxSubscriptionsPerSession, 'Live queries one session may hold open at once'],
+    ['max_audit_entries', o.maxAuditEntries, 'Entries kept in system.audit_log'],
+    ['max_schema_versions', e.catalog.maxSchemaVersions, 'Schema versions kept per table in system.schemas'],
+    ['max_transaction_rows', e.transactions.limits.maxRows, 'Rows one explicit transaction may stage'],
+    ['max_open_transactions', e.transactions.limits.maxOpen, 'Explicit transactions open at once'],
+    ['stream_eviction_interval_ms', e.jobs.settings.streamEvictionIntervalMs, 'How often expired STREAM rows are deleted (0: never)'],
+    ['retention_interval_ms', e.jobs.settings.retentionIntervalMs, 'How often tombstones past DELETED_RETENTION_HOURS are purged (0: never)'],
+    ['job_batch_size', e.jobs.settings.jobBatchSize, 'Rows a background job removes per storage commit'],
+    ['max_job_history', e.jobs.settings.maxJobHistory, 'Records kept in system.jobs'],
+    ['flush_check_interval_ms', e.jobs.settings.flushCheckIntervalMs, 'How often tables with a FLUSH_POLICY are checked (0: never)'],
+    ['segment_cache_bytes', e.cold.cache.capacityBytes, 'Decoded cold segments kept in memory (LRU, rough bytes)'],
+    ['max_group_commit_statements', e.groups.maxStatements, 'Write statements committed together in one storage commit at most'],
+    ['durability', o.durability, "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)"],
+    ['storage', e.kv.kind, 'Storage backend'],
+  ];
+}
+
+export function metricsOf(e: StatsSource): [string, Value][] {
+  const p = e.plans.stats();
+  const out: [string, Value][] = [
+    ['plan_cache_size', p.size],
+    ['plan_cache_capacity', p.capacity],
+    ['plan_cache_hits', p.hits],
+    ['plan_cache_misses', p.misses],
+    ['plan_cache_evictions', p.evictions],
+    ['plan_cache_invalidations', p.invalidations],
+    ['live_queries', e.live.size],
+    ['live_queries_max', e.live.maxSubscriptions],
+    ['live_queries_max_per_session', e.live.limits.maxSubscriptionsPerSession],
+    ['live_queries_maintained', e.live.list().filter((s) => s.isMaintained).length],
+    ['live_index_entries', e.live.indexSize],
+    ['live_sessions', e.live.sessionsWithSubscriptions],
+    ['live_cold_loads', e.live.coldLoads],
+    ['live_subscriptions_examined', e.live.subscriptionsExamined],
+    ['live_deliveries', e.live.deliveries],
+    ['commits', e.commits],
+    ['group_commits', e.groups.groupCommits],
+    ['group_commit_statements', e.groups.groupedStatements],
+    ['transactions_open', e.transactions.size],
+    ['transactions_max', e.transactions.limits.maxOpen],
+    ['transactions_committed', e.transactions.committed],
+    ['transactions_rolled_back', e.transactions.rolledBack],
+    ['audit_log_entries', e.audit.size],
+    ['audit_log_max', e.audit.max],
+    ['schema_versions', e.catalog.schemaVersionCount],
+    ['schema_versions_max_per_table', e.catalog.maxSchemaVersions],
+    ...e.jobs.metrics(),
+    ...e.cold.metrics(),
+    ['users', e.users.list().length],
+    ['namespaces', e.catalog.listNamespaces().length],
+    ['tables', e.catalog.listTables().length],
+    ['storage', e.kv.kind],
+    ['hot_pages', e.hot.pageCount()],
+    ['hot_page_rows_max', PAGE_ROWS],
+  ];
+  if (e.options.hostMetrics) out.push(...e.options.hostMetrics());
+  for (const t of e.catalog.listTables()) {
+    const rows = e.hot.table(t.id);
+    out.push([`table_rows.${t.namespace}.${t.name}`, rows.liveRows]);
+    out.push([`table_tombstones.${t.namespace}.${t.name}`, rows.tombstones]);
+  }
+  return out;
+}

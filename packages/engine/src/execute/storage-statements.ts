@@ -1,0 +1,60 @@
+/**
+ * Storage and job statements: FLUSH TABLE / STORAGE FLUSH TABLE, STORAGE
+ * FLUSH ALL [IN ns] (each queues a flush job and answers with its id) and
+ * KILL JOB. The flush itself is jobs/flush.ts.
+ */
+import { KalamError } from '../core/errors';
+import type { TableDef } from '../core/schema';
+import type { Role, StatementResult } from '../core/types';
+import { requestFlush, type FlushContext } from '../jobs/flush';
+import type { JobScheduler } from '../jobs/scheduler';
+import type { StorageStatement } from '../sql/ast';
+import { okResult as ok } from './results';
+import type { SessionState } from './session-state';
+
+export interface StorageStatementContext extends FlushContext {
+  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active' | 'kill'>;
+}
+
+const q = (t: TableDef) => `${t.namespace}.${t.name}`;
+
+function requireFlushRole(role: Role): void {
+  if (role === 'user') {
+    throw new KalamError('PERMISSION_DENIED', 'Insufficient privileges: STORAGE FLUSH needs the service, dba or system role');
+  }
+}
+
+export async function executeStorageStatement(engine: StorageStatementContext, state: SessionState, stmt: StorageStatement): Promise<StatementResult> {
+  switch (stmt.kind) {
+    case 'flushTable': {
+      requireFlushRole(state.role);
+      const t = engine.catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
+      const started = requestFlush(engine, t, 'manual');
+      return ok(typeof started === 'string' ? started : `Storage flush started for table '${q(t)}'. Job ID: ${started.job_id}`);
+    }
+    case 'flushAll': {
+      requireFlushRole(state.role);
+      const ns = stmt.namespace ?? undefined;
+      if (ns !== undefined) engine.catalog.requireNamespace(ns);
+      const ids: string[] = [];
+      for (const t of engine.catalog.listTables(ns)) {
+        if (t.type === 'STREAM') continue;
+        const started = requestFlush(engine, t, 'manual');
+        if (typeof started !== 'string') ids.push(started.job_id);
+      }
+      const where = ns === undefined ? '' : ` in namespace '${ns}'`;
+      if (ids.length === 0) return ok(`Storage flush skipped: no pending writes${where}`);
+      return ok(`Storage flush started for ${ids.length} table(s)${where}. Job IDs: ${ids.join(', ')}`, ids.length);
+    }
+    case 'killJob': {
+      if (state.role !== 'dba' && state.role !== 'system') {
+        throw new KalamError('PERMISSION_DENIED', 'Admin privileges (DBA or System role) required to kill jobs');
+      }
+      const outcome = engine.jobs.kill(stmt.jobId);
+      if (!outcome) throw new KalamError('JOB_NOT_FOUND', `Job '${stmt.jobId}' not found: see system.jobs for job ids`);
+      if ('finished' in outcome) return ok(`Job '${stmt.jobId}' already ${outcome.finished.status}: nothing to kill`);
+      return ok(`Job '${stmt.jobId}' cancelled`);
+    }
+  }
+}
+
