@@ -50,6 +50,13 @@ export interface TableDef {
 /** One stored row version: the table's columns, then `_seq`, then `_deleted`. Frozen. */
 export type StoredRow = readonly Value[];
 
+/** A rough size of a row in memory: 16 bytes a row, 8 a value, plus string and byte lengths (what hot-tier and cache budgets count). */
+export function rowBytes(row: readonly Value[]): number {
+  let n = 16;
+  for (const v of row) n += typeof v === 'string' ? 16 + v.length * 2 : v instanceof Uint8Array ? 16 + v.length : 8;
+  return n;
+}
+
 /** Slots of the system columns in a stored row. */
 export const seqSlot = (t: TableDef) => t.columns.length;
 export const deletedSlot = (t: TableDef) => t.columns.length + 1;

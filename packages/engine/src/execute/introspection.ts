@@ -5,7 +5,7 @@
  * only what the caller may see.
  */
 import type { Catalog } from '../catalog/catalog';
-import { partitionOf, type TableDef } from '../core/schema';
+import { partitionOf, rowBytes, type TableDef } from '../core/schema';
 import type { StatementResult, Value } from '../core/types';
 import type { RelationSource } from '../plan/source';
 import type { Statement } from '../sql/ast';
@@ -77,7 +77,7 @@ async function showStats(engine: IntrospectionContext, state: SessionState, t: T
   try {
     for (const row of source.rows(ctx, { includeDeleted: false })) {
       rows++;
-      bytes += estimateBytes(row);
+      bytes += rowBytes(row);
     }
   } finally {
     prepared.release();
@@ -91,11 +91,4 @@ async function showStats(engine: IntrospectionContext, state: SessionState, t: T
     ],
     [[t.name, t.namespace, t.version, rows, segments, engine.live.countFor(t.id, t.type === 'SHARED' ? undefined : state.user), bytes]],
   );
-}
-
-/** A rough size of a stored row in memory: 8 bytes a value plus string and byte lengths. */
-function estimateBytes(row: readonly Value[]): number {
-  let n = 16;
-  for (const v of row) n += typeof v === 'string' ? 16 + v.length * 2 : v instanceof Uint8Array ? 16 + v.length : 8;
-  return n;
 }

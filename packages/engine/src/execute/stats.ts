@@ -88,6 +88,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['tables', e.catalog.listTables().length],
     ['storage', e.kv.kind],
     ['hot_pages', e.hot.pageCount()],
+    ['hot_bytes', e.hot.bytes],
     ['hot_page_rows_max', PAGE_ROWS],
   ];
   if (e.options.hostMetrics) out.push(...e.options.hostMetrics());

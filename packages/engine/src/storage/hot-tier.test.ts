@@ -227,3 +227,24 @@ async function countRecords(kv: KvStore, id: number): Promise<number> {
   await kv.scan('user', { lower, upper: prefixUpperBound(lower) }, () => n++);
   return n;
 }
+
+describe('hot bytes', () => {
+  it('grow with the rows held, shrink when rows leave, and return to zero when the table is dropped', async () => {
+    const engine = await Engine.open({ storage: 'memory' });
+    open.push(engine);
+    await engine.execute(root, 'CREATE NAMESPACE app; CREATE USER TABLE app.items (id INT PRIMARY KEY, title TEXT)');
+    expect(stat(engine, 'hot_bytes')).toBe(0);
+    await engine.execute(as('alice'), `INSERT INTO app.items (id, title) VALUES (1, '${'x'.repeat(100)}'), (2, 'b')`);
+    const two = stat(engine, 'hot_bytes') as number;
+    expect(two).toBeGreaterThan(200); // the 100-character title alone is 200 bytes of UTF-16
+    expect(engine.hot.table(tableId(engine)).bytes).toBe(two);
+    await engine.execute(as('bob'), `INSERT INTO app.items (id, title) VALUES (1, 'c')`);
+    const three = stat(engine, 'hot_bytes') as number;
+    expect(three).toBeGreaterThan(two);
+    // A soft delete replaces the row with a tombstone of the same size; an update to a shorter title shrinks it.
+    await engine.execute(as('alice'), `UPDATE app.items SET title = 'a' WHERE id = 1`);
+    expect(stat(engine, 'hot_bytes') as number).toBeLessThan(three - 150);
+    await engine.execute(root, 'DROP TABLE app.items');
+    expect(stat(engine, 'hot_bytes')).toBe(0);
+  });
+});

@@ -22,7 +22,7 @@
  * Databases written with one record per row (storage format 1) are
  * rewritten into pages, in one commit, the first time they are opened.
  */
-import type { StoredRow, TableDef } from '../core/schema';
+import { rowBytes, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { decodeKey, encodeKey, prefixUpperBound } from './keys';
 import type { KvStore, KvWrite, StoreName } from './kv';
@@ -59,6 +59,8 @@ export class Partition extends Map<string, StoredRow> {
   openSmall = -1;
   /** The next page number to allocate. */
   nextPage = 0;
+  /** Rough bytes of the rows held (core/schema.ts rowBytes). */
+  bytes = 0;
 }
 
 export interface TableRows {
@@ -67,6 +69,8 @@ export interface TableRows {
   /** Live rows (not tombstones) across partitions. */
   liveRows: number;
   tombstones: number;
+  /** Rough bytes of every row held, across partitions. */
+  bytes: number;
 }
 
 /** One row change to stage: `row === null` removes the key from the hot tier. */
@@ -91,11 +95,12 @@ export interface StagedChanges {
 export class HotTier {
   /** table id → rows; an entry per existing table, removed by DROP TABLE. */
   private readonly tables = new Map<number, TableRows>();
+  private heldBytes = 0;
 
   table(tableId: number): TableRows {
     let t = this.tables.get(tableId);
     if (!t) {
-      t = { partitions: new Map(), liveRows: 0, tombstones: 0 };
+      t = { partitions: new Map(), liveRows: 0, tombstones: 0, bytes: 0 };
       this.tables.set(tableId, t);
     }
     return t;
@@ -106,7 +111,14 @@ export class HotTier {
   }
 
   dropTable(tableId: number): void {
+    const t = this.tables.get(tableId);
+    if (t) this.heldBytes -= t.bytes;
     this.tables.delete(tableId);
+  }
+
+  /** Rough bytes of every hot row of every table (the hot tier's budget counts these). */
+  get bytes(): number {
+    return this.heldBytes;
   }
 
   /**
@@ -216,6 +228,10 @@ export class HotTier {
     if (before) {
       if (before[beforeDeletedSlot] === true) t.tombstones--;
       else t.liveRows--;
+      const b = rowBytes(before);
+      p!.bytes -= b;
+      t.bytes -= b;
+      this.heldBytes -= b;
     }
     if (row === null) {
       if (p && before) {
@@ -229,6 +245,10 @@ export class HotTier {
       t.partitions.set(user, p);
     }
     p.set(pkHash, row);
+    const b = rowBytes(row);
+    p.bytes += b;
+    t.bytes += b;
+    this.heldBytes += b;
     if (row[deletedSlot] === true) t.tombstones++;
     else t.liveRows++;
   }
