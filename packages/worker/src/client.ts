@@ -1,11 +1,11 @@
 import { proxy, releaseProxy, wrap } from 'comlink';
-import type { Database } from '@kalamlite/engine';
+import { KalamError, resolveOptions, type Database } from '@kalamlite/engine';
 import { connectClient, type Connection } from './connect';
-import { createHost } from './host';
-import type { HostLimits, LiveEvent, WorkerApi } from './protocol';
+import { checkLimits, createHost } from './host';
+import type { ClientStorage, HostLimits, LiveEvent, WorkerApi } from './protocol';
 import { asKalamError, installKalamErrorTransfer } from './transfer';
 import { createTabClient } from './tabs/tab-client';
-import { resolveTransport } from './tabs/transport';
+import { checkTransport, resolveTransport } from './tabs/transport';
 import type { ClientOptions, KalamClient } from './types';
 
 /**
@@ -13,13 +13,16 @@ import type { ClientOptions, KalamClient } from './types';
  * where the browser has one, else a leader tab's worker (see
  * `options.transport`) — or, with `transport: 'worker'` or a given
  * `worker`, starts a dedicated engine for this client alone. Resolves once
- * the database is open; fails with a KalamError otherwise.
+ * the database is open; fails with a KalamError otherwise — a bad option
+ * with INVALID_OPTION naming what is allowed, before any worker starts.
  */
 export async function createClient(options: ClientOptions): Promise<KalamClient> {
   installKalamErrorTransfer();
+  // Checked before a transport is picked (it depends on the storage) and anything is sent.
+  const { name, storage, durability, limits } = checkClientOptions(options);
   if (options.worker === undefined) {
-    const transport = resolveTransport(options.transport, options.storage);
-    if (transport !== 'worker') return createTabClient(options, transport);
+    const transport = resolveTransport(options.transport, storage);
+    if (transport !== 'worker') return createTabClient({ name, storage, durability, limits }, transport);
   }
   // Vite recognises this exact form and bundles the worker entry.
   const worker = options.worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
@@ -37,12 +40,12 @@ export async function createClient(options: ClientOptions): Promise<KalamClient>
         terminate();
       }
     },
-    options.limits,
+    limits,
   );
   // One proxied listener (one MessagePort) carries every subscription's events.
   const listener = proxy((events: readonly LiveEvent[]) => connection.deliver(events));
   try {
-    await remote.open({ name: options.name, storage: options.storage ?? 'idb', limits: options.limits, durability: options.durability }, listener);
+    await remote.open({ name, storage, limits, durability }, listener);
   } catch (e) {
     terminate();
     throw asKalamError(e);
@@ -63,3 +66,33 @@ export function createLocalClient(db: Database, limits: Partial<HostLimits> = {}
   return connection.client;
 }
 
+/** createClient()'s options: the worker's own, then the engine's (name, storage, durability). */
+const CLIENT_OPTIONS: Record<keyof ClientOptions, true> = { name: true, storage: true, durability: true, limits: true, transport: true, worker: true };
+
+/**
+ * createClient()'s options, checked on the page: its own option names and
+ * `limits` here, the engine's options (name, storage, durability) by the
+ * engine's resolveOptions. Each failure is an INVALID_OPTION naming what is
+ * allowed.
+ */
+function checkClientOptions(options: ClientOptions): { name: string; storage: ClientStorage; durability: 'relaxed' | 'strict'; limits: HostLimits } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new KalamError('INVALID_OPTION', "createClient() needs an options object, for example { name: 'app', storage: 'idb' }.");
+  }
+  const valid = Object.keys(CLIENT_OPTIONS);
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && !valid.includes(key)) {
+      throw new KalamError('INVALID_OPTION', `Unknown option '${key}'. Valid createClient() options: ${valid.join(', ')}.`);
+    }
+  }
+  const { name, storage, durability } = resolveOptions({ name: options.name, storage: options.storage ?? 'idb', durability: options.durability });
+  if (typeof storage !== 'string') {
+    // The engine also takes a KvStore object, which cannot cross to a worker.
+    throw new KalamError(
+      'INVALID_OPTION',
+      "createClient() takes storage 'idb', 'opfs' or 'memory'. For a KvStore, open it in this context: createLocalClient(await openDatabase({ storage: kv })).",
+    );
+  }
+  if (options.transport !== undefined) checkTransport(options.transport);
+  return { name, storage, durability, limits: checkLimits(options.limits) };
+}

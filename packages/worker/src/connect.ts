@@ -1,10 +1,10 @@
-import { KalamError, ROLES, loadArrow, type Role, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
+import { KalamError, loadArrow, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
 import { MAX_SUBSCRIPTIONS } from './host';
 import { contentKey } from './content-key';
 import { ClientLiveRegistry } from './live-registry';
 import { shareRows } from './share';
-import { asKalamError } from './transfer';
+import { asKalamError, guarded } from './transfer';
 import type { ClientSession, ClientTransaction, KalamClient } from './types';
 
 export interface Connection {
@@ -61,45 +61,31 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
         new KalamError('TRANSACTION_ERROR', `Transaction ${id} is already ${state === 'committed' ? 'committed' : 'rolled back'}: start a new transaction`);
       const tx: ClientTransaction = {
         id,
-        async execute(sql, params) {
-          try {
+        ...guarded<Omit<ClientTransaction, 'id'>>({
+          async execute(sql, params) {
             ensureOpen();
             if (state !== 'open') throw ended();
             return follow(await host.txExecute(id, sql, params)).map(withFrozenRows);
-          } catch (e) {
-            throw clientError(e);
-          }
-        },
-        async query(sql, params) {
-          try {
+          },
+          async query(sql, params) {
             ensureOpen();
             if (state !== 'open') throw ended();
             return withFrozenRows(follow(await host.txQuery(id, sql, params)));
-          } catch (e) {
-            throw clientError(e);
-          }
-        },
-        async commit() {
-          try {
+          },
+          async commit() {
             ensureOpen();
             if (state !== 'open') throw ended();
             state = 'rolled_back'; // unless the commit succeeds
             await host.commit(id);
             state = 'committed';
-          } catch (e) {
-            throw clientError(e);
-          }
-        },
-        async rollback() {
-          try {
+          },
+          async rollback() {
             if (state === 'rolled_back') return;
             if (state === 'committed') throw ended();
             state = 'rolled_back';
             if (!isClosed) await host.rollback(id);
-          } catch (e) {
-            throw clientError(e);
-          }
-        },
+          },
+        }),
       };
       return { tx, isOpen: () => state === 'open' };
     }
@@ -111,26 +97,18 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
         return key.namespace;
       },
 
-      async execute(sql, params) {
-        try {
+      ...guarded<Pick<ClientSession, 'execute' | 'query' | 'queryArrow' | 'live' | 'begin'>>({
+        async execute(sql, params) {
           ensureOpen();
           return follow(await host.execute(key, sql, params)).map(withFrozenRows);
-        } catch (e) {
-          throw clientError(e);
-        }
-      },
+        },
 
-      async query(sql, params) {
-        try {
+        async query(sql, params) {
           ensureOpen();
           return withFrozenRows(follow(await host.query(key, sql, params)));
-        } catch (e) {
-          throw clientError(e);
-        }
-      },
+        },
 
-      async queryArrow(sql, params) {
-        try {
+        async queryArrow(sql, params) {
           ensureOpen();
           // Arrow loads on first use (see the engine's lazy-module.ts), here while the query runs;
           // a failed load is reported once the query's own outcome is known.
@@ -138,14 +116,11 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
           arrow.catch(() => undefined);
           const bytes = follow(await host.queryArrow(key, sql, params));
           return (await arrow).decodeArrow(bytes);
-        } catch (e) {
-          throw clientError(e);
-        }
-      },
+        },
 
-      async live(sql, params, onChange, onError, options) {
-        try {
+        async live(sql, params, onChange, onError, options) {
           ensureOpen();
+          // The callbacks stay on this page (the engine never sees them), so they are checked here.
           if (typeof onChange !== 'function') throw new KalamError('INVALID_OPTION', 'live() needs an onChange callback.');
           if (registry.listenerCount >= maxListeners) {
             throw new KalamError(
@@ -178,18 +153,12 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
             throw e;
           }
           return stopper(id, shareKey, leave);
-        } catch (e) {
-          throw clientError(e);
-        }
-      },
+        },
 
-      async begin() {
-        try {
+        async begin() {
           return (await begin()).tx;
-        } catch (e) {
-          throw clientError(e);
-        }
-      },
+        },
+      }),
 
       async transaction(fn) {
         if (typeof fn !== 'function') {
@@ -199,7 +168,7 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
         try {
           opened = await begin();
         } catch (e) {
-          throw clientError(e);
+          throw asKalamError(e);
         }
         let result;
         try {
@@ -235,41 +204,32 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
 
   const client: KalamClient = {
     session,
-    async stats() {
-      try {
+    ...guarded<Omit<KalamClient, 'session'>>({
+      async stats() {
         ensureOpen();
-        return await host.stats();
-      } catch (e) {
-        throw clientError(e);
-      }
-    },
-    async close() {
-      if (isClosed) return;
-      isClosed = true;
-      registry.clear();
-      shared.clear();
-      try {
+        return host.stats();
+      },
+      async close() {
+        if (isClosed) return;
+        isClosed = true;
+        registry.clear();
+        shared.clear();
         await release();
-      } catch (e) {
-        throw clientError(e);
-      }
-    },
+      },
+    }),
   };
 
   return { client, deliver, resumeFrom: (id) => registry.resumeFrom(id) };
 }
 
+/**
+ * The session as it travels to the host. Only shaped here (role 'user'
+ * unless given): the engine judges the user, role and namespace when the
+ * session first runs a statement.
+ */
 function sessionKey(options: SessionOptions): SessionKey {
-  if (typeof options !== 'object' || options === null || typeof options.user !== 'string' || options.user === '') {
-    throw new KalamError('INVALID_PARAMETER', 'A session needs a non-empty string `user`.');
-  }
-  const role: Role = options.role ?? 'user';
-  if (!(ROLES as readonly string[]).includes(role)) {
-    throw new KalamError('INVALID_PARAMETER', `Unknown role '${String(role)}'; use one of user, service, dba, system.`);
-  }
-  return options.namespace === undefined
-    ? { user: options.user, role }
-    : { user: options.user, role, namespace: options.namespace };
+  const { user, role = 'user', namespace } = (options ?? {}) as Partial<SessionOptions>;
+  return namespace === undefined ? { user: user as string, role } : { user: user as string, role, namespace };
 }
 
 /**
@@ -281,32 +241,13 @@ function sessionKey(options: SessionOptions): SessionKey {
 function sharingKey(key: SessionKey, sql: unknown, params: readonly Value[] | undefined, options: object | undefined): string | undefined {
   if (typeof sql !== 'string') return undefined;
   if (options !== undefined && options !== null && Object.values(options).some((v) => v !== undefined)) return undefined;
-  return JSON.stringify([key.user, key.role, key.namespace ?? '', sql]) + contentKey((params ?? []) as Value);
+  // By content, whatever the session's parts are: the engine judges them when the subscription starts.
+  return contentKey([key.user, key.role, key.namespace ?? null, sql, (params ?? []) as Value] as Value);
 }
 
 function withFrozenRows(result: StatementResult): StatementResult {
   const rows = shareRows(undefined, result.rows);
   return rows === result.rows ? result : { ...result, rows: rows as Row[] };
-}
-
-/** Errors as the page sees them: always KalamError, unclonable parameters named as such. */
-function clientError(e: unknown): KalamError {
-  if (e instanceof Error && e.name === 'DataCloneError') {
-    return new KalamError(
-      'INVALID_PARAMETER',
-      `A parameter cannot be sent to the database: ${e.message}. Use null, booleans, numbers, bigints, strings, Uint8Arrays or JSON values.`,
-    );
-  }
-  return asKalamError(e);
-}
-
-/** Calls an application callback; if it throws, the error surfaces without stopping the fan-out. */
-function call<T>(callback: (value: T) => void, value: T): void {
-  try {
-    callback(value);
-  } catch (e) {
-    reportLater(e);
-  }
 }
 
 function reportLater(e: unknown): void {

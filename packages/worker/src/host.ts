@@ -1,8 +1,8 @@
-import { KalamError, loadArrow, ROLES, type Database, type Row, type Session, type SessionTransaction, type Value } from '@kalamlite/engine';
+import { KalamError, loadArrow, type Database, type Row, type Session, type SessionTransaction, type Value } from '@kalamlite/engine';
 import { LiveOutbox } from './outbox';
 import type { ClientStats, Executed, HostLimits, KalamHost, LiveChange, LiveListener, LiveOptions, SessionKey } from './protocol';
 import { SessionCache } from './session-cache';
-import { asKalamError } from './transfer';
+import { asKalamError, guarded } from './transfer';
 
 /** Live subscriptions one client may hold open at once by default: KalamDB's hard cap per connection. */
 export const MAX_SUBSCRIPTIONS = 100;
@@ -33,9 +33,11 @@ interface OpenTransaction {
 /**
  * Serves one client over an open engine database: runs its statements under
  * cached sessions, keeps its live subscriptions and sends their changes to
- * `listener` through a bounded outbox, one batch per commit. Every method
- * validates its input and fails only with a KalamError, so bad input never
- * takes the host down.
+ * `listener` through a bounded outbox, one batch per commit. Statements,
+ * sessions and live options are the engine's to judge; the host checks only
+ * its own bookkeeping (subscription ids, transaction ids, limits, closed).
+ * Every method fails only with a KalamError, so bad input never takes the
+ * host down.
  */
 export function createHost(db: Database, listener: LiveListener, limits: Partial<HostLimits> = {}): KalamHost & LiveStatsSource {
   const bounds = checkLimits(limits);
@@ -82,151 +84,93 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
 
   function sessionFor(key: SessionKey): Session {
     if (isClosed) throw new KalamError('CLOSED', 'This client is closed; create a new client to run statements.');
-    checkSessionKey(key);
+    checkSessionShape(key);
     return sessions.get(key);
   }
 
-  return {
-    liveStats: () => outbox.stats(),
+  const methods = guarded<KalamHost>({
+    execute: (key, sql, params) => run(key, (session) => session.execute(sql, params)),
 
-    async execute(key, sql, params) {
-      try {
-        checkStatement(sql, params);
-        return await run(key, (session) => session.execute(sql, params));
-      } catch (e) {
-        throw asKalamError(e);
-      }
-    },
+    query: (key, sql, params) => run(key, (session) => session.query(sql, params)),
 
-    async query(key, sql, params) {
-      try {
-        checkStatement(sql, params);
-        return await run(key, (session) => session.query(sql, params));
-      } catch (e) {
-        throw asKalamError(e);
-      }
-    },
-
-    async queryArrow(key, sql, params) {
-      try {
-        checkStatement(sql, params);
-        return await run(key, async (session) => {
-          const table = await session.queryArrow(sql, params);
-          // Loaded on first use (by queryArrow itself, so this resolves at once): see the engine's lazy-module.ts.
-          return (await loadArrow()).encodeArrow(table);
-        });
-      } catch (e) {
-        throw asKalamError(e);
-      }
-    },
+    queryArrow: (key, sql, params) =>
+      run(key, async (session) => {
+        const table = await session.queryArrow(sql, params);
+        // Loaded on first use (by queryArrow itself, so this resolves at once): see the engine's lazy-module.ts.
+        return (await loadArrow()).encodeArrow(table);
+      }),
 
     async live(key, sql, params, id, options) {
-      try {
-        checkStatement(sql, params);
-        checkLiveOptions(options);
-        const session = sessionFor(key);
-        if (!Number.isSafeInteger(id)) {
-          throw new KalamError('INVALID_PARAMETER', `Subscription id must be an integer, got ${String(id)}.`);
-        }
-        if (subscriptions.has(id)) {
-          throw new KalamError('INVALID_PARAMETER', `Subscription id ${id} is already in use.`);
-        }
-        if (subscriptions.size >= bounds.maxSubscriptions) {
-          throw new KalamError(
-            'SUBSCRIPTION_LIMIT_EXCEEDED',
-            `Maximum subscriptions reached: this client may hold ${bounds.maxSubscriptions} live queries at once. Stop unused live queries before starting more, or raise maxSubscriptions.`,
-          );
-        }
-        subscriptions.set(id, null);
-        outbox.add(id);
-        let stop: () => void;
-        try {
-          const live = session.live as LiveWithChanges;
-          stop = await live(
-            sql,
-            params,
-            (rows, change, seq) => outbox.push(id, rows, change, seq),
-            (error) => outbox.error(id, shapeOf(asKalamError(error))),
-            options,
-          );
-        } catch (e) {
-          subscriptions.delete(id);
-          outbox.remove(id);
-          throw e;
-        }
-        if (subscriptions.get(id) === null) subscriptions.set(id, stop);
-        else stop(); // unsubscribed (or closed) while starting
-      } catch (e) {
-        throw asKalamError(e);
+      checkLiveSql(sql);
+      const session = sessionFor(key);
+      if (!Number.isSafeInteger(id)) {
+        throw new KalamError('INVALID_PARAMETER', `Subscription id must be an integer, got ${String(id)}.`);
       }
+      if (subscriptions.has(id)) {
+        throw new KalamError('INVALID_PARAMETER', `Subscription id ${id} is already in use.`);
+      }
+      if (subscriptions.size >= bounds.maxSubscriptions) {
+        throw new KalamError(
+          'SUBSCRIPTION_LIMIT_EXCEEDED',
+          `Maximum subscriptions reached: this client may hold ${bounds.maxSubscriptions} live queries at once. Stop unused live queries before starting more, or raise maxSubscriptions.`,
+        );
+      }
+      subscriptions.set(id, null);
+      outbox.add(id);
+      let stop: () => void;
+      try {
+        const live = session.live as LiveWithChanges;
+        // The engine judges the SQL, parameters and options.
+        stop = await live(
+          sql,
+          params,
+          (rows, change, seq) => outbox.push(id, rows, change, seq),
+          (error) => outbox.error(id, shapeOf(asKalamError(error))),
+          options,
+        );
+      } catch (e) {
+        subscriptions.delete(id);
+        outbox.remove(id);
+        throw e;
+      }
+      if (subscriptions.get(id) === null) subscriptions.set(id, stop);
+      else stop(); // unsubscribed (or closed) while starting
     },
 
     async begin(key) {
-      try {
-        const session = sessionFor(key);
-        if (transactions.size >= MAX_CLIENT_TRANSACTIONS) {
-          throw new KalamError(
-            'TRANSACTION_ERROR',
-            `Too many open transactions on this client: the limit is ${MAX_CLIENT_TRANSACTIONS}. Commit or roll back open transactions first.`,
-          );
-        }
-        const tx = await session.begin();
-        transactions.set(tx.id, { tx, session, key });
-        return tx.id;
-      } catch (e) {
-        throw asKalamError(e);
+      const session = sessionFor(key);
+      if (transactions.size >= MAX_CLIENT_TRANSACTIONS) {
+        throw new KalamError(
+          'TRANSACTION_ERROR',
+          `Too many open transactions on this client: the limit is ${MAX_CLIENT_TRANSACTIONS}. Commit or roll back open transactions first.`,
+        );
       }
+      const tx = await session.begin();
+      transactions.set(tx.id, { tx, session, key });
+      return tx.id;
     },
 
-    async txExecute(id, sql, params) {
-      try {
-        checkStatement(sql, params);
-        return await runIn(id, (tx) => tx.execute(sql, params));
-      } catch (e) {
-        throw asKalamError(e);
-      }
-    },
+    txExecute: (id, sql, params) => runIn(id, (tx) => tx.execute(sql, params)),
 
-    async txQuery(id, sql, params) {
-      try {
-        checkStatement(sql, params);
-        return await runIn(id, (tx) => tx.query(sql, params));
-      } catch (e) {
-        throw asKalamError(e);
-      }
-    },
+    txQuery: (id, sql, params) => runIn(id, (tx) => tx.query(sql, params)),
 
     async commit(id) {
-      try {
-        const open = transactionFor(id);
-        transactions.delete(id);
-        await open.tx.commit();
-      } catch (e) {
-        throw asKalamError(e);
-      }
+      const open = transactionFor(id);
+      transactions.delete(id);
+      await open.tx.commit();
     },
 
     async rollback(id) {
-      try {
-        const open = transactionFor(id);
-        transactions.delete(id);
-        await open.tx.rollback();
-      } catch (e) {
-        throw asKalamError(e);
-      }
+      const open = transactionFor(id);
+      transactions.delete(id);
+      await open.tx.rollback();
     },
 
     async unsubscribe(id) {
       const stop = subscriptions.get(id);
       subscriptions.delete(id);
       outbox.remove(id);
-      if (stop) {
-        try {
-          stop();
-        } catch (e) {
-          throw asKalamError(e);
-        }
-      }
+      stop?.();
     },
 
     async stats() {
@@ -256,9 +200,11 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
           failures.push(e);
         }
       }
-      if (failures.length > 0) throw asKalamError(failures[0]);
+      if (failures.length > 0) throw failures[0];
     },
-  };
+  });
+
+  return { ...methods, liveStats: () => outbox.stats() };
 }
 
 function shapeOf(error: KalamError) {
@@ -267,25 +213,27 @@ function shapeOf(error: KalamError) {
     : { code: error.code, message: error.message, position: error.position };
 }
 
-function checkSessionKey(key: SessionKey): void {
-  if (typeof key !== 'object' || key === null || typeof key.user !== 'string' || key.user === '') {
-    throw new KalamError('INVALID_PARAMETER', 'A session needs a non-empty string `user`.');
-  }
-  if (!(ROLES as readonly string[]).includes(key.role)) {
-    throw new KalamError('INVALID_PARAMETER', `Unknown role '${String(key.role)}'; use one of user, service, dba, system.`);
+/*
+ * Inputs the engine does not judge yet: given them, it fails with a
+ * TypeError (which would reach the caller as INTERNAL) — its session()
+ * reads fields of the options and lower-cases `namespace`, its live()
+ * tokenizes the SQL before asking whether it is a string. Refused here with
+ * the codes the engine uses for the same mistakes elsewhere; each goes once
+ * the engine checks it. Everything else a statement carries (user, role,
+ * SQL, parameters, live options) is the engine's to judge.
+ */
+
+function checkSessionShape(key: SessionKey): void {
+  if (typeof key !== 'object' || key === null) {
+    throw new KalamError('INVALID_PARAMETER', `A session is an object { user, role?, namespace? }, got ${key === null ? 'null' : typeof key}.`);
   }
   if (key.namespace !== undefined && typeof key.namespace !== 'string') {
     throw new KalamError('INVALID_PARAMETER', 'A session `namespace` must be a string when given.');
   }
 }
 
-function checkStatement(sql: string, params: readonly Value[] | undefined): void {
-  if (typeof sql !== 'string') {
-    throw new KalamError('INVALID_SQL', `SQL must be a string, got ${sql === null ? 'null' : typeof sql}.`);
-  }
-  if (params !== undefined && !Array.isArray(params)) {
-    throw new KalamError('INVALID_PARAMETER', 'Parameters must be an array of values when given.');
-  }
+function checkLiveSql(sql: string): void {
+  if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', `SQL must be a string, got ${sql === null ? 'null' : typeof sql}.`);
 }
 
 /** Synchronous access to a host's live figures, for `system.stats` (the engine's hostMetrics). */
@@ -306,8 +254,21 @@ export function liveMetrics(stats: ClientStats): [string, number][] {
   ];
 }
 
-function checkLimits(limits: Partial<HostLimits>): HostLimits {
-  if (typeof limits !== 'object' || limits === null) throw new KalamError('INVALID_OPTION', 'Client limits must be an object.');
+/**
+ * The client's `limits` (the worker's own options) with defaults filled in,
+ * or INVALID_OPTION naming what is allowed. Called before anything is sent
+ * or opened (createClient, the worker's open) and by every host.
+ */
+export function checkLimits(limits: Partial<HostLimits> | undefined = {}): HostLimits {
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
+    throw new KalamError('INVALID_OPTION', 'Client limits must be an object: { maxSubscriptions?, maxPendingChanges? }.');
+  }
+  const names = Object.keys(DEFAULT_LIMITS);
+  for (const name of Object.keys(limits)) {
+    if (limits[name as keyof HostLimits] !== undefined && !names.includes(name)) {
+      throw new KalamError('INVALID_OPTION', `Unknown limit '${name}'. Valid limits: ${names.join(', ')}.`);
+    }
+  }
   const bounds = { ...DEFAULT_LIMITS };
   for (const name of ['maxSubscriptions', 'maxPendingChanges'] as const) {
     const value = limits[name];
@@ -318,11 +279,4 @@ function checkLimits(limits: Partial<HostLimits>): HostLimits {
     bounds[name] = value;
   }
   return bounds;
-}
-
-function checkLiveOptions(options: LiveOptions | undefined): void {
-  if (options === undefined) return;
-  if (typeof options !== 'object' || options === null) {
-    throw new KalamError('INVALID_OPTION', 'Live query options must be an object: { lastRows?, batchSize?, from? }.');
-  }
 }

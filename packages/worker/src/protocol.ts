@@ -161,6 +161,11 @@ export interface KalamHost {
   close(): Promise<void>;
 }
 
+/**
+ * What the worker's open() takes: `limits` are the worker's own (host.ts
+ * checkLimits), everything else is passed to the engine's openDatabase,
+ * whose resolveOptions judges it before anything opens.
+ */
 export interface OpenOptions {
   name: string;
   storage: ClientStorage;

@@ -19,17 +19,16 @@ export class SessionCache {
     private readonly size = SESSION_CACHE_SIZE,
   ) {}
 
+  /** The session for `key`; the engine's `db.session()` judges a key it has not seen (INVALID_PARAMETER for a bad user or role). */
   get(key: SessionKey): Session {
     const id = cacheKey(key);
+    // Only keys of strings are cached; any other is the engine's to refuse.
+    if (id === undefined) return this.open(key);
     let session = this.sessions.get(id);
     if (session !== undefined) {
       this.sessions.delete(id);
     } else {
-      session = this.db.session(
-        key.namespace === undefined
-          ? { user: key.user, role: key.role }
-          : { user: key.user, role: key.role, namespace: key.namespace },
-      );
+      session = this.open(key);
       if (this.sessions.size >= this.size) {
         this.sessions.delete(this.sessions.keys().next().value as string);
       }
@@ -38,10 +37,18 @@ export class SessionCache {
     return session;
   }
 
+  private open(key: SessionKey): Session {
+    return this.db.session(
+      key.namespace === undefined
+        ? { user: key.user, role: key.role }
+        : { user: key.user, role: key.role, namespace: key.namespace },
+    );
+  }
+
   /** Forgets `session` if it is still cached for `key` (a `USE` made it stop matching its key). */
   drop(key: SessionKey, session: Session): void {
     const id = cacheKey(key);
-    if (this.sessions.get(id) === session) this.sessions.delete(id);
+    if (id !== undefined && this.sessions.get(id) === session) this.sessions.delete(id);
   }
 
   get count(): number {
@@ -53,6 +60,7 @@ export class SessionCache {
   }
 }
 
-function cacheKey(key: SessionKey): string {
-  return JSON.stringify([key.role, key.namespace ?? null, key.user]);
+function cacheKey({ user, role, namespace }: SessionKey): string | undefined {
+  if (typeof user !== 'string' || typeof role !== 'string' || (namespace !== undefined && typeof namespace !== 'string')) return undefined;
+  return JSON.stringify([role, namespace ?? null, user]);
 }

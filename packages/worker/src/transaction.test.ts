@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Row } from '@kalamlite/engine';
 import { createClient, createLocalClient } from './client';
 import { MAX_CLIENT_TRANSACTIONS } from './host';
-import { caught, closePorts, createChannelClient, openTestDatabase } from './testing/channel';
+import { caught, closePorts, createChannelClient, openTestDatabase } from './testing/channel.fixture';
 
 const INSERT = 'INSERT INTO app.todos (id, title) VALUES ($1, $2)';
 const SELECT = 'SELECT id, title FROM app.todos ORDER BY id';

@@ -15,9 +15,20 @@ interface Thrown {
   value: unknown;
 }
 
-/** Anything thrown, as a KalamError; unknown failures become INTERNAL. */
+/**
+ * Anything thrown, as a KalamError: the one place a failure is converted on
+ * either side of the worker boundary. A value that cannot cross it (a
+ * function, a symbol, a Proxy: structured clone refuses it before the engine
+ * sees it) is INVALID_PARAMETER; other unknown failures become INTERNAL.
+ */
 export function asKalamError(e: unknown): KalamError {
   if (e instanceof KalamError) return e;
+  if (e instanceof Error && e.name === 'DataCloneError') {
+    return new KalamError(
+      'INVALID_PARAMETER',
+      `A value cannot be sent to the database worker: ${e.message}. Pass parameters as null, booleans, numbers, bigints, strings, Uint8Arrays, Dates or JSON values, and options as plain data (no functions, symbols or Proxies).`,
+    );
+  }
   const message = e instanceof Error ? e.message : String(e);
   const error = new KalamError(
     'INTERNAL',
@@ -25,6 +36,25 @@ export function asKalamError(e: unknown): KalamError {
   );
   if (e instanceof Error && e.stack !== undefined) error.stack = e.stack;
   return error;
+}
+
+/**
+ * `methods` with every method failing only with a KalamError (see
+ * asKalamError), a synchronous throw included: the one error wrapper of an
+ * API object. Each method becomes async.
+ */
+export function guarded<T extends { [K in keyof T]: (...args: never[]) => Promise<unknown> }>(methods: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(methods) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await method.apply(methods, args);
+      } catch (e) {
+        throw asKalamError(e);
+      }
+    };
+  }
+  return wrapped as T;
 }
 
 export function serializeThrown(e: unknown): ThrownShape {

@@ -11,9 +11,9 @@
  */
 import { expose, finalizer, transfer, type Endpoint } from 'comlink';
 import { checkDurability, KalamError, openDatabase, type Database, type OpenOptions, type SessionOptions } from '@kalamlite/engine';
-import { createHost } from '../host';
+import { checkLimits, createHost } from '../host';
 import type { ClientStorage, KalamHost, LiveEvent } from '../protocol';
-import { asKalamError } from '../transfer';
+import { asKalamError, guarded } from '../transfer';
 import { holdLock, lockNames, randomId, whenLockFree, type Locks } from './locks';
 import { isAckMessage, type AttachOptions, type HubConnection, type LiveMessage } from './protocol';
 import { checkClientFormat, checkStorageFormat, STORAGE_FORMAT } from './storage-format';
@@ -172,7 +172,7 @@ export function createHub(options: HubOptions): Hub {
       if (connection === undefined) throw new KalamError('CLOSED', 'This client is not attached to the database; call createClient() again.');
       return connection.host;
     }
-    const api: HubConnection & { [finalizer](): void } = {
+    const api = guarded<HubConnection>({
       async attach(attach: AttachOptions) {
         try {
           await ready;
@@ -225,36 +225,39 @@ export function createHub(options: HubOptions): Hub {
         } catch (e) {
           // Clients that left while this one waited for the engine may have left it unused.
           void closeIfIdle().catch(() => undefined);
-          throw asKalamError(e);
+          throw e;
         }
       },
-      execute: (session, sql, params) => call(() => attached().execute(session, sql, params)),
-      query: (session, sql, params) => call(() => attached().query(session, sql, params)),
-      queryArrow: (session, sql, params) =>
-        call(async () => {
-          const executed = await attached().queryArrow(session, sql, params);
-          // Moved, not copied, over a MessagePort (a BroadcastChannel clones it).
-          return transfer(executed, [executed.value.buffer as ArrayBuffer]);
-        }),
-      live: (session, sql, params, id, liveOptions) => call(() => attached().live(session, sql, params, id, liveOptions)),
-      unsubscribe: (id) => call(() => attached().unsubscribe(id)),
-      stats: () => call(() => attached().stats()),
-      begin: (session) => call(() => attached().begin(session)),
-      txExecute: (tx, sql, params) => call(() => attached().txExecute(tx, sql, params)),
-      txQuery: (tx, sql, params) => call(() => attached().txQuery(tx, sql, params)),
-      commit: (tx) => call(() => attached().commit(tx)),
-      rollback: (tx) => call(() => attached().rollback(tx)),
+      execute: (session, sql, params) => attached().execute(session, sql, params),
+      query: (session, sql, params) => attached().query(session, sql, params),
+      async queryArrow(session, sql, params) {
+        const executed = await attached().queryArrow(session, sql, params);
+        // Moved, not copied, over a MessagePort (a BroadcastChannel clones it).
+        return transfer(executed, [executed.value.buffer as ArrayBuffer]);
+      },
+      live: (session, sql, params, id, liveOptions) => attached().live(session, sql, params, id, liveOptions),
+      unsubscribe: (id) => attached().unsubscribe(id),
+      stats: () => attached().stats(),
+      begin: (session) => attached().begin(session),
+      txExecute: (tx, sql, params) => attached().txExecute(tx, sql, params),
+      txQuery: (tx, sql, params) => attached().txQuery(tx, sql, params),
+      commit: (tx) => attached().commit(tx),
+      rollback: (tx) => attached().rollback(tx),
       // Answers once this client is detached (and, if it was the last, the engine closed).
       async close() {
-        if (connection !== undefined) await call(() => leave(connection!, false));
+        if (connection !== undefined) await leave(connection, false);
       },
-      // The client released the endpoint: Comlink has sent its last answer on it.
-      [finalizer]() {
-        if (connection !== undefined) void leave(connection, false).catch(() => undefined);
-        endpoint.close?.();
-      },
-    };
-    expose(api, endpoint);
+    });
+    expose(
+      Object.assign(api, {
+        // The client released the endpoint: Comlink has sent its last answer on it.
+        [finalizer]() {
+          if (connection !== undefined) void leave(connection, false).catch(() => undefined);
+          endpoint.close?.();
+        },
+      }),
+      endpoint,
+    );
   }
 
   return {
@@ -307,12 +310,5 @@ function checkAttach(attach: AttachOptions, name: string, storage: ClientStorage
   }
   if (typeof attach.format !== 'number') throw new KalamError('INVALID_OPTION', 'attach() needs the client build\'s storage format.');
   if (attach.durability !== undefined) checkDurability(attach.durability);
-}
-
-async function call<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    throw asKalamError(e);
-  }
+  checkLimits(attach.limits);
 }

@@ -18,11 +18,9 @@ import { STORAGE_FORMAT } from './storage-format';
 import type { ClientTransportInfo } from './transport-info';
 import { leaderTransport, sharedWorkerTransport, type ResolvedTransport } from './transport';
 
-export async function createTabClient(options: { name: string; storage?: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict' }, kind: 'shared-worker' | 'leader'): Promise<KalamClient & { transport: ClientTransportInfo }> {
-  const { name } = options;
-  const storage = options.storage ?? 'idb';
-  if (typeof name !== 'string' || name === '') throw new KalamError('INVALID_OPTION', 'createClient() needs a non-empty database `name`.');
-  if (storage !== 'idb' && storage !== 'memory' && storage !== 'opfs') throw new KalamError('INVALID_OPTION', `Unknown storage '${String(storage)}'; use 'idb', 'opfs' or 'memory'.`);
+/** `options` as createClient checked them (the engine's resolveOptions, the worker's limits). */
+export async function createTabClient(options: { name: string; storage: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict' }, kind: 'shared-worker' | 'leader'): Promise<KalamClient & { transport: ClientTransportInfo }> {
+  const { name, storage } = options;
   const locks = browserLocks();
   if (locks === undefined) throw new KalamError('INVALID_OPTION', "This browser has no Web Locks: use transport: 'worker'.");
 

@@ -14,7 +14,18 @@ import type { LinkEndpoint } from './link';
 
 export type ResolvedTransport = 'shared-worker' | 'leader' | 'worker';
 
+const TRANSPORTS: readonly Transport[] = ['auto', 'shared-worker', 'leader', 'worker'];
+
+/** The transport asked for, or INVALID_OPTION naming the valid ones. */
+export function checkTransport(requested: unknown): Transport {
+  if (!(TRANSPORTS as readonly unknown[]).includes(requested)) {
+    throw new KalamError('INVALID_OPTION', `Unknown transport '${String(requested)}'; use ${TRANSPORTS.map((t) => `'${t}'`).join(', ')}.`);
+  }
+  return requested as Transport;
+}
+
 export function resolveTransport(requested: Transport = 'auto', storage?: string): ResolvedTransport {
+  checkTransport(requested);
   const hasLocks = browserLocks() !== undefined;
   // OPFS sync access handles exist only in dedicated workers: an OPFS database is hosted by a leader tab's worker.
   const hasSharedWorker = typeof globalThis.SharedWorker === 'function' && storage !== 'opfs';
@@ -40,8 +51,6 @@ export function resolveTransport(requested: Transport = 'auto', storage?: string
       return 'leader';
     case 'worker':
       return 'worker';
-    default:
-      throw new KalamError('INVALID_OPTION', `Unknown transport '${String(requested)}'; use 'auto', 'shared-worker', 'leader' or 'worker'.`);
   }
 }
 

@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { isKalamError, openDatabase, type Database, type KalamError } from '@kalamlite/engine';
 import { createClient } from '../client';
 import { installKalamErrorTransfer } from '../transfer';
-import type { KalamClient } from '../types';
+import type { ClientOptions, KalamClient } from '../types';
 import { createWorkerApi } from '../worker-api';
 
 export async function openTestDatabase(): Promise<Database> {
@@ -28,12 +28,13 @@ export function closePorts(): void {
   for (const port of ports.splice(0)) port.close();
 }
 
-export async function createChannelClient(): Promise<KalamClient> {
+/** A client over a Comlink pair; `options` are added to (or replace) `{ name: 'test', storage: 'memory', worker }`. */
+export async function createChannelClient(options: Partial<ClientOptions> = {}): Promise<KalamClient> {
   installKalamErrorTransfer();
   const { port1, port2 } = new MessageChannel();
   ports.push(port1, port2);
   expose(createWorkerApi(() => openTestDatabase()), nodeEndpoint(port1));
-  return createClient({ name: 'test', storage: 'memory', worker: nodeEndpoint(port2) });
+  return createClient({ name: 'test', storage: 'memory', worker: nodeEndpoint(port2), ...options });
 }
 
 export async function caught(promise: Promise<unknown>): Promise<KalamError> {

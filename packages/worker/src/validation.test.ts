@@ -1,0 +1,236 @@
+/**
+ * Validation lives in the engine: a bad option, session, statement,
+ * parameter or live option reaches the caller of a client — in-process or
+ * over the worker boundary — as the engine's own KalamError. The worker
+ * checks only what is its own (limits, transport, protocol) and converts a
+ * value that cannot cross the boundary in one place.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { isKalamError, openDatabase, OPTION_NAMES, type Database, type KalamError, type KvStore, type SessionOptions } from '@kalamlite/engine';
+import { createClient, createLocalClient } from './client';
+import { caught, closePorts, createChannelClient, openTestDatabase } from './testing/channel.fixture';
+import type { ClientOptions, KalamClient } from './types';
+import { createWorkerApi } from './worker-api';
+
+afterEach(closePorts);
+
+const SELECT = 'SELECT id, title FROM app.todos WHERE id = $1';
+const CLIENT_OPTION_NAMES = ['name', 'storage', 'durability', 'limits', 'transport', 'worker'];
+
+/** Fails the test if `promise` has not settled within `ms`: a bad option must never leave createClient hanging. */
+async function within<T>(promise: Promise<T>, ms = 2000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('createClient options', () => {
+  const cases: [string, Partial<ClientOptions> | Record<string, unknown>, (message: string) => void][] = [
+    ['an unknown storage', { storage: 'disk' }, (m) => ["'idb'", "'opfs'", "'memory'"].forEach((s) => expect(m).toContain(s))],
+    ['an unknown option name', { nmae: 'typo' }, (m) => CLIENT_OPTION_NAMES.forEach((n) => expect(m).toContain(n))],
+    ['a bad durability', { durability: 'always' }, (m) => ["'relaxed'", "'strict'"].forEach((s) => expect(m).toContain(s))],
+    ['an empty name', { name: '' }, (m) => expect(m).toContain('non-empty string')],
+    ['an unknown transport', { transport: 'pigeon' }, (m) => ["'auto'", "'shared-worker'", "'leader'", "'worker'"].forEach((s) => expect(m).toContain(s))],
+    ['an unknown limit', { limits: { maxSubscription: 5 } }, (m) => ['maxSubscriptions', 'maxPendingChanges'].forEach((s) => expect(m).toContain(s))],
+    ['a limit out of range', { limits: { maxPendingChanges: 0 } }, (m) => expect(m).toContain('positive integer')],
+  ];
+
+  for (const [what, options, names] of cases) {
+    it(`refuses ${what} with INVALID_OPTION naming what is allowed, without a worker (never hanging)`, async () => {
+      // No `worker`: in Node the default transport would need a Worker, so this only passes if nothing starts.
+      const error = await caught(within(createClient({ name: 'test', storage: 'memory', ...options } as ClientOptions)));
+      expect(error.code).toBe('INVALID_OPTION');
+      names(error.message);
+    });
+
+    it(`refuses ${what} with INVALID_OPTION before opening, with a worker`, async () => {
+      const error = await caught(within(createChannelClient(options as Partial<ClientOptions>)));
+      expect(error.code).toBe('INVALID_OPTION');
+      names(error.message);
+    });
+  }
+
+  it('reports a bad storage, name or durability with the message of the engine itself', async () => {
+    for (const options of [{ storage: 'disk' }, { name: '' }, { durability: 'always' }]) {
+      const fromEngine = await caught(openDatabase({ name: 'test', storage: 'memory', ...options } as never));
+      const fromClient = await caught(createClient({ name: 'test', storage: 'memory', ...options } as never));
+      expect(fromClient.message).toBe(fromEngine.message);
+    }
+  });
+
+  it('refuses a KvStore, which the engine takes but cannot cross to a worker', async () => {
+    const kv = { get: async () => undefined, scan: async () => [], commit: async () => undefined, close: async () => undefined } as unknown as KvStore;
+    const error = await caught(within(createClient({ name: 'test', storage: kv as never })));
+    expect(error.code).toBe('INVALID_OPTION');
+    expect(error.message).toContain('createLocalClient');
+  });
+
+  it('refuses options that are not an object', async () => {
+    expect((await caught(createClient(undefined as never))).code).toBe('INVALID_OPTION');
+  });
+});
+
+describe("the worker's open()", () => {
+  /** A worker API whose engine is never opened: the options must be refused before. */
+  function unopened() {
+    let opened = 0;
+    const api = createWorkerApi(async (options) => {
+      opened++;
+      return openDatabase({ ...options, storage: 'memory' });
+    });
+    return { api, opened: () => opened };
+  }
+
+  const cases: [string, Record<string, unknown>, readonly string[]][] = [
+    ['an unknown storage', { name: 'x', storage: 'disk' }, ["'idb'", "'opfs'", "'memory'"]],
+    ['an unknown option name', { name: 'x', storage: 'memory', bogus: 1 }, OPTION_NAMES],
+    ['a bad durability', { name: 'x', storage: 'memory', durability: 'always' }, ["'relaxed'", "'strict'"]],
+    ['a bad limit', { name: 'x', storage: 'memory', limits: { maxSubscriptions: -1 } }, ['maxSubscriptions']],
+  ];
+
+  for (const [what, options, names] of cases) {
+    it(`refuses ${what} with INVALID_OPTION naming what is allowed, before opening anything`, async () => {
+      const { api, opened } = unopened();
+      const error = await caught(api.open(options as never, () => {}));
+      expect(error.code).toBe('INVALID_OPTION');
+      for (const name of names) expect(error.message).toContain(name);
+      expect(opened()).toBe(0);
+    });
+  }
+
+  it('passes the engine options on and keeps its limits to itself', async () => {
+    const api = createWorkerApi((options) => openDatabase({ ...options, storage: 'memory' }));
+    await api.open({ name: 'x', storage: 'memory', limits: { maxSubscriptions: 3 } }, () => {});
+    expect((await api.stats()).maxSubscriptions).toBe(3);
+    await api.close();
+  });
+});
+
+/** A session of the engine or of a client, loosely typed: the tests feed it bad input on purpose. */
+type AnySession = Record<'query' | 'execute' | 'live' | 'begin', (...args: unknown[]) => Promise<never>>;
+
+/** Bad input and the code the engine answers it with. */
+const BAD_INPUT: [string, string, (session: (options: SessionOptions) => AnySession) => Promise<unknown>][] = [
+  ['an unknown role', 'INVALID_PARAMETER', (s) => s({ user: 'alice', role: 'root' as never }).query(SELECT, ['a'])],
+  ['an empty user', 'INVALID_PARAMETER', (s) => s({ user: '' }).query(SELECT, ['a'])],
+  ['a user id with spaces', 'INVALID_PARAMETER', (s) => s({ user: 'no spaces' }).execute(SELECT, ['a'])],
+  ['SQL that is a number (query)', 'INVALID_SQL', (s) => s({ user: 'alice' }).query(42)],
+  ['SQL that is null (execute)', 'INVALID_SQL', (s) => s({ user: 'alice' }).execute(null)],
+  ['SQL that is an object (in a transaction)', 'INVALID_SQL', async (s) => ((await s({ user: 'alice' }).begin()) as unknown as AnySession).execute({})],
+  ['parameters that are not an array', 'INVALID_PARAMETER', (s) => s({ user: 'alice' }).query(SELECT, 'a')],
+  ['an undefined parameter', 'INVALID_PARAMETER', (s) => s({ user: 'alice' }).query(SELECT, [undefined])],
+  ['a NaN parameter', 'INVALID_PARAMETER', (s) => s({ user: 'alice' }).query(SELECT, [NaN])],
+  ['a function as a parameter', 'INVALID_PARAMETER', (s) => s({ user: 'alice' }).query(SELECT, [() => 1])],
+  ['a symbol as a parameter', 'INVALID_PARAMETER', (s) => s({ user: 'alice' }).execute(SELECT, [Symbol('x')])],
+  ['live options that are a number', 'INVALID_OPTION', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, 5)],
+  ['a negative lastRows', 'INVALID_OPTION', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, { lastRows: -1 })],
+  ['a zero batchSize', 'INVALID_OPTION', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, { batchSize: 0 })],
+  ['a from that is no _seq', 'INVALID_OPTION', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, { from: 'soon' })],
+];
+
+/** Values structured clone refuses: over a worker, the boundary refuses them before the engine sees them. */
+const UNCLONABLE = new Set(['a function as a parameter', 'a symbol as a parameter']);
+
+for (const [transport, connect] of [
+  ['in-process', async () => createLocalClient(await openTestDatabase())],
+  ['over Comlink', () => createChannelClient()],
+] as const) {
+  describe(`a client ${transport} answers bad input with the engine's error`, () => {
+    let db: Database;
+    let client: KalamClient;
+
+    for (const [what, code, run] of BAD_INPUT) {
+      it(`${what}: ${code}`, async () => {
+        db = await openTestDatabase();
+        client = await connect();
+        // The engine's db.session() throws at once, a client session on its first statement.
+        const fromEngine = await caught((async () => run((options) => db.session(options) as unknown as AnySession))());
+        const fromClient = await caught(run((options) => client.session(options) as unknown as AnySession));
+        expect(fromEngine.code).toBe(code);
+        expect(fromClient.code).toBe(code);
+        if (transport === 'over Comlink' && UNCLONABLE.has(what)) {
+          // Converted once (transfer.ts): the message says what can be sent.
+          expect(fromClient.message).toContain('cannot be sent to the database worker');
+          expect(fromClient.message).toContain('Pass parameters as null, booleans, numbers');
+        } else {
+          expect(fromClient.message).toBe(fromEngine.message);
+        }
+        // Nothing broke: the same client still runs statements.
+        expect((await client.session({ user: 'alice' }).query(SELECT, ['a'])).rows).toEqual([]);
+        await client.close();
+        await db.close();
+      });
+    }
+
+    it('refuses a session namespace that is not a string (which the engine does not check yet) as INVALID_PARAMETER', async () => {
+      client = await connect();
+      const error = await caught(client.session({ user: 'alice', namespace: 5 as never }).query('SELECT 1'));
+      expect(error.code).toBe('INVALID_PARAMETER');
+      await client.close();
+    });
+
+    it('refuses live SQL that is not a string (which the engine\'s live() does not check yet) as INVALID_SQL', async () => {
+      client = await connect();
+      const alice = client.session({ user: 'alice' });
+      for (const sql of [null, undefined, 42, ['SELECT 1']]) {
+        expect((await caught(alice.live(sql as never, [], () => {}))).code).toBe('INVALID_SQL');
+      }
+      await client.close();
+    });
+
+    it('refuses session options that are not an object as the engine judges their missing user', async () => {
+      client = await connect();
+      const error = await caught(client.session(null as never).query('SELECT 1'));
+      expect(error.code).toBe('INVALID_PARAMETER');
+      expect(error.message).toContain('user id');
+      await client.close();
+    });
+
+    it('keeps its own checks: a live() without a callback, a transaction() without one', async () => {
+      client = await connect();
+      const alice = client.session({ user: 'alice' });
+      expect((await caught(alice.live(SELECT, ['a'], undefined as never))).code).toBe('INVALID_OPTION');
+      expect((await caught(alice.transaction(undefined as never))).code).toBe('INVALID_PARAMETER');
+      await client.close();
+    });
+  });
+}
+
+describe('the host keeps its own protocol checks', () => {
+  it('refuses a subscription id in use, a bad one, and an unknown transaction', async () => {
+    const { createHost } = await import('./host');
+    const host = createHost(await openTestDatabase(), () => {});
+    const alice = { user: 'alice', role: 'user' as const };
+    await host.live(alice, SELECT, ['a'], 1);
+    expect((await caught(host.live(alice, SELECT, ['a'], 1))).code).toBe('INVALID_PARAMETER');
+    expect((await caught(host.live(alice, SELECT, ['a'], 1.5))).code).toBe('INVALID_PARAMETER');
+    expect((await caught(host.commit('nope'))).code).toBe('TRANSACTION_ERROR');
+    await host.close();
+    expect((await caught(host.query(alice, SELECT, ['a']))).code).toBe('CLOSED');
+  });
+
+  it('fails every worker call before open() with a KalamError (CLOSED), never a TypeError', async () => {
+    const api = createWorkerApi(() => openTestDatabase());
+    const alice = { user: 'alice', role: 'user' as const };
+    for (const call of [
+      () => api.execute(alice, SELECT),
+      () => api.queryArrow(alice, 'SELECT 1'),
+      () => api.live(alice, SELECT, [], 1),
+      () => api.begin(alice),
+      () => api.commit('t'),
+      () => api.stats(),
+      () => api.unsubscribe(1),
+    ]) {
+      const error: unknown = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isKalamError(error)).toBe(true);
+      expect((error as KalamError).code).toBe('CLOSED');
+    }
+  });
+});
