@@ -1,6 +1,7 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
 export { openDatabase, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions } from './api/database';
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
+export { resolveSessionOptions, type ResolvedSession } from './api/session-options';
 export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
 // Arrow loads on first use: loadArrow() resolves to resultToArrow, encodeArrow and decodeArrow.
 export { loadArrow, SQL_TYPE_KEY, type ArrowCodecs } from './api/arrow-loader';

@@ -3,9 +3,8 @@
  * a user id, a role and a namespace over the one engine every session
  * shares; everything it does is the engine's (execute/engine.ts).
  */
-import { DEFAULT_NAMESPACE } from '../catalog/catalog';
 import { KalamError, toKalamError } from '../core/errors';
-import { ROLES, type Role, type Row, type SessionOptions, type StatementResult, type Value } from '../core/types';
+import type { Role, Row, SessionOptions, StatementResult, Value } from '../core/types';
 import { Engine } from '../execute/engine';
 import type { LiveStop } from '../execute/live';
 import type { OpenOptions } from '../execute/options';
@@ -17,6 +16,7 @@ import type { Durability } from '../storage/opfs-log';
 import type { ArrowTable } from './arrow';
 import { loadArrow } from './arrow-loader';
 import { checkReturnsRows } from './returns-rows';
+import { resolveSessionOptions } from './session-options';
 
 export type { LiveStop, OpenOptions };
 
@@ -71,7 +71,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const USER_ID = /^[A-Za-z0-9_.@-]{1,128}$/;
 
 function oneStatement(sql: string): void {
   if (typeof sql === 'string' && splitStatements(sql).length > 1) {
@@ -103,16 +102,9 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   let sessionCount = 0;
   return {
     session(opts) {
-      const role = opts.role ?? 'user';
-      if (!ROLES.includes(role)) throw new KalamError('INVALID_PARAMETER', `Unknown role '${String(role)}': use one of ${ROLES.join(', ')}`);
-      if (typeof opts.user !== 'string' || !USER_ID.test(opts.user)) {
-        throw new KalamError('INVALID_PARAMETER', `Invalid user id '${String(opts.user)}': use 1 to 128 letters, digits, '_', '.', '@' or '-'`);
-      }
-      const state: SessionState = { user: opts.user, role, namespace: (opts.namespace ?? DEFAULT_NAMESPACE).toLowerCase() };
-      if (opts.client !== undefined && (typeof opts.client !== 'string' || !USER_ID.test(opts.client))) {
-        throw new KalamError('INVALID_PARAMETER', `Invalid client id '${String(opts.client)}': use 1 to 128 letters, digits, '_', '.', '@' or '-'`);
-      }
-      const owner = { session: ++sessionCount, client: opts.client };
+      const resolved = resolveSessionOptions(opts);
+      const state: SessionState = { user: resolved.user, role: resolved.role, namespace: resolved.namespace };
+      const owner = { session: ++sessionCount, client: resolved.client };
       return {
         get user() { return state.user; },
         get role() { return state.role; },

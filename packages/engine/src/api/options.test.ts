@@ -59,3 +59,28 @@ describe('openDatabase() options', () => {
     await db.close();
   });
 });
+
+describe('session options', () => {
+  it('refuses options that are not an object, a namespace that is not a string and a bad client id with INVALID_PARAMETER', async () => {
+    const db = await openDatabase({ storage: 'memory' });
+    for (const bad of [null, 'alice', ['alice'], { user: 'alice', namespace: 5 }, { user: 'alice', client: 'has spaces' }]) {
+      let error: unknown;
+      try {
+        db.session(bad as never);
+      } catch (e) {
+        error = e;
+      }
+      expect([bad, (error as KalamError)?.code]).toEqual([bad, 'INVALID_PARAMETER']);
+    }
+    await db.close();
+  });
+
+  it('refuses live SQL that is not a string with INVALID_SQL', async () => {
+    const db = await openDatabase({ storage: 'memory' });
+    const alice = db.session({ user: 'alice' });
+    for (const sql of [null, undefined, 42, ['SELECT 1']]) {
+      await expect(alice.live(sql as never, [], () => {})).rejects.toMatchObject({ code: 'INVALID_SQL' });
+    }
+    await db.close();
+  });
+});

@@ -25,6 +25,7 @@ export interface BatchContext {
   readonly transactions: TransactionRegistry;
   readonly committedRow: CommittedLookup;
   assertOpen(): void;
+  waitForHotRoom(): Promise<void>;
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
   commit(unit: { rows: readonly RowChange[] }): Promise<void>;
   runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction): Promise<StatementResult>;
@@ -104,6 +105,7 @@ export async function commitTransaction(engine: BatchContext, tx: Transaction): 
   tx.assertOpen();
   tx.state = 'committing';
   try {
+    await engine.waitForHotRoom();
     await engine.exclusive(async () => {
       engine.assertOpen();
       const rows = tx.changesForCommit(engine.committedRow, (id) => engine.catalog.tableById(id), () => engine.seq.next());

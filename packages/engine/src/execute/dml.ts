@@ -22,6 +22,7 @@ export interface DmlContext {
   readonly groups: GroupCommitter;
   readonly committedRow: CommittedLookup;
   assertOpen(): void;
+  waitForHotRoom(): Promise<void>;
   context(state: SessionState, params: readonly Value[], tx?: Transaction): ExecContext;
   prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold>;
 }
@@ -53,6 +54,7 @@ export async function runPlanned(
     }
   }
   checkWrite(state.role, plan.target);
+  await engine.waitForHotRoom();
   const stamp = engine.planner.schemaStamp(plan.tableIds);
   const prepared = await engine.prepareCold(plan, state.user, planned.params);
   const outcome = await engine.groups.join((staged) => {

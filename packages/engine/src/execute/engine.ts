@@ -14,6 +14,7 @@ import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/sch
 import type { Value } from '../core/types';
 import { hashKey } from '../core/values';
 import type { ExecContext } from '../exec/context';
+import { flushAfterCommit, waitForHotRoom, type AutoFlushCounters, type HotBudget } from '../jobs/auto-flush';
 import { flushDueTables, hasFlushPolicies, recoverFlushes } from '../jobs/flush';
 import { JobScheduler } from '../jobs/scheduler';
 import { LiveRegistry } from '../live/registry';
@@ -66,6 +67,8 @@ export class Engine {
   /** Open explicit transactions (system.transactions). */
   readonly transactions: TransactionRegistry;
   readonly systemEnv: SystemEnv;
+  readonly budget: HotBudget;
+  readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
   private closed = false;
 
   private constructor(
@@ -77,6 +80,7 @@ export class Engine {
     readonly audit: AuditLog,
     readonly options: ResolvedOptions,
   ) {
+    this.budget = { hotBudgetBytes: options.hotBudgetBytes, hotPartitionRows: options.hotPartitionRows };
     this.systemEnv = {
       catalog,
       metrics: () => this.metrics(),
@@ -137,6 +141,8 @@ export class Engine {
     for (const t of catalog.listTables()) await engine.loadHot(t);
     await recoverFlushes(engine);
     engine.jobs.start();
+    // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
+    flushAfterCommit(engine, new Map());
     return engine;
   }
 
@@ -168,8 +174,22 @@ export class Engine {
 
   readonly committedRow = (tableId: number, user: string, pkHash: string): StoredRow | undefined => this.coldReader.committedRow(tableId, user, pkHash);
 
-  commit(unit: UnitOfWork): Promise<void> {
-    return this.committer.commit(unit);
+  /** The one commit path (commit.ts); then the flushes the rows it added call for (jobs/auto-flush.ts). */
+  async commit(unit: UnitOfWork): Promise<void> {
+    await this.committer.commit(unit);
+    if (!unit.rows || unit.rows.length === 0) return;
+    const changed = new Map<TableDef, Set<string>>();
+    for (const c of unit.rows) {
+      let users = changed.get(c.table);
+      if (!users) changed.set(c.table, (users = new Set()));
+      users.add(c.user);
+    }
+    flushAfterCommit(this, changed);
+  }
+
+  /** Back-pressure before a write: waits while the hot tier is past twice its budget and a flush drains it. */
+  waitForHotRoom(): Promise<void> {
+    return waitForHotRoom(this);
   }
 
   /** Runs `fn` after every earlier write finished: writes are serialized. */

@@ -164,6 +164,7 @@ export class LiveQueries {
     this.ctx.assertOpen();
     validateParams(params);
     if (typeof onChange !== 'function') throw new KalamError('INVALID_PARAMETER', 'live() needs a callback: session.live(sql, params, (rows, change) => …)');
+    if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
     const statements = splitStatements(sql);
     if (statements.length !== 1) throw new KalamError('INVALID_SQL', 'A live query is exactly one SELECT statement');
     let text = statements[0].text;

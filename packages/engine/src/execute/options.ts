@@ -11,6 +11,7 @@ import type { KvStore } from '../storage/kv';
 import type { SegmentStore } from '../storage/cold/types';
 import { COLD_DEFAULTS } from '../storage/cold/cold-tier';
 import { DEFAULT_MAX_SCHEMA_VERSIONS } from '../catalog/catalog';
+import { HOT_DEFAULTS } from '../jobs/auto-flush';
 import { JOB_DEFAULTS, type JobSettings } from '../jobs/scheduler';
 import { LIVE_DEFAULTS } from '../live/registry';
 import { TRANSACTION_DEFAULTS } from './transaction';
@@ -55,6 +56,14 @@ export interface OpenOptions {
   /** Write statements committed together in one storage commit at most (group commit). Default 1000. */
   maxGroupCommitStatements?: number;
   /**
+   * Rough bytes of hot USER/SHARED rows the engine keeps in memory before it
+   * flushes the largest partitions to the cold tier; writes wait while they
+   * exceed twice this. Default 8 MiB.
+   */
+  hotBudgetBytes?: number;
+  /** Hot rows of one partition that flush it (tables without a FLUSH_POLICY). Default 8192. */
+  hotPartitionRows?: number;
+  /**
    * When a write is acknowledged ('idb' and 'opfs'). 'relaxed' (default):
    * once the browser has it — it survives the worker, the tab or the
    * browser crashing, and the page reloading (IndexedDB's own default in
@@ -88,6 +97,8 @@ export interface ResolvedOptions extends JobSettings {
   segmentStore?: SegmentStore;
   hostMetrics?: () => readonly [string, Value][];
   maxGroupCommitStatements: number;
+  hotBudgetBytes: number;
+  hotPartitionRows: number;
   durability: Durability;
 }
 
@@ -110,6 +121,8 @@ const COUNTS: Record<string, { fallback: number; min: number }> = {
   flushCheckIntervalMs: { fallback: JOB_DEFAULTS.flushCheckIntervalMs, min: 0 },
   segmentCacheBytes: { fallback: COLD_DEFAULTS.segmentCacheBytes, min: 0 },
   maxGroupCommitStatements: { fallback: DEFAULTS.maxGroupCommitStatements, min: 1 },
+  hotBudgetBytes: { fallback: HOT_DEFAULTS.hotBudgetBytes, min: 1 },
+  hotPartitionRows: { fallback: HOT_DEFAULTS.hotPartitionRows, min: 1 },
 };
 
 const OTHER_KEYS = ['name', 'storage', 'indexedDB', 'segmentStore', 'hostMetrics', 'durability'];

@@ -2,6 +2,7 @@
 import type { UserRegistry } from '../auth/users';
 import type { Catalog } from '../catalog/catalog';
 import type { Value } from '../core/types';
+import { flushableHotBytes, type AutoFlushCounters, type HotBudget } from '../jobs/auto-flush';
 import type { JobScheduler } from '../jobs/scheduler';
 import type { LiveRegistry } from '../live/registry';
 import type { PlanCache } from '../plan/cache';
@@ -28,6 +29,8 @@ export interface StatsSource {
   readonly groups: GroupCommitter;
   readonly plans: PlanCache<Plan>;
   readonly commits: number;
+  readonly budget: HotBudget;
+  readonly autoFlush: AutoFlushCounters;
 }
 
 export function settingsOf(e: StatsSource): [string, Value, string][] {
@@ -47,6 +50,8 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['flush_check_interval_ms', e.jobs.settings.flushCheckIntervalMs, 'How often tables with a FLUSH_POLICY are checked (0: never)'],
     ['segment_cache_bytes', e.cold.cache.capacityBytes, 'Decoded cold segments kept in memory (LRU, rough bytes)'],
     ['max_group_commit_statements', e.groups.maxStatements, 'Write statements committed together in one storage commit at most'],
+    ['hot_budget_bytes', e.budget.hotBudgetBytes, 'Rough bytes of hot USER/SHARED rows before the largest partitions are flushed (writes wait past twice this)'],
+    ['hot_partition_rows', e.budget.hotPartitionRows, 'Hot rows of one partition that flush it (tables without a FLUSH_POLICY)'],
     ['durability', o.durability, "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)"],
     ['storage', e.kv.kind, 'Storage backend'],
   ];
@@ -89,6 +94,11 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['storage', e.kv.kind],
     ['hot_pages', e.hot.pageCount()],
     ['hot_bytes', e.hot.bytes],
+    ['hot_budget_bytes', e.budget.hotBudgetBytes],
+    ['hot_flushable_bytes', flushableHotBytes(e)],
+    ['auto_flushes', e.autoFlush.autoFlushes],
+    ['budget_flushes', e.autoFlush.budgetFlushes],
+    ['writes_waited_for_flush', e.autoFlush.writesWaited],
     ['hot_page_rows_max', PAGE_ROWS],
   ];
   if (e.options.hostMetrics) out.push(...e.options.hostMetrics());

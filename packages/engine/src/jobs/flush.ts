@@ -48,18 +48,31 @@ export interface FlushContext {
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 const keyOf = (m: SegmentMeta): SegmentKey => ({ tableId: m.table_id, user: m.user_id, segmentId: m.id });
 
+/** Why a flush runs: a statement, the table's FLUSH_POLICY, the default policy (a partition reached its row bound) or the engine's hot budget. */
+export type FlushTrigger = 'manual' | 'policy' | 'auto' | 'budget';
+
+/**
+ * Which partitions of the table a flush job writes. Called before each pass
+ * of the job: the job repeats while it returns partitions and the previous
+ * pass flushed rows (so rows that arrive during a flush that keeps a bound
+ * are flushed by the same job). Without it, one pass over every partition
+ * with hot rows.
+ */
+export type PartitionChoice = (t: TableDef) => readonly string[];
+
 /** Queues a flush of `t`, or says why not (the KalamDB messages). */
-export function requestFlush(engine: FlushContext, t: TableDef, trigger: 'manual' | 'policy'): JobRecord | string {
+export function requestFlush(engine: FlushContext, t: TableDef, trigger: FlushTrigger, choose?: PartitionChoice): JobRecord | string {
   if (t.type === 'STREAM') throw new KalamError('UNSUPPORTED', 'STORAGE FLUSH TABLE is not supported for STREAM tables');
   const active = activeFlush(engine, t);
   if (active) return `Storage flush skipped: a flush is already queued or running for table '${q(t)}' (job ${active.job_id})`;
   if (pendingRows(engine.hot, t) === 0) return `Storage flush skipped: no pending writes for table '${q(t)}'`;
-  return engine.jobs.enqueue('flush', flushParameters(t, trigger), (record, isCancelled) => flushTableJob(engine, t.id, record, isCancelled));
+  return engine.jobs.enqueue('flush', flushParameters(t, trigger), (record, isCancelled) => flushTableJob(engine, t.id, record, isCancelled, choose));
 }
 
-const flushParameters = (t: TableDef, trigger: 'manual' | 'policy') => ({ namespace_id: t.namespace, table_name: t.name, table_id: t.id, trigger });
+const flushParameters = (t: TableDef, trigger: FlushTrigger) => ({ namespace_id: t.namespace, table_name: t.name, table_id: t.id, trigger });
 
-function activeFlush(engine: FlushContext, t: TableDef): JobRecord | undefined {
+/** The flush queued or running for a table, if any. */
+export function activeFlush(engine: Pick<FlushContext, 'jobs'>, t: TableDef): JobRecord | undefined {
   return engine.jobs.active('flush').find((r) => r.parameters.table_id === t.id);
 }
 
@@ -79,8 +92,8 @@ export function hasFlushPolicies(engine: FlushContext): boolean {
   return engine.catalog.listTables().some((t) => flushPolicyOf(t) !== undefined);
 }
 
-/** The work of one flush job: every partition with hot rows, one segment each. */
-async function flushTableJob(engine: FlushContext, tableId: number, record: JobRecord, isCancelled: () => boolean): Promise<void> {
+/** The work of one flush job: the chosen partitions (default: every partition with hot rows). */
+async function flushTableJob(engine: FlushContext, tableId: number, record: JobRecord, isCancelled: () => boolean, choose?: PartitionChoice): Promise<void> {
   const t = engine.catalog.tableById(tableId);
   if (!t) {
     record.status = 'skipped';
@@ -89,15 +102,24 @@ async function flushTableJob(engine: FlushContext, tableId: number, record: JobR
     return;
   }
   let segments = 0;
-  for (const user of [...engine.hot.table(t.id).partitions.keys()]) {
-    if (isCancelled()) break;
-    const n = await flushPartition(engine, t, user, { isCancelled });
-    if (n === 'aborted') break;
-    if (n > 0) {
-      segments++;
-      record.rows_affected += n;
+  for (let pass = choose ? choose(t) : [...engine.hot.table(t.id).partitions.keys()]; pass.length > 0 && !isCancelled();) {
+    const before = record.rows_affected;
+    for (const user of pass) {
+      if (isCancelled()) break;
+      const n = await flushPartition(engine, t, user, { isCancelled });
+      if (n === 'aborted') return finish(record, t, segments, isCancelled);
+      if (n > 0) {
+        segments++;
+        record.rows_affected += n;
+      }
     }
+    if (!choose || record.rows_affected === before) break;
+    pass = choose(t);
   }
+  finish(record, t, segments, isCancelled);
+}
+
+function finish(record: JobRecord, t: TableDef, segments: number, isCancelled: () => boolean): void {
   const what = `${record.rows_affected} row(s) of ${q(t)} into ${segments} segment(s)`;
   record.message = isCancelled() ? `Cancelled by KILL JOB after flushing ${what}` : `Flushed ${what}`;
 }
