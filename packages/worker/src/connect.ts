@@ -1,4 +1,4 @@
-import { KalamError, loadArrow, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
+import { KalamError, loadArrow, resolveSessionOptions, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
 import { MAX_SUBSCRIPTIONS } from './host';
 import { contentKey } from './content-key';
@@ -45,6 +45,8 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
   }
 
   function session(options: SessionOptions): ClientSession {
+    // The engine's own check, so a bad session fails here rather than at its first statement.
+    resolveSessionOptions(options);
     // Replaced (never mutated) when a `USE` switches the namespace.
     let key = sessionKey(options);
     function follow<T>(executed: Executed<T>): T {

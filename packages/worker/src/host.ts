@@ -84,7 +84,6 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
 
   function sessionFor(key: SessionKey): Session {
     if (isClosed) throw new KalamError('CLOSED', 'This client is closed; create a new client to run statements.');
-    checkSessionShape(key);
     return sessions.get(key);
   }
 
@@ -101,7 +100,6 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
       }),
 
     async live(key, sql, params, id, options) {
-      checkLiveSql(sql);
       const session = sessionFor(key);
       if (!Number.isSafeInteger(id)) {
         throw new KalamError('INVALID_PARAMETER', `Subscription id must be an integer, got ${String(id)}.`);
@@ -211,29 +209,6 @@ function shapeOf(error: KalamError) {
   return error.position === undefined
     ? { code: error.code, message: error.message }
     : { code: error.code, message: error.message, position: error.position };
-}
-
-/*
- * Inputs the engine does not judge yet: given them, it fails with a
- * TypeError (which would reach the caller as INTERNAL) — its session()
- * reads fields of the options and lower-cases `namespace`, its live()
- * tokenizes the SQL before asking whether it is a string. Refused here with
- * the codes the engine uses for the same mistakes elsewhere; each goes once
- * the engine checks it. Everything else a statement carries (user, role,
- * SQL, parameters, live options) is the engine's to judge.
- */
-
-function checkSessionShape(key: SessionKey): void {
-  if (typeof key !== 'object' || key === null) {
-    throw new KalamError('INVALID_PARAMETER', `A session is an object { user, role?, namespace? }, got ${key === null ? 'null' : typeof key}.`);
-  }
-  if (key.namespace !== undefined && typeof key.namespace !== 'string') {
-    throw new KalamError('INVALID_PARAMETER', 'A session `namespace` must be a string when given.');
-  }
-}
-
-function checkLiveSql(sql: string): void {
-  if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', `SQL must be a string, got ${sql === null ? 'null' : typeof sql}.`);
 }
 
 /** Synchronous access to a host's live figures, for `system.stats` (the engine's hostMetrics). */
