@@ -36,6 +36,10 @@ export type ErrorCode =
   | 'LEADER_CHANGED'
   /** This build and the stored data (or another tab's build) disagree on the storage format. */
   | 'VERSION_MISMATCH'
+  /** The statement was cancelled (an AbortSignal, KILL QUERY, or the database closing) before it finished. */
+  | 'QUERY_CANCELLED'
+  /** The statement ran longer than its time budget (statementTimeoutMs). */
+  | 'STATEMENT_TIMEOUT'
   | 'INTERNAL';
 
 export interface KalamErrorShape {

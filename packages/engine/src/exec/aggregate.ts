@@ -5,6 +5,7 @@
 import { KalamError } from '../core/errors';
 import { isTrue } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
+import { PAUSE } from './pace';
 import type { Value } from '../core/types';
 import { compareValues, hashKey, tupleKey } from '../core/values';
 
@@ -71,15 +72,20 @@ function finish(spec: AggregateSpec, s: State): Value {
   }
 }
 
-export function aggregate(
+/** Groups and folds; yields the input's PAUSEs while it reads it, then one tuple per group. */
+export function* aggregate(
   input: Iterable<Tuple>,
   groupBy: readonly Evaluator[],
   aggs: readonly AggregateSpec[],
   ctx: ExecContext,
-): Tuple[] {
+): Generator<Tuple> {
   // Lives for one execution: one entry per group.
   const groups = new Map<string, { keys: Value[]; states: State[] }>();
   for (const row of input) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
     const keys = groupBy.map((g) => g(row, ctx));
     const k = tupleKey(keys);
     let g = groups.get(k);
@@ -91,7 +97,5 @@ export function aggregate(
   }
   // An aggregate without GROUP BY over no rows still yields one row.
   if (groups.size === 0 && groupBy.length === 0) groups.set('', { keys: [], states: aggs.map(newState) });
-  const out: Tuple[] = [];
-  for (const g of groups.values()) out.push([...g.keys, ...aggs.map((a, i) => finish(a, g.states[i]))]);
-  return out;
+  for (const g of groups.values()) yield [...g.keys, ...aggs.map((a, i) => finish(a, g.states[i]))];
 }

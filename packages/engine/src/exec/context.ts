@@ -18,6 +18,8 @@ export interface ExecContext {
   readonly outer?: readonly Tuple[];
   /** The cold segments prepared for this execution (Engine.prepareCold); table scans merge them under hot rows. */
   readonly cold?: ColdReads;
+  /** Time slicing, cancellation and the time budget of the statement (pace.ts); unpaced when absent. */
+  readonly pace?: Pace;
 }
 
 /** Staged row versions by table and partition; `null` marks a hard-deleted row. */
@@ -29,3 +31,25 @@ export interface StagedRows {
 export type Tuple = readonly Value[];
 
 export type Evaluator = (row: Tuple, ctx: ExecContext) => Value;
+
+/** Why a statement is asked to stop. */
+export interface CancelSignal {
+  readonly isCancelled: boolean;
+  readonly reason?: string;
+}
+
+/** How a statement is paced (pace.ts); shared by every context of one execution (subqueries copy the reference). */
+export interface Pace {
+  /** Run at most this long (ms) before yielding; 0 yields at every row (tests). */
+  readonly sliceMs: number;
+  /** When the current slice started (performance.now()). */
+  sliceStart: number;
+  /** performance.now() after which the statement fails with STATEMENT_TIMEOUT; Infinity for none. */
+  readonly deadline: number;
+  /** The statement's budget as set, for the error message. */
+  readonly budgetMs: number;
+  readonly signal?: CancelSignal;
+  /** Rows since the last clock read. */
+  rows: number;
+}
+

@@ -2,19 +2,28 @@
  * Pull-based operators over tuples. Each is a generator: nothing runs until
  * the consumer pulls, so LIMIT stops a scan early. Only sort, top-K,
  * aggregate and the build side of a hash join hold rows.
+ *
+ * PAUSE (pace.ts) is passed on unchanged by every operator, also while one
+ * reads its whole input (sort, the build side of a join), and is never
+ * stored, counted or evaluated.
  */
 import { isTrue } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
+import { isSliceOver, PAUSE } from './pace';
 import type { Value } from '../core/types';
 import { compareValues, hashKey, tupleKey } from '../core/values';
 
 export function* filter(input: Iterable<Tuple>, pred: Evaluator, ctx: ExecContext): Generator<Tuple> {
-  for (const row of input) if (isTrue(pred(row, ctx))) yield row;
+  for (const row of input) if (row === PAUSE || isTrue(pred(row, ctx))) yield row;
 }
 
 export function* project(input: Iterable<Tuple>, exprs: readonly Evaluator[], ctx: ExecContext): Generator<Tuple> {
   const n = exprs.length;
   for (const row of input) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
     const out = new Array<Value>(n);
     for (let i = 0; i < n; i++) out[i] = exprs[i](row, ctx);
     yield out;
@@ -26,6 +35,10 @@ export function* limit(input: Iterable<Tuple>, offset: number, count: number): G
   let skipped = 0;
   let taken = 0;
   for (const row of input) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
     if (skipped < offset) { skipped++; continue; }
     yield row;
     if (++taken >= count) return;
@@ -36,6 +49,10 @@ export function* distinct(input: Iterable<Tuple>): Generator<Tuple> {
   // Lives for one execution; holds one key per distinct output row.
   const seen = new Set<string>();
   for (const row of input) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
     const k = tupleKey(row);
     if (seen.has(k)) continue;
     seen.add(k);
@@ -67,9 +84,10 @@ function comparator(keys: readonly SortKey[]): (a: Value[], b: Value[]) => numbe
 
 /**
  * Sorts by `keys`; with `keep` set, keeps only the first `keep` rows in a
- * bounded buffer (top-K) instead of sorting everything. Stable.
+ * bounded buffer (top-K) instead of sorting everything. Stable. Yields the
+ * input's PAUSEs while it reads it, then the sorted rows.
  */
-export function sortRows(input: Iterable<Tuple>, keys: readonly SortKey[], ctx: ExecContext, keep?: number): Tuple[] {
+export function* sortRows(input: Iterable<Tuple>, keys: readonly SortKey[], ctx: ExecContext, keep?: number): Generator<Tuple> {
   const cmpKeys = comparator(keys);
   // entries: [key values..., then the row at index keys.length, then arrival order]
   type Entry = Value[];
@@ -84,10 +102,14 @@ export function sortRows(input: Iterable<Tuple>, keys: readonly SortKey[], ctx: 
   };
   let seq = 0;
   if (keep !== undefined && keep <= 4096) {
-    if (keep <= 0) return [];
+    if (keep <= 0) return;
     // Bounded sorted buffer: buf.length <= keep; buf sorted by cmp.
     const buf: Entry[] = [];
     for (const row of input) {
+      if (row === PAUSE) {
+        yield row;
+        continue;
+      }
       const e = make(row, seq++);
       if (buf.length === keep && cmp(e, buf[keep - 1]) >= 0) continue;
       let lo = 0;
@@ -100,33 +122,50 @@ export function sortRows(input: Iterable<Tuple>, keys: readonly SortKey[], ctx: 
       buf.splice(lo, 0, e);
       if (buf.length > keep) buf.pop();
     }
-    return buf.map((e) => e[n] as unknown as Tuple);
+    for (const e of buf) yield e[n] as unknown as Tuple;
+    return;
   }
   const all: Entry[] = [];
-  for (const row of input) all.push(make(row, seq++));
+  for (const row of input) {
+    if (row === PAUSE) yield row;
+    else all.push(make(row, seq++));
+  }
   all.sort(cmp);
-  const out = all.map((e) => e[n] as unknown as Tuple);
-  return keep === undefined ? out : out.slice(0, keep);
+  const count = keep === undefined ? all.length : Math.min(keep, all.length);
+  for (let i = 0; i < count; i++) yield all[i][n] as unknown as Tuple;
 }
 
 export type JoinKind = 'inner' | 'left' | 'cross';
 
 /**
- * Nested-loop join: for each left row, the right side is re-scanned through
- * `right()` (a fresh iterable each time, or a buffered array).
+ * Nested-loop join: the right side is read once into a buffer (passing its
+ * PAUSEs on), then each left row is paired with every buffered right row.
  */
 export function* nestedLoopJoin(
   left: Iterable<Tuple>,
-  right: readonly Tuple[],
+  rightInput: Iterable<Tuple>,
   on: Evaluator | undefined,
   kind: JoinKind,
   rightWidth: number,
   ctx: ExecContext,
 ): Generator<Tuple> {
+  // Lives for one execution: the right side of the join.
+  const right: Tuple[] = [];
+  for (const r of rightInput) {
+    if (r === PAUSE) yield r;
+    else right.push(r);
+  }
   const nulls = new Array<Value>(rightWidth).fill(null);
+  const pace = ctx.pace;
   for (const l of left) {
+    if (l === PAUSE) {
+      yield l;
+      continue;
+    }
     let matched = false;
     for (const r of right) {
+      // n × m pairs: the inner loop is where a join spends its time, so it keeps the pace itself.
+      if (pace && isSliceOver(pace)) yield PAUSE;
       const row = (l as Value[]).concat(r as Value[]);
       if (on && !isTrue(on(row, ctx))) continue;
       matched = true;
@@ -153,6 +192,10 @@ export function* hashJoin(
   // Lives for one execution: the build side of the join.
   const table = new Map<string, Tuple[]>();
   for (const r of right) {
+    if (r === PAUSE) {
+      yield r;
+      continue;
+    }
     const k = rightKey(r, ctx);
     if (k === null) continue;
     const h = hashKey(k); // 5 and 5n hash alike
@@ -162,6 +205,10 @@ export function* hashJoin(
   }
   const nulls = new Array<Value>(rightWidth).fill(null);
   for (const l of left) {
+    if (l === PAUSE) {
+      yield l;
+      continue;
+    }
     const k = leftKey(l, ctx);
     let matched = false;
     if (k !== null) {

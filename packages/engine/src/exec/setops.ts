@@ -1,24 +1,27 @@
 /**
  * Set operations over tuples. Rows compare as IS NOT DISTINCT FROM does
  * (NULL equals NULL), by `tupleKey`. The right side is read whole first for
- * INTERSECT and EXCEPT; the left streams.
+ * INTERSECT and EXCEPT; the left streams. PAUSE (pace.ts) passes through.
  */
 import type { Tuple } from './context';
 import { tupleKey } from '../core/values';
+import { PAUSE } from './pace';
 
 export function* concatRows(first: Iterable<Tuple>, second: Iterable<Tuple>): Generator<Tuple> {
   yield* first;
   yield* second;
 }
 
-/** Right-side row counts by key. Lives for one execution. */
-function countKeys(rows: Iterable<Tuple>): Map<string, number> {
-  const counts = new Map<string, number>();
+/** Right-side row counts by key, yielding the input's PAUSEs. Lives for one execution. */
+function* countKeys(rows: Iterable<Tuple>, counts: Map<string, number>): Generator<Tuple> {
   for (const r of rows) {
+    if (r === PAUSE) {
+      yield r;
+      continue;
+    }
     const k = tupleKey(r);
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
-  return counts;
 }
 
 /**
@@ -26,8 +29,13 @@ function countKeys(rows: Iterable<Tuple>): Map<string, number> {
  * appearing m times left and n times right appears min(m, n) times.
  */
 export function* intersectRows(left: Iterable<Tuple>, right: Iterable<Tuple>, all: boolean): Generator<Tuple> {
-  const counts = countKeys(right);
+  const counts = new Map<string, number>();
+  yield* countKeys(right, counts);
   for (const row of left) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
     const k = tupleKey(row);
     const n = counts.get(k);
     if (!n) continue;
@@ -42,9 +50,14 @@ export function* intersectRows(left: Iterable<Tuple>, right: Iterable<Tuple>, al
  * m times left and n times right appears max(m - n, 0) times.
  */
 export function* exceptRows(left: Iterable<Tuple>, right: Iterable<Tuple>, all: boolean): Generator<Tuple> {
-  const counts = countKeys(right);
+  const counts = new Map<string, number>();
+  yield* countKeys(right, counts);
   // Without ALL: keys already output (they then count as "in right").
   for (const row of left) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
     const k = tupleKey(row);
     const n = counts.get(k) ?? 0;
     if (all) {

@@ -8,6 +8,7 @@ import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import type { StatementResult, Value } from '../core/types';
 import type { ExecContext } from '../exec/context';
+import { drain, type CancelSignal, type Pace } from '../exec/pace';
 import type { ColdReads } from '../storage/cold/types';
 import type { PreparedCold } from './cold-reads';
 import type { GroupCommitter } from './group-commit';
@@ -24,6 +25,8 @@ export interface DmlContext {
   assertOpen(): void;
   waitForHotRoom(): Promise<void>;
   context(state: SessionState, params: readonly Value[], tx?: Transaction): ExecContext;
+  /** A statement's pace: its time slice, time budget and cancellation (exec/pace.ts). */
+  pace(signal?: CancelSignal): Pace;
   prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold>;
 }
 
@@ -35,12 +38,14 @@ export async function runPlanned(
   text: string,
   params: readonly Value[],
   tx?: Transaction,
+  signal?: CancelSignal,
 ): Promise<StatementResult> {
   const { plan } = planned;
+  const pace = engine.pace(signal);
   if (tx) {
     const prepared = await engine.prepareCold(plan, state.user, planned.params);
     try {
-      return runInTransaction(engine, tx, state, plan, planned.params, prepared.reads);
+      return await runInTransaction(engine, tx, state, plan, planned.params, prepared.reads, pace);
     } finally {
       prepared.release();
     }
@@ -48,7 +53,8 @@ export async function runPlanned(
   if (plan.kind === 'select') {
     const prepared = await engine.prepareCold(plan, state.user, planned.params);
     try {
-      return rowsResult(plan.columns, plan.run({ ...engine.context(state, planned.params), cold: prepared.reads }));
+      const ctx: ExecContext = { ...engine.context(state, planned.params), cold: prepared.reads, pace };
+      return rowsResult(plan.columns, await drain(plan.rows(ctx), ctx));
     } finally {
       prepared.release();
     }
@@ -63,19 +69,20 @@ export async function runPlanned(
     const current = engine.planner.schemaStamp(plan.tableIds) === stamp ? planned : engine.planner.plan(state, text, params);
     if ('stmt' in current || current.plan.kind !== 'write') throw new KalamError('INTERNAL', 'Internal error: a write statement re-planned as something else. This is a bug in kalamlite; please report it.');
     if (current !== planned) checkWrite(state.role, current.plan.target);
-    return current.plan.run({ ...engine.context(state, current.params), staged, cold: prepared.reads });
+    // The write lock is held: no pause, but the budget and cancellation still stop it.
+    return current.plan.run({ ...engine.context(state, current.params), staged, cold: prepared.reads, pace });
   }).finally(() => prepared.release());
   return okResult(outcome.message, outcome.count);
 }
 
 /** A statement inside an open transaction: reads see its staged rows, writes are staged. */
-function runInTransaction(engine: DmlContext, tx: Transaction, state: SessionState, plan: Plan, params: Value[], cold?: ColdReads): StatementResult {
+async function runInTransaction(engine: DmlContext, tx: Transaction, state: SessionState, plan: Plan, params: Value[], cold: ColdReads | undefined, pace: Pace): Promise<StatementResult> {
   tx.assertOpen();
   for (const id of plan.tableIds) {
     if (engine.catalog.tableById(id)?.type === 'STREAM') throw new KalamError('TRANSACTION_ERROR', STREAM_REFUSED);
   }
-  const ctx: ExecContext = { ...engine.context(state, params, tx), cold };
-  if (plan.kind === 'select') return rowsResult(plan.columns, plan.run(ctx));
+  const ctx: ExecContext = { ...engine.context(state, params, tx), cold, pace };
+  if (plan.kind === 'select') return rowsResult(plan.columns, await drain(plan.rows(ctx), ctx));
   checkWrite(state.role, plan.target);
   engine.assertOpen();
   const outcome = plan.run(ctx);

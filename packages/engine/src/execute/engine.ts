@@ -14,6 +14,7 @@ import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/sch
 import type { Value } from '../core/types';
 import { hashKey } from '../core/values';
 import type { ExecContext } from '../exec/context';
+import { newPace, type CancelSignal, type Pace } from '../exec/pace';
 import { flushAfterCommit, waitForHotRoom, type AutoFlushCounters, type HotBudget } from '../jobs/auto-flush';
 import { flushDueTables, hasFlushPolicies, recoverFlushes } from '../jobs/flush';
 import { JobScheduler } from '../jobs/scheduler';
@@ -209,6 +210,10 @@ export class Engine {
       nextSeq: () => seq.next(),
       staged: tx,
     };
+  }
+
+  pace(signal?: CancelSignal): Pace {
+    return newPace(this.options.statementSliceMs, this.options.statementTimeoutMs, signal);
   }
 
   tableSource(t: TableDef): RelationSource {

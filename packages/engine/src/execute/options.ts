@@ -64,6 +64,14 @@ export interface OpenOptions {
   /** Hot rows of one partition that flush it (tables without a FLUSH_POLICY). Default 8192. */
   hotPartitionRows?: number;
   /**
+   * How long (ms) a statement runs before it yields the worker's thread to
+   * other work (other clients' statements, commits), then goes on. Default 8.
+   * 0 yields at every row (tests).
+   */
+  statementSliceMs?: number;
+  /** A statement running longer than this (ms) fails with STATEMENT_TIMEOUT. Default 60,000; 0: no limit. */
+  statementTimeoutMs?: number;
+  /**
    * When a write is acknowledged ('idb' and 'opfs'). 'relaxed' (default):
    * once the browser has it — it survives the worker, the tab or the
    * browser crashing, and the page reloading (IndexedDB's own default in
@@ -79,6 +87,8 @@ export const DEFAULTS = {
   maxSubscriptionsPerSession: LIVE_DEFAULTS.maxSubscriptionsPerSession,
   maxAuditEntries: 10_000,
   maxGroupCommitStatements: 1000,
+  statementSliceMs: 8,
+  statementTimeoutMs: 60_000,
 } as const;
 
 /** Every option with its defaults filled in, as the engine's parts are built from. */
@@ -99,6 +109,8 @@ export interface ResolvedOptions extends JobSettings {
   maxGroupCommitStatements: number;
   hotBudgetBytes: number;
   hotPartitionRows: number;
+  statementSliceMs: number;
+  statementTimeoutMs: number;
   durability: Durability;
 }
 
@@ -123,6 +135,8 @@ const COUNTS: Record<string, { fallback: number; min: number }> = {
   maxGroupCommitStatements: { fallback: DEFAULTS.maxGroupCommitStatements, min: 1 },
   hotBudgetBytes: { fallback: HOT_DEFAULTS.hotBudgetBytes, min: 1 },
   hotPartitionRows: { fallback: HOT_DEFAULTS.hotPartitionRows, min: 1 },
+  statementSliceMs: { fallback: DEFAULTS.statementSliceMs, min: 0 },
+  statementTimeoutMs: { fallback: DEFAULTS.statementTimeoutMs, min: 0 },
 };
 
 const OTHER_KEYS = ['name', 'storage', 'indexedDB', 'segmentStore', 'hostMetrics', 'durability'];

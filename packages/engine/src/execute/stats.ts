@@ -52,6 +52,8 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['max_group_commit_statements', e.groups.maxStatements, 'Write statements committed together in one storage commit at most'],
     ['hot_budget_bytes', e.budget.hotBudgetBytes, 'Rough bytes of hot USER/SHARED rows before the largest partitions are flushed (writes wait past twice this)'],
     ['hot_partition_rows', e.budget.hotPartitionRows, 'Hot rows of one partition that flush it (tables without a FLUSH_POLICY)'],
+    ['statement_slice_ms', o.statementSliceMs, 'How long a statement runs before it yields the thread to other work'],
+    ['statement_timeout_ms', o.statementTimeoutMs, 'A statement running longer fails with STATEMENT_TIMEOUT (0: no limit)'],
     ['durability', o.durability, "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)"],
     ['storage', e.kv.kind, 'Storage backend'],
   ];

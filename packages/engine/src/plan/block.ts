@@ -8,6 +8,7 @@
 import { KalamError } from '../core/errors';
 import { aggregate, type AggregateName, type AggregateSpec } from '../exec/aggregate';
 import { distinct, filter, hashJoin, limit, nestedLoopJoin, project, sortRows, type SortKey } from '../exec/operators';
+import { paced } from '../exec/pace';
 import type { Expr, FromTable, OrderItem, SelectStmt } from '../sql/ast';
 import type { ColumnInfo, Value } from '../core/types';
 import { coerce, stableJson } from '../core/values';
@@ -153,7 +154,7 @@ export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | 
 }
 
 function scanAll(src: RelationSource, pred: Evaluator | undefined, opts: ScanOptions, ctx: ExecContext): Iterable<Tuple> {
-  const rows = src.rows(ctx, opts);
+  const rows = paced(src.rows(ctx, opts), ctx);
   return pred ? filter(rows, pred, ctx) : rows;
 }
 
@@ -468,7 +469,7 @@ interface PlannedSource {
 
 function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSource {
   let leftScope = sources[0].scope;
-  let left: RowSource = (ctx) => sources[0].src.rows(ctx, opts);
+  let left: RowSource = (ctx) => paced(sources[0].src.rows(ctx, opts), ctx);
   for (let i = 1; i < sources.length; i++) {
     const s = sources[i];
     const rightScope = s.scope;
@@ -477,7 +478,7 @@ function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSource {
     if (kind !== 'cross' && !s.from.on) throw new KalamError('INVALID_SQL', 'JOIN needs an ON condition');
     const prevLeft = left;
     const width = rightScope.width;
-    const rightRows = (ctx: ExecContext) => s.src.rows(ctx, opts);
+    const rightRows = (ctx: ExecContext) => paced(s.src.rows(ctx, opts), ctx);
     // find an equality between one left column expression and one right column expression
     const parts = conjuncts(s.from.on);
     let equi: { l: Evaluator; r: Evaluator; rest: Expr[] } | undefined;
@@ -505,7 +506,7 @@ function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSource {
       left = (ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, ctx);
     } else {
       const on = s.from.on ? compileExpr(s.from.on, joinedScope) : undefined;
-      left = (ctx) => nestedLoopJoin(prevLeft(ctx), [...rightRows(ctx)], on, kind, width, ctx);
+      left = (ctx) => nestedLoopJoin(prevLeft(ctx), rightRows(ctx), on, kind, width, ctx);
     }
     leftScope = joinedScope;
   }

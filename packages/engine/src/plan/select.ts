@@ -17,6 +17,7 @@
 import { KalamError } from '../core/errors';
 import { distinct, sortRows, type SortKey } from '../exec/operators';
 import { concatRows, exceptRows, intersectRows } from '../exec/setops';
+import { collect } from '../exec/pace';
 import type { CommonTableExpr, FromTable, SelectStmt } from '../sql/ast';
 import type { ColumnInfo } from '../core/types';
 import { constantInt, keepCount, planBlock, window, type BlockEnv, type BlockOptions, type QueryPlan } from './block';
@@ -32,6 +33,9 @@ export interface SelectPlan {
   tableIds: number[];
   /** The statement planned (live queries analyze it for incremental maintenance). */
   stmt: SelectStmt;
+  /** The result rows, with PAUSE where the statement's pace asks to yield (exec/pace.ts: drain them). */
+  rows(ctx: ExecContext): Iterable<Tuple>;
+  /** The result rows at once, never yielding (for callers that cannot wait). */
   run(ctx: ExecContext): Tuple[];
 }
 
@@ -196,9 +200,13 @@ export function planSelect(stmt: SelectStmt, resolver: SourceResolver, defaultNa
     columns: plan.columns,
     tableIds: [...root.tableIds],
     stmt,
+    rows(ctx) {
+      authorizeAll(root, ctx);
+      return plan.rows(ctx);
+    },
     run(ctx) {
       authorizeAll(root, ctx);
-      return Array.from(plan.rows(ctx));
+      return collect(plan.rows(ctx));
     },
   };
 }

@@ -12,6 +12,7 @@ import type { Value } from '../core/types';
 import { hashKey } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import type { NestedQuery } from './scope';
+import { PAUSE } from '../exec/pace';
 
 /** The context a subquery runs in for one outer row. */
 export function withOuterRow(ctx: ExecContext, row: Tuple): ExecContext {
@@ -46,6 +47,7 @@ export function scalarSubquery(q: NestedQuery): Evaluator {
     let value: Value = null;
     let seen = 0;
     for (const t of q.rows(withOuterRow(ctx, row))) {
+      if (t === PAUSE) continue; // a subquery inside an expression cannot give the thread away
       if (++seen > 1) {
         throw new KalamError(
           'INVALID_SQL',
@@ -61,7 +63,7 @@ export function scalarSubquery(q: NestedQuery): Evaluator {
 /** EXISTS: true as soon as the subquery yields a row; never NULL. */
 export function existsSubquery(q: NestedQuery): Evaluator {
   return perContext(q, (row, ctx) => {
-    for (const _ of q.rows(withOuterRow(ctx, row))) return true;
+    for (const t of q.rows(withOuterRow(ctx, row))) if (t !== PAUSE) return true;
     return false;
   });
 }
@@ -83,6 +85,7 @@ function collect(rows: Iterable<Tuple>): ValueSet {
   const set: ValueSet = { count: 0, hasNull: false, values: [] };
   let family: string | undefined | null = null; // null: no value yet
   for (const t of rows) {
+    if (t === PAUSE) continue;
     set.count++;
     const v = t[0];
     if (v === null) { set.hasNull = true; continue; }
@@ -116,6 +119,7 @@ export function inSubquery(arg: Evaluator, q: NestedQuery, negated: boolean, equ
       let count = 0;
       let hasNull = false;
       for (const t of q.rows(withOuterRow(ctx, row))) {
+        if (t === PAUSE) continue;
         count++;
         const x = t[0];
         if (x === null) { hasNull = true; continue; }

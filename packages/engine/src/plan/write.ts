@@ -14,6 +14,7 @@ import type { Value } from '../core/types';
 import { coerce, describeValue, hashKey } from '../core/values';
 import { compileExpr } from './compile';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
+import { collect } from '../exec/pace';
 import { mentionsColumn, planSourceScan } from './block';
 import { planSelect, statementScope, type StatementScope } from './select';
 import type { RelationSource, SourceResolver } from './source';
@@ -174,7 +175,7 @@ export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNa
       statement.authorize(ctx);
       const user = partitionOf(t, ctx.user);
       const changes: RowChange[] = [];
-      for (const before of [...scan(ctx)]) {
+      for (const before of collect(scan(ctx))) {
         const row = (before as Value[]).slice();
         for (const s of sets) row[s.i] = coerce(s.eval(before, ctx), t.columns[s.i].type, t.columns[s.i].name);
         checkNotNull(t, row);
@@ -202,7 +203,7 @@ export function planDelete(stmt: DeleteStmt, resolver: SourceResolver, defaultNa
       statement.authorize(ctx);
       const user = partitionOf(t, ctx.user);
       const changes: RowChange[] = [];
-      for (const before of [...scan(ctx)] as Tuple[]) {
+      for (const before of collect(scan(ctx))) {
         if (before[deletedSlot(t)] === true) continue; // already a tombstone
         const pk = t.pk >= 0 ? before[t.pk] : before[seqSlot(t)];
         if (t.type === 'STREAM') {
