@@ -57,11 +57,12 @@ export function flushableHotBytes(engine: Pick<FlushContext, 'hot' | 'catalog'>)
 export function flushAfterCommit(engine: AutoFlushContext, changed: ReadonlyMap<TableDef, ReadonlySet<string>>): void {
   const { hotPartitionRows } = engine.budget;
   for (const [t, users] of changed) {
-    if (t.type === 'STREAM' || flushPolicyOf(t) !== undefined || activeFlush(engine, t)) continue;
+    if (t.type === 'STREAM') continue;
     const table = engine.hot.table(t.id);
     let isDue = false;
     for (const user of users) if ((table.partitions.get(user)?.size ?? 0) >= hotPartitionRows) isDue = true;
-    if (!isDue) continue;
+    // The size check first: the policy and job lookups only for a partition at its bound.
+    if (!isDue || flushPolicyOf(t) !== undefined || activeFlush(engine, t)) continue;
     const started = requestFlush(engine, t, 'auto', (tt) => fullPartitions(engine, tt));
     if (typeof started !== 'string') engine.autoFlush.autoFlushes++;
   }
