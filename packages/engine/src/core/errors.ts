@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'PRIMARY_KEY_VIOLATION'
   | 'NOT_NULL_VIOLATION'
   | 'TYPE_MISMATCH'
+  /** A value of the right kind outside its column type's range (an INT past 2^31, a DATE past 9999-12-31): PostgreSQL's 22003/22008. */
+  | 'OUT_OF_RANGE'
   | 'DIVISION_BY_ZERO'
   | 'PERMISSION_DENIED'
   | 'RESULT_TOO_LARGE'
