@@ -169,6 +169,22 @@ describe('JSON and BYTES values are copies: the caller cannot change a stored ro
     stop();
   });
 
+  it('hands out a BYTES primary key of a deleted row as a copy', async () => {
+    const { admin } = await setup();
+    await admin.execute('CREATE SHARED TABLE app.blobs (k BYTES PRIMARY KEY, v INT)');
+    await admin.execute('INSERT INTO app.blobs (k, v) VALUES ($1, 1), ($2, 2)', [new Uint8Array([1]), new Uint8Array([2])]);
+    const deleted: Value[] = [];
+    const stop = await admin.live('SELECT k, v FROM app.blobs', [], (_rows, change) => {
+      if (change.kind === 'changes') deleted.push(...change.deleted);
+    });
+    await admin.execute('DELETE FROM app.blobs WHERE v = 1');
+    expect(deleted).toEqual([new Uint8Array([1])]);
+    (deleted[0] as Uint8Array)[0] = 99;
+    stop();
+    const rows = (await admin.query('SELECT k FROM app.blobs WHERE _deleted = true')).rows;
+    expect(rows).toEqual([{ k: new Uint8Array([1]) }]);
+  });
+
   it('lets a frozen result value be passed back as a parameter', async () => {
     const { admin } = await setup();
     await admin.execute('INSERT INTO app.docs (id, j) VALUES (1, $1)', [{ a: [1] }]);
@@ -199,6 +215,21 @@ describe('values are checked against their column type range on the way in (defe
     const table = await admin.queryArrow('SELECT ts FROM app.docs ORDER BY id');
     expect(table.numRows).toBe(3);
     expect(table.getChild('ts')!.toArray().length).toBe(3);
+  });
+
+  it('does not skip cold segments by a bound that rounding made tighter (WHERE n > 0.5, ts > 1.5)', async () => {
+    const { admin } = await setup();
+    await admin.execute('INSERT INTO app.docs (id, n, ts, x) VALUES (1, 0, 0, 0.1), (2, 1, 2, 0.2)');
+    await flushed(admin, 'app.docs');
+    await admin.execute('INSERT INTO app.docs (id, n, ts, x) VALUES (3, 5, 10, 5)');
+    await flushed(admin, 'app.docs');
+    const ids = async (where: string) => (await admin.query(`SELECT id FROM app.docs WHERE ${where} ORDER BY id`)).rows.map((r) => r.id);
+    expect(await ids('n > 0.5')).toEqual([2, 3]);
+    expect(await ids('n >= 0.5')).toEqual([2, 3]);
+    expect(await ids('n < 0.5')).toEqual([1]);
+    expect(await ids('ts > 1.5')).toEqual([2, 3]);
+    expect(await ids('ts < 0.4')).toEqual([1]);
+    expect(await ids('x >= 0.2')).toEqual([2, 3]);
   });
 
   it('rounds a number into an integer column (numeric → integer) but refuses text that is not a whole number, and a Date', async () => {
@@ -309,6 +340,29 @@ describe('hostile JavaScript values at the API end in a specific KalamError (def
       const e = await failure(() => db.session(o as never));
       expect(e.code).toBe('INVALID_PARAMETER');
     }
+  });
+
+  it('refuses openDatabase() options whose reading throws with INVALID_OPTION', async () => {
+    expect(await code(openDatabase(new Proxy({ storage: 'memory' }, { ownKeys: boom }) as never))).toBe('INVALID_OPTION');
+    expect(await code(openDatabase({ get storage(): 'memory' { throw new Error('hostile'); } }))).toBe('INVALID_OPTION');
+  });
+
+  it('rolls a transaction back when its callback throws a hostile value, and rethrows that value', async () => {
+    const { admin } = await setup();
+    const thrown = new Proxy({}, { get: boom, getPrototypeOf: boom });
+    let caught: unknown;
+    try {
+      await admin.transaction(async (tx) => {
+        await tx.execute('INSERT INTO app.docs (id) VALUES (1)');
+        throw thrown;
+      });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBe(thrown);
+    expect((await admin.query('SELECT id FROM app.docs')).rows).toEqual([]);
+    await admin.transaction((tx) => tx.execute('INSERT INTO app.docs (id) VALUES (2)'));
+    expect((await admin.query('SELECT id FROM app.docs')).rows).toEqual([{ id: 2 }]);
   });
 
   it('refuses hostile live options with INVALID_OPTION', async () => {

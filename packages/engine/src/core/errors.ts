@@ -75,7 +75,12 @@ export function isKalamError(e: unknown): e is KalamError {
 
 /** Wraps anything thrown into a KalamError; unknown failures become INTERNAL. */
 export function toKalamError(e: unknown): KalamError {
-  if (e instanceof KalamError) return e;
-  const message = e instanceof Error ? e.message : String(e);
+  let message: string;
+  try {
+    if (e instanceof KalamError) return e;
+    message = e instanceof Error ? e.message : String(e);
+  } catch {
+    message = 'a thrown value that cannot be read'; // a hostile Proxy or object: instanceof or toString threw
+  }
   return new KalamError('INTERNAL', `Internal error: ${message}. This is a bug in kalamlite; please report it with the statement that caused it.`);
 }

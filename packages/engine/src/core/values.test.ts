@@ -106,7 +106,7 @@ describe('coerce: type ranges', () => {
     expect(coerce(' 42 ', 'INT', 'c')).toBe(42);
     const e = failure('0.5', 'INT');
     expect(e.code).toBe('TYPE_MISMATCH');
-    expect(e.message).toBe("Cannot store '0.5' (text) in column 'col' of type INT: text for an integer column must be a whole number");
+    expect(e.message).toBe("Cannot store '0.5' (string) in column 'col' of type INT: text for an integer column must be a whole number");
     expect(mismatch('1e3', 'SMALLINT')).toBe('TYPE_MISMATCH');
     expect(mismatch('1.5', 'BIGINT')).toBe('TYPE_MISMATCH');
     expect(mismatch(new Date(0), 'INT')).toBe('TYPE_MISMATCH');

@@ -151,7 +151,7 @@ function outOfRange(value: unknown, type: DataType, column: string): never {
 
 function kindOf(value: unknown): string {
   try {
-    return value instanceof Date ? 'Date' : value instanceof Uint8Array ? 'Uint8Array' : typeof value === 'string' ? 'text' : typeof value;
+    return value instanceof Date ? 'Date' : value instanceof Uint8Array ? 'Uint8Array' : typeof value;
   } catch {
     return typeof value;
   }
