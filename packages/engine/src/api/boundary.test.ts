@@ -185,6 +185,20 @@ describe('JSON and BYTES values are copies: the caller cannot change a stored ro
     expect(rows).toEqual([{ k: new Uint8Array([1]) }]);
   });
 
+  it('hands out system tables\' JSON deep-frozen without freezing the catalog, and ±Infinity in segment stats as text', async () => {
+    const { admin } = await setup();
+    const schemas = (await admin.query(`SELECT columns FROM system.schemas WHERE table_name = 'docs'`)).rows;
+    expect(schemas.length).toBe(1);
+    expect(isDeepFrozen(schemas[0])).toBe(true);
+    await admin.execute(`INSERT INTO app.docs (id, x) VALUES (1, 'Infinity'), (2, '-Infinity')`);
+    await flushed(admin, 'app.docs');
+    const [manifest] = (await admin.query('SELECT column_stats FROM system.manifest')).rows;
+    expect(isDeepFrozen(manifest)).toBe(true);
+    expect(Object.values(manifest.column_stats as Record<string, { min: Value; max: Value }>)).toContainEqual({ min: '-Infinity', max: 'Infinity', null_count: 0 });
+    await admin.execute('ALTER TABLE app.docs ADD COLUMN more TEXT'); // the catalog's own objects were not frozen
+    expect((await admin.query('SELECT x FROM app.docs ORDER BY id')).rows).toEqual([{ x: Number.POSITIVE_INFINITY }, { x: Number.NEGATIVE_INFINITY }]);
+  });
+
   it('lets a frozen result value be passed back as a parameter', async () => {
     const { admin } = await setup();
     await admin.execute('INSERT INTO app.docs (id, j) VALUES (1, $1)', [{ a: [1] }]);

@@ -121,8 +121,8 @@ export const TIMESTAMP_MAX_MS = 8.64e15;
 /** DATE's range: the years 'YYYY-MM-DD' can write, 0000-01-01 to 9999-12-31 (ms of the first and of the last instant). */
 export const DATE_MIN_MS = -62167219200000;
 export const DATE_MAX_MS = 253402300799999;
-/** FLOAT (float4) holds finite magnitudes up to this. */
-const FLOAT4_MAX = 3.4028234663852886e38;
+/** Past these a bigint is far outside TIMESTAMP's range (and would lose precision as a number). */
+const BIG_INSTANT = 10n ** 16n;
 
 /** Rounds to the nearest integer, halves away from zero (2.5 → 3, -2.5 → -3), as SQL casts do. */
 export const roundHalfAway = (n: number) => Math.sign(n) * Math.round(Math.abs(n)) + 0; // + 0 turns -0 into 0
@@ -160,7 +160,7 @@ function kindOf(value: unknown): string {
 /** A JS timestamp (ms since the epoch) for a TIMESTAMP/DATE column from a number, bigint, Date or ISO text; undefined when it is none. */
 function instantOf(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isNaN(value) ? undefined : value;
-  if (typeof value === 'bigint') return value > 10n ** 16n ? Infinity : value < -(10n ** 16n) ? -Infinity : Number(value);
+  if (typeof value === 'bigint') return value > BIG_INSTANT ? Infinity : value < -BIG_INSTANT ? -Infinity : Number(value);
   if (typeof value === 'string') return parseTimestamp(value);
   if (value instanceof Date) {
     const t = value.getTime();
