@@ -2,6 +2,8 @@
 export { openDatabase, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions } from './api/database';
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
 export { resolveSessionOptions, type ResolvedSession } from './api/session-options';
+/** The engine's check of statement parameters: its frozen copy, or INVALID_PARAMETER (hosts use it before keying by content). */
+export { validateParams, MAX_PARAMETERS } from './execute/validate';
 export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
 // Arrow loads on first use: loadArrow() resolves to resultToArrow, encodeArrow and decodeArrow.
 export { loadArrow, SQL_TYPE_KEY, type ArrowCodecs } from './api/arrow-loader';
@@ -21,4 +23,6 @@ export type {
   Value,
 } from './core/types';
 export { ROLES } from './core/types';
+/** Deep-freezes a JSON value in place (a host's copy of a row that crossed a boundary): what queries return is deeply immutable. */
+export { freezeJson } from './core/values';
 export type { KvStore, KvWrite, KvRange, StoreName } from './storage/kv';

@@ -49,6 +49,26 @@ for (const [transport, connect] of [
       await client.close();
     });
 
+    it('returns JSON values deep-frozen, from queries and live queries', async () => {
+      const client = await connect();
+      const admin = client.session({ user: 'admin', role: 'dba' });
+      await admin.execute('CREATE SHARED TABLE app.docs (id INT PRIMARY KEY, j JSON)');
+      await admin.execute('INSERT INTO app.docs (id, j) VALUES (1, $1)', [{ a: { b: [1] } }]);
+      const deepFrozen = (v: unknown): boolean => typeof v !== 'object' || v === null || (Object.isFrozen(v) && Object.values(v).every(deepFrozen));
+      const { rows } = await admin.query('SELECT j FROM app.docs');
+      expect(rows).toEqual([{ j: { a: { b: [1] } } }]);
+      expect(deepFrozen(rows)).toBe(true);
+      const live = recorder();
+      const stop = await admin.live('SELECT id, j FROM app.docs', undefined, live.onRows);
+      expect(deepFrozen(await live.next(1))).toBe(true);
+      await admin.execute('INSERT INTO app.docs (id, j) VALUES (2, $1)', [{ c: [{ d: 1 }] }]);
+      const second = await live.next(2);
+      expect(second[1]).toEqual({ id: 2, j: { c: [{ d: 1 }] } });
+      expect(deepFrozen(second)).toBe(true);
+      stop();
+      await client.close();
+    });
+
     it('delivers a live result now and after each commit that changes it, sharing unchanged rows', async () => {
       const client = await connect();
       const alice = client.session({ user: 'alice' });

@@ -1,4 +1,4 @@
-import { KalamError, loadArrow, resolveSessionOptions, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
+import { KalamError, loadArrow, resolveSessionOptions, validateParams, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
 import { MAX_SUBSCRIPTIONS } from './host';
 import { contentKey } from './content-key';
@@ -67,12 +67,12 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
           async execute(sql, params) {
             ensureOpen();
             if (state !== 'open') throw ended();
-            return follow(await host.txExecute(id, sql, params)).map(withFrozenRows);
+            return follow(await host.txExecute(id, sql, sendable(params))).map(withFrozenRows);
           },
           async query(sql, params) {
             ensureOpen();
             if (state !== 'open') throw ended();
-            return withFrozenRows(follow(await host.txQuery(id, sql, params)));
+            return withFrozenRows(follow(await host.txQuery(id, sql, sendable(params))));
           },
           async commit() {
             ensureOpen();
@@ -102,16 +102,17 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
       ...guarded<Pick<ClientSession, 'execute' | 'query' | 'queryArrow' | 'live' | 'begin'>>({
         async execute(sql, params) {
           ensureOpen();
-          return follow(await host.execute(key, sql, params)).map(withFrozenRows);
+          return follow(await host.execute(key, sql, sendable(params))).map(withFrozenRows);
         },
 
         async query(sql, params) {
           ensureOpen();
-          return withFrozenRows(follow(await host.query(key, sql, params)));
+          return withFrozenRows(follow(await host.query(key, sql, sendable(params))));
         },
 
         async queryArrow(sql, params) {
           ensureOpen();
+          params = sendable(params);
           // Arrow loads on first use (see the engine's lazy-module.ts), here while the query runs;
           // a failed load is reported once the query's own outcome is known.
           const arrow = loadArrow();
@@ -130,6 +131,7 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
               `Maximum subscriptions reached: this client may hold ${maxListeners} live queries at once. Stop unused live queries before starting more, or raise maxSubscriptions.`,
             );
           }
+          params = sendable(params);
           const shareKey = sharingKey(key, sql, params, options);
           const open = shareKey === undefined ? undefined : shared.get(shareKey);
           if (open !== undefined) {
@@ -242,9 +244,24 @@ function sessionKey(options: SessionOptions): SessionKey {
  */
 function sharingKey(key: SessionKey, sql: unknown, params: readonly Value[] | undefined, options: object | undefined): string | undefined {
   if (typeof sql !== 'string') return undefined;
-  if (options !== undefined && options !== null && Object.values(options).some((v) => v !== undefined)) return undefined;
-  // By content, whatever the session's parts are: the engine judges them when the subscription starts.
-  return contentKey([key.user, key.role, key.namespace ?? null, sql, (params ?? []) as Value] as Value);
+  try {
+    if (options !== undefined && options !== null && Object.values(options).some((v) => v !== undefined)) return undefined;
+    // By content (over the engine's bounded, acyclic copy: sendable), whatever the session's parts are: the engine judges them when the subscription starts.
+    return contentKey([key.user, key.role, key.namespace ?? null, sql, (params ?? []) as Value] as Value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parameters as they are sent: the engine's own check and frozen copy, made
+ * here where the caller's values are read, so a Proxy, a throwing getter, a
+ * cycle or a huge sparse array fails with the engine's INVALID_PARAMETER
+ * (not inside structured clone, not in the live-sharing key), and what
+ * crosses is plain data.
+ */
+function sendable(params: readonly Value[] | undefined): readonly Value[] | undefined {
+  return params === undefined || params === null ? params : validateParams(params);
 }
 
 function withFrozenRows(result: StatementResult): StatementResult {

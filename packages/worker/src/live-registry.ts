@@ -1,4 +1,4 @@
-import { KalamError, type Row, type Value } from '@kalamlite/engine';
+import { freezeJson, KalamError, type Row, type Value } from '@kalamlite/engine';
 import { rowKey } from './content-key';
 import type { ChangeSet, LiveChange, LiveEvent } from './protocol';
 import { applyPatch } from './row-patch';
@@ -236,7 +236,9 @@ function reuseRows(prev: readonly Row[], removed: readonly number[], rows: reado
 }
 
 function freezeRow(row: Row): Row {
-  return Object.isFrozen(row) ? row : Object.freeze(row);
+  if (Object.isFrozen(row)) return row;
+  for (const k in row) freezeJson(row[k]); // JSON values arrive as copies: deep-frozen, as the engine hands them out
+  return Object.freeze(row);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -1,4 +1,4 @@
-import type { Row } from '@kalamlite/engine';
+import { freezeJson, type Row } from '@kalamlite/engine';
 import { rowKey } from './content-key';
 
 const EMPTY: readonly Row[] = Object.freeze([]);
@@ -63,5 +63,7 @@ function freezeRows(rows: readonly Row[]): readonly Row[] {
 }
 
 function freezeRow(row: Row): Row {
-  return Object.isFrozen(row) ? row : Object.freeze(row);
+  if (Object.isFrozen(row)) return row;
+  for (const k in row) freezeJson(row[k]); // JSON values arrive as copies: deep-frozen, as the engine hands them out
+  return Object.freeze(row);
 }

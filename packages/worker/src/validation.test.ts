@@ -133,8 +133,6 @@ const BAD_INPUT: [string, string, (session: (options: SessionOptions) => AnySess
   ['a from that is no _seq', 'INVALID_OPTION', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, { from: 'soon' })],
 ];
 
-/** Values structured clone refuses: over a worker, the boundary refuses them before the engine sees them. */
-const UNCLONABLE = new Set(['a function as a parameter', 'a symbol as a parameter']);
 
 for (const [transport, connect] of [
   ['in-process', async () => createLocalClient(await openTestDatabase())],
@@ -153,17 +151,57 @@ for (const [transport, connect] of [
         const fromClient = await caught(run((options) => client.session(options) as unknown as AnySession));
         expect(fromEngine.code).toBe(code);
         expect(fromClient.code).toBe(code);
-        if (transport === 'over Comlink' && UNCLONABLE.has(what)) {
-          // Converted once (transfer.ts): the message says what can be sent.
-          expect(fromClient.message).toContain('cannot be sent to the database worker');
-          expect(fromClient.message).toContain('Pass parameters as null, booleans, numbers');
-        } else {
-          expect(fromClient.message).toBe(fromEngine.message);
-        }
+        // Parameters are judged by the engine's validateParams where the client reads them, before structured clone.
+        expect(fromClient.message).toBe(fromEngine.message);
         // Nothing broke: the same client still runs statements.
         expect((await client.session({ user: 'alice' }).query(SELECT, ['a'])).rows).toEqual([]);
         await client.close();
         await db.close();
+      });
+    }
+
+    it('refuses hostile parameters (Proxies, throwing getters, cycles, huge sparse arrays) with INVALID_PARAMETER at once, for every call', async () => {
+      client = await connect();
+      const alice = client.session({ user: 'alice' });
+      const boom = () => {
+        throw new Error('hostile');
+      };
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      const sparse: unknown[] = [];
+      sparse[1e8] = 1;
+      const hostile: [string, unknown][] = [
+        ['a Proxy as the array', new Proxy(['a'], { get: boom })],
+        ['a Proxy value', [new Proxy({ a: 1 }, { ownKeys: boom })]],
+        ['a throwing getter', [{ get a() { return boom(); } }]],
+        ['a cycle', [cyclic]],
+        ['a huge sparse array', sparse],
+        ['a huge sparse array inside JSON', [{ sparse }]],
+      ];
+      for (const [what, params] of hostile) {
+        const started = Date.now();
+        const calls: [string, () => Promise<unknown>][] = [
+          ['query', () => alice.query(SELECT, params as never)],
+          ['execute', () => alice.execute(SELECT, params as never)],
+          ['queryArrow', () => alice.queryArrow(SELECT, params as never)],
+          ['live', () => alice.live(SELECT, params as never, () => {})],
+          ['a transaction', () => alice.transaction((tx) => tx.query(SELECT, params as never))],
+        ];
+        for (const [call, run] of calls) expect([what, call, (await caught(run())).code]).toEqual([what, call, 'INVALID_PARAMETER']);
+        expect([what, Date.now() - started < 1000]).toEqual([what, true]);
+      }
+      expect((await alice.query(SELECT, ['a'])).rows).toEqual([]);
+      await client.close();
+    });
+
+    if (transport === 'over Comlink') {
+      it('converts a value that cannot cross the boundary (a function in live options) once, saying what can be sent', async () => {
+        client = await connect();
+        const error = await caught(client.session({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, { lastRows: (() => 1) as never }));
+        expect(error.code).toBe('INVALID_PARAMETER');
+        expect(error.message).toContain('cannot be sent to the database worker');
+        expect(error.message).toContain('Pass parameters as null, booleans, numbers');
+        await client.close();
       });
     }
 

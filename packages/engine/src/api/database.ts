@@ -4,6 +4,7 @@
  * shares; everything it does is the engine's (execute/engine.ts).
  */
 import { KalamError, toKalamError } from '../core/errors';
+import { thrownMessage } from '../core/json';
 import type { Role, Row, SessionOptions, StatementResult, Value } from '../core/types';
 import { Engine } from '../execute/engine';
 import type { LiveStop } from '../execute/live';
@@ -98,7 +99,14 @@ function openTransaction(engine: Engine, state: SessionState): { handle: Session
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
-  const engine = await Engine.open(options);
+  let given = options;
+  try {
+    // Read once, here: a getter or Proxy trap of the options object that throws is reported, not raised raw.
+    if (typeof options === 'object' && options !== null && !Array.isArray(options)) given = { ...options };
+  } catch (e) {
+    throw new KalamError('INVALID_OPTION', `openDatabase() options could not be read: ${thrownMessage(e)}. Pass a plain object, for example { storage: 'idb', name: 'app' }`);
+  }
+  const engine = await Engine.open(given);
   let sessionCount = 0;
   return {
     session(opts) {

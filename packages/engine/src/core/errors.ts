@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'PRIMARY_KEY_VIOLATION'
   | 'NOT_NULL_VIOLATION'
   | 'TYPE_MISMATCH'
+  /** A value of the right kind outside its column type's range (an INT past 2^31, a DATE past 9999-12-31): PostgreSQL's 22003/22008. */
+  | 'OUT_OF_RANGE'
   | 'DIVISION_BY_ZERO'
   | 'PERMISSION_DENIED'
   | 'RESULT_TOO_LARGE'
@@ -77,7 +79,12 @@ export function isKalamError(e: unknown): e is KalamError {
 
 /** Wraps anything thrown into a KalamError; unknown failures become INTERNAL. */
 export function toKalamError(e: unknown): KalamError {
-  if (e instanceof KalamError) return e;
-  const message = e instanceof Error ? e.message : String(e);
+  let message: string;
+  try {
+    if (e instanceof KalamError) return e;
+    message = e instanceof Error ? e.message : String(e);
+  } catch {
+    message = 'a thrown value that cannot be read'; // a hostile Proxy or object: instanceof or toString threw
+  }
   return new KalamError('INTERNAL', `Internal error: ${message}. This is a bug in kalamlite; please report it with the statement that caused it.`);
 }

@@ -3,8 +3,9 @@
  * group keys, and coercion into a column's declared type (the wire mapping
  * of DIALECT.md).
  */
-import { dateOf, isTimeText, parseDate, parseTimestamp } from './datetime';
+import { dateOf, isTimeText, parseTimestamp } from './datetime';
 import { KalamError } from './errors';
+import { freezeJsonInPlace, isSealedJson, sealJson } from './json';
 import type { DataType, Value } from './types';
 
 const typeRank = (v: Value): number => {
@@ -89,8 +90,16 @@ export function describeValue(v: Value): string {
   if (v === null) return 'NULL';
   if (typeof v === 'string') return `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
   if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Uint8Array) return `<${v.length} bytes>`;
-  return stableJson(v);
+  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'object') return `a ${typeof v}`;
+  try {
+    if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+    if ((v as unknown) instanceof Date) return Number.isNaN((v as unknown as Date).getTime()) ? 'an invalid Date' : (v as unknown as Date).toISOString();
+    const s = stableJson(v);
+    return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+  } catch {
+    return 'a value that cannot be read';
+  }
 }
 
 const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
@@ -101,22 +110,86 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NUMERIC_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+/** Text an integer column reads: a whole number, as PostgreSQL's int2/int4/int8 input ('0.5' and '1e3' are refused). */
+const INTEGER_RE = /^\s*[-+]?\d+\s*$/;
+/** 'Infinity', '-inf', … as PostgreSQL's float4/float8 input reads them. */
+const INFINITY_RE = /^\s*([-+]?)(?:inf|infinity)\s*$/i;
+
+/** TIMESTAMP's range: what a JS Date can hold, ±8.64e15 ms (±100,000,000 days) around the epoch. */
+export const TIMESTAMP_MIN_MS = -8.64e15;
+export const TIMESTAMP_MAX_MS = 8.64e15;
+/** DATE's range: the years 'YYYY-MM-DD' can write, 0000-01-01 to 9999-12-31 (ms of the first and of the last instant). */
+export const DATE_MIN_MS = -62167219200000;
+export const DATE_MAX_MS = 253402300799999;
+/** Past these a bigint is far outside TIMESTAMP's range (and would lose precision as a number). */
+const BIG_INSTANT = 10n ** 16n;
 
 /** Rounds to the nearest integer, halves away from zero (2.5 → 3, -2.5 → -3), as SQL casts do. */
 export const roundHalfAway = (n: number) => Math.sign(n) * Math.round(Math.abs(n)) + 0; // + 0 turns -0 into 0
 
+/** Rounds to the nearest integer, halves to even (0.5 → 0, 1.5 → 2), as C's rint: how PostgreSQL rounds a timestamp's fractional microseconds. */
+export const roundHalfEven = (n: number) => {
+  const r = Math.round(n);
+  return (r - n === 0.5 && r % 2 !== 0 ? r - 1 : r) + 0;
+};
+
+const RANGE_TEXT: Partial<Record<DataType, string>> = {
+  SMALLINT: '-32768 to 32767',
+  INT: '-2147483648 to 2147483647',
+  BIGINT: '-9223372036854775808 to 9223372036854775807',
+  FLOAT: 'finite magnitudes up to 3.4e38 and down to 1.4e-45, or ±Infinity',
+  DOUBLE: 'finite numbers, or ±Infinity',
+  DECIMAL: 'finite numbers, or ±Infinity',
+  TIMESTAMP: '±8.64e15 ms around the epoch: -271821-04-20 to +275760-09-13',
+  DATETIME: '±8.64e15 ms around the epoch: -271821-04-20 to +275760-09-13',
+  DATE: '0000-01-01 to 9999-12-31',
+};
+
+function outOfRange(value: unknown, type: DataType, column: string): never {
+  throw new KalamError('OUT_OF_RANGE', `Value ${describeValue(value as Value)} is out of range for column '${column}' of type ${type} (${RANGE_TEXT[type]})`);
+}
+
+function kindOf(value: unknown): string {
+  try {
+    return value instanceof Date ? 'Date' : value instanceof Uint8Array ? 'Uint8Array' : typeof value;
+  } catch {
+    return typeof value;
+  }
+}
+
+/** A JS timestamp (ms since the epoch) for a TIMESTAMP/DATE column from a number, bigint, Date or ISO text; undefined when it is none. */
+function instantOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isNaN(value) ? undefined : value;
+  if (typeof value === 'bigint') return value > BIG_INSTANT ? Infinity : value < -BIG_INSTANT ? -Infinity : Number(value);
+  if (typeof value === 'string') return parseTimestamp(value);
+  if (value instanceof Date) {
+    const t = value.getTime();
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
 /**
  * Converts a value into the representation of a column type, or throws
- * TYPE_MISMATCH naming the column. NULL passes through (NOT NULL is checked
- * separately).
+ * TYPE_MISMATCH (a value of the wrong kind) or OUT_OF_RANGE (the right kind,
+ * outside the type's range) naming the column, the value and what the type
+ * holds. NULL passes through (NOT NULL is checked separately). The rules
+ * follow PostgreSQL's assignment casts (README, Values):
+ *
+ * - integers: a number is rounded to the nearest integer, halves away from
+ *   zero (numeric → integer); text must be a whole number; then the range;
+ * - FLOAT/DOUBLE/DECIMAL: finite numbers and ±Infinity; NaN is refused (its
+ *   PostgreSQL ordering is not implemented); FLOAT past float4's range fails;
+ * - TIMESTAMP: ms since the epoch within ±8.64e15, fractions of a ms rounded
+ *   half to even (as PostgreSQL rounds fractional microseconds);
+ * - DATE: 0000-01-01 to 9999-12-31;
+ * - JSON: a deep-frozen copy, validated (core/json.ts); text is parsed;
+ * - BYTES: a Uint8Array (an ArrayBuffer is copied into one).
  */
 export function coerce(value: unknown, type: DataType, column: string): Value {
   if (value === null || value === undefined) return null;
-  const fail = (): never => {
-    throw new KalamError(
-      'TYPE_MISMATCH',
-      `Cannot store ${describeValue(value as Value)} (${value instanceof Date ? 'Date' : typeof value}) in column '${column}' of type ${type}`,
-    );
+  const fail = (hint = ''): never => {
+    throw new KalamError('TYPE_MISMATCH', `Cannot store ${describeValue(value as Value)} (${kindOf(value)}) in column '${column}' of type ${type}${hint}`);
   };
   switch (type) {
     case 'BOOLEAN':
@@ -132,15 +205,13 @@ export function coerce(value: unknown, type: DataType, column: string): Value {
       let n: number;
       if (typeof value === 'number') n = value;
       else if (typeof value === 'bigint') n = Number(value);
-      else if (typeof value === 'string' && NUMERIC_RE.test(value)) n = Number(value);
+      else if (typeof value === 'string') n = INTEGER_RE.test(value) ? Number(value) : fail(': text for an integer column must be a whole number');
       else return fail();
       if (!Number.isFinite(n)) return fail();
       if (!Number.isInteger(n)) n = roundHalfAway(n);
       const [lo, hi] = INT_RANGE[type]!;
-      if (n < lo || n > hi) {
-        throw new KalamError('TYPE_MISMATCH', `Value ${n} is out of range for column '${column}' of type ${type}`);
-      }
-      return n;
+      if (n < lo || n > hi) return outOfRange(value, type, column);
+      return n + 0; // -0 → 0
     }
     case 'BIGINT': {
       let b: bigint;
@@ -148,54 +219,64 @@ export function coerce(value: unknown, type: DataType, column: string): Value {
       else if (typeof value === 'number') {
         if (!Number.isFinite(value)) return fail();
         b = BigInt(roundHalfAway(value));
-      } else if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value)) b = BigInt(value.trim());
+      } else if (typeof value === 'string') b = INTEGER_RE.test(value) ? BigInt(value.trim()) : fail(': text for an integer column must be a whole number');
       else return fail();
-      if (b < INT64_MIN || b > INT64_MAX) {
-        throw new KalamError('TYPE_MISMATCH', `Value ${b} is out of range for column '${column}' of type BIGINT`);
-      }
+      if (b < INT64_MIN || b > INT64_MAX) return outOfRange(value, type, column);
       return b;
     }
     case 'FLOAT':
     case 'DOUBLE':
-    case 'DECIMAL':
-      if (typeof value === 'number') return type === 'FLOAT' ? Math.fround(value) : value;
-      if (typeof value === 'bigint') return Number(value);
-      if (typeof value === 'string' && NUMERIC_RE.test(value)) return Number(value);
-      return fail();
+    case 'DECIMAL': {
+      let n: number;
+      if (typeof value === 'number') n = value;
+      else if (typeof value === 'bigint') n = Number(value);
+      else if (typeof value === 'string') {
+        const inf = INFINITY_RE.exec(value);
+        if (inf) n = inf[1] === '-' ? -Infinity : Infinity;
+        else if (NUMERIC_RE.test(value)) {
+          n = Number(value);
+          if (!Number.isFinite(n)) return outOfRange(value, type, column); // '1e400'
+        } else return fail();
+      } else return fail();
+      if (Number.isNaN(n)) {
+        throw new KalamError('TYPE_MISMATCH', `Cannot store NaN in column '${column}' of type ${type}: NaN is not stored (its ordering is not implemented); use NULL`);
+      }
+      if (type !== 'FLOAT') return n;
+      const f = Math.fround(n);
+      if (Number.isFinite(n) && (!Number.isFinite(f) || (f === 0 && n !== 0))) return outOfRange(value, type, column);
+      return f;
+    }
     case 'TEXT':
       if (typeof value === 'string') return value;
       if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
       return fail();
     case 'BYTES':
       if (value instanceof Uint8Array) return value;
-      if (value instanceof ArrayBuffer) return new Uint8Array(value);
+      if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
       return fail();
-    case 'JSON':
+    case 'JSON': {
+      let v = value;
       if (typeof value === 'string') {
         try {
-          return JSON.parse(value) as Value;
+          v = JSON.parse(value);
         } catch {
           throw new KalamError('TYPE_MISMATCH', `Column '${column}' is JSON: ${describeValue(value)} is not valid JSON text`);
         }
       }
-      if (typeof value === 'bigint' || value instanceof Uint8Array) return fail();
-      return value as Value;
+      return sealJson(v, 'TYPE_MISMATCH', `Column '${column}' is JSON and cannot hold this value`);
+    }
     case 'TIMESTAMP':
     case 'DATETIME': {
-      if (typeof value === 'number' && Number.isFinite(value)) return value;
-      if (typeof value === 'bigint') return Number(value);
-      if (value instanceof Date) return Number.isNaN(value.getTime()) ? fail() : value.getTime();
-      if (typeof value === 'string') {
-        const t = parseTimestamp(value);
-        if (t !== undefined) return t;
-      }
-      return fail();
+      const t = instantOf(value);
+      if (t === undefined) return fail();
+      if (!(t >= TIMESTAMP_MIN_MS && t <= TIMESTAMP_MAX_MS)) return outOfRange(value, type, column);
+      return roundHalfEven(t);
     }
     case 'DATE': {
-      if (value instanceof Date) return Number.isNaN(value.getTime()) ? fail() : dateOf(value.getTime());
-      if (typeof value === 'number' && Number.isFinite(value)) return dateOf(value);
-      const d = typeof value === 'string' ? parseDate(value) : undefined;
-      return d ?? fail();
+      const t = typeof value === 'bigint' ? undefined : instantOf(value);
+      if (t === undefined) return fail();
+      if (!(t >= DATE_MIN_MS && t <= DATE_MAX_MS)) return outOfRange(value, type, column);
+      return dateOf(t);
     }
     case 'TIME':
       if (typeof value === 'string' && isTimeText(value)) return value;
@@ -204,6 +285,28 @@ export function coerce(value: unknown, type: DataType, column: string): Value {
       if (typeof value === 'string' && UUID_RE.test(value.toLowerCase())) return value.toLowerCase();
       return fail();
   }
+}
+
+/**
+ * Deep-freezes, in place, a JSON value the engine has just decoded — a cold
+ * segment's JSON text after JSON.parse, a row read back from storage — so the
+ * rows that share it are immutable (and it is trusted as sealed from then
+ * on). Returns it. Decoders call it on every JSON cell they produce.
+ */
+export function freezeJson<T>(value: T): T {
+  return freezeJsonInPlace(value);
+}
+
+/**
+ * A stored value as a result hands it out: JSON deep-frozen (values the
+ * engine sealed as they are; anything else, such as a system table's JSON,
+ * as a sealed copy), BYTES as a copy — a Uint8Array cannot be frozen, and a
+ * caller writing into one it was given must not change the stored row.
+ */
+export function outputValue(v: Value): Value {
+  if (typeof v !== 'object' || v === null) return v;
+  if (v instanceof Uint8Array) return v.slice();
+  return isSealedJson(v) ? v : sealJson(v, 'TYPE_MISMATCH', 'A JSON value in the result cannot be handed out');
 }
 
 /** SQL truthiness of a non-null value (booleans, numbers, 't'/'true'/'f'/'false'). */

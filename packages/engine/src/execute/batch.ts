@@ -51,10 +51,10 @@ export async function executeBatch(engine: BatchContext, state: SessionState, sq
   }
 }
 
-async function runBatch(engine: BatchContext, state: SessionState, sql: string, params: readonly Value[], tx: Transaction | undefined): Promise<StatementResult[]> {
+async function runBatch(engine: BatchContext, state: SessionState, sql: string, given: readonly Value[], tx: Transaction | undefined): Promise<StatementResult[]> {
   engine.assertOpen();
   if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
-  validateParams(params);
+  const params = validateParams(given); // the engine's own copy: nothing the caller does later reaches it
   const statements = splitStatements(sql);
   if (statements.length === 0) throw new KalamError('PARSE_ERROR', 'Empty statement: write a SQL statement to run');
   if (params.length > 0 && statements.length > 1) {

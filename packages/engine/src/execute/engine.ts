@@ -12,7 +12,7 @@ import { KalamError } from '../core/errors';
 import { SeqGenerator } from '../core/ids';
 import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
-import { hashKey } from '../core/values';
+import { freezeJson, hashKey } from '../core/values';
 import type { ExecContext } from '../exec/context';
 import { newPace, type CancelSignal, type Pace } from '../exec/pace';
 import { flushAfterCommit, waitForHotRoom, type AutoFlushCounters, type HotBudget } from '../jobs/auto-flush';
@@ -151,7 +151,9 @@ export class Engine {
   private async loadHot(t: TableDef): Promise<void> {
     const pk = t.pk;
     const seqAt = seqSlot(t);
+    const json = t.columns.flatMap((c, i) => (c.type === 'JSON' ? [i] : []));
     const moved = await this.hot.load(this.kv, storeOf(t), t.id, (_user, row) => {
+      for (const i of json) freezeJson(row[i]); // read back from storage: deep-frozen as when it was written
       this.seq.observe(row[seqAt] as bigint);
       this.committer.observe(row[seqAt] as bigint);
       return hashKey(pk >= 0 ? row[pk] : row[seqAt]);

@@ -136,6 +136,7 @@ export class LiveQueries {
     options: LiveOptions = {},
     owner: LiveOwner = { session: 0 },
   ): Promise<LiveStop> {
+    params = validateParams(params); // copied before the first await: the caller may change its values meanwhile
     const cold = await this.warmCold(state, sql, params);
     try {
       const { stop, liveId } = this.subscribe(state, sql, params, onChange, onError, options, owner, cold);
@@ -162,7 +163,7 @@ export class LiveQueries {
     cold?: LiveCold,
   ): { liveId: string; stop: () => void; loaded: Promise<void> } {
     this.ctx.assertOpen();
-    validateParams(params);
+    params = validateParams(params);
     if (typeof onChange !== 'function') throw new KalamError('INVALID_PARAMETER', 'live() needs a callback: session.live(sql, params, (rows, change) => …)');
     if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
     const statements = splitStatements(sql);
@@ -212,6 +213,7 @@ export class LiveQueries {
     if (o.lastRows !== undefined) options.last_rows = o.lastRows;
     if (o.batchSize !== undefined) options.batch_size = o.batchSize;
     if (o.from !== undefined) options.from = o.from.toString();
+    Object.freeze(options);
     const row = Object.freeze({
       subscription_id: `sub-${t ? `${t.namespace}-${t.name}` : 'query'}-${uuidV7()}`,
       channel: 'session.live',

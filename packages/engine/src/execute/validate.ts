@@ -1,44 +1,108 @@
 /** Checks of what a caller passes with a statement: parameter values and live-query options. */
 import { KalamError } from '../core/errors';
+import { sealJson, shown, thrownMessage } from '../core/json';
+import type { Value } from '../core/types';
 import type { LiveOptions } from '../live/types';
 
 export function validateLiveOptions(options: LiveOptions | undefined): LiveOptions {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object') throw new KalamError('INVALID_OPTION', 'Live query options must be an object: { lastRows?, batchSize?, from? }');
+  let given: { lastRows: unknown; batchSize: unknown; from: unknown };
+  try {
+    given = { lastRows: options.lastRows, batchSize: options.batchSize, from: options.from };
+  } catch (e) {
+    throw new KalamError('INVALID_OPTION', `Live query options could not be read: ${thrownMessage(e)}. Pass a plain object { lastRows?, batchSize?, from? }`);
+  }
   const count = (name: string, v: unknown, min: number) => {
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new KalamError('INVALID_OPTION', `Live query option ${name} must be a whole number of at least ${min}, got ${String(v)}`);
+      throw new KalamError('INVALID_OPTION', `Live query option ${name} must be a whole number of at least ${min}, got ${shown(v)}`);
     }
     return v;
   };
   const out: LiveOptions = {};
-  const lastRows = count('lastRows', options.lastRows, 0);
-  const batchSize = count('batchSize', options.batchSize, 1);
+  const lastRows = count('lastRows', given.lastRows, 0);
+  const batchSize = count('batchSize', given.batchSize, 1);
   if (lastRows !== undefined) out.lastRows = lastRows;
   if (batchSize !== undefined) out.batchSize = batchSize;
-  const from = options.from as unknown;
+  const from = given.from;
   if (from !== undefined) {
     if (typeof from === 'bigint' && from >= 0n) out.from = from;
     else if ((typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) || (typeof from === 'string' && /^\d+$/.test(from))) out.from = BigInt(from);
-    else throw new KalamError('INVALID_OPTION', `Live query option from must be a _seq (a non-negative bigint), got ${String(from)}`);
+    else throw new KalamError('INVALID_OPTION', `Live query option from must be a _seq (a non-negative bigint), got ${shown(from)}`);
   }
   return out;
 }
 
-export function validateParams(params: readonly unknown[]): void {
-  if (!Array.isArray(params)) throw new KalamError('INVALID_PARAMETER', 'Parameters must be an array of values');
-  for (let i = 0; i < params.length; i++) {
-    const v = params[i];
-    const t = typeof v;
-    if (v === null || t === 'string' || t === 'boolean' || t === 'bigint' || v instanceof Uint8Array || v instanceof Date) continue;
-    if (t === 'number') {
-      if (Number.isNaN(v)) throw new KalamError('INVALID_PARAMETER', `Parameter $${i + 1} is NaN: pass a number or null`);
-      continue;
-    }
-    if (t === 'undefined') throw new KalamError('INVALID_PARAMETER', `Parameter $${i + 1} is undefined: pass null for SQL NULL`);
-    if (t === 'object' && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype)) continue; // JSON
-    throw new KalamError('INVALID_PARAMETER', `Parameter $${i + 1} has unsupported type ${t}: pass a string, number, bigint, boolean, Uint8Array, Date, JSON value or null`);
+/**
+ * Parameters one statement may have: PostgreSQL's bound (its protocol counts
+ * them in 16 bits). A local stand-in until the engine's configurable limits
+ * name one; an array longer than this is refused before any element is read,
+ * so a sparse `arr[1e9] = 1` costs nothing.
+ */
+export const MAX_PARAMETERS = 65535;
+
+const invalid = (message: string) => new KalamError('INVALID_PARAMETER', message);
+
+/**
+ * Checks the parameters a caller passed and returns the engine's own copy,
+ * frozen: JSON values (plain objects and arrays) copied, validated and
+ * deep-frozen (core/json.ts), Uint8Arrays and Dates copied — so nothing the
+ * caller does with its values afterwards reaches a stored row. Whatever the
+ * array or its values do when read (a Proxy, a throwing getter, holes) ends
+ * in INVALID_PARAMETER, never in a raw error.
+ */
+export function validateParams(params: readonly unknown[]): readonly Value[] {
+  let length: unknown;
+  try {
+    length = Array.isArray(params) ? params.length : undefined;
+  } catch (e) {
+    throw invalid(`Parameters could not be read: ${thrownMessage(e)}. Pass a plain array of values`);
   }
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw invalid('Parameters must be an array of values');
+  if (length > MAX_PARAMETERS) throw invalid(`${length} parameters passed: a statement takes at most ${MAX_PARAMETERS}`);
+  const out = new Array<Value>(length);
+  for (let i = 0; i < length; i++) {
+    let v: unknown;
+    try {
+      v = params[i];
+    } catch (e) {
+      throw invalid(`Parameter $${i + 1} could not be read: ${thrownMessage(e)}`);
+    }
+    out[i] = paramValue(v, i);
+  }
+  return Object.freeze(out);
 }
 
+function paramValue(v: unknown, i: number): Value {
+  switch (typeof v) {
+    case 'string': case 'boolean': case 'bigint':
+      return v;
+    case 'number':
+      if (Number.isNaN(v)) throw invalid(`Parameter $${i + 1} is NaN: pass a number or null`);
+      return v;
+    case 'undefined':
+      throw invalid(`Parameter $${i + 1} is undefined (or a hole in the array): pass null for SQL NULL`);
+    case 'object':
+      break;
+    default:
+      throw invalid(`Parameter $${i + 1} has unsupported type ${typeof v}: ${SUPPORTED}`);
+  }
+  if (v === null) return null;
+  let kind: 'array' | 'plain' | 'bytes' | 'date' | 'other';
+  try {
+    if (Array.isArray(v)) kind = 'array';
+    else {
+      const proto = Object.getPrototypeOf(v);
+      kind = proto === Object.prototype || proto === null ? 'plain' : v instanceof Uint8Array ? 'bytes' : v instanceof Date ? 'date' : 'other';
+    }
+    if (kind === 'bytes') return new Uint8Array(v as Uint8Array); // a copy, and a plain Uint8Array (not a Buffer)
+    if (kind === 'date') return new Date(Date.prototype.getTime.call(v)) as unknown as Value;
+  } catch (e) {
+    throw invalid(`Parameter $${i + 1} could not be read: ${thrownMessage(e)}`);
+  }
+  if (kind === 'other') throw invalid(`Parameter $${i + 1} has unsupported type object (not a plain object or array): ${SUPPORTED}`);
+  return sealJson(v, 'INVALID_PARAMETER', `Parameter $${i + 1} is an ${kind === 'array' ? 'array' : 'object'}, so it must be a JSON value`);
+}
+
+const SUPPORTED = 'pass a string, number, bigint, boolean, Uint8Array, Date, JSON value (plain object or array) or null';

@@ -4,6 +4,7 @@
  * while its projection is unchanged, so `!==` means "updated".
  */
 import type { Row, Value } from '../core/types';
+import { outputValue } from '../core/values';
 import type { LiveChange } from './types';
 import type { WindowEntry } from './window';
 
@@ -55,6 +56,6 @@ export function diffOutputs(prev: LiveOutput, next: LiveOutput): Extract<LiveCha
     if (prev.rows[j] !== next.rows[i]) updated.push({ row: next.rows[i], old: prev.rows[j] });
   }
   const deleted: Value[] = [];
-  for (const j of before.values()) deleted.push(prev.ids[j]);
+  for (const j of before.values()) deleted.push(outputValue(prev.ids[j])); // a BYTES key as a copy
   return { kind: 'changes', inserted, updated, deleted };
 }

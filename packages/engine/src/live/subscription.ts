@@ -12,6 +12,7 @@ import type { SelectPlan } from '../plan/select';
 import type { RowChange } from '../core/schema';
 import type { StoredRow } from '../core/schema';
 import type { Row, Value } from '../core/types';
+import { outputValue } from '../core/values';
 import type { ColdReads } from '../storage/cold/types';
 import type { Analysis, MaintainedQuery } from './analyze';
 import type { LiveCold, LoadedCold } from './cold';
@@ -408,7 +409,7 @@ export class Subscription {
     for (const e of m.window.entries.slice(m.offset, m.offset + m.limit)) if ((e.row[seqAt] as bigint) > from) inserted.push(e.out);
     const deleted: Value[] = [];
     for (const [key, row] of p ?? []) {
-      if ((row[seqAt] as bigint) > from && !inResult.has(key)) deleted.push(row[m.query.keySlot]);
+      if ((row[seqAt] as bigint) > from && !inResult.has(key)) deleted.push(outputValue(row[m.query.keySlot]));
     }
     return { kind: 'changes', inserted, updated: [], deleted };
   }

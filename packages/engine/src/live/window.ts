@@ -12,7 +12,7 @@
  * `hasMore` is false only when no such row exists.
  */
 import type { ExecContext } from '../exec/context';
-import { isTrue } from '../core/values';
+import { isTrue, outputValue } from '../core/values';
 import type { StoredRow } from '../core/schema';
 import type { Row, Value } from '../core/types';
 import { compareValues, hashKey } from '../core/values';
@@ -223,7 +223,10 @@ function project(env: WindowEnv, row: StoredRow): Row {
   if (hit) return hit;
   const q = env.query;
   const o: Record<string, Value> = {};
-  for (let i = 0; i < q.project.length; i++) o[q.names[i]] = q.project[i](row, env.ctx);
+  for (let i = 0; i < q.project.length; i++) {
+    const v = q.project[i](row, env.ctx);
+    o[q.names[i]] = typeof v === 'object' && v !== null ? outputValue(v) : v; // deeply immutable: JSON sealed, BYTES copied
+  }
   const out = Object.freeze(o);
   if (cache) {
     if (!shapes) cache.set(row, (shapes = new Map()));

@@ -9,7 +9,7 @@ import type { TableDef } from '../core/schema';
 import type { DmlStatement, Expr, FromTable, SelectStmt } from '../sql/ast';
 import type { BoundOp, ScanBound, ScanBounds } from '../storage/cold/prune';
 import type { DataType, Value } from '../core/types';
-import { coerce } from '../core/values';
+import { coerce, valuesEqual } from '../core/values';
 import { conjuncts } from './block';
 
 type Operand = { param: number } | { literal: Value };
@@ -160,11 +160,15 @@ export function resolveBounds(template: ScanTemplate['bounds'], params: readonly
       const raw = 'param' in o ? params[o.param] : o.literal;
       if (raw === null || raw === undefined) { ok = false; break; }
       try {
-        values.push(coerce(raw, b.type, b.column));
+        const v = coerce(raw, b.type, b.column);
+        // A number the column type rounds (0.5 into INT or TIMESTAMP, 0.1 into FLOAT) would make the bound
+        // tighter than the comparison (n > 0.5 is not n > 1): such a bound is dropped, not used.
+        if (typeof raw === 'number' && (typeof v === 'number' || typeof v === 'bigint') && !valuesEqual(v, raw)) ok = false;
+        else values.push(v);
       } catch {
         ok = false;
-        break;
       }
+      if (!ok) break;
     }
     if (ok) out.push({ key: b.key, isPk: b.isPk, op: b.op, values });
   }

@@ -45,27 +45,27 @@ describe('INSERT type checking', () => {
     }]);
   });
 
-  it('rejects a value that does not fit the column type with TYPE_MISMATCH naming the column', async () => {
-    const cases: [string, Value][] = [
-      ['qty', 'many'],
-      ['qty', 40000],
-      ['big', 'x1'],
-      ['big', 2n ** 63n],
-      ['price', 'cheap'],
-      ['ok', 'maybe'],
-      ['ok', 1],
-      ['day', 'someday'],
-      ['at_ts', 'not a time'],
-      ['doc', '{broken'],
-      ['uid', 'not-a-uuid'],
+  it('rejects a value that does not fit the column type with TYPE_MISMATCH (OUT_OF_RANGE past its range) naming the column', async () => {
+    const cases: [string, Value, string][] = [
+      ['qty', 'many', 'TYPE_MISMATCH'],
+      ['qty', 40000, 'OUT_OF_RANGE'],
+      ['big', 'x1', 'TYPE_MISMATCH'],
+      ['big', 2n ** 63n, 'OUT_OF_RANGE'],
+      ['price', 'cheap', 'TYPE_MISMATCH'],
+      ['ok', 'maybe', 'TYPE_MISMATCH'],
+      ['ok', 1, 'TYPE_MISMATCH'],
+      ['day', 'someday', 'TYPE_MISMATCH'],
+      ['at_ts', 'not a time', 'TYPE_MISMATCH'],
+      ['doc', '{broken', 'TYPE_MISMATCH'],
+      ['uid', 'not-a-uuid', 'TYPE_MISMATCH'],
     ];
-    for (const [column, v] of cases) {
+    for (const [column, v, code] of cases) {
       try {
         await insertItem(column, [v]);
         throw new Error(`inserting ${String(v)} into ${column} should fail`);
       } catch (e) {
         expect(e).toBeInstanceOf(KalamError);
-        expect([column, (e as KalamError).code]).toEqual([column, 'TYPE_MISMATCH']);
+        expect([column, (e as KalamError).code]).toEqual([column, code]);
         expect((e as KalamError).message).toContain(`'${column}'`);
       }
     }
@@ -160,7 +160,7 @@ describe('UPDATE', () => {
   it('checks types and NOT NULL, leaving every row unchanged on failure', async () => {
     expect(await codeOf(admin.execute(`UPDATE app.items SET qty = 'lots' WHERE id = 1`))).toBe('TYPE_MISMATCH');
     expect(await codeOf(admin.execute(`UPDATE app.items SET name = NULL WHERE id > 0`))).toBe('NOT_NULL_VIOLATION');
-    expect(await codeOf(admin.execute(`UPDATE app.items SET qty = 30000 + id * 1000 WHERE id > 0`))).toBe('TYPE_MISMATCH');
+    expect(await codeOf(admin.execute(`UPDATE app.items SET qty = 30000 + id * 1000 WHERE id > 0`))).toBe('OUT_OF_RANGE');
     expect((await admin.query('SELECT name, qty FROM app.items ORDER BY id')).rows).toEqual([
       { name: 'a', qty: 1 },
       { name: 'b', qty: 2 },

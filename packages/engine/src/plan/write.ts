@@ -4,11 +4,11 @@
  * in one storage transaction and only then applies them, so a failing
  * statement changes nothing.
  */
-import { deletedSlot, partitionOf, seqSlot, type RowChange, type TableDef } from '../core/schema';
+import { deletedSlot, partitionOf, seqSlot, type ColumnDef, type RowChange, type TableDef } from '../core/schema';
 
 import { KalamError } from '../core/errors';
 import { ulid, uuidV7 } from '../core/ids';
-import type { DeleteStmt, InsertStmt, UpdateStmt } from '../sql/ast';
+import type { DeleteStmt, Expr, InsertStmt, UpdateStmt } from '../sql/ast';
 import type { StoredRow } from '../core/schema';
 import type { Value } from '../core/types';
 import { coerce, describeValue, hashKey } from '../core/values';
@@ -64,6 +64,28 @@ function defaultValue(t: TableDef, i: number, ctx: ExecContext): Value {
   }
 }
 
+const TIME_TYPES = new Set(['TIMESTAMP', 'DATETIME', 'DATE']);
+
+/**
+ * A bare `$n` written into a column: a Date parameter is a TIMESTAMP value
+ * (expressions read it as its ms since the epoch), so only a TIMESTAMP,
+ * DATETIME or DATE column takes one — as PostgreSQL refuses a timestamp for
+ * an integer, text or json column.
+ */
+function valueInto(e: Expr, ev: Evaluator, column: ColumnDef): Evaluator {
+  if (e.kind !== 'param' || TIME_TYPES.has(column.type)) return ev;
+  const n = e.index;
+  return (r, ctx) => {
+    if (ctx.params[n] instanceof Date) {
+      throw new KalamError(
+        'TYPE_MISMATCH',
+        `Parameter $${n + 1} is a Date, which only a TIMESTAMP, DATETIME or DATE column holds: column '${column.name}' is ${column.type} (pass ${column.type === 'TEXT' || column.type === 'JSON' ? 'date.toISOString()' : 'date.getTime()'} to store it there)`,
+      );
+    }
+    return ev(r, ctx);
+  };
+}
+
 export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNamespace: string): WritePlan {
   const src = tableSource(resolver, stmt.table.namespace, stmt.table.name, defaultNamespace, 'insert into');
   const t = src.table;
@@ -89,7 +111,7 @@ export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNa
     if (r.length !== colIndex.length) {
       throw new KalamError('INVALID_SQL', `INSERT row ${n + 1} has ${r.length} value(s) for ${colIndex.length} column(s)`);
     }
-    return r.map((e) => (e.kind === 'default' ? undefined : compileExpr(e, empty)));
+    return r.map((e, k) => (e.kind === 'default' ? undefined : valueInto(e, compileExpr(e, empty), t.columns[colIndex[k]])));
   });
   const width = t.columns.length + 2;
   return {
@@ -158,7 +180,7 @@ export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNa
       throw new KalamError('COLUMN_NOT_FOUND', `Column '${s.column}' does not exist in table '${q(t)}'`);
     }
     if (i === t.pk) throw new KalamError('INVALID_SQL', `UPDATE cannot modify primary key column '${t.columns[i].name}'`);
-    const ev: Evaluator = s.value.kind === 'default' ? (_row, ctx) => defaultValue(t, i, ctx) : compileExpr(s.value, scope);
+    const ev: Evaluator = s.value.kind === 'default' ? (_row, ctx) => defaultValue(t, i, ctx) : valueInto(s.value, compileExpr(s.value, scope), t.columns[i]);
     return { i, eval: ev };
   });
   const assigned = new Set<number>();

@@ -156,7 +156,7 @@ const TABLES: Record<string, SystemTable> = {
     rows: (env) => (env.segments?.() ?? []).map((m) => {
       const t = env.catalog.tableById(m.table_id);
       const scope = t?.type === 'SHARED' ? 'shared' : m.user_id;
-      // JSON: min/max as the wire mapping gives them, bigints as text.
+      // JSON: min/max as the wire mapping gives them, bigints and ±Infinity as text.
       const stats: { [k: string]: JsonValue } = {};
       for (const [id, st] of Object.entries(m.column_stats)) stats[id] = { min: segmentJson(st.min), max: segmentJson(st.max), null_count: st.null_count };
       return [
@@ -175,6 +175,7 @@ export const SYSTEM_TABLE_NAMES = Object.keys(TABLES);
 
 function segmentJson(v: Value): JsonValue {
   if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // ±Infinity: JSON has no such number (PostgreSQL's to_json gives text too)
   if (v instanceof Uint8Array) return null;
   return v;
 }

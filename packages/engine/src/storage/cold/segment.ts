@@ -16,7 +16,7 @@ import {
 } from 'apache-arrow';
 import type { ColumnDef, TableDef } from '../../core/schema';
 import type { DataType, Value } from '../../core/types';
-import { coerce, compareValues, hashKey } from '../../core/values';
+import { coerce, compareValues, freezeJson, hashKey } from '../../core/values';
 import type { StoredRow } from '../../core/schema';
 import type { ColumnStats, DecodedSegment, SegmentMeta } from './types';
 
@@ -146,11 +146,11 @@ function columnValues(table: Table, c: ColumnDef, count: number): Value[] {
   const vector = table.getChild(name);
   if (!vector) {
     // Added after this segment was written.
-    return new Array<Value>(count).fill(c.default?.kind === 'literal' ? c.default.value : null);
+    return new Array<Value>(count).fill(c.default?.kind === 'literal' ? freezeJson(c.default.value) : null);
   }
   const stored = (table.schema.fields.find((f) => f.name === name)?.metadata.get(TYPE_KEY) ?? c.type) as DataType;
   const values = valuesOf(vector, count);
-  if (stored === 'JSON') for (let r = 0; r < count; r++) if (values[r] !== null) values[r] = JSON.parse(values[r] as string) as Value;
+  if (stored === 'JSON') for (let r = 0; r < count; r++) if (values[r] !== null) values[r] = freezeJson(JSON.parse(values[r] as string) as Value);
   if (stored === c.type) return values;
   for (let r = 0; r < count; r++) {
     const v = values[r];
