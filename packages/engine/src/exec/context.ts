@@ -1,6 +1,7 @@
 /** What an executing statement can see besides its input rows. */
 import type { ColdReads } from '../storage/cold/types';
 import type { Role, Value } from '../core/types';
+import type { SqlLimits } from '../sql/limits';
 
 export interface ExecContext {
   /** User parameters, then literals lifted out of the SQL text. */
@@ -18,6 +19,8 @@ export interface ExecContext {
   readonly outer?: readonly Tuple[];
   /** The cold segments prepared for this execution (Engine.prepareCold); table scans merge them under hot rows. */
   readonly cold?: ColdReads;
+  /** The engine's SQL limits a running statement still checks (a LIKE pattern's length); defaults when absent. */
+  readonly limits?: Pick<SqlLimits, 'maxLikePatternLength'>;
 }
 
 /** Staged row versions by table and partition; `null` marks a hard-deleted row. */

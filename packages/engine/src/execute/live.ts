@@ -165,7 +165,7 @@ export class LiveQueries {
     validateParams(params);
     if (typeof onChange !== 'function') throw new KalamError('INVALID_PARAMETER', 'live() needs a callback: session.live(sql, params, (rows, change) => …)');
     if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
-    const statements = splitStatements(sql);
+    const statements = splitStatements(sql, this.ctx.planner.limits);
     if (statements.length !== 1) throw new KalamError('INVALID_SQL', 'A live query is exactly one SELECT statement');
     let text = statements[0].text;
     let opts = validateLiveOptions(options);
@@ -242,7 +242,7 @@ export class LiveQueries {
    */
   private async warmCold(state: SessionState, sql: string, params: readonly Value[]): Promise<LoadedCold | undefined> {
     try {
-      const statements = splitStatements(sql);
+      const statements = splitStatements(sql, this.ctx.planner.limits);
       if (statements.length !== 1) return;
       let text = statements[0].text;
       if (/^\s*SUBSCRIBE\b/i.test(text)) {

@@ -294,18 +294,22 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     const groupKeys = stmt.groupBy.map((g) => resolveGroupRef(g, items));
     const groupEvals = groupKeys.map((g) => compileExpr(g, scope));
     const groupKeyStrings = groupKeys.map((g) => exprKey(g, scope));
+    const groupKeyIndex = new Map<string, number>(); // key → first group key: a lookup per expression node, not a scan
+    groupKeyStrings.forEach((k, i) => { if (!groupKeyIndex.has(k)) groupKeyIndex.set(k, i); });
+    const aggIndex = new Map<string, number>();
     const aggs: { key: string; spec: AggregateSpec }[] = [];
     const collect = (e: Expr | undefined) => {
       if (!e) return;
       walk(e, (x) => {
         if (!isAggregateCall(x)) return;
         const key = exprKey(x, scope);
-        if (aggs.some((a) => a.key === key)) return;
+        if (aggIndex.has(key)) return;
         if (x.args.some(containsAggregate) || containsAggregate(x.filter)) throw new KalamError('INVALID_SQL', 'Aggregate function calls cannot be nested');
         if (!x.star && x.args.length !== 1) throw new KalamError('INVALID_SQL', `${x.name}() takes exactly one argument`);
         if (x.star && x.name !== 'COUNT') throw new KalamError('INVALID_SQL', `${x.name}(*) is not valid: only COUNT(*)`);
         const spec: AggregateSpec = { name: x.name as AggregateName, arg: x.star ? undefined : compileExpr(x.args[0], scope), distinct: x.distinct };
         if (x.filter) spec.filter = compileExpr(x.filter, scope);
+        aggIndex.set(key, aggs.length);
         aggs.push({ key, spec });
       });
     };
@@ -323,10 +327,10 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
         if (e.kind === 'column') throw err;
         return undefined;
       }
-      const gi = groupKeyStrings.indexOf(key);
+      const gi = groupKeyIndex.get(key) ?? -1;
       if (gi >= 0) return (r) => r[gi];
       if (isAggregateCall(e)) {
-        const ai = aggs.findIndex((a) => a.key === key);
+        const ai = aggIndex.get(key)!;
         return (r) => r[g + ai];
       }
       if (e.kind === 'column') {
@@ -436,11 +440,27 @@ function orderTarget(e: Expr, items: { expr: Expr; alias?: string }[], names: st
   }
   if (aliasOnly) return -1;
   try {
-    const k = exprKey(e, scope);
-    return items.findIndex((it) => { try { return exprKey(it.expr, scope) === k; } catch { return false; } });
+    return itemKeys(items, scope).get(exprKey(e, scope)) ?? -1;
   } catch {
     return -1;
   }
+}
+
+/** Each select item's exprKey → its first index, computed once per select list (ORDER BY looks every key up). */
+const itemKeyCache = new WeakMap<object, Map<string, number>>();
+function itemKeys(items: { expr: Expr }[], scope: Scope): Map<string, number> {
+  let keys = itemKeyCache.get(items);
+  if (!keys) {
+    keys = new Map();
+    for (let i = 0; i < items.length; i++) {
+      try {
+        const k = exprKey(items[i].expr, scope);
+        if (!keys.has(k)) keys.set(k, i);
+      } catch { /* an item that does not bind matches nothing */ }
+    }
+    itemKeyCache.set(items, keys);
+  }
+  return keys;
 }
 
 function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {
