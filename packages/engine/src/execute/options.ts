@@ -86,7 +86,7 @@ export interface OpenOptions {
   maxInListLength?: number;
   /** SELECTs one UNION / INTERSECT / EXCEPT combines. Default 500. */
   maxSetOperationArms?: number;
-  /** Characters of one LIKE / ILIKE pattern. Default 50,000. */
+  /** Characters of one LIKE / ILIKE pattern (matching costs at most value × pattern steps). Default 10,000. */
   maxLikePatternLength?: number;
 }
 

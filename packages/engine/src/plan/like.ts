@@ -16,99 +16,127 @@
  * points under the Unicode simple case folding the RegExp `iu` flags use.
  */
 
-/** `_` in a compiled segment (code points are never negative). */
+/** `_` in a compiled pattern (code points are never negative). */
 const ANY = -1;
 
-interface Segment {
+/** A pattern cut at its `%`s: segment k is units[starts[k], starts[k + 1]). */
+interface Compiled {
   /** Code points (case-folded for ILIKE), ANY for `_`. */
   units: number[];
-  /** The segment as a string when it has no `_` and no surrogates: found with indexOf. */
-  literal?: string;
+  starts: number[];
+  /** Per segment: its text when it has no `_` and no code point outside the BMP (found with indexOf), else null. */
+  literals: (string | null)[];
 }
 
 export type LikeMatcher = (value: string) => boolean;
 
 /** Compiles a LIKE pattern once; the matcher then runs per value. */
 export function compileLike(pattern: string, caseInsensitive: boolean, escape = '\\'): LikeMatcher {
-  const segments: Segment[] = [];
-  let units: number[] = [];
-  let literal = ''; // literal code units since the last wildcard: decoded together, as a RegExp source would be
-  const flush = () => {
-    for (const ch of literal) {
-      const cp = ch.codePointAt(0)!;
-      units.push(caseInsensitive ? foldCodePoint(cp) : cp);
+  const units: number[] = [];
+  const starts = [0];
+  let simple = true; // the current segment has no `_` and no surrogates
+  const simples: boolean[] = [];
+  // Literal code units since the last wildcard: a surrogate pair among them is one code point (even across an
+  // escape), as it was in the RegExp source this replaces.
+  let high = -1;
+  const literal = (unit: number) => {
+    if (high >= 0) {
+      if (unit >= 0xdc00 && unit <= 0xdfff) {
+        push(0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
+        high = -1;
+        return;
+      }
+      push(high);
+      high = -1;
     }
-    literal = '';
+    if (unit >= 0xd800 && unit <= 0xdbff) high = unit;
+    else push(unit);
+  };
+  const push = (cp: number) => {
+    if (cp >= 0xd800) simple &&= cp > 0xdfff && cp <= 0xffff;
+    units.push(caseInsensitive ? foldCodePoint(cp) : cp);
+  };
+  const endLiteral = () => {
+    if (high >= 0) push(high);
+    high = -1;
   };
   for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (escape !== '' && ch === escape && i + 1 < pattern.length) {
-      literal += pattern[++i];
-      continue;
-    }
-    if (ch === '%') {
-      flush();
-      segments.push(segment(units));
-      units = [];
-    } else if (ch === '_') {
-      flush();
+    const c = pattern.charCodeAt(i);
+    if (escape !== '' && c === escape.charCodeAt(0) && i + 1 < pattern.length) {
+      literal(pattern.charCodeAt(++i));
+    } else if (c === 37) { // %
+      endLiteral();
+      starts.push(units.length);
+      simples.push(simple);
+      simple = true;
+    } else if (c === 95) { // _
+      endLiteral();
       units.push(ANY);
+      simple = false;
     } else {
-      literal += ch;
+      literal(c);
     }
   }
-  flush();
-  segments.push(segment(units));
-  // Code points a value without surrogates cannot hold (astral ones, lone surrogates): such a pattern needs the slow path.
-  const needsSurrogates = segments.some((s) => s.units.some((u) => u > 0xd7ff && (u < 0xe000 || u > 0xffff)));
+  endLiteral();
+  starts.push(units.length);
+  simples.push(simple);
+  const compiled: Compiled = { units, starts, literals: simples.map((ok, k) => (ok ? textOf(units, starts[k], starts[k + 1]) : null)) };
+  // Code points a value without surrogates cannot hold (outside the BMP, lone surrogates): such a pattern needs the slow path.
+  const needsSurrogates = units.some((u) => u >= 0xd800 && (u <= 0xdfff || u > 0xffff));
   return (value) => {
     const s = caseInsensitive ? foldString(value) : value;
     if (!SURROGATE.test(s)) {
       // One code unit per code point: match on the string itself.
       if (needsSurrogates) return false;
-      return matchSegments(s.length, (i) => s.charCodeAt(i), segments, (seg, from) => s.indexOf(seg, from));
+      return matchSegments(s.length, (i) => s.charCodeAt(i), compiled, (text, from) => s.indexOf(text, from));
     }
     const points: number[] = [];
     for (const ch of s) points.push(ch.codePointAt(0)!);
-    return matchSegments(points.length, (i) => points[i], segments);
+    return matchSegments(points.length, (i) => points[i], compiled);
   };
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
-function segment(units: number[]): Segment {
-  const simple = units.every((u) => u !== ANY && (u < 0xd800 || (u > 0xdfff && u <= 0xffff)));
-  return simple ? { units, literal: units.map((u) => String.fromCharCode(u)).join('') } : { units };
+/** units[from, to) (BMP code points) as a string. */
+function textOf(units: readonly number[], from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; i++) out += String.fromCharCode(units[i]);
+  return out;
 }
 
 /**
- * Does a value of `length` units (`unit(i)`) match the segments? `indexOf`
- * finds a literal segment in the value when the units are its code units.
+ * Does a value of `length` units (`unit(i)`) match the compiled pattern?
+ * `indexOf` finds a segment's text in the value when the units are its
+ * code units. The first segment must match at the start, the last at the
+ * end, each between at its leftmost place after the one before.
  */
-function matchSegments(length: number, unit: (i: number) => number, segments: readonly Segment[], indexOf?: (literal: string, from: number) => number): boolean {
-  const matchAt = (at: number, seg: Segment): boolean => {
-    const u = seg.units;
-    for (let j = 0; j < u.length; j++) if (u[j] !== ANY && u[j] !== unit(at + j)) return false;
+function matchSegments(length: number, unit: (i: number) => number, p: Compiled, indexOf?: (text: string, from: number) => number): boolean {
+  const { units, starts, literals } = p;
+  const matchAt = (at: number, from: number, to: number): boolean => {
+    for (let j = from; j < to; j++) if (units[j] !== ANY && units[j] !== unit(at + j - from)) return false;
     return true;
   };
-  const first = segments[0];
-  if (segments.length === 1) return length === first.units.length && matchAt(0, first);
-  const last = segments[segments.length - 1];
-  const end = length - last.units.length; // where the last segment starts
-  if (end < first.units.length || !matchAt(0, first) || !matchAt(end, last)) return false;
-  let pos = first.units.length;
-  for (let k = 1; k < segments.length - 1; k++) {
-    const seg = segments[k];
-    const n = seg.units.length;
+  const segments = starts.length - 1;
+  const firstLength = starts[1];
+  if (segments === 1) return length === firstLength && matchAt(0, 0, firstLength);
+  const lastFrom = starts[segments - 1];
+  const end = length - (units.length - lastFrom); // where the last segment starts
+  if (end < firstLength || !matchAt(0, 0, firstLength) || !matchAt(end, lastFrom, units.length)) return false;
+  let pos = firstLength;
+  for (let k = 1; k < segments - 1; k++) {
+    const from = starts[k];
+    const n = starts[k + 1] - from;
     if (n === 0) continue;
     const latest = end - n; // the segment must end before the last one starts
     let found = -1;
-    if (seg.literal !== undefined && indexOf) {
-      const at = indexOf(seg.literal, pos);
+    const text = literals[k];
+    if (text !== null && indexOf) {
+      const at = indexOf(text, pos);
       if (at >= 0 && at <= latest) found = at;
     } else {
       for (let at = pos; at <= latest; at++) {
-        if (matchAt(at, seg)) {
+        if (matchAt(at, from, from + n)) {
           found = at;
           break;
         }

@@ -58,7 +58,8 @@ export interface SqlLimits {
  * - the parser costs 30–80 µs per list item (5–10 µs per token): 100,000
  *   tokens stay around a second; 10,000 terms well under one.
  * Lengths and counts follow SQLite where it has a default (1,000,000 bytes
- * of SQL, 500 compound SELECT arms, 50,000-byte LIKE patterns); 65,535
+ * of SQL, 500 compound SELECT arms; its 50,000-byte LIKE patterns are
+ * 10,000 here, as matching costs up to value × pattern steps); 65,535
  * parameters is Postgres's bound (SQLite's is 32,766).
  */
 export const SQL_LIMIT_DEFAULTS: Readonly<SqlLimits> = Object.freeze({
@@ -69,7 +70,7 @@ export const SQL_LIMIT_DEFAULTS: Readonly<SqlLimits> = Object.freeze({
   maxExpressionTerms: 10_000,
   maxInListLength: 50_000,
   maxSetOperationArms: 500,
-  maxLikePatternLength: 50_000,
+  maxLikePatternLength: 10_000,
 });
 
 export const SQL_LIMIT_NAMES = Object.keys(SQL_LIMIT_DEFAULTS) as readonly (keyof SqlLimits)[];
