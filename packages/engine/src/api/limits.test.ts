@@ -155,6 +155,11 @@ describe('observed 3: long flat expressions neither overflow the stack nor plan 
     expect(await ids(`SELECT id FROM app.t WHERE n IN (${mixed.map((_, i) => `$${i + 1}`).join(', ')}) ORDER BY id`, mixed)).toEqual([1, 10]);
     expect(await ids(`SELECT id FROM app.t WHERE name IN (${chain(20, (i) => `'${['one', 'x', 'y'][i % 3]}${i > 2 ? i : ''}'`, ', ')}) ORDER BY id`)).toEqual([1]);
     expect(await ids(`SELECT id FROM app.t WHERE j IN (${chain(10, (i) => `'[${i}]'`, ', ')})`)).toEqual([10]);
+    // Signed values, and a value that cannot be negated: the error surfaces only where the one-by-one loop meets it.
+    expect(await ids(`SELECT id FROM app.t WHERE -id IN (${values.map((v) => -v).join(', ')}) ORDER BY id`)).toEqual([1, 3]);
+    const signed = Array.from({ length: 10 }, (_, i) => `-$${i + 1}`).join(', ');
+    expect(await ids(`SELECT id FROM app.t WHERE id = 1 AND -1 IN (${signed})`, [1, 'x', 2, 3, 4, 5, 6, 7, 8, 9])).toEqual([1]);
+    await expectFailure(s.query(`SELECT id FROM app.t WHERE id = 1 AND -2 IN (${signed})`, [1, 'x', 2, 3, 4, 5, 6, 7, 8, 9]), 'TYPE_MISMATCH');
     // The same statement with other values reuses the plan and gets its own lookup.
     expect(await ids(`SELECT id FROM app.t WHERE id IN (${values.map((v) => v + 1).join(', ')}) ORDER BY id`)).toEqual([2, 10]);
   });
@@ -165,6 +170,18 @@ describe('observed 3: long flat expressions neither overflow the stack nor plan 
     await expectFailure(s.query(`SELECT id FROM app.t WHERE ${terms(40, 'id > 1000')}`), 'DIVISION_BY_ZERO');
     const ands = chain(40, (i) => (i === 0 ? 'id < 0' : i === 30 ? '1 / (id - id) = 1' : `id <> ${1000 + i}`), ' AND ');
     expect((await s.query(`SELECT id FROM app.t WHERE ${ands}`)).rows).toEqual([]);
+  });
+
+  it('runs what is just within the limits: 128 nested CASEs under GROUP BY, a 499-operator chain, 128 nested subqueries', async () => {
+    const depth = SQL_LIMIT_DEFAULTS.maxExpressionDepth;
+    const cases = `${'CASE WHEN id > 0 THEN '.repeat(depth)}name || '!'${' END'.repeat(depth)}`;
+    expect((await s.query(`SELECT ${cases} AS x, count(*) AS c FROM app.t GROUP BY id, name ORDER BY x`)).rows).toEqual([
+      { x: '10!', c: 1 }, { x: 'one!', c: 1 }, { x: 'two!', c: 1 }, { x: null, c: 1 },
+    ]);
+    expect((await s.query(`SELECT ${chain(500, () => 'id', ' + ')} AS x, count(*) AS c FROM app.t WHERE id = 2 GROUP BY ${chain(500, () => 'id', ' + ')}`)).rows).toEqual([{ x: 1000, c: 1 }]);
+    const nested = `SELECT id FROM app.t WHERE id IN ${'(SELECT id FROM app.t WHERE id IN '.repeat(depth - 1)}(2, 3)${')'.repeat(depth - 1)}`;
+    expect((await s.query(nested)).rows).toEqual([{ id: 2 }, { id: 3 }]);
+    await expectFailure(s.query(`SELECT ${chain(514, () => 'id', ' + ')} FROM app.t`), 'LIMIT_EXCEEDED', 'maxExpressionDepth');
   });
 
   it('plans a wide GROUP BY and a DISTINCT … ORDER BY over many expressions without comparing every pair', async () => {

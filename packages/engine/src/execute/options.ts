@@ -78,9 +78,9 @@ export interface OpenOptions {
   maxSqlTokens?: number;
   /** Parameter values one call may pass, and the highest `$n` a statement may name. Default 65,535. */
   maxParameters?: number;
-  /** How deeply an expression may nest (parentheses, subqueries, CASE, NOT and sign chains). Default 128. */
+  /** How deeply an expression may nest (parentheses, subqueries, CASE, NOT and sign chains; 4 × this for the converted statement, where each operator of an arithmetic or || chain is a level). Default 128. */
   maxExpressionDepth?: number;
-  /** Terms of one operator chain (a OR b OR …, a + b + …) and items of one list (select list, arguments, CASE arms, GROUP BY, ORDER BY). Default 10,000. */
+  /** Terms of one AND or OR chain, and items of one list (select list, arguments, CASE arms, GROUP BY, ORDER BY). Default 10,000. */
   maxExpressionTerms?: number;
   /** Values of one `IN (…)` list. Default 50,000. */
   maxInListLength?: number;

@@ -317,9 +317,12 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     collect(stmt.having);
     stmt.orderBy.forEach((o) => collect(o.expr));
     const g = groupKeys.length;
+    const groupKinds = new Set(groupKeys.map((k) => k.kind));
     hook = (e) => {
       if (e.kind === 'literal' || e.kind === 'param') return undefined;
       if (e.kind === 'column' && isOuterColumn(scope, e)) return undefined; // an enclosing query's column is a constant here
+      // No group key of this kind: nothing to match, so no key to build (each is as big as the node's subtree).
+      if (e.kind !== 'column' && !groupKinds.has(e.kind) && !isAggregateCall(e)) return undefined;
       let key: string;
       try {
         key = exprKey(e, scope);

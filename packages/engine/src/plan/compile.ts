@@ -104,7 +104,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       const type = declaredType(e.arg, scope);
       const list = e.list.map((x) => asTypeOf(type, c(x)));
       const neg = e.negated;
-      if (list.length >= IN_SET_MIN && e.list.every((x) => x.kind === 'literal' || x.kind === 'param')) return inConstantList(a, list, neg);
+      if (list.length >= IN_SET_MIN && e.list.every(isConstantValue)) return inConstantList(a, list, neg);
       return (r, ctx) => {
         const v = a(r, ctx);
         if (v === null) return null;
@@ -223,6 +223,10 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Evaluat
 /** IN lists this long, of literals and parameters only, are looked up in a set. */
 const IN_SET_MIN = 8;
 
+/** A literal or a parameter, signed or not (what literal lifting leaves of a constant). */
+const isConstantValue = (e: Expr): boolean =>
+  e.kind === 'literal' || e.kind === 'param' || (e.kind === 'unary' && e.op !== 'NOT' && (e.arg.kind === 'literal' || e.arg.kind === 'param'));
+
 /** An IN list's values for one execution, by type: a value finds its equal among those of its own type in one step. */
 interface InValues {
   /** Values of each primitive type ('string', 'number', 'bigint', 'boolean'). */
@@ -234,7 +238,7 @@ interface InValues {
 
 /**
  * `v [NOT] IN (constants…)`: the list is evaluated once per execution (its
- * values are literals and parameters) and looked up by type, instead of
+ * values are literals and parameters, maybe signed) and looked up by type, instead of
  * compared one by one for every row. The answer is the one the
  * one-by-one loop gives: a match anywhere is true, otherwise NULL if the
  * list holds a NULL; values of another type than `v` are still compared

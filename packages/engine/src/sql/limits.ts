@@ -80,8 +80,8 @@ export const SQL_LIMIT_SETTINGS: Readonly<Record<keyof SqlLimits, readonly [stri
   maxSqlLength: ['max_sql_length', 'Characters of SQL text in one call'],
   maxSqlTokens: ['max_sql_tokens', 'Tokens of SQL text in one call'],
   maxParameters: ['max_parameters', 'Parameter values one call may pass, and the highest $n a statement may name'],
-  maxExpressionDepth: ['max_expression_depth', 'How deeply an expression may nest (parentheses, CASE, NOT, subqueries, operator chains)'],
-  maxExpressionTerms: ['max_expression_terms', 'Terms of one operator chain, items of one list (select list, arguments, CASE arms, GROUP BY, ORDER BY)'],
+  maxExpressionDepth: ['max_expression_depth', 'How deeply an expression may nest (parentheses, subqueries, CASE, NOT; 4 × this counting each operator of an arithmetic chain)'],
+  maxExpressionTerms: ['max_expression_terms', 'Terms of one AND or OR chain, items of one list (select list, arguments, CASE arms, GROUP BY, ORDER BY)'],
   maxInListLength: ['max_in_list_length', 'Values of one IN (…) list'],
   maxSetOperationArms: ['max_set_operation_arms', 'SELECTs one UNION / INTERSECT / EXCEPT combines'],
   maxLikePatternLength: ['max_like_pattern_length', 'Characters of one LIKE / ILIKE pattern'],
@@ -148,7 +148,7 @@ export function treeTooDeep(depth: number, limits: SqlLimits): KalamError {
   return new KalamError(
     'LIMIT_EXCEEDED',
     `The statement nests at least ${count(depth)} levels deep, more than the ${count(max)} allowed (${TREE_DEPTH_PER_LEVEL} × maxExpressionDepth ${count(limits.maxExpressionDepth)}); ` +
-      'each operator of a chain of arithmetic, comparison or || operators is a level (a + b + c is 2): shorten the chain, or raise maxExpressionDepth in openDatabase() options',
+      'each operator of a chain of arithmetic, comparison or || operators nests one level deeper: shorten the chain, or raise maxExpressionDepth in openDatabase() options',
   );
 }
 
