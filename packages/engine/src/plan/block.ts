@@ -375,6 +375,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
       if (idx < 0) throw new KalamError('INVALID_SQL', 'For SELECT DISTINCT, ORDER BY expressions must appear in the select list');
       return { eval: (r) => r[idx], descending: o.descending, nullsFirst: o.nullsFirst };
     });
+    itemKeyCache.delete(items); // planning data: the plan does not keep it
     rows = (ctx) => {
       const projected = distinct(project(prepare(ctx), outputEvals, ctx));
       const sorted = keys.length ? sortRows(projected, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : projected;
@@ -449,7 +450,7 @@ function orderTarget(e: Expr, items: { expr: Expr; alias?: string }[], names: st
   }
 }
 
-/** Each select item's exprKey → its first index, computed once per select list (ORDER BY looks every key up). */
+/** Each select item's exprKey → its first index, computed once per select list while its ORDER BY is planned (dropped after). */
 const itemKeyCache = new WeakMap<object, Map<string, number>>();
 function itemKeys(items: { expr: Expr }[], scope: Scope): Map<string, number> {
   let keys = itemKeyCache.get(items);
