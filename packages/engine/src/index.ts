@@ -3,7 +3,7 @@ export { openDatabase, type Database, type Session, type LiveStop, type SessionT
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
 export { resolveSessionOptions, type ResolvedSession } from './api/session-options';
 /** The engine's check of statement parameters: its frozen copy, or INVALID_PARAMETER (hosts use it before keying by content). */
-export { validateParams, MAX_PARAMETERS } from './execute/validate';
+export { validateParams } from './execute/validate';
 export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
 // Arrow loads on first use: loadArrow() resolves to resultToArrow, encodeArrow and decodeArrow.
 export { loadArrow, SQL_TYPE_KEY, type ArrowCodecs } from './api/arrow-loader';

@@ -13,6 +13,7 @@ import type { SessionState } from '../execute/session-state';
 import type { Transaction } from '../execute/transaction';
 import type { LiveChange, LiveOptions } from '../live/types';
 import { splitStatements } from '../sql/lexer';
+import type { SqlLimits } from '../sql/limits';
 import type { Durability } from '../storage/opfs-log';
 import type { ArrowTable } from './arrow';
 import { loadArrow } from './arrow-loader';
@@ -73,8 +74,8 @@ export interface Database {
 }
 
 
-function oneStatement(sql: string): void {
-  if (typeof sql === 'string' && splitStatements(sql).length > 1) {
+function oneStatement(sql: string, limits: SqlLimits): void {
+  if (typeof sql === 'string' && splitStatements(sql, limits).length > 1) {
     throw new KalamError('INVALID_SQL', 'query() runs exactly one statement: use execute() for a batch');
   }
 }
@@ -85,7 +86,7 @@ function openTransaction(engine: Engine, state: SessionState): { handle: Session
     id: tx.id,
     execute: (sql, params) => engine.execute(state, sql, params ?? [], tx),
     async query(sql, params) {
-      oneStatement(sql);
+      oneStatement(sql, engine.planner.limits);
       const [result] = await engine.execute(state, sql, params ?? [], tx);
       return result;
     },
@@ -119,15 +120,15 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         get namespace() { return state.namespace; },
         execute: (sql, params) => engine.execute(state, sql, params ?? []),
         async query(sql, params) {
-          if (typeof sql === 'string' && splitStatements(sql).length > 1) {
+          if (typeof sql === 'string' && splitStatements(sql, engine.planner.limits).length > 1) {
             throw new KalamError('INVALID_SQL', 'query() runs exactly one statement: use execute() for a batch');
           }
           const [result] = await engine.execute(state, sql, params ?? []);
           return result;
         },
         async queryArrow(sql, params) {
-          oneStatement(sql);
-          checkReturnsRows(sql);
+          oneStatement(sql, engine.planner.limits);
+          checkReturnsRows(sql, engine.planner.limits);
           // Arrow loads (once, on the first call) while the statement runs.
           const [[result], { resultToArrow }] = await Promise.all([engine.execute(state, sql, params ?? []), loadArrow()]);
           return resultToArrow(result);

@@ -4,6 +4,7 @@
  */
 import { KalamError } from '../core/errors';
 import { tokenize } from '../sql/lexer';
+import type { SqlLimits } from '../sql/limits';
 
 const READS = new Set(['SELECT', 'WITH', '(', 'SHOW', 'DESCRIBE', 'DESC']);
 
@@ -12,9 +13,9 @@ const READS = new Set(['SELECT', 'WITH', '(', 'SHOW', 'DESCRIBE', 'DESC']);
  * (queryArrow must never write and then fail). `EXECUTE AS USER '…' (stmt)`
  * is judged by its inner statement.
  */
-export function checkReturnsRows(sql: string): void {
+export function checkReturnsRows(sql: string, limits?: SqlLimits): void {
   if (typeof sql !== 'string') return; // the engine reports the bad argument itself
-  const tokens = tokenize(sql);
+  const tokens = tokenize(sql, limits);
   let head: string | undefined = tokens[0]?.text.toUpperCase();
   if (head === 'EXECUTE') {
     const open = tokens.findIndex((t) => t.text === '(');

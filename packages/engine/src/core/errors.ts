@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'CLOSED'
   | 'STORAGE_ERROR'
   | 'QUOTA_EXCEEDED'
+  /** A statement went past one of the engine's SQL limits (length, nesting, list sizes…); the message names the option that raises it. */
+  | 'LIMIT_EXCEEDED'
   /** The tab or worker hosting the engine went away mid-call; retry (the call may or may not have committed). */
   | 'LEADER_CHANGED'
   /** This build and the stored data (or another tab's build) disagree on the storage format. */

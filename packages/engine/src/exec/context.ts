@@ -1,6 +1,7 @@
 /** What an executing statement can see besides its input rows. */
 import type { ColdReads } from '../storage/cold/types';
 import type { Role, Value } from '../core/types';
+import type { SqlLimits } from '../sql/limits';
 
 export interface ExecContext {
   /** User parameters, then literals lifted out of the SQL text. */
@@ -20,6 +21,8 @@ export interface ExecContext {
   readonly cold?: ColdReads;
   /** Time slicing, cancellation and the time budget of the statement (pace.ts); unpaced when absent. */
   readonly pace?: Pace;
+  /** The engine's SQL limits a running statement still checks (a LIKE pattern's length); defaults when absent. */
+  readonly limits?: Pick<SqlLimits, 'maxLikePatternLength'>;
 }
 
 /** Staged row versions by table and partition; `null` marks a hard-deleted row. */

@@ -13,6 +13,7 @@ import type { StatementResult, Value } from '../core/types';
 import type { Catalog } from '../catalog/catalog';
 import type { SeqGenerator } from '../core/ids';
 import { splitStatements } from '../sql/lexer';
+import type { SqlLimits } from '../sql/limits';
 import { parseStatement } from '../sql/parse';
 import { okResult } from './results';
 import type { SessionState } from './session-state';
@@ -24,6 +25,8 @@ export interface BatchContext {
   readonly seq: SeqGenerator;
   readonly transactions: TransactionRegistry;
   readonly committedRow: CommittedLookup;
+  /** Holds the SQL limits a batch's text and parameters are checked against before anything else. */
+  readonly planner: { readonly limits: SqlLimits };
   assertOpen(): void;
   waitForHotRoom(): Promise<void>;
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
@@ -54,8 +57,9 @@ export async function executeBatch(engine: BatchContext, state: SessionState, sq
 async function runBatch(engine: BatchContext, state: SessionState, sql: string, given: readonly Value[], tx: Transaction | undefined): Promise<StatementResult[]> {
   engine.assertOpen();
   if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
-  const params = validateParams(given); // the engine's own copy: nothing the caller does later reaches it
-  const statements = splitStatements(sql);
+  // The engine's own copy: nothing the caller does later reaches it.
+  const params = validateParams(given, engine.planner.limits.maxParameters);
+  const statements = splitStatements(sql, engine.planner.limits);
   if (statements.length === 0) throw new KalamError('PARSE_ERROR', 'Empty statement: write a SQL statement to run');
   if (params.length > 0 && statements.length > 1) {
     throw new KalamError('INVALID_PARAMETER', 'Parameters ($1, $2, …) can only be used with a single statement');

@@ -42,7 +42,7 @@ import { Committer } from './commit';
 import { runStatement } from './dispatch';
 import { GroupCommitter } from './group-commit';
 import { LiveQueries, type LiveOwner, type LiveStop } from './live';
-import { checkDurability, resolveOptions, type OpenOptions, type ResolvedOptions } from './options';
+import { checkDurability, resolveOptions, sqlLimitsOf, type OpenOptions, type ResolvedOptions } from './options';
 import { StatementPlanner, type Plan, type Planned } from './planner';
 import type { SessionState } from './session-state';
 import { metricsOf, settingsOf } from './stats';
@@ -94,7 +94,7 @@ export class Engine {
       segments: () => cold.manifest.all(),
     };
     this.sources = new TableSources(catalog, hot, cold, this.systemEnv);
-    this.planner = new StatementPlanner(catalog, this.sources, options.planCacheSize);
+    this.planner = new StatementPlanner(catalog, this.sources, options.planCacheSize, sqlLimitsOf(options));
     this.coldReader = new ColdReader(catalog, hot, cold, (plan) => this.planner.scansOf(plan));
     this.live = new LiveRegistry({ maxLiveQueries: options.maxLiveQueries, maxSubscriptionsPerSession: options.maxSubscriptionsPerSession });
     this.committer = new Committer({ kv, hot, cold, plans: this.planner.plans, live: this.live });
@@ -211,6 +211,7 @@ export class Engine {
       snowflakeId: () => snowflake.next(),
       nextSeq: () => seq.next(),
       staged: tx,
+      limits: this.planner.limits,
     };
   }
 

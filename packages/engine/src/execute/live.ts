@@ -136,7 +136,7 @@ export class LiveQueries {
     options: LiveOptions = {},
     owner: LiveOwner = { session: 0 },
   ): Promise<LiveStop> {
-    params = validateParams(params); // copied before the first await: the caller may change its values meanwhile
+    params = validateParams(params, this.ctx.planner.limits.maxParameters); // copied before the first await: the caller may change its values meanwhile
     const cold = await this.warmCold(state, sql, params);
     try {
       const { stop, liveId } = this.subscribe(state, sql, params, onChange, onError, options, owner, cold);
@@ -163,10 +163,10 @@ export class LiveQueries {
     cold?: LiveCold,
   ): { liveId: string; stop: () => void; loaded: Promise<void> } {
     this.ctx.assertOpen();
-    params = validateParams(params);
+    params = validateParams(params, this.ctx.planner.limits.maxParameters);
     if (typeof onChange !== 'function') throw new KalamError('INVALID_PARAMETER', 'live() needs a callback: session.live(sql, params, (rows, change) => …)');
     if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
-    const statements = splitStatements(sql);
+    const statements = splitStatements(sql, this.ctx.planner.limits);
     if (statements.length !== 1) throw new KalamError('INVALID_SQL', 'A live query is exactly one SELECT statement');
     let text = statements[0].text;
     let opts = validateLiveOptions(options);
@@ -244,7 +244,7 @@ export class LiveQueries {
    */
   private async warmCold(state: SessionState, sql: string, params: readonly Value[]): Promise<LoadedCold | undefined> {
     try {
-      const statements = splitStatements(sql);
+      const statements = splitStatements(sql, this.ctx.planner.limits);
       if (statements.length !== 1) return;
       let text = statements[0].text;
       if (/^\s*SUBSCRIBE\b/i.test(text)) {

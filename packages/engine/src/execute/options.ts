@@ -14,6 +14,7 @@ import { DEFAULT_MAX_SCHEMA_VERSIONS } from '../catalog/catalog';
 import { HOT_DEFAULTS } from '../jobs/auto-flush';
 import { JOB_DEFAULTS, type JobSettings } from '../jobs/scheduler';
 import { LIVE_DEFAULTS } from '../live/registry';
+import { SQL_LIMIT_DEFAULTS, SQL_LIMIT_NAMES, type SqlLimits } from '../sql/limits';
 import { TRANSACTION_DEFAULTS } from './transaction';
 
 export interface OpenOptions {
@@ -79,6 +80,22 @@ export interface OpenOptions {
    * a power loss; each commit pays for the flush.
    */
   durability?: Durability;
+  /** Characters of SQL text in one call (a batch, a query, a live query). Default 1 MiB (1,048,576). */
+  maxSqlLength?: number;
+  /** Tokens of SQL text in one call. Default 100,000. */
+  maxSqlTokens?: number;
+  /** Parameter values one call may pass, and the highest `$n` a statement may name. Default 65,535. */
+  maxParameters?: number;
+  /** How deeply an expression may nest (parentheses, subqueries, CASE, NOT and sign chains; 4 × this for the converted statement, where each operator of an arithmetic or || chain is a level). Default 128. */
+  maxExpressionDepth?: number;
+  /** Terms of one AND or OR chain, and items of one list (select list, arguments, CASE arms, GROUP BY, ORDER BY). Default 10,000. */
+  maxExpressionTerms?: number;
+  /** Values of one `IN (…)` list. Default 50,000. */
+  maxInListLength?: number;
+  /** SELECTs one UNION / INTERSECT / EXCEPT combines. Default 500. */
+  maxSetOperationArms?: number;
+  /** Characters of one LIKE / ILIKE pattern (matching costs at most value × pattern steps). Default 10,000. */
+  maxLikePatternLength?: number;
 }
 
 export const DEFAULTS = {
@@ -92,7 +109,7 @@ export const DEFAULTS = {
 } as const;
 
 /** Every option with its defaults filled in, as the engine's parts are built from. */
-export interface ResolvedOptions extends JobSettings {
+export interface ResolvedOptions extends JobSettings, SqlLimits {
   name: string;
   storage: OpenOptions['storage'];
   indexedDB?: IDBFactory;
@@ -137,7 +154,13 @@ const COUNTS: Record<string, { fallback: number; min: number }> = {
   hotPartitionRows: { fallback: HOT_DEFAULTS.hotPartitionRows, min: 1 },
   statementSliceMs: { fallback: DEFAULTS.statementSliceMs, min: 0 },
   statementTimeoutMs: { fallback: DEFAULTS.statementTimeoutMs, min: 0 },
+  ...Object.fromEntries(SQL_LIMIT_NAMES.map((k) => [k, { fallback: SQL_LIMIT_DEFAULTS[k], min: 1 }])),
 };
+
+/** The SQL limits (sql/limits.ts) out of resolved options. */
+export function sqlLimitsOf(o: ResolvedOptions): SqlLimits {
+  return Object.freeze(Object.fromEntries(SQL_LIMIT_NAMES.map((k) => [k, o[k]]))) as unknown as SqlLimits;
+}
 
 const OTHER_KEYS = ['name', 'storage', 'indexedDB', 'segmentStore', 'hostMetrics', 'durability'];
 

@@ -14,11 +14,20 @@ import { planSelect, type SelectPlan } from '../plan/select';
 import type { SourceResolver } from '../plan/source';
 import { planDelete, planInsert, planUpdate, type WritePlan } from '../plan/write';
 import { isDml, type DmlStatement, type Statement } from '../sql/ast';
+import { KalamError } from '../core/errors';
 import { liftLiterals, tokenize, type Token } from '../sql/lexer';
+import { limitExceeded, SQL_LIMIT_DEFAULTS, stackExhausted, type SqlLimits } from '../sql/limits';
 import { parseStatement } from '../sql/parse';
 import type { SessionState } from './session-state';
 
 export type Plan = SelectPlan | WritePlan;
+
+/** More parameter values than maxParameters is LIMIT_EXCEEDED (before any is read). */
+export function checkParameterCount(params: readonly unknown[], limits: SqlLimits): void {
+  if (Array.isArray(params) && params.length > limits.maxParameters) {
+    throw limitExceeded('maxParameters', `A call with ${params.length.toLocaleString('en-US')} parameter values`, limits.maxParameters);
+  }
+}
 
 /** A planned statement with its parameter values (user parameters, then lifted literals), or a statement that is not DML. */
 export type Planned = { plan: Plan; params: Value[] } | { stmt: Statement };
@@ -32,13 +41,16 @@ export class StatementPlanner {
     private readonly catalog: Catalog,
     private readonly sources: SourceResolver,
     planCacheSize: number,
+    /** The SQL limits every statement planned here is held to. */
+    readonly limits: SqlLimits = SQL_LIMIT_DEFAULTS,
   ) {
     this.plans = new PlanCache<Plan>(planCacheSize);
   }
 
   /** Plans a statement through the plan cache, checking access to every table it names. */
   plan(state: SessionState, text: string, params: readonly Value[]): Planned {
-    const tokens = tokenize(text);
+    checkParameterCount(params, this.limits);
+    const tokens = tokenize(text, this.limits);
     // system.* is for dba/system: refuse before anything else, even a name that does not exist.
     if (!isAdmin(state.role)) {
       for (let i = 0; i + 1 < tokens.length; i++) {
@@ -73,9 +85,13 @@ export class StatementPlanner {
   private planUnchecked(state: SessionState, text: string, params: readonly Value[], tokens: Token[]): Planned {
     const head = tokens[0]?.text.toUpperCase();
     if (head !== 'SELECT' && head !== 'INSERT' && head !== 'UPDATE' && head !== 'DELETE' && head !== 'WITH' && head !== '(') {
-      return { stmt: parseStatement(text, tokens) };
+      return { stmt: parseStatement(text, tokens, this.limits) };
     }
     const lifted = liftLiterals(text, tokens);
+    // Before anything is sized by the highest $n (the lexer has held it to maxParameters).
+    if (lifted.paramCount > params.length) {
+      throw new KalamError('INVALID_PARAMETER', `The statement uses $${lifted.paramCount} but only ${params.length} parameter(s) were given: pass a value for each $n`);
+    }
     const userParams: Value[] = [];
     for (let i = 0; i < lifted.paramCount; i++) userParams.push(params[i] as Value);
     const key = `${state.namespace}\u0001${lifted.text}`;
@@ -85,20 +101,31 @@ export class StatementPlanner {
     let usedKey = key;
     let allParams: Value[];
     try {
-      stmt = parseStatement(lifted.text);
+      stmt = parseStatement(lifted.text, undefined, this.limits);
       allParams = [...userParams, ...lifted.literals];
-    } catch {
+    } catch (e) {
+      if (e instanceof KalamError && e.code === 'LIMIT_EXCEEDED') throw e; // the text as written is no smaller
       // Some literals cannot become parameters (typed literals, type arguments): plan the text as written.
-      stmt = parseStatement(text, tokens);
+      stmt = parseStatement(text, tokens, this.limits);
       usedKey = `${state.namespace}\u0002${text}`;
       allParams = params.slice() as Value[];
       const hit = this.plans.get(usedKey);
       if (hit) return { plan: hit, params: allParams };
     }
     if (!isDml(stmt)) return { stmt };
-    plan = this.planDml(stmt, state.namespace);
     const ns = state.namespace;
-    this.coldScans.set(plan, scanTemplates(stmt, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name))));
+    let scans: ScanTemplate[];
+    try {
+      plan = this.planDml(stmt, ns);
+      scans = scanTemplates(stmt, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name)));
+    } catch (e) {
+      // Planning recurses over the statement, which the limits keep shallow; a stack raised past them still must not be INTERNAL.
+      if (e instanceof RangeError && /call stack/i.test(e.message)) {
+        throw stackExhausted('plan', this.limits);
+      }
+      throw e;
+    }
+    this.coldScans.set(plan, scans);
     this.plans.set(usedKey, plan);
     return { plan, params: allParams };
   }

@@ -5,6 +5,7 @@ import type { Value } from '../core/types';
 import { flushableHotBytes, type AutoFlushCounters, type HotBudget } from '../jobs/auto-flush';
 import type { JobScheduler } from '../jobs/scheduler';
 import type { LiveRegistry } from '../live/registry';
+import { SQL_LIMIT_NAMES, SQL_LIMIT_SETTINGS } from '../sql/limits';
 import type { PlanCache } from '../plan/cache';
 import type { ColdTier } from '../storage/cold/cold-tier';
 import { PAGE_ROWS, type HotTier } from '../storage/hot-tier';
@@ -54,6 +55,7 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['hot_partition_rows', e.budget.hotPartitionRows, 'Hot rows of one partition that flush it (tables without a FLUSH_POLICY)'],
     ['statement_slice_ms', o.statementSliceMs, 'How long a statement runs before it yields the thread to other work'],
     ['statement_timeout_ms', o.statementTimeoutMs, 'A statement running longer fails with STATEMENT_TIMEOUT (0: no limit)'],
+    ...SQL_LIMIT_NAMES.map((k): [string, Value, string] => [SQL_LIMIT_SETTINGS[k][0], o[k], SQL_LIMIT_SETTINGS[k][1]]),
     ['durability', o.durability, "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)"],
     ['storage', e.kv.kind, 'Storage backend'],
   ];

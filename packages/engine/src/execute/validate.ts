@@ -1,5 +1,6 @@
 /** Checks of what a caller passes with a statement: parameter values and live-query options. */
 import { KalamError } from '../core/errors';
+import { limitExceeded, SQL_LIMIT_DEFAULTS } from '../sql/limits';
 import { sealJson, shown, thrownMessage } from '../core/json';
 import type { Value } from '../core/types';
 import type { LiveOptions } from '../live/types';
@@ -34,25 +35,18 @@ export function validateLiveOptions(options: LiveOptions | undefined): LiveOptio
   return out;
 }
 
-/**
- * Parameters one statement may have: PostgreSQL's bound (its protocol counts
- * them in 16 bits). A local stand-in until the engine's configurable limits
- * name one; an array longer than this is refused before any element is read,
- * so a sparse `arr[1e9] = 1` costs nothing.
- */
-export const MAX_PARAMETERS = 65535;
-
 const invalid = (message: string) => new KalamError('INVALID_PARAMETER', message);
 
 /**
  * Checks the parameters a caller passed and returns the engine's own copy,
  * frozen: JSON values (plain objects and arrays) copied, validated and
  * deep-frozen (core/json.ts), Uint8Arrays and Dates copied — so nothing the
- * caller does with its values afterwards reaches a stored row. Whatever the
+ * caller does with its values afterwards reaches a stored row. More than
+ * `maxParameters` values: LIMIT_EXCEEDED. Whatever the
  * array or its values do when read (a Proxy, a throwing getter, holes) ends
  * in INVALID_PARAMETER, never in a raw error.
  */
-export function validateParams(params: readonly unknown[]): readonly Value[] {
+export function validateParams(params: readonly unknown[], maxParameters: number = SQL_LIMIT_DEFAULTS.maxParameters): readonly Value[] {
   let length: unknown;
   try {
     length = Array.isArray(params) ? params.length : undefined;
@@ -60,7 +54,8 @@ export function validateParams(params: readonly unknown[]): readonly Value[] {
     throw invalid(`Parameters could not be read: ${thrownMessage(e)}. Pass a plain array of values`);
   }
   if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw invalid('Parameters must be an array of values');
-  if (length > MAX_PARAMETERS) throw invalid(`${length} parameters passed: a statement takes at most ${MAX_PARAMETERS}`);
+  // Before any element is read: a sparse `arr[1e9] = 1` costs nothing.
+  if (length > maxParameters) throw limitExceeded('maxParameters', `A call with ${length.toLocaleString('en-US')} parameter values`, maxParameters);
   const out = new Array<Value>(length);
   for (let i = 0; i < length; i++) {
     let v: unknown;

@@ -295,18 +295,22 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     const groupKeys = stmt.groupBy.map((g) => resolveGroupRef(g, items));
     const groupEvals = groupKeys.map((g) => compileExpr(g, scope));
     const groupKeyStrings = groupKeys.map((g) => exprKey(g, scope));
+    const groupKeyIndex = new Map<string, number>(); // key → first group key: a lookup per expression node, not a scan
+    groupKeyStrings.forEach((k, i) => { if (!groupKeyIndex.has(k)) groupKeyIndex.set(k, i); });
+    const aggIndex = new Map<string, number>();
     const aggs: { key: string; spec: AggregateSpec }[] = [];
     const collect = (e: Expr | undefined) => {
       if (!e) return;
       walk(e, (x) => {
         if (!isAggregateCall(x)) return;
         const key = exprKey(x, scope);
-        if (aggs.some((a) => a.key === key)) return;
+        if (aggIndex.has(key)) return;
         if (x.args.some(containsAggregate) || containsAggregate(x.filter)) throw new KalamError('INVALID_SQL', 'Aggregate function calls cannot be nested');
         if (!x.star && x.args.length !== 1) throw new KalamError('INVALID_SQL', `${x.name}() takes exactly one argument`);
         if (x.star && x.name !== 'COUNT') throw new KalamError('INVALID_SQL', `${x.name}(*) is not valid: only COUNT(*)`);
         const spec: AggregateSpec = { name: x.name as AggregateName, arg: x.star ? undefined : compileExpr(x.args[0], scope), distinct: x.distinct };
         if (x.filter) spec.filter = compileExpr(x.filter, scope);
+        aggIndex.set(key, aggs.length);
         aggs.push({ key, spec });
       });
     };
@@ -314,9 +318,12 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     collect(stmt.having);
     stmt.orderBy.forEach((o) => collect(o.expr));
     const g = groupKeys.length;
+    const groupKinds = new Set(groupKeys.map((k) => k.kind));
     hook = (e) => {
       if (e.kind === 'literal' || e.kind === 'param') return undefined;
       if (e.kind === 'column' && isOuterColumn(scope, e)) return undefined; // an enclosing query's column is a constant here
+      // No group key of this kind: nothing to match, so no key to build (each is as big as the node's subtree).
+      if (e.kind !== 'column' && !groupKinds.has(e.kind) && !isAggregateCall(e)) return undefined;
       let key: string;
       try {
         key = exprKey(e, scope);
@@ -324,10 +331,10 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
         if (e.kind === 'column') throw err;
         return undefined;
       }
-      const gi = groupKeyStrings.indexOf(key);
+      const gi = groupKeyIndex.get(key) ?? -1;
       if (gi >= 0) return (r) => r[gi];
       if (isAggregateCall(e)) {
-        const ai = aggs.findIndex((a) => a.key === key);
+        const ai = aggIndex.get(key)!;
         return (r) => r[g + ai];
       }
       if (e.kind === 'column') {
@@ -369,6 +376,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
       if (idx < 0) throw new KalamError('INVALID_SQL', 'For SELECT DISTINCT, ORDER BY expressions must appear in the select list');
       return { eval: (r) => r[idx], descending: o.descending, nullsFirst: o.nullsFirst };
     });
+    itemKeyCache.delete(items); // planning data: the plan does not keep it
     rows = (ctx) => {
       const projected = distinct(project(prepare(ctx), outputEvals, ctx));
       const sorted = keys.length ? sortRows(projected, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : projected;
@@ -437,11 +445,27 @@ function orderTarget(e: Expr, items: { expr: Expr; alias?: string }[], names: st
   }
   if (aliasOnly) return -1;
   try {
-    const k = exprKey(e, scope);
-    return items.findIndex((it) => { try { return exprKey(it.expr, scope) === k; } catch { return false; } });
+    return itemKeys(items, scope).get(exprKey(e, scope)) ?? -1;
   } catch {
     return -1;
   }
+}
+
+/** Each select item's exprKey → its first index, computed once per select list while its ORDER BY is planned (dropped after). */
+const itemKeyCache = new WeakMap<object, Map<string, number>>();
+function itemKeys(items: { expr: Expr }[], scope: Scope): Map<string, number> {
+  let keys = itemKeyCache.get(items);
+  if (!keys) {
+    keys = new Map();
+    for (let i = 0; i < items.length; i++) {
+      try {
+        const k = exprKey(items[i].expr, scope);
+        if (!keys.has(k)) keys.set(k, i);
+      } catch { /* an item that does not bind matches nothing */ }
+    }
+    itemKeyCache.set(items, keys);
+  }
+  return keys;
 }
 
 function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {

@@ -11,7 +11,9 @@ import type { Expr } from '../sql/ast';
 import type { DataType, Value } from '../core/types';
 import { coerce, compareValues, isTrue, stableJson, truthy } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
+import { SQL_LIMIT_DEFAULTS, limitExceeded } from '../sql/limits';
 import { AGGREGATES, lookupFunction } from './functions';
+import { compileLike, type LikeMatcher } from './like';
 import type { Scope } from './scope';
 import { existsSubquery, inSubquery, scalarSubquery } from './subquery';
 
@@ -77,7 +79,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       // Patterns are almost always constant per execution: keep the last compiled one.
       let lastPattern: string | undefined;
       let lastEscape: string | undefined;
-      let lastRe: RegExp | undefined;
+      let lastMatch: LikeMatcher | undefined;
       return (r, ctx) => {
         const v = a(r, ctx);
         const pat = p(r, ctx);
@@ -87,11 +89,13 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
         const es = String(escape);
         if (ps !== lastPattern || es !== lastEscape) {
           if (es.length > 1) throw new KalamError('INVALID_SQL', `ESCAPE must be a single character or empty, got '${es}'`);
-          lastRe = likeRegex(ps, ci, es);
+          const max = ctx.limits?.maxLikePatternLength ?? SQL_LIMIT_DEFAULTS.maxLikePatternLength;
+          if (ps.length > max) throw limitExceeded('maxLikePatternLength', `A LIKE pattern of ${ps.length.toLocaleString('en-US')} characters`, max);
+          lastMatch = compileLike(ps, ci, es);
           lastPattern = ps;
           lastEscape = es;
         }
-        const m = lastRe!.test(typeof v === 'string' ? v : String(v));
+        const m = lastMatch!(typeof v === 'string' ? v : String(v));
         return neg ? !m : m;
       };
     }
@@ -100,6 +104,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       const type = declaredType(e.arg, scope);
       const list = e.list.map((x) => asTypeOf(type, c(x)));
       const neg = e.negated;
+      if (list.length >= IN_SET_MIN && e.list.every(isConstantValue)) return inConstantList(a, list, neg);
       return (r, ctx) => {
         const v = a(r, ctx);
         if (v === null) return null;
@@ -214,6 +219,84 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Evaluat
   };
 }
 
+
+/** IN lists this long, of literals and parameters only, are looked up in a set. */
+const IN_SET_MIN = 8;
+
+/** A literal or a parameter, signed or not (what literal lifting leaves of a constant). */
+const isConstantValue = (e: Expr): boolean =>
+  e.kind === 'literal' || e.kind === 'param' || (e.kind === 'unary' && e.op !== 'NOT' && (e.arg.kind === 'literal' || e.arg.kind === 'param'));
+
+/** An IN list's values for one execution, by type: a value finds its equal among those of its own type in one step. */
+interface InValues {
+  /** Values of each primitive type ('string', 'number', 'bigint', 'boolean'). */
+  byType: Map<string, Set<Value>>;
+  /** JSON and BYTES values (compared one by one). */
+  objects: Value[];
+  sawNull: boolean;
+}
+
+/**
+ * `v [NOT] IN (constants…)`: the list is evaluated once per execution (its
+ * values are literals and parameters, maybe signed) and looked up by type, instead of
+ * compared one by one for every row. The answer is the one the
+ * one-by-one loop gives: a match anywhere is true, otherwise NULL if the
+ * list holds a NULL; values of another type than `v` are still compared
+ * with `=`'s coercions (text against a number…). If evaluating the list
+ * fails, the one-by-one loop runs instead, so an error surfaces exactly
+ * where it did.
+ */
+function inConstantList(a: Evaluator, list: readonly Evaluator[], neg: boolean): Evaluator {
+  let forParams: readonly Value[] | undefined;
+  let values: InValues | null | undefined; // null: evaluating the list failed for these parameters
+  const build = (r: Tuple, ctx: ExecContext): InValues | undefined => {
+    const byType = new Map<string, Set<Value>>();
+    const objects: Value[] = [];
+    let sawNull = false;
+    try {
+      for (const item of list) {
+        const x = item(r, ctx);
+        if (x === null) sawNull = true;
+        else if (typeof x === 'object') objects.push(x);
+        else {
+          let set = byType.get(typeof x);
+          if (!set) byType.set(typeof x, (set = new Set()));
+          set.add(x);
+        }
+      }
+    } catch {
+      return undefined;
+    }
+    return { byType, objects, sawNull };
+  };
+  const oneByOne = (v: Value, r: Tuple, ctx: ExecContext): Value => {
+    let sawNull = false;
+    for (const item of list) {
+      const x = item(r, ctx);
+      if (x === null) { sawNull = true; continue; }
+      if (sqlEquals(v, x)) return !neg;
+    }
+    return sawNull ? null : neg;
+  };
+  return (r, ctx) => {
+    const v = a(r, ctx);
+    if (v === null) return null;
+    if (forParams !== ctx.params || values === undefined) {
+      values = build(r, ctx) ?? null;
+      forParams = ctx.params;
+    }
+    if (values === null) return oneByOne(v, r, ctx);
+    const own = typeof v;
+    // Same type, not an object: `=` is ===, which a Set's lookup is (NaN aside, which === never equals).
+    if (own !== 'object' && values.byType.get(own)?.has(v) && v === v) return !neg;
+    for (const [type, set] of values.byType) {
+      if (type === own && own !== 'object') continue;
+      for (const x of set) if (sqlEquals(v, x)) return !neg;
+    }
+    for (const x of values.objects) if (sqlEquals(v, x)) return !neg;
+    return values.sawNull ? null : neg;
+  };
+}
 
 function and3(a: boolean | null, b: boolean | null): boolean | null {
   if (a === false || b === false) return false;
@@ -384,21 +467,5 @@ function int64(v: bigint): bigint {
   if (v < INT64_MIN || v > INT64_MAX) throw new KalamError('TYPE_MISMATCH', `BIGINT out of range: ${v} does not fit in 64 bits`);
   return v;
 }
-
-/** LIKE pattern → anchored RegExp; `%` any run, `_` one character, `escape` (backslash unless given; '' for none) escapes. */
-export function likeRegex(pattern: string, caseInsensitive: boolean, escape = '\\'): RegExp {
-  let src = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (escape !== '' && ch === escape && i + 1 < pattern.length) { src += escapeRe(pattern[++i]); continue; }
-    if (ch === '%') src += '[\\s\\S]*';
-    else if (ch === '_') src += '[\\s\\S]';
-    else src += escapeRe(ch);
-  }
-  return new RegExp(src + '$', caseInsensitive ? 'iu' : 'u');
-}
-
-const escapeRe = (ch: string) => ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 
 export type { Tuple, ExecContext };

@@ -7,11 +7,48 @@ import { KalamError } from '../core/errors';
 import type { BinaryOp, CommonTableExpr, DeleteStmt, Expr, FromTable, InsertStmt, OrderItem, SelectItem, SelectStmt, SetOperator, TableName, UpdateStmt } from './ast';
 import { dataTypeOf } from './parse-column';
 import { numberLiteral } from './lexer';
-import { DISTINCT_AGGREGATE_PREFIX } from './rewrite';
+import { limitExceeded, setOperationArms, SQL_LIMIT_DEFAULTS, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
+import { DISTINCT_AGGREGATE_PREFIX, IN_LIST_PREFIX } from './rewrite';
 
 /* node-sql-parser's AST is untyped JSON; we read it structurally. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Node = any;
+
+/** The limits of the conversion under way (set by `withConversion`; conversion is synchronous). */
+let limits: SqlLimits = SQL_LIMIT_DEFAULTS;
+/** IN lists rewrite.ts took out of the text, by marker number. */
+let inLists: readonly Expr[][] = [];
+
+/**
+ * Runs `fn` (a conversion) with `l` as the limits its breadth, IN-list and
+ * set-operation checks apply, and `lists` as the IN lists whose marker
+ * calls (rewrite.ts) it meets.
+ */
+export function withConversion<T>(l: SqlLimits, lists: readonly Expr[][], fn: () => T): T {
+  const before = [limits, inLists] as const;
+  limits = l;
+  inLists = lists;
+  try {
+    return fn();
+  } finally {
+    [limits, inLists] = before;
+  }
+}
+
+/** The values of an IN list rewrite.ts replaced by a marker call, or undefined for any other list. */
+function rewrittenList(list: Node[] | undefined): Expr[] | undefined {
+  if (!list || list.length !== 1 || list[0]?.type !== 'function') return undefined;
+  const name = (list[0].name?.name as Node[] | undefined)?.map((p) => identText(p)).join('.').toUpperCase() ?? '';
+  if (!name.startsWith(IN_LIST_PREFIX)) return undefined;
+  const values = inLists[Number(name.slice(IN_LIST_PREFIX.length))];
+  if (!values) throw new KalamError('PARSE_ERROR', `Unknown function ${name.toLowerCase()}()`);
+  return values;
+}
+
+/** A list of `n` items (select list, arguments, CASE arms, GROUP BY, ORDER BY) against maxExpressionTerms. */
+function checkTerms(n: number, what: string): void {
+  if (n > limits.maxExpressionTerms) throw limitExceeded('maxExpressionTerms', `${what} of ${n.toLocaleString('en-US')} terms`, limits.maxExpressionTerms);
+}
 
 const unsupported = (what: string): never => {
   throw new KalamError('UNSUPPORTED', `${what} is not supported yet`);
@@ -39,10 +76,10 @@ const COMPARISONS: Record<string, BinaryOp> = {
   AND: 'AND', OR: 'OR', '+': '+', '-': '-', '*': '*', '/': '/', '%': '%', '||': '||',
 };
 
-function exprList(x: Node): Expr[] {
-  if (x && x.type === 'expr_list') return (x.value as Node[]).map(expr);
-  if (Array.isArray(x)) return x.map(expr);
-  return [expr(x)];
+function exprList(x: Node, what = 'A list'): Expr[] {
+  const list: Node[] = x && x.type === 'expr_list' ? x.value : Array.isArray(x) ? x : [x];
+  checkTerms(list.length, what);
+  return list.map(expr);
 }
 
 export function expr(x: Node): Expr {
@@ -101,7 +138,7 @@ export function expr(x: Node): Expr {
       if (name === 'ANY' || name === 'SOME' || name === 'ALL') {
         throw new KalamError('UNSUPPORTED', `${name} (SELECT …) is not supported yet: write x IN (SELECT …), or use EXISTS`);
       }
-      const args = x.args ? exprList(x.args) : [];
+      const args = x.args ? exprList(x.args, `The argument list of ${name.toLowerCase()}()`) : [];
       if (name === 'NOT' && args.length === 1) return { kind: 'unary', op: 'NOT', arg: args[0] };
       if (x.over) unsupported('Window functions');
       if (name.startsWith(DISTINCT_AGGREGATE_PREFIX)) {
@@ -123,6 +160,7 @@ export function expr(x: Node): Expr {
       return call;
     }
     case 'case': {
+      checkTerms((x.args as Node[]).length, 'A CASE');
       const whens: { when: Expr; then: Expr }[] = [];
       let otherwise: Expr | undefined;
       for (const arm of x.args as Node[]) {
@@ -148,9 +186,57 @@ export function expr(x: Node): Expr {
   }
 }
 
-function binary(x: Node): Expr {
-  const op = String(x.operator).toUpperCase();
-  const left = expr(x.left);
+const opOf = (x: Node): string => String(x.operator).toUpperCase();
+
+/**
+ * A binary expression. node-sql-parser reads `a OR b OR c …` (and `+`,
+ * `||`, …) as a left-deep tree; its left spine is walked here rather than
+ * recursed into, so a chain's length costs no stack. An AND or OR chain
+ * becomes a balanced tree of the same terms in the same order (both are
+ * associative, and short-circuit alike: a term is evaluated unless an
+ * earlier one decided the result), so the passes that recurse over
+ * expressions go log2(terms) deep; other chains keep their left-deep shape
+ * (floating-point and BIGINT arithmetic are not associative), so each of
+ * their operators counts as a level of depth (TREE_DEPTH_PER_LEVEL).
+ */
+function binary(top: Node): Expr {
+  const spine: Node[] = [];
+  let n: Node = top;
+  while (n?.type === 'binary_expr') {
+    spine.push(n);
+    n = n.left;
+  }
+  let acc = expr(n);
+  let chain = 1; // terms of the current non-AND/OR chain
+  for (let k = spine.length - 1; k >= 0;) {
+    const op = opOf(spine[k]);
+    if (op === 'AND' || op === 'OR') {
+      const terms = [acc];
+      for (; k >= 0 && opOf(spine[k]) === op; k--) {
+        terms.push(expr(spine[k].right));
+        checkTerms(terms.length, `An ${op} chain`);
+      }
+      acc = balanced(op, terms, 0, terms.length);
+      chain = 1;
+    } else {
+      acc = binaryOne(spine[k], acc);
+      // Each operator of such a chain nests the tree one level deeper (treeDepth, checked in full after conversion).
+      if (++chain > limits.maxExpressionDepth * TREE_DEPTH_PER_LEVEL) throw treeTooDeep(chain, limits);
+      k--;
+    }
+  }
+  return acc;
+}
+
+/** terms[from, to) joined by `op` as a balanced tree, left half the larger (two or three terms come out left-deep). */
+function balanced(op: 'AND' | 'OR', terms: Expr[], from: number, to: number): Expr {
+  if (to - from === 1) return terms[from];
+  const mid = from + Math.ceil((to - from) / 2);
+  return { kind: 'binary', op, left: balanced(op, terms, from, mid), right: balanced(op, terms, mid, to) };
+}
+
+function binaryOne(x: Node, left: Expr): Expr {
+  const op = opOf(x);
   switch (op) {
     case 'LIKE': case 'NOT LIKE': case 'ILIKE': case 'NOT ILIKE': {
       const like: Expr = { kind: 'like', arg: left, pattern: expr(x.right), negated: op.startsWith('NOT'), caseInsensitive: op.endsWith('ILIKE') };
@@ -161,8 +247,13 @@ function binary(x: Node): Expr {
       const list = x.right?.type === 'expr_list' ? (x.right.value as Node[]) : undefined;
       if (list && list.length === 1 && list[0]?.ast) return { kind: 'inSubquery', arg: left, query: selectStmt(list[0].ast), negated: op === 'NOT IN' };
       if (x.right?.ast) return { kind: 'inSubquery', arg: left, query: selectStmt(x.right.ast), negated: op === 'NOT IN' };
-      if (!list) unsupported('IN without a parenthesized list');
-      return { kind: 'in', arg: left, list: exprList(x.right), negated: op === 'NOT IN' };
+      if (!list) return unsupported('IN without a parenthesized list');
+      const values = rewrittenList(list);
+      const n = values ? values.length : list.length;
+      if (n > limits.maxInListLength) {
+        throw limitExceeded('maxInListLength', `An IN list of ${n.toLocaleString('en-US')} values`, limits.maxInListLength);
+      }
+      return { kind: 'in', arg: left, list: values ? values.map((v) => ({ ...v })) : list.map(expr), negated: op === 'NOT IN' };
     }
     case 'BETWEEN': case 'NOT BETWEEN': {
       const [low, high] = exprList(x.right);
@@ -188,6 +279,7 @@ function binary(x: Node): Expr {
 
 function selectItems(columns: Node): SelectItem[] {
   if (columns === '*') return [{ expr: { kind: 'star' } }];
+  checkTerms((columns as Node[]).length, 'A select list');
   return (columns as Node[]).map((c) => {
     const item: SelectItem = { expr: expr(c.expr) };
     if (c.as) item.alias = identText(c.as).toLowerCase();
@@ -234,6 +326,7 @@ function fromItems(from: Node[] | null): FromTable[] {
 
 function orderBy(list: Node[] | null): OrderItem[] {
   if (!list) return [];
+  checkTerms(list.length, 'An ORDER BY list');
   return list.map((o) => {
     const descending = String(o.type ?? 'ASC').toUpperCase() === 'DESC';
     const nulls = String(o.nulls ?? '').toUpperCase();
@@ -315,6 +408,7 @@ function setOpMembers(x: Node): { members: Node[]; ops: string[]; orderby: Node;
       members.push(bare(n));
     }
     if (n._next) ops.push(n.set_op);
+    if (members.length > limits.maxSetOperationArms) throw setOperationArms(limits);
   }
   const last = members[members.length - 1];
   if (members.length > 1 && !last.parentheses_symbol) {
@@ -327,23 +421,55 @@ function setOpMembers(x: Node): { members: Node[]; ops: string[]; orderby: Node;
 
 const emptySelect = (): SelectStmt => ({ kind: 'select', distinct: false, items: [], from: [], groupBy: [], orderBy: [] });
 
-/** Builds `a op b op c` with INTERSECT binding tighter than UNION and EXCEPT, left to right otherwise (as Postgres). */
+/**
+ * Builds `a op b op c` with INTERSECT binding tighter than UNION and EXCEPT,
+ * left to right otherwise (as Postgres). A run of one associative operator
+ * (UNION ALL, UNION, INTERSECT) becomes a balanced tree of its operands in
+ * their order — the same rows in the same order, the output names and types
+ * of the same first member — so a long chain nests log2(arms) deep for
+ * planning and for the row streams; EXCEPT stays left-deep.
+ */
 function setOpTree(members: SelectStmt[], ops: { op: SetOperator; all: boolean }[]): SelectStmt {
-  const prec = (o: SetOperator) => (o === 'INTERSECT' ? 2 : 1);
-  const operands: SelectStmt[] = [members[0]];
-  const pending: { op: SetOperator; all: boolean }[] = [];
-  const reduce = () => {
-    const right = operands.pop()!;
-    const left = operands.pop()!;
-    operands.push({ ...emptySelect(), setOp: { ...pending.pop()!, left, right } });
-  };
-  for (let i = 0; i < ops.length; i++) {
-    while (pending.length > 0 && prec(pending[pending.length - 1].op) >= prec(ops[i].op)) reduce();
-    pending.push(ops[i]);
-    operands.push(members[i + 1]);
+  type Step = { op: SetOperator; all: boolean; right: SelectStmt };
+  // INTERSECT binds tighter: each run of INTERSECTs becomes one operand first.
+  const operands: SelectStmt[] = [];
+  const outer: { op: SetOperator; all: boolean }[] = [];
+  for (let i = 0; i < members.length;) {
+    const rest: Step[] = [];
+    let j = i;
+    for (; j < ops.length && ops[j].op === 'INTERSECT'; j++) rest.push({ ...ops[j], right: members[j + 1] });
+    operands.push(foldLeft(members[i], rest));
+    if (j < ops.length) outer.push(ops[j]);
+    i = j + 1;
   }
-  while (pending.length > 0) reduce();
-  return operands[0];
+  return foldLeft(operands[0], outer.map((o, k): Step => ({ ...o, right: operands[k + 1] })));
+}
+
+/** first op right op right …, left to right; a run of one associative operator is combined at once (balanced), EXCEPT one step at a time. */
+function foldLeft(first: SelectStmt, rest: readonly { op: SetOperator; all: boolean; right: SelectStmt }[]): SelectStmt {
+  let acc = first;
+  for (let k = 0; k < rest.length;) {
+    const { op, all } = rest[k];
+    const run = [acc];
+    do {
+      run.push(rest[k].right);
+      k++;
+    } while (op !== 'EXCEPT' && k < rest.length && rest[k].op === op && rest[k].all === all);
+    acc = combine(op, all, run, 0, run.length);
+  }
+  return acc;
+}
+
+/** run[from, to) combined by one associative set operator, as a balanced tree (left half the larger). */
+function combine(op: SetOperator, all: boolean, run: SelectStmt[], from: number, to: number): SelectStmt {
+  if (to - from === 1) return run[from];
+  const mid = from + Math.ceil((to - from) / 2);
+  return { ...emptySelect(), setOp: { op, all, left: combine(op, all, run, from, mid), right: combine(op, all, run, mid, to) } };
+}
+
+function groupBy(list: Node[]): Expr[] {
+  checkTerms(list.length, 'A GROUP BY list');
+  return list.map(expr);
 }
 
 export function selectStmt(x: Node): SelectStmt {
@@ -363,7 +489,7 @@ export function selectStmt(x: Node): SelectStmt {
     distinct: distinctKind(x.distinct) === 'DISTINCT',
     items: selectItems(x.columns),
     from: fromItems(x.from),
-    groupBy: x.groupby ? (Array.isArray(x.groupby) ? x.groupby : x.groupby.columns ?? []).map(expr) : [],
+    groupBy: x.groupby ? groupBy(Array.isArray(x.groupby) ? x.groupby : x.groupby.columns ?? []) : [],
     orderBy: orderBy(x.orderby),
   };
   if (withs) stmt.with = withs;
@@ -415,4 +541,26 @@ export function deleteStmt(x: Node): DeleteStmt {
   if (from[0].as) stmt.alias = identText(from[0].as).toLowerCase();
   if (x.where) stmt.where = expr(x.where);
   return stmt;
+}
+
+/**
+ * How deep a converted statement nests: the most AST nodes (expressions and
+ * statements, anything with a `kind`) on one path from the root. Iterative,
+ * so it can measure what a recursive pass could not.
+ */
+export function treeDepth(root: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, above] = stack.pop()!;
+    if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) continue;
+    if (Array.isArray(node)) {
+      for (const x of node) stack.push([x, above]);
+      continue;
+    }
+    const depth = typeof (node as { kind?: unknown }).kind === 'string' ? above + 1 : above;
+    if (depth > max) max = depth;
+    for (const v of Object.values(node)) if (v !== null && typeof v === 'object') stack.push([v, depth]);
+  }
+  return max;
 }

@@ -4,6 +4,7 @@
  * It never allocates per character; tokens are slices of the input.
  */
 import { KalamError } from '../core/errors';
+import { checkParameterNumber, checkSqlLength, limitExceeded, type SqlLimits } from './limits';
 
 export type TokenType = 'word' | 'quoted' | 'string' | 'number' | 'param' | 'punct';
 
@@ -19,7 +20,14 @@ const isWordStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
 const isWordPart = (c: number) => isWordStart(c) || (c >= 48 && c <= 57) || c === 36;
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
-export function tokenize(sql: string): Token[] {
+/**
+ * Splits SQL text into tokens. With `limits`, text longer than
+ * maxSqlLength is refused before it is read, and the scan stops at the
+ * token past maxSqlTokens or at a `$n` past maxParameters (LIMIT_EXCEEDED).
+ */
+export function tokenize(sql: string, limits?: SqlLimits): Token[] {
+  if (limits) checkSqlLength(sql, limits);
+  const maxTokens = limits ? limits.maxSqlTokens : Number.POSITIVE_INFINITY;
   const out: Token[] = [];
   const n = sql.length;
   let i = 0;
@@ -37,6 +45,9 @@ export function tokenize(sql: string): Token[] {
       continue;
     }
     const start = i;
+    if (out.length >= maxTokens) {
+      throw limitExceeded('maxSqlTokens', `SQL text of more than ${maxTokens.toLocaleString('en-US')} tokens`, maxTokens, start);
+    }
     if (c === 39) { // 'string' with '' escapes
       let text = '';
       i++;
@@ -79,7 +90,9 @@ export function tokenize(sql: string): Token[] {
     if (c === 36 && isDigit(sql.charCodeAt(i + 1))) { // $1
       i++;
       while (i < n && isDigit(sql.charCodeAt(i))) i++;
-      out.push({ type: 'param', text: sql.slice(start, i), start, end: i });
+      const text = sql.slice(start, i);
+      if (limits) checkParameterNumber(text, start, limits);
+      out.push({ type: 'param', text, start, end: i });
       continue;
     }
     if (isWordStart(c)) {
@@ -107,9 +120,9 @@ export interface StatementText {
   start: number;
 }
 
-/** Splits a batch on top-level semicolons; empty statements are dropped. */
-export function splitStatements(sql: string): StatementText[] {
-  const tokens = tokenize(sql);
+/** Splits a batch on top-level semicolons; empty statements are dropped. `limits` as for tokenize(). */
+export function splitStatements(sql: string, limits?: SqlLimits): StatementText[] {
+  const tokens = tokenize(sql, limits);
   const out: StatementText[] = [];
   let from = -1;
   let depth = 0;

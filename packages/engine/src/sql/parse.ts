@@ -6,11 +6,12 @@
 import * as pgModule from 'node-sql-parser/build/postgresql';
 import { KalamError } from '../core/errors';
 import type { Statement } from './ast';
-import { deleteStmt, insertStmt, selectStmt, updateStmt } from './convert';
+import { deleteStmt, insertStmt, selectStmt, treeDepth, updateStmt, withConversion } from './convert';
 import { parseKalamStatement } from './parse-ddl';
 import { parseSimpleInsert } from './insert-fast';
 import { parseLiveStatement } from './parse-live';
 import { tokenize, type Token } from './lexer';
+import { checkNesting, SQL_LIMIT_DEFAULTS, stackExhausted, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
 import { rewriteForParser } from './rewrite';
 
 // The build is UMD/CommonJS: bundlers and Node expose it as a default export.
@@ -24,8 +25,12 @@ const KNOWN_UNSUPPORTED = new Set([
   'CONSUME', 'ACK', 'PREPARE', 'DECLARE', 'LOCK', 'EXECUTE', 'REPLACE', 'UPSERT', 'VALUES',
 ]);
 
-/** Parses one statement's text (no trailing semicolon needed). */
-export function parseStatement(sql: string, tokens: Token[] = tokenize(sql)): Statement {
+/**
+ * Parses one statement's text (no trailing semicolon needed). `limits`
+ * bound what the SQL parser and the conversion are asked to do (defaults
+ * when not given); the caller has checked length and tokens (tokenize).
+ */
+export function parseStatement(sql: string, tokens: Token[] = tokenize(sql), limits: SqlLimits = SQL_LIMIT_DEFAULTS): Statement {
   if (tokens.length === 0) throw new KalamError('PARSE_ERROR', 'Empty statement: write a SQL statement to run');
   const executeAs = parseExecuteAs(sql, tokens);
   if (executeAs) return executeAs;
@@ -33,7 +38,7 @@ export function parseStatement(sql: string, tokens: Token[] = tokenize(sql)): St
   if (live) return live;
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
-  return parseStandard(sql, tokens);
+  return parseStandard(sql, tokens, limits);
 }
 
 /** `EXECUTE AS USER '<id>' ( <one statement> )`: the inner text is parsed and run by the caller. */
@@ -74,7 +79,7 @@ function refuseSetOperationAll(tokens: Token[]): void {
   }
 }
 
-function parseStandard(sql: string, tokens: Token[]): Statement {
+function parseStandard(sql: string, tokens: Token[], limits: SqlLimits): Statement {
   const first = tokens[0];
   const head = first.text.toUpperCase();
   if (!['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH', '('].includes(head)) {
@@ -89,17 +94,25 @@ function parseStandard(sql: string, tokens: Token[]): Statement {
     const simple = parseSimpleInsert(tokens);
     if (simple) return simple;
   }
-  return parseWithParser(sql, tokens);
+  return parseWithParser(sql, tokens, limits);
 }
 
-/** The full route: node-sql-parser's PostgreSQL grammar, converted to our AST. Exported for tests of the fast paths. */
-export function parseWithParser(sql: string, tokens: Token[] = tokenize(sql)): Statement {
+/**
+ * The full route: node-sql-parser's PostgreSQL grammar, converted to our
+ * AST. The parser recurses once per nesting level (about 2.7 KB of stack
+ * each), so nesting is checked on the tokens first (maxExpressionDepth);
+ * the conversion checks breadth, IN lists and set-operation arms, and the
+ * converted statement's depth. Exported for tests of the fast paths.
+ */
+export function parseWithParser(sql: string, tokens: Token[] = tokenize(sql), limits: SqlLimits = SQL_LIMIT_DEFAULTS): Statement {
   refuseSetOperationAll(tokens);
+  checkNesting(tokens, limits);
   const rewritten = rewriteForParser(sql, tokens);
   let ast;
   try {
     ast = parser.astify(rewritten.text, { database: 'postgresql' });
   } catch (e) {
+    if (isStackOverflow(e)) throw tooDeep(limits);
     const err = e as { message?: string; location?: { start?: { offset?: number } } };
     const count = /column count doesn't match value count at row (\d+)/.exec(err.message ?? '');
     if (count) {
@@ -113,6 +126,19 @@ export function parseWithParser(sql: string, tokens: Token[] = tokenize(sql)): S
   const node = Array.isArray(ast) ? ast : [ast];
   if (node.length !== 1) throw new KalamError('PARSE_ERROR', 'Expected exactly one statement');
   const x = node[0] as { type: string };
+  let stmt: Statement;
+  try {
+    stmt = withConversion(limits, rewritten.inLists, () => convertStatement(x));
+  } catch (e) {
+    if (isStackOverflow(e)) throw tooDeep(limits);
+    throw e;
+  }
+  const depth = treeDepth(stmt);
+  if (depth > limits.maxExpressionDepth * TREE_DEPTH_PER_LEVEL) throw treeTooDeep(depth, limits);
+  return stmt;
+}
+
+function convertStatement(x: { type: string }): Statement {
   switch (x.type) {
     case 'select': return selectStmt(x);
     case 'insert': return insertStmt(x);
@@ -122,3 +148,10 @@ export function parseWithParser(sql: string, tokens: Token[] = tokenize(sql)): S
       throw new KalamError('UNSUPPORTED', `Statement '${x.type}' is not supported`);
   }
 }
+
+/** V8 and SpiderMonkey: RangeError "Maximum call stack size exceeded" / InternalError "too much recursion". */
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'RangeError' || e.name === 'InternalError') && /call stack|recursion/i.test(e.message);
+}
+
+const tooDeep = (limits: SqlLimits) => stackExhausted('parse', limits);

@@ -6,9 +6,14 @@
  * - `SUM/AVG/MIN/MAX(DISTINCT x)` is a syntax error to it (only COUNT takes
  *   DISTINCT); it becomes a call of a marker function that convert.ts turns
  *   back into the distinct aggregate.
+ * - A long `IN ($1, $2, …)` list (what literal lifting leaves of a list of
+ *   constants) becomes one marker call the parser reads in microseconds —
+ *   it needs tens of microseconds per list item — and its values are built
+ *   here; convert.ts puts them back.
  * Positions in the rewritten text map back to the text as written, so syntax
  * errors point at what the user typed.
  */
+import type { Expr } from './ast';
 import type { Token } from './lexer';
 
 /** Prefix of the marker functions standing for `AGG(DISTINCT …)`. */
@@ -23,17 +28,35 @@ interface Edit {
   text: string;
 }
 
+/** Name prefix of the marker call standing for IN list number k: `KALAMLITE_IN_LIST_k()`. */
+export const IN_LIST_PREFIX = 'KALAMLITE_IN_LIST_';
+
+/** IN lists at least this long are taken out of the parser's way. */
+export const IN_LIST_REWRITE_MIN = 16;
+
 export interface RewrittenSql {
   text: string;
+  /** The values of each IN list replaced by a marker call, by its number. */
+  inLists: Expr[][];
   /** Maps an offset in `text` back to an offset in the original SQL. */
   originalOffset(offset: number): number;
 }
 
 export function rewriteForParser(sql: string, tokens: readonly Token[]): RewrittenSql {
   const edits: Edit[] = [];
+  const inLists: Expr[][] = [];
   for (let k = 0; k + 1 < tokens.length; k++) {
     const t = tokens[k];
     const next = tokens[k + 1];
+    if (t.type === 'word' && t.text.toUpperCase() === 'IN' && next.type === 'punct' && next.text === '(') {
+      const list = parameterList(tokens, k + 2);
+      if (list) {
+        edits.push({ start: tokens[k + 2].start, end: tokens[list.close - 1].end, text: `${IN_LIST_PREFIX}${inLists.length}()` });
+        inLists.push(list.values);
+        k = list.close;
+        continue;
+      }
+    }
     if (t.type === 'param' && next.type === 'punct' && next.text === '::') {
       edits.push({ start: t.start, end: t.end, text: `(${t.text})` });
       continue;
@@ -48,7 +71,7 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       k += 2;
     }
   }
-  if (edits.length === 0) return { text: sql, originalOffset: (offset) => offset };
+  if (edits.length === 0) return { text: sql, inLists, originalOffset: (offset) => offset };
   let text = '';
   let at = 0;
   // For each edit: where its replacement starts and ends in the new text.
@@ -63,6 +86,7 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
   text += sql.slice(at);
   return {
     text,
+    inLists,
     originalOffset(offset) {
       let delta = 0;
       for (const p of placed) {
@@ -73,4 +97,33 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       return offset + delta;
     },
   };
+}
+
+/**
+ * `$a, -$b, +$c, … )` from tokens[from]: the values (as convert.ts builds
+ * them from the parser's reading) and the index of the closing parenthesis,
+ * when the list holds only parameters, optionally signed, and is at least
+ * IN_LIST_REWRITE_MIN long; otherwise undefined (the parser reads it).
+ */
+function parameterList(tokens: readonly Token[], from: number): { values: Expr[]; close: number } | undefined {
+  const values: Expr[] = [];
+  for (let i = from; i < tokens.length; i++) {
+    let t = tokens[i];
+    let sign: '-' | '+' | undefined;
+    if (t.type === 'punct' && (t.text === '-' || t.text === '+')) {
+      sign = t.text;
+      t = tokens[++i];
+    }
+    if (!t || t.type !== 'param') return undefined;
+    const n = Number(t.text.slice(1));
+    if (!Number.isSafeInteger(n) || n < 1) return undefined;
+    const param: Expr = { kind: 'param', index: n - 1 };
+    values.push(sign ? { kind: 'unary', op: sign, arg: param } : param);
+    const after = tokens[i + 1];
+    if (!after || after.type !== 'punct') return undefined;
+    if (after.text === ')') return values.length >= IN_LIST_REWRITE_MIN ? { values, close: i + 1 } : undefined;
+    if (after.text !== ',') return undefined;
+    i++;
+  }
+  return undefined;
 }

@@ -1,0 +1,226 @@
+/**
+ * Hostile SQL (issue 12, observed defects 1–3): every input below ends in a
+ * result or a KalamError with a specific code — never INTERNAL, never a
+ * crash — and does so without doing work sized by what the input claims.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KalamError, type ErrorCode } from '../core/errors';
+import type { Value } from '../core/types';
+import { SQL_LIMIT_DEFAULTS } from '../sql/limits';
+import { openDatabase, type Database, type Session } from './database';
+
+let db: Database;
+let s: Session;
+
+beforeAll(async () => {
+  db = await openDatabase({ storage: 'memory' });
+  s = db.session({ user: 'root', role: 'dba' });
+  await s.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, name TEXT, n BIGINT, j JSON)');
+  await s.execute(`INSERT INTO app.t VALUES (1, 'one', 1, '{"a":1}'), (2, 'two', 2, NULL), (3, NULL, NULL, NULL), (10, '10', 10, '[1]')`);
+});
+
+afterAll(() => db.close());
+
+async function failure(run: Promise<unknown>): Promise<KalamError> {
+  try {
+    await run;
+  } catch (e) {
+    expect(e).toBeInstanceOf(KalamError);
+    return e as KalamError;
+  }
+  throw new Error('expected the statement to fail');
+}
+
+/** Fails with `code`; for LIMIT_EXCEEDED, naming `option` and saying how to raise it. */
+async function expectFailure(run: Promise<unknown>, code: ErrorCode, option?: string): Promise<KalamError> {
+  const e = await failure(run);
+  expect([e.code, e.message]).toEqual([code, option ? expect.stringContaining(option) : expect.any(String)]);
+  if (code === 'LIMIT_EXCEEDED') expect(e.message).toMatch(/raise \w+ in openDatabase\(\) options/);
+  return e;
+}
+
+const chain = (n: number, term: (i: number) => string, op: string) => Array.from({ length: n }, (_, i) => term(i)).join(op);
+
+describe('observed 1: a parameter number cannot kill or stall the process', () => {
+  it('refuses $N past maxParameters from the lexer, before anything is sized by N', async () => {
+    for (const p of ['$99999999999999999999', '$4294967296', '$200000000']) {
+      const e = await expectFailure(s.query(`SELECT ${p}`, [1]), 'LIMIT_EXCEEDED', 'maxParameters');
+      expect(e.message).toContain(p);
+    }
+  });
+
+  it('refuses a $N beyond the parameters given with INVALID_PARAMETER, however large the limit', async () => {
+    const e = await expectFailure(s.query('SELECT $1, $3', [1, 2]), 'INVALID_PARAMETER');
+    expect(e.message).toBe('The statement uses $3 but only 2 parameter(s) were given: pass a value for each $n');
+    const roomy = await openDatabase({ storage: 'memory', maxParameters: 4_294_967_296 });
+    const r = roomy.session({ user: 'root', role: 'dba' });
+    for (const p of ['$4294967296', '$200000000']) {
+      expect((await expectFailure(r.query(`SELECT ${p}`, [1]), 'INVALID_PARAMETER')).message).toContain(`uses ${p} but only 1 parameter(s)`);
+    }
+    await expectFailure(r.execute('INSERT INTO x.y VALUES ($300000000)', [1]), 'INVALID_PARAMETER');
+    await roomy.close();
+  });
+
+  it('refuses more parameter values than maxParameters, in execute(), query() and live()', async () => {
+    const small = await openDatabase({ storage: 'memory', maxParameters: 3 });
+    const t = small.session({ user: 'root', role: 'dba' });
+    expect((await t.query('SELECT $1 + $2 + $3 AS x', [1, 2, 3])).rows).toEqual([{ x: 6 }]);
+    await expectFailure(t.query('SELECT $1', [1, 2, 3, 4]), 'LIMIT_EXCEEDED', 'maxParameters');
+    await expectFailure(t.query('SELECT $4', [1]), 'LIMIT_EXCEEDED', 'maxParameters');
+    await expectFailure(t.live('SELECT $1 AS x', [1, 2, 3, 4], () => undefined), 'LIMIT_EXCEEDED', 'maxParameters');
+    await small.close();
+  });
+});
+
+describe('observed 2: LIKE cannot backtrack or overflow', () => {
+  it('answers the exponential case with the right boolean', async () => {
+    const pattern = '%a'.repeat(14) + '%c';
+    const { rows } = await s.query(`SELECT 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab' LIKE '${pattern}' AS m, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaac' LIKE '${pattern}' AS n`);
+    expect(rows).toEqual([{ m: false, n: true }]);
+    expect((await s.query(`SELECT 1 AS x WHERE 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab' LIKE '${pattern}'`)).rows).toEqual([]);
+  });
+
+  it('refuses a 1 MB pattern: in the SQL text (maxSqlLength), or as a parameter (maxLikePatternLength)', async () => {
+    const big = 'a%_'.repeat(350_000);
+    await expectFailure(s.query(`SELECT 'a' LIKE '${big}'`), 'LIMIT_EXCEEDED', 'maxSqlLength');
+    await expectFailure(s.query('SELECT name LIKE $1 FROM app.t', [big]), 'LIMIT_EXCEEDED', 'maxLikePatternLength');
+    await expectFailure(s.query('SELECT name ILIKE $1 FROM app.t', ['%'.repeat(SQL_LIMIT_DEFAULTS.maxLikePatternLength + 1)]), 'LIMIT_EXCEEDED', 'maxLikePatternLength');
+  });
+
+  it('matches a 1 MB pattern in linear time when the limit allows it', async () => {
+    const roomy = await openDatabase({ storage: 'memory', maxLikePatternLength: 2_000_000 });
+    const r = roomy.session({ user: 'root', role: 'dba' });
+    const big = 'a%_'.repeat(350_000);
+    expect((await r.query('SELECT $1 LIKE $2 AS yes, $3 LIKE $2 AS no', ['ab'.repeat(350_000), big, 'a'.repeat(350_000)])).rows).toEqual([{ yes: true, no: false }]);
+    await roomy.close();
+  });
+
+  it('keeps LIKE semantics: NULLs, ESCAPE, ILIKE, NOT LIKE, patterns from columns', async () => {
+    const one = async (sql: string, params: Value[] = []) => Object.values((await s.query(sql, params)).rows[0]);
+    expect(await one(`SELECT NULL LIKE 'a', 'a' LIKE NULL, name LIKE $1 FROM app.t WHERE id = 3`, ['%'])).toEqual([null, null, null]);
+    expect(await one(`SELECT '50%' LIKE '50!%' ESCAPE '!', '500' LIKE '50!%' ESCAPE '!', 'a_c' LIKE 'a\\_c', 'abc' LIKE 'a\\_c'`)).toEqual([true, false, true, false]);
+    expect(await one(`SELECT 'ÉCOLE' ILIKE 'école', 'Straße' NOT ILIKE 'STRASSE', 'x' NOT LIKE '_'`)).toEqual([true, true, false]);
+    expect((await s.query(`SELECT id FROM app.t WHERE name LIKE '%o%' ORDER BY id`)).rows).toEqual([{ id: 1 }, { id: 2 }]);
+    expect((await s.query(`SELECT id FROM app.t WHERE 'xx10yy' LIKE '%' || name || '%'`)).rows).toEqual([{ id: 10 }]);
+    await expectFailure(s.query(`SELECT 'a' LIKE 'a' ESCAPE '!!'`), 'INVALID_SQL');
+  });
+
+  it('has no RegExp operators to guard: SIMILAR TO, ~ and regexp_* are refused as unsupported', async () => {
+    await expectFailure(s.query(`SELECT 'a' SIMILAR TO 'a'`), 'UNSUPPORTED');
+    await expectFailure(s.query(`SELECT 'a' ~ 'a'`), 'UNSUPPORTED');
+    await expectFailure(s.query(`SELECT regexp_replace('a', 'a', 'b')`), 'UNSUPPORTED');
+  });
+});
+
+describe('observed 3: long flat expressions neither overflow the stack nor plan for seconds', () => {
+  it('runs 2,000 OR terms (a balanced tree), with the right answer', async () => {
+    const { rows } = await s.query(`SELECT id FROM app.t WHERE ${chain(2000, (i) => `id = ${i * 5}`, ' OR ')} ORDER BY id`);
+    expect(rows).toEqual([{ id: 10 }]);
+    const and = await s.query(`SELECT id FROM app.t WHERE ${chain(2000, (i) => `id <> ${i + 3}`, ' AND ')} ORDER BY id`);
+    expect(and.rows).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('refuses 5,000 NOTs, 20,000 + and 3,000 UNION ALL with LIMIT_EXCEEDED', async () => {
+    await expectFailure(s.query(`SELECT ${'NOT '.repeat(5000)}true`), 'LIMIT_EXCEEDED', 'maxExpressionDepth');
+    await expectFailure(s.query(`SELECT ${chain(20_000, () => '1', '+')}`), 'LIMIT_EXCEEDED', 'maxExpressionDepth');
+    await expectFailure(s.query(`SELECT ${chain(20_000, (i) => `id + ${i}`, ' + ')} FROM app.t`), 'LIMIT_EXCEEDED', 'maxExpressionDepth');
+    await expectFailure(s.query(chain(3000, () => 'SELECT 1', ' UNION ALL ')), 'LIMIT_EXCEEDED', 'maxSetOperationArms');
+    await expectFailure(s.query(`SELECT ${chain(20_000, (i) => `${i}`, ', ')}`), 'LIMIT_EXCEEDED', 'maxExpressionTerms');
+    await expectFailure(s.query(`SELECT ${'('.repeat(5000)}1${')'.repeat(5000)}`), 'LIMIT_EXCEEDED', 'maxExpressionDepth');
+    await expectFailure(s.query(`SELECT ${'CASE WHEN true THEN '.repeat(1000)}1${' END'.repeat(1000)}`), 'LIMIT_EXCEEDED', 'maxExpressionDepth');
+  });
+
+  it('runs 3,000 UNION ALL arms, in order, when maxSetOperationArms allows them', async () => {
+    const roomy = await openDatabase({ storage: 'memory', maxSetOperationArms: 3000 });
+    const r = roomy.session({ user: 'root', role: 'dba' });
+    const { rows } = await r.query(chain(3000, (i) => `SELECT ${i} AS x`, ' UNION ALL '));
+    expect(rows.map((x) => x.x)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    // A mixed chain keeps its meaning: ((0 ∪ 1 ∪ 1) ∖ 1) ∪all 2 ∪all 2 …
+    const mixed = await r.query(`SELECT 0 AS x UNION SELECT 1 UNION SELECT 1 EXCEPT SELECT 1 UNION ALL ${chain(100, () => 'SELECT 2', ' UNION ALL ')}`);
+    expect(mixed.rows.map((x) => x.x)).toEqual([0, ...Array.from({ length: 100 }, () => 2)]);
+    await roomy.close();
+  });
+
+  it('runs a 5,000-value IN list as a set lookup, with IN’s NULL and type rules', async () => {
+    const values = Array.from({ length: 5000 }, (_, i) => i * 2 + 1); // odd numbers
+    const ids = async (sql: string, params: Value[] = []) => (await s.query(sql, params)).rows.map((r) => r.id);
+    expect(await ids(`SELECT id FROM app.t WHERE id IN (${values.join(', ')}) ORDER BY id`)).toEqual([1, 3]);
+    expect(await ids(`SELECT id FROM app.t WHERE id NOT IN (${values.join(', ')}) ORDER BY id`)).toEqual([2, 10]);
+    // A NULL in the list: NOT IN is never true, IN is true or NULL.
+    const some = values.slice(0, 200).join(', ');
+    expect(await ids(`SELECT id FROM app.t WHERE id NOT IN (${some}, NULL)`)).toEqual([]);
+    expect(await ids(`SELECT id FROM app.t WHERE (id IN (${some}, NULL)) IS NULL ORDER BY id`)).toEqual([2, 10]);
+    // Values of another type compare as = does: text against a number, a number against BIGINT, parameters of any type.
+    const mixed = [...values.map(String), '10'];
+    expect(await ids(`SELECT id FROM app.t WHERE n IN (${mixed.map((_, i) => `$${i + 1}`).join(', ')}) ORDER BY id`, mixed)).toEqual([1, 10]);
+    expect(await ids(`SELECT id FROM app.t WHERE name IN (${chain(20, (i) => `'${['one', 'x', 'y'][i % 3]}${i > 2 ? i : ''}'`, ', ')}) ORDER BY id`)).toEqual([1]);
+    expect(await ids(`SELECT id FROM app.t WHERE j IN (${chain(10, (i) => `'[${i}]'`, ', ')})`)).toEqual([10]);
+    // Signed values, and a value that cannot be negated: the error surfaces only where the one-by-one loop meets it.
+    expect(await ids(`SELECT id FROM app.t WHERE -id IN (${values.map((v) => -v).join(', ')}) ORDER BY id`)).toEqual([1, 3]);
+    const signed = Array.from({ length: 10 }, (_, i) => `-$${i + 1}`).join(', ');
+    expect(await ids(`SELECT id FROM app.t WHERE id = 1 AND -1 IN (${signed})`, [1, 'x', 2, 3, 4, 5, 6, 7, 8, 9])).toEqual([1]);
+    await expectFailure(s.query(`SELECT id FROM app.t WHERE id = 1 AND -2 IN (${signed})`, [1, 'x', 2, 3, 4, 5, 6, 7, 8, 9]), 'TYPE_MISMATCH');
+    // The same statement with other values reuses the plan and gets its own lookup.
+    expect(await ids(`SELECT id FROM app.t WHERE id IN (${values.map((v) => v + 1).join(', ')}) ORDER BY id`)).toEqual([2, 10]);
+  });
+
+  it('does not evaluate the terms an earlier term decided, in a balanced AND / OR chain either', async () => {
+    const terms = (n: number, decider: string) => chain(n, (i) => (i === 0 ? decider : i === n - 2 ? '1 / (id - id) = 1' : `id = ${1000 + i}`), ' OR ');
+    expect((await s.query(`SELECT id FROM app.t WHERE ${terms(40, 'id > 0')} ORDER BY id`)).rows.length).toBe(4);
+    await expectFailure(s.query(`SELECT id FROM app.t WHERE ${terms(40, 'id > 1000')}`), 'DIVISION_BY_ZERO');
+    const ands = chain(40, (i) => (i === 0 ? 'id < 0' : i === 30 ? '1 / (id - id) = 1' : `id <> ${1000 + i}`), ' AND ');
+    expect((await s.query(`SELECT id FROM app.t WHERE ${ands}`)).rows).toEqual([]);
+  });
+
+  it('runs what is just within the limits: 128 nested CASEs under GROUP BY, a 499-operator chain, 128 nested subqueries', async () => {
+    const depth = SQL_LIMIT_DEFAULTS.maxExpressionDepth;
+    const cases = `${'CASE WHEN id > 0 THEN '.repeat(depth)}name || '!'${' END'.repeat(depth)}`;
+    expect((await s.query(`SELECT ${cases} AS x, count(*) AS c FROM app.t GROUP BY id, name ORDER BY x`)).rows).toEqual([
+      { x: '10!', c: 1 }, { x: 'one!', c: 1 }, { x: 'two!', c: 1 }, { x: null, c: 1 },
+    ]);
+    expect((await s.query(`SELECT ${chain(500, () => 'id', ' + ')} AS x, count(*) AS c FROM app.t WHERE id = 2 GROUP BY ${chain(500, () => 'id', ' + ')}`)).rows).toEqual([{ x: 1000, c: 1 }]);
+    const nested = `SELECT id FROM app.t WHERE id IN ${'(SELECT id FROM app.t WHERE id IN '.repeat(depth - 1)}(2, 3)${')'.repeat(depth - 1)}`;
+    expect((await s.query(nested)).rows).toEqual([{ id: 2 }, { id: 3 }]);
+    await expectFailure(s.query(`SELECT ${chain(514, () => 'id', ' + ')} FROM app.t`), 'LIMIT_EXCEEDED', 'maxExpressionDepth');
+  });
+
+  it('plans a wide GROUP BY and a DISTINCT … ORDER BY over many expressions without comparing every pair', async () => {
+    const exprs = Array.from({ length: 1000 }, (_, i) => `id + ${i}`);
+    const grouped = await s.query(`SELECT ${exprs.join(', ')}, count(*) AS c FROM app.t GROUP BY ${exprs.join(', ')} ORDER BY ${exprs.slice(0, 50).join(', ')}`);
+    expect(grouped.rows.map((r) => r.c)).toEqual([1, 1, 1, 1]);
+    const distinct = await s.query(`SELECT DISTINCT ${exprs.join(', ')} FROM app.t ORDER BY ${exprs.slice().reverse().join(', ')}`);
+    expect(distinct.rowCount).toBe(4);
+  });
+});
+
+describe('limits as options', () => {
+  it('are shown in system.settings with their values', async () => {
+    const tight = await openDatabase({ storage: 'memory', maxSqlLength: 5000, maxExpressionDepth: 16 });
+    const { rows } = await tight.session({ user: 'root', role: 'dba' }).query(`SELECT name, value FROM system.settings WHERE name LIKE 'max\\_%' ORDER BY name`);
+    const settings = Object.fromEntries(rows.map((r) => [r.name, r.value]));
+    expect(settings).toMatchObject({
+      max_sql_length: '5000', max_sql_tokens: String(SQL_LIMIT_DEFAULTS.maxSqlTokens), max_parameters: '65535', max_expression_depth: '16',
+      max_expression_terms: '10000', max_in_list_length: '50000', max_set_operation_arms: '500', max_like_pattern_length: '10000',
+    });
+    await tight.close();
+  });
+
+  it('are validated like every other count', async () => {
+    for (const [key, value] of [['maxSqlLength', 0], ['maxExpressionDepth', 1.5], ['maxInListLength', '10'], ['maxParameters', -1]] as const) {
+      const e = await failure(openDatabase({ storage: 'memory', [key]: value } as never));
+      expect([key, e.code, e.message]).toEqual([key, 'INVALID_OPTION', expect.stringContaining(key)]);
+    }
+  });
+
+  it('apply to batches, SQL text and live queries alike', async () => {
+    const tight = await openDatabase({ storage: 'memory', maxSqlLength: 100, maxSqlTokens: 20, maxInListLength: 3 });
+    const t = tight.session({ user: 'root', role: 'dba' });
+    const wide = `SELECT ${chain(11, (i) => `${i}`, ', ')}`; // 22 tokens
+    await expectFailure(t.execute(`SELECT 1; SELECT '${'x'.repeat(100)}'`), 'LIMIT_EXCEEDED', 'maxSqlLength');
+    await expectFailure(t.execute(wide), 'LIMIT_EXCEEDED', 'maxSqlTokens');
+    await expectFailure(t.queryArrow(wide), 'LIMIT_EXCEEDED', 'maxSqlTokens');
+    await expectFailure(t.live('SELECT 1 WHERE 1 IN (1, 2, 3, 4)', [], () => undefined), 'LIMIT_EXCEEDED', 'maxInListLength');
+    expect((await t.query('SELECT 1 AS x WHERE 1 IN (1, 2, 3)')).rows).toEqual([{ x: 1 }]);
+    await tight.close();
+  });
+});
