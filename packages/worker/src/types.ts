@@ -70,6 +70,8 @@ export interface KalamClient {
    * terminated. The origin's shared engine keeps serving the other clients
    * (of this tab or others); closing its last client closes the engine and
    * resolves once it is closed, so the next client opens the storage anew.
+   * Its worker then ends too (a leader tab's worker once no other tab's
+   * client uses it): the next client starts a fresh one.
    */
   close(): Promise<void>;
 }
