@@ -115,7 +115,9 @@ describe('the leader path', () => {
   it('survives a crash of the leader’s worker: another tab takes over within a second or two and every tab keeps its live queries', async () => {
     const pages = await openTabs(3, 'leader');
     expect(await Promise.all(pages.map(isHost))).toEqual([true, false, false]);
-    const leaderWorker = pages[0].workers().find((worker) => worker.url().includes('leader-worker'));
+    // The one worker entry serves every transport: the leader candidate is the worker named for its database.
+    const names = await Promise.all(pages[0].workers().map((worker) => worker.evaluate(() => (self as unknown as { name: string }).name)));
+    const leaderWorker = pages[0].workers().find((_, i) => names[i].startsWith('kalamlite:'));
     expect(leaderWorker).toBeDefined();
 
     const attempted = new Set(stride(1, 601, 1));

@@ -1,11 +1,12 @@
-import { proxy, releaseProxy, wrap } from 'comlink';
+import { proxy, releaseProxy, wrap, type Endpoint } from 'comlink';
 import { KalamError, resolveOptions, type Database } from '@kalamlite/engine';
 import { connectClient, type Connection } from './connect';
 import { checkLimits, createHost } from './host';
 import type { ClientStorage, HostLimits, LiveEvent, WorkerApi } from './protocol';
 import { asKalamError, installKalamErrorTransfer } from './transfer';
 import { createTabClient } from './tabs/tab-client';
-import { checkTransport, resolveTransport } from './tabs/transport';
+import { checkTransport, resolveTransport, type WorkerStartOptions } from './tabs/transport';
+import { checkStartTimeout, checkWorkerUrl, startWorker } from './start';
 import type { ClientOptions, KalamClient } from './types';
 
 /**
@@ -19,14 +20,27 @@ import type { ClientOptions, KalamClient } from './types';
 export async function createClient(options: ClientOptions): Promise<KalamClient> {
   installKalamErrorTransfer();
   // Checked before a transport is picked (it depends on the storage) and anything is sent.
-  const { name, storage, durability, limits } = checkClientOptions(options);
+  const { name, storage, durability, limits, start } = checkClientOptions(options);
   if (options.worker === undefined) {
     const transport = resolveTransport(options.transport, storage);
-    if (transport !== 'worker') return createTabClient({ name, storage, durability, limits }, transport);
+    if (transport !== 'worker') return createTabClient({ name, storage, durability, limits, start }, transport);
   }
-  // Vite recognises this exact form and bundles the worker entry.
-  const worker = options.worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-  const remote = wrap<WorkerApi>(worker);
+  const given = options.worker;
+  const { worker, answer: remote } = await startWorker({
+    info: { kind: 'Worker', url: given === undefined ? start.url : undefined, timeoutMs: start.timeoutMs },
+    create: (): Worker | Endpoint => given ?? createWorker(start.url),
+    // Only a real Worker tells its events apart (an adapter such as Comlink's Node one calls every listener for messages).
+    watch: (w) => (typeof Worker === 'function' && w instanceof Worker ? [w] : []),
+    // The first answer proves the worker runs kalamlite; opening the database may take longer, and is not bounded here.
+    answer: async (w) => {
+      const api = wrap<WorkerApi>(w);
+      await api.ping();
+      return api;
+    },
+    discard: (w) => {
+      if (w !== given && 'terminate' in w && typeof w.terminate === 'function') w.terminate();
+    },
+  });
   const terminate = () => {
     remote[releaseProxy]();
     if ('terminate' in worker && typeof worker.terminate === 'function') worker.terminate();
@@ -53,6 +67,14 @@ export async function createClient(options: ClientOptions): Promise<KalamClient>
   return connection.client;
 }
 
+/** A dedicated worker running the worker entry: the bundled one, or the script at `url`. */
+function createWorker(url: string | undefined): Worker {
+  return url === undefined
+    ? // Vite recognises this exact form and bundles the worker entry.
+      new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })
+    : new Worker(url, { type: 'module' });
+}
+
 /**
  * The same client, in-process over an engine database: no worker, same
  * sessions, live queries and structural sharing. `close()` stops this
@@ -67,7 +89,16 @@ export function createLocalClient(db: Database, limits: Partial<HostLimits> = {}
 }
 
 /** createClient()'s options: the worker's own, then the engine's (name, storage, durability). */
-const CLIENT_OPTIONS: Record<keyof ClientOptions, true> = { name: true, storage: true, durability: true, limits: true, transport: true, worker: true };
+const CLIENT_OPTIONS: Record<keyof ClientOptions, true> = {
+  name: true,
+  storage: true,
+  durability: true,
+  limits: true,
+  transport: true,
+  worker: true,
+  workerUrl: true,
+  startTimeoutMs: true,
+};
 
 /**
  * createClient()'s options, checked on the page: its own option names and
@@ -75,7 +106,7 @@ const CLIENT_OPTIONS: Record<keyof ClientOptions, true> = { name: true, storage:
  * engine's resolveOptions. Each failure is an INVALID_OPTION naming what is
  * allowed.
  */
-function checkClientOptions(options: ClientOptions): { name: string; storage: ClientStorage; durability: 'relaxed' | 'strict'; limits: HostLimits } {
+function checkClientOptions(options: ClientOptions): { name: string; storage: ClientStorage; durability: 'relaxed' | 'strict'; limits: HostLimits; start: WorkerStartOptions } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KalamError('INVALID_OPTION', "createClient() needs an options object, for example { name: 'app', storage: 'idb' }.");
   }
@@ -94,5 +125,9 @@ function checkClientOptions(options: ClientOptions): { name: string; storage: Cl
     );
   }
   if (options.transport !== undefined) checkTransport(options.transport);
-  return { name, storage, durability, limits: checkLimits(options.limits) };
+  const url = checkWorkerUrl(options.workerUrl);
+  if (url !== undefined && options.worker !== undefined) {
+    throw new KalamError('INVALID_OPTION', 'Give createClient() either worker (a worker you started) or workerUrl (the script kalamlite starts), not both.');
+  }
+  return { name, storage, durability, limits: checkLimits(options.limits), start: { url, timeoutMs: checkStartTimeout(options.startTimeoutMs) } };
 }

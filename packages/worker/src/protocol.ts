@@ -177,6 +177,8 @@ export interface OpenOptions {
 
 /** What the worker exposes: a host plus the engine's lifetime. */
 export interface WorkerApi extends KalamHost {
+  /** Answers at once: the worker runs (createClient's start timeout waits for this). */
+  ping(): Promise<true>;
   /** Opens the engine; `listener` (a Comlink proxy) receives every live event. */
   open(options: OpenOptions, listener: LiveListener): Promise<void>;
   /** Stops every subscription and closes the engine. */

@@ -70,6 +70,8 @@ export interface KalamClient {
    * terminated. The origin's shared engine keeps serving the other clients
    * (of this tab or others); closing its last client closes the engine and
    * resolves once it is closed, so the next client opens the storage anew.
+   * Its worker then ends too (a leader tab's worker once no other tab's
+   * client uses it): the next client starts a fresh one.
    */
   close(): Promise<void>;
 }
@@ -109,4 +111,18 @@ export interface ClientOptions {
    * any client asked for applies until the engine closes.
    */
   durability?: 'relaxed' | 'strict';
+  /**
+   * Where the worker script is served, when not where the bundler put it
+   * (an app that serves kalamlite's worker entry itself): a URL on the
+   * page's origin, relative to the page or absolute. One script serves
+   * every transport (SharedWorker, leader worker, dedicated worker).
+   */
+  workerUrl?: string | URL;
+  /**
+   * How long a worker this client starts may take to answer its first
+   * message, in milliseconds (default 10000): past it, or as soon as the
+   * worker reports an error, createClient() rejects with
+   * WORKER_START_FAILED saying why. Opening the database is not counted.
+   */
+  startTimeoutMs?: number;
 }

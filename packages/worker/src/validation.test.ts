@@ -15,7 +15,7 @@ import { createWorkerApi } from './worker-api';
 afterEach(closePorts);
 
 const SELECT = 'SELECT id, title FROM app.todos WHERE id = $1';
-const CLIENT_OPTION_NAMES = ['name', 'storage', 'durability', 'limits', 'transport', 'worker'];
+const CLIENT_OPTION_NAMES = ['name', 'storage', 'durability', 'limits', 'transport', 'worker', 'workerUrl', 'startTimeoutMs'];
 
 /** Fails the test if `promise` has not settled within `ms`: a bad option must never leave createClient hanging. */
 async function within<T>(promise: Promise<T>, ms = 2000): Promise<T> {

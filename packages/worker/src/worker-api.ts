@@ -27,6 +27,10 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
   // One wrapper for every method: even a call before open() fails as a
   // KalamError (CLOSED) rather than a TypeError.
   return guarded<WorkerApi>({
+    async ping() {
+      return true;
+    },
+
     async open(options: OpenOptions, listener) {
       if (opening !== undefined) throw new KalamError('INVALID_OPTION', 'This worker has already opened a database.');
       if (typeof listener !== 'function') throw new KalamError('INVALID_OPTION', 'open() needs a live-event listener.');

@@ -44,6 +44,8 @@ export type ErrorCode =
   | 'QUERY_CANCELLED'
   /** The statement ran longer than its time budget (statementTimeoutMs). */
   | 'STATEMENT_TIMEOUT'
+  /** The database worker could not start (its script failed to load or run, CSP or the browser refused it, or it did not answer in time). */
+  | 'WORKER_START_FAILED'
   | 'INTERNAL';
 
 export interface KalamErrorShape {

@@ -69,10 +69,10 @@ export function serveOverBroadcast(hub: Hub, storage: ClientStorage, name: strin
 
 /**
  * Finds the origin's host and opens a connection to it; resolves once the
- * host listens on it. Waits (for as long as it takes) while no tab hosts the
- * database yet; fails when the host reports it could not open it. When the
- * host is this page's own worker, `own` gives a MessagePort to it, used in
- * place of a BroadcastChannel (see election.ts).
+ * host listens on it. Waits (for as long as it takes, or until `signal`
+ * aborts) while no tab hosts the database yet; fails when the host reports
+ * it could not open it. When the host is this page's own worker, `own` gives
+ * a MessagePort to it, used in place of a BroadcastChannel (see election.ts).
  */
 export async function connectToHost(
   storage: ClientStorage,
@@ -80,27 +80,52 @@ export async function connectToHost(
   clientId: string,
   locks: Locks,
   own: (hostId: string) => MessagePort | undefined = () => undefined,
+  signal?: AbortSignal,
 ): Promise<BroadcastChannel | MessagePort> {
+  return (await findHost(storage, name, clientId, locks, own, signal)).endpoint;
+}
+
+/** connectToHost(), with the id of the host found. */
+export async function findHost(
+  storage: ClientStorage,
+  name: string,
+  clientId: string,
+  locks: Locks,
+  own: (hostId: string) => MessagePort | undefined = () => undefined,
+  signal?: AbortSignal,
+): Promise<{ endpoint: BroadcastChannel | MessagePort; hostId: string }> {
   const names = lockNames(storage, name);
   for (;;) {
-    const hostId = await discoverHost(names.channel);
+    const hostId = await discoverHost(names.channel, signal);
     const port = own(hostId);
     if (port !== undefined) {
-      const answer = await whenListening(port, locks, names.host(hostId), () => undefined);
-      if (answer === 'ready') return port;
+      const answer = await whenListening(port, locks, names.host(hostId), () => undefined, signal);
+      if (answer === 'ready') return { endpoint: port, hostId };
       port.close();
+      if (answer === 'aborted') throw searchAborted();
       if (answer === 'gone') continue; // that host went away meanwhile: find the next one
     }
     const channel = new BroadcastChannel(names.connection(hostId, clientId));
-    const answer = await whenListening(channel, locks, names.host(hostId), () => {
-      const announce = new BroadcastChannel(names.channel);
-      const connect: AnnounceMessage = { type: 'connect', hostId, clientId };
-      announce.postMessage(connect);
-      announce.close();
-    });
-    if (answer === 'ready') return channel;
+    const answer = await whenListening(
+      channel,
+      locks,
+      names.host(hostId),
+      () => {
+        const announce = new BroadcastChannel(names.channel);
+        const connect: AnnounceMessage = { type: 'connect', hostId, clientId };
+        announce.postMessage(connect);
+        announce.close();
+      },
+      signal,
+    );
+    if (answer === 'ready') return { endpoint: channel, hostId };
     channel.close(); // that host went away meanwhile: find the next one
+    if (answer === 'aborted') throw searchAborted();
   }
+}
+
+function searchAborted(): KalamError {
+  return new KalamError('CLOSED', 'The search for the database host was abandoned.');
 }
 
 /**
@@ -113,31 +138,50 @@ async function whenListening(
   locks: Locks,
   hostLock: string,
   ask: () => void,
-): Promise<'ready' | 'elsewhere' | 'gone'> {
+  signal?: AbortSignal,
+): Promise<'ready' | 'elsewhere' | 'gone' | 'aborted'> {
   const hostGone = new AbortController();
-  const answer = await new Promise<'ready' | 'elsewhere' | 'gone'>((resolve) => {
+  let onAbort = () => undefined as void;
+  const answer = await new Promise<'ready' | 'elsewhere' | 'gone' | 'aborted'>((resolve) => {
     endpoint.onmessage = (event: MessageEvent) => {
       const kind = (event.data as { kalamlite?: unknown } | null)?.kalamlite;
       if (kind === 'ready' || kind === 'elsewhere') resolve(kind);
     };
     whenLockFree(locks, hostLock, hostGone.signal).then(() => resolve('gone'), () => undefined);
+    onAbort = () => resolve('aborted');
+    signal?.addEventListener('abort', onAbort);
+    if (signal?.aborted) resolve('aborted');
     ask();
   });
+  signal?.removeEventListener('abort', onAbort);
   hostGone.abort();
   endpoint.onmessage = null;
   return answer;
 }
 
-function discoverHost(channelName: string): Promise<string> {
+function discoverHost(channelName: string, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(searchAborted());
+      return;
+    }
     const announce = new BroadcastChannel(channelName);
+    const onAbort = () => {
+      announce.close();
+      reject(searchAborted());
+    };
+    signal?.addEventListener('abort', onAbort);
+    const settle = () => {
+      signal?.removeEventListener('abort', onAbort);
+      announce.close();
+    };
     announce.onmessage = (event: MessageEvent<AnnounceMessage>) => {
       const message = event.data;
       if (message?.type === 'host') {
-        announce.close();
+        settle();
         resolve(message.hostId);
       } else if (message?.type === 'failed') {
-        announce.close();
+        settle();
         const error = deserializeThrown(message.error);
         reject(error instanceof KalamError ? error : new KalamError('INTERNAL', String(error)));
       }

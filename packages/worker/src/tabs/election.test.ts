@@ -36,6 +36,8 @@ function fakeWorker(hub: () => Hub | undefined) {
       worker.onmessage?.({ data: message } as MessageEvent<LeaderWorkerMessage>);
     },
   };
+  // As the real worker does once its script runs.
+  setTimeout(() => worker.tell({ type: 'started' }));
   return worker;
 }
 

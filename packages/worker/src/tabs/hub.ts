@@ -4,10 +4,11 @@
  * serves every tab's clients. Each connection gets its own KalamHost (its
  * sessions, subscriptions and transactions) over the one shared engine.
  *
- * The context outlives its clients (a SharedWorker lives as long as any
- * page that once connected to it), so with `closeWhenIdle` the hub closes
- * the engine when its last client leaves — that client's close() resolves
- * once it is closed — and opens it anew from storage for the next client.
+ * With `closeWhenIdle` the hub closes the engine when its last client
+ * leaves — that client's close() resolves once it is closed — and opens it
+ * anew from storage for the next client. Whether the context itself ends
+ * then is for `onIdle` to decide (see lifetime.ts): it ends through
+ * `closeIfUnused()`, which refuses while any client is attached or attaching.
  */
 import { expose, finalizer, transfer, type Endpoint } from 'comlink';
 import { checkDurability, KalamError, openDatabase, type Database, type OpenOptions, type SessionOptions } from '@kalamlite/engine';
@@ -15,7 +16,7 @@ import { checkLimits, createHost } from '../host';
 import type { ClientStorage, KalamHost, LiveEvent } from '../protocol';
 import { asKalamError, guarded } from '../transfer';
 import { holdLock, lockNames, randomId, whenLockFree, type Locks } from './locks';
-import { isAckMessage, type AttachOptions, type HubConnection, type LiveMessage } from './protocol';
+import { isAckMessage, isHelloMessage, type AttachOptions, type HelloAnswer, type HubConnection, type LiveMessage } from './protocol';
 import { checkClientFormat, checkStorageFormat, STORAGE_FORMAT } from './storage-format';
 
 /** Clients one host serves at once (tabs × clients per tab). */
@@ -38,6 +39,13 @@ export interface HubOptions {
    * until `close()`.
    */
   closeWhenIdle?: boolean;
+  /**
+   * Called each time the hub is left without clients (none attached or
+   * attaching): after the last one leaves (once the engine is closed, with
+   * `closeWhenIdle`), after an attach fails, and once the first open has
+   * settled. Its context may then end through `closeIfUnused()`.
+   */
+  onIdle?: () => void;
 }
 
 export interface Hub {
@@ -49,6 +57,12 @@ export interface Hub {
   /** Clients attached right now. */
   readonly clientCount: number;
   close(): Promise<void>;
+  /**
+   * Closes the hub (as `close()`) if no client is attached or attaching,
+   * and resolves true once it is closed — or at once false. Attaches that
+   * arrive after it began fail with LEADER_CHANGED: connect again.
+   */
+  closeIfUnused(): Promise<boolean>;
 }
 
 interface Connection {
@@ -72,7 +86,7 @@ export function createHub(options: HubOptions): Hub {
   let engine: Promise<Database> | undefined;
   /** The engine's last close for want of clients: the next open waits for it. Never rejects. */
   let idle: Promise<void> = Promise.resolve();
-  /** Attaches waiting for the engine: they count as clients, so it is not closed under them. */
+  /** Attaches in progress: they count as clients, so the engine is not closed (nor the hub ended) under them. */
   let attaching = 0;
   let releaseHost: (() => void) | undefined;
   let releaseEngine: (() => void) | undefined;
@@ -111,13 +125,22 @@ export function createHub(options: HubOptions): Hub {
     return engine;
   }
 
+  // Held while this context lives, even if opening fails (clients then
+  // get the failure rather than waiting for a replacement).
+  const hosting = holdLock(options.locks, names.host(hostId)).then((release) => {
+    releaseHost = release;
+  });
   const ready = (async () => {
-    // Held while this context lives, even if opening fails (clients then
-    // get the failure rather than waiting for a replacement).
-    releaseHost = await holdLock(options.locks, names.host(hostId));
+    await hosting;
     await openedEngine();
   })();
   ready.catch(() => undefined); // reported to each client that attaches
+  void ready.then(notifyIdle, notifyIdle);
+
+  /** Tells `onIdle` when no client is attached or attaching. */
+  function notifyIdle(): void {
+    if (!isClosed && connections.size === 0 && attaching === 0) options.onIdle?.();
+  }
 
   /**
    * With `closeWhenIdle`, closes the engine once no client is attached or
@@ -162,8 +185,16 @@ export function createHub(options: HubOptions): Hub {
     try {
       await detach(connection, closeEndpoint);
     } finally {
-      await closeIfIdle();
+      try {
+        await closeIfIdle();
+      } finally {
+        notifyIdle();
+      }
     }
+  }
+
+  function hostEnding(): KalamError {
+    return new KalamError('LEADER_CHANGED', 'The database host was shutting down as this client attached: connect again (another host takes over).');
   }
 
   function serve(endpoint: Endpoint & { close?(): void }): void {
@@ -172,21 +203,26 @@ export function createHub(options: HubOptions): Hub {
       if (connection === undefined) throw new KalamError('CLOSED', 'This client is not attached to the database; call createClient() again.');
       return connection.host;
     }
+    // A SharedWorker's client asks first whether this context runs (see transport.ts): answered once it hosts.
+    endpoint.addEventListener('message', (event) => {
+      if (!isHelloMessage((event as MessageEvent).data)) return;
+      void hosting.then(() => {
+        const answer: HelloAnswer = isClosed ? { kalamlite: 'hello', hostId, ending: true } : { kalamlite: 'hello', hostId };
+        endpoint.postMessage(answer);
+      }, () => undefined);
+    });
     const api = guarded<HubConnection>({
       async attach(attach: AttachOptions) {
+        // From here until it is attached or has failed, this client counts: the engine stays open and the hub does not end.
+        attaching++;
+        let isAttached = false;
         try {
           await ready;
           checkAttach(attach, options.name, options.storage);
           checkClientFormat(attach.format, format);
-          if (isClosed) throw new KalamError('CLOSED', 'The database host is closing; create the client again.');
-          let db: Database;
-          attaching++;
-          try {
-            db = await openedEngine();
-          } finally {
-            attaching--;
-          }
-          if (isClosed) throw new KalamError('CLOSED', 'The database host is closing; create the client again.');
+          if (isClosed) throw hostEnding();
+          const db = await openedEngine();
+          if (isClosed) throw hostEnding();
           if (connection !== undefined) throw new KalamError('INVALID_OPTION', 'This connection is already attached.');
           // The strictest durability any client asked for applies to the shared engine.
           if (attach.durability === 'strict') db.setDurability('strict');
@@ -221,11 +257,12 @@ export function createHub(options: HubOptions): Hub {
             () => leave(current, true).catch(() => undefined),
             () => undefined, // aborted: detached already
           );
+          isAttached = true;
           return { hostId };
-        } catch (e) {
+        } finally {
+          attaching--;
           // Clients that left while this one waited for the engine may have left it unused.
-          void closeIfIdle().catch(() => undefined);
-          throw e;
+          if (!isAttached) void closeIfIdle().catch(() => undefined).finally(notifyIdle);
         }
       },
       execute: (session, sql, params) => attached().execute(session, sql, params),
@@ -260,6 +297,25 @@ export function createHub(options: HubOptions): Hub {
     );
   }
 
+  let closed: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    isClosed = true;
+    const open = [...connections.values()];
+    for (const connection of open) await detach(connection).catch(() => undefined);
+    try {
+      const db = await engine?.catch(() => undefined);
+      engine = undefined;
+      await db?.close();
+      await idle;
+    } finally {
+      releaseEngine?.();
+      releaseEngine = undefined;
+      await hosting.catch(() => undefined);
+      releaseHost?.();
+      releaseHost = undefined;
+    }
+  }
+
   return {
     hostId,
     ready,
@@ -267,22 +323,15 @@ export function createHub(options: HubOptions): Hub {
     get clientCount() {
       return connections.size;
     },
-    async close() {
-      if (isClosed) return;
-      isClosed = true;
-      const open = [...connections.values()];
-      for (const connection of open) await detach(connection).catch(() => undefined);
-      try {
-        const db = await engine?.catch(() => undefined);
-        engine = undefined;
-        await db?.close();
-        await idle;
-      } finally {
-        releaseEngine?.();
-        releaseEngine = undefined;
-        releaseHost?.();
-        releaseHost = undefined;
-      }
+    close() {
+      closed ??= close();
+      return closed;
+    },
+    async closeIfUnused() {
+      if (closed === undefined && (connections.size > 0 || attaching > 0)) return false;
+      closed ??= close();
+      await closed;
+      return true;
     },
   };
 }

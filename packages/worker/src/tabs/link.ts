@@ -4,6 +4,7 @@
  * host is gone (its lock freed: tab closed, worker terminated or crashed).
  */
 import { releaseProxy, wrap, type Endpoint } from 'comlink';
+import { KalamError } from '@kalamlite/engine';
 import type { KalamHost, LiveEvent } from '../protocol';
 import { whenLockFree, type LockNames, type Locks } from './locks';
 import { isLiveMessage, type AckMessage, type AttachOptions, type HubConnection } from './protocol';
@@ -21,12 +22,18 @@ const ACK: AckMessage = { kalamlite: 'ack' };
 
 export type LinkEndpoint = Endpoint & { close?(): void; start?(): void };
 
+/**
+ * Attaches to the host behind `endpoint`. With `expectedHostId` (the host
+ * found), the attach fails with LEADER_CHANGED if that host goes away before
+ * it answers (connect again), instead of waiting for an answer that never comes.
+ */
 export async function linkTo(
   endpoint: LinkEndpoint,
   attach: AttachOptions,
   locks: Locks,
   names: LockNames,
   deliver: (events: readonly LiveEvent[]) => Promise<void> | undefined,
+  expectedHostId?: string,
 ): Promise<Link> {
   const onMessage = (event: Event) => {
     const data: unknown = (event as MessageEvent).data;
@@ -51,11 +58,25 @@ export async function linkTo(
     endpoint.close?.();
   };
   let hostId: string;
+  const watching = new AbortController();
   try {
-    ({ hostId } = await remote.attach(attach));
+    const attached = remote.attach(attach);
+    if (expectedHostId === undefined) {
+      ({ hostId } = await attached);
+    } else {
+      const gone = whenLockFree(locks, names.host(expectedHostId), watching.signal).then(
+        () => {
+          throw new KalamError('LEADER_CHANGED', 'The database host went away while this client attached: connect again.');
+        },
+        () => new Promise<never>(() => undefined), // attached first
+      );
+      ({ hostId } = await Promise.race([attached, gone]));
+    }
   } catch (e) {
     free();
     throw e;
+  } finally {
+    watching.abort();
   }
   const stopWatching = new AbortController();
   const gone = whenLockFree(locks, names.host(hostId), stopWatching.signal).catch(() => undefined);

@@ -10,6 +10,10 @@
  * - `client:<id>`: held by each client; the host waits on it to drop the
  *   connections of a closed tab.
  * - `leader`: the election among tabs on the dedicated-worker path.
+ * - `connecting`: held (shared) by each client from finding a host until it
+ *   is attached (or has failed); a host context takes it (exclusive) to end
+ *   itself once no client needs it, so no client is ever half-connected to a
+ *   context that ends (see lifetime.ts).
  */
 import type { ClientStorage } from '../protocol';
 
@@ -21,6 +25,7 @@ export interface Locks {
 export interface LockNames {
   engine: string;
   leader: string;
+  connecting: string;
   host(hostId: string): string;
   client(clientId: string): string;
   /** The BroadcastChannel where hosts announce themselves and clients ask for one. */
@@ -34,6 +39,7 @@ export function lockNames(storage: ClientStorage, name: string): LockNames {
   return {
     engine: `${base}:engine`,
     leader: `${base}:leader`,
+    connecting: `${base}:connecting`,
     host: (hostId) => `${base}:host:${hostId}`,
     client: (clientId) => `${base}:client:${clientId}`,
     channel: base,
@@ -60,6 +66,11 @@ export function holdLock(locks: Locks, name: string): Promise<() => void> {
       return held;
     }).catch(failed);
   });
+}
+
+/** Runs `run` holding lock `name` in shared mode (waiting for it), and releases it when `run` settles. */
+export function withSharedLock<T>(locks: Locks, name: string, run: () => Promise<T>): Promise<T> {
+  return locks.request(name, { mode: 'shared' }, run);
 }
 
 /**

@@ -12,8 +12,9 @@ const ELSEWHERE: ConnectionElsewhere = { kalamlite: 'elsewhere' };
 /** A `message` handler for the worker's own page; `hub` is the hub it leads with, if it leads. */
 export function serveOwnPage(hub: () => Hub | undefined): (event: MessageEvent<ConnectRequest>) => void {
   return (event) => {
-    const port = event.ports[0];
-    if (event.data?.type !== 'connect' || port === undefined) return;
+    if (event.data?.type !== 'connect') return;
+    const port = event.ports?.[0];
+    if (port === undefined) return;
     const leading = hub();
     if (leading === undefined || event.data.hostId !== leading.hostId) {
       // The page closes the connection (closing it here could drop the answer).

@@ -44,6 +44,22 @@ export interface AckMessage {
   kalamlite: 'ack';
 }
 
+/**
+ * A SharedWorker's client asks on its new port whether the worker runs
+ * kalamlite (the start timeout waits for the answer); the hub answers with
+ * its host id once it holds its host lock, or that it is shutting down
+ * (`ending`: connect again, a new SharedWorker starts).
+ */
+export interface HelloMessage {
+  kalamlite: 'hello';
+}
+
+export interface HelloAnswer {
+  kalamlite: 'hello';
+  hostId: string;
+  ending?: true;
+}
+
 /** Messages on an origin's announce channel (dedicated-worker path). */
 export type AnnounceMessage =
   | { type: 'who' }
@@ -62,6 +78,8 @@ export interface ConnectionReady {
  * whether the storage opened.
  */
 export type LeaderWorkerMessage =
+  /** The worker's script runs (the page's start timeout waits for it). */
+  | { type: 'started' }
   | { type: 'leading'; hostId: string }
   | { type: 'ready'; hostId: string }
   | { type: 'failed'; hostId: string; error: ThrownShape };
@@ -76,6 +94,13 @@ export interface ConnectRequest {
   hostId: string;
 }
 
+/**
+ * What a page tells its leader worker besides connections: `release` when
+ * no client of the page is left (the worker may end once no other tab's
+ * client needs it either), `retain` when the page has a client again.
+ */
+export type PageMessage = ConnectRequest | { type: 'release' } | { type: 'retain' };
+
 /** The answer on a connection's port from a worker that is not the host asked for. */
 export interface ConnectionElsewhere {
   kalamlite: 'elsewhere';
@@ -83,6 +108,14 @@ export interface ConnectionElsewhere {
 
 export function isAckMessage(data: unknown): data is AckMessage {
   return typeof data === 'object' && data !== null && (data as { kalamlite?: unknown }).kalamlite === 'ack';
+}
+
+export function isHelloMessage(data: unknown): data is HelloMessage {
+  return typeof data === 'object' && data !== null && (data as { kalamlite?: unknown }).kalamlite === 'hello' && !('hostId' in data);
+}
+
+export function isHelloAnswer(data: unknown): data is HelloAnswer {
+  return typeof data === 'object' && data !== null && (data as { kalamlite?: unknown }).kalamlite === 'hello' && typeof (data as { hostId?: unknown }).hostId === 'string';
 }
 
 export function isLiveMessage(data: unknown): data is LiveMessage {

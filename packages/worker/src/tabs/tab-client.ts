@@ -11,15 +11,21 @@ import { asKalamError } from '../transfer';
 import type { KalamClient } from '../types';
 import { isLeading } from './election';
 import { createFailoverHost } from './failover-host';
-import { linkTo } from './link';
+import { linkTo, type Link } from './link';
 import { browserLocks, holdLock, lockNames, randomId } from './locks';
 import type { AttachOptions } from './protocol';
 import { STORAGE_FORMAT } from './storage-format';
 import type { ClientTransportInfo } from './transport-info';
-import { leaderTransport, sharedWorkerTransport, type ResolvedTransport } from './transport';
+import { leaderTransport, sharedWorkerTransport, type WorkerStartOptions } from './transport';
 
-/** `options` as createClient checked them (the engine's resolveOptions, the worker's limits). */
-export async function createTabClient(options: { name: string; storage: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict' }, kind: 'shared-worker' | 'leader'): Promise<KalamClient & { transport: ClientTransportInfo }> {
+/** Times one client may find its host gone (or ending) while it attaches before it gives up; each try starts afresh. */
+const MAX_CONNECT_ATTEMPTS = 10;
+
+/** `options` as createClient checked them (the engine's resolveOptions, the worker's limits, the worker's start). */
+export async function createTabClient(
+  options: { name: string; storage: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict'; start: WorkerStartOptions },
+  kind: 'shared-worker' | 'leader',
+): Promise<KalamClient & { transport: ClientTransportInfo }> {
   const { name, storage } = options;
   const locks = browserLocks();
   if (locks === undefined) throw new KalamError('INVALID_OPTION', "This browser has no Web Locks: use transport: 'worker'.");
@@ -27,14 +33,25 @@ export async function createTabClient(options: { name: string; storage: ClientSt
   const clientId = randomId();
   const names = lockNames(storage, name);
   const releaseClient = await holdLock(locks, names.client(clientId));
-  const transport = kind === 'shared-worker' ? sharedWorkerTransport(storage, name, locks) : leaderTransport(storage, name, clientId, locks);
+  const transport = kind === 'shared-worker' ? sharedWorkerTransport(storage, name, locks, options.start) : leaderTransport(storage, name, clientId, locks, options.start);
   let deliver: (events: readonly LiveEvent[]) => Promise<void> | undefined = () => undefined;
   let resumeFrom: (id: number) => bigint | undefined = () => undefined;
   const attach: AttachOptions = { name, storage, clientId, format: STORAGE_FORMAT };
   if (options.limits !== undefined) attach.limits = options.limits;
   if (options.durability !== undefined) attach.durability = options.durability;
+  const connect = async (): Promise<Link> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await transport.connect((endpoint, hostId) => linkTo(endpoint, attach, locks, names, (events) => deliver(events), hostId));
+      } catch (e) {
+        // The host found went away (or was ending) before this client was attached: nothing ran there, so connect again.
+        const error = asKalamError(e);
+        if (error.code !== 'LEADER_CHANGED' || attempt >= MAX_CONNECT_ATTEMPTS) throw error;
+      }
+    }
+  };
   const failover = createFailoverHost(
-    async () => linkTo(await transport.connect(), attach, locks, names, (events) => deliver(events)),
+    connect,
     (events) => deliver(events),
     (id) => resumeFrom(id),
   );
