@@ -6,6 +6,9 @@
 //   node bench/run.mjs --off-the-record  an off-the-record context (IndexedDB and OPFS in memory) instead of
 //                                 the default persistent profile on disk (what a user's browser has)
 //   (--disk-profile and --live-opfs are accepted and do nothing: both are the default now)
+//   node bench/run.mjs --scale    only the scale phase (issue 11): engine/idb, engine/opfs, Dexie and SQLite-WASM
+//                                 at 10,000, 100,000 and 1,000,000 rows (long: see bench/README.md); not part of
+//                                 the default run. --scale-sizes=10000,100000 picks the sizes (implies --scale)
 //   node bench/run.mjs --profile  no figures: runs the engine phases in-process
 //                                 in the page under the CPU profiler, prints the
 //                                 functions with the most self time and writes
@@ -21,6 +24,7 @@ import { build, preview, runnerImport } from 'vite';
 import { summarizeProfile } from './profile-summary.mjs';
 import { formatTable } from './table.mjs';
 import { runTiersPhase } from './tiers-run.mjs';
+import { runScalePhase, SCALE_DEFAULT_SIZES } from './scale-run.mjs';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
@@ -50,6 +54,11 @@ const isProfile = process.argv.includes('--profile');
 // --tiers runs it alone, --no-tiers skips it.
 const tiersOnly = process.argv.includes('--tiers');
 const withTiers = !process.argv.includes('--no-tiers');
+// The scale phase (bench/scale*.ts, issue 11) runs alone: --scale, or --scale-sizes=N,N,… for other sizes.
+const scaleSizesArg = process.argv.find((a) => a.startsWith('--scale-sizes='));
+const scaleOnly = process.argv.includes('--scale') || scaleSizesArg !== undefined;
+const scaleSizes = scaleSizesArg ? scaleSizesArg.split('=')[1].split(',').map((n) => Number(n.replaceAll('_', ''))) : SCALE_DEFAULT_SIZES;
+if (scaleSizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error(`--scale-sizes wants whole numbers of rows ≥ 100, got ${scaleSizesArg}`);
 
 function log(message) {
   console.log(`[run] ${message}`);
@@ -86,6 +95,10 @@ async function main() {
   const { module: browserLauncher } = await runnerImport(browserModule);
   const { context, version, close } = await openContext(browserLauncher);
   try {
+    if (scaleOnly) {
+      log(`scale phase in ${version}, ${PROFILE}`);
+      return (await runScalePhase(context, url, { sizes: scaleSizes, profile: PROFILE, browserVersion: version })) ? 0 : 1;
+    }
     const page = await context.newPage();
     page.on('console', (message) => {
       const text = message.text();

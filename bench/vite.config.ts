@@ -22,6 +22,11 @@ export default defineConfig({
     target: 'es2022',
     // Readable function names in `run.mjs --profile` output.
     minify: false,
+    // index.html: the bench and tiers phases; scale.html: the scale phase (scale-page.ts), a page of its own so
+    // that its cold starts load only what one side needs.
+    rolldownOptions: {
+      input: { main: `${root}index.html`, scale: `${root}scale.html` },
+    },
   },
   worker: { format: 'es' },
   server: { headers: isolation },
