@@ -20,7 +20,7 @@ export interface DmlContext {
   readonly catalog: Catalog;
   readonly planner: StatementPlanner;
   readonly groups: GroupCommitter;
-  readonly committedRow: CommittedLookup;
+  committedLookup(cold?: ColdReads): CommittedLookup;
   assertOpen(): void;
   context(state: SessionState, params: readonly Value[], tx?: Transaction): ExecContext;
   prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold>;
@@ -77,6 +77,6 @@ function runInTransaction(engine: DmlContext, tx: Transaction, state: SessionSta
   checkWrite(state.role, plan.target);
   engine.assertOpen();
   const outcome = plan.run(ctx);
-  tx.stage(outcome.changes, engine.committedRow);
+  tx.stage(outcome.changes, engine.committedLookup(cold));
   return okResult(outcome.message, outcome.count);
 }

@@ -12,19 +12,20 @@ import { KalamError } from '../core/errors';
 import { SeqGenerator } from '../core/ids';
 import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
-import { hashKey } from '../core/values';
 import type { ExecContext } from '../exec/context';
 import { flushDueTables, hasFlushPolicies, recoverFlushes } from '../jobs/flush';
+import { sweepSegmentFiles, upgradeSegments } from '../jobs/segment-upgrade';
 import { JobScheduler } from '../jobs/scheduler';
 import { LiveRegistry } from '../live/registry';
 import type { LiveChangeCallback, LiveOptions } from '../live/types';
 import type { PlanCache } from '../plan/cache';
 import type { RelationSource } from '../plan/source';
-import { SegmentCache } from '../storage/cold/cache';
+import { RowGroupCache } from '../storage/cold/cache';
 import { ColdTier } from '../storage/cold/cold-tier';
 import { kvSegmentStore } from '../storage/cold/kv-segment-store';
 import { Manifest } from '../storage/cold/manifest';
 import type { ColdReads } from '../storage/cold/types';
+import type { PartitionView } from '../storage/partition-view';
 import { HotTier, storeOf } from '../storage/hot-tier';
 import { openIdbStore } from '../storage/idb';
 import type { KvStore } from '../storage/kv';
@@ -36,6 +37,7 @@ import { AuditLog } from '../system/audit';
 import type { SystemEnv } from '../system/tables';
 import { beginTransaction, commitTransaction, executeBatch, rollbackTransaction } from './batch';
 import { ColdReader, type PreparedCold } from './cold-reads';
+import { PartitionViews } from './partition-views';
 import { Committer } from './commit';
 import { runStatement } from './dispatch';
 import { GroupCommitter } from './group-commit';
@@ -43,6 +45,7 @@ import { LiveQueries, type LiveOwner, type LiveStop } from './live';
 import { checkDurability, resolveOptions, type OpenOptions, type ResolvedOptions } from './options';
 import { StatementPlanner, type Plan, type Planned } from './planner';
 import type { SessionState } from './session-state';
+import type { CommittedLookup } from './transaction';
 import { metricsOf, settingsOf } from './stats';
 import { TableSources } from './table-source';
 import { TransactionRegistry, type Transaction } from './transaction';
@@ -58,6 +61,7 @@ export class Engine {
   readonly sources: TableSources;
   readonly planner: StatementPlanner;
   readonly coldReader: ColdReader;
+  readonly views: PartitionViews;
   readonly live: LiveRegistry;
   readonly liveQueries: LiveQueries;
   readonly groups: GroupCommitter;
@@ -88,9 +92,10 @@ export class Engine {
       transactions: () => this.transactions.list(),
       segments: () => cold.manifest.all(),
     };
-    this.sources = new TableSources(catalog, hot, cold, this.systemEnv);
+    this.views = new PartitionViews(catalog, hot, cold);
+    this.sources = new TableSources(catalog, this.views, this.systemEnv);
     this.planner = new StatementPlanner(catalog, this.sources, options.planCacheSize);
-    this.coldReader = new ColdReader(catalog, hot, cold, (plan) => this.planner.scansOf(plan));
+    this.coldReader = new ColdReader(catalog, hot, cold, this.views, (plan) => this.planner.scansOf(plan));
     this.live = new LiveRegistry({ maxLiveQueries: options.maxLiveQueries, maxSubscriptionsPerSession: options.maxSubscriptionsPerSession });
     this.committer = new Committer({ kv, hot, cold, plans: this.planner.plans, live: this.live });
     this.groups = new GroupCommitter(this, options.maxGroupCommitStatements);
@@ -128,14 +133,20 @@ export class Engine {
     const users = await UserRegistry.load(kv);
     const audit = await AuditLog.load(kv, options.maxAuditEntries);
     const manifest = await Manifest.load(kv);
-    const cold = new ColdTier(manifest, options.segmentStore ?? kvSegmentStore(kv), new SegmentCache(options.segmentCacheBytes));
+    const cold = new ColdTier(manifest, options.segmentStore ?? kvSegmentStore(kv), new RowGroupCache(options.segmentCacheBytes), {
+      rowGroupRows: options.rowGroupRows,
+      maxSegmentRows: options.maxSegmentRows,
+    });
     const engine = new Engine(kv, catalog, new HotTier(), cold, users, audit, options);
     for (const m of manifest.all()) {
       engine.seq.observe(m.max_seq);
       engine.committer.observe(m.max_seq);
     }
     for (const t of catalog.listTables()) await engine.loadHot(t);
+    // Format 1 segments (one blob each, in the KV store) are rewritten as sorted row groups first.
+    await upgradeSegments(engine, kvSegmentStore(kv));
     await recoverFlushes(engine);
+    await sweepSegmentFiles(engine);
     engine.jobs.start();
     return engine;
   }
@@ -147,7 +158,7 @@ export class Engine {
     const moved = await this.hot.load(this.kv, storeOf(t), t.id, (_user, row) => {
       this.seq.observe(row[seqAt] as bigint);
       this.committer.observe(row[seqAt] as bigint);
-      return hashKey(pk >= 0 ? row[pk] : row[seqAt]);
+      return pk >= 0 ? row[pk] : row[seqAt];
     }, deletedSlot(t));
     if (moved) await this.commit({ state: [moved] });
   }
@@ -166,7 +177,13 @@ export class Engine {
     return this.committer.commits;
   }
 
-  readonly committedRow = (tableId: number, user: string, pkHash: string): StoredRow | undefined => this.coldReader.committedRow(tableId, user, pkHash);
+  committedLookup(cold?: ColdReads): CommittedLookup {
+    return this.coldReader.committedLookup(cold);
+  }
+
+  prepareKeys(keys: Iterable<{ table: TableDef; user: string; pk: Value }>): Promise<PreparedCold> {
+    return this.coldReader.prepareKeys(keys);
+  }
 
   commit(unit: UnitOfWork): Promise<void> {
     return this.committer.commit(unit);
@@ -199,8 +216,9 @@ export class Engine {
     return this.coldReader.prepare(plan, user, params);
   }
 
-  readablePartition(tableId: number, user: string, cold?: ColdReads): Map<string, StoredRow> | undefined {
-    return this.coldReader.readablePartition(tableId, user, cold);
+  /** A partition's merged view (live maintenance reads partitions directly). */
+  partitionView(tableId: number, user: string, cold?: ColdReads): PartitionView | undefined {
+    return this.views.viewById(tableId, user, cold);
   }
 
   assertOpen(): void {

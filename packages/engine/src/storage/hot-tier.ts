@@ -1,6 +1,7 @@
 /**
  * The hot tier: every table's rows in memory, partitioned by user, each
- * partition a Map from primary-key hash to the newest version of the row.
+ * partition the newest version of each row by primary-key hash and in
+ * primary-key order (see Partition).
  * It is loaded from the KV store at open and changed only after a commit
  * succeeded, so it always equals what is durable.
  *
@@ -24,6 +25,8 @@
  */
 import { rowBytes, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
+import { compareValues, hashKey } from '../core/values';
+import { findKey, lowerIndex, upperIndex, type KeyRange } from './key-range';
 import { decodeKey, encodeKey, prefixUpperBound } from './keys';
 import type { KvStore, KvWrite, StoreName } from './kv';
 
@@ -44,9 +47,28 @@ export interface PageRecord {
   rows: StoredRow[];
 }
 
+/** A pending change of a partition's key order (applied by `settle`). */
+interface OrderChange {
+  key: Value;
+  row: StoredRow | null;
+}
+
+/** Below this many keys added or removed at once, each is spliced in; above, the arrays are rebuilt in one pass. */
+const SPLICE_MAX = 16;
+
 /**
- * pk hash → newest row version; insertion order is the scan order. It also
- * knows which durable page holds each key.
+ * pk hash → newest row version (point reads by hash, O(1)), and the same
+ * rows ordered by key — the primary key, or `_seq` without one — in two
+ * parallel arrays (`keyAt`/`rowAt`), for point, range and ordered reads in
+ * O(log n + k). It also knows which durable page holds each key.
+ *
+ * The hot tier is a small bounded write buffer, so a sorted array is the
+ * structure: a binary search finds a key; a batch of m new keys costs
+ * O(m log m + n) (sorted, then merged in one pass; a few are spliced in,
+ * and keys above the last one — ids that only grow — are appended in
+ * O(m)); a batch of removals is one compacting pass; an update replaces the
+ * row in place after a binary search. Keys are kept apart from rows, so a
+ * row's layout (ALTER TABLE) never changes the order.
  */
 export class Partition extends Map<string, StoredRow> {
   /** pk hash → page number. */
@@ -61,6 +83,156 @@ export class Partition extends Map<string, StoredRow> {
   nextPage = 0;
   /** Rough bytes of the rows held (core/schema.ts rowBytes). */
   bytes = 0;
+  /** Keys in ascending order (compareValues); `rowsInOrder[i]` is the row of `keysInOrder[i]`. */
+  private keysInOrder: Value[] = [];
+  private rowsInOrder: StoredRow[] = [];
+  /** Keys added and removed since the last `settle` (the Map has them already). */
+  private added: OrderChange[] = [];
+  private removed: Value[] = [];
+
+  /** Rows held, in key order (same as `size` once settled). */
+  get count(): number {
+    this.settle();
+    return this.keysInOrder.length;
+  }
+
+  keyAt(i: number): Value {
+    return this.keysInOrder[i];
+  }
+
+  rowAt(i: number): StoredRow {
+    return this.rowsInOrder[i];
+  }
+
+  /** [start, end) indexes of the keys in `range` (every key without one). */
+  bounds(range?: KeyRange): [number, number] {
+    this.settle();
+    const keys = this.keysInOrder;
+    const at = (i: number) => keys[i];
+    return [lowerIndex(at, keys.length, range), upperIndex(at, keys.length, range)];
+  }
+
+  /** Index of `key`, or -1. */
+  indexOf(key: Value): number {
+    this.settle();
+    const keys = this.keysInOrder;
+    return findKey((i) => keys[i], keys.length, key);
+  }
+
+  /** The rows whose key is in `range`, in key order (descending when asked). */
+  *ordered(range?: KeyRange, descending = false): Generator<StoredRow> {
+    const [start, end] = this.bounds(range);
+    const rows = this.rowsInOrder;
+    if (descending) for (let i = end - 1; i >= start; i--) yield rows[i];
+    else for (let i = start; i < end; i++) yield rows[i];
+  }
+
+  /** A copy of the rows in key order (a flush's snapshot). */
+  snapshot(): StoredRow[] {
+    this.settle();
+    return this.rowsInOrder.slice();
+  }
+
+  /** Records a version for the key order (the Map was changed by the caller). */
+  noteSet(key: Value, row: StoredRow, isNew: boolean): void {
+    if (isNew) {
+      this.added.push({ key, row });
+      return;
+    }
+    let i = this.pendingFree() ? this.indexOf(key) : -1;
+    if (i < 0) {
+      this.settle();
+      i = this.indexOf(key);
+    }
+    if (i >= 0) this.rowsInOrder[i] = row;
+  }
+
+  noteRemove(key: Value): void {
+    this.removed.push(key);
+  }
+
+  private pendingFree(): boolean {
+    return this.added.length === 0 && this.removed.length === 0;
+  }
+
+  /** Applies the pending key-order changes. */
+  settle(): void {
+    if (this.removed.length > 0) this.applyRemovals();
+    if (this.added.length > 0) this.applyAdditions();
+  }
+
+  private applyRemovals(): void {
+    const gone = this.removed;
+    this.removed = [];
+    const keys = this.keysInOrder;
+    const rows = this.rowsInOrder;
+    const at = (i: number) => keys[i];
+    if (gone.length <= SPLICE_MAX) {
+      for (const key of gone) {
+        const i = findKey(at, keys.length, key);
+        if (i < 0) continue;
+        keys.splice(i, 1);
+        rows.splice(i, 1);
+      }
+      return;
+    }
+    const drop = new Uint8Array(keys.length);
+    for (const key of gone) {
+      const i = findKey(at, keys.length, key);
+      if (i >= 0) drop[i] = 1;
+    }
+    let w = 0;
+    for (let r = 0; r < keys.length; r++) {
+      if (drop[r]) continue;
+      keys[w] = keys[r];
+      rows[w] = rows[r];
+      w++;
+    }
+    keys.length = w;
+    rows.length = w;
+  }
+
+  private applyAdditions(): void {
+    const add = this.added;
+    this.added = [];
+    add.sort((a, b) => compareValues(a.key, b.key));
+    const keys = this.keysInOrder;
+    const rows = this.rowsInOrder;
+    const n = keys.length;
+    if (n === 0 || compareValues(add[0].key, keys[n - 1]) > 0) {
+      // Keys above every held one (ids that only grow): appended.
+      for (const a of add) {
+        keys.push(a.key);
+        rows.push(a.row!);
+      }
+      return;
+    }
+    if (add.length <= SPLICE_MAX) {
+      for (const a of add) {
+        const i = lowerIndex((j) => keys[j], keys.length, { lower: { value: a.key, inclusive: true } });
+        keys.splice(i, 0, a.key);
+        rows.splice(i, 0, a.row!);
+      }
+      return;
+    }
+    // Merge the sorted additions into the held keys in one pass.
+    const outKeys = new Array<Value>(n + add.length);
+    const outRows = new Array<StoredRow>(n + add.length);
+    let i = 0;
+    let j = 0;
+    let w = 0;
+    while (i < n || j < add.length) {
+      if (j >= add.length || (i < n && compareValues(keys[i], add[j].key) <= 0)) {
+        outKeys[w] = keys[i];
+        outRows[w++] = rows[i++];
+      } else {
+        outKeys[w] = add[j].key;
+        outRows[w++] = add[j++].row!;
+      }
+    }
+    this.keysInOrder = outKeys;
+    this.rowsInOrder = outRows;
+  }
 }
 
 export interface TableRows {
@@ -78,6 +250,8 @@ export interface HotChange {
   tableId: number;
   user: string;
   pkHash: string;
+  /** The row identity `pkHash` hashes: the primary key, or `_seq` without one (the partition's key order). */
+  key: Value;
   row: StoredRow | null;
   store: StoreName;
   /** Index of `_deleted` in the row. */
@@ -128,19 +302,20 @@ export class HotTier {
    */
   stage(changes: Iterable<HotChange>): StagedChanges {
     // Per partition, the last change per key wins (a batch may change a key twice).
-    const groups = new Map<TableRows, Map<string, { first: HotChange; overlay: Map<string, StoredRow | null> }>>();
+    const groups = new Map<TableRows, Map<string, { first: HotChange; overlay: Map<string, StoredRow | null>; keys: Map<string, Value> }>>();
     for (const c of changes) {
       const t = this.table(c.tableId);
       let byUser = groups.get(t);
       if (!byUser) groups.set(t, (byUser = new Map()));
       let g = byUser.get(c.user);
-      if (!g) byUser.set(c.user, (g = { first: c, overlay: new Map() }));
+      if (!g) byUser.set(c.user, (g = { first: c, overlay: new Map(), keys: new Map() }));
       g.overlay.set(c.pkHash, c.row);
+      g.keys.set(c.pkHash, c.key);
     }
     const writes: KvWrite[] = [];
     const applies: (() => void)[] = [];
     for (const [t, byUser] of groups) {
-      for (const [user, { first, overlay }] of byUser) {
+      for (const [user, { first, overlay, keys }] of byUser) {
         const p = t.partitions.get(user);
         let newKeys = 0;
         for (const [hash, row] of overlay) if (row !== null && p?.pageOf.get(hash) === undefined) newKeys++;
@@ -185,9 +360,10 @@ export class HotTier {
         const finalOpen = open;
         const finalNext = nextPage;
         applies.push(() => {
-          for (const [hash, row] of overlay) this.put(first.tableId, user, hash, row, first.deletedSlot, first.beforeDeletedSlot ?? first.deletedSlot);
+          for (const [hash, row] of overlay) this.put(first.tableId, user, hash, keys.get(hash)!, row, first.deletedSlot, first.beforeDeletedSlot ?? first.deletedSlot);
           const q = t.partitions.get(user);
           if (!q) return; // every row of the partition was removed
+          q.settle();
           for (const { hash, page } of placed) if (q.has(hash)) place(q, hash, page);
           for (const [hash, row] of overlay) if (row === null) unplace(q, hash);
           if (isSmall) q.openSmall = finalOpen;
@@ -221,7 +397,7 @@ export class HotTier {
   }
 
   /** Sets (or with `row === null` removes) the version in memory; pages are the caller's (see stage). */
-  private put(tableId: number, user: string, pkHash: string, row: StoredRow | null, deletedSlot: number, beforeDeletedSlot = deletedSlot): void {
+  private put(tableId: number, user: string, pkHash: string, key: Value, row: StoredRow | null, deletedSlot: number, beforeDeletedSlot = deletedSlot): void {
     const t = this.table(tableId);
     let p = t.partitions.get(user);
     const before = p?.get(pkHash);
@@ -236,6 +412,7 @@ export class HotTier {
     if (row === null) {
       if (p && before) {
         p.delete(pkHash);
+        p.noteRemove(key);
         if (p.size === 0) t.partitions.delete(user);
       }
       return;
@@ -245,6 +422,7 @@ export class HotTier {
       t.partitions.set(user, p);
     }
     p.set(pkHash, row);
+    p.noteSet(key, row, before === undefined);
     const b = rowBytes(row);
     p.bytes += b;
     t.bytes += b;
@@ -255,7 +433,7 @@ export class HotTier {
 
   /**
    * Loads one table's rows from storage. Calls `onRow` with each so the
-   * caller can compute the pk hash and observe `_seq`. Rows stored one per
+   * caller can name its key (the primary key, or `_seq`) and observe `_seq`. Rows stored one per
    * record (storage format 1) must move into pages: resolves with that
    * move (the old records' deletes and the page writes, as one change for
    * the caller to commit), or undefined when there is none.
@@ -264,31 +442,34 @@ export class HotTier {
     kv: KvStore,
     store: StoreName,
     tableId: number,
-    onRow: (user: string, row: StoredRow) => string,
+    onRow: (user: string, row: StoredRow) => Value,
     deletedSlot: number,
   ): Promise<(StagedChanges & { rows: number }) | undefined> {
     const lower = encodeKey([tableId]);
-    const legacy: { key: Uint8Array; user: string; hash: string }[] = [];
+    const legacy: { key: Uint8Array; user: string; hash: string; pk: Value }[] = [];
     await kv.scan(store, { lower, upper: prefixUpperBound(lower) }, (key, value) => {
       const parts = decodeKey(key);
       const user = String(parts[1]);
       if (Array.isArray(value)) {
         // one record per row: the key's third part is the primary key
         const row = Object.freeze(value as Value[]);
-        const hash = onRow(user, row);
-        this.put(tableId, user, hash, row, deletedSlot);
-        legacy.push({ key: key.slice(), user, hash });
+        const pk = onRow(user, row);
+        const hash = hashKey(pk);
+        this.put(tableId, user, hash, pk, row, deletedSlot);
+        legacy.push({ key: key.slice(), user, hash, pk });
         return;
       }
       const page = Number(parts[2]);
       for (const stored of (value as PageRecord).rows) {
         const row = Object.freeze(stored as Value[]);
-        const hash = onRow(user, row);
-        this.put(tableId, user, hash, row, deletedSlot);
+        const pk = onRow(user, row);
+        const hash = hashKey(pk);
+        this.put(tableId, user, hash, pk, row, deletedSlot);
         place(this.partition(tableId, user)!, hash, page);
       }
     });
     for (const p of this.table(tableId).partitions.values()) {
+      p.settle(); // one sort per partition
       let last = -1;
       for (const page of p.pages.keys()) if (page > last) last = page;
       p.nextPage = last + 1;
@@ -299,7 +480,7 @@ export class HotTier {
     if (legacy.length === 0) return undefined;
     // Deletes first: a page key may equal an old row key (a numeric primary key), and the put must win.
     const staged = this.stage(
-      legacy.map(({ user, hash }) => ({ tableId, user, pkHash: hash, row: this.partition(tableId, user)!.get(hash)!, store, deletedSlot })),
+      legacy.map(({ user, hash, pk }) => ({ tableId, user, pkHash: hash, key: pk, row: this.partition(tableId, user)!.get(hash)!, store, deletedSlot })),
     );
     // The rows are in memory but in no page yet, so stage() placed each in a new page.
     return { writes: [...legacy.map(({ key }) => ({ store, key })), ...staged.writes], apply: staged.apply, rows: legacy.length };
