@@ -17,7 +17,7 @@
  * A failure before step 3 changes nothing in memory.
  */
 import type { RowChange, TableDef } from '../core/schema';
-import type { SegmentKey } from './cold/types';
+import type { SegmentKey, SegmentRef } from './cold/types';
 import type { HotChange } from './hot-tier';
 import type { KvWrite } from './kv';
 
@@ -38,6 +38,6 @@ export interface UnitOfWork {
   readonly dropTables?: readonly TableDef[];
   /** Tables whose definition changed: their plans are invalidated and their live queries re-run. */
   readonly altered?: readonly number[];
-  /** Cold segment bytes written before the commit / deleted after it. */
-  readonly segments?: { readonly put?: readonly { key: SegmentKey; bytes: Uint8Array }[]; readonly delete?: readonly SegmentKey[] };
+  /** Cold segment bytes (a segment's row groups) written before the commit / deleted after it. */
+  readonly segments?: { readonly put?: readonly { key: SegmentKey; groups: readonly Uint8Array[] }[]; readonly delete?: readonly SegmentRef[] };
 }

@@ -151,7 +151,7 @@ const TABLES: Record<string, SystemTable> = {
     columns: [
       ['cache_key', 'TEXT'], ['segment_id', 'TEXT'], ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['scope', 'TEXT'],
       ['row_count', 'INT'], ['min_seq', 'BIGINT'], ['max_seq', 'BIGINT'], ['size_bytes', 'INT'], ['schema_version', 'INT'],
-      ['status', 'TEXT'], ['column_stats', 'JSON'], ['created_at', 'TIMESTAMP'],
+      ['status', 'TEXT'], ['column_stats', 'JSON'], ['created_at', 'TIMESTAMP'], ['format', 'INT'], ['row_groups', 'INT'],
     ],
     rows: (env) => (env.segments?.() ?? []).map((m) => {
       const t = env.catalog.tableById(m.table_id);
@@ -162,6 +162,7 @@ const TABLES: Record<string, SystemTable> = {
       return [
         `${t?.namespace ?? '?'}:${t?.name ?? m.table_id}:${scope}:${m.id}`, m.id, t?.namespace ?? null, t?.name ?? null, scope,
         m.row_count, m.min_seq, m.max_seq, m.size_bytes, m.schema_version, m.status, stats, m.created_at,
+        m.format ?? 1, m.groups?.rows.length ?? null,
       ];
     }),
   },

@@ -90,6 +90,17 @@ export class Manifest {
     if (isNewSet) this.gen++;
   }
 
+  /** Forgets one committed entry (its removal was committed). */
+  remove(meta: SegmentMeta): void {
+    const list = this.tables.get(meta.table_id)?.get(meta.user_id);
+    const at = list?.findIndex((s) => s.id === meta.id) ?? -1;
+    if (at < 0) return;
+    list!.splice(at, 1);
+    if (list!.length === 0) this.tables.get(meta.table_id)!.delete(meta.user_id);
+    this.count--;
+    this.gen++;
+  }
+
   /** Forgets a table's segments (after DROP TABLE committed); returns them. */
   dropTable(tableId: number): SegmentMeta[] {
     const users = this.tables.get(tableId);
