@@ -46,6 +46,7 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['max_job_history', e.jobs.settings.maxJobHistory, 'Records kept in system.jobs'],
     ['flush_check_interval_ms', e.jobs.settings.flushCheckIntervalMs, 'How often tables with a FLUSH_POLICY are checked (0: never)'],
     ['segment_cache_bytes', e.cold.cache.capacityBytes, 'Decoded cold segments kept in memory (LRU, rough bytes)'],
+    ['compact_l0_segments', e.cold.options.compactL0Segments, 'Level 0 segments a partition may have before a flush queues its compaction (0: only STORAGE COMPACT)'],
     ['max_group_commit_statements', e.groups.maxStatements, 'Write statements committed together in one storage commit at most'],
     ['durability', o.durability, "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)"],
     ['storage', e.kv.kind, 'Storage backend'],
