@@ -31,7 +31,7 @@ import { HotTier, storeOf } from '../storage/hot-tier';
 import { openIdbStore } from '../storage/idb';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
-import { openOpfsStore } from '../storage/opfs';
+import { openOpfsSegmentStore, openOpfsStore } from '../storage/opfs';
 import type { Durability } from '../storage/opfs-log';
 import type { UnitOfWork } from '../storage/unit-of-work';
 import { AuditLog } from '../system/audit';
@@ -135,7 +135,9 @@ export class Engine {
     const users = await UserRegistry.load(kv);
     const audit = await AuditLog.load(kv, options.maxAuditEntries);
     const manifest = await Manifest.load(kv);
-    const cold = new ColdTier(manifest, options.segmentStore ?? kvSegmentStore(kv), new RowGroupCache(options.segmentCacheBytes), {
+    // OPFS: segment bytes in files of their own (the KV store there is a log replayed at open).
+    const segmentStore = options.segmentStore ?? (options.storage === 'opfs' ? await openOpfsSegmentStore(options.name) : kvSegmentStore(kv));
+    const cold = new ColdTier(manifest, segmentStore, new RowGroupCache(options.segmentCacheBytes), {
       rowGroupRows: options.rowGroupRows,
       maxSegmentRows: options.maxSegmentRows,
       compactL0Segments: options.compactL0Segments,
@@ -300,6 +302,7 @@ export class Engine {
     await this.committer.drained();
     this.closed = true;
     this.transactions.rollbackAll('the database was closed');
+    await this.cold.store.close?.();
     await this.kv.close();
   }
 }

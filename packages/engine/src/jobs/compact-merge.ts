@@ -7,8 +7,9 @@
  * (ColdTier.readGroup: a cached group is pinned while read; one that is not
  * is decoded outside the cache), and released when passed; output rows are
  * collected one row group at a time and encoded, with a turn of the event
- * loop between row groups (and after every few hundred merged rows once a
- * slice of work ran), so writes keep flowing. What is held at once: one
+ * loop once a slice of work (COMPACT_SLICE_MS) ran, checked after every row
+ * group encoded or loaded and every few hundred merged rows, so writes keep
+ * flowing. What is held at once: one
  * row group per input, one output group's rows, and the encoded groups of
  * the output segment being written (at most maxSegmentRows rows: a
  * segment's bytes are written together).
@@ -70,7 +71,7 @@ export interface MergeResult {
 class Input {
   private group = -1;
   private data: RowGroupData | undefined;
-  private columns: (readonly Value[])[] = [];
+  private columns: ArrayLike<Value>[] = [];
   private release: () => void = () => undefined;
   i = 0;
   done = false;

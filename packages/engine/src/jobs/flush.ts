@@ -14,8 +14,8 @@
  *   2. the entry becomes `committed`, with its row-group stats (readers now
  *      merge the segment);
  *   3. the flushed hot rows are deleted — only those whose version did not
- *      change since the snapshot — in commits of PURGE_ROWS rows, the last
- *      of which marks the entry `hot_purged`.
+ *      change since the snapshot — in commits of PURGE_ROWS rows (highest
+ *      keys first), the last of which marks the entry `hot_purged`.
  * A crash after 1 leaves an in_progress entry: open deletes it and its
  * bytes (the rows are still hot). A crash after 2 leaves a committed entry
  * not purged: open deletes the hot rows the segment holds with the same
@@ -59,7 +59,7 @@ export interface FlushContext {
 }
 
 /** Hot rows removed per commit in step 3 (each commit holds the write lock briefly). */
-export const PURGE_ROWS = 4096;
+export const PURGE_ROWS = 1024;
 
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 
@@ -240,15 +240,17 @@ async function flushSegment(
  * purged in the last one.
  */
 async function purgeHot(engine: FlushContext, tableId: number, user: string, flushed: readonly { pk: Value; seq: Value }[], meta: SegmentMeta): Promise<void> {
-  for (let from = 0; ; from += PURGE_ROWS) {
-    const isLast = from + PURGE_ROWS >= flushed.length;
+  // From the highest keys down: each commit removes the top of the partition's key order (cheap to cut).
+  for (let to = flushed.length; ; to -= PURGE_ROWS) {
+    const from = Math.max(0, to - PURGE_ROWS);
+    const isLast = from === 0;
     await engine.exclusive(async () => {
       const t = engine.catalog.tableById(tableId);
       if (!t) return; // dropped meanwhile: its entries went with it
       const seqAt = seqSlot(t);
       const partition = engine.hot.partition(t.id, user);
       const removed: HotChange[] = [];
-      for (let i = from; i < Math.min(flushed.length, from + PURGE_ROWS); i++) {
+      for (let i = from; i < to; i++) {
         const { pk, seq } = flushed[i];
         const hash = hashKey(pk);
         const current = partition?.get(hash);

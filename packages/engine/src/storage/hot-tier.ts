@@ -66,8 +66,10 @@ const SPLICE_MAX = 16;
  * structure: a binary search finds a key; a batch of m new keys costs
  * O(m log m + n) (sorted, then merged in one pass; a few are spliced in,
  * and keys above the last one — ids that only grow — are appended in
- * O(m)); a batch of removals is one compacting pass; an update replaces the
- * row in place after a binary search. Keys are kept apart from rows, so a
+ * O(m)); a batch of removals is found by binary search and spliced out run
+ * by run (a flush's purge removes a key range, from the top: O(m log n)),
+ * or, when scattered, removed in one compacting pass; an update replaces
+ * the row in place after a binary search. Keys are kept apart from rows, so a
  * row's layout (ALTER TABLE) never changes the order.
  */
 export class Partition extends Map<string, StoredRow> {
@@ -167,26 +169,38 @@ export class Partition extends Map<string, StoredRow> {
     const keys = this.keysInOrder;
     const rows = this.rowsInOrder;
     const at = (i: number) => keys[i];
-    if (gone.length <= SPLICE_MAX) {
-      for (const key of gone) {
-        const i = findKey(at, keys.length, key);
-        if (i < 0) continue;
-        keys.splice(i, 1);
-        rows.splice(i, 1);
+    const idx: number[] = [];
+    for (const key of gone) {
+      const i = findKey(at, keys.length, key);
+      if (i >= 0) idx.push(i);
+    }
+    idx.sort((x, y) => x - y);
+    // Runs of adjacent indexes (a flush purges a key range): spliced out from the last, when there are few.
+    const runs: [number, number][] = [];
+    for (const i of idx) {
+      const last = runs[runs.length - 1];
+      if (last && last[0] + last[1] === i) last[1]++;
+      else if (!last || last[0] + last[1] < i) runs.push([i, 1]);
+    }
+    if (runs.length <= SPLICE_MAX) {
+      for (let r = runs.length - 1; r >= 0; r--) {
+        keys.splice(runs[r][0], runs[r][1]);
+        rows.splice(runs[r][0], runs[r][1]);
       }
       return;
     }
-    const drop = new Uint8Array(keys.length);
-    for (const key of gone) {
-      const i = findKey(at, keys.length, key);
-      if (i >= 0) drop[i] = 1;
+    let w = runs[0][0];
+    let r = w;
+    for (const [start, count] of runs) {
+      for (; r < start; r++) {
+        keys[w] = keys[r];
+        rows[w++] = rows[r];
+      }
+      r = start + count;
     }
-    let w = 0;
-    for (let r = 0; r < keys.length; r++) {
-      if (drop[r]) continue;
+    for (; r < keys.length; r++) {
       keys[w] = keys[r];
-      rows[w] = rows[r];
-      w++;
+      rows[w++] = rows[r];
     }
     keys.length = w;
     rows.length = w;

@@ -48,6 +48,25 @@ interface Cursor {
   readonly isHot: boolean;
   row(): StoredRow;
   next(): void;
+  /** How many rows from the current one on (within its current run of contiguous rows) come strictly before `limit` in this cursor's order; at least 1 when the current key does. */
+  runBefore(limit: Value): number;
+}
+
+/** First index in [a, b) where `isPast` holds (it holds for a suffix). */
+function firstPast(a: number, b: number, isPast: (i: number) => boolean): number {
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if (isPast(mid)) b = mid;
+    else a = mid + 1;
+  }
+  return a;
+}
+
+/** Rows of `keyAt` from `i` (moving by `step`, within [start, end)) strictly before `limit`. */
+function runBefore(keyAt: (j: number) => Value, i: number, start: number, end: number, step: 1 | -1, limit: Value): number {
+  if (step === 1) return firstPast(i, end, (j) => compareValues(keyAt(j), limit) >= 0) - i;
+  const m = firstPast(start, i + 1, (j) => compareValues(keyAt(j), limit) > 0);
+  return i + 1 - m;
 }
 
 class HotCursor implements Cursor {
@@ -81,6 +100,11 @@ class HotCursor implements Cursor {
   next(): void {
     this.i += this.step;
     this.done = this.step === 1 ? this.i >= this.end : this.i < this.start;
+  }
+
+  runBefore(limit: Value): number {
+    const p = this.p;
+    return runBefore((j) => p.keyAt(j), this.i, this.start, this.end, this.step, limit);
   }
 }
 
@@ -132,6 +156,12 @@ class SegmentCursor implements Cursor {
     if (this.step === 1 ? this.i < s.end : this.i >= s.start) return;
     this.at++;
     this.enter();
+  }
+
+  runBefore(limit: Value): number {
+    const s = this.spans[this.at];
+    const keys = s.g.data.keys;
+    return runBefore((j) => keys[j], this.i, s.start, s.end, this.step, limit);
   }
 }
 
@@ -209,6 +239,8 @@ export class PartitionView {
     let si = 0;
     for (;;) {
       let best: Cursor | undefined;
+      let limit: Value | undefined;
+      let hasLimit = false;
       for (const c of sources) {
         if (c.done) continue;
         if (!best) {
@@ -216,9 +248,26 @@ export class PartitionView {
           continue;
         }
         const cmp = compareValues(c.key, best.key);
-        if (descending ? cmp > 0 : cmp < 0) best = c;
+        if (descending ? cmp > 0 : cmp < 0) {
+          limit = best.key;
+          best = c;
+        } else if (!hasLimit || (descending ? compareValues(c.key, limit!) > 0 : compareValues(c.key, limit!) < 0)) {
+          limit = c.key;
+        }
+        hasLimit = true;
       }
       if (!best) break;
+      if (!stagedLayer) {
+        // A run of `best` before every other source's next key needs no comparison per row.
+        let n = hasLimit ? best.runBefore(limit!) : Number.POSITIVE_INFINITY;
+        if (n > 0) {
+          for (; n > 0 && !best.done; n--) {
+            yield best.row();
+            best.next();
+          }
+          continue;
+        }
+      }
       const key = best.key;
       while (si < staged.length) {
         const cmp = compareValues(staged[si].key, key);

@@ -151,7 +151,7 @@ const TABLES: Record<string, SystemTable> = {
     columns: [
       ['cache_key', 'TEXT'], ['segment_id', 'TEXT'], ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['scope', 'TEXT'],
       ['row_count', 'INT'], ['min_seq', 'BIGINT'], ['max_seq', 'BIGINT'], ['size_bytes', 'INT'], ['schema_version', 'INT'],
-      ['status', 'TEXT'], ['column_stats', 'JSON'], ['created_at', 'TIMESTAMP'], ['level', 'INT'],
+      ['status', 'TEXT'], ['column_stats', 'JSON'], ['created_at', 'TIMESTAMP'], ['format', 'INT'], ['row_groups', 'INT'], ['level', 'INT'],
     ],
     rows: (env) => (env.segments?.() ?? []).map((m) => {
       const t = env.catalog.tableById(m.table_id);
@@ -161,7 +161,8 @@ const TABLES: Record<string, SystemTable> = {
       for (const [id, st] of Object.entries(m.column_stats)) stats[id] = { min: segmentJson(st.min), max: segmentJson(st.max), null_count: st.null_count };
       return [
         `${t?.namespace ?? '?'}:${t?.name ?? m.table_id}:${scope}:${m.id}`, m.id, t?.namespace ?? null, t?.name ?? null, scope,
-        m.row_count, m.min_seq, m.max_seq, m.size_bytes, m.schema_version, m.status, stats, m.created_at, levelOf(m),
+        m.row_count, m.min_seq, m.max_seq, m.size_bytes, m.schema_version, m.status, stats, m.created_at,
+        m.format ?? 1, m.groups?.rows.length ?? null, levelOf(m),
       ];
     }),
   },

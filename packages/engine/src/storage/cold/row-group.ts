@@ -239,6 +239,16 @@ function materialize(d: Data, stored: DataType, count: number): Value[] {
   }
 }
 
+/** A number column without nulls, as a view of its Arrow buffer (undefined for any other type). */
+function numberView(d: Data, stored: DataType, count: number): ArrayLike<Value> | undefined {
+  switch (stored) {
+    case 'SMALLINT': case 'INT': case 'FLOAT': case 'DOUBLE': case 'DECIMAL': case 'BIGINT':
+      return (d.values as Int32Array | BigInt64Array).subarray(d.offset, d.offset + count) as unknown as ArrayLike<Value>;
+    default:
+      return undefined;
+  }
+}
+
 /** Rough bytes of materialized values: 8 a slot, plus string and byte lengths. */
 function valuesBytes(values: readonly Value[]): number {
   let n = 16 + values.length * 8;
@@ -252,14 +262,14 @@ function valuesBytes(values: readonly Value[]): number {
 }
 
 class ArrowRowGroup implements RowGroupData {
-  readonly keys: readonly Value[];
-  readonly seqs: readonly bigint[];
+  readonly keys: ArrayLike<Value>;
+  readonly seqs: ArrayLike<bigint>;
   readonly deleted: Uint8Array;
   bytes: number;
   /** column id → its field's data and the type it was written as. */
   private readonly fields = new Map<number, { data: Data; stored: DataType }>();
   /** `<column id>:<type>` → values. */
-  private readonly materialized = new Map<string, Value[]>();
+  private readonly materialized = new Map<string, ArrayLike<Value>>();
 
   constructor(
     readonly rows: number,
@@ -274,12 +284,9 @@ class ArrowRowGroup implements RowGroupData {
       const data = batch?.getChild(f.name)?.data[0];
       if (data) this.fields.set(id, { data, stored: (f.metadata.get(TYPE_KEY) ?? 'TEXT') as DataType });
     }
+    // `_seq` is read straight from the Arrow buffer (a bigint is made only for a row read).
     const seqData = batch?.getChild('_seq')?.data[0];
-    const seqs = new Array<bigint>(rows);
-    if (seqData) {
-      const v = seqData.values as BigInt64Array;
-      for (let i = 0; i < rows; i++) seqs[i] = v[seqData.offset + i];
-    }
+    const seqs = seqData ? (seqData.values as BigInt64Array).subarray(seqData.offset, seqData.offset + rows) : new BigInt64Array(rows);
     this.seqs = seqs;
     const deleted = new Uint8Array(rows);
     const delData = batch?.getChild('_deleted')?.data[0];
@@ -288,17 +295,23 @@ class ArrowRowGroup implements RowGroupData {
       for (let i = 0; i < rows; i++) deleted[i] = (bits[(delData.offset + i) >> 3] >> ((delData.offset + i) & 7)) & 1;
     }
     this.deleted = deleted;
-    this.keys = keyColumn ? this.column(keyColumn) : seqs;
     // The IPC bytes, Arrow's objects for each field (Field, Data, Vector, metadata: measured in Node at
-    // ~4 KB for a 5-field group beside its bytes and keys), `_seq` and `_deleted`, then columns as they materialize.
-    this.bytes = 64 + ipcBytes + table.schema.fields.length * 768 + rows * 17 + (keyColumn ? 0 : rows * 16);
+    // ~4 KB for a 5-field group beside its bytes and keys), `_deleted`, then columns as they materialize.
+    this.bytes = 64 + ipcBytes + table.schema.fields.length * 768 + rows;
+    this.keys = keyColumn ? this.column(keyColumn) : seqs;
   }
 
-  column(c: ColumnDef): readonly Value[] {
+  column(c: ColumnDef): ArrayLike<Value> {
     const k = `${c.id}:${c.type}`;
     const hit = this.materialized.get(k);
     if (hit) return hit;
     const f = this.fields.get(c.id);
+    const view = f && f.stored === c.type && f.data.nullCount === 0 ? numberView(f.data, f.stored, this.rows) : undefined;
+    if (view) {
+      // Nothing to materialize: the values are the Arrow buffer's (counted in the IPC bytes).
+      this.materialized.set(k, view);
+      return view;
+    }
     let values: Value[];
     if (!f) {
       // Added after this segment was written.

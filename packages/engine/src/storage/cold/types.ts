@@ -157,12 +157,16 @@ export interface SegmentStore {
 export interface RowGroupData {
   readonly rows: number;
   /** The row identity of each row (primary key, or `_seq`), ascending. */
-  readonly keys: readonly Value[];
-  readonly seqs: readonly bigint[];
+  readonly keys: ArrayLike<Value>;
+  readonly seqs: ArrayLike<bigint>;
   /** 1 where the row is a tombstone. */
   readonly deleted: Uint8Array;
-  /** The values of column `c` in row order (materialized once per column id and type). */
-  column(c: ColumnDef): readonly Value[];
+  /**
+   * The values of column `c` in row order: a view of the Arrow buffer for a
+   * number column without nulls, else materialized once per column id and
+   * type.
+   */
+  column(c: ColumnDef): ArrayLike<Value>;
   /** Rough bytes held now (grows as columns are materialized): what the cache is bounded by. */
   readonly bytes: number;
 }
@@ -171,7 +175,7 @@ export interface RowGroupData {
 export interface PreparedGroup {
   readonly index: number;
   readonly data: RowGroupData;
-  readonly columns: readonly (readonly Value[] | null)[];
+  readonly columns: readonly (ArrayLike<Value> | null)[];
 }
 
 /** One segment as an execution reads it: its prepared groups in key order (the others were ruled out for it). */
