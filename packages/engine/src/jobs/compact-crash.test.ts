@@ -14,6 +14,9 @@ import { Engine, type OpenOptions, type SessionState } from '../execute/engine';
 import type { GroupLocation, SegmentKey, SegmentRef, SegmentStore } from '../storage/cold/types';
 import { openMemoryStore } from '../storage/memory';
 import type { KvStore } from '../storage/kv';
+import { FileSegmentStore, segmentFileName } from '../storage/cold/file-segment-store';
+import { FakeDirectory } from '../storage/opfs.fixture';
+import { LogStore } from '../storage/opfs-log';
 import { compactPartition } from './compact';
 import { coldStorage, durable, expectClean, flush, insert, range, root, rows, SMALL, stat } from './compact.fixture';
 
@@ -121,6 +124,31 @@ describe('a crash during a compaction (IndexedDB)', () => {
   });
 });
 
+describe('close() during a compaction', () => {
+  it('stops it before its swap, removes what it wrote, and the reopened database answers the same', async () => {
+    const kv: KvStore = durable(openMemoryStore());
+    const o: OpenOptions = { storage: kv, ...SMALL, rowGroupRows: 32, maxSegmentRows: 512, compactL0Segments: 0 };
+    const first = await openWith(o);
+    await first.execute(root, 'CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, a INT, b TEXT)');
+    for (let round = 0; round < 4; round++) {
+      await first.execute(root, `INSERT INTO app.t (id, a, b) VALUES ${range(round, 8000, 4).map((k) => `(${k}, ${round}, 'text ${k}')`).join(', ')}`);
+      await flush(first);
+    }
+    const count = await rows(first, 'SELECT COUNT(*) AS c, SUM(a) AS s FROM app.t');
+    const jobId = (await first.execute(root, 'STORAGE COMPACT TABLE app.t'))[0].message.split('Job ID: ')[1];
+    const { until } = await import('./compact.fixture');
+    await until(async () => (await coldStorage(kv)).entries.some((m) => m.status === 'in_progress'), 'an output written');
+    const record = first.jobs.history.find(jobId)!;
+    await closeIt(first);
+    expect(record.status).toBe('cancelled');
+    expect(record.message).toMatch(/^Cancelled: the database closed during the compaction/);
+    const second = await openWith(o);
+    expect(await rows(second, 'SELECT COUNT(*) AS c, SUM(a) AS s FROM app.t')).toEqual(count);
+    expect(second.cold.manifest.all().every((m) => m.level !== 1)).toBe(true);
+    await expectClean(second);
+  });
+});
+
 describe('executions in flight during a compaction', () => {
   it('the inputs\' bytes are deleted only once executions prepared before the swap are done', async () => {
     const engine = await openWith({ storage: 'memory', ...SMALL, compactL0Segments: 0, segmentCacheBytes: 0 });
@@ -223,4 +251,27 @@ describe('a crash during a compaction (segment files outside the KV store)', () 
     expect(await answers(second)).toEqual(before);
     await expectFilesClean(second, store);
   });
+});
+
+describe('a compaction over OPFS files (the file segment store and the log, over fake directories)', () => {
+  const names = (engine: Engine) => engine.cold.manifest.all().map((m) => segmentFileName({ tableId: m.table_id, user: m.user_id, segmentId: m.id })).sort();
+
+  for (const stopAfter of [1, 2, undefined] as const) {
+    it(stopAfter ? `a crash after step ${stopAfter} leaves only the committed segments' files after a reopen` : 'a completed compaction deletes the inputs\' files', async () => {
+      const log = new FakeDirectory();
+      const segments = new FakeDirectory();
+      const openOn = async () => openWith({ storage: await LogStore.open(log), segmentStore: new FileSegmentStore(segments), ...SMALL, compactL0Segments: 0 });
+      const first = await openOn();
+      await build(first);
+      const before = await answers(first);
+      expect([...segments.files.keys()].sort()).toEqual(names(first));
+      await compactPartition(first, t(first), '', { stopAfter });
+      if (!stopAfter) expect([...segments.files.keys()].sort()).toEqual(names(first));
+      await closeIt(first);
+      const second = await openOn();
+      expect(await answers(second)).toEqual(before);
+      expect([...segments.files.keys()].sort()).toEqual(names(second));
+      expect((await coldStorage(second.kv)).entries.map((m) => m.status).filter((x) => x !== 'committed')).toEqual([]);
+    });
+  }
 });

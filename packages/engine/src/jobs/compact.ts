@@ -66,7 +66,7 @@ export interface CompactContext {
 export type CompactTrigger = 'manual' | 'auto' | 'retention';
 
 /** Work between turns of the event loop while merging (ms). */
-export const COMPACT_SLICE_MS = 4;
+export const COMPACT_SLICE_MS = 2;
 
 const HOUR_MS = 3_600_000;
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
@@ -195,8 +195,8 @@ export async function compactPartition(engine: CompactContext, t: TableDef, user
   const expected = new Set(cold.manifest.segments(t.id, user).map((m) => m.id));
   const unchanged = () => {
     if (engine.catalog.tableById(t.id) !== t || options.isCancelled?.()) return false;
-    const now = cold.manifest.segments(t.id, user);
-    return now.length === expected.size && now.every((m) => expected.has(m.id));
+    const current = cold.manifest.segments(t.id, user);
+    return current.length === expected.size && current.every((m) => expected.has(m.id));
   };
   if (plan.moves.length > 0) {
     const moved = await engine.exclusive(async () => {
@@ -228,7 +228,14 @@ export async function compactPartition(engine: CompactContext, t: TableDef, user
     });
     if (merged === 'aborted') return { ...outcome, aborted: true };
     if (options.stopAfter === 1) return outcome;
-    const generation = await swap(engine, t, user, inputs, merged, unchanged);
+    let generation: number | undefined;
+    try {
+      generation = await swap(engine, t, user, inputs, merged, unchanged);
+    } catch (e) {
+      // Not swapped (the commit failed): the outputs go now if storage lets them, else at the next open.
+      for (const m of merged.outputs) await removeEntry(engine, m).catch(() => undefined);
+      throw e;
+    }
     if (generation === undefined) {
       for (const m of merged.outputs) await removeEntry(engine, m);
       return { ...outcome, aborted: true };
@@ -350,7 +357,11 @@ async function compactTableJob(engine: CompactContext, tableId: number, trigger:
     `${total.rowsShadowed} shadowed version(s) and ${total.tombstonesPurged} expired tombstone(s) dropped), ` +
     `${total.segmentsMoved} segment(s) moved to level 1, in ${partitions} partition(s)`;
   if (isKilled()) record.message = `Cancelled by KILL JOB after compacting ${what}`;
-  else if (engine.jobs.stopped && total.aborted) record.message = `Stopped early: the database is closing (${what})`;
+  else if (engine.jobs.stopped && total.aborted) {
+    record.status = 'cancelled';
+    record.message = `Cancelled: the database closed during the compaction (${what})`;
+    record.finished_at = Date.now();
+  }
   else if (total.aborted) record.message = `Stopped early: table ${q(t)} was dropped or altered, or its segments changed (${what})`;
   else record.message = `Compacted ${what}`;
 }
