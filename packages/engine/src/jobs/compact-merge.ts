@@ -213,7 +213,10 @@ export async function mergeSegments(
   let rows: StoredRow[] = [];
   const abort = async (): Promise<'aborted'> => {
     for (const r of readers) r.close();
-    for (const m of result.outputs) await removeEntry(ctx, m);
+    for (const m of result.outputs) {
+      await removeEntry(ctx, m);
+      ctx.cold.compaction.outputs.delete(m.id);
+    }
     return 'aborted';
   };
   const endGroup = async () => {
@@ -249,6 +252,7 @@ export async function mergeSegments(
     segmentRows = 0;
     await ctx.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: bytes }] }, state: [entryChange(ctx.cold, meta)] });
     result.outputs.push(meta);
+    ctx.cold.compaction.outputs.add(meta.id);
   };
 
   try {

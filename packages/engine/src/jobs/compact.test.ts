@@ -54,6 +54,7 @@ describe('STORAGE COMPACT TABLE', () => {
     expectSortedRun(engine, tableId(engine), '');
     for (const m of engine.cold.manifest.all()) expect(Math.max(...m.groups!.rows)).toBeLessThanOrEqual(4);
     expect([stat(engine, 'compactions'), stat(engine, 'compaction_rows_shadowed'), stat(engine, 'segments_l0'), stat(engine, 'segments_l1')]).toEqual([1, 16, 0, 3]);
+    expect([stat(engine, 'compaction_segments_merged'), stat(engine, 'compaction_segments_written'), stat(engine, 'compaction_rows_read'), stat(engine, 'compaction_outputs_in_progress')]).toEqual([5, 3, 58, 0]);
     await expectClean(engine);
     // A point lookup now reads one segment.
     const read = stat(engine, 'segments_read') as number;
@@ -472,7 +473,8 @@ describe('KILL JOB', () => {
     const jobId = (await run(engine, 'STORAGE COMPACT TABLE app.t')).split('Job ID: ')[1];
     const { coldStorage, until } = await import('./compact.fixture');
     // Its outputs are written (in_progress); it waits for the write lock to commit them.
-    await until(async () => (await coldStorage(engine.kv)).entries.some((m) => m.status === 'in_progress'), 'outputs in progress');
+    await until(() => (stat(engine, 'compaction_outputs_in_progress') as number) > 0, 'outputs in progress');
+    expect((await coldStorage(engine.kv)).entries.filter((m) => m.status === 'in_progress').length).toBe(stat(engine, 'compaction_outputs_in_progress'));
     expect(await run(engine, `KILL JOB '${jobId}'`)).toBe(`Job '${jobId}' cancelled`);
     release();
     await held;
@@ -482,6 +484,7 @@ describe('KILL JOB', () => {
     expect(job.message).toMatch(/^Cancelled by KILL JOB after compacting 0 segment\(s\)/);
     expect(engine.cold.manifest.all().map((m) => m.id).sort()).toEqual(ids);
     expect(await all(engine)).toEqual(before);
+    expect(stat(engine, 'compaction_outputs_in_progress')).toBe(0);
     await expectClean(engine);
   });
 });
@@ -491,7 +494,8 @@ describe('stats and settings', () => {
     const engine = await engineWith();
     const names = engine.metrics().map(([k]) => k);
     for (const k of ['segments_l0', 'segments_l1', 'segments_obsolete', 'compactions', 'compaction_segments_merged', 'compaction_segments_written',
-      'compaction_segments_moved', 'compaction_rows_read', 'compaction_rows_shadowed', 'compaction_tombstones_purged', 'compaction_group_loads']) {
+      'compaction_segments_moved', 'compaction_rows_read', 'compaction_rows_shadowed', 'compaction_tombstones_purged', 'compaction_group_loads',
+      'compaction_outputs_in_progress']) {
       expect(names).toContain(k);
     }
     expect(await rows(engine, "SELECT value FROM system.settings WHERE name = 'compact_l0_segments'")).toEqual([{ value: '4' }]);

@@ -233,11 +233,11 @@ export async function compactPartition(engine: CompactContext, t: TableDef, user
       generation = await swap(engine, t, user, inputs, merged, unchanged);
     } catch (e) {
       // Not swapped (the commit failed): the outputs go now if storage lets them, else at the next open.
-      for (const m of merged.outputs) await removeEntry(engine, m).catch(() => undefined);
+      for (const m of merged.outputs) await removeOutput(engine, m).catch(() => undefined);
       throw e;
     }
     if (generation === undefined) {
-      for (const m of merged.outputs) await removeEntry(engine, m);
+      for (const m of merged.outputs) await removeOutput(engine, m);
       return { ...outcome, aborted: true };
     }
     for (const m of inputs) expected.delete(m.id);
@@ -279,6 +279,7 @@ async function swap(engine: CompactContext, t: TableDef, user: string, inputs: r
           for (const m of inputs) cold.manifest.remove(m);
           for (const m of outputs) cold.manifest.add(m);
           cold.manifest.obsolete.push(...obsolete);
+          for (const m of outputs) cold.compaction.outputs.delete(m.id);
           cold.cache.forget(new Set(inputs.map((m) => m.id)));
           const k = cold.compaction;
           k.segmentsMerged += inputs.length;
@@ -293,6 +294,12 @@ async function swap(engine: CompactContext, t: TableDef, user: string, inputs: r
     });
     return cold.manifest.generation;
   });
+}
+
+/** Removes an output that was never swapped in (its bytes, then its entry). */
+async function removeOutput(engine: CompactContext, m: SegmentMeta): Promise<void> {
+  await removeEntry(engine, m);
+  engine.cold.compaction.outputs.delete(m.id);
 }
 
 /** Step 3: deletes obsolete segments' bytes and entries in one unit (a file store: the files right after the commit). */

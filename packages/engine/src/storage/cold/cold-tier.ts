@@ -48,6 +48,8 @@ export interface CompactionCounters {
   tombstonesPurged: number;
   /** Row groups a compaction read that were not in the cache (decoded outside it). */
   groupLoads: number;
+  /** Output segments written `in_progress` by compactions still running (not yet swapped in or removed). */
+  readonly outputs: Set<string>;
 }
 
 /** Which of a table's columns an execution reads besides the key: column ids, or all. */
@@ -85,7 +87,7 @@ export class ColdTier {
   /** Flushes waiting for older pins to go; bounded by flushes in flight. */
   private waiters: { before: number; resolve: () => void }[] = [];
   readonly compaction: CompactionCounters = {
-    runs: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, groupLoads: 0,
+    runs: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, groupLoads: 0, outputs: new Set(),
   };
 
   constructor(
@@ -355,6 +357,7 @@ export class ColdTier {
       ['compaction_rows_shadowed', k.rowsShadowed],
       ['compaction_tombstones_purged', k.tombstonesPurged],
       ['compaction_group_loads', k.groupLoads],
+      ['compaction_outputs_in_progress', k.outputs.size],
     ];
   }
 }
