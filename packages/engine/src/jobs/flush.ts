@@ -227,10 +227,9 @@ async function flushSegment(
   // Executions prepared before the segment existed read these rows from hot: let them finish first.
   await cold.drain(gen.generation);
   const seqAt = seqSlot(t);
-  const flushed: { pk: Value; seq: Value }[] = [];
-  for (let i = start; i < end; i++) flushed.push({ pk: t.pk >= 0 ? rows[i][t.pk] : rows[i][seqAt], seq: rows[i][seqAt] });
+  const keySlot = t.pk >= 0 ? t.pk : seqAt;
   // 3. delete the flushed hot rows that did not change meanwhile
-  await purgeHot(engine, t.id, user, flushed, gen.committed);
+  await purgeHot(engine, t.id, user, end - start, (i) => rows[start + i][keySlot], (i) => rows[start + i][seqAt], gen.committed);
   return end - start;
 }
 
@@ -239,22 +238,30 @@ async function flushSegment(
  * commits of PURGE_ROWS rows under the write lock, and marks the entry
  * purged in the last one.
  */
-async function purgeHot(engine: FlushContext, tableId: number, user: string, flushed: readonly { pk: Value; seq: Value }[], meta: SegmentMeta): Promise<void> {
+async function purgeHot(
+  engine: FlushContext,
+  tableId: number,
+  user: string,
+  count: number,
+  keyAt: (i: number) => Value,
+  seqAt: (i: number) => Value,
+  meta: SegmentMeta,
+): Promise<void> {
   // From the highest keys down: each commit removes the top of the partition's key order (cheap to cut).
-  for (let to = flushed.length; ; to -= PURGE_ROWS) {
+  for (let to = count; ; to -= PURGE_ROWS) {
     const from = Math.max(0, to - PURGE_ROWS);
     const isLast = from === 0;
     await engine.exclusive(async () => {
       const t = engine.catalog.tableById(tableId);
       if (!t) return; // dropped meanwhile: its entries went with it
-      const seqAt = seqSlot(t);
+      const slot = seqSlot(t);
       const partition = engine.hot.partition(t.id, user);
       const removed: HotChange[] = [];
       for (let i = from; i < to; i++) {
-        const { pk, seq } = flushed[i];
+        const pk = keyAt(i);
         const hash = hashKey(pk);
         const current = partition?.get(hash);
-        if (!current || current[seqAt] !== seq) continue;
+        if (!current || current[slot] !== seqAt(i)) continue;
         removed.push({ tableId: t.id, user, pkHash: hash, key: pk, row: null, store: storeOf(t), deletedSlot: deletedSlot(t) });
       }
       const state: StateChange[] = [];
@@ -285,16 +292,20 @@ export async function recoverFlushes(engine: FlushContext): Promise<void> {
     }
     if (meta.hot_purged) continue;
     const codec = await loadSegmentCodec();
-    const flushed: { pk: Value; seq: Value }[] = [];
+    const keys: Value[] = [];
+    const seqs: bigint[] = [];
     const g = meta.groups!; // format 1 entries were rewritten before (segment-upgrade.ts)
     const locations = g.rows.map((_, index) => ({ index, offset: g.offsets[index], bytes: g.bytes[index] }));
     const bytes = await cold.store.readGroups(segmentKeyOf(meta), locations);
     for (const b of bytes) {
       if (!b) throw missingData(meta, t);
       const data = codec.decodeRowGroup(b, t.pk >= 0 ? t.columns[t.pk] : undefined);
-      for (let i = 0; i < data.rows; i++) flushed.push({ pk: data.keys[i], seq: data.seqs[i] });
+      for (let i = 0; i < data.rows; i++) {
+        keys.push(data.keys[i]);
+        seqs.push(data.seqs[i]);
+      }
     }
-    await purgeHot(engine, t.id, meta.user_id, flushed, meta);
+    await purgeHot(engine, t.id, meta.user_id, keys.length, (i) => keys[i], (i) => seqs[i], meta);
   }
 }
 

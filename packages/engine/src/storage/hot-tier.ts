@@ -88,8 +88,9 @@ export class Partition extends Map<string, StoredRow> {
   /** Keys in ascending order (compareValues); `rowsInOrder[i]` is the row of `keysInOrder[i]`. */
   private keysInOrder: Value[] = [];
   private rowsInOrder: StoredRow[] = [];
-  /** Keys added and removed since the last `settle` (the Map has them already). */
+  /** Keys added, updated and removed since the last `settle` (the Map has them already). */
   private added: OrderChange[] = [];
+  private updated: OrderChange[] = [];
   private removed: Value[] = [];
 
   /** Rows held, in key order (same as `size` once settled). */
@@ -135,32 +136,27 @@ export class Partition extends Map<string, StoredRow> {
     return this.rowsInOrder.slice();
   }
 
-  /** Records a version for the key order (the Map was changed by the caller). */
+  /** Records a version for the key order (the Map was changed by the caller); applied by `settle`. */
   noteSet(key: Value, row: StoredRow, isNew: boolean): void {
-    if (isNew) {
-      this.added.push({ key, row });
-      return;
-    }
-    let i = this.pendingFree() ? this.indexOf(key) : -1;
-    if (i < 0) {
-      this.settle();
-      i = this.indexOf(key);
-    }
-    if (i >= 0) this.rowsInOrder[i] = row;
+    (isNew ? this.added : this.updated).push({ key, row });
   }
 
   noteRemove(key: Value): void {
     this.removed.push(key);
   }
 
-  private pendingFree(): boolean {
-    return this.added.length === 0 && this.removed.length === 0;
-  }
-
-  /** Applies the pending key-order changes. */
+  /** Applies the pending key-order changes (a batch changes each key once). */
   settle(): void {
     if (this.removed.length > 0) this.applyRemovals();
     if (this.added.length > 0) this.applyAdditions();
+    if (this.updated.length > 0) {
+      const keys = this.keysInOrder;
+      for (const u of this.updated) {
+        const i = findKey((j) => keys[j], keys.length, u.key);
+        if (i >= 0) this.rowsInOrder[i] = u.row!;
+      }
+      this.updated = [];
+    }
   }
 
   private applyRemovals(): void {

@@ -71,7 +71,10 @@ export class FileSegmentStore implements SegmentStore {
   async put(key: SegmentKey, groups: readonly Uint8Array[]): Promise<void> {
     await this.withFile(segmentFileName(key), (h) => {
       try {
-        h.truncate(0);
+        // Sized once up front: every later write lands inside the file (a browser grants space per growth).
+        let total = SEGMENT_FILE_HEADER;
+        for (const g of groups) total += g.length;
+        h.truncate(total);
         const header = new Uint8Array(SEGMENT_FILE_HEADER);
         const view = new DataView(header.buffer);
         view.setUint32(0, MAGIC, true);
