@@ -128,7 +128,8 @@ export function requestCompaction(engine: CompactContext, t: TableDef, now: numb
 
 /** After a flush: queues a compaction of `t` when one of its partitions has compactL0Segments level 0 segments. */
 export function requestAutoCompaction(engine: CompactContext, t: TableDef): JobRecord | undefined {
-  if (engine.cold.options.compactL0Segments === 0 || activeCompaction(engine, t)) return undefined;
+  // Not once close() began: a job queued now would only be recorded as cancelled.
+  if (engine.cold.options.compactL0Segments === 0 || engine.jobs.stopped || activeCompaction(engine, t)) return undefined;
   const now = Date.now();
   for (const user of engine.cold.manifest.partitions(t.id).keys()) {
     if (isDue(engine, t, user, 'auto', now)) return queue(engine, t, 'auto');
