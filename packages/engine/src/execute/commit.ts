@@ -84,7 +84,11 @@ export class Committer {
     const staged = hot.stage(hotChanges(unit.rows, unit.hot));
     for (const w of staged.writes) writes.push(w);
     if (store.remove) for (const ref of removedBytes) for (const w of store.remove(ref)) writes.push(w);
-    if (writes.length === 0) return;
+    if (writes.length === 0) {
+      // Only bytes to delete, outside the KV store (an unfinished segment's files): nothing to commit first.
+      if (!store.remove && removedBytes.length > 0) await store.delete!(removedBytes);
+      return;
+    }
 
     await kv.commit(writes);
     this.commits++;
@@ -101,7 +105,8 @@ export class Committer {
     if (invalidated.length > 0) plans.invalidateTables(invalidated);
     for (const id of unit.altered ?? []) live.tableAltered(id); // every live query on it re-runs (and re-plans)
     if (dropped.length > 0) live.dropTables(dropped as TableDef[]);
-    if (unit.rows && unit.rows.length > 0) this.publish(unit.rows);
+    const published = unit.purged && unit.purged.length > 0 ? [...(unit.rows ?? []), ...unit.purged] : unit.rows;
+    if (published && published.length > 0) this.publish(published);
 
     if (!store.remove && removedBytes.length > 0) await store.delete!(removedBytes); // nothing refers to them any more
   }

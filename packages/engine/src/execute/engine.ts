@@ -16,6 +16,7 @@ import { freezeJson } from '../core/values';
 import type { ExecContext } from '../exec/context';
 import { newPace, type CancelSignal, type Pace } from '../exec/pace';
 import { flushAfterCommit, waitForHotRoom, type AutoFlushCounters, type HotBudget } from '../jobs/auto-flush';
+import { recoverCompactions, requestDueCompactions, requestRetentionCompactions } from '../jobs/compact';
 import { flushDueTables, hasFlushPolicies, recoverFlushes } from '../jobs/flush';
 import { sweepSegmentFiles, upgradeSegments } from '../jobs/segment-upgrade';
 import { JobScheduler } from '../jobs/scheduler';
@@ -116,6 +117,7 @@ export class Engine {
         flushDue: (now, run) => flushDueTables(this, now, run),
         hasFlushPolicies: () => hasFlushPolicies(this),
         coldMayHold: (t, user, pk) => cold.mayHold(t, user, pk as Value),
+        compactExpired: (now) => requestRetentionCompactions(this, now),
       },
       {
         streamEvictionIntervalMs: options.streamEvictionIntervalMs,
@@ -144,6 +146,7 @@ export class Engine {
     const cold = new ColdTier(manifest, segmentStore, new RowGroupCache(options.segmentCacheBytes), {
       rowGroupRows: options.rowGroupRows,
       maxSegmentRows: options.maxSegmentRows,
+      compactL0Segments: options.compactL0Segments,
     });
     const engine = new Engine(kv, catalog, new HotTier(), cold, users, audit, options);
     for (const m of manifest.all()) {
@@ -153,11 +156,14 @@ export class Engine {
     for (const t of catalog.listTables()) await engine.loadHot(t);
     // Format 1 segments (one blob each, in the KV store) are rewritten as sorted row groups first.
     await upgradeSegments(engine, kvSegmentStore(kv));
+    // Segments a compaction replaced before a crash, then outputs it (or a flush) did not finish.
+    await recoverCompactions(engine);
     await recoverFlushes(engine);
     await sweepSegmentFiles(engine);
     engine.jobs.start();
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
     flushAfterCommit(engine, new Map());
+    requestDueCompactions(engine);
     return engine;
   }
 
@@ -245,6 +251,11 @@ export class Engine {
 
   prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold> {
     return this.coldReader.prepare(plan, user, params);
+  }
+
+  /** Whether live queries read a table partition (a compaction publishes the tombstones it drops to them). */
+  hasLiveReaders(tableId: number, user: string): boolean {
+    return this.live.countFor(tableId, user) > 0;
   }
 
   /** A partition's merged view (live maintenance reads partitions directly). */

@@ -54,6 +54,8 @@ export interface OpenOptions {
   rowGroupRows?: number;
   /** Rows per cold segment, at most: a flush of more writes several. Default 65,536. */
   maxSegmentRows?: number;
+  /** Level 0 (flushed) segments a partition may have before the flush queues its compaction; 0: only STORAGE COMPACT compacts. Default 4. */
+  compactL0Segments?: number;
   /** Where cold segment bytes live; default: the KV store's `segments` store. */
   segmentStore?: SegmentStore;
   /** More name → value pairs for system.stats from whoever hosts the engine (the worker reports its connected clients). */
@@ -127,6 +129,7 @@ export interface ResolvedOptions extends JobSettings, SqlLimits {
   segmentCacheBytes: number;
   rowGroupRows: number;
   maxSegmentRows: number;
+  compactL0Segments: number;
   segmentStore?: SegmentStore;
   hostMetrics?: () => readonly [string, Value][];
   maxGroupCommitStatements: number;
@@ -157,6 +160,7 @@ const COUNTS: Record<string, { fallback: number; min: number }> = {
   segmentCacheBytes: { fallback: COLD_DEFAULTS.segmentCacheBytes, min: 0 },
   rowGroupRows: { fallback: COLD_DEFAULTS.rowGroupRows, min: 1 },
   maxSegmentRows: { fallback: COLD_DEFAULTS.maxSegmentRows, min: 1 },
+  compactL0Segments: { fallback: COLD_DEFAULTS.compactL0Segments, min: 0 },
   maxGroupCommitStatements: { fallback: DEFAULTS.maxGroupCommitStatements, min: 1 },
   hotBudgetBytes: { fallback: HOT_DEFAULTS.hotBudgetBytes, min: 1 },
   hotPartitionRows: { fallback: HOT_DEFAULTS.hotPartitionRows, min: 1 },

@@ -52,6 +52,7 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['segment_cache_bytes', e.cold.cache.capacityBytes, 'Decoded cold row groups kept in memory (LRU, rough bytes; groups in use by a running query are kept beyond it until it ends)'],
     ['row_group_rows', e.cold.options.rowGroupRows, 'Rows per cold row group (the unit a read loads and decodes)'],
     ['max_segment_rows', e.cold.options.maxSegmentRows, 'Rows per cold segment at most (a flush of more writes several)'],
+    ['compact_l0_segments', e.cold.options.compactL0Segments, 'Level 0 segments a partition may have before a flush queues its compaction (0: only STORAGE COMPACT)'],
     ['max_group_commit_statements', e.groups.maxStatements, 'Write statements committed together in one storage commit at most'],
     ['hot_budget_bytes', e.budget.hotBudgetBytes, 'Rough bytes of hot USER/SHARED rows before the largest partitions are flushed (writes wait past twice this)'],
     ['hot_partition_rows', e.budget.hotPartitionRows, 'Hot rows of one partition that flush it (tables without a FLUSH_POLICY)'],

@@ -24,24 +24,28 @@
  *
  * `FLUSH TABLE` / `STORAGE FLUSH TABLE` queue a `flush` job and return at
  * once with its id; the job runs right after (await `engine.jobs.idle()`).
+ * A flush's segments are level 0; once a partition has `compactL0Segments`
+ * of them, the flush job queues a compaction right behind itself
+ * (compact.ts).
  */
 import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import type { SeqGenerator } from '../core/ids';
 import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
-import { compareValues, hashKey } from '../core/values';
+import { hashKey } from '../core/values';
 import { TimeSlice, yieldToEventLoop } from '../core/yield';
 import { RowGroupCache } from '../storage/cold/cache';
 import type { ColdTier } from '../storage/cold/cold-tier';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
-import type { EncodedRowGroup } from '../storage/cold/row-group';
-import { segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type ColumnStats, type RowGroupData, type RowGroupsMeta, type SegmentMeta } from '../storage/cold/types';
+import { segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
 import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
+import { requestAutoCompaction } from './compact';
 import { flushPolicyOf, isFlushDue, pendingRows } from './flush-policy';
 import type { JobRecord, RecordedRunner } from './job';
 import type { JobScheduler } from './scheduler';
+import { encodeGroups, entryChange, removeEntry, segmentMeta } from './segment-write';
 
 /** What flushing needs: the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
 export interface FlushContext {
@@ -49,7 +53,7 @@ export interface FlushContext {
   readonly hot: HotTier;
   readonly cold: ColdTier;
   readonly seq: SeqGenerator;
-  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active'>;
+  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active' | 'stopped'>;
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
   commit(unit: UnitOfWork): Promise<void>;
 }
@@ -120,17 +124,19 @@ async function flushTableJob(engine: FlushContext, tableId: number, record: JobR
       const done = await flushPartition(engine, t, user, { isCancelled });
       segments += done.segments;
       record.rows_affected += done.rows;
-      if (done.aborted) return finish(record, t, segments, isCancelled);
+      if (done.aborted) return finish(engine, record, t, segments, isCancelled);
     }
     if (!choose || record.rows_affected === before) break;
     pass = choose(t);
   }
-  finish(record, t, segments, isCancelled);
+  finish(engine, record, t, segments, isCancelled);
 }
 
-function finish(record: JobRecord, t: TableDef, segments: number, isCancelled: () => boolean): void {
+function finish(engine: FlushContext, record: JobRecord, t: TableDef, segments: number, isCancelled: () => boolean): void {
   const what = `${record.rows_affected} row(s) of ${q(t)} into ${segments} segment(s)`;
   record.message = isCancelled() ? `Cancelled by KILL JOB after flushing ${what}` : `Flushed ${what}`;
+  // A partition with compactL0Segments level 0 segments now is compacted next (queued behind this job).
+  if (segments > 0) requestAutoCompaction(engine, t);
 }
 
 export interface FlushPartitionOptions {
@@ -200,6 +206,7 @@ async function flushSegment(
     status: 'in_progress',
     hot_purged: false,
     format: SEGMENT_FORMAT,
+    level: 0,
     // The group count is known from the start: recovery removes every group of an unfinished segment.
     groups: { rows: groupRows, offsets: [], bytes: [], min_seq: [], max_seq: [], key_min: [], key_max: [], columns: {} },
   };
@@ -246,64 +253,6 @@ async function flushSegment(
   // 3. delete the flushed hot rows that did not change meanwhile
   await purgeHot(engine, t.id, user, end - start, (i) => rows[start + i][keySlot], (i) => rows[start + i][seqAt], gen.committed);
   return end - start;
-}
-
-/** Encodes rows[start, end) as row groups of `per` rows, one at a time, giving the event loop a turn between groups once a slice of work ran; undefined when cancelled. */
-export async function encodeGroups(
-  codec: SegmentCodec,
-  t: TableDef,
-  rows: readonly StoredRow[],
-  start: number,
-  end: number,
-  per: number,
-  slice: TimeSlice,
-  isCancelled?: () => boolean,
-): Promise<EncodedRowGroup[] | undefined> {
-  const encoded: EncodedRowGroup[] = [];
-  for (let a = start; a < end; a += per) {
-    if (isCancelled?.()) return undefined;
-    encoded.push(codec.encodeRowGroup(t, rows, a, Math.min(end, a + per)));
-    await slice.pause();
-  }
-  return encoded;
-}
-
-/** The committed entry of a segment: its row groups' layout and stats, and the segment's own stats (as format 1 kept them). */
-export function segmentMeta(pending: SegmentMeta, t: TableDef, encoded: readonly EncodedRowGroup[], codec: SegmentCodec): SegmentMeta {
-  const groups: RowGroupsMeta = { rows: [], offsets: [], bytes: [], min_seq: [], max_seq: [], key_min: [], key_max: [], columns: {} };
-  const stats: Record<string, ColumnStats> = {};
-  for (const c of t.columns) {
-    groups.columns[String(c.id)] = { min: [], max: [], nulls: [] };
-    stats[String(c.id)] = { min: null, max: null, null_count: 0 };
-  }
-  let offset = 0;
-  let minSeq = 0n;
-  let maxSeq = 0n;
-  encoded.forEach((e, g) => {
-    groups.rows.push(e.rows);
-    groups.offsets.push(offset);
-    groups.bytes.push(e.bytes.byteLength);
-    offset += e.bytes.byteLength;
-    groups.min_seq.push(e.minSeq);
-    groups.max_seq.push(e.maxSeq);
-    groups.key_min.push(e.keyMin);
-    groups.key_max.push(e.keyMax);
-    if (g === 0 || e.minSeq < minSeq) minSeq = e.minSeq;
-    if (g === 0 || e.maxSeq > maxSeq) maxSeq = e.maxSeq;
-    for (const [id, s] of Object.entries(e.stats)) {
-      const kept = codec.manifestStats(s);
-      const col = groups.columns[id];
-      col.min.push(kept.min);
-      col.max.push(kept.max);
-      col.nulls.push(kept.nulls);
-      const whole = stats[id];
-      whole.null_count += s.nulls;
-      if (s.min !== null && (whole.min === null || compareValues(s.min, whole.min) < 0)) whole.min = s.min;
-      if (s.max !== null && (whole.max === null || compareValues(s.max, whole.max) > 0)) whole.max = s.max;
-    }
-  });
-  stats[codec.SEQ_STATS_KEY] = { min: minSeq, max: maxSeq, null_count: 0 };
-  return { ...pending, min_seq: minSeq, max_seq: maxSeq, size_bytes: offset, column_stats: stats, groups };
 }
 
 /**
@@ -384,14 +333,3 @@ export async function recoverFlushes(engine: FlushContext): Promise<void> {
 
 export const missingData = (meta: SegmentMeta, t: TableDef) =>
   new KalamError('STORAGE_ERROR', `Segment ${meta.id} of table '${q(t)}' is committed in the manifest but its data is missing: the storage was changed outside kalamlite`);
-
-/** A manifest entry written (and, once committed, `apply` run). */
-export function entryChange(cold: ColdTier, meta: SegmentMeta, apply: () => void = () => undefined): StateChange {
-  return { writes: [cold.manifest.entryWrite(meta)], apply };
-}
-
-/** Removes an entry that never became readable (in_progress): its bytes first, then the entry, so a crash in between leaves only the entry. */
-async function removeEntry(engine: FlushContext, meta: SegmentMeta): Promise<void> {
-  await engine.commit({ segments: { delete: [segmentRefOf(meta)] } });
-  await engine.commit({ state: [{ writes: [engine.cold.manifest.deleteWrite(meta)], apply: () => undefined }] });
-}

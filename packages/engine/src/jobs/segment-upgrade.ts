@@ -20,7 +20,8 @@ import { TimeSlice } from '../core/yield';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { formatOf, segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type SegmentMeta, type SegmentStore } from '../storage/cold/types';
 import type { KvWrite } from '../storage/kv';
-import { encodeGroups, segmentMeta, type FlushContext } from './flush';
+import type { FlushContext } from './flush';
+import { encodeGroups, segmentMeta } from './segment-write';
 
 /** Rewrites every format 1 segment; resolves with how many were rewritten. `legacy` holds their blobs (the KV `segments` store). */
 export async function upgradeSegments(engine: FlushContext, legacy: Pick<SegmentStore, 'get' | 'remove'>): Promise<number> {

@@ -11,7 +11,7 @@
  *      dropped tables forgotten, the committed `_seq` advanced;
  *   4. plans of the tables it names are invalidated, live queries of
  *      altered/dropped tables re-run or end;
- *   5. row changes are published to live queries;
+ *   5. row changes (and cold versions it purged) are published to live queries;
  *   6. segment bytes it removes are deleted (after nothing refers to them).
  *
  * A failure before step 3 changes nothing in memory.
@@ -32,6 +32,13 @@ export interface UnitOfWork {
   readonly rows?: readonly RowChange[];
   /** Physical hot-tier changes that change no query result (rows rewritten to a new layout, flushed rows leaving the hot tier): not published. */
   readonly hot?: readonly HotChange[];
+  /**
+   * Versions removed from the cold tier only (tombstones a compaction
+   * dropped: `row` null, `before` the tombstone): published to live queries
+   * as removals (and as the point live replay cannot reach back past), never
+   * staged into the hot tier.
+   */
+  readonly purged?: readonly RowChange[];
   /** Catalog, manifest, user and audit changes committed with the rows. */
   readonly state?: readonly StateChange[];
   /** Tables removed whole (DROP TABLE / NAMESPACE): their hot pages and manifest entries are deleted in the commit, their segment bytes after it. */

@@ -16,15 +16,40 @@ import { segmentKeyOf, type GroupLocation, type PreparedGroup, type PreparedPart
 
 /**
  * Defaults. rowGroupRows 2048 and maxSegmentRows 65,536: see
- * docs/ARCHITECTURE.md (storage) for the measurements behind them.
+ * docs/ARCHITECTURE.md (storage) for the measurements behind them;
+ * compactL0Segments 4: see jobs/compact.ts.
  */
-export const COLD_DEFAULTS = { segmentCacheBytes: 64 * 1024 * 1024, rowGroupRows: 2048, maxSegmentRows: 65_536 } as const;
+export const COLD_DEFAULTS = { segmentCacheBytes: 64 * 1024 * 1024, rowGroupRows: 2048, maxSegmentRows: 65_536, compactL0Segments: 4 } as const;
 
 export interface ColdOptions {
   /** Rows per row group, at most. */
   rowGroupRows: number;
   /** Rows per segment, at most (a flush of more writes several segments). */
   maxSegmentRows: number;
+  /** Level 0 segments a partition may have before a flush queues its compaction (0: never automatically). */
+  compactL0Segments: number;
+}
+
+/** What compactions did since open (system.stats). */
+export interface CompactionCounters {
+  /** Partition compactions that changed the manifest. */
+  runs: number;
+  /** Segments merged (replaced by new ones). */
+  segmentsMerged: number;
+  /** Segments written by merges. */
+  segmentsWritten: number;
+  /** Level 0 segments moved to level 1 without being rewritten. */
+  segmentsMoved: number;
+  /** Rows read from merged segments. */
+  rowsRead: number;
+  /** Versions dropped because a newer version of the same key was among the inputs. */
+  rowsShadowed: number;
+  /** Tombstones dropped because they were older than the table's DELETED_RETENTION_HOURS. */
+  tombstonesPurged: number;
+  /** Row groups a compaction read that were not in the cache (decoded outside it). */
+  groupLoads: number;
+  /** Output segments written `in_progress` by compactions still running (not yet swapped in or removed). */
+  readonly outputs: Set<string>;
 }
 
 /** Which of a table's columns an execution reads besides the key: column ids, or all. */
@@ -61,6 +86,9 @@ export class ColdTier {
   private readonly pins = new Map<number, number>();
   /** Flushes waiting for older pins to go; bounded by flushes in flight. */
   private waiters: { before: number; resolve: () => void }[] = [];
+  readonly compaction: CompactionCounters = {
+    runs: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, groupLoads: 0, outputs: new Set(),
+  };
 
   constructor(
     readonly manifest: Manifest,
@@ -239,7 +267,8 @@ export class ColdTier {
     pinned.push(key);
   }
 
-  private async fetch(meta: SegmentMeta, indexes: readonly number[], t: TableDef): Promise<RowGroupData[]> {
+  /** Fetches and decodes row groups (`counted`: a query's load, in row_group_loads). */
+  private async fetch(meta: SegmentMeta, indexes: readonly number[], t: TableDef, counted = true): Promise<RowGroupData[]> {
     const g = meta.groups;
     if (!g) {
       throw new KalamError('INTERNAL', `Internal error: segment ${meta.id} is still in storage format 1 after open. This is a bug in kalamlite; please report it.`);
@@ -254,10 +283,39 @@ export class ColdTier {
           `Row group ${indexes[i]} of segment ${meta.id} of table '${t.namespace}.${t.name}' is listed in the manifest but its data is missing: the storage was changed outside kalamlite`,
         );
       }
-      this.loads++;
+      if (counted) this.loads++;
       // Decoded for the key column only; other columns materialize on first use. Not pinned yet: load() pins.
       return decodeRowGroup(b, keyColumn(t));
     });
+  }
+
+  /**
+   * One row group of a segment for a background job (a compaction reading
+   * its inputs one group at a time): the cached group, pinned until
+   * `release`, or — not cached — fetched and decoded outside the cache, so
+   * reading segments that are about to be replaced evicts nothing queries
+   * use. The caller drops it at `release`.
+   */
+  async readGroup(meta: SegmentMeta, index: number, t: TableDef): Promise<{ data: RowGroupData; release(): void }> {
+    const key = RowGroupCache.key(meta.id, index);
+    const hit = this.cache.get(key, true);
+    if (hit) {
+      let released = false;
+      return {
+        data: hit,
+        release: () => {
+          if (released) return;
+          released = true;
+          this.cache.resize(key); // the columns it materialized count from now on
+          this.cache.unpin([key]);
+        },
+      };
+    }
+    // Being loaded for a query: share that load (the query caches it).
+    const pending = this.inflight.get(key);
+    const data = pending ? await pending : (await this.fetch(meta, [index], t, false))[0];
+    if (!pending) this.compaction.groupLoads++;
+    return { data, release: () => this.cache.resize(key) };
   }
 
   /** Row groups in the manifest (committed segments). */
@@ -269,6 +327,8 @@ export class ColdTier {
 
   metrics(): [string, Value][] {
     const c = this.cache.stats();
+    const levels = this.manifest.levelCounts();
+    const k = this.compaction;
     return [
       ['segments', this.manifest.size],
       ['row_groups', this.groupCount],
@@ -286,6 +346,18 @@ export class ColdTier {
       ['segment_cache_misses', c.misses],
       ['segment_cache_evictions', c.evictions],
       ['segment_pins', this.pinCount],
+      ['segments_l0', levels[0]],
+      ['segments_l1', levels[1]],
+      ['segments_obsolete', this.manifest.obsolete.length],
+      ['compactions', k.runs],
+      ['compaction_segments_merged', k.segmentsMerged],
+      ['compaction_segments_written', k.segmentsWritten],
+      ['compaction_segments_moved', k.segmentsMoved],
+      ['compaction_rows_read', k.rowsRead],
+      ['compaction_rows_shadowed', k.rowsShadowed],
+      ['compaction_tombstones_purged', k.tombstonesPurged],
+      ['compaction_group_loads', k.groupLoads],
+      ['compaction_outputs_in_progress', k.outputs.size],
     ];
   }
 }

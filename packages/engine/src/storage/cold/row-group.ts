@@ -37,6 +37,9 @@ export interface EncodedRowGroup {
   maxSeq: bigint;
   keyMin: Value;
   keyMax: Value;
+  /** Rows that are tombstones, and the oldest one's `_seq` (null: none). */
+  tombstones: number;
+  minTombstoneSeq: bigint | null;
   /** Exact min/max/null count per column id (the manifest truncates long text). */
   stats: Record<string, GroupColumnStats>;
 }
@@ -138,11 +141,17 @@ export function encodeRowGroup(t: TableDef, rows: readonly StoredRow[], start: n
   const deleted = new Uint8Array(((count + 63) >> 6) << 3);
   let minSeq = 0n;
   let maxSeq = 0n;
+  let tombstones = 0;
+  let minTombstoneSeq: bigint | null = null;
   for (let r = 0; r < count; r++) {
     const row = rows[start + r];
     const s = row[n] as bigint;
     seqs[r] = s;
-    if (row[n + 1] === true) deleted[r >> 3] |= 1 << (r & 7);
+    if (row[n + 1] === true) {
+      deleted[r >> 3] |= 1 << (r & 7);
+      tombstones++;
+      if (minTombstoneSeq === null || s < minTombstoneSeq) minTombstoneSeq = s;
+    }
     if (r === 0 || s < minSeq) minSeq = s;
     if (r === 0 || s > maxSeq) maxSeq = s;
   }
@@ -158,6 +167,8 @@ export function encodeRowGroup(t: TableDef, rows: readonly StoredRow[], start: n
     maxSeq,
     keyMin: key(rows[start]),
     keyMax: key(rows[end - 1]),
+    tombstones,
+    minTombstoneSeq,
     stats,
   };
 }

@@ -14,8 +14,21 @@ import type { ColumnDef, TableDef } from '../../core/schema';
 import type { Value } from '../../core/types';
 import type { KvWrite } from '../kv';
 
-/** KalamDB's segment statuses; `tombstone` is not used (segments are deleted with their table). */
-export type SegmentStatus = 'in_progress' | 'committed';
+/**
+ * KalamDB's segment statuses (`tombstone` is not used: segments are deleted
+ * with their table), and `obsolete`: a segment a compaction replaced, no
+ * longer read, whose bytes are deleted once no execution prepared before
+ * the replacement is in flight (open deletes those a crash left).
+ */
+export type SegmentStatus = 'in_progress' | 'committed' | 'obsolete';
+
+/**
+ * A segment's level (see jobs/compact.ts). 0: a flush output (segments of a
+ * partition at level 0 may overlap in key range); 1: part of the
+ * partition's one sorted run (level 1 segments never overlap each other,
+ * and hold only versions older than any level 0 segment's of the same key).
+ */
+export type SegmentLevel = 0 | 1;
 
 /** min/max over non-null values and the count of nulls, per column. */
 export interface ColumnStats {
@@ -73,6 +86,12 @@ export interface SegmentMeta {
   format?: 2;
   /** Format 2: the row groups (rows sorted by key, cut every rowGroupRows rows). */
   groups?: RowGroupsMeta;
+  /** Absent: 0 (a flush output, or written before compaction existed). */
+  level?: SegmentLevel;
+  /** Tombstones the segment holds (absent: not known, written before this was counted). */
+  tombstones?: number;
+  /** The oldest tombstone's `_seq` (its DELETE's time), null when there is none; absent: not known. */
+  tombstone_min_seq?: bigint | null;
 }
 
 export const formatOf = (m: Pick<SegmentMeta, 'format'>): 1 | 2 => (m.format === 2 ? 2 : 1);
@@ -96,6 +115,8 @@ export interface GroupLocation {
   offset: number;
   bytes: number;
 }
+
+export const levelOf = (m: Pick<SegmentMeta, 'level'>): SegmentLevel => (m.level === 1 ? 1 : 0);
 
 export const segmentKeyOf = (m: SegmentMeta): SegmentKey => ({ tableId: m.table_id, user: m.user_id, segmentId: m.id });
 export const segmentRefOf = (m: SegmentMeta): SegmentRef => ({ ...segmentKeyOf(m), format: formatOf(m), groups: m.groups?.rows.length ?? 0 });
