@@ -25,6 +25,7 @@ import type { RelationSource } from '../plan/source';
 import { SegmentCache } from '../storage/cold/cache';
 import { ColdTier } from '../storage/cold/cold-tier';
 import { kvSegmentStore } from '../storage/cold/kv-segment-store';
+import { guardSegmentStore, guardStore } from '../storage/guarded-store';
 import { Manifest } from '../storage/cold/manifest';
 import type { ColdReads } from '../storage/cold/types';
 import { HotTier, storeOf } from '../storage/hot-tier';
@@ -45,11 +46,22 @@ import { LiveQueries, type LiveOwner, type LiveStop } from './live';
 import { checkDurability, resolveOptions, sqlLimitsOf, type OpenOptions, type ResolvedOptions } from './options';
 import { StatementPlanner, type Plan, type Planned } from './planner';
 import type { SessionState } from './session-state';
+import { QueryRegistry, type CallOptions, type StatementSignal } from './queries';
 import { metricsOf, settingsOf } from './stats';
 import { TableSources } from './table-source';
 import { TransactionRegistry, type Transaction } from './transaction';
 
 export type { OpenOptions, SessionState };
+
+/** The backend as storage messages name it. */
+function backendName(options: ResolvedOptions): string {
+  switch (options.storage) {
+    case 'memory': return 'memory';
+    case 'idb': return `IndexedDB "${options.name}"`;
+    case 'opfs': return `OPFS "${options.name}"`;
+    default: return 'custom KvStore';
+  }
+}
 
 export class Engine {
   readonly seq = new SeqGenerator();
@@ -67,6 +79,8 @@ export class Engine {
   readonly jobs: JobScheduler;
   /** Open explicit transactions (system.transactions). */
   readonly transactions: TransactionRegistry;
+  /** Running statements (system.queries, KILL QUERY, AbortSignal cancellation). */
+  readonly queries: QueryRegistry;
   readonly systemEnv: SystemEnv;
   readonly budget: HotBudget;
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
@@ -92,12 +106,14 @@ export class Engine {
       settings: () => this.settings(),
       transactions: () => this.transactions.list(),
       segments: () => cold.manifest.all(),
+      queries: () => this.queries.list(),
     };
     this.sources = new TableSources(catalog, hot, cold, this.systemEnv);
     this.planner = new StatementPlanner(catalog, this.sources, options.planCacheSize, sqlLimitsOf(options));
     this.coldReader = new ColdReader(catalog, hot, cold, (plan) => this.planner.scansOf(plan));
     this.live = new LiveRegistry({ maxLiveQueries: options.maxLiveQueries, maxSubscriptionsPerSession: options.maxSubscriptionsPerSession });
-    this.committer = new Committer({ kv, hot, cold, plans: this.planner.plans, live: this.live });
+    this.committer = new Committer({ kv, hot, cold, plans: this.planner.plans, live: this.live }, options.storageTimeoutMs);
+    this.queries = new QueryRegistry(options.maxRunningQueries);
     this.groups = new GroupCommitter(this, options.maxGroupCommitStatements);
     this.liveQueries = new LiveQueries(this);
     this.transactions = new TransactionRegistry({ maxRows: options.maxTransactionRows, maxOpen: options.maxOpenTransactions });
@@ -123,17 +139,30 @@ export class Engine {
 
   static async open(given: OpenOptions): Promise<Engine> {
     const options = resolveOptions(given);
-    const { durability } = options;
-    const kv =
+    const { durability, storageTimeoutMs: timeoutMs } = options;
+    const opened =
       options.storage === 'memory' ? openMemoryStore()
       : options.storage === 'idb' ? await openIdbStore(options.name, options.indexedDB, durability)
       : options.storage === 'opfs' ? await openOpfsStore(options.name, { durability })
       : options.storage;
+    // Every store the engine uses is guarded: failures are KalamErrors, operations are bounded in time (storage/guarded-store.ts).
+    const kv = guardStore(opened, { backend: backendName(options), timeoutMs });
+    try {
+      return await Engine.load(kv, options);
+    } catch (e) {
+      // A store the engine opened is the engine's to close (a custom one stays the caller's); the open's own failure is the one to report.
+      if (typeof options.storage === 'string') await kv.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private static async load(kv: KvStore, options: ResolvedOptions): Promise<Engine> {
     const catalog = await Catalog.load(kv, { maxSchemaVersions: options.maxSchemaVersions });
     const users = await UserRegistry.load(kv);
     const audit = await AuditLog.load(kv, options.maxAuditEntries);
     const manifest = await Manifest.load(kv);
-    const cold = new ColdTier(manifest, options.segmentStore ?? kvSegmentStore(kv), new SegmentCache(options.segmentCacheBytes));
+    const segments = options.segmentStore ? guardSegmentStore(options.segmentStore, { backend: 'custom segment store', timeoutMs: options.storageTimeoutMs }) : kvSegmentStore(kv);
+    const cold = new ColdTier(manifest, segments, new SegmentCache(options.segmentCacheBytes));
     const engine = new Engine(kv, catalog, new HotTier(), cold, users, audit, options);
     for (const m of manifest.all()) {
       engine.seq.observe(m.max_seq);
@@ -242,12 +271,12 @@ export class Engine {
    * batch runs in; BEGIN … COMMIT inside the batch opens one that must end
    * in the same batch. Any failure inside a transaction rolls it back.
    */
-  execute(state: SessionState, sql: string, params: readonly Value[] = [], tx?: Transaction) {
-    return executeBatch(this, state, sql, params, tx);
+  execute(state: SessionState, sql: string, params: readonly Value[] = [], tx?: Transaction, call: CallOptions = {}) {
+    return executeBatch(this, state, sql, params, tx, call);
   }
 
-  runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction) {
-    return runStatement(this, state, text, params, tx);
+  runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction, signal?: StatementSignal) {
+    return runStatement(this, state, text, params, tx, signal);
   }
 
   plan(state: SessionState, text: string, params: readonly Value[]): Planned {
@@ -293,11 +322,18 @@ export class Engine {
     this.options.durability = durability;
   }
 
+  /**
+   * Stops the jobs, cancels running statements (they stop at their next
+   * pause point), waits for the writes already queued — each bounded by
+   * storageTimeoutMs — and closes the store (bounded too).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.queries.cancelAll('the database was closed');
     await this.jobs.stop();
     await this.committer.drained();
     this.closed = true;
+    this.committer.close();
     this.transactions.rollbackAll('the database was closed');
     await this.kv.close();
   }
