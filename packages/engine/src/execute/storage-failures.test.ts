@@ -291,16 +291,19 @@ describe('storage failures in background jobs', () => {
   });
 
   it('a custom segment store that fails is STORAGE_ERROR for the reads that need it, and the engine goes on', async () => {
-    const bytes = new Map<string, Uint8Array>();
+    const bytes = new Map<string, readonly Uint8Array[]>();
     const id = (k: { tableId: number; user: string; segmentId: string }) => `${k.tableId}/${k.user}/${k.segmentId}`;
     let isBroken = false;
     const segmentStore: SegmentStore = {
-      async get(k) {
+      async readGroups(k, groups) {
         if (isBroken) throw new Error('the bucket is unreachable');
-        return bytes.get(id(k));
+        return groups.map((g) => bytes.get(id(k))?.[g.index]);
       },
-      async put(k, b) {
-        bytes.set(id(k), b);
+      async get() {
+        return undefined;
+      },
+      async put(k, groups) {
+        bytes.set(id(k), groups.slice());
       },
       async delete(keys) {
         for (const k of keys) bytes.delete(id(k));
@@ -313,7 +316,7 @@ describe('storage failures in background jobs', () => {
     await engine.jobs.idle();
     isBroken = true;
     const e = await engine.execute(root, 'SELECT * FROM app.items').then(() => undefined, (x: unknown) => x);
-    expect([(e as KalamError).code, (e as KalamError).message]).toEqual(['STORAGE_ERROR', expect.stringMatching(/reading segment S\d+ \(custom segment store\): the bucket is unreachable/)]);
+    expect([(e as KalamError).code, (e as KalamError).message]).toEqual(['STORAGE_ERROR', expect.stringMatching(/reading 1 row group\(s\) of segment \S+ of table \d+ \(custom segment store\): the bucket is unreachable/)]);
     isBroken = false;
     expect((await engine.execute(root, 'SELECT id FROM app.items'))[0].rows).toEqual([{ id: 1 }]);
   });

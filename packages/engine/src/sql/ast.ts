@@ -193,7 +193,7 @@ export type Statement =
   | { kind: 'killLiveQuery'; liveId: string }
   /** KILL QUERY '<query_id>': cancels a running statement (system.queries). */
   | { kind: 'killQuery'; queryId: string }
-  /** FLUSH TABLE, STORAGE FLUSH TABLE/ALL, KILL JOB (sql/storage.ts). */
+  /** FLUSH TABLE, STORAGE FLUSH TABLE/ALL, STORAGE COMPACT TABLE/ALL, KILL JOB (sql/parse-storage.ts). */
   | StorageStatement;
 
 export interface SubscribeStmt {
@@ -212,6 +212,8 @@ export interface TransactionControlStmt {
 export type StorageStatement =
   | { kind: 'flushTable'; table: TableName }
   | { kind: 'flushAll'; namespace?: string }
+  | { kind: 'compactTable'; table: TableName }
+  | { kind: 'compactAll'; namespace?: string }
   | { kind: 'killJob'; jobId: string };
 
 export type DmlStatement = SelectStmt | InsertStmt | UpdateStmt | DeleteStmt;

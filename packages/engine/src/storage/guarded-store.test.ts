@@ -174,19 +174,31 @@ describe('the guarding store: time-outs', () => {
 describe('the guarding segment store', () => {
   it('maps failures of a custom segment store and bounds its operations', async () => {
     const k = { tableId: 1, user: '', segmentId: 'S1' };
+    const ref = { ...k, format: 2 as const, groups: 1 };
     const failing: SegmentStore = {
-      get: () => Promise.reject(new Error('gone')),
+      readGroups: () => Promise.reject(new Error('gone')),
+      get: () => Promise.reject('a string'),
       put: () => Promise.reject(Object.assign(new Error('full'), { name: 'QuotaExceededError' })),
       delete: never,
+      list: () => { throw new TypeError('no directory'); },
+      close: never,
     };
     const store = guardSegmentStore(failing, { backend: 'custom segment store', timeoutMs: 20 });
-    const got = await failure(store.get(k));
-    expect([got.code, got.message]).toEqual(['STORAGE_ERROR', expect.stringMatching(/reading segment S1 \(custom segment store\): gone/)]);
-    expect((await failure(store.put!(k, new Uint8Array(1)))).code).toBe('QUOTA_EXCEEDED');
-    expect((await failure(store.delete!([k]))).code).toBe('STORAGE_TIMEOUT');
+    const read = await failure(store.readGroups(k, [{ index: 0, offset: 0, bytes: 1 }]));
+    expect([read.code, read.message]).toEqual(['STORAGE_ERROR', expect.stringMatching(/reading 1 row group\(s\) of segment S1 of table 1 \(custom segment store\): gone/)]);
+    expect((await failure(store.get(k))).message).toMatch(/reading segment S1 of table 1 \(custom segment store\): a string/);
+    expect((await failure(store.put!(k, [new Uint8Array(1)]))).code).toBe('QUOTA_EXCEEDED');
+    expect((await failure(store.delete!([ref]))).code).toBe('STORAGE_TIMEOUT');
+    expect((await failure(store.list!())).message).toMatch(/listing the segments .*TypeError: no directory/);
+    expect((await failure(Promise.resolve(store.close!()))).code).toBe('STORAGE_TIMEOUT');
     expect(store.write).toBeUndefined();
+    expect(store.remove).toBeUndefined();
 
-    const writing = guardSegmentStore({ get: async () => undefined, write: () => { throw new Error('bad key'); } }, { backend: 'custom segment store', timeoutMs: 20 });
-    expect(() => writing.write!(k, new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'STORAGE_ERROR' }));
+    const writing = guardSegmentStore(
+      { readGroups: async () => [], get: async () => undefined, write: () => { throw new Error('bad key'); }, remove: () => { throw new Error('bad ref'); } },
+      { backend: 'custom segment store', timeoutMs: 20 },
+    );
+    expect(() => writing.write!(k, [new Uint8Array(1)])).toThrow(expect.objectContaining({ code: 'STORAGE_ERROR', message: expect.stringMatching(/preparing the write of segment S1/) }));
+    expect(() => writing.remove!(ref)).toThrow(expect.objectContaining({ code: 'STORAGE_ERROR', message: expect.stringMatching(/preparing the removal of segment S1/) }));
   });
 });

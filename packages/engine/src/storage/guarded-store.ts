@@ -196,21 +196,31 @@ const guardedStores = new WeakSet<KvStore>();
 /** Thrown into a backend's scan loop once the scan timed out, to stop it; never reaches a caller. */
 const ABANDONED = new KalamError('STORAGE_TIMEOUT', 'The scan was abandoned after it timed out.');
 
-/** A custom segment store (the `segmentStore` option) under the same mapping and time bound as the KV store. */
+/**
+ * A segment store outside the KV store (OPFS segment files, or a custom one
+ * given as the `segmentStore` option) under the same error mapping and time
+ * bound as the KV store. The KV segment store needs none: it reads and
+ * writes through the guarded KV store.
+ */
 export function guardSegmentStore(inner: SegmentStore, guard: GuardOptions): SegmentStore {
-  const store: SegmentStore = {
-    get: (key: SegmentKey) => run(() => inner.get(key), () => `reading segment ${key.segmentId}`, guard),
+  const seg = (k: SegmentKey) => `segment ${k.segmentId} of table ${k.tableId}`;
+  /** The synchronous parts (`write`, `remove`: KV writes built in memory) only get the error mapping. */
+  const sync = <T>(fn: () => T, action: () => string): T => {
+    try {
+      return fn();
+    } catch (e) {
+      throw storageFailure(action(), guard.backend, e);
+    }
   };
-  if (typeof inner.write === 'function') {
-    store.write = (key, bytes) => {
-      try {
-        return inner.write!(key, bytes);
-      } catch (e) {
-        throw storageFailure(`preparing the write of segment ${key.segmentId}`, guard.backend, e);
-      }
-    };
-  }
-  if (typeof inner.put === 'function') store.put = (key, bytes) => run(() => inner.put!(key, bytes), () => `writing segment ${key.segmentId}`, guard);
-  if (typeof inner.delete === 'function') store.delete = (keys) => run(() => inner.delete!(keys), () => `deleting ${keys.length} segment(s)`, guard);
+  const store: SegmentStore = {
+    readGroups: (key, groups) => run(() => inner.readGroups(key, groups), () => `reading ${groups.length} row group(s) of ${seg(key)}`, guard),
+    get: (key) => run(() => inner.get(key), () => `reading ${seg(key)}`, guard),
+  };
+  if (typeof inner.write === 'function') store.write = (key, groups) => sync(() => inner.write!(key, groups), () => `preparing the write of ${seg(key)}`);
+  if (typeof inner.remove === 'function') store.remove = (ref) => sync(() => inner.remove!(ref), () => `preparing the removal of ${seg(ref)}`);
+  if (typeof inner.put === 'function') store.put = (key, groups) => run(() => inner.put!(key, groups), () => `writing ${seg(key)}`, guard);
+  if (typeof inner.delete === 'function') store.delete = (refs) => run(() => inner.delete!(refs), () => `deleting ${refs.length} segment(s)`, guard);
+  if (typeof inner.list === 'function') store.list = () => run(() => inner.list!(), () => 'listing the segments', guard);
+  if (typeof inner.close === 'function') store.close = () => run(async () => inner.close!(), () => 'closing the segment store', guard);
   return store;
 }
