@@ -1,6 +1,6 @@
 /**
- * Storage failures at the KvStore boundary (storage/guarded-store.ts), for
- * every backend: whatever a store throws reaches the user as a KalamError
+ * Storage failures at the KvStore boundary (storage/guarded-store.ts;
+ * issue 12, Observed 6), for every backend: whatever a store throws reaches the user as a KalamError
  * with a storage code (STORAGE_ERROR, QUOTA_EXCEEDED) — from statements,
  * transactions and background jobs alike — and a failed commit changes
  * nothing in memory, so memory equals disk after a reopen.
@@ -10,6 +10,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../api/database';
 import { KalamError } from '../core/errors';
+import { FileSegmentStore } from '../storage/cold/file-segment-store';
 import type { SegmentStore } from '../storage/cold/types';
 import { faultyStore, reopened, type FaultyStore } from '../storage/faulty.fixture';
 import { openIdbStore } from '../storage/idb';
@@ -111,7 +112,7 @@ const BACKENDS: Backend[] = [
   },
 ];
 
-/** Every step of the workload: DDL, DML, a transaction, ALTER, users, a flush job, stream eviction. */
+/** Every step of the workload: DDL, DML, a transaction, ALTER, users, flush jobs, stream eviction, a compaction. */
 const WORKLOAD: ((e: Engine) => Promise<unknown>)[] = [
   (e) => e.execute(root, 'CREATE NAMESPACE app'),
   (e) => e.execute(root, 'CREATE SHARED TABLE app.items (id INT PRIMARY KEY, name TEXT)'),
@@ -132,6 +133,14 @@ const WORKLOAD: ((e: Engine) => Promise<unknown>)[] = [
   },
   (e) => e.jobs.run('stream_eviction', Date.now() + 7_200_000),
   (e) => e.execute(root, "INSERT INTO app.items (id, name) VALUES (4, 'd')"),
+  async (e) => {
+    // A second segment, then a compaction merging both.
+    await e.execute(root, 'FLUSH TABLE app.items');
+    await e.jobs.idle();
+    await e.execute(root, 'STORAGE COMPACT TABLE app.items');
+    await e.jobs.idle();
+  },
+  (e) => e.execute(root, "UPDATE app.items SET name = 'A' WHERE id = 1"),
 ];
 
 /** Everything the database holds, read through queries: catalog, users, and every row (tombstones included) of every table as root and alice. */
@@ -274,6 +283,62 @@ describe('storage failures in background jobs', () => {
     await engine.jobs.idle();
     expect(await jobs(engine)).toEqual([{ job_type: 'flush', status: 'failed', message: expect.stringMatching(/^STORAGE_ERROR: Storage error while committing \d+ write\(s\) \(custom KvStore\): write failed/) }]);
     expect((await engine.execute(root, 'SELECT id FROM app.items ORDER BY id'))[0].rows).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('a compaction whose commit fails records STORAGE_ERROR in system.jobs; the rows read as before, in memory and after a reopen', async () => {
+    const inner = openMemoryStore();
+    const store = faultyStore(inner, { keepOnClose: true });
+    const engine = await engineOver({ storage: store });
+    await engine.execute(root, 'CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id INT PRIMARY KEY, name TEXT)');
+    for (const [id, name] of [[1, 'a'], [2, 'b']] as const) {
+      await engine.execute(root, `INSERT INTO app.items (id, name) VALUES (${id}, '${name}')`);
+      await engine.execute(root, 'FLUSH TABLE app.items');
+      await engine.jobs.idle();
+    }
+    const segmentsBefore = engine.cold.manifest.all().map((m) => m.id);
+    expect(segmentsBefore).toHaveLength(2);
+    store.control.armed = true;
+    store.control.failure = () => new Error('the device was unplugged');
+    await engine.execute(root, 'STORAGE COMPACT TABLE app.items');
+    await engine.jobs.idle();
+    const compactions = (await jobs(engine)).filter((j) => j.job_type === 'compact');
+    expect(compactions).toEqual([{ job_type: 'compact', status: 'failed', message: expect.stringMatching(/^STORAGE_ERROR: Storage error while committing \d+ write\(s\) \(custom KvStore\): the device was unplugged/) }]);
+    expect(engine.cold.manifest.all().map((m) => m.id)).toEqual(segmentsBefore);
+    const rows = (await engine.execute(root, 'SELECT id, name FROM app.items ORDER BY id'))[0].rows;
+    expect(rows).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
+    await engine.close();
+    open = open.filter((x) => x !== engine);
+    const again = await engineOver({ storage: reopened(inner) });
+    expect((await again.execute(root, 'SELECT id, name FROM app.items ORDER BY id'))[0].rows).toEqual(rows);
+    expect(again.cold.manifest.all().map((m) => m.id)).toEqual(segmentsBefore);
+  });
+
+  it('segment files that cannot be written (OPFS layout, quota) fail the flush with QUOTA_EXCEEDED in system.jobs; the rows stay hot and readable', async () => {
+    const segments = new FakeDirectory();
+    const engine = await engineOver({ storage: await LogStore.open(new FakeDirectory()), segmentStore: new FileSegmentStore(segments) });
+    await engine.execute(root, "CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id INT PRIMARY KEY, name TEXT); INSERT INTO app.items (id, name) VALUES (1, 'a'), (2, 'b')");
+    // The browser refuses to grow a file (a new segment file is sized before it is written).
+    let isFull = true;
+    const openFile = segments.open.bind(segments);
+    segments.open = async (name) => {
+      const file = await openFile(name);
+      return {
+        ...file,
+        truncate(size: number) {
+          if (isFull) throw Object.assign(new Error('The quota has been exceeded.'), { name: 'QuotaExceededError' });
+          file.truncate(size);
+        },
+      };
+    };
+    await engine.execute(root, 'FLUSH TABLE app.items');
+    await engine.jobs.idle();
+    expect(await jobs(engine)).toEqual([{ job_type: 'flush', status: 'failed', message: expect.stringMatching(/^QUOTA_EXCEEDED: .*writing segment/) }]);
+    expect(engine.cold.manifest.size).toBe(0);
+    expect((await engine.execute(root, 'SELECT id FROM app.items ORDER BY id'))[0].rows).toEqual([{ id: 1 }, { id: 2 }]);
+    isFull = false;
+    await engine.execute(root, 'FLUSH TABLE app.items');
+    await engine.jobs.idle();
+    expect(engine.cold.manifest.size).toBe(1);
   });
 
   it('stream eviction and retention record the storage code of their failure', async () => {

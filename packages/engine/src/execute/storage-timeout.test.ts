@@ -104,7 +104,8 @@ describe('a commit that never completes', () => {
     expect(performance.now() - quick).toBeLessThan(TIMEOUT);
     expect(store.control.commits).toBe(1); // nothing else reached the storage
     await store.control.hung[0].land();
-    await new Promise((r) => setTimeout(r, 20));
+    // Applied once the write lock reconciles it (a positive condition, polled).
+    for (let i = 0; i < 200 && (await ids(admin)).length < 2; i++) await new Promise((r) => setTimeout(r, 5));
     expect(await ids(admin)).toEqual([1, 2]);
     await admin.execute("INSERT INTO app.items (id, name) VALUES (5, 'after')");
     expect(await ids(admin)).toEqual([1, 2, 5]);
@@ -179,6 +180,38 @@ describe('a commit that never completes', () => {
     expect(e.code).toBe('STORAGE_TIMEOUT');
     expect(e.message).toMatch(/closing the database/);
     expect((await failure(admin.query('SELECT 1'))).code).toBe('CLOSED');
+  });
+});
+
+describe('a commit that never completes, outside a plain statement', () => {
+  it('session.transaction() fails with STORAGE_TIMEOUT and rolls back; once the commit fails late, the next transaction commits', async () => {
+    const { inner, store, db, admin } = await setup();
+    const alice = db.session({ user: 'root', role: 'dba', namespace: 'app' });
+    store.control.hang = true;
+    const e = await failure(alice.transaction(async (tx) => {
+      await tx.execute("INSERT INTO items (id, name) VALUES (2, 'in tx')");
+      await tx.execute("UPDATE items SET name = 'changed' WHERE id = 1");
+    }));
+    expect(e.code).toBe('STORAGE_TIMEOUT');
+    expect((await admin.query('SELECT COUNT(*) AS n FROM system.transactions')).rows).toEqual([{ n: 0 }]);
+    expect((await admin.query('SELECT id, name FROM app.items ORDER BY id')).rows).toEqual([{ id: 1, name: 'before' }]);
+    store.control.hang = false;
+    store.control.hung[0].fail();
+    await alice.transaction((tx) => tx.execute("INSERT INTO items (id, name) VALUES (3, 'next')"));
+    expect(await ids(admin)).toEqual([1, 3]);
+    expect(await idsAfterReopen(db, inner)).toEqual([1, 3]);
+  });
+
+  it('a flush job whose commit hangs records STORAGE_TIMEOUT in system.jobs, not INTERNAL, and the rows stay readable', async () => {
+    const { store, admin } = await setup();
+    store.control.hang = true;
+    await admin.execute('FLUSH TABLE app.items');
+    const job = async () => (await admin.query("SELECT status, message FROM system.jobs WHERE job_type = 'flush'")).rows[0];
+    for (let i = 0; i < 200 && (await job())?.status !== 'failed'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(await job()).toEqual({ status: 'failed', message: expect.stringMatching(/^STORAGE_TIMEOUT: The storage \(custom KvStore\) did not finish committing/) });
+    expect(await ids(admin)).toEqual([1]);
+    store.control.hang = false;
+    store.control.hung[0].fail();
   });
 });
 
