@@ -1,7 +1,7 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
-export { openDatabase, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions } from './api/database';
+export { openDatabase, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions, type StatementOptions } from './api/database';
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
-export { resolveSessionOptions, type ResolvedSession } from './api/session-options';
+export { resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';
 /** The engine's check of statement parameters: its frozen copy, or INVALID_PARAMETER (hosts use it before keying by content). */
 export { validateParams } from './execute/validate';
 export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';

@@ -1,4 +1,4 @@
-import { KalamError, loadArrow, resolveSessionOptions, validateParams, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
+import { KalamError, loadArrow, resolveSessionOptions, resolveStatementOptions, validateParams, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
 import { MAX_SUBSCRIPTIONS } from './host';
 import { contentKey } from './content-key';
@@ -38,7 +38,31 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
   // or when the client closes. Bounded by the open subscriptions.
   const shared = new Map<string, { id: number; ready: Promise<void> }>();
   let nextId = 1;
+  /** Ids of calls made with an AbortSignal (KalamHost's `call`). */
+  let nextCall = 1;
   let isClosed = false;
+
+  /**
+   * Sends a call, with an id when `options` has a signal: aborting the
+   * signal sends `cancel(id)` over the same channel. The options are the
+   * engine's to judge, here where they are given (an AbortSignal cannot
+   * cross to the worker).
+   */
+  async function cancellable<T>(options: unknown, send: (call: number | undefined) => Promise<T>): Promise<T> {
+    const { signal } = resolveStatementOptions(options);
+    if (signal === undefined) return send(undefined);
+    if (signal.aborted) throw new KalamError('QUERY_CANCELLED', 'The statement was cancelled before it started: its AbortSignal was aborted');
+    const call = nextCall++;
+    const onAbort = () => {
+      host.cancel(call).catch(() => undefined); // a call that ended meanwhile is not cancelled; its outcome stands
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await send(call);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
 
   function ensureOpen(): void {
     if (isClosed) throw new KalamError('CLOSED', 'This client is closed; create a new client to run statements.');
@@ -64,15 +88,17 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
       const tx: ClientTransaction = {
         id,
         ...guarded<Omit<ClientTransaction, 'id'>>({
-          async execute(sql, params) {
+          async execute(sql, params, options) {
             ensureOpen();
             if (state !== 'open') throw ended();
-            return follow(await host.txExecute(id, sql, sendable(params))).map(withFrozenRows);
+            params = sendable(params);
+            return follow(await cancellable(options, (call) => host.txExecute(id, sql, params, call))).map(withFrozenRows);
           },
-          async query(sql, params) {
+          async query(sql, params, options) {
             ensureOpen();
             if (state !== 'open') throw ended();
-            return withFrozenRows(follow(await host.txQuery(id, sql, sendable(params))));
+            params = sendable(params);
+            return withFrozenRows(follow(await cancellable(options, (call) => host.txQuery(id, sql, params, call))));
           },
           async commit() {
             ensureOpen();
@@ -100,24 +126,26 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
       },
 
       ...guarded<Pick<ClientSession, 'execute' | 'query' | 'queryArrow' | 'live' | 'begin'>>({
-        async execute(sql, params) {
+        async execute(sql, params, options) {
           ensureOpen();
-          return follow(await host.execute(key, sql, sendable(params))).map(withFrozenRows);
+          params = sendable(params);
+          return follow(await cancellable(options, (call) => host.execute(key, sql, params, call))).map(withFrozenRows);
         },
 
-        async query(sql, params) {
+        async query(sql, params, options) {
           ensureOpen();
-          return withFrozenRows(follow(await host.query(key, sql, sendable(params))));
+          params = sendable(params);
+          return withFrozenRows(follow(await cancellable(options, (call) => host.query(key, sql, params, call))));
         },
 
-        async queryArrow(sql, params) {
+        async queryArrow(sql, params, options) {
           ensureOpen();
           params = sendable(params);
           // Arrow loads on first use (see the engine's lazy-module.ts), here while the query runs;
           // a failed load is reported once the query's own outcome is known.
           const arrow = loadArrow();
           arrow.catch(() => undefined);
-          const bytes = follow(await host.queryArrow(key, sql, params));
+          const bytes = follow(await cancellable(options, (call) => host.queryArrow(key, sql, params, call)));
           return (await arrow).decodeArrow(bytes);
         },
 

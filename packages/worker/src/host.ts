@@ -1,4 +1,4 @@
-import { KalamError, loadArrow, type Database, type Row, type Session, type SessionTransaction, type Value } from '@kalamlite/engine';
+import { KalamError, loadArrow, type Database, type Row, type Session, type SessionTransaction, type StatementOptions, type Value } from '@kalamlite/engine';
 import { LiveOutbox } from './outbox';
 import type { ClientStats, Executed, HostLimits, KalamHost, LiveChange, LiveListener, LiveOptions, SessionKey } from './protocol';
 import { SessionCache } from './session-cache';
@@ -23,6 +23,9 @@ type LiveWithChanges = (
 
 /** Explicit transactions one client may hold open at once. */
 export const MAX_CLIENT_TRANSACTIONS = 16;
+
+/** Calls made with an AbortSignal that one client may have running at once (the engine's maxRunningQueries default). */
+export const MAX_CANCELLABLE_CALLS = 1000;
 
 interface OpenTransaction {
   tx: SessionTransaction;
@@ -49,7 +52,34 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
   // Owner: this host; at most MAX_CLIENT_TRANSACTIONS entries, removed on
   // commit, rollback and close (close rolls them back).
   const transactions = new Map<string, OpenTransaction>();
+  // Owner: this host; one AbortController per running call the client gave
+  // an id (it has an AbortSignal), removed when the call settles; at most
+  // MAX_CANCELLABLE_CALLS entries.
+  const cancellable = new Map<number, AbortController>();
   let isClosed = false;
+
+  /**
+   * Runs `statement` with the signal of call `call` (none when the client
+   * gave no id): `cancel(call)` aborts it while it runs.
+   */
+  function withCall<T>(call: number | undefined, statement: (options: StatementOptions | undefined) => Promise<T>): Promise<T> {
+    if (call === undefined || call === null) return statement(undefined);
+    if (!Number.isSafeInteger(call)) throw new KalamError('INVALID_PARAMETER', `A call id must be an integer, got ${String(call)}.`);
+    if (cancellable.has(call)) throw new KalamError('INVALID_PARAMETER', `Call id ${call} is already in use.`);
+    if (cancellable.size >= MAX_CANCELLABLE_CALLS) {
+      throw new KalamError('LIMIT_EXCEEDED', `Too many calls with an AbortSignal running on this client: the limit is ${MAX_CANCELLABLE_CALLS}. Wait for some to finish first.`);
+    }
+    const controller = new AbortController();
+    cancellable.set(call, controller);
+    let running: Promise<T>;
+    try {
+      running = statement({ signal: controller.signal });
+    } catch (e) {
+      cancellable.delete(call);
+      throw e;
+    }
+    return running.finally(() => cancellable.delete(call));
+  }
 
   /** Runs a statement and reports a namespace switch (`USE`) back to the client. */
   async function run<T>(key: SessionKey, statement: (session: Session) => Promise<T>): Promise<Executed<T>> {
@@ -88,13 +118,13 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
   }
 
   const methods = guarded<KalamHost>({
-    execute: (key, sql, params) => run(key, (session) => session.execute(sql, params)),
+    execute: (key, sql, params, call) => run(key, (session) => withCall(call, (options) => session.execute(sql, params, options))),
 
-    query: (key, sql, params) => run(key, (session) => session.query(sql, params)),
+    query: (key, sql, params, call) => run(key, (session) => withCall(call, (options) => session.query(sql, params, options))),
 
-    queryArrow: (key, sql, params) =>
+    queryArrow: (key, sql, params, call) =>
       run(key, async (session) => {
-        const table = await session.queryArrow(sql, params);
+        const table = await withCall(call, (options) => session.queryArrow(sql, params, options));
         // Loaded on first use (by queryArrow itself, so this resolves at once): see the engine's lazy-module.ts.
         return (await loadArrow()).encodeArrow(table);
       }),
@@ -148,9 +178,13 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
       return tx.id;
     },
 
-    txExecute: (id, sql, params) => runIn(id, (tx) => tx.execute(sql, params)),
+    txExecute: (id, sql, params, call) => runIn(id, (tx) => withCall(call, (options) => tx.execute(sql, params, options))),
 
-    txQuery: (id, sql, params) => runIn(id, (tx) => tx.query(sql, params)),
+    txQuery: (id, sql, params, call) => runIn(id, (tx) => withCall(call, (options) => tx.query(sql, params, options))),
+
+    async cancel(call) {
+      cancellable.get(call)?.abort();
+    },
 
     async commit(id) {
       const open = transactionFor(id);
@@ -181,6 +215,8 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
       const open = [...transactions.values()];
       subscriptions.clear();
       transactions.clear();
+      for (const controller of cancellable.values()) controller.abort();
+      cancellable.clear();
       outbox.clear();
       sessions.clear();
       const failures: unknown[] = [];

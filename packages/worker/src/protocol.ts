@@ -134,11 +134,19 @@ export interface Executed<T> {
   namespace?: string;
 }
 
+/**
+ * Statements take an optional `call`: an id the client chooses for a call
+ * made with an AbortSignal (an AbortSignal cannot cross a MessagePort).
+ * While the call runs, `cancel(call)` stops it: the statement ends at its
+ * next pause point with QUERY_CANCELLED.
+ */
 export interface KalamHost {
-  execute(session: SessionKey, sql: string, params?: readonly Value[]): Promise<Executed<StatementResult[]>>;
-  query(session: SessionKey, sql: string, params?: readonly Value[]): Promise<Executed<StatementResult>>;
+  execute(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult[]>>;
+  query(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult>>;
   /** One statement returning rows, as Arrow IPC stream bytes; the worker transfers (never copies) their buffer. */
-  queryArrow(session: SessionKey, sql: string, params?: readonly Value[]): Promise<Executed<Uint8Array>>;
+  queryArrow(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<Uint8Array>>;
+  /** Cancels running call `call` (its caller's AbortSignal was aborted); a call that already ended, or an unknown id, is ignored. */
+  cancel(call: number): Promise<void>;
   /** Starts subscription `id`; its first result is delivered as an event. */
   live(session: SessionKey, sql: string, params: readonly Value[] | undefined, id: number, options?: LiveOptions): Promise<void>;
   unsubscribe(id: number): Promise<void>;
@@ -151,8 +159,8 @@ export interface KalamHost {
    */
   begin(session: SessionKey): Promise<string>;
   /** Runs statements inside transaction `tx`; a failing statement rolls it back. */
-  txExecute(tx: string, sql: string, params?: readonly Value[]): Promise<Executed<StatementResult[]>>;
-  txQuery(tx: string, sql: string, params?: readonly Value[]): Promise<Executed<StatementResult>>;
+  txExecute(tx: string, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult[]>>;
+  txQuery(tx: string, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult>>;
   /** Commits transaction `tx` (one storage commit) and forgets it, whether it succeeded or not. */
   commit(tx: string): Promise<void>;
   /** Rolls back transaction `tx` and forgets it. */

@@ -1,4 +1,4 @@
-import type { ArrowTable, KalamError, Role, Row, SessionOptions, StatementResult, Value } from '@kalamlite/engine';
+import type { ArrowTable, KalamError, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
 import type { Transport } from './tabs/protocol';
 import type { ClientStats, ClientStorage, HostLimits, LiveChange, LiveOptions } from './protocol';
@@ -8,17 +8,22 @@ export interface ClientSession {
   readonly user: string;
   readonly role: Role;
   readonly namespace: string | undefined;
-  /** One or more `;`-separated statements; params only with a single statement. */
-  execute(sql: string, params?: readonly Value[]): Promise<StatementResult[]>;
-  /** Exactly one statement; its result, with frozen rows. */
-  query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
+  /**
+   * One or more `;`-separated statements; params only with a single
+   * statement. Aborting `options.signal` cancels the call in the worker:
+   * the running statement stops at its next pause point and the call fails
+   * with QUERY_CANCELLED (statements of the batch before it stay committed).
+   */
+  execute(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult[]>;
+  /** Exactly one statement; its result, with frozen rows. `options.signal` cancels it (QUERY_CANCELLED). */
+  query(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult>;
   /**
    * Exactly one statement returning rows; its result as an Apache Arrow
    * table, typed as DIALECT.md maps SQL types (BIGINT → Int64, TIMESTAMP →
    * Timestamp(ms), JSON → Utf8 text, BYTES → Binary; see the engine's
    * arrow.ts). Built in the worker and transferred, not copied.
    */
-  queryArrow(sql: string, params?: readonly Value[]): Promise<ArrowTable>;
+  queryArrow(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<ArrowTable>;
   /**
    * Calls `onChange` with the full current result now and after every
    * commit that changes it, with what changed (`change`). Rows are frozen
@@ -51,9 +56,9 @@ export interface ClientSession {
 /** An open explicit transaction: the page-side twin of the engine's SessionTransaction. */
 export interface ClientTransaction {
   readonly id: string;
-  /** Statements inside the transaction; they see its staged writes. A failing one rolls it back. */
-  execute(sql: string, params?: readonly Value[]): Promise<StatementResult[]>;
-  query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
+  /** Statements inside the transaction; they see its staged writes. A failing one (a cancelled one too: `options.signal`) rolls it back. */
+  execute(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult[]>;
+  query(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult>;
   /** Writes everything staged in one storage commit (fails, writing nothing, on a conflict). */
   commit(): Promise<void>;
   /** Drops everything staged. A no-op when the transaction already rolled back. */

@@ -53,10 +53,10 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
       }
     },
 
-    execute: (session, sql, params) => opened().execute(session, sql, params),
-    query: (session, sql, params) => opened().query(session, sql, params),
-    async queryArrow(session, sql, params) {
-      const executed = await opened().queryArrow(session, sql, params);
+    execute: (session, sql, params, call) => opened().execute(session, sql, params, call),
+    query: (session, sql, params, call) => opened().query(session, sql, params, call),
+    async queryArrow(session, sql, params, call) {
+      const executed = await opened().queryArrow(session, sql, params, call);
       // The bytes' buffer moves to the page: no copy, and it is detached here.
       return transfer(executed, [executed.value.buffer as ArrayBuffer]);
     },
@@ -64,8 +64,9 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
     stats: () => opened().stats(),
     unsubscribe: (id) => opened().unsubscribe(id),
     begin: (session) => opened().begin(session),
-    txExecute: (tx, sql, params) => opened().txExecute(tx, sql, params),
-    txQuery: (tx, sql, params) => opened().txQuery(tx, sql, params),
+    txExecute: (tx, sql, params, call) => opened().txExecute(tx, sql, params, call),
+    txQuery: (tx, sql, params, call) => opened().txQuery(tx, sql, params, call),
+    cancel: (call) => opened().cancel(call),
     commit: (tx) => opened().commit(tx),
     rollback: (tx) => opened().rollback(tx),
 

@@ -18,9 +18,9 @@ import type { Durability } from '../storage/opfs-log';
 import type { ArrowTable } from './arrow';
 import { loadArrow } from './arrow-loader';
 import { checkReturnsRows } from './returns-rows';
-import { resolveSessionOptions } from './session-options';
+import { resolveSessionOptions, resolveStatementOptions, type StatementOptions } from './session-options';
 
-export type { LiveStop, OpenOptions };
+export type { LiveStop, OpenOptions, StatementOptions };
 
 
 export interface Session {
@@ -28,10 +28,16 @@ export interface Session {
   readonly role: Role;
   /** The namespace unqualified names resolve in; `USE ns` changes it. */
   readonly namespace: string;
-  execute(sql: string, params?: readonly Value[]): Promise<StatementResult[]>;
-  query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
+  /**
+   * One or more statements, each committed on its own. `options.signal`
+   * cancels the call (QUERY_CANCELLED; see StatementOptions): the running
+   * statement stops at its next pause point and the batch stops there.
+   */
+  execute(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult[]>;
+  /** Exactly one statement; `options.signal` cancels it (QUERY_CANCELLED). */
+  query(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult>;
   /** Exactly one statement returning rows; its result as an Arrow table (types mapped as in arrow.ts). */
-  queryArrow(sql: string, params?: readonly Value[]): Promise<ArrowTable>;
+  queryArrow(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<ArrowTable>;
   /**
    * A live query (a SELECT, or `SUBSCRIBE TO …`): `onChange` receives the
    * whole current result (immutable, rows shared) and what changed — first
@@ -57,9 +63,9 @@ export interface Session {
 /** An open explicit transaction: `session.begin()`, or the `tx` of `session.transaction()`. */
 export interface SessionTransaction {
   readonly id: string;
-  /** Runs statements inside the transaction: they see its staged writes; nobody else does until commit. */
-  execute(sql: string, params?: readonly Value[]): Promise<StatementResult[]>;
-  query(sql: string, params?: readonly Value[]): Promise<StatementResult>;
+  /** Runs statements inside the transaction: they see its staged writes; nobody else does until commit. A cancelled one (options.signal) fails and rolls the transaction back, as any failure does. */
+  execute(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult[]>;
+  query(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult>;
   /** Writes everything staged in one storage commit (fails, writing nothing, on a conflict). */
   commit(): Promise<void>;
   /** Drops everything staged. A no-op when the transaction already rolled back. */
@@ -80,14 +86,15 @@ function oneStatement(sql: string, limits: SqlLimits): void {
   }
 }
 
-function openTransaction(engine: Engine, state: SessionState): { handle: SessionTransaction; tx: Transaction } {
+function openTransaction(engine: Engine, state: SessionState, client: string | undefined): { handle: SessionTransaction; tx: Transaction } {
   const tx = engine.beginTransaction(state.user, 'api');
   const handle: SessionTransaction = {
     id: tx.id,
-    execute: (sql, params) => engine.execute(state, sql, params ?? [], tx),
-    async query(sql, params) {
+    execute: async (sql, params, options) => engine.execute(state, sql, params ?? [], tx, { ...resolveStatementOptions(options), client }),
+    async query(sql, params, options) {
+      const call = { ...resolveStatementOptions(options), client };
       oneStatement(sql, engine.planner.limits);
-      const [result] = await engine.execute(state, sql, params ?? [], tx);
+      const [result] = await engine.execute(state, sql, params ?? [], tx, call);
       return result;
     },
     commit: () => engine.commitTransaction(tx),
@@ -118,26 +125,28 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         get user() { return state.user; },
         get role() { return state.role; },
         get namespace() { return state.namespace; },
-        execute: (sql, params) => engine.execute(state, sql, params ?? []),
-        async query(sql, params) {
+        execute: async (sql, params, options) => engine.execute(state, sql, params ?? [], undefined, { ...resolveStatementOptions(options), client: resolved.client }),
+        async query(sql, params, options) {
+          const call = { ...resolveStatementOptions(options), client: resolved.client };
           if (typeof sql === 'string' && splitStatements(sql, engine.planner.limits).length > 1) {
             throw new KalamError('INVALID_SQL', 'query() runs exactly one statement: use execute() for a batch');
           }
-          const [result] = await engine.execute(state, sql, params ?? []);
+          const [result] = await engine.execute(state, sql, params ?? [], undefined, call);
           return result;
         },
-        async queryArrow(sql, params) {
+        async queryArrow(sql, params, options) {
+          const call = { ...resolveStatementOptions(options), client: resolved.client };
           oneStatement(sql, engine.planner.limits);
           checkReturnsRows(sql, engine.planner.limits);
           // Arrow loads (once, on the first call) while the statement runs.
-          const [[result], { resultToArrow }] = await Promise.all([engine.execute(state, sql, params ?? []), loadArrow()]);
+          const [[result], { resultToArrow }] = await Promise.all([engine.execute(state, sql, params ?? [], undefined, call), loadArrow()]);
           return resultToArrow(result);
         },
         live: (sql, params, onChange, onError, liveOptions) => engine.openLive(state, sql, params ?? [], onChange, onError ?? (() => undefined), liveOptions, owner),
-        begin: async () => openTransaction(engine, state).handle,
+        begin: async () => openTransaction(engine, state, resolved.client).handle,
         async transaction(fn) {
           if (typeof fn !== 'function') throw new KalamError('INVALID_PARAMETER', 'transaction() needs a callback: session.transaction(async (tx) => { … })');
-          const { handle, tx } = openTransaction(engine, state);
+          const { handle, tx } = openTransaction(engine, state, resolved.client);
           let result;
           try {
             result = await fn(handle);

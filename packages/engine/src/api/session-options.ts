@@ -8,6 +8,7 @@ import { DEFAULT_NAMESPACE } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import { shown, thrownMessage } from '../core/json';
 import { ROLES, type Role, type SessionOptions } from '../core/types';
+import type { AbortSignalLike } from '../execute/queries';
 
 const ID = /^[A-Za-z0-9_.@-]{1,128}$/;
 
@@ -48,4 +49,40 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSession 
   const out: ResolvedSession = { user: opts.user, role, namespace: (opts.namespace ?? DEFAULT_NAMESPACE).toLowerCase() };
   if (opts.client !== undefined) out.client = opts.client;
   return out;
+}
+
+/** Options of one call: `session.query(sql, params, { signal })`, `execute`, `queryArrow` (and a transaction's). */
+export interface StatementOptions {
+  /** Aborting it cancels the call: the statement stops at its next pause point with QUERY_CANCELLED (a signal already aborted fails at once). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A call's options checked (undefined and null: none), or INVALID_OPTION
+ * saying what is allowed. Read once: a getter or Proxy trap that throws is
+ * reported, not raised. Hosts (the worker's page side) call it too, so a
+ * bad option fails where it is given.
+ */
+export function resolveStatementOptions(options: unknown): { signal?: AbortSignalLike } {
+  if (options === undefined || options === null) return {};
+  const invalidOption = (message: string) => new KalamError('INVALID_OPTION', message);
+  let signal: unknown;
+  try {
+    if (typeof options !== 'object' || Array.isArray(options)) {
+      throw invalidOption(`Statement options must be an object { signal? }, got ${Array.isArray(options) ? 'an array' : typeof options}`);
+    }
+    for (const key of Object.keys(options)) {
+      if (key !== 'signal' && (options as Record<string, unknown>)[key] !== undefined) throw invalidOption(`Unknown statement option '${key}': the only one is signal (an AbortSignal)`);
+    }
+    signal = (options as { signal?: unknown }).signal;
+    if (signal === undefined || signal === null) return {};
+    const s = signal as Partial<AbortSignalLike>;
+    if (typeof signal !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function' || typeof s.removeEventListener !== 'function') {
+      throw invalidOption(`signal must be an AbortSignal (new AbortController().signal), got ${shown(signal)}`);
+    }
+  } catch (e) {
+    if (e instanceof KalamError) throw e;
+    throw invalidOption(`Statement options could not be read: ${thrownMessage(e)}. Pass a plain object { signal }`);
+  }
+  return { signal: signal as AbortSignalLike };
 }

@@ -32,8 +32,21 @@ export type ErrorCode =
   | 'LIVE_QUERY_KILLED'
   | 'LIVE_QUERY_NOT_FOUND'
   | 'CLOSED'
+  /** The storage failed (any backend: IndexedDB, OPFS, memory, a custom KvStore or segment store); the message names the operation and the backend's error. Nothing of a failed write was saved. */
   | 'STORAGE_ERROR'
+  /** The browser refused to store more data for this site; nothing of the write was saved. */
   | 'QUOTA_EXCEEDED'
+  /**
+   * The storage did not complete an operation within storageTimeoutMs. For a
+   * write, its outcome is unknown: the storage may still complete it, and
+   * then it is applied (memory follows disk, live queries see it). Until
+   * that write's outcome is known, later writes wait for it (at most
+   * storageTimeoutMs more) and then fail with this code without writing
+   * anything; reads go on. See the engine README, "Storage failures".
+   */
+  | 'STORAGE_TIMEOUT'
+  /** KILL QUERY named no running statement the caller may see (list them in system.queries). */
+  | 'QUERY_NOT_FOUND'
   /** A statement went past one of the engine's SQL limits (length, nesting, list sizes…); the message names the option that raises it. */
   | 'LIMIT_EXCEEDED'
   /** The tab or worker hosting the engine went away mid-call; retry (the call may or may not have committed). */

@@ -15,6 +15,7 @@ import type { SeqGenerator } from '../core/ids';
 import { splitStatements } from '../sql/lexer';
 import type { SqlLimits } from '../sql/limits';
 import { parseStatement } from '../sql/parse';
+import type { CallOptions, QueryRegistry, RunningQuery, StatementSignal } from './queries';
 import { okResult } from './results';
 import type { SessionState } from './session-state';
 import type { ColdReads } from '../storage/cold/types';
@@ -32,11 +33,13 @@ export interface BatchContext {
   prepareKeys(keys: Iterable<{ table: TableDef; user: string; pk: Value }>): Promise<PreparedCold>;
   /** Holds the SQL limits a batch's text and parameters are checked against before anything else. */
   readonly planner: { readonly limits: SqlLimits };
+  /** Running calls (system.queries): each batch is registered while it runs, and is its statements' CancelSignal. */
+  readonly queries: QueryRegistry;
   assertOpen(): void;
   waitForHotRoom(): Promise<void>;
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
   commit(unit: { rows: readonly RowChange[] }): Promise<void>;
-  runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction): Promise<StatementResult>;
+  runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction, signal?: StatementSignal): Promise<StatementResult>;
 }
 
 /** BEGIN / START / COMMIT / ROLLBACK at the start of a statement (after whitespace and comments). */
@@ -44,23 +47,38 @@ const TX_CONTROL = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:BEGIN|START|CO
 
 const txError = (message: string) => new KalamError('TRANSACTION_ERROR', message);
 
-/** Runs a batch, inside `tx` (an API transaction) when given. */
-export async function executeBatch(engine: BatchContext, state: SessionState, sql: string, params: readonly Value[] = [], tx?: Transaction): Promise<StatementResult[]> {
-  if (!tx) return runBatch(engine, state, sql, params, undefined);
-  tx.assertOpen();
-  tx.touch();
+/**
+ * Runs a batch, inside `tx` (an API transaction) when given. The call is
+ * registered in system.queries while it runs; `call.signal` (or KILL
+ * QUERY) cancels it: the statement running stops at its next pause point
+ * with QUERY_CANCELLED, and the batch stops there (statements before it
+ * stay committed, each on its own; inside a transaction, it rolls back).
+ */
+export async function executeBatch(engine: BatchContext, state: SessionState, sql: string, params: readonly Value[] = [], tx?: Transaction, call: CallOptions = {}): Promise<StatementResult[]> {
+  if (tx) tx.assertOpen();
+  engine.assertOpen();
+  const running = engine.queries.start(state, sql, call, tx?.id);
+  let failure: unknown;
   try {
-    return await runBatch(engine, state, sql, params, tx);
+    if (!tx) return await runBatch(engine, state, sql, params, undefined, running);
+    tx.touch();
+    try {
+      return await runBatch(engine, state, sql, params, tx, running);
+    } catch (e) {
+      rollbackTransaction(engine, tx, toKalamError(e).message);
+      throw toKalamError(e);
+    } finally {
+      tx.touch();
+    }
   } catch (e) {
-    rollbackTransaction(engine, tx, toKalamError(e).message);
+    failure = e;
     throw e;
   } finally {
-    tx.touch();
+    engine.queries.finish(running, failure);
   }
 }
 
-async function runBatch(engine: BatchContext, state: SessionState, sql: string, given: readonly Value[], tx: Transaction | undefined): Promise<StatementResult[]> {
-  engine.assertOpen();
+async function runBatch(engine: BatchContext, state: SessionState, sql: string, given: readonly Value[], tx: Transaction | undefined, running: RunningQuery): Promise<StatementResult[]> {
   if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
   // The engine's own copy: nothing the caller does later reaches it.
   const params = validateParams(given, engine.planner.limits.maxParameters);
@@ -73,6 +91,7 @@ async function runBatch(engine: BatchContext, state: SessionState, sql: string, 
   let own: Transaction | undefined; // opened by BEGIN in this batch
   for (const s of statements) {
     try {
+      running.throwIfCancelled();
       const control = TX_CONTROL.test(s.text) ? parseStatement(s.text) : undefined;
       if (control?.kind === 'begin' || control?.kind === 'commit' || control?.kind === 'rollback') {
         if (tx) throw txError(`${control.kind.toUpperCase()} cannot run inside session.transaction(): the transaction commits when the callback returns and rolls back when it throws`);
@@ -85,12 +104,18 @@ async function runBatch(engine: BatchContext, state: SessionState, sql: string, 
         if (!own) throw txError(`${control.kind.toUpperCase()} without an open transaction: start one with BEGIN`);
         const ending = own;
         own = undefined;
-        if (control.kind === 'commit') await commitTransaction(engine, ending);
-        else rollbackTransaction(engine, ending);
+        if (control.kind === 'commit') {
+          running.markCommitting();
+          try {
+            await commitTransaction(engine, ending);
+          } finally {
+            running.doneCommitting();
+          }
+        } else rollbackTransaction(engine, ending);
         results.push(okResult(`Transaction ${ending.id} ${control.kind === 'commit' ? 'committed' : 'rolled back'}`));
         continue;
       }
-      results.push(await engine.runStatement(state, s.text, params, tx ?? own));
+      results.push(await engine.runStatement(state, s.text, params, tx ?? own, running));
     } catch (e) {
       const err = toKalamError(e);
       if (own) rollbackTransaction(engine, own, err.message);
@@ -127,8 +152,9 @@ export async function commitTransaction(engine: BatchContext, tx: Transaction): 
       if (rows.length > 0) await engine.commit({ rows });
     });
   } catch (e) {
-    engine.transactions.finish(tx, 'rolled_back', toKalamError(e).message);
-    throw e;
+    const err = toKalamError(e);
+    engine.transactions.finish(tx, 'rolled_back', err.message);
+    throw err;
   } finally {
     prepared?.release();
   }

@@ -9,13 +9,27 @@
  * hot-tier changes must be committed while holding it, because the hot
  * tier stages page writes from its current memory and applies them after
  * the commit.
+ *
+ * A commit that times out (STORAGE_TIMEOUT, storage/guarded-store.ts) is
+ * "in doubt": the storage may still complete it. Memory must never disagree
+ * with disk, so until its outcome is known nothing else is committed — the
+ * next writes (each exclusive run, each commit) wait for it, at most
+ * storageTimeoutMs after it timed out, then fail with STORAGE_TIMEOUT at
+ * once, writing nothing. When it settles: completed, its memory steps (3–5)
+ * run then, under the write lock, exactly as they would have on time — no
+ * other commit reached the storage in between, so memory follows disk;
+ * failed, nothing of it was written and nothing changes. Either way writes
+ * work again. Reads go on from memory meanwhile (what was committed before
+ * it). After close, a late completion is only on disk: the next open reads it.
  */
 import { seqAtMillis } from '../core/ids';
 import { deletedSlot, seqSlot, type RowChange, type TableDef } from '../core/schema';
 import type { LiveRegistry, CommitGroups } from '../live/registry';
 import type { ColdTier } from '../storage/cold/cold-tier';
-import { segmentRefOf, type SegmentMeta } from '../storage/cold/types';
+import { segmentRefOf, type SegmentMeta, type SegmentRef } from '../storage/cold/types';
 import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
+import { KalamError } from '../core/errors';
+import { lateOutcome } from '../storage/guarded-store';
 import type { KvStore, KvWrite } from '../storage/kv';
 import type { UnitOfWork } from '../storage/unit-of-work';
 
@@ -34,6 +48,18 @@ function* hotChanges(rows: readonly RowChange[] | undefined, hot: readonly HotCh
   if (hot) yield* hot;
 }
 
+/** A commit that timed out: its outcome arrives later (see the header). */
+interface InDoubt {
+  /** true: the storage completed it after all; false: it failed. Never rejects. */
+  readonly outcome: Promise<boolean>;
+  /** Set once `outcome` settles. */
+  landed: boolean | undefined;
+  /** Its memory steps, run if it landed. */
+  readonly apply: () => void;
+  /** performance.now() after which later writes stop waiting for it. */
+  readonly waitUntil: number;
+}
+
 export class Committer {
   /**
    * The newest `_seq` committed (at open: the newest stored). A live
@@ -43,15 +69,38 @@ export class Committer {
   committedSeq = 0n;
   /** Storage commits made. */
   commits = 0;
+  /** Commits that failed with STORAGE_TIMEOUT. */
+  timeouts = 0;
+  /** Timed-out commits the storage completed later (applied then). */
+  lateCommits = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Timed-out commits whose outcome is not reconciled yet, oldest first; bounded: a commit is only made once these settle (a few concurrent ones at most). */
+  private doubts: InDoubt[] = [];
+  private isClosed = false;
 
-  constructor(private readonly targets: CommitTargets) {}
+  constructor(
+    private readonly targets: CommitTargets,
+    /** How long writes wait for a timed-out commit's outcome (storageTimeoutMs). */
+    private readonly storageTimeoutMs: number = 30_000,
+  ) {}
 
   /** Runs `fn` after every earlier exclusive run finished: writes are serialized. */
   exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
-    const run = this.chain.then(fn, fn);
+    // Before a write computes anything, a timed-out commit is reconciled (or the write fails).
+    const go = () => (this.doubts.length > 0 ? this.settleDoubts().then(fn) : fn());
+    const run = this.chain.then(go, go);
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /** Timed-out commits whose outcome is still unknown. */
+  get inDoubt(): number {
+    return this.doubts.length;
+  }
+
+  /** The engine closed: a late completion is left to the next open. */
+  close(): void {
+    this.isClosed = true;
   }
 
   /** Settles once every exclusive run queued so far has finished. */
@@ -66,7 +115,8 @@ export class Committer {
 
   /** Applies one unit of work (see storage/unit-of-work.ts). A unit that changes nothing commits nothing. */
   async commit(unit: UnitOfWork): Promise<void> {
-    const { kv, hot, cold, plans, live } = this.targets;
+    if (this.doubts.length > 0) await this.settleDoubts();
+    const { kv, hot, cold } = this.targets;
     const store = cold.store;
     const dropped = unit.dropTables ?? [];
     const droppedSegments: SegmentMeta[] = [];
@@ -90,11 +140,22 @@ export class Committer {
       return;
     }
 
-    await kv.commit(writes);
-    this.commits++;
+    try {
+      await kv.commit(writes);
+    } catch (e) {
+      const late = lateOutcome(e);
+      if (late) this.enterDoubt(late, () => this.applyCommitted(unit, staged.apply, dropped, removedBytes, true));
+      throw e;
+    }
+    this.applyCommitted(unit, staged.apply, dropped, removedBytes, false);
+    if (!store.remove && removedBytes.length > 0) await store.delete!(removedBytes); // nothing refers to them any more
+  }
 
-    // Committed: memory follows, with no await until live publication.
-    staged.apply();
+  /** Steps 3–5 of a committed unit (and, for a late one, step 6 too). No await until live publication. */
+  private applyCommitted(unit: UnitOfWork, applyStaged: () => void, dropped: readonly TableDef[], removedBytes: readonly SegmentRef[], isLate: boolean): void {
+    const { hot, cold, plans, live } = this.targets;
+    this.commits++;
+    applyStaged();
     for (const s of unit.state ?? []) s.apply();
     for (const t of dropped) {
       hot.dropTable(t.id);
@@ -107,8 +168,57 @@ export class Committer {
     if (dropped.length > 0) live.dropTables(dropped as TableDef[]);
     const published = unit.purged && unit.purged.length > 0 ? [...(unit.rows ?? []), ...unit.purged] : unit.rows;
     if (published && published.length > 0) this.publish(published);
+    // Late: nothing waits for this; bytes a deletion misses stay unreferenced.
+    if (isLate && !cold.store.remove && removedBytes.length > 0) cold.store.delete!(removedBytes).catch(() => undefined);
+  }
 
-    if (!store.remove && removedBytes.length > 0) await store.delete!(removedBytes); // nothing refers to them any more
+  private enterDoubt(outcome: Promise<boolean>, apply: () => void): void {
+    this.timeouts++;
+    const doubt: InDoubt = { outcome, landed: undefined, apply, waitUntil: performance.now() + this.storageTimeoutMs };
+    this.doubts.push(doubt);
+    void outcome.then((landed) => {
+      doubt.landed = landed;
+      // Reconciled under the write lock: no write is computing its changes meanwhile.
+      this.exclusive(() => undefined).catch(() => undefined);
+    });
+  }
+
+  /**
+   * Waits for the timed-out commits' outcomes (until the last one's wait
+   * ends) and reconciles those that settled: a completed one's memory steps
+   * run now. Throws STORAGE_TIMEOUT, writing nothing, while one is still
+   * unknown.
+   */
+  private async settleDoubts(): Promise<void> {
+    const pending = this.doubts.filter((d) => d.landed === undefined);
+    if (pending.length > 0) {
+      const wait = Math.max(...pending.map((d) => d.waitUntil)) - performance.now();
+      if (wait > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          Promise.all(pending.map((d) => d.outcome)),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, wait);
+            (timer as { unref?: () => void }).unref?.();
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+    }
+    // Oldest first; another waiter may have reconciled some meanwhile.
+    while (this.doubts.length > 0 && this.doubts[0].landed !== undefined) {
+      const d = this.doubts.shift()!;
+      if (d.landed && !this.isClosed) {
+        this.lateCommits++;
+        d.apply();
+      }
+    }
+    if (this.doubts.length > 0) {
+      throw new KalamError(
+        'STORAGE_TIMEOUT',
+        `An earlier write timed out and the storage has still not completed or failed it, so this write was not saved (nothing of it was written): memory must not get ahead of what is on disk. Writes resume once the storage answers; reads go on meanwhile. If the storage stays silent, close and reopen the database.`,
+      );
+    }
   }
 
   private publish(rows: readonly RowChange[]): void {

@@ -14,6 +14,7 @@ import { runPlanned, type DmlContext } from './dml';
 import { executeAs, type ExecuteAsContext } from './execute-as';
 import { executeIntrospection, type IntrospectionContext } from './introspection';
 import type { LiveQueries } from './live';
+import type { QueryRegistry, StatementSignal } from './queries';
 import { okResult } from './results';
 import type { SessionState } from './session-state';
 import { executeStorageStatement, type StorageStatementContext } from './storage-statements';
@@ -24,21 +25,23 @@ import { executeUserStatement, type UserContext } from './users';
 export type DispatchContext = DmlContext & DdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
   readonly liveQueries: LiveQueries;
   readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
+  readonly queries: Pick<QueryRegistry, 'kill'>;
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
 };
 
 const txError = (message: string) => new KalamError('TRANSACTION_ERROR', message);
 
-export async function runStatement(engine: DispatchContext, state: SessionState, text: string, params: readonly Value[], tx?: Transaction): Promise<StatementResult> {
+/** Runs one statement; `signal` is its call's (a batch's) cancellation (execute/queries.ts). */
+export async function runStatement(engine: DispatchContext, state: SessionState, text: string, params: readonly Value[], tx?: Transaction, signal?: StatementSignal): Promise<StatementResult> {
   const planned = engine.planner.plan(state, text, params);
-  if ('plan' in planned) return runPlanned(engine, state, planned, text, params, tx);
+  if ('plan' in planned) return runPlanned(engine, state, planned, text, params, tx, signal);
   const stmt = planned.stmt;
   if (tx) refuseInTransaction(stmt);
   switch (stmt.kind) {
     case 'select': case 'insert': case 'update': case 'delete':
       throw new KalamError('INTERNAL', 'Internal error: a DML statement was not planned. This is a bug in kalamlite; please report it.');
     case 'executeAs':
-      return executeAs(engine, state, stmt, params, (as, sql, ps) => runStatement(engine, as, sql, ps));
+      return executeAs(engine, state, stmt, params, (as, sql, ps) => runStatement(engine, as, sql, ps, undefined, signal));
     case 'flushTable': case 'flushAll': case 'compactTable': case 'compactAll': case 'killJob':
       return executeStorageStatement(engine, state, stmt);
     case 'subscribe':
@@ -46,6 +49,8 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
     case 'killLiveQuery':
       engine.live.kill(stmt.liveId, state);
       return okResult(`Live query '${stmt.liveId}' killed`);
+    case 'killQuery':
+      return okResult(engine.queries.kill(stmt.queryId, state));
     case 'createNamespace': case 'dropNamespace': case 'createTable': case 'dropTable':
       return engine.exclusive(() => executeDdl(engine, state, stmt));
     case 'alterTable':

@@ -9,6 +9,7 @@ import { KalamError } from '../core/errors';
 import type { StatementResult, Value } from '../core/types';
 import type { ExecContext } from '../exec/context';
 import { drain, type CancelSignal, type Pace } from '../exec/pace';
+import { cancelled, type StatementSignal } from './queries';
 import type { ColdReads } from '../storage/cold/types';
 import type { PreparedCold } from './cold-reads';
 import type { GroupCommitter } from './group-commit';
@@ -38,13 +39,14 @@ export async function runPlanned(
   text: string,
   params: readonly Value[],
   tx?: Transaction,
-  signal?: CancelSignal,
+  signal?: StatementSignal,
 ): Promise<StatementResult> {
   const { plan } = planned;
   const pace = engine.pace(signal);
   if (tx) {
     const prepared = await engine.prepareCold(plan, state.user, planned.params);
     try {
+      stopIfCancelled(signal);
       return await runInTransaction(engine, tx, state, plan, planned.params, prepared.reads, pace);
     } finally {
       prepared.release();
@@ -53,6 +55,7 @@ export async function runPlanned(
   if (plan.kind === 'select') {
     const prepared = await engine.prepareCold(plan, state.user, planned.params);
     try {
+      stopIfCancelled(signal);
       const ctx: ExecContext = { ...engine.context(state, planned.params), cold: prepared.reads, pace };
       return rowsResult(plan.columns, await drain(plan.rows(ctx), ctx));
     } finally {
@@ -65,14 +68,27 @@ export async function runPlanned(
   const prepared = await engine.prepareCold(plan, state.user, planned.params);
   const outcome = await engine.groups.join((staged) => {
     engine.assertOpen();
+    // Cancelled while it waited for the write lock: it writes nothing.
+    stopIfCancelled(signal);
     // An ALTER TABLE that ran while this write waited for the lock changed the row layout: plan it again.
     const current = engine.planner.schemaStamp(plan.tableIds) === stamp ? planned : engine.planner.plan(state, text, params);
     if ('stmt' in current || current.plan.kind !== 'write') throw new KalamError('INTERNAL', 'Internal error: a write statement re-planned as something else. This is a bug in kalamlite; please report it.');
     if (current !== planned) checkWrite(state.role, current.plan.target);
     // The write lock is held: no pause, but the budget and cancellation still stop it.
-    return current.plan.run({ ...engine.context(state, current.params), staged, cold: prepared.reads, pace });
-  }).finally(() => prepared.release());
+    const computed = current.plan.run({ ...engine.context(state, current.params), staged, cold: prepared.reads, pace });
+    // Its changes join the group's one commit (later members may build on them): it is not cancelled any more.
+    signal?.markCommitting();
+    return computed;
+  }).finally(() => {
+    prepared.release();
+    signal?.doneCommitting();
+  });
   return okResult(outcome.message, outcome.count);
+}
+
+/** QUERY_CANCELLED when the statement was asked to stop. */
+function stopIfCancelled(signal: CancelSignal | undefined): void {
+  if (signal?.isCancelled) throw cancelled(signal.reason);
 }
 
 /** A statement inside an open transaction: reads see its staged rows, writes are staged. */

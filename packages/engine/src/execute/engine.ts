@@ -27,6 +27,7 @@ import type { RelationSource } from '../plan/source';
 import { RowGroupCache } from '../storage/cold/cache';
 import { ColdTier } from '../storage/cold/cold-tier';
 import { kvSegmentStore } from '../storage/cold/kv-segment-store';
+import { guardSegmentStore, guardStore } from '../storage/guarded-store';
 import { Manifest } from '../storage/cold/manifest';
 import type { ColdReads } from '../storage/cold/types';
 import type { PartitionView } from '../storage/partition-view';
@@ -49,12 +50,23 @@ import { LiveQueries, type LiveOwner, type LiveStop } from './live';
 import { checkDurability, resolveOptions, sqlLimitsOf, type OpenOptions, type ResolvedOptions } from './options';
 import { StatementPlanner, type Plan, type Planned } from './planner';
 import type { SessionState } from './session-state';
+import { QueryRegistry, type CallOptions, type StatementSignal } from './queries';
 import type { CommittedLookup } from './transaction';
 import { metricsOf, settingsOf } from './stats';
 import { TableSources } from './table-source';
 import { TransactionRegistry, type Transaction } from './transaction';
 
 export type { OpenOptions, SessionState };
+
+/** The backend as storage messages name it. */
+function backendName(options: ResolvedOptions): string {
+  switch (options.storage) {
+    case 'memory': return 'memory';
+    case 'idb': return `IndexedDB "${options.name}"`;
+    case 'opfs': return `OPFS "${options.name}"`;
+    default: return 'custom KvStore';
+  }
+}
 
 export class Engine {
   readonly seq = new SeqGenerator();
@@ -73,6 +85,8 @@ export class Engine {
   readonly jobs: JobScheduler;
   /** Open explicit transactions (system.transactions). */
   readonly transactions: TransactionRegistry;
+  /** Running statements (system.queries, KILL QUERY, AbortSignal cancellation). */
+  readonly queries: QueryRegistry;
   readonly systemEnv: SystemEnv;
   readonly budget: HotBudget;
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
@@ -98,13 +112,15 @@ export class Engine {
       settings: () => this.settings(),
       transactions: () => this.transactions.list(),
       segments: () => cold.manifest.all(),
+      queries: () => this.queries.list(),
     };
     this.views = new PartitionViews(catalog, hot, cold);
     this.sources = new TableSources(catalog, this.views, this.systemEnv);
     this.planner = new StatementPlanner(catalog, this.sources, options.planCacheSize, sqlLimitsOf(options));
     this.coldReader = new ColdReader(catalog, hot, cold, this.views, (plan) => this.planner.scansOf(plan));
     this.live = new LiveRegistry({ maxLiveQueries: options.maxLiveQueries, maxSubscriptionsPerSession: options.maxSubscriptionsPerSession });
-    this.committer = new Committer({ kv, hot, cold, plans: this.planner.plans, live: this.live });
+    this.committer = new Committer({ kv, hot, cold, plans: this.planner.plans, live: this.live }, options.storageTimeoutMs);
+    this.queries = new QueryRegistry(options.maxRunningQueries);
     this.groups = new GroupCommitter(this, options.maxGroupCommitStatements);
     this.liveQueries = new LiveQueries(this);
     this.transactions = new TransactionRegistry({ maxRows: options.maxTransactionRows, maxOpen: options.maxOpenTransactions });
@@ -131,18 +147,35 @@ export class Engine {
 
   static async open(given: OpenOptions): Promise<Engine> {
     const options = resolveOptions(given);
-    const { durability } = options;
-    const kv =
+    const { durability, storageTimeoutMs: timeoutMs } = options;
+    const opened =
       options.storage === 'memory' ? openMemoryStore()
       : options.storage === 'idb' ? await openIdbStore(options.name, options.indexedDB, durability)
       : options.storage === 'opfs' ? await openOpfsStore(options.name, { durability })
       : options.storage;
+    // Every store the engine uses is guarded: failures are KalamErrors, operations are bounded in time (storage/guarded-store.ts).
+    const kv = guardStore(opened, { backend: backendName(options), timeoutMs });
+    try {
+      return await Engine.load(kv, options);
+    } catch (e) {
+      // A store the engine opened is the engine's to close (a custom one stays the caller's); the open's own failure is the one to report.
+      if (typeof options.storage === 'string') await kv.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private static async load(kv: KvStore, options: ResolvedOptions): Promise<Engine> {
     const catalog = await Catalog.load(kv, { maxSchemaVersions: options.maxSchemaVersions });
     const users = await UserRegistry.load(kv);
     const audit = await AuditLog.load(kv, options.maxAuditEntries);
     const manifest = await Manifest.load(kv);
-    // OPFS: segment bytes in files of their own (the KV store there is a log replayed at open).
-    const segmentStore = options.segmentStore ?? (options.storage === 'opfs' ? await openOpfsSegmentStore(options.name) : kvSegmentStore(kv));
+    // OPFS: segment bytes in files of their own (the KV store there is a log replayed at open). A segment
+    // store other than the KV one is guarded as the KV store is (the KV one reads and writes through it).
+    const guard = { timeoutMs: options.storageTimeoutMs };
+    const segmentStore =
+      options.segmentStore ? guardSegmentStore(options.segmentStore, { ...guard, backend: 'custom segment store' })
+      : options.storage === 'opfs' ? guardSegmentStore(await openOpfsSegmentStore(options.name), { ...guard, backend: `OPFS segment files "${options.name}"` })
+      : kvSegmentStore(kv);
     const cold = new ColdTier(manifest, segmentStore, new RowGroupCache(options.segmentCacheBytes), {
       rowGroupRows: options.rowGroupRows,
       maxSegmentRows: options.maxSegmentRows,
@@ -274,12 +307,12 @@ export class Engine {
    * batch runs in; BEGIN … COMMIT inside the batch opens one that must end
    * in the same batch. Any failure inside a transaction rolls it back.
    */
-  execute(state: SessionState, sql: string, params: readonly Value[] = [], tx?: Transaction) {
-    return executeBatch(this, state, sql, params, tx);
+  execute(state: SessionState, sql: string, params: readonly Value[] = [], tx?: Transaction, call: CallOptions = {}) {
+    return executeBatch(this, state, sql, params, tx, call);
   }
 
-  runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction) {
-    return runStatement(this, state, text, params, tx);
+  runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction, signal?: StatementSignal) {
+    return runStatement(this, state, text, params, tx, signal);
   }
 
   plan(state: SessionState, text: string, params: readonly Value[]): Planned {
@@ -325,11 +358,18 @@ export class Engine {
     this.options.durability = durability;
   }
 
+  /**
+   * Stops the jobs, cancels running statements (they stop at their next
+   * pause point), waits for the writes already queued — each bounded by
+   * storageTimeoutMs — and closes the store (bounded too).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.queries.cancelAll('the database was closed');
     await this.jobs.stop();
     await this.committer.drained();
     this.closed = true;
+    this.committer.close();
     this.transactions.rollbackAll('the database was closed');
     await this.cold.store.close?.();
     await this.kv.close();

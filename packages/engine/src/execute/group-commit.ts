@@ -123,11 +123,16 @@ export class GroupCommitter {
     if (!group || group.members.length >= this.maxStatements) {
       const fresh = (group = new WriteGroup());
       this.forming = fresh;
-      void this.target.exclusive(() => {
+      this.target.exclusive(() => {
         if (this.forming === fresh) this.forming = undefined; // later arrivals form the next group
         this.groupCommits++;
         this.groupedStatements += fresh.members.length;
         return runGroup(fresh, (changes) => this.target.commit({ rows: changes }));
+      }).catch((e: unknown) => {
+        // The group never ran (runGroup settles every member itself): the write lock refused it
+        // (a timed-out commit whose outcome is still unknown, execute/commit.ts). Every member fails with that.
+        if (this.forming === fresh) this.forming = undefined;
+        for (const m of fresh.members) m.reject(e);
       });
     }
     const joining = group;

@@ -15,6 +15,8 @@ import { HOT_DEFAULTS } from '../jobs/auto-flush';
 import { JOB_DEFAULTS, type JobSettings } from '../jobs/scheduler';
 import { LIVE_DEFAULTS } from '../live/registry';
 import { SQL_LIMIT_DEFAULTS, SQL_LIMIT_NAMES, type SqlLimits } from '../sql/limits';
+import { MAX_TIMER_MS } from '../storage/guarded-store';
+import { QUERY_DEFAULTS } from './queries';
 import { TRANSACTION_DEFAULTS } from './transaction';
 
 export interface OpenOptions {
@@ -79,6 +81,16 @@ export interface OpenOptions {
   /** A statement running longer than this (ms) fails with STATEMENT_TIMEOUT. Default 60,000; 0: no limit. */
   statementTimeoutMs?: number;
   /**
+   * How long (ms) one storage operation may take before it fails with
+   * STORAGE_TIMEOUT: a read, a commit, closing (a scan: without making
+   * progress). A write that timed out may still complete (then it is
+   * applied); later writes wait for its outcome this long again, then fail.
+   * Default 30,000; at most 2,147,483,647 (what a timer holds).
+   */
+  storageTimeoutMs?: number;
+  /** Statements (calls) system.queries tracks at once; beyond it a call runs untracked (not listed, not killable by KILL QUERY; its AbortSignal still works). Default 1000. */
+  maxRunningQueries?: number;
+  /**
    * When a write is acknowledged ('idb' and 'opfs'). 'relaxed' (default):
    * once the browser has it — it survives the worker, the tab or the
    * browser crashing, and the page reloading (IndexedDB's own default in
@@ -112,6 +124,8 @@ export const DEFAULTS = {
   maxGroupCommitStatements: 1000,
   statementSliceMs: 8,
   statementTimeoutMs: 60_000,
+  storageTimeoutMs: 30_000,
+  maxRunningQueries: QUERY_DEFAULTS.maxRunningQueries,
 } as const;
 
 /** Every option with its defaults filled in, as the engine's parts are built from. */
@@ -137,14 +151,16 @@ export interface ResolvedOptions extends JobSettings, SqlLimits {
   hotPartitionRows: number;
   statementSliceMs: number;
   statementTimeoutMs: number;
+  storageTimeoutMs: number;
+  maxRunningQueries: number;
   durability: Durability;
 }
 
 const STORAGES = ['memory', 'idb', 'opfs'] as const;
 const KV_METHODS = ['get', 'scan', 'commit', 'close'] as const;
 
-/** Whole-number options: default, and the smallest value allowed. */
-const COUNTS: Record<string, { fallback: number; min: number }> = {
+/** Whole-number options: default, and the smallest (and largest, when not any safe integer) value allowed. */
+const COUNTS: Record<string, { fallback: number; min: number; max?: number }> = {
   planCacheSize: { fallback: DEFAULTS.planCacheSize, min: 1 },
   maxLiveQueries: { fallback: DEFAULTS.maxLiveQueries, min: 1 },
   maxSubscriptionsPerSession: { fallback: DEFAULTS.maxSubscriptionsPerSession, min: 1 },
@@ -166,6 +182,8 @@ const COUNTS: Record<string, { fallback: number; min: number }> = {
   hotPartitionRows: { fallback: HOT_DEFAULTS.hotPartitionRows, min: 1 },
   statementSliceMs: { fallback: DEFAULTS.statementSliceMs, min: 0 },
   statementTimeoutMs: { fallback: DEFAULTS.statementTimeoutMs, min: 0 },
+  storageTimeoutMs: { fallback: DEFAULTS.storageTimeoutMs, min: 1, max: MAX_TIMER_MS },
+  maxRunningQueries: { fallback: DEFAULTS.maxRunningQueries, min: 1 },
   ...Object.fromEntries(SQL_LIMIT_NAMES.map((k) => [k, { fallback: SQL_LIMIT_DEFAULTS[k], min: 1 }])),
 };
 
@@ -219,14 +237,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     throw invalid('segmentStore must be an object with readGroups() and get(), and either write() and remove() (a store inside the KV store) or put() and delete() (files)');
   }
   const counts: Record<string, number> = {};
-  for (const [key, { fallback, min }] of Object.entries(COUNTS)) {
+  for (const [key, { fallback, min, max }] of Object.entries(COUNTS)) {
     const v = o[key];
     if (v === undefined) {
       counts[key] = fallback;
       continue;
     }
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw invalid(`${key} must be ${min === 1 ? 'a positive integer' : 'a whole number of at least 0'} (got ${describe(v)})`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || (max !== undefined && v > max)) {
+      const range = max !== undefined ? `a whole number from ${min} to ${max}` : min === 1 ? 'a positive integer' : 'a whole number of at least 0';
+      throw invalid(`${key} must be ${range} (got ${describe(v)})`);
     }
     counts[key] = v;
   }

@@ -14,6 +14,7 @@ import type { AuditLog } from '../system/audit';
 import type { GroupCommitter } from './group-commit';
 import type { Plan } from './planner';
 import type { ResolvedOptions } from './options';
+import type { QueryRegistry } from './queries';
 import type { TransactionRegistry } from './transaction';
 
 export interface StatsSource {
@@ -32,6 +33,8 @@ export interface StatsSource {
   readonly commits: number;
   readonly budget: HotBudget;
   readonly autoFlush: AutoFlushCounters;
+  readonly queries: QueryRegistry;
+  readonly committer: { readonly timeouts: number; readonly lateCommits: number; readonly inDoubt: number };
 }
 
 export function settingsOf(e: StatsSource): [string, Value, string][] {
@@ -58,6 +61,8 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['hot_partition_rows', e.budget.hotPartitionRows, 'Hot rows of one partition that flush it (tables without a FLUSH_POLICY)'],
     ['statement_slice_ms', o.statementSliceMs, 'How long a statement runs before it yields the thread to other work'],
     ['statement_timeout_ms', o.statementTimeoutMs, 'A statement running longer fails with STATEMENT_TIMEOUT (0: no limit)'],
+    ['storage_timeout_ms', o.storageTimeoutMs, 'A storage operation (read, commit, close) taking longer fails with STORAGE_TIMEOUT'],
+    ['max_running_queries', e.queries.maxRunning, 'Statements system.queries tracks at once (beyond it they run untracked)'],
     ...SQL_LIMIT_NAMES.map((k): [string, Value, string] => [SQL_LIMIT_SETTINGS[k][0], o[k], SQL_LIMIT_SETTINGS[k][1]]),
     ['durability', o.durability, "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)"],
     ['storage', e.kv.kind, 'Storage backend'],
@@ -85,6 +90,13 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['commits', e.commits],
     ['group_commits', e.groups.groupCommits],
     ['group_commit_statements', e.groups.groupedStatements],
+    ['queries_running', e.queries.size],
+    ['queries_running_max', e.queries.maxRunning],
+    ['queries_untracked', e.queries.untracked],
+    ['queries_cancelled', e.queries.cancelledCount],
+    ['storage_commit_timeouts', e.committer.timeouts],
+    ['storage_late_commits', e.committer.lateCommits],
+    ['storage_commits_in_doubt', e.committer.inDoubt],
     ['transactions_open', e.transactions.size],
     ['transactions_max', e.transactions.limits.maxOpen],
     ['transactions_committed', e.transactions.committed],

@@ -191,6 +191,8 @@ export type Statement =
   | SubscribeStmt
   /** KILL LIVE QUERY '<live_id>'. */
   | { kind: 'killLiveQuery'; liveId: string }
+  /** KILL QUERY '<query_id>': cancels a running statement (system.queries). */
+  | { kind: 'killQuery'; queryId: string }
   /** FLUSH TABLE, STORAGE FLUSH TABLE/ALL, STORAGE COMPACT TABLE/ALL, KILL JOB (sql/parse-storage.ts). */
   | StorageStatement;
 

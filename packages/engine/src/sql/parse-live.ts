@@ -1,8 +1,9 @@
 /**
- * KalamDB's live-query statements:
+ * KalamDB's live-query statements, and KILL QUERY beside KILL LIVE QUERY:
  *   SUBSCRIBE TO [ns.]t [WHERE …] [OPTIONS (last_rows=N, batch_size=N, from=SEQ)]
  *   SUBSCRIBE TO SELECT … [OPTIONS (…)]
  *   KILL LIVE QUERY '<live_id>'
+ *   KILL QUERY '<query_id>' (a running statement of system.queries)
  * SUBSCRIBE is parsed into the SELECT text it stands for plus options.
  */
 import { KalamError } from '../core/errors';
@@ -12,6 +13,13 @@ import type { Token } from './lexer';
 const isWord = (t: Token | undefined, w: string) => !!t && t.type === 'word' && t.text.toUpperCase() === w;
 
 export function parseLiveStatement(sql: string, tokens: readonly Token[]): Statement | undefined {
+  if (isWord(tokens[0], 'KILL') && isWord(tokens[1], 'QUERY')) {
+    const id = tokens[2];
+    if (!id || id.type !== 'string' || tokens.length !== 3) {
+      throw new KalamError('PARSE_ERROR', "Expected KILL QUERY '<query_id>' (the query_id of system.queries)", tokens[2]?.start ?? sql.length);
+    }
+    return { kind: 'killQuery', queryId: id.text };
+  }
   if (isWord(tokens[0], 'KILL') && isWord(tokens[1], 'LIVE')) {
     const id = tokens[3];
     if (!isWord(tokens[2], 'QUERY') || !id || id.type !== 'string' || tokens.length !== 4) {

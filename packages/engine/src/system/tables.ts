@@ -28,6 +28,22 @@ export interface TransactionInfo {
   touched_tables_count: number;
 }
 
+/** One row of system.queries: a statement (one call: a query or a batch) running now. */
+export interface QueryInfo {
+  query_id: string;
+  user_id: string;
+  role: string;
+  /** The client the session belongs to (session option `client`), if any. */
+  owner: string | null;
+  transaction_id: string | null;
+  /** 'cancelling': asked to stop, not at a pause point yet; 'committing': writing, no longer cancelled. */
+  state: 'running' | 'cancelling' | 'committing';
+  started_at: number;
+  elapsed_ms: number;
+  /** The SQL text, cut at 1024 characters. */
+  sql: string;
+}
+
 export interface SystemEnv {
   catalog: Catalog;
   /** name → value pairs for system.stats, computed on read. */
@@ -43,6 +59,8 @@ export interface SystemEnv {
   transactions(): readonly TransactionInfo[];
   /** Committed cold segments (system.manifest). */
   segments?(): readonly SegmentMeta[];
+  /** Statements running now (system.queries). */
+  queries?(): readonly QueryInfo[];
 }
 
 interface SystemTable {
@@ -146,6 +164,15 @@ const TABLES: Record<string, SystemTable> = {
         options, sub.isLoading ? 'loading' : 'active', sub.isMaintained, sub.createdAt, sub.lastUpdate, sub.changes,
       ];
     }),
+  },
+  queries: {
+    columns: [
+      ['query_id', 'TEXT'], ['user_id', 'TEXT'], ['role', 'TEXT'], ['owner', 'TEXT'], ['transaction_id', 'TEXT'], ['state', 'TEXT'],
+      ['started_at', 'TIMESTAMP'], ['elapsed_ms', 'BIGINT'], ['sql', 'TEXT'],
+    ],
+    rows: (env) => (env.queries?.() ?? []).map((q) => [
+      q.query_id, q.user_id, q.role, q.owner, q.transaction_id, q.state, q.started_at, BigInt(q.elapsed_ms), q.sql,
+    ]),
   },
   manifest: {
     columns: [

@@ -138,9 +138,11 @@ export function createFailoverHost(
   }
 
   const host: KalamHost = {
-    execute: (session, sql, params) => call((h) => h.execute(session, sql, params)),
-    query: (session, sql, params) => call((h) => h.query(session, sql, params)),
-    queryArrow: (session, sql, params) => call((h) => h.queryArrow(session, sql, params)),
+    execute: (session, sql, params, id) => call((h) => h.execute(session, sql, params, id)),
+    query: (session, sql, params, id) => call((h) => h.query(session, sql, params, id)),
+    queryArrow: (session, sql, params, id) => call((h) => h.queryArrow(session, sql, params, id)),
+    // Through the same wait for the host as the call it cancels, so it follows that call there; a call on a host that went away has failed already.
+    cancel: (id) => call((h) => h.cancel(id)).catch(ignoreLeaderChange),
     stats: () => call((h) => h.stats()),
     async live(...args) {
       await call((h) => h.live(...args));
@@ -160,8 +162,8 @@ export function createFailoverHost(
         transactions.set(id, attachment);
         return id;
       }),
-    txExecute: (id, sql, params) => inTransaction(id, (h) => h.txExecute(id, sql, params)),
-    txQuery: (id, sql, params) => inTransaction(id, (h) => h.txQuery(id, sql, params)),
+    txExecute: (id, sql, params, call) => inTransaction(id, (h) => h.txExecute(id, sql, params, call)),
+    txQuery: (id, sql, params, call) => inTransaction(id, (h) => h.txQuery(id, sql, params, call)),
     async commit(id) {
       try {
         await inTransaction(id, (h) => h.commit(id));

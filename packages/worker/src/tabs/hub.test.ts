@@ -117,6 +117,26 @@ describe('a hub serving several clients over one engine', () => {
     await a.client.close();
     await hub.close();
   });
+
+  it('cancels a tab client’s running query in the shared engine when its AbortSignal aborts', async () => {
+    const locks = fakeLocks();
+    const hub = memoryHub(locks);
+    const a = await tabClient(locks, () => hub, 'a');
+    const admin = a.client.session({ user: 'admin', role: 'dba' });
+    await admin.execute("CREATE SHARED TABLE t (id BIGINT PRIMARY KEY) WITH (ACCESS_LEVEL = 'public')");
+    await admin.execute(`INSERT INTO t (id) VALUES ${Array.from({ length: 300 }, (_, i) => `(${i})`).join(', ')}`);
+    // 27 million rows: it runs until cancelled, pausing every few ms.
+    const sql = 'SELECT COUNT(*) AS n FROM t x, t y, t z';
+    const controller = new AbortController();
+    const long = a.client.session({ user: 'bob' }).query(sql, [], { signal: controller.signal });
+    let isListed = false;
+    while (!isListed) isListed = (await admin.query('SELECT COUNT(*) AS n FROM system.queries WHERE sql = $1', [sql])).rows[0].n === 1;
+    controller.abort();
+    await expect(long).rejects.toMatchObject({ code: 'QUERY_CANCELLED' });
+    expect((await admin.query('SELECT COUNT(*) AS n FROM system.queries WHERE sql = $1', [sql])).rows).toEqual([{ n: 0 }]);
+    await a.client.close();
+    await hub.close();
+  });
 });
 
 describe('a hub that closes the engine while no client is attached (SharedWorker, leader worker)', () => {

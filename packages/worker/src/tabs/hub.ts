@@ -265,10 +265,10 @@ export function createHub(options: HubOptions): Hub {
           if (!isAttached) void closeIfIdle().catch(() => undefined).finally(notifyIdle);
         }
       },
-      execute: (session, sql, params) => attached().execute(session, sql, params),
-      query: (session, sql, params) => attached().query(session, sql, params),
-      async queryArrow(session, sql, params) {
-        const executed = await attached().queryArrow(session, sql, params);
+      execute: (session, sql, params, call) => attached().execute(session, sql, params, call),
+      query: (session, sql, params, call) => attached().query(session, sql, params, call),
+      async queryArrow(session, sql, params, call) {
+        const executed = await attached().queryArrow(session, sql, params, call);
         // Moved, not copied, over a MessagePort (a BroadcastChannel clones it).
         return transfer(executed, [executed.value.buffer as ArrayBuffer]);
       },
@@ -276,8 +276,9 @@ export function createHub(options: HubOptions): Hub {
       unsubscribe: (id) => attached().unsubscribe(id),
       stats: () => attached().stats(),
       begin: (session) => attached().begin(session),
-      txExecute: (tx, sql, params) => attached().txExecute(tx, sql, params),
-      txQuery: (tx, sql, params) => attached().txQuery(tx, sql, params),
+      txExecute: (tx, sql, params, call) => attached().txExecute(tx, sql, params, call),
+      txQuery: (tx, sql, params, call) => attached().txQuery(tx, sql, params, call),
+      cancel: (call) => attached().cancel(call),
       commit: (tx) => attached().commit(tx),
       rollback: (tx) => attached().rollback(tx),
       // Answers once this client is detached (and, if it was the last, the engine closed).
