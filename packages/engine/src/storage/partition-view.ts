@@ -31,9 +31,17 @@ export function coldRow(g: PreparedGroup, i: number): StoredRow {
   const cols = g.columns;
   const n = cols.length;
   const row = new Array<Value>(n + 2);
-  for (let s = 0; s < n; s++) {
-    const c = cols[s];
-    row[s] = c === null ? null : c[i];
+  const readers = g.readers;
+  if (readers) {
+    for (let s = 0; s < n; s++) {
+      const r = readers[s];
+      row[s] = r === null ? null : r(i);
+    }
+  } else {
+    for (let s = 0; s < n; s++) {
+      const c = cols[s];
+      row[s] = c === null ? null : c[i];
+    }
   }
   row[n] = g.data.seqs[i];
   row[n + 1] = g.data.deleted[i] === 1;

@@ -8,6 +8,7 @@ import type { ColumnDef, TableDef } from '../../core/schema';
 import { KalamError } from '../../core/errors';
 import type { Value } from '../../core/types';
 import { compareValues } from '../../core/values';
+import { lowerIndex, upperIndex, type KeyRange } from '../key-range';
 import { RowGroupCache } from './cache';
 import { Manifest } from './manifest';
 import { selectRowGroups, type ScanBounds } from './prune';
@@ -67,11 +68,43 @@ interface Prepared extends PreparedPartition {
   readonly selection?: ColumnSelection;
 }
 
+/** A prepared group reads values one by one when its scans reach at most 1/FEW_ROWS_FRACTION of its rows. */
+const FEW_ROWS_FRACTION = 8;
+
+/**
+ * How many rows of a group `scans` can reach through primary-key bounds
+ * alone (`pkKey`: the key column's id as text): the IN/= values, or the rows
+ * between a lower and an upper bound; the group's row count when a scan
+ * has neither.
+ */
+export function rowsInKeyBounds(data: RowGroupData, scans: readonly ScanBounds[], pkKey: string): number {
+  let total = 0;
+  const keyAt = (i: number) => data.keys[i];
+  for (const bounds of scans) {
+    if (!bounds) return data.rows;
+    let points: number | undefined;
+    const range: KeyRange = {};
+    for (const b of bounds) {
+      if (!b.isPk || b.key !== pkKey) continue;
+      if (b.op === '=' || b.op === 'in') points = Math.min(points ?? Infinity, b.values.length);
+      else if (b.op === '>' || b.op === '>=') {
+        if (!range.lower || compareValues(b.values[0], range.lower.value) > 0) range.lower = { value: b.values[0], inclusive: b.op === '>=' };
+      } else if (!range.upper || compareValues(b.values[0], range.upper.value) < 0) range.upper = { value: b.values[0], inclusive: b.op === '<=' };
+    }
+    if (points !== undefined) total += points;
+    else if (range.lower && range.upper) total += Math.max(0, upperIndex(keyAt, data.rows, range) - lowerIndex(keyAt, data.rows, range));
+    else return data.rows;
+  }
+  return total;
+}
+
 export class ColdTier {
   /** Segments executions read at least one row group of: what pruning saves. */
   private segmentsRead = 0;
   private groupsRead = 0;
   private groupsSkipped = 0;
+  /** Prepared row groups read value by value (a point or narrow key range) instead of materializing their columns. */
+  private narrowGroupReads = 0;
   /** Row groups fetched from the segment store and decoded. */
   private loads = 0;
   /** Loads in flight, so concurrent executions share one; bounded by groups being loaded, emptied as they settle. */
@@ -172,7 +205,7 @@ export class ColdTier {
     for (let s = loaded.length - 1; s >= 0; s--) {
       const { meta, data, indexes } = loaded[s];
       this.groupsRead += indexes.length;
-      segments.push({ meta, groups: indexes.map((index, i) => this.shape(t, index, data[i], columns)) });
+      segments.push({ meta, groups: indexes.map((index, i) => this.shape(t, index, data[i], columns, scans)) });
     }
     for (const key of pinned) this.cache.resize(key);
     return { table: t, segments, selection: columns } as Prepared;
@@ -211,12 +244,14 @@ export class ColdTier {
     return { table: t, segments, selection: 'all' } as Prepared;
   }
 
-  private shape(t: TableDef, index: number, data: RowGroupData, columns: ColumnSelection): PreparedGroup {
-    return {
-      index,
-      data,
-      columns: t.columns.map((c, slot) => (slot === t.pk || columns === 'all' || columns.has(c.id) ? data.column(c) : null)),
-    };
+  private shape(t: TableDef, index: number, data: RowGroupData, columns: ColumnSelection, scans?: readonly ScanBounds[]): PreparedGroup {
+    const reads = (c: ColumnDef, slot: number) => slot === t.pk || columns === 'all' || columns.has(c.id);
+    if (scans && t.pk >= 0 && rowsInKeyBounds(data, scans, pkStatsKey(t)!) * FEW_ROWS_FRACTION <= data.rows) {
+      // A point or narrow key range: its few rows' values are decoded as read, the group's columns are not.
+      this.narrowGroupReads++;
+      return { index, data, columns: t.columns.map(() => null), readers: t.columns.map((c, slot) => (reads(c, slot) ? data.reader(c) : null)) };
+    }
+    return { index, data, columns: t.columns.map((c, slot) => (reads(c, slot) ? data.column(c) : null)) };
   }
 
   /** Row groups `indexes` of one segment: from the cache, or fetched and decoded (pinned, keys added to `pinned`). */
@@ -335,6 +370,7 @@ export class ColdTier {
       ['segments_read', this.segmentsRead],
       ['row_groups_read', this.groupsRead],
       ['row_groups_skipped', this.groupsSkipped],
+      ['row_groups_read_narrow', this.narrowGroupReads],
       ['row_group_loads', this.loads],
       ['segment_loads', this.loads],
       ['segment_cache_size', c.size],

@@ -240,6 +240,39 @@ function materialize(d: Data, stored: DataType, count: number): Value[] {
   }
 }
 
+/** One value of one field (row `i`), as `materialize` would give it: for a read of a few rows, nothing else is decoded. */
+function valueAt(d: Data, stored: DataType, i: number): Value {
+  if (!isValid(d, i)) return null;
+  const at = d.offset + i;
+  switch (stored) {
+    case 'BOOLEAN':
+      return (((d.values as Uint8Array)[at >> 3] >> (at & 7)) & 1) === 1;
+    case 'SMALLINT': case 'INT': case 'FLOAT': case 'DOUBLE': case 'DECIMAL': case 'BIGINT':
+      return (d.values as ArrayLike<Value>)[at];
+    case 'TIMESTAMP': case 'DATETIME':
+      return Number((d.values as BigInt64Array)[at]);
+    case 'BYTES': {
+      const o = d.valueOffsets as Int32Array;
+      return (d.values as Uint8Array).slice(o[at], o[at + 1]);
+    }
+    default: {
+      const o = d.valueOffsets as Int32Array;
+      const text = decoder.decode((d.values as Uint8Array).subarray(o[at], o[at + 1]));
+      return stored === 'JSON' ? freezeJson(JSON.parse(text) as Value) : text;
+    }
+  }
+}
+
+/** A value written as `stored` read for column `c` of another type: converted, NULL where it does not convert. */
+function convertStored(v: Value, c: ColumnDef, stored: DataType): Value {
+  if (v === null) return null;
+  try {
+    return c.type === 'TEXT' && stored === 'JSON' ? JSON.stringify(v) : coerce(v, c.type, c.name);
+  } catch {
+    return null;
+  }
+}
+
 /** A number column without nulls, as a view of its Arrow buffer (undefined for any other type). */
 function numberView(d: Data, stored: DataType, count: number): ArrayLike<Value> | undefined {
   switch (stored) {
@@ -319,21 +352,26 @@ class ArrowRowGroup implements RowGroupData {
       values = new Array<Value>(this.rows).fill(c.default?.kind === 'literal' ? freezeJson(c.default.value) : null);
     } else {
       values = materialize(f.data, f.stored, this.rows);
-      if (f.stored !== c.type) {
-        for (let r = 0; r < values.length; r++) {
-          const v = values[r];
-          if (v === null) continue;
-          try {
-            values[r] = c.type === 'TEXT' && f.stored === 'JSON' ? JSON.stringify(v) : coerce(v, c.type, c.name);
-          } catch {
-            values[r] = null;
-          }
-        }
-      }
+      if (f.stored !== c.type) for (let r = 0; r < values.length; r++) values[r] = convertStored(values[r], c, f.stored);
     }
     this.materialized.set(k, values);
     this.bytes += valuesBytes(values);
     return values;
+  }
+
+  reader(c: ColumnDef): (i: number) => Value {
+    const hit = this.materialized.get(`${c.id}:${c.type}`);
+    if (hit) return (i) => hit[i];
+    const f = this.fields.get(c.id);
+    if (!f) {
+      // Added after this segment was written.
+      const v = c.default?.kind === 'literal' ? freezeJson(c.default.value) : null;
+      return () => v;
+    }
+    const { data, stored } = f;
+    const view = stored === c.type && data.nullCount === 0 ? numberView(data, stored, this.rows) : undefined;
+    if (view) return (i) => view[i];
+    return stored === c.type ? (i) => valueAt(data, stored, i) : (i) => convertStored(valueAt(data, stored, i), c, stored);
   }
 }
 

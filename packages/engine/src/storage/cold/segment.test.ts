@@ -100,7 +100,7 @@ describe('segment pruning', () => {
 });
 
 describe('the row-group cache', () => {
-  const group = (bytes: number): RowGroupData => ({ rows: 0, keys: [], seqs: [], deleted: new Uint8Array(), column: () => [], bytes });
+  const group = (bytes: number): RowGroupData => ({ rows: 0, keys: [], seqs: [], deleted: new Uint8Array(), column: () => [], reader: () => () => null, bytes });
 
   it('evicts the least recently used group past its byte bound and never keeps an unpinned one larger than the bound', () => {
     const cache = new RowGroupCache(100);

@@ -167,6 +167,12 @@ export interface RowGroupData {
    * type.
    */
   column(c: ColumnDef): ArrayLike<Value>;
+  /**
+   * Row `i`'s value of column `c`, decoded alone (from the column's values
+   * when they are materialized already), holding nothing: for a read of a
+   * few rows of the group (a point or narrow key range).
+   */
+  reader(c: ColumnDef): (i: number) => Value;
   /** Rough bytes held now (grows as columns are materialized): what the cache is bounded by. */
   readonly bytes: number;
 }
@@ -176,6 +182,11 @@ export interface PreparedGroup {
   readonly index: number;
   readonly data: RowGroupData;
   readonly columns: readonly (ArrayLike<Value> | null)[];
+  /**
+   * Instead of `columns` (then all null), when the execution reads only a
+   * few rows of the group: each value decoded as it is read (RowGroupData.reader).
+   */
+  readonly readers?: readonly (((i: number) => Value) | null)[];
 }
 
 /** One segment as an execution reads it: its prepared groups in key order (the others were ruled out for it). */
