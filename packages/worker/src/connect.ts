@@ -1,5 +1,5 @@
 import { KalamError, loadArrow, resolveSessionOptions, validateParams, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
-import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
+import type { Executed, KalamHost, LiveChange, LiveEvent, LiveOptions, SessionKey } from './protocol';
 import { MAX_SUBSCRIPTIONS } from './host';
 import { contentKey } from './content-key';
 import { ClientLiveRegistry } from './live-registry';
@@ -69,10 +69,10 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
             if (state !== 'open') throw ended();
             return follow(await host.txExecute(id, sql, sendable(params))).map(withFrozenRows);
           },
-          async query(sql, params) {
+          async query<T extends object = Row>(sql: string, params?: readonly Value[]) {
             ensureOpen();
             if (state !== 'open') throw ended();
-            return withFrozenRows(follow(await host.txQuery(id, sql, sendable(params))));
+            return withFrozenRows(follow(await host.txQuery(id, sql, sendable(params)))) as StatementResult<T>;
           },
           async commit() {
             ensureOpen();
@@ -105,9 +105,10 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
           return follow(await host.execute(key, sql, sendable(params))).map(withFrozenRows);
         },
 
-        async query(sql, params) {
+        async query<T extends object = Row>(sql: string, params?: readonly Value[]) {
           ensureOpen();
-          return withFrozenRows(follow(await host.query(key, sql, sendable(params))));
+          // The rows are what the statement returns: T is the caller's word for them.
+          return withFrozenRows(follow(await host.query(key, sql, sendable(params)))) as StatementResult<T>;
         },
 
         async queryArrow(sql, params) {
@@ -121,7 +122,15 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
           return (await arrow).decodeArrow(bytes);
         },
 
-        async live(sql, params, onChange, onError, options) {
+        async live<T extends object = Row>(
+          sql: string,
+          params: readonly Value[] | undefined,
+          typedOnChange: (rows: readonly T[], change: LiveChange<T>) => unknown,
+          onError?: (error: KalamError) => void,
+          options?: LiveOptions,
+        ) {
+          // The rows are what the query returns: T is the caller's word for them.
+          const onChange = typedOnChange as unknown as (rows: readonly Row[], change: LiveChange) => unknown;
           ensureOpen();
           // The callbacks stay on this page (the engine never sees them), so they are checked here.
           if (typeof onChange !== 'function') throw new KalamError('INVALID_OPTION', 'live() needs an onChange callback.');
@@ -266,7 +275,7 @@ function sendable(params: readonly Value[] | undefined): readonly Value[] | unde
 
 function withFrozenRows(result: StatementResult): StatementResult {
   const rows = shareRows(undefined, result.rows);
-  return rows === result.rows ? result : { ...result, rows: rows as Row[] };
+  return rows === result.rows ? result : { ...result, rows };
 }
 
 function reportLater(e: unknown): void {

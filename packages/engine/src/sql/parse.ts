@@ -3,7 +3,7 @@
  * standard SQL through node-sql-parser's PostgreSQL build, both into our
  * typed AST.
  */
-import * as pgModule from 'node-sql-parser/build/postgresql';
+import * as pgModule from 'node-sql-parser/build/postgresql.js';
 import { KalamError } from '../core/errors';
 import type { Statement } from './ast';
 import { deleteStmt, insertStmt, selectStmt, treeDepth, updateStmt, withConversion } from './convert';

@@ -4,8 +4,13 @@
  * import './segment' except as types.
  */
 import { lazyModule } from '../../core/lazy-module';
+import { coerce, compareValues, freezeJson, hashKey } from '../../core/values';
+import type { SegmentValues, segmentCodec } from './segment';
 
-export type SegmentCodec = typeof import('./segment');
+export type SegmentCodec = ReturnType<typeof segmentCodec>;
+
+/** The engine's value functions the codec works with (it imports none of the engine itself). */
+export const SEGMENT_VALUES: SegmentValues = { coerce, compareValues, freezeJson, hashKey };
 
 /** encodeSegment, decodeSegment, residentSegment. */
-export const loadSegmentCodec: () => Promise<SegmentCodec> = lazyModule('the cold segment codec', () => import('./segment'));
+export const loadSegmentCodec: () => Promise<SegmentCodec> = lazyModule('the cold segment codec', async () => (await import('./segment')).segmentCodec(SEGMENT_VALUES));

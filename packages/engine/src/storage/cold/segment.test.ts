@@ -4,8 +4,11 @@ import type { Value } from '../../core/types';
 import { hashKey } from '../../core/values';
 import { SegmentCache } from './cache';
 import { selectSegments, boundMayMatch, type ScanBound } from './prune';
-import { decodeSegment, encodeSegment } from './segment';
+import { segmentCodec } from './segment';
+import { SEGMENT_VALUES } from './segment-loader';
 import type { SegmentMeta } from './types';
+
+const { decodeSegment, encodeSegment } = segmentCodec(SEGMENT_VALUES);
 
 const table: TableDef = {
   id: 7, namespace: 'app', name: 'all_types', type: 'SHARED', pk: 0, options: {}, version: 1, createdAt: 0,

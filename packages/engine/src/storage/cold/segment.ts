@@ -9,6 +9,10 @@
  * type changed is converted (NULL where a value does not convert).
  *
  * Loaded on first use (segment-loader.ts): import this module only as types.
+ * At run time it imports apache-arrow and nothing of the engine: the
+ * engine's value semantics (and the identity of its deep-frozen JSON) come
+ * in as `SegmentValues`, so the worker bundle can ship this module as a
+ * file of its own, loaded by URL (see scripts/build.mjs).
  */
 import {
   Binary, Bool, Field, Float32, Float64, Int16, Int32, Int64, Schema, Table, TimestampMillisecond, Utf8,
@@ -16,9 +20,26 @@ import {
 } from 'apache-arrow';
 import type { ColumnDef, TableDef } from '../../core/schema';
 import type { DataType, Value } from '../../core/types';
-import { coerce, compareValues, freezeJson, hashKey } from '../../core/values';
+import type { coerce, compareValues, freezeJson, hashKey } from '../../core/values';
 import type { StoredRow } from '../../core/schema';
 import type { ColumnStats, DecodedSegment, SegmentMeta } from './types';
+
+/** The engine's value functions the codec uses, passed in by segment-loader.ts. */
+export interface SegmentValues {
+  coerce: typeof coerce;
+  compareValues: typeof compareValues;
+  freezeJson: typeof freezeJson;
+  hashKey: typeof hashKey;
+}
+
+/** encodeSegment, decodeSegment and residentSegment over the engine's value functions. */
+export function segmentCodec(values: SegmentValues) {
+  return {
+    encodeSegment: (t: TableDef, rows: readonly StoredRow[]) => encodeSegment(values, t, rows),
+    decodeSegment: (meta: SegmentMeta, bytes: Uint8Array, t: TableDef) => decodeSegment(values, meta, bytes, t),
+    residentSegment: (meta: SegmentMeta, rows: readonly StoredRow[], t: TableDef, encodedBytes: number) => residentSegment(values, meta, rows, t, encodedBytes),
+  };
+}
 
 const TYPE_KEY = 'kalam_data_type';
 
@@ -50,7 +71,7 @@ export interface EncodedSegment {
 }
 
 /** Encodes rows in the hot tier's layout for `t` (current columns, `_seq`, `_deleted`). */
-export function encodeSegment(t: TableDef, rows: readonly StoredRow[]): EncodedSegment {
+function encodeSegment({ compareValues }: SegmentValues, t: TableDef, rows: readonly StoredRow[]): EncodedSegment {
   const n = t.columns.length;
   const fields: Field[] = [];
   const vectors: Record<string, Vector> = {};
@@ -101,12 +122,12 @@ export function encodeSegment(t: TableDef, rows: readonly StoredRow[]): EncodedS
 }
 
 /** Decodes a segment's bytes into rows laid out for the current definition `t`. */
-export function decodeSegment(meta: SegmentMeta, bytes: Uint8Array, t: TableDef): DecodedSegment {
+function decodeSegment(values: SegmentValues, meta: SegmentMeta, bytes: Uint8Array, t: TableDef): DecodedSegment {
   const table = tableFromIPC(bytes);
   const count = table.numRows;
   const n = t.columns.length;
   // Column by column, each vector walked once by its iterator (get(r) looks up the record batch on every call).
-  const columns: Value[][] = t.columns.map((c) => columnValues(table, c, count));
+  const columns: Value[][] = t.columns.map((c) => columnValues(values, table, c, count));
   const seqs = valuesOf(table.getChild('_seq'), count);
   const deleted = valuesOf(table.getChild('_deleted'), count);
   const rows = new Array<StoredRow>(count);
@@ -119,7 +140,7 @@ export function decodeSegment(meta: SegmentMeta, bytes: Uint8Array, t: TableDef)
     row[n + 1] = deleted[r] === true;
     Object.freeze(row);
     rows[r] = row;
-    index.set(hashKey(t.pk >= 0 ? row[t.pk] : row[n]), row);
+    index.set(values.hashKey(t.pk >= 0 ? row[t.pk] : row[n]), row);
   }
   size += bytes.byteLength * 2 + count * (48 + 8 * (n + 2));
   return { meta, tableVersion: t.version, rows, index, bytes: size };
@@ -135,13 +156,13 @@ function valuesOf(vector: Vector | null | undefined, count: number): Value[] {
 }
 
 /** Wraps rows that are already in the current layout (a segment just flushed) without decoding. */
-export function residentSegment(meta: SegmentMeta, rows: readonly StoredRow[], t: TableDef, encodedBytes: number): DecodedSegment {
+function residentSegment({ hashKey }: SegmentValues, meta: SegmentMeta, rows: readonly StoredRow[], t: TableDef, encodedBytes: number): DecodedSegment {
   const index = new Map<string, StoredRow>();
   for (const row of rows) index.set(hashKey(t.pk >= 0 ? row[t.pk] : row[t.columns.length]), row);
   return { meta, tableVersion: t.version, rows, index, bytes: 64 + encodedBytes * 2 + rows.length * (48 + 8 * (t.columns.length + 2)) };
 }
 
-function columnValues(table: Table, c: ColumnDef, count: number): Value[] {
+function columnValues({ coerce, freezeJson }: SegmentValues, table: Table, c: ColumnDef, count: number): Value[] {
   const name = `c${c.id}`;
   const vector = table.getChild(name);
   if (!vector) {
