@@ -12,12 +12,13 @@
 // - @kalamlite/worker: dist/index.js, the page-side client (imports
 //   @kalamlite/engine and comlink), and the worker it starts with
 //   `new Worker(new URL('./worker.js', import.meta.url))`: dist/worker.js,
-//   prebuilt and self-contained (engine, comlink, idb, node-sql-parser),
-//   minified, no code splitting — so an app's bundler, whatever its worker
-//   format (Vite's default is iife), bundles it as one file — plus
-//   dist/worker-arrow.js, apache-arrow and the engine's two Arrow codecs,
-//   which the worker loads on first use by URL (a file the bundler copies
-//   as it is).
+//   prebuilt and self-contained (engine, comlink, idb), minified, no code
+//   splitting — so an app's bundler, whatever its worker format (Vite's
+//   default is iife), bundles it as one file — plus two files the worker
+//   loads by URL (files the bundler copies as they are): dist/worker-sql.js,
+//   node-sql-parser's grammar (slimmed), loaded as a database opens, and
+//   dist/worker-arrow.js, apache-arrow and the engine's Arrow codecs,
+//   loaded on first use.
 // - @kalamlite/react: dist/index.js.
 // Declarations: `tsc` (TypeScript 7) per package, emitted beside the
 // JavaScript, then relative specifiers given their `.js` so the .d.ts
@@ -65,22 +66,44 @@ function library(dir, entries, plugins = []) {
 }
 
 /** Replaces `from` with `to` in the module at `file` (exactly `count` times), or fails the build. */
-function replaceIn(file, from, to, count) {
+function replaceIn(file, from, to, count, then = (code) => code) {
   return {
     name: `kalamlite:replace:${relative(root, file)}`,
     transform(code, id) {
       if (resolve(id) !== file) return null;
       const found = code.split(from).length - 1;
       if (found !== count) throw new Error(`${relative(root, file)}: expected ${count} × ${from}, found ${found}`);
-      return { code: code.split(from).join(to) };
+      return { code: then(code.split(from).join(to)) };
     },
   };
 }
 
+/** The lazily loaded Arrow codecs: api/arrow.ts (queryArrow) and storage/cold/segment.ts (with row-group.ts, the cold tier). */
 const ARROW_LAZY = [join(ENGINE, 'src/api/arrow.ts'), join(ENGINE, 'src/storage/cold/segment.ts')];
-const ARROW_ALLOWED = new Set([...ARROW_LAZY, join(ENGINE, 'src/api/arrow-types.ts')]);
+/** The engine modules worker-arrow.js may hold: the codecs and their Arrow type tables. */
+const ARROW_ALLOWED = new Set([
+  ...ARROW_LAZY,
+  join(ENGINE, 'src/storage/cold/row-group.ts'),
+  join(ENGINE, 'src/storage/cold/arrow-types.ts'),
+  join(ENGINE, 'src/api/arrow-types.ts'),
+]);
+/**
+ * core/values.ts, which the segment codec calls (coerce, compareValues,
+ * freezeJson), is not copied into worker-arrow.js: its JSON seal (a
+ * WeakSet) and KalamError must be the worker's own, so the worker hands its
+ * module over on this global before it loads the file, and worker-arrow.js
+ * reads it from there.
+ */
+const CORE_VALUES = join(ENGINE, 'src/core/values.ts');
+const VALUES_GLOBAL = "globalThis[Symbol.for('kalamlite.core-values')]";
+/** The names of core/values.ts the codecs import (rolldown fails the build on one missing here). */
+const VALUES_USED = ['coerce', 'compareValues', 'freezeJson'];
 /** How the prebuilt worker loads worker-arrow.js: by URL, so a bundler copies the file rather than splitting code. */
-const LOAD_WORKER_ARROW = "import(/* @vite-ignore */ new URL('./worker-arrow.js', import.meta.url).href)";
+const LOAD_WORKER_ARROW = `(${VALUES_GLOBAL} = __kalamliteCoreValues, import(/* @vite-ignore */ new URL('./worker-arrow.js', import.meta.url).href))`;
+/** How the prebuilt worker loads worker-sql.js (as the engine opens: sql/parser-loader.ts). */
+const LOAD_WORKER_SQL = "import(/* @vite-ignore */ new URL('./worker-sql.js', import.meta.url).href)";
+/** Prepends the import LOAD_WORKER_ARROW hands over. */
+const withCoreValues = (relativePath) => (code) => `import * as __kalamliteCoreValues from ${JSON.stringify(relativePath)};\n${code}`;
 
 async function buildWorkerBundles() {
   const dist = join(WORKER, 'dist');
@@ -92,17 +115,25 @@ async function buildWorkerBundles() {
     {
       resolve: sourceResolve,
       plugins: [
-        slimNodeSqlParserPlugin(parseAst),
-        replaceIn(join(ENGINE, 'src/api/arrow-loader.ts'), "import('./arrow')", LOAD_WORKER_ARROW, 1),
-        replaceIn(join(ENGINE, 'src/storage/cold/segment-loader.ts'), "import('./segment')", LOAD_WORKER_ARROW, 1),
+        replaceIn(join(ENGINE, 'src/sql/parser-loader.ts'), "import('node-sql-parser/build/postgresql.js')", LOAD_WORKER_SQL, 1),
+        replaceIn(join(ENGINE, 'src/api/arrow-loader.ts'), "import('./arrow')", LOAD_WORKER_ARROW, 1, withCoreValues('../core/values')),
+        replaceIn(join(ENGINE, 'src/storage/cold/segment-loader.ts'), "() => import('./segment')", `() => ${LOAD_WORKER_ARROW}`, 1, withCoreValues('../../core/values')),
       ],
     },
   );
   if (extra.length > 0) throw new Error(`the worker bundle split into ${extra.length + 1} files: it must be one`);
-  const leaked = worker.moduleIds.filter((id) => id.includes('apache-arrow') || ARROW_LAZY.includes(resolve(id)));
-  if (leaked.length > 0) throw new Error(`the worker bundle holds what worker-arrow.js should: ${leaked.join(', ')}`);
-  // worker-arrow.js: the two codecs and apache-arrow, nothing else of the engine (they take its functions as arguments).
+  const leaked = worker.moduleIds.filter((id) => id.includes('apache-arrow') || id.includes('node-sql-parser') || ARROW_LAZY.includes(resolve(id)));
+  if (leaked.length > 0) throw new Error(`the worker bundle holds what worker-arrow.js or worker-sql.js should: ${leaked.join(', ')}`);
+  // worker-sql.js: node-sql-parser's PostgreSQL grammar, slimmed to what the engine calls (it imports nothing).
+  const [sqlParser, ...sqlMore] = await bundle(
+    { 'worker-sql': 'node-sql-parser/build/postgresql.js' },
+    { dir: dist, minify: true, codeSplitting: false },
+    { cwd: ENGINE, resolve: sourceResolve, plugins: [slimNodeSqlParserPlugin(parseAst)] },
+  );
+  if (sqlMore.length > 0 || sqlParser.moduleIds.some((id) => resolve(id).startsWith(join(ENGINE, 'src')))) throw new Error('worker-sql.js must be node-sql-parser alone, in one file');
+  // worker-arrow.js: the codecs and apache-arrow; core/values.ts is the worker's (VALUES_GLOBAL).
   const entry = '\0kalamlite-worker-arrow';
+  const valuesStandIn = '\0kalamlite-core-values';
   const [arrow, ...more] = await bundle(
     { 'worker-arrow': entry },
     { dir: dist, minify: true, codeSplitting: false },
@@ -111,11 +142,25 @@ async function buildWorkerBundles() {
       plugins: [
         {
           name: 'kalamlite:worker-arrow-entry',
-          resolveId: (id) => (id === entry ? id : null),
-          load: (id) =>
-            id === entry
-              ? `export { resultToArrow, encodeArrow, decodeArrow } from ${JSON.stringify(ARROW_LAZY[0])};\nexport { segmentCodec } from ${JSON.stringify(ARROW_LAZY[1])};\n`
-              : null,
+          async resolveId(id, importer) {
+            if (id === entry || id === valuesStandIn) return id;
+            if (importer === undefined || !id.startsWith('.')) return null;
+            const resolved = await this.resolve(id, importer, { skipSelf: true });
+            return resolved !== null && resolve(resolved.id) === CORE_VALUES ? valuesStandIn : null;
+          },
+          load(id) {
+            if (id === entry) {
+              return `export { resultToArrow, encodeArrow, decodeArrow } from ${JSON.stringify(ARROW_LAZY[0])};\nexport * from ${JSON.stringify(ARROW_LAZY[1])};\n`;
+            }
+            if (id === valuesStandIn) {
+              return (
+                `const values = ${VALUES_GLOBAL};\n` +
+                `if (values === undefined) throw new Error('worker-arrow.js is loaded by the kalamlite worker, which hands it the engine\\'s values module first');\n` +
+                VALUES_USED.map((name) => `export const ${name} = values.${name};`).join('\n')
+              );
+            }
+            return null;
+          },
         },
       ],
     },

@@ -13,7 +13,7 @@ export function Notes() {
   // In KalamDB's role matrix a `user` may read a public SHARED table but only
   // `service` and above may write it: the app posts notes through a service
   // session that signs them with the signed-in user's name.
-  const poster = useMemo(() => client.session({ user: session.user, role: 'service' }), [client, session.user]);
+  const poster = useMemo(() => client?.session({ user: session.user, role: 'service' }), [client, session.user]);
   const { rows: notes, error, status } = useLiveQuery(NOTES_SQL);
   const action = useAction();
   const [body, setBody] = useState('');
@@ -21,7 +21,7 @@ export function Notes() {
   const add = async (event: FormEvent) => {
     event.preventDefault();
     const trimmed = body.trim();
-    if (trimmed === '') return;
+    if (trimmed === '' || poster === undefined) return;
     const isAdded = await action.run(() =>
       poster.execute('INSERT INTO demo.notes (author, body) VALUES ($1, $2)', [session.user, trimmed]),
     );

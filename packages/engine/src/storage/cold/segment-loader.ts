@@ -4,13 +4,8 @@
  * import './segment' except as types.
  */
 import { lazyModule } from '../../core/lazy-module';
-import { coerce, compareValues, freezeJson, hashKey } from '../../core/values';
-import type { SegmentValues, segmentCodec } from './segment';
 
-export type SegmentCodec = ReturnType<typeof segmentCodec>;
-
-/** The engine's value functions the codec works with (it imports none of the engine itself). */
-export const SEGMENT_VALUES: SegmentValues = { coerce, compareValues, freezeJson, hashKey };
+export type SegmentCodec = typeof import('./segment');
 
 /** encodeSegment, decodeSegment, residentSegment. */
-export const loadSegmentCodec: () => Promise<SegmentCodec> = lazyModule('the cold segment codec', async () => (await import('./segment')).segmentCodec(SEGMENT_VALUES));
+export const loadSegmentCodec: () => Promise<SegmentCodec> = lazyModule('the cold segment codec', () => import('./segment'));
