@@ -141,6 +141,23 @@ describe('a stock Vite + React app with the packed packages', () => {
     run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], app);
   }, 120_000);
 
+  it('imports in plain Node from the installed packages, and server-renders the hooks as loading', () => {
+    const script = `
+      import { createElement } from 'react';
+      import { renderToString } from 'react-dom/server';
+      import { openDatabase } from '@kalamlite/engine';
+      import { createClient } from '@kalamlite/worker';
+      import { KalamProvider, useLiveQuery, useQuery } from '@kalamlite/react';
+      function Rows() {
+        const live = useLiveQuery('SELECT * FROM shop.items');
+        const once = useQuery('SELECT 1');
+        return createElement('p', null, live.status + '/' + once.status + '/' + typeof openDatabase + '/' + typeof createClient);
+      }
+      process.stdout.write(renderToString(createElement(KalamProvider, { client: null, session: { user: 'alice' } }, createElement(Rows))));
+    `;
+    expect(run(process.execPath, ['--input-type=module', '-e', script], app)).toBe('<p>loading/loading/function/function</p>');
+  });
+
   it('builds with Vite and no config file, emitting the worker and its SQL grammar', () => {
     expect(existsSync(join(app, 'vite.config.ts'))).toBe(false);
     run(process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], app);
