@@ -4,7 +4,8 @@
  * from `npm pack` tarballs (not workspace links), generates its row types
  * with the engine's `kalamlite types` bin, type-checks against the
  * published .d.ts, builds with Vite's defaults (no vite.config at all: no
- * worker.format, no server.fs.allow), and in Chromium shows live rows.
+ * worker.format, no server.fs.allow), and in Chromium shows live rows, from
+ * the build (`vite preview`) and from the dev server (`vite`).
  *
  * Installs are offline (`--prefer-offline`, the npm cache); when vite or
  * react cannot be installed that way, the workspace's copies are linked into
@@ -28,6 +29,7 @@ const fromWorkspace = (name: string): string => (JSON.parse(readFileSync(join(ro
 
 let app: string;
 let browser: Browser | undefined;
+/** The vite server running (preview, then dev). */
 let preview: ChildProcess | undefined;
 let url: string;
 
@@ -166,31 +168,50 @@ describe('a stock Vite + React app with the packed packages', () => {
     expect(assets.some((f) => /^worker-sql-.*\.js$/.test(f)), assets.join(', ')).toBe(true);
   }, 180_000);
 
-  it('shows live rows in Chromium: each row added by a click appears', async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}/`;
-    preview = spawn(process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app, stdio: 'pipe' });
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      preview!.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes(String(port))) resolve();
-      });
-      preview!.on('exit', (code) => reject(new Error(`vite preview exited (${code}): ${out}`)));
-    });
-    browser = await launchChromium();
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(url);
-    await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('items').locator('li').count()).toBe(0);
-    await page.getByTestId('add').click();
-    await page.getByTestId('items').locator('li', { hasText: 'item 1' }).waitFor({ timeout: 10_000 });
-    await page.getByTestId('add').click();
-    await page.getByTestId('items').locator('li', { hasText: 'item 2' }).waitFor({ timeout: 10_000 });
-    expect(await page.getByTestId('items').locator('li').allTextContents()).toEqual(['item 1', 'item 2']);
-    expect(await page.getByTestId('error').count()).toBe(0);
-    expect(problems).toEqual([]);
+  it('shows live rows in Chromium from the build (vite preview): each row added by a click appears', async () => {
+    await startVite('preview');
+    await expectLiveRows();
+  }, 90_000);
+
+  it('shows live rows in Chromium from the dev server (vite, no config): each row added by a click appears', async () => {
+    preview?.kill();
+    await startVite('dev');
+    await expectLiveRows();
   }, 90_000);
 });
+
+/** Starts `vite preview` (the build) or `vite` (the dev server) in the app; sets `url`. */
+async function startVite(mode: 'preview' | 'dev'): Promise<void> {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}/`;
+  const args = [...(mode === 'preview' ? ['preview'] : []), '--host', '127.0.0.1', '--port', String(port), '--strictPort'];
+  const server = spawn(process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), ...args], { cwd: app, stdio: 'pipe' });
+  preview = server;
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    server.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes(String(port))) resolve();
+    });
+    server.on('exit', (code) => reject(new Error(`vite ${mode} exited (${code}): ${out}`)));
+  });
+}
+
+/** Opens the app in a fresh context: status goes ready, and rows added by clicks appear live. */
+async function expectLiveRows(): Promise<void> {
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(url);
+  await page.getByTestId('status').filter({ hasText: 'ready' }).waitFor({ timeout: 30_000 });
+  expect(await page.getByTestId('items').locator('li').count()).toBe(0);
+  await page.getByTestId('add').click();
+  await page.getByTestId('items').locator('li', { hasText: 'item 1' }).waitFor({ timeout: 10_000 });
+  await page.getByTestId('add').click();
+  await page.getByTestId('items').locator('li', { hasText: 'item 2' }).waitFor({ timeout: 10_000 });
+  expect(await page.getByTestId('items').locator('li').allTextContents()).toEqual(['item 1', 'item 2']);
+  expect(await page.getByTestId('error').count()).toBe(0);
+  expect(problems).toEqual([]);
+  await page.close();
+}
