@@ -7,17 +7,19 @@
  */
 import { KalamError } from '../core/errors';
 import { aggregate, type AggregateName, type AggregateSpec } from '../exec/aggregate';
-import { distinct, filter, hashJoin, limit, nestedLoopJoin, project, sortRows, type SortKey } from '../exec/operators';
-import { paced } from '../exec/pace';
+import { distinct, filter, limit, project, sortRows, type SortKey } from '../exec/operators';
 import type { Expr, FromTable, OrderItem, SelectStmt } from '../sql/ast';
 import type { ColumnInfo, Value } from '../core/types';
-import { coerce, compareValues, stableJson } from '../core/values';
-import type { KeyRange } from '../storage/key-range';
+import { stableJson } from '../core/values';
 import { compileExpr, type CompileHook } from './compile';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
-import { AGGREGATES } from './functions';
 import { Scope, type ScopeColumn } from './scope';
 import type { RelationSource, ScanOptions } from './source';
+import { containsAggregate, hasColumns, isAggregateCall, mentionsColumn, safeResolve, walk } from './expr-walk';
+import { planJoins, planSourceScan, type RowSource, type ScanSource } from './scan-plan';
+
+export { conjuncts, mentionsColumn, walk } from './expr-walk';
+export { planSourceScan, type RowSource, type ScanSource } from './scan-plan';
 
 /** A planned query: its output columns and its rows for one execution (lazy where it can be). */
 export interface QueryPlan {
@@ -38,187 +40,10 @@ export interface BlockOptions {
   defaultOrder: boolean;
 }
 
-export type RowSource = (ctx: ExecContext) => Iterable<Tuple>;
-
 export const EMPTY_SCOPE = new Scope([]);
-
-/** Does the expression mention column `name` anywhere? */
-export function mentionsColumn(e: Expr | undefined, name: string): boolean {
-  if (!e) return false;
-  let found = false;
-  walk(e, (x) => { if (x.kind === 'column' && x.name === name) found = true; });
-  return found;
-}
-
-export function walk(e: Expr, visit: (x: Expr) => void): void {
-  visit(e);
-  switch (e.kind) {
-    case 'unary': walk(e.arg, visit); break;
-    case 'binary': walk(e.left, visit); walk(e.right, visit); break;
-    case 'like': walk(e.arg, visit); walk(e.pattern, visit); if (e.escape) walk(e.escape, visit); break;
-    case 'in': walk(e.arg, visit); e.list.forEach((x) => walk(x, visit)); break;
-    case 'between': walk(e.arg, visit); walk(e.low, visit); walk(e.high, visit); break;
-    case 'isNull': walk(e.arg, visit); break;
-    case 'case':
-      if (e.operand) walk(e.operand, visit);
-      e.whens.forEach((w) => { walk(w.when, visit); walk(w.then, visit); });
-      if (e.else) walk(e.else, visit);
-      break;
-    case 'call': e.args.forEach((x) => walk(x, visit)); if (e.filter) walk(e.filter, visit); break;
-    case 'cast': walk(e.arg, visit); break;
-    // A subquery's own expressions belong to its scope: only IN's left side is ours.
-    case 'inSubquery': walk(e.arg, visit); break;
-    default: break;
-  }
-}
-
-export function conjuncts(e: Expr | undefined): Expr[] {
-  if (!e) return [];
-  if (e.kind === 'binary' && e.op === 'AND') return [...conjuncts(e.left), ...conjuncts(e.right)];
-  return [e];
-}
-
-const andAll = (list: Expr[]): Expr | undefined =>
-  list.length === 0 ? undefined : list.reduce((a, b) => ({ kind: 'binary', op: 'AND', left: a, right: b }));
-
-/** Subqueries count as columns here: they are never constants. */
-const hasColumns = (e: Expr) => {
-  let found = false;
-  walk(e, (x) => { if (x.kind === 'column' || x.kind === 'star' || isSubquery(x)) found = true; });
-  return found;
-};
-
-const isSubquery = (e: Expr) => e.kind === 'subquery' || e.kind === 'exists' || e.kind === 'inSubquery';
-
-/** Constant for one run of this query: no subquery, and every column belongs to an enclosing query. */
-function isRowConstant(e: Expr, scope: Scope): boolean {
-  let constant = true;
-  walk(e, (x) => {
-    if (x.kind === 'star' || isSubquery(x)) constant = false;
-    else if (x.kind === 'column') {
-      try {
-        if (scope.resolveOuter(x.table, x.name).depth === 0) constant = false;
-      } catch {
-        constant = false;
-      }
-    }
-  });
-  return constant;
-}
-
-const isAggregateCall = (e: Expr): e is Extract<Expr, { kind: 'call' }> => e.kind === 'call' && AGGREGATES.has(e.name);
-
-function containsAggregate(e: Expr | undefined): boolean {
-  if (!e) return false;
-  let found = false;
-  walk(e, (x) => { if (isAggregateCall(x)) found = true; });
-  return found;
-}
 
 function sourceScope(src: RelationSource, relation: string, base: Scope): Scope {
   return base.withColumns(src.columns.map((c): ScopeColumn => ({ relation, name: c.name, type: c.type, hidden: c.hidden })));
-}
-
-/** A RowSource over one relation that can also produce its rows in primary-key order, descending or not. */
-export interface ScanSource extends RowSource {
-  ordered?(descending: boolean): RowSource;
-}
-
-const RANGE_OPS = new Set(['<', '<=', '>', '>=']);
-const FLIP_OP: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
-
-/**
- * Rows of one source filtered by `where`, using a primary-key lookup when
- * the WHERE has `pk = <constant>` at its top level, and reading only the
- * key range its top-level `pk <op> <constant>` and `pk BETWEEN` conjuncts
- * allow (the source reads that range in O(log n + k); `where` still
- * filters every row).
- */
-export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | undefined, opts: ScanOptions): ScanSource {
-  const pred = where ? compileExpr(where, scope) : undefined;
-  if (src.lookup && src.pkSlot !== undefined && src.table) {
-    const pkCol = src.table.columns[src.pkSlot];
-    for (const c of conjuncts(where)) {
-      if (c.kind !== 'binary' || c.op !== '=') continue;
-      let constant: Expr | undefined;
-      for (const [a, b] of [[c.left, c.right], [c.right, c.left]] as const) {
-        if (a.kind === 'column' && isRowConstant(b, scope) && safeResolve(scope, a) === src.pkSlot) constant = b;
-      }
-      if (!constant) continue;
-      // Literals, parameters, or an enclosing query's columns (a correlated lookup): read with no row of ours.
-      const keyEval = compileExpr(constant, scope);
-      const lookup = src.lookup.bind(src);
-      return (ctx) => {
-        const raw = keyEval([], ctx);
-        if (raw === null) return [];
-        let key: Value;
-        try {
-          key = coerce(raw, pkCol.type, pkCol.name);
-        } catch {
-          return scanAll(src, pred, opts, ctx); // not comparable as the key type: fall back to a filtered scan
-        }
-        const row = lookup(ctx, key, opts);
-        return row && (!pred || filterOne(pred, row, ctx)) ? [row] : [];
-      };
-    }
-  }
-  const range = src.pkSlot !== undefined && src.table ? keyRangeOf(src, scope, where) : undefined;
-  const scan = (ctx: ExecContext, descending: boolean): Iterable<Tuple> => {
-    const r = range?.(ctx);
-    if (r === 'empty') return [];
-    return scanAll(src, pred, r || descending ? { ...opts, range: r, descending } : opts, ctx);
-  };
-  const out: ScanSource = (ctx) => scan(ctx, false);
-  if (src.table) out.ordered = (descending) => (ctx) => scan(ctx, descending);
-  return out;
-}
-
-/** The key range a WHERE's top-level `pk <op> constant` / `pk BETWEEN a AND b` conjuncts allow, per execution ('empty': a NULL bound, no row). */
-function keyRangeOf(src: RelationSource, scope: Scope, where: Expr | undefined): ((ctx: ExecContext) => KeyRange | 'empty' | undefined) | undefined {
-  const pkCol = src.table!.columns[src.pkSlot!];
-  const bounds: { op: string; value: Evaluator }[] = [];
-  const isPk = (e: Expr) => e.kind === 'column' && safeResolve(scope, e) === src.pkSlot;
-  for (const c of conjuncts(where)) {
-    if (c.kind === 'binary' && RANGE_OPS.has(c.op)) {
-      if (isPk(c.left) && isRowConstant(c.right, scope)) bounds.push({ op: c.op, value: compileExpr(c.right, scope) });
-      else if (isPk(c.right) && isRowConstant(c.left, scope)) bounds.push({ op: FLIP_OP[c.op], value: compileExpr(c.left, scope) });
-    } else if (c.kind === 'between' && !c.negated && isPk(c.arg) && isRowConstant(c.low, scope) && isRowConstant(c.high, scope)) {
-      bounds.push({ op: '>=', value: compileExpr(c.low, scope) }, { op: '<=', value: compileExpr(c.high, scope) });
-    }
-  }
-  if (bounds.length === 0) return undefined;
-  return (ctx) => {
-    const range: KeyRange = {};
-    for (const b of bounds) {
-      const raw = b.value([], ctx);
-      if (raw === null) return 'empty';
-      let v: Value;
-      try {
-        v = coerce(raw, pkCol.type, pkCol.name);
-      } catch {
-        continue; // not comparable as the key type: the filter decides
-      }
-      const inclusive = b.op === '<=' || b.op === '>=';
-      if (b.op === '>' || b.op === '>=') {
-        const c = range.lower ? compareValues(v, range.lower.value) : 1;
-        if (c > 0 || (c === 0 && !inclusive)) range.lower = { value: v, inclusive };
-      } else {
-        const c = range.upper ? compareValues(v, range.upper.value) : -1;
-        if (c < 0 || (c === 0 && !inclusive)) range.upper = { value: v, inclusive };
-      }
-    }
-    return range.lower || range.upper ? range : undefined;
-  };
-}
-
-function scanAll(src: RelationSource, pred: Evaluator | undefined, opts: ScanOptions, ctx: ExecContext): Iterable<Tuple> {
-  const rows = paced(src.rows(ctx, opts), ctx);
-  return pred ? filter(rows, pred, ctx) : rows;
-}
-
-function filterOne(pred: Evaluator, row: Tuple, ctx: ExecContext): boolean {
-  for (const _ of filter([row], pred, ctx)) return true;
-  return false;
 }
 
 function isOuterColumn(scope: Scope, e: Extract<Expr, { kind: 'column' }>): boolean {
@@ -226,14 +51,6 @@ function isOuterColumn(scope: Scope, e: Extract<Expr, { kind: 'column' }>): bool
     return scope.resolveOuter(e.table, e.name).depth > 0;
   } catch {
     return false;
-  }
-}
-
-function safeResolve(scope: Scope, e: Extract<Expr, { kind: 'column' }>): number {
-  try {
-    return scope.resolve(e.table, e.name);
-  } catch {
-    return -1;
   }
 }
 
@@ -550,59 +367,6 @@ function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {
       return ['=', '<>', '<', '<=', '>', '>=', 'AND', 'OR'].includes((e as { op?: string }).op ?? '=') ? 'BOOLEAN' : (e as { op?: string }).op === '||' ? 'TEXT' : 'UNKNOWN';
     default: return 'UNKNOWN';
   }
-}
-
-interface PlannedSource {
-  src: RelationSource;
-  relation: string;
-  from: { join: string; on?: Expr };
-  scope: Scope;
-}
-
-function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSource {
-  let leftScope = sources[0].scope;
-  let left: RowSource = (ctx) => paced(sources[0].src.rows(ctx, opts), ctx);
-  for (let i = 1; i < sources.length; i++) {
-    const s = sources[i];
-    const rightScope = s.scope;
-    const joinedScope = leftScope.concat(rightScope);
-    const kind = s.from.join === 'left' ? 'left' : s.from.join === 'cross' ? 'cross' : 'inner';
-    if (kind !== 'cross' && !s.from.on) throw new KalamError('INVALID_SQL', 'JOIN needs an ON condition');
-    const prevLeft = left;
-    const width = rightScope.width;
-    const rightRows = (ctx: ExecContext) => paced(s.src.rows(ctx, opts), ctx);
-    // find an equality between one left column expression and one right column expression
-    const parts = conjuncts(s.from.on);
-    let equi: { l: Evaluator; r: Evaluator; rest: Expr[] } | undefined;
-    for (let k = 0; k < parts.length && !equi; k++) {
-      const p = parts[k];
-      if (p.kind !== 'binary' || p.op !== '=') continue;
-      for (const [a, b] of [[p.left, p.right], [p.right, p.left]] as const) {
-        if (equi) break;
-        try {
-          // Own columns only: a name that is not on this side must not bind to an enclosing query.
-          const l = compileExpr(a, new Scope(leftScope.columns));
-          const r = compileExpr(b, new Scope(rightScope.columns));
-          if (!hasColumns(a) || !hasColumns(b)) continue;
-          equi = { l, r, rest: parts.filter((_, j) => j !== k) };
-        } catch {
-          /* not an equi-join on this orientation */
-        }
-      }
-    }
-    if (equi) {
-      const { l, r } = equi;
-      const residualExpr = andAll(equi.rest);
-      const residual = residualExpr ? compileExpr(residualExpr, joinedScope) : undefined;
-      const jk = kind === 'left' ? 'left' : 'inner';
-      left = (ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, ctx);
-    } else {
-      const on = s.from.on ? compileExpr(s.from.on, joinedScope) : undefined;
-      left = (ctx) => nestedLoopJoin(prevLeft(ctx), rightRows(ctx), on, kind, width, ctx);
-    }
-    leftScope = joinedScope;
-  }
-  return left;
 }
 
 export type { Value };

@@ -4,7 +4,7 @@
  * UNSUPPORTED error rather than misread later.
  */
 import { KalamError } from '../core/errors';
-import type { BinaryOp, CommonTableExpr, DeleteStmt, Expr, FromTable, InsertStmt, OrderItem, SelectItem, SelectStmt, SetOperator, TableName, UpdateStmt } from './ast';
+import type { BinaryOp, CommonTableExpr, Expr, FromTable, OrderItem, SelectItem, SelectStmt, SetOperator, TableName } from './ast';
 import { dataTypeOf } from './parse-column';
 import { numberLiteral } from './lexer';
 import { limitExceeded, setOperationArms, SQL_LIMIT_DEFAULTS, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
@@ -50,11 +50,11 @@ function checkTerms(n: number, what: string): void {
   if (n > limits.maxExpressionTerms) throw limitExceeded('maxExpressionTerms', `${what} of ${n.toLocaleString('en-US')} terms`, limits.maxExpressionTerms);
 }
 
-const unsupported = (what: string): never => {
+export const unsupported = (what: string): never => {
   throw new KalamError('UNSUPPORTED', `${what} is not supported yet`);
 };
 
-function identText(x: Node): string {
+export function identText(x: Node): string {
   if (typeof x === 'string') return x;
   if (x && typeof x === 'object') {
     if ('expr' in x) return identText(x.expr);
@@ -63,9 +63,9 @@ function identText(x: Node): string {
   throw new KalamError('PARSE_ERROR', 'Expected an identifier');
 }
 
-const ident = (x: Node): string => identText(x).toLowerCase();
+export const ident = (x: Node): string => identText(x).toLowerCase();
 
-function tableName(t: Node): TableName {
+export function tableName(t: Node): TableName {
   if (t.expr) unsupported('A subquery in FROM');
   const name = ident(t.table);
   return t.db ? { namespace: ident(t.db), name } : { name };
@@ -76,7 +76,7 @@ const COMPARISONS: Record<string, BinaryOp> = {
   AND: 'AND', OR: 'OR', '+': '+', '-': '-', '*': '*', '/': '/', '%': '%', '||': '||',
 };
 
-function exprList(x: Node, what = 'A list'): Expr[] {
+export function exprList(x: Node, what = 'A list'): Expr[] {
   const list: Node[] = x && x.type === 'expr_list' ? x.value : Array.isArray(x) ? x : [x];
   checkTerms(list.length, what);
   return list.map(expr);
@@ -496,50 +496,6 @@ export function selectStmt(x: Node): SelectStmt {
   if (x.where) stmt.where = expr(x.where);
   if (x.having) stmt.having = expr(x.having);
   applyLimit(stmt, x.limit);
-  return stmt;
-}
-
-export function insertStmt(x: Node): InsertStmt {
-  const table = tableName((x.table as Node[])[0]);
-  if (x.conflict || x.on_duplicate_update) unsupported('ON CONFLICT');
-  if (x.returning) unsupported('RETURNING');
-  const values = x.values;
-  if (values?.type === 'select') {
-    const stmt: InsertStmt = { kind: 'insert', table, rows: [], select: selectStmt(values) };
-    if (x.columns) stmt.columns = (x.columns as Node[]).map(ident);
-    return stmt;
-  }
-  if (!values || values.type !== 'values') unsupported('This INSERT form');
-  const stmt: InsertStmt = {
-    kind: 'insert',
-    table,
-    rows: (values.values as Node[]).map((r) => exprList(r)),
-  };
-  if (x.columns) stmt.columns = (x.columns as Node[]).map(ident);
-  return stmt;
-}
-
-export function updateStmt(x: Node): UpdateStmt {
-  if ((x.table as Node[]).length > 1 || x.from) unsupported('UPDATE … FROM');
-  if (x.returning) unsupported('RETURNING');
-  const target = (x.table as Node[])[0];
-  const stmt: UpdateStmt = {
-    kind: 'update',
-    table: tableName(target),
-    set: (x.set as Node[]).map((s) => ({ column: ident(s.column), value: expr(s.value) })),
-  };
-  if (target.as) stmt.alias = identText(target.as).toLowerCase();
-  if (x.where) stmt.where = expr(x.where);
-  return stmt;
-}
-
-export function deleteStmt(x: Node): DeleteStmt {
-  const from = (x.from ?? x.table) as Node[];
-  if (from.length > 1 || x.using) unsupported('DELETE … USING');
-  if (x.returning) unsupported('RETURNING');
-  const stmt: DeleteStmt = { kind: 'delete', table: tableName(from[0]) };
-  if (from[0].as) stmt.alias = identText(from[0].as).toLowerCase();
-  if (x.where) stmt.where = expr(x.where);
   return stmt;
 }
 

@@ -5,7 +5,8 @@
  */
 import { KalamError } from '../core/errors';
 import type { Statement } from './ast';
-import { deleteStmt, insertStmt, selectStmt, treeDepth, updateStmt, withConversion } from './convert';
+import { selectStmt, treeDepth, withConversion } from './convert';
+import { deleteStmt, insertStmt, updateStmt } from './convert-dml';
 import { parseKalamStatement } from './parse-ddl';
 import { parseSimpleInsert } from './insert-fast';
 import { parseLiveStatement } from './parse-live';
