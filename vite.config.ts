@@ -1,11 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { sourceResolve } from './scripts/source-condition';
 
 // The demo app (demo/index.html + demo/src). `vite build` and `vite preview`
 // run from the repository root. Workspace packages are TypeScript sources
-// reached through node_modules symlinks, so Vite transforms and bundles them
-// like the demo's own code, including the engine's worker entry.
+// reached through node_modules symlinks and their `kalamlite-source` export
+// condition, so Vite transforms and bundles them like the demo's own code,
+// including the worker entry.
 export default defineConfig({
+  ...sourceResolve,
   root: fileURLToPath(new URL('./demo', import.meta.url)),
   build: {
     outDir: 'dist',

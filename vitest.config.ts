@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { sourceResolve } from './scripts/source-condition';
 
 // Unit and integration tests: beside the code, in Node; scripts/ holds the
 // test of the dependency rules (.dependency-cruiser.cjs).
 export default defineConfig({
+  // The packages from source (their kalamlite-source export condition).
+  ...sourceResolve,
   test: {
     include: ['packages/*/src/**/*.test.{ts,tsx}', 'scripts/*.test.ts'],
     environment: 'node',

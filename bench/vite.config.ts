@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { sourceResolve } from '../scripts/source-condition';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -14,6 +15,7 @@ const isolation = {
 };
 
 export default defineConfig({
+  ...sourceResolve,
   root,
   logLevel: 'warn',
   build: {

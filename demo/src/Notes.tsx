@@ -3,6 +3,7 @@ import { useKalamClient, useLiveQuery, useSession } from '@kalamlite/react';
 import { ErrorMessage } from './ErrorMessage';
 import { useAction } from './use-action';
 import { formatTime } from './format';
+import type { Notes as Note } from './db-types';
 
 const NOTES_SQL = 'SELECT id, author, body, created_at FROM demo.notes ORDER BY created_at DESC, id DESC LIMIT 50';
 
@@ -13,15 +14,15 @@ export function Notes() {
   // In KalamDB's role matrix a `user` may read a public SHARED table but only
   // `service` and above may write it: the app posts notes through a service
   // session that signs them with the signed-in user's name.
-  const poster = useMemo(() => client.session({ user: session.user, role: 'service' }), [client, session.user]);
-  const { rows: notes, error, status } = useLiveQuery(NOTES_SQL);
+  const poster = useMemo(() => client?.session({ user: session.user, role: 'service' }), [client, session.user]);
+  const { rows: notes, error, status } = useLiveQuery<Note>(NOTES_SQL);
   const action = useAction();
   const [body, setBody] = useState('');
 
   const add = async (event: FormEvent) => {
     event.preventDefault();
     const trimmed = body.trim();
-    if (trimmed === '') return;
+    if (trimmed === '' || poster === undefined) return;
     const isAdded = await action.run(() =>
       poster.execute('INSERT INTO demo.notes (author, body) VALUES ($1, $2)', [session.user, trimmed]),
     );
@@ -61,16 +62,16 @@ export function Notes() {
       ) : (
         <ul className="list" data-testid="note-list">
           {notes.map((note) => (
-            <li key={String(note.id)} className="item note" data-testid="note-item">
-              <span className={`avatar small avatar-${String(note.author)}`} aria-hidden="true">
-                {String(note.author).slice(0, 1).toUpperCase()}
+            <li key={note.id} className="item note" data-testid="note-item">
+              <span className={`avatar small avatar-${note.author}`} aria-hidden="true">
+                {note.author.slice(0, 1).toUpperCase()}
               </span>
               <div className="note-text">
                 <span className="note-body" data-testid="note-body">
-                  {String(note.body)}
+                  {note.body}
                 </span>
                 <span className="note-meta">
-                  {String(note.author)} · {formatTime(note.created_at)}
+                  {note.author} · {formatTime(note.created_at)}
                 </span>
               </div>
             </li>

@@ -1,6 +1,6 @@
 import { memo, useCallback, useRef, useState, type FormEvent } from 'react';
 import { useLiveQuery, useSession } from '@kalamlite/react';
-import type { Row } from '@kalamlite/worker';
+import type { Todos as Todo } from './db-types';
 import { ErrorMessage } from './ErrorMessage';
 import { useAction } from './use-action';
 
@@ -9,7 +9,7 @@ const TODOS_SQL = 'SELECT id, title, done, created_at FROM demo.todos ORDER BY c
 /** The current user's private to-do list: a USER table, so only their rows. */
 export function Todos() {
   const session = useSession();
-  const { rows: todos, error, status } = useLiveQuery(TODOS_SQL);
+  const { rows: todos, error, status } = useLiveQuery<Todo>(TODOS_SQL);
   const action = useAction();
   const [title, setTitle] = useState('');
 
@@ -63,7 +63,7 @@ export function Todos() {
         <>
           <ul className="list" data-testid="todo-list">
             {todos.map((todo) => (
-              <TodoItem key={String(todo.id)} todo={todo} onToggle={toggle} onRemove={remove} />
+              <TodoItem key={todo.id} todo={todo} onToggle={toggle} onRemove={remove} />
             ))}
           </ul>
           <p className="summary" data-testid="todo-summary">
@@ -76,7 +76,7 @@ export function Todos() {
 }
 
 interface TodoItemProps {
-  todo: Row;
+  todo: Todo;
   onToggle: (id: string) => void;
   onRemove: (id: string) => void;
 }
@@ -89,17 +89,18 @@ interface TodoItemProps {
 const TodoItem = memo(function TodoItem({ todo, onToggle, onRemove }: TodoItemProps) {
   const renders = useRef(0);
   renders.current++;
-  const id = String(todo.id);
-  const isDone = todo.done === true;
+  const { id } = todo;
+  // done is BOOLEAN DEFAULT false, so it may be null.
+  const isDone = todo.done ?? false;
   return (
     <li className={isDone ? 'item done' : 'item'} data-testid="todo-item" data-done={isDone} data-renders={renders.current}>
       <label className="item-main">
         <input type="checkbox" checked={isDone} onChange={() => onToggle(id)} data-testid="todo-toggle" />
         <span className="item-title" data-testid="todo-title">
-          {String(todo.title)}
+          {todo.title}
         </span>
       </label>
-      <button type="button" className="icon-button" onClick={() => onRemove(id)} data-testid="todo-delete" aria-label={`Delete ${String(todo.title)}`}>
+      <button type="button" className="icon-button" onClick={() => onRemove(id)} data-testid="todo-delete" aria-label={`Delete ${todo.title}`}>
         Delete
       </button>
     </li>

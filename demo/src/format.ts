@@ -1,8 +1,8 @@
 import type { Value } from '@kalamlite/worker';
 
 /** TIMESTAMP values arrive as milliseconds since the epoch. */
-export function formatTime(value: Value): string {
-  if (typeof value !== 'number') return '';
+export function formatTime(value: number | null): string {
+  if (value === null) return '';
   return new Date(value).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 

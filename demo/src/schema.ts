@@ -1,22 +1,11 @@
 /**
- * The demo's tables, created at start by a 'dba' session. IF NOT EXISTS
- * makes this safe to run on every page load.
+ * The demo's tables (demo/schema.sql), created at start by a 'dba' session.
+ * IF NOT EXISTS makes this safe to run on every page load. Their row types,
+ * demo/src/db-types.ts, are generated from the same file (`npm run types:demo`).
  */
-export const SCHEMA_SQL = `
-CREATE NAMESPACE IF NOT EXISTS demo;
-CREATE USER TABLE IF NOT EXISTS demo.todos (
-  id TEXT PRIMARY KEY DEFAULT ULID(),
-  title TEXT NOT NULL,
-  done BOOLEAN DEFAULT false,
-  created_at TIMESTAMP DEFAULT NOW()
-);
-CREATE SHARED TABLE IF NOT EXISTS demo.notes (
-  id TEXT PRIMARY KEY DEFAULT ULID(),
-  author TEXT NOT NULL,
-  body TEXT NOT NULL,
-  created_at TIMESTAMP DEFAULT NOW()
-) WITH (ACCESS_LEVEL = 'public');
-`;
+import SCHEMA_SQL from '../schema.sql?raw';
+
+export { SCHEMA_SQL };
 
 /** The users a visitor can switch between; all have role 'user'. */
 export const DEMO_USERS = ['alice', 'bob', 'carol'] as const;

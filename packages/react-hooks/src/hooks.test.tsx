@@ -5,9 +5,13 @@ import {
   createLocalClient,
   isKalamError,
   type ClientSession,
+  type KalamError,
+  type LiveChange,
+  type LiveOptions,
   type KalamClient,
   type Row,
   type SessionOptions,
+  type Value,
 } from '@kalamlite/worker';
 import { openDatabase } from '@kalamlite/engine';
 import { KalamProvider, useLiveQuery, useQuery, useSession } from './index';
@@ -36,9 +40,15 @@ function observed(session: ClientSession) {
     ...session,
     execute: session.execute,
     query: session.query,
-    async live(sql, params, onChange, onError, options) {
+    async live<T extends object>(
+      sql: string,
+      params: readonly Value[] | undefined,
+      onChange: (rows: readonly T[], change: LiveChange<T>) => unknown,
+      onError?: (error: KalamError) => void,
+      options?: LiveOptions,
+    ) {
       stats.liveCalls++;
-      const stop = await session.live(
+      const stop = await session.live<T>(
         sql,
         params,
         (rows, change) => {

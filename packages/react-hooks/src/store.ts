@@ -2,15 +2,18 @@ import { KalamError, shareRows, type ClientSession, type LiveChange, type LiveOp
 
 export type QueryStatus = 'loading' | 'ready' | 'error';
 
-/** What a hook returns. The same object until something changes. */
-export interface QuerySnapshot {
-  readonly rows: readonly Row[];
+/**
+ * What a hook returns. The same object until something changes. `T` types
+ * the rows (`useLiveQuery<Todo>(…)`); Row unless given.
+ */
+export interface QuerySnapshot<T = Row> {
+  readonly rows: readonly T[];
   /**
    * What the latest delivery changed (live queries): `snapshot` for a whole
    * result, or the rows inserted, updated (with old values) and deleted
    * (primary keys). Undefined until the first result, and for one-shot queries.
    */
-  readonly changes: LiveChange | undefined;
+  readonly changes: LiveChange<T> | undefined;
   readonly error: KalamError | undefined;
   readonly status: QueryStatus;
 }
@@ -32,6 +35,18 @@ export interface QueryStore {
 
 const EMPTY_ROWS: readonly Row[] = Object.freeze([]);
 const LOADING: QuerySnapshot = Object.freeze({ rows: EMPTY_ROWS, changes: undefined, error: undefined, status: 'loading' });
+
+/**
+ * The store of a hook whose provider has no client yet (a server render, or
+ * createClient() still opening): loading until the provider has one, which
+ * gives the hook a new store. Its first result never comes.
+ */
+export const NO_CLIENT_STORE: QueryStore = Object.freeze({
+  subscribe: () => () => undefined,
+  getSnapshot: () => LOADING,
+  refetch: async () => undefined,
+  whenSettled: () => new Promise<void>(() => undefined),
+});
 
 /** The listener set, snapshot and change notification both stores share. */
 function createSnapshotCell() {

@@ -1,19 +1,23 @@
 import { useMemo, useSyncExternalStore } from 'react';
-import type { Value } from '@kalamlite/worker';
+import type { Row, Value } from '@kalamlite/worker';
 import { paramsKey } from './params-key';
-import { useSession } from './provider';
-import { createQueryStore, type QuerySnapshot } from './store';
+import { useKalamContext } from './provider';
+import { createQueryStore, NO_CLIENT_STORE, type QuerySnapshot } from './store';
 
-export interface QueryResult extends QuerySnapshot {
+export interface QueryResult<T = Row> extends QuerySnapshot<T> {
   /** Runs the query again; rows that did not change keep their identity. */
   refetch(): Promise<void>;
 }
 
-/** The result of running `sql` once (and again on refetch()). */
-export function useQuery(sql: string, params?: readonly Value[]): QueryResult {
-  const session = useSession();
+/**
+ * The result of running `sql` once (and again on refetch()). `T` types the
+ * rows. On the server, and while the provider has no client, it reports
+ * status 'loading'.
+ */
+export function useQuery<T extends object = Row>(sql: string, params?: readonly Value[]): QueryResult<T> {
+  const { session, ready } = useKalamContext('useQuery');
   const key = paramsKey(params);
-  const store = useMemo(() => createQueryStore(session, sql, params), [session, sql, key]);
+  const store = useMemo(() => (ready ? createQueryStore(session, sql, params) : NO_CLIENT_STORE), [ready, session, sql, key]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
-  return useMemo(() => ({ ...snapshot, refetch: store.refetch }), [snapshot, store]);
+  return useMemo(() => ({ ...snapshot, refetch: store.refetch }) as QueryResult<T>, [snapshot, store]);
 }

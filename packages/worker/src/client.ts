@@ -1,5 +1,6 @@
 import { proxy, releaseProxy, wrap, type Endpoint } from 'comlink';
 import { KalamError, resolveOptions, type Database } from '@kalamlite/engine';
+import { bundledWorker } from './bundled-worker';
 import { connectClient, type Connection } from './connect';
 import { checkLimits, createHost } from './host';
 import type { ClientStorage, HostLimits, LiveEvent, WorkerApi } from './protocol';
@@ -69,10 +70,7 @@ export async function createClient(options: ClientOptions): Promise<KalamClient>
 
 /** A dedicated worker running the worker entry: the bundled one, or the script at `url`. */
 function createWorker(url: string | undefined): Worker {
-  return url === undefined
-    ? // Vite recognises this exact form and bundles the worker entry.
-      new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })
-    : new Worker(url, { type: 'module' });
+  return url === undefined ? bundledWorker() : new Worker(url, { type: 'module' });
 }
 
 /**

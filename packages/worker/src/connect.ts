@@ -1,5 +1,5 @@
-import { KalamError, loadArrow, resolveSessionOptions, resolveStatementOptions, validateParams, type Row, type SessionOptions, type StatementResult, type Value } from '@kalamlite/engine';
-import type { Executed, KalamHost, LiveEvent, SessionKey } from './protocol';
+import { KalamError, loadArrow, resolveSessionOptions, resolveStatementOptions, validateParams, type Row, type SessionOptions, type StatementOptions, type StatementResult, type Value } from '@kalamlite/engine';
+import type { Executed, KalamHost, LiveChange, LiveEvent, LiveOptions, SessionKey } from './protocol';
 import { MAX_SUBSCRIPTIONS } from './host';
 import { contentKey } from './content-key';
 import { ClientLiveRegistry } from './live-registry';
@@ -94,11 +94,11 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
             params = sendable(params);
             return follow(await cancellable(options, (call) => host.txExecute(id, sql, params, call))).map(withFrozenRows);
           },
-          async query(sql, params, options) {
+          async query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions) {
             ensureOpen();
             if (state !== 'open') throw ended();
             params = sendable(params);
-            return withFrozenRows(follow(await cancellable(options, (call) => host.txQuery(id, sql, params, call))));
+            return withFrozenRows(follow(await cancellable(options, (call) => host.txQuery(id, sql, params, call)))) as StatementResult<T>;
           },
           async commit() {
             ensureOpen();
@@ -132,10 +132,11 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
           return follow(await cancellable(options, (call) => host.execute(key, sql, params, call))).map(withFrozenRows);
         },
 
-        async query(sql, params, options) {
+        async query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions) {
           ensureOpen();
           params = sendable(params);
-          return withFrozenRows(follow(await cancellable(options, (call) => host.query(key, sql, params, call))));
+          // The rows are what the statement returns: T is the caller's word for them.
+          return withFrozenRows(follow(await cancellable(options, (call) => host.query(key, sql, params, call)))) as StatementResult<T>;
         },
 
         async queryArrow(sql, params, options) {
@@ -149,7 +150,15 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
           return (await arrow).decodeArrow(bytes);
         },
 
-        async live(sql, params, onChange, onError, options) {
+        async live<T extends object = Row>(
+          sql: string,
+          params: readonly Value[] | undefined,
+          typedOnChange: (rows: readonly T[], change: LiveChange<T>) => unknown,
+          onError?: (error: KalamError) => void,
+          options?: LiveOptions,
+        ) {
+          // The rows are what the query returns: T is the caller's word for them.
+          const onChange = typedOnChange as unknown as (rows: readonly Row[], change: LiveChange) => unknown;
           ensureOpen();
           // The callbacks stay on this page (the engine never sees them), so they are checked here.
           if (typeof onChange !== 'function') throw new KalamError('INVALID_OPTION', 'live() needs an onChange callback.');
@@ -294,7 +303,7 @@ function sendable(params: readonly Value[] | undefined): readonly Value[] | unde
 
 function withFrozenRows(result: StatementResult): StatementResult {
   const rows = shareRows(undefined, result.rows);
-  return rows === result.rows ? result : { ...result, rows: rows as Row[] };
+  return rows === result.rows ? result : { ...result, rows };
 }
 
 function reportLater(e: unknown): void {

@@ -27,9 +27,9 @@ export interface LiveOptions {
 }
 
 /** What changed in a subscription's result, as the engine reports it. `deleted` holds primary keys. */
-export interface ChangeSet {
-  inserted: readonly Row[];
-  updated: readonly { row: Row; old: Row }[];
+export interface ChangeSet<T = Row> {
+  inserted: readonly T[];
+  updated: readonly { row: T; old: T }[];
   deleted: readonly Value[];
 }
 
@@ -40,9 +40,9 @@ export interface ChangeSet {
  * `collapsed` when the client fell behind and its pending changes were
  * replaced by this fresh result) or the changes since the previous delivery.
  */
-export type LiveChange =
+export type LiveChange<T = Row> =
   | { kind: 'snapshot'; resumed?: boolean; hasMore?: boolean; collapsed?: boolean }
-  | ({ kind: 'changes' } & ChangeSet);
+  | ({ kind: 'changes' } & ChangeSet<T>);
 
 /**
  * One live-query event. Subscription ids are chosen by the client, so an

@@ -27,6 +27,9 @@
  * JSON text; a column of nulls only → Null.
  *
  * Loaded on first use (arrow-loader.ts): import this module only as types.
+ * At run time it imports apache-arrow and nothing of the engine (the
+ * arrow-types.ts constant aside), so the worker bundle can ship it as a
+ * file of its own, loaded by URL (see scripts/build.mjs).
  */
 import {
   Binary,
@@ -54,7 +57,6 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { SQL_TYPE_KEY } from './arrow-types';
-import { KalamError } from '../core/errors';
 import type { ColumnInfo, Row, StatementResult, Value } from '../core/types';
 
 /** An Arrow table of query results; `apache-arrow`'s `Table`. */
@@ -188,12 +190,10 @@ function columnValues(rows: readonly Row[], name: string): Value[] {
 
 /**
  * The rows of a query result as an Arrow table, one field per result column
- * in result order, typed as in the table at the top of this file.
+ * in result order, typed as in the table at the top of this file. The
+ * result is one that returns rows (arrow-loader.ts checks).
  */
 export function resultToArrow(result: StatementResult): ArrowTable {
-  if (result.kind !== 'rows') {
-    throw new KalamError('INVALID_SQL', `queryArrow() needs a statement that returns rows (SELECT, SHOW, DESCRIBE); this one returned '${result.message}': use execute() for it`);
-  }
   const fields: Field[] = [];
   const vectors: Vector[] = [];
   const seen = new Set<string>();

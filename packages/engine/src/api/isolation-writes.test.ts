@@ -53,7 +53,7 @@ const named = <T extends { name: string }>(cases: T[]): [string, T][] => cases.m
 describe('EXECUTE AS USER', () => {
   const DENIED_ALICE = `EXECUTE AS USER is not authorized: actor 'bob' with role User cannot target 'alice' with role User`;
 
-  async function auditEntries(): Promise<Row[]> {
+  async function auditEntries(): Promise<readonly Row[]> {
     return (await f.root.query(
       `SELECT actor_user_id, subject_user_id, action, outcome FROM system.audit_log WHERE actor_user_id = 'bob' AND action = 'EXECUTE_AS_USER'`,
     )).rows;

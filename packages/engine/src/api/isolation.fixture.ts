@@ -39,10 +39,10 @@ const FORBIDDEN_TEXT = /ALICE-|VAULT-|alice-(k|new|more)/i;
 const FORBIDDEN_NUMBER_MIN = 91000;
 
 export interface Snapshot {
-  aliceSecrets: Row[];
-  aliceEvents: Row[];
-  vault: Row[];
-  board: Row[];
+  aliceSecrets: readonly Row[];
+  aliceEvents: readonly Row[];
+  vault: readonly Row[];
+  board: readonly Row[];
 }
 
 export interface Fixture {
@@ -229,7 +229,7 @@ export async function expectBobWrite(f: Fixture, sql: string, count: number, par
 }
 
 /** Bob's secrets (with tombstones), as bob sees them. */
-export async function bobSecrets(f: Fixture): Promise<Row[]> {
+export async function bobSecrets(f: Fixture): Promise<readonly Row[]> {
   return (await f.bob.query(`SELECT id, secret, amount, _deleted FROM app.secrets WHERE _deleted = true OR _deleted = false ORDER BY id`)).rows;
 }
 

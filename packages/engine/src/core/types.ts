@@ -39,12 +39,15 @@ export interface ColumnInfo {
   type: DataType | 'UNKNOWN';
 }
 
-/** The result of one statement. */
-export interface StatementResult {
+/**
+ * The result of one statement. `T` types its rows (`session.query<Todo>(…)`):
+ * frozen objects keyed by output column name, `Row` unless given.
+ */
+export interface StatementResult<T = Row> {
   /** 'rows' for SELECT/SHOW/DESCRIBE, 'ok' for everything else. */
   kind: 'rows' | 'ok';
   columns: ColumnInfo[];
-  rows: Row[];
+  rows: readonly T[];
   /** Rows returned, or rows affected by DML. */
   rowCount: number;
   /** KalamDB-style summary: 'Inserted 2 row(s)', 'Table app.notes created', … */

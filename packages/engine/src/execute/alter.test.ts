@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type OpenOptions } from './options';
 import { openDatabase, type Database, type Session } from '../api/database';
 import { KalamError } from '../core/errors';
@@ -8,6 +8,10 @@ import { parseStatement } from '../sql/parse';
 import { openMemoryStore } from '../storage/memory';
 import type { KvStore } from '../storage/kv';
 import type { Row } from '../core/types';
+import { loadSqlParser } from '../sql/parser-loader';
+
+// The grammar loads as a database opens; these tests parse without one.
+beforeAll(() => loadSqlParser());
 
 let db: Database;
 let admin: Session;

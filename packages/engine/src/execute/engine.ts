@@ -54,6 +54,7 @@ import { QueryRegistry, type CallOptions, type StatementSignal } from './queries
 import type { CommittedLookup } from './transaction';
 import { metricsOf, settingsOf } from './stats';
 import { TableSources } from './table-source';
+import { loadSqlParser } from '../sql/parser-loader';
 import { TransactionRegistry, type Transaction } from './transaction';
 
 export type { OpenOptions, SessionState };
@@ -148,6 +149,9 @@ export class Engine {
   static async open(given: OpenOptions): Promise<Engine> {
     const options = resolveOptions(given);
     const { durability, storageTimeoutMs: timeoutMs } = options;
+    // The SQL grammar loads while the storage opens (sql/parser-loader.ts).
+    const parserLoaded = loadSqlParser();
+    parserLoaded.catch(() => undefined); // awaited below, once the storage is open (a storage error wins)
     const opened =
       options.storage === 'memory' ? openMemoryStore()
       : options.storage === 'idb' ? await openIdbStore(options.name, options.indexedDB, durability)
@@ -156,6 +160,7 @@ export class Engine {
     // Every store the engine uses is guarded: failures are KalamErrors, operations are bounded in time (storage/guarded-store.ts).
     const kv = guardStore(opened, { backend: backendName(options), timeoutMs });
     try {
+      await parserLoaded;
       return await Engine.load(kv, options);
     } catch (e) {
       // A store the engine opened is the engine's to close (a custom one stays the caller's); the open's own failure is the one to report.

@@ -41,7 +41,7 @@ async function failure(p: Promise<unknown>): Promise<KalamError> {
   return e as KalamError;
 }
 
-const ids = async (s: { query(sql: string): Promise<{ rows: Row[] }> }) => (await s.query('SELECT id FROM app.items ORDER BY id')).rows.map((r) => r.id);
+const ids = async (s: { query(sql: string): Promise<{ rows: readonly Row[] }> }) => (await s.query('SELECT id FROM app.items ORDER BY id')).rows.map((r) => r.id);
 
 /** The rows after closing and opening the same store again. */
 async function idsAfterReopen(db: Database, inner: KvStore): Promise<unknown[]> {
@@ -51,7 +51,7 @@ async function idsAfterReopen(db: Database, inner: KvStore): Promise<unknown[]> 
   return ids(again.session({ user: 'root', role: 'dba' }));
 }
 
-async function stat(admin: { query(sql: string): Promise<{ rows: Row[] }> }, name: string): Promise<unknown> {
+async function stat(admin: { query(sql: string): Promise<{ rows: readonly Row[] }> }, name: string): Promise<unknown> {
   return (await admin.query(`SELECT metric_value FROM system.stats WHERE metric_name = '${name}'`)).rows[0]?.metric_value;
 }
 

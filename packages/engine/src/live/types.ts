@@ -6,7 +6,8 @@
 import type { KalamError } from '../core/errors';
 import type { Row, Value } from '../core/types';
 
-export type LiveChange =
+/** `T` types the rows (`session.live<Todo>(…)`); Row unless given. */
+export type LiveChange<T = Row> =
   /**
    * The whole result, with nothing to compare against: the first delivery,
    * each batch of a batched initial load (`hasMore` on all but the last), a
@@ -19,7 +20,7 @@ export type LiveChange =
    * (`_seq` for a table without one). After a `from` resume, `inserted`
    * holds every row written after that `_seq` (apply as upserts).
    */
-  | { kind: 'changes'; inserted: Row[]; updated: { row: Row; old: Row }[]; deleted: Value[] };
+  | { kind: 'changes'; inserted: T[]; updated: { row: T; old: T }[]; deleted: Value[] };
 
 /**
  * `seq`: every commit up to this `_seq` is reflected in `rows`; pass it as

@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TableDef } from '../core/schema';
 import type { DmlStatement } from '../sql/ast';
 import { parseStatement } from '../sql/parse';
 import { scanTemplates, type FindTable } from './scan-bounds';
+import { loadSqlParser } from '../sql/parser-loader';
+
+// The grammar loads as a database opens; these tests parse without one.
+beforeAll(() => loadSqlParser());
 
 const table = (id: number, name: string, columns: string[]): TableDef => ({
   id, namespace: 'app', name, type: 'SHARED', pk: 0, options: {}, version: 1, createdAt: 0,

@@ -25,7 +25,7 @@ beforeAll(async () => {
   await s.execute(`INSERT INTO app.floors (n, building) VALUES (1, 'north'), (2, 'south')`);
 });
 
-const rows = async (sql: string, params?: Value[]): Promise<Row[]> => (await s.query(sql, params)).rows;
+const rows = async (sql: string, params?: Value[]): Promise<readonly Row[]> => (await s.query(sql, params)).rows;
 const col = async (sql: string, name: string, params?: Value[]): Promise<Value[]> => (await rows(sql, params)).map((r) => r[name]);
 
 async function codeOf(p: Promise<unknown>): Promise<string> {

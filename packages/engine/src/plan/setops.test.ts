@@ -21,7 +21,7 @@ beforeAll(async () => {
   await db.session({ user: 'bob' }).execute(`INSERT INTO app.todos (id, title) VALUES ('b1', 'bob one')`);
 });
 
-const rows = async (sql: string, params?: Value[], who = s): Promise<Row[]> => (await who.query(sql, params)).rows;
+const rows = async (sql: string, params?: Value[], who = s): Promise<readonly Row[]> => (await who.query(sql, params)).rows;
 const col = async (sql: string, name: string, params?: Value[]): Promise<Value[]> => (await rows(sql, params)).map((r) => r[name]);
 const sorted = (vs: Value[]) => [...vs].sort((x, y) => (x === null ? 1 : y === null ? -1 : Number(x) - Number(y)));
 

@@ -25,7 +25,7 @@ beforeAll(async () => {
   await bob.execute(`INSERT INTO app.todos (id, title, prio) VALUES ('b1', 'bob bread', 5)`);
 });
 
-const rows = async (sql: string, params?: Value[], who = s): Promise<Row[]> => (await who.query(sql, params)).rows;
+const rows = async (sql: string, params?: Value[], who = s): Promise<readonly Row[]> => (await who.query(sql, params)).rows;
 const col = async (sql: string, name: string, params?: Value[]): Promise<Value[]> => (await rows(sql, params)).map((r) => r[name]);
 
 async function errorOf(p: Promise<unknown>): Promise<KalamError> {

@@ -1,9 +1,13 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KalamError } from '../core/errors';
 import { parseSimpleInsert } from './insert-fast';
 import { tokenize } from './lexer';
 import { parseStatement, parseWithParser } from './parse';
+import { loadSqlParser } from './parser-loader';
+
+// The grammar loads as a database opens; these tests parse without one.
+beforeAll(() => loadSqlParser());
 
 const fast = (sql: string) => parseSimpleInsert(tokenize(sql));
 

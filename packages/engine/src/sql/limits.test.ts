@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KalamError } from '../core/errors';
 import type { Expr, SelectStmt } from './ast';
 import { treeDepth } from './convert';
@@ -6,6 +6,10 @@ import { tokenize } from './lexer';
 import { SQL_LIMIT_DEFAULTS, TREE_DEPTH_PER_LEVEL, type SqlLimits } from './limits';
 import { parseStatement } from './parse';
 import { IN_LIST_REWRITE_MIN } from './rewrite';
+import { loadSqlParser } from './parser-loader';
+
+// The grammar loads as a database opens; these tests parse without one.
+beforeAll(() => loadSqlParser());
 
 const limits = (over: Partial<SqlLimits>): SqlLimits => ({ ...SQL_LIMIT_DEFAULTS, ...over });
 

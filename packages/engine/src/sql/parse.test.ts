@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KalamError } from '../core/errors';
 import type { CreateTableStmt, Expr, SelectStmt, Statement } from './ast';
 import { parseStatement } from './parse';
+import { loadSqlParser } from './parser-loader';
+
+// The grammar loads as a database opens; these tests parse without one.
+beforeAll(() => loadSqlParser());
 
 const parse = (sql: string): Statement => parseStatement(sql);
 

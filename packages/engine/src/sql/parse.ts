@@ -3,7 +3,6 @@
  * standard SQL through node-sql-parser's PostgreSQL build, both into our
  * typed AST.
  */
-import * as pgModule from 'node-sql-parser/build/postgresql';
 import { KalamError } from '../core/errors';
 import type { Statement } from './ast';
 import { selectStmt, treeDepth, withConversion } from './convert';
@@ -13,11 +12,9 @@ import { parseSimpleInsert } from './insert-fast';
 import { parseLiveStatement } from './parse-live';
 import { tokenize, type Token } from './lexer';
 import { checkNesting, SQL_LIMIT_DEFAULTS, stackExhausted, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
+import { sqlParser } from './parser-loader';
 import { rewriteForParser } from './rewrite';
 
-// The build is UMD/CommonJS: bundlers and Node expose it as a default export.
-const { Parser } = ((pgModule as unknown as { default?: typeof pgModule }).default ?? pgModule) as typeof pgModule;
-const parser = new Parser();
 
 /** Statement words of SQL we know but do not run. */
 const KNOWN_UNSUPPORTED = new Set([
@@ -109,6 +106,7 @@ export function parseWithParser(sql: string, tokens: Token[] = tokenize(sql), li
   refuseSetOperationAll(tokens);
   checkNesting(tokens, limits);
   const rewritten = rewriteForParser(sql, tokens);
+  const parser = sqlParser();
   let ast;
   try {
     ast = parser.astify(rewritten.text, { database: 'postgresql' });

@@ -4,6 +4,7 @@
  * Web Locks whose dedicated worker hosts the engine.
  */
 import { KalamError } from '@kalamlite/engine';
+import { bundledSharedWorker, bundledWorker } from '../bundled-worker';
 import type { ClientStorage } from '../protocol';
 import { startWorker, type StartEnv } from '../start';
 import { findHost } from './broadcast';
@@ -78,13 +79,10 @@ export interface TabTransport {
 /** Makes a SharedWorker; `url` undefined: the bundled worker entry. Tests pass fakes. */
 export type CreateSharedWorker = (url: string | undefined, name: string) => SharedWorker;
 
+// One instance per (script, name) in the origin: every tab joins it, and a
+// new one starts once it has ended.
 const createSharedWorker: CreateSharedWorker = (url, name) =>
-  url === undefined
-    ? // Vite recognises this exact form and bundles the worker entry.
-      // One instance per (script, name) in the origin: every tab joins it,
-      // and a new one starts once it has ended.
-      new SharedWorker(new URL('../worker.ts', import.meta.url), { type: 'module', name })
-    : new SharedWorker(url, { type: 'module', name });
+  url === undefined ? bundledSharedWorker(name) : new SharedWorker(url, { type: 'module', name });
 
 /**
  * When to knock again on a SharedWorker that has not answered its hello: the
@@ -184,11 +182,9 @@ function hello(port: MessagePort): Promise<HelloAnswer> {
   });
 }
 
+// Its name makes the worker entry a leader candidate.
 const createLeaderWorker = (url: string | undefined) => (workerName: string) =>
-  url === undefined
-    ? // Vite recognises this exact form and bundles the worker entry (its name makes it a leader candidate).
-      new Worker(new URL('../worker.ts', import.meta.url), { type: 'module', name: workerName })
-    : new Worker(url, { type: 'module', name: workerName });
+  url === undefined ? bundledWorker({ name: workerName }) : new Worker(url, { type: 'module', name: workerName });
 
 export function leaderTransport(storage: ClientStorage, name: string, clientId: string, locks: Locks, start: WorkerStartOptions, create: StartLeaderWorker = createLeaderWorker(start.url)): TabTransport {
   const names = lockNames(storage, name);
