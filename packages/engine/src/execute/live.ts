@@ -137,7 +137,7 @@ export class LiveQueries {
     options: LiveOptions = {},
     owner: LiveOwner = { session: 0 },
   ): Promise<LiveStop> {
-    params = validateParams(params, this.ctx.planner.limits.maxParameters); // copied before the first await: the caller may change its values meanwhile
+    params = validateParams(params, this.ctx.planner.limits.maxParameters, this.ctx.planner.limits.maxJsonDepth); // copied before the first await: the caller may change its values meanwhile
     const cold = await this.warmCold(state, sql, params);
     try {
       const { stop, liveId } = this.subscribe(state, sql, params, onChange, onError, options, owner, cold);
@@ -164,7 +164,7 @@ export class LiveQueries {
     cold?: LiveCold,
   ): { liveId: string; stop: () => void; loaded: Promise<void> } {
     this.ctx.assertOpen();
-    params = validateParams(params, this.ctx.planner.limits.maxParameters);
+    params = validateParams(params, this.ctx.planner.limits.maxParameters, this.ctx.planner.limits.maxJsonDepth);
     if (typeof onChange !== 'function') throw new KalamError('INVALID_PARAMETER', 'live() needs a callback: session.live(sql, params, (rows, change) => …)');
     if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
     const statements = splitStatements(sql, this.ctx.planner.limits);
