@@ -181,11 +181,18 @@ export class LiveQueries {
     const { live } = this.ctx;
     live.checkLimits(owner.session);
     const id = live.allocateId();
-    const liveId = `${snapshot.user}-${owner.client ?? `s${owner.session}`}-${id}`;
+    // join() builds one flat string (a template literal would keep a tree of parts for as long as the query lives).
+    const liveId = [snapshot.user, owner.client ?? `s${owner.session}`, id].join('-');
+    text = live.internText(text); // given back by live.remove once added, here if it is not
     const deps = new SubscriptionDeps(this, snapshot, text, params);
     const sub = new Subscription(id, liveId, { user: snapshot.user, session: owner.session, client: owner.client }, text, opts, deps, onChange, onError);
-    sub.prepare();
-    live.add(sub, (tid) => this.ctx.catalog.tableById(tid));
+    try {
+      sub.prepare();
+      live.add(sub, (tid) => this.ctx.catalog.tableById(tid));
+    } catch (e) {
+      live.releaseText(text);
+      throw e;
+    }
     let loaded: Promise<void> | undefined;
     try {
       loaded = sub.start(new Map(), cold);

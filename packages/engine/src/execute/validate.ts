@@ -5,8 +5,11 @@ import { sealJson, shown, thrownMessage } from '../core/json';
 import type { Value } from '../core/types';
 import type { LiveOptions } from '../live/types';
 
+/** Live options with nothing set: one object for every live query that passes none. */
+const NO_LIVE_OPTIONS: LiveOptions = Object.freeze({});
+
 export function validateLiveOptions(options: LiveOptions | undefined): LiveOptions {
-  if (options === undefined || options === null) return {};
+  if (options === undefined || options === null) return NO_LIVE_OPTIONS;
   if (typeof options !== 'object') throw new KalamError('INVALID_OPTION', 'Live query options must be an object: { lastRows?, batchSize?, from? }');
   let given: { lastRows: unknown; batchSize: unknown; from: unknown };
   try {
@@ -32,7 +35,7 @@ export function validateLiveOptions(options: LiveOptions | undefined): LiveOptio
     else if ((typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) || (typeof from === 'string' && /^\d+$/.test(from))) out.from = BigInt(from);
     else throw new KalamError('INVALID_OPTION', `Live query option from must be a _seq (a non-negative bigint), got ${shown(from)}`);
   }
-  return out;
+  return out.lastRows === undefined && out.batchSize === undefined && out.from === undefined ? NO_LIVE_OPTIONS : out;
 }
 
 const invalid = (message: string) => new KalamError('INVALID_PARAMETER', message);
