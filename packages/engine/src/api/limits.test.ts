@@ -201,7 +201,7 @@ describe('limits as options', () => {
     expect(settings).toMatchObject({
       max_sql_length: '5000', max_sql_tokens: String(SQL_LIMIT_DEFAULTS.maxSqlTokens), max_parameters: '65535', max_expression_depth: '16',
       max_expression_terms: '10000', max_in_list_length: '50000', max_set_operation_arms: '500', max_like_pattern_length: '10000',
-      max_text_length: String(16 * 1024 * 1024), max_json_depth: '128',
+      max_text_length: String(16 * 1024 * 1024), max_json_depth: '128', max_parse_ms: '5000',
     });
     await tight.close();
   });
@@ -287,5 +287,28 @@ describe('JSON nesting is bounded (maxJsonDepth)', () => {
     const { rows } = await t.query(`SELECT value FROM system.settings WHERE name = 'max_json_depth'`);
     expect(rows).toEqual([{ value: '2' }]);
     await tight.close();
+  });
+});
+
+describe('the SQL parser cannot be made to backtrack for hours (maxParseMs)', () => {
+  it('stops a syntax error inside nested CASTs, subqueries and EXISTS with LIMIT_EXCEEDED', async () => {
+    // Each level multiplies node-sql-parser's work about 5×: seven CASTs took 30 s, ten would take hours.
+    const quick = await openDatabase({ storage: 'memory', maxParseMs: 200 });
+    const q = quick.session({ user: 'root', role: 'dba' });
+    for (const sql of [
+      `SELECT ${'CAST('.repeat(11)}1 AS FOO)${' AS INT)'.repeat(10)}`,
+      `SELECT ${'(SELECT '.repeat(10)}1 +${')'.repeat(10)}`,
+      `SELECT ${'EXISTS (SELECT '.repeat(10)}1 +${')'.repeat(10)}`,
+    ]) {
+      await expectFailure(q.execute(sql), 'LIMIT_EXCEEDED', 'maxParseMs');
+    }
+    expect((await q.query('SELECT CAST(CAST(1 AS INT) AS TEXT) AS x')).rows).toEqual([{ x: '1' }]); // still answering
+    await quick.close();
+    // The same shapes without the error parse as usual.
+    expect((await s.query(`SELECT ${'CAST('.repeat(11)}1 AS INT)${' AS INT)'.repeat(10)} AS x`)).rows).toEqual([{ x: 1 }]);
+  });
+
+  it('reports an ordinary syntax error as PARSE_ERROR', async () => {
+    await expectFailure(s.execute('SELECT CAST(CAST(1 AS FOO) AS INT)'), 'PARSE_ERROR');
   });
 });

@@ -106,6 +106,8 @@ export interface OpenOptions {
   maxTextLength?: number;
   /** Nesting levels of one JSON value (a parameter, a value stored into a JSON column or cast to JSON, JSON text compared with a JSON column). Default 128. */
   maxJsonDepth?: number;
+  /** Milliseconds the SQL parser may spend on one statement; past it LIMIT_EXCEEDED (it backtracks exponentially on syntax errors inside nested CASTs, subqueries, EXISTS). Default 5,000. */
+  maxParseMs?: number;
 }
 
 export const DEFAULTS = {

@@ -48,6 +48,8 @@ export interface SqlLimits {
   maxTextLength: number;
   /** Nesting levels of one JSON value: a parameter, a value stored into a JSON column, JSON text read as JSON. */
   maxJsonDepth: number;
+  /** Milliseconds the SQL parser (node-sql-parser) may spend on one statement. */
+  maxParseMs: number;
 }
 
 /**
@@ -78,6 +80,7 @@ export const SQL_LIMIT_DEFAULTS: Readonly<SqlLimits> = Object.freeze({
   maxLikePatternLength: 10_000,
   maxTextLength: 16 * 1024 * 1024,
   maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
+  maxParseMs: 5_000,
 });
 
 export const SQL_LIMIT_NAMES = Object.keys(SQL_LIMIT_DEFAULTS) as readonly (keyof SqlLimits)[];
@@ -94,6 +97,7 @@ export const SQL_LIMIT_SETTINGS: Readonly<Record<keyof SqlLimits, readonly [stri
   maxLikePatternLength: ['max_like_pattern_length', 'Characters of one LIKE / ILIKE pattern'],
   maxTextLength: ['max_text_length', 'Characters of one text value an expression builds (||, CONCAT, REPEAT, LPAD, RPAD, REPLACE)'],
   maxJsonDepth: ['max_json_depth', 'Nesting levels of one JSON value (parameters, JSON column values, JSON text read as JSON)'],
+  maxParseMs: ['max_parse_ms', 'Milliseconds the SQL parser may spend on one statement (it backtracks on syntax errors inside nested CASTs, subqueries, EXISTS)'],
 };
 
 /**
