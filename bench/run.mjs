@@ -9,6 +9,8 @@
 //   node bench/run.mjs --scale    only the scale phase (issue 11): engine/idb, engine/opfs, Dexie and SQLite-WASM
 //                                 at 10,000, 100,000 and 1,000,000 rows (long: see bench/README.md); not part of
 //                                 the default run. --scale-sizes=10000,100000 picks the sizes (implies --scale)
+//   node bench/run.mjs --live-heap  only the live-heap phase: worker heap per live query (10,000 one-row live
+//                                 queries) and after stopping them all, beside their targets (under 2 minutes)
 //   node bench/run.mjs --profile  no figures: runs the engine phases in-process
 //                                 in the page under the CPU profiler, prints the
 //                                 functions with the most self time and writes
@@ -25,6 +27,7 @@ import { summarizeProfile } from './profile-summary.mjs';
 import { formatTable } from './table.mjs';
 import { runTiersPhase } from './tiers-run.mjs';
 import { runScalePhase, SCALE_DEFAULT_SIZES } from './scale-run.mjs';
+import { runLiveHeapPhase } from './live-heap-run.mjs';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
@@ -59,6 +62,9 @@ const scaleSizesArg = process.argv.find((a) => a.startsWith('--scale-sizes='));
 const scaleOnly = process.argv.includes('--scale') || scaleSizesArg !== undefined;
 const scaleSizes = scaleSizesArg ? scaleSizesArg.split('=')[1].split(',').map((n) => Number(n.replaceAll('_', ''))) : SCALE_DEFAULT_SIZES;
 if (scaleSizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error(`--scale-sizes wants whole numbers of rows ≥ 100, got ${scaleSizesArg}`);
+
+// The live-heap phase (bench/live-heap*.{ts,mjs}): worker heap per live query and after stopping them; alone.
+const liveHeapOnly = process.argv.includes('--live-heap');
 
 function log(message) {
   console.log(`[run] ${message}`);
@@ -95,6 +101,10 @@ async function main() {
   const { module: browserLauncher } = await runnerImport(browserModule);
   const { context, version, close } = await openContext(browserLauncher);
   try {
+    if (liveHeapOnly) {
+      log(`live-heap phase in ${version}, ${PROFILE}`);
+      return (await runLiveHeapPhase(context, url, { profile: PROFILE, browserVersion: version })) ? 0 : 1;
+    }
     if (scaleOnly) {
       log(`scale phase in ${version}, ${PROFILE}`);
       return (await runScalePhase(context, url, { sizes: scaleSizes, profile: PROFILE, browserVersion: version })) ? 0 : 1;

@@ -76,7 +76,7 @@ function seededRandom(seed) {
  * auto-attaches to its workers (non-flattened, so commands travel as Target.sendMessageToTarget), then
  * HeapProfiler.collectGarbage and Runtime.getHeapUsage on the worker's own session (each worker is its own V8 isolate).
  */
-async function openProbe(context, page) {
+export async function openProbe(context, page) {
   const cdp = await context.newCDPSession(page);
   const workers = new Map(); // sessionId → url
   const pending = new Map(); // message id → { resolve, reject, sessionId }

@@ -201,6 +201,7 @@ describe('limits as options', () => {
     expect(settings).toMatchObject({
       max_sql_length: '5000', max_sql_tokens: String(SQL_LIMIT_DEFAULTS.maxSqlTokens), max_parameters: '65535', max_expression_depth: '16',
       max_expression_terms: '10000', max_in_list_length: '50000', max_set_operation_arms: '500', max_like_pattern_length: '10000',
+      max_text_length: String(16 * 1024 * 1024), max_json_depth: '128', max_parse_ms: '5000',
     });
     await tight.close();
   });
@@ -222,5 +223,92 @@ describe('limits as options', () => {
     await expectFailure(t.live('SELECT 1 WHERE 1 IN (1, 2, 3, 4)', [], () => undefined), 'LIMIT_EXCEEDED', 'maxInListLength');
     expect((await t.query('SELECT 1 AS x WHERE 1 IN (1, 2, 3)')).rows).toEqual([{ x: 1 }]);
     await tight.close();
+  });
+});
+
+describe('text an expression builds is bounded (maxTextLength)', () => {
+  it('refuses REPEAT, LPAD, RPAD, ||, CONCAT, CONCAT_WS and REPLACE past the limit before building the text', async () => {
+    const over = SQL_LIMIT_DEFAULTS.maxTextLength + 1;
+    for (const [sql, params] of [
+      ["SELECT REPEAT('abc', 1000000000)", []], // 3 GB: was INTERNAL "Invalid string length"
+      ["SELECT REPEAT('a', 1e300)", []],
+      ['SELECT LPAD($1, 1000000000)', ['a']],
+      ["SELECT RPAD('a', 1e300, 'xy')", []],
+      ['SELECT LPAD(name, n * 1000000000) FROM app.t WHERE id = 10', []], // a column-driven length, as the fuzz suite found
+      ['SELECT $1 || $1', ['x'.repeat(over / 2 + 1)]],
+      ['SELECT CONCAT($1, $1, $1)', ['x'.repeat(over / 3 + 1)]],
+      ["SELECT CONCAT_WS($1, 'a', 'b')", ['x'.repeat(over)]],
+      ["SELECT REPLACE($1, '', $1)", ['x'.repeat(5000)]],
+    ] as [string, Value[]][]) {
+      const e = await expectFailure(s.execute(sql, params), 'LIMIT_EXCEEDED', 'maxTextLength');
+      expect(e.message).toMatch(/Text of [\d,]+ characters|more than 10\^15/);
+    }
+  });
+
+  it('builds text up to the limit, with PostgreSQL’s padding rules', async () => {
+    const { rows } = await s.query("SELECT LENGTH(REPEAT('ab', 1000)) AS r, LPAD('abc', 5, 'xy') AS l, RPAD('abc', 2) AS p, LPAD('abc', -1) AS n, REPEAT('', 1e300) AS e, REPLACE('aXa', 'a', 'bb') AS x");
+    expect(rows).toEqual([{ r: 2000, l: 'xyabc', p: 'ab', n: '', e: '', x: 'bbXbb' }]);
+    const tight = await openDatabase({ storage: 'memory', maxTextLength: 10 });
+    const t = tight.session({ user: 'root', role: 'dba' });
+    expect((await t.query("SELECT 'abcde' || 'fghij' AS x")).rows).toEqual([{ x: 'abcdefghij' }]);
+    await expectFailure(t.query("SELECT 'abcde' || 'fghijk'"), 'LIMIT_EXCEEDED', 'maxTextLength');
+    await tight.close();
+  });
+});
+
+describe('JSON nesting is bounded (maxJsonDepth)', () => {
+  const nested = (n: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < n; i++) v = [v];
+    return v;
+  };
+  const nestedText = (n: number) => `${'['.repeat(n)}1${']'.repeat(n)}`;
+  const max = SQL_LIMIT_DEFAULTS.maxJsonDepth;
+
+  it('refuses a parameter, a stored value, a CAST and JSON text compared with a column past the limit', async () => {
+    await expectFailure(s.execute('INSERT INTO app.t (id, j) VALUES (100, $1)', [nested(max + 1) as Value]), 'LIMIT_EXCEEDED', 'maxJsonDepth');
+    await expectFailure(s.execute('INSERT INTO app.t (id, j) VALUES (100, $1)', [nestedText(max + 1)]), 'LIMIT_EXCEEDED', 'maxJsonDepth');
+    await expectFailure(s.execute('SELECT CAST($1 AS JSON)', [nestedText(100_000)]), 'LIMIT_EXCEEDED', 'maxJsonDepth');
+    // Comparing a JSON column with deep JSON text recursed until the stack overflowed: INTERNAL.
+    await expectFailure(s.query('SELECT id FROM app.t WHERE j = $1', [nestedText(100_000)]), 'LIMIT_EXCEEDED', 'maxJsonDepth');
+    await expectFailure(s.query(`SELECT id FROM app.t WHERE j = '${nestedText(100_000)}'`), 'LIMIT_EXCEEDED', 'maxJsonDepth');
+    expect((await s.query('SELECT id FROM app.t WHERE id = 100')).rows).toEqual([]);
+  });
+
+  it('stores and compares a value exactly at the limit; the option raises or lowers it', async () => {
+    await s.execute('INSERT INTO app.t (id, j) VALUES (101, $1)', [nested(max) as Value]);
+    expect((await s.query('SELECT id FROM app.t WHERE j = $1', [nestedText(max)])).rows).toEqual([{ id: 101 }]);
+    await s.execute('DELETE FROM app.t WHERE id = 101');
+    const tight = await openDatabase({ storage: 'memory', maxJsonDepth: 2 });
+    const t = tight.session({ user: 'root', role: 'dba' });
+    expect((await t.query('SELECT CAST($1 AS JSON) AS j', ['[[1]]'])).rows).toEqual([{ j: [[1]] }]);
+    const e = await expectFailure(t.query('SELECT $1 AS j', [[[[1]]]]), 'LIMIT_EXCEEDED', 'maxJsonDepth');
+    expect(e.message).toMatch(/Parameter \$1 .* nested deeper than 2 levels/);
+    const { rows } = await t.query(`SELECT value FROM system.settings WHERE name = 'max_json_depth'`);
+    expect(rows).toEqual([{ value: '2' }]);
+    await tight.close();
+  });
+});
+
+describe('the SQL parser cannot be made to backtrack for hours (maxParseMs)', () => {
+  it('stops a syntax error inside nested CASTs, subqueries and EXISTS with LIMIT_EXCEEDED', async () => {
+    // Each level multiplies node-sql-parser's work about 5×: seven CASTs took 30 s, ten would take hours.
+    const quick = await openDatabase({ storage: 'memory', maxParseMs: 200 });
+    const q = quick.session({ user: 'root', role: 'dba' });
+    for (const sql of [
+      `SELECT ${'CAST('.repeat(11)}1 AS FOO)${' AS INT)'.repeat(10)}`,
+      `SELECT ${'(SELECT '.repeat(10)}1 +${')'.repeat(10)}`,
+      `SELECT ${'EXISTS (SELECT '.repeat(10)}1 +${')'.repeat(10)}`,
+    ]) {
+      await expectFailure(q.execute(sql), 'LIMIT_EXCEEDED', 'maxParseMs');
+    }
+    expect((await q.query('SELECT CAST(CAST(1 AS INT) AS TEXT) AS x')).rows).toEqual([{ x: '1' }]); // still answering
+    await quick.close();
+    // The same shapes without the error parse as usual.
+    expect((await s.query(`SELECT ${'CAST('.repeat(11)}1 AS INT)${' AS INT)'.repeat(10)} AS x`)).rows).toEqual([{ x: 1 }]);
+  });
+
+  it('reports an ordinary syntax error as PARSE_ERROR', async () => {
+    await expectFailure(s.execute('SELECT CAST(CAST(1 AS FOO) AS INT)'), 'PARSE_ERROR');
   });
 });

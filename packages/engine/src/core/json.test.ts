@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { KalamError } from './errors';
-import { freezeJsonInPlace, isSealedJson, MAX_JSON_DEPTH, MAX_JSON_NODES, sealJson } from './json';
+import { freezeJsonInPlace, isSealedJson, DEFAULT_MAX_JSON_DEPTH, isJsonDeeperThan, MAX_JSON_NODES, sealJson } from './json';
 
 const seal = (v: unknown) => sealJson(v, 'TYPE_MISMATCH', 'Column j is JSON');
 
-function refusal(v: unknown): KalamError {
+function refusal(v: unknown, code = 'TYPE_MISMATCH'): KalamError {
   try {
     seal(v);
   } catch (e) {
     expect(e).toBeInstanceOf(KalamError);
-    expect((e as KalamError).code).toBe('TYPE_MISMATCH');
+    expect((e as KalamError).code).toBe(code);
     return e as KalamError;
   }
   throw new Error('expected the value to be refused');
@@ -95,13 +95,19 @@ describe('sealJson', () => {
     expect(out).toEqual({ a: { k: 1 }, b: [{ k: 1 }] });
   });
 
-  it('bounds nesting and size, without reading a huge sparse array element by element', () => {
+  it('bounds nesting (LIMIT_EXCEEDED naming maxJsonDepth) and size, without reading a huge sparse array element by element', () => {
     let deep: unknown = 1;
-    for (let i = 0; i <= MAX_JSON_DEPTH; i++) deep = [deep];
-    expect(refusal(deep).message).toMatch(new RegExp(`nesting deeper than ${MAX_JSON_DEPTH} levels`));
+    for (let i = 0; i <= DEFAULT_MAX_JSON_DEPTH; i++) deep = [deep];
+    expect(refusal(deep, 'LIMIT_EXCEEDED').message).toMatch(new RegExp(`nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels .*\\(maxJsonDepth\\)`));
     let ok: unknown = 1;
-    for (let i = 0; i < MAX_JSON_DEPTH; i++) ok = { k: ok };
+    for (let i = 0; i < DEFAULT_MAX_JSON_DEPTH; i++) ok = { k: ok };
     expect(() => seal(ok)).not.toThrow();
+    // A bound given by the caller (the engine passes its maxJsonDepth option).
+    expect(() => sealJson([[[1]]], 'TYPE_MISMATCH', 'x', 2)).toThrow(/exceeds the limit of 2 \(maxJsonDepth\)/);
+    expect(sealJson([[1]], 'TYPE_MISMATCH', 'x', 2)).toEqual([[1]]);
+    expect(isJsonDeeperThan(ok, DEFAULT_MAX_JSON_DEPTH)).toBe(false);
+    expect(isJsonDeeperThan(deep, DEFAULT_MAX_JSON_DEPTH)).toBe(true);
+    expect(isJsonDeeperThan(JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), DEFAULT_MAX_JSON_DEPTH)).toBe(true);
     const sparse: unknown[] = [];
     sparse[1e9] = 1;
     const started = Date.now();
@@ -165,7 +171,7 @@ describe('sealJson', () => {
     function endless2(): object {
       return new Proxy({}, { ownKeys: () => ['next'], getOwnPropertyDescriptor: () => ({ value: 1, enumerable: true, configurable: true }), get: () => endless2() });
     }
-    expect(refusal(endless).message).toMatch(/nesting deeper than/);
+    expect(refusal(endless, 'LIMIT_EXCEEDED').message).toMatch(/nested deeper than/);
   });
 
   it('uses the code and subject it is given', () => {

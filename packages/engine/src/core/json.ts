@@ -18,15 +18,20 @@
  * follow PostgreSQL's json: a Date becomes its ISO 8601 text (JSON has no
  * date type; to_json(timestamptz) gives text too) and -0 becomes 0 (numeric
  * has no negative zero). An undefined object property is left out, as
- * JSON.stringify does. Nesting is bounded (MAX_JSON_DEPTH) and so is the
+ * JSON.stringify does. Nesting is bounded (the maxJsonDepth option, default
+ * DEFAULT_MAX_JSON_DEPTH; deeper is LIMIT_EXCEEDED naming it) and so is the
  * number of values (MAX_JSON_NODES): a shared sub-object counts every time it
  * is reached, as JSON.stringify would write it out each time.
  */
 import { KalamError, type ErrorCode } from './errors';
 import type { JsonValue } from './types';
 
-/** Nesting deeper than this is refused (generous: the OPFS encoding allows 512 levels for a whole record). */
-export const MAX_JSON_DEPTH = 256;
+/**
+ * Nesting deeper than this is refused by default (the maxJsonDepth option):
+ * the engine's comparisons, hashing and text conversion of JSON recurse, and
+ * the OPFS encoding allows 512 levels for a whole record.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 128;
 /** Values (objects, arrays, scalars) one JSON value may hold, counted as written out. */
 export const MAX_JSON_NODES = 1_000_000;
 
@@ -43,11 +48,12 @@ export function isSealedJson(v: unknown): boolean {
 }
 
 class NotJson {
-  constructor(readonly path: string, readonly what: string) {}
+  constructor(readonly path: string, readonly what: string, readonly isTooDeep = false) {}
 }
 
 interface Walk {
   nodes: number;
+  readonly maxDepth: number;
   /** The objects being copied, from the root down to the current one: reaching one again is a cycle. */
   readonly ancestors: Set<object>;
 }
@@ -55,19 +61,50 @@ interface Walk {
 /**
  * A deep-frozen copy of `value` as JSON, or a KalamError with `code` whose
  * message starts with `subject` and says where the value breaks the rules
- * and what is allowed. A value the engine already sealed is returned as it is.
+ * and what is allowed; nesting deeper than `maxDepth` is LIMIT_EXCEEDED
+ * naming maxJsonDepth. A value the engine already sealed is returned as it is.
  */
-export function sealJson(value: unknown, code: ErrorCode, subject: string): JsonValue {
+export function sealJson(value: unknown, code: ErrorCode, subject: string, maxDepth: number = DEFAULT_MAX_JSON_DEPTH): JsonValue {
   if (isSealedJson(value)) return value as JsonValue;
   try {
-    const out = copy(value, '$', 0, { nodes: 0, ancestors: new Set() });
+    const out = copy(value, '$', 0, { nodes: 0, maxDepth, ancestors: new Set() });
     if (typeof out === 'object' && out !== null) SEALED.add(out);
     return out;
   } catch (e) {
     if (!isNotJson(e)) throw e;
-    const where = e.path === '$' ? '' : ` at ${e.path}`;
+    const where = e.path === '$' ? '' : ` at ${shortPath(e.path)}`;
+    if (e.isTooDeep) throw jsonTooDeep(subject, maxDepth, where);
     throw new KalamError(code, `${subject}: ${e.what}${where}. ${JSON_RULES}`);
   }
+}
+
+/** LIMIT_EXCEEDED for a JSON value nested deeper than `maxDepth` (maxJsonDepth). */
+export function jsonTooDeep(subject: string, maxDepth: number, where = ''): KalamError {
+  return new KalamError(
+    'LIMIT_EXCEEDED',
+    `${subject}: a JSON value nested deeper than ${maxDepth} levels${where} exceeds the limit of ${maxDepth} (maxJsonDepth): nest it less, or raise maxJsonDepth in openDatabase() options`,
+  );
+}
+
+/**
+ * True when `value` (a plain value the engine just parsed, such as a
+ * JSON.parse result) nests deeper than `maxDepth` levels of objects and
+ * arrays. Iterative: any depth is measured without recursion.
+ */
+export function isJsonDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: [object, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [o, depth] = stack.pop()!;
+    if (depth > maxDepth) return true;
+    for (const x of Object.values(o)) if (typeof x === 'object' && x !== null) stack.push([x, depth + 1]);
+  }
+  return false;
+}
+
+/** A path in a message: at most 120 characters (a deep value's path is long). */
+function shortPath(path: string): string {
+  return path.length > 120 ? `${path.slice(0, 60)}…${path.slice(-40)}` : path;
 }
 
 /**
@@ -110,7 +147,7 @@ function copy(v: unknown, path: string, depth: number, walk: Walk): JsonValue {
   }
   if (v === null) return null;
   const o = v as object;
-  if (depth >= MAX_JSON_DEPTH) throw new NotJson(path, `nesting deeper than ${MAX_JSON_DEPTH} levels`);
+  if (depth >= walk.maxDepth) throw new NotJson(path, `nesting deeper than ${walk.maxDepth} levels`, true);
   if (walk.ancestors.has(o)) throw new NotJson(path, 'a cycle (the value contains itself)');
   walk.ancestors.add(o);
   let out: JsonValue;

@@ -155,7 +155,7 @@ describe('coerce: type ranges', () => {
     expect(mismatch('1e400', 'JSON')).toBe('TYPE_MISMATCH');
     expect(mismatch(Number.NaN, 'JSON')).toBe('TYPE_MISMATCH');
     expect(mismatch(5n, 'JSON')).toBe('TYPE_MISMATCH');
-    expect(mismatch('['.repeat(300) + ']'.repeat(300), 'JSON')).toBe('TYPE_MISMATCH');
+    expect(mismatch('['.repeat(300) + ']'.repeat(300), 'JSON')).toBe('LIMIT_EXCEEDED'); // nesting past maxJsonDepth
     const buffer = new Uint8Array([1, 2]).buffer;
     const bytes = coerce(buffer, 'BYTES', 'b') as Uint8Array;
     new Uint8Array(buffer)[0] = 9;

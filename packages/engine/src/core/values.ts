@@ -5,7 +5,7 @@
  */
 import { dateOf, isTimeText, parseTimestamp } from './datetime';
 import { KalamError } from './errors';
-import { freezeJsonInPlace, isSealedJson, sealJson } from './json';
+import { DEFAULT_MAX_JSON_DEPTH, freezeJsonInPlace, isSealedJson, sealJson } from './json';
 import type { DataType, Value } from './types';
 
 const typeRank = (v: Value): number => {
@@ -183,10 +183,11 @@ function instantOf(value: unknown): number | undefined {
  * - TIMESTAMP: ms since the epoch within ±8.64e15, fractions of a ms rounded
  *   half to even (as PostgreSQL rounds fractional microseconds);
  * - DATE: 0000-01-01 to 9999-12-31;
- * - JSON: a deep-frozen copy, validated (core/json.ts); text is parsed;
+ * - JSON: a deep-frozen copy, validated (core/json.ts), at most
+ *   `maxJsonDepth` levels deep (LIMIT_EXCEEDED past it); text is parsed;
  * - BYTES: a Uint8Array (an ArrayBuffer is copied into one).
  */
-export function coerce(value: unknown, type: DataType, column: string): Value {
+export function coerce(value: unknown, type: DataType, column: string, maxJsonDepth: number = DEFAULT_MAX_JSON_DEPTH): Value {
   if (value === null || value === undefined) return null;
   const fail = (hint = ''): never => {
     throw new KalamError('TYPE_MISMATCH', `Cannot store ${describeValue(value as Value)} (${kindOf(value)}) in column '${column}' of type ${type}${hint}`);
@@ -263,7 +264,7 @@ export function coerce(value: unknown, type: DataType, column: string): Value {
           throw new KalamError('TYPE_MISMATCH', `Column '${column}' is JSON: ${describeValue(value)} is not valid JSON text`);
         }
       }
-      return sealJson(v, 'TYPE_MISMATCH', `Column '${column}' is JSON and cannot hold this value`);
+      return sealJson(v, 'TYPE_MISMATCH', `Column '${column}' is JSON and cannot hold this value`, maxJsonDepth);
     }
     case 'TIMESTAMP':
     case 'DATETIME': {

@@ -81,7 +81,7 @@ export async function executeBatch(engine: BatchContext, state: SessionState, sq
 async function runBatch(engine: BatchContext, state: SessionState, sql: string, given: readonly Value[], tx: Transaction | undefined, running: RunningQuery): Promise<StatementResult[]> {
   if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
   // The engine's own copy: nothing the caller does later reaches it.
-  const params = validateParams(given, engine.planner.limits.maxParameters);
+  const params = validateParams(given, engine.planner.limits.maxParameters, engine.planner.limits.maxJsonDepth);
   const statements = splitStatements(sql, engine.planner.limits);
   if (statements.length === 0) throw new KalamError('PARSE_ERROR', 'Empty statement: write a SQL statement to run');
   if (params.length > 0 && statements.length > 1) {

@@ -264,16 +264,18 @@ export class Engine {
     return this.committer.exclusive(fn);
   }
 
+  /** One of each for every context (a live query keeps its context: no closures per context). */
+  private readonly nextSnowflake = () => this.snowflake.next();
+  private readonly nextSeq = () => this.seq.next();
+
   context(state: SessionState, params: readonly Value[], tx?: Transaction): ExecContext {
-    const seq = this.seq;
-    const snowflake = this.snowflake;
     return {
       params,
       user: state.user,
       role: state.role,
       now: Date.now(),
-      snowflakeId: () => snowflake.next(),
-      nextSeq: () => seq.next(),
+      snowflakeId: this.nextSnowflake,
+      nextSeq: this.nextSeq,
       staged: tx,
       limits: this.planner.limits,
     };

@@ -137,7 +137,7 @@ export class LiveQueries {
     options: LiveOptions = {},
     owner: LiveOwner = { session: 0 },
   ): Promise<LiveStop> {
-    params = validateParams(params, this.ctx.planner.limits.maxParameters); // copied before the first await: the caller may change its values meanwhile
+    params = validateParams(params, this.ctx.planner.limits.maxParameters, this.ctx.planner.limits.maxJsonDepth); // copied before the first await: the caller may change its values meanwhile
     const cold = await this.warmCold(state, sql, params);
     try {
       const { stop, liveId } = this.subscribe(state, sql, params, onChange, onError, options, owner, cold);
@@ -164,7 +164,7 @@ export class LiveQueries {
     cold?: LiveCold,
   ): { liveId: string; stop: () => void; loaded: Promise<void> } {
     this.ctx.assertOpen();
-    params = validateParams(params, this.ctx.planner.limits.maxParameters);
+    params = validateParams(params, this.ctx.planner.limits.maxParameters, this.ctx.planner.limits.maxJsonDepth);
     if (typeof onChange !== 'function') throw new KalamError('INVALID_PARAMETER', 'live() needs a callback: session.live(sql, params, (rows, change) => …)');
     if (typeof sql !== 'string') throw new KalamError('INVALID_SQL', 'SQL must be a string');
     const statements = splitStatements(sql, this.ctx.planner.limits);
@@ -181,11 +181,18 @@ export class LiveQueries {
     const { live } = this.ctx;
     live.checkLimits(owner.session);
     const id = live.allocateId();
-    const liveId = `${snapshot.user}-${owner.client ?? `s${owner.session}`}-${id}`;
+    // join() builds one flat string (a template literal would keep a tree of parts for as long as the query lives).
+    const liveId = [snapshot.user, owner.client ?? `s${owner.session}`, id].join('-');
+    text = live.internText(text); // given back by live.remove once added, here if it is not
     const deps = new SubscriptionDeps(this, snapshot, text, params);
     const sub = new Subscription(id, liveId, { user: snapshot.user, session: owner.session, client: owner.client }, text, opts, deps, onChange, onError);
-    sub.prepare();
-    live.add(sub, (tid) => this.ctx.catalog.tableById(tid));
+    try {
+      sub.prepare();
+      live.add(sub, (tid) => this.ctx.catalog.tableById(tid));
+    } catch (e) {
+      live.releaseText(text);
+      throw e;
+    }
     let loaded: Promise<void> | undefined;
     try {
       loaded = sub.start(new Map(), cold);

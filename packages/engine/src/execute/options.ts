@@ -114,6 +114,12 @@ export interface OpenOptions {
   maxSetOperationArms?: number;
   /** Characters of one LIKE / ILIKE pattern (matching costs at most value × pattern steps). Default 10,000. */
   maxLikePatternLength?: number;
+  /** Characters of one text value an expression builds (||, CONCAT, CONCAT_WS, REPEAT, LPAD, RPAD, REPLACE), checked before it is built. Default 16 Mi (16,777,216). */
+  maxTextLength?: number;
+  /** Nesting levels of one JSON value (a parameter, a value stored into a JSON column or cast to JSON, JSON text compared with a JSON column). Default 128. */
+  maxJsonDepth?: number;
+  /** Milliseconds the SQL parser may spend on one statement; past it LIMIT_EXCEEDED (it backtracks exponentially on syntax errors inside nested CASTs, subqueries, EXISTS). Default 5,000. */
+  maxParseMs?: number;
 }
 
 export const DEFAULTS = {

@@ -5,8 +5,11 @@ import { sealJson, shown, thrownMessage } from '../core/json';
 import type { Value } from '../core/types';
 import type { LiveOptions } from '../live/types';
 
+/** Live options with nothing set: one object for every live query that passes none. */
+const NO_LIVE_OPTIONS: LiveOptions = Object.freeze({});
+
 export function validateLiveOptions(options: LiveOptions | undefined): LiveOptions {
-  if (options === undefined || options === null) return {};
+  if (options === undefined || options === null) return NO_LIVE_OPTIONS;
   if (typeof options !== 'object') throw new KalamError('INVALID_OPTION', 'Live query options must be an object: { lastRows?, batchSize?, from? }');
   let given: { lastRows: unknown; batchSize: unknown; from: unknown };
   try {
@@ -32,7 +35,7 @@ export function validateLiveOptions(options: LiveOptions | undefined): LiveOptio
     else if ((typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) || (typeof from === 'string' && /^\d+$/.test(from))) out.from = BigInt(from);
     else throw new KalamError('INVALID_OPTION', `Live query option from must be a _seq (a non-negative bigint), got ${shown(from)}`);
   }
-  return out;
+  return out.lastRows === undefined && out.batchSize === undefined && out.from === undefined ? NO_LIVE_OPTIONS : out;
 }
 
 const invalid = (message: string) => new KalamError('INVALID_PARAMETER', message);
@@ -42,11 +45,16 @@ const invalid = (message: string) => new KalamError('INVALID_PARAMETER', message
  * frozen: JSON values (plain objects and arrays) copied, validated and
  * deep-frozen (core/json.ts), Uint8Arrays and Dates copied — so nothing the
  * caller does with its values afterwards reaches a stored row. More than
- * `maxParameters` values: LIMIT_EXCEEDED. Whatever the
+ * `maxParameters` values, or a JSON value nested deeper than
+ * `maxJsonDepth`: LIMIT_EXCEEDED. Whatever the
  * array or its values do when read (a Proxy, a throwing getter, holes) ends
  * in INVALID_PARAMETER, never in a raw error.
  */
-export function validateParams(params: readonly unknown[], maxParameters: number = SQL_LIMIT_DEFAULTS.maxParameters): readonly Value[] {
+export function validateParams(
+  params: readonly unknown[],
+  maxParameters: number = SQL_LIMIT_DEFAULTS.maxParameters,
+  maxJsonDepth: number = SQL_LIMIT_DEFAULTS.maxJsonDepth,
+): readonly Value[] {
   let length: unknown;
   try {
     length = Array.isArray(params) ? params.length : undefined;
@@ -64,12 +72,12 @@ export function validateParams(params: readonly unknown[], maxParameters: number
     } catch (e) {
       throw invalid(`Parameter $${i + 1} could not be read: ${thrownMessage(e)}`);
     }
-    out[i] = paramValue(v, i);
+    out[i] = paramValue(v, i, maxJsonDepth);
   }
   return Object.freeze(out);
 }
 
-function paramValue(v: unknown, i: number): Value {
+function paramValue(v: unknown, i: number, maxJsonDepth: number): Value {
   switch (typeof v) {
     case 'string': case 'boolean': case 'bigint':
       return v;
@@ -97,7 +105,7 @@ function paramValue(v: unknown, i: number): Value {
     throw invalid(`Parameter $${i + 1} could not be read: ${thrownMessage(e)}`);
   }
   if (kind === 'other') throw invalid(`Parameter $${i + 1} has unsupported type object (not a plain object or array): ${SUPPORTED}`);
-  return sealJson(v, 'INVALID_PARAMETER', `Parameter $${i + 1} is an ${kind === 'array' ? 'array' : 'object'}, so it must be a JSON value`);
+  return sealJson(v, 'INVALID_PARAMETER', `Parameter $${i + 1} is an ${kind === 'array' ? 'array' : 'object'}, so it must be a JSON value`, maxJsonDepth);
 }
 
 const SUPPORTED = 'pass a string, number, bigint, boolean, Uint8Array, Date, JSON value (plain object or array) or null';

@@ -119,8 +119,10 @@ export function analyzeLive(stmt: SelectStmt, resolver: SourceResolver, defaultN
   }
   const exprText = plain ? '' : stableJson(items.map((i) => i.expr));
   const head = `${table.id}@${table.version}|${names.join('\u0001')}|`;
+  // A plain projection's shape is one string for every subscription of this plan.
+  const plainShape = plain ? [head, slots.join(',')].join('') : '';
   const shape = plain
-    ? () => `${head}${slots.join(',')}`
+    ? () => plainShape
     : (ps: readonly Value[], user: string) =>
       `${head}${exprText}|${stableJson([...params].map((p) => ps[p] ?? null))}${callsFunction ? `|${user}` : ''}`;
 

@@ -95,6 +95,9 @@ describe('maintained live queries', () => {
     await setup({ maxLiveQueries: 10_000, maxSubscriptionsPerSession: 10_000 });
     await alice.execute("INSERT INTO app.notes (id, rank, body) VALUES (1, 1, 'a')");
     const stops: LiveStop[] = [];
+    // A subscription that fails to open leaves nothing behind.
+    await expect(alice.live('SELECT nope FROM app.notes', [], () => undefined)).rejects.toMatchObject({ code: 'COLUMN_NOT_FOUND' });
+    expect((await stats(root)).live_texts).toBe('0');
     const sessions = Array.from({ length: 10 }, (_, i) => db.session({ user: `u${i}`, role: 'service' }));
     for (let i = 0; i < 10_000; i++) {
       const s = i % 3 === 0 ? alice : sessions[i % 10];
@@ -104,10 +107,29 @@ describe('maintained live queries', () => {
     const full = await stats(root);
     expect(Number(full.live_queries)).toBe(10_000);
     expect(Number(full.live_index_entries)).toBe(10_000);
+    expect(full.live_texts).toBe('3'); // one shared copy per distinct query text
     for (const stop of stops) stop();
     const after = await stats(root);
-    expect([after.live_queries, after.live_index_entries, after.live_sessions]).toEqual(['0', '0', '0']);
+    expect([after.live_queries, after.live_index_entries, after.live_sessions, after.live_texts]).toEqual(['0', '0', '0', '0']);
   }, 60_000);
+
+  it('keeps a window of many rows (keys found through its index) equal to its query run afresh', async () => {
+    for (let i = 1; i <= 40; i++) await alice.execute(`INSERT INTO app.notes (id, rank, body) VALUES (${i}, ${(i * 7) % 23}, 'n${i}')`);
+    const sql = 'SELECT id, rank FROM app.notes ORDER BY rank DESC, id LIMIT 25';
+    const window = await probe(alice, sql);
+    const all = await probe(alice, 'SELECT id, rank FROM app.notes WHERE rank >= 0');
+    const fresh = async (q: string) => (await alice.query(q)).rows;
+    for (let step = 0; step < 30; step++) {
+      const id = 1 + ((step * 13) % 45);
+      if (step % 3 === 0) await alice.execute(`DELETE FROM app.notes WHERE id = ${id}`);
+      else if (step % 3 === 1) await alice.execute(`UPDATE app.notes SET rank = ${(step * 5) % 31} WHERE id = ${id}`);
+      else await alice.execute(`INSERT INTO app.notes (id, rank, body) VALUES (${100 + step}, ${step % 29}, 'x')`);
+      expect(window.last).toEqual(await fresh(sql));
+      expect(all.last).toEqual(await fresh('SELECT id, rank FROM app.notes WHERE rank >= 0'));
+    }
+    expect(all.last.length).toBeGreaterThan(25);
+    expect([window.errors, all.errors]).toEqual([[], []]);
+  });
 });
 
 describe('options', () => {

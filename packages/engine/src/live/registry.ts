@@ -36,6 +36,13 @@ export class LiveRegistry {
   private readonly perSession = new Map<number, number>();
   /** table id → the newest `_seq` whose removal left no tombstone; one entry per table that had one, dropped with it. */
   private readonly removedUpTo = new Map<number, bigint>();
+  /**
+   * Query text → [the one copy open subscriptions share, how many use it]:
+   * a thousand subscriptions of one query keep one string, not the copy
+   * each call brought (a message's text is a new string each time). At
+   * most one entry per open subscription; deleted with its last user.
+   */
+  private readonly texts = new Map<string, [string, number]>();
   private nextId = 1;
   private epoch = 0;
   private delivered = 0;
@@ -73,6 +80,29 @@ export class LiveRegistry {
     return this.perSession.size;
   }
 
+  /** The shared copy of a subscription's query text; release it when the subscription is removed. */
+  internText(text: string): string {
+    const entry = this.texts.get(text);
+    if (entry) {
+      entry[1]++;
+      return entry[0];
+    }
+    this.texts.set(text, [text, 1]);
+    return text;
+  }
+
+  /** Gives back a copy from internText; `remove` does it for a subscription it removes. */
+  releaseText(text: string): void {
+    const entry = this.texts.get(text);
+    if (!entry) return;
+    if (--entry[1] === 0) this.texts.delete(text);
+  }
+
+  /** Distinct query texts open subscriptions hold (system.stats live_texts). */
+  get textCount(): number {
+    return this.texts.size;
+  }
+
   /** A new subscription's numeric id. */
   allocateId(): number {
     return this.nextId++;
@@ -100,7 +130,9 @@ export class LiveRegistry {
     this.subs.set(sub.liveId, sub);
     this.perSession.set(sub.owner.session, (this.perSession.get(sub.owner.session) ?? 0) + 1);
     sub.routes = sub.computeRoutes(tableById);
-    for (const [table, user] of sub.routes) {
+    for (let i = 0; i < sub.routes.length; i += 2) {
+      const table = sub.routes[i] as number;
+      const user = sub.routes[i + 1] as string;
       let byUser = this.index.get(table);
       if (!byUser) this.index.set(table, (byUser = new Map()));
       let set = byUser.get(user);
@@ -116,7 +148,9 @@ export class LiveRegistry {
     const n = (this.perSession.get(sub.owner.session) ?? 1) - 1;
     if (n > 0) this.perSession.set(sub.owner.session, n);
     else this.perSession.delete(sub.owner.session);
-    for (const [table, user] of sub.routes) {
+    for (let i = 0; i < sub.routes.length; i += 2) {
+      const table = sub.routes[i] as number;
+      const user = sub.routes[i + 1] as string;
       const byUser = this.index.get(table);
       const set = byUser?.get(user);
       if (!byUser || !set) continue;
@@ -124,6 +158,7 @@ export class LiveRegistry {
       if (set.size === 0) byUser.delete(user);
       if (byUser.size === 0) this.index.delete(table);
     }
+    this.releaseText(sub.sql);
     sub.end(reason);
   }
 

@@ -56,6 +56,8 @@ type Mode =
 
 type Ctx = ExecContext & { now: number };
 
+const NO_ROUTES: (number | string)[] = [];
+
 export class Subscription {
   readonly createdAt = Date.now();
   lastUpdate = this.createdAt;
@@ -63,8 +65,8 @@ export class Subscription {
   changes = 0;
   /** Fan-out bookkeeping of the registry: the commit this subscription was last touched in. */
   epoch = 0;
-  /** (table id, partition) pairs whose changes reach this subscription; set by the registry. */
-  routes: [number, string][] = [];
+  /** (table id, partition) pairs whose changes reach this subscription, flat: [id, partition, id, …]; set by the registry. */
+  routes: (number | string)[] = NO_ROUTES;
   isActive = true;
   /** True while a batched first load is being delivered. */
   isLoading = false;
@@ -131,17 +133,21 @@ export class Subscription {
       query,
       ctx: this.ctx,
       shape: query.shape(params, this.owner.user),
-      isHidden: (row) => this.deps.isExpired(t, row, this.ctx.now),
+      // Only STREAM rows expire: other windows keep no closure for it.
+      isHidden: t.type === 'STREAM' ? (row) => this.deps.isExpired(t, row, this.ctx.now) : undefined,
+      // Set later; present from the start so that setting them adds no property storage.
+      minSeq: undefined,
+      cache: undefined,
     };
     this.mode = { kind: 'maintained', query, window: new LiveWindow(limit === 0 ? 0 : offset + limit), env, partitionUser, offset, limit };
   }
 
   /** The partitions this subscription listens to. */
-  computeRoutes(tableById: (id: number) => TableDef | undefined): [number, string][] {
-    const out: [number, string][] = [];
+  computeRoutes(tableById: (id: number) => TableDef | undefined): (number | string)[] {
+    const out: (number | string)[] = [];
     for (const id of this.tableIds) {
       const t = tableById(id);
-      if (t) out.push([id, t.type === 'SHARED' ? '' : this.owner.user]);
+      if (t) out.push(id, t.type === 'SHARED' ? '' : this.owner.user);
     }
     return out;
   }
@@ -156,7 +162,20 @@ export class Subscription {
   start(cache: RowCache, given?: LiveCold): Promise<void> {
     const cold = given && this.deps.isCurrent(given, this.tableIds) ? given : this.deps.residentCold(this.tableIds);
     if (!cold) return (this.waiting = this.startWhenLoaded().finally(() => this.afterWaiting()));
-    return this.first(cache, cold.reads) ?? Promise.resolve();
+    try {
+      return this.first(cache, cold.reads) ?? Promise.resolve();
+    } finally {
+      this.dropCache();
+    }
+  }
+
+  /**
+   * Forgets the output rows built during one read or commit (`cache` is
+   * shared by the subscriptions of that read or commit only): a window
+   * holds its rows, never the cache they were built in.
+   */
+  private dropCache(): void {
+    if (this.mode?.kind === 'maintained') this.mode.env.cache = undefined;
   }
 
   /** The first result, read with these cold segments. */
@@ -197,6 +216,7 @@ export class Subscription {
       }
       this.isLoading = false;
       const delivering = this.first(new Map(), loaded.reads);
+      this.dropCache();
       loaded.release(); // read: a flush need not wait for a batched delivery
       loaded = undefined;
       await delivering;
@@ -236,13 +256,15 @@ export class Subscription {
    * holds (see cold.ts).
    */
   flush(cache: RowCache): void {
-    if (!this.isDue || this.isLoading || !this.isActive || this.waiting) return;
     try {
+      if (!this.isDue || this.isLoading || !this.isActive || this.waiting) return;
       if (!this.refresh(cache, () => this.deps.residentCold(this.tableIds))) {
         this.waiting = this.refreshWhenLoaded().finally(() => this.afterWaiting());
       }
     } catch (e) {
       this.failRefresh(e);
+    } finally {
+      this.dropCache();
     }
   }
 
@@ -327,7 +349,9 @@ export class Subscription {
       while (this.isActive && !this.isLoading && this.isDue) {
         const loaded = await this.deps.loadCold(this.tableIds);
         try {
-          if (this.isActive && this.refresh(new Map(), () => loaded)) return;
+          const isDone = this.isActive && this.refresh(new Map(), () => loaded);
+          this.dropCache();
+          if (isDone) return;
         } finally {
           loaded.release();
         }

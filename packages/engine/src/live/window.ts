@@ -40,8 +40,8 @@ export interface WindowEnv {
   shape: string;
   /** Rows must have `_seq >= minSeq` (lastRows); undefined: no floor. */
   minSeq?: bigint;
-  /** Hides a row regardless of the query (expired STREAM rows). */
-  isHidden(row: StoredRow): boolean;
+  /** Hides a row regardless of the query (expired STREAM rows); absent where no row can expire. */
+  isHidden?: (row: StoredRow) => boolean;
   cache?: RowCache;
 }
 
@@ -59,10 +59,18 @@ export function compareSort(keys: readonly SortSpec[], a: readonly Value[], b: r
   return 0;
 }
 
+/** Windows up to this many entries find keys by a scan instead of a Map. */
+const INDEX_MIN_ENTRIES = 8;
+
 export class LiveWindow {
   entries: WindowEntry[] = [];
-  /** key → entry of `entries`; same size. */
-  readonly byKey = new Map<string, WindowEntry>();
+  /**
+   * key → entry of `entries`, holding exactly the entries, once the window
+   * has held more than INDEX_MIN_ENTRIES; smaller windows (most live
+   * queries: one row, a short list) find a key by scanning `entries` and
+   * pay no Map.
+   */
+  private index: Map<string, WindowEntry> | undefined;
   hasMore = false;
   /** Set when entries left a window that has more rows beyond it. */
   private needsRefill = false;
@@ -79,7 +87,7 @@ export class LiveWindow {
     const q = env.query;
     if (!q.includeDeleted && row[q.deletedSlot] === true) return false;
     if (env.minSeq !== undefined && (row[q.seqSlot] as bigint) < env.minSeq) return false;
-    if (env.isHidden(row)) return false;
+    if (env.isHidden?.(row)) return false;
     return !q.where || isTrue(q.where(row, env.ctx));
   }
 
@@ -106,10 +114,23 @@ export class LiveWindow {
     return lo;
   }
 
+  /** The entry of the row with this identity hash, if the window holds it. */
+  private find(key: string): WindowEntry | undefined {
+    if (this.index) return this.index.get(key);
+    for (const e of this.entries) if (e.key === key) return e;
+    return undefined;
+  }
+
+  /** Call after `e` joined `entries`. */
+  private remember(e: WindowEntry): void {
+    if (this.index) this.index.set(e.key, e);
+    else if (this.entries.length > INDEX_MIN_ENTRIES) this.index = new Map(this.entries.map((x) => [x.key, x]));
+  }
+
   /** Fills the window from the partition's rows (the first snapshot, or after ALTER). */
   load(env: WindowEnv, rows: Iterable<[string, StoredRow]>): void {
     this.entries = [];
-    this.byKey.clear();
+    this.index = undefined;
     this.hasMore = false;
     this.fill(env, rows);
   }
@@ -122,7 +143,7 @@ export class LiveWindow {
       // No LIMIT: every matching row, sorted once.
       const all: WindowEntry[] = [];
       for (const [key, row] of rows) {
-        if (this.byKey.has(key) || !LiveWindow.matches(env, row)) continue;
+        if (this.find(key) !== undefined || !LiveWindow.matches(env, row)) continue;
         const sort = new Array<Value>(q.keys.length);
         for (let i = 0; i < sort.length; i++) sort[i] = q.keys[i].eval(row, env.ctx);
         all.push({ key, id: row[q.keySlot], row, sort, out: EMPTY_ROW });
@@ -131,7 +152,7 @@ export class LiveWindow {
       for (const e of all) {
         e.out = project(env, e.row);
         this.entries.push(e);
-        this.byKey.set(e.key, e);
+        this.remember(e);
       }
       this.hasMore = false;
       this.needsRefill = false;
@@ -141,7 +162,7 @@ export class LiveWindow {
     const buf: WindowEntry[] = [];
     let candidates = 0;
     for (const [key, row] of rows) {
-      if (this.byKey.has(key) || !LiveWindow.matches(env, row)) continue;
+      if (this.find(key) !== undefined || !LiveWindow.matches(env, row)) continue;
       candidates++;
       if (need <= 0) break;
       const sort = new Array<Value>(q.keys.length);
@@ -160,7 +181,7 @@ export class LiveWindow {
     for (const e of buf) {
       e.out = project(env, e.row);
       this.entries.push(e);
-      this.byKey.set(e.key, e);
+      this.remember(e);
     }
     this.hasMore = candidates > buf.length;
     this.needsRefill = false;
@@ -171,12 +192,12 @@ export class LiveWindow {
    * Returns whether the window changed.
    */
   apply(env: WindowEnv, key: string, row: StoredRow | null): boolean {
-    const old = this.byKey.get(key);
+    const old = this.find(key);
     let changed = false;
     if (old) {
       if (old.row === row) return false;
       this.entries.splice(this.position(env, old), 1);
-      this.byKey.delete(key);
+      this.index?.delete(key);
       changed = true;
     }
     if (row && LiveWindow.matches(env, row)) {
@@ -186,16 +207,16 @@ export class LiveWindow {
       const n = this.entries.length;
       if (n > 0 && this.compare(env, e, this.entries[n - 1]) < 0) {
         this.entries.splice(this.position(env, e), 0, e);
-        this.byKey.set(key, e);
+        this.remember(e);
         changed = true;
         if (this.entries.length > this.cap) {
           const dropped = this.entries.pop()!;
-          this.byKey.delete(dropped.key);
+          this.index?.delete(dropped.key);
           this.hasMore = true;
         }
       } else if (!this.hasMore && n < this.cap) {
         this.entries.push(e);
-        this.byKey.set(key, e);
+        this.remember(e);
         changed = true;
       } else {
         this.hasMore = true; // beyond the window (a refill considers it)

@@ -9,10 +9,11 @@ import { KalamError } from '../core/errors';
 import { uuidV7, ulid } from '../core/ids';
 import type { Expr } from '../sql/ast';
 import type { DataType, Value } from '../core/types';
+import { isJsonDeeperThan, jsonTooDeep } from '../core/json';
 import { coerce, compareValues, isTrue, stableJson, truthy } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { SQL_LIMIT_DEFAULTS, limitExceeded } from '../sql/limits';
-import { AGGREGATES, lookupFunction } from './functions';
+import { AGGREGATES, lookupFunction, textTooLong } from './functions';
 import { compileLike, type LikeMatcher } from './like';
 import type { Scope } from './scope';
 import { existsSubquery, inSubquery, scalarSubquery } from './subquery';
@@ -159,7 +160,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
         const v = a(r, ctx);
         if (type === 'TEXT' && v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return stableJson(v);
         if (type === 'JSON' && typeof v !== 'string') return v;
-        return coerce(v, type, 'CAST');
+        return coerce(v, type, 'CAST', ctx.limits?.maxJsonDepth);
       };
     }
     case 'call':
@@ -215,8 +216,14 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Evaluat
       if (v === null && isStrict) return null;
       vals[i] = v;
     }
-    return fn(vals);
+    return fn(vals, ctx.limits?.maxTextLength ?? SQL_LIMIT_DEFAULTS.maxTextLength);
   };
+}
+
+/** LIMIT_EXCEEDED before an expression builds text longer than maxTextLength. */
+function checkTextLength(length: number, by: string, ctx: ExecContext): void {
+  const max = ctx.limits?.maxTextLength ?? SQL_LIMIT_DEFAULTS.maxTextLength;
+  if (length > max) throw textTooLong(length, by, max);
 }
 
 
@@ -333,7 +340,10 @@ function compileBinary(op: string, l: Evaluator, r: Evaluator): Evaluator {
         const a = l(row, ctx);
         const b = r(row, ctx);
         if (a === null || b === null) return null;
-        return text(a) + text(b);
+        const x = text(a);
+        const y = text(b);
+        checkTextLength(x.length + y.length, '||', ctx);
+        return x + y;
       };
     default:
       return arithmetic(op, l, r);
@@ -395,11 +405,16 @@ function asTypeOf(type: DataType | undefined, ev: Evaluator): Evaluator {
     return (r, ctx) => {
       const v = ev(r, ctx);
       if (typeof v !== 'string') return v;
+      let parsed: Value;
       try {
-        return JSON.parse(v) as Value;
+        parsed = JSON.parse(v) as Value;
       } catch {
         return v; // not JSON text: compare as the string it is
       }
+      // Comparing and hashing JSON recurse: text nested past the limit is refused, not compared.
+      const max = ctx.limits?.maxJsonDepth ?? SQL_LIMIT_DEFAULTS.maxJsonDepth;
+      if (isJsonDeeperThan(parsed, max)) throw jsonTooDeep('JSON text compared with a JSON column', max);
+      return parsed;
     };
   }
   return ev;

@@ -134,11 +134,11 @@ export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNa
           const i = colIndex[k];
           const v = values[k];
           if (v === undefined) continue;
-          row[i] = coerce(v, t.columns[i].type, t.columns[i].name);
+          row[i] = coerce(v, t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth);
           given[i] = true;
         }
         for (let i = 0; i < t.columns.length; i++) {
-          if (!given[i]) row[i] = coerce(defaultValue(t, i, ctx), t.columns[i].type, t.columns[i].name);
+          if (!given[i]) row[i] = coerce(defaultValue(t, i, ctx), t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth);
         }
         checkNotNull(t, row);
         const seq = ctx.nextSeq();
@@ -199,7 +199,7 @@ export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNa
       const changes: RowChange[] = [];
       for (const before of collect(scan(ctx))) {
         const row = (before as Value[]).slice();
-        for (const s of sets) row[s.i] = coerce(s.eval(before, ctx), t.columns[s.i].type, t.columns[s.i].name);
+        for (const s of sets) row[s.i] = coerce(s.eval(before, ctx), t.columns[s.i].type, t.columns[s.i].name, ctx.limits?.maxJsonDepth);
         checkNotNull(t, row);
         row[seqSlot(t)] = ctx.nextSeq();
         const pk = row[t.pk];

@@ -12,6 +12,7 @@
  * compiles it (patterns are usually parameters).
  */
 import { KalamError } from '../core/errors';
+import { DEFAULT_MAX_JSON_DEPTH } from '../core/json';
 
 /** What checkNesting reads of a token (lexer.ts's Token; not imported, as the lexer imports this module). */
 interface Token {
@@ -43,6 +44,12 @@ export interface SqlLimits {
   maxSetOperationArms: number;
   /** Characters of one LIKE / ILIKE pattern. */
   maxLikePatternLength: number;
+  /** Characters of one text value an expression builds (`||`, CONCAT, REPEAT, LPAD, RPAD, REPLACE). */
+  maxTextLength: number;
+  /** Nesting levels of one JSON value: a parameter, a value stored into a JSON column, JSON text read as JSON. */
+  maxJsonDepth: number;
+  /** Milliseconds the SQL parser (node-sql-parser) may spend on one statement. */
+  maxParseMs: number;
 }
 
 /**
@@ -71,6 +78,9 @@ export const SQL_LIMIT_DEFAULTS: Readonly<SqlLimits> = Object.freeze({
   maxInListLength: 50_000,
   maxSetOperationArms: 500,
   maxLikePatternLength: 10_000,
+  maxTextLength: 16 * 1024 * 1024,
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
+  maxParseMs: 5_000,
 });
 
 export const SQL_LIMIT_NAMES = Object.keys(SQL_LIMIT_DEFAULTS) as readonly (keyof SqlLimits)[];
@@ -85,6 +95,9 @@ export const SQL_LIMIT_SETTINGS: Readonly<Record<keyof SqlLimits, readonly [stri
   maxInListLength: ['max_in_list_length', 'Values of one IN (…) list'],
   maxSetOperationArms: ['max_set_operation_arms', 'SELECTs one UNION / INTERSECT / EXCEPT combines'],
   maxLikePatternLength: ['max_like_pattern_length', 'Characters of one LIKE / ILIKE pattern'],
+  maxTextLength: ['max_text_length', 'Characters of one text value an expression builds (||, CONCAT, REPEAT, LPAD, RPAD, REPLACE)'],
+  maxJsonDepth: ['max_json_depth', 'Nesting levels of one JSON value (parameters, JSON column values, JSON text read as JSON)'],
+  maxParseMs: ['max_parse_ms', 'Milliseconds the SQL parser may spend on one statement (it backtracks on syntax errors inside nested CASTs, subqueries, EXISTS)'],
 };
 
 /**

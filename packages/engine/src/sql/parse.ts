@@ -16,6 +16,37 @@ import { sqlParser } from './parser-loader';
 import { rewriteForParser } from './rewrite';
 
 
+class ParseBudgetSpent {}
+
+/**
+ * The SQL text as node-sql-parser's generated (PEG) parser reads it, one
+ * character code at a time; every 1024 reads the clock is checked, and
+ * past `budgetMs` the parse stops. The parser keeps no memo, so on a
+ * syntax error inside nested CASTs, parenthesized subqueries or EXISTS it
+ * retries every alternative at every level — reads grow about 5× per
+ * level (seven levels took 30 s, ten would take hours) — while a
+ * statement it accepts costs a few dozen reads per character.
+ */
+class BudgetedInput extends String {
+  private reads = 0;
+  private readonly deadline: number;
+  constructor(text: string, budgetMs: number) {
+    super(text);
+    this.deadline = performance.now() + budgetMs;
+  }
+  override charCodeAt(index: number): number {
+    if ((++this.reads & 1023) === 0 && performance.now() > this.deadline) throw new ParseBudgetSpent();
+    return super.charCodeAt(index);
+  }
+}
+
+function parseTooCostly(limits: SqlLimits): KalamError {
+  return new KalamError(
+    'LIMIT_EXCEEDED',
+    `Parsing the statement took longer than the limit of ${limits.maxParseMs.toLocaleString('en-US')} ms (maxParseMs): the SQL parser backtracks through nested CASTs, subqueries and EXISTS when there is a syntax error inside them. Check the statement's syntax, nest less, or raise maxParseMs in openDatabase() options`,
+  );
+}
+
 /** Statement words of SQL we know but do not run. */
 const KNOWN_UNSUPPORTED = new Set([
   'CREATE', 'DROP', 'ALTER', 'EXPLAIN', 'SET', 'GRANT', 'REVOKE', 'TRUNCATE', 'MERGE', 'COPY', 'VACUUM', 'ANALYZE',
@@ -109,9 +140,11 @@ export function parseWithParser(sql: string, tokens: Token[] = tokenize(sql), li
   const parser = sqlParser();
   let ast;
   try {
-    ast = parser.astify(rewritten.text, { database: 'postgresql' });
+    const input = new BudgetedInput(rewritten.text.trim(), limits.maxParseMs);
+    ast = parser.astify(input as unknown as string, { database: 'postgresql', trimQuery: false } as never);
   } catch (e) {
     if (isStackOverflow(e)) throw tooDeep(limits);
+    if (e instanceof ParseBudgetSpent) throw parseTooCostly(limits);
     const err = e as { message?: string; location?: { start?: { offset?: number } } };
     const count = /column count doesn't match value count at row (\d+)/.exec(err.message ?? '');
     if (count) {
