@@ -3,9 +3,10 @@
  * FLUSH ALL [IN ns] (each queues a flush job and answers with its id) and
  * KILL JOB. The flush itself is jobs/flush.ts.
  */
+import { checkKillJob, checkStorageFlush } from '../auth/permissions';
 import { KalamError } from '../core/errors';
 import type { TableDef } from '../core/schema';
-import type { Role, StatementResult } from '../core/types';
+import type { StatementResult } from '../core/types';
 import { requestFlush, type FlushContext } from '../jobs/flush';
 import type { JobScheduler } from '../jobs/scheduler';
 import type { StorageStatement } from '../sql/ast';
@@ -18,22 +19,16 @@ export interface StorageStatementContext extends FlushContext {
 
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 
-function requireFlushRole(role: Role): void {
-  if (role === 'user') {
-    throw new KalamError('PERMISSION_DENIED', 'Insufficient privileges: STORAGE FLUSH needs the service, dba or system role');
-  }
-}
-
 export async function executeStorageStatement(engine: StorageStatementContext, state: SessionState, stmt: StorageStatement): Promise<StatementResult> {
   switch (stmt.kind) {
     case 'flushTable': {
-      requireFlushRole(state.role);
+      checkStorageFlush(state.role);
       const t = engine.catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
       const started = requestFlush(engine, t, 'manual');
       return ok(typeof started === 'string' ? started : `Storage flush started for table '${q(t)}'. Job ID: ${started.job_id}`);
     }
     case 'flushAll': {
-      requireFlushRole(state.role);
+      checkStorageFlush(state.role);
       const ns = stmt.namespace ?? undefined;
       if (ns !== undefined) engine.catalog.requireNamespace(ns);
       const ids: string[] = [];
@@ -47,9 +42,7 @@ export async function executeStorageStatement(engine: StorageStatementContext, s
       return ok(`Storage flush started for ${ids.length} table(s)${where}. Job IDs: ${ids.join(', ')}`, ids.length);
     }
     case 'killJob': {
-      if (state.role !== 'dba' && state.role !== 'system') {
-        throw new KalamError('PERMISSION_DENIED', 'Admin privileges (DBA or System role) required to kill jobs');
-      }
+      checkKillJob(state.role);
       const outcome = engine.jobs.kill(stmt.jobId);
       if (!outcome) throw new KalamError('JOB_NOT_FOUND', `Job '${stmt.jobId}' not found: see system.jobs for job ids`);
       if ('finished' in outcome) return ok(`Job '${stmt.jobId}' already ${outcome.finished.status}: nothing to kill`);
