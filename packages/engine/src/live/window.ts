@@ -184,7 +184,10 @@ export class LiveWindow {
       // An unchanged projection keeps its row object: identity means "unchanged".
       if (old && shallowEqual(old.out, e.out)) e.out = old.out;
       const n = this.entries.length;
-      if (n > 0 && this.compare(env, e, this.entries[n - 1]) < 0) {
+      // Every row beyond the window sorts after its last entry, and so after `old`, which was
+      // in it: a new version that sorts no later than its old one stays in the window (an
+      // update of the last row does not make the window read the partition again).
+      if ((n > 0 && this.compare(env, e, this.entries[n - 1]) < 0) || (old !== undefined && this.compare(env, e, old) <= 0)) {
         this.entries.splice(this.position(env, e), 0, e);
         this.byKey.set(key, e);
         changed = true;
