@@ -20,7 +20,7 @@ describe.each([
   ['opfs', 41],
 ] as const)('with flushes in progress on %s', (storage, seed) => {
   it(`keeps every batch whole, once, and every acknowledged write across ${ITERATIONS} kills and reloads`, async () => {
-    const figures = await crashLoop(browser, inject('crashUrl'), storage, seed, true);
+    const figures = await crashLoop(browser, inject('crashUrl'), storage, seed, 'flush');
     console.log(`${storage} crash loop with flushes`, figures);
     expect(figures.acknowledged).toBeGreaterThanOrEqual(ITERATIONS / 2);
     expect(figures.cutOff).toBeGreaterThanOrEqual(ITERATIONS / 2);

@@ -10,7 +10,7 @@
  */
 import { expect } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import type { CrashHarness } from './main';
+import type { CrashHarness, CrashJobs } from './main';
 
 export const ITERATIONS = 50;
 
@@ -32,11 +32,13 @@ export interface CrashFigures {
   acknowledged: number;
   cutOff: number;
   present: number;
-  /** Cold segments listed in system.manifest at the end (flush runs only). */
+  /** Cold segments listed in system.manifest at the end (flush and compaction runs only). */
   segments: number;
+  /** Of those, segments a compaction wrote (level 1 or more). */
+  compacted: number;
 }
 
-export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 'opfs', seed: number, withFlush = false): Promise<CrashFigures> {
+export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 'opfs', seed: number, jobs: CrashJobs = 'none'): Promise<CrashFigures> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
@@ -46,7 +48,7 @@ export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 
   });
   await page.goto(url);
   await ready(page);
-  const name = `crash-${storage}${withFlush ? '-flush' : ''}`;
+  const name = `crash-${storage}${jobs === 'none' ? '' : `-${jobs}`}`;
   const next = random(seed);
   const acknowledged = new Set<number>();
   let nextBatch = 1;
@@ -66,21 +68,23 @@ export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 
     const present = new Set(counts.map((c) => c.batch));
     expect([...acknowledged].filter((b) => !present.has(b)), `iteration ${i}: acknowledged batches lost`).toEqual([]);
     if (i === ITERATIONS) {
-      const segments = await page.evaluate(() => (window as unknown as WithHarness).crash.segments());
+      const { segments, compacted } = await page.evaluate(() => (window as unknown as WithHarness).crash.segments());
       await context.close();
       expect(errors).toEqual([]);
-      return { kills, reloads, started: nextBatch - 1, acknowledged: acknowledged.size, cutOff, present: present.size, segments };
+      return { kills, reloads, started: nextBatch - 1, acknowledged: acknowledged.size, cutOff, present: present.size, segments, compacted };
     }
     const first = nextBatch;
     const count = 8 + Math.floor(next() * 16);
     nextBatch += count;
-    await page.evaluate(([f, n, s, flush]) => (window as unknown as WithHarness).crash.start(f, n, s, flush), [first, count, Math.floor(next() * 1e9), withFlush] as const);
+    await page.evaluate(([f, n, s, j]) => (window as unknown as WithHarness).crash.start(f, n, s, j), [first, count, Math.floor(next() * 1e9), jobs] as const);
     // The kill lands at a random moment: mostly after this burst's first acknowledgement (so every
     // iteration has acknowledged writes to lose), sometimes before anything was acknowledged.
     if (next() < 0.8) {
       await page.waitForFunction((n) => (window as unknown as WithHarness).crash.acked().length > n, 0, { polling: 5 });
     }
-    await page.waitForTimeout(Math.floor(next() * 60));
+    // With compactions, a longer window: a flush and then a compaction must be able to finish (over OPFS they
+    // take a few hundred ms in a fresh worker), so kills land before, during and after both.
+    await page.waitForTimeout(Math.floor(next() * (jobs === 'compact' ? 600 : 60)));
     let done: number[];
     if (next() < 0.25) {
       done = await page.evaluate(() => (window as unknown as WithHarness).crash.acked());

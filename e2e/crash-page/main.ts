@@ -10,6 +10,9 @@
  */
 import { createClient, type ClientSession, type ClientStorage, type KalamClient } from '@kalamlite/worker';
 
+/** Which background jobs an iteration starts among its writes. */
+export type CrashJobs = 'none' | 'flush' | 'compact';
+
 interface BatchCount {
   batch: number;
   size: number;
@@ -19,10 +22,13 @@ interface BatchCount {
 
 export interface CrashHarness {
   open(storage: ClientStorage, name: string): Promise<BatchCount[]>;
-  /** Fires `count` batches; with `withFlush`, a FLUSH TABLE is started among them (a flush in progress at the kill). */
-  start(firstBatch: number, count: number, seed: number, withFlush?: boolean): void;
-  /** Segments in system.manifest for crash.rows (how many flushes completed). */
-  segments(): Promise<number>;
+  /**
+   * Fires `count` batches. With `jobs` 'flush', a FLUSH TABLE is started among them (a flush in progress at
+   * the kill); with 'compact', a STORAGE COMPACT TABLE is started too, at another random batch.
+   */
+  start(firstBatch: number, count: number, seed: number, jobs?: CrashJobs): void;
+  /** Segments in system.manifest for crash.rows (how many flushes completed), and how many of them compactions wrote (level 1 or more). */
+  segments(): Promise<{ segments: number; compacted: number }>;
   acked(): number[];
   kill(): number[];
   flush(): Promise<string>;
@@ -91,15 +97,18 @@ const harness: CrashHarness = {
     return result.rows.map((r) => ({ batch: Number(r.batch), size: Number(r.size), rows: Number(r.n), touched: Number(r.t) }));
   },
 
-  start(firstBatch, count, seed, withFlush = false) {
+  start(firstBatch, count, seed, jobs = 'none') {
     const s = session;
     if (!s || !client) throw new Error('open() first');
     const admin = client.session({ user: 'root', role: 'dba' });
     const next = random(seed);
-    const flushAt = withFlush ? firstBatch + Math.floor(next() * count) : -1;
+    const flushAt = jobs !== 'none' ? firstBatch + Math.floor(next() * count) : -1;
+    const compactAt = jobs === 'compact' ? firstBatch + Math.floor(next() * count) : -1;
     void (async () => {
       for (let b = firstBatch; b < firstBatch + count; b++) {
         if (b === flushAt) admin.execute('FLUSH TABLE crash.rows').catch(() => undefined);
+        // Queued behind a flush (or run alone); a kill lands before, during or after its steps.
+        if (b === compactAt) admin.execute('STORAGE COMPACT TABLE crash.rows').catch(() => undefined);
         const payload = 'p'.repeat(Math.floor(next() * 600));
         // Three fixed shapes, so each new worker plans each shape once (rows differ only in literals).
         const shape = next();
@@ -123,8 +132,10 @@ const harness: CrashHarness = {
 
   async segments() {
     const admin = client!.session({ user: 'root', role: 'dba' });
-    const r = await admin.query(`SELECT COUNT(*) AS n FROM system.manifest WHERE namespace_id = 'crash' AND table_name = 'rows'`);
-    return Number(r.rows[0].n);
+    const r = await admin.query(
+      `SELECT COUNT(*) AS n, SUM(CASE WHEN level >= 1 THEN 1 ELSE 0 END) AS c FROM system.manifest WHERE namespace_id = 'crash' AND table_name = 'rows'`,
+    );
+    return { segments: Number(r.rows[0].n), compacted: Number(r.rows[0].c ?? 0) };
   },
 
   async time(sql) {

@@ -24,6 +24,7 @@ import {
   checkNamespaceAdmin,
   checkRead,
   checkSetAccessLevel,
+  checkStorageCompact,
   checkStorageFlush,
   checkSystemRead,
   checkUserAdmin,
@@ -165,12 +166,13 @@ describe('statement checks', () => {
     }
   });
 
-  it('SET ACCESS LEVEL, DROP TABLE, namespaces, users, STORAGE FLUSH, KILL JOB, introspection, system tables', () => {
+  it('SET ACCESS LEVEL, DROP TABLE, namespaces, users, STORAGE FLUSH, STORAGE COMPACT, KILL JOB, introspection, system tables', () => {
     each(EXPECTED_ROLES.setAccessLevel, (r, ok) => expectCheck(() => checkSetAccessLevel(r), ok, 'Only service, dba, or system users can modify table access levels'));
     each(EXPECTED_ROLES.dropTable, (r, ok) => expectCheck(() => checkDropTable(r), ok, 'Insufficient privileges to drop this table'));
     each(EXPECTED_ROLES.manageNamespaces, (r, ok) => expectCheck(() => checkNamespaceAdmin(r), ok, 'Admin privileges (DBA or System role) required for namespace operations'));
     each(EXPECTED_ROLES.manageUsers, (r, ok) => expectCheck(() => checkUserAdmin(r), ok, 'Admin privileges (DBA or System role) required for user management'));
     each(EXPECTED_ROLES.storageFlush, (r, ok) => expectCheck(() => checkStorageFlush(r), ok, 'Insufficient privileges: STORAGE FLUSH needs the service, dba or system role'));
+    each(EXPECTED_ROLES.storageCompact, (r, ok) => expectCheck(() => checkStorageCompact(r), ok, 'Insufficient privileges: STORAGE COMPACT needs the service, dba or system role'));
     each(EXPECTED_ROLES.killJob, (r, ok) => expectCheck(() => checkKillJob(r), ok, 'Admin privileges (DBA or System role) required to kill jobs'));
     each(EXPECTED_ROLES.introspect, (r, ok) => expectCheck(() => checkIntrospect(r), ok, ''));
     each(EXPECTED_ROLES.readSystemTables, (r, ok) =>

@@ -54,6 +54,8 @@ export const ROLE_MATRIX = {
   manageUsers:                        [N,   N,      Y,   Y],
   /** STORAGE FLUSH TABLE, STORAGE FLUSH ALL. */
   storageFlush:                       [N,   Y,      Y,   Y],
+  /** STORAGE COMPACT TABLE, STORAGE COMPACT ALL. */
+  storageCompact:                     [N,   Y,      Y,   Y],
   killJob:                            [N,   N,      Y,   Y],
   /** Reading (querying, subscribing to) system.* tables. */
   readSystemTables:                   [N,   N,      Y,   Y],
@@ -204,6 +206,10 @@ export function checkUserAdmin(role: Role): void {
 
 export function checkStorageFlush(role: Role): void {
   if (!can(role, 'storageFlush')) deny('Insufficient privileges: STORAGE FLUSH needs the service, dba or system role');
+}
+
+export function checkStorageCompact(role: Role): void {
+  if (!can(role, 'storageCompact')) deny('Insufficient privileges: STORAGE COMPACT needs the service, dba or system role');
 }
 
 export function checkKillJob(role: Role): void {

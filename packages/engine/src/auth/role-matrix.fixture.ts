@@ -24,6 +24,7 @@ export const EXPECTED_ROLES: Record<string, readonly Role[]> = {
   manageNamespaces: ['dba', 'system'],
   manageUsers: ['dba', 'system'],
   storageFlush: ['service', 'dba', 'system'],
+  storageCompact: ['service', 'dba', 'system'],
   killJob: ['dba', 'system'],
   readSystemTables: ['dba', 'system'],
   killAnyLiveQuery: ['dba', 'system'],

@@ -148,6 +148,12 @@ const ACTIONS: ActionCase[] = [
     },
   },
   {
+    action: 'storageCompact',
+    async check(_role, allowed, { actor }) {
+      await expectRole(actor, allowed, 'Insufficient privileges: STORAGE COMPACT needs the service, dba or system role', 'STORAGE COMPACT TABLE app.notes', 'STORAGE COMPACT ALL IN app');
+    },
+  },
+  {
     action: 'killJob',
     async check(_role, allowed, { actor }) {
       // Allowed: the statement gets as far as looking the job up.

@@ -92,7 +92,7 @@ export async function executeAlterTable(engine: AlterContext, state: SessionStat
         }
         after[sources.length] = before[oldSeq];
         after[sources.length + 1] = before[oldDeleted];
-        rewritten.push({ tableId: t.id, user, pkHash, row: Object.freeze(after), store, deletedSlot: sources.length + 1, beforeDeletedSlot: oldDeleted });
+        rewritten.push({ tableId: t.id, user, pkHash, key: t.pk >= 0 ? before[t.pk] : before[oldSeq], row: Object.freeze(after), store, deletedSlot: sources.length + 1, beforeDeletedSlot: oldDeleted });
       }
     }
   }

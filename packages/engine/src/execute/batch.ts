@@ -8,7 +8,7 @@
  * under the write lock.
  */
 import { KalamError, toKalamError } from '../core/errors';
-import type { RowChange } from '../core/schema';
+import type { RowChange, TableDef } from '../core/schema';
 import type { StatementResult, Value } from '../core/types';
 import type { Catalog } from '../catalog/catalog';
 import type { SeqGenerator } from '../core/ids';
@@ -17,6 +17,8 @@ import type { SqlLimits } from '../sql/limits';
 import { parseStatement } from '../sql/parse';
 import { okResult } from './results';
 import type { SessionState } from './session-state';
+import type { ColdReads } from '../storage/cold/types';
+import type { PreparedCold } from './cold-reads';
 import type { CommittedLookup, Transaction, TransactionRegistry } from './transaction';
 import { validateParams } from './validate';
 
@@ -24,7 +26,10 @@ export interface BatchContext {
   readonly catalog: Catalog;
   readonly seq: SeqGenerator;
   readonly transactions: TransactionRegistry;
-  readonly committedRow: CommittedLookup;
+  /** The committed version of a key, cold ones from the row groups `cold` was prepared with. */
+  committedLookup(cold?: ColdReads): CommittedLookup;
+  /** Loads the row groups that may hold these keys (pinned until released). */
+  prepareKeys(keys: Iterable<{ table: TableDef; user: string; pk: Value }>): Promise<PreparedCold>;
   /** Holds the SQL limits a batch's text and parameters are checked against before anything else. */
   readonly planner: { readonly limits: SqlLimits };
   assertOpen(): void;
@@ -108,16 +113,24 @@ export function beginTransaction(engine: BatchContext, owner: string, origin: 's
 export async function commitTransaction(engine: BatchContext, tx: Transaction): Promise<void> {
   tx.assertOpen();
   tx.state = 'committing';
+  let prepared: PreparedCold | undefined;
   try {
     await engine.waitForHotRoom();
+    // The committed versions of the staged keys, cold ones too (loaded, not taken from the cache):
+    // loaded before the write lock. The load pins them: a flush that commits a segment meanwhile keeps
+    // its rows hot until this commit is over, so hot and these row groups hold every committed version.
+    prepared = await engine.prepareKeys(tx.stagedKeys());
+    const reads = prepared.reads;
     await engine.exclusive(async () => {
       engine.assertOpen();
-      const rows = tx.changesForCommit(engine.committedRow, (id) => engine.catalog.tableById(id), () => engine.seq.next());
+      const rows = tx.changesForCommit(engine.committedLookup(reads), (id) => engine.catalog.tableById(id), () => engine.seq.next());
       if (rows.length > 0) await engine.commit({ rows });
     });
   } catch (e) {
     engine.transactions.finish(tx, 'rolled_back', toKalamError(e).message);
     throw e;
+  } finally {
+    prepared?.release();
   }
   engine.transactions.finish(tx, 'committed');
 }

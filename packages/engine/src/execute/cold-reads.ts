@@ -1,18 +1,19 @@
 /**
- * The async step before a plan runs: the cold segments its scans cannot
- * rule out are loaded (and pinned) so that execution itself stays
- * synchronous; and the partition views that code reading partitions
- * directly (live maintenance, commit-time conflict checks) needs.
+ * The async step before a plan runs: the cold row groups its scans cannot
+ * rule out are loaded (and pinned), with the columns it reads, so that
+ * execution itself stays synchronous; and the committed versions of keys
+ * for transactions (from the hot tier and the row groups loaded for them).
  */
 import type { Catalog } from '../catalog/catalog';
-import type { StoredRow } from '../core/schema';
+import type { StoredRow, TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { resolveBounds, type ScanTemplate } from '../plan/scan-bounds';
-import { NOTHING, type ColdTier } from '../storage/cold/cold-tier';
+import { NOTHING, pkStatsKey, type ColdTier, type ColumnSelection } from '../storage/cold/cold-tier';
 import type { ScanBounds } from '../storage/cold/prune';
 import type { ColdReads, PreparedPartition } from '../storage/cold/types';
 import type { HotTier } from '../storage/hot-tier';
-import { KalamError } from '../core/errors';
+import type { PartitionViews } from './partition-views';
+import type { CommittedLookup } from './transaction';
 
 /** Prepared cold reads: pass `reads` in the ExecContext; call `release` when the run is over (a flush waits for it). */
 export interface PreparedCold {
@@ -20,79 +21,106 @@ export interface PreparedCold {
   release(): void;
 }
 
+/** One partition to prepare: its scans' bounds and the columns they read. */
+interface PartitionScans {
+  table: TableDef;
+  user: string;
+  bounds: ScanBounds[];
+  columns: ColumnSelection;
+}
+
+const union = (a: ColumnSelection, b: ColumnSelection): ColumnSelection => (a === 'all' || b === 'all' ? 'all' : new Set([...a, ...b]));
+const slotKey = (tableId: number, user: string) => `${tableId}\u0001${user}`;
+
 export class ColdReader {
   constructor(
     private readonly catalog: Catalog,
     private readonly hot: HotTier,
     private readonly cold: ColdTier,
+    private readonly views: PartitionViews,
     private readonly scansOf: (plan: object) => readonly ScanTemplate[],
   ) {}
 
   /**
    * For each table a plan reads, in the session's partition (USER/STREAM:
-   * `user`; SHARED: ''), loads the cold segments its scans cannot rule out
-   * (manifest stats against the WHERE's simple conjuncts).
+   * `user`; SHARED: ''), loads the cold row groups its scans cannot rule
+   * out (manifest stats against the WHERE's simple conjuncts) and the
+   * columns the statement names.
    */
   async prepare(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold> {
-    const scans = new Map<number, ScanBounds[]>();
+    const scans = new Map<number, { bounds: ScanBounds[]; columns: ColumnSelection }>();
     for (const tpl of this.scansOf(plan)) {
-      let list = scans.get(tpl.tableId);
-      if (!list) scans.set(tpl.tableId, (list = []));
+      let s = scans.get(tpl.tableId);
+      if (!s) scans.set(tpl.tableId, (s = { bounds: [], columns: new Set() }));
+      s.columns = union(s.columns, tpl.columns);
       const b = resolveBounds(tpl.bounds, params);
-      if (b !== 'none') list.push(b);
+      if (b !== 'none') s.bounds.push(b);
     }
-    for (const id of plan.tableIds) if (!scans.has(id)) scans.set(id, [null]);
+    for (const id of plan.tableIds) if (!scans.has(id)) scans.set(id, { bounds: [null], columns: 'all' });
+    const list: PartitionScans[] = [];
+    for (const [id, s] of scans) {
+      const t = this.catalog.tableById(id);
+      if (!t || t.type === 'STREAM') continue;
+      list.push({ table: t, user: t.type === 'SHARED' ? '' : user, bounds: s.bounds, columns: s.columns });
+    }
+    return this.load(list);
+  }
+
+  /** Loads the row groups that may hold these keys (all columns): a transaction's commit-time checks. */
+  prepareKeys(keys: Iterable<{ table: TableDef; user: string; pk: Value }>): Promise<PreparedCold> {
+    const byPartition = new Map<string, { table: TableDef; user: string; pks: Value[] }>();
+    for (const k of keys) {
+      if (k.table.type === 'STREAM' || !this.cold.manifest.hasSegments(k.table.id, k.user)) continue;
+      const slot = slotKey(k.table.id, k.user);
+      let p = byPartition.get(slot);
+      if (!p) byPartition.set(slot, (p = { table: k.table, user: k.user, pks: [] }));
+      p.pks.push(k.pk);
+    }
+    const list: PartitionScans[] = [];
+    for (const { table, user, pks } of byPartition.values()) {
+      const key = pkStatsKey(table);
+      const bounds: ScanBounds = key === undefined ? null : [{ key, isPk: true, op: 'in', values: pks }];
+      list.push({ table, user, bounds: [bounds], columns: 'all' });
+    }
+    return this.load(list);
+  }
+
+  private async load(list: readonly PartitionScans[]): Promise<PreparedCold> {
     const token = this.cold.pin();
+    const pinned: string[] = [];
     const prepared = new Map<string, PreparedPartition>();
     try {
-      for (const [id, list] of scans) {
-        const t = this.catalog.tableById(id);
-        if (!t || t.type === 'STREAM') continue;
-        const partition = t.type === 'SHARED' ? '' : user;
-        prepared.set(`${id}\u0001${partition}`, list.length === 0 ? NOTHING : await this.cold.prepare(t, partition, list));
+      for (const s of list) {
+        prepared.set(slotKey(s.table.id, s.user), s.bounds.length === 0 ? NOTHING : await this.cold.prepare(s.table, s.user, s.bounds, s.columns, pinned));
       }
     } catch (e) {
       this.cold.unpin(token);
+      this.cold.cache.unpin(pinned);
       throw e;
     }
     let released = false;
     return {
-      reads: { partition: (tableId, u) => prepared.get(`${tableId}\u0001${u}`) },
+      reads: { partition: (tableId, u) => prepared.get(slotKey(tableId, u)) },
       release: () => {
         if (released) return;
         released = true;
         this.cold.unpin(token);
+        this.cold.cache.unpin(pinned);
       },
     };
   }
 
   /**
-   * A partition's newest version per key across tiers, for code that reads
-   * partitions directly (live maintenance). The hot partition itself when
-   * the partition has no cold segments; otherwise a merged copy built from
-   * `cold` (loaded for the current table version; see live/cold.ts) or,
-   * without it, the cached segments.
+   * The committed version of a key (no staged layer), for transactions:
+   * hot, else the cold row groups `cold` was prepared with (or, without
+   * them, the cached ones; INTERNAL when neither covers the partition).
    */
-  readablePartition(tableId: number, user: string, cold?: ColdReads): Map<string, StoredRow> | undefined {
-    const hot = this.hot.partition(tableId, user);
-    const t = this.catalog.tableById(tableId);
-    if (!t || t.type === 'STREAM' || !this.cold.manifest.hasSegments(tableId, user)) return hot;
-    const given = cold?.partition(tableId, user);
-    const segments = given && given.segments.every((s) => s.tableVersion === t.version) ? given.segments : this.cold.resident(t, user)?.segments;
-    if (!segments) {
-      throw new KalamError('INTERNAL', `Internal error: the cold segments of '${t.namespace}.${t.name}' were read without being loaded (live/cold.ts). This is a bug in kalamlite; please report it.`);
-    }
-    const merged = new Map<string, StoredRow>();
-    for (let s = segments.length - 1; s >= 0; s--) for (const [k, row] of segments[s].index) merged.set(k, row);
-    if (hot) for (const [k, row] of hot) merged.set(k, row);
-    return merged;
+  committedLookup(cold?: ColdReads): CommittedLookup {
+    return (tableId, user, pkHash, pk) => {
+      const row = this.hot.partition(tableId, user)?.get(pkHash);
+      if (row) return row;
+      if (!this.cold.manifest.hasSegments(tableId, user)) return undefined;
+      return this.views.viewById(tableId, user, cold)?.get(pk, pkHash) as StoredRow | undefined;
+    };
   }
-
-  /** The committed version of a key, for commit-time conflict checks (cold: from cached segments only). */
-  readonly committedRow = (tableId: number, user: string, pkHash: string): StoredRow | undefined => {
-    const row = this.hot.partition(tableId, user)?.get(pkHash);
-    if (row) return row;
-    const t = this.catalog.tableById(tableId);
-    return t && this.cold.manifest.hasSegments(tableId, user) ? this.cold.cachedRow(t, user, pkHash) : undefined;
-  };
 }

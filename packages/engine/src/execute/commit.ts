@@ -14,7 +14,7 @@ import { seqAtMillis } from '../core/ids';
 import { deletedSlot, seqSlot, type RowChange, type TableDef } from '../core/schema';
 import type { LiveRegistry, CommitGroups } from '../live/registry';
 import type { ColdTier } from '../storage/cold/cold-tier';
-import type { SegmentKey, SegmentMeta } from '../storage/cold/types';
+import { segmentRefOf, type SegmentMeta } from '../storage/cold/types';
 import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
 import type { KvStore, KvWrite } from '../storage/kv';
 import type { UnitOfWork } from '../storage/unit-of-work';
@@ -28,11 +28,9 @@ export interface CommitTargets {
   readonly live: LiveRegistry;
 }
 
-const segmentKey = (m: SegmentMeta): SegmentKey => ({ tableId: m.table_id, user: m.user_id, segmentId: m.id });
-
 /** Row changes as the hot tier stages them. */
 function* hotChanges(rows: readonly RowChange[] | undefined, hot: readonly HotChange[] | undefined): Generator<HotChange> {
-  if (rows) for (const c of rows) yield { tableId: c.table.id, user: c.user, pkHash: c.pkHash, row: c.row, store: storeOf(c.table), deletedSlot: deletedSlot(c.table) };
+  if (rows) for (const c of rows) yield { tableId: c.table.id, user: c.user, pkHash: c.pkHash, key: c.pk, row: c.row, store: storeOf(c.table), deletedSlot: deletedSlot(c.table) };
   if (hot) yield* hot;
 }
 
@@ -73,20 +71,24 @@ export class Committer {
     const dropped = unit.dropTables ?? [];
     const droppedSegments: SegmentMeta[] = [];
     for (const t of dropped) for (const list of cold.manifest.partitions(t.id).values()) droppedSegments.push(...list);
-    const removedBytes = [...(unit.segments?.delete ?? []), ...droppedSegments.map(segmentKey)];
+    const removedBytes = [...(unit.segments?.delete ?? []), ...droppedSegments.map(segmentRefOf)];
 
     const writes: KvWrite[] = [];
     for (const p of unit.segments?.put ?? []) {
-      if (store.write) writes.push(store.write(p.key, p.bytes));
-      else await store.put!(p.key, p.bytes); // durable before the commit that refers to it
+      if (store.write) for (const w of store.write(p.key, p.groups)) writes.push(w);
+      else await store.put!(p.key, p.groups); // durable before the commit that refers to it
     }
     for (const s of unit.state ?? []) for (const w of s.writes) writes.push(w);
     for (const t of dropped) for (const w of hot.deleteWrites(t.id, storeOf(t))) writes.push(w);
     for (const m of droppedSegments) writes.push(cold.manifest.deleteWrite(m));
     const staged = hot.stage(hotChanges(unit.rows, unit.hot));
     for (const w of staged.writes) writes.push(w);
-    if (store.write) for (const k of removedBytes) writes.push(store.write(k));
-    if (writes.length === 0) return;
+    if (store.remove) for (const ref of removedBytes) for (const w of store.remove(ref)) writes.push(w);
+    if (writes.length === 0) {
+      // Only bytes to delete, outside the KV store (an unfinished segment's files): nothing to commit first.
+      if (!store.remove && removedBytes.length > 0) await store.delete!(removedBytes);
+      return;
+    }
 
     await kv.commit(writes);
     this.commits++;
@@ -103,9 +105,10 @@ export class Committer {
     if (invalidated.length > 0) plans.invalidateTables(invalidated);
     for (const id of unit.altered ?? []) live.tableAltered(id); // every live query on it re-runs (and re-plans)
     if (dropped.length > 0) live.dropTables(dropped as TableDef[]);
-    if (unit.rows && unit.rows.length > 0) this.publish(unit.rows);
+    const published = unit.purged && unit.purged.length > 0 ? [...(unit.rows ?? []), ...unit.purged] : unit.rows;
+    if (published && published.length > 0) this.publish(published);
 
-    if (!store.write && removedBytes.length > 0) await store.delete!(removedBytes); // nothing refers to them any more
+    if (!store.remove && removedBytes.length > 0) await store.delete!(removedBytes); // nothing refers to them any more
   }
 
   private publish(rows: readonly RowChange[]): void {

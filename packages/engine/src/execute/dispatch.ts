@@ -39,7 +39,7 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
       throw new KalamError('INTERNAL', 'Internal error: a DML statement was not planned. This is a bug in kalamlite; please report it.');
     case 'executeAs':
       return executeAs(engine, state, stmt, params, (as, sql, ps) => runStatement(engine, as, sql, ps));
-    case 'flushTable': case 'flushAll': case 'killJob':
+    case 'flushTable': case 'flushAll': case 'compactTable': case 'compactAll': case 'killJob':
       return executeStorageStatement(engine, state, stmt);
     case 'subscribe':
       return engine.liveQueries.subscribeStatement(state, stmt, params);

@@ -21,7 +21,7 @@ export interface DmlContext {
   readonly catalog: Catalog;
   readonly planner: StatementPlanner;
   readonly groups: GroupCommitter;
-  readonly committedRow: CommittedLookup;
+  committedLookup(cold?: ColdReads): CommittedLookup;
   assertOpen(): void;
   waitForHotRoom(): Promise<void>;
   context(state: SessionState, params: readonly Value[], tx?: Transaction): ExecContext;
@@ -86,6 +86,6 @@ async function runInTransaction(engine: DmlContext, tx: Transaction, state: Sess
   checkWrite(state.role, plan.target);
   engine.assertOpen();
   const outcome = plan.run(ctx);
-  tx.stage(outcome.changes, engine.committedRow);
+  tx.stage(outcome.changes, engine.committedLookup(cold));
   return okResult(outcome.message, outcome.count);
 }

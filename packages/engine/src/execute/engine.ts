@@ -12,32 +12,36 @@ import { KalamError } from '../core/errors';
 import { SeqGenerator } from '../core/ids';
 import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
-import { freezeJson, hashKey } from '../core/values';
+import { freezeJson } from '../core/values';
 import type { ExecContext } from '../exec/context';
 import { newPace, type CancelSignal, type Pace } from '../exec/pace';
 import { flushAfterCommit, waitForHotRoom, type AutoFlushCounters, type HotBudget } from '../jobs/auto-flush';
+import { recoverCompactions, requestDueCompactions, requestRetentionCompactions } from '../jobs/compact';
 import { flushDueTables, hasFlushPolicies, recoverFlushes } from '../jobs/flush';
+import { sweepSegmentFiles, upgradeSegments } from '../jobs/segment-upgrade';
 import { JobScheduler } from '../jobs/scheduler';
 import { LiveRegistry } from '../live/registry';
 import type { LiveChangeCallback, LiveOptions } from '../live/types';
 import type { PlanCache } from '../plan/cache';
 import type { RelationSource } from '../plan/source';
-import { SegmentCache } from '../storage/cold/cache';
+import { RowGroupCache } from '../storage/cold/cache';
 import { ColdTier } from '../storage/cold/cold-tier';
 import { kvSegmentStore } from '../storage/cold/kv-segment-store';
 import { Manifest } from '../storage/cold/manifest';
 import type { ColdReads } from '../storage/cold/types';
+import type { PartitionView } from '../storage/partition-view';
 import { HotTier, storeOf } from '../storage/hot-tier';
 import { openIdbStore } from '../storage/idb';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
-import { openOpfsStore } from '../storage/opfs';
+import { openOpfsSegmentStore, openOpfsStore } from '../storage/opfs';
 import type { Durability } from '../storage/opfs-log';
 import type { UnitOfWork } from '../storage/unit-of-work';
 import { AuditLog } from '../system/audit';
 import type { SystemEnv } from '../system/tables';
 import { beginTransaction, commitTransaction, executeBatch, rollbackTransaction } from './batch';
 import { ColdReader, type PreparedCold } from './cold-reads';
+import { PartitionViews } from './partition-views';
 import { Committer } from './commit';
 import { runStatement } from './dispatch';
 import { GroupCommitter } from './group-commit';
@@ -45,6 +49,7 @@ import { LiveQueries, type LiveOwner, type LiveStop } from './live';
 import { checkDurability, resolveOptions, sqlLimitsOf, type OpenOptions, type ResolvedOptions } from './options';
 import { StatementPlanner, type Plan, type Planned } from './planner';
 import type { SessionState } from './session-state';
+import type { CommittedLookup } from './transaction';
 import { metricsOf, settingsOf } from './stats';
 import { TableSources } from './table-source';
 import { TransactionRegistry, type Transaction } from './transaction';
@@ -60,6 +65,7 @@ export class Engine {
   readonly sources: TableSources;
   readonly planner: StatementPlanner;
   readonly coldReader: ColdReader;
+  readonly views: PartitionViews;
   readonly live: LiveRegistry;
   readonly liveQueries: LiveQueries;
   readonly groups: GroupCommitter;
@@ -93,9 +99,10 @@ export class Engine {
       transactions: () => this.transactions.list(),
       segments: () => cold.manifest.all(),
     };
-    this.sources = new TableSources(catalog, hot, cold, this.systemEnv);
+    this.views = new PartitionViews(catalog, hot, cold);
+    this.sources = new TableSources(catalog, this.views, this.systemEnv);
     this.planner = new StatementPlanner(catalog, this.sources, options.planCacheSize, sqlLimitsOf(options));
-    this.coldReader = new ColdReader(catalog, hot, cold, (plan) => this.planner.scansOf(plan));
+    this.coldReader = new ColdReader(catalog, hot, cold, this.views, (plan) => this.planner.scansOf(plan));
     this.live = new LiveRegistry({ maxLiveQueries: options.maxLiveQueries, maxSubscriptionsPerSession: options.maxSubscriptionsPerSession });
     this.committer = new Committer({ kv, hot, cold, plans: this.planner.plans, live: this.live });
     this.groups = new GroupCommitter(this, options.maxGroupCommitStatements);
@@ -110,6 +117,7 @@ export class Engine {
         flushDue: (now, run) => flushDueTables(this, now, run),
         hasFlushPolicies: () => hasFlushPolicies(this),
         coldMayHold: (t, user, pk) => cold.mayHold(t, user, pk as Value),
+        compactExpired: (now) => requestRetentionCompactions(this, now),
       },
       {
         streamEvictionIntervalMs: options.streamEvictionIntervalMs,
@@ -133,17 +141,29 @@ export class Engine {
     const users = await UserRegistry.load(kv);
     const audit = await AuditLog.load(kv, options.maxAuditEntries);
     const manifest = await Manifest.load(kv);
-    const cold = new ColdTier(manifest, options.segmentStore ?? kvSegmentStore(kv), new SegmentCache(options.segmentCacheBytes));
+    // OPFS: segment bytes in files of their own (the KV store there is a log replayed at open).
+    const segmentStore = options.segmentStore ?? (options.storage === 'opfs' ? await openOpfsSegmentStore(options.name) : kvSegmentStore(kv));
+    const cold = new ColdTier(manifest, segmentStore, new RowGroupCache(options.segmentCacheBytes), {
+      rowGroupRows: options.rowGroupRows,
+      maxSegmentRows: options.maxSegmentRows,
+      compactL0Segments: options.compactL0Segments,
+    });
     const engine = new Engine(kv, catalog, new HotTier(), cold, users, audit, options);
     for (const m of manifest.all()) {
       engine.seq.observe(m.max_seq);
       engine.committer.observe(m.max_seq);
     }
     for (const t of catalog.listTables()) await engine.loadHot(t);
+    // Format 1 segments (one blob each, in the KV store) are rewritten as sorted row groups first.
+    await upgradeSegments(engine, kvSegmentStore(kv));
+    // Segments a compaction replaced before a crash, then outputs it (or a flush) did not finish.
+    await recoverCompactions(engine);
     await recoverFlushes(engine);
+    await sweepSegmentFiles(engine);
     engine.jobs.start();
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
     flushAfterCommit(engine, new Map());
+    requestDueCompactions(engine);
     return engine;
   }
 
@@ -156,7 +176,7 @@ export class Engine {
       for (const i of json) freezeJson(row[i]); // read back from storage: deep-frozen as when it was written
       this.seq.observe(row[seqAt] as bigint);
       this.committer.observe(row[seqAt] as bigint);
-      return hashKey(pk >= 0 ? row[pk] : row[seqAt]);
+      return pk >= 0 ? row[pk] : row[seqAt];
     }, deletedSlot(t));
     if (moved) await this.commit({ state: [moved] });
   }
@@ -175,7 +195,13 @@ export class Engine {
     return this.committer.commits;
   }
 
-  readonly committedRow = (tableId: number, user: string, pkHash: string): StoredRow | undefined => this.coldReader.committedRow(tableId, user, pkHash);
+  committedLookup(cold?: ColdReads): CommittedLookup {
+    return this.coldReader.committedLookup(cold);
+  }
+
+  prepareKeys(keys: Iterable<{ table: TableDef; user: string; pk: Value }>): Promise<PreparedCold> {
+    return this.coldReader.prepareKeys(keys);
+  }
 
   /** The one commit path (commit.ts); then the flushes the rows it added call for (jobs/auto-flush.ts). */
   async commit(unit: UnitOfWork): Promise<void> {
@@ -227,8 +253,14 @@ export class Engine {
     return this.coldReader.prepare(plan, user, params);
   }
 
-  readablePartition(tableId: number, user: string, cold?: ColdReads): Map<string, StoredRow> | undefined {
-    return this.coldReader.readablePartition(tableId, user, cold);
+  /** Whether live queries read a table partition (a compaction publishes the tombstones it drops to them). */
+  hasLiveReaders(tableId: number, user: string): boolean {
+    return this.live.countFor(tableId, user) > 0;
+  }
+
+  /** A partition's merged view (live maintenance reads partitions directly). */
+  partitionView(tableId: number, user: string, cold?: ColdReads): PartitionView | undefined {
+    return this.views.viewById(tableId, user, cold);
   }
 
   assertOpen(): void {
@@ -299,6 +331,7 @@ export class Engine {
     await this.committer.drained();
     this.closed = true;
     this.transactions.rollbackAll('the database was closed');
+    await this.cold.store.close?.();
     await this.kv.close();
   }
 }

@@ -50,7 +50,8 @@ export interface LiveContext {
   assertOpen(): void;
   context(state: SessionState, params: readonly Value[]): ExecContext;
   prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold>;
-  readablePartition(tableId: number, user: string, cold?: ColdReads): Map<string, StoredRow> | undefined;
+  /** A partition's merged view (hot over the given or cached cold row groups). */
+  partitionView(tableId: number, user: string, cold?: ColdReads): Iterable<[string, StoredRow]> | undefined;
 }
 
 const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -83,7 +84,7 @@ class SubscriptionDeps implements LiveDeps {
     return toRows(plan.columns, plan.run(ctx));
   }
   partition(tableId: number, user: string, cold?: ColdReads) {
-    return this.ctx.readablePartition(tableId, user, cold);
+    return this.ctx.partitionView(tableId, user, cold);
   }
   residentCold(ids: readonly number[]): LiveCold | undefined {
     return residentCold(this.ctx, ids, this.state.user);

@@ -48,8 +48,14 @@ export interface OpenOptions {
   maxJobHistory?: number;
   /** Tables with a FLUSH_POLICY are checked every this many ms (0: never on a timer). Default 60,000. */
   flushCheckIntervalMs?: number;
-  /** Decoded cold segments kept in memory (LRU), by their rough size in bytes. Default 64 MiB. */
+  /** Decoded cold row groups kept in memory (LRU), by their rough size in bytes. Default 64 MiB. */
   segmentCacheBytes?: number;
+  /** Rows per cold row group (the unit a read loads and decodes). Default 2048. */
+  rowGroupRows?: number;
+  /** Rows per cold segment, at most: a flush of more writes several. Default 65,536. */
+  maxSegmentRows?: number;
+  /** Level 0 (flushed) segments a partition may have before the flush queues its compaction; 0: only STORAGE COMPACT compacts. Default 4. */
+  compactL0Segments?: number;
   /** Where cold segment bytes live; default: the KV store's `segments` store. */
   segmentStore?: SegmentStore;
   /** More name → value pairs for system.stats from whoever hosts the engine (the worker reports its connected clients). */
@@ -121,6 +127,9 @@ export interface ResolvedOptions extends JobSettings, SqlLimits {
   maxTransactionRows: number;
   maxOpenTransactions: number;
   segmentCacheBytes: number;
+  rowGroupRows: number;
+  maxSegmentRows: number;
+  compactL0Segments: number;
   segmentStore?: SegmentStore;
   hostMetrics?: () => readonly [string, Value][];
   maxGroupCommitStatements: number;
@@ -149,6 +158,9 @@ const COUNTS: Record<string, { fallback: number; min: number }> = {
   maxJobHistory: { fallback: JOB_DEFAULTS.maxJobHistory, min: 1 },
   flushCheckIntervalMs: { fallback: JOB_DEFAULTS.flushCheckIntervalMs, min: 0 },
   segmentCacheBytes: { fallback: COLD_DEFAULTS.segmentCacheBytes, min: 0 },
+  rowGroupRows: { fallback: COLD_DEFAULTS.rowGroupRows, min: 1 },
+  maxSegmentRows: { fallback: COLD_DEFAULTS.maxSegmentRows, min: 1 },
+  compactL0Segments: { fallback: COLD_DEFAULTS.compactL0Segments, min: 0 },
   maxGroupCommitStatements: { fallback: DEFAULTS.maxGroupCommitStatements, min: 1 },
   hotBudgetBytes: { fallback: HOT_DEFAULTS.hotBudgetBytes, min: 1 },
   hotPartitionRows: { fallback: HOT_DEFAULTS.hotPartitionRows, min: 1 },
@@ -204,7 +216,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (o.hostMetrics !== undefined && typeof o.hostMetrics !== 'function') throw invalid('hostMetrics must be a function returning [name, value] pairs');
   if (o.segmentStore !== undefined && !isSegmentStore(o.segmentStore)) {
-    throw invalid('segmentStore must be an object with get() and either write() (a store inside the KV store) or put() and delete()');
+    throw invalid('segmentStore must be an object with readGroups() and get(), and either write() and remove() (a store inside the KV store) or put() and delete() (files)');
   }
   const counts: Record<string, number> = {};
   for (const [key, { fallback, min }] of Object.entries(COUNTS)) {
@@ -236,7 +248,8 @@ function isKvStore(v: unknown): v is KvStore {
 function isSegmentStore(v: unknown): v is SegmentStore {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
-  return typeof s.get === 'function' && (typeof s.write === 'function' || (typeof s.put === 'function' && typeof s.delete === 'function'));
+  const fn = (k: string) => typeof s[k] === 'function';
+  return fn('readGroups') && fn('get') && ((fn('write') && fn('remove')) || (fn('put') && fn('delete')));
 }
 
 function describe(v: unknown): string {

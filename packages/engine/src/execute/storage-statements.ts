@@ -1,20 +1,22 @@
 /**
  * Storage and job statements: FLUSH TABLE / STORAGE FLUSH TABLE, STORAGE
- * FLUSH ALL [IN ns] (each queues a flush job and answers with its id) and
- * KILL JOB. The flush itself is jobs/flush.ts.
+ * FLUSH ALL [IN ns], STORAGE COMPACT TABLE, STORAGE COMPACT ALL [IN ns]
+ * (each queues a job and answers with its id) and KILL JOB. The flush
+ * itself is jobs/flush.ts, the compaction jobs/compact.ts.
  */
-import { checkKillJob, checkStorageFlush } from '../auth/permissions';
+import { checkKillJob, checkStorageCompact, checkStorageFlush } from '../auth/permissions';
 import { KalamError } from '../core/errors';
 import type { TableDef } from '../core/schema';
 import type { StatementResult } from '../core/types';
+import { requestCompaction, type CompactContext } from '../jobs/compact';
 import { requestFlush, type FlushContext } from '../jobs/flush';
 import type { JobScheduler } from '../jobs/scheduler';
 import type { StorageStatement } from '../sql/ast';
 import { okResult as ok } from './results';
 import type { SessionState } from './session-state';
 
-export interface StorageStatementContext extends FlushContext {
-  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active' | 'kill'>;
+export interface StorageStatementContext extends FlushContext, CompactContext {
+  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active' | 'stopped' | 'kill'>;
 }
 
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
@@ -40,6 +42,26 @@ export async function executeStorageStatement(engine: StorageStatementContext, s
       const where = ns === undefined ? '' : ` in namespace '${ns}'`;
       if (ids.length === 0) return ok(`Storage flush skipped: no pending writes${where}`);
       return ok(`Storage flush started for ${ids.length} table(s)${where}. Job IDs: ${ids.join(', ')}`, ids.length);
+    }
+    case 'compactTable': {
+      checkStorageCompact(state.role);
+      const t = engine.catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
+      const started = requestCompaction(engine, t);
+      return ok(typeof started === 'string' ? started : `Storage compaction started for table '${q(t)}'. Job ID: ${started.job_id}`);
+    }
+    case 'compactAll': {
+      checkStorageCompact(state.role);
+      const ns = stmt.namespace ?? undefined;
+      if (ns !== undefined) engine.catalog.requireNamespace(ns);
+      const ids: string[] = [];
+      for (const t of engine.catalog.listTables(ns)) {
+        if (t.type === 'STREAM') continue;
+        const started = requestCompaction(engine, t);
+        if (typeof started !== 'string') ids.push(started.job_id);
+      }
+      const where = ns === undefined ? '' : ` in namespace '${ns}'`;
+      if (ids.length === 0) return ok(`Storage compaction skipped: nothing to compact${where}`);
+      return ok(`Storage compaction started for ${ids.length} table(s)${where}. Job IDs: ${ids.join(', ')}`, ids.length);
     }
     case 'killJob': {
       checkKillJob(state.role);

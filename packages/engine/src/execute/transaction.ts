@@ -48,11 +48,13 @@ interface StagedPartition {
   keys: Map<string, StagedKey>;
 }
 
-/** Reads the committed (hot-tier) version of a key. */
-export type CommittedLookup = (tableId: number, user: string, pkHash: string) => StoredRow | undefined;
+/** Reads the committed version of a key (hot, or cold from the row groups loaded for it). */
+export type CommittedLookup = (tableId: number, user: string, pkHash: string, pk: Value) => StoredRow | undefined;
 
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 const isLive = (t: TableDef, row: StoredRow | null | undefined) => !!row && row[deletedSlot(t)] !== true;
+/** The same committed version: `_seq` identifies a version (a cold row is built anew on each read, so not by object). */
+const sameVersion = (t: TableDef, a: StoredRow | undefined, b: StoredRow | undefined) => a === b || (!!a && !!b && a[seqSlot(t)] === b[seqSlot(t)]);
 
 export const STREAM_REFUSED = 'stream tables are not supported inside explicit transactions';
 
@@ -130,7 +132,7 @@ export class Transaction implements StagedRows {
       let p = parts.get(c.user);
       if (!p) parts.set(c.user, (p = { rows: new Map(), keys: new Map() }));
       if (!p.keys.has(c.pkHash)) {
-        p.keys.set(c.pkHash, { table: c.table, user: c.user, pk: c.pk, base: committed(c.table.id, c.user, c.pkHash) });
+        p.keys.set(c.pkHash, { table: c.table, user: c.user, pk: c.pk, base: committed(c.table.id, c.user, c.pkHash, c.pk) });
       } else {
         p.rows.delete(c.pkHash); // keep scan order = last write order
       }
@@ -163,12 +165,12 @@ export class Transaction implements StagedRows {
               `Table '${q(t)}' was ${now ? 'altered' : 'dropped'} while transaction ${this.id} was open: the transaction was rolled back; run it again`,
             );
           }
-          const current = committed(tableId, user, pkHash);
+          const current = committed(tableId, user, pkHash, key.pk);
           const startedLive = isLive(t, key.base);
           // Inserted and removed again inside the transaction: nothing to write
           // (and a row another session committed meanwhile stays as it is).
           if (!startedLive && !isLive(t, row)) continue;
-          if (current !== key.base) {
+          if (!sameVersion(t, current, key.base)) {
             if (!startedLive && isLive(t, current)) {
               const pkName = t.pk >= 0 ? t.columns[t.pk].name : '_seq';
               throw new KalamError(
@@ -194,6 +196,11 @@ export class Transaction implements StagedRows {
       }
     }
     return out;
+  }
+
+  /** Every staged key: what a commit loads the committed versions of. */
+  *stagedKeys(): Generator<{ table: TableDef; user: string; pk: Value }> {
+    for (const parts of this.tables.values()) for (const p of parts.values()) yield* p.keys.values();
   }
 
   /** Drops everything staged. */

@@ -103,16 +103,17 @@ describe('the hot budget', () => {
 
   it('makes writes wait for flushes while hot rows are past twice the budget, so a bulk load keeps the hot tier bounded', async () => {
     // A segment store that takes 20 ms per write: flushes drain slower than one awaited INSERT after another fills.
-    const bytes = new Map<string, Uint8Array>();
+    const segments = new Map<string, readonly Uint8Array[]>();
     const id = (k: SegmentKey) => `${k.tableId}/${k.user}/${k.segmentId}`;
     const slow: SegmentStore = {
-      get: async (k) => bytes.get(id(k)),
-      put: async (k, b) => {
+      readGroups: async (k, groups) => groups.map((g) => segments.get(id(k))?.[g.index]),
+      get: async () => undefined,
+      put: async (k, groups) => {
         await new Promise((r) => setTimeout(r, 20));
-        bytes.set(id(k), b);
+        segments.set(id(k), groups);
       },
-      delete: async (keys) => {
-        for (const k of keys) bytes.delete(id(k));
+      delete: async (refs) => {
+        for (const r of refs) segments.delete(id(r));
       },
     };
     const engine = await engineWith({ hotPartitionRows: 1_000_000, hotBudgetBytes: 30_000, segmentStore: slow });

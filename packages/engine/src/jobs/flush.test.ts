@@ -442,7 +442,8 @@ describe('executions in flight during a flush', () => {
     if ('stmt' in planned) throw new Error('expected a plan');
     const prepared = await engine.prepareCold(planned.plan, root.user, planned.params);
     const flushing = flush(engine);
-    await new Promise((r) => setTimeout(r, 10));
+    // Until the flush committed its segment (it encodes and decodes row groups first), then it waits for the read.
+    for (let waited = 0; engine.cold.manifest.size === 0 && waited < 5000; waited += 5) await new Promise((r) => setTimeout(r, 5));
     expect(await rows(engine, 'SELECT segment_id FROM system.manifest')).toHaveLength(1); // committed, hot rows still there
     const context = (engine as unknown as { context(s: SessionState, p: readonly Value[]): ExecContext }).context(root, planned.params);
     const seen = planned.plan.kind === 'select' ? planned.plan.run({ ...context, cold: prepared.reads }) : [];

@@ -2,13 +2,20 @@
  * Flush: moving a table's hot rows into immutable cold segments, and
  * recovering an interrupted flush on open.
  *
- * One partition is flushed in three steps, each one storage commit (plus
- * the segment bytes, written before the entry is committed):
- *   1. the manifest entry in status `in_progress`, then the segment bytes;
- *   2. the entry becomes `committed` (readers now merge the segment);
+ * A partition's snapshot (the newest version per key, tombstones included,
+ * in key order) is cut into segments of at most `maxSegmentRows` rows,
+ * each cut into row groups of `rowGroupRows` rows, encoded one group at a
+ * time with a turn of the event loop between groups (a flush never holds
+ * the worker for long). Each segment is written in three steps, each one
+ * storage commit (plus the segment bytes, written before the entry is
+ * committed):
+ *   1. the manifest entry in status `in_progress` (with its group count),
+ *      then the segment bytes;
+ *   2. the entry becomes `committed`, with its row-group stats (readers now
+ *      merge the segment);
  *   3. the flushed hot rows are deleted — only those whose version did not
- *      change since the snapshot — in the same commit that marks the entry
- *      `hot_purged`.
+ *      change since the snapshot — in commits of PURGE_ROWS rows (highest
+ *      keys first), the last of which marks the entry `hot_purged`.
  * A crash after 1 leaves an in_progress entry: open deletes it and its
  * bytes (the rows are still hot). A crash after 2 leaves a committed entry
  * not purged: open deletes the hot rows the segment holds with the same
@@ -17,6 +24,9 @@
  *
  * `FLUSH TABLE` / `STORAGE FLUSH TABLE` queue a `flush` job and return at
  * once with its id; the job runs right after (await `engine.jobs.idle()`).
+ * A flush's segments are level 0; once a partition has `compactL0Segments`
+ * of them, the flush job queues a compaction right behind itself
+ * (compact.ts).
  */
 import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
@@ -24,15 +34,18 @@ import type { SeqGenerator } from '../core/ids';
 import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { hashKey } from '../core/values';
-import { SegmentCache } from '../storage/cold/cache';
+import { TimeSlice, yieldToEventLoop } from '../core/yield';
+import { RowGroupCache } from '../storage/cold/cache';
 import type { ColdTier } from '../storage/cold/cold-tier';
-import { loadSegmentCodec } from '../storage/cold/segment-loader';
-import type { SegmentKey, SegmentMeta } from '../storage/cold/types';
+import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
+import { segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
 import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
-import type { UnitOfWork } from '../storage/unit-of-work';
+import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
+import { requestAutoCompaction } from './compact';
 import { flushPolicyOf, isFlushDue, pendingRows } from './flush-policy';
 import type { JobRecord, RecordedRunner } from './job';
 import type { JobScheduler } from './scheduler';
+import { encodeGroups, entryChange, removeEntry, segmentMeta } from './segment-write';
 
 /** What flushing needs: the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
 export interface FlushContext {
@@ -40,13 +53,15 @@ export interface FlushContext {
   readonly hot: HotTier;
   readonly cold: ColdTier;
   readonly seq: SeqGenerator;
-  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active'>;
+  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active' | 'stopped'>;
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
   commit(unit: UnitOfWork): Promise<void>;
 }
 
+/** Hot rows removed per commit in step 3 (each commit holds the write lock briefly). */
+export const PURGE_ROWS = 1024;
+
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
-const keyOf = (m: SegmentMeta): SegmentKey => ({ tableId: m.table_id, user: m.user_id, segmentId: m.id });
 
 /** Why a flush runs: a statement, the table's FLUSH_POLICY, the default policy (a partition reached its row bound) or the engine's hot budget. */
 export type FlushTrigger = 'manual' | 'policy' | 'auto' | 'budget';
@@ -92,7 +107,7 @@ export function hasFlushPolicies(engine: FlushContext): boolean {
   return engine.catalog.listTables().some((t) => flushPolicyOf(t) !== undefined);
 }
 
-/** The work of one flush job: the chosen partitions (default: every partition with hot rows). */
+/** The work of one flush job: the chosen partitions (default: every partition with hot rows), into one or more segments each. */
 async function flushTableJob(engine: FlushContext, tableId: number, record: JobRecord, isCancelled: () => boolean, choose?: PartitionChoice): Promise<void> {
   const t = engine.catalog.tableById(tableId);
   if (!t) {
@@ -106,64 +121,116 @@ async function flushTableJob(engine: FlushContext, tableId: number, record: JobR
     const before = record.rows_affected;
     for (const user of pass) {
       if (isCancelled()) break;
-      const n = await flushPartition(engine, t, user, { isCancelled });
-      if (n === 'aborted') return finish(record, t, segments, isCancelled);
-      if (n > 0) {
-        segments++;
-        record.rows_affected += n;
-      }
+      const done = await flushPartition(engine, t, user, { isCancelled });
+      segments += done.segments;
+      record.rows_affected += done.rows;
+      if (done.aborted) return finish(engine, record, t, segments, isCancelled);
     }
     if (!choose || record.rows_affected === before) break;
     pass = choose(t);
   }
-  finish(record, t, segments, isCancelled);
+  finish(engine, record, t, segments, isCancelled);
 }
 
-function finish(record: JobRecord, t: TableDef, segments: number, isCancelled: () => boolean): void {
+function finish(engine: FlushContext, record: JobRecord, t: TableDef, segments: number, isCancelled: () => boolean): void {
   const what = `${record.rows_affected} row(s) of ${q(t)} into ${segments} segment(s)`;
   record.message = isCancelled() ? `Cancelled by KILL JOB after flushing ${what}` : `Flushed ${what}`;
+  // A partition with compactL0Segments level 0 segments now is compacted next (queued behind this job).
+  if (segments > 0) requestAutoCompaction(engine, t);
 }
 
 export interface FlushPartitionOptions {
   isCancelled?: () => boolean;
-  /** Tests: stop after step 1 or 2, as a crash there would. */
+  /** Tests: stop after step 1 or 2 of the first segment, as a crash there would. */
   stopAfter?: 1 | 2;
 }
 
-/** Flushes one partition; resolves with the rows written, or 'aborted' (cancelled, or the table changed meanwhile). */
-export async function flushPartition(engine: FlushContext, t: TableDef, user: string, options: FlushPartitionOptions = {}): Promise<number | 'aborted'> {
-  const { cold, hot } = engine;
-  if (!hot.partition(t.id, user)?.size) return 0;
-  const { encodeSegment, residentSegment } = await loadSegmentCodec();
+/** What a partition flush did: rows written into committed segments, and whether it stopped early (cancelled, or the table changed). */
+export interface FlushOutcome {
+  rows: number;
+  segments: number;
+  aborted: boolean;
+}
+
+/** Flushes one partition into as many segments as its snapshot needs. */
+export async function flushPartition(engine: FlushContext, t: TableDef, user: string, options: FlushPartitionOptions = {}): Promise<FlushOutcome> {
+  const { hot } = engine;
+  const outcome: FlushOutcome = { rows: 0, segments: 0, aborted: false };
+  if (!hot.partition(t.id, user)?.size) return outcome;
+  const codec = await loadSegmentCodec();
   // Looked up again: the load yields, and the partition may have changed meanwhile.
   const partition = hot.partition(t.id, user);
-  if (!partition || partition.size === 0) return 0;
-  // The snapshot: the newest version per key, tombstones included (they shadow older cold versions).
-  const rows: StoredRow[] = [...partition.values()];
-  const encoded = encodeSegment(t, rows);
-  const meta: SegmentMeta = {
+  if (!partition || partition.size === 0) return outcome;
+  // The snapshot: the newest version per key, tombstones included (they shadow older cold versions), in key order.
+  const rows = partition.snapshot();
+  const per = engine.cold.options.maxSegmentRows;
+  for (let start = 0; start < rows.length; start += per) {
+    const n = await flushSegment(engine, codec, t, user, rows, start, Math.min(rows.length, start + per), options);
+    if (n === 'aborted') {
+      outcome.aborted = true;
+      break;
+    }
+    outcome.rows += n;
+    outcome.segments++;
+    if (options.stopAfter) break;
+  }
+  return outcome;
+}
+
+/** Writes rows[start, end) of a snapshot as one segment (steps 1–3); resolves with the rows written, or 'aborted'. */
+async function flushSegment(
+  engine: FlushContext,
+  codec: SegmentCodec,
+  t: TableDef,
+  user: string,
+  rows: readonly StoredRow[],
+  start: number,
+  end: number,
+  options: FlushPartitionOptions,
+): Promise<number | 'aborted'> {
+  const { cold } = engine;
+  const per = cold.options.rowGroupRows;
+  const groupRows: number[] = [];
+  for (let a = start; a < end; a += per) groupRows.push(Math.min(per, end - a));
+  const pending: SegmentMeta = {
     id: `S${engine.seq.next()}`,
     table_id: t.id,
     user_id: user,
-    min_seq: encoded.minSeq,
-    max_seq: encoded.maxSeq,
-    row_count: rows.length,
-    size_bytes: encoded.bytes.byteLength,
+    min_seq: 0n,
+    max_seq: 0n,
+    row_count: end - start,
+    size_bytes: 0,
     created_at: Date.now(),
-    column_stats: encoded.stats,
+    column_stats: {},
     schema_version: t.version,
     status: 'in_progress',
     hot_purged: false,
+    format: SEGMENT_FORMAT,
+    level: 0,
+    // The group count is known from the start: recovery removes every group of an unfinished segment.
+    groups: { rows: groupRows, offsets: [], bytes: [], min_seq: [], max_seq: [], key_min: [], key_max: [], columns: {} },
   };
   // 1. entry in_progress, then the bytes (a crash in between leaves an entry recovery removes, never stray bytes)
-  await engine.commit({ state: [entryChange(cold, meta)] });
-  await engine.commit({ segments: { put: [{ key: keyOf(meta), bytes: encoded.bytes }] } });
-  if (options.stopAfter === 1) return rows.length;
+  await engine.commit({ state: [entryChange(cold, pending)] });
   const abandon = async () => {
-    await removeEntry(engine, meta);
+    await removeEntry(engine, pending);
     return 'aborted' as const;
   };
+  const slice = new TimeSlice();
+  const encoded = await encodeGroups(codec, t, rows, start, end, per, slice, options.isCancelled);
+  if (!encoded) return abandon();
+  const meta = segmentMeta(pending, t, encoded, codec);
+  await engine.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: encoded.map((e) => e.bytes) }] } });
+  if (options.stopAfter === 1) return end - start;
   if (options.isCancelled?.()) return abandon();
+  // The new row groups go into the cache once committed (a read right after a flush finds them; the
+  // LRU keeps the newest within its bound): decoded now, a group at a time.
+  const decoded: RowGroupData[] = [];
+  for (const e of encoded) {
+    decoded.push(codec.decodeRowGroup(e.bytes, t.pk >= 0 ? t.columns[t.pk] : undefined));
+    await slice.pause();
+  }
+  encoded.length = 0;
   const gen = await engine.exclusive(async () => {
     // ALTER and DROP take the write lock too: a table changed since the snapshot is not flushed.
     if (engine.catalog.tableById(t.id) !== t || options.isCancelled?.()) return abandon();
@@ -172,42 +239,66 @@ export async function flushPartition(engine: FlushContext, t: TableDef, user: st
     await engine.commit({
       state: [entryChange(cold, committed, () => {
         cold.manifest.add(committed);
-        cold.cache.set(SegmentCache.key(committed.id, t.version), residentSegment(committed, rows, t, encoded.bytes.byteLength));
+        decoded.forEach((data, g) => cold.cache.set(RowGroupCache.key(committed.id, g), committed.id, data));
       })],
     });
     return { generation: cold.manifest.generation, committed };
   });
   if (gen === 'aborted') return gen;
-  if (options.stopAfter === 2) return rows.length;
+  if (options.stopAfter === 2) return end - start;
   // Executions prepared before the segment existed read these rows from hot: let them finish first.
   await cold.drain(gen.generation);
   const seqAt = seqSlot(t);
-  const flushed = rows.map((row) => ({ pk: t.pk >= 0 ? row[t.pk] : row[seqAt], seq: row[seqAt] }));
+  const keySlot = t.pk >= 0 ? t.pk : seqAt;
   // 3. delete the flushed hot rows that did not change meanwhile
-  await engine.exclusive(async () => {
-    const current = engine.catalog.tableById(t.id);
-    if (current) await purgeHot(engine, current, user, flushed, gen.committed);
-  });
-  return rows.length;
+  await purgeHot(engine, t.id, user, end - start, (i) => rows[start + i][keySlot], (i) => rows[start + i][seqAt], gen.committed);
+  return end - start;
 }
 
-/** Step 3: deletes hot rows still at the flushed version (same `_seq`), and marks the entry purged, in one commit. */
-async function purgeHot(engine: FlushContext, t: TableDef, user: string, flushed: readonly { pk: Value; seq: Value }[], meta: SegmentMeta): Promise<number> {
-  const seqAt = seqSlot(t);
-  const partition = engine.hot.partition(t.id, user);
-  const removed: HotChange[] = [];
-  for (const { pk, seq } of flushed) {
-    const hash = hashKey(pk);
-    const current = partition?.get(hash);
-    if (!current || current[seqAt] !== seq) continue;
-    removed.push({ tableId: t.id, user, pkHash: hash, row: null, store: storeOf(t), deletedSlot: deletedSlot(t) });
+/**
+ * Step 3: deletes hot rows still at the flushed version (same `_seq`), in
+ * commits of PURGE_ROWS rows under the write lock, and marks the entry
+ * purged in the last one.
+ */
+async function purgeHot(
+  engine: FlushContext,
+  tableId: number,
+  user: string,
+  count: number,
+  keyAt: (i: number) => Value,
+  seqAt: (i: number) => Value,
+  meta: SegmentMeta,
+): Promise<void> {
+  // From the highest keys down: each commit removes the top of the partition's key order (cheap to cut).
+  for (let to = count; ; to -= PURGE_ROWS) {
+    const from = Math.max(0, to - PURGE_ROWS);
+    const isLast = from === 0;
+    await engine.exclusive(async () => {
+      const t = engine.catalog.tableById(tableId);
+      if (!t) return; // dropped meanwhile: its entries went with it
+      const slot = seqSlot(t);
+      const partition = engine.hot.partition(t.id, user);
+      const removed: HotChange[] = [];
+      for (let i = from; i < to; i++) {
+        const pk = keyAt(i);
+        const hash = hashKey(pk);
+        const current = partition?.get(hash);
+        if (!current || current[slot] !== seqAt(i)) continue;
+        removed.push({ tableId: t.id, user, pkHash: hash, key: pk, row: null, store: storeOf(t), deletedSlot: deletedSlot(t) });
+      }
+      const state: StateChange[] = [];
+      if (isLast) {
+        const purged: SegmentMeta = { ...meta, hot_purged: true };
+        state.push(entryChange(engine.cold, purged, () => engine.cold.manifest.add(purged, false)));
+      }
+      await engine.commit({ hot: removed, state });
+    });
+    if (isLast) return;
+    await yieldToEventLoop();
   }
-  const purged: SegmentMeta = { ...meta, hot_purged: true };
-  await engine.commit({ hot: removed, state: [entryChange(engine.cold, purged, () => engine.cold.manifest.add(purged, false))] });
-  return removed.length;
 }
 
-/** Open: finishes or undoes every flush a crash interrupted. */
+/** Open: finishes or undoes every flush a crash interrupted (format 2 entries; format 1 ones were rewritten first). */
 export async function recoverFlushes(engine: FlushContext): Promise<void> {
   const { cold, catalog } = engine;
   for (const meta of cold.manifest.pending.splice(0)) await removeEntry(engine, meta);
@@ -217,29 +308,28 @@ export async function recoverFlushes(engine: FlushContext): Promise<void> {
       // The table was dropped and the crash came before its segments were deleted.
       await engine.commit({
         state: [{ writes: [cold.manifest.deleteWrite(meta)], apply: () => cold.manifest.dropTable(meta.table_id) }],
-        segments: { delete: [keyOf(meta)] },
+        segments: { delete: [segmentRefOf(meta)] },
       });
       continue;
     }
     if (meta.hot_purged) continue;
-    const bytes = await cold.store.get(keyOf(meta));
-    if (!bytes) {
-      throw new KalamError('STORAGE_ERROR', `Segment ${meta.id} of table '${q(t)}' is committed in the manifest but its data is missing: the storage was changed outside kalamlite`);
+    const codec = await loadSegmentCodec();
+    const keys: Value[] = [];
+    const seqs: bigint[] = [];
+    const g = meta.groups!; // format 1 entries were rewritten before (segment-upgrade.ts)
+    const locations = g.rows.map((_, index) => ({ index, offset: g.offsets[index], bytes: g.bytes[index] }));
+    const bytes = await cold.store.readGroups(segmentKeyOf(meta), locations);
+    for (const b of bytes) {
+      if (!b) throw missingData(meta, t);
+      const data = codec.decodeRowGroup(b, t.pk >= 0 ? t.columns[t.pk] : undefined);
+      for (let i = 0; i < data.rows; i++) {
+        keys.push(data.keys[i]);
+        seqs.push(data.seqs[i]);
+      }
     }
-    const { decodeSegment } = await loadSegmentCodec();
-    const seqAt = seqSlot(t);
-    const flushed = decodeSegment(meta, bytes, t).rows.map((row) => ({ pk: t.pk >= 0 ? row[t.pk] : row[seqAt], seq: row[seqAt] }));
-    await purgeHot(engine, t, meta.user_id, flushed, meta);
+    await purgeHot(engine, t.id, meta.user_id, keys.length, (i) => keys[i], (i) => seqs[i], meta);
   }
 }
 
-/** A manifest entry written (and, once committed, `apply` run). */
-function entryChange(cold: ColdTier, meta: SegmentMeta, apply: () => void = () => undefined) {
-  return { writes: [cold.manifest.entryWrite(meta)], apply };
-}
-
-/** Removes an entry that never became readable (in_progress): its bytes first, then the entry, so a crash in between leaves only the entry. */
-async function removeEntry(engine: FlushContext, meta: SegmentMeta): Promise<void> {
-  await engine.commit({ segments: { delete: [keyOf(meta)] } });
-  await engine.commit({ state: [{ writes: [engine.cold.manifest.deleteWrite(meta)], apply: () => undefined }] });
-}
+export const missingData = (meta: SegmentMeta, t: TableDef) =>
+  new KalamError('STORAGE_ERROR', `Segment ${meta.id} of table '${q(t)}' is committed in the manifest but its data is missing: the storage was changed outside kalamlite`);

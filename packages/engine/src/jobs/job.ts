@@ -14,7 +14,7 @@ import type { HotTier } from '../storage/hot-tier';
 import type { JsonValue } from '../core/types';
 
 /** The job types kalamlite runs (a subset of KalamDB's). */
-export type JobType = 'flush' | 'stream_eviction' | 'retention' | 'job_cleanup';
+export type JobType = 'flush' | 'compact' | 'stream_eviction' | 'retention' | 'job_cleanup';
 
 /** KalamDB's job statuses; `retrying` does not occur here. */
 export type JobStatus = 'new' | 'queued' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
@@ -22,6 +22,7 @@ export type JobStatus = 'new' | 'queued' | 'running' | 'completed' | 'failed' | 
 /** The 2-letter job id prefix KalamDB gives each job type. */
 export const JOB_ID_PREFIX: Record<JobType, string> = {
   flush: 'FL',
+  compact: 'CO',
   stream_eviction: 'SE',
   retention: 'RT',
   job_cleanup: 'JC',
@@ -54,6 +55,8 @@ export interface JobEnv {
   hasFlushPolicies?(): boolean;
   /** Whether a tombstone may still shadow an older cold version (retention keeps it then). */
   coldMayHold?(table: TableDef, user: string, pk: unknown): boolean;
+  /** After a retention run: queues compactions of the tables whose cold segments hold tombstones past retention at `now` (compact.ts). */
+  compactExpired?(now: number): JobRecord[];
 }
 
 /**

@@ -2,7 +2,8 @@
  * `retention`: physically purges soft-deleted rows (`_deleted = true`) of
  * USER and SHARED tables once their tombstone is older than the table's
  * `DELETED_RETENTION_HOURS` (default 168, as KalamDB). Until then a WHERE
- * that names `_deleted` still sees them; afterwards nothing does.
+ * that names `_deleted` still sees them; afterwards nothing does (a flushed
+ * tombstone: once the compaction this job queues for it ran).
  */
 import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
@@ -65,8 +66,10 @@ export function planRetention(
 
 /**
  * A hot tombstone whose key may still have an older version in a cold
- * segment is kept: purging it would bring that version back. (Cold
- * tombstones stay until segments are compacted, which kalamlite does not do yet.)
+ * segment is kept: purging it would bring that version back; a flush moves
+ * it to a segment. Cold tombstones are purged by compaction (compact.ts):
+ * the retention run queues a compaction of each table whose segments hold
+ * tombstones past retention, which drops them with the versions they hide.
  */
 function* oldTombstones(hot: HotTier, t: TableDef, cutoff: number, coldMayHold?: (t: TableDef, user: string, pk: unknown) => boolean): Generator<RowChange> {
   const seqAt = seqSlot(t);

@@ -43,7 +43,8 @@ export const JOB_DEFAULTS: Readonly<JobSettings> = {
   flushCheckIntervalMs: 60_000,
 };
 
-type ScheduledType = Exclude<JobType, 'job_cleanup'>;
+/** The job types with a timer (a flush also runs on its statement; compactions only when queued). */
+type ScheduledType = Exclude<JobType, 'job_cleanup' | 'compact'>;
 
 /** KILL JOB refused: the job is unknown or already finished. */
 export type KillOutcome = { killed: JobRecord } | { finished: JobRecord } | undefined;
@@ -130,9 +131,12 @@ export class JobScheduler {
     return record;
   }
 
-  /** Resolves when every job queued so far has ended. */
+  /** Resolves when every job queued so far has ended, and those they queued (a flush queues its compaction). */
   async idle(): Promise<void> {
-    await this.running;
+    for (let p = this.running; ; p = this.running) {
+      await p;
+      if (p === this.running) return;
+    }
   }
 
   /** The queued or running jobs of a type (a second FLUSH of the same table is refused while one is). */
@@ -261,6 +265,14 @@ export class JobScheduler {
       }
     }
     let jobs: TableJob[];
+    if (type === 'retention') {
+      // Cold tombstones past retention are dropped by compacting their segments (queued behind this run).
+      try {
+        this.env.compactExpired?.(now);
+      } catch (e) {
+        this.fail(this.history.start('compact', {}, this.clock()), e);
+      }
+    }
     try {
       const tables = this.env.catalog.listTables();
       jobs = type === 'stream_eviction' ? planStreamEviction(tables, this.env.hot, now) : planRetention(tables, this.env.hot, now, this.env.coldMayHold);

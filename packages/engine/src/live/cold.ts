@@ -1,20 +1,20 @@
 /**
- * Cold segments for live queries.
+ * Cold row groups for live queries.
  *
  * A live subscription reads its partitions synchronously (a maintained
- * window's refill, a re-run), inside a commit's fan-out. Its cold segments
+ * window's refill, a re-run), inside a commit's fan-out. Its cold row groups
  * come from one of two places:
- *   - the segment cache, when every segment of its partitions is there now
- *     (`residentCold`; the common case, no await);
+ *   - the row-group cache, when every row group of its partitions is there
+ *     now (`residentCold`; the common case, no await);
  *   - otherwise a load (`loadCold`, what `Engine.prepareCold` does for a
  *     statement): the subscription's refresh waits for it, and its later
  *     refreshes queue behind, so deliveries stay in commit order.
  *
- * Trade-off (chosen over subscriptions retaining their segments in the
+ * Trade-off (chosen over subscriptions retaining their row groups in the
  * cache): memory stays within `segmentCacheBytes` plus what in-flight
  * refreshes hold, however many live queries are open and however large
- * their partitions are; the price is that a live query whose segments were
- * evicted reloads (and decodes) them at its next refill or re-run —
+ * their partitions are; the price is that a live query whose row groups
+ * were evicted reloads (and decodes) them at its next refill or re-run —
  * counted in system.stats as `live_cold_loads`. A loaded set is pinned
  * (ColdTier.pin) until the refresh ran, so a flush that commits a segment
  * meanwhile keeps the hot rows that set does not cover.

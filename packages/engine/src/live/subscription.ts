@@ -20,8 +20,8 @@ import { EMPTY_OUTPUT, diffOutputs, outputOf, type LiveOutput } from './output';
 import type { LiveChange, LiveChangeCallback, LiveErrorCallback, LiveOptions, LiveOwner } from './types';
 import { LiveWindow, shallowEqual, type RowCache, type WindowEnv } from './window';
 
-/** A partition as live maintenance reads it: pk hash → newest row. */
-type Partition = ReadonlyMap<string, StoredRow>;
+/** A partition as live maintenance reads it: [pk hash, newest row] in key order (storage/partition-view.ts). */
+type Partition = Iterable<[string, StoredRow]>;
 
 /** What a subscription needs from the engine. */
 export interface LiveDeps {
@@ -32,7 +32,7 @@ export interface LiveDeps {
   context(params: readonly Value[]): ExecContext;
   /** Runs a (re-run) plan: frozen result rows (`ctx.cold` holds its cold segments). */
   run(plan: SelectPlan, ctx: ExecContext): Row[];
-  /** A partition's newest version per key across hot and the given cold segments. */
+  /** A partition's newest version per key across hot and the given cold row groups. */
   partition(tableId: number, user: string, cold: ColdReads): Partition | undefined;
   /** The cold segments of this subscription's partitions if all are in memory now (see cold.ts). */
   residentCold(tableIds: readonly number[]): LiveCold | undefined;
@@ -384,12 +384,12 @@ export class Subscription {
     const seqAt = m.query.seqSlot;
     if (n === 0) {
       let max = 0n;
-      for (const row of p?.values() ?? []) if ((row[seqAt] as bigint) > max) max = row[seqAt] as bigint;
+      for (const [, row] of p ?? []) if ((row[seqAt] as bigint) > max) max = row[seqAt] as bigint;
       return max + 1n;
     }
     // Bounded: the n largest `_seq` of matching rows, ascending.
     const top: bigint[] = [];
-    for (const row of p?.values() ?? []) {
+    for (const [, row] of p ?? []) {
       if (!LiveWindow.matches(m.env, row)) continue;
       const s = row[seqAt] as bigint;
       if (top.length === n && s <= top[0]) continue;

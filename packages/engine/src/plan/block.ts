@@ -11,7 +11,8 @@ import { distinct, filter, hashJoin, limit, nestedLoopJoin, project, sortRows, t
 import { paced } from '../exec/pace';
 import type { Expr, FromTable, OrderItem, SelectStmt } from '../sql/ast';
 import type { ColumnInfo, Value } from '../core/types';
-import { coerce, stableJson } from '../core/values';
+import { coerce, compareValues, stableJson } from '../core/values';
+import type { KeyRange } from '../storage/key-range';
 import { compileExpr, type CompileHook } from './compile';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { AGGREGATES } from './functions';
@@ -118,11 +119,22 @@ function sourceScope(src: RelationSource, relation: string, base: Scope): Scope 
   return base.withColumns(src.columns.map((c): ScopeColumn => ({ relation, name: c.name, type: c.type, hidden: c.hidden })));
 }
 
+/** A RowSource over one relation that can also produce its rows in primary-key order, descending or not. */
+export interface ScanSource extends RowSource {
+  ordered?(descending: boolean): RowSource;
+}
+
+const RANGE_OPS = new Set(['<', '<=', '>', '>=']);
+const FLIP_OP: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
 /**
  * Rows of one source filtered by `where`, using a primary-key lookup when
- * the WHERE has `pk = <constant>` at its top level.
+ * the WHERE has `pk = <constant>` at its top level, and reading only the
+ * key range its top-level `pk <op> <constant>` and `pk BETWEEN` conjuncts
+ * allow (the source reads that range in O(log n + k); `where` still
+ * filters every row).
  */
-export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | undefined, opts: ScanOptions): RowSource {
+export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | undefined, opts: ScanOptions): ScanSource {
   const pred = where ? compileExpr(where, scope) : undefined;
   if (src.lookup && src.pkSlot !== undefined && src.table) {
     const pkCol = src.table.columns[src.pkSlot];
@@ -150,7 +162,53 @@ export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | 
       };
     }
   }
-  return (ctx) => scanAll(src, pred, opts, ctx);
+  const range = src.pkSlot !== undefined && src.table ? keyRangeOf(src, scope, where) : undefined;
+  const scan = (ctx: ExecContext, descending: boolean): Iterable<Tuple> => {
+    const r = range?.(ctx);
+    if (r === 'empty') return [];
+    return scanAll(src, pred, r || descending ? { ...opts, range: r, descending } : opts, ctx);
+  };
+  const out: ScanSource = (ctx) => scan(ctx, false);
+  if (src.table) out.ordered = (descending) => (ctx) => scan(ctx, descending);
+  return out;
+}
+
+/** The key range a WHERE's top-level `pk <op> constant` / `pk BETWEEN a AND b` conjuncts allow, per execution ('empty': a NULL bound, no row). */
+function keyRangeOf(src: RelationSource, scope: Scope, where: Expr | undefined): ((ctx: ExecContext) => KeyRange | 'empty' | undefined) | undefined {
+  const pkCol = src.table!.columns[src.pkSlot!];
+  const bounds: { op: string; value: Evaluator }[] = [];
+  const isPk = (e: Expr) => e.kind === 'column' && safeResolve(scope, e) === src.pkSlot;
+  for (const c of conjuncts(where)) {
+    if (c.kind === 'binary' && RANGE_OPS.has(c.op)) {
+      if (isPk(c.left) && isRowConstant(c.right, scope)) bounds.push({ op: c.op, value: compileExpr(c.right, scope) });
+      else if (isPk(c.right) && isRowConstant(c.left, scope)) bounds.push({ op: FLIP_OP[c.op], value: compileExpr(c.left, scope) });
+    } else if (c.kind === 'between' && !c.negated && isPk(c.arg) && isRowConstant(c.low, scope) && isRowConstant(c.high, scope)) {
+      bounds.push({ op: '>=', value: compileExpr(c.low, scope) }, { op: '<=', value: compileExpr(c.high, scope) });
+    }
+  }
+  if (bounds.length === 0) return undefined;
+  return (ctx) => {
+    const range: KeyRange = {};
+    for (const b of bounds) {
+      const raw = b.value([], ctx);
+      if (raw === null) return 'empty';
+      let v: Value;
+      try {
+        v = coerce(raw, pkCol.type, pkCol.name);
+      } catch {
+        continue; // not comparable as the key type: the filter decides
+      }
+      const inclusive = b.op === '<=' || b.op === '>=';
+      if (b.op === '>' || b.op === '>=') {
+        const c = range.lower ? compareValues(v, range.lower.value) : 1;
+        if (c > 0 || (c === 0 && !inclusive)) range.lower = { value: v, inclusive };
+      } else {
+        const c = range.upper ? compareValues(v, range.upper.value) : -1;
+        if (c < 0 || (c === 0 && !inclusive)) range.upper = { value: v, inclusive };
+      }
+    }
+    return range.lower || range.upper ? range : undefined;
+  };
 }
 
 function scanAll(src: RelationSource, pred: Evaluator | undefined, opts: ScanOptions, ctx: ExecContext): Iterable<Tuple> {
@@ -394,6 +452,16 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     if (only?.table && !isAggregate && stmt.orderBy.length > 0) {
       const tie = only.pkSlot ?? only.columns.findIndex((c) => c.name === '_seq' && c.hidden);
       if (tie >= 0) keys.push({ eval: (r) => r[tie], descending: false, nullsFirst: false });
+    }
+    // Ordered by the primary key alone: the table reads its rows in that order, and LIMIT stops the read.
+    const scan = input as ScanSource;
+    if (only && !isAggregate && order.length === 1 && scan.ordered && only.pkSlot !== undefined) {
+      const idx = orderTarget(order[0].expr, items, names, scope, true);
+      const e = idx >= 0 ? items[idx].expr : order[0].expr;
+      if (e.kind === 'column' && safeResolve(scope, e) === only.pkSlot) {
+        prepare = scan.ordered(order[0].descending);
+        keys.length = 0;
+      }
     }
     rows = (ctx) => {
       const input = prepare(ctx);

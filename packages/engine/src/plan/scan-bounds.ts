@@ -2,8 +2,9 @@
  * What each table scan of a statement can tell the cold tier before it
  * runs: the simple conjuncts of its WHERE (`col op constant`, IN lists,
  * BETWEEN) as templates over the statement's parameters, so a cached plan
- * yields bounds for each execution's values. Derived once per plan from the
- * AST; anything not understood reads every segment (never fewer than needed).
+ * yields bounds for each execution's values, and the columns the statement
+ * may read. Derived once per plan from the AST; anything not understood
+ * reads every row group and every column (never fewer than needed).
  */
 import type { TableDef } from '../core/schema';
 import type { DmlStatement, Expr, FromTable, SelectStmt } from '../sql/ast';
@@ -27,6 +28,44 @@ interface BoundTemplate {
 export interface ScanTemplate {
   tableId: number;
   bounds: BoundTemplate[] | null | 'none';
+  /**
+   * Ids of the table's columns the statement may read (the primary key,
+   * `_seq` and `_deleted` are always read), or 'all': every column the
+   * statement names anywhere by a name the table has, whatever qualifier it
+   * carries (a superset, never fewer); `*` anywhere, and every write, read
+   * all of them.
+   */
+  columns: ReadonlySet<number> | 'all';
+}
+
+/** Column names a statement mentions anywhere, and whether it has a `*`. */
+interface Mentions {
+  names: Set<string>;
+  star: boolean;
+}
+
+function mentionsOf(root: unknown): Mentions {
+  const out: Mentions = { names: new Set(), star: false };
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== 'object' || node instanceof Uint8Array) return;
+    if (Array.isArray(node)) {
+      for (const x of node) visit(x);
+      return;
+    }
+    const o = node as { kind?: unknown; name?: unknown };
+    if (o.kind === 'column' && typeof o.name === 'string') out.names.add(o.name);
+    else if (o.kind === 'star') out.star = true;
+    for (const v of Object.values(node)) visit(v);
+  };
+  visit(root);
+  return out;
+}
+
+function columnsOf(t: TableDef, m: Mentions): ScanTemplate['columns'] {
+  if (m.star) return 'all';
+  const ids = new Set<number>();
+  for (const c of t.columns) if (m.names.has(c.name)) ids.add(c.id);
+  return ids;
 }
 
 export type FindTable = (namespace: string | undefined, name: string) => TableDef | undefined;
@@ -86,14 +125,14 @@ function visitSelects(node: unknown, visit: (s: SelectStmt) => void): void {
   for (const v of Object.values(node)) visitSelects(v, visit);
 }
 
-function selectScans(root: unknown, find: FindTable, out: ScanTemplate[]): void {
+function selectScans(root: unknown, find: FindTable, out: ScanTemplate[], m: Mentions): void {
   visitSelects(root, (s) => {
     const tables = s.from.filter((f: FromTable) => !f.subquery);
     for (const f of tables) {
       const t = find(f.table.namespace, f.table.name);
       if (!t) continue; // a CTE name, a system table
       const names = new Set([f.alias ?? f.table.name]);
-      out.push({ tableId: t.id, bounds: boundsOf(t, names, s.from.length === 1, s.where) });
+      out.push({ tableId: t.id, bounds: boundsOf(t, names, s.from.length === 1, s.where), columns: columnsOf(t, m) });
     }
   });
 }
@@ -101,22 +140,24 @@ function selectScans(root: unknown, find: FindTable, out: ScanTemplate[]): void 
 /** The scan templates of a DML statement. */
 export function scanTemplates(stmt: DmlStatement, find: FindTable): ScanTemplate[] {
   const out: ScanTemplate[] = [];
+  const m = mentionsOf(stmt);
   switch (stmt.kind) {
     case 'select':
-      selectScans(stmt, find, out);
+      selectScans(stmt, find, out, m);
       break;
     case 'update':
     case 'delete': {
       const t = find(stmt.table.namespace, stmt.table.name);
-      if (t) out.push({ tableId: t.id, bounds: boundsOf(t, new Set([stmt.alias ?? stmt.table.name, stmt.table.name]), true, stmt.where) });
-      selectScans(stmt, find, out);
+      // A write reads whole rows of its target: it writes them back whole.
+      if (t) out.push({ tableId: t.id, bounds: boundsOf(t, new Set([stmt.alias ?? stmt.table.name, stmt.table.name]), true, stmt.where), columns: 'all' });
+      selectScans(stmt, find, out, m);
       break;
     }
     case 'insert': {
       const t = find(stmt.table.namespace, stmt.table.name);
-      if (t) out.push({ tableId: t.id, bounds: insertBounds(t, stmt) });
-      selectScans(stmt.rows, find, out);
-      if (stmt.select) selectScans(stmt.select, find, out);
+      if (t) out.push({ tableId: t.id, bounds: insertBounds(t, stmt), columns: 'all' });
+      selectScans(stmt.rows, find, out, m);
+      if (stmt.select) selectScans(stmt.select, find, out, m);
       break;
     }
   }

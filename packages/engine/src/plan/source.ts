@@ -7,6 +7,7 @@
 import type { DataType, Value } from '../core/types';
 import type { ExecContext, Tuple } from '../exec/context';
 import type { TableDef } from '../core/schema';
+import type { KeyRange } from '../storage/key-range';
 
 export interface SourceColumn {
   name: string;
@@ -18,6 +19,10 @@ export interface SourceColumn {
 export interface ScanOptions {
   /** Keep soft-deleted rows (the WHERE clause names `_deleted`). */
   includeDeleted: boolean;
+  /** Only rows whose primary key (`_seq` without one) is in this range: a table source reads no other (others may still come). */
+  range?: KeyRange;
+  /** Rows in descending key order (a table source; others ignore it). */
+  descending?: boolean;
 }
 
 export interface RelationSource {
@@ -26,6 +31,7 @@ export interface RelationSource {
   columns: readonly SourceColumn[];
   /** Set for user tables (plan invalidation, live queries); undefined for system tables. */
   table?: TableDef;
+  /** Rows of one execution; a user table's come in primary-key order (ascending unless `opts.descending`). */
   rows(ctx: ExecContext, opts: ScanOptions): Iterable<Tuple>;
   /** Point lookup by primary key within the session's partition. */
   lookup?(ctx: ExecContext, pk: Value, opts: ScanOptions): Tuple | undefined;

@@ -191,7 +191,7 @@ export type Statement =
   | SubscribeStmt
   /** KILL LIVE QUERY '<live_id>'. */
   | { kind: 'killLiveQuery'; liveId: string }
-  /** FLUSH TABLE, STORAGE FLUSH TABLE/ALL, KILL JOB (sql/storage.ts). */
+  /** FLUSH TABLE, STORAGE FLUSH TABLE/ALL, STORAGE COMPACT TABLE/ALL, KILL JOB (sql/parse-storage.ts). */
   | StorageStatement;
 
 export interface SubscribeStmt {
@@ -210,6 +210,8 @@ export interface TransactionControlStmt {
 export type StorageStatement =
   | { kind: 'flushTable'; table: TableName }
   | { kind: 'flushAll'; namespace?: string }
+  | { kind: 'compactTable'; table: TableName }
+  | { kind: 'compactAll'; namespace?: string }
   | { kind: 'killJob'; jobId: string };
 
 export type DmlStatement = SelectStmt | InsertStmt | UpdateStmt | DeleteStmt;

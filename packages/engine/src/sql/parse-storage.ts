@@ -1,6 +1,7 @@
 /**
  * Storage and job statements: `FLUSH TABLE t`, `STORAGE FLUSH TABLE t`,
- * `STORAGE FLUSH ALL [IN [NAMESPACE] ns]` and `KILL JOB '<id>'`.
+ * `STORAGE FLUSH ALL [IN [NAMESPACE] ns]`, `STORAGE COMPACT TABLE t`,
+ * `STORAGE COMPACT ALL [IN [NAMESPACE] ns]` and `KILL JOB '<id>'`.
  */
 import type { StorageStatement } from './ast';
 import type { Cursor } from './cursor';
@@ -13,13 +14,13 @@ export function parseStorageStatement(c: Cursor): StorageStatement | undefined {
     c.end();
     return { kind: 'flushTable', table };
   }
-  if (c.isWord('STORAGE') && c.isWord('FLUSH', 1)) {
+  if (c.isWord('STORAGE') && (c.isWord('FLUSH', 1) || c.isWord('COMPACT', 1))) {
     c.next();
-    c.next();
+    const flush = c.next().text.toUpperCase() === 'FLUSH';
     if (c.acceptWord('TABLE')) {
       const table = c.tableName();
       c.end();
-      return { kind: 'flushTable', table };
+      return { kind: flush ? 'flushTable' : 'compactTable', table };
     }
     if (c.acceptWord('ALL')) {
       let namespace: string | undefined;
@@ -28,7 +29,7 @@ export function parseStorageStatement(c: Cursor): StorageStatement | undefined {
         namespace = c.identifier('a namespace name');
       }
       c.end();
-      return { kind: 'flushAll', namespace };
+      return { kind: flush ? 'flushAll' : 'compactAll', namespace };
     }
     c.fail('expected TABLE or ALL');
   }
@@ -44,4 +45,4 @@ export function parseStorageStatement(c: Cursor): StorageStatement | undefined {
 }
 
 export const isStorageStatement = (s: { kind: string }): s is StorageStatement =>
-  s.kind === 'flushTable' || s.kind === 'flushAll' || s.kind === 'killJob';
+  s.kind === 'flushTable' || s.kind === 'flushAll' || s.kind === 'compactTable' || s.kind === 'compactAll' || s.kind === 'killJob';

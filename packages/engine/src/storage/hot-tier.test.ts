@@ -3,7 +3,9 @@ import { IDBFactory } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type SessionState } from '../execute/engine';
-import { legacyRowKey, PAGE_ROWS, SMALL_PAGE_ROWS, type PageRecord } from './hot-tier';
+import type { Value } from '../core/types';
+import { hashKey } from '../core/values';
+import { HotTier, legacyRowKey, PAGE_ROWS, SMALL_PAGE_ROWS, type PageRecord } from './hot-tier';
 import { encodeKey, prefixUpperBound } from './keys';
 import { recordingStore, storedRowCount } from './kv.fixture';
 import type { KvStore, KvWrite } from './kv';
@@ -246,5 +248,67 @@ describe('hot bytes', () => {
     expect(stat(engine, 'hot_bytes') as number).toBeLessThan(three - 150);
     await engine.execute(root, 'DROP TABLE app.items');
     expect(stat(engine, 'hot_bytes')).toBe(0);
+  });
+});
+
+describe('hot partitions in key order', () => {
+  const key = (i: number) => i;
+  const rowOf = (k: number, v: number) => Object.freeze([k, v, BigInt(v), false]);
+  type Op = { kind: 'put' | 'del'; keys: number[]; v: number };
+  const opArb = fc.record({ kind: fc.constantFrom<'put' | 'del'>('put', 'put', 'del'), keys: fc.array(fc.integer({ min: -40, max: 200 }), { minLength: 1, maxLength: 40 }), v: fc.integer({ min: 0, max: 1000 }) });
+  const rangeArb = fc.record({
+    lower: fc.option(fc.record({ value: fc.integer({ min: -50, max: 210 }), inclusive: fc.boolean() }), { nil: undefined }),
+    upper: fc.option(fc.record({ value: fc.integer({ min: -50, max: 210 }), inclusive: fc.boolean() }), { nil: undefined }),
+  });
+
+  it('point, range and descending reads after inserts, updates and deletes equal a sorted model', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 30 }), fc.array(rangeArb, { minLength: 1, maxLength: 5 }), (ops, ranges) => {
+        const hot = new HotTier();
+        const model = new Map<number, readonly Value[]>();
+        for (const op of ops) {
+          const changes = new Map<number, readonly Value[] | null>();
+          for (const k of op.keys) changes.set(k, op.kind === 'put' ? rowOf(k, op.v) : null);
+          hot.stage([...changes].map(([k, row]) => ({ tableId: 1, user: 'u', pkHash: hashKey(key(k)), key: key(k), row, store: 'user' as const, deletedSlot: 3 }))).apply();
+          for (const [k, row] of changes) {
+            if (row) model.set(k, row);
+            else model.delete(k);
+          }
+        }
+        const sorted = [...model.keys()].sort((a, b) => a - b);
+        const p = hot.partition(1, 'u');
+        if (sorted.length === 0) {
+          expect(p).toBeUndefined();
+          return;
+        }
+        expect(p!.count).toBe(sorted.length);
+        expect([...p!.ordered()].map((r) => r[0])).toEqual(sorted);
+        for (const k of sorted) expect(p!.get(hashKey(k))).toBe(model.get(k));
+        for (const r of ranges) {
+          const inside = sorted.filter((k) =>
+            (!r.lower || k > r.lower.value || (k === r.lower.value && r.lower.inclusive)) && (!r.upper || k < r.upper.value || (k === r.upper.value && r.upper.inclusive)));
+          expect([...p!.ordered(r)].map((row) => row[0])).toEqual(inside);
+          expect([...p!.ordered(r, true)].map((row) => row[0])).toEqual([...inside].reverse());
+          for (const row of p!.ordered(r)) expect(row).toBe(model.get(row[0] as number));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps text and bigint keys in order, and reloads a partition in order', async () => {
+    const indexedDB = new IDBFactory();
+    let engine = await openIdb('ordered', indexedDB);
+    await engine.execute(root, 'CREATE NAMESPACE app; CREATE SHARED TABLE app.t (k TEXT PRIMARY KEY, v INT); CREATE SHARED TABLE app.b (k BIGINT PRIMARY KEY)');
+    await engine.execute(root, "INSERT INTO app.t (k, v) VALUES ('m', 1), ('b', 2), ('z', 3), ('a', 4)");
+    await engine.execute(root, "INSERT INTO app.t (k, v) VALUES ('c', 5)");
+    await engine.execute(root, "DELETE FROM app.t WHERE k = 'm'");
+    await engine.execute(root, 'INSERT INTO app.b (k) VALUES (9223372036854775807), (-5), (3)');
+    const order = (e: Engine) => [...e.hot.partition(tableId(e, 't'), '')!.ordered()].map((r) => [r[0], r[3]]);
+    const expected = [['a', false], ['b', false], ['c', false], ['m', true], ['z', false]];
+    expect(order(engine)).toEqual(expected);
+    engine = await reopen(engine, 'ordered', indexedDB);
+    expect(order(engine)).toEqual(expected);
+    expect([...engine.hot.partition(tableId(engine, 'b'), '')!.ordered(undefined, true)].map((r) => r[0])).toEqual([9223372036854775807n, 3n, -5n]);
   });
 });

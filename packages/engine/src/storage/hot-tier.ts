@@ -1,6 +1,7 @@
 /**
  * The hot tier: every table's rows in memory, partitioned by user, each
- * partition a Map from primary-key hash to the newest version of the row.
+ * partition the newest version of each row by primary-key hash and in
+ * primary-key order (see Partition).
  * It is loaded from the KV store at open and changed only after a commit
  * succeeded, so it always equals what is durable.
  *
@@ -24,6 +25,8 @@
  */
 import { rowBytes, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
+import { hashKey } from '../core/values';
+import { Partition } from './hot-partition';
 import { decodeKey, encodeKey, prefixUpperBound } from './keys';
 import type { KvStore, KvWrite, StoreName } from './kv';
 
@@ -39,28 +42,11 @@ export const PAGE_ROWS = 64;
  */
 export const SMALL_PAGE_ROWS = 8;
 
+export { Partition };
+
 /** The stored value of one page. */
 export interface PageRecord {
   rows: StoredRow[];
-}
-
-/**
- * pk hash → newest row version; insertion order is the scan order. It also
- * knows which durable page holds each key.
- */
-export class Partition extends Map<string, StoredRow> {
-  /** pk hash → page number. */
-  readonly pageOf = new Map<string, number>();
-  /** page number → the keys it holds (at most PAGE_ROWS). */
-  readonly pages = new Map<number, Set<string>>();
-  /** The page new keys of large commits go to (up to PAGE_ROWS), or -1 when a new page is needed. */
-  open = -1;
-  /** The page new keys of small commits go to (up to SMALL_PAGE_ROWS), or -1. */
-  openSmall = -1;
-  /** The next page number to allocate. */
-  nextPage = 0;
-  /** Rough bytes of the rows held (core/schema.ts rowBytes). */
-  bytes = 0;
 }
 
 export interface TableRows {
@@ -78,6 +64,8 @@ export interface HotChange {
   tableId: number;
   user: string;
   pkHash: string;
+  /** The row identity `pkHash` hashes: the primary key, or `_seq` without one (the partition's key order). */
+  key: Value;
   row: StoredRow | null;
   store: StoreName;
   /** Index of `_deleted` in the row. */
@@ -128,19 +116,20 @@ export class HotTier {
    */
   stage(changes: Iterable<HotChange>): StagedChanges {
     // Per partition, the last change per key wins (a batch may change a key twice).
-    const groups = new Map<TableRows, Map<string, { first: HotChange; overlay: Map<string, StoredRow | null> }>>();
+    const groups = new Map<TableRows, Map<string, { first: HotChange; overlay: Map<string, StoredRow | null>; keys: Map<string, Value> }>>();
     for (const c of changes) {
       const t = this.table(c.tableId);
       let byUser = groups.get(t);
       if (!byUser) groups.set(t, (byUser = new Map()));
       let g = byUser.get(c.user);
-      if (!g) byUser.set(c.user, (g = { first: c, overlay: new Map() }));
+      if (!g) byUser.set(c.user, (g = { first: c, overlay: new Map(), keys: new Map() }));
       g.overlay.set(c.pkHash, c.row);
+      g.keys.set(c.pkHash, c.key);
     }
     const writes: KvWrite[] = [];
     const applies: (() => void)[] = [];
     for (const [t, byUser] of groups) {
-      for (const [user, { first, overlay }] of byUser) {
+      for (const [user, { first, overlay, keys }] of byUser) {
         const p = t.partitions.get(user);
         let newKeys = 0;
         for (const [hash, row] of overlay) if (row !== null && p?.pageOf.get(hash) === undefined) newKeys++;
@@ -185,9 +174,10 @@ export class HotTier {
         const finalOpen = open;
         const finalNext = nextPage;
         applies.push(() => {
-          for (const [hash, row] of overlay) this.put(first.tableId, user, hash, row, first.deletedSlot, first.beforeDeletedSlot ?? first.deletedSlot);
+          for (const [hash, row] of overlay) this.put(first.tableId, user, hash, keys.get(hash)!, row, first.deletedSlot, first.beforeDeletedSlot ?? first.deletedSlot);
           const q = t.partitions.get(user);
           if (!q) return; // every row of the partition was removed
+          q.settle();
           for (const { hash, page } of placed) if (q.has(hash)) place(q, hash, page);
           for (const [hash, row] of overlay) if (row === null) unplace(q, hash);
           if (isSmall) q.openSmall = finalOpen;
@@ -221,7 +211,7 @@ export class HotTier {
   }
 
   /** Sets (or with `row === null` removes) the version in memory; pages are the caller's (see stage). */
-  private put(tableId: number, user: string, pkHash: string, row: StoredRow | null, deletedSlot: number, beforeDeletedSlot = deletedSlot): void {
+  private put(tableId: number, user: string, pkHash: string, key: Value, row: StoredRow | null, deletedSlot: number, beforeDeletedSlot = deletedSlot): void {
     const t = this.table(tableId);
     let p = t.partitions.get(user);
     const before = p?.get(pkHash);
@@ -236,6 +226,7 @@ export class HotTier {
     if (row === null) {
       if (p && before) {
         p.delete(pkHash);
+        p.noteRemove(key);
         if (p.size === 0) t.partitions.delete(user);
       }
       return;
@@ -245,6 +236,7 @@ export class HotTier {
       t.partitions.set(user, p);
     }
     p.set(pkHash, row);
+    p.noteSet(key, row, before === undefined);
     const b = rowBytes(row);
     p.bytes += b;
     t.bytes += b;
@@ -255,7 +247,7 @@ export class HotTier {
 
   /**
    * Loads one table's rows from storage. Calls `onRow` with each so the
-   * caller can compute the pk hash and observe `_seq`. Rows stored one per
+   * caller can name its key (the primary key, or `_seq`) and observe `_seq`. Rows stored one per
    * record (storage format 1) must move into pages: resolves with that
    * move (the old records' deletes and the page writes, as one change for
    * the caller to commit), or undefined when there is none.
@@ -264,31 +256,34 @@ export class HotTier {
     kv: KvStore,
     store: StoreName,
     tableId: number,
-    onRow: (user: string, row: StoredRow) => string,
+    onRow: (user: string, row: StoredRow) => Value,
     deletedSlot: number,
   ): Promise<(StagedChanges & { rows: number }) | undefined> {
     const lower = encodeKey([tableId]);
-    const legacy: { key: Uint8Array; user: string; hash: string }[] = [];
+    const legacy: { key: Uint8Array; user: string; hash: string; pk: Value }[] = [];
     await kv.scan(store, { lower, upper: prefixUpperBound(lower) }, (key, value) => {
       const parts = decodeKey(key);
       const user = String(parts[1]);
       if (Array.isArray(value)) {
         // one record per row: the key's third part is the primary key
         const row = Object.freeze(value as Value[]);
-        const hash = onRow(user, row);
-        this.put(tableId, user, hash, row, deletedSlot);
-        legacy.push({ key: key.slice(), user, hash });
+        const pk = onRow(user, row);
+        const hash = hashKey(pk);
+        this.put(tableId, user, hash, pk, row, deletedSlot);
+        legacy.push({ key: key.slice(), user, hash, pk });
         return;
       }
       const page = Number(parts[2]);
       for (const stored of (value as PageRecord).rows) {
         const row = Object.freeze(stored as Value[]);
-        const hash = onRow(user, row);
-        this.put(tableId, user, hash, row, deletedSlot);
+        const pk = onRow(user, row);
+        const hash = hashKey(pk);
+        this.put(tableId, user, hash, pk, row, deletedSlot);
         place(this.partition(tableId, user)!, hash, page);
       }
     });
     for (const p of this.table(tableId).partitions.values()) {
+      p.settle(); // one sort per partition
       let last = -1;
       for (const page of p.pages.keys()) if (page > last) last = page;
       p.nextPage = last + 1;
@@ -299,7 +294,7 @@ export class HotTier {
     if (legacy.length === 0) return undefined;
     // Deletes first: a page key may equal an old row key (a numeric primary key), and the put must win.
     const staged = this.stage(
-      legacy.map(({ user, hash }) => ({ tableId, user, pkHash: hash, row: this.partition(tableId, user)!.get(hash)!, store, deletedSlot })),
+      legacy.map(({ user, hash, pk }) => ({ tableId, user, pkHash: hash, key: pk, row: this.partition(tableId, user)!.get(hash)!, store, deletedSlot })),
     );
     // The rows are in memory but in no page yet, so stage() placed each in a new page.
     return { writes: [...legacy.map(({ key }) => ({ store, key })), ...staged.writes], apply: staged.apply, rows: legacy.length };

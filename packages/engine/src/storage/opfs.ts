@@ -10,10 +10,12 @@
  * to IndexedDB: the two keep separate data, so a silent switch would show an
  * empty database the next time OPFS is available (or the other way round).
  *
- * Layout: <OPFS root>/kalamlite/<encoded database name>/log-<generation>.klog
+ * Layout: <OPFS root>/kalamlite/<encoded database name>/log-<generation>.klog,
+ * and cold segment files in its `segments/` directory.
  */
 import { KalamError } from '../core/errors';
 import type { KvStore } from './kv';
+import { FileSegmentStore } from './cold/file-segment-store';
 import { LogStore, type LogDirectory, type LogStoreOptions, type SyncFile } from './opfs-log';
 
 /** What a sync access handle looks like to us (lib.dom may lack it where this compiles). */
@@ -34,19 +36,37 @@ export const OPFS_UNSUPPORTED =
   "storage: 'opfs' needs the Origin Private File System with synchronous access handles, which browsers offer only inside a dedicated Web Worker (Chrome 108+, Firefox 111+, Safari 16.4+). Run the engine in a worker (createClient() does), or use storage: 'idb'.";
 
 export async function openOpfsStore(name: string, options: LogStoreOptions = {}): Promise<KvStore> {
+  return LogStore.open(opfsDirectory(await databaseDirectory(name)), options);
+}
+
+/** The segment files of an OPFS database: <OPFS root>/kalamlite/<encoded database name>/segments/ (see cold/file-segment-store.ts). */
+export async function openOpfsSegmentStore(name: string): Promise<FileSegmentStore> {
+  const db = await databaseDirectory(name);
+  let dir: FileSystemDirectoryHandle;
+  try {
+    dir = await db.getDirectoryHandle('segments', { create: true });
+  } catch (e) {
+    throw directoryError(name, e);
+  }
+  return new FileSegmentStore(opfsDirectory(dir));
+}
+
+async function databaseDirectory(name: string): Promise<FileSystemDirectoryHandle> {
   if (!isOpfsSupported()) throw new KalamError('UNSUPPORTED', OPFS_UNSUPPORTED);
   if (typeof name !== 'string' || name === '') throw new KalamError('INVALID_OPTION', 'An OPFS database needs a non-empty name.');
-  let dir: FileSystemDirectoryHandle;
   try {
     const root = await navigator.storage.getDirectory();
     const base = await root.getDirectoryHandle('kalamlite', { create: true });
     // encodeURIComponent keeps '/' out; '.' and '..' are not valid entry names.
-    dir = await base.getDirectoryHandle(name === '.' || name === '..' ? `%2E${name.slice(1)}` : encodeURIComponent(name), { create: true });
+    return await base.getDirectoryHandle(name === '.' || name === '..' ? `%2E${name.slice(1)}` : encodeURIComponent(name), { create: true });
   } catch (e) {
-    const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    throw new KalamError('STORAGE_ERROR', `Could not open the OPFS directory of the database "${name}" (${detail}). Check that this site may store data, or use storage: 'idb'.`);
+    throw directoryError(name, e);
   }
-  return LogStore.open(opfsDirectory(dir), options);
+}
+
+function directoryError(name: string, e: unknown): KalamError {
+  const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new KalamError('STORAGE_ERROR', `Could not open the OPFS directory of the database "${name}" (${detail}). Check that this site may store data, or use storage: 'idb'.`);
 }
 
 function opfsDirectory(dir: FileSystemDirectoryHandle): LogDirectory {

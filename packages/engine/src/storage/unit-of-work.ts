@@ -11,13 +11,13 @@
  *      dropped tables forgotten, the committed `_seq` advanced;
  *   4. plans of the tables it names are invalidated, live queries of
  *      altered/dropped tables re-run or end;
- *   5. row changes are published to live queries;
+ *   5. row changes (and cold versions it purged) are published to live queries;
  *   6. segment bytes it removes are deleted (after nothing refers to them).
  *
  * A failure before step 3 changes nothing in memory.
  */
 import type { RowChange, TableDef } from '../core/schema';
-import type { SegmentKey } from './cold/types';
+import type { SegmentKey, SegmentRef } from './cold/types';
 import type { HotChange } from './hot-tier';
 import type { KvWrite } from './kv';
 
@@ -32,12 +32,19 @@ export interface UnitOfWork {
   readonly rows?: readonly RowChange[];
   /** Physical hot-tier changes that change no query result (rows rewritten to a new layout, flushed rows leaving the hot tier): not published. */
   readonly hot?: readonly HotChange[];
+  /**
+   * Versions removed from the cold tier only (tombstones a compaction
+   * dropped: `row` null, `before` the tombstone): published to live queries
+   * as removals (and as the point live replay cannot reach back past), never
+   * staged into the hot tier.
+   */
+  readonly purged?: readonly RowChange[];
   /** Catalog, manifest, user and audit changes committed with the rows. */
   readonly state?: readonly StateChange[];
   /** Tables removed whole (DROP TABLE / NAMESPACE): their hot pages and manifest entries are deleted in the commit, their segment bytes after it. */
   readonly dropTables?: readonly TableDef[];
   /** Tables whose definition changed: their plans are invalidated and their live queries re-run. */
   readonly altered?: readonly number[];
-  /** Cold segment bytes written before the commit / deleted after it. */
-  readonly segments?: { readonly put?: readonly { key: SegmentKey; bytes: Uint8Array }[]; readonly delete?: readonly SegmentKey[] };
+  /** Cold segment bytes (a segment's row groups) written before the commit / deleted after it. */
+  readonly segments?: { readonly put?: readonly { key: SegmentKey; groups: readonly Uint8Array[] }[]; readonly delete?: readonly SegmentRef[] };
 }

@@ -8,7 +8,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { AuditEntry } from './audit';
 import type { Subscription } from '../live/subscription';
 import type { JobRecord } from '../jobs/job';
-import type { SegmentMeta } from '../storage/cold/types';
+import { levelOf, type SegmentMeta } from '../storage/cold/types';
 import { KalamError } from '../core/errors';
 import type { ExecContext, Tuple } from '../exec/context';
 import type { RelationSource, SourceColumn } from '../plan/source';
@@ -151,7 +151,7 @@ const TABLES: Record<string, SystemTable> = {
     columns: [
       ['cache_key', 'TEXT'], ['segment_id', 'TEXT'], ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['scope', 'TEXT'],
       ['row_count', 'INT'], ['min_seq', 'BIGINT'], ['max_seq', 'BIGINT'], ['size_bytes', 'INT'], ['schema_version', 'INT'],
-      ['status', 'TEXT'], ['column_stats', 'JSON'], ['created_at', 'TIMESTAMP'],
+      ['status', 'TEXT'], ['column_stats', 'JSON'], ['created_at', 'TIMESTAMP'], ['format', 'INT'], ['row_groups', 'INT'], ['level', 'INT'],
     ],
     rows: (env) => (env.segments?.() ?? []).map((m) => {
       const t = env.catalog.tableById(m.table_id);
@@ -162,6 +162,7 @@ const TABLES: Record<string, SystemTable> = {
       return [
         `${t?.namespace ?? '?'}:${t?.name ?? m.table_id}:${scope}:${m.id}`, m.id, t?.namespace ?? null, t?.name ?? null, scope,
         m.row_count, m.min_seq, m.max_seq, m.size_bytes, m.schema_version, m.status, stats, m.created_at,
+        m.format ?? 1, m.groups?.rows.length ?? null, levelOf(m),
       ];
     }),
   },

@@ -1,33 +1,81 @@
 /**
  * The cold tier as the engine sees it: the manifest, the segment store and
- * the segment cache, and `prepare`, the async step that loads the segments
- * one execution needs before it runs synchronously.
+ * the row-group cache, and `prepare`, the async step that loads the row
+ * groups one execution needs — and materializes the columns it reads —
+ * before it runs synchronously.
  */
-import type { TableDef } from '../../core/schema';
+import type { ColumnDef, TableDef } from '../../core/schema';
 import { KalamError } from '../../core/errors';
 import type { Value } from '../../core/types';
 import { compareValues } from '../../core/values';
-import type { StoredRow } from '../../core/schema';
-import { SegmentCache } from './cache';
+import { RowGroupCache } from './cache';
 import { Manifest } from './manifest';
-import { selectSegments, type ScanBounds } from './prune';
+import { selectRowGroups, type ScanBounds } from './prune';
 import { loadSegmentCodec } from './segment-loader';
-import type { DecodedSegment, PreparedPartition, SegmentMeta, SegmentStore } from './types';
+import { segmentKeyOf, type GroupLocation, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
 
-export const COLD_DEFAULTS = { segmentCacheBytes: 64 * 1024 * 1024 } as const;
+/**
+ * Defaults. rowGroupRows 2048 and maxSegmentRows 65,536: see
+ * docs/ARCHITECTURE.md (storage) for the measurements behind them;
+ * compactL0Segments 4: see jobs/compact.ts.
+ */
+export const COLD_DEFAULTS = { segmentCacheBytes: 64 * 1024 * 1024, rowGroupRows: 2048, maxSegmentRows: 65_536, compactL0Segments: 4 } as const;
 
-export const NOTHING: PreparedPartition = Object.freeze({ segments: Object.freeze([]) as readonly DecodedSegment[] });
+export interface ColdOptions {
+  /** Rows per row group, at most. */
+  rowGroupRows: number;
+  /** Rows per segment, at most (a flush of more writes several segments). */
+  maxSegmentRows: number;
+  /** Level 0 segments a partition may have before a flush queues its compaction (0: never automatically). */
+  compactL0Segments: number;
+}
+
+/** What compactions did since open (system.stats). */
+export interface CompactionCounters {
+  /** Partition compactions that changed the manifest. */
+  runs: number;
+  /** Segments merged (replaced by new ones). */
+  segmentsMerged: number;
+  /** Segments written by merges. */
+  segmentsWritten: number;
+  /** Level 0 segments moved to level 1 without being rewritten. */
+  segmentsMoved: number;
+  /** Rows read from merged segments. */
+  rowsRead: number;
+  /** Versions dropped because a newer version of the same key was among the inputs. */
+  rowsShadowed: number;
+  /** Tombstones dropped because they were older than the table's DELETED_RETENTION_HOURS. */
+  tombstonesPurged: number;
+  /** Row groups a compaction read that were not in the cache (decoded outside it). */
+  groupLoads: number;
+  /** Output segments written `in_progress` by compactions still running (not yet swapped in or removed). */
+  readonly outputs: Set<string>;
+}
+
+/** Which of a table's columns an execution reads besides the key: column ids, or all. */
+export type ColumnSelection = ReadonlySet<number> | 'all';
+
+export const NOTHING: PreparedPartition = Object.freeze({ table: undefined, segments: Object.freeze([]) as readonly PreparedSegment[] });
 
 /** The stats key of a table's primary key column, when it has one. */
 export const pkStatsKey = (t: TableDef): string | undefined => (t.pk >= 0 ? String(t.columns[t.pk].id) : undefined);
 
+const keyColumn = (t: TableDef): ColumnDef | undefined => (t.pk >= 0 ? t.columns[t.pk] : undefined);
+
+/** A prepared partition and the columns it was prepared with (to lay it out again for a newer table version). */
+interface Prepared extends PreparedPartition {
+  readonly selection?: ColumnSelection;
+}
+
 export class ColdTier {
-  /** Segments handed to executions by prepare (from the cache or storage): what pruning saves. */
-  private read = 0;
-  /** Segments fetched from the segment store and decoded. */
+  /** Segments executions read at least one row group of: what pruning saves. */
+  private segmentsRead = 0;
+  private groupsRead = 0;
+  private groupsSkipped = 0;
+  /** Row groups fetched from the segment store and decoded. */
   private loads = 0;
-  /** Loads in flight, so concurrent executions share one; bounded by segments being loaded, emptied as they settle. */
-  private readonly inflight = new Map<string, Promise<DecodedSegment>>();
+  /** Loads in flight, so concurrent executions share one; bounded by groups being loaded, emptied as they settle. */
+  private readonly inflight = new Map<string, Promise<RowGroupData>>();
 
   /**
    * Executions between prepare and the end of their run, by the manifest
@@ -38,11 +86,15 @@ export class ColdTier {
   private readonly pins = new Map<number, number>();
   /** Flushes waiting for older pins to go; bounded by flushes in flight. */
   private waiters: { before: number; resolve: () => void }[] = [];
+  readonly compaction: CompactionCounters = {
+    runs: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, groupLoads: 0, outputs: new Set(),
+  };
 
   constructor(
     readonly manifest: Manifest,
     readonly store: SegmentStore,
-    readonly cache: SegmentCache,
+    readonly cache: RowGroupCache,
+    readonly options: ColdOptions = COLD_DEFAULTS,
   ) {}
 
   /** Marks an execution in flight from now (before it reads the manifest); returns its token for `unpin`. */
@@ -83,102 +135,229 @@ export class ColdTier {
     return false;
   }
 
-  /** Whether a key may have a version in some segment of the partition (by pk range). */
+  /** Whether a key may have a version in some row group of the partition (by the groups' key ranges). */
   mayHold(t: TableDef, user: string, pk: Value): boolean {
-    const key = pkStatsKey(t);
     for (const m of this.manifest.segments(t.id, user)) {
-      const s = key === undefined ? undefined : m.column_stats[key];
-      if (!s || s.min === null || s.max === null) return true;
-      try {
-        if (compareValues(pk, s.min) >= 0 && compareValues(pk, s.max) <= 0) return true;
-      } catch {
-        return true;
+      const g = m.groups;
+      if (!g) return true;
+      for (let i = 0; i < g.rows.length; i++) {
+        try {
+          if (compareValues(pk, g.key_min[i]) >= 0 && compareValues(pk, g.key_max[i]) <= 0) return true;
+        } catch {
+          return true;
+        }
       }
     }
     return false;
   }
 
-  /** Loads what one scan set of one partition needs. Partitions with no segments cost nothing. */
-  async prepare(t: TableDef, user: string, scans: readonly ScanBounds[]): Promise<PreparedPartition> {
+  /**
+   * Loads the row groups one scan set of one partition needs (pinned in the
+   * cache; their cache keys are added to `pinned` for the caller to unpin)
+   * and materializes the columns it reads. Partitions with no segments cost
+   * nothing.
+   */
+  async prepare(t: TableDef, user: string, scans: readonly ScanBounds[], columns: ColumnSelection, pinned: string[]): Promise<PreparedPartition> {
     const all = this.manifest.segments(t.id, user);
     if (all.length === 0) return NOTHING;
-    const chosen = selectSegments(all, scans, pkStatsKey(t));
-    if (chosen.length === 0) return NOTHING;
-    this.read += chosen.length;
-    const decoded = await Promise.all(chosen.map((m) => this.segment(m, t)));
-    return { segments: decoded.reverse() };
+    const selection = selectRowGroups(all, scans, pkStatsKey(t));
+    this.groupsSkipped += selection.skipped;
+    if (selection.groups.size === 0) return NOTHING;
+    const loaded = await Promise.all(
+      [...selection.groups].map(async ([meta, indexes]) => ({ meta, data: await this.load(meta, indexes, t, pinned) , indexes })),
+    );
+    this.segmentsRead += loaded.length;
+    const segments: PreparedSegment[] = [];
+    // Newest first (the manifest lists a partition's segments oldest first).
+    for (let s = loaded.length - 1; s >= 0; s--) {
+      const { meta, data, indexes } = loaded[s];
+      this.groupsRead += indexes.length;
+      segments.push({ meta, groups: indexes.map((index, i) => this.shape(t, index, data[i], columns)) });
+    }
+    for (const key of pinned) this.cache.resize(key);
+    return { table: t, segments, selection: columns } as Prepared;
+  }
+
+  /** Lays a prepared partition out for a newer version of its table (same row groups, columns by id). */
+  reshape(p: PreparedPartition, t: TableDef): PreparedPartition {
+    const selection = (p as Prepared).selection ?? 'all';
+    return {
+      table: t,
+      segments: p.segments.map((s) => ({ meta: s.meta, groups: s.groups.map((g) => this.shape(t, g.index, g.data, selection)) })),
+      selection,
+    } as Prepared;
   }
 
   /**
-   * Every segment of a partition if all are in the cache (a read that was
-   * not prepared: it can only be served from memory), NOTHING when the
-   * partition has none, undefined otherwise.
+   * Every row group of a partition, laid out with all columns, if all are
+   * in the cache (a read that was not prepared: it can only be served from
+   * memory); NOTHING when the partition has none; undefined otherwise.
    */
   resident(t: TableDef, user: string): PreparedPartition | undefined {
     const all = this.manifest.segments(t.id, user);
     if (all.length === 0) return NOTHING;
-    const out: DecodedSegment[] = [];
-    for (let i = all.length - 1; i >= 0; i--) {
-      const seg = this.cache.peek(SegmentCache.key(all[i].id, t.version));
-      if (!seg) return undefined;
-      out.push(seg);
+    const segments: PreparedSegment[] = [];
+    for (let s = all.length - 1; s >= 0; s--) {
+      const meta = all[s];
+      const n = meta.groups?.rows.length ?? 0;
+      const groups: PreparedGroup[] = [];
+      for (let g = 0; g < n; g++) {
+        const data = this.cache.peek(RowGroupCache.key(meta.id, g));
+        if (!data) return undefined;
+        groups.push(this.shape(t, g, data, 'all'));
+      }
+      segments.push({ meta, groups });
     }
-    return { segments: out };
+    return { table: t, segments, selection: 'all' } as Prepared;
   }
 
-  /** The newest cold version of a key among cached segments (commit-time checks; never loads). */
-  cachedRow(t: TableDef, user: string, pkHash: string): StoredRow | undefined {
-    const all = this.manifest.segments(t.id, user);
-    for (let i = all.length - 1; i >= 0; i--) {
-      const seg = this.cache.peek(SegmentCache.key(all[i].id, t.version));
-      if (!seg) return undefined;
-      const row = seg.index.get(pkHash);
-      if (row) return row;
-    }
-    return undefined;
+  private shape(t: TableDef, index: number, data: RowGroupData, columns: ColumnSelection): PreparedGroup {
+    return {
+      index,
+      data,
+      columns: t.columns.map((c, slot) => (slot === t.pk || columns === 'all' || columns.has(c.id) ? data.column(c) : null)),
+    };
   }
 
-  private segment(meta: SegmentMeta, t: TableDef): Promise<DecodedSegment> {
-    const key = SegmentCache.key(meta.id, t.version);
-    const hit = this.cache.get(key);
-    if (hit) return Promise.resolve(hit);
-    let pending = this.inflight.get(key);
-    if (!pending) {
-      pending = (async () => {
-        // The codec loads (once, on the first segment read) while the bytes are fetched.
-        const [bytes, { decodeSegment }] = await Promise.all([
-          this.store.get({ tableId: meta.table_id, user: meta.user_id, segmentId: meta.id }),
-          loadSegmentCodec(),
-        ]);
-        if (!bytes) {
-          throw new KalamError(
-            'STORAGE_ERROR',
-            `Segment ${meta.id} of table '${t.namespace}.${t.name}' is listed in the manifest but its data is missing: the storage was changed outside kalamlite`,
-          );
-        }
-        this.loads++;
-        const seg = decodeSegment(meta, bytes, t);
-        this.cache.set(key, seg);
-        return seg;
-      })().finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
+  /** Row groups `indexes` of one segment: from the cache, or fetched and decoded (pinned, keys added to `pinned`). */
+  private async load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[]): Promise<RowGroupData[]> {
+    const out = new Array<RowGroupData>(indexes.length);
+    const missing: number[] = [];
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < indexes.length; i++) {
+      const key = RowGroupCache.key(meta.id, indexes[i]);
+      const hit = this.cache.get(key, true);
+      if (hit) {
+        pinned.push(key);
+        out[i] = hit;
+        continue;
+      }
+      const pending = this.inflight.get(key);
+      if (pending) {
+        const at = i;
+        waits.push(pending.then((data) => {
+          out[at] = data;
+          this.pinLoaded(key, meta, data, pinned);
+        }));
+        continue;
+      }
+      missing.push(i);
     }
-    return pending;
+    if (missing.length > 0) {
+      const fetch = this.fetch(meta, missing.map((i) => indexes[i]), t);
+      missing.forEach((i, k) => {
+        const key = RowGroupCache.key(meta.id, indexes[i]);
+        const one = fetch.then((all) => all[k]);
+        this.inflight.set(key, one);
+        void one.catch(() => undefined).finally(() => this.inflight.delete(key));
+        waits.push(one.then((data) => {
+          out[i] = data;
+          this.pinLoaded(key, meta, data, pinned);
+        }));
+      });
+    }
+    await Promise.all(waits);
+    return out;
+  }
+
+  /** A group another execution loaded: pinned for this one too (added back if it was evicted meanwhile). */
+  private pinLoaded(key: string, meta: SegmentMeta, data: RowGroupData, pinned: string[]): void {
+    if (this.cache.peek(key) === data) this.cache.get(key, true);
+    else this.cache.set(key, meta.id, data, true);
+    pinned.push(key);
+  }
+
+  /** Fetches and decodes row groups (`counted`: a query's load, in row_group_loads). */
+  private async fetch(meta: SegmentMeta, indexes: readonly number[], t: TableDef, counted = true): Promise<RowGroupData[]> {
+    const g = meta.groups;
+    if (!g) {
+      throw new KalamError('INTERNAL', `Internal error: segment ${meta.id} is still in storage format 1 after open. This is a bug in kalamlite; please report it.`);
+    }
+    const locations: GroupLocation[] = indexes.map((index) => ({ index, offset: g.offsets[index], bytes: g.bytes[index] }));
+    // The codec loads (once, on the first cold read) while the bytes are fetched.
+    const [bytes, { decodeRowGroup }] = await Promise.all([this.store.readGroups(segmentKeyOf(meta), locations), loadSegmentCodec()]);
+    return bytes.map((b, i) => {
+      if (!b) {
+        throw new KalamError(
+          'STORAGE_ERROR',
+          `Row group ${indexes[i]} of segment ${meta.id} of table '${t.namespace}.${t.name}' is listed in the manifest but its data is missing: the storage was changed outside kalamlite`,
+        );
+      }
+      if (counted) this.loads++;
+      // Decoded for the key column only; other columns materialize on first use. Not pinned yet: load() pins.
+      return decodeRowGroup(b, keyColumn(t));
+    });
+  }
+
+  /**
+   * One row group of a segment for a background job (a compaction reading
+   * its inputs one group at a time): the cached group, pinned until
+   * `release`, or — not cached — fetched and decoded outside the cache, so
+   * reading segments that are about to be replaced evicts nothing queries
+   * use. The caller drops it at `release`.
+   */
+  async readGroup(meta: SegmentMeta, index: number, t: TableDef): Promise<{ data: RowGroupData; release(): void }> {
+    const key = RowGroupCache.key(meta.id, index);
+    const hit = this.cache.get(key, true);
+    if (hit) {
+      let released = false;
+      return {
+        data: hit,
+        release: () => {
+          if (released) return;
+          released = true;
+          this.cache.resize(key); // the columns it materialized count from now on
+          this.cache.unpin([key]);
+        },
+      };
+    }
+    // Being loaded for a query: share that load (the query caches it).
+    const pending = this.inflight.get(key);
+    const data = pending ? await pending : (await this.fetch(meta, [index], t, false))[0];
+    if (!pending) this.compaction.groupLoads++;
+    return { data, release: () => this.cache.resize(key) };
+  }
+
+  /** Row groups in the manifest (committed segments). */
+  get groupCount(): number {
+    let n = 0;
+    for (const m of this.manifest.all()) n += m.groups?.rows.length ?? 0;
+    return n;
   }
 
   metrics(): [string, Value][] {
     const c = this.cache.stats();
+    const levels = this.manifest.levelCounts();
+    const k = this.compaction;
     return [
       ['segments', this.manifest.size],
-      ['segments_read', this.read],
+      ['row_groups', this.groupCount],
+      ['segments_read', this.segmentsRead],
+      ['row_groups_read', this.groupsRead],
+      ['row_groups_skipped', this.groupsSkipped],
+      ['row_group_loads', this.loads],
       ['segment_loads', this.loads],
       ['segment_cache_size', c.size],
       ['segment_cache_bytes', c.bytes],
+      ['segment_cache_pinned_bytes', c.pinnedBytes],
+      ['segment_cache_pinned', c.pinned],
       ['segment_cache_capacity_bytes', c.capacityBytes],
       ['segment_cache_hits', c.hits],
       ['segment_cache_misses', c.misses],
       ['segment_cache_evictions', c.evictions],
       ['segment_pins', this.pinCount],
+      ['segments_l0', levels[0]],
+      ['segments_l1', levels[1]],
+      ['segments_obsolete', this.manifest.obsolete.length],
+      ['compactions', k.runs],
+      ['compaction_segments_merged', k.segmentsMerged],
+      ['compaction_segments_written', k.segmentsWritten],
+      ['compaction_segments_moved', k.segmentsMoved],
+      ['compaction_rows_read', k.rowsRead],
+      ['compaction_rows_shadowed', k.rowsShadowed],
+      ['compaction_tombstones_purged', k.tombstonesPurged],
+      ['compaction_group_loads', k.groupLoads],
+      ['compaction_outputs_in_progress', k.outputs.size],
     ];
   }
 }

@@ -1,19 +1,54 @@
 /**
- * Segment bytes in the KV `segments` store (IndexedDB or memory), keyed
- * (table id, user id, segment id). Its writes join the commit of the unit
- * of work that adds or removes the segment (storage/unit-of-work.ts).
+ * Segment bytes in the KV `segments` store (IndexedDB, memory): one record
+ * per row group under (table id, user id, segment id, group number), so a
+ * read fetches only the groups it needs; format 1 segments are one record
+ * under (table id, user id, segment id). Its writes join the commit of the
+ * unit of work that adds or removes the segment (storage/unit-of-work.ts).
  */
-import { encodeKey } from '../keys';
-import type { KvStore } from '../kv';
-import type { SegmentKey, SegmentStore } from './types';
+import { decodeKey, encodeKey } from '../keys';
+import type { KvStore, KvWrite } from '../kv';
+import type { GroupLocation, SegmentKey, SegmentRef, SegmentStore } from './types';
 
-const keyOf = (k: SegmentKey) => encodeKey([k.tableId, k.user, k.segmentId]);
+const blobKey = (k: SegmentKey) => encodeKey([k.tableId, k.user, k.segmentId]);
+const groupKey = (k: SegmentKey, group: number) => encodeKey([k.tableId, k.user, k.segmentId, group]);
 
 export function kvSegmentStore(kv: KvStore): SegmentStore {
   return {
-    write: (key, bytes) => (bytes === undefined ? { store: 'segments', key: keyOf(key) } : { store: 'segments', key: keyOf(key), value: bytes }),
+    write(key, groups) {
+      return groups.map((bytes, i): KvWrite => ({ store: 'segments', key: groupKey(key, i), value: bytes }));
+    },
+    remove(ref: SegmentRef) {
+      if (ref.format === 1) return [{ store: 'segments', key: blobKey(ref) }];
+      const out: KvWrite[] = [];
+      for (let i = 0; i < ref.groups; i++) out.push({ store: 'segments', key: groupKey(ref, i) });
+      return out;
+    },
+    async readGroups(key, groups: readonly GroupLocation[]) {
+      const out = new Array<Uint8Array | undefined>(groups.length);
+      // Runs of consecutive groups are read with one scan (one transaction); a lone group with one get.
+      const jobs: Promise<void>[] = [];
+      for (let i = 0; i < groups.length; ) {
+        let j = i + 1;
+        while (j < groups.length && groups[j].index === groups[j - 1].index + 1) j++;
+        const first = i;
+        const last = j - 1;
+        if (first === last) {
+          jobs.push(kv.get('segments', groupKey(key, groups[first].index)).then((v) => { out[first] = v as Uint8Array | undefined; }));
+        } else {
+          const lower = groupKey(key, groups[first].index);
+          const upper = groupKey(key, groups[last].index + 1);
+          const base = groups[first].index;
+          jobs.push(kv.scan('segments', { lower, upper }, (k, v) => {
+            out[first + Number(decodeKey(k)[3]) - base] = v as Uint8Array;
+          }));
+        }
+        i = j;
+      }
+      await Promise.all(jobs);
+      return out;
+    },
     async get(key) {
-      const v = await kv.get('segments', keyOf(key));
+      const v = await kv.get('segments', blobKey(key));
       return v === undefined ? undefined : (v as Uint8Array);
     },
   };

@@ -6,11 +6,12 @@
  *
  * Only `committed` segments are read. `generation` moves whenever the set
  * of committed segments changes, so an execution prepared against an older
- * set knows to prepare again.
+ * set knows to prepare again. `obsolete` entries are segments a compaction
+ * replaced, kept only until their bytes are deleted.
  */
 import { encodeKey, prefixUpperBound } from '../keys';
 import type { KvStore, KvWrite } from '../kv';
-import type { SegmentMeta } from './types';
+import { levelOf, type SegmentMeta } from './types';
 
 export const manifestKey = (tableId: number, user: string, segmentId: string) => encodeKey(['manifest', tableId, user, segmentId]);
 
@@ -19,6 +20,12 @@ export class Manifest {
   private readonly tables = new Map<number, Map<string, SegmentMeta[]>>();
   /** Entries found in status in_progress at load: recovery removes them. */
   readonly pending: SegmentMeta[] = [];
+  /**
+   * Segments a compaction replaced whose bytes are not deleted yet (found at
+   * load, or replaced since): bounded by the inputs of compactions in
+   * flight, emptied as their bytes are deleted (and at open).
+   */
+  readonly obsolete: SegmentMeta[] = [];
   private gen = 0;
   private count = 0;
 
@@ -28,6 +35,7 @@ export class Manifest {
     await kv.scan('system', { lower, upper: prefixUpperBound(lower) }, (_k, v) => {
       const meta = v as SegmentMeta;
       if (meta.status === 'committed') m.add(meta);
+      else if (meta.status === 'obsolete') m.obsolete.push(meta);
       else m.pending.push(meta);
     });
     return m;
@@ -88,6 +96,24 @@ export class Manifest {
       this.count++;
     }
     if (isNewSet) this.gen++;
+  }
+
+  /** Forgets one committed entry (its removal was committed). */
+  remove(meta: SegmentMeta): void {
+    const list = this.tables.get(meta.table_id)?.get(meta.user_id);
+    const at = list?.findIndex((s) => s.id === meta.id) ?? -1;
+    if (at < 0) return;
+    list!.splice(at, 1);
+    if (list!.length === 0) this.tables.get(meta.table_id)!.delete(meta.user_id);
+    this.count--;
+    this.gen++;
+  }
+
+  /** Committed segments per level, across all tables. */
+  levelCounts(): [number, number] {
+    const out: [number, number] = [0, 0];
+    for (const users of this.tables.values()) for (const list of users.values()) for (const m of list) out[levelOf(m)]++;
+    return out;
   }
 
   /** Forgets a table's segments (after DROP TABLE committed); returns them. */

@@ -1,5 +1,5 @@
 /**
- * Segment pruning: which segments of a partition one execution must read,
+ * Segment and row-group pruning: which row groups of a partition one execution must read,
  * given the simple conjuncts (`col op constant`) each of its scans of the
  * table has, judged against the manifest's per-column min/max/null count.
  *
@@ -31,13 +31,13 @@ export type ScanBounds = readonly ScanBound[] | null;
 
 const family = (v: Value) => (typeof v === 'bigint' ? 'number' : typeof v);
 
-/** False only when no row of a segment with these stats can satisfy the bound. */
-export function boundMayMatch(stats: ColumnStats | undefined, b: ScanBound): boolean {
+/** False only when no row of a segment with these stats (and `rows` rows, when known) can satisfy the bound. */
+export function boundMayMatch(stats: ColumnStats | undefined, b: ScanBound, rows?: number): boolean {
   if (!stats) return true; // no stats (a column added later, or an unordered type)
   const { min, max } = stats;
   if (min === null || max === null) {
     // Only nulls (comparisons fail), unless the column simply has no order (JSON, BYTES).
-    return stats.null_count === 0;
+    return rows === undefined ? stats.null_count === 0 : stats.null_count < rows;
   }
   for (const v of b.values) {
     if (family(v) !== family(min) || family(v) !== family(max)) return true; // a type the stats cannot judge
@@ -60,7 +60,7 @@ function judge(meta: SegmentMeta, bounds: ScanBounds): Verdict {
   if (!bounds) return 'read';
   let verdict: Verdict = 'read';
   for (const b of bounds) {
-    if (boundMayMatch(meta.column_stats[b.key], b)) continue;
+    if (boundMayMatch(meta.column_stats[b.key], b, meta.row_count)) continue;
     if (b.isPk) return 'skip-pk';
     verdict = 'skip-other';
   }
@@ -108,4 +108,128 @@ export function selectSegments(segments: readonly SegmentMeta[], scans: readonly
     for (const s of own) read.add(s);
   }
   return segments.filter((s) => read.has(s));
+}
+
+/** One row group's stats for one bound's key (undefined: nothing known, so it may match). */
+interface GroupStats {
+  min: Value;
+  max: Value;
+  nulls: number;
+  rows: number;
+}
+
+function groupStats(m: SegmentMeta, g: number, key: string, pkKey: string | undefined): GroupStats | undefined {
+  const groups = m.groups!;
+  const rows = groups.rows[g];
+  if (key === pkKey) return { min: groups.key_min[g], max: groups.key_max[g], nulls: 0, rows };
+  if (key === '_seq') return { min: groups.min_seq[g], max: groups.max_seq[g], nulls: 0, rows };
+  const c = groups.columns[key];
+  return c ? { min: c.min[g], max: c.max[g], nulls: c.nulls[g], rows } : undefined;
+}
+
+/** False only when no row of a group with these stats can satisfy the bound; a null min or max is not known. */
+export function groupMayMatch(s: GroupStats | undefined, b: ScanBound): boolean {
+  if (!s) return true;
+  const { min, max } = s;
+  if (min === null && max === null) return s.nulls < s.rows; // all nulls never compare; an unordered column may
+  for (const v of b.values) {
+    if ((min !== null && family(v) !== family(min)) || (max !== null && family(v) !== family(max))) return true;
+    const lo = min === null ? 1 : compareValues(v, min);
+    const hi = max === null ? -1 : compareValues(v, max);
+    switch (b.op) {
+      case '=': case 'in': if (lo >= 0 && hi <= 0) return true; break;
+      case '<': if (lo > 0) return true; break;
+      case '<=': if (lo >= 0) return true; break;
+      case '>': if (hi < 0) return true; break;
+      case '>=': if (hi <= 0) return true; break;
+    }
+  }
+  return false;
+}
+
+function judgeGroup(m: SegmentMeta, g: number, bounds: ScanBounds, pkKey: string | undefined): Verdict {
+  if (!bounds) return 'read';
+  let verdict: Verdict = 'read';
+  for (const b of bounds) {
+    if (groupMayMatch(groupStats(m, g, b.key, pkKey), b)) continue;
+    if (b.isPk) return 'skip-pk';
+    verdict = 'skip-other';
+  }
+  return verdict;
+}
+
+function keysOverlap(a: SegmentMeta, i: number, b: SegmentMeta, j: number): boolean {
+  const x = a.groups!;
+  const y = b.groups!;
+  try {
+    return compareValues(x.key_min[i], y.key_max[j]) <= 0 && compareValues(y.key_min[j], x.key_max[i]) <= 0;
+  } catch {
+    return true;
+  }
+}
+
+/** What row-group pruning chose for one partition. */
+export interface GroupSelection {
+  /** Per segment (format 2) that has any: the group indexes to read, ascending. */
+  groups: Map<SegmentMeta, number[]>;
+  /** Groups of the partition not read. */
+  skipped: number;
+}
+
+/**
+ * The row groups to read for the union of `scans` over format 2
+ * `segments`. A group is skipped when its stats rule out a bound; one
+ * skipped only for a bound on a non-key column is read anyway when it may
+ * hold a newer version of a key a read group (of another segment) holds —
+ * pk ranges overlap and it has a newer `_seq` — until nothing changes (the
+ * shadowing closure, per row group).
+ */
+export function selectRowGroups(segments: readonly SegmentMeta[], scans: readonly ScanBounds[], pkKey: string | undefined): GroupSelection {
+  const chosen = new Map<SegmentMeta, Set<number>>();
+  let total = 0;
+  for (const s of segments) total += s.groups?.rows.length ?? 0;
+  for (const bounds of scans) {
+    const own: [SegmentMeta, number][] = [];
+    const maybe: [SegmentMeta, number][] = [];
+    for (const s of segments) {
+      const n = s.groups?.rows.length ?? 0;
+      // The segment's own stats first: one verdict for all its groups when they rule it out.
+      const whole = judge(s, bounds);
+      if (whole === 'skip-pk') continue;
+      for (let g = 0; g < n; g++) {
+        const v = whole === 'skip-other' ? 'skip-other' : judgeGroup(s, g, bounds, pkKey);
+        if (v === 'read') own.push([s, g]);
+        else if (v === 'skip-other') maybe.push([s, g]);
+      }
+    }
+    for (let changed = maybe.length > 0; changed;) {
+      changed = false;
+      for (let i = 0; i < maybe.length; i++) {
+        const [p, pg] = maybe[i];
+        const pMax = p.groups!.max_seq[pg];
+        for (const [k, kg] of own) {
+          if (k === p || !(k.groups!.min_seq[kg] < pMax) || !keysOverlap(k, kg, p, pg)) continue;
+          own.push([p, pg]);
+          maybe.splice(i--, 1);
+          changed = true;
+          break;
+        }
+      }
+    }
+    for (const [s, g] of own) {
+      let set = chosen.get(s);
+      if (!set) chosen.set(s, (set = new Set()));
+      set.add(g);
+    }
+  }
+  const groups = new Map<SegmentMeta, number[]>();
+  let read = 0;
+  for (const s of segments) {
+    const set = chosen.get(s);
+    if (!set) continue;
+    const list = [...set].sort((a, b) => a - b);
+    read += list.length;
+    groups.set(s, list);
+  }
+  return { groups, skipped: total - read };
 }

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TableDef } from '../../core/schema';
 import type { Value } from '../../core/types';
-import { hashKey } from '../../core/values';
-import { SegmentCache } from './cache';
+import { RowGroupCache } from './cache';
 import { selectSegments, boundMayMatch, type ScanBound } from './prune';
-import { decodeSegment, encodeSegment } from './segment';
-import type { SegmentMeta } from './types';
+import { decodeRowGroup, decodeSegment, encodeRowGroup, encodeSegment, manifestStats, STATS_TEXT_MAX } from './segment';
+import type { RowGroupData, SegmentMeta } from './types';
 
 const table: TableDef = {
   id: 7, namespace: 'app', name: 'all_types', type: 'SHARED', pk: 0, options: {}, version: 1, createdAt: 0,
@@ -42,10 +41,9 @@ describe('Arrow IPC segments', () => {
     const enc = encodeSegment(table, rows);
     expect(enc.minSeq).toBe(5n);
     expect(enc.maxSeq).toBe(9n);
-    const dec = decodeSegment(metaOf(enc.stats), enc.bytes, table);
-    expect(dec.rows).toEqual(rows);
-    expect(Object.isFrozen(dec.rows[0])).toBe(true);
-    expect(dec.index.get(hashKey(-1n))).toBe(dec.rows[1]);
+    const dec = decodeSegment(enc.bytes, table);
+    expect(dec).toEqual(rows);
+    expect(Object.isFrozen(dec[0])).toBe(true);
   });
 
   it('record min, max and null count per column id, and none for unordered types', () => {
@@ -67,9 +65,7 @@ describe('Arrow IPC segments', () => {
         { id: 20, name: 'added', type: 'TEXT', notNull: false, primaryKey: false, default: { kind: 'literal', value: 'dflt' } },
       ],
     };
-    const dec = decodeSegment(metaOf(enc.stats), enc.bytes, next);
-    expect(dec.rows).toEqual([[1n, 'dflt', 3n, false]]);
-    expect(dec.tableVersion).toBe(3);
+    expect(decodeSegment(enc.bytes, next)).toEqual([[1n, 'dflt', 3n, false]]);
   });
 });
 
@@ -103,20 +99,87 @@ describe('segment pruning', () => {
   });
 });
 
-describe('the segment cache', () => {
-  it('evicts the least recently used segment past its byte bound and never keeps one larger than the bound', () => {
-    const cache = new SegmentCache(100);
-    const seg = (id: string, bytes: number) => ({ meta: metaOf({}, id), tableVersion: 1, rows: [], index: new Map(), bytes });
-    cache.set('a', seg('a', 40));
-    cache.set('b', seg('b', 40));
-    expect(cache.get('a')?.meta.id).toBe('a');
-    cache.set('c', seg('c', 40));
+describe('the row-group cache', () => {
+  const group = (bytes: number): RowGroupData => ({ rows: 0, keys: [], seqs: [], deleted: new Uint8Array(), column: () => [], bytes });
+
+  it('evicts the least recently used group past its byte bound and never keeps an unpinned one larger than the bound', () => {
+    const cache = new RowGroupCache(100);
+    const a = group(40);
+    cache.set('a', 'S1', a);
+    cache.set('b', 'S1', group(40));
+    expect(cache.get('a')).toBe(a);
+    cache.set('c', 'S2', group(40));
     expect(cache.peek('b')).toBeUndefined();
     expect(cache.peek('a')).toBeDefined();
-    cache.set('huge', seg('huge', 101));
+    cache.set('huge', 'S3', group(101));
     expect(cache.peek('huge')).toBeUndefined();
     expect(cache.stats()).toMatchObject({ size: 2, bytes: 80, evictions: 1, hits: 1 });
-    cache.forget(new Set(['a']));
+    cache.forget(new Set(['S1']));
     expect(cache.stats().size).toBe(1);
+  });
+
+  it('keeps pinned groups under eviction pressure until released, then trims back within its bound', () => {
+    const cache = new RowGroupCache(100);
+    cache.set('p1', 'S1', group(60), true);
+    cache.set('p2', 'S1', group(60), true);
+    for (let i = 0; i < 10; i++) cache.set(`x${i}`, 'S2', group(30));
+    expect(cache.peek('p1')).toBeDefined();
+    expect(cache.peek('p2')).toBeDefined();
+    expect(cache.stats()).toMatchObject({ pinned: 2, pinnedBytes: 120, bytes: 120 }); // unpinned groups went first
+    cache.set('huge', 'S3', group(500), true); // larger than the bound: still served to its execution
+    expect(cache.peek('huge')).toBeDefined();
+    cache.unpin(['p1', 'p2', 'huge']);
+    expect(cache.stats().pinnedBytes).toBe(0);
+    expect(cache.stats().bytes).toBeLessThanOrEqual(100);
+    expect(cache.peek('huge')).toBeUndefined();
+  });
+
+  it('counts columns materialized after a group was added', () => {
+    const cache = new RowGroupCache(100);
+    const g = { ...group(10) };
+    cache.set('g', 'S1', g, true);
+    (g as { bytes: number }).bytes = 50;
+    cache.resize('g');
+    expect(cache.stats()).toMatchObject({ bytes: 50, pinnedBytes: 50 });
+  });
+});
+
+describe('format 2 row groups', () => {
+  const sorted = [...rows].sort((a, b) => (a[0] as bigint) < (b[0] as bigint) ? -1 : 1);
+
+  it('round-trip every data type, nulls, _seq and _deleted, and know their key range and stats', () => {
+    const g = encodeRowGroup(table, sorted, 0, 2);
+    expect([g.rows, g.minSeq, g.maxSeq, g.keyMin, g.keyMax]).toEqual([2, 5n, 9n, -1n, 2n ** 62n]);
+    expect(g.stats['8']).toEqual({ min: 'héllo', max: 'héllo', nulls: 1 });
+    expect(g.stats['10']).toEqual({ min: null, max: null, nulls: 1 });
+    const d = decodeRowGroup(g.bytes, table.columns[0]);
+    expect(d.rows).toBe(2);
+    expect(Array.from(d.keys)).toEqual([-1n, 2n ** 62n]);
+    expect(Array.from(d.seqs)).toEqual([9n, 5n]);
+    expect([...d.deleted]).toEqual([1, 0]);
+    for (let i = 0; i < table.columns.length; i++) expect(Array.from(d.column(table.columns[i]))).toEqual(sorted.map((r) => r[i]));
+  });
+
+  it('hand out number columns without nulls as views of the Arrow buffer, nothing materialized', () => {
+    const ints: TableDef = { ...table, columns: [table.columns[0], table.columns[3], table.columns[5]] };
+    const g = encodeRowGroup(ints, [row(1n, 7, 0.5, 3n, false), row(2n, 8, 1.5, 4n, false)], 0, 2);
+    const d = decodeRowGroup(g.bytes, ints.columns[0]);
+    const before = d.bytes;
+    expect(d.keys).toBeInstanceOf(BigInt64Array);
+    expect(d.column(ints.columns[1])).toBeInstanceOf(Int32Array);
+    expect(Array.from(d.column(ints.columns[2]))).toEqual([0.5, 1.5]);
+    expect(d.bytes).toBe(before);
+  });
+
+  it('read a column by id under a newer definition: added columns take their literal default, retyped ones convert', () => {
+    const d = decodeRowGroup(encodeRowGroup(table, sorted, 0, 2).bytes, table.columns[0]);
+    expect(Array.from(d.column({ id: 99, name: 'added', type: 'TEXT', notNull: false, primaryKey: false, default: { kind: 'literal', value: 'x' } }))).toEqual(['x', 'x']);
+    expect(Array.from(d.column({ ...table.columns[2], type: 'TEXT' }))).toEqual([null, '3']);
+  });
+
+  it('keep long text out of the manifest stats: a prefix as min, no max', () => {
+    const long = 'y'.repeat(STATS_TEXT_MAX + 10);
+    expect(manifestStats({ min: long, max: long, nulls: 0 })).toEqual({ min: 'y'.repeat(STATS_TEXT_MAX), max: null, nulls: 0 });
+    expect(manifestStats({ min: 'a', max: 'b', nulls: 2 })).toEqual({ min: 'a', max: 'b', nulls: 2 });
   });
 });

@@ -1,6 +1,8 @@
 /**
- * Encoding a partition's rows as one Arrow IPC segment (with the stats the
- * manifest keeps) and decoding a segment for the current table definition.
+ * The cold segment codec, loaded on first use (segment-loader.ts): format 2
+ * row groups (row-group.ts), and format 1 — a partition's rows as one Arrow
+ * IPC file, unsorted — which is only read, at open, to rewrite it as
+ * format 2 (and written by tests that build a format 1 database).
  *
  * Fields are named `c<column id>` and carry the column's type in their
  * metadata (`kalam_data_type`), then `_seq` (Int64) and `_deleted` (Bool).
@@ -8,36 +10,16 @@
  * as its literal DEFAULT or NULL, a dropped one is skipped, a column whose
  * type changed is converted (NULL where a value does not convert).
  *
- * Loaded on first use (segment-loader.ts): import this module only as types.
+ * Import this module only as types (segment-loader.ts loads it).
  */
-import {
-  Binary, Bool, Field, Float32, Float64, Int16, Int32, Int64, Schema, Table, TimestampMillisecond, Utf8,
-  tableFromIPC, tableToIPC, vectorFromArray, type DataType as ArrowType, type Vector,
-} from 'apache-arrow';
-import type { ColumnDef, TableDef } from '../../core/schema';
+import { Field, Int64, Bool, Schema, Table, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import type { ColumnDef, StoredRow, TableDef } from '../../core/schema';
 import type { DataType, Value } from '../../core/types';
-import { coerce, compareValues, freezeJson, hashKey } from '../../core/values';
-import type { StoredRow } from '../../core/schema';
-import type { ColumnStats, DecodedSegment, SegmentMeta } from './types';
+import { coerce, compareValues, freezeJson } from '../../core/values';
+import { arrowType, isOrdered, TYPE_KEY } from './arrow-types';
+import type { ColumnStats } from './types';
 
-const TYPE_KEY = 'kalam_data_type';
-
-function arrowType(t: DataType): ArrowType {
-  switch (t) {
-    case 'BOOLEAN': return new Bool();
-    case 'SMALLINT': return new Int16();
-    case 'INT': return new Int32();
-    case 'BIGINT': return new Int64();
-    case 'FLOAT': return new Float32();
-    case 'DOUBLE': case 'DECIMAL': return new Float64();
-    case 'TIMESTAMP': case 'DATETIME': return new TimestampMillisecond();
-    case 'BYTES': return new Binary();
-    case 'TEXT': case 'JSON': case 'DATE': case 'TIME': case 'UUID': return new Utf8();
-  }
-}
-
-/** JSON and BYTES have no useful order: no min/max for them. */
-const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'BYTES';
+export { decodeRowGroup, encodeRowGroup, manifestStats, STATS_TEXT_MAX, type EncodedRowGroup, type GroupColumnStats } from './row-group';
 
 const colKey = (c: ColumnDef) => String(c.id);
 export const SEQ_STATS_KEY = '_seq';
@@ -100,8 +82,8 @@ export function encodeSegment(t: TableDef, rows: readonly StoredRow[]): EncodedS
   return { bytes: tableToIPC(table, 'file'), minSeq, maxSeq, stats };
 }
 
-/** Decodes a segment's bytes into rows laid out for the current definition `t`. */
-export function decodeSegment(meta: SegmentMeta, bytes: Uint8Array, t: TableDef): DecodedSegment {
+/** Decodes a format 1 segment's bytes into rows laid out for the current definition `t` (in stored order). */
+export function decodeSegment(bytes: Uint8Array, t: TableDef): StoredRow[] {
   const table = tableFromIPC(bytes);
   const count = table.numRows;
   const n = t.columns.length;
@@ -110,19 +92,14 @@ export function decodeSegment(meta: SegmentMeta, bytes: Uint8Array, t: TableDef)
   const seqs = valuesOf(table.getChild('_seq'), count);
   const deleted = valuesOf(table.getChild('_deleted'), count);
   const rows = new Array<StoredRow>(count);
-  const index = new Map<string, StoredRow>();
-  let size = 64;
   for (let r = 0; r < count; r++) {
     const row = new Array<Value>(n + 2);
     for (let i = 0; i < n; i++) row[i] = columns[i][r];
     row[n] = seqs[r] as bigint;
     row[n + 1] = deleted[r] === true;
-    Object.freeze(row);
-    rows[r] = row;
-    index.set(hashKey(t.pk >= 0 ? row[t.pk] : row[n]), row);
+    rows[r] = Object.freeze(row);
   }
-  size += bytes.byteLength * 2 + count * (48 + 8 * (n + 2));
-  return { meta, tableVersion: t.version, rows, index, bytes: size };
+  return rows;
 }
 
 /** Every value of a vector in row order (null for a null slot); `count` nulls when there is no vector. */
@@ -132,13 +109,6 @@ function valuesOf(vector: Vector | null | undefined, count: number): Value[] {
   let r = 0;
   for (const v of vector) out[r++] = v === undefined ? null : (v as Value);
   return out;
-}
-
-/** Wraps rows that are already in the current layout (a segment just flushed) without decoding. */
-export function residentSegment(meta: SegmentMeta, rows: readonly StoredRow[], t: TableDef, encodedBytes: number): DecodedSegment {
-  const index = new Map<string, StoredRow>();
-  for (const row of rows) index.set(hashKey(t.pk >= 0 ? row[t.pk] : row[t.columns.length]), row);
-  return { meta, tableVersion: t.version, rows, index, bytes: 64 + encodedBytes * 2 + rows.length * (48 + 8 * (t.columns.length + 2)) };
 }
 
 function columnValues(table: Table, c: ColumnDef, count: number): Value[] {

@@ -4,17 +4,31 @@
  * through a bounded cache.
  *
  * A segment holds the latest version per primary key (tombstones included)
- * of one partition at flush time. Columns are stored under their stable
+ * of one partition at flush time, sorted by key and cut into row groups
+ * (format 2), each stored and read on its own. Columns are stored under their stable
  * column id (field name `c<id>`), so a segment written under an older
  * schema version reads under the current one: an added column reads as
  * NULL, a dropped one is gone, a renamed one keeps its values.
  */
+import type { ColumnDef, TableDef } from '../../core/schema';
 import type { Value } from '../../core/types';
-import type { StoredRow } from '../../core/schema';
 import type { KvWrite } from '../kv';
 
-/** KalamDB's segment statuses; `tombstone` is not used (segments are deleted with their table). */
-export type SegmentStatus = 'in_progress' | 'committed';
+/**
+ * KalamDB's segment statuses (`tombstone` is not used: segments are deleted
+ * with their table), and `obsolete`: a segment a compaction replaced, no
+ * longer read, whose bytes are deleted once no execution prepared before
+ * the replacement is in flight (open deletes those a crash left).
+ */
+export type SegmentStatus = 'in_progress' | 'committed' | 'obsolete';
+
+/**
+ * A segment's level (see jobs/compact.ts). 0: a flush output (segments of a
+ * partition at level 0 may overlap in key range); 1: part of the
+ * partition's one sorted run (level 1 segments never overlap each other,
+ * and hold only versions older than any level 0 segment's of the same key).
+ */
+export type SegmentLevel = 0 | 1;
 
 /** min/max over non-null values and the count of nulls, per column. */
 export interface ColumnStats {
@@ -22,6 +36,33 @@ export interface ColumnStats {
   max: Value;
   null_count: number;
 }
+
+/**
+ * Format 2: per-row-group metadata of a segment, column-wise (one array
+ * element per row group, in key order) so the manifest stays compact.
+ */
+export interface RowGroupsMeta {
+  /** Rows in each group. */
+  rows: number[];
+  /** Where each group's bytes start, counted from the start of the segment's data (a file store adds its header). */
+  offsets: number[];
+  /** Bytes of each group (an Arrow IPC stream of one record batch). */
+  bytes: number[];
+  min_seq: bigint[];
+  max_seq: bigint[];
+  /** The row identity (primary key, or `_seq` without one) of each group's first and last row: exact, the groups' key order. */
+  key_min: Value[];
+  key_max: Value[];
+  /**
+   * Per column id (as a string): each group's min, max and null count. A
+   * null min or max is not known (an unordered type, or text longer than
+   * STATS_TEXT_MAX, whose min is kept as a prefix and whose max is dropped).
+   */
+  columns: Record<string, { min: Value[]; max: Value[]; nulls: number[] }>;
+}
+
+/** The segment format an entry describes: 1 = one Arrow IPC blob, unsorted (rewritten to 2 at open); 2 = sorted row groups. */
+export const SEGMENT_FORMAT = 2;
 
 /** One manifest entry (KalamDB's SegmentMetadata). Stored in the `system` store. */
 export interface SegmentMeta {
@@ -41,7 +82,19 @@ export interface SegmentMeta {
   status: SegmentStatus;
   /** Set in the same commit that removed the flushed rows from the hot tier (recovery skips those segments). */
   hot_purged: boolean;
+  /** Absent: format 1. */
+  format?: 2;
+  /** Format 2: the row groups (rows sorted by key, cut every rowGroupRows rows). */
+  groups?: RowGroupsMeta;
+  /** Absent: 0 (a flush output, or written before compaction existed). */
+  level?: SegmentLevel;
+  /** Tombstones the segment holds (absent: not known, written before this was counted). */
+  tombstones?: number;
+  /** The oldest tombstone's `_seq` (its DELETE's time), null when there is none; absent: not known. */
+  tombstone_min_seq?: bigint | null;
 }
+
+export const formatOf = (m: Pick<SegmentMeta, 'format'>): 1 | 2 => (m.format === 2 ? 2 : 1);
 
 /** Where a segment's bytes live: (table id, user id, segment id). */
 export interface SegmentKey {
@@ -50,42 +103,94 @@ export interface SegmentKey {
   segmentId: string;
 }
 
-/**
- * Segment byte storage. A store inside the KV store (IndexedDB, memory)
- * gives `write`: the KV write that stores or deletes a segment's bytes,
- * committed in the same storage commit as the manifest entry that refers to
- * them. A store outside it (files) gives `put` and `delete`, each durable
- * when it resolves: bytes are put before the commit that refers to them and
- * deleted after the commit that stops referring to them.
- */
-export interface SegmentStore {
-  get(key: SegmentKey): Promise<Uint8Array | undefined>;
-  /** The KV write storing `bytes` under `key`, or deleting `key` when `bytes` is undefined. */
-  write?(key: SegmentKey, bytes?: Uint8Array): KvWrite;
-  put?(key: SegmentKey, bytes: Uint8Array): Promise<void>;
-  /** Deleting a missing key is not an error. */
-  delete?(keys: readonly SegmentKey[]): Promise<void>;
+/** A segment's bytes as a store removes them: its key, and its layout (format 1: one blob; 2: `groups` row groups). */
+export interface SegmentRef extends SegmentKey {
+  format: 1 | 2;
+  groups: number;
 }
 
-/** A segment decoded for the current table definition: rows in the hot tier's layout. */
-export interface DecodedSegment {
-  meta: SegmentMeta;
-  /** The table version the rows are laid out for. */
-  tableVersion: number;
-  /** Frozen rows: current columns in order, then `_seq`, `_deleted`. */
-  rows: readonly StoredRow[];
-  /** pk hash → row (point lookups and shadowing). */
-  index: ReadonlyMap<string, StoredRow>;
-  /** Rough decoded size, what the segment cache is bounded by. */
+/** Where one row group's bytes are. */
+export interface GroupLocation {
+  index: number;
+  offset: number;
   bytes: number;
 }
 
-/** The segments one execution reads for one partition, newest first. */
-export interface PreparedPartition {
-  segments: readonly DecodedSegment[];
+export const levelOf = (m: Pick<SegmentMeta, 'level'>): SegmentLevel => (m.level === 1 ? 1 : 0);
+
+export const segmentKeyOf = (m: SegmentMeta): SegmentKey => ({ tableId: m.table_id, user: m.user_id, segmentId: m.id });
+export const segmentRefOf = (m: SegmentMeta): SegmentRef => ({ ...segmentKeyOf(m), format: formatOf(m), groups: m.groups?.rows.length ?? 0 });
+
+/**
+ * Segment byte storage. Format 2 segments are row groups, each read on its
+ * own. A store inside the KV store (IndexedDB, memory) gives `write`: the
+ * KV writes storing or deleting a segment's groups, committed in the same
+ * storage commit as the manifest entry that refers to them. A store outside
+ * it (OPFS files) gives `put` and `delete`, each durable when it resolves:
+ * bytes are put before the commit that refers to them and deleted after the
+ * commit that stops referring to them; `list` names every segment it holds,
+ * so open can delete those no committed entry refers to (a crash between
+ * the put and the commit).
+ */
+export interface SegmentStore {
+  /** The bytes of some row groups of one segment, in the order asked (undefined: missing). */
+  readGroups(key: SegmentKey, groups: readonly GroupLocation[]): Promise<(Uint8Array | undefined)[]>;
+  /** Format 1: a segment's one blob (read once, at open, to rewrite it as format 2). */
+  get(key: SegmentKey): Promise<Uint8Array | undefined>;
+  /** The KV writes storing a segment's row groups (`groups`), or removing `ref`'s bytes. */
+  write?(key: SegmentKey, groups: readonly Uint8Array[]): KvWrite[];
+  remove?(ref: SegmentRef): KvWrite[];
+  put?(key: SegmentKey, groups: readonly Uint8Array[]): Promise<void>;
+  /** Deleting a missing segment is not an error. */
+  delete?(refs: readonly SegmentRef[]): Promise<void>;
+  list?(): Promise<SegmentKey[]>;
+  close?(): Promise<void> | void;
 }
 
-/** What an execution was prepared with: the cold segments per (table, partition). */
+/**
+ * One row group decoded for reading: its rows' keys, `_seq` and `_deleted`,
+ * and each column's values materialized on first use (for a column
+ * definition: by column id, converted to its current type). Independent of
+ * the table's version: rows are laid out per definition when produced.
+ * Lives in the row-group cache; loaded with the codec (segment.ts).
+ */
+export interface RowGroupData {
+  readonly rows: number;
+  /** The row identity of each row (primary key, or `_seq`), ascending. */
+  readonly keys: ArrayLike<Value>;
+  readonly seqs: ArrayLike<bigint>;
+  /** 1 where the row is a tombstone. */
+  readonly deleted: Uint8Array;
+  /**
+   * The values of column `c` in row order: a view of the Arrow buffer for a
+   * number column without nulls, else materialized once per column id and
+   * type.
+   */
+  column(c: ColumnDef): ArrayLike<Value>;
+  /** Rough bytes held now (grows as columns are materialized): what the cache is bounded by. */
+  readonly bytes: number;
+}
+
+/** A row group prepared for one execution: its data and the column values it reads, by slot of the table version it was prepared for (null: not read). */
+export interface PreparedGroup {
+  readonly index: number;
+  readonly data: RowGroupData;
+  readonly columns: readonly (ArrayLike<Value> | null)[];
+}
+
+/** One segment as an execution reads it: its prepared groups in key order (the others were ruled out for it). */
+export interface PreparedSegment {
+  readonly meta: SegmentMeta;
+  readonly groups: readonly PreparedGroup[];
+}
+
+/** The cold data one execution reads in one partition, laid out for `table` (one version), newest segment first. */
+export interface PreparedPartition {
+  readonly table: TableDef | undefined;
+  readonly segments: readonly PreparedSegment[];
+}
+
+/** What an execution was prepared with: the cold data per (table, partition). */
 export interface ColdReads {
   partition(tableId: number, user: string): PreparedPartition | undefined;
 }

@@ -1,0 +1,332 @@
+/**
+ * The merge step of a compaction: a k-way merge, in key order, of a group
+ * of segments of one partition (compact-plan.ts chose them), written as
+ * new level 1 segments in status `in_progress`.
+ *
+ * Bounded: each input is read one row group at a time through the cache
+ * (ColdTier.readGroup: a cached group is pinned while read; one that is not
+ * is decoded outside the cache), and released when passed; output rows are
+ * collected one row group at a time and encoded, with a turn of the event
+ * loop once a slice of work (COMPACT_SLICE_MS) ran, checked after every row
+ * group encoded or loaded and every few hundred merged rows, so writes keep
+ * flowing. What is held at once: one
+ * row group per input, one output group's rows, and the encoded groups of
+ * the output segment being written (at most maxSegmentRows rows: a
+ * segment's bytes are written together).
+ *
+ * Of the versions of one key the newest (`_seq`) is kept, the others are
+ * dropped as shadowed; a kept tombstone older than the table's retention is
+ * dropped too (every stored version of its key is among the inputs).
+ * Output segments are cut at an even size of at most maxSegmentRows rows,
+ * each into row groups of rowGroupRows rows as flush cuts them.
+ *
+ * Each output segment is one unit of work: its bytes and its manifest entry
+ * in status `in_progress` in one commit (a file store: bytes put first; a
+ * crash in between leaves a file no entry refers to, which open deletes).
+ * Recovery removes in_progress entries and their bytes, as for a flush.
+ */
+import { seqMillis } from '../core/ids';
+import type { RowChange, StoredRow, TableDef } from '../core/schema';
+import type { Value } from '../core/types';
+import { compareValues, hashKey } from '../core/values';
+import type { TimeSlice } from '../core/yield';
+import type { EncodedRowGroup } from '../storage/cold/row-group';
+import type { SegmentCodec } from '../storage/cold/segment-loader';
+import { SEGMENT_FORMAT, segmentKeyOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
+import { entryChange, removeEntry, segmentMeta, type SegmentWriter } from './segment-write';
+
+/** Dropped tombstones kept to publish to a partition's live queries; past it they are told to re-run instead. */
+export const PUBLISH_PURGED_MAX = 10_000;
+
+/** Merged rows between checks of the time slice. */
+const ROWS_PER_CHECK = 256;
+
+export interface MergeContext extends SegmentWriter {
+  readonly seq: { next(): bigint };
+}
+
+export interface MergeOptions {
+  /** Tombstones written before this (ms) are dropped. */
+  cutoffMs: number;
+  slice: TimeSlice;
+  isCancelled?: () => boolean;
+  /** Collect the dropped tombstones (up to PUBLISH_PURGED_MAX) as removals for live queries. */
+  collectPurged: boolean;
+}
+
+export interface MergeResult {
+  /** The written segments, in status in_progress, in key order. */
+  outputs: SegmentMeta[];
+  rowsRead: number;
+  rowsShadowed: number;
+  tombstonesPurged: number;
+  /** Dropped tombstones as removals (row null, before: the tombstone); `complete` false when not all were kept (or none was asked for). */
+  purged: RowChange[];
+  complete: boolean;
+  /** The newest dropped tombstone (live replay cannot see past its `_seq`). */
+  newestPurged?: RowChange;
+}
+
+/** One input segment read a row group at a time. */
+class Input {
+  private group = -1;
+  private data: RowGroupData | undefined;
+  private columns: ArrayLike<Value>[] = [];
+  private release: () => void = () => undefined;
+  i = 0;
+  done = false;
+
+  constructor(
+    private readonly ctx: SegmentWriter,
+    readonly meta: SegmentMeta,
+    private readonly t: TableDef,
+  ) {}
+
+  get key(): Value {
+    return this.data!.keys[this.i];
+  }
+
+  get seq(): bigint {
+    return this.data!.seqs[this.i];
+  }
+
+  get isTombstone(): boolean {
+    return this.data!.deleted[this.i] === 1;
+  }
+
+  /** The current row in the table's layout. */
+  row(): StoredRow {
+    const n = this.columns.length;
+    const row = new Array<Value>(n + 2);
+    for (let s = 0; s < n; s++) row[s] = this.columns[s][this.i];
+    row[n] = this.seq;
+    row[n + 1] = this.isTombstone;
+    return row;
+  }
+
+  /** Moves to the next row; a promise when it had to load the next row group. */
+  next(): Promise<void> | undefined {
+    this.i++;
+    if (this.data && this.i < this.data.rows) return undefined;
+    return this.load(this.group + 1);
+  }
+
+  /** Loads row group `g` (or the next one with rows), or ends. */
+  async load(g: number): Promise<void> {
+    this.close();
+    const groups = this.meta.groups!;
+    while (g < groups.rows.length && groups.rows[g] === 0) g++;
+    if (g >= groups.rows.length) {
+      this.done = true;
+      return;
+    }
+    const { data, release } = await this.ctx.cold.readGroup(this.meta, g, this.t);
+    this.group = g;
+    this.data = data;
+    this.release = release;
+    this.columns = this.t.columns.map((c) => data.column(c));
+    this.i = 0;
+  }
+
+  /** Releases the current row group. */
+  close(): void {
+    this.release();
+    this.release = () => undefined;
+    this.data = undefined;
+    this.columns = [];
+  }
+}
+
+/** Min-heap of inputs by (key ascending, `_seq` descending). */
+class Heap {
+  private readonly a: Input[] = [];
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  peek(): Input | undefined {
+    return this.a[0];
+  }
+
+  private less(x: Input, y: Input): boolean {
+    const c = compareValues(x.key, y.key);
+    return c < 0 || (c === 0 && x.seq > y.seq);
+  }
+
+  push(x: Input): void {
+    const a = this.a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(a[i], a[p])) break;
+      [a[i], a[p]] = [a[p], a[i]];
+      i = p;
+    }
+  }
+
+  pop(): Input | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l], a[m])) m = l;
+        if (r < a.length && this.less(a[r], a[m])) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/**
+ * Merges `inputs` (segments of partition `user` of `t`) into new level 1
+ * segments written in status in_progress; 'aborted' (nothing left behind)
+ * when cancelled.
+ */
+export async function mergeSegments(
+  ctx: MergeContext,
+  codec: SegmentCodec,
+  t: TableDef,
+  user: string,
+  inputs: readonly SegmentMeta[],
+  o: MergeOptions,
+): Promise<MergeResult | 'aborted'> {
+  const { rowGroupRows, maxSegmentRows } = ctx.cold.options;
+  const total = inputs.reduce((n, m) => n + m.row_count, 0);
+  // Outputs of an even size: no small last segment when the rows are a little over maxSegmentRows.
+  const target = Math.ceil(total / Math.max(1, Math.ceil(total / maxSegmentRows)));
+  const result: MergeResult = { outputs: [], rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, purged: [], complete: o.collectPurged };
+  const readers = inputs.map((m) => new Input(ctx, m, t));
+  const heap = new Heap();
+  let encoded: EncodedRowGroup[] = [];
+  let segmentRows = 0;
+  let rows: StoredRow[] = [];
+  const abort = async (): Promise<'aborted'> => {
+    for (const r of readers) r.close();
+    for (const m of result.outputs) {
+      await removeEntry(ctx, m);
+      ctx.cold.compaction.outputs.delete(m.id);
+    }
+    return 'aborted';
+  };
+  const endGroup = async () => {
+    if (rows.length === 0) return;
+    encoded.push(codec.encodeRowGroup(t, rows, 0, rows.length));
+    segmentRows += rows.length;
+    rows = [];
+    await o.slice.pause();
+  };
+  const endSegment = async () => {
+    await endGroup();
+    if (encoded.length === 0) return;
+    const pending: SegmentMeta = {
+      id: `S${ctx.seq.next()}`,
+      table_id: t.id,
+      user_id: user,
+      min_seq: 0n,
+      max_seq: 0n,
+      row_count: 0,
+      size_bytes: 0,
+      created_at: Date.now(),
+      column_stats: {},
+      schema_version: t.version,
+      status: 'in_progress',
+      // Not a flush output: no hot rows to purge after it (recovery must not look for any).
+      hot_purged: true,
+      format: SEGMENT_FORMAT,
+      level: 1,
+    };
+    const meta = segmentMeta(pending, t, encoded, codec);
+    const bytes = encoded.map((e) => e.bytes);
+    encoded = [];
+    segmentRows = 0;
+    await ctx.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: bytes }] }, state: [entryChange(ctx.cold, meta)] });
+    result.outputs.push(meta);
+    ctx.cold.compaction.outputs.add(meta.id);
+  };
+
+  try {
+    for (const r of readers) {
+      if (o.isCancelled?.()) return await abort();
+      await r.load(0);
+      if (!r.done) heap.push(r);
+      await o.slice.pause();
+    }
+    let sinceCheck = 0;
+    let last: { key: Value } | undefined;
+    while (heap.size > 0) {
+      // The newest version of the smallest key is on top; the other versions of that key follow it.
+      const top = heap.pop()!;
+      const key = top.key;
+      if (last && compareValues(key, last.key) === 0) {
+        // A second version of a key within one input (never written so; kept out all the same).
+        result.rowsRead++;
+        result.rowsShadowed++;
+        const loading = top.next();
+        if (loading) await loading;
+        if (!top.done) heap.push(top);
+        continue;
+      }
+      last = { key };
+      const keep = top.isTombstone && seqMillis(top.seq) < o.cutoffMs ? undefined : top.row();
+      if (!keep) notePurged(result, t, user, key, top.row());
+      result.rowsRead++;
+      const moved: Input[] = [top];
+      while (heap.size > 0 && compareValues(heap.peek()!.key, key) === 0) {
+        moved.push(heap.pop()!);
+        result.rowsRead++;
+        result.rowsShadowed++;
+      }
+      if (keep) {
+        rows.push(keep);
+        if (segmentRows + rows.length >= target) await endSegment();
+        else if (rows.length >= rowGroupRows) await endGroup();
+      }
+      for (const r of moved) {
+        const loading = r.next();
+        if (loading) {
+          await loading;
+          await o.slice.pause();
+        }
+        if (!r.done) heap.push(r);
+      }
+      if (++sinceCheck >= ROWS_PER_CHECK) {
+        sinceCheck = 0;
+        if (o.isCancelled?.()) return await abort();
+        await o.slice.pause();
+      }
+    }
+    await endSegment();
+    if (o.isCancelled?.()) return await abort();
+    return result;
+  } catch (e) {
+    await abort().catch(() => undefined);
+    throw e;
+  } finally {
+    for (const r of readers) r.close();
+  }
+}
+
+function notePurged(result: MergeResult, t: TableDef, user: string, pk: Value, before: StoredRow): void {
+  result.tombstonesPurged++;
+  const change: RowChange = { table: t, user, pkHash: hashKey(pk), pk, row: null, before: Object.freeze(before) };
+  const seqAt = t.columns.length;
+  if (!result.newestPurged || (before[seqAt] as bigint) > (result.newestPurged.before![seqAt] as bigint)) result.newestPurged = change;
+  if (!result.complete) return;
+  if (result.purged.length >= PUBLISH_PURGED_MAX) {
+    result.complete = false;
+    result.purged = [];
+    return;
+  }
+  result.purged.push(change);
+}

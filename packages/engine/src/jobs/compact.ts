@@ -1,0 +1,375 @@
+/**
+ * Compaction: the `compact` job (KalamDB's job type, ids `CO…`), queued by
+ * `STORAGE COMPACT TABLE t` / `STORAGE COMPACT ALL`, by a flush that left a
+ * partition with `compactL0Segments` level 0 segments, and by the retention
+ * job for partitions whose segments hold tombstones past retention.
+ *
+ * Levels. A flush writes level 0 segments (they may overlap each other).
+ * Level 1 is one sorted run: its segments never overlap, and each key's
+ * level 1 version is older than its level 0 ones. A compaction of a
+ * partition (compact-plan.ts) merges every level 0 segment with the
+ * segments overlapping it, and runs of small neighbours, into new level 1
+ * segments (compact-merge.ts), and moves a level 0 segment that overlaps
+ * nothing to level 1 without rewriting it. Read amplification: a key's
+ * versions are in at most one level 1 segment and the level 0 segments,
+ * so at most compactL0Segments segments hold versions of a key at rest
+ * (compactL0Segments − 1 at level 0), and compactL0Segments + 1 between the
+ * flush that wrote the compactL0Segments-th level 0 segment and the
+ * compaction it queued (jobs run one at a time; no other flush of the
+ * table runs in between).
+ *
+ * Crash safety, each step one unit of work:
+ *   1. each output segment: its bytes and its entry `in_progress`;
+ *   2. ONE commit: the outputs become `committed`, the inputs' entries
+ *      become `obsolete` (no longer read; the dropped tombstones are
+ *      published to live queries as removals);
+ *   3. once every execution prepared before step 2 released its pins
+ *      (ColdTier.drain, as a flush waits before purging hot rows), the
+ *      inputs' bytes and their obsolete entries are deleted together.
+ * Open removes in_progress entries with their bytes (as for a flush) and
+ * deletes obsolete segments (recoverCompactions). KILL JOB before step 2
+ * removes the outputs written so far; after it, the job finishes step 3.
+ * A compaction is abandoned, leaving nothing, when the table was altered
+ * or dropped, or the partition's segments changed, before step 2.
+ */
+import type { Catalog } from '../catalog/catalog';
+import { KalamError } from '../core/errors';
+import type { SeqGenerator } from '../core/ids';
+import type { TableDef } from '../core/schema';
+import { TimeSlice } from '../core/yield';
+import type { ColdTier } from '../storage/cold/cold-tier';
+import { loadSegmentCodec } from '../storage/cold/segment-loader';
+import { formatOf, levelOf, segmentRefOf, type SegmentMeta } from '../storage/cold/types';
+import type { HotTier } from '../storage/hot-tier';
+import type { UnitOfWork } from '../storage/unit-of-work';
+import { hasExpiredTombstones, isEmptyPlan, planCompaction, type CompactionPlan } from './compact-plan';
+import { mergeSegments, type MergeResult } from './compact-merge';
+import type { JobRecord } from './job';
+import { retentionHours } from './retention';
+import type { JobScheduler } from './scheduler';
+import { removeEntry } from './segment-write';
+
+/** What compacting needs: the catalog, the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
+export interface CompactContext {
+  readonly catalog: Catalog;
+  readonly hot: HotTier;
+  readonly cold: ColdTier;
+  readonly seq: SeqGenerator;
+  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active' | 'stopped'>;
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
+  commit(unit: UnitOfWork): Promise<void>;
+  /** Whether live queries read this partition (a compaction then publishes the tombstones it drops). */
+  hasLiveReaders?(tableId: number, user: string): boolean;
+}
+
+/** Why a compaction runs: the statement, a flush (level 0 segments reached compactL0Segments), or retention (cold tombstones past it). */
+export type CompactTrigger = 'manual' | 'auto' | 'retention';
+
+/** Work between turns of the event loop while merging (ms). */
+export const COMPACT_SLICE_MS = 2;
+
+const HOUR_MS = 3_600_000;
+const q = (t: TableDef) => `${t.namespace}.${t.name}`;
+
+/** Tombstones written before this are past the table's retention at `now`. */
+export const retentionCutoff = (t: TableDef, now: number) => now - retentionHours(t) * HOUR_MS;
+
+function activeCompaction(engine: Pick<CompactContext, 'jobs'>, t: TableDef): JobRecord | undefined {
+  return engine.jobs.active('compact').find((r) => r.parameters.table_id === t.id);
+}
+
+const compactParameters = (t: TableDef, trigger: CompactTrigger) => ({ namespace_id: t.namespace, table_name: t.name, table_id: t.id, trigger });
+
+/** A partition can be compacted once every segment is format 2 and every flush into it finished (its hot rows purged). */
+function compactable(segments: readonly SegmentMeta[]): boolean {
+  return segments.every((m) => formatOf(m) === 2 && m.hot_purged);
+}
+
+/** The plan for one partition now. */
+export function partitionPlan(engine: Pick<CompactContext, 'cold'>, t: TableDef, user: string, now: number, rewriteUnknown: boolean): CompactionPlan {
+  const segments = engine.cold.manifest.segments(t.id, user);
+  if (segments.length === 0 || !compactable(segments)) return { merges: [], moves: [] };
+  return planCompaction(segments, { rowGroupRows: engine.cold.options.rowGroupRows, cutoffMs: retentionCutoff(t, now), rewriteUnknown });
+}
+
+/** Whether a trigger compacts this partition now. */
+function isDue(engine: Pick<CompactContext, 'cold'>, t: TableDef, user: string, trigger: CompactTrigger, now: number): boolean {
+  const segments = engine.cold.manifest.segments(t.id, user);
+  if (segments.length === 0) return false;
+  switch (trigger) {
+    case 'manual': return true;
+    case 'auto': {
+      const n = engine.cold.options.compactL0Segments;
+      return n > 0 && segments.filter((m) => levelOf(m) === 0).length >= n;
+    }
+    case 'retention': {
+      const cutoff = retentionCutoff(t, now);
+      return segments.some((m) => hasExpiredTombstones(m, cutoff, false));
+    }
+  }
+}
+
+function queue(engine: CompactContext, t: TableDef, trigger: CompactTrigger, now?: number): JobRecord {
+  return engine.jobs.enqueue('compact', compactParameters(t, trigger), (record, isCancelled) => compactTableJob(engine, t.id, trigger, record, isCancelled, now));
+}
+
+/** STORAGE COMPACT: queues a compaction of `t`, or says why not (the KalamDB messages, as flush's). */
+export function requestCompaction(engine: CompactContext, t: TableDef, now: number = Date.now()): JobRecord | string {
+  if (t.type === 'STREAM') throw new KalamError('UNSUPPORTED', 'STORAGE COMPACT TABLE is not supported for STREAM tables');
+  const active = activeCompaction(engine, t);
+  if (active) return `Storage compaction skipped: a compaction is already queued or running for table '${q(t)}' (job ${active.job_id})`;
+  const partitions = [...engine.cold.manifest.partitions(t.id).keys()];
+  if (partitions.length === 0) return `Storage compaction skipped: no cold segments for table '${q(t)}'`;
+  if (partitions.every((user) => isEmptyPlan(partitionPlan(engine, t, user, now, true)))) {
+    return `Storage compaction skipped: nothing to compact for table '${q(t)}'`;
+  }
+  return queue(engine, t, 'manual');
+}
+
+/** After a flush: queues a compaction of `t` when one of its partitions has compactL0Segments level 0 segments. */
+export function requestAutoCompaction(engine: CompactContext, t: TableDef): JobRecord | undefined {
+  // Not once close() began: a job queued now would only be recorded as cancelled.
+  if (engine.cold.options.compactL0Segments === 0 || engine.jobs.stopped || activeCompaction(engine, t)) return undefined;
+  const now = Date.now();
+  for (const user of engine.cold.manifest.partitions(t.id).keys()) {
+    if (isDue(engine, t, user, 'auto', now)) return queue(engine, t, 'auto');
+  }
+  return undefined;
+}
+
+/** The retention job: queues a compaction of each table whose segments hold tombstones past retention at `now`. */
+export function requestRetentionCompactions(engine: CompactContext, now: number): JobRecord[] {
+  const out: JobRecord[] = [];
+  for (const t of engine.catalog.listTables()) {
+    if (t.type === 'STREAM' || activeCompaction(engine, t)) continue;
+    for (const user of engine.cold.manifest.partitions(t.id).keys()) {
+      if (!isDue(engine, t, user, 'retention', now)) continue;
+      out.push(queue(engine, t, 'retention', now));
+      break;
+    }
+  }
+  return out;
+}
+
+/** Open: queues the compactions a crash (or a killed compaction) left due. */
+export function requestDueCompactions(engine: CompactContext): JobRecord[] {
+  const out: JobRecord[] = [];
+  for (const t of engine.catalog.listTables()) {
+    const r = t.type === 'STREAM' ? undefined : requestAutoCompaction(engine, t);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+/** What compacting one partition did. */
+export interface CompactOutcome {
+  rowsRead: number;
+  rowsShadowed: number;
+  tombstonesPurged: number;
+  segmentsMerged: number;
+  segmentsWritten: number;
+  segmentsMoved: number;
+  /** Stopped early: cancelled, or the table or partition changed meanwhile (nothing of the unfinished merge is left). */
+  aborted: boolean;
+}
+
+export interface CompactPartitionOptions {
+  isCancelled?: () => boolean;
+  /** The time tombstones are judged against (default: now). */
+  now?: number;
+  /** Rewrite segments whose tombstones were never counted (STORAGE COMPACT). */
+  rewriteUnknown?: boolean;
+  /** Tests: stop after step 1 (outputs in_progress) or step 2 (swapped, inputs obsolete) of the first merge, as a crash there would. */
+  stopAfter?: 1 | 2;
+}
+
+const emptyOutcome = (): CompactOutcome => ({ rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, aborted: false });
+
+/** Compacts one partition as planned now (compact-plan.ts). */
+export async function compactPartition(engine: CompactContext, t: TableDef, user: string, options: CompactPartitionOptions = {}): Promise<CompactOutcome> {
+  const { cold } = engine;
+  const outcome = emptyOutcome();
+  const now = options.now ?? Date.now();
+  const plan = partitionPlan(engine, t, user, now, options.rewriteUnknown ?? false);
+  if (isEmptyPlan(plan)) return outcome;
+  /** The partition's segment ids as this compaction expects them; any other change abandons it. */
+  const expected = new Set(cold.manifest.segments(t.id, user).map((m) => m.id));
+  const unchanged = () => {
+    if (engine.catalog.tableById(t.id) !== t || options.isCancelled?.()) return false;
+    const current = cold.manifest.segments(t.id, user);
+    return current.length === expected.size && current.every((m) => expected.has(m.id));
+  };
+  if (plan.moves.length > 0) {
+    const moved = await engine.exclusive(async () => {
+      if (!unchanged()) return false;
+      const metas = plan.moves.map((m): SegmentMeta => ({ ...m, level: 1 }));
+      await engine.commit({
+        state: [{ writes: metas.map((m) => cold.manifest.entryWrite(m)), apply: () => metas.forEach((m) => cold.manifest.add(m, false)) }],
+      });
+      return true;
+    });
+    if (!moved) return { ...outcome, aborted: true };
+    outcome.segmentsMoved += plan.moves.length;
+    cold.compaction.segmentsMoved += plan.moves.length;
+  }
+  if (plan.merges.length === 0) {
+    cold.compaction.runs++;
+    return outcome;
+  }
+  const codec = await loadSegmentCodec();
+  const slice = new TimeSlice(COMPACT_SLICE_MS);
+  const cutoffMs = retentionCutoff(t, now);
+  for (const inputs of plan.merges) {
+    if (options.isCancelled?.()) return { ...outcome, aborted: true };
+    const merged = await mergeSegments(engine, codec, t, user, inputs, {
+      cutoffMs,
+      slice,
+      isCancelled: options.isCancelled,
+      collectPurged: engine.hasLiveReaders?.(t.id, user) ?? false,
+    });
+    if (merged === 'aborted') return { ...outcome, aborted: true };
+    if (options.stopAfter === 1) return outcome;
+    let generation: number | undefined;
+    try {
+      generation = await swap(engine, t, user, inputs, merged, unchanged);
+    } catch (e) {
+      // Not swapped (the commit failed): the outputs go now if storage lets them, else at the next open.
+      for (const m of merged.outputs) await removeOutput(engine, m).catch(() => undefined);
+      throw e;
+    }
+    if (generation === undefined) {
+      for (const m of merged.outputs) await removeOutput(engine, m);
+      return { ...outcome, aborted: true };
+    }
+    for (const m of inputs) expected.delete(m.id);
+    for (const m of merged.outputs) expected.add(m.id);
+    outcome.rowsRead += merged.rowsRead;
+    outcome.rowsShadowed += merged.rowsShadowed;
+    outcome.tombstonesPurged += merged.tombstonesPurged;
+    outcome.segmentsMerged += inputs.length;
+    outcome.segmentsWritten += merged.outputs.length;
+    if (options.stopAfter === 2) return outcome;
+    // 3. Executions prepared before the swap may still load the inputs' row groups: let them finish first.
+    await cold.drain(generation);
+    await deleteObsolete(engine, inputs);
+  }
+  cold.compaction.runs++;
+  return outcome;
+}
+
+/**
+ * Step 2, under the write lock: the outputs committed, the inputs obsolete,
+ * in one commit; resolves with the manifest generation after it, or
+ * undefined when the compaction must be abandoned (nothing committed).
+ */
+async function swap(engine: CompactContext, t: TableDef, user: string, inputs: readonly SegmentMeta[], merged: MergeResult, unchanged: () => boolean): Promise<number | undefined> {
+  const { cold } = engine;
+  return engine.exclusive(async () => {
+    if (!unchanged()) return undefined;
+    const outputs = merged.outputs.map((m): SegmentMeta => ({ ...m, status: 'committed' }));
+    const obsolete = inputs.map((m): SegmentMeta => ({ ...m, status: 'obsolete' }));
+    // Dropped tombstones leave the results of queries that name _deleted: live queries are told, except
+    // for keys whose current version is hot (newer). Not all kept: those readers re-run instead.
+    const hot = engine.hot.partition(t.id, user);
+    const purged = (merged.complete ? merged.purged : merged.newestPurged ? [merged.newestPurged] : []).filter((c) => !hot?.get(c.pkHash));
+    const rerun = merged.tombstonesPurged > 0 && !merged.complete && (engine.hasLiveReaders?.(t.id, user) ?? false);
+    await engine.commit({
+      state: [{
+        writes: [...outputs.map((m) => cold.manifest.entryWrite(m)), ...obsolete.map((m) => cold.manifest.entryWrite(m))],
+        apply: () => {
+          for (const m of inputs) cold.manifest.remove(m);
+          for (const m of outputs) cold.manifest.add(m);
+          cold.manifest.obsolete.push(...obsolete);
+          for (const m of outputs) cold.compaction.outputs.delete(m.id);
+          cold.cache.forget(new Set(inputs.map((m) => m.id)));
+          const k = cold.compaction;
+          k.segmentsMerged += inputs.length;
+          k.segmentsWritten += outputs.length;
+          k.rowsRead += merged.rowsRead;
+          k.rowsShadowed += merged.rowsShadowed;
+          k.tombstonesPurged += merged.tombstonesPurged;
+        },
+      }],
+      purged,
+      altered: rerun ? [t.id] : undefined,
+    });
+    return cold.manifest.generation;
+  });
+}
+
+/** Removes an output that was never swapped in (its bytes, then its entry). */
+async function removeOutput(engine: CompactContext, m: SegmentMeta): Promise<void> {
+  await removeEntry(engine, m);
+  engine.cold.compaction.outputs.delete(m.id);
+}
+
+/** Step 3: deletes obsolete segments' bytes and entries in one unit (a file store: the files right after the commit). */
+async function deleteObsolete(engine: Pick<CompactContext, 'cold' | 'commit'>, metas: readonly SegmentMeta[]): Promise<void> {
+  if (metas.length === 0) return;
+  const { cold } = engine;
+  const ids = new Set(metas.map((m) => m.id));
+  await engine.commit({
+    segments: { delete: metas.map(segmentRefOf) },
+    state: [{
+      writes: metas.map((m) => cold.manifest.deleteWrite(m)),
+      apply: () => {
+        const list = cold.manifest.obsolete;
+        for (let i = list.length - 1; i >= 0; i--) if (ids.has(list[i].id)) list.splice(i, 1);
+        cold.cache.forget(ids);
+      },
+    }],
+  });
+}
+
+/** Open (before anything reads): deletes the segments a crash left obsolete. */
+export async function recoverCompactions(engine: Pick<CompactContext, 'cold' | 'commit'>): Promise<number> {
+  const left = [...engine.cold.manifest.obsolete];
+  await deleteObsolete(engine, left);
+  return left.length;
+}
+
+/** The work of one compact job: each partition the trigger makes due, one after another. */
+async function compactTableJob(engine: CompactContext, tableId: number, trigger: CompactTrigger, record: JobRecord, isKilled: () => boolean, at?: number): Promise<void> {
+  const t = engine.catalog.tableById(tableId);
+  if (!t) {
+    record.status = 'skipped';
+    record.message = 'Skipped: the table was dropped before the compaction started';
+    record.finished_at = Date.now();
+    return;
+  }
+  // KILL JOB, or close(): a long merge is abandoned rather than finished first.
+  const isCancelled = () => isKilled() || engine.jobs.stopped;
+  // Obsolete segments whose deletion failed earlier (a storage error) go first.
+  const stale = engine.cold.manifest.obsolete.filter((m) => m.table_id === tableId);
+  if (stale.length > 0) {
+    await engine.cold.drain(engine.cold.manifest.generation);
+    await deleteObsolete(engine, stale);
+  }
+  const total = emptyOutcome();
+  let partitions = 0;
+  for (const user of [...engine.cold.manifest.partitions(t.id).keys()]) {
+    if (isCancelled() || engine.catalog.tableById(tableId) !== t) break;
+    const now = at ?? Date.now();
+    if (!isDue(engine, t, user, trigger, now)) continue;
+    const done = await compactPartition(engine, t, user, { isCancelled, now, rewriteUnknown: trigger === 'manual' });
+    for (const k of ['rowsRead', 'rowsShadowed', 'tombstonesPurged', 'segmentsMerged', 'segmentsWritten', 'segmentsMoved'] as const) total[k] += done[k];
+    if (done.segmentsMerged + done.segmentsMoved > 0) partitions++;
+    if (done.aborted) {
+      total.aborted = true;
+      break;
+    }
+  }
+  record.rows_affected = total.rowsRead;
+  const what =
+    `${total.segmentsMerged} segment(s) of ${q(t)} merged into ${total.segmentsWritten} (${total.rowsRead} row(s) read, ` +
+    `${total.rowsShadowed} shadowed version(s) and ${total.tombstonesPurged} expired tombstone(s) dropped), ` +
+    `${total.segmentsMoved} segment(s) moved to level 1, in ${partitions} partition(s)`;
+  if (isKilled()) record.message = `Cancelled by KILL JOB after compacting ${what}`;
+  else if (engine.jobs.stopped && total.aborted) {
+    record.status = 'cancelled';
+    record.message = `Cancelled: the database closed during the compaction (${what})`;
+    record.finished_at = Date.now();
+  }
+  else if (total.aborted) record.message = `Stopped early: table ${q(t)} was dropped or altered, or its segments changed (${what})`;
+  else record.message = `Compacted ${what}`;
+}

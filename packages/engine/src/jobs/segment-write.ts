@@ -1,0 +1,105 @@
+/**
+ * Writing cold segments, shared by flush (flush.ts), compaction
+ * (compact.ts) and the rewrite of old formats at open (segment-upgrade.ts):
+ * encoding row groups a slice of work at a time, a segment's manifest entry
+ * from its encoded groups, and the manifest changes every writer commits.
+ */
+import type { TableDef, StoredRow } from '../core/schema';
+import { compareValues } from '../core/values';
+import type { TimeSlice } from '../core/yield';
+import type { ColdTier } from '../storage/cold/cold-tier';
+import type { EncodedRowGroup } from '../storage/cold/row-group';
+import type { SegmentCodec } from '../storage/cold/segment-loader';
+import { segmentRefOf, type ColumnStats, type RowGroupsMeta, type SegmentMeta } from '../storage/cold/types';
+import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
+
+/** What writing segments needs: the cold tier and the one commit path. */
+export interface SegmentWriter {
+  readonly cold: ColdTier;
+  commit(unit: UnitOfWork): Promise<void>;
+}
+
+/** Encodes rows[start, end) as row groups of `per` rows, one at a time, giving the event loop a turn between groups once a slice of work ran; undefined when cancelled. */
+export async function encodeGroups(
+  codec: SegmentCodec,
+  t: TableDef,
+  rows: readonly StoredRow[],
+  start: number,
+  end: number,
+  per: number,
+  slice: TimeSlice,
+  isCancelled?: () => boolean,
+): Promise<EncodedRowGroup[] | undefined> {
+  const encoded: EncodedRowGroup[] = [];
+  for (let a = start; a < end; a += per) {
+    if (isCancelled?.()) return undefined;
+    encoded.push(codec.encodeRowGroup(t, rows, a, Math.min(end, a + per)));
+    await slice.pause();
+  }
+  return encoded;
+}
+
+/** The committed entry of a segment: its row groups' layout and stats, and the segment's own stats (as format 1 kept them). */
+export function segmentMeta(pending: SegmentMeta, t: TableDef, encoded: readonly EncodedRowGroup[], codec: SegmentCodec): SegmentMeta {
+  const groups: RowGroupsMeta = { rows: [], offsets: [], bytes: [], min_seq: [], max_seq: [], key_min: [], key_max: [], columns: {} };
+  const stats: Record<string, ColumnStats> = {};
+  for (const c of t.columns) {
+    groups.columns[String(c.id)] = { min: [], max: [], nulls: [] };
+    stats[String(c.id)] = { min: null, max: null, null_count: 0 };
+  }
+  let offset = 0;
+  let minSeq = 0n;
+  let maxSeq = 0n;
+  let rows = 0;
+  let tombstones = 0;
+  let minTombstoneSeq: bigint | null = null;
+  encoded.forEach((e, g) => {
+    groups.rows.push(e.rows);
+    groups.offsets.push(offset);
+    groups.bytes.push(e.bytes.byteLength);
+    offset += e.bytes.byteLength;
+    rows += e.rows;
+    groups.min_seq.push(e.minSeq);
+    groups.max_seq.push(e.maxSeq);
+    groups.key_min.push(e.keyMin);
+    groups.key_max.push(e.keyMax);
+    if (g === 0 || e.minSeq < minSeq) minSeq = e.minSeq;
+    if (g === 0 || e.maxSeq > maxSeq) maxSeq = e.maxSeq;
+    tombstones += e.tombstones;
+    if (e.minTombstoneSeq !== null && (minTombstoneSeq === null || e.minTombstoneSeq < minTombstoneSeq)) minTombstoneSeq = e.minTombstoneSeq;
+    for (const [id, s] of Object.entries(e.stats)) {
+      const kept = codec.manifestStats(s);
+      const col = groups.columns[id];
+      col.min.push(kept.min);
+      col.max.push(kept.max);
+      col.nulls.push(kept.nulls);
+      const whole = stats[id];
+      whole.null_count += s.nulls;
+      if (s.min !== null && (whole.min === null || compareValues(s.min, whole.min) < 0)) whole.min = s.min;
+      if (s.max !== null && (whole.max === null || compareValues(s.max, whole.max) > 0)) whole.max = s.max;
+    }
+  });
+  stats[codec.SEQ_STATS_KEY] = { min: minSeq, max: maxSeq, null_count: 0 };
+  return {
+    ...pending,
+    row_count: rows,
+    min_seq: minSeq,
+    max_seq: maxSeq,
+    size_bytes: offset,
+    column_stats: stats,
+    groups,
+    tombstones,
+    tombstone_min_seq: minTombstoneSeq,
+  };
+}
+
+/** A manifest entry written (and, once committed, `apply` run). */
+export function entryChange(cold: ColdTier, meta: SegmentMeta, apply: () => void = () => undefined): StateChange {
+  return { writes: [cold.manifest.entryWrite(meta)], apply };
+}
+
+/** Removes an entry that never became readable (in_progress): its bytes first, then the entry, so a crash in between leaves only the entry. */
+export async function removeEntry(engine: SegmentWriter, meta: SegmentMeta): Promise<void> {
+  await engine.commit({ segments: { delete: [segmentRefOf(meta)] } });
+  await engine.commit({ state: [{ writes: [engine.cold.manifest.deleteWrite(meta)], apply: () => undefined }] });
+}

@@ -1,0 +1,344 @@
+/**
+ * Format 2 row groups: a slice of a segment's rows (sorted by key) as an
+ * Arrow IPC stream of one record batch, and its decoded form for reading.
+ *
+ * Fields are named `c<column id>` and carry the column's type in their
+ * metadata (`kalam_data_type`), then `_seq` (Int64) and `_deleted` (Bool),
+ * as format 1 segments. Decoding parses the IPC message (a view over the
+ * bytes, nothing copied) and materializes only the key, `_seq` and
+ * `_deleted`; any other column is turned into values the first time a read
+ * asks for it, for the current definition of the column (by id: an added
+ * column reads as its literal DEFAULT or NULL, a retyped one is converted,
+ * NULL where a value does not convert).
+ *
+ * Loaded on first use through segment.ts (segment-loader.ts): import this
+ * module only as types.
+ */
+import { Bool, Field, Int64, makeData, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC, type Data } from 'apache-arrow';
+import type { ColumnDef, StoredRow, TableDef } from '../../core/schema';
+import type { DataType, Value } from '../../core/types';
+import { coerce, compareValues, freezeJson } from '../../core/values';
+import { arrowType, isOrdered, TYPE_KEY } from './arrow-types';
+import type { RowGroupData } from './types';
+
+/** Text min/max longer than this are not kept whole in the manifest (see RowGroupsMeta.columns). */
+export const STATS_TEXT_MAX = 64;
+
+export interface GroupColumnStats {
+  min: Value;
+  max: Value;
+  nulls: number;
+}
+
+export interface EncodedRowGroup {
+  bytes: Uint8Array;
+  rows: number;
+  minSeq: bigint;
+  maxSeq: bigint;
+  keyMin: Value;
+  keyMax: Value;
+  /** Rows that are tombstones, and the oldest one's `_seq` (null: none). */
+  tombstones: number;
+  minTombstoneSeq: bigint | null;
+  /** Exact min/max/null count per column id (the manifest truncates long text). */
+  stats: Record<string, GroupColumnStats>;
+}
+
+const encoder = new TextEncoder();
+
+/** Column values → Arrow data, built straight into typed arrays (Arrow's builders cost ~10× more per value). */
+function buildData(type: DataType, values: readonly Value[], nulls: number): Data {
+  const count = values.length;
+  let nullBitmap: Uint8Array | undefined;
+  if (nulls > 0) {
+    nullBitmap = new Uint8Array(((count + 63) >> 6) << 3);
+    for (let i = 0; i < count; i++) if (values[i] !== null) nullBitmap[i >> 3] |= 1 << (i & 7);
+  }
+  const arrow = arrowType(type);
+  const base = { type: arrow, length: count, nullCount: nulls, nullBitmap } as const;
+  switch (type) {
+    case 'BOOLEAN': {
+      const bits = new Uint8Array(((count + 63) >> 6) << 3);
+      for (let i = 0; i < count; i++) if (values[i] === true) bits[i >> 3] |= 1 << (i & 7);
+      return makeData({ ...base, data: bits } as never);
+    }
+    case 'SMALLINT': case 'INT': case 'FLOAT': case 'DOUBLE': case 'DECIMAL': {
+      const a = type === 'SMALLINT' ? new Int16Array(count) : type === 'INT' ? new Int32Array(count) : type === 'FLOAT' ? new Float32Array(count) : new Float64Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = values[i];
+        if (v !== null) a[i] = Number(v);
+      }
+      return makeData({ ...base, data: a } as never);
+    }
+    case 'BIGINT': case 'TIMESTAMP': case 'DATETIME': {
+      const a = new BigInt64Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = values[i];
+        if (v !== null) a[i] = typeof v === 'bigint' ? v : BigInt(v as number);
+      }
+      return makeData({ ...base, data: a } as never);
+    }
+    default: {
+      // Utf8 and Binary: offsets into one byte buffer.
+      const offsets = new Int32Array(count + 1);
+      const isBinary = type === 'BYTES';
+      let size = 0;
+      for (let i = 0; i < count; i++) {
+        const v = values[i];
+        if (v !== null) size += isBinary ? (v as Uint8Array).length : (v as string).length * 3;
+      }
+      const bytes = new Uint8Array(size);
+      let at = 0;
+      for (let i = 0; i < count; i++) {
+        const v = values[i];
+        if (v !== null) {
+          if (isBinary) {
+            bytes.set(v as Uint8Array, at);
+            at += (v as Uint8Array).length;
+          } else {
+            at += encoder.encodeInto(v as string, bytes.subarray(at)).written;
+          }
+        }
+        offsets[i + 1] = at;
+      }
+      return makeData({ ...base, valueOffsets: offsets, data: bytes.subarray(0, at) } as never);
+    }
+  }
+}
+
+/** Encodes rows[start, end) — in the hot tier's layout for `t`, sorted by key — as one row group. */
+export function encodeRowGroup(t: TableDef, rows: readonly StoredRow[], start: number, end: number): EncodedRowGroup {
+  const n = t.columns.length;
+  const count = end - start;
+  const fields: Field[] = [];
+  const children: Data[] = [];
+  const stats: Record<string, GroupColumnStats> = {};
+  const values = new Array<Value>(count);
+  for (let i = 0; i < n; i++) {
+    const c = t.columns[i];
+    let nulls = 0;
+    let min: Value = null;
+    let max: Value = null;
+    const ordered = isOrdered(c.type);
+    for (let r = 0; r < count; r++) {
+      const v = rows[start + r][i];
+      if (v === null || v === undefined) {
+        nulls++;
+        values[r] = null;
+        continue;
+      }
+      values[r] = c.type === 'JSON' ? JSON.stringify(v) : v;
+      if (ordered) {
+        if (min === null || compareValues(v, min) < 0) min = v;
+        if (max === null || compareValues(v, max) > 0) max = v;
+      }
+    }
+    fields.push(new Field(`c${c.id}`, arrowType(c.type), true, new Map([[TYPE_KEY, c.type]])));
+    children.push(buildData(c.type, values, nulls));
+    stats[String(c.id)] = { min, max, nulls };
+  }
+  const seqs = new BigInt64Array(count);
+  const deleted = new Uint8Array(((count + 63) >> 6) << 3);
+  let minSeq = 0n;
+  let maxSeq = 0n;
+  let tombstones = 0;
+  let minTombstoneSeq: bigint | null = null;
+  for (let r = 0; r < count; r++) {
+    const row = rows[start + r];
+    const s = row[n] as bigint;
+    seqs[r] = s;
+    if (row[n + 1] === true) {
+      deleted[r >> 3] |= 1 << (r & 7);
+      tombstones++;
+      if (minTombstoneSeq === null || s < minTombstoneSeq) minTombstoneSeq = s;
+    }
+    if (r === 0 || s < minSeq) minSeq = s;
+    if (r === 0 || s > maxSeq) maxSeq = s;
+  }
+  fields.push(new Field('_seq', new Int64(), false), new Field('_deleted', new Bool(), false));
+  children.push(makeData({ type: new Int64(), length: count, nullCount: 0, data: seqs }), makeData({ type: new Bool(), length: count, nullCount: 0, data: deleted }));
+  const schema = new Schema(fields);
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: count, nullCount: 0, children }));
+  const key = (row: StoredRow) => (t.pk >= 0 ? row[t.pk] : row[n]);
+  return {
+    bytes: tableToIPC(new Table([batch]), 'stream'),
+    rows: count,
+    minSeq,
+    maxSeq,
+    keyMin: key(rows[start]),
+    keyMax: key(rows[end - 1]),
+    tombstones,
+    minTombstoneSeq,
+    stats,
+  };
+}
+
+/** A group's stats as the manifest keeps them: text longer than STATS_TEXT_MAX keeps a prefix as its min and no max. */
+export function manifestStats(s: GroupColumnStats): GroupColumnStats {
+  const min = typeof s.min === 'string' && s.min.length > STATS_TEXT_MAX ? s.min.slice(0, STATS_TEXT_MAX) : s.min;
+  const max = typeof s.max === 'string' && s.max.length > STATS_TEXT_MAX ? null : s.max;
+  return { min, max, nulls: s.nulls };
+}
+
+const decoder = new TextDecoder();
+
+function isValid(d: Data, i: number): boolean {
+  if (d.nullCount === 0 || !d.nullBitmap || d.nullBitmap.length === 0) return true;
+  const at = d.offset + i;
+  return ((d.nullBitmap[at >> 3] >> (at & 7)) & 1) === 1;
+}
+
+/** Every value of one field in row order, as the engine holds values of `stored` (its type when written). */
+function materialize(d: Data, stored: DataType, count: number): Value[] {
+  const out = new Array<Value>(count);
+  const off = d.offset;
+  const values = d.values as ArrayLike<unknown>;
+  switch (stored) {
+    case 'BOOLEAN': {
+      const bits = d.values as Uint8Array;
+      for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? ((bits[(off + i) >> 3] >> ((off + i) & 7)) & 1) === 1 : null;
+      return out;
+    }
+    case 'SMALLINT': case 'INT': case 'FLOAT': case 'DOUBLE': case 'DECIMAL':
+      for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? (values[off + i] as number) : null;
+      return out;
+    case 'BIGINT':
+      for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? (values[off + i] as bigint) : null;
+      return out;
+    case 'TIMESTAMP': case 'DATETIME':
+      for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? Number(values[off + i] as bigint) : null;
+      return out;
+    case 'BYTES': {
+      const bytes = d.values as Uint8Array;
+      const o = d.valueOffsets as Int32Array;
+      for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? bytes.slice(o[off + i], o[off + i + 1]) : null;
+      return out;
+    }
+    default: {
+      // Utf8 (TEXT, JSON, DATE, TIME, UUID): all-ASCII data is decoded once and sliced.
+      const bytes = d.values as Uint8Array;
+      const o = d.valueOffsets as Int32Array;
+      const from = o[off];
+      const to = o[off + count];
+      let ascii = true;
+      for (let b = from; b < to; b++) {
+        if (bytes[b] >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        const text = decoder.decode(bytes.subarray(from, to));
+        for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? text.slice(o[off + i] - from, o[off + i + 1] - from) : null;
+      } else {
+        for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? decoder.decode(bytes.subarray(o[off + i], o[off + i + 1])) : null;
+      }
+      // Read back from storage: deep-frozen, as every stored JSON value is (core/json.ts).
+      if (stored === 'JSON') for (let i = 0; i < count; i++) if (out[i] !== null) out[i] = freezeJson(JSON.parse(out[i] as string) as Value);
+      return out;
+    }
+  }
+}
+
+/** A number column without nulls, as a view of its Arrow buffer (undefined for any other type). */
+function numberView(d: Data, stored: DataType, count: number): ArrayLike<Value> | undefined {
+  switch (stored) {
+    case 'SMALLINT': case 'INT': case 'FLOAT': case 'DOUBLE': case 'DECIMAL': case 'BIGINT':
+      return (d.values as Int32Array | BigInt64Array).subarray(d.offset, d.offset + count) as unknown as ArrayLike<Value>;
+    default:
+      return undefined;
+  }
+}
+
+/** Rough bytes of materialized values: 8 a slot, plus string and byte lengths. */
+function valuesBytes(values: readonly Value[]): number {
+  let n = 16 + values.length * 8;
+  for (const v of values) {
+    if (typeof v === 'string') n += 16 + v.length * 2;
+    else if (v instanceof Uint8Array) n += 48 + v.length;
+    else if (typeof v === 'bigint') n += 16;
+    else if (v !== null && typeof v === 'object') n += 64;
+  }
+  return n;
+}
+
+class ArrowRowGroup implements RowGroupData {
+  readonly keys: ArrayLike<Value>;
+  readonly seqs: ArrayLike<bigint>;
+  readonly deleted: Uint8Array;
+  bytes: number;
+  /** column id → its field's data and the type it was written as. */
+  private readonly fields = new Map<number, { data: Data; stored: DataType }>();
+  /** `<column id>:<type>` → values. */
+  private readonly materialized = new Map<string, ArrayLike<Value>>();
+
+  constructor(
+    readonly rows: number,
+    ipcBytes: number,
+    table: Table,
+    keyColumn: ColumnDef | undefined,
+  ) {
+    const batch = table.batches[0];
+    for (const f of table.schema.fields) {
+      if (!f.name.startsWith('c')) continue;
+      const id = Number(f.name.slice(1));
+      const data = batch?.getChild(f.name)?.data[0];
+      if (data) this.fields.set(id, { data, stored: (f.metadata.get(TYPE_KEY) ?? 'TEXT') as DataType });
+    }
+    // `_seq` is read straight from the Arrow buffer (a bigint is made only for a row read).
+    const seqData = batch?.getChild('_seq')?.data[0];
+    const seqs = seqData ? (seqData.values as BigInt64Array).subarray(seqData.offset, seqData.offset + rows) : new BigInt64Array(rows);
+    this.seqs = seqs;
+    const deleted = new Uint8Array(rows);
+    const delData = batch?.getChild('_deleted')?.data[0];
+    if (delData) {
+      const bits = delData.values as Uint8Array;
+      for (let i = 0; i < rows; i++) deleted[i] = (bits[(delData.offset + i) >> 3] >> ((delData.offset + i) & 7)) & 1;
+    }
+    this.deleted = deleted;
+    // The IPC bytes, Arrow's objects for each field (Field, Data, Vector, metadata: measured in Node at
+    // ~4 KB for a 5-field group beside its bytes and keys), `_deleted`, then columns as they materialize.
+    this.bytes = 64 + ipcBytes + table.schema.fields.length * 768 + rows;
+    this.keys = keyColumn ? this.column(keyColumn) : seqs;
+  }
+
+  column(c: ColumnDef): ArrayLike<Value> {
+    const k = `${c.id}:${c.type}`;
+    const hit = this.materialized.get(k);
+    if (hit) return hit;
+    const f = this.fields.get(c.id);
+    const view = f && f.stored === c.type && f.data.nullCount === 0 ? numberView(f.data, f.stored, this.rows) : undefined;
+    if (view) {
+      // Nothing to materialize: the values are the Arrow buffer's (counted in the IPC bytes).
+      this.materialized.set(k, view);
+      return view;
+    }
+    let values: Value[];
+    if (!f) {
+      // Added after this segment was written.
+      values = new Array<Value>(this.rows).fill(c.default?.kind === 'literal' ? freezeJson(c.default.value) : null);
+    } else {
+      values = materialize(f.data, f.stored, this.rows);
+      if (f.stored !== c.type) {
+        for (let r = 0; r < values.length; r++) {
+          const v = values[r];
+          if (v === null) continue;
+          try {
+            values[r] = c.type === 'TEXT' && f.stored === 'JSON' ? JSON.stringify(v) : coerce(v, c.type, c.name);
+          } catch {
+            values[r] = null;
+          }
+        }
+      }
+    }
+    this.materialized.set(k, values);
+    this.bytes += valuesBytes(values);
+    return values;
+  }
+}
+
+/** Decodes a row group's bytes; `keyColumn` is the table's primary key (undefined: the key is `_seq`). */
+export function decodeRowGroup(bytes: Uint8Array, keyColumn: ColumnDef | undefined): RowGroupData {
+  const table = tableFromIPC(bytes);
+  return new ArrowRowGroup(table.numRows, bytes.byteLength, table, keyColumn);
+}
