@@ -17,7 +17,7 @@ export const MUTATION_MODULES = {
   },
   window: {
     mutate: 'packages/engine/src/live/window.ts',
-    tests: ['packages/engine/src/live/live.test.ts'],
+    tests: ['packages/engine/src/live/window.test.ts'],
   },
   outbox: {
     mutate: 'packages/worker/src/outbox.ts',

@@ -127,8 +127,10 @@ describe('compareSort', () => {
     expect(compareSort(two, [1, 3], [1, 5])).toBeGreaterThan(0);
     expect(compareSort(two, [0, 3], [1, 5])).toBeLessThan(0);
     expect(compareSort(two, [1, 3], [1, 3])).toBe(0);
-    // Objects equal by value compare equal, not by identity.
+    // Objects equal by value compare equal, not by identity, and the next key decides.
     expect(compareSort(asc, [{ a: 1 }], [{ a: 1 }])).toBe(0);
+    expect(compareSort(two, [new Uint8Array([7]), 3], [new Uint8Array([7]), 5])).toBeGreaterThan(0);
+    expect(compareSort(two, [{ a: 1 }, 5], [{ a: 1 }, 3])).toBeLessThan(0);
   });
 });
 
@@ -146,6 +148,11 @@ describe('shallowEqual and identityKey', () => {
     expect(shallowEqual({ a: { x: 1 } }, { a: { x: 2 } })).toBe(false);
     expect(shallowEqual({ a: new Uint8Array([1]) }, { a: new Uint8Array([1]) })).toBe(true);
     expect(shallowEqual({ a: new Uint8Array([1]) }, { a: new Uint8Array([2]) })).toBe(false);
+    // A value of another type is a change even where SQL comparison calls the two equal.
+    expect(shallowEqual({ a: 1 }, { a: 1n })).toBe(false);
+    expect(shallowEqual({ a: 1n }, { a: 1 })).toBe(false);
+    expect(shallowEqual({ a: 2 }, { a: 2n })).toBe(false);
+    expect(shallowEqual({ a: 'x' }, { a: 'y' })).toBe(false);
   });
 
   it('keys a row identity as the hot tier does', () => {
@@ -302,8 +309,24 @@ describe('LiveWindow', () => {
     expect(p.scans).toBe(scans);
   });
 
+  it('starts empty with nothing beyond: a window never loaded fills from changes alone', () => {
+    const env = makeEnv();
+    const w = new LiveWindow(2);
+    expect(ids(w)).toEqual([]);
+    expect(w.hasMore).toBe(false);
+    expect(w.apply(env, identityKey(5), row(5, 50))).toBe(true);
+    expect(w.apply(env, identityKey(3), row(3, 30))).toBe(true);
+    expect(ids(w)).toEqual([3, 5]);
+    expect(w.hasMore).toBe(false);
+  });
+
   it('reports whether a change changed the window, and a settle whether the refill did', () => {
     const env = makeEnv();
+    // A new row appended to a window that is not full changes it.
+    const grow = new LiveWindow(3);
+    grow.load(env, new Partition([row(1, 1)]));
+    expect(grow.apply(env, identityKey(2), row(2, 2))).toBe(true);
+    expect(ids(grow)).toEqual([1, 2]);
     const p = new Partition([row(1, 1), row(2, 2), row(3, 3)]);
     const w = new LiveWindow(2);
     w.load(env, p);
