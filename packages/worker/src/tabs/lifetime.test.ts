@@ -124,8 +124,13 @@ describe.each(['shared-worker', 'leader'] as const)('a %s ends with its database
 
     const b = await createClient({ name, storage: 'memory' });
     expect(await count(b)).toBe(0);
+    // A live query of the new client sees the insert: the closed client's live query, stopped, saw nothing of it.
+    let latest: readonly Row[] = [];
+    await b.session({ user: 'bob' }).live('SELECT id FROM t', [], (rows) => {
+      latest = rows;
+    });
     await admin(b).execute('INSERT INTO t (id) VALUES (8)');
-    await sleep(20);
+    await until(() => latest.length === 1);
     expect(seen).toHaveLength(1);
     await b.close();
   });
