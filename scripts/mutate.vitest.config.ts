@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: tests,
     environment: 'node',
+    // Property tests that read it run a fraction of their cases once per mutant (see storage/keys.test.ts).
+    env: { PROPERTY_RUNS_SCALE: '0.1' },
     testTimeout: 20_000,
   },
 });
