@@ -282,6 +282,14 @@ describe('key encoding', () => {
     }
   });
 
+  it('writes the bytes it always wrote: keys are stored, so the encoding never changes', () => {
+    const hex = (parts: KeyPart[]) => Array.from(encodeKey(parts), (b) => b.toString(16).padStart(2, '0')).join('');
+    expect(hex([null, false, true, 1.5, -1, 0])).toBe('05101120bff80000000000000220400fffffffffffff0220800000000000000002');
+    expect(hex([5n, -(2n ** 53n), 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 64n + 3n, -(2n ** 64n) - 3n])).toBe('20c01400000000000003203cbfffffffffffff0320c3400000000000000320c340000000000000040101203cbfffffffffffff01fefe20c3f0000000000000040103203c0fffffffffffff01fefc');
+    expect(hex(['a\u0000\u007f\u0080\u07ff\u0800é😀\ud800x\udc00\ud800'])).toBe('306100ff7fc280dfbfe0a080c3a9f09f9880eda08078edb080eda08000');
+    expect(hex([new Uint8Array([0, 1, 255])])).toBe('4000ff01ff00');
+  });
+
   it('says what is wrong with a corrupt key', () => {
     const message = (bytes: number[]) => {
       try {
