@@ -16,7 +16,7 @@ import {
 import { openDatabase } from '@kalamlite/engine';
 import { KalamProvider, useLiveQuery, useQuery, useSession } from './index';
 import type { QuerySnapshot } from './store';
-import { render, settle, unmountRoot, until } from './test-dom';
+import { render, unmountRoot, until } from './test-dom';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -69,6 +69,22 @@ function observed(session: ClientSession) {
 }
 
 afterEach(unmountRoot);
+
+/**
+ * A live query of `session` outside React (`SELECT id FROM app.todos`, so it
+ * shares no subscription with the hooks'): a test waits for a commit to reach
+ * it to know the commit has been delivered to the session's live queries.
+ */
+async function watch(session: ClientSession) {
+  let latest: readonly Row[] = [];
+  const stop = await session.live('SELECT id FROM app.todos', [], (rows) => {
+    latest = rows;
+  });
+  return {
+    stop,
+    until: (check: (rows: readonly Row[]) => boolean) => until(() => check(latest)),
+  };
+}
 
 function LiveList({ sql, params, renders }: { sql: string; params?: readonly string[]; renders: QuerySnapshot[] }) {
   const result = useLiveQuery(sql, params);
@@ -123,9 +139,12 @@ describe('useLiveQuery', () => {
 
     const rendersBefore = renders.length;
     await act(() => alice.execute(UPDATE, ['b', 'bread']));
-    await settle();
-    expect(renders.length).toBe(rendersBefore);
-    expect(last(renders).rows).toBe(after);
+    // A later commit the list does show: by the time it renders, the update that changed nothing has come through.
+    await act(() => alice.execute(INSERT, ['c', 'cheese']));
+    await until(() => last(renders).rows.length === 3);
+    expect(renders.slice(rendersBefore).filter((r) => r.rows.length === 2)).toHaveLength(0);
+    expect(last(renders).rows[0]).toBe(after[0]);
+    expect(last(renders).rows[1]).toBe(after[1]);
     await client.close();
   });
 
@@ -164,9 +183,12 @@ describe('useLiveQuery', () => {
     unmountRoot();
     expect(stats.open).toBe(0);
     const delivered = stats.delivered;
+    const sentinel = await watch(alice);
     await alice.execute(INSERT, ['a', 'milk']);
-    await settle();
+    // The same commit reached another live query of the session: it would have reached the list's too.
+    await sentinel.until((rows) => rows.length === 1);
     expect(stats.delivered).toBe(delivered);
+    sentinel.stop();
     await client.close();
   });
 
@@ -184,7 +206,9 @@ describe('useLiveQuery', () => {
     await until(() => last(renders).status === 'ready');
     render(tree(2));
     render(tree(3));
-    await settle();
+    // The list still delivers, through its one live query.
+    await act(() => client.session({ user: 'alice' }).execute(INSERT, ['a', 'milk']));
+    await until(() => last(renders).rows.length === 1);
     expect(stats.liveCalls).toBe(1);
     expect(stats.open).toBe(1);
     await client.close();
@@ -254,9 +278,13 @@ describe('useQuery', () => {
     await act(() => last(results).refetch());
     expect(last(results).rows).toBe(first);
 
+    const sentinel = await watch(alice);
     await alice.execute(INSERT, ['b', 'eggs']);
-    await settle();
+    // A live query of the session saw the insert; the one-shot query's rows did not change.
+    await sentinel.until((rows) => rows.length === 2);
+    await act(async () => undefined);
     expect(last(results).rows).toBe(first);
+    sentinel.stop();
     await act(() => last(results).refetch());
     expect(last(results).rows).toHaveLength(2);
     expect(last(results).rows[0]).toBe(first[0]);

@@ -22,14 +22,15 @@ async function openClient(): Promise<KalamClient> {
   return createLocalClient(db);
 }
 
-/** A session that counts the live queries it has open. */
+/** A session that counts the live queries it has open, and the live() calls started and resolved. */
 function counted(session: ClientSession) {
-  const stats = { started: 0, open: 0 };
+  const stats = { started: 0, resolved: 0, open: 0 };
   const wrapped: ClientSession = {
     ...session,
     async live(sql, params, onChange, onError, options) {
       stats.started++;
       const stop = await session.live(sql, params, onChange, onError, options);
+      stats.resolved++;
       stats.open++;
       return () => {
         stats.open--;
@@ -62,12 +63,11 @@ describe('useLiveQuery, live', () => {
       </StrictMode>,
     );
     await until(() => last(renders).status === 'ready');
-    await until(() => stats.open === 1 && stats.started >= 1);
-    await act(async () => new Promise((resolve) => setTimeout(resolve, 20)));
+    // Every live() call StrictMode's double mount started has resolved: one live query stays open.
+    await until(() => stats.started >= 1 && stats.resolved === stats.started);
     expect(stats.open).toBe(1);
     unmountRoot();
-    await act(async () => new Promise((resolve) => setTimeout(resolve, 20)));
-    expect(stats.open).toBe(0);
+    await until(() => stats.open === 0);
     await client.close();
   });
 
@@ -165,13 +165,12 @@ describe('useSuspenseLiveQuery', () => {
 
     await act(() => alice.execute(INSERT, ['b', 'eggs']));
     await until(() => last(renders).rows.length === 2);
-    await act(async () => new Promise((resolve) => setTimeout(resolve, 20)));
+    await until(() => stats.resolved === stats.started);
     expect(stats.open).toBe(1);
     expect(pendingSuspenseStores(session)).toBe(0);
 
     unmountRoot();
-    await act(async () => new Promise((resolve) => setTimeout(resolve, 20)));
-    expect(stats.open).toBe(0);
+    await until(() => stats.open === 0);
     await client.close();
   });
 

@@ -1,7 +1,9 @@
 /**
  * Test helpers for rendering hooks under happy-dom: one React root per test
  * file, unmounted by `unmountRoot` (call it from afterEach), and polling
- * helpers that let React flush between checks. Used only by tests.
+ * helpers that let React flush between checks. Used only by tests. There is
+ * no "wait and see that nothing happened": a test waits for a later event
+ * instead (a commit that does show, every live() call resolved).
  */
 import { act, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
@@ -34,9 +36,3 @@ export async function until(check: () => boolean): Promise<void> {
   throw new Error('condition not reached');
 }
 
-/** Lets pending commits and deliveries run, so "nothing happened" can be asserted. */
-export async function settle(): Promise<void> {
-  await act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, 30));
-  });
-}

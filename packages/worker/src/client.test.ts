@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Row } from '@kalamlite/engine';
 import { createClient, createLocalClient } from './client';
 import { MAX_SUBSCRIPTIONS } from './host';
@@ -28,8 +28,6 @@ function recorder() {
     },
   };
 }
-
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 for (const [transport, connect] of [
   ['in-process', async () => createLocalClient(await openTestDatabase())],
@@ -100,8 +98,10 @@ for (const [transport, connect] of [
       await live.next(1);
       await alice.execute(UPDATE, ['a', 'milk']);
       await alice.execute(UPDATE, ['zzz', 'nothing']);
-      await settle();
-      expect(live.results).toHaveLength(1);
+      // A commit that does change it: its result is the next one delivered, none came in between.
+      await alice.execute(INSERT, ['b', 'eggs']);
+      expect((await live.next(2)).map((r) => r.id)).toEqual(['a', 'b']);
+      expect(live.results).toHaveLength(2);
       stop();
       await client.close();
     });
@@ -114,9 +114,14 @@ for (const [transport, connect] of [
       await live.next(1);
       stop();
       stop();
+      // Another live query of the session (another query: no shared subscription) sees the insert.
+      const other = recorder();
+      const stopOther = await alice.live('SELECT id FROM app.todos', [], other.onRows);
+      await other.next(1);
       await alice.execute(INSERT, ['a', 'milk']);
-      await settle();
+      await other.next(2);
       expect(live.results).toHaveLength(1);
+      stopOther();
       await client.close();
     });
 
@@ -238,10 +243,11 @@ describe('the worker host', () => {
     await host.live(alice, SELECT, [], 1);
     await host.live(alice, SELECT, [], 2);
     await host.live(alice, SELECT, [], 3);
-    await settle();
+    const events = () => batches.reduce((sum, n) => sum + n, 0);
+    await vi.waitFor(() => expect(events()).toBe(3), { timeout: 5_000 }); // the first results
     batches.length = 0;
     await host.execute(alice, INSERT, ['a', 'milk']);
-    await settle();
+    await vi.waitFor(() => expect(batches.length).toBeGreaterThan(0), { timeout: 5_000 });
     expect(batches).toEqual([3]);
     await host.close();
   });

@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expose } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter';
 import { isKalamError, openDatabase, type Database, type Row, type Value } from '@kalamlite/engine';
@@ -116,7 +116,8 @@ for (const [transport, connect] of [
       const joined = await session.live(ABOVE, [0], () => {}).catch((e: unknown) => e);
       expect(isKalamError(joined) && joined.code).toBe('SUBSCRIPTION_LIMIT_EXCEEDED');
       stops[0]();
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      // stop() reaches the host over the channel: wait until the host has let the subscription go.
+      await vi.waitFor(async () => expect((await client.stats()).subscriptions).toBe(2), { timeout: 5_000 });
       const again = await session.live(ABOVE, [4], () => {});
       expect((await client.stats()).subscriptions).toBe(3);
       again();
@@ -159,8 +160,7 @@ for (const [transport, connect] of [
       expect((await client.stats()).subscriptions).toBe(1);
       stopB();
       stopB(); // twice is harmless
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      expect((await client.stats()).subscriptions).toBe(0);
+      await vi.waitFor(async () => expect((await client.stats()).subscriptions).toBe(0), { timeout: 5_000 });
       // A new one starts afresh.
       const c = recorder();
       const stopC = await session.live(WINDOW, [], c.onChange);
@@ -186,7 +186,7 @@ for (const [transport, connect] of [
       });
       const window = recorder();
       await session.live(WINDOW, [], window.onChange);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await window.until((rows) => rows.length === 20);
       // 100 statements updating every row: 100,000 changes.
       for (let i = 0; i < 100; i++) {
         await writer.execute('UPDATE app.items SET n = n + 1 WHERE id > 0');
@@ -201,9 +201,7 @@ for (const [transport, connect] of [
       expect(all.length).toBeLessThanOrEqual(2);
 
       release!();
-      for (let i = 0; i < 100 && (all[all.length - 1]?.rows.length ?? 0) !== rowCount - 1; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await vi.waitFor(() => expect(all[all.length - 1]?.rows.length).toBe(rowCount - 1), { timeout: 5_000 });
       const expected = (await session.query('SELECT id, n FROM app.items ORDER BY id')).rows;
       expect(expected[0]).toEqual({ id: 1n, n: 0n });
       expect(expected[1]).toEqual({ id: 3n, n: 103n });

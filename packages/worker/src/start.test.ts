@@ -163,12 +163,19 @@ describe('startWorker', () => {
     const worker = new EventTarget();
     const page = new EventTarget();
     const fetch = server(404);
-    const started = await startWorker({ info: info({ timeoutMs: 50 }), create: () => worker, watch: (w) => [w], answer: async () => 'hello', discard: () => undefined, env: { document: page, fetch } });
-    expect(started).toEqual({ worker, answer: 'hello' });
-    // A runtime error of the running worker, or the old deadline, is no start failure.
-    worker.dispatchEvent(new Event('error'));
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(fetch.calls).toEqual([]);
+    // The start deadline is a timer: fake timers run it (or show it was cleared) without waiting.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const started = await startWorker({ info: info({ timeoutMs: 50 }), create: () => worker, watch: (w) => [w], answer: async () => 'hello', discard: () => undefined, env: { document: page, fetch } });
+      expect(started).toEqual({ worker, answer: 'hello' });
+      expect(vi.getTimerCount()).toBe(0); // the deadline is cleared
+      // A runtime error of the running worker, or the old deadline, is no start failure.
+      worker.dispatchEvent(new Event('error'));
+      await vi.advanceTimersByTimeAsync(80);
+      expect(fetch.calls).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('leaves out the error events it is told are no start failure (an exception in a running SharedWorker)', async () => {

@@ -38,8 +38,7 @@ describe('apache-arrow is loaded only when first needed', () => {
     let latest: readonly unknown[] = [];
     const stop = await s.live('SELECT id, name FROM app.items ORDER BY id', [], (rows) => { latest = rows; });
     await s.execute('DELETE FROM app.items WHERE id = 1');
-    await new Promise((r) => setTimeout(r, 10));
-    expect(latest).toEqual([{ id: 2, name: 'c' }]);
+    await vi.waitFor(() => expect(latest).toEqual([{ id: 2, name: 'c' }]), { timeout: 5_000 });
     stop();
     expect((await s.query('SELECT COUNT(*) AS n FROM system.manifest')).rows).toEqual([{ n: 0 }]);
     await db.close();

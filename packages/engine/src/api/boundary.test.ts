@@ -329,9 +329,9 @@ describe('hostile JavaScript values at the API end in a specific KalamError (def
     expect((await failure(admin.execute('SELECT $2 AS x', holes))).message).toBe('Parameter $1 is undefined (or a hole in the array): pass null for SQL NULL');
     const sparse: Value[] = [];
     sparse[1e9] = 1;
-    const started = Date.now();
+    // Refused by its length, before anything is sized by it or walked (a walk of 10^9 slots would
+    // run past the test's timeout): no wall-clock bound here, which a loaded machine breaks.
     const e = await failure(admin.execute('SELECT 1 AS x', sparse));
-    expect(Date.now() - started).toBeLessThan(200);
     expect(e.code).toBe('LIMIT_EXCEEDED');
     expect(e.message).toContain('1,000,000,001 parameter values exceeds the limit of 65,535 (maxParameters)');
     expect(await code(admin.execute('SELECT 1 AS x', 'not an array' as unknown as Value[]))).toBe('INVALID_PARAMETER');

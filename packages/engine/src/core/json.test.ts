@@ -110,9 +110,8 @@ describe('sealJson', () => {
     expect(isJsonDeeperThan(JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), DEFAULT_MAX_JSON_DEPTH)).toBe(true);
     const sparse: unknown[] = [];
     sparse[1e9] = 1;
-    const started = Date.now();
+    // Refused by its length before it is walked (a walk of 10^9 slots would run past the test's timeout).
     expect(refusal({ sparse }).message).toMatch(/an array of 1000000001 elements .* at \$\.sparse/);
-    expect(Date.now() - started).toBeLessThan(100);
     // A DAG that JSON.stringify would write out 2^30 times over.
     let dag: unknown = [1];
     for (let i = 0; i < 30; i++) dag = [dag, dag];

@@ -80,9 +80,18 @@ export function hashKey(v: Value): string {
   }
 }
 
+/**
+ * A string equal for two tuples exactly when they are SQL-equal value by
+ * value (GROUP BY, DISTINCT, set operations). Each value's hash key goes
+ * with its length, so text holding any character (NUL included) cannot run
+ * into the next value: ('a\u0000sb', 'x') and ('a', 'b\u0000sx') differ.
+ */
 export function tupleKey(values: readonly Value[]): string {
   let k = '';
-  for (let i = 0; i < values.length; i++) k += hashKey(values[i]) + '\u0000';
+  for (let i = 0; i < values.length; i++) {
+    const h = hashKey(values[i]);
+    k += h.length + ':' + h;
+  }
   return k;
 }
 

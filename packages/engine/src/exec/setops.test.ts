@@ -29,4 +29,9 @@ describe('set operators', () => {
   it('treats 1 and 1n as the same value, and a bigger tuple by all its values', () => {
     expect([...intersectRows([[1, 'a'], [1, 'b']], [[1n, 'a']], false)]).toEqual([[1, 'a']]);
   });
+
+  it('keeps rows apart whose text values hold NUL characters that would run into the next value', () => {
+    expect([...exceptRows([['a\u0000sb', 'x']], [['a', 'b\u0000sx']], false)]).toEqual([['a\u0000sb', 'x']]);
+    expect([...intersectRows([['a\u0000sb', 'x']], [['a', 'b\u0000sx']], false)]).toEqual([]);
+  });
 });

@@ -21,17 +21,17 @@
  * keeps the version, as KalamDB does; every real change bumps it and records
  * the new definition in system.schemas.
  */
-import { checkAlterTable } from '../auth/permissions';
+import { accessLevelOf, checkAlterTable, checkSetAccessLevel, isAccessLevel } from '../auth/permissions';
 import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import { ulid, uuidV7, type SeqGenerator } from '../core/ids';
-import { deletedSlot, seqSlot, type AccessLevel, type ColumnDef, type TableDef } from '../core/schema';
+import { deletedSlot, seqSlot, type ColumnDef, type TableDef } from '../core/schema';
 import type { AlterOp, AlterTableStmt, DefaultSpec } from '../sql/ast';
 import { RESERVED_COLUMNS, validateName } from '../sql/names';
 import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
 import type { UnitOfWork } from '../storage/unit-of-work';
 import type { SessionState } from './session-state';
-import type { DataType, Role, StatementResult, Value } from '../core/types';
+import type { DataType, StatementResult, Value } from '../core/types';
 import { coerce, describeValue, stableJson } from '../core/values';
 
 /** Where each column of the new layout takes its value from, for one stored row. */
@@ -49,11 +49,9 @@ interface AlterPlan {
 }
 
 const SYSTEM_COLUMNS = new Set(['_seq', '_deleted', '_commit_seq']);
-const ACCESS_LEVELS: readonly AccessLevel[] = ['public', 'private', 'restricted', 'dba'];
 
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 const ok = (message: string): StatementResult => ({ kind: 'ok', columns: [], rows: [], rowCount: 0, message });
-const atLeastService = (r: Role) => r !== 'user';
 
 /** What ALTER TABLE needs: the catalog, the hot rows it rewrites, SNOWFLAKE_ID() for defaults, and the commit path. */
 export interface AlterContext {
@@ -68,21 +66,8 @@ export async function executeAlterTable(engine: AlterContext, state: SessionStat
   const ns = (stmt.table.namespace ?? state.namespace).toLowerCase();
   if (ns === 'system') throw new KalamError('PERMISSION_DENIED', `Cannot alter system table 'system.${stmt.table.name}'`);
   const t = engine.catalog.requireTable(ns, stmt.table.name.toLowerCase());
-  if (stmt.op.kind === 'setAccessLevel') {
-    if (!atLeastService(state.role)) {
-      throw new KalamError('PERMISSION_DENIED', 'Only service, dba, or system users can modify table access levels');
-    }
-  } else {
-    checkAlterTable(state.role, t);
-    // A USER/STREAM table has one schema for every user: a user-role session may add a column, but
-    // not drop, rename, retype or constrain one, which would change (or break reading) other users' rows.
-    if (state.role === 'user' && stmt.op.kind !== 'addColumn') {
-      throw new KalamError(
-        'PERMISSION_DENIED',
-        `Insufficient privileges to alter table '${q(t)}': the user role may only ADD COLUMN; DROP, RENAME, MODIFY and ALTER COLUMN change every user's rows and need the service, dba or system role`,
-      );
-    }
-  }
+  if (stmt.op.kind === 'setAccessLevel') checkSetAccessLevel(state.role);
+  else checkAlterTable(state.role, t, stmt.op.kind === 'addColumn');
   const plan = planAlter(engine, state, t, stmt.op);
   if (!plan.next) return ok(`Table ${q(t)} unchanged: ${plan.description} (version ${t.version} - no changes needed)`);
   const next = plan.next;
@@ -259,13 +244,13 @@ function planAlter(engine: AlterContext, state: SessionState, t: TableDef, op: A
       return { description, next: bump({ columns: replaceAt(t.columns, i, { ...col, default: def }) }) };
     }
     case 'setAccessLevel': {
-      const level = op.level.toLowerCase() as AccessLevel;
+      const level = op.level.toLowerCase();
       const description = `SET ACCESS LEVEL ${level}`;
       if (t.type !== 'SHARED') throw new KalamError('INVALID_SQL', 'ACCESS LEVEL can only be set on SHARED tables');
-      if (!ACCESS_LEVELS.includes(level)) {
+      if (!isAccessLevel(level)) {
         throw new KalamError('INVALID_OPTION', `Invalid ACCESS_LEVEL '${op.level}': use PUBLIC, PRIVATE, RESTRICTED or DBA`);
       }
-      if ((t.accessLevel ?? 'private') === level) return { description, next: null };
+      if (accessLevelOf(t) === level) return { description, next: null };
       const options = { ...t.options };
       if (options.ACCESS_LEVEL !== undefined) options.ACCESS_LEVEL = level.toUpperCase();
       return { description, next: bump({ accessLevel: level, options }) };

@@ -4,7 +4,7 @@
  * and for a drop every row, page and segment of the tables it removes) and
  * committed through the one commit path. Run under the write lock.
  */
-import { checkCreateTable, checkDropTable, checkNamespaceAdmin } from '../auth/permissions';
+import { checkCreateTable, checkDropTable, checkNamespaceAdmin, DEFAULT_ACCESS_LEVEL, defaultTableType, isAccessLevel } from '../auth/permissions';
 import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import type { ColumnDef, TableDef, AccessLevel } from '../core/schema';
@@ -93,7 +93,7 @@ async function createTable(engine: DdlContext, state: SessionState, stmt: Create
   }
   // KalamDB: no type means SHARED, except that a user or service creating it in
   // the namespace named after itself gets a USER table.
-  type ??= (state.role === 'user' || state.role === 'service') && ns === state.user.toLowerCase() ? 'USER' : 'SHARED';
+  type ??= defaultTableType(state.role, state.user, ns);
   checkCreateTable(state.role, type);
   if (type === 'STREAM' && o.TTL_SECONDS === undefined) throw new KalamError('INVALID_OPTION', "STREAM tables must specify 'TTL_SECONDS'");
   if (type !== 'STREAM' && o.TTL_SECONDS !== undefined) throw new KalamError('INVALID_OPTION', 'TTL_SECONDS is only supported for STREAM tables');
@@ -111,8 +111,8 @@ async function createTable(engine: DdlContext, state: SessionState, stmt: Create
   }
   let accessLevel: AccessLevel | undefined;
   if (type === 'SHARED') {
-    const level = (o.ACCESS_LEVEL ?? 'private').toLowerCase();
-    if (level !== 'public' && level !== 'private' && level !== 'restricted' && level !== 'dba') {
+    const level = (o.ACCESS_LEVEL ?? DEFAULT_ACCESS_LEVEL).toLowerCase();
+    if (!isAccessLevel(level)) {
       throw new KalamError('INVALID_OPTION', `Invalid ACCESS_LEVEL '${o.ACCESS_LEVEL}': use PUBLIC, PRIVATE, RESTRICTED or DBA`);
     }
     accessLevel = level;

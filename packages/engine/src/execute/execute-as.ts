@@ -3,7 +3,7 @@
  * the role hierarchy; refused on SHARED tables; every attempt, allowed or
  * denied, written to system.audit_log.
  */
-import { canImpersonate, impersonationDenied } from '../auth/permissions';
+import { canImpersonate, canImpersonateOn, impersonationDenied, impersonationTableDenied } from '../auth/permissions';
 import type { UserRegistry } from '../auth/users';
 import type { Catalog } from '../catalog/catalog';
 import { KalamError, toKalamError } from '../core/errors';
@@ -49,13 +49,9 @@ export async function executeAs(
   }
   for (const id of planned.plan.tableIds) {
     const t = engine.catalog.tableById(id);
-    if (t && t.type === 'SHARED') {
-      const name = `${t.namespace}.${t.name}`;
-      await record('denied', name, 'shared_table');
-      throw new KalamError(
-        'PERMISSION_DENIED',
-        `EXECUTE AS USER is not allowed on SHARED tables (table '${name}'). AS USER impersonation is only supported for USER and STREAM tables.`,
-      );
+    if (t && !canImpersonateOn(t)) {
+      await record('denied', `${t.namespace}.${t.name}`, 'shared_table');
+      throw impersonationTableDenied(t);
     }
   }
   const first = planned.plan.tableIds.map((id) => engine.catalog.tableById(id)).find((t) => t);

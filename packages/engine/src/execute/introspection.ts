@@ -4,6 +4,7 @@
  * changes the session's namespace). Open to every role; SHOW STATS counts
  * only what the caller may see.
  */
+import { checkIntrospect } from '../auth/permissions';
 import type { Catalog } from '../catalog/catalog';
 import { partitionOf, rowBytes, type TableDef } from '../core/schema';
 import type { StatementResult, Value } from '../core/types';
@@ -26,6 +27,7 @@ export type IntrospectionStatement = Extract<Statement, { kind: 'showNamespaces'
 
 export async function executeIntrospection(engine: IntrospectionContext, state: SessionState, stmt: IntrospectionStatement): Promise<StatementResult> {
   const { catalog } = engine;
+  checkIntrospect(state.role);
   switch (stmt.kind) {
     case 'showNamespaces':
       return rowsResult(

@@ -5,7 +5,7 @@
  * back parsed, for dispatch. Access to every table a plan names is checked
  * here, up front, whether or not execution reaches it.
  */
-import { checkRead, checkSystemRead, checkWrite, isAdmin } from '../auth/permissions';
+import { can, checkRead, checkSystemRead, checkWrite } from '../auth/permissions';
 import type { Catalog } from '../catalog/catalog';
 import type { Value } from '../core/types';
 import { PlanCache } from '../plan/cache';
@@ -52,7 +52,7 @@ export class StatementPlanner {
     checkParameterCount(params, this.limits);
     const tokens = tokenize(text, this.limits);
     // system.* is for dba/system: refuse before anything else, even a name that does not exist.
-    if (!isAdmin(state.role)) {
+    if (!can(state.role, 'readSystemTables')) {
       for (let i = 0; i + 1 < tokens.length; i++) {
         const t = tokens[i];
         if ((t.type === 'word' || t.type === 'quoted') && t.text.toLowerCase() === 'system' && tokens[i + 1].text === '.') {
@@ -63,11 +63,13 @@ export class StatementPlanner {
     }
     const planned = this.planUnchecked(state, text, params, tokens);
     if ('plan' in planned) {
+      // The write first: an INSERT is refused as a write, not as a read of its target (every role
+      // that may write a table may also read it, so the order only decides which check speaks).
+      if (planned.plan.kind === 'write') checkWrite(state.role, planned.plan.target);
       for (const id of planned.plan.tableIds) {
         const t = this.catalog.tableById(id);
         if (t) checkRead(state.role, t);
       }
-      if (planned.plan.kind === 'write') checkWrite(state.role, planned.plan.target);
     }
     return planned;
   }

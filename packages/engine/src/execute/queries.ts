@@ -17,7 +17,7 @@
  * roles may kill any statement, every other role only its own user's; an
  * id the caller may not kill is QUERY_NOT_FOUND, as one that does not exist.
  */
-import { isAdmin } from '../auth/permissions';
+import { canKillQuery } from '../auth/permissions';
 import { KalamError } from '../core/errors';
 import { thrownMessage } from '../core/json';
 import type { Role } from '../core/types';
@@ -162,7 +162,7 @@ export class QueryRegistry {
   /** KILL QUERY: the statement stops at its next pause point. Answers what happened. */
   kill(queryId: string, by: { user: string; role: Role }): string {
     const q = this.running.get(queryId);
-    if (!q || (q.user !== by.user && !isAdmin(by.role))) {
+    if (!q || !canKillQuery(by, q.user)) {
       throw new KalamError('QUERY_NOT_FOUND', `Query '${queryId}' not found: it finished already, or it is not yours. Running statements are listed in system.queries (dba and system roles)`);
     }
     if (!q.cancel(`KILL QUERY '${queryId}' by '${by.user}'`)) return `Query '${queryId}' is committing its writes: it cannot be cancelled any more and will finish`;

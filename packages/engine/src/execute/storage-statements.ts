@@ -4,9 +4,10 @@
  * (each queues a job and answers with its id) and KILL JOB. The flush
  * itself is jobs/flush.ts, the compaction jobs/compact.ts.
  */
+import { checkKillJob, checkStorageCompact, checkStorageFlush } from '../auth/permissions';
 import { KalamError } from '../core/errors';
 import type { TableDef } from '../core/schema';
-import type { Role, StatementResult } from '../core/types';
+import type { StatementResult } from '../core/types';
 import { requestCompaction, type CompactContext } from '../jobs/compact';
 import { requestFlush, type FlushContext } from '../jobs/flush';
 import type { JobScheduler } from '../jobs/scheduler';
@@ -20,22 +21,16 @@ export interface StorageStatementContext extends FlushContext, CompactContext {
 
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 
-function requireStorageRole(role: Role, what: 'FLUSH' | 'COMPACT'): void {
-  if (role === 'user') {
-    throw new KalamError('PERMISSION_DENIED', `Insufficient privileges: STORAGE ${what} needs the service, dba or system role`);
-  }
-}
-
 export async function executeStorageStatement(engine: StorageStatementContext, state: SessionState, stmt: StorageStatement): Promise<StatementResult> {
   switch (stmt.kind) {
     case 'flushTable': {
-      requireStorageRole(state.role, 'FLUSH');
+      checkStorageFlush(state.role);
       const t = engine.catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
       const started = requestFlush(engine, t, 'manual');
       return ok(typeof started === 'string' ? started : `Storage flush started for table '${q(t)}'. Job ID: ${started.job_id}`);
     }
     case 'flushAll': {
-      requireStorageRole(state.role, 'FLUSH');
+      checkStorageFlush(state.role);
       const ns = stmt.namespace ?? undefined;
       if (ns !== undefined) engine.catalog.requireNamespace(ns);
       const ids: string[] = [];
@@ -49,13 +44,13 @@ export async function executeStorageStatement(engine: StorageStatementContext, s
       return ok(`Storage flush started for ${ids.length} table(s)${where}. Job IDs: ${ids.join(', ')}`, ids.length);
     }
     case 'compactTable': {
-      requireStorageRole(state.role, 'COMPACT');
+      checkStorageCompact(state.role);
       const t = engine.catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
       const started = requestCompaction(engine, t);
       return ok(typeof started === 'string' ? started : `Storage compaction started for table '${q(t)}'. Job ID: ${started.job_id}`);
     }
     case 'compactAll': {
-      requireStorageRole(state.role, 'COMPACT');
+      checkStorageCompact(state.role);
       const ns = stmt.namespace ?? undefined;
       if (ns !== undefined) engine.catalog.requireNamespace(ns);
       const ids: string[] = [];
@@ -69,9 +64,7 @@ export async function executeStorageStatement(engine: StorageStatementContext, s
       return ok(`Storage compaction started for ${ids.length} table(s)${where}. Job IDs: ${ids.join(', ')}`, ids.length);
     }
     case 'killJob': {
-      if (state.role !== 'dba' && state.role !== 'system') {
-        throw new KalamError('PERMISSION_DENIED', 'Admin privileges (DBA or System role) required to kill jobs');
-      }
+      checkKillJob(state.role);
       const outcome = engine.jobs.kill(stmt.jobId);
       if (!outcome) throw new KalamError('JOB_NOT_FOUND', `Job '${stmt.jobId}' not found: see system.jobs for job ids`);
       if ('finished' in outcome) return ok(`Job '${stmt.jobId}' already ${outcome.finished.status}: nothing to kill`);

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine, type OpenOptions, type SessionState } from '../execute/engine';
 import { KalamError } from '../core/errors';
 import { flushPartition } from './flush';
@@ -304,9 +304,8 @@ describe('KILL JOB', () => {
     const held = engine.exclusive(() => gate);
     const first = (await run(engine, 'FLUSH TABLE app.items')).split('Job ID: ')[1];
     const second = (await run(engine, 'FLUSH TABLE app.notes')).split('Job ID: ')[1];
-    await new Promise((r) => setTimeout(r, 10));
     const status = async (id: string) => (await rows(engine, `SELECT status FROM system.jobs WHERE job_id = '${id}'`))[0].status;
-    expect(await status(first)).toBe('running');
+    await vi.waitFor(async () => expect(await status(first)).toBe('running'), { timeout: 5_000 });
     expect(await status(second)).toBe('queued');
     expect(await run(engine, `KILL JOB '${second}'`)).toBe(`Job '${second}' cancelled`);
     expect(await run(engine, `KILL JOB '${first}'`)).toBe(`Job '${first}' cancelled`);
@@ -470,8 +469,7 @@ describe('executions in flight during a flush', () => {
       const stop = await me.live('SELECT id, name FROM app.items ORDER BY id', [], (r) => { latest = r; }, (e) => { throw e; });
       expect(latest).toEqual([{ id: 1, name: 'item1' }, { id: 2, name: 'item2' }]);
       await me.execute("UPDATE app.items SET name = 'one' WHERE id = 1");
-      await new Promise((r) => setTimeout(r, 20));
-      expect(latest).toEqual([{ id: 1, name: 'one' }, { id: 2, name: 'item2' }]);
+      await vi.waitFor(() => expect(latest).toEqual([{ id: 1, name: 'one' }, { id: 2, name: 'item2' }]), { timeout: 5_000 });
       stop();
     } finally {
       await db.close();

@@ -8,6 +8,7 @@
  * looks at none of bob's subscriptions; a SHARED change ('' partition)
  * reaches every reader of the table.
  */
+import { canKillLiveQuery } from '../auth/permissions';
 import type { TableDef } from '../core/schema';
 import { KalamError } from '../core/errors';
 import type { RowChange } from '../core/schema';
@@ -172,7 +173,7 @@ export class LiveRegistry {
    */
   kill(liveId: string, by: { user: string; role: Role }): Subscription {
     const sub = this.subs.get(liveId);
-    if (!sub || (sub.owner.user !== by.user && by.role !== 'dba' && by.role !== 'system')) {
+    if (!sub || !canKillLiveQuery(by, sub.owner.user)) {
       throw new KalamError('LIVE_QUERY_NOT_FOUND', `Live query '${liveId}' not found: list yours in system.live (dba) or with the id session.live returned`);
     }
     this.remove(liveId, new KalamError('LIVE_QUERY_KILLED', `Live query '${liveId}' was killed by '${by.user}' (KILL LIVE QUERY). Subscribe again to resume`));

@@ -103,6 +103,14 @@ const tuplePair = fc.tuple(tuple, tuple, tuple).map(([common, a, b]) => [common.
 
 const normalize = (t: readonly KeyPart[]) => t.map((p) => (typeof p === 'number' && p === 0 ? 0 : p));
 
+/**
+ * Property runs: `npm run mutate` runs this file once per mutant and sets
+ * PROPERTY_RUNS_SCALE (scripts/mutate.vitest.config.ts) to run a tenth of
+ * them. A mutant counts as killed only on a real failing case, so the
+ * smaller sample can only lower the score, not raise it.
+ */
+const runs = (n: number) => Math.max(100, Math.round(n * Number(process.env.PROPERTY_RUNS_SCALE ?? 1)));
+
 // ----------------------------------------------------------------------- tests
 
 describe('key encoding', () => {
@@ -111,7 +119,7 @@ describe('key encoding', () => {
       fc.property(tuplePair, ([a, b]) => {
         expect(Math.sign(compareBytes(encodeKey(a), encodeKey(b)))).toBe(compareTuples(a, b));
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
 
@@ -127,7 +135,7 @@ describe('key encoding', () => {
         expect(Math.sign(compareBytes(encodeKey([a]), encodeKey([b])))).toBe(compareTuples([a], [b]));
         expect(decodeKey(encodeKey([a]))).toEqual([a]);
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
 
@@ -138,7 +146,7 @@ describe('key encoding', () => {
         expect(back).toEqual(normalize(t));
         back.forEach((p, i) => expect(typeof p).toBe(typeof t[i]));
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 
@@ -152,7 +160,7 @@ describe('key encoding', () => {
         const isInRange = compareBytes(lower, key) <= 0 && compareBytes(key, upper) < 0;
         expect(isInRange).toBe(isTuplePrefix(prefix, t));
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
 
@@ -272,6 +280,73 @@ describe('key encoding', () => {
     for (const bad of [full.subarray(0, full.length - 3), new Uint8Array([0x30, 0x61]), new Uint8Array([0xee])]) {
       expect(() => decodeKey(bad)).toThrowError(expect.objectContaining({ code: 'STORAGE_ERROR' }));
     }
+  });
+
+  it('writes the bytes it always wrote: keys are stored, so the encoding never changes', () => {
+    const hex = (parts: KeyPart[]) => Array.from(encodeKey(parts), (b) => b.toString(16).padStart(2, '0')).join('');
+    expect(hex([null, false, true, 1.5, -1, 0])).toBe('05101120bff80000000000000220400fffffffffffff0220800000000000000002');
+    expect(hex([5n, -(2n ** 53n), 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 64n + 3n, -(2n ** 64n) - 3n])).toBe('20c01400000000000003203cbfffffffffffff0320c3400000000000000320c340000000000000040101203cbfffffffffffff01fefe20c3f0000000000000040103203c0fffffffffffff01fefc');
+    expect(hex(['a\u0000\u007f\u0080\u07ff\u0800é😀\ud800x\udc00\ud800'])).toBe('306100ff7fc280dfbfe0a080c3a9f09f9880eda08078edb080eda08000');
+    expect(hex([new Uint8Array([0, 1, 255])])).toBe('4000ff01ff00');
+  });
+
+  it('says what is wrong with a corrupt key', () => {
+    const message = (bytes: number[]) => {
+      try {
+        decodeKey(new Uint8Array(bytes));
+      } catch (e) {
+        expect(isKalamError(e) && e.code).toBe('STORAGE_ERROR');
+        return (e as Error).message.replace(/^A stored key is corrupt \((.*)\)\. The database files may be damaged; export what you can and clear this site's data\.$/, '$1');
+      }
+      return 'decoded';
+    };
+    const number = [...encodeKey([1.5])];
+    expect(message(number.slice(0, 9))).toBe('a number is cut short');
+    expect(message(number)).toBe('decoded');
+    expect(message([...number.slice(0, 9), 0x07])).toBe('unknown number class 7');
+    const above = [...encodeKey([2n ** 64n + 3n])];
+    expect(message(above.slice(0, 10))).toBe('a bigint is cut short');
+    expect(message(above.slice(0, above.length - 1))).toBe('a bigint is cut short');
+    const below = [...encodeKey([-(2n ** 64n) - 3n])];
+    expect(message(below.slice(0, 10))).toBe('a bigint is cut short');
+    expect(message(below.slice(0, below.length - 1))).toBe('a bigint is cut short');
+    expect(message(below)).toBe('decoded');
+    expect(message([0x30, 0x61, 0x00, 0xff])).toBe('a string or byte array has no terminator');
+    expect(message([0x40, 0x01])).toBe('a string or byte array has no terminator');
+    expect(message([0x30, 0xe2, 0x82, 0x00])).toBe('a string ends inside a character');
+    expect(message([0xee])).toBe('unknown tag 238');
+  });
+
+  it('names the kind of value a key part cannot be, and refuses bigints past about ±2^2000', () => {
+    const message = (part: unknown) => {
+      try {
+        encodeKey([part as KeyPart]);
+      } catch (e) {
+        expect(isKalamError(e) && e.code).toBe('INVALID_PARAMETER');
+        return (e as Error).message;
+      }
+      return 'encoded';
+    };
+    const kind = (what: string) => `A key part must be null, a boolean, a number, a bigint, a string or a Uint8Array, not ${what}.`;
+    expect(message(undefined)).toBe(kind('undefined'));
+    expect(message([1])).toBe(kind('an array'));
+    expect(message(new Date(0))).toBe(kind('an object ([object Date])'));
+    expect(message(Symbol('s'))).toBe(kind('a symbol'));
+    expect(message(NaN)).toBe('NaN cannot be part of a key. Use a number, or NULL.');
+    const tooLarge = 'This bigint is too large to be part of a key (keys hold integers up to about ±2^2000).';
+    // The largest magnitude a key holds is 254 bytes beyond the nearest double (clamped at ±MAX_VALUE).
+    const limit = BigInt(Number.MAX_VALUE) + 2n ** (254n * 8n) - 1n;
+    expect(decodeKey(encodeKey([limit]))).toEqual([limit]);
+    expect(decodeKey(encodeKey([-limit]))).toEqual([-limit]);
+    expect(message(limit + 1n)).toBe(tooLarge);
+    expect(message(-limit - 1n)).toBe(tooLarge);
+  });
+
+  it('keeps bigints next to the clamped double apart and in order', () => {
+    const max = BigInt(Number.MAX_VALUE);
+    const keys = [-max - 2n, -max - 1n, -max, max, max + 1n, max + 256n];
+    for (let i = 1; i < keys.length; i++) expect(compareBytes(encodeKey([keys[i - 1]]), encodeKey([keys[i]]))).toBeLessThan(0);
+    for (const k of keys) expect(decodeKey(encodeKey([k]))).toEqual([k]);
   });
 
   it('compares bytes unsigned with a shorter prefix first', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '@kalamlite/engine';
 import { installKalamErrorTransfer } from '../transfer';
 import { connectToHost, serveOverBroadcast } from './broadcast';
@@ -184,23 +184,24 @@ describe('the leader path, page side', () => {
       worker.tell({ type: 'ready', hostId });
       return release;
     }
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+    // The page learns the leader is gone when the host lock frees; it stops counting it as leading, ends it and decides on a successor in that one step.
+    const leaderGone = () => vi.waitFor(() => expect(isLeading('memory', name)).toBe(false), { timeout: 5_000 });
 
     const stop = standForElection('memory', name, locks, start);
     const die = await lead(workers[0], 'h1');
     die();
-    await settle();
+    await leaderGone();
     expect(workers[0].isTerminated).toBe(true);
     expect(workers).toHaveLength(2); // a client here still needs a host
-    expect(isLeading('memory', name)).toBe(false);
 
     const dieAgain = await lead(workers[1], 'h2');
     stop(); // the leading worker stays while it leads
     expect(workers[1].isTerminated).toBe(false);
+    expect(isLeading('memory', name)).toBe(true);
     dieAgain();
-    await settle();
+    await leaderGone();
+    expect(workers[1].isTerminated).toBe(true);
     expect(workers).toHaveLength(2); // nobody here needs a new one
-    expect(isLeading('memory', name)).toBe(false);
     standForElection('memory', name, locks, start);
     expect(workers).toHaveLength(3);
   });

@@ -93,9 +93,9 @@ describe.each(['shared-worker', 'leader'] as const)('a %s ends with its database
     await withTable(a);
     await admin(a).execute('INSERT INTO t (id) VALUES (1), (2)');
     await a.close();
-    await sleep(50);
-    expect(alive(browser, kind)).toBe(1);
+    // A round trip of the other client after the close: the worker has handled the close, and serves on.
     expect(await count(b)).toBe(2);
+    expect(alive(browser, kind)).toBe(1);
     await b.close();
     await until(() => alive(browser, kind) === 0);
 
@@ -124,8 +124,13 @@ describe.each(['shared-worker', 'leader'] as const)('a %s ends with its database
 
     const b = await createClient({ name, storage: 'memory' });
     expect(await count(b)).toBe(0);
+    // A live query of the new client sees the insert: the closed client's live query, stopped, saw nothing of it.
+    let latest: readonly Row[] = [];
+    await b.session({ user: 'bob' }).live('SELECT id FROM t', [], (rows) => {
+      latest = rows;
+    });
     await admin(b).execute('INSERT INTO t (id) VALUES (8)');
-    await sleep(20);
+    await until(() => latest.length === 1);
     expect(seen).toHaveLength(1);
     await b.close();
   });
@@ -208,10 +213,10 @@ describe("a leader tab's worker", () => {
     });
 
     await own.close();
-    await sleep(50);
-    expect(browser.dedicatedWorkers).toBe(1);
+    // A round trip of the other tab's client after the close: the leader has handled it, and serves on.
     const { value } = await link.host.query({ user: 'u', role: 'dba' }, 'SELECT COUNT(*) AS n FROM t');
     expect(value.rows).toEqual([{ n: 0 }]);
+    expect(browser.dedicatedWorkers).toBe(1);
 
     await link.close();
     releaseClient();
