@@ -177,6 +177,28 @@ describe('key encoding', () => {
     );
   });
 
+  it('grows its scratch buffer by what each part needs, from any starting size: a fresh encoder of 1 to 48 bytes gives encodeKey\'s bytes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 48 }), tuple, (capacity, t) => {
+        expect(new KeyEncoder(capacity).encode(t)).toEqual(encodeKey(t));
+        const stepwise = new KeyEncoder(capacity).begin();
+        for (const p of t) stepwise.add(p);
+        expect(stepwise.finish()).toEqual(encodeKey(t));
+      }),
+      { numRuns: runs(2000) },
+    );
+    // Each kind of part written at every offset of a small buffer: the room each write asks for is exact.
+    const samples: KeyPart[] = [null, true, 0, -1.5, 2 ** 60, 12345678901234567890n, -(2n ** 70n), '', 'é😀\0x', new Uint8Array([0, 1, 0, 255])];
+    for (let capacity = 1; capacity <= 48; capacity++) {
+      for (const part of samples) {
+        for (let pad = 0; pad < 12; pad++) {
+          const key: KeyPart[] = ['p'.repeat(pad), part, part];
+          expect(new KeyEncoder(capacity).encode(key)).toEqual(encodeKey(key));
+        }
+      }
+    }
+  });
+
   it('returns a fresh array per key, so an earlier key is not overwritten by the next', () => {
     const encoder = new KeyEncoder();
     const first = encoder.encode(['a', 1]);
