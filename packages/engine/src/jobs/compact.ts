@@ -32,32 +32,20 @@
  * A compaction is abandoned, leaving nothing, when the table was altered
  * or dropped, or the partition's segments changed, before step 2.
  */
-import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
-import type { SeqGenerator } from '../core/ids';
 import type { TableDef } from '../core/schema';
 import { TimeSlice } from '../core/yield';
 import type { ColdTier } from '../storage/cold/cold-tier';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { formatOf, levelOf, segmentRefOf, type SegmentMeta } from '../storage/cold/types';
-import type { HotTier } from '../storage/hot-tier';
-import type { UnitOfWork } from '../storage/unit-of-work';
 import { hasExpiredTombstones, isEmptyPlan, planCompaction, type CompactionPlan } from './compact-plan';
 import { mergeSegments, type MergeResult } from './compact-merge';
 import type { JobRecord } from './job';
 import { retentionHours } from './retention';
-import type { JobScheduler } from './scheduler';
-import { removeEntry } from './segment-write';
+import { removeEntry, type SegmentJobContext } from './segment-write';
 
 /** What compacting needs: the catalog, the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
-export interface CompactContext {
-  readonly catalog: Catalog;
-  readonly hot: HotTier;
-  readonly cold: ColdTier;
-  readonly seq: SeqGenerator;
-  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active' | 'stopped'>;
-  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
-  commit(unit: UnitOfWork): Promise<void>;
+export interface CompactContext extends SegmentJobContext {
   /** Whether live queries read this partition (a compaction then publishes the tombstones it drops). */
   hasLiveReaders?(tableId: number, user: string): boolean;
 }

@@ -28,35 +28,23 @@
  * of them, the flush job queues a compaction right behind itself
  * (compact.ts).
  */
-import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
-import type { SeqGenerator } from '../core/ids';
 import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { hashKey } from '../core/values';
 import { TimeSlice, yieldToEventLoop } from '../core/yield';
 import { RowGroupCache } from '../storage/cold/cache';
-import type { ColdTier } from '../storage/cold/cold-tier';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
 import { segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
-import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
-import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
+import { storeOf, type HotChange } from '../storage/hot-tier';
+import type { StateChange } from '../storage/unit-of-work';
 import { requestAutoCompaction } from './compact';
 import { flushPolicyOf, isFlushDue, pendingRows } from './flush-policy';
 import type { JobRecord, RecordedRunner } from './job';
-import type { JobScheduler } from './scheduler';
-import { encodeGroups, entryChange, removeEntry, segmentMeta } from './segment-write';
+import { encodeGroups, entryChange, removeEntry, segmentMeta, type SegmentJobContext } from './segment-write';
 
 /** What flushing needs: the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
-export interface FlushContext {
-  readonly catalog: Catalog;
-  readonly hot: HotTier;
-  readonly cold: ColdTier;
-  readonly seq: SeqGenerator;
-  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active' | 'stopped'>;
-  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
-  commit(unit: UnitOfWork): Promise<void>;
-}
+export type FlushContext = SegmentJobContext;
 
 /** Hot rows removed per commit in step 3 (each commit holds the write lock briefly). */
 export const PURGE_ROWS = 1024;

@@ -4,19 +4,32 @@
  * encoding row groups a slice of work at a time, a segment's manifest entry
  * from its encoded groups, and the manifest changes every writer commits.
  */
+import type { Catalog } from '../catalog/catalog';
+import type { SeqGenerator } from '../core/ids';
 import type { TableDef, StoredRow } from '../core/schema';
 import { compareValues } from '../core/values';
 import type { TimeSlice } from '../core/yield';
 import type { ColdTier } from '../storage/cold/cold-tier';
+import type { HotTier } from '../storage/hot-tier';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
 import type { SegmentCodec } from '../storage/cold/segment-loader';
 import { segmentRefOf, type ColumnStats, type RowGroupsMeta, type SegmentMeta } from '../storage/cold/types';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
+import type { JobScheduler } from './scheduler';
 
 /** What writing segments needs: the cold tier and the one commit path. */
 export interface SegmentWriter {
   readonly cold: ColdTier;
   commit(unit: UnitOfWork): Promise<void>;
+}
+
+/** What a job that writes segments (a flush, a compaction) needs: the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
+export interface SegmentJobContext extends SegmentWriter {
+  readonly catalog: Catalog;
+  readonly hot: HotTier;
+  readonly seq: SeqGenerator;
+  readonly jobs: Pick<JobScheduler, 'enqueue' | 'active' | 'stopped'>;
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
 }
 
 /** Encodes rows[start, end) as row groups of `per` rows, one at a time, giving the event loop a turn between groups once a slice of work ran; undefined when cancelled. */
