@@ -1,9 +1,12 @@
 /**
- * How SQL types map to Arrow field types in cold segments, shared by the
- * format 1 and format 2 codecs. Loaded with them (segment-loader.ts).
+ * How SQL types map to Arrow field types in cold segments, and how a
+ * column's values are gathered for encoding, shared by the format 1 and
+ * format 2 codecs. Loaded with them (segment-loader.ts).
  */
 import { Binary, Bool, Float32, Float64, Int16, Int32, Int64, TimestampMillisecond, Utf8, type DataType as ArrowType } from 'apache-arrow';
-import type { DataType } from '../../core/types';
+import type { ColumnDef, StoredRow } from '../../core/schema';
+import type { DataType, Value } from '../../core/types';
+import { compareValues } from '../../core/values';
 
 /** Field metadata key naming the SQL type a column was written as. */
 export const TYPE_KEY = 'kalam_data_type';
@@ -24,3 +27,32 @@ export function arrowType(t: DataType): ArrowType {
 
 /** JSON and BYTES have no useful order: no min/max for them. */
 export const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'BYTES';
+
+/** What gathering one column of some rows found: its NULLs, and its smallest and largest value (ordered types only). */
+export interface ColumnGathered {
+  nulls: number;
+  min: Value;
+  max: Value;
+}
+
+/** Column `slot` (definition `c`) of rows[start, end) into `values` from index 0, as the codecs store it (JSON as text). */
+export function gatherColumn(c: ColumnDef, slot: number, rows: readonly StoredRow[], start: number, end: number, values: Value[]): ColumnGathered {
+  let nulls = 0;
+  let min: Value = null;
+  let max: Value = null;
+  const ordered = isOrdered(c.type);
+  for (let r = 0; r < end - start; r++) {
+    const v = rows[start + r][slot];
+    if (v === null || v === undefined) {
+      nulls++;
+      values[r] = null;
+      continue;
+    }
+    values[r] = c.type === 'JSON' ? JSON.stringify(v) : v;
+    if (ordered) {
+      if (min === null || compareValues(v, min) < 0) min = v;
+      if (max === null || compareValues(v, max) > 0) max = v;
+    }
+  }
+  return { nulls, min, max };
+}

@@ -17,8 +17,8 @@
 import { Bool, Field, Int64, makeData, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC, type Data } from 'apache-arrow';
 import type { ColumnDef, StoredRow, TableDef } from '../../core/schema';
 import type { DataType, Value } from '../../core/types';
-import { coerce, compareValues, freezeJson } from '../../core/values';
-import { arrowType, isOrdered, TYPE_KEY } from './arrow-types';
+import { coerce, freezeJson } from '../../core/values';
+import { arrowType, gatherColumn, TYPE_KEY } from './arrow-types';
 import type { RowGroupData } from './types';
 
 /** Text min/max longer than this are not kept whole in the manifest (see RowGroupsMeta.columns). */
@@ -116,23 +116,7 @@ export function encodeRowGroup(t: TableDef, rows: readonly StoredRow[], start: n
   const values = new Array<Value>(count);
   for (let i = 0; i < n; i++) {
     const c = t.columns[i];
-    let nulls = 0;
-    let min: Value = null;
-    let max: Value = null;
-    const ordered = isOrdered(c.type);
-    for (let r = 0; r < count; r++) {
-      const v = rows[start + r][i];
-      if (v === null || v === undefined) {
-        nulls++;
-        values[r] = null;
-        continue;
-      }
-      values[r] = c.type === 'JSON' ? JSON.stringify(v) : v;
-      if (ordered) {
-        if (min === null || compareValues(v, min) < 0) min = v;
-        if (max === null || compareValues(v, max) > 0) max = v;
-      }
-    }
+    const { nulls, min, max } = gatherColumn(c, i, rows, start, end, values);
     fields.push(new Field(`c${c.id}`, arrowType(c.type), true, new Map([[TYPE_KEY, c.type]])));
     children.push(buildData(c.type, values, nulls));
     stats[String(c.id)] = { min, max, nulls };

@@ -15,8 +15,8 @@
 import { Field, Int64, Bool, Schema, Table, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import type { ColumnDef, StoredRow, TableDef } from '../../core/schema';
 import type { DataType, Value } from '../../core/types';
-import { coerce, compareValues, freezeJson } from '../../core/values';
-import { arrowType, isOrdered, TYPE_KEY } from './arrow-types';
+import { coerce, freezeJson } from '../../core/values';
+import { arrowType, gatherColumn, TYPE_KEY } from './arrow-types';
 import type { ColumnStats } from './types';
 
 export { decodeRowGroup, encodeRowGroup, manifestStats, STATS_TEXT_MAX, type EncodedRowGroup, type GroupColumnStats } from './row-group';
@@ -40,23 +40,7 @@ export function encodeSegment(t: TableDef, rows: readonly StoredRow[]): EncodedS
   for (let i = 0; i < n; i++) {
     const c = t.columns[i];
     const values = new Array<Value>(rows.length);
-    let nulls = 0;
-    let min: Value = null;
-    let max: Value = null;
-    const ordered = isOrdered(c.type);
-    for (let r = 0; r < rows.length; r++) {
-      const v = rows[r][i];
-      if (v === null || v === undefined) {
-        nulls++;
-        values[r] = null;
-        continue;
-      }
-      values[r] = c.type === 'JSON' ? JSON.stringify(v) : v;
-      if (ordered) {
-        if (min === null || compareValues(v, min) < 0) min = v;
-        if (max === null || compareValues(v, max) > 0) max = v;
-      }
-    }
+    const { nulls, min, max } = gatherColumn(c, i, rows, 0, rows.length, values);
     const type = arrowType(c.type);
     const name = `c${c.id}`;
     fields.push(new Field(name, type, true, new Map([[TYPE_KEY, c.type]])));
