@@ -11,7 +11,7 @@ import { isTrue } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
 import { isSliceOver, PAUSE } from './pace';
 import type { Value } from '../core/types';
-import { compareValues, hashKey, tupleKey } from '../core/values';
+import { compareValues, tupleKey } from '../core/values';
 
 export function* filter(input: Iterable<Tuple>, pred: Evaluator, ctx: ExecContext): Generator<Tuple> {
   for (const row of input) if (row === PAUSE || isTrue(pred(row, ctx))) yield row;
@@ -170,58 +170,6 @@ export function* nestedLoopJoin(
       if (on && !isTrue(on(row, ctx))) continue;
       matched = true;
       yield row;
-    }
-    if (!matched && kind === 'left') yield (l as Value[]).concat(nulls);
-  }
-}
-
-/**
- * Hash join on `leftKey = rightKey`; `residual` filters matched pairs
- * (the rest of the ON condition). The right side is the build side.
- */
-export function* hashJoin(
-  left: Iterable<Tuple>,
-  right: Iterable<Tuple>,
-  leftKey: Evaluator,
-  rightKey: Evaluator,
-  residual: Evaluator | undefined,
-  kind: 'inner' | 'left',
-  rightWidth: number,
-  ctx: ExecContext,
-): Generator<Tuple> {
-  // Lives for one execution: the build side of the join.
-  const table = new Map<string, Tuple[]>();
-  for (const r of right) {
-    if (r === PAUSE) {
-      yield r;
-      continue;
-    }
-    const k = rightKey(r, ctx);
-    if (k === null) continue;
-    const h = hashKey(k); // 5 and 5n hash alike
-    const bucket = table.get(h);
-    if (bucket) bucket.push(r);
-    else table.set(h, [r]);
-  }
-  const nulls = new Array<Value>(rightWidth).fill(null);
-  for (const l of left) {
-    if (l === PAUSE) {
-      yield l;
-      continue;
-    }
-    const k = leftKey(l, ctx);
-    let matched = false;
-    if (k !== null) {
-      const h = hashKey(k);
-      const bucket = table.get(h);
-      if (bucket) {
-        for (const r of bucket) {
-          const row = (l as Value[]).concat(r as Value[]);
-          if (residual && !isTrue(residual(row, ctx))) continue;
-          matched = true;
-          yield row;
-        }
-      }
     }
     if (!matched && kind === 'left') yield (l as Value[]).concat(nulls);
   }

@@ -16,6 +16,7 @@ import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { Scope, type ScopeColumn } from './scope';
 import type { RelationSource, ScanOptions } from './source';
 import { containsAggregate, hasColumns, isAggregateCall, mentionsColumn, safeResolve, walk } from './expr-walk';
+import { planInnerJoins } from './join-plan';
 import { planJoins, planSourceScan, type RowSource, type ScanSource } from './scan-plan';
 
 export { conjuncts, mentionsColumn, walk } from './expr-walk';
@@ -132,9 +133,11 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
   } else if (sources.length === 1) {
     input = planSourceScan(sources[0].src, scope, stmt.where, opts);
   } else {
-    input = planJoins(sources, opts);
-    if (stmt.where) {
-      const pred = compileExpr(stmt.where, scope);
+    const inner = planInnerJoins(sources, scope, stmt.where, opts);
+    input = inner ? inner.input : planJoins(sources, opts);
+    const rest = inner ? inner.rest : stmt.where;
+    if (rest) {
+      const pred = compileExpr(rest, scope);
       const joined = input;
       input = (ctx) => filter(joined(ctx), pred, ctx);
     }

@@ -368,7 +368,7 @@ function sqlCompare(a: Value, b: Value): number {
 }
 
 /** Equality as `=` sees it; IN, simple CASE and NULLIF use the same. */
-function sqlEquals(a: Value, b: Value): boolean {
+export function sqlEquals(a: Value, b: Value): boolean {
   if (typeof a === typeof b && typeof a !== 'object') return a === b;
   return sqlCompare(a, b) === 0;
 }

@@ -7,12 +7,13 @@
 import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
 import { coerce, compareValues } from '../core/values';
-import { filter, hashJoin, nestedLoopJoin } from '../exec/operators';
+import { hashJoin } from '../exec/hash-join';
+import { filter, nestedLoopJoin } from '../exec/operators';
 import { paced } from '../exec/pace';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import type { Expr } from '../sql/ast';
 import type { KeyRange } from '../storage/key-range';
-import { compileExpr } from './compile';
+import { compileExpr, sqlEquals } from './compile';
 import { andAll, conjuncts, hasColumns, isRowConstant, safeResolve } from './expr-walk';
 import { Scope } from './scope';
 import type { RelationSource, ScanOptions } from './source';
@@ -164,7 +165,7 @@ export function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSourc
       const residualExpr = andAll(equi.rest);
       const residual = residualExpr ? compileExpr(residualExpr, joinedScope) : undefined;
       const jk = kind === 'left' ? 'left' : 'inner';
-      left = (ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, ctx);
+      left = (ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, sqlEquals, ctx);
     } else {
       const on = s.from.on ? compileExpr(s.from.on, joinedScope) : undefined;
       left = (ctx) => nestedLoopJoin(prevLeft(ctx), rightRows(ctx), on, kind, width, ctx);

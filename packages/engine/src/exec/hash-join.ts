@@ -1,0 +1,148 @@
+/**
+ * Hash join on `leftKey = rightKey` with `=`'s own equality: the build side
+ * (right) is bucketed by value family (number/bigint, text, boolean, other)
+ * and hash key. A probe of the same family matches by hash key alone, which
+ * is `=` for those families; a probe of another family (text against
+ * numbers, as `'1' = 1` compares) looks up the keys that value can equal and
+ * confirms each candidate with `equals`, so a hash join returns exactly the
+ * rows a nested-loop join over the same condition would.
+ */
+import type { Value } from '../core/types';
+import { hashKey, isTrue } from '../core/values';
+import type { Evaluator, ExecContext, Tuple } from './context';
+import { PAUSE } from './pace';
+
+type Family = 'n' | 's' | 'b' | 'o';
+
+const familyOf = (v: Value): Family =>
+  typeof v === 'number' || typeof v === 'bigint' ? 'n' : typeof v === 'string' ? 's' : typeof v === 'boolean' ? 'b' : 'o';
+
+const INTEGER_TEXT = /^\s*-?\d+\s*$/;
+
+/** The hash keys of the numbers text `s` can equal under `=` (none when it is not a number). */
+function numericKeysOf(s: string): string[] {
+  if (s.trim() === '' || Number.isNaN(Number(s))) return [];
+  const asNumber = hashKey(Number(s));
+  if (!INTEGER_TEXT.test(s)) return [asNumber];
+  const asBigint = hashKey(BigInt(s.trim()));
+  return asBigint === asNumber ? [asNumber] : [asNumber, asBigint];
+}
+
+/** The boolean text `s` equals under `=` ('t'/'true'/'f'/'false', any case). */
+function booleanKeyOf(s: string): string | undefined {
+  const l = s.toLowerCase();
+  return l === 'true' || l === 't' ? hashKey(true) : l === 'false' || l === 'f' ? hashKey(false) : undefined;
+}
+
+type Buckets = Map<string, Tuple[]>;
+
+function add(map: Buckets, key: string, row: Tuple): void {
+  const bucket = map.get(key);
+  if (bucket) bucket.push(row);
+  else map.set(key, [row]);
+}
+
+/** The build side: rows by family and hash key, and (built on first need) text rows by the numbers and booleans they can equal. */
+class BuildSide {
+  readonly byFamily = new Map<Family, Buckets>();
+  private textAsNumber?: Buckets;
+  private textAsBoolean?: Buckets;
+
+  constructor(private readonly key: Evaluator) {}
+
+  add(row: Tuple, ctx: ExecContext): void {
+    const k = this.key(row, ctx);
+    if (k === null) return;
+    const f = familyOf(k);
+    let map = this.byFamily.get(f);
+    if (!map) this.byFamily.set(f, (map = new Map()));
+    add(map, hashKey(k), row);
+  }
+
+  /** Text rows indexed by the numbers (`asNumber`) or booleans they read as. */
+  private textIndex(asNumber: boolean, ctx: ExecContext): Buckets {
+    const existing = asNumber ? this.textAsNumber : this.textAsBoolean;
+    if (existing) return existing;
+    const out: Buckets = new Map();
+    for (const rows of this.byFamily.get('s')?.values() ?? []) {
+      for (const row of rows) {
+        const text = this.key(row, ctx) as string;
+        if (asNumber) for (const k of numericKeysOf(text)) add(out, k, row);
+        else {
+          const k = booleanKeyOf(text);
+          if (k !== undefined) add(out, k, row);
+        }
+      }
+    }
+    if (asNumber) this.textAsNumber = out;
+    else this.textAsBoolean = out;
+    return out;
+  }
+
+  /**
+   * The build rows `v` may equal: `exact` ones equal it (same family, same
+   * hash key); the others are candidates the caller confirms with `=`.
+   */
+  probe(v: Value, ctx: ExecContext, visit: (row: Tuple, exact: boolean) => void): void {
+    const f = familyOf(v);
+    const h = hashKey(v);
+    for (const row of this.byFamily.get(f)?.get(h) ?? []) visit(row, f !== 'o');
+    if (f === 's') {
+      const text = v as string;
+      const numbers = this.byFamily.get('n');
+      if (numbers) for (const k of numericKeysOf(text)) for (const row of numbers.get(k) ?? []) visit(row, false);
+      const booleans = this.byFamily.get('b');
+      const b = booleans ? booleanKeyOf(text) : undefined;
+      if (b !== undefined) for (const row of booleans!.get(b) ?? []) visit(row, false);
+    } else if ((f === 'n' || f === 'b') && this.byFamily.has('s')) {
+      for (const row of this.textIndex(f === 'n', ctx).get(h) ?? []) visit(row, false);
+    }
+  }
+}
+
+/**
+ * Hash join on `leftKey = rightKey`; `residual` filters matched pairs (the
+ * rest of the condition). The right side is the build side. `equals` is
+ * `=`'s equality of two non-null values.
+ */
+export function* hashJoin(
+  left: Iterable<Tuple>,
+  right: Iterable<Tuple>,
+  leftKey: Evaluator,
+  rightKey: Evaluator,
+  residual: Evaluator | undefined,
+  kind: 'inner' | 'left',
+  rightWidth: number,
+  equals: (a: Value, b: Value) => boolean,
+  ctx: ExecContext,
+): Generator<Tuple> {
+  // Lives for one execution: the build side of the join.
+  const build = new BuildSide(rightKey);
+  for (const r of right) {
+    if (r === PAUSE) yield r;
+    else build.add(r, ctx);
+  }
+  const nulls = new Array<Value>(rightWidth).fill(null);
+  const matches: Tuple[] = [];
+  for (const l of left) {
+    if (l === PAUSE) {
+      yield l;
+      continue;
+    }
+    const k = leftKey(l, ctx);
+    let matched = false;
+    if (k !== null) {
+      matches.length = 0;
+      build.probe(k, ctx, (r, exact) => {
+        if (exact || equals(k, rightKey(r, ctx)!)) matches.push(r);
+      });
+      for (const r of matches) {
+        const row = (l as Value[]).concat(r as Value[]);
+        if (residual && !isTrue(residual(row, ctx))) continue;
+        matched = true;
+        yield row;
+      }
+    }
+    if (!matched && kind === 'left') yield (l as Value[]).concat(nulls);
+  }
+}
