@@ -12,6 +12,7 @@ import { executeAlterTable } from './alter';
 import { executeDdl, type DdlContext } from './ddl';
 import { runPlanned, type DmlContext } from './dml';
 import { executeAs, type ExecuteAsContext } from './execute-as';
+import { executeExplain, type ExplainContext } from './explain';
 import { executeIntrospection, type IntrospectionContext } from './introspection';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
@@ -22,7 +23,7 @@ import type { Transaction } from './transaction';
 import { executeUserStatement, type UserContext } from './users';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
-export type DispatchContext = DmlContext & DdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
+export type DispatchContext = DmlContext & ExplainContext & DdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
   readonly liveQueries: LiveQueries;
   readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
   readonly queries: Pick<QueryRegistry, 'kill'>;
@@ -44,6 +45,8 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
       return executeAs(engine, state, stmt, params, (as, sql, ps) => runStatement(engine, as, sql, ps, undefined, signal));
     case 'flushTable': case 'flushAll': case 'compactTable': case 'compactAll': case 'killJob':
       return executeStorageStatement(engine, state, stmt);
+    case 'explain':
+      return executeExplain(engine, state, stmt, params, signal);
     case 'subscribe':
       return engine.liveQueries.subscribeStatement(state, stmt, params);
     case 'killLiveQuery':
@@ -80,6 +83,8 @@ function refuseInTransaction(stmt: Statement): void {
       throw txError('EXECUTE AS USER is not supported inside explicit transactions: run it outside BEGIN … COMMIT');
     case 'begin': case 'commit': case 'rollback':
       throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own inside an explicit transaction`);
+    case 'explain':
+      throw txError('EXPLAIN is not supported inside explicit transactions (it would not see their staged rows): run it before BEGIN or after COMMIT');
     default:
       throw txError('DDL and user management statements are not supported inside explicit transactions: run them before BEGIN or after COMMIT');
   }

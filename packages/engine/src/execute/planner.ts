@@ -9,6 +9,7 @@ import { can, checkRead, checkSystemRead, checkWrite } from '../auth/permissions
 import type { Catalog } from '../catalog/catalog';
 import type { Value } from '../core/types';
 import { PlanCache } from '../plan/cache';
+import { recordPlan } from '../plan/explain';
 import { scanTemplates, type ScanTemplate } from '../plan/scan-bounds';
 import { planSelect, type SelectPlan } from '../plan/select';
 import type { SourceResolver } from '../plan/source';
@@ -32,6 +33,17 @@ export function checkParameterCount(params: readonly unknown[], limits: SqlLimit
 /** A planned statement with its parameter values (user parameters, then lifted literals), or a statement that is not DML. */
 export type Planned = { plan: Plan; params: Value[] } | { stmt: Statement };
 
+/** system.* is for dba/system: refused before anything else, even a name that does not exist. */
+function checkSystemNames(state: SessionState, tokens: readonly Token[]): void {
+  if (can(state.role, 'readSystemTables')) return;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i];
+    if ((t.type === 'word' || t.type === 'quoted') && t.text.toLowerCase() === 'system' && tokens[i + 1].text === '.') {
+      checkSystemRead(state.role, tokens[i + 2]?.text.toLowerCase() ?? '');
+    }
+  }
+}
+
 export class StatementPlanner {
   readonly plans: PlanCache<Plan>;
   /** Cold scan templates per plan (the plan cache owns plans; this follows them). */
@@ -51,16 +63,7 @@ export class StatementPlanner {
   plan(state: SessionState, text: string, params: readonly Value[]): Planned {
     checkParameterCount(params, this.limits);
     const tokens = tokenize(text, this.limits);
-    // system.* is for dba/system: refuse before anything else, even a name that does not exist.
-    if (!can(state.role, 'readSystemTables')) {
-      for (let i = 0; i + 1 < tokens.length; i++) {
-        const t = tokens[i];
-        if ((t.type === 'word' || t.type === 'quoted') && t.text.toLowerCase() === 'system' && tokens[i + 1].text === '.') {
-          const name = tokens[i + 2]?.text.toLowerCase() ?? '';
-          checkSystemRead(state.role, name);
-        }
-      }
-    }
+    checkSystemNames(state, tokens);
     const planned = this.planUnchecked(state, text, params, tokens);
     if ('plan' in planned) {
       // The write first: an INSERT is refused as a write, not as a read of its target (every role
@@ -72,6 +75,28 @@ export class StatementPlanner {
       }
     }
     return planned;
+  }
+
+  /**
+   * Plans a SELECT for EXPLAIN: outside the plan cache, with its plan
+   * described (and with `analyze`, instrumented), access checked as plan() does.
+   */
+  planExplained(state: SessionState, text: string, params: readonly Value[], analyze: boolean): { plan: SelectPlan; params: Value[] } {
+    checkParameterCount(params, this.limits);
+    const tokens = tokenize(text, this.limits);
+    checkSystemNames(state, tokens);
+    const stmt = parseStatement(text, tokens, this.limits);
+    if (stmt.kind !== 'select') {
+      throw new KalamError('UNSUPPORTED', `EXPLAIN shows the plan of a SELECT; '${tokens[0].text}' statements are not explained. Explain the SELECT that finds the rows instead`);
+    }
+    const ns = state.namespace;
+    const plan = recordPlan(analyze, () => planSelect(stmt, this.sources, ns));
+    this.coldScans.set(plan, scanTemplates(stmt, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name))));
+    for (const id of plan.tableIds) {
+      const t = this.catalog.tableById(id);
+      if (t) checkRead(state.role, t);
+    }
+    return { plan, params: params.slice() as Value[] };
   }
 
   /** The cold scans of a plan (which segments its WHERE can rule out); [] when unknown. */

@@ -16,6 +16,7 @@ import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { Scope, type ScopeColumn } from './scope';
 import type { RelationSource, ScanOptions } from './source';
 import { containsAggregate, hasColumns, isAggregateCall, mentionsColumn, safeResolve, walk } from './expr-walk';
+import { describe, exprText, nodesOf } from './explain';
 import { planInnerJoins } from './join-plan';
 import { planJoins, planSourceScan, type RowSource, type ScanSource } from './scan-plan';
 
@@ -139,7 +140,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     if (rest) {
       const pred = compileExpr(rest, scope);
       const joined = input;
-      input = (ctx) => filter(joined(ctx), pred, ctx);
+      input = describe((ctx) => filter(joined(ctx), pred, ctx), () => ({ operator: 'Filter', detail: exprText(rest), children: nodesOf(joined) }));
     }
   }
 
@@ -230,10 +231,16 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     ]);
     const specs = aggs.map((a) => a.spec);
     const having = stmt.having ? compileExpr(stmt.having, rowsScope, hook) : undefined;
-    prepare = (ctx) => {
-      const grouped = aggregate(input(ctx), groupEvals, specs, ctx);
+    const grouping = input;
+    prepare = describe((ctx) => {
+      const grouped = aggregate(grouping(ctx), groupEvals, specs, ctx);
       return having ? filter(grouped, having, ctx) : grouped;
-    };
+    }, () => ({
+      operator: 'Aggregate',
+      detail: [groupKeys.length ? `group by ${groupKeys.map(exprText).join(', ')}` : 'one group', `${aggs.length} aggregate(s)`, stmt.having ? `having ${exprText(stmt.having)}` : '']
+        .filter(Boolean).join('; '),
+      children: nodesOf(grouping),
+    }));
   } else if (stmt.having) {
     throw new KalamError('INVALID_SQL', 'HAVING needs GROUP BY or an aggregate function');
   }
@@ -247,6 +254,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
   }
 
   let rows: (ctx: ExecContext) => Iterable<Tuple>;
+  const prepareRows: RowSource = (ctx) => prepare(ctx);
   if (stmt.distinct) {
     // project → distinct → sort: ORDER BY must name output columns
     const keys: SortKey[] = order.map((o) => {
@@ -256,7 +264,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     });
     itemKeyCache.delete(items); // planning data: the plan does not keep it
     rows = (ctx) => {
-      const projected = distinct(project(prepare(ctx), outputEvals, ctx));
+      const projected = distinct(project(prepareRows(ctx), outputEvals, ctx));
       const sorted = keys.length ? sortRows(projected, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : projected;
       return window(sorted, limitEval, offsetEval, ctx);
     };
@@ -284,12 +292,18 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
       }
     }
     rows = (ctx) => {
-      const input = prepare(ctx);
+      const input = prepareRows(ctx);
       const sorted = keys.length ? sortRows(input, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : input;
       return project(window(sorted, limitEval, offsetEval, ctx), outputEvals, ctx);
     };
   }
-  return { columns, rows };
+  const steps = () => [
+    stmt.distinct ? 'distinct' : '',
+    order.length ? `order by ${order.map((o) => exprText(o.expr) + (o.descending ? ' DESC' : '')).join(', ')}` : '',
+    stmt.limit ? `limit ${exprText(stmt.limit)}` : '',
+    stmt.offset ? `offset ${exprText(stmt.offset)}` : '',
+  ].filter(Boolean).join('; ');
+  return { columns, rows: describe(rows, () => ({ operator: 'Select', detail: `${items.length} column(s)${steps() ? '; ' + steps() : ''}`, children: nodesOf(prepare) })) };
 }
 
 export function keepCount(limitEval: Evaluator | undefined, offsetEval: Evaluator | undefined, ctx: ExecContext): number | undefined {

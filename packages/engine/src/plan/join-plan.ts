@@ -26,6 +26,7 @@ import { PAUSE } from '../exec/pace';
 import type { Expr } from '../sql/ast';
 import { compileExpr, sqlEquals } from './compile';
 import { andAll, conjuncts, isAggregateCall, isSubquery, walk } from './expr-walk';
+import { describe, exprText, nodesOf } from './explain';
 import { planSourceScan, type PlannedSource, type RowSource } from './scan-plan';
 import type { Scope } from './scope';
 import type { ScanOptions } from './source';
@@ -141,7 +142,10 @@ function joinStep(
 ): RowSource {
   const joinedScope = leftScope.concat(source.scope);
   const width = source.scope.width;
-  if (terms.length === 0) return (ctx) => nestedLoopJoin(left(ctx), rightRows(ctx), undefined, 'cross', width, ctx);
+  const detail = terms.map(exprText).join(' AND ');
+  if (terms.length === 0) {
+    return describe((ctx) => nestedLoopJoin(left(ctx), rightRows(ctx), undefined, 'cross', width, ctx), () => ({ operator: 'Cross join', detail: '', children: nodesOf(left, rightRows) }));
+  }
   const sideOf = (e: Expr): 'left' | 'right' | undefined => {
     const refs = relationsOf(e, scope, owner);
     if (!refs || refs.size === 0) return undefined;
@@ -163,12 +167,16 @@ function joinStep(
     const pk = source.src.pkSlot;
     if (source.src.lookup && source.src.table && pk !== undefined && rExpr.kind === 'column' && safeSlot(source.scope, rExpr) === pk
       && sameFamily(declaredType(lExpr, leftScope), source.src.table.columns[pk].type)) {
-      return lookupOrHash(left, leftKey, source, ownPred, residual, hashed, opts);
+      return describe(lookupOrHash(left, leftKey, source, ownPred, residual, hashed, opts), () => ({
+        operator: 'Lookup join',
+        detail: `${detail}; a primary-key lookup per row, a hash join past ${LOOKUP_JOIN_MAX_ROWS} rows`,
+        children: nodesOf(left, rightRows),
+      }));
     }
-    return (ctx) => hashed(left(ctx), ctx);
+    return describe((ctx) => hashed(left(ctx), ctx), () => ({ operator: 'Hash join', detail, children: nodesOf(left, rightRows) }));
   }
   const on = compileExpr(andAll(terms)!, joinedScope);
-  return (ctx) => nestedLoopJoin(left(ctx), rightRows(ctx), on, 'inner', width, ctx);
+  return describe((ctx) => nestedLoopJoin(left(ctx), rightRows(ctx), on, 'inner', width, ctx), () => ({ operator: 'Nested loop join', detail, children: nodesOf(left, rightRows) }));
 }
 
 /** A column's or CAST's declared type; undefined for anything else. */
@@ -262,6 +270,10 @@ function* resume(head: readonly Tuple[], rest: Iterator<Tuple>): Generator<Tuple
 /** The joined tuples (relations in `order`) laid out in FROM order, as the block's scope reads them. */
 function inFromOrder(input: RowSource, order: readonly number[], sources: readonly PlannedSource[]): RowSource {
   if (order.every((r, i) => r === i)) return input;
+  return describe(reordered(input, order, sources), () => ({ operator: 'Reorder', detail: `joined as ${order.map((r) => sources[r].relation).join(', ')}; columns in FROM order`, children: nodesOf(input) }));
+}
+
+function reordered(input: RowSource, order: readonly number[], sources: readonly PlannedSource[]): RowSource {
   const start: number[] = [];
   let offset = 0;
   for (const r of order) {

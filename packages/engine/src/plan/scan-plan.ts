@@ -14,6 +14,7 @@ import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import type { Expr } from '../sql/ast';
 import type { KeyRange } from '../storage/key-range';
 import { compileExpr, sqlEquals } from './compile';
+import { describe, exprText, nodesOf, type Access, type PlanNode } from './explain';
 import { andAll, conjuncts, hasColumns, isRowConstant, safeResolve } from './expr-walk';
 import { Scope } from './scope';
 import type { RelationSource, ScanOptions } from './source';
@@ -49,7 +50,8 @@ export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | 
       // Literals, parameters, or an enclosing query's columns (a correlated lookup): read with no row of ours.
       const keyEval = compileExpr(constant, scope);
       const lookup = src.lookup.bind(src);
-      return (ctx) => {
+      const keyText = `${pkCol.name} = ${exprText(constant)}`;
+      return describe((ctx) => {
         const raw = keyEval([], ctx);
         if (raw === null) return [];
         let key: Value;
@@ -60,7 +62,7 @@ export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | 
         }
         const row = lookup(ctx, key, opts);
         return row && (!pred || filterOne(pred, row, ctx)) ? [row] : [];
-      };
+      }, () => scanNode(src, 'pk lookup', keyText, where));
     }
   }
   const range = src.pkSlot !== undefined && src.table ? keyRangeOf(src, scope, where) : undefined;
@@ -69,9 +71,24 @@ export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | 
     if (r === 'empty') return [];
     return scanAll(src, pred, r || descending ? { ...opts, range: r, descending } : opts, ctx);
   };
-  const out: ScanSource = (ctx) => scan(ctx, false);
-  if (src.table) out.ordered = (descending) => (ctx) => scan(ctx, descending);
+  const access: Access = range ? 'pk range' : 'full scan';
+  const out: ScanSource = describe((ctx: ExecContext) => scan(ctx, false), () => scanNode(src, access, '', where));
+  if (src.table) {
+    out.ordered = (descending) => describe((ctx) => scan(ctx, descending), () => scanNode(src, range ? 'pk range' : 'pk order', descending ? 'descending' : '', where));
+  }
   return out;
+}
+
+function scanNode(src: RelationSource, access: Access, how: string, where: Expr | undefined): PlanNode {
+  const filter = where ? `filter: ${exprText(where)}` : '';
+  return {
+    operator: src.table ? 'Scan' : 'Scan relation',
+    detail: [src.name, access + (how ? ` (${how})` : ''), filter].filter(Boolean).join('; '),
+    // A derived table or CTE: its query is below the scan.
+    children: nodesOf(src.rows),
+    source: src,
+    access,
+  };
 }
 
 /** The key range a WHERE's top-level `pk <op> constant` / `pk BETWEEN a AND b` conjuncts allow, per execution ('empty': a NULL bound, no row). */
@@ -131,7 +148,7 @@ export interface PlannedSource {
 
 export function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSource {
   let leftScope = sources[0].scope;
-  let left: RowSource = (ctx) => paced(sources[0].src.rows(ctx, opts), ctx);
+  let left: RowSource = describe((ctx) => paced(sources[0].src.rows(ctx, opts), ctx), () => scanNode(sources[0].src, 'full scan', '', undefined));
   for (let i = 1; i < sources.length; i++) {
     const s = sources[i];
     const rightScope = s.scope;
@@ -140,7 +157,7 @@ export function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSourc
     if (kind !== 'cross' && !s.from.on) throw new KalamError('INVALID_SQL', 'JOIN needs an ON condition');
     const prevLeft = left;
     const width = rightScope.width;
-    const rightRows = (ctx: ExecContext) => paced(s.src.rows(ctx, opts), ctx);
+    const rightRows = describe((ctx: ExecContext) => paced(s.src.rows(ctx, opts), ctx), () => scanNode(s.src, 'full scan', '', undefined));
     // find an equality between one left column expression and one right column expression
     const parts = conjuncts(s.from.on);
     let equi: { l: Evaluator; r: Evaluator; rest: Expr[] } | undefined;
@@ -165,10 +182,12 @@ export function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSourc
       const residualExpr = andAll(equi.rest);
       const residual = residualExpr ? compileExpr(residualExpr, joinedScope) : undefined;
       const jk = kind === 'left' ? 'left' : 'inner';
-      left = (ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, sqlEquals, ctx);
+      left = describe((ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, sqlEquals, ctx),
+        () => ({ operator: kind === 'left' ? 'Hash left join' : 'Hash join', detail: exprText(s.from.on), children: nodesOf(prevLeft, rightRows) }));
     } else {
       const on = s.from.on ? compileExpr(s.from.on, joinedScope) : undefined;
-      left = (ctx) => nestedLoopJoin(prevLeft(ctx), rightRows(ctx), on, kind, width, ctx);
+      left = describe((ctx) => nestedLoopJoin(prevLeft(ctx), rightRows(ctx), on, kind, width, ctx),
+        () => ({ operator: kind === 'left' ? 'Nested loop left join' : 'Nested loop join', detail: exprText(s.from.on), children: nodesOf(prevLeft, rightRows) }));
     }
     leftScope = joinedScope;
   }

@@ -22,6 +22,7 @@ import type { CommonTableExpr, FromTable, SelectStmt } from '../sql/ast';
 import type { ColumnInfo } from '../core/types';
 import { constantInt, keepCount, planBlock, window, type BlockEnv, type BlockOptions, type QueryPlan } from './block';
 import { compileExpr } from './compile';
+import { describe, exprText, nodeOf, nodesOf, type PlanNode } from './explain';
 import type { ExecContext, Tuple } from '../exec/context';
 import { Scope, type NestedQuery, type QueryEnv, type ScopeColumn } from './scope';
 import type { RelationSource, SourceColumn, SourceResolver } from './source';
@@ -37,6 +38,8 @@ export interface SelectPlan {
   rows(ctx: ExecContext): Iterable<Tuple>;
   /** The result rows at once, never yielding (for callers that cannot wait). */
   run(ctx: ExecContext): Tuple[];
+  /** What EXPLAIN shows: set only when planned for EXPLAIN (explain.ts). */
+  explain?: PlanNode;
 }
 
 /** What every level of one statement shares. */
@@ -139,7 +142,8 @@ function renamed(name: string, plan: QueryPlan, aliases: readonly string[]): Que
 function derivedSource(name: string, plan: QueryPlan, aliases: readonly string[] | undefined, contextOf: (ctx: ExecContext) => ExecContext): RelationSource {
   const p = aliases ? renamed(name, plan, aliases) : plan;
   const columns: SourceColumn[] = p.columns.map((c) => ({ name: c.name, type: c.type, hidden: false }));
-  return { name, columns, rows: (ctx) => p.rows(contextOf(ctx)) };
+  const rows = describe((ctx: ExecContext) => p.rows(contextOf(ctx)), () => ({ operator: 'Subquery', detail: name, children: nodesOf(p.rows) }));
+  return { name, columns, rows };
 }
 
 function planQuery(stmt: SelectStmt, env: PlanEnv, options: BlockOptions): QueryPlan {
@@ -158,7 +162,7 @@ function planSetOperation(stmt: SelectStmt, env: PlanEnv, options: BlockOptions)
     throw new KalamError('INVALID_SQL', `Each ${op} query must have the same number of columns: the left has ${l.columns.length}, the right ${r.columns.length}`);
   }
   const columns: ColumnInfo[] = l.columns.map((c, i) => ({ name: c.name, type: c.type !== 'UNKNOWN' ? c.type : r.columns[i].type }));
-  const combined = (ctx: ExecContext): Iterable<Tuple> => {
+  const combined = describe((ctx: ExecContext): Iterable<Tuple> => {
     switch (op) {
       case 'UNION': {
         const both = concatRows(l.rows(ctx), r.rows(ctx));
@@ -167,7 +171,7 @@ function planSetOperation(stmt: SelectStmt, env: PlanEnv, options: BlockOptions)
       case 'INTERSECT': return intersectRows(l.rows(ctx), r.rows(ctx), all);
       case 'EXCEPT': return exceptRows(l.rows(ctx), r.rows(ctx), all);
     }
-  };
+  }, () => ({ operator: op[0] + op.slice(1).toLowerCase() + (all ? ' all' : ''), detail: '', children: nodesOf(l.rows, r.rows) }));
   // ORDER BY names output columns (or positions); LIMIT/OFFSET apply to the combined rows.
   const outScope = env.base.withColumns(columns.map((c) => ({ relation: '', name: c.name, type: c.type, hidden: false })));
   const keys: SortKey[] = stmt.orderBy.map((o) => {
@@ -182,14 +186,17 @@ function planSetOperation(stmt: SelectStmt, env: PlanEnv, options: BlockOptions)
   const limitEval = constantInt(stmt.limit, 'LIMIT');
   const offsetEval = constantInt(stmt.offset, 'OFFSET');
   if (keys.length === 0 && !limitEval && !offsetEval) return { columns, rows: combined };
-  return {
-    columns,
-    rows(ctx) {
-      const rows = combined(ctx);
-      const sorted = keys.length ? sortRows(rows, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : rows;
-      return window(sorted, limitEval, offsetEval, ctx);
-    },
+  const rows = (ctx: ExecContext) => {
+    const input = combined(ctx);
+    const sorted = keys.length ? sortRows(input, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : input;
+    return window(sorted, limitEval, offsetEval, ctx);
   };
+  const detail = () => [
+    stmt.orderBy.length ? `order by ${stmt.orderBy.map((o) => exprText(o.expr) + (o.descending ? ' DESC' : '')).join(', ')}` : '',
+    stmt.limit ? `limit ${exprText(stmt.limit)}` : '',
+    stmt.offset ? `offset ${exprText(stmt.offset)}` : '',
+  ].filter(Boolean).join('; ');
+  return { columns, rows: describe(rows, () => ({ operator: 'Sort and limit', detail: detail(), children: nodesOf(combined) })) };
 }
 
 export function planSelect(stmt: SelectStmt, resolver: SourceResolver, defaultNamespace: string): SelectPlan {
@@ -200,6 +207,7 @@ export function planSelect(stmt: SelectStmt, resolver: SourceResolver, defaultNa
     columns: plan.columns,
     tableIds: [...root.tableIds],
     stmt,
+    ...(nodeOf(plan.rows) ? { explain: nodeOf(plan.rows) } : {}),
     rows(ctx) {
       authorizeAll(root, ctx);
       return plan.rows(ctx);

@@ -178,6 +178,8 @@ export type Statement =
   | { kind: 'showTables'; namespace?: string }
   | { kind: 'describeTable'; table: TableName }
   | { kind: 'use'; namespace: string }
+  /** `EXPLAIN [ANALYZE] <select>`: `text` is the statement explained, as written. */
+  | { kind: 'explain'; analyze: boolean; text: string }
   | { kind: 'showStats'; table: TableName }
   | { kind: 'createUser'; user: string; role: string; email?: string; ifNotExists: boolean }
   | { kind: 'alterUser'; user: string; role?: string; email?: string }

@@ -65,6 +65,8 @@ export function parseStatement(sql: string, tokens: Token[] = tokenize(sql), lim
   if (executeAs) return executeAs;
   const live = parseLiveStatement(sql, tokens);
   if (live) return live;
+  const explain = parseExplain(sql, tokens);
+  if (explain) return explain;
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
   return parseStandard(sql, tokens, limits);
@@ -106,6 +108,17 @@ function refuseSetOperationAll(tokens: Token[]): void {
       throw new KalamError('UNSUPPORTED', `${op} ALL is not supported yet: use ${op} (which removes duplicate rows)`, t.start);
     }
   }
+}
+
+/** `EXPLAIN [ANALYZE | ANALYSE] <statement>`; the statement is planned by the caller. */
+function parseExplain(sql: string, tokens: Token[]): Statement | undefined {
+  if (tokens[0].text.toUpperCase() !== 'EXPLAIN' || tokens[0].type !== 'word') return undefined;
+  let i = 1;
+  const word = tokens[1]?.type === 'word' ? tokens[1].text.toUpperCase() : '';
+  const analyze = word === 'ANALYZE' || word === 'ANALYSE';
+  if (analyze) i++;
+  if (i >= tokens.length) throw new KalamError('PARSE_ERROR', 'EXPLAIN needs a statement to explain, for example EXPLAIN SELECT * FROM app.t WHERE id = 1', tokens[0].start);
+  return { kind: 'explain', analyze, text: sql.slice(tokens[i].start) };
 }
 
 function parseStandard(sql: string, tokens: Token[], limits: SqlLimits): Statement {
