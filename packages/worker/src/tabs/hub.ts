@@ -346,6 +346,7 @@ function forClient(db: Database, clientId: string): Database {
     session(options: SessionOptions) {
       return db.session({ ...options, client: clientId });
     },
+    migrate: (migrations) => db.migrate(migrations),
     setDurability: (durability) => db.setDurability(durability),
     close: () => db.close(),
   };
