@@ -23,7 +23,7 @@ async function failure(p: Promise<unknown>): Promise<KalamError> {
 }
 
 const admin = (db: Database) => db.session({ user: 'root', role: 'dba' });
-const rows = async (db: Database, sql: string): Promise<Row[]> => (await admin(db).query(sql)).rows;
+const rows = async (db: Database, sql: string): Promise<readonly Row[]> => (await admin(db).query(sql)).rows;
 const applied = async (db: Database) => (await rows(db, 'SELECT version, checksum, statements FROM system.migrations ORDER BY version'));
 const tableNames = async (db: Database, ns = 'app') => (await rows(db, `SELECT table_name FROM system.tables WHERE namespace_id = '${ns}' ORDER BY table_name`)).map((r) => r.table_name);
 const columnNames = async (db: Database, table: string) =>
