@@ -209,8 +209,9 @@ export class Engine {
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
     flushAfterCommit(engine, new Map());
     requestDueCompactions(engine);
-    // A migration a crash cut off is taken back; should that fail, the next migrate() tries again and reports why.
-    await engine.migrate(undefined).catch(() => undefined);
+    // A migration a crash cut off is taken back. Should that fail, the open still succeeds (the data is
+    // readable) and the journal stays: the next migrate() tries again and reports why (MIGRATION_FAILED).
+    if (migrations.pendingUndo()) await engine.migrate(undefined).catch(() => undefined);
     return engine;
   }
 

@@ -195,6 +195,15 @@ describe('db.migrate()', () => {
     expect(await tableNames(db)).toEqual(['tags', 'todos']); // as on disk
     await db.close();
 
+    // Still failing at the next open: the open succeeds, the journal stays, and migrate() says why.
+    commitsLeft = 0;
+    db = await openDatabase({ storage: dying });
+    expect(await tableNames(db)).toEqual(['tags', 'todos']);
+    const interrupted = await failure(db.migrate([V1]));
+    expect(interrupted.code).toBe('MIGRATION_FAILED');
+    expect(interrupted.message).toContain('Migration 2 was interrupted, and taking back its DDL failed');
+    await db.close();
+
     db = await openDatabase({ storage: inner });
     expect(await tableNames(db)).toEqual(['todos']);
     expect(await columnNames(db, 'todos')).toEqual(['id', 'title']);

@@ -25,7 +25,6 @@
  *     next open (and the next migrate) runs.
  */
 import { KalamError, toKalamError, type ErrorCode } from '../core/errors';
-import { shown, thrownMessage } from '../core/json';
 import type { SqlLimits } from '../sql/limits';
 import type { AlterTableStmt, Statement } from '../sql/ast';
 import { splitStatements, tokenize } from '../sql/lexer';
@@ -35,16 +34,12 @@ import { migrationChecksum, type MigrationLog, type MigrationRecord, type UndoAc
 import { executeAlterTable, type AlterContext } from './alter';
 import { commitTransaction, type BatchContext } from './batch';
 import { executeDdl, type DdlContext, type DdlStatement } from './ddl';
+import { checkMigrations, type Migration } from './migration-list';
 import type { SessionState } from './session-state';
 import type { Transaction } from './transaction';
 import type { StatementResult, Value } from '../core/types';
 
-export interface Migration {
-  /** A positive integer; versions run in ascending order, each once per database. */
-  version: number;
-  /** One or more statements separated by semicolons. */
-  sql: string;
-}
+export type { Migration };
 
 export interface MigrateResult {
   /** The highest version applied now (0: none). */
@@ -63,44 +58,6 @@ export interface MigrateContext extends BatchContext, DdlContext, AlterContext {
 
 /** Migrations run as the system role in the default namespace (qualify names to use another). */
 const sessionOf = (): SessionState => ({ user: 'system', role: 'system', namespace: 'default' });
-
-const invalid = (message: string) => new KalamError('INVALID_OPTION', message);
-
-/**
- * The migrations list, checked (INVALID_OPTION naming the entry): an array
- * of `{ version, sql }`, versions positive integers in strictly increasing
- * order, sql a string with more than whitespace. Returns a frozen copy.
- */
-export function checkMigrations(migrations: unknown): readonly Migration[] {
-  const example = "for example [{ version: 1, sql: 'CREATE TABLE app.todos (id INT PRIMARY KEY, title TEXT)' }]";
-  if (!Array.isArray(migrations)) throw invalid(`migrations must be an array of { version, sql }, ${example}; got ${shown(migrations)}`);
-  const out: Migration[] = [];
-  let previous = 0;
-  for (let i = 0; i < migrations.length; i++) {
-    let version: unknown;
-    let sql: unknown;
-    try {
-      const m: unknown = migrations[i];
-      if (typeof m !== 'object' || m === null || Array.isArray(m)) throw invalid(`migrations[${i}] must be an object { version, sql }, got ${shown(m)}`);
-      for (const key of Object.keys(m)) {
-        if (key !== 'version' && key !== 'sql') throw invalid(`migrations[${i}] has an unknown field '${key}': a migration is { version, sql }`);
-      }
-      ({ version, sql } = m as { version: unknown; sql: unknown });
-    } catch (e) {
-      throw e instanceof KalamError ? e : invalid(`migrations[${i}] could not be read: ${thrownMessage(e)}. Pass plain objects { version, sql }`);
-    }
-    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version <= 0) {
-      throw invalid(`migrations[${i}].version must be a positive integer, got ${shown(version)}`);
-    }
-    if (version <= previous) {
-      throw invalid(`migrations[${i}].version is ${version}, after version ${previous}: versions must be strictly increasing (list migrations oldest first, each version once)`);
-    }
-    if (typeof sql !== 'string' || sql.trim() === '') throw invalid(`migrations[${i}].sql (version ${version}) must be a non-empty SQL string, got ${shown(sql)}`);
-    previous = version;
-    out.push(Object.freeze({ version, sql }));
-  }
-  return Object.freeze(out);
-}
 
 /**
  * Runs the migrations of `given` not applied yet, in version order; the
