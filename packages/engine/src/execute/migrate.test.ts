@@ -100,6 +100,17 @@ describe('db.migrate()', () => {
     await db.close();
   });
 
+  it('a DML statement that does not parse fails as it runs: the DDL before it is taken back', async () => {
+    const db = await openDatabase({ storage: 'memory' });
+    await db.migrate([V1]);
+    const e = await failure(db.migrate([V1, { version: 2, sql: 'CREATE TABLE app.tags (id INT PRIMARY KEY); INSERT INTO app.tags (id) VALUE (1)' }]));
+    expect(e.code).toBe('MIGRATION_FAILED');
+    expect(e.message).toContain('Migration 2 failed at statement 2 of 2 (`INSERT INTO app.tags (id) VALUE (1)`)');
+    expect(e.message).toContain('its DDL was taken back: the database is at version 1');
+    expect(await tableNames(db)).toEqual(['todos']);
+    await db.close();
+  });
+
   it('refuses a changed migration with MIGRATION_MISMATCH, and a new version below the highest applied', async () => {
     const db = await openDatabase({ storage: 'memory' });
     await db.migrate([V1, { version: 3, sql: 'CREATE TABLE app.a (id INT PRIMARY KEY)' }]);

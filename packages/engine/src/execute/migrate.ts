@@ -10,7 +10,8 @@
  *
  *   - its statements are DDL (CREATE/DROP NAMESPACE, CREATE/DROP TABLE,
  *     ALTER TABLE) followed by DML (INSERT, UPDATE, DELETE); DDL after DML,
- *     and any other statement, fails the migration before anything runs;
+ *     any other statement, and DDL that does not parse fail the migration
+ *     before anything runs (DML is parsed once, as it runs);
  *   - each DDL statement commits on its own, and in the same storage commit
  *     the undo journal gains the step that takes it back (DROP of what it
  *     created, DROP COLUMN of what it added, the table's definition before a
@@ -112,7 +113,8 @@ type Kind = 'ddl' | 'final' | 'dml';
 
 interface Step {
   text: string;
-  stmt: Statement;
+  /** Parsed for DDL; DML is parsed as it runs. */
+  stmt: Statement | undefined;
   kind: Kind;
 }
 
@@ -148,14 +150,18 @@ function plan(m: Migration, limits: SqlLimits): Step[] {
   for (let i = 0; i < texts.length; i++) {
     const text = texts[i].text;
     const where = `statement ${i + 1} of ${texts.length} (${quoted(text)})`;
-    let stmt: Statement;
+    let stmt: Statement | undefined;
+    let kind: Kind | undefined;
     try {
-      stmt = parseStatement(text, tokenize(text, limits), limits);
+      const tokens = tokenize(text, limits);
+      // DML is parsed once, as it runs (a large seed INSERT costs the SQL parser real time); the rest here.
+      const first = tokens[0]?.type === 'word' ? tokens[0].text.toUpperCase() : '';
+      if (first === 'INSERT' || first === 'UPDATE' || first === 'DELETE') kind = 'dml';
+      else kind = classify((stmt = parseStatement(text, tokens, limits)));
     } catch (e) {
       throw failed(where, e);
     }
-    const kind = classify(stmt);
-    if (!kind) throw failed(where, new KalamError('UNSUPPORTED', `${stmt.kind} statements cannot run in a migration: a migration holds CREATE/DROP NAMESPACE, CREATE/DROP TABLE, ALTER TABLE, then INSERT, UPDATE, DELETE`));
+    if (!kind) throw failed(where, new KalamError('UNSUPPORTED', `${stmt?.kind ?? 'this'} statements cannot run in a migration: a migration holds CREATE/DROP NAMESPACE, CREATE/DROP TABLE, ALTER TABLE, then INSERT, UPDATE, DELETE`));
     if (kind !== 'dml' && steps.some((s) => s.kind === 'dml')) {
       throw failed(where, new KalamError('UNSUPPORTED', 'DDL after INSERT/UPDATE/DELETE: a migration runs its DDL first, then its DML in one transaction. Put this statement in the next migration'));
     }
