@@ -1,5 +1,5 @@
 import { proxy, releaseProxy, wrap, type Endpoint } from 'comlink';
-import { KalamError, resolveOptions, type Database } from '@kalamlite/engine';
+import { KalamError, resolveOptions, type Database, type Migration } from '@kalamlite/engine';
 import { bundledWorker } from './bundled-worker';
 import { connectClient, type Connection } from './connect';
 import { checkLimits, createHost } from './host';
@@ -8,6 +8,7 @@ import { asKalamError, installKalamErrorTransfer } from './transfer';
 import { createTabClient } from './tabs/tab-client';
 import { checkTransport, resolveTransport, type WorkerStartOptions } from './tabs/transport';
 import { checkStartTimeout, checkWorkerUrl, startWorker } from './start';
+import { checkClientMigrations } from './migrations';
 import type { ClientOptions, KalamClient } from './types';
 
 /**
@@ -21,10 +22,10 @@ import type { ClientOptions, KalamClient } from './types';
 export async function createClient(options: ClientOptions): Promise<KalamClient> {
   installKalamErrorTransfer();
   // Checked before a transport is picked (it depends on the storage) and anything is sent.
-  const { name, storage, durability, limits, start } = checkClientOptions(options);
+  const { name, storage, durability, limits, start, migrations } = checkClientOptions(options);
   if (options.worker === undefined) {
     const transport = resolveTransport(options.transport, storage);
-    if (transport !== 'worker') return createTabClient({ name, storage, durability, limits, start }, transport);
+    if (transport !== 'worker') return createTabClient({ name, storage, durability, limits, start, migrations }, transport);
   }
   const given = options.worker;
   const { worker, answer: remote } = await startWorker({
@@ -60,7 +61,7 @@ export async function createClient(options: ClientOptions): Promise<KalamClient>
   // One proxied listener (one MessagePort) carries every subscription's events.
   const listener = proxy((events: readonly LiveEvent[]) => connection.deliver(events));
   try {
-    await remote.open({ name, storage, limits, durability }, listener);
+    await remote.open({ name, storage, limits, durability, ...(migrations && { migrations }) }, listener);
   } catch (e) {
     terminate();
     throw asKalamError(e);
@@ -96,6 +97,7 @@ const CLIENT_OPTIONS: Record<keyof ClientOptions, true> = {
   worker: true,
   workerUrl: true,
   startTimeoutMs: true,
+  migrations: true,
 };
 
 /**
@@ -104,7 +106,7 @@ const CLIENT_OPTIONS: Record<keyof ClientOptions, true> = {
  * engine's resolveOptions. Each failure is an INVALID_OPTION naming what is
  * allowed.
  */
-function checkClientOptions(options: ClientOptions): { name: string; storage: ClientStorage; durability: 'relaxed' | 'strict'; limits: HostLimits; start: WorkerStartOptions } {
+function checkClientOptions(options: ClientOptions): { name: string; storage: ClientStorage; durability: 'relaxed' | 'strict'; limits: HostLimits; start: WorkerStartOptions; migrations: readonly Migration[] | undefined } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KalamError('INVALID_OPTION', "createClient() needs an options object, for example { name: 'app', storage: 'idb' }.");
   }
@@ -127,5 +129,5 @@ function checkClientOptions(options: ClientOptions): { name: string; storage: Cl
   if (url !== undefined && options.worker !== undefined) {
     throw new KalamError('INVALID_OPTION', 'Give createClient() either worker (a worker you started) or workerUrl (the script kalamlite starts), not both.');
   }
-  return { name, storage, durability, limits: checkLimits(options.limits), start: { url, timeoutMs: checkStartTimeout(options.startTimeoutMs) } };
+  return { name, storage, durability, limits: checkLimits(options.limits), start: { url, timeoutMs: checkStartTimeout(options.startTimeoutMs) }, migrations: checkClientMigrations(options.migrations) };
 }

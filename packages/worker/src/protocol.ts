@@ -1,4 +1,4 @@
-import type { KalamErrorShape, Role, Row, StatementResult, Value } from '@kalamlite/engine';
+import type { KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
 
 /**
  * The contract between a client and the engine host behind it. The worker
@@ -181,6 +181,8 @@ export interface OpenOptions {
   limits?: Partial<HostLimits>;
   /** When writes are acknowledged; 'relaxed' where left out. */
   durability?: 'relaxed' | 'strict';
+  /** Schema migrations applied once the database is open (db.migrate); open() fails with the engine's error otherwise. */
+  migrations?: readonly Migration[];
 }
 
 /** What the worker exposes: a host plus the engine's lifetime. */

@@ -1,4 +1,4 @@
-import type { ArrowTable, KalamError, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
+import type { ArrowTable, KalamError, Migration, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
 import type { Transport } from './tabs/protocol';
 import type { ClientStats, ClientStorage, HostLimits, LiveChange, LiveOptions } from './protocol';
@@ -136,4 +136,15 @@ export interface ClientOptions {
    * WORKER_START_FAILED saying why. Opening the database is not counted.
    */
   startTimeoutMs?: number;
+  /**
+   * Schema migrations, oldest first: `[{ version: 1, sql: 'CREATE …' }, …]`.
+   * The engine applies the versions this database does not have yet, each
+   * all or nothing, before createClient() resolves, and records them in
+   * `system.migrations`; a client arriving while another runs them waits,
+   * then finds them applied. Rejects with MIGRATION_FAILED (naming the
+   * version, the statement and the cause; the database stays at the
+   * previous version) or MIGRATION_MISMATCH (an applied version's SQL
+   * changed). See the root README, "Migrations".
+   */
+  migrations?: readonly Migration[];
 }

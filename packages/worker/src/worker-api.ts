@@ -3,6 +3,7 @@ import { KalamError, openDatabase, resolveOptions, type Database, type OpenOptio
 import { checkLimits, createHost, liveMetrics, type LiveStatsSource } from './host';
 import type { KalamHost, OpenOptions, WorkerApi } from './protocol';
 import { guarded } from './transfer';
+import { applyMigrations, checkClientMigrations } from './migrations';
 
 type Open = (options: EngineOptions) => Promise<Database>;
 
@@ -37,12 +38,20 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
       // `limits` are this worker's own; every other option is the engine's,
       // judged by the engine (resolveOptions) before anything is opened.
       if (typeof options !== 'object' || options === null) resolveOptions(options); // throws: options must be an object
-      const { limits, ...engineOptions } = options;
+      const { limits, migrations, ...engineOptions } = options;
       resolveOptions(engineOptions);
       const bounds = checkLimits(limits);
+      checkClientMigrations(migrations);
       opening = (async () => {
         // This worker serves one client: its live queue shows in system.stats.
-        db = await open({ ...engineOptions, hostMetrics: () => (served ? liveMetrics(served.liveStats()) : []) });
+        const opened = await open({ ...engineOptions, hostMetrics: () => (served ? liveMetrics(served.liveStats()) : []) });
+        try {
+          await applyMigrations(opened, migrations);
+        } catch (e) {
+          await opened.close().catch(() => undefined);
+          throw e;
+        }
+        db = opened;
         host = served = createHost(db, listener, bounds);
       })();
       try {

@@ -8,6 +8,8 @@ import { thrownMessage } from '../core/json';
 import type { Role, Row, SessionOptions, StatementResult, Value } from '../core/types';
 import { Engine } from '../execute/engine';
 import type { LiveStop } from '../execute/live';
+import type { MigrateResult } from '../execute/migrate';
+import { checkMigrations, type Migration } from '../execute/migration-list';
 import type { OpenOptions } from '../execute/options';
 import type { SessionState } from '../execute/session-state';
 import type { Transaction } from '../execute/transaction';
@@ -20,7 +22,7 @@ import { loadArrow } from './arrow-loader';
 import { checkReturnsRows } from './returns-rows';
 import { resolveSessionOptions, resolveStatementOptions, type StatementOptions } from './session-options';
 
-export type { LiveStop, OpenOptions, StatementOptions };
+export type { LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
 
 
 export interface Session {
@@ -80,6 +82,14 @@ export interface SessionTransaction {
 
 export interface Database {
   session(options: SessionOptions): Session;
+  /**
+   * Applies the schema migrations not applied yet, lowest version first,
+   * each all or nothing, and records them in system.migrations; one call at
+   * a time (a second waits for the first). INVALID_OPTION for a bad list;
+   * MIGRATION_FAILED (version, statement, cause) or MIGRATION_MISMATCH (an
+   * applied migration's SQL changed). See the README, "Migrations".
+   */
+  migrate(migrations: readonly Migration[]): Promise<MigrateResult>;
   /** Changes when later writes are acknowledged (see OpenOptions.durability); INVALID_OPTION for anything but 'relaxed' or 'strict'. */
   setDurability(durability: Durability): void;
   close(): Promise<void>;
@@ -168,6 +178,11 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
           return result;
         },
       };
+    },
+    migrate: async (migrations) => {
+      engine.assertOpen();
+      // undefined is the engine's own call (recovery only): a caller gets the list check.
+      return engine.migrate(checkMigrations(migrations));
     },
     setDurability: (durability) => engine.setDurability(durability),
     close: () => engine.close(),

@@ -59,6 +59,10 @@ export type ErrorCode =
   | 'STATEMENT_TIMEOUT'
   /** The database worker could not start (its script failed to load or run, CSP or the browser refused it, or it did not answer in time). */
   | 'WORKER_START_FAILED'
+  /** A schema migration failed (the message names its version, the statement and the cause); it was not applied. */
+  | 'MIGRATION_FAILED'
+  /** A migration given disagrees with what was applied: its SQL changed since, or its version is below the highest applied but was never applied. */
+  | 'MIGRATION_MISMATCH'
   | 'INTERNAL';
 
 export interface KalamErrorShape {

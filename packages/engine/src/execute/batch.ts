@@ -19,6 +19,7 @@ import type { CallOptions, QueryRegistry, RunningQuery, StatementSignal } from '
 import { okResult } from './results';
 import type { SessionState } from './session-state';
 import type { ColdReads } from '../storage/cold/types';
+import type { StateChange } from '../storage/unit-of-work';
 import type { PreparedCold } from './cold-reads';
 import type { CommittedLookup, Transaction, TransactionRegistry } from './transaction';
 import { validateParams } from './validate';
@@ -38,7 +39,7 @@ export interface BatchContext {
   assertOpen(): void;
   waitForHotRoom(): Promise<void>;
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
-  commit(unit: { rows: readonly RowChange[] }): Promise<void>;
+  commit(unit: { rows: readonly RowChange[]; state?: readonly StateChange[] }): Promise<void>;
   runStatement(state: SessionState, text: string, params: readonly Value[], tx?: Transaction, signal?: StatementSignal): Promise<StatementResult>;
 }
 
@@ -134,8 +135,11 @@ export function beginTransaction(engine: BatchContext, owner: string, origin: 's
   return engine.transactions.begin(owner, origin);
 }
 
-/** Writes everything `tx` staged in one storage commit, under the write lock; any conflict rolls it back. */
-export async function commitTransaction(engine: BatchContext, tx: Transaction): Promise<void> {
+/**
+ * Writes everything `tx` staged in one storage commit, under the write lock;
+ * any conflict rolls it back. `alsoCommit` joins that commit (a migration's record).
+ */
+export async function commitTransaction(engine: BatchContext, tx: Transaction, alsoCommit: readonly StateChange[] = []): Promise<void> {
   tx.assertOpen();
   tx.state = 'committing';
   let prepared: PreparedCold | undefined;
@@ -149,7 +153,7 @@ export async function commitTransaction(engine: BatchContext, tx: Transaction): 
     await engine.exclusive(async () => {
       engine.assertOpen();
       const rows = tx.changesForCommit(engine.committedLookup(reads), (id) => engine.catalog.tableById(id), () => engine.seq.next());
-      if (rows.length > 0) await engine.commit({ rows });
+      if (rows.length > 0 || alsoCommit.length > 0) await engine.commit({ rows, state: alsoCommit });
     });
   } catch (e) {
     const err = toKalamError(e);

@@ -39,6 +39,7 @@ import { openOpfsSegmentStore, openOpfsStore } from '../storage/opfs';
 import type { Durability } from '../storage/opfs-log';
 import type { UnitOfWork } from '../storage/unit-of-work';
 import { AuditLog } from '../system/audit';
+import { MigrationLog } from '../system/migrations';
 import type { SystemEnv } from '../system/tables';
 import { beginTransaction, commitTransaction, executeBatch, rollbackTransaction } from './batch';
 import { ColdReader, type PreparedCold } from './cold-reads';
@@ -55,6 +56,7 @@ import type { CommittedLookup } from './transaction';
 import { metricsOf, settingsOf } from './stats';
 import { TableSources } from './table-source';
 import { loadSqlParser } from '../sql/parser-loader';
+import { migrate, undoInterrupted, type MigrateResult } from './migrate';
 import { TransactionRegistry, type Transaction } from './transaction';
 
 export type { OpenOptions, SessionState };
@@ -92,6 +94,8 @@ export class Engine {
   readonly budget: HotBudget;
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
   private closed = false;
+  /** The last migrate() call: the next one runs after it (one at a time). Never rejects. */
+  private migrating: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly kv: KvStore,
@@ -100,6 +104,7 @@ export class Engine {
     readonly cold: ColdTier,
     readonly users: UserRegistry,
     readonly audit: AuditLog,
+    readonly migrations: MigrationLog,
     readonly options: ResolvedOptions,
   ) {
     this.budget = { hotBudgetBytes: options.hotBudgetBytes, hotPartitionRows: options.hotPartitionRows };
@@ -114,6 +119,7 @@ export class Engine {
       transactions: () => this.transactions.list(),
       segments: () => cold.manifest.all(),
       queries: () => this.queries.list(),
+      migrations: () => migrations.list(),
     };
     this.views = new PartitionViews(catalog, hot, cold);
     this.sources = new TableSources(catalog, this.views, this.systemEnv);
@@ -174,6 +180,7 @@ export class Engine {
     const users = await UserRegistry.load(kv);
     const audit = await AuditLog.load(kv, options.maxAuditEntries);
     const manifest = await Manifest.load(kv);
+    const migrations = await MigrationLog.load(kv);
     // OPFS: segment bytes in files of their own (the KV store there is a log replayed at open). A segment
     // store other than the KV one is guarded as the KV store is (the KV one reads and writes through it).
     const guard = { timeoutMs: options.storageTimeoutMs };
@@ -186,7 +193,7 @@ export class Engine {
       maxSegmentRows: options.maxSegmentRows,
       compactL0Segments: options.compactL0Segments,
     });
-    const engine = new Engine(kv, catalog, new HotTier(), cold, users, audit, options);
+    const engine = new Engine(kv, catalog, new HotTier(), cold, users, audit, migrations, options);
     for (const m of manifest.all()) {
       engine.seq.observe(m.max_seq);
       engine.committer.observe(m.max_seq);
@@ -202,6 +209,9 @@ export class Engine {
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
     flushAfterCommit(engine, new Map());
     requestDueCompactions(engine);
+    // A migration a crash cut off is taken back. Should that fail, the open still succeeds (the data is
+    // readable) and the journal stays: the next migrate() tries again and reports why (MIGRATION_FAILED).
+    if (migrations.pendingUndo()) await engine.migrate(undefined).catch(() => undefined);
     return engine;
   }
 
@@ -347,6 +357,23 @@ export class Engine {
   liveQuery(state: SessionState, sql: string, params: readonly Value[], onChange: LiveChangeCallback, onError: (e: KalamError) => void, options: LiveOptions = {}, owner: LiveOwner = { session: 0 }): LiveStop {
     const { stop, liveId } = this.liveQueries.subscribe(state, sql, params, onChange, onError, options, owner);
     return Object.assign(stop, { liveId });
+  }
+
+  /**
+   * Applies the migrations not applied yet (execute/migrate.ts), after any
+   * migrate() call already running. `undefined`: only takes back a migration
+   * a crash cut off.
+   */
+  migrate(migrations: unknown): Promise<MigrateResult> {
+    const run = this.migrating.then(async () => {
+      if (migrations === undefined) {
+        await undoInterrupted(this);
+        return { version: this.migrations.version, applied: [] };
+      }
+      return migrate(this, migrations);
+    });
+    this.migrating = run.catch(() => undefined);
+    return run;
   }
 
   settings() {

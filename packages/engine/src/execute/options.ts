@@ -16,6 +16,7 @@ import { JOB_DEFAULTS, type JobSettings } from '../jobs/scheduler';
 import { LIVE_DEFAULTS } from '../live/registry';
 import { SQL_LIMIT_DEFAULTS, SQL_LIMIT_NAMES, type SqlLimits } from '../sql/limits';
 import { MAX_TIMER_MS } from '../storage/guarded-store';
+import { MIGRATION_DEFAULTS } from '../system/migrations';
 import { QUERY_DEFAULTS } from './queries';
 import { TRANSACTION_DEFAULTS } from './transaction';
 
@@ -36,6 +37,8 @@ export interface OpenOptions {
   maxAuditEntries?: number;
   /** Schema versions kept per table in system.schemas (oldest dropped). Default 64. */
   maxSchemaVersions?: number;
+  /** Migrations recorded in system.migrations at most (db.migrate() refuses past it). Default 10,000. */
+  maxMigrations?: number;
   /** Rows one explicit transaction may stage before it fails. Default 100,000. */
   maxTransactionRows?: number;
   /** Explicit transactions open at once across all sessions. Default 1000. */
@@ -144,6 +147,7 @@ export interface ResolvedOptions extends JobSettings, SqlLimits {
   maxSubscriptionsPerSession: number;
   maxAuditEntries: number;
   maxSchemaVersions: number;
+  maxMigrations: number;
   maxTransactionRows: number;
   maxOpenTransactions: number;
   segmentCacheBytes: number;
@@ -172,6 +176,7 @@ const COUNTS: Record<string, { fallback: number; min: number; max?: number }> = 
   maxSubscriptionsPerSession: { fallback: DEFAULTS.maxSubscriptionsPerSession, min: 1 },
   maxAuditEntries: { fallback: DEFAULTS.maxAuditEntries, min: 1 },
   maxSchemaVersions: { fallback: DEFAULT_MAX_SCHEMA_VERSIONS, min: 1 },
+  maxMigrations: { fallback: MIGRATION_DEFAULTS.maxMigrations, min: 1 },
   maxTransactionRows: { fallback: TRANSACTION_DEFAULTS.maxRows, min: 1 },
   maxOpenTransactions: { fallback: TRANSACTION_DEFAULTS.maxOpen, min: 1 },
   streamEvictionIntervalMs: { fallback: JOB_DEFAULTS.streamEvictionIntervalMs, min: 0 },

@@ -11,6 +11,7 @@ import type { ColdTier } from '../storage/cold/cold-tier';
 import { PAGE_ROWS, type HotTier } from '../storage/hot-tier';
 import type { KvStore } from '../storage/kv';
 import type { AuditLog } from '../system/audit';
+import type { MigrationLog } from '../system/migrations';
 import type { GroupCommitter } from './group-commit';
 import type { Plan } from './planner';
 import type { ResolvedOptions } from './options';
@@ -25,6 +26,7 @@ export interface StatsSource {
   readonly cold: ColdTier;
   readonly users: UserRegistry;
   readonly audit: AuditLog;
+  readonly migrations: MigrationLog;
   readonly live: LiveRegistry;
   readonly jobs: JobScheduler;
   readonly transactions: TransactionRegistry;
@@ -45,6 +47,7 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['max_subscriptions_per_session', e.live.limits.maxSubscriptionsPerSession, 'Live queries one session may hold open at once'],
     ['max_audit_entries', o.maxAuditEntries, 'Entries kept in system.audit_log'],
     ['max_schema_versions', e.catalog.maxSchemaVersions, 'Schema versions kept per table in system.schemas'],
+    ['max_migrations', o.maxMigrations, 'Migrations recorded in system.migrations at most (db.migrate() refuses past it)'],
     ['max_transaction_rows', e.transactions.limits.maxRows, 'Rows one explicit transaction may stage'],
     ['max_open_transactions', e.transactions.limits.maxOpen, 'Explicit transactions open at once'],
     ['stream_eviction_interval_ms', e.jobs.settings.streamEvictionIntervalMs, 'How often expired STREAM rows are deleted (0: never)'],
@@ -106,6 +109,9 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['audit_log_max', e.audit.max],
     ['schema_versions', e.catalog.schemaVersionCount],
     ['schema_versions_max_per_table', e.catalog.maxSchemaVersions],
+    ['migrations_applied', e.migrations.size],
+    ['migrations_max', e.options.maxMigrations],
+    ['migration_version', e.migrations.version],
     ...e.jobs.metrics(),
     ...e.cold.metrics(),
     ['users', e.users.list().length],

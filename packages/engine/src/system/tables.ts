@@ -6,6 +6,7 @@ import { checkSystemRead } from '../auth/permissions';
 import type { UserRecord } from '../auth/users';
 import type { Catalog } from '../catalog/catalog';
 import type { AuditEntry } from './audit';
+import type { MigrationRecord } from './migrations';
 import type { Subscription } from '../live/subscription';
 import type { JobRecord } from '../jobs/job';
 import { levelOf, type SegmentMeta } from '../storage/cold/types';
@@ -61,6 +62,8 @@ export interface SystemEnv {
   segments?(): readonly SegmentMeta[];
   /** Statements running now (system.queries). */
   queries?(): readonly QueryInfo[];
+  /** Applied schema migrations, by version (system.migrations). */
+  migrations?(): readonly MigrationRecord[];
 }
 
 interface SystemTable {
@@ -192,6 +195,10 @@ const TABLES: Record<string, SystemTable> = {
         m.format ?? 1, m.groups?.rows.length ?? null, levelOf(m),
       ];
     }),
+  },
+  migrations: {
+    columns: [['version', 'INT'], ['checksum', 'TEXT'], ['applied_at', 'TIMESTAMP'], ['statements', 'INT']],
+    rows: (env) => (env.migrations?.() ?? []).map((m) => [m.version, m.checksum, m.applied_at, m.statements]),
   },
   stats: {
     columns: [['metric_name', 'TEXT'], ['metric_value', 'TEXT']],

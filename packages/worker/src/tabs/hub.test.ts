@@ -156,6 +156,7 @@ describe('a hub that closes the engine while no client is attached (SharedWorker
       state.opened++;
       return {
         session: db.session.bind(db),
+        migrate: db.migrate.bind(db),
         setDurability: db.setDurability.bind(db),
         async close() {
           state.closesStarted++;

@@ -18,6 +18,7 @@ import { asKalamError, guarded } from '../transfer';
 import { holdLock, lockNames, randomId, whenLockFree, type Locks } from './locks';
 import { isAckMessage, isHelloMessage, type AttachOptions, type HelloAnswer, type HubConnection, type LiveMessage } from './protocol';
 import { checkClientFormat, checkStorageFormat, STORAGE_FORMAT } from './storage-format';
+import { applyMigrations, checkClientMigrations } from '../migrations';
 
 /** Clients one host serves at once (tabs × clients per tab). */
 export const MAX_CLIENTS = 256;
@@ -223,6 +224,9 @@ export function createHub(options: HubOptions): Hub {
           if (isClosed) throw hostEnding();
           const db = await openedEngine();
           if (isClosed) throw hostEnding();
+          // The engine runs one migrate() at a time: a client arriving meanwhile waits, then finds them applied.
+          await applyMigrations(db, attach.migrations);
+          if (isClosed) throw hostEnding();
           if (connection !== undefined) throw new KalamError('INVALID_OPTION', 'This connection is already attached.');
           // The strictest durability any client asked for applies to the shared engine.
           if (attach.durability === 'strict') db.setDurability('strict');
@@ -346,6 +350,7 @@ function forClient(db: Database, clientId: string): Database {
     session(options: SessionOptions) {
       return db.session({ ...options, client: clientId });
     },
+    migrate: (migrations) => db.migrate(migrations),
     setDurability: (durability) => db.setDurability(durability),
     close: () => db.close(),
   };
@@ -360,5 +365,6 @@ function checkAttach(attach: AttachOptions, name: string, storage: ClientStorage
   }
   if (typeof attach.format !== 'number') throw new KalamError('INVALID_OPTION', 'attach() needs the client build\'s storage format.');
   if (attach.durability !== undefined) checkDurability(attach.durability);
+  checkClientMigrations(attach.migrations);
   checkLimits(attach.limits);
 }

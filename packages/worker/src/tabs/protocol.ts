@@ -5,6 +5,7 @@
  * private to that client and host) serving a `HubConnection`; live events
  * travel on the same endpoint as plain `LiveMessage`s, which Comlink ignores.
  */
+import type { Migration } from '@kalamlite/engine';
 import type { ThrownShape } from '../transfer';
 import type { ClientStorage, HostLimits, KalamHost, LiveEvent } from '../protocol';
 
@@ -22,6 +23,8 @@ export interface AttachOptions {
   limits?: Partial<HostLimits>;
   /** 'strict' makes the shared engine flush every later commit to disk before acknowledging it (until it closes). */
   durability?: 'relaxed' | 'strict';
+  /** Schema migrations the shared engine applies before attaching this client (db.migrate: one call at a time). */
+  migrations?: readonly Migration[];
 }
 
 export interface Attached {

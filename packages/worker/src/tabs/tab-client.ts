@@ -4,7 +4,7 @@
  * tab goes away), and reaches the current host through a failover host that
  * moves to the next host when one goes away.
  */
-import { KalamError } from '@kalamlite/engine';
+import { KalamError, type Migration } from '@kalamlite/engine';
 import { connectClient } from '../connect';
 import type { ClientStorage, HostLimits, LiveEvent } from '../protocol';
 import { asKalamError } from '../transfer';
@@ -23,7 +23,7 @@ const MAX_CONNECT_ATTEMPTS = 10;
 
 /** `options` as createClient checked them (the engine's resolveOptions, the worker's limits, the worker's start). */
 export async function createTabClient(
-  options: { name: string; storage: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict'; start: WorkerStartOptions },
+  options: { name: string; storage: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict'; start: WorkerStartOptions; migrations?: readonly Migration[] },
   kind: 'shared-worker' | 'leader',
 ): Promise<KalamClient & { transport: ClientTransportInfo }> {
   const { name, storage } = options;
@@ -39,6 +39,8 @@ export async function createTabClient(
   const attach: AttachOptions = { name, storage, clientId, format: STORAGE_FORMAT };
   if (options.limits !== undefined) attach.limits = options.limits;
   if (options.durability !== undefined) attach.durability = options.durability;
+  // Sent with every attach, a failover's too: the next host finds them applied (or finishes them).
+  if (options.migrations !== undefined) attach.migrations = options.migrations;
   const connect = async (): Promise<Link> => {
     for (let attempt = 1; ; attempt++) {
       try {
