@@ -1,7 +1,20 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
-export { openDatabase, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions, type StatementOptions } from './api/database';
+export {
+  openDatabase,
+  type Database,
+  type InsertManyError,
+  type InsertManyOptions,
+  type InsertManyProgress,
+  type Session,
+  type LiveStop,
+  type SessionTransaction,
+  type OpenOptions,
+  type StatementOptions,
+} from './api/database';
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
-export { resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';
+export { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';
+/** insertMany's row check and chunk bounds, for hosts that cut the chunks on the page (the worker's client). */
+export { checkInsertRow, roughRowBytes, type CheckedRow, type ResolvedInsertManyOptions } from './execute/insert-many';
 /** The engine's check of statement parameters: its frozen copy, or INVALID_PARAMETER (hosts use it before keying by content). */
 export { validateParams } from './execute/validate';
 export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
