@@ -1,4 +1,4 @@
-import type { KalamErrorShape, Role, Row, StatementResult, Value } from '@kalamlite/engine';
+import type { CheckedRow, KalamErrorShape, Role, Row, StatementResult, Value } from '@kalamlite/engine';
 
 /**
  * The contract between a client and the engine host behind it. The worker
@@ -145,6 +145,13 @@ export interface KalamHost {
   query(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult>>;
   /** One statement returning rows, as Arrow IPC stream bytes; the worker transfers (never copies) their buffer. */
   queryArrow(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<Uint8Array>>;
+  /**
+   * One chunk of a bulk load (`session.insertMany`, cut on the page): the
+   * rows, checked, written as one INSERT and one commit, or nothing of them.
+   * `offset` is the rows of the load committed before them (row numbers in
+   * errors count from it).
+   */
+  insertMany(session: SessionKey, table: string, rows: readonly CheckedRow[], offset: number, call?: number): Promise<Executed<void>>;
   /** Cancels running call `call` (its caller's AbortSignal was aborted); a call that already ended, or an unknown id, is ignored. */
   cancel(call: number): Promise<void>;
   /** Starts subscription `id`; its first result is delivered as an event. */

@@ -1,4 +1,4 @@
-import type { ArrowTable, KalamError, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
+import type { ArrowTable, InsertManyOptions, InsertManyProgress, KalamError, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
 import type { Transport } from './tabs/protocol';
 import type { ClientStats, ClientStorage, HostLimits, LiveChange, LiveOptions } from './protocol';
@@ -49,6 +49,21 @@ export interface ClientSession {
     onError?: (error: KalamError) => void,
     options?: LiveOptions,
   ): Promise<() => void>;
+  /**
+   * A bulk load, as the engine's `session.insertMany`: `rows` (an array,
+   * iterable or async iterable of objects keyed by column name) are read
+   * here, on the page, one chunk at a time (`chunkRows`, default 5,000;
+   * `chunkBytes`, default 4 MiB), checked, and each chunk is sent to the
+   * worker as one call and written there as one INSERT and one commit; the
+   * next chunk is read once it has committed. Resolves with the rows
+   * committed and the chunks; `onProgress` after each chunk. On a failure
+   * it rejects with the failing chunk's KalamError, naming the row; that
+   * chunk wrote nothing, and `error.rowsCommitted` (InsertManyError) is
+   * where to resume (call again with the rest and `offset`). `signal`
+   * stops it (QUERY_CANCELLED, with `rowsCommitted`): a chunk in flight is
+   * cancelled in the worker and writes nothing.
+   */
+  insertMany<T extends object = Row>(table: string, rows: Iterable<T> | AsyncIterable<T>, options?: InsertManyOptions): Promise<InsertManyProgress>;
   /** Opens an explicit transaction; end it with `commit()` or `rollback()` (prefer `transaction()`). */
   begin(): Promise<ClientTransaction>;
   /**

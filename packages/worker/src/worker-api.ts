@@ -60,6 +60,7 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
       // The bytes' buffer moves to the page: no copy, and it is detached here.
       return transfer(executed, [executed.value.buffer as ArrayBuffer]);
     },
+    insertMany: (session, table, rows, offset, call) => opened().insertMany(session, table, rows, offset, call),
     live: (session, sql, params, id, options) => opened().live(session, sql, params, id, options),
     stats: () => opened().stats(),
     unsubscribe: (id) => opened().unsubscribe(id),

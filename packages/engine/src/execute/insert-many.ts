@@ -119,7 +119,7 @@ function splitTableName(table: unknown): { namespace: string | undefined; name: 
   return parts.length === 2 ? { namespace: parts[0], name: parts[1] } : { namespace: undefined, name: parts[0] };
 }
 
-/** The input as an async iterable, or INVALID_PARAMETER. */
+/** The input as an iterable or async iterable, or INVALID_PARAMETER. */
 function rowsOf(rows: unknown): AsyncIterable<unknown> | Iterable<unknown> {
   const isIterable = (k: symbol) => typeof rows === 'object' && rows !== null && typeof (rows as Record<symbol, unknown>)[k] === 'function';
   try {
@@ -129,6 +129,41 @@ function rowsOf(rows: unknown): AsyncIterable<unknown> | Iterable<unknown> {
     // A getter or Proxy trap that throws: not an input that can be read.
   }
   throw new KalamError('INVALID_PARAMETER', `insertMany() needs rows: an array, an iterable or an async iterable of objects keyed by column name (got ${describeInput(rows)})`);
+}
+
+/**
+ * The input cut into chunks of checked rows (checkInsertRow; rows numbered
+ * from `firstRow`), each at most `chunkRows` rows and about `chunkBytes`
+ * rough bytes: read only as the chunks are consumed, so one chunk is held at
+ * a time. `check` runs before each row is read (cancellation). Shared by
+ * the engine's insertMany and hosts that cut chunks on the page (the
+ * worker's client sends each chunk as one call).
+ */
+export async function* insertChunks(
+  rows: unknown,
+  bounds: { chunkRows: number; chunkBytes: number },
+  firstRow: number,
+  maxJsonDepth?: number,
+  check?: () => void,
+): AsyncGenerator<CheckedRow[], void, undefined> {
+  const input = rowsOf(rows);
+  let next = firstRow;
+  let chunk: CheckedRow[] = [];
+  let bytes = 0;
+  check?.();
+  for await (const row of input) {
+    check?.();
+    const checked = checkInsertRow(row, next++, maxJsonDepth);
+    chunk.push(checked);
+    bytes += roughRowBytes(checked);
+    if (chunk.length >= bounds.chunkRows || bytes >= bounds.chunkBytes) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+      check?.();
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /**
@@ -150,33 +185,18 @@ export async function insertMany(
   const { namespace, name } = splitTableName(table);
   // A table that is missing (or a system table) fails before any row is read.
   const target = insertTarget(engine.sources, namespace, name, state.namespace).table;
-  const input = rowsOf(rows);
   const running = engine.queries.start(state, `insertMany into ${target.namespace}.${target.name}`, { signal: options.signal, client });
-  const maxJsonDepth = engine.planner.limits.maxJsonDepth;
+  const chunked = insertChunks(rows, options, options.offset, engine.planner.limits.maxJsonDepth, () => running.throwIfCancelled());
   let committed = options.offset;
   let chunks = 0;
-  // The chunk being read; written (and emptied) once it reaches a bound. Never more than chunkRows rows.
-  let chunk: CheckedRow[] = [];
-  let bytes = 0;
   let failure: unknown;
-  const write = async () => {
-    await writeChunk(engine, state, namespace, name, chunk, committed, running);
-    committed += chunk.length;
-    chunks++;
-    chunk = [];
-    bytes = 0;
-    options.onProgress?.({ rowsCommitted: committed, chunks });
-  };
   try {
-    for await (const row of input) {
-      running.throwIfCancelled();
-      const checked = checkInsertRow(row, committed + chunk.length, maxJsonDepth);
-      chunk.push(checked);
-      bytes += roughRowBytes(checked);
-      if (chunk.length >= options.chunkRows || bytes >= options.chunkBytes) await write();
+    for await (const chunk of chunked) {
+      await writeChunk(engine, state, namespace, name, chunk, committed, running);
+      committed += chunk.length;
+      chunks++;
+      options.onProgress?.({ rowsCommitted: committed, chunks });
     }
-    running.throwIfCancelled();
-    if (chunk.length > 0) await write();
     return { rowsCommitted: committed, chunks };
   } catch (e) {
     failure = e;
@@ -187,15 +207,22 @@ export async function insertMany(
   }
 }
 
-/** The failing chunk's error, saying where to resume. */
-function insertManyError(e: KalamError, committed: number): InsertManyError {
+/**
+ * The error a bulk load stops with: `e` saying where to resume, with
+ * `rowsCommitted`. An error that already says so (a chunk's, from a host)
+ * only gets the property.
+ */
+export function insertManyError(e: KalamError, committed: number): InsertManyError {
+  if (e.message.includes(STOPPED)) return Object.assign(e, { rowsCommitted: committed });
   const error = new KalamError(
     e.code,
-    `${e.message}. insertMany stopped: rows before row ${committed} are committed, nothing from row ${committed} on was written; resume from row ${committed} (error.rowsCommitted)`,
+    `${e.message}. ${STOPPED} rows before row ${committed} are committed, nothing from row ${committed} on was written; resume from row ${committed} (error.rowsCommitted)`,
     e.position,
   );
   return Object.assign(error, { rowsCommitted: committed });
 }
+
+const STOPPED = 'insertMany stopped:';
 
 /** One chunk: one INSERT through the write path, one commit. */
 async function writeChunk(

@@ -272,6 +272,7 @@ export function createHub(options: HubOptions): Hub {
         // Moved, not copied, over a MessagePort (a BroadcastChannel clones it).
         return transfer(executed, [executed.value.buffer as ArrayBuffer]);
       },
+      insertMany: (session, table, rows, offset, call) => attached().insertMany(session, table, rows, offset, call),
       live: (session, sql, params, id, liveOptions) => attached().live(session, sql, params, id, liveOptions),
       unsubscribe: (id) => attached().unsubscribe(id),
       stats: () => attached().stats(),
