@@ -1,4 +1,5 @@
 import type { CheckedRow, KalamErrorShape, Role, Row, StatementResult, Value } from '@kalamlite/engine';
+import type { EngineOptions } from './engine-options';
 
 /**
  * The contract between a client and the engine host behind it. The worker
@@ -188,6 +189,8 @@ export interface OpenOptions {
   limits?: Partial<HostLimits>;
   /** When writes are acknowledged; 'relaxed' where left out. */
   durability?: 'relaxed' | 'strict';
+  /** The engine's other options (createClient's `engine`, see engine-options.ts). */
+  engine?: EngineOptions;
 }
 
 /** What the worker exposes: a host plus the engine's lifetime. */

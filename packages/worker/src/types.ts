@@ -1,5 +1,6 @@
 import type { ArrowTable, InsertManyOptions, InsertManyProgress, KalamError, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
+import type { EngineOptions } from './engine-options';
 import type { Transport } from './tabs/protocol';
 import type { ClientStats, ClientStorage, HostLimits, LiveChange, LiveOptions } from './protocol';
 
@@ -137,6 +138,20 @@ export interface ClientOptions {
    * any client asked for applies until the engine closes.
    */
   durability?: 'relaxed' | 'strict';
+  /**
+   * The engine's options, as `openDatabase` takes them (see the engine
+   * README, "Options"): limits, cache sizes, `maxTransactionRows`, job
+   * intervals, time-outs… — every one but `name`, `storage` and
+   * `durability` (createClient's own) and those that cannot cross to a
+   * worker (`indexedDB`, `segmentStore`, `hostMetrics`: use
+   * `createLocalClient`). Checked here by the engine: a bad one is an
+   * INVALID_OPTION naming it. On the origin's shared engine (SharedWorker,
+   * leader tab) the options of the client that opens the engine apply
+   * until it closes (when its last client closes); a client that joins it
+   * open keeps the engine as it is, whatever its own `engine` says —
+   * `system.settings` shows the values in effect.
+   */
+  engine?: EngineOptions;
   /**
    * Where the worker script is served, when not where the bundler put it
    * (an app that serves kalamlite's worker entry itself): a URL on the

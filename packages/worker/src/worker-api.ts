@@ -1,5 +1,6 @@
 import { transfer } from 'comlink';
 import { KalamError, openDatabase, resolveOptions, type Database, type OpenOptions as EngineOptions } from '@kalamlite/engine';
+import { checkEngineOptions } from './engine-options';
 import { checkLimits, createHost, liveMetrics, type LiveStatsSource } from './host';
 import type { KalamHost, OpenOptions, WorkerApi } from './protocol';
 import { guarded } from './transfer';
@@ -37,7 +38,8 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
       // `limits` are this worker's own; every other option is the engine's,
       // judged by the engine (resolveOptions) before anything is opened.
       if (typeof options !== 'object' || options === null) resolveOptions(options); // throws: options must be an object
-      const { limits, ...engineOptions } = options;
+      const { limits, engine, ...own } = options;
+      const engineOptions = { ...checkEngineOptions(engine), ...own };
       resolveOptions(engineOptions);
       const bounds = checkLimits(limits);
       opening = (async () => {

@@ -6,6 +6,7 @@
  * travel on the same endpoint as plain `LiveMessage`s, which Comlink ignores.
  */
 import type { ThrownShape } from '../transfer';
+import type { EngineOptions } from '../engine-options';
 import type { ClientStorage, HostLimits, KalamHost, LiveEvent } from '../protocol';
 
 /** How a tab reaches the engine; 'auto' picks a SharedWorker where there is one, else a leader tab. */
@@ -22,6 +23,12 @@ export interface AttachOptions {
   limits?: Partial<HostLimits>;
   /** 'strict' makes the shared engine flush every later commit to disk before acknowledging it (until it closes). */
   durability?: 'relaxed' | 'strict';
+  /**
+   * The engine's options (createClient's `engine`): those of the client
+   * whose attach opens the engine apply until it closes; a later client's
+   * are not applied (system.settings shows the ones in effect).
+   */
+  engine?: EngineOptions;
 }
 
 export interface Attached {

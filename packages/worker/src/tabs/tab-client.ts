@@ -6,6 +6,7 @@
  */
 import { KalamError } from '@kalamlite/engine';
 import { connectClient } from '../connect';
+import type { EngineOptions } from '../engine-options';
 import type { ClientStorage, HostLimits, LiveEvent } from '../protocol';
 import { asKalamError } from '../transfer';
 import type { KalamClient } from '../types';
@@ -23,7 +24,7 @@ const MAX_CONNECT_ATTEMPTS = 10;
 
 /** `options` as createClient checked them (the engine's resolveOptions, the worker's limits, the worker's start). */
 export async function createTabClient(
-  options: { name: string; storage: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict'; start: WorkerStartOptions },
+  options: { name: string; storage: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict'; engine?: EngineOptions; start: WorkerStartOptions },
   kind: 'shared-worker' | 'leader',
 ): Promise<KalamClient & { transport: ClientTransportInfo }> {
   const { name, storage } = options;
@@ -39,6 +40,7 @@ export async function createTabClient(
   const attach: AttachOptions = { name, storage, clientId, format: STORAGE_FORMAT };
   if (options.limits !== undefined) attach.limits = options.limits;
   if (options.durability !== undefined) attach.durability = options.durability;
+  if (options.engine !== undefined && Object.keys(options.engine).length > 0) attach.engine = options.engine;
   const connect = async (): Promise<Link> => {
     for (let attempt = 1; ; attempt++) {
       try {
