@@ -1,9 +1,24 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
-export { openDatabase, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions, type StatementOptions, type Migration, type MigrateResult } from './api/database';
+export {
+  openDatabase,
+  type Database,
+  type InsertManyError,
+  type InsertManyOptions,
+  type InsertManyProgress,
+  type Session,
+  type LiveStop,
+  type SessionTransaction,
+  type OpenOptions,
+  type StatementOptions,
+  type Migration,
+  type MigrateResult,
+} from './api/database';
 /** The check db.migrate() makes of a migrations list (hosts use it where the list is given): a frozen copy, or INVALID_OPTION. */
 export { checkMigrations } from './execute/migration-list';
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
-export { resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';
+export { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';
+/** insertMany's row check and chunk bounds, for hosts that cut the chunks on the page (the worker's client). */
+export { insertChunks, insertManyError, type CheckedRow, type ResolvedInsertManyOptions } from './execute/insert-many';
 /** The engine's check of statement parameters: its frozen copy, or INVALID_PARAMETER (hosts use it before keying by content). */
 export { validateParams } from './execute/validate';
 export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';

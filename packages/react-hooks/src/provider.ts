@@ -76,6 +76,7 @@ function pendingSession({ user, role = 'user', namespace }: SessionOptions): Cli
     execute: closed,
     query: closed,
     queryArrow: closed,
+    insertMany: closed,
     live: closed,
     begin: closed as () => Promise<ClientTransaction>,
     transaction: closed,

@@ -2,6 +2,7 @@ import { proxy, releaseProxy, wrap, type Endpoint } from 'comlink';
 import { KalamError, resolveOptions, type Database, type Migration } from '@kalamlite/engine';
 import { bundledWorker } from './bundled-worker';
 import { connectClient, type Connection } from './connect';
+import { checkEngineOptions, type EngineOptions } from './engine-options';
 import { checkLimits, createHost } from './host';
 import type { ClientStorage, HostLimits, LiveEvent, WorkerApi } from './protocol';
 import { asKalamError, installKalamErrorTransfer } from './transfer';
@@ -22,10 +23,10 @@ import type { ClientOptions, KalamClient } from './types';
 export async function createClient(options: ClientOptions): Promise<KalamClient> {
   installKalamErrorTransfer();
   // Checked before a transport is picked (it depends on the storage) and anything is sent.
-  const { name, storage, durability, limits, start, migrations } = checkClientOptions(options);
+  const { name, storage, durability, limits, start, migrations, engine } = checkClientOptions(options);
   if (options.worker === undefined) {
     const transport = resolveTransport(options.transport, storage);
-    if (transport !== 'worker') return createTabClient({ name, storage, durability, limits, start, migrations }, transport);
+    if (transport !== 'worker') return createTabClient({ name, storage, durability, limits, start, migrations, engine }, transport);
   }
   const given = options.worker;
   const { worker, answer: remote } = await startWorker({
@@ -61,7 +62,7 @@ export async function createClient(options: ClientOptions): Promise<KalamClient>
   // One proxied listener (one MessagePort) carries every subscription's events.
   const listener = proxy((events: readonly LiveEvent[]) => connection.deliver(events));
   try {
-    await remote.open({ name, storage, limits, durability, ...(migrations && { migrations }) }, listener);
+    await remote.open({ name, storage, limits, durability, engine, ...(migrations && { migrations }) }, listener);
   } catch (e) {
     terminate();
     throw asKalamError(e);
@@ -87,11 +88,12 @@ export function createLocalClient(db: Database, limits: Partial<HostLimits> = {}
   return connection.client;
 }
 
-/** createClient()'s options: the worker's own, then the engine's (name, storage, durability). */
+/** createClient()'s options: the worker's own, then the engine's (name, storage, durability, engine). */
 const CLIENT_OPTIONS: Record<keyof ClientOptions, true> = {
   name: true,
   storage: true,
   durability: true,
+  engine: true,
   limits: true,
   transport: true,
   worker: true,
@@ -102,11 +104,19 @@ const CLIENT_OPTIONS: Record<keyof ClientOptions, true> = {
 
 /**
  * createClient()'s options, checked on the page: its own option names and
- * `limits` here, the engine's options (name, storage, durability) by the
- * engine's resolveOptions. Each failure is an INVALID_OPTION naming what is
+ * `limits` here, the engine's options (name, storage, durability, and those
+ * in `engine`) by the engine's resolveOptions. Each failure is an INVALID_OPTION naming what is
  * allowed.
  */
-function checkClientOptions(options: ClientOptions): { name: string; storage: ClientStorage; durability: 'relaxed' | 'strict'; limits: HostLimits; start: WorkerStartOptions; migrations: readonly Migration[] | undefined } {
+function checkClientOptions(options: ClientOptions): {
+  name: string;
+  storage: ClientStorage;
+  durability: 'relaxed' | 'strict';
+  limits: HostLimits;
+  start: WorkerStartOptions;
+  migrations: readonly Migration[] | undefined;
+  engine: EngineOptions;
+} {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new KalamError('INVALID_OPTION', "createClient() needs an options object, for example { name: 'app', storage: 'idb' }.");
   }
@@ -117,6 +127,7 @@ function checkClientOptions(options: ClientOptions): { name: string; storage: Cl
     }
   }
   const { name, storage, durability } = resolveOptions({ name: options.name, storage: options.storage ?? 'idb', durability: options.durability });
+  const engine = checkEngineOptions(options.engine);
   if (typeof storage !== 'string') {
     // The engine also takes a KvStore object, which cannot cross to a worker.
     throw new KalamError(
@@ -129,5 +140,5 @@ function checkClientOptions(options: ClientOptions): { name: string; storage: Cl
   if (url !== undefined && options.worker !== undefined) {
     throw new KalamError('INVALID_OPTION', 'Give createClient() either worker (a worker you started) or workerUrl (the script kalamlite starts), not both.');
   }
-  return { name, storage, durability, limits: checkLimits(options.limits), start: { url, timeoutMs: checkStartTimeout(options.startTimeoutMs) }, migrations: checkClientMigrations(options.migrations) };
+  return { name, storage, durability, engine, limits: checkLimits(options.limits), start: { url, timeoutMs: checkStartTimeout(options.startTimeoutMs) }, migrations: checkClientMigrations(options.migrations) };
 }

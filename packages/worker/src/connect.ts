@@ -1,4 +1,20 @@
-import { KalamError, loadArrow, resolveSessionOptions, resolveStatementOptions, validateParams, type Row, type SessionOptions, type StatementOptions, type StatementResult, type Value } from '@kalamlite/engine';
+import {
+  insertChunks,
+  insertManyError,
+  KalamError,
+  loadArrow,
+  resolveInsertManyOptions,
+  resolveSessionOptions,
+  resolveStatementOptions,
+  validateParams,
+  type InsertManyOptions,
+  type InsertManyProgress,
+  type Row,
+  type SessionOptions,
+  type StatementOptions,
+  type StatementResult,
+  type Value,
+} from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveChange, LiveEvent, LiveOptions, SessionKey } from './protocol';
 import { MAX_SUBSCRIPTIONS } from './host';
 import { contentKey } from './content-key';
@@ -201,6 +217,34 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
         },
       }),
 
+      // Not guarded: an error thrown by the caller's input or onProgress is rethrown as it is; every other failure is a KalamError.
+      async insertMany(table: string, rows: Iterable<object> | AsyncIterable<object>, options?: InsertManyOptions): Promise<InsertManyProgress> {
+        ensureOpen();
+        const resolved = resolveInsertManyOptions(options);
+        const { signal, onProgress } = resolved;
+        const stopIfAborted = () => {
+          if (signal?.aborted) throw new KalamError('QUERY_CANCELLED', 'The statement was cancelled: its AbortSignal was aborted');
+        };
+        let committed = resolved.offset;
+        let chunks = 0;
+        try {
+          // Read on this page one chunk at a time: the next is read once the one before has committed in the worker.
+          for await (const chunk of insertChunks(rows, resolved, committed, undefined, stopIfAborted)) {
+            ensureOpen();
+            await cancellable({ signal }, (call) => host.insertMany(key, table, chunk, committed, call)).catch(rethrowKalamError);
+            committed += chunk.length;
+            chunks++;
+            onProgress?.({ rowsCommitted: committed, chunks });
+          }
+          // Nothing to write: the engine still judges the table (as the engine's own insertMany does).
+          if (chunks === 0) await host.insertMany(key, table, [], committed).catch(rethrowKalamError);
+          return { rowsCommitted: committed, chunks };
+        } catch (e) {
+          if (!(e instanceof KalamError)) throw e; // the input's or onProgress's own error
+          throw insertManyError(e, committed);
+        }
+      },
+
       async transaction(fn) {
         if (typeof fn !== 'function') {
           throw new KalamError('INVALID_PARAMETER', 'transaction() needs a callback: session.transaction(async (tx) => { … })');
@@ -304,6 +348,10 @@ function sendable(params: readonly Value[] | undefined): readonly Value[] | unde
 function withFrozenRows(result: StatementResult): StatementResult {
   const rows = shareRows(undefined, result.rows);
   return rows === result.rows ? result : { ...result, rows };
+}
+
+function rethrowKalamError(e: unknown): never {
+  throw asKalamError(e);
 }
 
 function reportLater(e: unknown): void {

@@ -122,6 +122,14 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
 
     query: (key, sql, params, call) => run(key, (session) => withCall(call, (options) => session.query(sql, params, options))),
 
+    insertMany: (key, table, rows, offset, call) =>
+      run(key, async (session) => {
+        if (!Array.isArray(rows)) throw new KalamError('INVALID_PARAMETER', 'insertMany() sends its rows as arrays of row objects.');
+        // The page cut this chunk: it is written whole (one commit) or not at all, never cut again.
+        const whole = { chunkRows: Math.max(1, rows.length), chunkBytes: Number.MAX_SAFE_INTEGER, offset };
+        await withCall(call, (options) => session.insertMany(table, rows, { ...whole, signal: options?.signal }));
+      }),
+
     queryArrow: (key, sql, params, call) =>
       run(key, async (session) => {
         const table = await withCall(call, (options) => session.queryArrow(sql, params, options));

@@ -1,5 +1,6 @@
 export { createClient, createLocalClient } from './client';
 export type { ClientOptions, ClientSession, ClientTransaction, KalamClient } from './types';
+export type { EngineOptions } from './engine-options';
 export type { ChangeSet, ClientStats, ClientStorage, HostLimits, LiveChange, LiveOptions } from './protocol';
 export { MAX_PENDING_CHANGES, MAX_SUBSCRIPTIONS } from './host';
 export { transportOf } from './tabs/transport-info';
@@ -12,6 +13,9 @@ export type {
   ArrowTable,
   ColumnInfo,
   ErrorCode,
+  InsertManyError,
+  InsertManyOptions,
+  InsertManyProgress,
   KalamErrorShape,
   Role,
   Row,

@@ -1,4 +1,5 @@
-import type { KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
+import type { CheckedRow, KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
+import type { EngineOptions } from './engine-options';
 
 /**
  * The contract between a client and the engine host behind it. The worker
@@ -145,6 +146,13 @@ export interface KalamHost {
   query(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult>>;
   /** One statement returning rows, as Arrow IPC stream bytes; the worker transfers (never copies) their buffer. */
   queryArrow(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<Uint8Array>>;
+  /**
+   * One chunk of a bulk load (`session.insertMany`, cut on the page): the
+   * rows, checked, written as one INSERT and one commit, or nothing of them.
+   * `offset` is the rows of the load committed before them (row numbers in
+   * errors count from it).
+   */
+  insertMany(session: SessionKey, table: string, rows: readonly CheckedRow[], offset: number, call?: number): Promise<Executed<void>>;
   /** Cancels running call `call` (its caller's AbortSignal was aborted); a call that already ended, or an unknown id, is ignored. */
   cancel(call: number): Promise<void>;
   /** Starts subscription `id`; its first result is delivered as an event. */
@@ -183,6 +191,8 @@ export interface OpenOptions {
   durability?: 'relaxed' | 'strict';
   /** Schema migrations applied once the database is open (db.migrate); open() fails with the engine's error otherwise. */
   migrations?: readonly Migration[];
+  /** The engine's other options (createClient's `engine`, see engine-options.ts). */
+  engine?: EngineOptions;
 }
 
 /** What the worker exposes: a host plus the engine's lifetime. */

@@ -1,5 +1,6 @@
-import type { ArrowTable, KalamError, Migration, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
+import type { ArrowTable, InsertManyOptions, InsertManyProgress, KalamError, Migration, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
+import type { EngineOptions } from './engine-options';
 import type { Transport } from './tabs/protocol';
 import type { ClientStats, ClientStorage, HostLimits, LiveChange, LiveOptions } from './protocol';
 
@@ -49,6 +50,21 @@ export interface ClientSession {
     onError?: (error: KalamError) => void,
     options?: LiveOptions,
   ): Promise<() => void>;
+  /**
+   * A bulk load, as the engine's `session.insertMany`: `rows` (an array,
+   * iterable or async iterable of objects keyed by column name) are read
+   * here, on the page, one chunk at a time (`chunkRows`, default 5,000;
+   * `chunkBytes`, default 4 MiB), checked, and each chunk is sent to the
+   * worker as one call and written there as one INSERT and one commit; the
+   * next chunk is read once it has committed. Resolves with the rows
+   * committed and the chunks; `onProgress` after each chunk. On a failure
+   * it rejects with the failing chunk's KalamError, naming the row; that
+   * chunk wrote nothing, and `error.rowsCommitted` (InsertManyError) is
+   * where to resume (call again with the rest and `offset`). `signal`
+   * stops it (QUERY_CANCELLED, with `rowsCommitted`): a chunk in flight is
+   * cancelled in the worker and writes nothing.
+   */
+  insertMany<T extends object = Row>(table: string, rows: Iterable<T> | AsyncIterable<T>, options?: InsertManyOptions): Promise<InsertManyProgress>;
   /** Opens an explicit transaction; end it with `commit()` or `rollback()` (prefer `transaction()`). */
   begin(): Promise<ClientTransaction>;
   /**
@@ -122,6 +138,20 @@ export interface ClientOptions {
    * any client asked for applies until the engine closes.
    */
   durability?: 'relaxed' | 'strict';
+  /**
+   * The engine's options, as `openDatabase` takes them (see the engine
+   * README, "Options"): limits, cache sizes, `maxTransactionRows`, job
+   * intervals, time-outs… — every one but `name`, `storage` and
+   * `durability` (createClient's own) and those that cannot cross to a
+   * worker (`indexedDB`, `segmentStore`, `hostMetrics`: use
+   * `createLocalClient`). Checked here by the engine: a bad one is an
+   * INVALID_OPTION naming it. On the origin's shared engine (SharedWorker,
+   * leader tab) the options of the client that opens the engine apply
+   * until it closes (when its last client closes); a client that joins it
+   * open keeps the engine as it is, whatever its own `engine` says —
+   * `system.settings` shows the values in effect.
+   */
+  engine?: EngineOptions;
   /**
    * Where the worker script is served, when not where the bundler put it
    * (an app that serves kalamlite's worker entry itself): a URL on the

@@ -1,5 +1,6 @@
 import { transfer } from 'comlink';
 import { KalamError, openDatabase, resolveOptions, type Database, type OpenOptions as EngineOptions } from '@kalamlite/engine';
+import { checkEngineOptions } from './engine-options';
 import { checkLimits, createHost, liveMetrics, type LiveStatsSource } from './host';
 import type { KalamHost, OpenOptions, WorkerApi } from './protocol';
 import { guarded } from './transfer';
@@ -38,7 +39,8 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
       // `limits` are this worker's own; every other option is the engine's,
       // judged by the engine (resolveOptions) before anything is opened.
       if (typeof options !== 'object' || options === null) resolveOptions(options); // throws: options must be an object
-      const { limits, migrations, ...engineOptions } = options;
+      const { limits, migrations, engine, ...own } = options;
+      const engineOptions = { ...checkEngineOptions(engine), ...own };
       resolveOptions(engineOptions);
       const bounds = checkLimits(limits);
       checkClientMigrations(migrations);
@@ -69,6 +71,7 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
       // The bytes' buffer moves to the page: no copy, and it is detached here.
       return transfer(executed, [executed.value.buffer as ArrayBuffer]);
     },
+    insertMany: (session, table, rows, offset, call) => opened().insertMany(session, table, rows, offset, call),
     live: (session, sql, params, id, options) => opened().live(session, sql, params, id, options),
     stats: () => opened().stats(),
     unsubscribe: (id) => opened().unsubscribe(id),

@@ -20,9 +20,10 @@ import type { Durability } from '../storage/opfs-log';
 import type { ArrowTable } from './arrow';
 import { loadArrow } from './arrow-loader';
 import { checkReturnsRows } from './returns-rows';
-import { resolveSessionOptions, resolveStatementOptions, type StatementOptions } from './session-options';
+import { insertMany, type InsertManyError, type InsertManyProgress } from '../execute/insert-many';
+import { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type InsertManyOptions, type StatementOptions } from './session-options';
 
-export type { LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
+export type { InsertManyError, InsertManyOptions, InsertManyProgress, LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
 
 
 export interface Session {
@@ -59,6 +60,24 @@ export interface Session {
     onError?: (e: KalamError) => void,
     options?: LiveOptions,
   ): Promise<LiveStop>;
+  /**
+   * A bulk load: inserts `rows` (an array, iterable or async iterable of
+   * objects keyed by column name; a column left out or `undefined` takes
+   * its default) into `table` ('table' or 'namespace.table') in chunks of
+   * at most `chunkRows` rows (5,000) and `chunkBytes` rough bytes (4 MiB),
+   * read from the input as they are written: only one chunk is held in
+   * memory. Each chunk is one INSERT (same permissions, USER-table
+   * partition, value checks and live-query updates) and one commit, so no
+   * `maxTransactionRows` applies. Resolves with the rows committed and the
+   * chunks. On a failure it rejects with the failing chunk's KalamError,
+   * naming the row (`Row 12345: …`); that chunk wrote nothing, every chunk
+   * before it stays committed, and `error.rowsCommitted` (an
+   * InsertManyError) is where to resume: call again with the rest of the
+   * input and `offset: error.rowsCommitted`. `signal` stops it between
+   * chunks (QUERY_CANCELLED, with `rowsCommitted`). An error thrown by the
+   * input or by `onProgress` is rethrown as it is.
+   */
+  insertMany<T extends object = Row>(table: string, rows: Iterable<T> | AsyncIterable<T>, options?: InsertManyOptions): Promise<InsertManyProgress>;
   /** Opens an explicit transaction; end it with `commit()` or `rollback()` (prefer `transaction()`). */
   begin(): Promise<SessionTransaction>;
   /**
@@ -162,6 +181,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         live: (sql, params, onChange, onError, liveOptions) =>
           // The rows are what the query returns: T is the caller's word for them.
           engine.openLive(state, sql, params ?? [], onChange as LiveChangeCallback, onError ?? (() => undefined), liveOptions, owner),
+        insertMany: async (table, rows, options) => insertMany(engine, state, table, rows, resolveInsertManyOptions(options), resolved.client),
         begin: async () => openTransaction(engine, state, resolved.client).handle,
         async transaction(fn) {
           if (typeof fn !== 'function') throw new KalamError('INVALID_PARAMETER', 'transaction() needs a callback: session.transaction(async (tx) => { … })');

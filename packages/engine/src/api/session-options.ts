@@ -8,6 +8,7 @@ import { DEFAULT_NAMESPACE } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import { shown, thrownMessage } from '../core/json';
 import { ROLES, type Role, type SessionOptions } from '../core/types';
+import { INSERT_MANY_CHUNK_BYTES, INSERT_MANY_CHUNK_ROWS, INSERT_MANY_MAX_CHUNK_ROWS, type InsertManyProgress, type ResolvedInsertManyOptions } from '../execute/insert-many';
 import type { AbortSignalLike } from '../execute/queries';
 
 const ID = /^[A-Za-z0-9_.@-]{1,128}$/;
@@ -85,4 +86,58 @@ export function resolveStatementOptions(options: unknown): { signal?: AbortSigna
     throw invalidOption(`Statement options could not be read: ${thrownMessage(e)}. Pass a plain object { signal }`);
   }
   return { signal: signal as AbortSignalLike };
+}
+
+/** Options of `session.insertMany(table, rows, options)`. */
+export interface InsertManyOptions {
+  /** Called after each chunk commits: rows committed so far (counting `offset`), chunks this call committed. */
+  onProgress?: (progress: InsertManyProgress) => void;
+  /** Rows per chunk (one commit) at most. Default 5,000; at most 100,000. */
+  chunkRows?: number;
+  /** Rough bytes of row values per chunk at most (a chunk ends at whichever bound it reaches first). Default 4 MiB. */
+  chunkBytes?: number;
+  /** Rows of the whole input already committed before these (a resumed load): row numbers in errors and `rowsCommitted` count from it. Default 0. */
+  offset?: number;
+  /** Aborting it stops the load between chunks (a chunk being written writes nothing): QUERY_CANCELLED, with `rowsCommitted`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * insertMany's options checked, defaults filled in, or INVALID_OPTION
+ * naming what is allowed. Hosts (the worker's page side) call it too.
+ */
+export function resolveInsertManyOptions(options: unknown): ResolvedInsertManyOptions {
+  const invalidOption = (message: string) => new KalamError('INVALID_OPTION', message);
+  if (options === undefined || options === null) return { chunkRows: INSERT_MANY_CHUNK_ROWS, chunkBytes: INSERT_MANY_CHUNK_BYTES, offset: 0 };
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidOption(`insertMany() options must be an object { onProgress?, chunkRows?, chunkBytes?, offset?, signal? }, got ${shown(options)}`);
+  }
+  let o: Record<string, unknown>;
+  try {
+    o = { ...(options as Record<string, unknown>) };
+  } catch (e) {
+    throw invalidOption(`insertMany() options could not be read: ${thrownMessage(e)}. Pass a plain object`);
+  }
+  const names = ['onProgress', 'chunkRows', 'chunkBytes', 'offset', 'signal'];
+  for (const key of Object.keys(o)) {
+    if (o[key] !== undefined && !names.includes(key)) throw invalidOption(`Unknown insertMany() option '${key}'. Valid options: ${names.join(', ')}`);
+  }
+  const count = (key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const v = o[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      throw invalidOption(`${key} must be a whole number from ${min} to ${max.toLocaleString('en-US')} (got ${shown(v)})`);
+    }
+    return v;
+  };
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalidOption(`onProgress must be a function (got ${shown(o.onProgress)})`);
+  const { signal } = resolveStatementOptions({ signal: o.signal });
+  const resolved: ResolvedInsertManyOptions = {
+    chunkRows: count('chunkRows', INSERT_MANY_CHUNK_ROWS, 1, INSERT_MANY_MAX_CHUNK_ROWS),
+    chunkBytes: count('chunkBytes', INSERT_MANY_CHUNK_BYTES, 1),
+    offset: count('offset', 0, 0),
+  };
+  if (o.onProgress !== undefined) resolved.onProgress = o.onProgress as ResolvedInsertManyOptions['onProgress'];
+  if (signal !== undefined) resolved.signal = signal;
+  return resolved;
 }

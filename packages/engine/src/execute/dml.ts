@@ -13,6 +13,7 @@ import { cancelled, type StatementSignal } from './queries';
 import type { ColdReads } from '../storage/cold/types';
 import type { PreparedCold } from './cold-reads';
 import type { GroupCommitter } from './group-commit';
+import type { WritePlan } from '../plan/write';
 import type { Plan, Planned, StatementPlanner } from './planner';
 import { okResult, rowsResult } from './results';
 import type { SessionState } from './session-state';
@@ -62,16 +63,37 @@ export async function runPlanned(
       prepared.release();
     }
   }
+  const replan = () => engine.planner.plan(state, text, params);
+  return runWrite(engine, state, { plan, params: planned.params }, replan, () => engine.prepareCold(plan, state.user, planned.params), pace, signal);
+}
+
+/**
+ * A write outside a transaction: waits for room in the hot tier, prepares
+ * its cold reads (`prepare`: the row groups it may read), then joins the
+ * forming group commit (one storage commit, through the one commit path).
+ * `replan` plans it again when an ALTER TABLE changed one of its tables
+ * while it waited for the write lock.
+ */
+export async function runWrite(
+  engine: DmlContext,
+  state: SessionState,
+  planned: { plan: WritePlan; params: Value[] },
+  replan: () => Planned,
+  prepare: () => Promise<PreparedCold>,
+  pace: Pace,
+  signal?: StatementSignal,
+): Promise<StatementResult> {
+  const { plan } = planned;
   checkWrite(state.role, plan.target);
   await engine.waitForHotRoom();
   const stamp = engine.planner.schemaStamp(plan.tableIds);
-  const prepared = await engine.prepareCold(plan, state.user, planned.params);
+  const prepared = await prepare();
   const outcome = await engine.groups.join((staged) => {
     engine.assertOpen();
     // Cancelled while it waited for the write lock: it writes nothing.
     stopIfCancelled(signal);
     // An ALTER TABLE that ran while this write waited for the lock changed the row layout: plan it again.
-    const current = engine.planner.schemaStamp(plan.tableIds) === stamp ? planned : engine.planner.plan(state, text, params);
+    const current = engine.planner.schemaStamp(plan.tableIds) === stamp ? planned : replan();
     if ('stmt' in current || current.plan.kind !== 'write') throw new KalamError('INTERNAL', 'Internal error: a write statement re-planned as something else. This is a bug in kalamlite; please report it.');
     if (current !== planned) checkWrite(state.role, current.plan.target);
     // The write lock is held: no pause, but the budget and cancellation still stop it.

@@ -72,24 +72,25 @@ export function validateParams(
     } catch (e) {
       throw invalid(`Parameter $${i + 1} could not be read: ${thrownMessage(e)}`);
     }
-    out[i] = paramValue(v, i, maxJsonDepth);
+    out[i] = validateValue(v, `Parameter $${i + 1}`, maxJsonDepth);
   }
   return Object.freeze(out);
 }
 
-function paramValue(v: unknown, i: number, maxJsonDepth: number): Value {
+/** One value a caller passed (`label` names it: "Parameter $2"): the engine's frozen copy, or INVALID_PARAMETER / LIMIT_EXCEEDED. */
+export function validateValue(v: unknown, label: string, maxJsonDepth: number = SQL_LIMIT_DEFAULTS.maxJsonDepth): Value {
   switch (typeof v) {
     case 'string': case 'boolean': case 'bigint':
       return v;
     case 'number':
-      if (Number.isNaN(v)) throw invalid(`Parameter $${i + 1} is NaN: pass a number or null`);
+      if (Number.isNaN(v)) throw invalid(`${label} is NaN: pass a number or null`);
       return v;
     case 'undefined':
-      throw invalid(`Parameter $${i + 1} is undefined (or a hole in the array): pass null for SQL NULL`);
+      throw invalid(`${label} is undefined (or a hole in the array): pass null for SQL NULL`);
     case 'object':
       break;
     default:
-      throw invalid(`Parameter $${i + 1} has unsupported type ${typeof v}: ${SUPPORTED}`);
+      throw invalid(`${label} has unsupported type ${typeof v}: ${SUPPORTED}`);
   }
   if (v === null) return null;
   let kind: 'array' | 'plain' | 'bytes' | 'date' | 'other';
@@ -102,10 +103,10 @@ function paramValue(v: unknown, i: number, maxJsonDepth: number): Value {
     if (kind === 'bytes') return new Uint8Array(v as Uint8Array); // a copy, and a plain Uint8Array (not a Buffer)
     if (kind === 'date') return new Date(Date.prototype.getTime.call(v)) as unknown as Value;
   } catch (e) {
-    throw invalid(`Parameter $${i + 1} could not be read: ${thrownMessage(e)}`);
+    throw invalid(`${label} could not be read: ${thrownMessage(e)}`);
   }
-  if (kind === 'other') throw invalid(`Parameter $${i + 1} has unsupported type object (not a plain object or array): ${SUPPORTED}`);
-  return sealJson(v, 'INVALID_PARAMETER', `Parameter $${i + 1} is an ${kind === 'array' ? 'array' : 'object'}, so it must be a JSON value`, maxJsonDepth);
+  if (kind === 'other') throw invalid(`${label} has unsupported type object (not a plain object or array): ${SUPPORTED}`);
+  return sealJson(v, 'INVALID_PARAMETER', `${label} is an ${kind === 'array' ? 'array' : 'object'}, so it must be a JSON value`, maxJsonDepth);
 }
 
 const SUPPORTED = 'pass a string, number, bigint, boolean, Uint8Array, Date, JSON value (plain object or array) or null';

@@ -40,6 +40,11 @@ function tableSource(resolver: SourceResolver, ns: string | undefined, name: str
   return src as RelationSource & { table: TableDef };
 }
 
+/** The table an INSERT of given rows writes (session.insertMany): PERMISSION_DENIED for a system table. */
+export function insertTarget(resolver: SourceResolver, ns: string | undefined, name: string, defaultNamespace: string): RelationSource & { table: TableDef } {
+  return tableSource(resolver, ns, name, defaultNamespace, 'insert into');
+}
+
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 
 function checkNotNull(t: TableDef, row: Value[]): void {
@@ -113,52 +118,90 @@ export function planInsert(stmt: InsertStmt, resolver: SourceResolver, defaultNa
     }
     return r.map((e, k) => (e.kind === 'default' ? undefined : valueInto(e, compileExpr(e, empty), t.columns[colIndex[k]])));
   });
-  const width = t.columns.length + 2;
   return {
     kind: 'write',
     target: t,
     tableIds: [...new Set([t.id, ...(select?.tableIds ?? []), ...values.tableIds])],
     run(ctx) {
       values.authorize(ctx);
-      const user = partitionOf(t, ctx.user);
-      const changes: RowChange[] = [];
-      const seen = new Set<string>();
       // Each input row: a value per listed column, or undefined for DEFAULT.
       const inputs: Iterable<readonly (Value | undefined)[]> = select
         ? select.run(ctx)
         : (function* () { for (const evals of rows) yield evals.map((ev) => (ev ? ev([], ctx) : undefined)); })();
-      for (const values of inputs) {
-        const row = new Array<Value>(width);
-        const given = new Array<boolean>(t.columns.length).fill(false);
-        for (let k = 0; k < values.length; k++) {
-          const i = colIndex[k];
-          const v = values[k];
-          if (v === undefined) continue;
-          row[i] = coerce(v, t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth);
-          given[i] = true;
-        }
-        for (let i = 0; i < t.columns.length; i++) {
-          if (!given[i]) row[i] = coerce(defaultValue(t, i, ctx), t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth);
-        }
-        checkNotNull(t, row);
-        const seq = ctx.nextSeq();
-        row[width - 2] = seq;
-        row[width - 1] = false;
-        const pk = t.pk >= 0 ? row[t.pk] : seq;
-        const pkHash = hashKey(pk);
-        const existing = src.lookup?.(ctx, pk, { includeDeleted: false });
-        if (t.pk >= 0 && (seen.has(pkHash) || existing)) {
-          throw new KalamError(
-            'PRIMARY_KEY_VIOLATION',
-            `Primary key violation: a row with ${t.columns[t.pk].name} = ${describeValue(pk)} already exists in table '${q(t)}'`,
-          );
-        }
-        seen.add(pkHash);
-        changes.push({ table: t, user, pkHash, pk, row: Object.freeze(row) });
-      }
-      return { changes, count: changes.length, message: `Inserted ${changes.length} row(s)` };
+      return insertChanges(src, colIndex, inputs, ctx);
     },
   };
+}
+
+/**
+ * An INSERT of rows given as values (session.insertMany's chunks): the same
+ * checks and row building as INSERT … VALUES with parameters. `rows[k][i]`
+ * is the value of the table's column i, undefined for its default. A
+ * failing row's error names its number, counting from `firstRow`.
+ */
+export function planInsertValues(src: RelationSource & { table: TableDef }, rows: readonly (readonly (Value | undefined)[])[], firstRow: number): WritePlan {
+  const t = src.table;
+  const colIndex = t.columns.map((_, i) => i);
+  return {
+    kind: 'write',
+    target: t,
+    tableIds: [t.id],
+    run: (ctx) => insertChanges(src, colIndex, rows, ctx, firstRow),
+  };
+}
+
+/**
+ * The rows an INSERT adds: `inputs` hold a value per column of `colIndex`
+ * (undefined: its default). With `firstRow`, an error names the row
+ * (`Row 12: …`, counting from it).
+ */
+function insertChanges(
+  src: RelationSource & { table: TableDef },
+  colIndex: readonly number[],
+  inputs: Iterable<readonly (Value | undefined)[]>,
+  ctx: ExecContext,
+  firstRow?: number,
+): WriteOutcome {
+  const t = src.table;
+  const width = t.columns.length + 2;
+  const user = partitionOf(t, ctx.user);
+  const changes: RowChange[] = [];
+  const seen = new Set<string>();
+  for (const values of inputs) {
+    try {
+      const row = new Array<Value>(width);
+      const given = new Array<boolean>(t.columns.length).fill(false);
+      for (let k = 0; k < values.length; k++) {
+        const i = colIndex[k];
+        const v = values[k];
+        if (v === undefined) continue;
+        row[i] = coerce(v, t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth);
+        given[i] = true;
+      }
+      for (let i = 0; i < t.columns.length; i++) {
+        if (!given[i]) row[i] = coerce(defaultValue(t, i, ctx), t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth);
+      }
+      checkNotNull(t, row);
+      const seq = ctx.nextSeq();
+      row[width - 2] = seq;
+      row[width - 1] = false;
+      const pk = t.pk >= 0 ? row[t.pk] : seq;
+      const pkHash = hashKey(pk);
+      const existing = src.lookup?.(ctx, pk, { includeDeleted: false });
+      if (t.pk >= 0 && (seen.has(pkHash) || existing)) {
+        throw new KalamError(
+          'PRIMARY_KEY_VIOLATION',
+          `Primary key violation: a row with ${t.columns[t.pk].name} = ${describeValue(pk)} already exists in table '${q(t)}'`,
+        );
+      }
+      seen.add(pkHash);
+      changes.push({ table: t, user, pkHash, pk, row: Object.freeze(row) });
+    } catch (e) {
+      if (firstRow === undefined || !(e instanceof KalamError)) throw e;
+      throw new KalamError(e.code, `Row ${firstRow + changes.length}: ${e.message}`);
+    }
+  }
+  return { changes, count: changes.length, message: `Inserted ${changes.length} row(s)` };
 }
 
 /** The target's scope; subqueries in SET and WHERE plan as in a SELECT. */

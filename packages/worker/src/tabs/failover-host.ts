@@ -141,6 +141,7 @@ export function createFailoverHost(
     execute: (session, sql, params, id) => call((h) => h.execute(session, sql, params, id)),
     query: (session, sql, params, id) => call((h) => h.query(session, sql, params, id)),
     queryArrow: (session, sql, params, id) => call((h) => h.queryArrow(session, sql, params, id)),
+    insertMany: (session, table, rows, offset, id) => call((h) => h.insertMany(session, table, rows, offset, id)),
     // Through the same wait for the host as the call it cancels, so it follows that call there; a call on a host that went away has failed already.
     cancel: (id) => call((h) => h.cancel(id)).catch(ignoreLeaderChange),
     stats: () => call((h) => h.stats()),

@@ -4,6 +4,11 @@
  * serves every tab's clients. Each connection gets its own KalamHost (its
  * sessions, subscriptions and transactions) over the one shared engine.
  *
+ * The engine opens with the first client that attaches, with that client's
+ * engine options (createClient's `engine`); they apply until the engine
+ * closes. A client that attaches while it is open (or opening) joins it as
+ * it is: its own engine options are not applied.
+ *
  * With `closeWhenIdle` the hub closes the engine when its last client
  * leaves — that client's close() resolves once it is closed — and opens it
  * anew from storage for the next client. Whether the context itself ends
@@ -12,6 +17,7 @@
  */
 import { expose, finalizer, transfer, type Endpoint } from 'comlink';
 import { checkDurability, KalamError, openDatabase, type Database, type OpenOptions, type SessionOptions } from '@kalamlite/engine';
+import { checkEngineOptions, type EngineOptions } from '../engine-options';
 import { checkLimits, createHost } from '../host';
 import type { ClientStorage, KalamHost, LiveEvent } from '../protocol';
 import { asKalamError, guarded } from '../transfer';
@@ -51,7 +57,7 @@ export interface HubOptions {
 
 export interface Hub {
   readonly hostId: string;
-  /** Settles once the storage is first open (or failed to open, with a KalamError). */
+  /** Settles once this context hosts the database (holds its host lock): clients may attach. The engine opens at the first attach. */
   readonly ready: Promise<void>;
   /** Serves one client connection over `endpoint`; `close` is called when it ends. */
   serve(endpoint: Endpoint & { close?(): void }): void;
@@ -93,7 +99,7 @@ export function createHub(options: HubOptions): Hub {
   let releaseEngine: (() => void) | undefined;
   let isClosed = false;
 
-  async function openEngine(): Promise<Database> {
+  async function openEngine(engineOptions: EngineOptions): Promise<Database> {
     try {
       // Exactly one context opens the storage: a host still closing (or a
       // crashed one, until the browser frees its lock) is waited for.
@@ -105,6 +111,7 @@ export function createHub(options: HubOptions): Hub {
       if (options.storage !== 'memory') await (options.checkFormat ?? checkStorageFormat)(`${options.storage}:${options.name}`, format);
       const open = options.open ?? openDatabase;
       return await open({
+        ...engineOptions,
         name: options.name,
         storage: options.storage,
         hostMetrics: () => [
@@ -120,9 +127,13 @@ export function createHub(options: HubOptions): Hub {
     }
   }
 
-  /** The open engine, opening it anew (after the last close has finished) when it was closed for want of clients. */
-  function openedEngine(): Promise<Database> {
-    engine ??= idle.then(openEngine);
+  /**
+   * The open engine; when it is not open (the first client, or the first
+   * after it closed for want of clients) it opens — after the last close has
+   * finished — with `engineOptions`, the attaching client's.
+   */
+  function openedEngine(engineOptions: EngineOptions): Promise<Database> {
+    engine ??= idle.then(() => openEngine(engineOptions));
     return engine;
   }
 
@@ -131,10 +142,7 @@ export function createHub(options: HubOptions): Hub {
   const hosting = holdLock(options.locks, names.host(hostId)).then((release) => {
     releaseHost = release;
   });
-  const ready = (async () => {
-    await hosting;
-    await openedEngine();
-  })();
+  const ready = hosting;
   ready.catch(() => undefined); // reported to each client that attaches
   void ready.then(notifyIdle, notifyIdle);
 
@@ -222,7 +230,7 @@ export function createHub(options: HubOptions): Hub {
           checkAttach(attach, options.name, options.storage);
           checkClientFormat(attach.format, format);
           if (isClosed) throw hostEnding();
-          const db = await openedEngine();
+          const db = await openedEngine(checkEngineOptions(attach.engine));
           if (isClosed) throw hostEnding();
           // The engine runs one migrate() at a time: a client arriving meanwhile waits, then finds them applied.
           await applyMigrations(db, attach.migrations);
@@ -276,6 +284,7 @@ export function createHub(options: HubOptions): Hub {
         // Moved, not copied, over a MessagePort (a BroadcastChannel clones it).
         return transfer(executed, [executed.value.buffer as ArrayBuffer]);
       },
+      insertMany: (session, table, rows, offset, call) => attached().insertMany(session, table, rows, offset, call),
       live: (session, sql, params, id, liveOptions) => attached().live(session, sql, params, id, liveOptions),
       unsubscribe: (id) => attached().unsubscribe(id),
       stats: () => attached().stats(),

@@ -7,6 +7,7 @@
  */
 import type { Migration } from '@kalamlite/engine';
 import type { ThrownShape } from '../transfer';
+import type { EngineOptions } from '../engine-options';
 import type { ClientStorage, HostLimits, KalamHost, LiveEvent } from '../protocol';
 
 /** How a tab reaches the engine; 'auto' picks a SharedWorker where there is one, else a leader tab. */
@@ -25,6 +26,12 @@ export interface AttachOptions {
   durability?: 'relaxed' | 'strict';
   /** Schema migrations the shared engine applies before attaching this client (db.migrate: one call at a time). */
   migrations?: readonly Migration[];
+  /**
+   * The engine's options (createClient's `engine`): those of the client
+   * whose attach opens the engine apply until it closes; a later client's
+   * are not applied (system.settings shows the ones in effect).
+   */
+  engine?: EngineOptions;
 }
 
 export interface Attached {

@@ -6,6 +6,7 @@
  */
 import { KalamError, type Migration } from '@kalamlite/engine';
 import { connectClient } from '../connect';
+import type { EngineOptions } from '../engine-options';
 import type { ClientStorage, HostLimits, LiveEvent } from '../protocol';
 import { asKalamError } from '../transfer';
 import type { KalamClient } from '../types';
@@ -23,7 +24,7 @@ const MAX_CONNECT_ATTEMPTS = 10;
 
 /** `options` as createClient checked them (the engine's resolveOptions, the worker's limits, the worker's start). */
 export async function createTabClient(
-  options: { name: string; storage: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict'; start: WorkerStartOptions; migrations?: readonly Migration[] },
+  options: { name: string; storage: ClientStorage; limits?: Partial<HostLimits>; durability?: 'relaxed' | 'strict'; engine?: EngineOptions; start: WorkerStartOptions; migrations?: readonly Migration[] },
   kind: 'shared-worker' | 'leader',
 ): Promise<KalamClient & { transport: ClientTransportInfo }> {
   const { name, storage } = options;
@@ -41,6 +42,7 @@ export async function createTabClient(
   if (options.durability !== undefined) attach.durability = options.durability;
   // Sent with every attach, a failover's too: the next host finds them applied (or finishes them).
   if (options.migrations !== undefined) attach.migrations = options.migrations;
+  if (options.engine !== undefined && Object.keys(options.engine).length > 0) attach.engine = options.engine;
   const connect = async (): Promise<Link> => {
     for (let attempt = 1; ; attempt++) {
       try {
