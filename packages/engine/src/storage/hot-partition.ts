@@ -14,6 +14,13 @@ interface OrderChange {
   row: StoredRow | null;
 }
 
+/** A read of a partition's key order: its arrays stay as they are until `release()` (Partition.openRead). */
+export interface HotRead {
+  readonly keys: readonly Value[];
+  readonly rows: readonly StoredRow[];
+  release(): void;
+}
+
 /** Below this many keys added or removed at once, each is spliced in; above, the arrays are rebuilt in one pass. */
 const SPLICE_MAX = 16;
 
@@ -53,6 +60,10 @@ export class Partition extends Map<string, StoredRow> {
   private added: OrderChange[] = [];
   private updated: OrderChange[] = [];
   private removed: Value[] = [];
+  /** Reads of the key order in progress (`openRead` … `release`): a statement may pause inside one. */
+  private readers = 0;
+  /** Whether a read in progress may hold the current arrays: the next change copies them first. */
+  private shared = false;
 
   /** Rows held, in key order (same as `size` once settled). */
   get count(): number {
@@ -83,12 +94,50 @@ export class Partition extends Map<string, StoredRow> {
     return findKey((i) => keys[i], keys.length, key);
   }
 
+  /**
+   * The key order as it is now, for a read that may pause (a statement
+   * yields between rows, and commits and flushes run meanwhile): until
+   * `release()`, a change copies the arrays before changing them (copy on
+   * write), so the read sees one state — no row twice, none skipped, none
+   * half-changed. Reads that finish without pausing copy nothing.
+   */
+  openRead(): HotRead {
+    this.settle();
+    this.readers++;
+    this.shared = true;
+    let open = true;
+    return {
+      keys: this.keysInOrder,
+      rows: this.rowsInOrder,
+      release: () => {
+        if (open) this.readers--;
+        open = false;
+      },
+    };
+  }
+
   /** The rows whose key is in `range`, in key order (descending when asked). */
   *ordered(range?: KeyRange, descending = false): Generator<StoredRow> {
-    const [start, end] = this.bounds(range);
-    const rows = this.rowsInOrder;
-    if (descending) for (let i = end - 1; i >= start; i--) yield rows[i];
-    else for (let i = start; i < end; i++) yield rows[i];
+    const read = this.openRead();
+    try {
+      const { keys, rows } = read;
+      const at = (i: number) => keys[i];
+      const start = lowerIndex(at, keys.length, range);
+      const end = upperIndex(at, keys.length, range);
+      if (descending) for (let i = end - 1; i >= start; i--) yield rows[i];
+      else for (let i = start; i < end; i++) yield rows[i];
+    } finally {
+      read.release();
+    }
+  }
+
+  /** Before changing the arrays in place: copies them if a read in progress may hold them. */
+  private own(): void {
+    if (this.shared && this.readers > 0) {
+      this.keysInOrder = this.keysInOrder.slice();
+      this.rowsInOrder = this.rowsInOrder.slice();
+    }
+    this.shared = false;
   }
 
   /** A copy of the rows in key order (a flush's snapshot). */
@@ -108,6 +157,8 @@ export class Partition extends Map<string, StoredRow> {
 
   /** Applies the pending key-order changes (a batch changes each key once). */
   settle(): void {
+    if (this.removed.length === 0 && this.added.length === 0 && this.updated.length === 0) return;
+    this.own();
     if (this.removed.length > 0) this.applyRemovals();
     if (this.added.length > 0) this.applyAdditions();
     if (this.updated.length > 0) {

@@ -21,6 +21,7 @@ import type { Value } from '../core/types';
 import { compareValues, hashKey } from '../core/values';
 import type { PreparedGroup, PreparedPartition, PreparedSegment } from './cold/types';
 import type { Partition } from './hot-tier';
+import type { HotRead } from './hot-partition';
 import { findKey, inRange, isEmptyRange, lowerIndex, upperIndex, type KeyRange } from './key-range';
 
 /** Staged versions by key hash; null: removed. */
@@ -83,7 +84,7 @@ class HotCursor implements Cursor {
   private i: number;
 
   constructor(
-    private readonly p: Partition,
+    private readonly p: HotRead,
     private readonly start: number,
     private readonly end: number,
     private readonly seqSlot: number,
@@ -94,15 +95,15 @@ class HotCursor implements Cursor {
   }
 
   get key(): Value {
-    return this.p.keyAt(this.i);
+    return this.p.keys[this.i];
   }
 
   get seq(): bigint {
-    return this.p.rowAt(this.i)[this.seqSlot] as bigint;
+    return this.p.rows[this.i][this.seqSlot] as bigint;
   }
 
   row(): StoredRow {
-    return this.p.rowAt(this.i);
+    return this.p.rows[this.i];
   }
 
   next(): void {
@@ -111,8 +112,8 @@ class HotCursor implements Cursor {
   }
 
   runBefore(limit: Value): number {
-    const p = this.p;
-    return runBefore((j) => p.keyAt(j), this.i, this.start, this.end, this.step, limit);
+    const keys = this.p.keys;
+    return runBefore((j) => keys[j], this.i, this.start, this.end, this.step, limit);
   }
 }
 
@@ -228,9 +229,21 @@ export class PartitionView {
     const step = descending ? -1 : 1;
     const sources: Cursor[] = [];
     const hot = this.hot;
-    if (hot && hot.size > 0) {
-      const [start, end] = hot.bounds(range);
-      if (start < end) sources.push(new HotCursor(hot, start, end, this.seqSlot, step));
+    // The hot rows as they are now, however long this read pauses (released when it ends).
+    const read = hot && hot.size > 0 ? hot.openRead() : undefined;
+    try {
+      yield* this.merged(read, range, descending, step, sources);
+    } finally {
+      read?.release();
+    }
+  }
+
+  private *merged(read: HotRead | undefined, range: KeyRange | undefined, descending: boolean, step: 1 | -1, sources: Cursor[]): Generator<StoredRow> {
+    if (read) {
+      const at = (i: number) => read.keys[i];
+      const start = lowerIndex(at, read.keys.length, range);
+      const end = upperIndex(at, read.keys.length, range);
+      if (start < end) sources.push(new HotCursor(read, start, end, this.seqSlot, step));
     }
     for (const seg of this.cold?.segments ?? []) {
       const c = new SegmentCursor(seg, range, step);
