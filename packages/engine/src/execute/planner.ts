@@ -138,7 +138,7 @@ export class StatementPlanner {
     const userParams: Value[] = [];
     for (let i = 0; i < lifted.paramCount; i++) userParams.push(params[i] as Value);
     const key = `${state.namespace}\u0001${lifted.text}`;
-    let plan = this.current(this.plans.get(key));
+    let plan = this.plans.get(key, this.isCurrent);
     if (plan) return { plan, params: [...userParams, ...lifted.literals] };
     let stmt: Statement;
     let usedKey = key;
@@ -152,7 +152,7 @@ export class StatementPlanner {
       stmt = parseStatement(text, tokens, this.limits);
       usedKey = `${state.namespace}\u0002${text}`;
       allParams = params.slice() as Value[];
-      const hit = this.current(this.plans.get(usedKey));
+      const hit = this.plans.get(usedKey, this.isCurrent);
       if (hit) return { plan: hit, params: allParams };
     }
     if (!isDml(stmt)) return { stmt };
@@ -183,12 +183,11 @@ export class StatementPlanner {
     }
   }
 
-  /** A cached plan, unless it expanded views that have changed since (CREATE OR REPLACE / DROP VIEW): then undefined. */
-  private current(plan: Plan | undefined): Plan | undefined {
-    if (!plan) return undefined;
+  /** False for a plan that expanded views which have changed since (CREATE OR REPLACE / DROP VIEW). */
+  private readonly isCurrent = (plan: Plan): boolean => {
     const epoch = this.viewEpochs.get(plan);
-    return epoch === undefined || epoch === this.catalog.viewEpoch ? plan : undefined;
-  }
+    return epoch === undefined || epoch === this.catalog.viewEpoch;
+  };
 
   private planDml(stmt: DmlStatement, namespace: string): Plan {
     switch (stmt.kind) {

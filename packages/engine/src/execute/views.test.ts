@@ -187,6 +187,29 @@ describe('IF [NOT] EXISTS, OR REPLACE and DROP VIEW', () => {
   });
 });
 
+describe('statement forms', () => {
+  it('an unqualified CREATE VIEW goes to the session’s namespace; system is reserved', async () => {
+    const inApp = db.session({ user: 'root', role: 'dba', namespace: 'app' });
+    await inApp.execute('CREATE VIEW names AS SELECT name FROM people WHERE id = 1');
+    expect(await rows('SELECT * FROM app.names')).toEqual([{ name: 'ann' }]);
+    expect((await errorOf(root.execute('CREATE VIEW system.v AS SELECT 1 AS x'))).code).toBe('PERMISSION_DENIED');
+    expect((await errorOf(root.execute('CREATE VIEW app.select AS SELECT 1 AS x'))).code).toBe('INVALID_NAME');
+  });
+
+  it('DROP VIEW of several views or with CASCADE is UNSUPPORTED, saying what to write instead', async () => {
+    const many = await errorOf(root.execute('DROP VIEW app.a, app.b'));
+    expect([many.code, many.message]).toEqual(['UNSUPPORTED', expect.stringContaining('one DROP VIEW for each')]);
+    const cascade = await errorOf(root.execute('DROP VIEW app.a CASCADE'));
+    expect([cascade.code, cascade.message]).toEqual(['UNSUPPORTED', expect.stringContaining('drop the views that read this one first')]);
+  });
+
+  it('CREATE and DROP VIEW are refused inside a transaction', async () => {
+    const e = await errorOf(root.execute('BEGIN; CREATE VIEW app.v AS SELECT 1 AS x; COMMIT'));
+    expect(e.code).toBe('TRANSACTION_ERROR');
+    expect(await rows('SELECT view_name FROM system.views')).toEqual([]);
+  });
+});
+
 describe('views are read-only', () => {
   it.each([
     [`INSERT INTO app.v (name) VALUES ('x')`, 'INSERT into'],
@@ -209,14 +232,25 @@ describe('views are read-only', () => {
   });
 });
 
+/** The plan_cache_* counters of system.stats. */
+async function cacheStats(): Promise<Record<string, number>> {
+  const r = await rows(`SELECT metric_name, metric_value FROM system.stats`);
+  return Object.fromEntries(r.filter((x) => String(x.metric_name).startsWith('plan_cache_')).map((x) => [x.metric_name as string, Number(x.metric_value)]));
+}
+
 describe('the plan cache and views', () => {
   it('never serves a plan made with an older definition after CREATE OR REPLACE or DROP VIEW', async () => {
     await root.execute('CREATE VIEW app.v AS SELECT name FROM app.people WHERE id = 1');
     const sql = 'SELECT * FROM app.v';
     expect(await rows(sql)).toEqual([{ name: 'ann' }]);
     expect(await rows(sql)).toEqual([{ name: 'ann' }]); // cached
+    await cacheStats(); // its own plan is cached from here on: reading the counters moves only plan_cache_hits
     await root.execute('CREATE OR REPLACE VIEW app.v AS SELECT name, age FROM app.people WHERE id = 2');
+    const replaced = await cacheStats();
     expect(await rows(sql)).toEqual([{ name: 'bob', age: 25 }]);
+    const after = await cacheStats();
+    expect(after.plan_cache_invalidations).toBe(replaced.plan_cache_invalidations + 1);
+    expect(after.plan_cache_misses).toBe(replaced.plan_cache_misses + 1);
     await root.execute('DROP VIEW app.v');
     expect((await errorOf(root.query(sql))).code).toBe('TABLE_NOT_FOUND');
     await root.execute('CREATE SHARED TABLE app.v (name TEXT PRIMARY KEY)');
