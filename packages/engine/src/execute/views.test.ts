@@ -111,6 +111,16 @@ describe('CREATE VIEW checks', () => {
     expect((await errorOf(root.execute('CREATE OR REPLACE VIEW IF NOT EXISTS app.v AS SELECT 1 AS x'))).code).toBe('INVALID_SQL');
   });
 
+  it('plans the query for its creator: tables they may not read refuse the view', async () => {
+    await root.execute(`CREATE SHARED TABLE app.payroll (id INT PRIMARY KEY, pay INT) WITH (ACCESS_LEVEL = 'dba')`);
+    const svc = db.session({ user: 'svc', role: 'service' });
+    expect((await errorOf(svc.execute('CREATE VIEW app.pay AS SELECT pay FROM app.payroll'))).code).toBe('PERMISSION_DENIED');
+    expect((await errorOf(svc.execute('CREATE VIEW app.who AS SELECT user_id FROM system.users'))).code).toBe('PERMISSION_DENIED');
+    // A dba may: and a dba reading it gets the system table's rows.
+    await root.execute('CREATE VIEW app.table_names AS SELECT table_name FROM system.tables WHERE namespace_id = \'app\'');
+    expect(await rows('SELECT * FROM app.table_names ORDER BY table_name')).toEqual([{ table_name: 'depts' }, { table_name: 'payroll' }, { table_name: 'people' }]);
+  });
+
   it('keeps tables and views apart: one name, one kind', async () => {
     const onTable = await errorOf(root.execute('CREATE VIEW app.people AS SELECT 1 AS x'));
     expect([onTable.code, onTable.message]).toEqual(['TABLE_EXISTS', expect.stringContaining('cannot share a name')]);
