@@ -201,7 +201,7 @@ describe('limits as options', () => {
     expect(settings).toMatchObject({
       max_sql_length: '5000', max_sql_tokens: String(SQL_LIMIT_DEFAULTS.maxSqlTokens), max_parameters: '65535', max_expression_depth: '16',
       max_expression_terms: '10000', max_in_list_length: '50000', max_set_operation_arms: '500', max_like_pattern_length: '10000',
-      max_text_length: String(16 * 1024 * 1024), max_json_depth: '128', max_parse_ms: '5000',
+      max_text_length: String(16 * 1024 * 1024), max_json_depth: '128', max_parse_ms: '5000', max_view_expansions: '256',
     });
     await tight.close();
   });

@@ -19,7 +19,9 @@ import {
   canWriteShared,
   checkAlterTable,
   checkCreateTable,
+  checkCreateView,
   checkDropTable,
+  checkDropView,
   checkIntrospect,
   checkKillJob,
   checkNamespaceAdmin,
@@ -167,9 +169,11 @@ describe('statement checks', () => {
     }
   });
 
-  it('SET ACCESS LEVEL, DROP TABLE, namespaces, users, STORAGE FLUSH, STORAGE COMPACT, KILL JOB, introspection, system tables', () => {
+  it('SET ACCESS LEVEL, DROP TABLE, CREATE VIEW, DROP VIEW, namespaces, users, STORAGE FLUSH, STORAGE COMPACT, KILL JOB, introspection, system tables', () => {
     each(EXPECTED_ROLES.setAccessLevel, (r, ok) => expectCheck(() => checkSetAccessLevel(r), ok, 'Only service, dba, or system users can modify table access levels'));
     each(EXPECTED_ROLES.dropTable, (r, ok) => expectCheck(() => checkDropTable(r), ok, 'Insufficient privileges to drop this table'));
+    each(EXPECTED_ROLES.createView, (r, ok) => expectCheck(() => checkCreateView(r), ok, 'Insufficient privileges to create views: CREATE VIEW needs the service, dba or system role'));
+    each(EXPECTED_ROLES.dropView, (r, ok) => expectCheck(() => checkDropView(r), ok, 'Insufficient privileges to drop views: DROP VIEW needs the service, dba or system role'));
     each(EXPECTED_ROLES.manageNamespaces, (r, ok) => expectCheck(() => checkNamespaceAdmin(r), ok, 'Admin privileges (DBA or System role) required for namespace operations'));
     each(EXPECTED_ROLES.manageUsers, (r, ok) => expectCheck(() => checkUserAdmin(r), ok, 'Admin privileges (DBA or System role) required for user management'));
     each(EXPECTED_ROLES.storageFlush, (r, ok) => expectCheck(() => checkStorageFlush(r), ok, 'Insufficient privileges: STORAGE FLUSH needs the service, dba or system role'));

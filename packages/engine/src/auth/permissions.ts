@@ -48,6 +48,15 @@ export const ROLE_MATRIX = {
   /** ALTER TABLE … SET ACCESS LEVEL / SET TBLPROPERTIES (ACCESS_LEVEL = …). */
   setAccessLevel:                     [N,   Y,      Y,   Y],
   dropTable:                          [N,   N,      Y,   Y],
+  /**
+   * CREATE [OR REPLACE] VIEW. Between KalamDB's dba/system and CREATE USER
+   * TABLE's every role: a view reads nothing with its creator's rights (it
+   * is expanded under the reader's session), but its name and query are
+   * shared by every session, as a SHARED table's definition is.
+   */
+  createView:                         [N,   Y,      Y,   Y],
+  /** DROP VIEW: like CREATE VIEW (a CREATE OR REPLACE changes what a view shows as much as a drop does). */
+  dropView:                           [N,   Y,      Y,   Y],
   /** CREATE / DROP NAMESPACE. */
   manageNamespaces:                   [N,   N,      Y,   Y],
   /** CREATE / ALTER / DROP USER. */
@@ -201,6 +210,14 @@ export function checkSetAccessLevel(role: Role): void {
 
 export function checkDropTable(role: Role): void {
   if (!can(role, 'dropTable')) deny('Insufficient privileges to drop this table');
+}
+
+export function checkCreateView(role: Role): void {
+  if (!can(role, 'createView')) deny('Insufficient privileges to create views: CREATE VIEW needs the service, dba or system role');
+}
+
+export function checkDropView(role: Role): void {
+  if (!can(role, 'dropView')) deny('Insufficient privileges to drop views: DROP VIEW needs the service, dba or system role');
 }
 
 export function checkNamespaceAdmin(role: Role): void {

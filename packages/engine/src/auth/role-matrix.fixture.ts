@@ -21,6 +21,9 @@ export const EXPECTED_ROLES: Record<string, readonly Role[]> = {
   alterSharedTable: ['service', 'dba', 'system'],
   setAccessLevel: ['service', 'dba', 'system'],
   dropTable: ['dba', 'system'],
+  // A departure from KalamDB (views: dba/system): the service role, which defines SHARED tables, may define views too.
+  createView: ['service', 'dba', 'system'],
+  dropView: ['service', 'dba', 'system'],
   manageNamespaces: ['dba', 'system'],
   manageUsers: ['dba', 'system'],
   storageFlush: ['service', 'dba', 'system'],

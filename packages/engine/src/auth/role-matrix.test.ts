@@ -128,6 +128,21 @@ const ACTIONS: ActionCase[] = [
     },
   },
   {
+    action: 'createView',
+    async check(_role, allowed, { actor }) {
+      await expectRole(actor, allowed, 'Insufficient privileges to create views: CREATE VIEW needs the service, dba or system role',
+        'CREATE VIEW app.mine AS SELECT id FROM app.notes', 'CREATE OR REPLACE VIEW app.board_view AS SELECT id, v FROM app.pub');
+    },
+  },
+  {
+    action: 'dropView',
+    async check(_role, allowed, { root, actor }) {
+      await root.execute('CREATE VIEW app.pub_view AS SELECT v FROM app.pub');
+      await expectRole(actor, allowed, 'Insufficient privileges to drop views: DROP VIEW needs the service, dba or system role',
+        'DROP VIEW app.pub_view', 'DROP VIEW IF EXISTS app.gone');
+    },
+  },
+  {
     action: 'manageNamespaces',
     async check(_role, allowed, { actor }) {
       await expectRole(actor, allowed, 'Admin privileges (DBA or System role) required for namespace operations', 'CREATE NAMESPACE other', 'DROP NAMESPACE app');

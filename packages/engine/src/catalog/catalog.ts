@@ -31,11 +31,25 @@ export interface NamespaceDef {
 
 export const DEFAULT_NAMESPACE = 'default';
 
+/** A view: a named query, expanded where it is read under the reader's session (plan/view-expand.ts). */
+export interface ViewDef {
+  namespace: string;
+  name: string;
+  /** The query as written after AS; unqualified table names in it resolve in `namespace`. */
+  query: string;
+  /** `CREATE VIEW v (a, b)`: names for the query's first output columns. */
+  columns?: string[];
+  createdAt: number;
+  /** The last CREATE OR REPLACE (createdAt until then). */
+  updatedAt: number;
+}
+
 export const qualified = (ns: string, name: string) => `${ns}.${name}`;
 
 const nsKey = (name: string) => encodeKey(['namespace', name]);
 const tableKey = (id: number) => encodeKey(['table', id]);
 const schemaKey = (id: number, version: number) => encodeKey(['schema', id, version]);
+const viewKey = (ns: string, name: string) => encodeKey(['view', ns, name]);
 const prefixRange = (kind: string) => {
   const lower = encodeKey([kind]);
   return { lower, upper: prefixUpperBound(lower) };
@@ -54,6 +68,9 @@ export class Catalog {
   /** Versions trimmed at load (the bound was lowered) still in storage: deleted by the table's next ALTER or DROP. */
   private readonly staleVersions = new Map<number, number[]>();
   readonly maxSchemaVersions: number;
+  /** Keyed 'ns.view'; bounded like tables by what the app creates; shrunk by DROP VIEW / DROP NAMESPACE. */
+  private readonly views = new Map<string, ViewDef>();
+  private viewChanges = 0;
 
   constructor(options: CatalogOptions = {}) {
     const max = options.maxSchemaVersions ?? DEFAULT_MAX_SCHEMA_VERSIONS;
@@ -73,6 +90,10 @@ export class Catalog {
     });
     await kv.scan('system', prefixRange('table'), (_k, v) => {
       c.addTable(v as TableDef);
+    });
+    await kv.scan('system', prefixRange('view'), (_k, v) => {
+      const view = v as ViewDef;
+      c.views.set(qualified(view.namespace, view.name), view);
     });
     await kv.scan('system', prefixRange('schema'), (_k, v) => {
       const sv = v as SchemaVersion;
@@ -123,6 +144,9 @@ export class Catalog {
     const t = this.findTable(namespace, name);
     if (!t) {
       if (!this.namespaces.has(namespace)) this.requireNamespace(namespace);
+      if (this.findView(namespace, name)) {
+        throw new KalamError('INVALID_SQL', `'${namespace}.${name}' is a view, not a table: read it with SELECT, remove it with DROP VIEW, or name the table it reads`);
+      }
       throw new KalamError('TABLE_NOT_FOUND', `Table '${namespace}.${name}' does not exist. Check the name, or create it with CREATE TABLE`);
     }
     return t;
@@ -140,14 +164,18 @@ export class Catalog {
 
   dropNamespaceWrites(name: string): { writes: KvWrite[]; tables: TableDef[]; apply: () => void } {
     const tables = this.listTables(name);
+    const views = this.listViews(name);
     const writes: KvWrite[] = [{ store: 'system', key: nsKey(name) }];
     for (const t of tables) writes.push({ store: 'system', key: tableKey(t.id) }, ...this.historyDeletes(t.id));
+    for (const v of views) writes.push({ store: 'system', key: viewKey(v.namespace, v.name) });
     return {
       writes,
       tables,
       apply: () => {
         this.namespaces.delete(name);
         for (const t of tables) this.removeTable(t);
+        for (const v of views) this.views.delete(qualified(v.namespace, v.name));
+        if (views.length > 0) this.viewChanges++;
       },
     };
   }
@@ -192,6 +220,51 @@ export class Catalog {
 
   dropTableWrites(t: TableDef): { writes: KvWrite[]; apply: () => void } {
     return { writes: [{ store: 'system', key: tableKey(t.id) }, ...this.historyDeletes(t.id)], apply: () => this.removeTable(t) };
+  }
+
+  // -- views --
+
+  findView(namespace: string, name: string): ViewDef | undefined {
+    return this.views.get(qualified(namespace, name));
+  }
+
+  listViews(namespace?: string): ViewDef[] {
+    const all = [...this.views.values()].filter((v) => namespace === undefined || v.namespace === namespace);
+    return all.sort((a, b) => (qualified(a.namespace, a.name) < qualified(b.namespace, b.name) ? -1 : 1));
+  }
+
+  /** Views in the catalog (system.stats). */
+  get viewCount(): number {
+    return this.views.size;
+  }
+
+  /**
+   * Counts every change to the set of views or their queries: a plan that
+   * expanded a view under an older count is stale (execute/planner.ts).
+   */
+  get viewEpoch(): number {
+    return this.viewChanges;
+  }
+
+  /** CREATE VIEW, and CREATE OR REPLACE VIEW over an existing one (same key). */
+  createViewWrites(v: ViewDef): { writes: KvWrite[]; apply: () => void } {
+    return {
+      writes: [{ store: 'system', key: viewKey(v.namespace, v.name), value: v }],
+      apply: () => {
+        this.views.set(qualified(v.namespace, v.name), v);
+        this.viewChanges++;
+      },
+    };
+  }
+
+  dropViewWrites(v: ViewDef): { writes: KvWrite[]; apply: () => void } {
+    return {
+      writes: [{ store: 'system', key: viewKey(v.namespace, v.name) }],
+      apply: () => {
+        this.views.delete(qualified(v.namespace, v.name));
+        this.viewChanges++;
+      },
+    };
   }
 
   /** Every recorded schema version, by table then version (system.schemas). */

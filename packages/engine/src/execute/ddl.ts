@@ -58,6 +58,7 @@ export async function executeDdl(engine: DdlContext, state: SessionState, stmt: 
       checkDropTable(state.role);
       const ns = stmt.table.namespace ?? state.namespace;
       const t = catalog.findTable(ns, stmt.table.name);
+      if (!t && catalog.findView(ns, stmt.table.name)) catalog.requireTable(ns, stmt.table.name); // says it is a view (IF EXISTS or not)
       if (!t) {
         if (stmt.ifExists) return ok(`Table '${ns}.${stmt.table.name}' does not exist`);
         catalog.requireTable(ns, stmt.table.name);
@@ -135,6 +136,10 @@ async function createTable(engine: DdlContext, state: SessionState, stmt: Create
   if (catalog.findTable(ns, name)) {
     if (stmt.ifNotExists) return ok(`Table ${ns}.${name} already exists`);
     throw new KalamError('TABLE_EXISTS', `Table ${ns}.${name} already exists`);
+  }
+  if (catalog.findView(ns, name)) {
+    if (stmt.ifNotExists) return ok(`View ${ns}.${name} already exists`);
+    throw new KalamError('TABLE_EXISTS', `View ${ns}.${name} already exists: a table and a view cannot share a name, so choose another name for the table`);
   }
   const def: TableDef = {
     id: catalog.allocateTableId(),

@@ -21,9 +21,10 @@ import type { SessionState } from './session-state';
 import { executeStorageStatement, type StorageStatementContext } from './storage-statements';
 import type { Transaction } from './transaction';
 import { executeUserStatement, type UserContext } from './users';
+import { executeViewStatement, type ViewDdlContext } from './view-ddl';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
-export type DispatchContext = DmlContext & ExplainContext & DdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
+export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
   readonly liveQueries: LiveQueries;
   readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
   readonly queries: Pick<QueryRegistry, 'kill'>;
@@ -56,6 +57,8 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
       return okResult(engine.queries.kill(stmt.queryId, state));
     case 'createNamespace': case 'dropNamespace': case 'createTable': case 'dropTable':
       return engine.exclusive(() => executeDdl(engine, state, stmt));
+    case 'createView': case 'dropView':
+      return engine.exclusive(() => executeViewStatement(engine, state, stmt));
     case 'alterTable':
       return engine.exclusive(() => executeAlterTable(engine, state, stmt));
     case 'createUser': case 'alterUser': case 'dropUser':

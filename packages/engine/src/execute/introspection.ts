@@ -5,9 +5,10 @@
  * only what the caller may see.
  */
 import { checkIntrospect } from '../auth/permissions';
-import type { Catalog } from '../catalog/catalog';
+import type { Catalog, ViewDef } from '../catalog/catalog';
 import { partitionOf, rowBytes, type TableDef } from '../core/schema';
-import type { StatementResult, Value } from '../core/types';
+import type { ColumnInfo, StatementResult, Value } from '../core/types';
+import type { SelectPlan } from '../plan/select';
 import type { RelationSource } from '../plan/source';
 import type { Statement } from '../sql/ast';
 import type { Manifest } from '../storage/cold/manifest';
@@ -17,6 +18,7 @@ import type { SessionState } from './session-state';
 
 export interface IntrospectionContext {
   readonly catalog: Catalog;
+  readonly planner: { planView(state: SessionState, view: ViewDef): SelectPlan };
   readonly cold: { readonly manifest: Manifest };
   readonly live: { countFor(tableId: number, user: string | undefined): number };
   tableSource(t: TableDef): RelationSource;
@@ -37,12 +39,16 @@ export async function executeIntrospection(engine: IntrospectionContext, state: 
     case 'showTables': {
       const ns = stmt.namespace?.toLowerCase();
       if (ns !== undefined) catalog.requireNamespace(ns);
-      return rowsResult(
-        [{ name: 'namespace_id', type: 'TEXT' }, { name: 'table_name', type: 'TEXT' }, { name: 'table_type', type: 'TEXT' }],
-        catalog.listTables(ns).map((t) => [t.namespace, t.name, t.type]),
-      );
+      const rows: Value[][] = [
+        ...catalog.listTables(ns).map((t) => [t.namespace, t.name, t.type]),
+        ...catalog.listViews(ns).map((v) => [v.namespace, v.name, 'VIEW']),
+      ];
+      rows.sort((a, b) => (`${a[0]}.${a[1]}` < `${b[0]}.${b[1]}` ? -1 : 1));
+      return rowsResult([{ name: 'namespace_id', type: 'TEXT' }, { name: 'table_name', type: 'TEXT' }, { name: 'table_type', type: 'TEXT' }], rows);
     }
     case 'describeTable': {
+      const view = catalog.findView(stmt.table.namespace ?? state.namespace, stmt.table.name);
+      if (view) return describeView(engine, state, view);
       const t = catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
       const cols: Value[][] = t.columns.map((c, i) => [
         c.name, i + 1, c.type, !c.notNull, c.primaryKey,
@@ -50,13 +56,7 @@ export async function executeIntrospection(engine: IntrospectionContext, state: 
       ]);
       cols.push(['_seq', cols.length + 1, 'BIGINT', false, false, null]);
       cols.push(['_deleted', cols.length + 1, 'BOOLEAN', false, false, 'false']);
-      return rowsResult(
-        [
-          { name: 'column_name', type: 'TEXT' }, { name: 'ordinal_position', type: 'INT' }, { name: 'data_type', type: 'TEXT' },
-          { name: 'is_nullable', type: 'BOOLEAN' }, { name: 'is_primary_key', type: 'BOOLEAN' }, { name: 'column_default', type: 'TEXT' },
-        ],
-        cols,
-      );
+      return rowsResult(DESCRIBE_COLUMNS, cols);
     }
     case 'showStats':
       return showStats(engine, state, catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name));
@@ -67,6 +67,17 @@ export async function executeIntrospection(engine: IntrospectionContext, state: 
       return okResult(`Using namespace '${ns}'`);
     }
   }
+}
+
+const DESCRIBE_COLUMNS: ColumnInfo[] = [
+  { name: 'column_name', type: 'TEXT' }, { name: 'ordinal_position', type: 'INT' }, { name: 'data_type', type: 'TEXT' },
+  { name: 'is_nullable', type: 'BOOLEAN' }, { name: 'is_primary_key', type: 'BOOLEAN' }, { name: 'column_default', type: 'TEXT' },
+];
+
+/** A view's columns, as its query plans for the caller (types it cannot know are 'UNKNOWN'; any value may be NULL). */
+function describeView(engine: IntrospectionContext, state: SessionState, view: ViewDef): StatementResult {
+  const plan = engine.planner.planView(state, view);
+  return rowsResult(DESCRIBE_COLUMNS, plan.columns.map((c, i) => [view.columns?.[i] ?? c.name, i + 1, c.type, true, false, null]));
 }
 
 async function showStats(engine: IntrospectionContext, state: SessionState, t: TableDef): Promise<StatementResult> {

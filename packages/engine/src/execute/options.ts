@@ -123,6 +123,8 @@ export interface OpenOptions {
   maxJsonDepth?: number;
   /** Milliseconds the SQL parser may spend on one statement; past it LIMIT_EXCEEDED (it backtracks exponentially on syntax errors inside nested CASTs, subqueries, EXISTS). Default 5,000. */
   maxParseMs?: number;
+  /** Views one statement may expand: each use of a view, also inside another view's query (a view read twice counts twice). Default 256. */
+  maxViewExpansions?: number;
 }
 
 export const DEFAULTS = {

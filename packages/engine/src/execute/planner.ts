@@ -6,7 +6,7 @@
  * here, up front, whether or not execution reaches it.
  */
 import { can, checkRead, checkSystemRead, checkWrite } from '../auth/permissions';
-import type { Catalog } from '../catalog/catalog';
+import type { Catalog, ViewDef } from '../catalog/catalog';
 import type { Value } from '../core/types';
 import { PlanCache } from '../plan/cache';
 import { recordPlan } from '../plan/explain';
@@ -14,7 +14,8 @@ import { scanTemplates, type ScanTemplate } from '../plan/scan-bounds';
 import { planSelect, type SelectPlan } from '../plan/select';
 import type { SourceResolver } from '../plan/source';
 import { planDelete, planInsert, planUpdate, type WritePlan } from '../plan/write';
-import { isDml, type DmlStatement, type Statement } from '../sql/ast';
+import { expandViews, type ViewLookup } from '../plan/view-expand';
+import { isDml, type DmlStatement, type SelectStmt, type Statement } from '../sql/ast';
 import { KalamError } from '../core/errors';
 import { liftLiterals, tokenize, type Token } from '../sql/lexer';
 import { limitExceeded, SQL_LIMIT_DEFAULTS, stackExhausted, type SqlLimits } from '../sql/limits';
@@ -22,6 +23,18 @@ import { parseStatement } from '../sql/parse';
 import type { SessionState } from './session-state';
 
 export type Plan = SelectPlan | WritePlan;
+
+/** system.* is for dba/system: refuse before anything else, even a name that does not exist. */
+function checkSystemNames(state: SessionState, tokens: readonly Token[]): void {
+  if (can(state.role, 'readSystemTables')) return;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i];
+    if ((t.type === 'word' || t.type === 'quoted') && t.text.toLowerCase() === 'system' && tokens[i + 1].text === '.') {
+      const name = tokens[i + 2]?.text.toLowerCase() ?? '';
+      checkSystemRead(state.role, name);
+    }
+  }
+}
 
 /** More parameter values than maxParameters is LIMIT_EXCEEDED (before any is read). */
 export function checkParameterCount(params: readonly unknown[], limits: SqlLimits): void {
@@ -33,21 +46,16 @@ export function checkParameterCount(params: readonly unknown[], limits: SqlLimit
 /** A planned statement with its parameter values (user parameters, then lifted literals), or a statement that is not DML. */
 export type Planned = { plan: Plan; params: Value[] } | { stmt: Statement };
 
-/** system.* is for dba/system: refused before anything else, even a name that does not exist. */
-function checkSystemNames(state: SessionState, tokens: readonly Token[]): void {
-  if (can(state.role, 'readSystemTables')) return;
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const t = tokens[i];
-    if ((t.type === 'word' || t.type === 'quoted') && t.text.toLowerCase() === 'system' && tokens[i + 1].text === '.') {
-      checkSystemRead(state.role, tokens[i + 2]?.text.toLowerCase() ?? '');
-    }
-  }
-}
-
 export class StatementPlanner {
   readonly plans: PlanCache<Plan>;
   /** Cold scan templates per plan (the plan cache owns plans; this follows them). */
   private readonly coldScans = new WeakMap<object, ScanTemplate[]>();
+  /** The catalog's view epoch each plan that expanded a view was made under (follows the plan cache's plans). */
+  private readonly viewEpochs = new WeakMap<object, number>();
+  private readonly viewLookup: ViewLookup = {
+    findView: (ns, name) => this.catalog.findView(ns, name),
+    parseView: (v) => this.parseView(v),
+  };
 
   constructor(
     private readonly catalog: Catalog,
@@ -78,8 +86,9 @@ export class StatementPlanner {
   }
 
   /**
-   * Plans a SELECT for EXPLAIN: outside the plan cache, with its plan
-   * described (and with `analyze`, instrumented), access checked as plan() does.
+   * Plans a SELECT for EXPLAIN: outside the plan cache, views expanded,
+   * with its plan described (and with `analyze`, instrumented), access
+   * checked as plan() does.
    */
   planExplained(state: SessionState, text: string, params: readonly Value[], analyze: boolean): { plan: SelectPlan; params: Value[] } {
     checkParameterCount(params, this.limits);
@@ -90,13 +99,47 @@ export class StatementPlanner {
       throw new KalamError('UNSUPPORTED', `EXPLAIN shows the plan of a SELECT; '${tokens[0].text}' statements are not explained. Explain the SELECT that finds the rows instead`);
     }
     const ns = state.namespace;
-    const plan = recordPlan(analyze, () => planSelect(stmt, this.sources, ns));
+    const plan = this.withStackGuard(() => {
+      expandViews(stmt, this.viewLookup, ns, this.limits);
+      return recordPlan(analyze, () => planSelect(stmt, this.sources, ns));
+    });
     this.coldScans.set(plan, scanTemplates(stmt, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name))));
     for (const id of plan.tableIds) {
       const t = this.catalog.tableById(id);
       if (t) checkRead(state.role, t);
     }
     return { plan, params: params.slice() as Value[] };
+  }
+
+  /**
+   * Plans a view's query for `state`, as CREATE VIEW checks it and DESCRIBE
+   * shows its columns. With `pending`, `view` stands in for the catalog's
+   * view of its name (a CREATE OR REPLACE that would make a cycle is found).
+   */
+  planView(state: SessionState, view: ViewDef, pending = false): SelectPlan {
+    const stmt = this.parseView(view, state);
+    const lookup: ViewLookup = {
+      findView: (ns, name) => (pending && ns === view.namespace && name === view.name ? view : this.catalog.findView(ns, name)),
+      parseView: (v) => this.parseView(v),
+    };
+    const plan = this.withStackGuard(() => {
+      expandViews(stmt, lookup, view.namespace, this.limits, `${view.namespace}.${view.name}`);
+      return planSelect(stmt, this.sources, view.namespace);
+    });
+    for (const id of plan.tableIds) {
+      const t = this.catalog.tableById(id);
+      if (t) checkRead(state.role, t);
+    }
+    return plan;
+  }
+
+  /** A view's query, parsed afresh; with `state`, system.* names in it are checked against its role first. */
+  private parseView(view: ViewDef, state?: SessionState): SelectStmt {
+    const tokens = tokenize(view.query, this.limits);
+    if (state) checkSystemNames(state, tokens);
+    const stmt = parseStatement(view.query, tokens, this.limits);
+    if (stmt.kind !== 'select') throw new KalamError('INVALID_SQL', `The query of view '${view.namespace}.${view.name}' must be a SELECT`);
+    return stmt;
   }
 
   /** The cold scans of a plan (which segments its WHERE can rule out); [] when unknown. */
@@ -122,7 +165,7 @@ export class StatementPlanner {
     const userParams: Value[] = [];
     for (let i = 0; i < lifted.paramCount; i++) userParams.push(params[i] as Value);
     const key = `${state.namespace}\u0001${lifted.text}`;
-    let plan = this.plans.get(key);
+    let plan = this.plans.get(key, this.isCurrent);
     if (plan) return { plan, params: [...userParams, ...lifted.literals] };
     let stmt: Statement;
     let usedKey = key;
@@ -136,26 +179,42 @@ export class StatementPlanner {
       stmt = parseStatement(text, tokens, this.limits);
       usedKey = `${state.namespace}\u0002${text}`;
       allParams = params.slice() as Value[];
-      const hit = this.plans.get(usedKey);
+      const hit = this.plans.get(usedKey, this.isCurrent);
       if (hit) return { plan: hit, params: allParams };
     }
     if (!isDml(stmt)) return { stmt };
     const ns = state.namespace;
-    let scans: ScanTemplate[];
-    try {
-      plan = this.planDml(stmt, ns);
-      scans = scanTemplates(stmt, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name)));
-    } catch (e) {
-      // Planning recurses over the statement, which the limits keep shallow; a stack raised past them still must not be INTERNAL.
-      if (e instanceof RangeError && /call stack/i.test(e.message)) {
-        throw stackExhausted('plan', this.limits);
-      }
-      throw e;
-    }
+    const dml = stmt;
+    const epoch = this.catalog.viewEpoch;
+    let views = 0;
+    let scans: ScanTemplate[] = [];
+    plan = this.withStackGuard(() => {
+      views = expandViews(dml, this.viewLookup, ns, this.limits);
+      const p = this.planDml(dml, ns);
+      scans = scanTemplates(dml, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name)));
+      return p;
+    });
+    if (views > 0) this.viewEpochs.set(plan, epoch);
     this.coldScans.set(plan, scans);
     this.plans.set(usedKey, plan);
     return { plan, params: allParams };
   }
+
+  /** Planning recurses over the statement, which the limits keep shallow; a stack raised past them still must not be INTERNAL. */
+  private withStackGuard<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (e) {
+      if (e instanceof RangeError && /call stack/i.test(e.message)) throw stackExhausted('plan', this.limits);
+      throw e;
+    }
+  }
+
+  /** False for a plan that expanded views which have changed since (CREATE OR REPLACE / DROP VIEW). */
+  private readonly isCurrent = (plan: Plan): boolean => {
+    const epoch = this.viewEpochs.get(plan);
+    return epoch === undefined || epoch === this.catalog.viewEpoch;
+  };
 
   private planDml(stmt: DmlStatement, namespace: string): Plan {
     switch (stmt.kind) {

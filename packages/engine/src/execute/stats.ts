@@ -117,6 +117,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['users', e.users.list().length],
     ['namespaces', e.catalog.listNamespaces().length],
     ['tables', e.catalog.listTables().length],
+    ['views', e.catalog.viewCount],
     ['storage', e.kv.kind],
     ['hot_pages', e.hot.pageCount()],
     ['hot_bytes', e.hot.bytes],

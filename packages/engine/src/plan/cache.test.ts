@@ -90,6 +90,18 @@ describe('PlanCache', () => {
     expect(cache.keys().sort()).toEqual(['none', 't2']);
     expect(cache.stats().invalidations).toBe(4);
   });
+
+  it('get drops a plan its isCurrent check rejects, counting a miss and an invalidation', () => {
+    const cache = new PlanCache<FakePlan>(10);
+    const stale = plan('stale', 1);
+    cache.set('stale', stale);
+    cache.set('fresh', plan('fresh', 2));
+    const isCurrent = (p: FakePlan) => p !== stale;
+    expect(cache.get('fresh', isCurrent)?.tableIds).toEqual([2]);
+    expect(cache.get('stale', isCurrent)).toBeUndefined();
+    expect(cache.keys()).toEqual(['fresh']);
+    expect(cache.stats()).toMatchObject({ size: 1, hits: 1, misses: 1, invalidations: 1 });
+  });
 });
 
 async function stats(admin: Session): Promise<Record<string, string>> {

@@ -26,9 +26,16 @@ export class PlanCache<P extends { tableIds: readonly number[] }> {
     if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError('plan cache capacity must be a non-negative integer');
   }
 
-  get(key: string): P | undefined {
+  /** The plan cached under `key`; one `isCurrent` rejects is dropped (an invalidation) and missed. */
+  get(key: string, isCurrent?: (plan: P) => boolean): P | undefined {
     const plan = this.entries.get(key);
     if (plan === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    if (isCurrent && !isCurrent(plan)) {
+      this.entries.delete(key);
+      this.invalidations++;
       this.misses++;
       return undefined;
     }

@@ -93,6 +93,7 @@ class PlanEnv implements QueryEnv, BlockEnv {
   }
 
   source(f: FromTable): RelationSource {
+    if (f.subquery && f.view !== undefined) return this.viewSource(f, f.subquery, f.view);
     if (f.subquery) {
       const plan = planQuery(f.subquery, this.sameLevel(), { defaultOrder: true });
       return derivedSource(f.table.name, plan, f.columnAliases, (ctx) => ctx);
@@ -110,6 +111,24 @@ class PlanEnv implements QueryEnv, BlockEnv {
     if (src.table) this.root.tableIds.add(src.table.id);
     if (!this.root.sources.has(src.name)) this.root.sources.set(src.name, src);
     return src;
+  }
+
+  /**
+   * A view's query (plan/view-expand.ts), planned as a statement of its own:
+   * no outer scope and no WITH names of the reading query reach it, and it
+   * runs at depth 0 (as a CTE of the top level does).
+   */
+  private viewSource(f: FromTable, query: SelectStmt, view: string): RelationSource {
+    let plan: QueryPlan;
+    try {
+      plan = planQuery(query, new PlanEnv(this.root, undefined, undefined, 0), { defaultOrder: true });
+    } catch (e) {
+      // The reader did not write the view's query: say the problem is inside it (positions are the view's, not the reader's).
+      if (e instanceof KalamError && e.code !== 'LIMIT_EXCEEDED') throw new KalamError(e.code, `${e.message} (in view '${view}')`);
+      throw e;
+    }
+    const atTop = (ctx: ExecContext): ExecContext => (ctx.outer && ctx.outer.length > 0 ? { ...ctx, outer: ctx.outer.slice(0, 0) } : ctx);
+    return derivedSource(f.table.name, plan, f.columnAliases, atTop);
   }
 
   /** Binds a WITH clause in this env: each CTE sees the ones before it, not itself (non-recursive). */

@@ -57,6 +57,12 @@ export interface FromTable {
   alias?: string;
   /** How this item joins the ones before it; the first item has 'first'. */
   join: 'first' | 'inner' | 'left' | 'cross';
+  /**
+   * Set when this derived table is a view's query put in place of the view's
+   * name (plan/view-expand.ts): the view's qualified name. Its query is
+   * planned on its own — no enclosing query's columns or WITH names reach it.
+   */
+  view?: string;
   on?: Expr;
 }
 
@@ -191,12 +197,27 @@ export type Statement =
   | AlterTableStmt
   /** SUBSCRIBE TO …: `query` is the SELECT it subscribes to (sql/live.ts). */
   | SubscribeStmt
+  | CreateViewStmt
+  /** DROP VIEW [IF EXISTS] [ns.]name. */
+  | { kind: 'dropView'; view: TableName; ifExists: boolean }
   /** KILL LIVE QUERY '<live_id>'. */
   | { kind: 'killLiveQuery'; liveId: string }
   /** KILL QUERY '<query_id>': cancels a running statement (system.queries). */
   | { kind: 'killQuery'; queryId: string }
   /** FLUSH TABLE, STORAGE FLUSH TABLE/ALL, STORAGE COMPACT TABLE/ALL, KILL JOB (sql/parse-storage.ts). */
   | StorageStatement;
+
+/** CREATE [OR REPLACE] VIEW [IF NOT EXISTS] [ns.]name [(columns)] AS <query> (sql/parse-view.ts). */
+export interface CreateViewStmt {
+  kind: 'createView';
+  view: TableName;
+  orReplace: boolean;
+  ifNotExists: boolean;
+  /** `(a, b)`: names for the query's output columns, in order. */
+  columns?: string[];
+  /** The query's text as written after AS (a SELECT, WITH or parenthesized query). */
+  query: string;
+}
 
 export interface SubscribeStmt {
   kind: 'subscribe';

@@ -50,6 +50,8 @@ export interface SqlLimits {
   maxJsonDepth: number;
   /** Milliseconds the SQL parser (node-sql-parser) may spend on one statement. */
   maxParseMs: number;
+  /** Views one statement may expand: each use of a view, also inside another view's query (so also how deeply views may nest). */
+  maxViewExpansions: number;
 }
 
 /**
@@ -81,6 +83,7 @@ export const SQL_LIMIT_DEFAULTS: Readonly<SqlLimits> = Object.freeze({
   maxTextLength: 16 * 1024 * 1024,
   maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
   maxParseMs: 5_000,
+  maxViewExpansions: 256,
 });
 
 export const SQL_LIMIT_NAMES = Object.keys(SQL_LIMIT_DEFAULTS) as readonly (keyof SqlLimits)[];
@@ -98,6 +101,7 @@ export const SQL_LIMIT_SETTINGS: Readonly<Record<keyof SqlLimits, readonly [stri
   maxTextLength: ['max_text_length', 'Characters of one text value an expression builds (||, CONCAT, REPEAT, LPAD, RPAD, REPLACE)'],
   maxJsonDepth: ['max_json_depth', 'Nesting levels of one JSON value (parameters, JSON column values, JSON text read as JSON)'],
   maxParseMs: ['max_parse_ms', 'Milliseconds the SQL parser may spend on one statement (it backtracks on syntax errors inside nested CASTs, subqueries, EXISTS)'],
+  maxViewExpansions: ['max_view_expansions', "Views one statement may expand (each use of a view, also inside another view's query)"],
 };
 
 /**

@@ -10,6 +10,7 @@ import { deleteStmt, insertStmt, updateStmt } from './convert-dml';
 import { parseKalamStatement } from './parse-ddl';
 import { parseSimpleInsert } from './insert-fast';
 import { parseLiveStatement } from './parse-live';
+import { parseViewStatement } from './parse-view';
 import { tokenize, type Token } from './lexer';
 import { checkNesting, SQL_LIMIT_DEFAULTS, stackExhausted, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
 import { sqlParser } from './parser-loader';
@@ -67,6 +68,8 @@ export function parseStatement(sql: string, tokens: Token[] = tokenize(sql), lim
   if (live) return live;
   const explain = parseExplain(sql, tokens);
   if (explain) return explain;
+  const view = parseViewStatement(sql, tokens);
+  if (view) return view;
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
   return parseStandard(sql, tokens, limits);

@@ -85,6 +85,13 @@ const TABLES: Record<string, SystemTable> = {
       t.namespace, t.name, t.type, t.id, t.version, t.accessLevel ?? null, t.ttlSeconds ?? null, t.options, t.createdAt,
     ]),
   },
+  views: {
+    columns: [
+      ['namespace_id', 'TEXT'], ['view_name', 'TEXT'], ['definition', 'TEXT'], ['column_names', 'JSON'],
+      ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP'],
+    ],
+    rows: ({ catalog }) => catalog.listViews().map((v) => [v.namespace, v.name, v.query, v.columns ?? null, v.createdAt, v.updatedAt]),
+  },
   columns: {
     columns: [
       ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['column_id', 'INT'], ['column_name', 'TEXT'], ['ordinal', 'INT'],
