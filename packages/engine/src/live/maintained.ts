@@ -22,13 +22,16 @@ export class MaintainedResult extends LiveWindow implements WindowEnv {
     readonly shape: string,
     /** Only STREAM rows expire: other results keep no closure for it. */
     readonly isHidden: ((row: StoredRow) => boolean) | undefined,
-    /** The partition read: '' for a SHARED table, else the subscriber. */
-    readonly partitionUser: string,
     /** Rows of the window before the result (OFFSET); the result is entries [offset, cap). */
     readonly offset: number,
     cap: number,
   ) {
     super(cap);
+  }
+
+  /** The partition read: '' for a SHARED table, else the subscriber's. */
+  get partitionUser(): string {
+    return this.query.table.type === 'SHARED' ? '' : this.ctx.user;
   }
 
   /** Tells it apart from a re-run query's state (Subscription's Mode). */

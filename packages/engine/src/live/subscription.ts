@@ -57,32 +57,32 @@ type Ctx = ExecContext & { now: number };
 
 const NO_ROUTES: readonly (number | string)[] = Object.freeze([]);
 
+// Bits of Subscription.flags: its booleans share one field, as every field is paid once per live query.
+const ACTIVE = 1;
+const LOADING = 2;
+const DIRTY = 4;
+const STALE = 8;
+const REPLAN_DUE = 16;
+const SNAPSHOT_DUE = 32;
+
 export class Subscription {
   readonly createdAt = Date.now();
-  lastUpdate = this.createdAt;
+  /** Milliseconds from createdAt to the last delivery: a small integer, stored without a number box. */
+  private updatedAfter = 0;
   /** Deliveries after the first result. */
   changes = 0;
   /** Fan-out bookkeeping of the registry: the commit this subscription was last touched in. */
   epoch = 0;
   /** (table id, partition) pairs whose changes reach this subscription, flat: [id, partition, id, …]; set by the registry (one pair is an array shared by its group). */
   routes: readonly (number | string)[] = NO_ROUTES;
-  isActive = true;
-  /** True while a batched first load is being delivered. */
-  isLoading = false;
+  /** ACTIVE, LOADING, …: see the accessors below. */
+  private flags = ACTIVE;
   private mode!: Mode;
   private stamp = '';
   private ctx!: Ctx;
   /** The last delivered result (a LiveOutput, kept as its two parts). */
   private deliveredRows: readonly Row[] = EMPTY_OUTPUT.rows;
   private deliveredEntries: readonly WindowEntry[] = NO_ENTRIES;
-  /** Something changed that was not delivered yet (during a load, or a re-run is due). */
-  private isDirty = false;
-  /** Maintenance failed: the next commit re-reads the result. */
-  private isStale = false;
-  /** The schema changed (ALTER): plan again before the next read. */
-  private isReplanDue = false;
-  /** Re-planned: the next delivery is the whole result, as a snapshot. */
-  private isSnapshotDue = false;
   /**
    * A refresh waiting for cold segments to load (or the first result, when
    * they were not loaded before). One at a time: later commits only mark
@@ -102,6 +102,61 @@ export class Subscription {
     private readonly onChange: LiveChangeCallback,
     private readonly onError: LiveErrorCallback,
   ) {}
+
+  get lastUpdate(): number {
+    return this.createdAt + this.updatedAfter;
+  }
+
+  get isActive(): boolean {
+    return (this.flags & ACTIVE) !== 0;
+  }
+  private set isActive(on: boolean) {
+    this.setFlag(ACTIVE, on);
+  }
+
+  /** True while a batched first load is being delivered. */
+  get isLoading(): boolean {
+    return (this.flags & LOADING) !== 0;
+  }
+  private set isLoading(on: boolean) {
+    this.setFlag(LOADING, on);
+  }
+
+  /** Something changed that was not delivered yet (during a load, or a re-run is due). */
+  private get isDirty(): boolean {
+    return (this.flags & DIRTY) !== 0;
+  }
+  private set isDirty(on: boolean) {
+    this.setFlag(DIRTY, on);
+  }
+
+  /** Maintenance failed: the next commit re-reads the result. */
+  private get isStale(): boolean {
+    return (this.flags & STALE) !== 0;
+  }
+  private set isStale(on: boolean) {
+    this.setFlag(STALE, on);
+  }
+
+  /** The schema changed (ALTER): plan again before the next read. */
+  private get isReplanDue(): boolean {
+    return (this.flags & REPLAN_DUE) !== 0;
+  }
+  private set isReplanDue(on: boolean) {
+    this.setFlag(REPLAN_DUE, on);
+  }
+
+  /** Re-planned: the next delivery is the whole result, as a snapshot. */
+  private get isSnapshotDue(): boolean {
+    return (this.flags & SNAPSHOT_DUE) !== 0;
+  }
+  private set isSnapshotDue(on: boolean) {
+    this.setFlag(SNAPSHOT_DUE, on);
+  }
+
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
 
   get isMaintained(): boolean {
     return this.mode?.kind === 'maintained';
@@ -127,11 +182,10 @@ export class Subscription {
     }
     const query = analysis.query;
     const t = query.table;
-    const partitionUser = t.type === 'SHARED' ? '' : this.owner.user;
     const offset = query.offset ? (query.offset([], this.ctx) as number) : 0;
     const limit = query.limit ? (query.limit([], this.ctx) as number) : Number.POSITIVE_INFINITY;
     const isHidden = t.type === 'STREAM' ? (row: StoredRow) => this.deps.isExpired(t, row, this.ctx.now) : undefined;
-    this.mode = new MaintainedResult(query, this.ctx, query.shape(params, this.owner.user), isHidden, partitionUser, offset, limit === 0 ? 0 : offset + limit);
+    this.mode = new MaintainedResult(query, this.ctx, query.shape(params, this.owner.user), isHidden, offset, limit === 0 ? 0 : offset + limit);
   }
 
   /** The partitions this subscription listens to. */
@@ -456,7 +510,7 @@ export class Subscription {
     if (!this.isActive) return;
     if (this.deliveredRows !== EMPTY_OUTPUT.rows || change.kind === 'changes') this.changes++;
     this.deliver(out);
-    this.lastUpdate = Date.now();
+    this.updatedAfter = Date.now() - this.createdAt;
     try {
       this.onChange(out.rows, change, this.deps.committedSeq());
     } catch (e) {
