@@ -12,17 +12,13 @@ import type { SelectPlan } from '../plan/select';
 import type { RowChange } from '../core/schema';
 import type { StoredRow } from '../core/schema';
 import type { Row, Value } from '../core/types';
-import { outputValue } from '../core/values';
 import type { ColdReads } from '../storage/cold/types';
-import type { Analysis, MaintainedQuery } from './analyze';
+import type { Analysis } from './analyze';
 import type { LiveCold, LoadedCold } from './cold';
-import { MaintainedResult } from './maintained';
+import { MaintainedResult, type Partition } from './maintained';
 import { EMPTY_OUTPUT, diffOutputs, outputOf, type LiveOutput } from './output';
 import type { LiveChange, LiveChangeCallback, LiveErrorCallback, LiveOptions, LiveOwner } from './types';
-import { LiveWindow, NO_ENTRIES, shallowEqual, type RowCache, type WindowEntry } from './window';
-
-/** A partition as live maintenance reads it: [pk hash, newest row] in key order (storage/partition-view.ts). */
-type Partition = Iterable<[string, StoredRow]>;
+import { NO_ENTRIES, shallowEqual, type RowCache, type WindowEntry } from './window';
 
 /** What a subscription needs from the engine. */
 export interface LiveDeps {
@@ -237,12 +233,12 @@ export class Subscription {
     }
     m.cache = cache;
     const p = this.partition(m, cold);
-    if (o.lastRows !== undefined) m.minSeq = this.lastRowsFloor(m, p, o.lastRows);
+    if (o.lastRows !== undefined) m.minSeq = m.lastRowsFloor(p, o.lastRows);
     m.load(m, p ?? []);
     const out = this.windowOutput(m);
     if (o.from === undefined) return this.load(out);
     if (o.from < this.deps.watermark(m.query.table)) return void this.send(out, { kind: 'snapshot', resumed: false });
-    this.send(out, this.replay(m, p, out, o.from));
+    this.send(out, m.replay(p, out, o.from));
   }
 
   private async startWhenLoaded(): Promise<void> {
@@ -447,44 +443,6 @@ export class Subscription {
     const prev = this.deliveredRows;
     for (let i = 0; i < rows.length && i < prev.length; i++) if (shallowEqual(prev[i], rows[i]) && shallowEqual(rows[i], prev[i])) rows[i] = prev[i];
     return { rows: Object.freeze(rows), entries: NO_ENTRIES };
-  }
-
-  /** The `_seq` from which rows count for `lastRows`: the N-th newest matching row's. */
-  private lastRowsFloor(m: MaintainedResult, p: Partition | undefined, n: number): bigint | undefined {
-    const seqAt = m.query.seqSlot;
-    if (n === 0) {
-      let max = 0n;
-      for (const [, row] of p ?? []) if ((row[seqAt] as bigint) > max) max = row[seqAt] as bigint;
-      return max + 1n;
-    }
-    // Bounded: the n largest `_seq` of matching rows, ascending.
-    const top: bigint[] = [];
-    for (const [, row] of p ?? []) {
-      if (!LiveWindow.matches(m, row)) continue;
-      const s = row[seqAt] as bigint;
-      if (top.length === n && s <= top[0]) continue;
-      let i = 0;
-      while (i < top.length && top[i] < s) i++;
-      top.splice(i, 0, s);
-      if (top.length > n) top.shift();
-    }
-    return top.length === n ? top[0] : undefined;
-  }
-
-  /** The changes after `from`: rows of the result written since (as upserts), identities written since that left it. */
-  private replay(m: MaintainedResult, p: Partition | undefined, out: LiveOutput, from: bigint): LiveChange {
-    const seqAt = m.query.seqSlot;
-    const inResult = new Set<string>();
-    const inserted: Row[] = [];
-    for (const e of out.entries) {
-      inResult.add(e.key);
-      if ((e.row[seqAt] as bigint) > from) inserted.push(e.out);
-    }
-    const deleted: Value[] = [];
-    for (const [key, row] of p ?? []) {
-      if ((row[seqAt] as bigint) > from && !inResult.has(key)) deleted.push(outputValue(row[m.query.keySlot]));
-    }
-    return { kind: 'changes', inserted, updated: [], deleted };
   }
 
   /** Delivers `out` whole, in batches of `batchSize` rows when asked; changes that arrive meanwhile follow. */
