@@ -156,14 +156,15 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
       let stop: () => void;
       try {
         const live = session.live as LiveWithChanges;
+        // One function per live query serves as both callbacks (the engine passes
+        // onChange an array of rows, onError an error): each is held as long as
+        // the query is open, and every function object costs each live query.
+        const deliver = (rowsOrError: readonly Row[] | KalamError, change?: LiveChange, seq?: bigint) => {
+          if (Array.isArray(rowsOrError)) outbox.push(id, rowsOrError, change, seq);
+          else outbox.error(id, shapeOf(asKalamError(rowsOrError)));
+        };
         // The engine judges the SQL, parameters and options.
-        stop = await live(
-          sql,
-          params,
-          (rows, change, seq) => outbox.push(id, rows, change, seq),
-          (error) => outbox.error(id, shapeOf(asKalamError(error))),
-          options,
-        );
+        stop = await live(sql, params, deliver, deliver, options);
       } catch (e) {
         subscriptions.delete(id);
         outbox.remove(id);

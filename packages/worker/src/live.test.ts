@@ -2,7 +2,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expose } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter';
-import { isKalamError, openDatabase, type Database, type Row, type Value } from '@kalamlite/engine';
+import { isKalamError, openDatabase, type Database, type KalamError, type Row, type Value } from '@kalamlite/engine';
 import { createClient, createLocalClient } from './client';
 import type { HostLimits, LiveChange } from './protocol';
 import { installKalamErrorTransfer } from './transfer';
@@ -101,6 +101,25 @@ for (const [transport, connect] of [
       const fromA = await a.until((rows) => rows.length === 1);
       const fromB = await b.until((rows) => rows.length === 1);
       expect(fromA.rows[0]).toBe(fromB.rows[0]);
+      await client.close();
+    });
+
+    it("tells a live query's listener, with the error's code, when the engine ends it (KILL LIVE QUERY), and delivers nothing after", async () => {
+      const client = await connect();
+      const session = client.session({ user: 'alice', role: 'dba' });
+      await session.execute(insertMany(1, 3));
+      const live = recorder();
+      const errors: KalamError[] = [];
+      await session.live(WINDOW, [], live.onChange, (e) => errors.push(e));
+      await live.until((rows) => rows.length === 3);
+      const { rows } = await session.query('SELECT live_id FROM system.live');
+      expect(rows).toHaveLength(1);
+      await session.execute(`KILL LIVE QUERY '${String(rows[0].live_id)}'`);
+      await vi.waitFor(() => expect(errors.map((e) => [isKalamError(e), e.code])).toEqual([[true, 'LIVE_QUERY_KILLED']]), { timeout: 5_000 });
+      const delivered = live.deliveries.length;
+      await session.execute(insertMany(4, 1));
+      expect((await session.query(WINDOW)).rows).toHaveLength(4);
+      expect(live.deliveries).toHaveLength(delivered);
       await client.close();
     });
 

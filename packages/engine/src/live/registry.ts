@@ -26,13 +26,19 @@ export interface LiveLimits {
   maxSubscriptionsPerSession: number;
 }
 
+/** The subscriptions routed to one (table, partition), and that pair as the `routes` of its single-table ones. */
+interface RouteGroup {
+  readonly subs: Set<Subscription>;
+  readonly route: readonly (number | string)[];
+}
+
 export const LIVE_DEFAULTS: LiveLimits = { maxLiveQueries: 1000, maxSubscriptionsPerSession: 100 };
 
 export class LiveRegistry {
   /** live id → subscription; bounded by `maxLiveQueries`, shrunk by remove. */
   private readonly subs = new Map<string, Subscription>();
-  /** table id → partition → subscriptions; empty sets and maps are deleted with their last subscription. */
-  private readonly index = new Map<number, Map<string, Set<Subscription>>>();
+  /** table id → partition → its subscriptions; empty groups and maps are deleted with their last subscription. */
+  private readonly index = new Map<number, Map<string, RouteGroup>>();
   /** session number → open subscriptions; entries deleted at 0. */
   private readonly perSession = new Map<number, number>();
   /** table id → the newest `_seq` whose removal left no tombstone; one entry per table that had one, dropped with it. */
@@ -73,7 +79,7 @@ export class LiveRegistry {
   /** Routing-index entries (subscription handles across all (table, partition) keys). */
   get indexSize(): number {
     let n = 0;
-    for (const byUser of this.index.values()) for (const set of byUser.values()) n += set.size;
+    for (const byUser of this.index.values()) for (const group of byUser.values()) n += group.subs.size;
     return n;
   }
 
@@ -130,16 +136,19 @@ export class LiveRegistry {
     this.checkLimits(sub.owner.session);
     this.subs.set(sub.liveId, sub);
     this.perSession.set(sub.owner.session, (this.perSession.get(sub.owner.session) ?? 0) + 1);
-    sub.routes = sub.computeRoutes(tableById);
-    for (let i = 0; i < sub.routes.length; i += 2) {
-      const table = sub.routes[i] as number;
-      const user = sub.routes[i + 1] as string;
+    const routes = sub.computeRoutes(tableById);
+    let group: RouteGroup | undefined;
+    for (let i = 0; i < routes.length; i += 2) {
+      const table = routes[i] as number;
+      const user = routes[i + 1] as string;
       let byUser = this.index.get(table);
       if (!byUser) this.index.set(table, (byUser = new Map()));
-      let set = byUser.get(user);
-      if (!set) byUser.set(user, (set = new Set()));
-      set.add(sub);
+      group = byUser.get(user);
+      if (!group) byUser.set(user, (group = { subs: new Set(), route: Object.freeze([table, user]) }));
+      group.subs.add(sub);
     }
+    // One route (a single-table query) is its group's shared array, not an array per subscription.
+    sub.routes = routes.length === 2 ? group!.route : routes;
   }
 
   remove(liveId: string, reason?: KalamError): void {
@@ -153,10 +162,10 @@ export class LiveRegistry {
       const table = sub.routes[i] as number;
       const user = sub.routes[i + 1] as string;
       const byUser = this.index.get(table);
-      const set = byUser?.get(user);
-      if (!byUser || !set) continue;
-      set.delete(sub);
-      if (set.size === 0) byUser.delete(user);
+      const group = byUser?.get(user);
+      if (!byUser || !group) continue;
+      group.subs.delete(sub);
+      if (group.subs.size === 0) byUser.delete(user);
       if (byUser.size === 0) this.index.delete(table);
     }
     this.releaseText(sub.sql);
@@ -192,9 +201,9 @@ export class LiveRegistry {
       const routed = this.index.get(table);
       if (!routed) continue;
       for (const [user, changes] of byUser) {
-        const set = routed.get(user);
-        if (!set) continue;
-        for (const sub of set) {
+        const group = routed.get(user);
+        if (!group) continue;
+        for (const sub of group.subs) {
           this.examined++;
           sub.receive(changes, cache, now);
           if (sub.epoch !== epoch) {
@@ -216,7 +225,7 @@ export class LiveRegistry {
     const byUser = this.index.get(tableId);
     if (!byUser) return;
     const cache: RowCache = new Map();
-    const subs = [...byUser.values()].flatMap((s) => [...s]);
+    const subs = [...byUser.values()].flatMap((g) => [...g.subs]);
     for (const sub of subs) {
       this.examined++;
       sub.resnapshot(cache);
@@ -231,9 +240,9 @@ export class LiveRegistry {
   countFor(tableId: number, user?: string): number {
     const byUser = this.index.get(tableId);
     if (!byUser) return 0;
-    if (user !== undefined) return (byUser.get(user)?.size ?? 0) + (user === '' ? 0 : byUser.get('')?.size ?? 0);
+    if (user !== undefined) return (byUser.get(user)?.subs.size ?? 0) + (user === '' ? 0 : byUser.get('')?.subs.size ?? 0);
     let n = 0;
-    for (const set of byUser.values()) n += set.size;
+    for (const group of byUser.values()) n += group.subs.size;
     return n;
   }
 
@@ -242,7 +251,7 @@ export class LiveRegistry {
     const dropped = new Map<Subscription, TableDef>();
     for (const t of tables) {
       this.removedUpTo.delete(t.id);
-      for (const set of this.index.get(t.id)?.values() ?? []) for (const sub of set) if (!dropped.has(sub)) dropped.set(sub, t);
+      for (const group of this.index.get(t.id)?.values() ?? []) for (const sub of group.subs) if (!dropped.has(sub)) dropped.set(sub, t);
     }
     for (const [s, t] of dropped) {
       this.remove(s.liveId, new KalamError('TABLE_NOT_FOUND', `Table '${t.namespace}.${t.name}' was dropped: live query '${s.liveId}' ended. Subscribe again once the table exists`));

@@ -12,16 +12,13 @@ import type { SelectPlan } from '../plan/select';
 import type { RowChange } from '../core/schema';
 import type { StoredRow } from '../core/schema';
 import type { Row, Value } from '../core/types';
-import { outputValue } from '../core/values';
 import type { ColdReads } from '../storage/cold/types';
-import type { Analysis, MaintainedQuery } from './analyze';
+import type { Analysis } from './analyze';
 import type { LiveCold, LoadedCold } from './cold';
+import { MaintainedResult, type Partition } from './maintained';
 import { EMPTY_OUTPUT, diffOutputs, outputOf, type LiveOutput } from './output';
 import type { LiveChange, LiveChangeCallback, LiveErrorCallback, LiveOptions, LiveOwner } from './types';
-import { LiveWindow, shallowEqual, type RowCache, type WindowEnv } from './window';
-
-/** A partition as live maintenance reads it: [pk hash, newest row] in key order (storage/partition-view.ts). */
-type Partition = Iterable<[string, StoredRow]>;
+import { NO_ENTRIES, shallowEqual, type RowCache, type WindowEntry } from './window';
 
 /** What a subscription needs from the engine. */
 export interface LiveDeps {
@@ -50,38 +47,38 @@ export interface LiveDeps {
   pause(): Promise<void>;
 }
 
-type Mode =
-  | { kind: 'maintained'; query: MaintainedQuery; window: LiveWindow; env: WindowEnv; partitionUser: string; offset: number; limit: number }
-  | { kind: 'rerun'; plan: SelectPlan; params: Value[] };
+type Mode = MaintainedResult | { kind: 'rerun'; plan: SelectPlan; params: Value[] };
 
 type Ctx = ExecContext & { now: number };
 
-const NO_ROUTES: (number | string)[] = [];
+const NO_ROUTES: readonly (number | string)[] = Object.freeze([]);
+
+// Bits of Subscription.flags: its booleans share one field, as every field is paid once per live query.
+const ACTIVE = 1;
+const LOADING = 2;
+const DIRTY = 4;
+const STALE = 8;
+const REPLAN_DUE = 16;
+const SNAPSHOT_DUE = 32;
 
 export class Subscription {
   readonly createdAt = Date.now();
-  lastUpdate = this.createdAt;
+  /** Milliseconds from createdAt to the last delivery: a small integer, stored without a number box. */
+  private updatedAfter = 0;
   /** Deliveries after the first result. */
   changes = 0;
   /** Fan-out bookkeeping of the registry: the commit this subscription was last touched in. */
   epoch = 0;
-  /** (table id, partition) pairs whose changes reach this subscription, flat: [id, partition, id, …]; set by the registry. */
-  routes: (number | string)[] = NO_ROUTES;
-  isActive = true;
-  /** True while a batched first load is being delivered. */
-  isLoading = false;
+  /** (table id, partition) pairs whose changes reach this subscription, flat: [id, partition, id, …]; set by the registry (one pair is an array shared by its group). */
+  routes: readonly (number | string)[] = NO_ROUTES;
+  /** ACTIVE, LOADING, …: see the accessors below. */
+  private flags = ACTIVE;
   private mode!: Mode;
   private stamp = '';
   private ctx!: Ctx;
-  private delivered: LiveOutput = EMPTY_OUTPUT;
-  /** Something changed that was not delivered yet (during a load, or a re-run is due). */
-  private isDirty = false;
-  /** Maintenance failed: the next commit re-reads the result. */
-  private isStale = false;
-  /** The schema changed (ALTER): plan again before the next read. */
-  private isReplanDue = false;
-  /** Re-planned: the next delivery is the whole result, as a snapshot. */
-  private isSnapshotDue = false;
+  /** The last delivered result (a LiveOutput, kept as its two parts). */
+  private deliveredRows: readonly Row[] = EMPTY_OUTPUT.rows;
+  private deliveredEntries: readonly WindowEntry[] = NO_ENTRIES;
   /**
    * A refresh waiting for cold segments to load (or the first result, when
    * they were not loaded before). One at a time: later commits only mark
@@ -101,6 +98,61 @@ export class Subscription {
     private readonly onChange: LiveChangeCallback,
     private readonly onError: LiveErrorCallback,
   ) {}
+
+  get lastUpdate(): number {
+    return this.createdAt + this.updatedAfter;
+  }
+
+  get isActive(): boolean {
+    return (this.flags & ACTIVE) !== 0;
+  }
+  private set isActive(on: boolean) {
+    this.setFlag(ACTIVE, on);
+  }
+
+  /** True while a batched first load is being delivered. */
+  get isLoading(): boolean {
+    return (this.flags & LOADING) !== 0;
+  }
+  private set isLoading(on: boolean) {
+    this.setFlag(LOADING, on);
+  }
+
+  /** Something changed that was not delivered yet (during a load, or a re-run is due). */
+  private get isDirty(): boolean {
+    return (this.flags & DIRTY) !== 0;
+  }
+  private set isDirty(on: boolean) {
+    this.setFlag(DIRTY, on);
+  }
+
+  /** Maintenance failed: the next commit re-reads the result. */
+  private get isStale(): boolean {
+    return (this.flags & STALE) !== 0;
+  }
+  private set isStale(on: boolean) {
+    this.setFlag(STALE, on);
+  }
+
+  /** The schema changed (ALTER): plan again before the next read. */
+  private get isReplanDue(): boolean {
+    return (this.flags & REPLAN_DUE) !== 0;
+  }
+  private set isReplanDue(on: boolean) {
+    this.setFlag(REPLAN_DUE, on);
+  }
+
+  /** Re-planned: the next delivery is the whole result, as a snapshot. */
+  private get isSnapshotDue(): boolean {
+    return (this.flags & SNAPSHOT_DUE) !== 0;
+  }
+  private set isSnapshotDue(on: boolean) {
+    this.setFlag(SNAPSHOT_DUE, on);
+  }
+
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
 
   get isMaintained(): boolean {
     return this.mode?.kind === 'maintained';
@@ -126,20 +178,10 @@ export class Subscription {
     }
     const query = analysis.query;
     const t = query.table;
-    const partitionUser = t.type === 'SHARED' ? '' : this.owner.user;
     const offset = query.offset ? (query.offset([], this.ctx) as number) : 0;
     const limit = query.limit ? (query.limit([], this.ctx) as number) : Number.POSITIVE_INFINITY;
-    const env: WindowEnv = {
-      query,
-      ctx: this.ctx,
-      shape: query.shape(params, this.owner.user),
-      // Only STREAM rows expire: other windows keep no closure for it.
-      isHidden: t.type === 'STREAM' ? (row) => this.deps.isExpired(t, row, this.ctx.now) : undefined,
-      // Set later; present from the start so that setting them adds no property storage.
-      minSeq: undefined,
-      cache: undefined,
-    };
-    this.mode = { kind: 'maintained', query, window: new LiveWindow(limit === 0 ? 0 : offset + limit), env, partitionUser, offset, limit };
+    const isHidden = t.type === 'STREAM' ? (row: StoredRow) => this.deps.isExpired(t, row, this.ctx.now) : undefined;
+    this.mode = new MaintainedResult(query, this.ctx, query.shape(params, this.owner.user), isHidden, offset, limit === 0 ? 0 : offset + limit);
   }
 
   /** The partitions this subscription listens to. */
@@ -175,7 +217,7 @@ export class Subscription {
    * holds its rows, never the cache they were built in.
    */
   private dropCache(): void {
-    if (this.mode?.kind === 'maintained') this.mode.env.cache = undefined;
+    if (this.mode?.kind === 'maintained') this.mode.cache = undefined;
   }
 
   /** The first result, read with these cold segments. */
@@ -189,14 +231,14 @@ export class Subscription {
       if (o.from !== undefined) return void this.send(out, { kind: 'snapshot', resumed: false });
       return this.load(out);
     }
-    m.env.cache = cache;
+    m.cache = cache;
     const p = this.partition(m, cold);
-    if (o.lastRows !== undefined) m.env.minSeq = this.lastRowsFloor(m, p, o.lastRows);
-    m.window.load(m.env, p ?? []);
+    if (o.lastRows !== undefined) m.minSeq = m.lastRowsFloor(p, o.lastRows);
+    m.load(m, p ?? []);
     const out = this.windowOutput(m);
     if (o.from === undefined) return this.load(out);
     if (o.from < this.deps.watermark(m.query.table)) return void this.send(out, { kind: 'snapshot', resumed: false });
-    this.send(out, this.replay(m, p, out, o.from));
+    this.send(out, m.replay(p, out, o.from));
   }
 
   private async startWhenLoaded(): Promise<void> {
@@ -237,11 +279,11 @@ export class Subscription {
       this.isDirty = true;
       return;
     }
-    m.env.cache = cache;
+    m.cache = cache;
     try {
       for (const c of changes) {
         if (c.table.id !== m.query.table.id) continue;
-        if (m.window.apply(m.env, c.pkHash, c.row)) this.isDirty = true;
+        if (m.apply(m, c.pkHash, c.row)) this.isDirty = true;
       }
     } catch (e) {
       this.isStale = true;
@@ -296,7 +338,7 @@ export class Subscription {
    */
   private refresh(cache: RowCache, cold: () => LiveCold | undefined): boolean {
     if (this.isReplanDue || this.deps.schemaStamp(this.tableIds) !== this.stamp) {
-      const lastRows = this.mode.kind === 'maintained' ? this.mode.env.minSeq : undefined;
+      const lastRows = this.mode.kind === 'maintained' ? this.mode.minSeq : undefined;
       this.isReplanDue = false;
       this.isStale = false;
       try {
@@ -306,13 +348,13 @@ export class Subscription {
         throw e;
       }
       this.ctx.now = Date.now();
-      if (this.mode.kind === 'maintained') this.mode.env.minSeq = lastRows;
+      if (this.mode.kind === 'maintained') this.mode.minSeq = lastRows;
       this.isSnapshotDue = true;
     }
     const m = this.mode;
     const isWholeRead = this.isSnapshotDue || this.isStale;
     let reads: ColdReads | undefined;
-    if (m.kind === 'rerun' || isWholeRead || m.window.isRefillDue) {
+    if (m.kind === 'rerun' || isWholeRead || m.isRefillDue) {
       const c = cold();
       if (!c || !this.deps.isCurrent(c, this.tableIds)) return false;
       reads = c.reads;
@@ -323,22 +365,22 @@ export class Subscription {
     if (m.kind === 'rerun') {
       const out = this.rerunOutput(reads!);
       if (isSnapshot) this.send(out, { kind: 'snapshot' });
-      else if (!sameRows(this.delivered.rows, out.rows)) this.send(out, { kind: 'snapshot' });
+      else if (!sameRows(this.deliveredRows, out.rows)) this.send(out, { kind: 'snapshot' });
       return true;
     }
-    m.env.cache = cache;
+    m.cache = cache;
     if (isWholeRead) {
       this.isStale = false;
-      m.window.load(m.env, this.partition(m, reads!) ?? []);
+      m.load(m, this.partition(m, reads!) ?? []);
     } else if (reads) {
-      m.window.settle(m.env, this.partition(m, reads));
+      m.settle(m, this.partition(m, reads));
     }
     const out = this.windowOutput(m);
     if (isSnapshot) {
       this.send(out, { kind: 'snapshot' });
       return true;
     }
-    const change = diffOutputs(this.delivered, out);
+    const change = diffOutputs({ rows: this.deliveredRows, entries: this.deliveredEntries }, out);
     if (change) this.send(out, change);
     return true;
   }
@@ -386,56 +428,21 @@ export class Subscription {
 
   // -- internals --
 
-  private partition(m: Extract<Mode, { kind: 'maintained' }>, cold: ColdReads): Partition | undefined {
+  private partition(m: MaintainedResult, cold: ColdReads): Partition | undefined {
     return this.deps.partition(m.query.table.id, m.partitionUser, cold);
   }
 
-  private windowOutput(m: Extract<Mode, { kind: 'maintained' }>): LiveOutput {
-    return outputOf(m.window.entries, m.offset, m.limit);
+  private windowOutput(m: MaintainedResult): LiveOutput {
+    return outputOf(m, m.offset);
   }
 
   private rerunOutput(cold: ColdReads): LiveOutput {
     const m = this.mode as Extract<Mode, { kind: 'rerun' }>;
     const rows = this.deps.run(m.plan, { ...this.ctx, cold });
     // Rows equal to the previous result at the same position keep their object.
-    const prev = this.delivered.rows;
+    const prev = this.deliveredRows;
     for (let i = 0; i < rows.length && i < prev.length; i++) if (shallowEqual(prev[i], rows[i]) && shallowEqual(rows[i], prev[i])) rows[i] = prev[i];
-    return { rows: Object.freeze(rows), keys: [], ids: [] };
-  }
-
-  /** The `_seq` from which rows count for `lastRows`: the N-th newest matching row's. */
-  private lastRowsFloor(m: Extract<Mode, { kind: 'maintained' }>, p: Partition | undefined, n: number): bigint | undefined {
-    const seqAt = m.query.seqSlot;
-    if (n === 0) {
-      let max = 0n;
-      for (const [, row] of p ?? []) if ((row[seqAt] as bigint) > max) max = row[seqAt] as bigint;
-      return max + 1n;
-    }
-    // Bounded: the n largest `_seq` of matching rows, ascending.
-    const top: bigint[] = [];
-    for (const [, row] of p ?? []) {
-      if (!LiveWindow.matches(m.env, row)) continue;
-      const s = row[seqAt] as bigint;
-      if (top.length === n && s <= top[0]) continue;
-      let i = 0;
-      while (i < top.length && top[i] < s) i++;
-      top.splice(i, 0, s);
-      if (top.length > n) top.shift();
-    }
-    return top.length === n ? top[0] : undefined;
-  }
-
-  /** The changes after `from`: rows of the result written since (as upserts), identities written since that left it. */
-  private replay(m: Extract<Mode, { kind: 'maintained' }>, p: Partition | undefined, out: LiveOutput, from: bigint): LiveChange {
-    const seqAt = m.query.seqSlot;
-    const inResult = new Set(out.keys);
-    const inserted: Row[] = [];
-    for (const e of m.window.entries.slice(m.offset, m.offset + m.limit)) if ((e.row[seqAt] as bigint) > from) inserted.push(e.out);
-    const deleted: Value[] = [];
-    for (const [key, row] of p ?? []) {
-      if ((row[seqAt] as bigint) > from && !inResult.has(key)) deleted.push(outputValue(row[m.query.keySlot]));
-    }
-    return { kind: 'changes', inserted, updated: [], deleted };
+    return { rows: Object.freeze(rows), entries: NO_ENTRIES };
   }
 
   /** Delivers `out` whole, in batches of `batchSize` rows when asked; changes that arrive meanwhile follow. */
@@ -453,20 +460,25 @@ export class Subscription {
     } finally {
       this.isLoading = false;
     }
-    this.delivered = out;
+    this.deliver(out);
     this.flush(new Map());
   }
 
   private send(out: LiveOutput, change: LiveChange): void {
     if (!this.isActive) return;
-    if (this.delivered !== EMPTY_OUTPUT || change.kind === 'changes') this.changes++;
-    this.delivered = out;
-    this.lastUpdate = Date.now();
+    if (this.deliveredRows !== EMPTY_OUTPUT.rows || change.kind === 'changes') this.changes++;
+    this.deliver(out);
+    this.updatedAfter = Date.now() - this.createdAt;
     try {
       this.onChange(out.rows, change, this.deps.committedSeq());
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  private deliver(out: LiveOutput): void {
+    this.deliveredRows = out.rows;
+    this.deliveredEntries = out.entries;
   }
 
   private fail(e: unknown): void {

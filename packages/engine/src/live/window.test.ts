@@ -312,6 +312,26 @@ describe('LiveWindow', () => {
     expect(p.scans).toBe(scans);
   });
 
+  it('leaves the entries it handed out (a delivered result) as they were while it changes, and hands out its current ones next', () => {
+    const env = makeEnv();
+    const p = new Partition([row(1, 10), row(2, 20), row(3, 30)]);
+    const w = new LiveWindow(3);
+    w.load(env, p);
+    const first = w.shareEntries();
+    const firstEntries = [...first];
+    // In front of the window (row 3 drops out), a row leaves (a refill brings 3 back), an update moves row 1.
+    commit(w, env, p, [{ put: row(4, 5) }, { remove: 2 }, { put: row(1, 25) }]);
+    expect(ids(w)).toEqual([4, 1, 3]);
+    expect([...first]).toEqual(firstEntries);
+    expect(first.map((e) => e.id)).toEqual([1, 2, 3]);
+    const second = w.shareEntries();
+    expect(second.map((e) => e.id)).toEqual([4, 1, 3]);
+    commit(w, env, p, [{ remove: 4 }]);
+    expect(ids(w)).toEqual([1, 3]);
+    expect(second.map((e) => e.id)).toEqual([4, 1, 3]);
+    expect(first.map((e) => e.id)).toEqual([1, 2, 3]);
+  });
+
   it('starts empty with nothing beyond: a window never loaded fills from changes alone', () => {
     const env = makeEnv();
     const w = new LiveWindow(2);

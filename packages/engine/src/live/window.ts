@@ -9,7 +9,8 @@
  * Invariants: `entries` is sorted by `compare` (a total order: the last
  * key is the row identity); `entries.length <= cap`; every matching row of
  * the partition that is not in `entries` sorts after the last entry;
- * `hasMore` is false only when no such row exists.
+ * `hasMore` is false only when no such row exists. `entries` is never
+ * changed in place once `shareEntries` handed it out (copy on write).
  */
 import type { ExecContext } from '../exec/context';
 import { isTrue, outputValue } from '../core/values';
@@ -21,11 +22,15 @@ import type { MaintainedQuery, SortSpec } from './analyze';
 export interface WindowEntry {
   /** Hash of the row identity (the hot tier's key). */
   key: string;
-  /** The row identity: primary key, or `_seq` without one. */
+  /** The row identity: primary key, or `_seq` without one; the last sort key. */
   id: Value;
   row: StoredRow;
-  /** Sort-key values, the identity last. */
-  sort: Value[];
+  /**
+   * The values of the sort keys before the identity (the ORDER BY keys);
+   * without ORDER BY the one shared empty array, so the most common live
+   * query pays no array per row.
+   */
+  sort: readonly Value[];
   /** The projected, frozen output row (shared through `RowCache`). */
   out: Row;
 }
@@ -48,23 +53,55 @@ export interface WindowEnv {
 export function compareSort(keys: readonly SortSpec[], a: readonly Value[], b: readonly Value[]): number {
   // Stryker disable next-line EqualityOperator: past the last key both sides read undefined, which are ===, so `<=` changes nothing
   for (let i = 0; i < keys.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === y) continue;
-    const k = keys[i];
-    if (x === null) return k.nullsFirst ? -1 : 1;
-    if (y === null) return k.nullsFirst ? 1 : -1;
-    const c = compareValues(x, y);
-    if (c !== 0) return k.descending ? -c : c;
+    const c = compareKey(keys[i], a[i], b[i]);
+    if (c !== 0) return c;
   }
   return 0;
 }
+
+function compareKey(k: SortSpec, x: Value, y: Value): number {
+  if (x === y) return 0;
+  if (x === null) return k.nullsFirst ? -1 : 1;
+  if (y === null) return k.nullsFirst ? 1 : -1;
+  const c = compareValues(x, y);
+  return k.descending ? -c : c;
+}
+
+/** Orders two rows given as (sort values before the identity, identity): `compareSort` over `[...sort, id]`. */
+function compareRows(keys: readonly SortSpec[], aSort: readonly Value[], aId: Value, bSort: readonly Value[], bId: Value): number {
+  const last = keys.length - 1;
+  for (let i = 0; i < last; i++) {
+    const c = compareKey(keys[i], aSort[i], bSort[i]);
+    if (c !== 0) return c;
+  }
+  return compareKey(keys[last], aId, bId);
+}
+
+const NO_SORT: readonly Value[] = Object.freeze([]);
+
+/** A row's values of the sort keys before the identity (see WindowEntry.sort). */
+function sortValues(env: WindowEnv, row: StoredRow): readonly Value[] {
+  const keys = env.query.keys;
+  if (keys.length === 1) return NO_SORT;
+  const sort = new Array<Value>(keys.length - 1);
+  for (let i = 0; i < sort.length; i++) sort[i] = keys[i].eval(row, env.ctx);
+  return sort;
+}
+
+export const NO_ENTRIES: readonly WindowEntry[] = Object.freeze([]);
 
 /** Windows up to this many entries find keys by a scan instead of a Map. */
 const INDEX_MIN_ENTRIES = 8;
 
 export class LiveWindow {
-  entries: WindowEntry[] = [];
+  /**
+   * Read only outside this class. Replaced, not changed in place, while
+   * shared (see shareEntries) — then by an array of exactly its length, so
+   * a one-row window holds a one-slot array, not a grown one.
+   */
+  entries: readonly WindowEntry[] = NO_ENTRIES;
+  /** `entries` was handed out by `shareEntries` (or is NO_ENTRIES): it must not change. */
+  private isShared = true;
   /**
    * key → entry of `entries`, holding exactly the entries, once the window
    * has held more than INDEX_MIN_ENTRIES; smaller windows (most live
@@ -86,6 +123,46 @@ export class LiveWindow {
     return this.hasMore && this.entries.length < this.cap;
   }
 
+  /**
+   * The entries as they are now, kept by the caller (a delivered result):
+   * the window copies its entries before it next changes them, so a
+   * subscription whose result is its whole window holds no copy of it.
+   */
+  shareEntries(): readonly WindowEntry[] {
+    this.isShared = true;
+    return this.entries;
+  }
+
+  /** Removes the entry at `i` (in place unless shared); returns it. */
+  private removeAt(i: number): WindowEntry {
+    const e = this.entries[i];
+    if (this.isShared) {
+      this.entries = spliced(this.entries, i, 1, undefined);
+      this.isShared = false;
+    } else {
+      (this.entries as WindowEntry[]).splice(i, 1);
+    }
+    return e;
+  }
+
+  /** Inserts `e` at `i` (in place unless shared). */
+  private insertAt(i: number, e: WindowEntry): void {
+    if (this.isShared) {
+      this.entries = spliced(this.entries, i, 0, e);
+      this.isShared = false;
+    } else {
+      (this.entries as WindowEntry[]).splice(i, 0, e);
+    }
+  }
+
+  /** Appends `added` (sorted, all after the last entry) as one new array of exactly the resulting length. */
+  private append(added: readonly WindowEntry[]): void {
+    if (added.length === 0) return;
+    this.entries = this.entries.concat(added);
+    this.isShared = false;
+    for (const e of added) this.remember(e);
+  }
+
   /** Does the stored row belong to the result (ignoring the window)? */
   static matches(env: WindowEnv, row: StoredRow): boolean {
     const q = env.query;
@@ -97,14 +174,11 @@ export class LiveWindow {
   }
 
   private entry(env: WindowEnv, key: string, row: StoredRow): WindowEntry {
-    const q = env.query;
-    const sort = new Array<Value>(q.keys.length);
-    for (let i = 0; i < sort.length; i++) sort[i] = q.keys[i].eval(row, env.ctx);
-    return { key, id: row[q.keySlot], row, sort, out: project(env, row) };
+    return { key, id: row[env.query.keySlot], row, sort: sortValues(env, row), out: project(env, row) };
   }
 
   private compare(env: WindowEnv, a: WindowEntry, b: WindowEntry): number {
-    return compareSort(env.query.keys, a.sort, b.sort);
+    return compareRows(env.query.keys, a.sort, a.id, b.sort, b.id);
   }
 
   /** Index where `e` belongs (or is) in `entries`. */
@@ -134,7 +208,8 @@ export class LiveWindow {
 
   /** Fills the window from the partition's rows (the first snapshot, or after ALTER). */
   load(env: WindowEnv, rows: Iterable<[string, StoredRow]>): void {
-    this.entries = [];
+    this.entries = NO_ENTRIES;
+    this.isShared = true;
     this.index = undefined;
     this.fill(env, rows); // sets hasMore
   }
@@ -149,16 +224,11 @@ export class LiveWindow {
       const all: WindowEntry[] = [];
       for (const [key, row] of rows) {
         if (this.find(key) !== undefined || !LiveWindow.matches(env, row)) continue;
-        const sort = new Array<Value>(q.keys.length);
-        for (let i = 0; i < sort.length; i++) sort[i] = q.keys[i].eval(row, env.ctx);
-        all.push({ key, id: row[q.keySlot], row, sort, out: EMPTY_ROW });
+        all.push({ key, id: row[q.keySlot], row, sort: sortValues(env, row), out: EMPTY_ROW });
       }
-      all.sort((a, b) => compareSort(q.keys, a.sort, b.sort));
-      for (const e of all) {
-        e.out = project(env, e.row);
-        this.entries.push(e);
-        this.remember(e);
-      }
+      all.sort((a, b) => compareRows(q.keys, a.sort, a.id, b.sort, b.id));
+      for (const e of all) e.out = project(env, e.row);
+      this.append(all);
       this.hasMore = false;
       return;
     }
@@ -169,28 +239,25 @@ export class LiveWindow {
       if (this.find(key) !== undefined || !LiveWindow.matches(env, row)) continue;
       candidates++;
       if (need <= 0) break;
-      const sort = new Array<Value>(q.keys.length);
-      for (let i = 0; i < sort.length; i++) sort[i] = q.keys[i].eval(row, env.ctx);
+      const sort = sortValues(env, row);
+      const id = row[q.keySlot];
       // A shortcut past rows that cannot make the buffer (the splice and pop below would drop them
       // too); sort keys end with the identity, so no two rows compare equal and `>= 0` is `> 0`.
       // Stryker disable next-line ConditionalExpression,EqualityOperator: a shortcut only, and no two rows compare equal (see above)
-      if (buf.length === need && compareSort(q.keys, sort, buf[need - 1].sort) >= 0) continue;
+      if (buf.length === need && compareRows(q.keys, sort, id, buf[need - 1].sort, buf[need - 1].id) >= 0) continue;
       let lo = 0;
       let hi = buf.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         // Stryker disable next-line EqualityOperator: sort keys end with the identity, and the row is not in the buffer: never equal
-        if (compareSort(q.keys, buf[mid].sort, sort) < 0) lo = mid + 1;
+        if (compareRows(q.keys, buf[mid].sort, buf[mid].id, sort, id) < 0) lo = mid + 1;
         else hi = mid;
       }
-      buf.splice(lo, 0, { key, id: row[q.keySlot], row, sort, out: EMPTY_ROW });
+      buf.splice(lo, 0, { key, id, row, sort, out: EMPTY_ROW });
       if (buf.length > need) buf.pop();
     }
-    for (const e of buf) {
-      e.out = project(env, e.row);
-      this.entries.push(e);
-      this.remember(e);
-    }
+    for (const e of buf) e.out = project(env, e.row);
+    this.append(buf);
     this.hasMore = candidates > buf.length;
   }
 
@@ -203,7 +270,7 @@ export class LiveWindow {
     let changed = false;
     if (old) {
       if (old.row === row) return false;
-      this.entries.splice(this.position(env, old), 1);
+      this.removeAt(this.position(env, old));
       this.index?.delete(key);
       changed = true;
     }
@@ -217,16 +284,16 @@ export class LiveWindow {
       // update of the last row does not make the window read the partition again).
       // Stryker disable next-line EqualityOperator: `e` is not in `entries` (its old version left above) and identities differ, so it never compares equal to the last entry
       if ((n > 0 && this.compare(env, e, this.entries[n - 1]) < 0) || (old !== undefined && this.compare(env, e, old) <= 0)) {
-        this.entries.splice(this.position(env, e), 0, e);
+        this.insertAt(this.position(env, e), e);
         this.remember(e);
         changed = true;
         if (this.entries.length > this.cap) {
-          const dropped = this.entries.pop()!;
+          const dropped = this.removeAt(this.entries.length - 1);
           this.index?.delete(dropped.key);
           this.hasMore = true;
         }
       } else if (!this.hasMore && n < this.cap) {
-        this.entries.push(e);
+        this.insertAt(n, e);
         this.remember(e);
         changed = true;
       } else {
@@ -246,6 +313,16 @@ export class LiveWindow {
 }
 
 const EMPTY_ROW: Row = Object.freeze({});
+
+/** `a` with `remove` entries at `i` taken out and `e`, if given, put there: a new array of exactly the resulting length. */
+function spliced(a: readonly WindowEntry[], i: number, remove: 0 | 1, e: WindowEntry | undefined): WindowEntry[] {
+  const out = new Array<WindowEntry>(a.length - remove + (e === undefined ? 0 : 1));
+  let j = 0;
+  for (let k = 0; k < i; k++) out[j++] = a[k];
+  if (e !== undefined) out[j++] = e;
+  for (let k = i + remove; k < a.length; k++) out[j++] = a[k];
+  return out;
+}
 
 function project(env: WindowEnv, row: StoredRow): Row {
   const cache = env.cache;
