@@ -1,5 +1,5 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
-export { openDatabase, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions, type StatementOptions } from './api/database';
+export { openDatabase, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions, type StatementOptions, type BackupOptions, type BackupProgress, type ImportResult } from './api/database';
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
 export { resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';
 /** The engine's check of statement parameters: its frozen copy, or INVALID_PARAMETER (hosts use it before keying by content). */

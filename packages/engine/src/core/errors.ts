@@ -59,6 +59,12 @@ export type ErrorCode =
   | 'STATEMENT_TIMEOUT'
   /** The database worker could not start (its script failed to load or run, CSP or the browser refused it, or it did not answer in time). */
   | 'WORKER_START_FAILED'
+  /** importDatabase() into a database that already has namespaces or tables (import only fills an empty one). */
+  | 'IMPORT_NOT_EMPTY'
+  /** The file given to importDatabase() is not a kalamlite export, or it is damaged or truncated. Nothing was imported. */
+  | 'IMPORT_INVALID_FILE'
+  /** The export was written in a newer format than this build reads. Nothing was imported. */
+  | 'IMPORT_VERSION_UNSUPPORTED'
   | 'INTERNAL';
 
 export interface KalamErrorShape {

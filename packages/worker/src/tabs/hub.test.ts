@@ -157,6 +157,8 @@ describe('a hub that closes the engine while no client is attached (SharedWorker
       return {
         session: db.session.bind(db),
         setDurability: db.setDurability.bind(db),
+        exportDatabase: db.exportDatabase.bind(db),
+        importDatabase: db.importDatabase.bind(db),
         async close() {
           state.closesStarted++;
           await closeGate;

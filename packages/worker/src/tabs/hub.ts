@@ -347,6 +347,8 @@ function forClient(db: Database, clientId: string): Database {
       return db.session({ ...options, client: clientId });
     },
     setDurability: (durability) => db.setDurability(durability),
+    exportDatabase: (options) => db.exportDatabase(options),
+    importDatabase: (file, options) => db.importDatabase(file, options),
     close: () => db.close(),
   };
 }
