@@ -1,6 +1,8 @@
 /** @kalamlite/engine — the public face. Everything else is internal. */
 export { openDatabase, type Database, type Session, type LiveStop, type SessionTransaction, type OpenOptions, type StatementOptions, type BackupOptions, type BackupProgress, type ImportResult } from './api/database';
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
+/** exportDatabase()/importDatabase() options as the engine checks them (hosts check them where they are given). */
+export { checkBackupOptions } from './execute/backup-format';
 export { resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';
 /** The engine's check of statement parameters: its frozen copy, or INVALID_PARAMETER (hosts use it before keying by content). */
 export { validateParams } from './execute/validate';
