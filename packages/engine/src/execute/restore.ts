@@ -15,15 +15,15 @@
  * - All or nothing: any failure (a damaged or truncated file, a row that
  *   does not fit its table, a storage error) drops every namespace and
  *   table the import created, so the database is empty again and the
- *   import can be retried. A crash (the tab closed) during an import can
- *   leave part of it; the database is then not empty and the next import
- *   refuses it: drop what is there, or import into a fresh database.
+ *   import can be retried. A crash (the tab closed) during an import is
+ *   undone at the next open: the first commit writes an "import in
+ *   progress" marker, the last one deletes it (import-recovery.ts).
  * - Memory: one record of the file at a time, plus one key per partition
  *   being read (to refuse out-of-order or repeated keys).
  */
 import type { UserRecord, UserRegistry } from '../auth/users';
 import { DEFAULT_NAMESPACE, type Catalog, type NamespaceDef } from '../catalog/catalog';
-import { KalamError } from '../core/errors';
+import { KalamError, toKalamError } from '../core/errors';
 import { sealJson } from '../core/json';
 import type { SeqGenerator } from '../core/ids';
 import type { ColumnDef, RowChange, StoredRow, TableDef } from '../core/schema';
@@ -32,6 +32,7 @@ import { coerce, compareValues, hashKey } from '../core/values';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
 import { BackupReader, invalidFile, type BackupOptions, type BackupProgress, type BackupRecord } from './backup-format';
 import { report } from './backup';
+import { clearMarkerWrite, discardImport, markerWrite } from './import-recovery';
 
 export interface ImportContext {
   readonly catalog: Catalog;
@@ -113,6 +114,8 @@ export async function importBackup(ctx: ImportContext, blob: Blob, options: Back
       created.push(def);
       state.push(ctx.catalog.createTableWrites(def));
     }
+    // The marker goes with the first records: a crash from here on is rolled back at the next open.
+    state.push({ writes: [markerWrite({ startedAt: Date.now(), kind: header.kind, namespaces: createdNamespaces, tables: created.map((t) => t.id) })], apply: () => undefined });
     await ctx.commit({ state });
   });
   if (created.some((t) => t.options.FLUSH_POLICY !== undefined)) ctx.jobs.policiesChanged();
@@ -153,33 +156,26 @@ export async function importBackup(ctx: ImportContext, blob: Blob, options: Back
     }
     if (record.t !== 'end') throw invalidFile(`a ${record.t} record comes after the rows`);
     if (record.rows !== progress.rows || record.tables !== created.length) throw invalidFile('its totals do not match its records');
-    await ctx.exclusive(() => ctx.commit({ state: users.map((u) => ctx.users.put(u)) }));
+    // The users and the marker's deletion in the last commit: the import is complete.
+    await ctx.exclusive(() => ctx.commit({ state: [...users.map((u) => ctx.users.put(u)), { writes: [clearMarkerWrite()], apply: () => undefined }] }));
     progress.tables = created.length;
     report(options, progress);
   } catch (e) {
-    await undo(ctx, created, createdNamespaces);
+    try {
+      await undo(ctx, created, createdNamespaces);
+    } catch (undoFailed) {
+      // The storage refused the undo too (it is failing, or the database closed): the marker stays, and the next open rolls the import back.
+      const failure = toKalamError(e);
+      throw new KalamError(failure.code, `${failure.message} The tables the import created could not be removed now (${undoFailed instanceof Error ? undoFailed.message : String(undoFailed)}); they are removed when the database is next opened.`);
+    }
     throw e;
   }
   return { kind: header.kind, ...(header.user !== undefined ? { user: header.user } : {}), namespaces: createdNamespaces.length, tables: created.length, rows: progress.rows, users: users.length };
 }
 
-/** Drops what a failed import created, so the database is empty again. */
+/** Drops what a failed import created, and its marker, so the database is empty again. */
 async function undo(ctx: ImportContext, tables: readonly TableDef[], namespaces: readonly string[]): Promise<void> {
-  await ctx.exclusive(async () => {
-    const state: StateChange[] = [];
-    const dropped: TableDef[] = [];
-    for (const ns of namespaces) {
-      const d = ctx.catalog.dropNamespaceWrites(ns);
-      state.push({ writes: d.writes, apply: d.apply });
-      dropped.push(...d.tables);
-    }
-    for (const t of tables) {
-      if (namespaces.includes(t.namespace) || ctx.catalog.tableById(t.id) === undefined) continue;
-      state.push(ctx.catalog.dropTableWrites(t));
-      dropped.push(t);
-    }
-    if (state.length > 0) await ctx.commit({ state, dropTables: dropped });
-  });
+  await ctx.exclusive(() => discardImport(ctx, tables, namespaces));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
