@@ -243,7 +243,7 @@ function checkRow(t: TableDef, given: unknown): StoredRow {
   if (!Array.isArray(given) || given.length !== width + 2 || typeof given[width] !== 'bigint' || given[width] < 0n) {
     throw invalidFile(`a row of '${t.namespace}.${t.name}' does not have the table's columns`);
   }
-  const row: Value[] = new Array(width + 2);
+  const row = given as Value[]; // the decoded array is the import's own: checked and frozen in place, not copied
   for (let i = 0; i < width; i++) {
     const c = t.columns[i];
     const v = given[i] as unknown;
@@ -254,7 +254,6 @@ function checkRow(t: TableDef, given: unknown): StoredRow {
     }
     if (row[i] === null && c.notNull) throw invalidFile(`a row of '${t.namespace}.${t.name}' has NULL in NOT NULL column '${c.name}'`);
   }
-  row[width] = given[width] as bigint;
   row[width + 1] = false;
   return Object.freeze(row);
 }
