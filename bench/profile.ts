@@ -15,6 +15,8 @@ const inPageClient: Connect = async (name) => {
   return {
     session: (options) => client.session(options),
     stats: () => client.stats(),
+    exportDatabase: (options) => client.exportDatabase(options),
+    importDatabase: (file, options) => client.importDatabase(file, options),
     async close() {
       await client.close();
       await db.close();

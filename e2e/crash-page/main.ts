@@ -162,5 +162,7 @@ const harness: CrashHarness = {
 
 (window as unknown as { crash: CrashHarness }).crash = harness;
 // For tests of clients on the origin's shared engine (SharedWorker or leader tab): close, then open again.
-(window as unknown as { kalamlite: { createClient: typeof createClient } }).kalamlite = { createClient };
+// For tests that kill the worker mid-call (an import cut off): a client over this page's own worker, which kill() terminates.
+const openWorkerClient = async (storage: ClientStorage, name: string): Promise<KalamClient> => (client = await openClient(storage, name));
+(window as unknown as { kalamlite: { createClient: typeof createClient; openWorkerClient: typeof openWorkerClient } }).kalamlite = { createClient, openWorkerClient };
 document.getElementById('status')!.textContent = 'ready';

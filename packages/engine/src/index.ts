@@ -12,10 +12,15 @@ export {
   type StatementOptions,
   type Migration,
   type MigrateResult,
+  type BackupOptions,
+  type BackupProgress,
+  type ImportResult,
 } from './api/database';
 /** The check db.migrate() makes of a migrations list (hosts use it where the list is given): a frozen copy, or INVALID_OPTION. */
 export { checkMigrations } from './execute/migration-list';
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
+/** exportDatabase()/importDatabase() options as the engine checks them (hosts check them where they are given). */
+export { checkBackupOptions } from './execute/backup-format';
 export { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';
 /** insertMany's row check and chunk bounds, for hosts that cut the chunks on the page (the worker's client). */
 export { insertChunks, insertManyError, type CheckedRow, type ResolvedInsertManyOptions } from './execute/insert-many';

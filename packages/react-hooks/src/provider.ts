@@ -80,5 +80,6 @@ function pendingSession({ user, role = 'user', namespace }: SessionOptions): Cli
     live: closed,
     begin: closed as () => Promise<ClientTransaction>,
     transaction: closed,
+    exportUserData: closed,
   };
 }

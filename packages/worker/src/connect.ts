@@ -17,6 +17,7 @@ import {
 } from '@kalamlite/engine';
 import type { Executed, KalamHost, LiveChange, LiveEvent, LiveOptions, SessionKey } from './protocol';
 import { MAX_SUBSCRIPTIONS } from './host';
+import { progressListener } from './backup';
 import { contentKey } from './content-key';
 import { ClientLiveRegistry } from './live-registry';
 import { shareRows } from './share';
@@ -141,7 +142,7 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
         return key.namespace;
       },
 
-      ...guarded<Pick<ClientSession, 'execute' | 'query' | 'queryArrow' | 'live' | 'begin'>>({
+      ...guarded<Pick<ClientSession, 'execute' | 'query' | 'queryArrow' | 'live' | 'begin' | 'exportUserData'>>({
         async execute(sql, params, options) {
           ensureOpen();
           params = sendable(params);
@@ -214,6 +215,11 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
 
         async begin() {
           return (await begin()).tx;
+        },
+
+        async exportUserData(options) {
+          ensureOpen();
+          return host.exportUserData(key, progressListener(options, 'exportUserData()'));
         },
       }),
 
@@ -293,6 +299,14 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
       async stats() {
         ensureOpen();
         return host.stats();
+      },
+      async exportDatabase(options) {
+        ensureOpen();
+        return host.exportDatabase(progressListener(options, 'exportDatabase()'));
+      },
+      async importDatabase(file, options) {
+        ensureOpen();
+        return host.importDatabase(file, progressListener(options, 'importDatabase()'));
       },
       async close() {
         if (isClosed) return;

@@ -1,6 +1,7 @@
 import { KalamError, loadArrow, type Database, type Row, type Session, type SessionTransaction, type StatementOptions, type Value } from '@kalamlite/engine';
 import { LiveOutbox } from './outbox';
 import type { ClientStats, Executed, HostLimits, KalamHost, LiveChange, LiveListener, LiveOptions, SessionKey } from './protocol';
+import { backupOptions } from './backup';
 import { SessionCache } from './session-cache';
 import { asKalamError, guarded } from './transfer';
 
@@ -216,6 +217,21 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
 
     async stats() {
       return outbox.stats();
+    },
+
+    async exportDatabase(onProgress) {
+      if (isClosed) throw new KalamError('CLOSED', 'This client is closed; create a new client to export.');
+      return backupOptions(onProgress, (options) => db.exportDatabase(options));
+    },
+
+    async importDatabase(file, onProgress) {
+      if (isClosed) throw new KalamError('CLOSED', 'This client is closed; create a new client to import.');
+      return backupOptions(onProgress, (options) => db.importDatabase(file, options));
+    },
+
+    async exportUserData(key, onProgress) {
+      const session = sessionFor(key);
+      return backupOptions(onProgress, (options) => session.exportUserData(options));
     },
 
     async close() {

@@ -1,4 +1,4 @@
-import type { CheckedRow, KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
+import type { BackupProgress, CheckedRow, ImportResult, KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
 import type { EngineOptions } from './engine-options';
 
 /**
@@ -173,9 +173,22 @@ export interface KalamHost {
   commit(tx: string): Promise<void>;
   /** Rolls back transaction `tx` and forgets it. */
   rollback(tx: string): Promise<void>;
+  /**
+   * The whole database as an export file (the engine's db.exportDatabase()).
+   * `onProgress` (a Comlink proxy when the host is in a worker) is called,
+   * never awaited, after each chunk; the host releases it when done.
+   */
+  exportDatabase(onProgress?: ProgressListener): Promise<Blob>;
+  /** Fills the (empty) database from an export file (the engine's db.importDatabase()). */
+  importDatabase(file: Blob, onProgress?: ProgressListener): Promise<ImportResult>;
+  /** `session`'s own data as an export file (the engine's session.exportUserData()). */
+  exportUserData(session: SessionKey, onProgress?: ProgressListener): Promise<Blob>;
   /** Stops every subscription and rolls back every open transaction. */
   close(): Promise<void>;
 }
+
+/** Receives an export's or import's progress: rows and tables done so far. */
+export type ProgressListener = (progress: BackupProgress) => unknown;
 
 /**
  * What the worker's open() takes: `limits` are the worker's own (host.ts

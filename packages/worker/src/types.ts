@@ -1,4 +1,4 @@
-import type { ArrowTable, InsertManyOptions, InsertManyProgress, KalamError, Migration, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
+import type { ArrowTable, BackupOptions, ImportResult, InsertManyOptions, InsertManyProgress, KalamError, Migration, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
 import type { EngineOptions } from './engine-options';
 import type { Transport } from './tabs/protocol';
@@ -73,6 +73,13 @@ export interface ClientSession {
    * writes are invisible to everyone else, live queries included, until commit.
    */
   transaction<T>(fn: (tx: ClientTransaction) => Promise<T> | T): Promise<T>;
+  /**
+   * This session's data as an export file, to move to another device: its
+   * own rows of every USER table and the SHARED tables its role may read
+   * (see the engine's session.exportUserData()). `client.importDatabase()`
+   * on an empty database takes it.
+   */
+  exportUserData(options?: BackupOptions): Promise<Blob>;
 }
 
 /** An open explicit transaction: the page-side twin of the engine's SessionTransaction. */
@@ -92,6 +99,20 @@ export interface KalamClient {
   session(options: SessionOptions): ClientSession;
   /** This client's live-delivery figures (its queue in the worker, batches, collapses). */
   stats(): Promise<ClientStats>;
+  /**
+   * The whole database as one file (a Blob made in the worker, handed over
+   * without copying its bytes): namespaces, tables, users and every user's
+   * rows. Writes wait while it runs. `onProgress({ rows, tables })` is
+   * called after each chunk. See "Export and import" in the root README.
+   */
+  exportDatabase(options?: BackupOptions): Promise<Blob>;
+  /**
+   * Fills this database, which must be empty (IMPORT_NOT_EMPTY), from a
+   * file exportDatabase() or exportUserData() made; all or nothing.
+   * IMPORT_INVALID_FILE for a damaged, truncated or foreign file,
+   * IMPORT_VERSION_UNSUPPORTED for one from a newer kalamlite.
+   */
+  importDatabase(file: Blob, options?: BackupOptions): Promise<ImportResult>;
   /**
    * Stops every live query and releases the engine. A dedicated worker is
    * terminated. The origin's shared engine keeps serving the other clients

@@ -6,7 +6,11 @@
 import { KalamError, toKalamError } from '../core/errors';
 import { thrownMessage } from '../core/json';
 import type { Role, Row, SessionOptions, StatementResult, Value } from '../core/types';
+import { checkBackupDatabase, checkExportUserData, checkRestoreDatabase } from '../auth/permissions';
+import { exportBackup } from '../execute/backup';
+import { checkBackupOptions, type BackupOptions, type BackupProgress } from '../execute/backup-format';
 import { Engine } from '../execute/engine';
+import { importBackup, type ImportResult } from '../execute/restore';
 import type { LiveStop } from '../execute/live';
 import type { MigrateResult } from '../execute/migrate';
 import { checkMigrations, type Migration } from '../execute/migration-list';
@@ -23,7 +27,7 @@ import { checkReturnsRows } from './returns-rows';
 import { insertMany, type InsertManyError, type InsertManyProgress } from '../execute/insert-many';
 import { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type InsertManyOptions, type StatementOptions } from './session-options';
 
-export type { InsertManyError, InsertManyOptions, InsertManyProgress, LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
+export type { BackupOptions, BackupProgress, ImportResult, InsertManyError, InsertManyOptions, InsertManyProgress, LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
 
 
 export interface Session {
@@ -85,6 +89,18 @@ export interface Session {
    * rethrows when it throws. A statement that fails rolls the transaction back.
    */
   transaction<T>(fn: (tx: SessionTransaction) => Promise<T> | T): Promise<T>;
+  /** Database.exportDatabase() for a dba or system session (KalamDB's BACKUP DATABASE); PERMISSION_DENIED for other roles. */
+  exportDatabase(options?: BackupOptions): Promise<Blob>;
+  /** Database.importDatabase() for a dba or system session (KalamDB's RESTORE DATABASE); PERMISSION_DENIED for other roles. */
+  importDatabase(file: Blob, options?: BackupOptions): Promise<ImportResult>;
+  /**
+   * This session's data, to move to another device (KalamDB's EXPORT USER
+   * DATA), in the export format: its own rows of every USER table and
+   * every row of the SHARED tables its role may read, with their tables,
+   * namespaces and its user record (STREAM rows are transient and left
+   * out). Any role. `importDatabase()` on an empty database takes it.
+   */
+  exportUserData(options?: BackupOptions): Promise<Blob>;
 }
 
 /** An open explicit transaction: `session.begin()`, or the `tx` of `session.transaction()`. */
@@ -111,6 +127,20 @@ export interface Database {
   migrate(migrations: readonly Migration[]): Promise<MigrateResult>;
   /** Changes when later writes are acknowledged (see OpenOptions.durability); INVALID_OPTION for anything but 'relaxed' or 'strict'. */
   setDurability(durability: Durability): void;
+  /**
+   * The whole database as one file (a Blob, in the format of
+   * execute/backup-format.ts): namespaces, tables with their definitions,
+   * users, and every row of every user. A consistent state: writes wait
+   * while it runs. `onProgress({ rows, tables })` after each chunk.
+   */
+  exportDatabase(options?: BackupOptions): Promise<Blob>;
+  /**
+   * Fills this database, which must be empty (IMPORT_NOT_EMPTY), from an
+   * export; all or nothing (see execute/restore.ts). IMPORT_INVALID_FILE
+   * for a damaged, truncated or foreign file, IMPORT_VERSION_UNSUPPORTED
+   * for a newer format.
+   */
+  importDatabase(file: Blob, options?: BackupOptions): Promise<ImportResult>;
   close(): Promise<void>;
 }
 
@@ -197,6 +227,18 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
           else if (tx.state === 'rolled_back' && tx.abortReason !== undefined) tx.assertOpen(); // a failed statement was swallowed
           return result;
         },
+        async exportDatabase(options) {
+          checkBackupDatabase(state.role);
+          return exportBackup(engine, { kind: 'database' }, checkBackupOptions(options, 'exportDatabase()'));
+        },
+        async importDatabase(file, options) {
+          checkRestoreDatabase(state.role);
+          return importBackup(engine, file, checkBackupOptions(options, 'importDatabase()'));
+        },
+        async exportUserData(options) {
+          checkExportUserData(state.role);
+          return exportBackup(engine, { kind: 'user', user: state.user, role: state.role }, checkBackupOptions(options, 'exportUserData()'));
+        },
       };
     },
     migrate: async (migrations) => {
@@ -205,6 +247,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       return engine.migrate(checkMigrations(migrations));
     },
     setDurability: (durability) => engine.setDurability(durability),
+    exportDatabase: async (options) => exportBackup(engine, { kind: 'database' }, checkBackupOptions(options, 'exportDatabase()')),
+    importDatabase: async (file, options) => importBackup(engine, file, checkBackupOptions(options, 'importDatabase()')),
     close: () => engine.close(),
   };
 }

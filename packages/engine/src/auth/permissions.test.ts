@@ -18,14 +18,17 @@ import {
   canReadShared,
   canWriteShared,
   checkAlterTable,
+  checkBackupDatabase,
   checkCreateTable,
   checkCreateView,
+  checkExportUserData,
   checkDropTable,
   checkDropView,
   checkIntrospect,
   checkKillJob,
   checkNamespaceAdmin,
   checkRead,
+  checkRestoreDatabase,
   checkSetAccessLevel,
   checkStorageCompact,
   checkStorageFlush,
@@ -169,7 +172,7 @@ describe('statement checks', () => {
     }
   });
 
-  it('SET ACCESS LEVEL, DROP TABLE, CREATE VIEW, DROP VIEW, namespaces, users, STORAGE FLUSH, STORAGE COMPACT, KILL JOB, introspection, system tables', () => {
+  it('SET ACCESS LEVEL, DROP TABLE, CREATE VIEW, DROP VIEW, namespaces, users, STORAGE FLUSH, STORAGE COMPACT, KILL JOB, export and import, introspection, system tables', () => {
     each(EXPECTED_ROLES.setAccessLevel, (r, ok) => expectCheck(() => checkSetAccessLevel(r), ok, 'Only service, dba, or system users can modify table access levels'));
     each(EXPECTED_ROLES.dropTable, (r, ok) => expectCheck(() => checkDropTable(r), ok, 'Insufficient privileges to drop this table'));
     each(EXPECTED_ROLES.createView, (r, ok) => expectCheck(() => checkCreateView(r), ok, 'Insufficient privileges to create views: CREATE VIEW needs the service, dba or system role'));
@@ -180,6 +183,9 @@ describe('statement checks', () => {
     each(EXPECTED_ROLES.storageCompact, (r, ok) => expectCheck(() => checkStorageCompact(r), ok, 'Insufficient privileges: STORAGE COMPACT needs the service, dba or system role'));
     each(EXPECTED_ROLES.killJob, (r, ok) => expectCheck(() => checkKillJob(r), ok, 'Admin privileges (DBA or System role) required to kill jobs'));
     each(EXPECTED_ROLES.introspect, (r, ok) => expectCheck(() => checkIntrospect(r), ok, ''));
+    each(EXPECTED_ROLES.backupDatabase, (r, ok) => expectCheck(() => checkBackupDatabase(r), ok, 'Admin privileges (DBA or System role) required to export the database'));
+    each(EXPECTED_ROLES.restoreDatabase, (r, ok) => expectCheck(() => checkRestoreDatabase(r), ok, 'Admin privileges (DBA or System role) required to import a database'));
+    each(EXPECTED_ROLES.exportUserData, (r, ok) => expectCheck(() => checkExportUserData(r), ok, ''));
     each(EXPECTED_ROLES.readSystemTables, (r, ok) =>
       expectCheck(() => checkSystemRead(r, 'users'), ok, "Access denied to system table 'system.users': it is readable by the DBA and System roles only"));
   });

@@ -66,6 +66,12 @@ export const ROLE_MATRIX = {
   /** STORAGE COMPACT TABLE, STORAGE COMPACT ALL. */
   storageCompact:                     [N,   Y,      Y,   Y],
   killJob:                            [N,   N,      Y,   Y],
+  /** session.exportDatabase(): every table's rows of every user, the users and the catalog (KalamDB's BACKUP DATABASE). */
+  backupDatabase:                     [N,   N,      Y,   Y],
+  /** session.importDatabase(): fills an empty database from an export (KalamDB's RESTORE DATABASE). */
+  restoreDatabase:                    [N,   N,      Y,   Y],
+  /** session.exportUserData(): the session's own USER-table rows and the SHARED rows it may read (KalamDB's EXPORT USER DATA). */
+  exportUserData:                     [Y,   Y,      Y,   Y],
   /** Reading (querying, subscribing to) system.* tables. */
   readSystemTables:                   [N,   N,      Y,   Y],
   /** KILL LIVE QUERY of another user's live query (everyone may kill their own). */
@@ -202,6 +208,19 @@ export function checkAlterTable(role: Role, t: TableDef, addColumn = false): voi
       `Insufficient privileges to alter table '${qualifiedName(t)}': the user role may only ADD COLUMN; DROP, RENAME, MODIFY and ALTER COLUMN change every user's rows and need the service, dba or system role`,
     );
   }
+}
+
+export function checkBackupDatabase(role: Role): void {
+  if (!can(role, 'backupDatabase')) deny('Admin privileges (DBA or System role) required to export the database');
+}
+
+export function checkRestoreDatabase(role: Role): void {
+  if (!can(role, 'restoreDatabase')) deny('Admin privileges (DBA or System role) required to import a database');
+}
+
+export function checkExportUserData(role: Role): void {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: every role may do this (ROLE_MATRIX's row is all Y), so the denial is unreachable until the matrix changes
+  if (!can(role, 'exportUserData')) deny('Insufficient privileges to export user data');
 }
 
 export function checkSetAccessLevel(role: Role): void {

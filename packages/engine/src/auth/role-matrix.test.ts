@@ -178,6 +178,31 @@ const ACTIONS: ActionCase[] = [
     },
   },
   {
+    action: 'backupDatabase',
+    async check(_role, allowed, { actor }) {
+      const e = await outcome(actor.exportDatabase());
+      if (allowed) expect(e).toBeUndefined();
+      else expect([e?.code, e?.message]).toEqual(['PERMISSION_DENIED', 'Admin privileges (DBA or System role) required to export the database']);
+    },
+  },
+  {
+    action: 'restoreDatabase',
+    async check(_role, allowed, { db, actor }) {
+      // Allowed: the import gets as far as finding the database not empty.
+      const e = await outcome(actor.importDatabase(await db.exportDatabase()));
+      if (allowed) expect(e?.code).toBe('IMPORT_NOT_EMPTY');
+      else expect([e?.code, e?.message]).toEqual(['PERMISSION_DENIED', 'Admin privileges (DBA or System role) required to import a database']);
+    },
+  },
+  {
+    action: 'exportUserData',
+    async check(_role, allowed, { actor }) {
+      await actor.execute(`INSERT INTO app.notes VALUES ('n1', 'mine')`);
+      const e = await outcome(actor.exportUserData());
+      expect(e === undefined).toBe(allowed);
+    },
+  },
+  {
     action: 'readSystemTables',
     async check(_role, allowed, { actor }) {
       const message = (t: string) => `Access denied to system table 'system.${t}': it is readable by the DBA and System roles only`;

@@ -63,6 +63,12 @@ export type ErrorCode =
   | 'MIGRATION_FAILED'
   /** A migration given disagrees with what was applied: its SQL changed since, or its version is below the highest applied but was never applied. */
   | 'MIGRATION_MISMATCH'
+  /** importDatabase() into a database that already has namespaces or tables (import only fills an empty one). */
+  | 'IMPORT_NOT_EMPTY'
+  /** The file given to importDatabase() is not a kalamlite export, or it is damaged or truncated. Nothing was imported. */
+  | 'IMPORT_INVALID_FILE'
+  /** The export was written in a newer format than this build reads. Nothing was imported. */
+  | 'IMPORT_VERSION_UNSUPPORTED'
   | 'INTERNAL';
 
 export interface KalamErrorShape {

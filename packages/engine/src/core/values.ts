@@ -178,6 +178,11 @@ function instantOf(value: unknown): number | undefined {
   return undefined;
 }
 
+/** coerce()'s TYPE_MISMATCH (a function of its own: no closure is made per coerced value). */
+function mismatch(value: unknown, type: DataType, column: string, hint = ''): never {
+  throw new KalamError('TYPE_MISMATCH', `Cannot store ${describeValue(value as Value)} (${kindOf(value)}) in column '${column}' of type ${type}${hint}`);
+}
+
 /**
  * Converts a value into the representation of a column type, or throws
  * TYPE_MISMATCH (a value of the wrong kind) or OUT_OF_RANGE (the right kind,
@@ -198,9 +203,6 @@ function instantOf(value: unknown): number | undefined {
  */
 export function coerce(value: unknown, type: DataType, column: string, maxJsonDepth: number = DEFAULT_MAX_JSON_DEPTH): Value {
   if (value === null || value === undefined) return null;
-  const fail = (hint = ''): never => {
-    throw new KalamError('TYPE_MISMATCH', `Cannot store ${describeValue(value as Value)} (${kindOf(value)}) in column '${column}' of type ${type}${hint}`);
-  };
   switch (type) {
     case 'BOOLEAN':
       if (typeof value === 'boolean') return value;
@@ -209,15 +211,15 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
         if (s === 'true' || s === 't') return true;
         if (s === 'false' || s === 'f') return false;
       }
-      return fail();
+      return mismatch(value, type, column);
     case 'SMALLINT':
     case 'INT': {
       let n: number;
       if (typeof value === 'number') n = value;
       else if (typeof value === 'bigint') n = Number(value);
-      else if (typeof value === 'string') n = INTEGER_RE.test(value) ? Number(value) : fail(': text for an integer column must be a whole number');
-      else return fail();
-      if (!Number.isFinite(n)) return fail();
+      else if (typeof value === 'string') n = INTEGER_RE.test(value) ? Number(value) : mismatch(value, type, column, ': text for an integer column must be a whole number');
+      else return mismatch(value, type, column);
+      if (!Number.isFinite(n)) return mismatch(value, type, column);
       if (!Number.isInteger(n)) n = roundHalfAway(n);
       const [lo, hi] = INT_RANGE[type]!;
       if (n < lo || n > hi) return outOfRange(value, type, column);
@@ -227,10 +229,10 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
       let b: bigint;
       if (typeof value === 'bigint') b = value;
       else if (typeof value === 'number') {
-        if (!Number.isFinite(value)) return fail();
+        if (!Number.isFinite(value)) return mismatch(value, type, column);
         b = BigInt(roundHalfAway(value));
-      } else if (typeof value === 'string') b = INTEGER_RE.test(value) ? BigInt(value.trim()) : fail(': text for an integer column must be a whole number');
-      else return fail();
+      } else if (typeof value === 'string') b = INTEGER_RE.test(value) ? BigInt(value.trim()) : mismatch(value, type, column, ': text for an integer column must be a whole number');
+      else return mismatch(value, type, column);
       if (b < INT64_MIN || b > INT64_MAX) return outOfRange(value, type, column);
       return b;
     }
@@ -246,8 +248,8 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
         else if (NUMERIC_RE.test(value)) {
           n = Number(value);
           if (!Number.isFinite(n)) return outOfRange(value, type, column); // '1e400'
-        } else return fail();
-      } else return fail();
+        } else return mismatch(value, type, column);
+      } else return mismatch(value, type, column);
       if (Number.isNaN(n)) {
         throw new KalamError('TYPE_MISMATCH', `Cannot store NaN in column '${column}' of type ${type}: NaN is not stored (its ordering is not implemented); use NULL`);
       }
@@ -259,11 +261,11 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
     case 'TEXT':
       if (typeof value === 'string') return value;
       if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-      return fail();
+      return mismatch(value, type, column);
     case 'BYTES':
       if (value instanceof Uint8Array) return value;
       if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
-      return fail();
+      return mismatch(value, type, column);
     case 'JSON': {
       let v = value;
       if (typeof value === 'string') {
@@ -278,22 +280,22 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
     case 'TIMESTAMP':
     case 'DATETIME': {
       const t = instantOf(value);
-      if (t === undefined) return fail();
+      if (t === undefined) return mismatch(value, type, column);
       if (!(t >= TIMESTAMP_MIN_MS && t <= TIMESTAMP_MAX_MS)) return outOfRange(value, type, column);
       return roundHalfEven(t);
     }
     case 'DATE': {
       const t = typeof value === 'bigint' ? undefined : instantOf(value);
-      if (t === undefined) return fail();
+      if (t === undefined) return mismatch(value, type, column);
       if (!(t >= DATE_MIN_MS && t <= DATE_MAX_MS)) return outOfRange(value, type, column);
       return dateOf(t);
     }
     case 'TIME':
       if (typeof value === 'string' && isTimeText(value)) return value;
-      return fail();
+      return mismatch(value, type, column);
     case 'UUID':
       if (typeof value === 'string' && UUID_RE.test(value.toLowerCase())) return value.toLowerCase();
-      return fail();
+      return mismatch(value, type, column);
   }
 }
 

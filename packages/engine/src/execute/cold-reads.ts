@@ -66,6 +66,11 @@ export class ColdReader {
     return this.load(list);
   }
 
+  /** Loads one partition's row groups that `bounds` cannot rule out, all columns (an export's key window). */
+  preparePartition(table: TableDef, user: string, bounds: ScanBounds): Promise<PreparedCold> {
+    return this.load([{ table, user, bounds: [bounds], columns: 'all' }]);
+  }
+
   /** Loads the row groups that may hold these keys (all columns): a transaction's commit-time checks. */
   prepareKeys(keys: Iterable<{ table: TableDef; user: string; pk: Value }>): Promise<PreparedCold> {
     const byPartition = new Map<string, { table: TableDef; user: string; pks: Value[] }>();

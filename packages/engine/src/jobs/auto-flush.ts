@@ -117,15 +117,20 @@ function largestPartitions(engine: AutoFlushContext, t: TableDef): string[] {
  * Back-pressure before a write: while the flushable hot rows exceed twice
  * the budget, waits for the flushes under way (queuing them if none is).
  * Returns at once when nothing can be flushed, so a write never waits for
- * a flush that will not come.
+ * a flush that will not come, and when the flushes it waited for made no
+ * room (they failed: the storage refuses commits), so a write never waits
+ * for ever: it goes on and meets the storage's error itself.
  */
 export async function waitForHotRoom(engine: AutoFlushContext): Promise<void> {
   let hasWaited = false;
-  while (flushableHotBytes(engine) > 2 * engine.budget.hotBudgetBytes) {
+  for (let bytes = flushableHotBytes(engine); bytes > 2 * engine.budget.hotBudgetBytes; ) {
     if (engine.jobs.active('flush').length === 0) flushForBudget(engine);
     if (engine.jobs.active('flush').length === 0) return;
     if (!hasWaited) engine.autoFlush.writesWaited++;
     hasWaited = true;
     await engine.jobs.idle();
+    const after = flushableHotBytes(engine);
+    if (after >= bytes) return;
+    bytes = after;
   }
 }

@@ -13,8 +13,8 @@ import type { RowChange } from '../core/schema';
 import type { HotTier } from '../storage/hot-tier';
 import type { JsonValue } from '../core/types';
 
-/** The job types kalamlite runs (a subset of KalamDB's). */
-export type JobType = 'flush' | 'compact' | 'stream_eviction' | 'retention' | 'job_cleanup';
+/** The job types kalamlite runs (a subset of KalamDB's, and `import_rollback`: an interrupted import undone at open, execute/import-recovery.ts). */
+export type JobType = 'flush' | 'compact' | 'stream_eviction' | 'retention' | 'job_cleanup' | 'import_rollback';
 
 /** KalamDB's job statuses; `retrying` does not occur here. */
 export type JobStatus = 'new' | 'queued' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
@@ -26,6 +26,7 @@ export const JOB_ID_PREFIX: Record<JobType, string> = {
   stream_eviction: 'SE',
   retention: 'RT',
   job_cleanup: 'JC',
+  import_rollback: 'IR',
 };
 
 /** One row of `system.jobs`. Mutable while the job runs; final once `finished_at` is set. */

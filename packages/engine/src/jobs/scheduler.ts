@@ -44,7 +44,7 @@ export const JOB_DEFAULTS: Readonly<JobSettings> = {
 };
 
 /** The job types with a timer (a flush also runs on its statement; compactions only when queued). */
-type ScheduledType = Exclude<JobType, 'job_cleanup' | 'compact'>;
+type ScheduledType = Exclude<JobType, 'job_cleanup' | 'compact' | 'import_rollback'>;
 
 /** KILL JOB refused: the job is unknown or already finished. */
 export type KillOutcome = { killed: JobRecord } | { finished: JobRecord } | undefined;

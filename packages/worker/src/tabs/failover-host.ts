@@ -145,6 +145,9 @@ export function createFailoverHost(
     // Through the same wait for the host as the call it cancels, so it follows that call there; a call on a host that went away has failed already.
     cancel: (id) => call((h) => h.cancel(id)).catch(ignoreLeaderChange),
     stats: () => call((h) => h.stats()),
+    exportDatabase: (onProgress) => call((h) => h.exportDatabase(onProgress)),
+    importDatabase: (file, onProgress) => call((h) => h.importDatabase(file, onProgress)),
+    exportUserData: (session, onProgress) => call((h) => h.exportUserData(session, onProgress)),
     async live(...args) {
       await call((h) => h.live(...args));
       subscriptions.set(args[3], args);

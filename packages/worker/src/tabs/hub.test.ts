@@ -158,6 +158,8 @@ describe('a hub that closes the engine while no client is attached (SharedWorker
         session: db.session.bind(db),
         migrate: db.migrate.bind(db),
         setDurability: db.setDurability.bind(db),
+        exportDatabase: db.exportDatabase.bind(db),
+        importDatabase: db.importDatabase.bind(db),
         async close() {
           state.closesStarted++;
           await closeGate;

@@ -288,6 +288,9 @@ export function createHub(options: HubOptions): Hub {
       live: (session, sql, params, id, liveOptions) => attached().live(session, sql, params, id, liveOptions),
       unsubscribe: (id) => attached().unsubscribe(id),
       stats: () => attached().stats(),
+      exportDatabase: (onProgress) => attached().exportDatabase(onProgress),
+      importDatabase: (file, onProgress) => attached().importDatabase(file, onProgress),
+      exportUserData: (session, onProgress) => attached().exportUserData(session, onProgress),
       begin: (session) => attached().begin(session),
       txExecute: (tx, sql, params, call) => attached().txExecute(tx, sql, params, call),
       txQuery: (tx, sql, params, call) => attached().txQuery(tx, sql, params, call),
@@ -361,6 +364,8 @@ function forClient(db: Database, clientId: string): Database {
     },
     migrate: (migrations) => db.migrate(migrations),
     setDurability: (durability) => db.setDurability(durability),
+    exportDatabase: (options) => db.exportDatabase(options),
+    importDatabase: (file, options) => db.importDatabase(file, options),
     close: () => db.close(),
   };
 }
