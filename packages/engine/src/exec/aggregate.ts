@@ -79,23 +79,45 @@ export function* aggregate(
   aggs: readonly AggregateSpec[],
   ctx: ExecContext,
 ): Generator<Tuple> {
-  // Lives for one execution: one entry per group.
-  const groups = new Map<string, { keys: Value[]; states: State[] }>();
+  // Live for one execution: one entry per group, in order of first appearance (`order`); a group is
+  // found by its one text key (`byText`, the common single-column GROUP BY: no key string built per
+  // row) or else by tupleKey of its keys.
+  type Group = { keys: Value[]; states: State[] };
+  const order: Group[] = [];
+  const byText = new Map<string, Group>();
+  const byKey = new Map<string, Group>();
+  const single = groupBy.length === 1 ? groupBy[0] : undefined;
+  const scratch = new Array<Value>(groupBy.length);
+  const add = (keys: Value[]): Group => {
+    const g = { keys, states: aggs.map(newState) };
+    order.push(g);
+    return g;
+  };
   for (const row of input) {
     if (row === PAUSE) {
       yield row;
       continue;
     }
-    const keys = groupBy.map((g) => g(row, ctx));
-    const k = tupleKey(keys);
-    let g = groups.get(k);
-    if (!g) {
-      g = { keys, states: aggs.map(newState) };
-      groups.set(k, g);
+    let g: Group | undefined;
+    const v = single ? single(row, ctx) : undefined;
+    if (typeof v === 'string') {
+      g = byText.get(v);
+      if (!g) byText.set(v, (g = add([v])));
+    } else {
+      if (single) scratch[0] = v as Value;
+      else for (let i = 0; i < groupBy.length; i++) scratch[i] = groupBy[i](row, ctx);
+      const k = tupleKey(scratch);
+      g = byKey.get(k);
+      if (!g) byKey.set(k, (g = add(scratch.slice())));
     }
-    for (let i = 0; i < aggs.length; i++) step(aggs[i], g.states[i], row, ctx);
+    const states = g.states;
+    for (let i = 0; i < aggs.length; i++) {
+      const spec = aggs[i];
+      if (!spec.arg && !spec.filter) states[i].count++; // COUNT(*)
+      else step(spec, states[i], row, ctx);
+    }
   }
   // An aggregate without GROUP BY over no rows still yields one row.
-  if (groups.size === 0 && groupBy.length === 0) groups.set('', { keys: [], states: aggs.map(newState) });
-  for (const g of groups.values()) yield [...g.keys, ...aggs.map((a, i) => finish(a, g.states[i]))];
+  if (order.length === 0 && groupBy.length === 0) add([]);
+  for (const g of order) yield [...g.keys, ...aggs.map((a, i) => finish(a, g.states[i]))];
 }
