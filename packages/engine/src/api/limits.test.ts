@@ -105,10 +105,11 @@ describe('observed 2: LIKE cannot backtrack or overflow', () => {
     await expectFailure(s.query(`SELECT 'a' LIKE 'a' ESCAPE '!!'`), 'INVALID_SQL');
   });
 
-  it('has no RegExp operators to guard: SIMILAR TO, ~ and regexp_* are refused as unsupported', async () => {
+  it('refuses SIMILAR TO; bounds a regular expression (~, regexp_*) as a LIKE pattern, and matches it in linear time', async () => {
     await expectFailure(s.query(`SELECT 'a' SIMILAR TO 'a'`), 'UNSUPPORTED');
-    await expectFailure(s.query(`SELECT 'a' ~ 'a'`), 'UNSUPPORTED');
-    await expectFailure(s.query(`SELECT regexp_replace('a', 'a', 'b')`), 'UNSUPPORTED');
+    await expectFailure(s.query('SELECT $1 ~ $2', ['a', 'a'.repeat(SQL_LIMIT_DEFAULTS.maxLikePatternLength + 1)]), 'LIMIT_EXCEEDED', 'maxLikePatternLength');
+    const { rows } = await s.query(`SELECT $1 ~ '^(a+)+$' AS v`, ['a'.repeat(20_000) + 'b']);
+    expect(rows).toEqual([{ v: false }]);
   });
 });
 

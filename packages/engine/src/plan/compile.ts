@@ -14,7 +14,7 @@ import { coerce, compareValues, isTrue, truthy } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { SQL_LIMIT_DEFAULTS, limitExceeded } from '../sql/limits';
 import { AGGREGATES, lookupFunction, textTooLong, unknownFunction } from './functions';
-import { compileJsonCall } from './json-functions';
+import { compileSpecialCall } from './call-hooks';
 import { compileJsonOp, isJsonOp } from './json-ops';
 import { jsonbText } from './json-values';
 import { compileLike, type LikeMatcher } from './like';
@@ -169,7 +169,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       };
     }
     case 'call':
-      return compileJsonCall(e, scope, c) ?? compileCall(e, c);
+      return compileSpecialCall(e, scope, c) ?? compileCall(e, c);
     case 'default':
       throw new KalamError('INVALID_SQL', 'DEFAULT can only be used as a value in INSERT … VALUES or UPDATE … SET');
     case 'subquery': case 'exists': case 'inSubquery': {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, type Session } from '../api/database';
 import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
+import { readFileSync } from 'node:fs';
+import { scalarFunctionNames } from './functions';
 
 let db: Database;
 let s: Session;
@@ -156,5 +158,14 @@ describe('unknown functions', () => {
     expect(e.code).toBe('UNSUPPORTED');
     expect(e.message).toContain('no_such_fn()');
     expect(e.message).toContain('README');
+  });
+});
+
+describe('the README list', () => {
+  it('names every scalar function the engine knows', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Functions and operators'), readme.indexOf('Not yet: `WITH RECURSIVE`'));
+    const missing = scalarFunctionNames().filter((n) => !new RegExp(`\\b${n}\\b`, 'i').test(section));
+    expect(missing).toEqual([]);
   });
 });

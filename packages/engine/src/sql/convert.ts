@@ -275,6 +275,10 @@ function binaryOne(x: Node, left: Expr): Expr {
       }
       return unsupported(`IS ${x.right?.type}`);
     }
+    case '~': case '~*': case '!~': case '!~*': { // POSIX regular expression match (plan/regex.ts)
+      const call: Expr = { kind: 'call', name: 'REGEXP_LIKE', args: [left, expr(x.right), { kind: 'literal', value: op.endsWith('*') ? 'i' : 'c' }], distinct: false, star: false };
+      return op.startsWith('!') ? { kind: 'unary', op: 'NOT', arg: call } : call;
+    }
     default: {
       const mapped = COMPARISONS[op];
       if (!mapped) return unsupported(`Operator ${op}`);
