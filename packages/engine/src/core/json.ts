@@ -39,6 +39,16 @@ export const JSON_RULES =
   'JSON values are plain objects, arrays, strings, finite numbers, booleans and null ' +
   '(a Date is stored as its ISO 8601 text, -0 as 0, and an undefined property is left out)';
 
+/**
+ * A JSON `null` standing alone (`'null'::jsonb`, `'{"a":null}'::jsonb -> 'a'`)
+ * while an expression is evaluated: it is not SQL NULL (`IS NULL` is false),
+ * as in PostgreSQL. Inside an object or array a JSON null is a plain `null`.
+ * It becomes `null` where a value leaves the engine (outputValue) and where
+ * it is stored (coerce: a JSON column stores it as SQL NULL, a README
+ * departure); text conversions print `null`.
+ */
+export const JSON_NULL: JsonValue = Object.freeze({ [Symbol.for('kalamlite.jsonNull')]: true }) as unknown as JsonValue;
+
 /** Roots of the deep-frozen JSON values the engine made (or froze in place): trusted as they are. */
 const SEALED = new WeakSet<object>();
 

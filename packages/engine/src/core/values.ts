@@ -5,7 +5,7 @@
  */
 import { dateOf, isTimeText, parseTimestamp } from './datetime';
 import { KalamError } from './errors';
-import { DEFAULT_MAX_JSON_DEPTH, freezeJsonInPlace, isSealedJson, sealJson } from './json';
+import { DEFAULT_MAX_JSON_DEPTH, JSON_NULL, freezeJsonInPlace, isSealedJson, sealJson } from './json';
 import type { DataType, Value } from './types';
 
 const typeRank = (v: Value): number => {
@@ -54,7 +54,7 @@ export function valuesEqual(a: Value, b: Value): boolean {
 
 /** JSON text with sorted keys and bigint support: used for equality and hashing of JSON values. */
 export function stableJson(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
+  if (v === null || v === undefined || v === JSON_NULL) return 'null';
   switch (typeof v) {
     case 'bigint': return `${v}n`;
     case 'number': case 'boolean': return JSON.stringify(v);
@@ -203,6 +203,12 @@ function mismatch(value: unknown, type: DataType, column: string, hint = ''): ne
  */
 export function coerce(value: unknown, type: DataType, column: string, maxJsonDepth: number = DEFAULT_MAX_JSON_DEPTH): Value {
   if (value === null || value === undefined) return null;
+  if (value === JSON_NULL) {
+    // A JSON null: stored as SQL NULL in a JSON column, 'null' as text; PostgreSQL refuses any other cast of it.
+    if (type === 'JSON') return null;
+    if (type === 'TEXT') return 'null';
+    throw new KalamError('TYPE_MISMATCH', `Cannot cast a JSON null to ${type} for '${column}': test it with jsonb_typeof(x) = 'null' first, or use ->> (which gives SQL NULL)`);
+  }
   switch (type) {
     case 'BOOLEAN':
       if (typeof value === 'boolean') return value;
@@ -316,7 +322,7 @@ export function freezeJson<T>(value: T): T {
  * caller writing into one it was given must not change the stored row.
  */
 export function outputValue(v: Value): Value {
-  if (typeof v !== 'object' || v === null) return v;
+  if (typeof v !== 'object' || v === null || v === JSON_NULL) return v === JSON_NULL ? null : v;
   if (v instanceof Uint8Array) return v.slice();
   return isSealedJson(v) ? v : sealJson(v, 'TYPE_MISMATCH', 'A JSON value in the result cannot be handed out');
 }

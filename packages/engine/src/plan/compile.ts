@@ -9,11 +9,14 @@ import { KalamError } from '../core/errors';
 import { uuidV7, ulid } from '../core/ids';
 import type { Expr } from '../sql/ast';
 import type { DataType, Value } from '../core/types';
-import { isJsonDeeperThan, jsonTooDeep } from '../core/json';
-import { coerce, compareValues, isTrue, stableJson, truthy } from '../core/values';
+import { JSON_NULL, isJsonDeeperThan, jsonTooDeep } from '../core/json';
+import { coerce, compareValues, isTrue, truthy } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { SQL_LIMIT_DEFAULTS, limitExceeded } from '../sql/limits';
-import { AGGREGATES, lookupFunction, textTooLong } from './functions';
+import { AGGREGATES, lookupFunction, textTooLong, unknownFunction } from './functions';
+import { compileSpecialCall } from './call-hooks';
+import { compileJsonOp, isJsonOp } from './json-ops';
+import { jsonbText } from './json-values';
 import { compileLike, type LikeMatcher } from './like';
 import type { Scope } from './scope';
 import { existsSubquery, inSubquery, scalarSubquery } from './subquery';
@@ -65,6 +68,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       };
     }
     case 'binary': {
+      if (isJsonOp(e.op)) return compileJsonOp({ op: e.op, left: e.left, right: e.right }, scope, c);
       if (!COMPARISONS.has(e.op)) return compileBinary(e.op, c(e.left), c(e.right));
       // An untyped side is read as the declared type of the other (WHERE created_at > '2024-01-01').
       const l = asTypeOf(declaredType(e.right, scope), c(e.left));
@@ -158,13 +162,14 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       const type = e.type;
       return (r, ctx) => {
         const v = a(r, ctx);
-        if (type === 'TEXT' && v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return stableJson(v);
+        if (type === 'TEXT' && v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return jsonbText(v);
         if (type === 'JSON' && typeof v !== 'string') return v;
-        return coerce(v, type, 'CAST', ctx.limits?.maxJsonDepth);
+        const out = coerce(v, type, 'CAST', ctx.limits?.maxJsonDepth);
+        return type === 'JSON' && out === null && v !== null ? JSON_NULL : out; // 'null'::json is a JSON null, not SQL NULL
       };
     }
     case 'call':
-      return compileCall(e, c);
+      return compileSpecialCall(e, scope, c) ?? compileCall(e, c);
     case 'default':
       throw new KalamError('INVALID_SQL', 'DEFAULT can only be used as a value in INSERT … VALUES or UPDATE … SET');
     case 'subquery': case 'exists': case 'inSubquery': {
@@ -206,7 +211,7 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Evaluat
     }
   }
   const f = lookupFunction(e.name);
-  if (!f) throw new KalamError('UNSUPPORTED', `Function ${e.name.toLowerCase()}() does not exist or is not supported`);
+  if (!f) throw unknownFunction(e.name);
   const args = e.args.map(c);
   const { fn, isStrict } = f;
   return (r, ctx) => {
@@ -350,7 +355,8 @@ function compileBinary(op: string, l: Evaluator, r: Evaluator): Evaluator {
   }
 }
 
-const text = (v: Value) => (typeof v === 'string' ? v : typeof v === 'object' && !(v instanceof Uint8Array) ? stableJson(v) : String(v));
+/** A value as || reads it: PostgreSQL's output form (booleans as t/f, JSON as jsonb text). */
+const text = (v: Value) => (typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 't' : 'f') : typeof v === 'object' && !(v instanceof Uint8Array) ? jsonbText(v) : String(v));
 
 function cmp(l: Evaluator, r: Evaluator, test: (c: number) => boolean, isEquality: boolean): Evaluator {
   return (row, ctx) => {
@@ -378,6 +384,7 @@ const COMPARISONS = new Set(['=', '<>', '<', '<=', '>', '>=']);
 /** The declared type of a column reference or CAST, when known. */
 function declaredType(e: Expr, scope: Scope): DataType | undefined {
   if (e.kind === 'cast') return e.type;
+  if (e.kind === 'binary' && (e.op === '->' || e.op === '#>')) return 'JSON';
   if (e.kind !== 'column') return undefined;
   try {
     const { slot, scope: at } = scope.resolveOuter(e.table, e.name);

@@ -1,106 +1,71 @@
-/** Scalar SQL functions: name → implementation over already-evaluated args. */
+/**
+ * Scalar SQL functions: name → implementation over already-evaluated args.
+ * Text functions live in text-functions.ts, JSON functions in
+ * json-functions.ts (compiled with their operands' types); this file holds
+ * the numeric ones and the registry. The README's "Functions" list names
+ * every function here.
+ */
 import { KalamError } from '../core/errors';
-import { coerce, roundHalfAway, stableJson } from '../core/values';
+import { coerce, roundHalfAway } from '../core/values';
 import type { Value } from '../core/types';
-import { limitExceeded } from '../sql/limits';
+import { JSON_FUNCTIONS } from './json-functions';
+import { num, TEXT_LENIENT, TEXT_STRICT, type ScalarFn } from './text-functions';
 
-/** `maxText`: the longest text the function may build (maxTextLength), checked before it is built. */
-export type ScalarFn = (args: Value[], maxText: number) => Value;
+export { textTooLong } from './text-functions';
+export type { ScalarFn } from './text-functions';
 
-/** LIMIT_EXCEEDED for text of `length` characters that `by` (a function name, or '||') would build. */
-export function textTooLong(length: number, by: string, max: number): KalamError {
-  const n = length <= 1e15 ? Math.ceil(length).toLocaleString('en-US') : 'more than 10^15';
-  return limitExceeded('maxTextLength', `Text of ${n} characters built by ${by === '||' ? '||' : `${by.toLowerCase()}()`}`, max);
+const domain = (fn: string, why: string) => new KalamError('INVALID_PARAMETER', `${fn}(): ${why}`);
+
+/** `x` rounded (or truncated) to `places` decimal places, decided on its decimal digits (2.675 → 2.68, as numeric does). */
+function toPlaces(x: number, places: number, round: (n: number) => number): number {
+  if (!Number.isFinite(x)) return x;
+  const p = Math.trunc(places);
+  if (p === 0) return round(x) + 0;
+  const shifted = Number(`${x}e${p}`);
+  if (!Number.isFinite(shifted)) return x; // more places than a double holds: already exact
+  return Number(`${round(shifted)}e${-p}`) + 0;
 }
 
-/** Throws before `fn` builds text longer than `max`. */
-function fits(length: number, fn: string, max: number): void {
-  if (length > max) throw textTooLong(length, fn, max);
+function log(fn: string, x: number): number {
+  if (x === 0) throw domain(fn, 'cannot take logarithm of zero');
+  if (x < 0) throw domain(fn, 'cannot take logarithm of a negative number');
+  return x;
 }
 
-/** A padding length: a whole number of characters (PostgreSQL truncates), negative as 0. */
-const padLength = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.trunc(n)) : n > 0 ? Number.POSITIVE_INFINITY : 0);
-
-/** Occurrences of `a` in `s` that split/join replaces (for '' JavaScript's split gives one piece per UTF-16 unit). */
-function occurrences(s: string, a: string): number {
-  if (a === '') return Math.max(0, s.length - 1);
-  let n = 0;
-  for (let i = s.indexOf(a); i !== -1; i = s.indexOf(a, i + a.length)) n++;
-  return n;
+function power(x: number, y: number): number {
+  if (x === 0 && y < 0) throw domain('power', 'zero raised to a negative power is undefined');
+  if (x < 0 && !Number.isInteger(y)) throw domain('power', 'a negative number raised to a non-integer power yields a complex result');
+  return x ** y;
 }
-
-const str = (v: Value): string => (typeof v === 'string' ? v : typeof v === 'object' && !(v instanceof Uint8Array) ? stableJson(v) : String(v));
-const num = (v: Value, fn: string): number => {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
-  throw new KalamError('TYPE_MISMATCH', `${fn}() expects a number, got ${typeof v}`);
-};
 
 /** Functions that return NULL when any argument is NULL. */
 const strict: Record<string, ScalarFn> = {
-  LOWER: ([s]) => str(s).toLowerCase(),
-  UPPER: ([s]) => str(s).toUpperCase(),
-  LENGTH: ([s]) => [...str(s)].length,
-  CHAR_LENGTH: ([s]) => [...str(s)].length,
-  CHARACTER_LENGTH: ([s]) => [...str(s)].length,
-  OCTET_LENGTH: ([s]) => new TextEncoder().encode(str(s)).length,
-  TRIM: ([s]) => str(s).trim(),
-  LTRIM: ([s]) => str(s).trimStart(),
-  RTRIM: ([s]) => str(s).trimEnd(),
-  BTRIM: ([s]) => str(s).trim(),
-  SUBSTRING: ([s, from, len]) => {
-    const chars = [...str(s)];
-    const start = Math.max(0, num(from, 'SUBSTRING') - 1);
-    const end = len === undefined ? chars.length : num(from, 'SUBSTRING') - 1 + num(len, 'SUBSTRING');
-    return chars.slice(start, Math.max(start, end)).join('');
-  },
-  LEFT: ([s, n]) => [...str(s)].slice(0, num(n, 'LEFT')).join(''),
-  RIGHT: ([s, n]) => { const c = [...str(s)]; const k = num(n, 'RIGHT'); return k <= 0 ? '' : c.slice(-k).join(''); },
-  REPLACE: ([s, a, b], max) => {
-    const [x, y, z] = [str(s), str(a), str(b)];
-    if (z.length > y.length) fits(x.length + occurrences(x, y) * (z.length - y.length), 'REPLACE', max);
-    return x.split(y).join(z);
-  },
-  STARTS_WITH: ([s, p]) => str(s).startsWith(str(p)),
-  ENDS_WITH: ([s, p]) => str(s).endsWith(str(p)),
-  STRPOS: ([s, p]) => str(s).indexOf(str(p)) + 1,
-  REVERSE: ([s]) => [...str(s)].reverse().join(''),
-  REPEAT: ([s, n], max) => {
-    const x = str(s);
-    const k = padLength(num(n, 'REPEAT'));
-    if (x.length === 0) return '';
-    fits(x.length * k, 'REPEAT', max);
-    return x.repeat(k);
-  },
-  LPAD: ([s, n, f], max) => {
-    const k = padLength(num(n, 'LPAD'));
-    fits(k, 'LPAD', max);
-    return str(s).padStart(k, f === undefined ? ' ' : str(f)).slice(0, k);
-  },
-  RPAD: ([s, n, f], max) => {
-    const k = padLength(num(n, 'RPAD'));
-    fits(k, 'RPAD', max);
-    return str(s).padEnd(k, f === undefined ? ' ' : str(f)).slice(0, k);
-  },
+  ...TEXT_STRICT,
   ABS: ([x]) => (typeof x === 'bigint' ? (x < 0n ? -x : x) : Math.abs(num(x, 'ABS'))),
-  CEIL: ([x]) => (typeof x === 'bigint' ? x : Math.ceil(num(x, 'CEIL'))),
-  CEILING: ([x]) => (typeof x === 'bigint' ? x : Math.ceil(num(x, 'CEILING'))),
+  CEIL: ([x]) => (typeof x === 'bigint' ? x : Math.ceil(num(x, 'CEIL')) + 0),
+  CEILING: ([x]) => (typeof x === 'bigint' ? x : Math.ceil(num(x, 'CEILING')) + 0),
   FLOOR: ([x]) => (typeof x === 'bigint' ? x : Math.floor(num(x, 'FLOOR'))),
-  ROUND: ([x, d]) => {
-    if (typeof x === 'bigint') return x;
-    const p = 10 ** (d === undefined ? 0 : num(d, 'ROUND'));
-    const v = num(x, 'ROUND') * p;
-    return roundHalfAway(v) / p;
+  ROUND: ([x, d]) => (typeof x === 'bigint' && d === undefined ? x : toPlaces(num(x, 'ROUND'), d === undefined ? 0 : num(d, 'ROUND'), roundHalfAway)),
+  TRUNC: ([x, d]) => (typeof x === 'bigint' && d === undefined ? x : toPlaces(num(x, 'TRUNC'), d === undefined ? 0 : num(d, 'TRUNC'), Math.trunc)),
+  SIGN: ([x]) => (typeof x === 'bigint' ? (x > 0n ? 1 : x < 0n ? -1 : 0) : Math.sign(num(x, 'SIGN')) + 0),
+  SQRT: ([x]) => {
+    const v = num(x, 'SQRT');
+    if (v < 0) throw domain('sqrt', 'cannot take square root of a negative number');
+    return Math.sqrt(v);
   },
-  TRUNC: ([x]) => (typeof x === 'bigint' ? x : Math.trunc(num(x, 'TRUNC'))),
-  SIGN: ([x]) => Math.sign(num(x, 'SIGN')),
-  SQRT: ([x]) => Math.sqrt(num(x, 'SQRT')),
-  POWER: ([x, y]) => num(x, 'POWER') ** num(y, 'POWER'),
-  POW: ([x, y]) => num(x, 'POW') ** num(y, 'POW'),
+  CBRT: ([x]) => Math.cbrt(num(x, 'CBRT')),
+  POWER: ([x, y]) => power(num(x, 'POWER'), num(y, 'POWER')),
+  POW: ([x, y]) => power(num(x, 'POW'), num(y, 'POW')),
   EXP: ([x]) => Math.exp(num(x, 'EXP')),
-  LN: ([x]) => Math.log(num(x, 'LN')),
-  LOG10: ([x]) => Math.log10(num(x, 'LOG10')),
+  LN: ([x]) => Math.log(log('ln', num(x, 'LN'))),
+  LOG10: ([x]) => Math.log10(log('log10', num(x, 'LOG10'))),
+  /** log(x) is base 10; log(b, x) is base b. */
+  LOG: ([a, b]) => {
+    if (b === undefined) return Math.log10(log('log', num(a, 'LOG')));
+    const base = log('log', num(a, 'LOG'));
+    if (base === 1) throw new KalamError('DIVISION_BY_ZERO', 'log(): a logarithm to base 1 is a division by zero');
+    return Math.log(log('log', num(b, 'LOG'))) / Math.log(base);
+  },
   MOD: ([x, y]) => {
     if (typeof x === 'bigint' && typeof y === 'bigint') {
       if (y === 0n) throw new KalamError('DIVISION_BY_ZERO', 'Division by zero in MOD()');
@@ -116,19 +81,14 @@ const strict: Record<string, ScalarFn> = {
 
 /** Functions with their own NULL handling. */
 const lenient: Record<string, ScalarFn> = {
+  ...TEXT_LENIENT,
   COALESCE: (args) => { for (const a of args) if (a !== null) return a; return null; },
   IFNULL: ([a, b]) => (a !== null ? a : b),
   NVL: ([a, b]) => (a !== null ? a : b),
-  CONCAT: (args, max) => joined(args.filter((a) => a !== null).map(str), '', 'CONCAT', max),
-  CONCAT_WS: ([sep, ...rest], max) => (sep === null ? null : joined(rest.filter((a) => a !== null).map(str), str(sep), 'CONCAT_WS', max)),
+  PI: () => Math.PI,
+  /** ARRAY[a, b]: the list as a JSON array (SQL NULL elements as JSON null), for the JSON operators' text[] operands. */
+  ARRAY: (args) => Object.freeze(args.map((a) => (typeof a === 'bigint' ? Number(a) : a))) as Value,
 };
-
-function joined(parts: readonly string[], sep: string, fn: string, max: number): string {
-  let length = Math.max(0, parts.length - 1) * sep.length;
-  for (const p of parts) length += p.length;
-  fits(length, fn, max);
-  return parts.join(sep);
-}
 
 export function lookupFunction(name: string): { fn: ScalarFn; isStrict: boolean } | undefined {
   const s = strict[name];
@@ -139,3 +99,20 @@ export function lookupFunction(name: string): { fn: ScalarFn; isStrict: boolean 
 }
 
 export const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
+
+/** Functions compile.ts implements itself (they read the session or compare with `=`'s rules). */
+const COMPILED = ['regexp_like', 'regexp_match', 'regexp_replace', 'now', 'current_timestamp', 'current_user', 'current_user_id', 'current_role', 'snowflake_id', 'uuid_v7', 'ulid', 'nullif', 'greatest', 'least'];
+
+/** Every scalar function name, lower-case and sorted (the README lists them). */
+export function scalarFunctionNames(): string[] {
+  const names = [...Object.keys(strict), ...Object.keys(lenient)].map((n) => n.toLowerCase()).filter((n) => n !== 'array');
+  return [...new Set([...names, ...COMPILED, ...JSON_FUNCTIONS])].sort();
+}
+
+/** UNSUPPORTED naming the function and where the supported ones are listed. */
+export function unknownFunction(name: string): KalamError {
+  return new KalamError(
+    'UNSUPPORTED',
+    `Function ${name.toLowerCase()}() does not exist or is not supported: the supported functions are listed under "Functions" in the SQL section of @kalamlite/engine's README`,
+  );
+}

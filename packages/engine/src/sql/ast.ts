@@ -9,7 +9,9 @@ export type BinaryOp =
   | '=' | '<>' | '<' | '<=' | '>' | '>='
   | 'AND' | 'OR'
   | '+' | '-' | '*' | '/' | '%'
-  | '||';
+  | '||'
+  /** JSON operators (plan/json-ops.ts). */
+  | '->' | '->>' | '#>' | '#>>' | '?' | '?|' | '?&' | '@>' | '<@';
 
 export type Expr =
   | { kind: 'literal'; value: Value }

@@ -5,6 +5,7 @@
  */
 import { KalamError } from '../core/errors';
 import type { BinaryOp, CommonTableExpr, Expr, FromTable, OrderItem, SelectItem, SelectStmt, SetOperator, TableName } from './ast';
+import { keywordFormCall } from './convert-functions';
 import { dataTypeOf } from './parse-column';
 import { numberLiteral } from './lexer';
 import { limitExceeded, setOperationArms, SQL_LIMIT_DEFAULTS, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
@@ -74,6 +75,7 @@ export function tableName(t: Node): TableName {
 const COMPARISONS: Record<string, BinaryOp> = {
   '=': '=', '!=': '<>', '<>': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=',
   AND: 'AND', OR: 'OR', '+': '+', '-': '-', '*': '*', '/': '/', '%': '%', '||': '||',
+  '->': '->', '->>': '->>', '#>': '#>', '#>>': '#>>', '?': '?', '?|': '?|', '?&': '?&', '@>': '@>', '<@': '<@',
 };
 
 export function exprList(x: Node, what = 'A list'): Expr[] {
@@ -138,6 +140,8 @@ export function expr(x: Node): Expr {
       if (name === 'ANY' || name === 'SOME' || name === 'ALL') {
         throw new KalamError('UNSUPPORTED', `${name} (SELECT …) is not supported yet: write x IN (SELECT …), or use EXISTS`);
       }
+      const form = keywordFormCall(name, x, expr);
+      if (form) return { kind: 'call', name: form.name, args: form.args, distinct: false, star: false };
       const args = x.args ? exprList(x.args, `The argument list of ${name.toLowerCase()}()`) : [];
       if (name === 'NOT' && args.length === 1) return { kind: 'unary', op: 'NOT', arg: args[0] };
       if (x.over) unsupported('Window functions');
@@ -181,6 +185,8 @@ export function expr(x: Node): Expr {
       return { kind: 'cast', arg: { kind: 'literal', value: String(x.value) }, type: dataTypeOf(String(x.type)) };
     case 'interval':
       return unsupported('INTERVAL');
+    case 'array': // ARRAY[a, b]: a list value (text[] paths and key lists of the JSON operators and functions)
+      return { kind: 'call', name: 'ARRAY', args: x.expr_list ? exprList(x.expr_list, 'An ARRAY') : [], distinct: false, star: false };
     default:
       return unsupported(`Expression '${x.type}'`);
   }
@@ -268,6 +274,10 @@ function binaryOne(x: Node, left: Expr): Expr {
         return negated ? { kind: 'unary', op: 'NOT', arg: isTrue } : isTrue;
       }
       return unsupported(`IS ${x.right?.type}`);
+    }
+    case '~': case '~*': case '!~': case '!~*': { // POSIX regular expression match (plan/regex.ts)
+      const call: Expr = { kind: 'call', name: 'REGEXP_LIKE', args: [left, expr(x.right), { kind: 'literal', value: op.endsWith('*') ? 'i' : 'c' }], distinct: false, star: false };
+      return op.startsWith('!') ? { kind: 'unary', op: 'NOT', arg: call } : call;
     }
     default: {
       const mapped = COMPARISONS[op];

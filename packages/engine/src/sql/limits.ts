@@ -97,7 +97,7 @@ export const SQL_LIMIT_SETTINGS: Readonly<Record<keyof SqlLimits, readonly [stri
   maxExpressionTerms: ['max_expression_terms', 'Terms of one AND or OR chain, items of one list (select list, arguments, CASE arms, GROUP BY, ORDER BY)'],
   maxInListLength: ['max_in_list_length', 'Values of one IN (…) list'],
   maxSetOperationArms: ['max_set_operation_arms', 'SELECTs one UNION / INTERSECT / EXCEPT combines'],
-  maxLikePatternLength: ['max_like_pattern_length', 'Characters of one LIKE / ILIKE pattern'],
+  maxLikePatternLength: ['max_like_pattern_length', 'Characters of one LIKE / ILIKE pattern or regular expression'],
   maxTextLength: ['max_text_length', 'Characters of one text value an expression builds (||, CONCAT, REPEAT, LPAD, RPAD, REPLACE)'],
   maxJsonDepth: ['max_json_depth', 'Nesting levels of one JSON value (parameters, JSON column values, JSON text read as JSON)'],
   maxParseMs: ['max_parse_ms', 'Milliseconds the SQL parser may spend on one statement (it backtracks on syntax errors inside nested CASTs, subqueries, EXISTS)'],
