@@ -55,4 +55,31 @@ describe('the Window operator', () => {
     expect(out.slice(0, 2)).toEqual([PAUSE, PAUSE]);
     expect(collect(out)).toEqual([[1, 1, 1, 3, 2], [2, 1, 2, 3, 2]]);
   });
+
+  it('slides COUNT, MIN and MAX over ROWS frames to the same values as folding each frame', () => {
+    // Values with NULLs and ties, one partition ordered by id.
+    const input: Tuple[] = Array.from({ length: 60 }, (_, i) => [i, i % 7 === 3 ? null : (i * 37) % 11]);
+    const bounds: [FrameSpec['start'], FrameSpec['end']][] = [];
+    for (const a of [0, 1, 3]) for (const b of [0, 2]) {
+      bounds.push([{ kind: 'preceding', offset: () => a }, { kind: 'following', offset: () => b }]);
+      bounds.push([{ kind: 'following', offset: () => b }, { kind: 'following', offset: () => b + a }]);
+    }
+    bounds.push([{ kind: 'currentRow' }, { kind: 'unboundedFollowing' }]);
+    const offset = (x: FrameSpec['start']) => (x.offset ? (x.offset([], {} as ExecContext) as number) : 0);
+    for (const [start, end] of bounds) {
+      const frame: FrameSpec = { unit: 'ROWS', start, end };
+      const g: WindowGroup = {
+        partitionBy: [],
+        orderBy: [{ eval: (r) => r[0], descending: false, nullsFirst: false }],
+        fns: (['COUNT', 'MIN', 'MAX'] as const).map((name, slot) => ({ name, args: [(r: Tuple) => r[1]], frame, slot })),
+      };
+      const out = collect(windowRows(input, [g], 3, {} as ExecContext));
+      out.forEach((row, p) => {
+        const s = Math.max(0, start.kind === 'preceding' ? p - offset(start) : p + offset(start));
+        const e = Math.min(input.length - 1, end.kind === 'unboundedFollowing' ? input.length : p + offset(end));
+        const vs = input.slice(s, e + 1).map((r) => r[1]).filter((v): v is number => v !== null);
+        expect(row.slice(2)).toEqual([vs.length, vs.length ? Math.min(...vs) : null, vs.length ? Math.max(...vs) : null]);
+      });
+    }
+  });
 });

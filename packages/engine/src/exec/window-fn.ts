@@ -281,8 +281,10 @@ function* compute(
 
 /**
  * An aggregate over each row's frame. Frames that all start at the
- * partition's first row grow only: one running fold. Others fold their
- * frame afresh (rows × frame length), except that a frame equal to the
+ * partition's first row grow only: one running fold. Otherwise COUNT, MIN
+ * and MAX slide (both ends of a frame only move forward from row to row);
+ * SUM and AVG fold each frame afresh (rows × frame length: a floating-point
+ * sum is not undone by subtracting), except that a frame equal to the
  * previous row's (peers) takes its value.
  */
 function* aggregateOverFrames(
@@ -304,6 +306,10 @@ function* aggregateOverFrames(
     }
     return;
   }
+  if (name === 'COUNT' || name === 'MIN' || name === 'MAX') {
+    yield* slidingFrames(f, name, part, start, end, unit, descending, out, ctx);
+    return;
+  }
   let lastS = -1;
   let lastE = -1;
   let last: Value = empty;
@@ -323,5 +329,40 @@ function* aggregateOverFrames(
       [lastS, lastE, last] = [s, e, finish(spec, state)];
     }
     out(p, last);
+  }
+}
+
+/**
+ * COUNT, MIN or MAX over frames whose start and end never move back: COUNT
+ * from running counts, MIN/MAX from a monotonic queue (the values that can
+ * still be the frame's best, best first). O(rows) per partition.
+ */
+function* slidingFrames(
+  f: WindowFnSpec, name: 'COUNT' | 'MIN' | 'MAX', part: Partition, start: Bound, end: Bound, unit: FrameSpec['unit'], descending: boolean,
+  out: (p: number, v: Value) => void, ctx: ExecContext,
+): Generator<Tuple> {
+  const rows = part.rows;
+  const pace = ctx.pace;
+  const arg = f.args[0];
+  // Per partition: counted[q] = counted rows before position q; values[q] = the argument at q.
+  const counted: number[] = [0];
+  const values: Value[] = [];
+  const queue: number[] = [];
+  let head = 0;
+  const isBetter = name === 'MAX' ? (a: Value, b: Value) => compareValues(a, b) >= 0 : (a: Value, b: Value) => compareValues(a, b) <= 0;
+  for (let p = 0; p < rows.length; p++) {
+    if (pace && isSliceOver(pace)) yield PAUSE;
+    const [s, e] = frameOf(part, p, start, end, unit, descending);
+    for (let q = values.length; q <= e; q++) {
+      const v = arg ? arg(rows[q], ctx) : 0; // COUNT(*) counts every row
+      values.push(v);
+      counted.push(counted[q] + (v === null ? 0 : 1));
+      if (name === 'COUNT' || v === null) continue;
+      while (queue.length > head && isBetter(v, values[queue[queue.length - 1]])) queue.pop();
+      queue.push(q);
+    }
+    while (queue.length > head && queue[head] < s) head++;
+    if (name === 'COUNT') out(p, s > e ? 0 : counted[e + 1] - counted[s]);
+    else out(p, s > e || queue.length === head ? null : values[queue[head]]);
   }
 }
