@@ -20,16 +20,17 @@ export interface AggregateSpec {
   filter?: Evaluator;
 }
 
-interface State {
+/** A running aggregate (window-fn.ts folds frames with it too). */
+export interface State {
   count: number;
   sum: number | bigint | null;
   best: Value;
   seen?: Set<string>;
 }
 
-const newState = (spec: AggregateSpec): State => ({ count: 0, sum: null, best: null, seen: spec.distinct ? new Set() : undefined });
+export const newState = (spec: AggregateSpec): State => ({ count: 0, sum: null, best: null, seen: spec.distinct ? new Set() : undefined });
 
-function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext): void {
+export function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext): void {
   if (spec.filter && !isTrue(spec.filter(row, ctx))) return;
   if (!spec.arg) { s.count++; return; }
   const v = spec.arg(row, ctx);
@@ -63,7 +64,7 @@ function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext): void
   }
 }
 
-function finish(spec: AggregateSpec, s: State): Value {
+export function finish(spec: AggregateSpec, s: State): Value {
   switch (spec.name) {
     case 'COUNT': return s.count;
     case 'SUM': return s.sum;

@@ -66,7 +66,8 @@ export interface SortKey {
   nullsFirst: boolean;
 }
 
-function comparator(keys: readonly SortKey[]): (a: Value[], b: Value[]) => number {
+/** Compares two arrays of key values as `keys` order them (ORDER BY semantics, NULLS FIRST/LAST). */
+export function comparator(keys: readonly SortKey[]): (a: Value[], b: Value[]) => number {
   return (a, b) => {
     for (let i = 0; i < keys.length; i++) {
       const x = a[i];

@@ -49,6 +49,8 @@ const CORPUS = [
   'WITH big AS (SELECT a_id, score FROM app.b WHERE score > 5) SELECT a.name, COUNT(*) AS n FROM app.a a JOIN big ON big.a_id = a.id GROUP BY a.name ORDER BY a.name',
   'SELECT t.k, t.n FROM (SELECT k, COUNT(*) AS n FROM app.a GROUP BY k) t WHERE t.n > 42 ORDER BY t.k',
   'SELECT x.id, y.id FROM app.a x, app.a y WHERE x.id < 20 AND y.id < 20 AND x.k = y.k ORDER BY x.id, y.id',
+  'SELECT id, rank() OVER (PARTITION BY k ORDER BY name), lag(name, 2) OVER (ORDER BY id), sum(id) OVER (PARTITION BY k ORDER BY id ROWS BETWEEN 3 PRECEDING AND 1 FOLLOWING) FROM app.a ORDER BY id',
+  'SELECT k, count(*) AS n, rank() OVER (ORDER BY count(*) DESC, k) FROM app.a GROUP BY k ORDER BY k',
 ];
 
 describe('pacing a statement', () => {

@@ -65,6 +65,12 @@ function hasSubqueryOrAggregate(e: Expr | undefined): boolean {
   return found;
 }
 
+function hasWindow(e: Expr): boolean {
+  let found = false;
+  walk(e, (x) => { if (x.kind === 'window') found = true; });
+  return found;
+}
+
 /**
  * `names` are the output column names the query planner chose for `stmt`
  * (so a maintained row has exactly the keys a fresh run's rows have).
@@ -77,6 +83,8 @@ export function analyzeLive(stmt: SelectStmt, resolver: SourceResolver, defaultN
   const from = stmt.from[0];
   if (from.subquery) return rerun('derived table');
   if (stmt.groupBy.length > 0 || stmt.having) return rerun('GROUP BY');
+  // A window function's value depends on other rows (its partition): a change to one row can move every row's.
+  if ([...stmt.items.map((i) => i.expr), ...stmt.orderBy.map((o) => o.expr)].some(hasWindow)) return rerun('window function');
   if (hasSubqueryOrAggregate(stmt.where)) return rerun('subquery in WHERE');
   if (stmt.items.some((i) => hasSubqueryOrAggregate(i.expr))) return rerun('aggregate or subquery in the select list');
   if (stmt.orderBy.some((o) => hasSubqueryOrAggregate(o.expr))) return rerun('aggregate or subquery in ORDER BY');

@@ -19,6 +19,7 @@ import { containsAggregate, hasColumns, isAggregateCall, mentionsColumn, safeRes
 import { describe, exprText, nodesOf } from './explain';
 import { planInnerJoins } from './join-plan';
 import { planJoins, planSourceScan, type RowSource, type ScanSource } from './scan-plan';
+import { checkWindowPlacement, planWindows, windowType } from './window-plan';
 
 export { conjuncts, mentionsColumn, walk } from './expr-walk';
 export { planSourceScan, type RowSource, type ScanSource } from './scan-plan';
@@ -81,7 +82,7 @@ function outputName(item: { expr: Expr; alias?: string }): string {
   if (item.alias) return item.alias;
   const e = item.expr;
   if (e.kind === 'column') return e.name;
-  if (e.kind === 'call') return e.name.toLowerCase();
+  if (e.kind === 'call' || e.kind === 'window') return e.name.toLowerCase();
   if (e.kind === 'cast' && e.arg.kind === 'column') return e.arg.name;
   return '?column?';
 }
@@ -123,6 +124,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     relations.add(s.relation);
   }
   const scope = sources.reduce((acc, s) => acc.concat(s.scope), base);
+  checkWindowPlacement(stmt);
   const includeDeleted = mentionsColumn(stmt.where, '_deleted');
   const opts: ScanOptions = { includeDeleted };
 
@@ -244,6 +246,13 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
   } else if (stmt.having) {
     throw new KalamError('INVALID_SQL', 'HAVING needs GROUP BY or an aggregate function');
   }
+  // 4b. window functions: over the rows above, before projection, DISTINCT, ORDER BY and LIMIT
+  const windows = planWindows([...items.map((i) => i.expr), ...stmt.orderBy.map((o) => o.expr)], rowsScope, hook);
+  if (windows) {
+    prepare = windows.wrap(prepare);
+    rowsScope = windows.scope;
+    hook = windows.hook;
+  }
   const outputEvals = items.map((i) => compileExpr(i.expr, rowsScope, hook));
 
   // 5. ORDER BY (KalamDB orders single-table reads by primary key by default)
@@ -283,7 +292,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     }
     // Ordered by the primary key alone: the table reads its rows in that order, and LIMIT stops the read.
     const scan = input as ScanSource;
-    if (only && !isAggregate && order.length === 1 && scan.ordered && only.pkSlot !== undefined) {
+    if (only && !isAggregate && !windows && order.length === 1 && scan.ordered && only.pkSlot !== undefined) {
       const idx = orderTarget(order[0].expr, items, names, scope, true);
       const e = idx >= 0 ? items[idx].expr : order[0].expr;
       if (e.kind === 'column' && safeResolve(scope, e) === only.pkSlot) {
@@ -380,6 +389,7 @@ function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {
       if (e.name === 'MIN' || e.name === 'MAX' || e.name === 'SUM') return e.args[0] ? typeOf(e.args[0], scope) : 'UNKNOWN';
       if (e.name === 'AVG') return 'DOUBLE';
       return 'UNKNOWN';
+    case 'window': return windowType(e, () => (e.args[0] ? typeOf(e.args[0], scope) : 'UNKNOWN'));
     case 'binary': case 'like': case 'in': case 'between': case 'isNull':
       return ['=', '<>', '<', '<=', '>', '>=', 'AND', 'OR'].includes((e as { op?: string }).op ?? '=') ? 'BOOLEAN' : (e as { op?: string }).op === '||' ? 'TEXT' : 'UNKNOWN';
     default: return 'UNKNOWN';

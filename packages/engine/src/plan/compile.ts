@@ -170,6 +170,8 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     }
     case 'call':
       return compileSpecialCall(e, scope, c) ?? compileCall(e, c);
+    case 'window':
+      throw new KalamError('INVALID_SQL', `Window function ${e.name.toLowerCase()}() is not allowed here: window functions belong in a SELECT's select list or ORDER BY`);
     case 'default':
       throw new KalamError('INVALID_SQL', 'DEFAULT can only be used as a value in INSERT … VALUES or UPDATE … SET');
     case 'subquery': case 'exists': case 'inSubquery': {

@@ -9,7 +9,7 @@
  */
 import type { ExecContext, Tuple } from '../exec/context';
 import { PAUSE } from '../exec/pace';
-import type { Expr } from '../sql/ast';
+import type { Expr, FrameBound, WindowSpec } from '../sql/ast';
 import type { RelationSource } from './source';
 
 /** How a scan reads its relation. */
@@ -105,5 +105,24 @@ export function exprText(e: Expr | undefined): string {
     case 'subquery': return '(SELECT …)';
     case 'exists': return 'EXISTS (SELECT …)';
     case 'inSubquery': return `${exprText(e.arg)}${e.negated ? ' NOT' : ''} IN (SELECT …)`;
+    case 'window': return `${e.name}(${e.star ? '*' : e.args.map(exprText).join(', ')}) OVER (${windowText(e.over)})`;
   }
+}
+
+/** A window specification as SQL-like text for EXPLAIN. */
+function windowText(w: WindowSpec): string {
+  const bound = (b: FrameBound): string => {
+    switch (b.kind) {
+      case 'unboundedPreceding': return 'UNBOUNDED PRECEDING';
+      case 'preceding': return `${exprText(b.offset)} PRECEDING`;
+      case 'currentRow': return 'CURRENT ROW';
+      case 'following': return `${exprText(b.offset)} FOLLOWING`;
+      case 'unboundedFollowing': return 'UNBOUNDED FOLLOWING';
+    }
+  };
+  return [
+    w.partitionBy.length ? `PARTITION BY ${w.partitionBy.map(exprText).join(', ')}` : '',
+    w.orderBy.length ? `ORDER BY ${w.orderBy.map((o) => exprText(o.expr) + (o.descending ? ' DESC' : '')).join(', ')}` : '',
+    w.frame ? `${w.frame.unit} BETWEEN ${bound(w.frame.start)} AND ${bound(w.frame.end)}` : '',
+  ].filter(Boolean).join(' ');
 }

@@ -33,6 +33,11 @@ export function walk(e: Expr, visit: (x: Expr) => void): void {
     case 'cast': walk(e.arg, visit); break;
     // A subquery's own expressions belong to its scope: only IN's left side is ours.
     case 'inSubquery': walk(e.arg, visit); break;
+    case 'window':
+      e.args.forEach((x) => walk(x, visit));
+      e.over.partitionBy.forEach((x) => walk(x, visit));
+      e.over.orderBy.forEach((o) => walk(o.expr, visit));
+      break;
     default: break;
   }
 }

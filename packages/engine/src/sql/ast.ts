@@ -37,7 +37,32 @@ export type Expr =
   /** `EXISTS (SELECT …)`; NOT EXISTS is NOT over it (never NULL either way). */
   | { kind: 'exists'; query: SelectStmt }
   /** `arg [NOT] IN (SELECT …)`, with IN's NULL semantics. */
-  | { kind: 'inSubquery'; arg: Expr; query: SelectStmt; negated: boolean };
+  | { kind: 'inSubquery'; arg: Expr; query: SelectStmt; negated: boolean }
+  /** `name(args) OVER (…)`: a window function (ROW_NUMBER, LAG, …) or an aggregate over a window; `name` is upper-case. */
+  | { kind: 'window'; name: string; args: Expr[]; star: boolean; over: WindowSpec };
+
+/** `OVER (PARTITION BY … ORDER BY … frame)`, a named window already put in place. */
+export interface WindowSpec {
+  partitionBy: Expr[];
+  orderBy: OrderItem[];
+  /** Absent: PostgreSQL's default, RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW. */
+  frame?: WindowFrame;
+}
+
+/** `ROWS|RANGE|GROUPS BETWEEN start AND end` (a lone start ends at CURRENT ROW). */
+export interface WindowFrame {
+  unit: 'ROWS' | 'RANGE' | 'GROUPS';
+  start: FrameBound;
+  end: FrameBound;
+}
+
+/** One end of a frame; `offset` is a constant (literal or parameter). */
+export type FrameBound =
+  | { kind: 'unboundedPreceding' }
+  | { kind: 'preceding'; offset: Expr }
+  | { kind: 'currentRow' }
+  | { kind: 'following'; offset: Expr }
+  | { kind: 'unboundedFollowing' };
 
 export interface TableName {
   namespace?: string;

@@ -10,6 +10,8 @@ import { dataTypeOf } from './parse-column';
 import { numberLiteral } from './lexer';
 import { limitExceeded, setOperationArms, SQL_LIMIT_DEFAULTS, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
 import { DISTINCT_AGGREGATE_PREFIX, IN_LIST_PREFIX } from './rewrite';
+import { expressionKind } from './expression-kind';
+import { markedWindowFunction, missingOver, windowCall, withWindowClause, WINDOW_ONLY_FUNCTIONS, type ExprConverter } from './convert-window';
 
 /* node-sql-parser's AST is untyped JSON; we read it structurally. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -144,21 +146,31 @@ export function expr(x: Node): Expr {
       if (form) return { kind: 'call', name: form.name, args: form.args, distinct: false, star: false };
       const args = x.args ? exprList(x.args, `The argument list of ${name.toLowerCase()}()`) : [];
       if (name === 'NOT' && args.length === 1) return { kind: 'unary', op: 'NOT', arg: args[0] };
-      if (x.over) unsupported('Window functions');
       if (name.startsWith(DISTINCT_AGGREGATE_PREFIX)) {
+        if (x.over) return windowCall(x, name.slice(DISTINCT_AGGREGATE_PREFIX.length), args, false, true, converter);
         const call: Expr = { kind: 'call', name: name.slice(DISTINCT_AGGREGATE_PREFIX.length), args, distinct: true, star: false };
         if (x.filter) call.filter = expr(x.filter.where);
         return call;
       }
+      if (x.over) return windowCall(x, name, args, false, false, converter);
+      if (WINDOW_ONLY_FUNCTIONS.has(name)) return missingOver(markedWindowFunction(name, args) ?? name);
       if (x.filter) unsupported(`FILTER on ${name.toLowerCase()}()`);
       return { kind: 'call', name, args, distinct: false, star: false };
     }
+    case 'window_func': {
+      const name = String(x.name).toUpperCase();
+      const args = x.args ? exprList(x.args, `The argument list of ${name.toLowerCase()}()`) : [];
+      return x.over ? windowCall(x, name, args, false, false, converter) : missingOver(name);
+    }
     case 'aggr_func': {
-      if (x.over) unsupported('Window functions');
       const name = String(x.name).toUpperCase();
       const a = x.args?.expr;
       const star = !!a && a.type === 'star';
       const distinct = String(x.args?.distinct ?? '').toUpperCase() === 'DISTINCT';
+      if (x.over) {
+        if (x.filter) unsupported('FILTER together with OVER');
+        return windowCall(x, name, star || !a ? [] : [expr(a)], star, distinct, converter);
+      }
       const call: Expr = { kind: 'call', name, args: star || !a ? [] : [expr(a)], distinct, star };
       if (x.filter) call.filter = expr(x.filter.where);
       return call;
@@ -188,9 +200,12 @@ export function expr(x: Node): Expr {
     case 'array': // ARRAY[a, b]: a list value (text[] paths and key lists of the JSON operators and functions)
       return { kind: 'call', name: 'ARRAY', args: x.expr_list ? exprList(x.expr_list, 'An ARRAY') : [], distinct: false, star: false };
     default:
-      return unsupported(`Expression '${x.type}'`);
+      return unsupported(expressionKind(x.type));
   }
 }
+
+/** This module's conversions, for convert-window.ts. */
+const converter: ExprConverter = { expr, orderBy: (list) => orderBy(list) };
 
 const opOf = (x: Node): string => String(x.operator).toUpperCase();
 
@@ -493,7 +508,11 @@ export function selectStmt(x: Node): SelectStmt {
     return stmt;
   }
   if (x.into && x.into.position) unsupported('SELECT … INTO');
-  if (x.window) unsupported('WINDOW');
+  return withWindowClause(x.window, () => selectBlock(x, withs));
+}
+
+/** One SELECT block (no set operation); its OVER clauses may name its WINDOW clause's windows. */
+function selectBlock(x: Node, withs: CommonTableExpr[] | undefined): SelectStmt {
   const stmt: SelectStmt = {
     kind: 'select',
     distinct: distinctKind(x.distinct) === 'DISTINCT',

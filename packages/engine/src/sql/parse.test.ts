@@ -346,7 +346,7 @@ describe('errors', () => {
       "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO NOTHING",
       'UPDATE t SET a = 1 WHERE a = 2 RETURNING a',
       'SELECT a FROM t FULL JOIN u ON t.a = u.a',
-      'SELECT ROW_NUMBER() OVER (ORDER BY a) FROM t',
+      'SELECT SUM(a) OVER (ORDER BY a ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES) FROM t',
       'SELECT DISTINCT ON (a) a, b FROM t',
     ]) {
       const e = errorOf(sql);

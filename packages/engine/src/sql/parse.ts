@@ -15,6 +15,7 @@ import { tokenize, type Token } from './lexer';
 import { checkNesting, SQL_LIMIT_DEFAULTS, stackExhausted, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
 import { sqlParser } from './parser-loader';
 import { rewriteForParser } from './rewrite';
+import { withWindowFrames } from './convert-window';
 
 
 class ParseBudgetSpent {}
@@ -176,7 +177,7 @@ export function parseWithParser(sql: string, tokens: Token[] = tokenize(sql), li
   const x = node[0] as { type: string };
   let stmt: Statement;
   try {
-    stmt = withConversion(limits, rewritten.inLists, () => convertStatement(x));
+    stmt = withConversion(limits, rewritten.inLists, () => withWindowFrames(rewritten.frames, () => convertStatement(x)));
   } catch (e) {
     if (isStackOverflow(e)) throw tooDeep(limits);
     throw e;

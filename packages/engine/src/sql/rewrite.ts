@@ -10,11 +10,17 @@
  *   constants) becomes one marker call the parser reads in microseconds —
  *   it needs tens of microseconds per list item — and its values are built
  *   here; convert.ts puts them back.
+ * - A window frame clause (`ROWS|RANGE|GROUPS …`) becomes the marker
+ *   `ROWS k PRECEDING` for frame number k, read here (window-frame.ts).
+ * - A WINDOW clause before ORDER BY / LIMIT moves after them (the parser
+ *   reads it only there, and drops what follows it otherwise); `percent_rank()`
+ *   and `cume_dist()`, which it cannot read, become marker calls in NTILE().
  * Positions in the rewritten text map back to the text as written, so syntax
  * errors point at what the user typed.
  */
-import type { Expr } from './ast';
+import type { Expr, WindowFrame } from './ast';
 import type { Token } from './lexer';
+import { findFrames, findWindowClauseMoves, UNREAD_WINDOW_FUNCTIONS, WINDOW_FUNCTION_PREFIX } from './window-frame';
 
 /** Prefix of the marker functions standing for `AGG(DISTINCT …)`. */
 export const DISTINCT_AGGREGATE_PREFIX = 'KALAMLITE_DISTINCT_';
@@ -38,6 +44,8 @@ export interface RewrittenSql {
   text: string;
   /** The values of each IN list replaced by a marker call, by its number. */
   inLists: Expr[][];
+  /** The window frames replaced by markers `ROWS k PRECEDING`, by their number k. */
+  frames: WindowFrame[];
   /** Maps an offset in `text` back to an offset in the original SQL. */
   originalOffset(offset: number): number;
 }
@@ -45,9 +53,44 @@ export interface RewrittenSql {
 export function rewriteForParser(sql: string, tokens: readonly Token[]): RewrittenSql {
   const edits: Edit[] = [];
   const inLists: Expr[][] = [];
+  const frames: WindowFrame[] = [];
+  const frameAt = findFrames(tokens);
+  const moves = findWindowClauseMoves(tokens);
+  /** tokens[from, to) as written, each frame in it replaced by its marker. */
+  const segment = (from: number, to: number): string => {
+    let out = '';
+    let at = tokens[from].start;
+    for (let j = from; j < to; j++) {
+      const f = frameAt.get(j);
+      if (!f) continue;
+      out += sql.slice(at, tokens[j].start) + `ROWS ${frames.length} PRECEDING`;
+      frames.push(f.frame);
+      at = tokens[f.close - 1].end;
+      j = f.close - 1;
+    }
+    return out + sql.slice(at, tokens[to - 1].end);
+  };
   for (let k = 0; k + 1 < tokens.length; k++) {
     const t = tokens[k];
     const next = tokens[k + 1];
+    const move = moves.get(k);
+    if (move) {
+      edits.push({ start: t.start, end: tokens[move.end - 1].end, text: `${segment(move.tail, move.end)} ${segment(move.window, move.tail)}` });
+      k = move.end - 1;
+      continue;
+    }
+    const frame = frameAt.get(k);
+    if (frame) {
+      edits.push({ start: t.start, end: tokens[frame.close - 1].end, text: `ROWS ${frames.length} PRECEDING` });
+      frames.push(frame.frame);
+      k = frame.close - 1;
+      continue;
+    }
+    if (t.type === 'word' && UNREAD_WINDOW_FUNCTIONS.has(t.text.toUpperCase()) && next.text === '(' && tokens[k + 2]?.text === ')') {
+      edits.push({ start: t.start, end: tokens[k + 2].end, text: `NTILE(${WINDOW_FUNCTION_PREFIX}${t.text.toUpperCase()}())` });
+      k += 2;
+      continue;
+    }
     if (t.type === 'word' && t.text.toUpperCase() === 'IN' && next.type === 'punct' && next.text === '(') {
       const list = parameterList(tokens, k + 2);
       if (list) {
@@ -71,7 +114,7 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       k += 2;
     }
   }
-  if (edits.length === 0) return { text: sql, inLists, originalOffset: (offset) => offset };
+  if (edits.length === 0) return { text: sql, inLists, frames, originalOffset: (offset) => offset };
   let text = '';
   let at = 0;
   // For each edit: where its replacement starts and ends in the new text.
@@ -87,6 +130,7 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
   return {
     text,
     inLists,
+    frames,
     originalOffset(offset) {
       let delta = 0;
       for (const p of placed) {
