@@ -14,7 +14,8 @@ export type BinaryOp =
 export type Expr =
   | { kind: 'literal'; value: Value }
   /** 0-based index into the statement's parameter vector (user params, then lifted literals). */
-  | { kind: 'param'; index: number }
+  /** `type`: set on a lifted number literal's parameter, its literal's type (INT, BIGINT or DECIMAL). */
+  | { kind: 'param'; index: number; type?: DataType }
   | { kind: 'column'; table?: string; name: string }
   | { kind: 'star'; table?: string }
   | { kind: 'unary'; op: 'NOT' | '-' | '+'; arg: Expr }

@@ -174,8 +174,10 @@ export function expr(x: Node): Expr {
     }
     case 'cast': {
       if (x.tail) unsupported('An operator after a ::cast here (write CAST(x AS type) instead)');
-      const target = (x.target as Node[])[0];
-      return { kind: 'cast', arg: expr(x.expr), type: dataTypeOf(String(target.dataType).split(/\s/)[0]) };
+      // `x::a::b` arrives as one cast with targets [a, b]: each applies in turn.
+      let out = expr(x.expr);
+      for (const target of x.target as Node[]) out = { kind: 'cast', arg: out, type: dataTypeOf(String(target.dataType).split(/\s/)[0]) };
+      return out;
     }
     case 'date': case 'time': case 'timestamp': case 'datetime': // DATE '2024-01-01'
       return { kind: 'cast', arg: { kind: 'literal', value: String(x.value) }, type: dataTypeOf(String(x.type)) };
