@@ -99,6 +99,17 @@ describe('mixed integer and floating point (numeric / double precision)', () => 
     expect(await value('7 / 2')).toBe(3);
   });
 
+  it('a derived table, CTE or view keeps the float type of its arithmetic', async () => {
+    const q = async (sql: string) => (await s.query(sql)).rows[0].v;
+    expect(await q('SELECT x / 2 AS v FROM (SELECT n * 1.0 AS x FROM app.t WHERE id = 1) q')).toBe(3.5);
+    expect(await q('WITH c AS (SELECT d + 0 AS x FROM app.t WHERE id = 1) SELECT x / 2 AS v FROM c')).toBe(3.5);
+    expect(await q('SELECT x / 2 AS v FROM (SELECT n + 0 AS x FROM app.t WHERE id = 1) q')).toBe(3);
+    await s.execute('CREATE VIEW app.halves AS SELECT id, n * 1.0 AS x FROM app.t');
+    expect(await q('SELECT x / 2 AS v FROM app.halves WHERE id = 1')).toBe(3.5);
+    const r = await s.query('SELECT n * 1.0 AS a, n / 2 AS b FROM app.t WHERE id = 1');
+    expect(r.columns.map((c) => c.type)).toEqual(['DECIMAL', 'UNKNOWN']);
+  });
+
   it('an integral parameter counts as an integer, a fractional one as a number', async () => {
     expect(await value('n / $1', [2])).toBe(3);
     expect(await value('n / $1', [2.0])).toBe(3);

@@ -63,6 +63,7 @@ const ROUNDING_FUNCTIONS = new Set(['ROUND', 'TRUNC', 'CEIL', 'CEILING', 'FLOOR'
 export function staticType(e: Expr, scope: Scope): DataType | undefined {
   switch (e.kind) {
     case 'literal': {
+      if (e.type) return e.type;
       const v = e.value;
       if (typeof v === 'boolean') return 'BOOLEAN';
       if (typeof v === 'bigint') return 'BIGINT';

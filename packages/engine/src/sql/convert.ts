@@ -88,9 +88,12 @@ export function expr(x: Node): Expr {
   if (x.type === 'select') return { kind: 'subquery', query: selectStmt(x) }; // (SELECT …) where the parser leaves no `ast` wrapper
   switch (x.type) {
     case 'number':
-      return { kind: 'literal', value: typeof x.value === 'number' ? x.value : numberLiteral(String(x.value)) };
-    case 'bigint':
-      return { kind: 'literal', value: numberLiteral(String(x.value)) };
+    case 'bigint': {
+      if (typeof x.value === 'number') return { kind: 'literal', value: x.value };
+      const text = String(x.value);
+      // A point or an exponent makes a numeric literal (7.0 / 2 is 3.5), which its value alone cannot tell.
+      return /[.eE]/.test(text) ? { kind: 'literal', value: numberLiteral(text), type: 'DECIMAL' } : { kind: 'literal', value: numberLiteral(text) };
+    }
     case 'single_quote_string':
     case 'string':
     case 'natural_string':
