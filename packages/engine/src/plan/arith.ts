@@ -206,22 +206,70 @@ export function floatArith(op: string, a: number, b: number, checkUnderflow: boo
   return v;
 }
 
-/** `l op r` for + - * / %, by the operands' static types (`lt`, `rt`; undefined when unknown). */
+type NumberOp = (a: number, b: number) => number;
+
+/** Integer operators on numbers (the range is checked by the caller). */
+const INT_OPS: Record<string, NumberOp> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => { if (b === 0) throw divZero(); return Math.trunc(a / b); },
+  '%': (a, b) => { if (b === 0) throw divZero(); return a % b; },
+};
+
+/**
+ * `l op r` for + - * / %, by the operands' static types (`lt`, `rt`;
+ * undefined when unknown). Operands of known types that are plain numbers
+ * take a fast path; everything else (bigints, text, unknown types, results
+ * near a limit) goes through intArith/floatArith.
+ */
 export function compileArithmetic(op: string, l: Evaluator, r: Evaluator, lt: DataType | undefined, rt: DataType | undefined): Evaluator {
   const inexact = isInexact(lt) || isInexact(rt);
   const underflow = isFloatType(lt) || isFloatType(rt);
   const lInt = isIntType(lt) ? lt : undefined;
   const rInt = isIntType(rt) ? rt : undefined;
-  return (row, ctx) => {
-    const av = l(row, ctx);
-    const bv = r(row, ctx);
-    if (av === null || bv === null) return null;
+  const general = (av: Value, bv: Value): Value => {
     const a = operand(av, op, bv);
     const b = operand(bv, op, av);
     if (!inexact && isIntegral(a) && isIntegral(b)) {
       return intArith(op, a, b, wider(lInt ?? valueIntType(a), rInt ?? valueIntType(b)));
     }
     return floatArith(op, Number(a), Number(b), underflow);
+  };
+  const intOp = INT_OPS[op];
+  if (!intOp) throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
+  if (lInt && rInt) {
+    const t = wider(lInt, rInt);
+    const lo = Number(RANGE[t][0]);
+    const hi = Number(RANGE[t][1]);
+    return (row, ctx) => {
+      const a = l(row, ctx);
+      const b = r(row, ctx);
+      if (a === null || b === null) return null;
+      if (typeof a === 'number' && typeof b === 'number') {
+        const v = intOp(a, b) + 0;
+        if (v >= lo && v <= hi && Number.isSafeInteger(v)) return v;
+      }
+      return general(a, b);
+    };
+  }
+  if (inexact && op !== '%') {
+    return (row, ctx) => {
+      const a = l(row, ctx);
+      const b = r(row, ctx);
+      if (a === null || b === null) return null;
+      if (typeof a === 'number' && typeof b === 'number' && b !== 0) {
+        const v = op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : a / b;
+        if (Number.isFinite(v) && v !== 0) return v;
+      }
+      return general(a, b);
+    };
+  }
+  return (row, ctx) => {
+    const av = l(row, ctx);
+    const bv = r(row, ctx);
+    if (av === null || bv === null) return null;
+    return general(av, bv);
   };
 }
 

@@ -24,6 +24,9 @@ const INT_LIMITS: Record<IntType, [bigint, bigint]> = {
 };
 const BOOLEAN_TEXT: Record<string, boolean> = { t: true, true: true, y: true, yes: true, on: true, 1: true, f: false, false: false, n: false, no: false, off: false, 0: false };
 
+/** Stands for "no parameter vector read yet" (ctx.params may be any array, or absent). */
+const NOT_READ = Symbol('not read');
+
 const quoted = (s: string) => `"${s.length > 60 ? s.slice(0, 60) + '…' : s}"`;
 
 export function invalidInput(type: DataType, s: string): KalamError {
@@ -82,26 +85,27 @@ export function asTypeOf(type: DataType | undefined, ev: Evaluator, strict: bool
     };
   }
   if (!strict) return ev;
-  if (isIntType(type)) {
-    return (r, ctx) => {
-      const v = ev(r, ctx);
-      return typeof v === 'string' ? textToInt(v, type) : v;
-    };
-  }
-  if (isFloatType(type) || type === 'DECIMAL') {
-    return (r, ctx) => {
-      const v = ev(r, ctx);
-      return typeof v === 'string' ? textToFloat(v, type) : v;
-    };
-  }
-  if (type === 'BOOLEAN') {
-    return (r, ctx) => {
-      const v = ev(r, ctx);
-      if (typeof v !== 'string') return v;
-      const b = BOOLEAN_TEXT[v.trim().toLowerCase()];
-      if (b === undefined) throw invalidInput(type, v);
+  let read: ((s: string) => Value) | undefined;
+  if (isIntType(type)) read = (s) => textToInt(s, type);
+  else if (isFloatType(type) || type === 'DECIMAL') read = (s) => textToFloat(s, type);
+  else if (type === 'BOOLEAN') {
+    read = (s) => {
+      const b = BOOLEAN_TEXT[s.trim().toLowerCase()];
+      if (b === undefined) throw invalidInput(type, s);
       return b;
     };
   }
-  return ev;
+  if (!read) return ev;
+  const readText = read;
+  // A literal or parameter is the same for every row of one execution (one parameter vector): read it once.
+  let forParams: unknown = NOT_READ;
+  let value: Value = null;
+  return (r, ctx) => {
+    if (ctx.params === forParams) return value;
+    const v = ev(r, ctx);
+    const out = typeof v === 'string' ? readText(v) : v;
+    forParams = ctx.params;
+    value = out;
+    return out;
+  };
 }
