@@ -22,11 +22,11 @@ export function compareValues(a: Value, b: Value): number {
   const ta = typeof a;
   const tb = typeof b;
   if (ta === tb && (ta === 'number' || ta === 'string' || ta === 'bigint' || ta === 'boolean')) {
-    return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+    return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : a === b ? 0 : nanOrder(a as number, b as number);
   }
   if ((ta === 'number' && tb === 'bigint') || (ta === 'bigint' && tb === 'number')) {
     // bigint vs number compares exactly in JS
-    return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+    return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : a != b && (a !== a || b !== b) ? nanOrder(Number(a), Number(b)) : 0; // eslint-disable-line eqeqeq
   }
   const ra = typeRank(a);
   const rb = typeRank(b);
@@ -41,9 +41,16 @@ export function compareValues(a: Value, b: Value): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
+/** PostgreSQL's float order puts NaN above every number, equal to itself. */
+function nanOrder(a: number, b: number): number {
+  const an = a !== a; // eslint-disable-line no-self-compare
+  const bn = b !== b; // eslint-disable-line no-self-compare
+  return an === bn ? 0 : an ? 1 : -1;
+}
+
 /** SQL equality of two non-null values. */
 export function valuesEqual(a: Value, b: Value): boolean {
-  if (a === b) return true;
+  if (a === b || (a !== a && b !== b)) return true; // eslint-disable-line no-self-compare
   const ta = typeof a;
   if (ta !== 'object' || typeof b !== 'object') {
     // eslint-disable-next-line eqeqeq
@@ -251,6 +258,7 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
       else if (typeof value === 'string') {
         const inf = INFINITY_RE.exec(value);
         if (inf) n = inf[1] === '-' ? -Infinity : Infinity;
+        else if (/^\s*nan\s*$/i.test(value)) n = NaN; // refused below, with what to do
         else if (NUMERIC_RE.test(value)) {
           n = Number(value);
           if (!Number.isFinite(n)) return outOfRange(value, type, column); // '1e400'

@@ -17,7 +17,7 @@ import { planDelete, planInsert, planUpdate, type WritePlan } from '../plan/writ
 import { expandViews, type ViewLookup } from '../plan/view-expand';
 import { isDml, type DmlStatement, type SelectStmt, type Statement } from '../sql/ast';
 import { KalamError } from '../core/errors';
-import { liftLiterals, tokenize, type Token } from '../sql/lexer';
+import { liftLiterals, tokenize, type LiteralType, type Token } from '../sql/lexer';
 import { limitExceeded, SQL_LIMIT_DEFAULTS, stackExhausted, type SqlLimits } from '../sql/limits';
 import { parseStatement } from '../sql/parse';
 import type { SessionState } from './session-state';
@@ -164,7 +164,8 @@ export class StatementPlanner {
     }
     const userParams: Value[] = [];
     for (let i = 0; i < lifted.paramCount; i++) userParams.push(params[i] as Value);
-    const key = `${state.namespace}\u0001${lifted.text}`;
+    // Literal types belong to the plan's shape: `7 / 2` (integers) and `7.0 / 2` (numeric) lift to the same text.
+    const key = `${state.namespace}\u0001${lifted.text}\u0001${literalTypeKey(lifted.types)}`;
     let plan = this.plans.get(key, this.isCurrent);
     if (plan) return { plan, params: [...userParams, ...lifted.literals] };
     let stmt: Statement;
@@ -172,6 +173,7 @@ export class StatementPlanner {
     let allParams: Value[];
     try {
       stmt = parseStatement(lifted.text, undefined, this.limits);
+      typeLiftedParams(stmt, lifted.paramCount, lifted.types);
       allParams = [...userParams, ...lifted.literals];
     } catch (e) {
       if (e instanceof KalamError && e.code === 'LIMIT_EXCEEDED') throw e; // the text as written is no smaller
@@ -224,4 +226,28 @@ export class StatementPlanner {
       case 'delete': return planDelete(stmt, this.sources, namespace);
     }
   }
+}
+
+/** One letter per lifted literal's type, for the plan key. */
+function literalTypeKey(types: readonly (LiteralType | undefined)[]): string {
+  let k = '';
+  for (const t of types) k += t === undefined ? 's' : t === 'INT' ? 'i' : t === 'BIGINT' ? 'b' : 'd';
+  return k;
+}
+
+/** Gives each parameter standing for a lifted number literal its literal's type (the statement was just parsed: its nodes are its own). */
+function typeLiftedParams(node: unknown, paramCount: number, types: readonly (LiteralType | undefined)[]): void {
+  if (node === null || typeof node !== 'object' || node instanceof Uint8Array) return;
+  if (Array.isArray(node)) {
+    for (const x of node) typeLiftedParams(x, paramCount, types);
+    return;
+  }
+  const o = node as { kind?: unknown; index?: unknown; type?: unknown; value?: unknown };
+  if (o.kind === 'literal') return; // a value, not more statement
+  if (o.kind === 'param' && typeof o.index === 'number') {
+    const t = types[o.index - paramCount];
+    if (o.index >= paramCount && t !== undefined) o.type = t;
+    return;
+  }
+  for (const v of Object.values(node)) typeLiftedParams(v, paramCount, types);
 }

@@ -11,6 +11,7 @@ import { distinct, filter, limit, project, sortRows, type SortKey } from '../exe
 import type { Expr, FromTable, OrderItem, SelectStmt } from '../sql/ast';
 import type { ColumnInfo, Value } from '../core/types';
 import { stableJson } from '../core/values';
+import { staticType } from './arith';
 import { compileExpr, type CompileHook } from './compile';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { Scope, type ScopeColumn } from './scope';
@@ -390,8 +391,19 @@ function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {
       if (e.name === 'AVG') return 'DOUBLE';
       return 'UNKNOWN';
     case 'window': return windowType(e, () => (e.args[0] ? typeOf(e.args[0], scope) : 'UNKNOWN'));
-    case 'binary': case 'like': case 'in': case 'between': case 'isNull':
-      return ['=', '<>', '<', '<=', '>', '>=', 'AND', 'OR'].includes((e as { op?: string }).op ?? '=') ? 'BOOLEAN' : (e as { op?: string }).op === '||' ? 'TEXT' : 'UNKNOWN';
+    case 'unary': {
+      // Floating-point arithmetic is typed, so a derived table's or view's `-x * 1.0` still divides as a float outside.
+      if (e.op === 'NOT') return 'BOOLEAN';
+      const t = staticType(e, scope);
+      return t === 'DOUBLE' || t === 'DECIMAL' ? t : 'UNKNOWN';
+    }
+    case 'binary': {
+      const t = staticType(e, scope);
+      if (t === 'DOUBLE' || t === 'DECIMAL') return t;
+      return ['=', '<>', '<', '<=', '>', '>=', 'AND', 'OR'].includes(e.op) ? 'BOOLEAN' : e.op === '||' ? 'TEXT' : 'UNKNOWN';
+    }
+    case 'like': case 'in': case 'between': case 'isNull':
+      return 'BOOLEAN';
     default: return 'UNKNOWN';
   }
 }

@@ -4,15 +4,15 @@
  * three-valued logic (a comparison with NULL is NULL; AND is false if
  * either side is false; OR is true if either side is true).
  */
-import { parseTimestamp } from '../core/datetime';
 import { KalamError } from '../core/errors';
 import { uuidV7, ulid } from '../core/ids';
 import type { Expr } from '../sql/ast';
 import type { DataType, Value } from '../core/types';
-import { JSON_NULL, isJsonDeeperThan, jsonTooDeep } from '../core/json';
-import { coerce, compareValues, isTrue, truthy } from '../core/values';
+import { JSON_NULL } from '../core/json';
+import { coerce, compareValues, isTrue, roundHalfEven, truthy } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { SQL_LIMIT_DEFAULTS, limitExceeded } from '../sql/limits';
+import { compileArithmetic, compileNegate, isFloatType, isIntType, pgTypeName, staticType } from './arith';
 import { AGGREGATES, lookupFunction, textTooLong, unknownFunction } from './functions';
 import { compileSpecialCall } from './call-hooks';
 import { compileJsonOp, isJsonOp } from './json-ops';
@@ -20,6 +20,7 @@ import { jsonbText } from './json-values';
 import { compileLike, type LikeMatcher } from './like';
 import type { Scope } from './scope';
 import { existsSubquery, inSubquery, scalarSubquery } from './subquery';
+import { asTypeOf, textToFloat, textToInt } from './typed-compare';
 
 /** Lets a caller replace sub-expressions (group keys, aggregates) with slot reads. */
 export type CompileHook = (e: Expr) => Evaluator | undefined;
@@ -59,20 +60,16 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       const a = c(e.arg);
       if (e.op === 'NOT') return (r, ctx) => { const v = a(r, ctx); return v === null ? null : !truthy(v); };
       if (e.op === '+') return a;
-      return (r, ctx) => {
-        const v = a(r, ctx);
-        if (v === null) return null;
-        if (typeof v === 'bigint') return -v;
-        if (typeof v === 'number') return -v;
-        throw new KalamError('TYPE_MISMATCH', `Cannot negate a ${typeof v}`);
-      };
+      return compileNegate(a, staticType(e.arg, scope));
     }
     case 'binary': {
       if (isJsonOp(e.op)) return compileJsonOp({ op: e.op, left: e.left, right: e.right }, scope, c);
+      if (ARITHMETIC.has(e.op)) return compileArithmetic(e.op, c(e.left), c(e.right), staticType(e.left, scope), staticType(e.right, scope));
+      if (e.op === '||') checkConcatTypes(staticType(e.left, scope), staticType(e.right, scope));
       if (!COMPARISONS.has(e.op)) return compileBinary(e.op, c(e.left), c(e.right));
-      // An untyped side is read as the declared type of the other (WHERE created_at > '2024-01-01').
-      const l = asTypeOf(declaredType(e.right, scope), c(e.left));
-      const r = asTypeOf(declaredType(e.left, scope), c(e.right));
+      // A literal or parameter is read as the type of the other side (WHERE created_at > '2024-01-01', n = '5').
+      const l = asTypeOf(staticType(e.right, scope), c(e.left), isConstantValue(e.left));
+      const r = asTypeOf(staticType(e.left, scope), c(e.right), isConstantValue(e.right));
       return compileBinary(e.op, l, r);
     }
     case 'like': {
@@ -106,8 +103,8 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     }
     case 'in': {
       const a = c(e.arg);
-      const type = declaredType(e.arg, scope);
-      const list = e.list.map((x) => asTypeOf(type, c(x)));
+      const type = staticType(e.arg, scope);
+      const list = e.list.map((x) => asTypeOf(type, c(x), isConstantValue(x)));
       const neg = e.negated;
       if (list.length >= IN_SET_MIN && e.list.every(isConstantValue)) return inConstantList(a, list, neg);
       return (r, ctx) => {
@@ -124,9 +121,9 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     }
     case 'between': {
       const a = c(e.arg);
-      const type = declaredType(e.arg, scope);
-      const lo = asTypeOf(type, c(e.low));
-      const hi = asTypeOf(type, c(e.high));
+      const type = staticType(e.arg, scope);
+      const lo = asTypeOf(type, c(e.low), isConstantValue(e.low));
+      const hi = asTypeOf(type, c(e.high), isConstantValue(e.high));
       const neg = e.negated;
       return (r, ctx) => {
         const v = a(r, ctx);
@@ -160,15 +157,24 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     case 'cast': {
       const a = c(e.arg);
       const type = e.type;
+      // double precision → integer rounds half to even (rint), numeric → integer half away from zero.
+      const halfEven = isIntType(type) && isFloatType(staticType(e.arg, scope));
       return (r, ctx) => {
         const v = a(r, ctx);
+        if (halfEven && typeof v === 'number' && Number.isFinite(v)) return coerce(roundHalfEven(v), type, 'CAST');
         if (type === 'TEXT' && v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return jsonbText(v);
         if (type === 'JSON' && typeof v !== 'string') return v;
+        // Text reads as PostgreSQL's input functions read it ('2.5'::INT is an error, 'NaN'::DOUBLE is NaN).
+        if (typeof v === 'string' && isIntType(type)) return textToInt(v, type);
+        if (typeof v === 'string' && (isFloatType(type) || type === 'DECIMAL') && /^\s*nan\s*$/i.test(v)) return textToFloat(v, type);
+        if (typeof v === 'number' && Number.isNaN(v) && (isFloatType(type) || type === 'DECIMAL')) return v;
         const out = coerce(v, type, 'CAST', ctx.limits?.maxJsonDepth);
         return type === 'JSON' && out === null && v !== null ? JSON_NULL : out; // 'null'::json is a JSON null, not SQL NULL
       };
     }
     case 'call':
+      // round(double precision) rounds half to even, as PostgreSQL's float8 round (rint) does; round(numeric) halves away from zero.
+      if (e.name === 'ROUND' && e.args.length === 1 && isFloatType(staticType(e.args[0], scope))) return roundFloat(c(e.args[0]));
       return compileSpecialCall(e, scope, c) ?? compileCall(e, c);
     case 'window':
       throw new KalamError('INVALID_SQL', `Window function ${e.name.toLowerCase()}() is not allowed here: window functions belong in a SELECT's select list or ORDER BY`);
@@ -353,8 +359,27 @@ function compileBinary(op: string, l: Evaluator, r: Evaluator): Evaluator {
         return x + y;
       };
     default:
-      return arithmetic(op, l, r);
+      throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
   }
+}
+
+const ARITHMETIC = new Set(['+', '-', '*', '/', '%']);
+
+/** `2 || 3`: PostgreSQL has no || for two numbers or booleans (text || anything concatenates). */
+function checkConcatTypes(l: DataType | undefined, r: DataType | undefined): void {
+  const scalar = (t: DataType | undefined) => t !== undefined && (isIntType(t) || isFloatType(t) || t === 'DECIMAL' || t === 'BOOLEAN');
+  if (scalar(l) && scalar(r)) {
+    throw new KalamError('TYPE_MISMATCH', `operator does not exist: ${pgTypeName(l!)} || ${pgTypeName(r!)}; cast an operand to TEXT (x::TEXT) to concatenate`);
+  }
+}
+
+function roundFloat(a: Evaluator): Evaluator {
+  return (r, ctx) => {
+    const v = a(r, ctx);
+    if (v === null) return null;
+    if (typeof v !== 'number') throw new KalamError('TYPE_MISMATCH', `round() needs a number, got ${typeof v}`);
+    return Number.isFinite(v) ? roundHalfEven(v) : v;
+  };
 }
 
 /** A value as || reads it: PostgreSQL's output form (booleans as t/f, JSON as jsonb text). */
@@ -365,7 +390,7 @@ function cmp(l: Evaluator, r: Evaluator, test: (c: number) => boolean, isEqualit
     const a = l(row, ctx);
     const b = r(row, ctx);
     if (a === null || b === null) return null;
-    if (isEquality && typeof a === typeof b && typeof a !== 'object') return test(a === b ? 0 : 1);
+    if (isEquality && typeof a === typeof b && typeof a !== 'object') return test(a === b || (a !== a && b !== b) ? 0 : 1);
     return test(sqlCompare(a, b));
   };
 }
@@ -377,57 +402,11 @@ function sqlCompare(a: Value, b: Value): number {
 
 /** Equality as `=` sees it; IN, simple CASE and NULLIF use the same. */
 export function sqlEquals(a: Value, b: Value): boolean {
-  if (typeof a === typeof b && typeof a !== 'object') return a === b;
+  if (typeof a === typeof b && typeof a !== 'object') return a === b || (a !== a && b !== b); // NaN = NaN, as PostgreSQL's float order has it
   return sqlCompare(a, b) === 0;
 }
 
 const COMPARISONS = new Set(['=', '<>', '<', '<=', '>', '>=']);
-
-/** The declared type of a column reference or CAST, when known. */
-function declaredType(e: Expr, scope: Scope): DataType | undefined {
-  if (e.kind === 'cast') return e.type;
-  if (e.kind === 'binary' && (e.op === '->' || e.op === '#>')) return 'JSON';
-  if (e.kind !== 'column') return undefined;
-  try {
-    const { slot, scope: at } = scope.resolveOuter(e.table, e.name);
-    const t = at.columns[slot].type;
-    return t === 'UNKNOWN' ? undefined : t;
-  } catch {
-    return undefined; // bound later (aggregate hooks) or reported by the operand's own compile
-  }
-}
-
-/**
- * Reads a text operand as a value of `type` where the engine's representation
- * differs from text (TIMESTAMP as ms, JSON parsed), as Postgres reads an
- * untyped literal compared with a typed column. Other values pass through.
- */
-function asTypeOf(type: DataType | undefined, ev: Evaluator): Evaluator {
-  if (type === 'TIMESTAMP' || type === 'DATETIME') {
-    return (r, ctx) => {
-      const v = ev(r, ctx);
-      if (typeof v !== 'string') return v;
-      return parseTimestamp(v) ?? v;
-    };
-  }
-  if (type === 'JSON') {
-    return (r, ctx) => {
-      const v = ev(r, ctx);
-      if (typeof v !== 'string') return v;
-      let parsed: Value;
-      try {
-        parsed = JSON.parse(v) as Value;
-      } catch {
-        return v; // not JSON text: compare as the string it is
-      }
-      // Comparing and hashing JSON recurse: text nested past the limit is refused, not compared.
-      const max = ctx.limits?.maxJsonDepth ?? SQL_LIMIT_DEFAULTS.maxJsonDepth;
-      if (isJsonDeeperThan(parsed, max)) throw jsonTooDeep('JSON text compared with a JSON column', max);
-      return parsed;
-    };
-  }
-  return ev;
-}
 
 /** A string compared with a number is read as a number (and booleans alike), as Postgres does for literals. */
 function coerceForCompare(v: Value, other: Value): Value {
@@ -441,54 +420,6 @@ function coerceForCompare(v: Value, other: Value): Value {
       if (s === 'false' || s === 'f') return false;
     }
   }
-  return v;
-}
-
-function arithmetic(op: string, l: Evaluator, r: Evaluator): Evaluator {
-  return (row, ctx) => {
-    let a = l(row, ctx);
-    let b = r(row, ctx);
-    if (a === null || b === null) return null;
-    if (typeof a === 'string' && !Number.isNaN(Number(a)) && a.trim() !== '') a = Number(a);
-    if (typeof b === 'string' && !Number.isNaN(Number(b)) && b.trim() !== '') b = Number(b);
-    if (typeof a === 'bigint' || typeof b === 'bigint') {
-      const bothIntegral = (typeof a === 'bigint' || Number.isInteger(a)) && (typeof b === 'bigint' || Number.isInteger(b));
-      if (bothIntegral) {
-        const x = BigInt(a as number | bigint);
-        const y = BigInt(b as number | bigint);
-        switch (op) {
-          case '+': return int64(x + y);
-          case '-': return int64(x - y);
-          case '*': return int64(x * y);
-          case '/': if (y === 0n) throw divZero(); return int64(x / y);
-          case '%': if (y === 0n) throw divZero(); return x % y;
-        }
-      }
-      a = Number(a);
-      b = Number(b);
-    }
-    if (typeof a !== 'number' || typeof b !== 'number') {
-      throw new KalamError('TYPE_MISMATCH', `Operator ${op} needs numbers, got ${typeof a} and ${typeof b}`);
-    }
-    switch (op) {
-      case '+': return a + b;
-      case '-': return a - b;
-      case '*': return a * b;
-      case '/': if (b === 0) throw divZero(); return a / b;
-      case '%': if (b === 0) throw divZero(); return a % b;
-    }
-    throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
-  };
-}
-
-const divZero = () => new KalamError('DIVISION_BY_ZERO', 'Division by zero');
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** BIGINT arithmetic stays within 64 bits, as the column type does. */
-function int64(v: bigint): bigint {
-  if (v < INT64_MIN || v > INT64_MAX) throw new KalamError('TYPE_MISMATCH', `BIGINT out of range: ${v} does not fit in 64 bits`);
   return v;
 }
 

@@ -14,9 +14,11 @@ export type BinaryOp =
   | '->' | '->>' | '#>' | '#>>' | '?' | '?|' | '?&' | '@>' | '<@';
 
 export type Expr =
-  | { kind: 'literal'; value: Value }
+  /** `type`: DECIMAL on a number literal written with a point or an exponent (its value may be integral: 7.0). */
+  | { kind: 'literal'; value: Value; type?: DataType }
   /** 0-based index into the statement's parameter vector (user params, then lifted literals). */
-  | { kind: 'param'; index: number }
+  /** `type`: set on a lifted number literal's parameter, its literal's type (INT, BIGINT or DECIMAL). */
+  | { kind: 'param'; index: number; type?: DataType }
   | { kind: 'column'; table?: string; name: string }
   | { kind: 'star'; table?: string }
   | { kind: 'unary'; op: 'NOT' | '-' | '+'; arg: Expr }

@@ -92,9 +92,12 @@ export function expr(x: Node): Expr {
   if (x.type === 'select') return { kind: 'subquery', query: selectStmt(x) }; // (SELECT …) where the parser leaves no `ast` wrapper
   switch (x.type) {
     case 'number':
-      return { kind: 'literal', value: typeof x.value === 'number' ? x.value : numberLiteral(String(x.value)) };
-    case 'bigint':
-      return { kind: 'literal', value: numberLiteral(String(x.value)) };
+    case 'bigint': {
+      if (typeof x.value === 'number') return { kind: 'literal', value: x.value };
+      const text = String(x.value);
+      // A point or an exponent makes a numeric literal (7.0 / 2 is 3.5), which its value alone cannot tell.
+      return /[.eE]/.test(text) ? { kind: 'literal', value: numberLiteral(text), type: 'DECIMAL' } : { kind: 'literal', value: numberLiteral(text) };
+    }
     case 'single_quote_string':
     case 'string':
     case 'natural_string':
@@ -190,8 +193,10 @@ export function expr(x: Node): Expr {
     }
     case 'cast': {
       if (x.tail) unsupported('An operator after a ::cast here (write CAST(x AS type) instead)');
-      const target = (x.target as Node[])[0];
-      return { kind: 'cast', arg: expr(x.expr), type: dataTypeOf(String(target.dataType).split(/\s/)[0]) };
+      // `x::a::b` arrives as one cast with targets [a, b]: each applies in turn.
+      let out = expr(x.expr);
+      for (const target of x.target as Node[]) out = { kind: 'cast', arg: out, type: dataTypeOf(String(target.dataType).split(/\s/)[0]) };
+      return out;
     }
     case 'date': case 'time': case 'timestamp': case 'datetime': // DATE '2024-01-01'
       return { kind: 'cast', arg: { kind: 'literal', value: String(x.value) }, type: dataTypeOf(String(x.type)) };

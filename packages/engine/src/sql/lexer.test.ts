@@ -29,6 +29,13 @@ describe('lexer', () => {
     expect(l.literals).toEqual([10, 'x', '10']);
   });
 
+  it("gives each lifted number literal PostgreSQL's literal type, and keeps 7 and 7.0 apart", () => {
+    const l = liftLiterals(`SELECT 7 / 2, 7.0 / 2, 3000000000, 9223372036854775808, 1e3, 'x'`);
+    expect(l.text).toBe('SELECT $1 / $2, $3 / $2, $4, $5, $6, $7');
+    expect(l.literals).toEqual([7, 2, 7, 3000000000, 9223372036854775808n, 1000, 'x']);
+    expect(l.types).toEqual(['INT', 'INT', 'DECIMAL', 'BIGINT', 'DECIMAL', 'DECIMAL', undefined]);
+  });
+
   it('leaves the ESCAPE character of a LIKE in the text', () => {
     expect(liftLiterals(`SELECT 1 FROM t WHERE a LIKE 'x!%' ESCAPE '!'`).text).toBe(`SELECT $1 FROM t WHERE a LIKE $2 ESCAPE '!'`);
   });

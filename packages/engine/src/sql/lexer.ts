@@ -154,6 +154,13 @@ export interface LiftedSql {
   text: string;
   /** Values of the lifted literals; `$k` refers to literals[k - 1 - paramCount]. */
   literals: (string | number | bigint)[];
+  /**
+   * Each lifted literal's type as PostgreSQL gives it: an integer literal is
+   * INT within int4's range, BIGINT within int8's, DECIMAL past it; one with
+   * a point or an exponent is DECIMAL (so `7.0 / 2` is 3.5 while `7 / 2` is
+   * 3); a string literal is untyped (undefined). Plans are keyed by these too.
+   */
+  types: (LiteralType | undefined)[];
   /** Highest `$n` the caller wrote. */
   paramCount: number;
 }
@@ -167,6 +174,7 @@ export function liftLiterals(sql: string, tokens: Token[] = tokenize(sql)): Lift
   let paramCount = 0;
   for (const t of tokens) if (t.type === 'param') paramCount = Math.max(paramCount, Number(t.text.slice(1)));
   const literals: (string | number | bigint)[] = [];
+  const types: (LiteralType | undefined)[] = [];
   // Lives for one call: literal (type and value) → its parameter number.
   const seen = new Map<string, number>();
   let text = '';
@@ -196,11 +204,13 @@ export function liftLiterals(sql: string, tokens: Token[] = tokenize(sql)): Lift
     }
     if (t.type === 'string' && prev && prev.type === 'word' && TYPED_LITERAL_WORDS.has(prev.text.toUpperCase())) continue;
     const value = t.type === 'string' ? t.text : numberLiteral(t.text);
+    const type = t.type === 'string' ? undefined : numberLiteralType(t.text, value as number | bigint);
     // Equal literals share one parameter, so `GROUP BY x % 10` still matches `SELECT x % 10`.
-    const key = `${typeof value}:${String(value)}`;
+    const key = `${type ?? typeof value}:${String(value)}`;
     let index = seen.get(key);
     if (index === undefined) {
       literals.push(value);
+      types.push(type);
       index = paramCount + literals.length;
       seen.set(key, index);
     }
@@ -208,7 +218,20 @@ export function liftLiterals(sql: string, tokens: Token[] = tokenize(sql)): Lift
     at = t.end;
   }
   text += sql.slice(at);
-  return { text, literals, paramCount };
+  return { text, literals, types, paramCount };
+}
+
+/** The static type of a number literal (LiftedSql.types). */
+export type LiteralType = 'INT' | 'BIGINT' | 'DECIMAL';
+
+const INT4_MAX = 2147483647;
+const INT8_MAX = 2n ** 63n - 1n;
+
+/** PostgreSQL's type of a number literal: int4, int8 or numeric (any point or exponent makes it numeric). */
+export function numberLiteralType(text: string, value: number | bigint): LiteralType {
+  if (!/^\d+$/.test(text)) return 'DECIMAL';
+  if (typeof value === 'number') return value <= INT4_MAX ? 'INT' : 'BIGINT';
+  return value <= INT8_MAX ? 'BIGINT' : 'DECIMAL';
 }
 
 /** Integer literals beyond 2^53 stay exact as bigint. */
