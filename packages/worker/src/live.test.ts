@@ -90,6 +90,25 @@ for (const [transport, connect] of [
       await client.close();
     });
 
+    it('resumes with from and lastRows 0 as with from alone: a row inserted while away arrives as an insert', async () => {
+      const client = await connect();
+      const session = client.session({ user: 'alice', role: 'dba' });
+      await session.execute(insertMany(1, 2));
+      const first = recorder();
+      const stopFirst = await session.live('SELECT id, n FROM app.items', [], first.onChange, undefined, { lastRows: 0 });
+      await session.execute(insertMany(3, 1));
+      await first.until((rows) => rows.length === 1);
+      const [{ s }] = (await session.query('SELECT MAX(_seq) AS s FROM app.items')).rows;
+      stopFirst();
+      await session.execute(insertMany(4, 1)); // while away
+      const resumed = recorder();
+      await session.live('SELECT id, n FROM app.items', [], resumed.onChange, undefined, { from: s as bigint, lastRows: 0 });
+      const got = await resumed.until(() => true); // the first delivery
+      expect(got.change).toEqual({ kind: 'changes', inserted: [{ id: 4n, n: 4n }], updated: [], deleted: [] });
+      expect(got.rows.map((r) => r.id)).toContain(4n);
+      await client.close();
+    });
+
     it('hands every live query of the client the same row object for a row of one commit', async () => {
       const client = await connect();
       const session = client.session({ user: 'alice', role: 'dba' });

@@ -233,11 +233,15 @@ export class Subscription {
     }
     m.cache = cache;
     const p = this.partition(m, cold);
-    if (o.lastRows !== undefined) m.minSeq = m.lastRowsFloor(p, o.lastRows);
+    // `from` takes precedence over `lastRows` (as in KalamDB): a resume replays every
+    // change after `from`, so no floor may hide a row written since. lastRows
+    // applies when there is no `from`, or when `from` lies beyond retention.
+    const isReplay = o.from !== undefined && o.from >= this.deps.watermark(m.query.table);
+    if (o.lastRows !== undefined && !isReplay) m.minSeq = m.lastRowsFloor(p, o.lastRows);
     m.load(m, p ?? []);
     const out = this.windowOutput(m);
     if (o.from === undefined) return this.load(out);
-    if (o.from < this.deps.watermark(m.query.table)) return void this.send(out, { kind: 'snapshot', resumed: false });
+    if (!isReplay) return void this.send(out, { kind: 'snapshot', resumed: false });
     this.send(out, m.replay(p, out, o.from));
   }
 
