@@ -119,6 +119,9 @@ class SubscriptionDeps implements LiveDeps {
   pause(): Promise<void> {
     return pause();
   }
+  scheduleExpiry(sub: Subscription, at: number | undefined): void {
+    this.ctx.live.scheduleExpiry(sub, at);
+  }
 }
 
 export class LiveQueries {
