@@ -47,7 +47,7 @@ describe('STREAM rows leave maintained live results when they expire', () => {
     expect(live.seen).toHaveLength(1);
     vi.advanceTimersByTime(1);
     expect(live.values()).toEqual([2]);
-    expect(live.seen[1].change).toEqual({ kind: 'changes', inserted: [], updated: [], deleted: [s1] });
+    expect(live.seen[1].change).toEqual({ kind: 'changes', inserted: [], updated: [], deleted: [s1], deletedRows: [{ key: s1, old: live.seen[0].rows[0] }] });
     vi.advanceTimersByTime(30_000);
     expect(live.values()).toEqual([]);
     expect(await pending(engine)).toBe('0');

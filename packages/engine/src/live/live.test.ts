@@ -51,7 +51,9 @@ describe('maintained live queries', () => {
     await alice.execute('DELETE FROM app.notes WHERE id = 2');
     expect(ids(p.last)).toEqual([1, 3, 4]);
     const change = p.deliveries[1].change;
-    expect(change).toEqual({ kind: 'changes', inserted: [{ id: 4, rank: 40 }], updated: [], deleted: [2] });
+    expect(change).toEqual({ kind: 'changes', inserted: [{ id: 4, rank: 40 }], updated: [], deleted: [2], deletedRows: [{ key: 2, old: { id: 2, rank: 20 } }] });
+    // The old row is the very object the previous delivery held: nothing is copied per subscriber.
+    expect(change.kind === 'changes' && change.deletedRows?.[0].old).toBe(p.deliveries[0].rows[1]);
     // An update that moves a row out of the window behind the others, and one that stops matching.
     await alice.execute('UPDATE app.notes SET rank = 99 WHERE id = 1');
     expect(ids(p.last)).toEqual([3, 4, 5]);
@@ -147,7 +149,7 @@ describe('options', () => {
     expect(deliveries.map((d) => d.rows.length)).toEqual([4, 8, 10, 10]);
     expect(deliveries.map((d) => d.change.kind === 'snapshot' && d.change.hasMore)).toEqual([true, true, undefined, false]);
     expect(ids(deliveries[2].rows)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(deliveries[3].change).toEqual({ kind: 'changes', inserted: [{ id: 11 }], updated: [], deleted: [3] });
+    expect(deliveries[3].change).toEqual({ kind: 'changes', inserted: [{ id: 11 }], updated: [], deleted: [3], deletedRows: [{ key: 3, old: deliveries[2].rows[2] }] });
     expect(ids(deliveries[3].rows)).toEqual([1, 2, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
