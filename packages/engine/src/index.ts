@@ -26,7 +26,7 @@ export { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOption
 export { insertChunks, insertManyError, type CheckedRow, type ResolvedInsertManyOptions } from './execute/insert-many';
 /** The engine's check of statement parameters: its frozen copy, or INVALID_PARAMETER (hosts use it before keying by content). */
 export { validateParams } from './execute/validate';
-export type { LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
+export type { DeletedRow, LiveChange, LiveChangeCallback, LiveOptions } from './live/types';
 // Arrow loads on first use: loadArrow() resolves to resultToArrow, encodeArrow and decodeArrow.
 export { loadArrow, SQL_TYPE_KEY, type ArrowCodecs } from './api/arrow-loader';
 export type { ArrowTable } from './api/arrow';

@@ -86,6 +86,13 @@ describe('useLiveQuery, live', () => {
     await act(() => alice.execute(UPDATE, ['a', 'oat milk']));
     await until(() => last(renders).rows[0]?.title === 'oat milk');
     expect(last(renders).changes).toMatchObject({ kind: 'changes', updated: [{ row: { title: 'oat milk' }, old: { title: 'milk' } }] });
+    // A delete names the key and hands back the row object the list showed (to animate or undo it).
+    const shown = last(renders).rows[0];
+    await act(() => alice.execute('DELETE FROM app.todos WHERE id = $1', ['a']));
+    await until(() => last(renders).rows.length === 0);
+    const deleted = last(renders).changes;
+    expect(deleted).toMatchObject({ kind: 'changes', deleted: ['a'], deletedRows: [{ key: 'a' }] });
+    expect(deleted?.kind === 'changes' && deleted.deletedRows?.[0].old).toBe(shown);
     await client.close();
   });
 

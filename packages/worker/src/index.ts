@@ -1,7 +1,7 @@
 export { createClient, createLocalClient } from './client';
 export type { ClientOptions, ClientSession, ClientTransaction, KalamClient } from './types';
 export type { EngineOptions } from './engine-options';
-export type { ChangeSet, ClientStats, ClientStorage, HostLimits, LiveChange, LiveOptions } from './protocol';
+export type { ChangeSet, ClientStats, ClientStorage, DeletedRow, HostLimits, LiveChange, LiveOptions } from './protocol';
 export { MAX_PENDING_CHANGES, MAX_SUBSCRIPTIONS } from './host';
 export { transportOf } from './tabs/transport-info';
 export type { ClientTransportInfo } from './tabs/transport-info';

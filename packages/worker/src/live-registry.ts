@@ -1,6 +1,6 @@
 import { freezeJson, KalamError, type Row, type Value } from '@kalamlite/engine';
 import { rowKey } from './content-key';
-import type { ChangeSet, LiveChange, LiveEvent } from './protocol';
+import type { ChangeSet, DeletedRow, LiveChange, LiveEvent } from './protocol';
 import { applyPatch } from './row-patch';
 import { shareRows } from './share';
 
@@ -124,15 +124,16 @@ export class ClientLiveRegistry {
             change = resumedChanges(prev, event.rows, rows, event.changes);
           } else if (isResuming && event.changes === undefined && event.resumed === undefined) {
             // Started over without `from` (nothing complete was held, or lastRows): a fresh result.
-            change = snapshotChange({ ...event, resumed: false });
+            change = snapshotChange({ ...event, resumed: false }, EMPTY);
           } else {
-            change = snapshotChange(event);
+            change = snapshotChange(event, prev ?? EMPTY);
           }
           returned = callAll(subscription, rows, change);
           break;
         }
         case 'patch': {
           const prev = subscription.rows ?? EMPTY;
+          const olds = oldRows(prev, event.changes.deleted.length, event.deletedAt);
           const added = reuseRows(prev, event.removed, event.rows);
           const rows = applyPatch(prev, { ...event, rows: added.rows });
           if (rows === undefined) {
@@ -141,7 +142,7 @@ export class ClientLiveRegistry {
           }
           subscription.rows = Object.freeze(rows);
           if (event.seq !== undefined) subscription.seq = event.seq;
-          returned = callAll(subscription, subscription.rows, changesOf(event.changes, added.substitutes));
+          returned = callAll(subscription, subscription.rows, changesOf(event.changes, added.substitutes, olds));
           break;
         }
         case 'error':
@@ -188,8 +189,8 @@ function resumedChanges(prev: readonly Row[], received: readonly Row[], shared: 
   );
 }
 
-function snapshotChange(event: Extract<LiveEvent, { kind: 'snapshot' }>): LiveChange {
-  if (event.changes !== undefined) return changesOf(event.changes, undefined);
+function snapshotChange(event: Extract<LiveEvent, { kind: 'snapshot' }>, prev: readonly Row[]): LiveChange {
+  if (event.changes !== undefined) return changesOf(event.changes, undefined, oldRows(prev, event.changes.deleted.length, event.deletedAt));
   const change: { kind: 'snapshot'; resumed?: boolean; hasMore?: boolean; collapsed?: boolean } = { kind: 'snapshot' };
   if (event.resumed !== undefined) change.resumed = event.resumed;
   if (event.hasMore) change.hasMore = true;
@@ -197,15 +198,29 @@ function snapshotChange(event: Extract<LiveEvent, { kind: 'snapshot' }>): LiveCh
   return Object.freeze(change);
 }
 
-/** The change set as listeners see it: frozen, with rows replaced by the objects the result holds. */
-function changesOf(changes: ChangeSet, substitutes: Map<Row, Row> | undefined): LiveChange {
+/**
+ * The change set as listeners see it: frozen, with rows replaced by the
+ * objects the result holds, and, when keys were deleted, `deletedRows`
+ * pairing each with the row object the client held (`olds`, by position).
+ */
+function changesOf(changes: ChangeSet, substitutes: Map<Row, Row> | undefined, olds?: readonly (Row | undefined)[]): LiveChange {
   const row = (r: Row): Row => substitutes?.get(r) ?? freezeRow(r);
-  return Object.freeze({
+  const change: { kind: 'changes'; inserted: Row[]; updated: { row: Row; old: Row }[]; deleted: Value[]; deletedRows?: readonly DeletedRow[] } = {
     kind: 'changes' as const,
     inserted: Object.freeze(changes.inserted.map(row)) as Row[],
     updated: Object.freeze(changes.updated.map((u) => Object.freeze({ row: row(u.row), old: freezeRow(u.old) }))) as { row: Row; old: Row }[],
     deleted: Object.freeze(changes.deleted.slice()) as Value[],
-  });
+  };
+  if (changes.deleted.length > 0) change.deletedRows = Object.freeze(changes.deleted.map((key, i) => Object.freeze({ key, old: olds?.[i] })));
+  return Object.freeze(change);
+}
+
+/** The rows the client held for `count` deleted keys, by their indices in `prev` (see LiveEvent.deletedAt); undefined where unknown. */
+function oldRows(prev: readonly Row[], count: number, at: readonly number[] | undefined): (Row | undefined)[] | undefined {
+  if (count === 0 || at === undefined) return undefined;
+  const out = new Array<Row | undefined>(count);
+  for (let i = 0; i < count; i++) out[i] = at[i] !== undefined && at[i] >= 0 ? prev[at[i]] : undefined;
+  return out;
 }
 
 /**

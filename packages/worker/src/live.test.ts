@@ -90,6 +90,86 @@ for (const [transport, connect] of [
       await client.close();
     });
 
+    it('resumes with from and lastRows 0 as with from alone: a row inserted while away arrives as an insert', async () => {
+      const client = await connect();
+      const session = client.session({ user: 'alice', role: 'dba' });
+      await session.execute(insertMany(1, 2));
+      const first = recorder();
+      const stopFirst = await session.live('SELECT id, n FROM app.items', [], first.onChange, undefined, { lastRows: 0 });
+      await session.execute(insertMany(3, 1));
+      await first.until((rows) => rows.length === 1);
+      const [{ s }] = (await session.query('SELECT MAX(_seq) AS s FROM app.items')).rows;
+      stopFirst();
+      await session.execute(insertMany(4, 1)); // while away
+      const resumed = recorder();
+      await session.live('SELECT id, n FROM app.items', [], resumed.onChange, undefined, { from: s as bigint, lastRows: 0 });
+      const got = await resumed.until(() => true); // the first delivery
+      expect(got.change).toEqual({ kind: 'changes', inserted: [{ id: 4n, n: 4n }], updated: [], deleted: [] });
+      expect(got.rows.map((r) => r.id)).toContain(4n);
+      await client.close();
+    });
+
+    it('pairs each deleted key with the row object the client held for it (deletedRows)', async () => {
+      const client = await connect();
+      const session = client.session({ user: 'alice', role: 'dba' });
+      await session.execute(insertMany(1, 30));
+      const live = recorder();
+      await session.live(WINDOW, [], live.onChange);
+      const first = await live.until((rows) => rows.length === 20);
+      // Two deletes and an update in one commit: each key gets its own old row, by identity.
+      const tx = await session.begin();
+      await tx.execute('DELETE FROM app.items WHERE id = 30 OR id = 25');
+      await tx.execute('UPDATE app.items SET n = 0 WHERE id = 20');
+      await tx.commit();
+      const next = await live.until((rows) => rows[0]?.id === 29n);
+      const change = next.change as Extract<LiveChange, { kind: 'changes' }>;
+      expect([...change.deleted].sort()).toEqual([25n, 30n]);
+      expect(change.deletedRows?.map((d) => d.key)).toEqual(change.deleted);
+      for (const { key, old } of change.deletedRows!) expect(old).toBe(first.rows.find((r) => r.id === key));
+      expect(change.updated).toEqual([{ row: { id: 20n, n: 0n }, old: { id: 20n, n: 20n } }]);
+      // A row pushed out of the LIMIT window is deleted from the result too, with its old row.
+      await session.execute('INSERT INTO app.items (id, n) VALUES (100, 100)');
+      const added = await live.until((rows) => rows[0]?.id === 100n);
+      const pushed = added.change as Extract<LiveChange, { kind: 'changes' }>;
+      expect(pushed.deletedRows).toEqual([{ key: 9n, old: { id: 9n, n: 9n } }]);
+      expect(pushed.deletedRows![0].old).toBe(next.rows[19]);
+      // A change that removes nothing has no deletedRows.
+      await session.execute('UPDATE app.items SET n = 1 WHERE id = 100');
+      const updated = await live.until((rows) => rows[0]?.n === 1n);
+      expect(updated.change).not.toHaveProperty('deletedRows');
+      await client.close();
+    });
+
+    it('gives a deleted row the client never held no old row (inserted and deleted while a delivery was unacknowledged)', async () => {
+      const client = await connect();
+      const session = client.session({ user: 'alice', role: 'dba' });
+      await session.execute(insertMany(1, 3));
+      const seen: { rows: readonly Row[]; change: LiveChange }[] = [];
+      let release: (() => void) | undefined;
+      await session.live(WINDOW, [], (rows, change) => {
+        seen.push({ rows, change });
+        if (seen.length === 2) return new Promise<void>((resolve) => (release = resolve)); // holds the next batch back
+        return undefined;
+      });
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+      const held = seen[0].rows;
+      await session.execute(insertMany(4, 1));
+      await vi.waitFor(() => expect(seen).toHaveLength(2));
+      const afterInsert = seen[1].rows;
+      // While that delivery is unacknowledged: 5 comes and goes, 1 goes.
+      await session.execute(insertMany(5, 1));
+      await session.execute('DELETE FROM app.items WHERE id = 5 OR id = 1');
+      release!();
+      await vi.waitFor(() => expect(seen).toHaveLength(3));
+      const change = seen[2].change as Extract<LiveChange, { kind: 'changes' }>;
+      const byKey = new Map(change.deletedRows!.map((d) => [d.key, d.old]));
+      expect(change.deleted).toContain(5n);
+      expect(byKey.has(5n) && byKey.get(5n)).toBeUndefined();
+      expect(byKey.get(1n)).toBe(afterInsert.find((r) => r.id === 1n));
+      expect(byKey.get(1n)).toBe(held.find((r) => r.id === 1n));
+      await client.close();
+    });
+
     it('hands every live query of the client the same row object for a row of one commit', async () => {
       const client = await connect();
       const session = client.session({ user: 'alice', role: 'dba' });

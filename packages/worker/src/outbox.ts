@@ -9,8 +9,13 @@ interface Outgoing {
   sent: readonly Row[] | undefined;
   /** The newest result from the engine; the engine's own immutable array, not a copy. */
   latest: readonly Row[] | undefined;
-  /** Changes since `sent`, or null when they were collapsed (or unknown): send `latest` whole. */
-  changes: { inserted: Row[]; updated: { row: Row; old: Row }[]; deleted: Value[] } | null;
+  /**
+   * Changes since `sent`, or null when they were collapsed (or unknown):
+   * send `latest` whole. `deletedOld[i]` is the engine's row that
+   * `deleted[i]` removed (undefined where it did not say): kept here to
+   * find its index in `sent`, never sent itself.
+   */
+  changes: { inserted: Row[]; updated: { row: Row; old: Row }[]; deleted: Value[]; deletedOld: (Row | undefined)[] } | null;
   /** Entries in `changes`; counted against maxPendingChanges. */
   count: number;
   resumed: boolean | undefined;
@@ -123,7 +128,7 @@ export class LiveOutbox {
     };
   }
 
-  private record(out: Outgoing, change: ChangeSet): void {
+  private record(out: Outgoing, change: ChangeSet & { deletedRows?: readonly { key: Value; old: Row | undefined }[] }): void {
     const size = change.inserted.length + change.updated.length + change.deleted.length;
     // Make room: collapse the subscriptions holding the most changes, this one included.
     while (this.pending + size > this.limits.maxPendingChanges) {
@@ -131,10 +136,13 @@ export class LiveOutbox {
       this.collapse(largest);
       if (largest === out) return;
     }
-    out.changes ??= { inserted: [], updated: [], deleted: [] };
+    out.changes ??= { inserted: [], updated: [], deleted: [], deletedOld: [] };
     for (const row of change.inserted) out.changes.inserted.push(row);
     for (const entry of change.updated) out.changes.updated.push(entry);
-    for (const key of change.deleted) out.changes.deleted.push(key);
+    for (let i = 0; i < change.deleted.length; i++) {
+      out.changes.deleted.push(change.deleted[i]);
+      out.changes.deletedOld.push(change.deletedRows?.[i]?.old);
+    }
     out.count += size;
     this.pending += size;
     // Stryker disable next-line EqualityOperator: on equality both branches leave the same peak
@@ -213,7 +221,11 @@ export class LiveOutbox {
         this.counters.patches++;
       } else {
         const event: Extract<LiveEvent, { kind: 'snapshot' }> = { kind: 'snapshot', id: out.id, rows: latest };
-        if (out.changes !== null) event.changes = out.changes;
+        if (out.changes !== null) {
+          event.changes = wireChanges(out.changes);
+          const at = deletedAt(out.changes.deletedOld, out.sent);
+          if (at !== undefined) event.deletedAt = at;
+        }
         if (out.resumed !== undefined) event.resumed = out.resumed;
         if (out.hasMore) event.hasMore = true;
         if (out.isCollapsed) event.collapsed = true;
@@ -237,8 +249,30 @@ export class LiveOutbox {
     if (out.changes === null || out.sent === undefined) return undefined;
     const patch = diffRows(out.sent, latest);
     if (patch === undefined || patch.added.length + patch.removed.length >= latest.length) return undefined;
-    const event: Extract<LiveEvent, { kind: 'patch' }> = { kind: 'patch', id: out.id, length: patch.length, removed: patch.removed, added: patch.added, rows: patch.rows, changes: out.changes };
+    const event: Extract<LiveEvent, { kind: 'patch' }> = { kind: 'patch', id: out.id, length: patch.length, removed: patch.removed, added: patch.added, rows: patch.rows, changes: wireChanges(out.changes) };
+    const at = deletedAt(out.changes.deletedOld, out.sent, patch.removed);
+    if (at !== undefined) event.deletedAt = at;
     if (out.seq !== undefined) event.seq = out.seq;
     return event;
   }
+}
+
+/** The changes as they go to the client (the engine's old rows stay here). */
+function wireChanges(changes: NonNullable<Outgoing['changes']>): ChangeSet {
+  return { inserted: changes.inserted, updated: changes.updated, deleted: changes.deleted };
+}
+
+/**
+ * Where each deleted row is in the result the client holds (`sent`, the
+ * engine's objects it was last sent), or -1; undefined when nothing was
+ * deleted or the engine named no old row. A patch names the only indices
+ * a deleted row can be at (`removed`): only those are looked at.
+ */
+function deletedAt(old: readonly (Row | undefined)[], sent: readonly Row[] | undefined, removed?: readonly number[]): number[] | undefined {
+  if (old.length === 0 || sent === undefined || old.every((r) => r === undefined)) return undefined;
+  // Lives for this call: row object → index in `sent`.
+  const index = new Map<Row, number>();
+  if (removed !== undefined) for (const i of removed) index.set(sent[i], i);
+  else for (let i = 0; i < sent.length; i++) index.set(sent[i], i);
+  return old.map((r) => (r === undefined ? -1 : index.get(r) ?? -1));
 }

@@ -35,6 +35,17 @@ export interface ChangeSet<T = Row> {
 }
 
 /**
+ * A row a change removed: its primary key (as in `deleted`) and the row
+ * object this client held for it; `old` is undefined when the client never
+ * held that row (inserted and deleted between two deliveries) or cannot know
+ * it (the replay of a `from` resume).
+ */
+export interface DeletedRow<T = Row> {
+  key: Value;
+  old: T | undefined;
+}
+
+/**
  * What a live callback is told besides the rows: a whole result
  * (`snapshot`: the first one, a batch of the initial load with `hasMore`, a
  * re-run, a re-plan, `resumed: false` when a `from` lay beyond retention,
@@ -43,7 +54,10 @@ export interface ChangeSet<T = Row> {
  */
 export type LiveChange<T = Row> =
   | { kind: 'snapshot'; resumed?: boolean; hasMore?: boolean; collapsed?: boolean }
-  | ({ kind: 'changes' } & ChangeSet<T>);
+  | ({ kind: 'changes' } & ChangeSet<T> & {
+      /** Present when `deleted` is not empty: each deleted key, in order, with the row it removed (see DeletedRow). */
+      deletedRows?: readonly DeletedRow<T>[];
+    });
 
 /**
  * One live-query event. Subscription ids are chosen by the client, so an
@@ -67,6 +81,8 @@ export type LiveEvent =
       id: number;
       rows: readonly Row[];
       changes?: ChangeSet;
+      /** Per key of `changes.deleted`: the index of its row in the result the client held before this event, or -1 (see DeletedRow). */
+      deletedAt?: readonly number[];
       resumed?: boolean;
       hasMore?: boolean;
       collapsed?: boolean;
@@ -81,6 +97,8 @@ export type LiveEvent =
       added: readonly number[];
       rows: readonly Row[];
       changes: ChangeSet;
+      /** As for `snapshot`. */
+      deletedAt?: readonly number[];
       /** As for `snapshot`. */
       seq?: bigint;
     }

@@ -130,6 +130,7 @@ const BAD_INPUT: [string, string, (session: (options: SessionOptions) => AnySess
   ['live options that are a number', 'INVALID_OPTION', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, 5)],
   ['a negative lastRows', 'INVALID_OPTION', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, { lastRows: -1 })],
   ['a zero batchSize', 'INVALID_OPTION', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, { batchSize: 0 })],
+  ['lastRows greater than batchSize (KalamDB refuses it too)', 'UNSUPPORTED', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, { lastRows: 3, batchSize: 2 })],
   ['a from that is no _seq', 'INVALID_OPTION', (s) => s({ user: 'alice' }).live(SELECT, ['a'], () => {}, undefined, { from: 'soon' })],
 ];
 

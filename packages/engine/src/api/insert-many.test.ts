@@ -147,9 +147,10 @@ describe('session.insertMany', () => {
     await alice.insertMany('app.todos', todos(0, 3));
     const again = await failure(alice.insertMany('app.todos', todos(3, 6).concat(todos(2, 3)), { chunkRows: 3 }));
     expect([again.code, again.rowsCommitted]).toEqual(['PRIMARY_KEY_VIOLATION', 3]);
-    expect(again.message).toMatch(/^Row 3: Primary key violation: a row with id = 2/);
+    expect(again.message).toMatch(/^Row 3: Primary key violation: value '2' already exists in column 'id'/);
     const twice = await failure(alice.insertMany('app.todos', [...todos(10, 12), ...todos(11, 12)]));
     expect([twice.code, twice.rowsCommitted]).toEqual(['PRIMARY_KEY_VIOLATION', 0]);
+    expect(twice.message).toMatch(/^Row 2: Primary key violation: value '11' appears multiple times in the insert batch for column 'id'/);
     expect(await ids(db, 'alice')).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
@@ -248,7 +249,7 @@ describe('insertMany over cold rows', () => {
     expect((await engine.execute(root, 'SELECT COUNT(*) AS c FROM system.manifest'))[0].rows[0].c).toBeGreaterThan(0);
     const error = await insertMany(engine, root, 'app.items', [{ id: 100, name: 'b' }, { id: 42, name: 'b' }], resolveInsertManyOptions({})).catch((e: InsertManyError) => e);
     expect(error).toBeInstanceOf(KalamError);
-    expect((error as InsertManyError).message).toMatch(/^Row 1: Primary key violation: a row with id = 42/);
+    expect((error as InsertManyError).message).toMatch(/^Row 1: Primary key violation: value '42' already exists in column 'id'/);
     await engine.close();
   });
 });

@@ -387,4 +387,28 @@ describe('EXECUTE AS USER through statements: actor role × target role', () => 
     expect(audit).toEqual([{ target: t, outcome: 'denied', details: 'shared_table' }]);
     await db.close();
   });
+
+  const kinds: [string, (t: string) => string][] = [
+    ['SELECT', (t) => `SELECT * FROM ${t}`],
+    ['INSERT', (t) => `INSERT INTO ${t} (id, v) VALUES (9, 'x')`],
+    ['UPDATE', (t) => `UPDATE ${t} SET v = 'y' WHERE id = 1`],
+    ['DELETE', (t) => `DELETE FROM ${t} WHERE id = 1`],
+    ['INSERT … SELECT reading it into a USER table', (t) => `INSERT INTO app.notes (id, body) SELECT 'n', v FROM ${t}`],
+  ];
+  it.each(kinds)('refuses %s on a SHARED table as such for every access level, before the target\'s access is judged', async (_kind, sql) => {
+    const { db, root } = await setup();
+    for (const level of Object.keys(LEVEL_TABLE) as AccessLevel[]) {
+      const t = `app.${LEVEL_TABLE[level]}`;
+      for (const [actor, target] of [[root, 'alice'], [db.session({ user: 'ops', role: 'dba' }), 'svc']] as const) {
+        const e = await outcome(actor.execute(`EXECUTE AS USER '${target}' (${sql(t)})`));
+        expect([level, e?.code, e?.message]).toEqual([
+          level,
+          'PERMISSION_DENIED',
+          `EXECUTE AS USER is not allowed on SHARED tables (table '${t}'). AS USER impersonation is only supported for USER and STREAM tables.`,
+        ]);
+      }
+    }
+    expect((await root.query('SELECT v FROM app.pub')).rows).toEqual([{ v: 'p' }]); // nothing written
+    await db.close();
+  });
 });

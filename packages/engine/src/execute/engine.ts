@@ -403,6 +403,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.queries.cancelAll('the database was closed');
+    this.live.stopTimers();
     await this.jobs.stop();
     await this.committer.drained();
     this.closed = true;

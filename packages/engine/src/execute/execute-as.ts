@@ -31,11 +31,30 @@ export async function executeAs(
   const target = { user: stmt.user, role: engine.users.roleOf(stmt.user) };
   const record = (outcome: 'allowed' | 'denied', table: string | null, details: string | null) =>
     recordAudit(engine, { actor, action: 'EXECUTE_AS_USER', target: table, subject: stmt.user, outcome, details });
+  const refuseShared = async (tableIds: readonly number[]) => {
+    for (const id of tableIds) {
+      const t = engine.catalog.tableById(id);
+      if (t && !canImpersonateOn(t)) {
+        await record('denied', `${t.namespace}.${t.name}`, 'shared_table');
+        throw impersonationTableDenied(t);
+      }
+    }
+  };
   if (!canImpersonate(actor, target)) {
     await record('denied', null, 'role_not_allowed');
     throw impersonationDenied(actor, target);
   }
   const as: SessionState = { user: target.user, role: target.role, namespace: state.namespace };
+  // A SHARED table is refused as such for every statement kind, before the
+  // target's access to it is judged (its tables are found by planning without
+  // access checks); what does not plan fails below with its own error.
+  let tableIds: readonly number[] | undefined;
+  try {
+    tableIds = engine.planner.tablesOf(as, stmt.sql, params);
+  } catch {
+    tableIds = undefined;
+  }
+  if (tableIds !== undefined) await refuseShared(tableIds);
   let planned;
   try {
     planned = engine.planner.plan(as, stmt.sql, params);
@@ -47,13 +66,7 @@ export async function executeAs(
     await record('denied', null, 'not_dml');
     throw new KalamError('INVALID_SQL', 'EXECUTE AS USER wraps one SELECT, INSERT, UPDATE or DELETE statement');
   }
-  for (const id of planned.plan.tableIds) {
-    const t = engine.catalog.tableById(id);
-    if (t && !canImpersonateOn(t)) {
-      await record('denied', `${t.namespace}.${t.name}`, 'shared_table');
-      throw impersonationTableDenied(t);
-    }
-  }
+  await refuseShared(planned.plan.tableIds);
   const first = planned.plan.tableIds.map((id) => engine.catalog.tableById(id)).find((t) => t);
   await record('allowed', first ? `${first.namespace}.${first.name}` : null, null);
   return run(as, stmt.sql, params);

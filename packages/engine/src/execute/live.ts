@@ -27,7 +27,7 @@ import type { PreparedCold } from './cold-reads';
 import type { StatementPlanner } from './planner';
 import { toRows } from './results';
 import type { SessionState } from './session-state';
-import { validateLiveOptions, validateParams } from './validate';
+import { checkLiveOptionCombination, validateLiveOptions, validateParams } from './validate';
 
 /** Stops a live query; `liveId` is its id in system.live and for KILL LIVE QUERY. */
 export type LiveStop = (() => void) & { readonly liveId: string };
@@ -119,6 +119,9 @@ class SubscriptionDeps implements LiveDeps {
   pause(): Promise<void> {
     return pause();
   }
+  scheduleExpiry(sub: Subscription, at: number | undefined): void {
+    this.ctx.live.scheduleExpiry(sub, at);
+  }
 }
 
 export class LiveQueries {
@@ -176,6 +179,7 @@ export class LiveQueries {
       if (stmt.kind !== 'subscribe') throw new KalamError('INVALID_SQL', 'A live query must be a SELECT statement or SUBSCRIBE TO …');
       text = stmt.query;
       opts = { ...stmt.options, ...opts };
+      checkLiveOptionCombination(opts);
     }
     const snapshot: SessionState = { ...state };
     const { live } = this.ctx;

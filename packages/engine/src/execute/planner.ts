@@ -86,6 +86,17 @@ export class StatementPlanner {
   }
 
   /**
+   * The tables a DML statement names, planned without access checks (for
+   * checks that must speak before access does: EXECUTE AS USER refuses a
+   * SHARED table as such); undefined for a statement that is not DML.
+   */
+  tablesOf(state: SessionState, text: string, params: readonly Value[]): readonly number[] | undefined {
+    checkParameterCount(params, this.limits);
+    const planned = this.planUnchecked(state, text, params, tokenize(text, this.limits));
+    return 'plan' in planned ? planned.plan.tableIds : undefined;
+  }
+
+  /**
    * Plans a SELECT for EXPLAIN: outside the plan cache, views expanded,
    * with its plan described (and with `analyze`, instrumented), access
    * checked as plan() does.

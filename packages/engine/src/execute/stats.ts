@@ -87,6 +87,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['live_queries_maintained', e.live.list().filter((s) => s.isMaintained).length],
     ['live_index_entries', e.live.indexSize],
     ['live_texts', e.live.textCount],
+    ['live_expiries_pending', e.live.expiriesPending],
     ['live_sessions', e.live.sessionsWithSubscriptions],
     ['live_cold_loads', e.live.coldLoads],
     ['live_subscriptions_examined', e.live.subscriptionsExamined],

@@ -35,7 +35,22 @@ export function validateLiveOptions(options: LiveOptions | undefined): LiveOptio
     else if ((typeof from === 'number' && Number.isSafeInteger(from) && from >= 0) || (typeof from === 'string' && /^\d+$/.test(from))) out.from = BigInt(from);
     else throw new KalamError('INVALID_OPTION', `Live query option from must be a _seq (a non-negative bigint), got ${shown(from)}`);
   }
+  checkLiveOptionCombination(out);
   return out.lastRows === undefined && out.batchSize === undefined && out.from === undefined ? NO_LIVE_OPTIONS : out;
+}
+
+/**
+ * Combinations KalamDB refuses: `lastRows` arrives in one delivery, so it
+ * may not exceed `batchSize` (KalamDB's wording, with our option names).
+ */
+export function checkLiveOptionCombination(o: LiveOptions): void {
+  if (o.lastRows !== undefined && o.batchSize !== undefined && o.lastRows > o.batchSize) {
+    throw new KalamError(
+      'UNSUPPORTED',
+      `last_rows (${o.lastRows}) cannot exceed batch_size (${o.batchSize}); paginated last_rows replay is not supported. ` +
+        `Pass lastRows of at most batchSize (${o.batchSize}), raise batchSize to ${o.lastRows} or more, or leave batchSize out`,
+    );
+  }
 }
 
 const invalid = (message: string) => new KalamError('INVALID_PARAMETER', message);

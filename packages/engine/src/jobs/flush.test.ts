@@ -153,7 +153,7 @@ describe('reads across the hot and cold tiers', () => {
     const engine = await engineWith();
     await insertItems(engine, 1, 2);
     await flush(engine);
-    await expectError(engine.execute(root, "INSERT INTO app.items (id, name) VALUES (2, 'again')"), 'PRIMARY_KEY_VIOLATION', /id = 2 already exists/);
+    await expectError(engine.execute(root, "INSERT INTO app.items (id, name) VALUES (2, 'again')"), 'PRIMARY_KEY_VIOLATION', /value '2' already exists in column 'id'/);
     await expectError(engine.execute(root, "INSERT INTO app.items (id, name) VALUES ($1, 'again')", [1]), 'PRIMARY_KEY_VIOLATION');
     await expectError(engine.execute(root, "INSERT INTO app.items (id, name) SELECT id, name FROM app.items WHERE id = 1"), 'PRIMARY_KEY_VIOLATION');
     await engine.execute(root, 'DELETE FROM app.items WHERE id = 2');

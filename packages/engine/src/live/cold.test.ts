@@ -77,7 +77,7 @@ describe('live queries over cold segments the cache evicted', () => {
     await engine.live.idle();
     expect(p.errors).toEqual([]);
     expect(ids(p.last)).toEqual([41, 40, 39]);
-    expect(p.deliveries[1].change).toEqual({ kind: 'changes', inserted: [{ id: 39, name: 'r39' }], updated: [], deleted: [42] });
+    expect(p.deliveries[1].change).toEqual({ kind: 'changes', inserted: [{ id: 39, name: 'r39' }], updated: [], deleted: [42], deletedRows: [{ key: 42, old: p.deliveries[0].rows[0] }] });
     expect(stat(engine, 'live_cold_loads')).toBe(1);
     // A hot version of a cold row shadows it in the refill: row 1 shows once, with its new rank.
     await engine.execute(root, 'UPDATE app.items SET n = 1000 WHERE id = 1');

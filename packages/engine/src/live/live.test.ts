@@ -51,7 +51,9 @@ describe('maintained live queries', () => {
     await alice.execute('DELETE FROM app.notes WHERE id = 2');
     expect(ids(p.last)).toEqual([1, 3, 4]);
     const change = p.deliveries[1].change;
-    expect(change).toEqual({ kind: 'changes', inserted: [{ id: 4, rank: 40 }], updated: [], deleted: [2] });
+    expect(change).toEqual({ kind: 'changes', inserted: [{ id: 4, rank: 40 }], updated: [], deleted: [2], deletedRows: [{ key: 2, old: { id: 2, rank: 20 } }] });
+    // The old row is the very object the previous delivery held: nothing is copied per subscriber.
+    expect(change.kind === 'changes' && change.deletedRows?.[0].old).toBe(p.deliveries[0].rows[1]);
     // An update that moves a row out of the window behind the others, and one that stops matching.
     await alice.execute('UPDATE app.notes SET rank = 99 WHERE id = 1');
     expect(ids(p.last)).toEqual([3, 4, 5]);
@@ -147,7 +149,7 @@ describe('options', () => {
     expect(deliveries.map((d) => d.rows.length)).toEqual([4, 8, 10, 10]);
     expect(deliveries.map((d) => d.change.kind === 'snapshot' && d.change.hasMore)).toEqual([true, true, undefined, false]);
     expect(ids(deliveries[2].rows)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(deliveries[3].change).toEqual({ kind: 'changes', inserted: [{ id: 11 }], updated: [], deleted: [3] });
+    expect(deliveries[3].change).toEqual({ kind: 'changes', inserted: [{ id: 11 }], updated: [], deleted: [3], deletedRows: [{ key: 3, old: deliveries[2].rows[2] }] });
     expect(ids(deliveries[3].rows)).toEqual([1, 2, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
@@ -176,6 +178,37 @@ describe('options', () => {
     const old = await probe(alice, 'SELECT id FROM app.notes', { from: 1n });
     expect(old.deliveries[0].change).toEqual({ kind: 'snapshot', resumed: false });
     expect(ids(old.last)).toEqual([1, 2, 4]);
+  });
+
+  it('resumes with from and lastRows as with from alone: a row inserted while away is an insert, not a delete', async () => {
+    await alice.execute("INSERT INTO app.notes (id, rank, body) VALUES (1, 1, 'a')");
+    const first = await probe(alice, 'SELECT id, body FROM app.notes', { lastRows: 0 });
+    await alice.execute("INSERT INTO app.notes (id, rank, body) VALUES (2, 2, 'b')");
+    expect(ids(first.last)).toEqual([2]);
+    const [{ s }] = (await alice.query('SELECT MAX(_seq) AS s FROM app.notes')).rows;
+    first.stop();
+    await alice.execute("INSERT INTO app.notes (id, rank, body) VALUES (3, 3, 'c')"); // while away
+    for (const lastRows of [0, 1, 5]) {
+      const resumed = await probe(alice, 'SELECT id, body FROM app.notes', { from: s as bigint, lastRows });
+      expect(resumed.deliveries[0].change).toEqual({ kind: 'changes', inserted: [{ id: 3, body: 'c' }], updated: [], deleted: [] });
+      expect(ids(resumed.last)).toContain(3);
+      resumed.stop();
+    }
+    // Beyond retention the fresh snapshot honours lastRows.
+    const old = await probe(alice, 'SELECT id FROM app.notes', { from: 1n, lastRows: 1 });
+    expect(old.deliveries[0].change).toEqual({ kind: 'snapshot', resumed: false });
+    expect(ids(old.last)).toEqual([3]);
+  });
+
+  it('refuses lastRows greater than batchSize with UNSUPPORTED, as KalamDB does, and accepts them equal', async () => {
+    await alice.execute("INSERT INTO app.notes (id, rank, body) VALUES (1, 1, 'a'), (2, 2, 'b'), (3, 3, 'c')");
+    const refused = { code: 'UNSUPPORTED', message: expect.stringContaining('last_rows (3) cannot exceed batch_size (2); paginated last_rows replay is not supported') };
+    await expect(alice.live('SELECT id FROM app.notes', [], () => undefined, undefined, { lastRows: 3, batchSize: 2 })).rejects.toMatchObject(refused);
+    await expect(alice.live('SUBSCRIBE TO app.notes OPTIONS (last_rows = 3, batch_size = 2)', [], () => undefined)).rejects.toMatchObject(refused);
+    await expect(alice.live('SUBSCRIBE TO app.notes OPTIONS (last_rows = 3)', [], () => undefined, undefined, { batchSize: 2 })).rejects.toMatchObject(refused);
+    await expect(alice.execute('SUBSCRIBE TO app.notes OPTIONS (last_rows = 3, batch_size = 2)')).rejects.toMatchObject(refused);
+    const p = await probe(alice, 'SELECT id FROM app.notes', { lastRows: 2, batchSize: 2 });
+    expect(ids(p.last)).toEqual([2, 3]);
   });
 
   it('accepts SUBSCRIBE TO … OPTIONS (…) as a live query, and answers it through execute() with a subscription id', async () => {

@@ -8,6 +8,7 @@
 import type { ExecContext } from '../exec/context';
 import type { StoredRow } from '../core/schema';
 import type { Row, Value } from '../core/types';
+import { seqMillis } from '../core/ids';
 import { outputValue } from '../core/values';
 import type { MaintainedQuery } from './analyze';
 import type { LiveOutput } from './output';
@@ -78,6 +79,32 @@ export class MaintainedResult extends LiveWindow implements WindowEnv {
       if ((row[seqAt] as bigint) > from && !inResult.has(key)) deleted.push(outputValue(row[this.query.keySlot]));
     }
     return { kind: 'changes', inserted, updated: [], deleted };
+  }
+
+  /**
+   * When the earliest row of a STREAM window expires (ms since the epoch:
+   * the first `now` at which `isExpired` holds for it); undefined when no
+   * row of the window can expire.
+   */
+  earliestExpiry(): number | undefined {
+    const ttl = this.query.table.ttlSeconds;
+    if (this.isHidden === undefined || !ttl) return undefined;
+    const seqAt = this.query.seqSlot;
+    let min: bigint | undefined;
+    for (const e of this.entries) {
+      const s = e.row[seqAt] as bigint;
+      if (min === undefined || s < min) min = s;
+    }
+    return min === undefined ? undefined : seqMillis(min) + ttl * 1000 + 1;
+  }
+
+  /** Drops the rows of the window that expired by `ctx.now`; returns whether any did. */
+  dropExpired(): boolean {
+    if (this.isHidden === undefined) return false;
+    const gone: string[] = [];
+    for (const e of this.entries) if (this.isHidden(e.row)) gone.push(e.key);
+    for (const key of gone) this.apply(this, key, null);
+    return gone.length > 0;
   }
 
   /** Tells it apart from a re-run query's state (Subscription's Mode). */

@@ -5,7 +5,7 @@
  */
 import type { Row, Value } from '../core/types';
 import { outputValue } from '../core/values';
-import type { LiveChange } from './types';
+import type { DeletedRow, LiveChange } from './types';
 import { NO_ENTRIES, type LiveWindow, type WindowEntry } from './window';
 
 export interface LiveOutput {
@@ -55,6 +55,12 @@ export function diffOutputs(prev: LiveOutput, next: LiveOutput): Extract<LiveCha
     if (prev.rows[j] !== next.rows[i]) updated.push({ row: next.rows[i], old: prev.rows[j] });
   }
   const deleted: Value[] = [];
-  for (const j of before.values()) deleted.push(outputValue(prev.entries[j].id)); // a BYTES key as a copy
-  return { kind: 'changes', inserted, updated, deleted };
+  if (before.size === 0) return { kind: 'changes', inserted, updated, deleted };
+  const deletedRows: DeletedRow[] = [];
+  for (const j of before.values()) {
+    const key = outputValue(prev.entries[j].id); // a BYTES key as a copy
+    deleted.push(key);
+    deletedRows.push({ key, old: prev.rows[j] });
+  }
+  return { kind: 'changes', inserted, updated, deleted, deletedRows };
 }

@@ -50,6 +50,19 @@ export class LiveRegistry {
    * most one entry per open subscription; deleted with its last user.
    */
   private readonly texts = new Map<string, [string, number]>();
+  /**
+   * Maintained STREAM subscriptions → when the earliest row of their window
+   * expires (ms since the epoch): one entry per such open subscription at
+   * most (bounded by maxLiveQueries), deleted when it is removed or holds no
+   * row; system.stats `live_expiries_pending`. One engine-wide timer is armed
+   * for the earliest of them.
+   */
+  private readonly expiries = new Map<Subscription, number>();
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When `expiryTimer` fires (Infinity: not armed); it may fire early, never late. */
+  private expiryAt = Number.POSITIVE_INFINITY;
+  /** The database closed: no timer is armed again. */
+  private isClosed = false;
   private nextId = 1;
   private epoch = 0;
   private delivered = 0;
@@ -169,7 +182,64 @@ export class LiveRegistry {
       if (byUser.size === 0) this.index.delete(table);
     }
     this.releaseText(sub.sql);
+    this.expiries.delete(sub); // the timer may fire for nothing: it re-arms for what is left
     sub.end(reason);
+  }
+
+  /**
+   * A maintained STREAM subscription's earliest expiry (undefined: none):
+   * when that row passes its TTL the subscription drops it and delivers,
+   * without waiting for the eviction job.
+   */
+  scheduleExpiry(sub: Subscription, at: number | undefined): void {
+    if (at === undefined) {
+      this.expiries.delete(sub);
+      return; // an earlier timer fires for nothing and re-arms
+    }
+    if (!this.subs.has(sub.liveId) || this.isClosed) return;
+    this.expiries.set(sub, at);
+    if (at < this.expiryAt) this.armExpiry(at);
+  }
+
+  /** Subscriptions waiting for a row of theirs to expire (system.stats live_expiries_pending). */
+  get expiriesPending(): number {
+    return this.expiries.size;
+  }
+
+  /** Stops the expiry timer (the database closes). */
+  stopTimers(): void {
+    this.isClosed = true;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.expiryAt = Number.POSITIVE_INFINITY;
+    this.expiries.clear();
+  }
+
+  private armExpiry(at: number): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryAt = at;
+    // setTimeout holds at most 2^31 - 1 ms; a later expiry is re-armed when this fires.
+    this.expiryTimer = setTimeout(() => this.expireDue(), Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1));
+    (this.expiryTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** The timer fired: every subscription whose earliest row expired drops its expired rows and delivers. */
+  private expireDue(): void {
+    this.expiryTimer = undefined;
+    this.expiryAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    const due: Subscription[] = [];
+    for (const [sub, at] of this.expiries) if (at <= now) due.push(sub);
+    const cache: RowCache = new Map();
+    for (const sub of due) {
+      this.expiries.delete(sub);
+      const before = sub.changes;
+      sub.expire(cache, now); // schedules its next expiry
+      if (sub.changes !== before) this.delivered++;
+    }
+    let next = Number.POSITIVE_INFINITY;
+    for (const at of this.expiries.values()) if (at < next) next = at;
+    if (next < this.expiryAt) this.armExpiry(next);
   }
 
   get(liveId: string): Subscription | undefined {

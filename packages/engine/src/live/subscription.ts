@@ -45,6 +45,8 @@ export interface LiveDeps {
   committedSeq(): bigint;
   /** Resolves after a pause that lets other work (commits) run: between batches of a first load. */
   pause(): Promise<void>;
+  /** When `expire` is due for this subscription (a STREAM row of its window passes its TTL); undefined: never. */
+  scheduleExpiry(sub: Subscription, at: number | undefined): void;
 }
 
 type Mode = MaintainedResult | { kind: 'rerun'; plan: SelectPlan; params: Value[] };
@@ -103,52 +105,28 @@ export class Subscription {
     return this.createdAt + this.updatedAfter;
   }
 
-  get isActive(): boolean {
-    return (this.flags & ACTIVE) !== 0;
-  }
-  private set isActive(on: boolean) {
-    this.setFlag(ACTIVE, on);
-  }
+  get isActive(): boolean { return (this.flags & ACTIVE) !== 0; }
+  private set isActive(on: boolean) { this.setFlag(ACTIVE, on); }
 
   /** True while a batched first load is being delivered. */
-  get isLoading(): boolean {
-    return (this.flags & LOADING) !== 0;
-  }
-  private set isLoading(on: boolean) {
-    this.setFlag(LOADING, on);
-  }
+  get isLoading(): boolean { return (this.flags & LOADING) !== 0; }
+  private set isLoading(on: boolean) { this.setFlag(LOADING, on); }
 
   /** Something changed that was not delivered yet (during a load, or a re-run is due). */
-  private get isDirty(): boolean {
-    return (this.flags & DIRTY) !== 0;
-  }
-  private set isDirty(on: boolean) {
-    this.setFlag(DIRTY, on);
-  }
+  private get isDirty(): boolean { return (this.flags & DIRTY) !== 0; }
+  private set isDirty(on: boolean) { this.setFlag(DIRTY, on); }
 
   /** Maintenance failed: the next commit re-reads the result. */
-  private get isStale(): boolean {
-    return (this.flags & STALE) !== 0;
-  }
-  private set isStale(on: boolean) {
-    this.setFlag(STALE, on);
-  }
+  private get isStale(): boolean { return (this.flags & STALE) !== 0; }
+  private set isStale(on: boolean) { this.setFlag(STALE, on); }
 
   /** The schema changed (ALTER): plan again before the next read. */
-  private get isReplanDue(): boolean {
-    return (this.flags & REPLAN_DUE) !== 0;
-  }
-  private set isReplanDue(on: boolean) {
-    this.setFlag(REPLAN_DUE, on);
-  }
+  private get isReplanDue(): boolean { return (this.flags & REPLAN_DUE) !== 0; }
+  private set isReplanDue(on: boolean) { this.setFlag(REPLAN_DUE, on); }
 
   /** Re-planned: the next delivery is the whole result, as a snapshot. */
-  private get isSnapshotDue(): boolean {
-    return (this.flags & SNAPSHOT_DUE) !== 0;
-  }
-  private set isSnapshotDue(on: boolean) {
-    this.setFlag(SNAPSHOT_DUE, on);
-  }
+  private get isSnapshotDue(): boolean { return (this.flags & SNAPSHOT_DUE) !== 0; }
+  private set isSnapshotDue(on: boolean) { this.setFlag(SNAPSHOT_DUE, on); }
 
   private setFlag(bit: number, on: boolean): void {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
@@ -233,11 +211,15 @@ export class Subscription {
     }
     m.cache = cache;
     const p = this.partition(m, cold);
-    if (o.lastRows !== undefined) m.minSeq = m.lastRowsFloor(p, o.lastRows);
+    // `from` takes precedence over `lastRows` (as in KalamDB): a resume replays every
+    // change after `from`, so no floor may hide a row written since. lastRows
+    // applies when there is no `from`, or when `from` lies beyond retention.
+    const isReplay = o.from !== undefined && o.from >= this.deps.watermark(m.query.table);
+    if (o.lastRows !== undefined && !isReplay) m.minSeq = m.lastRowsFloor(p, o.lastRows);
     m.load(m, p ?? []);
     const out = this.windowOutput(m);
     if (o.from === undefined) return this.load(out);
-    if (o.from < this.deps.watermark(m.query.table)) return void this.send(out, { kind: 'snapshot', resumed: false });
+    if (!isReplay) return void this.send(out, { kind: 'snapshot', resumed: false });
     this.send(out, m.replay(p, out, o.from));
   }
 
@@ -382,6 +364,7 @@ export class Subscription {
     }
     const change = diffOutputs({ rows: this.deliveredRows, entries: this.deliveredEntries }, out);
     if (change) this.send(out, change);
+    else this.scheduleExpiry(); // rows out of sight (OFFSET) may have changed
     return true;
   }
 
@@ -464,8 +447,34 @@ export class Subscription {
     this.flush(new Map());
   }
 
+  /**
+   * A STREAM row of the window passed its TTL (the registry's expiry timer):
+   * drops the expired rows and delivers, as a commit that deleted them would.
+   */
+  expire(cache: RowCache, now: number): void {
+    const m = this.mode;
+    if (!this.isActive || m.kind !== 'maintained') return;
+    this.ctx.now = now;
+    if (!this.isStale && !this.isReplanDue && !this.isSnapshotDue) {
+      m.cache = cache;
+      if (m.dropExpired()) this.isDirty = true;
+    } else {
+      this.isDirty = true; // the next read hides expired rows
+    }
+    this.flush(cache);
+    this.scheduleExpiry();
+  }
+
+  /** Tells the registry when the earliest row of a maintained STREAM window expires. */
+  private scheduleExpiry(): void {
+    const m = this.mode;
+    if (m?.kind !== 'maintained' || m.isHidden === undefined || !this.isActive) return;
+    this.deps.scheduleExpiry(this, m.earliestExpiry());
+  }
+
   private send(out: LiveOutput, change: LiveChange): void {
     if (!this.isActive) return;
+    this.scheduleExpiry();
     if (this.deliveredRows !== EMPTY_OUTPUT.rows || change.kind === 'changes') this.changes++;
     this.deliver(out);
     this.updatedAfter = Date.now() - this.createdAt;

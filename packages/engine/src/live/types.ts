@@ -17,10 +17,20 @@ export type LiveChange<T = Row> =
   | { kind: 'snapshot'; resumed?: boolean; hasMore?: boolean }
   /**
    * What changed since the previous delivery. `deleted` holds primary keys
-   * (`_seq` for a table without one). After a `from` resume, `inserted`
-   * holds every row written after that `_seq` (apply as upserts).
+   * (`_seq` for a table without one). `deletedRows`, present when `deleted`
+   * is not empty (except after a `from` resume, whose earlier rows this
+   * engine never delivered), pairs each of them, in order, with the row of
+   * the previous delivery it removed: the same object, not a copy. After a
+   * `from` resume, `inserted` holds every row written after that `_seq`
+   * (apply as upserts).
    */
-  | { kind: 'changes'; inserted: T[]; updated: { row: T; old: T }[]; deleted: Value[] };
+  | { kind: 'changes'; inserted: T[]; updated: { row: T; old: T }[]; deleted: Value[]; deletedRows?: DeletedRow<T>[] };
+
+/** A row a change removed from the result: its primary key (as in `deleted`) and the row last delivered for it. */
+export interface DeletedRow<T = Row> {
+  key: Value;
+  old: T;
+}
 
 /**
  * `seq`: every commit up to this `_seq` is reflected in `rows`; pass it as

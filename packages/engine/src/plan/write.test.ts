@@ -110,6 +110,63 @@ describe('INSERT type checking', () => {
   });
 });
 
+describe("constraint messages in KalamDB's words", () => {
+  const messageOf = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (e) {
+      expect(e).toBeInstanceOf(KalamError);
+      return [(e as KalamError).code, (e as KalamError).message];
+    }
+    throw new Error('expected the statement to fail');
+  };
+
+  it.each([
+    [
+      'a key repeated within one INSERT',
+      "INSERT INTO app.items (id, name) VALUES (7, 'a'), (7, 'b')",
+      "Primary key violation: value '7' appears multiple times in the insert batch for column 'id' (table 'app.items'). Give each row its own key",
+    ],
+    [
+      'a key the table already holds',
+      "INSERT INTO app.items (id, name) VALUES (1, 'again')",
+      "Primary key violation: value '1' already exists in column 'id' (table 'app.items'). Change that row with UPDATE, or insert another key",
+    ],
+    [
+      'a key the table holds, repeated later in the batch too (the existing row is found first)',
+      "INSERT INTO app.items (id, name) VALUES (1, 'x'), (1, 'y')",
+      "Primary key violation: value '1' already exists in column 'id' (table 'app.items'). Change that row with UPDATE, or insert another key",
+    ],
+  ])('tells %s apart', async (_case, sql, message) => {
+    await admin.execute("INSERT INTO app.items (id, name) VALUES (1, 'first')");
+    expect(await messageOf(admin.execute(sql))).toEqual(['PRIMARY_KEY_VIOLATION', message]);
+    expect((await admin.query('SELECT id, name FROM app.items')).rows).toEqual([{ id: 1, name: 'first' }]);
+  });
+
+  it('quotes a text key as KalamDB does, per user for USER tables', async () => {
+    expect(await messageOf(alice.execute("INSERT INTO app.todos (id, title) VALUES ('t', 'a'), ('t', 'b')"))).toEqual([
+      'PRIMARY_KEY_VIOLATION',
+      "Primary key violation: value 't' appears multiple times in the insert batch for column 'id' (table 'app.todos'). Give each row its own key",
+    ]);
+  });
+
+  it('tells a NOT NULL column missing from the INSERT apart from an explicit NULL', async () => {
+    expect(await messageOf(admin.execute('INSERT INTO app.items (id) VALUES (2)'))).toEqual([
+      'NOT_NULL_VIOLATION',
+      "NOT NULL violation: column 'name' of table 'app.items' is missing from the INSERT and has no DEFAULT. List it with a value, or give it a DEFAULT (ALTER TABLE app.items ALTER COLUMN name SET DEFAULT …)",
+    ]);
+    expect(await messageOf(admin.execute('INSERT INTO app.items (id, name) VALUES (2, NULL)'))).toEqual([
+      'NOT_NULL_VIOLATION',
+      "NOT NULL violation: column 'name' of table 'app.items' cannot be NULL. Give it a value",
+    ]);
+    await admin.execute("INSERT INTO app.items (id, name) VALUES (2, 'b')");
+    expect(await messageOf(admin.execute('UPDATE app.items SET name = NULL WHERE id = 2'))).toEqual([
+      'NOT_NULL_VIOLATION',
+      "NOT NULL violation: column 'name' of table 'app.items' cannot be NULL. Give it a value",
+    ]);
+  });
+});
+
 describe('UPDATE', () => {
   beforeEach(async () => {
     await admin.execute(`INSERT INTO app.items (id, name, qty) VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3)`);

@@ -47,14 +47,23 @@ export function insertTarget(resolver: SourceResolver, ns: string | undefined, n
 
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 
-function checkNotNull(t: TableDef, row: Value[]): void {
+/** NOT NULL columns hold a value; with `given` (an INSERT), a column the INSERT left out is told apart from an explicit NULL. */
+function checkNotNull(t: TableDef, row: Value[], given?: readonly boolean[]): void {
   for (let i = 0; i < t.columns.length; i++) {
     const c = t.columns[i];
-    if (c.notNull && row[i] === null) {
-      throw new KalamError('NOT_NULL_VIOLATION', `NOT NULL violation: column '${c.name}' of table '${q(t)}' cannot be NULL`);
+    if (!c.notNull || row[i] !== null) continue;
+    if (given !== undefined && !given[i]) {
+      throw new KalamError(
+        'NOT_NULL_VIOLATION',
+        `NOT NULL violation: column '${c.name}' of table '${q(t)}' is missing from the INSERT and has no DEFAULT. List it with a value, or give it a DEFAULT (ALTER TABLE ${q(t)} ALTER COLUMN ${c.name} SET DEFAULT …)`,
+      );
     }
+    throw new KalamError('NOT_NULL_VIOLATION', `NOT NULL violation: column '${c.name}' of table '${q(t)}' cannot be NULL. Give it a value`);
   }
 }
+
+/** A key as KalamDB's primary key messages quote it. */
+const keyText = (pk: Value) => (typeof pk === 'object' && pk !== null ? describeValue(pk) : String(pk));
 
 function defaultValue(t: TableDef, i: number, ctx: ExecContext): Value {
   const d = t.columns[i].default;
@@ -181,17 +190,23 @@ function insertChanges(
       for (let i = 0; i < t.columns.length; i++) {
         if (!given[i]) row[i] = coerce(defaultValue(t, i, ctx), t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth);
       }
-      checkNotNull(t, row);
+      checkNotNull(t, row, given);
       const seq = ctx.nextSeq();
       row[width - 2] = seq;
       row[width - 1] = false;
       const pk = t.pk >= 0 ? row[t.pk] : seq;
       const pkHash = hashKey(pk);
-      const existing = src.lookup?.(ctx, pk, { includeDeleted: false });
-      if (t.pk >= 0 && (seen.has(pkHash) || existing)) {
+      // KalamDB's wordings: a key repeated within this INSERT, and one the table already holds.
+      if (t.pk >= 0 && seen.has(pkHash)) {
         throw new KalamError(
           'PRIMARY_KEY_VIOLATION',
-          `Primary key violation: a row with ${t.columns[t.pk].name} = ${describeValue(pk)} already exists in table '${q(t)}'`,
+          `Primary key violation: value '${keyText(pk)}' appears multiple times in the insert batch for column '${t.columns[t.pk].name}' (table '${q(t)}'). Give each row its own key`,
+        );
+      }
+      if (t.pk >= 0 && src.lookup?.(ctx, pk, { includeDeleted: false })) {
+        throw new KalamError(
+          'PRIMARY_KEY_VIOLATION',
+          `Primary key violation: value '${keyText(pk)}' already exists in column '${t.columns[t.pk].name}' (table '${q(t)}'). Change that row with UPDATE, or insert another key`,
         );
       }
       seen.add(pkHash);

@@ -333,7 +333,8 @@ describe('resuming live queries from their last _seq after failover', () => {
     t.reconnect();
     await until(() => seen.length === 3);
     const resumed = seen[2];
-    expect(resumed.change).toEqual({ kind: 'changes', inserted: [{ id: 2n, v: 'B' }, { id: 5n, v: 'e' }], updated: [], deleted: [3n] });
+    // A replay names deleted keys only: which held row each removed is not known to the new host.
+    expect(resumed.change).toEqual({ kind: 'changes', inserted: [{ id: 2n, v: 'B' }, { id: 5n, v: 'e' }], updated: [], deleted: [3n], deletedRows: [{ key: 3n, old: undefined }] });
     expect(resumed.rows).toEqual([{ id: 1n, v: 'a' }, { id: 2n, v: 'B' }, { id: 4n, v: 'd' }, { id: 5n, v: 'e' }]);
     // Unchanged rows keep their objects; the changes name the rows the result holds.
     expect(resumed.rows[0]).toBe(before[0]);
@@ -366,7 +367,7 @@ describe('resuming live queries from their last _seq after failover', () => {
     await t.admin.execute('DELETE FROM t WHERE id = 1');
     t.reconnect();
     await until(() => busy.length === 2);
-    expect(busy[1].change).toEqual({ kind: 'changes', inserted: [], updated: [], deleted: [1n] });
+    expect(busy[1].change).toEqual({ kind: 'changes', inserted: [], updated: [], deleted: [1n], deletedRows: [{ key: 1n, old: undefined }] });
     expect(busy[1].rows.map((r) => r.id)).toEqual([2n, 3n]);
     // The other subscription's result did not change: no event (its replay named key 1, which it never held).
     await t.admin.execute('INSERT INTO t (id, v, w) VALUES (101, \'x\', 0)');
