@@ -160,12 +160,20 @@ describe('a stock Vite + React app with the packed packages', () => {
     expect(run(process.execPath, ['--input-type=module', '-e', script], app)).toBe('<p>loading/loading/function/function</p>');
   });
 
-  it('builds with Vite and no config file, emitting the worker and its SQL grammar', () => {
+  it('builds with Vite and no config file, emitting the worker, its SQL grammar and every file it loads on first use', () => {
     expect(existsSync(join(app, 'vite.config.ts'))).toBe(false);
     run(process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], app);
     const assets = readdirSync(join(app, 'dist/assets'));
     expect(assets.some((f) => /^worker-.*\.js$/.test(f)), assets.join(', ')).toBe(true);
-    expect(assets.some((f) => /^worker-sql-.*\.js$/.test(f)), assets.join(', ')).toBe(true);
+    // worker-sql.js, worker-arrow.js, worker-migrate.js, … (scripts/build.mjs): each copied as an asset beside the worker.
+    const sideFiles = readdirSync(join(root, 'packages/worker/dist')).filter((f) => /^worker-.+\.js$/.test(f));
+    expect(sideFiles).toContain('worker-sql.js');
+    expect(sideFiles).toContain('worker-migrate.js');
+    for (const file of sideFiles) {
+      const name = file.slice(0, -'.js'.length);
+      const hashed = new RegExp(`^${name}-[\\w-]{8}\\.js$`);
+      expect(assets.some((f) => hashed.test(f)), `${file} among ${assets.join(', ')}`).toBe(true);
+    }
   }, 180_000);
 
   it('shows live rows in Chromium from the build (vite preview): each row added by a click appears', async () => {

@@ -35,12 +35,10 @@ function ItemList() {
   );
 }
 
-// Opened once, outside React (a StrictMode remount does not open it twice).
-const opening = (async () => {
-  const client = await createClient({ name: 'stock-app', storage: 'idb' });
-  await client.session({ user: 'admin', role: 'dba' }).execute(SCHEMA);
-  return client;
-})();
+// Opened once, outside React (a StrictMode remount does not open it twice). The
+// schema is migration 1: the worker loads its migration runner (a file of its
+// own beside worker.js) to apply it.
+const opening = createClient({ name: 'stock-app', storage: 'idb', migrations: [{ version: 1, sql: SCHEMA }] });
 
 function App() {
   const [client, setClient] = useState<KalamClient | null>(null);

@@ -20,7 +20,8 @@ import type { Durability } from '../storage/opfs-log';
 import type { ArrowTable } from './arrow';
 import { loadArrow } from './arrow-loader';
 import { checkReturnsRows } from './returns-rows';
-import { insertMany, type InsertManyError, type InsertManyProgress } from '../execute/insert-many';
+import type { InsertManyError, InsertManyProgress } from '../execute/insert-chunks';
+import { loadInsertMany } from '../execute/lazy-executors';
 import { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type InsertManyOptions, type StatementOptions } from './session-options';
 
 export type { InsertManyError, InsertManyOptions, InsertManyProgress, LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
@@ -181,7 +182,10 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         live: (sql, params, onChange, onError, liveOptions) =>
           // The rows are what the query returns: T is the caller's word for them.
           engine.openLive(state, sql, params ?? [], onChange as LiveChangeCallback, onError ?? (() => undefined), liveOptions, owner),
-        insertMany: async (table, rows, options) => insertMany(engine, state, table, rows, resolveInsertManyOptions(options), resolved.client),
+        insertMany: async (table, rows, options) => {
+          const checked = resolveInsertManyOptions(options);
+          return (await loadInsertMany()).insertMany(engine, state, table, rows, checked, resolved.client);
+        },
         begin: async () => openTransaction(engine, state, resolved.client).handle,
         async transaction(fn) {
           if (typeof fn !== 'function') throw new KalamError('INVALID_PARAMETER', 'transaction() needs a callback: session.transaction(async (tx) => { … })');
