@@ -165,14 +165,18 @@ describe('a stock Vite + React app with the packed packages', () => {
     run(process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], app);
     const assets = readdirSync(join(app, 'dist/assets'));
     expect(assets.some((f) => /^worker-.*\.js$/.test(f)), assets.join(', ')).toBe(true);
-    // worker-sql.js, worker-arrow.js, worker-migrate.js, … (scripts/build.mjs): each copied as an asset beside the worker.
-    const sideFiles = readdirSync(join(root, 'packages/worker/dist')).filter((f) => /^worker-.+\.js$/.test(f));
-    expect(sideFiles).toContain('worker-sql.js');
-    expect(sideFiles).toContain('worker-migrate.js');
+    // worker-sql.js, worker-arrow.js, worker-migrate.js, … (scripts/build.mjs): each copied as an asset beside the
+    // worker, or — under Vite's build.assetsInlineLimit (4 kB) — inlined into it as a data: URL.
+    const dist = join(root, 'packages/worker/dist');
+    const sideFiles = readdirSync(dist).filter((f) => /^worker-.+\.js$/.test(f));
+    expect(sideFiles).toEqual(expect.arrayContaining(['worker-sql.js', 'worker-arrow.js', 'worker-migrate.js', 'worker-insert-many.js']));
+    const workerAsset = assets.find((f) => /^worker-[\w-]{8}\.js$/.test(f) && readFileSync(join(app, 'dist/assets', f), 'utf8').includes('kalamlite.worker-exports'));
+    expect(workerAsset, assets.join(', ')).toBeDefined();
+    const workerText = readFileSync(join(app, 'dist/assets', workerAsset!), 'utf8');
     for (const file of sideFiles) {
-      const name = file.slice(0, -'.js'.length);
-      const hashed = new RegExp(`^${name}-[\\w-]{8}\\.js$`);
-      expect(assets.some((f) => hashed.test(f)), `${file} among ${assets.join(', ')}`).toBe(true);
+      const hashed = new RegExp(`^${file.slice(0, -'.js'.length)}-[\\w-]{8}\\.js$`);
+      const inlined = workerText.includes(readFileSync(join(dist, file)).toString('base64'));
+      expect(inlined || assets.some((f) => hashed.test(f)), `${file}: not among ${assets.join(', ')} nor inlined`).toBe(true);
     }
   }, 180_000);
 
