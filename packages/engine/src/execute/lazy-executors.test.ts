@@ -178,6 +178,27 @@ describe('an executor that cannot be loaded (offline after an update)', () => {
     }
   });
 
+  it('a migration that alters a table while ALTER TABLE cannot be loaded: VERSION_MISMATCH before any of it runs', async () => {
+    const db = await openMemory();
+    try {
+      const s = db.session(root);
+      const v1 = { version: 1, sql: SCHEMA };
+      const v2 = { version: 2, sql: "CREATE TABLE app.tags (id INT PRIMARY KEY); ALTER TABLE app.items ADD COLUMN note TEXT; INSERT INTO app.items (id, name) VALUES (1, 'a')" };
+      await db.migrate([v1]);
+      offline.add('alter');
+      const e = await failure(db.migrate([v1, v2]));
+      expect(e.code).toBe('VERSION_MISMATCH');
+      expect(e.message).toContain('Could not load the ALTER TABLE executor');
+      expect((await s.query("SELECT table_name FROM system.tables WHERE namespace_id = 'app'")).rows).toEqual([{ table_name: 'items' }]);
+      expect((await s.query('SELECT version FROM system.migrations')).rows).toEqual([{ version: 1 }]);
+      offline.delete('alter');
+      expect(await db.migrate([v1, v2])).toEqual({ version: 2, applied: [2] });
+      expect((await s.query('SELECT id, name, note FROM app.items')).rows).toEqual([{ id: 1, name: 'a', note: null }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("a compaction's merge step: the job fails with VERSION_MISMATCH, the data reads the same, and the next compaction merges", async () => {
     const { Engine } = await import('./engine');
     const engine = await Engine.open({ storage: 'memory', rowGroupRows: 4, maxSegmentRows: 16, compactL0Segments: 0, flushCheckIntervalMs: 0 });

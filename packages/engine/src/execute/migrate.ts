@@ -186,6 +186,8 @@ async function runMigration(ctx: MigrateContext, m: Migration, checksum: string)
   const record = (): MigrationRecord => ({ version: m.version, checksum, applied_at: Date.now(), statements: steps.length });
   const firstDml = steps.findIndex((s) => s.kind === 'dml');
   const ddlCount = firstDml < 0 ? steps.length : firstDml;
+  // ALTER TABLE's executor (loaded on first use) is loaded before anything runs: one that cannot be (VERSION_MISMATCH) writes nothing.
+  if (steps.some((s) => s.stmt?.kind === 'alterTable')) await loadAlter();
   let at = 0;
   try {
     let recorded = false;
