@@ -160,12 +160,24 @@ describe('a stock Vite + React app with the packed packages', () => {
     expect(run(process.execPath, ['--input-type=module', '-e', script], app)).toBe('<p>loading/loading/function/function</p>');
   });
 
-  it('builds with Vite and no config file, emitting the worker and its SQL grammar', () => {
+  it('builds with Vite and no config file, emitting the worker, its SQL grammar and every file it loads on first use', () => {
     expect(existsSync(join(app, 'vite.config.ts'))).toBe(false);
     run(process.execPath, [join(app, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], app);
     const assets = readdirSync(join(app, 'dist/assets'));
     expect(assets.some((f) => /^worker-.*\.js$/.test(f)), assets.join(', ')).toBe(true);
-    expect(assets.some((f) => /^worker-sql-.*\.js$/.test(f)), assets.join(', ')).toBe(true);
+    // worker-sql.js, worker-arrow.js, worker-migrate.js, … (scripts/build.mjs): each copied as an asset beside the
+    // worker, or — under Vite's build.assetsInlineLimit (4 kB) — inlined into it as a data: URL.
+    const dist = join(root, 'packages/worker/dist');
+    const sideFiles = readdirSync(dist).filter((f) => /^worker-.+\.js$/.test(f));
+    expect(sideFiles).toEqual(expect.arrayContaining(['worker-sql.js', 'worker-arrow.js', 'worker-migrate.js', 'worker-insert-many.js']));
+    const workerAsset = assets.find((f) => /^worker-[\w-]{8}\.js$/.test(f) && readFileSync(join(app, 'dist/assets', f), 'utf8').includes('kalamlite.worker-exports'));
+    expect(workerAsset, assets.join(', ')).toBeDefined();
+    const workerText = readFileSync(join(app, 'dist/assets', workerAsset!), 'utf8');
+    for (const file of sideFiles) {
+      const hashed = new RegExp(`^${file.slice(0, -'.js'.length)}-[\\w-]{8}\\.js$`);
+      const inlined = workerText.includes(readFileSync(join(dist, file)).toString('base64'));
+      expect(inlined || assets.some((f) => hashed.test(f)), `${file}: not among ${assets.join(', ')} nor inlined`).toBe(true);
+    }
   }, 180_000);
 
   it('shows live rows in Chromium from the build (vite preview): each row added by a click appears', async () => {

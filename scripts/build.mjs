@@ -12,13 +12,16 @@
 // - @kalamlite/worker: dist/index.js, the page-side client (imports
 //   @kalamlite/engine and comlink), and the worker it starts with
 //   `new Worker(new URL('./worker.js', import.meta.url))`: dist/worker.js,
-//   prebuilt and self-contained (engine, comlink, idb), minified, no code
-//   splitting — so an app's bundler, whatever its worker format (Vite's
-//   default is iife), bundles it as one file — plus two files the worker
+//   prebuilt and self-contained (engine, comlink, idb), minified, importing
+//   nothing statically — so an app's bundler, whatever its worker format
+//   (Vite's default is iife), bundles it as one file — plus files the worker
 //   loads by URL (files the bundler copies as they are): dist/worker-sql.js,
-//   node-sql-parser's grammar (slimmed), loaded as a database opens, and
+//   node-sql-parser's grammar (slimmed), loaded as a database opens;
 //   dist/worker-arrow.js, apache-arrow and the engine's Arrow codecs,
-//   loaded on first use.
+//   loaded on first use; and dist/worker-<module>.js, each of the engine's
+//   lazily loaded modules (`lazyModule(…, () => import('./x'))`: the OPFS
+//   backend, ALTER TABLE, migrations, …), split by rolldown and made
+//   bundler-proof by scripts/lazy-chunks.mjs.
 // - @kalamlite/react: dist/index.js.
 // Declarations: `tsc` (TypeScript 7) per package, emitted beside the
 // JavaScript, then relative specifiers given their `.js` so the .d.ts
@@ -30,6 +33,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 import { parseAst } from 'rolldown/parseAst';
+import { LAZY_CHUNK_NAMES, lazyChunksPlugin } from './lazy-chunks.mjs';
 import { slimNodeSqlParserPlugin } from './node-sql-parser-slim.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -108,22 +112,36 @@ const withCoreValues = (relativePath) => (code) => `import * as __kalamliteCoreV
 async function buildWorkerBundles() {
   const dist = join(WORKER, 'dist');
   const sourceResolve = { conditionNames: SOURCE_CONDITIONS };
-  // The worker: every import bundled, both Arrow loaders pointed at worker-arrow.js.
-  const [worker, ...extra] = await bundle(
+  // The worker: every import bundled, both Arrow loaders pointed at worker-arrow.js, every other
+  // `import()` of the engine's own modules a lazily loaded chunk beside it (scripts/lazy-chunks.mjs).
+  const lazy = lazyChunksPlugin();
+  const [worker, ...chunks] = await bundle(
     { worker: join(WORKER, 'src/worker.ts') },
-    { dir: dist, minify: true, codeSplitting: false },
+    // Every module worker.js imports statically stays in it ($initial): rolldown would otherwise put modules it shares with a chunk in a common chunk of their own.
+    { dir: dist, minify: true, chunkFileNames: LAZY_CHUNK_NAMES, codeSplitting: { groups: [{ name: 'worker', tags: ['$initial'] }] } },
     {
       resolve: sourceResolve,
       plugins: [
         replaceIn(join(ENGINE, 'src/sql/parser-loader.ts'), "import('node-sql-parser/build/postgresql.js')", LOAD_WORKER_SQL, 1),
         replaceIn(join(ENGINE, 'src/api/arrow-loader.ts'), "import('./arrow')", LOAD_WORKER_ARROW, 1, withCoreValues('../core/values')),
         replaceIn(join(ENGINE, 'src/storage/cold/segment-loader.ts'), "() => import('./segment')", `() => ${LOAD_WORKER_ARROW}`, 1, withCoreValues('../../core/values')),
+        lazy,
       ],
     },
   );
-  if (extra.length > 0) throw new Error(`the worker bundle split into ${extra.length + 1} files: it must be one`);
-  const leaked = worker.moduleIds.filter((id) => id.includes('apache-arrow') || id.includes('node-sql-parser') || ARROW_LAZY.includes(resolve(id)));
-  if (leaked.length > 0) throw new Error(`the worker bundle holds what worker-arrow.js or worker-sql.js should: ${leaked.join(', ')}`);
+  const sideFiles = ['worker-sql.js', 'worker-arrow.js'];
+  if (worker.fileName !== 'worker.js' || chunks.some((c) => !c.isDynamicEntry || !lazy.files.has(c.fileName) || sideFiles.includes(c.fileName))) {
+    throw new Error(`the worker bundle must be worker.js and its lazily loaded chunks, got ${[worker, ...chunks].map((c) => c.fileName).join(', ')}`);
+  }
+  for (const chunk of [worker, ...chunks]) {
+    const leaked = chunk.moduleIds.filter((id) => id.includes('apache-arrow') || id.includes('node-sql-parser') || ARROW_LAZY.includes(resolve(id)));
+    if (leaked.length > 0) throw new Error(`${chunk.fileName} holds what worker-arrow.js or worker-sql.js should: ${leaked.join(', ')}`);
+  }
+  // Each chunk's size is watched (npm run packages): a new one needs its entry in .size-limit.json.
+  const limits = JSON.parse(readFileSync(join(root, '.size-limit.json'), 'utf8'));
+  const limited = new Set(limits.flatMap((l) => [l.path].flat()).map((p) => resolve(root, p)));
+  const unlimited = chunks.filter((c) => !limited.has(join(dist, c.fileName)));
+  if (unlimited.length > 0) throw new Error(`no size limit for ${unlimited.map((c) => c.fileName).join(', ')}: add an entry to .size-limit.json`);
   // worker-sql.js: node-sql-parser's PostgreSQL grammar, slimmed to what the engine calls (it imports nothing).
   const [sqlParser, ...sqlMore] = await bundle(
     { 'worker-sql': 'node-sql-parser/build/postgresql.js' },

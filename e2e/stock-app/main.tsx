@@ -19,7 +19,8 @@ function ItemList() {
   if (error) return <p data-testid="error">{error.code}: {error.message}</p>;
   const add = () => {
     const id = BigInt(rows.length + 1);
-    void session.execute('INSERT INTO shop.items (id, name, note) VALUES ($1, $2, $3)', [id, `item ${id}`, null]);
+    // insertMany: the worker loads its bulk loader (a side file of its own) on the first one.
+    void session.insertMany('shop.items', [{ id, name: `item ${id}`, note: null }]);
   };
   return (
     <>
@@ -35,12 +36,10 @@ function ItemList() {
   );
 }
 
-// Opened once, outside React (a StrictMode remount does not open it twice).
-const opening = (async () => {
-  const client = await createClient({ name: 'stock-app', storage: 'idb' });
-  await client.session({ user: 'admin', role: 'dba' }).execute(SCHEMA);
-  return client;
-})();
+// Opened once, outside React (a StrictMode remount does not open it twice). The
+// schema is migration 1: the worker loads its migration runner (a file of its
+// own beside worker.js) to apply it.
+const opening = createClient({ name: 'stock-app', storage: 'idb', migrations: [{ version: 1, sql: SCHEMA }] });
 
 function App() {
   const [client, setClient] = useState<KalamClient | null>(null);

@@ -23,7 +23,7 @@ export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execu
 export { checkBackupOptions } from './execute/backup-format';
 export { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';
 /** insertMany's row check and chunk bounds, for hosts that cut the chunks on the page (the worker's client). */
-export { insertChunks, insertManyError, type CheckedRow, type ResolvedInsertManyOptions } from './execute/insert-many';
+export { insertChunks, insertManyError, type CheckedRow, type ResolvedInsertManyOptions } from './execute/insert-chunks';
 /** The engine's check of statement parameters: its frozen copy, or INVALID_PARAMETER (hosts use it before keying by content). */
 export { validateParams } from './execute/validate';
 export type { DeletedRow, LiveChange, LiveChangeCallback, LiveOptions } from './live/types';

@@ -7,10 +7,10 @@ import { KalamError, toKalamError } from '../core/errors';
 import { thrownMessage } from '../core/json';
 import type { Role, Row, SessionOptions, StatementResult, Value } from '../core/types';
 import { checkBackupDatabase, checkExportUserData, checkRestoreDatabase } from '../auth/permissions';
-import { exportBackup } from '../execute/backup';
 import { checkBackupOptions, type BackupOptions, type BackupProgress } from '../execute/backup-format';
 import { Engine } from '../execute/engine';
-import { importBackup, type ImportResult } from '../execute/restore';
+import type { ImportResult } from '../execute/restore';
+import { loadBackup } from '../execute/lazy-executors';
 import type { LiveStop } from '../execute/live';
 import type { MigrateResult } from '../execute/migrate';
 import { checkMigrations, type Migration } from '../execute/migration-list';
@@ -24,7 +24,8 @@ import type { Durability } from '../storage/opfs-log';
 import type { ArrowTable } from './arrow';
 import { loadArrow } from './arrow-loader';
 import { checkReturnsRows } from './returns-rows';
-import { insertMany, type InsertManyError, type InsertManyProgress } from '../execute/insert-many';
+import type { InsertManyError, InsertManyProgress } from '../execute/insert-chunks';
+import { loadInsertMany } from '../execute/lazy-executors';
 import { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type InsertManyOptions, type StatementOptions } from './session-options';
 
 export type { BackupOptions, BackupProgress, ImportResult, InsertManyError, InsertManyOptions, InsertManyProgress, LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
@@ -211,7 +212,10 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         live: (sql, params, onChange, onError, liveOptions) =>
           // The rows are what the query returns: T is the caller's word for them.
           engine.openLive(state, sql, params ?? [], onChange as LiveChangeCallback, onError ?? (() => undefined), liveOptions, owner),
-        insertMany: async (table, rows, options) => insertMany(engine, state, table, rows, resolveInsertManyOptions(options), resolved.client),
+        insertMany: async (table, rows, options) => {
+          const checked = resolveInsertManyOptions(options);
+          return (await loadInsertMany()).insertMany(engine, state, table, rows, checked, resolved.client);
+        },
         begin: async () => openTransaction(engine, state, resolved.client).handle,
         async transaction(fn) {
           if (typeof fn !== 'function') throw new KalamError('INVALID_PARAMETER', 'transaction() needs a callback: session.transaction(async (tx) => { … })');
@@ -229,15 +233,18 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
         },
         async exportDatabase(options) {
           checkBackupDatabase(state.role);
-          return exportBackup(engine, { kind: 'database' }, checkBackupOptions(options, 'exportDatabase()'));
+          const checked = checkBackupOptions(options, 'exportDatabase()');
+          return (await loadBackup()).exportBackup(engine, { kind: 'database' }, checked);
         },
         async importDatabase(file, options) {
           checkRestoreDatabase(state.role);
-          return importBackup(engine, file, checkBackupOptions(options, 'importDatabase()'));
+          const checked = checkBackupOptions(options, 'importDatabase()');
+          return (await loadBackup()).importBackup(engine, file, checked);
         },
         async exportUserData(options) {
           checkExportUserData(state.role);
-          return exportBackup(engine, { kind: 'user', user: state.user, role: state.role }, checkBackupOptions(options, 'exportUserData()'));
+          const checked = checkBackupOptions(options, 'exportUserData()');
+          return (await loadBackup()).exportBackup(engine, { kind: 'user', user: state.user, role: state.role }, checked);
         },
       };
     },
@@ -247,8 +254,14 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       return engine.migrate(checkMigrations(migrations));
     },
     setDurability: (durability) => engine.setDurability(durability),
-    exportDatabase: async (options) => exportBackup(engine, { kind: 'database' }, checkBackupOptions(options, 'exportDatabase()')),
-    importDatabase: async (file, options) => importBackup(engine, file, checkBackupOptions(options, 'importDatabase()')),
+    exportDatabase: async (options) => {
+      const checked = checkBackupOptions(options, 'exportDatabase()');
+      return (await loadBackup()).exportBackup(engine, { kind: 'database' }, checked);
+    },
+    importDatabase: async (file, options) => {
+      const checked = checkBackupOptions(options, 'importDatabase()');
+      return (await loadBackup()).importBackup(engine, file, checked);
+    },
     close: () => engine.close(),
   };
 }

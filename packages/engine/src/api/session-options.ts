@@ -8,7 +8,7 @@ import { DEFAULT_NAMESPACE } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import { shown, thrownMessage } from '../core/json';
 import { ROLES, type Role, type SessionOptions } from '../core/types';
-import { INSERT_MANY_CHUNK_BYTES, INSERT_MANY_CHUNK_ROWS, INSERT_MANY_MAX_CHUNK_ROWS, type InsertManyProgress, type ResolvedInsertManyOptions } from '../execute/insert-many';
+import { INSERT_MANY_CHUNK_BYTES, INSERT_MANY_CHUNK_ROWS, INSERT_MANY_MAX_CHUNK_ROWS, type InsertManyProgress, type ResolvedInsertManyOptions } from '../execute/insert-chunks';
 import type { AbortSignalLike } from '../execute/queries';
 
 const ID = /^[A-Za-z0-9_.@-]{1,128}$/;

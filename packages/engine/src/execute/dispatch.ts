@@ -2,26 +2,28 @@
  * One statement: planned through the plan cache if it is DML, otherwise
  * dispatched by kind to its executor — an exhaustive switch, so a new
  * statement kind does not compile until it is routed. Statements that
- * change the catalog run under the write lock.
+ * change the catalog run under the write lock. Executors of rare statements
+ * are loaded on first use (lazy-executors.ts), before the write lock is
+ * taken.
  */
 import { KalamError } from '../core/errors';
 import type { StatementResult, Value } from '../core/types';
 import type { Statement } from '../sql/ast';
 import type { AlterContext } from './alter';
-import { executeAlterTable } from './alter';
 import { executeDdl, type DdlContext } from './ddl';
 import { runPlanned, type DmlContext } from './dml';
 import { executeAs, type ExecuteAsContext } from './execute-as';
-import { executeExplain, type ExplainContext } from './explain';
-import { executeIntrospection, type IntrospectionContext } from './introspection';
+import type { ExplainContext } from './explain';
+import type { IntrospectionContext } from './introspection';
+import { loadAlter, loadExplain, loadIntrospection, loadUserStatements, loadViewDdl } from './lazy-executors';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
 import { okResult } from './results';
 import type { SessionState } from './session-state';
 import { executeStorageStatement, type StorageStatementContext } from './storage-statements';
 import type { Transaction } from './transaction';
-import { executeUserStatement, type UserContext } from './users';
-import { executeViewStatement, type ViewDdlContext } from './view-ddl';
+import type { UserContext } from './users';
+import type { ViewDdlContext } from './view-ddl';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
 export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
@@ -47,7 +49,7 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
     case 'flushTable': case 'flushAll': case 'compactTable': case 'compactAll': case 'killJob':
       return executeStorageStatement(engine, state, stmt);
     case 'explain':
-      return executeExplain(engine, state, stmt, params, signal);
+      return (await loadExplain()).executeExplain(engine, state, stmt, params, signal);
     case 'subscribe':
       return engine.liveQueries.subscribeStatement(state, stmt, params);
     case 'killLiveQuery':
@@ -57,14 +59,22 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
       return okResult(engine.queries.kill(stmt.queryId, state));
     case 'createNamespace': case 'dropNamespace': case 'createTable': case 'dropTable':
       return engine.exclusive(() => executeDdl(engine, state, stmt));
-    case 'createView': case 'dropView':
+    case 'createView': case 'dropView': {
+      const { executeViewStatement } = await loadViewDdl();
       return engine.exclusive(() => executeViewStatement(engine, state, stmt));
-    case 'alterTable':
+    }
+    case 'alterTable': {
+      const { executeAlterTable } = await loadAlter();
       return engine.exclusive(() => executeAlterTable(engine, state, stmt));
-    case 'createUser': case 'alterUser': case 'dropUser':
+    }
+    case 'createUser': case 'alterUser': case 'dropUser': {
+      const { executeUserStatement } = await loadUserStatements();
       return engine.exclusive(() => executeUserStatement(engine, state, stmt));
-    case 'showNamespaces': case 'showTables': case 'describeTable': case 'showStats': case 'use':
+    }
+    case 'showNamespaces': case 'showTables': case 'describeTable': case 'showStats': case 'use': {
+      const { executeIntrospection } = await loadIntrospection();
       return engine.exclusive(() => executeIntrospection(engine, state, stmt));
+    }
     case 'begin': case 'commit': case 'rollback':
       // The batch handles transaction control (batch.ts); one that reaches here is inside another statement.
       throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own`);

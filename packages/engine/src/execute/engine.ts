@@ -35,7 +35,6 @@ import { HotTier, storeOf } from '../storage/hot-tier';
 import { openIdbStore } from '../storage/idb';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
-import { openOpfsSegmentStore, openOpfsStore } from '../storage/opfs';
 import type { Durability } from '../storage/opfs-log';
 import type { UnitOfWork } from '../storage/unit-of-work';
 import { AuditLog } from '../system/audit';
@@ -57,7 +56,9 @@ import type { CommittedLookup } from './transaction';
 import { metricsOf, settingsOf } from './stats';
 import { TableSources } from './table-source';
 import { loadSqlParser } from '../sql/parser-loader';
-import { migrate, undoInterrupted, type MigrateResult } from './migrate';
+import type { MigrateResult } from './migrate';
+import { loadMigrate } from './migrate-loader';
+import { loadOpfs } from './opfs-loader';
 import { TransactionRegistry, type Transaction } from './transaction';
 
 export type { OpenOptions, SessionState };
@@ -162,7 +163,7 @@ export class Engine {
     const opened =
       options.storage === 'memory' ? openMemoryStore()
       : options.storage === 'idb' ? await openIdbStore(options.name, options.indexedDB, durability)
-      : options.storage === 'opfs' ? await openOpfsStore(options.name, { durability })
+      : options.storage === 'opfs' ? await (await loadOpfs()).openOpfsStore(options.name, { durability })
       : options.storage;
     // Every store the engine uses is guarded: failures are KalamErrors, operations are bounded in time (storage/guarded-store.ts).
     const kv = guardStore(opened, { backend: backendName(options), timeoutMs });
@@ -187,7 +188,7 @@ export class Engine {
     const guard = { timeoutMs: options.storageTimeoutMs };
     const segmentStore =
       options.segmentStore ? guardSegmentStore(options.segmentStore, { ...guard, backend: 'custom segment store' })
-      : options.storage === 'opfs' ? guardSegmentStore(await openOpfsSegmentStore(options.name), { ...guard, backend: `OPFS segment files "${options.name}"` })
+      : options.storage === 'opfs' ? guardSegmentStore(await (await loadOpfs()).openOpfsSegmentStore(options.name), { ...guard, backend: `OPFS segment files "${options.name}"` })
       : kvSegmentStore(kv);
     const cold = new ColdTier(manifest, segmentStore, new RowGroupCache(options.segmentCacheBytes), {
       rowGroupRows: options.rowGroupRows,
@@ -369,6 +370,8 @@ export class Engine {
    */
   migrate(migrations: unknown): Promise<MigrateResult> {
     const run = this.migrating.then(async () => {
+      // The runner is loaded on first use (migrate-loader.ts): a database that never migrates never fetches it.
+      const { migrate, undoInterrupted } = await loadMigrate();
       if (migrations === undefined) {
         await undoInterrupted(this);
         return { version: this.migrations.version, applied: [] };

@@ -32,9 +32,10 @@ import { splitStatements, tokenize } from '../sql/lexer';
 import { parseStatement } from '../sql/parse';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
 import { migrationChecksum, type MigrationLog, type MigrationRecord, type UndoAction, type UndoJournal } from '../system/migrations';
-import { executeAlterTable, type AlterContext } from './alter';
+import type { AlterContext } from './alter';
 import { commitTransaction, type BatchContext } from './batch';
 import { executeDdl, type DdlContext, type DdlStatement } from './ddl';
+import { loadAlter } from './lazy-executors';
 import { checkMigrations, type Migration } from './migration-list';
 import type { SessionState } from './session-state';
 import type { Transaction } from './transaction';
@@ -185,6 +186,8 @@ async function runMigration(ctx: MigrateContext, m: Migration, checksum: string)
   const record = (): MigrationRecord => ({ version: m.version, checksum, applied_at: Date.now(), statements: steps.length });
   const firstDml = steps.findIndex((s) => s.kind === 'dml');
   const ddlCount = firstDml < 0 ? steps.length : firstDml;
+  // ALTER TABLE's executor (loaded on first use) is loaded before anything runs: one that cannot be (VERSION_MISMATCH) writes nothing.
+  if (steps.some((s) => s.stmt?.kind === 'alterTable')) await loadAlter();
   let at = 0;
   try {
     let recorded = false;
@@ -227,11 +230,13 @@ async function runDdl(ctx: MigrateContext, state: SessionState, stmt: DdlStateme
     if (record) return ctx.migrations.recordWrites(record());
     return ctx.migrations.journalWrites({ version: journal.version, actions: inverse ? [...journal.actions, inverse] : journal.actions });
   };
+  // ALTER TABLE's executor is loaded on first use (lazy-executors.ts), before the write lock is taken.
+  const alter = stmt.kind === 'alterTable' ? await loadAlter() : undefined;
   await ctx.exclusive(async () => {
     inverse = inverseOf(ctx, state, stmt);
     const scoped = scopedContext(ctx, extra, () => { committed = true; });
-    if (stmt.kind === 'alterTable') await executeAlterTable(scoped, state, stmt);
-    else await executeDdl(scoped, state, stmt);
+    if (alter) await alter.executeAlterTable(scoped, state, stmt as AlterTableStmt);
+    else await executeDdl(scoped, state, stmt as DdlStatement);
   });
   if (committed && inverse) journal.actions.push(inverse);
   return committed && record !== undefined;
@@ -289,6 +294,8 @@ async function undo(ctx: MigrateContext, journal: UndoJournal): Promise<void> {
     const rest = { version: journal.version, actions: journal.actions.slice(0, i) };
     const shortened = () => ctx.migrations.journalWrites(rest.actions.length > 0 ? rest : undefined);
     let committed = false;
+    const stmt = action.kind === 'sql' ? parseStatement(action.sql, tokenize(action.sql, ctx.planner.limits), ctx.planner.limits) : undefined;
+    const alter = stmt?.kind === 'alterTable' ? await loadAlter() : undefined;
     await ctx.exclusive(async () => {
       if (action.kind === 'restoreTable') {
         const current = ctx.catalog.tableById(action.def.id);
@@ -299,10 +306,9 @@ async function undo(ctx: MigrateContext, journal: UndoJournal): Promise<void> {
         }
         return;
       }
-      const stmt = parseStatement(action.sql, tokenize(action.sql, ctx.planner.limits), ctx.planner.limits);
       const scoped = scopedContext(ctx, shortened, () => { committed = true; });
       try {
-        if (stmt.kind === 'alterTable') await executeAlterTable(scoped, state, stmt);
+        if (alter) await alter.executeAlterTable(scoped, state, stmt as AlterTableStmt);
         else await executeDdl(scoped, state, stmt as DdlStatement);
       } catch (e) {
         // Already gone (dropped by hand meanwhile): nothing to take back.

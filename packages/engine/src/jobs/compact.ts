@@ -39,7 +39,8 @@ import type { ColdTier } from '../storage/cold/cold-tier';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { formatOf, levelOf, segmentRefOf, type SegmentMeta } from '../storage/cold/types';
 import { hasExpiredTombstones, isEmptyPlan, planCompaction, type CompactionPlan } from './compact-plan';
-import { mergeSegments, type MergeResult } from './compact-merge';
+import type { MergeResult } from './compact-merge';
+import { loadCompactMerge } from './compact-merge-loader';
 import type { JobRecord } from './job';
 import { retentionHours } from './retention';
 import { removeEntry, type SegmentJobContext } from './segment-write';
@@ -204,7 +205,7 @@ export async function compactPartition(engine: CompactContext, t: TableDef, user
     cold.compaction.runs++;
     return outcome;
   }
-  const codec = await loadSegmentCodec();
+  const [codec, { mergeSegments }] = await Promise.all([loadSegmentCodec(), loadCompactMerge()]);
   const slice = new TimeSlice(COMPACT_SLICE_MS);
   const cutoffMs = retentionCutoff(t, now);
   for (const inputs of plan.merges) {
