@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KalamError } from './errors';
+import { JSON_NULL } from './json';
 import type { DataType, Value } from './types';
 import {
   coerce,
@@ -438,5 +439,64 @@ describe('rounding, truth and frozen JSON', () => {
     expect(Object.isFrozen(decoded.a.b)).toBe(true);
     expect(outputValue(decoded)).toBe(decoded);
     expect(coerce(decoded, 'JSON', 'c')).toBe(decoded);
+  });
+});
+
+describe('NaN (PostgreSQL float order) and the JSON null', () => {
+  it('orders NaN above every number and bigint, equal to itself, in both argument orders', () => {
+    expect(compareValues(NaN, NaN)).toBe(0);
+    expect(compareValues(NaN, 1e308)).toBe(1);
+    expect(compareValues(1e308, NaN)).toBe(-1);
+    expect(compareValues(NaN, Infinity)).toBe(1);
+    expect(compareValues(-Infinity, NaN)).toBe(-1);
+    expect(compareValues(NaN, 5n)).toBe(1);
+    expect(compareValues(5n, NaN)).toBe(-1);
+    expect(compareValues(2n ** 70n, NaN)).toBe(-1);
+    // Numbers that only compare equal still order as equal (no NaN involved).
+    expect(compareValues(0, -0)).toBe(0);
+    expect(compareValues(7n, 7)).toBe(0);
+    expect(compareValues(7, 7n)).toBe(0);
+    expect(compareValues('b', 'a')).toBe(1);
+    expect(compareValues(false, true)).toBe(-1);
+    expect(compareValues(true, true)).toBe(0);
+  });
+
+  it('treats NaN as equal to NaN and to nothing else', () => {
+    expect(valuesEqual(NaN, NaN)).toBe(true);
+    expect(valuesEqual(NaN, 1)).toBe(false);
+    expect(valuesEqual(1, NaN)).toBe(false);
+    expect(valuesEqual(NaN, 1n)).toBe(false);
+    expect(valuesEqual('x', 'x')).toBe(true);
+    expect(valuesEqual('1', 1)).toBe(false);
+    expect(valuesEqual(1, '1')).toBe(false);
+    expect(valuesEqual({ a: 1 }, { a: 1 })).toBe(true);
+    expect(valuesEqual({ a: 1 }, { a: 2 })).toBe(false);
+    expect(valuesEqual(new Uint8Array([1]), new Uint8Array([1]))).toBe(true);
+    expect(valuesEqual(new Uint8Array([1]), { 0: 1 })).toBe(false);
+  });
+
+  it('stores a JSON null as SQL NULL, casts it to text as null, and refuses any other cast', () => {
+    expect(coerce(JSON_NULL, 'JSON', 'j')).toBeNull();
+    expect(coerce(JSON_NULL, 'TEXT', 't')).toBe('null');
+    for (const type of ['INT', 'BOOLEAN', 'DOUBLE', 'TIMESTAMP'] as DataType[]) {
+      try {
+        coerce(JSON_NULL, type, 'c');
+        throw new Error('expected a refusal');
+      } catch (e) {
+        expect(e).toBeInstanceOf(KalamError);
+        expect((e as KalamError).code).toBe('TYPE_MISMATCH');
+        expect((e as KalamError).message).toContain(`Cannot cast a JSON null to ${type} for 'c'`);
+      }
+    }
+  });
+
+  it('hands a JSON null out as null, and text for it as null', () => {
+    expect(outputValue(JSON_NULL)).toBeNull();
+    expect(outputValue(5)).toBe(5);
+    expect(outputValue('s')).toBe('s');
+    expect(outputValue(null)).toBeNull();
+    expect(stableJson(JSON_NULL)).toBe('null');
+    expect(stableJson(true)).toBe('true');
+    expect(stableJson(undefined)).toBe('null');
   });
 });
