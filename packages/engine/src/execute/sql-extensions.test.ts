@@ -58,7 +58,7 @@ describe('SQL extensions load on first use', () => {
 
     it(`${c.extension}: a live query`, async () => {
       const { s } = await seeded();
-      let latest: Row[] = [];
+      let latest: readonly Row[] = [];
       const stop = await s.live(c.select, [], (rows) => { latest = rows; });
       expect(values(latest)).toEqual(c.rows);
       stop();
@@ -78,7 +78,7 @@ describe('SQL extensions load on first use', () => {
       // A new engine (new modules) over the same data: the view's body needs what its reader does not name.
       const { s } = await freshDatabase({ storage: 'idb', name: 'ext', indexedDB });
       expect(values((await s.query('SELECT * FROM app.v')).rows)).toEqual(c.rows);
-      let latest: Row[] = [];
+      let latest: readonly Row[] = [];
       const stop = await s.live('SELECT * FROM app.v', [], (rows) => { latest = rows; });
       expect(values(latest)).toEqual(c.rows);
       stop();
