@@ -16,7 +16,7 @@ const opened: Database[] = [];
 async function freshDatabase(options: Record<string, unknown> = { storage: 'memory' }) {
   vi.resetModules();
   const { openDatabase } = await import('../api/database');
-  const db = await openDatabase(options as Parameters<typeof openDatabase>[0]);
+  const db = await openDatabase(options as unknown as Parameters<typeof openDatabase>[0]);
   opened.push(db);
   const s = db.session({ user: 'root', role: 'dba' });
   return { db, s };
