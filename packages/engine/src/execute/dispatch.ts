@@ -24,6 +24,7 @@ import { executeStorageStatement, type StorageStatementContext } from './storage
 import type { Transaction } from './transaction';
 import type { UserContext } from './users';
 import type { ViewDdlContext } from './view-ddl';
+import { loadSqlExtensions } from './sql-extensions';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
 export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
@@ -37,6 +38,7 @@ const txError = (message: string) => new KalamError('TRANSACTION_ERROR', message
 
 /** Runs one statement; `signal` is its call's (a batch's) cancellation (execute/queries.ts). */
 export async function runStatement(engine: DispatchContext, state: SessionState, text: string, params: readonly Value[], tx?: Transaction, signal?: StatementSignal): Promise<StatementResult> {
+  await loadSqlExtensions(text, engine.catalog);
   const planned = engine.planner.plan(state, text, params);
   if ('plan' in planned) return runPlanned(engine, state, planned, text, params, tx, signal);
   const stmt = planned.stmt;

@@ -45,7 +45,8 @@ import { ColdReader, type PreparedCold } from './cold-reads';
 import { PartitionViews } from './partition-views';
 import { Committer } from './commit';
 import { runStatement } from './dispatch';
-import { rollBackInterruptedImport } from './import-recovery';
+import { hasImportMarker } from './import-marker';
+import { loadBackup } from './lazy-executors';
 import { GroupCommitter } from './group-commit';
 import { LiveQueries, type LiveOwner, type LiveStop } from './live';
 import { checkDurability, resolveOptions, sqlLimitsOf, type OpenOptions, type ResolvedOptions } from './options';
@@ -208,7 +209,7 @@ export class Engine {
     await recoverFlushes(engine);
     await sweepSegmentFiles(engine);
     // An import a crash cut off is dropped before any statement can see part of it (import-recovery.ts).
-    await rollBackInterruptedImport(engine);
+    if (await hasImportMarker(engine.kv)) await (await loadBackup()).rollBackInterruptedImport(engine);
     engine.jobs.start();
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
     flushAfterCommit(engine, new Map());

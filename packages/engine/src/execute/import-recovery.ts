@@ -21,25 +21,12 @@
 import type { Catalog } from '../catalog/catalog';
 import type { TableDef } from '../core/schema';
 import type { JobRecord } from '../jobs/job';
-import { encodeKey } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
 
-/** The marker's key in the `system` store (no other record's key is `['import', …]`). */
-const MARKER_KEY = encodeKey(['import']);
+import { IMPORT_MARKER_KEY as MARKER_KEY, clearMarkerWrite, type ImportMarker } from './import-marker';
 
-/** What an unfinished import created: enough to drop it again. */
-export interface ImportMarker {
-  startedAt: number;
-  kind: 'database' | 'user';
-  /** Namespaces the import created (never `default`). */
-  namespaces: string[];
-  /** Ids of the tables the import created. */
-  tables: number[];
-}
-
-export const markerWrite = (marker: ImportMarker): KvWrite => ({ store: 'system', key: MARKER_KEY, value: marker });
-export const clearMarkerWrite = (): KvWrite => ({ store: 'system', key: MARKER_KEY });
+export { clearMarkerWrite, markerWrite, type ImportMarker } from './import-marker';
 
 export interface DiscardContext {
   readonly catalog: Catalog;

@@ -27,6 +27,7 @@ import type { PreparedCold } from './cold-reads';
 import type { StatementPlanner } from './planner';
 import { toRows } from './results';
 import type { SessionState } from './session-state';
+import { loadSqlExtensions } from './sql-extensions';
 import { checkLiveOptionCombination, validateLiveOptions, validateParams } from './validate';
 
 /** Stops a live query; `liveId` is its id in system.live and for KILL LIVE QUERY. */
@@ -141,6 +142,7 @@ export class LiveQueries {
     owner: LiveOwner = { session: 0 },
   ): Promise<LiveStop> {
     params = validateParams(params, this.ctx.planner.limits.maxParameters, this.ctx.planner.limits.maxJsonDepth); // copied before the first await: the caller may change its values meanwhile
+    await loadSqlExtensions(sql, this.ctx.catalog);
     const cold = await this.warmCold(state, sql, params);
     try {
       const { stop, liveId } = this.subscribe(state, sql, params, onChange, onError, options, owner, cold);

@@ -20,7 +20,7 @@ import { containsAggregate, hasColumns, isAggregateCall, mentionsColumn, safeRes
 import { describe, exprText, nodesOf } from './explain';
 import { planInnerJoins } from './join-plan';
 import { planJoins, planSourceScan, type RowSource, type ScanSource } from './scan-plan';
-import { checkWindowPlacement, planWindows, windowType } from './window-plan';
+import { checkWindowPlacement, containsWindow, windowPlanner, windowType } from './window-check';
 
 export { conjuncts, mentionsColumn, walk } from './expr-walk';
 export { planSourceScan, type RowSource, type ScanSource } from './scan-plan';
@@ -248,7 +248,8 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     throw new KalamError('INVALID_SQL', 'HAVING needs GROUP BY or an aggregate function');
   }
   // 4b. window functions: over the rows above, before projection, DISTINCT, ORDER BY and LIMIT
-  const windows = planWindows([...items.map((i) => i.expr), ...stmt.orderBy.map((o) => o.expr)], rowsScope, hook);
+  const windowed = [...items.map((i) => i.expr), ...stmt.orderBy.map((o) => o.expr)];
+  const windows = windowed.some(containsWindow) ? windowPlanner()(windowed, rowsScope, hook) : undefined;
   if (windows) {
     prepare = windows.wrap(prepare);
     rowsScope = windows.scope;

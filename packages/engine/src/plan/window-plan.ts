@@ -1,20 +1,21 @@
 /**
- * Planning of window functions in one SELECT block (block.ts): where they
- * may appear, which calls are valid, and the Window operator
+ * Planning of window functions in one SELECT block (block.ts): which calls
+ * are valid, and the Window operator
  * (exec/window-fn.ts) between the block's rows (after WHERE, GROUP BY and
  * HAVING) and its projection, DISTINCT, ORDER BY and LIMIT. Functions over
- * the same PARTITION BY and ORDER BY share one sort.
+ * the same PARTITION BY and ORDER BY share one sort. A SQL extension: loaded
+ * on first use (execute/sql-extensions.ts), it registers with
+ * window-check.ts; nothing else may import it but as types.
  */
 import { KalamError } from '../core/errors';
-import type { ColumnInfo } from '../core/types';
 import { stableJson } from '../core/values';
 import type { Evaluator } from '../exec/context';
 import type { SortKey } from '../exec/operators';
 import { DEFAULT_FRAME, windowRows, type FrameSpec, type WindowFnName, type WindowGroup } from '../exec/window-fn';
-import type { Expr, FrameBound, SelectStmt } from '../sql/ast';
+import type { Expr, FrameBound } from '../sql/ast';
 import { compileExpr, type CompileHook } from './compile';
 import { describe, exprText, nodesOf } from './explain';
-import { isAggregateCall, walk } from './expr-walk';
+import { walk } from './expr-walk';
 import type { RowSource } from './scan-plan';
 import type { Scope, ScopeColumn } from './scope';
 
@@ -26,43 +27,6 @@ const ARITY: Record<WindowFnName, [number, number]> = {
   NTILE: [1, 1], LAG: [1, 3], LEAD: [1, 3], FIRST_VALUE: [1, 1], LAST_VALUE: [1, 1], NTH_VALUE: [2, 2],
   COUNT: [1, 1], SUM: [1, 1], AVG: [1, 1], MIN: [1, 1], MAX: [1, 1],
 };
-
-const AGGREGATE_NAMES = new Set<string>(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
-
-export function containsWindow(e: Expr | undefined): boolean {
-  if (!e) return false;
-  let found = false;
-  walk(e, (x) => { if (x.kind === 'window') found = true; });
-  return found;
-}
-
-/**
- * Refuses window functions where PostgreSQL does (they are computed after
- * WHERE, GROUP BY and HAVING, so they cannot be read there), and inside an
- * aggregate's arguments or another window function.
- */
-export function checkWindowPlacement(stmt: SelectStmt): void {
-  const refuse = (e: Expr | undefined, where: string) => {
-    if (containsWindow(e)) {
-      throw new KalamError('INVALID_SQL', `Window functions are not allowed in ${where}: compute them in a subquery, then filter its rows (SELECT … FROM (SELECT …, row_number() OVER (…) AS n FROM t) AS s WHERE n <= 3)`);
-    }
-  };
-  refuse(stmt.where, 'WHERE');
-  stmt.groupBy.forEach((g) => refuse(g, 'GROUP BY'));
-  refuse(stmt.having, 'HAVING');
-  stmt.from.forEach((f) => refuse(f.on, 'JOIN conditions'));
-  const inSelect = [...stmt.items.map((i) => i.expr), ...stmt.orderBy.map((o) => o.expr)];
-  for (const e of inSelect) {
-    walk(e, (x) => {
-      if (isAggregateCall(x) && (x.args.some(containsWindow) || containsWindow(x.filter))) {
-        throw new KalamError('INVALID_SQL', 'Aggregate function calls cannot contain window function calls: compute the window function in a subquery first');
-      }
-      if (x.kind === 'window' && (x.args.some(containsWindow) || x.over.partitionBy.some(containsWindow) || x.over.orderBy.some((o) => containsWindow(o.expr)))) {
-        throw new KalamError('INVALID_SQL', 'Window function calls cannot be nested: compute the inner one in a subquery first');
-      }
-    });
-  }
-}
 
 export interface PlannedWindows {
   /** The block's rows with each window function's value appended. */
@@ -149,13 +113,4 @@ function frameSpec(w: WindowExpr, scope: Scope): FrameSpec {
   const bound = (b: FrameBound): FrameSpec['start'] =>
     b.kind === 'preceding' || b.kind === 'following' ? { kind: b.kind, offset: compileExpr(b.offset, scope) } : { kind: b.kind };
   return { unit: f.unit, start: bound(f.start), end: bound(f.end) };
-}
-
-/** The type of a window function's values, given its first argument's. */
-export function windowType(w: WindowExpr, argType: () => ColumnInfo['type']): ColumnInfo['type'] {
-  switch (w.name) {
-    case 'ROW_NUMBER': case 'RANK': case 'DENSE_RANK': case 'NTILE': case 'COUNT': return 'INT';
-    case 'PERCENT_RANK': case 'CUME_DIST': case 'AVG': return 'DOUBLE';
-    default: return AGGREGATE_NAMES.has(w.name) || w.args.length > 0 ? argType() : 'UNKNOWN';
-  }
 }
