@@ -48,6 +48,15 @@ function nanOrder(a: number, b: number): number {
   return an === bn ? 0 : an ? 1 : -1;
 }
 
+/**
+ * A non-null value's family for hashing under `=`: 'n' numbers and bigints,
+ * 's' text, 'b' booleans, 'o' anything else (JSON, BYTES). Within 'n', 's'
+ * and 'b', equal hash keys (hashKey) mean `=`-equal values; across families
+ * `=` reads text as a number or boolean, which a hash alone cannot see.
+ */
+export const valueFamily = (v: Value): 'n' | 's' | 'b' | 'o' =>
+  typeof v === 'number' || typeof v === 'bigint' ? 'n' : typeof v === 'string' ? 's' : typeof v === 'boolean' ? 'b' : 'o';
+
 /** SQL equality of two non-null values. */
 export function valuesEqual(a: Value, b: Value): boolean {
   if (a === b || (a !== a && b !== b)) return true; // eslint-disable-line no-self-compare

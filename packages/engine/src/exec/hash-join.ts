@@ -8,14 +8,11 @@
  * rows a nested-loop join over the same condition would.
  */
 import type { Value } from '../core/types';
-import { hashKey, isTrue } from '../core/values';
+import { hashKey, isTrue, valueFamily } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
 import { PAUSE } from './pace';
 
-type Family = 'n' | 's' | 'b' | 'o';
-
-const familyOf = (v: Value): Family =>
-  typeof v === 'number' || typeof v === 'bigint' ? 'n' : typeof v === 'string' ? 's' : typeof v === 'boolean' ? 'b' : 'o';
+type Family = ReturnType<typeof valueFamily>;
 
 const INTEGER_TEXT = /^\s*-?\d+\s*$/;
 
@@ -53,7 +50,7 @@ class BuildSide {
   add(row: Tuple, ctx: ExecContext): void {
     const k = this.key(row, ctx);
     if (k === null) return;
-    const f = familyOf(k);
+    const f = valueFamily(k);
     let map = this.byFamily.get(f);
     if (!map) this.byFamily.set(f, (map = new Map()));
     add(map, hashKey(k), row);
@@ -84,7 +81,7 @@ class BuildSide {
    * hash key); the others are candidates the caller confirms with `=`.
    */
   probe(v: Value, ctx: ExecContext, visit: (row: Tuple, exact: boolean) => void): void {
-    const f = familyOf(v);
+    const f = valueFamily(v);
     const h = hashKey(v);
     for (const row of this.byFamily.get(f)?.get(h) ?? []) visit(row, f !== 'o');
     if (f === 's') {

@@ -24,6 +24,7 @@ import { hashJoin } from '../exec/hash-join';
 import { nestedLoopJoin } from '../exec/operators';
 import { PAUSE } from '../exec/pace';
 import type { Expr } from '../sql/ast';
+import { isFloatType, isIntType, staticType } from './arith';
 import { compileExpr, sqlEquals } from './compile';
 import { andAll, conjuncts, isAggregateCall, isSubquery, walk } from './expr-walk';
 import { describe, exprText, nodesOf } from './explain';
@@ -166,7 +167,7 @@ function joinStep(
     const hashed = (leftRows: Iterable<Tuple>, ctx: ExecContext) => hashJoin(leftRows, rightRows(ctx), leftKey, rightKey, residual, 'inner', width, sqlEquals, ctx);
     const pk = source.src.pkSlot;
     if (source.src.lookup && source.src.table && pk !== undefined && rExpr.kind === 'column' && safeSlot(source.scope, rExpr) === pk
-      && sameFamily(declaredType(lExpr, leftScope), source.src.table.columns[pk].type)) {
+      && sameFamily(staticType(lExpr, leftScope), source.src.table.columns[pk].type)) {
       return describe(lookupOrHash(left, leftKey, source, ownPred, residual, hashed, opts), () => ({
         operator: 'Lookup join',
         detail: `${detail}; a primary-key lookup per row, a hash join past ${LOOKUP_JOIN_MAX_ROWS} rows`,
@@ -179,26 +180,17 @@ function joinStep(
   return describe((ctx) => nestedLoopJoin(left(ctx), rightRows(ctx), on, 'inner', width, ctx), () => ({ operator: 'Nested loop join', detail, children: nodesOf(left, rightRows) }));
 }
 
-/** A column's or CAST's declared type; undefined for anything else. */
-function declaredType(e: Expr, scope: Scope): DataType | 'UNKNOWN' | undefined {
-  if (e.kind === 'cast') return e.type;
-  if (e.kind !== 'column') return undefined;
-  const slot = safeSlot(scope, e);
-  return slot === undefined ? undefined : scope.columns[slot].type;
-}
-
-const NUMERIC = new Set<string>(['SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL']);
-const TEXTUAL = new Set<string>(['TEXT', 'UUID']);
-
 /**
  * Whether a key of type `a` is converted to a primary key of type `b` as
  * `=` compares them (numbers with numbers, text with text, or one type):
  * then a lookup finds every row `=` would match. Text against numbers is
  * compared by reading the text as a number, which no lookup can invert.
  */
-function sameFamily(a: DataType | 'UNKNOWN' | undefined, b: DataType): boolean {
-  if (a === undefined || a === 'UNKNOWN') return false;
-  return a === b || (NUMERIC.has(a) && NUMERIC.has(b)) || (TEXTUAL.has(a) && TEXTUAL.has(b));
+function sameFamily(a: DataType | undefined, b: DataType): boolean {
+  if (a === undefined) return false;
+  const numeric = (t: DataType) => isIntType(t) || isFloatType(t) || t === 'DECIMAL';
+  const textual = (t: DataType) => t === 'TEXT' || t === 'UUID';
+  return a === b || (numeric(a) && numeric(b)) || (textual(a) && textual(b));
 }
 
 function safeSlot(scope: Scope, e: Extract<Expr, { kind: 'column' }>): number | undefined {

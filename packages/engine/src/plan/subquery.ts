@@ -9,7 +9,7 @@
  */
 import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
-import { hashKey } from '../core/values';
+import { hashKey, valueFamily } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import type { NestedQuery } from './scope';
 import { PAUSE } from '../exec/pace';
@@ -78,8 +78,11 @@ interface ValueSet {
   keys?: Set<string>;
 }
 
-const familyOf = (v: Value): string | undefined =>
-  typeof v === 'number' || typeof v === 'bigint' ? 'n' : typeof v === 'string' ? 's' : typeof v === 'boolean' ? 'b' : undefined;
+/** A family whose hash keys decide `=` (valueFamily), or undefined for JSON and BYTES. */
+const familyOf = (v: Value): string | undefined => {
+  const f = valueFamily(v);
+  return f === 'o' ? undefined : f;
+};
 
 function collect(rows: Iterable<Tuple>): ValueSet {
   const set: ValueSet = { count: 0, hasNull: false, values: [] };
