@@ -11,6 +11,8 @@
 //                                 the default run. --scale-sizes=10000,100000 picks the sizes (implies --scale)
 //   node bench/run.mjs --live-heap  only the live-heap phase: worker heap per live query (10,000 one-row live
 //                                 queries) and after stopping them all, beside their targets (under 2 minutes)
+//   node bench/run.mjs --joins    only the join phase (issue 14): a five-table equi-join, engine beside SQLite-WASM
+//                                 (a few minutes; --quick for smaller tables)
 //   node bench/run.mjs --profile  no figures: runs the engine phases in-process
 //                                 in the page under the CPU profiler, prints the
 //                                 functions with the most self time and writes
@@ -28,6 +30,7 @@ import { formatTable } from './table.mjs';
 import { runTiersPhase } from './tiers-run.mjs';
 import { runScalePhase, SCALE_DEFAULT_SIZES } from './scale-run.mjs';
 import { runLiveHeapPhase } from './live-heap-run.mjs';
+import { runJoinsPhase } from './joins-run.mjs';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
@@ -65,6 +68,9 @@ if (scaleSizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error(`--
 
 // The live-heap phase (bench/live-heap*.{ts,mjs}): worker heap per live query and after stopping them; alone.
 const liveHeapOnly = process.argv.includes('--live-heap');
+
+// The join phase (bench/joins*.{ts,mjs}): a five-table equi-join beside SQLite-WASM; alone.
+const joinsOnly = process.argv.includes('--joins');
 
 function log(message) {
   console.log(`[run] ${message}`);
@@ -104,6 +110,10 @@ async function main() {
     if (liveHeapOnly) {
       log(`live-heap phase in ${version}, ${PROFILE}`);
       return (await runLiveHeapPhase(context, url, { profile: PROFILE, browserVersion: version })) ? 0 : 1;
+    }
+    if (joinsOnly) {
+      log(`join phase in ${version}, ${PROFILE}`);
+      return (await runJoinsPhase(context, url, { quick: process.argv.includes('--quick'), profile: PROFILE, browserVersion: version })).ok ? 0 : 1;
     }
     if (scaleOnly) {
       log(`scale phase in ${version}, ${PROFILE}`);

@@ -16,30 +16,50 @@ type Family = ReturnType<typeof valueFamily>;
 
 const INTEGER_TEXT = /^\s*-?\d+\s*$/;
 
-/** The hash keys of the numbers text `s` can equal under `=` (none when it is not a number). */
-function numericKeysOf(s: string): string[] {
+/**
+ * A number's key in the number family's buckets: the number itself (Map
+ * keys compare by SameValueZero, so NaN meets NaN and -0 meets 0, as `=`
+ * has them), and a bigint's own number when it is exactly one — `=`
+ * compares a bigint and a number exactly, so one that no number equals
+ * keeps a text key of its own. No key text is built for most rows.
+ */
+function numberKey(v: number | bigint): number | string {
+  if (typeof v === 'number') return v;
+  const n = Number(v);
+  return BigInt(n) === v ? n : `i${v}`;
+}
+
+type Key = number | string | boolean;
+
+/** A value's bucket key within its family: text and booleans as they are, numbers by numberKey, other values by hashKey. */
+function keyOf(v: Value, f: Family): Key {
+  return f === 'n' ? numberKey(v as number | bigint) : f === 'o' ? hashKey(v) : (v as string | boolean);
+}
+
+/** The number-family keys text `s` can equal under `=` (none when it is not a number). */
+function numericKeysOf(s: string): Key[] {
   if (s.trim() === '' || Number.isNaN(Number(s))) return [];
-  const asNumber = hashKey(Number(s));
+  const asNumber = numberKey(Number(s));
   if (!INTEGER_TEXT.test(s)) return [asNumber];
-  const asBigint = hashKey(BigInt(s.trim()));
+  const asBigint = numberKey(BigInt(s.trim()));
   return asBigint === asNumber ? [asNumber] : [asNumber, asBigint];
 }
 
 /** The boolean text `s` equals under `=` ('t'/'true'/'f'/'false', any case). */
-function booleanKeyOf(s: string): string | undefined {
+function booleanKeyOf(s: string): boolean | undefined {
   const l = s.toLowerCase();
-  return l === 'true' || l === 't' ? hashKey(true) : l === 'false' || l === 'f' ? hashKey(false) : undefined;
+  return l === 'true' || l === 't' ? true : l === 'false' || l === 'f' ? false : undefined;
 }
 
-type Buckets = Map<string, Tuple[]>;
+type Buckets = Map<Key, Tuple[]>;
 
-function add(map: Buckets, key: string, row: Tuple): void {
+function add(map: Buckets, key: Key, row: Tuple): void {
   const bucket = map.get(key);
   if (bucket) bucket.push(row);
   else map.set(key, [row]);
 }
 
-/** The build side: rows by family and hash key, and (built on first need) text rows by the numbers and booleans they can equal. */
+/** The build side: rows by family and key, and (built on first need) text rows by the numbers and booleans they can equal. */
 class BuildSide {
   readonly byFamily = new Map<Family, Buckets>();
   private textAsNumber?: Buckets;
@@ -53,7 +73,7 @@ class BuildSide {
     const f = valueFamily(k);
     let map = this.byFamily.get(f);
     if (!map) this.byFamily.set(f, (map = new Map()));
-    add(map, hashKey(k), row);
+    add(map, keyOf(k, f), row);
   }
 
   /** Text rows indexed by the numbers (`asNumber`) or booleans they read as. */
@@ -78,12 +98,13 @@ class BuildSide {
 
   /**
    * The build rows `v` may equal: `exact` ones equal it (same family, same
-   * hash key); the others are candidates the caller confirms with `=`.
+   * key); the others are candidates the caller confirms with `=`.
    */
   probe(v: Value, ctx: ExecContext, visit: (row: Tuple, exact: boolean) => void): void {
     const f = valueFamily(v);
-    const h = hashKey(v);
-    for (const row of this.byFamily.get(f)?.get(h) ?? []) visit(row, f !== 'o');
+    const h = keyOf(v, f);
+    const same = this.byFamily.get(f)?.get(h);
+    if (same) for (const row of same) visit(row, f !== 'o');
     if (f === 's') {
       const text = v as string;
       const numbers = this.byFamily.get('n');
@@ -141,5 +162,57 @@ export function* hashJoin(
       }
     }
     if (!matched && kind === 'left') yield (l as Value[]).concat(nulls);
+  }
+}
+
+/**
+ * Inner hash join on `leftKey = rightKey` that builds on the smaller side:
+ * the left rows are gathered first (pauses pass through); when there are no
+ * more of them than `rightEstimate`, they are the build side and the right
+ * rows probe them, so a big relation joined to a few rows is scanned once
+ * and never hashed. Otherwise the right side is built, as hashJoin does.
+ * Tuples are left ++ right either way; their order follows the probe side.
+ */
+export function* innerHashJoin(
+  left: Iterable<Tuple>,
+  right: () => Iterable<Tuple>,
+  leftKey: Evaluator,
+  rightKey: Evaluator,
+  residual: Evaluator | undefined,
+  rightEstimate: number,
+  rightWidth: number,
+  equals: (a: Value, b: Value) => boolean,
+  ctx: ExecContext,
+): Generator<Tuple> {
+  // Lives for one execution: the rows joined so far.
+  const rows: Tuple[] = [];
+  for (const l of left) {
+    if (l === PAUSE) yield l;
+    else rows.push(l);
+  }
+  if (rows.length > rightEstimate) {
+    yield* hashJoin(rows, right(), leftKey, rightKey, residual, 'inner', rightWidth, equals, ctx);
+    return;
+  }
+  if (rows.length === 0) return;
+  const build = new BuildSide(leftKey);
+  for (const l of rows) build.add(l, ctx);
+  const matches: Tuple[] = [];
+  for (const r of right()) {
+    if (r === PAUSE) {
+      yield r;
+      continue;
+    }
+    const k = rightKey(r, ctx);
+    if (k === null) continue;
+    matches.length = 0;
+    build.probe(k, ctx, (l, exact) => {
+      if (exact || equals(leftKey(l, ctx)!, k)) matches.push(l);
+    });
+    for (const l of matches) {
+      const row = (l as Value[]).concat(r as Value[]);
+      if (residual && !isTrue(residual(row, ctx))) continue;
+      yield row;
+    }
   }
 }

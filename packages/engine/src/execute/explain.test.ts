@@ -63,12 +63,32 @@ describe('EXPLAIN', () => {
     expect(ops(lookup)).toEqual(['Select', 'Lookup join', 'Scan', 'Scan']);
     const hashed = await plan('EXPLAIN SELECT * FROM e.kinds k JOIN e.items i ON i.kind = k.id');
     expect(ops(hashed)).toEqual(['Select', 'Hash join', 'Scan', 'Scan']);
-    // kinds and tags share no term: tags waits for items, and the columns come back in FROM order.
-    const reordered = await plan('EXPLAIN SELECT * FROM e.kinds k, e.tags t, e.items i WHERE i.kind = k.id AND t.item = i.id');
+    // tags holds the fewest rows (3), so it is joined first; kinds shares no term with tags, so items
+    // (linked by t.item = i.id) comes next although kinds is smaller; the columns come back in FROM order.
+    const sql = 'SELECT * FROM e.kinds k, e.tags t, e.items i WHERE i.kind = k.id AND t.item = i.id';
+    const reordered = await plan(`EXPLAIN ${sql}`);
     expect(ops(reordered)[1]).toBe('Reorder');
-    expect(reordered[1].detail).toMatch(/joined as k, i, t/);
+    expect(reordered[1].detail).toMatch(/joined as t, i, k/);
     // Each row's parent is an earlier row: a tree.
     for (const r of reordered) if (r.parent_id !== null) expect(Number(r.parent_id)).toBeLessThan(Number(r.id));
+    // A WHERE term on kinds makes it the smallest estimate (5 rows × a tenth): it starts instead.
+    const filtered = await plan(`EXPLAIN ${sql} AND k.name = 'c'`);
+    expect(filtered[1].detail).toMatch(/joined as k, i, t/);
+  });
+
+  it('chooses the join order per execution from the row counts the tables have then', async () => {
+    const sql = 'SELECT COUNT(*) AS n FROM e.kinds k, e.tags t, e.items i WHERE i.kind = k.id AND t.item = i.id';
+    const order = async () => String((await plan(`EXPLAIN ANALYZE ${sql}`)).find((r) => r.operator === 'Reorder')?.detail);
+    expect(await order()).toMatch(/joined as t, i, k/);
+    expect(Number((await plan(sql))[0].n)).toBe(3);
+    // 2,000 more tags: now kinds (5 rows) is the smallest, and the same (cached) statement starts from it.
+    await s.execute(`INSERT INTO e.tags (id, item, tag) VALUES ${Array.from({ length: 2000 }, (_, i) => `(${100 + i}, ${i % ROWS}, 'z')`).join(', ')}`);
+    try {
+      expect(await order()).toMatch(/joined as k, i, t/); // kinds shares no term with tags: items comes second
+      expect(Number((await plan(sql))[0].n)).toBe(2003);
+    } finally {
+      await s.execute('DELETE FROM e.tags WHERE id >= 100');
+    }
   });
 
   it('ANALYZE runs the statement and reports rows per operator', async () => {

@@ -14,6 +14,7 @@ import type { ColdReads } from '../storage/cold/types';
 import type { ColdTier } from '../storage/cold/cold-tier';
 import type { HotTier } from '../storage/hot-tier';
 import type { PreparedCold } from './cold-reads';
+import { estimatePartitionRows } from './partition-views';
 import type { StatementPlanner } from './planner';
 import { rowsResult } from './results';
 import type { SessionState } from './session-state';
@@ -48,12 +49,11 @@ export async function executeExplain(
   const { plan, params: all } = engine.planner.planExplained(state, stmt.text, params, stmt.analyze);
   const prepared = await engine.prepareCold(plan, state.user, all);
   try {
-    if (stmt.analyze) {
-      const ctx: ExecContext = { ...engine.context(state, all), cold: prepared.reads, pace: engine.pace(signal) };
-      await drain(plan.rows(ctx), ctx);
-    }
+    const ctx: ExecContext = { ...engine.context(state, all), cold: prepared.reads, pace: engine.pace(signal) };
+    if (stmt.analyze) await drain(plan.rows(ctx), ctx);
     const rows: Value[][] = [];
     const visit = (node: PlanNode, parent: number | null) => {
+      node.resolve?.(ctx); // a join order chosen per execution: the one this session's estimates give
       const id = rows.length + 1;
       const table = node.source?.table;
       const cold = table ? coldDetail(engine.cold, prepared.reads, table, state.user) : '';
@@ -78,10 +78,7 @@ export async function executeExplain(
 
 /** Rows a full read of the session's partition may meet: hot rows plus cold rows (older versions included: an upper bound). */
 function estimateRows(engine: ExplainContext, t: TableDef, user: string): number {
-  const partition = partitionOf(t, user);
-  let n = engine.hot.partition(t.id, partition)?.count ?? 0;
-  for (const m of engine.cold.manifest.segments(t.id, partition)) n += m.row_count;
-  return n;
+  return estimatePartitionRows(engine.hot, engine.cold, t.id, partitionOf(t, user));
 }
 
 /** "cold: 2 of 40 row groups in 1 of 3 segments" for the session's partition; '' when it has no segment. */

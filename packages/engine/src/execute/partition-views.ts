@@ -25,6 +25,11 @@ export class PartitionViews {
     return new PartitionView(t, this.hot.partition(t.id, user), staged, this.coldOf(t, user, cold));
   }
 
+  /** Rows table `t`'s partition `user` may hold: an upper bound read from counts alone (see estimatePartitionRows). */
+  estimate(t: TableDef, user: string): number {
+    return estimatePartitionRows(this.hot, this.cold, t.id, user);
+  }
+
   /** The view by table id (undefined: the table is gone). */
   viewById(tableId: number, user: string, cold: ColdReads | undefined): PartitionView | undefined {
     const t = this.catalog.tableById(tableId);
@@ -39,4 +44,15 @@ export class PartitionViews {
     if (resident) return resident;
     throw new KalamError('INTERNAL', `Internal error: a read of '${t.namespace}.${t.name}' was not prepared for its cold row groups (ColdReader.prepare). This is a bug in kalamlite; please report it.`);
   }
+}
+
+/**
+ * Rows a full read of a partition may meet, from counts the engine keeps
+ * (no row is read): the hot rows plus each cold segment's row count (older
+ * versions and tombstones included, so an upper bound).
+ */
+export function estimatePartitionRows(hot: HotTier, cold: ColdTier, tableId: number, partition: string): number {
+  let n = hot.partition(tableId, partition)?.count ?? 0;
+  for (const m of cold.manifest.segments(tableId, partition)) n += m.row_count;
+  return n;
 }

@@ -66,6 +66,9 @@ export class TableSources implements SourceResolver {
       authorize(ctx) {
         checkRead(ctx.role, t);
       },
+      estimate(ctx) {
+        return views.estimate(t, partitionOf(t, ctx.user)) + (stagedPartition(ctx)?.size ?? 0);
+      },
       lookup(ctx, pk, opts) {
         checkRead(ctx.role, t);
         const row = view(ctx).get(pk, hashKey(pk));

@@ -24,6 +24,12 @@ export interface PlanNode {
   access?: Access;
   /** With ANALYZE, after the run: rows produced, times the source was started, and milliseconds inside it (its inputs included). */
   actual?: { rows: number; loops: number; ms: number };
+  /**
+   * A plan chosen per execution (join order from row estimates): EXPLAIN
+   * calls this with the statement's context before reading the node, and
+   * the node becomes the plan chosen for that context.
+   */
+  resolve?: (ctx: ExecContext) => void;
 }
 
 type Source = (ctx: ExecContext) => Iterable<Tuple>;
@@ -66,6 +72,28 @@ export function describe<S extends Source>(source: S, node: () => PlanNode): S {
   }
   (out as unknown as { [NODE]: PlanNode })[NODE] = n;
   return out as S;
+}
+
+/**
+ * Marks `source` as choosing its plan per execution: when planning for
+ * EXPLAIN, it gets a node that `resolve(ctx)` turns into the chosen plan's
+ * node; `build` wraps the building of a chosen plan so that, for EXPLAIN,
+ * its sources are described (and with ANALYZE, counted) too.
+ */
+export function describeChosen<S extends Source>(source: S, chosen: (ctx: ExecContext) => unknown): { source: S; build<T>(make: () => T): T } {
+  const rec = recording;
+  if (!rec) return { source, build: (make) => make() };
+  const n: PlanNode = {
+    operator: '',
+    detail: '',
+    children: [],
+    resolve: (ctx) => {
+      const node = nodeOf(chosen(ctx));
+      if (node) Object.assign(n, node, { resolve: node.resolve });
+    },
+  };
+  (source as unknown as { [NODE]: PlanNode })[NODE] = n;
+  return { source, build: (make) => recordPlan(rec.analyze, make) };
 }
 
 function* counted(source: Source, ctx: ExecContext, actual: NonNullable<PlanNode['actual']>): Generator<Tuple> {

@@ -12,22 +12,26 @@
  * - a term with a subquery, or over no relation of this block, filters the
  *   joined rows at the end, as the WHERE did before.
  *
- * Relations are joined in FROM order, except that one with no term linking
- * it to those already joined waits while another has one (a comma list in
- * any order does not turn into a cross product). Output tuples keep FROM
- * order. A block with a LEFT JOIN keeps planJoins' one-join-at-a-time plan.
+ * The join order is chosen per execution from row estimates (chooseOrder):
+ * each relation's partition row count, known from counts alone, times a
+ * guess of what its own WHERE terms keep. The fewest first, then always
+ * the fewest among the relations a term links to those joined (a comma
+ * list in any order does not turn into a cross product). A hash join
+ * builds on the smaller side: the rows joined so far when they are fewer
+ * than the next relation's estimate. Output tuples keep FROM order. A
+ * block with a LEFT JOIN keeps planJoins' one-join-at-a-time plan.
  */
 import type { DataType, Value } from '../core/types';
 import { coerce, isTrue } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
-import { hashJoin } from '../exec/hash-join';
+import { innerHashJoin } from '../exec/hash-join';
 import { nestedLoopJoin } from '../exec/operators';
 import { PAUSE } from '../exec/pace';
 import type { Expr } from '../sql/ast';
 import { isFloatType, isIntType, staticType } from './arith';
 import { compileExpr, sqlEquals } from './compile';
 import { andAll, conjuncts, isAggregateCall, isSubquery, walk } from './expr-walk';
-import { describe, exprText, nodesOf } from './explain';
+import { describe, describeChosen, exprText, nodesOf } from './explain';
 import { planSourceScan, type PlannedSource, type RowSource } from './scan-plan';
 import type { Scope } from './scope';
 import type { ScanOptions } from './source';
@@ -35,7 +39,7 @@ import type { ScanOptions } from './source';
 /** Rows joined so far before a primary-key join decides between one lookup per row and a hash join. */
 export const LOOKUP_JOIN_MAX_ROWS = 1024;
 
-interface Term {
+export interface Term {
   expr: Expr;
   /** The relations (indexes into the sources) it reads. */
   refs: Set<number>;
@@ -81,21 +85,102 @@ export function planInnerJoins(sources: PlannedSource[], scope: Scope, where: Ex
 
   const scans = sources.map((s, i) => planSourceScan(s.src, s.scope, andAll(single[i]), opts));
   const ownPreds = sources.map((s, i) => (single[i].length > 0 ? compileExpr(andAll(single[i])!, s.scope) : undefined));
-  const order = [0];
-  const joined = new Set([0]);
-  let leftScope = sources[0].scope;
-  let left: RowSource = scans[0];
-  const used = new Set<Term>();
-  while (order.length < sources.length) {
-    const next = pickNext(sources.length, joined, multi, used);
-    const terms = multi.filter((t) => !used.has(t) && t.refs.has(next) && [...t.refs].every((r) => r === next || joined.has(r)));
-    terms.forEach((t) => used.add(t));
-    left = joinStep(left, leftScope, sources[next], scans[next], ownPreds[next], terms.map((t) => t.expr), joined, next, scope, owner, opts);
-    leftScope = leftScope.concat(sources[next].scope);
-    order.push(next);
-    joined.add(next);
+  const selectivity = sources.map((s, i) => selectivityOf(single[i], s));
+  const estimate = (i: number, ctx: ExecContext) => Math.max(1, (sources[i].src.estimate?.(ctx) ?? UNKNOWN_ROWS) * selectivity[i]);
+
+  /** The joins in `order`: each step joins the next relation under the terms that became applicable. */
+  const inOrder = (order: readonly number[]): RowSource => {
+    const joined = new Set([order[0]]);
+    let leftScope = sources[order[0]].scope;
+    let left: RowSource = scans[order[0]];
+    const used = new Set<Term>();
+    for (let k = 1; k < order.length; k++) {
+      const next = order[k];
+      const terms = multi.filter((t) => !used.has(t) && t.refs.has(next) && [...t.refs].every((r) => r === next || joined.has(r)));
+      terms.forEach((t) => used.add(t));
+      const rightEstimate = (ctx: ExecContext) => estimate(next, ctx);
+      left = joinStep(left, leftScope, sources[next], scans[next], ownPreds[next], terms.map((t) => t.expr), joined, next, scope, owner, opts, rightEstimate);
+      leftScope = leftScope.concat(sources[next].scope);
+      joined.add(next);
+    }
+    return inFromOrder(left, order, sources);
+  };
+  return { input: inEstimatedOrder(sources.length, multi, estimate, inOrder), rest: andAll(rest) };
+}
+
+/** Rows assumed for a relation that cannot estimate its own (a derived table, a CTE, a system table). */
+const UNKNOWN_ROWS = 1000;
+/** Join orders whose plans one planned block keeps (each order's plan is built on first use). */
+const MAX_JOIN_ORDERS = 8;
+
+/**
+ * The block's joins in the order chosen per execution from the relations'
+ * row estimates (chooseOrder); each order's plan is built once and kept, up
+ * to MAX_JOIN_ORDERS, so a cached plan does not re-plan every execution.
+ */
+function inEstimatedOrder(count: number, multi: readonly Term[], estimate: (i: number, ctx: ExecContext) => number, inOrder: (order: readonly number[]) => RowSource): RowSource {
+  // Lives with the plan (the plan cache's bound covers it): at most MAX_JOIN_ORDERS plans.
+  const plans = new Map<string, RowSource>();
+  const planFor = (ctx: ExecContext): RowSource => {
+    const order = chooseOrder(count, multi, (i) => estimate(i, ctx));
+    const key = order.join(',');
+    let plan = plans.get(key);
+    if (!plan) {
+      plan = chosen.build(() => inOrder(order));
+      if (plans.size < MAX_JOIN_ORDERS) plans.set(key, plan);
+    }
+    return plan;
+  };
+  const chosen = describeChosen((ctx: ExecContext) => planFor(ctx)(ctx), planFor);
+  return chosen.source;
+}
+
+/**
+ * Greedy join order: the relation with the fewest estimated rows first,
+ * then, each time, the one with the fewest among those a term links to the
+ * relations joined so far (any one when none is linked). Ties go to FROM
+ * order.
+ */
+export function chooseOrder(count: number, multi: readonly Term[], estimate: (i: number) => number): number[] {
+  const est = Array.from({ length: count }, (_, i) => estimate(i));
+  const joined = new Set<number>();
+  const order: number[] = [];
+  while (order.length < count) {
+    let best = -1;
+    let bestLinked = false;
+    for (let i = 0; i < count; i++) {
+      if (joined.has(i)) continue;
+      const linked = order.length > 0 && multi.some((t) => t.refs.has(i) && [...t.refs].every((r) => r === i || joined.has(r)));
+      if (best < 0 || (linked && !bestLinked) || (linked === bestLinked && est[i] < est[best])) {
+        best = i;
+        bestLinked = linked;
+      }
+    }
+    order.push(best);
+    joined.add(best);
   }
-  return { input: inFromOrder(left, order, sources), rest: andAll(rest) };
+  return order;
+}
+
+const RANGE_OPS = new Set(['<', '<=', '>', '>=']);
+
+/**
+ * The share of a relation's rows its own WHERE terms keep, guessed from
+ * their shape (no statistics on values yet): an equality on the primary key
+ * keeps one row, another equality or IS NULL a tenth, each IN item a tenth,
+ * a range, BETWEEN or LIKE three tenths, anything else a half.
+ */
+function selectivityOf(terms: readonly Expr[], source: PlannedSource): number {
+  const isPk = (e: Expr) => e.kind === 'column' && source.src.pkSlot !== undefined && safeSlot(source.scope, e) === source.src.pkSlot;
+  let share = 1;
+  for (const t of terms) {
+    if (t.kind === 'binary' && t.op === '=') share *= isPk(t.left) || isPk(t.right) ? 0 : 0.1;
+    else if (t.kind === 'in' && !t.negated) share *= Math.min(1, 0.1 * t.list.length);
+    else if ((t.kind === 'binary' && RANGE_OPS.has(t.op)) || (t.kind === 'between' && !t.negated) || (t.kind === 'like' && !t.negated)) share *= 0.3;
+    else if (t.kind === 'isNull' && !t.negated) share *= 0.1;
+    else share *= 0.5;
+  }
+  return share;
 }
 
 /** The relations of this block a term reads; undefined when it has a subquery or aggregate, or a name this scope cannot resolve. */
@@ -116,17 +201,6 @@ function relationsOf(e: Expr, scope: Scope, owner: readonly number[]): Set<numbe
   return ok ? out : undefined;
 }
 
-/** The first relation in FROM order that a term links to the joined ones; the first not joined when none is linked. */
-function pickNext(count: number, joined: Set<number>, multi: readonly Term[], used: Set<Term>): number {
-  let first = -1;
-  for (let i = 0; i < count; i++) {
-    if (joined.has(i)) continue;
-    if (first < 0) first = i;
-    if (multi.some((t) => !used.has(t) && t.refs.has(i) && [...t.refs].every((r) => r === i || joined.has(r)))) return i;
-  }
-  return first;
-}
-
 /** One join of the rows so far with relation `next` under `terms`. */
 function joinStep(
   left: RowSource,
@@ -140,6 +214,7 @@ function joinStep(
   scope: Scope,
   owner: readonly number[],
   opts: ScanOptions,
+  rightEstimate: (ctx: ExecContext) => number,
 ): RowSource {
   const joinedScope = leftScope.concat(source.scope);
   const width = source.scope.width;
@@ -164,7 +239,8 @@ function joinStep(
     const rightKey = compileExpr(rExpr, source.scope);
     const others = andAll(terms.filter((_, j) => j !== k));
     const residual = others ? compileExpr(others, joinedScope) : undefined;
-    const hashed = (leftRows: Iterable<Tuple>, ctx: ExecContext) => hashJoin(leftRows, rightRows(ctx), leftKey, rightKey, residual, 'inner', width, sqlEquals, ctx);
+    const hashed = (leftRows: Iterable<Tuple>, ctx: ExecContext) =>
+      innerHashJoin(leftRows, () => rightRows(ctx), leftKey, rightKey, residual, rightEstimate(ctx), width, sqlEquals, ctx);
     const pk = source.src.pkSlot;
     if (source.src.lookup && source.src.table && pk !== undefined && rExpr.kind === 'column' && safeSlot(source.scope, rExpr) === pk
       && sameFamily(staticType(lExpr, leftScope), source.src.table.columns[pk].type)) {

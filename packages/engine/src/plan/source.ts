@@ -35,6 +35,12 @@ export interface RelationSource {
   rows(ctx: ExecContext, opts: ScanOptions): Iterable<Tuple>;
   /** Point lookup by primary key within the session's partition. */
   lookup?(ctx: ExecContext, pk: Value, opts: ScanOptions): Tuple | undefined;
+  /**
+   * Rows a full read of the session's partition may meet, from counts alone
+   * (no row read; an upper bound). The join planner orders joins and picks
+   * hash-join build sides by it. Undefined: not known (derived tables, system tables).
+   */
+  estimate?(ctx: ExecContext): number;
   /** Slot of the primary key in the tuple, when there is one. */
   pkSlot?: number;
   /**
