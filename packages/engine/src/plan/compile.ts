@@ -14,9 +14,8 @@ import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { SQL_LIMIT_DEFAULTS, limitExceeded } from '../sql/limits';
 import { compileArithmetic, compileNegate, isFloatType, isIntType, pgTypeName, staticType } from './arith';
 import { AGGREGATES, lookupFunction, textTooLong, unknownFunction } from './functions';
-import { compileSpecialCall } from './call-hooks';
-import { compileJsonOp, isJsonOp } from './json-ops';
-import { jsonbText } from './json-values';
+import { compileJsonOperator, compileSpecialCall, isJsonOp } from './call-hooks';
+import { jsonbText } from './scalar-args';
 import { compileLike, type LikeMatcher } from './like';
 import type { Scope } from './scope';
 import { existsSubquery, inSubquery, scalarSubquery } from './subquery';
@@ -63,7 +62,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       return compileNegate(a, staticType(e.arg, scope));
     }
     case 'binary': {
-      if (isJsonOp(e.op)) return compileJsonOp({ op: e.op, left: e.left, right: e.right }, scope, c);
+      if (isJsonOp(e.op)) return compileJsonOperator({ op: e.op, left: e.left, right: e.right }, scope, c);
       if (ARITHMETIC.has(e.op)) return compileArithmetic(e.op, c(e.left), c(e.right), staticType(e.left, scope), staticType(e.right, scope));
       if (e.op === '||') checkConcatTypes(staticType(e.left, scope), staticType(e.right, scope));
       if (!COMPARISONS.has(e.op)) return compileBinary(e.op, c(e.left), c(e.right));

@@ -1,39 +1,14 @@
 /**
  * String functions, as PostgreSQL defines them (§9.4): lengths and
- * positions count characters (code points), not UTF-16 units.
+ * positions count characters (code points), not UTF-16 units. A SQL
+ * extension (execute/sql-extensions.ts), loaded before the first statement
+ * that names one of TEXT_FUNCTION_NAMES (function-names.ts); it registers
+ * with functions.ts.
  */
 import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
-import { jsonbText } from './json-values';
-import { limitExceeded } from '../sql/limits';
 import { md5Hex } from './md5';
-
-/** `maxText`: the longest text the function may build (maxTextLength), checked before it is built. */
-export type ScalarFn = (args: Value[], maxText: number) => Value;
-
-/** LIMIT_EXCEEDED for text of `length` characters that `by` (a function name, or '||') would build. */
-export function textTooLong(length: number, by: string, max: number): KalamError {
-  const n = length <= 1e15 ? Math.ceil(length).toLocaleString('en-US') : 'more than 10^15';
-  return limitExceeded('maxTextLength', `Text of ${n} characters built by ${by === '||' ? '||' : `${by.toLowerCase()}()`}`, max);
-}
-
-/** Throws before `fn` builds text longer than `max`. */
-export function fits(length: number, fn: string, max: number): void {
-  if (length > max) throw textTooLong(length, fn, max);
-}
-
-/** A value read as text by a string function (JSON as jsonb text). */
-export const str = (v: Value): string => (typeof v === 'string' ? v : typeof v === 'object' && v !== null && !(v instanceof Uint8Array) ? jsonbText(v) : String(v));
-
-/** A value as PostgreSQL's output function prints it, for concat/concat_ws/format: booleans are t and f. */
-export const outText = (v: Value): string => (typeof v === 'boolean' ? (v ? 't' : 'f') : str(v));
-
-export const num = (v: Value, fn: string): number => {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
-  throw new KalamError('TYPE_MISMATCH', `${fn.toLowerCase()}() expects a number, got ${typeof v}`);
-};
+import { fits, num, outText, str, type ScalarFn } from './scalar-args';
 
 /** An integer argument (a count, a position): fractions are refused as PostgreSQL's integer parameters round them — here rounded half away. */
 const int = (v: Value, fn: string): number => {
