@@ -60,6 +60,21 @@ export function* distinct(input: Iterable<Tuple>): Generator<Tuple> {
   }
 }
 
+/** DISTINCT ON: the first row of each distinct value of `keys` (rows come in ORDER BY's order); one key kept per distinct value for one execution. */
+export function* distinctOn(input: Iterable<Tuple>, keys: readonly Evaluator[], ctx: ExecContext): Generator<Tuple> {
+  const seen = new Set<string>();
+  for (const row of input) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
+    const k = tupleKey(keys.map((key) => key(row, ctx)));
+    if (seen.has(k)) continue;
+    seen.add(k);
+    yield row;
+  }
+}
+
 export interface SortKey {
   eval: Evaluator;
   descending: boolean;

@@ -174,6 +174,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     case 'call':
       // round(double precision) rounds half to even, as PostgreSQL's float8 round (rint) does; round(numeric) halves away from zero.
       if (e.name === 'ROUND' && e.args.length === 1 && isFloatType(staticType(e.args[0], scope))) return roundFloat(c(e.args[0]));
+      if (e.name === 'IS DISTINCT FROM' || e.name === 'IS NOT DISTINCT FROM') return isDistinctFrom(e.args[0], e.args[1], e.name === 'IS DISTINCT FROM', scope, c);
       return compileSpecialCall(e, scope, c) ?? compileCall(e, c);
     case 'window':
       throw new KalamError('INVALID_SQL', `Window function ${e.name.toLowerCase()}() is not allowed here: window functions belong in a SELECT's select list or ORDER BY`);
@@ -370,6 +371,18 @@ function checkConcatTypes(l: DataType | undefined, r: DataType | undefined): voi
   if (scalar(l) && scalar(r)) {
     throw new KalamError('TYPE_MISMATCH', `operator does not exist: ${pgTypeName(l!)} || ${pgTypeName(r!)}; cast an operand to TEXT (x::TEXT) to concatenate`);
   }
+}
+
+/** `x IS [NOT] DISTINCT FROM y`: `=` (with its coercions) where two NULLs are equal and one NULL differs; never NULL. */
+function isDistinctFrom(x: Expr, y: Expr, distinct: boolean, scope: Scope, c: (x: Expr) => Evaluator): Evaluator {
+  const l = asTypeOf(staticType(y, scope), c(x), isConstantValue(x));
+  const r = asTypeOf(staticType(x, scope), c(y), isConstantValue(y));
+  return (row, ctx) => {
+    const a = l(row, ctx);
+    const b = r(row, ctx);
+    const same = a === null || b === null ? a === b : sqlEquals(a, b);
+    return same !== distinct;
+  };
 }
 
 function roundFloat(a: Evaluator): Evaluator {

@@ -30,7 +30,8 @@ export type Expr =
   | { kind: 'isNull'; arg: Expr; negated: boolean }
   | { kind: 'case'; operand?: Expr; whens: { when: Expr; then: Expr }[]; else?: Expr }
   /** Scalar or aggregate call; `name` is upper-case. COUNT(*) has `star`; an aggregate may have FILTER (WHERE `filter`). */
-  | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean; filter?: Expr }
+  /** `orderBy`: an aggregate's own ORDER BY (`string_agg(x, ',' ORDER BY y)`). */
+  | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean; filter?: Expr; orderBy?: OrderItem[] }
   | { kind: 'cast'; arg: Expr; type: DataType }
   /** The DEFAULT keyword as a value: only in INSERT … VALUES and UPDATE … SET. */
   | { kind: 'default' }
@@ -121,6 +122,8 @@ export interface SelectStmt {
   with?: CommonTableExpr[];
   setOp?: { op: SetOperator; all: boolean; left: SelectStmt; right: SelectStmt };
   distinct: boolean;
+  /** `DISTINCT ON (exprs)`: the first row (in ORDER BY's order) of each distinct value of these. */
+  distinctOn?: Expr[];
   items: SelectItem[];
   from: FromTable[];
   where?: Expr;

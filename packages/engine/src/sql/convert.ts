@@ -9,7 +9,7 @@ import { keywordFormCall } from './convert-functions';
 import { dataTypeOf } from './parse-column';
 import { numberLiteral } from './lexer';
 import { limitExceeded, setOperationArms, SQL_LIMIT_DEFAULTS, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
-import { DISTINCT_AGGREGATE_PREFIX, IN_LIST_PREFIX } from './rewrite';
+import { DISTINCT_AGGREGATE_PREFIX, DISTINCT_FROM_MARKER, IN_LIST_PREFIX } from './rewrite';
 import { expressionKind } from './expression-kind';
 import { markedWindowFunction, missingOver, windowCall, withWindowClause, WINDOW_ONLY_FUNCTIONS, type ExprConverter } from './convert-window';
 
@@ -149,12 +149,7 @@ export function expr(x: Node): Expr {
       if (form) return { kind: 'call', name: form.name, args: form.args, distinct: false, star: false };
       const args = x.args ? exprList(x.args, `The argument list of ${name.toLowerCase()}()`) : [];
       if (name === 'NOT' && args.length === 1) return { kind: 'unary', op: 'NOT', arg: args[0] };
-      if (name.startsWith(DISTINCT_AGGREGATE_PREFIX)) {
-        if (x.over) return windowCall(x, name.slice(DISTINCT_AGGREGATE_PREFIX.length), args, false, true, converter);
-        const call: Expr = { kind: 'call', name: name.slice(DISTINCT_AGGREGATE_PREFIX.length), args, distinct: true, star: false };
-        if (x.filter) call.filter = expr(x.filter.where);
-        return call;
-      }
+      if (name.startsWith(DISTINCT_AGGREGATE_PREFIX) && x.over) return windowCall(x, name.slice(DISTINCT_AGGREGATE_PREFIX.length), args, false, true, converter);
       if (x.over) return windowCall(x, name, args, false, false, converter);
       if (WINDOW_ONLY_FUNCTIONS.has(name)) return missingOver(markedWindowFunction(name, args) ?? name);
       if (x.filter) unsupported(`FILTER on ${name.toLowerCase()}()`);
@@ -166,7 +161,13 @@ export function expr(x: Node): Expr {
       return x.over ? windowCall(x, name, args, false, false, converter) : missingOver(name);
     }
     case 'aggr_func': {
-      const name = String(x.name).toUpperCase();
+      let name = String(x.name).toUpperCase();
+      // SUM/AVG/MIN/MAX(DISTINCT x), as rewrite.ts left it: STRING_AGG(DISTINCT x, 'KALAMLITE_DISTINCT_SUM').
+      const marker = x.args?.separator?.delimiter?.value;
+      if (name === 'STRING_AGG' && typeof marker === 'string' && marker.startsWith(DISTINCT_AGGREGATE_PREFIX)) {
+        name = marker.slice(DISTINCT_AGGREGATE_PREFIX.length);
+        x = { ...x, args: { ...x.args, separator: null } };
+      }
       const a = x.args?.expr;
       const star = !!a && a.type === 'star';
       const distinct = String(x.args?.distinct ?? '').toUpperCase() === 'DISTINCT';
@@ -174,8 +175,12 @@ export function expr(x: Node): Expr {
         if (x.filter) unsupported('FILTER together with OVER');
         return windowCall(x, name, star || !a ? [] : [expr(a)], star, distinct, converter);
       }
-      const call: Expr = { kind: 'call', name, args: star || !a ? [] : [expr(a)], distinct, star };
+      const args = star || !a ? [] : [expr(a)];
+      // string_agg(x, sep): the parser keeps the separator apart.
+      if (x.args?.separator?.delimiter) args.push(expr(x.args.separator.delimiter));
+      const call: Expr = { kind: 'call', name, args, distinct, star };
       if (x.filter) call.filter = expr(x.filter.where);
+      if (x.args?.orderby) call.orderBy = orderBy(x.args.orderby);
       return call;
     }
     case 'case': {
@@ -287,6 +292,9 @@ function binaryOne(x: Node, left: Expr): Expr {
     }
     case 'IS': case 'IS NOT': {
       const negated = op === 'IS NOT';
+      const other = distinctFromOperand(x.right);
+      // x IS [NOT] DISTINCT FROM y: `=` where NULL is a value (rewrite.ts left its marker on y).
+      if (other) return { kind: 'call', name: negated ? 'IS NOT DISTINCT FROM' : 'IS DISTINCT FROM', args: [left, expr(other)], distinct: false, star: false };
       if (x.right?.type === 'null') return { kind: 'isNull', arg: left, negated };
       if (x.right?.type === 'bool') {
         // x IS TRUE: true only when x = true (never NULL)
@@ -305,6 +313,15 @@ function binaryOne(x: Node, left: Expr): Expr {
       return { kind: 'binary', op: mapped, left, right: expr(x.right) };
     }
   }
+}
+
+/** The right operand of `IS [NOT] DISTINCT FROM` without the marker rewrite.ts put at its left edge, or undefined. */
+function distinctFromOperand(right: Node | undefined): Node | undefined {
+  const isMarker = (n: Node | undefined) => n?.type === 'column_ref' && !n.table && String(n.column?.expr?.value ?? n.column).toUpperCase() === DISTINCT_FROM_MARKER;
+  if (right?.type !== 'binary_expr') return undefined;
+  if (right.operator === '+' && isMarker(right.left)) return right.right as Node;
+  const inner = distinctFromOperand(right.left as Node);
+  return inner ? { ...right, left: inner } : undefined;
 }
 
 function selectItems(columns: Node): SelectItem[] {
@@ -367,7 +384,7 @@ function orderBy(list: Node[] | null): OrderItem[] {
 
 function distinctKind(d: Node): string {
   const kind = String(d?.type ?? '').toUpperCase();
-  if (kind !== '' && kind !== 'DISTINCT' && kind !== 'ALL') unsupported(`SELECT ${kind}`);
+  if (kind !== '' && kind !== 'DISTINCT' && kind !== 'ALL' && kind !== 'DISTINCT ON') unsupported(`SELECT ${kind}`);
   return kind;
 }
 
@@ -526,6 +543,7 @@ function selectBlock(x: Node, withs: CommonTableExpr[] | undefined): SelectStmt 
     groupBy: x.groupby ? groupBy(Array.isArray(x.groupby) ? x.groupby : x.groupby.columns ?? []) : [],
     orderBy: orderBy(x.orderby),
   };
+  if (String(x.distinct?.type ?? '').toUpperCase() === 'DISTINCT ON') stmt.distinctOn = (x.distinct.columns as Node[]).map((c) => expr(c.expr));
   if (withs) stmt.with = withs;
   if (x.where) stmt.where = expr(x.where);
   if (x.having) stmt.having = expr(x.having);

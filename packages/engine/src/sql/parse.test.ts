@@ -347,7 +347,6 @@ describe('errors', () => {
       'UPDATE t SET a = 1 WHERE a = 2 RETURNING a',
       'SELECT a FROM t FULL JOIN u ON t.a = u.a',
       'SELECT SUM(a) OVER (ORDER BY a ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES) FROM t',
-      'SELECT DISTINCT ON (a) a, b FROM t',
     ]) {
       const e = errorOf(sql);
       expect([sql, e.code]).toEqual([sql, 'UNSUPPORTED']);

@@ -3,9 +3,10 @@
  * reads, before it sees the text:
  * - `$1::type` fails outside the select list (and inside it the operator after
  *   the cast is dropped); `($1)::type` is read correctly.
- * - `SUM/AVG/MIN/MAX(DISTINCT x)` is a syntax error to it (only COUNT takes
- *   DISTINCT); it becomes a call of a marker function that convert.ts turns
- *   back into the distinct aggregate.
+ * - `SUM/AVG/MIN/MAX(DISTINCT x)` is a syntax error to it (only COUNT and
+ *   STRING_AGG take DISTINCT); it becomes `STRING_AGG(DISTINCT x,
+ *   'KALAMLITE_DISTINCT_SUM')`, which it reads with FILTER and OVER after
+ *   it, and convert.ts turns back into the distinct aggregate.
  * - A long `IN ($1, $2, …)` list (what literal lifting leaves of a list of
  *   constants) becomes one marker call the parser reads in microseconds —
  *   it needs tens of microseconds per list item — and its values are built
@@ -15,6 +16,10 @@
  * - A WINDOW clause before ORDER BY / LIMIT moves after them (the parser
  *   reads it only there, and drops what follows it otherwise); `percent_rank()`
  *   and `cume_dist()`, which it cannot read, become marker calls in NTILE().
+ * - `IS [NOT] DISTINCT FROM` is a syntax error to it; `x IS [NOT]
+ *   DISTINCT_FROM_MARKER + y` is read as IS with `MARKER + y` on the
+ *   right, the marker the leftmost operand of that tree: convert.ts takes it
+ *   out again (distinctFromOperand).
  * Positions in the rewritten text map back to the text as written, so syntax
  * errors point at what the user typed.
  */
@@ -33,6 +38,9 @@ interface Edit {
   end: number;
   text: string;
 }
+
+/** The marker column `IS [NOT] DISTINCT FROM` leaves before its right operand. */
+export const DISTINCT_FROM_MARKER = 'KALAMLITE_DISTINCT_FROM';
 
 /** Name prefix of the marker call standing for IN list number k: `KALAMLITE_IN_LIST_k()`. */
 export const IN_LIST_PREFIX = 'KALAMLITE_IN_LIST_';
@@ -100,6 +108,16 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
         continue;
       }
     }
+    if (t.type === 'word' && t.text.toUpperCase() === 'IS') {
+      const not = next.type === 'word' && next.text.toUpperCase() === 'NOT' ? 1 : 0;
+      const d = tokens[k + 1 + not];
+      const f = tokens[k + 2 + not];
+      if (d?.type === 'word' && d.text.toUpperCase() === 'DISTINCT' && f?.type === 'word' && f.text.toUpperCase() === 'FROM') {
+        edits.push({ start: t.start, end: f.end, text: `IS ${not ? 'NOT ' : ''}${DISTINCT_FROM_MARKER} +` });
+        k += 2 + not;
+        continue;
+      }
+    }
     if (t.type === 'param' && next.type === 'punct' && next.text === '::') {
       edits.push({ start: t.start, end: t.end, text: `(${t.text})` });
       continue;
@@ -110,11 +128,19 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       next.type === 'punct' && next.text === '(' &&
       third && third.type === 'word' && third.text.toUpperCase() === 'DISTINCT'
     ) {
-      edits.push({ start: t.start, end: third.end, text: `${DISTINCT_AGGREGATE_PREFIX}${t.text.toUpperCase()}(` });
+      const close = closingParen(tokens, k + 1);
+      if (close === undefined || tokens[close + 1]?.text.toUpperCase() === 'OVER') {
+        // The parser reads no STRING_AGG(…) OVER: a marker function, which convert.ts refuses as a window (PostgreSQL has no DISTINCT there either).
+        edits.push({ start: t.start, end: third.end, text: `${DISTINCT_AGGREGATE_PREFIX}${t.text.toUpperCase()}(` });
+      } else {
+        edits.push({ start: t.start, end: third.end, text: 'STRING_AGG(DISTINCT' });
+        edits.push({ start: tokens[close].start, end: tokens[close].start, text: `, '${DISTINCT_AGGREGATE_PREFIX}${t.text.toUpperCase()}'` });
+      }
       k += 2;
     }
   }
   if (edits.length === 0) return { text: sql, inLists, frames, originalOffset: (offset) => offset };
+  edits.sort((a, b) => a.start - b.start); // a DISTINCT aggregate's closing edit was pushed before the edits inside it
   let text = '';
   let at = 0;
   // For each edit: where its replacement starts and ends in the new text.
@@ -141,6 +167,18 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       return offset + delta;
     },
   };
+}
+
+/** The index of the `)` matching the `(` at tokens[open], or undefined when it is not closed. */
+function closingParen(tokens: readonly Token[], open: number): number | undefined {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.type !== 'punct') continue;
+    if (t.text === '(') depth++;
+    else if (t.text === ')' && --depth === 0) return i;
+  }
+  return undefined;
 }
 
 /**
