@@ -86,7 +86,9 @@ export interface FromTable {
   columnAliases?: string[];
   alias?: string;
   /** How this item joins the ones before it; the first item has 'first'. */
-  join: 'first' | 'inner' | 'left' | 'cross';
+  join: 'first' | 'inner' | 'left' | 'right' | 'full' | 'cross';
+  /** `JOIN … USING (columns)`: plan/join-using.ts turns it into `on`. */
+  using?: string[];
   /**
    * Set when this derived table is a view's query put in place of the view's
    * name (plan/view-expand.ts): the view's qualified name. Its query is

@@ -350,9 +350,10 @@ function fromItems(from: Node[] | null): FromTable[] {
       const j = String(f.join ?? 'CROSS JOIN').toUpperCase();
       if (j === 'INNER JOIN' || j === 'JOIN') join = 'inner';
       else if (j === 'LEFT JOIN' || j === 'LEFT OUTER JOIN') join = 'left';
+      else if (j === 'RIGHT JOIN' || j === 'RIGHT OUTER JOIN') join = 'right';
+      else if (j === 'FULL JOIN' || j === 'FULL OUTER JOIN') join = 'full';
       else if (j === 'CROSS JOIN') join = 'cross';
       else unsupported(j);
-      if (f.using) unsupported('JOIN … USING');
     }
     let item: FromTable;
     if (f.expr) {
@@ -367,6 +368,7 @@ function fromItems(from: Node[] | null): FromTable[] {
       if (f.as) item.alias = identText(f.as).toLowerCase();
     }
     if (f.on) item.on = expr(f.on);
+    if (Array.isArray(f.using)) item.using = (f.using as Node[]).map((u) => identText(u).toLowerCase());
     return item;
   });
 }

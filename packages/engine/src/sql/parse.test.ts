@@ -345,7 +345,6 @@ describe('errors', () => {
       'SELECT a FROM t, LATERAL (SELECT 1) x',
       "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO NOTHING",
       'UPDATE t SET a = 1 WHERE a = 2 RETURNING a',
-      'SELECT a FROM t FULL JOIN u ON t.a = u.a',
       'SELECT SUM(a) OVER (ORDER BY a ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES) FROM t',
     ]) {
       const e = errorOf(sql);

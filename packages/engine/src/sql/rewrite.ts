@@ -23,6 +23,7 @@
  * Positions in the rewritten text map back to the text as written, so syntax
  * errors point at what the user typed.
  */
+import { KalamError } from '../core/errors';
 import type { Expr, WindowFrame } from './ast';
 import type { Token } from './lexer';
 import { findFrames, findWindowClauseMoves, UNREAD_WINDOW_FUNCTIONS, WINDOW_FUNCTION_PREFIX } from './window-frame';
@@ -38,6 +39,8 @@ interface Edit {
   end: number;
   text: string;
 }
+
+const NATURAL_JOINS = new Set(['JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS']);
 
 /** The marker column `IS [NOT] DISTINCT FROM` leaves before its right operand. */
 export const DISTINCT_FROM_MARKER = 'KALAMLITE_DISTINCT_FROM';
@@ -107,6 +110,10 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
         k = list.close;
         continue;
       }
+    }
+    if (t.type === 'word' && t.text.toUpperCase() === 'NATURAL' && next.type === 'word' && NATURAL_JOINS.has(next.text.toUpperCase())) {
+      // The parser reads NATURAL JOIN as a JOIN without a condition.
+      throw new KalamError('UNSUPPORTED', 'NATURAL JOIN is not supported: name the shared columns with JOIN … USING (column, …)');
     }
     if (t.type === 'word' && t.text.toUpperCase() === 'IS') {
       const not = next.type === 'word' && next.text.toUpperCase() === 'NOT' ? 1 : 0;
