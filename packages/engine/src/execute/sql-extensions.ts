@@ -18,6 +18,8 @@
  * - JSON (`-> ->> #> #>> ? ?| ?& @> <@`, `json_*`, `jsonb_*`, `to_json[b]`):
  *   plan/json-ops.ts, plan/json-functions.ts and plan/json-values.ts, which
  *   register with plan/call-hooks.ts;
+ * - generate_series in FROM: plan/generate-series.ts, which registers with
+ *   plan/call-hooks.ts;
  * - text functions (a name of plan/function-names.ts's TEXT_FUNCTION_NAMES):
  *   plan/text-functions.ts, which registers with plan/functions.ts.
  *
@@ -27,7 +29,7 @@
  */
 import type { Catalog } from '../catalog/catalog';
 import { lazyModule } from '../core/lazy-module';
-import { registerJson, registerRegexCalls } from '../plan/call-hooks';
+import { registerJson, registerRegexCalls, registerSeries } from '../plan/call-hooks';
 import { TEXT_FUNCTION_NAMES } from '../plan/function-names';
 import { registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
@@ -52,6 +54,11 @@ const loadText = lazyModule('the text functions', async () => {
   registerTextFunctions(TEXT_STRICT, TEXT_LENIENT);
 });
 
+const loadSeries = lazyModule('generate_series', async () => {
+  const { planSeries } = await import('../plan/generate-series');
+  registerSeries(planSeries);
+});
+
 const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
 const JSON_WORDS = /->|#>|\?|@>|<@|\bjsonb?_|\bto_jsonb?\b/i;
@@ -64,6 +71,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
   { words: REGEX_WORDS, load: loadRegex },
   { words: JSON_WORDS, load: loadJson },
   { words: TEXT_WORDS, load: loadText },
+  { words: /\bgenerate_series\b/i, load: loadSeries },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */

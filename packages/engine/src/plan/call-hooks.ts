@@ -14,6 +14,7 @@ import type { BinaryOp, Expr } from '../sql/ast';
 import { JSON_OPS } from './function-names';
 import type { compileJsonCall } from './json-functions';
 import type { compileJsonOp, JsonOp } from './json-ops';
+import type { planSeries } from './generate-series';
 import type { compileRegexCall } from './regex-functions';
 import type { Scope } from './scope';
 
@@ -22,6 +23,18 @@ const REGEX_CALLS = new Set(['REGEXP_LIKE', 'REGEXP_MATCH', 'REGEXP_REPLACE']);
 
 let regexCalls: typeof compileRegexCall | undefined;
 let json: { call: typeof compileJsonCall; op: typeof compileJsonOp } | undefined;
+let series: typeof planSeries | undefined;
+
+/** Called by the generate_series extension as it loads. */
+export function registerSeries(plan: typeof planSeries): void {
+  series = plan;
+}
+
+/** The generate_series planner (plan/select.ts plans a FROM generate_series(…) with it). */
+export function seriesPlanner(): typeof planSeries {
+  if (series === undefined) throw notLoaded('Table functions (generate_series)');
+  return series;
+}
 
 /** Called by the regular expressions extension as it loads. */
 export function registerRegexCalls(compile: typeof compileRegexCall): void {

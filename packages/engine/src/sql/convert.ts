@@ -5,6 +5,7 @@
  */
 import { KalamError } from '../core/errors';
 import type { BinaryOp, CommonTableExpr, Expr, FromTable, OrderItem, SelectItem, SelectStmt, SetOperator, TableName } from './ast';
+import { tableFunctionQuery, valuesQuery } from './convert-from';
 import { keywordFormCall } from './convert-functions';
 import { dataTypeOf } from './parse-column';
 import { numberLiteral } from './lexer';
@@ -356,8 +357,20 @@ function fromItems(from: Node[] | null): FromTable[] {
       else unsupported(j);
     }
     let item: FromTable;
-    if (f.expr) {
-      if (!f.expr.ast) unsupported('VALUES in FROM');
+    if (f.expr?.type === 'values') {
+      const rows = (f.expr.values as Node[]).map((r) => exprList(r, 'A VALUES row'));
+      const { alias, columns } = f.as ? aliasOf(f.as) : { alias: '*values*', columns: undefined };
+      const unionAll = (members: SelectStmt[]) => setOpTree(members, members.slice(1).map(() => ({ op: 'UNION', all: true })));
+      item = { table: { name: alias }, subquery: valuesQuery(rows, limits.maxSetOperationArms, unionAll), alias, join };
+      if (columns) item.columnAliases = columns;
+    } else if (f.expr?.type === 'function') {
+      const call = expr(f.expr);
+      if (call.kind !== 'call') return unsupported('This expression in FROM');
+      const as = f.as ? aliasOf(f.as) : undefined;
+      const { query, alias } = tableFunctionQuery(call, as?.alias, as?.columns);
+      item = { table: { name: alias }, subquery: query, alias, join };
+    } else if (f.expr) {
+      if (!f.expr.ast) unsupported('This expression in FROM');
       if (String(f.prefix ?? '').toUpperCase() === 'LATERAL') unsupported('LATERAL');
       if (!f.as) throw new KalamError('INVALID_SQL', 'A subquery in FROM needs an alias: (SELECT …) AS name');
       const { alias, columns } = aliasOf(f.as);

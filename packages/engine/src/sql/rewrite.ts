@@ -20,6 +20,9 @@
  *   DISTINCT_FROM_MARKER + y` is read as IS with `MARKER + y` on the
  *   right, the marker the leftmost operand of that tree: convert.ts takes it
  *   out again (distinctFromOperand).
+ * - A statement that is a `VALUES (…), (…)` list (with ORDER BY/LIMIT after
+ *   it) is a syntax error to it; it becomes `SELECT * FROM (VALUES …) AS
+ *   "*values*"`, as PostgreSQL reads it.
  * Positions in the rewritten text map back to the text as written, so syntax
  * errors point at what the user typed.
  */
@@ -81,6 +84,11 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
     }
     return out + sql.slice(at, tokens[to - 1].end);
   };
+  const valuesEnd = topLevelValues(tokens);
+  if (valuesEnd !== undefined) {
+    edits.push({ start: tokens[0].start, end: tokens[0].start, text: 'SELECT * FROM (' });
+    edits.push({ start: tokens[valuesEnd].end, end: tokens[valuesEnd].end, text: ') AS "*values*"' });
+  }
   for (let k = 0; k + 1 < tokens.length; k++) {
     const t = tokens[k];
     const next = tokens[k + 1];
@@ -174,6 +182,18 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       return offset + delta;
     },
   };
+}
+
+/** When the statement is `VALUES (…), (…) …`: the index of the list's last `)`. */
+function topLevelValues(tokens: readonly Token[]): number | undefined {
+  if (tokens[0]?.type !== 'word' || tokens[0].text.toUpperCase() !== 'VALUES') return undefined;
+  for (let i = 1; tokens[i]?.text === '(';) {
+    const close = closingParen(tokens, i);
+    if (close === undefined) return undefined;
+    if (tokens[close + 1]?.text !== ',') return close;
+    i = close + 2;
+  }
+  return undefined;
 }
 
 /** The index of the `)` matching the `(` at tokens[open], or undefined when it is not closed. */
