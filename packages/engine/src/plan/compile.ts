@@ -174,6 +174,8 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     case 'call':
       // round(double precision) rounds half to even, as PostgreSQL's float8 round (rint) does; round(numeric) halves away from zero.
       if (e.name === 'ROUND' && e.args.length === 1 && isFloatType(staticType(e.args[0], scope))) return roundFloat(c(e.args[0]));
+      // to_char's template means a number or a date/time by its argument's type: passed on as a third argument.
+      if (e.name === 'TO_CHAR' && e.args.length === 2) return compileCall({ ...e, args: [...e.args, { kind: 'literal', value: staticType(e.args[0], scope) ?? '' }] }, c);
       if (e.name === 'IS DISTINCT FROM' || e.name === 'IS NOT DISTINCT FROM') return isDistinctFrom(e.args[0], e.args[1], e.name === 'IS DISTINCT FROM', scope, c);
       return compileSpecialCall(e, scope, c) ?? compileCall(e, c);
     case 'window':

@@ -76,7 +76,6 @@ const strict: Record<string, ScalarFn> = {
     if (d === 0) throw new KalamError('DIVISION_BY_ZERO', 'Division by zero in MOD()');
     return num(x, 'MOD') % d;
   },
-  TO_TIMESTAMP: ([x]) => num(x, 'TO_TIMESTAMP') * 1000,
   DATE: ([x]) => coerce(x, 'DATE', 'DATE()'),
 };
 

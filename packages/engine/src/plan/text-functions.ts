@@ -7,7 +7,11 @@
  */
 import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
+import { dateOf } from '../core/datetime';
+import { coerce } from '../core/values';
+import { formatTimestamp, parseByTemplate } from './datetime-format';
 import { md5Hex } from './md5';
+import { formatNumber } from './number-format';
 import { fits, num, outText, str, type ScalarFn } from './scalar-args';
 
 /** An integer argument (a count, a position): fractions are refused as PostgreSQL's integer parameters round them — here rounded half away. */
@@ -137,7 +141,23 @@ export const TEXT_STRICT: Record<string, ScalarFn> = {
   MD5: ([s]) => md5Hex(s instanceof Uint8Array ? s : new TextEncoder().encode(str(s))),
   ASCII: ([s]) => str(s).codePointAt(0) ?? 0,
   CHR: ([n]) => chr(num(n, 'CHR')),
+  /** to_char(value, fmt[, type]): compile.ts passes the value's static type, which says number or date/time. */
+  TO_CHAR: ([v, fmt, type]) => toChar(v, str(fmt), type === undefined ? '' : str(type)),
+  TO_DATE: ([s, fmt]) => dateOf(parseByTemplate(str(s), str(fmt), 'to_date')),
+  /** to_timestamp(seconds since the epoch), or to_timestamp(text, fmt). */
+  TO_TIMESTAMP: ([x, fmt]) => (fmt === undefined ? num(x, 'TO_TIMESTAMP') * 1000 : parseByTemplate(str(x), str(fmt), 'to_timestamp')),
 };
+
+const NUMBER_TYPES = new Set(['SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL']);
+
+function toChar(v: Value, fmt: string, type: string): string {
+  const isNumber = NUMBER_TYPES.has(type) || typeof v === 'bigint' || (type === '' && typeof v === 'number' && /[90]/.test(fmt));
+  if (isNumber) {
+    if (typeof v !== 'number' && typeof v !== 'bigint') throw new KalamError('TYPE_MISMATCH', `to_char() with a numeric template needs a number, got ${typeof v}`);
+    return formatNumber(v, fmt);
+  }
+  return formatTimestamp(coerce(v, 'TIMESTAMP', 'to_char()') as number, fmt);
+}
 
 /** Functions with their own NULL handling. */
 export const TEXT_LENIENT: Record<string, ScalarFn> = {
