@@ -9,12 +9,12 @@
  * unloaded is a bug (the loader reads the statement's text for it).
  */
 import { KalamError } from '../core/errors';
-import type { Evaluator } from '../exec/context';
+import type { ColumnInfo } from '../core/types';
+import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import type { BinaryOp, Expr } from '../sql/ast';
 import { JSON_OPS } from './function-names';
 import type { compileJsonCall } from './json-functions';
 import type { compileJsonOp, JsonOp } from './json-ops';
-import type { planSeries } from './generate-series';
 import type { compileRegexCall } from './regex-functions';
 import type { Scope } from './scope';
 
@@ -23,15 +23,17 @@ const REGEX_CALLS = new Set(['REGEXP_LIKE', 'REGEXP_MATCH', 'REGEXP_REPLACE']);
 
 let regexCalls: typeof compileRegexCall | undefined;
 let json: { call: typeof compileJsonCall; op: typeof compileJsonOp } | undefined;
-let series: typeof planSeries | undefined;
+/** generate-series.ts's planSeries (its type written out here: that module imports the planner, which imports this one). */
+type SeriesPlanner = (call: Extract<Expr, { kind: 'call' }>, column: string, scope: Scope) => { columns: ColumnInfo[]; rows(ctx: ExecContext): Iterable<Tuple> };
+let series: SeriesPlanner | undefined;
 
 /** Called by the generate_series extension as it loads. */
-export function registerSeries(plan: typeof planSeries): void {
+export function registerSeries(plan: SeriesPlanner): void {
   series = plan;
 }
 
 /** The generate_series planner (plan/select.ts plans a FROM generate_series(…) with it). */
-export function seriesPlanner(): typeof planSeries {
+export function seriesPlanner(): SeriesPlanner {
   if (series === undefined) throw notLoaded('Table functions (generate_series)');
   return series;
 }

@@ -176,3 +176,22 @@ describe('SELECT DISTINCT ON (SELECT, "DISTINCT Clause")', () => {
     await s.execute(`DELETE FROM app.weather_reports WHERE id = 6`);
   });
 });
+
+describe('UPDATE … SET (columns) = (values) (UPDATE, its documented example)', () => {
+  it('sets each column to its value, reading the old row, DEFAULT included', async () => {
+    await s.execute(`CREATE SHARED TABLE app.weather (id INT PRIMARY KEY, city TEXT, temp_lo INT, temp_hi INT, prcp DOUBLE DEFAULT 0.5)`);
+    await s.execute(`INSERT INTO app.weather (id, city, temp_lo, temp_hi, prcp) VALUES (1, 'San Francisco', 46, 50, 0.25), (2, 'Hayward', 37, 54, NULL)`);
+    await s.execute(`UPDATE app.weather SET (temp_lo, temp_hi, prcp) = (temp_lo+1, temp_lo+15, DEFAULT) WHERE city = 'San Francisco'`);
+    expect(await rows(`SELECT id, temp_lo, temp_hi, prcp FROM app.weather ORDER BY id`)).toEqual([[1, 47, 61, 0.5], [2, 37, 54, null]]);
+  });
+
+  it('mixes with plain assignments, takes ROW (…) and parameters', async () => {
+    await s.execute(`UPDATE app.weather SET city = 'Oakland', (temp_lo) = ROW($1) WHERE id = $2`, [40, 2]);
+    expect(await rows(`SELECT city, temp_lo FROM app.weather WHERE id = 2`)).toEqual([['Oakland', 40]]);
+  });
+
+  it('refuses a count mismatch with PostgreSQL\'s message, and a row subquery as unsupported', async () => {
+    await expect(s.execute(`UPDATE app.weather SET (temp_lo, temp_hi) = (1) WHERE id = 1`)).rejects.toMatchObject({ code: 'INVALID_SQL', message: expect.stringContaining('number of columns does not match number of values') });
+    await expect(s.execute(`UPDATE app.weather SET (temp_lo, temp_hi) = (SELECT 1, 2) WHERE id = 1`)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  });
+});

@@ -23,12 +23,14 @@
  * - A statement that is a `VALUES (…), (…)` list (with ORDER BY/LIMIT after
  *   it) is a syntax error to it; it becomes `SELECT * FROM (VALUES …) AS
  *   "*values*"`, as PostgreSQL reads it.
+ * - `UPDATE … SET (a, b) = (x, y)` is a syntax error to it; it becomes
+ *   `SET a = x, b = y` (a row subquery on the right is UNSUPPORTED).
  * Positions in the rewritten text map back to the text as written, so syntax
  * errors point at what the user typed.
  */
 import { KalamError } from '../core/errors';
 import type { Expr, WindowFrame } from './ast';
-import type { Token } from './lexer';
+import { tokenize, type Token } from './lexer';
 import { findFrames, findWindowClauseMoves, UNREAD_WINDOW_FUNCTIONS, WINDOW_FUNCTION_PREFIX } from './window-frame';
 
 /** Prefix of the marker functions standing for `AGG(DISTINCT …)`. */
@@ -84,6 +86,13 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
     }
     return out + sql.slice(at, tokens[to - 1].end);
   };
+  // SET (a, b) = (x, y) moves text: made first, then the rest of the rewriting runs on its result.
+  const tuples = tupleAssignments(sql, tokens);
+  if (tuples.length > 0) {
+    const pre = applied(sql, tuples);
+    const rest = rewriteForParser(pre.text, tokenize(pre.text));
+    return { ...rest, originalOffset: (offset) => pre.originalOffset(rest.originalOffset(offset)) };
+  }
   const valuesEnd = topLevelValues(tokens);
   if (valuesEnd !== undefined) {
     edits.push({ start: tokens[0].start, end: tokens[0].start, text: 'SELECT * FROM (' });
@@ -156,6 +165,11 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
   }
   if (edits.length === 0) return { text: sql, inLists, frames, originalOffset: (offset) => offset };
   edits.sort((a, b) => a.start - b.start); // a DISTINCT aggregate's closing edit was pushed before the edits inside it
+  return { ...applied(sql, edits), inLists, frames };
+}
+
+/** `sql` with `edits` (sorted, not overlapping) made, and the map of new offsets back to `sql`'s. */
+function applied(sql: string, edits: readonly Edit[]): { text: string; originalOffset(offset: number): number } {
   let text = '';
   let at = 0;
   // For each edit: where its replacement starts and ends in the new text.
@@ -170,8 +184,6 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
   text += sql.slice(at);
   return {
     text,
-    inLists,
-    frames,
     originalOffset(offset) {
       let delta = 0;
       for (const p of placed) {
@@ -182,6 +194,61 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       return offset + delta;
     },
   };
+}
+
+const word = (t: Token | undefined, w: string) => t?.type === 'word' && t.text.toUpperCase() === w;
+
+/** The edits that turn each `(a, b) = [ROW] (x, y)` of an UPDATE's SET list into `a = x, b = y`. */
+function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
+  if (!word(tokens[0], 'UPDATE')) return [];
+  const set = tokens.findIndex((t) => word(t, 'SET'));
+  if (set < 0) return [];
+  const edits: Edit[] = [];
+  let depth = 0;
+  for (let i = set + 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    const startsItem = i === set + 1 || (tokens[i - 1].text === ',' && depth === 0);
+    if (t.text === '(' && startsItem) {
+      const close = closingParen(tokens, i);
+      const eq = close === undefined ? undefined : close + 1;
+      if (close === undefined || tokens[eq!]?.text !== '=') continue;
+      let open = eq! + 1;
+      if (word(tokens[open], 'ROW')) open++;
+      const end = tokens[open]?.text === '(' ? closingParen(tokens, open) : undefined;
+      if (end === undefined) throw new KalamError('UNSUPPORTED', 'UPDATE … SET (columns) = needs a parenthesized list of values, e.g. SET (a, b) = (1, 2)', tokens[eq!].start);
+      if (word(tokens[open + 1], 'SELECT')) throw new KalamError('UNSUPPORTED', 'UPDATE … SET (columns) = (SELECT …) is not supported: set each column to its own scalar subquery', tokens[open].start);
+      const columns = splitTopLevel(tokens, i + 1, close).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
+      const values = splitTopLevel(tokens, open + 1, end).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
+      if (columns.length !== values.length) {
+        throw new KalamError('INVALID_SQL', `number of columns does not match number of values: ${columns.length} column(s), ${values.length} value(s)`, tokens[i].start);
+      }
+      edits.push({ start: t.start, end: tokens[end].end, text: columns.map((c, k) => `${c} = ${values[k]}`).join(', ') });
+      i = end;
+      continue;
+    }
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && (word(t, 'WHERE') || word(t, 'FROM') || word(t, 'RETURNING'))) break;
+  }
+  return edits;
+}
+
+/** The [start, end) token ranges of the comma-separated items in tokens[from, to) (commas inside parentheses do not split). */
+function splitTopLevel(tokens: readonly Token[], from: number, to: number): [number, number][] {
+  const out: [number, number][] = [];
+  let depth = 0;
+  let start = from;
+  for (let i = from; i < to; i++) {
+    const t = tokens[i].text;
+    if (t === '(') depth++;
+    else if (t === ')') depth--;
+    else if (t === ',' && depth === 0) {
+      out.push([start, i]);
+      start = i + 1;
+    }
+  }
+  if (to > start) out.push([start, to]);
+  return out;
 }
 
 /** When the statement is `VALUES (…), (…) …`: the index of the list's last `)`. */
