@@ -184,6 +184,8 @@ export interface CreateTableStmt {
   columns: ColumnSpec[];
   /** WITH (...) options, keys upper-cased, values as written (unquoted). */
   options: Record<string, string>;
+  /** `CREATE TABLE t [WITH (…)] AS <query>`: where the query starts in the statement's text (columns then come from it). */
+  asQueryOffset?: number;
 }
 
 /** One ALTER TABLE operation (KalamDB allows one per statement). Column names are lower-cased. */
