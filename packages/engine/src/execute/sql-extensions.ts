@@ -20,6 +20,7 @@
  *   register with plan/call-hooks.ts;
  * - generate_series in FROM: plan/generate-series.ts, which registers with
  *   plan/call-hooks.ts;
+ * - JOIN … USING: plan/join-using.ts, which registers with plan/call-hooks.ts;
  * - text functions (a name of plan/function-names.ts's TEXT_FUNCTION_NAMES):
  *   plan/text-functions.ts, which registers with plan/functions.ts.
  *
@@ -29,7 +30,7 @@
  */
 import type { Catalog } from '../catalog/catalog';
 import { lazyModule } from '../core/lazy-module';
-import { registerJson, registerRegexCalls, registerSeries } from '../plan/call-hooks';
+import { registerJson, registerRegexCalls, registerSeries, registerUsing } from '../plan/call-hooks';
 import { TEXT_FUNCTION_NAMES } from '../plan/function-names';
 import { registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
@@ -59,6 +60,11 @@ const loadSeries = lazyModule('generate_series', async () => {
   registerSeries(planSeries);
 });
 
+const loadUsing = lazyModule('JOIN … USING', async () => {
+  const { resolveUsing } = await import('../plan/join-using');
+  registerUsing(resolveUsing);
+});
+
 const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
 const JSON_WORDS = /->|#>|\?|@>|<@|\bjsonb?_|\bto_jsonb?\b/i;
@@ -72,6 +78,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
   { words: JSON_WORDS, load: loadJson },
   { words: TEXT_WORDS, load: loadText },
   { words: /\bgenerate_series\b/i, load: loadSeries },
+  { words: /\busing\b/i, load: loadUsing },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */

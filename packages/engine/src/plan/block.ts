@@ -19,7 +19,7 @@ import type { RelationSource, ScanOptions } from './source';
 import { containsAggregate, hasColumns, isAggregateCall, mentionsColumn, safeResolve, walk } from './expr-walk';
 import { describe, exprText, nodesOf } from './explain';
 import { planInnerJoins } from './join-plan';
-import { resolveUsing } from './join-using';
+import { usingResolver } from './call-hooks';
 import { planJoins, planSourceScan, type RowSource, type ScanSource } from './scan-plan';
 import { checkWindowPlacement, containsWindow, windowPlanner, windowType } from './window-check';
 import { fits } from './scalar-args';
@@ -117,11 +117,12 @@ export function constantInt(e: Expr | undefined, what: string): Evaluator | unde
 export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions): QueryPlan {
   const base = env.base;
   // 1. sources and scope
-  const sources = resolveUsing(stmt.from.map((f) => {
+  const planned = stmt.from.map((f) => {
     const src = env.source(f);
     const relation = f.alias ?? f.table.name;
     return { src, relation, from: f, scope: sourceScope(src, relation, base) };
-  }));
+  });
+  const sources = stmt.from.some((f) => f.using) ? usingResolver()(planned) : planned;
   const relations = new Set<string>();
   for (const s of sources) {
     if (relations.has(s.relation)) throw new KalamError('INVALID_SQL', `Table name '${s.relation}' is specified more than once: give each an alias`);

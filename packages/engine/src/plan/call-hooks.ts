@@ -2,7 +2,8 @@
  * Expressions whose code is a SQL extension, loaded on first use
  * (execute/sql-extensions.ts): the JSON operators and functions
  * (json-ops.ts, json-functions.ts: they need to know which operands are
- * JSON already) and the regexp functions (regex-functions.ts: each call
+ * JSON already), generate_series (generate-series.ts), JOIN … USING
+ * (join-using.ts) and the regexp functions (regex-functions.ts: each call
  * site keeps its compiled pattern). compile.ts offers every call here
  * before looking the name up in functions.ts, and every JSON operator.
  * Each extension registers here as it loads; one a statement reaches
@@ -11,7 +12,7 @@
 import { KalamError } from '../core/errors';
 import type { ColumnInfo } from '../core/types';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
-import type { BinaryOp, Expr } from '../sql/ast';
+import type { BinaryOp, Expr, FromTable } from '../sql/ast';
 import { JSON_OPS } from './function-names';
 import type { compileJsonCall } from './json-functions';
 import type { compileJsonOp, JsonOp } from './json-ops';
@@ -26,6 +27,20 @@ let json: { call: typeof compileJsonCall; op: typeof compileJsonOp } | undefined
 /** generate-series.ts's planSeries (its type written out here: that module imports the planner, which imports this one). */
 type SeriesPlanner = (call: Extract<Expr, { kind: 'call' }>, column: string, scope: Scope) => { columns: ColumnInfo[]; rows(ctx: ExecContext): Iterable<Tuple> };
 let series: SeriesPlanner | undefined;
+
+/** join-using.ts's resolveUsing (its type written out, as for the series planner). */
+type UsingResolver = <S extends { relation: string; from: FromTable; scope: Scope }>(sources: readonly S[]) => S[];
+let using: UsingResolver | undefined;
+
+/** Called by the JOIN … USING extension as it loads. */
+export function registerUsing(resolve: UsingResolver): void {
+  using = resolve;
+}
+
+export function usingResolver(): UsingResolver {
+  if (using === undefined) throw notLoaded('JOIN … USING');
+  return using;
+}
 
 /** Called by the generate_series extension as it loads. */
 export function registerSeries(plan: SeriesPlanner): void {
