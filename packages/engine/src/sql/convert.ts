@@ -4,8 +4,8 @@
  * UNSUPPORTED error rather than misread later.
  */
 import { KalamError } from '../core/errors';
-import type { BinaryOp, CommonTableExpr, Expr, FromTable, OrderItem, SelectItem, SelectStmt, SetOperator, TableName } from './ast';
-import { tableFunctionQuery, valuesQuery } from './convert-from';
+import type { BinaryOp, CommonTableExpr, Expr, OrderItem, SelectItem, SelectStmt, SetOperator, TableName } from './ast';
+import { fromItems, type FromConverter } from './convert-from';
 import { keywordFormCall } from './convert-functions';
 import { dataTypeOf } from './parse-column';
 import { numberLiteral } from './lexer';
@@ -217,6 +217,11 @@ export function expr(x: Node): Expr {
 
 /** This module's conversions, for convert-window.ts. */
 const converter: ExprConverter = { expr, orderBy: (list) => orderBy(list) };
+const fromConverter: FromConverter = {
+  expr, exprList, tableName, identText, selectStmt: (x) => selectStmt(x),
+  unionAll: (members) => setOpTree(members, members.slice(1).map(() => ({ op: 'UNION', all: true }))),
+  maxValuesRows: () => limits.maxSetOperationArms,
+};
 
 const opOf = (x: Node): string => String(x.operator).toUpperCase();
 
@@ -331,57 +336,6 @@ function selectItems(columns: Node): SelectItem[] {
   return (columns as Node[]).map((c) => {
     const item: SelectItem = { expr: expr(c.expr) };
     if (c.as) item.alias = identText(c.as).toLowerCase();
-    return item;
-  });
-}
-
-/** `AS s(a, b)` reaches us as the string 's(a, b)'. */
-function aliasOf(as: Node): { alias: string; columns?: string[] } {
-  const text = identText(as);
-  const m = /^\s*([^\s(]+)\s*\(([^)]*)\)\s*$/.exec(text);
-  if (!m) return { alias: text.toLowerCase() };
-  return { alias: m[1].replace(/^"|"$/g, '').toLowerCase(), columns: m[2].split(',').map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase()) };
-}
-
-function fromItems(from: Node[] | null): FromTable[] {
-  if (!from) return [];
-  return from.map((f, i) => {
-    let join: FromTable['join'] = 'first';
-    if (i > 0) {
-      const j = String(f.join ?? 'CROSS JOIN').toUpperCase();
-      if (j === 'INNER JOIN' || j === 'JOIN') join = 'inner';
-      else if (j === 'LEFT JOIN' || j === 'LEFT OUTER JOIN') join = 'left';
-      else if (j === 'RIGHT JOIN' || j === 'RIGHT OUTER JOIN') join = 'right';
-      else if (j === 'FULL JOIN' || j === 'FULL OUTER JOIN') join = 'full';
-      else if (j === 'CROSS JOIN') join = 'cross';
-      else unsupported(j);
-    }
-    let item: FromTable;
-    if (f.expr?.type === 'values') {
-      const rows = (f.expr.values as Node[]).map((r) => exprList(r, 'A VALUES row'));
-      const { alias, columns } = f.as ? aliasOf(f.as) : { alias: '*values*', columns: undefined };
-      const unionAll = (members: SelectStmt[]) => setOpTree(members, members.slice(1).map(() => ({ op: 'UNION', all: true })));
-      item = { table: { name: alias }, subquery: valuesQuery(rows, limits.maxSetOperationArms, unionAll), alias, join };
-      if (columns) item.columnAliases = columns;
-    } else if (f.expr?.type === 'function') {
-      const call = expr(f.expr);
-      if (call.kind !== 'call') return unsupported('This expression in FROM');
-      const as = f.as ? aliasOf(f.as) : undefined;
-      const { query, alias } = tableFunctionQuery(call, as?.alias, as?.columns);
-      item = { table: { name: alias }, subquery: query, alias, join };
-    } else if (f.expr) {
-      if (!f.expr.ast) unsupported('This expression in FROM');
-      if (String(f.prefix ?? '').toUpperCase() === 'LATERAL') unsupported('LATERAL');
-      if (!f.as) throw new KalamError('INVALID_SQL', 'A subquery in FROM needs an alias: (SELECT …) AS name');
-      const { alias, columns } = aliasOf(f.as);
-      item = { table: { name: alias }, subquery: selectStmt(f.expr.ast), alias, join };
-      if (columns) item.columnAliases = columns;
-    } else {
-      item = { table: tableName(f), join };
-      if (f.as) item.alias = identText(f.as).toLowerCase();
-    }
-    if (f.on) item.on = expr(f.on);
-    if (Array.isArray(f.using)) item.using = (f.using as Node[]).map((u) => identText(u).toLowerCase());
     return item;
   });
 }
@@ -554,7 +508,7 @@ function selectBlock(x: Node, withs: CommonTableExpr[] | undefined): SelectStmt 
     kind: 'select',
     distinct: distinctKind(x.distinct) === 'DISTINCT',
     items: selectItems(x.columns),
-    from: fromItems(x.from),
+    from: fromItems(x.from, fromConverter),
     groupBy: x.groupby ? groupBy(Array.isArray(x.groupby) ? x.groupby : x.groupby.columns ?? []) : [],
     orderBy: orderBy(x.orderby),
   };
