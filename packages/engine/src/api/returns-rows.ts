@@ -6,7 +6,7 @@ import { KalamError } from '../core/errors';
 import { tokenize } from '../sql/lexer';
 import type { SqlLimits } from '../sql/limits';
 
-const READS = new Set(['SELECT', 'WITH', '(', 'SHOW', 'DESCRIBE', 'DESC']);
+const READS = new Set(['SELECT', 'VALUES', 'WITH', '(', 'SHOW', 'DESCRIBE', 'DESC']);
 
 /**
  * Refuses, before anything runs, a statement that would not return rows

@@ -1,15 +1,17 @@
 /**
  * Hash aggregation: groups input rows by key values and folds COUNT, SUM,
- * AVG, MIN, MAX. Output tuples are [group values…, aggregate values…].
+ * AVG, MIN, MAX, STRING_AGG. Output tuples are [group values…, aggregate
+ * values…].
  */
 import { KalamError } from '../core/errors';
 import { isTrue } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
+import { comparator, type SortKey } from './operators';
 import { PAUSE } from './pace';
 import type { Value } from '../core/types';
 import { compareValues, hashKey, tupleKey } from '../core/values';
 
-export type AggregateName = 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
+export type AggregateName = 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX' | 'STRING_AGG';
 
 export interface AggregateSpec {
   name: AggregateName;
@@ -18,6 +20,12 @@ export interface AggregateSpec {
   distinct: boolean;
   /** FILTER (WHERE …): only rows it holds true for are folded. */
   filter?: Evaluator;
+  /** STRING_AGG's separator (evaluated per row, as PostgreSQL does). */
+  separator?: Evaluator;
+  /** The aggregate's own ORDER BY: the values are folded in this order. */
+  orderBy?: SortKey[];
+  /** Throws before STRING_AGG builds text longer than maxTextLength. */
+  checkText?: (length: number, ctx: ExecContext) => void;
 }
 
 /** A running aggregate (window-fn.ts folds frames with it too). */
@@ -26,6 +34,9 @@ export interface State {
   sum: number | bigint | null;
   best: Value;
   seen?: Set<string>;
+  /** STRING_AGG's values so far, each with the separator before it and its sort keys; `length` counts their characters (≤ maxTextLength). */
+  parts?: { text: string; separator: string; keys: Value[] }[];
+  length?: number;
 }
 
 export const newState = (spec: AggregateSpec): State => ({ count: 0, sum: null, best: null, seen: spec.distinct ? new Set() : undefined });
@@ -42,6 +53,15 @@ export function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext
   }
   s.count++;
   switch (spec.name) {
+    case 'STRING_AGG': {
+      const text = typeof v === 'string' ? v : String(v);
+      const sep = spec.separator?.(row, ctx) ?? null;
+      const separator = sep === null ? '' : String(sep);
+      s.length = (s.length ?? 0) + text.length + (s.count > 1 ? separator.length : 0);
+      spec.checkText?.(s.length, ctx);
+      (s.parts ??= []).push({ text, separator, keys: spec.orderBy ? spec.orderBy.map((k) => k.eval(row, ctx)) : [] });
+      break;
+    }
     case 'SUM':
     case 'AVG': {
       let x: number | bigint;
@@ -70,7 +90,18 @@ export function finish(spec: AggregateSpec, s: State): Value {
     case 'SUM': return s.sum;
     case 'AVG': return s.sum === null ? null : Number(s.sum) / s.count;
     case 'MIN': case 'MAX': return s.best;
+    case 'STRING_AGG': return stringAgg(spec, s);
   }
+}
+
+/** The values joined, each but the first after its own separator; NULL when no value was folded. */
+function stringAgg(spec: AggregateSpec, s: State): Value {
+  if (!s.parts) return null;
+  const byKeys = spec.orderBy ? comparator(spec.orderBy) : undefined;
+  const parts = byKeys ? [...s.parts].sort((a, b) => byKeys(a.keys, b.keys)) : s.parts;
+  let out = parts[0].text;
+  for (let i = 1; i < parts.length; i++) out += parts[i].separator + parts[i].text;
+  return out;
 }
 
 /** Groups and folds; yields the input's PAUSEs while it reads it, then one tuple per group. */

@@ -22,7 +22,7 @@ export interface ExecContext {
   /** Time slicing, cancellation and the time budget of the statement (pace.ts); unpaced when absent. */
   readonly pace?: Pace;
   /** The engine's SQL limits a running statement still checks (a LIKE pattern's length); defaults when absent. */
-  readonly limits?: Pick<SqlLimits, 'maxLikePatternLength' | 'maxTextLength' | 'maxJsonDepth'>;
+  readonly limits?: Pick<SqlLimits, 'maxLikePatternLength' | 'maxTextLength' | 'maxJsonDepth' | 'maxSeriesRows'>;
 }
 
 /** Staged row versions by table and partition; `null` marks a hard-deleted row. */

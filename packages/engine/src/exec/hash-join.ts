@@ -10,6 +10,7 @@
 import type { Value } from '../core/types';
 import { hashKey, isTrue, valueFamily } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
+import { keepsLeft, keepsRight, unmatchedRight, type JoinKind } from './operators';
 import { PAUSE } from './pace';
 
 type Family = ReturnType<typeof valueFamily>;
@@ -121,7 +122,9 @@ class BuildSide {
 /**
  * Hash join on `leftKey = rightKey`; `residual` filters matched pairs (the
  * rest of the condition). The right side is the build side. `equals` is
- * `=`'s equality of two non-null values.
+ * `=`'s equality of two non-null values. LEFT and FULL keep each left row
+ * no pair matched (right columns NULL); RIGHT and FULL then add each right
+ * row no pair matched, a NULL key's row included (left columns NULL).
  */
 export function* hashJoin(
   left: Iterable<Tuple>,
@@ -129,16 +132,22 @@ export function* hashJoin(
   leftKey: Evaluator,
   rightKey: Evaluator,
   residual: Evaluator | undefined,
-  kind: 'inner' | 'left',
+  kind: Exclude<JoinKind, 'cross'>,
   rightWidth: number,
   equals: (a: Value, b: Value) => boolean,
   ctx: ExecContext,
+  leftWidth = 0,
 ): Generator<Tuple> {
-  // Lives for one execution: the build side of the join.
+  // Lives for one execution: the build side of the join; for RIGHT/FULL every right row, and those matched.
   const build = new BuildSide(rightKey);
+  const all: Tuple[] | undefined = keepsRight(kind) ? [] : undefined;
+  const matchedRight = all ? new Set<Tuple>() : undefined;
   for (const r of right) {
     if (r === PAUSE) yield r;
-    else build.add(r, ctx);
+    else {
+      build.add(r, ctx);
+      all?.push(r);
+    }
   }
   const nulls = new Array<Value>(rightWidth).fill(null);
   const matches: Tuple[] = [];
@@ -158,11 +167,13 @@ export function* hashJoin(
         const row = (l as Value[]).concat(r as Value[]);
         if (residual && !isTrue(residual(row, ctx))) continue;
         matched = true;
+        matchedRight?.add(r);
         yield row;
       }
     }
-    if (!matched && kind === 'left') yield (l as Value[]).concat(nulls);
+    if (!matched && keepsLeft(kind)) yield (l as Value[]).concat(nulls);
   }
+  if (all) yield* unmatchedRight(all, (i) => matchedRight!.has(all[i]), leftWidth);
 }
 
 /**

@@ -60,6 +60,21 @@ export function* distinct(input: Iterable<Tuple>): Generator<Tuple> {
   }
 }
 
+/** DISTINCT ON: the first row of each distinct value of `keys` (rows come in ORDER BY's order); one key kept per distinct value for one execution. */
+export function* distinctOn(input: Iterable<Tuple>, keys: readonly Evaluator[], ctx: ExecContext): Generator<Tuple> {
+  const seen = new Set<string>();
+  for (const row of input) {
+    if (row === PAUSE) {
+      yield row;
+      continue;
+    }
+    const k = tupleKey(keys.map((key) => key(row, ctx)));
+    if (seen.has(k)) continue;
+    seen.add(k);
+    yield row;
+  }
+}
+
 export interface SortKey {
   eval: Evaluator;
   descending: boolean;
@@ -136,7 +151,12 @@ export function* sortRows(input: Iterable<Tuple>, keys: readonly SortKey[], ctx:
   for (let i = 0; i < count; i++) yield all[i][n] as unknown as Tuple;
 }
 
-export type JoinKind = 'inner' | 'left' | 'cross';
+/** `left`, `right`, `full`: outer joins, keeping unmatched rows of that side (the other side's columns NULL). */
+export type JoinKind = 'inner' | 'left' | 'right' | 'full' | 'cross';
+
+/** The kinds that keep left rows without a match, and right rows without one. */
+export const keepsLeft = (kind: JoinKind): boolean => kind === 'left' || kind === 'full';
+export const keepsRight = (kind: JoinKind): boolean => kind === 'right' || kind === 'full';
 
 /**
  * Nested-loop join: the right side is read once into a buffer (passing its
@@ -149,14 +169,16 @@ export function* nestedLoopJoin(
   kind: JoinKind,
   rightWidth: number,
   ctx: ExecContext,
+  leftWidth = 0,
 ): Generator<Tuple> {
-  // Lives for one execution: the right side of the join.
+  // Lives for one execution: the right side of the join (and, for RIGHT/FULL, which of its rows matched).
   const right: Tuple[] = [];
   for (const r of rightInput) {
     if (r === PAUSE) yield r;
     else right.push(r);
   }
   const nulls = new Array<Value>(rightWidth).fill(null);
+  const rightMatched = keepsRight(kind) ? new Uint8Array(right.length) : undefined;
   const pace = ctx.pace;
   for (const l of left) {
     if (l === PAUSE) {
@@ -164,14 +186,22 @@ export function* nestedLoopJoin(
       continue;
     }
     let matched = false;
-    for (const r of right) {
+    for (let i = 0; i < right.length; i++) {
       // n × m pairs: the inner loop is where a join spends its time, so it keeps the pace itself.
       if (pace && isSliceOver(pace)) yield PAUSE;
-      const row = (l as Value[]).concat(r as Value[]);
+      const row = (l as Value[]).concat(right[i] as Value[]);
       if (on && !isTrue(on(row, ctx))) continue;
       matched = true;
+      if (rightMatched) rightMatched[i] = 1;
       yield row;
     }
-    if (!matched && kind === 'left') yield (l as Value[]).concat(nulls);
+    if (!matched && keepsLeft(kind)) yield (l as Value[]).concat(nulls);
   }
+  if (rightMatched) yield* unmatchedRight(right, (i) => rightMatched[i] === 1, leftWidth);
+}
+
+/** RIGHT/FULL JOIN's last rows: each right row no left row matched, after `leftWidth` NULLs. */
+export function* unmatchedRight(right: readonly Tuple[], matched: (i: number) => boolean, leftWidth: number): Generator<Tuple> {
+  const nulls = new Array<Value>(leftWidth).fill(null);
+  for (let i = 0; i < right.length; i++) if (!matched(i)) yield nulls.concat(right[i] as Value[]);
 }

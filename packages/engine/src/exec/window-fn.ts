@@ -24,7 +24,7 @@ import { isSliceOver, PAUSE } from './pace';
 export type WindowFnName =
   | 'ROW_NUMBER' | 'RANK' | 'DENSE_RANK' | 'PERCENT_RANK' | 'CUME_DIST' | 'NTILE'
   | 'LAG' | 'LEAD' | 'FIRST_VALUE' | 'LAST_VALUE' | 'NTH_VALUE'
-  | AggregateName;
+  | Exclude<AggregateName, 'STRING_AGG'>;
 
 export type BoundKind = 'unboundedPreceding' | 'preceding' | 'currentRow' | 'following' | 'unboundedFollowing';
 

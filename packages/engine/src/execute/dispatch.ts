@@ -15,7 +15,7 @@ import { runPlanned, type DmlContext } from './dml';
 import { executeAs, type ExecuteAsContext } from './execute-as';
 import type { ExplainContext } from './explain';
 import type { IntrospectionContext } from './introspection';
-import { loadAlter, loadExplain, loadIntrospection, loadUserStatements, loadViewDdl } from './lazy-executors';
+import { loadAlter, loadCreateTableAs, loadExplain, loadIntrospection, loadUserStatements, loadViewDdl } from './lazy-executors';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
 import { okResult } from './results';
@@ -59,7 +59,17 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
       return okResult(`Live query '${stmt.liveId}' killed`);
     case 'killQuery':
       return okResult(engine.queries.kill(stmt.queryId, state));
-    case 'createNamespace': case 'dropNamespace': case 'createTable': case 'dropTable':
+    case 'createTable':
+      if (stmt.asQueryOffset !== undefined) {
+        const { executeCreateTableAs } = await loadCreateTableAs();
+        const ctx = {
+          run: (as: SessionState, sql: string, ps: readonly Value[]) => runStatement(engine, as, sql, ps, undefined, signal),
+          ddl: (as: SessionState, s: Parameters<typeof executeDdl>[2]) => engine.exclusive(() => executeDdl(engine, as, s)),
+        };
+        return executeCreateTableAs(ctx, state, stmt, text, params);
+      }
+      return engine.exclusive(() => executeDdl(engine, state, stmt));
+    case 'createNamespace': case 'dropNamespace': case 'dropTable':
       return engine.exclusive(() => executeDdl(engine, state, stmt));
     case 'createView': case 'dropView': {
       const { executeViewStatement } = await loadViewDdl();

@@ -1,6 +1,6 @@
 /**
  * Executors most statements never run, loaded on first use (see
- * core/lazy-module.ts): ALTER TABLE, CREATE/DROP VIEW, EXPLAIN, user
+ * core/lazy-module.ts): ALTER TABLE, CREATE TABLE … AS, CREATE/DROP VIEW, EXPLAIN, user
  * management, the catalog statements (SHOW, DESCRIBE, USE), the engine
  * side of insertMany, and export/import. The published worker ships each as a file of its own
  * beside worker.js (scripts/build.mjs); one that cannot be fetched fails
@@ -19,4 +19,5 @@ export const loadExplain = lazyModule('the EXPLAIN executor', () => import('./ex
 export const loadUserStatements = lazyModule('the CREATE/ALTER/DROP USER executor', () => import('./users'));
 export const loadInsertMany = lazyModule('the insertMany bulk loader', () => import('./insert-many'));
 export const loadIntrospection = lazyModule('the SHOW, DESCRIBE and USE executor', () => import('./introspection'));
+export const loadCreateTableAs = lazyModule('the CREATE TABLE … AS executor', () => import('./create-table-as'));
 export const loadBackup = lazyModule('the export and import code', () => import('./backup-run'));

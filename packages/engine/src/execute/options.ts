@@ -125,6 +125,8 @@ export interface OpenOptions {
   maxParseMs?: number;
   /** Views one statement may expand: each use of a view, also inside another view's query (a view read twice counts twice). Default 256. */
   maxViewExpansions?: number;
+  /** Rows one `generate_series(start, stop[, step])` may produce; past it LIMIT_EXCEEDED before the first row. Default 10,000,000. */
+  maxSeriesRows?: number;
 }
 
 export const DEFAULTS = {

@@ -165,7 +165,7 @@ export class StatementPlanner {
 
   private planUnchecked(state: SessionState, text: string, params: readonly Value[], tokens: Token[]): Planned {
     const head = tokens[0]?.text.toUpperCase();
-    if (head !== 'SELECT' && head !== 'INSERT' && head !== 'UPDATE' && head !== 'DELETE' && head !== 'WITH' && head !== '(') {
+    if (head !== 'SELECT' && head !== 'INSERT' && head !== 'UPDATE' && head !== 'DELETE' && head !== 'WITH' && head !== 'VALUES' && head !== '(') {
       return { stmt: parseStatement(text, tokens, this.limits) };
     }
     const lifted = liftLiterals(text, tokens);

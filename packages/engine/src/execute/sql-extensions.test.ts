@@ -41,6 +41,11 @@ const CASES = [
   { extension: 'window functions', select: 'SELECT id, sum(v) OVER (ORDER BY id) AS s FROM app.t', rows: [[1, 10], [2, 30], [3, 60]] },
   { extension: 'regular expressions (operator)', select: `SELECT id FROM app.t WHERE name ~ '^b'`, rows: [[2]] },
   { extension: 'regular expressions (function)', select: `SELECT regexp_replace(name, 'a', 'A', 'g') AS r FROM app.t WHERE id = 2`, rows: [['bAnAnA']] },
+  { extension: 'JSON (operator)', select: `SELECT id, '{"a": 7}'::json ->> 'a' AS a FROM app.t WHERE id = 1`, rows: [[1, '7']] },
+  { extension: 'JSON (function)', select: `SELECT json_build_object('n', v) AS j FROM app.t WHERE id = 3`, rows: [[{ n: 30 }]] },
+  { extension: 'generate_series', select: `SELECT g.i, t.name FROM generate_series(1, 2) AS g (i) JOIN app.t AS t ON t.id = g.i`, rows: [[1, 'apple'], [2, 'banana']] },
+  { extension: 'JOIN … USING', select: `SELECT id, a.name FROM app.t AS a JOIN app.t AS b USING (id) WHERE id = 2`, rows: [[2, 'banana']] },
+  { extension: 'text functions', select: `SELECT upper(name) AS u FROM app.t WHERE length(name) = 6 ORDER BY id`, rows: [['BANANA'], ['CHERRY']] },
 ] as const;
 
 describe('SQL extensions load on first use', () => {

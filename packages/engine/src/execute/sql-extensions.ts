@@ -14,7 +14,15 @@
  * - window functions (`OVER`, `WINDOW`): plan/window-plan.ts and
  *   exec/window-fn.ts, which register with plan/window-check.ts;
  * - regular expressions (`~ ~* !~ !~*`, `regexp_*`): plan/regex-functions.ts
- *   and plan/regex.ts, which register with plan/call-hooks.ts.
+ *   and plan/regex.ts, which register with plan/call-hooks.ts;
+ * - JSON (`-> ->> #> #>> ? ?| ?& @> <@`, `json_*`, `jsonb_*`, `to_json[b]`):
+ *   plan/json-ops.ts, plan/json-functions.ts and plan/json-values.ts, which
+ *   register with plan/call-hooks.ts;
+ * - generate_series in FROM: plan/generate-series.ts, which registers with
+ *   plan/call-hooks.ts;
+ * - JOIN … USING: plan/join-using.ts, which registers with plan/call-hooks.ts;
+ * - text functions (a name of plan/function-names.ts's TEXT_FUNCTION_NAMES):
+ *   plan/text-functions.ts, which registers with plan/functions.ts.
  *
  * The text is read as plain text, not tokens: a word inside a string
  * literal (EXECUTE AS's statement, a column named `over`) loads the
@@ -22,7 +30,9 @@
  */
 import type { Catalog } from '../catalog/catalog';
 import { lazyModule } from '../core/lazy-module';
-import { registerRegexCalls } from '../plan/call-hooks';
+import { registerJson, registerRegexCalls, registerSeries, registerUsing } from '../plan/call-hooks';
+import { TEXT_FUNCTION_NAMES } from '../plan/function-names';
+import { registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
 
 const loadWindows = lazyModule('window functions', async () => {
@@ -35,13 +45,40 @@ const loadRegex = lazyModule('regular expressions', async () => {
   registerRegexCalls(compileRegexCall);
 });
 
+const loadJson = lazyModule('the JSON functions', async () => {
+  const { compileJsonCall, compileJsonOp } = await import('../plan/json-functions');
+  registerJson(compileJsonCall, compileJsonOp);
+});
+
+const loadText = lazyModule('the text functions', async () => {
+  const { TEXT_STRICT, TEXT_LENIENT } = await import('../plan/text-functions');
+  registerTextFunctions(TEXT_STRICT, TEXT_LENIENT);
+});
+
+const loadSeries = lazyModule('generate_series', async () => {
+  const { planSeries } = await import('../plan/generate-series');
+  registerSeries(planSeries);
+});
+
+const loadUsing = lazyModule('JOIN … USING', async () => {
+  const { resolveUsing } = await import('../plan/join-using');
+  registerUsing(resolveUsing);
+});
+
 const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
+const JSON_WORDS = /->|#>|\?|@>|<@|\bjsonb?_|\bto_jsonb?\b/i;
+/** A text function's name, but not LEFT/RIGHT of a join. */
+const TEXT_WORDS = new RegExp(`\\b(?:${TEXT_FUNCTION_NAMES.join('|')})\\b(?!\\s+(?:outer\\s+)?join\\b)`, 'i');
 
 /** Each extension: what in a statement's text needs it, and its loader. */
 const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
   { words: WINDOW_WORDS, load: loadWindows },
   { words: REGEX_WORDS, load: loadRegex },
+  { words: JSON_WORDS, load: loadJson },
+  { words: TEXT_WORDS, load: loadText },
+  { words: /\bgenerate_series\b/i, load: loadSeries },
+  { words: /\busing\b/i, load: loadUsing },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */

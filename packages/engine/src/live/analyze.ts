@@ -78,7 +78,7 @@ function hasWindow(e: Expr): boolean {
 export function analyzeLive(stmt: SelectStmt, resolver: SourceResolver, defaultNamespace: string, names: readonly string[]): Analysis {
   if (stmt.setOp) return rerun('set operation');
   if (stmt.with && stmt.with.length > 0) return rerun('WITH');
-  if (stmt.distinct) return rerun('DISTINCT');
+  if (stmt.distinct || stmt.distinctOn) return rerun('DISTINCT');
   if (stmt.from.length !== 1) return rerun(stmt.from.length === 0 ? 'no table' : 'join');
   const from = stmt.from[0];
   if (from.subquery) return rerun('derived table');

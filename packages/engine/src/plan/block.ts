@@ -7,7 +7,7 @@
  */
 import { KalamError } from '../core/errors';
 import { aggregate, type AggregateName, type AggregateSpec } from '../exec/aggregate';
-import { distinct, filter, limit, project, sortRows, type SortKey } from '../exec/operators';
+import { distinct, distinctOn, filter, limit, project, sortRows, type SortKey } from '../exec/operators';
 import type { Expr, FromTable, OrderItem, SelectStmt } from '../sql/ast';
 import type { ColumnInfo, Value } from '../core/types';
 import { stableJson } from '../core/values';
@@ -19,8 +19,11 @@ import type { RelationSource, ScanOptions } from './source';
 import { containsAggregate, hasColumns, isAggregateCall, mentionsColumn, safeResolve, walk } from './expr-walk';
 import { describe, exprText, nodesOf } from './explain';
 import { planInnerJoins } from './join-plan';
+import { usingResolver } from './call-hooks';
 import { planJoins, planSourceScan, type RowSource, type ScanSource } from './scan-plan';
 import { checkWindowPlacement, containsWindow, windowPlanner, windowType } from './window-check';
+import { fits } from './scalar-args';
+import { SQL_LIMIT_DEFAULTS } from '../sql/limits';
 
 export { conjuncts, mentionsColumn, walk } from './expr-walk';
 export { planSourceScan, type RowSource, type ScanSource } from './scan-plan';
@@ -73,7 +76,7 @@ function bindForKey(e: Expr, scope: Scope): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(e)) {
     if (v && typeof v === 'object' && 'kind' in (v as object)) out[k] = bindForKey(v as Expr, scope);
-    else if (Array.isArray(v)) out[k] = v.map((x) => (x && typeof x === 'object' && 'kind' in x ? bindForKey(x as Expr, scope) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([kk, vv]) => [kk, bindForKey(vv as Expr, scope)])) : x));
+    else if (Array.isArray(v)) out[k] = v.map((x) => (x && typeof x === 'object' && 'kind' in x ? bindForKey(x as Expr, scope) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([kk, vv]) => [kk, vv && typeof vv === 'object' ? bindForKey(vv as Expr, scope) : vv])) : x));
     else out[k] = v;
   }
   return out;
@@ -114,11 +117,12 @@ export function constantInt(e: Expr | undefined, what: string): Evaluator | unde
 export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions): QueryPlan {
   const base = env.base;
   // 1. sources and scope
-  const sources = stmt.from.map((f) => {
+  const planned = stmt.from.map((f) => {
     const src = env.source(f);
     const relation = f.alias ?? f.table.name;
     return { src, relation, from: f, scope: sourceScope(src, relation, base) };
   });
+  const sources = stmt.from.some((f) => f.using) ? usingResolver()(planned) : planned;
   const relations = new Set<string>();
   for (const s of sources) {
     if (relations.has(s.relation)) throw new KalamError('INVALID_SQL', `Table name '${s.relation}' is specified more than once: give each an alias`);
@@ -156,7 +160,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     }
     if (sources.length === 0) throw new KalamError('INVALID_SQL', 'SELECT * needs a FROM clause');
     return scope.columns
-      .filter((c) => !c.hidden && (rel === undefined || c.relation === rel))
+      .filter((c) => !c.hidden && (rel === undefined ? !c.merged : c.relation === rel))
       .map((c) => ({ expr: { kind: 'column', table: c.relation, name: c.name } as Expr, alias: c.name }));
   });
   const names = uniqueNames(items.map(outputName));
@@ -188,10 +192,16 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
         const key = exprKey(x, scope);
         if (aggIndex.has(key)) return;
         if (x.args.some(containsAggregate) || containsAggregate(x.filter)) throw new KalamError('INVALID_SQL', 'Aggregate function calls cannot be nested');
-        if (!x.star && x.args.length !== 1) throw new KalamError('INVALID_SQL', `${x.name}() takes exactly one argument`);
+        const arity = x.name === 'STRING_AGG' ? 2 : 1;
+        if (!x.star && x.args.length !== arity) throw new KalamError('INVALID_SQL', `${x.name.toLowerCase()}() takes exactly ${arity === 2 ? 'two arguments (a value and a separator)' : 'one argument'}`);
         if (x.star && x.name !== 'COUNT') throw new KalamError('INVALID_SQL', `${x.name}(*) is not valid: only COUNT(*)`);
         const spec: AggregateSpec = { name: x.name as AggregateName, arg: x.star ? undefined : compileExpr(x.args[0], scope), distinct: x.distinct };
         if (x.filter) spec.filter = compileExpr(x.filter, scope);
+        if (arity === 2) {
+          spec.separator = compileExpr(x.args[1], scope);
+          spec.checkText = (length, ctx) => fits(length, 'STRING_AGG', ctx.limits?.maxTextLength ?? SQL_LIMIT_DEFAULTS.maxTextLength);
+        }
+        if (x.orderBy?.length) spec.orderBy = x.orderBy.map((o) => ({ eval: compileExpr(o.expr, scope), descending: o.descending, nullsFirst: o.nullsFirst }));
         aggIndex.set(key, aggs.length);
         aggs.push({ key, spec });
       });
@@ -302,14 +312,20 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
         keys.length = 0;
       }
     }
+    const on = stmt.distinctOn?.map((e) => {
+      const idx = orderTarget(e, items, names, scope, true);
+      return idx >= 0 ? outputEvals[idx] : compileExpr(e, rowsScope, hook);
+    });
+    if (stmt.distinctOn) checkDistinctOn(stmt.distinctOn, stmt.orderBy, (e) => sameAs(e, items, names, scope));
     rows = (ctx) => {
       const input = prepareRows(ctx);
-      const sorted = keys.length ? sortRows(input, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : input;
-      return project(window(sorted, limitEval, offsetEval, ctx), outputEvals, ctx);
+      // DISTINCT ON keeps rows out of the sorted ones, so LIMIT cannot bound the sort.
+      const sorted = keys.length ? sortRows(input, keys, ctx, on ? undefined : keepCount(limitEval, offsetEval, ctx)) : input;
+      return project(window(on ? distinctOn(sorted, on, ctx) : sorted, limitEval, offsetEval, ctx), outputEvals, ctx);
     };
   }
   const steps = () => [
-    stmt.distinct ? 'distinct' : '',
+    stmt.distinct ? 'distinct' : stmt.distinctOn ? `distinct on ${stmt.distinctOn.map(exprText).join(', ')}` : '',
     order.length ? `order by ${order.map((o) => exprText(o.expr) + (o.descending ? ' DESC' : '')).join(', ')}` : '',
     stmt.limit ? `limit ${exprText(stmt.limit)}` : '',
     stmt.offset ? `offset ${exprText(stmt.offset)}` : '',
@@ -327,6 +343,25 @@ export function window(rows: Iterable<Tuple>, limitEval: Evaluator | undefined, 
   const off = offsetEval ? (offsetEval([], ctx) as number) : 0;
   const lim = limitEval ? (limitEval([], ctx) as number) : Number.POSITIVE_INFINITY;
   return limit(rows, off, lim);
+}
+
+/** What `e` stands for, so that `g` and `1` and an alias of `g` compare alike (a select item, else the expression). */
+function sameAs(e: Expr, items: { expr: Expr; alias?: string }[], names: string[], scope: Scope): string {
+  const i = orderTarget(e, items, names, scope);
+  if (i >= 0) return `#${i}`;
+  try {
+    return exprKey(e, scope);
+  } catch {
+    return stableJson(e);
+  }
+}
+
+/** PostgreSQL's rule: the leftmost ORDER BY expressions are DISTINCT ON's (in any order), so "first" means something. */
+function checkDistinctOn(on: readonly Expr[], orderBy: readonly OrderItem[], key: (e: Expr) => string): void {
+  const keys = new Set(on.map(key));
+  for (const o of orderBy.slice(0, on.length)) {
+    if (!keys.has(key(o.expr))) throw new KalamError('INVALID_SQL', 'SELECT DISTINCT ON expressions must match initial ORDER BY expressions: start the ORDER BY with the DISTINCT ON expressions');
+  }
 }
 
 /** GROUP BY may name an output alias or an ordinal. */
@@ -390,6 +425,7 @@ function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {
       if (e.name === 'COUNT') return 'INT';
       if (e.name === 'MIN' || e.name === 'MAX' || e.name === 'SUM') return e.args[0] ? typeOf(e.args[0], scope) : 'UNKNOWN';
       if (e.name === 'AVG') return 'DOUBLE';
+      if (e.name === 'STRING_AGG') return 'TEXT';
       return 'UNKNOWN';
     case 'window': return windowType(e, () => (e.args[0] ? typeOf(e.args[0], scope) : 'UNKNOWN'));
     case 'unary': {

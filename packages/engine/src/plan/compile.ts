@@ -14,9 +14,8 @@ import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { SQL_LIMIT_DEFAULTS, limitExceeded } from '../sql/limits';
 import { compileArithmetic, compileNegate, isFloatType, isIntType, pgTypeName, staticType } from './arith';
 import { AGGREGATES, lookupFunction, textTooLong, unknownFunction } from './functions';
-import { compileSpecialCall } from './call-hooks';
-import { compileJsonOp, isJsonOp } from './json-ops';
-import { jsonbText } from './json-values';
+import { compileJsonOperator, compileSpecialCall, isJsonOp } from './call-hooks';
+import { jsonbText } from './scalar-args';
 import { compileLike, type LikeMatcher } from './like';
 import type { Scope } from './scope';
 import { existsSubquery, inSubquery, scalarSubquery } from './subquery';
@@ -63,7 +62,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       return compileNegate(a, staticType(e.arg, scope));
     }
     case 'binary': {
-      if (isJsonOp(e.op)) return compileJsonOp({ op: e.op, left: e.left, right: e.right }, scope, c);
+      if (isJsonOp(e.op)) return compileJsonOperator({ op: e.op, left: e.left, right: e.right }, scope, c);
       if (ARITHMETIC.has(e.op)) return compileArithmetic(e.op, c(e.left), c(e.right), staticType(e.left, scope), staticType(e.right, scope));
       if (e.op === '||') checkConcatTypes(staticType(e.left, scope), staticType(e.right, scope));
       if (!COMPARISONS.has(e.op)) return compileBinary(e.op, c(e.left), c(e.right));
@@ -175,6 +174,9 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     case 'call':
       // round(double precision) rounds half to even, as PostgreSQL's float8 round (rint) does; round(numeric) halves away from zero.
       if (e.name === 'ROUND' && e.args.length === 1 && isFloatType(staticType(e.args[0], scope))) return roundFloat(c(e.args[0]));
+      // to_char's template means a number or a date/time by its argument's type: passed on as a third argument.
+      if (e.name === 'TO_CHAR' && e.args.length === 2) return compileCall({ ...e, args: [...e.args, { kind: 'literal', value: staticType(e.args[0], scope) ?? '' }] }, c);
+      if (e.name === 'IS DISTINCT FROM' || e.name === 'IS NOT DISTINCT FROM') return isDistinctFrom(e.args[0], e.args[1], e.name === 'IS DISTINCT FROM', scope, c);
       return compileSpecialCall(e, scope, c) ?? compileCall(e, c);
     case 'window':
       throw new KalamError('INVALID_SQL', `Window function ${e.name.toLowerCase()}() is not allowed here: window functions belong in a SELECT's select list or ORDER BY`);
@@ -371,6 +373,18 @@ function checkConcatTypes(l: DataType | undefined, r: DataType | undefined): voi
   if (scalar(l) && scalar(r)) {
     throw new KalamError('TYPE_MISMATCH', `operator does not exist: ${pgTypeName(l!)} || ${pgTypeName(r!)}; cast an operand to TEXT (x::TEXT) to concatenate`);
   }
+}
+
+/** `x IS [NOT] DISTINCT FROM y`: `=` (with its coercions) where two NULLs are equal and one NULL differs; never NULL. */
+function isDistinctFrom(x: Expr, y: Expr, distinct: boolean, scope: Scope, c: (x: Expr) => Evaluator): Evaluator {
+  const l = asTypeOf(staticType(y, scope), c(x), isConstantValue(x));
+  const r = asTypeOf(staticType(x, scope), c(y), isConstantValue(y));
+  return (row, ctx) => {
+    const a = l(row, ctx);
+    const b = r(row, ctx);
+    const same = a === null || b === null ? a === b : sqlEquals(a, b);
+    return same !== distinct;
+  };
 }
 
 function roundFloat(a: Evaluator): Evaluator {

@@ -127,7 +127,9 @@ export function exprText(e: Expr | undefined): string {
     case 'between': return `${exprText(e.arg)}${e.negated ? ' NOT' : ''} BETWEEN ${exprText(e.low)} AND ${exprText(e.high)}`;
     case 'isNull': return `${exprText(e.arg)} IS${e.negated ? ' NOT' : ''} NULL`;
     case 'case': return 'CASE …';
-    case 'call': return `${e.name}(${e.star ? '*' : `${e.distinct ? 'DISTINCT ' : ''}${e.args.map(exprText).join(', ')}`})`;
+    case 'call':
+      if (e.name.endsWith(' DISTINCT FROM')) return `${exprText(e.args[0])} ${e.name} ${exprText(e.args[1])}`;
+      return `${e.name}(${e.star ? '*' : `${e.distinct ? 'DISTINCT ' : ''}${e.args.map(exprText).join(', ')}`})`;
     case 'cast': return `CAST(${exprText(e.arg)} AS ${e.type})`;
     case 'default': return 'DEFAULT';
     case 'subquery': return '(SELECT …)';

@@ -29,7 +29,11 @@ export function walk(e: Expr, visit: (x: Expr) => void): void {
       e.whens.forEach((w) => { walk(w.when, visit); walk(w.then, visit); });
       if (e.else) walk(e.else, visit);
       break;
-    case 'call': e.args.forEach((x) => walk(x, visit)); if (e.filter) walk(e.filter, visit); break;
+    case 'call':
+      e.args.forEach((x) => walk(x, visit));
+      if (e.filter) walk(e.filter, visit);
+      e.orderBy?.forEach((o) => walk(o.expr, visit));
+      break;
     case 'cast': walk(e.arg, visit); break;
     // A subquery's own expressions belong to its scope: only IN's left side is ours.
     case 'inSubquery': walk(e.arg, visit); break;

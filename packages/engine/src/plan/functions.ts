@@ -1,18 +1,20 @@
 /**
  * Scalar SQL functions: name → implementation over already-evaluated args.
  * Text functions live in text-functions.ts, JSON functions in
- * json-functions.ts (compiled with their operands' types); this file holds
- * the numeric ones and the registry. The README's "Functions" list names
+ * json-functions.ts (compiled with their operands' types), both SQL
+ * extensions loaded on first use (execute/sql-extensions.ts); this file
+ * holds the numeric ones and the registry the text functions join. The README's "Functions" list names
  * every function here.
  */
 import { KalamError } from '../core/errors';
 import { coerce, roundHalfAway } from '../core/values';
 import type { Value } from '../core/types';
-import { JSON_FUNCTIONS } from './json-functions';
-import { num, TEXT_LENIENT, TEXT_STRICT, type ScalarFn } from './text-functions';
+import { notLoaded } from './call-hooks';
+import { JSON_FUNCTIONS, TEXT_FUNCTION_NAMES } from './function-names';
+import { num, type ScalarFn } from './scalar-args';
 
-export { textTooLong } from './text-functions';
-export type { ScalarFn } from './text-functions';
+export { textTooLong } from './scalar-args';
+export type { ScalarFn } from './scalar-args';
 
 const domain = (fn: string, why: string) => new KalamError('INVALID_PARAMETER', `${fn}(): ${why}`);
 
@@ -40,7 +42,6 @@ function power(x: number, y: number): number {
 
 /** Functions that return NULL when any argument is NULL. */
 const strict: Record<string, ScalarFn> = {
-  ...TEXT_STRICT,
   ABS: ([x]) => (typeof x === 'bigint' ? (x < 0n ? -x : x) : Math.abs(num(x, 'ABS'))),
   CEIL: ([x]) => (typeof x === 'bigint' ? x : Math.ceil(num(x, 'CEIL')) + 0),
   CEILING: ([x]) => (typeof x === 'bigint' ? x : Math.ceil(num(x, 'CEILING')) + 0),
@@ -75,13 +76,11 @@ const strict: Record<string, ScalarFn> = {
     if (d === 0) throw new KalamError('DIVISION_BY_ZERO', 'Division by zero in MOD()');
     return num(x, 'MOD') % d;
   },
-  TO_TIMESTAMP: ([x]) => num(x, 'TO_TIMESTAMP') * 1000,
   DATE: ([x]) => coerce(x, 'DATE', 'DATE()'),
 };
 
 /** Functions with their own NULL handling. */
 const lenient: Record<string, ScalarFn> = {
-  ...TEXT_LENIENT,
   COALESCE: (args) => { for (const a of args) if (a !== null) return a; return null; },
   IFNULL: ([a, b]) => (a !== null ? a : b),
   NVL: ([a, b]) => (a !== null ? a : b),
@@ -90,22 +89,33 @@ const lenient: Record<string, ScalarFn> = {
   ARRAY: (args) => Object.freeze(args.map((a) => (typeof a === 'bigint' ? Number(a) : a))) as Value,
 };
 
+const TEXT_NAMES = new Set(TEXT_FUNCTION_NAMES);
+let textLoaded = false;
+
+/** Called by the text functions extension as it loads: they join the registry. */
+export function registerTextFunctions(textStrict: Record<string, ScalarFn>, textLenient: Record<string, ScalarFn>): void {
+  Object.assign(strict, textStrict);
+  Object.assign(lenient, textLenient);
+  textLoaded = true;
+}
+
 export function lookupFunction(name: string): { fn: ScalarFn; isStrict: boolean } | undefined {
   const s = strict[name];
   if (s) return { fn: s, isStrict: true };
   const l = lenient[name];
   if (l) return { fn: l, isStrict: false };
+  if (!textLoaded && TEXT_NAMES.has(name)) throw notLoaded('The text functions');
   return undefined;
 }
 
-export const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
+export const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX', 'STRING_AGG']);
 
 /** Functions compile.ts implements itself (they read the session or compare with `=`'s rules). */
 const COMPILED = ['regexp_like', 'regexp_match', 'regexp_replace', 'now', 'current_timestamp', 'current_user', 'current_user_id', 'current_role', 'snowflake_id', 'uuid_v7', 'ulid', 'nullif', 'greatest', 'least'];
 
 /** Every scalar function name, lower-case and sorted (the README lists them). */
 export function scalarFunctionNames(): string[] {
-  const names = [...Object.keys(strict), ...Object.keys(lenient)].map((n) => n.toLowerCase()).filter((n) => n !== 'array');
+  const names = [...Object.keys(strict), ...Object.keys(lenient), ...TEXT_FUNCTION_NAMES].map((n) => n.toLowerCase()).filter((n) => n !== 'array');
   return [...new Set([...names, ...COMPILED, ...JSON_FUNCTIONS])].sort();
 }
 

@@ -2,8 +2,9 @@
  * The JSON functions: PostgreSQL's json_* and jsonb_* (each json_ name behaves
  * as its jsonb_ twin) and KalamDB's datafusion-functions-json family
  * (json_get*, json_as_text, json_contains, json_length, json_object_keys).
- * compile.ts offers every call here first; a name not listed returns
- * undefined.
+ * call-hooks.ts offers every call here first; a name not listed returns
+ * undefined. A SQL extension with json-ops.ts (execute/sql-extensions.ts);
+ * function-names.ts lists the names.
  */
 import { KalamError } from '../core/errors';
 import { JSON_NULL } from '../core/json';
@@ -11,17 +12,13 @@ import type { JsonValue, Value } from '../core/types';
 import type { Evaluator } from '../exec/context';
 import type { Expr } from '../sql/ast';
 import { jsonOperand } from './json-ops';
+
+/** The JSON extension's one entry (execute/sql-extensions.ts loads this module): its operators too. */
+export { compileJsonOp } from './json-ops';
 import { jsonAsText, jsonbText, jsonGet, jsonGetPath, jsonTypeof, member, toJson } from './json-values';
 import type { Scope } from './scope';
 
 type Call = Extract<Expr, { kind: 'call' }>;
-
-/** Every name handled here, for the README list and the unknown-function message. */
-export const JSON_FUNCTIONS = [
-  'json_extract_path', 'json_extract_path_text', 'json_array_length', 'json_typeof', 'json_build_object', 'json_build_array',
-  'to_json', 'json_object_keys', 'json_strip_nulls',
-  'json_get', 'json_get_str', 'json_get_int', 'json_get_float', 'json_get_bool', 'json_get_json', 'json_as_text', 'json_contains', 'json_length',
-] as const;
 
 /** jsonb_x is json_x. */
 const canonical = (name: string): string => (name.startsWith('JSONB_') ? `JSON_${name.slice(6)}` : name === 'TO_JSONB' ? 'TO_JSON' : name);

@@ -1,12 +1,14 @@
 /**
  * The JSON operators `-> ->> #> #>> ? ?| ?& @> <@` with PostgreSQL's jsonb
  * semantics (json-values.ts holds the value rules). compile.ts hands every
- * binary expression with one of these operators here.
+ * binary expression with one of these operators (function-names.ts's
+ * JSON_OPS) here through call-hooks.ts: a SQL extension, loaded with the
+ * JSON functions (execute/sql-extensions.ts).
  */
 import { KalamError } from '../core/errors';
 import type { JsonValue, Value } from '../core/types';
 import type { Evaluator, ExecContext } from '../exec/context';
-import type { BinaryOp, Expr } from '../sql/ast';
+import type { Expr } from '../sql/ast';
 import { SQL_LIMIT_DEFAULTS } from '../sql/limits';
 import {
   asJson, isJsonExpr, jsonAsText, jsonContains, jsonGet, jsonGetPath, jsonHasKey, textArray,
@@ -14,10 +16,6 @@ import {
 import type { Scope } from './scope';
 
 export type JsonOp = '->' | '->>' | '#>' | '#>>' | '?' | '?|' | '?&' | '@>' | '<@';
-
-export const JSON_OPS: ReadonlySet<string> = new Set<JsonOp>(['->', '->>', '#>', '#>>', '?', '?|', '?&', '@>', '<@']);
-
-export const isJsonOp = (op: BinaryOp): op is JsonOp => JSON_OPS.has(op);
 
 export const maxJsonDepthOf = (ctx: ExecContext): number => ctx.limits?.maxJsonDepth ?? SQL_LIMIT_DEFAULTS.maxJsonDepth;
 

@@ -8,7 +8,10 @@ import { KalamError } from '../core/errors';
 import { JSON_NULL, isJsonDeeperThan, jsonTooDeep } from '../core/json';
 import type { JsonValue, Value } from '../core/types';
 import type { Expr } from '../sql/ast';
+import { jsonbText } from './scalar-args';
 import type { Scope } from './scope';
+
+export { jsonbText };
 
 /** Functions whose result is JSON (a later operator reads a text result of theirs as a JSON string, not as JSON text). */
 export const JSON_RESULT_FUNCTIONS = new Set([
@@ -161,20 +164,6 @@ export function jsonTypeof(j: JsonValue): string {
   if (j === JSON_NULL || j === null) return 'null';
   if (Array.isArray(j)) return 'array';
   return typeof j === 'object' ? 'object' : typeof j;
-}
-
-/**
- * jsonb's text form, as PostgreSQL prints it: `{"a": 1, "bb": [1, 2]}` — a
- * space after each `:` and `,`, object keys shorter first, then by code unit.
- */
-export function jsonbText(v: JsonValue): string {
-  if (v === null || v === JSON_NULL) return 'null';
-  if (Array.isArray(v)) return `[${v.map(jsonbText).join(', ')}]`;
-  if (typeof v === 'object') {
-    const keys = Object.keys(v).sort((x, y) => x.length - y.length || (x < y ? -1 : x > y ? 1 : 0));
-    return `{${keys.map((k) => `${JSON.stringify(k)}: ${jsonbText(v[k])}`).join(', ')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 /** `->>` / `#>>`: a string as its text, a JSON null as SQL NULL, anything else as jsonb text. */

@@ -11,7 +11,7 @@ import type { Evaluator, ExecContext } from '../exec/context';
 import type { Expr } from '../sql/ast';
 import { limitExceeded, SQL_LIMIT_DEFAULTS } from '../sql/limits';
 import { compileRegex, execRegex, type Regex } from './regex';
-import { fits, str } from './text-functions';
+import { fits, str } from './scalar-args';
 
 type Call = Extract<Expr, { kind: 'call' }>;
 

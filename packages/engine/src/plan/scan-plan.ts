@@ -8,7 +8,7 @@ import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
 import { coerce, compareValues } from '../core/values';
 import { hashJoin } from '../exec/hash-join';
-import { filter, nestedLoopJoin } from '../exec/operators';
+import { filter, nestedLoopJoin, type JoinKind } from '../exec/operators';
 import { paced } from '../exec/pace';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import type { Expr } from '../sql/ast';
@@ -153,7 +153,8 @@ export function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSourc
     const s = sources[i];
     const rightScope = s.scope;
     const joinedScope = leftScope.concat(rightScope);
-    const kind = s.from.join === 'left' ? 'left' : s.from.join === 'cross' ? 'cross' : 'inner';
+    const kind: JoinKind = s.from.join === 'left' || s.from.join === 'right' || s.from.join === 'full' || s.from.join === 'cross' ? s.from.join : 'inner';
+    const named = kind === 'inner' || kind === 'cross' ? '' : `${kind} `;
     if (kind !== 'cross' && !s.from.on) throw new KalamError('INVALID_SQL', 'JOIN needs an ON condition');
     const prevLeft = left;
     const width = rightScope.width;
@@ -181,13 +182,15 @@ export function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSourc
       const { l, r } = equi;
       const residualExpr = andAll(equi.rest);
       const residual = residualExpr ? compileExpr(residualExpr, joinedScope) : undefined;
-      const jk = kind === 'left' ? 'left' : 'inner';
-      left = describe((ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, sqlEquals, ctx),
-        () => ({ operator: kind === 'left' ? 'Hash left join' : 'Hash join', detail: exprText(s.from.on), children: nodesOf(prevLeft, rightRows) }));
+      const jk = kind === 'cross' ? 'inner' : kind;
+      const leftWidth = leftScope.width;
+      left = describe((ctx) => hashJoin(prevLeft(ctx), rightRows(ctx), l, r, residual, jk, width, sqlEquals, ctx, leftWidth),
+        () => ({ operator: `Hash ${named}join`, detail: exprText(s.from.on), children: nodesOf(prevLeft, rightRows) }));
     } else {
       const on = s.from.on ? compileExpr(s.from.on, joinedScope) : undefined;
-      left = describe((ctx) => nestedLoopJoin(prevLeft(ctx), rightRows(ctx), on, kind, width, ctx),
-        () => ({ operator: kind === 'left' ? 'Nested loop left join' : 'Nested loop join', detail: exprText(s.from.on), children: nodesOf(prevLeft, rightRows) }));
+      const leftWidth = leftScope.width;
+      left = describe((ctx) => nestedLoopJoin(prevLeft(ctx), rightRows(ctx), on, kind, width, ctx, leftWidth),
+        () => ({ operator: `Nested loop ${named}join`, detail: exprText(s.from.on), children: nodesOf(prevLeft, rightRows) }));
     }
     leftScope = joinedScope;
   }

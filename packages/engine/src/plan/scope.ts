@@ -17,6 +17,8 @@ export interface ScopeColumn {
   type: DataType | 'UNKNOWN';
   /** System columns (_seq, _deleted) are not expanded by `*`. */
   hidden: boolean;
+  /** Merged by JOIN … USING into the other side's column of that name: `*` and unqualified names skip it (join-using.ts). */
+  merged?: boolean;
 }
 
 /** A planned query nested in an expression (scalar subquery, EXISTS, IN). */
@@ -68,7 +70,7 @@ export class Scope {
     let found = -1;
     for (let i = 0; i < this.columns.length; i++) {
       const c = this.columns[i];
-      if (c.name !== name || (relation !== undefined && c.relation !== relation)) continue;
+      if (c.name !== name || (relation !== undefined ? c.relation !== relation : c.merged)) continue;
       if (found >= 0) {
         throw new KalamError('AMBIGUOUS_COLUMN', `Column reference '${name}' is ambiguous: qualify it with a table name or alias`);
       }

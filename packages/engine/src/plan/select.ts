@@ -21,7 +21,9 @@ import { collect } from '../exec/pace';
 import type { CommonTableExpr, FromTable, SelectStmt } from '../sql/ast';
 import type { ColumnInfo } from '../core/types';
 import { constantInt, keepCount, planBlock, window, type BlockEnv, type BlockOptions, type QueryPlan } from './block';
+import { seriesPlanner } from './call-hooks';
 import { compileExpr } from './compile';
+import { tableFunctionCall } from '../sql/convert-from';
 import { describe, exprText, nodeOf, nodesOf, type PlanNode } from './explain';
 import type { ExecContext, Tuple } from '../exec/context';
 import { Scope, type NestedQuery, type QueryEnv, type ScopeColumn } from './scope';
@@ -170,6 +172,9 @@ function planQuery(stmt: SelectStmt, env: PlanEnv, options: BlockOptions): Query
     env = env.sameLevel();
     env.bind(stmt.with);
   }
+  // FROM generate_series(…), as sql/convert-from.ts made it (also a bare SELECT generate_series(…)).
+  const fn = tableFunctionCall(stmt);
+  if (fn) return seriesPlanner()(fn, stmt.items[0].alias ?? fn.name.toLowerCase(), env.base);
   return stmt.setOp ? planSetOperation(stmt, env, options) : planBlock(stmt, env, options);
 }
 

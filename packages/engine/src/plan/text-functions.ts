@@ -1,39 +1,18 @@
 /**
  * String functions, as PostgreSQL defines them (§9.4): lengths and
- * positions count characters (code points), not UTF-16 units.
+ * positions count characters (code points), not UTF-16 units. A SQL
+ * extension (execute/sql-extensions.ts), loaded before the first statement
+ * that names one of TEXT_FUNCTION_NAMES (function-names.ts); it registers
+ * with functions.ts.
  */
 import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
-import { jsonbText } from './json-values';
-import { limitExceeded } from '../sql/limits';
+import { dateOf } from '../core/datetime';
+import { coerce } from '../core/values';
+import { formatTimestamp, parseByTemplate } from './datetime-format';
 import { md5Hex } from './md5';
-
-/** `maxText`: the longest text the function may build (maxTextLength), checked before it is built. */
-export type ScalarFn = (args: Value[], maxText: number) => Value;
-
-/** LIMIT_EXCEEDED for text of `length` characters that `by` (a function name, or '||') would build. */
-export function textTooLong(length: number, by: string, max: number): KalamError {
-  const n = length <= 1e15 ? Math.ceil(length).toLocaleString('en-US') : 'more than 10^15';
-  return limitExceeded('maxTextLength', `Text of ${n} characters built by ${by === '||' ? '||' : `${by.toLowerCase()}()`}`, max);
-}
-
-/** Throws before `fn` builds text longer than `max`. */
-export function fits(length: number, fn: string, max: number): void {
-  if (length > max) throw textTooLong(length, fn, max);
-}
-
-/** A value read as text by a string function (JSON as jsonb text). */
-export const str = (v: Value): string => (typeof v === 'string' ? v : typeof v === 'object' && v !== null && !(v instanceof Uint8Array) ? jsonbText(v) : String(v));
-
-/** A value as PostgreSQL's output function prints it, for concat/concat_ws/format: booleans are t and f. */
-export const outText = (v: Value): string => (typeof v === 'boolean' ? (v ? 't' : 'f') : str(v));
-
-export const num = (v: Value, fn: string): number => {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
-  throw new KalamError('TYPE_MISMATCH', `${fn.toLowerCase()}() expects a number, got ${typeof v}`);
-};
+import { formatNumber } from './number-format';
+import { fits, num, outText, str, type ScalarFn } from './scalar-args';
 
 /** An integer argument (a count, a position): fractions are refused as PostgreSQL's integer parameters round them — here rounded half away. */
 const int = (v: Value, fn: string): number => {
@@ -162,7 +141,23 @@ export const TEXT_STRICT: Record<string, ScalarFn> = {
   MD5: ([s]) => md5Hex(s instanceof Uint8Array ? s : new TextEncoder().encode(str(s))),
   ASCII: ([s]) => str(s).codePointAt(0) ?? 0,
   CHR: ([n]) => chr(num(n, 'CHR')),
+  /** to_char(value, fmt[, type]): compile.ts passes the value's static type, which says number or date/time. */
+  TO_CHAR: ([v, fmt, type]) => toChar(v, str(fmt), type === undefined ? '' : str(type)),
+  TO_DATE: ([s, fmt]) => dateOf(parseByTemplate(str(s), str(fmt), 'to_date')),
+  /** to_timestamp(seconds since the epoch), or to_timestamp(text, fmt). */
+  TO_TIMESTAMP: ([x, fmt]) => (fmt === undefined ? num(x, 'TO_TIMESTAMP') * 1000 : parseByTemplate(str(x), str(fmt), 'to_timestamp')),
 };
+
+const NUMBER_TYPES = new Set(['SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL']);
+
+function toChar(v: Value, fmt: string, type: string): string {
+  const isNumber = NUMBER_TYPES.has(type) || typeof v === 'bigint' || (type === '' && typeof v === 'number' && /[90]/.test(fmt));
+  if (isNumber) {
+    if (typeof v !== 'number' && typeof v !== 'bigint') throw new KalamError('TYPE_MISMATCH', `to_char() with a numeric template needs a number, got ${typeof v}`);
+    return formatNumber(v, fmt);
+  }
+  return formatTimestamp(coerce(v, 'TIMESTAMP', 'to_char()') as number, fmt);
+}
 
 /** Functions with their own NULL handling. */
 export const TEXT_LENIENT: Record<string, ScalarFn> = {

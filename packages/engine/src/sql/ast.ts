@@ -30,7 +30,8 @@ export type Expr =
   | { kind: 'isNull'; arg: Expr; negated: boolean }
   | { kind: 'case'; operand?: Expr; whens: { when: Expr; then: Expr }[]; else?: Expr }
   /** Scalar or aggregate call; `name` is upper-case. COUNT(*) has `star`; an aggregate may have FILTER (WHERE `filter`). */
-  | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean; filter?: Expr }
+  /** `orderBy`: an aggregate's own ORDER BY (`string_agg(x, ',' ORDER BY y)`). */
+  | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean; filter?: Expr; orderBy?: OrderItem[] }
   | { kind: 'cast'; arg: Expr; type: DataType }
   /** The DEFAULT keyword as a value: only in INSERT … VALUES and UPDATE … SET. */
   | { kind: 'default' }
@@ -85,7 +86,9 @@ export interface FromTable {
   columnAliases?: string[];
   alias?: string;
   /** How this item joins the ones before it; the first item has 'first'. */
-  join: 'first' | 'inner' | 'left' | 'cross';
+  join: 'first' | 'inner' | 'left' | 'right' | 'full' | 'cross';
+  /** `JOIN … USING (columns)`: plan/join-using.ts turns it into `on`. */
+  using?: string[];
   /**
    * Set when this derived table is a view's query put in place of the view's
    * name (plan/view-expand.ts): the view's qualified name. Its query is
@@ -121,6 +124,8 @@ export interface SelectStmt {
   with?: CommonTableExpr[];
   setOp?: { op: SetOperator; all: boolean; left: SelectStmt; right: SelectStmt };
   distinct: boolean;
+  /** `DISTINCT ON (exprs)`: the first row (in ORDER BY's order) of each distinct value of these. */
+  distinctOn?: Expr[];
   items: SelectItem[];
   from: FromTable[];
   where?: Expr;
@@ -179,6 +184,8 @@ export interface CreateTableStmt {
   columns: ColumnSpec[];
   /** WITH (...) options, keys upper-cased, values as written (unquoted). */
   options: Record<string, string>;
+  /** `CREATE TABLE t [WITH (…)] AS <query>`: where the query starts in the statement's text (columns then come from it). */
+  asQueryOffset?: number;
 }
 
 /** One ALTER TABLE operation (KalamDB allows one per statement). Column names are lower-cased. */

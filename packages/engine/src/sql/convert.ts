@@ -4,12 +4,13 @@
  * UNSUPPORTED error rather than misread later.
  */
 import { KalamError } from '../core/errors';
-import type { BinaryOp, CommonTableExpr, Expr, FromTable, OrderItem, SelectItem, SelectStmt, SetOperator, TableName } from './ast';
+import type { BinaryOp, CommonTableExpr, Expr, OrderItem, SelectItem, SelectStmt, SetOperator, TableName } from './ast';
+import { fromItems, type FromConverter } from './convert-from';
 import { keywordFormCall } from './convert-functions';
 import { dataTypeOf } from './parse-column';
 import { numberLiteral } from './lexer';
 import { limitExceeded, setOperationArms, SQL_LIMIT_DEFAULTS, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
-import { DISTINCT_AGGREGATE_PREFIX, IN_LIST_PREFIX } from './rewrite';
+import { DISTINCT_AGGREGATE_PREFIX, DISTINCT_FROM_MARKER, IN_LIST_PREFIX } from './rewrite';
 import { expressionKind } from './expression-kind';
 import { markedWindowFunction, missingOver, windowCall, withWindowClause, WINDOW_ONLY_FUNCTIONS, type ExprConverter } from './convert-window';
 
@@ -149,12 +150,7 @@ export function expr(x: Node): Expr {
       if (form) return { kind: 'call', name: form.name, args: form.args, distinct: false, star: false };
       const args = x.args ? exprList(x.args, `The argument list of ${name.toLowerCase()}()`) : [];
       if (name === 'NOT' && args.length === 1) return { kind: 'unary', op: 'NOT', arg: args[0] };
-      if (name.startsWith(DISTINCT_AGGREGATE_PREFIX)) {
-        if (x.over) return windowCall(x, name.slice(DISTINCT_AGGREGATE_PREFIX.length), args, false, true, converter);
-        const call: Expr = { kind: 'call', name: name.slice(DISTINCT_AGGREGATE_PREFIX.length), args, distinct: true, star: false };
-        if (x.filter) call.filter = expr(x.filter.where);
-        return call;
-      }
+      if (name.startsWith(DISTINCT_AGGREGATE_PREFIX) && x.over) return windowCall(x, name.slice(DISTINCT_AGGREGATE_PREFIX.length), args, false, true, converter);
       if (x.over) return windowCall(x, name, args, false, false, converter);
       if (WINDOW_ONLY_FUNCTIONS.has(name)) return missingOver(markedWindowFunction(name, args) ?? name);
       if (x.filter) unsupported(`FILTER on ${name.toLowerCase()}()`);
@@ -166,7 +162,13 @@ export function expr(x: Node): Expr {
       return x.over ? windowCall(x, name, args, false, false, converter) : missingOver(name);
     }
     case 'aggr_func': {
-      const name = String(x.name).toUpperCase();
+      let name = String(x.name).toUpperCase();
+      // SUM/AVG/MIN/MAX(DISTINCT x), as rewrite.ts left it: STRING_AGG(DISTINCT x, 'KALAMLITE_DISTINCT_SUM').
+      const marker = x.args?.separator?.delimiter?.value;
+      if (name === 'STRING_AGG' && typeof marker === 'string' && marker.startsWith(DISTINCT_AGGREGATE_PREFIX)) {
+        name = marker.slice(DISTINCT_AGGREGATE_PREFIX.length);
+        x = { ...x, args: { ...x.args, separator: null } };
+      }
       const a = x.args?.expr;
       const star = !!a && a.type === 'star';
       const distinct = String(x.args?.distinct ?? '').toUpperCase() === 'DISTINCT';
@@ -174,8 +176,12 @@ export function expr(x: Node): Expr {
         if (x.filter) unsupported('FILTER together with OVER');
         return windowCall(x, name, star || !a ? [] : [expr(a)], star, distinct, converter);
       }
-      const call: Expr = { kind: 'call', name, args: star || !a ? [] : [expr(a)], distinct, star };
+      const args = star || !a ? [] : [expr(a)];
+      // string_agg(x, sep): the parser keeps the separator apart.
+      if (x.args?.separator?.delimiter) args.push(expr(x.args.separator.delimiter));
+      const call: Expr = { kind: 'call', name, args, distinct, star };
       if (x.filter) call.filter = expr(x.filter.where);
+      if (x.args?.orderby) call.orderBy = orderBy(x.args.orderby);
       return call;
     }
     case 'case': {
@@ -211,6 +217,11 @@ export function expr(x: Node): Expr {
 
 /** This module's conversions, for convert-window.ts. */
 const converter: ExprConverter = { expr, orderBy: (list) => orderBy(list) };
+const fromConverter: FromConverter = {
+  expr, exprList, tableName, identText, selectStmt: (x) => selectStmt(x),
+  unionAll: (members) => setOpTree(members, members.slice(1).map(() => ({ op: 'UNION', all: true }))),
+  maxValuesRows: () => limits.maxSetOperationArms,
+};
 
 const opOf = (x: Node): string => String(x.operator).toUpperCase();
 
@@ -287,6 +298,9 @@ function binaryOne(x: Node, left: Expr): Expr {
     }
     case 'IS': case 'IS NOT': {
       const negated = op === 'IS NOT';
+      const other = distinctFromOperand(x.right);
+      // x IS [NOT] DISTINCT FROM y: `=` where NULL is a value (rewrite.ts left its marker on y).
+      if (other) return { kind: 'call', name: negated ? 'IS NOT DISTINCT FROM' : 'IS DISTINCT FROM', args: [left, expr(other)], distinct: false, star: false };
       if (x.right?.type === 'null') return { kind: 'isNull', arg: left, negated };
       if (x.right?.type === 'bool') {
         // x IS TRUE: true only when x = true (never NULL)
@@ -307,49 +321,21 @@ function binaryOne(x: Node, left: Expr): Expr {
   }
 }
 
+/** The right operand of `IS [NOT] DISTINCT FROM` without the marker rewrite.ts put at its left edge, or undefined. */
+function distinctFromOperand(right: Node | undefined): Node | undefined {
+  const isMarker = (n: Node | undefined) => n?.type === 'column_ref' && !n.table && String(n.column?.expr?.value ?? n.column).toUpperCase() === DISTINCT_FROM_MARKER;
+  if (right?.type !== 'binary_expr') return undefined;
+  if (right.operator === '+' && isMarker(right.left)) return right.right as Node;
+  const inner = distinctFromOperand(right.left as Node);
+  return inner ? { ...right, left: inner } : undefined;
+}
+
 function selectItems(columns: Node): SelectItem[] {
   if (columns === '*') return [{ expr: { kind: 'star' } }];
   checkTerms((columns as Node[]).length, 'A select list');
   return (columns as Node[]).map((c) => {
     const item: SelectItem = { expr: expr(c.expr) };
     if (c.as) item.alias = identText(c.as).toLowerCase();
-    return item;
-  });
-}
-
-/** `AS s(a, b)` reaches us as the string 's(a, b)'. */
-function aliasOf(as: Node): { alias: string; columns?: string[] } {
-  const text = identText(as);
-  const m = /^\s*([^\s(]+)\s*\(([^)]*)\)\s*$/.exec(text);
-  if (!m) return { alias: text.toLowerCase() };
-  return { alias: m[1].replace(/^"|"$/g, '').toLowerCase(), columns: m[2].split(',').map((c) => c.trim().replace(/^"|"$/g, '').toLowerCase()) };
-}
-
-function fromItems(from: Node[] | null): FromTable[] {
-  if (!from) return [];
-  return from.map((f, i) => {
-    let join: FromTable['join'] = 'first';
-    if (i > 0) {
-      const j = String(f.join ?? 'CROSS JOIN').toUpperCase();
-      if (j === 'INNER JOIN' || j === 'JOIN') join = 'inner';
-      else if (j === 'LEFT JOIN' || j === 'LEFT OUTER JOIN') join = 'left';
-      else if (j === 'CROSS JOIN') join = 'cross';
-      else unsupported(j);
-      if (f.using) unsupported('JOIN … USING');
-    }
-    let item: FromTable;
-    if (f.expr) {
-      if (!f.expr.ast) unsupported('VALUES in FROM');
-      if (String(f.prefix ?? '').toUpperCase() === 'LATERAL') unsupported('LATERAL');
-      if (!f.as) throw new KalamError('INVALID_SQL', 'A subquery in FROM needs an alias: (SELECT …) AS name');
-      const { alias, columns } = aliasOf(f.as);
-      item = { table: { name: alias }, subquery: selectStmt(f.expr.ast), alias, join };
-      if (columns) item.columnAliases = columns;
-    } else {
-      item = { table: tableName(f), join };
-      if (f.as) item.alias = identText(f.as).toLowerCase();
-    }
-    if (f.on) item.on = expr(f.on);
     return item;
   });
 }
@@ -367,7 +353,7 @@ function orderBy(list: Node[] | null): OrderItem[] {
 
 function distinctKind(d: Node): string {
   const kind = String(d?.type ?? '').toUpperCase();
-  if (kind !== '' && kind !== 'DISTINCT' && kind !== 'ALL') unsupported(`SELECT ${kind}`);
+  if (kind !== '' && kind !== 'DISTINCT' && kind !== 'ALL' && kind !== 'DISTINCT ON') unsupported(`SELECT ${kind}`);
   return kind;
 }
 
@@ -522,10 +508,11 @@ function selectBlock(x: Node, withs: CommonTableExpr[] | undefined): SelectStmt 
     kind: 'select',
     distinct: distinctKind(x.distinct) === 'DISTINCT',
     items: selectItems(x.columns),
-    from: fromItems(x.from),
+    from: fromItems(x.from, fromConverter),
     groupBy: x.groupby ? groupBy(Array.isArray(x.groupby) ? x.groupby : x.groupby.columns ?? []) : [],
     orderBy: orderBy(x.orderby),
   };
+  if (String(x.distinct?.type ?? '').toUpperCase() === 'DISTINCT ON') stmt.distinctOn = (x.distinct.columns as Node[]).map((c) => expr(c.expr));
   if (withs) stmt.with = withs;
   if (x.where) stmt.where = expr(x.where);
   if (x.having) stmt.having = expr(x.having);

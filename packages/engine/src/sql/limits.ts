@@ -52,6 +52,8 @@ export interface SqlLimits {
   maxParseMs: number;
   /** Views one statement may expand: each use of a view, also inside another view's query (so also how deeply views may nest). */
   maxViewExpansions: number;
+  /** Rows one `generate_series()` may produce (checked before the first one is). */
+  maxSeriesRows: number;
 }
 
 /**
@@ -84,6 +86,7 @@ export const SQL_LIMIT_DEFAULTS: Readonly<SqlLimits> = Object.freeze({
   maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
   maxParseMs: 5_000,
   maxViewExpansions: 256,
+  maxSeriesRows: 10_000_000,
 });
 
 export const SQL_LIMIT_NAMES = Object.keys(SQL_LIMIT_DEFAULTS) as readonly (keyof SqlLimits)[];
@@ -102,6 +105,7 @@ export const SQL_LIMIT_SETTINGS: Readonly<Record<keyof SqlLimits, readonly [stri
   maxJsonDepth: ['max_json_depth', 'Nesting levels of one JSON value (parameters, JSON column values, JSON text read as JSON)'],
   maxParseMs: ['max_parse_ms', 'Milliseconds the SQL parser may spend on one statement (it backtracks on syntax errors inside nested CASTs, subqueries, EXISTS)'],
   maxViewExpansions: ['max_view_expansions', "Views one statement may expand (each use of a view, also inside another view's query)"],
+  maxSeriesRows: ['max_series_rows', 'Rows one generate_series() may produce'],
 };
 
 /**

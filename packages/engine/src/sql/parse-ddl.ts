@@ -33,6 +33,14 @@ function parseOptions(c: Cursor): Record<string, string> {
 function parseCreateTable(c: Cursor, prefixType: CreateTableStmt['prefixType']): CreateTableStmt {
   const ifNotExists = c.acceptWords('IF', 'NOT', 'EXISTS');
   const table = c.tableName();
+  if (!c.isPunct('(')) {
+    // CREATE TABLE t [WITH (…)] AS <query>: the columns come from the query (execute/create-table-as.ts).
+    const options = c.acceptWord('WITH') ? parseOptions(c) : {};
+    c.expectWord('AS');
+    const head = c.peek();
+    if (!head || !['SELECT', 'WITH', 'VALUES', '('].includes(head.text.toUpperCase())) c.fail('expected a query (SELECT …) after AS');
+    return { kind: 'createTable', table, ifNotExists, prefixType, columns: [], options, asQueryOffset: head.start };
+  }
   c.expectPunct('(');
   const columns: ColumnSpec[] = [];
   const pkColumns: string[] = [];

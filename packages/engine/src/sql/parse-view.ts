@@ -9,7 +9,7 @@ import type { Statement } from './ast';
 import { Cursor } from './cursor';
 import type { Token } from './lexer';
 
-const QUERY_HEADS = new Set(['SELECT', 'WITH', '(']);
+const QUERY_HEADS = new Set(['SELECT', 'VALUES', 'WITH', '(']);
 
 /** The statement, or undefined when the text is not a view statement. */
 export function parseViewStatement(sql: string, tokens: Token[]): Statement | undefined {

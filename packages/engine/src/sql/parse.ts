@@ -53,7 +53,7 @@ function parseTooCostly(limits: SqlLimits): KalamError {
 const KNOWN_UNSUPPORTED = new Set([
   'CREATE', 'DROP', 'ALTER', 'EXPLAIN', 'SET', 'GRANT', 'REVOKE', 'TRUNCATE', 'MERGE', 'COPY', 'VACUUM', 'ANALYZE',
   'CALL', 'SHOW', 'DESCRIBE', 'KILL', 'STORAGE', 'FLUSH', 'SUBSCRIBE', 'CLUSTER', 'BACKUP', 'RESTORE', 'EXPORT',
-  'CONSUME', 'ACK', 'PREPARE', 'DECLARE', 'LOCK', 'EXECUTE', 'REPLACE', 'UPSERT', 'VALUES',
+  'CONSUME', 'ACK', 'PREPARE', 'DECLARE', 'LOCK', 'EXECUTE', 'REPLACE', 'UPSERT',
 ]);
 
 /**
@@ -128,7 +128,7 @@ function parseExplain(sql: string, tokens: Token[]): Statement | undefined {
 function parseStandard(sql: string, tokens: Token[], limits: SqlLimits): Statement {
   const first = tokens[0];
   const head = first.text.toUpperCase();
-  if (!['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH', '('].includes(head)) {
+  if (!['SELECT', 'VALUES', 'INSERT', 'UPDATE', 'DELETE', 'WITH', '('].includes(head)) {
     if (KNOWN_UNSUPPORTED.has(head)) throw new KalamError('UNSUPPORTED', `Statement '${first.text}' is not supported`, first.start);
     throw new KalamError(
       'PARSE_ERROR',

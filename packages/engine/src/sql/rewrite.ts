@@ -3,9 +3,10 @@
  * reads, before it sees the text:
  * - `$1::type` fails outside the select list (and inside it the operator after
  *   the cast is dropped); `($1)::type` is read correctly.
- * - `SUM/AVG/MIN/MAX(DISTINCT x)` is a syntax error to it (only COUNT takes
- *   DISTINCT); it becomes a call of a marker function that convert.ts turns
- *   back into the distinct aggregate.
+ * - `SUM/AVG/MIN/MAX(DISTINCT x)` is a syntax error to it (only COUNT and
+ *   STRING_AGG take DISTINCT); it becomes `STRING_AGG(DISTINCT x,
+ *   'KALAMLITE_DISTINCT_SUM')`, which it reads with FILTER and OVER after
+ *   it, and convert.ts turns back into the distinct aggregate.
  * - A long `IN ($1, $2, …)` list (what literal lifting leaves of a list of
  *   constants) becomes one marker call the parser reads in microseconds —
  *   it needs tens of microseconds per list item — and its values are built
@@ -15,11 +16,21 @@
  * - A WINDOW clause before ORDER BY / LIMIT moves after them (the parser
  *   reads it only there, and drops what follows it otherwise); `percent_rank()`
  *   and `cume_dist()`, which it cannot read, become marker calls in NTILE().
+ * - `IS [NOT] DISTINCT FROM` is a syntax error to it; `x IS [NOT]
+ *   DISTINCT_FROM_MARKER + y` is read as IS with `MARKER + y` on the
+ *   right, the marker the leftmost operand of that tree: convert.ts takes it
+ *   out again (distinctFromOperand).
+ * - A statement that is a `VALUES (…), (…)` list (with ORDER BY/LIMIT after
+ *   it) is a syntax error to it; it becomes `SELECT * FROM (VALUES …) AS
+ *   "*values*"`, as PostgreSQL reads it.
+ * - `UPDATE … SET (a, b) = (x, y)` is a syntax error to it; it becomes
+ *   `SET a = x, b = y` (a row subquery on the right is UNSUPPORTED).
  * Positions in the rewritten text map back to the text as written, so syntax
  * errors point at what the user typed.
  */
+import { KalamError } from '../core/errors';
 import type { Expr, WindowFrame } from './ast';
-import type { Token } from './lexer';
+import { tokenize, type Token } from './lexer';
 import { findFrames, findWindowClauseMoves, UNREAD_WINDOW_FUNCTIONS, WINDOW_FUNCTION_PREFIX } from './window-frame';
 
 /** Prefix of the marker functions standing for `AGG(DISTINCT …)`. */
@@ -33,6 +44,11 @@ interface Edit {
   end: number;
   text: string;
 }
+
+const NATURAL_JOINS = new Set(['JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS']);
+
+/** The marker column `IS [NOT] DISTINCT FROM` leaves before its right operand. */
+export const DISTINCT_FROM_MARKER = 'KALAMLITE_DISTINCT_FROM';
 
 /** Name prefix of the marker call standing for IN list number k: `KALAMLITE_IN_LIST_k()`. */
 export const IN_LIST_PREFIX = 'KALAMLITE_IN_LIST_';
@@ -70,6 +86,18 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
     }
     return out + sql.slice(at, tokens[to - 1].end);
   };
+  // SET (a, b) = (x, y) moves text: made first, then the rest of the rewriting runs on its result.
+  const tuples = tupleAssignments(sql, tokens);
+  if (tuples.length > 0) {
+    const pre = applied(sql, tuples);
+    const rest = rewriteForParser(pre.text, tokenize(pre.text));
+    return { ...rest, originalOffset: (offset) => pre.originalOffset(rest.originalOffset(offset)) };
+  }
+  const valuesEnd = topLevelValues(tokens);
+  if (valuesEnd !== undefined) {
+    edits.push({ start: tokens[0].start, end: tokens[0].start, text: 'SELECT * FROM (' });
+    edits.push({ start: tokens[valuesEnd].end, end: tokens[valuesEnd].end, text: ') AS "*values*"' });
+  }
   for (let k = 0; k + 1 < tokens.length; k++) {
     const t = tokens[k];
     const next = tokens[k + 1];
@@ -100,6 +128,20 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
         continue;
       }
     }
+    if (t.type === 'word' && t.text.toUpperCase() === 'NATURAL' && next.type === 'word' && NATURAL_JOINS.has(next.text.toUpperCase())) {
+      // The parser reads NATURAL JOIN as a JOIN without a condition.
+      throw new KalamError('UNSUPPORTED', 'NATURAL JOIN is not supported: name the shared columns with JOIN … USING (column, …)');
+    }
+    if (t.type === 'word' && t.text.toUpperCase() === 'IS') {
+      const not = next.type === 'word' && next.text.toUpperCase() === 'NOT' ? 1 : 0;
+      const d = tokens[k + 1 + not];
+      const f = tokens[k + 2 + not];
+      if (d?.type === 'word' && d.text.toUpperCase() === 'DISTINCT' && f?.type === 'word' && f.text.toUpperCase() === 'FROM') {
+        edits.push({ start: t.start, end: f.end, text: `IS ${not ? 'NOT ' : ''}${DISTINCT_FROM_MARKER} +` });
+        k += 2 + not;
+        continue;
+      }
+    }
     if (t.type === 'param' && next.type === 'punct' && next.text === '::') {
       edits.push({ start: t.start, end: t.end, text: `(${t.text})` });
       continue;
@@ -110,11 +152,24 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       next.type === 'punct' && next.text === '(' &&
       third && third.type === 'word' && third.text.toUpperCase() === 'DISTINCT'
     ) {
-      edits.push({ start: t.start, end: third.end, text: `${DISTINCT_AGGREGATE_PREFIX}${t.text.toUpperCase()}(` });
+      const close = closingParen(tokens, k + 1);
+      if (close === undefined || tokens[close + 1]?.text.toUpperCase() === 'OVER') {
+        // The parser reads no STRING_AGG(…) OVER: a marker function, which convert.ts refuses as a window (PostgreSQL has no DISTINCT there either).
+        edits.push({ start: t.start, end: third.end, text: `${DISTINCT_AGGREGATE_PREFIX}${t.text.toUpperCase()}(` });
+      } else {
+        edits.push({ start: t.start, end: third.end, text: 'STRING_AGG(DISTINCT' });
+        edits.push({ start: tokens[close].start, end: tokens[close].start, text: `, '${DISTINCT_AGGREGATE_PREFIX}${t.text.toUpperCase()}'` });
+      }
       k += 2;
     }
   }
   if (edits.length === 0) return { text: sql, inLists, frames, originalOffset: (offset) => offset };
+  edits.sort((a, b) => a.start - b.start); // a DISTINCT aggregate's closing edit was pushed before the edits inside it
+  return { ...applied(sql, edits), inLists, frames };
+}
+
+/** `sql` with `edits` (sorted, not overlapping) made, and the map of new offsets back to `sql`'s. */
+function applied(sql: string, edits: readonly Edit[]): { text: string; originalOffset(offset: number): number } {
   let text = '';
   let at = 0;
   // For each edit: where its replacement starts and ends in the new text.
@@ -129,8 +184,6 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
   text += sql.slice(at);
   return {
     text,
-    inLists,
-    frames,
     originalOffset(offset) {
       let delta = 0;
       for (const p of placed) {
@@ -141,6 +194,85 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       return offset + delta;
     },
   };
+}
+
+const word = (t: Token | undefined, w: string) => t?.type === 'word' && t.text.toUpperCase() === w;
+
+/** The edits that turn each `(a, b) = [ROW] (x, y)` of an UPDATE's SET list into `a = x, b = y`. */
+function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
+  if (!word(tokens[0], 'UPDATE')) return [];
+  const set = tokens.findIndex((t) => word(t, 'SET'));
+  if (set < 0) return [];
+  const edits: Edit[] = [];
+  let depth = 0;
+  for (let i = set + 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    const startsItem = i === set + 1 || (tokens[i - 1].text === ',' && depth === 0);
+    if (t.text === '(' && startsItem) {
+      const close = closingParen(tokens, i);
+      const eq = close === undefined ? undefined : close + 1;
+      if (close === undefined || tokens[eq!]?.text !== '=') continue;
+      let open = eq! + 1;
+      if (word(tokens[open], 'ROW')) open++;
+      const end = tokens[open]?.text === '(' ? closingParen(tokens, open) : undefined;
+      if (end === undefined) throw new KalamError('UNSUPPORTED', 'UPDATE … SET (columns) = needs a parenthesized list of values, e.g. SET (a, b) = (1, 2)', tokens[eq!].start);
+      if (word(tokens[open + 1], 'SELECT')) throw new KalamError('UNSUPPORTED', 'UPDATE … SET (columns) = (SELECT …) is not supported: set each column to its own scalar subquery', tokens[open].start);
+      const columns = splitTopLevel(tokens, i + 1, close).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
+      const values = splitTopLevel(tokens, open + 1, end).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
+      if (columns.length !== values.length) {
+        throw new KalamError('INVALID_SQL', `number of columns does not match number of values: ${columns.length} column(s), ${values.length} value(s)`, tokens[i].start);
+      }
+      edits.push({ start: t.start, end: tokens[end].end, text: columns.map((c, k) => `${c} = ${values[k]}`).join(', ') });
+      i = end;
+      continue;
+    }
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && (word(t, 'WHERE') || word(t, 'FROM') || word(t, 'RETURNING'))) break;
+  }
+  return edits;
+}
+
+/** The [start, end) token ranges of the comma-separated items in tokens[from, to) (commas inside parentheses do not split). */
+function splitTopLevel(tokens: readonly Token[], from: number, to: number): [number, number][] {
+  const out: [number, number][] = [];
+  let depth = 0;
+  let start = from;
+  for (let i = from; i < to; i++) {
+    const t = tokens[i].text;
+    if (t === '(') depth++;
+    else if (t === ')') depth--;
+    else if (t === ',' && depth === 0) {
+      out.push([start, i]);
+      start = i + 1;
+    }
+  }
+  if (to > start) out.push([start, to]);
+  return out;
+}
+
+/** When the statement is `VALUES (…), (…) …`: the index of the list's last `)`. */
+function topLevelValues(tokens: readonly Token[]): number | undefined {
+  if (tokens[0]?.type !== 'word' || tokens[0].text.toUpperCase() !== 'VALUES') return undefined;
+  for (let i = 1; tokens[i]?.text === '(';) {
+    const close = closingParen(tokens, i);
+    if (close === undefined) return undefined;
+    if (tokens[close + 1]?.text !== ',') return close;
+    i = close + 2;
+  }
+  return undefined;
+}
+
+/** The index of the `)` matching the `(` at tokens[open], or undefined when it is not closed. */
+function closingParen(tokens: readonly Token[], open: number): number | undefined {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.type !== 'punct') continue;
+    if (t.text === '(') depth++;
+    else if (t.text === ')' && --depth === 0) return i;
+  }
+  return undefined;
 }
 
 /**
