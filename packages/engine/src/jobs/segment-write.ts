@@ -116,3 +116,21 @@ export async function removeEntry(engine: SegmentWriter, meta: SegmentMeta): Pro
   await engine.commit({ segments: { delete: [segmentRefOf(meta)] } });
   await engine.commit({ state: [{ writes: [engine.cold.manifest.deleteWrite(meta)], apply: () => undefined }] });
 }
+
+/** Step 3: deletes obsolete segments' bytes and entries in one unit (a file store: the files right after the commit). */
+export async function deleteObsolete(engine: SegmentWriter, metas: readonly SegmentMeta[]): Promise<void> {
+  if (metas.length === 0) return;
+  const { cold } = engine;
+  const ids = new Set(metas.map((m) => m.id));
+  await engine.commit({
+    segments: { delete: metas.map(segmentRefOf) },
+    state: [{
+      writes: metas.map((m) => cold.manifest.deleteWrite(m)),
+      apply: () => {
+        const list = cold.manifest.obsolete;
+        for (let i = list.length - 1; i >= 0; i--) if (ids.has(list[i].id)) list.splice(i, 1);
+        cold.cache.forget(ids);
+      },
+    }],
+  });
+}
