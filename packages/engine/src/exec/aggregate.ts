@@ -2,6 +2,8 @@
  * Hash aggregation: groups input rows by key values and folds COUNT, SUM,
  * AVG, MIN, MAX. Output tuples are [group values…, aggregate values…].
  */
+import { Decimal } from '../core/decimal';
+import { decimalMath } from '../core/decimal-registry';
 import { KalamError } from '../core/errors';
 import { isTrue } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
@@ -23,7 +25,7 @@ export interface AggregateSpec {
 /** A running aggregate (window-fn.ts folds frames with it too). */
 export interface State {
   count: number;
-  sum: number | bigint | null;
+  sum: number | bigint | Decimal | null;
   best: Value;
   seen?: Set<string>;
 }
@@ -44,6 +46,10 @@ export function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext
   switch (spec.name) {
     case 'SUM':
     case 'AVG': {
+      if (v instanceof Decimal || s.sum instanceof Decimal) {
+        s.sum = decimalMath().sum(s.sum, v, spec.name); // exact (core/decimal-arith.ts)
+        break;
+      }
       let x: number | bigint;
       if (typeof v === 'number' || typeof v === 'bigint') x = v;
       else if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) x = Number(v);
@@ -68,7 +74,7 @@ export function finish(spec: AggregateSpec, s: State): Value {
   switch (spec.name) {
     case 'COUNT': return s.count;
     case 'SUM': return s.sum;
-    case 'AVG': return s.sum === null ? null : Number(s.sum) / s.count;
+    case 'AVG': return s.sum === null ? null : s.sum instanceof Decimal ? decimalMath().average(s.sum, s.count) : Number(s.sum) / s.count;
     case 'MIN': case 'MAX': return s.best;
   }
 }

@@ -14,13 +14,18 @@
  * - window functions (`OVER`, `WINDOW`): plan/window-plan.ts and
  *   exec/window-fn.ts, which register with plan/window-check.ts;
  * - regular expressions (`~ ~* !~ !~*`, `regexp_*`): plan/regex-functions.ts
- *   and plan/regex.ts, which register with plan/call-hooks.ts.
+ *   and plan/regex.ts, which register with plan/call-hooks.ts;
+ * - DECIMAL arithmetic (the words `decimal`, `numeric`, or any DECIMAL
+ *   column in the catalog, since a statement computes on a column without
+ *   naming its type): plan/decimal-math.ts, which registers with
+ *   core/decimal.ts.
  *
  * The text is read as plain text, not tokens: a word inside a string
  * literal (EXECUTE AS's statement, a column named `over`) loads the
  * extension without need, never misses it.
  */
 import type { Catalog } from '../catalog/catalog';
+import { registerDecimalMath } from '../core/decimal-registry';
 import { lazyModule } from '../core/lazy-module';
 import { registerRegexCalls } from '../plan/call-hooks';
 import { registerWindowPlanner } from '../plan/window-check';
@@ -35,6 +40,22 @@ const loadRegex = lazyModule('regular expressions', async () => {
   registerRegexCalls(compileRegexCall);
 });
 
+let isDecimalLoaded = false;
+const loadDecimals = lazyModule('DECIMAL arithmetic', async () => {
+  const { DECIMAL_MATH } = await import('../plan/decimal-math');
+  registerDecimalMath(DECIMAL_MATH);
+  isDecimalLoaded = true;
+});
+
+/**
+ * Loads the DECIMAL chunk when `catalog` has a DECIMAL column (its values
+ * may meet any statement, and are read as a database opens or insertMany
+ * writes), or without a catalog (an import, whose tables are not made yet).
+ */
+export async function loadDecimalsFor(catalog?: Catalog): Promise<void> {
+  if (!isDecimalLoaded && (!catalog || catalog.listTables().some((t) => t.columns.some((c) => c.type === 'DECIMAL')))) await loadDecimals();
+}
+
 const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
 
@@ -42,6 +63,7 @@ const REGEX_WORDS = /~|\bregexp_/i;
 const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
   { words: WINDOW_WORDS, load: loadWindows },
   { words: REGEX_WORDS, load: loadRegex },
+  { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */
@@ -54,6 +76,7 @@ export async function loadSqlExtensions(text: string, catalog: Catalog): Promise
   const views = viewsUnread ? catalog.listViews().map((v) => v.query) : [];
   const needed = EXTENSIONS.filter((x) => x.words.test(text) || views.some((q) => x.words.test(q)));
   if (needed.length > 0) await Promise.all(needed.map((x) => x.load()));
+  await loadDecimalsFor(catalog);
   // Remembered once what they need has loaded (a load that failed is tried again).
   if (viewsUnread) viewsRead.set(catalog, epoch);
 }

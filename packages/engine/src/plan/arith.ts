@@ -3,12 +3,17 @@
  * expression (from column types, casts and literal types, known at plan
  * time) and arithmetic by it. Integer operands give an integer result of the
  * wider operand type (`/` truncates toward zero, `%` takes the dividend's
- * sign, a result outside the type is OUT_OF_RANGE); a FLOAT, DOUBLE or
- * DECIMAL operand makes the arithmetic floating point. Where a type is not
+ * sign, a result outside the type is OUT_OF_RANGE); a FLOAT or DOUBLE
+ * operand makes the arithmetic floating point; a DECIMAL value with an
+ * integer, a DECIMAL or a fractional literal is exact (core/decimal-arith.ts).
+ * Two plain numbers stay floating point even when the plan calls a literal
+ * DECIMAL (`0.1 + 0.2`): a README departure. Where a type is not
  * known at plan time (a parameter, a computed column of a derived table) the
  * value decides: an integral number or a bigint counts as an integer of the
  * smallest type holding it.
  */
+import { Decimal, decimalToNumber } from '../core/decimal';
+import { decimalMath } from '../core/decimal-registry';
 import { KalamError } from '../core/errors';
 import type { DataType, Value } from '../core/types';
 import type { Evaluator } from '../exec/context';
@@ -233,6 +238,11 @@ export function compileArithmetic(op: string, l: Evaluator, r: Evaluator, lt: Da
   const lInt = isIntType(lt) ? lt : undefined;
   const rInt = isIntType(rt) ? rt : undefined;
   const general = (av: Value, bv: Value): Value => {
+    if (av instanceof Decimal || bv instanceof Decimal) {
+      // DECIMAL with anything but a float is exact; with a FLOAT/DOUBLE operand it is float arithmetic (as numeric and float8 combine).
+      if (!underflow) return decimalMath().arith(op, av, bv);
+      return floatArith(op, av instanceof Decimal ? decimalToNumber(av) : Number(operand(av, op, bv)), bv instanceof Decimal ? decimalToNumber(bv) : Number(operand(bv, op, av)), true);
+    }
     const a = operand(av, op, bv);
     const b = operand(bv, op, av);
     if (!inexact && isIntegral(a) && isIntegral(b)) {
@@ -283,6 +293,7 @@ export function compileNegate(a: Evaluator, t: DataType | undefined): Evaluator 
   return (r, ctx) => {
     const v = a(r, ctx);
     if (v === null) return null;
+    if (v instanceof Decimal) return new Decimal(-v.unscaled, v.scale);
     if (typeof v === 'bigint') {
       if (v === RANGE.BIGINT[0]) throw intOutOfRange('BIGINT', `-(${v})`);
       return -v;

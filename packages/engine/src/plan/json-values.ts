@@ -4,6 +4,7 @@
  * jsonb's text form. A top-level JSON null is JSON_NULL (core/json.ts), SQL
  * NULL is `null`; inside objects and arrays a JSON null is `null`.
  */
+import { Decimal } from '../core/decimal';
 import { KalamError } from '../core/errors';
 import { JSON_NULL, isJsonDeeperThan, jsonTooDeep } from '../core/json';
 import type { JsonValue, Value } from '../core/types';
@@ -167,8 +168,9 @@ export function jsonTypeof(j: JsonValue): string {
  * jsonb's text form, as PostgreSQL prints it: `{"a": 1, "bb": [1, 2]}` — a
  * space after each `:` and `,`, object keys shorter first, then by code unit.
  */
-export function jsonbText(v: JsonValue): string {
+export function jsonbText(v: JsonValue | Decimal): string {
   if (v === null || v === JSON_NULL) return 'null';
+  if (v instanceof Decimal) return v.toString(); // a DECIMAL's text
   if (Array.isArray(v)) return `[${v.map(jsonbText).join(', ')}]`;
   if (typeof v === 'object') {
     const keys = Object.keys(v).sort((x, y) => x.length - y.length || (x < y ? -1 : x > y ? 1 : 0));

@@ -2,6 +2,7 @@
  * String functions, as PostgreSQL defines them (§9.4): lengths and
  * positions count characters (code points), not UTF-16 units.
  */
+import { Decimal } from '../core/decimal';
 import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
 import { jsonbText } from './json-values';
@@ -31,6 +32,7 @@ export const outText = (v: Value): string => (typeof v === 'boolean' ? (v ? 't' 
 export const num = (v: Value, fn: string): number => {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Decimal) return Number(v.toString());
   if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
   throw new KalamError('TYPE_MISMATCH', `${fn.toLowerCase()}() expects a number, got ${typeof v}`);
 };
