@@ -99,6 +99,22 @@ describe('DECIMAL columns', () => {
     }
   });
 
+  it('serve as a primary key across the hot and cold tiers: 1.50 and 1.5 are one key', async () => {
+    const db = await openDatabase({ name: 'pk', storage: 'memory' });
+    try {
+      const s = db.session({ user: 'root', role: 'system' });
+      await s.execute(`CREATE NAMESPACE a; CREATE SHARED TABLE a.t (id DECIMAL(10, 2) PRIMARY KEY, v INT)`);
+      await s.execute(`INSERT INTO a.t (id, v) VALUES (1.5, 1), (2, 2), (10, 3)`);
+      await s.execute('FLUSH TABLE a.t');
+      await s.execute(`UPDATE a.t SET v = 20 WHERE id = 2`);
+      await expect(s.execute(`INSERT INTO a.t (id, v) VALUES ('1.50', 9)`)).rejects.toMatchObject({ code: 'PRIMARY_KEY_VIOLATION' });
+      expect((await s.query('SELECT * FROM a.t ORDER BY id')).rows).toEqual([{ id: '1.50', v: 1 }, { id: '2.00', v: 20 }, { id: '10.00', v: 3 }]);
+      expect((await s.query('SELECT v FROM a.t WHERE id = 10')).rows).toEqual([{ v: 3 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('read a database written before DECIMAL was exact (floats in the column) as decimals', async () => {
     const indexedDB = new IDBFactory();
     const first = await openDatabase({ storage: 'idb', name: 'old', indexedDB });
