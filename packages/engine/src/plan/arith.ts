@@ -158,64 +158,9 @@ function operand(v: Value, op: string, other: Value): number | bigint {
 
 const isIntegral = (v: number | bigint) => typeof v === 'bigint' || Number.isInteger(v);
 
-/** Integer arithmetic in type `t`: exact, truncating division, OUT_OF_RANGE past the type. */
-export function intArith(op: string, a: number | bigint, b: number | bigint, t: IntType): number | bigint {
-  if (typeof a === 'number' && typeof b === 'number') {
-    let v: number;
-    switch (op) {
-      case '+': v = a + b; break;
-      case '-': v = a - b; break;
-      case '*': v = a * b; break;
-      case '/': if (b === 0) throw divZero(); v = Math.trunc(a / b); break;
-      case '%': if (b === 0) throw divZero(); v = a % b; break;
-      default: throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
-    }
-    v += 0; // -0 → 0
-    if (Number.isSafeInteger(v)) {
-      const [lo, hi] = RANGE[t];
-      if (v < lo || v > hi) throw intOutOfRange(t, `${a} ${op} ${b}`);
-      return v;
-    }
-    // Past 2^53 a number loses digits: redo it exactly (the range check follows).
-  }
-  const x = BigInt(a);
-  const y = BigInt(b);
-  let v: bigint;
-  switch (op) {
-    case '+': v = x + y; break;
-    case '-': v = x - y; break;
-    case '*': v = x * y; break;
-    case '/': if (y === 0n) throw divZero(); v = x / y; break;
-    case '%': if (y === 0n) throw divZero(); v = x % y; break;
-    default: throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
-  }
-  const [lo, hi] = RANGE[t];
-  if (v < lo || v > hi) throw intOutOfRange(t, `${a} ${op} ${b}`);
-  // A bigint operand keeps the result a bigint; numbers stay numbers while exact.
-  return typeof a === 'bigint' || typeof b === 'bigint' || !Number.isSafeInteger(Number(v)) ? v : Number(v);
-}
-
-/** Floating-point arithmetic; a finite result is required of finite operands (PostgreSQL's float8 overflow check). */
-export function floatArith(op: string, a: number, b: number, checkUnderflow: boolean): number {
-  let v: number;
-  switch (op) {
-    case '+': v = a + b; break;
-    case '-': v = a - b; break;
-    case '*': v = a * b; break;
-    case '/': if (b === 0) throw divZero(); v = a / b; break;
-    case '%': if (b === 0) throw divZero(); v = a % b; break;
-    default: throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
-  }
-  if ((v === Infinity || v === -Infinity) && Number.isFinite(a) && Number.isFinite(b)) {
-    throw new KalamError('OUT_OF_RANGE', `value out of range: overflow (${a} ${op} ${b} is past double precision's range)`);
-  }
-  if (checkUnderflow && v === 0 && a !== 0 && (op === '*' ? b !== 0 : op === '/' && Number.isFinite(b))) {
-    throw new KalamError('OUT_OF_RANGE', `value out of range: underflow (${a} ${op} ${b} is too small for double precision)`);
-  }
-  return v;
-}
-
 type NumberOp = (a: number, b: number) => number;
+
+const unsupportedOp = (op: string) => new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
 
 /** Integer operators on numbers (the range is checked by the caller). */
 const INT_OPS: Record<string, NumberOp> = {
@@ -225,6 +170,42 @@ const INT_OPS: Record<string, NumberOp> = {
   '/': (a, b) => { if (b === 0) throw divZero(); return Math.trunc(a / b); },
   '%': (a, b) => { if (b === 0) throw divZero(); return a % b; },
 };
+
+/** Integer arithmetic in type `t`: exact, truncating division, OUT_OF_RANGE past the type. */
+export function intArith(op: string, a: number | bigint, b: number | bigint, t: IntType): number | bigint {
+  const f = INT_OPS[op];
+  if (!f) throw unsupportedOp(op);
+  const [lo, hi] = RANGE[t];
+  if (typeof a === 'number' && typeof b === 'number') {
+    const v = f(a, b) + 0; // -0 → 0
+    if (Number.isSafeInteger(v)) {
+      if (v < lo || v > hi) throw intOutOfRange(t, `${a} ${op} ${b}`);
+      return v;
+    }
+    // Past 2^53 a number loses digits: redo it exactly (the range check follows).
+  }
+  const x = BigInt(a);
+  const y = BigInt(b);
+  if (y === 0n && (op === '/' || op === '%')) throw divZero();
+  const v = op === '+' ? x + y : op === '-' ? x - y : op === '*' ? x * y : op === '/' ? x / y : x % y;
+  if (v < lo || v > hi) throw intOutOfRange(t, `${a} ${op} ${b}`);
+  // A bigint operand keeps the result a bigint; numbers stay numbers while exact.
+  return typeof a === 'bigint' || typeof b === 'bigint' || !Number.isSafeInteger(Number(v)) ? v : Number(v);
+}
+
+/** Floating-point arithmetic; a finite result is required of finite operands (PostgreSQL's float8 overflow check). */
+export function floatArith(op: string, a: number, b: number, checkUnderflow: boolean): number {
+  if (b === 0 && (op === '/' || op === '%')) throw divZero();
+  const v = op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '/' ? a / b : op === '%' ? a % b : NaN;
+  if (v !== v && !(op in INT_OPS)) throw unsupportedOp(op); // eslint-disable-line no-self-compare
+  if ((v === Infinity || v === -Infinity) && Number.isFinite(a) && Number.isFinite(b)) {
+    throw new KalamError('OUT_OF_RANGE', `value out of range: overflow (${a} ${op} ${b} is past double precision's range)`);
+  }
+  if (checkUnderflow && v === 0 && a !== 0 && (op === '*' ? b !== 0 : op === '/' && Number.isFinite(b))) {
+    throw new KalamError('OUT_OF_RANGE', `value out of range: underflow (${a} ${op} ${b} is too small for double precision)`);
+  }
+  return v;
+}
 
 /**
  * `l op r` for + - * / %, by the operands' static types (`lt`, `rt`;
@@ -251,7 +232,7 @@ export function compileArithmetic(op: string, l: Evaluator, r: Evaluator, lt: Da
     return floatArith(op, Number(a), Number(b), underflow);
   };
   const intOp = INT_OPS[op];
-  if (!intOp) throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
+  if (!intOp) throw unsupportedOp(op);
   if (lInt && rInt) {
     const t = wider(lInt, rInt);
     const lo = Number(RANGE[t][0]);
