@@ -74,6 +74,9 @@ describe('DECIMAL columns', () => {
       const { rows } = await s.query(
         `SELECT amount::TEXT AS t, amount::INT AS i, amount::BIGINT AS b, amount::DOUBLE AS f, round(amount) AS r, trunc(amount) AS tr, ceil(amount) AS c, floor(amount) AS fl, abs(amount) AS ab, round(amount, 1) AS r1 FROM shop.prices`,
       );
+      // A cast to NUMERIC(p, s) fits the value as a column would.
+      expect((await s.query(`SELECT 12.345::NUMERIC(5, 2) AS a, CAST('2.5' AS DECIMAL(5)) AS b, amount::NUMERIC(6, 3) AS c FROM shop.prices`)).rows).toEqual([{ a: '12.35', b: '3', c: '-2.500' }]);
+      await expect(s.query(`SELECT CAST(1234.5 AS NUMERIC(5, 2)) AS x`)).rejects.toMatchObject({ code: 'OUT_OF_RANGE', message: expect.stringMatching(/^numeric field overflow: 1234.5 does not fit a cast to NUMERIC\(5,2\)/) });
       // numeric → integer rounds half away from zero (§8.1.2)
       expect(rows[0]).toEqual({ t: '-2.50', i: -3, b: -3n, f: -2.5, r: '-3', tr: '-2', c: '-2', fl: '-3', ab: '2.50', r1: '-2.5' });
     });

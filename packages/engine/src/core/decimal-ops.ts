@@ -128,12 +128,15 @@ export function roundDecimal(d: Decimal, scale: number): Decimal {
 export function fitDecimal(d: Decimal, precision: number | undefined, scale: number | undefined, column: string): Decimal {
   if (precision === undefined) return d;
   const s = scale ?? 0;
+  if (!(precision >= 1 && precision <= MAX_DECIMAL_SCALE && s >= 0 && s <= precision)) {
+    throw new KalamError('INVALID_SQL', `NUMERIC(${precision},${s}) is invalid: precision must be 1..${MAX_DECIMAL_SCALE} and scale 0..precision`);
+  }
   const r = roundDecimal(d, s);
   const abs = r.unscaled < 0n ? -r.unscaled : r.unscaled;
   if (abs >= pow10(precision)) {
     throw new KalamError(
       'OUT_OF_RANGE',
-      `numeric field overflow: ${d.toString()} does not fit column '${column}' of type NUMERIC(${precision},${s}), which must round to an absolute value less than 10^${precision - s}; widen the column's precision`,
+      `numeric field overflow: ${d.toString()} does not fit ${column === 'CAST' ? 'a cast to' : `column '${column}' of type`} NUMERIC(${precision},${s}), which must round to an absolute value less than 10^${precision - s}; widen the precision`,
     );
   }
   return r;
