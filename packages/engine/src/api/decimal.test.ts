@@ -102,6 +102,17 @@ describe('DECIMAL columns', () => {
     }
   });
 
+  it('take ALTER TABLE … MODIFY COLUMN to DECIMAL(p, s) by fitting every value (or refusing the change on overflow)', async () => {
+    await withDb(async (s) => {
+      await s.execute(`CREATE SHARED TABLE shop.m (id INT PRIMARY KEY, x DOUBLE)`);
+      await s.execute(`INSERT INTO shop.m (id, x) VALUES (1, 2.345), (2, 10)`);
+      await s.execute(`ALTER TABLE shop.m MODIFY COLUMN x DECIMAL(6, 2)`);
+      expect((await s.query('SELECT x FROM shop.m ORDER BY id')).rows).toEqual([{ x: '2.35' }, { x: '10.00' }]);
+      await expect(s.execute(`ALTER TABLE shop.m MODIFY COLUMN x DECIMAL(2, 1)`)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+      expect((await s.query('SELECT x FROM shop.m ORDER BY id')).rows).toEqual([{ x: '2.35' }, { x: '10.00' }]);
+    });
+  });
+
   it('serve as a primary key across the hot and cold tiers: 1.50 and 1.5 are one key', async () => {
     const db = await openDatabase({ name: 'pk', storage: 'memory' });
     try {
