@@ -113,6 +113,18 @@ describe('DECIMAL columns', () => {
     });
   });
 
+  it('keep a live query ordered by a DECIMAL column exact as rows arrive and change (9.50 before 10.00)', async () => {
+    await withDb(async (s) => {
+      const seen: (readonly Record<string, unknown>[])[] = [];
+      const stop = await s.live('SELECT id, amount FROM shop.prices WHERE amount > 0.1 ORDER BY amount DESC LIMIT 2', undefined, (rows) => seen.push(rows));
+      await s.execute(`INSERT INTO shop.prices (id, amount) VALUES (1, 9.5), (2, 10), (3, 0.1)`);
+      await expect.poll(() => seen.at(-1)).toEqual([{ id: 2, amount: '10.00' }, { id: 1, amount: '9.50' }]);
+      await s.execute(`UPDATE shop.prices SET amount = 10.01 WHERE id = 1`);
+      await expect.poll(() => seen.at(-1)).toEqual([{ id: 1, amount: '10.01' }, { id: 2, amount: '10.00' }]);
+      stop();
+    });
+  });
+
   it('serve as a primary key across the hot and cold tiers: 1.50 and 1.5 are one key', async () => {
     const db = await openDatabase({ name: 'pk', storage: 'memory' });
     try {
