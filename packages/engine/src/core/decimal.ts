@@ -12,8 +12,9 @@
  * of its own (plan/decimal-math.ts), loaded while a database with a DECIMAL
  * column opens and before a statement that names DECIMAL/NUMERIC or meets
  * such a column is planned (execute/sql-extensions.ts), and reached through
- * decimalMath() (core/decimal-registry.ts). A Decimal exists only where a DECIMAL column does, so the
- * chunk is loaded wherever one is met.
+ * decimalMath() (core/decimal-registry.ts). A Decimal exists only where a
+ * DECIMAL column or a statement naming the type does, so the chunk is
+ * loaded wherever one is met.
  */
 
 export class Decimal {
