@@ -11,7 +11,8 @@
  * | INT                 | Int32                   | number                     |
  * | BIGINT              | Int64                   | bigint                     |
  * | FLOAT               | Float32                 | number                     |
- * | DOUBLE, DECIMAL     | Float64                 | number                     |
+ * | DOUBLE              | Float64                 | number                     |
+ * | DECIMAL             | Utf8 (exact text)       | string, such as '12.30'    |
  * | TEXT, UUID, TIME    | Utf8                    | string                     |
  * | JSON                | Utf8 (JSON text)        | string — `JSON.parse` it   |
  * | BYTES               | Binary                  | Uint8Array                 |
@@ -82,7 +83,8 @@ function fits(type: ColumnInfo['type'], v: Value): boolean {
     case 'SMALLINT': return isIntegerIn(v, INT16);
     case 'INT': return isIntegerIn(v, INT32);
     case 'BIGINT': return typeof v === 'bigint';
-    case 'FLOAT': case 'DOUBLE': case 'DECIMAL': case 'TIMESTAMP': case 'DATETIME': return typeof v === 'number';
+    case 'FLOAT': case 'DOUBLE': case 'TIMESTAMP': case 'DATETIME': return typeof v === 'number';
+    case 'DECIMAL': return typeof v === 'string';
     case 'TEXT': case 'UUID': case 'TIME': return typeof v === 'string';
     case 'DATE': return typeof v === 'string' && DATE_TEXT.test(v);
     case 'BYTES': return v instanceof Uint8Array;
@@ -98,8 +100,8 @@ function declaredArrowType(type: ColumnInfo['type']): ArrowType | undefined {
     case 'INT': return new Int32();
     case 'BIGINT': return new Int64();
     case 'FLOAT': return new Float32();
-    case 'DOUBLE': case 'DECIMAL': return new Float64();
-    case 'TEXT': case 'UUID': case 'TIME': case 'JSON': return new Utf8();
+    case 'DOUBLE': return new Float64();
+    case 'TEXT': case 'UUID': case 'TIME': case 'JSON': case 'DECIMAL': return new Utf8();
     case 'BYTES': return new Binary();
     case 'TIMESTAMP': case 'DATETIME': return new TimestampMillisecond();
     case 'DATE': return new DateDay();

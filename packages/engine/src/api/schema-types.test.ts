@@ -33,7 +33,7 @@ describe('schemaTypes', () => {
       big: 'bigint | null',
       f: 'number | null',
       d: 'number | null',
-      dec: 'number | null',
+      dec: 'string | null', // exact text, such as '12.30'
       t: 'string | null',
       u: 'string | null',
       tm: 'string | null',

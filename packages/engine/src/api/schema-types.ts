@@ -17,7 +17,7 @@ export const TS_TYPES: Readonly<Record<DataType, string>> = {
   BIGINT: 'bigint',
   FLOAT: 'number',
   DOUBLE: 'number',
-  DECIMAL: 'number',
+  DECIMAL: 'string',
   TEXT: 'string',
   UUID: 'string',
   TIME: 'string',

@@ -3,9 +3,16 @@
  * (DIALECT.md): BIGINT ↔ bigint, TIMESTAMP ↔ ms since epoch (number),
  * DATE ↔ 'YYYY-MM-DD', JSON ↔ parsed value, BYTES ↔ Uint8Array.
  */
+import type { Decimal } from './decimal';
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-export type Value = null | boolean | number | bigint | string | Uint8Array | JsonValue;
+/**
+ * A value inside the engine. `Decimal` (core/decimal.ts) is DECIMAL/NUMERIC's
+ * exact form; results hand it out as its text ('12.30'), so rows that cross
+ * the API never hold one.
+ */
+export type Value = null | boolean | number | bigint | string | Uint8Array | Decimal | JsonValue;
 
 /** A result row: frozen, keyed by output column name. */
 export type Row = Readonly<Record<string, Value>>;

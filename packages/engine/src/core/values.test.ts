@@ -17,6 +17,10 @@ import {
   tupleKey,
   valuesEqual,
 } from './values';
+import { registerDecimalMath } from './decimal-registry';
+import { DECIMAL_MATH } from '../plan/decimal-math';
+
+registerDecimalMath(DECIMAL_MATH); // DECIMAL's chunk, as a database with a DECIMAL column loads it
 
 function mismatch(value: unknown, type: DataType): string {
   try {
@@ -139,11 +143,11 @@ describe('coerce: type ranges', () => {
     expect(mismatch(-(2n ** 63n) - 1n, 'BIGINT')).toBe('OUT_OF_RANGE');
   });
 
-  it('takes ±Infinity in FLOAT/DOUBLE/DECIMAL as float8 does, refuses NaN, and keeps FLOAT within float4', () => {
+  it('takes ±Infinity in FLOAT/DOUBLE as float8 does (not in DECIMAL), refuses NaN, and keeps FLOAT within float4', () => {
     expect(coerce(Number.POSITIVE_INFINITY, 'DOUBLE', 'c')).toBe(Number.POSITIVE_INFINITY);
     expect(coerce('-Infinity', 'DOUBLE', 'c')).toBe(Number.NEGATIVE_INFINITY);
     expect(coerce('inf', 'FLOAT', 'c')).toBe(Number.POSITIVE_INFINITY);
-    expect(coerce(Number.NEGATIVE_INFINITY, 'DECIMAL', 'c')).toBe(Number.NEGATIVE_INFINITY);
+    expect(mismatch(Number.NEGATIVE_INFINITY, 'DECIMAL')).toBe('OUT_OF_RANGE'); // an exact DECIMAL holds finite values only
     expect(failure(Number.NaN, 'DOUBLE').message).toMatch(/NaN is not stored .*use NULL/);
     expect(mismatch('NaN', 'DOUBLE')).toBe('TYPE_MISMATCH');
     expect(mismatch('1e400', 'DOUBLE')).toBe('OUT_OF_RANGE');
@@ -303,9 +307,9 @@ describe('describing a value in a message', () => {
   });
 
   it('says what kind of value a column refused', () => {
-    const message = (value: unknown, type: DataType) => {
+    const message = (value: unknown, type: DataType, precision?: number, scale?: number) => {
       try {
-        coerce(value, type, 'c');
+        coerce(value, type, 'c', undefined, precision, scale);
       } catch (e) {
         return (e as KalamError).message;
       }
@@ -321,7 +325,10 @@ describe('describing a value in a message', () => {
     expect(message('abc', 'JSON')).toBe("Column 'c' is JSON: 'abc' is not valid JSON text");
     expect(message(Number.NaN, 'FLOAT')).toBe("Cannot store NaN in column 'c' of type FLOAT: NaN is not stored (its ordering is not implemented); use NULL");
     expect(message(1e39, 'FLOAT')).toBe("Value 1e+39 is out of range for column 'c' of type FLOAT (finite magnitudes up to 3.4e38 and down to 1.4e-45, or ±Infinity)");
-    expect(message('1e400', 'DECIMAL')).toBe("Value '1e400' is out of range for column 'c' of type DECIMAL (finite numbers, or ±Infinity)");
+    expect(String(coerce('1e400', 'DECIMAL', 'c'))).toBe(`1${'0'.repeat(400)}`); // exact, as PostgreSQL's numeric holds it
+    expect(message(Infinity, 'DECIMAL')).toBe("Value Infinity is out of range for column 'c' of type DECIMAL (finite numbers): store NULL, or use a DOUBLE column for NaN and ±Infinity");
+    expect(message(true, 'DECIMAL')).toBe("Cannot store a boolean (boolean) in column 'c' of type DECIMAL: give a number, or numeric text such as '12.30'");
+    expect(message(1000, 'DECIMAL', 5, 2)).toMatch(/^numeric field overflow: 1000 does not fit column 'c' of type NUMERIC\(5,2\)/);
     expect(message(2n ** 64n, 'BIGINT')).toBe("Value 18446744073709551616 is out of range for column 'c' of type BIGINT (-9223372036854775808 to 9223372036854775807)");
     expect(message(2 ** 31, 'INT')).toBe("Value 2147483648 is out of range for column 'c' of type INT (-2147483648 to 2147483647)");
     expect(message(9e15, 'DATETIME')).toBe("Value 9000000000000000 is out of range for column 'c' of type DATETIME (±8.64e15 ms around the epoch: -271821-04-20 to +275760-09-13)");
@@ -365,9 +372,10 @@ describe('coerce: each type', () => {
     expect(Object.is(coerce(-0, 'INT', 'c'), 0)).toBe(true);
   });
 
-  it('FLOAT, DOUBLE and DECIMAL from numbers, bigints and numeric text', () => {
+  it('FLOAT, DOUBLE and (exact) DECIMAL from numbers, bigints and numeric text', () => {
     expect(coerce(2n, 'DOUBLE', 'c')).toBe(2);
-    expect(coerce(' 1.5e2 ', 'DECIMAL', 'c')).toBe(150);
+    expect(String(coerce(' 1.5e2 ', 'DECIMAL', 'c'))).toBe('150');
+    expect(String(coerce(0.1, 'DECIMAL', 'c'))).toBe('0.1');
     expect(coerce('.5', 'DOUBLE', 'c')).toBe(0.5);
     expect(coerce('-3.', 'DOUBLE', 'c')).toBe(-3);
     expect(coerce('+Infinity', 'DOUBLE', 'c')).toBe(Infinity);

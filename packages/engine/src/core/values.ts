@@ -4,6 +4,8 @@
  * of DIALECT.md).
  */
 import { dateOf, isTimeText, parseTimestamp } from './datetime';
+import { isDecimal } from './decimal';
+import { decimalMath } from './decimal-registry';
 import { KalamError } from './errors';
 import { DEFAULT_MAX_JSON_DEPTH, JSON_NULL, freezeJsonInPlace, isSealedJson, sealJson } from './json';
 import type { DataType, Value } from './types';
@@ -13,7 +15,7 @@ const typeRank = (v: Value): number => {
     case 'boolean': return 1;
     case 'number': case 'bigint': return 2;
     case 'string': return 3;
-    default: return v instanceof Uint8Array ? 4 : 5;
+    default: return v instanceof Uint8Array ? 4 : isDecimal(v) ? 2 : 5;
   }
 };
 
@@ -27,6 +29,10 @@ export function compareValues(a: Value, b: Value): number {
   if ((ta === 'number' && tb === 'bigint') || (ta === 'bigint' && tb === 'number')) {
     // bigint vs number compares exactly in JS
     return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : a != b && (a !== a || b !== b) ? nanOrder(Number(a), Number(b)) : 0; // eslint-disable-line eqeqeq
+  }
+  if (isDecimal(a) || isDecimal(b)) {
+    const d = decimalMath().compare(a, b);
+    if (d !== undefined) return d;
   }
   const ra = typeRank(a);
   const rb = typeRank(b);
@@ -55,12 +61,13 @@ function nanOrder(a: number, b: number): number {
  * `=` reads text as a number or boolean, which a hash alone cannot see.
  */
 export const valueFamily = (v: Value): 'n' | 's' | 'b' | 'o' =>
-  typeof v === 'number' || typeof v === 'bigint' ? 'n' : typeof v === 'string' ? 's' : typeof v === 'boolean' ? 'b' : 'o';
+  typeof v === 'number' || typeof v === 'bigint' || isDecimal(v) ? 'n' : typeof v === 'string' ? 's' : typeof v === 'boolean' ? 'b' : 'o';
 
 /** SQL equality of two non-null values. */
 export function valuesEqual(a: Value, b: Value): boolean {
   if (a === b || (a !== a && b !== b)) return true; // eslint-disable-line no-self-compare
   const ta = typeof a;
+  if (isDecimal(a) || isDecimal(b)) return decimalMath().compare(a, b) === 0;
   if (ta !== 'object' || typeof b !== 'object') {
     // eslint-disable-next-line eqeqeq
     return (ta === 'number' || ta === 'bigint') && (typeof b === 'number' || typeof b === 'bigint') && a == b;
@@ -77,6 +84,7 @@ export function stableJson(v: unknown): string {
     case 'string': return JSON.stringify(v);
     default:
       if (v instanceof Uint8Array) return `b[${Array.from(v).join(',')}]`;
+      if (isDecimal(v)) return v.toString();
       if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
       return `{${Object.keys(v as object).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
   }
@@ -92,7 +100,7 @@ export function hashKey(v: Value): string {
     case 'number': return Number.isInteger(v) ? 'i' + v : 'n' + v;
     case 'bigint': return 'i' + v;
     case 'boolean': return v ? 't' : 'f';
-    default: return v === null ? 'z' : 'o' + stableJson(v);
+    default: return v === null ? 'z' : isDecimal(v) ? decimalMath().hashKey(v) : 'o' + stableJson(v);
   }
 }
 
@@ -119,6 +127,7 @@ export function describeValue(v: Value): string {
   if (typeof v !== 'object') return `a ${typeof v}`;
   try {
     if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+    if (isDecimal(v)) return v.toString();
     if ((v as unknown) instanceof Date) return Number.isNaN((v as unknown as Date).getTime()) ? 'an invalid Date' : (v as unknown as Date).toISOString();
     const s = stableJson(v);
     return s.length > 60 ? `${s.slice(0, 60)}…` : s;
@@ -164,7 +173,6 @@ const RANGE_TEXT: Partial<Record<DataType, string>> = {
   BIGINT: '-9223372036854775808 to 9223372036854775807',
   FLOAT: 'finite magnitudes up to 3.4e38 and down to 1.4e-45, or ±Infinity',
   DOUBLE: 'finite numbers, or ±Infinity',
-  DECIMAL: 'finite numbers, or ±Infinity',
   TIMESTAMP: '±8.64e15 ms around the epoch: -271821-04-20 to +275760-09-13',
   DATETIME: '±8.64e15 ms around the epoch: -271821-04-20 to +275760-09-13',
   DATE: '0000-01-01 to 9999-12-31',
@@ -217,7 +225,7 @@ function mismatch(value: unknown, type: DataType, column: string, hint = ''): ne
  *   `maxJsonDepth` levels deep (LIMIT_EXCEEDED past it); text is parsed;
  * - BYTES: a Uint8Array (an ArrayBuffer is copied into one).
  */
-export function coerce(value: unknown, type: DataType, column: string, maxJsonDepth: number = DEFAULT_MAX_JSON_DEPTH): Value {
+export function coerce(value: unknown, type: DataType, column: string, maxJsonDepth: number = DEFAULT_MAX_JSON_DEPTH, precision?: number, scale?: number): Value {
   if (value === null || value === undefined) return null;
   if (value === JSON_NULL) {
     // A JSON null: stored as SQL NULL in a JSON column, 'null' as text; PostgreSQL refuses any other cast of it.
@@ -239,6 +247,7 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
       let n: number;
       if (typeof value === 'number') n = value;
       else if (typeof value === 'bigint') n = Number(value);
+      else if (isDecimal(value)) n = Number(decimalMath().toInteger(value));
       else if (typeof value === 'string') n = INTEGER_RE.test(value) ? Number(value) : mismatch(value, type, column, ': text for an integer column must be a whole number');
       else return mismatch(value, type, column);
       if (!Number.isFinite(n)) return mismatch(value, type, column);
@@ -253,17 +262,20 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
       else if (typeof value === 'number') {
         if (!Number.isFinite(value)) return mismatch(value, type, column);
         b = BigInt(roundHalfAway(value));
-      } else if (typeof value === 'string') b = INTEGER_RE.test(value) ? BigInt(value.trim()) : mismatch(value, type, column, ': text for an integer column must be a whole number');
+      } else if (isDecimal(value)) b = decimalMath().toInteger(value);
+      else if (typeof value === 'string') b = INTEGER_RE.test(value) ? BigInt(value.trim()) : mismatch(value, type, column, ': text for an integer column must be a whole number');
       else return mismatch(value, type, column);
       if (b < INT64_MIN || b > INT64_MAX) return outOfRange(value, type, column);
       return b;
     }
+    case 'DECIMAL':
+      return decimalMath().coerce(value, precision, scale, column);
     case 'FLOAT':
-    case 'DOUBLE':
-    case 'DECIMAL': {
+    case 'DOUBLE': {
       let n: number;
       if (typeof value === 'number') n = value;
       else if (typeof value === 'bigint') n = Number(value);
+      else if (isDecimal(value)) n = Number(value.toString());
       else if (typeof value === 'string') {
         const inf = INFINITY_RE.exec(value);
         if (inf) n = inf[1] === '-' ? -Infinity : Infinity;
@@ -283,7 +295,7 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
     }
     case 'TEXT':
       if (typeof value === 'string') return value;
-      if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+      if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || isDecimal(value)) return String(value);
       return mismatch(value, type, column);
     case 'BYTES':
       if (value instanceof Uint8Array) return value;
@@ -341,6 +353,7 @@ export function freezeJson<T>(value: T): T {
 export function outputValue(v: Value): Value {
   if (typeof v !== 'object' || v === null || v === JSON_NULL) return v === JSON_NULL ? null : v;
   if (v instanceof Uint8Array) return v.slice();
+  if (isDecimal(v)) return v.toString(); // DECIMAL leaves the engine as its exact text
   return isSealedJson(v) ? v : sealJson(v, 'TYPE_MISMATCH', 'A JSON value in the result cannot be handed out');
 }
 

@@ -3,6 +3,8 @@
  * AVG, MIN, MAX, STRING_AGG. Output tuples are [group values…, aggregate
  * values…].
  */
+import { Decimal } from '../core/decimal';
+import { decimalMath } from '../core/decimal-registry';
 import { KalamError } from '../core/errors';
 import { isTrue } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from './context';
@@ -31,7 +33,7 @@ export interface AggregateSpec {
 /** A running aggregate (window-fn.ts folds frames with it too). */
 export interface State {
   count: number;
-  sum: number | bigint | null;
+  sum: number | bigint | Decimal | null;
   best: Value;
   seen?: Set<string>;
   /** STRING_AGG's values so far, each with the separator before it and its sort keys; `length` counts their characters (≤ maxTextLength). */
@@ -64,6 +66,10 @@ export function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext
     }
     case 'SUM':
     case 'AVG': {
+      if (v instanceof Decimal || s.sum instanceof Decimal) {
+        s.sum = decimalMath().sum(s.sum, v, spec.name); // exact (core/decimal-arith.ts)
+        break;
+      }
       let x: number | bigint;
       if (typeof v === 'number' || typeof v === 'bigint') x = v;
       else if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) x = Number(v);
@@ -88,7 +94,7 @@ export function finish(spec: AggregateSpec, s: State): Value {
   switch (spec.name) {
     case 'COUNT': return s.count;
     case 'SUM': return s.sum;
-    case 'AVG': return s.sum === null ? null : Number(s.sum) / s.count;
+    case 'AVG': return s.sum === null ? null : s.sum instanceof Decimal ? decimalMath().average(s.sum, s.count) : Number(s.sum) / s.count;
     case 'MIN': case 'MAX': return s.best;
     case 'STRING_AGG': return stringAgg(spec, s);
   }

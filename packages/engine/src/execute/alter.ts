@@ -199,7 +199,7 @@ function planAlter(engine: AlterContext, state: SessionState, t: TableDef, op: A
       delete next.scale;
       if (op.precision !== undefined) { next.precision = op.precision; next.scale = op.scale; }
       if (col.default?.kind === 'literal' && typeChanged) {
-        next.default = { kind: 'literal', value: convertValue(col.default.value, col.type, op.type, `${col.name} (its DEFAULT)`, t) };
+        next.default = { kind: 'literal', value: convertValue(col.default.value, col.type, op.type, `${col.name} (its DEFAULT)`, t, op.precision, op.scale) };
       }
       if (notNull && !col.notNull) requireNoNulls(engine, t, i);
       if (!typeChanged) return { description, next: bump({ columns: replaceAt(t.columns, i, next) }) };
@@ -207,11 +207,11 @@ function planAlter(engine: AlterContext, state: SessionState, t: TableDef, op: A
       sources[i] = {
         kind: 'convert',
         from: i,
-        convert: (v) => convertValue(v, col.type, op.type, col.name, t),
+        convert: (v) => convertValue(v, col.type, op.type, col.name, t, op.precision, op.scale),
         // A tombstone's values are only seen by WHERE _deleted queries: one that cannot convert becomes NULL rather than block the change.
         convertTombstone: (v) => {
           try {
-            return convertValue(v, col.type, op.type, col.name, t);
+            return convertValue(v, col.type, op.type, col.name, t, op.precision, op.scale);
           } catch {
             return null;
           }
@@ -338,7 +338,7 @@ const NUMERIC: ReadonlySet<DataType> = new Set(['SMALLINT', 'INT', 'BIGINT', 'FL
  * Converts a stored value of type `from` into type `to`, or throws
  * TYPE_MISMATCH saying the ALTER changed nothing.
  */
-function convertValue(v: Value, from: DataType, to: DataType, column: string, t: TableDef): Value {
+function convertValue(v: Value, from: DataType, to: DataType, column: string, t: TableDef, precision?: number, scale?: number): Value {
   if (v === null) return null;
   try {
     if (to === 'TEXT') {
@@ -347,7 +347,7 @@ function convertValue(v: Value, from: DataType, to: DataType, column: string, t:
     }
     if (from === 'BOOLEAN' && NUMERIC.has(to) && typeof v === 'boolean') return coerce(v ? 1 : 0, to, column);
     if (to === 'BOOLEAN' && NUMERIC.has(from) && (typeof v === 'number' || typeof v === 'bigint')) return Number(v) !== 0;
-    return coerce(v, to, column);
+    return coerce(v, to, column, undefined, precision, scale); // DECIMAL(p, s): fitted, or OUT_OF_RANGE (numeric field overflow)
   } catch (e) {
     if (e instanceof KalamError && e.code === 'TYPE_MISMATCH') {
       throw new KalamError(

@@ -6,6 +6,7 @@
  * dispatch is dispatch.ts, batches and transactions batch.ts, the one
  * commit path commit.ts.
  */
+import { decimalMath } from '../core/decimal-registry';
 import { UserRegistry } from '../auth/users';
 import { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
@@ -18,7 +19,8 @@ import { newPace, type CancelSignal, type Pace } from '../exec/pace';
 import { flushAfterCommit, waitForHotRoom, type AutoFlushCounters, type HotBudget } from '../jobs/auto-flush';
 import { recoverCompactions, requestDueCompactions, requestRetentionCompactions } from '../jobs/compact';
 import { flushDueTables, hasFlushPolicies, recoverFlushes } from '../jobs/flush';
-import { sweepSegmentFiles, upgradeSegments } from '../jobs/segment-upgrade';
+import { hasFormat1, loadSegmentUpgrade } from '../jobs/segment-upgrade-loader';
+import { sweepSegmentFiles } from '../jobs/segment-write';
 import { JobScheduler } from '../jobs/scheduler';
 import { LiveRegistry } from '../live/registry';
 import type { LiveChangeCallback, LiveOptions } from '../live/types';
@@ -47,6 +49,7 @@ import { Committer } from './commit';
 import { runStatement } from './dispatch';
 import { hasImportMarker } from './import-marker';
 import { loadBackup } from './lazy-executors';
+import { loadDecimalsFor } from './sql-extensions';
 import { GroupCommitter } from './group-commit';
 import { LiveQueries, type LiveOwner, type LiveStop } from './live';
 import { checkDurability, resolveOptions, sqlLimitsOf, type OpenOptions, type ResolvedOptions } from './options';
@@ -201,9 +204,10 @@ export class Engine {
       engine.seq.observe(m.max_seq);
       engine.committer.observe(m.max_seq);
     }
+    await loadDecimalsFor(catalog); // before any DECIMAL value is read
     for (const t of catalog.listTables()) await engine.loadHot(t);
     // Format 1 segments (one blob each, in the KV store) are rewritten as sorted row groups first.
-    await upgradeSegments(engine, kvSegmentStore(kv));
+    if (hasFormat1(manifest)) await (await loadSegmentUpgrade()).upgradeSegments(engine, kvSegmentStore(kv));
     // Segments a compaction replaced before a crash, then outputs it (or a flush) did not finish.
     await recoverCompactions(engine);
     await recoverFlushes(engine);
@@ -225,12 +229,14 @@ export class Engine {
     const pk = t.pk;
     const seqAt = seqSlot(t);
     const json = t.columns.flatMap((c, i) => (c.type === 'JSON' ? [i] : []));
+    // DECIMAL's chunk is loaded before the tables (Engine.load).
+    const revive = t.columns.some((c) => c.type === 'DECIMAL') ? (row: Value[]) => decimalMath().reviveRow(t, row) : undefined;
     const moved = await this.hot.load(this.kv, storeOf(t), t.id, (_user, row) => {
       for (const i of json) freezeJson(row[i]); // read back from storage: deep-frozen as when it was written
       this.seq.observe(row[seqAt] as bigint);
       this.committer.observe(row[seqAt] as bigint);
       return pk >= 0 ? row[pk] : row[seqAt];
-    }, deletedSlot(t));
+    }, deletedSlot(t), revive);
     if (moved) await this.commit({ state: [moved] });
   }
 

@@ -6,7 +6,7 @@ import type { KvStore } from '../storage/kv';
 
 /**
  * The modules loaded on first use (lazy-executors.ts, migrate-loader.ts,
- * opfs-loader.ts, jobs/compact-merge-loader.ts), as vi.doMock names them
+ * opfs-loader.ts, jobs/compact-merge-loader.ts, jobs/segment-upgrade-loader.ts), as vi.doMock names them
  * from this file, by the name the tests use.
  */
 const LAZY = {
@@ -18,6 +18,7 @@ const LAZY = {
   insertMany: './insert-many',
   migrate: './migrate',
   compactMerge: '../jobs/compact-merge',
+  segmentUpgrade: '../jobs/segment-upgrade',
   opfs: '../storage/opfs',
 } as const;
 type Lazy = keyof typeof LAZY;

@@ -36,6 +36,7 @@ import type { AlterContext } from './alter';
 import { commitTransaction, type BatchContext } from './batch';
 import { executeDdl, type DdlContext, type DdlStatement } from './ddl';
 import { loadAlter } from './lazy-executors';
+import { loadSqlExtensions } from './sql-extensions';
 import { checkMigrations, type Migration } from './migration-list';
 import type { SessionState } from './session-state';
 import type { Transaction } from './transaction';
@@ -188,6 +189,7 @@ async function runMigration(ctx: MigrateContext, m: Migration, checksum: string)
   const ddlCount = firstDml < 0 ? steps.length : firstDml;
   // ALTER TABLE's executor (loaded on first use) is loaded before anything runs: one that cannot be (VERSION_MISMATCH) writes nothing.
   if (steps.some((s) => s.stmt?.kind === 'alterTable')) await loadAlter();
+  await loadSqlExtensions(steps.map((s) => s.text).join('\n'), ctx.catalog); // what its DDL needs (a DECIMAL default is read as the table is made)
   let at = 0;
   try {
     let recorded = false;

@@ -33,6 +33,7 @@ import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
 import { BackupReader, invalidFile, type BackupOptions, type BackupProgress, type BackupRecord } from './backup-format';
 import { report } from './backup';
 import { clearMarkerWrite, discardImport, markerWrite } from './import-recovery';
+import { loadDecimalsFor } from './sql-extensions';
 
 export interface ImportContext {
   readonly catalog: Catalog;
@@ -72,6 +73,7 @@ function checkEmpty(catalog: Catalog): void {
 export async function importBackup(ctx: ImportContext, blob: Blob, options: BackupOptions): Promise<ImportResult> {
   ctx.assertOpen();
   checkEmpty(ctx.catalog);
+  await loadDecimalsFor(); // a DECIMAL column's values are read as the tables are made
   const reader = await BackupReader.open(blob);
   const header = await reader.next();
   if (header?.t !== 'header' || (header.kind !== 'database' && header.kind !== 'user')) throw invalidFile('its first record is not the export header');

@@ -46,6 +46,7 @@ const CASES = [
   { extension: 'generate_series', select: `SELECT g.i, t.name FROM generate_series(1, 2) AS g (i) JOIN app.t AS t ON t.id = g.i`, rows: [[1, 'apple'], [2, 'banana']] },
   { extension: 'JOIN … USING', select: `SELECT id, a.name FROM app.t AS a JOIN app.t AS b USING (id) WHERE id = 2`, rows: [[2, 'banana']] },
   { extension: 'text functions', select: `SELECT upper(name) AS u FROM app.t WHERE length(name) = 6 ORDER BY id`, rows: [['BANANA'], ['CHERRY']] },
+  { extension: 'DECIMAL arithmetic', select: 'SELECT id, v::NUMERIC / 4 AS q FROM app.t ORDER BY id', rows: [[1, '2.5000000000000000'], [2, '5.0000000000000000'], [3, '7.5000000000000000']] },
 ] as const;
 
 describe('SQL extensions load on first use', () => {
@@ -95,5 +96,18 @@ describe('SQL extensions load on first use', () => {
     const before = await import('../plan/window-check');
     expect(values((await s.query('SELECT id FROM app.t WHERE v > 15 ORDER BY id')).rows)).toEqual([[2], [3]]);
     expect(() => before.windowPlanner()).toThrow(/not loaded/);
+    const decimals = await import('../core/decimal-registry');
+    expect(() => decimals.decimalMath()).toThrow(/not loaded/);
+  });
+
+  it('DECIMAL arithmetic: an open of a database with a DECIMAL column, for statements that do not name the type', async () => {
+    const indexedDB = new IDBFactory();
+    const first = await freshDatabase({ storage: 'idb', name: 'dec', indexedDB });
+    await first.s.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.d (id INT PRIMARY KEY, amount DECIMAL(6, 2))');
+    await first.s.execute('INSERT INTO app.d (id, amount) VALUES (1, 1.25)');
+    await first.db.close();
+    const { s } = await freshDatabase({ storage: 'idb', name: 'dec', indexedDB });
+    expect((await s.query('SELECT amount * 2 AS twice FROM app.d')).rows).toEqual([{ twice: '2.50' }]);
+    expect((await s.query('SELECT sum(amount) AS total FROM app.d WHERE amount > 1')).rows).toEqual([{ total: '1.25' }]);
   });
 });

@@ -23,12 +23,17 @@
  * - JOIN … USING: plan/join-using.ts, which registers with plan/call-hooks.ts;
  * - text functions (a name of plan/function-names.ts's TEXT_FUNCTION_NAMES):
  *   plan/text-functions.ts, which registers with plan/functions.ts.
+ * - DECIMAL arithmetic (the words `decimal`, `numeric`, or any DECIMAL
+ *   column in the catalog, since a statement computes on a column without
+ *   naming its type): plan/decimal-math.ts, which registers with
+ *   core/decimal.ts.
  *
  * The text is read as plain text, not tokens: a word inside a string
  * literal (EXECUTE AS's statement, a column named `over`) loads the
  * extension without need, never misses it.
  */
 import type { Catalog } from '../catalog/catalog';
+import { registerDecimalMath } from '../core/decimal-registry';
 import { lazyModule } from '../core/lazy-module';
 import { registerJson, registerRegexCalls, registerSeries, registerUsing } from '../plan/call-hooks';
 import { TEXT_FUNCTION_NAMES } from '../plan/function-names';
@@ -64,6 +69,21 @@ const loadUsing = lazyModule('JOIN … USING', async () => {
   const { resolveUsing } = await import('../plan/join-using');
   registerUsing(resolveUsing);
 });
+let isDecimalLoaded = false;
+const loadDecimals = lazyModule('DECIMAL arithmetic', async () => {
+  const { DECIMAL_MATH } = await import('../plan/decimal-math');
+  registerDecimalMath(DECIMAL_MATH);
+  isDecimalLoaded = true;
+});
+
+/**
+ * Loads the DECIMAL chunk when `catalog` has a DECIMAL column (its values
+ * may meet any statement, and are read as a database opens or insertMany
+ * writes), or without a catalog (an import, whose tables are not made yet).
+ */
+export async function loadDecimalsFor(catalog?: Catalog): Promise<void> {
+  if (!isDecimalLoaded && (!catalog || catalog.listTables().some((t) => t.columns.some((c) => c.type === 'DECIMAL')))) await loadDecimals();
+}
 
 const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
@@ -79,6 +99,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
   { words: TEXT_WORDS, load: loadText },
   { words: /\bgenerate_series\b/i, load: loadSeries },
   { words: /\busing\b/i, load: loadUsing },
+  { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */
@@ -91,6 +112,7 @@ export async function loadSqlExtensions(text: string, catalog: Catalog): Promise
   const views = viewsUnread ? catalog.listViews().map((v) => v.query) : [];
   const needed = EXTENSIONS.filter((x) => x.words.test(text) || views.some((q) => x.words.test(q)));
   if (needed.length > 0) await Promise.all(needed.map((x) => x.load()));
+  await loadDecimalsFor(catalog);
   // Remembered once what they need has loaded (a load that failed is tried again).
   if (viewsUnread) viewsRead.set(catalog, epoch);
 }

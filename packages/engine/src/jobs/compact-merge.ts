@@ -1,7 +1,10 @@
 /**
  * The merge step of a compaction: a k-way merge, in key order, of a group
  * of segments of one partition (compact-plan.ts chose them), written as
- * new level 1 segments in status `in_progress`.
+ * new level 1 segments in status `in_progress`, then swapped in and the
+ * inputs deleted (mergeAndSwap: steps 1 to 3 of compact.ts). Loaded on
+ * first use (compact-merge-loader.ts), so worker.js holds only the
+ * planning and the moves.
  *
  * Bounded: each input is read one row group at a time through the cache
  * (ColdTier.readGroup: a cached group is pinned while read; one that is not
@@ -29,17 +32,48 @@ import { seqMillis } from '../core/ids';
 import type { RowChange, StoredRow, TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { compareValues, hashKey } from '../core/values';
-import type { TimeSlice } from '../core/yield';
+import { TimeSlice } from '../core/yield';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
-import type { SegmentCodec } from '../storage/cold/segment-loader';
+import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
 import { SEGMENT_FORMAT, segmentKeyOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
-import { entryChange, removeEntry, segmentMeta, type SegmentWriter } from './segment-write';
+import { deleteObsolete, entryChange, removeEntry, segmentMeta, type SegmentJobContext, type SegmentWriter } from './segment-write';
 
 /** Dropped tombstones kept to publish to a partition's live queries; past it they are told to re-run instead. */
 export const PUBLISH_PURGED_MAX = 10_000;
 
 /** Merged rows between checks of the time slice. */
 const ROWS_PER_CHECK = 256;
+
+/** What compacting needs: the catalog, the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
+export interface CompactContext extends SegmentJobContext {
+  /** Whether live queries read this partition (a compaction then publishes the tombstones it drops). */
+  hasLiveReaders?(tableId: number, user: string): boolean;
+}
+
+/** What compacting one partition did. */
+export interface CompactOutcome {
+  rowsRead: number;
+  rowsShadowed: number;
+  tombstonesPurged: number;
+  segmentsMerged: number;
+  segmentsWritten: number;
+  segmentsMoved: number;
+  /** Stopped early: cancelled, or the table or partition changed meanwhile (nothing of the unfinished merge is left). */
+  aborted: boolean;
+}
+
+export interface CompactPartitionOptions {
+  isCancelled?: () => boolean;
+  /** The time tombstones are judged against (default: now). */
+  now?: number;
+  /** Rewrite segments whose tombstones were never counted (STORAGE COMPACT). */
+  rewriteUnknown?: boolean;
+  /** Tests: stop after step 1 (outputs in_progress) or step 2 (swapped, inputs obsolete) of the first merge, as a crash there would. */
+  stopAfter?: 1 | 2;
+}
+
+/** Work between turns of the event loop while merging (ms). */
+export const COMPACT_SLICE_MS = 2;
 
 export interface MergeContext extends SegmentWriter {
   readonly seq: { next(): bigint };
@@ -329,4 +363,109 @@ function notePurged(result: MergeResult, t: TableDef, user: string, pk: Value, b
     return;
   }
   result.purged.push(change);
+}
+
+/**
+ * Steps 1 to 3 of a compaction for the merges compact.ts planned: each
+ * group merged into level 1 outputs, swapped in (one commit, under the
+ * write lock, abandoned when `unchanged` says the partition changed), and
+ * its inputs deleted once no execution reads them. Adds to `outcome`;
+ * `expected` follows the partition's segment ids as they change.
+ */
+export async function mergeAndSwap(
+  engine: CompactContext,
+  t: TableDef,
+  user: string,
+  merges: readonly (readonly SegmentMeta[])[],
+  options: CompactPartitionOptions & { cutoffMs: number },
+  outcome: CompactOutcome,
+  expected: Set<string>,
+  unchanged: () => boolean,
+): Promise<CompactOutcome> {
+  const { cold } = engine;
+  const codec = await loadSegmentCodec();
+  const slice = new TimeSlice(COMPACT_SLICE_MS);
+  const { cutoffMs } = options;
+  for (const inputs of merges) {
+    if (options.isCancelled?.()) return { ...outcome, aborted: true };
+    const merged = await mergeSegments(engine, codec, t, user, inputs, {
+      cutoffMs,
+      slice,
+      isCancelled: options.isCancelled,
+      collectPurged: engine.hasLiveReaders?.(t.id, user) ?? false,
+    });
+    if (merged === 'aborted') return { ...outcome, aborted: true };
+    if (options.stopAfter === 1) return outcome;
+    let generation: number | undefined;
+    try {
+      generation = await swap(engine, t, user, inputs, merged, unchanged);
+    } catch (e) {
+      // Not swapped (the commit failed): the outputs go now if storage lets them, else at the next open.
+      for (const m of merged.outputs) await removeOutput(engine, m).catch(() => undefined);
+      throw e;
+    }
+    if (generation === undefined) {
+      for (const m of merged.outputs) await removeOutput(engine, m);
+      return { ...outcome, aborted: true };
+    }
+    for (const m of inputs) expected.delete(m.id);
+    for (const m of merged.outputs) expected.add(m.id);
+    outcome.rowsRead += merged.rowsRead;
+    outcome.rowsShadowed += merged.rowsShadowed;
+    outcome.tombstonesPurged += merged.tombstonesPurged;
+    outcome.segmentsMerged += inputs.length;
+    outcome.segmentsWritten += merged.outputs.length;
+    if (options.stopAfter === 2) return outcome;
+    // 3. Executions prepared before the swap may still load the inputs' row groups: let them finish first.
+    await cold.drain(generation);
+    await deleteObsolete(engine, inputs);
+  }
+  cold.compaction.runs++;
+  return outcome;
+}
+
+/**
+ * Step 2, under the write lock: the outputs committed, the inputs obsolete,
+ * in one commit; resolves with the manifest generation after it, or
+ * undefined when the compaction must be abandoned (nothing committed).
+ */
+async function swap(engine: CompactContext, t: TableDef, user: string, inputs: readonly SegmentMeta[], merged: MergeResult, unchanged: () => boolean): Promise<number | undefined> {
+  const { cold } = engine;
+  return engine.exclusive(async () => {
+    if (!unchanged()) return undefined;
+    const outputs = merged.outputs.map((m): SegmentMeta => ({ ...m, status: 'committed' }));
+    const obsolete = inputs.map((m): SegmentMeta => ({ ...m, status: 'obsolete' }));
+    // Dropped tombstones leave the results of queries that name _deleted: live queries are told, except
+    // for keys whose current version is hot (newer). Not all kept: those readers re-run instead.
+    const hot = engine.hot.partition(t.id, user);
+    const purged = (merged.complete ? merged.purged : merged.newestPurged ? [merged.newestPurged] : []).filter((c) => !hot?.get(c.pkHash));
+    const rerun = merged.tombstonesPurged > 0 && !merged.complete && (engine.hasLiveReaders?.(t.id, user) ?? false);
+    await engine.commit({
+      state: [{
+        writes: [...outputs.map((m) => cold.manifest.entryWrite(m)), ...obsolete.map((m) => cold.manifest.entryWrite(m))],
+        apply: () => {
+          for (const m of inputs) cold.manifest.remove(m);
+          for (const m of outputs) cold.manifest.add(m);
+          cold.manifest.obsolete.push(...obsolete);
+          for (const m of outputs) cold.compaction.outputs.delete(m.id);
+          cold.cache.forget(new Set(inputs.map((m) => m.id)));
+          const k = cold.compaction;
+          k.segmentsMerged += inputs.length;
+          k.segmentsWritten += outputs.length;
+          k.rowsRead += merged.rowsRead;
+          k.rowsShadowed += merged.rowsShadowed;
+          k.tombstonesPurged += merged.tombstonesPurged;
+        },
+      }],
+      purged,
+      altered: rerun ? [t.id] : undefined,
+    });
+    return cold.manifest.generation;
+  });
+}
+
+/** Removes an output that was never swapped in (its bytes, then its entry). */
+async function removeOutput(engine: CompactContext, m: SegmentMeta): Promise<void> {
+  await removeEntry(engine, m);
+  engine.cold.compaction.outputs.delete(m.id);
 }

@@ -9,7 +9,9 @@
  * level 1 version is older than its level 0 ones. A compaction of a
  * partition (compact-plan.ts) merges every level 0 segment with the
  * segments overlapping it, and runs of small neighbours, into new level 1
- * segments (compact-merge.ts), and moves a level 0 segment that overlaps
+ * segments (compact-merge.ts, a chunk loaded by the first compaction that
+ * merges: the merge, the swap and the deletes of steps 1 to 3 below), and
+ * moves a level 0 segment that overlaps
  * nothing to level 1 without rewriting it. Read amplification: a key's
  * versions are in at most one level 1 segment and the level 0 segments,
  * so at most compactL0Segments segments hold versions of a key at rest
@@ -34,28 +36,19 @@
  */
 import { KalamError } from '../core/errors';
 import type { TableDef } from '../core/schema';
-import { TimeSlice } from '../core/yield';
 import type { ColdTier } from '../storage/cold/cold-tier';
-import { loadSegmentCodec } from '../storage/cold/segment-loader';
-import { formatOf, levelOf, segmentRefOf, type SegmentMeta } from '../storage/cold/types';
+import { formatOf, levelOf, type SegmentMeta } from '../storage/cold/types';
 import { hasExpiredTombstones, isEmptyPlan, planCompaction, type CompactionPlan } from './compact-plan';
-import type { MergeResult } from './compact-merge';
+import type { CompactContext, CompactOutcome, CompactPartitionOptions } from './compact-merge';
 import { loadCompactMerge } from './compact-merge-loader';
 import type { JobRecord } from './job';
 import { retentionHours } from './retention';
-import { removeEntry, type SegmentJobContext } from './segment-write';
+import { deleteObsolete } from './segment-write';
 
-/** What compacting needs: the catalog, the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
-export interface CompactContext extends SegmentJobContext {
-  /** Whether live queries read this partition (a compaction then publishes the tombstones it drops). */
-  hasLiveReaders?(tableId: number, user: string): boolean;
-}
+export type { CompactContext, CompactOutcome, CompactPartitionOptions } from './compact-merge';
 
 /** Why a compaction runs: the statement, a flush (level 0 segments reached compactL0Segments), or retention (cold tombstones past it). */
 export type CompactTrigger = 'manual' | 'auto' | 'retention';
-
-/** Work between turns of the event loop while merging (ms). */
-export const COMPACT_SLICE_MS = 2;
 
 const HOUR_MS = 3_600_000;
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
@@ -150,27 +143,7 @@ export function requestDueCompactions(engine: CompactContext): JobRecord[] {
   return out;
 }
 
-/** What compacting one partition did. */
-export interface CompactOutcome {
-  rowsRead: number;
-  rowsShadowed: number;
-  tombstonesPurged: number;
-  segmentsMerged: number;
-  segmentsWritten: number;
-  segmentsMoved: number;
-  /** Stopped early: cancelled, or the table or partition changed meanwhile (nothing of the unfinished merge is left). */
-  aborted: boolean;
-}
 
-export interface CompactPartitionOptions {
-  isCancelled?: () => boolean;
-  /** The time tombstones are judged against (default: now). */
-  now?: number;
-  /** Rewrite segments whose tombstones were never counted (STORAGE COMPACT). */
-  rewriteUnknown?: boolean;
-  /** Tests: stop after step 1 (outputs in_progress) or step 2 (swapped, inputs obsolete) of the first merge, as a crash there would. */
-  stopAfter?: 1 | 2;
-}
 
 const emptyOutcome = (): CompactOutcome => ({ rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, aborted: false });
 
@@ -205,110 +178,12 @@ export async function compactPartition(engine: CompactContext, t: TableDef, user
     cold.compaction.runs++;
     return outcome;
   }
-  const [codec, { mergeSegments }] = await Promise.all([loadSegmentCodec(), loadCompactMerge()]);
-  const slice = new TimeSlice(COMPACT_SLICE_MS);
-  const cutoffMs = retentionCutoff(t, now);
-  for (const inputs of plan.merges) {
-    if (options.isCancelled?.()) return { ...outcome, aborted: true };
-    const merged = await mergeSegments(engine, codec, t, user, inputs, {
-      cutoffMs,
-      slice,
-      isCancelled: options.isCancelled,
-      collectPurged: engine.hasLiveReaders?.(t.id, user) ?? false,
-    });
-    if (merged === 'aborted') return { ...outcome, aborted: true };
-    if (options.stopAfter === 1) return outcome;
-    let generation: number | undefined;
-    try {
-      generation = await swap(engine, t, user, inputs, merged, unchanged);
-    } catch (e) {
-      // Not swapped (the commit failed): the outputs go now if storage lets them, else at the next open.
-      for (const m of merged.outputs) await removeOutput(engine, m).catch(() => undefined);
-      throw e;
-    }
-    if (generation === undefined) {
-      for (const m of merged.outputs) await removeOutput(engine, m);
-      return { ...outcome, aborted: true };
-    }
-    for (const m of inputs) expected.delete(m.id);
-    for (const m of merged.outputs) expected.add(m.id);
-    outcome.rowsRead += merged.rowsRead;
-    outcome.rowsShadowed += merged.rowsShadowed;
-    outcome.tombstonesPurged += merged.tombstonesPurged;
-    outcome.segmentsMerged += inputs.length;
-    outcome.segmentsWritten += merged.outputs.length;
-    if (options.stopAfter === 2) return outcome;
-    // 3. Executions prepared before the swap may still load the inputs' row groups: let them finish first.
-    await cold.drain(generation);
-    await deleteObsolete(engine, inputs);
-  }
-  cold.compaction.runs++;
-  return outcome;
+  const { mergeAndSwap } = await loadCompactMerge();
+  return mergeAndSwap(engine, t, user, plan.merges, { ...options, now, cutoffMs: retentionCutoff(t, now) }, outcome, expected, unchanged);
 }
 
-/**
- * Step 2, under the write lock: the outputs committed, the inputs obsolete,
- * in one commit; resolves with the manifest generation after it, or
- * undefined when the compaction must be abandoned (nothing committed).
- */
-async function swap(engine: CompactContext, t: TableDef, user: string, inputs: readonly SegmentMeta[], merged: MergeResult, unchanged: () => boolean): Promise<number | undefined> {
-  const { cold } = engine;
-  return engine.exclusive(async () => {
-    if (!unchanged()) return undefined;
-    const outputs = merged.outputs.map((m): SegmentMeta => ({ ...m, status: 'committed' }));
-    const obsolete = inputs.map((m): SegmentMeta => ({ ...m, status: 'obsolete' }));
-    // Dropped tombstones leave the results of queries that name _deleted: live queries are told, except
-    // for keys whose current version is hot (newer). Not all kept: those readers re-run instead.
-    const hot = engine.hot.partition(t.id, user);
-    const purged = (merged.complete ? merged.purged : merged.newestPurged ? [merged.newestPurged] : []).filter((c) => !hot?.get(c.pkHash));
-    const rerun = merged.tombstonesPurged > 0 && !merged.complete && (engine.hasLiveReaders?.(t.id, user) ?? false);
-    await engine.commit({
-      state: [{
-        writes: [...outputs.map((m) => cold.manifest.entryWrite(m)), ...obsolete.map((m) => cold.manifest.entryWrite(m))],
-        apply: () => {
-          for (const m of inputs) cold.manifest.remove(m);
-          for (const m of outputs) cold.manifest.add(m);
-          cold.manifest.obsolete.push(...obsolete);
-          for (const m of outputs) cold.compaction.outputs.delete(m.id);
-          cold.cache.forget(new Set(inputs.map((m) => m.id)));
-          const k = cold.compaction;
-          k.segmentsMerged += inputs.length;
-          k.segmentsWritten += outputs.length;
-          k.rowsRead += merged.rowsRead;
-          k.rowsShadowed += merged.rowsShadowed;
-          k.tombstonesPurged += merged.tombstonesPurged;
-        },
-      }],
-      purged,
-      altered: rerun ? [t.id] : undefined,
-    });
-    return cold.manifest.generation;
-  });
-}
 
-/** Removes an output that was never swapped in (its bytes, then its entry). */
-async function removeOutput(engine: CompactContext, m: SegmentMeta): Promise<void> {
-  await removeEntry(engine, m);
-  engine.cold.compaction.outputs.delete(m.id);
-}
 
-/** Step 3: deletes obsolete segments' bytes and entries in one unit (a file store: the files right after the commit). */
-async function deleteObsolete(engine: Pick<CompactContext, 'cold' | 'commit'>, metas: readonly SegmentMeta[]): Promise<void> {
-  if (metas.length === 0) return;
-  const { cold } = engine;
-  const ids = new Set(metas.map((m) => m.id));
-  await engine.commit({
-    segments: { delete: metas.map(segmentRefOf) },
-    state: [{
-      writes: metas.map((m) => cold.manifest.deleteWrite(m)),
-      apply: () => {
-        const list = cold.manifest.obsolete;
-        for (let i = list.length - 1; i >= 0; i--) if (ids.has(list[i].id)) list.splice(i, 1);
-        cold.cache.forget(ids);
-      },
-    }],
-  });
-}
 
 /** Open (before anything reads): deletes the segments a crash left obsolete. */
 export async function recoverCompactions(engine: Pick<CompactContext, 'cold' | 'commit'>): Promise<number> {

@@ -116,3 +116,32 @@ export async function removeEntry(engine: SegmentWriter, meta: SegmentMeta): Pro
   await engine.commit({ segments: { delete: [segmentRefOf(meta)] } });
   await engine.commit({ state: [{ writes: [engine.cold.manifest.deleteWrite(meta)], apply: () => undefined }] });
 }
+
+/** Step 3: deletes obsolete segments' bytes and entries in one unit (a file store: the files right after the commit). */
+export async function deleteObsolete(engine: SegmentWriter, metas: readonly SegmentMeta[]): Promise<void> {
+  if (metas.length === 0) return;
+  const { cold } = engine;
+  const ids = new Set(metas.map((m) => m.id));
+  await engine.commit({
+    segments: { delete: metas.map(segmentRefOf) },
+    state: [{
+      writes: metas.map((m) => cold.manifest.deleteWrite(m)),
+      apply: () => {
+        const list = cold.manifest.obsolete;
+        for (let i = list.length - 1; i >= 0; i--) if (ids.has(list[i].id)) list.splice(i, 1);
+        cold.cache.forget(ids);
+      },
+    }],
+  });
+}
+
+/** Open: deletes segment files no committed entry refers to (a crash between writing them and committing their entry). */
+export async function sweepSegmentFiles(engine: Pick<SegmentWriter, 'cold'>): Promise<number> {
+  const { cold } = engine;
+  if (!cold.store.list || !cold.store.delete) return 0;
+  const referenced = new Set(cold.manifest.all().map((m) => `${m.table_id}\u0001${m.user_id}\u0001${m.id}`));
+  for (const m of cold.manifest.pending) referenced.add(`${m.table_id}\u0001${m.user_id}\u0001${m.id}`);
+  const stray = (await cold.store.list()).filter((k) => !referenced.has(`${k.tableId}\u0001${k.user}\u0001${k.segmentId}`));
+  if (stray.length > 0) await cold.store.delete(stray.map((k) => ({ ...k, format: 2 as const, groups: 0 })));
+  return stray.length;
+}

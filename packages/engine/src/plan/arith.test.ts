@@ -83,9 +83,10 @@ describe('integer arithmetic (PostgreSQL Table 9.4)', () => {
 });
 
 describe('mixed integer and floating point (numeric / double precision)', () => {
-  const cases: [string, number][] = [
+  // dec is DECIMAL: exact, at PostgreSQL's division scale (5.0 / 2 → 2.5000000000000000 in its Table 9.4).
+  const cases: [string, number | string][] = [
     ['5.0 / 2', 2.5], ['5 / 2.0', 2.5], ['7.0 / 2', 3.5], ['1e1 / 4', 2.5],
-    ['n * 1.0 / 2', 3.5], ['n / 2.0', 3.5], ['d / 2', 3.5], ['r / 2', 3.5], ['dec / 2', 3.5],
+    ['n * 1.0 / 2', 3.5], ['n / 2.0', 3.5], ['d / 2', 3.5], ['r / 2', 3.5], ['dec / 2', '3.5000000000000000'],
     ['CAST(n AS DOUBLE) / 2', 3.5], ['n::DOUBLE / 2', 3.5], ['d / n', 1], ['b / 2.0', 3.5],
     ['5.5 % 2', 1.5],
   ];

@@ -3,12 +3,17 @@
  * expression (from column types, casts and literal types, known at plan
  * time) and arithmetic by it. Integer operands give an integer result of the
  * wider operand type (`/` truncates toward zero, `%` takes the dividend's
- * sign, a result outside the type is OUT_OF_RANGE); a FLOAT, DOUBLE or
- * DECIMAL operand makes the arithmetic floating point. Where a type is not
+ * sign, a result outside the type is OUT_OF_RANGE); a FLOAT or DOUBLE
+ * operand makes the arithmetic floating point; a DECIMAL value with an
+ * integer, a DECIMAL or a fractional literal is exact (core/decimal-arith.ts).
+ * Two plain numbers stay floating point even when the plan calls a literal
+ * DECIMAL (`0.1 + 0.2`): a README departure. Where a type is not
  * known at plan time (a parameter, a computed column of a derived table) the
  * value decides: an integral number or a bigint counts as an integer of the
  * smallest type holding it.
  */
+import { Decimal, decimalToNumber } from '../core/decimal';
+import { decimalMath } from '../core/decimal-registry';
 import { KalamError } from '../core/errors';
 import type { DataType, Value } from '../core/types';
 import type { Evaluator } from '../exec/context';
@@ -153,64 +158,9 @@ function operand(v: Value, op: string, other: Value): number | bigint {
 
 const isIntegral = (v: number | bigint) => typeof v === 'bigint' || Number.isInteger(v);
 
-/** Integer arithmetic in type `t`: exact, truncating division, OUT_OF_RANGE past the type. */
-export function intArith(op: string, a: number | bigint, b: number | bigint, t: IntType): number | bigint {
-  if (typeof a === 'number' && typeof b === 'number') {
-    let v: number;
-    switch (op) {
-      case '+': v = a + b; break;
-      case '-': v = a - b; break;
-      case '*': v = a * b; break;
-      case '/': if (b === 0) throw divZero(); v = Math.trunc(a / b); break;
-      case '%': if (b === 0) throw divZero(); v = a % b; break;
-      default: throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
-    }
-    v += 0; // -0 → 0
-    if (Number.isSafeInteger(v)) {
-      const [lo, hi] = RANGE[t];
-      if (v < lo || v > hi) throw intOutOfRange(t, `${a} ${op} ${b}`);
-      return v;
-    }
-    // Past 2^53 a number loses digits: redo it exactly (the range check follows).
-  }
-  const x = BigInt(a);
-  const y = BigInt(b);
-  let v: bigint;
-  switch (op) {
-    case '+': v = x + y; break;
-    case '-': v = x - y; break;
-    case '*': v = x * y; break;
-    case '/': if (y === 0n) throw divZero(); v = x / y; break;
-    case '%': if (y === 0n) throw divZero(); v = x % y; break;
-    default: throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
-  }
-  const [lo, hi] = RANGE[t];
-  if (v < lo || v > hi) throw intOutOfRange(t, `${a} ${op} ${b}`);
-  // A bigint operand keeps the result a bigint; numbers stay numbers while exact.
-  return typeof a === 'bigint' || typeof b === 'bigint' || !Number.isSafeInteger(Number(v)) ? v : Number(v);
-}
-
-/** Floating-point arithmetic; a finite result is required of finite operands (PostgreSQL's float8 overflow check). */
-export function floatArith(op: string, a: number, b: number, checkUnderflow: boolean): number {
-  let v: number;
-  switch (op) {
-    case '+': v = a + b; break;
-    case '-': v = a - b; break;
-    case '*': v = a * b; break;
-    case '/': if (b === 0) throw divZero(); v = a / b; break;
-    case '%': if (b === 0) throw divZero(); v = a % b; break;
-    default: throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
-  }
-  if ((v === Infinity || v === -Infinity) && Number.isFinite(a) && Number.isFinite(b)) {
-    throw new KalamError('OUT_OF_RANGE', `value out of range: overflow (${a} ${op} ${b} is past double precision's range)`);
-  }
-  if (checkUnderflow && v === 0 && a !== 0 && (op === '*' ? b !== 0 : op === '/' && Number.isFinite(b))) {
-    throw new KalamError('OUT_OF_RANGE', `value out of range: underflow (${a} ${op} ${b} is too small for double precision)`);
-  }
-  return v;
-}
-
 type NumberOp = (a: number, b: number) => number;
+
+const unsupportedOp = (op: string) => new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
 
 /** Integer operators on numbers (the range is checked by the caller). */
 const INT_OPS: Record<string, NumberOp> = {
@@ -220,6 +170,42 @@ const INT_OPS: Record<string, NumberOp> = {
   '/': (a, b) => { if (b === 0) throw divZero(); return Math.trunc(a / b); },
   '%': (a, b) => { if (b === 0) throw divZero(); return a % b; },
 };
+
+/** Integer arithmetic in type `t`: exact, truncating division, OUT_OF_RANGE past the type. */
+export function intArith(op: string, a: number | bigint, b: number | bigint, t: IntType): number | bigint {
+  const f = INT_OPS[op];
+  if (!f) throw unsupportedOp(op);
+  const [lo, hi] = RANGE[t];
+  if (typeof a === 'number' && typeof b === 'number') {
+    const v = f(a, b) + 0; // -0 → 0
+    if (Number.isSafeInteger(v)) {
+      if (v < lo || v > hi) throw intOutOfRange(t, `${a} ${op} ${b}`);
+      return v;
+    }
+    // Past 2^53 a number loses digits: redo it exactly (the range check follows).
+  }
+  const x = BigInt(a);
+  const y = BigInt(b);
+  if (y === 0n && (op === '/' || op === '%')) throw divZero();
+  const v = op === '+' ? x + y : op === '-' ? x - y : op === '*' ? x * y : op === '/' ? x / y : x % y;
+  if (v < lo || v > hi) throw intOutOfRange(t, `${a} ${op} ${b}`);
+  // A bigint operand keeps the result a bigint; numbers stay numbers while exact.
+  return typeof a === 'bigint' || typeof b === 'bigint' || !Number.isSafeInteger(Number(v)) ? v : Number(v);
+}
+
+/** Floating-point arithmetic; a finite result is required of finite operands (PostgreSQL's float8 overflow check). */
+export function floatArith(op: string, a: number, b: number, checkUnderflow: boolean): number {
+  if (b === 0 && (op === '/' || op === '%')) throw divZero();
+  const v = op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '/' ? a / b : op === '%' ? a % b : NaN;
+  if (v !== v && !(op in INT_OPS)) throw unsupportedOp(op); // eslint-disable-line no-self-compare
+  if ((v === Infinity || v === -Infinity) && Number.isFinite(a) && Number.isFinite(b)) {
+    throw new KalamError('OUT_OF_RANGE', `value out of range: overflow (${a} ${op} ${b} is past double precision's range)`);
+  }
+  if (checkUnderflow && v === 0 && a !== 0 && (op === '*' ? b !== 0 : op === '/' && Number.isFinite(b))) {
+    throw new KalamError('OUT_OF_RANGE', `value out of range: underflow (${a} ${op} ${b} is too small for double precision)`);
+  }
+  return v;
+}
 
 /**
  * `l op r` for + - * / %, by the operands' static types (`lt`, `rt`;
@@ -233,6 +219,11 @@ export function compileArithmetic(op: string, l: Evaluator, r: Evaluator, lt: Da
   const lInt = isIntType(lt) ? lt : undefined;
   const rInt = isIntType(rt) ? rt : undefined;
   const general = (av: Value, bv: Value): Value => {
+    if (av instanceof Decimal || bv instanceof Decimal) {
+      // DECIMAL with anything but a float is exact; with a FLOAT/DOUBLE operand it is float arithmetic (as numeric and float8 combine).
+      if (!underflow) return decimalMath().arith(op, av, bv);
+      return floatArith(op, av instanceof Decimal ? decimalToNumber(av) : Number(operand(av, op, bv)), bv instanceof Decimal ? decimalToNumber(bv) : Number(operand(bv, op, av)), true);
+    }
     const a = operand(av, op, bv);
     const b = operand(bv, op, av);
     if (!inexact && isIntegral(a) && isIntegral(b)) {
@@ -241,7 +232,7 @@ export function compileArithmetic(op: string, l: Evaluator, r: Evaluator, lt: Da
     return floatArith(op, Number(a), Number(b), underflow);
   };
   const intOp = INT_OPS[op];
-  if (!intOp) throw new KalamError('UNSUPPORTED', `Operator ${op} is not supported`);
+  if (!intOp) throw unsupportedOp(op);
   if (lInt && rInt) {
     const t = wider(lInt, rInt);
     const lo = Number(RANGE[t][0]);
@@ -283,6 +274,7 @@ export function compileNegate(a: Evaluator, t: DataType | undefined): Evaluator 
   return (r, ctx) => {
     const v = a(r, ctx);
     if (v === null) return null;
+    if (v instanceof Decimal) return new Decimal(-v.unscaled, v.scale);
     if (typeof v === 'bigint') {
       if (v === RANGE.BIGINT[0]) throw intOutOfRange('BIGINT', `-(${v})`);
       return -v;

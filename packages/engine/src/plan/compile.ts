@@ -167,7 +167,7 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
         if (typeof v === 'string' && isIntType(type)) return textToInt(v, type);
         if (typeof v === 'string' && (isFloatType(type) || type === 'DECIMAL') && /^\s*nan\s*$/i.test(v)) return textToFloat(v, type);
         if (typeof v === 'number' && Number.isNaN(v) && (isFloatType(type) || type === 'DECIMAL')) return v;
-        const out = coerce(v, type, 'CAST', ctx.limits?.maxJsonDepth);
+        const out = coerce(v, type, 'CAST', ctx.limits?.maxJsonDepth, e.precision, e.scale);
         return type === 'JSON' && out === null && v !== null ? JSON_NULL : out; // 'null'::json is a JSON null, not SQL NULL
       };
     }

@@ -6,6 +6,8 @@
  * holds the numeric ones and the registry the text functions join. The README's "Functions" list names
  * every function here.
  */
+import { isDecimal } from '../core/decimal';
+import { DECIMAL_FUNCTION_NAMES, decimalMath } from '../core/decimal-registry';
 import { KalamError } from '../core/errors';
 import { coerce, roundHalfAway } from '../core/values';
 import type { Value } from '../core/types';
@@ -101,6 +103,8 @@ export function registerTextFunctions(textStrict: Record<string, ScalarFn>, text
 
 export function lookupFunction(name: string): { fn: ScalarFn; isStrict: boolean } | undefined {
   const s = strict[name];
+  // A DECIMAL argument keeps round/trunc/ceil/floor/abs/sign exact (plan/decimal-math.ts).
+  if (s && DECIMAL_FUNCTION_NAMES.has(name)) return { fn: (args, maxText) => (isDecimal(args[0]) ? decimalMath().call(name, args) : s(args, maxText)), isStrict: true };
   if (s) return { fn: s, isStrict: true };
   const l = lenient[name];
   if (l) return { fn: l, isStrict: false };

@@ -4,6 +4,7 @@
  * the lazily loaded text, JSON and regexp functions all use them, and a
  * module two lazy chunks shared would become a chunk of its own.
  */
+import { Decimal } from '../core/decimal';
 import { KalamError } from '../core/errors';
 import { JSON_NULL } from '../core/json';
 import type { JsonValue, Value } from '../core/types';
@@ -27,8 +28,9 @@ export function fits(length: number, fn: string, max: number): void {
  * jsonb's text form, as PostgreSQL prints it: `{"a": 1, "bb": [1, 2]}` — a
  * space after each `:` and `,`, object keys shorter first, then by code unit.
  */
-export function jsonbText(v: JsonValue): string {
+export function jsonbText(v: JsonValue | Decimal): string {
   if (v === null || v === JSON_NULL) return 'null';
+  if (v instanceof Decimal) return v.toString(); // a DECIMAL's text
   if (Array.isArray(v)) return `[${v.map(jsonbText).join(', ')}]`;
   if (typeof v === 'object') {
     const keys = Object.keys(v).sort((x, y) => x.length - y.length || (x < y ? -1 : x > y ? 1 : 0));
@@ -46,6 +48,7 @@ export const outText = (v: Value): string => (typeof v === 'boolean' ? (v ? 't' 
 export const num = (v: Value, fn: string): number => {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Decimal) return Number(v.toString());
   if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
   throw new KalamError('TYPE_MISMATCH', `${fn.toLowerCase()}() expects a number, got ${typeof v}`);
 };

@@ -5,6 +5,7 @@
  * ("invalid input syntax for type integer: "abc""), not a silent mismatch.
  * Also the text-to-number input rules CAST shares.
  */
+import { decimalMath } from '../core/decimal-registry';
 import { parseTimestamp } from '../core/datetime';
 import { KalamError } from '../core/errors';
 import { isJsonDeeperThan, jsonTooDeep } from '../core/json';
@@ -87,7 +88,8 @@ export function asTypeOf(type: DataType | undefined, ev: Evaluator, strict: bool
   if (!strict) return ev;
   let read: ((s: string) => Value) | undefined;
   if (isIntType(type)) read = (s) => textToInt(s, type);
-  else if (isFloatType(type) || type === 'DECIMAL') read = (s) => textToFloat(s, type);
+  else if (type === 'DECIMAL') read = (s) => decimalMath().read(s) ?? textToFloat(s, type); // 'NaN', 'Infinity' compare as floats
+  else if (isFloatType(type)) read = (s) => textToFloat(s, type);
   else if (type === 'BOOLEAN') {
     read = (s) => {
       const b = BOOLEAN_TEXT[s.trim().toLowerCase()];

@@ -184,11 +184,11 @@ function insertChanges(
         const i = colIndex[k];
         const v = values[k];
         if (v === undefined) continue;
-        row[i] = coerce(v, t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth);
+        row[i] = coerce(v, t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth, t.columns[i].precision, t.columns[i].scale);
         given[i] = true;
       }
       for (let i = 0; i < t.columns.length; i++) {
-        if (!given[i]) row[i] = coerce(defaultValue(t, i, ctx), t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth);
+        if (!given[i]) row[i] = coerce(defaultValue(t, i, ctx), t.columns[i].type, t.columns[i].name, ctx.limits?.maxJsonDepth, t.columns[i].precision, t.columns[i].scale);
       }
       checkNotNull(t, row, given);
       const seq = ctx.nextSeq();
@@ -257,7 +257,7 @@ export function planUpdate(stmt: UpdateStmt, resolver: SourceResolver, defaultNa
       const changes: RowChange[] = [];
       for (const before of collect(scan(ctx))) {
         const row = (before as Value[]).slice();
-        for (const s of sets) row[s.i] = coerce(s.eval(before, ctx), t.columns[s.i].type, t.columns[s.i].name, ctx.limits?.maxJsonDepth);
+        for (const s of sets) row[s.i] = coerce(s.eval(before, ctx), t.columns[s.i].type, t.columns[s.i].name, ctx.limits?.maxJsonDepth, t.columns[s.i].precision, t.columns[s.i].scale);
         checkNotNull(t, row);
         row[seqSlot(t)] = ctx.nextSeq();
         const pk = row[t.pk];

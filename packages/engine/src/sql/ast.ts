@@ -32,7 +32,8 @@ export type Expr =
   /** Scalar or aggregate call; `name` is upper-case. COUNT(*) has `star`; an aggregate may have FILTER (WHERE `filter`). */
   /** `orderBy`: an aggregate's own ORDER BY (`string_agg(x, ',' ORDER BY y)`). */
   | { kind: 'call'; name: string; args: Expr[]; distinct: boolean; star: boolean; filter?: Expr; orderBy?: OrderItem[] }
-  | { kind: 'cast'; arg: Expr; type: DataType }
+  /** `precision`/`scale`: a cast to NUMERIC(p, s), whose value is fitted to them. */
+  | { kind: 'cast'; arg: Expr; type: DataType; precision?: number; scale?: number }
   /** The DEFAULT keyword as a value: only in INSERT … VALUES and UPDATE … SET. */
   | { kind: 'default' }
   /** `(SELECT …)` as a value: one column; no row is NULL, more than one is an error. */

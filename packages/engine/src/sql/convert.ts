@@ -201,7 +201,12 @@ export function expr(x: Node): Expr {
       if (x.tail) unsupported('An operator after a ::cast here (write CAST(x AS type) instead)');
       // `x::a::b` arrives as one cast with targets [a, b]: each applies in turn.
       let out = expr(x.expr);
-      for (const target of x.target as Node[]) out = { kind: 'cast', arg: out, type: dataTypeOf(String(target.dataType).split(/\s/)[0]) };
+      for (const target of x.target as Node[]) {
+        const type = dataTypeOf(String(target.dataType).split(/\s/)[0]);
+        out = type === 'DECIMAL' && typeof target.length === 'number'
+          ? { kind: 'cast', arg: out, type, precision: target.length, scale: typeof target.scale === 'number' ? target.scale : 0 } // ::NUMERIC(p, s)
+          : { kind: 'cast', arg: out, type };
+      }
       return out;
     }
     case 'date': case 'time': case 'timestamp': case 'datetime': // DATE '2024-01-01'

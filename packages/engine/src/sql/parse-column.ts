@@ -16,7 +16,7 @@ const TYPE_NAMES: Record<string, DataType> = {
   TEXT: 'TEXT', VARCHAR: 'TEXT', CHAR: 'TEXT', STRING: 'TEXT', NVARCHAR: 'TEXT',
   BYTES: 'BYTES', BINARY: 'BYTES', VARBINARY: 'BYTES', BLOB: 'BYTES', BYTEA: 'BYTES',
   JSON: 'JSON', JSONB: 'JSON',
-  TIMESTAMP: 'TIMESTAMP', DATETIME: 'DATETIME', DATE: 'DATE', TIME: 'TIME', UUID: 'UUID',
+  TIMESTAMP: 'TIMESTAMP', DATETIME: 'DATETIME', TIMESTAMPTZ: 'DATETIME', DATE: 'DATE', TIME: 'TIME', UUID: 'UUID',
   SERIAL: 'INT', BIGSERIAL: 'BIGINT', SMALLSERIAL: 'SMALLINT',
 };
 
@@ -26,7 +26,7 @@ export function dataTypeOf(name: string, position?: number): DataType {
   if (!t) {
     throw new KalamError(
       'UNSUPPORTED',
-      `Unsupported data type '${name}'. Supported: BOOLEAN, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL, TEXT, BYTES, JSON, TIMESTAMP, DATETIME, DATE, TIME, UUID`,
+      `Unsupported data type '${name}'. Supported: BOOLEAN, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL/NUMERIC, TEXT, BYTES, JSON, TIMESTAMP, TIMESTAMPTZ, DATETIME, DATE, TIME, UUID`,
       position,
     );
   }

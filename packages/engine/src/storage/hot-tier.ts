@@ -258,6 +258,8 @@ export class HotTier {
     tableId: number,
     onRow: (user: string, row: StoredRow) => Value,
     deletedSlot: number,
+    /** Puts a row read back into the engine's forms before it is frozen (a DECIMAL revived from its stored form). */
+    revive?: (row: Value[]) => void,
   ): Promise<(StagedChanges & { rows: number }) | undefined> {
     const lower = encodeKey([tableId]);
     const legacy: { key: Uint8Array; user: string; hash: string; pk: Value }[] = [];
@@ -266,6 +268,7 @@ export class HotTier {
       const user = String(parts[1]);
       if (Array.isArray(value)) {
         // one record per row: the key's third part is the primary key
+        revive?.(value as Value[]);
         const row = Object.freeze(value as Value[]);
         const pk = onRow(user, row);
         const hash = hashKey(pk);
@@ -275,6 +278,7 @@ export class HotTier {
       }
       const page = Number(parts[2]);
       for (const stored of (value as PageRecord).rows) {
+        revive?.(stored as Value[]);
         const row = Object.freeze(stored as Value[]);
         const pk = onRow(user, row);
         const hash = hashKey(pk);

@@ -2,12 +2,13 @@
  * A compact binary encoding of the values the engine stores, for backends
  * that write bytes themselves (OPFS). It round-trips what IndexedDB's
  * structured clone would for those values: null, undefined, booleans,
- * numbers (including -0, NaN, ±Infinity), bigints, strings, Dates,
+ * numbers (including -0, NaN, ±Infinity), bigints, DECIMALs, strings, Dates,
  * ArrayBuffers and typed arrays (Uint8Array first of all), arrays (holes
  * read back as undefined) and plain objects (own enumerable string keys).
  * Anything else (functions, symbols, Maps, cycles) is refused with
  * STORAGE_ERROR before a byte of the batch is written.
  */
+import { Decimal } from '../core/decimal';
 import { KalamError } from '../core/errors';
 
 const enum Tag {
@@ -26,6 +27,8 @@ const enum Tag {
   Date = 12,
   ArrayBuffer = 13,
   TypedArray = 14,
+  /** A DECIMAL (core/decimal.ts): its unscaled digits as text, then its scale. */
+  Decimal = 15,
 }
 
 /** Typed-array kinds by their index in the encoding; never reorder. */
@@ -170,6 +173,12 @@ export function encodeValue(w: ByteWriter, v: unknown, depth = 0): void {
     w.u8(Tag.Null);
     return;
   }
+  if (v instanceof Decimal) {
+    w.u8(Tag.Decimal);
+    w.string(v.unscaled.toString());
+    w.varint(v.scale);
+    return;
+  }
   if (v instanceof Uint8Array) {
     w.u8(Tag.Bytes);
     w.varint(v.length);
@@ -299,6 +308,11 @@ export class ByteReader {
         return text.startsWith('-') ? -BigInt(`0x${text.slice(1)}`) : BigInt(`0x${text}`);
       }
       case Tag.String: return this.string();
+      case Tag.Decimal: {
+        const text = this.string();
+        if (!/^-?\d+$/.test(text)) throw corrupt();
+        return new Decimal(BigInt(text), this.varint());
+      }
       case Tag.Bytes: return this.take(this.varint()).slice();
       case Tag.Array: {
         const n = this.varint();

@@ -25,8 +25,27 @@ export function arrowType(t: DataType): ArrowType {
   }
 }
 
-/** JSON and BYTES have no useful order: no min/max for them. */
-export const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'BYTES';
+/**
+ * JSON and BYTES have no useful order: no min/max for them. Nor DECIMAL:
+ * a manifest's min/max outlive the engine's Decimal form (a structured
+ * clone makes a plain object of it), so its segments are not pruned.
+ */
+export const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'BYTES' && t !== 'DECIMAL';
+
+/**
+ * The type a column's values are written as: DECIMAL as its exact text
+ * ('12.30', a TEXT column in the segment); segments written before DECIMAL
+ * was exact hold Float64 columns typed DECIMAL. Both read back as Decimals
+ * through coerce (readsAsStored).
+ */
+export const storedType = (t: DataType): DataType => (t === 'DECIMAL' ? 'TEXT' : t);
+
+/**
+ * Whether a column written as `stored` reads back as column type `type`
+ * with no conversion. A DECIMAL never does: its text (or an old segment's
+ * float) becomes a Decimal through coerce.
+ */
+export const readsAsStored = (stored: DataType, type: DataType) => stored === type && type !== 'DECIMAL';
 
 /** What gathering one column of some rows found: its NULLs, and its smallest and largest value (ordered types only). */
 export interface ColumnGathered {
@@ -48,7 +67,7 @@ export function gatherColumn(c: ColumnDef, slot: number, rows: readonly StoredRo
       values[r] = null;
       continue;
     }
-    values[r] = c.type === 'JSON' ? JSON.stringify(v) : v;
+    values[r] = c.type === 'JSON' ? JSON.stringify(v) : c.type === 'DECIMAL' ? String(v) : v;
     if (ordered) {
       if (min === null || compareValues(v, min) < 0) min = v;
       if (max === null || compareValues(v, max) > 0) max = v;

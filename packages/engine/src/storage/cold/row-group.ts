@@ -18,7 +18,7 @@ import { Bool, Field, Int64, makeData, RecordBatch, Schema, Struct, Table, table
 import type { ColumnDef, StoredRow, TableDef } from '../../core/schema';
 import type { DataType, Value } from '../../core/types';
 import { coerce, freezeJson } from '../../core/values';
-import { arrowType, gatherColumn, TYPE_KEY } from './arrow-types';
+import { arrowType, gatherColumn, readsAsStored, storedType, TYPE_KEY } from './arrow-types';
 import type { RowGroupData } from './types';
 
 /** Text min/max longer than this are not kept whole in the manifest (see RowGroupsMeta.columns). */
@@ -117,8 +117,9 @@ export function encodeRowGroup(t: TableDef, rows: readonly StoredRow[], start: n
   for (let i = 0; i < n; i++) {
     const c = t.columns[i];
     const { nulls, min, max } = gatherColumn(c, i, rows, start, end, values);
-    fields.push(new Field(`c${c.id}`, arrowType(c.type), true, new Map([[TYPE_KEY, c.type]])));
-    children.push(buildData(c.type, values, nulls));
+    const stored = storedType(c.type);
+    fields.push(new Field(`c${c.id}`, arrowType(stored), true, new Map([[TYPE_KEY, stored]])));
+    children.push(buildData(stored, values, nulls));
     stats[String(c.id)] = { min, max, nulls };
   }
   const seqs = new BigInt64Array(count);
@@ -251,7 +252,7 @@ function valueAt(d: Data, stored: DataType, i: number): Value {
 function convertStored(v: Value, c: ColumnDef, stored: DataType): Value {
   if (v === null) return null;
   try {
-    return c.type === 'TEXT' && stored === 'JSON' ? JSON.stringify(v) : coerce(v, c.type, c.name);
+    return c.type === 'TEXT' && stored === 'JSON' ? JSON.stringify(v) : coerce(v, c.type, c.name, undefined, c.precision, c.scale);
   } catch {
     return null;
   }
@@ -324,7 +325,7 @@ class ArrowRowGroup implements RowGroupData {
     const hit = this.materialized.get(k);
     if (hit) return hit;
     const f = this.fields.get(c.id);
-    const view = f && f.stored === c.type && f.data.nullCount === 0 ? numberView(f.data, f.stored, this.rows) : undefined;
+    const view = f && readsAsStored(f.stored, c.type) && f.data.nullCount === 0 ? numberView(f.data, f.stored, this.rows) : undefined;
     if (view) {
       // Nothing to materialize: the values are the Arrow buffer's (counted in the IPC bytes).
       this.materialized.set(k, view);
@@ -336,7 +337,7 @@ class ArrowRowGroup implements RowGroupData {
       values = new Array<Value>(this.rows).fill(c.default?.kind === 'literal' ? freezeJson(c.default.value) : null);
     } else {
       values = materialize(f.data, f.stored, this.rows);
-      if (f.stored !== c.type) for (let r = 0; r < values.length; r++) values[r] = convertStored(values[r], c, f.stored);
+      if (!readsAsStored(f.stored, c.type)) for (let r = 0; r < values.length; r++) values[r] = convertStored(values[r], c, f.stored);
     }
     this.materialized.set(k, values);
     this.bytes += valuesBytes(values);
@@ -353,9 +354,9 @@ class ArrowRowGroup implements RowGroupData {
       return () => v;
     }
     const { data, stored } = f;
-    const view = stored === c.type && data.nullCount === 0 ? numberView(data, stored, this.rows) : undefined;
+    const view = readsAsStored(stored, c.type) && data.nullCount === 0 ? numberView(data, stored, this.rows) : undefined;
     if (view) return (i) => view[i];
-    return stored === c.type ? (i) => valueAt(data, stored, i) : (i) => convertStored(valueAt(data, stored, i), c, stored);
+    return readsAsStored(stored, c.type) ? (i) => valueAt(data, stored, i) : (i) => convertStored(valueAt(data, stored, i), c, stored);
   }
 }
 

@@ -1,3 +1,4 @@
+import { Decimal } from '../../core/decimal';
 import { describe, expect, it } from 'vitest';
 import type { TableDef } from '../../core/schema';
 import type { Value } from '../../core/types';
@@ -5,6 +6,10 @@ import { RowGroupCache } from './cache';
 import { selectSegments, boundMayMatch, type ScanBound } from './prune';
 import { decodeRowGroup, decodeSegment, encodeRowGroup, encodeSegment, manifestStats, STATS_TEXT_MAX } from './segment';
 import type { RowGroupData, SegmentMeta } from './types';
+import { registerDecimalMath } from '../../core/decimal-registry';
+import { DECIMAL_MATH } from '../../plan/decimal-math';
+
+registerDecimalMath(DECIMAL_MATH); // DECIMAL's chunk, as a database with a DECIMAL column loads it
 
 const table: TableDef = {
   id: 7, namespace: 'app', name: 'all_types', type: 'SHARED', pk: 0, options: {}, version: 1, createdAt: 0,
@@ -28,7 +33,7 @@ const table: TableDef = {
 
 const row = (...v: Value[]) => Object.freeze(v);
 const rows = [
-  row(2n ** 62n, true, 3, 70000, 1.5, 2.25, 10.5, 'héllo', new Uint8Array([1, 2]), { a: [1, 'x'] }, 1700000000000, '2024-02-29', '12:30:00', '018f0000-0000-7000-8000-000000000000', 5n, false),
+  row(2n ** 62n, true, 3, 70000, 1.5, 2.25, new Decimal(105n, 1), 'héllo', new Uint8Array([1, 2]), { a: [1, 'x'] }, 1700000000000, '2024-02-29', '12:30:00', '018f0000-0000-7000-8000-000000000000', 5n, false),
   row(-1n, null, null, null, null, null, null, null, null, null, null, null, null, null, 9n, true),
 ];
 
@@ -66,6 +71,16 @@ describe('Arrow IPC segments', () => {
       ],
     };
     expect(decodeSegment(enc.bytes, next)).toEqual([[1n, 'dflt', 3n, false]]);
+  });
+
+  it('read float values under a DECIMAL(p, s) column as exact decimals at its scale (segments written before DECIMAL was exact, or a MODIFY from DOUBLE)', () => {
+    const floats: TableDef = { ...table, columns: [table.columns[0], { id: 7, name: 'dec', type: 'DOUBLE', notNull: false, primaryKey: false }] };
+    const dec: TableDef = { ...floats, columns: [floats.columns[0], { ...floats.columns[1], type: 'DECIMAL', precision: 10, scale: 2 }] };
+    const rowsIn = [row(1n, 12.3, 3n, false), row(2n, 0.1, 4n, false)];
+    const asText = (rs: readonly (readonly Value[])[]) => rs.map((r) => [r[0], String(r[1])]);
+    expect(asText(decodeSegment(encodeSegment(floats, rowsIn).bytes, dec))).toEqual([[1n, '12.30'], [2n, '0.10']]);
+    const g = encodeRowGroup(floats, rowsIn, 0, 2);
+    expect(Array.from(decodeRowGroup(g.bytes, dec.columns[0]).column(dec.columns[1])).map(String)).toEqual(['12.30', '0.10']);
   });
 });
 

@@ -16,7 +16,7 @@ import { Field, Int64, Bool, Schema, Table, tableFromIPC, tableToIPC, vectorFrom
 import type { ColumnDef, StoredRow, TableDef } from '../../core/schema';
 import type { DataType, Value } from '../../core/types';
 import { coerce, freezeJson } from '../../core/values';
-import { arrowType, gatherColumn, TYPE_KEY } from './arrow-types';
+import { arrowType, gatherColumn, readsAsStored, storedType, TYPE_KEY } from './arrow-types';
 import type { ColumnStats } from './types';
 
 export { decodeRowGroup, encodeRowGroup, manifestStats, STATS_TEXT_MAX, type EncodedRowGroup, type GroupColumnStats } from './row-group';
@@ -41,9 +41,10 @@ export function encodeSegment(t: TableDef, rows: readonly StoredRow[]): EncodedS
     const c = t.columns[i];
     const values = new Array<Value>(rows.length);
     const { nulls, min, max } = gatherColumn(c, i, rows, 0, rows.length, values);
-    const type = arrowType(c.type);
+    const stored = storedType(c.type);
+    const type = arrowType(stored);
     const name = `c${c.id}`;
-    fields.push(new Field(name, type, true, new Map([[TYPE_KEY, c.type]])));
+    fields.push(new Field(name, type, true, new Map([[TYPE_KEY, stored]])));
     vectors[name] = vectorFromArray(values as never[], type);
     stats[colKey(c)] = { min, max, null_count: nulls };
   }
@@ -105,12 +106,12 @@ function columnValues(table: Table, c: ColumnDef, count: number): Value[] {
   const stored = (table.schema.fields.find((f) => f.name === name)?.metadata.get(TYPE_KEY) ?? c.type) as DataType;
   const values = valuesOf(vector, count);
   if (stored === 'JSON') for (let r = 0; r < count; r++) if (values[r] !== null) values[r] = freezeJson(JSON.parse(values[r] as string) as Value);
-  if (stored === c.type) return values;
+  if (readsAsStored(stored, c.type)) return values;
   for (let r = 0; r < count; r++) {
     const v = values[r];
     if (v === null) continue;
     try {
-      values[r] = c.type === 'TEXT' && stored === 'JSON' ? JSON.stringify(v) : coerce(v, c.type, c.name);
+      values[r] = c.type === 'TEXT' && stored === 'JSON' ? JSON.stringify(v) : coerce(v, c.type, c.name, undefined, c.precision, c.scale);
     } catch {
       values[r] = null;
     }
