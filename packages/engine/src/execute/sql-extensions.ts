@@ -39,10 +39,12 @@ import { registerJson, registerRegexCalls, registerSeries, registerUsing } from 
 import { TEXT_FUNCTION_NAMES } from '../plan/function-names';
 import { registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
+import { registerWindowRewrites } from '../sql/rewrite';
 
 const loadWindows = lazyModule('window functions', async () => {
-  const { planWindows } = await import('../plan/window-plan');
+  const { planWindows, findFrames, findWindowClauseMoves } = await import('../plan/window-plan');
   registerWindowPlanner(planWindows);
+  registerWindowRewrites({ findFrames, findWindowClauseMoves });
 });
 
 const loadRegex = lazyModule('regular expressions', async () => {

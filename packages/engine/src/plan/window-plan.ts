@@ -17,6 +17,9 @@ import { compileExpr, type CompileHook } from './compile';
 import { describe, exprText, nodesOf } from './explain';
 import { walk } from './expr-walk';
 import type { RowSource } from './scan-plan';
+
+/** The frame and WINDOW-clause rewriting travels with the window functions (sql/rewrite.ts registerWindowRewrites). */
+export { findFrames, findWindowClauseMoves } from '../sql/window-frame';
 import type { Scope, ScopeColumn } from './scope';
 
 type WindowExpr = Extract<Expr, { kind: 'window' }>;

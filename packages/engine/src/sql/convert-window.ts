@@ -5,7 +5,7 @@
  */
 import { KalamError } from '../core/errors';
 import type { Expr, OrderItem, WindowFrame, WindowSpec } from './ast';
-import { WINDOW_FUNCTION_PREFIX } from './window-frame';
+import { WINDOW_FUNCTION_PREFIX } from './window-names';
 
 /* node-sql-parser's AST is untyped JSON; we read it structurally. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -3,9 +3,15 @@ import { KalamError } from '../core/errors';
 import type { CreateTableStmt, Expr, SelectStmt, Statement } from './ast';
 import { parseStatement } from './parse';
 import { loadSqlParser } from './parser-loader';
+import { registerWindowRewrites } from './rewrite';
+import { findFrames, findWindowClauseMoves } from './window-frame';
 
 // The grammar loads as a database opens; these tests parse without one.
-beforeAll(() => loadSqlParser());
+beforeAll(async () => {
+  await loadSqlParser();
+  // In the engine the frame rewriting loads with the window functions (execute/sql-extensions.ts).
+  registerWindowRewrites({ findFrames, findWindowClauseMoves });
+});
 
 const parse = (sql: string): Statement => parseStatement(sql);
 

@@ -31,7 +31,24 @@
 import { KalamError } from '../core/errors';
 import type { Expr, WindowFrame } from './ast';
 import { tokenize, type Token } from './lexer';
-import { findFrames, findWindowClauseMoves, UNREAD_WINDOW_FUNCTIONS, WINDOW_FUNCTION_PREFIX } from './window-frame';
+import type { findFrames, findWindowClauseMoves } from './window-frame';
+import { UNREAD_WINDOW_FUNCTIONS, WINDOW_FUNCTION_PREFIX } from './window-names';
+
+/**
+ * The frame and WINDOW-clause rewriting (window-frame.ts), installed with
+ * the window functions (execute/sql-extensions.ts loads them before any
+ * statement whose text says OVER or WINDOW, the only ones that have frames
+ * or a WINDOW clause). Until then there is none to rewrite.
+ */
+export interface WindowRewrites {
+  findFrames: typeof findFrames;
+  findWindowClauseMoves: typeof findWindowClauseMoves;
+}
+let windowRewrites: WindowRewrites | undefined;
+
+export function registerWindowRewrites(rewrites: WindowRewrites): void {
+  windowRewrites = rewrites;
+}
 
 /** Prefix of the marker functions standing for `AGG(DISTINCT …)`. */
 export const DISTINCT_AGGREGATE_PREFIX = 'KALAMLITE_DISTINCT_';
@@ -70,8 +87,8 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
   const edits: Edit[] = [];
   const inLists: Expr[][] = [];
   const frames: WindowFrame[] = [];
-  const frameAt = findFrames(tokens);
-  const moves = findWindowClauseMoves(tokens);
+  const frameAt = windowRewrites?.findFrames(tokens) ?? new Map<number, never>();
+  const moves = windowRewrites?.findWindowClauseMoves(tokens) ?? new Map<number, never>();
   /** tokens[from, to) as written, each frame in it replaced by its marker. */
   const segment = (from: number, to: number): string => {
     let out = '';

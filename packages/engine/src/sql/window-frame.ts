@@ -155,11 +155,7 @@ function checkFrame(f: WindowFrame, position: number): void {
   }
 }
 
-/** Prefix of the marker call inside `NTILE(…)` standing for a window function the parser cannot read (percent_rank, cume_dist). */
-export const WINDOW_FUNCTION_PREFIX = 'KALAMLITE_WINDOW_';
-
-/** Window functions node-sql-parser's grammar does not read, spelled by rewrite.ts as `NTILE(KALAMLITE_WINDOW_<name>())`. */
-export const UNREAD_WINDOW_FUNCTIONS = new Set(['PERCENT_RANK', 'CUME_DIST']);
+export { UNREAD_WINDOW_FUNCTIONS, WINDOW_FUNCTION_PREFIX } from './window-names';
 
 /** Words after which a WINDOW clause's query goes on (ORDER BY, LIMIT, OFFSET, FETCH). */
 const TAIL_WORDS = new Set(['ORDER', 'LIMIT', 'OFFSET', 'FETCH']);
