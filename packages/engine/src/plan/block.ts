@@ -18,9 +18,9 @@ import { Scope, type ScopeColumn } from './scope';
 import type { RelationSource, ScanOptions } from './source';
 import { containsAggregate, hasColumns, isAggregateCall, mentionsColumn, safeResolve, walk } from './expr-walk';
 import { describe, exprText, nodesOf } from './explain';
-import { planInnerJoins } from './join-plan';
+import { planInnerJoins, planOuterJoins } from './join-plan';
 import { usingResolver } from './call-hooks';
-import { planJoins, planSourceScan, type RowSource, type ScanSource } from './scan-plan';
+import { planSourceScan, type RowSource, type ScanSource } from './scan-plan';
 import { checkWindowPlacement, containsWindow, windowPlanner, windowType } from './window-check';
 import { fits } from './scalar-args';
 import { SQL_LIMIT_DEFAULTS } from '../sql/limits';
@@ -141,9 +141,9 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
   } else if (sources.length === 1) {
     input = planSourceScan(sources[0].src, scope, stmt.where, opts);
   } else {
-    const inner = planInnerJoins(sources, scope, stmt.where, opts);
-    input = inner ? inner.input : planJoins(sources, opts);
-    const rest = inner ? inner.rest : stmt.where;
+    const joins = planInnerJoins(sources, scope, stmt.where, opts) ?? planOuterJoins(sources, scope, stmt.where, opts);
+    input = joins.input;
+    const rest = joins.rest;
     if (rest) {
       const pred = compileExpr(rest, scope);
       const joined = input;

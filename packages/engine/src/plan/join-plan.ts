@@ -32,7 +32,7 @@ import { isFloatType, isIntType, staticType } from './arith';
 import { compileExpr, sqlEquals } from './compile';
 import { andAll, conjuncts, isAggregateCall, isSubquery, walk } from './expr-walk';
 import { describe, describeChosen, exprText, nodesOf } from './explain';
-import { planSourceScan, type PlannedSource, type RowSource } from './scan-plan';
+import { planJoins, planSourceScan, type PlannedSource, type RowSource } from './scan-plan';
 import type { Scope } from './scope';
 import type { ScanOptions } from './source';
 
@@ -181,6 +181,43 @@ function selectivityOf(terms: readonly Expr[], source: PlannedSource): number {
     else share *= 0.5;
   }
   return share;
+}
+
+/**
+ * A block with an outer join (LEFT, RIGHT or FULL), joined one join at a
+ * time in FROM order by planJoins. A WHERE term over one relation that no
+ * join null-extends filters that relation's own scan (so it can be a
+ * primary-key lookup or range): rows it rejects could only have produced
+ * joined rows it rejects too. A term over a relation an outer join may
+ * null-extend stays above the joins — `WHERE b.id IS NULL` after `a LEFT
+ * JOIN b` must see the NULLs the join makes — as do terms over several
+ * relations and terms with subqueries.
+ */
+export function planOuterJoins(sources: PlannedSource[], scope: Scope, where: Expr | undefined, opts: ScanOptions): InnerJoinPlan {
+  const owner: number[] = [];
+  sources.forEach((s, i) => { for (let k = 0; k < s.scope.width; k++) owner.push(i); });
+  const pushed: Expr[][] = sources.map(() => []);
+  const rest: Expr[] = [];
+  const nullable = nullExtended(sources);
+  for (const expr of conjuncts(where)) {
+    const refs = owner.length === scope.width ? relationsOf(expr, scope, owner) : undefined;
+    const only = refs?.size === 1 ? [...refs][0] : undefined;
+    if (only !== undefined && !nullable[only]) pushed[only].push(expr);
+    else rest.push(expr);
+  }
+  const scans = sources.map((s, i) => (pushed[i].length > 0 ? planSourceScan(s.src, s.scope, andAll(pushed[i]), opts) : undefined));
+  return { input: planJoins(sources, opts, scans), rest: andAll(rest) };
+}
+
+/** Per relation, whether some outer join may give it NULL-extended rows (LEFT: its right side; RIGHT: all before it; FULL: both). */
+function nullExtended(sources: readonly PlannedSource[]): boolean[] {
+  const out = sources.map(() => false);
+  sources.forEach((s, k) => {
+    const join = s.from.join;
+    if (join === 'left' || join === 'full') out[k] = true;
+    if (join === 'right' || join === 'full') for (let j = 0; j < k; j++) out[j] = true;
+  });
+  return out;
 }
 
 /** The relations of this block a term reads; undefined when it has a subquery or aggregate, or a name this scope cannot resolve. */

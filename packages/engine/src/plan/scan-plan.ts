@@ -146,9 +146,15 @@ export interface PlannedSource {
   scope: Scope;
 }
 
-export function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSource {
+/**
+ * Joins `sources` one at a time in FROM order (outer joins): each ON's
+ * equality makes a hash join, else a nested loop. `scans[i]`, when given,
+ * reads relation i (a scan filtered by WHERE terms pushed down to it,
+ * join-plan.ts planOuterJoins); otherwise the relation is read whole.
+ */
+export function planJoins(sources: PlannedSource[], opts: ScanOptions, scans: readonly (RowSource | undefined)[] = []): RowSource {
   let leftScope = sources[0].scope;
-  let left: RowSource = describe((ctx) => paced(sources[0].src.rows(ctx, opts), ctx), () => scanNode(sources[0].src, 'full scan', '', undefined));
+  let left: RowSource = scans[0] ?? describe((ctx) => paced(sources[0].src.rows(ctx, opts), ctx), () => scanNode(sources[0].src, 'full scan', '', undefined));
   for (let i = 1; i < sources.length; i++) {
     const s = sources[i];
     const rightScope = s.scope;
@@ -158,7 +164,7 @@ export function planJoins(sources: PlannedSource[], opts: ScanOptions): RowSourc
     if (kind !== 'cross' && !s.from.on) throw new KalamError('INVALID_SQL', 'JOIN needs an ON condition');
     const prevLeft = left;
     const width = rightScope.width;
-    const rightRows = describe((ctx: ExecContext) => paced(s.src.rows(ctx, opts), ctx), () => scanNode(s.src, 'full scan', '', undefined));
+    const rightRows = scans[i] ?? describe((ctx: ExecContext) => paced(s.src.rows(ctx, opts), ctx), () => scanNode(s.src, 'full scan', '', undefined));
     // find an equality between one left column expression and one right column expression
     const parts = conjuncts(s.from.on);
     let equi: { l: Evaluator; r: Evaluator; rest: Expr[] } | undefined;
