@@ -9,6 +9,8 @@
  * The SQL text is the same on both sides (it is plain SQL both accept).
  */
 
+import { seededRandom } from './rows';
+
 export const JOINS_SEED = 20261207;
 
 /** Rows per table at the default size ("a few thousand rows per table"); --quick divides them by 4. */
@@ -48,20 +50,9 @@ export function columnDefs(table: Table): string {
 
 export type Cell = number | string;
 
-/** mulberry32: a small seeded PRNG, so the data is the same on every side and run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** Every table's rows as arrays of cells in COLUMNS order. */
 export function joinsData(size: JoinsSize): Record<Table, Cell[][]> {
-  const r = random(JOINS_SEED);
+  const r = seededRandom(JOINS_SEED);
   const pick = (n: number) => Math.floor(r() * n);
   const nations = REGIONS.length * NATIONS_PER_REGION;
   return {
