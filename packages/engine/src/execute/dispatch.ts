@@ -15,7 +15,8 @@ import { runPlanned, type DmlContext } from './dml';
 import { executeAs, type ExecuteAsContext } from './execute-as';
 import type { ExplainContext } from './explain';
 import type { IntrospectionContext } from './introspection';
-import { loadAlter, loadExplain, loadIntrospection, loadUserStatements, loadViewDdl } from './lazy-executors';
+import type { IndexDdlContext } from './index-ddl';
+import { loadAlter, loadExplain, loadIndexDdl, loadIntrospection, loadUserStatements, loadViewDdl } from './lazy-executors';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
 import { okResult } from './results';
@@ -27,7 +28,7 @@ import type { ViewDdlContext } from './view-ddl';
 import { loadSqlExtensions } from './sql-extensions';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
-export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
+export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & IndexDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
   readonly liveQueries: LiveQueries;
   readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
   readonly queries: Pick<QueryRegistry, 'kill'>;
@@ -64,6 +65,10 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
     case 'createView': case 'dropView': {
       const { executeViewStatement } = await loadViewDdl();
       return engine.exclusive(() => executeViewStatement(engine, state, stmt));
+    }
+    case 'createIndex': case 'dropIndex': {
+      const { executeIndexStatement } = await loadIndexDdl();
+      return engine.exclusive(() => executeIndexStatement(engine, state, stmt));
     }
     case 'alterTable': {
       const { executeAlterTable } = await loadAlter();

@@ -14,6 +14,7 @@
 import { lazyModule } from '../core/lazy-module';
 
 export const loadAlter = lazyModule('the ALTER TABLE executor', () => import('./alter'));
+export const loadIndexDdl = lazyModule('the CREATE/DROP INDEX executor', () => import('./index-ddl'));
 export const loadViewDdl = lazyModule('the CREATE/DROP VIEW executor', () => import('./view-ddl'));
 export const loadExplain = lazyModule('the EXPLAIN executor', () => import('./explain'));
 export const loadUserStatements = lazyModule('the CREATE/ALTER/DROP USER executor', () => import('./users'));

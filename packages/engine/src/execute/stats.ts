@@ -119,6 +119,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['namespaces', e.catalog.listNamespaces().length],
     ['tables', e.catalog.listTables().length],
     ['views', e.catalog.viewCount],
+    ['indexes', e.catalog.listTables().reduce((n, t) => n + (t.indexes?.length ?? 0), 0)],
     ['storage', e.kv.kind],
     ['hot_pages', e.hot.pageCount()],
     ['hot_bytes', e.hot.bytes],

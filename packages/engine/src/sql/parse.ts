@@ -11,6 +11,7 @@ import { parseKalamStatement } from './parse-ddl';
 import { parseSimpleInsert } from './insert-fast';
 import { parseLiveStatement } from './parse-live';
 import { parseViewStatement } from './parse-view';
+import { parseIndexStatement } from './parse-index';
 import { tokenize, type Token } from './lexer';
 import { checkNesting, SQL_LIMIT_DEFAULTS, stackExhausted, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
 import { sqlParser } from './parser-loader';
@@ -71,6 +72,8 @@ export function parseStatement(sql: string, tokens: Token[] = tokenize(sql), lim
   if (explain) return explain;
   const view = parseViewStatement(sql, tokens);
   if (view) return view;
+  const index = parseIndexStatement(sql, tokens);
+  if (index) return index;
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
   return parseStandard(sql, tokens, limits);
