@@ -1,10 +1,11 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, type Session } from '../api/database';
 import { KalamError } from '../core/errors';
 import type { Row } from '../core/types';
-import { parseStatement } from '../sql/parse';
+import { parseStatement, registerIndexParser } from '../sql/parse';
+import { parseIndexStatement } from '../sql/parse-index';
 import { MAX_INDEXES_PER_TABLE } from './index-ddl';
 
 let db: Database;
@@ -40,6 +41,9 @@ async function errorOf(p: Promise<unknown>): Promise<KalamError> {
 }
 
 describe('index statements parse', () => {
+  // An SQL extension: statements load it first (execute/sql-extensions.ts); these parse directly.
+  beforeAll(() => registerIndexParser(parseIndexStatement));
+
   it('reads CREATE [UNIQUE] INDEX with column orders, DROP INDEX and the ALTER TABLE column form', () => {
     expect(parseStatement('CREATE UNIQUE INDEX IF NOT EXISTS by_name ON app.people (name, age DESC)')).toEqual({
       kind: 'createIndex', name: 'by_name', table: { namespace: 'app', name: 'people' },

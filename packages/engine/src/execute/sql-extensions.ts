@@ -14,7 +14,9 @@
  * - window functions (`OVER`, `WINDOW`): plan/window-plan.ts and
  *   exec/window-fn.ts, which register with plan/window-check.ts;
  * - regular expressions (`~ ~* !~ !~*`, `regexp_*`): plan/regex-functions.ts
- *   and plan/regex.ts, which register with plan/call-hooks.ts.
+ *   and plan/regex.ts, which register with plan/call-hooks.ts;
+ * - index statements (`INDEX`): sql/parse-index.ts, which registers with
+ *   sql/parse.ts.
  *
  * The text is read as plain text, not tokens: a word inside a string
  * literal (EXECUTE AS's statement, a column named `over`) loads the
@@ -24,6 +26,7 @@ import type { Catalog } from '../catalog/catalog';
 import { lazyModule } from '../core/lazy-module';
 import { registerRegexCalls } from '../plan/call-hooks';
 import { registerWindowPlanner } from '../plan/window-check';
+import { registerIndexParser } from '../sql/parse';
 
 const loadWindows = lazyModule('window functions', async () => {
   const { planWindows } = await import('../plan/window-plan');
@@ -35,6 +38,12 @@ const loadRegex = lazyModule('regular expressions', async () => {
   registerRegexCalls(compileRegexCall);
 });
 
+const loadIndexParser = lazyModule('the CREATE/DROP INDEX parser', async () => {
+  const { parseIndexStatement } = await import('../sql/parse-index');
+  registerIndexParser(parseIndexStatement);
+});
+
+const INDEX_WORDS = /\bindex\b/i;
 const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
 
@@ -42,6 +51,7 @@ const REGEX_WORDS = /~|\bregexp_/i;
 const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
   { words: WINDOW_WORDS, load: loadWindows },
   { words: REGEX_WORDS, load: loadRegex },
+  { words: INDEX_WORDS, load: loadIndexParser },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */
