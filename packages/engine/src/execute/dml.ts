@@ -13,13 +13,14 @@ import { cancelled, type StatementSignal } from './queries';
 import type { ColdReads } from '../storage/cold/types';
 import type { PreparedCold } from './cold-reads';
 import type { GroupCommitter } from './group-commit';
+import { ensureIndexSupport, type IndexHost } from './index-loader';
 import type { WritePlan } from '../plan/write';
 import type { Plan, Planned, StatementPlanner } from './planner';
 import { okResult, rowsResult } from './results';
 import type { SessionState } from './session-state';
 import { STREAM_REFUSED, type CommittedLookup, type Transaction } from './transaction';
 
-export interface DmlContext {
+export interface DmlContext extends IndexHost {
   readonly catalog: Catalog;
   readonly planner: StatementPlanner;
   readonly groups: GroupCommitter;
@@ -85,6 +86,7 @@ export async function runWrite(
 ): Promise<StatementResult> {
   const { plan } = planned;
   checkWrite(state.role, plan.target);
+  if (plan.target.indexes && !engine.uniqueCheck) await ensureIndexSupport(engine);
   await engine.waitForHotRoom();
   const stamp = engine.planner.schemaStamp(plan.tableIds);
   const prepared = await prepare();
@@ -100,7 +102,8 @@ export async function runWrite(
     const computed = current.plan.run({ ...engine.context(state, current.params), staged, cold: prepared.reads, pace });
     // Its changes join the group's one commit (later members may build on them): it is not cancelled any more.
     signal?.markCommitting();
-    return computed;
+    const unique = engine.uniqueCheck?.(computed.changes, staged);
+    return unique ? unique.then(() => computed) : computed;
   }).finally(() => {
     prepared.release();
     signal?.doneCommitting();

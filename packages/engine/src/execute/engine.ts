@@ -6,6 +6,7 @@
  * dispatch is dispatch.ts, batches and transactions batch.ts, the one
  * commit path commit.ts.
  */
+import { ensureIndexSupport, type UniqueCheck } from './index-loader';
 import { UserRegistry } from '../auth/users';
 import { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
@@ -96,6 +97,8 @@ export class Engine {
   readonly systemEnv: SystemEnv;
   readonly budget: HotBudget;
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
+  /** Set once secondary indexes are loaded (index-loader.ts): at open when a table has one, or by the first CREATE INDEX. */
+  uniqueCheck?: UniqueCheck;
   private closed = false;
   /** The last migrate() call: the next one runs after it (one at a time). Never rejects. */
   private migrating: Promise<unknown> = Promise.resolve();
@@ -208,6 +211,7 @@ export class Engine {
     await recoverCompactions(engine);
     await recoverFlushes(engine);
     await sweepSegmentFiles(engine);
+    await ensureIndexSupport(engine);
     // An import a crash cut off is dropped before any statement can see part of it (import-recovery.ts).
     if (await hasImportMarker(engine.kv)) await (await loadBackup()).rollBackInterruptedImport(engine);
     engine.jobs.start();

@@ -16,6 +16,8 @@ import type { StatementResult } from '../core/types';
 import type { CreateIndexStmt, Statement } from '../sql/ast';
 import { validateName } from '../sql/names';
 import type { UnitOfWork } from '../storage/unit-of-work';
+import { loadIndexSupport } from './index-loader';
+import type { IndexSupportHost } from './index-support';
 import { okResult as ok } from './results';
 import type { SessionState } from './session-state';
 
@@ -26,7 +28,7 @@ export const MAX_INDEX_COLUMNS = 16;
 /** Column types an index does not order (JSON and BYTES have no order an index could serve). */
 const UNINDEXABLE = new Set(['JSON', 'BYTES']);
 
-export interface IndexDdlContext {
+export interface IndexDdlContext extends IndexSupportHost {
   readonly catalog: Catalog;
   commit(unit: UnitOfWork): Promise<void>;
 }
@@ -82,6 +84,7 @@ async function createIndex(engine: IndexDdlContext, state: SessionState, stmt: C
     columns.push({ id: col.id, desc: c.desc });
   }
   const index: IndexDef = { name, columns, unique: stmt.unique, createdAt: Date.now() };
+  if (index.unique) await (await loadIndexSupport()).verifyUniqueData(engine, t, index);
   await engine.commit({ state: [catalog.alterTableWrites(bump(t, [...indexes, index]))], altered: [t.id] });
   return ok(`Index ${ns}.${name} created on ${q(t)}`);
 }

@@ -120,6 +120,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['tables', e.catalog.listTables().length],
     ['views', e.catalog.viewCount],
     ['indexes', e.catalog.listTables().reduce((n, t) => n + (t.indexes?.length ?? 0), 0)],
+    ['hot_index_entries', e.hot.observer?.entries ?? 0],
     ['storage', e.kv.kind],
     ['hot_pages', e.hot.pageCount()],
     ['hot_bytes', e.hot.bytes],
