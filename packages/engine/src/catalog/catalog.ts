@@ -5,7 +5,7 @@
  * the in-memory catalog untouched.
  */
 import { KalamError } from '../core/errors';
-import type { IndexDef, TableDef } from '../core/schema';
+import type { TableDef } from '../core/schema';
 import { encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
 
@@ -220,15 +220,6 @@ export class Catalog {
 
   dropTableWrites(t: TableDef): { writes: KvWrite[]; apply: () => void } {
     return { writes: [{ store: 'system', key: tableKey(t.id) }, ...this.historyDeletes(t.id)], apply: () => this.removeTable(t) };
-  }
-
-  /** The index of the namespace named `name`, with its table (index names are unique per namespace). */
-  findIndex(namespace: string, name: string): { table: TableDef; index: IndexDef } | undefined {
-    for (const table of this.listTables(namespace)) {
-      const index = table.indexes?.find((i) => i.name === name);
-      if (index) return { table, index };
-    }
-    return undefined;
   }
 
   // -- views --

@@ -7,7 +7,7 @@
  * are staged (execute/transaction.ts) and committed by one unit of work
  * under the write lock.
  */
-import { ensureIndexSupport, type IndexHost } from './index-loader';
+import type { IndexHost } from './index-loader';
 import { KalamError, toKalamError } from '../core/errors';
 import type { RowChange, TableDef } from '../core/schema';
 import type { StatementResult, Value } from '../core/types';
@@ -154,7 +154,6 @@ export async function commitTransaction(engine: BatchContext, tx: Transaction, a
     await engine.exclusive(async () => {
       engine.assertOpen();
       const rows = tx.changesForCommit(engine.committedLookup(reads), (id) => engine.catalog.tableById(id), () => engine.seq.next());
-      if (!engine.uniqueCheck && rows.some((r) => r.table.indexes)) await ensureIndexSupport(engine);
       await engine.uniqueCheck?.(rows);
       if (rows.length > 0 || alsoCommit.length > 0) await engine.commit({ rows, state: alsoCommit });
     });

@@ -13,7 +13,7 @@ import { cancelled, type StatementSignal } from './queries';
 import type { ColdReads } from '../storage/cold/types';
 import type { PreparedCold } from './cold-reads';
 import type { GroupCommitter } from './group-commit';
-import { ensureIndexSupport, type IndexHost } from './index-loader';
+import type { IndexHost } from './index-loader';
 import type { WritePlan } from '../plan/write';
 import type { Plan, Planned, StatementPlanner } from './planner';
 import { okResult, rowsResult } from './results';
@@ -86,7 +86,6 @@ export async function runWrite(
 ): Promise<StatementResult> {
   const { plan } = planned;
   checkWrite(state.role, plan.target);
-  if (plan.target.indexes && !engine.uniqueCheck) await ensureIndexSupport(engine);
   await engine.waitForHotRoom();
   const stamp = engine.planner.schemaStamp(plan.tableIds);
   const prepared = await prepare();

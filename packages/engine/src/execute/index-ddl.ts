@@ -39,6 +39,15 @@ export async function executeIndexStatement(engine: IndexDdlContext, state: Sess
   return stmt.kind === 'createIndex' ? createIndex(engine, state, stmt) : dropIndex(engine, state, stmt);
 }
 
+/** The index of the namespace named `name`, with its table (index names are unique per namespace). */
+function findIndex(catalog: Catalog, namespace: string, name: string): { table: TableDef; index: IndexDef } | undefined {
+  for (const table of catalog.listTables(namespace)) {
+    const index = table.indexes?.find((i) => i.name === name);
+    if (index) return { table, index };
+  }
+  return undefined;
+}
+
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 const bump = (t: TableDef, indexes: IndexDef[]): TableDef => {
   const next: TableDef = { ...t, version: t.version + 1, updatedAt: Date.now() };
@@ -54,7 +63,7 @@ async function createIndex(engine: IndexDdlContext, state: SessionState, stmt: C
   const t = catalog.requireTable(ns, stmt.table.name.toLowerCase());
   checkAlterTable(state.role, t);
   const name = validateName(stmt.name ?? `${t.name}_${stmt.columns[0].name}_idx`, 'index');
-  const existing = catalog.findIndex(ns, name);
+  const existing = findIndex(catalog, ns, name);
   if (existing) {
     if (stmt.ifNotExists) return ok(`Index ${ns}.${name} already exists`);
     throw new KalamError('INDEX_EXISTS', `Index ${ns}.${name} already exists (on table ${q(existing.table)}): choose another name, or drop it first with DROP INDEX ${ns}.${name}`);
@@ -94,7 +103,7 @@ async function dropIndex(engine: IndexDdlContext, state: SessionState, stmt: Ext
   const ns = (stmt.index.namespace ?? state.namespace).toLowerCase();
   const name = stmt.index.name.toLowerCase();
   if (stmt.table) catalog.requireTable(ns, stmt.table.name.toLowerCase());
-  const found = catalog.findIndex(ns, name);
+  const found = findIndex(catalog, ns, name);
   if (!found) {
     if (stmt.ifExists) return ok(`Index '${ns}.${name}' does not exist`);
     catalog.requireNamespace(ns);

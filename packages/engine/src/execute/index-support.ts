@@ -19,7 +19,11 @@ import type { Value } from '../core/types';
 import { describeValue, hashKey } from '../core/values';
 import type { StagedRows } from '../exec/context';
 import type { ScanBounds } from '../storage/cold/prune';
-import { HotIndexes } from '../storage/hot-index';
+import { compareTuples, HotIndexes, spanOf, type HotIndex } from '../storage/hot-index';
+import { planIndexScan } from '../plan/index-plan';
+import { registerIndexPlanner } from '../plan/scan-plan';
+import type { IndexScanRequest } from '../plan/source';
+import type { IndexScan } from './table-source';
 import type { HotTier } from '../storage/hot-tier';
 import type { PreparedCold } from './cold-reads';
 import type { IndexHost } from './index-types';
@@ -30,6 +34,7 @@ export interface IndexSupportHost extends IndexHost {
   readonly views: PartitionViews;
   readonly cold: { readonly manifest: { hasSegments(tableId: number, user: string): boolean; partitions(tableId: number): ReadonlyMap<string, unknown> } };
   readonly coldReader: { preparePartition(table: TableDef, user: string, bounds: ScanBounds): Promise<PreparedCold> };
+  readonly sources: { indexScan?: IndexScan };
 }
 
 export function installIndexSupport(engine: IndexSupportHost): void {
@@ -37,6 +42,36 @@ export function installIndexSupport(engine: IndexSupportHost): void {
   const indexes = new HotIndexes();
   engine.hot.observer = indexes;
   engine.uniqueCheck = (changes, staged) => checkUnique(engine, indexes, changes, staged);
+  registerIndexPlanner(planIndexScan);
+  engine.sources.indexScan = (t, user, req) => {
+    // Cold segments have no index records yet: their partition is scanned.
+    if (engine.cold.manifest.hasSegments(t.id, user)) return undefined;
+    const x = indexes.get(t, user, req.index, engine.hot.partition(t.id, user));
+    return x ? indexRows(x, req) : [];
+  };
+}
+
+/** The rows of `req`'s spans in index order (reversed: equal values still in key order, as ORDER BY breaks ties). */
+function* indexRows(x: HotIndex, req: IndexScanRequest): Generator<StoredRow> {
+  const read = x.openRead();
+  try {
+    const spans = req.reverse ? [...req.spans].reverse() : req.spans;
+    for (const s of spans) {
+      const [start, end] = spanOf(read, x.desc, s.lower, s.upper);
+      if (!req.reverse) {
+        for (let i = start; i < end; i++) yield read.rows[i];
+        continue;
+      }
+      for (let i = end - 1; i >= start; ) {
+        let j = i;
+        while (j > start && compareTuples(read.tuples[j - 1], read.tuples[i], x.desc) === 0) j--;
+        for (let m = j; m <= i; m++) yield read.rows[m];
+        i = j - 1;
+      }
+    }
+  } finally {
+    read.release();
+  }
 }
 
 /** Engine parts the index code reads, per installed engine. */

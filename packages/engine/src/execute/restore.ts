@@ -21,6 +21,7 @@
  * - Memory: one record of the file at a time, plus one key per partition
  *   being read (to refuse out-of-order or repeated keys).
  */
+import { ensureIndexSupport, type IndexHost } from './index-loader';
 import type { UserRecord, UserRegistry } from '../auth/users';
 import { DEFAULT_NAMESPACE, type Catalog, type NamespaceDef } from '../catalog/catalog';
 import { KalamError, toKalamError } from '../core/errors';
@@ -34,7 +35,7 @@ import { BackupReader, invalidFile, type BackupOptions, type BackupProgress, typ
 import { report } from './backup';
 import { clearMarkerWrite, discardImport, markerWrite } from './import-recovery';
 
-export interface ImportContext {
+export interface ImportContext extends IndexHost {
   readonly catalog: Catalog;
   readonly users: UserRegistry;
   readonly seq: SeqGenerator;
@@ -119,6 +120,8 @@ export async function importBackup(ctx: ImportContext, blob: Blob, options: Back
     await ctx.commit({ state });
   });
   if (created.some((t) => t.options.FLUSH_POLICY !== undefined)) ctx.jobs.policiesChanged();
+  // Tables with indexes: their UNIQUE checks and index scans from the next statement on.
+  await ensureIndexSupport(ctx);
 
   const progress: BackupProgress = { rows: 0, tables: 0 };
   try {

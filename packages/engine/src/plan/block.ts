@@ -302,6 +302,18 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
         keys.length = 0;
       }
     }
+    // Ordered by an index's columns: the index reads its rows in that order (plan/index-plan.ts).
+    if (keys.length > 0 && only && !isAggregate && !windows && scan.orderedBy) {
+      const ordered = scan.orderedBy(order.map((o) => {
+        const idx = orderTarget(o.expr, items, names, scope, true);
+        const e = idx >= 0 ? items[idx].expr : o.expr;
+        return { slot: e.kind === 'column' ? safeResolve(scope, e) : -1, descending: o.descending, nullsFirst: o.nullsFirst };
+      }), (ctx) => keepCount(limitEval, offsetEval, ctx));
+      if (ordered) {
+        prepare = ordered;
+        keys.length = 0;
+      }
+    }
     rows = (ctx) => {
       const input = prepareRows(ctx);
       const sorted = keys.length ? sortRows(input, keys, ctx, keepCount(limitEval, offsetEval, ctx)) : input;

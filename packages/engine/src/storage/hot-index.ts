@@ -44,13 +44,41 @@ export function compareTuples(a: readonly Value[], b: readonly Value[], desc: re
 export interface HotIndexRead {
   readonly tuples: readonly (readonly Value[])[];
   readonly keys: readonly Value[];
+  readonly rows: readonly StoredRow[];
   release(): void;
 }
 
-/** One index of one partition: `tuples[i]` (the indexed values) and `keys[i]` (the partition key), sorted. */
+/** One end of a span of an index: entries whose first `tuple.length` values are past (or at, `inclusive`) `tuple`. */
+export interface IndexBound {
+  tuple: readonly Value[];
+  inclusive: boolean;
+}
+
+/** [start, end) of `read`'s entries between `lower` and `upper` in index order (an absent end is open). */
+export function spanOf(read: Pick<HotIndexRead, 'tuples'>, desc: readonly boolean[], lower?: IndexBound, upper?: IndexBound): [number, number] {
+  const { tuples } = read;
+  const find = (b: IndexBound, past: boolean) => {
+    const n = b.tuple.length;
+    let lo = 0;
+    let hi = tuples.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareTuples(tuples[mid], b.tuple, desc, n);
+      if (c < 0 || (c === 0 && past)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const start = lower ? find(lower, !lower.inclusive) : 0;
+  const end = upper ? find(upper, upper.inclusive) : tuples.length;
+  return [start, Math.max(start, end)];
+}
+
+/** One index of one partition: `tuples[i]` (the indexed values), `keys[i]` (the partition key) and `rows[i]` (the row), sorted. */
 export class HotIndex {
   private tuples: (readonly Value[])[] = [];
   private keys: Value[] = [];
+  private rows: StoredRow[] = [];
   private readers = 0;
   private shared = false;
 
@@ -72,11 +100,12 @@ export class HotIndex {
 
   /** Builds from every live row of the partition. */
   build(rows: Iterable<StoredRow>): void {
-    const entries: { t: Value[]; k: Value }[] = [];
-    for (const row of rows) if (row[this.deleted] !== true) entries.push({ t: this.tupleOf(row), k: this.keyOf(row) });
+    const entries: { t: Value[]; k: Value; r: StoredRow }[] = [];
+    for (const row of rows) if (row[this.deleted] !== true) entries.push({ t: this.tupleOf(row), k: this.keyOf(row), r: row });
     entries.sort((a, b) => this.compare(a.t, a.k, b.t, b.k));
     this.tuples = entries.map((e) => e.t);
     this.keys = entries.map((e) => e.k);
+    this.rows = entries.map((e) => e.r);
   }
 
   private compare(ta: readonly Value[], ka: Value, tb: readonly Value[], kb: Value): number {
@@ -102,43 +131,32 @@ export class HotIndex {
     if (!wasLive && !isLive) return;
     const oldTuple = wasLive ? this.tupleOf(before) : undefined;
     const newTuple = isLive ? this.tupleOf(after) : undefined;
-    if (oldTuple && newTuple && compareTuples(oldTuple, newTuple, this.desc) === 0) return;
     this.own();
+    if (oldTuple && newTuple && compareTuples(oldTuple, newTuple, this.desc) === 0) {
+      // Same place: the row is replaced where it is.
+      const i = this.position(oldTuple, key);
+      if (i < this.keys.length && compareValues(this.keys[i], key) === 0) this.rows[i] = after!;
+      return;
+    }
     if (oldTuple) {
       const i = this.position(oldTuple, key);
       if (i < this.keys.length && compareValues(this.keys[i], key) === 0) {
         this.tuples.splice(i, 1);
         this.keys.splice(i, 1);
+        this.rows.splice(i, 1);
       }
     }
     if (newTuple) {
       const i = this.position(newTuple, key);
       this.tuples.splice(i, 0, newTuple);
       this.keys.splice(i, 0, key);
+      this.rows.splice(i, 0, after!);
     }
   }
 
-  /**
-   * [start, end) of the entries whose first `bounds` columns lie between
-   * `lower` and `upper` (in index order: for a DESC column, `lower` is the
-   * larger value). An absent end is open.
-   */
-  span(lower?: { tuple: readonly Value[]; inclusive: boolean }, upper?: { tuple: readonly Value[]; inclusive: boolean }): [number, number] {
-    const find = (b: { tuple: readonly Value[]; inclusive: boolean }, past: boolean) => {
-      const n = b.tuple.length;
-      let lo = 0;
-      let hi = this.keys.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const c = compareTuples(this.tuples[mid], b.tuple, this.desc, n);
-        if (c < 0 || (c === 0 && past)) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    const start = lower ? find(lower, !lower.inclusive) : 0;
-    const end = upper ? find(upper, upper.inclusive) : this.keys.length;
-    return [start, Math.max(start, end)];
+  /** [start, end) of the entries between `lower` and `upper` (spanOf, over the current arrays). */
+  span(lower?: IndexBound, upper?: IndexBound): [number, number] {
+    return spanOf({ tuples: this.tuples }, this.desc, lower, upper);
   }
 
   openRead(): HotIndexRead {
@@ -148,6 +166,7 @@ export class HotIndex {
     return {
       tuples: this.tuples,
       keys: this.keys,
+      rows: this.rows,
       release: () => {
         if (open) this.readers--;
         open = false;
@@ -159,6 +178,7 @@ export class HotIndex {
     if (this.shared && this.readers > 0) {
       this.tuples = this.tuples.slice();
       this.keys = this.keys.slice();
+      this.rows = this.rows.slice();
     }
     this.shared = false;
   }
