@@ -16,7 +16,7 @@ import { executeAs, type ExecuteAsContext } from './execute-as';
 import type { ExplainContext } from './explain';
 import type { IntrospectionContext } from './introspection';
 import type { IndexDdlContext } from './index-ddl';
-import { ensureIndexSupport, type IndexHost } from './index-loader';
+import { ensureIndexSupport } from './index-loader';
 import { loadAlter, loadExplain, loadIndexDdl, loadIntrospection, loadStorageStatements, loadUserStatements, loadViewDdl } from './lazy-executors';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
@@ -29,7 +29,7 @@ import type { ViewDdlContext } from './view-ddl';
 import { loadSqlExtensions } from './sql-extensions';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
-export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & IndexDdlContext & IndexHost & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
+export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & IndexDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
   readonly liveQueries: LiveQueries;
   readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
   readonly queries: Pick<QueryRegistry, 'kill'>;

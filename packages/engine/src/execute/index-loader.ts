@@ -6,15 +6,15 @@
  * nothing needs it; once loaded it is installed into the engine's hooks.
  */
 import { lazyModule } from '../core/lazy-module';
-import type { IndexHost } from './index-types';
+import type { IndexSupportHost } from './index-support';
 
 export type { IndexHost, UniqueCheck } from './index-types';
 
 export const loadIndexSupport = lazyModule('secondary indexes', () => import('./index-support'));
 
 /** Loads and installs index support when the catalog has an index (or `force`: CREATE INDEX is about to run). */
-export async function ensureIndexSupport(engine: IndexHost, force = false): Promise<void> {
+export async function ensureIndexSupport(engine: IndexSupportHost, force = false): Promise<void> {
   if (engine.uniqueCheck) return;
   if (!force && !engine.catalog.listTables().some((t) => t.indexes?.length)) return;
-  (await loadIndexSupport()).installIndexSupport(engine as Parameters<Awaited<ReturnType<typeof loadIndexSupport>>['installIndexSupport']>[0]);
+  (await loadIndexSupport()).installIndexSupport(engine);
 }

@@ -21,7 +21,8 @@
  * - Memory: one record of the file at a time, plus one key per partition
  *   being read (to refuse out-of-order or repeated keys).
  */
-import { ensureIndexSupport, type IndexHost } from './index-loader';
+import { ensureIndexSupport } from './index-loader';
+import type { IndexSupportHost } from './index-support';
 import type { UserRecord, UserRegistry } from '../auth/users';
 import { DEFAULT_NAMESPACE, type Catalog, type NamespaceDef } from '../catalog/catalog';
 import { KalamError, toKalamError } from '../core/errors';
@@ -35,7 +36,7 @@ import { BackupReader, invalidFile, type BackupOptions, type BackupProgress, typ
 import { report } from './backup';
 import { clearMarkerWrite, discardImport, markerWrite } from './import-recovery';
 
-export interface ImportContext extends IndexHost {
+export interface ImportContext extends IndexSupportHost {
   readonly catalog: Catalog;
   readonly users: UserRegistry;
   readonly seq: SeqGenerator;
