@@ -57,15 +57,16 @@ function* indexRows(x: HotIndex, req: IndexScanRequest): Generator<StoredRow> {
   try {
     const spans = req.reverse ? [...req.spans].reverse() : req.spans;
     for (const s of spans) {
-      const [start, end] = spanOf(read, x.desc, s.lower, s.upper);
+      const { entries } = read;
+      const [start, end] = spanOf(entries, x.desc, s.lower, s.upper);
       if (!req.reverse) {
-        for (let i = start; i < end; i++) yield read.rows[i];
+        for (let i = start; i < end; i++) yield entries[i].r;
         continue;
       }
       for (let i = end - 1; i >= start; ) {
         let j = i;
-        while (j > start && compareTuples(read.tuples[j - 1], read.tuples[i], x.desc) === 0) j--;
-        for (let m = j; m <= i; m++) yield read.rows[m];
+        while (j > start && compareTuples(entries[j - 1].t, entries[i].t, x.desc) === 0) j--;
+        for (let m = j; m <= i; m++) yield entries[m].r;
         i = j - 1;
       }
     }
@@ -167,9 +168,9 @@ function checkPartition(
     try {
       for (const c of wanted.values()) {
         const tuple = hot.tupleOf(c.row!);
-        const [start, end] = hot.span({ tuple, inclusive: true }, { tuple, inclusive: true });
+        const [start, end] = spanOf(read.entries, hot.desc, { tuple, inclusive: true }, { tuple, inclusive: true });
         for (let i = start; i < end; i++) {
-          if (!isShadowed(hashKey(read.keys[i]))) throw violation(t, index, slots, c.row!);
+          if (!isShadowed(hashKey(read.entries[i].k))) throw violation(t, index, slots, c.row!);
         }
       }
     } finally {

@@ -8,11 +8,12 @@
  *
  * An index of a partition is built from the partition's rows the first
  * time a statement needs it (O(h log h)), then kept current by every row
- * version the hot tier sets or removes as a commit is applied (HotObserver:
- * a binary search and a splice each), so it always equals the committed
- * hot rows. A table whose definition changed (ALTER TABLE, CREATE/DROP
+ * version the hot tier sets or removes as a commit is applied
+ * (HotObserver), so it always equals the committed hot rows: a change is
+ * recorded at once and applied to the order when the index is next read
+ * (a few by binary search and splice, a batch by one merge). A table whose definition changed (ALTER TABLE, CREATE/DROP
  * INDEX) has its indexes built again on next use. Reads that may pause (a
- * statement yields between rows) hold the arrays as they were (copy on
+ * statement yields between rows) hold the entries as they were (copy on
  * write, as Partition.openRead).
  *
  * Entries held: at most (hot rows of the table) × (its indexes), so bounded
@@ -20,7 +21,7 @@
  */
 import { deletedSlot, type IndexDef, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
-import { compareValues } from '../core/values';
+import { compareValues, hashKey } from '../core/values';
 import type { Partition } from './hot-partition';
 import type { HotObserver } from './hot-tier';
 
@@ -40,11 +41,16 @@ export function compareTuples(a: readonly Value[], b: readonly Value[], desc: re
   return 0;
 }
 
-/** A read of an index's order: its arrays stay as they are until `release()`. */
+/** One entry of an index: the indexed values, the partition key, the row. */
+export interface IndexEntry {
+  readonly t: readonly Value[];
+  readonly k: Value;
+  readonly r: StoredRow;
+}
+
+/** A read of an index's order: its entries stay as they are until `release()`. */
 export interface HotIndexRead {
-  readonly tuples: readonly (readonly Value[])[];
-  readonly keys: readonly Value[];
-  readonly rows: readonly StoredRow[];
+  readonly entries: readonly IndexEntry[];
   release(): void;
 }
 
@@ -54,31 +60,47 @@ export interface IndexBound {
   inclusive: boolean;
 }
 
-/** [start, end) of `read`'s entries between `lower` and `upper` in index order (an absent end is open). */
-export function spanOf(read: Pick<HotIndexRead, 'tuples'>, desc: readonly boolean[], lower?: IndexBound, upper?: IndexBound): [number, number] {
-  const { tuples } = read;
+/** [start, end) of `entries` between `lower` and `upper` in index order (an absent end is open). */
+export function spanOf(entries: readonly IndexEntry[], desc: readonly boolean[], lower?: IndexBound, upper?: IndexBound): [number, number] {
   const find = (b: IndexBound, past: boolean) => {
     const n = b.tuple.length;
     let lo = 0;
-    let hi = tuples.length;
+    let hi = entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareTuples(tuples[mid], b.tuple, desc, n);
+      const c = compareTuples(entries[mid].t, b.tuple, desc, n);
       if (c < 0 || (c === 0 && past)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   };
   const start = lower ? find(lower, !lower.inclusive) : 0;
-  const end = upper ? find(upper, upper.inclusive) : tuples.length;
+  const end = upper ? find(upper, upper.inclusive) : entries.length;
   return [start, Math.max(start, end)];
 }
 
-/** One index of one partition: `tuples[i]` (the indexed values), `keys[i]` (the partition key) and `rows[i]` (the row), sorted. */
+/** A change not yet applied to the order: the key's entry as it is in the order (`old`), and what replaces it. */
+interface Pending {
+  key: Value;
+  old?: readonly Value[];
+  next?: IndexEntry;
+}
+
+/** Changes an index holds unapplied before it applies them unread (more when it has more entries). */
+export const PENDING_MIN = 1024;
+
+/** Below this many keys changed at once, each is spliced in place; above, the order is rebuilt in one merge. */
+const SPLICE_MAX = 16;
+
+/**
+ * One index of one partition: its entries sorted by (values, key). Changes
+ * are recorded as they are committed and applied to the order when it is
+ * next read (`settle`): a few by binary search and splice, a batch by one
+ * merge — O(h + m log m) for m changes, not m splices.
+ */
 export class HotIndex {
-  private tuples: (readonly Value[])[] = [];
-  private keys: Value[] = [];
-  private rows: StoredRow[] = [];
+  private entries: IndexEntry[] = [];
+  private pending: Pending[] = [];
   private readers = 0;
   private shared = false;
 
@@ -91,7 +113,8 @@ export class HotIndex {
   ) {}
 
   get size(): number {
-    return this.keys.length;
+    this.settle();
+    return this.entries.length;
   }
 
   tupleOf(row: StoredRow): Value[] {
@@ -100,73 +123,113 @@ export class HotIndex {
 
   /** Builds from every live row of the partition. */
   build(rows: Iterable<StoredRow>): void {
-    const entries: { t: Value[]; k: Value; r: StoredRow }[] = [];
-    for (const row of rows) if (row[this.deleted] !== true) entries.push({ t: this.tupleOf(row), k: this.keyOf(row), r: row });
-    entries.sort((a, b) => this.compare(a.t, a.k, b.t, b.k));
-    this.tuples = entries.map((e) => e.t);
-    this.keys = entries.map((e) => e.k);
-    this.rows = entries.map((e) => e.r);
+    const entries: IndexEntry[] = [];
+    for (const r of rows) if (r[this.deleted] !== true) entries.push({ t: this.tupleOf(r), k: this.keyOf(r), r });
+    entries.sort((a, b) => this.compare(a, b));
+    this.entries = entries;
+    this.pending = [];
   }
 
-  private compare(ta: readonly Value[], ka: Value, tb: readonly Value[], kb: Value): number {
-    return compareTuples(ta, tb, this.desc) || compareValues(ka, kb);
+  private compare(a: Pick<IndexEntry, 't' | 'k'>, b: Pick<IndexEntry, 't' | 'k'>): number {
+    return compareTuples(a.t, b.t, this.desc) || compareValues(a.k, b.k);
   }
 
   /** First position whose entry is not before (tuple, key). */
-  private position(tuple: readonly Value[], key: Value): number {
+  private position(t: readonly Value[], k: Value): number {
+    const e = this.entries;
     let lo = 0;
-    let hi = this.keys.length;
+    let hi = e.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.compare(this.tuples[mid], this.keys[mid], tuple, key) < 0) lo = mid + 1;
+      if (this.compare(e[mid], { t, k }) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** A version of a key replaced `before` (either may be absent); tombstones are not indexed. */
+  /** Where the key's entry with values `t` is, or -1. */
+  private find(t: readonly Value[], k: Value): number {
+    const i = this.position(t, k);
+    return i < this.entries.length && compareValues(this.entries[i].k, k) === 0 && compareTuples(this.entries[i].t, t, this.desc) === 0 ? i : -1;
+  }
+
+  /** A version of a key replaced `before` (either may be absent); tombstones are not indexed. Applied on the next read. */
   put(key: Value, before: StoredRow | undefined, after: StoredRow | null): void {
     const wasLive = before !== undefined && before[this.deleted] !== true;
     const isLive = after !== null && after[this.deleted] !== true;
     if (!wasLive && !isLive) return;
-    const oldTuple = wasLive ? this.tupleOf(before) : undefined;
-    const newTuple = isLive ? this.tupleOf(after) : undefined;
-    this.own();
-    if (oldTuple && newTuple && compareTuples(oldTuple, newTuple, this.desc) === 0) {
-      // Same place: the row is replaced where it is.
-      const i = this.position(oldTuple, key);
-      if (i < this.keys.length && compareValues(this.keys[i], key) === 0) this.rows[i] = after!;
-      return;
-    }
-    if (oldTuple) {
-      const i = this.position(oldTuple, key);
-      if (i < this.keys.length && compareValues(this.keys[i], key) === 0) {
-        this.tuples.splice(i, 1);
-        this.keys.splice(i, 1);
-        this.rows.splice(i, 1);
-      }
-    }
-    if (newTuple) {
-      const i = this.position(newTuple, key);
-      this.tuples.splice(i, 0, newTuple);
-      this.keys.splice(i, 0, key);
-      this.rows.splice(i, 0, after!);
-    }
+    this.pending.push({ key, old: wasLive ? this.tupleOf(before) : undefined, next: isLive ? { t: this.tupleOf(after), k: key, r: after } : undefined });
+    // Bounded: changes nobody reads are applied once they outnumber the entries (amortized O(log m) each).
+    if (this.pending.length > Math.max(PENDING_MIN, this.entries.length)) this.settle();
   }
 
-  /** [start, end) of the entries between `lower` and `upper` (spanOf, over the current arrays). */
+  /** Changes recorded, not applied yet (at most max(PENDING_MIN, entries)). */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Applies the changes recorded since the last read. */
+  private settle(): void {
+    if (this.pending.length === 0) return;
+    this.own();
+    // Per key: the entry in the order is the first change's `old`; what stays is the last change's `next`.
+    const byKey = new Map<string, Pending>();
+    for (const p of this.pending) {
+      const h = hashKey(p.key);
+      const first = byKey.get(h);
+      if (first) first.next = p.next;
+      else byKey.set(h, { ...p });
+    }
+    this.pending = [];
+    const changes = [...byKey.values()];
+    if (changes.length <= SPLICE_MAX) {
+      for (const c of changes) {
+        const i = c.old ? this.find(c.old, c.key) : -1;
+        if (i >= 0 && c.next && compareTuples(c.old!, c.next.t, this.desc) === 0) {
+          this.entries[i] = c.next; // same place: the row is replaced where it is
+          continue;
+        }
+        if (i >= 0) this.entries.splice(i, 1);
+        if (c.next) this.entries.splice(this.position(c.next.t, c.key), 0, c.next);
+      }
+      return;
+    }
+    const drop = new Set<number>();
+    for (const c of changes) {
+      const i = c.old ? this.find(c.old, c.key) : -1;
+      if (i >= 0) drop.add(i);
+    }
+    const adds = changes.flatMap((c) => (c.next ? [c.next] : [])).sort((a, b) => this.compare(a, b));
+    const held = this.entries;
+    const out: IndexEntry[] = new Array(held.length - drop.size + adds.length);
+    let i = 0;
+    let j = 0;
+    let w = 0;
+    while (i < held.length || j < adds.length) {
+      if (i < held.length && drop.has(i)) {
+        i++;
+        continue;
+      }
+      if (j >= adds.length || (i < held.length && this.compare(held[i], adds[j]) <= 0)) out[w++] = held[i++];
+      else out[w++] = adds[j++];
+    }
+    out.length = w;
+    this.entries = out;
+  }
+
+  /** [start, end) of the entries between `lower` and `upper` (spanOf, over the current order). */
   span(lower?: IndexBound, upper?: IndexBound): [number, number] {
-    return spanOf({ tuples: this.tuples }, this.desc, lower, upper);
+    this.settle();
+    return spanOf(this.entries, this.desc, lower, upper);
   }
 
   openRead(): HotIndexRead {
+    this.settle();
     this.readers++;
     this.shared = true;
     let open = true;
     return {
-      tuples: this.tuples,
-      keys: this.keys,
-      rows: this.rows,
+      entries: this.entries,
       release: () => {
         if (open) this.readers--;
         open = false;
@@ -175,11 +238,7 @@ export class HotIndex {
   }
 
   private own(): void {
-    if (this.shared && this.readers > 0) {
-      this.tuples = this.tuples.slice();
-      this.keys = this.keys.slice();
-      this.rows = this.rows.slice();
-    }
+    if (this.shared && this.readers > 0) this.entries = this.entries.slice();
     this.shared = false;
   }
 }
