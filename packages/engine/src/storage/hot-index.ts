@@ -82,6 +82,7 @@ export function spanOf(entries: readonly IndexEntry[], desc: readonly boolean[],
 /** A change not yet applied to the order: the key's entry as it is in the order (`old`), and what replaces it. */
 interface Pending {
   key: Value;
+  hash: string;
   old?: readonly Value[];
   next?: IndexEntry;
 }
@@ -154,11 +155,11 @@ export class HotIndex {
   }
 
   /** A version of a key replaced `before` (either may be absent); tombstones are not indexed. Applied on the next read. */
-  put(key: Value, before: StoredRow | undefined, after: StoredRow | null): void {
+  put(key: Value, before: StoredRow | undefined, after: StoredRow | null, hash = hashKey(key)): void {
     const wasLive = before !== undefined && before[this.deleted] !== true;
     const isLive = after !== null && after[this.deleted] !== true;
     if (!wasLive && !isLive) return;
-    this.pending.push({ key, old: wasLive ? this.tupleOf(before) : undefined, next: isLive ? { t: this.tupleOf(after), k: key, r: after } : undefined });
+    this.pending.push({ key, hash, old: wasLive ? this.tupleOf(before) : undefined, next: isLive ? { t: this.tupleOf(after), k: key, r: after } : undefined });
     // Bounded: changes nobody reads are applied once they outnumber the entries (amortized O(log m) each).
     if (this.pending.length > Math.max(PENDING_MIN, this.entries.length)) this.settle();
   }
@@ -175,10 +176,9 @@ export class HotIndex {
     // Per key: the entry in the order is the first change's `old`; what stays is the last change's `next`.
     const byKey = new Map<string, Pending>();
     for (const p of this.pending) {
-      const h = hashKey(p.key);
-      const first = byKey.get(h);
+      const first = byKey.get(p.hash);
       if (first) first.next = p.next;
-      else byKey.set(h, { ...p });
+      else byKey.set(p.hash, p);
     }
     this.pending = [];
     const changes = [...byKey.values()];
@@ -262,10 +262,10 @@ export class HotIndexes implements HotObserver {
     return n;
   }
 
-  put(tableId: number, user: string, key: Value, before: StoredRow | undefined, after: StoredRow | null): void {
+  put(tableId: number, user: string, pkHash: string, key: Value, before: StoredRow | undefined, after: StoredRow | null): void {
     const part = this.tables.get(tableId)?.parts.get(user);
     if (!part) return;
-    for (const x of part.values()) x.put(key, before, after);
+    for (const x of part.values()) x.put(key, before, after, pkHash);
   }
 
   partitionEmptied(tableId: number, user: string): void {

@@ -82,7 +82,7 @@ export interface StagedChanges {
 
 /** Told of every row version the hot tier sets or removes, as it happens (secondary indexes keep current by it: storage/hot-index.ts). */
 export interface HotObserver {
-  put(tableId: number, user: string, key: Value, before: StoredRow | undefined, after: StoredRow | null): void;
+  put(tableId: number, user: string, pkHash: string, key: Value, before: StoredRow | undefined, after: StoredRow | null): void;
   partitionEmptied(tableId: number, user: string): void;
   /** The table is gone, or its rows were rewritten to another layout. */
   forget(tableId: number): void;
@@ -229,7 +229,7 @@ export class HotTier {
     let p = t.partitions.get(user);
     const before = p?.get(pkHash);
     if (this.observer) {
-      if (deletedSlot === beforeDeletedSlot) this.observer.put(tableId, user, key, before, row);
+      if (deletedSlot === beforeDeletedSlot) this.observer.put(tableId, user, pkHash, key, before, row);
       else this.observer.forget(tableId);
     }
     if (before) {
