@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
@@ -151,5 +152,86 @@ describe('UNIQUE indexes', () => {
     await run(`INSERT INTO app.people (id, email) VALUES (70, 'q@x')`);
     const stat = await rows(`SELECT metric_value FROM system.stats WHERE metric_name = 'hot_index_entries'`);
     expect(Number(stat[0].metric_value)).toBeGreaterThan(0);
+  });
+});
+
+describe('UNIQUE indexes against a model (property)', () => {
+  type Row = { id: number; email: string | null };
+  type Step =
+    | { kind: 'insert'; rows: Row[] }
+    | { kind: 'update'; ids: number[]; email: string | null }
+    | { kind: 'delete'; id: number }
+    | { kind: 'tx'; inserts: Row[]; updateId: number; email: string | null }
+    | { kind: 'flush' | 'compact' | 'reopen' };
+  const email = fc.option(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { freq: 5 });
+  const id = fc.integer({ min: 0, max: 12 });
+  const rowArb = fc.record({ id, email });
+  const stepArb: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('insert' as const), rows: fc.array(rowArb, { minLength: 1, maxLength: 4 }) }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('update' as const), ids: fc.array(id, { minLength: 1, maxLength: 3 }), email }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), id }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('tx' as const), inserts: fc.array(rowArb, { maxLength: 2 }), updateId: id, email }) },
+    { weight: 2, arbitrary: fc.constantFrom({ kind: 'flush' as const }, { kind: 'compact' as const }, { kind: 'reopen' as const }) },
+  );
+  const lit = (v: string | null) => (v === null ? 'NULL' : `'${v}'`);
+  /** The model's table after a statement, or the error code the statement must fail with (and change nothing). */
+  const after = (model: Map<number, string | null>, inserts: Row[], updates: [number[], string | null][]): Map<number, string | null> | string => {
+    const next = new Map(model);
+    const seen = new Set<number>();
+    for (const r of inserts) {
+      if (next.has(r.id) || seen.has(r.id)) return 'PRIMARY_KEY_VIOLATION';
+      seen.add(r.id);
+      next.set(r.id, r.email);
+    }
+    for (const [ids, e] of updates) for (const k of ids) if (next.has(k)) next.set(k, e);
+    const values = [...next.values()].filter((v) => v !== null);
+    return new Set(values).size === values.length ? next : 'UNIQUE_VIOLATION';
+  };
+
+  it('every statement and transaction either writes whole or fails with its violation and writes nothing, through flushes, compactions and reopens', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 14 }), async (steps) => {
+        await run('DELETE FROM app.people WHERE id >= 0');
+        const model = new Map<number, string | null>();
+        for (const step of steps) {
+          let sql: string;
+          let expected: Map<number, string | null> | string | undefined;
+          switch (step.kind) {
+            case 'flush': await flush(); continue;
+            case 'compact': await run('STORAGE COMPACT TABLE app.people'); await engine.jobs.idle(); continue;
+            case 'reopen': await engine.close(); engine = await open(); continue;
+            case 'insert':
+              sql = `INSERT INTO app.people (id, email) VALUES ${step.rows.map((r) => `(${r.id}, ${lit(r.email)})`).join(', ')}`;
+              expected = after(model, step.rows, []);
+              break;
+            case 'update':
+              sql = `UPDATE app.people SET email = ${lit(step.email)} WHERE id IN (${step.ids.join(', ')})`;
+              expected = after(model, [], [[step.ids, step.email]]);
+              break;
+            case 'delete':
+              sql = `DELETE FROM app.people WHERE id = ${step.id}`;
+              expected = new Map(model);
+              expected.delete(step.id);
+              break;
+            case 'tx': {
+              const inserts = step.inserts.map((r) => `INSERT INTO app.people (id, email) VALUES (${r.id}, ${lit(r.email)});`).join(' ');
+              sql = `BEGIN; ${inserts} UPDATE app.people SET email = ${lit(step.email)} WHERE id = ${step.updateId}; COMMIT`;
+              expected = after(model, step.inserts, [[[step.updateId], step.email]]);
+              break;
+            }
+          }
+          const outcome = await run(sql).then(() => 'ok', (e: KalamError) => e.code);
+          if (typeof expected === 'string') expect(outcome, sql).toBe(expected);
+          else {
+            expect(outcome, sql).toBe('ok');
+            model.clear();
+            for (const [k, v] of expected) model.set(k, v);
+          }
+          const table = await rows('SELECT id, email FROM app.people ORDER BY id');
+          expect(table, sql).toEqual([...model].sort((x, y) => x[0] - y[0]).map(([k, v]) => ({ id: k, email: v })));
+        }
+      }),
+      { numRuns: 30 },
+    );
   });
 });
