@@ -19,7 +19,8 @@ import { newPace, type CancelSignal, type Pace } from '../exec/pace';
 import { flushAfterCommit, waitForHotRoom, type AutoFlushCounters, type HotBudget } from '../jobs/auto-flush';
 import { recoverCompactions, requestDueCompactions, requestRetentionCompactions } from '../jobs/compact';
 import { flushDueTables, hasFlushPolicies, recoverFlushes } from '../jobs/flush';
-import { sweepSegmentFiles, upgradeSegments } from '../jobs/segment-upgrade';
+import { hasFormat1, loadSegmentUpgrade } from '../jobs/segment-upgrade-loader';
+import { sweepSegmentFiles } from '../jobs/segment-write';
 import { JobScheduler } from '../jobs/scheduler';
 import { LiveRegistry } from '../live/registry';
 import type { LiveChangeCallback, LiveOptions } from '../live/types';
@@ -206,7 +207,7 @@ export class Engine {
     }
     for (const t of catalog.listTables()) await engine.loadHot(t);
     // Format 1 segments (one blob each, in the KV store) are rewritten as sorted row groups first.
-    await upgradeSegments(engine, kvSegmentStore(kv));
+    if (hasFormat1(manifest.pending) || hasFormat1(manifest.all())) await (await loadSegmentUpgrade()).upgradeSegments(engine, kvSegmentStore(kv));
     // Segments a compaction replaced before a crash, then outputs it (or a flush) did not finish.
     await recoverCompactions(engine);
     await recoverFlushes(engine);

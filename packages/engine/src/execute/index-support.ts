@@ -28,6 +28,8 @@ import type { HotTier } from '../storage/hot-tier';
 import type { PreparedCold } from './cold-reads';
 import type { IndexHost } from './index-types';
 import type { PartitionViews } from './partition-views';
+import { segmentHooks } from '../jobs/segment-write';
+import { encodeIndexRecords } from '../storage/cold/index-record';
 
 export interface IndexSupportHost extends IndexHost {
   readonly hot: HotTier;
@@ -43,6 +45,7 @@ export function installIndexSupport(engine: IndexSupportHost): void {
   engine.hot.observer = indexes;
   engine.uniqueCheck = (changes, staged) => checkUnique(engine, indexes, changes, staged);
   registerIndexPlanner(planIndexScan);
+  segmentHooks.indexRecords = encodeIndexRecords;
   engine.sources.indexScan = (t, user, req) => {
     // Cold segments have no index records yet: their partition is scanned.
     if (engine.cold.manifest.hasSegments(t.id, user)) return undefined;

@@ -91,13 +91,3 @@ function byKey(t: TableDef): (a: StoredRow, b: StoredRow) => number {
   return (a, b) => compareValues(a[slot], b[slot]);
 }
 
-/** Open: deletes segment files no committed entry refers to (a crash between writing them and committing their entry). */
-export async function sweepSegmentFiles(engine: Pick<FlushContext, 'cold'>): Promise<number> {
-  const { cold } = engine;
-  if (!cold.store.list || !cold.store.delete) return 0;
-  const referenced = new Set(cold.manifest.all().map((m) => `${m.table_id}\u0001${m.user_id}\u0001${m.id}`));
-  for (const m of cold.manifest.pending) referenced.add(`${m.table_id}\u0001${m.user_id}\u0001${m.id}`);
-  const stray = (await cold.store.list()).filter((k) => !referenced.has(`${k.tableId}\u0001${k.user}\u0001${k.segmentId}`));
-  if (stray.length > 0) await cold.store.delete(stray.map((k) => ({ ...k, format: 2 as const, groups: 0 })));
-  return stray.length;
-}
