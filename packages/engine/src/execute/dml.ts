@@ -30,7 +30,7 @@ export interface DmlContext extends IndexHost {
   context(state: SessionState, params: readonly Value[], tx?: Transaction): ExecContext;
   /** A statement's pace: its time slice, time budget and cancellation (exec/pace.ts). */
   pace(signal?: CancelSignal): Pace;
-  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold>;
+  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean): Promise<PreparedCold>;
 }
 
 /** Runs a planned statement; `text` and `params` re-plan a write whose tables an ALTER changed while it waited. */
@@ -55,7 +55,7 @@ export async function runPlanned(
     }
   }
   if (plan.kind === 'select') {
-    const prepared = await engine.prepareCold(plan, state.user, planned.params);
+    const prepared = await engine.prepareCold(plan, state.user, planned.params, true);
     try {
       stopIfCancelled(signal);
       const ctx: ExecContext = { ...engine.context(state, planned.params), cold: prepared.reads, pace };

@@ -309,8 +309,9 @@ export class Engine {
     return this.sources.tableSource(t);
   }
 
-  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold> {
-    return this.coldReader.prepare(plan, user, params);
+  /** `indexed`: a SELECT outside a transaction, whose index reads may be prepared through the indexes' cold records. */
+  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean): Promise<PreparedCold> {
+    return this.coldReader.prepare(plan, user, params, indexed);
   }
 
   /** Whether live queries read a table partition (a compaction publishes the tombstones it drops to them). */

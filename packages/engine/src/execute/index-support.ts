@@ -20,12 +20,14 @@ import { describeValue, hashKey } from '../core/values';
 import type { StagedRows } from '../exec/context';
 import type { ScanBounds } from '../storage/cold/prune';
 import { compareTuples, HotIndexes, spanOf, type HotIndex } from '../storage/hot-index';
-import { planIndexScan } from '../plan/index-plan';
-import { registerIndexPlanner } from '../plan/scan-plan';
+import { indexPlanning, planIndexScan } from '../plan/index-plan';
+import { planHooks, registerIndexPlanner } from '../plan/scan-plan';
+import type { ColdTier } from '../storage/cold/cold-tier';
+import { prepareIndexRead, preparedRows, type IndexedPartition } from './index-cold';
 import type { IndexScanRequest } from '../plan/source';
 import type { IndexScan } from './table-source';
 import type { HotTier } from '../storage/hot-tier';
-import type { PreparedCold } from './cold-reads';
+import type { IndexPrepare, PreparedCold } from './cold-reads';
 import type { IndexHost } from './index-types';
 import type { PartitionViews } from './partition-views';
 import { segmentHooks } from '../jobs/segment-write';
@@ -34,8 +36,8 @@ import { encodeIndexRecords } from '../storage/cold/index-record';
 export interface IndexSupportHost extends IndexHost {
   readonly hot: HotTier;
   readonly views: PartitionViews;
-  readonly cold: { readonly manifest: { hasSegments(tableId: number, user: string): boolean; partitions(tableId: number): ReadonlyMap<string, unknown> } };
-  readonly coldReader: { preparePartition(table: TableDef, user: string, bounds: ScanBounds): Promise<PreparedCold> };
+  readonly cold: ColdTier;
+  readonly coldReader: { preparePartition(table: TableDef, user: string, bounds: ScanBounds): Promise<PreparedCold>; indexPrepare?: IndexPrepare };
   readonly sources: { indexScan?: IndexScan };
 }
 
@@ -45,9 +47,18 @@ export function installIndexSupport(engine: IndexSupportHost): void {
   engine.hot.observer = indexes;
   engine.uniqueCheck = (changes, staged) => checkUnique(engine, indexes, changes, staged);
   registerIndexPlanner(planIndexScan);
+  planHooks.begin = indexPlanning.begin;
+  planHooks.planned = indexPlanning.planned;
   segmentHooks.indexRecords = encodeIndexRecords;
-  engine.sources.indexScan = (t, user, req) => {
-    // Cold segments have no index records yet: their partition is scanned.
+  engine.coldReader.indexPrepare = async (plan, s, params, pinned) => {
+    const p = await prepareIndexRead(engine, indexes, plan, s, params, pinned);
+    if (p) indexes.coldReads++;
+    return p;
+  };
+  engine.sources.indexScan = (t, user, req, cold) => {
+    const prepared = cold?.partition(t.id, user);
+    if (prepared && 'indexed' in prepared) return preparedRows(prepared as IndexedPartition, req);
+    // Not prepared through the index (segments without its record, or a read that could not be prepared ahead): the partition is scanned.
     if (engine.cold.manifest.hasSegments(t.id, user)) return undefined;
     const x = indexes.get(t, user, req.index, engine.hot.partition(t.id, user));
     return x ? indexRows(x, req) : [];

@@ -121,6 +121,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['views', e.catalog.viewCount],
     ['indexes', e.catalog.listTables().reduce((n, t) => n + (t.indexes?.length ?? 0), 0)],
     ['hot_index_entries', e.hot.observer?.entries ?? 0],
+    ['index_cold_reads', e.hot.observer?.coldReads ?? 0],
     ['storage', e.kv.kind],
     ['hot_pages', e.hot.pageCount()],
     ['hot_bytes', e.hot.bytes],

@@ -18,11 +18,12 @@ import type { ExecContext } from '../exec/context';
 import type { IndexScanRequest, RelationSource, SourceResolver } from '../plan/source';
 import { systemSource, type SystemEnv } from '../system/tables';
 import { WriteOverlay } from './group-commit';
+import type { ColdReads } from '../storage/cold/types';
 import type { PartitionViews } from './partition-views';
 import { STREAM_REFUSED } from './transaction';
 
 /** Reads a partition through a secondary index (execute/index-support.ts), or undefined when it cannot (cold segments). */
-export type IndexScan = (t: TableDef, user: string, req: IndexScanRequest) => Iterable<StoredRow> | undefined;
+export type IndexScan = (t: TableDef, user: string, req: IndexScanRequest, cold: ColdReads | undefined) => Iterable<StoredRow> | undefined;
 
 export class TableSources implements SourceResolver {
   /** Set when secondary indexes load. */
@@ -76,7 +77,7 @@ export class TableSources implements SourceResolver {
       indexRows(ctx, req) {
         checkRead(ctx.role, t);
         // Rows staged by a transaction or a group's earlier statements are not in the index: the scan reads them.
-        return stagedPartition(ctx) ? undefined : sources.indexScan?.(t, partitionOf(t, ctx.user), req);
+        return stagedPartition(ctx) ? undefined : sources.indexScan?.(t, partitionOf(t, ctx.user), req, ctx.cold);
       },
       lookup(ctx, pk, opts) {
         checkRead(ctx.role, t);

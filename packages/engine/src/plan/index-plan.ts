@@ -36,11 +36,15 @@ import type { Scope } from './scope';
 import type { IndexScanRequest, RelationSource, ScanOptions } from './source';
 
 /** What the WHERE says about one column: constants per execution. */
-type Constraint =
+type Constraint = (
   | { kind: 'eq'; value: Evaluator }
   | { kind: 'in'; values: Evaluator[] }
   | { kind: 'range'; bounds: { op: '<' | '<=' | '>' | '>='; value: Evaluator }[] }
-  | { kind: 'prefix'; pattern: Evaluator };
+  | { kind: 'prefix'; pattern: Evaluator }
+) & { fixed?: boolean };
+
+/** A literal or a parameter: the same value in every part of one execution (so a read can be prepared ahead of it). */
+const isFixed = (...es: Expr[]) => es.every((e) => e.kind === 'literal' || e.kind === 'param');
 
 const FLIP: Record<string, '<' | '<=' | '>' | '>='> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 const NUMERIC = new Set(['SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE']);
@@ -69,15 +73,15 @@ function constraintsOf(scope: Scope, where: Expr | undefined): Map<number, Const
         const slot = slotOf(col);
         if (slot < 0 || !isRowConstant(other, scope)) continue;
         const value = compileExpr(other, scope);
-        add(slot, op === '=' ? { kind: 'eq', value } : { kind: 'range', bounds: [{ op: op as '<', value }] });
+        add(slot, op === '=' ? { kind: 'eq', value, fixed: isFixed(other) } : { kind: 'range', bounds: [{ op: op as '<', value }], fixed: isFixed(other) });
         break;
       }
     } else if (c.kind === 'between' && !c.negated && slotOf(c.arg) >= 0 && isRowConstant(c.low, scope) && isRowConstant(c.high, scope)) {
-      add(slotOf(c.arg), { kind: 'range', bounds: [{ op: '>=', value: compileExpr(c.low, scope) }, { op: '<=', value: compileExpr(c.high, scope) }] });
+      add(slotOf(c.arg), { kind: 'range', bounds: [{ op: '>=', value: compileExpr(c.low, scope) }, { op: '<=', value: compileExpr(c.high, scope) }], fixed: isFixed(c.low, c.high) });
     } else if (c.kind === 'in' && !c.negated && slotOf(c.arg) >= 0 && c.list.length > 0 && c.list.every((x) => isRowConstant(x, scope))) {
-      add(slotOf(c.arg), { kind: 'in', values: c.list.map((x) => compileExpr(x, scope)) });
+      add(slotOf(c.arg), { kind: 'in', values: c.list.map((x) => compileExpr(x, scope)), fixed: isFixed(...c.list) });
     } else if (c.kind === 'like' && !c.negated && !c.caseInsensitive && !c.escape && slotOf(c.arg) >= 0 && isRowConstant(c.pattern, scope)) {
-      add(slotOf(c.arg), { kind: 'prefix', pattern: compileExpr(c.pattern, scope) });
+      add(slotOf(c.arg), { kind: 'prefix', pattern: compileExpr(c.pattern, scope), fixed: isFixed(c.pattern) });
     }
   }
   return out;
@@ -92,23 +96,30 @@ interface IndexAccess {
   /** Columns fixed by `=`, in index order. */
   eq: Evaluator[];
   next?: Constraint;
+  /** Every constant it uses is a literal or a parameter. */
+  fixed: boolean;
 }
 
 function accessFor(t: TableDef, index: IndexDef, constraints: Map<number, Constraint[]>): IndexAccess {
   const slots = index.columns.map((c) => t.columns.findIndex((col) => col.id === c.id));
-  const access: IndexAccess = { index, slots, types: slots.map((s) => t.columns[s].type), desc: index.columns.map((c) => c.desc), eq: [] };
+  const access: IndexAccess = { index, slots, types: slots.map((s) => t.columns[s].type), desc: index.columns.map((c) => c.desc), eq: [], fixed: true };
   for (let i = 0; i < slots.length; i++) {
     const list = constraints.get(slots[i]) ?? [];
     const eq = list.find((c) => c.kind === 'eq');
     if (eq && eq.kind === 'eq') {
       access.eq.push(eq.value);
+      access.fixed &&= eq.fixed === true;
       continue;
     }
     const rest = list.find((c) => (c.kind === 'in' ? i === 0 : c.kind === 'prefix' ? access.types[i] === 'TEXT' : true));
     if (rest?.kind === 'range') {
       // Every range conjunct on the column narrows the one span.
       access.next = { kind: 'range', bounds: list.flatMap((c) => (c.kind === 'range' ? c.bounds : [])) };
-    } else if (rest) access.next = rest;
+      access.fixed &&= list.every((c) => c.kind !== 'range' || c.fixed === true);
+    } else if (rest) {
+      access.next = rest;
+      access.fixed &&= rest.fixed === true;
+    }
     break;
   }
   return access;
@@ -203,6 +214,56 @@ function rangeSpan(prefix: Value[], lo: { v: Value; inclusive: boolean } | undef
   return { lower: hi ? bound(hi) : { tuple: [...prefix, null], inclusive: false }, upper: lo ? bound(lo) : whole.upper };
 }
 
+/**
+ * A read through an index that a plan makes, for preparing its cold data
+ * before it runs (execute/index-cold.ts): the spans and the rows it will
+ * ask for, and the predicate applied over them.
+ */
+export interface IndexRead {
+  readonly tableId: number;
+  readonly index: IndexDef;
+  readonly reverse: boolean;
+  spans(ctx: ExecContext): Span[] | 'empty' | undefined;
+  /** Rows the consumer keeps at most (ORDER BY … LIMIT n), when known. */
+  keep?(ctx: ExecContext): number | undefined;
+  /** The scan's WHERE, applied to every row the index yields. */
+  readonly pred?: Evaluator;
+  /** The WHERE calls no function and holds no subquery: its value for a row is the same whenever it is evaluated. */
+  readonly isPure: boolean;
+}
+
+/** One table scan the index planner saw while a plan was made; `read` when it reads through an index whose constants are literals or parameters. */
+export interface PlannedScan {
+  readonly tableId: number;
+  read?: IndexRead;
+}
+
+/** Scans of the plan being made (planning is synchronous: begun and handed over by execute/planner.ts). */
+let planning: PlannedScan[] = [];
+/** Each plan's scans; shrinks as plans are dropped (weak). */
+const planned = new WeakMap<object, readonly PlannedScan[]>();
+
+export const indexPlanning = {
+  begin(): void {
+    planning = [];
+  },
+  planned(plan: object): void {
+    planned.set(plan, planning);
+    planning = [];
+  },
+  /** The scans the index planner saw in a plan (undefined: a plan made before indexes loaded, or outside begin/planned). */
+  of(plan: object): readonly PlannedScan[] | undefined {
+    return planned.get(plan);
+  },
+};
+
+const IMPURE = new Set(['call', 'subquery', 'exists', 'inSubquery', 'window']);
+function isPure(e: unknown): boolean {
+  if (e === null || typeof e !== 'object' || e instanceof Uint8Array) return true;
+  if (Array.isArray(e)) return e.every(isPure);
+  return !IMPURE.has((e as { kind?: string }).kind ?? '') && Object.values(e).every(isPure);
+}
+
 function scanNode(src: RelationSource, a: IndexAccess, how: string, where: Expr | undefined): PlanNode {
   const filterText = where ? `filter: ${exprText(where)}` : '';
   return {
@@ -228,6 +289,12 @@ export function planIndexScan(src: RelationSource, scope: Scope, where: Expr | u
   // The index whose constraints reach furthest narrows the read.
   const depth = (a: IndexAccess) => a.eq.length * 2 + (a.next ? (a.next.kind === 'eq' || a.next.kind === 'in' ? 2 : 1) : 0);
   const best = accesses.reduce<IndexAccess | undefined>((b, a) => (depth(a) > 0 && (!b || depth(a) > depth(b)) ? a : b), undefined);
+  const scanned: PlannedScan = { tableId: t.id };
+  planning.push(scanned);
+  const pure = isPure(where);
+  const planRead = (a: IndexAccess, reverse: boolean, keep?: (ctx: ExecContext) => number | undefined): IndexRead | undefined =>
+    (a.fixed ? { tableId: t.id, index: a.index, reverse, spans: (ctx) => spansOf(a, ctx), keep, pred, isPure: pure } : undefined);
+  if (best) scanned.read = planRead(best, false);
 
   /** `order`: the ORDER BY the index read stands for, which the ordinary scan's rows are sorted by when it falls back. */
   const read = (a: IndexAccess, reverse: boolean, order?: { keys: SortKey[]; keep: (ctx: ExecContext) => number | undefined }) => (ctx: ExecContext): Iterable<Tuple> => {
@@ -265,6 +332,7 @@ export function planIndexScan(src: RelationSource, scope: Scope, where: Expr | u
       }
       if (!fits) continue;
       const dir = reverse ? 'reversed' : 'in order';
+      scanned.read = planRead(a, reverse!, keep);
       const sortKeys: SortKey[] = [...keys, { slot: tie, descending: false, nullsFirst: false }].map((k) => ({ eval: (r: Tuple) => r[k.slot], descending: k.descending, nullsFirst: k.nullsFirst }));
       return describe(read(a, reverse!, { keys: sortKeys, keep }), () => scanNode(src, a, [how(a), `rows ${dir}`].filter(Boolean).join(', '), where));
     }

@@ -39,6 +39,8 @@ export interface OrderKey {
 type IndexPlanner = (src: RelationSource, scope: Scope, where: Expr | undefined, opts: ScanOptions, pred: Evaluator | undefined, scan: ScanSource) => ScanSource | undefined;
 /** plan/index-plan.ts, registered when secondary indexes load (execute/index-support.ts); until then no table has an index. */
 let indexPlanner: IndexPlanner | undefined;
+/** Told when a plan is begun and made (execute/planner.ts), so the index planner can hand over the index reads it planned. */
+export const planHooks: { begin?(): void; planned?(plan: object): void } = {};
 export function registerIndexPlanner(planner: IndexPlanner): void {
   indexPlanner = planner;
 }

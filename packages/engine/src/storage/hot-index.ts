@@ -252,6 +252,8 @@ interface TableIndexes {
 
 /** Every built hot index; told of each committed row version (HotTier.observer). */
 export class HotIndexes implements HotObserver {
+  /** Index reads of partitions with cold segments prepared through the segments' index records (system.stats `index_cold_reads`). */
+  coldReads = 0;
   /** table id → its built indexes; removed by DROP TABLE, reset by a new definition. */
   private readonly tables = new Map<number, TableIndexes>();
 

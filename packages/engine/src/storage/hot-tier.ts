@@ -88,6 +88,7 @@ export interface HotObserver {
   forget(tableId: number): void;
   /** Entries held (system.stats). */
   readonly entries: number;
+  readonly coldReads?: number;
 }
 
 export class HotTier {
