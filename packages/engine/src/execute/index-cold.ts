@@ -32,7 +32,7 @@ import { pkStatsKey, type ColdTier } from '../storage/cold/cold-tier';
 import { recordLayout, recordOf, type RecordLayout } from '../storage/cold/index-record';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { segmentKeyOf, type IndexRecordMeta, type PreparedPartition, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
-import { compareIndexValue, compareTuples, type HotIndexes, type IndexBound } from '../storage/hot-index';
+import { compareIndexValue, compareTuples, spanOf, type HotIndexes, type IndexBound } from '../storage/hot-index';
 import type { HotTier } from '../storage/hot-tier';
 import type { PartitionScans } from './cold-reads';
 import type { PartitionViews } from './partition-views';
@@ -69,16 +69,22 @@ const sameBound = (a: IndexBound | undefined, b: IndexBound | undefined) =>
   a === b || (!!a && !!b && a.inclusive === b.inclusive && a.tuple.length === b.tuple.length && a.tuple.every((v, i) => compareIndexValue(v, b.tuple[i]) === 0));
 export const sameSpans = (a: readonly Span[], b: readonly Span[]) => a.length === b.length && a.every((s, i) => sameBound(s.lower, b[i].lower) && sameBound(s.upper, b[i].upper));
 
-function inSpan(t: readonly Value[], s: Span, desc: readonly boolean[]): boolean {
-  if (s.lower) {
-    const c = compareTuples(t, s.lower.tuple, desc, s.lower.tuple.length);
-    if (c < 0 || (c === 0 && !s.lower.inclusive)) return false;
-  }
-  if (s.upper) {
-    const c = compareTuples(t, s.upper.tuple, desc, s.upper.tuple.length);
-    if (c > 0 || (c === 0 && !s.upper.inclusive)) return false;
-  }
-  return true;
+/** [start, end) of the `n` tuples (in index order) that span `s` holds. */
+function spanIn(tupleAt: (i: number) => readonly Value[], n: number, s: Span, desc: readonly boolean[]): [number, number] {
+  const find = (b: IndexBound, past: boolean) => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareTuples(tupleAt(mid), b.tuple, desc, b.tuple.length);
+      if (c < 0 || (c === 0 && past)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const start = s.lower ? find(s.lower, !s.lower.inclusive) : 0;
+  const end = s.upper ? find(s.upper, s.upper.inclusive) : n;
+  return [start, Math.max(start, end)];
 }
 
 /** Whether a page holding tuples from `first` to `last` may hold some of span `s`. */
@@ -138,11 +144,12 @@ class RecordCursor {
       const out: Candidate[] = [];
       for (const p of this.groups[this.next++]) {
         const page = await this.page(p);
-        const k = this.desc.length;
-        const cols = this.layout.table.columns.slice(0, k).map((c) => page.column(c));
-        for (let i = 0; i < page.rows; i++) {
-          const t = cols.map((c) => c[i]);
-          if (this.spans.some((s) => inSpan(t, s, this.desc))) out.push({ t, k: page.keys[i], seq: page.seqs[i] });
+        const cols = this.layout.table.columns.slice(0, this.desc.length).map((c) => page.column(c));
+        const tupleAt = (i: number) => cols.map((c) => c[i]);
+        // Entries are in index order: each span's are found by binary search.
+        for (const s of this.spans) {
+          const [start, end] = spanIn(tupleAt, page.rows, s, this.desc);
+          for (let i = start; i < end; i++) out.push({ t: tupleAt(i), k: page.keys[i], seq: page.seqs[i] });
         }
       }
       out.sort(this.order);
@@ -213,10 +220,13 @@ export async function prepareIndexRead(
   if (hotIndex) {
     const r = hotIndex.openRead();
     try {
-      for (const e of r.entries) {
-        if (!spans.some((sp) => inSpan(e.t, sp, desc))) continue;
-        hotCands.push({ t: e.t, k: e.k, row: e.r });
-        hotKeys.add(hashKey(e.k));
+      for (const sp of spans) {
+        const [start, end] = spanOf(r.entries, desc, sp.lower, sp.upper);
+        for (let i = start; i < end; i++) {
+          const e = r.entries[i];
+          hotCands.push({ t: e.t, k: e.k, row: e.r });
+          hotKeys.add(hashKey(e.k));
+        }
       }
     } finally {
       r.release();
