@@ -15,6 +15,7 @@ import type { IndexDef, TableDef } from '../core/schema';
 import type { StatementResult } from '../core/types';
 import type { CreateIndexStmt, Statement } from '../sql/ast';
 import { validateName } from '../sql/names';
+import { requestIndexBuild, type CompactContext } from '../jobs/compact';
 import type { UnitOfWork } from '../storage/unit-of-work';
 import { loadIndexSupport } from './index-loader';
 import type { IndexSupportHost } from './index-support';
@@ -28,7 +29,7 @@ export const MAX_INDEX_COLUMNS = 16;
 /** Column types an index does not order (JSON and BYTES have no order an index could serve). */
 const UNINDEXABLE = new Set(['JSON', 'BYTES']);
 
-export interface IndexDdlContext extends IndexSupportHost {
+export interface IndexDdlContext extends IndexSupportHost, CompactContext {
   readonly catalog: Catalog;
   commit(unit: UnitOfWork): Promise<void>;
 }
@@ -94,8 +95,11 @@ async function createIndex(engine: IndexDdlContext, state: SessionState, stmt: C
   }
   const index: IndexDef = { name, columns, unique: stmt.unique, createdAt: Date.now() };
   if (index.unique) await (await loadIndexSupport()).verifyUniqueData(engine, t, index);
-  await engine.commit({ state: [catalog.alterTableWrites(bump(t, [...indexes, index]))], altered: [t.id] });
-  return ok(`Index ${ns}.${name} created on ${q(t)}`);
+  const next = bump(t, [...indexes, index]);
+  await engine.commit({ state: [catalog.alterTableWrites(next)], altered: [t.id] });
+  // Segments written before the index get its record from a compaction that rewrites them; until then their partition is scanned.
+  const build = requestIndexBuild(engine, next);
+  return ok(`Index ${ns}.${name} created on ${q(t)}${build ? `; its records of the table's cold segments are being written (Job ID: ${build.job_id})` : ''}`);
 }
 
 async function dropIndex(engine: IndexDdlContext, state: SessionState, stmt: Extract<IndexStatement, { kind: 'dropIndex' }>): Promise<StatementResult> {

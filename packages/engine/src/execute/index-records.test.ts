@@ -8,6 +8,7 @@ import type { Value } from '../core/types';
 import { recordLayout, recordOf } from '../storage/cold/index-record';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { segmentKeyOf, type SegmentMeta } from '../storage/cold/types';
+import { segmentHooks } from '../jobs/segment-write';
 import { prefixUpperBound } from '../storage/keys';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
@@ -17,8 +18,13 @@ const root: SessionState = { user: 'root', role: 'dba', namespace: 'default' };
 let kv: KvStore;
 let engine: Engine;
 
+/** The memory store, kept open across a close and reopen of the engine. */
+function durable(store: KvStore): KvStore {
+  return { kind: store.kind, get: (s, k) => store.get(s, k), scan: (s, r, v) => store.scan(s, r, v), commit: (w) => store.commit(w), close: async () => undefined };
+}
+
 beforeEach(async () => {
-  kv = openMemoryStore();
+  kv = durable(openMemoryStore());
   engine = await Engine.open({ storage: kv, rowGroupRows: 4, maxSegmentRows: 16, flushCheckIntervalMs: 0, compactL0Segments: 0 });
   await engine.execute(root, `CREATE NAMESPACE app;
     CREATE SHARED TABLE app.t (id INT PRIMARY KEY, a INT, b TEXT);
@@ -116,6 +122,51 @@ describe('per-segment index records', () => {
     await run('DROP INDEX app.t_a');
     await run('CREATE INDEX t_a ON app.t (b)');
     expect(recordOf(meta, table(), table().indexes!.find((x) => x.name === 't_a')!)).toBeUndefined();
+  });
+
+  it('CREATE INDEX on a table with cold segments queues their build (a compaction rewriting them with the record); reads use it once built', async () => {
+    await run('CREATE SHARED TABLE app.v (id INT PRIMARY KEY, a INT)');
+    await run(`INSERT INTO app.v (id, a) VALUES ${Array.from({ length: 30 }, (_, i) => `(${i}, ${i % 4})`).join(', ')}`);
+    await run('FLUSH TABLE app.v');
+    await engine.jobs.idle();
+    const v = () => engine.catalog.requireTable('app', 'v');
+    const created = await run('CREATE INDEX v_a ON app.v (a)');
+    expect(created.message).toMatch(/Job ID: /);
+    const job = (await run('SELECT job_id, job_type, parameters FROM system.jobs')).rows.filter((r) => JSON.stringify(r.parameters).includes('index_build'));
+    expect(job).toHaveLength(1);
+    expect(job[0].job_type).toBe('compact');
+    expect(created.message).toContain(String(job[0].job_id));
+    await engine.jobs.idle();
+    const segs = engine.cold.manifest.segments(v().id, '');
+    expect(segs.length).toBeGreaterThan(0);
+    for (const m of segs) expect(recordOf(m, v(), v().indexes![0])?.entries).toBe(m.row_count);
+    const stat = async () => Number((await run("SELECT metric_value FROM system.stats WHERE metric_name = 'index_cold_reads'")).rows[0].metric_value);
+    const before = await stat();
+    expect((await run('SELECT id FROM app.v WHERE a = 3 ORDER BY a LIMIT 4')).rows).toEqual([{ id: 3 }, { id: 7 }, { id: 11 }, { id: 15 }]);
+    expect(await stat()).toBe(before + 1);
+    // Nothing left to build: a second CREATE INDEX builds only its own.
+    expect((await run('SELECT COUNT(*) AS n FROM system.jobs WHERE status IN (\'queued\', \'running\')')).rows[0].n).toBe(0);
+  });
+
+  it('segments lacking a record (written before the index, or a build cut off) are rebuilt by a job queued at open', async () => {
+    const hook = segmentHooks.indexRecords;
+    segmentHooks.indexRecords = undefined;
+    try {
+      await run(`INSERT INTO app.t (id, a, b) VALUES (1, 5, 'x'), (2, 6, 'y'), (3, 5, 'z')`);
+      await run('FLUSH TABLE app.t');
+      await engine.jobs.idle();
+    } finally {
+      segmentHooks.indexRecords = hook;
+    }
+    expect(segments()[0].index_records).toBeUndefined();
+    // Until built, the partition is read by the ordinary scan, with the same answers.
+    expect((await run('SELECT id FROM app.t WHERE a = 5 ORDER BY a')).rows).toEqual([{ id: 1 }, { id: 3 }]);
+    await engine.close();
+    engine = await Engine.open({ storage: kv, rowGroupRows: 4, maxSegmentRows: 16, flushCheckIntervalMs: 0, compactL0Segments: 0 });
+    await engine.jobs.idle();
+    const [meta] = segments();
+    expect(await entries(meta, 't_a')).toEqual([[5, 1], [5, 3], [6, 2]]);
+    expect((await run('SELECT id FROM app.t WHERE a = 5 ORDER BY a')).rows).toEqual([{ id: 1 }, { id: 3 }]);
   });
 
   it('DROP TABLE deletes the records with the row groups', async () => {

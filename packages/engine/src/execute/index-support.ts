@@ -31,7 +31,7 @@ import type { IndexPrepare, PreparedCold } from './cold-reads';
 import type { IndexHost } from './index-types';
 import type { PartitionViews } from './partition-views';
 import { segmentHooks } from '../jobs/segment-write';
-import { encodeIndexRecords } from '../storage/cold/index-record';
+import { encodeIndexRecords, recordOf } from '../storage/cold/index-record';
 
 export interface IndexSupportHost extends IndexHost {
   readonly hot: HotTier;
@@ -50,6 +50,7 @@ export function installIndexSupport(engine: IndexSupportHost): void {
   planHooks.begin = indexPlanning.begin;
   planHooks.planned = indexPlanning.planned;
   segmentHooks.indexRecords = encodeIndexRecords;
+  segmentHooks.lacksRecords = (m, t) => !!t.indexes?.some((x) => !recordOf(m, t, x));
   engine.coldReader.indexPrepare = async (plan, s, params, pinned) => {
     const p = await prepareIndexRead(engine, indexes, plan, s, params, pinned);
     if (p) indexes.coldReads++;

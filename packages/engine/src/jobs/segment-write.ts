@@ -53,7 +53,11 @@ export async function encodeGroups(
 }
 
 /** Writes a segment's index records (installed with secondary indexes: execute/index-support.ts). */
-export const segmentHooks: { indexRecords?: (t: TableDef, encoded: readonly EncodedRowGroup[], codec: SegmentCodec, offset: number) => { pages: EncodedRowGroup[]; records: IndexRecordMeta[] } } = {};
+export const segmentHooks: {
+  indexRecords?: (t: TableDef, encoded: readonly EncodedRowGroup[], codec: SegmentCodec, offset: number) => { pages: EncodedRowGroup[]; records: IndexRecordMeta[] };
+  /** Whether a segment lacks the record of one of `t`'s indexes as defined now (compactions rewrite those). */
+  lacksRecords?: (m: SegmentMeta, t: TableDef) => boolean;
+} = {};
 
 /**
  * The committed entry of a segment: its row groups' layout and stats, and
