@@ -25,9 +25,9 @@ export default defineConfig({
     // Readable function names in `run.mjs --profile` output.
     minify: false,
     // index.html: the bench and tiers phases; scale.html: the scale phase (scale-page.ts), a page of its own so
-    // that its cold starts load only what one side needs; live-heap.html: the live-heap phase (live-heap-page.ts).
+    // that its cold starts load only what one side needs; live-heap.html: the live-heap phase (live-heap-page.ts); indexes.html: the indexes phase (indexes-page.ts).
     rolldownOptions: {
-      input: { main: `${root}index.html`, scale: `${root}scale.html`, liveHeap: `${root}live-heap.html` },
+      input: { main: `${root}index.html`, scale: `${root}scale.html`, liveHeap: `${root}live-heap.html`, indexes: `${root}indexes.html` },
     },
   },
   worker: { format: 'es' },

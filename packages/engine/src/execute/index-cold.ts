@@ -174,8 +174,9 @@ class RecordCursor {
   }
 }
 
-/** Candidates resolved per round at least; more as rounds go on. */
+/** Candidates resolved in the first round without a LIMIT to stop at (with one: the rows still wanted, and a few more); each later round doubles. */
 const FIRST_BATCH = 64;
+const BATCH_SLACK = 4;
 
 /**
  * Prepares partition `s` of `plan` through the plan's index read of it, or
@@ -243,7 +244,8 @@ export async function prepareIndexRead(
   const pkKey = pkStatsKey(t)!;
   let passing = 0;
   let canCount = keep !== undefined;
-  let batch = FIRST_BATCH;
+  // Each cold candidate costs a point read (a row group, when not cached): resolve about as many as the consumer keeps.
+  let batch = keep === undefined ? FIRST_BATCH : keep + BATCH_SLACK;
   for (;;) {
     // The next candidates in the read's order.
     const cands: Candidate[] = [];
