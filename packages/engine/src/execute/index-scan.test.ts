@@ -189,5 +189,14 @@ describe('index scans', () => {
     await engine.execute(bob, `INSERT INTO app.notes (id, tag) VALUES (1, 'x'), (3, 'x')`);
     expect((await engine.execute(alice, `SELECT id FROM app.notes WHERE tag = 'x'`))[0].rows).toEqual([{ id: 1 }]);
     expect((await engine.execute(bob, `SELECT id FROM app.notes WHERE tag = 'x' ORDER BY tag LIMIT 10`))[0].rows).toEqual([{ id: 1 }, { id: 3 }]);
+    // The same once both partitions are cold, read through their segments' index records.
+    await engine.execute(root, 'FLUSH TABLE app.notes');
+    await engine.jobs.idle();
+    await engine.execute(bob, `UPDATE app.notes SET tag = 'y' WHERE id = 1`);
+    const before = await coldReads();
+    expect((await engine.execute(alice, `SELECT id FROM app.notes WHERE tag = 'x'`))[0].rows).toEqual([{ id: 1 }]);
+    expect((await engine.execute(bob, `SELECT id, tag FROM app.notes WHERE tag >= 'x' ORDER BY tag LIMIT 10`))[0].rows).toEqual([{ id: 3, tag: 'x' }, { id: 1, tag: 'y' }]);
+    expect((await engine.execute(alice, `SELECT id FROM app.notes ORDER BY tag DESC LIMIT 1`))[0].rows).toEqual([{ id: 2 }]);
+    expect(await coldReads()).toBe(before + 3);
   });
 });

@@ -238,8 +238,14 @@ export interface PlannedScan {
   read?: IndexRead;
 }
 
-/** Scans of the plan being made (planning is synchronous: begun and handed over by execute/planner.ts). */
+/**
+ * Scans of the plan being made (planning is synchronous: begun and handed
+ * over by execute/planner.ts). Plans made outside that (EXPLAIN) add scans
+ * nobody takes until the next plan begins; past MAX_PLANNED_SCANS they are
+ * dropped (a plan missing a scan's read is only prepared the ordinary way).
+ */
 let planning: PlannedScan[] = [];
+const MAX_PLANNED_SCANS = 1024;
 /** Each plan's scans; shrinks as plans are dropped (weak). */
 const planned = new WeakMap<object, readonly PlannedScan[]>();
 
@@ -290,6 +296,7 @@ export function planIndexScan(src: RelationSource, scope: Scope, where: Expr | u
   const depth = (a: IndexAccess) => a.eq.length * 2 + (a.next ? (a.next.kind === 'eq' || a.next.kind === 'in' ? 2 : 1) : 0);
   const best = accesses.reduce<IndexAccess | undefined>((b, a) => (depth(a) > 0 && (!b || depth(a) > depth(b)) ? a : b), undefined);
   const scanned: PlannedScan = { tableId: t.id };
+  if (planning.length >= MAX_PLANNED_SCANS) planning = [];
   planning.push(scanned);
   const pure = isPure(where);
   const planRead = (a: IndexAccess, reverse: boolean, keep?: (ctx: ExecContext) => number | undefined): IndexRead | undefined =>
