@@ -100,10 +100,26 @@ function pageMeets(first: readonly Value[], last: readonly Value[], s: Span, des
   return true;
 }
 
-/** One segment's record entries in the spans, in the read's order: a group of pages at a time (pages whose boundary tuples are equal together, so a run of equal values is ordered whole). */
+/** A run of a record page's entries in a span, read from `at` to `end`. */
+interface PageRun {
+  readonly page: RowGroupData;
+  readonly cols: readonly ArrayLike<Value>[];
+  at: number;
+  readonly end: number;
+}
+
+/**
+ * One segment's record entries in the spans, in the read's order, a group
+ * of pages at a time (pages whose boundary tuples are equal together, so a
+ * run of equal values is ordered whole). Read forwards, the pages' runs in
+ * the spans are already in order, and an entry is built only when it
+ * comes to the head; reversed, a group's entries are built and sorted.
+ */
 class RecordCursor {
   private buffer: Candidate[] = [];
   private at = 0;
+  private readonly runs: PageRun[] = [];
+  private current: Candidate | undefined;
   private next = 0;
   private readonly groups: number[][] = [];
 
@@ -115,7 +131,7 @@ class RecordCursor {
     private readonly spans: readonly Span[],
     private readonly desc: readonly boolean[],
     private readonly order: (a: Candidate, b: Candidate) => number,
-    reverse: boolean,
+    private readonly reverse: boolean,
   ) {
     const r = record;
     const pages: number[] = [];
@@ -131,16 +147,29 @@ class RecordCursor {
   }
 
   get head(): Candidate | undefined {
-    return this.buffer[this.at];
+    if (this.reverse) return this.buffer[this.at];
+    const run = this.runs[0];
+    if (!run) return undefined;
+    return (this.current ??= { t: run.cols.map((c) => c[run.at]), k: run.page.keys[run.at], seq: run.page.seqs[run.at] });
   }
 
   advance(): void {
-    this.at++;
+    if (this.reverse) {
+      this.at++;
+      return;
+    }
+    this.current = undefined;
+    if (++this.runs[0].at >= this.runs[0].end) this.runs.shift();
+  }
+
+  /** Whether the next entry needs a page group loaded (fill). */
+  get isDrained(): boolean {
+    return (this.reverse ? this.at >= this.buffer.length : this.runs.length === 0) && this.next < this.groups.length;
   }
 
   /** Loads page groups until an entry is at hand or the record is done. */
   async fill(): Promise<void> {
-    while (this.at >= this.buffer.length && this.next < this.groups.length) {
+    while (this.isDrained) {
       const out: Candidate[] = [];
       for (const p of this.groups[this.next++]) {
         const page = await this.page(p);
@@ -149,9 +178,12 @@ class RecordCursor {
         // Entries are in index order: each span's are found by binary search.
         for (const s of this.spans) {
           const [start, end] = spanIn(tupleAt, page.rows, s, this.desc);
-          for (let i = start; i < end; i++) out.push({ t: tupleAt(i), k: page.keys[i], seq: page.seqs[i] });
+          if (start >= end) continue;
+          if (!this.reverse) this.runs.push({ page, cols, at: start, end });
+          else for (let i = start; i < end; i++) out.push({ t: tupleAt(i), k: page.keys[i], seq: page.seqs[i] });
         }
       }
+      if (!this.reverse) continue;
       out.sort(this.order);
       this.buffer = out;
       this.at = 0;
@@ -253,7 +285,7 @@ export async function prepareIndexRead(
       let best: Candidate | undefined = hotCands[hotAt];
       let from = -1;
       for (let i = 0; i < cursors.length; i++) {
-        await cursors[i].fill();
+        if (cursors[i].isDrained) await cursors[i].fill();
         const h = cursors[i].head;
         if (h && (!best || order(h, best) < 0)) {
           best = h;
