@@ -9,6 +9,8 @@
 //   node bench/run.mjs --scale    only the scale phase (issue 11): engine/idb, engine/opfs, Dexie and SQLite-WASM
 //                                 at 10,000, 100,000 and 1,000,000 rows (long: see bench/README.md); not part of
 //                                 the default run. --scale-sizes=10000,100000 picks the sizes (implies --scale)
+//   node bench/run.mjs --indexes  only the indexes phase: insert cost with 3 secondary indexes, indexed LIMIT 50 over cold
+//                                 rows beside Dexie (100,000 rows; --index-rows=N for another size)
 //   node bench/run.mjs --live-heap  only the live-heap phase: worker heap per live query (10,000 one-row live
 //                                 queries) and after stopping them all, beside their targets (under 2 minutes)
 //   node bench/run.mjs --joins    only the join phase (issue 14): a five-table equi-join, engine beside SQLite-WASM
@@ -31,6 +33,7 @@ import { runTiersPhase } from './tiers-run.mjs';
 import { runScalePhase, SCALE_DEFAULT_SIZES } from './scale-run.mjs';
 import { runLiveHeapPhase } from './live-heap-run.mjs';
 import { runJoinsPhase } from './joins-run.mjs';
+import { INDEX_DEFAULT_ROWS, runIndexesPhase } from './indexes-run.mjs';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
@@ -72,6 +75,12 @@ const liveHeapOnly = process.argv.includes('--live-heap');
 // The join phase (bench/joins*.{ts,mjs}): a five-table equi-join beside SQLite-WASM; alone.
 const joinsOnly = process.argv.includes('--joins');
 
+// The indexes phase (bench/indexes*.{ts,mjs}): insert cost with 3 secondary indexes, and an indexed LIMIT 50 over
+// cold rows beside Dexie; alone. --index-rows=N picks the size (implies --indexes).
+const indexRowsArg = process.argv.find((a) => a.startsWith('--index-rows='));
+const indexesOnly = process.argv.includes('--indexes') || indexRowsArg !== undefined;
+const indexRows = indexRowsArg ? Number(indexRowsArg.split('=')[1].replaceAll('_', '')) : INDEX_DEFAULT_ROWS;
+
 function log(message) {
   console.log(`[run] ${message}`);
 }
@@ -107,6 +116,10 @@ async function main() {
   const { module: browserLauncher } = await runnerImport(browserModule);
   const { context, version, close } = await openContext(browserLauncher);
   try {
+    if (indexesOnly) {
+      log(`indexes phase in ${version}, ${PROFILE}`);
+      return (await runIndexesPhase(context, url, { profile: PROFILE, browserVersion: version, rows: indexRows })) ? 0 : 1;
+    }
     if (liveHeapOnly) {
       log(`live-heap phase in ${version}, ${PROFILE}`);
       return (await runLiveHeapPhase(context, url, { profile: PROFILE, browserVersion: version })) ? 0 : 1;

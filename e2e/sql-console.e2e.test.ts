@@ -53,4 +53,15 @@ describe('the SQL console', () => {
     await page.getByTestId('todo-title').filter({ hasText: 'from the console' }).waitFor();
     expect(await todoTitles(page)).toEqual(['from the console']);
   });
+
+  it('loads the code of index statements on first use in the browser: CREATE INDEX by a user is refused with PERMISSION_DENIED, not VERSION_MISMATCH', async () => {
+    demo = await openDemo(browser);
+    const { page } = demo;
+    // worker-parse-index.js (the parser), worker-index-ddl.js and worker-index-support.js load before the permission check.
+    await runSql(page, 'CREATE INDEX by_title ON demo.todos (title)');
+    await page.getByTestId('sql-error-code').filter({ hasText: 'PERMISSION_DENIED' }).waitFor();
+    await runSql(page, 'SELECT title FROM demo.todos');
+    await page.getByTestId('sql-result').waitFor();
+    expect(demo.errors).toEqual([]);
+  });
 });

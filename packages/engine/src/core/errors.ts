@@ -20,6 +20,12 @@ export type ErrorCode =
   | 'AMBIGUOUS_COLUMN'
   | 'DUPLICATE_COLUMN'
   | 'PRIMARY_KEY_VIOLATION'
+  /** A write would give two rows the same value in a UNIQUE index's columns (NULLs never collide); nothing of the statement was written. */
+  | 'UNIQUE_VIOLATION'
+  /** CREATE INDEX with a name an index of the namespace already has. */
+  | 'INDEX_EXISTS'
+  /** DROP INDEX named no index of the namespace (list them in system.indexes). */
+  | 'INDEX_NOT_FOUND'
   | 'NOT_NULL_VIOLATION'
   | 'TYPE_MISMATCH'
   /** A value of the right kind outside its column type's range (an INT past 2^31, a DATE past 9999-12-31): PostgreSQL's 22003/22008. */

@@ -27,6 +27,19 @@ export interface ColumnDef {
 
 export type AccessLevel = 'public' | 'private' | 'restricted' | 'dba';
 
+/**
+ * A secondary index (CREATE [UNIQUE] INDEX): kept in the table's
+ * definition, so DROP TABLE drops it and a rename keeps it (columns by id).
+ */
+export interface IndexDef {
+  /** Unique among the indexes of the table's namespace. */
+  name: string;
+  /** Key columns in order, by stable column id; `desc` as written (ASC|DESC). */
+  columns: { id: number; desc: boolean }[];
+  unique: boolean;
+  createdAt: number;
+}
+
 export interface TableDef {
   id: number;
   namespace: string;
@@ -43,8 +56,18 @@ export interface TableDef {
   createdAt: number;
   /** When this version was made (CREATE or the last ALTER); createdAt when absent. */
   updatedAt?: number;
+  /** Secondary indexes, in creation order (absent: none). */
+  indexes?: IndexDef[];
   /** Id the next added column gets; ids are never reused, so data keyed by column id stays unambiguous. */
   nextColumnId?: number;
+}
+
+/** An index's key columns by their current names, `DESC` added where written (system.indexes, DESCRIBE). */
+export function indexColumnNames(t: TableDef, index: IndexDef): string[] {
+  return index.columns.map((c) => {
+    const name = t.columns.find((x) => x.id === c.id)?.name ?? `#${c.id}`;
+    return c.desc ? `${name} DESC` : name;
+  });
 }
 
 /** One stored row version: the table's columns, then `_seq`, then `_deleted`. Frozen. */

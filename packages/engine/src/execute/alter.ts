@@ -156,6 +156,10 @@ function planAlter(engine: AlterContext, state: SessionState, t: TableDef, op: A
       if (t.columns.length === 1) {
         throw new KalamError('INVALID_SQL', `Cannot drop column '${op.column}': it is the only column of table '${q(t)}'`);
       }
+      const indexed = t.indexes?.find((x) => x.columns.some((c) => c.id === t.columns[i].id));
+      if (indexed) {
+        throw new KalamError('INVALID_SQL', `Cannot drop column '${op.column}': index ${t.namespace}.${indexed.name} uses it. Drop the index first (DROP INDEX ${t.namespace}.${indexed.name})`);
+      }
       const columns = t.columns.filter((_, k) => k !== i);
       return {
         description,

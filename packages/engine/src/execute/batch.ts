@@ -7,6 +7,7 @@
  * are staged (execute/transaction.ts) and committed by one unit of work
  * under the write lock.
  */
+import type { IndexHost } from './index-loader';
 import { KalamError, toKalamError } from '../core/errors';
 import type { RowChange, TableDef } from '../core/schema';
 import type { StatementResult, Value } from '../core/types';
@@ -24,7 +25,7 @@ import type { PreparedCold } from './cold-reads';
 import type { CommittedLookup, Transaction, TransactionRegistry } from './transaction';
 import { validateParams } from './validate';
 
-export interface BatchContext {
+export interface BatchContext extends IndexHost {
   readonly catalog: Catalog;
   readonly seq: SeqGenerator;
   readonly transactions: TransactionRegistry;
@@ -153,6 +154,7 @@ export async function commitTransaction(engine: BatchContext, tx: Transaction, a
     await engine.exclusive(async () => {
       engine.assertOpen();
       const rows = tx.changesForCommit(engine.committedLookup(reads), (id) => engine.catalog.tableById(id), () => engine.seq.next());
+      await engine.uniqueCheck?.(rows);
       if (rows.length > 0 || alsoCommit.length > 0) await engine.commit({ rows, state: alsoCommit });
     });
   } catch (e) {

@@ -21,8 +21,14 @@ export interface PreparedCold {
   release(): void;
 }
 
+/**
+ * Prepares one partition of a plan through the index read the plan makes
+ * in it (execute/index-cold.ts), or undefined when it cannot.
+ */
+export type IndexPrepare = (plan: object, s: PartitionScans, params: readonly Value[], pinned: string[]) => Promise<PreparedPartition | undefined>;
+
 /** One partition to prepare: its scans' bounds and the columns they read. */
-interface PartitionScans {
+export interface PartitionScans {
   table: TableDef;
   user: string;
   bounds: ScanBounds[];
@@ -33,6 +39,9 @@ const union = (a: ColumnSelection, b: ColumnSelection): ColumnSelection => (a ==
 const slotKey = (tableId: number, user: string) => `${tableId}\u0001${user}`;
 
 export class ColdReader {
+  /** Set when secondary indexes load. */
+  indexPrepare?: IndexPrepare;
+
   constructor(
     private readonly catalog: Catalog,
     private readonly hot: HotTier,
@@ -47,7 +56,7 @@ export class ColdReader {
    * out (manifest stats against the WHERE's simple conjuncts) and the
    * columns the statement names.
    */
-  async prepare(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold> {
+  async prepare(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean): Promise<PreparedCold> {
     const scans = new Map<number, { bounds: ScanBounds[]; columns: ColumnSelection }>();
     for (const tpl of this.scansOf(plan)) {
       let s = scans.get(tpl.tableId);
@@ -63,7 +72,7 @@ export class ColdReader {
       if (!t || t.type === 'STREAM') continue;
       list.push({ table: t, user: t.type === 'SHARED' ? '' : user, bounds: s.bounds, columns: s.columns });
     }
-    return this.load(list);
+    return this.load(list, indexed ? plan : undefined, params);
   }
 
   /** Loads one partition's row groups that `bounds` cannot rule out, all columns (an export's key window). */
@@ -90,13 +99,16 @@ export class ColdReader {
     return this.load(list);
   }
 
-  private async load(list: readonly PartitionScans[]): Promise<PreparedCold> {
+  private async load(list: readonly PartitionScans[], plan?: object, params?: readonly Value[]): Promise<PreparedCold> {
     const token = this.cold.pin();
     const pinned: string[] = [];
     const prepared = new Map<string, PreparedPartition>();
     try {
       for (const s of list) {
-        prepared.set(slotKey(s.table.id, s.user), s.bounds.length === 0 ? NOTHING : await this.cold.prepare(s.table, s.user, s.bounds, s.columns, pinned));
+        prepared.set(
+          slotKey(s.table.id, s.user),
+          s.bounds.length === 0 ? NOTHING : (plan && (await this.indexPrepare?.(plan, s, params!, pinned))) || (await this.cold.prepare(s.table, s.user, s.bounds, s.columns, pinned)),
+        );
       }
     } catch (e) {
       this.cold.unpin(token);

@@ -15,19 +15,21 @@ import { runPlanned, type DmlContext } from './dml';
 import { executeAs, type ExecuteAsContext } from './execute-as';
 import type { ExplainContext } from './explain';
 import type { IntrospectionContext } from './introspection';
-import { loadAlter, loadCreateTableAs, loadExplain, loadIntrospection, loadUserStatements, loadViewDdl } from './lazy-executors';
+import type { IndexDdlContext } from './index-ddl';
+import { ensureIndexSupport } from './index-loader';
+import { loadAlter, loadCreateTableAs, loadExplain, loadIndexDdl, loadIntrospection, loadStorageStatements, loadUserStatements, loadViewDdl } from './lazy-executors';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
 import { okResult } from './results';
 import type { SessionState } from './session-state';
-import { executeStorageStatement, type StorageStatementContext } from './storage-statements';
+import type { StorageStatementContext } from './storage-statements';
 import type { Transaction } from './transaction';
 import type { UserContext } from './users';
 import type { ViewDdlContext } from './view-ddl';
 import { loadSqlExtensions } from './sql-extensions';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
-export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
+export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & IndexDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
   readonly liveQueries: LiveQueries;
   readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
   readonly queries: Pick<QueryRegistry, 'kill'>;
@@ -49,7 +51,7 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
     case 'executeAs':
       return executeAs(engine, state, stmt, params, (as, sql, ps) => runStatement(engine, as, sql, ps, undefined, signal));
     case 'flushTable': case 'flushAll': case 'compactTable': case 'compactAll': case 'killJob':
-      return executeStorageStatement(engine, state, stmt);
+      return (await loadStorageStatements()).executeStorageStatement(engine, state, stmt);
     case 'explain':
       return (await loadExplain()).executeExplain(engine, state, stmt, params, signal);
     case 'subscribe':
@@ -74,6 +76,11 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
     case 'createView': case 'dropView': {
       const { executeViewStatement } = await loadViewDdl();
       return engine.exclusive(() => executeViewStatement(engine, state, stmt));
+    }
+    case 'createIndex': case 'dropIndex': {
+      const { executeIndexStatement } = await loadIndexDdl();
+      await ensureIndexSupport(engine, true);
+      return engine.exclusive(() => executeIndexStatement(engine, state, stmt));
     }
     case 'alterTable': {
       const { executeAlterTable } = await loadAlter();

@@ -13,13 +13,14 @@ import { cancelled, type StatementSignal } from './queries';
 import type { ColdReads } from '../storage/cold/types';
 import type { PreparedCold } from './cold-reads';
 import type { GroupCommitter } from './group-commit';
+import type { IndexHost } from './index-loader';
 import type { WritePlan } from '../plan/write';
 import type { Plan, Planned, StatementPlanner } from './planner';
 import { okResult, rowsResult } from './results';
 import type { SessionState } from './session-state';
 import { STREAM_REFUSED, type CommittedLookup, type Transaction } from './transaction';
 
-export interface DmlContext {
+export interface DmlContext extends IndexHost {
   readonly catalog: Catalog;
   readonly planner: StatementPlanner;
   readonly groups: GroupCommitter;
@@ -29,7 +30,7 @@ export interface DmlContext {
   context(state: SessionState, params: readonly Value[], tx?: Transaction): ExecContext;
   /** A statement's pace: its time slice, time budget and cancellation (exec/pace.ts). */
   pace(signal?: CancelSignal): Pace;
-  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold>;
+  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean): Promise<PreparedCold>;
 }
 
 /** Runs a planned statement; `text` and `params` re-plan a write whose tables an ALTER changed while it waited. */
@@ -54,7 +55,7 @@ export async function runPlanned(
     }
   }
   if (plan.kind === 'select') {
-    const prepared = await engine.prepareCold(plan, state.user, planned.params);
+    const prepared = await engine.prepareCold(plan, state.user, planned.params, true);
     try {
       stopIfCancelled(signal);
       const ctx: ExecContext = { ...engine.context(state, planned.params), cold: prepared.reads, pace };
@@ -100,7 +101,8 @@ export async function runWrite(
     const computed = current.plan.run({ ...engine.context(state, current.params), staged, cold: prepared.reads, pace });
     // Its changes join the group's one commit (later members may build on them): it is not cancelled any more.
     signal?.markCommitting();
-    return computed;
+    const unique = engine.uniqueCheck?.(computed.changes, staged);
+    return unique ? unique.then(() => computed) : computed;
   }).finally(() => {
     prepared.release();
     signal?.doneCommitting();

@@ -7,6 +7,7 @@
  * commit path commit.ts.
  */
 import { decimalMath } from '../core/decimal-registry';
+import { ensureIndexSupport, type UniqueCheck } from './index-loader';
 import { UserRegistry } from '../auth/users';
 import { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
@@ -99,6 +100,8 @@ export class Engine {
   readonly systemEnv: SystemEnv;
   readonly budget: HotBudget;
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
+  /** Set once secondary indexes are loaded (index-loader.ts): at open when a table has one, or by the first CREATE INDEX. */
+  uniqueCheck?: UniqueCheck;
   private closed = false;
   /** The last migrate() call: the next one runs after it (one at a time). Never rejects. */
   private migrating: Promise<unknown> = Promise.resolve();
@@ -212,6 +215,7 @@ export class Engine {
     await recoverCompactions(engine);
     await recoverFlushes(engine);
     await sweepSegmentFiles(engine);
+    await ensureIndexSupport(engine);
     // An import a crash cut off is dropped before any statement can see part of it (import-recovery.ts).
     if (await hasImportMarker(engine.kv)) await (await loadBackup()).rollBackInterruptedImport(engine);
     engine.jobs.start();
@@ -310,8 +314,9 @@ export class Engine {
     return this.sources.tableSource(t);
   }
 
-  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[]): Promise<PreparedCold> {
-    return this.coldReader.prepare(plan, user, params);
+  /** `indexed`: a SELECT outside a transaction, whose index reads may be prepared through the indexes' cold records. */
+  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean): Promise<PreparedCold> {
+    return this.coldReader.prepare(plan, user, params, indexed);
   }
 
   /** Whether live queries read a table partition (a compaction publishes the tombstones it drops to them). */

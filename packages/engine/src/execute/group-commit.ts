@@ -22,8 +22,8 @@ import type { WriteOutcome } from '../plan/write';
 import type { RowChange } from '../core/schema';
 
 export interface GroupMember {
-  /** Computes the statement's changes; `staged` holds the earlier members' changes (undefined: none). */
-  run(staged: StagedRows | undefined): WriteOutcome;
+  /** Computes the statement's changes; `staged` holds the earlier members' changes (undefined: none). A promise when it must read (a UNIQUE check of cold rows). */
+  run(staged: StagedRows | undefined): WriteOutcome | Promise<WriteOutcome>;
   resolve(outcome: WriteOutcome): void;
   reject(error: unknown): void;
 }
@@ -71,7 +71,8 @@ export async function runGroup(group: WriteGroup, commit: (changes: readonly Row
     const member = members[i];
     let outcome: WriteOutcome;
     try {
-      outcome = member.run(overlay.isEmpty ? undefined : overlay);
+      const ran = member.run(overlay.isEmpty ? undefined : overlay);
+      outcome = ran instanceof Promise ? await ran : ran;
     } catch (e) {
       member.reject(e);
       continue;
@@ -118,7 +119,7 @@ export class GroupCommitter {
    * changes of the group's earlier statements, and the promise settles
    * after the group's one storage commit.
    */
-  join(run: (staged: StagedRows | undefined) => WriteOutcome): Promise<WriteOutcome> {
+  join(run: GroupMember['run']): Promise<WriteOutcome> {
     let group = this.forming;
     if (!group || group.members.length >= this.maxStatements) {
       const fresh = (group = new WriteGroup());

@@ -53,9 +53,10 @@ export async function executeIntrospection(engine: IntrospectionContext, state: 
       const cols: Value[][] = t.columns.map((c, i) => [
         c.name, i + 1, c.type, !c.notNull, c.primaryKey,
         c.default ? (c.default.kind === 'literal' ? String(c.default.value) : `${c.default.name}()`) : null,
+        indexesOf(t, c.id),
       ]);
-      cols.push(['_seq', cols.length + 1, 'BIGINT', false, false, null]);
-      cols.push(['_deleted', cols.length + 1, 'BOOLEAN', false, false, 'false']);
+      cols.push(['_seq', cols.length + 1, 'BIGINT', false, false, null, null]);
+      cols.push(['_deleted', cols.length + 1, 'BOOLEAN', false, false, 'false', null]);
       return rowsResult(DESCRIBE_COLUMNS, cols);
     }
     case 'showStats':
@@ -72,12 +73,19 @@ export async function executeIntrospection(engine: IntrospectionContext, state: 
 const DESCRIBE_COLUMNS: ColumnInfo[] = [
   { name: 'column_name', type: 'TEXT' }, { name: 'ordinal_position', type: 'INT' }, { name: 'data_type', type: 'TEXT' },
   { name: 'is_nullable', type: 'BOOLEAN' }, { name: 'is_primary_key', type: 'BOOLEAN' }, { name: 'column_default', type: 'TEXT' },
+  { name: 'indexes', type: 'TEXT' },
 ];
+
+/** The indexes whose key holds the column, as `name` or `name UNIQUE`, comma-separated; null when none. */
+function indexesOf(t: TableDef, columnId: number): string | null {
+  const names = (t.indexes ?? []).filter((x) => x.columns.some((c) => c.id === columnId)).map((x) => (x.unique ? `${x.name} UNIQUE` : x.name));
+  return names.length > 0 ? names.join(', ') : null;
+}
 
 /** A view's columns, as its query plans for the caller (types it cannot know are 'UNKNOWN'; any value may be NULL). */
 function describeView(engine: IntrospectionContext, state: SessionState, view: ViewDef): StatementResult {
   const plan = engine.planner.planView(state, view);
-  return rowsResult(DESCRIBE_COLUMNS, plan.columns.map((c, i) => [view.columns?.[i] ?? c.name, i + 1, c.type, true, false, null]));
+  return rowsResult(DESCRIBE_COLUMNS, plan.columns.map((c, i) => [view.columns?.[i] ?? c.name, i + 1, c.type, true, false, null, null]));
 }
 
 async function showStats(engine: IntrospectionContext, state: SessionState, t: TableDef): Promise<StatementResult> {

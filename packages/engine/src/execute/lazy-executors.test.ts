@@ -12,6 +12,8 @@ import type { KvStore } from '../storage/kv';
 const LAZY = {
   alter: './alter',
   viewDdl: './view-ddl',
+  indexDdl: './index-ddl',
+  storageStatements: './storage-statements',
   explain: './explain',
   users: './users',
   introspection: './introspection',
@@ -154,6 +156,8 @@ describe('an executor that cannot be loaded (offline after an update)', () => {
       const cases: [Lazy, string, () => Promise<unknown>][] = [
         ['alter', 'the ALTER TABLE executor', () => s.execute('ALTER TABLE app.items ADD COLUMN note TEXT')],
         ['viewDdl', 'the CREATE/DROP VIEW executor', () => s.execute('CREATE VIEW app.named AS SELECT id, name FROM app.items')],
+        ['indexDdl', 'the CREATE/DROP INDEX executor', () => s.execute('CREATE INDEX by_name ON app.items (name)')],
+        ['storageStatements', 'the FLUSH, STORAGE FLUSH/COMPACT and KILL JOB executor', () => s.execute('STORAGE FLUSH TABLE app.items')],
         ['explain', 'the EXPLAIN executor', () => s.query('EXPLAIN SELECT * FROM app.items')],
         ['users', 'the CREATE/ALTER/DROP USER executor', () => s.execute("CREATE USER 'alice' ROLE user")],
         ['introspection', 'the SHOW, DESCRIBE and USE executor', () => s.execute('USE app')],

@@ -1,6 +1,7 @@
 /**
  * Executors most statements never run, loaded on first use (see
- * core/lazy-module.ts): ALTER TABLE, CREATE TABLE … AS, CREATE/DROP VIEW, EXPLAIN, user
+ * core/lazy-module.ts): ALTER TABLE, CREATE TABLE … AS, CREATE/DROP VIEW, CREATE/DROP INDEX,
+ * FLUSH / STORAGE FLUSH / STORAGE COMPACT / KILL JOB, EXPLAIN, user
  * management, the catalog statements (SHOW, DESCRIBE, USE), the engine
  * side of insertMany, and export/import. The published worker ships each as a file of its own
  * beside worker.js (scripts/build.mjs); one that cannot be fetched fails
@@ -14,6 +15,8 @@
 import { lazyModule } from '../core/lazy-module';
 
 export const loadAlter = lazyModule('the ALTER TABLE executor', () => import('./alter'));
+export const loadStorageStatements = lazyModule('the FLUSH, STORAGE FLUSH/COMPACT and KILL JOB executor', () => import('./storage-statements'));
+export const loadIndexDdl = lazyModule('the CREATE/DROP INDEX executor', () => import('./index-ddl'));
 export const loadViewDdl = lazyModule('the CREATE/DROP VIEW executor', () => import('./view-ddl'));
 export const loadExplain = lazyModule('the EXPLAIN executor', () => import('./explain'));
 export const loadUserStatements = lazyModule('the CREATE/ALTER/DROP USER executor', () => import('./users'));

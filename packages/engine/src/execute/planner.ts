@@ -11,6 +11,7 @@ import type { Value } from '../core/types';
 import { PlanCache } from '../plan/cache';
 import { recordPlan } from '../plan/explain';
 import { scanTemplates, type ScanTemplate } from '../plan/scan-bounds';
+import { planHooks } from '../plan/scan-plan';
 import { planSelect, type SelectPlan } from '../plan/select';
 import type { SourceResolver } from '../plan/source';
 import { planDelete, planInsert, planUpdate, type WritePlan } from '../plan/write';
@@ -201,12 +202,14 @@ export class StatementPlanner {
     const epoch = this.catalog.viewEpoch;
     let views = 0;
     let scans: ScanTemplate[] = [];
+    planHooks.begin?.();
     plan = this.withStackGuard(() => {
       views = expandViews(dml, this.viewLookup, ns, this.limits);
       const p = this.planDml(dml, ns);
       scans = scanTemplates(dml, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name)));
       return p;
     });
+    planHooks.planned?.(plan);
     if (views > 0) this.viewEpochs.set(plan, epoch);
     this.coldScans.set(plan, scans);
     this.plans.set(usedKey, plan);

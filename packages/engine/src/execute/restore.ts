@@ -21,6 +21,8 @@
  * - Memory: one record of the file at a time, plus one key per partition
  *   being read (to refuse out-of-order or repeated keys).
  */
+import { ensureIndexSupport } from './index-loader';
+import type { IndexSupportHost } from './index-support';
 import type { UserRecord, UserRegistry } from '../auth/users';
 import { DEFAULT_NAMESPACE, type Catalog, type NamespaceDef } from '../catalog/catalog';
 import { KalamError, toKalamError } from '../core/errors';
@@ -35,7 +37,7 @@ import { report } from './backup';
 import { clearMarkerWrite, discardImport, markerWrite } from './import-recovery';
 import { loadDecimalsFor } from './sql-extensions';
 
-export interface ImportContext {
+export interface ImportContext extends IndexSupportHost {
   readonly catalog: Catalog;
   readonly users: UserRegistry;
   readonly seq: SeqGenerator;
@@ -121,6 +123,8 @@ export async function importBackup(ctx: ImportContext, blob: Blob, options: Back
     await ctx.commit({ state });
   });
   if (created.some((t) => t.options.FLUSH_POLICY !== undefined)) ctx.jobs.policiesChanged();
+  // Tables with indexes: their UNIQUE checks and index scans from the next statement on.
+  await ensureIndexSupport(ctx);
 
   const progress: BackupProgress = { rows: 0, tables: 0 };
   try {

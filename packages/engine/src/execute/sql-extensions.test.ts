@@ -50,6 +50,13 @@ const CASES = [
 ] as const;
 
 describe('SQL extensions load on first use', () => {
+  it('index statements: CREATE INDEX and ALTER TABLE … CREATE INDEX as the first statements of a fresh engine', async () => {
+    const { s } = await seeded();
+    await s.execute('CREATE INDEX by_name ON app.t (name)');
+    await s.execute('ALTER TABLE app.t CREATE INDEX v');
+    expect((await s.query('SELECT index_name FROM system.indexes ORDER BY index_name')).rows).toEqual([{ index_name: 'by_name' }, { index_name: 't_v_idx' }]);
+  });
+
   for (const c of CASES) {
     it(`${c.extension}: a query`, async () => {
       const { s } = await seeded();

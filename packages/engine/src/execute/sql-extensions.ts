@@ -22,11 +22,13 @@
  *   plan/call-hooks.ts;
  * - JOIN … USING: plan/join-using.ts, which registers with plan/call-hooks.ts;
  * - text functions (a name of plan/function-names.ts's TEXT_FUNCTION_NAMES):
- *   plan/text-functions.ts, which registers with plan/functions.ts.
+ *   plan/text-functions.ts, which registers with plan/functions.ts;
  * - DECIMAL arithmetic (the words `decimal`, `numeric`, or any DECIMAL
  *   column in the catalog, since a statement computes on a column without
  *   naming its type): plan/decimal-math.ts, which registers with
- *   core/decimal.ts.
+ *   core/decimal.ts;
+ * - index statements (`INDEX`): sql/parse-index.ts, which registers with
+ *   sql/parse.ts.
  *
  * The text is read as plain text, not tokens: a word inside a string
  * literal (EXECUTE AS's statement, a column named `over`) loads the
@@ -40,6 +42,7 @@ import { TEXT_FUNCTION_NAMES } from '../plan/function-names';
 import { registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
 import { registerWindowRewrites } from '../sql/rewrite';
+import { registerIndexParser } from '../sql/parse';
 
 const loadWindows = lazyModule('window functions', async () => {
   const { planWindows, findFrames, findWindowClauseMoves } = await import('../plan/window-plan');
@@ -87,6 +90,12 @@ export async function loadDecimalsFor(catalog?: Catalog): Promise<void> {
   if (!isDecimalLoaded && (!catalog || catalog.listTables().some((t) => t.columns.some((c) => c.type === 'DECIMAL')))) await loadDecimals();
 }
 
+const loadIndexParser = lazyModule('the CREATE/DROP INDEX parser', async () => {
+  const { parseIndexStatement } = await import('../sql/parse-index');
+  registerIndexParser(parseIndexStatement);
+});
+
+const INDEX_WORDS = /\bindex\b/i;
 const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
 const JSON_WORDS = /->|#>|\?|@>|<@|\bjsonb?_|\bto_jsonb?\b/i;
@@ -102,6 +111,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
   { words: /\bgenerate_series\b/i, load: loadSeries },
   { words: /\busing\b/i, load: loadUsing },
   { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
+  { words: INDEX_WORDS, load: loadIndexParser },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */

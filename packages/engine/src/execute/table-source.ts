@@ -15,13 +15,20 @@ import { KalamError } from '../core/errors';
 import { deletedSlot, isExpired, partitionOf, type StoredRow, type TableDef } from '../core/schema';
 import { hashKey } from '../core/values';
 import type { ExecContext } from '../exec/context';
-import type { RelationSource, SourceResolver } from '../plan/source';
+import type { IndexScanRequest, RelationSource, SourceResolver } from '../plan/source';
 import { systemSource, type SystemEnv } from '../system/tables';
 import { WriteOverlay } from './group-commit';
+import type { ColdReads } from '../storage/cold/types';
 import type { PartitionViews } from './partition-views';
 import { STREAM_REFUSED } from './transaction';
 
+/** Reads a partition through a secondary index (execute/index-support.ts), or undefined when it cannot (cold segments). */
+export type IndexScan = (t: TableDef, user: string, req: IndexScanRequest, cold: ColdReads | undefined) => Iterable<StoredRow> | undefined;
+
 export class TableSources implements SourceResolver {
+  /** Set when secondary indexes load. */
+  indexScan?: IndexScan;
+
   constructor(
     private readonly catalog: Catalog,
     private readonly views: PartitionViews,
@@ -36,6 +43,7 @@ export class TableSources implements SourceResolver {
 
   tableSource(t: TableDef): RelationSource {
     const { views } = this;
+    const sources = this;
     const del = deletedSlot(t);
     const columns = [
       ...t.columns.map((c) => ({ name: c.name, type: c.type, hidden: false })),
@@ -68,6 +76,11 @@ export class TableSources implements SourceResolver {
       },
       estimate(ctx) {
         return views.estimate(t, partitionOf(t, ctx.user)) + (stagedPartition(ctx)?.size ?? 0);
+      },
+      indexRows(ctx, req) {
+        checkRead(ctx.role, t);
+        // Rows staged by a transaction or a group's earlier statements are not in the index: the scan reads them.
+        return stagedPartition(ctx) ? undefined : sources.indexScan?.(t, partitionOf(t, ctx.user), req, ctx.cold);
       },
       lookup(ctx, pk, opts) {
         checkRead(ctx.role, t);

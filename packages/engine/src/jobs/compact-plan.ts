@@ -42,6 +42,8 @@ export interface PlanOptions {
   cutoffMs: number;
   /** Rewrite segments whose tombstones were never counted (written by an older build): STORAGE COMPACT does, automatic compaction does not. */
   rewriteUnknown: boolean;
+  /** Segments rewritten even alone (those lacking an index record: segment-write.ts `segmentHooks.lacksRecords`). */
+  rewrite?: (m: SegmentMeta) => boolean;
 }
 
 export const EMPTY_PLAN: CompactionPlan = Object.freeze({ merges: [], moves: [] }) as CompactionPlan;
@@ -95,7 +97,7 @@ export function planCompaction(segments: readonly SegmentMeta[], o: PlanOptions)
       if (compareValues(s.hi, hi) > 0) hi = s.hi;
       continue;
     }
-    units.push({ segments: [s.m], rows: s.m.row_count, rewrite: hasExpiredTombstones(s.m, o.cutoffMs, o.rewriteUnknown) });
+    units.push({ segments: [s.m], rows: s.m.row_count, rewrite: hasExpiredTombstones(s.m, o.cutoffMs, o.rewriteUnknown) || !!o.rewrite?.(s.m) });
     hi = s.hi;
   }
   const plan: CompactionPlan = { merges: [], moves: [] };

@@ -43,12 +43,12 @@ import type { CompactContext, CompactOutcome, CompactPartitionOptions } from './
 import { loadCompactMerge } from './compact-merge-loader';
 import type { JobRecord } from './job';
 import { retentionHours } from './retention';
-import { deleteObsolete } from './segment-write';
+import { deleteObsolete, removeEntry, segmentHooks, type SegmentJobContext } from './segment-write';
 
 export type { CompactContext, CompactOutcome, CompactPartitionOptions } from './compact-merge';
 
 /** Why a compaction runs: the statement, a flush (level 0 segments reached compactL0Segments), or retention (cold tombstones past it). */
-export type CompactTrigger = 'manual' | 'auto' | 'retention';
+export type CompactTrigger = 'manual' | 'auto' | 'retention' | 'index_build';
 
 const HOUR_MS = 3_600_000;
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
@@ -71,14 +71,19 @@ function compactable(segments: readonly SegmentMeta[]): boolean {
 export function partitionPlan(engine: Pick<CompactContext, 'cold'>, t: TableDef, user: string, now: number, rewriteUnknown: boolean): CompactionPlan {
   const segments = engine.cold.manifest.segments(t.id, user);
   if (segments.length === 0 || !compactable(segments)) return { merges: [], moves: [] };
-  return planCompaction(segments, { rowGroupRows: engine.cold.options.rowGroupRows, cutoffMs: retentionCutoff(t, now), rewriteUnknown });
+  return planCompaction(segments, { rowGroupRows: engine.cold.options.rowGroupRows, cutoffMs: retentionCutoff(t, now), rewriteUnknown, rewrite: lacks(t) });
 }
+
+/** Segments lacking a record of one of `t`'s indexes: every compaction rewrites them (writing their records). */
+const lacks = (t: TableDef) => (m: SegmentMeta) => !!segmentHooks.lacksRecords?.(m, t);
 
 /** Whether a trigger compacts this partition now. */
 function isDue(engine: Pick<CompactContext, 'cold'>, t: TableDef, user: string, trigger: CompactTrigger, now: number): boolean {
   const segments = engine.cold.manifest.segments(t.id, user);
   if (segments.length === 0) return false;
+  if (segments.some(lacks(t))) return true;
   switch (trigger) {
+    case 'index_build': return false;
     case 'manual': return true;
     case 'auto': {
       const n = engine.cold.options.compactL0Segments;
@@ -133,11 +138,22 @@ export function requestRetentionCompactions(engine: CompactContext, now: number)
   return out;
 }
 
-/** Open: queues the compactions a crash (or a killed compaction) left due. */
+/**
+ * Queues the build of `t`'s index records for segments written before the
+ * index (a compaction that rewrites them: trigger `index_build`), when one
+ * is needed and no compaction of the table is queued or running.
+ */
+export function requestIndexBuild(engine: CompactContext, t: TableDef): JobRecord | undefined {
+  if (engine.jobs.stopped || activeCompaction(engine, t)) return undefined;
+  for (const user of engine.cold.manifest.partitions(t.id).keys()) if (isDue(engine, t, user, 'index_build', 0)) return queue(engine, t, 'index_build');
+  return undefined;
+}
+
+/** Open: queues the compactions a crash (or a killed compaction) left due, index record builds included. */
 export function requestDueCompactions(engine: CompactContext): JobRecord[] {
   const out: JobRecord[] = [];
   for (const t of engine.catalog.listTables()) {
-    const r = t.type === 'STREAM' ? undefined : requestAutoCompaction(engine, t);
+    const r = t.type === 'STREAM' ? undefined : requestAutoCompaction(engine, t) ?? requestIndexBuild(engine, t);
     if (r) out.push(r);
   }
   return out;

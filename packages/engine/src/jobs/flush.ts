@@ -197,6 +197,8 @@ async function flushSegment(
     level: 0,
     // The group count is known from the start: recovery removes every group of an unfinished segment.
     groups: { rows: groupRows, offsets: [], bytes: [], min_seq: [], max_seq: [], key_min: [], key_max: [], columns: {} },
+    // At most a page per group per index.
+    index_pages: groupRows.length * (t.indexes?.length ?? 0),
   };
   // 1. entry in_progress, then the bytes (a crash in between leaves an entry recovery removes, never stray bytes)
   await engine.commit({ state: [entryChange(cold, pending)] });

@@ -13,7 +13,7 @@ import type { ColdTier } from '../storage/cold/cold-tier';
 import type { HotTier } from '../storage/hot-tier';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
 import type { SegmentCodec } from '../storage/cold/segment-loader';
-import { segmentRefOf, type ColumnStats, type RowGroupsMeta, type SegmentMeta } from '../storage/cold/types';
+import { segmentRefOf, type ColumnStats, type IndexRecordMeta, type RowGroupsMeta, type SegmentMeta } from '../storage/cold/types';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
 import type { JobScheduler } from './scheduler';
 
@@ -52,8 +52,19 @@ export async function encodeGroups(
   return encoded;
 }
 
-/** The committed entry of a segment: its row groups' layout and stats, and the segment's own stats (as format 1 kept them). */
-export function segmentMeta(pending: SegmentMeta, t: TableDef, encoded: readonly EncodedRowGroup[], codec: SegmentCodec): SegmentMeta {
+/** Writes a segment's index records (installed with secondary indexes: execute/index-support.ts). */
+export const segmentHooks: {
+  indexRecords?: (t: TableDef, encoded: readonly EncodedRowGroup[], codec: SegmentCodec, offset: number) => { pages: EncodedRowGroup[]; records: IndexRecordMeta[] };
+  /** Whether a segment lacks the record of one of `t`'s indexes as defined now (compactions rewrite those). */
+  lacksRecords?: (m: SegmentMeta, t: TableDef) => boolean;
+} = {};
+
+/**
+ * The committed entry of a segment: its row groups' layout and stats, and
+ * the segment's own stats (as format 1 kept them). A table with indexes
+ * gets its index record pages appended to `encoded` (stored after the groups).
+ */
+export function segmentMeta(pending: SegmentMeta, t: TableDef, encoded: EncodedRowGroup[], codec: SegmentCodec): SegmentMeta {
   const groups: RowGroupsMeta = { rows: [], offsets: [], bytes: [], min_seq: [], max_seq: [], key_min: [], key_max: [], columns: {} };
   const stats: Record<string, ColumnStats> = {};
   for (const c of t.columns) {
@@ -93,8 +104,12 @@ export function segmentMeta(pending: SegmentMeta, t: TableDef, encoded: readonly
     }
   });
   stats[codec.SEQ_STATS_KEY] = { min: minSeq, max: maxSeq, null_count: 0 };
+  const x = t.indexes?.length ? segmentHooks.indexRecords?.(t, encoded, codec, offset) : undefined;
+  if (x) encoded.push(...x.pages);
   return {
     ...pending,
+    index_records: x?.records,
+    index_pages: x?.pages.length,
     row_count: rows,
     min_seq: minSeq,
     max_seq: maxSeq,

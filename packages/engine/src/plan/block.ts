@@ -312,6 +312,18 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
         keys.length = 0;
       }
     }
+    // Ordered by an index's columns: the index reads its rows in that order (plan/index-plan.ts).
+    if (keys.length > 0 && only && !isAggregate && !windows && !stmt.distinctOn && scan.orderedBy) {
+      const ordered = scan.orderedBy(order.map((o) => {
+        const idx = orderTarget(o.expr, items, names, scope, true);
+        const e = idx >= 0 ? items[idx].expr : o.expr;
+        return { slot: e.kind === 'column' ? safeResolve(scope, e) : -1, descending: o.descending, nullsFirst: o.nullsFirst };
+      }), (ctx) => keepCount(limitEval, offsetEval, ctx));
+      if (ordered) {
+        prepare = ordered;
+        keys.length = 0;
+      }
+    }
     const on = stmt.distinctOn?.map((e) => {
       const idx = orderTarget(e, items, names, scope, true);
       return idx >= 0 ? outputEvals[idx] : compileExpr(e, rowsScope, hook);

@@ -13,7 +13,7 @@ import type { Expr, FrameBound, WindowSpec } from '../sql/ast';
 import type { RelationSource } from './source';
 
 /** How a scan reads its relation. */
-export type Access = 'pk lookup' | 'pk range' | 'pk order' | 'full scan';
+export type Access = 'pk lookup' | 'pk range' | 'pk order' | 'full scan' | 'index scan';
 
 export interface PlanNode {
   operator: string;

@@ -24,6 +24,25 @@ export type RowSource = (ctx: ExecContext) => Iterable<Tuple>;
 
 export interface ScanSource extends RowSource {
   ordered?(descending: boolean): RowSource;
+  /** Rows in the order of `keys` (columns of this relation), through an index; undefined when no index has that order. */
+  orderedBy?(keys: readonly OrderKey[], keep: (ctx: ExecContext) => number | undefined): RowSource | undefined;
+}
+
+/** One ORDER BY key on a column of the scanned relation. */
+/** (slot -1: the key is not a column of the relation, and no index serves it) */
+export interface OrderKey {
+  slot: number;
+  descending: boolean;
+  nullsFirst: boolean;
+}
+
+type IndexPlanner = (src: RelationSource, scope: Scope, where: Expr | undefined, opts: ScanOptions, pred: Evaluator | undefined, scan: ScanSource) => ScanSource | undefined;
+/** plan/index-plan.ts, registered when secondary indexes load (execute/index-support.ts); until then no table has an index. */
+let indexPlanner: IndexPlanner | undefined;
+/** Told when a plan is begun and made (execute/planner.ts), so the index planner can hand over the index reads it planned. */
+export const planHooks: { begin?(): void; planned?(plan: object): void } = {};
+export function registerIndexPlanner(planner: IndexPlanner): void {
+  indexPlanner = planner;
 }
 
 const RANGE_OPS = new Set(['<', '<=', '>', '>=']);
@@ -76,7 +95,7 @@ export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | 
   if (src.table) {
     out.ordered = (descending) => describe((ctx) => scan(ctx, descending), () => scanNode(src, range ? 'pk range' : 'pk order', descending ? 'descending' : '', where));
   }
-  return out;
+  return (!range && indexPlanner?.(src, scope, where, opts, pred, out)) || out;
 }
 
 function scanNode(src: RelationSource, access: Access, how: string, where: Expr | undefined): PlanNode {

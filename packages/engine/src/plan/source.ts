@@ -7,7 +7,17 @@
 import type { DataType, Value } from '../core/types';
 import type { ExecContext, Tuple } from '../exec/context';
 import type { TableDef } from '../core/schema';
+import type { IndexDef } from '../core/schema';
+import type { IndexBound } from '../storage/hot-index';
 import type { KeyRange } from '../storage/key-range';
+
+/** A read through a secondary index (plan/index-plan.ts): its spans in index order, read forwards or reversed. */
+export interface IndexScanRequest {
+  index: IndexDef;
+  spans: readonly { lower?: IndexBound; upper?: IndexBound }[];
+  /** Reversed: spans last first, each from its end, rows of equal values still in key order. */
+  reverse: boolean;
+}
 
 export interface SourceColumn {
   name: string;
@@ -41,6 +51,12 @@ export interface RelationSource {
    * hash-join build sides by it. Undefined: not known (derived tables, system tables).
    */
   estimate?(ctx: ExecContext): number;
+  /**
+   * The session partition's rows in `req`'s spans, in index order, or
+   * undefined when this execution cannot read them through the index (its
+   * partition has cold segments, or staged rows): the caller scans instead.
+   */
+  indexRows?(ctx: ExecContext, req: IndexScanRequest): Iterable<Tuple> | undefined;
   /** Slot of the primary key in the tuple, when there is one. */
   pkSlot?: number;
   /**

@@ -237,6 +237,9 @@ export type Statement =
   | CreateViewStmt
   /** DROP VIEW [IF EXISTS] [ns.]name. */
   | { kind: 'dropView'; view: TableName; ifExists: boolean }
+  | CreateIndexStmt
+  /** DROP INDEX [IF EXISTS] [ns.]name; ALTER TABLE t DROP INDEX col (`table` set: the index ALTER TABLE … CREATE INDEX col made). */
+  | { kind: 'dropIndex'; index: TableName; ifExists: boolean; table?: TableName }
   /** KILL LIVE QUERY '<live_id>'. */
   | { kind: 'killLiveQuery'; liveId: string }
   /** KILL QUERY '<query_id>': cancels a running statement (system.queries). */
@@ -254,6 +257,17 @@ export interface CreateViewStmt {
   columns?: string[];
   /** The query's text as written after AS (a SELECT, WITH or parenthesized query). */
   query: string;
+}
+
+/** CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON [ns.]t (col [ASC|DESC], …), or ALTER TABLE t CREATE [UNIQUE] INDEX col (sql/parse-index.ts). */
+export interface CreateIndexStmt {
+  kind: 'createIndex';
+  /** Absent for ALTER TABLE … CREATE INDEX col: named `<table>_<col>_idx`. */
+  name?: string;
+  table: TableName;
+  columns: { name: string; desc: boolean }[];
+  unique: boolean;
+  ifNotExists: boolean;
 }
 
 export interface SubscribeStmt {

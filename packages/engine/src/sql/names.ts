@@ -22,7 +22,7 @@ const KEYWORDS = new Set([
   'show', 'desc', 'asc', 'nulls', 'ilike', 'json',
 ]);
 
-export type NameKind = 'namespace' | 'table' | 'view' | 'column';
+export type NameKind = 'namespace' | 'table' | 'view' | 'column' | 'index';
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9_]*$/;
 

@@ -49,6 +49,17 @@ function parseTooCostly(limits: SqlLimits): KalamError {
   );
 }
 
+/**
+ * The index statements' parser (sql/parse-index.ts), an SQL extension
+ * (execute/sql-extensions.ts): loaded before a statement whose text says
+ * INDEX is parsed; until then such a statement is UNSUPPORTED.
+ */
+let indexParser: ((sql: string, tokens: Token[]) => Statement | undefined) | undefined;
+
+export function registerIndexParser(parse: (sql: string, tokens: Token[]) => Statement | undefined): void {
+  indexParser = parse;
+}
+
 /** Statement words of SQL we know but do not run. */
 const KNOWN_UNSUPPORTED = new Set([
   'CREATE', 'DROP', 'ALTER', 'EXPLAIN', 'SET', 'GRANT', 'REVOKE', 'TRUNCATE', 'MERGE', 'COPY', 'VACUUM', 'ANALYZE',
@@ -71,6 +82,8 @@ export function parseStatement(sql: string, tokens: Token[] = tokenize(sql), lim
   if (explain) return explain;
   const view = parseViewStatement(sql, tokens);
   if (view) return view;
+  const index = indexParser?.(sql, tokens);
+  if (index) return index;
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
   return parseStandard(sql, tokens, limits);

@@ -80,10 +80,23 @@ export interface StagedChanges {
   apply(): void;
 }
 
+/** Told of every row version the hot tier sets or removes, as it happens (secondary indexes keep current by it: storage/hot-index.ts). */
+export interface HotObserver {
+  put(tableId: number, user: string, pkHash: string, key: Value, before: StoredRow | undefined, after: StoredRow | null): void;
+  partitionEmptied(tableId: number, user: string): void;
+  /** The table is gone, or its rows were rewritten to another layout. */
+  forget(tableId: number): void;
+  /** Entries held (system.stats). */
+  readonly entries: number;
+  readonly coldReads?: number;
+}
+
 export class HotTier {
   /** table id → rows; an entry per existing table, removed by DROP TABLE. */
   private readonly tables = new Map<number, TableRows>();
   private heldBytes = 0;
+  /** Set once secondary indexes are loaded (execute/index-support.ts). */
+  observer?: HotObserver;
 
   table(tableId: number): TableRows {
     let t = this.tables.get(tableId);
@@ -102,6 +115,7 @@ export class HotTier {
     const t = this.tables.get(tableId);
     if (t) this.heldBytes -= t.bytes;
     this.tables.delete(tableId);
+    this.observer?.forget(tableId);
   }
 
   /** Rough bytes of every hot row of every table (the hot tier's budget counts these). */
@@ -215,6 +229,10 @@ export class HotTier {
     const t = this.table(tableId);
     let p = t.partitions.get(user);
     const before = p?.get(pkHash);
+    if (this.observer) {
+      if (deletedSlot === beforeDeletedSlot) this.observer.put(tableId, user, pkHash, key, before, row);
+      else this.observer.forget(tableId);
+    }
     if (before) {
       if (before[beforeDeletedSlot] === true) t.tombstones--;
       else t.liveRows--;
@@ -227,7 +245,10 @@ export class HotTier {
       if (p && before) {
         p.delete(pkHash);
         p.noteRemove(key);
-        if (p.size === 0) t.partitions.delete(user);
+        if (p.size === 0) {
+          t.partitions.delete(user);
+          this.observer?.partitionEmptied(tableId, user);
+        }
       }
       return;
     }

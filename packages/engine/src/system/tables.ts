@@ -12,6 +12,7 @@ import type { Subscription } from '../live/subscription';
 import type { JobRecord } from '../jobs/job';
 import { levelOf, type SegmentMeta } from '../storage/cold/types';
 import { KalamError } from '../core/errors';
+import { indexColumnNames } from '../core/schema';
 import type { ExecContext, Tuple } from '../exec/context';
 import type { RelationSource, SourceColumn } from '../plan/source';
 import type { DataType, JsonValue, Value } from '../core/types';
@@ -92,6 +93,15 @@ const TABLES: Record<string, SystemTable> = {
       ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP'],
     ],
     rows: ({ catalog }) => catalog.listViews().map((v) => [v.namespace, v.name, v.query, v.columns ?? null, v.createdAt, v.updatedAt]),
+  },
+  indexes: {
+    columns: [
+      ['namespace_id', 'TEXT'], ['table_name', 'TEXT'], ['index_name', 'TEXT'], ['column_names', 'JSON'],
+      ['is_unique', 'BOOLEAN'], ['created_at', 'TIMESTAMP'],
+    ],
+    rows: ({ catalog }) => catalog.listTables().flatMap((t) => (t.indexes ?? []).map((x): Value[] => [
+      t.namespace, t.name, x.name, indexColumnNames(t, x), x.unique, x.createdAt,
+    ])),
   },
   columns: {
     columns: [

@@ -92,6 +92,29 @@ export interface SegmentMeta {
   tombstones?: number;
   /** The oldest tombstone's `_seq` (its DELETE's time), null when there is none; absent: not known. */
   tombstone_min_seq?: bigint | null;
+  /** Per secondary index, its record of the segment's live rows (storage/cold/index-record.ts); absent: none written. */
+  index_records?: IndexRecordMeta[];
+  /** Locations after the row groups holding index record pages (reserved while in_progress: removed with the segment). */
+  index_pages?: number;
+}
+
+/**
+ * A segment's record of one secondary index: its live rows' (indexed
+ * values, key, `_seq`) sorted in index order, stored as pages (row groups
+ * of those columns) at locations after the segment's row groups.
+ */
+export interface IndexRecordMeta {
+  name: string;
+  /** The index's columns (id, direction, type) when written: a record of another definition is not read. */
+  columns: { id: number; desc: boolean; type: string }[];
+  entries: number;
+  /** Per page: its location in the segment's store, offset, bytes, entries, first and last tuple. */
+  at: number[];
+  offsets: number[];
+  bytes: number[];
+  rows: number[];
+  first: Value[][];
+  last: Value[][];
 }
 
 export const formatOf = (m: Pick<SegmentMeta, 'format'>): 1 | 2 => (m.format === 2 ? 2 : 1);
@@ -119,7 +142,7 @@ export interface GroupLocation {
 export const levelOf = (m: Pick<SegmentMeta, 'level'>): SegmentLevel => (m.level === 1 ? 1 : 0);
 
 export const segmentKeyOf = (m: SegmentMeta): SegmentKey => ({ tableId: m.table_id, user: m.user_id, segmentId: m.id });
-export const segmentRefOf = (m: SegmentMeta): SegmentRef => ({ ...segmentKeyOf(m), format: formatOf(m), groups: m.groups?.rows.length ?? 0 });
+export const segmentRefOf = (m: SegmentMeta): SegmentRef => ({ ...segmentKeyOf(m), format: formatOf(m), groups: (m.groups?.rows.length ?? 0) + (m.index_pages ?? 0) });
 
 /**
  * Segment byte storage. Format 2 segments are row groups, each read on its

@@ -1,0 +1,349 @@
+/**
+ * Index reads of partitions with cold segments. A SELECT (outside a
+ * transaction) whose one scan of a table reads through an index is
+ * prepared, for a partition whose every segment holds a record of that
+ * index (storage/cold/index-record.ts), by merging in index order the hot
+ * index's entries in the read's spans and each segment's record entries in
+ * them (only the record pages the spans reach are loaded), and resolving
+ * the candidates a batch at a time: each cold candidate's key is read at
+ * its newest version (a point read of the row groups whose key range holds
+ * it, as a transaction's key check reads them), and kept only when that
+ * version is the candidate's own (same `_seq`, not a tombstone, no hot
+ * version). With ORDER BY … LIMIT n (and a WHERE that calls no function),
+ * preparing stops once n rows pass the WHERE; otherwise it reads every
+ * candidate of the spans.
+ *
+ * The execution then yields the prepared rows (execute/index-support.ts),
+ * in order, the scan's WHERE applied over them as over any index read. A
+ * partition prepared so holds no row groups: the plan's other scans of the
+ * table would find none, so only a plan with one scan of the table is
+ * prepared this way, and its spans must be the ones prepared (literals and
+ * parameters only: plan/index-plan.ts).
+ */
+import { KalamError } from '../core/errors';
+import { deletedSlot, seqSlot, type IndexDef, type StoredRow, type TableDef } from '../core/schema';
+import type { Value } from '../core/types';
+import { compareValues, hashKey } from '../core/values';
+import type { ExecContext } from '../exec/context';
+import { indexPlanning, type IndexRead } from '../plan/index-plan';
+import type { IndexScanRequest } from '../plan/source';
+import { RowGroupCache } from '../storage/cold/cache';
+import { pkStatsKey, type ColdTier } from '../storage/cold/cold-tier';
+import { recordLayout, recordOf, type RecordLayout } from '../storage/cold/index-record';
+import { loadSegmentCodec } from '../storage/cold/segment-loader';
+import { segmentKeyOf, type IndexRecordMeta, type PreparedPartition, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
+import { compareIndexValue, compareTuples, spanOf, type HotIndexes, type IndexBound } from '../storage/hot-index';
+import type { HotTier } from '../storage/hot-tier';
+import type { PartitionScans } from './cold-reads';
+import type { PartitionViews } from './partition-views';
+
+type Span = IndexScanRequest['spans'][number];
+
+/** A partition prepared through an index read: its rows in the read's order. */
+export interface IndexedPartition extends PreparedPartition {
+  readonly indexed: {
+    readonly index: IndexDef;
+    readonly reverse: boolean;
+    readonly spans: readonly Span[];
+    readonly rows: readonly StoredRow[];
+    /** Every candidate was read (false: preparing stopped once the rows the consumer keeps were found). */
+    readonly complete: boolean;
+  };
+}
+
+export interface IndexColdHost {
+  readonly hot: HotTier;
+  readonly cold: ColdTier;
+  readonly views: PartitionViews;
+}
+
+/** One entry of the read: its indexed values and key, and its row (hot) or `_seq` (cold, resolved later). */
+interface Candidate {
+  readonly t: readonly Value[];
+  readonly k: Value;
+  readonly seq?: bigint;
+  readonly row?: StoredRow;
+}
+
+const sameBound = (a: IndexBound | undefined, b: IndexBound | undefined) =>
+  a === b || (!!a && !!b && a.inclusive === b.inclusive && a.tuple.length === b.tuple.length && a.tuple.every((v, i) => compareIndexValue(v, b.tuple[i]) === 0));
+export const sameSpans = (a: readonly Span[], b: readonly Span[]) => a.length === b.length && a.every((s, i) => sameBound(s.lower, b[i].lower) && sameBound(s.upper, b[i].upper));
+
+/** [start, end) of the `n` tuples (in index order) that span `s` holds. */
+function spanIn(tupleAt: (i: number) => readonly Value[], n: number, s: Span, desc: readonly boolean[]): [number, number] {
+  const find = (b: IndexBound, past: boolean) => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareTuples(tupleAt(mid), b.tuple, desc, b.tuple.length);
+      if (c < 0 || (c === 0 && past)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const start = s.lower ? find(s.lower, !s.lower.inclusive) : 0;
+  const end = s.upper ? find(s.upper, s.upper.inclusive) : n;
+  return [start, Math.max(start, end)];
+}
+
+/** Whether a page holding tuples from `first` to `last` may hold some of span `s`. */
+function pageMeets(first: readonly Value[], last: readonly Value[], s: Span, desc: readonly boolean[]): boolean {
+  if (s.lower) {
+    const c = compareTuples(last, s.lower.tuple, desc, s.lower.tuple.length);
+    if (c < 0 || (c === 0 && !s.lower.inclusive)) return false;
+  }
+  if (s.upper) {
+    const c = compareTuples(first, s.upper.tuple, desc, s.upper.tuple.length);
+    if (c > 0 || (c === 0 && !s.upper.inclusive)) return false;
+  }
+  return true;
+}
+
+/** A run of a record page's entries in a span, read from `at` to `end`. */
+interface PageRun {
+  readonly page: RowGroupData;
+  readonly cols: readonly ArrayLike<Value>[];
+  at: number;
+  readonly end: number;
+}
+
+/**
+ * One segment's record entries in the spans, in the read's order, a group
+ * of pages at a time (pages whose boundary tuples are equal together, so a
+ * run of equal values is ordered whole). Read forwards, the pages' runs in
+ * the spans are already in order, and an entry is built only when it
+ * comes to the head; reversed, a group's entries are built and sorted.
+ */
+class RecordCursor {
+  private buffer: Candidate[] = [];
+  private at = 0;
+  private readonly runs: PageRun[] = [];
+  private current: Candidate | undefined;
+  private next = 0;
+  private readonly groups: number[][] = [];
+
+  constructor(
+    private readonly host: IndexColdHost,
+    private readonly meta: SegmentMeta,
+    private readonly record: IndexRecordMeta,
+    private readonly layout: RecordLayout,
+    private readonly spans: readonly Span[],
+    private readonly desc: readonly boolean[],
+    private readonly order: (a: Candidate, b: Candidate) => number,
+    private readonly reverse: boolean,
+  ) {
+    const r = record;
+    const pages: number[] = [];
+    for (let p = 0; p < r.at.length; p++) if (spans.some((s) => pageMeets(r.first[p], r.last[p], s, desc))) pages.push(p);
+    if (reverse) pages.reverse();
+    for (const p of pages) {
+      const group = this.groups[this.groups.length - 1];
+      const prev = group?.[group.length - 1];
+      const joined = prev !== undefined && Math.abs(prev - p) === 1 && compareTuples(r.last[Math.min(prev, p)], r.first[Math.max(prev, p)], desc) === 0;
+      if (joined) group.push(p);
+      else this.groups.push([p]);
+    }
+  }
+
+  get head(): Candidate | undefined {
+    if (this.reverse) return this.buffer[this.at];
+    const run = this.runs[0];
+    if (!run) return undefined;
+    return (this.current ??= { t: run.cols.map((c) => c[run.at]), k: run.page.keys[run.at], seq: run.page.seqs[run.at] });
+  }
+
+  advance(): void {
+    if (this.reverse) {
+      this.at++;
+      return;
+    }
+    this.current = undefined;
+    if (++this.runs[0].at >= this.runs[0].end) this.runs.shift();
+  }
+
+  /** Whether the next entry needs a page group loaded (fill). */
+  get isDrained(): boolean {
+    return (this.reverse ? this.at >= this.buffer.length : this.runs.length === 0) && this.next < this.groups.length;
+  }
+
+  /** Loads page groups until an entry is at hand or the record is done. */
+  async fill(): Promise<void> {
+    while (this.isDrained) {
+      const out: Candidate[] = [];
+      for (const p of this.groups[this.next++]) {
+        const page = await this.page(p);
+        const cols = this.layout.table.columns.slice(0, this.desc.length).map((c) => page.column(c));
+        const tupleAt = (i: number) => cols.map((c) => c[i]);
+        // Entries are in index order: each span's are found by binary search.
+        for (const s of this.spans) {
+          const [start, end] = spanIn(tupleAt, page.rows, s, this.desc);
+          if (start >= end) continue;
+          if (!this.reverse) this.runs.push({ page, cols, at: start, end });
+          else for (let i = start; i < end; i++) out.push({ t: tupleAt(i), k: page.keys[i], seq: page.seqs[i] });
+        }
+      }
+      if (!this.reverse) continue;
+      out.sort(this.order);
+      this.buffer = out;
+      this.at = 0;
+    }
+  }
+
+  /** A record page: from the row-group cache (a flush puts its pages there), or read and cached. */
+  private async page(p: number): Promise<RowGroupData> {
+    const { cache, store } = this.host.cold;
+    const key = RowGroupCache.key(this.meta.id, this.record.at[p]);
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const [bytes] = await store.readGroups(segmentKeyOf(this.meta), [{ index: this.record.at[p], offset: this.record.offsets[p], bytes: this.record.bytes[p] }]);
+    if (!bytes) {
+      throw new KalamError('STORAGE_ERROR', `Index record ${this.record.name} of segment ${this.meta.id} is listed in the manifest but its data is missing: the storage was changed outside kalamlite`);
+    }
+    const data = (await loadSegmentCodec()).decodeRowGroup(bytes, this.layout.table.columns[this.layout.table.pk]);
+    cache.set(key, this.meta.id, data);
+    return data;
+  }
+}
+
+/** Candidates resolved in the first round without a LIMIT to stop at (with one: the rows still wanted, and a few more); each later round doubles. */
+const FIRST_BATCH = 64;
+const BATCH_SLACK = 4;
+
+/**
+ * Prepares partition `s` of `plan` through the plan's index read of it, or
+ * undefined when it cannot (then the ordinary preparation runs).
+ */
+export async function prepareIndexRead(
+  host: IndexColdHost,
+  indexes: HotIndexes,
+  plan: object,
+  s: PartitionScans,
+  params: readonly Value[],
+  pinned: string[],
+): Promise<IndexedPartition | undefined> {
+  const t = s.table;
+  const scans = indexPlanning.of(plan)?.filter((x) => x.tableId === t.id);
+  const read = scans?.length === 1 && s.bounds.length === 1 ? scans[0].read : undefined;
+  if (!read || t.pk < 0) return undefined;
+  const index = t.indexes?.find((x) => x.name === read.index.name);
+  if (!index || JSON.stringify(index.columns) !== JSON.stringify(read.index.columns)) return undefined;
+  const segments = host.cold.manifest.segments(t.id, s.user);
+  const records = segments.map((m) => recordOf(m, t, index));
+  if (segments.length === 0 || records.some((r) => r === undefined)) return undefined;
+  const ctx = { params, user: s.user, now: Date.now() } as unknown as ExecContext;
+  let spans: ReturnType<IndexRead['spans']>;
+  let keep: number | undefined;
+  try {
+    spans = read.spans(ctx);
+    keep = read.isPure ? read.keep?.(ctx) : undefined;
+  } catch {
+    return undefined;
+  }
+  if (!spans || spans === 'empty') return undefined;
+  const desc = index.columns.map((c) => c.desc);
+  const sign = read.reverse ? -1 : 1;
+  const order = (a: Candidate, b: Candidate) => sign * compareTuples(a.t, b.t, desc) || compareValues(a.k, b.k);
+
+  // The hot entries in the spans (their rows are the newest versions), and each segment's record.
+  const partition = host.hot.partition(t.id, s.user);
+  const hotIndex = indexes.get(t, s.user, index, partition);
+  const hotCands: Candidate[] = [];
+  const hotKeys = new Set<string>();
+  if (hotIndex) {
+    const r = hotIndex.openRead();
+    try {
+      for (const sp of spans) {
+        const [start, end] = spanOf(r.entries, desc, sp.lower, sp.upper);
+        for (let i = start; i < end; i++) {
+          const e = r.entries[i];
+          hotCands.push({ t: e.t, k: e.k, row: e.r });
+          hotKeys.add(hashKey(e.k));
+        }
+      }
+    } finally {
+      r.release();
+    }
+    hotCands.sort(order);
+  }
+  const layout = recordLayout(t, index);
+  const cursors = segments.map((m, i) => new RecordCursor(host, m, records[i]!, layout, spans as Span[], desc, order, read.reverse));
+  let hotAt = 0;
+
+  const rows: StoredRow[] = [];
+  const seq = seqSlot(t);
+  const del = deletedSlot(t);
+  const pkKey = pkStatsKey(t)!;
+  let passing = 0;
+  let canCount = keep !== undefined;
+  // Each cold candidate costs a point read (a row group, when not cached): resolve about as many as the consumer keeps.
+  let batch = keep === undefined ? FIRST_BATCH : keep + BATCH_SLACK;
+  for (;;) {
+    // The next candidates in the read's order.
+    const cands: Candidate[] = [];
+    while (cands.length < batch) {
+      let best: Candidate | undefined = hotCands[hotAt];
+      let from = -1;
+      for (let i = 0; i < cursors.length; i++) {
+        if (cursors[i].isDrained) await cursors[i].fill();
+        const h = cursors[i].head;
+        if (h && (!best || order(h, best) < 0)) {
+          best = h;
+          from = i;
+        }
+      }
+      if (!best) break;
+      if (from < 0) hotAt++;
+      else cursors[from].advance();
+      cands.push(best);
+    }
+    if (cands.length === 0) break;
+    // Cold candidates: the newest version of each key, from the row groups that may hold it.
+    const cold = cands.filter((c) => !c.row && !hotKeys.has(hashKey(c.k)));
+    let resolve: ((c: Candidate) => StoredRow | undefined) | undefined;
+    if (cold.length > 0) {
+      const prepared = await host.cold.prepare(t, s.user, [[{ key: pkKey, isPk: true, op: 'in', values: cold.map((c) => c.k) }]], 'all', pinned);
+      const v = host.views.view(t, s.user, { partition: () => prepared });
+      resolve = (c) => {
+        const hash = hashKey(c.k);
+        if (hotKeys.has(hash) || host.hot.partition(t.id, s.user)?.has(hash)) return undefined;
+        const row = v.get(c.k, hash);
+        return row && row[del] !== true && row[seq] === c.seq ? row : undefined;
+      };
+    }
+    for (const c of cands) {
+      const row = c.row ?? resolve?.(c);
+      if (!row) continue;
+      rows.push(row);
+      if (keep === undefined) continue;
+      if (read.pred) {
+        try {
+          if (read.pred(row, ctx) === true) passing++;
+        } catch {
+          canCount = false;
+        }
+      } else passing++;
+    }
+    if (keep !== undefined && canCount && passing >= keep) {
+      return done(t, read, spans, rows, false);
+    }
+    batch *= 2;
+  }
+  return done(t, read, spans, rows, true);
+}
+
+function done(t: TableDef, read: IndexRead, spans: readonly Span[], rows: StoredRow[], complete: boolean): IndexedPartition {
+  return { table: t, segments: [], indexed: { index: read.index, reverse: read.reverse, spans, rows, complete } };
+}
+
+/** The rows of a partition prepared through an index read, for the read `req` (the one it was prepared for). */
+export function* preparedRows(p: IndexedPartition, req: IndexScanRequest): Generator<StoredRow> {
+  const x = p.indexed;
+  if (x.index.name !== req.index.name || x.reverse !== (req.reverse ?? false) || !sameSpans(x.spans, req.spans)) {
+    throw new KalamError('INTERNAL', `Internal error: an index read of ${req.index.name} ran with spans other than those it was prepared with. This is a bug in kalamlite; please report it.`);
+  }
+  yield* x.rows;
+  if (!x.complete) {
+    throw new KalamError('INTERNAL', `Internal error: an index read of ${req.index.name} read past the rows prepared for its LIMIT. This is a bug in kalamlite; please report it.`);
+  }
+}

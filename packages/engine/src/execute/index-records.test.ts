@@ -1,0 +1,181 @@
+/**
+ * Per-segment index records: flushes and compactions write, for each
+ * secondary index, the segment's live rows sorted in index order, stored
+ * with the segment and deleted with it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Value } from '../core/types';
+import { recordLayout, recordOf } from '../storage/cold/index-record';
+import { loadSegmentCodec } from '../storage/cold/segment-loader';
+import { segmentKeyOf, type SegmentMeta } from '../storage/cold/types';
+import { segmentHooks } from '../jobs/segment-write';
+import { prefixUpperBound } from '../storage/keys';
+import type { KvStore } from '../storage/kv';
+import { openMemoryStore } from '../storage/memory';
+import { Engine, type SessionState } from './engine';
+
+const root: SessionState = { user: 'root', role: 'dba', namespace: 'default' };
+let kv: KvStore;
+let engine: Engine;
+
+/** The memory store, kept open across a close and reopen of the engine. */
+function durable(store: KvStore): KvStore {
+  return { kind: store.kind, get: (s, k) => store.get(s, k), scan: (s, r, v) => store.scan(s, r, v), commit: (w) => store.commit(w), close: async () => undefined };
+}
+
+beforeEach(async () => {
+  kv = durable(openMemoryStore());
+  engine = await Engine.open({ storage: kv, rowGroupRows: 4, maxSegmentRows: 16, flushCheckIntervalMs: 0, compactL0Segments: 0 });
+  await engine.execute(root, `CREATE NAMESPACE app;
+    CREATE SHARED TABLE app.t (id INT PRIMARY KEY, a INT, b TEXT);
+    CREATE INDEX t_a ON app.t (a);
+    CREATE INDEX t_b_id ON app.t (b DESC, id)`);
+});
+
+afterEach(async () => {
+  await engine.close();
+});
+
+const run = async (sql: string) => (await engine.execute(root, sql))[0];
+const table = () => engine.catalog.requireTable('app', 't');
+const segments = () => engine.cold.manifest.segments(table().id, '');
+
+/** A segment's record of an index, read back from the segment store: (indexed values…, key) per entry, in stored order. */
+async function entries(meta: SegmentMeta, name: string): Promise<Value[][]> {
+  const t = table();
+  const index = t.indexes!.find((x) => x.name === name)!;
+  const record = recordOf(meta, t, index)!;
+  expect(record, `segment ${meta.id} has a record of ${name}`).toBeDefined();
+  const layout = recordLayout(t, index);
+  const codec = await loadSegmentCodec();
+  const bytes = await engine.cold.store.readGroups(segmentKeyOf(meta), record.at.map((at, p) => ({ index: at, offset: record.offsets[p], bytes: record.bytes[p] })));
+  const out: Value[][] = [];
+  for (const b of bytes) {
+    const page = codec.decodeRowGroup(b!, t.columns[t.pk]);
+    const columns = layout.table.columns.map((c) => page.column(c));
+    for (let i = 0; i < page.rows; i++) out.push([...columns.slice(0, index.columns.length).map((c) => c[i]), page.keys[i]]);
+  }
+  expect(out.length).toBe(record.entries);
+  return out;
+}
+
+async function segmentRecords(): Promise<number> {
+  let n = 0;
+  await kv.scan('segments', { lower: new Uint8Array([]), upper: prefixUpperBound(new Uint8Array([0xff])) }, () => void n++);
+  return n;
+}
+
+describe('per-segment index records', () => {
+  it('a flush writes each index\'s record of the segment\'s live rows in index order, tombstones left out', async () => {
+    await run(`INSERT INTO app.t (id, a, b) VALUES (1, 5, 'x'), (2, NULL, 'y'), (3, 1, NULL), (4, 5, 'a'), (5, 2, 'y'), (6, 0, 'q')`);
+    await run('FLUSH TABLE app.t');
+    await engine.jobs.idle();
+    await run('DELETE FROM app.t WHERE id = 4');
+    await run(`UPDATE app.t SET a = 9 WHERE id = 1`);
+    await run('FLUSH TABLE app.t');
+    await engine.jobs.idle();
+    const [first, second] = segments();
+    expect(await entries(first, 't_a')).toEqual([[0, 6], [1, 3], [2, 5], [5, 1], [5, 4], [null, 2]]);
+    expect(await entries(first, 't_b_id')).toEqual([[null, 3, 3], ['y', 2, 2], ['y', 5, 5], ['x', 1, 1], ['q', 6, 6], ['a', 4, 4]]);
+    // The second flush holds id 1's new version and id 4's tombstone: only the live row has an entry.
+    expect(await entries(second, 't_a')).toEqual([[9, 1]]);
+    expect(first.index_records!.map((r) => r.name)).toEqual(['t_a', 't_b_id']);
+    // Pages are at most a row group's rows (4), each listed with its first and last tuple.
+    const rec = first.index_records![0];
+    expect(rec.rows).toEqual([4, 2]);
+    expect(rec.first).toEqual([[0], [5]]);
+    expect(rec.last).toEqual([[5], [null]]);
+  });
+
+  it('a compaction writes the records of its outputs (newest versions only) and deletes the inputs\' with their row groups', async () => {
+    await run(`INSERT INTO app.t (id, a, b) VALUES ${Array.from({ length: 10 }, (_, i) => `(${i}, ${i % 5}, 'r')`).join(', ')}`);
+    for (let round = 0; round < 3; round++) {
+      if (round > 0) await run(`UPDATE app.t SET a = ${round} WHERE id < ${round * 3}`);
+      await run('FLUSH TABLE app.t');
+      await engine.jobs.idle();
+    }
+    await run('DELETE FROM app.t WHERE id = 3');
+    await run('FLUSH TABLE app.t');
+    await engine.jobs.idle();
+    await run('STORAGE COMPACT TABLE app.t');
+    await engine.jobs.idle();
+    const out = segments();
+    expect(out.every((m) => m.level === 1)).toBe(true);
+    const all: Value[][] = [];
+    for (const m of out) all.push(...(await entries(m, 't_a')));
+    const live = (await run('SELECT a, id FROM app.t ORDER BY a, id')).rows.map((r) => [r.a, r.id]);
+    expect(all.sort((x, y) => (x[0] as number) - (y[0] as number) || (x[1] as number) - (y[1] as number))).toEqual(live);
+    expect(live).toHaveLength(9);
+    // Only the outputs' groups and pages are stored.
+    const expected = out.reduce((n, m) => n + m.groups!.rows.length + (m.index_pages ?? 0), 0);
+    expect(await segmentRecords()).toBe(expected);
+  });
+
+  it('a record is read only for the index definition it was written for', async () => {
+    await run(`INSERT INTO app.t (id, a, b) VALUES (1, 5, 'x')`);
+    await run('FLUSH TABLE app.t');
+    await engine.jobs.idle();
+    const [meta] = segments();
+    const t = table();
+    expect(recordOf(meta, t, t.indexes![0])).toBeDefined();
+    expect(recordOf(meta, t, { ...t.indexes![0], columns: [{ id: t.indexes![0].columns[0].id, desc: true }] })).toBeUndefined();
+    await run('DROP INDEX app.t_a');
+    await run('CREATE INDEX t_a ON app.t (b)');
+    expect(recordOf(meta, table(), table().indexes!.find((x) => x.name === 't_a')!)).toBeUndefined();
+  });
+
+  it('CREATE INDEX on a table with cold segments queues their build (a compaction rewriting them with the record); reads use it once built', async () => {
+    await run('CREATE SHARED TABLE app.v (id INT PRIMARY KEY, a INT)');
+    await run(`INSERT INTO app.v (id, a) VALUES ${Array.from({ length: 30 }, (_, i) => `(${i}, ${i % 4})`).join(', ')}`);
+    await run('FLUSH TABLE app.v');
+    await engine.jobs.idle();
+    const v = () => engine.catalog.requireTable('app', 'v');
+    const created = await run('CREATE INDEX v_a ON app.v (a)');
+    expect(created.message).toMatch(/Job ID: /);
+    const job = (await run('SELECT job_id, job_type, parameters FROM system.jobs')).rows.filter((r) => JSON.stringify(r.parameters).includes('index_build'));
+    expect(job).toHaveLength(1);
+    expect(job[0].job_type).toBe('compact');
+    expect(created.message).toContain(String(job[0].job_id));
+    await engine.jobs.idle();
+    const segs = engine.cold.manifest.segments(v().id, '');
+    expect(segs.length).toBeGreaterThan(0);
+    for (const m of segs) expect(recordOf(m, v(), v().indexes![0])?.entries).toBe(m.row_count);
+    const stat = async () => Number((await run("SELECT metric_value FROM system.stats WHERE metric_name = 'index_cold_reads'")).rows[0].metric_value);
+    const before = await stat();
+    expect((await run('SELECT id FROM app.v WHERE a = 3 ORDER BY a LIMIT 4')).rows).toEqual([{ id: 3 }, { id: 7 }, { id: 11 }, { id: 15 }]);
+    expect(await stat()).toBe(before + 1);
+    // Nothing left to build: a second CREATE INDEX builds only its own.
+    expect((await run('SELECT COUNT(*) AS n FROM system.jobs WHERE status IN (\'queued\', \'running\')')).rows[0].n).toBe(0);
+  });
+
+  it('segments lacking a record (written before the index, or a build cut off) are rebuilt by a job queued at open', async () => {
+    const hook = segmentHooks.indexRecords;
+    segmentHooks.indexRecords = undefined;
+    try {
+      await run(`INSERT INTO app.t (id, a, b) VALUES (1, 5, 'x'), (2, 6, 'y'), (3, 5, 'z')`);
+      await run('FLUSH TABLE app.t');
+      await engine.jobs.idle();
+    } finally {
+      segmentHooks.indexRecords = hook;
+    }
+    expect(segments()[0].index_records).toBeUndefined();
+    // Until built, the partition is read by the ordinary scan, with the same answers.
+    expect((await run('SELECT id FROM app.t WHERE a = 5 ORDER BY a')).rows).toEqual([{ id: 1 }, { id: 3 }]);
+    await engine.close();
+    engine = await Engine.open({ storage: kv, rowGroupRows: 4, maxSegmentRows: 16, flushCheckIntervalMs: 0, compactL0Segments: 0 });
+    await engine.jobs.idle();
+    const [meta] = segments();
+    expect(await entries(meta, 't_a')).toEqual([[5, 1], [5, 3], [6, 2]]);
+    expect((await run('SELECT id FROM app.t WHERE a = 5 ORDER BY a')).rows).toEqual([{ id: 1 }, { id: 3 }]);
+  });
+
+  it('DROP TABLE deletes the records with the row groups', async () => {
+    await run(`INSERT INTO app.t (id, a, b) VALUES (1, 5, 'x'), (2, 6, 'y')`);
+    await run('FLUSH TABLE app.t');
+    await engine.jobs.idle();
+    expect(await segmentRecords()).toBe(1 + 2);
+    await run('DROP TABLE app.t');
+    await engine.jobs.idle();
+    expect(await segmentRecords()).toBe(0);
+  });
+});
