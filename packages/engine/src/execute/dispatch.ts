@@ -15,7 +15,7 @@ import { runPlanned, type DmlContext } from './dml';
 import { executeAs, type ExecuteAsContext } from './execute-as';
 import type { ExplainContext } from './explain';
 import type { IntrospectionContext } from './introspection';
-import { loadAlter, loadExplain, loadIntrospection, loadUserStatements, loadViewDdl } from './lazy-executors';
+import { loadAlter, loadExplain, loadIntrospection, loadTopics, loadUserStatements, loadViewDdl } from './lazy-executors';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
 import { okResult } from './results';
@@ -23,11 +23,13 @@ import type { SessionState } from './session-state';
 import { executeStorageStatement, type StorageStatementContext } from './storage-statements';
 import type { Transaction } from './transaction';
 import type { UserContext } from './users';
+import type { TopicContext } from './topics';
 import type { ViewDdlContext } from './view-ddl';
 import { loadSqlExtensions } from './sql-extensions';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
-export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
+export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & TopicContext & {
+  attachTopics(): Promise<void>;
   readonly liveQueries: LiveQueries;
   readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
   readonly queries: Pick<QueryRegistry, 'kill'>;
@@ -77,6 +79,11 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
       const { executeIntrospection } = await loadIntrospection();
       return engine.exclusive(() => executeIntrospection(engine, state, stmt));
     }
+    case 'topic': {
+      const { executeTopicStatement } = await loadTopics();
+      await engine.attachTopics();
+      return executeTopicStatement(engine, state, stmt.text, params);
+    }
     case 'begin': case 'commit': case 'rollback':
       // The batch handles transaction control (batch.ts); one that reaches here is inside another statement.
       throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own`);
@@ -98,6 +105,8 @@ function refuseInTransaction(stmt: Statement): void {
       throw txError('EXECUTE AS USER is not supported inside explicit transactions: run it outside BEGIN … COMMIT');
     case 'begin': case 'commit': case 'rollback':
       throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own inside an explicit transaction`);
+    case 'topic':
+      throw txError('Topic statements (CONSUME, ACK, CREATE/DROP/CLEAR/ALTER TOPIC) are not supported inside explicit transactions: run them before BEGIN or after COMMIT (messages of the transaction\'s writes are written at COMMIT)');
     case 'explain':
       throw txError('EXPLAIN is not supported inside explicit transactions (it would not see their staged rows): run it before BEGIN or after COMMIT');
     default:

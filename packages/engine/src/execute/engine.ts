@@ -46,7 +46,10 @@ import { PartitionViews } from './partition-views';
 import { Committer } from './commit';
 import { runStatement } from './dispatch';
 import { hasImportMarker } from './import-marker';
-import { loadBackup } from './lazy-executors';
+import { loadBackup, loadTopics } from './lazy-executors';
+import type { TopicLog } from './topic-log';
+import type { JobRecord } from '../jobs/job';
+import { encodeKey, prefixUpperBound } from '../storage/keys';
 import { GroupCommitter } from './group-commit';
 import { LiveQueries, type LiveOwner, type LiveStop } from './live';
 import { checkDurability, resolveOptions, sqlLimitsOf, type OpenOptions, type ResolvedOptions } from './options';
@@ -74,6 +77,14 @@ function backendName(options: ResolvedOptions): string {
   }
 }
 
+/** Does the store hold a topic definition (then the topic code loads at open)? */
+async function hasStoredTopics(kv: KvStore): Promise<boolean> {
+  let found = false;
+  const lower = encodeKey(['topic']);
+  await kv.scan('system', { lower, upper: prefixUpperBound(lower) }, () => void (found = true));
+  return found;
+}
+
 export class Engine {
   readonly seq = new SeqGenerator();
   readonly snowflake = new SeqGenerator(undefined, 0n);
@@ -96,6 +107,9 @@ export class Engine {
   readonly systemEnv: SystemEnv;
   readonly budget: HotBudget;
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
+  /** Topics (execute/topic-log.ts): attached with the topic code at open when the database has topics, or by the first topic statement. */
+  topics: TopicLog | undefined;
+  private attaching: Promise<void> | undefined;
   private closed = false;
   /** The last migrate() call: the next one runs after it (one at a time). Never rejects. */
   private migrating: Promise<unknown> = Promise.resolve();
@@ -123,6 +137,8 @@ export class Engine {
       segments: () => cold.manifest.all(),
       queries: () => this.queries.list(),
       migrations: () => migrations.list(),
+      topics: () => this.topics?.rows() ?? [],
+      topicOffsets: () => this.topics?.offsetRows() ?? [],
     };
     this.views = new PartitionViews(catalog, hot, cold);
     this.sources = new TableSources(catalog, this.views, this.systemEnv);
@@ -209,6 +225,7 @@ export class Engine {
     await recoverFlushes(engine);
     await sweepSegmentFiles(engine);
     // An import a crash cut off is dropped before any statement can see part of it (import-recovery.ts).
+    if (await hasStoredTopics(kv)) await engine.attachTopics();
     if (await hasImportMarker(engine.kv)) await (await loadBackup()).rollBackInterruptedImport(engine);
     engine.jobs.start();
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
@@ -267,6 +284,32 @@ export class Engine {
       users.add(c.user);
     }
     flushAfterCommit(this, changed);
+  }
+
+  /** Loads the topic code and the topic log once (the first topic statement, or an open that finds topics). */
+  attachTopics(): Promise<void> {
+    if (this.topics) return Promise.resolve();
+    this.attaching ??= this.exclusive(async () => {
+      const { attachTopics } = await loadTopics();
+      if (!this.topics) await attachTopics(this);
+    }).finally(() => (this.attaching = undefined));
+    return this.attaching;
+  }
+
+  /** Runs the topic_retention job now (it also runs every retentionIntervalMs); undefined when no topic has a retention setting. */
+  async runTopicRetention(now = Date.now()): Promise<JobRecord | undefined> {
+    if (!this.topics) return undefined;
+    const { scheduleTopicRetention } = await loadTopics();
+    const record = scheduleTopicRetention(this, now);
+    await this.jobs.idle();
+    return record;
+  }
+
+  /** Resolves true when a commit adds messages to `topic`, false after `timeoutMs` (client.consume's wake-up). */
+  async waitForTopic(topic: string, timeoutMs: number): Promise<boolean> {
+    this.assertOpen();
+    await this.attachTopics();
+    return this.topics!.waitFor(topic, timeoutMs);
   }
 
   /** Back-pressure before a write: waits while the hot tier is past twice its budget and a flush drains it. */
@@ -408,6 +451,7 @@ export class Engine {
     if (this.closed) return;
     this.queries.cancelAll('the database was closed');
     this.live.stopTimers();
+    this.topics?.stop();
     await this.jobs.stop();
     await this.committer.drained();
     this.closed = true;

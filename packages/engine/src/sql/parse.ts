@@ -71,9 +71,21 @@ export function parseStatement(sql: string, tokens: Token[] = tokenize(sql), lim
   if (explain) return explain;
   const view = parseViewStatement(sql, tokens);
   if (view) return view;
+  if (isTopicStatement(tokens)) return { kind: 'topic', text: sql };
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
   return parseStandard(sql, tokens, limits);
+}
+
+/**
+ * Topic statements (CREATE/DROP/CLEAR/ALTER TOPIC, CONSUME, ACK), judged on
+ * their first words: their parser (parse-topic.ts) loads with their
+ * executor, on first use.
+ */
+function isTopicStatement(tokens: readonly Token[]): boolean {
+  const w = (i: number) => (tokens[i]?.type === 'word' ? tokens[i].text.toUpperCase() : '');
+  const head = w(0);
+  return head === 'CONSUME' || head === 'ACK' || ((head === 'CREATE' || head === 'DROP' || head === 'ALTER' || head === 'CLEAR') && w(1) === 'TOPIC');
 }
 
 /** `EXECUTE AS USER '<id>' ( <one statement> )`: the inner text is parsed and run by the caller. */

@@ -64,6 +64,9 @@ export interface SystemEnv {
   queries?(): readonly QueryInfo[];
   /** Applied schema migrations, by version (system.migrations). */
   migrations?(): readonly MigrationRecord[];
+  /** Topics and consumer-group offsets (execute/topic-log.ts), as rows of system.topics / system.topic_offsets. */
+  topics?(): Tuple[];
+  topicOffsets?(): Tuple[];
 }
 
 interface SystemTable {
@@ -125,6 +128,17 @@ const TABLES: Record<string, SystemTable> = {
       ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP'], ['deleted_at', 'TIMESTAMP'],
     ],
     rows: (env) => env.users().map((u) => [u.user_id, u.role, u.email, u.auth_type, u.created_at, u.updated_at, u.deleted_at]),
+  },
+  topics: {
+    columns: [
+      ['topic_id', 'TEXT'], ['name', 'TEXT'], ['alias', 'TEXT'], ['partitions', 'INT'], ['retention_seconds', 'BIGINT'],
+      ['retention_max_bytes', 'BIGINT'], ['routes', 'JSON'], ['messages', 'BIGINT'], ['bytes', 'BIGINT'], ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP'],
+    ],
+    rows: (env) => env.topics?.() ?? [],
+  },
+  topic_offsets: {
+    columns: [['topic_id', 'TEXT'], ['group_id', 'TEXT'], ['user_id', 'TEXT'], ['partition_id', 'INT'], ['last_acked_offset', 'BIGINT'], ['updated_at', 'TIMESTAMP']],
+    rows: (env) => env.topicOffsets?.() ?? [],
   },
   audit_log: {
     columns: [

@@ -1,0 +1,557 @@
+/**
+ * Topics: the definitions, the message logs and the consumer groups' acked
+ * offsets, all in the `system` store, all changed through the one commit
+ * path (commit.ts) as StateChanges:
+ *
+ *   ['topic', id]                     → TopicDef
+ *   ['topic_head', id, partition]     → the partition's next offset
+ *   ['topic_msg', id, partition, off] → TopicMessage
+ *   ['topic_group', id, owner, group] → GroupRecord (last acked offset per partition)
+ *
+ * The committer asks `route` for the messages of a unit's row changes and
+ * writes them in the same storage commit as the rows (a failed or rolled
+ * back statement commits nothing, so writes no message). In memory each
+ * partition keeps the size and time of each retained message (for the
+ * bounds and retention), never the messages: CONSUME reads them from the
+ * store. Invariant: a partition's retained offsets are contiguous,
+ * [next - retained, next); messages leave only from the front.
+ */
+import { KalamError } from '../core/errors';
+import type { RowChange } from '../core/schema';
+import type { Value } from '../core/types';
+import type { ExecContext, Tuple } from '../exec/context';
+import { decodeKey, encodeKey, prefixUpperBound } from '../storage/keys';
+import type { KvStore, KvWrite } from '../storage/kv';
+import type { StateChange } from '../storage/unit-of-work';
+import { compileRouteFilter, messageOf, opOf, partitionOf, type RouteDef, type TopicMessage } from './topic-route';
+
+export interface TopicDef {
+  topic_id: number;
+  name: string;
+  partitions: number;
+  retention_seconds: number | null;
+  retention_max_bytes: number | null;
+  routes: RouteDef[];
+  created_at: number;
+  updated_at: number;
+}
+
+/** A consumer group's position: the last acked offset per partition (null: none yet). */
+export interface GroupRecord {
+  /** '' for groups of service/dba/system sessions; a user-role session's groups are its own (its user id). */
+  owner: string;
+  group: string;
+  offsets: (number | null)[];
+  updated_at: number;
+}
+
+export interface TopicSettings {
+  maxTopics: number;
+  /** Messages one topic keeps at most: past it the oldest are dropped in the commit that adds more. */
+  maxTopicMessages: number;
+  /** Consumer groups one topic keeps at most (ACK of a new one fails past it). */
+  maxTopicGroups: number;
+  /** Pending waitForMessages calls at most. */
+  maxWaiters: number;
+}
+
+/** A partition's retained messages: size and commit time of each, oldest first from `head`. */
+interface PartitionLog {
+  next: number;
+  head: number;
+  sizes: number[];
+  times: number[];
+}
+
+export interface TopicState {
+  def: TopicDef;
+  parts: PartitionLog[];
+  count: number;
+  bytes: number;
+  /** owner \u0000 group → record; `groups.size <= maxTopicGroups`. */
+  groups: Map<string, GroupRecord>;
+}
+
+const topicKey = (id: number) => encodeKey(['topic', id]);
+const headKey = (id: number, p: number) => encodeKey(['topic_head', id, p]);
+export const msgKey = (id: number, p: number, offset: number) => encodeKey(['topic_msg', id, p, offset]);
+const groupKey = (id: number, owner: string, group: string) => encodeKey(['topic_group', id, owner, group]);
+const groupId = (owner: string, group: string) => `${owner}\u0000${group}`;
+
+const retained = (p: PartitionLog) => p.sizes.length - p.head;
+/** The first retained offset of a partition. */
+export const firstOffset = (p: PartitionLog) => p.next - retained(p);
+
+async function scanPrefix(kv: KvStore, parts: (string | number)[], visit: (key: Uint8Array, v: unknown) => void): Promise<void> {
+  const lower = encodeKey(parts);
+  await kv.scan('system', { lower, upper: prefixUpperBound(lower) }, visit);
+}
+
+type RouteFilter = (row: readonly Value[], ctx: ExecContext) => Value;
+
+interface RouteEntry {
+  topic: TopicState;
+  route: RouteDef;
+  /** The filter compiled for table version `version` (undefined: it does not compile any more). */
+  compiled?: { version: number; filter: RouteFilter | undefined };
+}
+
+export class TopicLog {
+  private readonly byName = new Map<string, TopicState>();
+  /** table id → the sources reading it; rebuilt when a topic's routes change. */
+  private byTable = new Map<number, RouteEntry[]>();
+  /** Pending waitForMessages calls by topic id; at most `settings.maxWaiters` in all. */
+  private readonly waiters = new Map<number, Set<() => void>>();
+  private waiterCount = 0;
+  private nextId = 1;
+  /** Messages dropped to keep maxTopicMessages, and removed by the topic_retention job. */
+  dropped = 0;
+  expired = 0;
+  written = 0;
+  /** Route filters that failed to compile (after an ALTER TABLE) or to evaluate: the change was not sent. */
+  routeErrors = 0;
+
+  constructor(readonly settings: TopicSettings) {}
+
+  static async load(kv: KvStore, settings: TopicSettings): Promise<TopicLog> {
+    const log = new TopicLog(settings);
+    const byId = new Map<number, TopicState>();
+    await scanPrefix(kv, ['topic'], (_k, v) => {
+      const def = v as TopicDef;
+      const state: TopicState = { def, parts: [], count: 0, bytes: 0, groups: new Map() };
+      for (let p = 0; p < def.partitions; p++) state.parts.push({ next: 0, head: 0, sizes: [], times: [] });
+      byId.set(def.topic_id, state);
+      log.byName.set(def.name, state);
+      log.nextId = Math.max(log.nextId, def.topic_id + 1);
+    });
+    await scanPrefix(kv, ['topic_head'], (k, v) => {
+      const [, id, p] = decodeIds(k);
+      const part = byId.get(id)?.parts[p];
+      if (part) part.next = v as number;
+    });
+    await scanPrefix(kv, ['topic_msg'], (k, v) => {
+      const [, id] = decodeIds(k);
+      const t = byId.get(id);
+      const m = v as TopicMessage;
+      const part = t?.parts[m.partition];
+      if (!t || !part) return;
+      part.sizes.push(m.bytes);
+      part.times.push(m.timestamp);
+      t.count++;
+      t.bytes += m.bytes;
+    });
+    await scanPrefix(kv, ['topic_group'], (k, v) => {
+      const [, id] = decodeIds(k);
+      const r = v as GroupRecord;
+      byId.get(id)?.groups.set(groupId(r.owner, r.group), r);
+    });
+    log.reindex();
+    return log;
+  }
+
+  get(name: string): TopicState | undefined {
+    return this.byName.get(name);
+  }
+
+  require(name: string): TopicState {
+    const t = this.byName.get(name);
+    if (!t) throw new KalamError('TOPIC_NOT_FOUND', `Topic '${name}' does not exist: create it with CREATE TOPIC ${name}`);
+    return t;
+  }
+
+  list(): TopicState[] {
+    return [...this.byName.values()];
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  get pendingWaiters(): number {
+    return this.waiterCount;
+  }
+
+  private reindex(): void {
+    const index = new Map<number, RouteEntry[]>();
+    for (const topic of this.byName.values()) {
+      for (const route of topic.def.routes) {
+        let list = index.get(route.table_id);
+        if (!list) index.set(route.table_id, (list = []));
+        list.push({ topic, route });
+      }
+    }
+    this.byTable = index;
+  }
+
+  // -- definitions --
+
+  create(name: string, partitions: number, retention: Pick<TopicDef, 'retention_seconds' | 'retention_max_bytes'>, now: number): StateChange {
+    if (this.byName.size >= this.settings.maxTopics) {
+      throw new KalamError('LIMIT_EXCEEDED', `There are already ${this.settings.maxTopics} topics (maxTopics): drop one first, or raise maxTopics in openDatabase() options`);
+    }
+    const def: TopicDef = { topic_id: this.nextId, name, partitions, ...retention, routes: [], created_at: now, updated_at: now };
+    return {
+      writes: [{ store: 'system', key: topicKey(def.topic_id), value: def }],
+      apply: () => {
+        this.nextId = Math.max(this.nextId, def.topic_id + 1);
+        const parts = Array.from({ length: partitions }, (): PartitionLog => ({ next: 0, head: 0, sizes: [], times: [] }));
+        this.byName.set(name, { def, parts, count: 0, bytes: 0, groups: new Map() });
+      },
+    };
+  }
+
+  /** A new definition of an existing topic (sources, retention). */
+  redefine(t: TopicState, def: TopicDef): StateChange {
+    return {
+      writes: [{ store: 'system', key: topicKey(def.topic_id), value: def }],
+      apply: () => {
+        t.def = def;
+        this.reindex();
+      },
+    };
+  }
+
+  /** DROP TOPIC: the definition, its messages, heads and groups. */
+  drop(t: TopicState): StateChange {
+    const id = t.def.topic_id;
+    const writes: KvWrite[] = [{ store: 'system', key: topicKey(id) }, ...this.messageDeletes(t)];
+    t.parts.forEach((_p, i) => writes.push({ store: 'system', key: headKey(id, i) }));
+    for (const g of t.groups.values()) writes.push({ store: 'system', key: groupKey(id, g.owner, g.group) });
+    return {
+      writes,
+      apply: () => {
+        this.byName.delete(t.def.name);
+        this.reindex();
+        this.wake(id);
+      },
+    };
+  }
+
+  /** CLEAR TOPIC: every message goes; offsets keep counting (a group's acks stay meaningful). */
+  clear(t: TopicState): StateChange {
+    return {
+      writes: this.messageDeletes(t),
+      apply: () => {
+        for (const p of t.parts) {
+          p.head = 0;
+          p.sizes = [];
+          p.times = [];
+        }
+        t.count = 0;
+        t.bytes = 0;
+      },
+    };
+  }
+
+  private messageDeletes(t: TopicState): KvWrite[] {
+    const out: KvWrite[] = [];
+    t.parts.forEach((p, i) => {
+      for (let o = firstOffset(p); o < p.next; o++) out.push({ store: 'system', key: msgKey(t.def.topic_id, i, o) });
+    });
+    return out;
+  }
+
+  // -- messages --
+
+  /**
+   * The messages of a commit's row changes, as one StateChange for the
+   * same storage commit (undefined: no source takes any of them). Messages
+   * past maxTopicMessages drop the topic's oldest in the same commit.
+   */
+  route(rows: readonly RowChange[], now: number): StateChange | undefined {
+    if (this.byTable.size === 0) return undefined;
+    let added: Map<TopicState, TopicMessage[][]> | undefined;
+    for (const c of rows) {
+      const entries = this.byTable.get(c.table.id);
+      if (!entries) continue;
+      const op = opOf(c);
+      if (!op) continue;
+      for (const e of entries) {
+        if (e.route.op !== op || !this.passes(e, c)) continue;
+        const t = e.topic;
+        added ??= new Map();
+        let perPart = added.get(t);
+        if (!perPart) added.set(t, (perPart = t.parts.map(() => [])));
+        const p = partitionOf(c.pkHash, t.def.partitions);
+        const m = messageOf(c, op, e.route, p, now);
+        m.offset = t.parts[p].next + perPart[p].length;
+        perPart[p].push(m);
+      }
+    }
+    if (!added) return undefined;
+    const writes: KvWrite[] = [];
+    const applies: (() => void)[] = [];
+    for (const [t, perPart] of added) {
+      const id = t.def.topic_id;
+      const newCount = perPart.reduce((n, l) => n + l.length, 0);
+      const drops = oldestDrops(t, perPart, t.count + newCount - this.settings.maxTopicMessages, now);
+      t.parts.forEach((part, p) => {
+        const list = perPart[p];
+        const existing = retained(part);
+        for (let i = 0; i < Math.min(drops[p], existing); i++) writes.push({ store: 'system', key: msgKey(id, p, firstOffset(part) + i) });
+        if (list.length === 0) return;
+        // New messages dropped at once (one commit past the bound) are never written; their offsets are still used.
+        for (let i = Math.max(0, drops[p] - existing); i < list.length; i++) writes.push({ store: 'system', key: msgKey(id, p, list[i].offset), value: list[i] });
+        writes.push({ store: 'system', key: headKey(id, p), value: part.next + list.length });
+      });
+      applies.push(() => {
+        perPart.forEach((list, p) => {
+          const part = t.parts[p];
+          for (const m of list) {
+            part.sizes.push(m.bytes);
+            part.times.push(m.timestamp);
+            t.bytes += m.bytes;
+          }
+          part.next += list.length;
+          t.count += list.length;
+        });
+        this.written += newCount;
+        this.dropped += this.removeFront(t, drops);
+        this.wake(id);
+      });
+    }
+    return { writes, apply: () => applies.forEach((a) => a()) };
+  }
+
+  private passes(e: RouteEntry, c: RowChange): boolean {
+    if (e.route.where === null) return true;
+    const t = c.table;
+    if (e.compiled?.version !== t.version) {
+      let filter: RouteFilter | undefined;
+      try {
+        filter = compileRouteFilter(t, e.route.where);
+      } catch {
+        filter = undefined; // a column it names was dropped or renamed
+      }
+      e.compiled = { version: t.version, filter };
+    }
+    const filter = e.compiled.filter;
+    if (!filter) {
+      this.routeErrors++;
+      return false;
+    }
+    const row = c.row !== null && opOf(c) !== 'delete' ? c.row : c.before!;
+    try {
+      return filter(row, { params: [], user: c.user, role: 'system', now: Date.now(), snowflakeId: () => 0n, nextSeq: () => 0n }) === true;
+    } catch {
+      this.routeErrors++;
+      return false;
+    }
+  }
+
+  /** Forgets the first `drops[p]` retained messages of each partition (their keys are deleted by the caller's writes). */
+  private removeFront(t: TopicState, drops: readonly number[]): number {
+    let n = 0;
+    drops.forEach((k, p) => {
+      if (k === 0) return;
+      const part = t.parts[p];
+      for (let i = 0; i < k; i++) t.bytes -= part.sizes[part.head + i];
+      part.head += k;
+      t.count -= k;
+      n += k;
+      if (part.head > 1024 && part.head * 2 > part.sizes.length) {
+        part.sizes = part.sizes.slice(part.head);
+        part.times = part.times.slice(part.head);
+        part.head = 0;
+      }
+    });
+    return n;
+  }
+
+  /**
+   * The topic_retention job's work for one topic: messages older than
+   * retention_seconds, then the oldest while the topic is over
+   * retention_max_bytes. Undefined when nothing is due.
+   */
+  retention(t: TopicState, now: number): { change: StateChange; removed: number } | undefined {
+    const { retention_seconds: secs, retention_max_bytes: maxBytes } = t.def;
+    const drops = t.parts.map(() => 0);
+    if (secs !== null) {
+      const cutoff = now - secs * 1000;
+      t.parts.forEach((p, i) => {
+        while (drops[i] < retained(p) && p.times[p.head + drops[i]] < cutoff) drops[i]++;
+      });
+    }
+    if (maxBytes !== null) {
+      let bytes = t.bytes;
+      t.parts.forEach((p, i) => { for (let k = 0; k < drops[i]; k++) bytes -= p.sizes[p.head + k]; });
+      while (bytes > maxBytes) {
+        const p = oldestFront(t, drops, undefined, now);
+        if (p < 0) break;
+        bytes -= t.parts[p].sizes[t.parts[p].head + drops[p]];
+        drops[p]++;
+      }
+    }
+    const removed = drops.reduce((a, b) => a + b, 0);
+    if (removed === 0) return undefined;
+    const writes: KvWrite[] = [];
+    drops.forEach((k, i) => {
+      const first = firstOffset(t.parts[i]);
+      for (let o = 0; o < k; o++) writes.push({ store: 'system', key: msgKey(t.def.topic_id, i, first + o) });
+    });
+    return { change: { writes, apply: () => void (this.expired += this.removeFront(t, drops)) }, removed };
+  }
+
+  /** Reads partition `p`'s messages from `from` on, in offset order, until `visit` returns false. */
+  async read(kv: KvStore, t: TopicState, p: number, from: number, window: number, visit: (m: TopicMessage) => boolean): Promise<void> {
+    const id = t.def.topic_id;
+    const end = t.parts[p].next;
+    let more = true;
+    for (let lo = Math.max(from, firstOffset(t.parts[p])); more && lo < end; lo += window) {
+      await kv.scan('system', { lower: msgKey(id, p, lo), upper: msgKey(id, p, Math.min(lo + window, end)) }, (_k, v) => {
+        if (more) more = visit(v as TopicMessage);
+      });
+    }
+  }
+
+  // -- consumer groups --
+
+  group(t: TopicState, owner: string, group: string): GroupRecord | undefined {
+    return t.groups.get(groupId(owner, group));
+  }
+
+  /** ACK: the group's last acked offset of `partition` becomes `offset` (never moves back). */
+  ack(t: TopicState, owner: string, group: string, partition: number, offset: number, now: number): StateChange {
+    const old = this.group(t, owner, group);
+    if (!old && t.groups.size >= this.settings.maxTopicGroups) {
+      throw new KalamError('LIMIT_EXCEEDED', `Topic '${t.def.name}' already has ${this.settings.maxTopicGroups} consumer groups (maxTopicGroups): reuse a group, or raise maxTopicGroups in openDatabase() options`);
+    }
+    const offsets = old ? old.offsets.slice() : t.parts.map(() => null);
+    offsets[partition] = Math.max(offsets[partition] ?? -1, offset);
+    const record: GroupRecord = { owner, group, offsets, updated_at: now };
+    return {
+      writes: [{ store: 'system', key: groupKey(t.def.topic_id, owner, group), value: record }],
+      apply: () => void t.groups.set(groupId(owner, group), record),
+    };
+  }
+
+  // -- wake-ups --
+
+  /** Resolves true when a commit adds messages to `t` (or drops it), false after `timeoutMs`. */
+  waitForMessages(t: TopicState, timeoutMs: number): Promise<boolean> {
+    if (this.waiterCount >= this.settings.maxWaiters) {
+      throw new KalamError('LIMIT_EXCEEDED', `${this.settings.maxWaiters} topic consumers are already waiting (maxLiveQueries): stop a consumer first`);
+    }
+    const id = t.def.topic_id;
+    let set = this.waiters.get(id);
+    if (!set) this.waiters.set(id, (set = new Set()));
+    const waiting = set;
+    this.waiterCount++;
+    return new Promise((resolve) => {
+      const done = (woken: boolean) => {
+        clearTimeout(timer);
+        if (waiting.delete(wake)) this.waiterCount--;
+        if (waiting.size === 0 && this.waiters.get(id) === waiting) this.waiters.delete(id);
+        resolve(woken);
+      };
+      const wake = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      (timer as { unref?: () => void }).unref?.();
+      waiting.add(wake);
+    });
+  }
+
+  private wake(id: number): void {
+    const set = this.waiters.get(id);
+    if (set) for (const w of [...set]) w();
+  }
+
+  /** waitForMessages by topic name. */
+  waitFor(name: string, timeoutMs: number): Promise<boolean> {
+    return this.waitForMessages(this.require(name), timeoutMs);
+  }
+
+  /** The topic_retention timer (execute/topics.ts); cleared by stop. */
+  timer: ReturnType<typeof setInterval> | undefined;
+
+  /** The engine closes: the retention timer stops and every waiter wakes. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    for (const id of [...this.waiters.keys()]) this.wake(id);
+  }
+
+  /** Rows of system.topics. */
+  rows(): Tuple[] {
+    return this.list().map(({ def, count, bytes }) => [
+      def.name, def.name, null, def.partitions, def.retention_seconds, def.retention_max_bytes,
+      def.routes.map((r) => ({ table: r.table, op: r.op, where: r.where, payload: r.payload })), count, bytes, def.created_at, def.updated_at,
+    ]);
+  }
+
+  /** Rows of system.topic_offsets: one per group and partition acked. */
+  offsetRows(): Tuple[] {
+    const out: Tuple[] = [];
+    for (const t of this.list()) {
+      for (const g of t.groups.values()) {
+        g.offsets.forEach((o, p) => {
+          if (o !== null) out.push([t.def.name, g.group, g.owner === '' ? null : g.owner, p, BigInt(o), g.updated_at]);
+        });
+      }
+    }
+    return out;
+  }
+
+  metrics(): [string, Value][] {
+    let messages = 0;
+    let bytes = 0;
+    let groups = 0;
+    for (const t of this.byName.values()) {
+      messages += t.count;
+      bytes += t.bytes;
+      groups += t.groups.size;
+    }
+    const out: [string, Value][] = [
+      ['topics', this.byName.size],
+      ['topics_max', this.settings.maxTopics],
+      ['topic_messages', messages],
+      ['topic_bytes', bytes],
+      ['topic_messages_max_per_topic', this.settings.maxTopicMessages],
+      ['topic_messages_written', this.written],
+      ['topic_messages_dropped', this.dropped],
+      ['topic_messages_expired', this.expired],
+      ['topic_groups', groups],
+      ['topic_groups_max_per_topic', this.settings.maxTopicGroups],
+      ['topic_waiters', this.waiterCount],
+      ['topic_route_errors', this.routeErrors],
+    ];
+    for (const t of this.byName.values()) out.push([`topic_messages.${t.def.name}`, t.count]);
+    return out;
+  }
+}
+
+/**
+ * How many of each partition's oldest messages go so that `excess` fewer
+ * remain: the oldest first across partitions, counting existing retained
+ * messages, then `added` ones (time `now`).
+ */
+function oldestDrops(t: TopicState, added: readonly (readonly TopicMessage[])[], excess: number, now: number): number[] {
+  const drops = t.parts.map(() => 0);
+  for (let k = 0; k < excess; k++) {
+    const p = oldestFront(t, drops, added, now);
+    if (p < 0) break;
+    drops[p]++;
+  }
+  return drops;
+}
+
+/** The partition whose next undropped message is oldest; -1 when none is left. */
+function oldestFront(t: TopicState, drops: readonly number[], added: readonly (readonly TopicMessage[])[] | undefined, now: number): number {
+  let best = -1;
+  let bestTime = Infinity;
+  t.parts.forEach((p, i) => {
+    const idx = drops[i];
+    const existing = retained(p);
+    const time = idx < existing ? p.times[p.head + idx] : idx < existing + (added?.[i].length ?? 0) ? now : undefined;
+    if (time !== undefined && time < bestTime) {
+      best = i;
+      bestTime = time;
+    }
+  });
+  return best;
+}
+
+/** A topic key's parts after its kind: [kind, topic id, partition?]. */
+function decodeIds(key: Uint8Array): [string, number, number] {
+  return decodeKey(key) as [string, number, number];
+}
