@@ -55,19 +55,24 @@ export interface TopicSettings {
   maxWaiters: number;
 }
 
-/** A partition's retained messages: size and commit time of each, oldest first from `head`. */
+/** A partition's retained messages: size, commit time and write order (`n`) of each, oldest first from `head`. */
 interface PartitionLog {
   next: number;
   head: number;
   sizes: number[];
   times: number[];
+  orders: number[];
 }
+
+const emptyPartition = (): PartitionLog => ({ next: 0, head: 0, sizes: [], times: [], orders: [] });
 
 export interface TopicState {
   def: TopicDef;
   parts: PartitionLog[];
   count: number;
   bytes: number;
+  /** The next message's write order. */
+  nextN: number;
   /** owner \u0000 group → record; `groups.size <= maxTopicGroups`. */
   groups: Map<string, GroupRecord>;
 }
@@ -118,8 +123,8 @@ export class TopicLog {
     const byId = new Map<number, TopicState>();
     await scanPrefix(kv, ['topic'], (_k, v) => {
       const def = v as TopicDef;
-      const state: TopicState = { def, parts: [], count: 0, bytes: 0, groups: new Map() };
-      for (let p = 0; p < def.partitions; p++) state.parts.push({ next: 0, head: 0, sizes: [], times: [] });
+      const state: TopicState = { def, parts: [], count: 0, bytes: 0, nextN: 0, groups: new Map() };
+      for (let p = 0; p < def.partitions; p++) state.parts.push(emptyPartition());
       byId.set(def.topic_id, state);
       log.byName.set(def.name, state);
       log.nextId = Math.max(log.nextId, def.topic_id + 1);
@@ -137,6 +142,8 @@ export class TopicLog {
       if (!t || !part) return;
       part.sizes.push(m.bytes);
       part.times.push(m.timestamp);
+      part.orders.push(m.n);
+      t.nextN = Math.max(t.nextN, m.n + 1);
       t.count++;
       t.bytes += m.bytes;
     });
@@ -194,8 +201,8 @@ export class TopicLog {
       writes: [{ store: 'system', key: topicKey(def.topic_id), value: def }],
       apply: () => {
         this.nextId = Math.max(this.nextId, def.topic_id + 1);
-        const parts = Array.from({ length: partitions }, (): PartitionLog => ({ next: 0, head: 0, sizes: [], times: [] }));
-        this.byName.set(name, { def, parts, count: 0, bytes: 0, groups: new Map() });
+        const parts = Array.from({ length: partitions }, emptyPartition);
+        this.byName.set(name, { def, parts, count: 0, bytes: 0, nextN: 0, groups: new Map() });
       },
     };
   }
@@ -236,6 +243,7 @@ export class TopicLog {
           p.head = 0;
           p.sizes = [];
           p.times = [];
+          p.orders = [];
         }
         t.count = 0;
         t.bytes = 0;
@@ -261,6 +269,8 @@ export class TopicLog {
   route(rows: readonly RowChange[], now: number): StateChange | undefined {
     if (this.byTable.size === 0) return undefined;
     let added: Map<TopicState, TopicMessage[][]> | undefined;
+    /** Messages so far per topic (their write order is nextN + this). */
+    const counts = new Map<TopicState, number>();
     for (const c of rows) {
       const entries = this.byTable.get(c.table.id);
       if (!entries) continue;
@@ -275,6 +285,9 @@ export class TopicLog {
         const p = partitionOf(c.pkHash, t.def.partitions);
         const m = messageOf(c, op, e.route, p, now);
         m.offset = t.parts[p].next + perPart[p].length;
+        const k = counts.get(t) ?? 0;
+        counts.set(t, k + 1);
+        m.n = t.nextN + k;
         perPart[p].push(m);
       }
     }
@@ -284,7 +297,7 @@ export class TopicLog {
     for (const [t, perPart] of added) {
       const id = t.def.topic_id;
       const newCount = perPart.reduce((n, l) => n + l.length, 0);
-      const drops = oldestDrops(t, perPart, t.count + newCount - this.settings.maxTopicMessages, now);
+      const drops = oldestDrops(t, perPart, t.count + newCount - this.settings.maxTopicMessages);
       t.parts.forEach((part, p) => {
         const list = perPart[p];
         const existing = retained(part);
@@ -300,12 +313,14 @@ export class TopicLog {
           for (const m of list) {
             part.sizes.push(m.bytes);
             part.times.push(m.timestamp);
+            part.orders.push(m.n);
             t.bytes += m.bytes;
           }
           part.next += list.length;
           t.count += list.length;
         });
         this.written += newCount;
+        t.nextN += newCount;
         this.dropped += this.removeFront(t, drops);
         this.wake(id);
       });
@@ -352,6 +367,7 @@ export class TopicLog {
       if (part.head > 1024 && part.head * 2 > part.sizes.length) {
         part.sizes = part.sizes.slice(part.head);
         part.times = part.times.slice(part.head);
+        part.orders = part.orders.slice(part.head);
         part.head = 0;
       }
     });
@@ -376,7 +392,7 @@ export class TopicLog {
       let bytes = t.bytes;
       t.parts.forEach((p, i) => { for (let k = 0; k < drops[i]; k++) bytes -= p.sizes[p.head + k]; });
       while (bytes > maxBytes) {
-        const p = oldestFront(t, drops, undefined, now);
+        const p = oldestFront(t, drops);
         if (p < 0) break;
         bytes -= t.parts[p].sizes[t.parts[p].head + drops[p]];
         drops[p]++;
@@ -522,30 +538,30 @@ export class TopicLog {
 
 /**
  * How many of each partition's oldest messages go so that `excess` fewer
- * remain: the oldest first across partitions, counting existing retained
- * messages, then `added` ones (time `now`).
+ * remain: the oldest (in write order) first across partitions, counting
+ * existing retained messages, then `added` ones.
  */
-function oldestDrops(t: TopicState, added: readonly (readonly TopicMessage[])[], excess: number, now: number): number[] {
+function oldestDrops(t: TopicState, added: readonly (readonly TopicMessage[])[], excess: number): number[] {
   const drops = t.parts.map(() => 0);
   for (let k = 0; k < excess; k++) {
-    const p = oldestFront(t, drops, added, now);
+    const p = oldestFront(t, drops, added);
     if (p < 0) break;
     drops[p]++;
   }
   return drops;
 }
 
-/** The partition whose next undropped message is oldest; -1 when none is left. */
-function oldestFront(t: TopicState, drops: readonly number[], added: readonly (readonly TopicMessage[])[] | undefined, now: number): number {
+/** The partition whose next undropped message was written first; -1 when none is left. */
+function oldestFront(t: TopicState, drops: readonly number[], added?: readonly (readonly TopicMessage[])[]): number {
   let best = -1;
-  let bestTime = Infinity;
+  let bestN = Infinity;
   t.parts.forEach((p, i) => {
     const idx = drops[i];
     const existing = retained(p);
-    const time = idx < existing ? p.times[p.head + idx] : idx < existing + (added?.[i].length ?? 0) ? now : undefined;
-    if (time !== undefined && time < bestTime) {
+    const n = idx < existing ? p.orders[p.head + idx] : added?.[i][idx - existing]?.n;
+    if (n !== undefined && n < bestN) {
       best = i;
-      bestTime = time;
+      bestN = n;
     }
   });
   return best;

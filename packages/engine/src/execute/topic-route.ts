@@ -29,6 +29,8 @@ export interface RouteDef {
 export interface TopicMessage {
   partition: number;
   offset: number;
+  /** The topic's write order: increasing across partitions, in commit order (CONSUME returns messages in it). */
+  n: number;
   op: TopicOp;
   table_id: number;
   table: string;
@@ -121,7 +123,7 @@ export function messageOf(c: RowChange, op: TopicOp, route: RouteDef, partition:
   const seq = seqRow ? (seqRow[seqSlot(c.table)] as bigint) : null;
   const table = `${c.table.namespace}.${c.table.name}`;
   return {
-    partition, offset: -1, op, table_id: c.table.id, table, scope: c.user, key, payload, seq, timestamp: now,
+    partition, offset: -1, n: -1, op, table_id: c.table.id, table, scope: c.user, key, payload, seq, timestamp: now,
     bytes: 64 + 2 * table.length + 2 * c.user.length + jsonBytes(key) + jsonBytes(payload),
   };
 }

@@ -187,8 +187,8 @@ async function consume(engine: TopicContext, topics: TopicLog, state: SessionSta
       return ++taken < limit;
     });
   }
-  // Commit order across partitions: commit time, then _seq, then partition and offset.
-  found.sort((a, b) => a.timestamp - b.timestamp || cmpSeq(a.seq, b.seq) || a.partition - b.partition || a.offset - b.offset);
+  // Write order across partitions (commit order; within a commit, change order).
+  found.sort((a, b) => a.n - b.n);
   if (found.length > limit) found.length = limit;
   const tuples: Tuple[] = found.map((m) => [
     t.def.name, m.partition, BigInt(m.offset), m.op, m.table, m.scope === '' ? null : m.scope, m.key, m.payload, m.seq, m.timestamp,
@@ -196,7 +196,6 @@ async function consume(engine: TopicContext, topics: TopicLog, state: SessionSta
   return rowsResult(CONSUME_COLUMNS, tuples);
 }
 
-const cmpSeq = (a: bigint | null, b: bigint | null) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
 
 /** The topic_retention job's run: each topic with a retention setting, one commit each. */
 export async function runTopicRetention(engine: TopicContext, record: JobRecord, now: number): Promise<void> {
