@@ -82,7 +82,7 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
     case 'topic': {
       const { executeTopicStatement } = await loadTopics();
       await engine.attachTopics();
-      return executeTopicStatement(engine, state, stmt.text, params);
+      return executeTopicStatement(engine, state, stmt.text, params, signal);
     }
     case 'begin': case 'commit': case 'rollback':
       // The batch handles transaction control (batch.ts); one that reaches here is inside another statement.

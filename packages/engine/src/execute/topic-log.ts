@@ -426,14 +426,14 @@ export class TopicLog {
     return t.groups.get(groupId(owner, group));
   }
 
-  /** ACK: the group's last acked offset of `partition` becomes `offset` (never moves back). */
-  ack(t: TopicState, owner: string, group: string, partition: number, offset: number, now: number): StateChange {
+  /** ACK: the group's last acked offset of each partition in `upto` becomes that offset (never moves back). */
+  ack(t: TopicState, owner: string, group: string, upto: ReadonlyMap<number, number>, now: number): StateChange {
     const old = this.group(t, owner, group);
     if (!old && t.groups.size >= this.settings.maxTopicGroups) {
       throw new KalamError('LIMIT_EXCEEDED', `Topic '${t.def.name}' already has ${this.settings.maxTopicGroups} consumer groups (maxTopicGroups): reuse a group, or raise maxTopicGroups in openDatabase() options`);
     }
     const offsets = old ? old.offsets.slice() : t.parts.map(() => null);
-    offsets[partition] = Math.max(offsets[partition] ?? -1, offset);
+    for (const [partition, offset] of upto) offsets[partition] = Math.max(offsets[partition] ?? -1, offset);
     const record: GroupRecord = { owner, group, offsets, updated_at: now };
     return {
       writes: [{ store: 'system', key: groupKey(t.def.topic_id, owner, group), value: record }],

@@ -192,6 +192,41 @@ describe('CONSUME and ACK', () => {
   });
 });
 
+describe('long polling and UPTO LATEST', () => {
+  beforeEach(async () => {
+    await admin.execute('CREATE TOPIC one PARTITIONS 2; ALTER TOPIC one ADD SOURCE app.items ON INSERT');
+    await admin.execute("INSERT INTO app.items VALUES (1, 'old', 1)");
+  });
+
+  it('CONSUME … WAIT returns the messages a later commit writes, and FROM LATEST only those', async () => {
+    const waiting = admin.query('CONSUME FROM one FROM LATEST WAIT 5000');
+    await new Promise((r) => setTimeout(r, 20));
+    await admin.execute("INSERT INTO app.items VALUES (2, 'new', 1)");
+    expect((await waiting).rows.map((r) => r.key)).toEqual([2]);
+  });
+
+  it('CONSUME … WAIT returns nothing after the wait when nothing is written, and stops when cancelled', async () => {
+    const started = Date.now();
+    expect((await admin.query('CONSUME FROM one FROM LATEST WAIT 300')).rows).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    const controller = new AbortController();
+    const waiting = admin.query('CONSUME FROM one FROM LATEST WAIT 60000', [], { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    expect((await failure(waiting)).code).toBe('QUERY_CANCELLED');
+    expect((await failure(admin.query('CONSUME FROM one WAIT 60001'))).code).toBe('INVALID_PARAMETER');
+  });
+
+  it("ACK … UPTO LATEST moves a group past everything written so far, in every partition", async () => {
+    await admin.execute("INSERT INTO app.items VALUES (2, 'b', 1), (3, 'c', 1), (4, 'd', 1)");
+    await admin.execute("ACK one GROUP 'g' UPTO LATEST");
+    expect((await admin.query("CONSUME FROM one GROUP 'g'")).rows).toEqual([]);
+    await admin.execute("INSERT INTO app.items VALUES (5, 'e', 1)");
+    expect((await admin.query("CONSUME FROM one GROUP 'g'")).rows.map((r) => r.key)).toEqual([5]);
+    const empty = await admin.execute("CREATE TOPIC blank; ACK blank GROUP 'g' UPTO LATEST");
+    expect(empty[1].message).toBe("Acknowledged topic 'blank' group 'g': no messages yet");
+  });
+});
+
 describe('durability', () => {
   it("keeps topics, messages, offsets and groups' acks across a reopen", async () => {
     const indexedDB = new IDBFactory();

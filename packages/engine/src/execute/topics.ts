@@ -24,7 +24,8 @@ import type { JobRecord } from '../jobs/job';
 import type { Committer } from './commit';
 import { okResult, rowsResult } from './results';
 import type { SessionState } from './session-state';
-import { firstOffset, TopicLog } from './topic-log';
+import { firstOffset, TopicLog, type TopicState } from './topic-log';
+import type { CancelSignal } from '../exec/pace';
 import { compileRouteFilter, type TopicMessage } from './topic-route';
 
 
@@ -58,7 +59,7 @@ const deny = (message: string): never => {
   throw new KalamError('PERMISSION_DENIED', message);
 };
 
-export async function executeTopicStatement(engine: TopicContext, state: SessionState, text: string, params: readonly Value[]): Promise<StatementResult> {
+export async function executeTopicStatement(engine: TopicContext, state: SessionState, text: string, params: readonly Value[], signal?: CancelSignal): Promise<StatementResult> {
   const stmt = parseTopicStatement(text, tokenize(text), params);
   const topics = engine.topics!;
   if (stmt.kind !== 'consume' && stmt.kind !== 'ack' && !can(state.role, 'manageTopics')) {
@@ -66,19 +67,29 @@ export async function executeTopicStatement(engine: TopicContext, state: Session
   }
   switch (stmt.kind) {
     case 'consume':
-      return consume(engine, topics, state, stmt);
+      return consume(engine, topics, state, stmt, signal);
     case 'ack':
       return engine.exclusive(async () => {
         const t = topics.require(stmt.topic);
-        if (stmt.partition >= t.def.partitions) {
+        if (stmt.partition !== undefined && stmt.partition >= t.def.partitions) {
           throw new KalamError('INVALID_PARAMETER', `Topic '${t.def.name}' has partitions 0 to ${t.def.partitions - 1}, not ${stmt.partition}`);
         }
-        const next = t.parts[stmt.partition].next;
-        if (stmt.offset >= next) {
-          throw new KalamError('INVALID_PARAMETER', `Offset ${stmt.offset} of topic '${t.def.name}' partition ${stmt.partition} has not been written (the next offset is ${next}): ack only offsets CONSUME returned`);
+        const upto = new Map<number, number>();
+        if (stmt.offset === 'latest') {
+          t.parts.forEach((part, p) => {
+            if ((stmt.partition === undefined || stmt.partition === p) && part.next > 0) upto.set(p, part.next - 1);
+          });
+        } else {
+          const p = stmt.partition ?? 0;
+          const next = t.parts[p].next;
+          if (stmt.offset >= next) {
+            throw new KalamError('INVALID_PARAMETER', `Offset ${stmt.offset} of topic '${t.def.name}' partition ${p} has not been written (the next offset is ${next}): ack only offsets CONSUME returned`);
+          }
+          upto.set(p, stmt.offset);
         }
-        await engine.commit({ state: [topics.ack(t, groupOwner(state), stmt.group, stmt.partition, stmt.offset, Date.now())] });
-        return okResult(`Acknowledged topic '${t.def.name}' group '${stmt.group}' partition ${stmt.partition} up to offset ${stmt.offset}`);
+        if (upto.size > 0) await engine.commit({ state: [topics.ack(t, groupOwner(state), stmt.group, upto, Date.now())] });
+        const where = [...upto].map(([p, o]) => `partition ${p} up to offset ${o}`).join(', ');
+        return okResult(`Acknowledged topic '${t.def.name}' group '${stmt.group}'${where ? ` ${where}` : ': no messages yet'}`);
       });
     default:
       return engine.exclusive(() => manage(engine, topics, state, stmt));
@@ -166,19 +177,35 @@ function visibleTo(state: SessionState, catalog: Catalog): ((m: TopicMessage) =>
   };
 }
 
-async function consume(engine: TopicContext, topics: TopicLog, state: SessionState, stmt: Extract<TopicStmt, { kind: 'consume' }>): Promise<StatementResult> {
+/** How often a CONSUME … WAIT checks whether it was cancelled (KILL QUERY, an AbortSignal). */
+const WAIT_SLICE_MS = 250;
+
+async function consume(engine: TopicContext, topics: TopicLog, state: SessionState, stmt: Extract<TopicStmt, { kind: 'consume' }>, signal?: CancelSignal): Promise<StatementResult> {
   const t = topics.require(stmt.topic);
   const limit = stmt.limit ?? DEFAULT_CONSUME_LIMIT;
   if (limit > MAX_CONSUME) throw new KalamError('LIMIT_EXCEEDED', `CONSUME returns at most ${MAX_CONSUME.toLocaleString('en-US')} messages: lower the LIMIT and consume again`);
   const group = stmt.group === undefined ? undefined : topics.group(t, groupOwner(state), stmt.group);
+  // Where each partition is read from, fixed before any wait: FROM LATEST … WAIT returns what arrives meanwhile.
+  const starts = t.parts.map((part, p) => (stmt.from === 'earliest' ? firstOffset(part)
+    : stmt.from === 'latest' ? part.next
+    : typeof stmt.from === 'number' ? stmt.from
+    : (group?.offsets[p] ?? -1) + 1));
+  let rows = await read(engine, topics, t, state, starts, limit);
+  for (let left = stmt.waitMs ?? 0; rows.length === 0 && left > 0 && topics.get(t.def.name) === t; ) {
+    if (signal?.isCancelled) throw new KalamError('QUERY_CANCELLED', `The statement was cancelled${signal.reason ? `: ${signal.reason}` : ''}`);
+    const slice = Math.min(WAIT_SLICE_MS, left);
+    left -= slice;
+    if (await topics.waitForMessages(t, slice)) rows = await read(engine, topics, t, state, starts, limit);
+  }
+  return rowsResult(CONSUME_COLUMNS, rows);
+}
+
+/** Up to `limit` messages visible to `state` from `starts` on, in write order, as CONSUME rows. */
+async function read(engine: TopicContext, topics: TopicLog, t: TopicState, state: SessionState, starts: readonly number[], limit: number): Promise<Tuple[]> {
   const visible = visibleTo(state, engine.catalog);
   const found: TopicMessage[] = [];
   for (let p = 0; p < t.def.partitions; p++) {
-    const part = t.parts[p];
-    const from = stmt.from === 'earliest' ? firstOffset(part)
-      : stmt.from === 'latest' ? part.next
-      : typeof stmt.from === 'number' ? stmt.from
-      : (group?.offsets[p] ?? -1) + 1;
+    const from = starts[p];
     let taken = 0;
     // The top `limit` of all partitions are among the top `limit` of each.
     await topics.read(engine.kv, t, p, from, visible ? Math.max(limit, 256) : limit, (m) => {
@@ -190,10 +217,9 @@ async function consume(engine: TopicContext, topics: TopicLog, state: SessionSta
   // Write order across partitions (commit order; within a commit, change order).
   found.sort((a, b) => a.n - b.n);
   if (found.length > limit) found.length = limit;
-  const tuples: Tuple[] = found.map((m) => [
+  return found.map((m) => [
     t.def.name, m.partition, BigInt(m.offset), m.op, m.table, m.scope === '' ? null : m.scope, m.key, m.payload, m.seq, m.timestamp,
   ]);
-  return rowsResult(CONSUME_COLUMNS, tuples);
 }
 
 

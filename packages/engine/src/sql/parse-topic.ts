@@ -7,8 +7,13 @@
  *   ALTER TOPIC t ADD SOURCE ns.table ON INSERT|UPDATE|DELETE [WHERE …] [WITH (payload = 'key'|'full'|'diff')]
  *   ALTER TOPIC t DROP SOURCE ns.table [ON INSERT|UPDATE|DELETE]
  *   ALTER TOPIC t SET (retention_seconds = s, retention_max_bytes = b)
- *   CONSUME FROM t [GROUP 'g'] [FROM LATEST|EARLIEST|offset] [LIMIT n]
+ *   CONSUME FROM t [GROUP 'g'] [FROM LATEST|EARLIEST|offset] [LIMIT n] [WAIT ms]
  *   ACK t GROUP 'g' [PARTITION p] UPTO OFFSET o
+ *   ACK t GROUP 'g' [PARTITION p] UPTO LATEST
+ *
+ * `WAIT ms` (kalamlite's, for long polling: at most MAX_WAIT_MS) waits for
+ * messages when there are none yet; `UPTO LATEST` acks every message
+ * written so far (of one partition, or of all without PARTITION).
  *
  * Numbers may be written inline or as `$n` parameters, group names as
  * string literals or `$n`. Only the topic executor (execute/topics.ts,
@@ -38,8 +43,12 @@ export type TopicStmt =
   | { kind: 'dropSource'; topic: string; table: TableName; op?: TopicOp }
   | ({ kind: 'alterRetention'; topic: string } & TopicRetention)
   /** `from`: undefined = after the group's last ack (EARLIEST without a group or ack). */
-  | { kind: 'consume'; topic: string; group?: string; from?: 'latest' | 'earliest' | number; limit?: number }
-  | { kind: 'ack'; topic: string; group: string; partition: number; offset: number };
+  | { kind: 'consume'; topic: string; group?: string; from?: 'latest' | 'earliest' | number; limit?: number; waitMs?: number }
+  /** `partition` undefined: partition 0 for an offset, every partition for LATEST. */
+  | { kind: 'ack'; topic: string; group: string; partition?: number; offset: number | 'latest' };
+
+/** The longest CONSUME … WAIT. */
+export const MAX_WAIT_MS = 60_000;
 
 /** Most partitions a topic may have. */
 export const MAX_PARTITIONS = 256;
@@ -155,6 +164,7 @@ class TopicParser {
       else stmt.from = this.integer('an offset, LATEST or EARLIEST', 0, Number.MAX_SAFE_INTEGER);
     }
     if (c.acceptWord('LIMIT')) stmt.limit = this.integer('the LIMIT', 1, Number.MAX_SAFE_INTEGER);
+    if (c.acceptWord('WAIT')) stmt.waitMs = this.integer('the WAIT in milliseconds', 0, MAX_WAIT_MS);
     return stmt;
   }
 
@@ -163,8 +173,9 @@ class TopicParser {
     const topic = this.topicName();
     c.expectWord('GROUP');
     const group = this.groupName();
-    const partition = c.acceptWord('PARTITION') ? this.integer('a partition number', 0, MAX_PARTITIONS - 1) : 0;
-    if (!c.acceptWords('UPTO', 'OFFSET')) c.fail('expected UPTO OFFSET <offset>');
+    const partition = c.acceptWord('PARTITION') ? this.integer('a partition number', 0, MAX_PARTITIONS - 1) : undefined;
+    if (c.acceptWords('UPTO', 'LATEST')) return { kind: 'ack', topic, group, partition, offset: 'latest' };
+    if (!c.acceptWords('UPTO', 'OFFSET')) c.fail('expected UPTO OFFSET <offset> or UPTO LATEST');
     const offset = this.integer('an offset', 0, Number.MAX_SAFE_INTEGER);
     return { kind: 'ack', topic, group, partition, offset };
   }
