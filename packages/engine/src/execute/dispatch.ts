@@ -15,21 +15,20 @@ import { runPlanned, type DmlContext } from './dml';
 import { executeAs, type ExecuteAsContext } from './execute-as';
 import type { ExplainContext } from './explain';
 import type { IntrospectionContext } from './introspection';
-import { loadAlter, loadExplain, loadIntrospection, loadTopics, loadUserStatements, loadViewDdl } from './lazy-executors';
+import { loadAlter, loadExplain, loadIntrospection, loadStorageStatements, loadTopics, loadUserStatements, loadViewDdl } from './lazy-executors';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
 import { okResult } from './results';
 import type { SessionState } from './session-state';
-import { executeStorageStatement, type StorageStatementContext } from './storage-statements';
+import type { StorageStatementContext } from './storage-statements';
 import type { Transaction } from './transaction';
 import type { UserContext } from './users';
-import type { TopicContext } from './topics';
+import type { TopicHost } from './topics';
 import type { ViewDdlContext } from './view-ddl';
 import { loadSqlExtensions } from './sql-extensions';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
-export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & TopicContext & {
-  attachTopics(): Promise<void>;
+export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & TopicHost & {
   readonly liveQueries: LiveQueries;
   readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
   readonly queries: Pick<QueryRegistry, 'kill'>;
@@ -51,7 +50,7 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
     case 'executeAs':
       return executeAs(engine, state, stmt, params, (as, sql, ps) => runStatement(engine, as, sql, ps, undefined, signal));
     case 'flushTable': case 'flushAll': case 'compactTable': case 'compactAll': case 'killJob':
-      return executeStorageStatement(engine, state, stmt);
+      return (await loadStorageStatements()).executeStorageStatement(engine, state, stmt);
     case 'explain':
       return (await loadExplain()).executeExplain(engine, state, stmt, params, signal);
     case 'subscribe':
@@ -80,9 +79,7 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
       return engine.exclusive(() => executeIntrospection(engine, state, stmt));
     }
     case 'topic': {
-      const { executeTopicStatement } = await loadTopics();
-      await engine.attachTopics();
-      return executeTopicStatement(engine, state, stmt.text, params, signal);
+      return (await loadTopics()).executeTopicStatement(engine, state, stmt.text, params, signal);
     }
     case 'begin': case 'commit': case 'rollback':
       // The batch handles transaction control (batch.ts); one that reaches here is inside another statement.
@@ -106,7 +103,7 @@ function refuseInTransaction(stmt: Statement): void {
     case 'begin': case 'commit': case 'rollback':
       throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own inside an explicit transaction`);
     case 'topic':
-      throw txError('Topic statements (CONSUME, ACK, CREATE/DROP/CLEAR/ALTER TOPIC) are not supported inside explicit transactions: run them before BEGIN or after COMMIT (messages of the transaction\'s writes are written at COMMIT)');
+      throw txError('Topic statements are not supported inside explicit transactions: run them before BEGIN or after COMMIT');
     case 'explain':
       throw txError('EXPLAIN is not supported inside explicit transactions (it would not see their staged rows): run it before BEGIN or after COMMIT');
     default:

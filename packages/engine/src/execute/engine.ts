@@ -77,14 +77,6 @@ function backendName(options: ResolvedOptions): string {
   }
 }
 
-/** Does the store hold a topic definition (then the topic code loads at open)? */
-async function hasStoredTopics(kv: KvStore): Promise<boolean> {
-  let found = false;
-  const lower = encodeKey(['topic']);
-  await kv.scan('system', { lower, upper: prefixUpperBound(lower) }, () => void (found = true));
-  return found;
-}
-
 export class Engine {
   readonly seq = new SeqGenerator();
   readonly snowflake = new SeqGenerator(undefined, 0n);
@@ -109,7 +101,6 @@ export class Engine {
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
   /** Topics (execute/topic-log.ts): attached with the topic code at open when the database has topics, or by the first topic statement. */
   topics: TopicLog | undefined;
-  private attaching: Promise<void> | undefined;
   private closed = false;
   /** The last migrate() call: the next one runs after it (one at a time). Never rejects. */
   private migrating: Promise<unknown> = Promise.resolve();
@@ -225,7 +216,11 @@ export class Engine {
     await recoverFlushes(engine);
     await sweepSegmentFiles(engine);
     // An import a crash cut off is dropped before any statement can see part of it (import-recovery.ts).
-    if (await hasStoredTopics(kv)) await engine.attachTopics();
+    // The topic code loads at open only when the store holds a topic (execute/topics.ts).
+    const topicKey = encodeKey(['topic']);
+    let hasTopics = false;
+    await kv.scan('system', { lower: topicKey, upper: prefixUpperBound(topicKey) }, () => void (hasTopics = true));
+    if (hasTopics) await (await loadTopics()).attachTopics(engine);
     if (await hasImportMarker(engine.kv)) await (await loadBackup()).rollBackInterruptedImport(engine);
     engine.jobs.start();
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
@@ -286,30 +281,14 @@ export class Engine {
     flushAfterCommit(this, changed);
   }
 
-  /** Loads the topic code and the topic log once (the first topic statement, or an open that finds topics). */
-  attachTopics(): Promise<void> {
-    if (this.topics) return Promise.resolve();
-    this.attaching ??= this.exclusive(async () => {
-      const { attachTopics } = await loadTopics();
-      if (!this.topics) await attachTopics(this);
-    }).finally(() => (this.attaching = undefined));
-    return this.attaching;
-  }
-
-  /** Runs the topic_retention job now (it also runs every retentionIntervalMs); undefined when no topic has a retention setting. */
+  /** Runs the topic_retention job now (also run every retentionIntervalMs); undefined when no topic has a retention setting. */
   async runTopicRetention(now = Date.now()): Promise<JobRecord | undefined> {
-    if (!this.topics) return undefined;
-    const { scheduleTopicRetention } = await loadTopics();
-    const record = scheduleTopicRetention(this, now);
-    await this.jobs.idle();
-    return record;
+    return (await loadTopics()).runRetentionNow(this, now);
   }
 
-  /** Resolves true when a commit adds messages to `topic`, false after `timeoutMs` (client.consume's wake-up). */
+  /** Resolves true when a commit adds messages to `topic`, false after `timeoutMs`. */
   async waitForTopic(topic: string, timeoutMs: number): Promise<boolean> {
-    this.assertOpen();
-    await this.attachTopics();
-    return this.topics!.waitFor(topic, timeoutMs);
+    return (await loadTopics()).waitForTopic(this, topic, timeoutMs);
   }
 
   /** Back-pressure before a write: waits while the hot tier is past twice its budget and a flush drains it. */

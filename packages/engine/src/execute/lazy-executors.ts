@@ -1,7 +1,8 @@
 /**
  * Executors most statements never run, loaded on first use (see
  * core/lazy-module.ts): ALTER TABLE, CREATE/DROP VIEW, EXPLAIN, user
- * management, the catalog statements (SHOW, DESCRIBE, USE), topics (and the
+ * management, the catalog statements (SHOW, DESCRIBE, USE), STORAGE FLUSH /
+ * COMPACT and KILL JOB, topics (and the
  * topic log, loaded at open when the database has topics), the engine
  * side of insertMany, and export/import. The published worker ships each as a file of its own
  * beside worker.js (scripts/build.mjs); one that cannot be fetched fails
@@ -20,5 +21,6 @@ export const loadExplain = lazyModule('the EXPLAIN executor', () => import('./ex
 export const loadUserStatements = lazyModule('the CREATE/ALTER/DROP USER executor', () => import('./users'));
 export const loadInsertMany = lazyModule('the insertMany bulk loader', () => import('./insert-many'));
 export const loadIntrospection = lazyModule('the SHOW, DESCRIBE and USE executor', () => import('./introspection'));
-export const loadTopics = lazyModule('the topic statements (CREATE TOPIC, CONSUME, ACK, …)', () => import('./topics'));
+export const loadTopics = lazyModule('the topic statements and system tables', () => import('./topics'));
+export const loadStorageStatements = lazyModule('the STORAGE FLUSH/COMPACT and KILL JOB executor', () => import('./storage-statements'));
 export const loadBackup = lazyModule('the export and import code', () => import('./backup-run'));

@@ -14,7 +14,9 @@
  * - window functions (`OVER`, `WINDOW`): plan/window-plan.ts and
  *   exec/window-fn.ts, which register with plan/window-check.ts;
  * - regular expressions (`~ ~* !~ !~*`, `regexp_*`): plan/regex-functions.ts
- *   and plan/regex.ts, which register with plan/call-hooks.ts.
+ *   and plan/regex.ts, which register with plan/call-hooks.ts;
+ * - topics (`topic`): execute/topics.ts, which registers system.topics and
+ *   system.topic_offsets with system/tables.ts.
  *
  * The text is read as plain text, not tokens: a word inside a string
  * literal (EXECUTE AS's statement, a column named `over`) loads the
@@ -35,6 +37,10 @@ const loadRegex = lazyModule('regular expressions', async () => {
   registerRegexCalls(compileRegexCall);
 });
 
+const loadTopicTables = lazyModule('the topic statements and system tables', async () => {
+  (await import('./topics')).registerTopicTables();
+});
+
 const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
 
@@ -42,6 +48,7 @@ const REGEX_WORDS = /~|\bregexp_/i;
 const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
   { words: WINDOW_WORDS, load: loadWindows },
   { words: REGEX_WORDS, load: loadRegex },
+  { words: /topic/i, load: loadTopicTables },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */

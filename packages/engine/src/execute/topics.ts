@@ -22,6 +22,7 @@ import { parseTopicStatement, type TopicStmt } from '../sql/parse-topic';
 import { tokenize } from '../sql/lexer';
 import type { JobRecord } from '../jobs/job';
 import type { Committer } from './commit';
+import { registerSystemTable } from '../system/tables';
 import { okResult, rowsResult } from './results';
 import type { SessionState } from './session-state';
 import { firstOffset, TopicLog, type TopicState } from './topic-log';
@@ -59,9 +60,9 @@ const deny = (message: string): never => {
   throw new KalamError('PERMISSION_DENIED', message);
 };
 
-export async function executeTopicStatement(engine: TopicContext, state: SessionState, text: string, params: readonly Value[], signal?: CancelSignal): Promise<StatementResult> {
+export async function executeTopicStatement(engine: TopicHost, state: SessionState, text: string, params: readonly Value[], signal?: CancelSignal): Promise<StatementResult> {
   const stmt = parseTopicStatement(text, tokenize(text), params);
-  const topics = engine.topics!;
+  const topics = await attachTopics(engine);
   if (stmt.kind !== 'consume' && stmt.kind !== 'ack' && !can(state.role, 'manageTopics')) {
     deny('Admin privileges (DBA or System role) required for topic operations (CREATE, DROP, CLEAR, ALTER TOPIC)');
   }
@@ -243,23 +244,64 @@ export interface TopicHost extends TopicContext {
   topics: TopicLog | undefined;
   readonly committer: { router: Committer['router'] };
   readonly options: { maxTopics: number; maxTopicMessages: number; maxTopicGroups: number; maxLiveQueries: number; retentionIntervalMs: number };
-  readonly jobs: { enqueue(type: 'topic_retention', parameters: JobRecord['parameters'], work: (record: JobRecord) => Promise<void>): JobRecord };
+  readonly jobs: { enqueue(type: 'topic_retention', parameters: JobRecord['parameters'], work: (record: JobRecord) => Promise<void>): JobRecord; idle(): Promise<void> };
 }
 
+/** Registers system.topics and system.topic_offsets (rows from the engine's SystemEnv). */
+export function registerTopicTables(): void {
+  registerSystemTable('topics', {
+    columns: [
+      ['topic_id', 'TEXT'], ['name', 'TEXT'], ['alias', 'TEXT'], ['partitions', 'INT'], ['retention_seconds', 'BIGINT'],
+      ['retention_max_bytes', 'BIGINT'], ['routes', 'JSON'], ['messages', 'BIGINT'], ['bytes', 'BIGINT'], ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP'],
+    ],
+    rows: (env) => env.topics?.() ?? [],
+  });
+  registerSystemTable('topic_offsets', {
+    columns: [['topic_id', 'TEXT'], ['group_id', 'TEXT'], ['user_id', 'TEXT'], ['partition_id', 'INT'], ['last_acked_offset', 'BIGINT'], ['updated_at', 'TIMESTAMP']],
+    rows: (env) => env.topicOffsets?.() ?? [],
+  });
+}
+
+/** An attach in progress, per engine (lives until it settles). */
+const attaching = new WeakMap<TopicHost, Promise<TopicLog>>();
+
 /**
- * Loads the topic log and hooks it into the commit path (every later
- * commit's row changes are routed), and arms the topic_retention job.
- * Called under the write lock: no commit runs meanwhile.
+ * The engine's topic log, loaded once (at open when the store holds a
+ * topic, else by the first topic statement) under the write lock — no
+ * commit runs meanwhile — and hooked into the commit path (every later
+ * commit's row changes are routed); arms the topic_retention timer.
  */
-export async function attachTopics(host: TopicHost): Promise<void> {
-  const o = host.options;
-  const log = await TopicLog.load(host.kv, { maxTopics: o.maxTopics, maxTopicMessages: o.maxTopicMessages, maxTopicGroups: o.maxTopicGroups, maxWaiters: o.maxLiveQueries });
-  host.topics = log;
-  host.committer.router = log;
-  if (o.retentionIntervalMs > 0) {
-    log.timer = setInterval(() => void scheduleTopicRetention(host, Date.now()), o.retentionIntervalMs);
-    (log.timer as { unref?: () => void }).unref?.();
+export function attachTopics(host: TopicHost): Promise<TopicLog> {
+  if (host.topics) return Promise.resolve(host.topics);
+  let pending = attaching.get(host);
+  if (!pending) {
+    pending = host.exclusive(async () => {
+      if (host.topics) return host.topics;
+      const o = host.options;
+      const log = await TopicLog.load(host.kv, { maxTopics: o.maxTopics, maxTopicMessages: o.maxTopicMessages, maxTopicGroups: o.maxTopicGroups, maxWaiters: o.maxLiveQueries });
+      host.topics = log;
+      host.committer.router = log;
+      if (o.retentionIntervalMs > 0) {
+        log.timer = setInterval(() => void scheduleTopicRetention(host, Date.now()), o.retentionIntervalMs);
+        (log.timer as { unref?: () => void }).unref?.();
+      }
+      return log;
+    }).finally(() => attaching.delete(host));
+    attaching.set(host, pending);
   }
+  return pending;
+}
+
+/** Engine.runTopicRetention: queues the job now and waits for it. */
+export async function runRetentionNow(host: TopicHost, now: number): Promise<JobRecord | undefined> {
+  const record = scheduleTopicRetention(host, now);
+  await host.jobs.idle();
+  return record;
+}
+
+/** Engine.waitForTopic: true when a commit adds messages to `topic`, false after `timeoutMs`. */
+export async function waitForTopic(host: TopicHost, topic: string, timeoutMs: number): Promise<boolean> {
+  return (await attachTopics(host)).waitFor(topic, timeoutMs);
 }
 
 /** Queues a topic_retention job when some topic has a retention setting; its record, or undefined. */

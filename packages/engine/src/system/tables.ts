@@ -69,7 +69,7 @@ export interface SystemEnv {
   topicOffsets?(): Tuple[];
 }
 
-interface SystemTable {
+export interface SystemTable {
   columns: [string, DataType][];
   rows(env: SystemEnv): Tuple[];
 }
@@ -128,17 +128,6 @@ const TABLES: Record<string, SystemTable> = {
       ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP'], ['deleted_at', 'TIMESTAMP'],
     ],
     rows: (env) => env.users().map((u) => [u.user_id, u.role, u.email, u.auth_type, u.created_at, u.updated_at, u.deleted_at]),
-  },
-  topics: {
-    columns: [
-      ['topic_id', 'TEXT'], ['name', 'TEXT'], ['alias', 'TEXT'], ['partitions', 'INT'], ['retention_seconds', 'BIGINT'],
-      ['retention_max_bytes', 'BIGINT'], ['routes', 'JSON'], ['messages', 'BIGINT'], ['bytes', 'BIGINT'], ['created_at', 'TIMESTAMP'], ['updated_at', 'TIMESTAMP'],
-    ],
-    rows: (env) => env.topics?.() ?? [],
-  },
-  topic_offsets: {
-    columns: [['topic_id', 'TEXT'], ['group_id', 'TEXT'], ['user_id', 'TEXT'], ['partition_id', 'INT'], ['last_acked_offset', 'BIGINT'], ['updated_at', 'TIMESTAMP']],
-    rows: (env) => env.topicOffsets?.() ?? [],
   },
   audit_log: {
     columns: [
@@ -228,6 +217,12 @@ const TABLES: Record<string, SystemTable> = {
 };
 
 export const SYSTEM_TABLE_NAMES = Object.keys(TABLES);
+
+/** Adds a system table defined by code loaded on first use (system.topics: execute/topics.ts, through execute/sql-extensions.ts). */
+export function registerSystemTable(name: string, table: SystemTable): void {
+  if (!TABLES[name]) SYSTEM_TABLE_NAMES.push(name);
+  TABLES[name] = table;
+}
 
 function segmentJson(v: Value): JsonValue {
   if (typeof v === 'bigint') return v.toString();
