@@ -10,11 +10,10 @@
  *
  * The committer asks `route` for the messages of a unit's row changes and
  * writes them in the same storage commit as the rows (a failed or rolled
- * back statement commits nothing, so writes no message). In memory each
- * partition keeps the size and time of each retained message (for the
- * bounds and retention), never the messages: CONSUME reads them from the
- * store. Invariant: a partition's retained offsets are contiguous,
- * [next - retained, next); messages leave only from the front.
+ * back statement commits nothing, so writes no message). The in-memory
+ * state of each topic (sizes, times and write order of its retained
+ * messages) is topic-state.ts; wake-ups are topic-waiters.ts. CONSUME reads
+ * messages from the store.
  */
 import { KalamError } from '../core/errors';
 import type { RowChange } from '../core/schema';
@@ -24,68 +23,17 @@ import { decodeKey, encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
 import type { StateChange } from '../storage/unit-of-work';
 import { compileRouteFilter, messageOf, opOf, partitionOf, type RouteDef, type TopicMessage } from './topic-route';
+import { emptyPartition, firstOffset, oldestDrops, removeFront, retained, retentionDrops, type GroupRecord, type TopicDef, type TopicSettings, type TopicState } from './topic-state';
+import { TopicWaiters } from './topic-waiters';
 
-export interface TopicDef {
-  topic_id: number;
-  name: string;
-  partitions: number;
-  retention_seconds: number | null;
-  retention_max_bytes: number | null;
-  routes: RouteDef[];
-  created_at: number;
-  updated_at: number;
-}
-
-/** A consumer group's position: the last acked offset per partition (null: none yet). */
-export interface GroupRecord {
-  /** '' for groups of service/dba/system sessions; a user-role session's groups are its own (its user id). */
-  owner: string;
-  group: string;
-  offsets: (number | null)[];
-  updated_at: number;
-}
-
-export interface TopicSettings {
-  maxTopics: number;
-  /** Messages one topic keeps at most: past it the oldest are dropped in the commit that adds more. */
-  maxTopicMessages: number;
-  /** Consumer groups one topic keeps at most (ACK of a new one fails past it). */
-  maxTopicGroups: number;
-  /** Pending waitForMessages calls at most. */
-  maxWaiters: number;
-}
-
-/** A partition's retained messages: size, commit time and write order (`n`) of each, oldest first from `head`. */
-interface PartitionLog {
-  next: number;
-  head: number;
-  sizes: number[];
-  times: number[];
-  orders: number[];
-}
-
-const emptyPartition = (): PartitionLog => ({ next: 0, head: 0, sizes: [], times: [], orders: [] });
-
-export interface TopicState {
-  def: TopicDef;
-  parts: PartitionLog[];
-  count: number;
-  bytes: number;
-  /** The next message's write order. */
-  nextN: number;
-  /** owner \u0000 group → record; `groups.size <= maxTopicGroups`. */
-  groups: Map<string, GroupRecord>;
-}
+export type { GroupRecord, TopicDef, TopicSettings, TopicState };
+export { firstOffset };
 
 const topicKey = (id: number) => encodeKey(['topic', id]);
 const headKey = (id: number, p: number) => encodeKey(['topic_head', id, p]);
 export const msgKey = (id: number, p: number, offset: number) => encodeKey(['topic_msg', id, p, offset]);
 const groupKey = (id: number, owner: string, group: string) => encodeKey(['topic_group', id, owner, group]);
 const groupId = (owner: string, group: string) => `${owner}\u0000${group}`;
-
-const retained = (p: PartitionLog) => p.sizes.length - p.head;
-/** The first retained offset of a partition. */
-export const firstOffset = (p: PartitionLog) => p.next - retained(p);
 
 async function scanPrefix(kv: KvStore, parts: (string | number)[], visit: (key: Uint8Array, v: unknown) => void): Promise<void> {
   const lower = encodeKey(parts);
@@ -105,9 +53,8 @@ export class TopicLog {
   private readonly byName = new Map<string, TopicState>();
   /** table id → the sources reading it; rebuilt when a topic's routes change. */
   private byTable = new Map<number, RouteEntry[]>();
-  /** Pending waitForMessages calls by topic id; at most `settings.maxWaiters` in all. */
-  private readonly waiters = new Map<number, Set<() => void>>();
-  private waiterCount = 0;
+  /** Pending waitForMessages calls; at most `settings.maxWaiters`. */
+  private readonly waiters: TopicWaiters;
   private nextId = 1;
   /** Messages dropped to keep maxTopicMessages, and removed by the topic_retention job. */
   dropped = 0;
@@ -116,7 +63,9 @@ export class TopicLog {
   /** Route filters that failed to compile (after an ALTER TABLE) or to evaluate: the change was not sent. */
   routeErrors = 0;
 
-  constructor(readonly settings: TopicSettings) {}
+  constructor(readonly settings: TopicSettings) {
+    this.waiters = new TopicWaiters(settings.maxWaiters);
+  }
 
   static async load(kv: KvStore, settings: TopicSettings): Promise<TopicLog> {
     const log = new TopicLog(settings);
@@ -175,7 +124,7 @@ export class TopicLog {
   }
 
   get pendingWaiters(): number {
-    return this.waiterCount;
+    return this.waiters.size;
   }
 
   private reindex(): void {
@@ -229,7 +178,7 @@ export class TopicLog {
       apply: () => {
         this.byName.delete(t.def.name);
         this.reindex();
-        this.wake(id);
+        this.waiters.wake(id);
       },
     };
   }
@@ -321,8 +270,8 @@ export class TopicLog {
         });
         this.written += newCount;
         t.nextN += newCount;
-        this.dropped += this.removeFront(t, drops);
-        this.wake(id);
+        this.dropped += removeFront(t, drops);
+        this.waiters.wake(id);
       });
     }
     return { writes, apply: () => applies.forEach((a) => a()) };
@@ -354,50 +303,13 @@ export class TopicLog {
     }
   }
 
-  /** Forgets the first `drops[p]` retained messages of each partition (their keys are deleted by the caller's writes). */
-  private removeFront(t: TopicState, drops: readonly number[]): number {
-    let n = 0;
-    drops.forEach((k, p) => {
-      if (k === 0) return;
-      const part = t.parts[p];
-      for (let i = 0; i < k; i++) t.bytes -= part.sizes[part.head + i];
-      part.head += k;
-      t.count -= k;
-      n += k;
-      if (part.head > 1024 && part.head * 2 > part.sizes.length) {
-        part.sizes = part.sizes.slice(part.head);
-        part.times = part.times.slice(part.head);
-        part.orders = part.orders.slice(part.head);
-        part.head = 0;
-      }
-    });
-    return n;
-  }
-
   /**
    * The topic_retention job's work for one topic: messages older than
    * retention_seconds, then the oldest while the topic is over
    * retention_max_bytes. Undefined when nothing is due.
    */
   retention(t: TopicState, now: number): { change: StateChange; removed: number } | undefined {
-    const { retention_seconds: secs, retention_max_bytes: maxBytes } = t.def;
-    const drops = t.parts.map(() => 0);
-    if (secs !== null) {
-      const cutoff = now - secs * 1000;
-      t.parts.forEach((p, i) => {
-        while (drops[i] < retained(p) && p.times[p.head + drops[i]] < cutoff) drops[i]++;
-      });
-    }
-    if (maxBytes !== null) {
-      let bytes = t.bytes;
-      t.parts.forEach((p, i) => { for (let k = 0; k < drops[i]; k++) bytes -= p.sizes[p.head + k]; });
-      while (bytes > maxBytes) {
-        const p = oldestFront(t, drops);
-        if (p < 0) break;
-        bytes -= t.parts[p].sizes[t.parts[p].head + drops[p]];
-        drops[p]++;
-      }
-    }
+    const drops = retentionDrops(t, now);
     const removed = drops.reduce((a, b) => a + b, 0);
     if (removed === 0) return undefined;
     const writes: KvWrite[] = [];
@@ -405,7 +317,7 @@ export class TopicLog {
       const first = firstOffset(t.parts[i]);
       for (let o = 0; o < k; o++) writes.push({ store: 'system', key: msgKey(t.def.topic_id, i, first + o) });
     });
-    return { change: { writes, apply: () => void (this.expired += this.removeFront(t, drops)) }, removed };
+    return { change: { writes, apply: () => void (this.expired += removeFront(t, drops)) }, removed };
   }
 
   /** Reads partition `p`'s messages from `from` on, in offset order, until `visit` returns false. */
@@ -445,31 +357,7 @@ export class TopicLog {
 
   /** Resolves true when a commit adds messages to `t` (or drops it), false after `timeoutMs`. */
   waitForMessages(t: TopicState, timeoutMs: number): Promise<boolean> {
-    if (this.waiterCount >= this.settings.maxWaiters) {
-      throw new KalamError('LIMIT_EXCEEDED', `${this.settings.maxWaiters} topic consumers are already waiting (maxLiveQueries): stop a consumer first`);
-    }
-    const id = t.def.topic_id;
-    let set = this.waiters.get(id);
-    if (!set) this.waiters.set(id, (set = new Set()));
-    const waiting = set;
-    this.waiterCount++;
-    return new Promise((resolve) => {
-      const done = (woken: boolean) => {
-        clearTimeout(timer);
-        if (waiting.delete(wake)) this.waiterCount--;
-        if (waiting.size === 0 && this.waiters.get(id) === waiting) this.waiters.delete(id);
-        resolve(woken);
-      };
-      const wake = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      (timer as { unref?: () => void }).unref?.();
-      waiting.add(wake);
-    });
-  }
-
-  private wake(id: number): void {
-    const set = this.waiters.get(id);
-    if (set) for (const w of [...set]) w();
+    return this.waiters.wait(t.def.topic_id, timeoutMs);
   }
 
   /** waitForMessages by topic name. */
@@ -484,7 +372,7 @@ export class TopicLog {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    for (const id of [...this.waiters.keys()]) this.wake(id);
+    this.waiters.wakeAll();
   }
 
   /** Rows of system.topics. */
@@ -528,43 +416,12 @@ export class TopicLog {
       ['topic_messages_expired', this.expired],
       ['topic_groups', groups],
       ['topic_groups_max_per_topic', this.settings.maxTopicGroups],
-      ['topic_waiters', this.waiterCount],
+      ['topic_waiters', this.waiters.size],
       ['topic_route_errors', this.routeErrors],
     ];
     for (const t of this.byName.values()) out.push([`topic_messages.${t.def.name}`, t.count]);
     return out;
   }
-}
-
-/**
- * How many of each partition's oldest messages go so that `excess` fewer
- * remain: the oldest (in write order) first across partitions, counting
- * existing retained messages, then `added` ones.
- */
-function oldestDrops(t: TopicState, added: readonly (readonly TopicMessage[])[], excess: number): number[] {
-  const drops = t.parts.map(() => 0);
-  for (let k = 0; k < excess; k++) {
-    const p = oldestFront(t, drops, added);
-    if (p < 0) break;
-    drops[p]++;
-  }
-  return drops;
-}
-
-/** The partition whose next undropped message was written first; -1 when none is left. */
-function oldestFront(t: TopicState, drops: readonly number[], added?: readonly (readonly TopicMessage[])[]): number {
-  let best = -1;
-  let bestN = Infinity;
-  t.parts.forEach((p, i) => {
-    const idx = drops[i];
-    const existing = retained(p);
-    const n = idx < existing ? p.orders[p.head + idx] : added?.[i][idx - existing]?.n;
-    if (n !== undefined && n < bestN) {
-      best = i;
-      bestN = n;
-    }
-  });
-  return best;
 }
 
 /** A topic key's parts after its kind: [kind, topic id, partition?]. */
