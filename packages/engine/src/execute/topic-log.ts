@@ -226,7 +226,7 @@ export class TopicLog {
       const op = opOf(c);
       if (!op) continue;
       for (const e of entries) {
-        if (e.route.op !== op || !this.passes(e, c)) continue;
+        if (e.route.op !== op || e.route.table_created_at !== c.table.createdAt || !this.passes(e, c)) continue;
         const t = e.topic;
         added ??= new Map();
         let perPart = added.get(t);

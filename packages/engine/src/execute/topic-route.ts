@@ -18,6 +18,8 @@ import type { PayloadMode, TopicOp } from '../sql/parse-topic';
 /** A topic's source as stored: rows of `table_id` on `op`, filtered by `where`, sent in `payload` mode. */
 export interface RouteDef {
   table_id: number;
+  /** The table's creation time: a table id freed by DROP TABLE may be given again after a reopen, to a table this source does not read. */
+  table_created_at: number;
   /** `ns.table` when the source was added. */
   table: string;
   op: TopicOp;

@@ -253,4 +253,21 @@ describe('durability', () => {
     expect(last.offset).toBe(BigInt(before.filter((r) => r.partition === last.partition).length));
     await d.close();
   });
+
+  it('a source of a dropped table never routes the table that gets its id again after a reopen', async () => {
+    const indexedDB = new IDBFactory();
+    const open = () => openDatabase({ storage: 'idb', name: 'reuse', indexedDB });
+    let d = await open();
+    let s = d.session({ user: 'root', role: 'system' });
+    await s.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.old (id INT PRIMARY KEY); CREATE TOPIC tp; ALTER TOPIC tp ADD SOURCE app.old ON INSERT');
+    const oldId = (await s.query("SELECT table_id FROM system.tables WHERE table_name = 'old'")).rows[0].table_id;
+    await s.execute('DROP TABLE app.old');
+    await d.close();
+    d = await open();
+    s = d.session({ user: 'root', role: 'system' });
+    await s.execute('CREATE SHARED TABLE app.fresh (id INT PRIMARY KEY); INSERT INTO app.fresh VALUES (1)');
+    expect((await s.query("SELECT table_id FROM system.tables WHERE table_name = 'fresh'")).rows[0].table_id).toBe(oldId); // the id is given again
+    expect((await s.query('CONSUME FROM tp')).rows).toEqual([]);
+    await d.close();
+  });
 });

@@ -138,7 +138,7 @@ async function manage(engine: TopicContext, topics: TopicLog, state: SessionStat
           throw e;
         }
       }
-      const route = { table_id: table.id, table: `${table.namespace}.${table.name}`, op: stmt.op, where: stmt.where, payload: stmt.payload };
+      const route = { table_id: table.id, table_created_at: table.createdAt, table: `${table.namespace}.${table.name}`, op: stmt.op, where: stmt.where, payload: stmt.payload };
       const routes = t.def.routes.filter((r) => !(r.table_id === table.id && r.op === stmt.op));
       const replaced = routes.length < t.def.routes.length;
       await engine.commit({ state: [topics.redefine(t, { ...t.def, routes: [...routes, route], updated_at: now })] });
@@ -174,7 +174,7 @@ function visibleTo(state: SessionState, catalog: Catalog): ((m: TopicMessage) =>
   return (m) => {
     if (m.scope !== '') return m.scope === state.user;
     const table = catalog.tableById(m.table_id);
-    return table !== undefined && table.type === 'SHARED' && canReadShared(state.role, accessLevelOf(table));
+    return table !== undefined && table.type === 'SHARED' && `${table.namespace}.${table.name}` === m.table && canReadShared(state.role, accessLevelOf(table));
   };
 }
 
