@@ -122,7 +122,7 @@ export class Committer {
   /** Applies one unit of work (see storage/unit-of-work.ts). A unit that changes nothing commits nothing. */
   async commit(unit: UnitOfWork): Promise<void> {
     if (this.doubts.length > 0) await this.settleDoubts();
-    const routed = this.router && unit.rows && unit.rows.length > 0 ? this.router.route(unit.rows, Date.now()) : undefined;
+    const routed = this.router && unit.rows && unit.rows.length > 0 && !unit.isCleanup ? this.router.route(unit.rows, Date.now()) : undefined;
     if (routed) unit = { ...unit, state: [...(unit.state ?? []), routed] };
     const { kv, hot, cold } = this.targets;
     const store = cold.store;

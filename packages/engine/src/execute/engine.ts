@@ -145,7 +145,7 @@ export class Engine {
       {
         catalog,
         hot,
-        commit: (rows) => this.commit({ rows }),
+        commit: (rows) => this.commit({ rows, isCleanup: true }),
         withWriteLock: (fn) => this.exclusive(fn),
         flushDue: (now, run) => flushDueTables(this, now, run),
         hasFlushPolicies: () => hasFlushPolicies(this),

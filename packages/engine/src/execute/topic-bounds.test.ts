@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KalamError } from '../core/errors';
 import type { Row } from '../core/types';
 import { Engine, type OpenOptions, type SessionState } from './engine';
@@ -129,6 +129,26 @@ describe('the topic_retention job', () => {
     expect((await engine.runTopicRetention(Date.now() + 2_000))?.rows_affected).toBe(2);
     await run('ALTER TOPIC t SET (retention_seconds = NULL)');
     expect((await run("SELECT retention_seconds FROM system.topics"))[0].retention_seconds).toBeNull();
+  });
+});
+
+describe('background cleanup is not a change', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('expired STREAM rows the stream_eviction job deletes send no DELETE message; a user DELETE does', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const t0 = Date.now();
+    await open({ streamEvictionIntervalMs: 0 });
+    await run(`CREATE STREAM TABLE app.ev (id INT, v TEXT) WITH (TTL_SECONDS = 10);
+      CREATE TOPIC t; ALTER TOPIC t ADD SOURCE app.ev ON DELETE; ALTER TOPIC t ADD SOURCE app.ev ON INSERT`);
+    await run("INSERT INTO app.ev (id, v) VALUES (1, 'a'), (2, 'b')");
+    await run('DELETE FROM app.ev WHERE id = 2');
+    vi.setSystemTime(t0 + 20_000);
+    const [record] = await engine.jobs.run('stream_eviction');
+    expect(record).toMatchObject({ job_type: 'stream_eviction', rows_affected: 1 });
+    expect((await run('CONSUME FROM t')).map((r) => r.op)).toEqual(['insert', 'insert', 'delete']);
   });
 });
 
