@@ -132,6 +132,21 @@ describe('the topic_retention job', () => {
   });
 });
 
+describe('a source whose WHERE an ALTER TABLE broke', () => {
+  it('sends nothing for it, counts the skipped changes in topic_route_errors, and works again once re-added', async () => {
+    await open();
+    await run("CREATE TOPIC t; ALTER TOPIC t ADD SOURCE app.t ON INSERT WHERE v <> 'skip'");
+    await run("INSERT INTO app.t VALUES (1, 'a')");
+    await run('ALTER TABLE app.t RENAME COLUMN v TO w');
+    await run("INSERT INTO app.t VALUES (2, 'b'), (3, 'c')");
+    expect((await run('CONSUME FROM t')).map((r) => r.key)).toEqual([1]);
+    expect(await stat('topic_route_errors')).toBe(2);
+    await run("ALTER TOPIC t ADD SOURCE app.t ON INSERT WHERE w <> 'skip'");
+    await run("INSERT INTO app.t VALUES (4, 'd'), (5, 'skip')");
+    expect((await run('CONSUME FROM t')).map((r) => r.key)).toEqual([1, 4]);
+  });
+});
+
 describe('background cleanup is not a change', () => {
   afterEach(() => {
     vi.useRealTimers();
