@@ -74,6 +74,55 @@ describe('maxTopicMessages: every topic log is bounded', () => {
   });
 });
 
+describe('messages stored 64 to a page', () => {
+  it('keeps exactly the newest maxTopicMessages across page boundaries, drops, CLEAR and a reopen', async () => {
+    const indexedDB = new IDBFactory();
+    const options = { storage: 'idb', name: 'pages', indexedDB, maxTopicMessages: 100 } as const;
+    await open(options);
+    await run('CREATE TOPIC t PARTITIONS 3; ALTER TOPIC t ADD SOURCE app.t ON INSERT');
+    const written: number[] = [];
+    let next = 1;
+    const check = async () => {
+      const rows = await run('CONSUME FROM t FROM EARLIEST LIMIT 10000');
+      expect(rows.map((r) => r.key)).toEqual(written.slice(-100));
+      for (let p = 0; p < 3; p++) {
+        const offsets = rows.filter((r) => r.partition === p).map((r) => Number(r.offset));
+        expect(offsets).toEqual(offsets.map((_, i) => offsets[0] + i)); // contiguous
+      }
+      // A window starting inside a page, and LIMITs smaller than a page.
+      const from = Number(rows[Math.floor(rows.length / 2)]?.offset ?? 0);
+      const tail = await run(`CONSUME FROM t FROM ${from} LIMIT 5`);
+      expect(tail.every((r) => Number(r.offset) >= from)).toBe(true);
+      expect(tail.length).toBe(Math.min(5, rows.filter((r) => Number(r.offset) >= from).length));
+    };
+    for (const size of [7, 64, 1, 130, 63, 200, 2, 65]) {
+      await insert(next, next + size - 1);
+      for (let i = 0; i < size; i++) written.push(next + i);
+      next += size;
+      await check();
+    }
+    await engine.close();
+    engine = await Engine.open({ ...options, retentionIntervalMs: 0 });
+    await check();
+    await insert(next, next + 40);
+    for (let i = 0; i <= 40; i++) written.push(next + i);
+    next += 41;
+    await check();
+    const before = await run('CONSUME FROM t FROM LATEST');
+    expect(before).toEqual([]);
+    await run('CLEAR TOPIC t');
+    written.length = 0;
+    await check();
+    await insert(next, next + 70);
+    for (let i = 0; i <= 70; i++) written.push(next + i);
+    await check();
+    await engine.close();
+    engine = await Engine.open({ ...options, retentionIntervalMs: 0 });
+    await check();
+    expect(await stat('topic_messages')).toBe(71);
+  });
+});
+
 describe('maxTopics and maxTopicGroups', () => {
   it('refuses a topic past maxTopics and a new group past maxTopicGroups with LIMIT_EXCEEDED', async () => {
     await open({ maxTopics: 2, maxTopicGroups: 2 });

@@ -3,10 +3,16 @@
  * offsets, all in the `system` store, all changed through the one commit
  * path (commit.ts) as StateChanges:
  *
- *   ['topic', id]                     → TopicDef
- *   ['topic_head', id, partition]     → the partition's next offset
- *   ['topic_msg', id, partition, off] → TopicMessage
- *   ['topic_group', id, owner, group] → GroupRecord (last acked offset per partition)
+ *   ['topic', id]                      → TopicDef
+ *   ['topic_head', id, partition]      → { next, first }: the next offset, and the first one kept
+ *   ['topic_page', id, partition, pg]  → TopicMessage[]: offsets pg × PAGE … pg × PAGE + PAGE - 1
+ *   ['topic_group', id, owner, group]  → GroupRecord (last acked offset per partition)
+ *
+ * Messages are stored PAGE to a record, as hot rows are: a commit rewrites
+ * the partition's last page and adds full ones, so a bulk write puts one
+ * record per PAGE messages. A page may still hold messages below the
+ * partition's first kept offset (dropped from its front); reads skip them,
+ * and a page is deleted once all of it is below.
  *
  * The committer asks `route` for the messages of a unit's row changes and
  * writes them in the same storage commit as the rows (a failed or rolled
@@ -23,7 +29,7 @@ import { decodeKey, encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
 import type { StateChange } from '../storage/unit-of-work';
 import { compileRouteFilter, messageOf, opOf, partitionOf, type RouteDef, type TopicMessage } from './topic-route';
-import { emptyPartition, firstOffset, oldestDrops, removeFront, retained, retentionDrops, type GroupRecord, type TopicDef, type TopicSettings, type TopicState } from './topic-state';
+import { emptyPartition, firstOffset, oldestDrops, removeFront, retentionDrops, type GroupRecord, type PartitionLog, type TopicDef, type TopicSettings, type TopicState } from './topic-state';
 import { TopicWaiters } from './topic-waiters';
 
 export type { GroupRecord, TopicDef, TopicSettings, TopicState };
@@ -31,7 +37,21 @@ export { firstOffset };
 
 const topicKey = (id: number) => encodeKey(['topic', id]);
 const headKey = (id: number, p: number) => encodeKey(['topic_head', id, p]);
-export const msgKey = (id: number, p: number, offset: number) => encodeKey(['topic_msg', id, p, offset]);
+/** Messages per stored page. */
+export const PAGE = 64;
+const pageKey = (id: number, p: number, page: number) => encodeKey(['topic_page', id, p, page]);
+const pageOf = (offset: number) => Math.floor(offset / PAGE);
+
+/** A partition's head record. */
+interface HeadRecord {
+  next: number;
+  first: number;
+}
+
+/** Deletes of the pages of partition `p` wholly below `first`, from the page of `from` on. */
+function pagesBelow(id: number, p: number, from: number, first: number, writes: KvWrite[]): void {
+  for (let pg = pageOf(from); pg < pageOf(first); pg++) writes.push({ store: 'system', key: pageKey(id, p, pg) });
+}
 const groupKey = (id: number, owner: string, group: string) => encodeKey(['topic_group', id, owner, group]);
 const groupId = (owner: string, group: string) => `${owner}\u0000${group}`;
 
@@ -78,23 +98,33 @@ export class TopicLog {
       log.byName.set(def.name, state);
       log.nextId = Math.max(log.nextId, def.topic_id + 1);
     });
+    const firsts = new Map<PartitionLog, number>();
     await scanPrefix(kv, ['topic_head'], (k, v) => {
       const [, id, p] = decodeIds(k);
       const part = byId.get(id)?.parts[p];
-      if (part) part.next = v as number;
+      if (!part) return;
+      const head = v as HeadRecord;
+      part.next = head.next;
+      firsts.set(part, head.first);
     });
-    await scanPrefix(kv, ['topic_msg'], (k, v) => {
-      const [, id] = decodeIds(k);
+    // Pages in key order: offsets ascending within each partition.
+    await scanPrefix(kv, ['topic_page'], (k, v) => {
+      const [, id, p, pg] = decodeIds(k);
       const t = byId.get(id);
-      const m = v as TopicMessage;
-      const part = t?.parts[m.partition];
+      const part = t?.parts[p];
       if (!t || !part) return;
-      part.sizes.push(m.bytes);
-      part.times.push(m.timestamp);
-      part.orders.push(m.n);
-      t.nextN = Math.max(t.nextN, m.n + 1);
-      t.count++;
-      t.bytes += m.bytes;
+      const page = v as TopicMessage[];
+      if (pg === pageOf(part.next)) part.tail = page;
+      const first = firsts.get(part) ?? 0;
+      for (const m of page) {
+        if (m.offset < first || m.offset >= part.next) continue;
+        part.sizes.push(m.bytes);
+        part.times.push(m.timestamp);
+        part.orders.push(m.n);
+        t.nextN = Math.max(t.nextN, m.n + 1);
+        t.count++;
+        t.bytes += m.bytes;
+      }
     });
     await scanPrefix(kv, ['topic_group'], (k, v) => {
       const [, id] = decodeIds(k);
@@ -170,7 +200,7 @@ export class TopicLog {
   /** DROP TOPIC: the definition, its messages, heads and groups. */
   drop(t: TopicState): StateChange {
     const id = t.def.topic_id;
-    const writes: KvWrite[] = [{ store: 'system', key: topicKey(id) }, ...this.messageDeletes(t)];
+    const writes: KvWrite[] = [{ store: 'system', key: topicKey(id) }, ...this.pageDeletes(t)];
     t.parts.forEach((_p, i) => writes.push({ store: 'system', key: headKey(id, i) }));
     for (const g of t.groups.values()) writes.push({ store: 'system', key: groupKey(id, g.owner, g.group) });
     return {
@@ -185,14 +215,17 @@ export class TopicLog {
 
   /** CLEAR TOPIC: every message goes; offsets keep counting (a group's acks stay meaningful). */
   clear(t: TopicState): StateChange {
+    const writes = this.pageDeletes(t);
+    t.parts.forEach((p, i) => writes.push({ store: 'system', key: headKey(t.def.topic_id, i), value: { next: p.next, first: p.next } satisfies HeadRecord }));
     return {
-      writes: this.messageDeletes(t),
+      writes,
       apply: () => {
         for (const p of t.parts) {
           p.head = 0;
           p.sizes = [];
           p.times = [];
           p.orders = [];
+          p.tail = [];
         }
         t.count = 0;
         t.bytes = 0;
@@ -200,10 +233,11 @@ export class TopicLog {
     };
   }
 
-  private messageDeletes(t: TopicState): KvWrite[] {
+  /** Deletes of every stored page (those below the first kept offset are gone already). */
+  private pageDeletes(t: TopicState): KvWrite[] {
     const out: KvWrite[] = [];
     t.parts.forEach((p, i) => {
-      for (let o = firstOffset(p); o < p.next; o++) out.push({ store: 'system', key: msgKey(t.def.topic_id, i, o) });
+      if (p.next > 0) for (let pg = pageOf(firstOffset(p)); pg <= pageOf(p.next - 1); pg++) out.push({ store: 'system', key: pageKey(t.def.topic_id, i, pg) });
     });
     return out;
   }
@@ -247,14 +281,27 @@ export class TopicLog {
       const id = t.def.topic_id;
       const newCount = perPart.reduce((n, l) => n + l.length, 0);
       const drops = oldestDrops(t, perPart, t.count + newCount - this.settings.maxTopicMessages);
+      const tails: TopicMessage[][] = [];
       t.parts.forEach((part, p) => {
         const list = perPart[p];
-        const existing = retained(part);
-        for (let i = 0; i < Math.min(drops[p], existing); i++) writes.push({ store: 'system', key: msgKey(id, p, firstOffset(part) + i) });
-        if (list.length === 0) return;
-        // New messages dropped at once (one commit past the bound) are never written; their offsets are still used.
-        for (let i = Math.max(0, drops[p] - existing); i < list.length; i++) writes.push({ store: 'system', key: msgKey(id, p, list[i].offset), value: list[i] });
-        writes.push({ store: 'system', key: headKey(id, p), value: part.next + list.length });
+        const first = firstOffset(part) + drops[p];
+        pagesBelow(id, p, firstOffset(part), first, writes);
+        tails.push(part.tail);
+        if (list.length === 0 && drops[p] === 0) return;
+        // The last page is rewritten with the new messages, full pages are added; a page wholly dropped at once is not written.
+        let page = part.tail.slice();
+        let pg = pageOf(part.next);
+        for (const m of list) {
+          page.push(m);
+          if (page.length === PAGE) {
+            if ((pg + 1) * PAGE > first) writes.push({ store: 'system', key: pageKey(id, p, pg), value: page });
+            pg++;
+            page = [];
+          }
+        }
+        if (list.length > 0 && page.length > 0 && (pg + 1) * PAGE > first) writes.push({ store: 'system', key: pageKey(id, p, pg), value: page });
+        if (list.length > 0) tails[p] = page;
+        writes.push({ store: 'system', key: headKey(id, p), value: { next: part.next + list.length, first } satisfies HeadRecord });
       });
       applies.push(() => {
         perPart.forEach((list, p) => {
@@ -266,6 +313,7 @@ export class TopicLog {
             t.bytes += m.bytes;
           }
           part.next += list.length;
+          part.tail = tails[p];
           t.count += list.length;
         });
         this.written += newCount;
@@ -314,8 +362,11 @@ export class TopicLog {
     if (removed === 0) return undefined;
     const writes: KvWrite[] = [];
     drops.forEach((k, i) => {
-      const first = firstOffset(t.parts[i]);
-      for (let o = 0; o < k; o++) writes.push({ store: 'system', key: msgKey(t.def.topic_id, i, first + o) });
+      if (k === 0) return;
+      const part = t.parts[i];
+      const first = firstOffset(part) + k;
+      pagesBelow(t.def.topic_id, i, firstOffset(part), first, writes);
+      writes.push({ store: 'system', key: headKey(t.def.topic_id, i), value: { next: part.next, first } satisfies HeadRecord });
     });
     return { change: { writes, apply: () => void (this.expired += removeFront(t, drops)) }, removed };
   }
@@ -326,8 +377,12 @@ export class TopicLog {
     const end = t.parts[p].next;
     let more = true;
     for (let lo = Math.max(from, firstOffset(t.parts[p])); more && lo < end; lo += window) {
-      await kv.scan('system', { lower: msgKey(id, p, lo), upper: msgKey(id, p, Math.min(lo + window, end)) }, (_k, v) => {
-        if (more) more = visit(v as TopicMessage);
+      const hi = Math.min(lo + window, end);
+      await kv.scan('system', { lower: pageKey(id, p, pageOf(lo)), upper: pageKey(id, p, pageOf(hi - 1) + 1) }, (_k, v) => {
+        for (const m of v as TopicMessage[]) {
+          if (!more) return;
+          if (m.offset >= lo && m.offset < hi) more = visit(m);
+        }
       });
     }
   }
@@ -424,7 +479,7 @@ export class TopicLog {
   }
 }
 
-/** A topic key's parts after its kind: [kind, topic id, partition?]. */
-function decodeIds(key: Uint8Array): [string, number, number] {
-  return decodeKey(key) as [string, number, number];
+/** A topic key's parts: [kind, topic id, partition?, page?]. */
+function decodeIds(key: Uint8Array): [string, number, number, number] {
+  return decodeKey(key) as [string, number, number, number];
 }

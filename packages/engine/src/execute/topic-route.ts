@@ -27,7 +27,7 @@ export interface RouteDef {
   payload: PayloadMode;
 }
 
-/** One message as stored (system store, key ['topic_msg', topic id, partition, offset]). */
+/** One message as stored (system store, in its page: ['topic_page', topic id, partition, page], topic-log.ts). */
 export interface TopicMessage {
   partition: number;
   offset: number;

@@ -45,9 +45,11 @@ export interface PartitionLog {
   sizes: number[];
   times: number[];
   orders: number[];
+  /** The stored messages of the partition's last page (the one offset `next` falls in; [] when it starts a page): rewritten with the next messages. At most PAGE - 1. */
+  tail: TopicMessage[];
 }
 
-export const emptyPartition = (): PartitionLog => ({ next: 0, head: 0, sizes: [], times: [], orders: [] });
+export const emptyPartition = (): PartitionLog => ({ next: 0, head: 0, sizes: [], times: [], orders: [], tail: [] });
 
 export interface TopicState {
   def: TopicDef;
