@@ -15,6 +15,7 @@ const inPageClient: Connect = async (name) => {
   return {
     session: (options) => client.session(options),
     stats: () => client.stats(),
+    consume: (topic, options, handler) => client.consume(topic, options, handler),
     exportDatabase: (options) => client.exportDatabase(options),
     importDatabase: (file, options) => client.importDatabase(file, options),
     async close() {

@@ -1,3 +1,4 @@
+import { consumeTopic } from './consume';
 import {
   insertChunks,
   insertManyError,
@@ -223,6 +224,11 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
         },
       }),
 
+      consume(topic, options, handler) {
+        ensureOpen();
+        return consumeTopic(this, topic, options, handler);
+      },
+
       // Not guarded: an error thrown by the caller's input or onProgress is rethrown as it is; every other failure is a KalamError.
       async insertMany(table: string, rows: Iterable<object> | AsyncIterable<object>, options?: InsertManyOptions): Promise<InsertManyProgress> {
         ensureOpen();
@@ -295,7 +301,11 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
 
   const client: KalamClient = {
     session,
-    ...guarded<Omit<KalamClient, 'session'>>({
+    consume(topic, options, handler) {
+      const { session: as, ...rest } = options ?? ({} as typeof options);
+      return session(as ?? { user: 'outbox', role: 'service' }).consume(topic, rest as typeof options, handler);
+    },
+    ...guarded<Omit<KalamClient, 'session' | 'consume'>>({
       async stats() {
         ensureOpen();
         return host.stats();

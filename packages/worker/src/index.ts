@@ -1,6 +1,7 @@
 export { createClient, createLocalClient } from './client';
 export type { ClientOptions, ClientSession, ClientTransaction, KalamClient } from './types';
 export type { EngineOptions } from './engine-options';
+export type { ConsumeOptions, TopicMessage } from './consume';
 export type { ChangeSet, ClientStats, ClientStorage, DeletedRow, HostLimits, LiveChange, LiveOptions } from './protocol';
 export { MAX_PENDING_CHANGES, MAX_SUBSCRIPTIONS } from './host';
 export { transportOf } from './tabs/transport-info';

@@ -3,6 +3,7 @@ import type { Endpoint } from 'comlink';
 import type { EngineOptions } from './engine-options';
 import type { Transport } from './tabs/protocol';
 import type { ClientStats, ClientStorage, HostLimits, LiveChange, LiveOptions } from './protocol';
+import type { ConsumeOptions, TopicMessage } from './consume';
 
 /** A user's view of the database: the page-side twin of the engine's Session. */
 export interface ClientSession {
@@ -80,6 +81,17 @@ export interface ClientSession {
    * on an empty database takes it.
    */
   exportUserData(options?: BackupOptions): Promise<Blob>;
+  /**
+   * Consumes a topic as this session (see "Topics" in the root README):
+   * `handler` gets each batch of messages in commit order; once its
+   * promise resolves the batch is acked for `options.group`, whose
+   * position survives reloads. New messages wake the consumer at once (a
+   * CONSUME … WAIT in the worker). At least once: a batch whose handler
+   * throws is delivered again after `retryMs`. A user-role session gets
+   * only messages of its own rows and the SHARED tables it may read.
+   * Returns a function that stops it.
+   */
+  consume(topic: string, options: ConsumeOptions, handler: (messages: readonly TopicMessage[]) => unknown): () => void;
 }
 
 /** An open explicit transaction: the page-side twin of the engine's SessionTransaction. */
@@ -99,6 +111,14 @@ export interface KalamClient {
   session(options: SessionOptions): ClientSession;
   /** This client's live-delivery figures (its queue in the worker, batches, collapses). */
   stats(): Promise<ClientStats>;
+  /**
+   * session(options.session).consume(topic, options, handler): the session
+   * defaults to `{ user: 'outbox', role: 'service' }`, which receives every
+   * message. Drives an outbox: route local writes into a topic, push each
+   * batch to the server in `handler`, and it is acked once the push
+   * resolves (see "Topics" in the root README).
+   */
+  consume(topic: string, options: ConsumeOptions & { session?: SessionOptions }, handler: (messages: readonly TopicMessage[]) => unknown): () => void;
   /**
    * The whole database as one file (a Blob made in the worker, handed over
    * without copying its bytes): namespaces, tables, users and every user's

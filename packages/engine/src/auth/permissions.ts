@@ -74,6 +74,10 @@ export const ROLE_MATRIX = {
   exportUserData:                     [Y,   Y,      Y,   Y],
   /** Reading (querying, subscribing to) system.* tables. */
   readSystemTables:                   [N,   N,      Y,   Y],
+  /** CREATE / DROP / CLEAR / ALTER TOPIC (KalamDB: dba/system). */
+  manageTopics:                       [N,   N,      Y,   Y],
+  /** CONSUME every message of a topic; other roles get only those of their own USER-table rows and the SHARED tables they may read. */
+  consumeAllMessages:                 [N,   Y,      Y,   Y],
   /** KILL LIVE QUERY of another user's live query (everyone may kill their own). */
   killAnyLiveQuery:                   [N,   N,      Y,   Y],
   /** KILL QUERY of another user's running statement (everyone may kill their own). */

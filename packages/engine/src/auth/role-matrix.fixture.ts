@@ -33,6 +33,8 @@ export const EXPECTED_ROLES: Record<string, readonly Role[]> = {
   restoreDatabase: ['dba', 'system'],
   exportUserData: ['user', 'service', 'dba', 'system'],
   readSystemTables: ['dba', 'system'],
+  manageTopics: ['dba', 'system'],
+  consumeAllMessages: ['service', 'dba', 'system'],
   killAnyLiveQuery: ['dba', 'system'],
   killAnyQuery: ['dba', 'system'],
   ownNamespaceDefaultsToUserTable: ['user', 'service'],

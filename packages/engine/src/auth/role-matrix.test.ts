@@ -214,6 +214,24 @@ const ACTIONS: ActionCase[] = [
     },
   },
   {
+    action: 'manageTopics',
+    async check(_role, allowed, { root, actor }) {
+      await root.execute('CREATE TOPIC existing');
+      await expectRole(actor, allowed, 'Admin privileges (DBA or System role) required for topic operations (CREATE, DROP, CLEAR, ALTER TOPIC)',
+        'CREATE TOPIC t PARTITIONS 2', 'ALTER TOPIC existing ADD SOURCE app.notes ON INSERT', 'CLEAR TOPIC existing', 'DROP TOPIC existing');
+    },
+  },
+  {
+    action: 'consumeAllMessages',
+    async check(_role, allowed, { root, db, actor }) {
+      await root.execute('CREATE TOPIC notes; ALTER TOPIC notes ADD SOURCE app.notes ON INSERT');
+      await db.session({ user: 'someone', role: 'user' }).execute(`INSERT INTO app.notes VALUES ('n1', 'theirs')`);
+      // Everyone may consume; only these roles see another user's USER-table rows.
+      const keys = (await actor.query('CONSUME FROM notes')).rows.map((r) => r.key);
+      expect(keys).toEqual(allowed ? ['n1'] : []);
+    },
+  },
+  {
     action: 'killAnyLiveQuery',
     async check(role, allowed, { db, actor }) {
       const errors: string[] = [];

@@ -12,6 +12,9 @@ export type ErrorCode =
   | 'NAMESPACE_NOT_FOUND'
   | 'NAMESPACE_EXISTS'
   | 'TABLE_NOT_FOUND'
+  /** A topic named by CONSUME, ACK or ALTER/DROP/CLEAR TOPIC does not exist. */
+  | 'TOPIC_NOT_FOUND'
+  | 'TOPIC_EXISTS'
   | 'USER_EXISTS'
   | 'USER_NOT_FOUND'
   | 'JOB_NOT_FOUND'

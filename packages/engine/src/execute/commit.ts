@@ -31,7 +31,7 @@ import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
 import { KalamError } from '../core/errors';
 import { lateOutcome } from '../storage/guarded-store';
 import type { KvStore, KvWrite } from '../storage/kv';
-import type { UnitOfWork } from '../storage/unit-of-work';
+import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
 
 /** What a commit changes besides storage. */
 export interface CommitTargets {
@@ -73,6 +73,12 @@ export class Committer {
   timeouts = 0;
   /** Timed-out commits the storage completed later (applied then). */
   lateCommits = 0;
+  /**
+   * Topic messages of a unit's row changes (execute/topic-log.ts), written
+   * in the same storage commit as the rows and applied with them; set once
+   * the database has topics.
+   */
+  router: { route(rows: readonly RowChange[], now: number): StateChange | undefined } | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   /** Timed-out commits whose outcome is not reconciled yet, oldest first; bounded: a commit is only made once these settle (a few concurrent ones at most). */
   private doubts: InDoubt[] = [];
@@ -116,6 +122,8 @@ export class Committer {
   /** Applies one unit of work (see storage/unit-of-work.ts). A unit that changes nothing commits nothing. */
   async commit(unit: UnitOfWork): Promise<void> {
     if (this.doubts.length > 0) await this.settleDoubts();
+    const routed = this.router && unit.rows && unit.rows.length > 0 && !unit.isCleanup ? this.router.route(unit.rows, Date.now()) : undefined;
+    if (routed) unit = { ...unit, state: [...(unit.state ?? []), routed] };
     const { kv, hot, cold } = this.targets;
     const store = cold.store;
     const dropped = unit.dropTables ?? [];

@@ -17,7 +17,7 @@ import type { ExplainContext } from './explain';
 import type { IntrospectionContext } from './introspection';
 import type { IndexDdlContext } from './index-ddl';
 import { ensureIndexSupport } from './index-loader';
-import { loadAlter, loadCreateTableAs, loadExplain, loadIndexDdl, loadIntrospection, loadStorageStatements, loadUserStatements, loadViewDdl } from './lazy-executors';
+import { loadAlter, loadCreateTableAs, loadExplain, loadIndexDdl, loadIntrospection, loadStorageStatements, loadTopics, loadUserStatements, loadViewDdl } from './lazy-executors';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
 import { okResult } from './results';
@@ -25,11 +25,12 @@ import type { SessionState } from './session-state';
 import type { StorageStatementContext } from './storage-statements';
 import type { Transaction } from './transaction';
 import type { UserContext } from './users';
+import type { TopicHost } from './topics';
 import type { ViewDdlContext } from './view-ddl';
 import { loadSqlExtensions } from './sql-extensions';
 
 /** Every executor's context: the engine satisfies each of them, and each executor sees only its own. */
-export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & IndexDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & {
+export type DispatchContext = DmlContext & ExplainContext & DdlContext & ViewDdlContext & IndexDdlContext & AlterContext & UserContext & IntrospectionContext & StorageStatementContext & ExecuteAsContext & TopicHost & {
   readonly liveQueries: LiveQueries;
   readonly live: { kill(liveId: string, owner: { user: string; role: SessionState['role'] }): void };
   readonly queries: Pick<QueryRegistry, 'kill'>;
@@ -94,6 +95,9 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
       const { executeIntrospection } = await loadIntrospection();
       return engine.exclusive(() => executeIntrospection(engine, state, stmt));
     }
+    case 'topic': {
+      return (await loadTopics()).executeTopicStatement(engine, state, stmt.text, params, signal);
+    }
     case 'begin': case 'commit': case 'rollback':
       // The batch handles transaction control (batch.ts); one that reaches here is inside another statement.
       throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own`);
@@ -115,6 +119,8 @@ function refuseInTransaction(stmt: Statement): void {
       throw txError('EXECUTE AS USER is not supported inside explicit transactions: run it outside BEGIN … COMMIT');
     case 'begin': case 'commit': case 'rollback':
       throw txError(`${stmt.kind.toUpperCase()} must be a statement of its own inside an explicit transaction`);
+    case 'topic':
+      throw txError('Topic statements are not supported inside explicit transactions: run them before BEGIN or after COMMIT');
     case 'explain':
       throw txError('EXPLAIN is not supported inside explicit transactions (it would not see their staged rows): run it before BEGIN or after COMMIT');
     default:

@@ -49,8 +49,11 @@ import { PartitionViews } from './partition-views';
 import { Committer } from './commit';
 import { runStatement } from './dispatch';
 import { hasImportMarker } from './import-marker';
-import { loadBackup } from './lazy-executors';
+import { loadBackup, loadTopics } from './lazy-executors';
 import { loadDecimalsFor } from './sql-extensions';
+import type { TopicLog } from './topic-log';
+import type { JobRecord } from '../jobs/job';
+import { encodeKey, prefixUpperBound } from '../storage/keys';
 import { GroupCommitter } from './group-commit';
 import { LiveQueries, type LiveOwner, type LiveStop } from './live';
 import { checkDurability, resolveOptions, sqlLimitsOf, type OpenOptions, type ResolvedOptions } from './options';
@@ -102,6 +105,8 @@ export class Engine {
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
   /** Set once secondary indexes are loaded (index-loader.ts): at open when a table has one, or by the first CREATE INDEX. */
   uniqueCheck?: UniqueCheck;
+  /** Topics (execute/topic-log.ts): attached with the topic code at open when the database has topics, or by the first topic statement. */
+  topics: TopicLog | undefined;
   private closed = false;
   /** The last migrate() call: the next one runs after it (one at a time). Never rejects. */
   private migrating: Promise<unknown> = Promise.resolve();
@@ -129,6 +134,8 @@ export class Engine {
       segments: () => cold.manifest.all(),
       queries: () => this.queries.list(),
       migrations: () => migrations.list(),
+      topics: () => this.topics?.rows() ?? [],
+      topicOffsets: () => this.topics?.offsetRows() ?? [],
     };
     this.views = new PartitionViews(catalog, hot, cold);
     this.sources = new TableSources(catalog, this.views, this.systemEnv);
@@ -144,7 +151,7 @@ export class Engine {
       {
         catalog,
         hot,
-        commit: (rows) => this.commit({ rows }),
+        commit: (rows) => this.commit({ rows, isCleanup: true }),
         withWriteLock: (fn) => this.exclusive(fn),
         flushDue: (now, run) => flushDueTables(this, now, run),
         hasFlushPolicies: () => hasFlushPolicies(this),
@@ -217,6 +224,11 @@ export class Engine {
     await sweepSegmentFiles(engine);
     await ensureIndexSupport(engine);
     // An import a crash cut off is dropped before any statement can see part of it (import-recovery.ts).
+    // The topic code loads at open only when the store holds a topic (execute/topics.ts).
+    const topicKey = encodeKey(['topic']);
+    let hasTopics = false;
+    await kv.scan('system', { lower: topicKey, upper: prefixUpperBound(topicKey) }, () => void (hasTopics = true));
+    if (hasTopics) await (await loadTopics()).attachTopics(engine);
     if (await hasImportMarker(engine.kv)) await (await loadBackup()).rollBackInterruptedImport(engine);
     engine.jobs.start();
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
@@ -277,6 +289,16 @@ export class Engine {
       users.add(c.user);
     }
     flushAfterCommit(this, changed);
+  }
+
+  /** Runs the topic_retention job now (also run every retentionIntervalMs); undefined when no topic has a retention setting. */
+  async runTopicRetention(now = Date.now()): Promise<JobRecord | undefined> {
+    return (await loadTopics()).runRetentionNow(this, now);
+  }
+
+  /** Resolves true when a commit adds messages to `topic`, false after `timeoutMs`. */
+  async waitForTopic(topic: string, timeoutMs: number): Promise<boolean> {
+    return (await loadTopics()).waitForTopic(this, topic, timeoutMs);
   }
 
   /** Back-pressure before a write: waits while the hot tier is past twice its budget and a flush drains it. */
@@ -419,6 +441,7 @@ export class Engine {
     if (this.closed) return;
     this.queries.cancelAll('the database was closed');
     this.live.stopTimers();
+    this.topics?.stop();
     await this.jobs.stop();
     await this.committer.drained();
     this.closed = true;

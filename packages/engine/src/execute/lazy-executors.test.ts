@@ -18,6 +18,7 @@ const LAZY = {
   users: './users',
   introspection: './introspection',
   insertMany: './insert-many',
+  topics: './topics',
   migrate: './migrate',
   compactMerge: '../jobs/compact-merge',
   segmentUpgrade: '../jobs/segment-upgrade',
@@ -102,6 +103,8 @@ describe('executors loaded on first use', () => {
         ['users', () => s.execute("CREATE USER 'alice' ROLE user")],
         ['introspection', () => s.query('SHOW TABLES')],
         ['insertMany', () => s.insertMany('app.items', [{ id: 1, name: 'a' }])],
+        ['storageStatements', () => s.execute("KILL JOB 'FL00009999'").catch(() => undefined)],
+        ['topics', () => s.execute('CREATE TOPIC t')],
         ['migrate', () => db.migrate([{ version: 1, sql: 'CREATE TABLE app.more (id INT PRIMARY KEY)' }])],
       ];
       const expected: Lazy[] = [];
@@ -162,6 +165,8 @@ describe('an executor that cannot be loaded (offline after an update)', () => {
         ['users', 'the CREATE/ALTER/DROP USER executor', () => s.execute("CREATE USER 'alice' ROLE user")],
         ['introspection', 'the SHOW, DESCRIBE and USE executor', () => s.execute('USE app')],
         ['insertMany', 'the insertMany bulk loader', () => s.insertMany('app.items', [{ id: 1, name: 'a' }])],
+        ['storageStatements', 'the STORAGE FLUSH/COMPACT and KILL JOB executor', () => s.execute('STORAGE FLUSH TABLE app.items')],
+        ['topics', 'the topic statements and system tables', () => s.execute('CREATE TOPIC t')],
         ['migrate', 'the schema migration runner', () => db.migrate([{ version: 1, sql: 'CREATE TABLE app.more (id INT PRIMARY KEY)' }])],
       ];
       const state = async () => (await s.query('SELECT (SELECT COUNT(*) FROM system.columns) AS columns, (SELECT COUNT(*) FROM system.tables) AS tables, (SELECT COUNT(*) FROM app.items) AS items, (SELECT COUNT(*) FROM system.users) AS users, (SELECT COUNT(*) FROM system.migrations) AS migrations')).rows;

@@ -35,6 +35,12 @@ export interface OpenOptions {
   maxSubscriptionsPerSession?: number;
   /** Entries kept in system.audit_log (oldest dropped). Default 10,000. */
   maxAuditEntries?: number;
+  /** Topics at most (CREATE TOPIC fails past it). Default 64. */
+  maxTopics?: number;
+  /** Messages one topic keeps at most: past it the oldest are dropped in the commit that adds more. Default 100,000. */
+  maxTopicMessages?: number;
+  /** Consumer groups one topic keeps at most (an ACK of a new group fails past it). Default 256. */
+  maxTopicGroups?: number;
   /** Schema versions kept per table in system.schemas (oldest dropped). Default 64. */
   maxSchemaVersions?: number;
   /** Migrations recorded in system.migrations at most (db.migrate() refuses past it). Default 10,000. */
@@ -134,6 +140,9 @@ export const DEFAULTS = {
   maxLiveQueries: LIVE_DEFAULTS.maxLiveQueries,
   maxSubscriptionsPerSession: LIVE_DEFAULTS.maxSubscriptionsPerSession,
   maxAuditEntries: 10_000,
+  maxTopics: 64,
+  maxTopicMessages: 100_000,
+  maxTopicGroups: 256,
   maxGroupCommitStatements: 1000,
   statementSliceMs: 8,
   statementTimeoutMs: 60_000,
@@ -150,6 +159,9 @@ export interface ResolvedOptions extends JobSettings, SqlLimits {
   maxLiveQueries: number;
   maxSubscriptionsPerSession: number;
   maxAuditEntries: number;
+  maxTopics: number;
+  maxTopicMessages: number;
+  maxTopicGroups: number;
   maxSchemaVersions: number;
   maxMigrations: number;
   maxTransactionRows: number;
@@ -179,6 +191,9 @@ const COUNTS: Record<string, { fallback: number; min: number; max?: number }> = 
   maxLiveQueries: { fallback: DEFAULTS.maxLiveQueries, min: 1 },
   maxSubscriptionsPerSession: { fallback: DEFAULTS.maxSubscriptionsPerSession, min: 1 },
   maxAuditEntries: { fallback: DEFAULTS.maxAuditEntries, min: 1 },
+  maxTopics: { fallback: DEFAULTS.maxTopics, min: 1 },
+  maxTopicMessages: { fallback: DEFAULTS.maxTopicMessages, min: 1 },
+  maxTopicGroups: { fallback: DEFAULTS.maxTopicGroups, min: 1 },
   maxSchemaVersions: { fallback: DEFAULT_MAX_SCHEMA_VERSIONS, min: 1 },
   maxMigrations: { fallback: MIGRATION_DEFAULTS.maxMigrations, min: 1 },
   maxTransactionRows: { fallback: TRANSACTION_DEFAULTS.maxRows, min: 1 },

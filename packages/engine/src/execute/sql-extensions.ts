@@ -28,7 +28,11 @@
  *   naming its type): plan/decimal-math.ts, which registers with
  *   core/decimal.ts;
  * - index statements (`INDEX`): sql/parse-index.ts, which registers with
- *   sql/parse.ts.
+ *   sql/parse.ts;
+ * - view statements (`VIEW`): sql/parse-view.ts, which registers with
+ *   sql/parse.ts;
+ * - topics (`topic`): execute/topics.ts, which registers system.topics and
+ *   system.topic_offsets with system/tables.ts.
  *
  * The text is read as plain text, not tokens: a word inside a string
  * literal (EXECUTE AS's statement, a column named `over`) loads the
@@ -42,7 +46,7 @@ import { TEXT_FUNCTION_NAMES } from '../plan/function-names';
 import { registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
 import { registerWindowRewrites } from '../sql/rewrite';
-import { registerIndexParser } from '../sql/parse';
+import { registerIndexParser, registerViewParser } from '../sql/parse';
 
 const loadWindows = lazyModule('window functions', async () => {
   const { planWindows, findFrames, findWindowClauseMoves } = await import('../plan/window-plan');
@@ -96,6 +100,15 @@ const loadIndexParser = lazyModule('the CREATE/DROP INDEX parser', async () => {
 });
 
 const INDEX_WORDS = /\bindex\b/i;
+
+const loadViewParser = lazyModule('the CREATE/DROP VIEW parser', async () => {
+  const { parseViewStatement } = await import('../sql/parse-view');
+  registerViewParser(parseViewStatement);
+});
+const loadTopicTables = lazyModule('the topic statements and system tables', async () => {
+  (await import('./topics')).registerTopicTables();
+});
+
 const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
 const JSON_WORDS = /->|#>|\?|@>|<@|\bjsonb?_|\bto_jsonb?\b/i;
@@ -112,6 +125,8 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
   { words: /\busing\b/i, load: loadUsing },
   { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
   { words: INDEX_WORDS, load: loadIndexParser },
+  { words: /\bview\b/i, load: loadViewParser },
+  { words: /topic/i, load: loadTopicTables },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */

@@ -36,6 +36,7 @@ export interface StatsSource {
   readonly budget: HotBudget;
   readonly autoFlush: AutoFlushCounters;
   readonly queries: QueryRegistry;
+  readonly topics: { metrics(): [string, Value][] } | undefined;
   readonly committer: { readonly timeouts: number; readonly lateCommits: number; readonly inDoubt: number };
 }
 
@@ -46,6 +47,9 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['max_live_queries', o.maxLiveQueries, 'Live queries open at once'],
     ['max_subscriptions_per_session', e.live.limits.maxSubscriptionsPerSession, 'Live queries one session may hold open at once'],
     ['max_audit_entries', o.maxAuditEntries, 'Entries kept in system.audit_log'],
+    ['max_topics', o.maxTopics, 'Topics'],
+    ['max_topic_messages', o.maxTopicMessages, 'Messages per topic'],
+    ['max_topic_groups', o.maxTopicGroups, 'Consumer groups per topic'],
     ['max_schema_versions', e.catalog.maxSchemaVersions, 'Schema versions kept per table in system.schemas'],
     ['max_migrations', o.maxMigrations, 'Migrations recorded in system.migrations at most (db.migrate() refuses past it)'],
     ['max_transaction_rows', e.transactions.limits.maxRows, 'Rows one explicit transaction may stage'],
@@ -113,6 +117,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['migrations_applied', e.migrations.size],
     ['migrations_max', e.options.maxMigrations],
     ['migration_version', e.migrations.version],
+    ...(e.topics?.metrics() ?? [['topics', 0]]),
     ...e.jobs.metrics(),
     ...e.cold.metrics(),
     ['users', e.users.list().length],

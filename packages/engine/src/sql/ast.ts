@@ -245,7 +245,9 @@ export type Statement =
   /** KILL QUERY '<query_id>': cancels a running statement (system.queries). */
   | { kind: 'killQuery'; queryId: string }
   /** FLUSH TABLE, STORAGE FLUSH TABLE/ALL, STORAGE COMPACT TABLE/ALL, KILL JOB (sql/parse-storage.ts). */
-  | StorageStatement;
+  | StorageStatement
+  /** CREATE/DROP/CLEAR/ALTER TOPIC, CONSUME, ACK: `text` is the statement, parsed by its executor (sql/parse-topic.ts). */
+  | { kind: 'topic'; text: string };
 
 /** CREATE [OR REPLACE] VIEW [IF NOT EXISTS] [ns.]name [(columns)] AS <query> (sql/parse-view.ts). */
 export interface CreateViewStmt {

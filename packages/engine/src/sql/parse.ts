@@ -10,7 +10,6 @@ import { deleteStmt, insertStmt, updateStmt } from './convert-dml';
 import { parseKalamStatement } from './parse-ddl';
 import { parseSimpleInsert } from './insert-fast';
 import { parseLiveStatement } from './parse-live';
-import { parseViewStatement } from './parse-view';
 import { tokenize, type Token } from './lexer';
 import { checkNesting, SQL_LIMIT_DEFAULTS, stackExhausted, TREE_DEPTH_PER_LEVEL, treeTooDeep, type SqlLimits } from './limits';
 import { sqlParser } from './parser-loader';
@@ -60,6 +59,17 @@ export function registerIndexParser(parse: (sql: string, tokens: Token[]) => Sta
   indexParser = parse;
 }
 
+/**
+ * The view statements' parser (sql/parse-view.ts), an SQL extension
+ * (execute/sql-extensions.ts): loaded before a statement whose text says
+ * VIEW is parsed; until then such a statement is UNSUPPORTED.
+ */
+let viewParser: ((sql: string, tokens: Token[]) => Statement | undefined) | undefined;
+
+export function registerViewParser(parse: (sql: string, tokens: Token[]) => Statement | undefined): void {
+  viewParser = parse;
+}
+
 /** Statement words of SQL we know but do not run. */
 const KNOWN_UNSUPPORTED = new Set([
   'CREATE', 'DROP', 'ALTER', 'EXPLAIN', 'SET', 'GRANT', 'REVOKE', 'TRUNCATE', 'MERGE', 'COPY', 'VACUUM', 'ANALYZE',
@@ -80,13 +90,25 @@ export function parseStatement(sql: string, tokens: Token[] = tokenize(sql), lim
   if (live) return live;
   const explain = parseExplain(sql, tokens);
   if (explain) return explain;
-  const view = parseViewStatement(sql, tokens);
+  const view = viewParser?.(sql, tokens);
   if (view) return view;
+  if (isTopicStatement(tokens)) return { kind: 'topic', text: sql };
   const index = indexParser?.(sql, tokens);
   if (index) return index;
   const kalam = parseKalamStatement(tokens, sql.length);
   if (kalam) return kalam;
   return parseStandard(sql, tokens, limits);
+}
+
+/**
+ * Topic statements (CREATE/DROP/CLEAR/ALTER TOPIC, CONSUME, ACK), judged on
+ * their first words: their parser (parse-topic.ts) loads with their
+ * executor, on first use.
+ */
+function isTopicStatement(tokens: readonly Token[]): boolean {
+  const w = (i: number) => (tokens[i]?.type === 'word' ? tokens[i].text.toUpperCase() : '');
+  const head = w(0);
+  return head === 'CONSUME' || head === 'ACK' || ((head === 'CREATE' || head === 'DROP' || head === 'ALTER' || head === 'CLEAR') && w(1) === 'TOPIC');
 }
 
 /** `EXECUTE AS USER '<id>' ( <one statement> )`: the inner text is parsed and run by the caller. */

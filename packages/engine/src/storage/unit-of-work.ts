@@ -28,8 +28,10 @@ export interface StateChange {
 }
 
 export interface UnitOfWork {
-  /** Logical row changes: staged into hot-tier pages, published to live queries. */
+  /** Logical row changes: staged into hot-tier pages, published to live queries, routed to topics. */
   readonly rows?: readonly RowChange[];
+  /** The rows are a background job's cleanup (expired STREAM rows, tombstones past retention): not routed to topics. */
+  readonly isCleanup?: boolean;
   /** Physical hot-tier changes that change no query result (rows rewritten to a new layout, flushed rows leaving the hot tier): not published. */
   readonly hot?: readonly HotChange[];
   /**

@@ -66,9 +66,12 @@ export interface SystemEnv {
   queries?(): readonly QueryInfo[];
   /** Applied schema migrations, by version (system.migrations). */
   migrations?(): readonly MigrationRecord[];
+  /** Topics and consumer-group offsets (execute/topic-log.ts), as rows of system.topics / system.topic_offsets. */
+  topics?(): Tuple[];
+  topicOffsets?(): Tuple[];
 }
 
-interface SystemTable {
+export interface SystemTable {
   columns: [string, DataType][];
   rows(env: SystemEnv): Tuple[];
 }
@@ -225,6 +228,12 @@ const TABLES: Record<string, SystemTable> = {
 };
 
 export const SYSTEM_TABLE_NAMES = Object.keys(TABLES);
+
+/** Adds a system table defined by code loaded on first use (system.topics: execute/topics.ts, through execute/sql-extensions.ts). */
+export function registerSystemTable(name: string, table: SystemTable): void {
+  if (!TABLES[name]) SYSTEM_TABLE_NAMES.push(name);
+  TABLES[name] = table;
+}
 
 function segmentJson(v: Value): JsonValue {
   if (typeof v === 'bigint') return v.toString();
