@@ -165,7 +165,6 @@ describe('an executor that cannot be loaded (offline after an update)', () => {
         ['users', 'the CREATE/ALTER/DROP USER executor', () => s.execute("CREATE USER 'alice' ROLE user")],
         ['introspection', 'the SHOW, DESCRIBE and USE executor', () => s.execute('USE app')],
         ['insertMany', 'the insertMany bulk loader', () => s.insertMany('app.items', [{ id: 1, name: 'a' }])],
-        ['storageStatements', 'the STORAGE FLUSH/COMPACT and KILL JOB executor', () => s.execute('STORAGE FLUSH TABLE app.items')],
         ['topics', 'the topic statements and system tables', () => s.execute('CREATE TOPIC t')],
         ['migrate', 'the schema migration runner', () => db.migrate([{ version: 1, sql: 'CREATE TABLE app.more (id INT PRIMARY KEY)' }])],
       ];
