@@ -82,10 +82,10 @@ export async function crashLoop(browser: Browser, url: string, storage: 'idb' | 
     if (next() < 0.8) {
       await page.waitForFunction((n) => (window as unknown as WithHarness).crash.acked().length > n, 0, { polling: 5 });
     }
-    // With compactions, every other iteration (at random) has a longer window: a flush and then a compaction
-    // must be able to finish (over OPFS they take a few hundred ms in a fresh worker), so kills land before,
-    // during and after both, while the short windows still cut batches off.
-    await page.waitForTimeout(Math.floor(next() * (jobs === 'compact' && next() < 0.5 ? 600 : 60)));
+    // With jobs, every other iteration (at random) has a longer window: a flush (and a compaction) must be able
+    // to finish (over OPFS they take a few hundred ms in a fresh worker, more on a loaded machine), so kills land
+    // before, during and after them, while the short windows still cut batches off.
+    await page.waitForTimeout(Math.floor(next() * (jobs !== 'none' && next() < 0.5 ? 600 : 60)));
     let done: number[];
     if (next() < 0.25) {
       done = await page.evaluate(() => (window as unknown as WithHarness).crash.acked());
