@@ -71,6 +71,8 @@ export class Catalog {
   /** Keyed 'ns.view'; bounded like tables by what the app creates; shrunk by DROP VIEW / DROP NAMESPACE. */
   private readonly views = new Map<string, ViewDef>();
   private viewChanges = 0;
+  /** Counts every table added, replaced (a new schema version) or removed. */
+  private tableChanges = 0;
 
   constructor(options: CatalogOptions = {}) {
     const max = options.maxSchemaVersions ?? DEFAULT_MAX_SCHEMA_VERSIONS;
@@ -108,6 +110,7 @@ export class Catalog {
   }
 
   private addTable(t: TableDef): void {
+    this.tableChanges++;
     this.tables.set(qualified(t.namespace, t.name), t);
     this.byId.set(t.id, t);
     if (t.id >= this.nextId) this.nextId = t.id + 1;
@@ -246,6 +249,11 @@ export class Catalog {
     return this.viewChanges;
   }
 
+  /** Counts every change to the set of tables or their definitions: what was read off them under an older count may be stale. */
+  get tableEpoch(): number {
+    return this.tableChanges;
+  }
+
   /** CREATE VIEW, and CREATE OR REPLACE VIEW over an existing one (same key). */
   createViewWrites(v: ViewDef): { writes: KvWrite[]; apply: () => void } {
     return {
@@ -310,6 +318,7 @@ export class Catalog {
   }
 
   private removeTable(t: TableDef): void {
+    this.tableChanges++;
     this.tables.delete(qualified(t.namespace, t.name));
     this.byId.delete(t.id);
     this.versionCount -= this.history.get(t.id)?.length ?? 0;

@@ -91,8 +91,21 @@ const loadDecimals = lazyModule('DECIMAL arithmetic', async () => {
  * writes), or without a catalog (an import, whose tables are not made yet).
  */
 export async function loadDecimalsFor(catalog?: Catalog): Promise<void> {
-  if (!isDecimalLoaded && (!catalog || catalog.listTables().some((t) => t.columns.some((c) => c.type === 'DECIMAL')))) await loadDecimals();
+  if (isDecimalLoaded) return;
+  if (catalog) {
+    // Every statement asks: read the tables only when they changed since the last answer.
+    const epoch = catalog.tableEpoch;
+    if (decimalsChecked.get(catalog) === epoch) return;
+    if (!catalog.listTables().some((t) => t.columns.some((c) => c.type === 'DECIMAL'))) {
+      decimalsChecked.set(catalog, epoch);
+      return;
+    }
+  }
+  await loadDecimals();
 }
+
+/** Per catalog, the table epoch at which it was last found to have no DECIMAL column. */
+const decimalsChecked = new WeakMap<Catalog, number>();
 
 const loadIndexParser = lazyModule('the CREATE/DROP INDEX parser', async () => {
   const { parseIndexStatement } = await import('../sql/parse-index');
@@ -116,7 +129,7 @@ const JSON_WORDS = /->|#>|\?|@>|<@|\bjsonb?_|\bto_jsonb?\b/i;
 const TEXT_WORDS = new RegExp(`\\b(?:${TEXT_FUNCTION_NAMES.join('|')})\\b(?!\\s+(?:outer\\s+)?join\\b)`, 'i');
 
 /** Each extension: what in a statement's text needs it, and its loader. */
-const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void> }[] = [
+const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: boolean }[] = [
   { words: WINDOW_WORDS, load: loadWindows },
   { words: REGEX_WORDS, load: loadRegex },
   { words: JSON_WORDS, load: loadJson },
@@ -137,8 +150,14 @@ export async function loadSqlExtensions(text: string, catalog: Catalog): Promise
   const epoch = catalog.viewEpoch;
   const viewsUnread = viewsRead.get(catalog) !== epoch;
   const views = viewsUnread ? catalog.listViews().map((v) => v.query) : [];
-  const needed = EXTENSIONS.filter((x) => x.words.test(text) || views.some((q) => x.words.test(q)));
-  if (needed.length > 0) await Promise.all(needed.map((x) => x.load()));
+  // An extension loaded once stays loaded: only the others' words are looked for.
+  const needed = EXTENSIONS.filter((x) => !x.loaded && (x.words.test(text) || views.some((q) => x.words.test(q))));
+  if (needed.length > 0) {
+    await Promise.all(needed.map(async (x) => {
+      await x.load();
+      x.loaded = true;
+    }));
+  }
   await loadDecimalsFor(catalog);
   // Remembered once what they need has loaded (a load that failed is tried again).
   if (viewsUnread) viewsRead.set(catalog, epoch);
