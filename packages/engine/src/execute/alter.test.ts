@@ -5,13 +5,18 @@ import { type OpenOptions } from './options';
 import { openDatabase, type Database, type Session } from '../api/database';
 import { KalamError } from '../core/errors';
 import { parseStatement } from '../sql/parse';
+import { parseAlterTable } from '../sql/parse-alter';
+import { registerAlterParser } from '../sql/parse-ddl';
 import { openMemoryStore } from '../storage/memory';
 import type { KvStore } from '../storage/kv';
 import type { Row } from '../core/types';
 import { loadSqlParser } from '../sql/parser-loader';
 
-// The grammar loads as a database opens; these tests parse without one.
-beforeAll(() => loadSqlParser());
+// The grammar and ALTER TABLE's parser (an SQL extension) load as a database opens or a statement says ALTER; these tests parse without one.
+beforeAll(async () => {
+  await loadSqlParser();
+  registerAlterParser((c) => parseAlterTable(c)!);
+});
 
 let db: Database;
 let admin: Session;

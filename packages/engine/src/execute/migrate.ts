@@ -181,6 +181,8 @@ function migrationFailed(version: number, where: string, code: ErrorCode | strin
 
 async function runMigration(ctx: MigrateContext, m: Migration, checksum: string): Promise<void> {
   const previous = ctx.migrations.version;
+  // What its statements need to be parsed (ALTER TABLE's parser) and run (a DECIMAL default is read as the table is made).
+  await loadSqlExtensions(m.sql, ctx.catalog);
   const steps = plan(m, ctx.planner.limits);
   const state = sessionOf();
   const journal: UndoJournal = { version: m.version, actions: [] };
@@ -189,7 +191,6 @@ async function runMigration(ctx: MigrateContext, m: Migration, checksum: string)
   const ddlCount = firstDml < 0 ? steps.length : firstDml;
   // ALTER TABLE's executor (loaded on first use) is loaded before anything runs: one that cannot be (VERSION_MISMATCH) writes nothing.
   if (steps.some((s) => s.stmt?.kind === 'alterTable')) await loadAlter();
-  await loadSqlExtensions(steps.map((s) => s.text).join('\n'), ctx.catalog); // what its DDL needs (a DECIMAL default is read as the table is made)
   let at = 0;
   try {
     let recorded = false;
@@ -296,6 +297,7 @@ async function undo(ctx: MigrateContext, journal: UndoJournal): Promise<void> {
     const rest = { version: journal.version, actions: journal.actions.slice(0, i) };
     const shortened = () => ctx.migrations.journalWrites(rest.actions.length > 0 ? rest : undefined);
     let committed = false;
+    if (action.kind === 'sql') await loadSqlExtensions(action.sql, ctx.catalog);
     const stmt = action.kind === 'sql' ? parseStatement(action.sql, tokenize(action.sql, ctx.planner.limits), ctx.planner.limits) : undefined;
     const alter = stmt?.kind === 'alterTable' ? await loadAlter() : undefined;
     await ctx.exclusive(async () => {

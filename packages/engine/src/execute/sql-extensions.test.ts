@@ -57,6 +57,27 @@ describe('SQL extensions load on first use', () => {
     expect((await s.query('SELECT index_name FROM system.indexes ORDER BY index_name')).rows).toEqual([{ index_name: 'by_name' }, { index_name: 't_v_idx' }]);
   });
 
+  it('ALTER TABLE: its parser loads when the first ALTER TABLE of a fresh engine comes, alone or in a script', async () => {
+    const { s } = await seeded();
+    await s.execute('ALTER TABLE app.t ADD COLUMN note TEXT');
+    expect((await s.query('SELECT id, note FROM app.t WHERE id = 1')).rows).toEqual([{ id: 1, note: null }]);
+    const fresh = await seeded();
+    await fresh.s.execute(`INSERT INTO app.t (id, name, v) VALUES (4, 'date', 40);
+      ALTER TABLE app.t DROP COLUMN v`);
+    expect((await fresh.s.query('SELECT * FROM app.t WHERE id = 4')).rows).toEqual([{ id: 4, name: 'date' }]);
+  });
+
+  it('SUBSCRIBE TO: its parser loads for the first SUBSCRIBE of a fresh engine, through live() and through execute()', async () => {
+    const { s } = await seeded();
+    let latest: readonly Row[] = [];
+    const stop = await s.live('SUBSCRIBE TO app.t WHERE v > 15', [], (rows) => { latest = rows; });
+    expect(values(latest)).toEqual([[2, 'banana', 20], [3, 'cherry', 30]]);
+    stop();
+    const fresh = await seeded();
+    const [res] = await fresh.s.execute('SUBSCRIBE TO app.t OPTIONS (last_rows = 1)');
+    expect(res.rows).toHaveLength(1);
+  });
+
   for (const c of CASES) {
     it(`${c.extension}: a query`, async () => {
       const { s } = await seeded();

@@ -31,6 +31,10 @@
  *   sql/parse.ts;
  * - view statements (`VIEW`): sql/parse-view.ts, which registers with
  *   sql/parse.ts;
+ * - SUBSCRIBE TO (`SUBSCRIBE`): sql/parse-subscribe.ts, which registers
+ *   with sql/parse-live.ts;
+ * - ALTER TABLE (`ALTER`): sql/parse-alter.ts, which registers with
+ *   sql/parse-ddl.ts (its executor is execute/alter.ts, a lazy executor);
  * - topics (`topic`): execute/topics.ts, which registers system.topics and
  *   system.topic_offsets with system/tables.ts.
  *
@@ -47,6 +51,8 @@ import { registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
 import { registerWindowRewrites } from '../sql/rewrite';
 import { registerIndexParser, registerViewParser } from '../sql/parse';
+import { registerAlterParser } from '../sql/parse-ddl';
+import { registerSubscribeParser } from '../sql/parse-live';
 
 const loadWindows = lazyModule('window functions', async () => {
   const { planWindows, findFrames, findWindowClauseMoves } = await import('../plan/window-plan');
@@ -118,6 +124,13 @@ const loadViewParser = lazyModule('the CREATE/DROP VIEW parser', async () => {
   const { parseViewStatement } = await import('../sql/parse-view');
   registerViewParser(parseViewStatement);
 });
+const loadAlterParser = lazyModule('the ALTER TABLE parser', async () => {
+  const { parseAlterTable } = await import('../sql/parse-alter');
+  registerAlterParser((c) => parseAlterTable(c)!);
+});
+const loadSubscribeParser = lazyModule('the SUBSCRIBE TO parser', async () => {
+  registerSubscribeParser((await import('../sql/parse-subscribe')).parseSubscribe);
+});
 const loadTopicTables = lazyModule('the topic statements and system tables', async () => {
   (await import('./topics')).registerTopicTables();
 });
@@ -139,6 +152,8 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
   { words: INDEX_WORDS, load: loadIndexParser },
   { words: /\bview\b/i, load: loadViewParser },
+  { words: /\balter\b/i, load: loadAlterParser },
+  { words: /\bsubscribe\b/i, load: loadSubscribeParser },
   { words: /topic/i, load: loadTopicTables },
 ];
 

@@ -4,12 +4,11 @@
  * USE. Works on tokens from lexer.ts.
  */
 import { KalamError } from '../core/errors';
-import type { ColumnSpec, CreateTableStmt, Statement } from './ast';
+import type { AlterTableStmt, ColumnSpec, CreateTableStmt, Statement } from './ast';
 import { Cursor } from './cursor';
 import { parseColumn } from './parse-column';
 import type { Token } from './lexer';
 import { parseUserStatement } from './parse-users';
-import { parseAlterTable } from './parse-alter';
 import { parseStorageStatement } from './parse-storage';
 
 
@@ -77,6 +76,17 @@ function parseCreateTable(c: Cursor, prefixType: CreateTableStmt['prefixType']):
 const TABLE_PREFIXES = { USER: 'USER', SHARED: 'SHARED', STREAM: 'STREAM' } as const;
 
 /**
+ * ALTER TABLE's parser (sql/parse-alter.ts), an SQL extension
+ * (execute/sql-extensions.ts): loaded before a statement whose text says
+ * ALTER is parsed.
+ */
+let alterParser: ((c: Cursor) => AlterTableStmt) | undefined;
+
+export function registerAlterParser(parse: (c: Cursor) => AlterTableStmt): void {
+  alterParser = parse;
+}
+
+/**
  * Parses a KalamDB-specific statement. Returns undefined when the text is
  * not one (so it goes to the standard SQL parser).
  */
@@ -86,8 +96,10 @@ export function parseKalamStatement(tokens: Token[], sqlLength: number): Stateme
   if (users) return users;
   const storage = parseStorageStatement(c);
   if (storage) return storage;
-  const alter = parseAlterTable(c);
-  if (alter) return alter;
+  if (c.isWord('ALTER') && c.isWord('TABLE', 1)) {
+    if (!alterParser) throw new KalamError('UNSUPPORTED', 'ALTER TABLE reached the parser before its parser loaded (a bug in loadSqlExtensions): report it');
+    return alterParser(c);
+  }
   if (c.isWord('BEGIN') || c.isWord('START') || c.isWord('COMMIT') || c.isWord('ROLLBACK')) {
     const head = c.next().text.toUpperCase();
     if (head === 'START') c.expectWord('TRANSACTION');
