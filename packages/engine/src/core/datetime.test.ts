@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isTimeText, parseDate, parseTimestamp } from './datetime';
+import { normalizeTime, parseDate, parseTimestamp, timeOfDay } from './datetime';
 
 const originalTz = process.env.TZ;
 afterEach(() => {
@@ -38,18 +38,29 @@ describe('parseTimestamp', () => {
   });
 });
 
-describe('parseDate and isTimeText', () => {
+describe('parseDate, normalizeTime and timeOfDay', () => {
   it('normalises a DATE to YYYY-MM-DD in UTC', () => {
     expect(parseDate('2024-02-29')).toBe('2024-02-29');
     expect(parseDate('2024-02-29T23:30:00-02:00')).toBe('2024-03-01');
     expect(parseDate('2024-02-30')).toBeUndefined();
   });
 
-  it('accepts times of day only', () => {
-    expect(isTimeText('00:00')).toBe(true);
-    expect(isTimeText('23:59:59.999999')).toBe(true);
-    expect(isTimeText('24:00')).toBe(false);
-    expect(isTimeText('12:60')).toBe(false);
-    expect(isTimeText('7:00')).toBe(false);
+  it('accepts times of day only, printed as PostgreSQL prints a time (seconds always, the fraction without trailing zeros)', () => {
+    expect(normalizeTime('00:00')).toBe('00:00:00');
+    expect(normalizeTime('10:23')).toBe('10:23:00');
+    expect(normalizeTime('23:59:59.999999')).toBe('23:59:59.999999');
+    expect(normalizeTime('10:23:00.500')).toBe('10:23:00.5');
+    expect(normalizeTime('10:23:00.000')).toBe('10:23:00');
+    expect(normalizeTime('2024-01-31 10:23:45')).toBe('10:23:45'); // a date-time's time of day, as '…'::time reads it
+    expect(normalizeTime('2024-01-31')).toBeUndefined();
+    expect(normalizeTime('24:00')).toBeUndefined();
+    expect(normalizeTime('12:60')).toBeUndefined();
+    expect(normalizeTime('7:00')).toBeUndefined();
+  });
+
+  it('gives the UTC time of day of an instant, before the epoch too', () => {
+    expect(timeOfDay(Date.UTC(2024, 0, 31, 10, 23, 45, 120))).toBe('10:23:45.12');
+    expect(timeOfDay(Date.UTC(1969, 11, 31, 23, 0))).toBe('23:00:00');
+    expect(timeOfDay(0)).toBe('00:00:00');
   });
 });

@@ -7,7 +7,7 @@
 
 const TIMESTAMP_RE =
   /^\s*(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?\s*$/;
-const TIME_RE = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?$/;
+const TIME_RE = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$/;
 
 const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
 
@@ -44,8 +44,40 @@ export function dateOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** Validates 'HH:MM[:SS[.ffffff]]' within a day. */
-export function isTimeText(text: string): boolean {
-  const m = TIME_RE.exec(text);
-  return !!m && Number(m[1]) <= 23 && Number(m[2]) <= 59 && Number(m[3] ?? 0) <= 59;
+/**
+ * A TIME as PostgreSQL prints it, 'HH:MM:SS' with the fraction's significant
+ * digits ('10:23' is '10:23:00', '10:23:00.500' is '10:23:00.5'), from
+ * 'HH:MM[:SS[.ffffff]]' within a day or an ISO date-time (its time of day,
+ * as '2024-01-31 10:23'::time reads); undefined for anything else.
+ */
+export function normalizeTime(text: string): string | undefined {
+  const m = TIME_RE.exec(text.trim());
+  if (!m) {
+    const at = /\d[Tt ]\d/.test(text) ? parseTimestamp(text) : undefined;
+    return at === undefined ? undefined : timeOfDay(at);
+  }
+  if (Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59) return undefined;
+  const fraction = (m[4] ?? '').replace(/0+$/, '');
+  return `${m[1]}:${m[2]}:${m[3] ?? '00'}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** The time of day of an instant (ms since the epoch), in UTC, as a TIME. */
+export function timeOfDay(ms: number): string {
+  const t = ((ms % 86_400_000) + 86_400_000) % 86_400_000;
+  const two = (n: number) => String(Math.floor(n)).padStart(2, '0');
+  const milli = Math.round((t % 1000) * 1000); // microseconds: a fraction of a millisecond survives
+  const fraction = milli === 0 ? '' : `.${String(milli).padStart(6, '0').replace(/0+$/, '')}`;
+  return `${two(t / 3_600_000)}:${two((t / 60_000) % 60)}:${two((t / 1000) % 60)}${fraction}`;
+}
+
+/**
+ * A TIMESTAMP as PostgreSQL prints it ('2024-01-31 10:00:00', the fraction of
+ * a second only when there is one; years before 1 as 'BC'); with `zone`, as
+ * a TIMESTAMPTZ in UTC ('2024-01-31 10:00:00+00').
+ */
+export function timestampText(ms: number, zone: boolean): string {
+  const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  const date = `${String(year > 0 ? year : 1 - year).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+  return `${date} ${timeOfDay(ms)}${zone ? '+00' : ''}${year > 0 ? '' : ' BC'}`;
 }

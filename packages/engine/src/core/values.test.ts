@@ -336,15 +336,18 @@ describe('describing a value in a message', () => {
 });
 
 describe('coerce: each type', () => {
-  it('BOOLEAN from booleans and t/true/f/false text in any case', () => {
+  it('BOOLEAN from booleans and the text PostgreSQL reads as one (true/yes/on/1, false/no/off/0, prefixes) in any case', () => {
     expect(coerce(true, 'BOOLEAN', 'c')).toBe(true);
     expect(coerce(false, 'BOOLEAN', 'c')).toBe(false);
     expect(coerce('TRUE', 'BOOLEAN', 'c')).toBe(true);
     expect(coerce('t', 'BOOLEAN', 'c')).toBe(true);
     expect(coerce('False', 'BOOLEAN', 'c')).toBe(false);
     expect(coerce('F', 'BOOLEAN', 'c')).toBe(false);
-    expect(mismatch('yes', 'BOOLEAN')).toBe('TYPE_MISMATCH');
-    expect(mismatch(1, 'BOOLEAN')).toBe('TYPE_MISMATCH');
+    expect(coerce('yes', 'BOOLEAN', 'c')).toBe(true);
+    expect(coerce(' off ', 'BOOLEAN', 'c')).toBe(false);
+    expect(mismatch('o', 'BOOLEAN')).toBe('TYPE_MISMATCH'); // on or off
+    expect(mismatch('', 'BOOLEAN')).toBe('TYPE_MISMATCH');
+    expect(mismatch(1, 'BOOLEAN')).toBe('TYPE_MISMATCH'); // a value, not a cast: 1::boolean is compile.ts's
   });
 
   it('NULL and undefined pass through every type', () => {
@@ -389,7 +392,7 @@ describe('coerce: each type', () => {
     expect(mismatch(-1e300, 'FLOAT')).toBe('OUT_OF_RANGE');
   });
 
-  it('TEXT from text, numbers, bigints and booleans; BYTES from Uint8Array as it is', () => {
+  it('TEXT from text, numbers, bigints and booleans; BYTES from Uint8Array as it is, and from text as bytea input reads it', () => {
     expect(coerce('t', 'TEXT', 'c')).toBe('t');
     expect(coerce(1.5, 'TEXT', 'c')).toBe('1.5');
     expect(coerce(2n, 'TEXT', 'c')).toBe('2');
@@ -397,7 +400,9 @@ describe('coerce: each type', () => {
     expect(mismatch({ a: 1 }, 'TEXT')).toBe('TYPE_MISMATCH');
     const bytes = new Uint8Array([1]);
     expect(coerce(bytes, 'BYTES', 'c')).toBe(bytes);
-    expect(mismatch('01', 'BYTES')).toBe('TYPE_MISMATCH');
+    expect(coerce('01', 'BYTES', 'c')).toEqual(new Uint8Array([0x30, 0x31])); // PostgreSQL: '01'::bytea is \x3031
+    expect(coerce('\\x01ff', 'BYTES', 'c')).toEqual(new Uint8Array([1, 255]));
+    expect(mismatch('\\x1', 'BYTES')).toBe('TYPE_MISMATCH');
     expect(mismatch([1], 'BYTES')).toBe('TYPE_MISMATCH');
   });
 

@@ -3,7 +3,7 @@
  * group keys, and coercion into a column's declared type (the wire mapping
  * of DIALECT.md).
  */
-import { dateOf, isTimeText, parseTimestamp } from './datetime';
+import { dateOf, normalizeTime, parseTimestamp } from './datetime';
 import { isDecimal } from './decimal';
 import { decimalMath } from './decimal-registry';
 import { KalamError } from './errors';
@@ -237,9 +237,10 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
     case 'BOOLEAN':
       if (typeof value === 'boolean') return value;
       if (typeof value === 'string') {
-        const s = value.toLowerCase();
-        if (s === 'true' || s === 't') return true;
-        if (s === 'false' || s === 'f') return false;
+        // PostgreSQL's boolean input: true/yes/on/1 and false/no/off/0, any unambiguous prefix of the words, any case, trimmed.
+        const s = value.trim().toLowerCase();
+        if (s === '1' || (s.length > 0 && ('true'.startsWith(s) || 'yes'.startsWith(s))) || (s.length > 1 && 'on'.startsWith(s))) return true;
+        if (s === '0' || (s.length > 0 && ('false'.startsWith(s) || 'no'.startsWith(s))) || (s.length > 1 && 'off'.startsWith(s))) return false;
       }
       return mismatch(value, type, column);
     case 'SMALLINT':
@@ -300,6 +301,7 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
     case 'BYTES':
       if (value instanceof Uint8Array) return value;
       if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
+      if (typeof value === 'string') return byteaInput(value, column);
       return mismatch(value, type, column);
     case 'JSON': {
       let v = value;
@@ -325,9 +327,10 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
       if (!(t >= DATE_MIN_MS && t <= DATE_MAX_MS)) return outOfRange(value, type, column);
       return dateOf(t);
     }
-    case 'TIME':
-      if (typeof value === 'string' && isTimeText(value)) return value;
-      return mismatch(value, type, column);
+    case 'TIME': {
+      const time = typeof value === 'string' ? normalizeTime(value) : undefined;
+      return time ?? mismatch(value, type, column);
+    }
     case 'UUID':
       if (typeof value === 'string' && UUID_RE.test(value.toLowerCase())) return value.toLowerCase();
       return mismatch(value, type, column);
@@ -373,4 +376,20 @@ export function truthy(v: Value): boolean {
 /** Evaluates a predicate: NULL counts as false (WHERE, ON, HAVING). */
 export function isTrue(v: Value): boolean {
   return v !== null && truthy(v);
+}
+
+/**
+ * Text read as PostgreSQL's bytea input reads it: '\x4142' is hex (pairs of
+ * digits), other text its UTF-8 bytes. PostgreSQL's escape format (`\\`,
+ * `\nnn`) is not read: text with a backslash but no `\x` is refused.
+ */
+function byteaInput(text: string, column: string): Uint8Array {
+  const hex = text.startsWith('\\x') ? text.slice(2) : undefined;
+  if (hex === undefined ? text.includes('\\') : hex.length % 2 !== 0 || /[^0-9a-f]/i.test(hex)) {
+    throw new KalamError('TYPE_MISMATCH', `invalid input syntax for type bytea in '${column}': write hex as '\\x' and pairs of hex digits ('\\x4142'), or text without backslashes`);
+  }
+  if (hex === undefined) return new TextEncoder().encode(text);
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }

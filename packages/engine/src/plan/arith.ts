@@ -58,6 +58,8 @@ export function combinedType(a: DataType | undefined, b: DataType | undefined): 
 
 const FLOAT_FUNCTIONS = new Set(['SQRT', 'CBRT', 'POWER', 'POW', 'EXP', 'LN', 'LOG', 'LOG10', 'PI', 'RANDOM', 'DEGREES', 'RADIANS', 'SIN', 'COS', 'TAN', 'ASIN', 'ACOS', 'ATAN', 'ATAN2']);
 const ROUNDING_FUNCTIONS = new Set(['ROUND', 'TRUNC', 'CEIL', 'CEILING', 'FLOOR']);
+/** Functions whose value is a TIMESTAMP (UTC ms). */
+const TIMESTAMP_FUNCTIONS = new Set(['NOW', 'CURRENT_TIMESTAMP', 'LOCALTIMESTAMP', 'DATE_TRUNC', 'MAKE_TIMESTAMP', 'TO_TIMESTAMP']);
 
 /**
  * The static type of an expression where the plan knows it: a column's
@@ -105,6 +107,8 @@ export function staticType(e: Expr, scope: Scope): DataType | undefined {
     case 'call': {
       const arg = e.args[0] ? staticType(e.args[0], scope) : undefined;
       if (e.name === 'COUNT') return 'BIGINT';
+      if (TIMESTAMP_FUNCTIONS.has(e.name)) return 'TIMESTAMP';
+      if (e.name === 'CURRENT_DATE' || e.name === 'MAKE_DATE' || e.name === 'TO_DATE') return 'DATE';
       if (e.name === 'SUM') return isIntType(arg) ? 'BIGINT' : arg;
       if (e.name === 'AVG') return 'DECIMAL';
       if (e.name === 'MIN' || e.name === 'MAX' || e.name === 'ABS' || e.name === 'SIGN') return arg;

@@ -20,7 +20,7 @@ import type { compileRegexCall } from './regex-functions';
 import type { Scope } from './scope';
 
 /** The calls regex-functions.ts compiles (convert.ts turns `~ ~* !~ !~*` into REGEXP_LIKE). */
-const REGEX_CALLS = new Set(['REGEXP_LIKE', 'REGEXP_MATCH', 'REGEXP_REPLACE']);
+const REGEX_CALLS = new Set(['REGEXP_LIKE', 'REGEXP_MATCH', 'REGEXP_REPLACE', 'REGEXP_COUNT', 'REGEXP_SUBSTR', 'REGEXP_SPLIT_TO_ARRAY']);
 
 let regexCalls: typeof compileRegexCall | undefined;
 let json: { call: typeof compileJsonCall; op: typeof compileJsonOp } | undefined;

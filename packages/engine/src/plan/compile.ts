@@ -9,13 +9,14 @@ import { uuidV7, ulid } from '../core/ids';
 import type { Expr } from '../sql/ast';
 import type { DataType, Value } from '../core/types';
 import { JSON_NULL } from '../core/json';
+import { dateOf, timeOfDay, timestampText } from '../core/datetime';
 import { coerce, compareValues, isTrue, roundHalfEven, truthy } from '../core/values';
 import type { Evaluator, ExecContext, Tuple } from '../exec/context';
 import { SQL_LIMIT_DEFAULTS, limitExceeded } from '../sql/limits';
 import { compileArithmetic, compileNegate, isFloatType, isIntType, pgTypeName, staticType } from './arith';
 import { AGGREGATES, lookupFunction, textTooLong, unknownFunction } from './functions';
 import { compileJsonOperator, compileSpecialCall, isJsonOp } from './call-hooks';
-import { jsonbText } from './scalar-args';
+import { byteaText, jsonbText } from './scalar-args';
 import { compileLike, type LikeMatcher } from './like';
 import type { Scope } from './scope';
 import { existsSubquery, inSubquery, scalarSubquery } from './subquery';
@@ -64,7 +65,11 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     case 'binary': {
       if (isJsonOp(e.op)) return compileJsonOperator({ op: e.op, left: e.left, right: e.right }, scope, c);
       if (ARITHMETIC.has(e.op)) return compileArithmetic(e.op, c(e.left), c(e.right), staticType(e.left, scope), staticType(e.right, scope));
-      if (e.op === '||') checkConcatTypes(staticType(e.left, scope), staticType(e.right, scope));
+      if (e.op === '||') {
+        const [lt, rt] = [staticType(e.left, scope), staticType(e.right, scope)];
+        checkConcatTypes(lt, rt);
+        return compileBinary('||', asText(c(e.left), lt), asText(c(e.right), rt)); // a timestamp joins as its text, not its milliseconds
+      }
       if (!COMPARISONS.has(e.op)) return compileBinary(e.op, c(e.left), c(e.right));
       // A literal or parameter is read as the type of the other side (WHERE created_at > '2024-01-01', n = '5').
       const l = asTypeOf(staticType(e.right, scope), c(e.left), isConstantValue(e.left));
@@ -157,11 +162,18 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
       const a = c(e.arg);
       const type = e.type;
       // double precision → integer rounds half to even (rint), numeric → integer half away from zero.
-      const halfEven = isIntType(type) && isFloatType(staticType(e.arg, scope));
+      const argType = staticType(e.arg, scope);
+      const halfEven = isIntType(type) && isFloatType(argType);
+      const instantText = type === 'TEXT' && (argType === 'TIMESTAMP' || argType === 'DATETIME');
       return (r, ctx) => {
         const v = a(r, ctx);
+        if (instantText && typeof v === 'number') return timestampText(v, argType === 'DATETIME');
+        // integer ↔ boolean, as PostgreSQL's int4 casts: 0 is false, any other integer true; true is 1.
+        if (type === 'BOOLEAN' && typeof v === 'number' && Number.isInteger(v)) return v !== 0;
+        if (isIntType(type) && typeof v === 'boolean') return coerce(v ? 1 : 0, type, 'CAST');
         if (halfEven && typeof v === 'number' && Number.isFinite(v)) return coerce(roundHalfEven(v), type, 'CAST');
-        if (type === 'TEXT' && v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) return jsonbText(v);
+        if (type === 'TEXT' && v !== null && typeof v === 'object') return v instanceof Uint8Array ? byteaText(v) : jsonbText(v);
+        if (type === 'TIME' && typeof v === 'number') return timeOfDay(v); // timestamp::time
         if (type === 'JSON' && typeof v !== 'string') return v;
         // Text reads as PostgreSQL's input functions read it ('2.5'::INT is an error, 'NaN'::DOUBLE is NaN).
         if (typeof v === 'string' && isIntType(type)) return textToInt(v, type);
@@ -197,7 +209,9 @@ function compileCall(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Evaluat
     throw new KalamError('INVALID_SQL', `Aggregate ${e.name}() is not allowed here (only in the select list, HAVING or ORDER BY of a query)`);
   }
   switch (e.name) {
-    case 'NOW': case 'CURRENT_TIMESTAMP': return (_r, ctx) => ctx.now;
+    case 'NOW': case 'CURRENT_TIMESTAMP': case 'LOCALTIMESTAMP': return (_r, ctx) => ctx.now;
+    case 'CURRENT_DATE': return (_r, ctx) => dateOf(ctx.now);
+    case 'CURRENT_TIME': case 'LOCALTIME': return (_r, ctx) => timeOfDay(ctx.now);
     case 'CURRENT_USER': case 'CURRENT_USER_ID': case 'KDB_CURRENT_USER': return (_r, ctx) => ctx.user;
     case 'CURRENT_ROLE': return (_r, ctx) => ctx.role;
     case 'SNOWFLAKE_ID': return (_r, ctx) => ctx.snowflakeId();
@@ -396,8 +410,17 @@ function roundFloat(a: Evaluator): Evaluator {
   };
 }
 
+/** A TIMESTAMP/DATETIME operand of || as its text ('2024-01-31 10:00:00'); any other as it is. */
+function asText(a: Evaluator, type: DataType | undefined): Evaluator {
+  if (type !== 'TIMESTAMP' && type !== 'DATETIME') return a;
+  return (r, ctx) => {
+    const v = a(r, ctx);
+    return typeof v === 'number' ? timestampText(v, type === 'DATETIME') : v;
+  };
+}
+
 /** A value as || reads it: PostgreSQL's output form (booleans as t/f, JSON as jsonb text). */
-const text = (v: Value) => (typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 't' : 'f') : typeof v === 'object' && !(v instanceof Uint8Array) ? jsonbText(v) : String(v));
+const text = (v: Value) => (typeof v === 'string' ? v : typeof v === 'boolean' ? (v ? 't' : 'f') : v instanceof Uint8Array ? byteaText(v) : typeof v === 'object' ? jsonbText(v) : String(v));
 
 function cmp(l: Evaluator, r: Evaluator, test: (c: number) => boolean, isEquality: boolean): Evaluator {
   return (row, ctx) => {

@@ -6,12 +6,12 @@
  * json-ops.test.ts check these lists against the implementations.
  */
 
-/** The string and formatting functions of text-functions.ts (upper case, as calls are named). */
+/** The string, formatting and date/time functions of text-functions.ts and datetime-functions.ts (upper case, as calls are named). */
 export const TEXT_FUNCTION_NAMES: readonly string[] = [
   'LOWER', 'UPPER', 'LENGTH', 'CHAR_LENGTH', 'CHARACTER_LENGTH', 'OCTET_LENGTH', 'TRIM', 'BTRIM', 'LTRIM', 'RTRIM',
   'SUBSTRING', 'SUBSTR', 'LEFT', 'RIGHT', 'REPLACE', 'SPLIT_PART', 'STARTS_WITH', 'ENDS_WITH', 'STRPOS', 'POSITION',
   'REVERSE', 'INITCAP', 'REPEAT', 'LPAD', 'RPAD', 'MD5', 'ASCII', 'CHR', 'CONCAT', 'CONCAT_WS', 'FORMAT',
-  'TO_CHAR', 'TO_DATE', 'TO_TIMESTAMP',
+  'TO_CHAR', 'TO_DATE', 'TO_TIMESTAMP', 'DATE_PART', 'EXTRACT', 'DATE_TRUNC', 'MAKE_DATE', 'MAKE_TIME', 'MAKE_TIMESTAMP',
 ];
 
 /** Every JSON function json-functions.ts handles (lower case; each json_x is also jsonb_x). */

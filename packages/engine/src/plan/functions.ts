@@ -115,7 +115,7 @@ export function lookupFunction(name: string): { fn: ScalarFn; isStrict: boolean 
 export const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX', 'STRING_AGG']);
 
 /** Functions compile.ts implements itself (they read the session or compare with `=`'s rules). */
-const COMPILED = ['regexp_like', 'regexp_match', 'regexp_replace', 'now', 'current_timestamp', 'current_user', 'current_user_id', 'current_role', 'snowflake_id', 'uuid_v7', 'ulid', 'nullif', 'greatest', 'least'];
+const COMPILED = ['regexp_like', 'regexp_match', 'regexp_replace', 'regexp_count', 'regexp_substr', 'regexp_split_to_array', 'now', 'current_timestamp', 'current_user', 'current_user_id', 'current_role', 'snowflake_id', 'uuid_v7', 'ulid', 'nullif', 'greatest', 'least'];
 
 /** Every scalar function name, lower-case and sorted (the README lists them). */
 export function scalarFunctionNames(): string[] {

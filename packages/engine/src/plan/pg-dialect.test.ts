@@ -195,3 +195,31 @@ describe('UPDATE … SET (columns) = (values) (UPDATE, its documented example)',
     await expect(s.execute(`UPDATE app.weather SET (temp_lo, temp_hi) = (SELECT 1, 2) WHERE id = 1`)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 });
+
+describe('boolean input and integer ↔ boolean casts (§8.6, CREATE CAST rules of int4)', () => {
+  it('reads every spelling PostgreSQL accepts: true/yes/on/1, false/no/off/0, prefixes, any case, trimmed', async () => {
+    expect(await rows(`SELECT 'yes'::boolean, 'ON'::boolean, ' 1 '::boolean, 'tr'::boolean, 'y'::boolean`)).toEqual([[true, true, true, true, true]]);
+    expect(await rows(`SELECT 'no'::boolean, 'OFF'::boolean, '0'::boolean, 'fa'::boolean, 'n'::boolean`)).toEqual([[false, false, false, false, false]]);
+    expect((await failure(`SELECT 'o'::boolean`)).code).toBe('TYPE_MISMATCH'); // on or off: ambiguous
+    expect((await failure(`SELECT 'maybe'::boolean`)).code).toBe('TYPE_MISMATCH');
+  });
+
+  it('casts an integer to boolean (0 is false) and a boolean to an integer (true is 1)', async () => {
+    expect(await rows(`SELECT 1::boolean, 0::boolean, 7::boolean, true::int, false::int`)).toEqual([[true, false, true, 1, 0]]);
+  });
+});
+
+describe('timestamps as text (§8.5.2 output, ISO style)', () => {
+  it('a TIMESTAMP cast to text or joined with || is its text, not its milliseconds', async () => {
+    expect(await rows(`SELECT time::text, 'at ' || time FROM app.weather_reports WHERE id = 1`)).toEqual([['2024-01-01 08:00:00', 'at 2024-01-01 08:00:00']]);
+    expect(await rows(`SELECT (TIMESTAMP '2024-01-01 08:00:00.25')::text, ('2024-01-01 08:00:00+02'::timestamptz)::text`)).toEqual([['2024-01-01 08:00:00.25', '2024-01-01 06:00:00+00']]);
+    expect(await rows(`SELECT date_trunc('month', time)::text FROM app.weather_reports WHERE id = 4`)).toEqual([['2023-12-01 00:00:00']]);
+  });
+});
+
+describe('a cast after CAST(…) (§4.2.9)', () => {
+  it('CAST(x AS a)::b applies both casts, as (CAST(x AS a))::b does', async () => {
+    expect(await rows(`SELECT CAST(time AS TIMESTAMPTZ)::text, CAST('7' AS INT)::text || 'x' FROM app.weather_reports WHERE id = 1`)).toEqual([['2024-01-01 08:00:00+00', '7x']]);
+    expect(await rows(`SELECT CAST(CAST('2.5' AS DOUBLE) AS TEXT)::double + 1`)).toEqual([[3.5]]);
+  });
+});

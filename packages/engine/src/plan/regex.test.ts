@@ -32,6 +32,36 @@ async function failure(expr: string): Promise<KalamError> {
   throw new Error(`expected '${expr}' to fail`);
 }
 
+describe('regexp_count, regexp_substr and regexp_split_to_array (PostgreSQL §9.7.3, its examples)', () => {
+  it('regexp_count counts the matches, from an optional start, with optional flags', () => check([
+    [`regexp_count('ABCABCAXYaxy', 'A.')`, 3],
+    [`regexp_count('ABCABCAXYaxy', 'A.', 1, 'i')`, 4],
+    [`regexp_count('ABCABCAXYaxy', 'A.', 4)`, 2],
+    [`regexp_count('abc', 'x')`, 0],
+    [`regexp_count(NULL, 'x')`, null],
+  ]));
+
+  it('regexp_substr returns the Nth match or one of its groups, or NULL', () => check([
+    [`regexp_substr('ABCDEF', 'c(.)(..)', 1, 1, 'i')`, 'CDEF'],
+    [`regexp_substr('ABCDEF', 'c(.)(..)', 1, 1, 'i', 2)`, 'EF'],
+    [`regexp_substr('one two three', '[a-z]+', 1, 3)`, 'three'],
+    [`regexp_substr('one two', '[a-z]+', 1, 3)`, null],
+    [`regexp_substr('one two', 'x')`, null],
+  ]));
+
+  it('regexp_split_to_array splits at each match; empty matches split between characters', () => check([
+    [`regexp_split_to_array('hello world', '\\s+')`, ['hello', 'world']],
+    [`regexp_split_to_array('the quick brown fox', '\\s*')`, ['t', 'h', 'e', 'q', 'u', 'i', 'c', 'k', 'b', 'r', 'o', 'w', 'n', 'f', 'o', 'x']],
+    [`regexp_split_to_array('a,b,,c', ',')`, ['a', 'b', '', 'c']],
+    [`regexp_split_to_array('abc', 'x')`, ['abc']],
+  ]));
+
+  it('refuses the g flag and a start below 1', async () => {
+    expect((await failure(`regexp_count('a', 'a', 1, 'g')`)).code).toBe('INVALID_PARAMETER');
+    expect((await failure(`regexp_substr('a', 'a', 0)`)).code).toBe('INVALID_PARAMETER');
+  });
+});
+
 describe('regular expressions (PostgreSQL §9.7.3)', () => {
   it('~ ~* !~ !~* match anywhere in the string', () => check([
     [`'thomas' ~ 't.*ma'`, true],

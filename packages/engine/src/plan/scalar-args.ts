@@ -40,7 +40,14 @@ export function jsonbText(v: JsonValue | Decimal): string {
 }
 
 /** A value read as text by a string function (JSON as jsonb text). */
-export const str = (v: Value): string => (typeof v === 'string' ? v : typeof v === 'object' && v !== null && !(v instanceof Uint8Array) ? jsonbText(v) : String(v));
+/** BYTES as PostgreSQL's bytea prints it (hex format): '\\x4142'. */
+export function byteaText(v: Uint8Array): string {
+  let out = '\\x';
+  for (const b of v) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+export const str = (v: Value): string => (typeof v === 'string' ? v : v instanceof Uint8Array ? byteaText(v) : typeof v === 'object' && v !== null ? jsonbText(v) : String(v));
 
 /** A value as PostgreSQL's output function prints it, for concat/concat_ws/format: booleans are t and f. */
 export const outText = (v: Value): string => (typeof v === 'boolean' ? (v ? 't' : 'f') : str(v));

@@ -10,6 +10,7 @@ import type { Value } from '../core/types';
 import { dateOf } from '../core/datetime';
 import { coerce } from '../core/values';
 import { formatTimestamp, parseByTemplate } from './datetime-format';
+import { DATETIME_STRICT } from './datetime-functions';
 import { md5Hex } from './md5';
 import { formatNumber } from './number-format';
 import { fits, num, outText, str, type ScalarFn } from './scalar-args';
@@ -146,6 +147,7 @@ export const TEXT_STRICT: Record<string, ScalarFn> = {
   TO_DATE: ([s, fmt]) => dateOf(parseByTemplate(str(s), str(fmt), 'to_date')),
   /** to_timestamp(seconds since the epoch), or to_timestamp(text, fmt). */
   TO_TIMESTAMP: ([x, fmt]) => (fmt === undefined ? num(x, 'TO_TIMESTAMP') * 1000 : parseByTemplate(str(x), str(fmt), 'to_timestamp')),
+  ...DATETIME_STRICT,
 };
 
 const NUMBER_TYPES = new Set(['SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL']);

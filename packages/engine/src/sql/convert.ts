@@ -119,7 +119,7 @@ export function expr(x: Node): Expr {
       const name = ident(x.column);
       const table = x.table ? ident(x.table) : undefined;
       if (!table && name === 'default' && x.column?.expr?.type === 'default') return { kind: 'default' };
-      if (!table && (name === 'current_user' || name === 'current_timestamp')) {
+      if (!table && (name === 'current_user' || name === 'current_timestamp' || name === 'localtimestamp' || name === 'localtime')) {
         return { kind: 'call', name: name.toUpperCase(), args: [], distinct: false, star: false };
       }
       return table ? { kind: 'column', table, name } : { kind: 'column', name };
@@ -213,6 +213,11 @@ export function expr(x: Node): Expr {
       return { kind: 'cast', arg: { kind: 'literal', value: String(x.value) }, type: dataTypeOf(String(x.type)) };
     case 'interval':
       return unsupported('INTERVAL');
+    case 'extract': { // EXTRACT(field FROM source) is date_part(field, source) (plan/datetime-functions.ts)
+      const source = expr(x.args.source);
+      const arg: Expr = x.args.cast_type ? { kind: 'cast', arg: source, type: dataTypeOf(String(x.args.cast_type)) } : source;
+      return { kind: 'call', name: 'EXTRACT', args: [{ kind: 'literal', value: String(x.args.field).toLowerCase() }, arg], distinct: false, star: false };
+    }
     case 'array': // ARRAY[a, b]: a list value (text[] paths and key lists of the JSON operators and functions)
       return { kind: 'call', name: 'ARRAY', args: x.expr_list ? exprList(x.expr_list, 'An ARRAY') : [], distinct: false, star: false };
     default:

@@ -23,6 +23,7 @@
  * - A statement that is a `VALUES (…), (…)` list (with ORDER BY/LIMIT after
  *   it) is a syntax error to it; it becomes `SELECT * FROM (VALUES …) AS
  *   "*values*"`, as PostgreSQL reads it.
+ * - `CAST(x AS a)::b` loses its `::b` in it; `(CAST(x AS a))::b` does not.
  * - `UPDATE … SET (a, b) = (x, y)` is a syntax error to it; it becomes
  *   `SET a = x, b = y` (a row subquery on the right is UNSUPPORTED).
  * Positions in the rewritten text map back to the text as written, so syntax
@@ -115,6 +116,7 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
     edits.push({ start: tokens[0].start, end: tokens[0].start, text: 'SELECT * FROM (' });
     edits.push({ start: tokens[valuesEnd].end, end: tokens[valuesEnd].end, text: ') AS "*values*"' });
   }
+  let closers: Int32Array | undefined; // each '(' token's matching ')' (-1: none), found once when a CAST needs it
   for (let k = 0; k + 1 < tokens.length; k++) {
     const t = tokens[k];
     const next = tokens[k + 1];
@@ -157,6 +159,14 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
         edits.push({ start: t.start, end: f.end, text: `IS ${not ? 'NOT ' : ''}${DISTINCT_FROM_MARKER} +` });
         k += 2 + not;
         continue;
+      }
+    }
+    if (t.type === 'word' && t.text.toUpperCase() === 'CAST' && next.text === '(') {
+      // CAST(x AS a)::b: the parser drops the ::b; (CAST(x AS a))::b is read whole.
+      const close = (closers ??= matchingParens(tokens))[k + 1];
+      if (close >= 0 && tokens[close + 1]?.text === '::') {
+        edits.push({ start: t.start, end: t.start, text: '(' });
+        edits.push({ start: tokens[close].end, end: tokens[close].end, text: ')' });
       }
     }
     if (t.type === 'param' && next.type === 'punct' && next.text === '::') {
@@ -278,6 +288,19 @@ function topLevelValues(tokens: readonly Token[]): number | undefined {
     i = close + 2;
   }
   return undefined;
+}
+
+/** For each `(` token, the index of its matching `)` (-1 when it is not closed or not a `(`): one pass. */
+function matchingParens(tokens: readonly Token[]): Int32Array {
+  const out = new Int32Array(tokens.length).fill(-1);
+  const open: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.type !== 'punct') continue;
+    if (t.text === '(') open.push(i);
+    else if (t.text === ')' && open.length > 0) out[open.pop()!] = i;
+  }
+  return out;
 }
 
 /** The index of the `)` matching the `(` at tokens[open], or undefined when it is not closed. */
