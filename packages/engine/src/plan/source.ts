@@ -52,9 +52,10 @@ export interface RelationSource {
    */
   estimate?(ctx: ExecContext): number;
   /**
-   * The session partition's rows in `req`'s spans, in index order, or
-   * undefined when this execution cannot read them through the index (its
-   * partition has cold segments, or staged rows): the caller scans instead.
+   * The session partition's rows in `req`'s spans, in index order (staged
+   * rows of a transaction laid over them), or undefined when this execution
+   * cannot read them through the index (its partition has cold segments
+   * not prepared through it): the caller scans instead.
    */
   indexRows?(ctx: ExecContext, req: IndexScanRequest): Iterable<Tuple> | undefined;
   /** Slot of the primary key in the tuple, when there is one. */
