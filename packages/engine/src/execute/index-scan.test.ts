@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Value } from '../core/types';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
+import { indexJoinRuns } from '../plan/index-join';
 import { Engine, type SessionState } from './engine';
 
 const root: SessionState = { user: 'root', role: 'dba', namespace: 'default' };
@@ -235,6 +236,33 @@ describe('index scans', () => {
     const twin = await engine.execute(root, "BEGIN; UPDATE app.u SET a = 6 WHERE id = 20; SELECT id FROM app.u WHERE a = 6 ORDER BY a LIMIT 20; ROLLBACK");
     expect(inTx[2].rows).toEqual(twin[2].rows);
     expect(inTx[2].rows).toContainEqual({ id: 20 });
+  });
+
+  it('a join probes the index of the bigger side per row while its rows are hot, and hashes the same rows once they are cold', async () => {
+    // Enough rows that 4 are few against the estimate even after the joined table's own terms (x.c > 1, x.id > 10 AND x.a >= 0).
+    const values = Array.from({ length: 200 }, (_, i) => `(${i}, ${i % 7}, 'w${i % 5}', ${i / 2})`).join(', ');
+    await both(`INSERT INTO $T (id, a, b, c) VALUES ${values}`);
+    await run('CREATE SHARED TABLE app.s (id INT PRIMARY KEY, a INT, b TEXT)');
+    await run("INSERT INTO app.s (id, a, b) VALUES (1, 3, 'w1'), (2, 5, 'w0'), (3, NULL, 'w4'), (4, 3, 'x')");
+    const queries = [
+      'SELECT s.id AS s, x.id AS x FROM app.s s JOIN $T x ON x.a = s.a ORDER BY 1, 2',
+      'SELECT s.id AS s, x.id AS x FROM app.s s, $T x WHERE x.b = s.b AND x.c > 1 ORDER BY 1, 2',
+      'SELECT s.id AS s, x.id AS x FROM app.s s JOIN $T x ON x.a = s.a AND x.id > 10 WHERE x.a >= 0 ORDER BY 1, 2',
+    ];
+    const explain = (await run(`EXPLAIN ${queries[0].replaceAll('$T', 'app.t')}`)).rows.map((r) => `${r.operator}: ${r.detail}`);
+    expect(explain).toContainEqual(expect.stringMatching(/^Index nested loop join: .*index t_a/));
+    const before = indexJoinRuns.probed;
+    for (const q of queries) await same(q);
+    expect(indexJoinRuns.probed).toBe(before + queries.length);
+    // In a transaction: its own writes are found by the probes.
+    const tx = (t: string) => `BEGIN; UPDATE ${t} SET a = 5 WHERE id = 1; INSERT INTO ${t} (id, a, b) VALUES (999, 3, 'w1'); DELETE FROM ${t} WHERE id = 3; ${queries[0].replaceAll('$T', t)}; ROLLBACK`;
+    expect((await engine.execute(root, tx('app.t')))[4].rows).toEqual((await engine.execute(root, tx('app.u')))[4].rows);
+    expect(indexJoinRuns.probed).toBe(before + queries.length + 1);
+    // Cold: the partition is not probed (the ordinary scan, or the rows prepared for its own index read, are hashed).
+    await apply({ kind: 'flush' });
+    await both('UPDATE $T SET a = 3 WHERE id = 6');
+    for (const q of queries) await same(q);
+    expect(indexJoinRuns.probed).toBe(before + queries.length + 1);
   });
 
   it('a USER table\'s index reads only the caller\'s rows', async () => {

@@ -22,6 +22,8 @@ import type { ScanBounds } from '../storage/cold/prune';
 import { compareTuples, HotIndexes, spanOf, type HotIndex, type IndexEntry } from '../storage/hot-index';
 import { indexPlanning, planIndexScan } from '../plan/index-plan';
 import { planHooks, registerIndexPlanner } from '../plan/scan-plan';
+import { planIndexJoin } from '../plan/index-join';
+import { joinHooks } from '../plan/join-plan';
 import type { ColdTier } from '../storage/cold/cold-tier';
 import { prepareIndexRead, preparedRows, type IndexedPartition } from './index-cold';
 import type { IndexScanRequest } from '../plan/source';
@@ -47,6 +49,7 @@ export function installIndexSupport(engine: IndexSupportHost): void {
   engine.hot.observer = indexes;
   engine.uniqueCheck = (changes, staged) => checkUnique(engine, indexes, changes, staged);
   registerIndexPlanner(planIndexScan);
+  joinHooks.indexJoin = planIndexJoin;
   planHooks.begin = indexPlanning.begin;
   planHooks.planned = indexPlanning.planned;
   segmentHooks.indexRecords = encodeIndexRecords;
@@ -59,7 +62,7 @@ export function installIndexSupport(engine: IndexSupportHost): void {
   engine.sources.indexScan = (t, user, req, cold, staged) => {
     const prepared = cold?.partition(t.id, user);
     // Prepared through the index: a SELECT outside a transaction (nothing staged).
-    if (prepared && 'indexed' in prepared && !staged) return preparedRows(prepared as IndexedPartition, req);
+    if (prepared && 'indexed' in prepared && !staged) return req.probe ? undefined : preparedRows(prepared as IndexedPartition, req);
     // Not prepared through the index (segments without its record, a read that could not be prepared ahead, a transaction's read): the partition is scanned.
     if (engine.cold.manifest.hasSegments(t.id, user)) return undefined;
     const x = indexes.get(t, user, req.index, engine.hot.partition(t.id, user));

@@ -17,6 +17,8 @@ export interface IndexScanRequest {
   spans: readonly { lower?: IndexBound; upper?: IndexBound }[];
   /** Reversed: spans last first, each from its end, rows of equal values still in key order. */
   reverse: boolean;
+  /** A join's probe (plan/index-join.ts), not the plan's scan of the table: never served by rows prepared for that scan. */
+  probe?: boolean;
 }
 
 export interface SourceColumn {
