@@ -190,7 +190,19 @@ describe('index scans', () => {
     );
     // Partitions with cold segments were read through their segments' index records.
     expect(cold).toBeGreaterThan(0);
-    // Transactions read through the index with their own writes overlaid.
+  });
+
+  it('in transactions, read hot rows through the index with the transaction\'s own writes laid over them, as the table without indexes reads them (property)', async () => {
+    stagedIndexReads = 0;
+    // No flush: the partitions stay hot, so every transaction's read can go through the index.
+    const hotOp = fc.oneof({ weight: 2, arbitrary: opArb.filter((op) => op.kind === 'insert' || op.kind === 'update' || op.kind === 'delete') }, { weight: 3, arbitrary: txArb });
+    await fc.assert(
+      fc.asyncProperty(fc.array(hotOp, { minLength: 1, maxLength: 8 }), async (steps) => {
+        await both('DELETE FROM $T WHERE id >= 0');
+        for (const op of steps) await apply(op);
+      }),
+      { numRuns: 40 },
+    );
     expect(stagedIndexReads).toBeGreaterThan(0);
   });
 
