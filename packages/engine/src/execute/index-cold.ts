@@ -63,6 +63,8 @@ interface Candidate {
   readonly k: Value;
   readonly seq?: bigint;
   readonly row?: StoredRow;
+  /** The segment whose record holds it (cold). */
+  readonly seg?: SegmentMeta;
 }
 
 const sameBound = (a: IndexBound | undefined, b: IndexBound | undefined) =>
@@ -150,7 +152,7 @@ class RecordCursor {
     if (this.reverse) return this.buffer[this.at];
     const run = this.runs[0];
     if (!run) return undefined;
-    return (this.current ??= { t: run.cols.map((c) => c[run.at]), k: run.page.keys[run.at], seq: run.page.seqs[run.at] });
+    return (this.current ??= { t: run.cols.map((c) => c[run.at]), k: run.page.keys[run.at], seq: run.page.seqs[run.at], seg: this.meta });
   }
 
   advance(): void {
@@ -180,7 +182,7 @@ class RecordCursor {
           const [start, end] = spanIn(tupleAt, page.rows, s, this.desc);
           if (start >= end) continue;
           if (!this.reverse) this.runs.push({ page, cols, at: start, end });
-          else for (let i = start; i < end; i++) out.push({ t: tupleAt(i), k: page.keys[i], seq: page.seqs[i] });
+          else for (let i = start; i < end; i++) out.push({ t: tupleAt(i), k: page.keys[i], seq: page.seqs[i], seg: this.meta });
         }
       }
       if (!this.reverse) continue;
@@ -274,6 +276,7 @@ export async function prepareIndexRead(
   const seq = seqSlot(t);
   const del = deletedSlot(t);
   const pkKey = pkStatsKey(t)!;
+  const covered = coveringRow(t, index, s.columns, segments, pkKey);
   let passing = 0;
   let canCount = keep !== undefined;
   // Each cold candidate costs a point read (a row group, when not cached): resolve about as many as the consumer keeps.
@@ -298,11 +301,24 @@ export async function prepareIndexRead(
       cands.push(best);
     }
     if (cands.length === 0) break;
-    // Cold candidates: the newest version of each key, from the row groups that may hold it.
-    const cold = cands.filter((c) => !c.row && !hotKeys.has(hashKey(c.k)));
+    // Cold candidates: the newest version of each key, from the row groups that may hold it (a covering read needs none for a key provably newest).
+    const built = covered ? new Map<Candidate, StoredRow | undefined>() : undefined;
+    if (built) {
+      for (const c of cands) {
+        if (c.row) continue;
+        const hash = hashKey(c.k);
+        if (hotKeys.has(hash) || host.hot.partition(t.id, s.user)?.has(hash)) built.set(c, undefined); // a newer version is hot
+        else {
+          const row = covered!(c);
+          if (row) built.set(c, row);
+        }
+      }
+      if (built.size > 0) indexCoveringReads.rows += built.size;
+    }
+    const cold = cands.filter((c) => !c.row && !built?.has(c) && !hotKeys.has(hashKey(c.k)));
     let resolve: ((c: Candidate) => StoredRow | undefined) | undefined;
     if (cold.length > 0) {
-      const prepared = await host.cold.prepare(t, s.user, [[{ key: pkKey, isPk: true, op: 'in', values: cold.map((c) => c.k) }]], 'all', pinned);
+      const prepared = await host.cold.prepare(t, s.user, [[{ key: pkKey, isPk: true, op: 'in', values: cold.map((c) => c.k) }]], s.columns, pinned);
       const v = host.views.view(t, s.user, { partition: () => prepared });
       resolve = (c) => {
         const hash = hashKey(c.k);
@@ -312,7 +328,7 @@ export async function prepareIndexRead(
       };
     }
     for (const c of cands) {
-      const row = c.row ?? resolve?.(c);
+      const row = c.row ?? (built?.has(c) ? built.get(c) : resolve?.(c));
       if (!row) continue;
       rows.push(row);
       if (keep === undefined) continue;
@@ -330,6 +346,41 @@ export async function prepareIndexRead(
     batch *= 2;
   }
   return done(t, read, spans, rows, true);
+}
+
+/** Cold candidates answered from index records alone (covering reads), across the engine; tests read it. */
+export const indexCoveringReads = { rows: 0 };
+
+/**
+ * When every column the statement reads is in the index (or is the key):
+ * a builder of a candidate's row from its record entry alone — its indexed
+ * values, key and `_seq`, the other columns NULL (never read) — for a
+ * candidate provably its key's newest version (no hot version, checked by
+ * the caller, and no other segment that could hold a newer one: every
+ * other segment either ends before its `_seq` or has no key range holding
+ * it; a tombstone is a version, so the same test rules one out).
+ * Undefined when the read is not covered.
+ */
+function coveringRow(t: TableDef, index: IndexDef, columns: ReadonlySet<number> | 'all', segments: readonly SegmentMeta[], pkKey: string): ((c: Candidate) => StoredRow | undefined) | undefined {
+  if (columns === 'all') return undefined;
+  const pkId = t.columns[t.pk].id;
+  for (const id of columns) if (id !== pkId && !index.columns.some((c) => c.id === id)) return undefined;
+  const slots = index.columns.map((c) => t.columns.findIndex((col) => col.id === c.id));
+  const width = t.columns.length + 2;
+  const outside = (m: SegmentMeta, k: Value) => {
+    const st = m.column_stats[pkKey];
+    return !!st && st.min !== null && st.max !== null && (compareValues(k, st.min) < 0 || compareValues(k, st.max) > 0);
+  };
+  return (c) => {
+    if (c.seq === undefined || !c.seg) return undefined;
+    for (const m of segments) if (m !== c.seg && m.max_seq > c.seq && !outside(m, c.k)) return undefined;
+    const row = new Array<Value>(width).fill(null);
+    slots.forEach((slot, i) => { row[slot] = c.t[i]; });
+    row[t.pk] = c.k;
+    row[t.columns.length] = c.seq;
+    row[t.columns.length + 1] = false;
+    return Object.freeze(row) as StoredRow;
+  };
 }
 
 function done(t: TableDef, read: IndexRead, spans: readonly Span[], rows: StoredRow[], complete: boolean): IndexedPartition {

@@ -9,6 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Value } from '../core/types';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
+import { indexJoinRuns } from '../plan/index-join';
+import { indexCoveringReads } from './index-cold';
 import { Engine, type SessionState } from './engine';
 
 const root: SessionState = { user: 'root', role: 'dba', namespace: 'default' };
@@ -33,7 +35,15 @@ type Op =
   | { kind: 'insert'; rows: { id: number; a: number | null; b: string | null; c: number | null }[] }
   | { kind: 'update'; id: number; a: number | null; b: string | null }
   | { kind: 'delete'; id: number }
-  | { kind: 'flush' | 'compact' | 'reopen' };
+  | { kind: 'flush' | 'compact' | 'reopen' }
+  /** A transaction: writes, then queries that must see them, then COMMIT or ROLLBACK. */
+  | { kind: 'tx'; writes: TxWrite[]; queries: string[]; commit: boolean };
+
+type TxWrite =
+  | { kind: 'insert'; a: number | null; b: string | null }
+  | { kind: 'update'; id: number; a: number | null; b: string | null }
+  | { kind: 'updateWhere'; a: number; b: string | null }
+  | { kind: 'delete'; id: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('insert' as const), rows: fc.array(fc.record({ id: fc.integer({ min: 0, max: 40 }), a: maybe(small), b: maybe(word), c: maybe(fc.constantFrom(0, 0.5, 1.5, -2, 3)) }), { minLength: 1, maxLength: 6 }) }) },
@@ -43,7 +53,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 /** Query shapes over `$T`; each is run against the indexed table and its twin. */
-const queryArb = fc.oneof(
+const queryArb: fc.Arbitrary<string> = fc.oneof(
   small.map((v) => `SELECT * FROM $T WHERE a = ${v}`),
   fc.tuple(small, small).map(([x, y]) => `SELECT id, a FROM $T WHERE a IN (${x}, ${y}, NULL)`),
   fc.tuple(small, small).map(([x, y]) => `SELECT id FROM $T WHERE a BETWEEN ${Math.min(x, y)} AND ${Math.max(x, y)} AND c IS NOT NULL`),
@@ -68,13 +78,41 @@ const queryArb = fc.oneof(
 const stat = async (name: string) => Number((await engine.execute(root, `SELECT metric_value FROM system.stats WHERE metric_name = '${name}'`))[0].rows[0].metric_value);
 const coldReads = () => stat('index_cold_reads');
 
+const txWriteArb: fc.Arbitrary<TxWrite> = fc.oneof(
+  fc.record({ kind: fc.constant('insert' as const), a: maybe(small), b: maybe(word) }),
+  fc.record({ kind: fc.constant('update' as const), id: fc.integer({ min: 0, max: 40 }), a: maybe(small), b: maybe(word) }),
+  fc.record({ kind: fc.constant('updateWhere' as const), a: small, b: maybe(word) }),
+  fc.record({ kind: fc.constant('delete' as const), id: fc.integer({ min: 0, max: 40 }) }),
+);
+const txArb: fc.Arbitrary<Op> = fc.record({
+  kind: fc.constant('tx' as const),
+  writes: fc.array(txWriteArb, { minLength: 1, maxLength: 5 }),
+  queries: fc.array(queryArb, { minLength: 1, maxLength: 3 }),
+  commit: fc.boolean(),
+});
+const stepOpArb = fc.oneof({ weight: 4, arbitrary: opArb }, { weight: 1, arbitrary: txArb });
+/** Keys transactions insert: never used twice (so no INSERT in a transaction fails). */
+let txKey = 1000;
+
 let kv: KvStore;
 let engine: Engine;
+/** Index reads made with staged rows overlaid (a transaction's writes), counted by wrapping the engine's index scan. */
+let stagedIndexReads = 0;
+const countStagedReads = () => {
+  const scan = engine.sources.indexScan;
+  if (!scan) return;
+  engine.sources.indexScan = (t, user, req, cold, staged) => {
+    const rows = scan(t, user, req, cold, staged);
+    if (rows && staged && staged.size > 0) stagedIndexReads++;
+    return rows;
+  };
+};
 
 beforeEach(async () => {
   kv = durable(openMemoryStore());
   engine = await open(kv);
   await engine.execute(root, `CREATE NAMESPACE app; ${SCHEMA('t')}; ${SCHEMA('u')}; ${INDEXES}`);
+  countStagedReads();
 });
 
 afterEach(async () => {
@@ -108,6 +146,23 @@ async function apply(op: Op): Promise<void> {
     case 'reopen':
       await engine.close();
       engine = await open(kv);
+      countStagedReads();
+      return;
+    case 'tx': {
+      const writes = op.writes.map((w) => {
+        switch (w.kind) {
+          case 'insert': return `INSERT INTO $T (id, a, b) VALUES (${txKey++}, ${lit(w.a)}, ${lit(w.b)})`;
+          case 'update': return `UPDATE $T SET a = ${lit(w.a)}, b = ${lit(w.b)} WHERE id = ${w.id}`;
+          case 'updateWhere': return `UPDATE $T SET b = ${lit(w.b)} WHERE a = ${w.a}`;
+          case 'delete': return `DELETE FROM $T WHERE id = ${w.id}`;
+        }
+      });
+      const script = ['BEGIN', ...writes, ...op.queries, op.commit ? 'COMMIT' : 'ROLLBACK'].join('; ');
+      const results: unknown[] = [];
+      for (const t of ['app.t', 'app.u']) results.push((await engine.execute(root, script.replaceAll('$T', t))).map((r) => r.rows));
+      expect(results[0], script).toEqual(results[1]);
+      return;
+    }
   }
 }
 
@@ -119,10 +174,11 @@ async function same(query: string): Promise<void> {
 }
 
 describe('index scans', () => {
-  it('give the same rows in the same order as the table without indexes, through writes, flushes, compactions and reopens (property)', async () => {
+  it('give the same rows in the same order as the table without indexes, through writes, transactions, flushes, compactions and reopens (property)', async () => {
     let cold = 0;
+    stagedIndexReads = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(opArb, fc.array(queryArb, { minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 12 }), async (steps) => {
+      fc.asyncProperty(fc.array(fc.tuple(stepOpArb, fc.array(queryArb, { minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 12 }), async (steps) => {
         await both('DELETE FROM $T WHERE id >= 0');
         const before = await coldReads();
         for (const [op, queries] of steps) {
@@ -136,6 +192,55 @@ describe('index scans', () => {
     // Partitions with cold segments were read through their segments' index records.
     expect(cold).toBeGreaterThan(0);
   }, 120_000); // 40 runs of writes, flushes, compactions and reopens: ~10 s alone, past 20 s on a loaded 2-core machine
+
+  it('answers a cold read from the index records alone when the index holds every column the query reads (covering), with the rows of the full read', async () => {
+    const values = Array.from({ length: 60 }, (_, i) => `(${i}, ${i % 7}, 'w${i % 5}', ${i / 2})`).join(', ');
+    await both(`INSERT INTO $T (id, a, b, c) VALUES ${values}`);
+    await apply({ kind: 'flush' });
+    await apply({ kind: 'compact' });
+    // Newer versions: a second segment (an update, a delete: a tombstone) and hot rows.
+    await both('UPDATE $T SET a = 2 WHERE id = 3');
+    await both('DELETE FROM $T WHERE id = 9');
+    await apply({ kind: 'flush' });
+    await both('UPDATE $T SET a = 5 WHERE id = 16');
+    const covered = [
+      'SELECT id, a FROM $T WHERE a = 2',
+      'SELECT id FROM $T WHERE a BETWEEN 1 AND 3 ORDER BY a LIMIT 8',
+      "SELECT id, b FROM $T WHERE b LIKE 'w1%' ORDER BY b DESC",
+      "SELECT a, b, id FROM $T WHERE a = 2 AND b >= 'w2' ORDER BY b",
+      'SELECT COUNT(*) AS n FROM $T WHERE a >= 5',
+    ];
+    const before = indexCoveringReads.rows;
+    for (const q of covered) await same(q);
+    expect(indexCoveringReads.rows).toBeGreaterThan(before);
+    // Row groups read: a covered read fetches only keys a newer segment's key range holds (ids 3-9 here), a read of c every candidate's.
+    const groupsRead = async (sql: string) => {
+      const at = await stat('row_groups_read');
+      await run(sql);
+      return (await stat('row_groups_read')) - at;
+    };
+    const coveredOnly = indexCoveringReads.rows;
+    const coveredGroups = await groupsRead('SELECT id FROM app.t WHERE a = 4');
+    const fullGroups = await groupsRead('SELECT id, c FROM app.t WHERE a = 4');
+    expect(coveredGroups).toBeLessThan(fullGroups);
+    expect(coveredGroups).toBeLessThanOrEqual(2); // key 4: its group in each of the two segments
+    await same('SELECT id, a, c FROM $T WHERE a = 2');
+    expect(indexCoveringReads.rows).toBe(coveredOnly + 7); // the covered read of a = 4: ids 11, 18, … 53 from the record alone
+  });
+
+  it('in transactions, read hot rows through the index with the transaction\'s own writes laid over them, as the table without indexes reads them (property)', async () => {
+    stagedIndexReads = 0;
+    // No flush: the partitions stay hot, so every transaction's read can go through the index.
+    const hotOp = fc.oneof({ weight: 2, arbitrary: opArb.filter((op) => op.kind === 'insert' || op.kind === 'update' || op.kind === 'delete') }, { weight: 3, arbitrary: txArb });
+    await fc.assert(
+      fc.asyncProperty(fc.array(hotOp, { minLength: 1, maxLength: 8 }), async (steps) => {
+        await both('DELETE FROM $T WHERE id >= 0');
+        for (const op of steps) await apply(op);
+      }),
+      { numRuns: 40 },
+    );
+    expect(stagedIndexReads).toBeGreaterThan(0);
+  });
 
   it('EXPLAIN names the index, and ORDER BY an index LIMIT n reads in index order without a sort', async () => {
     await both(`INSERT INTO $T (id, a, b) VALUES (1, 3, 'x'), (2, 1, 'y'), (3, 2, 'z')`);
@@ -170,7 +275,7 @@ describe('index scans', () => {
     expect(await coldReads()).toBe(before + 6);
     // ORDER BY … LIMIT 1 reads the row groups of the first candidates' keys, not the table's.
     const groupsBefore = await stat('row_groups_read');
-    expect((await run('SELECT id FROM app.t WHERE a = 3 ORDER BY a LIMIT 1')).rows).toEqual([{ id: 10 }]);
+    expect((await run('SELECT id, c FROM app.t WHERE a = 3 ORDER BY a LIMIT 1')).rows).toEqual([{ id: 10, c: 5 }]);
     const read = (await stat('row_groups_read')) - groupsBefore;
     expect(read).toBeGreaterThan(0);
     expect(read).toBeLessThan((await stat('row_groups')) / 2);
@@ -179,6 +284,33 @@ describe('index scans', () => {
     const twin = await engine.execute(root, "BEGIN; UPDATE app.u SET a = 6 WHERE id = 20; SELECT id FROM app.u WHERE a = 6 ORDER BY a LIMIT 20; ROLLBACK");
     expect(inTx[2].rows).toEqual(twin[2].rows);
     expect(inTx[2].rows).toContainEqual({ id: 20 });
+  });
+
+  it('a join probes the index of the bigger side per row while its rows are hot, and hashes the same rows once they are cold', async () => {
+    // Enough rows that 4 are few against the estimate even after the joined table's own terms (x.c > 1, x.id > 10 AND x.a >= 0).
+    const values = Array.from({ length: 200 }, (_, i) => `(${i}, ${i % 7}, 'w${i % 5}', ${i / 2})`).join(', ');
+    await both(`INSERT INTO $T (id, a, b, c) VALUES ${values}`);
+    await run('CREATE SHARED TABLE app.s (id INT PRIMARY KEY, a INT, b TEXT)');
+    await run("INSERT INTO app.s (id, a, b) VALUES (1, 3, 'w1'), (2, 5, 'w0'), (3, NULL, 'w4'), (4, 3, 'x')");
+    const queries = [
+      'SELECT s.id AS s, x.id AS x FROM app.s s JOIN $T x ON x.a = s.a ORDER BY 1, 2',
+      'SELECT s.id AS s, x.id AS x FROM app.s s, $T x WHERE x.b = s.b AND x.c > 1 ORDER BY 1, 2',
+      'SELECT s.id AS s, x.id AS x FROM app.s s JOIN $T x ON x.a = s.a AND x.id > 10 WHERE x.a >= 0 ORDER BY 1, 2',
+    ];
+    const explain = (await run(`EXPLAIN ${queries[0].replaceAll('$T', 'app.t')}`)).rows.map((r) => `${r.operator}: ${r.detail}`);
+    expect(explain).toContainEqual(expect.stringMatching(/^Index nested loop join: .*index t_a/));
+    const before = indexJoinRuns.probed;
+    for (const q of queries) await same(q);
+    expect(indexJoinRuns.probed).toBe(before + queries.length);
+    // In a transaction: its own writes are found by the probes.
+    const tx = (t: string) => `BEGIN; UPDATE ${t} SET a = 5 WHERE id = 1; INSERT INTO ${t} (id, a, b) VALUES (999, 3, 'w1'); DELETE FROM ${t} WHERE id = 3; ${queries[0].replaceAll('$T', t)}; ROLLBACK`;
+    expect((await engine.execute(root, tx('app.t')))[4].rows).toEqual((await engine.execute(root, tx('app.u')))[4].rows);
+    expect(indexJoinRuns.probed).toBe(before + queries.length + 1);
+    // Cold: the partition is not probed (the ordinary scan, or the rows prepared for its own index read, are hashed).
+    await apply({ kind: 'flush' });
+    await both('UPDATE $T SET a = 3 WHERE id = 6');
+    for (const q of queries) await same(q);
+    expect(indexJoinRuns.probed).toBe(before + queries.length + 1);
   });
 
   it('a USER table\'s index reads only the caller\'s rows', async () => {

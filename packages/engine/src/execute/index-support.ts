@@ -16,12 +16,14 @@
 import { KalamError } from '../core/errors';
 import { deletedSlot, indexColumnNames, type IndexDef, type RowChange, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
-import { describeValue, hashKey } from '../core/values';
-import type { StagedRows } from '../exec/context';
+import { compareValues, describeValue, hashKey } from '../core/values';
+import type { StagedRows, Tuple } from '../exec/context';
 import type { ScanBounds } from '../storage/cold/prune';
-import { compareTuples, HotIndexes, spanOf, type HotIndex } from '../storage/hot-index';
+import { compareTuples, HotIndexes, spanOf, type HotIndex, type IndexEntry } from '../storage/hot-index';
 import { indexPlanning, planIndexScan } from '../plan/index-plan';
 import { planHooks, registerIndexPlanner } from '../plan/scan-plan';
+import { planIndexJoin } from '../plan/index-join';
+import { joinHooks } from '../plan/join-plan';
 import type { ColdTier } from '../storage/cold/cold-tier';
 import { prepareIndexRead, preparedRows, type IndexedPartition } from './index-cold';
 import type { IndexScanRequest } from '../plan/source';
@@ -47,6 +49,7 @@ export function installIndexSupport(engine: IndexSupportHost): void {
   engine.hot.observer = indexes;
   engine.uniqueCheck = (changes, staged) => checkUnique(engine, indexes, changes, staged);
   registerIndexPlanner(planIndexScan);
+  joinHooks.indexJoin = planIndexJoin;
   planHooks.begin = indexPlanning.begin;
   planHooks.planned = indexPlanning.planned;
   segmentHooks.indexRecords = encodeIndexRecords;
@@ -56,18 +59,24 @@ export function installIndexSupport(engine: IndexSupportHost): void {
     if (p) indexes.coldReads++;
     return p;
   };
-  engine.sources.indexScan = (t, user, req, cold) => {
+  engine.sources.indexScan = (t, user, req, cold, staged) => {
     const prepared = cold?.partition(t.id, user);
-    if (prepared && 'indexed' in prepared) return preparedRows(prepared as IndexedPartition, req);
-    // Not prepared through the index (segments without its record, or a read that could not be prepared ahead): the partition is scanned.
+    // Prepared through the index: a SELECT outside a transaction (nothing staged).
+    if (prepared && 'indexed' in prepared && !staged) return req.probe ? undefined : preparedRows(prepared as IndexedPartition, req);
+    // Not prepared through the index (segments without its record, a read that could not be prepared ahead, a transaction's read): the partition is scanned.
     if (engine.cold.manifest.hasSegments(t.id, user)) return undefined;
     const x = indexes.get(t, user, req.index, engine.hot.partition(t.id, user));
-    return x ? indexRows(x, req) : [];
+    if (staged && staged.size > 0) return overlaid(t, x, req, staged);
+    return x ? rowsOf(indexEntries(x, req)) : [];
   };
 }
 
-/** The rows of `req`'s spans in index order (reversed: equal values still in key order, as ORDER BY breaks ties). */
-function* indexRows(x: HotIndex, req: IndexScanRequest): Generator<StoredRow> {
+function* rowsOf(entries: Iterable<IndexEntry>): Generator<StoredRow> {
+  for (const e of entries) yield e.r;
+}
+
+/** The entries of `req`'s spans in index order (reversed: equal values still in key order, as ORDER BY breaks ties). */
+function* indexEntries(x: HotIndex, req: IndexScanRequest): Generator<IndexEntry> {
   const read = x.openRead();
   try {
     const spans = req.reverse ? [...req.spans].reverse() : req.spans;
@@ -75,19 +84,65 @@ function* indexRows(x: HotIndex, req: IndexScanRequest): Generator<StoredRow> {
       const { entries } = read;
       const [start, end] = spanOf(entries, x.desc, s.lower, s.upper);
       if (!req.reverse) {
-        for (let i = start; i < end; i++) yield entries[i].r;
+        for (let i = start; i < end; i++) yield entries[i];
         continue;
       }
       for (let i = end - 1; i >= start; ) {
         let j = i;
         while (j > start && compareTuples(entries[j - 1].t, entries[i].t, x.desc) === 0) j--;
-        for (let m = j; m <= i; m++) yield entries[m].r;
+        for (let m = j; m <= i; m++) yield entries[m];
         i = j - 1;
       }
     }
   } finally {
     read.release();
   }
+}
+
+/** Whether index tuple `t` lies in span `s`. */
+function inSpan(t: readonly Value[], s: IndexScanRequest['spans'][number], desc: readonly boolean[]): boolean {
+  if (s.lower) {
+    const c = compareTuples(t, s.lower.tuple, desc, s.lower.tuple.length);
+    if (c < 0 || (c === 0 && !s.lower.inclusive)) return false;
+  }
+  if (s.upper) {
+    const c = compareTuples(t, s.upper.tuple, desc, s.upper.tuple.length);
+    if (c > 0 || (c === 0 && !s.upper.inclusive)) return false;
+  }
+  return true;
+}
+
+/**
+ * The read of `req` over the committed hot rows with `staged` (a
+ * transaction's or a group's earlier statements' versions, by key hash;
+ * null: removed) laid over them, as the scan's partition view lays them:
+ * a staged key's committed entry is skipped, its staged version (when live
+ * and in a span) is merged in at its place in the read's order. Costs
+ * O(s log s) for s staged rows of the partition, besides the read.
+ */
+function* overlaid(t: TableDef, x: HotIndex | undefined, req: IndexScanRequest, staged: ReadonlyMap<string, Tuple | null>): Generator<StoredRow> {
+  const slots = req.index.columns.map((c) => t.columns.findIndex((col) => col.id === c.id));
+  const desc = req.index.columns.map((c) => c.desc);
+  const del = deletedSlot(t);
+  const keySlot = t.pk >= 0 ? t.pk : t.columns.length;
+  const sign = req.reverse ? -1 : 1;
+  const order = (a: IndexEntry, b: IndexEntry) => sign * compareTuples(a.t, b.t, desc) || compareValues(a.k, b.k);
+  const extra: IndexEntry[] = [];
+  for (const row of staged.values()) {
+    if (row === null || row[del] === true) continue;
+    const tuple = slots.map((s) => row[s]);
+    if (req.spans.some((s) => inSpan(tuple, s, desc))) extra.push({ t: tuple, k: row[keySlot], r: row as StoredRow });
+  }
+  extra.sort(order);
+  let at = 0;
+  if (x) {
+    for (const e of indexEntries(x, req)) {
+      if (staged.has(hashKey(e.k))) continue;
+      while (at < extra.length && order(extra[at], e) < 0) yield extra[at++].r;
+      yield e.r;
+    }
+  }
+  while (at < extra.length) yield extra[at++].r;
 }
 
 /** Engine parts the index code reads, per installed engine. */

@@ -151,6 +151,35 @@ describe('db.migrate()', () => {
     await db.close();
   });
 
+  it('runs CREATE INDEX and DROP INDEX as DDL, and takes them back when a later statement fails', async () => {
+    const db = await openDatabase({ storage: 'memory' });
+    await db.migrate([V1]);
+    const indexNames = async () => (await rows(db, "SELECT index_name FROM system.indexes WHERE namespace_id = 'app' ORDER BY index_name")).map((r) => r.index_name);
+    // A failing INSERT after the index: the index is taken back with the rest.
+    const bad: Migration = { version: 2, sql: "CREATE INDEX by_title ON app.todos (title); ALTER TABLE app.todos CREATE INDEX id; INSERT INTO app.todos (id, title) VALUES (1, 'a'), (1, 'b')" };
+    const e = await failure(db.migrate([V1, bad]));
+    expect(e.code).toBe('MIGRATION_FAILED');
+    expect(e.message).toContain('its DDL was taken back');
+    expect(await indexNames()).toEqual([]);
+    // Applied: the index exists, is used, and a UNIQUE index refuses a repeated value.
+    const v2: Migration = { version: 2, sql: "CREATE INDEX by_title ON app.todos (title); CREATE UNIQUE INDEX IF NOT EXISTS one_title ON app.todos (title DESC); INSERT INTO app.todos (id, title) VALUES (1, 'a'), (2, 'b')" };
+    expect(await db.migrate([V1, v2])).toEqual({ version: 2, applied: [2] });
+    expect(await indexNames()).toEqual(['by_title', 'one_title']);
+    const plan = (await rows(db, "EXPLAIN SELECT id FROM app.todos WHERE title = 'b'")).map((r) => String(r.detail));
+    expect(plan.some((d) => /index (by_title|one_title)/.test(d))).toBe(true);
+    expect(await rows(db, "SELECT id FROM app.todos WHERE title = 'b'")).toEqual([{ id: 2 }]);
+    expect((await failure(admin(db).execute("INSERT INTO app.todos (id, title) VALUES (3, 'a')"))).code).toBe('UNIQUE_VIOLATION');
+    // CREATE UNIQUE INDEX over repeated values fails the migration; a DROP INDEX before it is taken back.
+    await admin(db).execute('DROP INDEX app.one_title');
+    await admin(db).execute("INSERT INTO app.todos (id, title) VALUES (3, 'c'), (4, 'c')");
+    const dup: Migration = { version: 3, sql: 'DROP INDEX app.by_title; CREATE UNIQUE INDEX uniq_title ON app.todos (title)' };
+    const e2 = await failure(db.migrate([V1, v2, dup]));
+    expect(e2.message).toContain('UNIQUE_VIOLATION');
+    expect(await indexNames()).toEqual(['by_title']);
+    expect((await applied(db)).map((r) => r.version)).toEqual([1, 2]);
+    await db.close();
+  });
+
   it('validates the list (INVALID_OPTION naming the entry)', async () => {
     const db = await openDatabase({ storage: 'memory' });
     const cases: [unknown, string][] = [

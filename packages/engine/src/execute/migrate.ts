@@ -9,13 +9,14 @@
  * this way (the contract, also in the engine README):
  *
  *   - its statements are DDL (CREATE/DROP NAMESPACE, CREATE/DROP TABLE,
- *     ALTER TABLE) followed by DML (INSERT, UPDATE, DELETE); DDL after DML,
+ *     ALTER TABLE, CREATE/DROP INDEX) followed by DML (INSERT, UPDATE, DELETE); DDL after DML,
  *     any other statement, and DDL that does not parse fail the migration
  *     before anything runs (DML is parsed once, as it runs);
  *   - each DDL statement commits on its own, and in the same storage commit
  *     the undo journal gains the step that takes it back (DROP of what it
  *     created, DROP COLUMN of what it added, the table's definition before a
- *     rename / NOT NULL / DEFAULT / access level change);
+ *     rename / NOT NULL / DEFAULT / access level change or a CREATE / DROP
+ *     INDEX);
  *   - the DML runs in one transaction, committed together with the
  *     migration's record (and the journal's removal): one storage commit;
  *   - a statement that cannot be taken back (DROP TABLE, DROP NAMESPACE,
@@ -35,7 +36,9 @@ import { migrationChecksum, type MigrationLog, type MigrationRecord, type UndoAc
 import type { AlterContext } from './alter';
 import { commitTransaction, type BatchContext } from './batch';
 import { executeDdl, type DdlContext, type DdlStatement } from './ddl';
-import { loadAlter } from './lazy-executors';
+import type { IndexDdlContext, IndexStatement } from './index-ddl';
+import { ensureIndexSupport } from './index-loader';
+import { loadAlter, loadIndexDdl } from './lazy-executors';
 import { loadSqlExtensions } from './sql-extensions';
 import { checkMigrations, type Migration } from './migration-list';
 import type { SessionState } from './session-state';
@@ -51,7 +54,8 @@ export interface MigrateResult {
   applied: number[];
 }
 
-export interface MigrateContext extends BatchContext, DdlContext, AlterContext {
+export interface MigrateContext extends BatchContext, DdlContext, AlterContext, Omit<IndexDdlContext, 'jobs'> {
+  readonly jobs: DdlContext['jobs'] & IndexDdlContext['jobs'];
   readonly migrations: MigrationLog;
   readonly options: { readonly maxMigrations: number };
   commit(unit: UnitOfWork): Promise<void>;
@@ -130,6 +134,7 @@ function classify(stmt: Statement): Kind | undefined {
     case 'createNamespace': case 'createTable': return 'ddl';
     case 'dropNamespace': case 'dropTable': return 'final';
     case 'alterTable': return stmt.op.kind === 'dropColumn' || stmt.op.kind === 'modifyColumn' ? 'final' : 'ddl';
+    case 'createIndex': case 'dropIndex': return 'ddl';
     case 'insert': case 'update': case 'delete': return 'dml';
     default: return undefined;
   }
@@ -163,7 +168,7 @@ function plan(m: Migration, limits: SqlLimits): Step[] {
     } catch (e) {
       throw failed(where, e);
     }
-    if (!kind) throw failed(where, new KalamError('UNSUPPORTED', `${stmt?.kind ?? 'this'} statements cannot run in a migration: a migration holds CREATE/DROP NAMESPACE, CREATE/DROP TABLE, ALTER TABLE, then INSERT, UPDATE, DELETE`));
+    if (!kind) throw failed(where, new KalamError('UNSUPPORTED', `${stmt?.kind ?? 'this'} statements cannot run in a migration: a migration holds CREATE/DROP NAMESPACE, CREATE/DROP TABLE, ALTER TABLE, CREATE/DROP INDEX, then INSERT, UPDATE, DELETE`));
     if (kind !== 'dml' && steps.some((s) => s.kind === 'dml')) {
       throw failed(where, new KalamError('UNSUPPORTED', 'DDL after INSERT/UPDATE/DELETE: a migration runs its DDL first, then its DML in one transaction. Put this statement in the next migration'));
     }
@@ -181,7 +186,7 @@ function migrationFailed(version: number, where: string, code: ErrorCode | strin
 
 async function runMigration(ctx: MigrateContext, m: Migration, checksum: string): Promise<void> {
   const previous = ctx.migrations.version;
-  // What its statements need to be parsed (ALTER TABLE's parser) and run (a DECIMAL default is read as the table is made).
+  // What its statements need to be parsed (ALTER TABLE's and CREATE INDEX's parsers) and run (a DECIMAL default is read as the table is made).
   await loadSqlExtensions(m.sql, ctx.catalog);
   const steps = plan(m, ctx.planner.limits);
   const state = sessionOf();
@@ -226,7 +231,7 @@ async function runMigration(ctx: MigrateContext, m: Migration, checksum: string)
  * statement (`record` given), the migration's record. True when it was
  * committed with the record.
  */
-async function runDdl(ctx: MigrateContext, state: SessionState, stmt: DdlStatement | AlterTableStmt, journal: UndoJournal, record: (() => MigrationRecord) | undefined): Promise<boolean> {
+async function runDdl(ctx: MigrateContext, state: SessionState, stmt: DdlStatement | AlterTableStmt | IndexStatement, journal: UndoJournal, record: (() => MigrationRecord) | undefined): Promise<boolean> {
   let committed = false;
   let inverse: UndoAction | undefined;
   const extra = (): StateChange => {
@@ -235,10 +240,15 @@ async function runDdl(ctx: MigrateContext, state: SessionState, stmt: DdlStateme
   };
   // ALTER TABLE's executor is loaded on first use (lazy-executors.ts), before the write lock is taken.
   const alter = stmt.kind === 'alterTable' ? await loadAlter() : undefined;
+  const isIndex = stmt.kind === 'createIndex' || stmt.kind === 'dropIndex';
+  const indexDdl = isIndex ? await loadIndexDdl() : undefined;
+  if (isIndex) await ensureIndexSupport(ctx, true);
   await ctx.exclusive(async () => {
     inverse = inverseOf(ctx, state, stmt);
-    const scoped = scopedContext(ctx, extra, () => { committed = true; });
+    const onCommit = () => { committed = true; };
+    const scoped = scopedContext(ctx, extra, onCommit);
     if (alter) await alter.executeAlterTable(scoped, state, stmt as AlterTableStmt);
+    else if (indexDdl) await indexDdl.executeIndexStatement(indexScoped(ctx, extra, onCommit), state, stmt as IndexStatement);
     else await executeDdl(scoped, state, stmt as DdlStatement);
   });
   if (committed && inverse) journal.actions.push(inverse);
@@ -259,8 +269,18 @@ function scopedContext(ctx: MigrateContext, extra: () => StateChange, onCommit: 
   };
 }
 
+/** The engine as CREATE/DROP INDEX reads it, its commits carrying `extra()` too (the engine's own parts read through, commit replaced). */
+function indexScoped(ctx: MigrateContext, extra: () => StateChange, onCommit: () => void): IndexDdlContext {
+  const scoped = Object.create(ctx) as IndexDdlContext & { commit: IndexDdlContext['commit'] };
+  scoped.commit = async (unit) => {
+    await ctx.commit({ ...unit, state: [...(unit.state ?? []), extra()] });
+    onCommit();
+  };
+  return scoped;
+}
+
 /** The step that takes `stmt` back, read from the catalog before it runs; none when it changes nothing (or fails). */
-function inverseOf(ctx: MigrateContext, state: SessionState, stmt: DdlStatement | AlterTableStmt): UndoAction | undefined {
+function inverseOf(ctx: MigrateContext, state: SessionState, stmt: DdlStatement | AlterTableStmt | IndexStatement): UndoAction | undefined {
   const { catalog } = ctx;
   switch (stmt.kind) {
     case 'createNamespace': {
@@ -283,6 +303,20 @@ function inverseOf(ctx: MigrateContext, state: SessionState, stmt: DdlStatement 
         return t.columns.some((c) => c.name === column) ? undefined : { kind: 'sql', sql: `ALTER TABLE ${ns}.${t.name} DROP COLUMN ${column}` };
       }
       return { kind: 'restoreTable', def: t };
+    }
+    case 'createIndex': {
+      // The table's definition before the index (none when it already has one of that name: IF NOT EXISTS changes nothing).
+      const ns = (stmt.table.namespace ?? state.namespace).toLowerCase();
+      const t = catalog.findTable(ns, stmt.table.name.toLowerCase());
+      const name = (stmt.name ?? (t ? `${t.name}_${stmt.columns[0].name}_idx` : '')).toLowerCase();
+      if (!t || catalog.listTables(ns).some((x) => x.indexes?.some((i) => i.name === name))) return undefined;
+      return { kind: 'restoreTable', def: t };
+    }
+    case 'dropIndex': {
+      const ns = (stmt.index.namespace ?? state.namespace).toLowerCase();
+      const name = stmt.index.name.toLowerCase();
+      const t = catalog.listTables(ns).find((x) => x.indexes?.some((i) => i.name === name));
+      return t ? { kind: 'restoreTable', def: t } : undefined;
     }
     default:
       return undefined;

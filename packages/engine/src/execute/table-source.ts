@@ -14,7 +14,7 @@ import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import { deletedSlot, isExpired, partitionOf, type StoredRow, type TableDef } from '../core/schema';
 import { hashKey } from '../core/values';
-import type { ExecContext } from '../exec/context';
+import type { ExecContext, Tuple } from '../exec/context';
 import type { IndexScanRequest, RelationSource, SourceResolver } from '../plan/source';
 import { systemSource, type SystemEnv } from '../system/tables';
 import { WriteOverlay } from './group-commit';
@@ -22,8 +22,13 @@ import type { ColdReads } from '../storage/cold/types';
 import type { PartitionViews } from './partition-views';
 import { STREAM_REFUSED } from './transaction';
 
-/** Reads a partition through a secondary index (execute/index-support.ts), or undefined when it cannot (cold segments). */
-export type IndexScan = (t: TableDef, user: string, req: IndexScanRequest, cold: ColdReads | undefined) => Iterable<StoredRow> | undefined;
+/**
+ * Reads a partition through a secondary index (execute/index-support.ts),
+ * `staged` (a transaction's or a group's earlier statements' rows of the
+ * partition) overlaid on it, or undefined when it cannot (cold segments not
+ * prepared through the index).
+ */
+export type IndexScan = (t: TableDef, user: string, req: IndexScanRequest, cold: ColdReads | undefined, staged?: ReadonlyMap<string, Tuple | null>) => Iterable<StoredRow> | undefined;
 
 export class TableSources implements SourceResolver {
   /** Set when secondary indexes load. */
@@ -79,8 +84,8 @@ export class TableSources implements SourceResolver {
       },
       indexRows(ctx, req) {
         checkRead(ctx.role, t);
-        // Rows staged by a transaction or a group's earlier statements are not in the index: the scan reads them.
-        return stagedPartition(ctx) ? undefined : sources.indexScan?.(t, partitionOf(t, ctx.user), req, ctx.cold);
+        // Rows staged by a transaction or a group's earlier statements are not in the index: they are overlaid on its read.
+        return sources.indexScan?.(t, partitionOf(t, ctx.user), req, ctx.cold, stagedPartition(ctx));
       },
       lookup(ctx, pk, opts) {
         checkRead(ctx.role, t);

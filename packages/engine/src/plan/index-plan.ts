@@ -18,8 +18,9 @@
  * a numeric column, a string for TEXT, a boolean for BOOLEAN): anything
  * else (text compared with a number column, a timestamp as text) runs the
  * ordinary scan, where typed-compare.ts gives `=` its meaning. So does an
- * execution the index cannot serve (RelationSource.indexRows says so:
- * cold segments, or staged rows of a transaction).
+ * execution the index cannot serve (RelationSource.indexRows says so: cold
+ * segments not prepared through the index). A transaction's staged rows
+ * are laid over the index read (execute/index-support.ts).
  */
 import type { IndexDef, TableDef } from '../core/schema';
 import type { Value } from '../core/types';

@@ -5,6 +5,7 @@ import type { Row, Value } from '../core/types';
 import type { ExecContext, Tuple } from '../exec/context';
 import { innerHashJoin } from '../exec/hash-join';
 import { sqlEquals } from './compile';
+import { indexJoinRuns } from './index-join';
 import { LOOKUP_JOIN_MAX_ROWS } from './join-plan';
 
 let db: Database;
@@ -132,8 +133,14 @@ describe('random inner joins equal the filtered cross product', () => {
       fc.tuple(fc.integer({ min: 0, max: rels - 1 }), fc.integer({ min: 0, max: rels - 1 }), fc.constantFrom('a', 'id')).map(([x, y, c]) => `r${x}.t = r${y}.${c}`),
     );
 
-  it('for any tables, FROM order and terms (WHERE or ON)', async () => {
+  // Secondary indexes a table may have (an index nested-loop join probes one led by the join column).
+  const indexes = fc.subarray(['a', 'b', 't', 'a, t', 'b DESC'], { minLength: 0, maxLength: 3 });
+  /** Rows added to one relation so its estimate makes probing it the cheaper join. */
+  const BIG_ROWS = 60;
+
+  it('for any tables, secondary indexes, FROM order and terms (WHERE or ON)', async () => {
     let round = 0;
+    const probedBefore = indexJoinRuns.probed;
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 2, max: 4 }).chain((rels) =>
@@ -141,16 +148,22 @@ describe('random inner joins equal the filtered cross product', () => {
             tables: fc.array(table, { minLength: rels, maxLength: rels }),
             terms: fc.array(term(rels), { minLength: 0, maxLength: 5 }),
             useOn: fc.boolean(),
+            indexes: fc.array(indexes, { minLength: rels, maxLength: rels }),
+            big: fc.option(fc.integer({ min: 0, max: rels - 1 })),
           }),
         ),
-        async ({ tables, terms, useOn }) => {
+        async ({ tables, terms: drawn, useOn, indexes: ix, big }) => {
           const ns = `p${round++}`;
+          // The bigger relation is indexed on `a` and joined on it (besides the random terms), so some steps can probe it.
+          const terms = big === null ? drawn : [...drawn, `r${big}.a = r${(big + 1) % tables.length}.a`];
+          if (big !== null && !ix[big].includes('a')) ix[big] = [...ix[big], 'a'];
           await s.execute(`CREATE NAMESPACE ${ns}`);
           for (let i = 0; i < tables.length; i++) {
             await s.execute(`CREATE SHARED TABLE ${ns}.r${i} (id INT PRIMARY KEY, a INT, b INT, t TEXT)`);
-            if (tables[i].length > 0) {
-              await s.execute(`INSERT INTO ${ns}.r${i} (id, a, b, t) VALUES ${tables[i].map((r, k) => `(${k}, ${r.join(', ')})`).join(', ')}`);
-            }
+            for (const cols of ix[i]) await s.execute(`CREATE INDEX ${ns}_r${i}_${cols.replace(/\W+/g, '_')} ON ${ns}.r${i} (${cols})`);
+            const rows = tables[i].map((r, k) => `(${k}, ${r.join(', ')})`);
+            if (big === i) for (let k = 0; k < BIG_ROWS; k++) rows.push(`(${100 + k}, ${k % 5}, ${k % 3 === 0 ? 'NULL' : (k * 3) % 5}, '${k % 4}')`);
+            if (rows.length > 0) await s.execute(`INSERT INTO ${ns}.r${i} (id, a, b, t) VALUES ${rows.join(', ')}`);
           }
           const where = terms.length > 0 ? terms.join(' AND ') : 'true';
           const list = tables.map((_, i) => `${ns}.r${i} r${i}`);
@@ -169,6 +182,8 @@ describe('random inner joins equal the filtered cross product', () => {
       ),
       { numRuns: Number(process.env.JOIN_PROPERTY_RUNS ?? 60) },
     );
+    // Some joins probed an index per row rather than hashing.
+    expect(indexJoinRuns.probed).toBeGreaterThan(probedBefore);
   }, 600_000);
 });
 

@@ -7,8 +7,10 @@
  * - a term over several relations joins them as soon as they are all
  *   joined: an equality between the relations joined so far and the next
  *   one makes a hash join (or, when it is the next one's primary key and
- *   the rows joined so far are few, one lookup per row), the other terms
- *   filter the joined pairs;
+ *   the rows joined so far are few, one lookup per row; when it is the
+ *   first column of one of its secondary indexes and they are few against
+ *   its estimate, one index probe per row: plan/index-join.ts), the other
+ *   terms filter the joined pairs;
  * - a term with a subquery, or over no relation of this block, filters the
  *   joined rows at the end, as the WHERE did before.
  *
@@ -38,6 +40,22 @@ import type { ScanOptions } from './source';
 
 /** Rows joined so far before a primary-key join decides between one lookup per row and a hash join. */
 export const LOOKUP_JOIN_MAX_ROWS = 1024;
+
+/** One equi-join step another join method may take over (plan/index-join.ts, registered when secondary indexes load). */
+export interface JoinStepPlan {
+  left: RowSource;
+  leftKey: Evaluator;
+  source: PlannedSource;
+  rExpr: Expr;
+  ownPred: Evaluator | undefined;
+  residual: Evaluator | undefined;
+  hashed: (leftRows: Iterable<Tuple>, ctx: ExecContext) => Iterable<Tuple>;
+  rightEstimate: (ctx: ExecContext) => number;
+  rightRows: RowSource;
+  opts: ScanOptions;
+  detail: string;
+}
+export const joinHooks: { indexJoin?(step: JoinStepPlan): RowSource | undefined } = {};
 
 export interface Term {
   expr: Expr;
@@ -287,6 +305,8 @@ function joinStep(
         children: nodesOf(left, rightRows),
       }));
     }
+    const indexed = joinHooks.indexJoin?.({ left, leftKey, source, rExpr, ownPred, residual, hashed, rightEstimate, rightRows, opts, detail });
+    if (indexed) return indexed;
     return describe((ctx) => hashed(left(ctx), ctx), () => ({ operator: 'Hash join', detail, children: nodesOf(left, rightRows) }));
   }
   const on = compileExpr(andAll(terms)!, joinedScope);
@@ -367,7 +387,7 @@ function lookupOrHash(
   };
 }
 
-function* resume(head: readonly Tuple[], rest: Iterator<Tuple>): Generator<Tuple> {
+export function* resume(head: readonly Tuple[], rest: Iterator<Tuple>): Generator<Tuple> {
   yield* head;
   for (let n = rest.next(); !n.done; n = rest.next()) yield n.value;
 }

@@ -17,6 +17,8 @@ export interface IndexScanRequest {
   spans: readonly { lower?: IndexBound; upper?: IndexBound }[];
   /** Reversed: spans last first, each from its end, rows of equal values still in key order. */
   reverse: boolean;
+  /** A join's probe (plan/index-join.ts), not the plan's scan of the table: never served by rows prepared for that scan. */
+  probe?: boolean;
 }
 
 export interface SourceColumn {
@@ -52,9 +54,10 @@ export interface RelationSource {
    */
   estimate?(ctx: ExecContext): number;
   /**
-   * The session partition's rows in `req`'s spans, in index order, or
-   * undefined when this execution cannot read them through the index (its
-   * partition has cold segments, or staged rows): the caller scans instead.
+   * The session partition's rows in `req`'s spans, in index order (staged
+   * rows of a transaction laid over them), or undefined when this execution
+   * cannot read them through the index (its partition has cold segments
+   * not prepared through it): the caller scans instead.
    */
   indexRows?(ctx: ExecContext, req: IndexScanRequest): Iterable<Tuple> | undefined;
   /** Slot of the primary key in the tuple, when there is one. */
