@@ -223,3 +223,13 @@ describe('a cast after CAST(…) (§4.2.9)', () => {
     expect(await rows(`SELECT CAST(CAST('2.5' AS DOUBLE) AS TEXT)::double + 1`)).toEqual([[3.5]]);
   });
 });
+
+describe('array subscripts', () => {
+  it('are refused with UNSUPPORTED, never read as the array itself', async () => {
+    for (const sql of ['SELECT (ARRAY[10, 20])[1]', 'SELECT ARRAY[1, 2][1]', 'SELECT w[1] FROM app.words']) {
+      const e = await failure(sql);
+      expect([sql, e.code]).toEqual([sql, 'UNSUPPORTED']);
+      expect(e.message).toContain('-> n');
+    }
+  });
+});

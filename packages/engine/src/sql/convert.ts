@@ -89,6 +89,8 @@ export function exprList(x: Node, what = 'A list'): Expr[] {
 
 export function expr(x: Node): Expr {
   if (x === null || x === undefined) throw new KalamError('PARSE_ERROR', 'Missing expression');
+  // The parser keeps `x[n]` as a mark on x: read as x, it would be a wrong answer.
+  if (x.array_index) throw new KalamError('UNSUPPORTED', 'Array subscripts (x[n]) are not supported: read a JSON array element with -> n (0-based), or json_extract_path');
   if (x.ast) return { kind: 'subquery', query: selectStmt(x.ast) };
   if (x.type === 'select') return { kind: 'subquery', query: selectStmt(x) }; // (SELECT …) where the parser leaves no `ast` wrapper
   switch (x.type) {
