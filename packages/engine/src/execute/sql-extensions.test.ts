@@ -78,6 +78,14 @@ describe('SQL extensions load on first use', () => {
     expect(res.rows).toHaveLength(1);
   });
 
+  it('system.settings: the descriptions load before the first statement that reads it, and every setting has one', async () => {
+    const { s } = await seeded();
+    const rows = (await s.query('SELECT name, description FROM system.settings')).rows;
+    expect(rows.length).toBeGreaterThan(40);
+    expect(rows.filter((r) => typeof r.description !== 'string' || r.description.length < 5)).toEqual([]);
+    expect(rows.find((r) => r.name === 'max_sql_length')?.description).toBe('Characters of SQL text in one call');
+  });
+
   for (const c of CASES) {
     it(`${c.extension}: a query`, async () => {
       const { s } = await seeded();

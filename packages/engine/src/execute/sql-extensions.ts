@@ -33,6 +33,8 @@
  *   sql/parse.ts;
  * - SUBSCRIBE TO (`SUBSCRIBE`): sql/parse-subscribe.ts, which registers
  *   with sql/parse-live.ts;
+ * - system.settings' descriptions (`SETTINGS`): execute/setting-descriptions.ts,
+ *   which registers with execute/stats.ts;
  * - ALTER TABLE (`ALTER`): sql/parse-alter.ts, which registers with
  *   sql/parse-ddl.ts (its executor is execute/alter.ts, a lazy executor);
  * - topics (`topic`): execute/topics.ts, which registers system.topics and
@@ -53,6 +55,7 @@ import { registerWindowRewrites } from '../sql/rewrite';
 import { registerIndexParser, registerViewParser } from '../sql/parse';
 import { registerAlterParser } from '../sql/parse-ddl';
 import { registerSubscribeParser } from '../sql/parse-live';
+import { registerSettingDescriptions } from './stats';
 
 const loadWindows = lazyModule('window functions', async () => {
   const { planWindows, findFrames, findWindowClauseMoves } = await import('../plan/window-plan');
@@ -131,6 +134,9 @@ const loadAlterParser = lazyModule('the ALTER TABLE parser', async () => {
 const loadSubscribeParser = lazyModule('the SUBSCRIBE TO parser', async () => {
   registerSubscribeParser((await import('../sql/parse-subscribe')).parseSubscribe);
 });
+const loadSettingDescriptions = lazyModule('the setting descriptions', async () => {
+  registerSettingDescriptions((await import('./setting-descriptions')).SETTING_DESCRIPTIONS);
+});
 const loadTopicTables = lazyModule('the topic statements and system tables', async () => {
   (await import('./topics')).registerTopicTables();
 });
@@ -154,6 +160,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: /\bview\b/i, load: loadViewParser },
   { words: /\balter\b/i, load: loadAlterParser },
   { words: /\bsubscribe\b/i, load: loadSubscribeParser },
+  { words: /\bsettings\b/i, load: loadSettingDescriptions },
   { words: /topic/i, load: loadTopicTables },
 ];
 

@@ -6,6 +6,7 @@ import { flushableHotBytes, type AutoFlushCounters, type HotBudget } from '../jo
 import type { JobScheduler } from '../jobs/scheduler';
 import type { LiveRegistry } from '../live/registry';
 import { SQL_LIMIT_NAMES, SQL_LIMIT_SETTINGS } from '../sql/limits';
+import { notLoaded } from '../plan/call-hooks';
 import type { PlanCache } from '../plan/cache';
 import type { ColdTier } from '../storage/cold/cold-tier';
 import { PAGE_ROWS, type HotTier } from '../storage/hot-tier';
@@ -40,40 +41,54 @@ export interface StatsSource {
   readonly committer: { readonly timeouts: number; readonly lateCommits: number; readonly inDoubt: number };
 }
 
+/**
+ * What each setting is, shown in system.settings: the text lives in
+ * setting-descriptions.ts, an SQL extension loaded before a statement whose
+ * text says SETTINGS (execute/sql-extensions.ts).
+ */
+let descriptions: Readonly<Record<string, string>> | undefined;
+
+export function registerSettingDescriptions(d: Readonly<Record<string, string>>): void {
+  descriptions = d;
+}
+
 export function settingsOf(e: StatsSource): [string, Value, string][] {
+  if (descriptions === undefined) throw notLoaded('The setting descriptions');
+  const d = descriptions;
   const o = e.options;
-  return [
-    ['plan_cache_size', o.planCacheSize, 'Compiled plans kept (LRU)'],
-    ['max_live_queries', o.maxLiveQueries, 'Live queries open at once'],
-    ['max_subscriptions_per_session', e.live.limits.maxSubscriptionsPerSession, 'Live queries one session may hold open at once'],
-    ['max_audit_entries', o.maxAuditEntries, 'Entries kept in system.audit_log'],
-    ['max_topics', o.maxTopics, 'Topics'],
-    ['max_topic_messages', o.maxTopicMessages, 'Messages per topic'],
-    ['max_topic_groups', o.maxTopicGroups, 'Consumer groups per topic'],
-    ['max_schema_versions', e.catalog.maxSchemaVersions, 'Schema versions kept per table in system.schemas'],
-    ['max_migrations', o.maxMigrations, 'Migrations recorded in system.migrations at most (db.migrate() refuses past it)'],
-    ['max_transaction_rows', e.transactions.limits.maxRows, 'Rows one explicit transaction may stage'],
-    ['max_open_transactions', e.transactions.limits.maxOpen, 'Explicit transactions open at once'],
-    ['stream_eviction_interval_ms', e.jobs.settings.streamEvictionIntervalMs, 'How often expired STREAM rows are deleted (0: never)'],
-    ['retention_interval_ms', e.jobs.settings.retentionIntervalMs, 'How often tombstones past DELETED_RETENTION_HOURS are purged (0: never)'],
-    ['job_batch_size', e.jobs.settings.jobBatchSize, 'Rows a background job removes per storage commit'],
-    ['max_job_history', e.jobs.settings.maxJobHistory, 'Records kept in system.jobs'],
-    ['flush_check_interval_ms', e.jobs.settings.flushCheckIntervalMs, 'How often tables with a FLUSH_POLICY are checked (0: never)'],
-    ['segment_cache_bytes', e.cold.cache.capacityBytes, 'Decoded cold row groups kept in memory (LRU, rough bytes; groups in use by a running query are kept beyond it until it ends)'],
-    ['row_group_rows', e.cold.options.rowGroupRows, 'Rows per cold row group (the unit a read loads and decodes)'],
-    ['max_segment_rows', e.cold.options.maxSegmentRows, 'Rows per cold segment at most (a flush of more writes several)'],
-    ['compact_l0_segments', e.cold.options.compactL0Segments, 'Level 0 segments a partition may have before a flush queues its compaction (0: only STORAGE COMPACT)'],
-    ['max_group_commit_statements', e.groups.maxStatements, 'Write statements committed together in one storage commit at most'],
-    ['hot_budget_bytes', e.budget.hotBudgetBytes, 'Rough bytes of hot USER/SHARED rows before the largest partitions are flushed (writes wait past twice this)'],
-    ['hot_partition_rows', e.budget.hotPartitionRows, 'Hot rows of one partition that flush it (tables without a FLUSH_POLICY)'],
-    ['statement_slice_ms', o.statementSliceMs, 'How long a statement runs before it yields the thread to other work'],
-    ['statement_timeout_ms', o.statementTimeoutMs, 'A statement running longer fails with STATEMENT_TIMEOUT (0: no limit)'],
-    ['storage_timeout_ms', o.storageTimeoutMs, 'A storage operation (read, commit, close) taking longer fails with STORAGE_TIMEOUT'],
-    ['max_running_queries', e.queries.maxRunning, 'Statements system.queries tracks at once (beyond it they run untracked)'],
-    ...SQL_LIMIT_NAMES.map((k): [string, Value, string] => [SQL_LIMIT_SETTINGS[k][0], o[k], SQL_LIMIT_SETTINGS[k][1]]),
-    ['durability', o.durability, "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)"],
-    ['storage', e.kv.kind, 'Storage backend'],
+  const rows: [string, Value][] = [
+    ['plan_cache_size', o.planCacheSize],
+    ['max_live_queries', o.maxLiveQueries],
+    ['max_subscriptions_per_session', e.live.limits.maxSubscriptionsPerSession],
+    ['max_audit_entries', o.maxAuditEntries],
+    ['max_topics', o.maxTopics],
+    ['max_topic_messages', o.maxTopicMessages],
+    ['max_topic_groups', o.maxTopicGroups],
+    ['max_schema_versions', e.catalog.maxSchemaVersions],
+    ['max_migrations', o.maxMigrations],
+    ['max_transaction_rows', e.transactions.limits.maxRows],
+    ['max_open_transactions', e.transactions.limits.maxOpen],
+    ['stream_eviction_interval_ms', e.jobs.settings.streamEvictionIntervalMs],
+    ['retention_interval_ms', e.jobs.settings.retentionIntervalMs],
+    ['job_batch_size', e.jobs.settings.jobBatchSize],
+    ['max_job_history', e.jobs.settings.maxJobHistory],
+    ['flush_check_interval_ms', e.jobs.settings.flushCheckIntervalMs],
+    ['segment_cache_bytes', e.cold.cache.capacityBytes],
+    ['row_group_rows', e.cold.options.rowGroupRows],
+    ['max_segment_rows', e.cold.options.maxSegmentRows],
+    ['compact_l0_segments', e.cold.options.compactL0Segments],
+    ['max_group_commit_statements', e.groups.maxStatements],
+    ['hot_budget_bytes', e.budget.hotBudgetBytes],
+    ['hot_partition_rows', e.budget.hotPartitionRows],
+    ['statement_slice_ms', o.statementSliceMs],
+    ['statement_timeout_ms', o.statementTimeoutMs],
+    ['storage_timeout_ms', o.storageTimeoutMs],
+    ['max_running_queries', e.queries.maxRunning],
+    ...SQL_LIMIT_NAMES.map((k): [string, Value] => [SQL_LIMIT_SETTINGS[k], o[k]]),
+    ['durability', o.durability],
+    ['storage', e.kv.kind],
   ];
+  return rows.map(([name, value]) => [name, value, d[name] ?? '']);
 }
 
 export function metricsOf(e: StatsSource): [string, Value][] {

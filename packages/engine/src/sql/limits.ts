@@ -91,21 +91,21 @@ export const SQL_LIMIT_DEFAULTS: Readonly<SqlLimits> = Object.freeze({
 
 export const SQL_LIMIT_NAMES = Object.keys(SQL_LIMIT_DEFAULTS) as readonly (keyof SqlLimits)[];
 
-/** Each limit as a system.settings row: its name there, and what it bounds. */
-export const SQL_LIMIT_SETTINGS: Readonly<Record<keyof SqlLimits, readonly [string, string]>> = {
-  maxSqlLength: ['max_sql_length', 'Characters of SQL text in one call'],
-  maxSqlTokens: ['max_sql_tokens', 'Tokens of SQL text in one call'],
-  maxParameters: ['max_parameters', 'Parameter values one call may pass, and the highest $n a statement may name'],
-  maxExpressionDepth: ['max_expression_depth', 'How deeply an expression may nest (parentheses, subqueries, CASE, NOT; 4 × this counting each operator of an arithmetic chain)'],
-  maxExpressionTerms: ['max_expression_terms', 'Terms of one AND or OR chain, items of one list (select list, arguments, CASE arms, GROUP BY, ORDER BY)'],
-  maxInListLength: ['max_in_list_length', 'Values of one IN (…) list'],
-  maxSetOperationArms: ['max_set_operation_arms', 'SELECTs one UNION / INTERSECT / EXCEPT combines'],
-  maxLikePatternLength: ['max_like_pattern_length', 'Characters of one LIKE / ILIKE pattern or regular expression'],
-  maxTextLength: ['max_text_length', 'Characters of one text value an expression builds (||, CONCAT, REPEAT, LPAD, RPAD, REPLACE)'],
-  maxJsonDepth: ['max_json_depth', 'Nesting levels of one JSON value (parameters, JSON column values, JSON text read as JSON)'],
-  maxParseMs: ['max_parse_ms', 'Milliseconds the SQL parser may spend on one statement (it backtracks on syntax errors inside nested CASTs, subqueries, EXISTS)'],
-  maxViewExpansions: ['max_view_expansions', "Views one statement may expand (each use of a view, also inside another view's query)"],
-  maxSeriesRows: ['max_series_rows', 'Rows one generate_series() may produce'],
+/** Each limit's name as a system.settings row (its description: execute/setting-descriptions.ts). */
+export const SQL_LIMIT_SETTINGS: Readonly<Record<keyof SqlLimits, string>> = {
+  maxSqlLength: 'max_sql_length',
+  maxSqlTokens: 'max_sql_tokens',
+  maxParameters: 'max_parameters',
+  maxExpressionDepth: 'max_expression_depth',
+  maxExpressionTerms: 'max_expression_terms',
+  maxInListLength: 'max_in_list_length',
+  maxSetOperationArms: 'max_set_operation_arms',
+  maxLikePatternLength: 'max_like_pattern_length',
+  maxTextLength: 'max_text_length',
+  maxJsonDepth: 'max_json_depth',
+  maxParseMs: 'max_parse_ms',
+  maxViewExpansions: 'max_view_expansions',
+  maxSeriesRows: 'max_series_rows',
 };
 
 /**
