@@ -37,6 +37,7 @@ export interface StatsSource {
   readonly autoFlush: AutoFlushCounters;
   readonly queries: QueryRegistry;
   readonly topics: { metrics(): [string, Value][] } | undefined;
+  readonly files: { metrics(): [string, Value][] } | undefined;
   readonly committer: { readonly timeouts: number; readonly lateCommits: number; readonly inDoubt: number };
 }
 
@@ -69,6 +70,8 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['statement_slice_ms', o.statementSliceMs, 'How long a statement runs before it yields the thread to other work'],
     ['statement_timeout_ms', o.statementTimeoutMs, 'A statement running longer fails with STATEMENT_TIMEOUT (0: no limit)'],
     ['storage_timeout_ms', o.storageTimeoutMs, 'A storage operation (read, commit, close) taking longer fails with STORAGE_TIMEOUT'],
+    ['max_file_bytes', o.maxFileBytes, 'Bytes of one file a FILE column may store'],
+    ['max_files_bytes', o.maxFilesBytes, 'Bytes of all stored files together, uploads in progress included'],
     ['max_running_queries', e.queries.maxRunning, 'Statements system.queries tracks at once (beyond it they run untracked)'],
     ...SQL_LIMIT_NAMES.map((k): [string, Value, string] => [SQL_LIMIT_SETTINGS[k][0], o[k], SQL_LIMIT_SETTINGS[k][1]]),
     ['durability', o.durability, "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)"],
@@ -118,6 +121,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['migrations_max', e.options.maxMigrations],
     ['migration_version', e.migrations.version],
     ...(e.topics?.metrics() ?? [['topics', 0]]),
+    ...(e.files?.metrics() ?? [['files', 0], ['file_bytes', 0]]),
     ...e.jobs.metrics(),
     ...e.cold.metrics(),
     ['users', e.users.list().length],
