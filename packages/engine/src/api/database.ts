@@ -168,7 +168,7 @@ function withFiles<T>(engine: Engine, params: readonly ParamValue[] | undefined,
 
 function noFiles(params: readonly ParamValue[] | undefined): readonly Value[] {
   if (typeof Blob !== 'undefined' && Array.isArray(params) && params.some((p) => p instanceof Blob)) {
-    throw new KalamError('UNSUPPORTED', 'Files cannot be stored inside an explicit transaction yet: write the row holding the file outside it (session.execute / session.query).');
+    throw new KalamError('UNSUPPORTED', 'A file cannot be stored inside a transaction: write its row outside one');
   }
   return (params ?? []) as readonly Value[];
 }

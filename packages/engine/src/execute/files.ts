@@ -302,7 +302,13 @@ function sameRef(a: FileRef, v: Value): boolean {
 
 /** Opens the blob store the options call for. */
 async function openBlobStore(o: ResolvedOptions): Promise<BlobStore> {
-  if (o.blobStore) return o.blobStore;
+  if (o.blobStore) {
+    // Checked here, where it is first used (the check stays out of the worker's entry file).
+    if (!['write', 'read', 'delete', 'list'].every((m) => typeof (o.blobStore as unknown as Record<string, unknown>)[m] === 'function')) {
+      throw new KalamError('INVALID_OPTION', 'blobStore must be an object with write(), read(), delete() and list() (see BlobStore)');
+    }
+    return o.blobStore;
+  }
   switch (o.storage) {
     case 'memory': return new MemoryBlobStore();
     case 'idb': return openIdbBlobStore(o.name, o.indexedDB ?? globalThis.indexedDB);

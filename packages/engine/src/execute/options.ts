@@ -278,9 +278,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.segmentStore !== undefined && !isSegmentStore(o.segmentStore)) {
     throw invalid('segmentStore must be an object with readGroups() and get(), and either write() and remove() (a store inside the KV store) or put() and delete() (files)');
   }
-  if (o.blobStore !== undefined && !['write', 'read', 'delete', 'list'].every((m) => typeof (o.blobStore as Record<string, unknown>)?.[m] === 'function')) {
-    throw invalid('blobStore must be an object with write(), read(), delete() and list() (see BlobStore)');
-  }
   const counts: Record<string, number> = {};
   for (const [key, { fallback, min, max }] of Object.entries(COUNTS)) {
     const v = o[key];
