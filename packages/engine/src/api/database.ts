@@ -161,17 +161,10 @@ export interface Database {
  * before the statements run; what no commit claimed is deleted after.
  */
 function withFiles<T>(engine: Engine, params: readonly ParamValue[] | undefined, run: (params: readonly Value[]) => Promise<T>): Promise<T> {
-  const given = params ?? [];
-  if (typeof Blob === 'undefined' || !Array.isArray(given) || !given.some((p) => p instanceof Blob)) return run(given as readonly Value[]);
-  return loadFiles().then((m) => m.withUploads(engine, given, run));
+  return hasBlob(params) ? loadFiles().then((m) => m.withUploads(engine, params!, run)) : run((params ?? []) as readonly Value[]);
 }
 
-function noFiles(params: readonly ParamValue[] | undefined): readonly Value[] {
-  if (typeof Blob !== 'undefined' && Array.isArray(params) && params.some((p) => p instanceof Blob)) {
-    throw new KalamError('UNSUPPORTED', 'A file cannot be stored inside a transaction: write its row outside one');
-  }
-  return (params ?? []) as readonly Value[];
-}
+const hasBlob = (params: readonly ParamValue[] | undefined) => Array.isArray(params) && params.some((p) => p instanceof Blob);
 
 function oneStatement(sql: string, limits: SqlLimits): void {
   if (typeof sql === 'string' && splitStatements(sql, limits).length > 1) {
@@ -183,11 +176,11 @@ function openTransaction(engine: Engine, state: SessionState, client: string | u
   const tx = engine.beginTransaction(state.user, 'api');
   const handle: SessionTransaction = {
     id: tx.id,
-    execute: async (sql, params, options) => engine.execute(state, sql, noFiles(params), tx, { ...resolveStatementOptions(options), client }),
-    async query<T extends object = Row>(sql: string, params?: readonly ParamValue[], options?: StatementOptions) {
+    execute: async (sql, params, options) => engine.execute(state, sql, params ?? [], tx, { ...resolveStatementOptions(options), client }),
+    async query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions) {
       const call = { ...resolveStatementOptions(options), client };
       oneStatement(sql, engine.planner.limits);
-      const [result] = await engine.execute(state, sql, noFiles(params), tx, call);
+      const [result] = await engine.execute(state, sql, params ?? [], tx, call);
       // The rows are what the statement returns: T is the caller's word for them.
       return result as StatementResult<T>;
     },
@@ -228,10 +221,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
           const [result] = await withFiles(engine, params, (p) => engine.execute(state, sql, p, undefined, call));
           return result as StatementResult<T>;
         },
-        async readFile(ref) {
-          engine.assertOpen();
-          return (await loadFiles()).readFile(engine, state, ref);
-        },
+        readFile: async (ref) => (await loadFiles()).readFile(engine, state, ref),
         async queryArrow(sql, params, options) {
           const call = { ...resolveStatementOptions(options), client: resolved.client };
           oneStatement(sql, engine.planner.limits);

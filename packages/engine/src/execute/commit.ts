@@ -142,7 +142,7 @@ export class Committer {
     const routed = this.router && unit.rows && unit.rows.length > 0 && !unit.isCleanup ? this.router.route(unit.rows, Date.now()) : undefined;
     if (routed) unit = { ...unit, state: [...(unit.state ?? []), routed] };
     if (!this.files && this.attachFiles && touchesFiles(unit)) await this.attachFiles();
-    const filed = this.files && (unit.rows || unit.dropTables) ? await this.files.stage(unit) : undefined;
+    const filed = await this.files?.stage(unit);
     if (filed) unit = { ...unit, state: [...(unit.state ?? []), filed] };
     const { kv, hot, cold } = this.targets;
     const store = cold.store;

@@ -6,4 +6,4 @@
  */
 import { lazyModule } from '../core/lazy-module';
 
-export const loadFiles = lazyModule('the FILE column code', () => import('./files'));
+export const loadFiles = lazyModule('FILE columns', () => import('./files'));

@@ -366,6 +366,7 @@ export async function withUploads<T>(host: FilesHost, params: readonly ParamValu
 }
 
 /** session.readFile. */
-export async function readFile(host: FilesHost, state: SessionState, ref: unknown): Promise<Blob> {
+export async function readFile(host: FilesHost & { assertOpen(): void }, state: SessionState, ref: unknown): Promise<Blob> {
+  host.assertOpen();
   return (await attachFiles(host)).read(state, ref);
 }

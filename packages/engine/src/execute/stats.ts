@@ -121,7 +121,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['migrations_max', e.options.maxMigrations],
     ['migration_version', e.migrations.version],
     ...(e.topics?.metrics() ?? [['topics', 0]]),
-    ...(e.files?.metrics() ?? [['files', 0], ['file_bytes', 0]]),
+    ...(e.files?.metrics() ?? []),
     ...e.jobs.metrics(),
     ...e.cold.metrics(),
     ['users', e.users.list().length],
