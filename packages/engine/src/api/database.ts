@@ -161,10 +161,18 @@ export interface Database {
  * before the statements run; what no commit claimed is deleted after.
  */
 function withFiles<T>(engine: Engine, params: readonly ParamValue[] | undefined, run: (params: readonly Value[]) => Promise<T>): Promise<T> {
-  return hasBlob(params) ? loadFiles().then((m) => m.withUploads(engine, params!, run)) : run((params ?? []) as readonly Value[]);
+  return hasBlob(params, engine.planner.limits.maxParameters) ? loadFiles().then((m) => m.withUploads(engine, params!, run)) : run((params ?? []) as readonly Value[]);
 }
 
-const hasBlob = (params: readonly ParamValue[] | undefined) => Array.isArray(params) && params.some((p) => p instanceof Blob);
+/** Never throws, and reads at most `max` values: a hostile or oversized array is the parameter check's to report (execute/validate.ts). */
+function hasBlob(params: unknown, max: number): boolean {
+  try {
+    if (Array.isArray(params) && params.length <= max) for (let i = 0; i < params.length; i++) if (params[i] instanceof Blob) return true;
+  } catch {
+    // reported by validateParams
+  }
+  return false;
+}
 
 function oneStatement(sql: string, limits: SqlLimits): void {
   if (typeof sql === 'string' && splitStatements(sql, limits).length > 1) {

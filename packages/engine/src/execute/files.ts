@@ -347,9 +347,15 @@ export async function withUploads<T>(host: FilesHost, params: readonly ParamValu
   const files = await attachFiles(host);
   const ids: string[] = [];
   let keep = false;
+  let given: ParamValue[];
+  try {
+    given = Array.from(params);
+  } catch {
+    throw new KalamError('INVALID_PARAMETER', 'Parameters could not be read: pass a plain array of values');
+  }
   try {
     const out: Value[] = [];
-    for (const p of params) {
+    for (const p of given) {
       if (p instanceof Blob) {
         const ref = await files.upload(p);
         ids.push(ref.id);
