@@ -161,17 +161,16 @@ export interface Database {
  * before the statements run; what no commit claimed is deleted after.
  */
 function withFiles<T>(engine: Engine, params: readonly ParamValue[] | undefined, run: (params: readonly Value[]) => Promise<T>): Promise<T> {
-  return hasBlob(params, engine.planner.limits.maxParameters) ? loadFiles().then((m) => m.withUploads(engine, params!, run)) : run((params ?? []) as readonly Value[]);
+  return hasBlob(params) ? loadFiles().then((m) => m.withUploads(engine, params!, run)) : run((params ?? []) as readonly Value[]);
 }
 
-/** Never throws, and reads at most `max` values: a hostile or oversized array is the parameter check's to report (execute/validate.ts). */
-function hasBlob(params: unknown, max: number): boolean {
+/** Never throws, and looks at no array of more than a million (a huge sparse one): a hostile or oversized array is the parameter check's to report (execute/validate.ts). */
+function hasBlob(params: unknown): boolean {
   try {
-    if (Array.isArray(params) && params.length <= max) for (let i = 0; i < params.length; i++) if (params[i] instanceof Blob) return true;
+    return Array.isArray(params) && params.length <= 1e6 && params.some((p) => p instanceof Blob);
   } catch {
-    // reported by validateParams
+    return false; // reported by validateParams
   }
-  return false;
 }
 
 function oneStatement(sql: string, limits: SqlLimits): void {

@@ -94,8 +94,8 @@ export class Committer {
    * loaded, which `attachFiles` does before the first unit touching a table
    * with a FILE column.
    */
-  files: { stage(unit: UnitOfWork): Promise<StateChange | undefined> } | undefined;
-  attachFiles: (() => Promise<unknown>) | undefined;
+  declare files: { stage(unit: UnitOfWork): Promise<StateChange | undefined> } | undefined;
+  declare attachFiles: (() => Promise<unknown>) | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   /** Timed-out commits whose outcome is not reconciled yet, oldest first; bounded: a commit is only made once these settle (a few concurrent ones at most). */
   private doubts: InDoubt[] = [];

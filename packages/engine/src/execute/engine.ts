@@ -108,7 +108,7 @@ export class Engine {
   /** Set once secondary indexes are loaded (index-loader.ts): at open when a table has one, or by the first CREATE INDEX. */
   uniqueCheck?: UniqueCheck;
   /** FILE columns (execute/files.ts): attached at open when files were ever stored, or on first use. */
-  files: Files | undefined;
+  declare files: Files | undefined;
   /** Topics (execute/topic-log.ts): attached with the topic code at open when the database has topics, or by the first topic statement. */
   topics: TopicLog | undefined;
   private closed = false;
@@ -235,7 +235,7 @@ export class Engine {
     await kv.scan('system', { lower: topicKey, upper: prefixUpperBound(topicKey) }, () => void (hasTopics = true));
     if (hasTopics) await (await loadTopics()).attachTopics(engine);
     // Files were stored once: their totals are read and blobs a crash left without a record deleted (execute/files.ts).
-    if ((await kv.get('system', encodeKey(['file_store']))) !== undefined) await engine.committer.attachFiles!();
+    if (await kv.get('system', encodeKey(['file_store']))) await engine.committer.attachFiles!(); // its value is 1
     if (await hasImportMarker(engine.kv)) await (await loadBackup()).rollBackInterruptedImport(engine);
     engine.jobs.start();
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
