@@ -382,7 +382,15 @@ function sendable(params: readonly Value[] | undefined): readonly Value[] | unde
 
 /** As sendable, but a Blob (a file for a FILE column) goes to the worker as it is, where it is streamed to storage. */
 function sendableWithFiles(params: readonly ParamValue[] | undefined): readonly ParamValue[] | undefined {
-  if (typeof Blob === 'undefined' || !Array.isArray(params) || !params.some((p) => p instanceof Blob)) return sendable(params as readonly Value[] | undefined);
+  let hasBlob = false;
+  try {
+    // A hostile or huge sparse array is validateParams' to report.
+    hasBlob = Array.isArray(params) && params.length <= 1e6 && params.some((p) => p instanceof Blob);
+  } catch {
+    // reported by sendable
+  }
+  if (!hasBlob) return sendable(params as readonly Value[] | undefined);
+  params = [...params!];
   const checked: ParamValue[] = [...validateParams(params.map((p) => (p instanceof Blob ? null : p)))];
   params.forEach((p, i) => p instanceof Blob && (checked[i] = p));
   return checked;
