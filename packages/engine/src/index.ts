@@ -34,9 +34,11 @@ export { KalamError, isKalamError, toKalamError, type ErrorCode, type KalamError
 export type {
   ColumnInfo,
   DataType,
+  FileRef,
   JsonValue,
   LiveCallback,
   LiveErrorCallback,
+  ParamValue,
   Role,
   Row,
   SessionOptions,
@@ -48,3 +50,4 @@ export { ROLES } from './core/types';
 /** Deep-freezes a JSON value in place (a host's copy of a row that crossed a boundary): what queries return is deeply immutable. */
 export { freezeJson } from './core/values';
 export type { KvStore, KvWrite, KvRange, StoreName } from './storage/kv';
+export type { BlobStore } from './storage/blob-store';

@@ -81,6 +81,8 @@ function pendingSession({ user, role = 'user', namespace }: SessionOptions): Cli
     begin: closed as () => Promise<ClientTransaction>,
     transaction: closed,
     exportUserData: closed,
+    readFile: closed,
+    fileUrl: closed,
     consume: () => {
       throw new KalamError('CLOSED', 'The database is not open yet: the KalamProvider has no client (a server render, or createClient() has not resolved). Start the consumer once the provider has one.');
     },

@@ -10,6 +10,7 @@ import {
   validateParams,
   type InsertManyOptions,
   type InsertManyProgress,
+  type ParamValue,
   type Row,
   type SessionOptions,
   type StatementOptions,
@@ -143,16 +144,16 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
         return key.namespace;
       },
 
-      ...guarded<Pick<ClientSession, 'execute' | 'query' | 'queryArrow' | 'live' | 'begin' | 'exportUserData'>>({
+      ...guarded<Pick<ClientSession, 'execute' | 'query' | 'queryArrow' | 'live' | 'begin' | 'exportUserData' | 'readFile' | 'fileUrl'>>({
         async execute(sql, params, options) {
           ensureOpen();
-          params = sendable(params);
+          params = sendableWithFiles(params);
           return follow(await cancellable(options, (call) => host.execute(key, sql, params, call))).map(withFrozenRows);
         },
 
-        async query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions) {
+        async query<T extends object = Row>(sql: string, params?: readonly ParamValue[], options?: StatementOptions) {
           ensureOpen();
-          params = sendable(params);
+          params = sendableWithFiles(params);
           // The rows are what the statement returns: T is the caller's word for them.
           return withFrozenRows(follow(await cancellable(options, (call) => host.query(key, sql, params, call)))) as StatementResult<T>;
         },
@@ -221,6 +222,16 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
         async exportUserData(options) {
           ensureOpen();
           return host.exportUserData(key, progressListener(options, 'exportUserData()'));
+        },
+
+        async readFile(ref) {
+          ensureOpen();
+          return host.readFile(key, ref);
+        },
+
+        async fileUrl(ref) {
+          ensureOpen();
+          return URL.createObjectURL(await host.readFile(key, ref));
         },
       }),
 
@@ -367,6 +378,22 @@ function sharingKey(key: SessionKey, sql: unknown, params: readonly Value[] | un
  */
 function sendable(params: readonly Value[] | undefined): readonly Value[] | undefined {
   return params === undefined || params === null ? params : validateParams(params);
+}
+
+/** As sendable, but a Blob (a file for a FILE column) goes to the worker as it is, where it is streamed to storage. */
+function sendableWithFiles(params: readonly ParamValue[] | undefined): readonly ParamValue[] | undefined {
+  let hasBlob = false;
+  try {
+    // A hostile or huge sparse array is validateParams' to report.
+    hasBlob = Array.isArray(params) && params.length <= 1e6 && params.some((p) => p instanceof Blob);
+  } catch {
+    // reported by sendable
+  }
+  if (!hasBlob) return sendable(params as readonly Value[] | undefined);
+  params = [...params!];
+  const checked: ParamValue[] = [...validateParams(params.map((p) => (p instanceof Blob ? null : p)))];
+  params.forEach((p, i) => p instanceof Blob && (checked[i] = p));
+  return checked;
 }
 
 function withFrozenRows(result: StatementResult): StatementResult {

@@ -8,12 +8,12 @@
 import { KalamError, OPTION_NAMES, resolveOptions, type OpenOptions } from '@kalamlite/engine';
 
 /** The openDatabase options a client may set: every one that is plain data, except those createClient takes itself (name, storage, durability). */
-export type EngineOptions = Omit<OpenOptions, 'name' | 'storage' | 'durability' | 'indexedDB' | 'segmentStore' | 'hostMetrics'>;
+export type EngineOptions = Omit<OpenOptions, 'name' | 'storage' | 'durability' | 'indexedDB' | 'segmentStore' | 'blobStore' | 'hostMetrics'>;
 
 /** createClient's own options, not to be given inside `engine`. */
 const CLIENT_OWN = ['name', 'storage', 'durability'];
 /** Engine options that are functions or objects: they cannot cross to a worker. */
-const LOCAL_ONLY = ['indexedDB', 'segmentStore', 'hostMetrics'];
+const LOCAL_ONLY = ['indexedDB', 'segmentStore', 'blobStore', 'hostMetrics'];
 
 /** The option names `engine` accepts. */
 export const ENGINE_OPTION_NAMES: readonly string[] = OPTION_NAMES.filter((n) => !CLIENT_OWN.includes(n) && !LOCAL_ONLY.includes(n));

@@ -234,6 +234,8 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
       return backupOptions(onProgress, (options) => session.exportUserData(options));
     },
 
+    readFile: async (key, ref) => sessionFor(key).readFile(ref),
+
     async close() {
       isClosed = true;
       const stops = [...subscriptions.values()];

@@ -1,4 +1,4 @@
-import type { BackupProgress, CheckedRow, ImportResult, KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
+import type { BackupProgress, CheckedRow, FileRef, ImportResult, ParamValue, KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
 import type { EngineOptions } from './engine-options';
 
 /**
@@ -160,8 +160,8 @@ export interface Executed<T> {
  * next pause point with QUERY_CANCELLED.
  */
 export interface KalamHost {
-  execute(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult[]>>;
-  query(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult>>;
+  execute(session: SessionKey, sql: string, params?: readonly ParamValue[], call?: number): Promise<Executed<StatementResult[]>>;
+  query(session: SessionKey, sql: string, params?: readonly ParamValue[], call?: number): Promise<Executed<StatementResult>>;
   /** One statement returning rows, as Arrow IPC stream bytes; the worker transfers (never copies) their buffer. */
   queryArrow(session: SessionKey, sql: string, params?: readonly Value[], call?: number): Promise<Executed<Uint8Array>>;
   /**
@@ -201,6 +201,8 @@ export interface KalamHost {
   importDatabase(file: Blob, onProgress?: ProgressListener): Promise<ImportResult>;
   /** `session`'s own data as an export file (the engine's session.exportUserData()). */
   exportUserData(session: SessionKey, onProgress?: ProgressListener): Promise<Blob>;
+  /** The file a FileRef names, if `session` may read it (the engine's session.readFile()). */
+  readFile(session: SessionKey, ref: FileRef): Promise<Blob>;
   /** Stops every subscription and rolls back every open transaction. */
   close(): Promise<void>;
 }

@@ -77,6 +77,7 @@ export function createWorkerApi(open: Open = openDatabase): WorkerApi {
     exportDatabase: (onProgress) => opened().exportDatabase(onProgress),
     importDatabase: (file, onProgress) => opened().importDatabase(file, onProgress),
     exportUserData: (session, onProgress) => opened().exportUserData(session, onProgress),
+    readFile: (session, ref) => opened().readFile(session, ref),
     unsubscribe: (id) => opened().unsubscribe(id),
     begin: (session) => opened().begin(session),
     txExecute: (tx, sql, params, call) => opened().txExecute(tx, sql, params, call),

@@ -88,7 +88,7 @@ function fits(type: ColumnInfo['type'], v: Value): boolean {
     case 'TEXT': case 'UUID': case 'TIME': return typeof v === 'string';
     case 'DATE': return typeof v === 'string' && DATE_TEXT.test(v);
     case 'BYTES': return v instanceof Uint8Array;
-    case 'JSON': return true;
+    case 'JSON': case 'FILE': return true;
     case 'UNKNOWN': return false;
   }
 }
@@ -101,7 +101,7 @@ function declaredArrowType(type: ColumnInfo['type']): ArrowType | undefined {
     case 'BIGINT': return new Int64();
     case 'FLOAT': return new Float32();
     case 'DOUBLE': return new Float64();
-    case 'TEXT': case 'UUID': case 'TIME': case 'JSON': case 'DECIMAL': return new Utf8();
+    case 'TEXT': case 'UUID': case 'TIME': case 'JSON': case 'FILE': case 'DECIMAL': return new Utf8();
     case 'BYTES': return new Binary();
     case 'TIMESTAMP': case 'DATETIME': return new TimestampMillisecond();
     case 'DATE': return new DateDay();
@@ -175,7 +175,7 @@ function columnVector(type: ArrowType, values: Value[], sqlType: ColumnInfo['typ
     }
     return makeVector(makeData({ type: type as Float64, length: n, nullCount, data: data as Float64Array, nullBitmap: nullCount > 0 ? validity : null }));
   }
-  if (type instanceof Utf8 && (sqlType === 'JSON' || kind === 'other')) {
+  if (type instanceof Utf8 && (sqlType === 'JSON' || sqlType === 'FILE' || kind === 'other')) {
     for (let i = 0; i < n; i++) if (values[i] !== null) values[i] = jsonText(values[i]);
   } else if (type instanceof DateDay) {
     for (let i = 0; i < n; i++) if (values[i] !== null) values[i] = dayMs(values[i] as string);

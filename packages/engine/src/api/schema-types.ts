@@ -26,6 +26,7 @@ export const TS_TYPES: Readonly<Record<DataType, string>> = {
   DATETIME: 'number',
   JSON: 'unknown',
   BYTES: 'Uint8Array',
+  FILE: '{ readonly id: string; readonly name: string; readonly size: number; readonly mime: string; readonly sha256: string }',
 };
 
 export interface SchemaTypesOptions {

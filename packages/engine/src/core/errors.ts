@@ -54,6 +54,8 @@ export type ErrorCode =
    * anything; reads go on. See the engine README, "Storage failures".
    */
   | 'STORAGE_TIMEOUT'
+  /** readFile / fileUrl named a file that no row this session may read holds (deleted, never committed, or another user's). */
+  | 'FILE_NOT_FOUND'
   /** KILL QUERY named no running statement the caller may see (list them in system.queries). */
   | 'QUERY_NOT_FOUND'
   /** A statement went past one of the engine's SQL limits (length, nesting, list sizes…); the message names the option that raises it. */

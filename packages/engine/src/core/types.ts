@@ -38,7 +38,25 @@ export type DataType =
   | 'DATETIME'
   | 'DATE'
   | 'TIME'
-  | 'UUID';
+  | 'UUID'
+  /** A file stored beside the row (execute/files.ts): the row holds its FileRef (core/file-ref.ts). */
+  | 'FILE';
+
+/**
+ * What a FILE column holds: the file's bytes live beside the row (the
+ * engine's file store), the row holds this. `id` names the stored file;
+ * `sha256` is the lowercase hex digest of its bytes.
+ */
+export interface FileRef {
+  readonly id: string;
+  readonly name: string;
+  readonly size: number;
+  readonly mime: string;
+  readonly sha256: string;
+}
+
+/** A statement parameter: a value, or a Blob/File — stored as a file by a FILE column it is written to (execute/files.ts). */
+export type ParamValue = Value | Blob;
 
 export interface ColumnInfo {
   name: string;

@@ -223,7 +223,9 @@ function mismatch(value: unknown, type: DataType, column: string, hint = ''): ne
  * - DATE: 0000-01-01 to 9999-12-31;
  * - JSON: a deep-frozen copy, validated (core/json.ts), at most
  *   `maxJsonDepth` levels deep (LIMIT_EXCEEDED past it); text is parsed;
- * - BYTES: a Uint8Array (an ArrayBuffer is copied into one).
+ * - BYTES: a Uint8Array (an ArrayBuffer is copied into one);
+ * - FILE: as JSON (the commit checks it is a file uploaded with the
+ *   statement: execute/files.ts).
  */
 export function coerce(value: unknown, type: DataType, column: string, maxJsonDepth: number = DEFAULT_MAX_JSON_DEPTH, precision?: number, scale?: number): Value {
   if (value === null || value === undefined) return null;
@@ -303,7 +305,8 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
       if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
       if (typeof value === 'string') return byteaInput(value, column);
       return mismatch(value, type, column);
-    case 'JSON': {
+    case 'JSON':
+    case 'FILE': {
       let v = value;
       if (typeof value === 'string') {
         try {

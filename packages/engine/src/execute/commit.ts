@@ -48,6 +48,15 @@ function* hotChanges(rows: readonly RowChange[] | undefined, hot: readonly HotCh
   if (hot) yield* hot;
 }
 
+const hasFile = (t: TableDef) => t.columns.some((c) => c.type === 'FILE');
+
+/** Whether a unit changes rows of (or drops) a table with a FILE column. */
+function touchesFiles(unit: UnitOfWork): boolean {
+  let last: TableDef | undefined;
+  for (const c of unit.rows ?? []) if (c.table !== last && hasFile((last = c.table))) return true;
+  return (unit.dropTables ?? []).some(hasFile);
+}
+
 /** A commit that timed out: its outcome arrives later (see the header). */
 interface InDoubt {
   /** true: the storage completed it after all; false: it failed. Never rejects. */
@@ -79,6 +88,14 @@ export class Committer {
    * the database has topics.
    */
   router: { route(rows: readonly RowChange[], now: number): StateChange | undefined } | undefined;
+  /**
+   * FILE columns (execute/files.ts): the file records a unit's row changes
+   * add and remove, in the same storage commit; set once the file code is
+   * loaded, which `attachFiles` does before the first unit touching a table
+   * with a FILE column.
+   */
+  declare files: { stage(unit: UnitOfWork): Promise<StateChange | undefined> } | undefined;
+  declare attachFiles: (() => Promise<unknown>) | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   /** Timed-out commits whose outcome is not reconciled yet, oldest first; bounded: a commit is only made once these settle (a few concurrent ones at most). */
   private doubts: InDoubt[] = [];
@@ -124,6 +141,9 @@ export class Committer {
     if (this.doubts.length > 0) await this.settleDoubts();
     const routed = this.router && unit.rows && unit.rows.length > 0 && !unit.isCleanup ? this.router.route(unit.rows, Date.now()) : undefined;
     if (routed) unit = { ...unit, state: [...(unit.state ?? []), routed] };
+    if (!this.files && this.attachFiles && touchesFiles(unit)) await this.attachFiles();
+    const filed = await this.files?.stage(unit);
+    if (filed) unit = { ...unit, state: [...(unit.state ?? []), filed] };
     const { kv, hot, cold } = this.targets;
     const store = cold.store;
     const dropped = unit.dropTables ?? [];

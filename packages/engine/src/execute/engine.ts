@@ -52,6 +52,8 @@ import { hasImportMarker } from './import-marker';
 import { loadBackup, loadTopics } from './lazy-executors';
 import { loadDecimalsFor } from './sql-extensions';
 import type { TopicLog } from './topic-log';
+import type { Files } from './files';
+import { loadFiles } from './files-loader';
 import type { JobRecord } from '../jobs/job';
 import { encodeKey, prefixUpperBound } from '../storage/keys';
 import { GroupCommitter } from './group-commit';
@@ -105,6 +107,8 @@ export class Engine {
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
   /** Set once secondary indexes are loaded (index-loader.ts): at open when a table has one, or by the first CREATE INDEX. */
   uniqueCheck?: UniqueCheck;
+  /** FILE columns (execute/files.ts): attached at open when files were ever stored, or on first use. */
+  declare files: Files | undefined;
   /** Topics (execute/topic-log.ts): attached with the topic code at open when the database has topics, or by the first topic statement. */
   topics: TopicLog | undefined;
   private closed = false;
@@ -143,6 +147,7 @@ export class Engine {
     this.coldReader = new ColdReader(catalog, hot, cold, this.views, (plan) => this.planner.scansOf(plan));
     this.live = new LiveRegistry({ maxLiveQueries: options.maxLiveQueries, maxSubscriptionsPerSession: options.maxSubscriptionsPerSession });
     this.committer = new Committer({ kv, hot, cold, plans: this.planner.plans, live: this.live }, options.storageTimeoutMs);
+    this.committer.attachFiles = async () => (await loadFiles()).attachFiles(this);
     this.queries = new QueryRegistry(options.maxRunningQueries);
     this.groups = new GroupCommitter(this, options.maxGroupCommitStatements);
     this.liveQueries = new LiveQueries(this);
@@ -229,6 +234,8 @@ export class Engine {
     let hasTopics = false;
     await kv.scan('system', { lower: topicKey, upper: prefixUpperBound(topicKey) }, () => void (hasTopics = true));
     if (hasTopics) await (await loadTopics()).attachTopics(engine);
+    // Files were stored once: their totals are read and blobs a crash left without a record deleted (execute/files.ts).
+    if (await kv.get('system', encodeKey(['file_store']))) await engine.committer.attachFiles!(); // its value is 1
     if (await hasImportMarker(engine.kv)) await (await loadBackup()).rollBackInterruptedImport(engine);
     engine.jobs.start();
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
@@ -244,7 +251,7 @@ export class Engine {
   private async loadHot(t: TableDef): Promise<void> {
     const pk = t.pk;
     const seqAt = seqSlot(t);
-    const json = t.columns.flatMap((c, i) => (c.type === 'JSON' ? [i] : []));
+    const json = t.columns.flatMap((c, i) => (c.type === 'JSON' || c.type === 'FILE' ? [i] : []));
     // DECIMAL's chunk is loaded before the tables (Engine.load).
     const revive = t.columns.some((c) => c.type === 'DECIMAL') ? (row: Value[]) => decimalMath().reviveRow(t, row) : undefined;
     const moved = await this.hot.load(this.kv, storeOf(t), t.id, (_user, row) => {
@@ -448,6 +455,7 @@ export class Engine {
     this.committer.close();
     this.transactions.rollbackAll('the database was closed');
     await this.cold.store.close?.();
+    await this.files?.store.close?.();
     await this.kv.close();
   }
 }

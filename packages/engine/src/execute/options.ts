@@ -9,6 +9,7 @@ import type { Value } from '../core/types';
 import type { Durability } from '../storage/opfs-log';
 import type { KvStore } from '../storage/kv';
 import type { SegmentStore } from '../storage/cold/types';
+import type { BlobStore } from '../storage/blob-store';
 import { COLD_DEFAULTS } from '../storage/cold/cold-tier';
 import { DEFAULT_MAX_SCHEMA_VERSIONS } from '../catalog/catalog';
 import { HOT_DEFAULTS } from '../jobs/auto-flush';
@@ -69,6 +70,12 @@ export interface OpenOptions {
   compactL0Segments?: number;
   /** Where cold segment bytes live; default: the KV store's `segments` store. */
   segmentStore?: SegmentStore;
+  /** Where the bytes of FILE columns live; default: memory, IndexedDB ("<name>-files") or OPFS (`files/`) as `storage` says. Needed with a KvStore `storage` to store files. */
+  blobStore?: BlobStore;
+  /** Bytes of one file a FILE column may store (QUOTA_EXCEEDED past it). Default 256 MiB. */
+  maxFileBytes?: number;
+  /** Bytes of all stored files together, uploads not yet committed included (QUOTA_EXCEEDED past it). Default 2 GiB. */
+  maxFilesBytes?: number;
   /** More name → value pairs for system.stats from whoever hosts the engine (the worker reports its connected clients). */
   hostMetrics?: () => readonly [string, Value][];
   /** Write statements committed together in one storage commit at most (group commit). Default 1000. */
@@ -171,6 +178,9 @@ export interface ResolvedOptions extends JobSettings, SqlLimits {
   maxSegmentRows: number;
   compactL0Segments: number;
   segmentStore?: SegmentStore;
+  blobStore?: BlobStore;
+  maxFileBytes: number;
+  maxFilesBytes: number;
   hostMetrics?: () => readonly [string, Value][];
   maxGroupCommitStatements: number;
   hotBudgetBytes: number;
@@ -214,6 +224,8 @@ const COUNTS: Record<string, { fallback: number; min: number; max?: number }> = 
   statementTimeoutMs: { fallback: DEFAULTS.statementTimeoutMs, min: 0 },
   storageTimeoutMs: { fallback: DEFAULTS.storageTimeoutMs, min: 1, max: MAX_TIMER_MS },
   maxRunningQueries: { fallback: DEFAULTS.maxRunningQueries, min: 1 },
+  maxFileBytes: { fallback: 256 * 1024 * 1024, min: 0 },
+  maxFilesBytes: { fallback: 2 * 1024 * 1024 * 1024, min: 0 },
   ...Object.fromEntries(SQL_LIMIT_NAMES.map((k) => [k, { fallback: SQL_LIMIT_DEFAULTS[k], min: 1 }])),
 };
 
@@ -222,7 +234,7 @@ export function sqlLimitsOf(o: ResolvedOptions): SqlLimits {
   return Object.freeze(Object.fromEntries(SQL_LIMIT_NAMES.map((k) => [k, o[k]]))) as unknown as SqlLimits;
 }
 
-const OTHER_KEYS = ['name', 'storage', 'indexedDB', 'segmentStore', 'hostMetrics', 'durability'];
+const OTHER_KEYS = ['name', 'storage', 'indexedDB', 'segmentStore', 'blobStore', 'hostMetrics', 'durability'];
 
 /** Every option name openDatabase() knows. */
 export const OPTION_NAMES: readonly string[] = [...OTHER_KEYS, ...Object.keys(COUNTS)];
@@ -280,11 +292,12 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     counts[key] = v;
   }
   return {
-    ...(counts as unknown as Omit<ResolvedOptions, 'name' | 'storage' | 'indexedDB' | 'segmentStore' | 'hostMetrics' | 'durability'>),
+    ...(counts as unknown as Omit<ResolvedOptions, 'name' | 'storage' | 'indexedDB' | 'segmentStore' | 'blobStore' | 'hostMetrics' | 'durability'>),
     name,
     storage: storage as OpenOptions['storage'],
     indexedDB: o.indexedDB as IDBFactory | undefined,
     segmentStore: o.segmentStore as SegmentStore | undefined,
+    blobStore: o.blobStore as BlobStore | undefined,
     hostMetrics: o.hostMetrics as ResolvedOptions['hostMetrics'],
     durability: checkDurability(o.durability ?? 'relaxed'),
   };

@@ -31,6 +31,8 @@ export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = {
   statement_slice_ms: 'How long a statement runs before it yields the thread to other work',
   statement_timeout_ms: 'A statement running longer fails with STATEMENT_TIMEOUT (0: no limit)',
   storage_timeout_ms: 'A storage operation (read, commit, close) taking longer fails with STORAGE_TIMEOUT',
+  max_file_bytes: 'Bytes per file',
+  max_files_bytes: 'Bytes of all files',
   max_running_queries: 'Statements system.queries tracks at once (beyond it they run untracked)',
   durability: "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)",
   storage: 'Storage backend',

@@ -38,6 +38,7 @@ export interface StatsSource {
   readonly autoFlush: AutoFlushCounters;
   readonly queries: QueryRegistry;
   readonly topics: { metrics(): [string, Value][] } | undefined;
+  readonly files: { metrics(): [string, Value][] } | undefined;
   readonly committer: { readonly timeouts: number; readonly lateCommits: number; readonly inDoubt: number };
 }
 
@@ -84,6 +85,8 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['statement_timeout_ms', o.statementTimeoutMs],
     ['storage_timeout_ms', o.storageTimeoutMs],
     ['max_running_queries', e.queries.maxRunning],
+    ['max_file_bytes', o.maxFileBytes],
+    ['max_files_bytes', o.maxFilesBytes],
     ...SQL_LIMIT_NAMES.map((k): [string, Value] => [SQL_LIMIT_SETTINGS[k], o[k]]),
     ['durability', o.durability],
     ['storage', e.kv.kind],
@@ -133,6 +136,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['migrations_max', e.options.maxMigrations],
     ['migration_version', e.migrations.version],
     ...(e.topics?.metrics() ?? [['topics', 0]]),
+    ...(e.files?.metrics() ?? []),
     ...e.jobs.metrics(),
     ...e.cold.metrics(),
     ['users', e.users.list().length],

@@ -17,6 +17,7 @@ const TYPE_NAMES: Record<string, DataType> = {
   BYTES: 'BYTES', BINARY: 'BYTES', VARBINARY: 'BYTES', BLOB: 'BYTES', BYTEA: 'BYTES',
   JSON: 'JSON', JSONB: 'JSON',
   TIMESTAMP: 'TIMESTAMP', DATETIME: 'DATETIME', TIMESTAMPTZ: 'DATETIME', DATE: 'DATE', TIME: 'TIME', UUID: 'UUID',
+  FILE: 'FILE',
   SERIAL: 'INT', BIGSERIAL: 'BIGINT', SMALLSERIAL: 'SMALLINT',
 };
 
@@ -26,7 +27,7 @@ export function dataTypeOf(name: string, position?: number): DataType {
   if (!t) {
     throw new KalamError(
       'UNSUPPORTED',
-      `Unsupported data type '${name}'. Supported: BOOLEAN, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL/NUMERIC, TEXT, BYTES, JSON, TIMESTAMP, TIMESTAMPTZ, DATETIME, DATE, TIME, UUID`,
+      `Unsupported data type '${name}'. Supported: BOOLEAN, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL/NUMERIC, TEXT, BYTES, JSON, TIMESTAMP, TIMESTAMPTZ, DATETIME, DATE, TIME, UUID, FILE`,
       position,
     );
   }

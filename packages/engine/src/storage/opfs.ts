@@ -11,11 +11,13 @@
  * empty database the next time OPFS is available (or the other way round).
  *
  * Layout: <OPFS root>/kalamlite/<encoded database name>/log-<generation>.klog,
- * and cold segment files in its `segments/` directory.
+ * cold segment files in its `segments/` directory, and the files of FILE
+ * columns in its `files/` directory.
  */
 import { KalamError } from '../core/errors';
 import type { KvStore } from './kv';
 import { FileSegmentStore } from './cold/file-segment-store';
+import type { BlobDirectory } from './opfs-blob-store';
 import { LogStore, type LogDirectory, type LogStoreOptions, type SyncFile } from './opfs-log';
 
 /** What a sync access handle looks like to us (lib.dom may lack it where this compiles). */
@@ -49,6 +51,27 @@ export async function openOpfsSegmentStore(name: string): Promise<FileSegmentSto
     throw directoryError(name, e);
   }
   return new FileSegmentStore(opfsDirectory(dir));
+}
+
+/** The files of FILE columns: <OPFS root>/kalamlite/<encoded database name>/files/ (see opfs-blob-store.ts). */
+export async function openOpfsFileDirectory(name: string): Promise<BlobDirectory> {
+  let dir: FileSystemDirectoryHandle;
+  try {
+    dir = await (await databaseDirectory(name)).getDirectoryHandle('files', { create: true });
+  } catch (e) {
+    throw e instanceof KalamError ? e : directoryError(name, e);
+  }
+  return {
+    ...opfsDirectory(dir),
+    async file(id) {
+      try {
+        return await (await dir.getFileHandle(id)).getFile();
+      } catch (e) {
+        if ((e as { name?: string })?.name === 'NotFoundError') return undefined;
+        throw e;
+      }
+    },
+  };
 }
 
 async function databaseDirectory(name: string): Promise<FileSystemDirectoryHandle> {

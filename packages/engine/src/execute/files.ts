@@ -1,0 +1,378 @@
+/**
+ * FILE columns: the bytes of each file in a blob store beside the KV store
+ * (storage/blob-store.ts), the row holding its FileRef. Loaded on first use
+ * (files-loader.ts): by a statement given a Blob parameter, by a commit
+ * touching a table with a FILE column, at open when files were ever stored.
+ *
+ * Life of a file:
+ *   1. upload — a Blob parameter is streamed into the store under a new
+ *      random id (hashed and counted as it goes, never held whole) and
+ *      replaced by its FileRef; it is *pending*: nothing can read it.
+ *   2. claim — the commit of a row holding that FileRef in a FILE column
+ *      writes the file's record (`['file', id]` → table, partition, size,
+ *      mime; `['file_t', table, id]` for DROP TABLE) in the same storage
+ *      commit as the row. A FILE value that is new in its row must be a file
+ *      uploaded for this very call, claimed once: a FileRef copied from
+ *      another row, typed in, or another user's is refused, so no row ever
+ *      names a file it does not own.
+ *   3. release — after the call, a pending upload no commit claimed is
+ *      deleted (a failed statement leaves no file behind).
+ *   4. delete — a commit whose row stops holding a FileRef (DELETE, UPDATE
+ *      to another file or NULL, STREAM expiry, DROP TABLE) deletes its
+ *      record in that commit and its blob right after.
+ * A crash between 1 and 2, or between 4's commit and the blob's deletion,
+ * leaves a blob without a record: open deletes those.
+ *
+ * Reading: `readFile` finds the record, and hands the blob out only to a
+ * session whose partition of that table the record names (USER and STREAM
+ * tables: the file's owner; SHARED tables: any role the access level lets
+ * read it).
+ */
+import { checkRead } from '../auth/permissions';
+import type { Catalog } from '../catalog/catalog';
+import { KalamError } from '../core/errors';
+import { deletedSlot, partitionOf, type TableDef } from '../core/schema';
+import { Sha256 } from '../core/sha256';
+import type { FileRef, ParamValue, Value } from '../core/types';
+import { MemoryBlobStore, type BlobStore } from '../storage/blob-store';
+import { openIdbBlobStore } from '../storage/idb-blob-store';
+import { decodeKey, encodeKey, prefixUpperBound } from '../storage/keys';
+import type { KvStore, KvWrite } from '../storage/kv';
+import { opfsBlobStore } from '../storage/opfs-blob-store';
+import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
+import type { ResolvedOptions } from './options';
+import { loadOpfs } from './opfs-loader';
+import type { SessionState } from './session-state';
+
+/** What the file code needs of the engine. */
+export interface FilesHost {
+  readonly kv: KvStore;
+  readonly catalog: Catalog;
+  readonly options: ResolvedOptions;
+  files: Files | undefined;
+  readonly committer: { files: { stage(unit: UnitOfWork): Promise<StateChange | undefined> } | undefined };
+  commit(unit: UnitOfWork): Promise<void>;
+}
+
+/** A committed file's record, `['file', id]` in the system store. */
+interface FileRecord {
+  /** table id */
+  t: number;
+  /** partition: the owner for USER/STREAM tables, '' for SHARED */
+  u: string;
+  size: number;
+  mime: string;
+  name: string;
+}
+
+const MARKER = encodeKey(['file_store']);
+const recordKey = (id: string) => encodeKey(['file', id]);
+const tableKey = (tableId: number, id: string) => encodeKey(['file_t', tableId, id]);
+
+/** FILE column slots of a table version (cached per definition: a new version is a new object). */
+const slotCache = new WeakMap<TableDef, number[]>();
+function fileSlots(t: TableDef): number[] {
+  let slots = slotCache.get(t);
+  if (!slots) slotCache.set(t, (slots = t.columns.flatMap((c, i) => (c.type === 'FILE' ? [i] : []))));
+  return slots;
+}
+
+const idOf = (v: Value | undefined): string | undefined => {
+  const id = typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : undefined;
+};
+
+function quota(message: string): KalamError {
+  return new KalamError('QUOTA_EXCEEDED', message);
+}
+
+const notFound = () =>
+  new KalamError('FILE_NOT_FOUND', 'No such file: its row was deleted, never committed, or belongs to another user. Read the FileRef again from a row you can SELECT.');
+
+export class Files {
+  /** Committed files and their bytes (system.stats). */
+  count = 0;
+  bytes = 0;
+  /** Uploads written but not committed; each lives only during the call that made it (at most one per parameter of the calls running). */
+  private readonly pending = new Map<string, { ref: FileRef; isClaimed: boolean }>();
+  private pendingBytes = 0;
+  /** Blobs whose deletion after a commit failed (left for the next open's sweep). */
+  deleteFailures = 0;
+  orphansSwept = 0;
+  private hasMarker: boolean;
+
+  constructor(
+    private readonly host: FilesHost,
+    readonly store: BlobStore,
+    hasMarker: boolean,
+  ) {
+    this.hasMarker = hasMarker;
+  }
+
+  metrics(): [string, Value][] {
+    return [
+      ['files', this.count],
+      ['file_bytes', this.bytes],
+      ['files_pending', this.pending.size],
+      ['file_pending_bytes', this.pendingBytes],
+      ['file_orphans_swept', this.orphansSwept],
+      ['file_delete_failures', this.deleteFailures],
+    ];
+  }
+
+  /** Totals from the records; then every blob no record names (cut off by a crash) is deleted. */
+  async load(): Promise<void> {
+    const prefix = encodeKey(['file']);
+    const known = new Set<string>();
+    await this.host.kv.scan('system', { lower: prefix, upper: prefixUpperBound(prefix) }, (key, value) => {
+      const r = value as FileRecord;
+      this.count++;
+      this.bytes += r.size;
+      known.add(keyId(key));
+    });
+    const orphans = (await this.store.list()).filter((id) => !known.has(id));
+    if (orphans.length > 0) {
+      await this.store.delete(orphans);
+      this.orphansSwept += orphans.length;
+    }
+  }
+
+  /** Streams `blob` into the store as a pending upload; its FileRef. */
+  async upload(blob: Blob): Promise<FileRef> {
+    const o = this.host.options;
+    if (blob.size > o.maxFileBytes) {
+      throw quota(`The file is ${blob.size} bytes, over the ${o.maxFileBytes}-byte limit for one file (maxFileBytes). Store a smaller file, or open the database with a larger maxFileBytes.`);
+    }
+    if (this.bytes + this.pendingBytes + blob.size > o.maxFilesBytes) {
+      throw quota(
+        `Storing this ${blob.size}-byte file would take the stored files past ${o.maxFilesBytes} bytes (maxFilesBytes; ${this.bytes} stored, ${this.pendingBytes} being uploaded). Delete rows holding files you no longer need, or open the database with a larger maxFilesBytes.`,
+      );
+    }
+    if (!this.hasMarker) {
+      // Committed before the first blob is written: an open that finds it sweeps the blobs a crash left.
+      await this.host.commit({ state: [{ writes: [{ store: 'system', key: MARKER, value: 1 }], apply: () => void (this.hasMarker = true) }] });
+    }
+    const id = crypto.randomUUID().replaceAll('-', '');
+    const hash = new Sha256();
+    let size = 0;
+    const ref = { id, name: typeof File !== 'undefined' && blob instanceof File ? blob.name : 'blob', size: blob.size, mime: blob.type || 'application/octet-stream', sha256: '' };
+    const entry = { ref: ref as FileRef, isClaimed: false };
+    this.pending.set(id, entry);
+    this.pendingBytes += blob.size;
+    async function* read(): AsyncGenerator<Uint8Array> {
+      const reader = blob.stream().getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.length;
+          if (size > blob.size) throw new KalamError('INVALID_PARAMETER', 'The file changed while it was being stored: pass it again');
+          hash.update(value);
+          yield value;
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    }
+    try {
+      await this.store.write(id, read());
+      if (size !== blob.size) throw new KalamError('INVALID_PARAMETER', 'The file changed while it was being stored: pass it again');
+    } catch (e) {
+      this.pending.delete(id);
+      this.pendingBytes -= blob.size;
+      await this.store.delete([id]).catch(() => undefined);
+      throw e;
+    }
+    ref.sha256 = hash.hex();
+    return Object.freeze(ref);
+  }
+
+  /** After the call that uploaded them: uploads no commit claimed are deleted (`keep`: a commit timed out, so whether it claimed them is unknown — open sweeps them if not). */
+  async release(ids: readonly string[], keep: boolean): Promise<void> {
+    const dead: string[] = [];
+    for (const id of ids) {
+      const p = this.pending.get(id);
+      if (!p) continue;
+      this.pending.delete(id);
+      this.pendingBytes -= p.ref.size;
+      if (!p.isClaimed && !keep) dead.push(id);
+    }
+    if (dead.length > 0) await this.deleteBlobs(dead);
+  }
+
+  private async deleteBlobs(ids: readonly string[]): Promise<void> {
+    try {
+      await this.store.delete(ids);
+    } catch {
+      this.deleteFailures += ids.length; // no record names them: the next open deletes them
+    }
+  }
+
+  /**
+   * The commit hook (Committer.files): the records a unit's row changes
+   * add and remove, in its storage commit. Throws, committing nothing,
+   * when a FILE value new in its row is not an upload of this call.
+   */
+  async stage(unit: UnitOfWork): Promise<StateChange | undefined> {
+    const claims: { id: string; t: TableDef; user: string; ref: FileRef }[] = [];
+    const freed: { id: string; tableId: number; size: number }[] = [];
+    const claimed = new Set<string>();
+    for (const c of unit.rows ?? []) {
+      const slots = fileSlots(c.table);
+      if (slots.length === 0) continue;
+      const del = deletedSlot(c.table);
+      const now = c.row && c.row[del] !== true ? c.row : undefined;
+      const was = c.before && c.before[del] !== true ? c.before : undefined;
+      for (const i of slots) {
+        const v = now?.[i] ?? null;
+        const id = idOf(v);
+        const oldId = idOf(was?.[i]);
+        if (id !== undefined ? id === oldId : v === null && oldId === undefined) continue;
+        if (v !== null) {
+          const p = id !== undefined ? this.pending.get(id) : undefined;
+          const column = c.table.columns[i].name;
+          if (!p || !sameRef(p.ref, v) || p.isClaimed || claimed.has(id!)) {
+            throw new KalamError(
+              'INVALID_PARAMETER',
+              `Column '${column}' is FILE: a new value must be a file (a Blob or File) passed as a parameter of this statement, stored in one row only. A FileRef copied from another row or typed in is refused: read the file (readFile) and pass it again.`,
+            );
+          }
+          claimed.add(id!);
+          claims.push({ id: id!, t: c.table, user: c.user, ref: p.ref });
+        }
+        if (oldId !== undefined) freed.push({ id: oldId, tableId: c.table.id, size: Number((was![i] as { size?: unknown }).size) || 0 });
+      }
+    }
+    for (const t of unit.dropTables ?? []) {
+      if (fileSlots(t).length === 0) continue;
+      const prefix = encodeKey(['file_t', t.id]);
+      const ids: string[] = [];
+      await this.host.kv.scan('system', { lower: prefix, upper: prefixUpperBound(prefix) }, (key) => void ids.push(keyId(key)));
+      for (const id of ids) {
+        const r = (await this.host.kv.get('system', recordKey(id))) as FileRecord | undefined;
+        freed.push({ id, tableId: t.id, size: r?.size ?? 0 });
+      }
+    }
+    if (claims.length === 0 && freed.length === 0) return undefined;
+    const writes: KvWrite[] = [];
+    for (const { id, t, user, ref } of claims) {
+      const record: FileRecord = { t: t.id, u: user, size: ref.size, mime: ref.mime, name: ref.name };
+      writes.push({ store: 'system', key: recordKey(id), value: record }, { store: 'system', key: tableKey(t.id, id), value: 1 });
+    }
+    for (const f of freed) writes.push({ store: 'system', key: recordKey(f.id) }, { store: 'system', key: tableKey(f.tableId, f.id) });
+    return {
+      writes,
+      apply: () => {
+        for (const { id, ref } of claims) {
+          const p = this.pending.get(id);
+          if (p) p.isClaimed = true;
+          this.count++;
+          this.bytes += ref.size;
+        }
+        for (const f of freed) {
+          this.count--;
+          this.bytes -= f.size;
+        }
+        if (freed.length > 0) void this.deleteBlobs(freed.map((f) => f.id));
+      },
+    };
+  }
+
+  /** The file `ref` names, for a session that may read the row holding it; FILE_NOT_FOUND otherwise. */
+  async read(state: SessionState, ref: unknown): Promise<Blob> {
+    const id = idOf(ref as Value);
+    if (id === undefined) throw new KalamError('INVALID_PARAMETER', 'readFile() takes a FileRef: the object a FILE column holds ({ id, name, size, mime, sha256 })');
+    const r = (await this.host.kv.get('system', recordKey(id))) as FileRecord | undefined;
+    const t = r && this.host.catalog.tableById(r.t);
+    if (!r || !t || partitionOf(t, state.user) !== r.u) throw notFound();
+    checkRead(state.role, t);
+    const blob = await this.store.read(id);
+    if (!blob) throw notFound();
+    return blob.type === r.mime ? blob : blob.slice(0, blob.size, r.mime);
+  }
+}
+
+/** The file id at the end of a `['file', id]` or `['file_t', table, id]` key. */
+const keyId = (key: Uint8Array) => decodeKey(key).at(-1) as string;
+
+function sameRef(a: FileRef, v: Value): boolean {
+  const b = v as unknown as Record<string, unknown>;
+  return typeof b === 'object' && b !== null && b.id === a.id && b.name === a.name && b.size === a.size && b.mime === a.mime && b.sha256 === a.sha256 && Object.keys(b).length === 5;
+}
+
+/** Opens the blob store the options call for. */
+async function openBlobStore(o: ResolvedOptions): Promise<BlobStore> {
+  if (o.blobStore) {
+    // Checked here, where it is first used (the check stays out of the worker's entry file).
+    if (!['write', 'read', 'delete', 'list'].every((m) => typeof (o.blobStore as unknown as Record<string, unknown>)[m] === 'function')) {
+      throw new KalamError('INVALID_OPTION', 'blobStore must be an object with write(), read(), delete() and list() (see BlobStore)');
+    }
+    return o.blobStore;
+  }
+  switch (o.storage) {
+    case 'memory': return new MemoryBlobStore();
+    case 'idb': return openIdbBlobStore(o.name, o.indexedDB ?? globalThis.indexedDB);
+    case 'opfs': return opfsBlobStore(await (await loadOpfs()).openOpfsFileDirectory(o.name));
+    default:
+      throw new KalamError('UNSUPPORTED', 'FILE columns need somewhere to keep the files: with a KvStore as storage, open the database with a blobStore option too.');
+  }
+}
+
+/** An attach in progress, per engine (lives until it settles). */
+const attaching = new WeakMap<FilesHost, Promise<Files>>();
+
+/** The engine's files, set up once: the blob store opened, totals read, orphans swept, the commit hook installed. */
+export function attachFiles(host: FilesHost): Promise<Files> {
+  if (host.files) return Promise.resolve(host.files);
+  let pending = attaching.get(host);
+  if (!pending) {
+    pending = (async () => {
+      const files = new Files(host, await openBlobStore(host.options), (await host.kv.get('system', MARKER)) !== undefined);
+      await files.load();
+      host.files = files;
+      host.committer.files = files;
+      return files;
+    })().finally(() => attaching.delete(host));
+    attaching.set(host, pending);
+  }
+  return pending;
+}
+
+/**
+ * Runs `run` with every Blob of `params` uploaded and replaced by its
+ * FileRef; afterwards the uploads no commit claimed are deleted. Not inside
+ * an explicit transaction (its commit comes after this call).
+ */
+export async function withUploads<T>(host: FilesHost, params: readonly ParamValue[], run: (params: readonly Value[]) => Promise<T>): Promise<T> {
+  const files = await attachFiles(host);
+  const ids: string[] = [];
+  let keep = false;
+  let given: ParamValue[];
+  try {
+    given = Array.from(params);
+  } catch {
+    throw new KalamError('INVALID_PARAMETER', 'Parameters could not be read: pass a plain array of values');
+  }
+  try {
+    const out: Value[] = [];
+    for (const p of given) {
+      if (p instanceof Blob) {
+        const ref = await files.upload(p);
+        ids.push(ref.id);
+        out.push(ref as unknown as Value);
+      } else out.push(p);
+    }
+    return await run(out);
+  } catch (e) {
+    keep = e instanceof KalamError && e.code === 'STORAGE_TIMEOUT';
+    throw e;
+  } finally {
+    await files.release(ids, keep);
+  }
+}
+
+/** session.readFile. */
+export async function readFile(host: FilesHost & { assertOpen(): void }, state: SessionState, ref: unknown): Promise<Blob> {
+  host.assertOpen();
+  return (await attachFiles(host)).read(state, ref);
+}
