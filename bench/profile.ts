@@ -16,6 +16,7 @@ const inPageClient: Connect = async (name) => {
     session: (options) => client.session(options),
     stats: () => client.stats(),
     consume: (topic, options, handler) => client.consume(topic, options, handler),
+    fileUrl: (ref, as) => client.fileUrl(ref, as),
     exportDatabase: (options) => client.exportDatabase(options),
     importDatabase: (file, options) => client.importDatabase(file, options),
     async close() {

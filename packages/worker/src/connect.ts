@@ -316,7 +316,10 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
       const { session: as, ...rest } = options ?? ({} as typeof options);
       return session(as ?? { user: 'outbox', role: 'service' }).consume(topic, rest as typeof options, handler);
     },
-    ...guarded<Omit<KalamClient, 'session' | 'consume'>>({
+    fileUrl(ref, as) {
+      return session(as).fileUrl(ref);
+    },
+    ...guarded<Omit<KalamClient, 'session' | 'consume' | 'fileUrl'>>({
       async stats() {
         ensureOpen();
         return host.stats();

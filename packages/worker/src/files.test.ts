@@ -49,6 +49,11 @@ for (const [transport, connect] of [
       const url = await alice.fileUrl(ref);
       expect(url).toMatch(/^blob:/);
       URL.revokeObjectURL(url);
+      // The client's own fileUrl reads as the session it names.
+      const viaClient = await client.fileUrl(ref, { user: 'alice' });
+      expect(viaClient).toMatch(/^blob:/);
+      URL.revokeObjectURL(viaClient);
+      expect((await caught(client.fileUrl(ref, { user: 'bob' }))).code).toBe('FILE_NOT_FOUND');
       // Another user holding the ref gets nothing.
       expect((await caught(client.session({ user: 'bob' }).readFile(ref))).code).toBe('FILE_NOT_FOUND');
       // Other parameters are still checked on the page.

@@ -134,6 +134,12 @@ export interface KalamClient {
    */
   consume(topic: string, options: ConsumeOptions & { session?: SessionOptions }, handler: (messages: readonly TopicMessage[]) => unknown): () => void;
   /**
+   * session(as).fileUrl(ref): the file a FileRef names, as an object URL,
+   * read as the user (and role) `as` — files follow their rows' access, so
+   * the reader must be named (FILE_NOT_FOUND otherwise).
+   */
+  fileUrl(ref: FileRef, as: SessionOptions): Promise<string>;
+  /**
    * The whole database as one file (a Blob made in the worker, handed over
    * without copying its bytes): namespaces, tables, users and every user's
    * rows. Writes wait while it runs. `onProgress({ rows, tables })` is
