@@ -26,6 +26,7 @@ export const TS_TYPES: Readonly<Record<DataType, string>> = {
   DATETIME: 'number',
   JSON: 'unknown',
   BYTES: 'Uint8Array',
+  EMBEDDING: 'Float32Array',
 };
 
 export interface SchemaTypesOptions {

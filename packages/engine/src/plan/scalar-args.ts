@@ -28,8 +28,9 @@ export function fits(length: number, fn: string, max: number): void {
  * jsonb's text form, as PostgreSQL prints it: `{"a": 1, "bb": [1, 2]}` — a
  * space after each `:` and `,`, object keys shorter first, then by code unit.
  */
-export function jsonbText(v: JsonValue | Decimal): string {
+export function jsonbText(v: JsonValue | Decimal | Float32Array): string {
   if (v === null || v === JSON_NULL) return 'null';
+  if (v instanceof Float32Array) return `[${v.join(',')}]`; // an EMBEDDING, as its literal is written
   if (v instanceof Decimal) return v.toString(); // a DECIMAL's text
   if (Array.isArray(v)) return `[${v.map(jsonbText).join(', ')}]`;
   if (typeof v === 'object') {
