@@ -128,6 +128,15 @@ describe('EMBEDDING(n) columns', () => {
     });
   });
 
+  it('refuse a VECTOR index with UNSUPPORTED saying how to search without one', async () => {
+    await withDb(async (s) => {
+      for (const sql of ['ALTER TABLE app.docs CREATE VECTOR INDEX v USING COSINE', 'ALTER TABLE app.docs DROP VECTOR INDEX v']) {
+        await expect(s.execute(sql)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/ORDER BY cosine_distance\(col, \$1\) LIMIT k/) });
+      }
+      await expect(s.execute('CREATE INDEX by_v ON app.docs (v)')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    });
+  });
+
   it('survive a reopen of an IndexedDB database, a flush to a cold segment and a read of both tiers', async () => {
     const indexedDB = new IDBFactory();
     const first = await openDatabase({ storage: 'idb', name: 'emb', indexedDB });
