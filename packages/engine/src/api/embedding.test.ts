@@ -67,7 +67,7 @@ describe('EMBEDDING(n) columns', () => {
       expect(rows.map((r) => r.v)).toEqual([f32([0.5, -1, 2]), f32([1, 2, 3]), f32([0.25, 0, -4]), null]);
       expect(rows[0].v).toBeInstanceOf(Float32Array);
       // The text form, as KalamDB writes a vector literal.
-      expect((await s.query(`SELECT CAST(v AS TEXT) AS t FROM app.docs WHERE id = 2`)).rows).toEqual([{ t: '[1,2,3]' }]);
+      expect((await s.query(`SELECT CAST(v AS TEXT) AS t FROM app.docs WHERE id = 2`)).rows).toEqual([{ t: '[1, 2, 3]' }]);
     });
   });
 

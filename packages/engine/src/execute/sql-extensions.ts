@@ -85,7 +85,7 @@ const loadDecimals = lazyModule('DECIMAL arithmetic', async () => {
   const { DECIMAL_MATH } = await import('../plan/decimal-math');
   registerDecimalMath(DECIMAL_MATH);
 });
-const loadVectors = lazyModule('EMBEDDING vectors', async () => {
+const loadVectors = lazyModule('EMBEDDING', async () => {
   (await import('../plan/vector-math')).registerVectors();
 });
 /** Column types whose values need a chunk of their own, and its loader. */
