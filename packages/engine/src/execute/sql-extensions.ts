@@ -102,7 +102,9 @@ export async function loadColumnTypesFor(catalog?: Catalog): Promise<void> {
   const epoch = catalog?.tableEpoch;
   if (catalog && typesChecked.get(catalog) === epoch) return;
   const tables = catalog?.listTables();
-  await Promise.all(TYPE_CHUNKS.map(([type, load]) => (!tables || tables.some((t) => t.columns.some((c) => c.type === type))) && load()));
+  const loads = TYPE_CHUNKS.filter(([type]) => !tables || tables.some((t) => t.columns.some((c) => c.type === type)));
+  // Nothing to load: no await (a statement's commit is not put off by a tick).
+  if (loads.length > 0) await Promise.all(loads.map(([, load]) => load()));
   if (catalog) typesChecked.set(catalog, epoch!);
 }
 
