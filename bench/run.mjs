@@ -11,6 +11,9 @@
 //                                 the default run. --scale-sizes=10000,100000 picks the sizes (implies --scale)
 //   node bench/run.mjs --indexes  only the indexes phase: insert cost with 3 secondary indexes, indexed LIMIT 50 over cold
 //                                 rows beside Dexie (100,000 rows; --index-rows=N for another size)
+//   node bench/run.mjs --vectors  only the vectors phase (issue 16): 100,000 × 384-d vectors through the worker, exact
+//                                 top-10 by cosine, and the HNSW graph's build, p50 and recall@10 in the page
+//                                 (--vector-rows=N, --vector-index-rows=N for other sizes)
 //   node bench/run.mjs --live-heap  only the live-heap phase: worker heap per live query (10,000 one-row live
 //                                 queries) and after stopping them all, beside their targets (under 2 minutes)
 //   node bench/run.mjs --joins    only the join phase (issue 14): a five-table equi-join, engine beside SQLite-WASM
@@ -34,6 +37,7 @@ import { runScalePhase, SCALE_DEFAULT_SIZES } from './scale-run.mjs';
 import { runLiveHeapPhase } from './live-heap-run.mjs';
 import { runJoinsPhase } from './joins-run.mjs';
 import { INDEX_DEFAULT_ROWS, runIndexesPhase } from './indexes-run.mjs';
+import { VECTOR_DEFAULT_INDEX_ROWS, VECTOR_DEFAULT_ROWS, runVectorsPhase } from './vectors-run.mjs';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
@@ -80,6 +84,13 @@ const joinsOnly = process.argv.includes('--joins');
 const indexRowsArg = process.argv.find((a) => a.startsWith('--index-rows='));
 const indexesOnly = process.argv.includes('--indexes') || indexRowsArg !== undefined;
 const indexRows = indexRowsArg ? Number(indexRowsArg.split('=')[1].replaceAll('_', '')) : INDEX_DEFAULT_ROWS;
+// The vectors phase (bench/vectors*.{ts,mjs}): alone. --vector-rows=N and --vector-index-rows=N pick the sizes.
+const vectorRowsArg = process.argv.find((a) => a.startsWith('--vector-rows='));
+const vectorIndexRowsArg = process.argv.find((a) => a.startsWith('--vector-index-rows='));
+const vectorsOnly = process.argv.includes('--vectors') || vectorRowsArg !== undefined || vectorIndexRowsArg !== undefined;
+const vectorRows = vectorRowsArg ? Number(vectorRowsArg.split('=')[1]) : VECTOR_DEFAULT_ROWS;
+const vectorIndexRows = vectorIndexRowsArg ? Number(vectorIndexRowsArg.split('=')[1]) : VECTOR_DEFAULT_INDEX_ROWS;
+if (![vectorRows, vectorIndexRows].every((n) => Number.isInteger(n) && n >= 10)) throw new Error('--vector-rows and --vector-index-rows want whole numbers ≥ 10');
 
 function log(message) {
   console.log(`[run] ${message}`);
@@ -119,6 +130,10 @@ async function main() {
     if (indexesOnly) {
       log(`indexes phase in ${version}, ${PROFILE}`);
       return (await runIndexesPhase(context, url, { profile: PROFILE, browserVersion: version, rows: indexRows })) ? 0 : 1;
+    }
+    if (vectorsOnly) {
+      log(`vectors phase in ${version}, ${PROFILE}`);
+      return (await runVectorsPhase(context, url, { profile: PROFILE, browserVersion: version, rows: vectorRows, indexRows: vectorIndexRows })) ? 0 : 1;
     }
     if (liveHeapOnly) {
       log(`live-heap phase in ${version}, ${PROFILE}`);

@@ -26,9 +26,10 @@ export default defineConfig({
     minify: false,
     // index.html: the bench and tiers phases; scale.html: the scale phase (scale-page.ts), a page of its own so
     // that its cold starts load only what one side needs; live-heap.html: the live-heap phase (live-heap-page.ts);
-    // joins.html: the join phase (joins-page.ts); indexes.html: the indexes phase (indexes-page.ts).
+    // joins.html: the join phase (joins-page.ts); indexes.html: the indexes phase (indexes-page.ts); vectors.html: the
+    // vectors phase (vectors-page.ts).
     rolldownOptions: {
-      input: { main: `${root}index.html`, scale: `${root}scale.html`, liveHeap: `${root}live-heap.html`, joins: `${root}joins.html`, indexes: `${root}indexes.html` },
+      input: { main: `${root}index.html`, scale: `${root}scale.html`, liveHeap: `${root}live-heap.html`, joins: `${root}joins.html`, indexes: `${root}indexes.html`, vectors: `${root}vectors.html` },
     },
   },
   worker: { format: 'es' },

@@ -18,6 +18,7 @@
  * | BYTES               | Binary                  | Uint8Array                 |
  * | TIMESTAMP, DATETIME | Timestamp(MILLISECOND)  | number, ms since the epoch |
  * | DATE                | Date(DAY)               | number, ms since the epoch (midnight UTC) |
+ * | EMBEDDING(n)        | FixedSizeList(n, Float32) | a Vector of n numbers (`.toArray()`: Float32Array) |
  *
  * Every field carries its SQL type in the metadata key `kalamlite.type`.
  * A computed column of unknown type (`SELECT a + 1`), or one whose values do
@@ -37,6 +38,7 @@ import {
   Bool,
   DateDay,
   Field,
+  FixedSizeList,
   Float32,
   Float64,
   Int16,
@@ -88,6 +90,7 @@ function fits(type: ColumnInfo['type'], v: Value): boolean {
     case 'TEXT': case 'UUID': case 'TIME': return typeof v === 'string';
     case 'DATE': return typeof v === 'string' && DATE_TEXT.test(v);
     case 'BYTES': return v instanceof Uint8Array;
+    case 'EMBEDDING': return v instanceof Float32Array;
     case 'JSON': case 'FILE': return true;
     case 'UNKNOWN': return false;
   }
@@ -105,7 +108,8 @@ function declaredArrowType(type: ColumnInfo['type']): ArrowType | undefined {
     case 'BYTES': return new Binary();
     case 'TIMESTAMP': case 'DATETIME': return new TimestampMillisecond();
     case 'DATE': return new DateDay();
-    case 'UNKNOWN': return undefined;
+    case 'EMBEDDING': case 'UNKNOWN': return undefined; // EMBEDDING: embeddingVector
+
   }
 }
 
@@ -116,7 +120,7 @@ function kindOf(v: Value): Kind {
     case 'number': return Number.isSafeInteger(v) ? 'integer' : 'number';
     case 'bigint': return 'bigint';
     case 'string': return 'string';
-    default: return v instanceof Uint8Array ? 'bytes' : 'other';
+    default: return v instanceof Uint8Array ? 'bytes' : 'other'; // a Float32Array of another column: JSON text of its elements
   }
 }
 
@@ -183,6 +187,26 @@ function columnVector(type: ArrowType, values: Value[], sqlType: ColumnInfo['typ
   return vectorFromArray(values as unknown[], type);
 }
 
+/** An EMBEDDING column whose vectors are all of one length n as FixedSizeList(n, Float32); undefined otherwise. */
+function embeddingVector(values: Value[]): Vector | undefined {
+  const first = values.find((v) => v !== null);
+  const n = first instanceof Float32Array ? first.length : 0;
+  if (n === 0 || !values.every((v) => v === null || (v instanceof Float32Array && v.length === n))) return undefined;
+  const data = new Float32Array(values.length * n);
+  const validity = new Uint8Array((values.length + 7) >> 3);
+  let nullCount = 0;
+  values.forEach((v, i) => {
+    if (v === null) nullCount++;
+    else {
+      data.set(v as Float32Array, i * n);
+      validity[i >> 3] |= 1 << (i & 7);
+    }
+  });
+  const item = new Field('item', new Float32(), false);
+  const child = makeData({ type: new Float32(), length: data.length, nullCount: 0, data });
+  return makeVector(makeData({ type: new FixedSizeList(n, item), length: values.length, nullCount, nullBitmap: nullCount > 0 ? validity : null, child }));
+}
+
 /** The values of one column, in row order (absent keys read as NULL). */
 function columnValues(rows: readonly Row[], name: string): Value[] {
   const values: Value[] = new Array(rows.length);
@@ -204,15 +228,17 @@ export function resultToArrow(result: StatementResult): ArrowTable {
     if (seen.has(column.name)) continue;
     seen.add(column.name);
     const values = columnValues(result.rows, column.name);
+    const embedding = column.type === 'EMBEDDING' ? embeddingVector(values) : undefined;
     const declared = declaredArrowType(column.type);
     let type: ArrowType;
     let kind: Kind | undefined;
-    if (declared !== undefined && values.every((v) => v === null || fits(column.type, v))) type = declared;
+    if (embedding) type = embedding.type;
+    else if (declared !== undefined && values.every((v) => v === null || fits(column.type, v))) type = declared;
     else {
       kind = kindOfColumn(values);
       type = inferredArrowType(kind);
     }
-    const vector = columnVector(type, values, column.type, kind);
+    const vector = embedding ?? columnVector(type, values, column.type, kind);
     fields.push(new Field(column.name, vector.type, true, new Map([[SQL_TYPE_KEY, column.type]])));
     vectors.push(vector);
   }

@@ -27,6 +27,7 @@ export const TS_TYPES: Readonly<Record<DataType, string>> = {
   JSON: 'unknown',
   BYTES: 'Uint8Array',
   FILE: '{ readonly id: string; readonly name: string; readonly size: number; readonly mime: string; readonly sha256: string }',
+  EMBEDDING: 'Float32Array',
 };
 
 export interface SchemaTypesOptions {

@@ -21,6 +21,7 @@ export interface ColumnDef {
   notNull: boolean;
   primaryKey: boolean;
   default?: DefaultSpec;
+  /** DECIMAL's precision; EMBEDDING's dimension n. */
   precision?: number;
   scale?: number;
 }
@@ -76,7 +77,7 @@ export type StoredRow = readonly Value[];
 /** A rough size of a row in memory: 16 bytes a row, 8 a value, plus string and byte lengths (what hot-tier and cache budgets count). */
 export function rowBytes(row: readonly Value[]): number {
   let n = 16;
-  for (const v of row) n += typeof v === 'string' ? 16 + v.length * 2 : v instanceof Uint8Array ? 16 + v.length : 8;
+  for (const v of row) n += typeof v === 'string' ? 16 + v.length * 2 : ArrayBuffer.isView(v) ? 16 + v.byteLength : 8;
   return n;
 }
 

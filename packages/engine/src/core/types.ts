@@ -1,7 +1,8 @@
 /**
  * Values, rows and results as the engine hands them out. The wire mapping
  * (DIALECT.md): BIGINT ↔ bigint, TIMESTAMP ↔ ms since epoch (number),
- * DATE ↔ 'YYYY-MM-DD', JSON ↔ parsed value, BYTES ↔ Uint8Array.
+ * DATE ↔ 'YYYY-MM-DD', JSON ↔ parsed value, BYTES ↔ Uint8Array,
+ * EMBEDDING(n) ↔ Float32Array.
  */
 import type { Decimal } from './decimal';
 
@@ -10,9 +11,9 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /**
  * A value inside the engine. `Decimal` (core/decimal.ts) is DECIMAL/NUMERIC's
  * exact form; results hand it out as its text ('12.30'), so rows that cross
- * the API never hold one.
+ * the API never hold one. `Float32Array` is EMBEDDING(n)'s form (n floats).
  */
-export type Value = null | boolean | number | bigint | string | Uint8Array | Decimal | JsonValue;
+export type Value = null | boolean | number | bigint | string | Uint8Array | Float32Array | Decimal | JsonValue;
 
 /** A result row: frozen, keyed by output column name. */
 export type Row = Readonly<Record<string, Value>>;
@@ -40,7 +41,9 @@ export type DataType =
   | 'TIME'
   | 'UUID'
   /** A file stored beside the row (execute/files.ts): the row holds its FileRef (core/file-ref.ts). */
-  | 'FILE';
+  | 'FILE'
+  /** EMBEDDING(n): a vector of n float32s (`ColumnDef.precision` holds n), a Float32Array. */
+  | 'EMBEDDING';
 
 /**
  * What a FILE column holds: the file's bytes live beside the row (the

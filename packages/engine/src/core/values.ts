@@ -9,6 +9,7 @@ import { decimalMath } from './decimal-registry';
 import { KalamError } from './errors';
 import { DEFAULT_MAX_JSON_DEPTH, JSON_NULL, freezeJsonInPlace, isSealedJson, sealJson } from './json';
 import type { DataType, Value } from './types';
+import { vectorMath } from './vector-registry';
 
 const typeRank = (v: Value): number => {
   switch (typeof v) {
@@ -226,6 +227,8 @@ function mismatch(value: unknown, type: DataType, column: string, hint = ''): ne
  * - BYTES: a Uint8Array (an ArrayBuffer is copied into one);
  * - FILE: as JSON (the commit checks it is a file uploaded with the
  *   statement: execute/files.ts).
+ * - EMBEDDING(n): a Float32Array of n finite floats, from one, an array of
+ *   numbers or text '[0.1, 0.2, …]' (plan/vector-math.ts).
  */
 export function coerce(value: unknown, type: DataType, column: string, maxJsonDepth: number = DEFAULT_MAX_JSON_DEPTH, precision?: number, scale?: number): Value {
   if (value === null || value === undefined) return null;
@@ -334,6 +337,8 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
       const time = typeof value === 'string' ? normalizeTime(value) : undefined;
       return time ?? mismatch(value, type, column);
     }
+    case 'EMBEDDING':
+      return vectorMath!.coerce(value, precision, column);
     case 'UUID':
       if (typeof value === 'string' && UUID_RE.test(value.toLowerCase())) return value.toLowerCase();
       return mismatch(value, type, column);
@@ -353,12 +358,13 @@ export function freezeJson<T>(value: T): T {
 /**
  * A stored value as a result hands it out: JSON deep-frozen (values the
  * engine sealed as they are; anything else, such as a system table's JSON,
- * as a sealed copy), BYTES as a copy — a Uint8Array cannot be frozen, and a
- * caller writing into one it was given must not change the stored row.
+ * as a sealed copy), BYTES and EMBEDDING as a copy — a typed array cannot be
+ * frozen, and a caller writing into one it was given must not change the
+ * stored row.
  */
 export function outputValue(v: Value): Value {
   if (typeof v !== 'object' || v === null || v === JSON_NULL) return v === JSON_NULL ? null : v;
-  if (v instanceof Uint8Array) return v.slice();
+  if (ArrayBuffer.isView(v)) return (v as Uint8Array).slice(); // BYTES, EMBEDDING
   if (isDecimal(v)) return v.toString(); // DECIMAL leaves the engine as its exact text
   return isSealedJson(v) ? v : sealJson(v, 'TYPE_MISMATCH', 'A JSON value in the result cannot be handed out');
 }

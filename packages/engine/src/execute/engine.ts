@@ -50,7 +50,7 @@ import { Committer } from './commit';
 import { runStatement } from './dispatch';
 import { hasImportMarker } from './import-marker';
 import { loadBackup, loadTopics } from './lazy-executors';
-import { loadDecimalsFor } from './sql-extensions';
+import { loadColumnTypesFor } from './sql-extensions';
 import type { TopicLog } from './topic-log';
 import type { Files } from './files';
 import { loadFiles } from './files-loader';
@@ -219,7 +219,7 @@ export class Engine {
       engine.seq.observe(m.max_seq);
       engine.committer.observe(m.max_seq);
     }
-    await loadDecimalsFor(catalog); // before any DECIMAL value is read
+    await loadColumnTypesFor(catalog); // before any DECIMAL or EMBEDDING value is read
     for (const t of catalog.listTables()) await engine.loadHot(t);
     // Format 1 segments (one blob each, in the KV store) are rewritten as sorted row groups first.
     if (hasFormat1(manifest)) await (await loadSegmentUpgrade()).upgradeSegments(engine, kvSegmentStore(kv));

@@ -27,7 +27,7 @@ export const MAX_INDEXES_PER_TABLE = 16;
 /** Key columns one index may have. */
 export const MAX_INDEX_COLUMNS = 16;
 /** Column types an index does not order (JSON and BYTES have no order an index could serve). */
-const UNINDEXABLE = new Set(['JSON', 'FILE', 'BYTES']);
+const UNINDEXABLE = new Set(['JSON', 'FILE', 'BYTES', 'EMBEDDING']);
 
 export interface IndexDdlContext extends IndexSupportHost, CompactContext {
   readonly catalog: Catalog;

@@ -47,6 +47,7 @@ const CASES = [
   { extension: 'JOIN … USING', select: `SELECT id, a.name FROM app.t AS a JOIN app.t AS b USING (id) WHERE id = 2`, rows: [[2, 'banana']] },
   { extension: 'text functions', select: `SELECT upper(name) AS u FROM app.t WHERE length(name) = 6 ORDER BY id`, rows: [['BANANA'], ['CHERRY']] },
   { extension: 'DECIMAL arithmetic', select: 'SELECT id, v::NUMERIC / 4 AS q FROM app.t ORDER BY id', rows: [[1, '2.5000000000000000'], [2, '5.0000000000000000'], [3, '7.5000000000000000']] },
+  { extension: 'EMBEDDING vectors (distance functions)', select: `SELECT id, l2_distance('[0, 3]', '[4, 0]') AS d FROM app.t WHERE id = 1`, rows: [[1, 5]] },
 ] as const;
 
 describe('SQL extensions load on first use', () => {
@@ -134,6 +135,7 @@ describe('SQL extensions load on first use', () => {
     expect(() => before.windowPlanner()).toThrow(/not loaded/);
     const decimals = await import('../core/decimal-registry');
     expect(() => decimals.decimalMath()).toThrow(/not loaded/);
+    expect((await import('../core/vector-registry')).vectorMath).toBeUndefined();
   });
 
   it('DECIMAL arithmetic: an open of a database with a DECIMAL column, for statements that do not name the type', async () => {
@@ -145,5 +147,16 @@ describe('SQL extensions load on first use', () => {
     const { s } = await freshDatabase({ storage: 'idb', name: 'dec', indexedDB });
     expect((await s.query('SELECT amount * 2 AS twice FROM app.d')).rows).toEqual([{ twice: '2.50' }]);
     expect((await s.query('SELECT sum(amount) AS total FROM app.d WHERE amount > 1')).rows).toEqual([{ total: '1.25' }]);
+  });
+
+  it('EMBEDDING vectors: an open of a database with an EMBEDDING column, for writes that do not name the type', async () => {
+    const indexedDB = new IDBFactory();
+    const first = await freshDatabase({ storage: 'idb', name: 'vec', indexedDB });
+    await first.s.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.e (id INT PRIMARY KEY, v EMBEDDING(2))');
+    await first.db.close();
+    const { db, s } = await freshDatabase({ storage: 'idb', name: 'vec', indexedDB });
+    await s.execute(`INSERT INTO app.e (id, v) VALUES (1, '[1, 2]')`);
+    await db.session({ user: 'root', role: 'dba' }).insertMany('app.e', [{ id: 2, v: [3, 4] }]);
+    expect((await s.query('SELECT v FROM app.e ORDER BY id')).rows).toEqual([{ v: new Float32Array([1, 2]) }, { v: new Float32Array([3, 4]) }]);
   });
 });

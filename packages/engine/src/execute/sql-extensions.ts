@@ -27,6 +27,9 @@
  *   column in the catalog, since a statement computes on a column without
  *   naming its type): plan/decimal-math.ts, which registers with
  *   core/decimal.ts;
+ * - EMBEDDING(n) values and the distance functions (`embedding`,
+ *   `_distance`, `inner_product`, or any EMBEDDING column in the catalog): plan/vector-math.ts, which registers with
+ *   core/vector-registry.ts and plan/functions.ts;
  * - index statements (`INDEX`): sql/parse-index.ts, which registers with
  *   sql/parse.ts;
  * - view statements (`VIEW`): sql/parse-view.ts, which registers with
@@ -87,34 +90,35 @@ const loadUsing = lazyModule('JOIN … USING', async () => {
   const { resolveUsing } = await import('../plan/join-using');
   registerUsing(resolveUsing);
 });
-let isDecimalLoaded = false;
 const loadDecimals = lazyModule('DECIMAL arithmetic', async () => {
   const { DECIMAL_MATH } = await import('../plan/decimal-math');
   registerDecimalMath(DECIMAL_MATH);
-  isDecimalLoaded = true;
 });
+const loadVectors = lazyModule('EMBEDDING', async () => {
+  (await import('../plan/vector-math')).registerVectors();
+});
+/** Column types whose values need a chunk of their own, and its loader. */
+const TYPE_CHUNKS = [['DECIMAL', loadDecimals], ['EMBEDDING', loadVectors]] as const;
 
 /**
- * Loads the DECIMAL chunk when `catalog` has a DECIMAL column (its values
- * may meet any statement, and are read as a database opens or insertMany
- * writes), or without a catalog (an import, whose tables are not made yet).
+ * Loads the chunk of each of those types `catalog` has a column of (its
+ * values may meet any statement, and are read as a database opens or
+ * insertMany writes), or without a catalog all of them (an import, whose
+ * tables are not made yet).
  */
-export async function loadDecimalsFor(catalog?: Catalog): Promise<void> {
-  if (isDecimalLoaded) return;
-  if (catalog) {
-    // Every statement asks: read the tables only when they changed since the last answer.
-    const epoch = catalog.tableEpoch;
-    if (decimalsChecked.get(catalog) === epoch) return;
-    if (!catalog.listTables().some((t) => t.columns.some((c) => c.type === 'DECIMAL'))) {
-      decimalsChecked.set(catalog, epoch);
-      return;
-    }
-  }
-  await loadDecimals();
+export async function loadColumnTypesFor(catalog?: Catalog): Promise<void> {
+  // Every statement asks: read the tables only when they changed since the last answer.
+  const epoch = catalog?.tableEpoch;
+  if (catalog && typesChecked.get(catalog) === epoch) return;
+  const tables = catalog?.listTables();
+  const loads = TYPE_CHUNKS.filter(([type]) => !tables || tables.some((t) => t.columns.some((c) => c.type === type)));
+  // Nothing to load: no await (a statement's commit is not put off by a tick).
+  if (loads.length > 0) await Promise.all(loads.map(([, load]) => load()));
+  if (catalog) typesChecked.set(catalog, epoch!);
 }
 
-/** Per catalog, the table epoch at which it was last found to have no DECIMAL column. */
-const decimalsChecked = new WeakMap<Catalog, number>();
+/** Per catalog, the table epoch whose tables' column types have their chunks loaded. */
+const typesChecked = new WeakMap<Catalog, number>();
 
 const loadIndexParser = lazyModule('the CREATE/DROP INDEX parser', async () => {
   const { parseIndexStatement } = await import('../sql/parse-index');
@@ -156,6 +160,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: /\bgenerate_series\b/i, load: loadSeries },
   { words: /\busing\b/i, load: loadUsing },
   { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
+  { words: /embedding|_distance|inner_product/i, load: loadVectors },
   { words: INDEX_WORDS, load: loadIndexParser },
   { words: /\bview\b/i, load: loadViewParser },
   { words: /\balter\b/i, load: loadAlterParser },
@@ -180,7 +185,7 @@ export async function loadSqlExtensions(text: string, catalog: Catalog): Promise
       x.loaded = true;
     }));
   }
-  await loadDecimalsFor(catalog);
+  await loadColumnTypesFor(catalog);
   // Remembered once what they need has loaded (a load that failed is tried again).
   if (viewsUnread) viewsRead.set(catalog, epoch);
 }

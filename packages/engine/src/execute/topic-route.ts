@@ -66,7 +66,7 @@ export function partitionOf(pkHash: string, partitions: number): number {
   return (h >>> 0) % partitions;
 }
 
-/** A stored value as JSON: BIGINT beyond ±2^53 as text, DECIMAL as its exact text (as the API gives it), BYTES as hex text. */
+/** A stored value as JSON: BIGINT beyond ±2^53 as text, DECIMAL as its exact text (as the API gives it), BYTES as hex text, EMBEDDING as an array of numbers. */
 export function toJson(v: Value): JsonValue {
   if (v === null || v === JSON_NULL) return null;
   if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
@@ -76,6 +76,7 @@ export function toJson(v: Value): JsonValue {
     for (const b of v) s += b.toString(16).padStart(2, '0');
     return s;
   }
+  if (v instanceof Float32Array) return Array.from(v); // an EMBEDDING: its numbers
   return v;
 }
 

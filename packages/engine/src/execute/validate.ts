@@ -116,6 +116,7 @@ export function validateValue(v: unknown, label: string, maxJsonDepth: number = 
       kind = proto === Object.prototype || proto === null ? 'plain' : v instanceof Uint8Array ? 'bytes' : v instanceof Date ? 'date' : 'other';
     }
     if (kind === 'bytes') return new Uint8Array(v as Uint8Array); // a copy, and a plain Uint8Array (not a Buffer)
+    if (v instanceof Float32Array) return v.slice(); // an EMBEDDING's value: a copy
     if (kind === 'date') return new Date(Date.prototype.getTime.call(v)) as unknown as Value;
   } catch (e) {
     throw invalid(`${label} could not be read: ${thrownMessage(e)}`);

@@ -101,6 +101,11 @@ export function registerTextFunctions(textStrict: Record<string, ScalarFn>, text
   textLoaded = true;
 }
 
+/** Called by a SQL extension as it loads (plan/vector-math.ts): its strict functions join the registry. */
+export function registerScalarFunctions(fns: Record<string, ScalarFn>): void {
+  Object.assign(strict, fns);
+}
+
 export function lookupFunction(name: string): { fn: ScalarFn; isStrict: boolean } | undefined {
   const s = strict[name];
   // A DECIMAL argument keeps round/trunc/ceil/floor/abs/sign exact (plan/decimal-math.ts).

@@ -28,10 +28,10 @@ export function fits(length: number, fn: string, max: number): void {
  * jsonb's text form, as PostgreSQL prints it: `{"a": 1, "bb": [1, 2]}` — a
  * space after each `:` and `,`, object keys shorter first, then by code unit.
  */
-export function jsonbText(v: JsonValue | Decimal): string {
+export function jsonbText(v: JsonValue | Decimal | Float32Array): string {
   if (v === null || v === JSON_NULL) return 'null';
   if (v instanceof Decimal) return v.toString(); // a DECIMAL's text
-  if (Array.isArray(v)) return `[${v.map(jsonbText).join(', ')}]`;
+  if (Array.isArray(v) || v instanceof Float32Array) return `[${Array.from(v, jsonbText).join(', ')}]`; // an EMBEDDING: its literal
   if (typeof v === 'object') {
     const keys = Object.keys(v).sort((x, y) => x.length - y.length || (x < y ? -1 : x > y ? 1 : 0));
     return `{${keys.map((k) => `${JSON.stringify(k)}: ${jsonbText(v[k])}`).join(', ')}}`;

@@ -1,6 +1,7 @@
 /** Column definitions as CREATE TABLE and ALTER TABLE … ADD COLUMN write them: name, type, constraints, DEFAULT. */
 import { KalamError } from '../core/errors';
 import type { DataType } from '../core/types';
+import { vectorMath } from '../core/vector-registry';
 import type { ColumnSpec, DefaultSpec } from './ast';
 import type { Cursor } from './cursor';
 import { numberLiteral, type Token } from './lexer';
@@ -16,6 +17,7 @@ const TYPE_NAMES: Record<string, DataType> = {
   TEXT: 'TEXT', VARCHAR: 'TEXT', CHAR: 'TEXT', STRING: 'TEXT', NVARCHAR: 'TEXT',
   BYTES: 'BYTES', BINARY: 'BYTES', VARBINARY: 'BYTES', BLOB: 'BYTES', BYTEA: 'BYTES',
   JSON: 'JSON', JSONB: 'JSON',
+  EMBEDDING: 'EMBEDDING',
   TIMESTAMP: 'TIMESTAMP', DATETIME: 'DATETIME', TIMESTAMPTZ: 'DATETIME', DATE: 'DATE', TIME: 'TIME', UUID: 'UUID',
   FILE: 'FILE',
   SERIAL: 'INT', BIGSERIAL: 'BIGINT', SMALLSERIAL: 'SMALLINT',
@@ -27,7 +29,7 @@ export function dataTypeOf(name: string, position?: number): DataType {
   if (!t) {
     throw new KalamError(
       'UNSUPPORTED',
-      `Unsupported data type '${name}'. Supported: BOOLEAN, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL/NUMERIC, TEXT, BYTES, JSON, TIMESTAMP, TIMESTAMPTZ, DATETIME, DATE, TIME, UUID, FILE`,
+      `Unsupported data type '${name}'. Supported: BOOLEAN, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL/NUMERIC, TEXT, BYTES, JSON, TIMESTAMP, TIMESTAMPTZ, DATETIME, DATE, TIME, UUID, FILE, EMBEDDING(n)`,
       position,
     );
   }
@@ -92,10 +94,11 @@ export function parseColumn(c: Cursor, pkColumns: string[]): ColumnSpec {
   }
   const type = dataTypeOf(typeName, typeTok.start);
   const col: ColumnSpec = { name, type, notNull: false, primaryKey: false };
+  let p: Token | undefined;
+  let s: Token | undefined;
   if (c.acceptPunct('(')) { // VARCHAR(255), DECIMAL(10,2)
-    const p = c.next();
+    p = c.next();
     if (p.type !== 'number') c.fail('expected a number');
-    let s: Token | undefined;
     if (c.acceptPunct(',')) s = c.next();
     c.expectPunct(')');
     if (type === 'DECIMAL') {
@@ -106,6 +109,7 @@ export function parseColumn(c: Cursor, pkColumns: string[]): ColumnSpec {
       }
     }
   }
+  if (type === 'EMBEDDING') col.precision = vectorMath!.dimension(name, p?.text, s?.text, typeTok.start);
   if (typeName.endsWith('SERIAL')) col.default = { kind: 'function', name: 'SNOWFLAKE_ID' };
   for (;;) {
     if (c.acceptWords('NOT', 'NULL')) { col.notNull = true; continue; }

@@ -71,7 +71,7 @@ function parseAlterForm(c: Cursor, tokens: Token[]): Statement | undefined {
   c.next();
   const table = c.tableName();
   c.next();
-  if (vector) throw new KalamError('UNSUPPORTED', 'VECTOR indexes are not supported: filter with COSINE_DISTANCE in a query, or index ordinary columns with CREATE INDEX', c.position());
+  if (vector) throw new KalamError('UNSUPPORTED', 'VECTOR indexes are not supported yet: ORDER BY cosine_distance(col, $1) LIMIT k (or l2_distance, inner_product … DESC) finds the k nearest rows by an exact scan of the partition', c.position());
   if (unique) c.next();
   c.next();
   const column = c.identifier('a column name');

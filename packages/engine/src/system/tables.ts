@@ -240,7 +240,7 @@ function segmentJson(v: Value): JsonValue {
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // ±Infinity: JSON has no such number (PostgreSQL's to_json gives text too)
   if (v instanceof Uint8Array) return null;
   if (v instanceof Decimal) return v.toString();
-  return v;
+  return v as JsonValue; // never an EMBEDDING's Float32Array: its columns keep no min/max
 }
 
 

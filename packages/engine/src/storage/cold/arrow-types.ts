@@ -20,17 +20,17 @@ export function arrowType(t: DataType): ArrowType {
     case 'FLOAT': return new Float32();
     case 'DOUBLE': case 'DECIMAL': return new Float64();
     case 'TIMESTAMP': case 'DATETIME': return new TimestampMillisecond();
-    case 'BYTES': return new Binary();
+    case 'BYTES': case 'EMBEDDING': return new Binary(); // EMBEDDING: its float32s' bytes, little-endian
     case 'TEXT': case 'JSON': case 'FILE': case 'DATE': case 'TIME': case 'UUID': return new Utf8();
   }
 }
 
 /**
- * JSON and BYTES have no useful order: no min/max for them. Nor DECIMAL:
+ * JSON, BYTES and EMBEDDING have no useful order: no min/max for them. Nor DECIMAL:
  * a manifest's min/max outlive the engine's Decimal form (a structured
  * clone makes a plain object of it), so its segments are not pruned.
  */
-export const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'FILE' && t !== 'BYTES' && t !== 'DECIMAL';
+export const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'FILE' && t !== 'BYTES' && t !== 'DECIMAL' && t !== 'EMBEDDING';
 
 /**
  * The type a column's values are written as: DECIMAL as its exact text

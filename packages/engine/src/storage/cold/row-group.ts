@@ -81,20 +81,21 @@ function buildData(type: DataType, values: readonly Value[], nulls: number): Dat
     default: {
       // Utf8 and Binary: offsets into one byte buffer.
       const offsets = new Int32Array(count + 1);
-      const isBinary = type === 'BYTES';
+      // EMBEDDING: its Float32Array's bytes (little-endian, as every browser's).
+      const isBinary = type === 'BYTES' || type === 'EMBEDDING';
       let size = 0;
       for (let i = 0; i < count; i++) {
         const v = values[i];
-        if (v !== null) size += isBinary ? (v as Uint8Array).length : (v as string).length * 3;
+        if (v !== null) size += isBinary ? (v as Uint8Array).byteLength : (v as string).length * 3;
       }
       const bytes = new Uint8Array(size);
       let at = 0;
       for (let i = 0; i < count; i++) {
-        const v = values[i];
+        const v = values[i] as Uint8Array | Float32Array | string | null;
         if (v !== null) {
-          if (isBinary) {
-            bytes.set(v as Uint8Array, at);
-            at += (v as Uint8Array).length;
+          if (typeof v !== 'string') {
+            bytes.set(v instanceof Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at);
+            at += v.byteLength;
           } else {
             at += encoder.encodeInto(v as string, bytes.subarray(at)).written;
           }
@@ -193,10 +194,10 @@ function materialize(d: Data, stored: DataType, count: number): Value[] {
     case 'TIMESTAMP': case 'DATETIME':
       for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? Number(values[off + i] as bigint) : null;
       return out;
-    case 'BYTES': {
+    case 'BYTES': case 'EMBEDDING': {
       const bytes = d.values as Uint8Array;
       const o = d.valueOffsets as Int32Array;
-      for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? bytes.slice(o[off + i], o[off + i + 1]) : null;
+      for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? binaryValue(bytes, o[off + i], o[off + i + 1], stored) : null;
       return out;
     }
     default: {
@@ -225,6 +226,12 @@ function materialize(d: Data, stored: DataType, count: number): Value[] {
   }
 }
 
+/** A Binary field's value at bytes[from, to): a copy, as a Float32Array for an EMBEDDING. */
+function binaryValue(bytes: Uint8Array, from: number, to: number, stored: DataType): Uint8Array | Float32Array {
+  const copy = bytes.slice(from, to);
+  return stored === 'EMBEDDING' ? new Float32Array(copy.buffer) : copy;
+}
+
 /** One value of one field (row `i`), as `materialize` would give it: for a read of a few rows, nothing else is decoded. */
 function valueAt(d: Data, stored: DataType, i: number): Value {
   if (!isValid(d, i)) return null;
@@ -236,9 +243,9 @@ function valueAt(d: Data, stored: DataType, i: number): Value {
       return (d.values as ArrayLike<Value>)[at];
     case 'TIMESTAMP': case 'DATETIME':
       return Number((d.values as BigInt64Array)[at]);
-    case 'BYTES': {
+    case 'BYTES': case 'EMBEDDING': {
       const o = d.valueOffsets as Int32Array;
-      return (d.values as Uint8Array).slice(o[at], o[at + 1]);
+      return binaryValue(d.values as Uint8Array, o[at], o[at + 1], stored);
     }
     default: {
       const o = d.valueOffsets as Int32Array;

@@ -1,0 +1,152 @@
+/**
+ * The page of the vectors phase (vectors.html), driven by
+ * bench/vectors-run.mjs: the engine in a dedicated worker of this page over
+ * IndexedDB (`createClient({ transport: 'worker' })`), one user's USER
+ * table `bench.vecs (id INT PRIMARY KEY, v EMBEDDING(384))`, and the HNSW
+ * graph (packages/engine/src/storage/hnsw.ts) built in the page, since no
+ * SQL statement reaches it yet.
+ *
+ * - load: N random unit vectors (seeded) in 500-row INSERTs with
+ *   Float32Array parameters; the engine flushes on its own as the hot tier
+ *   fills.
+ * - exact: `SELECT id FROM bench.vecs ORDER BY cosine_distance(v, $1)
+ *   LIMIT 10` through the worker (a full scan with a bounded top-10
+ *   buffer); its ids are the truth recall is measured against.
+ * - index: the HNSW graph over the first `indexRows` vectors (cosine), its
+ *   build time, and top-10 searches at several ef, recall@10 against an
+ *   exact search over the same vectors in the page.
+ */
+import { createClient, type KalamClient, type ClientSession } from '@kalamlite/worker';
+import { Hnsw } from '../packages/engine/src/storage/hnsw';
+
+declare global {
+  interface Window {
+    vectorsBench?: VectorsBenchApi;
+  }
+}
+
+export interface VectorsBenchApi {
+  open(): Promise<void>;
+  load(rows: number): Promise<{ ms: number }>;
+  exact(queries: number): Promise<{ times: number[]; firstMs: number }>;
+  index(indexRows: number, queries: number, efs: number[]): Promise<{ buildMs: number; bytes: number; byEf: { ef: number; times: number[]; recall: number }[]; inPageExactMs: number[] }>;
+  close(): Promise<void>;
+}
+
+const NAME = 'vectors-bench';
+const DIM = 384;
+const BATCH = 500;
+
+let client: KalamClient | undefined;
+let session: ClientSession | undefined;
+let vectors: Float32Array[] = [];
+let queries: Float32Array[] = [];
+
+/** A seeded generator (mulberry32), so every run writes the same vectors. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function unitVectors(n: number, seed: number): Float32Array[] {
+  const next = random(seed);
+  return Array.from({ length: n }, () => {
+    const v = Float32Array.from({ length: DIM }, () => next() * 2 - 1);
+    let s = 0;
+    for (const x of v) s += x * x;
+    const inv = 1 / Math.sqrt(s);
+    for (let i = 0; i < DIM; i++) v[i] *= inv;
+    return v;
+  });
+}
+
+/** The exact top-10 by cosine distance over `n` first vectors (all unit length: the largest dot products). */
+function exactTop(q: Float32Array, n: number): number[] {
+  const best: { i: number; d: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = vectors[i];
+    let d = 0;
+    for (let j = 0; j < DIM; j++) d += v[j] * q[j];
+    if (best.length < 10 || d > best[9].d) {
+      best.push({ i, d });
+      best.sort((a, b) => b.d - a.d);
+      if (best.length > 10) best.pop();
+    }
+  }
+  return best.map((x) => x.i);
+}
+
+const api: VectorsBenchApi = {
+  async open() {
+    await new Promise<void>((resolve) => {
+      const r = indexedDB.deleteDatabase(NAME);
+      r.onsuccess = r.onerror = r.onblocked = () => resolve();
+    });
+    client = await createClient({ name: NAME, storage: 'idb', transport: 'worker' });
+    const root = client.session({ user: 'root', role: 'system' });
+    await root.execute(`CREATE NAMESPACE bench; CREATE USER TABLE bench.vecs (id INT PRIMARY KEY, v EMBEDDING(${DIM}))`);
+    session = client.session({ user: 'u1', role: 'dba' });
+  },
+  async load(rows) {
+    vectors = unitVectors(rows, 16);
+    queries = unitVectors(100, 17);
+    const started = performance.now();
+    for (let i = 0; i < rows; i += BATCH) {
+      const batch = vectors.slice(i, i + BATCH);
+      await session!.execute(`INSERT INTO bench.vecs (id, v) VALUES ${batch.map((_, j) => `(${i + j}, $${j + 1})`).join(', ')}`, batch);
+    }
+    return { ms: performance.now() - started };
+  },
+  async exact(count) {
+    const times: number[] = [];
+    let firstMs = 0;
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      const { rows } = await session!.query('SELECT id FROM bench.vecs ORDER BY cosine_distance(v, $1) LIMIT 10', [queries[i]]);
+      const ms = performance.now() - t;
+      if (i === 0) firstMs = ms;
+      else times.push(ms);
+      const truth = exactTop(queries[i], vectors.length);
+      if (rows.map((r) => r.id).join() !== truth.join()) throw new Error(`the exact scan's top-10 differs from the page's for query ${i}`);
+    }
+    return { times, firstMs };
+  },
+  async index(indexRows, count, efs) {
+    const n = Math.min(indexRows, vectors.length);
+    const started = performance.now();
+    const graph = new Hnsw<number>(DIM, 'cosine', { m: 16, efConstruction: 64, seed: 5 });
+    for (let i = 0; i < n; i++) graph.add(i, vectors[i]);
+    const buildMs = performance.now() - started;
+    const inPageExactMs: number[] = [];
+    const truths = queries.slice(0, count).map((q) => {
+      const t = performance.now();
+      const top = exactTop(q, n);
+      inPageExactMs.push(performance.now() - t);
+      return top;
+    });
+    const byEf = efs.map((ef) => {
+      const times: number[] = [];
+      let hit = 0;
+      queries.slice(0, count).forEach((q, i) => {
+        const t = performance.now();
+        const got = graph.search(q, 10, ef).map((x) => x.key);
+        times.push(performance.now() - t);
+        const truth = new Set(truths[i]);
+        hit += got.filter((x) => truth.has(x)).length;
+      });
+      return { ef, times, recall: hit / (10 * count) };
+    });
+    return { buildMs, bytes: graph.bytes(), byEf, inPageExactMs };
+  },
+  async close() {
+    await client?.close();
+  },
+};
+
+window.vectorsBench = api;

@@ -1,0 +1,67 @@
+// The vectors phase of bench/run.mjs (`--vectors`, `--vector-rows=N`, `--vector-index-rows=N`): EMBEDDING(384)
+// in Chromium, on a page of its own (vectors.html, vectors-page.ts). Loads N random unit vectors (default 100,000)
+// into a USER table through the worker over IndexedDB, times the exact top-10 by cosine distance through the
+// worker (checked against the page's own exact search), then builds the HNSW graph (storage/hnsw.ts) in the page
+// over the first M vectors (default 10,000: a build in TypeScript costs ~10 ms a vector at 384 dimensions) and
+// times top-10 searches at several ef with their recall@10. Prints the table and writes bench/results-vectors.json.
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const resultsFile = fileURLToPath(new URL('./results-vectors.json', import.meta.url));
+export const VECTOR_DEFAULT_ROWS = 100_000;
+export const VECTOR_DEFAULT_INDEX_ROWS = 10_000;
+const EXACT_QUERIES = 11;
+const INDEX_QUERIES = 50;
+const EFS = [16, 64, 256];
+
+function log(message) {
+  console.log(`[run] vectors: ${message}`);
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x) => `${x < 10 ? x.toFixed(2) : x < 1000 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')} ms`;
+
+/** Runs the phase; resolves to true when it completed (the exact scan agreed with the page on every query). */
+export async function runVectorsPhase(context, baseUrl, { profile, browserVersion, rows = VECTOR_DEFAULT_ROWS, indexRows = VECTOR_DEFAULT_INDEX_ROWS }) {
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') console.log(`[page] ${message.text()}`);
+  });
+  page.on('pageerror', (error) => console.error(`[page] uncaught: ${error.stack ?? error.message}`));
+  await page.goto(`${baseUrl}vectors.html`);
+  await page.waitForFunction(() => typeof window.vectorsBench === 'object');
+  const call = (what, timeoutMs, fn, arg) => withTimeout(page.evaluate(fn, arg), timeoutMs, what);
+  await call('open', 60_000, () => window.vectorsBench.open());
+  log(`loading ${rows.toLocaleString('en-US')} vectors of 384 dimensions`);
+  const load = await call('load', 300_000 + rows * 5, (n) => window.vectorsBench.load(n), rows);
+  log(`loaded in ${ms(load.ms)}; exact top-10 queries`);
+  const exact = await call('exact', 1_800_000, (n) => window.vectorsBench.exact(n), EXACT_QUERIES);
+  log(`exact p50 ${ms(p50(exact.times))}; building HNSW over ${indexRows.toLocaleString('en-US')} vectors`);
+  const index = await call('index', 3_600_000, ([n, q, efs]) => window.vectorsBench.index(n, q, efs), [indexRows, INDEX_QUERIES, EFS]);
+  await call('close', 60_000, () => window.vectorsBench.close());
+  await page.close();
+
+  const n = Math.min(indexRows, rows).toLocaleString('en-US');
+  const table = [
+    [`load ${rows.toLocaleString('en-US')} × 384-d vectors, 500-row INSERTs through the worker (IndexedDB)`, ms(load.ms), ''],
+    [`exact top-10 ORDER BY cosine_distance LIMIT 10 through the worker, p50 of ${exact.times.length}`, ms(p50(exact.times)), `first ${ms(exact.firstMs)}; top-10 equal to the page's exact search`],
+    [`HNSW build in the page, ${n} vectors (M 16, efConstruction 64)`, ms(index.buildMs), `${(index.bytes / 1e6).toFixed(1)} MB`],
+    [`exact top-10 over the same ${n} in the page (no worker), p50`, ms(p50(index.inPageExactMs)), ''],
+    ...index.byEf.map((x) => [`HNSW top-10 in the page, ef ${x.ef}, p50 of ${x.times.length}`, ms(p50(x.times)), `recall@10 ${x.recall.toFixed(3)} (target ≥ 0.95)`]),
+  ];
+  const widths = [0, 1, 2].map((i) => Math.max(...table.map((r) => r[i].length), ['figure', 'value', 'note'][i].length));
+  const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(`\nvectors (${browserVersion}, ${profile})\n${line(['figure', 'value', 'note'])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${table.map(line).join('\n')}\n`);
+  const results = { environment: { browserVersion, profile, rows, indexRows, date: new Date().toISOString() }, load, exact, index };
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${resultsFile}`);
+  return true;
+}

@@ -1,0 +1,97 @@
+/**
+ * EMBEDDING vectors in a real Chromium, through the worker client over
+ * IndexedDB: a table with an EMBEDDING(8) column, vectors written as
+ * Float32Array parameters, arrays and '[…]' text, the k nearest by
+ * cosine_distance (compared with the same search done in the page), a
+ * live top-k that follows a write, and the same answers after the client
+ * is closed and the database opened again, before and after a flush to
+ * the cold tier.
+ */
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './browser';
+
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  page = await (await browser.newContext()).newPage();
+  await page.goto(inject('crashUrl'));
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+it('stores vectors, answers top-k by cosine distance, keeps a live top-k current, and survives a reopen and a flush', async () => {
+  const result = await page.evaluate(async () => {
+    type Worker = typeof import('@kalamlite/worker');
+    const { createClient } = (window as unknown as { kalamlite: Worker }).kalamlite;
+    const name = `vectors-${Date.now()}`;
+    const until = async (check: () => boolean) => {
+      const end = Date.now() + 10_000;
+      while (!check()) {
+        if (Date.now() > end) throw new Error('timed out');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    let seed = 1;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+    const vectors = Array.from({ length: 200 }, () => Float32Array.from({ length: 8 }, rand));
+    const query = Float32Array.from({ length: 8 }, rand);
+    const cosine = (a: Float32Array, b: Float32Array) => {
+      let d = 0, na = 0, nb = 0;
+      for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+      return 1 - d / Math.sqrt(na * nb);
+    };
+    const expected = vectors.map((v, id) => ({ id, d: cosine(v, query) })).sort((a, b) => a.d - b.d).slice(0, 5).map((x) => x.id);
+    const TOP = 'SELECT id, v FROM app.docs ORDER BY cosine_distance(v, $1) LIMIT 5';
+
+    let client = await createClient({ name, storage: 'idb' });
+    let alice = client.session({ user: 'alice', role: 'user' });
+    await client.session({ user: 'root', role: 'system' }).execute('CREATE NAMESPACE app; CREATE USER TABLE app.docs (id INT PRIMARY KEY, v EMBEDDING(8))');
+    for (let i = 0; i < vectors.length; i += 50) {
+      const rows = vectors.slice(i, i + 50);
+      await alice.execute(`INSERT INTO app.docs (id, v) VALUES ${rows.map((_, j) => `(${i + j}, $${j + 1})`).join(', ')}`, rows);
+    }
+    const first = (await alice.query(TOP, [query])).rows;
+    const isFloat32 = first.every((r) => r.v instanceof Float32Array && (r.v as Float32Array).length === 8);
+    const exactVector = Array.from(first[0].v as Float32Array).join() === Array.from(vectors[first[0].id as number]).join();
+    // A live top-1: a row written at the query's own place moves to the top.
+    const live: number[][] = [];
+    const stop = await alice.live('SELECT id FROM app.docs ORDER BY cosine_distance(v, $1) LIMIT 1', [query], (rows) => live.push(rows.map((r) => r.id as number)));
+    await until(() => live.length > 0);
+    await alice.execute('INSERT INTO app.docs (id, v) VALUES (1000, $1)', [Array.from(query)]);
+    await until(() => live.at(-1)?.[0] === 1000);
+    stop();
+    await alice.execute('DELETE FROM app.docs WHERE id = 1000');
+    const textWrite = await alice.execute(`INSERT INTO app.docs (id, v) VALUES (2000, '[1, 2, 3]')`).then(() => 'ok', (e: { code: string }) => e.code);
+    await client.close();
+
+    client = await createClient({ name, storage: 'idb' });
+    alice = client.session({ user: 'alice', role: 'user' });
+    const afterReopen = (await alice.query(TOP, [query])).rows.map((r) => r.id);
+    await client.session({ user: 'root', role: 'system' }).execute('FLUSH TABLE app.docs');
+    const root = client.session({ user: 'root', role: 'system' });
+    const flushed = async () => (await root.query(`SELECT count(*) AS n FROM system.manifest WHERE table_name = 'docs'`)).rows[0].n as number;
+    const end = Date.now() + 10_000;
+    while ((await flushed()) === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const afterFlush = (await alice.query(TOP, [query])).rows;
+    const bobSees = (await client.session({ user: 'bob', role: 'user' }).query(TOP, [query])).rows.length;
+    await client.close();
+    return {
+      expected, first: first.map((r) => r.id), isFloat32, exactVector, textWrite, afterReopen,
+      afterFlush: afterFlush.map((r) => r.id), flushedFloat32: afterFlush.every((r) => r.v instanceof Float32Array), bobSees,
+    };
+  });
+  expect(result.first).toEqual(result.expected);
+  expect(result.isFloat32).toBe(true);
+  expect(result.exactVector).toBe(true);
+  expect(result.textWrite).toBe('TYPE_MISMATCH'); // '[1, 2, 3]' is not 8 numbers
+  expect(result.afterReopen).toEqual(result.expected);
+  expect(result.afterFlush).toEqual(result.expected);
+  expect(result.flushedFloat32).toBe(true);
+  expect(result.bobSees).toBe(0);
+});
