@@ -4,15 +4,17 @@
  * DATE ↔ 'YYYY-MM-DD', JSON ↔ parsed value, BYTES ↔ Uint8Array.
  */
 import type { Decimal } from './decimal';
+import type { Interval } from './interval';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * A value inside the engine. `Decimal` (core/decimal.ts) is DECIMAL/NUMERIC's
  * exact form; results hand it out as its text ('12.30'), so rows that cross
- * the API never hold one.
+ * the API never hold one. `Interval` (core/interval.ts) is INTERVAL's, handed
+ * out as its text ('1 day 02:00:00') alike.
  */
-export type Value = null | boolean | number | bigint | string | Uint8Array | Decimal | JsonValue;
+export type Value = null | boolean | number | bigint | string | Uint8Array | Decimal | Interval | JsonValue;
 
 /** A result row: frozen, keyed by output column name. */
 export type Row = Readonly<Record<string, Value>>;
@@ -38,7 +40,8 @@ export type DataType =
   | 'DATETIME'
   | 'DATE'
   | 'TIME'
-  | 'UUID';
+  | 'UUID'
+  | 'INTERVAL';
 
 export interface ColumnInfo {
   name: string;

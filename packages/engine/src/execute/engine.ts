@@ -7,6 +7,7 @@
  * commit path commit.ts.
  */
 import { decimalMath } from '../core/decimal-registry';
+import { intervalMath } from '../core/interval-registry';
 import { ensureIndexSupport, type UniqueCheck } from './index-loader';
 import { UserRegistry } from '../auth/users';
 import { Catalog } from '../catalog/catalog';
@@ -50,7 +51,7 @@ import { Committer } from './commit';
 import { runStatement } from './dispatch';
 import { hasImportMarker } from './import-marker';
 import { loadBackup, loadTopics } from './lazy-executors';
-import { loadDecimalsFor } from './sql-extensions';
+import { loadValueTypesFor } from './sql-extensions';
 import type { TopicLog } from './topic-log';
 import type { JobRecord } from '../jobs/job';
 import { encodeKey, prefixUpperBound } from '../storage/keys';
@@ -214,7 +215,7 @@ export class Engine {
       engine.seq.observe(m.max_seq);
       engine.committer.observe(m.max_seq);
     }
-    await loadDecimalsFor(catalog); // before any DECIMAL value is read
+    await loadValueTypesFor(catalog); // before any DECIMAL or INTERVAL value is read
     for (const t of catalog.listTables()) await engine.loadHot(t);
     // Format 1 segments (one blob each, in the KV store) are rewritten as sorted row groups first.
     if (hasFormat1(manifest)) await (await loadSegmentUpgrade()).upgradeSegments(engine, kvSegmentStore(kv));
@@ -245,8 +246,12 @@ export class Engine {
     const pk = t.pk;
     const seqAt = seqSlot(t);
     const json = t.columns.flatMap((c, i) => (c.type === 'JSON' ? [i] : []));
-    // DECIMAL's chunk is loaded before the tables (Engine.load).
-    const revive = t.columns.some((c) => c.type === 'DECIMAL') ? (row: Value[]) => decimalMath().reviveRow(t, row) : undefined;
+    // DECIMAL's and INTERVAL's chunks are loaded before the tables (Engine.load).
+    const types = new Set(t.columns.map((c) => c.type));
+    const revive = types.has('DECIMAL') || types.has('INTERVAL') ? (row: Value[]) => {
+      if (types.has('DECIMAL')) decimalMath().reviveRow(t, row);
+      if (types.has('INTERVAL')) intervalMath().reviveRow(t, row);
+    } : undefined;
     const moved = await this.hot.load(this.kv, storeOf(t), t.id, (_user, row) => {
       for (const i of json) freezeJson(row[i]); // read back from storage: deep-frozen as when it was written
       this.seq.observe(row[seqAt] as bigint);

@@ -24,7 +24,7 @@ import { runWrite, type DmlContext } from './dml';
 import { describeInput, insertChunks, insertManyError, type CheckedRow, type InsertManyProgress, type ResolvedInsertManyOptions } from './insert-chunks';
 import type { QueryRegistry } from './queries';
 import type { SessionState } from './session-state';
-import { loadDecimalsFor } from './sql-extensions';
+import { loadValueTypesFor } from './sql-extensions';
 
 export interface InsertManyContext extends DmlContext {
   readonly sources: SourceResolver;
@@ -63,7 +63,7 @@ export async function insertMany(
   const { namespace, name } = splitTableName(table);
   // A table that is missing (or a system table) fails before any row is read.
   const target = insertTarget(engine.sources, namespace, name, state.namespace).table;
-  await loadDecimalsFor(engine.catalog); // a DECIMAL column's values are read as decimals
+  await loadValueTypesFor(engine.catalog); // DECIMAL and INTERVAL columns' values are read as such
   const running = engine.queries.start(state, `insertMany into ${target.namespace}.${target.name}`, { signal: options.signal, client });
   const chunked = insertChunks(rows, options, options.offset, engine.planner.limits.maxJsonDepth, () => running.throwIfCancelled());
   let committed = options.offset;

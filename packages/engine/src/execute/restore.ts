@@ -35,7 +35,7 @@ import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
 import { BackupReader, invalidFile, type BackupOptions, type BackupProgress, type BackupRecord } from './backup-format';
 import { report } from './backup';
 import { clearMarkerWrite, discardImport, markerWrite } from './import-recovery';
-import { loadDecimalsFor } from './sql-extensions';
+import { loadValueTypesFor } from './sql-extensions';
 
 export interface ImportContext extends IndexSupportHost {
   readonly catalog: Catalog;
@@ -59,7 +59,7 @@ export interface ImportResult {
   users: number;
 }
 
-const DATA_TYPES = new Set<DataType>(['BOOLEAN', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL', 'TEXT', 'BYTES', 'JSON', 'TIMESTAMP', 'DATETIME', 'DATE', 'TIME', 'UUID']);
+const DATA_TYPES = new Set<DataType>(['BOOLEAN', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL', 'TEXT', 'BYTES', 'JSON', 'TIMESTAMP', 'DATETIME', 'DATE', 'TIME', 'UUID', 'INTERVAL']);
 
 function checkEmpty(catalog: Catalog): void {
   const namespaces = catalog.listNamespaces().filter((n) => n.name !== DEFAULT_NAMESPACE);
@@ -75,7 +75,7 @@ function checkEmpty(catalog: Catalog): void {
 export async function importBackup(ctx: ImportContext, blob: Blob, options: BackupOptions): Promise<ImportResult> {
   ctx.assertOpen();
   checkEmpty(ctx.catalog);
-  await loadDecimalsFor(); // a DECIMAL column's values are read as the tables are made
+  await loadValueTypesFor(); // a DECIMAL or INTERVAL column's values are read as the tables are made
   const reader = await BackupReader.open(blob);
   const header = await reader.next();
   if (header?.t !== 'header' || (header.kind !== 'database' && header.kind !== 'user')) throw invalidFile('its first record is not the export header');

@@ -27,6 +27,11 @@
  *   column in the catalog, since a statement computes on a column without
  *   naming its type): plan/decimal-math.ts, which registers with
  *   core/decimal.ts;
+ * - INTERVAL (the word `interval`, `extract`, an INTERVAL_FUNCTION_NAMES
+ *   name, an INTERVAL column in the catalog, or a `-` in a statement that
+ *   may subtract timestamps: it names a timestamp type or `now`, or the
+ *   catalog has a TIMESTAMP column): plan/interval-math.ts, which registers
+ *   with core/interval-registry.ts, plan/functions.ts and sql/convert.ts;
  * - index statements (`INDEX`): sql/parse-index.ts, which registers with
  *   sql/parse.ts;
  * - view statements (`VIEW`): sql/parse-view.ts, which registers with
@@ -40,11 +45,14 @@
  */
 import type { Catalog } from '../catalog/catalog';
 import { registerDecimalMath } from '../core/decimal-registry';
+import { registerIntervalMath } from '../core/interval-registry';
+import type { DataType } from '../core/types';
 import { lazyModule } from '../core/lazy-module';
 import { registerJson, registerRegexCalls, registerSeries, registerUsing } from '../plan/call-hooks';
-import { TEXT_FUNCTION_NAMES } from '../plan/function-names';
-import { registerTextFunctions } from '../plan/functions';
+import { INTERVAL_FUNCTION_NAMES, TEXT_FUNCTION_NAMES } from '../plan/function-names';
+import { registerFunctions, registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
+import { registerExpressionKinds } from '../sql/convert';
 import { registerWindowRewrites } from '../sql/rewrite';
 import { registerIndexParser, registerViewParser } from '../sql/parse';
 
@@ -78,34 +86,51 @@ const loadUsing = lazyModule('JOIN … USING', async () => {
   const { resolveUsing } = await import('../plan/join-using');
   registerUsing(resolveUsing);
 });
-let isDecimalLoaded = false;
 const loadDecimals = lazyModule('DECIMAL arithmetic', async () => {
   const { DECIMAL_MATH } = await import('../plan/decimal-math');
   registerDecimalMath(DECIMAL_MATH);
-  isDecimalLoaded = true;
 });
 
-/**
- * Loads the DECIMAL chunk when `catalog` has a DECIMAL column (its values
- * may meet any statement, and are read as a database opens or insertMany
- * writes), or without a catalog (an import, whose tables are not made yet).
- */
-export async function loadDecimalsFor(catalog?: Catalog): Promise<void> {
-  if (isDecimalLoaded) return;
-  if (catalog) {
-    // Every statement asks: read the tables only when they changed since the last answer.
-    const epoch = catalog.tableEpoch;
-    if (decimalsChecked.get(catalog) === epoch) return;
-    if (!catalog.listTables().some((t) => t.columns.some((c) => c.type === 'DECIMAL'))) {
-      decimalsChecked.set(catalog, epoch);
-      return;
-    }
+let isIntervalLoaded = false;
+const loadIntervals = lazyModule('INTERVAL arithmetic', async () => {
+  const { INTERVAL_MATH, DATE_FUNCTIONS, INTERVAL_EXPRESSIONS } = await import('../plan/interval-math');
+  registerIntervalMath(INTERVAL_MATH);
+  registerFunctions(DATE_FUNCTIONS);
+  registerExpressionKinds(INTERVAL_EXPRESSIONS);
+  isIntervalLoaded = true;
+});
+
+/** Per catalog, the column types of its tables at a table epoch (read again only when the tables changed). */
+const columnTypes = new WeakMap<Catalog, { epoch: number; types: ReadonlySet<DataType> }>();
+
+function columnTypesOf(catalog: Catalog): ReadonlySet<DataType> {
+  const epoch = catalog.tableEpoch;
+  let known = columnTypes.get(catalog);
+  if (known?.epoch !== epoch) {
+    known = { epoch, types: new Set(catalog.listTables().flatMap((t) => t.columns.map((c) => c.type))) };
+    columnTypes.set(catalog, known);
   }
-  await loadDecimals();
+  return known.types;
 }
 
-/** Per catalog, the table epoch at which it was last found to have no DECIMAL column. */
-const decimalsChecked = new WeakMap<Catalog, number>();
+/**
+ * Loads the DECIMAL and INTERVAL chunks when `catalog` has a column of the
+ * type (its values may meet any statement, and are read as a database opens
+ * or insertMany writes), or both without a catalog (an import, whose tables
+ * are not made yet).
+ */
+export async function loadValueTypesFor(catalog?: Catalog): Promise<void> {
+  const types = catalog && columnTypesOf(catalog);
+  if (!types || types.has('DECIMAL')) await loadDecimals();
+  if (!types || types.has('INTERVAL')) await loadIntervals();
+}
+
+/** A `-` outside quoted text and comments' `--`, and a timestamp it may subtract: INTERVAL's chunk makes timestamp - timestamp an interval. */
+function maySubtractTimestamps(text: string, catalog: Catalog): boolean {
+  if (!/(?<!-)-(?!-)/.test(text.replace(/'(?:[^']|'')*'/g, "''"))) return false;
+  const types = columnTypesOf(catalog);
+  return /\b(?:timestamp|timestamptz|datetime|now|current_timestamp)\b/i.test(text) || types.has('TIMESTAMP') || types.has('DATETIME');
+}
 
 const loadIndexParser = lazyModule('the CREATE/DROP INDEX parser', async () => {
   const { parseIndexStatement } = await import('../sql/parse-index');
@@ -126,6 +151,7 @@ const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
 const JSON_WORDS = /->|#>|\?|@>|<@|\bjsonb?_|\bto_jsonb?\b/i;
 /** A text function's name, but not LEFT/RIGHT of a join. */
+const INTERVAL_WORDS = new RegExp(`\\b(?:interval|extract|${INTERVAL_FUNCTION_NAMES.join('|')})\\b`, 'i');
 const TEXT_WORDS = new RegExp(`\\b(?:${TEXT_FUNCTION_NAMES.join('|')})\\b(?!\\s+(?:outer\\s+)?join\\b)`, 'i');
 
 /** Each extension: what in a statement's text needs it, and its loader. */
@@ -137,6 +163,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: /\bgenerate_series\b/i, load: loadSeries },
   { words: /\busing\b/i, load: loadUsing },
   { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
+  { words: INTERVAL_WORDS, load: loadIntervals },
   { words: INDEX_WORDS, load: loadIndexParser },
   { words: /\bview\b/i, load: loadViewParser },
   { words: /topic/i, load: loadTopicTables },
@@ -158,7 +185,8 @@ export async function loadSqlExtensions(text: string, catalog: Catalog): Promise
       x.loaded = true;
     }));
   }
-  await loadDecimalsFor(catalog);
+  if (!isIntervalLoaded && [text, ...views].some((q) => maySubtractTimestamps(q, catalog))) await loadIntervals();
+  await loadValueTypesFor(catalog);
   // Remembered once what they need has loaded (a load that failed is tried again).
   if (viewsUnread) viewsRead.set(catalog, epoch);
 }
