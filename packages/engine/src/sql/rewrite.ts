@@ -24,7 +24,10 @@
  *   it) is a syntax error to it; it becomes `SELECT * FROM (VALUES …) AS
  *   "*values*"`, as PostgreSQL reads it.
  * - `UPDATE … SET (a, b) = (x, y)` is a syntax error to it; it becomes
- *   `SET a = x, b = y` (a row subquery on the right is UNSUPPORTED).
+ *   `SET a = x, b = y`; `SET (a, b) = (SELECT x, y FROM … )` becomes
+ *   `SET a = (SELECT x FROM …), b = (SELECT y FROM …)`: scalar subqueries,
+ *   so no row sets NULLs and more than one is an error, as PostgreSQL has
+ *   it for the row subquery.
  * Positions in the rewritten text map back to the text as written, so syntax
  * errors point at what the user typed.
  */
@@ -233,9 +236,10 @@ function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
       if (word(tokens[open], 'ROW')) open++;
       const end = tokens[open]?.text === '(' ? closingParen(tokens, open) : undefined;
       if (end === undefined) throw new KalamError('UNSUPPORTED', 'UPDATE … SET (columns) = needs a parenthesized list of values, e.g. SET (a, b) = (1, 2)', tokens[eq!].start);
-      if (word(tokens[open + 1], 'SELECT')) throw new KalamError('UNSUPPORTED', 'UPDATE … SET (columns) = (SELECT …) is not supported: set each column to its own scalar subquery', tokens[open].start);
       const columns = splitTopLevel(tokens, i + 1, close).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
-      const values = splitTopLevel(tokens, open + 1, end).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
+      const values = word(tokens[open + 1], 'SELECT') && open === eq! + 1
+        ? rowSubqueryColumns(sql, tokens, open + 1, end)
+        : splitTopLevel(tokens, open + 1, end).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
       if (columns.length !== values.length) {
         throw new KalamError('INVALID_SQL', `number of columns does not match number of values: ${columns.length} column(s), ${values.length} value(s)`, tokens[i].start);
       }
@@ -248,6 +252,35 @@ function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
     else if (depth === 0 && (word(t, 'WHERE') || word(t, 'FROM') || word(t, 'RETURNING'))) break;
   }
   return edits;
+}
+
+const SELECT_LIST_ENDS = new Set(['FROM', 'WHERE', 'GROUP', 'HAVING', 'ORDER', 'LIMIT', 'OFFSET', 'FETCH', 'WINDOW']);
+
+/**
+ * `SELECT x, y FROM …` in tokens[select, end) as one scalar subquery per
+ * output column: `(SELECT x FROM …)`, `(SELECT y FROM …)`. A form whose
+ * columns cannot be taken apart (`*`, DISTINCT, a set operation, WITH) is
+ * UNSUPPORTED.
+ */
+function rowSubqueryColumns(sql: string, tokens: readonly Token[], select: number, end: number): string[] {
+  const refuse = (why: string, at: number) => {
+    throw new KalamError('UNSUPPORTED', `UPDATE … SET (columns) = (SELECT …) with ${why} is not supported: name each column in the select list, or set each column to its own scalar subquery`, tokens[at].start);
+  };
+  if (word(tokens[select + 1], 'DISTINCT')) refuse('DISTINCT', select + 1);
+  let depth = 0;
+  let listEnd = end;
+  for (let i = select + 1; i < end; i++) {
+    const t = tokens[i];
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && (word(t, 'UNION') || word(t, 'INTERSECT') || word(t, 'EXCEPT'))) refuse(t.text.toUpperCase(), i);
+    else if (depth === 0 && listEnd === end && t.type === 'word' && SELECT_LIST_ENDS.has(t.text.toUpperCase())) listEnd = i;
+  }
+  const rest = listEnd < end ? ` ${sql.slice(tokens[listEnd].start, tokens[end - 1].end)}` : '';
+  return splitTopLevel(tokens, select + 1, listEnd).map(([a, b]) => {
+    if (tokens[b - 1].text === '*') refuse('*', b - 1);
+    return `(SELECT ${sql.slice(tokens[a].start, tokens[b - 1].end)}${rest})`;
+  });
 }
 
 /** The [start, end) token ranges of the comma-separated items in tokens[from, to) (commas inside parentheses do not split). */
