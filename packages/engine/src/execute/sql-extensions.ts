@@ -20,7 +20,8 @@
  *   register with plan/call-hooks.ts;
  * - generate_series in FROM: plan/generate-series.ts, which registers with
  *   plan/call-hooks.ts;
- * - JOIN … USING: plan/join-using.ts, which registers with plan/call-hooks.ts;
+ * - JOIN … USING and NATURAL JOIN (`USING`, `NATURAL`): plan/join-using.ts,
+ *   which registers with plan/call-hooks.ts and sql/rewrite.ts;
  * - text functions (a name of plan/function-names.ts's TEXT_FUNCTION_NAMES):
  *   plan/text-functions.ts, which registers with plan/functions.ts;
  * - DECIMAL arithmetic (the words `decimal`, `numeric`, or any DECIMAL
@@ -53,7 +54,7 @@ import { INTERVAL_FUNCTION_NAMES, TEXT_FUNCTION_NAMES } from '../plan/function-n
 import { registerFunctions, registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
 import { registerExpressionKinds } from '../sql/convert';
-import { registerWindowRewrites } from '../sql/rewrite';
+import { registerNaturalJoins, registerWindowRewrites } from '../sql/rewrite';
 import { registerIndexParser, registerViewParser } from '../sql/parse';
 
 const loadWindows = lazyModule('window functions', async () => {
@@ -83,8 +84,9 @@ const loadSeries = lazyModule('generate_series', async () => {
 });
 
 const loadUsing = lazyModule('JOIN … USING', async () => {
-  const { resolveUsing } = await import('../plan/join-using');
+  const { resolveUsing, naturalJoinEdits } = await import('../plan/join-using');
   registerUsing(resolveUsing);
+  registerNaturalJoins(naturalJoinEdits);
 });
 const loadDecimals = lazyModule('DECIMAL arithmetic', async () => {
   const { DECIMAL_MATH } = await import('../plan/decimal-math');
@@ -161,7 +163,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: JSON_WORDS, load: loadJson },
   { words: TEXT_WORDS, load: loadText },
   { words: /\bgenerate_series\b/i, load: loadSeries },
-  { words: /\busing\b/i, load: loadUsing },
+  { words: /\b(?:using|natural)\b/i, load: loadUsing },
   { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
   { words: INTERVAL_WORDS, load: loadIntervals },
   { words: INDEX_WORDS, load: loadIndexParser },

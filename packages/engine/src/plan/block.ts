@@ -159,9 +159,10 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
       throw new KalamError('TABLE_NOT_FOUND', `Table or alias '${rel}' is not in the FROM clause`);
     }
     if (sources.length === 0) throw new KalamError('INVALID_SQL', 'SELECT * needs a FROM clause');
-    return scope.columns
-      .filter((c) => !c.hidden && (rel === undefined ? !c.merged : c.relation === rel))
-      .map((c) => ({ expr: { kind: 'column', table: c.relation, name: c.name } as Expr, alias: c.name }));
+    const listed = scope.columns.filter((c) => !c.hidden && (rel === undefined ? !c.merged : c.relation === rel));
+    // JOIN … USING's columns first, as PostgreSQL lists them; a FULL JOIN's read unqualified (COALESCE of both copies).
+    if (rel === undefined) listed.sort((a, b) => (b.using ?? -1) - (a.using ?? -1));
+    return listed.map((c) => ({ expr: { kind: 'column', table: rel === undefined && c.coalesce ? undefined : c.relation, name: c.name } as Expr, alias: c.name }));
   });
   const names = uniqueNames(items.map(outputName));
   const columns: ColumnInfo[] = items.map((it, i) => ({ name: names[i], type: typeOf(it.expr, scope) }));

@@ -23,6 +23,9 @@
  * - A statement that is a `VALUES (…), (…)` list (with ORDER BY/LIMIT after
  *   it) is a syntax error to it; it becomes `SELECT * FROM (VALUES …) AS
  *   "*values*"`, as PostgreSQL reads it.
+ * - `a NATURAL [INNER | LEFT | RIGHT | FULL] JOIN b` is read as a JOIN
+ *   without a condition; it becomes `JOIN b USING ("kalamlite_natural")`
+ *   (plan/join-using.ts makes the edits and reads the marker).
  * - `UPDATE … SET (a, b) = (x, y)` is a syntax error to it; it becomes
  *   `SET a = x, b = y`; `SET (a, b) = (SELECT x, y FROM … )` becomes
  *   `SET a = (SELECT x FROM …), b = (SELECT y FROM …)`: scalar subqueries,
@@ -53,12 +56,20 @@ export function registerWindowRewrites(rewrites: WindowRewrites): void {
   windowRewrites = rewrites;
 }
 
+/** The NATURAL JOIN rewriting (plan/join-using.ts, loaded for a text that says NATURAL): the edits for the NATURAL at tokens[k]. */
+type NaturalJoinEdits = (tokens: readonly Token[], k: number) => Edit[];
+let naturalJoins: NaturalJoinEdits | undefined;
+
+export function registerNaturalJoins(edits: NaturalJoinEdits): void {
+  naturalJoins = edits;
+}
+
 /** Prefix of the marker functions standing for `AGG(DISTINCT …)`. */
 export const DISTINCT_AGGREGATE_PREFIX = 'KALAMLITE_DISTINCT_';
 
 const DISTINCT_AGGREGATES = new Set(['SUM', 'AVG', 'MIN', 'MAX']);
 
-interface Edit {
+export interface Edit {
   /** Replaces source[start, end) with text. */
   start: number;
   end: number;
@@ -149,8 +160,9 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       }
     }
     if (t.type === 'word' && t.text.toUpperCase() === 'NATURAL' && next.type === 'word' && NATURAL_JOINS.has(next.text.toUpperCase())) {
-      // The parser reads NATURAL JOIN as a JOIN without a condition.
-      throw new KalamError('UNSUPPORTED', 'NATURAL JOIN is not supported: name the shared columns with JOIN … USING (column, …)');
+      // The parser reads NATURAL JOIN as a JOIN without a condition: it becomes JOIN … USING (a marker), read by join-using.ts.
+      edits.push(...naturalJoins!(tokens, k)); // loaded for a text that says NATURAL (execute/sql-extensions.ts)
+      continue;
     }
     if (t.type === 'word' && t.text.toUpperCase() === 'IS') {
       const not = next.type === 'word' && next.text.toUpperCase() === 'NOT' ? 1 : 0;
@@ -314,7 +326,7 @@ function topLevelValues(tokens: readonly Token[]): number | undefined {
 }
 
 /** The index of the `)` matching the `(` at tokens[open], or undefined when it is not closed. */
-function closingParen(tokens: readonly Token[], open: number): number | undefined {
+export function closingParen(tokens: readonly Token[], open: number): number | undefined {
   let depth = 0;
   for (let i = open; i < tokens.length; i++) {
     const t = tokens[i];
