@@ -61,6 +61,11 @@ describe('INTERVAL', () => {
         [`SELECT INTERVAL '1 mon' = INTERVAL '30 days' AS v`, true],
         [`SELECT INTERVAL '1 day' < INTERVAL '25 hours' AS v`, true],
         [`SELECT INTERVAL '2 hours'::TEXT AS v`, '02:00:00'],
+        // date arithmetic (Table 9.33): date - date is a number of days, date ± integer a date
+        [`SELECT DATE '2001-10-01' - DATE '2001-09-28' AS v`, 3],
+        [`SELECT DATE '2001-09-28' + 7 AS v`, '2001-10-05'],
+        [`SELECT 7 + DATE '2001-09-28' AS v`, '2001-10-05'],
+        [`SELECT DATE '2001-10-01' - 7 AS v`, '2001-09-24'],
       ];
       for (const [sql, v] of cases) expect((await one(s, sql))?.v, sql).toEqual(v);
     });
@@ -77,6 +82,9 @@ describe('INTERVAL', () => {
         { id: 4, worked: null, next: null },
       ]);
       expect(await one(s, `SELECT TIMESTAMP '2024-01-01' - TIMESTAMP '2024-01-02 03:00' AS v`)).toEqual({ v: '-1 days -03:00:00' });
+      expect((await s.query(`SELECT id, day - DATE '2024-01-01' AS n, day + 30 AS later FROM app.shifts ORDER BY id`)).rows).toEqual([
+        { id: 1, n: 30, later: '2024-03-01' }, { id: 2, n: 31, later: '2024-03-02' }, { id: 3, n: 32, later: '2024-03-03' }, { id: 4, n: null, later: null },
+      ]);
     });
   });
 

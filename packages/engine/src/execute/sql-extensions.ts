@@ -29,9 +29,9 @@
  *   naming its type): plan/decimal-math.ts, which registers with
  *   core/decimal.ts;
  * - INTERVAL (the word `interval`, `extract`, an INTERVAL_FUNCTION_NAMES
- *   name, an INTERVAL column in the catalog, or a `-` in a statement that
- *   may subtract timestamps: it names a timestamp type or `now`, or the
- *   catalog has a TIMESTAMP column): plan/interval-math.ts, which registers
+ *   name, an INTERVAL column in the catalog, or a `+`/`-` in a statement
+ *   that may compute on timestamps or dates: it names a timestamp or date
+ *   type or `now`, or the catalog has a TIMESTAMP or DATE column): plan/interval-math.ts, which registers
  *   with core/interval-registry.ts, plan/functions.ts and sql/convert.ts;
  * - index statements (`INDEX`): sql/parse-index.ts, which registers with
  *   sql/parse.ts;
@@ -127,11 +127,15 @@ export async function loadValueTypesFor(catalog?: Catalog): Promise<void> {
   if (!types || types.has('INTERVAL')) await loadIntervals();
 }
 
-/** A `-` outside quoted text and comments' `--`, and a timestamp it may subtract: INTERVAL's chunk makes timestamp - timestamp an interval. */
-function maySubtractTimestamps(text: string, catalog: Catalog): boolean {
-  if (!/(?<!-)-(?!-)/.test(text.replace(/'(?:[^']|'')*'/g, "''"))) return false;
+/**
+ * A `+` or `-` outside quoted text (and comments' `--`) in a statement that
+ * may meet a timestamp or a date: INTERVAL's chunk makes timestamp -
+ * timestamp an interval, date - date a number of days, date ± n a date.
+ */
+function mayComputeOnDates(text: string, catalog: Catalog): boolean {
+  if (!/\+|(?<!-)-(?!-)/.test(text.replace(/'(?:[^']|'')*'/g, "''"))) return false;
   const types = columnTypesOf(catalog);
-  return /\b(?:timestamp|timestamptz|datetime|now|current_timestamp)\b/i.test(text) || types.has('TIMESTAMP') || types.has('DATETIME');
+  return /\b(?:timestamp|timestamptz|datetime|date|now|current_timestamp)\b/i.test(text) || types.has('TIMESTAMP') || types.has('DATETIME') || types.has('DATE');
 }
 
 const loadIndexParser = lazyModule('the CREATE/DROP INDEX parser', async () => {
@@ -187,7 +191,7 @@ export async function loadSqlExtensions(text: string, catalog: Catalog): Promise
       x.loaded = true;
     }));
   }
-  if (!isIntervalLoaded && [text, ...views].some((q) => maySubtractTimestamps(q, catalog))) await loadIntervals();
+  if (!isIntervalLoaded && [text, ...views].some((q) => mayComputeOnDates(q, catalog))) await loadIntervals();
   await loadValueTypesFor(catalog);
   // Remembered once what they need has loaded (a load that failed is tried again).
   if (viewsUnread) viewsRead.set(catalog, epoch);

@@ -7,12 +7,13 @@
  * microseconds by the clock. Intervals order by their span with a month as
  * 30 days and a day as 24 hours ('1 mon' = '30 days'), as PostgreSQL's do.
  */
-import { parseTimestamp } from '../core/datetime';
+import { dateOf, parseTimestamp } from '../core/datetime';
 import { KalamError } from '../core/errors';
 import { Interval, isInterval } from '../core/interval';
 import type { IntervalMath } from '../core/interval-registry';
 import type { DataType, Value } from '../core/types';
 import type { Expr } from '../sql/ast';
+import { isIntType } from './arith';
 import { dataTypeOf } from '../sql/parse-column';
 import { DATE_FUNCTIONS } from './interval-functions';
 import {
@@ -118,6 +119,14 @@ function arith(op: string, a: Value, b: Value, lt: DataType | undefined, rt: Dat
     }
     throw new KalamError('TYPE_MISMATCH', `operator does not exist: ${aIv ? 'interval' : 'timestamp or number'} ${op} ${bIv ? 'interval' : 'timestamp or number'}`);
   }
+  // date - date is a whole number of days; date ± integer a date (PostgreSQL's date arithmetic).
+  if (lt === 'DATE' && rt === 'DATE') return Math.round((instant(a, op) - instant(b, op)) / 86_400_000);
+  if (lt === 'DATE' || rt === 'DATE') {
+    const days = Number(lt === 'DATE' ? b : a);
+    const ms = instant(lt === 'DATE' ? a : b, op) + (op === '-' ? -days : days) * 86_400_000;
+    if (!Number.isInteger(days) || !(Math.abs(ms) <= 253402300799999 && ms >= -62167219200000)) throw new KalamError('OUT_OF_RANGE', 'date out of range: the result must be within 0000-01-01 and 9999-12-31');
+    return dateOf(ms);
+  }
   // timestamp - timestamp: the difference with whole days split off (PostgreSQL's justify_hours of it).
   const micros = (instant(a, op) - instant(b, op)) * 1000;
   const days = Math.trunc(micros / USECS_PER_DAY);
@@ -153,6 +162,8 @@ export function resultType(op: string, a: DataType | undefined, b: DataType | un
     if (isTs(other) || other === 'DATE') return op === '+' || (op === '-' && b === 'INTERVAL') ? (other === 'DATE' ? 'TIMESTAMP' : other) : undefined;
     return op === '*' || (op === '/' && a === 'INTERVAL') ? 'INTERVAL' : undefined;
   }
+  if (a === 'DATE' && b === 'DATE') return op === '-' ? 'INT' : undefined; // date - date: days
+  if ((a === 'DATE' && isIntType(b) && (op === '+' || op === '-')) || (isIntType(a) && b === 'DATE' && op === '+')) return 'DATE';
   return op === '-' && isTs(a) && isTs(b) ? 'INTERVAL' : undefined;
 }
 
