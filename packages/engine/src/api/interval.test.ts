@@ -61,6 +61,8 @@ describe('INTERVAL', () => {
         [`SELECT INTERVAL '1 mon' = INTERVAL '30 days' AS v`, true],
         [`SELECT INTERVAL '1 day' < INTERVAL '25 hours' AS v`, true],
         [`SELECT INTERVAL '2 hours'::TEXT AS v`, '02:00:00'],
+        [`SELECT json_build_object('d', INTERVAL '90 minutes') AS v`, { d: '01:30:00' }],
+        [`SELECT concat('took ', INTERVAL '1 day 1 second') AS v`, 'took 1 day 00:00:01'],
         // date arithmetic (Table 9.33): date - date is a number of days, date ± integer a date
         [`SELECT DATE '2001-10-01' - DATE '2001-09-28' AS v`, 3],
         [`SELECT DATE '2001-09-28' + 7 AS v`, '2001-10-05'],
@@ -145,6 +147,22 @@ describe('INTERVAL', () => {
     const back = decodeFromBytes(encodeToBytes([v, null]));
     expect(back).toEqual([v, null]);
     expect((back as unknown[])[0]).toBeInstanceOf(Interval);
+  });
+
+  it('loads through insertMany and survives an export and an import into another database', async () => {
+    const db = await openDatabase({ name: 'iv-export', storage: 'memory' });
+    const other = await openDatabase({ name: 'iv-import', storage: 'memory' });
+    try {
+      const s = db.session({ user: 'root', role: 'system' });
+      await s.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, d INTERVAL)');
+      await s.insertMany('app.t', [{ id: 1, d: '1 day' }, { id: 2, d: 'P1M' }]);
+      const t = other.session({ user: 'root', role: 'system' });
+      await t.importDatabase(await s.exportDatabase());
+      expect((await t.query('SELECT id, d, d * 2 AS twice FROM app.t ORDER BY id')).rows).toEqual([{ id: 1, d: '1 day', twice: '2 days' }, { id: 2, d: '1 mon', twice: '2 mons' }]);
+    } finally {
+      await db.close();
+      await other.close();
+    }
   });
 
   it('survives a reopen of an IndexedDB database and a flush to a cold segment, exactly', async () => {
