@@ -133,7 +133,8 @@ export async function loadValueTypesFor(catalog?: Catalog): Promise<void> {
  * timestamp an interval, date - date a number of days, date ± n a date.
  */
 function mayComputeOnDates(text: string, catalog: Catalog): boolean {
-  if (!/\+|(?<!-)-(?!-)/.test(text.replace(/'(?:[^']|'')*'/g, "''"))) return false;
+  // String(): a live query's text is checked to be a string only after the extensions load.
+  if (!/\+|(?<!-)-(?!-)/.test(String(text).replace(/'(?:[^']|'')*'/g, "''"))) return false;
   const types = columnTypesOf(catalog);
   return /\b(?:timestamp|timestamptz|datetime|date|now|current_timestamp)\b/i.test(text) || types.has('TIMESTAMP') || types.has('DATETIME') || types.has('DATE');
 }
