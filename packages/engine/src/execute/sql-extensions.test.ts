@@ -101,6 +101,12 @@ describe('SQL extensions load on first use', () => {
     });
   }
 
+  it('UPDATE … SET (columns) = (SELECT …) as the first statement of a fresh engine', async () => {
+    const { s } = await seeded();
+    await s.execute(`UPDATE app.t SET (name, v) = (SELECT upper(name), v * 2 FROM app.t AS o WHERE o.id = t.id) WHERE id = 2`);
+    expect(values((await s.query('SELECT name, v FROM app.t WHERE id = 2')).rows)).toEqual([['BANANA', 40]]);
+  });
+
   it('a statement that needs no extension loads none', async () => {
     const { s } = await seeded();
     const before = await import('../plan/window-check');

@@ -33,6 +33,8 @@
  *   that may compute on timestamps or dates: it names a timestamp or date
  *   type or `now`, or the catalog has a TIMESTAMP or DATE column): plan/interval-math.ts, which registers
  *   with core/interval-registry.ts, plan/functions.ts and sql/convert.ts;
+ * - `UPDATE … SET (columns) = (SELECT …)` (`SET (`): sql/row-subquery.ts,
+ *   which registers with sql/rewrite.ts;
  * - index statements (`INDEX`): sql/parse-index.ts, which registers with
  *   sql/parse.ts;
  * - view statements (`VIEW`): sql/parse-view.ts, which registers with
@@ -54,7 +56,7 @@ import { INTERVAL_FUNCTION_NAMES, TEXT_FUNCTION_NAMES } from '../plan/function-n
 import { registerFunctions, registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
 import { registerExpressionKinds } from '../sql/convert';
-import { registerNaturalJoins, registerWindowRewrites } from '../sql/rewrite';
+import { registerNaturalJoins, registerRowSubqueries, registerWindowRewrites } from '../sql/rewrite';
 import { registerIndexParser, registerViewParser } from '../sql/parse';
 
 const loadWindows = lazyModule('window functions', async () => {
@@ -139,6 +141,10 @@ function mayComputeOnDates(text: string, catalog: Catalog): boolean {
   return /\b(?:timestamp|timestamptz|datetime|date|now|current_timestamp)\b/i.test(text) || types.has('TIMESTAMP') || types.has('DATETIME') || types.has('DATE');
 }
 
+const loadRowSubqueries = lazyModule('UPDATE … SET (columns) = (SELECT …)', async () => {
+  registerRowSubqueries((await import('../sql/row-subquery')).rowSubqueryColumns);
+});
+
 const loadIndexParser = lazyModule('the CREATE/DROP INDEX parser', async () => {
   const { parseIndexStatement } = await import('../sql/parse-index');
   registerIndexParser(parseIndexStatement);
@@ -171,6 +177,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: /\b(?:using|natural)\b/i, load: loadUsing },
   { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
   { words: INTERVAL_WORDS, load: loadIntervals },
+  { words: /\bset\s*\(/i, load: loadRowSubqueries },
   { words: INDEX_WORDS, load: loadIndexParser },
   { words: /\bview\b/i, load: loadViewParser },
   { words: /topic/i, load: loadTopicTables },

@@ -56,6 +56,14 @@ export function registerWindowRewrites(rewrites: WindowRewrites): void {
   windowRewrites = rewrites;
 }
 
+/** `SET (a, b) = (SELECT x, y …)`'s select list as one scalar subquery per column (sql/row-subquery.ts, loaded for a text with `SET (`). */
+type RowSubqueryColumns = (sql: string, tokens: readonly Token[], select: number, end: number) => string[];
+let rowSubqueries: RowSubqueryColumns | undefined;
+
+export function registerRowSubqueries(columns: RowSubqueryColumns): void {
+  rowSubqueries = columns;
+}
+
 /** The NATURAL JOIN rewriting (plan/join-using.ts, loaded for a text that says NATURAL): the edits for the NATURAL at tokens[k]. */
 type NaturalJoinEdits = (tokens: readonly Token[], k: number) => Edit[];
 let naturalJoins: NaturalJoinEdits | undefined;
@@ -228,7 +236,7 @@ function applied(sql: string, edits: readonly Edit[]): { text: string; originalO
   };
 }
 
-const word = (t: Token | undefined, w: string) => t?.type === 'word' && t.text.toUpperCase() === w;
+export const word = (t: Token | undefined, w: string) => t?.type === 'word' && t.text.toUpperCase() === w;
 
 /** The edits that turn each `(a, b) = [ROW] (x, y)` of an UPDATE's SET list into `a = x, b = y`. */
 function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
@@ -250,7 +258,7 @@ function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
       if (end === undefined) throw new KalamError('UNSUPPORTED', 'UPDATE … SET (columns) = needs a parenthesized list of values, e.g. SET (a, b) = (1, 2)', tokens[eq!].start);
       const columns = splitTopLevel(tokens, i + 1, close).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
       const values = word(tokens[open + 1], 'SELECT') && open === eq! + 1
-        ? rowSubqueryColumns(sql, tokens, open + 1, end)
+        ? rowSubqueries!(sql, tokens, open + 1, end) // loaded for a text with SET ( (execute/sql-extensions.ts)
         : splitTopLevel(tokens, open + 1, end).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
       if (columns.length !== values.length) {
         throw new KalamError('INVALID_SQL', `number of columns does not match number of values: ${columns.length} column(s), ${values.length} value(s)`, tokens[i].start);
@@ -266,37 +274,8 @@ function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
   return edits;
 }
 
-const SELECT_LIST_ENDS = new Set(['FROM', 'WHERE', 'GROUP', 'HAVING', 'ORDER', 'LIMIT', 'OFFSET', 'FETCH', 'WINDOW']);
-
-/**
- * `SELECT x, y FROM …` in tokens[select, end) as one scalar subquery per
- * output column: `(SELECT x FROM …)`, `(SELECT y FROM …)`. A form whose
- * columns cannot be taken apart (`*`, DISTINCT, a set operation, WITH) is
- * UNSUPPORTED.
- */
-function rowSubqueryColumns(sql: string, tokens: readonly Token[], select: number, end: number): string[] {
-  const refuse = (why: string, at: number) => {
-    throw new KalamError('UNSUPPORTED', `UPDATE … SET (columns) = (SELECT …) with ${why} is not supported: name each column in the select list, or set each column to its own scalar subquery`, tokens[at].start);
-  };
-  if (word(tokens[select + 1], 'DISTINCT')) refuse('DISTINCT', select + 1);
-  let depth = 0;
-  let listEnd = end;
-  for (let i = select + 1; i < end; i++) {
-    const t = tokens[i];
-    if (t.text === '(') depth++;
-    else if (t.text === ')') depth--;
-    else if (depth === 0 && (word(t, 'UNION') || word(t, 'INTERSECT') || word(t, 'EXCEPT'))) refuse(t.text.toUpperCase(), i);
-    else if (depth === 0 && listEnd === end && t.type === 'word' && SELECT_LIST_ENDS.has(t.text.toUpperCase())) listEnd = i;
-  }
-  const rest = listEnd < end ? ` ${sql.slice(tokens[listEnd].start, tokens[end - 1].end)}` : '';
-  return splitTopLevel(tokens, select + 1, listEnd).map(([a, b]) => {
-    if (tokens[b - 1].text === '*') refuse('*', b - 1);
-    return `(SELECT ${sql.slice(tokens[a].start, tokens[b - 1].end)}${rest})`;
-  });
-}
-
 /** The [start, end) token ranges of the comma-separated items in tokens[from, to) (commas inside parentheses do not split). */
-function splitTopLevel(tokens: readonly Token[], from: number, to: number): [number, number][] {
+export function splitTopLevel(tokens: readonly Token[], from: number, to: number): [number, number][] {
   const out: [number, number][] = [];
   let depth = 0;
   let start = from;
