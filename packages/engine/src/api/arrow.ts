@@ -86,7 +86,7 @@ function fits(type: ColumnInfo['type'], v: Value): boolean {
     case 'INT': return isIntegerIn(v, INT32);
     case 'BIGINT': return typeof v === 'bigint';
     case 'FLOAT': case 'DOUBLE': case 'TIMESTAMP': case 'DATETIME': return typeof v === 'number';
-    case 'DECIMAL': return typeof v === 'string';
+    case 'DECIMAL': case 'INTERVAL': return typeof v === 'string';
     case 'TEXT': case 'UUID': case 'TIME': return typeof v === 'string';
     case 'DATE': return typeof v === 'string' && DATE_TEXT.test(v);
     case 'BYTES': return v instanceof Uint8Array;
@@ -104,7 +104,7 @@ function declaredArrowType(type: ColumnInfo['type']): ArrowType | undefined {
     case 'BIGINT': return new Int64();
     case 'FLOAT': return new Float32();
     case 'DOUBLE': return new Float64();
-    case 'TEXT': case 'UUID': case 'TIME': case 'JSON': case 'FILE': case 'DECIMAL': return new Utf8();
+    case 'TEXT': case 'UUID': case 'TIME': case 'JSON': case 'FILE': case 'DECIMAL': case 'INTERVAL': return new Utf8();
     case 'BYTES': return new Binary();
     case 'TIMESTAMP': case 'DATETIME': return new TimestampMillisecond();
     case 'DATE': return new DateDay();

@@ -18,6 +18,7 @@ export const TS_TYPES: Readonly<Record<DataType, string>> = {
   FLOAT: 'number',
   DOUBLE: 'number',
   DECIMAL: 'string',
+  INTERVAL: 'string',
   TEXT: 'string',
   UUID: 'string',
   TIME: 'string',

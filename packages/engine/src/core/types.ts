@@ -5,6 +5,7 @@
  * EMBEDDING(n) ↔ Float32Array.
  */
 import type { Decimal } from './decimal';
+import type { Interval } from './interval';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -12,8 +13,10 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * A value inside the engine. `Decimal` (core/decimal.ts) is DECIMAL/NUMERIC's
  * exact form; results hand it out as its text ('12.30'), so rows that cross
  * the API never hold one. `Float32Array` is EMBEDDING(n)'s form (n floats).
+ * `Interval` (core/interval.ts) is INTERVAL's, handed out as its text
+ * ('1 day 02:00:00') alike.
  */
-export type Value = null | boolean | number | bigint | string | Uint8Array | Float32Array | Decimal | JsonValue;
+export type Value = null | boolean | number | bigint | string | Uint8Array | Float32Array | Decimal | Interval | JsonValue;
 
 /** A result row: frozen, keyed by output column name. */
 export type Row = Readonly<Record<string, Value>>;
@@ -43,7 +46,8 @@ export type DataType =
   /** A file stored beside the row (execute/files.ts): the row holds its FileRef (core/file-ref.ts). */
   | 'FILE'
   /** EMBEDDING(n): a vector of n float32s (`ColumnDef.precision` holds n), a Float32Array. */
-  | 'EMBEDDING';
+  | 'EMBEDDING'
+  | 'INTERVAL';
 
 /**
  * What a FILE column holds: the file's bytes live beside the row (the

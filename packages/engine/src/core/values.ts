@@ -6,6 +6,8 @@
 import { dateOf, normalizeTime, parseTimestamp } from './datetime';
 import { isDecimal } from './decimal';
 import { decimalMath } from './decimal-registry';
+import { isInterval } from './interval';
+import { intervalMath } from './interval-registry';
 import { KalamError } from './errors';
 import { DEFAULT_MAX_JSON_DEPTH, JSON_NULL, freezeJsonInPlace, isSealedJson, sealJson } from './json';
 import type { DataType, Value } from './types';
@@ -35,6 +37,7 @@ export function compareValues(a: Value, b: Value): number {
     const d = decimalMath().compare(a, b);
     if (d !== undefined) return d;
   }
+  if (isInterval(a) && isInterval(b)) return intervalMath().compare(a, b)!;
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra - rb;
@@ -69,6 +72,7 @@ export function valuesEqual(a: Value, b: Value): boolean {
   if (a === b || (a !== a && b !== b)) return true; // eslint-disable-line no-self-compare
   const ta = typeof a;
   if (isDecimal(a) || isDecimal(b)) return decimalMath().compare(a, b) === 0;
+  if (isInterval(a) || isInterval(b)) return intervalMath().compare(a, b) === 0;
   if (ta !== 'object' || typeof b !== 'object') {
     // eslint-disable-next-line eqeqeq
     return (ta === 'number' || ta === 'bigint') && (typeof b === 'number' || typeof b === 'bigint') && a == b;
@@ -85,7 +89,7 @@ export function stableJson(v: unknown): string {
     case 'string': return JSON.stringify(v);
     default:
       if (v instanceof Uint8Array) return `b[${Array.from(v).join(',')}]`;
-      if (isDecimal(v)) return v.toString();
+      if (isDecimal(v) || isInterval(v)) return v.toString();
       if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
       return `{${Object.keys(v as object).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
   }
@@ -101,7 +105,7 @@ export function hashKey(v: Value): string {
     case 'number': return Number.isInteger(v) ? 'i' + v : 'n' + v;
     case 'bigint': return 'i' + v;
     case 'boolean': return v ? 't' : 'f';
-    default: return v === null ? 'z' : isDecimal(v) ? decimalMath().hashKey(v) : 'o' + stableJson(v);
+    default: return v === null ? 'z' : isDecimal(v) ? decimalMath().hashKey(v) : isInterval(v) ? intervalMath().hashKey(v) : 'o' + stableJson(v);
   }
 }
 
@@ -128,7 +132,7 @@ export function describeValue(v: Value): string {
   if (typeof v !== 'object') return `a ${typeof v}`;
   try {
     if (v instanceof Uint8Array) return `<${v.length} bytes>`;
-    if (isDecimal(v)) return v.toString();
+    if (isDecimal(v) || isInterval(v)) return v.toString();
     if ((v as unknown) instanceof Date) return Number.isNaN((v as unknown as Date).getTime()) ? 'an invalid Date' : (v as unknown as Date).toISOString();
     const s = stableJson(v);
     return s.length > 60 ? `${s.slice(0, 60)}…` : s;
@@ -276,6 +280,8 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
     }
     case 'DECIMAL':
       return decimalMath().coerce(value, precision, scale, column);
+    case 'INTERVAL':
+      return intervalMath().coerce(value, column);
     case 'FLOAT':
     case 'DOUBLE': {
       let n: number;
@@ -301,7 +307,7 @@ export function coerce(value: unknown, type: DataType, column: string, maxJsonDe
     }
     case 'TEXT':
       if (typeof value === 'string') return value;
-      if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || isDecimal(value)) return String(value);
+      if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || isDecimal(value) || isInterval(value)) return String(value);
       return mismatch(value, type, column);
     case 'BYTES':
       if (value instanceof Uint8Array) return value;
@@ -365,7 +371,7 @@ export function freezeJson<T>(value: T): T {
 export function outputValue(v: Value): Value {
   if (typeof v !== 'object' || v === null || v === JSON_NULL) return v === JSON_NULL ? null : v;
   if (ArrayBuffer.isView(v)) return (v as Uint8Array).slice(); // BYTES, EMBEDDING
-  if (isDecimal(v)) return v.toString(); // DECIMAL leaves the engine as its exact text
+  if (isDecimal(v) || isInterval(v)) return v.toString(); // DECIMAL and INTERVAL leave the engine as their text
   return isSealedJson(v) ? v : sealJson(v, 'TYPE_MISMATCH', 'A JSON value in the result cannot be handed out');
 }
 

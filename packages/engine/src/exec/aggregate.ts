@@ -4,6 +4,8 @@
  * values…].
  */
 import { Decimal } from '../core/decimal';
+import { Interval } from '../core/interval';
+import { intervalMath } from '../core/interval-registry';
 import { decimalMath } from '../core/decimal-registry';
 import { KalamError } from '../core/errors';
 import { isTrue } from '../core/values';
@@ -33,7 +35,7 @@ export interface AggregateSpec {
 /** A running aggregate (window-fn.ts folds frames with it too). */
 export interface State {
   count: number;
-  sum: number | bigint | Decimal | null;
+  sum: number | bigint | Decimal | Interval | null;
   best: Value;
   seen?: Set<string>;
   /** STRING_AGG's values so far, each with the separator before it and its sort keys; `length` counts their characters (≤ maxTextLength). */
@@ -66,6 +68,10 @@ export function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext
     }
     case 'SUM':
     case 'AVG': {
+      if (v instanceof Interval || s.sum instanceof Interval) {
+        s.sum = intervalMath().sum(s.sum, v); // months, days and microseconds each summed (core/interval-registry.ts)
+        break;
+      }
       if (v instanceof Decimal || s.sum instanceof Decimal) {
         s.sum = decimalMath().sum(s.sum, v, spec.name); // exact (core/decimal-arith.ts)
         break;
@@ -94,7 +100,7 @@ export function finish(spec: AggregateSpec, s: State): Value {
   switch (spec.name) {
     case 'COUNT': return s.count;
     case 'SUM': return s.sum;
-    case 'AVG': return s.sum === null ? null : s.sum instanceof Decimal ? decimalMath().average(s.sum, s.count) : Number(s.sum) / s.count;
+    case 'AVG': return s.sum === null ? null : s.sum instanceof Decimal ? decimalMath().average(s.sum, s.count) : s.sum instanceof Interval ? intervalMath().average(s.sum, s.count) : Number(s.sum) / s.count;
     case 'MIN': case 'MAX': return s.best;
     case 'STRING_AGG': return stringAgg(spec, s);
   }

@@ -7,6 +7,7 @@
  * commit path commit.ts.
  */
 import { decimalMath } from '../core/decimal-registry';
+import { intervalMath } from '../core/interval-registry';
 import { ensureIndexSupport, type UniqueCheck } from './index-loader';
 import { UserRegistry } from '../auth/users';
 import { Catalog } from '../catalog/catalog';
@@ -219,7 +220,7 @@ export class Engine {
       engine.seq.observe(m.max_seq);
       engine.committer.observe(m.max_seq);
     }
-    await loadColumnTypesFor(catalog); // before any DECIMAL or EMBEDDING value is read
+    await loadColumnTypesFor(catalog); // before any DECIMAL, INTERVAL or EMBEDDING value is read
     for (const t of catalog.listTables()) await engine.loadHot(t);
     // Format 1 segments (one blob each, in the KV store) are rewritten as sorted row groups first.
     if (hasFormat1(manifest)) await (await loadSegmentUpgrade()).upgradeSegments(engine, kvSegmentStore(kv));
@@ -252,8 +253,12 @@ export class Engine {
     const pk = t.pk;
     const seqAt = seqSlot(t);
     const json = t.columns.flatMap((c, i) => (c.type === 'JSON' || c.type === 'FILE' ? [i] : []));
-    // DECIMAL's chunk is loaded before the tables (Engine.load).
-    const revive = t.columns.some((c) => c.type === 'DECIMAL') ? (row: Value[]) => decimalMath().reviveRow(t, row) : undefined;
+    // DECIMAL's and INTERVAL's chunks are loaded before the tables (Engine.load).
+    const types = new Set(t.columns.map((c) => c.type));
+    const revive = types.has('DECIMAL') || types.has('INTERVAL') ? (row: Value[]) => {
+      if (types.has('DECIMAL')) decimalMath().reviveRow(t, row);
+      if (types.has('INTERVAL')) intervalMath().reviveRow(t, row);
+    } : undefined;
     const moved = await this.hot.load(this.kv, storeOf(t), t.id, (_user, row) => {
       for (const i of json) freezeJson(row[i]); // read back from storage: deep-frozen as when it was written
       this.seq.observe(row[seqAt] as bigint);

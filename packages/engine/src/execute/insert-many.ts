@@ -63,7 +63,7 @@ export async function insertMany(
   const { namespace, name } = splitTableName(table);
   // A table that is missing (or a system table) fails before any row is read.
   const target = insertTarget(engine.sources, namespace, name, state.namespace).table;
-  await loadColumnTypesFor(engine.catalog); // DECIMAL and EMBEDDING values are read as such
+  await loadColumnTypesFor(engine.catalog); // DECIMAL, INTERVAL and EMBEDDING values are read as such
   const running = engine.queries.start(state, `insertMany into ${target.namespace}.${target.name}`, { signal: options.signal, client });
   const chunked = insertChunks(rows, options, options.offset, engine.planner.limits.maxJsonDepth, () => running.throwIfCancelled());
   let committed = options.offset;

@@ -59,7 +59,7 @@ export interface ImportResult {
   users: number;
 }
 
-const DATA_TYPES = new Set<DataType>(['BOOLEAN', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL', 'TEXT', 'BYTES', 'JSON', 'TIMESTAMP', 'DATETIME', 'DATE', 'TIME', 'UUID', 'EMBEDDING']);
+const DATA_TYPES = new Set<DataType>(['BOOLEAN', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL', 'TEXT', 'BYTES', 'JSON', 'TIMESTAMP', 'DATETIME', 'DATE', 'TIME', 'UUID', 'EMBEDDING', 'INTERVAL']);
 
 function checkEmpty(catalog: Catalog): void {
   const namespaces = catalog.listNamespaces().filter((n) => n.name !== DEFAULT_NAMESPACE);
@@ -75,7 +75,7 @@ function checkEmpty(catalog: Catalog): void {
 export async function importBackup(ctx: ImportContext, blob: Blob, options: BackupOptions): Promise<ImportResult> {
   ctx.assertOpen();
   checkEmpty(ctx.catalog);
-  await loadColumnTypesFor(); // DECIMAL and EMBEDDING values are read as the tables are made
+  await loadColumnTypesFor(); // DECIMAL, INTERVAL and EMBEDDING values are read as the tables are made
   const reader = await BackupReader.open(blob);
   const header = await reader.next();
   if (header?.t !== 'header' || (header.kind !== 'database' && header.kind !== 'user')) throw invalidFile('its first record is not the export header');

@@ -48,6 +48,9 @@ const CASES = [
   { extension: 'text functions', select: `SELECT upper(name) AS u FROM app.t WHERE length(name) = 6 ORDER BY id`, rows: [['BANANA'], ['CHERRY']] },
   { extension: 'DECIMAL arithmetic', select: 'SELECT id, v::NUMERIC / 4 AS q FROM app.t ORDER BY id', rows: [[1, '2.5000000000000000'], [2, '5.0000000000000000'], [3, '7.5000000000000000']] },
   { extension: 'EMBEDDING vectors (distance functions)', select: `SELECT id, l2_distance('[0, 3]', '[4, 0]') AS d FROM app.t WHERE id = 1`, rows: [[1, 5]] },
+  { extension: 'INTERVAL', select: `SELECT id, v * INTERVAL '1 minute' AS d FROM app.t WHERE id < 3 ORDER BY id`, rows: [[1, '00:10:00'], [2, '00:20:00']] },
+  { extension: 'EXTRACT', select: `SELECT id, extract(year FROM TIMESTAMP '2024-05-01') AS y FROM app.t WHERE id = 1`, rows: [[1, 2024]] },
+  { extension: 'INTERVAL (timestamp subtraction)', select: `SELECT id, TIMESTAMP '2024-01-02' - TIMESTAMP '2024-01-01 12:00' AS d FROM app.t WHERE id = 1`, rows: [[1, '12:00:00']] },
 ] as const;
 
 describe('SQL extensions load on first use', () => {
@@ -128,6 +131,12 @@ describe('SQL extensions load on first use', () => {
     });
   }
 
+  it('UPDATE … SET (columns) = (SELECT …) as the first statement of a fresh engine', async () => {
+    const { s } = await seeded();
+    await s.execute(`UPDATE app.t SET (name, v) = (SELECT upper(name), v * 2 FROM app.t AS o WHERE o.id = t.id) WHERE id = 2`);
+    expect(values((await s.query('SELECT name, v FROM app.t WHERE id = 2')).rows)).toEqual([['BANANA', 40]]);
+  });
+
   it('a statement that needs no extension loads none', async () => {
     const { s } = await seeded();
     const before = await import('../plan/window-check');
@@ -136,6 +145,23 @@ describe('SQL extensions load on first use', () => {
     const decimals = await import('../core/decimal-registry');
     expect(() => decimals.decimalMath()).toThrow(/not loaded/);
     expect((await import('../core/vector-registry')).vectorMath).toBeUndefined();
+    const intervals = await import('../core/interval-registry');
+    expect(() => intervals.intervalMath()).toThrow(/not loaded/);
+  });
+
+  it('INTERVAL: an open of a database with an INTERVAL column, and a subtraction of TIMESTAMP columns, for statements that do not name the type', async () => {
+    const indexedDB = new IDBFactory();
+    const first = await freshDatabase({ storage: 'idb', name: 'iv', indexedDB });
+    await first.s.execute(`CREATE NAMESPACE app; CREATE SHARED TABLE app.d (id INT PRIMARY KEY, d INTERVAL);
+      CREATE SHARED TABLE app.e (id INT PRIMARY KEY, a TIMESTAMP, b TIMESTAMP)`);
+    await first.s.execute(`INSERT INTO app.d (id, d) VALUES (1, '90 minutes'); INSERT INTO app.e (id, a, b) VALUES (1, '2024-01-01', '2024-01-03')`);
+    await first.db.close();
+    const { s } = await freshDatabase({ storage: 'idb', name: 'iv', indexedDB });
+    expect((await s.query('SELECT d * 2 AS twice FROM app.d')).rows).toEqual([{ twice: '03:00:00' }]);
+    const again = await freshDatabase({ storage: 'idb', name: 'iv', indexedDB: new IDBFactory() });
+    await again.s.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.e (id INT PRIMARY KEY, a TIMESTAMP, b TIMESTAMP)');
+    await again.s.execute(`INSERT INTO app.e (id, a, b) VALUES (1, '2024-01-01', '2024-01-03')`);
+    expect((await again.s.query('SELECT b - a AS d FROM app.e')).rows).toEqual([{ d: '2 days' }]);
   });
 
   it('DECIMAL arithmetic: an open of a database with a DECIMAL column, for statements that do not name the type', async () => {

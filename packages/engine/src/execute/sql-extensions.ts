@@ -20,7 +20,8 @@
  *   register with plan/call-hooks.ts;
  * - generate_series in FROM: plan/generate-series.ts, which registers with
  *   plan/call-hooks.ts;
- * - JOIN … USING: plan/join-using.ts, which registers with plan/call-hooks.ts;
+ * - JOIN … USING and NATURAL JOIN (`USING`, `NATURAL`): plan/join-using.ts,
+ *   which registers with plan/call-hooks.ts and sql/rewrite.ts;
  * - text functions (a name of plan/function-names.ts's TEXT_FUNCTION_NAMES):
  *   plan/text-functions.ts, which registers with plan/functions.ts;
  * - DECIMAL arithmetic (the words `decimal`, `numeric`, or any DECIMAL
@@ -30,6 +31,13 @@
  * - EMBEDDING(n) values and the distance functions (`embedding`,
  *   `_distance`, `inner_product`, or any EMBEDDING column in the catalog): plan/vector-math.ts, which registers with
  *   core/vector-registry.ts and plan/functions.ts;
+ * - INTERVAL (the word `interval`, `extract`, an INTERVAL_FUNCTION_NAMES
+ *   name, an INTERVAL column in the catalog, or a `+`/`-` in a statement
+ *   that may compute on timestamps or dates: it names a timestamp or date
+ *   type or `now`, or the catalog has a TIMESTAMP or DATE column): plan/interval-math.ts, which registers
+ *   with core/interval-registry.ts, plan/functions.ts and sql/convert.ts;
+ * - `UPDATE … SET (columns) = (SELECT …)` (`SET (`): sql/row-subquery.ts,
+ *   which registers with sql/rewrite.ts;
  * - index statements (`INDEX`): sql/parse-index.ts, which registers with
  *   sql/parse.ts;
  * - view statements (`VIEW`): sql/parse-view.ts, which registers with
@@ -49,12 +57,15 @@
  */
 import type { Catalog } from '../catalog/catalog';
 import { registerDecimalMath } from '../core/decimal-registry';
+import { registerIntervalMath } from '../core/interval-registry';
+import type { DataType } from '../core/types';
 import { lazyModule } from '../core/lazy-module';
 import { registerJson, registerRegexCalls, registerSeries, registerUsing } from '../plan/call-hooks';
-import { TEXT_FUNCTION_NAMES } from '../plan/function-names';
-import { registerTextFunctions } from '../plan/functions';
+import { INTERVAL_FUNCTION_NAMES, TEXT_FUNCTION_NAMES } from '../plan/function-names';
+import { registerScalarFunctions, registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
-import { registerWindowRewrites } from '../sql/rewrite';
+import { registerExpressionKinds } from '../sql/convert';
+import { registerNaturalJoins, registerRowSubqueries, registerWindowRewrites } from '../sql/rewrite';
 import { registerIndexParser, registerViewParser } from '../sql/parse';
 import { registerAlterParser } from '../sql/parse-ddl';
 import { registerSubscribeParser } from '../sql/parse-live';
@@ -87,8 +98,9 @@ const loadSeries = lazyModule('generate_series', async () => {
 });
 
 const loadUsing = lazyModule('JOIN … USING', async () => {
-  const { resolveUsing } = await import('../plan/join-using');
+  const { resolveUsing, naturalJoinEdits } = await import('../plan/join-using');
   registerUsing(resolveUsing);
+  registerNaturalJoins(naturalJoinEdits);
 });
 const loadDecimals = lazyModule('DECIMAL arithmetic', async () => {
   const { DECIMAL_MATH } = await import('../plan/decimal-math');
@@ -98,7 +110,47 @@ const loadVectors = lazyModule('EMBEDDING', async () => {
   (await import('../plan/vector-math')).registerVectors();
 });
 /** Column types whose values need a chunk of their own, and its loader. */
-const TYPE_CHUNKS = [['DECIMAL', loadDecimals], ['EMBEDDING', loadVectors]] as const;
+/** The column types whose values need a chunk: loaded wherever a catalog with such a column is met. */
+const TYPE_CHUNKS = (): readonly (readonly [DataType, () => Promise<void>])[] => [['DECIMAL', loadDecimals], ['EMBEDDING', loadVectors], ['INTERVAL', loadIntervals]];
+
+let isIntervalLoaded = false;
+const loadIntervals = lazyModule('INTERVAL arithmetic', async () => {
+  const { INTERVAL_MATH, DATE_FUNCTIONS, INTERVAL_EXPRESSIONS } = await import('../plan/interval-math');
+  registerIntervalMath(INTERVAL_MATH);
+  const { DATE_PART: _intervalPart, ...intervalFunctions } = DATE_FUNCTIONS; // date_part/EXTRACT are the text chunk's (plan/datetime-functions.ts), which asks INTERVAL_MATH.part for an interval
+  registerScalarFunctions(intervalFunctions);
+  registerExpressionKinds(INTERVAL_EXPRESSIONS);
+  isIntervalLoaded = true;
+});
+
+/** Per catalog, the column types of its tables at a table epoch (read again only when the tables changed). */
+const columnTypes = new WeakMap<Catalog, { epoch: number; types: ReadonlySet<DataType> }>();
+
+function columnTypesOf(catalog: Catalog): ReadonlySet<DataType> {
+  const epoch = catalog.tableEpoch;
+  let known = columnTypes.get(catalog);
+  if (known?.epoch !== epoch) {
+    known = { epoch, types: new Set(catalog.listTables().flatMap((t) => t.columns.map((c) => c.type))) };
+    columnTypes.set(catalog, known);
+  }
+  return known.types;
+}
+
+/**
+ * A `+` or `-` outside quoted text (and comments' `--`) in a statement that
+ * may meet a timestamp or a date: INTERVAL's chunk makes timestamp -
+ * timestamp an interval, date - date a number of days, date ± n a date.
+ */
+function mayComputeOnDates(text: string, catalog: Catalog): boolean {
+  // String(): a live query's text is checked to be a string only after the extensions load.
+  if (!/\+|(?<!-)-(?!-)/.test(String(text).replace(/'(?:[^']|'')*'/g, "''"))) return false;
+  const types = columnTypesOf(catalog);
+  return /\b(?:timestamp|timestamptz|datetime|date|now|current_timestamp)\b/i.test(text) || types.has('TIMESTAMP') || types.has('DATETIME') || types.has('DATE');
+}
+
+const loadRowSubqueries = lazyModule('UPDATE … SET (columns) = (SELECT …)', async () => {
+  registerRowSubqueries((await import('../sql/row-subquery')).rowSubqueryColumns);
+});
 
 /**
  * Loads the chunk of each of those types `catalog` has a column of (its
@@ -111,7 +163,7 @@ export async function loadColumnTypesFor(catalog?: Catalog): Promise<void> {
   const epoch = catalog?.tableEpoch;
   if (catalog && typesChecked.get(catalog) === epoch) return;
   const tables = catalog?.listTables();
-  const loads = TYPE_CHUNKS.filter(([type]) => !tables || tables.some((t) => t.columns.some((c) => c.type === type)));
+  const loads = TYPE_CHUNKS().filter(([type]) => !tables || tables.some((t) => t.columns.some((c) => c.type === type)));
   // Nothing to load: no await (a statement's commit is not put off by a tick).
   if (loads.length > 0) await Promise.all(loads.map(([, load]) => load()));
   if (catalog) typesChecked.set(catalog, epoch!);
@@ -149,6 +201,7 @@ const WINDOW_WORDS = /\b(?:over|window)\b/i;
 const REGEX_WORDS = /~|\bregexp_/i;
 const JSON_WORDS = /->|#>|\?|@>|<@|\bjsonb?_|\bto_jsonb?\b/i;
 /** A text function's name, but not LEFT/RIGHT of a join. */
+const INTERVAL_WORDS = new RegExp(`\\b(?:interval|extract|${INTERVAL_FUNCTION_NAMES.join('|')})\\b`, 'i');
 const TEXT_WORDS = new RegExp(`\\b(?:${TEXT_FUNCTION_NAMES.join('|')})\\b(?!\\s+(?:outer\\s+)?join\\b)`, 'i');
 
 /** Each extension: what in a statement's text needs it, and its loader. */
@@ -158,9 +211,11 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: JSON_WORDS, load: loadJson },
   { words: TEXT_WORDS, load: loadText },
   { words: /\bgenerate_series\b/i, load: loadSeries },
-  { words: /\busing\b/i, load: loadUsing },
+  { words: /\b(?:using|natural)\b/i, load: loadUsing },
   { words: /\b(?:decimal|numeric)\b/i, load: loadDecimals },
   { words: /embedding|_distance|inner_product/i, load: loadVectors },
+  { words: INTERVAL_WORDS, load: loadIntervals },
+  { words: /\bset\s*\(/i, load: loadRowSubqueries },
   { words: INDEX_WORDS, load: loadIndexParser },
   { words: /\bview\b/i, load: loadViewParser },
   { words: /\balter\b/i, load: loadAlterParser },
@@ -185,6 +240,7 @@ export async function loadSqlExtensions(text: string, catalog: Catalog): Promise
       x.loaded = true;
     }));
   }
+  if (!isIntervalLoaded && [text, ...views].some((q) => mayComputeOnDates(q, catalog))) await loadIntervals();
   await loadColumnTypesFor(catalog);
   // Remembered once what they need has loaded (a load that failed is tried again).
   if (viewsUnread) viewsRead.set(catalog, epoch);

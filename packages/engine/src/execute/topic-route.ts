@@ -5,6 +5,7 @@
  * the change; topic-log.ts gives the offsets and writes them.
  */
 import { Decimal } from '../core/decimal';
+import { Interval } from '../core/interval';
 import { KalamError } from '../core/errors';
 import { JSON_NULL } from '../core/json';
 import { deletedSlot, seqSlot, type RowChange, type StoredRow, type TableDef } from '../core/schema';
@@ -70,7 +71,7 @@ export function partitionOf(pkHash: string, partitions: number): number {
 export function toJson(v: Value): JsonValue {
   if (v === null || v === JSON_NULL) return null;
   if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
-  if (v instanceof Decimal) return v.toString();
+  if (v instanceof Decimal || v instanceof Interval) return v.toString();
   if (v instanceof Uint8Array) {
     let s = '';
     for (const b of v) s += b.toString(16).padStart(2, '0');

@@ -15,6 +15,8 @@
 import { Decimal, decimalToNumber } from '../core/decimal';
 import { decimalMath } from '../core/decimal-registry';
 import { KalamError } from '../core/errors';
+import { Interval } from '../core/interval';
+import { intervalMath, intervalResultType } from '../core/interval-registry';
 import type { DataType, Value } from '../core/types';
 import type { Evaluator } from '../exec/context';
 import type { Expr } from '../sql/ast';
@@ -96,7 +98,11 @@ export function staticType(e: Expr, scope: Scope): DataType | undefined {
       if (e.op === '->>' || e.op === '#>>') return 'TEXT';
       if (['?', '?|', '?&', '@>', '<@', '~', '~*', '!~', '!~*'].includes(e.op)) return 'BOOLEAN';
       if (e.op === 'AND' || e.op === 'OR' || e.op === '=' || e.op === '<>' || e.op === '<' || e.op === '<=' || e.op === '>' || e.op === '>=') return 'BOOLEAN';
-      return combinedType(staticType(e.left, scope), staticType(e.right, scope));
+    {
+      const lt = staticType(e.left, scope);
+      const rt = staticType(e.right, scope);
+      return intervalResultType(e.op, lt, rt) ?? combinedType(lt, rt);
+    }
     case 'like': case 'in': case 'between': case 'isNull': case 'exists': case 'inSubquery':
       return 'BOOLEAN';
     case 'case': {
@@ -110,7 +116,7 @@ export function staticType(e: Expr, scope: Scope): DataType | undefined {
       if (TIMESTAMP_FUNCTIONS.has(e.name)) return 'TIMESTAMP';
       if (e.name === 'CURRENT_DATE' || e.name === 'MAKE_DATE' || e.name === 'TO_DATE') return 'DATE';
       if (e.name === 'SUM') return isIntType(arg) ? 'BIGINT' : arg;
-      if (e.name === 'AVG') return 'DECIMAL';
+      if (e.name === 'AVG') return arg === 'INTERVAL' ? arg : 'DECIMAL';
       if (e.name === 'MIN' || e.name === 'MAX' || e.name === 'ABS' || e.name === 'SIGN') return arg;
       if (FLOAT_FUNCTIONS.has(e.name)) return 'DOUBLE';
       if (ROUNDING_FUNCTIONS.has(e.name)) return arg === 'DECIMAL' ? 'DECIMAL' : isIntType(arg) || isFloatType(arg) ? 'DOUBLE' : undefined;
@@ -222,7 +228,17 @@ export function compileArithmetic(op: string, l: Evaluator, r: Evaluator, lt: Da
   const underflow = isFloatType(lt) || isFloatType(rt);
   const lInt = isIntType(lt) ? lt : undefined;
   const rInt = isIntType(rt) ? rt : undefined;
+  // Interval arithmetic (timestamp - timestamp, timestamp ± interval, interval * number, …): INTERVAL's chunk.
+  if (intervalResultType(op, lt, rt)) {
+    const m = intervalMath();
+    return (row, ctx) => {
+      const a = l(row, ctx);
+      const b = r(row, ctx);
+      return a === null || b === null ? null : m.arith(op, a, b, lt, rt);
+    };
+  }
   const general = (av: Value, bv: Value): Value => {
+    if (av instanceof Interval || bv instanceof Interval) return intervalMath().arith(op, av, bv, lt, rt);
     if (av instanceof Decimal || bv instanceof Decimal) {
       // DECIMAL with anything but a float is exact; with a FLOAT/DOUBLE operand it is float arithmetic (as numeric and float8 combine).
       if (!underflow) return decimalMath().arith(op, av, bv);
@@ -279,6 +295,7 @@ export function compileNegate(a: Evaluator, t: DataType | undefined): Evaluator 
     const v = a(r, ctx);
     if (v === null) return null;
     if (v instanceof Decimal) return new Decimal(-v.unscaled, v.scale);
+    if (v instanceof Interval) return intervalMath().negate(v);
     if (typeof v === 'bigint') {
       if (v === RANGE.BIGINT[0]) throw intOutOfRange('BIGINT', `-(${v})`);
       return -v;

@@ -159,9 +159,10 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
       throw new KalamError('TABLE_NOT_FOUND', `Table or alias '${rel}' is not in the FROM clause`);
     }
     if (sources.length === 0) throw new KalamError('INVALID_SQL', 'SELECT * needs a FROM clause');
-    return scope.columns
-      .filter((c) => !c.hidden && (rel === undefined ? !c.merged : c.relation === rel))
-      .map((c) => ({ expr: { kind: 'column', table: c.relation, name: c.name } as Expr, alias: c.name }));
+    const listed = scope.columns.filter((c) => !c.hidden && (rel === undefined ? !c.merged : c.relation === rel));
+    // JOIN … USING's columns first, as PostgreSQL lists them; a FULL JOIN's read unqualified (COALESCE of both copies).
+    if (rel === undefined) listed.sort((a, b) => (b.using ?? -1) - (a.using ?? -1));
+    return listed.map((c) => ({ expr: { kind: 'column', table: rel === undefined && c.coalesce ? undefined : c.relation, name: c.name } as Expr, alias: c.name }));
   });
   const names = uniqueNames(items.map(outputName));
   const columns: ColumnInfo[] = items.map((it, i) => ({ name: names[i], type: typeOf(it.expr, scope) }));
@@ -436,7 +437,7 @@ function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {
     case 'call':
       if (e.name === 'COUNT') return 'INT';
       if (e.name === 'MIN' || e.name === 'MAX' || e.name === 'SUM') return e.args[0] ? typeOf(e.args[0], scope) : 'UNKNOWN';
-      if (e.name === 'AVG') return 'DOUBLE';
+      if (e.name === 'AVG') return e.args[0] && typeOf(e.args[0], scope) === 'INTERVAL' ? 'INTERVAL' : 'DOUBLE';
       if (e.name === 'STRING_AGG') return 'TEXT';
       return 'UNKNOWN';
     case 'window': return windowType(e, () => (e.args[0] ? typeOf(e.args[0], scope) : 'UNKNOWN'));
@@ -444,11 +445,12 @@ function typeOf(e: Expr, scope: Scope): ColumnInfo['type'] {
       // Floating-point arithmetic is typed, so a derived table's or view's `-x * 1.0` still divides as a float outside.
       if (e.op === 'NOT') return 'BOOLEAN';
       const t = staticType(e, scope);
-      return t === 'DOUBLE' || t === 'DECIMAL' ? t : 'UNKNOWN';
+      return t === 'DOUBLE' || t === 'DECIMAL' || t === 'INTERVAL' ? t : 'UNKNOWN';
     }
     case 'binary': {
       const t = staticType(e, scope);
-      if (t === 'DOUBLE' || t === 'DECIMAL') return t;
+      // Interval arithmetic is typed too: INTERVAL, or the TIMESTAMP of timestamp ± interval.
+      if (t === 'DOUBLE' || t === 'DECIMAL' || t === 'INTERVAL' || t === 'TIMESTAMP' || t === 'DATETIME') return t;
       return ['=', '<>', '<', '<=', '>', '>=', 'AND', 'OR'].includes(e.op) ? 'BOOLEAN' : e.op === '||' ? 'TEXT' : 'UNKNOWN';
     }
     case 'like': case 'in': case 'between': case 'isNull':

@@ -46,12 +46,16 @@ export function compileExpr(e: Expr, scope: Scope, hook?: CompileHook): Evaluato
     }
     case 'column': {
       const { depth, slot, scope: at } = scope.resolveOuter(e.table, e.name);
-      if (depth === 0) return (r) => r[slot];
+      // A FULL JOIN … USING column read unqualified: COALESCE of both sides' copies (plan/join-using.ts).
+      const other = at.columns[slot].coalesce;
+      const o = e.table === undefined && other !== undefined ? at.resolve(other, e.name) : slot;
+      if (depth === 0) return o === slot ? (r) => r[slot] : (r) => r[slot] ?? r[o];
       // A correlated reference: every query from here out to the one owning the column re-runs per outer row.
       for (let q = scope.env; q && q !== at.env; q = q.enclosing) q.correlated = true;
       return (_r, ctx) => {
         const rows = ctx.outer!;
-        return rows[rows.length - depth][slot];
+        const row = rows[rows.length - depth];
+        return row[slot] ?? row[o];
       };
     }
     case 'star':

@@ -1,7 +1,7 @@
 /**
  * Date/time functions as PostgreSQL defines them (§9.9): date_trunc,
- * date_part (and EXTRACT, converted to it), make_date, make_time,
- * make_timestamp. TIMESTAMP is UTC milliseconds since the epoch, DATE
+ * date_part (and EXTRACT, converted to it; of an interval, INTERVAL's chunk
+ * answers), make_date, make_time, make_timestamp. TIMESTAMP is UTC milliseconds since the epoch, DATE
  * 'YYYY-MM-DD' and TIME 'HH:MM:SS[.ffffff]' text (core/values.ts); a
  * DATE or TIME argument is read as PostgreSQL reads it: a date at midnight,
  * a time of day. Part of the text functions' SQL extension
@@ -11,6 +11,8 @@ import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
 import { dateOf, parseTimestamp } from '../core/datetime';
 import { coerce } from '../core/values';
+import { isInterval } from '../core/interval';
+import { intervalMath } from '../core/interval-registry';
 import { num, str, type ScalarFn } from './scalar-args';
 
 const DAY_MS = 86_400_000;
@@ -46,6 +48,7 @@ function isoWeek(d: Date): { year: number; week: number } {
 
 /** date_part / EXTRACT: the field of a timestamp, date or time, as a number. */
 function datePart(unitText: string, v: Value): number {
+  if (isInterval(v)) return intervalMath().part(unitText, v); // INTERVAL's chunk: loaded wherever an interval exists
   const unit = unitText.toLowerCase().trim();
   const m = momentOf(v, 'date_part');
   const ms = m.ms;

@@ -14,6 +14,9 @@ export const TEXT_FUNCTION_NAMES: readonly string[] = [
   'TO_CHAR', 'TO_DATE', 'TO_TIMESTAMP', 'DATE_PART', 'EXTRACT', 'DATE_TRUNC', 'MAKE_DATE', 'MAKE_TIME', 'MAKE_TIMESTAMP',
 ];
 
+/** The date/time functions of the INTERVAL chunk (interval-functions.ts); EXTRACT is DATE_PART. */
+export const INTERVAL_FUNCTION_NAMES: readonly string[] = ['DATE_PART', 'JUSTIFY_DAYS', 'JUSTIFY_HOURS', 'JUSTIFY_INTERVAL', 'AGE'];
+
 /** Every JSON function json-functions.ts handles (lower case; each json_x is also jsonb_x). */
 export const JSON_FUNCTIONS = [
   'json_extract_path', 'json_extract_path_text', 'json_array_length', 'json_typeof', 'json_build_object', 'json_build_array',

@@ -12,7 +12,7 @@ import { KalamError } from '../core/errors';
 import { coerce, roundHalfAway } from '../core/values';
 import type { Value } from '../core/types';
 import { notLoaded } from './call-hooks';
-import { JSON_FUNCTIONS, TEXT_FUNCTION_NAMES } from './function-names';
+import { INTERVAL_FUNCTION_NAMES, JSON_FUNCTIONS, TEXT_FUNCTION_NAMES } from './function-names';
 import { num, type ScalarFn } from './scalar-args';
 
 export { textTooLong } from './scalar-args';
@@ -124,7 +124,7 @@ const COMPILED = ['regexp_like', 'regexp_match', 'regexp_replace', 'regexp_count
 
 /** Every scalar function name, lower-case and sorted (the README lists them). */
 export function scalarFunctionNames(): string[] {
-  const names = [...Object.keys(strict), ...Object.keys(lenient), ...TEXT_FUNCTION_NAMES].map((n) => n.toLowerCase()).filter((n) => n !== 'array');
+  const names = [...Object.keys(strict), ...Object.keys(lenient), ...TEXT_FUNCTION_NAMES, ...INTERVAL_FUNCTION_NAMES].map((n) => n.toLowerCase()).filter((n) => n !== 'array');
   return [...new Set([...names, ...COMPILED, ...JSON_FUNCTIONS])].sort();
 }
 

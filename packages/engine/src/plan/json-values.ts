@@ -5,6 +5,7 @@
  * NULL is `null`; inside objects and arrays a JSON null is `null`.
  */
 import { KalamError } from '../core/errors';
+import { Interval } from '../core/interval';
 import { JSON_NULL, isJsonDeeperThan, jsonTooDeep } from '../core/json';
 import type { JsonValue, Value } from '../core/types';
 import type { Expr } from '../sql/ast';
@@ -63,6 +64,7 @@ export function asJson(v: Value, isJson: boolean, what: string, maxDepth: number
     throw new KalamError('TYPE_MISMATCH', `${what}: the BIGINT ${v} does not fit a JSON number exactly (pass it as text)`);
   }
   if (v instanceof Uint8Array) throw new KalamError('TYPE_MISMATCH', `${what}: BYTES are not JSON (encode them as text first)`);
+  if (v instanceof Interval) return v.toString(); // as PostgreSQL's to_json: the interval's text
   return v as JsonValue;
 }
 

@@ -124,8 +124,7 @@ describe('refused with a specific error', () => {
     [`SELECT * ${FROM} JOIN app.t2 AS t2 USING (nope)`, 'COLUMN_NOT_FOUND', 'column "nope" specified in USING clause does not exist in left table'],
     [`SELECT * ${FROM} JOIN app.t2 AS t2 USING (name)`, 'COLUMN_NOT_FOUND', 'column "name" specified in USING clause does not exist in right table'],
     [`SELECT * ${FROM} JOIN app.t2 AS t2 ON t1.num = t2.num JOIN app.t3 AS t3 USING (num)`, 'AMBIGUOUS_COLUMN', 'common column name "num" appears more than once in left table'],
-    [`SELECT * ${FROM} FULL JOIN app.t2 AS t2 USING (num)`, 'UNSUPPORTED', 'FULL JOIN … USING is not supported'],
-    [`SELECT * ${FROM} NATURAL JOIN app.t2`, 'UNSUPPORTED', 'NATURAL JOIN is not supported: name the shared columns with JOIN … USING'],
+    [`SELECT * ${FROM} NATURAL JOIN app.t2 AS t2 USING (num)`, 'INVALID_SQL', 'A NATURAL JOIN takes no ON or USING'],
   ];
   for (const [sql, code, message] of CASES) {
     it(`${code}: ${sql}`, async () => {

@@ -5,6 +5,7 @@
  * module two lazy chunks shared would become a chunk of its own.
  */
 import { Decimal } from '../core/decimal';
+import { Interval } from '../core/interval';
 import { KalamError } from '../core/errors';
 import { JSON_NULL } from '../core/json';
 import type { JsonValue, Value } from '../core/types';
@@ -28,9 +29,9 @@ export function fits(length: number, fn: string, max: number): void {
  * jsonb's text form, as PostgreSQL prints it: `{"a": 1, "bb": [1, 2]}` — a
  * space after each `:` and `,`, object keys shorter first, then by code unit.
  */
-export function jsonbText(v: JsonValue | Decimal | Float32Array): string {
+export function jsonbText(v: JsonValue | Decimal | Interval | Float32Array): string {
   if (v === null || v === JSON_NULL) return 'null';
-  if (v instanceof Decimal) return v.toString(); // a DECIMAL's text
+  if (v instanceof Decimal || v instanceof Interval) return v.toString(); // a DECIMAL's or an INTERVAL's text
   if (Array.isArray(v) || v instanceof Float32Array) return `[${Array.from(v, jsonbText).join(', ')}]`; // an EMBEDDING: its literal
   if (typeof v === 'object') {
     const keys = Object.keys(v).sort((x, y) => x.length - y.length || (x < y ? -1 : x > y ? 1 : 0));

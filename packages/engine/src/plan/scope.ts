@@ -19,6 +19,10 @@ export interface ScopeColumn {
   hidden: boolean;
   /** Merged by JOIN … USING into the other side's column of that name: `*` and unqualified names skip it (join-using.ts). */
   merged?: boolean;
+  /** Kept by JOIN … USING: `*` lists it first, a higher number first (join-using.ts). */
+  using?: number;
+  /** Kept by FULL JOIN … USING: read unqualified, it is COALESCE(this, the same name of relation `coalesce`). */
+  coalesce?: string;
 }
 
 /** A planned query nested in an expression (scalar subquery, EXISTS, IN). */

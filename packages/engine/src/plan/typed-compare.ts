@@ -6,6 +6,7 @@
  * Also the text-to-number input rules CAST shares.
  */
 import { decimalMath } from '../core/decimal-registry';
+import { intervalMath } from '../core/interval-registry';
 import { parseTimestamp } from '../core/datetime';
 import { KalamError } from '../core/errors';
 import { isJsonDeeperThan, jsonTooDeep } from '../core/json';
@@ -90,6 +91,7 @@ export function asTypeOf(type: DataType | undefined, ev: Evaluator, strict: bool
   if (isIntType(type)) read = (s) => textToInt(s, type);
   else if (type === 'DECIMAL') read = (s) => decimalMath().read(s) ?? textToFloat(s, type); // 'NaN', 'Infinity' compare as floats
   else if (isFloatType(type)) read = (s) => textToFloat(s, type);
+  else if (type === 'INTERVAL') read = (s) => intervalMath().coerce(s, 'comparison');
   else if (type === 'BOOLEAN') {
     read = (s) => {
       const b = BOOLEAN_TEXT[s.trim().toLowerCase()];

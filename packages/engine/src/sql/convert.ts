@@ -213,8 +213,6 @@ export function expr(x: Node): Expr {
     }
     case 'date': case 'time': case 'timestamp': case 'datetime': // DATE '2024-01-01'
       return { kind: 'cast', arg: { kind: 'literal', value: String(x.value) }, type: dataTypeOf(String(x.type)) };
-    case 'interval':
-      return unsupported('INTERVAL');
     case 'extract': { // EXTRACT(field FROM source) is date_part(field, source) (plan/datetime-functions.ts)
       const source = expr(x.args.source);
       const arg: Expr = x.args.cast_type ? { kind: 'cast', arg: source, type: dataTypeOf(String(x.args.cast_type)) } : source;
@@ -223,8 +221,15 @@ export function expr(x: Node): Expr {
     case 'array': // ARRAY[a, b]: a list value (text[] paths and key lists of the JSON operators and functions)
       return { kind: 'call', name: 'ARRAY', args: x.expr_list ? exprList(x.expr_list, 'An ARRAY') : [], distinct: false, star: false };
     default:
-      return unsupported(expressionKind(x.type));
+      return extraKinds[x.type]?.(x, expr) ?? unsupported(expressionKind(x.type));
   }
+}
+
+/** Expression kinds a SQL extension converts, registered as it loads (INTERVAL's chunk: `interval`, `extract`). */
+const extraKinds: Record<string, ((x: Node, expr: (n: Node) => Expr) => Expr) | undefined> = {};
+
+export function registerExpressionKinds(kinds: Record<string, (x: Node, expr: (n: Node) => Expr) => Expr>): void {
+  Object.assign(extraKinds, kinds);
 }
 
 /** This module's conversions, for convert-window.ts. */

@@ -19,7 +19,7 @@ const TYPE_NAMES: Record<string, DataType> = {
   JSON: 'JSON', JSONB: 'JSON',
   EMBEDDING: 'EMBEDDING',
   TIMESTAMP: 'TIMESTAMP', DATETIME: 'DATETIME', TIMESTAMPTZ: 'DATETIME', DATE: 'DATE', TIME: 'TIME', UUID: 'UUID',
-  FILE: 'FILE',
+  FILE: 'FILE', INTERVAL: 'INTERVAL',
   SERIAL: 'INT', BIGSERIAL: 'BIGINT', SMALLSERIAL: 'SMALLINT',
 };
 
@@ -29,7 +29,7 @@ export function dataTypeOf(name: string, position?: number): DataType {
   if (!t) {
     throw new KalamError(
       'UNSUPPORTED',
-      `Unsupported data type '${name}'. Supported: BOOLEAN, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL/NUMERIC, TEXT, BYTES, JSON, TIMESTAMP, TIMESTAMPTZ, DATETIME, DATE, TIME, UUID, FILE, EMBEDDING(n)`,
+      `Unsupported data type '${name}'. Supported: BOOLEAN, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL/NUMERIC, TEXT, BYTES, JSON, TIMESTAMP, TIMESTAMPTZ, DATETIME, DATE, TIME, INTERVAL, UUID, FILE, EMBEDDING(n)`,
       position,
     );
   }

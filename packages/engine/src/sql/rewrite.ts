@@ -24,8 +24,14 @@
  *   it) is a syntax error to it; it becomes `SELECT * FROM (VALUES …) AS
  *   "*values*"`, as PostgreSQL reads it.
  * - `CAST(x AS a)::b` loses its `::b` in it; `(CAST(x AS a))::b` does not.
+ * - `a NATURAL [INNER | LEFT | RIGHT | FULL] JOIN b` is read as a JOIN
+ *   without a condition; it becomes `JOIN b USING ("kalamlite_natural")`
+ *   (plan/join-using.ts makes the edits and reads the marker).
  * - `UPDATE … SET (a, b) = (x, y)` is a syntax error to it; it becomes
- *   `SET a = x, b = y` (a row subquery on the right is UNSUPPORTED).
+ *   `SET a = x, b = y`; `SET (a, b) = (SELECT x, y FROM … )` becomes
+ *   `SET a = (SELECT x FROM …), b = (SELECT y FROM …)`: scalar subqueries,
+ *   so no row sets NULLs and more than one is an error, as PostgreSQL has
+ *   it for the row subquery.
  * Positions in the rewritten text map back to the text as written, so syntax
  * errors point at what the user typed.
  */
@@ -51,12 +57,28 @@ export function registerWindowRewrites(rewrites: WindowRewrites): void {
   windowRewrites = rewrites;
 }
 
+/** `SET (a, b) = (SELECT x, y …)`'s select list as one scalar subquery per column (sql/row-subquery.ts, loaded for a text with `SET (`). */
+type RowSubqueryColumns = (sql: string, tokens: readonly Token[], select: number, end: number) => string[];
+let rowSubqueries: RowSubqueryColumns | undefined;
+
+export function registerRowSubqueries(columns: RowSubqueryColumns): void {
+  rowSubqueries = columns;
+}
+
+/** The NATURAL JOIN rewriting (plan/join-using.ts, loaded for a text that says NATURAL): the edits for the NATURAL at tokens[k]. */
+type NaturalJoinEdits = (tokens: readonly Token[], k: number) => Edit[];
+let naturalJoins: NaturalJoinEdits | undefined;
+
+export function registerNaturalJoins(edits: NaturalJoinEdits): void {
+  naturalJoins = edits;
+}
+
 /** Prefix of the marker functions standing for `AGG(DISTINCT …)`. */
 export const DISTINCT_AGGREGATE_PREFIX = 'KALAMLITE_DISTINCT_';
 
 const DISTINCT_AGGREGATES = new Set(['SUM', 'AVG', 'MIN', 'MAX']);
 
-interface Edit {
+export interface Edit {
   /** Replaces source[start, end) with text. */
   start: number;
   end: number;
@@ -148,8 +170,9 @@ export function rewriteForParser(sql: string, tokens: readonly Token[]): Rewritt
       }
     }
     if (t.type === 'word' && t.text.toUpperCase() === 'NATURAL' && next.type === 'word' && NATURAL_JOINS.has(next.text.toUpperCase())) {
-      // The parser reads NATURAL JOIN as a JOIN without a condition.
-      throw new KalamError('UNSUPPORTED', 'NATURAL JOIN is not supported: name the shared columns with JOIN … USING (column, …)');
+      // The parser reads NATURAL JOIN as a JOIN without a condition: it becomes JOIN … USING (a marker), read by join-using.ts.
+      edits.push(...naturalJoins!(tokens, k)); // loaded for a text that says NATURAL (execute/sql-extensions.ts)
+      continue;
     }
     if (t.type === 'word' && t.text.toUpperCase() === 'IS') {
       const not = next.type === 'word' && next.text.toUpperCase() === 'NOT' ? 1 : 0;
@@ -223,7 +246,7 @@ function applied(sql: string, edits: readonly Edit[]): { text: string; originalO
   };
 }
 
-const word = (t: Token | undefined, w: string) => t?.type === 'word' && t.text.toUpperCase() === w;
+export const word = (t: Token | undefined, w: string) => t?.type === 'word' && t.text.toUpperCase() === w;
 
 /** The edits that turn each `(a, b) = [ROW] (x, y)` of an UPDATE's SET list into `a = x, b = y`. */
 function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
@@ -243,9 +266,10 @@ function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
       if (word(tokens[open], 'ROW')) open++;
       const end = tokens[open]?.text === '(' ? closingParen(tokens, open) : undefined;
       if (end === undefined) throw new KalamError('UNSUPPORTED', 'UPDATE … SET (columns) = needs a parenthesized list of values, e.g. SET (a, b) = (1, 2)', tokens[eq!].start);
-      if (word(tokens[open + 1], 'SELECT')) throw new KalamError('UNSUPPORTED', 'UPDATE … SET (columns) = (SELECT …) is not supported: set each column to its own scalar subquery', tokens[open].start);
       const columns = splitTopLevel(tokens, i + 1, close).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
-      const values = splitTopLevel(tokens, open + 1, end).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
+      const values = word(tokens[open + 1], 'SELECT') && open === eq! + 1
+        ? rowSubqueries!(sql, tokens, open + 1, end) // loaded for a text with SET ( (execute/sql-extensions.ts)
+        : splitTopLevel(tokens, open + 1, end).map(([a, b]) => sql.slice(tokens[a].start, tokens[b - 1].end));
       if (columns.length !== values.length) {
         throw new KalamError('INVALID_SQL', `number of columns does not match number of values: ${columns.length} column(s), ${values.length} value(s)`, tokens[i].start);
       }
@@ -261,7 +285,7 @@ function tupleAssignments(sql: string, tokens: readonly Token[]): Edit[] {
 }
 
 /** The [start, end) token ranges of the comma-separated items in tokens[from, to) (commas inside parentheses do not split). */
-function splitTopLevel(tokens: readonly Token[], from: number, to: number): [number, number][] {
+export function splitTopLevel(tokens: readonly Token[], from: number, to: number): [number, number][] {
   const out: [number, number][] = [];
   let depth = 0;
   let start = from;
@@ -304,7 +328,7 @@ function matchingParens(tokens: readonly Token[]): Int32Array {
 }
 
 /** The index of the `)` matching the `(` at tokens[open], or undefined when it is not closed. */
-function closingParen(tokens: readonly Token[], open: number): number | undefined {
+export function closingParen(tokens: readonly Token[], open: number): number | undefined {
   let depth = 0;
   for (let i = open; i < tokens.length; i++) {
     const t = tokens[i];

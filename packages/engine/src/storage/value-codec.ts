@@ -9,6 +9,7 @@
  * STORAGE_ERROR before a byte of the batch is written.
  */
 import { Decimal } from '../core/decimal';
+import { Interval } from '../core/interval';
 import { KalamError } from '../core/errors';
 
 const enum Tag {
@@ -29,6 +30,8 @@ const enum Tag {
   TypedArray = 14,
   /** A DECIMAL (core/decimal.ts): its unscaled digits as text, then its scale. */
   Decimal = 15,
+  /** An INTERVAL (core/interval.ts): months, days, microseconds, each a float64. */
+  Interval = 16,
 }
 
 /** Typed-array kinds by their index in the encoding; never reorder. */
@@ -179,6 +182,11 @@ export function encodeValue(w: ByteWriter, v: unknown, depth = 0): void {
     w.varint(v.scale);
     return;
   }
+  if (v instanceof Interval) {
+    w.u8(Tag.Interval);
+    for (const n of [v.months, v.days, v.micros]) w.f64(n);
+    return;
+  }
   if (v instanceof Uint8Array) {
     w.u8(Tag.Bytes);
     w.varint(v.length);
@@ -247,6 +255,13 @@ export class ByteReader {
     return this.bytes[this.pos++];
   }
 
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
   varint(): number {
     let v = 0;
     let scale = 1;
@@ -312,6 +327,11 @@ export class ByteReader {
         const text = this.string();
         if (!/^-?\d+$/.test(text)) throw corrupt();
         return new Decimal(BigInt(text), this.varint());
+      }
+      case Tag.Interval: {
+        const [months, days, micros] = [this.f64(), this.f64(), this.f64()];
+        if (![months, days, micros].every(Number.isSafeInteger)) throw corrupt();
+        return new Interval(months, days, micros);
       }
       case Tag.Bytes: return this.take(this.varint()).slice();
       case Tag.Array: {

@@ -3,6 +3,7 @@
  * read time. Readable by the dba and system roles only, as in KalamDB.
  */
 import { Decimal } from '../core/decimal';
+import { Interval } from '../core/interval';
 import { checkSystemRead } from '../auth/permissions';
 import type { UserRecord } from '../auth/users';
 import type { Catalog } from '../catalog/catalog';
@@ -239,7 +240,7 @@ function segmentJson(v: Value): JsonValue {
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // ±Infinity: JSON has no such number (PostgreSQL's to_json gives text too)
   if (v instanceof Uint8Array) return null;
-  if (v instanceof Decimal) return v.toString();
+  if (v instanceof Decimal || v instanceof Interval) return v.toString();
   return v as JsonValue; // never an EMBEDDING's Float32Array: its columns keep no min/max
 }
 

@@ -21,31 +21,32 @@ export function arrowType(t: DataType): ArrowType {
     case 'DOUBLE': case 'DECIMAL': return new Float64();
     case 'TIMESTAMP': case 'DATETIME': return new TimestampMillisecond();
     case 'BYTES': case 'EMBEDDING': return new Binary(); // EMBEDDING: its float32s' bytes, little-endian
-    case 'TEXT': case 'JSON': case 'FILE': case 'DATE': case 'TIME': case 'UUID': return new Utf8();
+    case 'TEXT': case 'JSON': case 'FILE': case 'DATE': case 'TIME': case 'UUID': case 'INTERVAL': return new Utf8();
   }
 }
 
 /**
- * JSON, BYTES and EMBEDDING have no useful order: no min/max for them. Nor DECIMAL:
- * a manifest's min/max outlive the engine's Decimal form (a structured
+ * JSON, BYTES and EMBEDDING have no useful order: no min/max for them. Nor DECIMAL or
+ * INTERVAL: a manifest's min/max outlive the engine's Decimal/Interval form (a structured
  * clone makes a plain object of it), so its segments are not pruned.
  */
-export const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'FILE' && t !== 'BYTES' && t !== 'DECIMAL' && t !== 'EMBEDDING';
+export const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'FILE' && t !== 'BYTES' && t !== 'DECIMAL' && t !== 'EMBEDDING' && t !== 'INTERVAL';
 
 /**
  * The type a column's values are written as: DECIMAL as its exact text
  * ('12.30', a TEXT column in the segment), FILE as its FileRef's JSON; segments written before DECIMAL
  * was exact hold Float64 columns typed DECIMAL. Both read back as Decimals
- * through coerce (readsAsStored).
+ * through coerce (readsAsStored). INTERVAL is written as its text too
+ * ('1 day 02:00:00'), read back as an Interval.
  */
-export const storedType = (t: DataType): DataType => (t === 'DECIMAL' ? 'TEXT' : t === 'FILE' ? 'JSON' : t);
+export const storedType = (t: DataType): DataType => (t === 'DECIMAL' || t === 'INTERVAL' ? 'TEXT' : t === 'FILE' ? 'JSON' : t);
 
 /**
  * Whether a column written as `stored` reads back as column type `type`
  * with no conversion. A DECIMAL never does: its text (or an old segment's
  * float) becomes a Decimal through coerce.
  */
-export const readsAsStored = (stored: DataType, type: DataType) => (stored === type && type !== 'DECIMAL') || (stored === 'JSON' && type === 'FILE');
+export const readsAsStored = (stored: DataType, type: DataType) => (stored === type && type !== 'DECIMAL' && type !== 'INTERVAL') || (stored === 'JSON' && type === 'FILE');
 
 /** What gathering one column of some rows found: its NULLs, and its smallest and largest value (ordered types only). */
 export interface ColumnGathered {
@@ -67,7 +68,7 @@ export function gatherColumn(c: ColumnDef, slot: number, rows: readonly StoredRo
       values[r] = null;
       continue;
     }
-    values[r] = c.type === 'JSON' || c.type === 'FILE' ? JSON.stringify(v) : c.type === 'DECIMAL' ? String(v) : v;
+    values[r] = c.type === 'JSON' || c.type === 'FILE' ? JSON.stringify(v) : c.type === 'DECIMAL' || c.type === 'INTERVAL' ? String(v) : v;
     if (ordered) {
       if (min === null || compareValues(v, min) < 0) min = v;
       if (max === null || compareValues(v, max) > 0) max = v;
