@@ -66,14 +66,16 @@ import { registerScalarFunctions, registerTextFunctions } from '../plan/function
 import { registerWindowPlanner } from '../plan/window-check';
 import { registerExpressionKinds } from '../sql/convert';
 import { registerNaturalJoins, registerRowSubqueries, registerWindowRewrites } from '../sql/rewrite';
+import { registerWindowCall } from '../sql/convert-window';
 import { registerIndexParser, registerViewParser } from '../sql/parse';
 import { registerAlterParser } from '../sql/parse-ddl';
 import { registerSubscribeParser } from '../sql/parse-live';
 import { registerSettingDescriptions } from './stats';
 
 const loadWindows = lazyModule('window functions', async () => {
-  const { planWindows, findFrames, findWindowClauseMoves } = await import('../plan/window-plan');
+  const { planWindows, findFrames, findWindowClauseMoves, windowCall } = await import('../plan/window-plan');
   registerWindowPlanner(planWindows);
+  registerWindowCall(windowCall);
   registerWindowRewrites({ findFrames, findWindowClauseMoves });
 });
 

@@ -20,6 +20,7 @@ import type { RowSource } from './scan-plan';
 
 /** The frame and WINDOW-clause rewriting travels with the window functions (sql/rewrite.ts registerWindowRewrites). */
 export { findFrames, findWindowClauseMoves } from '../sql/window-frame';
+export { windowCall } from '../sql/window-convert';
 import type { Scope, ScopeColumn } from './scope';
 
 type WindowExpr = Extract<Expr, { kind: 'window' }>;

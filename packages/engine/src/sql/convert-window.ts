@@ -4,7 +4,7 @@
  * as markers rewrite.ts put in their place (window-frame.ts).
  */
 import { KalamError } from '../core/errors';
-import type { Expr, OrderItem, WindowFrame, WindowSpec } from './ast';
+import type { Expr, OrderItem, WindowFrame } from './ast';
 import { WINDOW_FUNCTION_PREFIX } from './window-names';
 
 /* node-sql-parser's AST is untyped JSON; we read it structurally. */
@@ -22,9 +22,6 @@ export const WINDOW_ONLY_FUNCTIONS = new Set([
   'ROW_NUMBER', 'RANK', 'DENSE_RANK', 'PERCENT_RANK', 'CUME_DIST', 'NTILE',
   'LAG', 'LEAD', 'FIRST_VALUE', 'LAST_VALUE', 'NTH_VALUE',
 ]);
-
-/** Aggregates that may run over a window. */
-export const WINDOW_AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
 
 /** The frames of the statement being converted, by marker number (set by `withWindowFrames`). */
 let frames: readonly WindowFrame[] = [];
@@ -64,49 +61,27 @@ export function markedWindowFunction(name: string, args: readonly Expr[]): strin
   return name === 'NTILE' && inner.startsWith(WINDOW_FUNCTION_PREFIX) ? inner.slice(WINDOW_FUNCTION_PREFIX.length) : undefined;
 }
 
-/** An aggregate or window function call with an OVER clause. */
+/** The window conversion's own part (sql/window-convert.ts), in the window functions' chunk: registered as it loads. */
+type WindowCaller = (x: Node, name: string, args: Expr[], star: boolean, distinct: boolean, c: ExprConverter, scope: WindowScope) => Expr;
+let caller: WindowCaller | undefined;
+
+export function registerWindowCall(f: WindowCaller): void {
+  caller = f;
+}
+
+/** What a window call reads of the statement being converted: its frames, and the WINDOW clauses in reach. */
+export interface WindowScope {
+  frames: readonly WindowFrame[];
+  named: readonly Map<string, Node>[];
+}
+
+/** An aggregate or window function call with an OVER clause (the text says OVER, so the window chunk is loaded). */
 export function windowCall(x: Node, name: string, args: Expr[], star: boolean, distinct: boolean, c: ExprConverter): Expr {
-  const marked = markedWindowFunction(name, args);
-  if (marked) return windowCall(x, marked, [], false, false, c);
-  if (!WINDOW_ONLY_FUNCTIONS.has(name) && !WINDOW_AGGREGATES.has(name)) {
-    throw new KalamError(
-      'UNSUPPORTED',
-      `${name.toLowerCase()}() cannot be used with OVER: the window functions are row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag, lead, first_value, last_value, nth_value and the aggregates count, sum, avg, min, max`,
-    );
-  }
-  if (distinct) throw new KalamError('UNSUPPORTED', 'DISTINCT is not implemented for window functions: aggregate the distinct values in a subquery first');
-  if (x.consider_nulls) throw new KalamError('UNSUPPORTED', `${String(x.consider_nulls).toUpperCase()} is not supported: filter the NULLs out first`);
-  return { kind: 'window', name, args, star, over: windowSpec(x.over, c) };
+  if (!caller) throw new KalamError('UNSUPPORTED', 'Window functions are not loaded: this statement reached conversion before they were loaded (execute/sql-extensions.ts). This is a bug in kalamlite; please report it with the statement');
+  return caller(x, name, args, star, distinct, c, { frames, named });
 }
 
 /** A window function written without OVER. */
 export function missingOver(name: string): never {
   throw new KalamError('INVALID_SQL', `Window function ${name.toLowerCase()}() requires an OVER clause: ${name.toLowerCase()}() OVER (ORDER BY …)`);
-}
-
-function windowSpec(over: Node, c: ExprConverter): WindowSpec {
-  const spec = over?.as_window_specification;
-  if (typeof spec === 'string') {
-    const name = spec.toLowerCase();
-    const def = named[named.length - 1]?.get(name);
-    if (!def) throw new KalamError('INVALID_SQL', `Window '${name}' does not exist: define it with WINDOW ${name} AS (…) after the query's HAVING, or write OVER (…) in place`);
-    return windowSpec(def, c);
-  }
-  const s = spec?.window_specification;
-  if (!s) throw new KalamError('PARSE_ERROR', 'Expected a window specification: OVER (PARTITION BY … ORDER BY …) or OVER name');
-  if (s.name) throw new KalamError('UNSUPPORTED', 'A window built on a named window is not supported yet: repeat its PARTITION BY and ORDER BY');
-  const out: WindowSpec = {
-    partitionBy: ((s.partitionby ?? []) as Node[]).map((p) => c.expr(p.expr ?? p)),
-    orderBy: c.orderBy(s.orderby ?? null),
-  };
-  if (s.window_frame_clause) out.frame = frameOf(s.window_frame_clause);
-  return out;
-}
-
-/** The frame a marker `ROWS k PRECEDING` stands for. */
-function frameOf(clause: Node): WindowFrame {
-  const m = clause?.type === 'rows' ? /^(\d+) PRECEDING$/i.exec(String(clause.expr?.value ?? '')) : null;
-  const frame = m ? frames[Number(m[1])] : undefined;
-  if (!frame) throw new KalamError('PARSE_ERROR', 'This window frame could not be read: write ROWS|RANGE|GROUPS BETWEEN start AND end');
-  return frame;
 }
