@@ -8,7 +8,7 @@
  * Level 1 is one sorted run: its segments never overlap, and each key's
  * level 1 version is older than its level 0 ones. A compaction of a
  * partition (compact-plan.ts) merges every level 0 segment with the
- * segments overlapping it, and runs of small neighbours, into new level 1
+ * segments overlapping it, and packs neighbours below maxSegmentRows, into new level 1
  * segments (compact-merge.ts, a chunk loaded by the first compaction that
  * merges: the merge, the swap and the deletes of steps 1 to 3 below), and
  * moves a level 0 segment that overlaps
@@ -71,7 +71,7 @@ function compactable(segments: readonly SegmentMeta[]): boolean {
 export function partitionPlan(engine: Pick<CompactContext, 'cold'>, t: TableDef, user: string, now: number, rewriteUnknown: boolean): CompactionPlan {
   const segments = engine.cold.manifest.segments(t.id, user);
   if (segments.length === 0 || !compactable(segments)) return { merges: [], moves: [] };
-  return planCompaction(segments, { rowGroupRows: engine.cold.options.rowGroupRows, cutoffMs: retentionCutoff(t, now), rewriteUnknown, rewrite: lacks(t) });
+  return planCompaction(segments, { rowGroupRows: engine.cold.options.rowGroupRows, maxSegmentRows: engine.cold.options.maxSegmentRows, cutoffMs: retentionCutoff(t, now), rewriteUnknown, rewrite: lacks(t) });
 }
 
 /** Segments lacking a record of one of `t`'s indexes: every compaction rewrites them (writing their records). */
