@@ -3,8 +3,8 @@
  * of segments of one partition (compact-plan.ts chose them), written as
  * new level 1 segments in status `in_progress`, then swapped in and the
  * inputs deleted (mergeAndSwap: steps 1 to 3 of compact.ts). Loaded on
- * first use (compact-merge-loader.ts), so worker.js holds only the
- * planning and the moves.
+ * first use (compact-merge-loader.ts) with the planning (compact-plan.ts),
+ * so worker.js holds only the triggers and the moves.
  *
  * Bounded: each input is read one row group at a time through the cache
  * (ColdTier.readGroup: a cached group is pinned while read; one that is not
@@ -37,6 +37,9 @@ import type { EncodedRowGroup } from '../storage/cold/row-group';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
 import { SEGMENT_FORMAT, segmentKeyOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
 import { deleteObsolete, entryChange, removeEntry, segmentMeta, type SegmentJobContext, type SegmentWriter } from './segment-write';
+
+// Planning loads with the merge (a chunk): worker.js holds only the triggers.
+export { planCompaction } from './compact-plan';
 
 /** Dropped tombstones kept to publish to a partition's live queries; past it they are told to re-run instead. */
 export const PUBLISH_PURGED_MAX = 10_000;

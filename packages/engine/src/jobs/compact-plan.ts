@@ -30,10 +30,12 @@
  * wins, and it may drop a tombstone past retention without an older
  * version coming back.
  */
-import { seqMillis } from '../core/ids';
 import { compareValues } from '../core/values';
 import type { Value } from '../core/types';
 import { levelOf, type SegmentMeta } from '../storage/cold/types';
+import { hasExpiredTombstones } from './tombstone-age';
+
+export { hasExpiredTombstones };
 
 export interface CompactionPlan {
   /** Groups of segments each merged into new level 1 segments: disjoint key ranges, in key order. */
@@ -56,19 +58,12 @@ export interface PlanOptions {
 
 export const EMPTY_PLAN: CompactionPlan = Object.freeze({ merges: [], moves: [] }) as CompactionPlan;
 
-export const isEmptyPlan = (p: CompactionPlan) => p.merges.length === 0 && p.moves.length === 0;
 
 /** A segment's first and last key (format 2 groups are in key order). */
 export function keyRange(m: SegmentMeta): [Value, Value] | undefined {
   const g = m.groups;
   if (!g || g.rows.length === 0) return undefined;
   return [g.key_min[0], g.key_max[g.rows.length - 1]];
-}
-
-/** Whether a segment holds a tombstone written before `cutoffMs` (unknown counts: `unknown`). */
-export function hasExpiredTombstones(m: SegmentMeta, cutoffMs: number, unknown: boolean): boolean {
-  if (m.tombstones === undefined || m.tombstone_min_seq === undefined) return unknown;
-  return m.tombstones > 0 && m.tombstone_min_seq !== null && seqMillis(m.tombstone_min_seq) < cutoffMs;
 }
 
 /** Whether a segment this small (half a row group or less) is merged with its small neighbours. */

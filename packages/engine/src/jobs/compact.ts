@@ -38,7 +38,8 @@ import { KalamError } from '../core/errors';
 import type { TableDef } from '../core/schema';
 import type { ColdTier } from '../storage/cold/cold-tier';
 import { formatOf, levelOf, type SegmentMeta } from '../storage/cold/types';
-import { hasExpiredTombstones, isEmptyPlan, planCompaction, type CompactionPlan } from './compact-plan';
+import type { CompactionPlan } from './compact-plan';
+import { hasExpiredTombstones } from './tombstone-age';
 import type { CompactContext, CompactOutcome, CompactPartitionOptions } from './compact-merge';
 import { loadCompactMerge } from './compact-merge-loader';
 import type { JobRecord } from './job';
@@ -67,10 +68,13 @@ function compactable(segments: readonly SegmentMeta[]): boolean {
   return segments.every((m) => formatOf(m) === 2 && m.hot_purged);
 }
 
-/** The plan for one partition now. */
-export function partitionPlan(engine: Pick<CompactContext, 'cold'>, t: TableDef, user: string, now: number, rewriteUnknown: boolean): CompactionPlan {
+const isEmptyPlan = (p: CompactionPlan) => p.merges.length === 0 && p.moves.length === 0;
+
+/** The plan for one partition now (compact-plan.ts, loaded with the merge step). */
+export async function partitionPlan(engine: Pick<CompactContext, 'cold'>, t: TableDef, user: string, now: number, rewriteUnknown: boolean): Promise<CompactionPlan> {
   const segments = engine.cold.manifest.segments(t.id, user);
   if (segments.length === 0 || !compactable(segments)) return { merges: [], moves: [] };
+  const { planCompaction } = await loadCompactMerge();
   return planCompaction(segments, { rowGroupRows: engine.cold.options.rowGroupRows, maxSegmentRows: engine.cold.options.maxSegmentRows, cutoffMs: retentionCutoff(t, now), rewriteUnknown, rewrite: lacks(t) });
 }
 
@@ -101,13 +105,18 @@ function queue(engine: CompactContext, t: TableDef, trigger: CompactTrigger, now
 }
 
 /** STORAGE COMPACT: queues a compaction of `t`, or says why not (the KalamDB messages, as flush's). */
-export function requestCompaction(engine: CompactContext, t: TableDef, now: number = Date.now()): JobRecord | string {
+export async function requestCompaction(engine: CompactContext, t: TableDef, now: number = Date.now()): Promise<JobRecord | string> {
   if (t.type === 'STREAM') throw new KalamError('UNSUPPORTED', 'STORAGE COMPACT TABLE is not supported for STREAM tables');
   const active = activeCompaction(engine, t);
   if (active) return `Storage compaction skipped: a compaction is already queued or running for table '${q(t)}' (job ${active.job_id})`;
   const partitions = [...engine.cold.manifest.partitions(t.id).keys()];
   if (partitions.length === 0) return `Storage compaction skipped: no cold segments for table '${q(t)}'`;
-  if (partitions.every((user) => isEmptyPlan(partitionPlan(engine, t, user, now, true)))) {
+  let empty = true;
+  for (const user of partitions) empty &&= isEmptyPlan(await partitionPlan(engine, t, user, now, true));
+  // A job queued meanwhile (the plan loads its chunk on first use): this one is not needed.
+  const queued = activeCompaction(engine, t);
+  if (queued) return `Storage compaction skipped: a compaction is already queued or running for table '${q(t)}' (job ${queued.job_id})`;
+  if (empty) {
     return `Storage compaction skipped: nothing to compact for table '${q(t)}'`;
   }
   return queue(engine, t, 'manual');
@@ -168,7 +177,7 @@ export async function compactPartition(engine: CompactContext, t: TableDef, user
   const { cold } = engine;
   const outcome = emptyOutcome();
   const now = options.now ?? Date.now();
-  const plan = partitionPlan(engine, t, user, now, options.rewriteUnknown ?? false);
+  const plan = await partitionPlan(engine, t, user, now, options.rewriteUnknown ?? false);
   if (isEmptyPlan(plan)) return outcome;
   /** The partition's segment ids as this compaction expects them; any other change abandons it. */
   const expected = new Set(cold.manifest.segments(t.id, user).map((m) => m.id));
