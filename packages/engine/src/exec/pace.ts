@@ -116,6 +116,8 @@ export async function drain(rows: Iterable<Tuple>, ctx: ExecContext): Promise<Tu
       continue;
     }
     await yieldToEventLoop();
+    // A scan paused for cold row groups being loaded (storage/partition-view.ts WAIT).
+    await ctx.cold?.loading?.();
     if (ctx.pace) {
       checkStop(ctx.pace);
       ctx.pace.sliceStart = performance.now();

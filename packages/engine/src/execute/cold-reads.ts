@@ -10,7 +10,7 @@ import type { Value } from '../core/types';
 import { resolveBounds, type ScanTemplate } from '../plan/scan-bounds';
 import { NOTHING, pkStatsKey, type ColdTier, type ColumnSelection } from '../storage/cold/cold-tier';
 import type { ScanBounds } from '../storage/cold/prune';
-import type { ColdReads, PreparedPartition } from '../storage/cold/types';
+import type { ColdReads, LazyLoads, PreparedPartition } from '../storage/cold/types';
 import type { HotTier } from '../storage/hot-tier';
 import type { PartitionViews } from './partition-views';
 import type { CommittedLookup } from './transaction';
@@ -56,7 +56,7 @@ export class ColdReader {
    * out (manifest stats against the WHERE's simple conjuncts) and the
    * columns the statement names.
    */
-  async prepare(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean): Promise<PreparedCold> {
+  async prepare(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean, lazy?: boolean): Promise<PreparedCold> {
     const scans = new Map<number, { bounds: ScanBounds[]; columns: ColumnSelection }>();
     for (const tpl of this.scansOf(plan)) {
       let s = scans.get(tpl.tableId);
@@ -72,7 +72,7 @@ export class ColdReader {
       if (!t || t.type === 'STREAM') continue;
       list.push({ table: t, user: t.type === 'SHARED' ? '' : user, bounds: s.bounds, columns: s.columns });
     }
-    return this.load(list, indexed ? plan : undefined, params);
+    return this.load(list, indexed ? plan : undefined, params, lazy);
   }
 
   /** Loads one partition's row groups that `bounds` cannot rule out, all columns (an export's key window). */
@@ -99,30 +99,43 @@ export class ColdReader {
     return this.load(list);
   }
 
-  private async load(list: readonly PartitionScans[], plan?: object, params?: readonly Value[]): Promise<PreparedCold> {
+  /** `lazy`: segments of many selected groups load group by group as the read reaches them (a SELECT whose driver waits at pauses; storage/cold/types.ts LazyGroups). */
+  private async load(list: readonly PartitionScans[], plan?: object, params?: readonly Value[], lazy?: boolean): Promise<PreparedCold> {
     const token = this.cold.pin();
     const pinned: string[] = [];
+    const loads: LazyLoads | undefined = lazy ? { loads: new Set(), held: new Set(), closed: false } : undefined;
+    const unpinLazy = () => {
+      if (!loads) return;
+      loads.closed = true;
+      this.cold.cache.unpin([...loads.held]);
+      loads.held.clear();
+    };
     const prepared = new Map<string, PreparedPartition>();
     try {
       for (const s of list) {
         prepared.set(
           slotKey(s.table.id, s.user),
-          s.bounds.length === 0 ? NOTHING : (plan && (await this.indexPrepare?.(plan, s, params!, pinned))) || (await this.cold.prepare(s.table, s.user, s.bounds, s.columns, pinned)),
+          s.bounds.length === 0 ? NOTHING : (plan && (await this.indexPrepare?.(plan, s, params!, pinned))) || (await this.cold.prepare(s.table, s.user, s.bounds, s.columns, pinned, loads)),
         );
       }
     } catch (e) {
       this.cold.unpin(token);
       this.cold.cache.unpin(pinned);
+      unpinLazy();
       throw e;
     }
     let released = false;
     return {
-      reads: { partition: (tableId, u) => prepared.get(slotKey(tableId, u)) },
+      reads: {
+        partition: (tableId, u) => prepared.get(slotKey(tableId, u)),
+        loading: () => (loads && loads.loads.size > 0 ? Promise.all(loads.loads) : undefined),
+      },
       release: () => {
         if (released) return;
         released = true;
         this.cold.unpin(token);
         this.cold.cache.unpin(pinned);
+        unpinLazy();
       },
     };
   }

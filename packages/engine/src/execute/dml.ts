@@ -10,7 +10,7 @@ import type { StatementResult, Value } from '../core/types';
 import type { ExecContext } from '../exec/context';
 import { drain, type CancelSignal, type Pace } from '../exec/pace';
 import { cancelled, type StatementSignal } from './queries';
-import type { ColdReads } from '../storage/cold/types';
+import { NOT_LOADED, type ColdReads } from '../storage/cold/types';
 import type { PreparedCold } from './cold-reads';
 import type { GroupCommitter } from './group-commit';
 import type { IndexHost } from './index-loader';
@@ -30,7 +30,7 @@ export interface DmlContext extends IndexHost {
   context(state: SessionState, params: readonly Value[], tx?: Transaction): ExecContext;
   /** A statement's pace: its time slice, time budget and cancellation (exec/pace.ts). */
   pace(signal?: CancelSignal): Pace;
-  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean): Promise<PreparedCold>;
+  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean, lazy?: boolean): Promise<PreparedCold>;
 }
 
 /** Runs a planned statement; `text` and `params` re-plan a write whose tables an ALTER changed while it waited. */
@@ -54,12 +54,15 @@ export async function runPlanned(
       prepared.release();
     }
   }
-  if (plan.kind === 'select') {
-    const prepared = await engine.prepareCold(plan, state.user, planned.params, true);
+  // Cold groups load as the scans reach them; a read that could not wait for one (NOT_LOADED) runs again prepared in full.
+  for (let lazy = true; plan.kind === 'select'; lazy = false) {
+    const prepared = await engine.prepareCold(plan, state.user, planned.params, true, lazy);
     try {
       stopIfCancelled(signal);
       const ctx: ExecContext = { ...engine.context(state, planned.params), cold: prepared.reads, pace };
       return rowsResult(plan.columns, await drain(plan.rows(ctx), ctx));
+    } catch (e) {
+      if (!lazy || e !== NOT_LOADED) throw e;
     } finally {
       prepared.release();
     }

@@ -348,9 +348,9 @@ export class Engine {
     return this.sources.tableSource(t);
   }
 
-  /** `indexed`: a SELECT outside a transaction, whose index reads may be prepared through the indexes' cold records. */
-  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean): Promise<PreparedCold> {
-    return this.coldReader.prepare(plan, user, params, indexed);
+  /** `indexed`: a SELECT outside a transaction, whose index reads may be prepared through the indexes' cold records; `lazy`: whose cold groups may load as its scans reach them. */
+  prepareCold(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean, lazy?: boolean): Promise<PreparedCold> {
+    return this.coldReader.prepare(plan, user, params, indexed, lazy);
   }
 
   /** Whether live queries read a table partition (a compaction publishes the tombstones it drops to them). */

@@ -46,7 +46,7 @@ export async function executeStorageStatement(engine: StorageStatementContext, s
     case 'compactTable': {
       checkStorageCompact(state.role);
       const t = engine.catalog.requireTable(stmt.table.namespace ?? state.namespace, stmt.table.name);
-      const started = requestCompaction(engine, t);
+      const started = await requestCompaction(engine, t);
       return ok(typeof started === 'string' ? started : `Storage compaction started for table '${q(t)}'. Job ID: ${started.job_id}`);
     }
     case 'compactAll': {
@@ -56,7 +56,7 @@ export async function executeStorageStatement(engine: StorageStatementContext, s
       const ids: string[] = [];
       for (const t of engine.catalog.listTables(ns)) {
         if (t.type === 'STREAM') continue;
-        const started = requestCompaction(engine, t);
+        const started = await requestCompaction(engine, t);
         if (typeof started !== 'string') ids.push(started.job_id);
       }
       const where = ns === undefined ? '' : ` in namespace '${ns}'`;

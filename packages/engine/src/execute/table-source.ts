@@ -15,10 +15,12 @@ import { KalamError } from '../core/errors';
 import { deletedSlot, isExpired, partitionOf, type StoredRow, type TableDef } from '../core/schema';
 import { hashKey } from '../core/values';
 import type { ExecContext, Tuple } from '../exec/context';
+import { PAUSE } from '../exec/pace';
 import type { IndexScanRequest, RelationSource, SourceResolver } from '../plan/source';
 import { systemSource, type SystemEnv } from '../system/tables';
 import { WriteOverlay } from './group-commit';
 import type { ColdReads } from '../storage/cold/types';
+import { WAIT } from '../storage/partition-view';
 import type { PartitionViews } from './partition-views';
 import { STREAM_REFUSED } from './transaction';
 
@@ -74,7 +76,9 @@ export class TableSources implements SourceResolver {
       pkSlot: t.pk >= 0 ? t.pk : undefined,
       *rows(ctx, opts) {
         checkRead(ctx.role, t);
-        for (const row of view(ctx).rows(opts.range, opts.descending)) if (visible(row, ctx, opts.includeDeleted)) yield row;
+        // WAIT: a cold row group is loading; a pause lets the driver wait for it (exec/pace.ts drain).
+        for (const row of view(ctx).rows(opts.range, opts.descending)) if (row === WAIT) yield PAUSE;
+        else if (visible(row, ctx, opts.includeDeleted)) yield row;
       },
       authorize(ctx) {
         checkRead(ctx.role, t);

@@ -1,8 +1,8 @@
 /**
- * A compaction's merge step (compact-merge.ts), loaded on first use — the
- * first compaction that merges segments, which loads the segment codec too
- * (see core/lazy-module.ts). Nothing else may import './compact-merge'
- * except as types.
+ * A compaction's planning and merge step (compact-plan.ts, compact-merge.ts),
+ * loaded on first use — the first compaction or STORAGE COMPACT; a merge
+ * loads the segment codec too (see core/lazy-module.ts). Nothing else may
+ * import './compact-merge' or './compact-plan' except as types.
  */
 import { lazyModule } from '../core/lazy-module';
 

@@ -2,9 +2,11 @@
  * The merge step of a compaction: a k-way merge, in key order, of a group
  * of segments of one partition (compact-plan.ts chose them), written as
  * new level 1 segments in status `in_progress`, then swapped in and the
- * inputs deleted (mergeAndSwap: steps 1 to 3 of compact.ts). Loaded on
- * first use (compact-merge-loader.ts), so worker.js holds only the
- * planning and the moves.
+ * inputs deleted (mergeAndSwap: steps 1 to 3 of compact.ts); and the
+ * job's work around it (compactTableJob, compactPartition: the plan, the
+ * moves, one partition after another). Loaded on first use
+ * (compact-merge-loader.ts) with the planning (compact-plan.ts), so
+ * worker.js holds only the triggers (compact.ts, compact-due.ts).
  *
  * Bounded: each input is read one row group at a time through the cache
  * (ColdTier.readGroup: a cached group is pinned while read; one that is not
@@ -36,10 +38,19 @@ import { TimeSlice } from '../core/yield';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
 import { SEGMENT_FORMAT, segmentKeyOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
+import { isDue, planInputs, retentionCutoff, type CompactTrigger } from './compact-due';
+import { Heap, Input } from './compact-inputs';
+import { planCompaction } from './compact-plan';
+import type { JobRecord } from './job';
 import { deleteObsolete, entryChange, removeEntry, segmentMeta, type SegmentJobContext, type SegmentWriter } from './segment-write';
+
+// Planning loads with the merge (a chunk): worker.js holds only the triggers.
+export { planCompaction };
 
 /** Dropped tombstones kept to publish to a partition's live queries; past it they are told to re-run instead. */
 export const PUBLISH_PURGED_MAX = 10_000;
+
+const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 
 /** Merged rows between checks of the time slice. */
 const ROWS_PER_CHECK = 256;
@@ -99,127 +110,6 @@ export interface MergeResult {
   complete: boolean;
   /** The newest dropped tombstone (live replay cannot see past its `_seq`). */
   newestPurged?: RowChange;
-}
-
-/** One input segment read a row group at a time. */
-class Input {
-  private group = -1;
-  private data: RowGroupData | undefined;
-  private columns: ArrayLike<Value>[] = [];
-  private release: () => void = () => undefined;
-  i = 0;
-  done = false;
-
-  constructor(
-    private readonly ctx: SegmentWriter,
-    readonly meta: SegmentMeta,
-    private readonly t: TableDef,
-  ) {}
-
-  get key(): Value {
-    return this.data!.keys[this.i];
-  }
-
-  get seq(): bigint {
-    return this.data!.seqs[this.i];
-  }
-
-  get isTombstone(): boolean {
-    return this.data!.deleted[this.i] === 1;
-  }
-
-  /** The current row in the table's layout. */
-  row(): StoredRow {
-    const n = this.columns.length;
-    const row = new Array<Value>(n + 2);
-    for (let s = 0; s < n; s++) row[s] = this.columns[s][this.i];
-    row[n] = this.seq;
-    row[n + 1] = this.isTombstone;
-    return row;
-  }
-
-  /** Moves to the next row; a promise when it had to load the next row group. */
-  next(): Promise<void> | undefined {
-    this.i++;
-    if (this.data && this.i < this.data.rows) return undefined;
-    return this.load(this.group + 1);
-  }
-
-  /** Loads row group `g` (or the next one with rows), or ends. */
-  async load(g: number): Promise<void> {
-    this.close();
-    const groups = this.meta.groups!;
-    while (g < groups.rows.length && groups.rows[g] === 0) g++;
-    if (g >= groups.rows.length) {
-      this.done = true;
-      return;
-    }
-    const { data, release } = await this.ctx.cold.readGroup(this.meta, g, this.t);
-    this.group = g;
-    this.data = data;
-    this.release = release;
-    this.columns = this.t.columns.map((c) => data.column(c));
-    this.i = 0;
-  }
-
-  /** Releases the current row group. */
-  close(): void {
-    this.release();
-    this.release = () => undefined;
-    this.data = undefined;
-    this.columns = [];
-  }
-}
-
-/** Min-heap of inputs by (key ascending, `_seq` descending). */
-class Heap {
-  private readonly a: Input[] = [];
-
-  get size(): number {
-    return this.a.length;
-  }
-
-  peek(): Input | undefined {
-    return this.a[0];
-  }
-
-  private less(x: Input, y: Input): boolean {
-    const c = compareValues(x.key, y.key);
-    return c < 0 || (c === 0 && x.seq > y.seq);
-  }
-
-  push(x: Input): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
-      i = p;
-    }
-  }
-
-  pop(): Input | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l], a[m])) m = l;
-        if (r < a.length && this.less(a[r], a[m])) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
 }
 
 /**
@@ -468,4 +358,87 @@ async function swap(engine: CompactContext, t: TableDef, user: string, inputs: r
 async function removeOutput(engine: CompactContext, m: SegmentMeta): Promise<void> {
   await removeEntry(engine, m);
   engine.cold.compaction.outputs.delete(m.id);
+}
+
+const emptyOutcome = (): CompactOutcome => ({ rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, aborted: false });
+
+/** Compacts one partition as planned now (compact-plan.ts). */
+export async function compactPartition(engine: CompactContext, t: TableDef, user: string, options: CompactPartitionOptions = {}): Promise<CompactOutcome> {
+  const { cold } = engine;
+  const outcome = emptyOutcome();
+  const now = options.now ?? Date.now();
+  const inputs = planInputs(engine, t, user, now, options.rewriteUnknown ?? false);
+  const plan = inputs && planCompaction(...inputs);
+  if (!plan || plan.merges.length + plan.moves.length === 0) return outcome;
+  /** The partition's segment ids as this compaction expects them; any other change abandons it. */
+  const expected = new Set(cold.manifest.segments(t.id, user).map((m) => m.id));
+  const unchanged = () => {
+    if (engine.catalog.tableById(t.id) !== t || options.isCancelled?.()) return false;
+    const current = cold.manifest.segments(t.id, user);
+    return current.length === expected.size && current.every((m) => expected.has(m.id));
+  };
+  if (plan.moves.length > 0) {
+    const moved = await engine.exclusive(async () => {
+      if (!unchanged()) return false;
+      const metas = plan.moves.map((m): SegmentMeta => ({ ...m, level: 1 }));
+      await engine.commit({
+        state: [{ writes: metas.map((m) => cold.manifest.entryWrite(m)), apply: () => metas.forEach((m) => cold.manifest.add(m, false)) }],
+      });
+      return true;
+    });
+    if (!moved) return { ...outcome, aborted: true };
+    outcome.segmentsMoved += plan.moves.length;
+    cold.compaction.segmentsMoved += plan.moves.length;
+  }
+  if (plan.merges.length === 0) {
+    cold.compaction.runs++;
+    return outcome;
+  }
+  return mergeAndSwap(engine, t, user, plan.merges, { ...options, now, cutoffMs: retentionCutoff(t, now) }, outcome, expected, unchanged);
+}
+
+/** The work of one compact job: each partition the trigger makes due, one after another. */
+export async function compactTableJob(engine: CompactContext, tableId: number, trigger: CompactTrigger, record: JobRecord, isKilled: () => boolean, at?: number): Promise<void> {
+  const t = engine.catalog.tableById(tableId);
+  if (!t) {
+    record.status = 'skipped';
+    record.message = 'Skipped: the table was dropped before the compaction started';
+    record.finished_at = Date.now();
+    return;
+  }
+  // KILL JOB, or close(): a long merge is abandoned rather than finished first.
+  const isCancelled = () => isKilled() || engine.jobs.stopped;
+  // Obsolete segments whose deletion failed earlier (a storage error) go first.
+  const stale = engine.cold.manifest.obsolete.filter((m) => m.table_id === tableId);
+  if (stale.length > 0) {
+    await engine.cold.drain(engine.cold.manifest.generation);
+    await deleteObsolete(engine, stale);
+  }
+  const total = emptyOutcome();
+  let partitions = 0;
+  for (const user of [...engine.cold.manifest.partitions(t.id).keys()]) {
+    if (isCancelled() || engine.catalog.tableById(tableId) !== t) break;
+    const now = at ?? Date.now();
+    if (!isDue(engine, t, user, trigger, now)) continue;
+    const done = await compactPartition(engine, t, user, { isCancelled, now, rewriteUnknown: trigger === 'manual' });
+    for (const k of ['rowsRead', 'rowsShadowed', 'tombstonesPurged', 'segmentsMerged', 'segmentsWritten', 'segmentsMoved'] as const) total[k] += done[k];
+    if (done.segmentsMerged + done.segmentsMoved > 0) partitions++;
+    if (done.aborted) {
+      total.aborted = true;
+      break;
+    }
+  }
+  record.rows_affected = total.rowsRead;
+  const what =
+    `${total.segmentsMerged} segment(s) of ${q(t)} merged into ${total.segmentsWritten} (${total.rowsRead} row(s) read, ` +
+    `${total.rowsShadowed} shadowed version(s) and ${total.tombstonesPurged} expired tombstone(s) dropped), ` +
+    `${total.segmentsMoved} segment(s) moved to level 1, in ${partitions} partition(s)`;
+  if (isKilled()) record.message = `Cancelled by KILL JOB after compacting ${what}`;
+  else if (engine.jobs.stopped && total.aborted) {
+    record.status = 'cancelled';
+    record.message = `Cancelled: the database closed during the compaction (${what})`;
+    record.finished_at = Date.now();
+  }
+  else if (total.aborted) record.message = `Stopped early: table ${q(t)} was dropped or altered, or its segments changed (${what})`;
+  else record.message = `Compacted ${what}`;
 }

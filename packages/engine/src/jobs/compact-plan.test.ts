@@ -17,8 +17,8 @@ function seg(id: string, lo: number, hi: number, rows: number, level: 0 | 1, tom
 }
 
 const ids = (list: SegmentMeta[]) => list.map((m) => m.id);
-const plan = (segments: SegmentMeta[], rewriteUnknown = false) => {
-  const p = planCompaction(segments, { rowGroupRows: 100, cutoffMs: NOW - 1000, rewriteUnknown });
+const plan = (segments: SegmentMeta[], rewriteUnknown = false, maxSegmentRows = 100) => {
+  const p = planCompaction(segments, { rowGroupRows: 100, maxSegmentRows, cutoffMs: NOW - 1000, rewriteUnknown });
   return { merges: p.merges.map(ids), moves: ids(p.moves) };
 };
 
@@ -45,9 +45,66 @@ describe('planning a compaction', () => {
     // A lone small segment between two large ones stays (a level 0 one moves up).
     expect(plan([seg('a', 0, 99, 100, 1), seg('b', 100, 104, 5, 0), seg('c', 105, 199, 100, 1)])).toEqual({ merges: [], moves: ['b'] });
     expect(plan([seg('a', 0, 99, 100, 1), seg('b', 100, 104, 5, 1), seg('c', 105, 199, 100, 1)])).toEqual({ merges: [], moves: [] });
-    // A small neighbour joins a merge next to it; a large clean one does not.
-    const mixed = [seg('a', 0, 99, 100, 1), seg('b', 100, 104, 5, 1), seg('x', 105, 150, 60, 0), seg('y', 140, 199, 60, 0), seg('c', 200, 299, 100, 1)];
+    // A small neighbour joins a merge next to it when the merge stays within maxSegmentRows; a full one does not.
+    const mixed = [seg('a', 0, 99, 100, 1), seg('b', 100, 104, 5, 1), seg('x', 105, 150, 40, 0), seg('y', 140, 199, 40, 0), seg('c', 200, 299, 100, 1)];
     expect(plan(mixed)).toEqual({ merges: [['b', 'x', 'y']], moves: [] });
+    const over = [seg('a', 0, 99, 100, 1), seg('b', 100, 104, 5, 1), seg('x', 105, 150, 60, 0), seg('y', 140, 199, 60, 0), seg('c', 200, 299, 100, 1)];
+    expect(plan(over)).toEqual({ merges: [['x', 'y']], moves: [] });
+  });
+
+  it('packs neighbours below maxSegmentRows into merges of at most maxSegmentRows rows', () => {
+    // Nine flushes of 30 rows of growing keys: three merges of 90 rows, not nine segments.
+    const flushes = Array.from({ length: 9 }, (_, i) => seg(`s${i}`, i * 30, i * 30 + 29, 30, i < 5 ? 1 : 0));
+    expect(plan(flushes)).toEqual({ merges: [['s0', 's1', 's2'], ['s3', 's4', 's5'], ['s6', 's7', 's8']], moves: [] });
+  });
+
+  it('does not rewrite a large segment for a small addition: the largest member holds at most two thirds of a merge', () => {
+    // 90 + 10: the 90 rows would be rewritten for 10 new ones.
+    expect(plan([seg('a', 0, 89, 90, 1), seg('x', 90, 99, 10, 0)], false, 200)).toEqual({ merges: [], moves: ['x'] });
+    // The group is split around its largest member and each side judged again.
+    const sides = [seg('p', 0, 19, 20, 0), seg('q', 20, 39, 20, 0), seg('a', 40, 169, 130, 1), seg('x', 170, 179, 10, 0), seg('y', 180, 189, 10, 0)];
+    expect(plan(sides, false, 200)).toEqual({ merges: [['p', 'q'], ['x', 'y']], moves: [] });
+    // 60 + 40: merged (60 is at most two thirds of 100).
+    expect(plan([seg('a', 0, 59, 60, 1), seg('x', 60, 99, 40, 0)], false, 200)).toEqual({ merges: [['a', 'x']], moves: [] });
+  });
+
+  it('flushes of growing keys end near ceil(rows / maxSegmentRows) segments, each row rewritten a few times at most (a model of the job)', () => {
+    // A model of the job: a flush of f rows adds a level 0 segment; every 4 of them a compaction runs the plan
+    // (a merge of r rows writes ceil(r / max) level 1 segments cut evenly; a move changes the level).
+    const max = 65_536;
+    for (const f of [9_000, 20_000, 3_000, 500]) {
+      let segments: SegmentMeta[] = [];
+      let next = 0;
+      let rewritten = 0;
+      let n = 0;
+      const flushes = Math.ceil(1_000_000 / f);
+      for (let i = 0; i < flushes; i++) {
+        segments.push(seg(`f${n++}`, next, next + f - 1, f, 0));
+        next += f;
+        if (segments.filter((m) => m.level === 0).length < 4 && i < flushes - 1) continue;
+        const p = planCompaction(segments, { rowGroupRows: 2048, maxSegmentRows: max, cutoffMs: 0, rewriteUnknown: false });
+        const gone = new Set([...p.merges.flat(), ...p.moves].map((m) => m.id));
+        const out = segments.filter((m) => !gone.has(m.id));
+        for (const m of p.moves) out.push({ ...m, level: 1 });
+        for (const group of p.merges) {
+          const rows = group.reduce((r, m) => r + m.row_count, 0);
+          rewritten += rows;
+          const lo = Math.min(...group.map((m) => m.groups!.key_min[0] as number));
+          const k = Math.ceil(rows / max);
+          for (let j = 0; j < k; j++) {
+            const size = Math.floor(rows / k) + (j < rows % k ? 1 : 0);
+            const start = lo + j * Math.floor(rows / k) + Math.min(j, rows % k);
+            out.push(seg(`m${n++}`, start, start + size - 1, size, 1));
+          }
+        }
+        segments = out;
+      }
+      const total = flushes * f;
+      expect(segments.reduce((r, m) => r + m.row_count, 0)).toBe(total);
+      // 1,000,000 rows in segments of at most 65,536: 16 at best.
+      expect(segments.length, `flushes of ${f}`).toBeLessThanOrEqual(Math.ceil(total / max) + 4);
+      expect(rewritten / total, `flushes of ${f}`).toBeLessThanOrEqual(5);
+    }
   });
 
   it('rewrites a lone segment holding tombstones past retention; unknown counts only when asked', () => {

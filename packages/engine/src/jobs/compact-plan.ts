@@ -11,23 +11,31 @@
  * segment must be rewritten only when it holds tombstones past retention
  * (or, when asked, tombstones it never counted).
  *
- * Runs of neighbouring components that are each small (at most half a row
- * group's rows) or must be rewritten are merged together, so many small
- * flushes of ever-growing keys (ids, timestamps — they never overlap) end
- * as segments of more than half a row group, not as many tiny ones: a lone
- * small segment between two large ones stays, so small level 1 segments
- * are at most one more than the large ones. A lone level 0 segment that is not merged moves to level 1
- * without rewriting (a manifest-only change).
+ * Neighbouring components below maxSegmentRows rows (or that must be
+ * rewritten) are packed, in key order, into groups of at most
+ * maxSegmentRows rows, and a group of two or more is merged into one
+ * segment when no member holds more than two thirds of its rows, or when
+ * every member is tiny (half a row group or less), or one must be rewritten
+ * anyway; a group failing that is split around its largest member and each
+ * side is judged again. So flushes of ever-growing keys (ids, timestamps —
+ * they never overlap) end as segments of nearly maxSegmentRows rows, not as
+ * one segment per flush, and a row is rewritten only when the segment it
+ * lands in is at least half as large again as the one it was in (at most
+ * log1.5(maxSegmentRows / rows per flush) times), tiny tails aside. A lone
+ * level 0 segment that is not merged moves to level 1 without rewriting (a
+ * manifest-only change).
  *
  * Every segment holding a version of a key lies in that key's component,
  * so a merge sees every stored version of each of its keys: the newest
  * wins, and it may drop a tombstone past retention without an older
  * version coming back.
  */
-import { seqMillis } from '../core/ids';
 import { compareValues } from '../core/values';
 import type { Value } from '../core/types';
 import { levelOf, type SegmentMeta } from '../storage/cold/types';
+import { hasExpiredTombstones } from './tombstone-age';
+
+export { hasExpiredTombstones };
 
 export interface CompactionPlan {
   /** Groups of segments each merged into new level 1 segments: disjoint key ranges, in key order. */
@@ -38,6 +46,8 @@ export interface CompactionPlan {
 
 export interface PlanOptions {
   rowGroupRows: number;
+  /** Rows per segment at most: neighbours are merged up to it. */
+  maxSegmentRows: number;
   /** Tombstones written before this time (ms since the epoch, by their `_seq`) are past retention. */
   cutoffMs: number;
   /** Rewrite segments whose tombstones were never counted (written by an older build): STORAGE COMPACT does, automatic compaction does not. */
@@ -48,19 +58,12 @@ export interface PlanOptions {
 
 export const EMPTY_PLAN: CompactionPlan = Object.freeze({ merges: [], moves: [] }) as CompactionPlan;
 
-export const isEmptyPlan = (p: CompactionPlan) => p.merges.length === 0 && p.moves.length === 0;
 
 /** A segment's first and last key (format 2 groups are in key order). */
 export function keyRange(m: SegmentMeta): [Value, Value] | undefined {
   const g = m.groups;
   if (!g || g.rows.length === 0) return undefined;
   return [g.key_min[0], g.key_max[g.rows.length - 1]];
-}
-
-/** Whether a segment holds a tombstone written before `cutoffMs` (unknown counts: `unknown`). */
-export function hasExpiredTombstones(m: SegmentMeta, cutoffMs: number, unknown: boolean): boolean {
-  if (m.tombstones === undefined || m.tombstone_min_seq === undefined) return unknown;
-  return m.tombstones > 0 && m.tombstone_min_seq !== null && seqMillis(m.tombstone_min_seq) < cutoffMs;
 }
 
 /** Whether a segment this small (half a row group or less) is merged with its small neighbours. */
@@ -101,24 +104,49 @@ export function planCompaction(segments: readonly SegmentMeta[], o: PlanOptions)
     hi = s.hi;
   }
   const plan: CompactionPlan = { merges: [], moves: [] };
-  const moveIfL0 = (u: Unit) => {
-    for (const m of u.segments) if (levelOf(m) === 0) plan.moves.push(m);
+  const keep = (u: Unit) => {
+    if (u.rewrite) plan.merges.push(u.segments);
+    else for (const m of u.segments) if (levelOf(m) === 0) plan.moves.push(m);
   };
-  let run: Unit[] = [];
-  const endRun = () => {
-    if (run.length === 0) return;
-    if (run.length > 1 || run[0].rewrite) plan.merges.push(run.flatMap((u) => u.segments));
-    else moveIfL0(run[0]);
-    run = [];
+  const judge = (group: Unit[]): void => {
+    if (group.length === 0) return;
+    if (group.length === 1) return keep(group[0]);
+    let rows = 0;
+    let largest = 0;
+    let tiny = true;
+    let rewrite = false;
+    for (let i = 0; i < group.length; i++) {
+      const u = group[i];
+      rows += u.rows;
+      if (u.rows > group[largest].rows) largest = i;
+      tiny &&= isSmall(u.rows, o.rowGroupRows);
+      rewrite ||= u.rewrite;
+    }
+    if (rewrite || tiny || group[largest].rows * 3 <= rows * 2) {
+      plan.merges.push(group.flatMap((u) => u.segments));
+      return;
+    }
+    judge(group.slice(0, largest));
+    keep(group[largest]);
+    judge(group.slice(largest + 1));
   };
+  let group: Unit[] = [];
+  let groupRows = 0;
   for (const u of units) {
-    if (u.rewrite || isSmall(u.rows, o.rowGroupRows)) {
-      run.push(u);
+    // A component of more than two thirds of maxSegmentRows would hold more than two thirds of any group it fits in.
+    const joins = u.rewrite || u.rows * 3 <= o.maxSegmentRows * 2;
+    if (!joins || (group.length > 0 && groupRows + u.rows > o.maxSegmentRows)) {
+      judge(group);
+      group = [];
+      groupRows = 0;
+    }
+    if (!joins) {
+      keep(u);
       continue;
     }
-    endRun();
-    moveIfL0(u);
+    group.push(u);
+    groupRows += u.rows;
   }
-  endRun();
+  judge(group);
   return plan;
 }

@@ -180,9 +180,9 @@ describe('tombstones', () => {
     await engine.jobs.run('retention', Date.now() + 2 * 3_600_000);
     await engine.jobs.idle();
     const [job] = engine.jobs.history.list().filter((r) => r.job_type === 'compact');
-    // Both segments (ids 1–16, 17–20) hold tombstones: merged, 15 rows left, cut evenly.
+    // Both segments (ids 1–16, 17–20) hold tombstones: each rewritten (together they exceed maxSegmentRows), 15 rows left.
     expect([job.status, job.parameters.trigger, job.rows_affected]).toEqual(['completed', 'retention', 20]);
-    expect(await rows(engine, 'SELECT row_count, level FROM system.manifest ORDER BY row_count')).toEqual([{ row_count: 5, level: 1 }, { row_count: 10, level: 1 }]);
+    expect(await rows(engine, 'SELECT row_count, level FROM system.manifest ORDER BY row_count')).toEqual([{ row_count: 15, level: 1 }]);
     expect(await rows(engine, 'SELECT COUNT(*) AS c FROM app.t WHERE _deleted = true')).toEqual([{ c: 0 }]);
     // Nothing left to purge: the next run queues nothing.
     await engine.jobs.run('retention', Date.now() + 2 * 3_600_000);
@@ -248,13 +248,39 @@ describe('levels and automatic compaction', () => {
       await insert(engine, [i]);
       await flush(engine);
     }
-    // Each compaction merges the small tail (half a row group or less) with the new level 0 segments:
+    // Each compaction merges the small tail with the new level 0 segments (groups of at most maxSegmentRows):
     // every segment but the last ends with more than half a row group.
     const segments = [...engine.cold.manifest.segments(tableId(engine), '')].sort((x, y) => (x.groups!.key_min[0] as number) - (y.groups!.key_min[0] as number));
     expect(segments.slice(0, -1).filter((m) => m.row_count <= 8)).toEqual([]);
     expect(segments.length).toBeLessThanOrEqual(5);
     expectSortedRun(engine, tableId(engine), '');
     expect((await rows(engine, 'SELECT COUNT(*) AS c FROM app.t'))[0].c).toBe(40);
+  });
+
+  it('flushes of growing keys below maxSegmentRows end as about ceil(rows / maxSegmentRows) segments, and reads answer the same', async () => {
+    const engine = await engineWith({ compactL0Segments: 4, rowGroupRows: 4, maxSegmentRows: 16 });
+    // 24 flushes of 4 rows (a quarter of a segment each): without merging neighbours, 24 segments.
+    for (let f = 0; f < 24; f++) {
+      await insert(engine, range(f * 4, f * 4 + 3), f);
+      if (f % 5 === 4) await engine.execute(root, `UPDATE app.t SET b = 'u${f}' WHERE id = ${f * 2}`);
+      await flush(engine);
+    }
+    await compact(engine);
+    const id = tableId(engine);
+    const segments = engine.cold.manifest.segments(id, '');
+    expect(segments.reduce((n, m) => n + m.row_count, 0)).toBe(96);
+    expect(segments.length).toBeLessThanOrEqual(Math.ceil(96 / 16) + 2);
+    expect(segments.every((m) => m.row_count <= 16)).toBe(true);
+    expectSortedRun(engine, id, '');
+    const expected = range(0, 95).map((i) => {
+      const f = Math.floor(i / 4);
+      const updated = range(0, 23).find((g) => g % 5 === 4 && g * 2 === i);
+      return { id: i, a: f, b: updated !== undefined ? `u${updated}` : `r${i}` };
+    });
+    expect(await all(engine)).toEqual(expected);
+    expect(await rows(engine, 'SELECT id, a, b FROM app.t ORDER BY id DESC LIMIT 3')).toEqual(expected.slice(-3).reverse());
+    expect(await rows(engine, 'SELECT id FROM app.t WHERE id BETWEEN 30 AND 33')).toEqual([{ id: 30 }, { id: 31 }, { id: 32 }, { id: 33 }]);
+    expect(await rows(engine, 'SELECT COUNT(*) AS c, SUM(a) AS s FROM app.t')).toEqual([{ c: 96, s: expected.reduce((n, r) => n + r.a, 0) }]);
   });
 
   it('open queues the compaction a crash left due', async () => {

@@ -8,9 +8,10 @@
  * Level 1 is one sorted run: its segments never overlap, and each key's
  * level 1 version is older than its level 0 ones. A compaction of a
  * partition (compact-plan.ts) merges every level 0 segment with the
- * segments overlapping it, and runs of small neighbours, into new level 1
- * segments (compact-merge.ts, a chunk loaded by the first compaction that
- * merges: the merge, the swap and the deletes of steps 1 to 3 below), and
+ * segments overlapping it, and packs neighbours below maxSegmentRows, into new level 1
+ * segments (compact-merge.ts, a chunk loaded by the first compaction: the
+ * planning, the job's work, the merge, the swap and the deletes of steps 1
+ * to 3 below; this file keeps the triggers), and
  * moves a level 0 segment that overlaps
  * nothing to level 1 without rewriting it. Read amplification: a key's
  * versions are in at most one level 1 segment and the level 0 segments,
@@ -36,25 +37,17 @@
  */
 import { KalamError } from '../core/errors';
 import type { TableDef } from '../core/schema';
-import type { ColdTier } from '../storage/cold/cold-tier';
-import { formatOf, levelOf, type SegmentMeta } from '../storage/cold/types';
-import { hasExpiredTombstones, isEmptyPlan, planCompaction, type CompactionPlan } from './compact-plan';
+import { isDue, planInputs, type CompactTrigger } from './compact-due';
+import type { CompactionPlan } from './compact-plan';
 import type { CompactContext, CompactOutcome, CompactPartitionOptions } from './compact-merge';
 import { loadCompactMerge } from './compact-merge-loader';
 import type { JobRecord } from './job';
-import { retentionHours } from './retention';
-import { deleteObsolete, removeEntry, segmentHooks, type SegmentJobContext } from './segment-write';
+import { deleteObsolete } from './segment-write';
 
 export type { CompactContext, CompactOutcome, CompactPartitionOptions } from './compact-merge';
+export { retentionCutoff, type CompactTrigger } from './compact-due';
 
-/** Why a compaction runs: the statement, a flush (level 0 segments reached compactL0Segments), or retention (cold tombstones past it). */
-export type CompactTrigger = 'manual' | 'auto' | 'retention' | 'index_build';
-
-const HOUR_MS = 3_600_000;
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
-
-/** Tombstones written before this are past the table's retention at `now`. */
-export const retentionCutoff = (t: TableDef, now: number) => now - retentionHours(t) * HOUR_MS;
 
 function activeCompaction(engine: Pick<CompactContext, 'jobs'>, t: TableDef): JobRecord | undefined {
   return engine.jobs.active('compact').find((r) => r.parameters.table_id === t.id);
@@ -62,52 +55,40 @@ function activeCompaction(engine: Pick<CompactContext, 'jobs'>, t: TableDef): Jo
 
 const compactParameters = (t: TableDef, trigger: CompactTrigger) => ({ namespace_id: t.namespace, table_name: t.name, table_id: t.id, trigger });
 
-/** A partition can be compacted once every segment is format 2 and every flush into it finished (its hot rows purged). */
-function compactable(segments: readonly SegmentMeta[]): boolean {
-  return segments.every((m) => formatOf(m) === 2 && m.hot_purged);
+/** The plan for one partition now (compact-plan.ts, loaded with the merge step). */
+async function partitionPlan(engine: CompactContext, t: TableDef, user: string, now: number): Promise<CompactionPlan | undefined> {
+  const inputs = planInputs(engine, t, user, now, true);
+  return inputs && (await loadCompactMerge()).planCompaction(...inputs);
 }
 
-/** The plan for one partition now. */
-export function partitionPlan(engine: Pick<CompactContext, 'cold'>, t: TableDef, user: string, now: number, rewriteUnknown: boolean): CompactionPlan {
-  const segments = engine.cold.manifest.segments(t.id, user);
-  if (segments.length === 0 || !compactable(segments)) return { merges: [], moves: [] };
-  return planCompaction(segments, { rowGroupRows: engine.cold.options.rowGroupRows, cutoffMs: retentionCutoff(t, now), rewriteUnknown, rewrite: lacks(t) });
-}
-
-/** Segments lacking a record of one of `t`'s indexes: every compaction rewrites them (writing their records). */
-const lacks = (t: TableDef) => (m: SegmentMeta) => !!segmentHooks.lacksRecords?.(m, t);
-
-/** Whether a trigger compacts this partition now. */
-function isDue(engine: Pick<CompactContext, 'cold'>, t: TableDef, user: string, trigger: CompactTrigger, now: number): boolean {
-  const segments = engine.cold.manifest.segments(t.id, user);
-  if (segments.length === 0) return false;
-  if (segments.some(lacks(t))) return true;
-  switch (trigger) {
-    case 'index_build': return false;
-    case 'manual': return true;
-    case 'auto': {
-      const n = engine.cold.options.compactL0Segments;
-      return n > 0 && segments.filter((m) => levelOf(m) === 0).length >= n;
-    }
-    case 'retention': {
-      const cutoff = retentionCutoff(t, now);
-      return segments.some((m) => hasExpiredTombstones(m, cutoff, false));
-    }
-  }
-}
-
+/** The job's work (compact-merge.ts compactTableJob) loads with the merge step. */
 function queue(engine: CompactContext, t: TableDef, trigger: CompactTrigger, now?: number): JobRecord {
-  return engine.jobs.enqueue('compact', compactParameters(t, trigger), (record, isCancelled) => compactTableJob(engine, t.id, trigger, record, isCancelled, now));
+  return engine.jobs.enqueue('compact', compactParameters(t, trigger), async (record, isCancelled) =>
+    (await loadCompactMerge()).compactTableJob(engine, t.id, trigger, record, isCancelled, now),
+  );
+}
+
+/** Compacts one partition as planned now (compact-merge.ts). */
+export async function compactPartition(engine: CompactContext, t: TableDef, user: string, options: CompactPartitionOptions = {}): Promise<CompactOutcome> {
+  return (await loadCompactMerge()).compactPartition(engine, t, user, options);
 }
 
 /** STORAGE COMPACT: queues a compaction of `t`, or says why not (the KalamDB messages, as flush's). */
-export function requestCompaction(engine: CompactContext, t: TableDef, now: number = Date.now()): JobRecord | string {
+export async function requestCompaction(engine: CompactContext, t: TableDef, now: number = Date.now()): Promise<JobRecord | string> {
   if (t.type === 'STREAM') throw new KalamError('UNSUPPORTED', 'STORAGE COMPACT TABLE is not supported for STREAM tables');
   const active = activeCompaction(engine, t);
   if (active) return `Storage compaction skipped: a compaction is already queued or running for table '${q(t)}' (job ${active.job_id})`;
   const partitions = [...engine.cold.manifest.partitions(t.id).keys()];
   if (partitions.length === 0) return `Storage compaction skipped: no cold segments for table '${q(t)}'`;
-  if (partitions.every((user) => isEmptyPlan(partitionPlan(engine, t, user, now, true)))) {
+  let empty = true;
+  for (const user of partitions) {
+    const plan = await partitionPlan(engine, t, user, now);
+    empty &&= !plan || plan.merges.length + plan.moves.length === 0;
+  }
+  // A job queued meanwhile (the plan loads its chunk on first use): this one is not needed.
+  const queued = activeCompaction(engine, t);
+  if (queued) return `Storage compaction skipped: a compaction is already queued or running for table '${q(t)}' (job ${queued.job_id})`;
+  if (empty) {
     return `Storage compaction skipped: nothing to compact for table '${q(t)}'`;
   }
   return queue(engine, t, 'manual');
@@ -159,97 +140,9 @@ export function requestDueCompactions(engine: CompactContext): JobRecord[] {
   return out;
 }
 
-
-
-const emptyOutcome = (): CompactOutcome => ({ rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, aborted: false });
-
-/** Compacts one partition as planned now (compact-plan.ts). */
-export async function compactPartition(engine: CompactContext, t: TableDef, user: string, options: CompactPartitionOptions = {}): Promise<CompactOutcome> {
-  const { cold } = engine;
-  const outcome = emptyOutcome();
-  const now = options.now ?? Date.now();
-  const plan = partitionPlan(engine, t, user, now, options.rewriteUnknown ?? false);
-  if (isEmptyPlan(plan)) return outcome;
-  /** The partition's segment ids as this compaction expects them; any other change abandons it. */
-  const expected = new Set(cold.manifest.segments(t.id, user).map((m) => m.id));
-  const unchanged = () => {
-    if (engine.catalog.tableById(t.id) !== t || options.isCancelled?.()) return false;
-    const current = cold.manifest.segments(t.id, user);
-    return current.length === expected.size && current.every((m) => expected.has(m.id));
-  };
-  if (plan.moves.length > 0) {
-    const moved = await engine.exclusive(async () => {
-      if (!unchanged()) return false;
-      const metas = plan.moves.map((m): SegmentMeta => ({ ...m, level: 1 }));
-      await engine.commit({
-        state: [{ writes: metas.map((m) => cold.manifest.entryWrite(m)), apply: () => metas.forEach((m) => cold.manifest.add(m, false)) }],
-      });
-      return true;
-    });
-    if (!moved) return { ...outcome, aborted: true };
-    outcome.segmentsMoved += plan.moves.length;
-    cold.compaction.segmentsMoved += plan.moves.length;
-  }
-  if (plan.merges.length === 0) {
-    cold.compaction.runs++;
-    return outcome;
-  }
-  const { mergeAndSwap } = await loadCompactMerge();
-  return mergeAndSwap(engine, t, user, plan.merges, { ...options, now, cutoffMs: retentionCutoff(t, now) }, outcome, expected, unchanged);
-}
-
-
-
-
 /** Open (before anything reads): deletes the segments a crash left obsolete. */
 export async function recoverCompactions(engine: Pick<CompactContext, 'cold' | 'commit'>): Promise<number> {
   const left = [...engine.cold.manifest.obsolete];
   await deleteObsolete(engine, left);
   return left.length;
-}
-
-/** The work of one compact job: each partition the trigger makes due, one after another. */
-async function compactTableJob(engine: CompactContext, tableId: number, trigger: CompactTrigger, record: JobRecord, isKilled: () => boolean, at?: number): Promise<void> {
-  const t = engine.catalog.tableById(tableId);
-  if (!t) {
-    record.status = 'skipped';
-    record.message = 'Skipped: the table was dropped before the compaction started';
-    record.finished_at = Date.now();
-    return;
-  }
-  // KILL JOB, or close(): a long merge is abandoned rather than finished first.
-  const isCancelled = () => isKilled() || engine.jobs.stopped;
-  // Obsolete segments whose deletion failed earlier (a storage error) go first.
-  const stale = engine.cold.manifest.obsolete.filter((m) => m.table_id === tableId);
-  if (stale.length > 0) {
-    await engine.cold.drain(engine.cold.manifest.generation);
-    await deleteObsolete(engine, stale);
-  }
-  const total = emptyOutcome();
-  let partitions = 0;
-  for (const user of [...engine.cold.manifest.partitions(t.id).keys()]) {
-    if (isCancelled() || engine.catalog.tableById(tableId) !== t) break;
-    const now = at ?? Date.now();
-    if (!isDue(engine, t, user, trigger, now)) continue;
-    const done = await compactPartition(engine, t, user, { isCancelled, now, rewriteUnknown: trigger === 'manual' });
-    for (const k of ['rowsRead', 'rowsShadowed', 'tombstonesPurged', 'segmentsMerged', 'segmentsWritten', 'segmentsMoved'] as const) total[k] += done[k];
-    if (done.segmentsMerged + done.segmentsMoved > 0) partitions++;
-    if (done.aborted) {
-      total.aborted = true;
-      break;
-    }
-  }
-  record.rows_affected = total.rowsRead;
-  const what =
-    `${total.segmentsMerged} segment(s) of ${q(t)} merged into ${total.segmentsWritten} (${total.rowsRead} row(s) read, ` +
-    `${total.rowsShadowed} shadowed version(s) and ${total.tombstonesPurged} expired tombstone(s) dropped), ` +
-    `${total.segmentsMoved} segment(s) moved to level 1, in ${partitions} partition(s)`;
-  if (isKilled()) record.message = `Cancelled by KILL JOB after compacting ${what}`;
-  else if (engine.jobs.stopped && total.aborted) {
-    record.status = 'cancelled';
-    record.message = `Cancelled: the database closed during the compaction (${what})`;
-    record.finished_at = Date.now();
-  }
-  else if (total.aborted) record.message = `Stopped early: table ${q(t)} was dropped or altered, or its segments changed (${what})`;
-  else record.message = `Compacted ${what}`;
 }

@@ -19,10 +19,18 @@
 import type { StoredRow, TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { compareValues, hashKey } from '../core/values';
-import type { PreparedGroup, PreparedPartition, PreparedSegment } from './cold/types';
+import { NOT_LOADED, type PreparedGroup, type PreparedPartition, type PreparedSegment } from './cold/types';
 import type { Partition } from './hot-tier';
 import type { HotRead } from './hot-partition';
 import { findKey, inRange, isEmptyRange, lowerIndex, upperIndex, type KeyRange } from './key-range';
+
+/**
+ * Yielded by `rows` instead of a row while a lazily prepared row group it
+ * needs loads (ColdReads.loading): the scan passes it on as a pause, and a
+ * driver that waits there resumes it once loaded; one that does not gets
+ * NOT_LOADED.
+ */
+export const WAIT: StoredRow = Object.freeze([]) as unknown as StoredRow;
 
 /** Staged versions by key hash; null: removed. */
 export type StagedLayer = ReadonlyMap<string, StoredRow | null>;
@@ -59,6 +67,10 @@ interface Cursor {
   next(): void;
   /** How many rows from the current one on (within its current run of contiguous rows) come strictly before `limit` in this cursor's order; at least 1 when the current key does. */
   runBefore(limit: Value): number;
+  /** Whether the current row is loaded (or the cursor is done); when not, `key` is only a bound: no row of the group comes before it. */
+  ready(): boolean;
+  /** Starts loading the current group; returns its position, to tell whether a wait loaded it. */
+  want(): number;
 }
 
 /** First index in [a, b) where `isPast` holds (it holds for a suffix). */
@@ -115,62 +127,96 @@ class HotCursor implements Cursor {
     const keys = this.p.keys;
     return runBefore((j) => keys[j], this.i, this.start, this.end, this.step, limit);
   }
+
+  ready(): boolean {
+    return true;
+  }
+
+  want(): number {
+    return 0;
+  }
 }
 
-/** One segment's prepared groups, each over its [start, end) rows inside the range. */
+/**
+ * One segment's prepared groups, each over its [start, end) rows inside the
+ * range, in read order. A lazily prepared segment's group loads when the
+ * merge reaches it (until then `key` is its first key in read order, from
+ * the manifest) and is passed (unpinned) when the cursor leaves it.
+ */
 class SegmentCursor implements Cursor {
   done = false;
   readonly isHot = false;
-  private readonly spans: { g: PreparedGroup; start: number; end: number }[] = [];
-  private at = 0;
+  /** The current group (undefined: not loaded yet) and its [start, end) span. */
+  private g: PreparedGroup | undefined;
+  private start = 0;
+  private end = 0;
+  private at: number;
   private i = 0;
+  private readonly slots: number;
 
-  constructor(seg: PreparedSegment, range: KeyRange | undefined, private readonly step: 1 | -1) {
-    for (const g of seg.groups) {
-      const keys = g.data.keys;
-      const at = (j: number) => keys[j];
-      const start = lowerIndex(at, keys.length, range);
-      const end = upperIndex(at, keys.length, range);
-      if (start < end) this.spans.push({ g, start, end });
-    }
-    if (step === -1) this.spans.reverse();
-    this.at = 0;
+  constructor(private readonly seg: PreparedSegment, private readonly range: KeyRange | undefined, private readonly step: 1 | -1) {
+    this.slots = seg.lazy ? seg.lazy.indexes.length : seg.groups.length;
+    this.at = step === 1 ? 0 : this.slots - 1;
     this.enter();
   }
 
+  /** Moves to the first group from `at` on with rows in the range, or to one not loaded yet. */
   private enter(): void {
-    const s = this.spans[this.at];
-    if (!s) {
-      this.done = true;
-      return;
+    const { seg, range, step } = this;
+    for (; this.at >= 0 && this.at < this.slots; this.at += step) {
+      const g = seg.lazy ? seg.lazy.at(this.at) : seg.groups[this.at];
+      this.g = g;
+      if (!g) return;
+      const keys = g.data.keys;
+      const at = (j: number) => keys[j];
+      this.start = lowerIndex(at, keys.length, range);
+      this.end = upperIndex(at, keys.length, range);
+      if (this.start < this.end) {
+        this.i = step === 1 ? this.start : this.end - 1;
+        return;
+      }
+      seg.lazy?.pass(this.at);
     }
-    this.i = this.step === 1 ? s.start : s.end - 1;
+    this.done = true;
+  }
+
+  ready(): boolean {
+    if (!this.g && !this.done) this.enter();
+    return !!this.g || this.done;
+  }
+
+  want(): number {
+    this.seg.lazy!.want(this.at, this.step);
+    return this.at;
   }
 
   get key(): Value {
-    return this.spans[this.at].g.data.keys[this.i];
+    const g = this.g;
+    if (g) return g.data.keys[this.i];
+    const m = this.seg.meta.groups!;
+    const index = this.seg.lazy!.indexes[this.at];
+    return this.step === 1 ? m.key_min[index] : m.key_max[index];
   }
 
   get seq(): bigint {
-    return this.spans[this.at].g.data.seqs[this.i];
+    return this.g!.data.seqs[this.i];
   }
 
   row(): StoredRow {
-    return coldRow(this.spans[this.at].g, this.i);
+    return coldRow(this.g!, this.i);
   }
 
   next(): void {
-    const s = this.spans[this.at];
     this.i += this.step;
-    if (this.step === 1 ? this.i < s.end : this.i >= s.start) return;
-    this.at++;
+    if (this.step === 1 ? this.i < this.end : this.i >= this.start) return;
+    this.seg.lazy?.pass(this.at);
+    this.at += this.step;
     this.enter();
   }
 
   runBefore(limit: Value): number {
-    const s = this.spans[this.at];
-    const keys = s.g.data.keys;
-    return runBefore((j) => keys[j], this.i, s.start, s.end, this.step, limit);
+    const keys = this.g!.data.keys;
+    return runBefore((j) => keys[j], this.i, this.start, this.end, this.step, limit);
   }
 }
 
@@ -199,17 +245,21 @@ export class PartitionView {
     let bestSeq = 0n;
     for (const seg of this.cold?.segments ?? []) {
       const meta = seg.meta.groups!;
-      const groups = seg.groups;
+      const { groups, lazy } = seg;
+      const indexOf = (k: number) => (lazy ? lazy.indexes[k] : groups[k].index);
       // The first prepared group whose last key is not below `key`.
       let a = 0;
-      let b = groups.length;
+      let b = lazy ? lazy.indexes.length : groups.length;
+      const n = b;
       while (a < b) {
         const mid = (a + b) >>> 1;
-        if (compareValues(meta.key_max[groups[mid].index], key) < 0) a = mid + 1;
+        if (compareValues(meta.key_max[indexOf(mid)], key) < 0) a = mid + 1;
         else b = mid;
       }
-      const g = groups[a];
-      if (!g || compareValues(meta.key_min[g.index], key) > 0) continue;
+      if (a >= n || compareValues(meta.key_min[indexOf(a)], key) > 0) continue;
+      const g = lazy ? lazy.at(a) : groups[a];
+      // A point read cannot wait for a lazily prepared group: the statement runs again prepared in full.
+      if (!g) throw NOT_LOADED;
       const keys = g.data.keys;
       const i = findKey((j) => keys[j], keys.length, key);
       if (i < 0) continue;
@@ -253,7 +303,10 @@ export class PartitionView {
     if (!stagedLayer && sources.length === 1) {
       // One source: nothing to merge.
       const c = sources[0];
-      for (; !c.done; c.next()) yield c.row();
+      for (; !c.done; c.next()) {
+        if (!c.ready()) yield* this.load(c);
+        if (!c.done) yield c.row();
+      }
       return;
     }
     const staged = stagedLayer ? this.stagedInRange(stagedLayer, range, descending) : [];
@@ -278,11 +331,15 @@ export class PartitionView {
         hasLimit = true;
       }
       if (!best) break;
+      if (!best.ready()) {
+        yield* this.load(best);
+        continue;
+      }
       if (!stagedLayer) {
         // A run of `best` before every other source's next key needs no comparison per row.
         let n = hasLimit ? best.runBefore(limit!) : Number.POSITIVE_INFINITY;
         if (n > 0) {
-          for (; n > 0 && !best.done; n--) {
+          for (; n > 0 && best.ready() && !best.done; n--) {
             yield best.row();
             best.next();
           }
@@ -290,6 +347,12 @@ export class PartitionView {
         }
       }
       const key = best.key;
+      // A source whose next group is not loaded and may start at this key: loaded before the versions are compared.
+      const behind = sources.find((c) => !c.done && !c.ready() && compareValues(c.key, key) === 0);
+      if (behind) {
+        yield* this.load(behind);
+        continue;
+      }
       while (si < staged.length) {
         const cmp = compareValues(staged[si].key, key);
         if (descending ? cmp <= 0 : cmp >= 0) break;
@@ -309,6 +372,16 @@ export class PartitionView {
       if (row) yield row;
     }
     while (si < staged.length) yield staged[si++].row;
+  }
+
+  /** Loads a cursor's current group: at once when cached, else after a WAIT (NOT_LOADED when the consumer did not wait). */
+  private *load(c: Cursor): Generator<StoredRow> {
+    while (!c.ready()) {
+      const at = c.want();
+      if (c.ready()) break;
+      yield WAIT;
+      if (!c.ready() && c.want() === at) throw NOT_LOADED;
+    }
   }
 
   /** [key hash, newest version] of every key, in key order (live maintenance). */

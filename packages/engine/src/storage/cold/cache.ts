@@ -95,7 +95,7 @@ export class RowGroupCache {
     this.trim();
   }
 
-  /** Counts what a group holds now (columns materialized since it was added). */
+  /** Counts what a group holds now (columns materialized since it was added), evicting others past the bound. */
   resize(key: string): void {
     const e = this.entries.get(key);
     if (!e || e.bytes === e.data.bytes) return;
@@ -103,6 +103,7 @@ export class RowGroupCache {
     e.bytes += delta;
     this.used += delta;
     if (e.pins > 0) this.pinnedUsed += delta;
+    this.trim();
   }
 
   /** Drops every group of these segments. */

@@ -6,6 +6,7 @@
  */
 import type { ColumnDef, TableDef } from '../../core/schema';
 import { KalamError } from '../../core/errors';
+import { lazyModule } from '../../core/lazy-module';
 import type { Value } from '../../core/types';
 import { compareValues } from '../../core/values';
 import { lowerIndex, upperIndex, type KeyRange } from '../key-range';
@@ -13,7 +14,7 @@ import { RowGroupCache } from './cache';
 import { Manifest } from './manifest';
 import { selectRowGroups, type ScanBounds } from './prune';
 import { loadSegmentCodec } from './segment-loader';
-import { segmentKeyOf, type GroupLocation, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
+import { NOT_LOADED, segmentKeyOf, type GroupLocation, type LazyLoads, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
 
 /**
  * Defaults. rowGroupRows 2048 and maxSegmentRows 65,536: see
@@ -67,6 +68,11 @@ const keyColumn = (t: TableDef): ColumnDef | undefined => (t.pk >= 0 ? t.columns
 interface Prepared extends PreparedPartition {
   readonly selection?: ColumnSelection;
 }
+
+/** A lazily prepared read loads segments of more selected groups than this group by group (see LazyGroups). */
+const LAZY_MIN_GROUPS = 2;
+/** The lazy reads of segments (lazy-groups.ts), loaded by the first read that prepares one. */
+const loadLazyGroups = lazyModule('the lazy reads of cold row groups', () => import('./lazy-groups'));
 
 /** A prepared group reads values one by one when its scans reach at most 1/FEW_ROWS_FRACTION of its rows. */
 const FEW_ROWS_FRACTION = 8;
@@ -190,20 +196,25 @@ export class ColdTier {
    * and materializes the columns it reads. Partitions with no segments cost
    * nothing.
    */
-  async prepare(t: TableDef, user: string, scans: readonly ScanBounds[], columns: ColumnSelection, pinned: string[]): Promise<PreparedPartition> {
+  async prepare(t: TableDef, user: string, scans: readonly ScanBounds[], columns: ColumnSelection, pinned: string[], lazy?: LazyLoads): Promise<PreparedPartition> {
     const all = this.manifest.segments(t.id, user);
     if (all.length === 0) return NOTHING;
     const selection = selectRowGroups(all, scans, pkStatsKey(t));
     this.groupsSkipped += selection.skipped;
     if (selection.groups.size === 0) return NOTHING;
     const loaded = await Promise.all(
-      [...selection.groups].map(async ([meta, indexes]) => ({ meta, data: await this.load(meta, indexes, t, pinned) , indexes })),
+      [...selection.groups].map(async ([meta, indexes]) => ({ meta, indexes, data: lazy && indexes.length > LAZY_MIN_GROUPS ? undefined : await this.load(meta, indexes, t, pinned) })),
     );
-    this.segmentsRead += loaded.length;
     const segments: PreparedSegment[] = [];
+    const lazyGroups = loaded.some((l) => !l.data) ? (await loadLazyGroups()).lazyGroups : undefined;
     // Newest first (the manifest lists a partition's segments oldest first).
     for (let s = loaded.length - 1; s >= 0; s--) {
       const { meta, data, indexes } = loaded[s];
+      if (!data) {
+        segments.push({ meta, groups: [], lazy: lazyGroups!(this, t, meta, indexes, columns, scans, lazy!) });
+        continue;
+      }
+      this.segmentsRead++;
       this.groupsRead += indexes.length;
       segments.push({ meta, groups: indexes.map((index, i) => this.shape(t, index, data[i], columns, scans)) });
     }
@@ -211,8 +222,15 @@ export class ColdTier {
     return { table: t, segments, selection: columns } as Prepared;
   }
 
+  /** Counts reads of lazily prepared groups as they load (lazy-groups.ts). */
+  countRead(segments: number, groups: number): void {
+    this.segmentsRead += segments;
+    this.groupsRead += groups;
+  }
+
   /** Lays a prepared partition out for a newer version of its table (same row groups, columns by id). */
   reshape(p: PreparedPartition, t: TableDef): PreparedPartition {
+    if (p.segments.some((s) => s.lazy)) throw NOT_LOADED;
     const selection = (p as Prepared).selection ?? 'all';
     return {
       table: t,
@@ -244,7 +262,8 @@ export class ColdTier {
     return { table: t, segments, selection: 'all' } as Prepared;
   }
 
-  private shape(t: TableDef, index: number, data: RowGroupData, columns: ColumnSelection, scans?: readonly ScanBounds[]): PreparedGroup {
+  /** A loaded group laid out for one execution (its columns, or readers for a few rows). */
+  shape(t: TableDef, index: number, data: RowGroupData, columns: ColumnSelection, scans?: readonly ScanBounds[]): PreparedGroup {
     const reads = (c: ColumnDef, slot: number) => slot === t.pk || columns === 'all' || columns.has(c.id);
     if (scans && t.pk >= 0 && rowsInKeyBounds(data, scans, pkStatsKey(t)!) * FEW_ROWS_FRACTION <= data.rows) {
       // A point or narrow key range: its few rows' values are decoded as read, the group's columns are not.
@@ -255,7 +274,7 @@ export class ColdTier {
   }
 
   /** Row groups `indexes` of one segment: from the cache, or fetched and decoded (pinned, keys added to `pinned`). */
-  private async load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[]): Promise<RowGroupData[]> {
+  async load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[]): Promise<RowGroupData[]> {
     const out = new Array<RowGroupData>(indexes.length);
     const missing: number[] = [];
     const waits: Promise<void>[] = [];

@@ -216,6 +216,37 @@ export interface PreparedGroup {
 export interface PreparedSegment {
   readonly meta: SegmentMeta;
   readonly groups: readonly PreparedGroup[];
+  /** Instead of `groups` (then empty): groups loaded as an ordered read reaches them. */
+  readonly lazy?: LazyGroups;
+}
+
+/**
+ * A segment's row groups for a read in key order that loads each group
+ * when the merge reaches it and unpins it once past it (ColdTier.prepare
+ * with `lazy`): an `ORDER BY pk LIMIT n` reads only the groups it needs, and
+ * a scan holds a few groups per segment, not all it reads.
+ */
+export interface LazyGroups {
+  /** The group indexes the read may need, in key order. */
+  readonly indexes: readonly number[];
+  /** Slot k's group once loaded (undefined before, and after `pass`). */
+  at(k: number): PreparedGroup | undefined;
+  /** Starts loading slot k (with a few more in the read's direction as it goes on); done at once when cached. */
+  want(k: number, step: 1 | -1): void;
+  /** The read is past slot k: its pin goes. */
+  pass(k: number): void;
+}
+
+/** Thrown by a read that reached a lazily prepared group it could not wait for (a consumer that skips pauses): the statement is run again, prepared in full. */
+export const NOT_LOADED = new Error('A row group was read before it was loaded');
+
+/** What one execution's lazily prepared segments share: loads in flight, groups pinned, whether it ended. */
+export interface LazyLoads {
+  /** Bounded by the groups being loaded (a few per segment read); each removes itself when it settles. */
+  readonly loads: Set<Promise<void>>;
+  /** Cache keys pinned for the execution and not passed yet; unpinned at release. */
+  readonly held: Set<string>;
+  closed: boolean;
 }
 
 /** The cold data one execution reads in one partition, laid out for `table` (one version), newest segment first. */
@@ -227,4 +258,6 @@ export interface PreparedPartition {
 /** What an execution was prepared with: the cold data per (table, partition). */
 export interface ColdReads {
   partition(tableId: number, user: string): PreparedPartition | undefined;
+  /** Lazily prepared groups being loaded: a driver that can wait awaits this at a pause (exec/pace.ts drain). */
+  loading?(): Promise<unknown> | undefined;
 }
