@@ -68,6 +68,18 @@ describe('DECIMAL columns', () => {
     });
   });
 
+  it('refuse a SUM past 38 digits, the most a DECIMAL holds (as Decimal128 in KalamDB), with OUT_OF_RANGE', async () => {
+    await withDb(async (s) => {
+      await s.execute(`CREATE SHARED TABLE shop.big (id INT PRIMARY KEY, v DECIMAL(38, 0))`);
+      const nines = '9'.repeat(38);
+      await s.execute(`INSERT INTO shop.big (id, v) VALUES (1, '${nines}'), (2, '1')`);
+      await expect(s.query('SELECT sum(v) AS s FROM shop.big')).rejects.toMatchObject({ code: 'OUT_OF_RANGE', message: expect.stringMatching(/numeric field overflow: sum\(\)/) });
+      await expect(s.query('SELECT avg(v) AS a FROM shop.big')).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+      // One digit less sums: the bound is the 38 digits, not the column's precision.
+      expect((await s.query(`SELECT sum(v) AS s FROM shop.big WHERE id = 1`)).rows).toEqual([{ s: nines }]);
+    });
+  });
+
   it('cast to and from text, integers and floats; round/trunc/ceil/floor/abs stay exact', async () => {
     await withDb(async (s) => {
       await s.execute(`INSERT INTO shop.prices (id, amount) VALUES (1, -2.50)`);

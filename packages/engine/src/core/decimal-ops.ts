@@ -258,8 +258,16 @@ export function sumDecimal(sum: Value, v: Value, fn: string): Decimal {
   if (sum === null) return x;
   const s = toDecimal(sum);
   if (s === undefined) throw new KalamError('TYPE_MISMATCH', `${fn}() needs numbers, got ${typeof sum}`);
-  return decimalArith('+', s, x);
+  const out = decimalArith('+', s, x);
+  // A DECIMAL holds at most 38 digits (KalamDB's Decimal128): a sum past it is an overflow, not a wider number.
+  if ((out.unscaled < 0n ? -out.unscaled : out.unscaled) >= DECIMAL_128_LIMIT) {
+    throw new KalamError('OUT_OF_RANGE', `numeric field overflow: ${fn.toLowerCase()}() of DECIMAL values passed 38 digits, the most a DECIMAL holds; sum fewer rows, or cast the values to DOUBLE (::DOUBLE) for an approximate total`);
+  }
+  return out;
 }
+
+/** 10^38: a DECIMAL's unscaled value stays below it (38 digits of precision, as KalamDB's Decimal128). */
+const DECIMAL_128_LIMIT = 10n ** 38n;
 
 /** A Decimal against another numeric value, in either order, exactly; undefined when the other is not numeric. */
 export function compareWithDecimal(a: Value, b: Value): number | undefined {
