@@ -6,30 +6,17 @@
  * is refused to another user, and is gone from storage once its row is
  * deleted.
  */
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser';
+import { expect, it } from 'vitest';
+import { clientPage } from './client-page';
 
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  await page.goto(inject('crashUrl'));
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const client = clientPage();
 
 type Kalamlite = { createClient: typeof import('@kalamlite/worker').createClient };
 
 for (const storage of ['idb', 'opfs'] as const) {
   it(`${storage}: a 4 MiB file is stored, served as an object URL, kept across a reload and deleted with its row`, async () => {
     const name = `files-${storage}-${Date.now()}`;
-    const first = await page.evaluate(async ({ name, storage }) => {
+    const first = await client.page.evaluate(async ({ name, storage }) => {
       const { createClient } = (window as unknown as { kalamlite: Kalamlite }).kalamlite;
       const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
       const client = await createClient({ name, storage });
@@ -55,9 +42,9 @@ for (const storage of ['idb', 'opfs'] as const) {
     expect(first.stats).toEqual(expect.arrayContaining([{ metric_name: 'files', metric_value: '1' }, { metric_name: 'file_bytes', metric_value: String(4 * 1024 * 1024) }]));
     console.log(`[files ${storage}] 4 MiB insert (upload, SHA-256, commit): ${first.insertMs.toFixed(0)} ms`);
 
-    await page.reload();
-    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
-    const second = await page.evaluate(async ({ name, storage, ref }) => {
+    await client.page.reload();
+    await client.page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    const second = await client.page.evaluate(async ({ name, storage, ref }) => {
       const { createClient } = (window as unknown as { kalamlite: Kalamlite }).kalamlite;
       const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
       const code = async (p: Promise<unknown>) => p.then(() => 'no error', (e: { code?: string }) => e.code ?? String(e));

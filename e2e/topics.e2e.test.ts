@@ -6,26 +6,13 @@
  * database again resumes the group after its acks, delivering only what
  * was written meanwhile; and a user's consumer sees only that user's rows.
  */
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser';
+import { expect, it } from 'vitest';
+import { clientPage } from './client-page';
 
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  await page.goto(inject('crashUrl'));
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const client = clientPage();
 
 it('delivers committed writes once per ack, none of a rollback, and resumes after a reopen', async () => {
-  const result = await page.evaluate(async () => {
+  const result = await client.page.evaluate(async () => {
     type Worker = typeof import('@kalamlite/worker');
     const { createClient } = (window as unknown as { kalamlite: Worker }).kalamlite;
     const name = `topics-${Date.now()}`;

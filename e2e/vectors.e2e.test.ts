@@ -7,26 +7,13 @@
  * is closed and the database opened again, before and after a flush to
  * the cold tier.
  */
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser';
+import { expect, it } from 'vitest';
+import { clientPage } from './client-page';
 
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  await page.goto(inject('crashUrl'));
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const client = clientPage();
 
 it('stores vectors, answers top-k by cosine distance, keeps a live top-k current, and survives a reopen and a flush', async () => {
-  const result = await page.evaluate(async () => {
+  const result = await client.page.evaluate(async () => {
     type Worker = typeof import('@kalamlite/worker');
     const { createClient } = (window as unknown as { kalamlite: Worker }).kalamlite;
     const name = `vectors-${Date.now()}`;

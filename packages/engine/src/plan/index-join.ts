@@ -24,7 +24,7 @@ import { paced, PAUSE } from '../exec/pace';
 import { sqlEquals } from './compile';
 import { describe, nodesOf } from './explain';
 import { safeResolve } from './expr-walk';
-import { resume, type JoinStepPlan } from './join-plan';
+import { headOrHashed, type JoinStepPlan } from './join-plan';
 import type { RowSource } from './scan-plan';
 
 /** Rows joined so far past which the step hashes instead of probing. */
@@ -66,22 +66,8 @@ export function planIndexJoin(step: JoinStepPlan): RowSource | undefined {
   const run = function* (ctx: ExecContext): Generator<Tuple> {
     const budget = Math.min(INDEX_JOIN_MAX_ROWS, rightEstimate(ctx) * INDEX_JOIN_RATIO);
     // Lives for one execution: the rows joined so far (at most the budget) and their keys.
-    const head: Tuple[] = [];
-    const it = left(ctx)[Symbol.iterator]();
-    for (;;) {
-      const n = it.next();
-      if (n.done) break;
-      if (n.value === PAUSE) {
-        yield PAUSE;
-        continue;
-      }
-      head.push(n.value);
-      if (head.length > budget) {
-        yield* hashed(resume(head, it), ctx); // too many to probe: these rows, then the rest
-        return;
-      }
-    }
-    if (head.length === 0) return;
+    const head = yield* headOrHashed(left(ctx), budget, hashed, ctx);
+    if (head === undefined || head.length === 0) return;
     const keys = head.map((l) => leftKey(l, ctx));
     if (keys.some((k) => k !== null && !probeable(k, type))) {
       yield* hashed(head, ctx);

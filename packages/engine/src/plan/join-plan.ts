@@ -353,21 +353,8 @@ function lookupOrHash(
   const pkSlot = src.pkSlot!;
   const pkCol = src.table!.columns[pkSlot];
   return function* (ctx: ExecContext): Generator<Tuple> {
-    const head: Tuple[] = [];
-    const it = left(ctx)[Symbol.iterator]();
-    for (;;) {
-      const n = it.next();
-      if (n.done) break;
-      if (n.value === PAUSE) {
-        yield PAUSE;
-        continue;
-      }
-      head.push(n.value);
-      if (head.length > LOOKUP_JOIN_MAX_ROWS) {
-        yield* hashed(resume(head, it), ctx); // too many for lookups: these rows, then the rest
-        return;
-      }
-    }
+    const head = yield* headOrHashed(left(ctx), LOOKUP_JOIN_MAX_ROWS, hashed, ctx);
+    if (head === undefined) return;
     for (const l of head) {
       const k = leftKey(l, ctx);
       if (k === null) continue;
@@ -385,6 +372,29 @@ function lookupOrHash(
       yield row;
     }
   };
+}
+
+/**
+ * The left side's rows, read whole when there are at most `budget` of them
+ * (PAUSE passed on as they come); past the budget, every row is joined by
+ * `hashed` instead (those read, then the rest) and the result is undefined.
+ */
+export function* headOrHashed(rows: Iterable<Tuple>, budget: number, hashed: (leftRows: Iterable<Tuple>, ctx: ExecContext) => Iterable<Tuple>, ctx: ExecContext): Generator<Tuple, Tuple[] | undefined> {
+  const head: Tuple[] = [];
+  const it = rows[Symbol.iterator]();
+  for (;;) {
+    const n = it.next();
+    if (n.done) return head;
+    if (n.value === PAUSE) {
+      yield PAUSE;
+      continue;
+    }
+    head.push(n.value);
+    if (head.length > budget) {
+      yield* hashed(resume(head, it), ctx); // too many: these rows, then the rest
+      return undefined;
+    }
+  }
 }
 
 export function* resume(head: readonly Tuple[], rest: Iterator<Tuple>): Generator<Tuple> {
