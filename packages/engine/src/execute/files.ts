@@ -31,7 +31,8 @@
 import { checkRead } from '../auth/permissions';
 import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
-import { deletedSlot, partitionOf, type TableDef } from '../core/schema';
+import { seqMillis } from '../core/ids';
+import { deletedSlot, partitionOf, seqSlot, type TableDef } from '../core/schema';
 import { Sha256 } from '../core/sha256';
 import type { FileRef, ParamValue, Value } from '../core/types';
 import { MemoryBlobStore, type BlobStore } from '../storage/blob-store';
@@ -40,6 +41,8 @@ import { decodeKey, encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
 import { opfsBlobStore } from '../storage/opfs-blob-store';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
+import type { JobRecord, RecordedRunner } from '../jobs/job';
+import { retentionHours } from '../jobs/retention';
 import type { ResolvedOptions } from './options';
 import { loadOpfs } from './opfs-loader';
 import type { SessionState } from './session-state';
@@ -52,6 +55,8 @@ export interface FilesHost {
   files: Files | undefined;
   readonly committer: { files: { stage(unit: UnitOfWork): Promise<StateChange | undefined> } | undefined };
   commit(unit: UnitOfWork): Promise<void>;
+  /** Runs `fn` while no statement writes. */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
 }
 
 /** A committed file's record, `['file', id]` in the system store. */
@@ -63,11 +68,15 @@ interface FileRecord {
   size: number;
   mime: string;
   name: string;
+  /** Soft-deleted: the ms of the tombstone's `_seq`; the file is kept until retention purges it (`['file_r', table, d, id]`). */
+  d?: number;
 }
 
 const MARKER = encodeKey(['file_store']);
 const recordKey = (id: string) => encodeKey(['file', id]);
 const tableKey = (tableId: number, id: string) => encodeKey(['file_t', tableId, id]);
+/** A file whose row is a tombstone, by deletion time: the retention job purges a range of these. */
+const retainKey = (tableId: number, at: number, id: string) => encodeKey(['file_r', tableId, at, id]);
 
 /** FILE column slots of a table version (cached per definition: a new version is a new object). */
 const slotCache = new WeakMap<TableDef, number[]>();
@@ -99,6 +108,8 @@ export class Files {
   /** Blobs whose deletion after a commit failed (left for the next open's sweep). */
   deleteFailures = 0;
   orphansSwept = 0;
+  /** Committed files whose row is a tombstone (kept until the retention job purges them). */
+  retained = 0;
   private hasMarker: boolean;
 
   constructor(
@@ -113,6 +124,7 @@ export class Files {
     return [
       ['files', this.count],
       ['file_bytes', this.bytes],
+      ['files_retained', this.retained],
       ['files_pending', this.pending.size],
       ['file_pending_bytes', this.pendingBytes],
       ['file_orphans_swept', this.orphansSwept],
@@ -128,6 +140,7 @@ export class Files {
       const r = value as FileRecord;
       this.count++;
       this.bytes += r.size;
+      if (r.d !== undefined) this.retained++;
       known.add(keyId(key));
     });
     const orphans = (await this.store.list()).filter((id) => !known.has(id));
@@ -145,7 +158,7 @@ export class Files {
     }
     if (this.bytes + this.pendingBytes + blob.size > o.maxFilesBytes) {
       throw quota(
-        `Storing this ${blob.size}-byte file would take the stored files past ${o.maxFilesBytes} bytes (maxFilesBytes; ${this.bytes} stored, ${this.pendingBytes} being uploaded). Delete rows holding files you no longer need, or open the database with a larger maxFilesBytes.`,
+        `Storing this ${blob.size}-byte file would take the stored files past ${o.maxFilesBytes} bytes (maxFilesBytes; ${this.bytes} stored, ${this.pendingBytes} being uploaded${this.retained > 0 ? `; ${this.retained} file(s) of deleted rows are kept until the retention job purges them after DELETED_RETENTION_HOURS` : ''}). Delete rows holding files you no longer need, or open the database with a larger maxFilesBytes.`,
       );
     }
     if (!this.hasMarker) {
@@ -214,14 +227,16 @@ export class Files {
    * when a FILE value new in its row is not an upload of this call.
    */
   async stage(unit: UnitOfWork): Promise<StateChange | undefined> {
-    const claims: { id: string; t: TableDef; user: string; ref: FileRef }[] = [];
-    const freed: { id: string; tableId: number; size: number }[] = [];
-    const claimed = new Set<string>();
+    const claims: { id: string; record: FileRecord }[] = [];
+    const freed: { id: string; tableId: number; size: number; at?: number }[] = [];
+    const retains: { id: string; record: FileRecord }[] = [];
+    const claimed = new Map<string, FileRecord>();
     for (const c of unit.rows ?? []) {
       const slots = fileSlots(c.table);
       if (slots.length === 0) continue;
       const del = deletedSlot(c.table);
-      const now = c.row && c.row[del] !== true ? c.row : undefined;
+      const tombstone = c.row && c.row[del] === true ? c.row : undefined;
+      const now = c.row && !tombstone ? c.row : undefined;
       const was = c.before && c.before[del] !== true ? c.before : undefined;
       for (const i of slots) {
         const v = now?.[i] ?? null;
@@ -237,10 +252,18 @@ export class Files {
               `Column '${column}' is FILE: a new value must be a file (a Blob or File) passed as a parameter of this statement, stored in one row only. A FileRef copied from another row or typed in is refused: read the file (readFile) and pass it again.`,
             );
           }
-          claimed.add(id!);
-          claims.push({ id: id!, t: c.table, user: c.user, ref: p.ref });
+          const record: FileRecord = { t: c.table.id, u: c.user, size: p.ref.size, mime: p.ref.mime, name: p.ref.name };
+          claimed.set(id!, record);
+          claims.push({ id: id!, record });
         }
-        if (oldId !== undefined) freed.push({ id: oldId, tableId: c.table.id, size: Number((was![i] as { size?: unknown }).size) || 0 });
+        if (oldId === undefined) continue;
+        if (tombstone && idOf(tombstone[i]) === oldId) {
+          // A soft delete: the tombstone keeps its file until the retention job purges it.
+          const record = claimed.get(oldId) ?? ((await this.host.kv.get('system', recordKey(oldId))) as FileRecord | undefined);
+          if (record && record.d === undefined) retains.push({ id: oldId, record: { ...record, d: seqMillis(tombstone[seqSlot(c.table)] as bigint) } });
+          continue;
+        }
+        freed.push({ id: oldId, tableId: c.table.id, size: Number((was![i] as { size?: unknown }).size) || 0 });
       }
     }
     for (const t of unit.dropTables ?? []) {
@@ -250,32 +273,88 @@ export class Files {
       await this.host.kv.scan('system', { lower: prefix, upper: prefixUpperBound(prefix) }, (key) => void ids.push(keyId(key)));
       for (const id of ids) {
         const r = (await this.host.kv.get('system', recordKey(id))) as FileRecord | undefined;
-        freed.push({ id, tableId: t.id, size: r?.size ?? 0 });
+        freed.push({ id, tableId: t.id, size: r?.size ?? 0, at: r?.d });
       }
     }
-    if (claims.length === 0 && freed.length === 0) return undefined;
+    if (claims.length === 0 && freed.length === 0 && retains.length === 0) return undefined;
     const writes: KvWrite[] = [];
-    for (const { id, t, user, ref } of claims) {
-      const record: FileRecord = { t: t.id, u: user, size: ref.size, mime: ref.mime, name: ref.name };
-      writes.push({ store: 'system', key: recordKey(id), value: record }, { store: 'system', key: tableKey(t.id, id), value: 1 });
-    }
-    for (const f of freed) writes.push({ store: 'system', key: recordKey(f.id) }, { store: 'system', key: tableKey(f.tableId, f.id) });
+    for (const { id, record } of claims) writes.push({ store: 'system', key: recordKey(id), value: record }, { store: 'system', key: tableKey(record.t, id), value: 1 });
+    for (const { id, record } of retains) writes.push({ store: 'system', key: recordKey(id), value: record }, { store: 'system', key: retainKey(record.t, record.d!, id), value: 1 });
+    for (const f of freed) writes.push(...freeWrites(f.id, f.tableId, f.at));
     return {
       writes,
       apply: () => {
-        for (const { id, ref } of claims) {
+        for (const { id, record } of claims) {
           const p = this.pending.get(id);
           if (p) p.isClaimed = true;
           this.count++;
-          this.bytes += ref.size;
+          this.bytes += record.size;
         }
-        for (const f of freed) {
-          this.count--;
-          this.bytes -= f.size;
-        }
-        if (freed.length > 0) void this.deleteBlobs(freed.map((f) => f.id));
+        this.retained += retains.length;
+        this.forget(freed);
       },
     };
+  }
+
+  /** Committed: the records of `freed` are gone; their blobs are deleted now. */
+  private forget(freed: readonly { id: string; size: number; at?: number }[]): void {
+    for (const f of freed) {
+      this.count--;
+      this.bytes -= f.size;
+      if (f.at !== undefined) this.retained--;
+    }
+    if (freed.length > 0) void this.deleteBlobs(freed.map((f) => f.id));
+  }
+
+  /**
+   * The retention job's part (jobs/retention.ts): the files of tombstones
+   * older than their table's DELETED_RETENTION_HOURS at `now` are deleted —
+   * records in commits of at most `batchSize` files under the write lock,
+   * blobs after each — one `retention` record per table in system.jobs.
+   */
+  async purgeRetained(now: number, batchSize: number, run: RecordedRunner): Promise<JobRecord[]> {
+    const out: JobRecord[] = [];
+    for (const t of this.host.catalog.listTables()) {
+      if (fileSlots(t).length === 0 || t.type === 'STREAM') continue;
+      const hours = retentionHours(t);
+      const cutoff = now - hours * 3_600_000;
+      const range = { lower: encodeKey(['file_r', t.id]), upper: encodeKey(['file_r', t.id, cutoff]) };
+      const due = async (): Promise<{ id: string; at: number }[]> => {
+        const found: { id: string; at: number }[] = [];
+        await this.host.kv.scan('system', range, (key) => {
+          if (found.length >= batchSize) return;
+          const [, , at, id] = decodeKey(key) as [string, number, number, string];
+          found.push({ id, at });
+        });
+        return found;
+      };
+      // A failing read is not skipped: the run below meets it again and records the job failed.
+      if ((await due().catch(() => [0])).length === 0) continue;
+      const parameters = { namespace_id: t.namespace, table_name: t.name, deleted_retention_hours: hours, cutoff };
+      out.push(
+        await run('retention', parameters, async (record, isCancelled) => {
+          for (;;) {
+            if (isCancelled()) break;
+            const n = await this.host.exclusive(async () => {
+              if (this.host.catalog.tableById(t.id) !== t) return 0; // dropped or altered meanwhile: its files are its own commits'
+              const batch = await due();
+              const freed: { id: string; tableId: number; size: number; at: number }[] = [];
+              for (const { id, at } of batch) {
+                const r = (await this.host.kv.get('system', recordKey(id))) as FileRecord | undefined;
+                freed.push({ id, tableId: t.id, size: r?.size ?? 0, at });
+              }
+              if (freed.length === 0) return 0;
+              await this.host.commit({ state: [{ writes: freed.flatMap((f) => freeWrites(f.id, f.tableId, f.at)), apply: () => this.forget(freed) }] });
+              return freed.length;
+            });
+            record.rows_affected += n;
+            if (n < batchSize) break;
+          }
+          record.message = `Purged ${record.rows_affected} file(s) of rows deleted over ${hours} hour(s) ago from ${t.namespace}.${t.name}`;
+        }),
+      );
+    }
+    return out;
   }
 
   /** The file `ref` names, for a session that may read the row holding it; FILE_NOT_FOUND otherwise. */
@@ -290,6 +369,13 @@ export class Files {
     if (!blob) throw notFound();
     return blob.type === r.mime ? blob : blob.slice(0, blob.size, r.mime);
   }
+}
+
+/** Deletes a file's records (its retention entry too when its row was a tombstone, deleted at `at`). */
+function freeWrites(id: string, tableId: number, at: number | undefined): KvWrite[] {
+  const writes: KvWrite[] = [{ store: 'system', key: recordKey(id) }, { store: 'system', key: tableKey(tableId, id) }];
+  if (at !== undefined) writes.push({ store: 'system', key: retainKey(tableId, at, id) });
+  return writes;
 }
 
 /** The file id at the end of a `['file', id]` or `['file_t', table, id]` key. */
