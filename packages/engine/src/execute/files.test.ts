@@ -217,17 +217,6 @@ describe('FILE columns', () => {
     await after.close?.();
   });
 
-  it('an export carries FileRefs but not files: importing a table with a FILE column is refused, not half done', async () => {
-    const db = await openDatabase({ storage: 'memory' });
-    const { root, alice } = await setup(db);
-    await alice.execute('INSERT INTO app.docs (id, body) VALUES (1, $1)', [new Blob([bytes(5)])]);
-    const file = await root.exportDatabase();
-    const target = await openDatabase({ storage: 'memory' });
-    expect(await codeOf(target.importDatabase(file))).toBe('IMPORT_INVALID_FILE');
-    expect((await target.session({ user: 'root', role: 'dba' }).query(`SELECT table_name FROM system.tables WHERE namespace_id = 'app'`)).rows).toEqual([]);
-    await Promise.all([db.close(), target.close()]);
-  });
-
   it('a database that never stored a file does not load the file code: its figures appear in system.stats with the first file', async () => {
     const db = await openDatabase({ storage: 'memory' });
     const { alice } = await setup(db);

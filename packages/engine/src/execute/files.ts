@@ -152,52 +152,76 @@ export class Files {
 
   /** Streams `blob` into the store as a pending upload; its FileRef. */
   async upload(blob: Blob): Promise<FileRef> {
-    const o = this.host.options;
-    if (blob.size > o.maxFileBytes) {
-      throw quota(`The file is ${blob.size} bytes, over the ${o.maxFileBytes}-byte limit for one file (maxFileBytes). Store a smaller file, or open the database with a larger maxFileBytes.`);
-    }
-    if (this.bytes + this.pendingBytes + blob.size > o.maxFilesBytes) {
-      throw quota(
-        `Storing this ${blob.size}-byte file would take the stored files past ${o.maxFilesBytes} bytes (maxFilesBytes; ${this.bytes} stored, ${this.pendingBytes} being uploaded${this.retained > 0 ? `; ${this.retained} file(s) of deleted rows are kept until the retention job purges them after DELETED_RETENTION_HOURS` : ''}). Delete rows holding files you no longer need, or open the database with a larger maxFilesBytes.`,
-      );
-    }
-    if (!this.hasMarker) {
-      // Committed before the first blob is written: an open that finds it sweeps the blobs a crash left.
-      await this.host.commit({ state: [{ writes: [{ store: 'system', key: MARKER, value: 1 }], apply: () => void (this.hasMarker = true) }] });
-    }
     const id = crypto.randomUUID().replaceAll('-', '');
-    const hash = new Sha256();
-    let size = 0;
     const ref = { id, name: typeof File !== 'undefined' && blob instanceof File ? blob.name : 'blob', size: blob.size, mime: blob.type || 'application/octet-stream', sha256: '' };
-    const entry = { ref: ref as FileRef, isClaimed: false };
-    this.pending.set(id, entry);
-    this.pendingBytes += blob.size;
     async function* read(): AsyncGenerator<Uint8Array> {
       const reader = blob.stream().getReader();
       try {
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          size += value.length;
-          if (size > blob.size) throw new KalamError('INVALID_PARAMETER', 'The file changed while it was being stored: pass it again');
-          hash.update(value);
           yield value;
         }
       } finally {
         reader.releaseLock();
       }
     }
+    ref.sha256 = await this.write(ref, read(), () => new KalamError('INVALID_PARAMETER', 'The file changed while it was being stored: pass it again'));
+    return Object.freeze(ref);
+  }
+
+  /**
+   * A file of an import (execute/restore.ts): written under its own id as a
+   * pending upload, its size and SHA-256 checked against `ref` as it goes
+   * (IMPORT_INVALID_FILE otherwise); released by the caller as after an upload.
+   */
+  async adopt(ref: FileRef, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const damaged = () => new KalamError('IMPORT_INVALID_FILE', `The file is not a kalamlite export that can be read: the bytes of file '${ref.name}' do not match its size and SHA-256. Nothing was imported. Use a file made by exportDatabase() or exportUserData(), whole and unchanged.`);
+    if (this.pending.has(ref.id) || (await this.host.kv.get('system', recordKey(ref.id))) !== undefined) throw damaged();
+    if ((await this.write({ ...ref }, chunks, damaged)) !== ref.sha256) {
+      await this.release([ref.id], false);
+      throw damaged();
+    }
+  }
+
+  /** Streams `chunks` into the store as the pending upload `ref` (exactly ref.size bytes, else `changed()`); their SHA-256. */
+  private async write(ref: FileRef, chunks: AsyncIterable<Uint8Array>, changed: () => KalamError): Promise<string> {
+    const o = this.host.options;
+    const { id, size: expected } = ref;
+    if (expected > o.maxFileBytes) {
+      throw quota(`The file is ${expected} bytes, over the ${o.maxFileBytes}-byte limit for one file (maxFileBytes). Store a smaller file, or open the database with a larger maxFileBytes.`);
+    }
+    if (this.bytes + this.pendingBytes + expected > o.maxFilesBytes) {
+      throw quota(
+        `Storing this ${expected}-byte file would take the stored files past ${o.maxFilesBytes} bytes (maxFilesBytes; ${this.bytes} stored, ${this.pendingBytes} being uploaded${this.retained > 0 ? `; ${this.retained} file(s) of deleted rows are kept until the retention job purges them after DELETED_RETENTION_HOURS` : ''}). Delete rows holding files you no longer need, or open the database with a larger maxFilesBytes.`,
+      );
+    }
+    if (!this.hasMarker) {
+      // Committed before the first blob is written: an open that finds it sweeps the blobs a crash left.
+      await this.host.commit({ state: [{ writes: [{ store: 'system', key: MARKER, value: 1 }], apply: () => void (this.hasMarker = true) }] });
+    }
+    const hash = new Sha256();
+    let size = 0;
+    this.pending.set(id, { ref, isClaimed: false });
+    this.pendingBytes += expected;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const value of chunks) {
+        size += value.length;
+        if (size > expected) throw changed();
+        hash.update(value);
+        yield value;
+      }
+    }
     try {
-      await this.store.write(id, read());
-      if (size !== blob.size) throw new KalamError('INVALID_PARAMETER', 'The file changed while it was being stored: pass it again');
+      await this.store.write(id, counted());
+      if (size !== expected) throw changed();
     } catch (e) {
       this.pending.delete(id);
-      this.pendingBytes -= blob.size;
+      this.pendingBytes -= expected;
       await this.store.delete([id]).catch(() => undefined);
       throw e;
     }
-    ref.sha256 = hash.hex();
-    return Object.freeze(ref);
+    return hash.hex();
   }
 
   /** After the call that uploaded them: uploads no commit claimed are deleted (`keep`: a commit timed out, so whether it claimed them is unknown — open sweeps them if not). */
