@@ -65,6 +65,8 @@ interface FileRecord {
   t: number;
   /** partition: the owner for USER/STREAM tables, '' for SHARED */
   u: string;
+  /** the FILE column's id (absent in records written before it was kept) */
+  c?: number;
   size: number;
   mime: string;
   name: string;
@@ -276,7 +278,7 @@ export class Files {
               `Column '${column}' is FILE: a new value must be a file (a Blob or File) passed as a parameter of this statement, stored in one row only. A FileRef copied from another row or typed in is refused: read the file (readFile) and pass it again.`,
             );
           }
-          const record: FileRecord = { t: c.table.id, u: c.user, size: p.ref.size, mime: p.ref.mime, name: p.ref.name };
+          const record: FileRecord = { t: c.table.id, u: c.user, c: c.table.columns[i].id, size: p.ref.size, mime: p.ref.mime, name: p.ref.name };
           claimed.set(id!, record);
           claims.push({ id: id!, record });
         }
@@ -318,6 +320,26 @@ export class Files {
         this.forget(freed);
       },
     };
+  }
+
+  /**
+   * ALTER TABLE … DROP COLUMN of FILE column `columnId`: the deletion of its
+   * files, for the ALTER's commit (rows hot or cold, tombstones' included).
+   * A record from before column ids were kept belongs to it when it is the
+   * table's only FILE column; otherwise it stays until the table is dropped.
+   */
+  async dropColumn(t: TableDef, columnId: number): Promise<StateChange | undefined> {
+    const isOnly = fileSlots(t).length === 1;
+    const prefix = encodeKey(['file_t', t.id]);
+    const ids: string[] = [];
+    await this.host.kv.scan('system', { lower: prefix, upper: prefixUpperBound(prefix) }, (key) => void ids.push(keyId(key)));
+    const freed: { id: string; tableId: number; size: number; at?: number }[] = [];
+    for (const id of ids) {
+      const r = (await this.host.kv.get('system', recordKey(id))) as FileRecord | undefined;
+      if (r && (r.c === columnId || (r.c === undefined && isOnly))) freed.push({ id, tableId: t.id, size: r.size, at: r.d });
+    }
+    if (freed.length === 0) return undefined;
+    return { writes: freed.flatMap((f) => freeWrites(f.id, f.tableId, f.at)), apply: () => this.forget(freed) };
   }
 
   /** Committed: the records of `freed` are gone; their blobs are deleted now. */
