@@ -224,14 +224,14 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
           return host.exportUserData(key, progressListener(options, 'exportUserData()'));
         },
 
-        async readFile(ref) {
+        async readFile(ref, options) {
           ensureOpen();
-          return host.readFile(key, ref);
+          return host.readFile(key, ref, options);
         },
 
-        async fileUrl(ref) {
+        async fileUrl(ref, options) {
           ensureOpen();
-          return URL.createObjectURL(await host.readFile(key, ref));
+          return URL.createObjectURL(await host.readFile(key, ref, options));
         },
       }),
 

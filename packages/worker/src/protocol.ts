@@ -1,4 +1,4 @@
-import type { BackupProgress, CheckedRow, FileRef, ImportResult, ParamValue, KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
+import type { BackupProgress, CheckedRow, FileRef, ImportResult, ReadFileOptions, ParamValue, KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
 import type { EngineOptions } from './engine-options';
 
 /**
@@ -202,7 +202,7 @@ export interface KalamHost {
   /** `session`'s own data as an export file (the engine's session.exportUserData()). */
   exportUserData(session: SessionKey, onProgress?: ProgressListener): Promise<Blob>;
   /** The file a FileRef names, if `session` may read it (the engine's session.readFile()). */
-  readFile(session: SessionKey, ref: FileRef): Promise<Blob>;
+  readFile(session: SessionKey, ref: FileRef, options?: ReadFileOptions): Promise<Blob>;
   /** Stops every subscription and rolls back every open transaction. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { ArrowTable, BackupOptions, FileRef, ImportResult, ParamValue, InsertManyOptions, InsertManyProgress, KalamError, Migration, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
+import type { ArrowTable, BackupOptions, FileRef, ImportResult, ReadFileOptions, ParamValue, InsertManyOptions, InsertManyProgress, KalamError, Migration, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
 import type { EngineOptions } from './engine-options';
 import type { Transport } from './tabs/protocol';
@@ -29,15 +29,16 @@ export interface ClientSession {
    * worker (its bytes are not copied into the message). FILE_NOT_FOUND
    * unless this session may read the row holding it. Storing a file: pass
    * a Blob or File as the parameter of a FILE column (`execute`, `query`);
-   * the worker streams it to storage.
+   * the worker streams it to storage. `{ asUser }`: read as that user, with
+   * EXECUTE AS USER's rules (the engine's session.readFile).
    */
-  readFile(ref: FileRef): Promise<Blob>;
+  readFile(ref: FileRef, options?: ReadFileOptions): Promise<Blob>;
   /**
    * `readFile(ref)` as an object URL for `<img src>`, `<a href download>`
    * … Revoke it with `URL.revokeObjectURL(url)` once it is no longer shown:
    * until then the page holds the file.
    */
-  fileUrl(ref: FileRef): Promise<string>;
+  fileUrl(ref: FileRef, options?: ReadFileOptions): Promise<string>;
   /**
    * Exactly one statement returning rows; its result as an Apache Arrow
    * table, typed as DIALECT.md maps SQL types (BIGINT → Int64, TIMESTAMP →

@@ -11,6 +11,7 @@ import { checkBackupDatabase, checkExportUserData, checkRestoreDatabase } from '
 import { checkBackupOptions, type BackupOptions, type BackupProgress } from '../execute/backup-format';
 import { Engine } from '../execute/engine';
 import type { ImportResult } from '../execute/restore';
+import type { ReadFileOptions } from '../execute/files-access';
 import { loadBackup } from '../execute/lazy-executors';
 import type { LiveStop } from '../execute/live';
 import type { MigrateResult } from '../execute/migrate';
@@ -29,7 +30,7 @@ import type { InsertManyError, InsertManyProgress } from '../execute/insert-chun
 import { loadInsertMany } from '../execute/lazy-executors';
 import { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type InsertManyOptions, type StatementOptions } from './session-options';
 
-export type { BackupOptions, BackupProgress, ImportResult, InsertManyError, InsertManyOptions, InsertManyProgress, LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
+export type { BackupOptions, BackupProgress, ImportResult, ReadFileOptions, InsertManyError, InsertManyOptions, InsertManyProgress, LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
 
 
 export interface Session {
@@ -56,8 +57,11 @@ export interface Session {
    * holding it: a USER table's file only for its owner, a SHARED table's
    * for the roles its access level lets read. Storing one: pass the Blob or
    * File as a parameter written to a FILE column (`execute`, `query`).
+   * `{ asUser }`: read as that user, with EXECUTE AS USER's rules (a
+   * service, dba or system session as a user its role may target; a user
+   * session only as itself; SHARED tables' files refused), audited.
    */
-  readFile(ref: FileRef): Promise<Blob>;
+  readFile(ref: FileRef, options?: ReadFileOptions): Promise<Blob>;
   /** Exactly one statement returning rows; its result as an Arrow table (types mapped as in arrow.ts). */
   queryArrow(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<ArrowTable>;
   /**
@@ -228,7 +232,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
           const [result] = await withFiles(engine, params, (p) => engine.execute(state, sql, p, undefined, call));
           return result as StatementResult<T>;
         },
-        readFile: async (ref) => (await loadFiles()).readFile(engine, state, ref),
+        readFile: async (ref, options) => (await loadFiles()).readFile(engine, state, ref, options),
         async queryArrow(sql, params, options) {
           const call = { ...resolveStatementOptions(options), client: resolved.client };
           oneStatement(sql, engine.planner.limits);

@@ -42,7 +42,9 @@ import type { KvStore, KvWrite } from '../storage/kv';
 import { opfsBlobStore } from '../storage/opfs-blob-store';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
 import type { JobRecord, RecordedRunner } from '../jobs/job';
-import { retentionHours } from '../jobs/retention';
+import { fileSlots, freeWrites, keyId, MARKER, recordKey, retainKey, tableKey, type FileRecord } from './files-keys';
+import { purgeRetainedFiles } from './files-purge';
+import { checkReadFileOptions, readAs, type ReadFileHost, type ReadFileOptions } from './files-access';
 import type { ResolvedOptions } from './options';
 import { loadOpfs } from './opfs-loader';
 import type { SessionState } from './session-state';
@@ -57,35 +59,6 @@ export interface FilesHost {
   commit(unit: UnitOfWork): Promise<void>;
   /** Runs `fn` while no statement writes. */
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
-}
-
-/** A committed file's record, `['file', id]` in the system store. */
-interface FileRecord {
-  /** table id */
-  t: number;
-  /** partition: the owner for USER/STREAM tables, '' for SHARED */
-  u: string;
-  /** the FILE column's id (absent in records written before it was kept) */
-  c?: number;
-  size: number;
-  mime: string;
-  name: string;
-  /** Soft-deleted: the ms of the tombstone's `_seq`; the file is kept until retention purges it (`['file_r', table, d, id]`). */
-  d?: number;
-}
-
-const MARKER = encodeKey(['file_store']);
-const recordKey = (id: string) => encodeKey(['file', id]);
-const tableKey = (tableId: number, id: string) => encodeKey(['file_t', tableId, id]);
-/** A file whose row is a tombstone, by deletion time: the retention job purges a range of these. */
-const retainKey = (tableId: number, at: number, id: string) => encodeKey(['file_r', tableId, at, id]);
-
-/** FILE column slots of a table version (cached per definition: a new version is a new object). */
-const slotCache = new WeakMap<TableDef, number[]>();
-function fileSlots(t: TableDef): number[] {
-  let slots = slotCache.get(t);
-  if (!slots) slotCache.set(t, (slots = t.columns.flatMap((c, i) => (c.type === 'FILE' ? [i] : []))));
-  return slots;
 }
 
 const idOf = (v: Value | undefined): string | undefined => {
@@ -352,80 +325,25 @@ export class Files {
     if (freed.length > 0) void this.deleteBlobs(freed.map((f) => f.id));
   }
 
-  /**
-   * The retention job's part (jobs/retention.ts): the files of tombstones
-   * older than their table's DELETED_RETENTION_HOURS at `now` are deleted —
-   * records in commits of at most `batchSize` files under the write lock,
-   * blobs after each — one `retention` record per table in system.jobs.
-   */
-  async purgeRetained(now: number, batchSize: number, run: RecordedRunner): Promise<JobRecord[]> {
-    const out: JobRecord[] = [];
-    for (const t of this.host.catalog.listTables()) {
-      if (fileSlots(t).length === 0 || t.type === 'STREAM') continue;
-      const hours = retentionHours(t);
-      const cutoff = now - hours * 3_600_000;
-      const range = { lower: encodeKey(['file_r', t.id]), upper: encodeKey(['file_r', t.id, cutoff]) };
-      const due = async (): Promise<{ id: string; at: number }[]> => {
-        const found: { id: string; at: number }[] = [];
-        await this.host.kv.scan('system', range, (key) => {
-          if (found.length >= batchSize) return;
-          const [, , at, id] = decodeKey(key) as [string, number, number, string];
-          found.push({ id, at });
-        });
-        return found;
-      };
-      // A failing read is not skipped: the run below meets it again and records the job failed.
-      if ((await due().catch(() => [0])).length === 0) continue;
-      const parameters = { namespace_id: t.namespace, table_name: t.name, deleted_retention_hours: hours, cutoff };
-      out.push(
-        await run('retention', parameters, async (record, isCancelled) => {
-          for (;;) {
-            if (isCancelled()) break;
-            const n = await this.host.exclusive(async () => {
-              if (this.host.catalog.tableById(t.id) !== t) return 0; // dropped or altered meanwhile: its files are its own commits'
-              const batch = await due();
-              const freed: { id: string; tableId: number; size: number; at: number }[] = [];
-              for (const { id, at } of batch) {
-                const r = (await this.host.kv.get('system', recordKey(id))) as FileRecord | undefined;
-                freed.push({ id, tableId: t.id, size: r?.size ?? 0, at });
-              }
-              if (freed.length === 0) return 0;
-              await this.host.commit({ state: [{ writes: freed.flatMap((f) => freeWrites(f.id, f.tableId, f.at)), apply: () => this.forget(freed) }] });
-              return freed.length;
-            });
-            record.rows_affected += n;
-            if (n < batchSize) break;
-          }
-          record.message = `Purged ${record.rows_affected} file(s) of rows deleted over ${hours} hour(s) ago from ${t.namespace}.${t.name}`;
-        }),
-      );
-    }
-    return out;
+  /** The retention job's part: see files-purge.ts. */
+  purgeRetained(now: number, batchSize: number, run: RecordedRunner): Promise<JobRecord[]> {
+    return purgeRetainedFiles(this.host, now, batchSize, run, (freed) => ({ writes: freed.flatMap((f) => freeWrites(f.id, f.tableId, f.at)), apply: () => this.forget(freed) }));
   }
 
   /** The file `ref` names, for a session that may read the row holding it; FILE_NOT_FOUND otherwise. */
-  async read(state: SessionState, ref: unknown): Promise<Blob> {
+  async read(state: SessionState, ref: unknown, checkTable?: (t: TableDef) => void): Promise<Blob> {
     const id = idOf(ref as Value);
     if (id === undefined) throw new KalamError('INVALID_PARAMETER', 'readFile() takes a FileRef: the object a FILE column holds ({ id, name, size, mime, sha256 })');
     const r = (await this.host.kv.get('system', recordKey(id))) as FileRecord | undefined;
     const t = r && this.host.catalog.tableById(r.t);
     if (!r || !t || partitionOf(t, state.user) !== r.u) throw notFound();
+    checkTable?.(t);
     checkRead(state.role, t);
     const blob = await this.store.read(id);
     if (!blob) throw notFound();
     return blob.type === r.mime ? blob : blob.slice(0, blob.size, r.mime);
   }
 }
-
-/** Deletes a file's records (its retention entry too when its row was a tombstone, deleted at `at`). */
-function freeWrites(id: string, tableId: number, at: number | undefined): KvWrite[] {
-  const writes: KvWrite[] = [{ store: 'system', key: recordKey(id) }, { store: 'system', key: tableKey(tableId, id) }];
-  if (at !== undefined) writes.push({ store: 'system', key: retainKey(tableId, at, id) });
-  return writes;
-}
-
-/** The file id at the end of a `['file', id]` or `['file_t', table, id]` key. */
-const keyId = (key: Uint8Array) => decodeKey(key).at(-1) as string;
 
 function sameRef(a: FileRef, v: Value): boolean {
   const b = v as unknown as Record<string, unknown>;
@@ -503,8 +421,10 @@ export async function withUploads<T>(host: FilesHost, params: readonly ParamValu
   }
 }
 
-/** session.readFile. */
-export async function readFile(host: FilesHost & { assertOpen(): void }, state: SessionState, ref: unknown): Promise<Blob> {
+/** session.readFile (`options.asUser`: files-access.ts). */
+export async function readFile(host: ReadFileHost & FilesHost, state: SessionState, ref: unknown, options?: ReadFileOptions): Promise<Blob> {
   host.assertOpen();
-  return (await attachFiles(host)).read(state, ref);
+  const asUser = checkReadFileOptions(options);
+  const files = await attachFiles(host);
+  return asUser === undefined ? files.read(state, ref) : readAs(host, files, state, ref, asUser);
 }
