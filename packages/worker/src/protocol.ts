@@ -185,8 +185,8 @@ export interface KalamHost {
    */
   begin(session: SessionKey): Promise<string>;
   /** Runs statements inside transaction `tx`; a failing statement rolls it back. */
-  txExecute(tx: string, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult[]>>;
-  txQuery(tx: string, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult>>;
+  txExecute(tx: string, sql: string, params?: readonly ParamValue[], call?: number): Promise<Executed<StatementResult[]>>;
+  txQuery(tx: string, sql: string, params?: readonly ParamValue[], call?: number): Promise<Executed<StatementResult>>;
   /** Commits transaction `tx` (one storage commit) and forgets it, whether it succeeded or not. */
   commit(tx: string): Promise<void>;
   /** Rolls back transaction `tx` and forgets it. */

@@ -113,8 +113,8 @@ export interface ClientSession {
 export interface ClientTransaction {
   readonly id: string;
   /** Statements inside the transaction; they see its staged writes. A failing one (a cancelled one too: `options.signal`) rolls it back. */
-  execute(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult[]>;
-  query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult<T>>;
+  execute(sql: string, params?: readonly ParamValue[], options?: StatementOptions): Promise<StatementResult[]>;
+  query<T extends object = Row>(sql: string, params?: readonly ParamValue[], options?: StatementOptions): Promise<StatementResult<T>>;
   /** Writes everything staged in one storage commit (fails, writing nothing, on a conflict). */
   commit(): Promise<void>;
   /** Drops everything staged. A no-op when the transaction already rolled back. */

@@ -121,8 +121,8 @@ export interface Session {
 export interface SessionTransaction {
   readonly id: string;
   /** Runs statements inside the transaction: they see its staged writes; nobody else does until commit. A cancelled one (options.signal) fails and rolls the transaction back, as any failure does. */
-  execute(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult[]>;
-  query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult<T>>;
+  execute(sql: string, params?: readonly ParamValue[], options?: StatementOptions): Promise<StatementResult[]>;
+  query<T extends object = Row>(sql: string, params?: readonly ParamValue[], options?: StatementOptions): Promise<StatementResult<T>>;
   /** Writes everything staged in one storage commit (fails, writing nothing, on a conflict). */
   commit(): Promise<void>;
   /** Drops everything staged. A no-op when the transaction already rolled back. */
@@ -168,6 +168,11 @@ function withFiles<T>(engine: Engine, params: readonly ParamValue[] | undefined,
   return hasBlob(params) ? loadFiles().then((m) => m.withUploads(engine, params!, run)) : run((params ?? []) as readonly Value[]);
 }
 
+/** withFiles inside an explicit transaction: the uploads are held until the transaction ends, its commit claiming them. */
+function withTransactionFiles<T>(engine: Engine, tx: Transaction, params: readonly ParamValue[] | undefined, run: (params: readonly Value[]) => Promise<T>): Promise<T> {
+  return hasBlob(params) ? loadFiles().then((m) => m.withUploads(engine, params!, run, tx)) : run((params ?? []) as readonly Value[]);
+}
+
 /** Never throws, and looks at no array of more than a million (a huge sparse one): a hostile or oversized array is the parameter check's to report (execute/validate.ts). */
 function hasBlob(params: unknown): boolean {
   try {
@@ -187,11 +192,11 @@ function openTransaction(engine: Engine, state: SessionState, client: string | u
   const tx = engine.beginTransaction(state.user, 'api');
   const handle: SessionTransaction = {
     id: tx.id,
-    execute: async (sql, params, options) => engine.execute(state, sql, params ?? [], tx, { ...resolveStatementOptions(options), client }),
-    async query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions) {
+    execute: async (sql, params, options) => withTransactionFiles(engine, tx, params, (p) => engine.execute(state, sql, p, tx, { ...resolveStatementOptions(options), client })),
+    async query<T extends object = Row>(sql: string, params?: readonly ParamValue[], options?: StatementOptions) {
       const call = { ...resolveStatementOptions(options), client };
       oneStatement(sql, engine.planner.limits);
-      const [result] = await engine.execute(state, sql, params ?? [], tx, call);
+      const [result] = await withTransactionFiles(engine, tx, params, (p) => engine.execute(state, sql, p, tx, call));
       // The rows are what the statement returns: T is the caller's word for them.
       return result as StatementResult<T>;
     },

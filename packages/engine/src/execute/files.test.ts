@@ -181,15 +181,6 @@ describe('FILE columns', () => {
     await db.close();
   });
 
-  it('refuses files inside an explicit transaction, saying to store them outside one', async () => {
-    const db = await openDatabase({ storage: 'memory' });
-    const { alice } = await setup(db);
-    const tx = await alice.begin();
-    await expect(tx.execute('INSERT INTO app.docs (id, body) VALUES (1, $1)', [new Blob([bytes(5)]) as never])).rejects.toMatchObject({ code: 'INVALID_PARAMETER', message: expect.stringContaining('outside') });
-    await tx.rollback();
-    await db.close();
-  });
-
   it('over IndexedDB: streams a file of several 256 KiB records, keeps it across a reopen, and sweeps a blob a crash left without a row', async () => {
     const indexedDB = new IDBFactory();
     const db = await openDatabase({ storage: 'idb', name: 'files', indexedDB });

@@ -48,6 +48,7 @@ import { checkReadFileOptions, readAs, type ReadFileHost, type ReadFileOptions }
 import type { ResolvedOptions } from './options';
 import { loadOpfs } from './opfs-loader';
 import type { SessionState } from './session-state';
+import type { Transaction } from './transaction';
 
 /** What the file code needs of the engine. */
 export interface FilesHost {
@@ -197,6 +198,41 @@ export class Files {
       throw e;
     }
     return hash.hex();
+  }
+
+  /**
+   * Uploads of an explicit transaction's statements, held until it ends:
+   * its commit claims them, then (committed or not) they are released as
+   * after a call — kept when the commit's outcome is unknown
+   * (STORAGE_TIMEOUT). Bounded: at most maxTransactionRows per transaction
+   * (each file needs a row), dropped with the transaction.
+   */
+  private readonly held = new WeakMap<Transaction, string[]>();
+
+  /** TRANSACTION_ERROR, before uploading, when `tx` is not open or would hold more than maxTransactionRows files with `more`. */
+  assertRoom(tx: Transaction, more: number): void {
+    tx.assertOpen();
+    const max = this.host.options.maxTransactionRows;
+    if ((this.held.get(tx)?.length ?? 0) + more > max) {
+      throw new KalamError('TRANSACTION_ERROR', `A transaction may store at most ${max} files (maxTransactionRows, as rows): commit it, and store the next files in another transaction`);
+    }
+  }
+
+  hold(tx: Transaction, ids: string[]): void {
+    if (tx.state !== 'open') {
+      void this.release(ids, false); // ended while uploading: nothing can claim them
+      tx.assertOpen();
+    }
+    let list = this.held.get(tx);
+    if (!list) {
+      this.held.set(tx, (list = []));
+      tx.onEnd = () => {
+        const ended = this.held.get(tx) ?? [];
+        this.held.delete(tx);
+        void this.release(ended, tx.isInDoubt);
+      };
+    }
+    list.push(...ids);
   }
 
   /** After the call that uploaded them: uploads no commit claimed are deleted (`keep`: a commit timed out, so whether it claimed them is unknown — open sweeps them if not). */
@@ -390,10 +426,11 @@ export function attachFiles(host: FilesHost): Promise<Files> {
 
 /**
  * Runs `run` with every Blob of `params` uploaded and replaced by its
- * FileRef; afterwards the uploads no commit claimed are deleted. Not inside
- * an explicit transaction (its commit comes after this call).
+ * FileRef; afterwards the uploads no commit claimed are deleted. Inside an
+ * explicit transaction (`tx`), its commit comes later: the uploads are held
+ * until the transaction ends (Files.hold).
  */
-export async function withUploads<T>(host: FilesHost, params: readonly ParamValue[], run: (params: readonly Value[]) => Promise<T>): Promise<T> {
+export async function withUploads<T>(host: FilesHost, params: readonly ParamValue[], run: (params: readonly Value[]) => Promise<T>, tx?: Transaction): Promise<T> {
   const files = await attachFiles(host);
   const ids: string[] = [];
   let keep = false;
@@ -407,11 +444,13 @@ export async function withUploads<T>(host: FilesHost, params: readonly ParamValu
     const out: Value[] = [];
     for (const p of given) {
       if (p instanceof Blob) {
+        if (tx) files.assertRoom(tx, ids.length + 1);
         const ref = await files.upload(p);
         ids.push(ref.id);
         out.push(ref as unknown as Value);
       } else out.push(p);
     }
+    if (tx) files.hold(tx, ids.splice(0)); // the transaction's from here: released when it ends
     return await run(out);
   } catch (e) {
     keep = e instanceof KalamError && e.code === 'STORAGE_TIMEOUT';
