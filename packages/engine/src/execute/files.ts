@@ -37,7 +37,7 @@ import { Sha256 } from '../core/sha256';
 import type { FileRef, ParamValue, Value } from '../core/types';
 import { MemoryBlobStore, type BlobStore } from '../storage/blob-store';
 import { openIdbBlobStore } from '../storage/idb-blob-store';
-import { decodeKey, encodeKey, prefixUpperBound } from '../storage/keys';
+import { encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
 import { opfsBlobStore } from '../storage/opfs-blob-store';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
