@@ -15,6 +15,7 @@ export {
   type BackupOptions,
   type BackupProgress,
   type ImportResult,
+  type ReadFileOptions,
 } from './api/database';
 /** The check db.migrate() makes of a migrations list (hosts use it where the list is given): a frozen copy, or INVALID_OPTION. */
 export { checkMigrations } from './execute/migration-list';

@@ -110,14 +110,14 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
           async execute(sql, params, options) {
             ensureOpen();
             if (state !== 'open') throw ended();
-            params = sendable(params);
-            return follow(await cancellable(options, (call) => host.txExecute(id, sql, params, call))).map(withFrozenRows);
+            const sent = sendableWithFiles(params);
+            return follow(await cancellable(options, (call) => host.txExecute(id, sql, sent, call))).map(withFrozenRows);
           },
-          async query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions) {
+          async query<T extends object = Row>(sql: string, params?: readonly ParamValue[], options?: StatementOptions) {
             ensureOpen();
             if (state !== 'open') throw ended();
-            params = sendable(params);
-            return withFrozenRows(follow(await cancellable(options, (call) => host.txQuery(id, sql, params, call)))) as StatementResult<T>;
+            const sent = sendableWithFiles(params);
+            return withFrozenRows(follow(await cancellable(options, (call) => host.txQuery(id, sql, sent, call)))) as StatementResult<T>;
           },
           async commit() {
             ensureOpen();
@@ -224,14 +224,14 @@ export function connectClient(host: KalamHost, release: () => Promise<void>, lim
           return host.exportUserData(key, progressListener(options, 'exportUserData()'));
         },
 
-        async readFile(ref) {
+        async readFile(ref, options) {
           ensureOpen();
-          return host.readFile(key, ref);
+          return host.readFile(key, ref, options);
         },
 
-        async fileUrl(ref) {
+        async fileUrl(ref, options) {
           ensureOpen();
-          return URL.createObjectURL(await host.readFile(key, ref));
+          return URL.createObjectURL(await host.readFile(key, ref, options));
         },
       }),
 

@@ -60,5 +60,38 @@ for (const [transport, connect] of [
       expect((await caught(alice.execute('INSERT INTO app.photos (id, image) VALUES ($1, $2)', [undefined as never, new Blob([bytes])]))).code).toBe('INVALID_PARAMETER');
       await client.close();
     });
+
+    it('stores a file inside a transaction: committed with its row, gone with a rollback', async () => {
+      const client = await connect();
+      const alice = client.session({ user: 'alice' });
+      const tx = await alice.begin();
+      await tx.execute('INSERT INTO app.photos (id, image) VALUES (1, $1)', [new Blob(['kept'])]);
+      await tx.commit();
+      const ref = (await alice.query<{ image: FileRef }>('SELECT image FROM app.photos WHERE id = 1')).rows[0].image;
+      expect(await (await alice.readFile(ref)).text()).toBe('kept');
+      const dropped = await alice.begin();
+      await dropped.execute('INSERT INTO app.photos (id, image) VALUES (2, $1)', [new Blob(['dropped'])]);
+      const staged = (await dropped.query<{ image: FileRef }>('SELECT image FROM app.photos WHERE id = 2')).rows[0].image;
+      await dropped.rollback();
+      expect((await caught(alice.readFile(staged))).code).toBe('FILE_NOT_FOUND');
+      expect((await alice.query('SELECT id FROM app.photos')).rows).toEqual([{ id: 1 }]);
+      await client.close();
+    });
+
+    it('reads a file as another user with EXECUTE AS USER rules: a dba session may, a user session may not', async () => {
+      const client = await connect();
+      const alice = client.session({ user: 'alice' });
+      await alice.execute('INSERT INTO app.photos (id, image) VALUES (1, $1)', [new Blob(['hello'])]);
+      const ref = (await alice.query<{ image: FileRef }>('SELECT image FROM app.photos WHERE id = 1')).rows[0].image;
+      const ops = client.session({ user: 'ops', role: 'dba' });
+      expect((await caught(ops.readFile(ref))).code).toBe('FILE_NOT_FOUND');
+      expect(await (await ops.readFile(ref, { asUser: 'alice' })).text()).toBe('hello');
+      const url = await ops.fileUrl(ref, { asUser: 'alice' });
+      expect(url).toMatch(/^blob:/);
+      URL.revokeObjectURL(url);
+      expect((await caught(client.session({ user: 'bob' }).readFile(ref, { asUser: 'alice' }))).code).toBe('PERMISSION_DENIED');
+      expect((await caught(ops.readFile(ref, { asUser: 42 } as never))).code).toBe('INVALID_OPTION');
+      await client.close();
+    });
   });
 }

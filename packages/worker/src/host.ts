@@ -234,7 +234,7 @@ export function createHost(db: Database, listener: LiveListener, limits: Partial
       return backupOptions(onProgress, (options) => session.exportUserData(options));
     },
 
-    readFile: async (key, ref) => sessionFor(key).readFile(ref),
+    readFile: async (key, ref, options) => sessionFor(key).readFile(ref, options),
 
     async close() {
       isClosed = true;

@@ -1,4 +1,4 @@
-import type { BackupProgress, CheckedRow, FileRef, ImportResult, ParamValue, KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
+import type { BackupProgress, CheckedRow, FileRef, ImportResult, ReadFileOptions, ParamValue, KalamErrorShape, Migration, Role, Row, StatementResult, Value } from '@kalamlite/engine';
 import type { EngineOptions } from './engine-options';
 
 /**
@@ -185,8 +185,8 @@ export interface KalamHost {
    */
   begin(session: SessionKey): Promise<string>;
   /** Runs statements inside transaction `tx`; a failing statement rolls it back. */
-  txExecute(tx: string, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult[]>>;
-  txQuery(tx: string, sql: string, params?: readonly Value[], call?: number): Promise<Executed<StatementResult>>;
+  txExecute(tx: string, sql: string, params?: readonly ParamValue[], call?: number): Promise<Executed<StatementResult[]>>;
+  txQuery(tx: string, sql: string, params?: readonly ParamValue[], call?: number): Promise<Executed<StatementResult>>;
   /** Commits transaction `tx` (one storage commit) and forgets it, whether it succeeded or not. */
   commit(tx: string): Promise<void>;
   /** Rolls back transaction `tx` and forgets it. */
@@ -202,7 +202,7 @@ export interface KalamHost {
   /** `session`'s own data as an export file (the engine's session.exportUserData()). */
   exportUserData(session: SessionKey, onProgress?: ProgressListener): Promise<Blob>;
   /** The file a FileRef names, if `session` may read it (the engine's session.readFile()). */
-  readFile(session: SessionKey, ref: FileRef): Promise<Blob>;
+  readFile(session: SessionKey, ref: FileRef, options?: ReadFileOptions): Promise<Blob>;
   /** Stops every subscription and rolls back every open transaction. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { ArrowTable, BackupOptions, FileRef, ImportResult, ParamValue, InsertManyOptions, InsertManyProgress, KalamError, Migration, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
+import type { ArrowTable, BackupOptions, FileRef, ImportResult, ReadFileOptions, ParamValue, InsertManyOptions, InsertManyProgress, KalamError, Migration, Role, Row, SessionOptions, StatementOptions, StatementResult, Value } from '@kalamlite/engine';
 import type { Endpoint } from 'comlink';
 import type { EngineOptions } from './engine-options';
 import type { Transport } from './tabs/protocol';
@@ -29,15 +29,16 @@ export interface ClientSession {
    * worker (its bytes are not copied into the message). FILE_NOT_FOUND
    * unless this session may read the row holding it. Storing a file: pass
    * a Blob or File as the parameter of a FILE column (`execute`, `query`);
-   * the worker streams it to storage.
+   * the worker streams it to storage. `{ asUser }`: read as that user, with
+   * EXECUTE AS USER's rules (the engine's session.readFile).
    */
-  readFile(ref: FileRef): Promise<Blob>;
+  readFile(ref: FileRef, options?: ReadFileOptions): Promise<Blob>;
   /**
    * `readFile(ref)` as an object URL for `<img src>`, `<a href download>`
    * … Revoke it with `URL.revokeObjectURL(url)` once it is no longer shown:
    * until then the page holds the file.
    */
-  fileUrl(ref: FileRef): Promise<string>;
+  fileUrl(ref: FileRef, options?: ReadFileOptions): Promise<string>;
   /**
    * Exactly one statement returning rows; its result as an Apache Arrow
    * table, typed as DIALECT.md maps SQL types (BIGINT → Int64, TIMESTAMP →
@@ -112,8 +113,8 @@ export interface ClientSession {
 export interface ClientTransaction {
   readonly id: string;
   /** Statements inside the transaction; they see its staged writes. A failing one (a cancelled one too: `options.signal`) rolls it back. */
-  execute(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult[]>;
-  query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult<T>>;
+  execute(sql: string, params?: readonly ParamValue[], options?: StatementOptions): Promise<StatementResult[]>;
+  query<T extends object = Row>(sql: string, params?: readonly ParamValue[], options?: StatementOptions): Promise<StatementResult<T>>;
   /** Writes everything staged in one storage commit (fails, writing nothing, on a conflict). */
   commit(): Promise<void>;
   /** Drops everything staged. A no-op when the transaction already rolled back. */

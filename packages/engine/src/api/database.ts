@@ -11,6 +11,7 @@ import { checkBackupDatabase, checkExportUserData, checkRestoreDatabase } from '
 import { checkBackupOptions, type BackupOptions, type BackupProgress } from '../execute/backup-format';
 import { Engine } from '../execute/engine';
 import type { ImportResult } from '../execute/restore';
+import type { ReadFileOptions } from '../execute/files-access';
 import { loadBackup } from '../execute/lazy-executors';
 import type { LiveStop } from '../execute/live';
 import type { MigrateResult } from '../execute/migrate';
@@ -29,7 +30,7 @@ import type { InsertManyError, InsertManyProgress } from '../execute/insert-chun
 import { loadInsertMany } from '../execute/lazy-executors';
 import { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type InsertManyOptions, type StatementOptions } from './session-options';
 
-export type { BackupOptions, BackupProgress, ImportResult, InsertManyError, InsertManyOptions, InsertManyProgress, LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
+export type { BackupOptions, BackupProgress, ImportResult, ReadFileOptions, InsertManyError, InsertManyOptions, InsertManyProgress, LiveStop, MigrateResult, Migration, OpenOptions, StatementOptions };
 
 
 export interface Session {
@@ -56,8 +57,11 @@ export interface Session {
    * holding it: a USER table's file only for its owner, a SHARED table's
    * for the roles its access level lets read. Storing one: pass the Blob or
    * File as a parameter written to a FILE column (`execute`, `query`).
+   * `{ asUser }`: read as that user, with EXECUTE AS USER's rules (a
+   * service, dba or system session as a user its role may target; a user
+   * session only as itself; SHARED tables' files refused), audited.
    */
-  readFile(ref: FileRef): Promise<Blob>;
+  readFile(ref: FileRef, options?: ReadFileOptions): Promise<Blob>;
   /** Exactly one statement returning rows; its result as an Arrow table (types mapped as in arrow.ts). */
   queryArrow(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<ArrowTable>;
   /**
@@ -117,8 +121,8 @@ export interface Session {
 export interface SessionTransaction {
   readonly id: string;
   /** Runs statements inside the transaction: they see its staged writes; nobody else does until commit. A cancelled one (options.signal) fails and rolls the transaction back, as any failure does. */
-  execute(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult[]>;
-  query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions): Promise<StatementResult<T>>;
+  execute(sql: string, params?: readonly ParamValue[], options?: StatementOptions): Promise<StatementResult[]>;
+  query<T extends object = Row>(sql: string, params?: readonly ParamValue[], options?: StatementOptions): Promise<StatementResult<T>>;
   /** Writes everything staged in one storage commit (fails, writing nothing, on a conflict). */
   commit(): Promise<void>;
   /** Drops everything staged. A no-op when the transaction already rolled back. */
@@ -164,6 +168,11 @@ function withFiles<T>(engine: Engine, params: readonly ParamValue[] | undefined,
   return hasBlob(params) ? loadFiles().then((m) => m.withUploads(engine, params!, run)) : run((params ?? []) as readonly Value[]);
 }
 
+/** withFiles inside an explicit transaction: the uploads are held until the transaction ends, its commit claiming them. */
+function withTransactionFiles<T>(engine: Engine, tx: Transaction, params: readonly ParamValue[] | undefined, run: (params: readonly Value[]) => Promise<T>): Promise<T> {
+  return hasBlob(params) ? loadFiles().then((m) => m.withUploads(engine, params!, run, tx)) : run((params ?? []) as readonly Value[]);
+}
+
 /** Never throws, and looks at no array of more than a million (a huge sparse one): a hostile or oversized array is the parameter check's to report (execute/validate.ts). */
 function hasBlob(params: unknown): boolean {
   try {
@@ -183,11 +192,11 @@ function openTransaction(engine: Engine, state: SessionState, client: string | u
   const tx = engine.beginTransaction(state.user, 'api');
   const handle: SessionTransaction = {
     id: tx.id,
-    execute: async (sql, params, options) => engine.execute(state, sql, params ?? [], tx, { ...resolveStatementOptions(options), client }),
-    async query<T extends object = Row>(sql: string, params?: readonly Value[], options?: StatementOptions) {
+    execute: async (sql, params, options) => withTransactionFiles(engine, tx, params, (p) => engine.execute(state, sql, p, tx, { ...resolveStatementOptions(options), client })),
+    async query<T extends object = Row>(sql: string, params?: readonly ParamValue[], options?: StatementOptions) {
       const call = { ...resolveStatementOptions(options), client };
       oneStatement(sql, engine.planner.limits);
-      const [result] = await engine.execute(state, sql, params ?? [], tx, call);
+      const [result] = await withTransactionFiles(engine, tx, params, (p) => engine.execute(state, sql, p, tx, call));
       // The rows are what the statement returns: T is the caller's word for them.
       return result as StatementResult<T>;
     },
@@ -228,7 +237,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
           const [result] = await withFiles(engine, params, (p) => engine.execute(state, sql, p, undefined, call));
           return result as StatementResult<T>;
         },
-        readFile: async (ref) => (await loadFiles()).readFile(engine, state, ref),
+        readFile: async (ref, options) => (await loadFiles()).readFile(engine, state, ref, options),
         async queryArrow(sql, params, options) {
           const call = { ...resolveStatementOptions(options), client: resolved.client };
           oneStatement(sql, engine.planner.limits);

@@ -30,6 +30,7 @@ import type { AlterOp, AlterTableStmt, DefaultSpec } from '../sql/ast';
 import { RESERVED_COLUMNS, validateName } from '../sql/names';
 import { storeOf, type HotChange, type HotTier } from '../storage/hot-tier';
 import type { UnitOfWork } from '../storage/unit-of-work';
+import type { Files } from './files';
 import type { SessionState } from './session-state';
 import type { DataType, StatementResult, Value } from '../core/types';
 import { coerce, describeValue, stableJson } from '../core/values';
@@ -59,6 +60,8 @@ export interface AlterContext {
   readonly hot: HotTier;
   readonly snowflake: SeqGenerator;
   commit(unit: UnitOfWork): Promise<void>;
+  /** FILE columns' code, attached once the database ever stored a file (execute/files.ts): DROP COLUMN of a FILE column deletes its files. */
+  readonly files?: Pick<Files, 'dropColumn'>;
 }
 
 /** Run under the write lock. */
@@ -97,7 +100,10 @@ export async function executeAlterTable(engine: AlterContext, state: SessionStat
     }
   }
   // The definition and the rows change in one commit; plans of the table are dropped and its live queries re-run.
-  await engine.commit({ state: [engine.catalog.alterTableWrites(next)], hot: rewritten, altered: [t.id] });
+  // A dropped FILE column's files go in it too (their records; the blobs right after).
+  const dropped = t.columns.find((c) => c.type === 'FILE' && !next.columns.some((n) => n.id === c.id));
+  const files = dropped && (await engine.files?.dropColumn(t, dropped.id));
+  await engine.commit({ state: [engine.catalog.alterTableWrites(next), ...(files ? [files] : [])], hot: rewritten, altered: [t.id] });
   return ok(`Table ${q(t)} altered successfully: ${plan.description} (version ${next.version})`);
 }
 
@@ -196,6 +202,9 @@ function planAlter(engine: AlterContext, state: SessionState, t: TableDef, op: A
         );
       }
       if (col.primaryKey && op.notNull === false) throw pkNullable(col.name);
+      if (typeChanged && (col.type === 'FILE' || op.type === 'FILE')) {
+        throw new KalamError('UNSUPPORTED', `Cannot change column '${col.name}' ${col.type === 'FILE' ? 'from' : 'to'} FILE: a FILE column holds files, not values. Add a new column, copy what you need, then drop the old one`);
+      }
       const notNull = op.notNull ?? col.notNull;
       if (!typeChanged && notNull === col.notNull) return { description, next: null };
       const next: ColumnDef = { ...col, type: op.type, notNull };

@@ -13,6 +13,12 @@
  * ROWS_PER_RECORD rows of one table partition each), then one `end` record
  * with the totals. A file without its `end` record is truncated.
  *
+ * Format 2 (written when a table has a FILE column; format 1 otherwise, so
+ * older builds still read exports without files) adds `file` records: the
+ * bytes of each file a `rows` record names, in pieces of FILE_PIECE_BYTES,
+ * just before that `rows` record — the first piece carries the FileRef,
+ * the next ones its id and offset. Format 1 files are still read.
+ *
  * Writing: each record becomes its own bytes, gathered into Blob pieces of
  * about BLOB_PIECE_BYTES, so no record list or string of the whole database
  * is ever built. Reading: the Blob is read in slices of READ_SLICE_BYTES
@@ -22,12 +28,15 @@ import type { UserRecord } from '../auth/users';
 import type { NamespaceDef } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import type { StoredRow, TableDef } from '../core/schema';
+import type { FileRef } from '../core/types';
 import { crc32 } from '../storage/crc32';
 import { ByteReader, ByteWriter, encodeValue } from '../storage/value-codec';
 
 export const BACKUP_MAGIC = 'KALAMLITE-EXPORT\n';
 /** The format this build writes, and the newest it reads. */
-export const BACKUP_FORMAT_VERSION = 1;
+export const BACKUP_FORMAT_VERSION = 2;
+/** Bytes of a file per `file` record. */
+export const FILE_PIECE_BYTES = 1 << 20;
 /** Rows per `rows` record (fewer when the record reaches RECORD_TARGET_BYTES first). */
 export const ROWS_PER_RECORD = 1024;
 /** A `rows` record is closed once its payload passes this many bytes. */
@@ -50,6 +59,8 @@ export type BackupRecord =
   | { t: 'table'; def: TableDef }
   /** Rows of one partition of table `table` (the table record's id in the file); each a stored row without tombstones. */
   | { t: 'rows'; table: number; user: string; rows: StoredRow[] }
+  /** A piece of a file the next `rows` record names: the first (`at` 0) carries its FileRef, the others its id. */
+  | { t: 'file'; ref?: FileRef; id?: string; at: number; bytes: Uint8Array }
   | { t: 'end'; tables: number; rows: number };
 
 /** Progress of an export or import: rows and tables done so far. */
@@ -74,10 +85,11 @@ export class BackupWriter {
   private parts: Uint8Array[] = [];
   private partBytes = 0;
 
-  constructor() {
+  /** `version`: 1 unless the file holds `file` records. */
+  constructor(version = 1) {
     const head = new Uint8Array(PREAMBLE_BYTES);
     head.set(MAGIC_BYTES);
-    new DataView(head.buffer).setUint32(MAGIC_BYTES.length, BACKUP_FORMAT_VERSION, true);
+    new DataView(head.buffer).setUint32(MAGIC_BYTES.length, version, true);
     this.push(head);
   }
 
@@ -114,7 +126,7 @@ export class BackupWriter {
   }
 }
 
-const RECORD_TYPES = new Set(['header', 'namespace', 'user', 'table', 'rows', 'end']);
+const RECORD_TYPES = new Set(['header', 'namespace', 'user', 'table', 'rows', 'file', 'end']);
 
 /** Reads records back from a Blob, a slice at a time; every failure is IMPORT_INVALID_FILE or IMPORT_VERSION_UNSUPPORTED. */
 export class BackupReader {

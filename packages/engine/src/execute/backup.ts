@@ -10,20 +10,24 @@
  * manifest's per-group first keys): only the row groups of one window are
  * loaded and pinned at a time, plus the hot tier already in memory, so the
  * heap grows with one window and one record, not with the database. Deleted
- * rows (tombstones) and expired STREAM rows are not exported.
+ * rows (tombstones) and expired STREAM rows are not exported. The files a
+ * `rows` record names (FILE columns) go just before it, read from the blob
+ * store a FILE_PIECE_BYTES slice at a time.
  */
 import { canReadShared, accessLevelOf } from '../auth/permissions';
 import type { UserRegistry } from '../auth/users';
 import type { Catalog, NamespaceDef } from '../catalog/catalog';
 import { deletedSlot, isExpired, rowBytes, type StoredRow, type TableDef } from '../core/schema';
-import type { Role, Value } from '../core/types';
+import { KalamError } from '../core/errors';
+import type { FileRef, Role, Value } from '../core/types';
+import type { BlobStore } from '../storage/blob-store';
 import { compareValues } from '../core/values';
 import { TimeSlice } from '../core/yield';
 import { pkStatsKey, type ColdTier } from '../storage/cold/cold-tier';
 import type { ScanBound } from '../storage/cold/prune';
 import type { HotTier } from '../storage/hot-tier';
 import type { KeyRange } from '../storage/key-range';
-import { BackupWriter, RECORD_TARGET_BYTES, ROWS_PER_RECORD, type BackupOptions, type BackupProgress } from './backup-format';
+import { BackupWriter, FILE_PIECE_BYTES, RECORD_TARGET_BYTES, ROWS_PER_RECORD, type BackupOptions, type BackupProgress } from './backup-format';
 import type { ColdReader } from './cold-reads';
 import type { PartitionViews } from './partition-views';
 
@@ -37,6 +41,8 @@ export interface ExportContext {
   readonly cold: ColdTier;
   readonly coldReader: ColdReader;
   readonly views: PartitionViews;
+  /** The FILE column code, attached when the database ever stored a file (execute/files.ts). */
+  readonly files?: { readonly store: BlobStore } | undefined;
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
   assertOpen(): void;
 }
@@ -84,9 +90,9 @@ function planTables(ctx: ExportContext, scope: ExportScope): TablePlan[] {
 }
 
 async function writeBackup(ctx: ExportContext, scope: ExportScope, options: BackupOptions): Promise<Blob> {
-  const out = new BackupWriter();
-  out.write(scope.kind === 'user' ? { t: 'header', kind: 'user', createdAt: Date.now(), user: scope.user } : { t: 'header', kind: 'database', createdAt: Date.now() });
   const plans = planTables(ctx, scope);
+  const out = new BackupWriter(plans.some((p) => p.table.columns.some((c) => c.type === 'FILE')) ? 2 : 1);
+  out.write(scope.kind === 'user' ? { t: 'header', kind: 'user', createdAt: Date.now(), user: scope.user } : { t: 'header', kind: 'database', createdAt: Date.now() });
   const namespaces = new Set(plans.map((p) => p.table.namespace));
   for (const ns of ctx.catalog.listNamespaces()) {
     if (scope.kind === 'database' || namespaces.has(ns.name)) out.write({ t: 'namespace', def: ns as NamespaceDef });
@@ -99,10 +105,12 @@ async function writeBackup(ctx: ExportContext, scope: ExportScope, options: Back
   const slice = new TimeSlice();
   const now = Date.now();
   for (const { table, partitions } of plans) {
+    const fileSlots = table.columns.flatMap((c, i) => (c.type === 'FILE' ? [i] : []));
     for (const user of partitions) {
       let chunk: StoredRow[] = [];
       let bytes = 0;
-      const emit = () => {
+      const emit = async () => {
+        for (const row of chunk) for (const i of fileSlots) if (row[i] !== null) await writeFile(ctx, out, row[i] as unknown as FileRef, table);
         out.write({ t: 'rows', table: table.id, user, rows: chunk });
         progress.rows += chunk.length;
         chunk = [];
@@ -112,15 +120,27 @@ async function writeBackup(ctx: ExportContext, scope: ExportScope, options: Back
       for await (const row of partitionRows(ctx, table, user, now, slice)) {
         chunk.push(row);
         bytes += rowBytes(row);
-        if (chunk.length >= ROWS_PER_RECORD || bytes >= RECORD_TARGET_BYTES) emit();
+        if (chunk.length >= ROWS_PER_RECORD || bytes >= RECORD_TARGET_BYTES) await emit();
       }
-      if (chunk.length > 0) emit();
+      if (chunk.length > 0) await emit();
     }
     progress.tables++;
     report(options, progress);
   }
   out.write({ t: 'end', tables: plans.length, rows: progress.rows });
   return out.finish();
+}
+
+/** The bytes of a row's file, as `file` records of FILE_PIECE_BYTES (one record for an empty file). */
+async function writeFile(ctx: ExportContext, out: BackupWriter, ref: FileRef, t: TableDef): Promise<void> {
+  const blob = await ctx.files?.store.read(ref.id);
+  if (!blob || blob.size !== ref.size) {
+    throw new KalamError('FILE_NOT_FOUND', `The file '${ref.name}' of a row of ${t.namespace}.${t.name} is missing from the file store, so the export stopped. Set that row's file again (or to NULL), then export again.`);
+  }
+  for (let at = 0; at === 0 || at < ref.size; at += FILE_PIECE_BYTES) {
+    const bytes = new Uint8Array(await blob.slice(at, Math.min(ref.size, at + FILE_PIECE_BYTES)).arrayBuffer());
+    out.write(at === 0 ? { t: 'file', ref, at, bytes } : { t: 'file', id: ref.id, at, bytes });
+  }
 }
 
 /**

@@ -159,6 +159,7 @@ export async function commitTransaction(engine: BatchContext, tx: Transaction, a
     });
   } catch (e) {
     const err = toKalamError(e);
+    tx.isInDoubt = err.code === 'STORAGE_TIMEOUT';
     engine.transactions.finish(tx, 'rolled_back', err.message);
     throw err;
   } finally {

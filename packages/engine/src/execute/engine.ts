@@ -163,6 +163,7 @@ export class Engine {
         hasFlushPolicies: () => hasFlushPolicies(this),
         coldMayHold: (t, user, pk) => cold.mayHold(t, user, pk as Value),
         compactExpired: (now) => requestRetentionCompactions(this, now),
+        purgeFiles: async (now, run) => (this.files ? this.files.purgeRetained(now, options.jobBatchSize, run) : []),
       },
       {
         streamEvictionIntervalMs: options.streamEvictionIntervalMs,

@@ -262,6 +262,7 @@ function scopedContext(ctx: MigrateContext, extra: () => StateChange, onCommit: 
     jobs: ctx.jobs,
     hot: ctx.hot,
     snowflake: ctx.snowflake,
+    files: (ctx as Partial<AlterContext>).files,
     async commit(unit) {
       await ctx.commit({ ...unit, state: [...(unit.state ?? []), extra()] });
       onCommit();

@@ -18,8 +18,15 @@
  *   import can be retried. A crash (the tab closed) during an import is
  *   undone at the next open: the first commit writes an "import in
  *   progress" marker, the last one deletes it (import-recovery.ts).
+ * - Files (format 2): the `file` records before a `rows` record are
+ *   streamed into the blob store as pending uploads (size and SHA-256
+ *   checked), and the rows' commit claims them as an INSERT's commit would;
+ *   a file no row claimed is deleted. A failed import deletes them with its
+ *   tables (DROP TABLE's file cleanup); a crash leaves blobs that the
+ *   next open's sweep deletes.
  * - Memory: one record of the file at a time, plus one key per partition
- *   being read (to refuse out-of-order or repeated keys).
+ *   being read (to refuse out-of-order or repeated keys), and the FileRefs
+ *   of the files read for the next `rows` record.
  */
 import { ensureIndexSupport } from './index-loader';
 import type { IndexSupportHost } from './index-support';
@@ -32,12 +39,16 @@ import type { ColumnDef, RowChange, StoredRow, TableDef } from '../core/schema';
 import type { DataType, Value } from '../core/types';
 import { coerce, compareValues, hashKey } from '../core/values';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
+import type { Files, FilesHost } from './files';
+import { loadFiles } from './files-loader';
+import type { FileRef } from '../core/types';
 import { BackupReader, invalidFile, type BackupOptions, type BackupProgress, type BackupRecord } from './backup-format';
 import { report } from './backup';
 import { clearMarkerWrite, discardImport, markerWrite } from './import-recovery';
 import { loadColumnTypesFor } from './sql-extensions';
 
-export interface ImportContext extends IndexSupportHost {
+/** The engine; as a FilesHost, its file code is attached on the first `file` record. */
+export interface ImportContext extends IndexSupportHost, FilesHost {
   readonly catalog: Catalog;
   readonly users: UserRegistry;
   readonly seq: SeqGenerator;
@@ -59,7 +70,7 @@ export interface ImportResult {
   users: number;
 }
 
-const DATA_TYPES = new Set<DataType>(['BOOLEAN', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL', 'TEXT', 'BYTES', 'JSON', 'TIMESTAMP', 'DATETIME', 'DATE', 'TIME', 'UUID', 'EMBEDDING', 'INTERVAL']);
+const DATA_TYPES = new Set<DataType>(['BOOLEAN', 'SMALLINT', 'INT', 'BIGINT', 'FLOAT', 'DOUBLE', 'DECIMAL', 'TEXT', 'BYTES', 'JSON', 'TIMESTAMP', 'DATETIME', 'DATE', 'TIME', 'UUID', 'EMBEDDING', 'INTERVAL', 'FILE']);
 
 function checkEmpty(catalog: Catalog): void {
   const namespaces = catalog.listNamespaces().filter((n) => n.name !== DEFAULT_NAMESPACE);
@@ -127,12 +138,33 @@ export async function importBackup(ctx: ImportContext, blob: Blob, options: Back
   await ensureIndexSupport(ctx);
 
   const progress: BackupProgress = { rows: 0, tables: 0 };
+  let files: Files | undefined;
+  /** Files read for the next `rows` record and not yet claimed (bounded by one record's files); `unreleased` also the claimed ones until released. */
+  const adopted = new Map<string, FileRef>();
+  let unreleased: string[] = [];
+  const release = async () => {
+    const ids = unreleased;
+    unreleased = [];
+    adopted.clear();
+    if (files && ids.length > 0) await files.release(ids, false); // an unclaimed one is deleted
+  };
   try {
     // Partitions read so far (table id, user) → the last key, so keys only grow and a partition is never revisited.
     const finished = new Set<string>(); // bounded by the partitions in the file
     let current: { slot: string; table: number; last: Value | undefined } | undefined;
     const tablesSeen = new Set<number>(); // bounded by the file's tables
-    while (record.t === 'rows') {
+    while (record.t === 'rows' || record.t === 'file') {
+      if (record.t === 'file') {
+        const ref = checkFileRef(record.ref);
+        if (record.at !== 0 || adopted.has(ref.id)) throw invalidFile('a file record is out of place');
+        files ??= await (await loadFiles()).attachFiles(ctx);
+        await files.adopt(ref, filePieces(reader, record, ref));
+        adopted.set(ref.id, ref);
+        unreleased.push(ref.id);
+        record = await reader.next();
+        if (record === undefined) throw invalidFile('it has no end record');
+        continue;
+      }
       const t = byFileId.get(record.table);
       if (!t || typeof record.user !== 'string' || !Array.isArray(record.rows)) throw invalidFile('a rows record names no table of the file');
       if (t.type === 'SHARED' ? record.user !== '' : record.user === '') throw invalidFile(`rows of table '${t.namespace}.${t.name}' name the wrong partition`);
@@ -145,8 +177,10 @@ export async function importBackup(ctx: ImportContext, blob: Blob, options: Back
       }
       tablesSeen.add(record.table);
       const changes: RowChange[] = [];
+      const fileSlots = t.columns.flatMap((c, i) => (c.type === 'FILE' ? [i] : []));
       for (const given of record.rows) {
         const row = checkRow(t, given);
+        for (const i of fileSlots) if (row[i] !== null) claimFile(t, row[i] as unknown as Record<string, unknown>, adopted);
         const pk = t.pk >= 0 ? row[t.pk] : row[t.columns.length];
         if (current.last !== undefined && compareValues(current.last, pk) >= 0) throw invalidFile(`the rows of '${t.namespace}.${t.name}' are out of order or repeat a key`);
         current.last = pk;
@@ -155,11 +189,13 @@ export async function importBackup(ctx: ImportContext, blob: Blob, options: Back
       }
       await ctx.waitForHotRoom();
       await ctx.exclusive(() => ctx.commit({ rows: changes }));
+      await release();
       progress.rows += changes.length;
       report(options, progress);
       record = await reader.next();
       if (record === undefined) throw invalidFile('it has no end record');
     }
+    await release();
     if (record.t !== 'end') throw invalidFile(`a ${record.t} record comes after the rows`);
     if (record.rows !== progress.rows || record.tables !== created.length) throw invalidFile('its totals do not match its records');
     // The users and the marker's deletion in the last commit: the import is complete.
@@ -168,6 +204,7 @@ export async function importBackup(ctx: ImportContext, blob: Blob, options: Back
     report(options, progress);
   } catch (e) {
     try {
+      await release().catch(() => undefined); // blobs a failed release leaves are swept at the next open
       await undo(ctx, created, createdNamespaces);
     } catch (undoFailed) {
       // The storage refused the undo too (it is failing, or the database closed): the marker stays, and the next open rolls the import back.
@@ -185,6 +222,38 @@ async function undo(ctx: ImportContext, tables: readonly TableDef[], namespaces:
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The FileRef of a file's first `file` record, checked. */
+function checkFileRef(v: unknown): FileRef {
+  const ok =
+    isObject(v) && Object.keys(v).length === 5 && typeof v.id === 'string' && /^[0-9a-f]{32}$/.test(v.id) && typeof v.name === 'string' && typeof v.mime === 'string' &&
+    Number.isSafeInteger(v.size) && (v.size as number) >= 0 && typeof v.sha256 === 'string' && /^[0-9a-f]{64}$/.test(v.sha256);
+  if (!ok) throw invalidFile('a file record is damaged');
+  return v as unknown as FileRef;
+}
+
+/** A row's FILE value must be a file read just before its `rows` record, named by one row only. */
+function claimFile(t: TableDef, v: Record<string, unknown>, adopted: Map<string, FileRef>): void {
+  const ref = typeof v.id === 'string' ? adopted.get(v.id) : undefined;
+  if (!ref || Object.keys(v).length !== 5 || v.name !== ref.name || v.size !== ref.size || v.mime !== ref.mime || v.sha256 !== ref.sha256) {
+    throw invalidFile(`a row of '${t.namespace}.${t.name}' names a file the export does not hold (an export made before exports carried files cannot bring them: export it again with this version)`);
+  }
+  adopted.delete(ref.id);
+}
+
+/** The bytes of one file: `first`'s, then those of the `file` records that continue it, until `ref.size`. */
+async function* filePieces(reader: BackupReader, first: BackupRecord & { t: 'file' }, ref: FileRef): AsyncGenerator<Uint8Array> {
+  let at = 0;
+  for (let r = first; ; ) {
+    if (!(r.bytes instanceof Uint8Array)) throw invalidFile('a file record is damaged');
+    yield r.bytes;
+    at += r.bytes.length;
+    if (at >= ref.size) return;
+    const next = await reader.next();
+    if (next?.t !== 'file' || next.id !== ref.id || next.at !== at) throw invalidFile(`the bytes of file '${ref.name}' are cut off`);
+    r = next;
+  }
+}
 
 function checkNamespace(v: unknown): NamespaceDef {
   if (!isObject(v) || typeof v.name !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(v.name) || v.name === 'system') throw invalidFile('a namespace record is damaged');

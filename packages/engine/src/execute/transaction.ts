@@ -66,6 +66,10 @@ export class Transaction implements StagedRows {
   stagedRows = 0;
   /** Why the transaction ended, when a failure ended it (later statements report it). */
   abortReason: string | undefined;
+  /** Its commit failed with STORAGE_TIMEOUT: whether the storage took it is not known yet. */
+  isInDoubt = false;
+  /** Run once when the transaction ends, however it ends (FILE columns release the uploads its statements made: execute/files.ts). */
+  onEnd: (() => void) | undefined;
   /** table id → partition user → staged rows. */
   private readonly tables = new Map<number, Map<string, StagedPartition>>();
 
@@ -208,6 +212,9 @@ export class Transaction implements StagedRows {
     this.state = state;
     if (reason !== undefined) this.abortReason = reason;
     this.tables.clear();
+    const onEnd = this.onEnd;
+    this.onEnd = undefined;
+    onEnd?.();
   }
 
   info(now = Date.now()): TransactionInfo {

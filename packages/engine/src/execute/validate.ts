@@ -121,7 +121,7 @@ export function validateValue(v: unknown, label: string, maxJsonDepth: number = 
   } catch (e) {
     throw invalid(`${label} could not be read: ${thrownMessage(e)}`);
   }
-  if (kind === 'other') throw invalid(v instanceof Blob ? `${label} is a file: store it with execute() or query() outside a transaction` : `${label} has unsupported type object (not a plain object or array): ${SUPPORTED}`);
+  if (kind === 'other') throw invalid(v instanceof Blob ? `${label} is a file: store it with execute() or query()` : `${label} has unsupported type object (not a plain object or array): ${SUPPORTED}`);
   return sealJson(v, 'INVALID_PARAMETER', `${label} is an ${kind === 'array' ? 'array' : 'object'}, so it must be a JSON value`, maxJsonDepth);
 }
 

@@ -59,6 +59,8 @@ export interface JobEnv {
   coldMayHold?(table: TableDef, user: string, pk: unknown): boolean;
   /** After a retention run: queues compactions of the tables whose cold segments hold tombstones past retention at `now` (compact.ts). */
   compactExpired?(now: number): JobRecord[];
+  /** After a retention run's rows: deletes the files of tombstones past retention at `now` (execute/files.ts), one record per table. */
+  purgeFiles?(now: number, run: RecordedRunner): Promise<JobRecord[]>;
 }
 
 /**

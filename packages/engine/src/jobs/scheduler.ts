@@ -251,13 +251,14 @@ export class JobScheduler {
     return record;
   }
 
+  private readonly runner: RecordedRunner = (t, parameters, work) => this.runRecorded(this.history.start(t, parameters, this.clock()), work);
+
   private async runType(type: ScheduledType, now: number): Promise<JobRecord[]> {
     if (this.isStopped) return [];
     if (type === 'flush') {
       if (!this.env.flushDue) return [];
-      const runner: RecordedRunner = (t, parameters, work) => this.runRecorded(this.history.start(t, parameters, this.clock()), work);
       try {
-        return await this.env.flushDue(now, runner);
+        return await this.env.flushDue(now, this.runner);
       } catch (e) {
         const record = this.history.start(type, {}, this.clock());
         this.fail(record, e);
@@ -287,6 +288,7 @@ export class JobScheduler {
       const record = await this.runTableJob(job);
       if (record) out.push(record);
     }
+    if (type === 'retention' && this.env.purgeFiles && !this.isStopped) out.push(...(await this.env.purgeFiles(now, this.runner)));
     return out;
   }
 

@@ -148,7 +148,7 @@ export function createFailoverHost(
     exportDatabase: (onProgress) => call((h) => h.exportDatabase(onProgress)),
     importDatabase: (file, onProgress) => call((h) => h.importDatabase(file, onProgress)),
     exportUserData: (session, onProgress) => call((h) => h.exportUserData(session, onProgress)),
-    readFile: (session, ref) => call((h) => h.readFile(session, ref)),
+    readFile: (session, ref, options) => call((h) => h.readFile(session, ref, options)),
     async live(...args) {
       await call((h) => h.live(...args));
       subscriptions.set(args[3], args);

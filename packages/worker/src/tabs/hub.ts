@@ -291,7 +291,7 @@ export function createHub(options: HubOptions): Hub {
       exportDatabase: (onProgress) => attached().exportDatabase(onProgress),
       importDatabase: (file, onProgress) => attached().importDatabase(file, onProgress),
       exportUserData: (session, onProgress) => attached().exportUserData(session, onProgress),
-      readFile: (session, ref) => attached().readFile(session, ref),
+      readFile: (session, ref, options) => attached().readFile(session, ref, options),
       begin: (session) => attached().begin(session),
       txExecute: (tx, sql, params, call) => attached().txExecute(tx, sql, params, call),
       txQuery: (tx, sql, params, call) => attached().txQuery(tx, sql, params, call),
