@@ -187,7 +187,7 @@ describe('index scans', () => {
         }
         cold += (await coldReads()) - before;
       }),
-      { numRuns: 40 },
+      { numRuns: 40, seed: 20261207 }, // fixed: the count below must not depend on the draw
     );
     // Partitions with cold segments were read through their segments' index records.
     expect(cold).toBeGreaterThan(0);
@@ -237,7 +237,7 @@ describe('index scans', () => {
         await both('DELETE FROM $T WHERE id >= 0');
         for (const op of steps) await apply(op);
       }),
-      { numRuns: 40 },
+      { numRuns: 40, seed: 20261207 }, // fixed: the count below must not depend on the draw
     );
     expect(stagedIndexReads).toBeGreaterThan(0);
   });
