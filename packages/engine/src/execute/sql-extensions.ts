@@ -46,6 +46,8 @@
  *   with sql/parse-live.ts;
  * - system.settings' descriptions (`SETTINGS`): execute/setting-descriptions.ts,
  *   which registers with execute/stats.ts;
+ * - CREATE/ALTER/DROP USER (`USER`): sql/parse-users.ts, which registers
+ *   with sql/parse-ddl.ts (its executor is execute/users.ts, a lazy executor);
  * - ALTER TABLE (`ALTER`): sql/parse-alter.ts, which registers with
  *   sql/parse-ddl.ts (its executor is execute/alter.ts, a lazy executor);
  * - topics (`topic`): execute/topics.ts, which registers system.topics and
@@ -68,7 +70,7 @@ import { registerExpressionKinds } from '../sql/convert';
 import { registerNaturalJoins, registerRowSubqueries, registerWindowRewrites } from '../sql/rewrite';
 import { registerWindowCall } from '../sql/convert-window';
 import { registerIndexParser, registerViewParser } from '../sql/parse';
-import { registerAlterParser } from '../sql/parse-ddl';
+import { registerAlterParser, registerUserParser } from '../sql/parse-ddl';
 import { registerSubscribeParser } from '../sql/parse-live';
 import { registerSettingDescriptions } from './stats';
 
@@ -189,6 +191,9 @@ const loadAlterParser = lazyModule('the ALTER TABLE parser', async () => {
   const { parseAlterTable } = await import('../sql/parse-alter');
   registerAlterParser((c) => parseAlterTable(c)!);
 });
+const loadUserParser = lazyModule('the CREATE/ALTER/DROP USER parser', async () => {
+  registerUserParser((await import('../sql/parse-users')).parseUserStatement);
+});
 const loadSubscribeParser = lazyModule('the SUBSCRIBE TO parser', async () => {
   registerSubscribeParser((await import('../sql/parse-subscribe')).parseSubscribe);
 });
@@ -222,6 +227,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: /\bview\b/i, load: loadViewParser },
   { words: /\balter\b/i, load: loadAlterParser },
   { words: /\bsubscribe\b/i, load: loadSubscribeParser },
+  { words: /\buser\b/i, load: loadUserParser },
   { words: /\bsettings\b/i, load: loadSettingDescriptions },
   { words: /topic/i, load: loadTopicTables },
 ];

@@ -8,7 +8,6 @@ import type { AlterTableStmt, ColumnSpec, CreateTableStmt, Statement } from './a
 import { Cursor } from './cursor';
 import { parseColumn } from './parse-column';
 import type { Token } from './lexer';
-import { parseUserStatement } from './parse-users';
 import { parseStorageStatement } from './parse-storage';
 
 
@@ -76,6 +75,17 @@ function parseCreateTable(c: Cursor, prefixType: CreateTableStmt['prefixType']):
 const TABLE_PREFIXES = { USER: 'USER', SHARED: 'SHARED', STREAM: 'STREAM' } as const;
 
 /**
+ * CREATE/ALTER/DROP USER's parser (sql/parse-users.ts), an SQL extension
+ * (execute/sql-extensions.ts): loaded before a statement whose text says
+ * USER is parsed.
+ */
+let userParser: ((c: Cursor) => Statement | undefined) | undefined;
+
+export function registerUserParser(parse: (c: Cursor) => Statement | undefined): void {
+  userParser = parse;
+}
+
+/**
  * ALTER TABLE's parser (sql/parse-alter.ts), an SQL extension
  * (execute/sql-extensions.ts): loaded before a statement whose text says
  * ALTER is parsed.
@@ -92,8 +102,11 @@ export function registerAlterParser(parse: (c: Cursor) => AlterTableStmt): void 
  */
 export function parseKalamStatement(tokens: Token[], sqlLength: number): Statement | undefined {
   const c = new Cursor(tokens, sqlLength);
-  const users = parseUserStatement(c);
-  if (users) return users;
+  if ((c.isWord('CREATE') || c.isWord('ALTER') || c.isWord('DROP')) && c.isWord('USER', 1) && !c.isWord('TABLE', 2)) {
+    if (!userParser) throw new KalamError('UNSUPPORTED', 'CREATE/ALTER/DROP USER reached the parser before its parser loaded (a bug in loadSqlExtensions): report it');
+    const users = userParser(c);
+    if (users) return users;
+  }
   const storage = parseStorageStatement(c);
   if (storage) return storage;
   if (c.isWord('ALTER') && c.isWord('TABLE', 1)) {
