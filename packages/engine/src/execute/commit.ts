@@ -94,7 +94,7 @@ export class Committer {
    * loaded, which `attachFiles` does before the first unit touching a table
    * with a FILE column.
    */
-  declare files: { stage(unit: UnitOfWork): Promise<StateChange | undefined> } | undefined;
+  declare files: { stage(unit: UnitOfWork): Promise<StateChange | undefined>; check(rows: readonly RowChange[]): void } | undefined;
   declare attachFiles: (() => Promise<unknown>) | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   /** Timed-out commits whose outcome is not reconciled yet, oldest first; bounded: a commit is only made once these settle (a few concurrent ones at most). */
@@ -134,6 +134,15 @@ export class Committer {
   /** Records a `_seq` found in storage at open. */
   observe(seq: bigint): void {
     if (seq > this.committedSeq) this.committedSeq = seq;
+  }
+
+  /** One statement's FILE values checked before it joins a group commit (Files.check): its own failure, not the group's. */
+  vet(rows: readonly RowChange[]): Promise<void> | undefined {
+    if (!touchesFiles({ rows })) return undefined; // no await for a statement without files
+    return (async () => {
+      if (!this.files && this.attachFiles) await this.attachFiles();
+      this.files?.check(rows);
+    })();
   }
 
   /** Applies one unit of work (see storage/unit-of-work.ts). A unit that changes nothing commits nothing. */

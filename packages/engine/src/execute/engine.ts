@@ -13,7 +13,7 @@ import { UserRegistry } from '../auth/users';
 import { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import { SeqGenerator } from '../core/ids';
-import { deletedSlot, seqSlot, type StoredRow, type TableDef } from '../core/schema';
+import { deletedSlot, seqSlot, type RowChange, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { freezeJson } from '../core/values';
 import type { ExecContext } from '../exec/context';
@@ -289,6 +289,11 @@ export class Engine {
 
   prepareKeys(keys: Iterable<{ table: TableDef; user: string; pk: Value }>): Promise<PreparedCold> {
     return this.coldReader.prepareKeys(keys);
+  }
+
+  /** One statement's changes checked before they join a group commit (commit.ts vet: FILE values). */
+  vet(changes: readonly RowChange[]): Promise<void> | undefined {
+    return this.committer.vet(changes);
   }
 
   /** The one commit path (commit.ts); then the flushes the rows it added call for (jobs/auto-flush.ts). */

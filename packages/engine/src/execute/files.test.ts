@@ -136,6 +136,26 @@ describe('FILE columns', () => {
     await db.close();
   });
 
+  it("a refused FILE value fails its own statement only: the other users' statements committed in the same group go through", async () => {
+    const store = new MemoryBlobStore();
+    const db = await openDatabase({ storage: 'memory', blobStore: store });
+    const { root, alice } = await setup(db);
+    await root.execute('CREATE USER TABLE app.notes (id INT PRIMARY KEY, text TEXT)');
+    await alice.execute('INSERT INTO app.docs (id, body) VALUES (1, $1)', [new Blob([bytes(5)])]);
+    const ref = (await alice.query('SELECT body FROM app.docs WHERE id = 1')).rows[0].body as unknown as FileRef;
+    // Sent in the same tick: they join one group commit.
+    const [bad, good, alsoGood] = await Promise.allSettled([
+      alice.execute('INSERT INTO app.docs (id, body) VALUES (2, $1)', [ref as never]),
+      db.session({ user: 'bob' }).execute(`INSERT INTO app.notes (id, text) VALUES (1, 'hello')`),
+      alice.execute('INSERT INTO app.docs (id, body) VALUES (3, $1)', [new Blob([bytes(7)])]),
+    ]);
+    expect(bad.status === 'rejected' && (bad.reason as KalamError).code).toBe('INVALID_PARAMETER');
+    expect([good.status, alsoGood.status], String((good as PromiseRejectedResult).reason)).toEqual(['fulfilled', 'fulfilled']);
+    expect((await db.session({ user: 'bob' }).query('SELECT id, text FROM app.notes')).rows).toEqual([{ id: 1, text: 'hello' }]);
+    expect((await alice.query('SELECT id FROM app.docs ORDER BY id')).rows).toEqual([{ id: 1 }, { id: 3 }]);
+    await db.close();
+  });
+
   it('QUOTA_EXCEEDED past maxFileBytes or maxFilesBytes, storing nothing', async () => {
     const store = new MemoryBlobStore();
     const db = await openDatabase({ storage: 'memory', blobStore: store, maxFileBytes: 1000, maxFilesBytes: 1500 });

@@ -32,7 +32,7 @@ import { checkRead } from '../auth/permissions';
 import type { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import { seqMillis } from '../core/ids';
-import { deletedSlot, partitionOf, seqSlot, type TableDef } from '../core/schema';
+import { deletedSlot, partitionOf, seqSlot, type RowChange, type TableDef } from '../core/schema';
 import { Sha256 } from '../core/sha256';
 import type { FileRef, ParamValue, Value } from '../core/types';
 import { MemoryBlobStore, type BlobStore } from '../storage/blob-store';
@@ -73,6 +73,14 @@ function quota(message: string): KalamError {
 
 const notFound = () =>
   new KalamError('FILE_NOT_FOUND', 'No such file: its row was deleted, never committed, or belongs to another user. Read the FileRef again from a row you can SELECT.');
+
+/** A FILE value that is not an upload of this call. */
+function notAnUpload(column: string): KalamError {
+  return new KalamError(
+    'INVALID_PARAMETER',
+    `Column '${column}' is FILE: a new value must be a file (a Blob or File) passed as a parameter of this statement, stored in one row only. A FileRef copied from another row or typed in is refused: read the file (readFile) and pass it again.`,
+  );
+}
 
 export class Files {
   /** Committed files and their bytes (system.stats). */
@@ -257,6 +265,33 @@ export class Files {
   }
 
   /**
+   * A statement's own half of stage()'s check, run as it joins a group
+   * commit (execute/group-commit.ts): INVALID_PARAMETER when a FILE value
+   * new in its rows is not an unclaimed upload of this call, so that one
+   * statement's bad FILE value fails that statement alone, not the other
+   * statements committed with it.
+   */
+  check(rows: readonly RowChange[]): void {
+    const seen = new Set<string>();
+    for (const c of rows) {
+      const slots = fileSlots(c.table);
+      if (slots.length === 0) continue;
+      const del = deletedSlot(c.table);
+      const now = c.row && c.row[del] !== true ? c.row : undefined;
+      const was = c.before && c.before[del] !== true ? c.before : undefined;
+      for (const i of slots) {
+        const v = now?.[i] ?? null;
+        if (v === null) continue;
+        const id = idOf(v);
+        if (id !== undefined && id === idOf(was?.[i])) continue;
+        const p = id !== undefined ? this.pending.get(id) : undefined;
+        if (!p || !sameRef(p.ref, v) || p.isClaimed || seen.has(id!)) throw notAnUpload(c.table.columns[i].name);
+        seen.add(id!);
+      }
+    }
+  }
+
+  /**
    * The commit hook (Committer.files): the records a unit's row changes
    * add and remove, in its storage commit. Throws, committing nothing,
    * when a FILE value new in its row is not an upload of this call.
@@ -281,12 +316,7 @@ export class Files {
         if (v !== null) {
           const p = id !== undefined ? this.pending.get(id) : undefined;
           const column = c.table.columns[i].name;
-          if (!p || !sameRef(p.ref, v) || p.isClaimed || claimed.has(id!)) {
-            throw new KalamError(
-              'INVALID_PARAMETER',
-              `Column '${column}' is FILE: a new value must be a file (a Blob or File) passed as a parameter of this statement, stored in one row only. A FileRef copied from another row or typed in is refused: read the file (readFile) and pass it again.`,
-            );
-          }
+          if (!p || !sameRef(p.ref, v) || p.isClaimed || claimed.has(id!)) throw notAnUpload(column);
           const record: FileRecord = { t: c.table.id, u: c.user, c: c.table.columns[i].id, size: p.ref.size, mime: p.ref.mime, name: p.ref.name };
           claimed.set(id!, record);
           claims.push({ id: id!, record });

@@ -62,7 +62,7 @@ export class WriteGroup {
  * Runs a group's statements in order and commits their changes together.
  * Call under the write lock. Resolves when every member has been settled.
  */
-export async function runGroup(group: WriteGroup, commit: (changes: readonly RowChange[]) => Promise<void>): Promise<void> {
+export async function runGroup(group: WriteGroup, commit: (changes: readonly RowChange[]) => Promise<void>, vet?: (changes: readonly RowChange[]) => Promise<void> | undefined): Promise<void> {
   const { members } = group;
   const overlay = new WriteOverlay();
   const done: { member: GroupMember; outcome: WriteOutcome }[] = [];
@@ -73,6 +73,9 @@ export async function runGroup(group: WriteGroup, commit: (changes: readonly Row
     try {
       const ran = member.run(overlay.isEmpty ? undefined : overlay);
       outcome = ran instanceof Promise ? await ran : ran;
+      // What only this statement's changes can fail on fails it alone, before the group's commit.
+      const vetted = vet?.(outcome.changes);
+      if (vetted) await vetted;
     } catch (e) {
       member.reject(e);
       continue;
@@ -100,6 +103,8 @@ export async function runGroup(group: WriteGroup, commit: (changes: readonly Row
 export interface GroupCommitTarget {
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
   commit(unit: { rows: readonly RowChange[] }): Promise<void>;
+  /** Checks one statement's changes before they join the group's commit (FILE values); throws to fail that statement alone. */
+  vet?(changes: readonly RowChange[]): Promise<void> | undefined;
 }
 
 /** Forms write groups: statements join the group forming until it takes the write lock. */
@@ -128,7 +133,7 @@ export class GroupCommitter {
         if (this.forming === fresh) this.forming = undefined; // later arrivals form the next group
         this.groupCommits++;
         this.groupedStatements += fresh.members.length;
-        return runGroup(fresh, (changes) => this.target.commit({ rows: changes }));
+        return runGroup(fresh, (changes) => this.target.commit({ rows: changes }), this.target.vet && ((changes) => this.target.vet!(changes)));
       }).catch((e: unknown) => {
         // The group never ran (runGroup settles every member itself): the write lock refused it
         // (a timed-out commit whose outcome is still unknown, execute/commit.ts). Every member fails with that.
