@@ -13,6 +13,7 @@ import { UserRegistry } from '../auth/users';
 import { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
 import { SeqGenerator } from '../core/ids';
+import { normalizeTime } from '../core/datetime';
 import { deletedSlot, seqSlot, type RowChange, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { freezeJson } from '../core/values';
@@ -256,9 +257,16 @@ export class Engine {
     const json = t.columns.flatMap((c, i) => (c.type === 'JSON' || c.type === 'FILE' ? [i] : []));
     // DECIMAL's and INTERVAL's chunks are loaded before the tables (Engine.load).
     const types = new Set(t.columns.map((c) => c.type));
-    const revive = types.has('DECIMAL') || types.has('INTERVAL') ? (row: Value[]) => {
+    // TIME written before its text was PostgreSQL's ('10:23', now '10:23:00') reads as it is written now (not a key: it places the row).
+    const times = t.columns.flatMap((c, i) => (c.type === 'TIME' && i !== pk ? [i] : []));
+    const revive = types.has('DECIMAL') || types.has('INTERVAL') || times.length > 0 ? (row: Value[]) => {
       if (types.has('DECIMAL')) decimalMath().reviveRow(t, row);
       if (types.has('INTERVAL')) intervalMath().reviveRow(t, row);
+      for (const i of times) {
+        const v = row[i];
+        const time = typeof v === 'string' ? normalizeTime(v) : undefined;
+        if (time !== undefined && time !== v && !Object.isFrozen(row)) row[i] = time;
+      }
     } : undefined;
     const moved = await this.hot.load(this.kv, storeOf(t), t.id, (_user, row) => {
       for (const i of json) freezeJson(row[i]); // read back from storage: deep-frozen as when it was written

@@ -82,6 +82,19 @@ describe('SQL extensions load on first use', () => {
     expect(res.rows).toHaveLength(1);
   });
 
+  it('INTERVAL arithmetic on dates and timestamps that functions make loads on the first such statement (no date column in the catalog)', async () => {
+    const { s } = await seeded();
+    expect((await s.query('SELECT make_date(2024, 3, 1) - make_date(2024, 1, 1) AS d')).rows).toEqual([{ d: 60 }]);
+    const fresh = await seeded();
+    expect((await fresh.s.query(`SELECT make_timestamp(2024, 1, 2, 0, 0, 0) - to_timestamp(0) > INTERVAL '1 day' AS later`)).rows).toEqual([{ later: true }]);
+  });
+
+  it('CREATE USER: its parser loads for the first statement that says USER', async () => {
+    const { s } = await seeded();
+    await s.execute(`CREATE USER 'dave' ROLE user`);
+    expect((await s.query(`SELECT user_id FROM system.users WHERE user_id = 'dave'`)).rows).toEqual([{ user_id: 'dave' }]);
+  });
+
   it('system.settings: the descriptions load before the first statement that reads it, and every setting has one', async () => {
     const { s } = await seeded();
     const rows = (await s.query('SELECT name, description FROM system.settings')).rows;

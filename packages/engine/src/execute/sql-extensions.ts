@@ -121,8 +121,7 @@ let isIntervalLoaded = false;
 const loadIntervals = lazyModule('INTERVAL arithmetic', async () => {
   const { INTERVAL_MATH, DATE_FUNCTIONS, INTERVAL_EXPRESSIONS } = await import('../plan/interval-math');
   registerIntervalMath(INTERVAL_MATH);
-  const { DATE_PART: _intervalPart, ...intervalFunctions } = DATE_FUNCTIONS; // date_part/EXTRACT are the text chunk's (plan/datetime-functions.ts), which asks INTERVAL_MATH.part for an interval
-  registerScalarFunctions(intervalFunctions);
+  registerScalarFunctions(DATE_FUNCTIONS); // date_part/EXTRACT are the text functions' (plan/datetime-functions.ts), which ask INTERVAL_MATH.part for an interval
   registerExpressionKinds(INTERVAL_EXPRESSIONS);
   isIntervalLoaded = true;
 });
@@ -145,11 +144,14 @@ function columnTypesOf(catalog: Catalog): ReadonlySet<DataType> {
  * may meet a timestamp or a date: INTERVAL's chunk makes timestamp -
  * timestamp an interval, date - date a number of days, date ± n a date.
  */
+/** A date/time type, or a function whose value is a timestamp or a date (plan/arith.ts types them). */
+const DATE_WORDS = /\b(?:timestamp|timestamptz|datetime|date|now|current_timestamp|current_date|localtimestamp|to_timestamp|make_timestamp|date_trunc|make_date|to_date)\b/i;
+
 function mayComputeOnDates(text: string, catalog: Catalog): boolean {
   // String(): a live query's text is checked to be a string only after the extensions load.
   if (!/\+|(?<!-)-(?!-)/.test(String(text).replace(/'(?:[^']|'')*'/g, "''"))) return false;
   const types = columnTypesOf(catalog);
-  return /\b(?:timestamp|timestamptz|datetime|date|now|current_timestamp)\b/i.test(text) || types.has('TIMESTAMP') || types.has('DATETIME') || types.has('DATE');
+  return DATE_WORDS.test(text) || types.has('TIMESTAMP') || types.has('DATETIME') || types.has('DATE');
 }
 
 const loadRowSubqueries = lazyModule('UPDATE … SET (columns) = (SELECT …)', async () => {

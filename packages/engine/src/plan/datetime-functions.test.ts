@@ -115,6 +115,7 @@ describe('make_date, make_time, make_timestamp (Table 9.33)', () => {
   it('builds each from its fields', async () => {
     expect(await value('make_date(2013, 7, 15)')).toBe('2013-07-15');
     expect(await value('make_time(8, 15, 23.5)')).toBe('08:15:23.5');
+    expect(await value('make_time(8, 15, 23.123456)')).toBe('08:15:23.123456');
     expect(await value('make_timestamp(2013, 7, 15, 8, 15, 23.5)')).toBe(ms('2013-07-15 08:15:23.5'));
     expect(await value('make_date(2024, 2, 29)')).toBe('2024-02-29');
   });

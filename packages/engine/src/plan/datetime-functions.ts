@@ -9,8 +9,7 @@
  */
 import { KalamError } from '../core/errors';
 import type { Value } from '../core/types';
-import { dateOf, parseTimestamp } from '../core/datetime';
-import { coerce } from '../core/values';
+import { dateOf, parseTimestamp, timeOfDay } from '../core/datetime';
 import { isInterval } from '../core/interval';
 import { intervalMath } from '../core/interval-registry';
 import { num, str, type ScalarFn } from './scalar-args';
@@ -160,7 +159,7 @@ export const DATETIME_STRICT: Record<string, ScalarFn> = {
     out.setUTCFullYear(year, month - 1, day);
     return dateOf(out.getTime());
   },
-  MAKE_TIME: ([h, m, s]) => coerce(new Date(makeTime(h, m, s)).toISOString().slice(11, 23), 'TIME', 'make_time()'),
+  MAKE_TIME: ([h, m, s]) => timeOfDay(makeTime(h, m, s)),
   MAKE_TIMESTAMP: ([y, mo, d, h, mi, s]) => {
     const { year, month, day } = makeDate(y, mo, d, 'make_timestamp');
     const out = new Date(0);

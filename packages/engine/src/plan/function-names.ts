@@ -14,8 +14,8 @@ export const TEXT_FUNCTION_NAMES: readonly string[] = [
   'TO_CHAR', 'TO_DATE', 'TO_TIMESTAMP', 'DATE_PART', 'EXTRACT', 'DATE_TRUNC', 'MAKE_DATE', 'MAKE_TIME', 'MAKE_TIMESTAMP',
 ];
 
-/** The date/time functions of the INTERVAL chunk (interval-functions.ts); EXTRACT is DATE_PART. */
-export const INTERVAL_FUNCTION_NAMES: readonly string[] = ['DATE_PART', 'JUSTIFY_DAYS', 'JUSTIFY_HOURS', 'JUSTIFY_INTERVAL', 'AGE'];
+/** The date/time functions of the INTERVAL chunk (interval-functions.ts); date_part/EXTRACT are the text functions' (datetime-functions.ts). */
+export const INTERVAL_FUNCTION_NAMES: readonly string[] = ['JUSTIFY_DAYS', 'JUSTIFY_HOURS', 'JUSTIFY_INTERVAL', 'AGE'];
 
 /** Every JSON function json-functions.ts handles (lower case; each json_x is also jsonb_x). */
 export const JSON_FUNCTIONS = [

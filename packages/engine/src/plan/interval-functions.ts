@@ -34,51 +34,11 @@ function intervalPart(field: string, v: Interval): number {
   }
 }
 
-function timestampPart(field: string, ms: number): number {
-  const d = new Date(ms);
-  const year = d.getUTCFullYear();
-  const startOfYear = utcDay(year, 0, 1);
-  const second = d.getUTCSeconds() + d.getUTCMilliseconds() / 1000;
-  switch (field) {
-    case 'epoch': return ms / 1000;
-    case 'millennium': return year > 0 ? Math.floor((year + 999) / 1000) : -Math.floor((999 - year) / 1000);
-    case 'century': return year > 0 ? Math.floor((year + 99) / 100) : -Math.floor((99 - year) / 100);
-    case 'decade': return Math.floor(year / 10);
-    case 'year': return year;
-    case 'quarter': return Math.floor(d.getUTCMonth() / 3) + 1;
-    case 'month': return d.getUTCMonth() + 1;
-    case 'day': return d.getUTCDate();
-    case 'hour': return d.getUTCHours();
-    case 'minute': return d.getUTCMinutes();
-    case 'second': return second;
-    case 'milliseconds': return second * 1000;
-    case 'microseconds': return second * 1_000_000;
-    case 'dow': return d.getUTCDay();
-    case 'isodow': return d.getUTCDay() || 7;
-    case 'doy': return Math.floor((ms - startOfYear) / 86_400_000) + 1;
-    case 'week': {
-      // ISO 8601 week: the week (Monday first) holding the year's first Thursday is week 1.
-      const day = utcDay(year, d.getUTCMonth(), d.getUTCDate());
-      const thursday = day + (4 - (d.getUTCDay() || 7)) * 86_400_000;
-      const jan1 = utcDay(new Date(thursday).getUTCFullYear(), 0, 1);
-      return Math.floor((thursday - jan1) / 86_400_000 / 7) + 1;
-    }
-    default: throw badUnit(field, 'timestamp');
-  }
-}
-
-function datePart([field, source]: Value[]): Value {
+/** date_part / EXTRACT of an interval (the text functions' date_part asks for it: plan/datetime-functions.ts); singular and plural units alike. */
+export function intervalDatePart(field: string, v: Interval): number {
   const f = String(field).trim().toLowerCase();
-  // Singular and plural alike: 'days' is 'day', 'millisecond' is 'milliseconds'.
   const name = f === 'millisecond' || f === 'microsecond' ? `${f}s` : f.endsWith('s') && f !== 'milliseconds' && f !== 'microseconds' ? f.slice(0, -1) : f;
-  if (isInterval(source)) return intervalPart(name, source);
-  if (typeof source === 'number') return timestampPart(name, source);
-  if (typeof source === 'string') {
-    const ms = parseTimestamp(source);
-    if (ms !== undefined) return timestampPart(name, ms);
-    return intervalPart(name, parseInterval(source));
-  }
-  throw new KalamError('TYPE_MISMATCH', `date_part(field, source): source must be a timestamp, a date or an interval, got ${typeof source}`);
+  return intervalPart(name, v);
 }
 
 function interval(v: Value, fn: string): Interval {
@@ -158,7 +118,6 @@ function age(a: number, b: number): Interval {
 }
 
 export const DATE_FUNCTIONS: Record<string, ScalarFn> = {
-  DATE_PART: (args) => datePart(args),
   JUSTIFY_DAYS: ([v]) => justifyDays(interval(v, 'justify_days')),
   JUSTIFY_HOURS: ([v]) => justifyHours(interval(v, 'justify_hours')),
   JUSTIFY_INTERVAL: ([v]) => justifyInterval(interval(v, 'justify_interval')),

@@ -15,7 +15,7 @@ import type { DataType, Value } from '../core/types';
 import type { Expr } from '../sql/ast';
 import { isIntType } from './arith';
 import { dataTypeOf } from '../sql/parse-column';
-import { DATE_FUNCTIONS } from './interval-functions';
+import { DATE_FUNCTIONS, intervalDatePart } from './interval-functions';
 import {
   DAYS_PER_MONTH, USECS_PER_DAY, USECS_PER_SEC, formatInterval, intervalOutOfRange, makeInterval, parseInterval,
 } from './interval-text';
@@ -177,7 +177,7 @@ export const INTERVAL_MATH: IntervalMath = {
   sum: (sum, v) => (sum === null ? asInterval(v, 'sum') : add(asInterval(sum, 'sum'), asInterval(v, 'sum'), 1)),
   average: (sum, count) => scale(sum, 1 / count),
   resultType,
-  part: (field, v) => DATE_FUNCTIONS.DATE_PART([field, v], 0) as number,
+  part: intervalDatePart,
   reviveRow: (t, row) => t.columns.forEach((c, i) => {
     if (c.type !== 'INTERVAL') return;
     const v = revive(row[i]);

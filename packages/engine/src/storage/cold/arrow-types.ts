@@ -36,7 +36,9 @@ export const isOrdered = (t: DataType) => t !== 'JSON' && t !== 'FILE' && t !== 
  * The type a column's values are written as: DECIMAL as its exact text
  * ('12.30', a TEXT column in the segment), FILE as its FileRef's JSON; segments written before DECIMAL
  * was exact hold Float64 columns typed DECIMAL. Both read back as Decimals
- * through coerce (readsAsStored). INTERVAL is written as its text too
+ * through coerce (readsAsStored). TIME goes through coerce too: a segment
+ * written before its text was PostgreSQL's holds '10:23' for '10:23:00'.
+ * INTERVAL is written as its text too
  * ('1 day 02:00:00'), read back as an Interval.
  */
 export const storedType = (t: DataType): DataType => (t === 'DECIMAL' || t === 'INTERVAL' ? 'TEXT' : t === 'FILE' ? 'JSON' : t);
@@ -46,7 +48,7 @@ export const storedType = (t: DataType): DataType => (t === 'DECIMAL' || t === '
  * with no conversion. A DECIMAL never does: its text (or an old segment's
  * float) becomes a Decimal through coerce.
  */
-export const readsAsStored = (stored: DataType, type: DataType) => (stored === type && type !== 'DECIMAL' && type !== 'INTERVAL') || (stored === 'JSON' && type === 'FILE');
+export const readsAsStored = (stored: DataType, type: DataType) => (stored === type && type !== 'DECIMAL' && type !== 'INTERVAL' && type !== 'TIME') || (stored === 'JSON' && type === 'FILE');
 
 /** What gathering one column of some rows found: its NULLs, and its smallest and largest value (ordered types only). */
 export interface ColumnGathered {

@@ -82,6 +82,12 @@ describe('Arrow IPC segments', () => {
     const g = encodeRowGroup(floats, rowsIn, 0, 2);
     expect(Array.from(decodeRowGroup(g.bytes, dec.columns[0]).column(dec.columns[1])).map(String)).toEqual(['12.30', '0.10']);
   });
+
+  it("read TIME written before its text was PostgreSQL's ('10:23') as it is written now ('10:23:00')", () => {
+    const times: TableDef = { ...table, columns: [table.columns[0], table.columns[12]] };
+    const g = encodeRowGroup(times, [row(1n, '10:23', 3n, false), row(2n, '08:00:00.500', 4n, false)], 0, 2);
+    expect(Array.from(decodeRowGroup(g.bytes, times.columns[0]).column(times.columns[1]))).toEqual(['10:23:00', '08:00:00.5']);
+  });
 });
 
 describe('segment pruning', () => {
