@@ -10,5 +10,7 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.{ts,tsx}', 'scripts/*.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
+    // expect.poll waits for background work (a FLUSH job, a live delivery): 1 s, its default, is too short on a loaded 2-core CI machine.
+    expect: { poll: { timeout: 15_000 } },
   },
 });

@@ -56,6 +56,10 @@ describe('EMBEDDING(n) columns', () => {
       }
       const { rows } = await s.query(`SELECT column_name, data_type FROM system.columns WHERE table_name = 'big' ORDER BY ordinal`);
       expect(rows.map((r) => r.data_type)).toEqual(['INT', 'EMBEDDING', 'EMBEDDING']);
+      // A vector (or a file) does not identify a row: never a primary key.
+      for (const key of ['EMBEDDING(3)', 'FILE']) {
+        await expect(s.execute(`CREATE SHARED TABLE app.keyed (k ${key} PRIMARY KEY, v INT)`)).rejects.toMatchObject({ code: 'INVALID_SQL', message: expect.stringContaining("Column 'k' cannot be the PRIMARY KEY") });
+      }
     });
   });
 

@@ -69,6 +69,10 @@ function parseCreateTable(c: Cursor, prefixType: CreateTableStmt['prefixType']):
   if (distinct.length === 1 && !columns.some((col) => col.name === distinct[0])) {
     throw new KalamError('COLUMN_NOT_FOUND', `PRIMARY KEY column '${distinct[0]}' is not a column of the table`);
   }
+  const keyless = columns.find((col) => col.primaryKey && (col.type === 'EMBEDDING' || col.type === 'FILE'));
+  if (keyless) {
+    throw new KalamError('INVALID_SQL', `Column '${keyless.name}' cannot be the PRIMARY KEY: a ${keyless.type} value does not identify a row. Key the table by an id column (INT, BIGINT, TEXT, UUID …)`);
+  }
   return { kind: 'createTable', table, ifNotExists, prefixType, columns, options };
 }
 
