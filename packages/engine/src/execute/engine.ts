@@ -52,7 +52,7 @@ import { Committer } from './commit';
 import { runStatement } from './dispatch';
 import { hasImportMarker } from './import-marker';
 import { loadBackup, loadTopics } from './lazy-executors';
-import { loadColumnTypesFor } from './sql-extensions';
+import { loadColumnTypesFor, loadSqlExtensions } from './sql-extensions';
 import type { TopicLog } from './topic-log';
 import type { Files } from './files';
 import { loadFiles } from './files-loader';
@@ -297,6 +297,11 @@ export class Engine {
 
   prepareKeys(keys: Iterable<{ table: TableDef; user: string; pk: Value }>): Promise<PreparedCold> {
     return this.coldReader.prepareKeys(keys);
+  }
+
+  /** Loads the SQL extensions `text` needs (execute/sql-extensions.ts): for SQL the engine compiles itself (a topic source's WHERE). */
+  loadSqlExtensions(text: string): Promise<void> {
+    return loadSqlExtensions(text, this.catalog);
   }
 
   /** One statement's changes checked before they join a group commit (commit.ts vet: FILE values). */

@@ -95,6 +95,19 @@ describe('SQL extensions load on first use', () => {
     expect((await s.query(`SELECT user_id FROM system.users WHERE user_id = 'dave'`)).rows).toEqual([{ user_id: 'dave' }]);
   });
 
+  it("a topic source's WHERE gets what it needs at the next open, before the first commit routes a row through it", async () => {
+    const indexedDB = new IDBFactory();
+    const first = await seeded({ storage: 'idb', name: 'route', indexedDB });
+    await first.s.execute(`CREATE SHARED TABLE app.ev (id INT PRIMARY KEY, happened TIMESTAMP); CREATE TOPIC feed;
+      ALTER TOPIC feed ADD SOURCE app.ev ON INSERT WHERE extract(hour FROM happened) >= 8`);
+    await first.db.close();
+    // A new engine (new modules): nothing loaded, and the commit below names neither EXTRACT nor the topic.
+    const { s } = await freshDatabase({ storage: 'idb', name: 'route', indexedDB });
+    await s.execute(`INSERT INTO app.ev (id, happened) VALUES (1, '2024-01-01 09:00:00'), (2, '2024-01-01 07:00:00')`);
+    const messages = (await s.query('CONSUME FROM feed FROM EARLIEST')).rows;
+    expect(messages.map((m) => (m.key as { id: number } | undefined)?.id ?? m.key)).toEqual([1]);
+  });
+
   it('system.settings: the descriptions load before the first statement that reads it, and every setting has one', async () => {
     const { s } = await seeded();
     const rows = (await s.query('SELECT name, description FROM system.settings')).rows;

@@ -243,6 +243,8 @@ export async function runTopicRetention(engine: TopicContext, record: JobRecord,
 export interface TopicHost extends TopicContext {
   topics: TopicLog | undefined;
   readonly committer: { router: Committer['router'] };
+  /** Loads the SQL extensions a text needs (execute/sql-extensions.ts), before a route's WHERE is compiled. */
+  loadSqlExtensions(text: string): Promise<void>;
   readonly options: { maxTopics: number; maxTopicMessages: number; maxTopicGroups: number; maxLiveQueries: number; retentionIntervalMs: number };
   readonly jobs: { enqueue(type: 'topic_retention', parameters: JobRecord['parameters'], work: (record: JobRecord) => Promise<void>): JobRecord; idle(): Promise<void> };
 }
@@ -279,6 +281,9 @@ export function attachTopics(host: TopicHost): Promise<TopicLog> {
       if (host.topics) return host.topics;
       const o = host.options;
       const log = await TopicLog.load(host.kv, { maxTopics: o.maxTopics, maxTopicMessages: o.maxTopicMessages, maxTopicGroups: o.maxTopicGroups, maxWaiters: o.maxLiveQueries });
+      // A source's WHERE is compiled as commits route rows: what it needs (EXTRACT, INTERVAL, a regular expression …) is loaded first.
+      const wheres = log.list().flatMap((t) => t.def.routes.flatMap((r) => (r.where === null ? [] : [r.where])));
+      if (wheres.length > 0) await host.loadSqlExtensions(wheres.join('\n'));
       host.topics = log;
       host.committer.router = log;
       if (o.retentionIntervalMs > 0) {
