@@ -14,6 +14,8 @@ import type { TableDef, VectorIndexDef } from '../core/schema';
 import type { StatementResult } from '../core/types';
 import type { Statement } from '../sql/ast';
 import type { UnitOfWork } from '../storage/unit-of-work';
+import type { KvStore, KvWrite } from '../storage/kv';
+import { encodeKey, prefixUpperBound } from '../storage/keys';
 import { okResult as ok } from './results';
 import type { SessionState } from './session-state';
 
@@ -22,9 +24,10 @@ export type VectorIndexStatement = Extract<Statement, { kind: 'vectorIndex' }>;
 export interface VectorIndexDdlContext {
   readonly catalog: {
     requireTable(namespace: string, name: string): TableDef;
-    alterTableWrites(t: TableDef): NonNullable<UnitOfWork['state']>[number];
+    alterTableWrites(t: TableDef): { writes: KvWrite[]; apply: () => void };
   };
   commit(unit: UnitOfWork): Promise<void>;
+  readonly kv: Pick<KvStore, 'scan'>;
   /** The built graphs (vector-index.ts): an index's are forgotten when it is made or dropped. */
   vectors?: { forget(tableId: number, columnId?: number): void };
 }
@@ -43,7 +46,7 @@ export async function executeVectorIndexStatement(engine: VectorIndexDdlContext,
   const current = existing.find((x) => x.columnId === col.id);
   if (stmt.action === 'drop') {
     if (!current) throw new KalamError('INDEX_NOT_FOUND', `Column '${col.name}' of ${q(t)} has no vector index. List the indexes with SELECT * FROM system.indexes`);
-    await commitIndexes(engine, t, existing.filter((x) => x !== current));
+    await commitIndexes(engine, t, existing.filter((x) => x !== current), await snapshotDeletes(engine, t.id, col.id));
     engine.vectors?.forget(t.id, col.id);
     return ok(`Vector index on ${q(t)}.${col.name} dropped`);
   }
@@ -57,14 +60,23 @@ export async function executeVectorIndexStatement(engine: VectorIndexDdlContext,
     throw new KalamError('INDEX_EXISTS', `Column '${col.name}' of ${q(t)} already has a vector index (USING ${current.metric.toUpperCase()}): drop it first with ALTER TABLE ${q(t)} DROP VECTOR INDEX ${col.name}`);
   }
   const index: VectorIndexDef = { columnId: col.id, metric: stmt.metric ?? 'cosine', createdAt: Date.now() };
-  await commitIndexes(engine, t, [...existing, index]);
+  await commitIndexes(engine, t, [...existing, index], await snapshotDeletes(engine, t.id, col.id));
   engine.vectors?.forget(t.id, col.id);
   return ok(`Vector index on ${q(t)}.${col.name} created (USING ${index.metric.toUpperCase()}); each partition's index is built by a vector_index job on its first nearest-neighbour query, which searches exactly until then`);
 }
 
-async function commitIndexes(engine: VectorIndexDdlContext, t: TableDef, indexes: VectorIndexDef[]): Promise<void> {
+/** Deletions of the column's snapshot records (vector-index.ts: `['vector_index', table, column, partition]`), so a later index never starts from them. */
+async function snapshotDeletes(engine: VectorIndexDdlContext, tableId: number, columnId: number): Promise<KvWrite[]> {
+  const lower = encodeKey(['vector_index', tableId, columnId]);
+  const out: KvWrite[] = [];
+  await engine.kv.scan('system', { lower, upper: prefixUpperBound(lower) }, (key) => out.push({ store: 'system', key }));
+  return out;
+}
+
+async function commitIndexes(engine: VectorIndexDdlContext, t: TableDef, indexes: VectorIndexDef[], deletes: KvWrite[]): Promise<void> {
   const next: TableDef = { ...t, version: t.version + 1, updatedAt: Date.now() };
   if (indexes.length > 0) next.vectorIndexes = indexes;
   else delete next.vectorIndexes;
-  await engine.commit({ state: [engine.catalog.alterTableWrites(next)], altered: [t.id] });
+  const alter = engine.catalog.alterTableWrites(next);
+  await engine.commit({ state: [{ writes: [...alter.writes, ...deletes], apply: alter.apply }], altered: [t.id] });
 }

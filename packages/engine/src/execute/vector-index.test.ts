@@ -2,6 +2,8 @@
 // the vector_index job that builds a partition's graph, the planner using it
 // for ORDER BY <distance>(col, $1) LIMIT k (EXPLAIN), answers equal to the
 // exact path, upkeep on write, the memory bound, and per-user partitions.
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, type Database, type Session } from '../api/database';
 
@@ -176,6 +178,52 @@ describe('vector indexes', () => {
       expect(ids(asBob).every((id) => id >= 100)).toBe(true);
     } finally {
       await db.close();
+    }
+  });
+
+  it('persists a snapshot with the _seq it covers: a reopen loads it and replays only newer rows (deletes too); DROP removes it', async () => {
+    const indexedDB = new IDBFactory();
+    const first = await openDatabase({ name: 'vi-persist', storage: 'idb', indexedDB });
+    let root = first.session({ user: 'root', role: 'system' });
+    await root.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.docs (id INT PRIMARY KEY, v EMBEDDING(8), tag TEXT)');
+    await fill(root, 'app.docs', 0, 200);
+    await root.execute('ALTER TABLE app.docs CREATE VECTOR INDEX v');
+    const indexed = 'SELECT id FROM app.docs ORDER BY cosine_distance(v, $1) LIMIT 10';
+    const exact = 'SELECT id FROM app.docs ORDER BY cosine_distance(v, $1) + 0 LIMIT 10';
+    await root.query(indexed, [vec()]);
+    await jobsDone(root);
+    await expect.poll(async () => Number(await stat(root, 'vector_index_snapshots'))).toBe(1);
+    // Written after the snapshot: replayed at the next build.
+    const target = Float32Array.from({ length: 8 }, (_, i) => (i === 0 ? 1 : 0));
+    await root.query('INSERT INTO app.docs (id, v) VALUES (500, $1)', [target]);
+    await root.query('DELETE FROM app.docs WHERE id = 3');
+    const near3 = (await root.query<{ v: Float32Array }>('SELECT v FROM app.docs WHERE id = 4')).rows[0].v;
+    await first.close();
+
+    const second = await openDatabase({ name: 'vi-persist', storage: 'idb', indexedDB });
+    try {
+      root = second.session({ user: 'root', role: 'system' });
+      await root.query(indexed, [target]);
+      await jobsDone(root);
+      const job = await root.query<{ message: string; rows_affected: number }>(`SELECT message, rows_affected FROM system.jobs WHERE job_type = 'vector_index'`);
+      expect(job.rows[0].message).toContain('from its snapshot, 2 newer row version(s) replayed');
+      expect(job.rows[0].message).toContain(': 200 vectors');
+      expect(ids(await root.query(indexed, [target]))[0]).toBe(500);
+      expect(ids(await root.query(indexed, [near3]))).not.toContain(3);
+      for (let i = 0; i < 10; i++) {
+        const q = vec();
+        expect(ids(await root.query(indexed, [q]))).toEqual(ids(await root.query(exact, [q])));
+      }
+      expect(Number(await stat(root, 'vector_index_searches'))).toBeGreaterThanOrEqual(12);
+      // A dropped index leaves no snapshot: the next one is built from the rows.
+      await root.execute('ALTER TABLE app.docs DROP VECTOR INDEX v');
+      await root.execute('ALTER TABLE app.docs CREATE VECTOR INDEX v');
+      await root.query(indexed, [target]);
+      await jobsDone(root);
+      const jobs = await root.query<{ message: string }>(`SELECT message FROM system.jobs WHERE job_type = 'vector_index' ORDER BY created_at`);
+      expect(jobs.rows.at(-1)!.message).toContain(`built for partition ''`);
+    } finally {
+      await second.close();
     }
   });
 });

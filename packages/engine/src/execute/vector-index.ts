@@ -23,13 +23,22 @@
  *   than the bound is dropped and not rebuilt until the bound or the index
  *   changes (its queries stay exact). system.stats: vector_index_bytes,
  *   _partitions, _builds, _evictions, _searches, _exact_fallbacks.
- * - Not persisted: an open rebuilds a partition's graph on its first query.
+ * - Persisted: a snapshot record per (table, column, partition) in the
+ *   system store (`['vector_index', table id, column id, partition]`: the
+ *   graph's typed arrays and the newest `_seq` it covers), written after a
+ *   build and after every SNAPSHOT_EVERY changes applied. A build (after an
+ *   open, or an eviction) starts from the snapshot and replays only the
+ *   rows with a newer `_seq` (tombstones included); without one it reads
+ *   every row. DROP VECTOR INDEX deletes the index's snapshots.
  */
-import { deletedSlot, type RowChange, type TableDef, type VectorIndexDef } from '../core/schema';
+import { deletedSlot, seqSlot, type RowChange, type TableDef, type VectorIndexDef } from '../core/schema';
+import { encodeKey } from '../storage/keys';
+import type { KvStore } from '../storage/kv';
+import type { UnitOfWork } from '../storage/unit-of-work';
 import type { Value } from '../core/types';
 import { hashKey } from '../core/values';
 import type { JobRecord } from '../jobs/job';
-import { Hnsw } from '../storage/hnsw';
+import { Hnsw, type HnswSnapshot } from '../storage/hnsw';
 import { registerVectorPlanner, type VectorSearcher } from '../plan/vector-plan';
 import { planVectorScan } from '../plan/vector-scan';
 import type { SessionState } from './session-state';
@@ -43,11 +52,16 @@ const M = 16;
 const EF_CONSTRUCTION = 64;
 /** Rows added per slice of a build before it yields the thread. */
 const BUILD_SLICE = 64;
+/** Changes applied to a built graph after which its snapshot is written again. */
+export const SNAPSHOT_EVERY = 1000;
 
 export interface VectorIndexHost {
   readonly catalog: { tableById(id: number): TableDef | undefined };
   readonly options: { vectorIndexBytes: number };
   readonly committer: { vectors?: { apply(rows: readonly RowChange[]): void } };
+  readonly kv: Pick<KvStore, 'get' | 'scan'>;
+  commit(unit: UnitOfWork): Promise<void>;
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
   readonly jobs: { enqueue(type: 'vector_index', parameters: JobRecord['parameters'], work: (record: JobRecord, isCancelled: () => boolean) => Promise<void>): JobRecord; readonly stopped?: boolean };
   vectors?: VectorIndexes;
 }
@@ -58,7 +72,13 @@ export type RunSelect = (state: SessionState, sql: string, params: readonly V[])
 /** One partition's graph. */
 interface PartitionIndex {
   readonly key: string;
-  readonly graph: Hnsw<Value>;
+  readonly snapshotKey: Uint8Array;
+  graph: Hnsw<Value>;
+  /** The newest `_seq` the graph covers. */
+  seq: bigint;
+  /** Changes applied since the last snapshot; a snapshot write is under way while `saving`. */
+  unsaved: number;
+  saving: boolean;
   /** Node of each row's current version, by primary-key hash; bounded by the partition's rows. */
   readonly nodes: Map<string, number>;
   ready: boolean;
@@ -68,6 +88,14 @@ interface PartitionIndex {
 }
 
 const keyOf = (t: TableDef, vi: VectorIndexDef, partition: string) => `${t.id}:${vi.columnId}:${partition}`;
+/** The snapshot record's key in the system store. */
+export const snapshotKeyOf = (tableId: number, columnId: number, partition: string) => encodeKey(['vector_index', tableId, columnId, partition]);
+
+/** What a snapshot record holds. */
+interface SnapshotRecord {
+  seq: bigint;
+  graph: HnswSnapshot<Value>;
+}
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 export class VectorIndexes implements VectorSearcher {
@@ -102,6 +130,7 @@ export class VectorIndexes implements VectorSearcher {
       ['vector_index_evictions', this.evictions],
       ['vector_index_searches', this.searches],
       ['vector_index_exact_fallbacks', this.fallbacks],
+      ['vector_index_snapshots', this.snapshots],
     ];
   }
 
@@ -121,8 +150,10 @@ export class VectorIndexes implements VectorSearcher {
       for (const vi of vis) {
         const g = this.graphs.get(keyOf(c.table, vi, c.user));
         if (!g) continue;
-        if (g.ready) applyChange(g, c, vi);
-        else g.pending.push(c);
+        if (g.ready) {
+          applyChange(g, c, vi);
+          if (++g.unsaved >= SNAPSHOT_EVERY) this.save(g);
+        } else g.pending.push(c);
       }
     }
     this.evictOverBound(undefined);
@@ -166,7 +197,19 @@ export class VectorIndexes implements VectorSearcher {
     if (this.graphs.has(key) || this.tooLarge.has(key) || this.engine.jobs.stopped) return undefined;
     const column = t.columns.find((c) => c.id === vi.columnId);
     if (!column || t.pk < 0) return undefined;
-    const g: PartitionIndex = { key, graph: new Hnsw<Value>(column.precision ?? 0, vi.metric, { m: M, efConstruction: EF_CONSTRUCTION }), nodes: new Map(), ready: false, pending: [], lastUsed: ++this.clock };
+    const dim = column.precision ?? 0;
+    const g: PartitionIndex = {
+      key,
+      snapshotKey: snapshotKeyOf(t.id, vi.columnId, partition),
+      graph: new Hnsw<Value>(dim, vi.metric, { m: M, efConstruction: EF_CONSTRUCTION }),
+      seq: 0n,
+      unsaved: 0,
+      saving: false,
+      nodes: new Map(),
+      ready: false,
+      pending: [],
+      lastUsed: ++this.clock,
+    };
     // Registered before the partition is read: a change committed from now on is queued for replay.
     this.graphs.set(key, g);
     const pkName = t.columns[t.pk].name;
@@ -174,18 +217,34 @@ export class VectorIndexes implements VectorSearcher {
     return this.engine.jobs.enqueue('vector_index', parameters, async (record, isCancelled) => {
       try {
         const state: SessionState = { user: t.type === 'USER' ? partition : 'root', role: 'system', namespace: t.namespace };
-        const result = await this.run(state, `SELECT ${quote(pkName)}, ${quote(column.name)} FROM ${quote(t.namespace)}.${quote(t.name)}`, []);
-        const rows = (result as { rows?: readonly (readonly Value[] | Record<string, Value>)[] }).rows ?? [];
+        // From the snapshot when there is one of this index's kind: then only newer rows (tombstones too) are read.
+        const snap = (await this.engine.kv.get('system', g.snapshotKey)) as SnapshotRecord | undefined;
+        const restored = snap && snap.graph.metric === vi.metric && snap.graph.dim === dim ? Hnsw.restore(snap.graph) : undefined;
+        if (restored && snap) {
+          g.graph = restored;
+          g.seq = snap.seq;
+          for (let n = 0; n < restored.nodes; n++) if (!restored.isRemoved(n)) g.nodes.set(hashKey(restored.keyOf(n)), n);
+        }
+        const from = `SELECT ${quote(pkName)}, ${quote(column.name)}, _seq, _deleted FROM ${quote(t.namespace)}.${quote(t.name)}`;
+        const result = restored ? await this.run(state, `${from} WHERE _seq > $1 AND (_deleted OR NOT _deleted)`, [g.seq]) : await this.run(state, from, []);
+        const rows = (result as { rows?: readonly Record<string, Value>[] }).rows ?? [];
         let added = 0;
         for (let i = 0; i < rows.length; i++) {
           if (this.graphs.get(key) !== g || isCancelled()) throw new Error('cancelled');
           const r = rows[i];
-          const pk = Array.isArray(r) ? r[0] : (r as Record<string, Value>)[pkName];
-          const v = Array.isArray(r) ? r[1] : (r as Record<string, Value>)[column.name];
-          if (v instanceof Float32Array) {
-            g.nodes.set(hashKey(pk), g.graph.add(pk, v));
+          const pk = r[pkName];
+          const v = r[column.name];
+          const h = hashKey(pk);
+          const old = g.nodes.get(h);
+          if (old !== undefined) {
+            g.graph.remove(old);
+            g.nodes.delete(h);
+          }
+          if (v instanceof Float32Array && r._deleted !== true && v.length === dim) {
+            g.nodes.set(h, g.graph.add(pk, v));
             added++;
           }
+          if (typeof r._seq === 'bigint' && r._seq > g.seq) g.seq = r._seq;
           if (i % BUILD_SLICE === BUILD_SLICE - 1) await new Promise<void>((resolve) => setTimeout(resolve, 0));
         }
         for (const c of g.pending) applyChange(g, c, vi);
@@ -193,7 +252,8 @@ export class VectorIndexes implements VectorSearcher {
         g.ready = true;
         this.builds++;
         record.rows_affected = added;
-        record.message = `Vector index on ${parameters.table}.${column.name} built for partition '${partition}': ${added} vectors, ${g.graph.bytes()} bytes`;
+        record.message = `Vector index on ${parameters.table}.${column.name} ${restored ? `loaded for partition '${partition}' from its snapshot, ${rows.length} newer row version(s) replayed` : `built for partition '${partition}'`}: ${g.graph.size} vectors, ${g.graph.bytes()} bytes`;
+        if (!restored || rows.length > 0) this.save(g);
         this.evictOverBound(g);
       } catch (e) {
         if (this.graphs.get(key) === g) this.graphs.delete(key);
@@ -202,6 +262,27 @@ export class VectorIndexes implements VectorSearcher {
       }
     });
   }
+
+  /** Writes the graph's snapshot record (one at a time per graph; a failure leaves the older one, which a build replays from). */
+  private save(g: PartitionIndex): void {
+    if (g.saving) return;
+    g.saving = true;
+    g.unsaved = 0;
+    const record: SnapshotRecord = { seq: g.seq, graph: g.graph.snapshot() };
+    const write = () => this.engine.commit({ state: [{ writes: [{ store: 'system', key: g.snapshotKey, value: record }], apply: () => undefined }] });
+    this.snapshotsPending++;
+    this.engine
+      .exclusive(() => (this.graphs.get(g.key) === g ? write() : undefined))
+      .then(() => this.snapshots++, () => undefined)
+      .finally(() => {
+        g.saving = false;
+        this.snapshotsPending--;
+      });
+  }
+
+  /** Snapshot writes made, and under way (tests wait for them). */
+  snapshots = 0;
+  snapshotsPending = 0;
 
   /** Drops least recently used graphs until all fit the bound (`keep` last; dropped too when alone it does not fit). */
   private evictOverBound(keep: PartitionIndex | undefined): void {
@@ -231,6 +312,8 @@ function applyChange(g: PartitionIndex, c: RowChange, vi: VectorIndexDef): void 
     g.nodes.delete(c.pkHash);
   }
   const row = c.row;
+  const seq = row?.[seqSlot(c.table)];
+  if (typeof seq === 'bigint' && seq > g.seq) g.seq = seq;
   if (!row || row[deletedSlot(c.table)] === true) return;
   const slot = c.table.columns.findIndex((x) => x.id === vi.columnId);
   const v = slot >= 0 ? row[slot] : null;

@@ -123,4 +123,19 @@ describe('HNSW', () => {
     expect(index.bytes()).toBeGreaterThan(one);
     expect(index.search(new Float32Array([1, 0, 0, 0]), 0)).toEqual([]);
   });
+
+  it('answers the same after a snapshot is restored, and goes on taking vectors', () => {
+    const vectors = vectorsOf(400, 16, 31);
+    const index = new Hnsw<number>(16, 'l2', { seed: 2 });
+    vectors.forEach((v, i) => index.add(i, v));
+    index.remove(5);
+    const restored = Hnsw.restore(structuredClone(index.snapshot()))!;
+    expect(restored.size).toBe(399);
+    expect(restored.bytes()).toBe(index.bytes());
+    for (const q of vectorsOf(10, 16, 32)) expect(restored.search(q, 10, 50)).toEqual(index.search(q, 10, 50));
+    const extra = vectorsOf(1, 16, 33)[0];
+    restored.add(1000, extra);
+    expect(restored.search(extra, 1)[0].key).toBe(1000);
+    expect(Hnsw.restore({ ...index.snapshot(), count: 3 })).toBeUndefined();
+  });
 });

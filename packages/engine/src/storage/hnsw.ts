@@ -35,6 +35,29 @@ export interface HnswOptions {
   seed?: number;
 }
 
+/**
+ * A graph's state as plain typed arrays (structured-clone friendly: what
+ * IndexedDB and the OPFS value codec store), for a snapshot record.
+ */
+export interface HnswSnapshot<K> {
+  dim: number;
+  metric: VectorMetric;
+  m: number;
+  efConstruction: number;
+  count: number;
+  entry: number;
+  maxLevel: number;
+  seed: number;
+  vectors: Float32Array;
+  links0: Int32Array;
+  dists0: Float32Array;
+  levels: Uint8Array;
+  deleted: Uint8Array;
+  /** Upper-level links of the nodes above level 0, by node (absent: level 0 only). */
+  upper: { node: number; links: Int32Array; dists: Float32Array }[];
+  keys: K[];
+}
+
 export interface Neighbour<K> {
   key: K;
   distance: number;
@@ -261,6 +284,60 @@ export class Hnsw<K> {
       this.entry = node;
     }
     return node;
+  }
+
+  /** A copy of the graph's state (see HnswSnapshot); the graph goes on unchanged. */
+  snapshot(): HnswSnapshot<K> {
+    const n = this.count;
+    const upper: HnswSnapshot<K>['upper'] = [];
+    for (let i = 0; i < n; i++) {
+      const links = this.upper[i];
+      if (links) upper.push({ node: i, links: links.slice(), dists: (this.upperDists[i] as Float32Array).slice() });
+    }
+    return {
+      dim: this.dim,
+      metric: this.metric,
+      m: this.m,
+      efConstruction: this.efConstruction,
+      count: n,
+      entry: this.entry,
+      maxLevel: this.maxLevel,
+      seed: this.seed,
+      vectors: this.vectors.slice(0, n * this.dim),
+      links0: this.links0.slice(0, n * (1 + this.m0)),
+      dists0: this.dists0.slice(0, n * (1 + this.m0)),
+      levels: this.levels.slice(0, n),
+      deleted: this.deleted.slice(0, n),
+      upper,
+      keys: this.keys.slice(0, n),
+    };
+  }
+
+  /** The graph a snapshot was taken of; undefined when the snapshot is not one of a graph of these sizes. */
+  static restore<K>(s: HnswSnapshot<K>): Hnsw<K> | undefined {
+    const g = new Hnsw<K>(s.dim, s.metric, { m: s.m, efConstruction: s.efConstruction, seed: s.seed });
+    const n = s.count;
+    if (s.vectors.length !== n * s.dim || s.links0.length !== n * (1 + g.m0) || s.levels.length !== n || s.keys.length !== n) return undefined;
+    while (g.capacity < n) g.grow();
+    g.vectors.set(s.vectors);
+    g.links0.set(s.links0);
+    g.dists0.set(s.dists0);
+    g.levels.set(s.levels);
+    g.deleted.set(s.deleted);
+    for (const u of s.upper) {
+      g.upper[u.node] = u.links;
+      g.upperDists[u.node] = u.dists;
+      g.upperSlots += u.links.length;
+    }
+    for (let i = 0; i < n; i++) {
+      g.keys[i] = s.keys[i];
+      if (!s.deleted[i]) g.live++;
+    }
+    g.count = n;
+    g.entry = s.entry;
+    g.maxLevel = s.maxLevel;
+    g.seed = s.seed;
+    return g;
   }
 
   /** Marks `node` deleted: searches pass through it and never return it. */
