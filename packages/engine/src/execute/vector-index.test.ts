@@ -20,7 +20,7 @@ function random(seed: number): () => number {
 const next = random(42);
 const vec = (n = 8) => Float32Array.from({ length: n }, () => next() * 2 - 1);
 
-async function open(options: { vectorIndexBytes?: number } = {}): Promise<{ db: Database; root: Session }> {
+async function open(options: { vectorIndexBytes?: number; rowGroupRows?: number } = {}): Promise<{ db: Database; root: Session }> {
   const db = await openDatabase({ name: 'vi', storage: 'memory', ...options });
   const root = db.session({ user: 'root', role: 'system' });
   await root.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.docs (id INT PRIMARY KEY, v EMBEDDING(8), tag TEXT)');
@@ -224,6 +224,33 @@ describe('vector indexes', () => {
       expect(jobs.rows.at(-1)!.message).toContain(`built for partition ''`);
     } finally {
       await second.close();
+    }
+  });
+
+  it('reads only the row groups of its candidates when the rows are cold, and answers as the exact path', async () => {
+    const { db, root } = await open({ rowGroupRows: 20 });
+    try {
+      await fill(root, 'app.docs', 0, 400);
+      await root.execute('FLUSH TABLE app.docs');
+      await expect.poll(async () => (await root.query(`SELECT status FROM system.jobs WHERE job_type = 'flush'`)).rows, { timeout: 30_000 }).toEqual([{ status: 'completed' }]);
+      await root.execute('ALTER TABLE app.docs CREATE VECTOR INDEX v');
+      const indexed = 'SELECT id, tag FROM app.docs ORDER BY cosine_distance(v, $1) LIMIT 3';
+      const exact = 'SELECT id, tag FROM app.docs ORDER BY cosine_distance(v, $1) + 0 LIMIT 3';
+      await root.query(indexed, [vec()]);
+      await jobsDone(root);
+      await root.query('DELETE FROM app.docs WHERE id = 10');
+      for (let i = 0; i < 10; i++) {
+        const q = i === 0 ? (await root.query<{ v: Float32Array }>('SELECT v FROM app.docs WHERE id = 11')).rows[0].v : vec();
+        const read = Number(await stat(root, 'row_groups_read'));
+        const got = await root.query(indexed, [q]);
+        const groups = Number(await stat(root, 'row_groups_read')) - read;
+        // 16 candidates touch at most 16 of the 20 row groups; a scan reads all 20.
+        expect(groups).toBeLessThanOrEqual(16);
+        expect(got.rows).toEqual((await root.query(exact, [q])).rows);
+        if (i === 0) expect(ids(got)[0]).toBe(11);
+      }
+    } finally {
+      await db.close();
     }
   });
 });

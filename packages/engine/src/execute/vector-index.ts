@@ -39,7 +39,8 @@ import type { Value } from '../core/types';
 import { hashKey } from '../core/values';
 import type { JobRecord } from '../jobs/job';
 import { Hnsw, type HnswSnapshot } from '../storage/hnsw';
-import { registerVectorPlanner, type VectorSearcher } from '../plan/vector-plan';
+import { registerVectorPlanner, vectorPlanning, type VectorSearcher } from '../plan/vector-plan';
+import type { ColdReader } from './cold-reads';
 import { planVectorScan } from '../plan/vector-scan';
 import type { SessionState } from './session-state';
 import type { StatementResult } from '../core/types';
@@ -62,6 +63,7 @@ export interface VectorIndexHost {
   readonly kv: Pick<KvStore, 'get' | 'scan'>;
   commit(unit: UnitOfWork): Promise<void>;
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
+  readonly coldReader: Pick<ColdReader, 'vectorNarrow'>;
   readonly jobs: { enqueue(type: 'vector_index', parameters: JobRecord['parameters'], work: (record: JobRecord, isCancelled: () => boolean) => Promise<void>): JobRecord; readonly stopped?: boolean };
   vectors?: VectorIndexes;
 }
@@ -327,5 +329,15 @@ export function installVectorIndexes(engine: VectorIndexHost, run: RunSelect): V
   engine.vectors = vectors;
   engine.committer.vectors = vectors;
   registerVectorPlanner(planVectorScan, vectors);
+  engine.coldReader.vectorNarrow = (plan, user, params) => {
+    const requests = vectorPlanning.byPlan.get(plan);
+    if (!requests) return undefined;
+    const out: NonNullable<ReturnType<NonNullable<ColdReader['vectorNarrow']>>> = [];
+    for (const r of requests) {
+      const n = r.narrow(user, params);
+      if (n) out.push({ tableId: r.tableId, ...n });
+    }
+    return out;
+  };
   return vectors;
 }

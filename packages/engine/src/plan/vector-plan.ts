@@ -11,12 +11,40 @@ import type { Expr } from '../sql/ast';
 import type { RowSource } from './scan-plan';
 import type { Scope } from './scope';
 import type { RelationSource } from './source';
+import type { ScanBounds } from '../storage/cold/prune';
+import type { ColdReads } from '../storage/cold/types';
+
+/**
+ * A vector index read a plan makes without a WHERE: before an execution
+ * (ColdReader.prepare) it gives its candidates' primary keys as bounds, so
+ * only their cold row groups are loaded, and is told the reads they went to.
+ */
+export interface VectorColdRequest {
+  tableId: number;
+  narrow(user: string, params: readonly Value[]): { bounds: ScanBounds; prepared(reads: ColdReads): void } | undefined;
+}
+
+/** The requests of the plan being made, then by plan (plans live in the plan cache; a WeakMap lets them go). */
+export const vectorPlanning: { current: VectorColdRequest[] | undefined; readonly byPlan: WeakMap<object, VectorColdRequest[]> } = { current: undefined, byPlan: new WeakMap() };
+
+/** A plan is begun (execute/planner.ts). */
+export function beginVectorPlan(): void {
+  vectorPlanning.current = planner ? [] : undefined;
+}
+
+/** The plan begun last is made. */
+export function vectorPlanned(plan: object): void {
+  const requests = vectorPlanning.current;
+  vectorPlanning.current = undefined;
+  if (requests && requests.length > 0) vectorPlanning.byPlan.set(plan, requests);
+}
 
 /** A partition's graphs as the planner reads them (execute/vector-index.ts). */
 export interface VectorSearcher {
   /** Primary keys of the `count` nearest rows, nearest first; undefined when the graph is not built. */
   search(t: TableDef, vi: VectorIndexDef, partition: string, query: Float32Array, count: number, ef: number): Value[] | undefined;
   sizeOf(t: TableDef, vi: VectorIndexDef, partition: string): number | undefined;
+  isBuilt(t: TableDef, vi: VectorIndexDef, partition: string): boolean;
   fallbacks: number;
 }
 

@@ -25,7 +25,9 @@ import { describe, exprText, nodesOf } from './explain';
 import { isRowConstant, safeResolve } from './expr-walk';
 import { filterOne } from './scan-plan';
 import type { RowSource } from './scan-plan';
-import type { VectorPlanRequest, VectorSearcher } from './vector-plan';
+import { vectorPlanning, type VectorPlanRequest, type VectorSearcher } from './vector-plan';
+import { pkStatsKey } from '../storage/cold/cold-tier';
+import type { Value } from '../core/types';
 
 /** The least candidates asked of the graph, and ef's floor. */
 const MIN_CANDIDATES = 16;
@@ -62,8 +64,36 @@ export function planVectorScan(req: VectorPlanRequest, searcher: VectorSearcher)
   const pred = where ? compileExpr(where, scope) : undefined;
   const lookup = src.lookup.bind(src);
   const dim = col.precision ?? 0;
+  /** Candidates found while the execution's cold reads were prepared, by those reads (then only their row groups are loaded). */
+  const preparedKeys = new WeakMap<object, Value[]>();
+  const pkKey = pkStatsKey(t);
+  if (!where && pkKey !== undefined) {
+    vectorPlanning.current?.push({
+      tableId: t.id,
+      narrow(user, params) {
+        const partition = partitionOf(t, user);
+        if (!searcher.isBuilt(t, vi, partition)) return undefined;
+        const raw = constant!.kind === 'param' ? params[constant!.index] : constant!.kind === 'literal' ? constant!.value : undefined;
+        const query = queryVector(raw, dim);
+        let keep: number | undefined;
+        try {
+          keep = req.keep({ params } as unknown as ExecContext);
+        } catch {
+          return undefined;
+        }
+        if (!query || keep === undefined || keep <= 0) return undefined;
+        const count = Math.max(MIN_CANDIDATES, keep);
+        const keys = searcher.search(t, vi, partition, query, count, Math.max(MIN_EF, 2 * count));
+        if (!keys) return undefined;
+        return { bounds: [{ key: pkKey, isPk: true, op: 'in', values: keys }], prepared: (reads) => preparedKeys.set(reads, keys) };
+      },
+    });
+  }
   const rows = (ctx: ExecContext): Iterable<Tuple> => {
     const keep = req.keep(ctx);
+    const prepared = ctx.cold ? preparedKeys.get(ctx.cold) : undefined;
+    // Only the candidates' cold row groups were loaded: they are the answer's rows (no exact scan could run).
+    if (prepared) return candidates(ctx, prepared);
     if (keep === undefined || keep <= 0 || (ctx.staged && ctx.staged.partition(t.id, partitionOf(t, ctx.user))?.size)) return exact(ctx);
     const query = queryVector(queryEval([], ctx), dim);
     if (!query) return exact(ctx); // NULL or not a vector of this dimension: the distance function answers
@@ -71,12 +101,7 @@ export function planVectorScan(req: VectorPlanRequest, searcher: VectorSearcher)
     const count = Math.max(MIN_CANDIDATES, keep) * (pred ? OVERFETCH : 1);
     const keys = searcher.search(t, vi, partition, query, count, Math.max(MIN_EF, 2 * count));
     if (!keys) return exact(ctx);
-    const out: Tuple[] = [];
-    const opts = { includeDeleted: false };
-    for (const pk of keys) {
-      const row = lookup(ctx, pk, opts);
-      if (row && (!pred || filterOne(pred, row, ctx))) out.push(row);
-    }
+    const out = candidates(ctx, keys);
     // Too few survived the WHERE while the partition has rows the graph did not offer: search exactly.
     if (out.length < keep && (searcher.sizeOf(t, vi, partition) ?? 0) > keys.length) {
       searcher.fallbacks++;
@@ -84,6 +109,16 @@ export function planVectorScan(req: VectorPlanRequest, searcher: VectorSearcher)
     }
     return out;
   };
+  /** The candidates' current rows (by primary key: a deleted or expired one is not found), filtered by the WHERE. */
+  function candidates(ctx: ExecContext, keys: readonly Value[]): Tuple[] {
+    const out: Tuple[] = [];
+    const opts = { includeDeleted: false };
+    for (const pk of keys) {
+      const row = lookup(ctx, pk, opts);
+      if (row && (!pred || filterOne(pred, row, ctx))) out.push(row);
+    }
+    return out;
+  }
   return describe(rows, () => ({
     operator: 'Vector index scan',
     detail: `${src.name}; ${col.name} USING ${vi.metric.toUpperCase()} (ef max(${MIN_EF}, 2 × candidates), candidates max(${MIN_CANDIDATES}, k)${where ? ` × ${OVERFETCH}` : ''}); nearest to ${exprText(constant)}${where ? `; filter: ${exprText(where)}` : ''}; exact scan when the index is not built`,
