@@ -89,6 +89,7 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['max_file_bytes', o.maxFileBytes],
     ['max_files_bytes', o.maxFilesBytes],
     ['max_vector_index_bytes', o.vectorIndexBytes],
+    ['vector_index_ef', o.vectorIndexEf],
     ...SQL_LIMIT_NAMES.map((k): [string, Value] => [SQL_LIMIT_SETTINGS[k], o[k]]),
     ['durability', o.durability],
     ['storage', e.kv.kind],

@@ -20,7 +20,7 @@ function random(seed: number): () => number {
 const next = random(42);
 const vec = (n = 8) => Float32Array.from({ length: n }, () => next() * 2 - 1);
 
-async function open(options: { vectorIndexBytes?: number; rowGroupRows?: number } = {}): Promise<{ db: Database; root: Session }> {
+async function open(options: { vectorIndexBytes?: number; rowGroupRows?: number; vectorIndexEf?: number } = {}): Promise<{ db: Database; root: Session }> {
   const db = await openDatabase({ name: 'vi', storage: 'memory', ...options });
   const root = db.session({ user: 'root', role: 'system' });
   await root.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.docs (id INT PRIMARY KEY, v EMBEDDING(8), tag TEXT)');
@@ -68,7 +68,7 @@ describe('vector indexes', () => {
   });
 
   it('searches exactly until its vector_index job built the graph, then through it, with the exact answer; EXPLAIN says so', async () => {
-    const { db, root } = await open();
+    const { db, root } = await open({ vectorIndexEf: 100 });
     try {
       await fill(root, 'app.docs', 0, 300);
       await root.execute('ALTER TABLE app.docs CREATE VECTOR INDEX v USING COSINE');
@@ -82,7 +82,8 @@ describe('vector indexes', () => {
       expect(job.rows[0].rows_affected).toBe(300);
       const plan = JSON.stringify((await root.query('EXPLAIN SELECT id FROM app.docs ORDER BY cosine_distance(v, $1) LIMIT 10', [q0])).rows, (_, x) => (typeof x === 'bigint' ? String(x) : x));
       expect(plan).toContain('Vector index scan');
-      expect(plan).toContain('(ef max(64');
+      expect(plan).toContain('(ef max(100, 2 × candidates)');
+      expect((await root.query(`SELECT value FROM system.settings WHERE name = 'vector_index_ef'`)).rows).toEqual([{ value: '100' }]);
       const before = Number(await stat(root, 'vector_index_searches'));
       for (let i = 0; i < 20; i++) {
         const q = vec();

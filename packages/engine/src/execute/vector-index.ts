@@ -58,7 +58,7 @@ export const SNAPSHOT_EVERY = 1000;
 
 export interface VectorIndexHost {
   readonly catalog: { tableById(id: number): TableDef | undefined };
-  readonly options: { vectorIndexBytes: number };
+  readonly options: { vectorIndexBytes: number; vectorIndexEf: number };
   readonly committer: { vectors?: { apply(rows: readonly RowChange[]): void } };
   readonly kv: Pick<KvStore, 'get' | 'scan'>;
   commit(unit: UnitOfWork): Promise<void>;
@@ -116,6 +116,11 @@ export class VectorIndexes implements VectorSearcher {
     private readonly engine: VectorIndexHost,
     private readonly run: RunSelect,
   ) {}
+
+  /** The ef searches use at least (setting vector_index_ef). */
+  get ef(): number {
+    return this.engine.options.vectorIndexEf;
+  }
 
   /** Bytes of all graphs. */
   bytes(): number {

@@ -45,6 +45,8 @@ export interface VectorSearcher {
   search(t: TableDef, vi: VectorIndexDef, partition: string, query: Float32Array, count: number, ef: number): Value[] | undefined;
   sizeOf(t: TableDef, vi: VectorIndexDef, partition: string): number | undefined;
   isBuilt(t: TableDef, vi: VectorIndexDef, partition: string): boolean;
+  /** The least ef a search uses (setting vector_index_ef). */
+  readonly ef: number;
   fallbacks: number;
 }
 

@@ -7,7 +7,7 @@
  *
  * Per execution: the partition's graph gives the primary keys of the
  * `max(k, 16)` nearest (× 4 with a WHERE: over-fetch), looking at `ef =
- * max(64, 2·count)` candidates; each row is read by its key and filtered by
+ * max(vector_index_ef, 2·count)` candidates (the setting, 64 by default); each row is read by its key and filtered by
  * the WHERE, and the ordinary sort (the caller's) orders the survivors by
  * the exact distance, so the answer is the exact one whenever the graph's
  * candidates hold the true top k. The exact path runs instead when the
@@ -29,9 +29,8 @@ import { vectorPlanning, type VectorPlanRequest, type VectorSearcher } from './v
 import { pkStatsKey } from '../storage/cold/cold-tier';
 import type { Value } from '../core/types';
 
-/** The least candidates asked of the graph, and ef's floor. */
+/** The least candidates asked of the graph. */
 const MIN_CANDIDATES = 16;
-const MIN_EF = 64;
 /** Candidates per wanted row when a WHERE filters them. */
 const OVERFETCH = 4;
 
@@ -83,7 +82,7 @@ export function planVectorScan(req: VectorPlanRequest, searcher: VectorSearcher)
         }
         if (!query || keep === undefined || keep <= 0) return undefined;
         const count = Math.max(MIN_CANDIDATES, keep);
-        const keys = searcher.search(t, vi, partition, query, count, Math.max(MIN_EF, 2 * count));
+        const keys = searcher.search(t, vi, partition, query, count, Math.max(searcher.ef, 2 * count));
         if (!keys) return undefined;
         return { bounds: [{ key: pkKey, isPk: true, op: 'in', values: keys }], prepared: (reads) => preparedKeys.set(reads, keys) };
       },
@@ -99,7 +98,7 @@ export function planVectorScan(req: VectorPlanRequest, searcher: VectorSearcher)
     if (!query) return exact(ctx); // NULL or not a vector of this dimension: the distance function answers
     const partition = partitionOf(t, ctx.user);
     const count = Math.max(MIN_CANDIDATES, keep) * (pred ? OVERFETCH : 1);
-    const keys = searcher.search(t, vi, partition, query, count, Math.max(MIN_EF, 2 * count));
+    const keys = searcher.search(t, vi, partition, query, count, Math.max(searcher.ef, 2 * count));
     if (!keys) return exact(ctx);
     const out = candidates(ctx, keys);
     // Too few survived the WHERE while the partition has rows the graph did not offer: search exactly.
@@ -121,7 +120,7 @@ export function planVectorScan(req: VectorPlanRequest, searcher: VectorSearcher)
   }
   return describe(rows, () => ({
     operator: 'Vector index scan',
-    detail: `${src.name}; ${col.name} USING ${vi.metric.toUpperCase()} (ef max(${MIN_EF}, 2 × candidates), candidates max(${MIN_CANDIDATES}, k)${where ? ` × ${OVERFETCH}` : ''}); nearest to ${exprText(constant)}${where ? `; filter: ${exprText(where)}` : ''}; exact scan when the index is not built`,
+    detail: `${src.name}; ${col.name} USING ${vi.metric.toUpperCase()} (ef max(${searcher.ef}, 2 × candidates), candidates max(${MIN_CANDIDATES}, k)${where ? ` × ${OVERFETCH}` : ''}); nearest to ${exprText(constant)}${where ? `; filter: ${exprText(where)}` : ''}; exact scan when the index is not built`,
     children: nodesOf(exact),
   }));
 }
