@@ -122,7 +122,7 @@ it('a vector index: built by its vector_index job in the worker, answers as the 
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    const answers = async (s: { query(sql: string, ps: unknown[]): Promise<{ rows: { id: unknown }[] }> }) => Promise.all(queries.map(async (q) => (await s.query(TOP, [q])).rows.map((r) => r.id)));
+    const answers = async (s: ReturnType<Awaited<ReturnType<typeof createClient>>['session']>) => Promise.all(queries.map(async (q) => (await s.query(TOP, [q])).rows.map((r) => r.id)));
 
     let client = await createClient({ name, storage: 'idb' });
     let root = client.session({ user: 'root', role: 'system' });
