@@ -44,7 +44,6 @@ import type { ColdReader } from './cold-reads';
 import { planVectorScan } from '../plan/vector-scan';
 import type { SessionState } from './session-state';
 import type { StatementResult } from '../core/types';
-import type { Value as V } from '../core/types';
 
 export { executeVectorIndexStatement } from './vector-index-ddl';
 
@@ -69,7 +68,7 @@ export interface VectorIndexHost {
 }
 
 /** Runs one SELECT as `state` (a build reads its partition's rows with it). */
-export type RunSelect = (state: SessionState, sql: string, params: readonly V[]) => Promise<StatementResult>;
+export type RunSelect = (state: SessionState, sql: string, params: readonly Value[]) => Promise<StatementResult>;
 
 /** One partition's graph. */
 interface PartitionIndex {
