@@ -132,11 +132,10 @@ describe('EMBEDDING(n) columns', () => {
     });
   });
 
-  it('refuse a VECTOR index with UNSUPPORTED saying how to search without one', async () => {
+  it('take a VECTOR index (ALTER TABLE … CREATE VECTOR INDEX) and refuse an ordinary one', async () => {
     await withDb(async (s) => {
-      for (const sql of ['ALTER TABLE app.docs CREATE VECTOR INDEX v USING COSINE', 'ALTER TABLE app.docs DROP VECTOR INDEX v']) {
-        await expect(s.execute(sql)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/ORDER BY cosine_distance\(col, \$1\) LIMIT k/) });
-      }
+      await s.execute('ALTER TABLE app.docs CREATE VECTOR INDEX v USING COSINE');
+      await s.execute('ALTER TABLE app.docs DROP VECTOR INDEX v');
       await expect(s.execute('CREATE INDEX by_v ON app.docs (v)')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     });
   });

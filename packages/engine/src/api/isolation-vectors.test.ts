@@ -72,3 +72,29 @@ describe('bob’s vector queries reach only his own vectors', () => {
     expect(e.message).toMatch(/different dimensions \(3 and 2\)/);
   });
 });
+
+describe('bob’s queries through a vector index reach only his partition’s graph', () => {
+  const built = async () => {
+    await expect.poll(async () => (await f.root.query(`SELECT count(*) AS n FROM system.jobs WHERE job_type = 'vector_index' AND status = 'completed'`)).rows[0].n, { timeout: 5000 }).toBe(2);
+  };
+
+  it.each([['l2', 'L2'], ['cosine', 'COSINE']])('%s index: alice’s graph and bob’s are apart, in the hot and the cold tier, and EXECUTE AS', async (fn, metric) => {
+    await f.root.execute(`ALTER TABLE app.vecs CREATE VECTOR INDEX v USING ${metric}`);
+    const sql = `SELECT id FROM app.vecs ORDER BY ${fn}_distance(v, '${ALICE_Q}') LIMIT 10`;
+    await f.alice.query(sql);
+    await f.bob.query(sql);
+    await built();
+    const plan = JSON.stringify((await f.bob.query(`EXPLAIN ${sql}`)).rows, (_, x) => (typeof x === 'bigint' ? String(x) : x));
+    expect(plan).toContain('Vector index scan');
+    const ids = (await f.bob.query<{ id: string }>(sql)).rows.map((r) => r.id).sort();
+    expect(ids).toEqual(['bob-k1', 'k-common']);
+    expectNoLeak(f, (await f.bob.query(sql)).rows, 'a vector index query');
+    const asBob = await f.root.query<{ id: string }>(`EXECUTE AS USER 'bob' (${sql})`);
+    expect(asBob.rows.map((r) => r.id).sort()).toEqual(['bob-k1', 'k-common']);
+    // Alice writes after the build: her graph changes, bob's answers do not.
+    await f.alice.execute(`INSERT INTO app.vecs (id, v) VALUES ('alice-new', '${ALICE_Q}')`);
+    expect((await f.bob.query<{ id: string }>(sql)).rows.map((r) => r.id).sort()).toEqual(['bob-k1', 'k-common']);
+    await f.root.execute('FLUSH TABLE app.vecs');
+    expect((await f.bob.query<{ id: string }>(sql)).rows.map((r) => r.id).sort()).toEqual(['bob-k1', 'k-common']);
+  });
+});

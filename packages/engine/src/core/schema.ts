@@ -32,6 +32,13 @@ export type AccessLevel = 'public' | 'private' | 'restricted' | 'dba';
  * A secondary index (CREATE [UNIQUE] INDEX): kept in the table's
  * definition, so DROP TABLE drops it and a rename keeps it (columns by id).
  */
+/** An approximate nearest-neighbour index on an EMBEDDING column (by stable column id), by the metric its queries order by. */
+export interface VectorIndexDef {
+  columnId: number;
+  metric: 'cosine' | 'l2' | 'dot';
+  createdAt: number;
+}
+
 export interface IndexDef {
   /** Unique among the indexes of the table's namespace. */
   name: string;
@@ -59,6 +66,8 @@ export interface TableDef {
   updatedAt?: number;
   /** Secondary indexes, in creation order (absent: none). */
   indexes?: IndexDef[];
+  /** Vector (HNSW) indexes, one per EMBEDDING column at most (absent: none; execute/vector-index-ddl.ts). */
+  vectorIndexes?: VectorIndexDef[];
   /** Id the next added column gets; ids are never reused, so data keyed by column id stays unambiguous. */
   nextColumnId?: number;
 }

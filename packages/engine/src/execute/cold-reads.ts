@@ -41,6 +41,12 @@ const slotKey = (tableId: number, user: string) => `${tableId}\u0001${user}`;
 export class ColdReader {
   /** Set when secondary indexes load. */
   indexPrepare?: IndexPrepare;
+  /**
+   * Vector indexes (plan/vector-scan.ts): for a plan reading a table through
+   * one, the primary keys of its candidates as bounds, so only their row
+   * groups are loaded; `prepared` is told the reads they were loaded into.
+   */
+  vectorNarrow?: (plan: object, user: string, params: readonly Value[]) => { tableId: number; bounds: ScanBounds; prepared(reads: ColdReads): void }[] | undefined;
 
   constructor(
     private readonly catalog: Catalog,
@@ -58,12 +64,19 @@ export class ColdReader {
    */
   async prepare(plan: { tableIds: readonly number[] }, user: string, params: readonly Value[], indexed?: boolean, lazy?: boolean): Promise<PreparedCold> {
     const scans = new Map<number, { bounds: ScanBounds[]; columns: ColumnSelection }>();
-    for (const tpl of this.scansOf(plan)) {
+    const templates = this.scansOf(plan);
+    // A SELECT through a vector index reads only its candidates' row groups (a table the statement reads once).
+    const narrowed = indexed ? this.vectorNarrow?.(plan, user, params)?.filter((n) => templates.filter((x) => x.tableId === n.tableId).length === 1) : undefined;
+    for (const tpl of templates) {
       let s = scans.get(tpl.tableId);
       if (!s) scans.set(tpl.tableId, (s = { bounds: [], columns: new Set() }));
       s.columns = union(s.columns, tpl.columns);
       const b = resolveBounds(tpl.bounds, params);
       if (b !== 'none') s.bounds.push(b);
+    }
+    for (const n of narrowed ?? []) {
+      const s = scans.get(n.tableId);
+      if (s) s.bounds = [n.bounds];
     }
     for (const id of plan.tableIds) if (!scans.has(id)) scans.set(id, { bounds: [null], columns: 'all' });
     const list: PartitionScans[] = [];
@@ -72,7 +85,9 @@ export class ColdReader {
       if (!t || t.type === 'STREAM') continue;
       list.push({ table: t, user: t.type === 'SHARED' ? '' : user, bounds: s.bounds, columns: s.columns });
     }
-    return this.load(list, indexed ? plan : undefined, params, lazy);
+    const prepared = await this.load(list, indexed ? plan : undefined, params, lazy);
+    for (const n of narrowed ?? []) n.prepared(prepared.reads);
+    return prepared;
   }
 
   /** Loads one partition's row groups that `bounds` cannot rule out, all columns (an export's key window). */

@@ -96,6 +96,8 @@ export class Committer {
    */
   declare files: { stage(unit: UnitOfWork): Promise<StateChange | undefined>; check(rows: readonly RowChange[]): void } | undefined;
   declare attachFiles: (() => Promise<unknown>) | undefined;
+  /** Vector indexes (execute/vector-index.ts): told every committed row change; set once they load. */
+  declare vectors: { apply(rows: readonly RowChange[]): void } | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   /** Timed-out commits whose outcome is not reconciled yet, oldest first; bounded: a commit is only made once these settle (a few concurrent ones at most). */
   private doubts: InDoubt[] = [];
@@ -204,7 +206,10 @@ export class Committer {
     for (const id of unit.altered ?? []) live.tableAltered(id); // every live query on it re-runs (and re-plans)
     if (dropped.length > 0) live.dropTables(dropped as TableDef[]);
     const published = unit.purged && unit.purged.length > 0 ? [...(unit.rows ?? []), ...unit.purged] : unit.rows;
-    if (published && published.length > 0) this.publish(published);
+    if (published && published.length > 0) {
+      this.vectors?.apply(published);
+      this.publish(published);
+    }
     // Late: nothing waits for this; bytes a deletion misses stay unreferenced.
     if (isLate && !cold.store.remove && removedBytes.length > 0) cold.store.delete!(removedBytes).catch(() => undefined);
   }

@@ -17,6 +17,7 @@ import type { ExplainContext } from './explain';
 import type { IntrospectionContext } from './introspection';
 import type { IndexDdlContext } from './index-ddl';
 import { ensureIndexSupport } from './index-loader';
+import { ensureVectorIndexes, loadVectorIndex } from './vector-index-loader';
 import { loadAlter, loadCreateTableAs, loadExplain, loadIndexDdl, loadIntrospection, loadStorageStatements, loadTopics, loadUserStatements, loadViewDdl } from './lazy-executors';
 import type { LiveQueries } from './live';
 import type { QueryRegistry, StatementSignal } from './queries';
@@ -82,6 +83,11 @@ export async function runStatement(engine: DispatchContext, state: SessionState,
       const { executeIndexStatement } = await loadIndexDdl();
       await ensureIndexSupport(engine, true);
       return engine.exclusive(() => executeIndexStatement(engine, state, stmt));
+    }
+    case 'vectorIndex': {
+      await ensureVectorIndexes(engine as unknown as Parameters<typeof ensureVectorIndexes>[0], (s, sql, ps) => runStatement(engine, s, sql, ps), true);
+      const { executeVectorIndexStatement } = await loadVectorIndex();
+      return engine.exclusive(() => executeVectorIndexStatement(engine, state, stmt));
     }
     case 'alterTable': {
       const { executeAlterTable } = await loadAlter();

@@ -9,6 +9,8 @@
 import { decimalMath } from '../core/decimal-registry';
 import { intervalMath } from '../core/interval-registry';
 import { ensureIndexSupport, type UniqueCheck } from './index-loader';
+import { ensureVectorIndexes } from './vector-index-loader';
+import type { VectorIndexes } from './vector-index';
 import { UserRegistry } from '../auth/users';
 import { Catalog } from '../catalog/catalog';
 import { KalamError } from '../core/errors';
@@ -113,6 +115,8 @@ export class Engine {
   declare files: Files | undefined;
   /** Topics (execute/topic-log.ts): attached with the topic code at open when the database has topics, or by the first topic statement. */
   topics: TopicLog | undefined;
+  /** Vector indexes (execute/vector-index.ts): installed at open when a table has one, or by the first CREATE VECTOR INDEX. */
+  declare vectors: VectorIndexes | undefined;
   private closed = false;
   /** The last migrate() call: the next one runs after it (one at a time). Never rejects. */
   private migrating: Promise<unknown> = Promise.resolve();
@@ -231,6 +235,7 @@ export class Engine {
     await recoverFlushes(engine);
     await sweepSegmentFiles(engine);
     await ensureIndexSupport(engine);
+    await ensureVectorIndexes(engine, (s, sql, ps) => runStatement(engine, s, sql, ps));
     // An import a crash cut off is dropped before any statement can see part of it (import-recovery.ts).
     // The topic code loads at open only when the store holds a topic (execute/topics.ts).
     const topicKey = encodeKey(['topic']);

@@ -76,6 +76,19 @@ export interface OpenOptions {
   maxFileBytes?: number;
   /** Bytes of all stored files together, uploads not yet committed included (QUOTA_EXCEEDED past it). Default 2 GiB. */
   maxFilesBytes?: number;
+  /**
+   * Bytes of vector (HNSW) indexes kept in memory, all partitions together
+   * (execute/vector-index.ts). Past it the least recently used partitions'
+   * indexes are dropped and rebuilt by a `vector_index` job when next
+   * queried (exact search meanwhile). Default 256 MiB.
+   */
+  vectorIndexBytes?: number;
+  /**
+   * Candidates a vector index search looks at (HNSW's ef; at least twice
+   * the rows it fetches): higher finds more of the true nearest, slower.
+   * Default 64.
+   */
+  vectorIndexEf?: number;
   /** More name → value pairs for system.stats from whoever hosts the engine (the worker reports its connected clients). */
   hostMetrics?: () => readonly [string, Value][];
   /** Write statements committed together in one storage commit at most (group commit). Default 1000. */
@@ -181,6 +194,8 @@ export interface ResolvedOptions extends JobSettings, SqlLimits {
   blobStore?: BlobStore;
   maxFileBytes: number;
   maxFilesBytes: number;
+  vectorIndexBytes: number;
+  vectorIndexEf: number;
   hostMetrics?: () => readonly [string, Value][];
   maxGroupCommitStatements: number;
   hotBudgetBytes: number;
@@ -226,6 +241,8 @@ const COUNTS: Record<string, { fallback: number; min: number; max?: number }> = 
   maxRunningQueries: { fallback: DEFAULTS.maxRunningQueries, min: 1 },
   maxFileBytes: { fallback: 256 * 1024 * 1024, min: 0 },
   maxFilesBytes: { fallback: 2 * 1024 * 1024 * 1024, min: 0 },
+  vectorIndexBytes: { fallback: 256 * 1024 * 1024, min: 0 },
+  vectorIndexEf: { fallback: 64, min: 1 },
   ...Object.fromEntries(SQL_LIMIT_NAMES.map((k) => [k, { fallback: SQL_LIMIT_DEFAULTS[k], min: 1 }])),
 };
 

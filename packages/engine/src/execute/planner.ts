@@ -12,6 +12,7 @@ import { PlanCache } from '../plan/cache';
 import { recordPlan } from '../plan/explain';
 import { scanTemplates, type ScanTemplate } from '../plan/scan-bounds';
 import { planHooks } from '../plan/scan-plan';
+import { beginVectorPlan, vectorPlanned } from '../plan/vector-plan';
 import { planSelect, type SelectPlan } from '../plan/select';
 import type { SourceResolver } from '../plan/source';
 import { planDelete, planInsert, planUpdate, type WritePlan } from '../plan/write';
@@ -203,6 +204,7 @@ export class StatementPlanner {
     let views = 0;
     let scans: ScanTemplate[] = [];
     planHooks.begin?.();
+    beginVectorPlan();
     plan = this.withStackGuard(() => {
       views = expandViews(dml, this.viewLookup, ns, this.limits);
       const p = this.planDml(dml, ns);
@@ -210,6 +212,7 @@ export class StatementPlanner {
       return p;
     });
     planHooks.planned?.(plan);
+    vectorPlanned(plan);
     if (views > 0) this.viewEpochs.set(plan, epoch);
     this.coldScans.set(plan, scans);
     this.plans.set(usedKey, plan);

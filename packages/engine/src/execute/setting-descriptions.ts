@@ -33,6 +33,8 @@ export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = {
   storage_timeout_ms: 'A storage operation (read, commit, close) taking longer fails with STORAGE_TIMEOUT',
   max_file_bytes: 'Bytes per file',
   max_files_bytes: 'Bytes of all files',
+  vector_index_ef: 'Candidates a vector index search looks at (HNSW ef, at least twice the rows it fetches)',
+  max_vector_index_bytes: 'Bytes of vector (HNSW) indexes kept in memory; past it the least recently used are dropped and rebuilt on use',
   max_running_queries: 'Statements system.queries tracks at once (beyond it they run untracked)',
   durability: "When a write is acknowledged: 'relaxed' (the browser has it) or 'strict' (flushed to disk)",
   storage: 'Storage backend',

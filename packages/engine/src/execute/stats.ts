@@ -39,6 +39,7 @@ export interface StatsSource {
   readonly queries: QueryRegistry;
   readonly topics: { metrics(): [string, Value][] } | undefined;
   readonly files: { metrics(): [string, Value][] } | undefined;
+  readonly vectors?: { metrics(): [string, Value][] } | undefined;
   readonly committer: { readonly timeouts: number; readonly lateCommits: number; readonly inDoubt: number };
 }
 
@@ -87,6 +88,8 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['max_running_queries', e.queries.maxRunning],
     ['max_file_bytes', o.maxFileBytes],
     ['max_files_bytes', o.maxFilesBytes],
+    ['max_vector_index_bytes', o.vectorIndexBytes],
+    ['vector_index_ef', o.vectorIndexEf],
     ...SQL_LIMIT_NAMES.map((k): [string, Value] => [SQL_LIMIT_SETTINGS[k], o[k]]),
     ['durability', o.durability],
     ['storage', e.kv.kind],
@@ -137,6 +140,7 @@ export function metricsOf(e: StatsSource): [string, Value][] {
     ['migration_version', e.migrations.version],
     ...(e.topics?.metrics() ?? [['topics', 0]]),
     ...(e.files?.metrics() ?? []),
+    ...(e.vectors?.metrics() ?? [['vector_index_bytes', 0]]),
     ...e.jobs.metrics(),
     ...e.cold.metrics(),
     ['users', e.users.list().length],

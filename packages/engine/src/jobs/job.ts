@@ -14,7 +14,7 @@ import type { HotTier } from '../storage/hot-tier';
 import type { JsonValue } from '../core/types';
 
 /** The job types kalamlite runs (a subset of KalamDB's, and `import_rollback`: an interrupted import undone at open, execute/import-recovery.ts). */
-export type JobType = 'flush' | 'compact' | 'stream_eviction' | 'retention' | 'job_cleanup' | 'import_rollback' | 'topic_retention';
+export type JobType = 'flush' | 'compact' | 'stream_eviction' | 'retention' | 'job_cleanup' | 'import_rollback' | 'topic_retention' | 'vector_index';
 
 /** KalamDB's job statuses; `retrying` does not occur here. */
 export type JobStatus = 'new' | 'queued' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
@@ -28,6 +28,7 @@ export const JOB_ID_PREFIX: Record<JobType, string> = {
   job_cleanup: 'JC',
   import_rollback: 'IR',
   topic_retention: 'TR',
+  vector_index: 'VI',
 };
 
 /** One row of `system.jobs`. Mutable while the job runs; final once `finished_at` is set. */

@@ -44,7 +44,7 @@ export const JOB_DEFAULTS: Readonly<JobSettings> = {
 };
 
 /** The job types with a timer here (a flush also runs on its statement; compactions only when queued; topic_retention has its own timer, execute/topics.ts). */
-type ScheduledType = Exclude<JobType, 'job_cleanup' | 'compact' | 'import_rollback' | 'topic_retention'>;
+type ScheduledType = Exclude<JobType, 'job_cleanup' | 'compact' | 'import_rollback' | 'topic_retention' | 'vector_index'>;
 
 /** KILL JOB refused: the job is unknown or already finished. */
 export type KillOutcome = { killed: JobRecord } | { finished: JobRecord } | undefined;

@@ -24,6 +24,7 @@ import { planSourceScan, type RowSource, type ScanSource } from './scan-plan';
 import { checkWindowPlacement, containsWindow, windowPlanner, windowType } from './window-check';
 import { fits } from './scalar-args';
 import { SQL_LIMIT_DEFAULTS } from '../sql/limits';
+import { planVectorOrder } from './vector-plan';
 
 export { conjuncts, mentionsColumn, walk } from './expr-walk';
 export { planSourceScan, type RowSource, type ScanSource } from './scan-plan';
@@ -324,6 +325,12 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
         prepare = ordered;
         keys.length = 0;
       }
+    }
+    // Ordered by a distance its table's vector index serves: candidates through the index, sorted exactly below (plan/vector-plan.ts).
+    if (keys.length > 0 && only?.table?.vectorIndexes && sources.length === 1 && order.length === 1 && limitEval && !isAggregate && !windows && !stmt.distinctOn) {
+      const idx = orderTarget(order[0].expr, items, names, scope, true);
+      const near = planVectorOrder({ src: only, scope, order: idx >= 0 ? items[idx].expr : order[0].expr, descending: order[0].descending, where: stmt.where, exact: prepare, keep: (ctx) => keepCount(limitEval, offsetEval, ctx) });
+      if (near) prepare = near;
     }
     const on = stmt.distinctOn?.map((e) => {
       const idx = orderTarget(e, items, names, scope, true);

@@ -238,6 +238,8 @@ export type Statement =
   /** DROP VIEW [IF EXISTS] [ns.]name. */
   | { kind: 'dropView'; view: TableName; ifExists: boolean }
   | CreateIndexStmt
+  /** ALTER TABLE t CREATE VECTOR INDEX col [USING COSINE|L2|DOT] / ALTER TABLE t DROP VECTOR INDEX col (execute/vector-index-ddl.ts). */
+  | { kind: 'vectorIndex'; action: 'create' | 'drop'; table: TableName; column: string; metric?: 'cosine' | 'l2' | 'dot' }
   /** DROP INDEX [IF EXISTS] [ns.]name; ALTER TABLE t DROP INDEX col (`table` set: the index ALTER TABLE … CREATE INDEX col made). */
   | { kind: 'dropIndex'; index: TableName; ifExists: boolean; table?: TableName }
   /** KILL LIVE QUERY '<live_id>'. */

@@ -71,7 +71,20 @@ function parseAlterForm(c: Cursor, tokens: Token[]): Statement | undefined {
   c.next();
   const table = c.tableName();
   c.next();
-  if (vector) throw new KalamError('UNSUPPORTED', 'VECTOR indexes are not supported yet: ORDER BY cosine_distance(col, $1) LIMIT k (or l2_distance, inner_product … DESC) finds the k nearest rows by an exact scan of the partition', c.position());
+  if (vector) {
+    c.next();
+    c.expectWord('INDEX');
+    const column = c.identifier('an EMBEDDING column name');
+    let metric: 'cosine' | 'l2' | 'dot' | undefined;
+    if (create && c.acceptWord('USING')) {
+      const m = c.peek()?.text.toUpperCase();
+      if (m !== 'COSINE' && m !== 'L2' && m !== 'DOT') c.fail('expected COSINE, L2 or DOT after USING');
+      c.next();
+      metric = m === 'COSINE' ? 'cosine' : m === 'L2' ? 'l2' : 'dot';
+    }
+    c.end();
+    return { kind: 'vectorIndex', action: create ? 'create' : 'drop', table, column, metric: create ? (metric ?? 'cosine') : undefined };
+  }
   if (unique) c.next();
   c.next();
   const column = c.identifier('a column name');

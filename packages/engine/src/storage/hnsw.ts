@@ -2,9 +2,8 @@
  * An approximate nearest-neighbour index over vectors of one dimension: a
  * hierarchical navigable small world graph (Malkov and Yashunin, 2016),
  * the structure KalamDB's vector indexes (usearch) use. It is the index a
- * `CREATE VECTOR INDEX` will keep per partition; written here in plain
- * TypeScript (no WASM, no native code) so it can ship in a lazily loaded
- * chunk of the worker.
+ * `CREATE VECTOR INDEX` keeps per partition; written in plain TypeScript
+ * (no WASM, no native code) so it ships in a lazily loaded chunk.
  *
  * - Metrics: `cosine` (vectors normalised as they are added; distance
  *   1 − a·b), `l2` (squared Euclidean, which orders as Euclidean does) and
@@ -12,11 +11,17 @@
  * - Nodes are numbered in insertion order; each holds its caller's key.
  *   `remove` marks a node deleted: it still routes searches but is never
  *   returned; its key may be added again (a new node).
- * - Invariants: `vectors` holds `dim` floats per node; every node on level
- *   l has at most `m` neighbours there (`2m` on level 0); `entry` is a node
- *   on the top level `maxLevel`, or -1 when the graph is empty.
- * - Memory (bytes()): 4·dim per node for the vector, 4 per neighbour link,
- *   and a few words per node; the owner bounds it (a setting) and counts it.
+ * - Layout (no per-node objects on the hot path): every vector lives in one
+ *   Float32Array arena (`dim` floats per node); level-0 links in one
+ *   Int32Array arena of `1 + m0` slots per node (slot 0 the count) with the
+ *   links' distances beside them in a Float32Array, so a full list drops
+ *   its farthest link without computing a distance; the few nodes above
+ *   level 0 keep one such pair of arrays for their upper levels.
+ * - Invariants: every node on level l ≥ 1 has at most `m` links there, `m0
+ *   = 2m` on level 0; `entry` is a node on the top level `maxLevel`, or -1
+ *   when the graph is empty. Levels are drawn with mL = 1/ln(m).
+ * - Memory (bytes()): 4·dim per node for the vector, 8 per link slot, and a
+ *   few words per node; the owner bounds it (a setting) and counts it.
  */
 
 export type VectorMetric = 'cosine' | 'l2' | 'dot';
@@ -30,100 +35,189 @@ export interface HnswOptions {
   seed?: number;
 }
 
+/**
+ * A graph's state as plain typed arrays (structured-clone friendly: what
+ * IndexedDB and the OPFS value codec store), for a snapshot record.
+ */
+export interface HnswSnapshot<K> {
+  dim: number;
+  metric: VectorMetric;
+  m: number;
+  efConstruction: number;
+  count: number;
+  entry: number;
+  maxLevel: number;
+  seed: number;
+  vectors: Float32Array;
+  links0: Int32Array;
+  dists0: Float32Array;
+  levels: Uint8Array;
+  deleted: Uint8Array;
+  /** Upper-level links of the nodes above level 0, by node (absent: level 0 only). */
+  upper: { node: number; links: Int32Array; dists: Float32Array }[];
+  keys: K[];
+}
+
 export interface Neighbour<K> {
   key: K;
   distance: number;
 }
 
-/** A binary heap of (distance, node) pairs: a min-heap, or a max-heap with `max`. */
+/**
+ * A binary heap of (distance, node) pairs in typed arrays, reused between
+ * searches: a min-heap, or a max-heap with `max` (distances negated).
+ */
 class Heap {
-  d: number[] = [];
-  n: number[] = [];
-  constructor(private readonly max: boolean) {}
+  d = new Float64Array(64);
+  n = new Int32Array(64);
+  size = 0;
+  constructor(private readonly sign: 1 | -1) {}
 
-  get size(): number {
-    return this.d.length;
+  clear(): void {
+    this.size = 0;
   }
 
   /** The top's distance (the smallest; the largest for a max-heap). */
   topDistance(): number {
-    return this.d[0];
+    return this.d[0] * this.sign;
   }
 
   topNode(): number {
     return this.n[0];
   }
 
-  private before(i: number, j: number): boolean {
-    return this.max ? this.d[i] > this.d[j] : this.d[i] < this.d[j];
-  }
-
-  private swap(i: number, j: number): void {
-    const d = this.d[i];
-    this.d[i] = this.d[j];
-    this.d[j] = d;
-    const n = this.n[i];
-    this.n[i] = this.n[j];
-    this.n[j] = n;
-  }
-
   push(distance: number, node: number): void {
-    this.d.push(distance);
-    this.n.push(node);
-    let i = this.d.length - 1;
+    if (this.size === this.d.length) {
+      const d = new Float64Array(this.size * 2);
+      d.set(this.d);
+      this.d = d;
+      const n = new Int32Array(this.size * 2);
+      n.set(this.n);
+      this.n = n;
+    }
+    const key = distance * this.sign;
+    const ds = this.d;
+    const ns = this.n;
+    let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.before(i, p)) break;
-      this.swap(i, p);
+      if (ds[p] <= key) break;
+      ds[i] = ds[p];
+      ns[i] = ns[p];
       i = p;
     }
+    ds[i] = key;
+    ns[i] = node;
   }
 
   pop(): void {
-    const last = this.d.length - 1;
-    this.swap(0, last);
-    this.d.pop();
-    this.n.pop();
+    const ds = this.d;
+    const ns = this.n;
+    const size = --this.size;
+    if (size === 0) return;
+    const key = ds[size];
+    const node = ns[size];
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let best = i;
-      if (l < this.d.length && this.before(l, best)) best = l;
-      if (r < this.d.length && this.before(r, best)) best = r;
-      if (best === i) return;
-      this.swap(i, best);
-      i = best;
+      let c = 2 * i + 1;
+      if (c >= size) break;
+      if (c + 1 < size && ds[c + 1] < ds[c]) c++;
+      if (ds[c] >= key) break;
+      ds[i] = ds[c];
+      ns[i] = ns[c];
+      i = c;
     }
+    ds[i] = key;
+    ns[i] = node;
   }
+}
+
+/** a[aAt … aAt+n) · b[bAt … bAt+n), four lanes at a time. */
+function dot(a: Float32Array, aAt: number, b: Float32Array, bAt: number, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[aAt + i] * b[bAt + i];
+    s1 += a[aAt + i + 1] * b[bAt + i + 1];
+    s2 += a[aAt + i + 2] * b[bAt + i + 2];
+    s3 += a[aAt + i + 3] * b[bAt + i + 3];
+  }
+  for (; i < n; i++) s0 += a[aAt + i] * b[bAt + i];
+  return s0 + s1 + s2 + s3;
+}
+
+/** The squared Euclidean distance between a[aAt …) and b[bAt …), four lanes at a time. */
+function l2(a: Float32Array, aAt: number, b: Float32Array, bAt: number, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const t0 = a[aAt + i] - b[bAt + i];
+    const t1 = a[aAt + i + 1] - b[bAt + i + 1];
+    const t2 = a[aAt + i + 2] - b[bAt + i + 2];
+    const t3 = a[aAt + i + 3] - b[bAt + i + 3];
+    s0 += t0 * t0;
+    s1 += t1 * t1;
+    s2 += t2 * t2;
+    s3 += t3 * t3;
+  }
+  for (; i < n; i++) {
+    const t = a[aAt + i] - b[bAt + i];
+    s0 += t * t;
+  }
+  return s0 + s1 + s2 + s3;
 }
 
 export class Hnsw<K> {
   readonly m: number;
+  readonly m0: number;
   readonly efConstruction: number;
   private vectors: Float32Array;
-  /** links[node][level]: neighbour node numbers. */
-  private readonly links: Int32Array[][] = [];
-  private readonly linkCounts: Uint16Array[] = [];
+  /** Level-0 links: `1 + m0` slots per node, slot 0 the count. */
+  private links0: Int32Array;
+  /** The distance of each level-0 link from its node (slot 0 unused). */
+  private dists0: Float32Array;
+  /** Levels 1…level of a node above level 0: `1 + m` slots per level (slot 0 the count), and their distances. Undefined on level-0 nodes. */
+  private readonly upper: (Int32Array | undefined)[] = [];
+  private readonly upperDists: (Float32Array | undefined)[] = [];
+  private levels: Uint8Array;
   private readonly keys: K[] = [];
   private deleted: Uint8Array;
+  private capacity = 64;
   private count = 0;
   private live = 0;
+  private upperSlots = 0;
   private entry = -1;
   private maxLevel = -1;
   private readonly levelScale: number;
   private seed: number;
   /** Nodes seen by the running search, by visit mark (reused between searches). */
-  private visited = new Uint32Array(0);
+  private visited = new Uint32Array(64);
   private mark = 0;
+  private readonly candidates = new Heap(1);
+  private readonly found = new Heap(-1);
+  /** The running search's result, nearest first (reused). */
+  private resultNodes = new Int32Array(64);
+  private resultDists = new Float64Array(64);
+  private readonly distance: (a: Float32Array, aAt: number, b: Float32Array, bAt: number, n: number) => number;
 
   constructor(readonly dim: number, readonly metric: VectorMetric, options: HnswOptions = {}) {
-    this.m = options.m ?? 16;
-    this.efConstruction = options.efConstruction ?? 100;
+    this.m = Math.max(2, options.m ?? 16);
+    this.m0 = 2 * this.m;
+    this.efConstruction = Math.max(1, options.efConstruction ?? 100);
     this.levelScale = 1 / Math.log(this.m);
     this.seed = (options.seed ?? 0x9e3779b9) >>> 0 || 1;
-    this.vectors = new Float32Array(dim * 64);
-    this.deleted = new Uint8Array(64);
+    this.vectors = new Float32Array(dim * this.capacity);
+    this.links0 = new Int32Array((1 + this.m0) * this.capacity);
+    this.dists0 = new Float32Array((1 + this.m0) * this.capacity);
+    this.levels = new Uint8Array(this.capacity);
+    this.deleted = new Uint8Array(this.capacity);
+    const n = dim;
+    this.distance =
+      metric === 'l2'
+        ? l2
+        : metric === 'cosine'
+          ? (a, aAt, b, bAt) => 1 - dot(a, aAt, b, bAt, n)
+          : (a, aAt, b, bAt) => -dot(a, aAt, b, bAt, n);
   }
 
   /** Nodes not removed. */
@@ -131,53 +225,119 @@ export class Hnsw<K> {
     return this.live;
   }
 
-  /** A rough count of the bytes this index holds (vectors, links, per-node words). */
+  /** Nodes ever added (removed ones included): the graph's memory grows with this. */
+  get nodes(): number {
+    return this.count;
+  }
+
+  /** A rough count of the bytes this index holds (vectors, links and their distances, per-node words). */
   bytes(): number {
-    let links = 0;
-    for (const levels of this.links) for (const l of levels) links += l.length * 4;
-    return this.count * (this.dim * 4 + 32) + links;
+    return this.count * (this.dim * 4 + (1 + this.m0) * 8 + 16) + this.upperSlots * 8;
   }
 
   /** Adds `vector` (of `dim` finite floats) under `key`; returns its node number. */
   add(key: K, vector: Float32Array): number {
-    const node = this.count++;
-    this.grow(node + 1);
-    const v = this.vectors.subarray(node * this.dim, (node + 1) * this.dim);
-    v.set(vector);
-    if (this.metric === 'cosine') normalise(v);
+    const node = this.count;
+    if (node === this.capacity) this.grow();
+    this.count++;
+    const dim = this.dim;
+    const at = node * dim;
+    const vs = this.vectors;
+    vs.set(vector.length === dim ? vector : vector.subarray(0, dim), at);
+    if (this.metric === 'cosine') normalise(vs, at, dim);
     this.keys[node] = key;
     this.live++;
     const level = this.drawLevel();
-    this.links[node] = [];
-    this.linkCounts[node] = new Uint16Array(level + 1);
-    for (let l = 0; l <= level; l++) this.links[node][l] = new Int32Array(l === 0 ? 2 * this.m : this.m);
+    this.levels[node] = level;
+    if (level > 0) {
+      const slots = level * (1 + this.m);
+      this.upper[node] = new Int32Array(slots);
+      this.upperDists[node] = new Float32Array(slots);
+      this.upperSlots += slots;
+    }
     if (this.entry < 0) {
       this.entry = node;
       this.maxLevel = level;
       return node;
     }
     let nearest = this.entry;
-    let nearestDistance = this.distanceTo(v, nearest);
-    for (let l = this.maxLevel; l > level; l--) [nearest, nearestDistance] = this.greedy(v, nearest, nearestDistance, l);
+    let nearestDistance = this.distance(vs, at, vs, nearest * dim, dim);
+    for (let l = this.maxLevel; l > level; l--) {
+      nearest = this.greedy(vs, at, nearest, nearestDistance, l);
+      nearestDistance = this.greedyDistance;
+    }
     for (let l = Math.min(level, this.maxLevel); l >= 0; l--) {
-      const found = this.searchLevel(v, nearest, nearestDistance, this.efConstruction, l);
-      const chosen = this.selectNeighbours(found, l === 0 ? 2 * this.m : this.m);
-      for (const n of chosen) {
-        this.link(node, n, l);
-        this.link(n, node, l);
-      }
+      const n = this.searchLevel(vs, at, nearest, nearestDistance, this.efConstruction, l);
       // The nearest found seeds the level below.
-      let best = found.d[0];
-      let bestNode = found.n[0];
-      for (let i = 1; i < found.d.length; i++) if (found.d[i] < best) [best, bestNode] = [found.d[i], found.n[i]];
-      nearest = bestNode;
-      nearestDistance = best;
+      nearest = this.resultNodes[0];
+      nearestDistance = this.resultDists[0];
+      const chosen = this.selectNeighbours(n, l === 0 ? this.m0 : this.m);
+      for (let i = 0; i < chosen; i++) {
+        const other = this.resultNodes[i];
+        const d = this.resultDists[i];
+        this.link(node, other, d, l);
+        this.link(other, node, d, l);
+      }
     }
     if (level > this.maxLevel) {
       this.maxLevel = level;
       this.entry = node;
     }
     return node;
+  }
+
+  /** A copy of the graph's state (see HnswSnapshot); the graph goes on unchanged. */
+  snapshot(): HnswSnapshot<K> {
+    const n = this.count;
+    const upper: HnswSnapshot<K>['upper'] = [];
+    for (let i = 0; i < n; i++) {
+      const links = this.upper[i];
+      if (links) upper.push({ node: i, links: links.slice(), dists: (this.upperDists[i] as Float32Array).slice() });
+    }
+    return {
+      dim: this.dim,
+      metric: this.metric,
+      m: this.m,
+      efConstruction: this.efConstruction,
+      count: n,
+      entry: this.entry,
+      maxLevel: this.maxLevel,
+      seed: this.seed,
+      vectors: this.vectors.slice(0, n * this.dim),
+      links0: this.links0.slice(0, n * (1 + this.m0)),
+      dists0: this.dists0.slice(0, n * (1 + this.m0)),
+      levels: this.levels.slice(0, n),
+      deleted: this.deleted.slice(0, n),
+      upper,
+      keys: this.keys.slice(0, n),
+    };
+  }
+
+  /** The graph a snapshot was taken of; undefined when the snapshot is not one of a graph of these sizes. */
+  static restore<K>(s: HnswSnapshot<K>): Hnsw<K> | undefined {
+    const g = new Hnsw<K>(s.dim, s.metric, { m: s.m, efConstruction: s.efConstruction, seed: s.seed });
+    const n = s.count;
+    if (s.vectors.length !== n * s.dim || s.links0.length !== n * (1 + g.m0) || s.levels.length !== n || s.keys.length !== n) return undefined;
+    while (g.capacity < n) g.grow();
+    g.vectors.set(s.vectors);
+    g.links0.set(s.links0);
+    g.dists0.set(s.dists0);
+    g.levels.set(s.levels);
+    g.deleted.set(s.deleted);
+    for (const u of s.upper) {
+      g.upper[u.node] = u.links;
+      g.upperDists[u.node] = u.dists;
+      g.upperSlots += u.links.length;
+    }
+    for (let i = 0; i < n; i++) {
+      g.keys[i] = s.keys[i];
+      if (!s.deleted[i]) g.live++;
+    }
+    g.count = n;
+    g.entry = s.entry;
+    g.maxLevel = s.maxLevel;
+    g.seed = s.seed;
+    return g;
   }
 
   /** Marks `node` deleted: searches pass through it and never return it. */
@@ -192,6 +352,11 @@ export class Hnsw<K> {
     return this.keys[node];
   }
 
+  /** Whether `node` was removed. */
+  isRemoved(node: number): boolean {
+    return this.deleted[node] === 1;
+  }
+
   /**
    * The `k` nearest live nodes to `query` (of `dim` floats), nearest first,
    * looking at `ef` candidates (at least k; more finds more of the true
@@ -199,38 +364,54 @@ export class Hnsw<K> {
    */
   search(query: Float32Array, k: number, ef: number = Math.max(k, 64)): Neighbour<K>[] {
     if (this.entry < 0 || k <= 0) return [];
-    const q = this.metric === 'cosine' ? normalise(Float32Array.from(query)) : query;
+    const dim = this.dim;
+    const q = new Float32Array(dim);
+    q.set(query.length === dim ? query : query.subarray(0, dim));
+    if (this.metric === 'cosine') normalise(q, 0, dim);
     let nearest = this.entry;
-    let nearestDistance = this.distanceTo(q, nearest);
-    for (let l = this.maxLevel; l > 0; l--) [nearest, nearestDistance] = this.greedy(q, nearest, nearestDistance, l);
-    // Deleted nodes fill the candidate list without being results: look at as many more.
-    const want = Math.max(ef, k) + (this.count - this.live > 0 ? Math.min(this.count - this.live, Math.max(ef, k)) : 0);
-    const found = this.searchLevel(q, nearest, nearestDistance, want, 0);
+    let nearestDistance = this.distance(q, 0, this.vectors, nearest * dim, dim);
+    for (let l = this.maxLevel; l > 0; l--) {
+      nearest = this.greedy(q, 0, nearest, nearestDistance, l);
+      nearestDistance = this.greedyDistance;
+    }
+    // Level 0 looks at max(ef, k); deleted nodes fill the candidate list without being results: look at as many more.
+    const removed = this.count - this.live;
+    const base = Math.max(ef, k);
+    const n = this.searchLevel(q, 0, nearest, nearestDistance, base + Math.min(removed, base), 0);
     const out: Neighbour<K>[] = [];
-    for (let i = 0; i < found.d.length; i++) if (!this.deleted[found.n[i]]) out.push({ key: this.keys[found.n[i]], distance: this.reported(found.d[i]) });
-    out.sort((a, b) => a.distance - b.distance);
-    return out.length > k ? out.slice(0, k) : out;
+    for (let i = 0; i < n && out.length < k; i++) {
+      const node = this.resultNodes[i];
+      if (!this.deleted[node]) out.push({ key: this.keys[node], distance: this.reported(this.resultDists[i]) });
+    }
+    return out;
   }
 
   /** The distance as the SQL function gives it: cosine 1 − cos, l2 the Euclidean length, dot the inner product negated. */
   private reported(d: number): number {
-    return this.metric === 'l2' ? Math.sqrt(d) : d;
+    return this.metric === 'l2' ? Math.sqrt(Math.max(0, d)) : d;
   }
 
-  private grow(nodes: number): void {
-    if (nodes * this.dim > this.vectors.length) {
-      const next = new Float32Array(Math.max(nodes, (this.vectors.length / this.dim) * 2) * this.dim);
-      next.set(this.vectors);
-      this.vectors = next;
-    }
-    if (nodes > this.deleted.length) {
-      const next = new Uint8Array(Math.max(nodes, this.deleted.length * 2));
-      next.set(this.deleted);
-      this.deleted = next;
-    }
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const vectors = new Float32Array(capacity * this.dim);
+    vectors.set(this.vectors);
+    this.vectors = vectors;
+    const links = new Int32Array(capacity * (1 + this.m0));
+    links.set(this.links0);
+    this.links0 = links;
+    const dists = new Float32Array(capacity * (1 + this.m0));
+    dists.set(this.dists0);
+    this.dists0 = dists;
+    const levels = new Uint8Array(capacity);
+    levels.set(this.levels);
+    this.levels = levels;
+    const deleted = new Uint8Array(capacity);
+    deleted.set(this.deleted);
+    this.deleted = deleted;
+    this.capacity = capacity;
   }
 
-  /** A level drawn from the exponential distribution HNSW uses (xorshift32, seeded). */
+  /** A level drawn from the exponential distribution HNSW uses, mL = 1/ln(m) (xorshift32, seeded). */
   private drawLevel(): number {
     let x = this.seed;
     x ^= x << 13;
@@ -241,49 +422,51 @@ export class Hnsw<K> {
     return Math.min(16, Math.floor(-Math.log(u) * this.levelScale));
   }
 
-  private distanceTo(v: Float32Array, node: number, vAt = 0): number {
-    const w = this.vectors;
-    const at = node * this.dim;
-    const n = this.dim;
-    if (this.metric === 'l2') {
-      let s = 0;
-      for (let i = 0; i < n; i++) {
-        const t = v[vAt + i] - w[at + i];
-        s += t * t;
-      }
-      return s;
-    }
-    let s = 0;
-    for (let i = 0; i < n; i++) s += v[vAt + i] * w[at + i];
-    return this.metric === 'cosine' ? 1 - s : -s;
+  /** The link list of `node` on level `l`: its array and the offset of its count slot. */
+  private listArray(node: number, l: number): Int32Array {
+    return l === 0 ? this.links0 : (this.upper[node] as Int32Array);
   }
 
-  private distanceBetween(a: number, b: number): number {
-    return this.distanceTo(this.vectors, b, a * this.dim);
+  private listDists(node: number, l: number): Float32Array {
+    return l === 0 ? this.dists0 : (this.upperDists[node] as Float32Array);
   }
 
-  /** Greedy descent on level `l`: the neighbour nearest to `v` until none is nearer. */
-  private greedy(v: Float32Array, from: number, fromDistance: number, l: number): [number, number] {
+  private listAt(node: number, l: number): number {
+    return l === 0 ? node * (1 + this.m0) : (l - 1) * (1 + this.m);
+  }
+
+  private greedyDistance = 0;
+
+  /** Greedy descent on level `l` (≥ 1): the neighbour nearest to `v` until none is nearer; its distance in `greedyDistance`. */
+  private greedy(v: Float32Array, vAt: number, from: number, fromDistance: number, l: number): number {
+    const vs = this.vectors;
+    const dim = this.dim;
     let node = from;
     let distance = fromDistance;
     for (let moved = true; moved; ) {
       moved = false;
-      const links = this.links[node][l];
-      const count = this.linkCounts[node][l];
-      for (let i = 0; i < count; i++) {
-        const d = this.distanceTo(v, links[i]);
+      const links = this.listArray(node, l);
+      const at = this.listAt(node, l);
+      const count = links[at];
+      for (let i = 1; i <= count; i++) {
+        const other = links[at + i];
+        const d = this.distance(v, vAt, vs, other * dim, dim);
         if (d < distance) {
           distance = d;
-          node = links[i];
+          node = other;
           moved = true;
         }
       }
     }
-    return [node, distance];
+    this.greedyDistance = distance;
+    return node;
   }
 
-  /** The `ef` nearest nodes to `v` on level `l` found from `from` (a max-heap: the farthest on top). */
-  private searchLevel(v: Float32Array, from: number, fromDistance: number, ef: number, l: number): Heap {
+  /**
+   * The `ef` nearest nodes to `v` on level `l` found from `from`: written to
+   * `resultNodes` / `resultDists` nearest first; returns how many.
+   */
+  private searchLevel(v: Float32Array, vAt: number, from: number, fromDistance: number, ef: number, l: number): number {
     if (this.visited.length < this.count) this.visited = new Uint32Array(Math.max(this.count, this.visited.length * 2));
     if (++this.mark === 0xffffffff) {
       this.visited.fill(0);
@@ -291,25 +474,29 @@ export class Hnsw<K> {
     }
     const mark = this.mark;
     const visited = this.visited;
-    const candidates = new Heap(false);
-    const found = new Heap(true);
+    const vs = this.vectors;
+    const dim = this.dim;
+    const candidates = this.candidates;
+    const found = this.found;
+    candidates.clear();
+    found.clear();
     candidates.push(fromDistance, from);
     found.push(fromDistance, from);
     visited[from] = mark;
     while (candidates.size > 0) {
       const d = candidates.topDistance();
-      const c = candidates.topNode();
       if (d > found.topDistance() && found.size >= ef) break;
+      const c = candidates.topNode();
       candidates.pop();
-      const levels = this.links[c];
-      if (l >= levels.length) continue;
-      const links = levels[l];
-      const count = this.linkCounts[c][l];
-      for (let i = 0; i < count; i++) {
-        const n = links[i];
+      if (l > this.levels[c]) continue;
+      const links = this.listArray(c, l);
+      const at = this.listAt(c, l);
+      const count = links[at];
+      for (let i = 1; i <= count; i++) {
+        const n = links[at + i];
         if (visited[n] === mark) continue;
         visited[n] = mark;
-        const dn = this.distanceTo(v, n);
+        const dn = this.distance(v, vAt, vs, n * dim, dim);
         if (found.size < ef || dn < found.topDistance()) {
           candidates.push(dn, n);
           found.push(dn, n);
@@ -317,57 +504,86 @@ export class Hnsw<K> {
         }
       }
     }
-    return found;
+    const size = found.size;
+    if (this.resultNodes.length < size) {
+      this.resultNodes = new Int32Array(size * 2);
+      this.resultDists = new Float64Array(size * 2);
+    }
+    for (let i = size - 1; i >= 0; i--) {
+      this.resultNodes[i] = found.topNode();
+      this.resultDists[i] = found.topDistance();
+      found.pop();
+    }
+    return size;
   }
 
-  /** HNSW's neighbour heuristic: nearest first, skipping a candidate nearer to one already chosen than to the new node (keeps links spread). */
-  private selectNeighbours(found: Heap, max: number): number[] {
-    const order = found.n.map((n, i) => ({ n, d: found.d[i] })).sort((a, b) => a.d - b.d);
-    const chosen: number[] = [];
-    const skipped: number[] = [];
-    for (const c of order) {
-      if (chosen.length >= max) break;
-      if (chosen.every((x) => this.distanceBetween(c.n, x) > c.d)) chosen.push(c.n);
-      else skipped.push(c.n);
-    }
-    // Fill up with the nearest skipped ones, so sparse regions stay connected.
-    for (const n of skipped) {
-      if (chosen.length >= max) break;
-      chosen.push(n);
-    }
-    return chosen;
-  }
-
-  /** Links `from` to `to` on level `l`; a full list keeps its nearest (the farthest link, or `to`, is dropped). */
-  private link(from: number, to: number, l: number): void {
-    const links = this.links[from][l];
-    const counts = this.linkCounts[from];
-    const count = counts[l];
-    for (let i = 0; i < count; i++) if (links[i] === to) return;
-    if (count < links.length) {
-      links[count] = to;
-      counts[l] = count + 1;
-      return;
-    }
-    let farthest = this.distanceBetween(from, to);
-    let at = -1;
-    for (let i = 0; i < count; i++) {
-      const d = this.distanceBetween(from, links[i]);
-      if (d > farthest) {
-        farthest = d;
-        at = i;
+  /**
+   * HNSW's neighbour heuristic over the `n` results (nearest first): keep a
+   * candidate unless it is nearer to one already kept than to the new node
+   * (links spread out instead of bunching in one direction). The kept ones
+   * are moved to the front of the results; returns how many (≤ max).
+   */
+  private selectNeighbours(n: number, max: number): number {
+    const nodes = this.resultNodes;
+    const dists = this.resultDists;
+    const vs = this.vectors;
+    const dim = this.dim;
+    let kept = 0;
+    for (let i = 0; i < n && kept < max; i++) {
+      const c = nodes[i];
+      const dc = dists[i];
+      const cAt = c * dim;
+      let keep = true;
+      for (let j = 0; j < kept; j++) {
+        if (this.distance(vs, cAt, vs, nodes[j] * dim, dim) < dc) {
+          keep = false;
+          break;
+        }
+      }
+      if (keep) {
+        nodes[i] = nodes[kept];
+        dists[i] = dists[kept];
+        nodes[kept] = c;
+        dists[kept] = dc;
+        kept++;
       }
     }
-    if (at >= 0) links[at] = to;
+    return kept;
+  }
+
+  /** Links `from` to `to` (at distance `d`) on level `l`; a full list keeps its nearest (its farthest link, or `to`, is dropped). */
+  private link(from: number, to: number, d: number, l: number): void {
+    const links = this.listArray(from, l);
+    const dists = this.listDists(from, l);
+    const at = this.listAt(from, l);
+    const max = l === 0 ? this.m0 : this.m;
+    const count = links[at];
+    if (count < max) {
+      links[at + 1 + count] = to;
+      dists[at + 1 + count] = d;
+      links[at] = count + 1;
+      return;
+    }
+    let farthest = d;
+    let slot = -1;
+    for (let i = 1; i <= count; i++) {
+      if (dists[at + i] > farthest) {
+        farthest = dists[at + i];
+        slot = i;
+      }
+    }
+    if (slot >= 0) {
+      links[at + slot] = to;
+      dists[at + slot] = d;
+    }
   }
 }
 
-/** Scales `v` to length 1 in place (a zero vector stays zero); returns it. */
-function normalise(v: Float32Array): Float32Array {
+/** Scales v[at … at+n) to length 1 in place (a zero vector stays zero). */
+function normalise(v: Float32Array, at: number, n: number): void {
   let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  if (s === 0) return v;
+  for (let i = 0; i < n; i++) s += v[at + i] * v[at + i];
+  if (s === 0) return;
   const inv = 1 / Math.sqrt(s);
-  for (let i = 0; i < v.length; i++) v[i] *= inv;
-  return v;
+  for (let i = 0; i < n; i++) v[at + i] *= inv;
 }

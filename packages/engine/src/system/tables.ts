@@ -105,7 +105,11 @@ const TABLES: Record<string, SystemTable> = {
     ],
     rows: ({ catalog }) => catalog.listTables().flatMap((t) => (t.indexes ?? []).map((x): Value[] => [
       t.namespace, t.name, x.name, indexColumnNames(t, x), x.unique, x.createdAt,
-    ])),
+    ]).concat((t.vectorIndexes ?? []).map((v): Value[] => {
+      // A vector index: named `<table>_<column>_vector_idx`, its column with the metric.
+      const c = t.columns.find((x) => x.id === v.columnId)?.name ?? `#${v.columnId}`;
+      return [t.namespace, t.name, `${t.name}_${c}_vector_idx`, [`${c} USING ${v.metric.toUpperCase()}`], false, v.createdAt];
+    }))),
   },
   columns: {
     columns: [
