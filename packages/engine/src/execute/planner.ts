@@ -16,12 +16,26 @@ import { beginVectorPlan, vectorPlanned } from '../plan/vector-plan';
 import { planSelect, type SelectPlan } from '../plan/select';
 import type { SourceResolver } from '../plan/source';
 import { planDelete, planInsert, planUpdate, type WritePlan } from '../plan/write';
-import { expandViews, type ViewLookup } from '../plan/view-expand';
+import type { expandViews as ExpandViews, ViewLookup } from '../plan/view-expand';
+import { notLoaded } from '../plan/call-hooks';
 import { isDml, type DmlStatement, type SelectStmt, type Statement } from '../sql/ast';
 import { KalamError } from '../core/errors';
 import { liftLiterals, tokenize, type LiteralType, type Token } from '../sql/lexer';
 import { limitExceeded, SQL_LIMIT_DEFAULTS, stackExhausted, type SqlLimits } from '../sql/limits';
 import { parseStatement } from '../sql/parse';
+
+/**
+ * View expansion (plan/view-expand.ts), an SQL extension
+ * (execute/sql-extensions.ts): loaded while the catalog has a view, and
+ * before a statement whose text says VIEW. Without a view there is nothing
+ * to expand.
+ */
+let expansion: typeof ExpandViews | undefined;
+
+export function registerViewExpansion(expand: typeof ExpandViews): void {
+  expansion = expand;
+}
+
 import type { SessionState } from './session-state';
 
 export type Plan = SelectPlan | WritePlan;
@@ -113,7 +127,7 @@ export class StatementPlanner {
     }
     const ns = state.namespace;
     const plan = this.withStackGuard(() => {
-      expandViews(stmt, this.viewLookup, ns, this.limits);
+      this.expandViews(stmt, this.viewLookup, ns);
       return recordPlan(analyze, () => planSelect(stmt, this.sources, ns));
     });
     this.coldScans.set(plan, scanTemplates(stmt, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name))));
@@ -122,6 +136,15 @@ export class StatementPlanner {
       if (t) checkRead(state.role, t);
     }
     return { plan, params: params.slice() as Value[] };
+  }
+
+  /** Every view `stmt` reads replaced by its query (plan/view-expand.ts); 0 at once when the catalog has no view. */
+  private expandViews(stmt: Parameters<typeof ExpandViews>[0], lookup: ViewLookup, ns: string, within?: string): number {
+    if (!expansion) {
+      if (this.catalog.listViews().length === 0) return 0;
+      throw notLoaded('Views');
+    }
+    return expansion(stmt, lookup, ns, this.limits, within);
   }
 
   /**
@@ -136,7 +159,7 @@ export class StatementPlanner {
       parseView: (v) => this.parseView(v),
     };
     const plan = this.withStackGuard(() => {
-      expandViews(stmt, lookup, view.namespace, this.limits, `${view.namespace}.${view.name}`);
+      this.expandViews(stmt, lookup, view.namespace, `${view.namespace}.${view.name}`);
       return planSelect(stmt, this.sources, view.namespace);
     });
     for (const id of plan.tableIds) {
@@ -206,7 +229,7 @@ export class StatementPlanner {
     planHooks.begin?.();
     beginVectorPlan();
     plan = this.withStackGuard(() => {
-      views = expandViews(dml, this.viewLookup, ns, this.limits);
+      views = this.expandViews(dml, this.viewLookup, ns);
       const p = this.planDml(dml, ns);
       scans = scanTemplates(dml, (n, name) => ((n ?? ns) === 'system' ? undefined : this.catalog.findTable(n ?? ns, name)));
       return p;

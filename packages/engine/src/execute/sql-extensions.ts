@@ -42,6 +42,8 @@
  *   sql/parse.ts;
  * - view statements (`VIEW`): sql/parse-view.ts, which registers with
  *   sql/parse.ts;
+ * - view expansion (`VIEW`, or a view in the catalog): plan/view-expand.ts,
+ *   which registers with execute/planner.ts;
  * - SUBSCRIBE TO (`SUBSCRIBE`): sql/parse-subscribe.ts, which registers
  *   with sql/parse-live.ts;
  * - system.settings' descriptions (`SETTINGS`): execute/setting-descriptions.ts,
@@ -73,6 +75,7 @@ import { registerIndexParser, registerViewParser } from '../sql/parse';
 import { registerAlterParser, registerUserParser } from '../sql/parse-ddl';
 import { registerSubscribeParser } from '../sql/parse-live';
 import { registerSettingDescriptions } from './stats';
+import { registerViewExpansion } from './planner';
 
 const loadWindows = lazyModule('window functions', async () => {
   const { planWindows, findFrames, findWindowClauseMoves, windowCall } = await import('../plan/window-plan');
@@ -202,6 +205,9 @@ const loadSubscribeParser = lazyModule('the SUBSCRIBE TO parser', async () => {
 const loadSettingDescriptions = lazyModule('the setting descriptions', async () => {
   registerSettingDescriptions((await import('./setting-descriptions')).SETTING_DESCRIPTIONS);
 });
+const loadViewExpansion = lazyModule('view expansion', async () => {
+  registerViewExpansion((await import('../plan/view-expand')).expandViews);
+});
 const loadTopicTables = lazyModule('the topic statements and system tables', async () => {
   (await import('./topics')).registerTopicTables();
 });
@@ -227,6 +233,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: /\bset\s*\(/i, load: loadRowSubqueries },
   { words: INDEX_WORDS, load: loadIndexParser },
   { words: /\bview\b/i, load: loadViewParser },
+  { words: /\bview\b/i, load: loadViewExpansion },
   { words: /\balter\b/i, load: loadAlterParser },
   { words: /\bsubscribe\b/i, load: loadSubscribeParser },
   { words: /\buser\b/i, load: loadUserParser },
@@ -250,6 +257,7 @@ export async function loadSqlExtensions(text: string, catalog: Catalog): Promise
       x.loaded = true;
     }));
   }
+  if (views.length > 0) await loadViewExpansion(); // a statement may read a view without saying VIEW
   if (!isIntervalLoaded && [text, ...views].some((q) => mayComputeOnDates(q, catalog))) await loadIntervals();
   await loadColumnTypesFor(catalog);
   // Remembered once what they need has loaded (a load that failed is tried again).
