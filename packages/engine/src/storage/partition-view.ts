@@ -32,6 +32,17 @@ import { findKey, inRange, isEmptyRange, lowerIndex, upperIndex, type KeyRange }
  */
 export const WAIT: StoredRow = Object.freeze([]) as unknown as StoredRow;
 
+/**
+ * Rows [start, end) of a prepared cold group, in key order, each the newest
+ * version of its key in the read (tombstones included: the caller skips
+ * them): `runs` yields one instead of building its rows.
+ */
+export interface ColdRun {
+  readonly group: PreparedGroup;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** Staged versions by key hash; null: removed. */
 export type StagedLayer = ReadonlyMap<string, StoredRow | null>;
 
@@ -214,6 +225,17 @@ class SegmentCursor implements Cursor {
     this.enter();
   }
 
+  /** The next `n` rows of the current group (at most to its span's end) as a run (ascending reads). */
+  run(n: number): ColdRun {
+    return { group: this.g!, start: this.i, end: Math.min(this.end, this.i + n) };
+  }
+
+  /** Moves past the next n (≥ 1) rows of the current group. */
+  skip(n: number): void {
+    this.i += n - 1;
+    this.next();
+  }
+
   runBefore(limit: Value): number {
     const keys = this.g!.data.keys;
     return runBefore((j) => keys[j], this.i, this.start, this.end, this.step, limit);
@@ -274,7 +296,7 @@ export class PartitionView {
   }
 
   /** The newest version of every key in `range`, in key order. */
-  *rows(range?: KeyRange, descending = false): Generator<StoredRow> {
+  *rows(range?: KeyRange, descending = false, runs = false): Generator<StoredRow> {
     if (isEmptyRange(range)) return;
     const step = descending ? -1 : 1;
     const sources: Cursor[] = [];
@@ -282,13 +304,18 @@ export class PartitionView {
     // The hot rows as they are now, however long this read pauses (released when it ends).
     const read = hot && hot.size > 0 ? hot.openRead() : undefined;
     try {
-      yield* this.merged(read, range, descending, step, sources);
+      yield* this.merged(read, range, descending, step, sources, runs) as Generator<StoredRow>;
     } finally {
       read?.release();
     }
   }
 
-  private *merged(read: HotRead | undefined, range: KeyRange | undefined, descending: boolean, step: 1 | -1, sources: Cursor[]): Generator<StoredRow> {
+  /** As `rows` (ascending), but a run of cold rows no other source has a version of comes as a ColdRun (exec/columnar-aggregate.ts). */
+  runs(range?: KeyRange): Generator<StoredRow | ColdRun> {
+    return this.rows(range, false, true) as Generator<StoredRow | ColdRun>;
+  }
+
+  private *merged(read: HotRead | undefined, range: KeyRange | undefined, descending: boolean, step: 1 | -1, sources: Cursor[], runs: boolean): Generator<StoredRow | ColdRun> {
     if (read) {
       const at = (i: number) => read.keys[i];
       const start = lowerIndex(at, read.keys.length, range);
@@ -303,9 +330,14 @@ export class PartitionView {
     if (!stagedLayer && sources.length === 1) {
       // One source: nothing to merge.
       const c = sources[0];
-      for (; !c.done; c.next()) {
+      while (!c.done) {
         if (!c.ready()) yield* this.load(c);
-        if (!c.done) yield c.row();
+        if (c.done) break;
+        if (runs && c instanceof SegmentCursor) yield* this.take(c, Infinity);
+        else {
+          yield c.row();
+          c.next();
+        }
       }
       return;
     }
@@ -339,6 +371,10 @@ export class PartitionView {
         // A run of `best` before every other source's next key needs no comparison per row.
         let n = hasLimit ? best.runBefore(limit!) : Number.POSITIVE_INFINITY;
         if (n > 0) {
+          if (runs && best instanceof SegmentCursor) {
+            yield* this.take(best, n);
+            continue;
+          }
           for (; n > 0 && best.ready() && !best.done; n--) {
             yield best.row();
             best.next();
@@ -372,6 +408,13 @@ export class PartitionView {
       if (row) yield row;
     }
     while (si < staged.length) yield staged[si++].row;
+  }
+
+  /** Yields the cursor's next n rows of its group (at most) as a run, then moves past them. */
+  private *take(c: SegmentCursor, n: number): Generator<ColdRun> {
+    const run = c.run(n);
+    yield run;
+    c.skip(run.end - run.start);
   }
 
   /** Loads a cursor's current group: at once when cached, else after a WAIT (NOT_LOADED when the consumer did not wait). */
