@@ -40,7 +40,7 @@ try {
       console.log(`  ${q.padEnd(8)} ${cache.padEnd(6)}: columnar p50 ${ms(c.p50)} (${ms(c.min)}–${ms(c.max)}), rows p50 ${ms(r.p50)} (${ms(r.min)}–${ms(r.max)}): ${(r.p50 / c.p50).toFixed(1)}×`);
     }
   }
-  console.log(`  rows folded from columns: ${f.rowsAggregatedColumnar.toLocaleString('en-US')}; answers equal: ${f.same}`);
+  console.log(`  row groups folded from columns (row_groups_aggregated_columnar): ${f.rowGroupsAggregatedColumnar.toLocaleString('en-US')}; answers equal: ${f.same}`);
   if (!f.same) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

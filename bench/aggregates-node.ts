@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     loadMs,
     segments: after.segments,
     rowGroups: after.row_groups,
-    rowsAggregatedColumnar: after.rows_aggregated_columnar - before.rows_aggregated_columnar,
+    rowGroupsAggregatedColumnar: after.row_groups_aggregated_columnar - before.row_groups_aggregated_columnar,
     figures,
     same,
   }));

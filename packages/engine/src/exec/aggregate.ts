@@ -55,20 +55,17 @@ export function step(spec: AggregateSpec, s: State, row: Tuple, ctx: ExecContext
     if (s.seen.has(k)) return;
     s.seen.add(k);
   }
-  if (spec.name !== 'STRING_AGG') return fold(spec.name, s, v);
   s.count++;
-  const text = typeof v === 'string' ? v : String(v);
-  const sep = spec.separator?.(row, ctx) ?? null;
-  const separator = sep === null ? '' : String(sep);
-  s.length = (s.length ?? 0) + text.length + (s.count > 1 ? separator.length : 0);
-  spec.checkText?.(s.length, ctx);
-  (s.parts ??= []).push({ text, separator, keys: spec.orderBy ? spec.orderBy.map((k) => k.eval(row, ctx)) : [] });
-}
-
-/** Folds one non-NULL value into COUNT/SUM/AVG/MIN/MAX's state (exec/columnar-aggregate.ts folds column values with it too). */
-export function fold(name: AggregateName, s: State, v: Value): void {
-  s.count++;
-  switch (name) {
+  switch (spec.name) {
+    case 'STRING_AGG': {
+      const text = typeof v === 'string' ? v : String(v);
+      const sep = spec.separator?.(row, ctx) ?? null;
+      const separator = sep === null ? '' : String(sep);
+      s.length = (s.length ?? 0) + text.length + (s.count > 1 ? separator.length : 0);
+      spec.checkText?.(s.length, ctx);
+      (s.parts ??= []).push({ text, separator, keys: spec.orderBy ? spec.orderBy.map((k) => k.eval(row, ctx)) : [] });
+      break;
+    }
     case 'SUM':
     case 'AVG': {
       if (v instanceof Interval || s.sum instanceof Interval) {
@@ -76,13 +73,13 @@ export function fold(name: AggregateName, s: State, v: Value): void {
         break;
       }
       if (v instanceof Decimal || s.sum instanceof Decimal) {
-        s.sum = decimalMath().sum(s.sum, v, name); // exact (core/decimal-arith.ts)
+        s.sum = decimalMath().sum(s.sum, v, spec.name); // exact (core/decimal-arith.ts)
         break;
       }
       let x: number | bigint;
       if (typeof v === 'number' || typeof v === 'bigint') x = v;
       else if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) x = Number(v);
-      else throw new KalamError('TYPE_MISMATCH', `${name}() needs numbers, got ${typeof v}`);
+      else throw new KalamError('TYPE_MISMATCH', `${spec.name}() needs numbers, got ${typeof v}`);
       if (s.sum === null) s.sum = x;
       else if (typeof s.sum === 'bigint' && typeof x === 'bigint') s.sum += x;
       else s.sum = Number(s.sum) + Number(x);

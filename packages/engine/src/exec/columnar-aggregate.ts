@@ -9,12 +9,12 @@
  * row path reads too), the same folding (`fold`), groups in order of first
  * appearance in key order.
  *
- * Loaded on first use with plan/columnar-aggregate-plan.ts (its own chunk).
+ * Loaded on first use with plan/columnar.ts (its own chunk).
  */
 import type { Value } from '../core/types';
-import { tupleKey } from '../core/values';
+import { compareValues, tupleKey } from '../core/values';
 import { coldRow, type ColdRun } from '../storage/partition-view';
-import { finish, fold, newState, type AggregateSpec, type State } from './aggregate';
+import { finish, newState, step, type AggregateSpec, type State } from './aggregate';
 import type { ExecContext, Tuple } from './context';
 import { isSliceOver, PAUSE } from './pace';
 
@@ -22,6 +22,37 @@ import { isSliceOver, PAUSE } from './pace';
 export interface ColumnFold {
   spec: AggregateSpec;
   slot: number;
+}
+
+/** Reads the one value of the row `fold` hands `step`. */
+const first = (row: Tuple) => row[0];
+
+/**
+ * Folds one non-NULL value as exec/aggregate.ts's `step` does: COUNT, MIN,
+ * MAX and SUM/AVG of numbers or bigints here, anything else (DECIMAL,
+ * INTERVAL, text, mixed) through `step` itself with the value as a row.
+ */
+function fold(spec: AggregateSpec, byValue: AggregateSpec, s: State, v: Value, ctx: ExecContext): void {
+  switch (spec.name) {
+    case 'COUNT':
+      s.count++;
+      return;
+    case 'MIN':
+      s.count++;
+      if (s.best === null || compareValues(v, s.best) < 0) s.best = v;
+      return;
+    case 'MAX':
+      s.count++;
+      if (s.best === null || compareValues(v, s.best) > 0) s.best = v;
+      return;
+    default: {
+      const sum = s.sum;
+      if (typeof v === 'number' ? sum === null || typeof sum === 'number' : typeof v === 'bigint' && (sum === null || typeof sum === 'bigint')) {
+        s.sum = (sum === null ? v : (sum as number) + (v as number)) as number | bigint;
+        s.count++;
+      } else step(byValue, s, [v], ctx);
+    }
+  }
 }
 
 /** Off: every aggregate takes the row path (tests compare the two). */
@@ -40,6 +71,7 @@ export function* columnarAggregate(
   // Live for one execution, as exec/aggregate.ts's: groups in order of first appearance, found by
   // their one text key or by tupleKey of their keys; states[j][g]: fold j's state of group g.
   const keys: Value[][] = [];
+  const byValue = folds.map((f) => ({ ...f.spec, arg: first }));
   const states: State[][] = folds.map(() => []);
   const byText = new Map<string, number>();
   const byKey = new Map<string, number>();
@@ -68,7 +100,7 @@ export function* columnarAggregate(
     for (let j = 0; j < folds.length; j++) {
       const { spec, slot } = folds[j];
       if (slot < 0) states[j][g].count++;
-      else if (row[slot] !== null) fold(spec.name, states[j][g], row[slot]);
+      else if (row[slot] !== null) fold(spec, byValue[j], states[j][g], row[slot], ctx);
     }
   };
   const pace = ctx.pace;
@@ -160,7 +192,7 @@ export function* columnarAggregate(
           // fold's number case, inlined: the common SUM/AVG of an INT or DOUBLE column.
           s.sum = s.sum === null ? v : s.sum + v;
           s.count++;
-        } else fold(spec.name, s, v);
+        } else fold(spec, byValue[j], s, v, ctx);
       }
     }
   }

@@ -25,12 +25,6 @@ export class PartitionViews {
     return new PartitionView(t, this.hot.partition(t.id, user), staged, this.coldOf(t, user, cold));
   }
 
-  /** Counts a run of cold rows an aggregate folds from its columns (system.stats); `isNewGroup`: its first run of that group in the read. */
-  countColumnar(rows: number, isNewGroup: boolean): void {
-    this.cold.columnarRows += rows;
-    if (isNewGroup) this.cold.columnarGroups++;
-  }
-
   /** Rows table `t`'s partition `user` may hold: an upper bound read from counts alone (see estimatePartitionRows). */
   estimate(t: TableDef, user: string): number {
     return estimatePartitionRows(this.hot, this.cold, t.id, user);

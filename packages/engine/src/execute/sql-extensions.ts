@@ -50,9 +50,9 @@
  *   sql/parse-ddl.ts (its executor is execute/alter.ts, a lazy executor);
  * - topics (`topic`): execute/topics.ts, which registers system.topics and
  *   system.topic_offsets with system/tables.ts;
- * - columnar aggregation (`count(`, `sum(`, `avg(`, `min(`, `max(`,
- *   `group by`): plan/columnar-aggregate-plan.ts and
- *   exec/columnar-aggregate.ts, which register with plan/block.ts.
+ * - columnar aggregation (`count`, `sum`, `avg`, `min`, `max`, `group`):
+ *   plan/columnar.ts and exec/columnar-aggregate.ts, which
+ *   register with plan/block.ts.
  *
  * The text is read as plain text, not tokens: a word inside a string
  * literal (EXECUTE AS's statement, a column named `over`) loads the
@@ -67,7 +67,7 @@ import { registerJson, registerRegexCalls, registerSeries, registerUsing } from 
 import { INTERVAL_FUNCTION_NAMES, TEXT_FUNCTION_NAMES } from '../plan/function-names';
 import { registerScalarFunctions, registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
-import { registerColumnarAggregates } from '../plan/block';
+import { aggregateHooks } from '../plan/block';
 import { registerExpressionKinds } from '../sql/convert';
 import { registerNaturalJoins, registerRowSubqueries, registerWindowRewrites } from '../sql/rewrite';
 import { registerWindowCall } from '../sql/convert-window';
@@ -155,7 +155,7 @@ function mayComputeOnDates(text: string, catalog: Catalog): boolean {
 }
 
 const loadColumnarAggregates = lazyModule('columnar aggregation', async () => {
-  registerColumnarAggregates((await import('../plan/columnar-aggregate-plan')).planColumnarAggregate);
+  aggregateHooks.columnar = (await import('../plan/columnar')).planColumnarAggregate;
 });
 
 const loadRowSubqueries = lazyModule('UPDATE … SET (columns) = (SELECT …)', async () => {
@@ -232,7 +232,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: /\bsubscribe\b/i, load: loadSubscribeParser },
   { words: /\bsettings\b/i, load: loadSettingDescriptions },
   { words: /topic/i, load: loadTopicTables },
-  { words: /\b(?:count|sum|avg|min|max)\s*\(|\bgroup\s+by\b/i, load: loadColumnarAggregates },
+  { words: /\b(?:count|sum|avg|min|max|group)\b/i, load: loadColumnarAggregates },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */

@@ -20,7 +20,7 @@ import type { IndexScanRequest, RelationSource, SourceResolver } from '../plan/s
 import { systemSource, type SystemEnv } from '../system/tables';
 import { WriteOverlay } from './group-commit';
 import type { ColdReads } from '../storage/cold/types';
-import { WAIT, type ColdRun } from '../storage/partition-view';
+import { WAIT } from '../storage/partition-view';
 import type { PartitionViews } from './partition-views';
 import { STREAM_REFUSED } from './transaction';
 
@@ -77,21 +77,9 @@ export class TableSources implements SourceResolver {
       *rows(ctx, opts) {
         checkRead(ctx.role, t);
         // WAIT: a cold row group is loading; a pause lets the driver wait for it (exec/pace.ts drain).
-        for (const row of view(ctx).rows(opts.range, opts.descending)) if (row === WAIT) yield PAUSE;
+        // opts.runs: a ColdRun passes `visible` as a row would (no `_deleted`, no expiry: not a STREAM table's).
+        for (const row of view(ctx).rows(opts.range, opts.descending, opts.runs)) if (row === WAIT) yield PAUSE;
         else if (visible(row, ctx, opts.includeDeleted)) yield row;
-      },
-      *runs(ctx) {
-        checkRead(ctx.role, t);
-        let last: unknown;
-        for (const row of view(ctx).runs()) {
-          if (row === WAIT) yield PAUSE;
-          else if (!Array.isArray(row)) {
-            const run = row as ColdRun;
-            views.countColumnar(run.end - run.start, run.group !== last);
-            last = run.group;
-            yield run;
-          } else if (visible(row, ctx, false)) yield row;
-        }
       },
       authorize(ctx) {
         checkRead(ctx.role, t);

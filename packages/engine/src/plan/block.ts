@@ -51,11 +51,10 @@ export const EMPTY_SCOPE = new Scope([]);
 
 /** Plans an aggregate over one table read whole as a columnar fold; undefined (or an execution's undefined): the row path. */
 export type ColumnarAggregatePlanner = (
-  src: RelationSource, scope: Scope, groupKeys: readonly Expr[], aggs: readonly { expr: Expr; spec: AggregateSpec }[],
+  stmt: SelectStmt, sources: readonly { src: RelationSource }[], scope: Scope, groupKeys: readonly Expr[], aggs: readonly { expr: Expr; spec: AggregateSpec }[],
 ) => ((ctx: ExecContext) => Iterable<Tuple> | undefined) | undefined;
-/** plan/columnar-aggregate-plan.ts, registered when its chunk loads (execute/sql-extensions.ts). */
-let columnarPlanner: ColumnarAggregatePlanner | undefined;
-export const registerColumnarAggregates = (p: ColumnarAggregatePlanner) => { columnarPlanner = p; };
+/** `columnar`: plan/columnar.ts, set when its chunk loads (execute/sql-extensions.ts). */
+export const aggregateHooks: { columnar?: ColumnarAggregatePlanner } = {};
 
 function sourceScope(src: RelationSource, relation: string, base: Scope): Scope {
   return base.withColumns(src.columns.map((c): ScopeColumn => ({ relation, name: c.name, type: c.type, hidden: c.hidden })));
@@ -254,7 +253,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     const specs = aggs.map((a) => a.spec);
     const having = stmt.having ? compileExpr(stmt.having, rowsScope, hook) : undefined;
     const grouping = input;
-    const columnar = sources.length === 1 && !stmt.where ? columnarPlanner?.(sources[0].src, scope, groupKeys, aggs) : undefined;
+    const columnar = aggregateHooks.columnar?.(stmt, sources, scope, groupKeys, aggs);
     prepare = describe((ctx) => {
       const grouped = columnar?.(ctx) ?? aggregate(grouping(ctx), groupEvals, specs, ctx);
       return having ? filter(grouped, having, ctx) : grouped;

@@ -10,7 +10,6 @@ import type { TableDef } from '../core/schema';
 import type { IndexDef } from '../core/schema';
 import type { IndexBound } from '../storage/hot-index';
 import type { KeyRange } from '../storage/key-range';
-import type { ColdRun } from '../storage/partition-view';
 
 /** A read through a secondary index (plan/index-plan.ts): its spans in index order, read forwards or reversed. */
 export interface IndexScanRequest {
@@ -36,6 +35,13 @@ export interface ScanOptions {
   range?: KeyRange;
   /** Rows in descending key order (a table source; others ignore it). */
   descending?: boolean;
+  /**
+   * Ascending reads of a table source: a run of cold rows no other tier or
+   * segment has a version of comes as one storage/partition-view.ts ColdRun
+   * (tombstones included), typed as a row; others ignore it. Only a
+   * columnar aggregate asks (plan/columnar.ts).
+   */
+  runs?: boolean;
 }
 
 export interface RelationSource {
@@ -46,12 +52,6 @@ export interface RelationSource {
   table?: TableDef;
   /** Rows of one execution; a user table's come in primary-key order (ascending unless `opts.descending`). */
   rows(ctx: ExecContext, opts: ScanOptions): Iterable<Tuple>;
-  /**
-   * A user table's visible rows (no range, key order) with runs of cold rows
-   * that need no merge given as ColdRuns, tombstones included (the caller
-   * skips them): what a columnar aggregate reads (exec/columnar-aggregate.ts).
-   */
-  runs?(ctx: ExecContext): Iterable<Tuple | ColdRun>;
   /** Point lookup by primary key within the session's partition. */
   lookup?(ctx: ExecContext, pk: Value, opts: ScanOptions): Tuple | undefined;
   /**

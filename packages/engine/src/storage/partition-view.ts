@@ -35,7 +35,7 @@ export const WAIT: StoredRow = Object.freeze([]) as unknown as StoredRow;
 /**
  * Rows [start, end) of a prepared cold group, in key order, each the newest
  * version of its key in the read (tombstones included: the caller skips
- * them): `runs` yields one instead of building its rows.
+ * them): `rows(…, runs)` yields one instead of building its rows.
  */
 export interface ColdRun {
   readonly group: PreparedGroup;
@@ -225,15 +225,11 @@ class SegmentCursor implements Cursor {
     this.enter();
   }
 
-  /** The next `n` rows of the current group (at most to its span's end) as a run (ascending reads). */
-  run(n: number): ColdRun {
-    return { group: this.g!, start: this.i, end: Math.min(this.end, this.i + n) };
-  }
-
-  /** Moves past the next n (≥ 1) rows of the current group. */
-  skip(n: number): void {
-    this.i += n - 1;
-    this.next();
+  /** The next `n` rows of the current group (at most to its span's end) as a run, leaving the cursor on the last of them (ascending reads). */
+  take(n: number): ColdRun {
+    const start = this.i;
+    this.i = Math.min(this.end, start + n) - 1;
+    return { group: this.g!, start, end: this.i + 1 };
   }
 
   runBefore(limit: Value): number {
@@ -295,7 +291,11 @@ export class PartitionView {
     return best ? coldRow(best, bestAt) : undefined;
   }
 
-  /** The newest version of every key in `range`, in key order. */
+  /**
+   * The newest version of every key in `range`, in key order. With `runs`
+   * (ascending), a run of a segment's rows before every other source's next
+   * key comes as one ColdRun instead (typed as a row: exec/columnar-aggregate.ts reads them).
+   */
   *rows(range?: KeyRange, descending = false, runs = false): Generator<StoredRow> {
     if (isEmptyRange(range)) return;
     const step = descending ? -1 : 1;
@@ -310,11 +310,6 @@ export class PartitionView {
     }
   }
 
-  /** As `rows` (ascending), but a run of cold rows no other source has a version of comes as a ColdRun (exec/columnar-aggregate.ts). */
-  runs(range?: KeyRange): Generator<StoredRow | ColdRun> {
-    return this.rows(range, false, true) as Generator<StoredRow | ColdRun>;
-  }
-
   private *merged(read: HotRead | undefined, range: KeyRange | undefined, descending: boolean, step: 1 | -1, sources: Cursor[], runs: boolean): Generator<StoredRow | ColdRun> {
     if (read) {
       const at = (i: number) => read.keys[i];
@@ -327,17 +322,12 @@ export class PartitionView {
       if (!c.done) sources.push(c);
     }
     const stagedLayer = this.staged && this.staged.size > 0 ? this.staged : undefined;
-    if (!stagedLayer && sources.length === 1) {
+    if (!stagedLayer && sources.length === 1 && !runs) {
       // One source: nothing to merge.
       const c = sources[0];
-      while (!c.done) {
+      for (; !c.done; c.next()) {
         if (!c.ready()) yield* this.load(c);
-        if (c.done) break;
-        if (runs && c instanceof SegmentCursor) yield* this.take(c, Infinity);
-        else {
-          yield c.row();
-          c.next();
-        }
+        if (!c.done) yield c.row();
       }
       return;
     }
@@ -372,7 +362,8 @@ export class PartitionView {
         let n = hasLimit ? best.runBefore(limit!) : Number.POSITIVE_INFINITY;
         if (n > 0) {
           if (runs && best instanceof SegmentCursor) {
-            yield* this.take(best, n);
+            yield best.take(n);
+            best.next();
             continue;
           }
           for (; n > 0 && best.ready() && !best.done; n--) {
@@ -408,13 +399,6 @@ export class PartitionView {
       if (row) yield row;
     }
     while (si < staged.length) yield staged[si++].row;
-  }
-
-  /** Yields the cursor's next n rows of its group (at most) as a run, then moves past them. */
-  private *take(c: SegmentCursor, n: number): Generator<ColdRun> {
-    const run = c.run(n);
-    yield run;
-    c.skip(run.end - run.start);
   }
 
   /** Loads a cursor's current group: at once when cached, else after a WAIT (NOT_LOADED when the consumer did not wait). */
