@@ -37,7 +37,8 @@ try {
     for (const cache of ['cold', 'cached']) {
       const c = f.figures[`${q} ${cache} columnar`];
       const r = f.figures[`${q} ${cache} rows`];
-      console.log(`  ${q.padEnd(8)} ${cache.padEnd(6)}: columnar p50 ${ms(c.p50)} (${ms(c.min)}–${ms(c.max)}), rows p50 ${ms(r.p50)} (${ms(r.min)}–${ms(r.max)}): ${(r.p50 / c.p50).toFixed(1)}×`);
+      const l = (mode) => f.loads[`${q} ${cache} ${mode}`];
+      console.log(`  ${q.padEnd(8)} ${cache.padEnd(6)}: columnar p50 ${ms(c.p50)} (${ms(c.min)}–${ms(c.max)}), rows p50 ${ms(r.p50)} (${ms(r.min)}–${ms(r.max)}): ${(r.p50 / c.p50).toFixed(1)}×; row groups loaded (last run) ${l('columnar')} / ${l('rows')}`);
     }
   }
   console.log(`  row groups folded from columns (row_groups_aggregated_columnar): ${f.rowGroupsAggregatedColumnar.toLocaleString('en-US')}; answers equal: ${f.same}`);

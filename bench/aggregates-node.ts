@@ -54,14 +54,18 @@ async function main(): Promise<void> {
   const before = stats();
 
   const times: Record<string, number[]> = {};
+  /** Row groups fetched and decoded per run (row_group_loads): the fold must not load more than the row path. */
+  const loads: Record<string, number> = {};
   const answers: Record<string, string> = {};
   let same = true;
   const time = async (label: string, sql: string, columnar: boolean, cold: boolean) => {
     columnarAggregates.enabled = columnar;
     if (cold) engine.cold.cache.forget(new Set(engine.cold.manifest.all().map((m) => m.id)));
+    const loaded = stats().row_group_loads;
     const t = performance.now();
     const out = await query(sql);
     const ms = performance.now() - t;
+    loads[`${label} ${cold ? 'cold' : 'cached'} ${columnar ? 'columnar' : 'rows'}`] = stats().row_group_loads - loaded;
     columnarAggregates.enabled = true;
     const key = `${label} ${cold ? 'cold' : 'cached'}`;
     (times[`${key} ${columnar ? 'columnar' : 'rows'}`] ??= []).push(ms);
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
     rowGroups: after.row_groups,
     rowGroupsAggregatedColumnar: after.row_groups_aggregated_columnar - before.row_groups_aggregated_columnar,
     figures,
+    loads,
     same,
   }));
   await engine.close();
