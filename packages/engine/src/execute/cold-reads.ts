@@ -144,6 +144,7 @@ export class ColdReader {
       reads: {
         partition: (tableId, u) => prepared.get(slotKey(tableId, u)),
         loading: () => (loads && loads.loads.size > 0 ? Promise.all(loads.loads) : undefined),
+        tier: this.cold,
       },
       release: () => {
         if (released) return;

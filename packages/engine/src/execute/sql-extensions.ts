@@ -53,7 +53,10 @@
  * - ALTER TABLE (`ALTER`): sql/parse-alter.ts, which registers with
  *   sql/parse-ddl.ts (its executor is execute/alter.ts, a lazy executor);
  * - topics (`topic`): execute/topics.ts, which registers system.topics and
- *   system.topic_offsets with system/tables.ts.
+ *   system.topic_offsets with system/tables.ts;
+ * - columnar aggregation (`count`, `sum`, `avg`, `min`, `max`, `group`):
+ *   plan/columnar.ts and exec/columnar-aggregate.ts, which
+ *   register with plan/block.ts.
  *
  * The text is read as plain text, not tokens: a word inside a string
  * literal (EXECUTE AS's statement, a column named `over`) loads the
@@ -68,6 +71,7 @@ import { registerJson, registerRegexCalls, registerSeries, registerUsing } from 
 import { INTERVAL_FUNCTION_NAMES, TEXT_FUNCTION_NAMES } from '../plan/function-names';
 import { registerScalarFunctions, registerTextFunctions } from '../plan/functions';
 import { registerWindowPlanner } from '../plan/window-check';
+import { aggregateHooks } from '../plan/block';
 import { registerExpressionKinds } from '../sql/convert';
 import { registerNaturalJoins, registerRowSubqueries, registerWindowRewrites } from '../sql/rewrite';
 import { registerWindowCall } from '../sql/convert-window';
@@ -157,6 +161,10 @@ function mayComputeOnDates(text: string, catalog: Catalog): boolean {
   return DATE_WORDS.test(text) || types.has('TIMESTAMP') || types.has('DATETIME') || types.has('DATE');
 }
 
+const loadColumnarAggregates = lazyModule('columnar aggregation', async () => {
+  aggregateHooks.columnar = (await import('../plan/columnar')).planColumnarAggregate;
+});
+
 const loadRowSubqueries = lazyModule('UPDATE … SET (columns) = (SELECT …)', async () => {
   registerRowSubqueries((await import('../sql/row-subquery')).rowSubqueryColumns);
 });
@@ -239,6 +247,7 @@ const EXTENSIONS: readonly { words: RegExp; load: () => Promise<void>; loaded?: 
   { words: /\buser\b/i, load: loadUserParser },
   { words: /\bsettings\b/i, load: loadSettingDescriptions },
   { words: /topic/i, load: loadTopicTables },
+  { words: /\b(?:count|sum|avg|min|max|group)\b/i, load: loadColumnarAggregates },
 ];
 
 /** The view epoch whose view bodies have been read (one catalog per engine, per worker). */

@@ -77,7 +77,8 @@ export class TableSources implements SourceResolver {
       *rows(ctx, opts) {
         checkRead(ctx.role, t);
         // WAIT: a cold row group is loading; a pause lets the driver wait for it (exec/pace.ts drain).
-        for (const row of view(ctx).rows(opts.range, opts.descending)) if (row === WAIT) yield PAUSE;
+        // opts.runs: a ColdRun passes `visible` as a row would (no `_deleted`, no expiry: not a STREAM table's).
+        for (const row of view(ctx).rows(opts.range, opts.descending, opts.runs)) if (row === WAIT) yield PAUSE;
         else if (visible(row, ctx, opts.includeDeleted)) yield row;
       },
       authorize(ctx) {

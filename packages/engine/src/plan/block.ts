@@ -50,6 +50,13 @@ export interface BlockOptions {
 
 export const EMPTY_SCOPE = new Scope([]);
 
+/** Plans an aggregate over one table read whole as a columnar fold; undefined (or an execution's undefined): the row path. */
+export type ColumnarAggregatePlanner = (
+  stmt: SelectStmt, sources: readonly { src: RelationSource }[], scope: Scope, groupKeys: readonly Expr[], aggs: readonly { expr: Expr; spec: AggregateSpec }[],
+) => ((ctx: ExecContext) => Iterable<Tuple> | undefined) | undefined;
+/** `columnar`: plan/columnar.ts, set when its chunk loads (execute/sql-extensions.ts). */
+export const aggregateHooks: { columnar?: ColumnarAggregatePlanner } = {};
+
 function sourceScope(src: RelationSource, relation: string, base: Scope): Scope {
   return base.withColumns(src.columns.map((c): ScopeColumn => ({ relation, name: c.name, type: c.type, hidden: c.hidden })));
 }
@@ -186,7 +193,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     const groupKeyIndex = new Map<string, number>(); // key → first group key: a lookup per expression node, not a scan
     groupKeyStrings.forEach((k, i) => { if (!groupKeyIndex.has(k)) groupKeyIndex.set(k, i); });
     const aggIndex = new Map<string, number>();
-    const aggs: { key: string; spec: AggregateSpec }[] = [];
+    const aggs: { key: string; expr: Expr; spec: AggregateSpec }[] = [];
     const collect = (e: Expr | undefined) => {
       if (!e) return;
       walk(e, (x) => {
@@ -205,7 +212,7 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
         }
         if (x.orderBy?.length) spec.orderBy = x.orderBy.map((o) => ({ eval: compileExpr(o.expr, scope), descending: o.descending, nullsFirst: o.nullsFirst }));
         aggIndex.set(key, aggs.length);
-        aggs.push({ key, spec });
+        aggs.push({ key, expr: x, spec });
       });
     };
     items.forEach((i) => collect(i.expr));
@@ -247,8 +254,9 @@ export function planBlock(stmt: SelectStmt, env: BlockEnv, options: BlockOptions
     const specs = aggs.map((a) => a.spec);
     const having = stmt.having ? compileExpr(stmt.having, rowsScope, hook) : undefined;
     const grouping = input;
+    const columnar = aggregateHooks.columnar?.(stmt, sources, scope, groupKeys, aggs);
     prepare = describe((ctx) => {
-      const grouped = aggregate(grouping(ctx), groupEvals, specs, ctx);
+      const grouped = columnar?.(ctx) ?? aggregate(grouping(ctx), groupEvals, specs, ctx);
       return having ? filter(grouped, having, ctx) : grouped;
     }, () => ({
       operator: 'Aggregate',

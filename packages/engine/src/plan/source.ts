@@ -35,6 +35,13 @@ export interface ScanOptions {
   range?: KeyRange;
   /** Rows in descending key order (a table source; others ignore it). */
   descending?: boolean;
+  /**
+   * Ascending reads of a table source: a run of cold rows no other tier or
+   * segment has a version of comes as one storage/partition-view.ts ColdRun
+   * (tombstones included), typed as a row; others ignore it. Only a
+   * columnar aggregate asks (plan/columnar.ts).
+   */
+  runs?: boolean;
 }
 
 export interface RelationSource {

@@ -32,6 +32,17 @@ import { findKey, inRange, isEmptyRange, lowerIndex, upperIndex, type KeyRange }
  */
 export const WAIT: StoredRow = Object.freeze([]) as unknown as StoredRow;
 
+/**
+ * Rows [start, end) of a prepared cold group, in key order, each the newest
+ * version of its key in the read (tombstones included: the caller skips
+ * them): `rows(…, runs)` yields one instead of building its rows.
+ */
+export interface ColdRun {
+  readonly group: PreparedGroup;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** Staged versions by key hash; null: removed. */
 export type StagedLayer = ReadonlyMap<string, StoredRow | null>;
 
@@ -214,6 +225,13 @@ class SegmentCursor implements Cursor {
     this.enter();
   }
 
+  /** The next `n` rows of the current group (at most to its span's end) as a run, leaving the cursor on the last of them (ascending reads). */
+  take(n: number): ColdRun {
+    const start = this.i;
+    this.i = Math.min(this.end, start + n) - 1;
+    return { group: this.g!, start, end: this.i + 1 };
+  }
+
   runBefore(limit: Value): number {
     const keys = this.g!.data.keys;
     return runBefore((j) => keys[j], this.i, this.start, this.end, this.step, limit);
@@ -273,8 +291,12 @@ export class PartitionView {
     return best ? coldRow(best, bestAt) : undefined;
   }
 
-  /** The newest version of every key in `range`, in key order. */
-  *rows(range?: KeyRange, descending = false): Generator<StoredRow> {
+  /**
+   * The newest version of every key in `range`, in key order. With `runs`
+   * (ascending), a run of a segment's rows before every other source's next
+   * key comes as one ColdRun instead (typed as a row: exec/columnar-aggregate.ts reads them).
+   */
+  *rows(range?: KeyRange, descending = false, runs = false): Generator<StoredRow> {
     if (isEmptyRange(range)) return;
     const step = descending ? -1 : 1;
     const sources: Cursor[] = [];
@@ -282,13 +304,13 @@ export class PartitionView {
     // The hot rows as they are now, however long this read pauses (released when it ends).
     const read = hot && hot.size > 0 ? hot.openRead() : undefined;
     try {
-      yield* this.merged(read, range, descending, step, sources);
+      yield* this.merged(read, range, descending, step, sources, runs) as Generator<StoredRow>;
     } finally {
       read?.release();
     }
   }
 
-  private *merged(read: HotRead | undefined, range: KeyRange | undefined, descending: boolean, step: 1 | -1, sources: Cursor[]): Generator<StoredRow> {
+  private *merged(read: HotRead | undefined, range: KeyRange | undefined, descending: boolean, step: 1 | -1, sources: Cursor[], runs: boolean): Generator<StoredRow | ColdRun> {
     if (read) {
       const at = (i: number) => read.keys[i];
       const start = lowerIndex(at, read.keys.length, range);
@@ -300,7 +322,7 @@ export class PartitionView {
       if (!c.done) sources.push(c);
     }
     const stagedLayer = this.staged && this.staged.size > 0 ? this.staged : undefined;
-    if (!stagedLayer && sources.length === 1) {
+    if (!stagedLayer && sources.length === 1 && !runs) {
       // One source: nothing to merge.
       const c = sources[0];
       for (; !c.done; c.next()) {
@@ -339,6 +361,11 @@ export class PartitionView {
         // A run of `best` before every other source's next key needs no comparison per row.
         let n = hasLimit ? best.runBefore(limit!) : Number.POSITIVE_INFINITY;
         if (n > 0) {
+          if (runs && best instanceof SegmentCursor) {
+            yield best.take(n);
+            best.next();
+            continue;
+          }
           for (; n > 0 && best.ready() && !best.done; n--) {
             yield best.row();
             best.next();

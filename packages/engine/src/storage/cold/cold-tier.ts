@@ -113,6 +113,8 @@ export class ColdTier {
   private narrowGroupReads = 0;
   /** Row groups fetched from the segment store and decoded. */
   private loads = 0;
+  /** Row groups aggregates folded from their column values without building rows, counted once per read (exec/columnar-aggregate.ts). */
+  columnarGroups = 0;
   /** Loads in flight, so concurrent executions share one; bounded by groups being loaded, emptied as they settle. */
   private readonly inflight = new Map<string, Promise<RowGroupData>>();
 
@@ -390,6 +392,7 @@ export class ColdTier {
       ['row_groups_read', this.groupsRead],
       ['row_groups_skipped', this.groupsSkipped],
       ['row_groups_read_narrow', this.narrowGroupReads],
+      ['row_groups_aggregated_columnar', this.columnarGroups],
       ['row_group_loads', this.loads],
       ['segment_loads', this.loads],
       ['segment_cache_size', c.size],

@@ -260,4 +260,6 @@ export interface ColdReads {
   partition(tableId: number, user: string): PreparedPartition | undefined;
   /** Lazily prepared groups being loaded: a driver that can wait awaits this at a pause (exec/pace.ts drain). */
   loading?(): Promise<unknown> | undefined;
+  /** The cold tier's count of row groups aggregates folded from their columns (system.stats; plan/columnar.ts counts). */
+  readonly tier?: { columnarGroups: number };
 }
