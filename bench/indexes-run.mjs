@@ -7,6 +7,7 @@
 // bench/results-indexes.json; fails when the three answers differ.
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { withTimeout, p50, p95, ms } from './run-util.mjs';
 
 const resultsFile = fileURLToPath(new URL('./results-indexes.json', import.meta.url));
 export const INDEX_DEFAULT_ROWS = 100_000;
@@ -17,17 +18,6 @@ function log(message) {
   console.log(`[run] indexes: ${message}`);
 }
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
-const ms = (x) => `${x < 10 ? x.toFixed(2) : x < 1000 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')} ms`;
 
 /** Runs the phase; resolves to true when the answers agree. */
 export async function runIndexesPhase(context, baseUrl, { profile, browserVersion, rows = INDEX_DEFAULT_ROWS }) {

@@ -12,6 +12,7 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { openProbe } from './scale-run.mjs';
+import { withTimeout } from './run-util.mjs';
 
 const resultsFile = fileURLToPath(new URL('./results-live-heap.json', import.meta.url));
 
@@ -23,14 +24,6 @@ const STEP_TIMEOUT_MS = 120_000;
 
 function log(message) {
   console.log(`[run] live-heap: ${message}`);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;

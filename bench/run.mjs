@@ -40,6 +40,7 @@ import { runLiveHeapPhase } from './live-heap-run.mjs';
 import { runJoinsPhase } from './joins-run.mjs';
 import { INDEX_DEFAULT_ROWS, runIndexesPhase } from './indexes-run.mjs';
 import { VECTOR_DEFAULT_INDEX_ROWS, VECTOR_DEFAULT_ROWS, runVectorsPhase } from './vectors-run.mjs';
+import { withTimeout } from './run-util.mjs';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
@@ -109,14 +110,6 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function main() {

@@ -6,6 +6,7 @@
 // times top-10 searches at several ef with their recall@10. Prints the table and writes bench/results-vectors.json.
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { withTimeout, p50, ms } from './run-util.mjs';
 
 const resultsFile = fileURLToPath(new URL('./results-vectors.json', import.meta.url));
 export const VECTOR_DEFAULT_ROWS = 100_000;
@@ -18,16 +19,6 @@ function log(message) {
   console.log(`[run] vectors: ${message}`);
 }
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ms = (x) => `${x < 10 ? x.toFixed(2) : x < 1000 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')} ms`;
 
 /** Runs the phase; resolves to true when it completed (the exact scan agreed with the page on every query). */
 export async function runVectorsPhase(context, baseUrl, { profile, browserVersion, rows = VECTOR_DEFAULT_ROWS, indexRows = VECTOR_DEFAULT_INDEX_ROWS, clustered = false }) {

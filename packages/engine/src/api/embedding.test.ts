@@ -6,6 +6,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, type Session } from './database';
 import { schemaTypes } from './schema-types';
+import { random } from '../core/seeded-random.fixture';
 
 const SCHEMA = `CREATE NAMESPACE app; CREATE SHARED TABLE app.docs (id INT PRIMARY KEY, v EMBEDDING(3), tag TEXT)`;
 
@@ -22,17 +23,6 @@ async function withDb<T>(run: (s: Session) => Promise<T>): Promise<T> {
 
 const f32 = (xs: number[]) => new Float32Array(xs);
 
-/** A deterministic pseudo-random generator (mulberry32), so failures replay. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let d = 0, na = 0, nb = 0;

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Hnsw, type VectorMetric } from './hnsw';
+import { random } from '../core/seeded-random.fixture';
 
-/** A deterministic pseudo-random generator (mulberry32), so failures replay. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const vectorsOf = (n: number, dim: number, seed: number) => {
   const next = random(seed);
