@@ -12,54 +12,30 @@
  * (afterLoad), as the Dexie side builds its compound index. Default pragmas.
  */
 import { expose } from 'comlink';
-import sqlite3InitModule, { type Database, type PreparedStatement, type SAHPoolUtil } from '@sqlite.org/sqlite-wasm';
 import type { BenchRow } from './rows';
 import { FILTER_LIMIT, type GroupAgg, type ScaleRow } from './scale';
+import { SqliteSession } from './sqlite-session';
 
 /** The pool's directory in the origin's OPFS (scale-page.ts empties the whole OPFS root between sides). */
-const SAH_POOL_DIRECTORY = '.bench-sahpool';
-
-let pool: SAHPoolUtil | undefined;
-let db: Database | undefined;
-const statements = new Map<string, PreparedStatement>();
-
-function prepared(sql: string): PreparedStatement {
-  let stmt = statements.get(sql);
-  if (!stmt) statements.set(sql, (stmt = db!.prepare(sql)));
-  return stmt;
-}
-
-/** Runs a prepared statement with `bind` and returns its rows as objects. */
-function all(sql: string, bind?: (string | number)[]): Record<string, unknown>[] {
-  const stmt = prepared(sql);
-  try {
-    if (bind) stmt.bind(bind);
-    const out: Record<string, unknown>[] = [];
-    while (stmt.step()) out.push(stmt.get({}));
-    return out;
-  } finally {
-    stmt.reset(true);
-  }
-}
+const sqlite = new SqliteSession('.bench-sahpool');
+const all = (sql: string, bind?: (string | number)[]) => sqlite.all(sql, bind);
 
 const INSERT = 'INSERT INTO items (id, category, score, title, created_at, user_id) VALUES (?, ?, ?, ?, ?, ?)';
 
 const api = {
   /** Initialises the module and the VFS, opens (with `create`: creates) the database. */
   async open(name: string, create: boolean): Promise<string> {
-    const sqlite3 = await sqlite3InitModule();
-    pool = await sqlite3.installOpfsSAHPoolVfs({ directory: SAH_POOL_DIRECTORY });
-    db = new pool.OpfsSAHPoolDb(`/${name}.sqlite3`);
+    const version = await sqlite.open(name);
     if (create) {
-      db.exec('CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, category TEXT NOT NULL, score REAL, title TEXT, created_at INTEGER, user_id TEXT)');
+      sqlite.db.exec('CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, category TEXT NOT NULL, score REAL, title TEXT, created_at INTEGER, user_id TEXT)');
     }
-    return sqlite3.version.libVersion;
+    return version;
   },
   begin(): void {
-    db!.exec('BEGIN');
+    sqlite.db.exec('BEGIN');
   },
   insertBatch(rows: ScaleRow[]): number {
-    const stmt = prepared(INSERT);
+    const stmt = sqlite.prepared(INSERT);
     for (const r of rows) {
       stmt.bind([r.id, r.category, r.score, r.title, r.created_at, r.user_id]);
       stmt.step();
@@ -68,10 +44,10 @@ const api = {
     return rows.length;
   },
   commit(): void {
-    db!.exec('COMMIT');
+    sqlite.db.exec('COMMIT');
   },
   createIndex(): void {
-    db!.exec('CREATE INDEX IF NOT EXISTS items_category_score ON items (category, score)');
+    sqlite.db.exec('CREATE INDEX IF NOT EXISTS items_category_score ON items (category, score)');
   },
   get(id: number): BenchRow | undefined {
     return all('SELECT * FROM items WHERE id = ?', [id])[0] as unknown as BenchRow | undefined;
@@ -93,18 +69,14 @@ const api = {
     }));
   },
   insertOne(r: ScaleRow): void {
-    const stmt = prepared(INSERT);
+    const stmt = sqlite.prepared(INSERT);
     stmt.bind([r.id, r.category, r.score, r.title, r.created_at, r.user_id]);
     stmt.step();
     stmt.reset(true);
   },
   /** Closes the database and releases the pool's access handles, so another worker can take them at once. */
   close(): void {
-    for (const stmt of statements.values()) stmt.finalize();
-    statements.clear();
-    db?.close();
-    db = undefined;
-    pool?.pauseVfs();
+    sqlite.close();
   },
 };
 
