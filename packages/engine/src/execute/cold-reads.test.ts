@@ -15,8 +15,9 @@ afterEach(async () => {
   open = [];
 });
 
+/** Without row pages (execute/row-pages.test.ts covers them): these tests count row groups. */
 async function engineWith(options: Partial<OpenOptions> = {}): Promise<Engine> {
-  const engine = await Engine.open({ storage: 'memory', flushCheckIntervalMs: 0, ...options });
+  const engine = await Engine.open({ storage: 'memory', flushCheckIntervalMs: 0, rowPageRows: 0, ...options });
   open.push(engine);
   await engine.execute(root, 'CREATE NAMESPACE app; CREATE SHARED TABLE app.big (id INT PRIMARY KEY, grp INT, label TEXT)');
   return engine;

@@ -218,6 +218,7 @@ export class Engine {
       : kvSegmentStore(kv);
     const cold = new ColdTier(manifest, segmentStore, new RowGroupCache(options.segmentCacheBytes), {
       rowGroupRows: options.rowGroupRows,
+      rowPageRows: options.rowPageRows,
       maxSegmentRows: options.maxSegmentRows,
       compactL0Segments: options.compactL0Segments,
     });

@@ -64,6 +64,8 @@ export interface OpenOptions {
   segmentCacheBytes?: number;
   /** Rows per cold row group (the unit a read loads and decodes). Default 2048. */
   rowGroupRows?: number;
+  /** Rows per cold row page: segments written store each group's rows again in pages this small, so a point read of an uncached group fetches a page, not the group (0: none; the pages about double a segment's bytes). Default 64. */
+  rowPageRows?: number;
   /** Rows per cold segment, at most: a flush of more writes several. Default 65,536. */
   maxSegmentRows?: number;
   /** Level 0 (flushed) segments a partition may have before the flush queues its compaction; 0: only STORAGE COMPACT compacts. Default 4. */
@@ -188,6 +190,7 @@ export interface ResolvedOptions extends JobSettings, SqlLimits {
   maxOpenTransactions: number;
   segmentCacheBytes: number;
   rowGroupRows: number;
+  rowPageRows: number;
   maxSegmentRows: number;
   compactL0Segments: number;
   segmentStore?: SegmentStore;
@@ -230,6 +233,7 @@ const COUNTS: Record<string, { fallback: number; min: number; max?: number }> = 
   flushCheckIntervalMs: { fallback: JOB_DEFAULTS.flushCheckIntervalMs, min: 0 },
   segmentCacheBytes: { fallback: COLD_DEFAULTS.segmentCacheBytes, min: 0 },
   rowGroupRows: { fallback: COLD_DEFAULTS.rowGroupRows, min: 1 },
+  rowPageRows: { fallback: COLD_DEFAULTS.rowPageRows, min: 0 },
   maxSegmentRows: { fallback: COLD_DEFAULTS.maxSegmentRows, min: 1 },
   compactL0Segments: { fallback: COLD_DEFAULTS.compactL0Segments, min: 0 },
   maxGroupCommitStatements: { fallback: DEFAULTS.maxGroupCommitStatements, min: 1 },

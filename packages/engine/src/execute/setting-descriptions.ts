@@ -23,6 +23,7 @@ export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = {
   flush_check_interval_ms: 'How often tables with a FLUSH_POLICY are checked (0: never)',
   segment_cache_bytes: 'Decoded cold row groups kept in memory (LRU, rough bytes; groups in use by a running query are kept beyond it until it ends)',
   row_group_rows: 'Rows per cold row group (the unit a read loads and decodes)',
+  row_page_rows: 'Rows per cold row page: segments written keep each group\'s rows again in pages this small for point reads (0: none)',
   max_segment_rows: 'Rows per cold segment at most (a flush of more writes several)',
   compact_l0_segments: 'Level 0 segments a partition may have before a flush queues its compaction (0: only STORAGE COMPACT)',
   max_group_commit_statements: 'Write statements committed together in one storage commit at most',

@@ -77,6 +77,7 @@ export function settingsOf(e: StatsSource): [string, Value, string][] {
     ['flush_check_interval_ms', e.jobs.settings.flushCheckIntervalMs],
     ['segment_cache_bytes', e.cold.cache.capacityBytes],
     ['row_group_rows', e.cold.options.rowGroupRows],
+    ['row_page_rows', e.cold.options.rowPageRows],
     ['max_segment_rows', e.cold.options.maxSegmentRows],
     ['compact_l0_segments', e.cold.options.compactL0Segments],
     ['max_group_commit_statements', e.groups.maxStatements],

@@ -42,7 +42,7 @@ import { isDue, planInputs, retentionCutoff, type CompactTrigger } from './compa
 import { Heap, Input } from './compact-inputs';
 import { planCompaction } from './compact-plan';
 import type { JobRecord } from './job';
-import { deleteObsolete, entryChange, removeEntry, segmentMeta, type SegmentJobContext, type SegmentWriter } from './segment-write';
+import { deleteObsolete, encodeGroup, entryChange, removeEntry, segmentBytes, segmentMeta, type SegmentJobContext, type SegmentWriter } from './segment-write';
 
 // Planning loads with the merge (a chunk): worker.js holds only the triggers.
 export { planCompaction };
@@ -125,7 +125,7 @@ export async function mergeSegments(
   inputs: readonly SegmentMeta[],
   o: MergeOptions,
 ): Promise<MergeResult | 'aborted'> {
-  const { rowGroupRows, maxSegmentRows } = ctx.cold.options;
+  const { rowGroupRows, maxSegmentRows, rowPageRows } = ctx.cold.options;
   const total = inputs.reduce((n, m) => n + m.row_count, 0);
   // Outputs of an even size: no small last segment when the rows are a little over maxSegmentRows.
   const target = Math.ceil(total / Math.max(1, Math.ceil(total / maxSegmentRows)));
@@ -145,7 +145,7 @@ export async function mergeSegments(
   };
   const endGroup = async () => {
     if (rows.length === 0) return;
-    encoded.push(codec.encodeRowGroup(t, rows, 0, rows.length));
+    encoded.push(encodeGroup(codec, t, rows, 0, rows.length, rowPageRows));
     segmentRows += rows.length;
     rows = [];
     await o.slice.pause();
@@ -170,8 +170,8 @@ export async function mergeSegments(
       format: SEGMENT_FORMAT,
       level: 1,
     };
-    const meta = segmentMeta(pending, t, encoded, codec);
-    const bytes = encoded.map((e) => e.bytes);
+    const meta = segmentMeta(pending, t, encoded, codec, rowPageRows);
+    const bytes = segmentBytes(codec, t, meta, encoded);
     encoded = [];
     segmentRows = 0;
     await ctx.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: bytes }] }, state: [entryChange(ctx.cold, meta)] });

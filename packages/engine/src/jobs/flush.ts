@@ -35,13 +35,13 @@ import { hashKey } from '../core/values';
 import { TimeSlice, yieldToEventLoop } from '../core/yield';
 import { RowGroupCache } from '../storage/cold/cache';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
-import { segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
+import { pagesOf, segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
 import { storeOf, type HotChange } from '../storage/hot-tier';
 import type { StateChange } from '../storage/unit-of-work';
 import { requestAutoCompaction } from './compact';
 import { flushPolicyOf, isFlushDue, pendingRows } from './flush-policy';
 import type { JobRecord, RecordedRunner } from './job';
-import { encodeGroups, entryChange, removeEntry, segmentMeta, type SegmentJobContext } from './segment-write';
+import { encodeGroups, entryChange, removeEntry, segmentBytes, segmentMeta, type SegmentJobContext } from './segment-write';
 
 /** What flushing needs: the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
 export type FlushContext = SegmentJobContext;
@@ -178,8 +178,10 @@ async function flushSegment(
 ): Promise<number | 'aborted'> {
   const { cold } = engine;
   const per = cold.options.rowGroupRows;
+  const pageRows = cold.options.rowPageRows;
   const groupRows: number[] = [];
   for (let a = start; a < end; a += per) groupRows.push(Math.min(per, end - a));
+  const pages = t.pk >= 0 ? groupRows.reduce((n, r) => n + pagesOf(r, pageRows), 0) : 0;
   const pending: SegmentMeta = {
     id: `S${engine.seq.next()}`,
     table_id: t.id,
@@ -199,6 +201,8 @@ async function flushSegment(
     groups: { rows: groupRows, offsets: [], bytes: [], min_seq: [], max_seq: [], key_min: [], key_max: [], columns: {} },
     // At most a page per group per index.
     index_pages: groupRows.length * (t.indexes?.length ?? 0),
+    // Reserved with their directory: where they start is known once the index pages are written.
+    row_pages: pages > 0 ? { rows: pageRows, count: pages, at: 0, dir_offset: 0, dir_bytes: 0 } : undefined,
   };
   // 1. entry in_progress, then the bytes (a crash in between leaves an entry recovery removes, never stray bytes)
   await engine.commit({ state: [entryChange(cold, pending)] });
@@ -207,10 +211,10 @@ async function flushSegment(
     return 'aborted' as const;
   };
   const slice = new TimeSlice();
-  const encoded = await encodeGroups(codec, t, rows, start, end, per, slice, options.isCancelled);
+  const encoded = await encodeGroups(codec, t, rows, start, end, per, pageRows, slice, options.isCancelled);
   if (!encoded) return abandon();
-  const meta = segmentMeta(pending, t, encoded, codec);
-  await engine.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: encoded.map((e) => e.bytes) }] } });
+  const meta = segmentMeta(pending, t, encoded, codec, pageRows);
+  await engine.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: segmentBytes(codec, t, meta, encoded) }] } });
   if (options.stopAfter === 1) return end - start;
   if (options.isCancelled?.()) return abandon();
   // The new row groups go into the cache once committed (a read right after a flush finds them; the

@@ -21,7 +21,7 @@ import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { formatOf, segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type SegmentMeta, type SegmentStore } from '../storage/cold/types';
 import type { KvWrite } from '../storage/kv';
 import type { FlushContext } from './flush';
-import { encodeGroups, segmentMeta } from './segment-write';
+import { encodeGroups, segmentBytes, segmentMeta } from './segment-write';
 
 /** Rewrites every format 1 segment; resolves with how many were rewritten. `legacy` holds their blobs (the KV `segments` store). */
 export async function upgradeSegments(engine: FlushContext, legacy: Pick<SegmentStore, 'get' | 'remove'>): Promise<number> {
@@ -52,10 +52,10 @@ export async function upgradeSegments(engine: FlushContext, legacy: Pick<Segment
     rows.sort(byKey(t));
     const made: SegmentMeta[] = [];
     const puts: { key: ReturnType<typeof segmentKeyOf>; groups: Uint8Array[] }[] = [];
-    const { maxSegmentRows, rowGroupRows } = cold.options;
+    const { maxSegmentRows, rowGroupRows, rowPageRows } = cold.options;
     for (let start = 0; start < rows.length; start += maxSegmentRows) {
       const end = Math.min(rows.length, start + maxSegmentRows);
-      const encoded = (await encodeGroups(codec, t, rows, start, end, rowGroupRows, slice))!;
+      const encoded = (await encodeGroups(codec, t, rows, start, end, rowGroupRows, rowPageRows, slice))!;
       const meta = segmentMeta(
         {
           ...m,
@@ -68,9 +68,10 @@ export async function upgradeSegments(engine: FlushContext, legacy: Pick<Segment
         t,
         encoded,
         codec,
+        rowPageRows,
       );
       made.push(meta);
-      puts.push({ key: segmentKeyOf(meta), groups: encoded.map((e) => e.bytes) });
+      puts.push({ key: segmentKeyOf(meta), groups: segmentBytes(codec, t, meta, encoded) });
     }
     await engine.commit({
       segments: { put: puts },

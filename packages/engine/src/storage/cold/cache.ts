@@ -13,6 +13,11 @@
  */
 import type { RowGroupData } from './types';
 
+/** What the cache holds: row groups and row pages (RowGroupData), and page directories (row-pages.ts), each with its rough size. */
+export interface Sized {
+  readonly bytes: number;
+}
+
 export interface SegmentCacheStats {
   /** Row groups held. */
   size: number;
@@ -27,7 +32,7 @@ export interface SegmentCacheStats {
 
 interface Entry {
   readonly segmentId: string;
-  readonly data: RowGroupData;
+  readonly data: Sized;
   /** The size counted in `used` (data.bytes when last looked at). */
   bytes: number;
   /** Executions holding it. */
@@ -52,7 +57,7 @@ export class RowGroupCache {
   }
 
   /** The group, counted as a hit or a miss and made most recently used; pinned when `pin`. */
-  get(key: string, pin = false): RowGroupData | undefined {
+  get<T extends Sized = RowGroupData>(key: string, pin = false): T | undefined {
     const e = this.entries.get(key);
     if (!e) {
       this.misses++;
@@ -62,16 +67,16 @@ export class RowGroupCache {
     this.entries.delete(key);
     this.entries.set(key, e);
     if (pin) this.pinEntry(e);
-    return e.data;
+    return e.data as T;
   }
 
   /** Looks without counting or reordering. */
-  peek(key: string): RowGroupData | undefined {
-    return this.entries.get(key)?.data;
+  peek<T extends Sized = RowGroupData>(key: string): T | undefined {
+    return this.entries.get(key)?.data as T | undefined;
   }
 
   /** Adds a loaded group (pinned when `pin`; unpinned and larger than the bound: not kept), evicting unpinned groups past the bound. */
-  set(key: string, segmentId: string, data: RowGroupData, pin = false): void {
+  set(key: string, segmentId: string, data: Sized, pin = false): void {
     this.remove(key);
     if (!pin && data.bytes > this.capacityBytes) return; // never kept: it would evict everything else
     const e: Entry = { segmentId, data, bytes: data.bytes, pins: 0 };

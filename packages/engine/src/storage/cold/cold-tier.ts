@@ -21,11 +21,13 @@ import { NOT_LOADED, segmentKeyOf, type GroupLocation, type LazyLoads, type Prep
  * docs/ARCHITECTURE.md (storage) for the measurements behind them;
  * compactL0Segments 4: see jobs/compact.ts.
  */
-export const COLD_DEFAULTS = { segmentCacheBytes: 64 * 1024 * 1024, rowGroupRows: 2048, maxSegmentRows: 65_536, compactL0Segments: 4 } as const;
+export const COLD_DEFAULTS = { segmentCacheBytes: 64 * 1024 * 1024, rowGroupRows: 2048, rowPageRows: 64, maxSegmentRows: 65_536, compactL0Segments: 4 } as const;
 
 export interface ColdOptions {
   /** Rows per row group, at most. */
   rowGroupRows: number;
+  /** Rows per row page (a group's rows again, in small pages for point reads: row-pages.ts); 0: segments written get none. */
+  rowPageRows: number;
   /** Rows per segment, at most (a flush of more writes several segments). */
   maxSegmentRows: number;
   /** Level 0 segments a partition may have before a flush queues its compaction (0: never automatically). */
@@ -71,6 +73,8 @@ interface Prepared extends PreparedPartition {
 
 /** A lazily prepared read loads segments of more selected groups than this group by group (see LazyGroups). */
 const LAZY_MIN_GROUPS = 2;
+/** Reads of row pages (row-pages.ts), loaded by the first read of a segment that has them. */
+const loadRowPages = lazyModule('cold row page reads', () => import('./row-pages'));
 /** The lazy reads of segments (lazy-groups.ts), loaded by the first read that prepares one. */
 const loadLazyGroups = lazyModule('the lazy reads of cold row groups', () => import('./lazy-groups'));
 
@@ -113,6 +117,8 @@ export class ColdTier {
   private narrowGroupReads = 0;
   /** Row groups fetched from the segment store and decoded. */
   private loads = 0;
+  /** Row pages read instead of their group, fetched (and decoded) row pages, and page directories fetched (row-pages.ts counts). */
+  readonly pages = { read: 0, loads: 0, directoryLoads: 0 };
   /** Row groups aggregates folded from their column values without building rows, counted once per read (exec/columnar-aggregate.ts). */
   columnarGroups = 0;
   /** Loads in flight, so concurrent executions share one; bounded by groups being loaded, emptied as they settle. */
@@ -204,8 +210,17 @@ export class ColdTier {
     const selection = selectRowGroups(all, scans, pkStatsKey(t));
     this.groupsSkipped += selection.skipped;
     if (selection.groups.size === 0) return NOTHING;
+    const pages = t.pk >= 0 && [...selection.groups.keys()].some((m) => m.row_pages) ? await loadRowPages() : undefined;
+    // Keys named one by one (= / IN, a few) read the row pages holding them, however many groups that spans: not lazily.
+    const paged = pages?.pointsOnly(scans, pkStatsKey(t)!) ?? false;
     const loaded = await Promise.all(
-      [...selection.groups].map(async ([meta, indexes]) => ({ meta, indexes, data: lazy && indexes.length > LAZY_MIN_GROUPS ? undefined : await this.load(meta, indexes, t, pinned) })),
+      [...selection.groups].map(async ([meta, indexes]) => ({
+        meta,
+        indexes,
+        data: lazy && !(paged && meta.row_pages) && indexes.length > LAZY_MIN_GROUPS ? undefined
+          : pages && meta.row_pages ? await pages.loadGroups(this, meta, indexes, t, scans, pinned)
+          : await this.load(meta, indexes, t, pinned),
+      })),
     );
     const segments: PreparedSegment[] = [];
     const lazyGroups = loaded.some((l) => !l.data) ? (await loadLazyGroups()).lazyGroups : undefined;
@@ -324,7 +339,7 @@ export class ColdTier {
   }
 
   /** Fetches and decodes row groups (`counted`: a query's load, in row_group_loads). */
-  private async fetch(meta: SegmentMeta, indexes: readonly number[], t: TableDef, counted = true): Promise<RowGroupData[]> {
+  async fetch(meta: SegmentMeta, indexes: readonly number[], t: TableDef, counted = true): Promise<RowGroupData[]> {
     const g = meta.groups;
     if (!g) {
       throw new KalamError('INTERNAL', `Internal error: segment ${meta.id} is still in storage format 1 after open. This is a bug in kalamlite; please report it.`);
@@ -394,6 +409,9 @@ export class ColdTier {
       ['row_groups_read_narrow', this.narrowGroupReads],
       ['row_groups_aggregated_columnar', this.columnarGroups],
       ['row_group_loads', this.loads],
+      ['row_pages_read', this.pages.read],
+      ['row_page_loads', this.pages.loads],
+      ['row_page_directory_loads', this.pages.directoryLoads],
       ['segment_loads', this.loads],
       ['segment_cache_size', c.size],
       ['segment_cache_bytes', c.bytes],

@@ -42,6 +42,8 @@ export interface EncodedRowGroup {
   minTombstoneSeq: bigint | null;
   /** Exact min/max/null count per column id (the manifest truncates long text). */
   stats: Record<string, GroupColumnStats>;
+  /** The group's row pages (segment-write.ts encodePages): each page's bytes and first key. */
+  pages?: { bytes: Uint8Array[]; first: Value[] };
 }
 
 const encoder = new TextEncoder();
@@ -365,6 +367,25 @@ class ArrowRowGroup implements RowGroupData {
     if (view) return (i) => view[i];
     return readsAsStored(stored, c.type) ? (i) => valueAt(data, stored, i) : (i) => convertStored(valueAt(data, stored, i), c, stored);
   }
+}
+
+/** A page directory's columns (row-pages.ts): the page's first key (the table's key column), its offset and its bytes (ids no table column has). */
+function directoryTable(t: TableDef): TableDef {
+  const key = t.columns[t.pk];
+  const number = (id: number, name: string): ColumnDef => ({ id, name, type: 'DOUBLE', notNull: true, primaryKey: false });
+  return { ...t, columns: [key, number(-1, 'offset'), number(-2, 'bytes')], pk: 0, indexes: undefined };
+}
+
+/** A segment's row page directory as bytes: a row group of (first key, offset, bytes), a row per page. */
+export function encodePageDirectory(t: TableDef, first: readonly Value[], offsets: readonly number[], sizes: readonly number[]): Uint8Array {
+  const rows: StoredRow[] = first.map((k, i) => [k, offsets[i], sizes[i], 0n, false]);
+  return encodeRowGroup(directoryTable(t), rows, 0, rows.length).bytes;
+}
+
+export function decodePageDirectory(bytes: Uint8Array, t: TableDef): { first: ArrayLike<Value>; offsets: ArrayLike<Value>; sizes: ArrayLike<Value> } {
+  const d = directoryTable(t);
+  const g = decodeRowGroup(bytes, d.columns[0]);
+  return { first: g.keys, offsets: g.column(d.columns[1]), sizes: g.column(d.columns[2]) };
 }
 
 /** Decodes a row group's bytes; `keyColumn` is the table's primary key (undefined: the key is `_seq`). */

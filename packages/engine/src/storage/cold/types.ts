@@ -96,6 +96,27 @@ export interface SegmentMeta {
   index_records?: IndexRecordMeta[];
   /** Locations after the row groups holding index record pages (reserved while in_progress: removed with the segment). */
   index_pages?: number;
+  /** The row pages (small copies of each group's rows for point reads); absent: none written (older segments, or rowPageRows 0). */
+  row_pages?: RowPagesMeta;
+}
+
+/**
+ * A segment's row pages: each row group's rows again (a group of at least
+ * MIN_PAGES_PER_GROUP pages: pagesOf), cut every `rows` rows into pages
+ * (each an Arrow IPC stream of one record batch, as a group), stored at
+ * locations `at` … `at + count - 1` after the index record pages, then
+ * one page directory at location `at + count` (`dir_offset`,
+ * `dir_bytes`): every page's first key, offset and bytes, and each group's
+ * first page (storage/cold/row-pages.ts). A point or narrow key read of an uncached
+ * group fetches the directory (cached) and the pages holding its keys, not
+ * the group. While in_progress, `count` is reserved and `at` not known.
+ */
+export interface RowPagesMeta {
+  rows: number;
+  count: number;
+  at: number;
+  dir_offset: number;
+  dir_bytes: number;
 }
 
 /**
@@ -142,7 +163,18 @@ export interface GroupLocation {
 export const levelOf = (m: Pick<SegmentMeta, 'level'>): SegmentLevel => (m.level === 1 ? 1 : 0);
 
 export const segmentKeyOf = (m: SegmentMeta): SegmentKey => ({ tableId: m.table_id, user: m.user_id, segmentId: m.id });
-export const segmentRefOf = (m: SegmentMeta): SegmentRef => ({ ...segmentKeyOf(m), format: formatOf(m), groups: (m.groups?.rows.length ?? 0) + (m.index_pages ?? 0) });
+export const segmentRefOf = (m: SegmentMeta): SegmentRef => ({
+  ...segmentKeyOf(m),
+  format: formatOf(m),
+  // Row pages come after the index pages actually written (at most those reserved) and end with their directory.
+  groups: (m.groups?.rows.length ?? 0) + (m.index_pages ?? 0) + (m.row_pages ? m.row_pages.count + 1 : 0),
+});
+
+/** A group gets row pages only when it is at least this many pages long (a read of fewer pages than this would fetch as much as the group). */
+export const MIN_PAGES_PER_GROUP = 4;
+
+/** Row pages a group of `rows` rows gets, `per` rows a page (0: none, it is too short). */
+export const pagesOf = (rows: number, per: number): number => (per > 0 && rows >= per * MIN_PAGES_PER_GROUP ? Math.ceil(rows / per) : 0);
 
 /**
  * Segment byte storage. Format 2 segments are row groups, each read on its
