@@ -1,31 +1,34 @@
 /**
  * Giving the event loop a turn: long background work (a flush encoding row
- * groups) awaits this between bounded steps, so queries, writes and
- * messages run in between. setImmediate in Node; in a worker a
- * MessageChannel message (setTimeout(0) would be clamped to 4 ms once
- * nested); setTimeout where neither exists.
+ * groups) awaits this between bounded steps, and paced statements at each
+ * pause, so queries, writes and messages run in between.
  */
-type Resolve = () => void;
-
-let channel: { post(): void; queue: Resolve[] } | undefined;
-
-function viaChannel(resolve: Resolve): void {
-  if (!channel) {
-    const mc = new MessageChannel();
-    const queue: Resolve[] = [];
-    mc.port1.onmessage = () => queue.shift()?.();
-    channel = { post: () => mc.port2.postMessage(0), queue };
-  }
-  channel.queue.push(resolve);
-  channel.post();
-}
-
-export function yieldToEventLoop(): Promise<void> {
-  const g = globalThis as { setImmediate?: (fn: () => void) => unknown; MessageChannel?: unknown };
-  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
-  if (typeof g.MessageChannel === 'function') return new Promise(viaChannel);
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
+/**
+ * Tasks already queued (other clients' messages, commits completing) run
+ * before this resolves: a macrotask through a MessageChannel (setImmediate
+ * where the runtime has it), as UI schedulers do, never setTimeout (clamped
+ * to 4 ms once nested). Statements pause through it too (exec/pace.ts).
+ */
+export const yieldToEventLoop: () => Promise<void> = (() => {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  if (typeof immediate === 'function') return () => new Promise<void>((resolve) => void immediate(resolve));
+  if (typeof MessageChannel !== 'function') return () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+  // One channel for the engine; waiting resolvers in order (bounded by the work paused at once).
+  let waiting: (() => void)[] = [];
+  let channel: MessageChannel | undefined;
+  return () =>
+    new Promise<void>((resolve) => {
+      if (!channel) {
+        channel = new MessageChannel();
+        channel.port1.onmessage = () => {
+          const due = waiting;
+          waiting = [];
+          for (const r of due) r();
+        };
+      }
+      if (waiting.push(resolve) === 1) channel.port2.postMessage(null);
+    });
+})();
 
 /** Cooperative time slices: `pause()` gives the event loop a turn once `budgetMs` of work ran since the last one. */
 export class TimeSlice {

@@ -15,6 +15,7 @@
  * Invariant: PAUSE is the only Tuple compared by identity; an operator
  * that buffers rows never stores it, one that counts rows never counts it.
  */
+import { yieldToEventLoop } from '../core/yield';
 import { KalamError } from '../core/errors';
 import type { CancelSignal, ExecContext, Pace, Tuple } from './context';
 
@@ -72,33 +73,6 @@ export function collect(rows: Iterable<Tuple>): Tuple[] {
   for (const row of rows) if (row !== PAUSE) out.push(row);
   return out;
 }
-
-/**
- * Yields to the event loop: tasks already queued (other clients' messages,
- * commits completing) run before this resolves. Not setTimeout, which
- * browsers clamp to 4 ms once nested: a macrotask through a MessageChannel
- * (setImmediate where the runtime has it), as UI schedulers do.
- */
-const yieldToEventLoop: () => Promise<void> = (() => {
-  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
-  if (typeof immediate === 'function') return () => new Promise<void>((resolve) => void immediate(resolve));
-  if (typeof MessageChannel !== 'function') return () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-  // One channel for the engine; waiting resolvers in order (bounded by statements paused at once).
-  let waiting: (() => void)[] = [];
-  let channel: MessageChannel | undefined;
-  return () =>
-    new Promise<void>((resolve) => {
-      if (!channel) {
-        channel = new MessageChannel();
-        channel.port1.onmessage = () => {
-          const due = waiting;
-          waiting = [];
-          for (const r of due) r();
-        };
-      }
-      if (waiting.push(resolve) === 1) channel.port2.postMessage(null);
-    });
-})();
 
 /**
  * Every row, giving the thread away at each PAUSE: the driver of a

@@ -143,6 +143,27 @@ describe('row pages: point reads of uncached cold rows fetch a page, not the row
     expect(c).toEqual({ groups: 1, pages: 1, directories: 1 });
   });
 
+  it('cuts the pages of wide rows to about 8 KB: an EMBEDDING(384) table gets 5-row pages', async () => {
+    const engine = await engineWith({}, false);
+    await engine.execute(root, 'CREATE NAMESPACE app; CREATE SHARED TABLE app.v (id INT PRIMARY KEY, e EMBEDDING(384))');
+    const t = engine.catalog.requireTable('app', 'v');
+    const changes: RowChange[] = range(0, 4096).map((id) => ({
+      table: t, user: '', pkHash: hashKey(id), pk: id, row: Object.freeze([id, new Float32Array(384).fill(id), engine.seq.next(), false]),
+    }));
+    await engine.exclusive(() => engine.commit({ rows: changes }));
+    await engine.execute(root, 'FLUSH TABLE app.v');
+    await engine.jobs.idle();
+    const meta = engine.cold.manifest.all()[0];
+    expect(meta.row_pages!.rows).toBe(Math.floor(8192 / (9 + 4 + 4 * 384)));
+    expect(meta.row_pages!.count).toBe(2 * Math.ceil(2048 / meta.row_pages!.rows));
+    clearCache(engine);
+    const c = await loads(engine, async () => {
+      const [row] = await rows(engine, 'SELECT e FROM app.v WHERE id = 3001');
+      expect(Array.from(row.e as Float32Array).every((x) => x === 3001)).toBe(true);
+    });
+    expect(c).toEqual({ groups: 0, pages: 1, directories: 1 });
+  });
+
   it('dropping a table removes its pages and directories from the segments store', async () => {
     const engine = await engineWith();
     await bulkInsert(engine, range(0, 3000));

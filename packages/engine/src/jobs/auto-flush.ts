@@ -17,7 +17,7 @@
  * (flush-policy.ts) and by the budget.
  */
 import type { TableDef } from '../core/schema';
-import { activeFlush, requestFlush, type FlushContext } from './flush';
+import { activeFlush, preloadFlush, requestFlush, type FlushContext } from './flush';
 import { flushPolicyOf } from './flush-policy';
 
 export interface HotBudget {
@@ -58,6 +58,7 @@ export function flushAfterCommit(engine: AutoFlushContext, changed: ReadonlyMap<
   const { hotPartitionRows } = engine.budget;
   for (const [t, users] of changed) {
     if (t.type === 'STREAM') continue;
+    preloadFlush();
     const table = engine.hot.table(t.id);
     let isDue = false;
     for (const user of users) if ((table.partitions.get(user)?.size ?? 0) >= hotPartitionRows) isDue = true;

@@ -42,7 +42,7 @@ import { isDue, planInputs, retentionCutoff, type CompactTrigger } from './compa
 import { Heap, Input } from './compact-inputs';
 import { planCompaction } from './compact-plan';
 import type { JobRecord } from './job';
-import { deleteObsolete, encodeGroup, entryChange, removeEntry, segmentBytes, segmentMeta, type SegmentJobContext, type SegmentWriter } from './segment-write';
+import { deleteObsolete, entryChange, loadSegmentEncode, removeEntry, type SegmentJobContext, type SegmentWriter } from './segment-write';
 
 // Planning loads with the merge (a chunk): worker.js holds only the triggers.
 export { planCompaction };
@@ -125,7 +125,9 @@ export async function mergeSegments(
   inputs: readonly SegmentMeta[],
   o: MergeOptions,
 ): Promise<MergeResult | 'aborted'> {
-  const { rowGroupRows, maxSegmentRows, rowPageRows } = ctx.cold.options;
+  const { rowGroupRows, maxSegmentRows } = ctx.cold.options;
+  const rowPageRows = codec.pageRowsFor(t, ctx.cold.options.rowPageRows);
+  const { encodeGroup, segmentBytes, segmentMeta } = await loadSegmentEncode();
   const total = inputs.reduce((n, m) => n + m.row_count, 0);
   // Outputs of an even size: no small last segment when the rows are a little over maxSegmentRows.
   const target = Math.ceil(total / Math.max(1, Math.ceil(total / maxSegmentRows)));

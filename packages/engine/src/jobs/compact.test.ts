@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type OpenOptions } from '../execute/engine';
-import { flushPartition } from './flush';
+import { flushPartition } from './flush-run';
 import { requestAutoCompaction } from './compact';
 import {
   as, compact, expectClean, expectError, expectSortedRun, flush, insert, levels, maxSegmentsPerKey, range, root, rows, run, SMALL, stat, svc,

@@ -3,7 +3,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine, type OpenOptions, type SessionState } from '../execute/engine';
 import { KalamError } from '../core/errors';
-import { flushPartition } from './flush';
+import { flushPartition } from './flush-run';
 import type { ExecContext } from '../exec/context';
 import type { Value } from '../core/types';
 

@@ -21,7 +21,7 @@ import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { formatOf, segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type SegmentMeta, type SegmentStore } from '../storage/cold/types';
 import type { KvWrite } from '../storage/kv';
 import type { FlushContext } from './flush';
-import { encodeGroups, segmentBytes, segmentMeta } from './segment-write';
+import { loadSegmentEncode } from './segment-write';
 
 /** Rewrites every format 1 segment; resolves with how many were rewritten. `legacy` holds their blobs (the KV `segments` store). */
 export async function upgradeSegments(engine: FlushContext, legacy: Pick<SegmentStore, 'get' | 'remove'>): Promise<number> {
@@ -36,6 +36,7 @@ export async function upgradeSegments(engine: FlushContext, legacy: Pick<Segment
     await engine.commit({ state: [{ writes: [...removeBlob(m), manifest.deleteWrite(m)], apply: () => manifest.pending.splice(manifest.pending.indexOf(m), 1) }] });
   }
   const codec = await loadSegmentCodec();
+  const { encodeGroups, segmentBytes, segmentMeta } = await loadSegmentEncode();
   const slice = new TimeSlice();
   for (const m of old) {
     const t = catalog.tableById(m.table_id);
@@ -55,7 +56,8 @@ export async function upgradeSegments(engine: FlushContext, legacy: Pick<Segment
     const { maxSegmentRows, rowGroupRows, rowPageRows } = cold.options;
     for (let start = 0; start < rows.length; start += maxSegmentRows) {
       const end = Math.min(rows.length, start + maxSegmentRows);
-      const encoded = (await encodeGroups(codec, t, rows, start, end, rowGroupRows, rowPageRows, slice))!;
+      const pageRows = codec.pageRowsFor(t, rowPageRows);
+      const encoded = (await encodeGroups(codec, t, rows, start, end, rowGroupRows, pageRows, slice))!;
       const meta = segmentMeta(
         {
           ...m,
@@ -68,7 +70,7 @@ export async function upgradeSegments(engine: FlushContext, legacy: Pick<Segment
         t,
         encoded,
         codec,
-        rowPageRows,
+        pageRows,
       );
       made.push(meta);
       puts.push({ key: segmentKeyOf(meta), groups: segmentBytes(codec, t, meta, encoded) });

@@ -144,6 +144,10 @@ export function guardStore(inner: KvStore, guard: GuardOptions): KvStore {
     get(name: StoreName, key: Uint8Array) {
       return run(() => inner.get(name, key), () => `reading from the '${name}' store`, guard);
     },
+    getMany(name: StoreName, keys: readonly Uint8Array[]) {
+      const many = inner.getMany?.bind(inner);
+      return run(() => (many ? many(name, keys) : Promise.all(keys.map((k) => inner.get(name, k)))), () => `reading ${keys.length} keys from the '${name}' store`, guard);
+    },
 
     async scan(name: StoreName, range: KvRange, visit: (key: Uint8Array, value: unknown) => void) {
       let visits = 0;

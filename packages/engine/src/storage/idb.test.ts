@@ -38,6 +38,14 @@ describe('openIdbStore', () => {
     db.close();
   });
 
+  it('reads several keys in one transaction (getMany), in the order asked, undefined for an absent one', async () => {
+    const store = await openIdbStore('many', new IDBFactory());
+    await store.commit([{ store: 'segments', key: encodeKey([1]), value: new Uint8Array([1]) }, { store: 'segments', key: encodeKey([2]), value: 'two' }]);
+    expect(await store.getMany!('segments', [encodeKey([2]), encodeKey([3]), encodeKey([1])])).toEqual(['two', undefined, new Uint8Array([1])]);
+    expect(await store.getMany!('segments', [])).toEqual([]);
+    await store.close();
+  });
+
   it('keeps committed data across close and reopen of the same name', async () => {
     const factory = new IDBFactory();
     const first = await openIdbStore('persist', factory);

@@ -154,6 +154,18 @@ class IdbStore implements KvStore {
     }
   }
 
+  async getMany(store: StoreName, keys: readonly Uint8Array[]): Promise<(unknown | undefined)[]> {
+    this.assertOpen();
+    assertStoreName(store);
+    for (const key of keys) assertKey(key);
+    try {
+      const objectStore = this.db.transaction(store, 'readonly').store;
+      return await Promise.all(keys.map((key) => objectStore.get(idbKey(key))));
+    } catch (e) {
+      throw this.closedBy ?? storageError(`reading from "${this.name}"`, e);
+    }
+  }
+
   async scan(store: StoreName, range: KvRange, visit: (key: Uint8Array, value: unknown) => void): Promise<void> {
     this.assertOpen();
     assertStoreName(store);

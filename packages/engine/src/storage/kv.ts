@@ -24,6 +24,8 @@ export interface KvRange {
 export interface KvStore {
   readonly kind: 'memory' | 'idb' | 'opfs';
   get(store: StoreName, key: Uint8Array): Promise<unknown | undefined>;
+  /** Several keys' values (undefined: absent), in the order asked, in one read (IndexedDB: one transaction); optional: `get` each otherwise. */
+  getMany?(store: StoreName, keys: readonly Uint8Array[]): Promise<(unknown | undefined)[]>;
   /**
    * Visits every entry with lower <= key < upper in ascending byte order.
    * Reads in bounded batches, so a large range never sits in memory twice.

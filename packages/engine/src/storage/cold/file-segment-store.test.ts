@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type SessionState } from '../../execute/engine';
-import { flushPartition } from '../../jobs/flush';
+import { flushPartition } from '../../jobs/flush-run';
 import { FakeDirectory } from '../opfs.fixture';
 import { LogStore } from '../opfs-log';
 import { FileSegmentStore, SEGMENT_FILE_HEADER, segmentFileName } from './file-segment-store';

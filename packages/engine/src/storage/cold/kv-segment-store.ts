@@ -25,16 +25,16 @@ export function kvSegmentStore(kv: KvStore): SegmentStore {
     },
     async readGroups(key, groups: readonly GroupLocation[]) {
       const out = new Array<Uint8Array | undefined>(groups.length);
-      // Runs of consecutive groups are read with one scan (one transaction); a lone group with one get.
+      // Runs of consecutive groups are read with one scan (one transaction); lone groups together (getMany: one transaction).
       const jobs: Promise<void>[] = [];
+      const lone: number[] = [];
       for (let i = 0; i < groups.length; ) {
         let j = i + 1;
         while (j < groups.length && groups[j].index === groups[j - 1].index + 1) j++;
         const first = i;
         const last = j - 1;
-        if (first === last) {
-          jobs.push(kv.get('segments', groupKey(key, groups[first].index)).then((v) => { out[first] = v as Uint8Array | undefined; }));
-        } else {
+        if (first === last) lone.push(first);
+        else {
           const lower = groupKey(key, groups[first].index);
           const upper = groupKey(key, groups[last].index + 1);
           const base = groups[first].index;
@@ -43,6 +43,11 @@ export function kvSegmentStore(kv: KvStore): SegmentStore {
           }));
         }
         i = j;
+      }
+      if (lone.length > 0) {
+        const keys = lone.map((i) => groupKey(key, groups[i].index));
+        const many = kv.getMany && keys.length > 1 ? kv.getMany('segments', keys) : Promise.all(keys.map((k) => kv.get('segments', k)));
+        jobs.push(many.then((values) => lone.forEach((i, k) => { out[i] = values[k] as Uint8Array | undefined; })));
       }
       await Promise.all(jobs);
       return out;

@@ -369,6 +369,21 @@ class ArrowRowGroup implements RowGroupData {
   }
 }
 
+/** Bytes a row page aims at: a point read of an uncached group fetches about this much (a raw IndexedDB get of 8 KB costs little more than one of 100 bytes). */
+export const PAGE_TARGET_BYTES = 8192;
+
+/** Rough stored bytes of a value of each fixed-width type; others (text, bytes, JSON) count TEXT_GUESS. */
+const WIDTH: Partial<Record<DataType, number>> = { BOOLEAN: 1, SMALLINT: 2, INT: 4, FLOAT: 4, DOUBLE: 8, DECIMAL: 8, BIGINT: 8, TIMESTAMP: 8, DATETIME: 8 };
+const TEXT_GUESS = 32;
+
+/** Rows per row page of `t`: `max` (rowPageRows), fewer for wide rows (an EMBEDDING(384) row is ~1.5 KB) so a page stays near PAGE_TARGET_BYTES; at least 2. */
+export function pageRowsFor(t: TableDef, max: number): number {
+  if (max <= 0) return 0;
+  let bytes = 9; // _seq and _deleted
+  for (const c of t.columns) bytes += c.type === 'EMBEDDING' ? 4 * (c.precision ?? 1) : WIDTH[c.type] ?? TEXT_GUESS;
+  return Math.max(2, Math.min(max, Math.floor(PAGE_TARGET_BYTES / bytes)));
+}
+
 /** A page directory's columns (row-pages.ts): the page's first key (the table's key column), its offset and its bytes (ids no table column has). */
 function directoryTable(t: TableDef): TableDef {
   const key = t.columns[t.pk];

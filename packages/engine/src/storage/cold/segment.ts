@@ -19,7 +19,7 @@ import { coerce, freezeJson } from '../../core/values';
 import { arrowType, gatherColumn, readsAsStored, storedType, TYPE_KEY } from './arrow-types';
 import type { ColumnStats } from './types';
 
-export { decodePageDirectory, decodeRowGroup, encodePageDirectory, encodeRowGroup, manifestStats, STATS_TEXT_MAX, type EncodedRowGroup, type GroupColumnStats } from './row-group';
+export { decodePageDirectory, decodeRowGroup, encodePageDirectory, encodeRowGroup, manifestStats, pageRowsFor, STATS_TEXT_MAX, type EncodedRowGroup, type GroupColumnStats } from './row-group';
 
 const colKey = (c: ColumnDef) => String(c.id);
 export const SEQ_STATS_KEY = '_seq';

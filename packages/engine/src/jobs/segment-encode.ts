@@ -1,0 +1,151 @@
+/**
+ * Encoding cold segments, shared by flush (flush-run.ts), compaction
+ * (compact-merge.ts) and the rewrite of old formats at open
+ * (segment-upgrade.ts), all loaded on first use: row groups a slice of work
+ * at a time with their row pages, a segment's manifest entry from its
+ * encoded groups, and every location's bytes.
+ */
+import type { StoredRow, TableDef } from '../core/schema';
+import type { Value } from '../core/types';
+import { compareValues } from '../core/values';
+import type { TimeSlice } from '../core/yield';
+import type { EncodedRowGroup } from '../storage/cold/row-group';
+import type { SegmentCodec } from '../storage/cold/segment-loader';
+import { pagesOf, type ColumnStats, type RowGroupsMeta, type RowPagesMeta, type SegmentMeta } from '../storage/cold/types';
+import { segmentHooks } from './segment-write';
+
+/** Encodes rows[start, end) as row groups of `per` rows (with row pages of `pageRows` rows; 0: none), one at a time, giving the event loop a turn between groups once a slice of work ran; undefined when cancelled. */
+export async function encodeGroups(
+  codec: SegmentCodec,
+  t: TableDef,
+  rows: readonly StoredRow[],
+  start: number,
+  end: number,
+  per: number,
+  pageRows: number,
+  slice: TimeSlice,
+  isCancelled?: () => boolean,
+): Promise<EncodedRowGroup[] | undefined> {
+  const encoded: EncodedRowGroup[] = [];
+  for (let a = start; a < end; a += per) {
+    if (isCancelled?.()) return undefined;
+    encoded.push(encodeGroup(codec, t, rows, a, Math.min(end, a + per), pageRows));
+    await slice.pause();
+  }
+  return encoded;
+}
+
+/** rows[start, end) as one row group, with its row pages of `pageRows` rows (0: none). */
+export function encodeGroup(codec: SegmentCodec, t: TableDef, rows: readonly StoredRow[], start: number, end: number, pageRows: number): EncodedRowGroup {
+  const group = codec.encodeRowGroup(t, rows, start, end);
+  if (t.pk >= 0 && pagesOf(end - start, pageRows) > 0) {
+    const pages: NonNullable<EncodedRowGroup['pages']> = { bytes: [], first: [] };
+    for (let a = start; a < end; a += pageRows) {
+      pages.bytes.push(codec.encodeRowGroup(t, rows, a, Math.min(end, a + pageRows)).bytes);
+      pages.first.push(rows[a][t.pk]);
+    }
+    group.pages = pages;
+  }
+  return group;
+}
+
+/**
+ * The row pages of `encoded` (its `groups` groups first, then index record
+ * pages) laid out after them from byte `offset`: the directory's bytes and
+ * the pages' meta (storage/cold/row-pages.ts reads them).
+ */
+function rowPagesLayout(codec: SegmentCodec, t: TableDef, encoded: readonly EncodedRowGroup[], groups: number, offset: number): { meta: RowPagesMeta; dir: Uint8Array } | undefined {
+  const first: Value[] = [];
+  const offsets: number[] = [];
+  const bytes: number[] = [];
+  for (let g = 0; g < groups; g++) {
+    const pages = encoded[g].pages;
+    pages?.bytes.forEach((b, i) => {
+      first.push(pages.first[i]);
+      offsets.push(offset);
+      bytes.push(b.byteLength);
+      offset += b.byteLength;
+    });
+  }
+  if (first.length === 0) return undefined;
+  const dir = codec.encodePageDirectory(t, first, offsets, bytes);
+  return { meta: { rows: 0, count: first.length, at: encoded.length, dir_offset: offset, dir_bytes: dir.byteLength }, dir };
+}
+
+/** Every location's bytes of segment `meta` (segmentMeta made it from `encoded`): groups, index record pages, row pages, the page directory. */
+export function segmentBytes(codec: SegmentCodec, t: TableDef, meta: SegmentMeta, encoded: readonly EncodedRowGroup[]): Uint8Array[] {
+  const out = encoded.map((e) => e.bytes);
+  const groups = meta.groups!.rows.length;
+  const layout = rowPagesLayout(codec, t, encoded, groups, out.reduce((n, b) => n + b.byteLength, 0));
+  if (!layout) return out;
+  for (let g = 0; g < groups; g++) out.push(...(encoded[g].pages?.bytes ?? []));
+  out.push(layout.dir);
+  return out;
+}
+
+/**
+ * The committed entry of a segment: its row groups' layout and stats, and
+ * the segment's own stats (as format 1 kept them). A table with indexes
+ * gets its index record pages appended to `encoded` (stored after the groups).
+ */
+export function segmentMeta(pending: SegmentMeta, t: TableDef, encoded: EncodedRowGroup[], codec: SegmentCodec, pageRows = 0): SegmentMeta {
+  const groups: RowGroupsMeta = { rows: [], offsets: [], bytes: [], min_seq: [], max_seq: [], key_min: [], key_max: [], columns: {} };
+  const stats: Record<string, ColumnStats> = {};
+  for (const c of t.columns) {
+    groups.columns[String(c.id)] = { min: [], max: [], nulls: [] };
+    stats[String(c.id)] = { min: null, max: null, null_count: 0 };
+  }
+  let offset = 0;
+  let minSeq = 0n;
+  let maxSeq = 0n;
+  let rows = 0;
+  let tombstones = 0;
+  let minTombstoneSeq: bigint | null = null;
+  encoded.forEach((e, g) => {
+    groups.rows.push(e.rows);
+    groups.offsets.push(offset);
+    groups.bytes.push(e.bytes.byteLength);
+    offset += e.bytes.byteLength;
+    rows += e.rows;
+    groups.min_seq.push(e.minSeq);
+    groups.max_seq.push(e.maxSeq);
+    groups.key_min.push(e.keyMin);
+    groups.key_max.push(e.keyMax);
+    if (g === 0 || e.minSeq < minSeq) minSeq = e.minSeq;
+    if (g === 0 || e.maxSeq > maxSeq) maxSeq = e.maxSeq;
+    tombstones += e.tombstones;
+    if (e.minTombstoneSeq !== null && (minTombstoneSeq === null || e.minTombstoneSeq < minTombstoneSeq)) minTombstoneSeq = e.minTombstoneSeq;
+    for (const [id, s] of Object.entries(e.stats)) {
+      const kept = codec.manifestStats(s);
+      const col = groups.columns[id];
+      col.min.push(kept.min);
+      col.max.push(kept.max);
+      col.nulls.push(kept.nulls);
+      const whole = stats[id];
+      whole.null_count += s.nulls;
+      if (s.min !== null && (whole.min === null || compareValues(s.min, whole.min) < 0)) whole.min = s.min;
+      if (s.max !== null && (whole.max === null || compareValues(s.max, whole.max) > 0)) whole.max = s.max;
+    }
+  });
+  stats[codec.SEQ_STATS_KEY] = { min: minSeq, max: maxSeq, null_count: 0 };
+  const x = t.indexes?.length ? segmentHooks.indexRecords?.(t, encoded, codec, offset) : undefined;
+  if (x) encoded.push(...x.pages);
+  let end = offset;
+  for (const p of x?.pages ?? []) end += p.bytes.byteLength;
+  const pages = rowPagesLayout(codec, t, encoded, groups.rows.length, end);
+  return {
+    ...pending,
+    index_records: x?.records,
+    index_pages: x?.pages.length,
+    row_pages: pages ? { ...pages.meta, rows: pageRows } : undefined,
+    row_count: rows,
+    min_seq: minSeq,
+    max_seq: maxSeq,
+    size_bytes: offset,
+    column_stats: stats,
+    groups,
+    tombstones,
+    tombstone_min_seq: minTombstoneSeq,
+  };
+}
+
