@@ -26,7 +26,8 @@ declare global {
 }
 
 export interface VectorsBenchApi {
-  open(): Promise<void>;
+  /** `ef`: the engine's vectorIndexEf (undefined: its default). */
+  open(ef?: number): Promise<void>;
   load(rows: number, clustered?: boolean): Promise<{ ms: number }>;
   exact(queries: number): Promise<{ times: number[]; firstMs: number }>;
   index(indexRows: number, queries: number, efs: number[]): Promise<{ buildMs: number; bytes: number; byEf: { ef: number; times: number[]; recall: number }[]; inPageExactMs: number[] }>;
@@ -105,12 +106,12 @@ function exactTop(q: Float32Array, n: number): number[] {
 }
 
 const api: VectorsBenchApi = {
-  async open() {
+  async open(ef) {
     await new Promise<void>((resolve) => {
       const r = indexedDB.deleteDatabase(NAME);
       r.onsuccess = r.onerror = r.onblocked = () => resolve();
     });
-    client = await createClient({ name: NAME, storage: 'idb', transport: 'worker' });
+    client = await createClient({ name: NAME, storage: 'idb', transport: 'worker', engine: ef === undefined ? undefined : { vectorIndexEf: ef } });
     const root = client.session({ user: 'root', role: 'system' });
     await root.execute(`CREATE NAMESPACE bench; CREATE USER TABLE bench.vecs (id INT PRIMARY KEY, v EMBEDDING(${DIM}))`);
     session = client.session({ user: 'u1', role: 'dba' });

@@ -21,7 +21,7 @@ function log(message) {
 
 
 /** Runs the phase; resolves to true when it completed (the exact scan agreed with the page on every query). */
-export async function runVectorsPhase(context, baseUrl, { profile, browserVersion, rows = VECTOR_DEFAULT_ROWS, indexRows = VECTOR_DEFAULT_INDEX_ROWS, clustered = false }) {
+export async function runVectorsPhase(context, baseUrl, { profile, browserVersion, rows = VECTOR_DEFAULT_ROWS, indexRows = VECTOR_DEFAULT_INDEX_ROWS, clustered = false, ef }) {
   const page = await context.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error' || message.type() === 'warning') console.log(`[page] ${message.text()}`);
@@ -30,7 +30,7 @@ export async function runVectorsPhase(context, baseUrl, { profile, browserVersio
   await page.goto(`${baseUrl}vectors.html`);
   await page.waitForFunction(() => typeof window.vectorsBench === 'object');
   const call = (what, timeoutMs, fn, arg) => withTimeout(page.evaluate(fn, arg), timeoutMs, what);
-  await call('open', 60_000, () => window.vectorsBench.open());
+  await call('open', 60_000, (e) => window.vectorsBench.open(e ?? undefined), ef ?? null);
   log(`loading ${rows.toLocaleString('en-US')} ${clustered ? 'clustered' : 'random'} vectors of 384 dimensions`);
   const load = await call('load', 300_000 + rows * 5, ([n, c]) => window.vectorsBench.load(n, c), [rows, clustered]);
   log(`loaded in ${ms(load.ms)}; exact top-10 queries`);
@@ -48,7 +48,7 @@ export async function runVectorsPhase(context, baseUrl, { profile, browserVersio
     [`load ${rows.toLocaleString('en-US')} × 384-d vectors, 500-row INSERTs through the worker (IndexedDB)`, ms(load.ms), ''],
     [`exact top-10 ORDER BY cosine_distance LIMIT 10 through the worker, p50 of ${exact.times.length}`, ms(p50(exact.times)), `first ${ms(exact.firstMs)}; top-10 equal to the page's exact search`],
     [`vector_index job: the partition's graph over ${rows.toLocaleString('en-US')} vectors in the worker (M 16, efConstruction 64)`, ms(sqlIndex.buildMs), `${(sqlIndex.bytes / 1e6).toFixed(1)} MB; the first query (exact, requesting it) ${ms(sqlIndex.firstMs)}`],
-    [`top-10 through the vector index and the worker, p50 of ${sqlIndex.times.length}`, ms(p50(sqlIndex.times)), `recall@10 ${sqlIndex.recall.toFixed(3)} against the exact top-10 (target ≥ 0.95, ≤ 5 ms)`],
+    [`top-10 through the vector index and the worker (vectorIndexEf ${ef ?? "default, 64"}), p50 of ${sqlIndex.times.length}`, ms(p50(sqlIndex.times)), `recall@10 ${sqlIndex.recall.toFixed(3)} against the exact top-10 (target ≥ 0.95, ≤ 5 ms)`],
     [`HNSW build in the page, ${n} vectors (M 16, efConstruction 64)`, ms(index.buildMs), `${(index.bytes / 1e6).toFixed(1)} MB`],
     [`exact top-10 over the same ${n} in the page (no worker), p50`, ms(p50(index.inPageExactMs)), ''],
     ...index.byEf.map((x) => [`HNSW top-10 in the page, ef ${x.ef}, p50 of ${x.times.length}`, ms(p50(x.times)), `recall@10 ${x.recall.toFixed(3)} (target ≥ 0.95)`]),

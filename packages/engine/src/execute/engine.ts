@@ -222,6 +222,7 @@ export class Engine {
       maxSegmentRows: options.maxSegmentRows,
       compactL0Segments: options.compactL0Segments,
     });
+    cold.preload();
     const engine = new Engine(kv, catalog, new HotTier(), cold, users, audit, migrations, options);
     for (const m of manifest.all()) {
       engine.seq.observe(m.max_seq);

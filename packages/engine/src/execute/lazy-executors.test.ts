@@ -6,7 +6,8 @@ import type { KvStore } from '../storage/kv';
 
 /**
  * The modules loaded on first use (lazy-executors.ts, migrate-loader.ts,
- * opfs-loader.ts, jobs/compact-merge-loader.ts, jobs/segment-upgrade-loader.ts), as vi.doMock names them
+ * opfs-loader.ts, jobs/compact-merge-loader.ts, jobs/segment-upgrade-loader.ts, jobs/flush.ts,
+ * jobs/segment-write.ts, storage/cold/cold-tier.ts), as vi.doMock names them
  * from this file, by the name the tests use.
  */
 const LAZY = {
@@ -22,6 +23,9 @@ const LAZY = {
   migrate: './migrate',
   compactMerge: '../jobs/compact-merge',
   segmentUpgrade: '../jobs/segment-upgrade',
+  flushRun: '../jobs/flush-run',
+  segmentEncode: '../jobs/segment-encode',
+  rowPages: '../storage/cold/row-pages',
   opfs: '../storage/opfs',
 } as const;
 type Lazy = keyof typeof LAZY;
@@ -67,10 +71,18 @@ async function failure(p: Promise<unknown>): Promise<KalamError> {
   return e as KalamError;
 }
 
+/** Waits for the flush jobs queued to have completed. */
+async function flushed(s: ReturnType<Database['session']>): Promise<void> {
+  await vi.waitFor(async () => {
+    const { rows } = await s.query<{ status: string }>("SELECT status FROM system.jobs WHERE job_type = 'flush'");
+    expect(rows.length > 0 && rows.every((r) => r.status === 'completed')).toBe(true);
+  }, { timeout: 15_000 });
+}
+
 const SCHEMA = 'CREATE NAMESPACE app; CREATE SHARED TABLE app.items (id INT PRIMARY KEY, name TEXT)';
 
 describe('executors loaded on first use', () => {
-  it('none by opening a database, DDL, DML, transactions, live queries and system tables', async () => {
+  it('none by opening a database, DDL, DML, transactions, live queries and system tables, but the flush job, in the background after the first write', async () => {
     const db = await openMemory();
     try {
       const s = db.session(root);
@@ -85,7 +97,7 @@ describe('executors loaded on first use', () => {
       stop();
       expect((await s.query('SELECT COUNT(*) AS n FROM system.tables')).rows).toEqual([{ n: 1 }]);
       await s.execute('DROP TABLE app.items');
-      expect([...loaded]).toEqual([]);
+      expect([...loaded]).toEqual(['flushRun']);
     } finally {
       await db.close();
     }
@@ -96,25 +108,48 @@ describe('executors loaded on first use', () => {
     try {
       const s = db.session(root);
       await s.execute(SCHEMA);
-      const steps: [Lazy, () => Promise<unknown>][] = [
-        ['alter', () => s.execute('ALTER TABLE app.items ADD COLUMN note TEXT')],
-        ['viewDdl', () => s.execute('CREATE VIEW app.named AS SELECT id, name FROM app.items')],
-        ['explain', () => s.query('EXPLAIN SELECT * FROM app.named')],
-        ['users', () => s.execute("CREATE USER 'alice' ROLE user")],
-        ['introspection', () => s.query('SHOW TABLES')],
-        ['insertMany', () => s.insertMany('app.items', [{ id: 1, name: 'a' }])],
-        ['storageStatements', () => s.execute("KILL JOB 'FL00009999'").catch(() => undefined)],
-        ['topics', () => s.execute('CREATE TOPIC t')],
-        ['migrate', () => db.migrate([{ version: 1, sql: 'CREATE TABLE app.more (id INT PRIMARY KEY)' }])],
+      expect([...loaded]).toEqual([]);
+      const steps: [Lazy[], () => Promise<unknown>][] = [
+        [['alter'], () => s.execute('ALTER TABLE app.items ADD COLUMN note TEXT')],
+        [['viewDdl'], () => s.execute('CREATE VIEW app.named AS SELECT id, name FROM app.items')],
+        [['explain'], () => s.query('EXPLAIN SELECT * FROM app.named')],
+        [['users'], () => s.execute("CREATE USER 'alice' ROLE user")],
+        [['introspection'], () => s.query('SHOW TABLES')],
+        // The first write preloads the flush job too; its first run loads segment encoding.
+        [['insertMany', 'flushRun'], () => s.insertMany('app.items', [{ id: 1, name: 'a' }])],
+        [['storageStatements'], () => s.execute("KILL JOB 'FL00009999'").catch(() => undefined)],
+        [['segmentEncode'], () => s.execute('FLUSH TABLE app.items').then(() => flushed(s))],
+        [['topics'], () => s.execute('CREATE TOPIC t')],
+        [['migrate'], () => db.migrate([{ version: 1, sql: 'CREATE TABLE app.more (id INT PRIMARY KEY)' }])],
       ];
       const expected: Lazy[] = [];
-      for (const [name, run] of steps) {
-        expect(loaded.has(name), name).toBe(false);
+      for (const [names, run] of steps) {
+        for (const name of names) expect(loaded.has(name), name).toBe(false);
         await run();
-        expected.push(name);
-        expect([...loaded].sort(), name).toEqual([...expected].sort());
+        expected.push(...names);
+        await vi.waitFor(() => expect([...loaded].sort(), names.join()).toEqual([...expected].sort()), { timeout: 15_000 });
       }
       expect((await s.query('SELECT id, name, note FROM app.items')).rows).toEqual([{ id: 1, name: 'a', note: null }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('the row page reads while an open finds segments with row pages, before the first query', async () => {
+    const store = durableStore();
+    let db = await openMemory(store);
+    const s = db.session(root);
+    await s.execute(SCHEMA);
+    await s.insertMany('app.items', Array.from({ length: 600 }, (_, i) => ({ id: i, name: `n${i}` })));
+    await s.execute('FLUSH TABLE app.items');
+    await flushed(s);
+    await db.close();
+    resetModules();
+    db = await openMemory(store);
+    try {
+      await vi.waitFor(() => expect(loaded.has('rowPages')).toBe(true), { timeout: 15_000 });
+      expect(loaded.has('flushRun')).toBe(false);
+      expect((await db.session(root).query('SELECT name FROM app.items WHERE id = 300')).rows).toEqual([{ name: 'n300' }]);
     } finally {
       await db.close();
     }

@@ -144,6 +144,16 @@ export class ColdTier {
     readonly options: ColdOptions = COLD_DEFAULTS,
   ) {}
 
+  /**
+   * Starts loading, while the database opens, the row page reads when a
+   * segment has pages: a first cold read then waits only for the codec,
+   * which loads while its bytes are fetched (apache-arrow is not loaded
+   * before a cold read needs it).
+   */
+  preload(): void {
+    if (this.manifest.all().some((m) => m.row_pages)) void loadRowPages().catch(() => undefined);
+  }
+
   /** Marks an execution in flight from now (before it reads the manifest); returns its token for `unpin`. */
   pin(): number {
     const g = this.manifest.generation;
