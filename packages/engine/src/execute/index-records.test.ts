@@ -8,7 +8,7 @@ import type { Value } from '../core/types';
 import { recordLayout, recordOf } from '../storage/cold/index-record';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { segmentKeyOf, type SegmentMeta } from '../storage/cold/types';
-import { segmentHooks } from '../jobs/segment-write';
+import { segmentHooks } from '../jobs/segment-hooks';
 import { prefixUpperBound } from '../storage/keys';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';

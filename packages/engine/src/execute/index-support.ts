@@ -32,7 +32,7 @@ import type { HotTier } from '../storage/hot-tier';
 import type { IndexPrepare, PreparedCold } from './cold-reads';
 import type { IndexHost } from './index-types';
 import type { PartitionViews } from './partition-views';
-import { segmentHooks } from '../jobs/segment-write';
+import { segmentHooks } from '../jobs/segment-hooks';
 import { encodeIndexRecords, recordOf } from '../storage/cold/index-record';
 
 export interface IndexSupportHost extends IndexHost {

@@ -8,7 +8,7 @@ import type { ColdTier } from '../storage/cold/cold-tier';
 import { formatOf, levelOf, type SegmentMeta } from '../storage/cold/types';
 import type { PlanOptions } from './compact-plan';
 import { retentionHours } from './retention';
-import { segmentHooks } from './segment-write';
+import { segmentHooks } from './segment-hooks';
 import { hasExpiredTombstones } from './tombstone-age';
 
 /** Why a compaction runs: the statement, a flush (level 0 segments reached compactL0Segments), or retention (cold tombstones past it). */

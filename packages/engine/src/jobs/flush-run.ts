@@ -14,9 +14,22 @@ import { pagesOf, segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type RowGroupData,
 import { storeOf, type HotChange } from '../storage/hot-tier';
 import type { StateChange } from '../storage/unit-of-work';
 import { requestAutoCompaction } from './compact';
-import { q, type FlushContext, type PartitionChoice } from './flush';
 import type { JobRecord } from './job';
-import { entryChange, loadSegmentEncode, removeEntry } from './segment-write';
+import { entryChange, loadSegmentEncode, removeEntry, type SegmentJobContext } from './segment-write';
+
+/** What flushing needs: the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
+export type FlushContext = SegmentJobContext;
+
+/**
+ * Which partitions of the table a flush job writes. Called before each pass
+ * of the job: the job repeats while it returns partitions and the previous
+ * pass flushed rows (so rows that arrive during a flush that keeps a bound
+ * are flushed by the same job). Without it, one pass over every partition
+ * with hot rows.
+ */
+export type PartitionChoice = (t: TableDef) => readonly string[];
+
+const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 
 /** Hot rows removed per commit in step 3 (each commit holds the write lock briefly). */
 export const PURGE_ROWS = 1024;

@@ -33,7 +33,7 @@ import type { TableDef } from '../core/schema';
 import { lazyModule } from '../core/lazy-module';
 import { flushPolicyOf, isFlushDue, pendingRows } from './flush-policy';
 import type { JobRecord, RecordedRunner } from './job';
-import type { SegmentJobContext } from './segment-write';
+import type { FlushContext, PartitionChoice } from './flush-run';
 
 /** The work of a flush (flush-run.ts), loaded by the first flush or, in the background, after the first write (preloadFlush). */
 const loadFlushRun = lazyModule('the flush job', () => import('./flush-run'));
@@ -47,25 +47,13 @@ export function preloadFlush(): void {
   void loadFlushRun().catch(() => undefined);
 }
 
-/** What flushing needs: the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
-export type FlushContext = SegmentJobContext;
+export type { FlushContext, PartitionChoice } from './flush-run';
 
-/** Hot rows removed per commit in step 3 (each commit holds the write lock briefly). */
-export const PURGE_ROWS = 1024;
-
-export const q = (t: TableDef) => `${t.namespace}.${t.name}`;
+const q = (t: TableDef) => `${t.namespace}.${t.name}`;
 
 /** Why a flush runs: a statement, the table's FLUSH_POLICY, the default policy (a partition reached its row bound) or the engine's hot budget. */
 export type FlushTrigger = 'manual' | 'policy' | 'auto' | 'budget';
 
-/**
- * Which partitions of the table a flush job writes. Called before each pass
- * of the job: the job repeats while it returns partitions and the previous
- * pass flushed rows (so rows that arrive during a flush that keeps a bound
- * are flushed by the same job). Without it, one pass over every partition
- * with hot rows.
- */
-export type PartitionChoice = (t: TableDef) => readonly string[];
 
 /** Queues a flush of `t`, or says why not (the KalamDB messages). */
 export function requestFlush(engine: FlushContext, t: TableDef, trigger: FlushTrigger, choose?: PartitionChoice): JobRecord | string {

@@ -12,7 +12,7 @@ import type { TimeSlice } from '../core/yield';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
 import type { SegmentCodec } from '../storage/cold/segment-loader';
 import { pagesOf, type ColumnStats, type RowGroupsMeta, type RowPagesMeta, type SegmentMeta } from '../storage/cold/types';
-import { segmentHooks } from './segment-write';
+import { segmentHooks } from './segment-hooks';
 
 /** Encodes rows[start, end) as row groups of `per` rows (with row pages of `pageRows` rows; 0: none), one at a time, giving the event loop a turn between groups once a slice of work ran; undefined when cancelled. */
 export async function encodeGroups(

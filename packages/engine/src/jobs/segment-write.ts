@@ -13,7 +13,7 @@ import type { ColdTier } from '../storage/cold/cold-tier';
 import type { HotTier } from '../storage/hot-tier';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
 import type { SegmentCodec } from '../storage/cold/segment-loader';
-import { segmentRefOf, type IndexRecordMeta, type SegmentMeta } from '../storage/cold/types';
+import { segmentRefOf, type SegmentMeta } from '../storage/cold/types';
 import type { StateChange, UnitOfWork } from '../storage/unit-of-work';
 import type { JobScheduler } from './scheduler';
 
@@ -35,12 +35,6 @@ export interface SegmentJobContext extends SegmentWriter {
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
 }
 
-/** Writes a segment's index records (installed with secondary indexes: execute/index-support.ts). */
-export const segmentHooks: {
-  indexRecords?: (t: TableDef, encoded: readonly EncodedRowGroup[], codec: SegmentCodec, offset: number) => { pages: EncodedRowGroup[]; records: IndexRecordMeta[] };
-  /** Whether a segment lacks the record of one of `t`'s indexes as defined now (compactions rewrite those). */
-  lacksRecords?: (m: SegmentMeta, t: TableDef) => boolean;
-} = {};
 
 /** A manifest entry written (and, once committed, `apply` run). */
 export function entryChange(cold: ColdTier, meta: SegmentMeta, apply: () => void = () => undefined): StateChange {
