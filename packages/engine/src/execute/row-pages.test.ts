@@ -92,6 +92,27 @@ describe('row pages: point reads of uncached cold rows fetch a page, not the row
     expect(stat(engine, 'row_pages_read')).toBeGreaterThan(0);
   });
 
+  it('reads a group whole once its pages read one by one would be more than a quarter of it, then answers from it', async () => {
+    const engine = await engineWith();
+    await bulkInsert(engine, range(0, 4096));
+    await flush(engine);
+    clearCache(engine);
+    // The first group's 32 pages: eight read one at a time, each a page.
+    for (let k = 0; k < 8; k++) {
+      const c = await loads(engine, async () => expect(await rows(engine, `SELECT label FROM app.t WHERE id = ${k * 64}`)).toEqual([{ label: `label ${k * 64}` }]));
+      expect(c.pages).toBe(1);
+      expect(c.groups).toBe(0);
+    }
+    // A ninth page would make nine of 32: the group is read instead, and later reads of it load nothing.
+    let c = await loads(engine, async () => expect(await rows(engine, 'SELECT label FROM app.t WHERE id = 640')).toEqual([{ label: 'label 640' }]));
+    expect(c).toEqual({ groups: 1, pages: 0, directories: 0 });
+    c = await loads(engine, async () => expect(await rows(engine, 'SELECT label FROM app.t WHERE id = 2000')).toEqual([{ label: 'label 2000' }]));
+    expect(c).toEqual({ groups: 0, pages: 0, directories: 0 });
+    // The other group is still read by pages.
+    c = await loads(engine, async () => expect(await rows(engine, 'SELECT label FROM app.t WHERE id = 3000')).toEqual([{ label: 'label 3000' }]));
+    expect(c).toEqual({ groups: 0, pages: 1, directories: 0 });
+  });
+
   it('reads the newest version of a key across segments, hot rows and deletes, and writes through pages', async () => {
     const engine = await engineWith();
     await bulkInsert(engine, range(0, 10_000));

@@ -36,7 +36,7 @@ export interface PageHost {
 
 /** A read of keys named one by one (= / IN) reads pages, not lazily, when every scan names at most this many in all. */
 const MAX_POINTS = 256;
-/** A group is read whole when its bounds need more than 1/WHOLE_FRACTION of its pages. */
+/** A group is read whole when its bounds need, with its pages already cached, more than 1/WHOLE_FRACTION of its pages. */
 const WHOLE_FRACTION = MIN_PAGES_PER_GROUP;
 
 /** A segment's page directory as read: per page, its first key, offset and bytes; per group, its first page. */
@@ -163,7 +163,12 @@ export async function loadGroups(host: PageHost, meta: SegmentMeta, indexes: rea
   const paged = new Map<number, number[]>();
   for (const g of uncached) {
     const pages = pagesFor(dir, meta, g, scans, pkKey);
-    if (pages && pages.length * WHOLE_FRACTION <= dir.groupStart[g + 1] - dir.groupStart[g]) paged.set(g, pages);
+    if (!pages) continue;
+    // Read whole once the pages it needs and those of it already cached are more than a quarter of its pages: a
+    // group read page by page again and again is then cached whole (later reads of it cost nothing).
+    let cached = 0;
+    for (let p = dir.groupStart[g]; p < dir.groupStart[g + 1]; p++) if (!pages.includes(p) && host.cache.peek(pageKey(meta.id, p))) cached++;
+    if ((pages.length + cached) * WHOLE_FRACTION <= dir.groupStart[g + 1] - dir.groupStart[g]) paged.set(g, pages);
   }
   const whole = indexes.filter((g) => !paged.has(g));
   const [groups, pages] = await Promise.all([
