@@ -18,6 +18,8 @@
  */
 import { createClient, type KalamClient, type ClientSession } from '@kalamlite/worker';
 import { Hnsw } from '../packages/engine/src/storage/hnsw';
+// The seeded generator the engine's vector tests use (mulberry32), so every run writes the same vectors.
+import { random } from '../packages/engine/src/core/seeded-random.fixture';
 
 declare global {
   interface Window {
@@ -43,18 +45,6 @@ let client: KalamClient | undefined;
 let session: ClientSession | undefined;
 let vectors: Float32Array[] = [];
 let queries: Float32Array[] = [];
-
-/** A seeded generator (mulberry32), so every run writes the same vectors. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `n` unit vectors around 100 seeded centres (Gaussian noise of σ 0.05 per

@@ -37,7 +37,7 @@ import { compareValues, hashKey } from '../core/values';
 import { TimeSlice } from '../core/yield';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
-import { SEGMENT_FORMAT, segmentKeyOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
+import { segmentKeyOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
 import { isDue, planInputs, retentionCutoff, type CompactTrigger } from './compact-due';
 import { Heap, Input } from './compact-inputs';
 import { planCompaction } from './compact-plan';
@@ -127,7 +127,7 @@ export async function mergeSegments(
 ): Promise<MergeResult | 'aborted'> {
   const { rowGroupRows, maxSegmentRows } = ctx.cold.options;
   const rowPageRows = codec.pageRowsFor(t, ctx.cold.options.rowPageRows);
-  const { encodeGroup, segmentBytes, segmentMeta } = await loadSegmentEncode();
+  const { encodeGroup, pendingSegment, segmentBytes, segmentMeta } = await loadSegmentEncode();
   const total = inputs.reduce((n, m) => n + m.row_count, 0);
   // Outputs of an even size: no small last segment when the rows are a little over maxSegmentRows.
   const target = Math.ceil(total / Math.max(1, Math.ceil(total / maxSegmentRows)));
@@ -155,23 +155,9 @@ export async function mergeSegments(
   const endSegment = async () => {
     await endGroup();
     if (encoded.length === 0) return;
-    const pending: SegmentMeta = {
-      id: `S${ctx.seq.next()}`,
-      table_id: t.id,
-      user_id: user,
-      min_seq: 0n,
-      max_seq: 0n,
-      row_count: 0,
-      size_bytes: 0,
-      created_at: Date.now(),
-      column_stats: {},
-      schema_version: t.version,
-      status: 'in_progress',
-      // Not a flush output: no hot rows to purge after it (recovery must not look for any).
-      hot_purged: true,
-      format: SEGMENT_FORMAT,
-      level: 1,
-    };
+    // Not a flush output: no hot rows to purge after it (recovery must not look for any).
+    const pending = pendingSegment(`S${ctx.seq.next()}`, t, user, { level: 1, hot_purged: true });
+
     const meta = segmentMeta(pending, t, encoded, codec, rowPageRows);
     const bytes = segmentBytes(codec, t, meta, encoded);
     encoded = [];

@@ -10,7 +10,7 @@ import { hashKey } from '../core/values';
 import { TimeSlice, yieldToEventLoop } from '../core/yield';
 import { RowGroupCache } from '../storage/cold/cache';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
-import { pagesOf, segmentKeyOf, segmentRefOf, SEGMENT_FORMAT, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
+import { pagesOf, segmentKeyOf, segmentRefOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
 import { storeOf, type HotChange } from '../storage/hot-tier';
 import type { StateChange } from '../storage/unit-of-work';
 import { requestAutoCompaction } from './compact';
@@ -121,28 +121,19 @@ async function flushSegment(
   const groupRows: number[] = [];
   for (let a = start; a < end; a += per) groupRows.push(Math.min(per, end - a));
   const pages = t.pk >= 0 ? groupRows.reduce((n, r) => n + pagesOf(r, pageRows), 0) : 0;
-  const pending: SegmentMeta = {
-    id: `S${engine.seq.next()}`,
-    table_id: t.id,
-    user_id: user,
-    min_seq: 0n,
-    max_seq: 0n,
-    row_count: end - start,
-    size_bytes: 0,
-    created_at: Date.now(),
-    column_stats: {},
-    schema_version: t.version,
-    status: 'in_progress',
-    hot_purged: false,
-    format: SEGMENT_FORMAT,
+  const { encodeGroups, pendingSegment, segmentBytes, segmentMeta } = await loadSegmentEncode();
+  const pending = pendingSegment(`S${engine.seq.next()}`, t, user, {
     level: 0,
+    hot_purged: false,
+    row_count: end - start,
     // The group count is known from the start: recovery removes every group of an unfinished segment.
     groups: { rows: groupRows, offsets: [], bytes: [], min_seq: [], max_seq: [], key_min: [], key_max: [], columns: {} },
     // At most a page per group per index.
     index_pages: groupRows.length * (t.indexes?.length ?? 0),
     // Reserved with their directory: where they start is known once the index pages are written.
     row_pages: pages > 0 ? { rows: pageRows, count: pages, at: 0, dir_offset: 0, dir_bytes: 0 } : undefined,
-  };
+  });
+
   // 1. entry in_progress, then the bytes (a crash in between leaves an entry recovery removes, never stray bytes)
   await engine.commit({ state: [entryChange(cold, pending)] });
   const abandon = async () => {
@@ -150,7 +141,6 @@ async function flushSegment(
     return 'aborted' as const;
   };
   const slice = new TimeSlice();
-  const { encodeGroups, segmentBytes, segmentMeta } = await loadSegmentEncode();
   const encoded = await encodeGroups(codec, t, rows, start, end, per, pageRows, slice, options.isCancelled);
   if (!encoded) return abandon();
   const meta = segmentMeta(pending, t, encoded, codec, pageRows);

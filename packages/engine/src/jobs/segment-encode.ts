@@ -11,8 +11,31 @@ import { compareValues } from '../core/values';
 import type { TimeSlice } from '../core/yield';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
 import type { SegmentCodec } from '../storage/cold/segment-loader';
-import { pagesOf, type ColumnStats, type RowGroupsMeta, type RowPagesMeta, type SegmentMeta } from '../storage/cold/types';
+import { pagesOf, SEGMENT_FORMAT, type ColumnStats, type RowGroupsMeta, type RowPagesMeta, type SegmentMeta } from '../storage/cold/types';
 import { segmentHooks } from './segment-hooks';
+
+/**
+ * A new segment's entry before its bytes are written (`in_progress`): what
+ * every writer sets alike, and `fields` — its level, whether it has hot rows
+ * to purge after it (a flush output) and what a flush reserves up front.
+ */
+export function pendingSegment(id: string, t: TableDef, user: string, fields: Pick<SegmentMeta, 'level' | 'hot_purged'> & Partial<SegmentMeta>): SegmentMeta {
+  return {
+    id,
+    table_id: t.id,
+    user_id: user,
+    min_seq: 0n,
+    max_seq: 0n,
+    row_count: 0,
+    size_bytes: 0,
+    created_at: Date.now(),
+    column_stats: {},
+    schema_version: t.version,
+    status: 'in_progress',
+    format: SEGMENT_FORMAT,
+    ...fields,
+  };
+}
 
 /** Encodes rows[start, end) as row groups of `per` rows (with row pages of `pageRows` rows; 0: none), one at a time, giving the event loop a turn between groups once a slice of work ran; undefined when cancelled. */
 export async function encodeGroups(
