@@ -156,6 +156,38 @@ describe('the row-group cache under reads larger than its bound', () => {
   });
 });
 
+describe('scans of more row groups than the cache holds', () => {
+  it('keep the columns they read: a repeated GROUP BY loads nothing, a read of another column loads the groups again and answers right', async () => {
+    const engine = await engineWith({ segmentCacheBytes: 900_000, rowGroupRows: 1024 });
+    await bulkInsert(engine, 0, 30_000, (id) => id % 7);
+    await flush(engine);
+    clearCache(engine);
+    const evicted = stat(engine, 'segment_cache_evictions');
+    const groupBy = 'SELECT grp, COUNT(*) AS n, SUM(id) AS s FROM app.big GROUP BY grp ORDER BY grp';
+    const expected = Array.from({ length: 7 }, (_, g) => {
+      let n = 0;
+      let sum = 0;
+      for (let id = g; id < 30_000; id += 7) (n++, (sum += id));
+      return { grp: g, n, s: sum };
+    });
+    const first = await counting(engine, async () => expect(await rows(engine, groupBy)).toEqual(expected));
+    expect(first.loaded).toBe(30);
+    // The 30 groups whole (~41 KB each) are more than the bound: the least recently used gave up their label column (to ~18 KB) instead of going.
+    expect(stat(engine, 'segment_cache_shrinks')).toBeGreaterThan(0);
+    expect(stat(engine, 'segment_cache_evictions')).toBe(evicted);
+    expect(stat(engine, 'segment_cache_bytes')).toBeLessThanOrEqual(900_000);
+    const again = await counting(engine, async () => expect(await rows(engine, groupBy)).toEqual(expected));
+    expect(again.loaded).toBe(0);
+    // label was given up by the shrunk groups: they load again, whole.
+    const labels = await counting(engine, async () => expect(await rows(engine, "SELECT COUNT(*) AS n FROM app.big WHERE label LIKE '%99'")).toEqual([{ n: 300 }]));
+    expect(labels.loaded).toBeGreaterThan(0);
+    expect(stat(engine, 'segment_cache_bytes')).toBeLessThanOrEqual(900_000);
+    // A point read of a shrunk group that gave up a column it reads gets it whole again.
+    for (let id = 0; id < 30_000; id += 1024) expect(await rows(engine, `SELECT * FROM app.big WHERE id = ${id}`)).toEqual([{ id, grp: id % 7, label: `label ${id}` }]);
+    expect(stat(engine, 'segment_cache_pinned_bytes')).toBe(0);
+  });
+});
+
 describe('transactions over cold rows the cache no longer holds', () => {
   it('a commit sees a key another session inserted, flushed and got evicted meanwhile: PRIMARY_KEY_VIOLATION', async () => {
     const engine = await engineWith({ segmentCacheBytes: 0 });

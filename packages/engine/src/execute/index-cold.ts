@@ -31,7 +31,7 @@ import { RowGroupCache } from '../storage/cold/cache';
 import { pkStatsKey, type ColdTier } from '../storage/cold/cold-tier';
 import { recordLayout, recordOf, type RecordLayout } from '../storage/cold/index-record';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
-import { segmentKeyOf, type IndexRecordMeta, type PreparedPartition, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
+import { coversColumns, segmentKeyOf, type IndexRecordMeta, type PreparedPartition, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
 import { compareIndexValue, compareTuples, spanOf, type HotIndexes, type IndexBound } from '../storage/hot-index';
 import type { HotTier } from '../storage/hot-tier';
 import type { PartitionScans } from './cold-reads';
@@ -196,7 +196,7 @@ class RecordCursor {
   private async page(p: number): Promise<RowGroupData> {
     const { cache, store } = this.host.cold;
     const key = RowGroupCache.key(this.meta.id, this.record.at[p]);
-    const hit = cache.get(key);
+    const hit = cache.getIf(key, false, (data) => coversColumns(data, this.layout.table, 'all'));
     if (hit) return hit;
     const [bytes] = await store.readGroups(segmentKeyOf(this.meta), [{ index: this.record.at[p], offset: this.record.offsets[p], bytes: this.record.bytes[p] }]);
     if (!bytes) {

@@ -9,13 +9,16 @@
  * they release, it is trimmed back within the bound. A group larger than
  * the whole bound is still served to the execution that loaded it, and
  * dropped when it is released. A `Map` in access order makes get/set O(1);
- * eviction walks from the least recently used end, skipping pinned entries.
+ * eviction walks from the least recently used end, skipping pinned entries
+ * and shrinking a scanned group once before it evicts it (see `trim`).
  */
 import type { RowGroupData } from './types';
 
 /** What the cache holds: row groups and row pages (RowGroupData), and page directories (row-pages.ts), each with its rough size. */
 export interface Sized {
   readonly bytes: number;
+  /** Gives up part of what it holds (RowGroupData.shrink); false: nothing to give up. */
+  shrink?(): boolean;
 }
 
 export interface SegmentCacheStats {
@@ -28,6 +31,8 @@ export interface SegmentCacheStats {
   hits: number;
   misses: number;
   evictions: number;
+  /** Groups that gave up their Arrow data instead of being evicted (kept the columns scans read). */
+  shrinks: number;
 }
 
 interface Entry {
@@ -48,6 +53,7 @@ export class RowGroupCache {
   private hits = 0;
   private misses = 0;
   private evictions = 0;
+  private shrinks = 0;
 
   constructor(readonly capacityBytes: number) {}
 
@@ -70,18 +76,39 @@ export class RowGroupCache {
     return e.data as T;
   }
 
+  /** As `get`, but an entry `usable` refuses (a shrunk group without a column the read needs) counts as a miss and is left alone. */
+  getIf<T extends Sized = RowGroupData>(key: string, pin: boolean, usable: (data: T) => boolean): T | undefined {
+    const e = this.entries.get(key);
+    if (e && !usable(e.data as T)) {
+      this.misses++;
+      return undefined;
+    }
+    return this.get<T>(key, pin);
+  }
+
   /** Looks without counting or reordering. */
   peek<T extends Sized = RowGroupData>(key: string): T | undefined {
     return this.entries.get(key)?.data as T | undefined;
   }
 
-  /** Adds a loaded group (pinned when `pin`; unpinned and larger than the bound: not kept), evicting unpinned groups past the bound. */
+  /**
+   * Adds a loaded group (pinned when `pin`; unpinned and larger than the
+   * bound: not kept), evicting unpinned groups past the bound. A group
+   * replacing one of the same key (a shrunk one, read again whole) keeps
+   * its pins: the executions holding the key release them.
+   */
   set(key: string, segmentId: string, data: Sized, pin = false): void {
+    const carried = this.entries.get(key)?.pins ?? 0;
     this.remove(key);
-    if (!pin && data.bytes > this.capacityBytes) return; // never kept: it would evict everything else
+    if (!pin && carried === 0 && data.bytes > this.capacityBytes) return; // never kept: it would evict everything else
     const e: Entry = { segmentId, data, bytes: data.bytes, pins: 0 };
     this.entries.set(key, e);
     this.used += e.bytes;
+    if (carried > 0) {
+      e.pins = carried;
+      this.pinnedUsed += e.bytes;
+      this.pinnedCount++;
+    }
     if (pin) this.pinEntry(e);
     this.trim();
   }
@@ -116,13 +143,28 @@ export class RowGroupCache {
     for (const [k, e] of this.entries) if (segmentIds.has(e.segmentId)) this.remove(k);
   }
 
-  /** Evicts unpinned groups, least recently used first, until within the bound. */
+  /**
+   * Evicts unpinned groups, least recently used first, until within the
+   * bound. A group a scan read whole columns of shrinks first instead
+   * (RowGroupData.shrink: it keeps those columns, a fraction of its bytes)
+   * and goes to the most recently used end: a second chance, so a scan of
+   * more groups than the bound holds keeps every group's scanned columns
+   * when those fit (a repeated GROUP BY or COUNT then reads no storage).
+   * Reached again, it is evicted.
+   */
   trim(): void {
     if (this.used <= this.capacityBytes) return;
     for (const [k, e] of this.entries) {
       if (this.used <= this.capacityBytes || this.used === this.pinnedUsed) break;
       if (e.pins > 0) continue;
       this.entries.delete(k);
+      if (e.data.shrink?.()) {
+        this.shrinks++;
+        this.used += e.data.bytes - e.bytes;
+        e.bytes = e.data.bytes;
+        this.entries.set(k, e);
+        continue;
+      }
       this.used -= e.bytes;
       this.evictions++;
     }
@@ -156,6 +198,7 @@ export class RowGroupCache {
       hits: this.hits,
       misses: this.misses,
       evictions: this.evictions,
+      shrinks: this.shrinks,
     };
   }
 }

@@ -14,7 +14,9 @@ import { RowGroupCache } from './cache';
 import { Manifest } from './manifest';
 import { selectRowGroups, type ScanBounds } from './prune';
 import { loadSegmentCodec } from './segment-loader';
-import { NOT_LOADED, segmentKeyOf, type GroupLocation, type LazyLoads, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
+
+export type { ColumnSelection } from './types';
+import { coversColumns, NOT_LOADED, segmentKeyOf, type ColumnSelection, type GroupLocation, type LazyLoads, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
 
 /**
  * Defaults. rowGroupRows 2048 and maxSegmentRows 65,536: see
@@ -55,9 +57,6 @@ export interface CompactionCounters {
   /** Output segments written `in_progress` by compactions still running (not yet swapped in or removed). */
   readonly outputs: Set<string>;
 }
-
-/** Which of a table's columns an execution reads besides the key: column ids, or all. */
-export type ColumnSelection = ReadonlySet<number> | 'all';
 
 export const NOTHING: PreparedPartition = Object.freeze({ table: undefined, segments: Object.freeze([]) as readonly PreparedSegment[] });
 
@@ -228,8 +227,8 @@ export class ColdTier {
         meta,
         indexes,
         data: lazy && !(paged && meta.row_pages) && indexes.length > LAZY_MIN_GROUPS ? undefined
-          : pages && meta.row_pages ? await pages.loadGroups(this, meta, indexes, t, scans, pinned)
-          : await this.load(meta, indexes, t, pinned),
+          : pages && meta.row_pages ? await pages.loadGroups(this, meta, indexes, t, scans, pinned, columns)
+          : await this.load(meta, indexes, t, pinned, columns),
       })),
     );
     const segments: PreparedSegment[] = [];
@@ -281,7 +280,7 @@ export class ColdTier {
       const groups: PreparedGroup[] = [];
       for (let g = 0; g < n; g++) {
         const data = this.cache.peek(RowGroupCache.key(meta.id, g));
-        if (!data) return undefined;
+        if (!data || !coversColumns(data, t, 'all')) return undefined;
         groups.push(this.shape(t, g, data, 'all'));
       }
       segments.push({ meta, groups });
@@ -300,14 +299,19 @@ export class ColdTier {
     return { index, data, columns: t.columns.map((c, slot) => (reads(c, slot) ? data.column(c) : null)) };
   }
 
-  /** Row groups `indexes` of one segment: from the cache, or fetched and decoded (pinned, keys added to `pinned`). */
-  async load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[]): Promise<RowGroupData[]> {
+  /**
+   * Row groups `indexes` of one segment for a read of `columns`: from the
+   * cache (a shrunk group that gave up one of them is read again), or
+   * fetched and decoded (pinned, keys added to `pinned`).
+   */
+  async load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[], columns: ColumnSelection = 'all'): Promise<RowGroupData[]> {
+    const usable = (data: RowGroupData) => coversColumns(data, t, columns);
     const out = new Array<RowGroupData>(indexes.length);
     const missing: number[] = [];
     const waits: Promise<void>[] = [];
     for (let i = 0; i < indexes.length; i++) {
       const key = RowGroupCache.key(meta.id, indexes[i]);
-      const hit = this.cache.get(key, true);
+      const hit = this.cache.getIf(key, true, usable);
       if (hit) {
         pinned.push(key);
         out[i] = hit;
@@ -379,7 +383,7 @@ export class ColdTier {
    */
   async readGroup(meta: SegmentMeta, index: number, t: TableDef): Promise<{ data: RowGroupData; release(): void }> {
     const key = RowGroupCache.key(meta.id, index);
-    const hit = this.cache.get(key, true);
+    const hit = this.cache.getIf(key, true, (data) => coversColumns(data, t, 'all'));
     if (hit) {
       let released = false;
       return {
@@ -431,6 +435,7 @@ export class ColdTier {
       ['segment_cache_hits', c.hits],
       ['segment_cache_misses', c.misses],
       ['segment_cache_evictions', c.evictions],
+      ['segment_cache_shrinks', c.shrinks],
       ['segment_pins', this.pinCount],
       ['segments_l0', levels[0]],
       ['segments_l1', levels[1]],

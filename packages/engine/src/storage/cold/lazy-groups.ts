@@ -7,15 +7,13 @@
 import type { TableDef } from '../../core/schema';
 import { RowGroupCache } from './cache';
 import type { ScanBounds } from './prune';
-import type { LazyGroups, LazyLoads, PreparedGroup, RowGroupData, SegmentMeta } from './types';
-
-type Columns = ReadonlySet<number> | 'all';
+import { coversColumns, type ColumnSelection, type LazyGroups, type LazyLoads, type PreparedGroup, type RowGroupData, type SegmentMeta } from './types';
 
 /** What a lazy read uses of the cold tier (cold-tier.ts ColdTier). */
 export interface LazyHost {
   readonly cache: RowGroupCache;
-  load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[]): Promise<RowGroupData[]>;
-  shape(t: TableDef, index: number, data: RowGroupData, columns: Columns, scans?: readonly ScanBounds[]): PreparedGroup;
+  load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[], columns: ColumnSelection): Promise<RowGroupData[]>;
+  shape(t: TableDef, index: number, data: RowGroupData, columns: ColumnSelection, scans?: readonly ScanBounds[]): PreparedGroup;
   countRead(segments: number, groups: number): void;
 }
 
@@ -28,7 +26,7 @@ export function lazyGroups(
   t: TableDef,
   meta: SegmentMeta,
   indexes: readonly number[],
-  columns: Columns,
+  columns: ColumnSelection,
   scans: readonly ScanBounds[],
   loads: LazyLoads,
 ): LazyGroups {
@@ -65,14 +63,14 @@ export function lazyGroups(
         if (n > 0 && room < bytes) break;
         asked[j] = true;
         const key = RowGroupCache.key(meta.id, indexes[j]);
-        const hit = cold.cache.get(key, true);
+        const hit = cold.cache.getIf(key, true, (data) => coversColumns(data, t, columns));
         if (hit) {
           hold(j, key, hit);
           continue;
         }
         const pinned: string[] = [];
         // A failed load leaves the slot empty: the read then runs again prepared in full, which reports the error.
-        const p: Promise<void> = cold.load(meta, [indexes[j]], t, pinned)
+        const p: Promise<void> = cold.load(meta, [indexes[j]], t, pinned, columns)
           .then(([data]) => hold(j, pinned[0], data))
           .catch(() => undefined)
           .finally(() => loads.loads.delete(p));

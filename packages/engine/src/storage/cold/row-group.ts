@@ -176,8 +176,13 @@ function isValid(d: Data, i: number): boolean {
   return ((d.nullBitmap[at >> 3] >> (at & 7)) & 1) === 1;
 }
 
-/** Every value of one field in row order, as the engine holds values of `stored` (its type when written). */
-function materialize(d: Data, stored: DataType, count: number): Value[] {
+/** Every value of one field in row order, as the engine holds values of `stored` (its type when written), and their rough bytes. */
+function materialize(d: Data, stored: DataType, count: number): { values: Value[]; bytes: number } {
+  const out = materializeValues(d, stored, count);
+  return Array.isArray(out) ? { values: out, bytes: valuesBytes(out) } : out;
+}
+
+function materializeValues(d: Data, stored: DataType, count: number): Value[] | { values: Value[]; bytes: number } {
   const out = new Array<Value>(count);
   const off = d.offset;
   const values = d.values as ArrayLike<unknown>;
@@ -202,30 +207,58 @@ function materialize(d: Data, stored: DataType, count: number): Value[] {
       for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? binaryValue(bytes, o[off + i], o[off + i + 1], stored) : null;
       return out;
     }
-    default: {
-      // Utf8 (TEXT, JSON, DATE, TIME, UUID): all-ASCII data is decoded once and sliced.
-      const bytes = d.values as Uint8Array;
-      const o = d.valueOffsets as Int32Array;
-      const from = o[off];
-      const to = o[off + count];
-      let ascii = true;
-      for (let b = from; b < to; b++) {
-        if (bytes[b] >= 0x80) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) {
-        const text = decoder.decode(bytes.subarray(from, to));
-        for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? text.slice(o[off + i] - from, o[off + i + 1] - from) : null;
-      } else {
-        for (let i = 0; i < count; i++) out[i] = isValid(d, i) ? decoder.decode(bytes.subarray(o[off + i], o[off + i + 1])) : null;
-      }
-      // Read back from storage: deep-frozen, as every stored JSON value is (core/json.ts).
-      if (stored === 'JSON') for (let i = 0; i < count; i++) if (out[i] !== null) out[i] = freezeJson(JSON.parse(out[i] as string) as Value);
-      return out;
+    default:
+      return textValues(d, stored, count);
+  }
+}
+
+/** A text column keeps one string per distinct value while it has at most this many (a category, a status); past it, one a row. */
+const INTERN_MAX = 256;
+
+/**
+ * A Utf8 field's values (TEXT, JSON, DATE, TIME, UUID) and their rough
+ * bytes: all-ASCII data is decoded once and sliced; rows with the same
+ * text share one string while the field has few distinct values, so a
+ * low-cardinality column costs a slot a row, not a string a row.
+ */
+function textValues(d: Data, stored: DataType, count: number): { values: Value[]; bytes: number } {
+  const out = new Array<Value>(count);
+  const off = d.offset;
+  const bytes = d.values as Uint8Array;
+  const o = d.valueOffsets as Int32Array;
+  const from = o[off];
+  const to = o[off + count];
+  let ascii = true;
+  for (let b = from; b < to; b++) {
+    if (bytes[b] >= 0x80) {
+      ascii = false;
+      break;
     }
   }
+  const text = ascii ? decoder.decode(bytes.subarray(from, to)) : '';
+  let distinct: Map<string, string> | undefined = new Map();
+  let size = 16 + count * 8;
+  for (let i = 0; i < count; i++) {
+    if (!isValid(d, i)) {
+      out[i] = null;
+      continue;
+    }
+    const v = ascii ? text.slice(o[off + i] - from, o[off + i + 1] - from) : decoder.decode(bytes.subarray(o[off + i], o[off + i + 1]));
+    if (distinct) {
+      const seen = distinct.get(v);
+      if (seen !== undefined) {
+        out[i] = seen;
+        continue;
+      }
+      if (distinct.size < INTERN_MAX) distinct.set(v, v);
+      else distinct = undefined;
+    }
+    size += 16 + v.length * 2;
+    out[i] = v;
+  }
+  // Read back from storage: deep-frozen, as every stored JSON value is (core/json.ts).
+  if (stored === 'JSON') for (let i = 0; i < count; i++) if (out[i] !== null) out[i] = freezeJson(JSON.parse(out[i] as string) as Value);
+  return { values: out, bytes: stored === 'JSON' ? valuesBytes(out) : size };
 }
 
 /** A Binary field's value at bytes[from, to): a copy, as a Float32Array for an EMBEDDING. */
@@ -289,15 +322,24 @@ function valuesBytes(values: readonly Value[]): number {
   return n;
 }
 
+/** A typed-array view's own copy (a view keeps its whole Arrow buffer alive). */
+const own = <T extends ArrayLike<unknown>>(v: T): T => (ArrayBuffer.isView(v) ? ((v as unknown as BigInt64Array).slice() as unknown as T) : v);
+
 class ArrowRowGroup implements RowGroupData {
-  readonly keys: ArrayLike<Value>;
-  readonly seqs: ArrayLike<bigint>;
+  keys: ArrayLike<Value>;
+  seqs: ArrayLike<bigint>;
   readonly deleted: Uint8Array;
   bytes: number;
-  /** column id → its field's data and the type it was written as. */
+  /** column id → its field's data and the type it was written as; emptied by `shrink`. */
   private readonly fields = new Map<number, { data: Data; stored: DataType }>();
+  /** The ids of the columns the group was written with (kept by `shrink`: a column added since reads as its default). */
+  private readonly written = new Set<number>();
   /** `<column id>:<type>` → values. */
   private readonly materialized = new Map<string, ArrayLike<Value>>();
+  /** After `shrink`, per column id: values a read materialized as written (another type of the column converts from them). */
+  private asWritten?: Map<number, { values: ArrayLike<Value>; stored: DataType }>;
+  /** A read took whole columns of it (`column`), not a few values (`reader`): what it would keep when it shrinks. */
+  private scanned = false;
 
   constructor(
     readonly rows: number,
@@ -310,7 +352,10 @@ class ArrowRowGroup implements RowGroupData {
       if (!f.name.startsWith('c')) continue;
       const id = Number(f.name.slice(1));
       const data = batch?.getChild(f.name)?.data[0];
-      if (data) this.fields.set(id, { data, stored: (f.metadata.get(TYPE_KEY) ?? 'TEXT') as DataType });
+      if (data) {
+        this.fields.set(id, { data, stored: (f.metadata.get(TYPE_KEY) ?? 'TEXT') as DataType });
+        this.written.add(id);
+      }
     }
     // `_seq` is read straight from the Arrow buffer (a bigint is made only for a row read).
     const seqData = batch?.getChild('_seq')?.data[0];
@@ -327,9 +372,49 @@ class ArrowRowGroup implements RowGroupData {
     // ~4 KB for a 5-field group beside its bytes and keys), `_deleted`, then columns as they materialize.
     this.bytes = 64 + ipcBytes + table.schema.fields.length * 768 + rows;
     this.keys = keyColumn ? this.column(keyColumn) : seqs;
+    this.scanned = false;
   }
 
+  covers(c: ColumnDef): boolean {
+    return this.asWritten === undefined || !this.written.has(c.id) || this.materialized.has(`${c.id}:${c.type}`) || this.asWritten.has(c.id);
+  }
+
+  /**
+   * Gives up the Arrow buffer once a scan has read whole columns of the
+   * group: it keeps its keys, `_seq`, `_deleted` and the columns reads
+   * materialized (a number column's view copied out of the buffer), and no
+   * longer reads any other (`covers`). A group only ever read a few values
+   * at a time (a point read) keeps everything: it is evicted instead.
+   */
+  shrink(): boolean {
+    if (!this.scanned || this.asWritten !== undefined) return false;
+    const asWritten = new Map<number, { values: ArrayLike<Value>; stored: DataType }>();
+    let bytes = 64 + this.rows * 9 + this.written.size * 16;
+    const keys = this.keys;
+    for (const [k, values] of this.materialized) {
+      const copy = own(values);
+      this.materialized.set(k, copy);
+      if (values === keys) this.keys = copy;
+      const id = Number(k.slice(0, k.indexOf(':')));
+      const f = this.fields.get(id);
+      if (f && readsAsStored(f.stored, k.slice(k.indexOf(':') + 1) as DataType)) asWritten.set(id, { values: copy, stored: f.stored });
+      bytes += ArrayBuffer.isView(copy) ? (copy as unknown as Uint8Array).byteLength : (this.sizes.get(k) ?? valuesBytes(copy as Value[]));
+    }
+    const seqs = own(this.seqs);
+    if (this.keys === this.seqs) this.keys = seqs;
+    else if (this.keys === keys) this.keys = own(keys);
+    this.seqs = seqs;
+    this.fields.clear();
+    this.asWritten = asWritten;
+    this.bytes = bytes;
+    return true;
+  }
+
+  /** Bytes of each materialized column that is not a view (valuesBytes, or textValues' count). */
+  private readonly sizes = new Map<string, number>();
+
   column(c: ColumnDef): ArrayLike<Value> {
+    this.scanned = true;
     const k = `${c.id}:${c.type}`;
     const hit = this.materialized.get(k);
     if (hit) return hit;
@@ -341,26 +426,40 @@ class ArrowRowGroup implements RowGroupData {
       return view;
     }
     let values: Value[];
-    if (!f) {
+    let size: number;
+    if (!this.written.has(c.id)) {
       // Added after this segment was written.
       values = new Array<Value>(this.rows).fill(c.default?.kind === 'literal' ? freezeJson(c.default.value) : null);
-    } else {
-      values = materialize(f.data, f.stored, this.rows);
+      size = valuesBytes(values);
+    } else if (f) {
+      ({ values, bytes: size } = materialize(f.data, f.stored, this.rows));
       if (!readsAsStored(f.stored, c.type)) for (let r = 0; r < values.length; r++) values[r] = convertStored(values[r], c, f.stored);
+    } else {
+      // Shrunk: another type of the column, converted from the values a read kept as written.
+      const kept = this.asWritten?.get(c.id);
+      // A bug (the engine reports it as INTERNAL): this module holds no engine module but the codec's.
+      if (!kept) throw new Error(`column ${c.id} of a cold row group was read after the group gave up its Arrow data (RowGroupData.covers was not asked)`);
+      values = Array.from(kept.values, (v) => convertStored(v, c, kept.stored));
+      size = valuesBytes(values);
     }
     this.materialized.set(k, values);
-    this.bytes += valuesBytes(values);
+    this.sizes.set(k, size);
+    this.bytes += size;
     return values;
   }
 
   reader(c: ColumnDef): (i: number) => Value {
     const hit = this.materialized.get(`${c.id}:${c.type}`);
     if (hit) return (i) => hit[i];
-    const f = this.fields.get(c.id);
-    if (!f) {
+    if (!this.written.has(c.id)) {
       // Added after this segment was written.
       const v = c.default?.kind === 'literal' ? freezeJson(c.default.value) : null;
       return () => v;
+    }
+    const f = this.fields.get(c.id);
+    if (!f) {
+      const values = this.column(c);
+      return (i) => values[i];
     }
     const { data, stored } = f;
     const view = readsAsStored(stored, c.type) && data.nullCount === 0 ? numberView(data, stored, this.rows) : undefined;

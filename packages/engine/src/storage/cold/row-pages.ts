@@ -24,14 +24,14 @@ import { compareValues } from '../../core/values';
 import { RowGroupCache, type Sized } from './cache';
 import type { ScanBounds } from './prune';
 import { loadSegmentCodec } from './segment-loader';
-import { MIN_PAGES_PER_GROUP, pagesOf, segmentKeyOf, type GroupLocation, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
+import { coversColumns, MIN_PAGES_PER_GROUP, pagesOf, segmentKeyOf, type ColumnSelection, type GroupLocation, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
 
 /** What reading pages uses of the cold tier (cold-tier.ts ColdTier). */
 export interface PageHost {
   readonly cache: RowGroupCache;
   readonly store: SegmentStore;
   readonly pages: { read: number; loads: number; directoryLoads: number };
-  load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[]): Promise<RowGroupData[]>;
+  load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[], columns: ColumnSelection): Promise<RowGroupData[]>;
 }
 
 /** A read of keys named one by one (= / IN) reads pages, not lazily, when every scan names at most this many in all. */
@@ -149,16 +149,29 @@ function missing(meta: SegmentMeta, what: string): KalamError {
  * of its pages as those pages (pinned, keys added to `pinned`); any other
  * whole (ColdTier.load).
  */
-export async function loadGroups(host: PageHost, meta: SegmentMeta, indexes: readonly number[], t: TableDef, scans: readonly ScanBounds[], pinned: string[]): Promise<RowGroupData[]> {
+export async function loadGroups(
+  host: PageHost,
+  meta: SegmentMeta,
+  indexes: readonly number[],
+  t: TableDef,
+  scans: readonly ScanBounds[],
+  pinned: string[],
+  columns: ColumnSelection,
+): Promise<RowGroupData[]> {
   const pkKey = String(t.columns[t.pk].id);
   const per = meta.row_pages!.rows;
-  // Groups worth reading by pages: not cached, and long enough that a few of their pages are less than all.
-  const uncached = indexes.filter((g) => pagesOf(meta.groups!.rows[g], per) > 0 && !host.cache.peek(RowGroupCache.key(meta.id, g)));
+  const usable = (data: RowGroupData) => coversColumns(data, t, columns);
+  // Groups worth reading by pages: not cached (or cached without a column the read needs), and long enough that a few of their pages are less than all.
+  const uncached = indexes.filter((g) => {
+    if (pagesOf(meta.groups!.rows[g], per) === 0) return false;
+    const cached = host.cache.peek(RowGroupCache.key(meta.id, g));
+    return !cached || !usable(cached);
+  });
   const keyBound = scans.length > 0 && scans.every((b) => {
     const k = b && keyBounds(b, pkKey);
     return k && (k.points || k.lower !== undefined || k.upper !== undefined);
   });
-  if (uncached.length === 0 || !keyBound) return host.load(meta, indexes, t, pinned);
+  if (uncached.length === 0 || !keyBound) return host.load(meta, indexes, t, pinned, columns);
   const dir = await directory(host, meta, t);
   const paged = new Map<number, number[]>();
   for (const g of uncached) {
@@ -172,8 +185,8 @@ export async function loadGroups(host: PageHost, meta: SegmentMeta, indexes: rea
   }
   const whole = indexes.filter((g) => !paged.has(g));
   const [groups, pages] = await Promise.all([
-    whole.length > 0 ? host.load(meta, whole, t, pinned) : Promise.resolve([]),
-    loadPages(host, meta, dir, [...paged.values()].flat(), t, pinned),
+    whole.length > 0 ? host.load(meta, whole, t, pinned, columns) : Promise.resolve([]),
+    loadPages(host, meta, dir, [...paged.values()].flat(), t, pinned, usable),
   ]);
   const out: RowGroupData[] = [];
   let w = 0;
@@ -190,12 +203,20 @@ export async function loadGroups(host: PageHost, meta: SegmentMeta, indexes: rea
 }
 
 /** Pages by directory index: cached ones pinned, the others fetched in one read, decoded, cached and pinned. */
-async function loadPages(host: PageHost, meta: SegmentMeta, dir: PageDirectory, wanted: readonly number[], t: TableDef, pinned: string[]): Promise<Map<number, RowGroupData>> {
+async function loadPages(
+  host: PageHost,
+  meta: SegmentMeta,
+  dir: PageDirectory,
+  wanted: readonly number[],
+  t: TableDef,
+  pinned: string[],
+  usable: (data: RowGroupData) => boolean,
+): Promise<Map<number, RowGroupData>> {
   const out = new Map<number, RowGroupData>();
   const fetch: number[] = [];
   for (const p of wanted) {
     const key = pageKey(meta.id, p);
-    const hit = host.cache.get(key, true);
+    const hit = host.cache.getIf(key, true, usable);
     if (hit) {
       out.set(p, hit);
       pinned.push(key);
@@ -211,8 +232,9 @@ async function loadPages(host: PageHost, meta: SegmentMeta, dir: PageDirectory, 
     if (!b) throw missing(meta, `row page ${p}`);
     const key = pageKey(meta.id, p);
     // Another read may have loaded it meanwhile: share that one.
-    const data = host.cache.peek(key) ?? decodeRowGroup(b, keyColumn);
-    if (host.cache.peek(key) === data) host.cache.get(key, true);
+    const shared = host.cache.peek(key);
+    const data = shared && usable(shared) ? shared : decodeRowGroup(b, keyColumn);
+    if (shared === data) host.cache.get(key, true);
     else {
       host.pages.loads++;
       host.cache.set(key, meta.id, data, true);

@@ -155,6 +155,44 @@ describe('the row-group cache', () => {
     expect(cache.peek('huge')).toBeUndefined();
   });
 
+  it('shrinks a scanned group instead of evicting it, once: it moves to the most recently used end and is evicted when reached again', () => {
+    const cache = new RowGroupCache(100);
+    const shrinking = (bytes: number, to: number) => {
+      const g = { ...group(bytes), shrunk: false };
+      return Object.assign(g, { shrink: () => (g.shrunk ? false : ((g.shrunk = true), (g.bytes = to), true)) });
+    };
+    const a = shrinking(40, 10);
+    cache.set('a', 'S1', a);
+    cache.set('b', 'S1', group(40));
+    cache.set('c', 'S1', group(40)); // 120 > 100: the oldest, a, shrinks to 10 and is now the newest
+    expect(cache.peek('a')).toBe(a);
+    expect(a.shrunk).toBe(true);
+    expect(cache.stats()).toMatchObject({ bytes: 90, shrinks: 1, evictions: 0 });
+    cache.set('d', 'S1', group(40)); // b goes, not a
+    expect(cache.peek('b')).toBeUndefined();
+    expect(cache.peek('a')).toBe(a);
+    cache.set('e', 'S1', group(40));
+    cache.set('f', 'S1', group(40)); // now a is the oldest, already shrunk: evicted
+    expect(cache.peek('a')).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ shrinks: 1, evictions: 4 });
+  });
+
+  it('counts an entry a read refuses (getIf) as a miss, and a group replacing a pinned one keeps its pins', () => {
+    const cache = new RowGroupCache(100);
+    const old = group(30);
+    cache.set('g', 'S1', old, true);
+    expect(cache.getIf('g', true, () => false)).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 1, pinned: 1 });
+    const fresh = group(50);
+    cache.set('g', 'S1', fresh, true); // read again whole by a second execution
+    expect(cache.stats()).toMatchObject({ pinned: 1, pinnedBytes: 50 });
+    cache.unpin(['g']); // the first execution ends: the second still holds it
+    expect(cache.stats().pinnedBytes).toBe(50);
+    cache.unpin(['g']);
+    expect(cache.stats().pinnedBytes).toBe(0);
+    expect(cache.getIf('g', false, (d) => d === fresh)).toBe(fresh);
+  });
+
   it('counts columns materialized after a group was added', () => {
     const cache = new RowGroupCache(100);
     const g = { ...group(10) };
@@ -196,6 +234,46 @@ describe('format 2 row groups', () => {
     const d = decodeRowGroup(encodeRowGroup(table, sorted, 0, 2).bytes, table.columns[0]);
     expect(Array.from(d.column({ id: 99, name: 'added', type: 'TEXT', notNull: false, primaryKey: false, default: { kind: 'literal', value: 'x' } }))).toEqual(['x', 'x']);
     expect(Array.from(d.column({ ...table.columns[2], type: 'TEXT' }))).toEqual([null, '3']);
+  });
+
+  it('shrink once scanned: keep keys, _seq, _deleted and the columns read whole, as copies out of the Arrow buffer, and give up the others', () => {
+    const d = decodeRowGroup(encodeRowGroup(table, sorted, 0, 2).bytes, table.columns[0]);
+    const [id, , , i, , dbl, , text] = table.columns;
+    // Read value by value only (a point read): nothing worth keeping, it is evicted instead.
+    expect(d.reader(text)(1)).toBe('héllo');
+    expect(d.shrink!()).toBe(false);
+    const ints = d.column(i);
+    const texts = Array.from(d.column(text));
+    const before = d.bytes;
+    expect(d.shrink!()).toBe(true);
+    expect(d.shrink!()).toBe(false);
+    expect(d.bytes).toBeLessThan(before);
+    expect([d.covers!(id), d.covers!(i), d.covers!(text), d.covers!(dbl)]).toEqual([true, true, true, false]);
+    expect(d.covers!({ id: 99, name: 'added', type: 'TEXT', notNull: false, primaryKey: false })).toBe(true);
+    expect(Array.from(d.keys)).toEqual([-1n, 2n ** 62n]);
+    expect(Array.from(d.seqs)).toEqual([9n, 5n]);
+    expect([...d.deleted]).toEqual([1, 0]);
+    expect(Array.from(d.column(i))).toEqual(Array.from(ints));
+    // The key column was a view of the Arrow buffer: now its own copy, so the buffer can be collected.
+    expect((d.keys as BigInt64Array).buffer.byteLength).toBe(16);
+    expect(Array.from(d.column(text))).toEqual(texts);
+    expect(d.reader(text)(1)).toBe('héllo');
+    // A column kept as written converts to another type of it (an ALTER while the group was shrunk).
+    expect(Array.from(d.column({ ...i, type: 'TEXT' }))).toEqual([null, '70000']);
+    expect(() => d.column(dbl)).toThrow(/gave up its Arrow data/);
+  });
+
+  it('materialize a text column with few distinct values as shared strings, counted once', () => {
+    const textTable: TableDef = { ...table, columns: [table.columns[0], table.columns[7]] };
+    const many = Array.from({ length: 1000 }, (_, k) => row(BigInt(k), k % 2 === 0 ? 'even' : 'odd', 1n, false));
+    const unique = Array.from({ length: 1000 }, (_, k) => row(BigInt(k), `value ${k}`, 1n, false));
+    const few = decodeRowGroup(encodeRowGroup(textTable, many, 0, many.length).bytes, textTable.columns[0]);
+    const all = decodeRowGroup(encodeRowGroup(textTable, unique, 0, unique.length).bytes, textTable.columns[0]);
+    const [fewBefore, allBefore] = [few.bytes, all.bytes];
+    expect(Array.from(few.column(textTable.columns[1]))).toEqual(many.map((r) => r[1]));
+    expect(Array.from(all.column(textTable.columns[1]))).toEqual(unique.map((r) => r[1]));
+    expect(few.bytes - fewBefore).toBeLessThan(10_000);
+    expect(all.bytes - allBefore).toBeGreaterThan(30_000);
   });
 
   it('keep long text out of the manifest stats: a prefix as min, no max', () => {

@@ -228,8 +228,30 @@ export interface RowGroupData {
    * few rows of the group (a point or narrow key range).
    */
   reader(c: ColumnDef): (i: number) => Value;
-  /** Rough bytes held now (grows as columns are materialized): what the cache is bounded by. */
+  /** Rough bytes held now (grows as columns are materialized, falls when it shrinks): what the cache is bounded by. */
   readonly bytes: number;
+  /** Whether `column(c)` and `reader(c)` can still be read (absent: always): false for a column a shrunk group gave up. */
+  covers?(c: ColumnDef): boolean;
+  /**
+   * Keeps only what scans read of it (its keys, `_seq`, `_deleted` and
+   * the columns they materialized), dropping the rest; false when it did
+   * not (never scanned, or shrunk already). The cache asks before it
+   * evicts the group (cache.ts).
+   */
+  shrink?(): boolean;
+}
+
+/** Which of a table's columns an execution reads besides the key: column ids, or all. */
+export type ColumnSelection = ReadonlySet<number> | 'all';
+
+/** Whether a loaded group (or page) still holds every column of `t` a read of `columns` needs (a shrunk one may not). */
+export function coversColumns(data: RowGroupData, t: TableDef, columns: ColumnSelection): boolean {
+  if (!data.covers) return true;
+  for (let slot = 0; slot < t.columns.length; slot++) {
+    const c = t.columns[slot];
+    if ((slot === t.pk || columns === 'all' || columns.has(c.id)) && !data.covers(c)) return false;
+  }
+  return true;
 }
 
 /** A row group prepared for one execution: its data and the column values it reads, by slot of the table version it was prepared for (null: not read). */
