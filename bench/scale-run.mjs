@@ -16,7 +16,8 @@ const resultsFile = fileURLToPath(new URL('./results-scale.json', import.meta.ur
 export const SCALE_DEFAULT_SIZES = [10_000, 100_000, 1_000_000];
 
 /** Mirrors SCALE_SIDES / SCALE_LABELS / OP_NAMES / OP_SPECS / SCALE_SEED in scale.ts (this file cannot import TypeScript). */
-const SIDES = ['engine-idb', 'engine-opfs', 'dexie', 'sqlite'];
+export const SCALE_SIDES = ['engine-idb', 'engine-opfs', 'dexie', 'sqlite'];
+const SIDES = SCALE_SIDES;
 const LABELS = { 'engine-idb': 'engine/idb', 'engine-opfs': 'engine/opfs', dexie: 'dexie', sqlite: 'sqlite-wasm' };
 const OPS = ['lookup', 'range', 'count', 'filter', 'group', 'single'];
 const OP_BUDGET_MS = { lookup: 30_000, range: 30_000, count: 30_000, filter: 30_000, group: 45_000, single: 30_000 };
@@ -365,7 +366,7 @@ function sameGroups(a, b) {
 function scaleChecks(results) {
   const checks = [];
   for (const size of results.sizes) {
-    const sides = SIDES.map((s) => results.bySize[size]?.[s]).filter(Boolean);
+    const sides = results.sides.map((s) => results.bySize[size]?.[s]).filter(Boolean);
     for (const r of sides) {
       for (const op of OPS) {
         const o = r.ops[op];
@@ -401,10 +402,10 @@ function scaleChecks(results) {
  * Resolves to whether every correctness check passed (missed targets, timeouts and engine errors are reported, not
  * failures: they are the figures).
  */
-export async function runScalePhase(context, baseUrl, { sizes = SCALE_DEFAULT_SIZES, profile, browserVersion }) {
+export async function runScalePhase(context, baseUrl, { sizes = SCALE_DEFAULT_SIZES, sides = SIDES, profile, browserVersion }) {
   const started = Date.now();
   const runId = Date.now().toString(36);
-  log(`sizes ${sizes.map((n) => n.toLocaleString('en-US')).join(', ')}; sides ${SIDES.map((s) => LABELS[s]).join(', ')}`);
+  log(`sizes ${sizes.map((n) => n.toLocaleString('en-US')).join(', ')}; sides ${sides.map((s) => LABELS[s]).join(', ')}`);
   const driver = await context.newPage();
   driver.on('console', (message) => {
     if (message.text().startsWith('[bench]') || message.type() === 'error') console.log(`[page] ${message.text()}`);
@@ -416,11 +417,11 @@ export async function runScalePhase(context, baseUrl, { sizes = SCALE_DEFAULT_SI
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     hardwareConcurrency: navigator.hardwareConcurrency,
   }));
-  const results = { sizes, sides: SIDES, labels: LABELS, bySize: {}, environment: { ...environment, browserVersion, profile, startedAt: new Date(started).toISOString() } };
+  const results = { sizes, sides, labels: LABELS, bySize: {}, environment: { ...environment, browserVersion, profile, startedAt: new Date(started).toISOString() } };
   try {
     for (const size of sizes) {
       results.bySize[size] = {};
-      for (const side of SIDES) {
+      for (const side of sides) {
         try {
           results.bySize[size][side] = await measureSide(context, baseUrl, driver, size, side, runId);
         } catch (e) {

@@ -89,6 +89,7 @@ const ARROW_ALLOWED = new Set([
   ...ARROW_LAZY,
   join(ENGINE, 'src/storage/cold/row-group.ts'),
   join(ENGINE, 'src/storage/cold/arrow-types.ts'),
+  join(ENGINE, 'src/storage/cold/ipc-batch.ts'),
   join(ENGINE, 'src/api/arrow-types.ts'),
 ]);
 /**

@@ -113,6 +113,22 @@ describe('row pages: point reads of uncached cold rows fetch a page, not the row
     expect(c).toEqual({ groups: 0, pages: 1, directories: 0 });
   });
 
+  it('keeps reading pages, not the whole group, once the cache has no room for the group (a table larger than the cache read at random)', async () => {
+    // ~52 KB stored a group: no room for one decoded beside the pages in a 100,000-byte cache.
+    const engine = await engineWith({ segmentCacheBytes: 100_000 });
+    await bulkInsert(engine, range(0, 4096));
+    await flush(engine);
+    clearCache(engine);
+    for (let k = 0; k < 16; k++) {
+      const c = await loads(engine, async () => expect(await rows(engine, `SELECT label FROM app.t WHERE id = ${k * 64 + 1}`)).toEqual([{ label: `label ${k * 64 + 1}` }]));
+      expect([c.groups, c.pages]).toEqual([0, 1]);
+    }
+    expect(stat(engine, 'segment_cache_bytes')).toBeLessThanOrEqual(100_000);
+    // A read needing more than a quarter of the group's pages still reads it whole.
+    const c = await loads(engine, async () => expect(await rows(engine, 'SELECT COUNT(*) AS n FROM app.t WHERE id BETWEEN 2048 AND 3500')).toEqual([{ n: 1453 }]));
+    expect(c.groups).toBe(1);
+  });
+
   it('reads the newest version of a key across segments, hot rows and deletes, and writes through pages', async () => {
     const engine = await engineWith();
     await bulkInsert(engine, range(0, 10_000));

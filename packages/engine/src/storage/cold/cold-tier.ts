@@ -13,7 +13,7 @@ import { lowerIndex, upperIndex, type KeyRange } from '../key-range';
 import { RowGroupCache } from './cache';
 import { Manifest } from './manifest';
 import { selectRowGroups, type ScanBounds } from './prune';
-import { loadSegmentCodec } from './segment-loader';
+import { loadSegmentCodec, type SegmentCodec } from './segment-loader';
 
 export type { ColumnSelection } from './types';
 import { coversColumns, NOT_LOADED, segmentKeyOf, type ColumnSelection, type GroupLocation, type LazyLoads, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
@@ -120,6 +120,8 @@ export class ColdTier {
   readonly pages = { read: 0, loads: 0, directoryLoads: 0 };
   /** Row groups aggregates folded from their column values without building rows, counted once per read (exec/columnar-aggregate.ts). */
   columnarGroups = 0;
+  /** The segment codec once a read loaded it (for its schema cache's size in system.stats). */
+  codec?: SegmentCodec;
   /** Loads in flight, so concurrent executions share one; bounded by groups being loaded, emptied as they settle. */
   private readonly inflight = new Map<string, Promise<RowGroupData>>();
 
@@ -360,7 +362,9 @@ export class ColdTier {
     }
     const locations: GroupLocation[] = indexes.map((index) => ({ index, offset: g.offsets[index], bytes: g.bytes[index] }));
     // The codec loads (once, on the first cold read) while the bytes are fetched.
-    const [bytes, { decodeRowGroup }] = await Promise.all([this.store.readGroups(segmentKeyOf(meta), locations), loadSegmentCodec()]);
+    const [bytes, codec] = await Promise.all([this.store.readGroups(segmentKeyOf(meta), locations), loadSegmentCodec()]);
+    const { decodeRowGroup } = codec;
+    this.codec = codec;
     return bytes.map((b, i) => {
       if (!b) {
         throw new KalamError(
@@ -436,6 +440,7 @@ export class ColdTier {
       ['segment_cache_misses', c.misses],
       ['segment_cache_evictions', c.evictions],
       ['segment_cache_shrinks', c.shrinks],
+      ['ipc_schema_cache_bytes', this.codec?.schemaCacheBytes() ?? 0],
       ['segment_pins', this.pinCount],
       ['segments_l0', levels[0]],
       ['segments_l1', levels[1]],

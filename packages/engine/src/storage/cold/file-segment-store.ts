@@ -39,7 +39,13 @@ function parseName(name: string): SegmentKey | undefined {
 }
 
 export interface FileSegmentStoreOptions {
-  /** Files kept open (sync access handles) at most. Default 16. */
+  /**
+   * Files kept open (sync access handles) at most. Default 64: more than
+   * the segments of a table of a few million rows (~rows / 65,536 after
+   * compaction), so point reads spread over its segments do not reopen a
+   * file each time (an open is an async round trip, a read of an open file
+   * is synchronous).
+   */
   maxOpenFiles?: number;
 }
 
@@ -60,7 +66,7 @@ export class FileSegmentStore implements SegmentStore {
     private readonly dir: LogDirectory,
     options: FileSegmentStoreOptions = {},
   ) {
-    this.maxOpen = Math.max(1, options.maxOpenFiles ?? 16);
+    this.maxOpen = Math.max(1, options.maxOpenFiles ?? 64);
   }
 
   /** Open handles (tests). */

@@ -19,6 +19,7 @@ import type { ColumnDef, StoredRow, TableDef } from '../../core/schema';
 import type { DataType, Value } from '../../core/types';
 import { coerce, freezeJson } from '../../core/values';
 import { arrowType, gatherColumn, readsAsStored, storedType, TYPE_KEY } from './arrow-types';
+import { decodeBatch, type DecodedBatch, type FieldData } from './ipc-batch';
 import type { RowGroupData } from './types';
 
 /** Text min/max longer than this are not kept whole in the manifest (see RowGroupsMeta.columns). */
@@ -170,19 +171,19 @@ export function manifestStats(s: GroupColumnStats): GroupColumnStats {
 
 const decoder = new TextDecoder();
 
-function isValid(d: Data, i: number): boolean {
+function isValid(d: FieldData, i: number): boolean {
   if (d.nullCount === 0 || !d.nullBitmap || d.nullBitmap.length === 0) return true;
   const at = d.offset + i;
   return ((d.nullBitmap[at >> 3] >> (at & 7)) & 1) === 1;
 }
 
 /** Every value of one field in row order, as the engine holds values of `stored` (its type when written), and their rough bytes. */
-function materialize(d: Data, stored: DataType, count: number): { values: Value[]; bytes: number } {
+function materialize(d: FieldData, stored: DataType, count: number): { values: Value[]; bytes: number } {
   const out = materializeValues(d, stored, count);
   return Array.isArray(out) ? { values: out, bytes: valuesBytes(out) } : out;
 }
 
-function materializeValues(d: Data, stored: DataType, count: number): Value[] | { values: Value[]; bytes: number } {
+function materializeValues(d: FieldData, stored: DataType, count: number): Value[] | { values: Value[]; bytes: number } {
   const out = new Array<Value>(count);
   const off = d.offset;
   const values = d.values as ArrayLike<unknown>;
@@ -221,7 +222,7 @@ const INTERN_MAX = 256;
  * text share one string while the field has few distinct values, so a
  * low-cardinality column costs a slot a row, not a string a row.
  */
-function textValues(d: Data, stored: DataType, count: number): { values: Value[]; bytes: number } {
+function textValues(d: FieldData, stored: DataType, count: number): { values: Value[]; bytes: number } {
   const out = new Array<Value>(count);
   const off = d.offset;
   const bytes = d.values as Uint8Array;
@@ -268,7 +269,7 @@ function binaryValue(bytes: Uint8Array, from: number, to: number, stored: DataTy
 }
 
 /** One value of one field (row `i`), as `materialize` would give it: for a read of a few rows, nothing else is decoded. */
-function valueAt(d: Data, stored: DataType, i: number): Value {
+function valueAt(d: FieldData, stored: DataType, i: number): Value {
   if (!isValid(d, i)) return null;
   const at = d.offset + i;
   switch (stored) {
@@ -301,7 +302,7 @@ function convertStored(v: Value, c: ColumnDef, stored: DataType): Value {
 }
 
 /** A number column without nulls, as a view of its Arrow buffer (undefined for any other type). */
-function numberView(d: Data, stored: DataType, count: number): ArrayLike<Value> | undefined {
+function numberView(d: FieldData, stored: DataType, count: number): ArrayLike<Value> | undefined {
   switch (stored) {
     case 'SMALLINT': case 'INT': case 'FLOAT': case 'DOUBLE': case 'DECIMAL': case 'BIGINT':
       return (d.values as Int32Array | BigInt64Array).subarray(d.offset, d.offset + count) as unknown as ArrayLike<Value>;
@@ -331,7 +332,7 @@ class ArrowRowGroup implements RowGroupData {
   readonly deleted: Uint8Array;
   bytes: number;
   /** column id → its field's data and the type it was written as; emptied by `shrink`. */
-  private readonly fields = new Map<number, { data: Data; stored: DataType }>();
+  private readonly fields = new Map<number, { data: FieldData; stored: DataType }>();
   /** The ids of the columns the group was written with (kept by `shrink`: a column added since reads as its default). */
   private readonly written = new Set<number>();
   /** `<column id>:<type>` → values. */
@@ -344,25 +345,24 @@ class ArrowRowGroup implements RowGroupData {
   constructor(
     readonly rows: number,
     ipcBytes: number,
-    table: Table,
+    batch: DecodedBatch,
     keyColumn: ColumnDef | undefined,
   ) {
-    const batch = table.batches[0];
-    for (const f of table.schema.fields) {
-      if (!f.name.startsWith('c')) continue;
-      const id = Number(f.name.slice(1));
-      const data = batch?.getChild(f.name)?.data[0];
-      if (data) {
-        this.fields.set(id, { data, stored: (f.metadata.get(TYPE_KEY) ?? 'TEXT') as DataType });
+    let seqData: FieldData | undefined;
+    let delData: FieldData | undefined;
+    for (const f of batch.fields) {
+      if (f.name === '_seq') seqData = f.data;
+      else if (f.name === '_deleted') delData = f.data;
+      else if (f.name.startsWith('c')) {
+        const id = Number(f.name.slice(1));
+        this.fields.set(id, { data: f.data, stored: (f.metadata.get(TYPE_KEY) ?? 'TEXT') as DataType });
         this.written.add(id);
       }
     }
     // `_seq` is read straight from the Arrow buffer (a bigint is made only for a row read).
-    const seqData = batch?.getChild('_seq')?.data[0];
     const seqs = seqData ? (seqData.values as BigInt64Array).subarray(seqData.offset, seqData.offset + rows) : new BigInt64Array(rows);
     this.seqs = seqs;
     const deleted = new Uint8Array(rows);
-    const delData = batch?.getChild('_deleted')?.data[0];
     if (delData) {
       const bits = delData.values as Uint8Array;
       for (let i = 0; i < rows; i++) deleted[i] = (bits[(delData.offset + i) >> 3] >> ((delData.offset + i) & 7)) & 1;
@@ -370,7 +370,7 @@ class ArrowRowGroup implements RowGroupData {
     this.deleted = deleted;
     // The IPC bytes, Arrow's objects for each field (Field, Data, Vector, metadata: measured in Node at
     // ~4 KB for a 5-field group beside its bytes and keys), `_deleted`, then columns as they materialize.
-    this.bytes = 64 + ipcBytes + table.schema.fields.length * 768 + rows;
+    this.bytes = 64 + ipcBytes + batch.fields.length * 768 + rows;
     this.keys = keyColumn ? this.column(keyColumn) : seqs;
     this.scanned = false;
   }
@@ -504,6 +504,17 @@ export function decodePageDirectory(bytes: Uint8Array, t: TableDef): { first: Ar
 
 /** Decodes a row group's bytes; `keyColumn` is the table's primary key (undefined: the key is `_seq`). */
 export function decodeRowGroup(bytes: Uint8Array, keyColumn: ColumnDef | undefined): RowGroupData {
-  const table = tableFromIPC(bytes);
-  return new ArrowRowGroup(table.numRows, bytes.byteLength, table, keyColumn);
+  const batch = decodeBatch(bytes) ?? batchOf(tableFromIPC(bytes));
+  return new ArrowRowGroup(batch.rows, bytes.byteLength, batch, keyColumn);
+}
+
+/** A stream Arrow's reader read (one ipc-batch.ts did not know), as ipc-batch.ts gives it. */
+function batchOf(table: Table): DecodedBatch {
+  const batch = table.batches[0];
+  const fields: DecodedBatch['fields'][number][] = [];
+  for (const f of table.schema.fields) {
+    const data = batch?.getChild(f.name)?.data[0];
+    if (data) fields.push({ name: f.name, metadata: f.metadata, data: data as unknown as FieldData });
+  }
+  return { rows: table.numRows, fields };
 }

@@ -23,7 +23,7 @@ import type { Value } from '../../core/types';
 import { compareValues } from '../../core/values';
 import { RowGroupCache, type Sized } from './cache';
 import type { ScanBounds } from './prune';
-import { loadSegmentCodec } from './segment-loader';
+import { loadSegmentCodec, type SegmentCodec } from './segment-loader';
 import { coversColumns, MIN_PAGES_PER_GROUP, pagesOf, segmentKeyOf, type ColumnSelection, type GroupLocation, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
 
 /** What reading pages uses of the cold tier (cold-tier.ts ColdTier). */
@@ -31,6 +31,7 @@ export interface PageHost {
   readonly cache: RowGroupCache;
   readonly store: SegmentStore;
   readonly pages: { read: number; loads: number; directoryLoads: number };
+  codec?: SegmentCodec;
   load(meta: SegmentMeta, indexes: readonly number[], t: TableDef, pinned: string[], columns: ColumnSelection): Promise<RowGroupData[]>;
 }
 
@@ -38,6 +39,8 @@ export interface PageHost {
 const MAX_POINTS = 256;
 /** A group is read whole when its bounds need, with its pages already cached, more than 1/WHOLE_FRACTION of its pages. */
 const WHOLE_FRACTION = MIN_PAGES_PER_GROUP;
+/** A group is read whole for its cached pages only while the cache has this many times its stored bytes free (what it takes decoded, roughly). */
+const GROUP_ROOM = 2;
 
 /** A segment's page directory as read: per page, its first key, offset and bytes; per group, its first page. */
 interface PageDirectory extends Sized {
@@ -121,6 +124,7 @@ async function directory(host: PageHost, meta: SegmentMeta, t: TableDef): Promis
   if (pending) return pending;
   const p = meta.row_pages!;
   const load = Promise.all([host.store.readGroups(segmentKeyOf(meta), [{ index: p.at + p.count, offset: p.dir_offset, bytes: p.dir_bytes }]), loadSegmentCodec()]).then(([[bytes], codec]) => {
+    host.codec = codec;
     if (!bytes) throw missing(meta, 'page directory');
     const raw = codec.decodePageDirectory(bytes, t);
     // Each group's first page: groups too short for pages have none (pagesOf, as the writer cut them).
@@ -174,14 +178,20 @@ export async function loadGroups(
   if (uncached.length === 0 || !keyBound) return host.load(meta, indexes, t, pinned, columns);
   const dir = await directory(host, meta, t);
   const paged = new Map<number, number[]>();
+  const room = host.cache.capacityBytes - host.cache.stats().bytes;
   for (const g of uncached) {
     const pages = pagesFor(dir, meta, g, scans, pkKey);
     if (!pages) continue;
-    // Read whole once the pages it needs and those of it already cached are more than a quarter of its pages: a
-    // group read page by page again and again is then cached whole (later reads of it cost nothing).
+    // Read whole when the pages it needs are more than a quarter of its pages; or when, with those of it already
+    // cached, they are and the cache has room for the group: a group read page by page again and again is then
+    // cached whole (later reads of it cost nothing) — but not once the cache is full (a table larger than the
+    // cache read at random), where a group read whole for one row would only evict other groups' pages.
+    const n = dir.groupStart[g + 1] - dir.groupStart[g];
+    if (pages.length * WHOLE_FRACTION > n) continue;
     let cached = 0;
     for (let p = dir.groupStart[g]; p < dir.groupStart[g + 1]; p++) if (!pages.includes(p) && host.cache.peek(pageKey(meta.id, p))) cached++;
-    if ((pages.length + cached) * WHOLE_FRACTION <= dir.groupStart[g + 1] - dir.groupStart[g]) paged.set(g, pages);
+    const promote = (pages.length + cached) * WHOLE_FRACTION > n && room >= GROUP_ROOM * meta.groups!.bytes[g];
+    if (!promote) paged.set(g, pages);
   }
   const whole = indexes.filter((g) => !paged.has(g));
   const [groups, pages] = await Promise.all([
@@ -225,7 +235,9 @@ async function loadPages(
   if (fetch.length === 0) return out;
   const at = meta.row_pages!.at;
   const locations: GroupLocation[] = fetch.map((p) => ({ index: at + p, offset: dir.offsets[p], bytes: dir.sizes[p] }));
-  const [bytes, { decodeRowGroup }] = await Promise.all([host.store.readGroups(segmentKeyOf(meta), locations), loadSegmentCodec()]);
+  const [bytes, codec] = await Promise.all([host.store.readGroups(segmentKeyOf(meta), locations), loadSegmentCodec()]);
+  const { decodeRowGroup } = codec;
+  host.codec = codec;
   const keyColumn = t.columns[t.pk];
   fetch.forEach((p, i) => {
     const b = bytes[i];

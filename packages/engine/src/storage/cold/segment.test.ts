@@ -2,7 +2,9 @@ import { Decimal } from '../../core/decimal';
 import { describe, expect, it } from 'vitest';
 import type { TableDef } from '../../core/schema';
 import type { Value } from '../../core/types';
+import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { RowGroupCache } from './cache';
+import { decodeBatch, SCHEMA_CACHE_BYTES, schemaCacheBytes } from './ipc-batch';
 import { selectSegments, boundMayMatch, type ScanBound } from './prune';
 import { decodeRowGroup, decodeSegment, encodeRowGroup, encodeSegment, manifestStats, STATS_TEXT_MAX } from './segment';
 import type { RowGroupData, SegmentMeta } from './types';
@@ -274,6 +276,40 @@ describe('format 2 row groups', () => {
     expect(Array.from(all.column(textTable.columns[1]))).toEqual(unique.map((r) => r[1]));
     expect(few.bytes - fewBefore).toBeLessThan(10_000);
     expect(all.bytes - allBefore).toBeGreaterThan(30_000);
+  });
+
+  it('decode without Arrow\'s reader (ipc-batch.ts) to the same values as tableFromIPC, from aligned or unaligned bytes; a stream it does not know gives undefined', () => {
+    const bytes = encodeRowGroup(table, sorted, 0, 2).bytes;
+    const reference = tableFromIPC(bytes);
+    const unaligned = new Uint8Array(bytes.length + 3).subarray(3);
+    unaligned.set(bytes);
+    for (const input of [bytes, unaligned]) {
+      const batch = decodeBatch(input)!;
+      expect(batch.rows).toBe(2);
+      expect(batch.fields.map((f) => f.name)).toEqual(reference.schema.fields.map((f) => f.name));
+      for (const f of batch.fields) {
+        const ref = reference.batches[0].getChild(f.name)!.data[0];
+        expect(f.metadata).toEqual(reference.schema.fields.find((r) => r.name === f.name)!.metadata);
+        expect(f.data.nullCount).toBe(ref.nullCount);
+        // The values each row has (Arrow's views may run on over the buffers' padding).
+        const used = f.data.valueOffsets ? f.data.valueOffsets[2] : f.name === '_deleted' || f.name === 'c2' ? 1 : 2;
+        expect(Array.from(f.data.values as ArrayLike<unknown>).slice(0, used)).toEqual(Array.from(ref.values as ArrayLike<unknown>).slice(0, used));
+        if (f.data.valueOffsets) expect(Array.from(f.data.valueOffsets)).toEqual(Array.from(ref.valueOffsets as Int32Array).slice(0, 3));
+      }
+      const d = decodeRowGroup(input, table.columns[0]);
+      for (let i = 0; i < table.columns.length; i++) expect(Array.from(d.column(table.columns[i]))).toEqual(sorted.map((r) => r[i]));
+    }
+    // Past its bound, the schema cache starts over: decoding many distinct schemas holds at most SCHEMA_CACHE_BYTES.
+    for (let k = 0; k < 400; k++) {
+      const wide: TableDef = { ...table, columns: [table.columns[0], { ...table.columns[7], id: 1000 + k, name: `t${k}` }] };
+      decodeBatch(encodeRowGroup(wide, [row(1n, 'x', 1n, false)], 0, 1).bytes);
+      expect(schemaCacheBytes()).toBeLessThanOrEqual(SCHEMA_CACHE_BYTES);
+    }
+    expect(schemaCacheBytes()).toBeGreaterThan(0);
+    // A nested field: Arrow's reader reads it.
+    const nested = tableToIPC(tableFromArrays({ list: [[1], [2, 3]] as never }), 'stream');
+    expect(decodeBatch(nested)).toBeUndefined();
+    expect(decodeBatch(new Uint8Array([1, 2, 3]))).toBeUndefined();
   });
 
   it('keep long text out of the manifest stats: a prefix as min, no max', () => {

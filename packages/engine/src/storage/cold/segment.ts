@@ -19,6 +19,7 @@ import { coerce, freezeJson } from '../../core/values';
 import { arrowType, gatherColumn, readsAsStored, storedType, TYPE_KEY } from './arrow-types';
 import type { ColumnStats } from './types';
 
+export { schemaCacheBytes } from './ipc-batch';
 export { decodePageDirectory, decodeRowGroup, encodePageDirectory, encodeRowGroup, manifestStats, pageRowsFor, STATS_TEXT_MAX, type EncodedRowGroup, type GroupColumnStats } from './row-group';
 
 const colKey = (c: ColumnDef) => String(c.id);
