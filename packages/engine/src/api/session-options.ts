@@ -4,7 +4,7 @@
  * sessions away from the engine (the worker's page side) calls it so a bad
  * session fails where it is made.
  */
-import { DEFAULT_NAMESPACE } from '../catalog/catalog';
+import { DEFAULT_NAMESPACE } from '../core/defaults';
 import { KalamError } from '../core/errors';
 import { shown, thrownMessage } from '../core/json';
 import { ROLES, type Role, type SessionOptions } from '../core/types';

@@ -8,6 +8,7 @@ import { KalamError } from '../core/errors';
 import type { TableDef } from '../core/schema';
 import { encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore, KvWrite } from '../storage/kv';
+import { DEFAULT_MAX_SCHEMA_VERSIONS, DEFAULT_NAMESPACE } from '../core/defaults';
 
 /** One recorded definition of a table: every CREATE and ALTER adds one (system.schemas). */
 export interface SchemaVersion {
@@ -22,14 +23,14 @@ export interface CatalogOptions {
 }
 
 
-export const DEFAULT_MAX_SCHEMA_VERSIONS = 64;
+export { DEFAULT_MAX_SCHEMA_VERSIONS };
 
 export interface NamespaceDef {
   name: string;
   createdAt: number;
 }
 
-export const DEFAULT_NAMESPACE = 'default';
+export { DEFAULT_NAMESPACE };
 
 /** A view: a named query, expanded where it is read under the reader's session (plan/view-expand.ts). */
 export interface ViewDef {

@@ -10,16 +10,9 @@ import type { Durability } from '../storage/opfs-log';
 import type { KvStore } from '../storage/kv';
 import type { SegmentStore } from '../storage/cold/types';
 import type { BlobStore } from '../storage/blob-store';
-import { COLD_DEFAULTS } from '../storage/cold/cold-tier';
-import { DEFAULT_MAX_SCHEMA_VERSIONS } from '../catalog/catalog';
-import { HOT_DEFAULTS } from '../jobs/auto-flush';
-import { JOB_DEFAULTS, type JobSettings } from '../jobs/scheduler';
-import { LIVE_DEFAULTS } from '../live/registry';
+import { COLD_DEFAULTS, DEFAULT_MAX_SCHEMA_VERSIONS, HOT_DEFAULTS, JOB_DEFAULTS, LIVE_DEFAULTS, MAX_TIMER_MS, MIGRATION_DEFAULTS, QUERY_DEFAULTS, TRANSACTION_DEFAULTS } from '../core/defaults';
+import type { JobSettings } from '../jobs/scheduler';
 import { SQL_LIMIT_DEFAULTS, SQL_LIMIT_NAMES, type SqlLimits } from '../sql/limits';
-import { MAX_TIMER_MS } from '../storage/guarded-store';
-import { MIGRATION_DEFAULTS } from '../system/migrations';
-import { QUERY_DEFAULTS } from './queries';
-import { TRANSACTION_DEFAULTS } from './transaction';
 
 export interface OpenOptions {
   /** IndexedDB database name, or OPFS directory name (default 'kalamlite'). */

@@ -23,11 +23,12 @@ import { thrownMessage } from '../core/json';
 import type { Role } from '../core/types';
 import type { CancelSignal } from '../exec/pace';
 import type { QueryInfo } from '../system/tables';
+import { QUERY_DEFAULTS } from '../core/defaults';
 
 /** Characters of SQL text system.queries keeps per statement (PostgreSQL's track_activity_query_size). */
 export const QUERY_SQL_CHARS = 1024;
 
-export const QUERY_DEFAULTS = { maxRunningQueries: 1000 } as const;
+export { QUERY_DEFAULTS };
 
 /** What a caller may pass to stop a call: a standard AbortSignal (or anything shaped like one). */
 export interface AbortSignalLike {

@@ -19,6 +19,7 @@ import type { StoredRow } from '../core/schema';
 import type { TransactionInfo } from '../system/tables';
 import type { Value } from '../core/types';
 import { describeValue } from '../core/values';
+import { TRANSACTION_DEFAULTS as TRANSACTIONS } from '../core/defaults';
 
 export type TransactionOrigin = 'sql' | 'api';
 
@@ -31,7 +32,7 @@ export interface TransactionLimits {
   maxOpen: number;
 }
 
-export const TRANSACTION_DEFAULTS: TransactionLimits = { maxRows: 100_000, maxOpen: 1000 };
+export const TRANSACTION_DEFAULTS: TransactionLimits = TRANSACTIONS;
 
 /** One staged key: its newest staged version and the committed version it replaced. */
 interface StagedKey {

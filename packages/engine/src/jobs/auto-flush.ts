@@ -19,6 +19,7 @@
 import type { TableDef } from '../core/schema';
 import { activeFlush, preloadFlush, requestFlush, type FlushContext } from './flush';
 import { flushPolicyOf } from './flush-policy';
+import { HOT_DEFAULTS as HOT } from '../core/defaults';
 
 export interface HotBudget {
   /** Rough bytes of hot USER/SHARED rows before the largest partitions are flushed; writes wait past twice this. */
@@ -27,7 +28,7 @@ export interface HotBudget {
   hotPartitionRows: number;
 }
 
-export const HOT_DEFAULTS: Readonly<HotBudget> = { hotBudgetBytes: 8 * 1024 * 1024, hotPartitionRows: 8192 };
+export const HOT_DEFAULTS: Readonly<HotBudget> = HOT;
 
 /** Counters for system.stats. */
 export interface AutoFlushCounters {

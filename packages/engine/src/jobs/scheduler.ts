@@ -21,6 +21,7 @@ import { JobHistory } from './history';
 import type { JobEnv, JobRecord, JobType, RecordedRunner, TableJob } from './job';
 import { planRetention } from './retention';
 import { planStreamEviction } from './stream-eviction';
+import { JOB_DEFAULTS as JOBS } from '../core/defaults';
 
 export interface JobSettings {
   /** How often expired STREAM rows are deleted (ms; 0 = never on a timer). KalamDB: 60 s. */
@@ -35,13 +36,7 @@ export interface JobSettings {
   flushCheckIntervalMs: number;
 }
 
-export const JOB_DEFAULTS: Readonly<JobSettings> = {
-  streamEvictionIntervalMs: 60_000,
-  retentionIntervalMs: 3_600_000,
-  jobBatchSize: 1000,
-  maxJobHistory: 500,
-  flushCheckIntervalMs: 60_000,
-};
+export const JOB_DEFAULTS: Readonly<JobSettings> = JOBS;
 
 /** The job types with a timer here (a flush also runs on its statement; compactions only when queued; topic_retention has its own timer, execute/topics.ts). */
 type ScheduledType = Exclude<JobType, 'job_cleanup' | 'compact' | 'import_rollback' | 'topic_retention' | 'vector_index'>;

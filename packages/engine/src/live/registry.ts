@@ -15,6 +15,7 @@ import type { RowChange } from '../core/schema';
 import type { Role } from '../core/types';
 import type { Subscription } from './subscription';
 import type { RowCache } from './window';
+import { LIVE_DEFAULTS as LIVE } from '../core/defaults';
 
 /** table id → partition ('' for SHARED) → that partition's changes in one commit, in commit order. */
 export type CommitGroups = Map<number, Map<string, RowChange[]>>;
@@ -32,7 +33,7 @@ interface RouteGroup {
   readonly route: readonly (number | string)[];
 }
 
-export const LIVE_DEFAULTS: LiveLimits = { maxLiveQueries: 1000, maxSubscriptionsPerSession: 100 };
+export const LIVE_DEFAULTS: LiveLimits = LIVE;
 
 export class LiveRegistry {
   /** live id → subscription; bounded by `maxLiveQueries`, shrunk by remove. */

@@ -23,6 +23,7 @@ import { KalamError } from '../core/errors';
 import type { KvRange, KvStore, KvWrite, StoreName } from './kv';
 import type { SegmentKey, SegmentStore } from './cold/types';
 import { isQuotaError, quotaExceeded } from './quota';
+import { MAX_TIMER_MS } from '../core/defaults';
 
 export interface GuardOptions {
   /** What the store is, for messages: 'IndexedDB', 'OPFS', 'memory', 'custom KvStore', … */
@@ -32,7 +33,7 @@ export interface GuardOptions {
 }
 
 /** The largest delay setTimeout takes (about 24.8 days); storageTimeoutMs is validated against it. */
-export const MAX_TIMER_MS = 2_147_483_647;
+export { MAX_TIMER_MS };
 
 /**
  * For a STORAGE_TIMEOUT of a commit: resolves true once that commit

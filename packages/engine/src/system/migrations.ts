@@ -11,6 +11,7 @@ import type { TableDef } from '../core/schema';
 import { encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore } from '../storage/kv';
 import type { StateChange } from '../storage/unit-of-work';
+import { MIGRATION_DEFAULTS } from '../core/defaults';
 
 export interface MigrationRecord {
   version: number;
@@ -33,7 +34,7 @@ export interface UndoJournal {
   actions: UndoAction[];
 }
 
-export const MIGRATION_DEFAULTS = { maxMigrations: 10_000 } as const;
+export { MIGRATION_DEFAULTS };
 
 const recordKey = (version: number) => encodeKey(['migration', version]);
 const JOURNAL_KEY = encodeKey(['migration_undo']);

@@ -17,13 +17,14 @@ import { loadSegmentCodec, type SegmentCodec } from './segment-loader';
 
 export type { ColumnSelection } from './types';
 import { coversColumns, NOT_LOADED, segmentKeyOf, type ColumnSelection, type GroupLocation, type LazyLoads, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
+import { COLD_DEFAULTS } from '../../core/defaults';
 
 /**
  * Defaults. rowGroupRows 2048 and maxSegmentRows 65,536: see
  * docs/ARCHITECTURE.md (storage) for the measurements behind them;
  * compactL0Segments 4: see jobs/compact.ts.
  */
-export const COLD_DEFAULTS = { segmentCacheBytes: 64 * 1024 * 1024, rowGroupRows: 2048, rowPageRows: 64, maxSegmentRows: 65_536, compactL0Segments: 4 } as const;
+export { COLD_DEFAULTS };
 
 export interface ColdOptions {
   /** Rows per row group, at most. */
