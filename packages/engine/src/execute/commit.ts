@@ -164,7 +164,8 @@ export class Committer {
 
     const writes: KvWrite[] = [];
     for (const p of unit.segments?.put ?? []) {
-      if (store.write) for (const w of store.write(p.key, p.groups)) writes.push(w);
+      if (store.write) for (const w of store.write(p.key, p.groups, p.first)) writes.push(w);
+      else if (p.first) throw new KalamError('INTERNAL', `Internal error: a slice of segment ${p.key.segmentId} was written to a file segment store, which writes a segment whole. This is a bug in kalamlite; please report it.`);
       else await store.put!(p.key, p.groups); // durable before the commit that refers to it
     }
     for (const s of unit.state ?? []) for (const w of s.writes) writes.push(w);

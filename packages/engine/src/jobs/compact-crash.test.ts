@@ -18,7 +18,7 @@ import { FileSegmentStore, segmentFileName } from '../storage/cold/file-segment-
 import { FakeDirectory } from '../storage/opfs.fixture';
 import { LogStore } from '../storage/opfs-log';
 import { compactPartition } from './compact';
-import { coldStorage, durable, expectClean, flush, insert, range, root, rows, SMALL, stat } from './compact.fixture';
+import { coldStorage, compact, durable, expectClean, flush, insert, range, root, rows, SMALL, stat } from './compact.fixture';
 
 let open: Engine[] = [];
 afterEach(async () => {
@@ -250,6 +250,52 @@ describe('a crash during a compaction (segment files outside the KV store)', () 
     const second = await openWith(o);
     expect(await answers(second)).toEqual(before);
     await expectFilesClean(second, store);
+  });
+});
+
+describe('a compaction output of several MB inside the KV store', () => {
+  it('is written a slice of about 1 MiB a commit after its in_progress entry; a failure between slices leaves nothing after a reopen', async () => {
+    const inner = durable(openMemoryStore());
+    let fail: ((writes: readonly { store: string }[]) => boolean) | undefined;
+    const slices: number[] = [];
+    const kv: KvStore = {
+      ...inner,
+      commit: async (writes) => {
+        if (fail?.(writes)) throw new Error('disk full');
+        const bytes = writes.filter((w) => w.store === 'segments' && w.value instanceof Uint8Array).reduce((n, w) => n + (w.value as Uint8Array).length, 0);
+        if (bytes > 0) slices.push(bytes);
+        return inner.commit(writes);
+      },
+    };
+    const o: OpenOptions = { storage: kv, rowGroupRows: 256, compactL0Segments: 0, flushCheckIntervalMs: 0, retentionIntervalMs: 0, streamEvictionIntervalMs: 0 };
+    const first = await openWith(o);
+    await first.execute(root, 'CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, a INT, b TEXT)');
+    await first.execute(root, 'INSERT INTO app.t (id, a, b) SELECT g, 0, repeat(chr(97 + g % 26), 1000) FROM generate_series(0, 2999) AS g');
+    await flush(first);
+    await first.execute(root, 'UPDATE app.t SET a = 1 WHERE id >= 0'); // new versions of every key: the compaction merges both segments into one output of ~6 MB
+    await flush(first);
+    const before = await answers(first);
+    // The first output's entry commits, then its slices: the second slice fails.
+    let sliceCommits = 0;
+    fail = (writes) => writes.length > 0 && writes.every((w) => w.store === 'segments') && ++sliceCommits === 2;
+    const message = (await first.execute(root, 'STORAGE COMPACT TABLE app.t'))[0].message;
+    await first.jobs.idle();
+    const [job] = await rows(first, `SELECT status, message FROM system.jobs WHERE job_id = '${message.split('Job ID: ')[1]}'`);
+    expect(job).toEqual({ status: 'failed', message: expect.stringMatching(/disk full/) });
+    expect(await answers(first)).toEqual(before);
+    await closeIt(first);
+    const second = await openWith(o);
+    expect(await answers(second)).toEqual(before);
+    await expectClean(second);
+    fail = undefined;
+    slices.length = 0;
+    await compact(second);
+    expect(stat(second, 'segments')).toBe(1);
+    expect(await answers(second)).toEqual(before);
+    await expectClean(second);
+    // Several slices, each at most 1 MiB and one more row group or page (~260 KB).
+    expect(slices.length).toBeGreaterThan(4);
+    expect(Math.max(...slices)).toBeLessThanOrEqual(1024 * 1024 + 300 * 1024);
   });
 });
 

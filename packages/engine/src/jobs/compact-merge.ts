@@ -86,6 +86,9 @@ export interface CompactPartitionOptions {
 /** Work between turns of the event loop while merging (ms). */
 export const COMPACT_SLICE_MS = 2;
 
+/** Bytes of one commit of a compaction's output segment written inside the KV store (see mergeSegments' endSegment). */
+const SLICE_BYTES = 1024 * 1024;
+
 export interface MergeContext extends SegmentWriter {
   readonly seq: { next(): bigint };
 }
@@ -147,7 +150,7 @@ export async function mergeSegments(
   };
   const endGroup = async () => {
     if (rows.length === 0) return;
-    encoded.push(encodeGroup(codec, t, rows, 0, rows.length, rowPageRows));
+    encoded.push(await encodeGroup(codec, t, rows, 0, rows.length, rowPageRows, o.slice));
     segmentRows += rows.length;
     rows = [];
     await o.slice.pause();
@@ -162,9 +165,27 @@ export async function mergeSegments(
     const bytes = segmentBytes(codec, t, meta, encoded);
     encoded = [];
     segmentRows = 0;
-    await ctx.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: bytes }] }, state: [entryChange(ctx.cold, meta)] });
+    if (!ctx.cold.store.write) {
+      // A file store writes the file (yielding as it goes) before the commit that adds the entry.
+      await ctx.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: bytes }] }, state: [entryChange(ctx.cold, meta)] });
+      result.outputs.push(meta);
+      ctx.cold.compaction.outputs.add(meta.id);
+      return;
+    }
+    // Inside the KV store: the entry first (in_progress: read by no one, and open removes it and whatever bytes a
+    // crash left), then its bytes, about SLICE_BYTES a commit, so writes committing meanwhile wait for one slice,
+    // not for a whole segment of tens of MB (and the worker never clones that much at once).
+    await ctx.commit({ state: [entryChange(ctx.cold, meta)] });
     result.outputs.push(meta);
     ctx.cold.compaction.outputs.add(meta.id);
+    for (let from = 0; from < bytes.length; ) {
+      let to = from;
+      let size = 0;
+      while (to < bytes.length && (to === from || size + bytes[to].length <= SLICE_BYTES)) size += bytes[to++].length;
+      await ctx.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: bytes.slice(from, to), first: from }] } });
+      from = to;
+      await o.slice.pause();
+    }
   };
 
   try {

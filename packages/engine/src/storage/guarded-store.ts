@@ -221,7 +221,7 @@ export function guardSegmentStore(inner: SegmentStore, guard: GuardOptions): Seg
     readGroups: (key, groups) => run(() => inner.readGroups(key, groups), () => `reading ${groups.length} row group(s) of ${seg(key)}`, guard),
     get: (key) => run(() => inner.get(key), () => `reading ${seg(key)}`, guard),
   };
-  if (typeof inner.write === 'function') store.write = (key, groups) => sync(() => inner.write!(key, groups), () => `preparing the write of ${seg(key)}`);
+  if (typeof inner.write === 'function') store.write = (key, groups, first) => sync(() => inner.write!(key, groups, first), () => `preparing the write of ${seg(key)}`);
   if (typeof inner.remove === 'function') store.remove = (ref) => sync(() => inner.remove!(ref), () => `preparing the removal of ${seg(ref)}`);
   if (typeof inner.put === 'function') store.put = (key, groups) => run(() => inner.put!(key, groups), () => `writing ${seg(key)}`, guard);
   if (typeof inner.delete === 'function') store.delete = (refs) => run(() => inner.delete!(refs), () => `deleting ${refs.length} segment(s)`, guard);

@@ -47,6 +47,11 @@ export interface UnitOfWork {
   readonly dropTables?: readonly TableDef[];
   /** Tables whose definition changed: their plans are invalidated and their live queries re-run. */
   readonly altered?: readonly number[];
-  /** Cold segment bytes (a segment's row groups) written before the commit / deleted after it. */
-  readonly segments?: { readonly put?: readonly { key: SegmentKey; groups: readonly Uint8Array[] }[]; readonly delete?: readonly SegmentRef[] };
+  /**
+   * Cold segment bytes (a segment's row groups) written before the commit /
+   * deleted after it. `first`: the location of `groups[0]` — a segment of
+   * an in_progress entry written in slices over several commits (a store
+   * inside the KV store only; a file store writes a segment whole).
+   */
+  readonly segments?: { readonly put?: readonly { key: SegmentKey; groups: readonly Uint8Array[]; first?: number }[]; readonly delete?: readonly SegmentRef[] };
 }

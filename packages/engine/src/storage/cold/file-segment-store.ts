@@ -17,11 +17,14 @@
  * small LRU (`maxOpenFiles`), closed as it evicts them and at close.
  */
 import { KalamError } from '../../core/errors';
+import { yieldToEventLoop } from '../../core/yield';
 import { crc32 } from '../crc32';
 import { fileError, type LogDirectory, type SyncFile } from '../opfs-log-file';
 import type { GroupLocation, SegmentKey, SegmentRef, SegmentStore } from './types';
 
 export const SEGMENT_FILE_HEADER = 16;
+/** Bytes a segment write puts into its file between turns of the event loop. */
+const WRITE_SLICE_BYTES = 1024 * 1024;
 const MAGIC = 0x4745534b; // "KSEG" read as little-endian u32
 const FILE_VERSION = 1;
 const NAME = /^s-(\d+)-(.*)-([^-]+)\.kseg$/;
@@ -75,7 +78,7 @@ export class FileSegmentStore implements SegmentStore {
   }
 
   async put(key: SegmentKey, groups: readonly Uint8Array[]): Promise<void> {
-    await this.withFile(segmentFileName(key), (h) => {
+    await this.withFile(segmentFileName(key), async (h) => {
       try {
         // Sized once up front: every later write lands inside the file (a browser grants space per growth).
         let total = SEGMENT_FILE_HEADER;
@@ -89,9 +92,16 @@ export class FileSegmentStore implements SegmentStore {
         view.setUint32(12, crc32(header, 0, 12), true);
         h.write(header, { at: 0 });
         let at = SEGMENT_FILE_HEADER;
+        let sinceYield = 0;
         for (const g of groups) {
           if (h.write(g, { at }) !== g.length) throw new Error('short write');
           at += g.length;
+          // Writes are synchronous: a turn of the event loop every WRITE_SLICE_BYTES, so a compaction's segment of
+          // tens of MB does not hold up the statements meanwhile.
+          if ((sinceYield += g.length) >= WRITE_SLICE_BYTES) {
+            sinceYield = 0;
+            await yieldToEventLoop();
+          }
         }
         h.flush();
       } catch (e) {
@@ -148,10 +158,10 @@ export class FileSegmentStore implements SegmentStore {
   }
 
   /** Runs `fn` with the file's handle (synchronous access), which no other call closes meanwhile. */
-  private async withFile<T>(name: string, fn: (h: SyncFile) => T): Promise<T> {
+  private async withFile<T>(name: string, fn: (h: SyncFile) => T | Promise<T>): Promise<T> {
     const file = await this.acquire(name);
     try {
-      return fn(file.h);
+      return await fn(file.h);
     } finally {
       file.users--;
       this.trim();

@@ -14,8 +14,8 @@ const groupKey = (k: SegmentKey, group: number) => encodeKey([k.tableId, k.user,
 
 export function kvSegmentStore(kv: KvStore): SegmentStore {
   return {
-    write(key, groups) {
-      return groups.map((bytes, i): KvWrite => ({ store: 'segments', key: groupKey(key, i), value: bytes }));
+    write(key, groups, first = 0) {
+      return groups.map((bytes, i): KvWrite => ({ store: 'segments', key: groupKey(key, first + i), value: bytes }));
     },
     remove(ref: SegmentRef) {
       if (ref.format === 1) return [{ store: 'segments', key: blobKey(ref) }];

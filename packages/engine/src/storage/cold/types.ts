@@ -192,8 +192,8 @@ export interface SegmentStore {
   readGroups(key: SegmentKey, groups: readonly GroupLocation[]): Promise<(Uint8Array | undefined)[]>;
   /** Format 1: a segment's one blob (read once, at open, to rewrite it as format 2). */
   get(key: SegmentKey): Promise<Uint8Array | undefined>;
-  /** The KV writes storing a segment's row groups (`groups`), or removing `ref`'s bytes. */
-  write?(key: SegmentKey, groups: readonly Uint8Array[]): KvWrite[];
+  /** The KV writes storing a segment's row groups (`groups`, the first at location `first`, 0 by default), or removing `ref`'s bytes. */
+  write?(key: SegmentKey, groups: readonly Uint8Array[], first?: number): KvWrite[];
   remove?(ref: SegmentRef): KvWrite[];
   put?(key: SegmentKey, groups: readonly Uint8Array[]): Promise<void>;
   /** Deleting a missing segment is not an error. */
