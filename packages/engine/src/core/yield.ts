@@ -30,15 +30,35 @@ export const yieldToEventLoop: () => Promise<void> = (() => {
     });
 })();
 
-/** Cooperative time slices: `pause()` gives the event loop a turn once `budgetMs` of work ran since the last one. */
+/** The Prioritized Task Scheduling API where the runtime has it (Chromium, in windows and workers). */
+const scheduler = (globalThis as { scheduler?: { postTask?: (fn: () => void, options: { priority: 'background' }) => Promise<void> } }).scheduler;
+
+/**
+ * A turn of the event loop for background work (a compaction, a flush):
+ * through `scheduler.postTask` at background priority where there is one,
+ * so the tasks a statement waits on — its message, its IndexedDB request
+ * callbacks — run before the job's next step, not behind it; else as
+ * `yieldToEventLoop`.
+ */
+export const yieldToBackground: () => Promise<void> =
+  typeof scheduler?.postTask === 'function' ? () => scheduler.postTask!(() => undefined, { priority: 'background' }) : yieldToEventLoop;
+
+/**
+ * Cooperative time slices: `pause()` gives the event loop a turn once
+ * `budgetMs` of work ran since the last one (`background`: at background
+ * priority, yieldToBackground).
+ */
 export class TimeSlice {
   private start = Date.now();
 
-  constructor(private readonly budgetMs = 8) {}
+  constructor(
+    private readonly budgetMs = 8,
+    private readonly background = false,
+  ) {}
 
   async pause(): Promise<void> {
     if (Date.now() - this.start < this.budgetMs) return;
-    await yieldToEventLoop();
+    await (this.background ? yieldToBackground() : yieldToEventLoop());
     this.start = Date.now();
   }
 }

@@ -283,7 +283,7 @@ export async function mergeAndSwap(
 ): Promise<CompactOutcome> {
   const { cold } = engine;
   const codec = await loadSegmentCodec();
-  const slice = new TimeSlice(COMPACT_SLICE_MS);
+  const slice = new TimeSlice(COMPACT_SLICE_MS, true);
   const { cutoffMs } = options;
   for (const inputs of merges) {
     if (options.isCancelled?.()) return { ...outcome, aborted: true };

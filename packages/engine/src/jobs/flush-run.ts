@@ -140,7 +140,7 @@ async function flushSegment(
     await removeEntry(engine, pending);
     return 'aborted' as const;
   };
-  const slice = new TimeSlice();
+  const slice = new TimeSlice(8, true);
   const encoded = await encodeGroups(codec, t, rows, start, end, per, pageRows, slice, options.isCancelled);
   if (!encoded) return abandon();
   const meta = segmentMeta(pending, t, encoded, codec, pageRows);

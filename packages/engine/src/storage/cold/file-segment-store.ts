@@ -17,7 +17,7 @@
  * small LRU (`maxOpenFiles`), closed as it evicts them and at close.
  */
 import { KalamError } from '../../core/errors';
-import { yieldToEventLoop } from '../../core/yield';
+import { yieldToBackground } from '../../core/yield';
 import { crc32 } from '../crc32';
 import { fileError, type LogDirectory, type SyncFile } from '../opfs-log-file';
 import type { GroupLocation, SegmentKey, SegmentRef, SegmentStore } from './types';
@@ -100,7 +100,7 @@ export class FileSegmentStore implements SegmentStore {
           // tens of MB does not hold up the statements meanwhile.
           if ((sinceYield += g.length) >= WRITE_SLICE_BYTES) {
             sinceYield = 0;
-            await yieldToEventLoop();
+            await yieldToBackground();
           }
         }
         h.flush();
