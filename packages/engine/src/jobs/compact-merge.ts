@@ -37,7 +37,7 @@ import { compareValues, hashKey } from '../core/values';
 import { TimeSlice } from '../core/yield';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
-import { segmentKeyOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
+import type { RowGroupData, SegmentMeta } from '../storage/cold/types';
 import { isDue, planInputs, retentionCutoff, type CompactTrigger } from './compact-due';
 import { Heap, Input } from './compact-inputs';
 import { planCompaction } from './compact-plan';
@@ -86,9 +86,6 @@ export interface CompactPartitionOptions {
 /** Work between turns of the event loop while merging (ms). */
 export const COMPACT_SLICE_MS = 2;
 
-/** Bytes of one commit of a compaction's output segment written inside the KV store (see mergeSegments' endSegment). */
-const SLICE_BYTES = 1024 * 1024;
-
 export interface MergeContext extends SegmentWriter {
   readonly seq: { next(): bigint };
 }
@@ -130,7 +127,7 @@ export async function mergeSegments(
 ): Promise<MergeResult | 'aborted'> {
   const { rowGroupRows, maxSegmentRows } = ctx.cold.options;
   const rowPageRows = codec.pageRowsFor(t, ctx.cold.options.rowPageRows);
-  const { encodeGroup, pendingSegment, segmentBytes, segmentMeta } = await loadSegmentEncode();
+  const { encodeGroup, pendingSegment, putSegmentBytes, segmentBytes, segmentMeta } = await loadSegmentEncode();
   const total = inputs.reduce((n, m) => n + m.row_count, 0);
   // Outputs of an even size: no small last segment when the rows are a little over maxSegmentRows.
   const target = Math.ceil(total / Math.max(1, Math.ceil(total / maxSegmentRows)));
@@ -165,27 +162,11 @@ export async function mergeSegments(
     const bytes = segmentBytes(codec, t, meta, encoded);
     encoded = [];
     segmentRows = 0;
-    if (!ctx.cold.store.write) {
-      // A file store writes the file (yielding as it goes) before the commit that adds the entry.
-      await ctx.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: bytes }] }, state: [entryChange(ctx.cold, meta)] });
-      result.outputs.push(meta);
-      ctx.cold.compaction.outputs.add(meta.id);
-      return;
-    }
-    // Inside the KV store: the entry first (in_progress: read by no one, and open removes it and whatever bytes a
-    // crash left), then its bytes, about SLICE_BYTES a commit, so writes committing meanwhile wait for one slice,
-    // not for a whole segment of tens of MB (and the worker never clones that much at once).
+    // The entry first (in_progress: read by no one; open removes it and whatever bytes a crash left), then its bytes.
     await ctx.commit({ state: [entryChange(ctx.cold, meta)] });
     result.outputs.push(meta);
     ctx.cold.compaction.outputs.add(meta.id);
-    for (let from = 0; from < bytes.length; ) {
-      let to = from;
-      let size = 0;
-      while (to < bytes.length && (to === from || size + bytes[to].length <= SLICE_BYTES)) size += bytes[to++].length;
-      await ctx.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: bytes.slice(from, to), first: from }] } });
-      from = to;
-      await o.slice.pause();
-    }
+    await putSegmentBytes(ctx, meta, bytes, () => o.slice.pause());
   };
 
   try {

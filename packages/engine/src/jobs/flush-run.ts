@@ -121,7 +121,7 @@ async function flushSegment(
   const groupRows: number[] = [];
   for (let a = start; a < end; a += per) groupRows.push(Math.min(per, end - a));
   const pages = t.pk >= 0 ? groupRows.reduce((n, r) => n + pagesOf(r, pageRows), 0) : 0;
-  const { encodeGroups, pendingSegment, segmentBytes, segmentMeta } = await loadSegmentEncode();
+  const { encodeGroups, pendingSegment, putSegmentBytes, segmentBytes, segmentMeta } = await loadSegmentEncode();
   const pending = pendingSegment(`S${engine.seq.next()}`, t, user, {
     level: 0,
     hot_purged: false,
@@ -144,7 +144,7 @@ async function flushSegment(
   const encoded = await encodeGroups(codec, t, rows, start, end, per, pageRows, slice, options.isCancelled);
   if (!encoded) return abandon();
   const meta = segmentMeta(pending, t, encoded, codec, pageRows);
-  await engine.commit({ segments: { put: [{ key: segmentKeyOf(meta), groups: segmentBytes(codec, t, meta, encoded) }] } });
+  await putSegmentBytes(engine, meta, segmentBytes(codec, t, meta, encoded), () => slice.pause());
   if (options.stopAfter === 1) return end - start;
   if (options.isCancelled?.()) return abandon();
   // The new row groups go into the cache once committed (a read right after a flush finds them; the

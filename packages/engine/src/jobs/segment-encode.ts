@@ -11,8 +11,39 @@ import { compareValues } from '../core/values';
 import type { TimeSlice } from '../core/yield';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
 import type { SegmentCodec } from '../storage/cold/segment-loader';
-import { pagesOf, SEGMENT_FORMAT, type ColumnStats, type RowGroupsMeta, type RowPagesMeta, type SegmentMeta } from '../storage/cold/types';
+import { pagesOf, SEGMENT_FORMAT, segmentKeyOf, type ColumnStats, type RowGroupsMeta, type RowPagesMeta, type SegmentMeta, type SegmentStore } from '../storage/cold/types';
+import type { UnitOfWork } from '../storage/unit-of-work';
 import { segmentHooks } from './segment-hooks';
+
+/** Bytes of one commit of a segment's bytes written inside the KV store (putSegmentBytes). */
+const SLICE_BYTES = 1024 * 1024;
+
+/**
+ * Writes the bytes of segment `meta`, whose `in_progress` entry is
+ * committed already (so a crash part-way leaves an entry open removes,
+ * with whatever bytes it had). A file store writes the file whole,
+ * yielding as it goes; inside the KV store they go about SLICE_BYTES a
+ * commit, `pause` between, so writes committing meanwhile wait for one
+ * slice, not for a segment of tens of MB (and the worker never clones that
+ * much at once).
+ */
+export async function putSegmentBytes(
+  ctx: { readonly cold: { readonly store: SegmentStore }; commit(unit: UnitOfWork): Promise<void> },
+  meta: SegmentMeta,
+  bytes: readonly Uint8Array[],
+  pause: () => Promise<void>,
+): Promise<void> {
+  const key = segmentKeyOf(meta);
+  if (!ctx.cold.store.write) return ctx.commit({ segments: { put: [{ key, groups: bytes }] } });
+  for (let from = 0; from < bytes.length; ) {
+    let to = from;
+    let size = 0;
+    while (to < bytes.length && (to === from || size + bytes[to].length <= SLICE_BYTES)) size += bytes[to++].length;
+    await ctx.commit({ segments: { put: [{ key, groups: bytes.slice(from, to), first: from }] } });
+    from = to;
+    await pause();
+  }
+}
 
 /**
  * A new segment's entry before its bytes are written (`in_progress`): what

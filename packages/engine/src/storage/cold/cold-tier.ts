@@ -14,10 +14,10 @@ import { RowGroupCache } from './cache';
 import { Manifest } from './manifest';
 import { selectRowGroups, type ScanBounds } from './prune';
 import { loadSegmentCodec, type SegmentCodec } from './segment-loader';
-
-export type { ColumnSelection } from './types';
 import { coversColumns, NOT_LOADED, segmentKeyOf, type ColumnSelection, type GroupLocation, type LazyLoads, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
 import { COLD_DEFAULTS } from '../../core/defaults';
+
+export type { ColumnSelection } from './types';
 
 /**
  * Defaults. rowGroupRows 2048 and maxSegmentRows 65,536: see

@@ -179,11 +179,12 @@ function isValid(d: FieldData, i: number): boolean {
 
 /** Every value of one field in row order, as the engine holds values of `stored` (its type when written), and their rough bytes. */
 function materialize(d: FieldData, stored: DataType, count: number): { values: Value[]; bytes: number } {
-  const out = materializeValues(d, stored, count);
-  return Array.isArray(out) ? { values: out, bytes: valuesBytes(out) } : out;
+  const out = fixedValues(d, stored, count);
+  return out ? { values: out, bytes: valuesBytes(out) } : textValues(d, stored, count);
 }
 
-function materializeValues(d: FieldData, stored: DataType, count: number): Value[] | { values: Value[]; bytes: number } {
+/** A field of a fixed-width or binary type's values; undefined for a Utf8 one (textValues). */
+function fixedValues(d: FieldData, stored: DataType, count: number): Value[] | undefined {
   const out = new Array<Value>(count);
   const off = d.offset;
   const values = d.values as ArrayLike<unknown>;
@@ -209,7 +210,7 @@ function materializeValues(d: FieldData, stored: DataType, count: number): Value
       return out;
     }
     default:
-      return textValues(d, stored, count);
+      return undefined;
   }
 }
 
@@ -337,6 +338,8 @@ class ArrowRowGroup implements RowGroupData {
   private readonly written = new Set<number>();
   /** `<column id>:<type>` → values. */
   private readonly materialized = new Map<string, ArrayLike<Value>>();
+  /** Bytes of each materialized column that is not a view (valuesBytes, or textValues' count). */
+  private readonly sizes = new Map<string, number>();
   /** After `shrink`, per column id: values a read materialized as written (another type of the column converts from them). */
   private asWritten?: Map<number, { values: ArrayLike<Value>; stored: DataType }>;
   /** A read took whole columns of it (`column`), not a few values (`reader`): what it would keep when it shrinks. */
@@ -409,9 +412,6 @@ class ArrowRowGroup implements RowGroupData {
     this.bytes = bytes;
     return true;
   }
-
-  /** Bytes of each materialized column that is not a view (valuesBytes, or textValues' count). */
-  private readonly sizes = new Map<string, number>();
 
   column(c: ColumnDef): ArrayLike<Value> {
     this.scanned = true;
