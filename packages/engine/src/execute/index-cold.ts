@@ -285,10 +285,12 @@ export async function prepareIndexRead(
     // The next candidates in the read's order.
     const cands: Candidate[] = [];
     while (cands.length < batch) {
+      // The cursors that need a record page read it together (concurrent reads, not one after another).
+      const drained = cursors.filter((c) => c.isDrained);
+      if (drained.length > 0) await Promise.all(drained.map((c) => c.fill()));
       let best: Candidate | undefined = hotCands[hotAt];
       let from = -1;
       for (let i = 0; i < cursors.length; i++) {
-        if (cursors[i].isDrained) await cursors[i].fill();
         const h = cursors[i].head;
         if (h && (!best || order(h, best) < 0)) {
           best = h;

@@ -9,7 +9,7 @@ import { recordLayout, recordOf } from '../storage/cold/index-record';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { segmentKeyOf, type SegmentMeta } from '../storage/cold/types';
 import { segmentHooks } from '../jobs/segment-hooks';
-import { prefixUpperBound } from '../storage/keys';
+import { encodeKey, prefixUpperBound } from '../storage/keys';
 import type { KvStore } from '../storage/kv';
 import { openMemoryStore } from '../storage/memory';
 import { Engine, type SessionState } from './engine';
@@ -198,5 +198,39 @@ describe('per-segment index records', () => {
     await run('DROP TABLE app.t');
     await engine.jobs.idle();
     expect(await segmentRecords()).toBe(0);
+  });
+
+  it('a cold read through the index fetches the record pages of all the partition\'s segments together, not one after another', async () => {
+    // Four segments whose keys interleave in the index's order (a = id % 10), compaction off: a read of the
+    // smallest values needs a record page of each.
+    for (let f = 0; f < 4; f++) {
+      const values = Array.from({ length: 4 }, (_, i) => `(${f * 4 + i}, ${(f * 4 + i) % 10}, 'v')`).join(', ');
+      await run(`INSERT INTO app.t (id, a, b) VALUES ${values}`);
+      await run('FLUSH TABLE app.t');
+      await engine.jobs.idle();
+    }
+    await engine.close();
+    // Reopened over a store whose segment reads of record pages wait a turn, counting how many are in flight at once.
+    const t0 = table();
+    const recordKeys = new Set(segments().flatMap((m) => recordOf(m, t0, t0.indexes!.find((x) => x.name === 't_a')!)!.at.map((at) => encodeKey([t0.id, '', m.id, at]).join())));
+    expect(recordKeys.size).toBe(4);
+    let inFlight = 0;
+    let most = 0;
+    const slow: KvStore = {
+      ...kv,
+      get: async (s, k) => {
+        if (s !== 'segments' || !recordKeys.has(k.join())) return kv.get(s, k);
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inFlight--;
+        return kv.get(s, k);
+      },
+    };
+    engine = await Engine.open({ storage: slow, rowGroupRows: 4, maxSegmentRows: 16, flushCheckIntervalMs: 0, compactL0Segments: 0 });
+    const stat = async () => Number((await run("SELECT metric_value FROM system.stats WHERE metric_name = 'index_cold_reads'")).rows[0].metric_value);
+    const before = await stat();
+    expect((await run('SELECT id, a FROM app.t WHERE a >= 0 ORDER BY a LIMIT 3')).rows).toEqual([{ id: 0, a: 0 }, { id: 10, a: 0 }, { id: 1, a: 1 }]);
+    expect(await stat()).toBe(before + 1);
+    expect(most).toBe(4);
   });
 });
