@@ -20,6 +20,10 @@ export {
 /** The check db.migrate() makes of a migrations list (hosts use it where the list is given): a frozen copy, or INVALID_OPTION. */
 export { checkMigrations } from './execute/migration-list';
 export { checkDurability, resolveOptions, DEFAULTS, OPTION_NAMES } from './execute/options';
+/** Compactions' merges in a helper worker (hosts that can start one install its factory; the helper serves them). */
+export { useCompactionWorker, COMPACTION_WORKER_NAME, type CompactionWorker } from './jobs/compaction-worker';
+export { startCompactionHelper } from './execute/compaction-helper';
+export type { HelperScope } from './jobs/compact-wire';
 /** exportDatabase()/importDatabase() options as the engine checks them (hosts check them where they are given). */
 export { checkBackupOptions } from './execute/backup-format';
 export { resolveInsertManyOptions, resolveSessionOptions, resolveStatementOptions, type ResolvedSession } from './api/session-options';

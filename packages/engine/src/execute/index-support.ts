@@ -43,6 +43,12 @@ export interface IndexSupportHost extends IndexHost {
   readonly sources: { indexScan?: IndexScan };
 }
 
+/** What indexes add to segment writing (jobs/segment-hooks.ts): also all a compaction helper worker installs. */
+export function installSegmentHooks(): void {
+  segmentHooks.indexRecords = encodeIndexRecords;
+  segmentHooks.lacksRecords = (m, t) => !!t.indexes?.some((x) => !recordOf(m, t, x));
+}
+
 export function installIndexSupport(engine: IndexSupportHost): void {
   if (engine.uniqueCheck) return;
   const indexes = new HotIndexes();
@@ -52,8 +58,7 @@ export function installIndexSupport(engine: IndexSupportHost): void {
   joinHooks.indexJoin = planIndexJoin;
   planHooks.begin = indexPlanning.begin;
   planHooks.planned = indexPlanning.planned;
-  segmentHooks.indexRecords = encodeIndexRecords;
-  segmentHooks.lacksRecords = (m, t) => !!t.indexes?.some((x) => !recordOf(m, t, x));
+  installSegmentHooks();
   engine.coldReader.indexPrepare = async (plan, s, params, pinned) => {
     const p = await prepareIndexRead(engine, indexes, plan, s, params, pinned);
     if (p) indexes.coldReads++;

@@ -19,6 +19,7 @@ import { FakeDirectory } from '../storage/opfs.fixture';
 import { LogStore } from '../storage/opfs-log';
 import { compactPartition } from './compact';
 import { coldStorage, compact, durable, expectClean, flush, insert, range, root, rows, SMALL, stat } from './compact.fixture';
+import { SLICE_BYTES } from './segment-encode';
 
 let open: Engine[] = [];
 afterEach(async () => {
@@ -254,7 +255,7 @@ describe('a crash during a compaction (segment files outside the KV store)', () 
 });
 
 describe('a compaction output of several MB inside the KV store', () => {
-  it('is written a slice of about 1 MiB a commit after its in_progress entry; a failure between slices leaves nothing after a reopen', async () => {
+  it('is written a slice (SLICE_BYTES, or one larger row group) a commit after its in_progress entry; a failure between slices leaves nothing after a reopen', async () => {
     const inner = durable(openMemoryStore());
     let fail: ((writes: readonly { store: string }[]) => boolean) | undefined;
     const slices: number[] = [];
@@ -293,9 +294,9 @@ describe('a compaction output of several MB inside the KV store', () => {
     expect(stat(second, 'segments')).toBe(1);
     expect(await answers(second)).toEqual(before);
     await expectClean(second);
-    // Several slices, each at most 1 MiB and one more row group or page (~260 KB).
-    expect(slices.length).toBeGreaterThan(4);
-    expect(Math.max(...slices)).toBeLessThanOrEqual(1024 * 1024 + 300 * 1024);
+    // Several slices, each at most SLICE_BYTES and one more row group or page (~260 KB).
+    expect(slices.length).toBeGreaterThan(20);
+    expect(Math.max(...slices)).toBeLessThanOrEqual(SLICE_BYTES + 300 * 1024);
   });
 });
 

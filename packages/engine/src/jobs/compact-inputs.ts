@@ -1,13 +1,12 @@
 /**
- * A compaction's inputs (compact-merge.ts): each input segment read one row
- * group at a time through the cache (ColdTier.readGroup), and the heap that
+ * A compaction's inputs (merge-rows.ts): each input segment read one row
+ * group at a time (MergeIo.readGroup), and the heap that
  * merges them by key, newest `_seq` first. Part of the merge's chunk.
  */
 import type { StoredRow, TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { compareValues } from '../core/values';
 import type { RowGroupData, SegmentMeta } from '../storage/cold/types';
-import type { SegmentWriter } from './segment-write';
 
 /** One input segment read a row group at a time. */
 export class Input {
@@ -19,7 +18,7 @@ export class Input {
   done = false;
 
   constructor(
-    private readonly ctx: SegmentWriter,
+    private readonly read: (g: number) => Promise<{ data: RowGroupData; release(): void }>,
     readonly meta: SegmentMeta,
     private readonly t: TableDef,
   ) {}
@@ -62,7 +61,7 @@ export class Input {
       this.done = true;
       return;
     }
-    const { data, release } = await this.ctx.cold.readGroup(this.meta, g, this.t);
+    const { data, release } = await this.read(g);
     this.group = g;
     this.data = data;
     this.release = release;

@@ -30,30 +30,24 @@
  * crash in between leaves a file no entry refers to, which open deletes).
  * Recovery removes in_progress entries and their bytes, as for a flush.
  */
-import { seqMillis } from '../core/ids';
-import type { RowChange, StoredRow, TableDef } from '../core/schema';
-import type { Value } from '../core/types';
-import { compareValues, hashKey } from '../core/values';
+import type { TableDef } from '../core/schema';
 import { TimeSlice } from '../core/yield';
-import type { EncodedRowGroup } from '../storage/cold/row-group';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
-import type { RowGroupData, SegmentMeta } from '../storage/cold/types';
+import type { SegmentMeta } from '../storage/cold/types';
 import { isDue, planInputs, retentionCutoff, type CompactTrigger } from './compact-due';
-import { Heap, Input } from './compact-inputs';
+import { offloadMerge } from './compact-offload';
 import { planCompaction } from './compact-plan';
 import type { JobRecord } from './job';
+import { mergeRows, type MergeIo, type MergeOptions, type MergeResult } from './merge-rows';
 import { deleteObsolete, entryChange, loadSegmentEncode, removeEntry, type SegmentJobContext, type SegmentWriter } from './segment-write';
 
-// Planning loads with the merge (a chunk): worker.js holds only the triggers.
-export { planCompaction };
+type SegmentEncode = typeof import('./segment-encode');
 
-/** Dropped tombstones kept to publish to a partition's live queries; past it they are told to re-run instead. */
-export const PUBLISH_PURGED_MAX = 10_000;
+// Planning loads with the merge (a chunk): worker.js holds only the triggers. A compaction helper worker
+// (compact-helper.ts) runs the merge itself.
+export { planCompaction, mergeRows };
 
 const q = (t: TableDef) => `${t.namespace}.${t.name}`;
-
-/** Merged rows between checks of the time slice. */
-const ROWS_PER_CHECK = 256;
 
 /** What compacting needs: the catalog, the tiers, `_seq` for segment ids, the job queue, the write lock and the one commit path. */
 export interface CompactContext extends SegmentJobContext {
@@ -83,166 +77,72 @@ export interface CompactPartitionOptions {
   stopAfter?: 1 | 2;
 }
 
-/** Work between turns of the event loop while merging (ms). */
+
+/** Work between turns of the event loop while merging in the engine's thread (ms). */
 export const COMPACT_SLICE_MS = 2;
 
 export interface MergeContext extends SegmentWriter {
   readonly seq: { next(): bigint };
 }
 
-export interface MergeOptions {
-  /** Tombstones written before this (ms) are dropped. */
-  cutoffMs: number;
-  slice: TimeSlice;
-  isCancelled?: () => boolean;
-  /** Collect the dropped tombstones (up to PUBLISH_PURGED_MAX) as removals for live queries. */
-  collectPurged: boolean;
-}
-
-export interface MergeResult {
-  /** The written segments, in status in_progress, in key order. */
-  outputs: SegmentMeta[];
-  rowsRead: number;
-  rowsShadowed: number;
-  tombstonesPurged: number;
-  /** Dropped tombstones as removals (row null, before: the tombstone); `complete` false when not all were kept (or none was asked for). */
-  purged: RowChange[];
-  complete: boolean;
-  /** The newest dropped tombstone (live replay cannot see past its `_seq`). */
-  newestPurged?: RowChange;
-}
-
 /**
  * Merges `inputs` (segments of partition `user` of `t`) into new level 1
  * segments written in status in_progress; 'aborted' (nothing left behind)
- * when cancelled.
+ * when cancelled. In the compaction helper worker when the engine has one
+ * and the table's values cross threads as they are (compact-offload.ts),
+ * else here.
  */
-export async function mergeSegments(
-  ctx: MergeContext,
-  codec: SegmentCodec,
-  t: TableDef,
-  user: string,
-  inputs: readonly SegmentMeta[],
-  o: MergeOptions,
-): Promise<MergeResult | 'aborted'> {
-  const { rowGroupRows, maxSegmentRows } = ctx.cold.options;
+export async function mergeSegments(ctx: MergeContext, codec: SegmentCodec, t: TableDef, user: string, inputs: readonly SegmentMeta[], o: MergeOptions): Promise<MergeResult | 'aborted'> {
+  const encode = await loadSegmentEncode();
   const rowPageRows = codec.pageRowsFor(t, ctx.cold.options.rowPageRows);
-  const { encodeGroup, pendingSegment, putSegmentBytes, segmentBytes, segmentMeta } = await loadSegmentEncode();
-  const total = inputs.reduce((n, m) => n + m.row_count, 0);
-  // Outputs of an even size: no small last segment when the rows are a little over maxSegmentRows.
-  const target = Math.ceil(total / Math.max(1, Math.ceil(total / maxSegmentRows)));
-  const result: MergeResult = { outputs: [], rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, purged: [], complete: o.collectPurged };
-  const readers = inputs.map((m) => new Input(ctx, m, t));
-  const heap = new Heap();
-  let encoded: EncodedRowGroup[] = [];
-  let segmentRows = 0;
-  let rows: StoredRow[] = [];
-  const abort = async (): Promise<'aborted'> => {
-    for (const r of readers) r.close();
-    for (const m of result.outputs) {
-      await removeEntry(ctx, m);
-      ctx.cold.compaction.outputs.delete(m.id);
-    }
-    return 'aborted';
-  };
-  const endGroup = async () => {
-    if (rows.length === 0) return;
-    encoded.push(await encodeGroup(codec, t, rows, 0, rows.length, rowPageRows, o.slice));
-    segmentRows += rows.length;
-    rows = [];
-    await o.slice.pause();
-  };
-  const endSegment = async () => {
-    await endGroup();
-    if (encoded.length === 0) return;
-    // Not a flush output: no hot rows to purge after it (recovery must not look for any).
-    const pending = pendingSegment(`S${ctx.seq.next()}`, t, user, { level: 1, hot_purged: true });
-
-    const meta = segmentMeta(pending, t, encoded, codec, rowPageRows);
-    const bytes = segmentBytes(codec, t, meta, encoded);
-    encoded = [];
-    segmentRows = 0;
-    // The entry first (in_progress: read by no one; open removes it and whatever bytes a crash left), then its bytes.
-    await ctx.commit({ state: [entryChange(ctx.cold, meta)] });
-    result.outputs.push(meta);
-    ctx.cold.compaction.outputs.add(meta.id);
-    await putSegmentBytes(ctx, meta, bytes, () => o.slice.pause());
-  };
-
-  try {
-    for (const r of readers) {
-      if (o.isCancelled?.()) return await abort();
-      await r.load(0);
-      if (!r.done) heap.push(r);
-      await o.slice.pause();
-    }
-    let sinceCheck = 0;
-    let last: { key: Value } | undefined;
-    while (heap.size > 0) {
-      // The newest version of the smallest key is on top; the other versions of that key follow it.
-      const top = heap.pop()!;
-      const key = top.key;
-      if (last && compareValues(key, last.key) === 0) {
-        // A second version of a key within one input (never written so; kept out all the same).
-        result.rowsRead++;
-        result.rowsShadowed++;
-        const loading = top.next();
-        if (loading) await loading;
-        if (!top.done) heap.push(top);
-        continue;
-      }
-      last = { key };
-      const keep = top.isTombstone && seqMillis(top.seq) < o.cutoffMs ? undefined : top.row();
-      if (!keep) notePurged(result, t, user, key, top.row());
-      result.rowsRead++;
-      const moved: Input[] = [top];
-      while (heap.size > 0 && compareValues(heap.peek()!.key, key) === 0) {
-        moved.push(heap.pop()!);
-        result.rowsRead++;
-        result.rowsShadowed++;
-      }
-      if (keep) {
-        rows.push(keep);
-        if (segmentRows + rows.length >= target) await endSegment();
-        else if (rows.length >= rowGroupRows) await endGroup();
-      }
-      for (const r of moved) {
-        const loading = r.next();
-        if (loading) {
-          await loading;
-          await o.slice.pause();
-        }
-        if (!r.done) heap.push(r);
-      }
-      if (++sinceCheck >= ROWS_PER_CHECK) {
-        sinceCheck = 0;
-        if (o.isCancelled?.()) return await abort();
-        await o.slice.pause();
-      }
-    }
-    await endSegment();
-    if (o.isCancelled?.()) return await abort();
-    return result;
-  } catch (e) {
-    await abort().catch(() => undefined);
-    throw e;
-  } finally {
-    for (const r of readers) r.close();
-  }
+  const offloaded = await offloadMerge(
+    {
+      cold: ctx.cold,
+      seq: ctx.seq,
+      commit: (unit) => ctx.commit(unit),
+      writeOutput: (meta, bytes) => writeOutput(ctx, encode, meta, bytes, () => o.slice.pause()),
+      removeOutput: (meta) => removeOutput(ctx, meta),
+    },
+    t,
+    user,
+    inputs,
+    rowPageRows,
+    o,
+  );
+  if (offloaded !== undefined) return offloaded;
+  return mergeRows(inlineIo(ctx, codec, encode, t, user, rowPageRows, o), codec, encode, t, user, inputs, o);
 }
 
-function notePurged(result: MergeResult, t: TableDef, user: string, pk: Value, before: StoredRow): void {
-  result.tombstonesPurged++;
-  const change: RowChange = { table: t, user, pkHash: hashKey(pk), pk, row: null, before: Object.freeze(before) };
-  const seqAt = t.columns.length;
-  if (!result.newestPurged || (before[seqAt] as bigint) > (result.newestPurged.before![seqAt] as bigint)) result.newestPurged = change;
-  if (!result.complete) return;
-  if (result.purged.length >= PUBLISH_PURGED_MAX) {
-    result.complete = false;
-    result.purged = [];
-    return;
+/** A merge's reads and writes in the engine's thread: inputs through the cache (ColdTier.readGroup), outputs encoded and written here. */
+function inlineIo(ctx: MergeContext, codec: SegmentCodec, encode: SegmentEncode, t: TableDef, user: string, rowPageRows: number, o: MergeOptions): MergeIo {
+  const { rowGroupRows, maxSegmentRows } = ctx.cold.options;
+  return {
+    rowGroupRows,
+    maxSegmentRows,
+    rowPageRows,
+    readGroup: (meta, g) => ctx.cold.readGroup(meta, g, t),
+    async writeSegment(encoded) {
+      // Not a flush output: no hot rows to purge after it (recovery must not look for any).
+      const pending = encode.pendingSegment(`S${ctx.seq.next()}`, t, user, { level: 1, hot_purged: true });
+      const meta = encode.segmentMeta(pending, t, encoded, codec, rowPageRows);
+      return writeOutput(ctx, encode, meta, encode.segmentBytes(codec, t, meta, encoded), () => o.slice.pause());
+    },
+    removeSegment: (meta) => removeOutput(ctx, meta),
+  };
+}
+
+/** Writes an output segment built from its bytes: the entry first (in_progress: read by no one; open removes it and whatever bytes a crash left), then its bytes; on a failure, removes what it wrote. */
+export async function writeOutput(ctx: SegmentWriter, encode: SegmentEncode, meta: SegmentMeta, bytes: readonly Uint8Array[], pause: () => Promise<void>): Promise<SegmentMeta> {
+  await ctx.commit({ state: [entryChange(ctx.cold, meta)] });
+  ctx.cold.compaction.outputs.add(meta.id);
+  try {
+    await encode.putSegmentBytes(ctx, meta, bytes, pause);
+  } catch (e) {
+    // Not an output yet: removed here (now if storage lets it, else at the next open).
+    await removeOutput(ctx, meta).catch(() => undefined);
+    throw e;
   }
-  result.purged.push(change);
+  return meta;
 }
 
 /**
@@ -345,7 +245,7 @@ async function swap(engine: CompactContext, t: TableDef, user: string, inputs: r
 }
 
 /** Removes an output that was never swapped in (its bytes, then its entry). */
-async function removeOutput(engine: CompactContext, m: SegmentMeta): Promise<void> {
+export async function removeOutput(engine: SegmentWriter, m: SegmentMeta): Promise<void> {
   await removeEntry(engine, m);
   engine.cold.compaction.outputs.delete(m.id);
 }

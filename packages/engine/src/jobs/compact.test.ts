@@ -521,7 +521,7 @@ describe('stats and settings', () => {
     const names = engine.metrics().map(([k]) => k);
     for (const k of ['segments_l0', 'segments_l1', 'segments_obsolete', 'compactions', 'compaction_segments_merged', 'compaction_segments_written',
       'compaction_segments_moved', 'compaction_rows_read', 'compaction_rows_shadowed', 'compaction_tombstones_purged', 'compaction_group_loads',
-      'compaction_outputs_in_progress']) {
+      'compaction_merges_offloaded', 'compaction_outputs_in_progress']) {
       expect(names).toContain(k);
     }
     expect(await rows(engine, "SELECT value FROM system.settings WHERE name = 'compact_l0_segments'")).toEqual([{ value: '4' }]);

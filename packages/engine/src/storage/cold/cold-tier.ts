@@ -55,6 +55,8 @@ export interface CompactionCounters {
   tombstonesPurged: number;
   /** Row groups a compaction read that were not in the cache (decoded outside it). */
   groupLoads: number;
+  /** Merges run in the compaction helper worker (jobs/compaction-worker.ts), not in the engine's thread. */
+  offloaded: number;
   /** Output segments written `in_progress` by compactions still running (not yet swapped in or removed). */
   readonly outputs: Set<string>;
 }
@@ -136,7 +138,7 @@ export class ColdTier {
   /** Flushes waiting for older pins to go; bounded by flushes in flight. */
   private waiters: { before: number; resolve: () => void }[] = [];
   readonly compaction: CompactionCounters = {
-    runs: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, groupLoads: 0, outputs: new Set(),
+    runs: 0, segmentsMerged: 0, segmentsWritten: 0, segmentsMoved: 0, rowsRead: 0, rowsShadowed: 0, tombstonesPurged: 0, groupLoads: 0, offloaded: 0, outputs: new Set(),
   };
 
   constructor(
@@ -454,6 +456,7 @@ export class ColdTier {
       ['compaction_rows_shadowed', k.rowsShadowed],
       ['compaction_tombstones_purged', k.tombstonesPurged],
       ['compaction_group_loads', k.groupLoads],
+      ['compaction_merges_offloaded', k.offloaded],
       ['compaction_outputs_in_progress', k.outputs.size],
     ];
   }
