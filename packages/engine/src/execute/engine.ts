@@ -108,6 +108,8 @@ export class Engine {
   readonly queries: QueryRegistry;
   readonly systemEnv: SystemEnv;
   readonly budget: HotBudget;
+  /** The IndexedDB database whose KV store holds the segments, when a compaction helper may open it itself (storage 'idb', the global indexedDB, no custom segment store). */
+  readonly segmentsIdb: { readonly name: string; readonly durability: 'relaxed' | 'strict' } | undefined;
   readonly autoFlush: AutoFlushCounters = { autoFlushes: 0, budgetFlushes: 0, writesWaited: 0 };
   /** Set once secondary indexes are loaded (index-loader.ts): at open when a table has one, or by the first CREATE INDEX. */
   uniqueCheck?: UniqueCheck;
@@ -132,6 +134,8 @@ export class Engine {
     readonly options: ResolvedOptions,
   ) {
     this.budget = { hotBudgetBytes: options.hotBudgetBytes, hotPartitionRows: options.hotPartitionRows };
+    // A compaction helper opens this IndexedDB database itself to read and write segment bytes (jobs/compact-offload.ts).
+    this.segmentsIdb = options.storage === 'idb' && !options.indexedDB && !options.segmentStore ? { name: options.name, durability: options.durability } : undefined;
     this.systemEnv = {
       catalog,
       metrics: () => this.metrics(),

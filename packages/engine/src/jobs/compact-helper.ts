@@ -3,11 +3,14 @@
  * starts one): it runs the merges the engine hands it (merge-rows.ts) —
  * decoding the inputs' row groups, merging, encoding the outputs with
  * their row pages and index records — so that work, and the garbage it
- * makes, stays out of the thread that answers statements. It touches no
- * storage: it asks the engine's thread for each input row group's bytes
- * (`read`) and hands it each output segment's entry and bytes (`segment`),
- * which that thread commits and writes (compact-offload.ts); removing an
- * output on an abort is asked for the same way (`remove`).
+ * makes, stays out of the thread that answers statements. Over IndexedDB
+ * (segments in its `segments` store) it reads the inputs' row groups and
+ * writes the outputs' bytes through a connection of its own, after the
+ * engine's thread committed each output's `in_progress` entry (`segment`
+ * without bytes); otherwise it asks that thread for each input group's
+ * bytes (`read`) and hands it each output's bytes to write with the entry.
+ * Removing an output on an abort is asked of the engine's thread
+ * (`remove`), which commits every manifest change (compact-offload.ts).
  *
  * A helper is the engine's own worker script started again under
  * COMPACTION_WORKER_NAME (@kalamlite/worker's worker.ts then calls
@@ -17,7 +20,11 @@
  */
 import { KalamError } from '../core/errors';
 import { TimeSlice } from '../core/yield';
+import { kvSegmentStore } from '../storage/cold/kv-segment-store';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
+import { segmentKeyOf } from '../storage/cold/types';
+import { openIdbStore } from '../storage/idb';
+import type { KvStore } from '../storage/kv';
 import { fromWire, toWire, transferable, type FromHelper, type HelperScope, type MergeRequest, type ToHelper } from './compact-wire';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { loadCompactMerge } from './compact-merge-loader';
@@ -42,6 +49,16 @@ export function serveCompactions(scope: HelperScope, installIndexHooks: () => Pr
       waiting.set(req, { resolve, reject });
       scope.postMessage({ ...message, req } as FromHelper, transfer);
     });
+  /** IndexedDB connections by database name, opened on a merge's first need and kept (the store closes itself when another tab upgrades or deletes the database). */
+  const databases = new Map<string, Promise<KvStore>>();
+  const database = (name: string, durability: 'relaxed' | 'strict') => {
+    let open = databases.get(name);
+    if (!open) {
+      databases.set(name, (open = openIdbStore(name, globalThis.indexedDB, durability)));
+      open.catch(() => databases.delete(name));
+    }
+    return open;
+  };
   const handle = ({ data: m }: MessageEvent<ToHelper>) => {
     if (m.type === 'merge') void run(m);
     else if (m.type === 'cancel') cancelled.add(m.id);
@@ -63,24 +80,44 @@ export function serveCompactions(scope: HelperScope, installIndexHooks: () => Pr
         t.indexes?.length && !segmentHooks.indexRecords ? installIndexHooks() : undefined,
       ]);
       const keyColumn = t.pk >= 0 ? t.columns[t.pk] : undefined;
+      const kv = m.idb ? await database(m.idb.name, m.idb.durability) : undefined;
+      const segments = kv ? kvSegmentStore(kv) : undefined;
+      const slice = new TimeSlice(HELPER_SLICE_MS);
       const io: MergeIo = {
         rowGroupRows: options.rowGroupRows,
         maxSegmentRows: options.maxSegmentRows,
         rowPageRows: options.rowPageRows,
         async readGroup(meta, group) {
-          const reply = await ask({ type: 'read', id, input: inputs.indexOf(meta), group });
-          const bytes = reply.type === 'bytes' ? reply.bytes : undefined;
-          if (!bytes) throw new KalamError('INTERNAL', `Internal error: no bytes came for row group ${group} of segment ${meta.id}. This is a bug in kalamlite; please report it.`);
+          let bytes: Uint8Array | undefined;
+          if (segments) {
+            const g = meta.groups!;
+            [bytes] = await segments.readGroups(segmentKeyOf(meta), [{ index: group, offset: g.offsets[group], bytes: g.bytes[group] }]);
+            if (!bytes) throw new KalamError('STORAGE_ERROR', `Row group ${group} of segment ${meta.id} of table '${t.namespace}.${t.name}' is listed in the manifest but its data is missing: the storage was changed outside kalamlite`);
+          } else {
+            const reply = await ask({ type: 'read', id, input: inputs.indexOf(meta), group });
+            bytes = reply.type === 'bytes' ? reply.bytes : undefined;
+            if (!bytes) throw new KalamError('INTERNAL', `Internal error: no bytes came for row group ${group} of segment ${meta.id}. This is a bug in kalamlite; please report it.`);
+          }
           return { data: codec.decodeRowGroup(bytes, keyColumn), release: () => undefined };
         },
         async writeSegment(encoded: EncodedRowGroup[]) {
-          // The engine's thread names the segment (its `_seq`) as it writes it.
+          // The engine's thread names the segment (its `_seq`) and commits its entry.
           const pending = encode.pendingSegment('', t, user, { level: 1, hot_purged: true });
           const meta = encode.segmentMeta(pending, t, encoded, codec, options.rowPageRows);
           const bytes = encode.segmentBytes(codec, t, meta, encoded);
-          const reply = await ask({ type: 'segment', id, meta, bytes }, transferable(bytes));
-          if (reply.type !== 'written' || !reply.meta) throw new KalamError('INTERNAL', 'Internal error: a compaction output was not acknowledged. This is a bug in kalamlite; please report it.');
-          return reply.meta;
+          const reply = await (kv ? ask({ type: 'segment', id, meta }) : ask({ type: 'segment', id, meta, bytes }, transferable(bytes)));
+          const named = reply.type === 'written' ? reply.meta : undefined;
+          if (!named) throw new KalamError('INTERNAL', 'Internal error: a compaction output was not acknowledged. This is a bug in kalamlite; please report it.');
+          if (kv && segments) {
+            // Its bytes, in slices as the engine's thread writes them (a reader of the store waits for one slice at most).
+            try {
+              await encode.putSegmentBytes({ cold: { store: segments }, commit: (unit) => kv.commit(unit.segments!.put!.flatMap((p) => segments.write!(p.key, p.groups, p.first))) }, named, bytes, () => slice.pause());
+            } catch (e) {
+              await ask({ type: 'remove', id, segment: named.id }).catch(() => undefined);
+              throw e;
+            }
+          }
+          return named;
         },
         async removeSegment(meta) {
           await ask({ type: 'remove', id, segment: meta.id });
@@ -89,7 +126,7 @@ export function serveCompactions(scope: HelperScope, installIndexHooks: () => Pr
       const result = await merge.mergeRows(io, codec, encode, t, user, inputs, {
         cutoffMs: options.cutoffMs,
         collectPurged: options.collectPurged,
-        slice: new TimeSlice(HELPER_SLICE_MS),
+        slice,
         isCancelled: () => cancelled.has(id),
       });
       scope.postMessage(result === 'aborted' ? { type: 'aborted', id } : { type: 'done', id, result: { ...result, outputs: [] } });

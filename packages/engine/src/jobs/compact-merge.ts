@@ -83,6 +83,8 @@ export const COMPACT_SLICE_MS = 2;
 
 export interface MergeContext extends SegmentWriter {
   readonly seq: { next(): bigint };
+  /** The IndexedDB database whose KV store holds the segments, when a compaction helper may open it itself. */
+  readonly segmentsIdb?: { readonly name: string; readonly durability: 'relaxed' | 'strict' };
 }
 
 /**
@@ -101,6 +103,7 @@ export async function mergeSegments(ctx: MergeContext, codec: SegmentCodec, t: T
       seq: ctx.seq,
       commit: (unit) => ctx.commit(unit),
       writeOutput: (meta, bytes) => writeOutput(ctx, encode, meta, bytes, () => o.slice.pause()),
+      idb: ctx.segmentsIdb,
       removeOutput: (meta) => removeOutput(ctx, meta),
     },
     t,
@@ -132,9 +135,11 @@ function inlineIo(ctx: MergeContext, codec: SegmentCodec, encode: SegmentEncode,
 }
 
 /** Writes an output segment built from its bytes: the entry first (in_progress: read by no one; open removes it and whatever bytes a crash left), then its bytes; on a failure, removes what it wrote. */
-export async function writeOutput(ctx: SegmentWriter, encode: SegmentEncode, meta: SegmentMeta, bytes: readonly Uint8Array[], pause: () => Promise<void>): Promise<SegmentMeta> {
+export async function writeOutput(ctx: SegmentWriter, encode: SegmentEncode, meta: SegmentMeta, bytes: readonly Uint8Array[] | undefined, pause: () => Promise<void>): Promise<SegmentMeta> {
   await ctx.commit({ state: [entryChange(ctx.cold, meta)] });
   ctx.cold.compaction.outputs.add(meta.id);
+  // A compaction helper writes these bytes itself.
+  if (!bytes) return meta;
   try {
     await encode.putSegmentBytes(ctx, meta, bytes, pause);
   } catch (e) {

@@ -6,63 +6,18 @@
  * browser runs it in a worker (e2e/compaction-helper.e2e.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCompactionHelper } from '../execute/compaction-helper';
 import { Engine, type OpenOptions } from '../execute/engine';
-import type { FromHelper, HelperScope } from './compact-wire';
-import { useCompactionWorker, type CompactionWorker } from './compaction-worker';
+import { helpers, inProcessHelper } from './compact-offload.fixture';
+import { useCompactionWorker } from './compaction-worker';
 import { compact, expectClean, expectSortedRun, flush, insert, range, root, rows, run, SMALL, stat } from './compact.fixture';
 
 let open: Engine[] = [];
-const helpers: CompactionWorker[] = [];
 afterEach(async () => {
   useCompactionWorker(undefined);
   for (const e of open) await e.close();
   open = [];
   for (const h of helpers.splice(0)) h.terminate();
 });
-
-interface Tap {
-  /** Sees each message from the helper before the engine does; false drops it (and every later one: the helper "died"). */
-  fromHelper?: (m: FromHelper, worker: InProcess) => boolean | void;
-}
-
-type InProcess = CompactionWorker & { fail(message: string): void };
-
-/** A helper served in this process; `tap` sees what it sends. */
-function inProcessHelper(tap: Tap = {}): InProcess {
-  const { port1, port2 } = new MessageChannel();
-  const listeners: Record<string, ((e: Event) => void)[]> = { message: [], error: [], messageerror: [] };
-  let dead = false;
-  const scope: HelperScope = {
-    postMessage: (m, transfer) => port2.postMessage(m, transfer ?? []),
-    addEventListener: (_type, listener) => port2.addEventListener('message', listener as (e: Event) => void),
-  };
-  port2.start();
-  startCompactionHelper(scope);
-  const worker: InProcess = {
-    postMessage: (m, transfer) => {
-      if (!dead) port1.postMessage(m, transfer ?? []);
-    },
-    addEventListener: (type, listener) => listeners[type].push(listener as (e: Event) => void),
-    terminate: () => {
-      dead = true;
-      port1.close();
-      port2.close();
-    },
-    fail(message) {
-      dead = true;
-      for (const l of listeners.error) l(Object.assign(new Event('error'), { message }));
-    },
-  };
-  port1.addEventListener('message', (e) => {
-    if (dead) return;
-    if (tap.fromHelper?.((e as MessageEvent<FromHelper>).data, worker) === false) return;
-    for (const l of listeners.message) l(e);
-  });
-  port1.start();
-  helpers.push(worker);
-  return worker;
-}
 
 async function engineWith(options: Partial<OpenOptions> = {}, ddl = 'CREATE SHARED TABLE app.t (id INT PRIMARY KEY, a INT, b TEXT)'): Promise<Engine> {
   const engine = await Engine.open({ storage: 'memory', ...SMALL, compactL0Segments: 0, ...options });

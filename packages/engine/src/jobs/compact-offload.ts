@@ -28,12 +28,16 @@ import type { SegmentWriter } from './segment-write';
 export const HELPER_IDLE_MS = 10_000;
 /** A helper silent this long during a merge, while it waits for nothing from this thread, is taken for dead. */
 export const HELPER_SILENCE_MS = 60_000;
+/** How often a merge in the helper checks whether its job was cancelled (KILL JOB, close()). */
+const CANCEL_CHECK_MS = 50;
 
 /** What the engine's thread does for a merge in the helper. */
 export interface OffloadHost extends SegmentWriter {
   readonly seq: { next(): bigint };
-  /** Writes an output segment (entry, then bytes). */
-  writeOutput(meta: SegmentMeta, bytes: readonly Uint8Array[]): Promise<SegmentMeta>;
+  /** Writes an output segment (entry, then bytes; only the entry when the helper writes the bytes). */
+  writeOutput(meta: SegmentMeta, bytes: readonly Uint8Array[] | undefined): Promise<SegmentMeta>;
+  /** The IndexedDB database holding the segments, when the helper can open it itself (storage 'idb', the segments in its KV store, the global indexedDB). */
+  readonly idb?: MergeRequest['idb'];
   /** Removes an output written by writeOutput. */
   removeOutput(meta: SegmentMeta): Promise<void>;
 }
@@ -137,6 +141,7 @@ export async function offloadMerge(host: OffloadHost, t: TableDef, user: string,
     user,
     inputs,
     options: { rowGroupRows: host.cold.options.rowGroupRows, maxSegmentRows: host.cold.options.maxSegmentRows, rowPageRows, cutoffMs: o.cutoffMs, collectPurged: o.collectPurged },
+    idb: host.idb,
   };
   const outputs: SegmentMeta[] = [];
   let answered = false;
@@ -190,11 +195,13 @@ export async function offloadMerge(host: OffloadHost, t: TableDef, user: string,
         };
         let heard = Date.now();
         let serving = 0;
+        // KILL JOB and close() reach the helper within a tick; a helper silent too long is taken for dead.
         const watchdog = setInterval(() => {
+          checkCancel();
           if (serving > 0 || Date.now() - heard < HELPER_SILENCE_MS) return;
           h.close();
           fail(new KalamError('INTERNAL', `Internal error: the compaction helper worker stopped answering for ${HELPER_SILENCE_MS / 1000} s during a merge. This is a bug in kalamlite; please report it.`));
-        }, Math.min(5_000, HELPER_SILENCE_MS));
+        }, CANCEL_CHECK_MS);
         (watchdog as { unref?: () => void }).unref?.();
         const finish = <T>(settle: (v: T) => void) => (v: T) => {
           clearInterval(watchdog);

@@ -4,9 +4,9 @@
  * every message carrying the merge's `id` and each request a `req` its
  * reply names.
  *
- *   engine → helper: merge {t, user, inputs, options} · cancel ·
+ *   engine → helper: merge {t, user, inputs, options, idb?} · cancel ·
  *                    bytes {req, bytes | error} · written {req, meta | error}
- *   helper → engine: read {req, input, group} · segment {req, meta, bytes} ·
+ *   helper → engine: read {req, input, group} · segment {req, meta, bytes?} ·
  *                    remove {req, segment} · done {result} · aborted ·
  *                    error {code, message}
  */
@@ -23,6 +23,8 @@ export interface MergeRequest {
   readonly user: string;
   readonly inputs: readonly SegmentMeta[];
   readonly options: { rowGroupRows: number; maxSegmentRows: number; rowPageRows: number; cutoffMs: number; collectPurged: boolean };
+  /** The IndexedDB database whose `segments` store holds the segments: the helper reads the inputs' and writes the outputs' bytes there itself (else it asks for them and hands them over). */
+  readonly idb?: { readonly name: string; readonly durability: 'relaxed' | 'strict' };
 }
 
 export type ToHelper =
@@ -33,7 +35,8 @@ export type ToHelper =
 
 export type FromHelper =
   | { readonly type: 'read'; readonly id: number; readonly req: number; readonly input: number; readonly group: number }
-  | { readonly type: 'segment'; readonly id: number; readonly req: number; readonly meta: SegmentMeta; readonly bytes: Uint8Array[] }
+  /** An output's entry to commit, and its bytes to write — or none: the helper writes them itself once the entry is committed (`idb`). */
+  | { readonly type: 'segment'; readonly id: number; readonly req: number; readonly meta: SegmentMeta; readonly bytes?: Uint8Array[] }
   | { readonly type: 'remove'; readonly id: number; readonly req: number; readonly segment: string }
   | { readonly type: 'done'; readonly id: number; readonly result: MergeResult }
   | { readonly type: 'aborted'; readonly id: number }

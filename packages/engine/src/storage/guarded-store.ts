@@ -191,6 +191,7 @@ export function guardStore(inner: KvStore, guard: GuardOptions): KvStore {
     },
   };
   if (typeof inner.setDurability === 'function') store.setDurability = (durability) => inner.setDurability!(durability);
+  if (inner.rangeDeletes) Object.defineProperty(store, 'rangeDeletes', { value: true, enumerable: true });
   guardedStores.add(store);
   return store;
 }

@@ -107,6 +107,7 @@ function openConnection(name: string, factory: IDBFactory): Promise<IDBDatabase>
 
 class IdbStore implements KvStore {
   readonly kind = 'idb' as const;
+  readonly rangeDeletes = true;
   private readonly db: IDBPDatabase;
   private readonly name: string;
   /** Set once the connection is gone; every later call throws it. */
@@ -216,7 +217,9 @@ class IdbStore implements KvStore {
       for (let i = 0; i < writes.length; i++) {
         const { store, key, value } = writes[i];
         const objectStore = raw.objectStore(store);
-        if (value === undefined) objectStore.delete(idbKey(key));
+        const { upper } = writes[i];
+        if (upper !== undefined) objectStore.delete(IDBKeyRange.bound(idbKey(key), idbKey(upper), false, true));
+        else if (value === undefined) objectStore.delete(idbKey(key));
         else objectStore.put(value, idbKey(key));
       }
     } catch (e) {

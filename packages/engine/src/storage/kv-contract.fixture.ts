@@ -107,6 +107,22 @@ export function describeKvContract(label: string, open: () => Promise<KvStore>):
       expect(seen.map((e) => e.value)).toEqual(['1/alice', '1/alice/x', '1/alice/y']);
     });
 
+    it('a store that takes range deletes deletes exactly the keys under a tuple prefix, atomically with the batch', async () => {
+      const store = await fresh();
+      if (!store.rangeDeletes) return expect(store.rangeDeletes).toBeFalsy();
+      const keys: KeyPart[][] = [[1, 'S12'], [1, 'S12', 0], [1, 'S12', 1], [1, 'S123', 0], [1, 'S1', 0], [2, 'S12', 0]];
+      await store.commit(keys.map((parts) => ({ store: 'segments' as const, key: encodeKey(parts), value: parts.join('/') })));
+      const prefix = k(1, 'S12');
+      await store.commit([{ store: 'segments', key: prefix, upper: prefixUpperBound(prefix) }, { store: 'user', key: k('x'), value: 1 }]);
+      const seen = await collect(store, 'segments', k(0), k(3));
+      expect(seen.map((e) => e.value)).toEqual(['1/S1/0', '1/S123/0', '2/S12/0']);
+      expect(await store.get('user', k('x'))).toBe(1);
+      // A range with a value, or an empty one, is refused and nothing of its batch applied.
+      await expectKalamError(store.commit([{ store: 'user', key: k('y'), value: 2 }, { store: 'segments', key: k(2), upper: k(3), value: 1 }]), 'INTERNAL');
+      await expectKalamError(store.commit([{ store: 'segments', key: k(3), upper: k(2) }]), 'INTERNAL');
+      expect(await store.get('user', k('y'))).toBeUndefined();
+    });
+
     it('scans ranges larger than one read batch completely and in order', async () => {
       const store = await fresh();
       const n = 2_345;

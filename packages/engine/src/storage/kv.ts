@@ -7,11 +7,13 @@ export type StoreName = 'system' | 'user' | 'shared' | 'stream' | 'segments';
 
 export const STORE_NAMES: readonly StoreName[] = ['system', 'user', 'shared', 'stream', 'segments'];
 
-/** One write of a batch: `value === undefined` deletes the key. */
+/** One write of a batch: `value === undefined` deletes the key — with `upper`, every key in [key, upper) (only to a store whose `rangeDeletes` is true). */
 export interface KvWrite {
   store: StoreName;
   key: Uint8Array;
   value?: unknown;
+  /** With no value: the exclusive end of a range of keys to delete. */
+  upper?: Uint8Array;
 }
 
 export interface KvRange {
@@ -34,6 +36,8 @@ export interface KvStore {
   /** Applies all writes atomically; resolves only once they are durable. */
   commit(writes: readonly KvWrite[]): Promise<void>;
   close(): Promise<void>;
+  /** Whether commit() takes range deletes (a write with `upper`): one request for a whole range, not one per key. */
+  readonly rangeDeletes?: boolean;
   /** When later commits resolve: 'relaxed' once the browser has them, 'strict' once flushed to disk (see OpenOptions.durability). */
   setDurability?(durability: 'relaxed' | 'strict'): void;
 }

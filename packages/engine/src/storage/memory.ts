@@ -42,6 +42,14 @@ function search(keys: readonly Uint8Array[], key: Uint8Array, isAfter: boolean):
 function apply(entries: SortedEntries, write: KvWrite): void {
   const { keys, values } = entries;
   const i = search(keys, write.key, false);
+  if (write.upper !== undefined) {
+    const end = search(keys, write.upper, false);
+    if (end <= i) return;
+    keys.splice(i, end - i);
+    values.splice(i, end - i);
+    entries.version++;
+    return;
+  }
   const isPresent = i < keys.length && compareBytes(keys[i], write.key) === 0;
   if (write.value === undefined) {
     if (!isPresent) return;
@@ -69,6 +77,7 @@ export function openMemoryStore(): KvStore {
 
   return {
     kind: 'memory',
+    rangeDeletes: true,
 
     async get(store, key) {
       const { keys, values } = entriesOf(store);

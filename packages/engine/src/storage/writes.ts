@@ -3,6 +3,7 @@
  * commit all-or-nothing: a batch with one bad write is refused whole.
  */
 import { KalamError } from '../core/errors';
+import { compareBytes } from './keys';
 import { STORE_NAMES, type KvWrite, type StoreName } from './kv';
 
 export function assertStoreName(store: unknown): asserts store is StoreName {
@@ -34,6 +35,12 @@ export function validateWrites(writes: readonly KvWrite[]): void {
     }
     assertStoreName(w.store);
     assertKey(w.key);
+    if (w.upper !== undefined) {
+      assertKey(w.upper);
+      if (w.value !== undefined || compareBytes(w.key, w.upper) >= 0) {
+        throw new KalamError('INTERNAL', `Internal error: write ${i} of a commit is a range delete with a value or an empty range. This is a bug in kalamlite; please report it.`);
+      }
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  * under (table id, user id, segment id). Its writes join the commit of the
  * unit of work that adds or removes the segment (storage/unit-of-work.ts).
  */
-import { decodeKey, encodeKey } from '../keys';
+import { decodeKey, encodeKey, prefixUpperBound } from '../keys';
 import type { KvStore, KvWrite } from '../kv';
 import type { GroupLocation, SegmentKey, SegmentRef, SegmentStore } from './types';
 
@@ -18,6 +18,8 @@ export function kvSegmentStore(kv: KvStore): SegmentStore {
       return groups.map((bytes, i): KvWrite => ({ store: 'segments', key: groupKey(key, first + i), value: bytes }));
     },
     remove(ref: SegmentRef) {
+      // Every record of the segment (its key is a prefix of its groups' keys) in one request where the store takes ranges.
+      if (kv.rangeDeletes) return [{ store: 'segments', key: blobKey(ref), upper: prefixUpperBound(blobKey(ref)) }];
       if (ref.format === 1) return [{ store: 'segments', key: blobKey(ref) }];
       const out: KvWrite[] = [];
       for (let i = 0; i < ref.groups; i++) out.push({ store: 'segments', key: groupKey(ref, i) });
