@@ -190,6 +190,35 @@ describe('a compaction helper worker', () => {
     await expectClean(engine);
   });
 
+  it('a helper that fails a merge before asking or writing anything leaves that merge to the engine\'s thread', async () => {
+    let merges = 0;
+    useCompactionWorker(() => {
+      const listeners: ((e: MessageEvent) => void)[] = [];
+      return {
+        postMessage(m) {
+          const { type, id } = m as { type: string; id: number };
+          if (type !== 'merge') return;
+          merges++;
+          setTimeout(() => listeners.forEach((l) => l(new MessageEvent('message', { data: { type: 'error', id, error: { code: 'STORAGE_ERROR', message: 'the database would not open here' } } }))), 0);
+        },
+        addEventListener(type, listener) {
+          if (type === 'message') listeners.push(listener as (e: MessageEvent) => void);
+        },
+        terminate: () => undefined,
+      };
+    });
+    const engine = await engineWith();
+    await overlapping(engine);
+    const before = await all(engine);
+    const message = await compact(engine);
+    const [job] = await rows(engine, `SELECT status FROM system.jobs WHERE job_id = '${message.split('Job ID: ')[1]}'`);
+    expect(job.status).toBe('completed');
+    expect(merges).toBeGreaterThan(0);
+    expect([stat(engine, 'compaction_merges_offloaded'), stat(engine, 'compactions')]).toEqual([0, 1]);
+    expect(await all(engine)).toEqual(before);
+    await expectClean(engine);
+  });
+
   it('a table with DECIMAL or INTERVAL columns merges in the engine\'s thread (their values are classes)', async () => {
     let created = 0;
     useCompactionWorker(() => {

@@ -11,8 +11,10 @@
  * merge at a time (a compaction job runs its merges one after another),
  * terminated after HELPER_IDLE_MS without work. A merge stays here when no
  * factory is installed, when a value of the table does not cross threads
- * unchanged (DECIMAL and INTERVAL are classes), or after the helper failed
- * to start. A helper that dies during a merge fails that merge: the outputs
+ * unchanged (DECIMAL and INTERVAL are classes), after the helper failed
+ * to start, or when the helper failed it before asking or writing anything
+ * (its serving code or the database would not open there: this merge then
+ * runs here). A helper that dies during a merge fails that merge: the outputs
  * it wrote are removed, the job fails as any storage failure does, and the
  * next merge starts a new helper.
  */
@@ -145,6 +147,8 @@ export async function offloadMerge(host: OffloadHost, t: TableDef, user: string,
   };
   const outputs: SegmentMeta[] = [];
   let answered = false;
+  /** Requests the helper made of this thread (reads, outputs, removals). */
+  let requests = 0;
   try {
     const result = await h.run((post, id, on) =>
       new Promise<MergeResult | 'aborted'>((resolve, reject) => {
@@ -213,7 +217,10 @@ export async function offloadMerge(host: OffloadHost, t: TableDef, user: string,
           if (m.id !== id) return;
           heard = Date.now();
           answered = true;
-          if (m.type === 'read' || m.type === 'segment' || m.type === 'remove') serve(m);
+          if (m.type === 'read' || m.type === 'segment' || m.type === 'remove') {
+            requests++;
+            serve(m);
+          }
           else if (m.type === 'aborted') void chain.then(() => ok('aborted'));
           else if (m.type === 'error') void chain.then(() => fail(fromWire(m.error)));
           else void chain.then(() => ok(m.result));
@@ -232,6 +239,8 @@ export async function offloadMerge(host: OffloadHost, t: TableDef, user: string,
       failedFactory = compactionWorkers.create;
       return undefined;
     }
+    // It failed before writing anything (its serving code or the database would not load there): this merge runs here.
+    if (requests === 0 && outputs.length === 0 && !o.isCancelled?.()) return undefined;
     // Whatever it wrote goes now if storage lets it, else at the next open.
     for (const m of outputs) await host.removeOutput(m).catch(() => undefined);
     throw e;
