@@ -8,7 +8,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, expect, it } from 'vitest';
 import { Engine } from '../execute/engine';
 import { compact, expectClean, flush, insert, range, root, rows, run, SMALL, stat } from './compact.fixture';
-import { helpers, inProcessHelper } from './compact-offload.fixture';
+import { allRows as all, compactJob, expectUnchanged, helpers, inProcessHelper, interleavedFlushes } from './compact-offload.fixture';
 import type { FromHelper } from './compact-wire';
 import { useCompactionWorker } from './compaction-worker';
 
@@ -20,7 +20,6 @@ afterEach(async () => {
   for (const h of helpers.splice(0)) h.terminate();
 });
 
-const all = (engine: Engine) => rows(engine, 'SELECT id, a, b FROM app.t ORDER BY id');
 
 it('reads and writes the segment bytes itself: the engine\'s thread reads no input group and writes no output byte', async () => {
   const sent: FromHelper['type'][] = [];
@@ -69,14 +68,13 @@ it('reads and writes the segment bytes itself: the engine\'s thread reads no inp
 
 it('KILL JOB stops a helper that asks nothing of the engine\'s thread meanwhile; what it wrote is removed', async () => {
   let engine!: Engine;
-  let jobId = '';
   let killed = false;
   useCompactionWorker(() =>
     inProcessHelper({
       fromHelper: (m) => {
         if (m.type === 'segment' && !killed) {
           killed = true;
-          void run(engine, `KILL JOB '${jobId}'`);
+          void rows(engine, "SELECT job_id FROM system.jobs WHERE job_type = 'compact' AND status = 'running'").then(([j]) => run(engine, `KILL JOB '${j.job_id}'`));
         }
       },
     }),
@@ -84,19 +82,9 @@ it('KILL JOB stops a helper that asks nothing of the engine\'s thread meanwhile;
   engine = await Engine.open({ storage: 'idb', name: `offload-kill-${Date.now()}`, ...SMALL, compactL0Segments: 0, maxSegmentRows: 8 });
   open.push(engine);
   await engine.execute(root, 'CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, a INT, b TEXT)');
-  for (let round = 0; round < 3; round++) {
-    await insert(engine, range(round, 90, 3));
-    await flush(engine);
-  }
-  const before = await all(engine);
-  const ids = engine.cold.manifest.all().map((m) => m.id).sort();
-  jobId = (await run(engine, 'STORAGE COMPACT TABLE app.t')).split('Job ID: ')[1];
-  await engine.jobs.idle();
+  const snapshot = await interleavedFlushes(engine, 90);
+  const job = await compactJob(engine);
   expect(killed).toBe(true);
-  const [job] = await rows(engine, `SELECT status FROM system.jobs WHERE job_id = '${jobId}'`);
   expect(job.status).toBe('cancelled');
-  expect(engine.cold.manifest.all().map((m) => m.id).sort()).toEqual(ids);
-  expect(await all(engine)).toEqual(before);
-  expect(stat(engine, 'compaction_outputs_in_progress')).toBe(0);
-  await expectClean(engine);
+  await expectUnchanged(engine, snapshot);
 });

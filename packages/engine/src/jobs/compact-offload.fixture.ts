@@ -1,5 +1,9 @@
 /** A compaction helper served in this process over a MessageChannel (compact-offload*.test.ts). */
+import { expect } from 'vitest';
+import type { Row } from '../core/types';
 import { startCompactionHelper } from '../execute/compaction-helper';
+import type { Engine } from '../execute/engine';
+import { expectClean, flush, insert, range, rows, run, stat } from './compact.fixture';
 import type { FromHelper, HelperScope } from './compact-wire';
 import type { CompactionWorker } from './compaction-worker';
 
@@ -49,3 +53,37 @@ export function inProcessHelper(tap: Tap = {}): InProcess {
   return worker;
 }
 
+export const allRows = (engine: Engine) => rows(engine, 'SELECT id, a, b FROM app.t ORDER BY id');
+
+/** What app.t was before a compaction that must leave it so: its rows and its segments. */
+export interface Snapshot {
+  readonly before: readonly Row[];
+  readonly ids: readonly string[];
+}
+
+const segmentIds = (engine: Engine) => engine.cold.manifest.all().map((m) => m.id).sort();
+
+/** Three flushes of every third id of 0..to, each round shifted by one (a compaction merges them all); then app.t's snapshot. */
+export async function interleavedFlushes(engine: Engine, to: number): Promise<Snapshot> {
+  for (let round = 0; round < 3; round++) {
+    await insert(engine, range(round, to, 3));
+    await flush(engine);
+  }
+  return { before: await allRows(engine), ids: segmentIds(engine) };
+}
+
+/** Runs STORAGE COMPACT TABLE app.t to its end; its job's status and message. */
+export async function compactJob(engine: Engine): Promise<{ status: unknown; message: unknown }> {
+  const jobId = (await run(engine, 'STORAGE COMPACT TABLE app.t')).split('Job ID: ')[1];
+  await engine.jobs.idle();
+  const [job] = await rows(engine, `SELECT status, message FROM system.jobs WHERE job_id = '${jobId}'`);
+  return job as { status: unknown; message: unknown };
+}
+
+/** A compaction that ended without its swap left app.t as `snapshot` had it: the same segments and rows, no output in progress, nothing stray in storage. */
+export async function expectUnchanged(engine: Engine, snapshot: Snapshot): Promise<void> {
+  expect(segmentIds(engine)).toEqual(snapshot.ids);
+  expect(await allRows(engine)).toEqual(snapshot.before);
+  expect(stat(engine, 'compaction_outputs_in_progress')).toBe(0);
+  await expectClean(engine);
+}

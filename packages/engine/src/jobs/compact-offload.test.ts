@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type OpenOptions } from '../execute/engine';
-import { helpers, inProcessHelper } from './compact-offload.fixture';
+import { allRows as all, compactJob, expectUnchanged, helpers, inProcessHelper, interleavedFlushes } from './compact-offload.fixture';
 import { useCompactionWorker } from './compaction-worker';
 import { compact, expectClean, expectSortedRun, flush, insert, range, root, rows, run, SMALL, stat } from './compact.fixture';
 
@@ -26,7 +26,6 @@ async function engineWith(options: Partial<OpenOptions> = {}, ddl = 'CREATE SHAR
   return engine;
 }
 
-const all = (engine: Engine) => rows(engine, 'SELECT id, a, b FROM app.t ORDER BY id');
 const tableId = (engine: Engine) => engine.catalog.requireTable('app', 't').id;
 
 /** Three overlapping flushes with updates and deletes: a compaction merges them (60 versions of 42 keys). */
@@ -101,7 +100,6 @@ describe('a compaction helper worker', () => {
 
   it('KILL JOB during the merge: the helper stops, what it wrote is removed, the data stays as it was', async () => {
     let engine!: Engine;
-    let jobId = '';
     let killed = false;
     useCompactionWorker(() =>
       inProcessHelper({
@@ -109,27 +107,18 @@ describe('a compaction helper worker', () => {
           // Once the first output is written, the job is killed while the helper goes on.
           if (m.type === 'read' && !killed && (stat(engine, 'compaction_outputs_in_progress') as number) > 0) {
             killed = true;
-            void run(engine, `KILL JOB '${jobId}'`);
+            void rows(engine, "SELECT job_id FROM system.jobs WHERE job_type = 'compact' AND status = 'running'").then(([j]) => run(engine, `KILL JOB '${j.job_id}'`));
           }
         },
       }),
     );
     engine = await engineWith({ maxSegmentRows: 8 });
-    for (let round = 0; round < 3; round++) {
-      await insert(engine, range(round, 60, 3));
-      await flush(engine);
-    }
-    const before = await all(engine);
-    const ids = engine.cold.manifest.all().map((m) => m.id).sort();
-    jobId = (await run(engine, 'STORAGE COMPACT TABLE app.t')).split('Job ID: ')[1];
-    await engine.jobs.idle();
+    const snapshot = await interleavedFlushes(engine, 60);
+    const job = await compactJob(engine);
     expect(killed).toBe(true);
-    const [job] = await rows(engine, `SELECT status, message FROM system.jobs WHERE job_id = '${jobId}'`);
     expect(job.status).toBe('cancelled');
-    expect(engine.cold.manifest.all().map((m) => m.id).sort()).toEqual(ids);
-    expect(await all(engine)).toEqual(before);
-    expect([stat(engine, 'compaction_outputs_in_progress'), stat(engine, 'compaction_merges_offloaded')]).toEqual([0, 0]);
-    await expectClean(engine);
+    await expectUnchanged(engine, snapshot);
+    expect(stat(engine, 'compaction_merges_offloaded')).toBe(0);
   });
 
   it('a helper that dies during a merge fails the job, its outputs are removed, and the next compaction starts a new helper', async () => {
@@ -147,25 +136,15 @@ describe('a compaction helper worker', () => {
       });
     });
     const engine = await engineWith({ maxSegmentRows: 8 });
-    for (let round = 0; round < 3; round++) {
-      await insert(engine, range(round, 60, 3));
-      await flush(engine);
-    }
-    const before = await all(engine);
-    const ids = engine.cold.manifest.all().map((m) => m.id).sort();
-    const jobId = (await run(engine, 'STORAGE COMPACT TABLE app.t')).split('Job ID: ')[1];
-    await engine.jobs.idle();
-    const [job] = await rows(engine, `SELECT status, message FROM system.jobs WHERE job_id = '${jobId}'`);
+    const snapshot = await interleavedFlushes(engine, 60);
+    const job = await compactJob(engine);
     expect(job.status).toBe('failed');
     expect(job.message).toMatch(/out of memory/);
-    expect(engine.cold.manifest.all().map((m) => m.id).sort()).toEqual(ids);
-    expect(await all(engine)).toEqual(before);
-    expect(stat(engine, 'compaction_outputs_in_progress')).toBe(0);
-    await expectClean(engine);
+    await expectUnchanged(engine, snapshot);
     await compact(engine);
     expect(created).toBe(2);
     expect(stat(engine, 'compaction_merges_offloaded')).toBeGreaterThan(0);
-    expect(await all(engine)).toEqual(before);
+    expect(await all(engine)).toEqual(snapshot.before);
     await expectClean(engine);
   });
 
