@@ -22,7 +22,7 @@ import { KalamError } from '../core/errors';
 import { TimeSlice } from '../core/yield';
 import { kvSegmentStore } from '../storage/cold/kv-segment-store';
 import type { EncodedRowGroup } from '../storage/cold/row-group';
-import { segmentKeyOf } from '../storage/cold/types';
+import { groupLocation, missingGroup, segmentKeyOf } from '../storage/cold/types';
 import { openIdbStore } from '../storage/idb';
 import type { KvStore } from '../storage/kv';
 import { fromWire, toWire, transferable, type FromHelper, type HelperScope, type MergeRequest, type ToHelper } from './compact-wire';
@@ -41,6 +41,8 @@ type HelperRequest = FromHelper extends infer M ? (M extends { req: number } ? O
 /** Serves merges to the engine that started this worker (its global scope is `scope`); returns what handles each message. */
 export function serveCompactions(scope: HelperScope, installIndexHooks: () => Promise<void>): (event: MessageEvent<ToHelper>) => void {
   const waiting = new Map<number, { resolve(m: ToHelper): void; reject(e: Error): void }>();
+  /** Merges running, and those of them cancelled (a cancel that comes after its merge ended is dropped). */
+  const running = new Set<number>();
   const cancelled = new Set<number>();
   let next = 0;
   const ask = (message: HelperRequest, transfer: Transferable[] = []) =>
@@ -61,7 +63,9 @@ export function serveCompactions(scope: HelperScope, installIndexHooks: () => Pr
   };
   const handle = ({ data: m }: MessageEvent<ToHelper>) => {
     if (m.type === 'merge') void run(m);
-    else if (m.type === 'cancel') cancelled.add(m.id);
+    else if (m.type === 'cancel') {
+      if (running.has(m.id)) cancelled.add(m.id);
+    }
     else {
       const w = waiting.get(m.req);
       waiting.delete(m.req);
@@ -72,6 +76,7 @@ export function serveCompactions(scope: HelperScope, installIndexHooks: () => Pr
 
   async function run(m: MergeRequest): Promise<void> {
     const { id, t, user, inputs, options } = m;
+    running.add(id);
     try {
       const [codec, encode, merge] = await Promise.all([
         loadSegmentCodec(),
@@ -90,9 +95,8 @@ export function serveCompactions(scope: HelperScope, installIndexHooks: () => Pr
         async readGroup(meta, group) {
           let bytes: Uint8Array | undefined;
           if (segments) {
-            const g = meta.groups!;
-            [bytes] = await segments.readGroups(segmentKeyOf(meta), [{ index: group, offset: g.offsets[group], bytes: g.bytes[group] }]);
-            if (!bytes) throw new KalamError('STORAGE_ERROR', `Row group ${group} of segment ${meta.id} of table '${t.namespace}.${t.name}' is listed in the manifest but its data is missing: the storage was changed outside kalamlite`);
+            [bytes] = await segments.readGroups(segmentKeyOf(meta), [groupLocation(meta, group)]);
+            if (!bytes) throw missingGroup(meta, group, t);
           } else {
             const reply = await ask({ type: 'read', id, input: inputs.indexOf(meta), group });
             bytes = reply.type === 'bytes' ? reply.bytes : undefined;
@@ -133,6 +137,7 @@ export function serveCompactions(scope: HelperScope, installIndexHooks: () => Pr
     } catch (e) {
       scope.postMessage({ type: 'error', id, error: toWire(e) });
     } finally {
+      running.delete(id);
       cancelled.delete(id);
     }
   }

@@ -77,7 +77,6 @@ export interface CompactPartitionOptions {
   stopAfter?: 1 | 2;
 }
 
-
 /** Work between turns of the event loop while merging in the engine's thread (ms). */
 export const COMPACT_SLICE_MS = 2;
 

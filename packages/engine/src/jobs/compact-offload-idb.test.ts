@@ -8,17 +8,12 @@ import 'fake-indexeddb/auto';
 import { afterEach, expect, it } from 'vitest';
 import { Engine } from '../execute/engine';
 import { compact, expectClean, flush, insert, range, root, rows, run, SMALL, stat } from './compact.fixture';
-import { allRows as all, compactJob, expectUnchanged, helpers, inProcessHelper, interleavedFlushes } from './compact-offload.fixture';
+import { allRows as all, cleanUp, compactJob, expectUnchanged, inProcessHelper, interleavedFlushes } from './compact-offload.fixture';
 import type { FromHelper } from './compact-wire';
 import { useCompactionWorker } from './compaction-worker';
 
 let open: Engine[] = [];
-afterEach(async () => {
-  useCompactionWorker(undefined);
-  for (const e of open) await e.close();
-  open = [];
-  for (const h of helpers.splice(0)) h.terminate();
-});
+afterEach(() => cleanUp(open));
 
 
 it('reads and writes the segment bytes itself: the engine\'s thread reads no input group and writes no output byte', async () => {

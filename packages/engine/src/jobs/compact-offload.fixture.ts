@@ -5,10 +5,17 @@ import { startCompactionHelper } from '../execute/compaction-helper';
 import type { Engine } from '../execute/engine';
 import { expectClean, flush, insert, range, rows, run, stat } from './compact.fixture';
 import type { FromHelper, HelperScope } from './compact-wire';
-import type { CompactionWorker } from './compaction-worker';
+import { useCompactionWorker, type CompactionWorker } from './compaction-worker';
 
-/** The helpers started, for a test's cleanup to terminate. */
+/** The helpers started, terminated by `cleanUp`. */
 export const helpers: CompactionWorker[] = [];
+
+/** After each test: the factory removed, `engines` closed (and emptied), every helper started terminated. */
+export async function cleanUp(engines: Engine[]): Promise<void> {
+  useCompactionWorker(undefined);
+  for (const e of engines.splice(0)) await e.close();
+  for (const h of helpers.splice(0)) h.terminate();
+}
 
 export interface Tap {
   /** Sees each message from the helper before the engine does; false drops it (and every later one: the helper "died"). */

@@ -7,17 +7,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type OpenOptions } from '../execute/engine';
-import { allRows as all, compactJob, expectUnchanged, helpers, inProcessHelper, interleavedFlushes } from './compact-offload.fixture';
+import { allRows as all, cleanUp, compactJob, expectUnchanged, inProcessHelper, interleavedFlushes } from './compact-offload.fixture';
 import { useCompactionWorker } from './compaction-worker';
 import { compact, expectClean, expectSortedRun, flush, insert, range, root, rows, run, SMALL, stat } from './compact.fixture';
 
 let open: Engine[] = [];
-afterEach(async () => {
-  useCompactionWorker(undefined);
-  for (const e of open) await e.close();
-  open = [];
-  for (const h of helpers.splice(0)) h.terminate();
-});
+afterEach(() => cleanUp(open));
 
 async function engineWith(options: Partial<OpenOptions> = {}, ddl = 'CREATE SHARED TABLE app.t (id INT PRIMARY KEY, a INT, b TEXT)'): Promise<Engine> {
   const engine = await Engine.open({ storage: 'memory', ...SMALL, compactL0Segments: 0, ...options });

@@ -20,7 +20,7 @@
  */
 import { KalamError } from '../core/errors';
 import type { RowChange, TableDef } from '../core/schema';
-import { segmentKeyOf, type SegmentMeta } from '../storage/cold/types';
+import { groupLocation, missingGroup, segmentKeyOf, type SegmentMeta } from '../storage/cold/types';
 import { fromWire, toWire, type FromHelper, type MergeRequest, type ToHelper } from './compact-wire';
 import { compactionWorkers, type CompactionWorker } from './compaction-worker';
 import type { MergeOptions, MergeResult } from './merge-rows';
@@ -170,10 +170,8 @@ export async function offloadMerge(host: OffloadHost, t: TableDef, user: string,
                 const meta = inputs[m.input];
                 const g = meta?.groups;
                 if (!g || m.group < 0 || m.group >= g.rows.length) throw new KalamError('INTERNAL', `Internal error: the compaction helper asked for a row group that does not exist. This is a bug in kalamlite; please report it.`);
-                const [bytes] = await host.cold.store.readGroups(segmentKeyOf(meta), [{ index: m.group, offset: g.offsets[m.group], bytes: g.bytes[m.group] }]);
-                if (!bytes) {
-                  throw new KalamError('STORAGE_ERROR', `Row group ${m.group} of segment ${meta.id} of table '${t.namespace}.${t.name}' is listed in the manifest but its data is missing: the storage was changed outside kalamlite`);
-                }
+                const [bytes] = await host.cold.store.readGroups(segmentKeyOf(meta), [groupLocation(meta, m.group)]);
+                if (!bytes) throw missingGroup(meta, m.group, t);
                 host.cold.compaction.groupLoads++;
                 // Copied, not moved: a store may hand out the very bytes it keeps (the memory store does).
                 post({ type: 'bytes', id, req: m.req, bytes });

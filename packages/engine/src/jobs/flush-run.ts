@@ -10,7 +10,7 @@ import { hashKey } from '../core/values';
 import { TimeSlice, yieldToEventLoop } from '../core/yield';
 import { RowGroupCache } from '../storage/cold/cache';
 import { loadSegmentCodec, type SegmentCodec } from '../storage/cold/segment-loader';
-import { pagesOf, segmentKeyOf, segmentRefOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
+import { groupLocation, pagesOf, segmentKeyOf, segmentRefOf, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
 import { storeOf, type HotChange } from '../storage/hot-tier';
 import type { StateChange } from '../storage/unit-of-work';
 import { requestAutoCompaction } from './compact';
@@ -241,7 +241,7 @@ export async function recoverFlushes(engine: FlushContext): Promise<void> {
     const keys: Value[] = [];
     const seqs: bigint[] = [];
     const g = meta.groups!; // format 1 entries were rewritten before (segment-upgrade.ts)
-    const locations = g.rows.map((_, index) => ({ index, offset: g.offsets[index], bytes: g.bytes[index] }));
+    const locations = g.rows.map((_, index) => groupLocation(meta, index));
     const bytes = await cold.store.readGroups(segmentKeyOf(meta), locations);
     for (const b of bytes) {
       if (!b) throw missingData(meta, t);

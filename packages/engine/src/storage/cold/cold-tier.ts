@@ -14,7 +14,7 @@ import { RowGroupCache } from './cache';
 import { Manifest } from './manifest';
 import { selectRowGroups, type ScanBounds } from './prune';
 import { loadSegmentCodec, type SegmentCodec } from './segment-loader';
-import { coversColumns, NOT_LOADED, segmentKeyOf, type ColumnSelection, type GroupLocation, type LazyLoads, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
+import { coversColumns, groupLocation, missingGroup, NOT_LOADED, segmentKeyOf, type ColumnSelection, type LazyLoads, type PreparedGroup, type PreparedPartition, type PreparedSegment, type RowGroupData, type SegmentMeta, type SegmentStore } from './types';
 import { COLD_DEFAULTS } from '../../core/defaults';
 
 export type { ColumnSelection } from './types';
@@ -363,18 +363,13 @@ export class ColdTier {
     if (!g) {
       throw new KalamError('INTERNAL', `Internal error: segment ${meta.id} is still in storage format 1 after open. This is a bug in kalamlite; please report it.`);
     }
-    const locations: GroupLocation[] = indexes.map((index) => ({ index, offset: g.offsets[index], bytes: g.bytes[index] }));
+    const locations = indexes.map((index) => groupLocation(meta, index));
     // The codec loads (once, on the first cold read) while the bytes are fetched.
     const [bytes, codec] = await Promise.all([this.store.readGroups(segmentKeyOf(meta), locations), loadSegmentCodec()]);
     const { decodeRowGroup } = codec;
     this.codec = codec;
     return bytes.map((b, i) => {
-      if (!b) {
-        throw new KalamError(
-          'STORAGE_ERROR',
-          `Row group ${indexes[i]} of segment ${meta.id} of table '${t.namespace}.${t.name}' is listed in the manifest but its data is missing: the storage was changed outside kalamlite`,
-        );
-      }
+      if (!b) throw missingGroup(meta, indexes[i], t);
       if (counted) this.loads++;
       // Decoded for the key column only; other columns materialize on first use. Not pinned yet: load() pins.
       return decodeRowGroup(b, keyColumn(t));

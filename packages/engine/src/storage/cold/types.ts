@@ -10,6 +10,7 @@
  * schema version reads under the current one: an added column reads as
  * NULL, a dropped one is gone, a renamed one keeps its values.
  */
+import { KalamError } from '../../core/errors';
 import type { ColumnDef, TableDef } from '../../core/schema';
 import type { Value } from '../../core/types';
 import type { KvWrite } from '../kv';
@@ -159,6 +160,13 @@ export interface GroupLocation {
   offset: number;
   bytes: number;
 }
+
+/** Where row group `index` of segment `m` is (a format 2 segment: format 1 ones are rewritten at open). */
+export const groupLocation = (m: SegmentMeta, index: number): GroupLocation => ({ index, offset: m.groups!.offsets[index], bytes: m.groups!.bytes[index] });
+
+/** Row group `index` of segment `m`, listed in the manifest, was not in the segment store. */
+export const missingGroup = (m: SegmentMeta, index: number, t: Pick<TableDef, 'namespace' | 'name'>): KalamError =>
+  new KalamError('STORAGE_ERROR', `Row group ${index} of segment ${m.id} of table '${t.namespace}.${t.name}' is listed in the manifest but its data is missing: the storage was changed outside kalamlite`);
 
 export const levelOf = (m: Pick<SegmentMeta, 'level'>): SegmentLevel => (m.level === 1 ? 1 : 0);
 
