@@ -17,7 +17,7 @@
  *   exact search over the same vectors in the page.
  */
 import { createClient, type KalamClient, type ClientSession } from '@kalamlite/worker';
-import { Hnsw } from '../packages/engine/src/storage/hnsw';
+import { Hnsw, HNSW_EF_CONSTRUCTION, HNSW_M } from '../packages/engine/src/storage/hnsw';
 // The seeded generator the engine's vector tests use (mulberry32), so every run writes the same vectors.
 import { random } from '../packages/engine/src/core/seeded-random.fixture';
 
@@ -27,12 +27,15 @@ declare global {
   }
 }
 
+/** The vectors drawn (see the generators below): uniformly random, Gaussian clusters, or topics of low intrinsic dimension. */
+export type VectorData = 'random' | 'clustered' | 'topics';
+
 export interface VectorsBenchApi {
   /** `ef`: the engine's vectorIndexEf (undefined: its default). */
   open(ef?: number): Promise<void>;
-  load(rows: number, clustered?: boolean): Promise<{ ms: number }>;
+  load(rows: number, data: VectorData): Promise<{ ms: number }>;
   exact(queries: number): Promise<{ times: number[]; firstMs: number }>;
-  index(indexRows: number, queries: number, efs: number[]): Promise<{ buildMs: number; bytes: number; byEf: { ef: number; times: number[]; recall: number }[]; inPageExactMs: number[] }>;
+  index(indexRows: number, queries: number, efs: number[]): Promise<{ buildMs: number; bytes: number; byEf: { ef: number; times: number[]; recall: number }[]; inPageExactMs: number[]; params: string }>;
   sqlIndex(queries: number): Promise<{ createMs: number; buildMs: number; job: string; bytes: number; firstMs: number; times: number[]; recall: number; plan: string }>;
   close(): Promise<void>;
 }
@@ -53,30 +56,61 @@ let queries: Float32Array[] = [];
  * the centres are the same for every seed.
  */
 function clusteredVectors(n: number, seed: number): Float32Array[] {
-  const centres = random(99);
-  const gauss = (next: () => number) => Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
-  const unit = (v: Float32Array) => {
-    let s = 0;
-    for (const x of v) s += x * x;
-    const inv = 1 / Math.sqrt(s);
-    for (let i = 0; i < v.length; i++) v[i] *= inv;
-    return v;
-  };
-  const cs = Array.from({ length: 100 }, () => unit(Float32Array.from({ length: DIM }, () => gauss(centres))));
+  const cs = centres();
   const next = random(seed);
   return Array.from({ length: n }, () => unit(Float32Array.from(cs[Math.floor(next() * 100)], (c) => c + 0.05 * gauss(next))));
 }
 
-function unitVectors(n: number, seed: number): Float32Array[] {
+/**
+ * `n` unit vectors of 100 topics, each a seeded centre and a 16-dimensional
+ * subspace of the 384 (a random basis): a vector is its topic's centre
+ * moved within the subspace (σ 0.25 along each basis vector) plus a little
+ * noise in every dimension (σ 0.01). Text embeddings have a low intrinsic
+ * dimension like this, so near neighbours are clearly nearer than the rest
+ * of their topic — within a Gaussian cluster (above) they are not: there
+ * every point of a cluster is about as far from any other.
+ */
+function topicVectors(n: number, seed: number): Float32Array[] {
+  const cs = centres();
+  const shape = random(98);
+  const bases = cs.map(() => Array.from({ length: 16 }, () => Float32Array.from({ length: DIM }, () => gauss(shape) / Math.sqrt(DIM))));
   const next = random(seed);
   return Array.from({ length: n }, () => {
-    const v = Float32Array.from({ length: DIM }, () => next() * 2 - 1);
-    let s = 0;
-    for (const x of v) s += x * x;
-    const inv = 1 / Math.sqrt(s);
-    for (let i = 0; i < DIM; i++) v[i] *= inv;
-    return v;
+    const topic = Math.floor(next() * 100);
+    const v = Float32Array.from(cs[topic]);
+    for (const b of bases[topic]) {
+      const z = 0.25 * gauss(next);
+      for (let i = 0; i < DIM; i++) v[i] += z * b[i];
+    }
+    for (let i = 0; i < DIM; i++) v[i] += 0.01 * gauss(next);
+    return unit(v);
   });
+}
+
+/** The 100 seeded unit centres of the clustered and topic vectors (the same for every seed). */
+function centres(): Float32Array[] {
+  const next = random(99);
+  return Array.from({ length: 100 }, () => unit(Float32Array.from({ length: DIM }, () => gauss(next))));
+}
+
+/** A standard normal draw (Box–Muller). */
+function gauss(next: () => number): number {
+  return Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
+}
+
+function unit(v: Float32Array): Float32Array {
+  let s = 0;
+  for (const x of v) s += x * x;
+  const inv = 1 / Math.sqrt(s);
+  for (let i = 0; i < v.length; i++) v[i] *= inv;
+  return v;
+}
+
+const GENERATORS: Record<VectorData, (n: number, seed: number) => Float32Array[]> = { random: unitVectors, clustered: clusteredVectors, topics: topicVectors };
+
+function unitVectors(n: number, seed: number): Float32Array[] {
+  const next = random(seed);
+  return Array.from({ length: n }, () => unit(Float32Array.from({ length: DIM }, () => next() * 2 - 1)));
 }
 
 /** The exact top-10 by cosine distance over `n` first vectors (all unit length: the largest dot products). */
@@ -106,9 +140,9 @@ const api: VectorsBenchApi = {
     await root.execute(`CREATE NAMESPACE bench; CREATE USER TABLE bench.vecs (id INT PRIMARY KEY, v EMBEDDING(${DIM}))`);
     session = client.session({ user: 'u1', role: 'dba' });
   },
-  async load(rows, clustered) {
-    vectors = clustered ? clusteredVectors(rows, 16) : unitVectors(rows, 16);
-    queries = clustered ? clusteredVectors(100, 17) : unitVectors(100, 17);
+  async load(rows, data) {
+    vectors = GENERATORS[data](rows, 16);
+    queries = GENERATORS[data](100, 17);
     const started = performance.now();
     for (let i = 0; i < rows; i += BATCH) {
       const batch = vectors.slice(i, i + BATCH);
@@ -133,7 +167,7 @@ const api: VectorsBenchApi = {
   async index(indexRows, count, efs) {
     const n = Math.min(indexRows, vectors.length);
     const started = performance.now();
-    const graph = new Hnsw<number>(DIM, 'cosine', { m: 16, efConstruction: 64, seed: 5 });
+    const graph = new Hnsw<number>(DIM, 'cosine', { seed: 5 }); // the engine's m and efConstruction
     for (let i = 0; i < n; i++) graph.add(i, vectors[i]);
     const buildMs = performance.now() - started;
     const inPageExactMs: number[] = [];
@@ -155,7 +189,7 @@ const api: VectorsBenchApi = {
       });
       return { ef, times, recall: hit / (10 * count) };
     });
-    return { buildMs, bytes: graph.bytes(), byEf, inPageExactMs };
+    return { buildMs, bytes: graph.bytes(), byEf, inPageExactMs, params: `M ${HNSW_M}, efConstruction ${HNSW_EF_CONSTRUCTION}` };
   },
   /**
    * The vector index through SQL and the worker: CREATE VECTOR INDEX, the

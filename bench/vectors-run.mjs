@@ -14,6 +14,12 @@ export const VECTOR_DEFAULT_INDEX_ROWS = 10_000;
 const EXACT_QUERIES = 11;
 const INDEX_QUERIES = 50;
 const EFS = [16, 64, 256];
+/** The data sets (vectors-page.ts VectorData: --vector-clustered, --vector-topics, or random by default). */
+export const DATA_NAMES = {
+  random: 'uniformly random unit vectors',
+  clustered: '100 Gaussian clusters (σ 0.05 a dimension)',
+  topics: '100 topics, each a 16-dimensional subspace (low intrinsic dimension, as text embeddings)',
+};
 
 function log(message) {
   console.log(`[run] vectors: ${message}`);
@@ -21,7 +27,7 @@ function log(message) {
 
 
 /** Runs the phase; resolves to true when it completed (the exact scan agreed with the page on every query). */
-export async function runVectorsPhase(context, baseUrl, { profile, browserVersion, rows = VECTOR_DEFAULT_ROWS, indexRows = VECTOR_DEFAULT_INDEX_ROWS, clustered = false, ef }) {
+export async function runVectorsPhase(context, baseUrl, { profile, browserVersion, rows = VECTOR_DEFAULT_ROWS, indexRows = VECTOR_DEFAULT_INDEX_ROWS, data = 'random', ef }) {
   const page = await context.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error' || message.type() === 'warning') console.log(`[page] ${message.text()}`);
@@ -31,8 +37,8 @@ export async function runVectorsPhase(context, baseUrl, { profile, browserVersio
   await page.waitForFunction(() => typeof window.vectorsBench === 'object');
   const call = (what, timeoutMs, fn, arg) => withTimeout(page.evaluate(fn, arg), timeoutMs, what);
   await call('open', 60_000, (e) => window.vectorsBench.open(e ?? undefined), ef ?? null);
-  log(`loading ${rows.toLocaleString('en-US')} ${clustered ? 'clustered' : 'random'} vectors of 384 dimensions`);
-  const load = await call('load', 300_000 + rows * 5, ([n, c]) => window.vectorsBench.load(n, c), [rows, clustered]);
+  log(`loading ${rows.toLocaleString('en-US')} vectors of 384 dimensions: ${DATA_NAMES[data]}`);
+  const load = await call('load', 300_000 + rows * 5, ([n, c]) => window.vectorsBench.load(n, c), [rows, data]);
   log(`loaded in ${ms(load.ms)}; exact top-10 queries`);
   const exact = await call('exact', 1_800_000, (n) => window.vectorsBench.exact(n), EXACT_QUERIES);
   log(`exact p50 ${ms(p50(exact.times))}; CREATE VECTOR INDEX and its vector_index job over all ${rows.toLocaleString('en-US')} vectors`);
@@ -47,16 +53,16 @@ export async function runVectorsPhase(context, baseUrl, { profile, browserVersio
   const table = [
     [`load ${rows.toLocaleString('en-US')} × 384-d vectors, 500-row INSERTs through the worker (IndexedDB)`, ms(load.ms), ''],
     [`exact top-10 ORDER BY cosine_distance LIMIT 10 through the worker, p50 of ${exact.times.length}`, ms(p50(exact.times)), `first ${ms(exact.firstMs)}; top-10 equal to the page's exact search`],
-    [`vector_index job: the partition's graph over ${rows.toLocaleString('en-US')} vectors in the worker (M 16, efConstruction 64)`, ms(sqlIndex.buildMs), `${(sqlIndex.bytes / 1e6).toFixed(1)} MB; the first query (exact, requesting it) ${ms(sqlIndex.firstMs)}`],
+    [`vector_index job: the partition's graph over ${rows.toLocaleString('en-US')} vectors in the worker (${index.params})`, ms(sqlIndex.buildMs), `${(sqlIndex.bytes / 1e6).toFixed(1)} MB; the first query (exact, requesting it) ${ms(sqlIndex.firstMs)}`],
     [`top-10 through the vector index and the worker (vectorIndexEf ${ef ?? "default, 64"}), p50 of ${sqlIndex.times.length}`, ms(p50(sqlIndex.times)), `recall@10 ${sqlIndex.recall.toFixed(3)} against the exact top-10 (target ≥ 0.95, ≤ 5 ms)`],
-    [`HNSW build in the page, ${n} vectors (M 16, efConstruction 64)`, ms(index.buildMs), `${(index.bytes / 1e6).toFixed(1)} MB`],
+    [`HNSW build in the page, ${n} vectors (${index.params})`, ms(index.buildMs), `${(index.bytes / 1e6).toFixed(1)} MB`],
     [`exact top-10 over the same ${n} in the page (no worker), p50`, ms(p50(index.inPageExactMs)), ''],
     ...index.byEf.map((x) => [`HNSW top-10 in the page, ef ${x.ef}, p50 of ${x.times.length}`, ms(p50(x.times)), `recall@10 ${x.recall.toFixed(3)} (target ≥ 0.95)`]),
   ];
   const widths = [0, 1, 2].map((i) => Math.max(...table.map((r) => r[i].length), ['figure', 'value', 'note'][i].length));
   const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(`\nvectors, ${clustered ? '100 Gaussian clusters' : 'random unit vectors'} (${browserVersion}, ${profile})\n${line(['figure', 'value', 'note'])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${table.map(line).join('\n')}\n`);
-  const results = { environment: { browserVersion, profile, rows, indexRows, clustered, date: new Date().toISOString() }, load, exact, sqlIndex, index };
+  console.log(`\nvectors, ${DATA_NAMES[data]} (${browserVersion}, ${profile})\n${line(['figure', 'value', 'note'])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${table.map(line).join('\n')}\n`);
+  const results = { environment: { browserVersion, profile, rows, indexRows, data, date: new Date().toISOString() }, load, exact, sqlIndex, index };
   await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   log(`wrote ${resultsFile}`);
   return true;

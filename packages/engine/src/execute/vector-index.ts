@@ -47,9 +47,6 @@ import type { StatementResult } from '../core/types';
 
 export { executeVectorIndexStatement } from './vector-index-ddl';
 
-/** Links per node (2m on level 0) and the build's candidate list: recall ≥ 0.95 at ef 64 on clustered 384-d data (bench/README.md). */
-const M = 16;
-const EF_CONSTRUCTION = 64;
 /** Rows added per slice of a build before it yields the thread. */
 const BUILD_SLICE = 64;
 /** Changes applied to a built graph after which its snapshot is written again. */
@@ -207,7 +204,7 @@ export class VectorIndexes implements VectorSearcher {
     const g: PartitionIndex = {
       key,
       snapshotKey: snapshotKeyOf(t.id, vi.columnId, partition),
-      graph: new Hnsw<Value>(dim, vi.metric, { m: M, efConstruction: EF_CONSTRUCTION }),
+      graph: new Hnsw<Value>(dim, vi.metric), // HNSW_M, HNSW_EF_CONSTRUCTION; a snapshot keeps the m it was built with
       seq: 0n,
       unsaved: 0,
       saving: false,

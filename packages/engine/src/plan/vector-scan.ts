@@ -5,12 +5,16 @@
  * or `inner_product(…) DESC` for DOT, the other argument a constant or a
  * parameter.
  *
- * Per execution: the partition's graph gives the primary keys of the
- * `max(k, 16)` nearest (× 4 with a WHERE: over-fetch), looking at `ef =
- * max(vector_index_ef, 2·count)` candidates (the setting, 64 by default); each row is read by its key and filtered by
- * the WHERE, and the ordinary sort (the caller's) orders the survivors by
- * the exact distance, so the answer is the exact one whenever the graph's
- * candidates hold the true top k. The exact path runs instead when the
+ * Per execution: the partition's graph gives the primary keys of the k
+ * nearest (with a WHERE, `4 · max(k, 16)`: over-fetch), looking at `ef =
+ * max(vector_index_ef, 2·count)` candidates (the setting, 64 by default);
+ * each row is read by its key and filtered by the WHERE, and the ordinary
+ * sort (the caller's) orders the survivors by the exact distance, so the
+ * answer is the exact one whenever the graph's candidates hold the true top
+ * k. Without a WHERE no more than k are read: the graph ranks by the same
+ * distance, so a candidate past the k-th could only enter the answer
+ * through a tie, and each one more costs a row page read when the rows are
+ * cold. The exact path runs instead when the
  * graph is not built yet (its build is requested), inside a transaction or
  * group with staged rows, when the query vector is not a vector of the
  * column's dimension (the function's own error then), and when fewer than
@@ -29,7 +33,7 @@ import { vectorPlanning, type VectorPlanRequest, type VectorSearcher } from './v
 import { pkStatsKey } from '../storage/cold/cold-tier';
 import type { Value } from '../core/types';
 
-/** The least candidates asked of the graph. */
+/** The least candidates asked of the graph when a WHERE filters them. */
 const MIN_CANDIDATES = 16;
 /** Candidates per wanted row when a WHERE filters them. */
 const OVERFETCH = 4;
@@ -81,7 +85,7 @@ export function planVectorScan(req: VectorPlanRequest, searcher: VectorSearcher)
           return undefined;
         }
         if (!query || keep === undefined || keep <= 0) return undefined;
-        const count = Math.max(MIN_CANDIDATES, keep);
+        const count = candidateCount(keep, false);
         const keys = searcher.search(t, vi, partition, query, count, Math.max(searcher.ef, 2 * count));
         if (!keys) return undefined;
         return { bounds: [{ key: pkKey, isPk: true, op: 'in', values: keys }], prepared: (reads) => preparedKeys.set(reads, keys) };
@@ -97,7 +101,7 @@ export function planVectorScan(req: VectorPlanRequest, searcher: VectorSearcher)
     const query = queryVector(queryEval([], ctx), dim);
     if (!query) return exact(ctx); // NULL or not a vector of this dimension: the distance function answers
     const partition = partitionOf(t, ctx.user);
-    const count = Math.max(MIN_CANDIDATES, keep) * (pred ? OVERFETCH : 1);
+    const count = candidateCount(keep, pred !== undefined);
     const keys = searcher.search(t, vi, partition, query, count, Math.max(searcher.ef, 2 * count));
     if (!keys) return exact(ctx);
     const out = candidates(ctx, keys);
@@ -120,9 +124,14 @@ export function planVectorScan(req: VectorPlanRequest, searcher: VectorSearcher)
   }
   return describe(rows, () => ({
     operator: 'Vector index scan',
-    detail: `${src.name}; ${col.name} USING ${vi.metric.toUpperCase()} (ef max(${searcher.ef}, 2 × candidates), candidates max(${MIN_CANDIDATES}, k)${where ? ` × ${OVERFETCH}` : ''}); nearest to ${exprText(constant)}${where ? `; filter: ${exprText(where)}` : ''}; exact scan when the index is not built`,
+    detail: `${src.name}; ${col.name} USING ${vi.metric.toUpperCase()} (ef max(${searcher.ef}, 2 × candidates), candidates ${where ? `max(${MIN_CANDIDATES}, k) × ${OVERFETCH}` : 'k'}); nearest to ${exprText(constant)}${where ? `; filter: ${exprText(where)}` : ''}; exact scan when the index is not built`,
     children: nodesOf(exact),
   }));
+}
+
+/** Primary keys asked of the graph for `keep` rows: k, or with a WHERE `OVERFETCH · max(MIN_CANDIDATES, k)`. */
+function candidateCount(keep: number, filtered: boolean): number {
+  return filtered ? Math.max(MIN_CANDIDATES, keep) * OVERFETCH : keep;
 }
 
 /** The query vector as the distance functions read it (a Float32Array, an array of numbers or text '[…]') when it has `dim` finite elements; else undefined. */
