@@ -95,6 +95,8 @@ describe('plain SELECT returns only bob’s rows', () => {
     { name: 'a point lookup on the key both users have', sql: `SELECT * FROM app.secrets WHERE id = 'k-common'`, rows: [BOB[1]] },
     { name: 'a point lookup on alice’s key as a parameter', sql: `SELECT * FROM app.secrets WHERE id = $1`, params: ['alice-k2'], rows: [] },
     { name: 'an IN list of alice’s keys', sql: `SELECT * FROM app.secrets WHERE id IN ('alice-k1', 'alice-k2', 'alice-k3', 'alice-k5')`, rows: [] },
+    { name: 'an IN list of alice’s keys and the common one, as parameters', sql: `SELECT * FROM app.secrets WHERE id IN ($1, $2, $3)`, params: ['alice-k1', 'k-common', 'alice-k2'], rows: [BOB[1]] },
+    { name: 'an OR of alice’s keys and the common one', sql: `SELECT * FROM app.secrets WHERE id = 'alice-k1' OR id = 'k-common' OR id = 'alice-k3'`, rows: [BOB[1]] },
     { name: 'a LIKE on alice’s values', sql: `SELECT * FROM app.secrets WHERE secret LIKE 'ALICE%'`, rows: [] },
     { name: 'a range on alice’s amounts', sql: `SELECT * FROM app.secrets WHERE amount BETWEEN 90000 AND 99999`, rows: [] },
     { name: 'a table alias named alice', sql: `SELECT alice.secret FROM app.secrets AS alice ORDER BY alice.secret`, rows: [{ secret: 'bob-1' }, { secret: 'bob-2' }] },

@@ -103,6 +103,13 @@ async function check(r: Reader, model: Model, probe: { k: number; lo: number; hi
   expect(await r.rows(`SELECT id, a, b FROM app.t WHERE id = ${probe.k}`)).toEqual(at && !at.deleted ? [row([probe.k, at])] : []);
   const inRange = live.filter(([k]) => k >= probe.lo && k <= probe.hi);
   expect(await r.rows(`SELECT id, a, b FROM app.t WHERE id BETWEEN ${probe.lo} AND ${probe.hi}`)).toEqual(inRange.map(row));
+  // A key list (lookups per key): duplicates and NULL named, in key order either way.
+  const named = new Set([probe.k, probe.lo, probe.hi]);
+  const listed = live.filter(([k]) => named.has(k));
+  expect(await r.rows(`SELECT id, a, b FROM app.t WHERE id IN (${probe.hi}, ${probe.k}, NULL, ${probe.lo}, ${probe.k})`)).toEqual(listed.map(row));
+  expect(await r.rows(`SELECT id FROM app.t WHERE id = ${probe.lo} OR ${probe.hi} = id OR id = ${probe.k} ORDER BY id DESC`)).toEqual(listed.reverse().map(([k]) => ({ id: k })));
+  expect(await r.rows(`SELECT id FROM app.t WHERE id IN (${probe.k}, ${probe.lo}) AND a > ${probe.a}`)).toEqual(
+    live.filter(([k, v]) => (k === probe.k || k === probe.lo) && v.a !== null && v.a > probe.a).map(([k]) => ({ id: k })));
   expect(await r.rows(`SELECT id FROM app.t WHERE id > ${probe.lo} ORDER BY id DESC LIMIT 3`)).toEqual(
     live.filter(([k]) => k > probe.lo).reverse().slice(0, 3).map(([k]) => ({ id: k })));
   expect(await r.rows(`SELECT id, b FROM app.t WHERE a = ${probe.a}`)).toEqual(live.filter(([, v]) => v.a === probe.a).map(([k, v]) => ({ id: k, b: v.b })));

@@ -46,6 +46,20 @@ describe('EXPLAIN', () => {
     expect(scanOf(point, 'e.items').detail).toMatch(/cold: 1 of 10 row groups in 1 of 1 segments read/);
     expect(scanOf(point, 'e.items').estimated_rows).toBe(1n);
 
+    // A key list: a lookup per key, reading only the row groups holding them.
+    for (const where of ['id IN (150, 155, 720)', 'id = 150 OR id = 155 OR id = 720']) {
+      const list = await plan(`EXPLAIN SELECT * FROM e.items WHERE ${where}`);
+      expect(scanOf(list, 'e.items').detail).toMatch(/pk lookup \(id IN \(3 keys\)\)/);
+      expect(scanOf(list, 'e.items').detail).toMatch(/cold: 2 of 10 row groups in 1 of 1 segments read/);
+      expect(scanOf(list, 'e.items').estimated_rows).toBe(3n);
+    }
+    // One lookup per key: the rows found are the keys listed, not the groups' other rows.
+    const listed = await plan('EXPLAIN ANALYZE SELECT label FROM e.items WHERE id IN (155, 150, 720, 150, 5000)');
+    expect(scanOf(listed, 'e.items').actual_rows).toBe(3n);
+    // Keys are coerced to the key's type; one that is not of it reads as the filtered scan, which refuses it.
+    expect(await plan("SELECT id FROM e.items WHERE id IN (150, '155')")).toEqual([{ id: 150 }, { id: 155 }]);
+    await expect(plan("SELECT id FROM e.items WHERE id IN (150, 'x')")).rejects.toMatchObject({ code: 'TYPE_MISMATCH' });
+
     const range = await plan('EXPLAIN SELECT * FROM e.items WHERE id BETWEEN 120 AND 330');
     expect(scanOf(range, 'e.items').detail).toMatch(/pk range/);
     expect(scanOf(range, 'e.items').detail).toMatch(/cold: 3 of 10 row groups/);

@@ -62,7 +62,7 @@ export async function executeExplain(
         parent,
         node.operator,
         node.detail + (cold ? `; ${cold}` : ''),
-        node.access === 'pk lookup' ? 1n : table ? BigInt(estimateRows(engine, table, state.user)) : null,
+        node.estimate !== undefined ? BigInt(node.estimate) : node.access === 'pk lookup' ? 1n : table ? BigInt(estimateRows(engine, table, state.user)) : null,
         node.actual ? BigInt(node.actual.rows) : null,
         node.actual ? node.actual.loops : null,
         node.actual ? Math.round(node.actual.ms * 1000) / 1000 : null,

@@ -22,6 +22,8 @@ export interface PlanNode {
   /** Scans: the relation read and how. */
   source?: RelationSource;
   access?: Access;
+  /** Rows the node reads at most, where the plan knows it (an IN list's keys); EXPLAIN's estimate. */
+  estimate?: number;
   /** With ANALYZE, after the run: rows produced, times the source was started, and milliseconds inside it (its inputs included). */
   actual?: { rows: number; loops: number; ms: number };
   /**

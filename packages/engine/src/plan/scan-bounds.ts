@@ -101,6 +101,29 @@ function boundsOf(t: TableDef, names: ReadonlySet<string>, isOnlyTable: boolean,
       const col = columnOf(t, names, isOnlyTable, c.arg);
       const list = c.list.map(operand);
       if (col && list.length > 0 && list.every((x) => x)) out.push({ ...col, op: 'in', operands: list as Operand[] });
+    } else if (c.kind === 'binary' && c.op === 'OR') {
+      // `col = a OR col = b …` on one column: as `col IN (a, b, …)`.
+      const leaves: Expr[] = [];
+      const collect = (e: Expr): void => {
+        if (e.kind === 'binary' && e.op === 'OR') {
+          collect(e.left);
+          collect(e.right);
+        } else leaves.push(e);
+      };
+      collect(c);
+      let col: ReturnType<typeof columnOf>;
+      const list: Operand[] = [];
+      for (const e of leaves) {
+        const side = e.kind === 'binary' && e.op === '=' ? ([[e.left, e.right], [e.right, e.left]] as const).find(([a, b]) => columnOf(t, names, isOnlyTable, a) && operand(b)) : undefined;
+        const here = side && columnOf(t, names, isOnlyTable, side[0]);
+        if (!side || !here || (col && col.key !== here.key)) {
+          col = undefined;
+          break;
+        }
+        col = here;
+        list.push(operand(side[1])!);
+      }
+      if (col) out.push({ ...col, op: 'in', operands: list });
     } else if (c.kind === 'between' && !c.negated) {
       const col = columnOf(t, names, isOnlyTable, c.arg);
       const lo = operand(c.low);

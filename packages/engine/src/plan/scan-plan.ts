@@ -50,10 +50,11 @@ const FLIP_OP: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': 
 
 /**
  * Rows of one source filtered by `where`, using a primary-key lookup when
- * the WHERE has `pk = <constant>` at its top level, and reading only the
- * key range its top-level `pk <op> <constant>` and `pk BETWEEN` conjuncts
- * allow (the source reads that range in O(log n + k); `where` still
- * filters every row).
+ * the WHERE has `pk = <constant>` at its top level, one lookup per key
+ * when it has `pk IN (<constants>)` (the keys deduplicated, in key order),
+ * and reading only the key range its top-level `pk <op> <constant>` and
+ * `pk BETWEEN` conjuncts allow (the source reads that range in O(log n +
+ * k); `where` still filters every row).
  */
 export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | undefined, opts: ScanOptions): ScanSource {
   const pred = where ? compileExpr(where, scope) : undefined;
@@ -83,6 +84,8 @@ export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | 
         return row && (!pred || filterOne(pred, row, ctx)) ? [row] : [];
       }, () => scanNode(src, 'pk lookup', keyText, where));
     }
+    const lookups = keyListLookups(src, scope, where, pred, opts);
+    if (lookups) return lookups;
   }
   const range = src.pkSlot !== undefined && src.table ? keyRangeOf(src, scope, where) : undefined;
   const scan = (ctx: ExecContext, descending: boolean): Iterable<Tuple> => {
@@ -96,6 +99,57 @@ export function planSourceScan(src: RelationSource, scope: Scope, where: Expr | 
     out.ordered = (descending) => describe((ctx) => scan(ctx, descending), () => scanNode(src, range ? 'pk range' : 'pk order', descending ? 'descending' : '', where));
   }
   return (!range && indexPlanner?.(src, scope, where, opts, pred, out)) || out;
+}
+
+/**
+ * `pk IN (<constants>)` — or `pk = a OR pk = b …` — at the WHERE's top
+ * level: a lookup per key, the keys coerced to the key's type,
+ * deduplicated and in ascending order (as a scan returns rows), NULLs
+ * skipped; the whole WHERE filters each row found. A key that does not
+ * coerce reads as the filtered scan would.
+ */
+function keyListLookups(src: RelationSource, scope: Scope, where: Expr | undefined, pred: Evaluator | undefined, opts: ScanOptions): ScanSource | undefined {
+  const pkCol = src.table!.columns[src.pkSlot!];
+  const isPk = (e: Expr) => e.kind === 'column' && safeResolve(scope, e) === src.pkSlot;
+  /** The constants a conjunct names the key by, or undefined. */
+  const keysOf = (c: Expr): Expr[] | undefined => {
+    if (c.kind === 'in') return !c.negated && isPk(c.arg) && c.list.length > 0 && c.list.every((x) => isRowConstant(x, scope)) ? c.list : undefined;
+    if (c.kind !== 'binary') return undefined;
+    if (c.op === 'OR') {
+      const left = keysOf(c.left);
+      const right = left && keysOf(c.right);
+      return right && [...left!, ...right];
+    }
+    if (c.op !== '=') return undefined;
+    if (isPk(c.left) && isRowConstant(c.right, scope)) return [c.right];
+    if (isPk(c.right) && isRowConstant(c.left, scope)) return [c.left];
+    return undefined;
+  };
+  let list: Expr[] | undefined;
+  for (const c of conjuncts(where)) if (!list && (c.kind === 'in' || (c.kind === 'binary' && c.op === 'OR'))) list = keysOf(c);
+  if (!list) return undefined;
+  const evals = list.map((x) => compileExpr(x, scope));
+  const lookup = src.lookup!.bind(src);
+  return describe((ctx) => {
+    const keys: Value[] = [];
+    for (const e of evals) {
+      const raw = e([], ctx);
+      if (raw === null) continue;
+      try {
+        keys.push(coerce(raw, pkCol.type, pkCol.name));
+      } catch {
+        return scanAll(src, pred, opts, ctx); // not comparable as the key type: the filtered scan
+      }
+    }
+    keys.sort(compareValues);
+    const out: Tuple[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      if (i > 0 && compareValues(keys[i], keys[i - 1]) === 0) continue;
+      const row = lookup(ctx, keys[i], opts);
+      if (row && (!pred || filterOne(pred, row, ctx))) out.push(row);
+    }
+    return out;
+  }, () => ({ ...scanNode(src, 'pk lookup', `${pkCol.name} IN (${evals.length} keys)`, where), estimate: evals.length }));
 }
 
 function scanNode(src: RelationSource, access: Access, how: string, where: Expr | undefined): PlanNode {
