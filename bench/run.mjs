@@ -14,10 +14,10 @@
 //                                 rows beside Dexie (100,000 rows; --index-rows=N for another size)
 //   node bench/run.mjs --vectors  only the vectors phase (issue 16): 100,000 × 384-d vectors through the worker, exact
 //                                 top-10 by cosine, and the HNSW graph's build, p50 and recall@10 in the page
-//                                 (--vector-rows=N, --vector-index-rows=N for other sizes; --vector-clustered: vectors
-//                                 around 100 Gaussian centres instead of uniformly random; --vector-topics: vectors of
-//                                 100 topics of 16 dimensions each, as text embeddings; --vector-ef=N: the engine's
-//                                 vectorIndexEf), then CREATE VECTOR INDEX,
+//                                 (--vector-rows=N, --vector-index-rows=N for other sizes; the vectors are of 100
+//                                 topics of 16 dimensions each, as text embeddings, unless --vector-clustered: around
+//                                 100 Gaussian centres, or --vector-random: uniformly random; --vector-ef=N: the
+//                                 engine's vectorIndexEf), then CREATE VECTOR INDEX,
 //                                 its vector_index job's build and top-10 through the index: p50 and recall@10
 //   node bench/run.mjs --live-heap  only the live-heap phase: worker heap per live query (10,000 one-row live
 //                                 queries) and after stopping them all, beside their targets (under 2 minutes)
@@ -97,11 +97,12 @@ const indexRows = indexRowsArg ? Number(indexRowsArg.split('=')[1].replaceAll('_
 // The vectors phase (bench/vectors*.{ts,mjs}): alone. --vector-rows=N and --vector-index-rows=N pick the sizes.
 const vectorRowsArg = process.argv.find((a) => a.startsWith('--vector-rows='));
 const vectorIndexRowsArg = process.argv.find((a) => a.startsWith('--vector-index-rows='));
-const vectorData = process.argv.includes('--vector-topics') ? 'topics' : process.argv.includes('--vector-clustered') ? 'clustered' : 'random';
+const vectorData = process.argv.includes('--vector-random') ? 'random' : process.argv.includes('--vector-clustered') ? 'clustered' : 'topics';
+const vectorDataFlag = ['--vector-random', '--vector-clustered', '--vector-topics'].some((f) => process.argv.includes(f));
 // --vector-ef=N: the engine's vectorIndexEf for the phase (default: the engine's).
 const vectorEfArg = process.argv.find((a) => a.startsWith('--vector-ef='));
 const vectorEf = vectorEfArg ? Number(vectorEfArg.split('=')[1]) : undefined;
-const vectorsOnly = process.argv.includes('--vectors') || vectorData !== 'random' || vectorEfArg !== undefined || vectorRowsArg !== undefined || vectorIndexRowsArg !== undefined;
+const vectorsOnly = process.argv.includes('--vectors') || vectorDataFlag || vectorEfArg !== undefined || vectorRowsArg !== undefined || vectorIndexRowsArg !== undefined;
 const vectorRows = vectorRowsArg ? Number(vectorRowsArg.split('=')[1]) : VECTOR_DEFAULT_ROWS;
 const vectorIndexRows = vectorIndexRowsArg ? Number(vectorIndexRowsArg.split('=')[1]) : VECTOR_DEFAULT_INDEX_ROWS;
 if (![vectorRows, vectorIndexRows].every((n) => Number.isInteger(n) && n >= 10)) throw new Error('--vector-rows and --vector-index-rows want whole numbers ≥ 10');

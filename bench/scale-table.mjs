@@ -85,7 +85,7 @@ function figureDefs() {
     ['peak heap during the load, MB (sampled every 250 ms, garbage included)', (r) => (r.load?.peak?.samples ? { v: r.load.peak.used } : { text: 'n/a' }), 'MB', true],
     ['heap right after the load (after GC), MB', (r) => (r.load?.afterGc?.used ? { v: r.load.afterGc.used } : r.load?.afterGc?.error ? failure(r.load.afterGc.error) : { text: 'n/a' }), 'MB', true],
     [
-      'after the load, ms: engine STORAGE FLUSH TABLE + job; peers build the filter index',
+      'after the load, ms: engine STORAGE FLUSH TABLE + job, then CREATE INDEX (category, score) + its jobs; peers build the same index',
       (r) => (r.afterLoad?.error ? failure(r.afterLoad.error) : r.afterLoad ? { v: r.afterLoad.ms } : r.skipped ? failure(`skipped: ${r.skipped}`) : { text: '—' }),
       'ms',
       false,
@@ -331,7 +331,7 @@ export function formatScaleTable(results) {
       const r = results.bySize[size]?.[s];
       if (!r) continue;
       const parts = [];
-      if (r.afterLoad && !r.afterLoad.error) parts.push(`flush ${ms(r.afterLoad.ms)} ms (${r.afterLoad.detail})`);
+      if (r.afterLoad && !r.afterLoad.error) parts.push(`after the load ${ms(r.afterLoad.ms)} ms (${r.afterLoad.detail})`);
       const st = (x) => (x && !x.error ? x : undefined);
       const a = st(r.stats?.afterColdOpen);
       const b = st(r.stats?.afterOps);

@@ -65,6 +65,8 @@ export const SQL_COUNT = 'SELECT COUNT(*) AS n FROM bench.items';
 export const SQL_FILTER = `SELECT * FROM bench.items WHERE category = $1 ORDER BY score DESC LIMIT ${FILTER_LIMIT}`;
 export const SQL_GROUP = 'SELECT category, COUNT(*) AS n, AVG(score) AS avg_score FROM bench.items GROUP BY category ORDER BY category';
 export const SQL_FLUSH = 'STORAGE FLUSH TABLE bench.items';
+/** The engine's index for SQL_FILTER, as the peers have theirs. */
+export const SQL_INDEX = 'CREATE INDEX IF NOT EXISTS items_category_score ON bench.items (category, score)';
 export const SQL_COMPACT = 'STORAGE COMPACT TABLE bench.items';
 
 /** One group of the GROUP BY answer. */

@@ -36,7 +36,7 @@ export interface VectorsBenchApi {
   load(rows: number, data: VectorData): Promise<{ ms: number }>;
   exact(queries: number): Promise<{ times: number[]; firstMs: number }>;
   index(indexRows: number, queries: number, efs: number[]): Promise<{ buildMs: number; bytes: number; byEf: { ef: number; times: number[]; recall: number }[]; inPageExactMs: number[]; params: string }>;
-  sqlIndex(queries: number): Promise<{ createMs: number; buildMs: number; job: string; bytes: number; firstMs: number; times: number[]; recall: number; plan: string }>;
+  sqlIndex(queries: number): Promise<{ createMs: number; buildMs: number; job: string; bytes: number; firstMs: number; times: number[]; recall: number; plan: string; byKeyTimes: number[]; roundTrips: number[] }>;
   close(): Promise<void>;
 }
 
@@ -228,8 +228,21 @@ const api: VectorsBenchApi = {
       const truth = new Set(exactTop(q, vectors.length));
       hit += rows.filter((r) => truth.has(r.id as number)).length;
     }
+    // What the query costs without the graph: the same kind of rows read by key (another query's true top-10, so their pages are as cold), and a statement's round trip.
+    const byKeyTimes: number[] = [];
+    const roundTrips: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const ids = exactTop(queries[(i + count) % queries.length], vectors.length);
+      let s = performance.now();
+      const { rows } = await session!.query(`SELECT id, v FROM bench.vecs WHERE id IN (${ids.join(', ')})`);
+      byKeyTimes.push(performance.now() - s);
+      if (rows.length !== 10) throw new Error(`reading 10 rows by key returned ${rows.length}`);
+      s = performance.now();
+      await session!.query('SELECT 1');
+      roundTrips.push(performance.now() - s);
+    }
     const stats = await root.query<{ metric_value: unknown }>(`SELECT metric_value FROM system.stats WHERE metric_name = 'vector_index_bytes'`);
-    return { createMs, buildMs, job: `${job.job_id}: ${job.message}`, bytes: Number(stats.rows[0]?.metric_value ?? 0), firstMs, times, recall: hit / (10 * count), plan };
+    return { createMs, buildMs, job: `${job.job_id}: ${job.message}`, bytes: Number(stats.rows[0]?.metric_value ?? 0), firstMs, times, recall: hit / (10 * count), plan, byKeyTimes, roundTrips };
   },
   async close() {
     await client?.close();
