@@ -51,7 +51,8 @@ const FLIP_OP: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': 
 /**
  * Rows of one source filtered by `where`, using a primary-key lookup when
  * the WHERE has `pk = <constant>` at its top level, one lookup per key
- * when it has `pk IN (<constants>)` (the keys deduplicated, in key order),
+ * when it has `pk IN (<constants>)` or an OR of such equalities (the keys
+ * deduplicated, in key order: keyListLookups),
  * and reading only the key range its top-level `pk <op> <constant>` and
  * `pk BETWEEN` conjuncts allow (the source reads that range in O(log n +
  * k); `where` still filters every row).
