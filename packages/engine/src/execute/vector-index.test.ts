@@ -122,6 +122,42 @@ describe('vector indexes', () => {
     }
   });
 
+  it('drops a graph whose removed nodes outnumber its rows and rebuilds it from the live rows, not its snapshot', async () => {
+    const { db, root } = await open();
+    try {
+      await fill(root, 'app.docs', 0, 40);
+      await root.execute('ALTER TABLE app.docs CREATE VECTOR INDEX v USING L2');
+      const indexed = 'SELECT id FROM app.docs ORDER BY l2_distance(v, $1) LIMIT 3';
+      const exact = 'SELECT id FROM app.docs ORDER BY l2_distance(v, $1) + 0 LIMIT 3';
+      await root.query(indexed, [vec()]);
+      await jobsDone(root);
+      const built = Number(await stat(root, 'vector_index_bytes'));
+      // Every update removes a row's node and adds one: 40 rows × 26 rounds leave 1,040 removed nodes, past REBUILD_REMOVED_MIN and the 40 live.
+      let grown = 0;
+      for (let round = 0; round < 26; round++) {
+        await root.query('UPDATE app.docs SET v = $1 WHERE id < 40', [vec()]);
+        if (round === 20) grown = Number(await stat(root, 'vector_index_bytes'));
+      }
+      expect(grown).toBeGreaterThan(10 * built);
+      expect(Number(await stat(root, 'vector_index_rebuilds'))).toBe(1);
+      expect(Number(await stat(root, 'vector_index_partitions'))).toBe(0);
+      // Until the rebuild: exact answers; the query requests it.
+      const q = vec();
+      expect(ids(await root.query(indexed, [q]))).toEqual(ids(await root.query(exact, [q])));
+      await jobsDone(root);
+      const jobs = await root.query<{ message: string }>(`SELECT message FROM system.jobs WHERE job_type = 'vector_index' ORDER BY created_at`);
+      expect(jobs.rows.at(-1)!.message).toMatch(/built for partition ''/);
+      expect(Number(await stat(root, 'vector_index_bytes'))).toBe(built);
+      for (let i = 0; i < 5; i++) {
+        const p = vec();
+        expect(ids(await root.query(indexed, [p]))).toEqual(ids(await root.query(exact, [p])));
+      }
+      expect(Number(await stat(root, 'vector_index_partitions'))).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('drops graphs past max_vector_index_bytes and answers exactly; rebuilds them once they fit', async () => {
     const { db, root } = await open({ vectorIndexBytes: 1000 });
     try {

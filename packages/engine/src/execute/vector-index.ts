@@ -23,6 +23,10 @@
  *   than the bound is dropped and not rebuilt until the bound or the index
  *   changes (its queries stay exact). system.stats: vector_index_bytes,
  *   _partitions, _builds, _evictions, _searches, _exact_fallbacks.
+ * - Rebuilt when updates bloat it: a graph whose removed nodes outnumber
+ *   its live ones (and REBUILD_REMOVED_MIN) is dropped, and its next build
+ *   reads the live rows rather than its snapshot (system.stats
+ *   vector_index_rebuilds).
  * - Persisted: a snapshot record per (table, column, partition) in the
  *   system store (`['vector_index', table id, column id, partition]`: the
  *   graph's typed arrays and the newest `_seq` it covers), written after a
@@ -49,6 +53,14 @@ export { executeVectorIndexStatement } from './vector-index-ddl';
 
 /** Rows added per slice of a build before it yields the thread. */
 const BUILD_SLICE = 64;
+/**
+ * A graph whose removed nodes (old versions of updated or deleted rows, which
+ * still route searches) outnumber both this and its live ones is dropped and
+ * rebuilt from the live rows, not from its snapshot (which holds them too):
+ * so a partition's graph holds at most about twice its rows, and updates
+ * never push it past the memory bound for good.
+ */
+export const REBUILD_REMOVED_MIN = 1000;
 /** Changes applied to a built graph after which its snapshot is written again. */
 export const SNAPSHOT_EVERY = 1000;
 
@@ -102,7 +114,10 @@ export class VectorIndexes implements VectorSearcher {
   /** Partitions whose graph alone passed the bound: not rebuilt until the index or the bound changes. */
   private readonly tooLarge = new Set<string>();
   private tooLargeAt = 0;
+  /** Partitions whose next build reads every live row instead of the snapshot (their graph was dropped for its removed nodes). */
+  private readonly fresh = new Set<string>();
   builds = 0;
+  rebuilds = 0;
   evictions = 0;
   searches = 0;
   fallbacks = 0;
@@ -131,6 +146,7 @@ export class VectorIndexes implements VectorSearcher {
       ['vector_index_partitions', [...this.graphs.values()].filter((g) => g.ready).length],
       ['vector_index_builds', this.builds],
       ['vector_index_evictions', this.evictions],
+      ['vector_index_rebuilds', this.rebuilds],
       ['vector_index_searches', this.searches],
       ['vector_index_exact_fallbacks', this.fallbacks],
       ['vector_index_snapshots', this.snapshots],
@@ -142,6 +158,7 @@ export class VectorIndexes implements VectorSearcher {
     const prefix = columnId === undefined ? `${tableId}:` : `${tableId}:${columnId}:`;
     for (const k of [...this.graphs.keys()]) if (k.startsWith(prefix)) this.graphs.delete(k);
     for (const k of [...this.tooLarge]) if (k.startsWith(prefix)) this.tooLarge.delete(k);
+    for (const k of [...this.fresh]) if (k.startsWith(prefix)) this.fresh.delete(k);
   }
 
   /** Committed row changes (Committer): each updates the graphs of its partition that exist. */
@@ -155,7 +172,12 @@ export class VectorIndexes implements VectorSearcher {
         if (!g) continue;
         if (g.ready) {
           applyChange(g, c, vi);
-          if (++g.unsaved >= SNAPSHOT_EVERY) this.save(g);
+          if (bloated(g.graph)) {
+            // Dropped: the next query searches exactly and requests a build from the live rows.
+            this.graphs.delete(g.key);
+            this.fresh.add(g.key);
+            this.rebuilds++;
+          } else if (++g.unsaved >= SNAPSHOT_EVERY) this.save(g);
         } else g.pending.push(c);
       }
     }
@@ -221,8 +243,10 @@ export class VectorIndexes implements VectorSearcher {
       try {
         const state: SessionState = { user: t.type === 'USER' ? partition : 'root', role: 'system', namespace: t.namespace };
         // From the snapshot when there is one of this index's kind: then only newer rows (tombstones too) are read.
-        const snap = (await this.engine.kv.get('system', g.snapshotKey)) as SnapshotRecord | undefined;
-        const restored = snap && snap.graph.metric === vi.metric && snap.graph.dim === dim ? Hnsw.restore(snap.graph) : undefined;
+        const snap = this.fresh.has(key) ? undefined : ((await this.engine.kv.get('system', g.snapshotKey)) as SnapshotRecord | undefined);
+        const fromSnapshot = snap && snap.graph.metric === vi.metric && snap.graph.dim === dim ? Hnsw.restore(snap.graph) : undefined;
+        // A snapshot taken before its graph was dropped for its removed nodes (the engine closed before the rebuild) is not used either.
+        const restored = fromSnapshot && !bloated(fromSnapshot) ? fromSnapshot : undefined;
         if (restored && snap) {
           g.graph = restored;
           g.seq = snap.seq;
@@ -253,6 +277,7 @@ export class VectorIndexes implements VectorSearcher {
         for (const c of g.pending) applyChange(g, c, vi);
         g.pending = [];
         g.ready = true;
+        this.fresh.delete(key);
         this.builds++;
         record.rows_affected = added;
         record.message = `Vector index on ${parameters.table}.${column.name} ${restored ? `loaded for partition '${partition}' from its snapshot, ${rows.length} newer row version(s) replayed` : `built for partition '${partition}'`}: ${g.graph.size} vectors, ${g.graph.bytes()} bytes`;
@@ -305,6 +330,12 @@ export class VectorIndexes implements VectorSearcher {
       this.evictions++;
     }
   }
+}
+
+/** Whether a graph's removed nodes outnumber both REBUILD_REMOVED_MIN and its live ones. */
+function bloated(graph: Hnsw<Value>): boolean {
+  const removed = graph.nodes - graph.size;
+  return removed > REBUILD_REMOVED_MIN && removed > graph.size;
 }
 
 /** One committed change on a built graph: the old version's node removed, the new live version's vector added. */
