@@ -33,6 +33,16 @@ async function jobsDone(s: Session): Promise<string[]> {
   throw new Error('vector_index job did not end');
 }
 
+/** `n` rows in app.docs, an L2 index on v, and its graph built (a first query requests it); the LIMIT 3 queries through the index and exact. */
+async function builtL2(root: Session, n: number): Promise<{ indexed: string; exact: string }> {
+  await fill(root, 'app.docs', 0, n);
+  await root.execute('ALTER TABLE app.docs CREATE VECTOR INDEX v USING L2');
+  const indexed = 'SELECT id FROM app.docs ORDER BY l2_distance(v, $1) LIMIT 3';
+  await root.query(indexed, [vec()]);
+  await jobsDone(root);
+  return { indexed, exact: 'SELECT id FROM app.docs ORDER BY l2_distance(v, $1) + 0 LIMIT 3' };
+}
+
 const ids = (r: { rows: readonly object[] }) => r.rows.map((x) => (x as { id: number }).id);
 const stat = async (s: Session, name: string) => (await s.query<{ metric_value: unknown }>(`SELECT metric_value FROM system.stats WHERE metric_name = '${name}'`)).rows[0]?.metric_value;
 
@@ -96,11 +106,7 @@ describe('vector indexes', () => {
   it('follows inserts, updates and deletes once built, and a transaction with staged rows searches exactly', async () => {
     const { db, root } = await open();
     try {
-      await fill(root, 'app.docs', 0, 100);
-      await root.execute('ALTER TABLE app.docs CREATE VECTOR INDEX v USING L2');
-      const indexed = 'SELECT id FROM app.docs ORDER BY l2_distance(v, $1) LIMIT 3';
-      await root.query(indexed, [vec()]);
-      await jobsDone(root);
+      const { indexed } = await builtL2(root, 100);
       const target = Float32Array.from({ length: 8 }, () => 5);
       await root.query('INSERT INTO app.docs (id, v) VALUES (1000, $1)', [target]);
       expect(ids(await root.query(indexed, [target]))[0]).toBe(1000);
@@ -125,12 +131,7 @@ describe('vector indexes', () => {
   it('drops a graph whose removed nodes outnumber its rows and rebuilds it from the live rows, not its snapshot', async () => {
     const { db, root } = await open();
     try {
-      await fill(root, 'app.docs', 0, 40);
-      await root.execute('ALTER TABLE app.docs CREATE VECTOR INDEX v USING L2');
-      const indexed = 'SELECT id FROM app.docs ORDER BY l2_distance(v, $1) LIMIT 3';
-      const exact = 'SELECT id FROM app.docs ORDER BY l2_distance(v, $1) + 0 LIMIT 3';
-      await root.query(indexed, [vec()]);
-      await jobsDone(root);
+      const { indexed, exact } = await builtL2(root, 40);
       const built = Number(await stat(root, 'vector_index_bytes'));
       // Every update removes a row's node and adds one: 40 rows × 26 rounds leave 1,040 removed nodes, past REBUILD_REMOVED_MIN and the 40 live.
       let grown = 0;

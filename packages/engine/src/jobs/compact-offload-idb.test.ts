@@ -7,8 +7,8 @@
 import 'fake-indexeddb/auto';
 import { afterEach, expect, it } from 'vitest';
 import { Engine } from '../execute/engine';
-import { compact, expectClean, flush, insert, range, root, rows, run, SMALL, stat } from './compact.fixture';
-import { allRows as all, cleanUp, compactJob, expectUnchanged, inProcessHelper, interleavedFlushes } from './compact-offload.fixture';
+import { compact, expectClean, flush, insert, range, root, rows, SMALL, stat } from './compact.fixture';
+import { allRows as all, cleanUp, compactJob, expectUnchanged, inProcessHelper, interleavedFlushes, killRunningCompaction } from './compact-offload.fixture';
 import type { FromHelper } from './compact-wire';
 import { useCompactionWorker } from './compaction-worker';
 
@@ -69,7 +69,7 @@ it('KILL JOB stops a helper that asks nothing of the engine\'s thread meanwhile;
       fromHelper: (m) => {
         if (m.type === 'segment' && !killed) {
           killed = true;
-          void rows(engine, "SELECT job_id FROM system.jobs WHERE job_type = 'compact' AND status = 'running'").then(([j]) => run(engine, `KILL JOB '${j.job_id}'`));
+          killRunningCompaction(engine);
         }
       },
     }),

@@ -62,6 +62,11 @@ export function inProcessHelper(tap: Tap = {}): InProcess {
 
 export const allRows = (engine: Engine) => rows(engine, 'SELECT id, a, b FROM app.t ORDER BY id');
 
+/** KILL JOB of the compaction running now (found in system.jobs), from a helper's tap: not awaited there. */
+export function killRunningCompaction(engine: Engine): void {
+  void rows(engine, "SELECT job_id FROM system.jobs WHERE job_type = 'compact' AND status = 'running'").then(([j]) => run(engine, `KILL JOB '${j.job_id}'`));
+}
+
 /** What app.t was before a compaction that must leave it so: its rows and its segments. */
 export interface Snapshot {
   readonly before: readonly Row[];

@@ -7,9 +7,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type OpenOptions } from '../execute/engine';
-import { allRows as all, cleanUp, compactJob, expectUnchanged, inProcessHelper, interleavedFlushes } from './compact-offload.fixture';
+import { allRows as all, cleanUp, compactJob, expectUnchanged, inProcessHelper, interleavedFlushes, killRunningCompaction } from './compact-offload.fixture';
 import { useCompactionWorker } from './compaction-worker';
-import { compact, expectClean, expectSortedRun, flush, insert, range, root, rows, run, SMALL, stat } from './compact.fixture';
+import { compact, expectClean, expectSortedRun, flush, insert, range, root, rows, SMALL, stat } from './compact.fixture';
 
 let open: Engine[] = [];
 afterEach(() => cleanUp(open));
@@ -102,7 +102,7 @@ describe('a compaction helper worker', () => {
           // Once the first output is written, the job is killed while the helper goes on.
           if (m.type === 'read' && !killed && (stat(engine, 'compaction_outputs_in_progress') as number) > 0) {
             killed = true;
-            void rows(engine, "SELECT job_id FROM system.jobs WHERE job_type = 'compact' AND status = 'running'").then(([j]) => run(engine, `KILL JOB '${j.job_id}'`));
+            killRunningCompaction(engine);
           }
         },
       }),
