@@ -4,12 +4,14 @@
  * prepared, for a partition whose every segment holds a record of that
  * index (storage/cold/index-record.ts), by merging in index order the hot
  * index's entries in the read's spans and each segment's record entries in
- * them (only the record pages the spans reach are loaded), and resolving
- * the candidates a batch at a time: each cold candidate's key is read at
- * its newest version (a point read of the row groups whose key range holds
- * it, as a transaction's key check reads them), and kept only when that
- * version is the candidate's own (same `_seq`, not a tombstone, no hot
- * version). With ORDER BY … LIMIT n (and a WHERE that calls no function),
+ * them (only the record pages the spans reach are loaded; the segments'
+ * cursors merged through a heap), and resolving the candidates a batch at
+ * a time: each cold candidate's key is read at its newest version (a point
+ * read of the row groups whose key range holds it, as a transaction's key
+ * check reads them — only in the candidate's own segment when no other
+ * segment can hold a newer version of its keys, as with segments of keys
+ * that only grow), and kept only when that version is the candidate's own
+ * (same `_seq`, not a tombstone, no hot version). With ORDER BY … LIMIT n (and a WHERE that calls no function),
  * preparing stops once n rows pass the WHERE; otherwise it reads every
  * candidate of the spans.
  *
@@ -31,9 +33,11 @@ import { RowGroupCache } from '../storage/cold/cache';
 import { pkStatsKey, type ColdTier } from '../storage/cold/cold-tier';
 import { recordLayout, recordOf, type RecordLayout } from '../storage/cold/index-record';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
+import type { ScanBounds } from '../storage/cold/prune';
 import { coversColumns, segmentKeyOf, type IndexRecordMeta, type PreparedPartition, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
 import { compareIndexValue, compareTuples, spanOf, type HotIndexes, type IndexBound } from '../storage/hot-index';
 import type { HotTier } from '../storage/hot-tier';
+import { PartitionView } from '../storage/partition-view';
 import type { PartitionScans } from './cold-reads';
 import type { PartitionViews } from './partition-views';
 
@@ -89,17 +93,42 @@ function spanIn(tupleAt: (i: number) => readonly Value[], n: number, s: Span, de
   return [start, Math.max(start, end)];
 }
 
-/** Whether a page holding tuples from `first` to `last` may hold some of span `s`. */
-function pageMeets(first: readonly Value[], last: readonly Value[], s: Span, desc: readonly boolean[]): boolean {
-  if (s.lower) {
-    const c = compareTuples(last, s.lower.tuple, desc, s.lower.tuple.length);
-    if (c < 0 || (c === 0 && !s.lower.inclusive)) return false;
+/** Whether a page whose last tuple is `last` does not end before span `s`. */
+const reachesLower = (last: readonly Value[], s: Span, desc: readonly boolean[]) => {
+  if (!s.lower) return true;
+  const c = compareTuples(last, s.lower.tuple, desc, s.lower.tuple.length);
+  return c > 0 || (c === 0 && s.lower.inclusive);
+};
+
+/** Whether a page whose first tuple is `first` does not begin past span `s`. */
+const withinUpper = (first: readonly Value[], s: Span, desc: readonly boolean[]) => {
+  if (!s.upper) return true;
+  const c = compareTuples(first, s.upper.tuple, desc, s.upper.tuple.length);
+  return c < 0 || (c === 0 && s.upper.inclusive);
+};
+
+/** The record's pages that may hold some of the spans, ascending: per span, a binary search at each end (pages are in index order). */
+function pagesIn(r: IndexRecordMeta, spans: readonly Span[], desc: readonly boolean[]): number[] {
+  const n = r.at.length;
+  const out = new Set<number>();
+  for (const s of spans) {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (reachesLower(r.last[mid], s, desc)) hi = mid;
+      else lo = mid + 1;
+    }
+    const start = lo;
+    hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (withinUpper(r.first[mid], s, desc)) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let p = start; p < lo; p++) out.add(p);
   }
-  if (s.upper) {
-    const c = compareTuples(first, s.upper.tuple, desc, s.upper.tuple.length);
-    if (c > 0 || (c === 0 && !s.upper.inclusive)) return false;
-  }
-  return true;
+  return [...out].sort((a, b) => a - b);
 }
 
 /** A run of a record page's entries in a span, read from `at` to `end`. */
@@ -107,20 +136,25 @@ interface PageRun {
   readonly page: RowGroupData;
   readonly cols: readonly ArrayLike<Value>[];
   at: number;
-  readonly end: number;
+  end: number;
 }
+
+const tupleOf = (run: PageRun, i: number): Value[] => run.cols.map((c) => c[i]);
 
 /**
  * One segment's record entries in the spans, in the read's order, a group
  * of pages at a time (pages whose boundary tuples are equal together, so a
- * run of equal values is ordered whole). Read forwards, the pages' runs in
- * the spans are already in order, and an entry is built only when it
- * comes to the head; reversed, a group's entries are built and sorted.
+ * run of equal values is ordered whole). An entry is built only when it
+ * comes to the head. Read forwards, the group's runs in the spans are
+ * already in order. Reversed (tuples descending, keys still ascending among
+ * equal tuples), the group's runs are walked from their end a block of
+ * equal tuples at a time, and each block is read forwards.
  */
 class RecordCursor {
-  private buffer: Candidate[] = [];
-  private at = 0;
+  /** The runs being read forwards: a group's (forwards), or the current block of equal tuples (reversed). */
   private readonly runs: PageRun[] = [];
+  /** Reversed: the current group's runs in index order, not yet taken into a block (each non-empty). */
+  private back: PageRun[] = [];
   private current: Candidate | undefined;
   private next = 0;
   private readonly groups: number[][] = [];
@@ -132,12 +166,10 @@ class RecordCursor {
     private readonly layout: RecordLayout,
     private readonly spans: readonly Span[],
     private readonly desc: readonly boolean[],
-    private readonly order: (a: Candidate, b: Candidate) => number,
     private readonly reverse: boolean,
   ) {
     const r = record;
-    const pages: number[] = [];
-    for (let p = 0; p < r.at.length; p++) if (spans.some((s) => pageMeets(r.first[p], r.last[p], s, desc))) pages.push(p);
+    const pages = pagesIn(r, spans, desc);
     if (reverse) pages.reverse();
     for (const p of pages) {
       const group = this.groups[this.groups.length - 1];
@@ -149,46 +181,72 @@ class RecordCursor {
   }
 
   get head(): Candidate | undefined {
-    if (this.reverse) return this.buffer[this.at];
+    if (this.runs.length === 0 && this.back.length > 0) this.takeBlock();
     const run = this.runs[0];
     if (!run) return undefined;
-    return (this.current ??= { t: run.cols.map((c) => c[run.at]), k: run.page.keys[run.at], seq: run.page.seqs[run.at], seg: this.meta });
+    return (this.current ??= { t: tupleOf(run, run.at), k: run.page.keys[run.at], seq: run.page.seqs[run.at], seg: this.meta });
   }
 
   advance(): void {
-    if (this.reverse) {
-      this.at++;
-      return;
-    }
     this.current = undefined;
     if (++this.runs[0].at >= this.runs[0].end) this.runs.shift();
   }
 
   /** Whether the next entry needs a page group loaded (fill). */
   get isDrained(): boolean {
-    return (this.reverse ? this.at >= this.buffer.length : this.runs.length === 0) && this.next < this.groups.length;
+    return this.runs.length === 0 && this.back.length === 0 && this.next < this.groups.length;
+  }
+
+  /** Reversed: moves the last block of equal tuples left in `back` to `runs`, in index order. */
+  private takeBlock(): void {
+    const lastRun = this.back[this.back.length - 1];
+    const last = tupleOf(lastRun, lastRun.end - 1);
+    // Most tuples differ from the one before: a block of one entry.
+    if (lastRun.end - 2 >= lastRun.at ? compareTuples(tupleOf(lastRun, lastRun.end - 2), last, this.desc) !== 0 : this.back.length === 1) {
+      this.runs.push({ page: lastRun.page, cols: lastRun.cols, at: lastRun.end - 1, end: lastRun.end });
+      if (--lastRun.end <= lastRun.at) this.back.pop();
+      return;
+    }
+    const block: PageRun[] = [];
+    while (this.back.length > 0) {
+      const run = this.back[this.back.length - 1];
+      // The first entry of the run equal to `last` (the run's entries are in index order, none past `last`).
+      let lo = run.at;
+      let hi = run.end - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareTuples(tupleOf(run, mid), last, this.desc) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      if (compareTuples(tupleOf(run, lo), last, this.desc) !== 0) break;
+      block.unshift({ page: run.page, cols: run.cols, at: lo, end: run.end });
+      run.end = lo;
+      if (run.end > run.at) break;
+      this.back.pop();
+    }
+    this.runs.push(...block);
   }
 
   /** Loads page groups until an entry is at hand or the record is done. */
   async fill(): Promise<void> {
     while (this.isDrained) {
-      const out: Candidate[] = [];
-      for (const p of this.groups[this.next++]) {
+      const group = this.groups[this.next++];
+      const runs: PageRun[] = [];
+      for (const p of this.reverse ? [...group].reverse() : group) {
         const page = await this.page(p);
         const cols = this.layout.table.columns.slice(0, this.desc.length).map((c) => page.column(c));
         const tupleAt = (i: number) => cols.map((c) => c[i]);
         // Entries are in index order: each span's are found by binary search.
+        const pageRuns: PageRun[] = [];
         for (const s of this.spans) {
           const [start, end] = spanIn(tupleAt, page.rows, s, this.desc);
-          if (start >= end) continue;
-          if (!this.reverse) this.runs.push({ page, cols, at: start, end });
-          else for (let i = start; i < end; i++) out.push({ t: tupleAt(i), k: page.keys[i], seq: page.seqs[i], seg: this.meta });
+          if (start < end) pageRuns.push({ page, cols, at: start, end });
         }
+        pageRuns.sort((a, b) => a.at - b.at);
+        runs.push(...pageRuns);
       }
-      if (!this.reverse) continue;
-      out.sort(this.order);
-      this.buffer = out;
-      this.at = 0;
+      if (this.reverse) this.back = runs;
+      else this.runs.push(...runs);
     }
   }
 
@@ -205,6 +263,44 @@ class RecordCursor {
     const data = (await loadSegmentCodec()).decodeRowGroup(bytes, this.layout.table.columns[this.layout.table.pk]);
     cache.set(key, this.meta.id, data);
     return data;
+  }
+}
+
+/** A binary min-heap (by `less`) of the merge's sources. */
+class MinHeap<T> {
+  constructor(
+    private readonly items: T[],
+    private readonly less: (a: T, b: T) => boolean,
+  ) {
+    for (let i = (items.length >>> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  /** Replaces the top (its key changed) or removes it (undefined), and restores the order. */
+  replaceTop(x: T | undefined): void {
+    if (x !== undefined) this.items[0] = x;
+    else {
+      const last = this.items.pop()!;
+      if (this.items.length === 0) return;
+      this.items[0] = last;
+    }
+    this.down(0);
+  }
+
+  private down(i: number): void {
+    const a = this.items;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) return;
+      const r = l + 1;
+      const m = r < a.length && this.less(a[r], a[l]) ? r : l;
+      if (!this.less(a[m], a[i])) return;
+      [a[i], a[m]] = [a[m], a[i]];
+      i = m;
+    }
   }
 }
 
@@ -269,8 +365,12 @@ export async function prepareIndexRead(
     hotCands.sort(order);
   }
   const layout = recordLayout(t, index);
-  const cursors = segments.map((m, i) => new RecordCursor(host, m, records[i]!, layout, spans as Span[], desc, order, read.reverse));
+  const cursors = segments.map((m, i) => new RecordCursor(host, m, records[i]!, layout, spans as Span[], desc, read.reverse));
   let hotAt = 0;
+  // The cursors that need a record page read it together (concurrent reads, not one after another); then the
+  // cursors with entries are merged through a heap by their heads.
+  await Promise.all(cursors.filter((c) => c.isDrained).map((c) => c.fill()));
+  const heap = new MinHeap(cursors.filter((c) => c.head !== undefined), (a, b) => order(a.head!, b.head!) < 0);
 
   const rows: StoredRow[] = [];
   const seq = seqSlot(t);
@@ -279,28 +379,25 @@ export async function prepareIndexRead(
   const covered = coveringRow(t, index, s.columns, segments, pkKey);
   let passing = 0;
   let canCount = keep !== undefined;
+  let alone: ReadonlySet<SegmentMeta> | undefined;
   // Each cold candidate costs a point read (a row group, when not cached): resolve about as many as the consumer keeps.
   let batch = keep === undefined ? FIRST_BATCH : keep + BATCH_SLACK;
   for (;;) {
     // The next candidates in the read's order.
     const cands: Candidate[] = [];
     while (cands.length < batch) {
-      // The cursors that need a record page read it together (concurrent reads, not one after another).
-      const drained = cursors.filter((c) => c.isDrained);
-      if (drained.length > 0) await Promise.all(drained.map((c) => c.fill()));
-      let best: Candidate | undefined = hotCands[hotAt];
-      let from = -1;
-      for (let i = 0; i < cursors.length; i++) {
-        const h = cursors[i].head;
-        if (h && (!best || order(h, best) < 0)) {
-          best = h;
-          from = i;
-        }
+      const top = heap.peek();
+      const hot = hotCands[hotAt];
+      if (hot && (!top || order(hot, top.head!) <= 0)) {
+        hotAt++;
+        cands.push(hot);
+        continue;
       }
-      if (!best) break;
-      if (from < 0) hotAt++;
-      else cursors[from].advance();
-      cands.push(best);
+      if (!top) break;
+      cands.push(top.head!);
+      top.advance();
+      if (top.isDrained) await top.fill();
+      heap.replaceTop(top.head ? top : undefined);
     }
     if (cands.length === 0) break;
     // Cold candidates: the newest version of each key, from the row groups that may hold it (a covering read needs none for a key provably newest).
@@ -320,14 +417,25 @@ export async function prepareIndexRead(
     const cold = cands.filter((c) => !c.row && !built?.has(c) && !hotKeys.has(hashKey(c.k)));
     let resolve: ((c: Candidate) => StoredRow | undefined) | undefined;
     if (cold.length > 0) {
-      const prepared = await host.cold.prepare(t, s.user, [[{ key: pkKey, isPk: true, op: 'in', values: cold.map((c) => c.k) }]], s.columns, pinned);
-      const v = host.views.view(t, s.user, { partition: () => prepared });
-      resolve = (c) => {
-        const hash = hashKey(c.k);
-        if (hotKeys.has(hash) || host.hot.partition(t.id, s.user)?.has(hash)) return undefined;
-        const row = v.get(c.k, hash);
-        return row && row[del] !== true && row[seq] === c.seq ? row : undefined;
-      };
+      const newest = (row: StoredRow | undefined, c: Candidate) => (row && row[del] !== true && row[seq] === c.seq ? row : undefined);
+      const hotHas = (hash: string) => hotKeys.has(hash) || host.hot.partition(t.id, s.user)?.has(hash);
+      const own = ownKeys(cold, (alone ??= segmentsAlone(segments, pkKey)), host.cold.manifest.segments(t.id, s.user), pkKey);
+      if (own) {
+        // Each key read in the segment whose record holds it only: no other segment can hold a newer version.
+        const prepared = await host.cold.prepare(t, s.user, [], s.columns, pinned, undefined, own);
+        const views = new Map(prepared.segments.map((ps) => [ps.meta, new PartitionView(t, undefined, undefined, { table: t, segments: [ps] })]));
+        resolve = (c) => {
+          const hash = hashKey(c.k);
+          return hotHas(hash) ? undefined : newest(views.get(c.seg!)?.get(c.k, hash), c);
+        };
+      } else {
+        const prepared = await host.cold.prepare(t, s.user, [[{ key: pkKey, isPk: true, op: 'in', values: cold.map((c) => c.k) }]], s.columns, pinned);
+        const v = host.views.view(t, s.user, { partition: () => prepared });
+        resolve = (c) => {
+          const hash = hashKey(c.k);
+          return hotHas(hash) ? undefined : newest(v.get(c.k, hash), c);
+        };
+      }
     }
     for (const c of cands) {
       const row = c.row ?? (built?.has(c) ? built.get(c) : resolve?.(c));
@@ -348,6 +456,53 @@ export async function prepareIndexRead(
     batch *= 2;
   }
   return done(t, read, spans, rows, true);
+}
+
+/**
+ * The segments of a partition whose every row is its key's newest cold
+ * version: each other segment is older than all its rows or holds no key
+ * in its key range (segments flushed from keys that only grow, or
+ * compacted into ranges of their own, are all so).
+ */
+function segmentsAlone(segments: readonly SegmentMeta[], pkKey: string): Set<SegmentMeta> {
+  const out = new Set<SegmentMeta>();
+  const range = (m: SegmentMeta) => {
+    const st = m.column_stats[pkKey];
+    return st && st.min !== null && st.max !== null ? st : undefined;
+  };
+  for (const s of segments) {
+    const a = range(s);
+    if (!a) continue;
+    const shadowed = segments.some((m) => {
+      if (m === s || m.max_seq < s.min_seq) return false;
+      const b = range(m);
+      if (!b) return true;
+      try {
+        return compareValues(a.min, b.max) <= 0 && compareValues(b.min, a.max) <= 0;
+      } catch {
+        return true;
+      }
+    });
+    if (!shadowed) out.add(s);
+  }
+  return out;
+}
+
+/**
+ * The cold candidates' keys by the segment whose record holds each (an IN
+ * bound per segment), when every one of those segments is alone and still
+ * in the partition (`current`); undefined otherwise.
+ */
+function ownKeys(cold: readonly Candidate[], alone: ReadonlySet<SegmentMeta>, current: readonly SegmentMeta[], pkKey: string): Map<SegmentMeta, ScanBounds[]> | undefined {
+  const keys = new Map<SegmentMeta, Value[]>();
+  for (const c of cold) {
+    if (!c.seg || !alone.has(c.seg)) return undefined;
+    let list = keys.get(c.seg);
+    if (!list) keys.set(c.seg, (list = []));
+    list.push(c.k);
+  }
+  for (const m of keys.keys()) if (!current.includes(m)) return undefined;
+  return new Map([...keys].map(([m, values]) => [m, [[{ key: pkKey, isPk: true, op: 'in', values }]]]));
 }
 
 /** Cold candidates answered from index records alone (covering reads), across the engine; tests read it. */

@@ -216,25 +216,47 @@ export class ColdTier {
    * Loads the row groups one scan set of one partition needs (pinned in the
    * cache; their cache keys are added to `pinned` for the caller to unpin)
    * and materializes the columns it reads. Partitions with no segments cost
-   * nothing.
+   * nothing. With `only`, just those of the partition's segments are read,
+   * each for its own scans (an index read resolving each candidate in the
+   * segment whose record holds it, execute/index-cold.ts).
    */
-  async prepare(t: TableDef, user: string, scans: readonly ScanBounds[], columns: ColumnSelection, pinned: string[], lazy?: LazyLoads): Promise<PreparedPartition> {
-    const all = this.manifest.segments(t.id, user);
+  async prepare(
+    t: TableDef,
+    user: string,
+    scans: readonly ScanBounds[],
+    columns: ColumnSelection,
+    pinned: string[],
+    lazy?: LazyLoads,
+    only?: ReadonlyMap<SegmentMeta, readonly ScanBounds[]>,
+  ): Promise<PreparedPartition> {
+    const pkKey = pkStatsKey(t);
+    const all = only ? this.manifest.segments(t.id, user).filter((m) => only.has(m)) : this.manifest.segments(t.id, user);
     if (all.length === 0) return NOTHING;
-    const selection = selectRowGroups(all, scans, pkStatsKey(t));
+    const scansOf = (m: SegmentMeta) => only?.get(m) ?? scans;
+    let selection = only ? undefined : selectRowGroups(all, scans, pkKey);
+    if (!selection) {
+      selection = { groups: new Map(), skipped: 0 };
+      for (const m of all) {
+        const one = selectRowGroups([m], scansOf(m), pkKey);
+        selection.skipped += one.skipped;
+        for (const [meta, indexes] of one.groups) selection.groups.set(meta, indexes);
+      }
+    }
     this.groupsSkipped += selection.skipped;
     if (selection.groups.size === 0) return NOTHING;
     const pages = t.pk >= 0 && [...selection.groups.keys()].some((m) => m.row_pages) ? await loadRowPages() : undefined;
-    // Keys named one by one (= / IN, a few) read the row pages holding them, however many groups that spans: not lazily.
-    const paged = pages?.pointsOnly(scans, pkStatsKey(t)!) ?? false;
     const loaded = await Promise.all(
-      [...selection.groups].map(async ([meta, indexes]) => ({
-        meta,
-        indexes,
-        data: lazy && !(paged && meta.row_pages) && indexes.length > LAZY_MIN_GROUPS ? undefined
-          : pages && meta.row_pages ? await pages.loadGroups(this, meta, indexes, t, scans, pinned, columns)
-          : await this.load(meta, indexes, t, pinned, columns),
-      })),
+      [...selection.groups].map(async ([meta, indexes]) => {
+        // Keys named one by one (= / IN, a few) read the row pages holding them, however many groups that spans: not lazily.
+        const paged = pages?.pointsOnly(scansOf(meta), pkKey!) ?? false;
+        return {
+          meta,
+          indexes,
+          data: lazy && !(paged && meta.row_pages) && indexes.length > LAZY_MIN_GROUPS ? undefined
+            : pages && meta.row_pages ? await pages.loadGroups(this, meta, indexes, t, scansOf(meta), pinned, columns)
+            : await this.load(meta, indexes, t, pinned, columns),
+        };
+      }),
     );
     const segments: PreparedSegment[] = [];
     const lazyGroups = loaded.some((l) => !l.data) ? (await loadLazyGroups()).lazyGroups : undefined;
@@ -242,12 +264,12 @@ export class ColdTier {
     for (let s = loaded.length - 1; s >= 0; s--) {
       const { meta, data, indexes } = loaded[s];
       if (!data) {
-        segments.push({ meta, groups: [], lazy: lazyGroups!(this, t, meta, indexes, columns, scans, lazy!) });
+        segments.push({ meta, groups: [], lazy: lazyGroups!(this, t, meta, indexes, columns, scansOf(meta), lazy!) });
         continue;
       }
       this.segmentsRead++;
       this.groupsRead += indexes.length;
-      segments.push({ meta, groups: indexes.map((index, i) => this.shape(t, index, data[i], columns, scans)) });
+      segments.push({ meta, groups: indexes.map((index, i) => this.shape(t, index, data[i], columns, scansOf(meta))) });
     }
     for (const key of pinned) this.cache.resize(key);
     return { table: t, segments, selection: columns } as Prepared;

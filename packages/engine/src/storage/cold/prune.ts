@@ -158,6 +158,53 @@ function judgeGroup(m: SegmentMeta, g: number, bounds: ScanBounds, pkKey: string
   return verdict;
 }
 
+/** Whether a segment's row groups are in key order, each ending before the next begins (as a segment's sorted rows make them). */
+const groupsInKeyOrder = new WeakMap<object, boolean>();
+function inKeyOrder(m: SegmentMeta): boolean {
+  const groups = m.groups!;
+  let known = groupsInKeyOrder.get(groups);
+  if (known === undefined) {
+    known = true;
+    const f = groups.key_min.length > 0 ? family(groups.key_min[0]) : '';
+    for (let g = 0; g < groups.key_min.length && known; g++) {
+      const lo = groups.key_min[g];
+      const hi = groups.key_max[g];
+      if (lo === null || hi === null || family(lo) !== f || family(hi) !== f || compareValues(lo, hi) > 0) known = false;
+      else if (g > 0 && compareValues(groups.key_max[g - 1], lo) >= 0) known = false;
+    }
+    groupsInKeyOrder.set(groups, known);
+  }
+  return known;
+}
+
+/**
+ * The groups of a segment in key order that an `=` or IN bound on the key
+ * can reach, ascending: one binary search per value, where judging each
+ * group against each value would cost groups × values comparisons.
+ * Undefined when the groups are not in key order or a value is of a type
+ * their stats cannot judge.
+ */
+function keyListGroups(m: SegmentMeta, b: ScanBound): number[] | undefined {
+  const groups = m.groups!;
+  const n = groups.key_min.length;
+  if (n === 0 || !inKeyOrder(m)) return undefined;
+  const f = family(groups.key_min[0]);
+  const out: number[] = [];
+  for (const v of b.values) {
+    if (family(v) !== f) return undefined;
+    // The first group whose last key is not below v.
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareValues(groups.key_max[mid], v) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < n && compareValues(groups.key_min[lo], v) <= 0) out.push(lo);
+  }
+  return [...new Set(out)].sort((x, y) => x - y);
+}
+
 function keysOverlap(a: SegmentMeta, i: number, b: SegmentMeta, j: number): boolean {
   const x = a.groups!;
   const y = b.groups!;
@@ -196,8 +243,12 @@ export function selectRowGroups(segments: readonly SegmentMeta[], scans: readonl
       // The segment's own stats first: one verdict for all its groups when they rule it out.
       const whole = judge(s, bounds);
       if (whole === 'skip-pk') continue;
-      for (let g = 0; g < n; g++) {
-        const v = whole === 'skip-other' ? 'skip-other' : judgeGroup(s, g, bounds, pkKey);
+      // A key list (or one key) reaches few groups: find them, and judge only those by the other bounds.
+      const keys = bounds?.find((b) => b.isPk && (b.op === 'in' || b.op === '='));
+      const reached = keys && n > 0 ? keyListGroups(s, keys) : undefined;
+      const rest = reached ? bounds!.filter((b) => b !== keys) : bounds;
+      for (const g of reached ?? Array.from({ length: n }, (_, i) => i)) {
+        const v = whole === 'skip-other' ? 'skip-other' : judgeGroup(s, g, rest, pkKey);
         if (v === 'read') own.push([s, g]);
         else if (v === 'skip-other') maybe.push([s, g]);
       }

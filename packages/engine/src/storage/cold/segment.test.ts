@@ -5,7 +5,7 @@ import type { Value } from '../../core/types';
 import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { RowGroupCache } from './cache';
 import { decodeBatch, SCHEMA_CACHE_BYTES, schemaCacheBytes } from './ipc-batch';
-import { selectSegments, boundMayMatch, type ScanBound } from './prune';
+import { selectRowGroups, selectSegments, boundMayMatch, type ScanBound } from './prune';
 import { decodeRowGroup, decodeSegment, encodeRowGroup, encodeSegment, manifestStats, STATS_TEXT_MAX } from './segment';
 import type { RowGroupData, SegmentMeta } from './types';
 import { registerDecimalMath } from '../../core/decimal-registry';
@@ -119,6 +119,29 @@ describe('segment pruning', () => {
     expect(selectSegments([older, newer, apart], [[bound('=', 150)]], '1').map((s) => s.id)).toEqual(['apart']);
     expect(selectSegments([older, newer, apart], [null], '1').map((s) => s.id)).toEqual(['old', 'new', 'apart']);
     expect(selectSegments([older, newer, apart], [[bound('=', 150)], [bound('=', 4)]], '1').map((s) => s.id)).toEqual(['old', 'apart']);
+  });
+
+  it('reads, for a key list, the row groups whose key ranges hold its keys, and judges them by the other bounds too', () => {
+    // 100 groups of keys [10g, 10g + 9]; column 2 is 'a' in even groups, 'b' in odd ones.
+    const n = 100;
+    const meta: SegmentMeta = {
+      ...metaOf({ 1: { min: 0, max: 10 * n - 1, null_count: 0 } }),
+      format: 2,
+      groups: {
+        rows: Array(n).fill(10), offsets: Array(n).fill(0), bytes: Array(n).fill(1),
+        min_seq: Array(n).fill(1n), max_seq: Array(n).fill(2n),
+        key_min: Array.from({ length: n }, (_, g) => 10 * g),
+        key_max: Array.from({ length: n }, (_, g) => 10 * g + 9),
+        columns: { 2: { min: Array.from({ length: n }, (_, g) => (g % 2 ? 'b' : 'a')), max: Array.from({ length: n }, (_, g) => (g % 2 ? 'b' : 'a')), nulls: Array(n).fill(0) } },
+      },
+    };
+    const groups = (...bounds: ScanBound[]) => selectRowGroups([meta], [bounds], '1').groups.get(meta) ?? [];
+    // Out of order, repeated, between groups' ranges never (keys are whole), past the end.
+    expect(groups(bound('in', 995, 3, 41, 40, 3, 2000, -1))).toEqual([0, 4, 99]);
+    expect(groups(bound('=', 57))).toEqual([5]);
+    expect(groups(bound('in', 3, 15, 27), { key: '2', isPk: false, op: '=', values: ['b'] })).toEqual([1]);
+    // A key of another type than the groups' keys: every group may hold it (as judged one by one).
+    expect(groups(bound('in', 'x', 3))).toHaveLength(n);
   });
 });
 
