@@ -23,7 +23,7 @@
  * parameters only: plan/index-plan.ts).
  */
 import { KalamError } from '../core/errors';
-import { deletedSlot, seqSlot, type IndexDef, type StoredRow, type TableDef } from '../core/schema';
+import { deletedSlot, seqSlot, type ColumnDef, type IndexDef, type StoredRow, type TableDef } from '../core/schema';
 import type { Value } from '../core/types';
 import { compareValues, hashKey } from '../core/values';
 import type { ExecContext } from '../exec/context';
@@ -134,12 +134,48 @@ function pagesIn(r: IndexRecordMeta, spans: readonly Span[], desc: readonly bool
 /** A run of a record page's entries in a span, read from `at` to `end`. */
 interface PageRun {
   readonly page: RowGroupData;
-  readonly cols: readonly ArrayLike<Value>[];
+  /** The page's index columns, each read one value at a time (a run needs a few entries of a page, not its whole columns decoded). */
+  readonly cols: readonly ((i: number) => Value)[];
   at: number;
   end: number;
 }
 
-const tupleOf = (run: PageRun, i: number): Value[] => run.cols.map((c) => c[i]);
+const tupleOf = (run: PageRun, i: number): Value[] => run.cols.map((c) => c(i));
+
+/** Values a record page's column keeps one by one before it is decoded whole (a read through the page's entries, not a few). */
+const PAGE_VALUES_MAX = 64;
+
+/** Per record page (as long as it is alive: cached), per index column, its values read so far, or the whole column. */
+const pageValues = new WeakMap<RowGroupData, { values: Map<number, Value>; whole?: ArrayLike<Value> }[]>();
+
+/**
+ * Readers of a record page's index columns. A read through an index with
+ * a LIMIT needs a few entries of each segment's page (a binary search's
+ * probes, the entries taken), so values are decoded one at a time and kept
+ * with the page; past PAGE_VALUES_MAX of a column, the column is decoded
+ * whole (`grown`: the page's bytes changed).
+ */
+function pageReaders(page: RowGroupData, columns: readonly ColumnDef[], grown: () => void): ((i: number) => Value)[] {
+  let memo = pageValues.get(page);
+  if (!memo) pageValues.set(page, (memo = columns.map(() => ({ values: new Map<number, Value>() }))));
+  return columns.map((c, k) => {
+    const m = memo[k];
+    const read = page.reader(c);
+    return (i: number) => {
+      if (m.whole) return m.whole[i];
+      let v = m.values.get(i);
+      if (v !== undefined) return v;
+      if (m.values.size >= PAGE_VALUES_MAX) {
+        m.whole = page.column(c);
+        m.values.clear();
+        grown();
+        return m.whole[i];
+      }
+      m.values.set(i, (v = read(i)));
+      return v;
+    };
+  });
+}
 
 /**
  * One segment's record entries in the spans, in the read's order, a group
@@ -234,8 +270,8 @@ class RecordCursor {
       const runs: PageRun[] = [];
       for (const p of this.reverse ? [...group].reverse() : group) {
         const page = await this.page(p);
-        const cols = this.layout.table.columns.slice(0, this.desc.length).map((c) => page.column(c));
-        const tupleAt = (i: number) => cols.map((c) => c[i]);
+        const cols = pageReaders(page, this.layout.table.columns.slice(0, this.desc.length), () => this.host.cold.cache.resize(RowGroupCache.key(this.meta.id, this.record.at[p])));
+        const tupleAt = (i: number) => cols.map((c) => c(i));
         // Entries are in index order: each span's are found by binary search.
         const pageRuns: PageRun[] = [];
         for (const s of this.spans) {
