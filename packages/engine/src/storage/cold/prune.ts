@@ -177,32 +177,60 @@ function inKeyOrder(m: SegmentMeta): boolean {
   return known;
 }
 
+/** A key list's values in key order, when all are of one family (the only lists keyListGroups can judge). */
+function sortedKeys(b: ScanBound): Value[] | undefined {
+  if (b.values.length === 0) return [];
+  const f = family(b.values[0]);
+  if (b.values.some((v) => family(v) !== f)) return undefined;
+  return [...b.values].sort(compareValues);
+}
+
 /**
  * The groups of a segment in key order that an `=` or IN bound on the key
- * can reach, ascending: one binary search per value, where judging each
- * group against each value would cost groups × values comparisons.
- * Undefined when the groups are not in key order or a value is of a type
- * their stats cannot judge.
+ * can reach (`sorted`: its values in key order), ascending: the values
+ * within the segment's key range found by binary search, then one binary
+ * search per such value over the groups — where judging each group against
+ * each value would cost groups × values comparisons. Undefined when the
+ * groups are not in key order or the values are of a type their stats
+ * cannot judge.
  */
-function keyListGroups(m: SegmentMeta, b: ScanBound): number[] | undefined {
+function keyListGroups(m: SegmentMeta, sorted: readonly Value[]): number[] | undefined {
   const groups = m.groups!;
   const n = groups.key_min.length;
   if (n === 0 || !inKeyOrder(m)) return undefined;
-  const f = family(groups.key_min[0]);
+  if (sorted.length === 0) return [];
+  if (family(sorted[0]) !== family(groups.key_min[0])) return undefined;
+  // The values from the segment's first key to its last.
+  const first = groups.key_min[0];
+  const last = groups.key_max[n - 1];
+  let from = 0;
+  let to = sorted.length;
+  while (from < to) {
+    const mid = (from + to) >>> 1;
+    if (compareValues(sorted[mid], first) < 0) from = mid + 1;
+    else to = mid;
+  }
+  to = sorted.length;
+  let end = from;
+  while (end < to) {
+    const mid = (end + to) >>> 1;
+    if (compareValues(sorted[mid], last) <= 0) end = mid + 1;
+    else to = mid;
+  }
   const out: number[] = [];
-  for (const v of b.values) {
-    if (family(v) !== f) return undefined;
-    // The first group whose last key is not below v.
-    let lo = 0;
+  let lo = 0;
+  for (let i = from; i < end; i++) {
+    const v = sorted[i];
+    // The first group whose last key is not below v (values ascend: the search starts where the last one ended).
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (compareValues(groups.key_max[mid], v) < 0) lo = mid + 1;
       else hi = mid;
     }
-    if (lo < n && compareValues(groups.key_min[lo], v) <= 0) out.push(lo);
+    if (lo < n && compareValues(groups.key_min[lo], v) <= 0 && out[out.length - 1] !== lo) out.push(lo);
   }
-  return [...new Set(out)].sort((x, y) => x - y);
+  return out;
 }
 
 function keysOverlap(a: SegmentMeta, i: number, b: SegmentMeta, j: number): boolean {
@@ -238,14 +266,15 @@ export function selectRowGroups(segments: readonly SegmentMeta[], scans: readonl
   for (const bounds of scans) {
     const own: [SegmentMeta, number][] = [];
     const maybe: [SegmentMeta, number][] = [];
+    // A key list (or one key) reaches few groups: they are found by binary search, and judged only by the other bounds.
+    const keys = bounds?.find((b) => b.isPk && (b.op === 'in' || b.op === '='));
+    const sorted = keys ? sortedKeys(keys) : undefined;
     for (const s of segments) {
       const n = s.groups?.rows.length ?? 0;
       // The segment's own stats first: one verdict for all its groups when they rule it out.
       const whole = judge(s, bounds);
       if (whole === 'skip-pk') continue;
-      // A key list (or one key) reaches few groups: find them, and judge only those by the other bounds.
-      const keys = bounds?.find((b) => b.isPk && (b.op === 'in' || b.op === '='));
-      const reached = keys && n > 0 ? keyListGroups(s, keys) : undefined;
+      const reached = keys && sorted && n > 0 ? keyListGroups(s, sorted) : undefined;
       const rest = reached ? bounds!.filter((b) => b !== keys) : bounds;
       for (const g of reached ?? Array.from({ length: n }, (_, i) => i)) {
         const v = whole === 'skip-other' ? 'skip-other' : judgeGroup(s, g, rest, pkKey);
