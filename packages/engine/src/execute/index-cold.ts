@@ -160,7 +160,7 @@ function pageReaders(page: RowGroupData, columns: readonly ColumnDef[], grown: (
   if (!memo) pageValues.set(page, (memo = columns.map(() => ({ values: new Map<number, Value>() }))));
   return columns.map((c, k) => {
     const m = memo[k];
-    const read = page.reader(c);
+    let read: ((i: number) => Value) | undefined;
     return (i: number) => {
       if (m.whole) return m.whole[i];
       let v = m.values.get(i);
@@ -171,7 +171,7 @@ function pageReaders(page: RowGroupData, columns: readonly ColumnDef[], grown: (
         grown();
         return m.whole[i];
       }
-      m.values.set(i, (v = read(i)));
+      m.values.set(i, (v = (read ??= page.reader(c))(i)));
       return v;
     };
   });

@@ -188,9 +188,14 @@ export async function loadGroups(
     // cache read at random), where a group read whole for one row would only evict other groups' pages.
     const n = dir.groupStart[g + 1] - dir.groupStart[g];
     if (pages.length * WHOLE_FRACTION > n) continue;
-    let cached = 0;
-    for (let p = dir.groupStart[g]; p < dir.groupStart[g + 1]; p++) if (!pages.includes(p) && host.cache.peek(pageKey(meta.id, p))) cached++;
-    const promote = (pages.length + cached) * WHOLE_FRACTION > n && room >= GROUP_ROOM * meta.groups!.bytes[g];
+    // Its cached pages are counted only when the cache has room for it, and only until they are enough.
+    let promote = false;
+    if (room >= GROUP_ROOM * meta.groups!.bytes[g]) {
+      let cached = 0;
+      for (let p = dir.groupStart[g]; p < dir.groupStart[g + 1] && !promote; p++) {
+        if (!pages.includes(p) && host.cache.peek(pageKey(meta.id, p))) promote = (pages.length + ++cached) * WHOLE_FRACTION > n;
+      }
+    }
     if (!promote) paged.set(g, pages);
   }
   const whole = indexes.filter((g) => !paged.has(g));
