@@ -415,7 +415,8 @@ export async function prepareIndexRead(
   const covered = coveringRow(t, index, s.columns, segments, pkKey);
   let passing = 0;
   let canCount = keep !== undefined;
-  let alone: ReadonlySet<SegmentMeta> | undefined;
+  // The partition's segments (the manifest's list changes in place) and those alone among them, once needed.
+  let alone: { listed: readonly SegmentMeta[]; set: ReadonlySet<SegmentMeta> } | undefined;
   // Each cold candidate costs a point read (a row group, when not cached): resolve about as many as the consumer keeps.
   let batch = keep === undefined ? FIRST_BATCH : keep + BATCH_SLACK;
   for (;;) {
@@ -455,7 +456,7 @@ export async function prepareIndexRead(
     if (cold.length > 0) {
       const newest = (row: StoredRow | undefined, c: Candidate) => (row && row[del] !== true && row[seq] === c.seq ? row : undefined);
       const hotHas = (hash: string) => hotKeys.has(hash) || host.hot.partition(t.id, s.user)?.has(hash);
-      const own = ownKeys(cold, (alone ??= segmentsAlone(segments, pkKey)), host.cold.manifest.segments(t.id, s.user), pkKey);
+      const own = ownKeys(cold, (alone ??= { listed: [...segments], set: segmentsAlone(segments, pkKey) }), host.cold.manifest.segments(t.id, s.user), pkKey);
       if (own) {
         // Each key read in the segment whose record holds it only: no other segment can hold a newer version.
         const prepared = await host.cold.prepare(t, s.user, [], s.columns, pinned, undefined, own);
@@ -526,18 +527,25 @@ function segmentsAlone(segments: readonly SegmentMeta[], pkKey: string): Set<Seg
 
 /**
  * The cold candidates' keys by the segment whose record holds each (an IN
- * bound per segment), when every one of those segments is alone and still
- * in the partition (`current`); undefined otherwise.
+ * bound per segment), when every one of those segments is alone among the
+ * segments listed with them and the partition still has exactly those
+ * (`current`: a flush or a compaction that committed since may have added
+ * a newer version of a key elsewhere); undefined otherwise.
  */
-function ownKeys(cold: readonly Candidate[], alone: ReadonlySet<SegmentMeta>, current: readonly SegmentMeta[], pkKey: string): Map<SegmentMeta, ScanBounds[]> | undefined {
+function ownKeys(
+  cold: readonly Candidate[],
+  alone: { listed: readonly SegmentMeta[]; set: ReadonlySet<SegmentMeta> },
+  current: readonly SegmentMeta[],
+  pkKey: string,
+): Map<SegmentMeta, ScanBounds[]> | undefined {
+  if (current.length !== alone.listed.length || current.some((m, i) => m !== alone.listed[i])) return undefined;
   const keys = new Map<SegmentMeta, Value[]>();
   for (const c of cold) {
-    if (!c.seg || !alone.has(c.seg)) return undefined;
+    if (!c.seg || !alone.set.has(c.seg)) return undefined;
     let list = keys.get(c.seg);
     if (!list) keys.set(c.seg, (list = []));
     list.push(c.k);
   }
-  for (const m of keys.keys()) if (!current.includes(m)) return undefined;
   return new Map([...keys].map(([m, values]) => [m, [[{ key: pkKey, isPk: true, op: 'in', values }]]]));
 }
 

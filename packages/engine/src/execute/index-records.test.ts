@@ -234,6 +234,42 @@ describe('per-segment index records', () => {
     expect(most).toBe(4);
   });
 
+  it('a read through the index during a flush of a newer version does not answer with the version it replaced', async () => {
+    // One segment of keys 0-7 (alone: its candidates are read in it only).
+    await run(`INSERT INTO app.t (id, a, b) VALUES ${Array.from({ length: 8 }, (_, i) => `(${i}, ${i}, 'v')`).join(', ')}`);
+    await run('FLUSH TABLE app.t');
+    await engine.jobs.idle();
+    await engine.close();
+    // Reopened over a store whose reads of record pages wait until the test lets them go.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let waiting = 0;
+    const t0 = table();
+    const recordKeys = new Set(segments().flatMap((m) => recordOf(m, t0, t0.indexes!.find((x) => x.name === 't_a')!)!.at.map((at) => encodeKey([t0.id, '', m.id, at]).join())));
+    const gated: KvStore = {
+      ...kv,
+      get: async (s, k) => {
+        if (s === 'segments' && recordKeys.has(k.join())) {
+          waiting++;
+          await gate;
+        }
+        return kv.get(s, k);
+      },
+    };
+    engine = await Engine.open({ storage: gated, rowGroupRows: 4, maxSegmentRows: 16, flushCheckIntervalMs: 0, compactL0Segments: 0 });
+    const read = run('SELECT id, a FROM app.t WHERE a >= 0 ORDER BY a LIMIT 3');
+    while (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    // Meanwhile key 1 gets a newer version, and a flush of it starts before the read resolves its candidates.
+    await run('UPDATE app.t SET a = 50 WHERE id = 1');
+    const flushed = run('FLUSH TABLE app.t').then(() => engine.jobs.idle());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    release();
+    expect((await read).rows).toEqual([{ id: 0, a: 0 }, { id: 2, a: 2 }, { id: 3, a: 3 }]);
+    await flushed;
+    expect(segments()).toHaveLength(2);
+    expect((await run('SELECT id, a FROM app.t WHERE a >= 0 ORDER BY a LIMIT 3')).rows).toEqual([{ id: 0, a: 0 }, { id: 2, a: 2 }, { id: 3, a: 3 }]);
+  });
+
   it('reads pages of hundreds of entries a few values at a time, and whole once a read goes through most of them: the same rows as without the index', async () => {
     await engine.close();
     engine = await Engine.open({ storage: kv, rowGroupRows: 500, maxSegmentRows: 1000, flushCheckIntervalMs: 0, compactL0Segments: 0 });
