@@ -158,25 +158,6 @@ function judgeGroup(m: SegmentMeta, g: number, bounds: ScanBounds, pkKey: string
   return verdict;
 }
 
-/** Whether a segment's row groups are in key order, each ending before the next begins (as a segment's sorted rows make them). */
-const groupsInKeyOrder = new WeakMap<object, boolean>();
-function inKeyOrder(m: SegmentMeta): boolean {
-  const groups = m.groups!;
-  let known = groupsInKeyOrder.get(groups);
-  if (known === undefined) {
-    known = true;
-    const f = groups.key_min.length > 0 ? family(groups.key_min[0]) : '';
-    for (let g = 0; g < groups.key_min.length && known; g++) {
-      const lo = groups.key_min[g];
-      const hi = groups.key_max[g];
-      if (lo === null || hi === null || family(lo) !== f || family(hi) !== f || compareValues(lo, hi) > 0) known = false;
-      else if (g > 0 && compareValues(groups.key_max[g - 1], lo) >= 0) known = false;
-    }
-    groupsInKeyOrder.set(groups, known);
-  }
-  return known;
-}
-
 /** A key list's values in key order, when all are of one family (the only lists keyListGroups can judge). */
 function sortedKeys(b: ScanBound): Value[] | undefined {
   if (b.values.length === 0) return [];
@@ -186,18 +167,18 @@ function sortedKeys(b: ScanBound): Value[] | undefined {
 }
 
 /**
- * The groups of a segment in key order that an `=` or IN bound on the key
- * can reach (`sorted`: its values in key order), ascending: the values
- * within the segment's key range found by binary search, then one binary
- * search per such value over the groups — where judging each group against
- * each value would cost groups × values comparisons. Undefined when the
- * groups are not in key order or the values are of a type their stats
+ * The groups of a segment that an `=` or IN bound on the key can reach
+ * (`sorted`: its values in key order), ascending: the values within the
+ * segment's key range found by binary search, then one binary search per
+ * such value over the groups, which are in key order (RowGroupsMeta) —
+ * where judging each group against each value would cost groups × values
+ * comparisons. Undefined when the values are of a type the groups' keys
  * cannot judge.
  */
 function keyListGroups(m: SegmentMeta, sorted: readonly Value[]): number[] | undefined {
   const groups = m.groups!;
   const n = groups.key_min.length;
-  if (n === 0 || !inKeyOrder(m)) return undefined;
+  if (n === 0) return undefined;
   if (sorted.length === 0) return [];
   if (family(sorted[0]) !== family(groups.key_min[0])) return undefined;
   // The values from the segment's first key to its last.
