@@ -145,33 +145,36 @@ const tupleOf = (run: PageRun, i: number): Value[] => run.cols.map((c) => c(i));
 /** Values a record page's column keeps one by one before it is decoded whole (a read through the page's entries, not a few). */
 const PAGE_VALUES_MAX = 64;
 
-/** Per record page (as long as it is alive: cached), per index column, its values read so far, or the whole column. */
-const pageValues = new WeakMap<RowGroupData, { values: Map<number, Value>; whole?: ArrayLike<Value> }[]>();
+/** Per record page (as long as it is alive: cached), per index column: its reader, its values read so far, or the whole column. */
+const pageValues = new WeakMap<RowGroupData, { read: (i: number) => Value; values: Map<number, Value>; whole?: ArrayLike<Value> }[]>();
 
 /**
  * Readers of a record page's index columns. A read through an index with
  * a LIMIT needs a few entries of each segment's page (a binary search's
  * probes, the entries taken), so values are decoded one at a time and kept
  * with the page; past PAGE_VALUES_MAX of a column, the column is decoded
- * whole (`grown`: the page's bytes changed).
+ * whole (`grown`: the page's bytes changed). The readers are made with the
+ * first use of the page, when it holds every column: a page the cache has
+ * shrunk since (RowGroupData.shrink keeps only the columns decoded whole)
+ * is still read through them, value by value, past that bound.
  */
-function pageReaders(page: RowGroupData, columns: readonly ColumnDef[], grown: () => void): ((i: number) => Value)[] {
+export function pageReaders(page: RowGroupData, columns: readonly ColumnDef[], grown: () => void): ((i: number) => Value)[] {
   let memo = pageValues.get(page);
-  if (!memo) pageValues.set(page, (memo = columns.map(() => ({ values: new Map<number, Value>() }))));
+  if (!memo) pageValues.set(page, (memo = columns.map((c) => ({ read: page.reader(c), values: new Map<number, Value>() }))));
   return columns.map((c, k) => {
     const m = memo[k];
-    let read: ((i: number) => Value) | undefined;
     return (i: number) => {
       if (m.whole) return m.whole[i];
       let v = m.values.get(i);
       if (v !== undefined) return v;
-      if (m.values.size >= PAGE_VALUES_MAX) {
+      if (m.values.size < PAGE_VALUES_MAX) m.values.set(i, (v = m.read(i)));
+      else if (page.covers?.(c) === false) return m.read(i);
+      else {
         m.whole = page.column(c);
         m.values.clear();
         grown();
         return m.whole[i];
       }
-      m.values.set(i, (v = (read ??= page.reader(c))(i)));
       return v;
     };
   });

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Value } from '../core/types';
 import { recordLayout, recordOf } from '../storage/cold/index-record';
+import { pageReaders } from './index-cold';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
 import { segmentKeyOf, type SegmentMeta } from '../storage/cold/types';
 import { segmentHooks } from '../jobs/segment-hooks';
@@ -268,6 +269,31 @@ describe('per-segment index records', () => {
     await flushed;
     expect(segments()).toHaveLength(2);
     expect((await run('SELECT id, a FROM app.t WHERE a >= 0 ORDER BY a LIMIT 3')).rows).toEqual([{ id: 0, a: 0 }, { id: 2, a: 2 }, { id: 3, a: 3 }]);
+  });
+
+  it('a record page the cache shrinks between two reads of it (a column decoded whole) still gives every value of its other columns', async () => {
+    const t = table();
+    const col = (name: string) => t.columns.find((c) => c.name === name)!;
+    // The record of an index on (b, a): pages of b, a, then the key.
+    const layout = recordLayout(t, { name: 't_b_a', columns: [{ id: col('b').id, desc: false }, { id: col('a').id, desc: false }] } as unknown as Parameters<typeof recordLayout>[1]);
+    expect(layout.table.columns.map((c) => c.name)).toEqual(['b', 'a', 'id']);
+    const codec = await loadSegmentCodec();
+    const rows = Array.from({ length: 300 }, (_, i) => [`w${String(i).padStart(3, '0')}`, i * 2, i, BigInt(i + 1), false] as unknown as Parameters<typeof codec.encodeRowGroup>[1][number]);
+    const page = codec.decodeRowGroup(codec.encodeRowGroup(layout.table, rows, 0, rows.length).bytes, layout.table.columns[2]);
+    let grown = 0;
+    const indexColumns = layout.table.columns.slice(0, 2);
+    const [b, a] = pageReaders(page, indexColumns, () => void grown++);
+    // Past 64 values, b is decoded whole (a scan's read: the cache may shrink the page to what it decoded).
+    for (let i = 0; i < 100; i++) expect(b(i)).toBe(`w${String(i).padStart(3, '0')}`);
+    expect(grown).toBe(1);
+    expect(page.shrink?.()).toBe(true);
+    expect(page.covers?.(indexColumns[1])).toBe(false);
+    // The page's readers, made before, still read a one value at a time, past the bound too.
+    for (let i = 0; i < 300; i++) expect(a(i)).toBe(i * 2);
+    expect(grown).toBe(1);
+    // Readers asked for again (the next read of the cached page) give the same values.
+    const [b2, a2] = pageReaders(page, indexColumns, () => void grown++);
+    expect([b2(299), a2(299), a2(5)]).toEqual(['w299', 598, 10]);
   });
 
   it('reads pages of hundreds of entries a few values at a time, and whole once a read goes through most of them: the same rows as without the index', async () => {
