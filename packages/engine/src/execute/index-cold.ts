@@ -33,9 +33,9 @@ import { RowGroupCache } from '../storage/cold/cache';
 import { pkStatsKey, type ColdTier } from '../storage/cold/cold-tier';
 import { recordLayout, recordOf, type RecordLayout } from '../storage/cold/index-record';
 import { loadSegmentCodec } from '../storage/cold/segment-loader';
-import type { ScanBounds } from '../storage/cold/prune';
+import { keyRangesOverlap, type ScanBounds } from '../storage/cold/prune';
 import { coversColumns, segmentKeyOf, type IndexRecordMeta, type PreparedPartition, type RowGroupData, type SegmentMeta } from '../storage/cold/types';
-import { compareIndexValue, compareTuples, spanOf, type HotIndexes, type IndexBound } from '../storage/hot-index';
+import { compareIndexValue, compareTuples, spanAt, spanOf, type HotIndexes, type IndexBound } from '../storage/hot-index';
 import type { HotTier } from '../storage/hot-tier';
 import { PartitionView } from '../storage/partition-view';
 import type { PartitionScans } from './cold-reads';
@@ -75,58 +75,12 @@ const sameBound = (a: IndexBound | undefined, b: IndexBound | undefined) =>
   a === b || (!!a && !!b && a.inclusive === b.inclusive && a.tuple.length === b.tuple.length && a.tuple.every((v, i) => compareIndexValue(v, b.tuple[i]) === 0));
 export const sameSpans = (a: readonly Span[], b: readonly Span[]) => a.length === b.length && a.every((s, i) => sameBound(s.lower, b[i].lower) && sameBound(s.upper, b[i].upper));
 
-/** [start, end) of the `n` tuples (in index order) that span `s` holds. */
-function spanIn(tupleAt: (i: number) => readonly Value[], n: number, s: Span, desc: readonly boolean[]): [number, number] {
-  const find = (b: IndexBound, past: boolean) => {
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = compareTuples(tupleAt(mid), b.tuple, desc, b.tuple.length);
-      if (c < 0 || (c === 0 && past)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  const start = s.lower ? find(s.lower, !s.lower.inclusive) : 0;
-  const end = s.upper ? find(s.upper, s.upper.inclusive) : n;
-  return [start, Math.max(start, end)];
-}
-
-/** Whether a page whose last tuple is `last` does not end before span `s`. */
-const reachesLower = (last: readonly Value[], s: Span, desc: readonly boolean[]) => {
-  if (!s.lower) return true;
-  const c = compareTuples(last, s.lower.tuple, desc, s.lower.tuple.length);
-  return c > 0 || (c === 0 && s.lower.inclusive);
-};
-
-/** Whether a page whose first tuple is `first` does not begin past span `s`. */
-const withinUpper = (first: readonly Value[], s: Span, desc: readonly boolean[]) => {
-  if (!s.upper) return true;
-  const c = compareTuples(first, s.upper.tuple, desc, s.upper.tuple.length);
-  return c < 0 || (c === 0 && s.upper.inclusive);
-};
-
-/** The record's pages that may hold some of the spans, ascending: per span, a binary search at each end (pages are in index order). */
+/** The record's pages that may hold some of the spans, ascending (pages are in index order: their last tuples against a span's lower end, their first against its upper). */
 function pagesIn(r: IndexRecordMeta, spans: readonly Span[], desc: readonly boolean[]): number[] {
-  const n = r.at.length;
   const out = new Set<number>();
   for (const s of spans) {
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (reachesLower(r.last[mid], s, desc)) hi = mid;
-      else lo = mid + 1;
-    }
-    const start = lo;
-    hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (withinUpper(r.first[mid], s, desc)) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let p = start; p < lo; p++) out.add(p);
+    const [start, end] = spanAt((p) => r.last[p], (p) => r.first[p], r.at.length, desc, s.lower, s.upper);
+    for (let p = start; p < end; p++) out.add(p);
   }
   return [...out].sort((a, b) => a - b);
 }
@@ -278,7 +232,7 @@ class RecordCursor {
         // Entries are in index order: each span's are found by binary search.
         const pageRuns: PageRun[] = [];
         for (const s of this.spans) {
-          const [start, end] = spanIn(tupleAt, page.rows, s, this.desc);
+          const [start, end] = spanAt(tupleAt, tupleAt, page.rows, this.desc, s.lower, s.upper);
           if (start < end) pageRuns.push({ page, cols, at: start, end });
         }
         pageRuns.sort((a, b) => a.at - b.at);
@@ -505,27 +459,7 @@ export async function prepareIndexRead(
  * compacted into ranges of their own, are all so).
  */
 function segmentsAlone(segments: readonly SegmentMeta[], pkKey: string): Set<SegmentMeta> {
-  const out = new Set<SegmentMeta>();
-  const range = (m: SegmentMeta) => {
-    const st = m.column_stats[pkKey];
-    return st && st.min !== null && st.max !== null ? st : undefined;
-  };
-  for (const s of segments) {
-    const a = range(s);
-    if (!a) continue;
-    const shadowed = segments.some((m) => {
-      if (m === s || m.max_seq < s.min_seq) return false;
-      const b = range(m);
-      if (!b) return true;
-      try {
-        return compareValues(a.min, b.max) <= 0 && compareValues(b.min, a.max) <= 0;
-      } catch {
-        return true;
-      }
-    });
-    if (!shadowed) out.add(s);
-  }
-  return out;
+  return new Set(segments.filter((s) => !segments.some((m) => m !== s && m.max_seq > s.min_seq && keyRangesOverlap(s, m, pkKey))));
 }
 
 /**

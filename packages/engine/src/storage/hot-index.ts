@@ -60,23 +60,40 @@ export interface IndexBound {
   inclusive: boolean;
 }
 
-/** [start, end) of `entries` between `lower` and `upper` in index order (an absent end is open). */
-export function spanOf(entries: readonly IndexEntry[], desc: readonly boolean[], lower?: IndexBound, upper?: IndexBound): [number, number] {
-  const find = (b: IndexBound, past: boolean) => {
-    const n = b.tuple.length;
+/**
+ * [start, end) of `n` tuples in index order between `lower` and `upper` (an
+ * absent end is open). `lowerAt` is what is compared with `lower` and
+ * `upperAt` with `upper`: the same tuples, or a record's pages by their last
+ * and first tuples (the pages that may hold some of the span).
+ */
+export function spanAt(
+  lowerAt: (i: number) => readonly Value[],
+  upperAt: (i: number) => readonly Value[],
+  n: number,
+  desc: readonly boolean[],
+  lower?: IndexBound,
+  upper?: IndexBound,
+): [number, number] {
+  const find = (tupleAt: (i: number) => readonly Value[], b: IndexBound, past: boolean) => {
     let lo = 0;
-    let hi = entries.length;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareTuples(entries[mid].t, b.tuple, desc, n);
+      const c = compareTuples(tupleAt(mid), b.tuple, desc, b.tuple.length);
       if (c < 0 || (c === 0 && past)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   };
-  const start = lower ? find(lower, !lower.inclusive) : 0;
-  const end = upper ? find(upper, upper.inclusive) : entries.length;
+  const start = lower ? find(lowerAt, lower, !lower.inclusive) : 0;
+  const end = upper ? find(upperAt, upper, upper.inclusive) : n;
   return [start, Math.max(start, end)];
+}
+
+/** [start, end) of `entries` between `lower` and `upper` in index order (an absent end is open). */
+export function spanOf(entries: readonly IndexEntry[], desc: readonly boolean[], lower?: IndexBound, upper?: IndexBound): [number, number] {
+  const at = (i: number) => entries[i].t;
+  return spanAt(at, at, entries.length, desc, lower, upper);
 }
 
 /** A change not yet applied to the order: the key's entry as it is in the order (`old`), and what replaces it. */

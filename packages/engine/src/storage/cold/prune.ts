@@ -67,7 +67,8 @@ function judge(meta: SegmentMeta, bounds: ScanBounds): Verdict {
   return verdict;
 }
 
-function overlaps(a: SegmentMeta, b: SegmentMeta, pkKey: string | undefined): boolean {
+/** Whether two segments' key ranges (`pkKey`'s stats) may share a key: true when either is not known. */
+export function keyRangesOverlap(a: SegmentMeta, b: SegmentMeta, pkKey: string | undefined): boolean {
   if (pkKey === undefined) return true;
   const x = a.column_stats[pkKey];
   const y = b.column_stats[pkKey];
@@ -96,7 +97,7 @@ export function selectSegments(segments: readonly SegmentMeta[], scans: readonly
       for (let i = 0; i < maybe.length; i++) {
         const p = maybe[i];
         for (const k of own) {
-          if (k.min_seq < p.max_seq && overlaps(k, p, pkKey)) {
+          if (k.min_seq < p.max_seq && keyRangesOverlap(k, p, pkKey)) {
             own.add(p);
             maybe.splice(i--, 1);
             changed = true;
@@ -257,7 +258,9 @@ export function selectRowGroups(segments: readonly SegmentMeta[], scans: readonl
       if (whole === 'skip-pk') continue;
       const reached = keys && sorted && n > 0 ? keyListGroups(s, sorted) : undefined;
       const rest = reached ? bounds!.filter((b) => b !== keys) : bounds;
-      for (const g of reached ?? Array.from({ length: n }, (_, i) => i)) {
+      const count = reached ? reached.length : n;
+      for (let j = 0; j < count; j++) {
+        const g = reached ? reached[j] : j;
         const v = whole === 'skip-other' ? 'skip-other' : judgeGroup(s, g, rest, pkKey);
         if (v === 'read') own.push([s, g]);
         else if (v === 'skip-other') maybe.push([s, g]);
