@@ -29,6 +29,7 @@
 //                                 bench/profile.cpuprofile (open it in DevTools)
 // Exits 1 when the page throws or a correctness check fails (figures from a
 // wrong answer mean nothing).
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +126,13 @@ function freePort() {
 
 async function main() {
   const runStarted = Date.now();
+  if (scaleOnly) {
+    // The scale page is built from the packages' dist/, as an app that installs them gets them (vite.config.ts).
+    log('building the packages (scripts/build.mjs) for the scale page');
+    const built = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url))], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`scripts/build.mjs failed (exit ${built.status})`);
+    process.env.KALAM_BENCH_BUILD = 'scale';
+  }
   log('building bench page');
   await build({ configFile, root: benchDir, logLevel: 'warn' });
   const port = await freePort();

@@ -9,6 +9,7 @@
 // JavaScript: rolldown (the bundler inside Vite 8), ESM only.
 // - @kalamlite/engine: dist/index.js (+ the lazily loaded Arrow codecs as
 //   chunks) and dist/cli.js (bin `kalamlite`); dependencies stay imports.
+//   Also dist/client.js, not exported: see ENGINE_ENTRIES.
 // - @kalamlite/worker: dist/index.js, the page-side client (imports
 //   @kalamlite/engine and comlink), and the worker it starts with
 //   `new Worker(new URL('./worker.js', import.meta.url))`: dist/worker.js,
@@ -63,11 +64,20 @@ async function bundle(input, output, options = {}) {
   }
 }
 
-/** A package's library build: its entries, every bare import left to the app's bundler. */
-function library(dir, entries, plugins = []) {
+/** A package's library build: its entries, every bare import left to the app's bundler (into `outDir`, its dist/ by default). */
+function library(dir, entries, plugins = [], outDir = join(dir, 'dist')) {
   const input = Object.fromEntries(entries.map((e) => [e, join(dir, 'src', `${e}.ts`)]));
-  return bundle(input, { dir: join(dir, 'dist') }, { external: isBare, plugins });
+  return bundle(input, { dir: outDir }, { external: isBare, plugins });
 }
+
+/**
+ * The engine's entries: index (the package), cli (its bin) and client, not
+ * exported, which gathers what @kalamlite/worker's page-side client imports
+ * (src/client.ts) so that those modules land in chunks that import nothing
+ * of the database: an app's page then takes only them
+ * (scripts/client-graph.test.ts).
+ */
+const ENGINE_ENTRIES = ['index', 'cli', 'client'];
 
 /** Replaces `from` with `to` in the module at `file` (exactly `count` times), or fails the build. */
 function replaceIn(file, from, to, count, then = (code) => code) {
@@ -221,7 +231,7 @@ async function main() {
   for (const dir of [ENGINE, WORKER, REACT]) rmSync(join(dir, 'dist'), { recursive: true, force: true });
 
   step('@kalamlite/engine');
-  await library(ENGINE, ['index', 'cli']);
+  await library(ENGINE, ENGINE_ENTRIES);
   declarations(ENGINE);
   const cli = join(ENGINE, 'dist/cli.js');
   const cliText = readFileSync(cli, 'utf8');
@@ -241,7 +251,7 @@ async function main() {
 }
 
 // Exported for tests that build a part; run as a script, builds everything.
-export { buildWorkerBundles, declarations, library };
+export { buildWorkerBundles, declarations, library, ENGINE, ENGINE_ENTRIES, WORKER };
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main().catch((e) => {
     console.error(`[build] error: ${e instanceof Error ? e.message : String(e)}`);

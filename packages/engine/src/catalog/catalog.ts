@@ -87,26 +87,24 @@ export class Catalog {
 
   static async load(kv: KvStore, options: CatalogOptions = {}): Promise<Catalog> {
     const c = new Catalog(options);
-    await kv.scan('system', prefixRange('namespace'), (_k, v) => {
-      const ns = v as NamespaceDef;
-      c.namespaces.set(ns.name, ns);
-    });
-    await kv.scan('system', prefixRange('table'), (_k, v) => {
-      c.addTable(v as TableDef);
-    });
-    await kv.scan('system', prefixRange('view'), (_k, v) => {
-      const view = v as ViewDef;
-      c.views.set(qualified(view.namespace, view.name), view);
-    });
-    await kv.scan('system', prefixRange('schema'), (_k, v) => {
-      const sv = v as SchemaVersion;
-      if (!c.byId.has(sv.tableId)) return; // left by a crash between writes: never read
+    // The four kinds are read at once, then applied in order (a schema version needs its table).
+    const read = async (kind: string): Promise<unknown[]> => {
+      const values: unknown[] = [];
+      await kv.scan('system', prefixRange(kind), (_k, v) => void values.push(v));
+      return values;
+    };
+    const [namespaces, tables, views, schemas] = await Promise.all([read('namespace'), read('table'), read('view'), read('schema')]);
+    for (const ns of namespaces as NamespaceDef[]) c.namespaces.set(ns.name, ns);
+    for (const t of tables as TableDef[]) c.addTable(t);
+    for (const view of views as ViewDef[]) c.views.set(qualified(view.namespace, view.name), view);
+    for (const sv of schemas as SchemaVersion[]) {
+      if (!c.byId.has(sv.tableId)) continue; // left by a crash between writes: never read
       for (const dropped of c.recordVersion(sv)) {
         const stale = c.staleVersions.get(sv.tableId) ?? [];
         stale.push(dropped.version);
         c.staleVersions.set(sv.tableId, stale);
       }
-    });
+    }
     return c;
   }
 

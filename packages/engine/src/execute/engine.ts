@@ -8,7 +8,7 @@
  */
 import { decimalMath } from '../core/decimal-registry';
 import { intervalMath } from '../core/interval-registry';
-import { ensureIndexSupport, type UniqueCheck } from './index-loader';
+import { ensureIndexSupport, loadIndexSupport, type UniqueCheck } from './index-loader';
 import { ensureVectorIndexes } from './vector-index-loader';
 import type { VectorIndexes } from './vector-index';
 import { UserRegistry } from '../auth/users';
@@ -85,6 +85,18 @@ function backendName(options: ResolvedOptions): string {
     case 'opfs': return `OPFS "${options.name}"`;
     default: return 'custom KvStore';
   }
+}
+
+/** What an open reads from the store first (Engine.readStored). */
+interface StoredState {
+  catalog: Catalog;
+  users: UserRegistry;
+  audit: AuditLog;
+  manifest: Manifest;
+  migrations: MigrationLog;
+  hasTopics: boolean;
+  hasFiles: boolean;
+  importMarker: boolean;
 }
 
 export class Engine {
@@ -189,7 +201,7 @@ export class Engine {
     const { durability, storageTimeoutMs: timeoutMs } = options;
     // The SQL grammar loads while the storage opens (sql/parser-loader.ts).
     const parserLoaded = loadSqlParser();
-    parserLoaded.catch(() => undefined); // awaited below, once the storage is open (a storage error wins)
+    parserLoaded.catch(() => undefined); // awaited below with the stored state's reads (a storage error wins)
     const opened =
       options.storage === 'memory' ? openMemoryStore()
       : options.storage === 'idb' ? await openIdbStore(options.name, options.indexedDB, durability)
@@ -198,8 +210,11 @@ export class Engine {
     // Every store the engine uses is guarded: failures are KalamErrors, operations are bounded in time (storage/guarded-store.ts).
     const kv = guardStore(opened, { backend: backendName(options), timeoutMs });
     try {
-      await parserLoaded;
-      return await Engine.load(kv, options);
+      // The stored state is read while the grammar loads (its reads are independent, so they go at once).
+      const [stored, parser] = await Promise.allSettled([Engine.readStored(kv, options), parserLoaded]);
+      if (stored.status === 'rejected') throw stored.reason; // a storage error wins
+      if (parser.status === 'rejected') throw parser.reason;
+      return await Engine.load(kv, options, stored.value);
     } catch (e) {
       // A store the engine opened is the engine's to close (a custom one stays the caller's); the open's own failure is the one to report.
       if (typeof options.storage === 'string') await kv.close().catch(() => undefined);
@@ -207,12 +222,30 @@ export class Engine {
     }
   }
 
-  private static async load(kv: KvStore, options: ResolvedOptions): Promise<Engine> {
-    const catalog = await Catalog.load(kv, { maxSchemaVersions: options.maxSchemaVersions });
-    const users = await UserRegistry.load(kv);
-    const audit = await AuditLog.load(kv, options.maxAuditEntries);
-    const manifest = await Manifest.load(kv);
-    const migrations = await MigrationLog.load(kv);
+  /**
+   * What an open reads before anything else, all at once: the catalog, users, audit log, manifest and
+   * migration log, and whether the store holds topics, stored files or an interrupted import.
+   */
+  private static async readStored(kv: KvStore, options: ResolvedOptions): Promise<StoredState> {
+    const topicKey = encodeKey(['topic']);
+    let hasTopics = false;
+    const [catalog, users, audit, manifest, migrations, , fileStore, importMarker] = await Promise.all([
+      Catalog.load(kv, { maxSchemaVersions: options.maxSchemaVersions }),
+      UserRegistry.load(kv),
+      AuditLog.load(kv, options.maxAuditEntries),
+      Manifest.load(kv),
+      MigrationLog.load(kv),
+      kv.scan('system', { lower: topicKey, upper: prefixUpperBound(topicKey) }, () => void (hasTopics = true)),
+      kv.get('system', encodeKey(['file_store'])),
+      hasImportMarker(kv),
+    ]);
+    return { catalog, users, audit, manifest, migrations, hasTopics, hasFiles: Boolean(fileStore) /* its value is 1 */, importMarker };
+  }
+
+  private static async load(kv: KvStore, options: ResolvedOptions, stored: StoredState): Promise<Engine> {
+    const { catalog, users, audit, manifest, migrations } = stored;
+    // Modules the open will install are fetched now, while the hot rows are read.
+    if (catalog.listTables().some((t) => t.indexes?.length)) void loadIndexSupport().catch(() => undefined);
     // OPFS: segment bytes in files of their own (the KV store there is a log replayed at open). A segment
     // store other than the KV one is guarded as the KV store is (the KV one reads and writes through it).
     const guard = { timeoutMs: options.storageTimeoutMs };
@@ -244,13 +277,10 @@ export class Engine {
     await ensureVectorIndexes(engine, (s, sql, ps) => runStatement(engine, s, sql, ps));
     // An import a crash cut off is dropped before any statement can see part of it (import-recovery.ts).
     // The topic code loads at open only when the store holds a topic (execute/topics.ts).
-    const topicKey = encodeKey(['topic']);
-    let hasTopics = false;
-    await kv.scan('system', { lower: topicKey, upper: prefixUpperBound(topicKey) }, () => void (hasTopics = true));
-    if (hasTopics) await (await loadTopics()).attachTopics(engine);
+    if (stored.hasTopics) await (await loadTopics()).attachTopics(engine);
     // Files were stored once: their totals are read and blobs a crash left without a record deleted (execute/files.ts).
-    if (await kv.get('system', encodeKey(['file_store']))) await engine.committer.attachFiles!(); // its value is 1
-    if (await hasImportMarker(engine.kv)) await (await loadBackup()).rollBackInterruptedImport(engine);
+    if (stored.hasFiles) await engine.committer.attachFiles!();
+    if (stored.importMarker) await (await loadBackup()).rollBackInterruptedImport(engine);
     engine.jobs.start();
     // A database written before the hot tier was bounded (or with a larger budget) is brought under it.
     flushAfterCommit(engine, new Map());

@@ -57,11 +57,14 @@ export class MigrationLog {
   static async load(kv: KvStore): Promise<MigrationLog> {
     const log = new MigrationLog();
     const lower = encodeKey(['migration']);
-    await kv.scan('system', { lower, upper: prefixUpperBound(lower) }, (_k, v) => {
-      const r = v as MigrationRecord;
-      log.records.set(r.version, r);
-    });
-    log.journal = (await kv.get('system', JOURNAL_KEY)) as UndoJournal | undefined;
+    const [, journal] = await Promise.all([
+      kv.scan('system', { lower, upper: prefixUpperBound(lower) }, (_k, v) => {
+        const r = v as MigrationRecord;
+        log.records.set(r.version, r);
+      }),
+      kv.get('system', JOURNAL_KEY),
+    ]);
+    log.journal = journal as UndoJournal | undefined;
     return log;
   }
 

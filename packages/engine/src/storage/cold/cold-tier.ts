@@ -149,12 +149,17 @@ export class ColdTier {
   ) {}
 
   /**
-   * Starts loading, while the database opens, the row page reads when a
-   * segment has pages: a first cold read then waits only for the codec,
-   * which loads while its bytes are fetched (apache-arrow is not loaded
-   * before a cold read needs it).
+   * Starts loading, while the database opens, what a first cold read needs
+   * when there are segments: the segment codec (apache-arrow) and, when a
+   * segment has pages, the row page reads. Nothing waits for them: they
+   * load while the open reads the hot rows, so a first cold read no longer
+   * fetches and compiles them first (in Chromium over 100,000 rows, the
+   * first lookup after an open went from 45-55 ms to 24-50 ms). A database
+   * with no segment loads neither.
    */
   preload(): void {
+    if (this.manifest.size === 0) return;
+    void loadSegmentCodec().catch(() => undefined);
     if (this.manifest.all().some((m) => m.row_pages)) void loadRowPages().catch(() => undefined);
   }
 
