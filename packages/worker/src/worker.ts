@@ -6,11 +6,15 @@
  *   candidate (tabs/leader-worker.ts);
  * - in a dedicated worker named COMPACTION_WORKER_NAME: a compaction helper
  *   of the engine that started it (@kalamlite/engine startCompactionHelper);
+ * - in a dedicated worker named RELAYED_HELPER_NAME: a compaction helper a
+ *   page started for its SharedWorker's engine, served on the port the page
+ *   hands it (tabs/compaction-relay.ts);
  * - in any other dedicated worker: one engine for one client, served over
  *   Comlink (worker-api.ts).
  */
 import { COMPACTION_WORKER_NAME, startCompactionHelper, useCompactionWorker, type HelperScope } from '@kalamlite/engine';
 import { expose } from 'comlink';
+import { relayedHelpers, RELAYED_HELPER_NAME, serveRelayedHelper, type RelayedHelperScope } from './tabs/compaction-relay';
 import { serveLeaderWorker, type LeaderWorkerScope } from './tabs/leader-worker';
 import { parseWorkerName } from './tabs/protocol';
 import { serveSharedWorker, type SharedWorkerScope } from './tabs/shared-worker';
@@ -22,8 +26,8 @@ declare const self: { name?: string; location: { href: string } };
 /**
  * Compactions merge in a helper: this same script, started again as a
  * dedicated worker of this one under COMPACTION_WORKER_NAME — where the
- * runtime has dedicated workers inside workers (not in a SharedWorker in
- * Chromium: there merges stay in the engine's thread).
+ * runtime has dedicated workers inside workers. A SharedWorker in Chromium
+ * has none: there a client's page starts the helper (below).
  */
 function installCompactionWorker(): void {
   if (typeof Worker === 'undefined') return;
@@ -32,10 +36,14 @@ function installCompactionWorker(): void {
 }
 
 if (self.name === COMPACTION_WORKER_NAME) startCompactionHelper(self as unknown as HelperScope);
+else if (self.name === RELAYED_HELPER_NAME) serveRelayedHelper(self as unknown as RelayedHelperScope);
 else {
   installKalamErrorTransfer();
   installCompactionWorker();
-  if ('onconnect' in self) serveSharedWorker(self as unknown as SharedWorkerScope);
-  else if (parseWorkerName(self.name ?? '') !== undefined) serveLeaderWorker(self as unknown as LeaderWorkerScope);
+  if ('onconnect' in self) {
+    const { hub } = serveSharedWorker(self as unknown as SharedWorkerScope);
+    // No Worker here (Chromium): a client's page starts the helper (tabs/compaction-relay.ts).
+    if (typeof Worker === 'undefined') useCompactionWorker(relayedHelpers((port) => hub.spawnHelper(port)));
+  } else if (parseWorkerName(self.name ?? '') !== undefined) serveLeaderWorker(self as unknown as LeaderWorkerScope);
   else expose(createWorkerApi());
 }

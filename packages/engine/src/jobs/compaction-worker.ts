@@ -1,9 +1,10 @@
 /**
  * Where compaction merges may run: a factory of compaction helper workers,
  * installed by whoever can start one — @kalamlite/worker's worker script
- * starts itself again under COMPACTION_WORKER_NAME; a runtime without
- * dedicated workers inside workers (Node, a SharedWorker in Chromium)
- * installs none, and merges run in the engine's thread. The helper's side:
+ * starts itself again under COMPACTION_WORKER_NAME, or, in a SharedWorker
+ * in Chromium (no dedicated workers inside it), has a client's page start
+ * one and talks to it over a MessageChannel (its tabs/compaction-relay.ts);
+ * where none is installed (Node), merges run in the engine's thread. The helper's side:
  * execute/compaction-helper.ts (its start) and compact-helper.ts; the
  * engine's: compact-offload.ts; the messages: compact-wire.ts.
  */

@@ -109,6 +109,33 @@ describe('a hub serving several clients over one engine', () => {
     await hub.close();
   });
 
+  it('asks the page of the client attached last to start a compaction helper on the port it sends, and says when no client is attached', async () => {
+    const locks = fakeLocks();
+    const hub = memoryHub(locks);
+    await hub.ready;
+    expect(hub.spawnHelper(new MessageChannel().port1 as unknown as MessagePort)).toBe(false);
+    const asked: string[] = [];
+    const links: Link[] = [];
+    for (const clientId of ['a', 'b']) {
+      await holdLock(locks, names.client(clientId));
+      const { port1, port2 } = new MessageChannel();
+      hub.serve(nodeEndpoint(port1) as Endpoint);
+      const spawn = (port: MessagePort) => {
+        asked.push(clientId);
+        port.postMessage(`helper of ${clientId}`);
+      };
+      links.push(await linkTo(nodeEndpoint(port2) as Endpoint, { name: 'db', storage: 'memory', clientId, format: 1 }, locks, names, () => undefined, undefined, spawn));
+    }
+    const { port1: engineEnd, port2: helperEnd } = new MessageChannel();
+    const answered = new Promise((resolve) => engineEnd.once('message', resolve));
+    expect(hub.spawnHelper(helperEnd as unknown as MessagePort)).toBe(true);
+    expect(await answered).toBe('helper of b');
+    expect(asked).toEqual(['b']);
+    engineEnd.close();
+    for (const link of links) await link.close();
+    await hub.close();
+  });
+
   it('refuses clients past its bound', async () => {
     const locks = fakeLocks();
     const hub = createHub({ name: 'db', storage: 'memory', locks, format: 1, maxClients: 1, open: (o) => openDatabase({ ...o, storage: 'memory' }) });

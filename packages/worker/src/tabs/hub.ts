@@ -25,6 +25,7 @@ import { holdLock, lockNames, randomId, whenLockFree, type Locks } from './locks
 import { isAckMessage, isHelloMessage, type AttachOptions, type HelloAnswer, type HubConnection, type LiveMessage } from './protocol';
 import { checkClientFormat, checkStorageFormat, STORAGE_FORMAT } from './storage-format';
 import { applyMigrations, checkClientMigrations } from '../migrations';
+import type { HelperRequest } from './compaction-relay';
 
 /** Clients one host serves at once (tabs × clients per tab). */
 export const MAX_CLIENTS = 256;
@@ -61,6 +62,11 @@ export interface Hub {
   readonly ready: Promise<void>;
   /** Serves one client connection over `endpoint`; `close` is called when it ends. */
   serve(endpoint: Endpoint & { close?(): void }): void;
+  /**
+   * Asks the page of an attached client to start a compaction helper on
+   * `port` (tabs/compaction-relay.ts): false when no client is attached.
+   */
+  spawnHelper(port: MessagePort): boolean;
   /** Clients attached right now. */
   readonly clientCount: number;
   close(): Promise<void>;
@@ -334,10 +340,20 @@ export function createHub(options: HubOptions): Hub {
     }
   }
 
+  function spawnHelper(port: MessagePort): boolean {
+    // The client attached last: its page is the likeliest to stay.
+    const connection = [...connections.values()].at(-1);
+    if (connection === undefined) return false;
+    const request: HelperRequest = { kalamlite: 'helper', port };
+    connection.endpoint.postMessage(request, [port]);
+    return true;
+  }
+
   return {
     hostId,
     ready,
     serve,
+    spawnHelper,
     get clientCount() {
       return connections.size;
     },

@@ -8,6 +8,7 @@ import { KalamError } from '@kalamlite/engine';
 import type { KalamHost, LiveEvent } from '../protocol';
 import { whenLockFree, type LockNames, type Locks } from './locks';
 import { isLiveMessage, type AckMessage, type AttachOptions, type HubConnection } from './protocol';
+import { isHelperRequest } from './compaction-relay';
 
 export interface Link {
   readonly host: KalamHost;
@@ -34,9 +35,15 @@ export async function linkTo(
   names: LockNames,
   deliver: (events: readonly LiveEvent[]) => Promise<void> | undefined,
   expectedHostId?: string,
+  /** Starts a compaction helper the host asks for, on the port it sent (compaction-relay.ts). */
+  spawnHelper?: (port: MessagePort) => void,
 ): Promise<Link> {
   const onMessage = (event: Event) => {
     const data: unknown = (event as MessageEvent).data;
+    if (isHelperRequest(data)) {
+      (spawnHelper ?? ((port: MessagePort) => port.close()))(data.port);
+      return;
+    }
     if (!isLiveMessage(data)) return;
     const acknowledge = () => {
       try {

@@ -10,6 +10,8 @@ import type { EngineOptions } from '../engine-options';
 import type { ClientStorage, HostLimits, LiveEvent } from '../protocol';
 import { asKalamError } from '../transfer';
 import type { KalamClient } from '../types';
+import { bundledWorker } from '../bundled-worker';
+import { RELAYED_HELPER_NAME, startRelayedHelper } from './compaction-relay';
 import { isLeading } from './election';
 import { createFailoverHost } from './failover-host';
 import { linkTo, type Link } from './link';
@@ -43,10 +45,13 @@ export async function createTabClient(
   // Sent with every attach, a failover's too: the next host finds them applied (or finishes them).
   if (options.migrations !== undefined) attach.migrations = options.migrations;
   if (options.engine !== undefined && Object.keys(options.engine).length > 0) attach.engine = options.engine;
+  // A SharedWorker's engine cannot start its compaction helper (no Worker there): this page starts it.
+  const spawnHelper = (port: MessagePort) =>
+    startRelayedHelper(port, () => (options.start.url === undefined ? bundledWorker({ name: RELAYED_HELPER_NAME }) : new Worker(options.start.url, { type: 'module', name: RELAYED_HELPER_NAME })));
   const connect = async (): Promise<Link> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await transport.connect((endpoint, hostId) => linkTo(endpoint, attach, locks, names, (events) => deliver(events), hostId));
+        return await transport.connect((endpoint, hostId) => linkTo(endpoint, attach, locks, names, (events) => deliver(events), hostId, spawnHelper));
       } catch (e) {
         // The host found went away (or was ending) before this client was attached: nothing ran there, so connect again.
         const error = asKalamError(e);
