@@ -10,7 +10,7 @@
  * and after a reopen — and `compaction_merges_offloaded` in system.stats
  * says the merge ran in the helper.
  */
-import { expect, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { clientPage } from './client-page';
 
 const client = clientPage();
@@ -104,3 +104,97 @@ for (const [storage, transport] of cases) {
     expect(result.reopened).toEqual(result.expected);
   });
 }
+
+it("merges through another page once the page that started a SharedWorker's helper closes, mid-compaction or not: the job ends well before the 60 s a silent helper gets, and no row is lost", async () => {
+  type Worker = typeof import('@kalamlite/worker');
+  type Win = { kalamlite: Worker; relayDb?: Awaited<ReturnType<Worker['createClient']>> };
+  const name = `compaction-relay-close-${Date.now()}`;
+  const rows = 60_000;
+  const pageA = client.page;
+  const pageB = await pageA.context().newPage();
+  try {
+    await pageB.goto(inject('crashUrl'));
+    await pageB.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+    // A writes three overlapping flushes, so the compaction merges the whole table.
+    await pageA.evaluate(
+      async ([name, rows]) => {
+        const w = window as unknown as Win;
+        const db = (w.relayDb = await w.kalamlite.createClient({ name, storage: 'idb', transport: 'shared-worker' }));
+        const root = db.session({ user: 'root', role: 'system' });
+        await root.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, a INT, b TEXT)');
+        const idle = async () => {
+          for (;;) {
+            const { rows: n } = await root.query("SELECT COUNT(*) AS n FROM system.jobs WHERE status IN ('new', 'queued', 'running', 'retrying')");
+            if (Number(n[0].n) === 0) return;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        };
+        for (let round = 0; round < 3; round++) {
+          for (let from = round; from < rows; from += 3000) {
+            const ids = Array.from({ length: 1000 }, (_, k) => from + 3 * k).filter((id) => id < rows);
+            await root.execute(`INSERT INTO app.t (id, a, b) VALUES ${ids.map((id) => `(${id}, ${id % 97}, 'row ${id} of a longer text')`).join(', ')}`);
+          }
+          await root.execute('STORAGE FLUSH TABLE app.t');
+          await idle();
+        }
+      },
+      [name, rows] as const,
+    );
+    // B attaches last: its page is the one asked to start the helper.
+    await pageB.evaluate(async (name) => {
+      const w = window as unknown as Win;
+      w.relayDb = await w.kalamlite.createClient({ name, storage: 'idb', transport: 'shared-worker' });
+    }, name);
+    const started = await pageA.evaluate(async () => {
+      const root = (window as unknown as Win).relayDb!.session({ user: 'root', role: 'system' });
+      const [{ message }] = await root.execute('STORAGE COMPACT TABLE app.t');
+      const jobId = message.split('Job ID: ')[1];
+      if (jobId === undefined) throw new Error(`no job: ${message}`);
+      return jobId;
+    });
+    await pageB.close();
+    const ended = await pageA.evaluate(async (jobId) => {
+      const root = (window as unknown as Win).relayDb!.session({ user: 'root', role: 'system' });
+      const t0 = performance.now();
+      for (;;) {
+        const { rows } = await root.query('SELECT status FROM system.jobs WHERE job_id = $1', [jobId]);
+        const status = String(rows[0]?.status);
+        if (status === 'completed' || status === 'failed') return { status, ms: performance.now() - t0 };
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }, started);
+    expect(['completed', 'failed']).toContain(ended.status);
+    expect(ended.ms).toBeLessThan(30_000);
+    // A compaction now merges through page A's helper, and every row is there.
+    const after = await pageA.evaluate(async () => {
+      const db = (window as unknown as Win).relayDb!;
+      const root = db.session({ user: 'root', role: 'system' });
+      const stat = async () => Number((await root.query("SELECT metric_value FROM system.stats WHERE metric_name = 'compaction_merges_offloaded'")).rows[0]?.metric_value);
+      const before = await stat();
+      const idle = async () => {
+        for (;;) {
+          const { rows: n } = await root.query("SELECT COUNT(*) AS n FROM system.jobs WHERE status IN ('new', 'queued', 'running', 'retrying')");
+          if (Number(n[0].n) === 0) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      await idle();
+      await root.execute('UPDATE app.t SET a = 1000 WHERE id % 1000 = 0');
+      await root.execute('STORAGE FLUSH TABLE app.t');
+      await idle();
+      const [{ message }] = await root.execute('STORAGE COMPACT TABLE app.t');
+      await idle();
+      const { rows: job } = await root.query('SELECT status FROM system.jobs WHERE job_id = $1', [message.split('Job ID: ')[1] ?? '']);
+      const status = String(job[0]?.status);
+      const { rows } = await root.query('SELECT COUNT(*) AS n, SUM(a) AS s FROM app.t');
+      const offloaded = (await stat()) - before;
+      await db.close();
+      return { status, n: Number(rows[0].n), s: Number(rows[0].s), offloaded };
+    });
+    const sum = Array.from({ length: rows }, (_, id) => (id % 1000 === 0 ? 1000 : id % 97)).reduce((x, y) => x + y, 0);
+    expect({ status: after.status, n: after.n, s: after.s }).toEqual({ status: 'completed', n: rows, s: sum });
+    expect(after.offloaded).toBeGreaterThan(0);
+  } finally {
+    if (!pageB.isClosed()) await pageB.close();
+  }
+}, 120_000);

@@ -62,6 +62,7 @@ class Helper {
     this.worker = create();
     this.worker.addEventListener('message', (e) => {
       this.started = true;
+      startedBy.add(create);
       this.current?.((e as MessageEvent<FromHelper>).data);
     });
     const die = (e: Event) => {
@@ -110,6 +111,17 @@ class Helper {
 let helper: Helper | undefined;
 /** A factory whose helper never started: merges stay in the engine's thread. */
 let failedFactory: (() => CompactionWorker) | undefined;
+/**
+ * Factories that started a helper once: a later helper of theirs that never
+ * starts (a page that was closing when asked to start it: tabs/compaction-relay.ts in
+ * @kalamlite/worker) leaves that merge in the engine's thread, not every merge after it.
+ */
+const startedBy = new WeakSet<() => CompactionWorker>();
+
+/** Merges stay in the engine's thread from now on when `create` never started a helper (its script does not load). */
+function giveUp(create: (() => CompactionWorker) | undefined): void {
+  if (create && !startedBy.has(create)) failedFactory = create;
+}
 
 function helperFor(): Helper | undefined {
   const create = compactionWorkers.create;
@@ -122,7 +134,7 @@ function helperFor(): Helper | undefined {
   try {
     return (helper ??= new Helper(create));
   } catch {
-    failedFactory = create;
+    giveUp(create);
     return undefined;
   }
 }
@@ -233,8 +245,8 @@ export async function offloadMerge(host: OffloadHost, t: TableDef, user: string,
     return { ...result, outputs, purged: result.purged.map(own), newestPurged: result.newestPurged && own(result.newestPurged) };
   } catch (e) {
     if (!answered && h.dead && !h.started) {
-      // The helper never started (its script did not load): merges run here from now on.
-      failedFactory = compactionWorkers.create;
+      // The helper never started: this merge runs here, and every later one if its factory never started one (its script does not load).
+      giveUp(compactionWorkers.create);
       return undefined;
     }
     // It failed before writing anything (its serving code or the database would not load there): this merge runs here.

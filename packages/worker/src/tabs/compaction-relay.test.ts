@@ -40,19 +40,19 @@ async function idle(s: Session): Promise<void> {
 
 const stat = async (s: Session, metric: string) => Number((await s.query('SELECT metric_value FROM system.stats WHERE metric_name = $1', [metric])).rows[0]?.metric_value);
 
-/** Three overlapping flushes of app.t (rows 0..299, updated and deleted), then STORAGE COMPACT TABLE: its job's status. */
-async function compactThreeFlushes(s: Session): Promise<string> {
-  await s.execute('CREATE NAMESPACE IF NOT EXISTS app; CREATE SHARED TABLE IF NOT EXISTS app.t (id INT PRIMARY KEY, a INT)');
-  await s.execute(`INSERT INTO app.t (id, a) VALUES ${Array.from({ length: 300 }, (_, i) => `(${i}, ${i})`).join(', ')}`);
-  await s.execute('STORAGE FLUSH TABLE app.t');
+/** Three overlapping flushes of `table` (rows 0..299, updated and deleted), then STORAGE COMPACT TABLE: its job's status. */
+async function compactThreeFlushes(s: Session, table = 'app.t'): Promise<string> {
+  await s.execute(`CREATE NAMESPACE IF NOT EXISTS app; CREATE SHARED TABLE IF NOT EXISTS ${table} (id INT PRIMARY KEY, a INT)`);
+  await s.execute(`INSERT INTO ${table} (id, a) VALUES ${Array.from({ length: 300 }, (_, i) => `(${i}, ${i})`).join(', ')}`);
+  await s.execute(`STORAGE FLUSH TABLE ${table}`);
   await idle(s);
-  await s.execute('UPDATE app.t SET a = a + 1000 WHERE id % 3 = 0');
-  await s.execute('STORAGE FLUSH TABLE app.t');
+  await s.execute(`UPDATE ${table} SET a = a + 1000 WHERE id % 3 = 0`);
+  await s.execute(`STORAGE FLUSH TABLE ${table}`);
   await idle(s);
-  await s.execute('DELETE FROM app.t WHERE id % 5 = 0');
-  await s.execute('STORAGE FLUSH TABLE app.t');
+  await s.execute(`DELETE FROM ${table} WHERE id % 5 = 0`);
+  await s.execute(`STORAGE FLUSH TABLE ${table}`);
   await idle(s);
-  const [{ message }] = await s.execute('STORAGE COMPACT TABLE app.t');
+  const [{ message }] = await s.execute(`STORAGE COMPACT TABLE ${table}`);
   await idle(s);
   const { rows } = await s.query('SELECT status FROM system.jobs WHERE job_id = $1', [message.split('Job ID: ')[1]]);
   return String(rows[0].status);
@@ -106,6 +106,42 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     helper.addEventListener('error', (e) => errors.push((e as ErrorEvent).message));
     pageEnd!.close();
     await expect.poll(() => errors).toEqual(['the compaction helper worker ended with the page that started it']);
+  });
+
+  it('merge in the engine while the page asked cannot start one, and in a helper again once a page can', async () => {
+    // The pages asked in turn: one starts a helper (then goes away, and the helper with it), one cannot, one can.
+    const ports: MessagePort[] = [];
+    const pages = [true, false, true];
+    useCompactionWorker(
+      relayedHelpers((port) => {
+        const can = pages.shift() ?? true;
+        startRelayedHelper(port, () => {
+          if (!can) throw new Error('no Worker here');
+          const w = fakeHelperWorker();
+          const post = w.worker.postMessage.bind(w.worker);
+          (w.worker as { postMessage: unknown }).postMessage = (data: { port: MessagePort }, transfer: Transferable[]) => {
+            ports.push(data.port);
+            post(data, transfer);
+          };
+          return w.worker;
+        });
+        return true;
+      }),
+    );
+    db = await openDatabase({ storage: 'memory' });
+    const s = db.session(root);
+    const offloaded: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      expect(await compactThreeFlushes(s, `app.t${round}`)).toBe('completed');
+      expect((await s.query(`SELECT id, a FROM app.t${round} ORDER BY id`)).rows).toEqual(expected);
+      offloaded.push(await stat(s, 'compaction_merges_offloaded'));
+      // The page that started the helper goes away: its end of the channel closes.
+      for (const port of ports.splice(0)) port.close();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(offloaded[0]).toBeGreaterThan(0);
+    expect(offloaded[1]).toBe(offloaded[0]);
+    expect(offloaded[2]).toBeGreaterThan(offloaded[1]);
   });
 
   it('merge in the engine when no page can start one', async () => {
