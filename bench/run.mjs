@@ -9,7 +9,9 @@
 //   node bench/run.mjs --scale    only the scale phase (issue 11): engine/idb, engine/opfs, Dexie and SQLite-WASM
 //                                 at 10,000, 100,000 and 1,000,000 rows (long: see bench/README.md); not part of
 //                                 the default run. --scale-sizes=10000,100000 picks the sizes (implies --scale),
-//                                 --scale-sides=engine-idb,engine-opfs,dexie the sides (all four by default)
+//                                 --scale-sides=engine-idb,engine-opfs,dexie the sides (all four by default),
+//                                 --scale-transport=shared-worker the engine in a SharedWorker (what 'auto' picks in
+//                                 Chromium; engine-idb only, its heap n/a) instead of a dedicated worker
 //   node bench/run.mjs --indexes  only the indexes phase: insert cost with 3 secondary indexes, indexed LIMIT 50 over cold
 //                                 rows beside Dexie (100,000 rows; --index-rows=N for another size)
 //   node bench/run.mjs --vectors  only the vectors phase (issue 16): 100,000 × 384-d vectors through the worker, exact
@@ -76,12 +78,16 @@ const tiersOnly = process.argv.includes('--tiers');
 const withTiers = !process.argv.includes('--no-tiers');
 // The scale phase (bench/scale*.ts, issue 11) runs alone: --scale, or --scale-sizes=N,N,… for other sizes.
 const scaleSizesArg = process.argv.find((a) => a.startsWith('--scale-sizes='));
-const scaleOnly = process.argv.includes('--scale') || scaleSizesArg !== undefined || process.argv.some((a) => a.startsWith('--scale-sides='));
+const scaleOnly = process.argv.includes('--scale') || scaleSizesArg !== undefined || process.argv.some((a) => a.startsWith('--scale-sides=') || a.startsWith('--scale-transport='));
 const scaleSizes = scaleSizesArg ? scaleSizesArg.split('=')[1].split(',').map((n) => Number(n.replaceAll('_', ''))) : SCALE_DEFAULT_SIZES;
 if (scaleSizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error(`--scale-sizes wants whole numbers of rows ≥ 100, got ${scaleSizesArg}`);
 // --scale-sides=engine-idb,dexie: some sides only (a quicker run while working on one; ratios need the peer).
 const scaleSidesArg = process.argv.find((a) => a.startsWith('--scale-sides='));
-const scaleSides = scaleSidesArg ? scaleSidesArg.split('=')[1].split(',') : SCALE_SIDES;
+const scaleTransportArg = process.argv.find((a) => a.startsWith('--scale-transport='));
+const scaleTransport = scaleTransportArg ? scaleTransportArg.split('=')[1] : 'worker';
+if (!['worker', 'shared-worker'].includes(scaleTransport)) throw new Error(`--scale-transport wants worker or shared-worker, got ${scaleTransport}`);
+const scaleSides = scaleSidesArg ? scaleSidesArg.split('=')[1].split(',') : scaleTransport === 'shared-worker' ? SCALE_SIDES.filter((s) => s !== 'engine-opfs') : SCALE_SIDES;
+if (scaleTransport === 'shared-worker' && scaleSides.includes('engine-opfs')) throw new Error("--scale-transport=shared-worker runs engine-idb only: OPFS's sync access handles need a dedicated worker");
 if (scaleSides.length === 0 || scaleSides.some((s) => !SCALE_SIDES.includes(s))) throw new Error(`--scale-sides wants some of ${SCALE_SIDES.join(', ')}, got ${scaleSidesArg}`);
 
 // The live-heap phase (bench/live-heap*.{ts,mjs}): worker heap per live query and after stopping them; alone.
@@ -160,7 +166,7 @@ async function main() {
     }
     if (scaleOnly) {
       log(`scale phase in ${version}, ${PROFILE}`);
-      return (await runScalePhase(context, url, { sizes: scaleSizes, sides: scaleSides, profile: PROFILE, browserVersion: version })) ? 0 : 1;
+      return (await runScalePhase(context, url, { sizes: scaleSizes, sides: scaleSides, profile: PROFILE, browserVersion: version, transport: scaleTransport })) ? 0 : 1;
     }
     const page = await context.newPage();
     page.on('console', (message) => {

@@ -2,7 +2,8 @@
  * The engine sides of the scale bench: `createClient({ name, storage, transport: 'worker' })`
  * — the engine in a dedicated worker of this page (so a cold start is a new
  * page and a new worker, and bench/scale-run.mjs reads that worker's heap
- * through the DevTools protocol) — driven with a `dba` session of the one
+ * through the DevTools protocol), or with run.mjs --scale-transport=shared-worker
+ * in a SharedWorker — driven with a `dba` session of the one
  * user on a USER table. Timed in the page around each client call, so every
  * figure includes the round trip to the worker.
  */
@@ -154,13 +155,13 @@ function notSupported(e: unknown): boolean {
 /** Rows the compaction step updates across the key range before it flushes (see compactDuring). */
 const COMPACT_SPREAD = 64;
 
-export function engineStore(name: string, storage: 'idb' | 'opfs'): ScaleStore {
+export function engineStore(name: string, storage: 'idb' | 'opfs', transport: 'worker' | 'shared-worker' = 'worker'): ScaleStore {
   let client: KalamClient | undefined;
   let session: ClientSession;
   const single = insertSql(1);
   return {
     async open(create) {
-      client = await createClient({ name, storage, transport: 'worker' });
+      client = await createClient({ name, storage, transport });
       session = client.session({ user: SCALE_USER, role: 'dba' });
       if (create) {
         await session.execute(ENGINE_NAMESPACE);

@@ -6,6 +6,8 @@
  *   IndexedDB database and every OPFS entry of the origin;
  * - `?side=S&name=N`: one side's database, `window.scale` (open, load,
  *   afterLoad, run, compact, stats, close);
+ * - `&transport=shared-worker` (engine sides): the engine in a SharedWorker
+ *   rather than a dedicated worker of the page (run.mjs --scale-transport);
  * - `?side=S&name=N&cold=ID`: a cold start — as soon as the module runs it
  *   opens the existing database (the engine: a new dedicated worker) and
  *   reads row ID; `window.scaleCold.ms` is performance.now() at that result,
@@ -64,6 +66,8 @@ const scriptMs = performance.now();
 const params = new URLSearchParams(location.search);
 const side = params.get('side') as ScaleSideName | null;
 const name = params.get('name') ?? 'scale';
+/** The engine sides' transport (run.mjs --scale-transport): a dedicated worker unless 'shared-worker'. */
+const transport = params.get('transport') === 'shared-worker' ? 'shared-worker' : 'worker';
 
 function log(message: string): void {
   console.log(`[bench] scale: ${side ? `${SCALE_LABELS[side]} ` : ''}${message}`);
@@ -72,9 +76,9 @@ function log(message: string): void {
 async function makeStore(s: ScaleSideName): Promise<ScaleStore> {
   switch (s) {
     case 'engine-idb':
-      return (await import('./scale-engine')).engineStore(name, 'idb');
+      return (await import('./scale-engine')).engineStore(name, 'idb', transport);
     case 'engine-opfs':
-      return (await import('./scale-engine')).engineStore(name, 'opfs');
+      return (await import('./scale-engine')).engineStore(name, 'opfs', transport);
     case 'dexie':
       return (await import('./scale-dexie')).dexieStore(name);
     case 'sqlite':

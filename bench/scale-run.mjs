@@ -23,6 +23,12 @@ const OPS = ['lookup', 'range', 'count', 'filter', 'group', 'single'];
 const OP_BUDGET_MS = { lookup: 30_000, range: 30_000, count: 30_000, filter: 30_000, group: 45_000, single: 30_000 };
 const COLD_STARTS = 3;
 const HEAP_SAMPLE_MS = 250;
+/**
+ * How the engine sides reach their engine: 'worker' (a dedicated worker of the page, the default: its heap is
+ * read through CDP) or, with `--scale-transport=shared-worker`, a SharedWorker (what `'auto'` picks in
+ * Chromium), whose heap CDP does not reach from the page: its heap rows then read n/a.
+ */
+let engineTransport = 'worker';
 
 /** Step timeouts, growing with the size: the current engine is known to be slow, or to hang, at 1,000,000 rows. */
 const timeouts = (size) => ({
@@ -120,6 +126,7 @@ export async function openProbe(context, page) {
      * ('page'). With `gc`, two full collections first. `backing` is the ArrayBuffer backing stores (wasm memory included).
      */
     async heap(target, { gc = false, timeoutMs = 10_000 } = {}) {
+      if (target === undefined) throw new Error("n/a: a SharedWorker's heap is out of the DevTools protocol's reach from the page");
       const read = (u) => ({ used: u.usedSize, total: u.totalSize, backing: u.backingStorageSize ?? 0, embedder: u.embedderHeapUsedSize ?? 0 });
       if (target === 'page') {
         if (gc) {
@@ -146,10 +153,11 @@ export async function openProbe(context, page) {
 }
 
 /** Where a side's database lives: the engine and SQLite in a worker of the page, Dexie in the page. */
-const heapTarget = (side) => (side === 'dexie' ? 'page' : 'worker');
+const heapTarget = (side) => (side === 'dexie' ? 'page' : side.startsWith('engine') && engineTransport === 'shared-worker' ? undefined : 'worker');
 
 /** Samples the heap every HEAP_SAMPLE_MS until stopped; resolves to the peak. */
 function heapSampler(probe, target) {
+  if (target === undefined) return async () => ({ used: 0, backing: 0, samples: 0, misses: 0 }); // no heap to read
   let stopped = false;
   const peak = { used: 0, backing: 0, samples: 0, misses: 0 };
   const done = (async () => {
@@ -181,7 +189,12 @@ async function openSidePage(context, baseUrl, side, name, cold) {
   });
   page.on('pageerror', (error) => console.error(`[page] uncaught: ${error.stack ?? error.message}`));
   const probe = await openProbe(context, page);
-  const query = new URLSearchParams({ side, name, ...(cold === undefined ? {} : { cold: String(cold) }) });
+  const query = new URLSearchParams({
+    side,
+    name,
+    ...(cold === undefined ? {} : { cold: String(cold) }),
+    ...(side.startsWith('engine') && engineTransport !== 'worker' ? { transport: engineTransport } : {}),
+  });
   await page.goto(`${baseUrl}scale.html?${query}`, { waitUntil: 'commit' });
   return {
     page,
@@ -224,7 +237,7 @@ async function coldStart(context, baseUrl, side, name, id, timeoutMs) {
       }
       const cold = await handle.page.evaluate(() => window.scaleCold);
       if (cold.error) return { error: cold.error };
-      const heap = await handle.probe.heap(heapTarget(side), { gc: true });
+      const heap = heapTarget(side) === undefined ? undefined : await handle.probe.heap(heapTarget(side), { gc: true });
       return { ms: cold.ms, ok: cold.ok, scriptMs: cold.scriptMs, openMs: cold.openMs, heap };
     },
     timeoutMs + 90_000,
@@ -282,7 +295,7 @@ async function measureSide(context, baseUrl, driver, size, side, runId) {
   // What the load left behind once garbage is collected (the peak above includes garbage not yet collected).
   result.load.afterGc = await step('heap after the load', () => handle.probe.heap(heapTarget(side), { gc: true }), 150_000);
   log(
-    `${label} ${size}: loaded in ${(load.ms / 1000).toFixed(1)} s, peak heap ${(peak.used / MB).toFixed(1)} MB, ` +
+    `${label} ${size}: loaded in ${(load.ms / 1000).toFixed(1)} s, peak heap ${peak.samples ? `${(peak.used / MB).toFixed(1)} MB` : 'n/a'}, ` +
       `${result.load.afterGc.error ?? `${(result.load.afterGc.used / MB).toFixed(1)} MB after GC`}; ${side.startsWith('engine') ? 'STORAGE FLUSH TABLE' : 'index'}`,
   );
   result.afterLoad = await step('after load', () => handle.page.evaluate((ms) => window.scale.afterLoad(ms), t.afterLoad), t.afterLoad + 30_000);
@@ -297,7 +310,7 @@ async function measureSide(context, baseUrl, driver, size, side, runId) {
   for (let i = 0; i < COLD_STARTS; i++) {
     const { outcome, handle: h } = await coldStart(context, baseUrl, side, name, coldId(), t.cold);
     result.cold.push(outcome);
-    log(`${label} ${size}: cold start ${i + 1}: ${outcome.error ?? `${outcome.ms.toFixed(0)} ms, heap ${(outcome.heap.used / MB).toFixed(1)} MB`}`);
+    log(`${label} ${size}: cold start ${i + 1}: ${outcome.error ?? `${outcome.ms.toFixed(0)} ms, heap ${outcome.heap ? `${(outcome.heap.used / MB).toFixed(1)} MB` : 'n/a'}`}`);
     if (outcome.error) break;
     if (i < COLD_STARTS - 1) await closeSide(h);
     else handle = h;
@@ -402,8 +415,9 @@ function scaleChecks(results) {
  * Resolves to whether every correctness check passed (missed targets, timeouts and engine errors are reported, not
  * failures: they are the figures).
  */
-export async function runScalePhase(context, baseUrl, { sizes = SCALE_DEFAULT_SIZES, sides = SIDES, profile, browserVersion }) {
+export async function runScalePhase(context, baseUrl, { sizes = SCALE_DEFAULT_SIZES, sides = SIDES, profile, browserVersion, transport = 'worker' }) {
   const started = Date.now();
+  engineTransport = transport;
   const runId = Date.now().toString(36);
   log(`sizes ${sizes.map((n) => n.toLocaleString('en-US')).join(', ')}; sides ${sides.map((s) => LABELS[s]).join(', ')}`);
   const driver = await context.newPage();
@@ -417,7 +431,7 @@ export async function runScalePhase(context, baseUrl, { sizes = SCALE_DEFAULT_SI
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     hardwareConcurrency: navigator.hardwareConcurrency,
   }));
-  const results = { sizes, sides, labels: LABELS, bySize: {}, environment: { ...environment, browserVersion, profile, startedAt: new Date(started).toISOString() } };
+  const results = { sizes, sides, labels: LABELS, bySize: {}, environment: { ...environment, browserVersion, profile, engineTransport, startedAt: new Date(started).toISOString() } };
   try {
     for (const size of sizes) {
       results.bySize[size] = {};

@@ -65,10 +65,16 @@ function coldFigures(r) {
     /** From the page's module running to the database being open, then to the first result. */
     open: ok.map((c) => c.openMs - c.scriptMs),
     first: ok.map((c) => c.ms - c.openMs),
-    used: ok.map((c) => c.heap.used),
-    backing: ok.map((c) => c.heap.backing),
+    used: ok.map((c) => c.heap?.used ?? Number.NaN),
+    backing: ok.map((c) => c.heap?.backing ?? Number.NaN),
     error: (r?.cold ?? []).find((c) => c.error)?.error,
   };
+}
+
+/** A cold start's heap figure; n/a where it was not read (an engine side through a SharedWorker). */
+function heapCell(r, pick) {
+  const cell = coldCell(r, (f) => median(pick(f)));
+  return 'v' in cell && Number.isNaN(cell.v) ? failure("n/a: a SharedWorker's heap is out of the DevTools protocol's reach from the page") : cell;
 }
 
 function coldCell(r, pick) {
@@ -94,8 +100,8 @@ function figureDefs() {
     ['cold start, min–max ms', (r) => coldCell(r, (f) => ({ lo: Math.min(...f.ms), hi: Math.max(...f.ms) })), 'range', false],
     ['  of which: open (page module running → database open), p50 ms', (r) => coldCell(r, (f) => median(f.open)), 'ms', true],
     ['  of which: the first pk lookup after the open, p50 ms', (r) => coldCell(r, (f) => median(f.first)), 'ms', true],
-    ['heap after cold open + 1 query (after GC), MB, median', (r) => coldCell(r, (f) => median(f.used)), 'MB', true],
-    ['  + ArrayBuffer backing stores (V8\'s count, not wasm memory), MB', (r) => coldCell(r, (f) => median(f.backing)), 'MB', false],
+    ['heap after cold open + 1 query (after GC), MB, median', (r) => heapCell(r, (f) => f.used), 'MB', true],
+    ['  + ArrayBuffer backing stores (V8\'s count, not wasm memory), MB', (r) => heapCell(r, (f) => f.backing), 'MB', false],
     [
       'heap after the timed operations (after GC), MB',
       (r) => (r.heapAfterOps?.used ? { v: r.heapAfterOps.used } : r.heapAfterOps?.error ? failure(r.heapAfterOps.error) : { text: 'n/a' }),
@@ -290,7 +296,9 @@ export function formatScaleTable(results) {
     `kalamlite scale bench (issue 11) — ${browser}, ${env.hardwareConcurrency} cores, crossOriginIsolated=${env.crossOriginIsolated}` +
       `${env.profile ? `, ${env.profile}` : ''}, ${(results.totalSeconds / 60).toFixed(1)} min`,
     'one USER table (id BIGINT PRIMARY KEY, category, score DOUBLE, title, created_at TIMESTAMP, user_id), one user; rows from bench/rows.ts',
-    'engine/idb, engine/opfs: createClient({ storage, transport: \'worker\' }), timed in the page (includes the round trip to the worker);',
+    env.engineTransport === 'shared-worker'
+      ? 'engine/idb: createClient({ storage, transport: \'shared-worker\' }) (--scale-transport), timed in the page (includes the round trip to the SharedWorker; its heap: n/a);'
+      : 'engine/idb, engine/opfs: createClient({ storage, transport: \'worker\' }), timed in the page (includes the round trip to the worker);',
     '  load = 1,000-row multi-row INSERTs, then STORAGE FLUSH TABLE (waited for) so the data is in the cold tier before the cold starts and queries',
     'dexie: in the page; bulkPut of 1,000 rows; [category+score] index added after the load; COUNT = count(), GROUP BY = toArray() + JS',
     'sqlite-wasm: OPFS SAH pool VFS in its own dedicated worker, timed in the page through Comlink; load = ONE transaction of prepared inserts;',
