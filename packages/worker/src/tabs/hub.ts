@@ -345,8 +345,12 @@ export function createHub(options: HubOptions): Hub {
     const connection = [...connections.values()].at(-1);
     if (connection === undefined) return false;
     const request: HelperRequest = { kalamlite: 'helper', port };
-    connection.endpoint.postMessage(request, [port]);
-    return true;
+    try {
+      connection.endpoint.postMessage(request, [port]);
+      return true;
+    } catch {
+      return false; // an endpoint that cannot carry a port (a BroadcastChannel, on the leader path)
+    }
   }
 
   return {
