@@ -119,7 +119,8 @@ it("merges through another page once the page that started a SharedWorker's help
     await pageA.evaluate(
       async ([name, rows]) => {
         const w = window as unknown as Win;
-        const db = (w.relayDb = await w.kalamlite.createClient({ name, storage: 'idb', transport: 'shared-worker' }));
+        // Only STORAGE COMPACT compacts (compactL0Segments 0): no compaction the flushes queue can race the one timed here.
+        const db = (w.relayDb = await w.kalamlite.createClient({ name, storage: 'idb', transport: 'shared-worker', engine: { compactL0Segments: 0 } }));
         const root = db.session({ user: 'root', role: 'system' });
         await root.execute('CREATE NAMESPACE app; CREATE SHARED TABLE app.t (id INT PRIMARY KEY, a INT, b TEXT)');
         const idle = async () => {
@@ -143,7 +144,7 @@ it("merges through another page once the page that started a SharedWorker's help
     // B attaches last: its page is the one asked to start the helper.
     await pageB.evaluate(async (name) => {
       const w = window as unknown as Win;
-      w.relayDb = await w.kalamlite.createClient({ name, storage: 'idb', transport: 'shared-worker' });
+      w.relayDb = await w.kalamlite.createClient({ name, storage: 'idb', transport: 'shared-worker', engine: { compactL0Segments: 0 } });
     }, name);
     const started = await pageA.evaluate(async () => {
       const root = (window as unknown as Win).relayDb!.session({ user: 'root', role: 'system' });
@@ -184,7 +185,9 @@ it("merges through another page once the page that started a SharedWorker's help
       await idle();
       const [{ message }] = await root.execute('STORAGE COMPACT TABLE app.t');
       await idle();
-      const { rows: job } = await root.query('SELECT status FROM system.jobs WHERE job_id = $1', [message.split('Job ID: ')[1] ?? '']);
+      const jobId = message.split('Job ID: ')[1];
+      if (jobId === undefined) throw new Error(`no job: ${message}`);
+      const { rows: job } = await root.query('SELECT status FROM system.jobs WHERE job_id = $1', [jobId]);
       const status = String(job[0]?.status);
       const { rows } = await root.query('SELECT COUNT(*) AS n, SUM(a) AS s FROM app.t');
       const offloaded = (await stat()) - before;

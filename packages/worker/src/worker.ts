@@ -16,6 +16,7 @@ import { COMPACTION_WORKER_NAME, startCompactionHelper, useCompactionWorker, typ
 import { expose } from 'comlink';
 import { relayedHelpers, RELAYED_HELPER_NAME, serveRelayedHelper, type RelayedHelperScope } from './tabs/compaction-relay';
 import { serveLeaderWorker, type LeaderWorkerScope } from './tabs/leader-worker';
+import { browserLocks } from './tabs/locks';
 import { parseWorkerName } from './tabs/protocol';
 import { serveSharedWorker, type SharedWorkerScope } from './tabs/shared-worker';
 import { installKalamErrorTransfer } from './transfer';
@@ -43,7 +44,8 @@ else {
   if ('onconnect' in self) {
     const { hub } = serveSharedWorker(self as unknown as SharedWorkerScope);
     // No Worker here (Chromium): a client's page starts the helper (tabs/compaction-relay.ts).
-    if (typeof Worker === 'undefined') useCompactionWorker(relayedHelpers((port) => hub.spawnHelper(port)));
+    const locks = browserLocks();
+    if (typeof Worker === 'undefined' && locks !== undefined) useCompactionWorker(relayedHelpers((port, lock) => hub.spawnHelper(port, lock), locks));
   } else if (parseWorkerName(self.name ?? '') !== undefined) serveLeaderWorker(self as unknown as LeaderWorkerScope);
   else expose(createWorkerApi());
 }

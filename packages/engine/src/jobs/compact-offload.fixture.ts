@@ -27,7 +27,7 @@ export type InProcess = CompactionWorker & { fail(message: string): void };
 /** A helper served in this process; `tap` sees what it sends. */
 export function inProcessHelper(tap: Tap = {}): InProcess {
   const { port1, port2 } = new MessageChannel();
-  const listeners: Record<string, ((e: Event) => void)[]> = { message: [], error: [], messageerror: [] };
+  const listeners: Record<string, ((e: Event) => void)[]> = { message: [], error: [], messageerror: [], gone: [] };
   let dead = false;
   const scope: HelperScope = {
     postMessage: (m, transfer) => port2.postMessage(m, transfer ?? []),

@@ -54,6 +54,8 @@ class Helper {
   private current: ((m: FromHelper) => void) | undefined;
   private failure: ((e: Error) => void) | undefined;
   dead = false;
+  /** Its host went away with it (a `gone` event), rather than it failing. */
+  gone = false;
   /** Whether it ever answered (a helper that fails before that never started: merges stay here). */
   started = false;
   private nextId = 0;
@@ -72,6 +74,11 @@ class Helper {
     };
     this.worker.addEventListener('error', die);
     this.worker.addEventListener('messageerror', die);
+    this.worker.addEventListener('gone', () => {
+      this.dead = true;
+      this.gone = true;
+      this.failure?.(new KalamError('CLOSED', 'The page that ran this compaction\'s helper closed during the merge: the compaction runs again at the next flush or STORAGE COMPACT.'));
+    });
   }
 
   /** Runs one merge, after the merges queued before it. */
@@ -245,8 +252,8 @@ export async function offloadMerge(host: OffloadHost, t: TableDef, user: string,
     return { ...result, outputs, purged: result.purged.map(own), newestPurged: result.newestPurged && own(result.newestPurged) };
   } catch (e) {
     if (!answered && h.dead && !h.started) {
-      // The helper never started: this merge runs here, and every later one if its factory never started one (its script does not load).
-      giveUp(compactionWorkers.create);
+      // The helper never started: this merge runs here, and every later one if it failed to and its factory never started one (its script does not load).
+      if (!h.gone) giveUp(compactionWorkers.create);
       return undefined;
     }
     // It failed before writing anything (its serving code or the database would not load there): this merge runs here.

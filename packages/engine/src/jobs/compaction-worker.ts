@@ -12,10 +12,16 @@
 /** The name a compaction helper worker is started with (the worker script checks it). */
 export const COMPACTION_WORKER_NAME = 'kalamlite-compaction';
 
-/** What the engine needs of a helper: a dedicated Worker's messaging, error event and terminate. */
+/**
+ * What the engine needs of a helper: a dedicated Worker's messaging, error
+ * event and terminate; and, from a helper another context hosts (a page, for
+ * a SharedWorker's engine), a `gone` event when that host went away with it:
+ * a merge it had not answered then runs in the engine's thread, and the
+ * factory is not given up on as one whose script does not load.
+ */
 export interface CompactionWorker {
   postMessage(message: unknown, transfer?: Transferable[]): void;
-  addEventListener(type: 'message' | 'error' | 'messageerror', listener: (event: MessageEvent | ErrorEvent | Event) => void): void;
+  addEventListener(type: 'message' | 'error' | 'messageerror' | 'gone', listener: (event: MessageEvent | ErrorEvent | Event) => void): void;
   terminate(): void;
 }
 

@@ -1,23 +1,34 @@
 /**
  * Compaction helpers relayed through a page (compaction-relay.ts), in one
- * process: the engine's factory hands a MessageChannel's end to a "page"
- * that starts a "worker" running serveRelayedHelper, as a SharedWorker's
- * engine does with a client's tab in Chromium.
+ * process: the engine's factory hands a MessageChannel's end and a lock name
+ * to a "page" that starts a "worker" running serveRelayedHelper, as a
+ * SharedWorker's engine does with a client's tab in Chromium. The worker
+ * holds its lock through an in-memory lock manager until it is killed (its
+ * tab closed) or closes itself.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, useCompactionWorker, type Database, type Session } from '@kalamlite/engine';
-import { relayedHelpers, serveRelayedHelper, startRelayedHelper, type RelayedHelperScope } from './compaction-relay';
+import { relayedHelpers, serveRelayedHelper, startRelayedHelper, type HelperRequest, type RelayedHelperScope } from './compaction-relay';
+import { fakeLocks } from './fake-locks';
+import { holdLock, type Locks } from './locks';
 
 const root = { user: 'root', role: 'system' } as const;
 
-/** A dedicated worker started by the page: its scope serves a relayed helper; `closed` once it ended itself. */
-function fakeHelperWorker(): { worker: Worker; closed: () => boolean } {
+/** A dedicated worker a page started: its scope serves a relayed helper. `kill()` ends it as its tab's closing would (its locks freed). */
+function fakeHelperWorker(locks: Locks): { worker: Worker; closed: () => boolean; kill: () => void } {
   const listeners: ((event: MessageEvent) => void)[] = [];
   let closed = false;
+  let kill!: () => void;
+  const killed = new Promise<void>((resolve) => (kill = resolve));
   const scope: RelayedHelperScope = {
+    // A lock this worker holds is freed when it ends.
+    navigator: { locks: { request: (name, options, callback) => locks.request(name, options, () => Promise.race([callback(), killed])) as never } },
     addEventListener: (_type, listener) => void listeners.push(listener),
     removeEventListener: (_type, listener) => void listeners.splice(listeners.indexOf(listener), 1),
-    close: () => void (closed = true),
+    close: () => {
+      closed = true;
+      kill();
+    },
   };
   serveRelayedHelper(scope);
   const worker = {
@@ -27,7 +38,12 @@ function fakeHelperWorker(): { worker: Worker; closed: () => boolean } {
       setTimeout(() => [...listeners].forEach((l) => l(event)));
     },
   } as unknown as Worker;
-  return { worker, closed: () => closed };
+  return { worker, closed: () => closed, kill };
+}
+
+/** A page's client lock, held until `close()` (its tab closing). */
+async function openPage(locks: Locks, name = `page-${Math.random()}`): Promise<{ name: string; close: () => void }> {
+  return { name, close: await holdLock(locks, name) };
 }
 
 async function idle(s: Session): Promise<void> {
@@ -71,16 +87,18 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
   });
 
   it('merge over the port the page hands the helper', async () => {
+    const locks = fakeLocks();
+    const page = await openPage(locks);
     const started: ReturnType<typeof fakeHelperWorker>[] = [];
     useCompactionWorker(
-      relayedHelpers((port) => {
-        startRelayedHelper(port, () => {
-          const w = fakeHelperWorker();
+      relayedHelpers((port, lock) => {
+        startRelayedHelper({ kalamlite: 'helper', port, lock }, () => {
+          const w = fakeHelperWorker(locks);
           started.push(w);
           return w.worker;
         });
-        return true;
-      }),
+        return page.name;
+      }, locks),
     );
     db = await openDatabase({ storage: 'memory' });
     const s = db.session(root);
@@ -91,42 +109,73 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
   });
 
   it('end: the helper closes its worker when the engine terminates it (its idle time ran out)', async () => {
-    const w = fakeHelperWorker();
-    const helper = relayedHelpers((port) => (startRelayedHelper(port, () => w.worker), true))();
+    const locks = fakeLocks();
+    const page = await openPage(locks);
+    const w = fakeHelperWorker(locks);
+    const helper = relayedHelpers((port, lock) => (startRelayedHelper({ kalamlite: 'helper', port, lock }, () => w.worker), page.name), locks)();
     await new Promise((r) => setTimeout(r, 20)); // the page handed the port over
     expect(w.closed()).toBe(false);
     helper.terminate();
     await expect.poll(() => w.closed()).toBe(true);
   });
 
-  it('fail, as a dead helper, when the page that started them goes away (their end of the channel closes)', async () => {
-    let pageEnd: MessagePort | undefined;
-    const helper = relayedHelpers((port) => ((pageEnd = port), true))();
-    const errors: string[] = [];
-    helper.addEventListener('error', (e) => errors.push((e as ErrorEvent).message));
-    pageEnd!.close();
-    await expect.poll(() => errors).toEqual(['the compaction helper worker ended with the page that started it']);
+  it('are gone as soon as the page that started them goes away (the lock their worker held is freed)', async () => {
+    const locks = fakeLocks();
+    const page = await openPage(locks);
+    const w = fakeHelperWorker(locks);
+    const helper = relayedHelpers((port, lock) => (startRelayedHelper({ kalamlite: 'helper', port, lock }, () => w.worker), page.name), locks)();
+    const events: string[] = [];
+    for (const type of ['error', 'gone'] as const) helper.addEventListener(type, (e) => events.push(e.type));
+    await new Promise((r) => setTimeout(r, 20)); // it holds its lock and said so
+    expect(events).toEqual([]);
+    w.kill();
+    await expect.poll(() => events).toEqual(['gone']);
+  });
+
+  it('are gone when the page asked goes away before their worker runs', async () => {
+    const locks = fakeLocks();
+    const page = await openPage(locks);
+    const helper = relayedHelpers(() => page.name, locks)(); // the page got the request, and closes before starting the worker
+    const events: string[] = [];
+    for (const type of ['error', 'gone'] as const) helper.addEventListener(type, (e) => events.push(e.type));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual([]);
+    page.close();
+    await expect.poll(() => events).toEqual(['gone']);
+    helper.terminate();
+  });
+
+  it('do not count as dead when the engine ended them itself', async () => {
+    const locks = fakeLocks();
+    const page = await openPage(locks);
+    const w = fakeHelperWorker(locks);
+    const helper = relayedHelpers((port, lock) => (startRelayedHelper({ kalamlite: 'helper', port, lock }, () => w.worker), page.name), locks)();
+    const events: unknown[] = [];
+    for (const type of ['error', 'gone'] as const) helper.addEventListener(type, (e) => events.push(e));
+    await new Promise((r) => setTimeout(r, 20));
+    helper.terminate();
+    await expect.poll(() => w.closed()).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual([]);
   });
 
   it('merge in the engine while the page asked cannot start one, and in a helper again once a page can', async () => {
     // The pages asked in turn: one starts a helper (then goes away, and the helper with it), one cannot, one can.
-    const ports: MessagePort[] = [];
+    const locks = fakeLocks();
+    const page = await openPage(locks);
+    const workers: ReturnType<typeof fakeHelperWorker>[] = [];
     const pages = [true, false, true];
     useCompactionWorker(
-      relayedHelpers((port) => {
+      relayedHelpers((port, lock) => {
         const can = pages.shift() ?? true;
-        startRelayedHelper(port, () => {
+        startRelayedHelper({ kalamlite: 'helper', port, lock }, () => {
           if (!can) throw new Error('no Worker here');
-          const w = fakeHelperWorker();
-          const post = w.worker.postMessage.bind(w.worker);
-          (w.worker as { postMessage: unknown }).postMessage = (data: { port: MessagePort }, transfer: Transferable[]) => {
-            ports.push(data.port);
-            post(data, transfer);
-          };
+          const w = fakeHelperWorker(locks);
+          workers.push(w);
           return w.worker;
         });
-        return true;
-      }),
+        return page.name;
+      }, locks),
     );
     db = await openDatabase({ storage: 'memory' });
     const s = db.session(root);
@@ -135,8 +184,8 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
       expect(await compactThreeFlushes(s, `app.t${round}`)).toBe('completed');
       expect((await s.query(`SELECT id, a FROM app.t${round} ORDER BY id`)).rows).toEqual(expected);
       offloaded.push(await stat(s, 'compaction_merges_offloaded'));
-      // The page that started the helper goes away: its end of the channel closes.
-      for (const port of ports.splice(0)) port.close();
+      // The page that started the helper goes away, and its worker with it.
+      for (const w of workers.splice(0)) w.kill();
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(offloaded[0]).toBeGreaterThan(0);
@@ -144,9 +193,34 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     expect(offloaded[2]).toBeGreaterThan(offloaded[1]);
   });
 
+  it('merge in the engine when the first page asked goes away before its helper runs, and in a helper through the next page after', async () => {
+    const locks = fakeLocks();
+    const first = await openPage(locks, 'first page');
+    const second = await openPage(locks, 'second page');
+    let asked = 0;
+    useCompactionWorker(
+      relayedHelpers((port, lock) => {
+        if (asked++ === 0) {
+          setTimeout(() => first.close()); // closes with the request unanswered
+          return first.name;
+        }
+        startRelayedHelper({ kalamlite: 'helper', port, lock }, () => fakeHelperWorker(locks).worker);
+        return second.name;
+      }, locks),
+    );
+    db = await openDatabase({ storage: 'memory' });
+    const s = db.session(root);
+    expect(await compactThreeFlushes(s, 'app.a')).toBe('completed');
+    expect(await stat(s, 'compaction_merges_offloaded')).toBe(0);
+    expect(await compactThreeFlushes(s, 'app.b')).toBe('completed');
+    expect(await stat(s, 'compaction_merges_offloaded')).toBeGreaterThan(0);
+    for (const table of ['app.a', 'app.b']) expect((await s.query(`SELECT id, a FROM ${table} ORDER BY id`)).rows).toEqual(expected);
+    second.close();
+  });
+
   it('merge in the engine when no page can start one', async () => {
     let asked = 0;
-    useCompactionWorker(relayedHelpers(() => (asked++, false)));
+    useCompactionWorker(relayedHelpers(() => void asked++, fakeLocks()));
     db = await openDatabase({ storage: 'memory' });
     const s = db.session(root);
     expect(await compactThreeFlushes(s)).toBe('completed');
@@ -155,14 +229,16 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     expect((await s.query('SELECT id, a FROM app.t ORDER BY id')).rows).toEqual(expected);
   });
 
-  it('merge in the engine when the page cannot start a worker: the port closes and the helper counts as never started', async () => {
+  it('merge in the engine when the page cannot start a worker: it says so, and the helper counts as never started', async () => {
+    const locks = fakeLocks();
+    const page = await openPage(locks);
     useCompactionWorker(
-      relayedHelpers((port) => {
-        startRelayedHelper(port, () => {
+      relayedHelpers((port, lock) => {
+        startRelayedHelper({ kalamlite: 'helper', port, lock } satisfies HelperRequest, () => {
           throw new Error('no Worker here');
         });
-        return true;
-      }),
+        return page.name;
+      }, locks),
     );
     db = await openDatabase({ storage: 'memory' });
     const s = db.session(root);

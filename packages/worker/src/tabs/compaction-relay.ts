@@ -8,28 +8,41 @@
  * (HelperPort); the helper serves merges on it (startCompactionHelper), as
  * a helper started by the engine's own worker does on its global scope.
  *
- * A helper lives as long as the page that started it: when that tab
- * closes, its end of the channel goes with it, the port's `close` event
- * tells the engine (its merge fails, the next starts a helper through
- * another page), and should that event not come, the engine takes a helper
- * silent for HELPER_SILENCE_MS during a merge for dead.
+ * A helper lives as long as the page that started it. The engine learns
+ * of its end from Web Locks, which the browser frees when their holder
+ * ends: until the helper runs, from the lock of the client whose page was
+ * asked (the page may close before its worker starts); then from a lock of
+ * the helper's own (named in the request), which it takes and says so on
+ * the port. Either way the engine hears `gone` at once: a merge the helper
+ * had not answered runs in the engine's thread, one it had fails, and the
+ * next starts a helper through another page. A MessagePort's `close` event does not come
+ * in Chromium when the other end's worker dies; without the locks the
+ * engine would wait HELPER_SILENCE_MS (60 s) for a silent helper
+ * (e2e/compaction-helper.e2e.test.ts closes the page mid-compaction).
  */
 import { startCompactionHelper, type CompactionWorker, type HelperScope } from '@kalamlite/engine';
+import { holdLock, randomId, whenLockFree, type Locks } from './locks';
 
 /** The name of a helper a page starts for its SharedWorker's engine (the worker script checks it). */
 export const RELAYED_HELPER_NAME = 'kalamlite-compaction-relayed';
 
-/** SharedWorker → page, on the client's connection: start a helper and give it `port` (moved with the message). */
+/** SharedWorker → page, on the client's connection: start a helper, give it `port` (moved with the message) and `lock`. */
 export interface HelperRequest {
   kalamlite: 'helper';
   port: MessagePort;
+  /** The Web Lock the helper holds while it lives. */
+  lock: string;
 }
 
-/** Page → the helper it started: serve merges on `port` (moved with the message). */
+/** Page → the helper it started: hold `lock`, and serve merges on `port` (moved with the message). */
 export interface HelperPort {
   kalamlite: 'helper-port';
   port: MessagePort;
+  lock: string;
 }
+
+/** Helper → engine, on the port: it holds its lock (the engine may wait for it now). Page → engine: it could not start one. */
+type RelayNotice = { kalamlite: 'helper-holding' } | { kalamlite: 'helper-failed' };
 
 /** Engine → helper, on the port: the engine is done with it (its idle time ran out, or it closed): end. */
 export interface EndHelper {
@@ -39,19 +52,24 @@ export interface EndHelper {
 const END: EndHelper = { kalamlite: 'end-helper' };
 
 const isMessage = (data: unknown, kind: string): boolean => typeof data === 'object' && data !== null && (data as { kalamlite?: unknown }).kalamlite === kind;
-export const isHelperRequest = (data: unknown): data is HelperRequest => isMessage(data, 'helper') && (data as { port?: unknown }).port instanceof MessagePort;
+export const isHelperRequest = (data: unknown): data is HelperRequest =>
+  isMessage(data, 'helper') && (data as { port?: unknown }).port instanceof MessagePort && typeof (data as { lock?: unknown }).lock === 'string';
 
 type Listener = (event: MessageEvent | ErrorEvent | Event) => void;
 
 /**
  * The engine's side, in the SharedWorker: a factory of helpers, each a
- * MessageChannel whose other end `spawn` hands to a page (false: no page
- * to ask, and this merge runs in the engine's thread).
+ * MessageChannel whose other end `spawn` hands to a page with the name of
+ * the lock the helper will hold. `spawn` answers with the lock the page's
+ * client holds while it lives (undefined: no page to ask, and this merge
+ * runs in the engine's thread).
  */
-export function relayedHelpers(spawn: (port: MessagePort) => boolean): () => CompactionWorker {
+export function relayedHelpers(spawn: (port: MessagePort, lock: string) => string | undefined, locks: Locks): () => CompactionWorker {
   return () => {
     const { port1: port, port2 } = new MessageChannel();
-    if (!spawn(port2)) {
+    const lock = `kalamlite-compaction-helper:${randomId()}`;
+    const pageLock = spawn(port2, lock);
+    if (pageLock === undefined) {
       port.close();
       throw new Error('no page to start a compaction helper');
     }
@@ -59,10 +77,30 @@ export function relayedHelpers(spawn: (port: MessagePort) => boolean): () => Com
     const fire = (type: string, event: MessageEvent | ErrorEvent | Event) => {
       for (const listener of listeners.get(type) ?? []) listener(event);
     };
-    port.addEventListener('message', (event) => fire('message', event));
+    const failed = (message: string) => fire('error', { type: 'error', message } as unknown as ErrorEvent);
+    const gone = () => fire('gone', { type: 'gone' } as Event);
+    const watching = new AbortController();
+    const watch = (name: string, signal: AbortSignal) =>
+      whenLockFree(locks, name, signal).then(
+        gone,
+        () => undefined, // no longer watched
+      );
+    // Until the helper holds its own lock: its page's (closed before the worker ran, the helper never will).
+    const pageWatch = new AbortController();
+    watching.signal.addEventListener('abort', () => pageWatch.abort());
+    void watch(pageLock, pageWatch.signal);
+    port.addEventListener('message', (event) => {
+      const data = (event as MessageEvent).data as RelayNotice | undefined;
+      if (isMessage(data, 'helper-holding')) {
+        pageWatch.abort();
+        // Freed when the helper's worker ends: with its tab, or (after terminate) by itself.
+        void watch(lock, watching.signal);
+      } else if (isMessage(data, 'helper-failed')) {
+        watching.abort();
+        failed('the page asked could not start a compaction helper worker');
+      } else fire('message', event);
+    });
     port.addEventListener('messageerror', (event) => fire('messageerror', event));
-    // The page that started the helper went away, and the helper with it.
-    port.addEventListener('close', () => fire('error', { type: 'error', message: 'the compaction helper worker ended with the page that started it' } as unknown as ErrorEvent));
     port.start();
     return {
       postMessage: (message, transfer) => port.postMessage(message, transfer ?? []),
@@ -71,6 +109,7 @@ export function relayedHelpers(spawn: (port: MessagePort) => boolean): () => Com
       },
       terminate() {
         listeners.clear();
+        watching.abort();
         try {
           port.postMessage(END);
         } finally {
@@ -83,20 +122,24 @@ export function relayedHelpers(spawn: (port: MessagePort) => boolean): () => Com
 
 /**
  * A page's side: starts a helper for its SharedWorker's engine and hands it
- * `port`. `start` makes the dedicated worker (the client's worker script,
- * named RELAYED_HELPER_NAME); where that fails, the port closes, which the
- * engine takes for a helper that never started (its merges stay in its thread).
+ * the request's port and lock. `start` makes the dedicated worker (the
+ * client's worker script, named RELAYED_HELPER_NAME); where that fails, the
+ * page says so on the port, and the engine takes it for a helper that never
+ * started (that merge runs in its thread).
  */
-export function startRelayedHelper(port: MessagePort, start: () => Worker): void {
+export function startRelayedHelper(request: HelperRequest, start: () => Worker): void {
+  const { port, lock } = request;
   try {
-    start().postMessage({ kalamlite: 'helper-port', port } satisfies HelperPort, [port]);
+    start().postMessage({ kalamlite: 'helper-port', port, lock } satisfies HelperPort, [port]);
   } catch {
+    port.postMessage({ kalamlite: 'helper-failed' } satisfies RelayNotice);
     port.close();
   }
 }
 
 /** The part of a dedicated worker's global scope a relayed helper uses. */
 export interface RelayedHelperScope {
+  navigator: { locks: Locks };
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
   removeEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
   close(): void;
@@ -105,20 +148,25 @@ export interface RelayedHelperScope {
 /** The helper's side, in the worker a page started: serves merges on the port its page hands it. */
 export function serveRelayedHelper(scope: RelayedHelperScope): void {
   const first = (event: MessageEvent) => {
-    const port = (event.data as Partial<HelperPort> | undefined)?.port;
-    if (!isMessage(event.data, 'helper-port') || !(port instanceof MessagePort)) return;
+    const { port, lock } = (event.data ?? {}) as Partial<HelperPort>;
+    if (!isMessage(event.data, 'helper-port') || !(port instanceof MessagePort) || typeof lock !== 'string') return;
     scope.removeEventListener('message', first);
+    const helperScope: HelperScope = {
+      postMessage: (message, transfer) => port.postMessage(message, transfer ?? []),
+      addEventListener: (type, listener) => port.addEventListener(type, listener as (event: MessageEvent) => void),
+    };
+    // Held until this worker ends: the engine learns of its end from the lock. Merges are served once it is held, so
+    // the engine hears that before anything else from this helper.
+    void holdLock(scope.navigator.locks, lock).then(() => {
+      port.postMessage({ kalamlite: 'helper-holding' } satisfies RelayNotice);
+      startCompactionHelper(helperScope);
+      port.start();
+    });
     port.addEventListener('message', (e) => {
       if (!isMessage(e.data, 'end-helper')) return;
       port.close();
       scope.close();
     });
-    const helperScope: HelperScope = {
-      postMessage: (message, transfer) => port.postMessage(message, transfer ?? []),
-      addEventListener: (type, listener) => port.addEventListener(type, listener as (event: MessageEvent) => void),
-    };
-    startCompactionHelper(helperScope);
-    port.start();
   };
   scope.addEventListener('message', first);
 }

@@ -12,6 +12,7 @@ import { fakeLocks } from './fake-locks';
 import { createHub, type Hub } from './hub';
 import { holdLock, lockNames, type Locks } from './locks';
 import { linkTo, type Link } from './link';
+import type { HelperRequest } from './compaction-relay';
 import type { LiveChange, LiveEvent } from '../protocol';
 
 installKalamErrorTransfer();
@@ -109,28 +110,29 @@ describe('a hub serving several clients over one engine', () => {
     await hub.close();
   });
 
-  it('asks the page of the client attached last to start a compaction helper on the port it sends, and says when no client is attached', async () => {
+  it('asks the page of the client attached last to start a compaction helper on the port it sends, naming that client’s lock, and says when no client is attached', async () => {
     const locks = fakeLocks();
     const hub = memoryHub(locks);
     await hub.ready;
-    expect(hub.spawnHelper(new MessageChannel().port1 as unknown as MessagePort)).toBe(false);
+    expect(hub.spawnHelper(new MessageChannel().port1 as unknown as MessagePort, 'helper-lock')).toBeUndefined();
     const asked: string[] = [];
     const links: Link[] = [];
     for (const clientId of ['a', 'b']) {
       await holdLock(locks, names.client(clientId));
       const { port1, port2 } = new MessageChannel();
       hub.serve(nodeEndpoint(port1) as Endpoint);
-      const spawn = (port: MessagePort) => {
-        asked.push(clientId);
+      const spawn = ({ port, lock }: HelperRequest) => {
+        asked.push(`${clientId} ${lock}`);
         port.postMessage(`helper of ${clientId}`);
       };
       links.push(await linkTo(nodeEndpoint(port2) as Endpoint, { name: 'db', storage: 'memory', clientId, format: 1 }, locks, names, () => undefined, undefined, spawn));
     }
     const { port1: engineEnd, port2: helperEnd } = new MessageChannel();
     const answered = new Promise((resolve) => engineEnd.once('message', resolve));
-    expect(hub.spawnHelper(helperEnd as unknown as MessagePort)).toBe(true);
+    // The answer names the lock b's client holds while it lives.
+    expect(hub.spawnHelper(helperEnd as unknown as MessagePort, 'helper-lock')).toBe(names.client('b'));
     expect(await answered).toBe('helper of b');
-    expect(asked).toEqual(['b']);
+    expect(asked).toEqual(['b helper-lock']);
     engineEnd.close();
     for (const link of links) await link.close();
     await hub.close();

@@ -64,9 +64,10 @@ export interface Hub {
   serve(endpoint: Endpoint & { close?(): void }): void;
   /**
    * Asks the page of an attached client to start a compaction helper on
-   * `port` (tabs/compaction-relay.ts): false when no client is attached.
+   * `port`, holding `lock` (tabs/compaction-relay.ts): the name of the lock
+   * that client holds while it lives, or undefined when no client is attached.
    */
-  spawnHelper(port: MessagePort): boolean;
+  spawnHelper(port: MessagePort, lock: string): string | undefined;
   /** Clients attached right now. */
   readonly clientCount: number;
   close(): Promise<void>;
@@ -340,16 +341,16 @@ export function createHub(options: HubOptions): Hub {
     }
   }
 
-  function spawnHelper(port: MessagePort): boolean {
+  function spawnHelper(port: MessagePort, lock: string): string | undefined {
     // The client attached last: its page is the likeliest to stay.
     const connection = [...connections.values()].at(-1);
-    if (connection === undefined) return false;
-    const request: HelperRequest = { kalamlite: 'helper', port };
+    if (connection === undefined) return undefined;
+    const request: HelperRequest = { kalamlite: 'helper', port, lock };
     try {
       connection.endpoint.postMessage(request, [port]);
-      return true;
+      return names.client(connection.clientId);
     } catch {
-      return false; // an endpoint that cannot carry a port (a BroadcastChannel, on the leader path)
+      return undefined; // an endpoint that cannot carry a port (a BroadcastChannel, on the leader path)
     }
   }
 

@@ -8,7 +8,7 @@ import { KalamError } from '@kalamlite/engine';
 import type { KalamHost, LiveEvent } from '../protocol';
 import { whenLockFree, type LockNames, type Locks } from './locks';
 import { isLiveMessage, type AckMessage, type AttachOptions, type HubConnection } from './protocol';
-import { isHelperRequest } from './compaction-relay';
+import { isHelperRequest, startRelayedHelper, type HelperRequest } from './compaction-relay';
 
 export interface Link {
   readonly host: KalamHost;
@@ -35,13 +35,14 @@ export async function linkTo(
   names: LockNames,
   deliver: (events: readonly LiveEvent[]) => Promise<void> | undefined,
   expectedHostId?: string,
-  /** Starts a compaction helper the host asks for, on the port it sent (compaction-relay.ts). */
-  spawnHelper?: (port: MessagePort) => void,
+  /** Starts a compaction helper the host asks for (compaction-relay.ts). */
+  spawnHelper?: (request: HelperRequest) => void,
 ): Promise<Link> {
   const onMessage = (event: Event) => {
     const data: unknown = (event as MessageEvent).data;
     if (isHelperRequest(data)) {
-      (spawnHelper ?? ((port: MessagePort) => port.close()))(data.port);
+      if (spawnHelper) spawnHelper(data);
+      else startRelayedHelper(data, () => { throw new Error('this client starts no helper'); });
       return;
     }
     if (!isLiveMessage(data)) return;

@@ -11,7 +11,7 @@ import type { ClientStorage, HostLimits, LiveEvent } from '../protocol';
 import { asKalamError } from '../transfer';
 import type { KalamClient } from '../types';
 import { bundledWorker } from '../bundled-worker';
-import { RELAYED_HELPER_NAME, startRelayedHelper } from './compaction-relay';
+import { RELAYED_HELPER_NAME, startRelayedHelper, type HelperRequest } from './compaction-relay';
 import { isLeading } from './election';
 import { createFailoverHost } from './failover-host';
 import { linkTo, type Link } from './link';
@@ -46,8 +46,8 @@ export async function createTabClient(
   if (options.migrations !== undefined) attach.migrations = options.migrations;
   if (options.engine !== undefined && Object.keys(options.engine).length > 0) attach.engine = options.engine;
   // A SharedWorker's engine cannot start its compaction helper (no Worker there): this page starts it.
-  const spawnHelper = (port: MessagePort) =>
-    startRelayedHelper(port, () => (options.start.url === undefined ? bundledWorker({ name: RELAYED_HELPER_NAME }) : new Worker(options.start.url, { type: 'module', name: RELAYED_HELPER_NAME })));
+  const spawnHelper = (request: HelperRequest) =>
+    startRelayedHelper(request, () => (options.start.url === undefined ? bundledWorker({ name: RELAYED_HELPER_NAME }) : new Worker(options.start.url, { type: 'module', name: RELAYED_HELPER_NAME })));
   const connect = async (): Promise<Link> => {
     for (let attempt = 1; ; attempt++) {
       try {
