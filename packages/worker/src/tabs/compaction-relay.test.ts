@@ -145,6 +145,23 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     helper.terminate();
   });
 
+  it('end a helper that starts after all, once its page\'s client was taken for gone', async () => {
+    const locks = fakeLocks();
+    const page = await openPage(locks);
+    const w = fakeHelperWorker(locks);
+    let startLate!: () => void;
+    const helper = relayedHelpers((port, lock) => {
+      startLate = () => startRelayedHelper({ kalamlite: 'helper', port, lock }, () => w.worker);
+      return page.name;
+    }, locks)();
+    const events: string[] = [];
+    helper.addEventListener('gone', (e) => events.push(e.type));
+    page.close(); // the client closes (its lock frees) before the page started the worker
+    await expect.poll(() => events).toEqual(['gone']);
+    startLate();
+    await expect.poll(() => w.closed()).toBe(true);
+  });
+
   it('do not count as dead when the engine ended them itself', async () => {
     const locks = fakeLocks();
     const page = await openPage(locks);

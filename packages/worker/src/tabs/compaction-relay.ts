@@ -77,9 +77,21 @@ export function relayedHelpers(spawn: (port: MessagePort, lock: string) => strin
     const fire = (type: string, event: MessageEvent | ErrorEvent | Event) => {
       for (const listener of listeners.get(type) ?? []) listener(event);
     };
-    const failed = (message: string) => fire('error', { type: 'error', message } as unknown as ErrorEvent);
-    const gone = () => fire('gone', { type: 'gone' } as Event);
     const watching = new AbortController();
+    // Ends the channel; a helper that starts after all (its page's client closed, not the page) reads `end-helper` first.
+    const end = () => {
+      watching.abort();
+      try {
+        port.postMessage(END);
+      } finally {
+        port.close();
+      }
+    };
+    const failed = (message: string) => fire('error', { type: 'error', message } as unknown as ErrorEvent);
+    const gone = () => {
+      fire('gone', { type: 'gone' } as Event);
+      end();
+    };
     const watch = (name: string, signal: AbortSignal) =>
       whenLockFree(locks, name, signal).then(
         gone,
@@ -96,8 +108,8 @@ export function relayedHelpers(spawn: (port: MessagePort, lock: string) => strin
         // Freed when the helper's worker ends: with its tab, or (after terminate) by itself.
         void watch(lock, watching.signal);
       } else if (isMessage(data, 'helper-failed')) {
-        watching.abort();
         failed('the page asked could not start a compaction helper worker');
+        end();
       } else fire('message', event);
     });
     port.addEventListener('messageerror', (event) => fire('messageerror', event));
@@ -109,12 +121,7 @@ export function relayedHelpers(spawn: (port: MessagePort, lock: string) => strin
       },
       terminate() {
         listeners.clear();
-        watching.abort();
-        try {
-          port.postMessage(END);
-        } finally {
-          port.close();
-        }
+        end();
       },
     };
   };
