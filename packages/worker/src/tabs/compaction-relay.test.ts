@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, useCompactionWorker, type Database, type Session } from '@kalamlite/engine';
-import { relayedHelpers, serveRelayedHelper, startRelayedHelper, type HelperRequest, type RelayedHelperScope } from './compaction-relay';
+import { relayedHelpers, serveRelayedHelper, startRelayedHelper, type RelayedHelperScope } from './compaction-relay';
 import { fakeLocks } from './fake-locks';
 import { holdLock, type Locks } from './locks';
 
@@ -44,6 +44,14 @@ function fakeHelperWorker(locks: Locks): { worker: Worker; closed: () => boolean
 /** A page's client lock, held until `close()` (its tab closing). */
 async function openPage(locks: Locks, name = `page-${Math.random()}`): Promise<{ name: string; close: () => void }> {
   return { name, close: await holdLock(locks, name) };
+}
+
+/** Helpers `page` starts, each worker made by `start` (which throws where the page cannot start one). */
+function startedBy(page: { name: string }, locks: Locks, start: () => Worker) {
+  return relayedHelpers((port, lock) => {
+    startRelayedHelper({ kalamlite: 'helper', port, lock }, start);
+    return page.name;
+  }, locks);
 }
 
 async function idle(s: Session): Promise<void> {
@@ -91,14 +99,11 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     const page = await openPage(locks);
     const started: ReturnType<typeof fakeHelperWorker>[] = [];
     useCompactionWorker(
-      relayedHelpers((port, lock) => {
-        startRelayedHelper({ kalamlite: 'helper', port, lock }, () => {
-          const w = fakeHelperWorker(locks);
-          started.push(w);
-          return w.worker;
-        });
-        return page.name;
-      }, locks),
+      startedBy(page, locks, () => {
+        const w = fakeHelperWorker(locks);
+        started.push(w);
+        return w.worker;
+      }),
     );
     db = await openDatabase({ storage: 'memory' });
     const s = db.session(root);
@@ -112,7 +117,7 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     const locks = fakeLocks();
     const page = await openPage(locks);
     const w = fakeHelperWorker(locks);
-    const helper = relayedHelpers((port, lock) => (startRelayedHelper({ kalamlite: 'helper', port, lock }, () => w.worker), page.name), locks)();
+    const helper = startedBy(page, locks, () => w.worker)();
     await new Promise((r) => setTimeout(r, 20)); // the page handed the port over
     expect(w.closed()).toBe(false);
     helper.terminate();
@@ -123,7 +128,7 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     const locks = fakeLocks();
     const page = await openPage(locks);
     const w = fakeHelperWorker(locks);
-    const helper = relayedHelpers((port, lock) => (startRelayedHelper({ kalamlite: 'helper', port, lock }, () => w.worker), page.name), locks)();
+    const helper = startedBy(page, locks, () => w.worker)();
     const events: string[] = [];
     for (const type of ['error', 'gone'] as const) helper.addEventListener(type, (e) => events.push(e.type));
     await new Promise((r) => setTimeout(r, 20)); // it holds its lock and said so
@@ -166,7 +171,7 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     const locks = fakeLocks();
     const page = await openPage(locks);
     const w = fakeHelperWorker(locks);
-    const helper = relayedHelpers((port, lock) => (startRelayedHelper({ kalamlite: 'helper', port, lock }, () => w.worker), page.name), locks)();
+    const helper = startedBy(page, locks, () => w.worker)();
     const events: unknown[] = [];
     for (const type of ['error', 'gone'] as const) helper.addEventListener(type, (e) => events.push(e));
     await new Promise((r) => setTimeout(r, 20));
@@ -183,16 +188,12 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     const workers: ReturnType<typeof fakeHelperWorker>[] = [];
     const pages = [true, false, true];
     useCompactionWorker(
-      relayedHelpers((port, lock) => {
-        const can = pages.shift() ?? true;
-        startRelayedHelper({ kalamlite: 'helper', port, lock }, () => {
-          if (!can) throw new Error('no Worker here');
-          const w = fakeHelperWorker(locks);
-          workers.push(w);
-          return w.worker;
-        });
-        return page.name;
-      }, locks),
+      startedBy(page, locks, () => {
+        if (!(pages.shift() ?? true)) throw new Error('no Worker here');
+        const w = fakeHelperWorker(locks);
+        workers.push(w);
+        return w.worker;
+      }),
     );
     db = await openDatabase({ storage: 'memory' });
     const s = db.session(root);
@@ -250,12 +251,9 @@ describe('compaction helpers a page starts for a SharedWorker engine', () => {
     const locks = fakeLocks();
     const page = await openPage(locks);
     useCompactionWorker(
-      relayedHelpers((port, lock) => {
-        startRelayedHelper({ kalamlite: 'helper', port, lock } satisfies HelperRequest, () => {
-          throw new Error('no Worker here');
-        });
-        return page.name;
-      }, locks),
+      startedBy(page, locks, () => {
+        throw new Error('no Worker here');
+      }),
     );
     db = await openDatabase({ storage: 'memory' });
     const s = db.session(root);
